@@ -1,0 +1,146 @@
+/**
+ * Legacy packet ciphers: the CBC modes of RFC 4253 §6.3. They are never offered unless legacy
+ * algorithms are switched on; each entry carries its risk in one line.
+ *
+ * `aes192-cbc` is built from `aes-192-ecb` because the runtime's `node:crypto` has no
+ * `aes-192-cbc`; the others use `node:crypto` CBC directly with padding switched off.
+ * @module
+ */
+
+import { type Cipheriv, createCipheriv, createDecipheriv, type Decipheriv } from "node:crypto";
+import type { CipherAlgorithm, StreamTransform } from "./types.ts";
+
+const CBC_RISK =
+  "CBC mode in SSH allows plaintext recovery from a few bits of a block (CVE-2008-5161)";
+
+/** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function checkSizes(
+  name: string,
+  key: Uint8Array,
+  keyLength: number,
+  iv: Uint8Array,
+  ivLength: number,
+): void {
+  if (key.length !== keyLength) {
+    throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
+  }
+  if (iv.length !== ivLength) {
+    throw new RangeError(`${name} needs a ${ivLength}-byte IV, got ${iv.length} bytes`);
+  }
+}
+
+function checkBlocks(name: string, data: Uint8Array, blockSize: number): void {
+  if (data.length % blockSize !== 0) {
+    throw new RangeError(
+      `${name} can only transform whole ${blockSize}-byte blocks, got ${data.length} bytes`,
+    );
+  }
+}
+
+/** CBC through a `node:crypto` cipher that supports it. */
+function nodeCbc(name: string, nodeName: string, keyLength: number, blockSize: number) {
+  return (key: Uint8Array, iv: Uint8Array, encrypt: boolean): StreamTransform => {
+    checkSizes(name, key, keyLength, iv, blockSize);
+    const cipher: Cipheriv | Decipheriv = encrypt
+      ? createCipheriv(nodeName, key, iv)
+      : createDecipheriv(nodeName, key, iv);
+    cipher.setAutoPadding(false);
+    return {
+      update(data: Uint8Array): Uint8Array {
+        checkBlocks(name, data, blockSize);
+        return plain(cipher.update(data));
+      },
+    };
+  };
+}
+
+/** CBC chained by hand over an ECB cipher (16-byte blocks). */
+function ecbCbc(name: string, nodeName: string, keyLength: number) {
+  const blockSize = 16;
+  return (key: Uint8Array, iv: Uint8Array, encrypt: boolean): StreamTransform => {
+    checkSizes(name, key, keyLength, iv, blockSize);
+    const chain = iv.slice();
+    if (encrypt) {
+      const ecb = createCipheriv(nodeName, key, null);
+      ecb.setAutoPadding(false);
+      const block = new Uint8Array(blockSize);
+      return {
+        update(data: Uint8Array): Uint8Array {
+          checkBlocks(name, data, blockSize);
+          const out = new Uint8Array(data.length);
+          for (let off = 0; off < data.length; off += blockSize) {
+            for (let i = 0; i < blockSize; i++) block[i] = data[off + i]! ^ chain[i]!;
+            const enc = ecb.update(block);
+            out.set(enc, off);
+            chain.set(enc);
+          }
+          return out;
+        },
+      };
+    }
+    const ecb = createDecipheriv(nodeName, key, null);
+    ecb.setAutoPadding(false);
+    return {
+      update(data: Uint8Array): Uint8Array {
+        checkBlocks(name, data, blockSize);
+        const out = new Uint8Array(ecb.update(data));
+        for (let i = 0; i < blockSize && i < data.length; i++) out[i]! ^= chain[i]!;
+        for (let i = blockSize; i < data.length; i++) out[i]! ^= data[i - blockSize]!;
+        if (data.length) chain.set(data.subarray(data.length - blockSize));
+        return out;
+      },
+    };
+  };
+}
+
+/** Legacy CBC ciphers, in preference order. */
+export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
+  {
+    name: "aes128-cbc",
+    status: "legacy",
+    spec: "RFC 4253",
+    risk: CBC_RISK,
+    keyLength: 16,
+    ivLength: 16,
+    blockSize: 16,
+    tagLength: 0,
+    createStream: nodeCbc("aes128-cbc", "aes-128-cbc", 16, 16),
+  },
+  {
+    name: "aes192-cbc",
+    status: "legacy",
+    spec: "RFC 4253",
+    risk: CBC_RISK,
+    keyLength: 24,
+    ivLength: 16,
+    blockSize: 16,
+    tagLength: 0,
+    createStream: ecbCbc("aes192-cbc", "aes-192-ecb", 24),
+  },
+  {
+    name: "aes256-cbc",
+    status: "legacy",
+    spec: "RFC 4253",
+    risk: CBC_RISK,
+    keyLength: 32,
+    ivLength: 16,
+    blockSize: 16,
+    tagLength: 0,
+    createStream: nodeCbc("aes256-cbc", "aes-256-cbc", 32, 16),
+  },
+  {
+    name: "3des-cbc",
+    status: "legacy",
+    spec: "RFC 4253",
+    risk: "64-bit blocks (Sweet32 birthday attacks) and CBC plaintext recovery; also very slow",
+    keyLength: 24,
+    ivLength: 8,
+    blockSize: 8,
+    tagLength: 0,
+    createStream: nodeCbc("3des-cbc", "des-ede3-cbc", 24, 8),
+  },
+];

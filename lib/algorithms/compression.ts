@@ -1,0 +1,207 @@
+/**
+ * Payload compression (RFC 4253 §6.2): `none`, and zlib as SSH uses it — one deflate stream per
+ * direction kept for the whole connection, every packet ended with a partial flush so the peer
+ * can inflate it at once. `zlib@openssh.com` starts only after user authentication.
+ *
+ * The zlib engine is pako's low-level port (`npm:pako@2.1.0`), because it is synchronous and
+ * keeps its dictionary across packets; `node:zlib` offers that only asynchronously.
+ * @module
+ */
+
+// pako is not in the import map yet, hence the inline specifier.
+// deno-lint-ignore no-import-prefix
+import zlibDeflate from "npm:pako@2.1.0/lib/zlib/deflate.js";
+// deno-lint-ignore no-import-prefix
+import zlibInflate from "npm:pako@2.1.0/lib/zlib/inflate.js";
+// deno-lint-ignore no-import-prefix
+import ZStreamClass from "npm:pako@2.1.0/lib/zlib/zstream.js";
+import type { CompressionAlgorithm } from "./types.ts";
+
+const COMPRESSION_RISK =
+  "compression before encryption can leak data (CRIME-style); rarely useful on fast links";
+
+/** Every compression method, in preference order. Only `none` is offered by default. */
+export const COMPRESSION_ALGORITHMS: readonly CompressionAlgorithm[] = [
+  { name: "none", status: "recommended", spec: "RFC 4253", delayed: false },
+  {
+    name: "zlib@openssh.com",
+    status: "legacy",
+    spec: "OpenSSH PROTOCOL",
+    risk: COMPRESSION_RISK,
+    delayed: true,
+  },
+  {
+    name: "zlib",
+    status: "legacy",
+    spec: "RFC 4253",
+    risk: `${COMPRESSION_RISK}; also starts before authentication`,
+    delayed: false,
+  },
+];
+
+/** Looks up a compression method by its SSH name. */
+export function findCompression(name: string): CompressionAlgorithm | undefined {
+  return COMPRESSION_ALGORITHMS.find((c) => c.name === name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// zlib stream
+
+/** The fields of pako's z_stream that are used here. */
+interface ZStream {
+  input: Uint8Array;
+  next_in: number;
+  avail_in: number;
+  output: Uint8Array;
+  next_out: number;
+  avail_out: number;
+  msg: string;
+}
+
+interface DeflateApi {
+  deflateInit2(
+    strm: ZStream,
+    level: number,
+    method: number,
+    windowBits: number,
+    memLevel: number,
+    strategy: number,
+  ): number;
+  deflate(strm: ZStream, flush: number): number;
+}
+
+interface InflateApi {
+  inflateInit2(strm: ZStream, windowBits: number): number;
+  inflate(strm: ZStream, flush: number): number;
+}
+
+const deflateApi = zlibDeflate as DeflateApi;
+const inflateApi = zlibInflate as InflateApi;
+const ZStreamCtor = ZStreamClass as new () => ZStream;
+
+// zlib.h constants
+const Z_PARTIAL_FLUSH = 1;
+const Z_SYNC_FLUSH = 2;
+const Z_OK = 0;
+const Z_BUF_ERROR = -5;
+const Z_DEFLATED = 8;
+const Z_DEFAULT_STRATEGY = 0;
+
+const CHUNK = 16384;
+
+/** Largest decompressed payload accepted from one packet (OpenSSH's packet size limit). */
+export const MAX_DECOMPRESSED_PAYLOAD = 256 * 1024;
+
+/** The peer's compressed data could not be inflated. */
+export class CompressionError extends Error {
+  override name = "CompressionError";
+}
+
+/** SSH zlib compression for one connection: an outgoing and an incoming stream. */
+export interface ZlibStream {
+  /** Compresses one packet payload, flushed so the peer can decompress it alone. */
+  compress(payload: Uint8Array): Uint8Array;
+  /** Decompresses one received packet payload. Throws `CompressionError` on bad data. */
+  decompress(data: Uint8Array): Uint8Array;
+}
+
+function joinChunks(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+function createDeflater(level: number): (payload: Uint8Array) => Uint8Array {
+  const strm = new ZStreamCtor();
+  const status = deflateApi.deflateInit2(strm, level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY);
+  if (status !== Z_OK) throw new CompressionError(`zlib deflate could not start (${status})`);
+  const buffer = new Uint8Array(CHUNK);
+  return (payload) => {
+    strm.input = payload;
+    strm.next_in = 0;
+    strm.avail_in = payload.length;
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    // As OpenSSH's compress_buffer(): deflate with Z_PARTIAL_FLUSH until the output buffer is
+    // left with room, which means all pending output has been written.
+    do {
+      strm.output = buffer;
+      strm.next_out = 0;
+      strm.avail_out = CHUNK;
+      const rc = deflateApi.deflate(strm, Z_PARTIAL_FLUSH);
+      if (rc !== Z_OK && rc !== Z_BUF_ERROR) {
+        throw new CompressionError(`zlib deflate failed (${rc})`);
+      }
+      chunks.push(buffer.slice(0, strm.next_out));
+      length += strm.next_out;
+    } while (strm.avail_out === 0);
+    strm.input = new Uint8Array(0);
+    return joinChunks(chunks, length);
+  };
+}
+
+function createInflater(maxOutput: number): (data: Uint8Array) => Uint8Array {
+  const strm = new ZStreamCtor();
+  const status = inflateApi.inflateInit2(strm, 15);
+  if (status !== Z_OK) throw new CompressionError(`zlib inflate could not start (${status})`);
+  const buffer = new Uint8Array(CHUNK);
+  return (data) => {
+    strm.input = data;
+    strm.next_in = 0;
+    strm.avail_in = data.length;
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    // As OpenSSH's uncompress_buffer(): inflate until zlib reports it can make no progress.
+    for (;;) {
+      strm.output = buffer;
+      strm.next_out = 0;
+      strm.avail_out = CHUNK;
+      const rc = inflateApi.inflate(strm, Z_SYNC_FLUSH);
+      if (strm.next_out > 0) {
+        length += strm.next_out;
+        if (length > maxOutput) {
+          throw new CompressionError(
+            `decompressed payload exceeds ${maxOutput} bytes; refusing to inflate further`,
+          );
+        }
+        chunks.push(buffer.slice(0, strm.next_out));
+      }
+      if (rc === Z_OK) {
+        if (strm.avail_in === 0 && strm.avail_out > 0) break;
+        continue;
+      }
+      if (rc === Z_BUF_ERROR) break;
+      const reason = strm.msg ? `: ${strm.msg}` : "";
+      throw new CompressionError(`zlib inflate of a received payload failed (${rc})${reason}`);
+    }
+    strm.input = new Uint8Array(0);
+    if (strm.avail_in !== 0) throw new CompressionError("zlib inflate left input unread");
+    return joinChunks(chunks, length);
+  };
+}
+
+/**
+ * Creates the zlib state for one connection: one deflate stream for what we send and one
+ * inflate stream for what we receive, each created on first use.
+ */
+export function createZlibStream(
+  options: { level?: number; maxDecompressed?: number } = {},
+): ZlibStream {
+  let deflater: ((payload: Uint8Array) => Uint8Array) | undefined;
+  let inflater: ((data: Uint8Array) => Uint8Array) | undefined;
+  return {
+    compress(payload) {
+      deflater ??= createDeflater(options.level ?? 6);
+      return deflater(payload);
+    },
+    decompress(data) {
+      inflater ??= createInflater(options.maxDecompressed ?? MAX_DECOMPRESSED_PAYLOAD);
+      return inflater(data);
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Host key (signature) algorithms, in preference order: Ed25519 (RFC 8709), ECDSA (RFC 5656),
+ * RSA with SHA-2 (RFC 8332), then the legacy `ssh-rsa` and `ssh-dss` (see `hostkey_legacy.ts`).
+ *
+ * Every entry's `verify` reads the signature blob (string format-name, string signature), returns
+ * false when the format name is not the entry's name or the key is not of the entry's key type,
+ * and otherwise checks the signature with the key family's one implementation: Web Crypto for
+ * Ed25519 and ECDSA, node:crypto for RSA and DSA.
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { constants, createPublicKey, verify as nodeVerify } from "node:crypto";
+import { SshReader, WireError } from "../wire/buffer.ts";
+import { SSH_DSS_INFO, SSH_RSA_INFO, verifyDsa } from "./hostkey_legacy.ts";
+import {
+  type DecodedPublicKey,
+  decodePublicKey,
+  ECDSA_CURVES,
+  type EcdsaCurve,
+  publicKeyType,
+} from "./pubkey.ts";
+import type { AlgorithmInfo, HashName, HostKeyAlgorithm } from "./types.ts";
+
+/** Checks `signature` (the inner signature bytes) by a decoded key of the right type. */
+type Check = (
+  key: DecodedPublicKey,
+  signature: Uint8Array,
+  data: Uint8Array,
+) => boolean | Promise<boolean>;
+
+/** A copy backed by a plain ArrayBuffer, as Web Crypto's types want. */
+function plain(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
+}
+
+/** Builds a registry entry around one key family's check. */
+function hostKeyAlgorithm(info: AlgorithmInfo, keyType: string, check: Check): HostKeyAlgorithm {
+  return {
+    ...info,
+    keyType,
+    async verify(keyBlob, signatureBlob, data) {
+      const r = new SshReader(signatureBlob, `${info.name} signature blob`);
+      const format = r.text("format name");
+      const signature = r.string("signature");
+      r.end();
+      if (format !== info.name) return false;
+      if (publicKeyType(keyBlob) !== keyType) return false;
+      return await check(decodePublicKey(keyBlob), signature, data);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ed25519 (RFC 8709 §6): the signature is the 64-byte RFC 8032 signature.
+
+async function checkEd25519(key: DecodedPublicKey, signature: Uint8Array, data: Uint8Array) {
+  if (key.type !== "ssh-ed25519") return false;
+  if (signature.length !== 64) {
+    throw new WireError(`ssh-ed25519 signature is ${signature.length} bytes, expected 64`);
+  }
+  let publicKey: CryptoKey;
+  try {
+    publicKey = await crypto.subtle.importKey("raw", plain(key.key), { name: "Ed25519" }, false, [
+      "verify",
+    ]);
+  } catch (e) {
+    throw new WireError(`ssh-ed25519 public key is not a valid point: ${(e as Error).message}`);
+  }
+  try {
+    return await crypto.subtle.verify(
+      { name: "Ed25519" },
+      publicKey,
+      plain(signature),
+      plain(data),
+    );
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECDSA (RFC 5656 §3.1.2): the signature is mpint r ‖ mpint s; Web Crypto wants the fixed-width
+// P1363 form r ‖ s, each padded to the curve's coordinate size.
+
+/** Converts SSH `mpint r, mpint s` to P1363, or null when r or s cannot be a valid value. */
+function ecdsaToP1363(curve: EcdsaCurve, signature: Uint8Array): Uint8Array<ArrayBuffer> | null {
+  const r = new SshReader(signature, `ecdsa-sha2-${curve.id} signature`);
+  const parts = [r.string("r"), r.string("s")];
+  r.end();
+  const out = new Uint8Array(2 * curve.size);
+  for (const [i, raw] of parts.entries()) {
+    if (raw.length && raw[0]! & 0x80) {
+      throw new WireError(`ecdsa-sha2-${curve.id} signature: negative ${i ? "s" : "r"}`);
+    }
+    let start = 0;
+    while (start < raw.length && raw[start] === 0) start++;
+    const magnitude = raw.subarray(start);
+    if (magnitude.length === 0 || magnitude.length > curve.size) return null;
+    out.set(magnitude, (i + 1) * curve.size - magnitude.length);
+  }
+  return out;
+}
+
+async function checkEcdsa(key: DecodedPublicKey, signature: Uint8Array, data: Uint8Array) {
+  if (!("curve" in key)) return false;
+  const { curve } = key;
+  const p1363 = ecdsaToP1363(curve, signature);
+  if (!p1363) return false;
+  let publicKey: CryptoKey;
+  try {
+    publicKey = await crypto.subtle.importKey(
+      "raw",
+      plain(key.point),
+      { name: "ECDSA", namedCurve: curve.webCrypto },
+      false,
+      ["verify"],
+    );
+  } catch (e) {
+    throw new WireError(
+      `ecdsa-sha2-${curve.id} public key is not a point on the curve: ${(e as Error).message}`,
+    );
+  }
+  try {
+    return await crypto.subtle.verify(
+      { name: "ECDSA", hash: curve.hash },
+      publicKey,
+      p1363,
+      plain(data),
+    );
+  } catch {
+    return false;
+  }
+}
+
+function ecdsaAlgorithm(curve: EcdsaCurve): HostKeyAlgorithm {
+  const name = `ecdsa-sha2-${curve.id}`;
+  return hostKeyAlgorithm({ name, status: "recommended", spec: "RFC 5656" }, name, checkEcdsa);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RSA (RFC 8332 §3, RFC 4253 §6.6): PKCS#1 v1.5; the signature may be shorter than the modulus
+// (leading zeros dropped) and is left-padded back to it.
+
+function base64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+function rsaCheck(hash: HashName): Check {
+  return (key, signature, data) => {
+    if (key.type !== "ssh-rsa") return false;
+    const modulusLength = key.n.length;
+    if (signature.length > modulusLength) return false;
+    const padded = new Uint8Array(modulusLength);
+    padded.set(signature, modulusLength - signature.length);
+    let publicKey;
+    try {
+      publicKey = createPublicKey({
+        key: { kty: "RSA", n: base64Url(key.n), e: base64Url(key.e) },
+        format: "jwk",
+      });
+    } catch (e) {
+      throw new WireError(`ssh-rsa public key could not be loaded: ${(e as Error).message}`);
+    }
+    try {
+      return nodeVerify(
+        hash,
+        data,
+        { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
+        padded,
+      );
+    } catch {
+      return false;
+    }
+  };
+}
+
+function rsaAlgorithm(info: AlgorithmInfo, hash: HashName): HostKeyAlgorithm {
+  return hostKeyAlgorithm(info, "ssh-rsa", rsaCheck(hash));
+}
+
+// ---------------------------------------------------------------------------------------------
+// DSA: implementation in hostkey_legacy.ts.
+
+function checkDsa(key: DecodedPublicKey, signature: Uint8Array, data: Uint8Array): boolean {
+  if (key.type !== "ssh-dss") return false;
+  return verifyDsa(key, signature, data);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Every host key algorithm, in preference order. The default offer omits `legacy` entries. */
+export const HOST_KEY_ALGORITHMS: readonly HostKeyAlgorithm[] = [
+  hostKeyAlgorithm(
+    { name: "ssh-ed25519", status: "recommended", spec: "RFC 8709" },
+    "ssh-ed25519",
+    checkEd25519,
+  ),
+  ...ECDSA_CURVES.map(ecdsaAlgorithm),
+  rsaAlgorithm({ name: "rsa-sha2-512", status: "recommended", spec: "RFC 8332" }, "sha512"),
+  rsaAlgorithm({ name: "rsa-sha2-256", status: "recommended", spec: "RFC 8332" }, "sha256"),
+  rsaAlgorithm(SSH_RSA_INFO, "sha1"),
+  hostKeyAlgorithm(SSH_DSS_INFO, "ssh-dss", checkDsa),
+];
+
+/** The registry entry for `name`, or undefined. */
+export function findHostKeyAlgorithm(name: string): HostKeyAlgorithm | undefined {
+  return HOST_KEY_ALGORITHMS.find((a) => a.name === name);
+}

@@ -1,0 +1,93 @@
+/**
+ * Legacy host key algorithms: `ssh-rsa` (RSA with SHA-1, RFC 4253 §6.6) and `ssh-dss` (DSA with
+ * SHA-1, RFC 4253 §6.6). They are never offered by default. The registry entries are assembled
+ * in `hostkey.ts`, which shares its RSA implementation with `rsa-sha2-*`; the DSA family lives
+ * here because only this legacy algorithm uses it.
+ * @module
+ */
+
+import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { concatBytes, mpintBody, WireError } from "../wire/buffer.ts";
+import type { AlgorithmInfo } from "./types.ts";
+
+/** `ssh-rsa`: RSA PKCS#1 v1.5 signatures over SHA-1. */
+export const SSH_RSA_INFO: AlgorithmInfo = {
+  name: "ssh-rsa",
+  status: "legacy",
+  spec: "RFC 4253",
+  risk: "RSA signatures over SHA-1, which has practical collisions; OpenSSH disabled it in 8.8",
+};
+
+/** `ssh-dss`: DSA over SHA-1 with 1024-bit keys. */
+export const SSH_DSS_INFO: AlgorithmInfo = {
+  name: "ssh-dss",
+  status: "legacy",
+  spec: "RFC 4253",
+  risk: "1024-bit DSA over SHA-1 is too weak today; OpenSSH disabled it by default in 7.0",
+};
+
+// ---------------------------------------------------------------------------------------------
+// Minimal DER, enough for a DSA SubjectPublicKeyInfo and a DSA signature.
+
+function derLength(n: number): Uint8Array {
+  if (n < 0x80) return new Uint8Array([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return new Uint8Array([0x80 | bytes.length, ...bytes]);
+}
+
+function der(tag: number, ...content: Uint8Array[]): Uint8Array {
+  const body = concatBytes(...content);
+  return concatBytes(new Uint8Array([tag]), derLength(body.length), body);
+}
+
+/** DER INTEGER of an unsigned big-endian magnitude (same sign rule as an SSH mpint). */
+function derInteger(unsigned: Uint8Array): Uint8Array {
+  const body = mpintBody(unsigned);
+  return der(0x02, body.length ? body : new Uint8Array([0]));
+}
+
+/** OID 1.2.840.10040.4.1 (id-dsa). */
+const ID_DSA = new Uint8Array([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01]);
+
+/** The DER SubjectPublicKeyInfo of a DSA key (RFC 3279 §2.3.2). */
+export function dsaSpki(p: Uint8Array, q: Uint8Array, g: Uint8Array, y: Uint8Array): Uint8Array {
+  const params = der(0x30, derInteger(p), derInteger(q), derInteger(g));
+  const algorithm = der(0x30, ID_DSA, params);
+  const bitString = der(0x03, new Uint8Array([0]), derInteger(y));
+  return der(0x30, algorithm, bitString);
+}
+
+/**
+ * Verifies an SSH DSA signature (40 bytes: r ‖ s, 20 bytes each, RFC 4253 §6.6) with SHA-1.
+ * Throws `WireError` for a signature of the wrong length or a key node cannot load.
+ */
+export function verifyDsa(
+  key: { p: Uint8Array; q: Uint8Array; g: Uint8Array; y: Uint8Array },
+  signature: Uint8Array,
+  data: Uint8Array,
+): boolean {
+  if (signature.length !== 40) {
+    throw new WireError(`ssh-dss signature is ${signature.length} bytes, expected 40`);
+  }
+  const r = signature.subarray(0, 20);
+  const s = signature.subarray(20);
+  if (r.every((b) => b === 0) || s.every((b) => b === 0)) return false;
+  let publicKey;
+  try {
+    publicKey = createPublicKey({
+      key: Buffer.from(dsaSpki(key.p, key.q, key.g, key.y)),
+      format: "der",
+      type: "spki",
+    });
+  } catch (e) {
+    throw new WireError(`ssh-dss public key could not be loaded: ${(e as Error).message}`);
+  }
+  const derSignature = der(0x30, derInteger(r), derInteger(s));
+  try {
+    return nodeVerify("sha1", data, { key: publicKey, dsaEncoding: "der" }, derSignature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Legacy MACs: HMAC-SHA1 and HMAC-MD5 (RFC 4253 §6.4, RFC 2104) and their 96-bit truncations.
+ * Never offered unless legacy algorithms are switched on; each entry carries its risk.
+ * @module
+ */
+
+import { createHmac } from "node:crypto";
+import type { MacAlgorithm } from "./types.ts";
+
+/** HMAC(key, uint32 seq ‖ data) truncated to `macLength`, without copying `data`. */
+/** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function hmac(name: string, hash: string, keyLength: number, macLength: number) {
+  return (key: Uint8Array): (seq: number, data: Uint8Array) => Uint8Array => {
+    if (key.length !== keyLength) {
+      throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
+    }
+    const k = key.slice();
+    const seqBytes = new Uint8Array(4);
+    const seqView = new DataView(seqBytes.buffer);
+    return (seq: number, data: Uint8Array): Uint8Array => {
+      seqView.setUint32(0, seq >>> 0);
+      const mac = createHmac(hash, k).update(seqBytes).update(data).digest();
+      return plain(mac.length > macLength ? mac.subarray(0, macLength) : mac);
+    };
+  };
+}
+
+function entry(
+  name: string,
+  hash: string,
+  keyLength: number,
+  macLength: number,
+  etm: boolean,
+  spec: string,
+  risk: string,
+): MacAlgorithm {
+  return {
+    name,
+    status: "legacy",
+    spec,
+    risk,
+    keyLength,
+    macLength,
+    etm,
+    create: hmac(name, hash, keyLength, macLength),
+  };
+}
+
+const SHA1_RISK = "SHA-1 is deprecated; HMAC-SHA1 has no known forgery but is being phased out";
+const EAM = "MAC over the plaintext (encrypt-and-MAC) leaks packet lengths and invites oracles";
+const MD5_RISK = "MD5 is broken; HMAC-MD5 is weak and should not be relied on";
+
+/** Legacy MACs, in preference order. */
+export const LEGACY_MACS: readonly MacAlgorithm[] = [
+  entry("hmac-sha1-etm@openssh.com", "sha1", 20, 20, true, "OpenSSH PROTOCOL", SHA1_RISK),
+  entry("hmac-sha1", "sha1", 20, 20, false, "RFC 4253", `${SHA1_RISK}; ${EAM}`),
+  entry("hmac-sha1-96", "sha1", 20, 12, false, "RFC 4253", `96-bit truncated ${SHA1_RISK}`),
+  entry("hmac-md5", "md5", 16, 16, false, "RFC 4253", MD5_RISK),
+  entry("hmac-md5-96", "md5", 16, 12, false, "RFC 4253", `96-bit truncated; ${MD5_RISK}`),
+];

@@ -1,0 +1,181 @@
+/**
+ * All algorithm registries in one place: lookups by category, the default offer (every entry
+ * that is not legacy, in table order), and OpenSSH-style list editing (`+a` append, `-a` remove,
+ * `^a` prepend, plain list replaces).
+ * @module
+ */
+
+import { CIPHER_ALGORITHMS } from "./cipher.ts";
+import { COMPRESSION_ALGORITHMS } from "./compression.ts";
+import { HOST_KEY_ALGORITHMS } from "./hostkey.ts";
+import { KEX_ALGORITHMS } from "./kex.ts";
+import { MAC_ALGORITHMS } from "./mac.ts";
+import type {
+  AlgorithmInfo,
+  CipherAlgorithm,
+  CompressionAlgorithm,
+  HostKeyAlgorithm,
+  KexAlgorithm,
+  MacAlgorithm,
+} from "./types.ts";
+
+/** The user-facing categories (each applies to both directions). */
+export type ListCategory = "kex" | "hostKey" | "cipher" | "mac" | "compression";
+
+export const REGISTRIES = {
+  kex: KEX_ALGORITHMS,
+  hostKey: HOST_KEY_ALGORITHMS,
+  cipher: CIPHER_ALGORITHMS,
+  mac: MAC_ALGORITHMS,
+  compression: COMPRESSION_ALGORITHMS,
+} as const satisfies Record<ListCategory, readonly AlgorithmInfo[]>;
+
+/** Names each category's OpenSSH option uses. */
+export const OPENSSH_OPTION: Record<ListCategory, string> = {
+  kex: "KexAlgorithms",
+  hostKey: "HostKeyAlgorithms",
+  cipher: "Ciphers",
+  mac: "MACs",
+  compression: "Compression",
+};
+
+/** sshtrace's own flag for each category. */
+export const FLAG: Record<ListCategory, string> = {
+  kex: "--kex",
+  hostKey: "--hostkeys",
+  cipher: "--ciphers",
+  mac: "--macs",
+  compression: "--compression",
+};
+
+// Load-time checks: unique names per category.
+for (const [category, table] of Object.entries(REGISTRIES)) {
+  const seen = new Set<string>();
+  for (const entry of table as readonly AlgorithmInfo[]) {
+    if (seen.has(entry.name)) throw new Error(`duplicate ${category} algorithm ${entry.name}`);
+    seen.add(entry.name);
+  }
+}
+
+const byName = new Map<string, AlgorithmInfo>();
+for (const table of Object.values(REGISTRIES)) {
+  for (const entry of table as readonly AlgorithmInfo[]) byName.set(entry.name, entry);
+}
+
+/** The registry entry for a name in any category. */
+export function lookupAlgorithm(name: string): AlgorithmInfo | undefined {
+  return byName.get(name);
+}
+
+/** The one-line risk of a legacy algorithm, or undefined. */
+export function riskOf(name: string): string | undefined {
+  const entry = byName.get(name);
+  return entry?.status === "legacy" ? (entry.risk ?? "legacy algorithm") : undefined;
+}
+
+export function findKex(name: string): KexAlgorithm | undefined {
+  return KEX_ALGORITHMS.find((a) => a.name === name);
+}
+export function findHostKey(name: string): HostKeyAlgorithm | undefined {
+  return HOST_KEY_ALGORITHMS.find((a) => a.name === name);
+}
+export function findCipher(name: string): CipherAlgorithm | undefined {
+  return CIPHER_ALGORITHMS.find((a) => a.name === name);
+}
+export function findMac(name: string): MacAlgorithm | undefined {
+  return MAC_ALGORITHMS.find((a) => a.name === name);
+}
+export function findCompression(name: string): CompressionAlgorithm | undefined {
+  return COMPRESSION_ALGORITHMS.find((a) => a.name === name);
+}
+
+/** Every registered name of a category, in preference order. */
+export function allNames(category: ListCategory): string[] {
+  return (REGISTRIES[category] as readonly AlgorithmInfo[]).map((a) => a.name);
+}
+
+/** The default offer: registered, not legacy, in table order. */
+export function defaultNames(category: ListCategory): string[] {
+  return (REGISTRIES[category] as readonly AlgorithmInfo[])
+    .filter((a) => a.status !== "legacy")
+    .map((a) => a.name);
+}
+
+/** Legacy names of a category, in table order. */
+export function legacyNames(category: ListCategory): string[] {
+  return (REGISTRIES[category] as readonly AlgorithmInfo[])
+    .filter((a) => a.status === "legacy")
+    .map((a) => a.name);
+}
+
+/** A list edit that names an unknown algorithm or is otherwise unusable. */
+export class AlgorithmListError extends Error {
+  override name = "AlgorithmListError";
+}
+
+function matchNames(pattern: string, names: readonly string[]): string[] {
+  if (!/[*?]/.test(pattern)) return names.includes(pattern) ? [pattern] : [];
+  const re = new RegExp(
+    "^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") +
+      "$",
+  );
+  return names.filter((n) => re.test(n));
+}
+
+/**
+ * Applies an OpenSSH-style list spec to `current`: `+a,b` appends, `-a,b` removes (wildcards
+ * allowed), `^a,b` prepends, anything else replaces. Unknown names are refused.
+ */
+export function applyListSpec(
+  category: ListCategory,
+  current: readonly string[],
+  spec: string,
+): string[] {
+  const known = allNames(category);
+  const op = spec[0];
+  const body = op === "+" || op === "-" || op === "^" ? spec.slice(1) : spec;
+  const items = body.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) {
+    throw new AlgorithmListError(`empty ${OPENSSH_OPTION[category]} list "${spec}"`);
+  }
+  const expanded: string[] = [];
+  for (const item of items) {
+    const found = matchNames(item, known);
+    if (found.length === 0) {
+      throw new AlgorithmListError(
+        `unknown ${OPENSSH_OPTION[category]} algorithm "${item}"; known: ${known.join(", ")}`,
+      );
+    }
+    for (const f of found) if (!expanded.includes(f)) expanded.push(f);
+  }
+  let out: string[];
+  if (op === "+") out = [...current, ...expanded.filter((n) => !current.includes(n))];
+  else if (op === "-") out = current.filter((n) => !expanded.includes(n));
+  else if (op === "^") out = [...expanded, ...current.filter((n) => !expanded.includes(n))];
+  else out = expanded;
+  if (out.length === 0) {
+    throw new AlgorithmListError(`${OPENSSH_OPTION[category]} "${spec}" leaves no algorithm`);
+  }
+  return out;
+}
+
+/** The lists the client offers, per user-facing category. */
+export type OfferLists = Record<ListCategory, string[]>;
+
+/**
+ * Builds the client's offer: defaults, plus every legacy algorithm appended when `legacy` is
+ * on, then the user's edits in order.
+ */
+export function buildOffer(
+  edits: Partial<Record<ListCategory, string[]>> = {},
+  legacy = false,
+): OfferLists {
+  const offer = {} as OfferLists;
+  for (const category of Object.keys(REGISTRIES) as ListCategory[]) {
+    let list = defaultNames(category);
+    if (legacy) list = [...list, ...legacyNames(category)];
+    for (const spec of edits[category] ?? []) list = applyListSpec(category, list, spec);
+    offer[category] = list;
+  }
+  return offer;
+}

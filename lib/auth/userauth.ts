@@ -1,0 +1,453 @@
+/**
+ * The user authentication protocol (RFC 4252): a `none` request to learn the methods, then
+ * publickey, keyboard-interactive and password in the caller's order, following partial success.
+ * Every failure ends in an `SshTraceError` at stage `auth` whose code says what to fix.
+ * Events name methods, keys (by fingerprint) and prompts, never passwords or answers.
+ * @module
+ */
+
+import { type ErrorDetails, SshTraceError, type Tracer } from "../trace.ts";
+import type { MessageTransport } from "../transport/types.ts";
+import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
+import { messageName, MSG } from "../wire/messages.ts";
+import { KbdInteractiveMethod } from "./keyboard_interactive.ts";
+import { PasswordMethod } from "./password.ts";
+import { PublicKeyMethod } from "./publickey.ts";
+import type { Signer } from "./types.ts";
+
+/** Where a password comes from: an environment variable, a file or a terminal prompt. */
+export interface PasswordSource {
+  /** The password, or null when there is none (e.g. the user cancelled the prompt). */
+  get(prompt: string): Promise<string | null>;
+  /** True when a person types it (a TTY prompt): such a source is never used in batch mode. */
+  readonly fromUser: boolean;
+}
+
+/** One keyboard-interactive INFO_REQUEST (RFC 4256 §3.2). */
+export interface KbdInteractiveRequest {
+  name: string;
+  instruction: string;
+  prompts: { prompt: string; echo: boolean }[];
+}
+
+/** Answers a keyboard-interactive request (one answer per prompt), or null to give up. */
+export type KbdInteractiveResponder = (req: KbdInteractiveRequest) => Promise<string[] | null>;
+
+/** OpenSSH's default PreferredAuthentications (without the GSSAPI and hostbased methods). */
+export const DEFAULT_METHODS: readonly string[] = ["publickey", "keyboard-interactive", "password"];
+
+export interface AuthOptions {
+  user: string;
+  /** Methods in order of preference (PreferredAuthentications); default {@link DEFAULT_METHODS}. */
+  methods?: readonly string[];
+  /** The keys to offer, loaded only when publickey is tried (key files, agent). */
+  signers?: () => Promise<Signer[]>;
+  password?: PasswordSource | null;
+  kbdInteractive?: KbdInteractiveResponder | null;
+  /** Never prompt: sources with `fromUser` and the responder are not used. */
+  batchMode?: boolean;
+  /** Allow ssh-rsa (SHA-1) signatures. */
+  legacy?: boolean;
+  /** Send only the `none` request and report the methods the server offers. */
+  probeOnly?: boolean;
+  /** The server's name, only for the password prompt (`user@host's password: `). */
+  host?: string;
+}
+
+export type AttemptResult = "success" | "failure" | "partial" | "skipped";
+
+export interface AuthAttempt {
+  method: string;
+  detail: string;
+  result: AttemptResult;
+}
+
+export interface AuthResult {
+  user: string;
+  /** The methods the server last said can continue (empty if `none` succeeded at once). */
+  methods: string[];
+  /** The USERAUTH_BANNER text(s), joined, or null if none was sent. */
+  banner: string | null;
+  attempts: AuthAttempt[];
+  success: boolean;
+  /** The method that succeeded, or null. */
+  method: string | null;
+}
+
+/** What one step of a method came to. `exhausted`: nothing (more) we can do with it. */
+export type MethodOutcome = "success" | "partial" | "failure" | "exhausted";
+
+/** A user authentication method: each `next()` makes one attempt (one key, one password...). */
+export interface AuthMethod {
+  readonly name: string;
+  /** Set once the method has nothing more to try. */
+  readonly exhausted: boolean;
+  /** Whether we have the means for this method at all (keys, a password, a responder). */
+  readonly capable: boolean;
+  next(session: AuthSession): Promise<MethodOutcome>;
+}
+
+/** The server's answer to a USERAUTH_REQUEST. */
+export type Reply =
+  | { kind: "success" }
+  | { kind: "failure"; canContinue: string[]; partial: boolean }
+  /** Message 60 (PK_OK, PASSWD_CHANGEREQ or INFO_REQUEST: its meaning depends on the method). */
+  | { kind: "method"; payload: Uint8Array };
+
+const TOO_MANY = /too many authentication failures/i;
+
+/** Whether an error is the server's "Too many authentication failures" DISCONNECT. */
+function isTooManyFailures(error: unknown): boolean {
+  if (!(error instanceof SshTraceError)) return false;
+  const d = error.details;
+  const code = typeof d.reasonCode === "number" ? d.reasonCode : null;
+  const text = `${typeof d.description === "string" ? d.description : ""} ${error.message}`;
+  return TOO_MANY.test(text) && (code === null || code === 2 || code === 14);
+}
+
+/** The state of one authentication run, shared by the methods. */
+export class AuthSession {
+  readonly transport: MessageTransport;
+  readonly tracer: Tracer;
+  readonly user: string;
+  banner: string | null = null;
+  /** The methods the server last said can continue. */
+  methods: string[] = [];
+  readonly attempts: AuthAttempt[] = [];
+  /** A method was not used (or a prompt not answered) because batch mode forbids prompting. */
+  batchBlocked = false;
+  /** A key was not offered because no signature algorithm is acceptable to both sides. */
+  noSignatureAlgorithm = false;
+  /** Index into `attempts` just after the last partial success, or null. */
+  partialAfter: number | null = null;
+
+  constructor(transport: MessageTransport, user: string) {
+    this.transport = transport;
+    this.tracer = transport.tracer;
+    this.user = user;
+  }
+
+  /** A USERAUTH_REQUEST header for `method`; the caller appends the method fields. */
+  request(method: string): SshWriter {
+    return new SshWriter().byte(MSG.USERAUTH_REQUEST).string(this.user).string("ssh-connection")
+      .string(method);
+  }
+
+  async send(payload: Uint8Array): Promise<void> {
+    try {
+      await this.transport.send(payload);
+    } catch (e) {
+      throw this.#translate(e);
+    }
+  }
+
+  /** Records and traces an attempt; returns its index for {@link settle}. */
+  attempt(method: string, detail: string): number {
+    this.tracer.emit({ stage: "auth", type: "attempt", method, detail });
+    return this.attempts.push({ method, detail, result: "failure" }) - 1;
+  }
+
+  /** Records the outcome of attempt `index` from the server's reply. */
+  settle(index: number, result: AttemptResult | Reply): void {
+    const attempt = this.attempts[index];
+    if (!attempt) return;
+    if (typeof result === "string") attempt.result = result;
+    else if (result.kind === "success") attempt.result = "success";
+    else if (result.kind === "failure") attempt.result = result.partial ? "partial" : "failure";
+  }
+
+  /** Records a method or key we did not try, with the reason. */
+  skip(method: string, detail: string): void {
+    this.info(`${method} skipped: ${detail}`);
+    this.attempts.push({ method, detail, result: "skipped" });
+  }
+
+  info(message: string): void {
+    this.tracer.emit({ stage: "auth", type: "info", message });
+  }
+
+  /** The next message for us, after any banners; uses the transport's timeout. */
+  async receive(): Promise<Uint8Array> {
+    for (;;) {
+      let msg: Uint8Array | null;
+      try {
+        msg = await this.transport.receive();
+      } catch (e) {
+        throw this.#translate(e);
+      }
+      if (msg === null) {
+        throw new SshTraceError(
+          "auth",
+          "auth.connection-closed",
+          "the server closed the connection during user authentication",
+          this.details(),
+        );
+      }
+      if (msg[0] !== MSG.USERAUTH_BANNER) return msg;
+      const text = this.#parse(msg, "USERAUTH_BANNER", (r) => r.text("message"));
+      this.banner = this.banner === null ? text : this.banner + text;
+      this.tracer.emit({ stage: "auth", type: "banner", text });
+    }
+  }
+
+  /**
+   * The server's reply to a request for `method`: SUCCESS, FAILURE (traced; updates
+   * `methods`) or, when `allowMethodMessage`, message 60. Anything else is `auth.protocol`.
+   */
+  async reply(method: string, allowMethodMessage: boolean): Promise<Reply> {
+    const msg = await this.receive();
+    switch (msg[0]) {
+      case MSG.USERAUTH_SUCCESS:
+        return { kind: "success" };
+      case MSG.USERAUTH_FAILURE: {
+        const [canContinue, partial] = this.#parse(msg, "USERAUTH_FAILURE", (r) => {
+          const list = r.nameList("authentications that can continue");
+          return [list, r.bool("partial success")] as const;
+        });
+        this.methods = [...canContinue];
+        this.tracer.emit({
+          stage: "auth",
+          type: "failure",
+          method,
+          canContinue: [...canContinue],
+          partialSuccess: partial,
+        });
+        return { kind: "failure", canContinue: [...canContinue], partial };
+      }
+      case 60:
+        if (allowMethodMessage) return { kind: "method", payload: msg };
+    }
+    throw this.protocolError(
+      `expected USERAUTH_SUCCESS or USERAUTH_FAILURE after a ${method} request, got ${
+        messageName(msg[0] ?? -1)
+      }`,
+    );
+  }
+
+  /** Decodes a message with `read`; malformed data becomes `auth.protocol`. */
+  parse<T>(msg: Uint8Array, what: string, read: (r: SshReader) => T): T {
+    return this.#parse(msg, what, read);
+  }
+
+  #parse<T>(msg: Uint8Array, what: string, read: (r: SshReader) => T): T {
+    try {
+      const r = new SshReader(msg, what);
+      r.byte();
+      return read(r);
+    } catch (e) {
+      if (e instanceof WireError) throw this.protocolError(`malformed ${what}: ${e.message}`, e);
+      throw e;
+    }
+  }
+
+  protocolError(message: string, cause?: unknown): SshTraceError {
+    return new SshTraceError("auth", "auth.protocol", message, this.details(), { cause });
+  }
+
+  /** The details every auth error carries: the methods the server offers and what we tried. */
+  details(extra: ErrorDetails = {}): ErrorDetails {
+    return {
+      methods: [...this.methods],
+      tried: this.attempts.map((a) => ({ ...a })),
+      ...extra,
+    };
+  }
+
+  #translate(error: unknown): unknown {
+    if (!isTooManyFailures(error)) return error;
+    const keys = this.attempts.filter((a) => a.method === "publickey" && a.result !== "skipped");
+    return new SshTraceError(
+      "auth",
+      "auth.too-many-failures",
+      `the server disconnected: "Too many authentication failures" after ${
+        this.attempts.filter((a) => a.result !== "skipped").length
+      } attempt(s) (${keys.length} key(s) offered); servers count every key offered as a failure`,
+      this.details({
+        fix: "offer only the right key: pass it with -i FILE and set IdentitiesOnly " +
+          "(-o IdentitiesOnly=yes) so agent and default keys are not offered too",
+      }),
+      { cause: error },
+    );
+  }
+
+  /** Success: traces it, tells the transport (delayed compression), builds the result. */
+  succeed(method: string): AuthResult {
+    this.tracer.emit({ stage: "auth", type: "success", method });
+    this.transport.authenticated();
+    return this.result(true, method);
+  }
+
+  result(success: boolean, method: string | null): AuthResult {
+    return {
+      user: this.user,
+      methods: [...this.methods],
+      banner: this.banner,
+      attempts: this.attempts.map((a) => ({ ...a })),
+      success,
+      method,
+    };
+  }
+}
+
+/**
+ * Authenticates `options.user` over an established transport (after `requestService`).
+ * Returns the result on success (or after `none` with `probeOnly`); throws `SshTraceError`
+ * at stage `auth` when every usable method has failed.
+ */
+export async function authenticate(
+  transport: MessageTransport,
+  options: AuthOptions,
+): Promise<AuthResult> {
+  const session = new AuthSession(transport, options.user);
+  const batch = options.batchMode ?? false;
+
+  const noneIndex = session.attempt("none", "asking which methods the server accepts");
+  await session.send(session.request("none").bytes());
+  const first = await session.reply("none", false);
+  session.settle(noneIndex, first);
+  if (first.kind === "success") return session.succeed("none");
+  if (options.probeOnly) return session.result(false, null);
+
+  const password = options.password ?? null;
+  const promptText = options.host
+    ? `${options.user}@${options.host}'s password: `
+    : `${options.user}'s password: `;
+  const methods: Record<string, AuthMethod> = {
+    "publickey": new PublicKeyMethod(
+      options.signers ?? (() => Promise.resolve([])),
+      options.legacy ?? false,
+    ),
+    "keyboard-interactive": new KbdInteractiveMethod(
+      options.kbdInteractive ?? null,
+      password,
+      batch,
+    ),
+    "password": new PasswordMethod(password, batch, promptText),
+  };
+  const order = options.methods ?? DEFAULT_METHODS;
+
+  // Each step sends at most a few messages; the bound only stops a server that loops forever.
+  for (let step = 0; step < 1000; step++) {
+    const name = order.find((n) =>
+      session.methods.includes(n) && Object.hasOwn(methods, n) && !methods[n]!.exhausted
+    );
+    if (name === undefined) throw failure(session, order, methods);
+    const outcome = await methods[name]!.next(session);
+    if (outcome === "success") return session.succeed(name);
+    if (outcome === "partial") {
+      session.partialAfter = session.attempts.length;
+      session.info(
+        `partial success with ${name}: the server now requires one of ${
+          session.methods.join(", ") || "(none)"
+        }`,
+      );
+    }
+  }
+  throw session.protocolError("the server kept authentication going for 1000 attempts");
+}
+
+/** The error for "nothing left to try": the code names the most telling reason. */
+function failure(
+  session: AuthSession,
+  order: readonly string[],
+  methods: Record<string, AuthMethod>,
+): SshTraceError {
+  const offered = session.methods;
+  const attempts = session.attempts;
+  const failed = (m: string) => attempts.some((a) => a.method === m && a.result === "failure");
+  const user = session.user;
+  const make = (code: string, message: string, fix?: string, extra: ErrorDetails = {}) =>
+    new SshTraceError(
+      "auth",
+      code,
+      message,
+      session.details({ ...extra, ...(fix ? { fix } : {}) }),
+    );
+  const offeredText = offered.length ? offered.join(", ") : "no further methods";
+  const passwordFix = "give a password with --password-env VAR (or a key with -i FILE)";
+
+  if (
+    session.partialAfter !== null &&
+    !attempts.slice(session.partialAfter).some((a) => a.result === "failure")
+  ) {
+    const done = attempts.filter((a) => a.result === "partial").map((a) => a.method);
+    return make(
+      "auth.partial-needs-method",
+      `partial success with ${done.join(", ")}: the server also requires one of ${offeredText}, ` +
+        "which we cannot provide",
+      offered.includes("password") || offered.includes("keyboard-interactive")
+        ? passwordFix
+        : "pass another key with -i FILE",
+    );
+  }
+  if (failed("password")) {
+    return make(
+      "auth.password-rejected",
+      `the server rejected the password for user "${user}"`,
+      "check the user name and the password",
+    );
+  }
+  if (failed("keyboard-interactive")) {
+    return make(
+      "auth.kbdint-failed",
+      `keyboard-interactive authentication failed for user "${user}"`,
+      "check the user name and the answers (password or code)",
+    );
+  }
+  if (session.batchBlocked) {
+    return make(
+      "auth.batch-mode-needs-prompt",
+      `the server wants an answer typed at a prompt (offers: ${offeredText}) and batch mode ` +
+        "does not prompt",
+      "give the password non-interactively with --password-env VAR, or run without batch mode",
+    );
+  }
+  if (failed("publickey")) {
+    const keys = attempts.filter((a) => a.method === "publickey" && a.result === "failure");
+    const accepts = offered.includes("publickey");
+    return make(
+      "auth.key-rejected",
+      `the server rejected ${keys.length === 1 ? "the key" : `all ${keys.length} keys`} ` +
+        `offered for user "${user}"` +
+        (accepts ? "" : " and no longer accepts public keys") +
+        (session.noSignatureAlgorithm ? " (some RSA keys were not offered: see tried)" : ""),
+      accepts
+        ? `add the public key to ~/.ssh/authorized_keys of "${user}" on the server, ` +
+          "or pass the right key with -i FILE"
+        : passwordFix,
+      { acceptsPublickey: accepts },
+    );
+  }
+  if (session.noSignatureAlgorithm) {
+    return make(
+      "auth.no-signature-algorithm",
+      "no signature algorithm acceptable to both sides for the RSA key(s): the server accepts " +
+        "only ssh-rsa (SHA-1) signatures, which are off unless legacy algorithms are allowed",
+      "allow SHA-1 RSA signatures with --legacy, or use an Ed25519 or ECDSA key",
+    );
+  }
+  const ours = order.filter((n) => Object.hasOwn(methods, n) && methods[n]!.capable);
+  const fixes: string[] = [];
+  if (offered.includes("publickey") && !ours.includes("publickey")) {
+    fixes.push("pass a key with -i FILE");
+  }
+  if (
+    (offered.includes("password") || offered.includes("keyboard-interactive")) &&
+    !ours.includes("password") && !ours.includes("keyboard-interactive")
+  ) {
+    fixes.push("give a password with --password-env VAR");
+  }
+  const supported = offered.filter((m) => Object.hasOwn(methods, m));
+  if (offered.length && !supported.length) {
+    fixes.push(`the server offers only ${offeredText}, which sshtrace does not support`);
+  } else if (supported.some((m) => !order.includes(m))) {
+    fixes.push(`allow ${supported.filter((m) => !order.includes(m)).join(", ")} in the methods`);
+  }
+  return make(
+    "auth.no-common-method",
+    `no authentication method in common: the server offers ${offeredText}; ` +
+      `we can do ${ours.length ? ours.join(", ") : "nothing (no key, password or prompt)"}`,
+    fixes.length ? fixes.join("; or ") : undefined,
+    { ours },
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * The facade: open a transport to a host (or over any byte stream), probe a server, and build
+ * the report. Emits trace events through the caller's tracer; never prints.
+ * @module
+ */
+
+import { buildOffer, findHostKey, type ListCategory, REGISTRIES } from "./algorithms/registry.ts";
+import { authenticate } from "./auth/userauth.ts";
+import { requestService } from "./auth/service.ts";
+import {
+  defaultKnownHostsFiles,
+  hostKeyPolicy,
+  knownKeyTypes,
+  type StrictMode,
+} from "./config/hostkey_policy.ts";
+import { connectTcp } from "./net.ts";
+import { buildReport, type Report } from "./render/report.ts";
+import { type Stage, SshTraceError, Tracer } from "./trace.ts";
+import type { ByteStream } from "./transport/stream.ts";
+import { startTransport, type Transport } from "./transport/transport.ts";
+
+/** Options shared by every command. */
+export interface ClientOptions {
+  host: string;
+  /** @default 22 */
+  port?: number;
+  /** @default $USER */
+  user?: string;
+  /** Limit for every network wait, in milliseconds. @default 10000 */
+  timeoutMs?: number;
+  /** Where events go; a new silent tracer when omitted. */
+  tracer?: Tracer;
+  /** OpenSSH-style list edits per category, applied in order (`+a`, `-a`, `^a`, `a,b`). */
+  algorithms?: Partial<Record<ListCategory, string[]>>;
+  /** Offer every legacy algorithm too (after the modern ones). @default false */
+  legacy?: boolean;
+  /** @default "yes" */
+  strictHostKeyChecking?: StrictMode;
+  /** known_hosts files; the first is where accepted keys are written. */
+  knownHostsFiles?: string[];
+  /** For `ask`: puts the question to the user. */
+  ask?: (question: string) => Promise<boolean>;
+  /** Run over this stream instead of opening a TCP connection. */
+  stream?: ByteStream;
+  /** Rekey after this many bytes. @default 1 GiB */
+  rekeyLimitBytes?: number;
+}
+
+/** Turns anything thrown into a staged error (an unexpected bug still gets a stage, no stack). */
+export function toTraceError(e: unknown, stage: Stage): SshTraceError {
+  if (e instanceof SshTraceError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new SshTraceError(stage, `${stage}.internal`, `internal error during stage ${stage}: ${message}`, {}, {
+    cause: e,
+  });
+}
+
+/** The user name to use when none is given. */
+export function defaultUser(): string {
+  try {
+    return Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "root";
+  } catch {
+    return "root";
+  }
+}
+
+function home(): string | undefined {
+  try {
+    return Deno.env.get("HOME");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Connects and completes the version exchange, key exchange and host key check. The
+ * connection is closed again if any of it fails.
+ */
+export async function openTransport(options: ClientOptions): Promise<Transport> {
+  const tracer = options.tracer ?? new Tracer();
+  const port = options.port ?? 22;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const files = options.knownHostsFiles ?? defaultKnownHostsFiles(home());
+  const offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
+  // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
+  // server with several keys is not reported as unknown or changed.
+  const known = await knownKeyTypes(files, options.host, port);
+  if (known.length) {
+    const first = offer.hostKey.filter((n) => known.includes(findHostKey(n)?.keyType ?? ""));
+    offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
+  }
+  let stream = options.stream;
+  tracer.begin("connect");
+  if (!stream) {
+    stream = (await connectTcp(options.host, port, timeoutMs, tracer)).stream;
+  }
+  tracer.end("connect");
+  return await startTransport(stream, {
+    tracer,
+    timeoutMs,
+    offer,
+    legacy: options.legacy ?? false,
+    rekeyLimitBytes: options.rekeyLimitBytes,
+    checkHostKey: hostKeyPolicy({
+      mode: options.strictHostKeyChecking ?? "yes",
+      host: options.host,
+      port,
+      knownHostsFiles: files,
+      tracer,
+      ask: options.ask,
+    }),
+  });
+}
+
+/** Options of {@link probe}. */
+export type ProbeOptions = Omit<ClientOptions, "strictHostKeyChecking" | "ask">;
+
+/**
+ * Probes a server without credentials: connect, version, key exchange, host key status (never
+ * written), then the `none` authentication request to learn the offered methods and banner.
+ *
+ * @example
+ * ```ts
+ * const report = await probe({ host: "127.0.0.1", port: 2222 });
+ * console.log(report.kex?.algorithm, report.auth?.methods);
+ * ```
+ */
+export async function probe(options: ProbeOptions): Promise<Report> {
+  const tracer = options.tracer ?? new Tracer();
+  const user = options.user ?? defaultUser();
+  let error: SshTraceError | null = null;
+  let transport: Transport | null = null;
+  try {
+    transport = await openTransport({ ...options, tracer, strictHostKeyChecking: "report" });
+    tracer.begin("auth");
+    await requestService(transport);
+    await authenticate(transport, { user, probeOnly: true, host: options.host });
+    tracer.end("auth");
+    await transport.disconnect(11, "probe finished");
+  } catch (e) {
+    error = toTraceError(e, tracer.currentStage ?? "connect");
+    tracer.emit({ stage: error.stage === "usage" ? "connect" : error.stage, type: "error", code: error.code, message: error.message });
+    transport?.close();
+  }
+  const current = tracer.currentStage;
+  if (current) tracer.end(current);
+  return buildReport(tracer.events, {
+    host: options.host,
+    port: options.port ?? 22,
+    user,
+    error,
+    timings: tracer.timings,
+  });
+}
+
+export { REGISTRIES };

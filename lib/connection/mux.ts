@@ -1,0 +1,407 @@
+/**
+ * The connection protocol (RFC 4254) over an established, authenticated transport: one dispatch
+ * loop routes channel messages to their channels, answers the server's global requests and
+ * channel opens, and sends everything through one ordered queue.
+ * @module
+ */
+
+import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
+import { messageName, MSG } from "../wire/messages.ts";
+import { SshTraceError, type Tracer } from "../trace.ts";
+import type { MessageTransport } from "../transport/types.ts";
+import {
+  Channel,
+  type ChannelHost,
+  type ChannelOptions,
+  DEFAULT_MAX_PACKET,
+  DEFAULT_WINDOW_SIZE,
+  deferred,
+  toError,
+} from "./channel.ts";
+import { Session } from "./session.ts";
+
+/** Defaults for every channel of a connection. */
+export type ConnectionOptions = ChannelOptions;
+
+const noop = () => {};
+
+/** RFC 4253 §11.1 DISCONNECT reason PROTOCOL_ERROR. */
+const PROTOCOL_ERROR = 2;
+
+function checkSize(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+    throw new SshTraceError(
+      "usage",
+      "usage.invalid-channel-option",
+      `${name} must be a whole number of bytes from 1 to 4294967295, not ${value}`,
+      { option: name, value },
+    );
+  }
+  return value;
+}
+
+/** The connection layer: channels, sessions and global requests over one transport. */
+export class Connection {
+  readonly transport: MessageTransport;
+  /**
+   * Resolves (never rejects) when the connection ends: with null for a clean end (the client
+   * closed it, or the server closed it with no channel open), otherwise with the error.
+   */
+  readonly finished: Promise<Error | null>;
+  /** Messages received from the server (any traffic); keepalive uses it. */
+  messagesIn = 0;
+
+  #windowSize: number;
+  #maxPacket: number;
+  #channels = new Map<number, Channel>();
+  #nextId = 0;
+  #pendingGlobal: ReturnType<typeof deferred<boolean | Uint8Array>>[] = [];
+  #sendChain: Promise<void> = Promise.resolve();
+  #loop: Promise<void> | null = null;
+  #ended = false;
+  #error: Error | null = null;
+  #resolveFinished!: (error: Error | null) => void;
+  #host: ChannelHost;
+
+  constructor(transport: MessageTransport, options: ConnectionOptions = {}) {
+    this.transport = transport;
+    this.#windowSize = checkSize("windowSize", options.windowSize ?? DEFAULT_WINDOW_SIZE);
+    this.#maxPacket = checkSize("maxPacket", options.maxPacket ?? DEFAULT_MAX_PACKET);
+    this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    this.#host = {
+      tracer: transport.tracer,
+      send: (payload) => this.#send(payload),
+      release: (channel) => {
+        if (this.#channels.get(channel.localId) === channel) {
+          this.#channels.delete(channel.localId);
+        }
+      },
+    };
+  }
+
+  get tracer(): Tracer {
+    return this.transport.tracer;
+  }
+
+  /** True once the connection has ended (cleanly or not). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The error that ended the connection, if any. */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  /** Channels opening or open. */
+  get channelCount(): number {
+    return this.#channels.size;
+  }
+
+  /**
+   * Starts the dispatch loop (once; later calls return the same promise). The promise resolves
+   * when the loop stops; it never rejects — failures go to the channels and `finished`.
+   */
+  start(): Promise<void> {
+    this.#loop ??= this.#run().catch((e) => this.#end(toError(e), null, () => this.#closeQuietly()));
+    return this.#loop;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Opening channels
+
+  #createChannel(type: string, options: ChannelOptions): Channel {
+    const windowSize = checkSize("windowSize", options.windowSize ?? this.#windowSize);
+    const maxPacket = checkSize("maxPacket", options.maxPacket ?? this.#maxPacket);
+    if (this.#ended) throw this.#endedError(`open a ${type} channel`);
+    this.start();
+    const channel = new Channel(this.#host, type, this.#nextId++, windowSize, maxPacket);
+    this.#channels.set(channel.localId, channel);
+    return channel;
+  }
+
+  /**
+   * Opens a channel of any type (`extra` is the type-specific part of CHANNEL_OPEN). Rejects
+   * with `session.channel-open-refused` (reason code and text in `details`) if refused.
+   */
+  async openChannel(
+    type: string,
+    extra: Uint8Array = new Uint8Array(0),
+    options: ChannelOptions = {},
+  ): Promise<Channel> {
+    const channel = this.#createChannel(type, options);
+    this.#send(channel.openPayload(extra)).catch(noop);
+    await channel.opened;
+    return channel;
+  }
+
+  /** Opens a session channel. */
+  async openSession(options: ChannelOptions = {}): Promise<Session> {
+    const channel = this.#createChannel("session", options);
+    const session = new Session(channel);
+    this.#send(channel.openPayload()).catch(noop);
+    await channel.opened;
+    return session;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Global requests
+
+  /**
+   * Sends a global request. With `wantReply`: REQUEST_FAILURE gives false, REQUEST_SUCCESS gives
+   * its response data if it has any, else true (replies are matched in order). Without: true
+   * once sent.
+   */
+  async globalRequest(
+    name: string,
+    wantReply: boolean,
+    data: Uint8Array = new Uint8Array(0),
+  ): Promise<boolean | Uint8Array> {
+    if (this.#ended) throw this.#endedError(`send the global request ${name}`);
+    this.start();
+    const payload = new SshWriter()
+      .byte(MSG.GLOBAL_REQUEST)
+      .string(name)
+      .bool(wantReply)
+      .raw(data)
+      .bytes();
+    if (!wantReply) {
+      await this.#send(payload);
+      return true;
+    }
+    const reply = deferred<boolean | Uint8Array>();
+    this.#pendingGlobal.push(reply);
+    this.#send(payload).catch(noop);
+    return reply.promise;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Ending
+
+  /**
+   * Fails the connection with `error` (e.g. a keepalive timeout): every channel and pending
+   * request gets the error, and the transport is closed without DISCONNECT.
+   */
+  fail(error: Error): void {
+    if (this.#ended) return;
+    this.#emitError(error);
+    this.#end(error, null, () => this.#closeQuietly());
+  }
+
+  /** Closes the connection cleanly: queued messages go out, then DISCONNECT (BY_APPLICATION). */
+  async close(): Promise<void> {
+    if (this.#ended) return;
+    const queued = this.#sendChain;
+    const closing = new SshTraceError(
+      "data",
+      "data.connection-closed",
+      "the client closed the connection",
+    );
+    this.#end(null, closing, noop);
+    await queued;
+    await this.transport.disconnect().catch(noop);
+  }
+
+  #endedError(action: string): Error {
+    return this.#error ??
+      new SshTraceError(
+        "data",
+        "data.connection-closed",
+        `cannot ${action}: the connection is closed`,
+      );
+  }
+
+  #closeQuietly(): void {
+    try {
+      this.transport.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  #emitError(error: Error): void {
+    if (error instanceof SshTraceError && error.stage !== "usage") {
+      this.tracer.emit({ stage: error.stage, type: "error", code: error.code, message: error.message });
+    }
+  }
+
+  /**
+   * Ends the connection once: `finishedWith` goes to `finished`; channels and pending requests
+   * get `channelError` (default `finishedWith`), then `action` runs.
+   */
+  #end(finishedWith: Error | null, channelError: Error | null, action: () => void): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = finishedWith;
+    const error = channelError ?? finishedWith ??
+      new SshTraceError("data", "data.connection-closed", "the connection is closed");
+    const channels = [...this.#channels.values()];
+    this.#channels.clear();
+    for (const channel of channels) channel.fail(error);
+    for (const reply of this.#pendingGlobal.splice(0)) reply.reject(error);
+    try {
+      action();
+    } finally {
+      this.#resolveFinished(finishedWith);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sending
+
+  /** Queues a payload; sends go out strictly in call order. A send failure ends everything. */
+  #send(payload: Uint8Array): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error);
+    const p = this.#sendChain.then(() => {
+      if (this.#error) throw this.#error;
+      return this.transport.send(payload);
+    });
+    this.#sendChain = p.catch((e) => {
+      const error = toError(e);
+      if (!this.#ended) this.#end(error, null, () => this.#closeQuietly());
+    });
+    return p;
+  }
+
+  /** Fire and forget (replies sent from the dispatch loop, which must never wait on sends). */
+  #post(payload: Uint8Array): void {
+    this.#send(payload).catch(noop);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Receiving
+
+  async #run(): Promise<void> {
+    while (!this.#ended) {
+      let payload: Uint8Array | null;
+      try {
+        payload = await this.transport.receive(0);
+      } catch (e) {
+        this.#end(toError(e), null, () => this.#closeQuietly());
+        return;
+      }
+      if (this.#ended) return;
+      if (payload === null) {
+        this.#transportEnded();
+        return;
+      }
+      this.messagesIn++;
+      try {
+        this.#dispatch(payload);
+      } catch (e) {
+        this.#protocolFailure(e);
+        return;
+      }
+    }
+  }
+
+  #transportEnded(): void {
+    const open = this.#channels.size;
+    const waiting = this.#pendingGlobal.length;
+    let error: SshTraceError | null = null;
+    if (open || waiting) {
+      const what = open
+        ? `${open} channel${open === 1 ? " was" : "s were"} open`
+        : `${waiting} global request${waiting === 1 ? " was" : "s were"} unanswered`;
+      error = new SshTraceError(
+        "data",
+        "data.connection-closed",
+        `the server closed the connection while ${what}`,
+        { openChannels: open, pendingRequests: waiting },
+      );
+    }
+    this.#end(error, null, () => this.#closeQuietly());
+  }
+
+  #protocolFailure(e: unknown): void {
+    let error: Error;
+    if (e instanceof WireError) {
+      error = new SshTraceError(
+        "data",
+        "data.malformed-message",
+        `the server sent a malformed message: ${e.message}`,
+        {},
+        { cause: e },
+      );
+    } else error = toError(e);
+    this.#emitError(error);
+    this.#end(error, null, () => {
+      this.transport.disconnect(PROTOCOL_ERROR, error.message).catch(noop);
+    });
+  }
+
+  #info(message: string): void {
+    this.tracer.emit({ stage: "session", type: "info", message });
+  }
+
+  #dispatch(payload: Uint8Array): void {
+    const type = payload[0];
+    if (type === undefined) {
+      throw new SshTraceError("data", "data.malformed-message", "the server sent an empty message");
+    }
+    const reader = new SshReader(payload.subarray(1), messageName(type));
+    switch (type) {
+      case MSG.GLOBAL_REQUEST: {
+        reader.text("request name");
+        const wantReply = reader.bool("want reply");
+        // We offer no global services (hostkeys-00@openssh.com etc. ask for no reply).
+        if (wantReply) this.#post(new Uint8Array([MSG.REQUEST_FAILURE]));
+        return;
+      }
+      case MSG.REQUEST_SUCCESS:
+      case MSG.REQUEST_FAILURE: {
+        const reply = this.#pendingGlobal.shift();
+        if (!reply) {
+          this.#info(`ignored ${messageName(type)} that answers no global request`);
+          return;
+        }
+        if (type === MSG.REQUEST_FAILURE) reply.resolve(false);
+        else {
+          const data = reader.rest();
+          reply.resolve(data.length ? data.slice() : true);
+        }
+        return;
+      }
+      case MSG.CHANNEL_OPEN: {
+        const channelType = reader.text("channel type");
+        const sender = reader.uint32("sender channel");
+        this.#info(`refused a ${channelType} channel the server tried to open`);
+        this.#post(
+          new SshWriter()
+            .byte(MSG.CHANNEL_OPEN_FAILURE)
+            .uint32(sender)
+            .uint32(1) // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
+            .string(`this client does not accept ${channelType} channels`)
+            .string("")
+            .bytes(),
+        );
+        return;
+      }
+      case MSG.CHANNEL_OPEN_CONFIRMATION:
+      case MSG.CHANNEL_OPEN_FAILURE:
+      case MSG.CHANNEL_WINDOW_ADJUST:
+      case MSG.CHANNEL_DATA:
+      case MSG.CHANNEL_EXTENDED_DATA:
+      case MSG.CHANNEL_EOF:
+      case MSG.CHANNEL_CLOSE:
+      case MSG.CHANNEL_REQUEST:
+      case MSG.CHANNEL_SUCCESS:
+      case MSG.CHANNEL_FAILURE: {
+        const id = reader.uint32("recipient channel");
+        const channel = this.#channels.get(id);
+        if (!channel) {
+          throw new SshTraceError(
+            "data",
+            "data.unknown-channel",
+            `the server sent ${messageName(type)} for channel ${id}, which is not open`,
+            { channel: id, message: messageName(type) },
+          );
+        }
+        channel.handleMessage(type, reader);
+        return;
+      }
+      default:
+        this.#info(`ignored unexpected ${messageName(type)} in the connection layer`);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/** The Deno adapter for TCP: resolve, connect with a timeout, and wrap as a ByteStream. @module */
+
+import { SshTraceError, type Tracer } from "./trace.ts";
+import type { ByteStream } from "./transport/stream.ts";
+
+/** Wraps a Deno connection as a {@link ByteStream}. */
+export function connStream(conn: Deno.Conn): ByteStream {
+  let closed = false;
+  const buf = new Uint8Array(64 * 1024);
+  return {
+    async read() {
+      if (closed) return null;
+      try {
+        const n = await conn.read(buf);
+        if (n === null) return null;
+        return buf.slice(0, n);
+      } catch (e) {
+        if (closed) return null;
+        throw e;
+      }
+    },
+    async write(bytes) {
+      let off = 0;
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
+/** Opens a TCP connection, turning every failure into a `connect` stage error. */
+export async function connectTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  tracer: Tracer,
+): Promise<{ stream: ByteStream; remoteAddress: string }> {
+  tracer.emit({ stage: "connect", type: "resolving", host, port });
+  const target = `${host}:${port}`;
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({
+      hostname: host,
+      port,
+      transport: "tcp",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    const err = e as Error;
+    const msg = String(err.message ?? err);
+    if (err instanceof Deno.errors.ConnectionRefused) {
+      throw new SshTraceError("connect", "connect.refused", `connection to ${target} refused: nothing listens on port ${port}`, {
+        host,
+        port,
+        fix: "check the port (-p) and that the SSH service is running on the device",
+      });
+    }
+    if (err.name === "TimeoutError" || err.name === "AbortError" || err instanceof Deno.errors.TimedOut) {
+      throw new SshTraceError("connect", "connect.timeout", `no answer from ${target} within ${timeoutMs / 1000} s`, {
+        host,
+        port,
+        fix: "check the address, firewalls and ACLs; raise the limit with --timeout SECONDS",
+      });
+    }
+    if (/lookup|resolve|name or service|dns|getaddrinfo|No address/i.test(msg)) {
+      throw new SshTraceError("connect", "connect.dns", `cannot resolve host name "${host}"`, {
+        host,
+        port,
+        fix: "check the spelling, or use the IP address",
+      });
+    }
+    if (err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.ConnectionAborted) {
+      throw new SshTraceError("connect", "connect.reset", `the connection to ${target} was reset`, { host, port });
+    }
+    if (/unreachable/i.test(msg) || err instanceof Deno.errors.NotConnected) {
+      throw new SshTraceError("connect", "connect.unreachable", `${target} is unreachable: ${msg}`, {
+        host,
+        port,
+        fix: "check routing and the address",
+      });
+    }
+    throw new SshTraceError("connect", "connect.failed", `cannot connect to ${target}: ${msg}`, { host, port });
+  }
+  conn.setNoDelay(true);
+  const addr = conn.remoteAddr as Deno.NetAddr;
+  const remoteAddress = `${addr.hostname}:${addr.port}`;
+  tracer.emit({ stage: "connect", type: "connected", host, port, remoteAddress });
+  return { stream: connStream(conn), remoteAddress };
+}

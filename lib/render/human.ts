@@ -1,0 +1,352 @@
+/**
+ * The human-readable trace: one heading per stage, one indented line per decision, the stage's
+ * time at its end, and a boxed explanation when the run fails. Text is handed to an injected
+ * `write`; this module never prints. Every string that came from the peer is sanitized.
+ * @module
+ */
+
+import type { Category, Decision, SshTraceError, Stage, TraceEvent, TraceSink } from "../trace.ts";
+import { createPalette, type Palette, sanitize } from "./color.ts";
+import { errorFix, IMPLICIT_MAC, isAeadCipher } from "./report.ts";
+
+export interface HumanRendererOptions {
+  write: (text: string) => void;
+  color: boolean;
+  /** 0: decisions; 1: also offered lists, our version line, exchange details; 2: also packets. */
+  verbosity: 0 | 1 | 2;
+  /** Print nothing unless `finish` gets an error (then only the failure box). */
+  quiet?: boolean;
+}
+
+export interface HumanRenderer {
+  sink: TraceSink;
+  /** Ends the output: the failure box, or a summary line with the total time. */
+  finish(error: SshTraceError | null): void;
+}
+
+/** What each stage does, shown in its heading. */
+export const STAGE_TITLES: Record<Stage, string> = {
+  connect: "TCP connection",
+  version: "protocol version exchange",
+  kex: "key and algorithm negotiation",
+  hostkey: "server host key",
+  auth: "user authentication",
+  session: "session channel",
+  data: "data transfer",
+};
+
+const INDENT = "   ";
+const LABEL_WIDTH = 10;
+const BOX_WIDTH = 60;
+
+const LIST_LABELS: Record<Category, string> = {
+  kex: "kex",
+  hostKey: "host key",
+  cipherC2S: "cipher c2s",
+  cipherS2C: "cipher s2c",
+  macC2S: "mac c2s",
+  macS2C: "mac s2c",
+  compressionC2S: "comp c2s",
+  compressionS2C: "comp s2c",
+};
+
+const CATEGORY_ORDER: Category[] = [
+  "kex",
+  "hostKey",
+  "cipherC2S",
+  "cipherS2C",
+  "macC2S",
+  "macS2C",
+  "compressionC2S",
+  "compressionS2C",
+];
+
+/** 1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd". */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  switch (n % 10) {
+    case 1:
+      return `${n}st`;
+    case 2:
+      return `${n}nd`;
+    case 3:
+      return `${n}rd`;
+    default:
+      return `${n}th`;
+  }
+}
+
+/** Why an algorithm was chosen, from the positions in both lists (or the rule). */
+export function explainDecision(d: Decision): string {
+  if (d.chosen === null) return d.rule;
+  const ours = d.ours.indexOf(d.chosen);
+  const theirs = d.theirs.indexOf(d.chosen);
+  if (ours < 0 || theirs < 0) return d.rule;
+  return `our ${ordinal(ours + 1)} choice, server's ${ordinal(theirs + 1)}`;
+}
+
+/** Terrapin (CVE-2023-48795) needs ChaCha20-Poly1305, or a CBC cipher with an EtM MAC. */
+function terrapinExposed(cipher: string | null, mac: string | null): boolean {
+  if (cipher === "chacha20-poly1305@openssh.com") return true;
+  return !!cipher && /-cbc(@|$)/.test(cipher) && !!mac && /-etm@openssh\.com$/.test(mac);
+}
+
+/** One line under a stage heading: `   label     value`. */
+function row(label: string, value: string): string {
+  const padded = label.length >= LABEL_WIDTH ? label + " " : label.padEnd(LABEL_WIDTH);
+  return `${INDENT}${padded}${value}\n`;
+}
+
+/** A continuation line aligned with the values of {@link row}. */
+function more(value: string): string {
+  return `${INDENT}${" ".repeat(LABEL_WIDTH)}${value}\n`;
+}
+
+/** Sanitizes one line of peer text. */
+const s = (text: string) => sanitize(text);
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${s(host)}]:${port}` : `${s(host)}:${port}`;
+}
+
+/** Creates the human renderer; feed `sink` to the tracer, call `finish` once at the end. */
+export function createHumanRenderer(options: HumanRendererOptions): HumanRenderer {
+  const { write, verbosity } = options;
+  const quiet = options.quiet ?? false;
+  const p = createPalette(options.color);
+  let lastT = 0;
+  let wrote = false;
+
+  const out = (text: string) => {
+    if (text === "") return;
+    wrote = true;
+    write(text);
+  };
+
+  const sink: TraceSink = (event) => {
+    lastT = Math.max(lastT, event.t);
+    if (quiet) return;
+    out(renderEvent(event, verbosity, p, wrote));
+  };
+
+  const finish = (error: SshTraceError | null) => {
+    if (error) {
+      out(renderFailure(error, p, wrote));
+    } else if (!quiet) {
+      out(`${wrote ? "\n" : ""}${p.green("✓")} done in ${lastT.toFixed(1)} ms\n`);
+    }
+  };
+
+  return { sink, finish };
+}
+
+function renderFailure(error: SshTraceError, p: Palette, afterOutput: boolean): string {
+  const bar = "│ ";
+  const border = (corner: string) => p.red(corner + "─".repeat(BOX_WIDTH - 1)) + "\n";
+  let text = afterOutput ? "\n" : "";
+  text += border("┌");
+  text += `${p.red(bar)}${
+    p.bold(p.red(`✗ failed at stage ${error.stage}`))
+  } (exit ${error.exitCode})\n`;
+  for (const line of sanitize(error.message, { multiline: true }).split("\n")) {
+    text += `${p.red(bar)}${line}\n`;
+  }
+  const fix = errorFix(error);
+  if (fix) {
+    const lines = sanitize(fix, { multiline: true }).split("\n");
+    text += `${p.red(bar)}${p.bold("fix:")} ${lines[0]}\n`;
+    for (const line of lines.slice(1)) text += `${p.red(bar)}     ${line}\n`;
+  }
+  text += border("└");
+  return text;
+}
+
+function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boolean): string {
+  const warn = (text: string) => p.yellow(`⚠ ${text}`);
+  switch (e.type) {
+    case "begin":
+      return `${afterOutput ? "\n" : ""}${
+        p.bold(p.cyan(`── ${e.stage} ─ ${STAGE_TITLES[e.stage]}`))
+      }\n`;
+    case "end":
+      return `${INDENT}${p.green("✓")} ${e.stage} ${e.ms.toFixed(1)} ms\n`;
+
+    case "resolving":
+      return v >= 1 ? row("resolve", hostPort(e.host, e.port)) : "";
+    case "connected":
+      return row("connect", `${hostPort(e.host, e.port)} (resolved ${s(e.remoteAddress)})`);
+
+    case "sent":
+      return v >= 1 ? row("client", s(e.line)) : "";
+    case "pre-version-line":
+      return row("preamble", s(e.line));
+    case "received":
+      return row("server", s(e.line)) + (e.note ? row("note", s(e.note)) : "");
+
+    case "kexinit-sent":
+    case "kexinit-received": {
+      if (v < 1) return "";
+      const who = e.type === "kexinit-sent" ? "client" : "server";
+      let text = "";
+      CATEGORY_ORDER.forEach((c, i) => {
+        const line = `${LIST_LABELS[c].padEnd(12)}${s(e.lists[c].join(","))}`;
+        text += i === 0 ? row(who, line) : more(line);
+      });
+      if (e.type === "kexinit-received" && e.firstKexPacketFollows) {
+        text += more("(server sends a guessed first kex packet)");
+      }
+      return text;
+    }
+    case "negotiated":
+      return renderDecisions(e.decisions, e.strict, p);
+    case "guess-ignored":
+      return row("guess", `server's guessed kex packet ignored: ${s(e.reason)}`);
+    case "exchange":
+      return row("exchange", `${s(e.method)}: ${s(e.detail)}`);
+    case "newkeys":
+      return v >= 1 ? row("newkeys", e.direction) : "";
+    case "ext-info":
+      return row("ext-info", s(e.extensions.join(","))) +
+        (v >= 1 && e.serverSigAlgs ? more(`server-sig-algs ${s(e.serverSigAlgs.join(","))}`) : "");
+    case "rekey":
+      return row("rekey", `started by ${e.initiator}: ${s(e.reason)}`);
+
+    case "key":
+      return row("key", `${s(e.keyType)}${e.bits !== null ? ` ${e.bits} bits` : ""}`) +
+        row("sha256", s(e.fingerprint)) + row("md5", s(e.md5));
+    case "signature-verified":
+      return row("signature", `${s(e.algorithm)} verified`);
+    case "status": {
+      const where = e.file ? `${s(e.file)}${e.line !== null ? `:${e.line}` : ""}` : null;
+      let value: string;
+      switch (e.status) {
+        case "known":
+          value = p.green("known") + (where ? ` (${where})` : "");
+          break;
+        case "unknown":
+          value = p.yellow("unknown") + " (not in known_hosts)";
+          break;
+        case "accepted":
+          value = "accepted" + (where ? ` (added to ${where})` : "");
+          break;
+        case "changed":
+          value = p.red("✗ CHANGED") +
+            (where ? ` (${where} has ${s(e.knownFingerprint ?? "another key")})` : "");
+          break;
+        case "revoked":
+          value = p.red("✗ REVOKED") + (where ? ` (${where})` : "");
+          break;
+      }
+      return row("status", value) + (e.note ? more(s(e.note)) : "");
+    }
+
+    case "service-accepted":
+      return row("service", `${s(e.service)} accepted`);
+    case "banner": {
+      const lines = sanitize(e.text, { multiline: true }).replace(/\n$/, "").split("\n");
+      return `${INDENT}banner\n` + lines.map((l) => more(`│ ${l}`)).join("");
+    }
+    case "attempt":
+      return row("attempt", `${s(e.method)}${e.detail ? ` ${s(e.detail)}` : ""}`);
+    case "failure":
+      return e.partialSuccess
+        ? row("partial", `${s(e.method)} accepted, continue with: ${s(e.canContinue.join(","))}`)
+        : row(
+          "failure",
+          `${s(e.method)} refused; can continue: ${s(e.canContinue.join(",")) || "(none)"}`,
+        );
+    case "success":
+      return row("success", `${p.green(s(e.method))} accepted`);
+    case "info":
+      return row("info", s(e.message));
+
+    case "debug":
+      return e.alwaysDisplay || v >= 1 ? row("debug", s(e.message)) : "";
+    case "ignore":
+      return v >= 2 ? row("ignore", `${e.length} bytes`) : "";
+    case "unimplemented":
+      return row("unimpl", `peer did not implement our packet #${e.sequence}`);
+    case "disconnect":
+      return row(
+        "disconnect",
+        `by ${e.from}: ${s(e.reason)} (${e.reasonCode})` +
+          (e.description ? ` ${s(e.description)}` : ""),
+      );
+    case "packet":
+      return v >= 2
+        ? row("packet", `${e.direction === "in" ? "←" : "→"} ${s(e.message)} (${e.length} bytes)`)
+        : "";
+    case "error":
+      return v >= 1 ? row("error", p.red(`${s(e.code)}: ${s(e.message)}`)) : "";
+  }
+  return warn(`unknown event ${s(JSON.stringify(e))}`) + "\n";
+}
+
+function renderDecisions(decisions: Decision[], strict: boolean, p: Palette): string {
+  const byCat = new Map<Category, Decision>();
+  for (const d of decisions) byCat.set(d.category, d);
+  const chosen = (c: Category) => byCat.get(c)?.chosen ?? null;
+
+  // One decision as [value shown, text after it].
+  const show = (d: Decision): [string, string] => {
+    if (d.category.startsWith("mac")) {
+      const cipher = chosen(d.category === "macC2S" ? "cipherC2S" : "cipherS2C");
+      if (isAeadCipher(cipher)) return [IMPLICIT_MAC, p.dim("(AEAD cipher)")];
+    }
+    if (d.chosen === null) return [p.red("✗ none in common"), ""];
+    let after = p.dim(`(${s(explainDecision(d))})`);
+    if (d.legacyRisk) after += "  " + p.yellow(`⚠ legacy: ${s(d.legacyRisk)}`);
+    return [s(d.chosen), after];
+  };
+  const line = (label: string, d: Decision) => {
+    const [value, after] = show(d);
+    let text = row(label, after ? `${value}  ${after}` : value);
+    // With nothing in common, both lists explain why, at any verbosity.
+    if (d.chosen === null && !(d.category.startsWith("mac") && value === IMPLICIT_MAC)) {
+      text += more(`client: ${s(d.ours.join(",")) || "(empty)"}`);
+      text += more(`server: ${s(d.theirs.join(",")) || "(empty)"}`);
+    }
+    return text;
+  };
+
+  let text = "";
+  for (const c of ["kex", "hostKey"] as const) {
+    const d = byCat.get(c);
+    if (d) text += line(c === "kex" ? "kex" : "host key", d);
+  }
+  const pairs: [Category, Category, string][] = [
+    ["cipherC2S", "cipherS2C", "cipher"],
+    ["macC2S", "macS2C", "mac"],
+    ["compressionC2S", "compressionS2C", "compress"],
+  ];
+  for (const [c2s, s2c, label] of pairs) {
+    const a = byCat.get(c2s);
+    const b = byCat.get(s2c);
+    if (a && b) {
+      const [va, aa] = show(a);
+      const [vb, ab] = show(b);
+      const sameLists = a.ours.join() === b.ours.join() && a.theirs.join() === b.theirs.join();
+      if (va === vb && aa === ab && (a.chosen !== null || sameLists)) {
+        text += line(label, a);
+        continue;
+      }
+    }
+    if (a) text += line(`${label} c2s`, a);
+    if (b) text += line(`${label} s2c`, b);
+  }
+
+  if (strict) {
+    text += row("strict-kex", `on ${p.dim("(Terrapin mitigated)")}`);
+  } else {
+    const exposed = terrapinExposed(chosen("cipherC2S"), chosen("macC2S")) ||
+      terrapinExposed(chosen("cipherS2C"), chosen("macS2C"));
+    text += row(
+      "strict-kex",
+      exposed
+        ? `off  ${p.yellow("⚠ Terrapin (CVE-2023-48795) prefix truncation possible")}`
+        : `off ${p.dim("(chosen cipher and MAC not affected by Terrapin)")}`,
+    );
+  }
+  return text;
+}

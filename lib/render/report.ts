@@ -1,0 +1,223 @@
+/**
+ * Builds the machine-readable report (`--json`) from the trace events of one run. The field
+ * names are a contract: they may be extended, never renamed or removed. Anything the run did not
+ * reach is null.
+ * @module
+ */
+
+import type {
+  AlgorithmLists,
+  Category,
+  Decision,
+  HostKeyStatus,
+  SshTraceError,
+  Stage,
+  TraceEvent,
+} from "../trace.ts";
+
+/** A value per direction (client to server, server to client). */
+export interface Directional {
+  c2s: string | null;
+  s2c: string | null;
+}
+
+/** What happened to one authentication attempt. */
+export type AttemptResult = "success" | "failure" | "partial" | "no reply";
+
+export interface Report {
+  ok: boolean;
+  exitCode: number;
+  failedStage: Stage | "usage" | null;
+  error: { stage: Stage | "usage"; code: string; message: string; fix: string | null } | null;
+  server: {
+    host: string;
+    port: number;
+    versionLine: string | null;
+    protocol: string | null;
+    software: string | null;
+    preVersionLines: string[] | null;
+  };
+  kex: {
+    algorithm: string | null;
+    hostKeyAlgorithm: string | null;
+    cipher: Directional;
+    /** `"<implicit>"` for a direction whose cipher is AEAD. */
+    mac: Directional;
+    compression: Directional;
+    strict: boolean | null;
+    client: AlgorithmLists | null;
+    server: AlgorithmLists | null;
+    legacy: { category: Category; algorithm: string; risk: string }[];
+  } | null;
+  hostKey: {
+    type: string | null;
+    fingerprint: string | null;
+    md5: string | null;
+    status: HostKeyStatus | null;
+    bits: number | null;
+    file: string | null;
+    line: number | null;
+  } | null;
+  auth: {
+    user: string | null;
+    /** The methods the server said can continue (its latest USERAUTH_FAILURE). */
+    methods: string[] | null;
+    banner: string | null;
+    attempts: { method: string; detail: string; result: AttemptResult }[];
+    success: boolean;
+  } | null;
+  timings: Partial<Record<Stage, number>>;
+}
+
+export interface ReportContext {
+  host: string;
+  port: number;
+  user?: string;
+  error: SshTraceError | null;
+  timings: Partial<Record<Stage, number>>;
+  /** Overrides the exit code (default: the error's, or 0). */
+  exitCode?: number;
+}
+
+/** The MAC shown for a direction whose cipher authenticates by itself. */
+export const IMPLICIT_MAC = "<implicit>";
+
+/** True for AEAD packet ciphers, whose integrity comes with the cipher (no separate MAC). */
+export function isAeadCipher(name: string | null | undefined): boolean {
+  if (!name) return false;
+  return name === "chacha20-poly1305@openssh.com" || /-gcm@openssh\.com$/.test(name) ||
+    /^aead-/.test(name);
+}
+
+/** The fix hint an error carries, if any. */
+export function errorFix(error: SshTraceError): string | null {
+  const fix = error.details?.fix;
+  return typeof fix === "string" && fix !== "" ? fix : null;
+}
+
+type EventOf<T extends TraceEvent["type"]> = Extract<TraceEvent, { type: T }>;
+
+function first<T extends TraceEvent["type"]>(events: TraceEvent[], type: T): EventOf<T> | null {
+  return (events.find((e) => e.type === type) as EventOf<T> | undefined) ?? null;
+}
+
+/** Builds the report for one run from its events and outcome. */
+export function buildReport(events: TraceEvent[], context: ReportContext): Report {
+  const { error } = context;
+  const reached = (stage: Stage) => events.some((e) => e.stage === stage);
+  return {
+    ok: error === null,
+    exitCode: context.exitCode ?? error?.exitCode ?? 0,
+    failedStage: error?.stage ?? null,
+    error: error
+      ? { stage: error.stage, code: error.code, message: error.message, fix: errorFix(error) }
+      : null,
+    server: serverPart(events, context, reached("version")),
+    kex: reached("kex") ? kexPart(events) : null,
+    hostKey: reached("hostkey") ? hostKeyPart(events) : null,
+    auth: reached("auth") ? authPart(events, context.user ?? null) : null,
+    timings: { ...context.timings },
+  };
+}
+
+function serverPart(events: TraceEvent[], context: ReportContext, reached: boolean) {
+  const received = first(events, "received");
+  return {
+    host: context.host,
+    port: context.port,
+    versionLine: received?.line ?? null,
+    protocol: received?.protocol ?? null,
+    software: received?.software ?? null,
+    preVersionLines: reached
+      ? events.filter((e): e is EventOf<"pre-version-line"> => e.type === "pre-version-line")
+        .map((e) => e.line)
+      : null,
+  };
+}
+
+function kexPart(events: TraceEvent[]): NonNullable<Report["kex"]> {
+  const negotiated = first(events, "negotiated");
+  const decisions = new Map<Category, Decision>();
+  for (const d of negotiated?.decisions ?? []) decisions.set(d.category, d);
+  const chosen = (c: Category) => decisions.get(c)?.chosen ?? null;
+  const cipher = { c2s: chosen("cipherC2S"), s2c: chosen("cipherS2C") };
+  const mac = {
+    c2s: isAeadCipher(cipher.c2s) ? IMPLICIT_MAC : chosen("macC2S"),
+    s2c: isAeadCipher(cipher.s2c) ? IMPLICIT_MAC : chosen("macS2C"),
+  };
+  const legacy: NonNullable<Report["kex"]>["legacy"] = [];
+  for (const d of decisions.values()) {
+    if (d.chosen !== null && d.legacyRisk) {
+      legacy.push({ category: d.category, algorithm: d.chosen, risk: d.legacyRisk });
+    }
+  }
+  return {
+    algorithm: chosen("kex"),
+    hostKeyAlgorithm: chosen("hostKey"),
+    cipher,
+    mac,
+    compression: { c2s: chosen("compressionC2S"), s2c: chosen("compressionS2C") },
+    strict: negotiated?.strict ?? null,
+    client: first(events, "kexinit-sent")?.lists ?? null,
+    server: first(events, "kexinit-received")?.lists ?? null,
+    legacy,
+  };
+}
+
+function hostKeyPart(events: TraceEvent[]): NonNullable<Report["hostKey"]> {
+  const key = first(events, "key");
+  const status = first(events, "status");
+  return {
+    type: key?.keyType ?? null,
+    fingerprint: key?.fingerprint ?? null,
+    md5: key?.md5 ?? null,
+    status: status?.status ?? null,
+    bits: key?.bits ?? null,
+    file: status?.file ?? null,
+    line: status?.line ?? null,
+  };
+}
+
+function authPart(events: TraceEvent[], user: string | null): NonNullable<Report["auth"]> {
+  const attempts: NonNullable<Report["auth"]>["attempts"] = [];
+  let methods: string[] | null = null;
+  const banners: string[] = [];
+  let success = false;
+  // The latest attempt of `method` still waiting for its answer.
+  const pending = (method: string) => {
+    for (let i = attempts.length - 1; i >= 0; i--) {
+      if (attempts[i].method === method && attempts[i].result === "no reply") return attempts[i];
+    }
+    return null;
+  };
+  for (const e of events) {
+    if (e.stage !== "auth") continue;
+    switch (e.type) {
+      case "attempt":
+        attempts.push({ method: e.method, detail: e.detail, result: "no reply" });
+        break;
+      case "failure": {
+        methods = [...e.canContinue];
+        const a = pending(e.method);
+        if (a) a.result = e.partialSuccess ? "partial" : "failure";
+        break;
+      }
+      case "success": {
+        success = true;
+        const a = pending(e.method);
+        if (a) a.result = "success";
+        break;
+      }
+      case "banner":
+        banners.push(e.text);
+        break;
+    }
+  }
+  return {
+    user,
+    methods,
+    banner: banners.length ? banners.join("") : null,
+    attempts,
+    success,
+  };
+}

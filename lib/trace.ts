@@ -1,0 +1,222 @@
+/**
+ * Trace events, the tracer every layer emits into, and the staged error type. Protocol code
+ * never prints: it emits events here and throws {@link SshTraceError}; renderers do the rest.
+ * Events carry data, never secrets (a password is "provided", a key is its fingerprint).
+ * @module
+ */
+
+/** The stages of a connection, as switch vendors name them. */
+export type Stage = "connect" | "version" | "kex" | "hostkey" | "auth" | "session" | "data";
+
+export const STAGES: readonly Stage[] = [
+  "connect",
+  "version",
+  "kex",
+  "hostkey",
+  "auth",
+  "session",
+  "data",
+];
+
+/** Exit code for each failing stage (0 is success, 2 usage or local input error). */
+export const EXIT_CODES: Record<Stage | "usage", number> = {
+  usage: 2,
+  connect: 10,
+  version: 11,
+  kex: 12,
+  hostkey: 13,
+  auth: 14,
+  session: 15,
+  data: 16,
+};
+
+/** Algorithm categories negotiated in KEXINIT. */
+export type Category =
+  | "kex"
+  | "hostKey"
+  | "cipherC2S"
+  | "cipherS2C"
+  | "macC2S"
+  | "macS2C"
+  | "compressionC2S"
+  | "compressionS2C";
+
+/** Name-lists of one side's KEXINIT, by category (languages omitted: never used). */
+export type AlgorithmLists = Record<Category, string[]>;
+
+/** The result of negotiating one category (RFC 4253 §7.1). */
+export interface Decision {
+  category: Category;
+  ours: string[];
+  theirs: string[];
+  /** The chosen algorithm, or null when the lists share nothing. */
+  chosen: string | null;
+  /** Why: which rule picked it. */
+  rule: string;
+  /** True when the chosen algorithm is both sides' first choice. */
+  firstChoiceMatch: boolean;
+  /** Set when the chosen algorithm is a legacy one (its one-line risk). */
+  legacyRisk?: string;
+}
+
+type Ev<S extends Stage, T extends string, D = Record<never, never>> = { stage: S; type: T } & D;
+
+/** Every event a layer can emit. `t` (ms since the tracer started) is added by the tracer. */
+export type TraceEventBody =
+  | Ev<Stage, "begin">
+  | Ev<Stage, "end", { ms: number }>
+  | Ev<"connect", "resolving", { host: string; port: number }>
+  | Ev<"connect", "connected", { host: string; port: number; remoteAddress: string }>
+  | Ev<"version", "sent", { line: string }>
+  | Ev<"version", "pre-version-line", { line: string }>
+  | Ev<"version", "received", {
+    line: string;
+    protocol: string;
+    software: string;
+    comments: string | null;
+    note: string | null;
+  }>
+  | Ev<"kex", "kexinit-sent", { lists: AlgorithmLists; cookie: string }>
+  | Ev<"kex", "kexinit-received", { lists: AlgorithmLists; firstKexPacketFollows: boolean }>
+  | Ev<"kex", "negotiated", { decisions: Decision[]; strict: boolean; extInfo: boolean }>
+  | Ev<"kex", "guess-ignored", { reason: string }>
+  | Ev<"kex", "exchange", { method: string; detail: string }>
+  | Ev<"kex", "newkeys", { direction: "sent" | "received" }>
+  | Ev<Stage, "ext-info", { extensions: string[]; serverSigAlgs: string[] | null }>
+  | Ev<"kex", "rekey", { initiator: "client" | "server"; reason: string }>
+  | Ev<"hostkey", "key", {
+    algorithm: string;
+    keyType: string;
+    fingerprint: string;
+    md5: string;
+    bits: number | null;
+  }>
+  | Ev<"hostkey", "signature-verified", { algorithm: string }>
+  | Ev<"hostkey", "status", {
+    status: HostKeyStatus;
+    file: string | null;
+    line: number | null;
+    knownFingerprint: string | null;
+    note: string | null;
+  }>
+  | Ev<"auth", "service-accepted", { service: string }>
+  | Ev<"auth", "banner", { text: string }>
+  | Ev<"auth", "attempt", { method: string; detail: string }>
+  | Ev<"auth", "failure", { method: string; canContinue: string[]; partialSuccess: boolean }>
+  | Ev<"auth", "success", { method: string }>
+  | Ev<"auth", "info", { message: string }>
+  | Ev<"session", "info", { message: string }>
+  | Ev<Stage, "debug", { message: string; alwaysDisplay: boolean }>
+  | Ev<Stage, "ignore", { length: number }>
+  | Ev<Stage, "unimplemented", { sequence: number }>
+  | Ev<Stage, "disconnect", {
+    from: "server" | "client";
+    reasonCode: number;
+    reason: string;
+    description: string;
+  }>
+  | Ev<Stage, "packet", { direction: "in" | "out"; message: string; length: number }>
+  | Ev<Stage, "error", { code: string; message: string }>;
+
+export type TraceEvent = TraceEventBody & { t: number };
+
+export type HostKeyStatus = "known" | "unknown" | "changed" | "revoked" | "accepted";
+
+/** Where events go. */
+export interface TraceSink {
+  (event: TraceEvent): void;
+}
+
+/** Collects events, timestamps them with an injected clock, tracks per-stage timings. */
+export class Tracer {
+  readonly events: TraceEvent[] = [];
+  readonly timings: Partial<Record<Stage, number>> = {};
+  #sinks: TraceSink[] = [];
+  #clock: () => number;
+  #start: number;
+  #stageStart = new Map<Stage, number>();
+  #current: Stage | null = null;
+
+  constructor(options: { clock?: () => number; sinks?: TraceSink[] } = {}) {
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#start = this.#clock();
+    this.#sinks = options.sinks ?? [];
+  }
+
+  /** Milliseconds since the tracer started. */
+  now(): number {
+    return Math.round((this.#clock() - this.#start) * 10) / 10;
+  }
+
+  addSink(sink: TraceSink): void {
+    this.#sinks.push(sink);
+  }
+
+  /** The stage most recently begun and not yet ended (where a failure would be). */
+  get currentStage(): Stage | null {
+    return this.#current;
+  }
+
+  emit(body: TraceEventBody): void {
+    const event = { ...body, t: this.now() } as TraceEvent;
+    this.events.push(event);
+    for (const sink of this.#sinks) sink(event);
+  }
+
+  /** Starts a stage (ends the previous one if still open). */
+  begin(stage: Stage): void {
+    if (this.#current && this.#current !== stage) this.end(this.#current);
+    this.#current = stage;
+    this.#stageStart.set(stage, this.now());
+    this.emit({ stage, type: "begin" });
+  }
+
+  /** Ends a stage and records its duration. */
+  end(stage: Stage): void {
+    const start = this.#stageStart.get(stage);
+    if (start === undefined) return;
+    this.#stageStart.delete(stage);
+    const ms = Math.round((this.now() - start) * 10) / 10;
+    this.timings[stage] = (this.timings[stage] ?? 0) + ms;
+    if (this.#current === stage) this.#current = null;
+    this.emit({ stage, type: "end", ms });
+  }
+}
+
+/** A tracer that records nothing anywhere but its own list (for library use and tests). */
+export function silentTracer(): Tracer {
+  return new Tracer();
+}
+
+/** Data carried by an error so it can be explained without re-parsing text. */
+export interface ErrorDetails {
+  [key: string]: unknown;
+}
+
+/**
+ * A failure at a named stage. `code` is a stable identifier (e.g. `kex.no-common-cipher`) used by
+ * the failure catalogue; `details` carries the same data as the event emitted before it.
+ */
+export class SshTraceError extends Error {
+  override name = "SshTraceError";
+  readonly stage: Stage | "usage";
+  readonly code: string;
+  readonly details: ErrorDetails;
+
+  constructor(
+    stage: Stage | "usage",
+    code: string,
+    message: string,
+    details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.stage = stage;
+    this.code = code;
+    this.details = details;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.stage];
+  }
+}

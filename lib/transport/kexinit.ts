@@ -1,0 +1,51 @@
+/** Encoding and decoding of SSH_MSG_KEXINIT (RFC 4253 §7.1). @module */
+
+import { MSG } from "../wire/messages.ts";
+import { SshReader, SshWriter } from "../wire/buffer.ts";
+import type { AlgorithmLists } from "../trace.ts";
+import { CATEGORIES } from "./negotiate.ts";
+
+export interface KexInit {
+  cookie: Uint8Array;
+  lists: AlgorithmLists;
+  languagesC2S: string[];
+  languagesS2C: string[];
+  firstKexPacketFollows: boolean;
+  reserved: number;
+}
+
+/** Limits for a peer's KEXINIT: absurd lists are refused, not stored. */
+export const KEXINIT_LIMITS = { maxNames: 256, maxNameLength: 64 };
+
+export function encodeKexInit(lists: AlgorithmLists, cookie?: Uint8Array): Uint8Array {
+  const w = new SshWriter(1024);
+  w.byte(MSG.KEXINIT);
+  w.raw(cookie ?? crypto.getRandomValues(new Uint8Array(16)));
+  for (const c of CATEGORIES) w.nameList(lists[c]);
+  w.nameList([]).nameList([]);
+  w.bool(false);
+  w.uint32(0);
+  return w.bytes();
+}
+
+export function decodeKexInit(payload: Uint8Array): KexInit {
+  const r = new SshReader(payload, "KEXINIT");
+  r.byte("message number");
+  const cookie = r.raw(16, "cookie");
+  const lists = {} as AlgorithmLists;
+  for (const c of CATEGORIES) {
+    const names = r.nameList(`${c} name-list`);
+    if (names.length > KEXINIT_LIMITS.maxNames) {
+      throw new RangeError(`KEXINIT: ${c} list has ${names.length} names (limit ${KEXINIT_LIMITS.maxNames})`);
+    }
+    const long = names.find((n) => n.length > KEXINIT_LIMITS.maxNameLength);
+    if (long) throw new RangeError(`KEXINIT: ${c} list has a name of ${long.length} characters`);
+    lists[c] = names;
+  }
+  const languagesC2S = r.nameList("languages c2s");
+  const languagesS2C = r.nameList("languages s2c");
+  const firstKexPacketFollows = r.bool("first_kex_packet_follows");
+  const reserved = r.uint32("reserved");
+  // Trailing bytes are tolerated (RFC 4253 allows future extension); nothing else is.
+  return { cookie, lists, languagesC2S, languagesS2C, firstKexPacketFollows, reserved };
+}

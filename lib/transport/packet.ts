@@ -1,0 +1,252 @@
+/**
+ * The binary packet protocol (RFC 4253 §6), I/O-free: sealing payloads into wire packets and
+ * opening wire packets incrementally, for plain, stream+MAC, EtM and AEAD protection.
+ * @module
+ */
+
+import type {
+  AeadTransform,
+  CipherAlgorithm,
+  MacAlgorithm,
+  StreamTransform,
+} from "../algorithms/types.ts";
+import { bytesEqual } from "../wire/buffer.ts";
+
+/** packet_length values at or above this are refused (at least 35000 must be accepted). */
+export const MAX_PACKET_LENGTH = 256 * 1024;
+
+/** A framing problem: the caller turns it into a staged error. */
+export class PacketError extends Error {
+  override name = "PacketError";
+  constructor(readonly kind: "mac" | "length" | "padding" | "decrypt", message: string) {
+    super(message);
+  }
+}
+
+/** The keys of one direction after NEWKEYS. */
+export interface DirectionKeys {
+  cipher: CipherAlgorithm;
+  mac: MacAlgorithm | null;
+  encKey: Uint8Array;
+  iv: Uint8Array;
+  macKey: Uint8Array;
+}
+
+interface State {
+  stream: StreamTransform | null;
+  aead: AeadTransform | null;
+  mac: ((seq: number, data: Uint8Array) => Uint8Array) | null;
+  macLength: number;
+  etm: boolean;
+  blockSize: number;
+  tagLength: number;
+}
+
+const PLAIN: State = {
+  stream: null,
+  aead: null,
+  mac: null,
+  macLength: 0,
+  etm: false,
+  blockSize: 8,
+  tagLength: 0,
+};
+
+function stateFor(keys: DirectionKeys, encrypt: boolean): State {
+  const { cipher } = keys;
+  if (cipher.createAead) {
+    return {
+      stream: null,
+      aead: cipher.createAead(keys.encKey, keys.iv),
+      mac: null,
+      macLength: 0,
+      etm: false,
+      blockSize: Math.max(8, cipher.blockSize),
+      tagLength: cipher.tagLength,
+    };
+  }
+  if (!cipher.createStream || !keys.mac) throw new Error(`cipher ${cipher.name} needs a MAC`);
+  return {
+    stream: cipher.createStream(keys.encKey, keys.iv, encrypt),
+    aead: null,
+    mac: keys.mac.create(keys.macKey),
+    macLength: keys.mac.macLength,
+    etm: keys.mac.etm,
+    blockSize: Math.max(8, cipher.blockSize),
+    tagLength: 0,
+  };
+}
+
+/** Turns payloads into wire packets for one direction. */
+export class PacketSealer {
+  seq = 0;
+  #s: State = PLAIN;
+  /** Bytes sealed since the last key change (for rekey limits). */
+  bytesSinceKex = 0;
+  compress: ((payload: Uint8Array) => Uint8Array) | null = null;
+
+  setKeys(keys: DirectionKeys): void {
+    this.#s = stateFor(keys, true);
+    this.bytesSinceKex = 0;
+  }
+
+  get encrypted(): boolean {
+    return this.#s !== PLAIN;
+  }
+
+  seal(input: Uint8Array): Uint8Array {
+    const payload = this.compress ? this.compress(input) : input;
+    const s = this.#s;
+    const bs = s.blockSize;
+    // AEAD and EtM leave the 4-byte length out of the padded part.
+    const lengthOutside = s.aead !== null || s.etm;
+    const unpadded = (lengthOutside ? 1 : 5) + payload.length;
+    let padding = bs - (unpadded % bs);
+    if (padding < 4) padding += bs;
+    const packetLength = 1 + payload.length + padding;
+    const packet = new Uint8Array(4 + packetLength);
+    const view = new DataView(packet.buffer);
+    view.setUint32(0, packetLength);
+    packet[4] = padding;
+    packet.set(payload, 5);
+    crypto.getRandomValues(packet.subarray(5 + payload.length));
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    let out: Uint8Array;
+    if (s.aead) {
+      out = s.aead.seal(seq, packet);
+    } else if (s.stream && s.mac) {
+      if (s.etm) {
+        const enc = s.stream.update(packet.subarray(4));
+        const body = new Uint8Array(4 + enc.length + s.macLength);
+        body.set(packet.subarray(0, 4), 0);
+        body.set(enc, 4);
+        body.set(s.mac(seq, body.subarray(0, 4 + enc.length)), 4 + enc.length);
+        out = body;
+      } else {
+        const mac = s.mac(seq, packet);
+        const enc = s.stream.update(packet);
+        out = new Uint8Array(enc.length + s.macLength);
+        out.set(enc, 0);
+        out.set(mac, enc.length);
+      }
+    } else {
+      out = packet;
+    }
+    this.bytesSinceKex += out.length;
+    return out;
+  }
+}
+
+/** Opens wire packets for one direction, incrementally. */
+export class PacketOpener {
+  seq = 0;
+  #s: State = PLAIN;
+  bytesSinceKex = 0;
+  decompress: ((data: Uint8Array) => Uint8Array) | null = null;
+  /** Decrypted first block of a stream-cipher packet awaiting its remainder. */
+  #first: Uint8Array | null = null;
+  #length = -1;
+
+  setKeys(keys: DirectionKeys): void {
+    this.#s = stateFor(keys, false);
+    this.bytesSinceKex = 0;
+  }
+
+  /** Bytes needed before the packet length can be known. */
+  get headerSize(): number {
+    const s = this.#s;
+    return s.aead || s.etm ? 4 : s.blockSize;
+  }
+
+  /**
+   * Given the first `headerSize` bytes, returns the number of further wire bytes the packet
+   * needs (the header is kept internally). Throws `PacketError` for an impossible length.
+   */
+  begin(header: Uint8Array): number {
+    const s = this.#s;
+    let length: number;
+    if (s.aead) {
+      length = s.aead.packetLength(this.seq, header);
+      this.#first = header.slice();
+    } else if (s.etm) {
+      length = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
+      this.#first = header.slice();
+    } else {
+      const plain = s.stream ? s.stream.update(header) : header.slice();
+      length = new DataView(plain.buffer, plain.byteOffset, 4).getUint32(0);
+      this.#first = plain;
+    }
+    if (length >= MAX_PACKET_LENGTH) {
+      throw new PacketError("length", `packet length ${length} is over the limit (${MAX_PACKET_LENGTH})`);
+    }
+    if (length < 5) throw new PacketError("length", `packet length ${length} is too small`);
+    const lengthOutside = s.aead !== null || s.etm;
+    const padded = lengthOutside ? length : length + 4;
+    if (padded % s.blockSize !== 0) {
+      throw new PacketError(
+        "length",
+        `packet length ${length} is not a multiple of the cipher block size ${s.blockSize}`,
+      );
+    }
+    this.#length = length;
+    const total = 4 + length + s.macLength + s.tagLength;
+    return total - header.length;
+  }
+
+  /** Completes the packet begun by {@link begin} and returns its payload. */
+  finish(rest: Uint8Array): Uint8Array {
+    const s = this.#s;
+    const first = this.#first!;
+    const length = this.#length;
+    this.#first = null;
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    let plain: Uint8Array; // padding_length ‖ payload ‖ padding
+    if (s.aead) {
+      const wire = new Uint8Array(first.length + rest.length);
+      wire.set(first, 0);
+      wire.set(rest, first.length);
+      let opened: Uint8Array;
+      try {
+        opened = s.aead.open(seq, wire);
+      } catch {
+        throw new PacketError("mac", "message authentication failed (bad AEAD tag)");
+      }
+      plain = opened.subarray(4, 4 + length);
+    } else if (s.etm && s.stream && s.mac) {
+      const enc = rest.subarray(0, length);
+      const mac = rest.subarray(length);
+      const macInput = new Uint8Array(4 + length);
+      macInput.set(first, 0);
+      macInput.set(enc, 4);
+      if (!bytesEqual(s.mac(seq, macInput), mac)) {
+        throw new PacketError("mac", "message authentication failed (bad MAC)");
+      }
+      plain = s.stream.update(enc);
+    } else {
+      const restEnc = rest.subarray(0, rest.length - s.macLength);
+      const restPlain = s.stream ? s.stream.update(restEnc) : restEnc;
+      const whole = new Uint8Array(first.length + restPlain.length);
+      whole.set(first, 0);
+      whole.set(restPlain, first.length);
+      if (s.mac) {
+        const mac = rest.subarray(rest.length - s.macLength);
+        if (!bytesEqual(s.mac(seq, whole), mac)) {
+          throw new PacketError("mac", "message authentication failed (bad MAC)");
+        }
+      }
+      plain = whole.subarray(4);
+    }
+    const paddingLength = plain[0]!;
+    if (paddingLength < 4) {
+      throw new PacketError("padding", `padding of ${paddingLength} bytes is under the minimum of 4`);
+    }
+    if (paddingLength + 1 > length) {
+      throw new PacketError("padding", `padding of ${paddingLength} bytes exceeds the packet`);
+    }
+    this.bytesSinceKex += 4 + length + s.macLength + s.tagLength;
+    const payload = plain.slice(1, length - paddingLength);
+    return this.decompress ? this.decompress(payload) : payload;
+  }
+}

@@ -1,0 +1,713 @@
+/**
+ * The SSH transport (RFC 4253): version exchange, the KEXINIT/NEWKEYS state machine with strict
+ * kex and rekeying, host key signature check, EXT_INFO, and the message loop the upper layers
+ * read from. Emits trace events; never prints.
+ * @module
+ */
+
+import {
+  findCipher,
+  findCompression,
+  findHostKey,
+  findKex,
+  findMac,
+  type OfferLists,
+  riskOf,
+} from "../algorithms/registry.ts";
+import { createZlibStream } from "../algorithms/compression.ts";
+import { KexFailure, type KexContext } from "../algorithms/types.ts";
+import { parsePublicKey } from "../algorithms/pubkey.ts";
+import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
+import { type AlgorithmLists, type Decision, type Stage, SshTraceError, type Tracer } from "../trace.ts";
+import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
+import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
+import { decodeKexInit, encodeKexInit } from "./kexinit.ts";
+import { deriveKey } from "./keys.ts";
+import { CATEGORIES, negotiateAll } from "./negotiate.ts";
+import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
+import { BufferedReader } from "./reader.ts";
+import type { ByteStream } from "./stream.ts";
+import type { MessageTransport } from "./types.ts";
+import { readServerVersion, type ServerVersion } from "./version.ts";
+
+export const SSHTRACE_VERSION = "0.1.0";
+export const CLIENT_VERSION_LINE = `SSH-2.0-sshtrace_${SSHTRACE_VERSION}`;
+
+const EXT_INFO_C = "ext-info-c";
+const STRICT_C = "kex-strict-c-v00@openssh.com";
+const STRICT_S = "kex-strict-s-v00@openssh.com";
+const MARKERS = new Set([EXT_INFO_C, "ext-info-s", STRICT_C, STRICT_S]);
+
+/** What the host-key policy is told once the server has proven it holds the key. */
+export interface HostKeyCheck {
+  algorithm: string;
+  blob: Uint8Array;
+  keyType: string;
+  fingerprint: string;
+  md5: string;
+  bits: number;
+}
+
+export interface TransportOptions {
+  tracer: Tracer;
+  /** Every network wait during the handshake is bounded by this (ms). */
+  timeoutMs: number;
+  offer: OfferLists;
+  /** Whether legacy algorithms are allowed (group exchange then accepts 1024-bit groups). */
+  legacy?: boolean;
+  /**
+   * Decides whether to trust the server's host key (known_hosts). Throws `SshTraceError`
+   * (stage `hostkey`) to refuse. Called once, after the signature is verified.
+   */
+  checkHostKey: (key: HostKeyCheck) => Promise<void>;
+  /** Rekey after this many bytes in either direction (default 1 GiB). */
+  rekeyLimitBytes?: number;
+  /** Rekey after this long (ms, default 1 hour). */
+  rekeyIntervalMs?: number;
+  clientVersion?: string;
+}
+
+/** Negotiated algorithms of the current keys. */
+export interface Negotiated {
+  decisions: Decision[];
+  kex: string;
+  hostKey: string;
+  strict: boolean;
+}
+
+/** Runs the transport over a byte stream. Create with {@link startTransport}. */
+export class Transport implements MessageTransport {
+  readonly tracer: Tracer;
+  sessionId: Uint8Array = new Uint8Array(0);
+  serverSigAlgs: string[] | null = null;
+  serverVersion: ServerVersion | null = null;
+  negotiated: Negotiated | null = null;
+  hostKeyBlob: Uint8Array | null = null;
+
+  #stream: ByteStream;
+  #reader: BufferedReader;
+  #options: TransportOptions;
+  #sealer = new PacketSealer();
+  #opener = new PacketOpener();
+  #writeChain: Promise<void> = Promise.resolve();
+  #clientKexInit: Uint8Array | null = null;
+  /** Non-kex senders wait on this while a key exchange is in progress. */
+  #gate: Promise<void> | null = null;
+  #openGate: (() => void) | null = null;
+  #strict = false;
+  #firstKexDone = false;
+  #lastKexAt = 0;
+  #closed = false;
+  #delayedCompression: string | null = null;
+  #stageOverride: Stage | null = null;
+
+  constructor(stream: ByteStream, options: TransportOptions) {
+    this.#stream = stream;
+    this.#options = options;
+    this.tracer = options.tracer;
+    this.#reader = new BufferedReader(stream, () => this.#stage(), options.timeoutMs);
+  }
+
+  #stage(): Stage {
+    return this.#stageOverride ?? this.tracer.currentStage ?? "data";
+  }
+
+  /** Version exchange and the first key exchange (with the host key check). */
+  async handshake(): Promise<void> {
+    const tracer = this.tracer;
+    tracer.begin("version");
+    const line = this.#options.clientVersion ?? CLIENT_VERSION_LINE;
+    await this.#writeRaw(new TextEncoder().encode(line + "\r\n"));
+    tracer.emit({ stage: "version", type: "sent", line });
+    this.serverVersion = await readServerVersion(this.#reader, tracer);
+    tracer.end("version");
+
+    tracer.begin("kex");
+    await this.#sendKexInit();
+    // The server's KEXINIT must come first; anything before it is noted for strict kex.
+    let unexpectedBefore: string | null = null;
+    let payload: Uint8Array;
+    for (;;) {
+      const p = await this.#readPacket();
+      if (p === null) throw this.#closedError();
+      if (p[0] === MSG.KEXINIT) {
+        payload = p;
+        break;
+      }
+      unexpectedBefore ??= messageName(p[0]!);
+      await this.#handleTransportMessage(p, true);
+    }
+    await this.#completeKex(payload, unexpectedBefore);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sending
+
+  #writeRaw(bytes: Uint8Array): Promise<void> {
+    const next = this.#writeChain.then(() => this.#stream.write(bytes));
+    this.#writeChain = next.catch(() => {});
+    return next.catch((e) => {
+      if (e instanceof SshTraceError) throw e;
+      const stage = this.#stage();
+      throw new SshTraceError(
+        stage,
+        `${stage}.connection-reset`,
+        `the connection broke while sending during stage ${stage}: ${(e as Error).message}`,
+        {},
+        { cause: e },
+      );
+    });
+  }
+
+  /** Seals and writes one payload, ignoring the kex gate (kex messages themselves). */
+  #sendNow(payload: Uint8Array): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        new SshTraceError(this.#stage(), `${this.#stage()}.closed`, "the connection is closed"),
+      );
+    }
+    return this.#writeRaw(this.#sealer.seal(payload));
+  }
+
+  async send(payload: Uint8Array): Promise<void> {
+    while (this.#gate) await this.#gate;
+    await this.#sendNow(payload);
+    if (this.#firstKexDone && !this.#gate && this.#rekeyDue()) {
+      this.tracer.emit({
+        stage: "kex",
+        type: "rekey",
+        initiator: "client",
+        reason: "rekey limit reached (bytes or time)",
+      });
+      await this.#sendKexInit();
+    }
+  }
+
+  #rekeyDue(): boolean {
+    const limit = this.#options.rekeyLimitBytes ?? 1024 ** 3;
+    const interval = this.#options.rekeyIntervalMs ?? 3600_000;
+    return this.#sealer.bytesSinceKex > limit || this.#opener.bytesSinceKex > limit ||
+      performance.now() - this.#lastKexAt > interval;
+  }
+
+  async #sendKexInit(): Promise<void> {
+    const offer = this.#options.offer;
+    const first = !this.#firstKexDone;
+    const lists: AlgorithmLists = {
+      kex: first ? [...offer.kex, EXT_INFO_C, STRICT_C] : [...offer.kex],
+      hostKey: this.negotiated ? [this.negotiated.hostKey] : [...offer.hostKey],
+      cipherC2S: [...offer.cipher],
+      cipherS2C: [...offer.cipher],
+      macC2S: [...offer.mac],
+      macS2C: [...offer.mac],
+      compressionC2S: [...offer.compression],
+      compressionS2C: [...offer.compression],
+    };
+    const payload = encodeKexInit(lists);
+    this.#clientKexInit = payload;
+    this.#gate = new Promise((resolve) => (this.#openGate = resolve));
+    const cookie = Array.from(payload.subarray(1, 17), (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    this.tracer.emit({ stage: "kex", type: "kexinit-sent", lists, cookie });
+    await this.#sendNow(payload);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Receiving
+
+  #closedError(): SshTraceError {
+    const stage = this.#stage();
+    return new SshTraceError(
+      stage,
+      `${stage}.closed`,
+      `the server closed the connection during stage ${stage}`,
+      {},
+    );
+  }
+
+  async #readPacket(timeoutMs = this.#options.timeoutMs): Promise<Uint8Array | null> {
+    const header = await this.#reader.readExact(this.#opener.headerSize, timeoutMs);
+    if (header === null) return null;
+    try {
+      const need = this.#opener.begin(header);
+      const rest = await this.#reader.readExact(need, this.#options.timeoutMs || 0);
+      if (rest === null) throw this.#closedError();
+      const payload = this.#opener.finish(rest);
+      if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+      return payload;
+    } catch (e) {
+      if (e instanceof PacketError) {
+        const stage = this.#stage();
+        const code = e.kind === "mac" ? `${stage}.mac-error` : `${stage}.bad-packet`;
+        throw new SshTraceError(
+          stage,
+          code,
+          e.kind === "mac"
+            ? `${e.message}: the data was altered in transit, or the two sides disagree on keys`
+            : `the server sent a malformed packet: ${e.message}`,
+          { kind: e.kind },
+        );
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Handles a transport-layer message. Returns true if handled. DISCONNECT throws; KEXINIT
+   * (rekey) runs the key exchange.
+   */
+  async #handleTransportMessage(p: Uint8Array, duringFirstKex = false): Promise<boolean> {
+    const type = p[0]!;
+    const stage = this.#stage();
+    try {
+      switch (type) {
+        case MSG.DISCONNECT: {
+          const r = new SshReader(p, "DISCONNECT");
+          r.byte();
+          const reasonCode = r.uint32("reason code");
+          const description = r.text("description");
+          const reason = DISCONNECT_REASONS[reasonCode] ?? "UNKNOWN";
+          this.tracer.emit({
+            stage,
+            type: "disconnect",
+            from: "server",
+            reasonCode,
+            reason,
+            description,
+          });
+          this.close();
+          throw new SshTraceError(
+            stage,
+            `${stage}.disconnect`,
+            `the server disconnected: ${reason} (${reasonCode})` +
+              (description ? `: ${description}` : ""),
+            { reasonCode, reason, description },
+          );
+        }
+        case MSG.IGNORE:
+          this.tracer.emit({ stage, type: "ignore", length: p.length - 1 });
+          return true;
+        case MSG.DEBUG: {
+          const r = new SshReader(p, "DEBUG");
+          r.byte();
+          const alwaysDisplay = r.bool();
+          const message = r.text("message");
+          this.tracer.emit({ stage, type: "debug", message, alwaysDisplay });
+          return true;
+        }
+        case MSG.UNIMPLEMENTED: {
+          const r = new SshReader(p, "UNIMPLEMENTED");
+          r.byte();
+          this.tracer.emit({ stage, type: "unimplemented", sequence: r.uint32() });
+          return true;
+        }
+        case MSG.EXT_INFO: {
+          this.#handleExtInfo(p);
+          return true;
+        }
+        case MSG.KEXINIT: {
+          if (duringFirstKex) return false;
+          this.tracer.emit({
+            stage: "kex",
+            type: "rekey",
+            initiator: this.#gate ? "client" : "server",
+            reason: this.#gate ? "our rekey request answered" : "server asked for new keys",
+          });
+          if (!this.#gate) await this.#sendKexInit();
+          await this.#completeKex(p, null);
+          return true;
+        }
+      }
+    } catch (e) {
+      if (e instanceof WireError) {
+        throw new SshTraceError(stage, `${stage}.bad-message`, `malformed ${e.message}`, {});
+      }
+      throw e;
+    }
+    if (type >= 50 || type === MSG.SERVICE_ACCEPT || type === MSG.SERVICE_REQUEST) return false;
+    if (type === MSG.NEWKEYS || (type >= 30 && type < 50)) {
+      throw new SshTraceError(
+        stage,
+        `${stage}.unexpected-message`,
+        `the server sent ${messageName(type)} outside a key exchange`,
+        { message: messageName(type) },
+      );
+    }
+    // Unknown message numbers get UNIMPLEMENTED (RFC 4253 §11.4).
+    const w = new SshWriter(8).byte(MSG.UNIMPLEMENTED).uint32((this.#opener.seq - 1) >>> 0);
+    await this.#sendNow(w.bytes());
+    return true;
+  }
+
+  #handleExtInfo(p: Uint8Array): void {
+    const r = new SshReader(p, "EXT_INFO");
+    r.byte();
+    const n = r.uint32("extension count");
+    if (n > 64) throw new WireError(`EXT_INFO: ${n} extensions is absurd`);
+    const names: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const name = r.text("extension name");
+      const value = r.string("extension value");
+      names.push(name);
+      if (name === "server-sig-algs") {
+        this.serverSigAlgs = new TextDecoder().decode(value).split(",").filter((s) => s);
+      }
+    }
+    this.tracer.emit({
+      stage: this.#stage(),
+      type: "ext-info",
+      extensions: names,
+      serverSigAlgs: this.serverSigAlgs,
+    });
+  }
+
+  async receive(timeoutMs?: number): Promise<Uint8Array | null> {
+    for (;;) {
+      const p = await this.#readPacket(timeoutMs ?? this.#options.timeoutMs);
+      if (p === null) {
+        this.#closed = true;
+        return null;
+      }
+      if (!(await this.#handleTransportMessage(p))) return p;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Key exchange
+
+  async #completeKex(serverPayload: Uint8Array, unexpectedBefore: string | null): Promise<void> {
+    const tracer = this.tracer;
+    const first = !this.#firstKexDone;
+    const prevStage = this.#stageOverride;
+    if (!first) this.#stageOverride = "kex";
+    let server;
+    try {
+      server = decodeKexInit(serverPayload);
+    } catch (e) {
+      throw new SshTraceError("kex", "kex.bad-kexinit", `malformed KEXINIT from the server: ${(e as Error).message}`);
+    }
+    tracer.emit({
+      stage: "kex",
+      type: "kexinit-received",
+      lists: server.lists,
+      firstKexPacketFollows: server.firstKexPacketFollows,
+    });
+    if (first) {
+      this.#strict = server.lists.kex.includes(STRICT_S);
+      if (this.#strict && unexpectedBefore) {
+        throw new SshTraceError(
+          "kex",
+          "kex.strict-violation",
+          `strict key exchange violated: the server sent ${unexpectedBefore} before its KEXINIT`,
+          { message: unexpectedBefore, fix: "this may be an attack (Terrapin) or a broken server" },
+        );
+      }
+    }
+    const ours = decodeKexInit(this.#clientKexInit!).lists;
+    const strip = (l: AlgorithmLists): AlgorithmLists => ({
+      ...l,
+      kex: l.kex.filter((n) => !MARKERS.has(n)),
+    });
+    const decisions = negotiateAll(
+      strip(ours),
+      strip(server.lists),
+      riskOf,
+      (name) => findCipher(name)?.createAead !== undefined,
+    );
+    const extInfo = server.lists.kex.includes("ext-info-s");
+    tracer.emit({ stage: "kex", type: "negotiated", decisions, strict: this.#strict, extInfo });
+    const failed = decisions.find((d) => d.chosen === null);
+    if (failed) {
+      throw new SshTraceError(
+        "kex",
+        `kex.no-common-${failed.category}`,
+        `no ${describeCategory(failed.category)} in common with the server`,
+        { category: failed.category, ours: failed.ours, theirs: failed.theirs, decisions },
+      );
+    }
+    const chosen = Object.fromEntries(decisions.map((d) => [d.category, d.chosen!])) as Record<
+      (typeof CATEGORIES)[number],
+      string
+    >;
+    this.negotiated = {
+      decisions,
+      kex: chosen.kex,
+      hostKey: chosen.hostKey,
+      strict: this.#strict,
+    };
+
+    let skipGuess = false;
+    if (server.firstKexPacketFollows) {
+      const rightGuess = server.lists.kex[0] === chosen.kex &&
+        server.lists.hostKey[0] === chosen.hostKey;
+      if (!rightGuess) {
+        skipGuess = true;
+        tracer.emit({
+          stage: "kex",
+          type: "guess-ignored",
+          reason: "the server guessed a different key exchange; its first kex packet is ignored",
+        });
+      }
+    }
+
+    const kex = findKex(chosen.kex)!;
+    const hostKeyAlg = findHostKey(chosen.hostKey)!;
+    const strict = this.#strict && first;
+    const kexReceive = async (): Promise<Uint8Array> => {
+      for (;;) {
+        const p = await this.#readPacket();
+        if (p === null) throw this.#closedError();
+        const type = p[0]!;
+        if (type >= 30 && type < 50) {
+          if (skipGuess) {
+            skipGuess = false;
+            continue;
+          }
+          return p;
+        }
+        if (type === MSG.DISCONNECT) await this.#handleTransportMessage(p);
+        if (!strict && (type === MSG.IGNORE || type === MSG.DEBUG)) {
+          await this.#handleTransportMessage(p);
+          continue;
+        }
+        throw new SshTraceError(
+          "kex",
+          strict ? "kex.strict-violation" : "kex.unexpected-message",
+          `the server sent ${messageName(type)} in the middle of the key exchange` +
+            (strict ? " (not allowed under strict kex)" : ""),
+          { message: messageName(type) },
+        );
+      }
+    };
+    const ctx: KexContext = {
+      clientVersion: this.#options.clientVersion ?? CLIENT_VERSION_LINE,
+      serverVersion: this.serverVersion!.line,
+      clientKexInit: this.#clientKexInit!,
+      serverKexInit: serverPayload,
+      send: (payload) => this.#sendNow(payload),
+      receive: kexReceive,
+      note: (detail) => tracer.emit({ stage: "kex", type: "exchange", method: kex.name, detail }),
+      gex: { min: this.#options.legacy ? 1024 : 2048, preferred: 3072, max: 8192 },
+    };
+    let result;
+    try {
+      result = await kex.exchange(ctx);
+    } catch (e) {
+      if (e instanceof KexFailure || e instanceof WireError) {
+        throw new SshTraceError("kex", "kex.exchange-failed", `key exchange ${kex.name} failed: ${e.message}`, {
+          algorithm: kex.name,
+        });
+      }
+      throw e;
+    }
+
+    // The server proves it holds the host key.
+    let keyInfo;
+    try {
+      keyInfo = parsePublicKey(result.hostKeyBlob);
+    } catch (e) {
+      throw new SshTraceError("kex", "kex.bad-host-key", `the server's host key is malformed: ${(e as Error).message}`);
+    }
+    const check: HostKeyCheck = {
+      algorithm: hostKeyAlg.name,
+      blob: result.hostKeyBlob,
+      keyType: keyInfo.type,
+      fingerprint: fingerprintSha256(result.hostKeyBlob),
+      md5: fingerprintMd5(result.hostKeyBlob),
+      bits: keyInfo.bits,
+    };
+    if (first) {
+      tracer.emit({
+        stage: "hostkey",
+        type: "key",
+        algorithm: check.algorithm,
+        keyType: check.keyType,
+        fingerprint: check.fingerprint,
+        md5: check.md5,
+        bits: check.bits || null,
+      });
+    }
+    let good = false;
+    if (keyInfo.type === hostKeyAlg.keyType) {
+      try {
+        good = await hostKeyAlg.verify(result.hostKeyBlob, result.signatureBlob, result.exchangeHash);
+      } catch {
+        good = false;
+      }
+    }
+    if (!good) {
+      throw new SshTraceError(
+        "kex",
+        "kex.bad-signature",
+        `the server's ${hostKeyAlg.name} signature over the key exchange does not verify with ` +
+          `its host key ${check.fingerprint}`,
+        { algorithm: hostKeyAlg.name, fingerprint: check.fingerprint },
+      );
+    }
+    tracer.emit({ stage: "hostkey", type: "signature-verified", algorithm: hostKeyAlg.name });
+    if (!first && this.hostKeyBlob && check.fingerprint !== fingerprintSha256(this.hostKeyBlob)) {
+      throw new SshTraceError(
+        "hostkey",
+        "hostkey.changed-on-rekey",
+        "the server presented a different host key during a rekey",
+        { fingerprint: check.fingerprint },
+      );
+    }
+    if (first) this.sessionId = result.exchangeHash;
+
+    // NEWKEYS both ways, then switch keys.
+    const keyFor = (letterIv: string, letterKey: string, letterMac: string, cipherName: string, macName: string): DirectionKeys => {
+      const cipher = findCipher(cipherName)!;
+      const mac = cipher.createAead ? null : findMac(macName)!;
+      const d = (letter: string, n: number) =>
+        deriveKey(kex.hash, result.sharedSecret, result.exchangeHash, letter, this.sessionId, n);
+      return {
+        cipher,
+        mac,
+        iv: d(letterIv, cipher.ivLength),
+        encKey: d(letterKey, cipher.keyLength),
+        macKey: mac ? d(letterMac, mac.keyLength) : new Uint8Array(0),
+      };
+    };
+    const c2s = keyFor("A", "C", "E", chosen.cipherC2S, chosen.macC2S);
+    const s2c = keyFor("B", "D", "F", chosen.cipherS2C, chosen.macS2C);
+    await this.#sendNow(new Uint8Array([MSG.NEWKEYS]));
+    this.#sealer.setKeys(c2s);
+    if (this.#strict) this.#sealer.seq = 0;
+    tracer.emit({ stage: "kex", type: "newkeys", direction: "sent" });
+    await receiveNewKeys(() => this.#readPacket(), strict, (p) => this.#handleTransportMessage(p));
+    this.#opener.setKeys(s2c);
+    if (this.#strict) this.#opener.seq = 0;
+    tracer.emit({ stage: "kex", type: "newkeys", direction: "received" });
+    this.#setupCompression(chosen.compressionC2S, chosen.compressionS2C);
+
+    this.#lastKexAt = performance.now();
+    this.#firstKexDone = true;
+    this.#clientKexInit = null;
+    const open = this.#openGate;
+    this.#gate = null;
+    this.#openGate = null;
+    open?.();
+    if (first) {
+      tracer.end("kex");
+      tracer.begin("hostkey");
+      this.hostKeyBlob = result.hostKeyBlob;
+      await this.#options.checkHostKey(check);
+      tracer.end("hostkey");
+    }
+    this.#stageOverride = prevStage;
+  }
+
+  #setupCompression(c2s: string, s2c: string): void {
+    const setup = (name: string, out: boolean) => {
+      const alg = findCompression(name);
+      if (!alg || name === "none") return;
+      const z = createZlibStream();
+      if (out) this.#sealer.compress = (b) => z.compress(b);
+      else this.#opener.decompress = (b) => z.decompress(b);
+    };
+    const delayed = (n: string) => findCompression(n)?.delayed === true;
+    if (delayed(c2s) || delayed(s2c)) this.#delayedCompression = `${c2s},${s2c}`;
+    if (!delayed(c2s)) setup(c2s, true);
+    if (!delayed(s2c)) setup(s2c, false);
+  }
+
+  authenticated(): void {
+    if (!this.#delayedCompression) return;
+    const [c2s, s2c] = this.#delayedCompression.split(",");
+    this.#delayedCompression = null;
+    for (const [name, out] of [[c2s!, true], [s2c!, false]] as const) {
+      if (findCompression(name)?.delayed) {
+        const z = createZlibStream();
+        if (out) this.#sealer.compress = (b) => z.compress(b);
+        else this.#opener.decompress = (b) => z.decompress(b);
+      }
+    }
+  }
+
+  async disconnect(reasonCode = 11, description = "disconnected by user"): Promise<void> {
+    if (this.#closed) return;
+    const w = new SshWriter(64).byte(MSG.DISCONNECT).uint32(reasonCode).string(description).string("");
+    this.tracer.emit({
+      stage: this.#stage(),
+      type: "disconnect",
+      from: "client",
+      reasonCode,
+      reason: DISCONNECT_REASONS[reasonCode] ?? "UNKNOWN",
+      description,
+    });
+    try {
+      await Promise.race([
+        this.#sendNow(w.bytes()),
+        new Promise((resolve) => setTimeout(resolve, 1000)),
+      ]);
+    } catch {
+      // The peer may already be gone; closing is all that is left.
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#stream.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+async function receiveNewKeys(
+  read: () => Promise<Uint8Array | null>,
+  strict: boolean,
+  handle: (p: Uint8Array) => Promise<boolean>,
+): Promise<void> {
+  for (;;) {
+    const p = await read();
+    if (p === null) {
+      throw new SshTraceError("kex", "kex.closed", "the server closed the connection before NEWKEYS");
+    }
+    const type = p[0]!;
+    if (type === MSG.NEWKEYS) return;
+    if (type === MSG.DISCONNECT) await handle(p);
+    if (!strict && (type === MSG.IGNORE || type === MSG.DEBUG)) {
+      await handle(p);
+      continue;
+    }
+    throw new SshTraceError(
+      "kex",
+      strict ? "kex.strict-violation" : "kex.unexpected-message",
+      `the server sent ${messageName(type)} where NEWKEYS was expected`,
+      { message: messageName(type) },
+    );
+  }
+}
+
+function describeCategory(c: string): string {
+  return ({
+    kex: "key exchange method",
+    hostKey: "host key algorithm",
+    cipherC2S: "cipher (client to server)",
+    cipherS2C: "cipher (server to client)",
+    macC2S: "MAC (client to server)",
+    macS2C: "MAC (server to client)",
+    compressionC2S: "compression (client to server)",
+    compressionS2C: "compression (server to client)",
+  } as Record<string, string>)[c] ?? c;
+}
+
+/** Starts a transport over `stream`: version exchange, key exchange and host key check. */
+export async function startTransport(
+  stream: ByteStream,
+  options: TransportOptions,
+): Promise<Transport> {
+  const t = new Transport(stream, options);
+  try {
+    await t.handshake();
+  } catch (e) {
+    t.close();
+    throw e;
+  }
+  return t;
+}

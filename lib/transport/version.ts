@@ -1,0 +1,178 @@
+/** Protocol version exchange (RFC 4253 §4.2). @module */
+
+import { SshTraceError, type Tracer } from "../trace.ts";
+import type { BufferedReader } from "./reader.ts";
+
+/** Limits on what a server may send before its version line. */
+export const VERSION_LIMITS = {
+  /** Lines of other text accepted before the version line. */
+  maxPreVersionLines: 64,
+  /** Longest line accepted (RFC 4253 allows 255 for the version line; banners may be longer). */
+  maxLineLength: 1024,
+  /** Longest version line, CR LF included (RFC 4253 §4.2). */
+  maxVersionLength: 255,
+};
+
+/** The server's identification, parsed. */
+export interface ServerVersion {
+  line: string;
+  protocol: string;
+  software: string;
+  comments: string | null;
+  preVersionLines: string[];
+  note: string | null;
+}
+
+/** What a non-SSH greeting looks like, to explain "this is not an SSH server". */
+export function recogniseGreeting(line: string): string | null {
+  if (/^HTTP\/\d/i.test(line) || /^<(!doctype|html)/i.test(line)) return "an HTTP server";
+  if (/^220[ -].*(smtp|mail|esmtp)/i.test(line)) return "an SMTP mail server";
+  if (/^220[ -]/.test(line)) return "an FTP or SMTP server (it greets with 220)";
+  if (/^\+OK/.test(line)) return "a POP3 mail server";
+  if (/^\* OK/.test(line)) return "an IMAP mail server";
+  if (line.includes("\xff\xfb") || line.includes("\xff\xfd")) return "a telnet server";
+  if (/login:\s*$/i.test(line) || /username:\s*$/i.test(line)) return "a telnet-style login prompt";
+  return null;
+}
+
+/** Parses and checks a version line (without line ending). */
+export function parseVersionLine(line: string): Omit<ServerVersion, "preVersionLines"> {
+  const m = /^SSH-([^-\s]*)-(.*)$/.exec(line);
+  if (!m) {
+    throw new SshTraceError("version", "version.malformed", `malformed version line "${line}"`, {
+      versionLine: line,
+    });
+  }
+  const protocol = m[1]!;
+  let software = m[2]!;
+  let comments: string | null = null;
+  const sp = software.indexOf(" ");
+  if (sp >= 0) {
+    comments = software.slice(sp + 1);
+    software = software.slice(0, sp);
+  }
+  if (protocol === "2.0") return { line, protocol, software, comments, note: null };
+  if (protocol === "1.99") {
+    return {
+      line,
+      protocol,
+      software,
+      comments,
+      note: "SSH-1 compatible server (SSH-1.99), using 2.0",
+    };
+  }
+  if (protocol.startsWith("1.")) {
+    throw new SshTraceError(
+      "version",
+      "version.ssh1-only",
+      `the server speaks only SSH protocol ${protocol} (SSH-1), which is broken and unsupported`,
+      {
+        versionLine: line,
+        fix: "enable SSH version 2 on the device (e.g. Comware `ssh server version 2`, " +
+          "Cisco `ip ssh version 2`)",
+      },
+    );
+  }
+  throw new SshTraceError(
+    "version",
+    "version.unsupported",
+    `the server announces protocol version ${protocol}; only 2.0 (and 1.99) are supported`,
+    { versionLine: line },
+  );
+}
+
+/**
+ * Reads lines until the server's version line. Lines before it are kept (bounded in number and
+ * length) and traced.
+ */
+export async function readServerVersion(
+  reader: BufferedReader,
+  tracer: Tracer,
+): Promise<ServerVersion> {
+  const pre: string[] = [];
+  for (;;) {
+    const line = await reader.readLine(VERSION_LIMITS.maxLineLength);
+    if (line === null) {
+      const looks = pre.length ? recogniseGreeting(pre[0]!) : null;
+      throw new SshTraceError(
+        "version",
+        pre.length ? "version.not-ssh" : "version.closed",
+        pre.length
+          ? `the server closed the connection without sending an SSH version line` +
+            (looks ? `; it looks like ${looks}` : "")
+          : "the server closed the connection before sending anything",
+        {
+          preVersionLines: pre,
+          fix: pre.length
+            ? "check the port: this service does not speak SSH"
+            : "the server may limit connections (MaxStartups, ACL, tcp-wrappers); try again or check its logs",
+        },
+      );
+    }
+    if (typeof line !== "string") {
+      throw new SshTraceError(
+        "version",
+        "version.line-too-long",
+        `the server sent a line longer than ${VERSION_LIMITS.maxLineLength} bytes before its ` +
+          `version line (starts "${printable(line.overlong)}")`,
+        { preVersionLines: pre },
+      );
+    }
+    if (line.startsWith("SSH-")) {
+      if (line.length + 2 > VERSION_LIMITS.maxVersionLength) {
+        throw new SshTraceError(
+          "version",
+          "version.line-too-long",
+          `the server's version line is ${line.length} bytes; at most 253 are allowed`,
+          { versionLine: line },
+        );
+      }
+      if (line.includes("\0")) {
+        throw new SshTraceError(
+          "version",
+          "version.malformed",
+          "the server's version line contains a NUL byte",
+          { versionLine: printable(line) },
+        );
+      }
+      const parsed = parseVersionLine(line);
+      tracer.emit({
+        stage: "version",
+        type: "received",
+        line,
+        protocol: parsed.protocol,
+        software: parsed.software,
+        comments: parsed.comments,
+        note: parsed.note,
+      });
+      return { ...parsed, preVersionLines: pre };
+    }
+    pre.push(line);
+    tracer.emit({ stage: "version", type: "pre-version-line", line });
+    if (pre.length > VERSION_LIMITS.maxPreVersionLines) {
+      const looks = recogniseGreeting(pre[0]!);
+      throw new SshTraceError(
+        "version",
+        looks ? "version.not-ssh" : "version.too-many-lines",
+        looks
+          ? `this is not an SSH server: it looks like ${looks} ("${printable(pre[0]!)}")`
+          : `the server sent more than ${VERSION_LIMITS.maxPreVersionLines} lines without an ` +
+            "SSH version line",
+        { preVersionLines: pre.slice(0, 5), fix: "check the host and port" },
+      );
+    }
+    const looks = recogniseGreeting(line);
+    if (looks && pre.length === 1) {
+      throw new SshTraceError(
+        "version",
+        "version.not-ssh",
+        `this is not an SSH server: it looks like ${looks} ("${printable(line)}")`,
+        { preVersionLines: pre, fix: "check the host and port (SSH is usually port 22)" },
+      );
+    }
+  }
+}
+
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
+}

@@ -1,0 +1,267 @@
+/**
+ * Byte encoding of the RFC 4251 §5 data types: byte, boolean, uint32, uint64, string, mpint and
+ * name-list. `SshReader` rejects short data and (with {@link SshReader.end}) trailing data.
+ * @module
+ */
+
+/** A field could not be decoded: the data is short, malformed, or has bytes left over. */
+export class WireError extends Error {
+  override name = "WireError";
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** Decodes bytes for display: invalid UTF-8 becomes U+FFFD, never an exception. */
+export function decodeText(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** Encodes a string as UTF-8. */
+export function encodeText(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Concatenates byte arrays into one new array. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Constant-time comparison of two byte arrays of any length. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Big-endian unsigned bytes of a non-negative bigint (no leading zeros; 0 gives empty). */
+export function bigintToBytes(value: bigint): Uint8Array {
+  if (value < 0n) throw new WireError("negative value where unsigned expected");
+  let hex = value.toString(16);
+  if (value === 0n) return new Uint8Array(0);
+  if (hex.length % 2) hex = "0" + hex;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Big-endian unsigned bytes to bigint. */
+export function bytesToBigint(bytes: Uint8Array): bigint {
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex.length ? BigInt("0x" + hex) : 0n;
+}
+
+/**
+ * The body of an mpint (RFC 4251 §5) for an unsigned magnitude given as big-endian bytes:
+ * leading zeros stripped, one zero byte prepended when the high bit is set.
+ */
+export function mpintBody(unsigned: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < unsigned.length && unsigned[start] === 0) start++;
+  const trimmed = unsigned.subarray(start);
+  if (trimmed.length && trimmed[0]! & 0x80) return concatBytes(new Uint8Array([0]), trimmed);
+  return trimmed.slice();
+}
+
+/** Builds an SSH message or blob field by field. */
+export class SshWriter {
+  #buf: Uint8Array;
+  #view: DataView;
+  #len = 0;
+
+  constructor(initialCapacity = 256) {
+    this.#buf = new Uint8Array(initialCapacity);
+    this.#view = new DataView(this.#buf.buffer);
+  }
+
+  #ensure(extra: number): void {
+    if (this.#len + extra <= this.#buf.length) return;
+    let cap = this.#buf.length * 2;
+    while (cap < this.#len + extra) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.#buf.subarray(0, this.#len));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  byte(value: number): this {
+    this.#ensure(1);
+    this.#buf[this.#len++] = value & 0xff;
+    return this;
+  }
+
+  bool(value: boolean): this {
+    return this.byte(value ? 1 : 0);
+  }
+
+  uint32(value: number): this {
+    this.#ensure(4);
+    this.#view.setUint32(this.#len, value >>> 0);
+    this.#len += 4;
+    return this;
+  }
+
+  uint64(value: bigint): this {
+    this.#ensure(8);
+    this.#view.setBigUint64(this.#len, value);
+    this.#len += 8;
+    return this;
+  }
+
+  /** Raw bytes with no length prefix. */
+  raw(bytes: Uint8Array): this {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
+    return this;
+  }
+
+  /** A `string`: uint32 length then the bytes (text is UTF-8 encoded). */
+  string(value: Uint8Array | string): this {
+    const bytes = typeof value === "string" ? encodeText(value) : value;
+    this.uint32(bytes.length);
+    return this.raw(bytes);
+  }
+
+  /** An `mpint` from a non-negative bigint. */
+  mpint(value: bigint): this {
+    return this.string(mpintBody(bigintToBytes(value)));
+  }
+
+  /** An `mpint` from unsigned big-endian bytes. */
+  mpintBytes(unsigned: Uint8Array): this {
+    return this.string(mpintBody(unsigned));
+  }
+
+  nameList(names: readonly string[]): this {
+    return this.string(names.join(","));
+  }
+
+  get length(): number {
+    return this.#len;
+  }
+
+  /** The bytes written so far (a copy). */
+  bytes(): Uint8Array {
+    return this.#buf.slice(0, this.#len);
+  }
+}
+
+/** Reads SSH fields from a byte array; every read checks bounds. */
+export class SshReader {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+  /** What is being decoded, for error messages (e.g. "KEXINIT"). */
+  readonly what: string;
+
+  constructor(bytes: Uint8Array, what = "message") {
+    this.#buf = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.what = what;
+  }
+
+  get remaining(): number {
+    return this.#buf.length - this.#pos;
+  }
+
+  get position(): number {
+    return this.#pos;
+  }
+
+  #need(n: number, field: string): void {
+    if (this.#pos + n > this.#buf.length) {
+      throw new WireError(
+        `${this.what}: truncated ${field} (needs ${n} bytes at offset ${this.#pos}, ${this.remaining} left)`,
+      );
+    }
+  }
+
+  byte(field = "byte"): number {
+    this.#need(1, field);
+    return this.#buf[this.#pos++]!;
+  }
+
+  bool(field = "boolean"): boolean {
+    return this.byte(field) !== 0;
+  }
+
+  uint32(field = "uint32"): number {
+    this.#need(4, field);
+    const v = this.#view.getUint32(this.#pos);
+    this.#pos += 4;
+    return v;
+  }
+
+  uint64(field = "uint64"): bigint {
+    this.#need(8, field);
+    const v = this.#view.getBigUint64(this.#pos);
+    this.#pos += 8;
+    return v;
+  }
+
+  raw(n: number, field = "bytes"): Uint8Array {
+    this.#need(n, field);
+    const out = this.#buf.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  }
+
+  /** A `string` as bytes (a view into the input). */
+  string(field = "string"): Uint8Array {
+    const n = this.uint32(field + " length");
+    return this.raw(n, field);
+  }
+
+  /** A `string` decoded as UTF-8 (invalid bytes replaced). */
+  text(field = "string"): string {
+    return decodeText(this.string(field));
+  }
+
+  /** An `mpint`; negative values are rejected (SSH never sends them where we read them). */
+  mpint(field = "mpint"): bigint {
+    const body = this.string(field);
+    if (body.length && body[0]! & 0x80) throw new WireError(`${this.what}: negative ${field}`);
+    return bytesToBigint(body);
+  }
+
+  /** A `name-list`: comma-separated US-ASCII names, none empty. */
+  nameList(field = "name-list"): string[] {
+    const bytes = this.string(field);
+    if (bytes.length === 0) return [];
+    for (const b of bytes) {
+      if (b < 0x21 || b > 0x7e) {
+        throw new WireError(`${this.what}: ${field} contains a non-printable or non-ASCII byte`);
+      }
+    }
+    const names = decodeText(bytes).split(",");
+    if (names.some((n) => n.length === 0)) {
+      throw new WireError(`${this.what}: ${field} contains an empty name`);
+    }
+    return names;
+  }
+
+  /** The unread remainder. */
+  rest(): Uint8Array {
+    const out = this.#buf.subarray(this.#pos);
+    this.#pos = this.#buf.length;
+    return out;
+  }
+
+  /** Throws if any bytes are left unread. */
+  end(): void {
+    if (this.#pos !== this.#buf.length) {
+      throw new WireError(`${this.what}: ${this.remaining} unexpected trailing bytes`);
+    }
+  }
+}

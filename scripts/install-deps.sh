@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Idempotent set-up of everything the test suite needs on a fresh Debian machine (run as root).
+# Fast when everything is already present: the apt step is skipped then.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+APT_PACKAGES=(openssh-server openssh-client dropbear-bin python3-asyncssh ssh-audit tmux sshpass
+  hyperfine jq)
+
+missing=()
+for bin in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/ssh-keyscan /usr/sbin/dropbear \
+  /usr/bin/ssh-audit /usr/bin/tmux /usr/bin/sshpass /usr/bin/hyperfine /usr/bin/jq; do
+  [[ -x "$bin" ]] || missing+=("$bin")
+done
+if ! [[ -x /usr/bin/python3 ]] || ! /usr/bin/python3 -W ignore -c 'import asyncssh' >/dev/null 2>&1; then
+  missing+=("python3-asyncssh")
+fi
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: system tools present (sshd, ssh, dropbear, asyncssh, ssh-audit, tmux, sshpass, hyperfine, jq)"
+else
+  echo "install-deps: missing ${missing[*]}: apt-get install ${APT_PACKAGES[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}" >/dev/null
+fi
+
+if [[ -x "$ROOT/node_modules/.bin/deno" ]]; then
+  echo "install-deps: deno present ($ROOT/node_modules/.bin/deno)"
+else
+  echo "install-deps: deno missing: npm install in $ROOT"
+  (cd "$ROOT" && npm install --no-audit --no-fund >/dev/null)
+fi
+
+mkdir -p /run/sshd
+echo "install-deps: /run/sshd ready"
