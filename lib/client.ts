@@ -4,8 +4,11 @@
  * @module
  */
 
-import { buildOffer, findHostKey, type ListCategory, REGISTRIES } from "./algorithms/registry.ts";
-import { authenticate } from "./auth/userauth.ts";
+import { buildOffer, findHostKey, type ListCategory } from "./algorithms/registry.ts";
+import { type AuthOptions, type AuthResult, authenticate } from "./auth/userauth.ts";
+import { Connection } from "./connection/mux.ts";
+import { startKeepalive } from "./connection/keepalive.ts";
+import type { ExitInfo, PtyOptions, Session } from "./connection/session.ts";
 import { requestService } from "./auth/service.ts";
 import {
   defaultKnownHostsFiles,
@@ -153,4 +156,107 @@ export async function probe(options: ProbeOptions): Promise<Report> {
   });
 }
 
-export { REGISTRIES };
+
+/** Options of {@link connect}: where to go, plus how to authenticate. */
+export interface ConnectOptions extends ClientOptions {
+  /** Authentication sources (keys, password, keyboard-interactive) and method order. */
+  auth?: Omit<AuthOptions, "user" | "probeOnly" | "host">;
+  /** Our channel window and maximum packet (old devices want 16 KiB). */
+  windowSize?: number;
+  maxPacket?: number;
+  /** ServerAliveInterval / ServerAliveCountMax; interval 0 turns keepalives off. */
+  keepalive?: { intervalMs: number; countMax: number };
+}
+
+/** An authenticated connection. */
+export class Client {
+  readonly tracer: Tracer;
+  readonly transport: Transport;
+  readonly connection: Connection;
+  readonly auth: AuthResult;
+  #stopKeepalive: () => void;
+
+  constructor(
+    tracer: Tracer,
+    transport: Transport,
+    connection: Connection,
+    auth: AuthResult,
+    stopKeepalive: () => void,
+  ) {
+    this.tracer = tracer;
+    this.transport = transport;
+    this.connection = connection;
+    this.auth = auth;
+    this.#stopKeepalive = stopKeepalive;
+  }
+
+  /** Opens a session channel, optionally with a pty (stage `session`). */
+  async openSession(pty?: PtyOptions): Promise<Session> {
+    this.tracer.begin("session");
+    const session = await this.connection.openSession();
+    if (pty) await session.requestPty(pty);
+    return session;
+  }
+
+  /**
+   * Runs a command and collects its output (for scripts; interactive use streams instead).
+   *
+   * @example
+   * ```ts
+   * const client = await connect({ host: "127.0.0.1", user: "me", auth: { signers } });
+   * const { stdout, exit } = await client.exec("uname -a");
+   * await client.close();
+   * ```
+   */
+  async exec(
+    command: string,
+    options: { stdin?: Uint8Array; pty?: PtyOptions } = {},
+  ): Promise<{ stdout: Uint8Array; stderr: Uint8Array; exit: ExitInfo }> {
+    const session = await this.openSession(options.pty);
+    await session.exec(command);
+    this.tracer.begin("data");
+    if (options.stdin) await session.write(options.stdin);
+    await session.eof();
+    const [stdout, stderr] = await Promise.all([
+      new Response(session.stdout).arrayBuffer(),
+      new Response(session.stderr).arrayBuffer(),
+    ]);
+    const exit = await session.exit;
+    this.tracer.end("data");
+    return { stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr), exit };
+  }
+
+  /** Disconnects cleanly. */
+  async close(): Promise<void> {
+    this.#stopKeepalive();
+    await this.connection.close().catch(() => {});
+    await this.transport.disconnect(11, "disconnected by user");
+  }
+}
+
+/**
+ * Connects, checks the host key, authenticates and starts the connection layer.
+ * Throws `SshTraceError` naming the failed stage.
+ */
+export async function connect(options: ConnectOptions): Promise<Client> {
+  const tracer = options.tracer ?? new Tracer();
+  const user = options.user ?? defaultUser();
+  const transport = await openTransport({ ...options, tracer });
+  try {
+    tracer.begin("auth");
+    await requestService(transport);
+    const auth = await authenticate(transport, { ...options.auth, user, host: options.host });
+    tracer.end("auth");
+    const connection = new Connection(transport, {
+      windowSize: options.windowSize,
+      maxPacket: options.maxPacket,
+    });
+    connection.start();
+    const ka = options.keepalive;
+    const stop = ka && ka.intervalMs > 0 ? startKeepalive(connection, ka) : () => {};
+    return new Client(tracer, transport, connection, auth, stop);
+  } catch (e) {
+    transport.close();
+    throw e;
+  }
+}

@@ -66,8 +66,8 @@ const ZERO_BLOCK = new Uint8Array(64);
  */
 function createChachaPoly(key: Uint8Array, iv: Uint8Array): AeadTransform {
   checkSizes(CHACHA_NAME, key, 64, iv, 0);
-  const mainKey = key.slice(0, 32);
-  const lengthKey = key.slice(32, 64);
+  const mainKey = new Uint8Array(key.subarray(0, 32));
+  const lengthKey = new Uint8Array(key.subarray(32, 64));
   // node:crypto chacha20 IV: 8-byte little-endian block counter ‖ 8-byte nonce (original DJB
   // layout). The counter stays 0; the payload continues after the Poly1305 key block.
   const nonce = new Uint8Array(16);
@@ -126,8 +126,8 @@ function createChachaPoly(key: Uint8Array, iv: Uint8Array): AeadTransform {
 function gcm(name: string, nodeName: CipherGCMTypes, keyLength: number) {
   return (key: Uint8Array, iv: Uint8Array): AeadTransform => {
     checkSizes(name, key, keyLength, iv, 12);
-    const k = key.slice();
-    const nonce = iv.slice();
+    const k = new Uint8Array(key);
+    const nonce = new Uint8Array(iv);
     /** Returns the IV for this packet and advances the invocation counter. */
     const nextIv = (): Uint8Array => {
       const current = nonce.slice();

@@ -63,7 +63,7 @@ function ecbCbc(name: string, nodeName: string, keyLength: number) {
   const blockSize = 16;
   return (key: Uint8Array, iv: Uint8Array, encrypt: boolean): StreamTransform => {
     checkSizes(name, key, keyLength, iv, blockSize);
-    const chain = iv.slice();
+    const chain = new Uint8Array(iv);
     if (encrypt) {
       const ecb = createCipheriv(nodeName, key, null);
       ecb.setAutoPadding(false);

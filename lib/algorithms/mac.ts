@@ -19,7 +19,7 @@ function hmac(name: string, hash: string, keyLength: number) {
     if (key.length !== keyLength) {
       throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
     }
-    const k = key.slice();
+    const k = new Uint8Array(key);
     const seqBytes = new Uint8Array(4);
     const seqView = new DataView(seqBytes.buffer);
     return (seq: number, data: Uint8Array): Uint8Array => {

@@ -18,7 +18,7 @@ function hmac(name: string, hash: string, keyLength: number, macLength: number) 
     if (key.length !== keyLength) {
       throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
     }
-    const k = key.slice();
+    const k = new Uint8Array(key);
     const seqBytes = new Uint8Array(4);
     const seqView = new DataView(seqBytes.buffer);
     return (seq: number, data: Uint8Array): Uint8Array => {
@@ -50,15 +50,29 @@ function entry(
   };
 }
 
-const SHA1_RISK = "SHA-1 is deprecated; HMAC-SHA1 has no known forgery but is being phased out";
-const EAM = "MAC over the plaintext (encrypt-and-MAC) leaks packet lengths and invites oracles";
-const MD5_RISK = "MD5 is broken; HMAC-MD5 is weak and should not be relied on";
+const EAM = "MAC over the plaintext (encrypt-and-MAC)";
 
 /** Legacy MACs, in preference order. */
 export const LEGACY_MACS: readonly MacAlgorithm[] = [
-  entry("hmac-sha1-etm@openssh.com", "sha1", 20, 20, true, "OpenSSH PROTOCOL", SHA1_RISK),
-  entry("hmac-sha1", "sha1", 20, 20, false, "RFC 4253", `${SHA1_RISK}; ${EAM}`),
-  entry("hmac-sha1-96", "sha1", 20, 12, false, "RFC 4253", `96-bit truncated ${SHA1_RISK}`),
-  entry("hmac-md5", "md5", 16, 16, false, "RFC 4253", MD5_RISK),
-  entry("hmac-md5-96", "md5", 16, 12, false, "RFC 4253", `96-bit truncated; ${MD5_RISK}`),
+  entry(
+    "hmac-sha1-etm@openssh.com",
+    "sha1",
+    20,
+    20,
+    true,
+    "OpenSSH PROTOCOL",
+    "SHA-1 is deprecated (HMAC-SHA1 itself has no known practical forgery)",
+  ),
+  entry("hmac-sha1", "sha1", 20, 20, false, "RFC 4253", `SHA-1 is deprecated; ${EAM}`),
+  entry("hmac-sha1-96", "sha1", 20, 12, false, "RFC 4253", `SHA-1 truncated to 96 bits; ${EAM}`),
+  entry("hmac-md5", "md5", 16, 16, false, "RFC 4253", `MD5 is broken; ${EAM}`),
+  entry(
+    "hmac-md5-96",
+    "md5",
+    16,
+    12,
+    false,
+    "RFC 4253",
+    `MD5 is broken, truncated to 96 bits; ${EAM}`,
+  ),
 ];

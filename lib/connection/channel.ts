@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshReader, SshWriter } from "../wire/buffer.ts";
+import { type SshReader, SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { SshTraceError, type Tracer } from "../trace.ts";
 
@@ -401,7 +401,11 @@ export class Channel {
    * Sends a channel request. With `wantReply` resolves true on CHANNEL_SUCCESS and false on
    * CHANNEL_FAILURE (replies are matched in order); without, resolves true once sent.
    */
-  request(type: string, wantReply: boolean, data: Uint8Array = new Uint8Array(0)): Promise<boolean> {
+  request(
+    type: string,
+    wantReply: boolean,
+    data: Uint8Array = new Uint8Array(0),
+  ): Promise<boolean> {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#state !== "open" || this.#closeSent || this.#closeReceived) {
       return Promise.reject(this.#closedError(`send the ${type} request`));

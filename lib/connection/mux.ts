@@ -103,7 +103,9 @@ export class Connection {
    * when the loop stops; it never rejects — failures go to the channels and `finished`.
    */
   start(): Promise<void> {
-    this.#loop ??= this.#run().catch((e) => this.#end(toError(e), null, () => this.#closeQuietly()));
+    this.#loop ??= this.#run().catch((e) =>
+      this.#end(toError(e), null, () => this.#closeQuietly())
+    );
     return this.#loop;
   }
 
@@ -221,7 +223,12 @@ export class Connection {
 
   #emitError(error: Error): void {
     if (error instanceof SshTraceError && error.stage !== "usage") {
-      this.tracer.emit({ stage: error.stage, type: "error", code: error.code, message: error.message });
+      this.tracer.emit({
+        stage: error.stage,
+        type: "error",
+        code: error.code,
+        message: error.message,
+      });
     }
   }
 

@@ -179,7 +179,10 @@ export class Session {
 
   #refused(code: string, message: string, details: Record<string, unknown>): SshTraceError {
     this.channel.tracer.emit({ stage: "session", type: "error", code, message });
-    return new SshTraceError("session", code, message, { channel: this.channel.localId, ...details });
+    return new SshTraceError("session", code, message, {
+      channel: this.channel.localId,
+      ...details,
+    });
   }
 
   /** Requests a pseudo-terminal; rejects with `session.pty-refused` if the server says no. */

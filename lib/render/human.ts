@@ -124,9 +124,15 @@ export function createHumanRenderer(options: HumanRendererOptions): HumanRendere
     write(text);
   };
 
+  const failed = new Set<Stage>();
   const sink: TraceSink = (event) => {
     lastT = Math.max(lastT, event.t);
+    if (event.type === "error") failed.add(event.stage);
     if (quiet) return;
+    if (event.type === "end" && failed.has(event.stage)) {
+      out(`${INDENT}${p.red("✗")} ${event.stage} ${event.ms.toFixed(1)} ms\n`);
+      return;
+    }
     out(renderEvent(event, verbosity, p, wrote));
   };
 

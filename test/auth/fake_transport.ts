@@ -174,8 +174,8 @@ export function parseInfoResponse(payload: Uint8Array): string[] {
 
 // --- Test signers over node:crypto keys ---
 
-const b64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) =>
-  c.charCodeAt(0));
+const b64url = (s: string) =>
+  Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
 export interface TestSigner extends Signer {
   readonly publicKey: KeyObject;

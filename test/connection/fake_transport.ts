@@ -93,7 +93,9 @@ export class FakeTransport implements MessageTransport {
       });
       clearTimeout(timer);
       this.#sentWaiter = null;
-      if (!arrived) throw new Error(`fake transport: the client sent nothing within ${timeoutMs} ms`);
+      if (!arrived) {
+        throw new Error(`fake transport: the client sent nothing within ${timeoutMs} ms`);
+      }
     }
     return this.sent[this.#cursor++]!;
   }
@@ -153,7 +155,12 @@ export const server = {
   close(recipient: number) {
     return new SshWriter().byte(MSG.CHANNEL_CLOSE).uint32(recipient).bytes();
   },
-  request(recipient: number, type: string, wantReply: boolean, data = new Uint8Array(0)) {
+  request(
+    recipient: number,
+    type: string,
+    wantReply: boolean,
+    data: Uint8Array = new Uint8Array(0),
+  ) {
     return new SshWriter().byte(MSG.CHANNEL_REQUEST).uint32(recipient).string(type)
       .bool(wantReply).raw(data).bytes();
   },
@@ -174,11 +181,11 @@ export const server = {
   failure(recipient: number) {
     return new SshWriter().byte(MSG.CHANNEL_FAILURE).uint32(recipient).bytes();
   },
-  globalRequest(name: string, wantReply: boolean, data = new Uint8Array(0)) {
+  globalRequest(name: string, wantReply: boolean, data: Uint8Array = new Uint8Array(0)) {
     return new SshWriter().byte(MSG.GLOBAL_REQUEST).string(name).bool(wantReply).raw(data)
       .bytes();
   },
-  requestSuccess(data = new Uint8Array(0)) {
+  requestSuccess(data: Uint8Array = new Uint8Array(0)) {
     return new SshWriter().byte(MSG.REQUEST_SUCCESS).raw(data).bytes();
   },
   requestFailure() {

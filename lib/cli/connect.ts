@@ -1,0 +1,399 @@
+/**
+ * `sshtrace [connect] [user@]host[:port] [command…]`: the CLI side of logging in — credential
+ * sources, prompts, the interactive terminal (raw mode, resize, `~` escapes) and the exit code.
+ * Deno-specific I/O lives here so the protocol layers stay testable in memory.
+ * @module
+ */
+
+import type { KbdInteractiveResponder, PasswordSource } from "../auth/userauth.ts";
+import type { Signer } from "../auth/types.ts";
+import { AgentClient } from "../config/agent.ts";
+import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../config/keys.ts";
+import { parseTarget, type Settings, usageError } from "../config/options.ts";
+import { type Client, connect, defaultUser, toTraceError } from "../client.ts";
+import type { ExitInfo, Session } from "../connection/session.ts";
+import { encodeTerminalModes } from "../connection/session.ts";
+import { createHumanRenderer } from "../render/human.ts";
+import { createNdjsonSink, reportToJson } from "../render/ndjson.ts";
+import { useColor } from "../render/color.ts";
+import { buildReport } from "../render/report.ts";
+import { type SshTraceError, Tracer } from "../trace.ts";
+import { canPrompt, confirm, prompt } from "./tty.ts";
+
+const encoder = new TextEncoder();
+const writeErr = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
+
+export interface ConnectFlags {
+  json?: true;
+  ndjson?: true;
+  verbose: number;
+  quiet?: true;
+  legacy?: true;
+  identity?: string[];
+  t?: true;
+  T?: true;
+  passwordEnv?: string;
+  passwordFile?: string;
+  passphraseEnv?: string;
+  passphraseFile?: string;
+  rekeyLimit?: string;
+  batch?: true;
+}
+
+export interface RunConnectInput {
+  targetText: string;
+  command: string[];
+  flags: ConnectFlags;
+  settings: Settings;
+  timeoutMs: number;
+}
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readSecretFile(path: string, what: string): Promise<string> {
+  try {
+    return (await Deno.readTextFile(path)).replace(/\r?\n$/, "");
+  } catch (e) {
+    throw usageError(`cannot read the ${what} file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Password source from flags (env var, file) or the terminal. */
+async function passwordSource(flags: ConnectFlags, batch: boolean): Promise<PasswordSource | null> {
+  if (flags.passwordEnv) {
+    const name = flags.passwordEnv;
+    if (env(name) === undefined) throw usageError(`--password-env ${name}: the variable is not set`);
+    return { get: () => Promise.resolve(env(name) ?? null), fromUser: false };
+  }
+  if (flags.passwordFile) {
+    const pw = await readSecretFile(flags.passwordFile, "password");
+    return { get: () => Promise.resolve(pw), fromUser: false };
+  }
+  if (batch || !canPrompt()) return null;
+  return { get: (question) => prompt(question, false), fromUser: true };
+}
+
+async function passphraseSource(flags: ConnectFlags, batch: boolean) {
+  if (flags.passphraseEnv) {
+    const name = flags.passphraseEnv;
+    return (_file: string) => Promise.resolve(env(name) ?? null);
+  }
+  if (flags.passphraseFile) {
+    const p = await readSecretFile(flags.passphraseFile, "passphrase");
+    return (_file: string) => Promise.resolve(p);
+  }
+  if (batch || !canPrompt()) return null;
+  return (file: string) => prompt(`Enter passphrase for key '${file}': `, false);
+}
+
+function keyboardResponder(batch: boolean): KbdInteractiveResponder | null {
+  if (batch || !canPrompt()) return null;
+  return async (req) => {
+    if (req.name) writeErr(req.name + "\n");
+    if (req.instruction) writeErr(req.instruction + "\n");
+    const answers: string[] = [];
+    for (const p of req.prompts) {
+      const a = await prompt(p.prompt, p.echo);
+      if (a === null) return null;
+      answers.push(a);
+    }
+    return answers;
+  };
+}
+
+/** Key files and agent keys, loaded when publickey is first tried. */
+function signerLoader(
+  tracer: Tracer,
+  settings: Settings,
+  flags: ConnectFlags,
+  batch: boolean,
+): () => Promise<Signer[]> {
+  return async () => {
+    const explicit = [...(flags.identity ?? []), ...settings.identityFiles];
+    const home = env("HOME") ?? ".";
+    const files = explicit.length
+      ? explicit.map((f) => f.replace(/^~(?=\/|$)/, home))
+      : defaultIdentityFiles(home);
+    const passphrase = await passphraseSource(flags, batch);
+    const signers: Signer[] = [];
+    for (const file of files) {
+      try {
+        signers.push(
+          await loadPrivateKeyFile(file, {
+            passphrase: passphrase ? () => passphrase(file) : undefined,
+          }),
+        );
+      } catch (e) {
+        if (e instanceof KeyFileError) {
+          if (e.reason === "unreadable" && !explicit.length) continue;
+          tracer.emit({ stage: "auth", type: "info", message: `key skipped: ${e.message}` });
+          continue;
+        }
+        throw e;
+      }
+    }
+    const sock = env("SSH_AUTH_SOCK");
+    if (sock) {
+      try {
+        const agent = await AgentClient.connect(sock);
+        let keys = await agent.identities();
+        if (settings.identitiesOnly) {
+          keys = keys.filter((k) => signers.some((s) => sameBlob(s.publicBlob, k.publicBlob)));
+        }
+        tracer.emit({ stage: "auth", type: "info", message: `ssh-agent offers ${keys.length} key(s)` });
+        signers.push(...keys);
+      } catch (e) {
+        tracer.emit({ stage: "auth", type: "info", message: `ssh-agent not used: ${(e as Error).message}` });
+      }
+    }
+    return signers;
+  };
+}
+
+function sameBlob(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  ABRT: 6,
+  FPE: 8,
+  KILL: 9,
+  SEGV: 11,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  USR1: 10,
+  USR2: 12,
+};
+
+/** The exit code for how the remote command ended (128+n for a signal, as shells do). */
+export function exitCodeOf(exit: ExitInfo): number {
+  if (exit.status !== null) return exit.status & 0xff;
+  if (exit.signal) return 128 + (SIGNALS[exit.signal.name] ?? 0);
+  return 0;
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, out: { write(p: Uint8Array): Promise<number> }) {
+  for await (const chunk of stream) {
+    let off = 0;
+    while (off < chunk.length) off += await out.write(chunk.subarray(off));
+  }
+}
+
+/** Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline. */
+async function forwardStdin(session: Session, interactive: boolean, onDisconnect: () => void) {
+  const buf = new Uint8Array(32 * 1024);
+  let atLineStart = true;
+  let tilde = false;
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await Deno.stdin.read(buf);
+    } catch {
+      return;
+    }
+    if (n === null) {
+      await session.eof().catch(() => {});
+      return;
+    }
+    let data = buf.slice(0, n);
+    if (interactive) {
+      const out: number[] = [];
+      for (const b of data) {
+        if (tilde) {
+          tilde = false;
+          if (b === 0x2e) { // ~.
+            writeErr("\r\nConnection closed by ~.\r\n");
+            onDisconnect();
+            return;
+          }
+          if (b === 0x3f) { // ~?
+            writeErr(
+              "\r\nSupported escape sequences:\r\n ~.  - terminate connection\r\n ~?  - this message\r\n" +
+                " ~~  - send the escape character\r\n(Note that escapes are only recognized immediately after newline.)\r\n",
+            );
+            atLineStart = false;
+            continue;
+          }
+          if (b !== 0x7e) out.push(0x7e);
+          out.push(b);
+          atLineStart = b === 0x0d || b === 0x0a;
+          continue;
+        }
+        if (atLineStart && b === 0x7e) {
+          tilde = true;
+          continue;
+        }
+        out.push(b);
+        atLineStart = b === 0x0d || b === 0x0a;
+      }
+      data = new Uint8Array(out);
+      if (!data.length) continue;
+    }
+    try {
+      await session.write(data);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** Runs the connect command and returns the process exit code. */
+export async function runConnect(input: RunConnectInput): Promise<number> {
+  const { flags, settings } = input;
+  const target = parseTarget(input.targetText);
+  const port = settings.port ?? target.port ?? 22;
+  const user = settings.user ?? target.user ?? defaultUser();
+  const tty = Deno.stdin.isTerminal();
+  const batch = settings.batchMode ?? flags.batch ?? false;
+  const tracer = new Tracer();
+  const human = createHumanRenderer({
+    write: writeErr,
+    color: useColor(Deno.stderr.isTerminal()),
+    verbosity: Math.min(flags.verbose, 2) as 0 | 1 | 2,
+    quiet: flags.quiet ?? false,
+  });
+  tracer.addSink(human.sink);
+  if (flags.ndjson) tracer.addSink(createNdjsonSink((t) => Deno.stdout.writeSync(encoder.encode(t))));
+  const home = env("HOME") ?? ".";
+  const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
+  const command = input.command.join(" ");
+  const wantPty = flags.T ? false : flags.t ? true : command === "" && tty;
+
+  let client: Client | null = null;
+  let error: SshTraceError | null = null;
+  let exitCode = 0;
+  let sessionInfo: Record<string, unknown> | null = null;
+  let restoreTty = () => {};
+  const started = performance.now();
+  try {
+    client = await connect({
+      host: target.host,
+      port,
+      user,
+      tracer,
+      timeoutMs: input.timeoutMs,
+      algorithms: settings.algorithms,
+      legacy: flags.legacy ?? false,
+      strictHostKeyChecking: strict,
+      knownHostsFiles: [
+        (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
+        "/etc/ssh/ssh_known_hosts",
+      ],
+      ask: strict === "ask" ? confirm : undefined,
+      rekeyLimitBytes: flags.rekeyLimit ? parseSizeFlag(flags.rekeyLimit) : settings.rekeyLimit,
+      keepalive: settings.serverAliveInterval
+        ? { intervalMs: settings.serverAliveInterval * 1000, countMax: settings.serverAliveCountMax ?? 3 }
+        : undefined,
+      auth: {
+        methods: settings.preferredAuthentications,
+        signers: signerLoader(tracer, settings, flags, batch),
+        password: await passwordSource(flags, batch),
+        kbdInteractive: keyboardResponder(batch),
+        batchMode: batch,
+        legacy: flags.legacy ?? false,
+      },
+    });
+    const size = wantPty && Deno.stdout.isTerminal() ? Deno.consoleSize() : { columns: 80, rows: 24 };
+    const session = await client.openSession(
+      wantPty
+        ? {
+          term: env("TERM") ?? "xterm-256color",
+          cols: size.columns,
+          rows: size.rows,
+          modes: encodeTerminalModes({ ECHO: 1, ICANON: 1, ISIG: 1, TTY_OP_ISPEED: 38400, TTY_OP_OSPEED: 38400 }),
+        }
+        : undefined,
+    );
+    if (command) await session.exec(command);
+    else await session.shell();
+    tracer.begin("data");
+    const interactive = wantPty && tty;
+    if (interactive) {
+      Deno.stdin.setRaw(true);
+      const onWinch = () => {
+        const s = Deno.consoleSize();
+        session.windowChange(s.columns, s.rows).catch(() => {});
+      };
+      Deno.addSignalListener("SIGWINCH", onWinch);
+      restoreTty = () => {
+        restoreTty = () => {};
+        try {
+          Deno.removeSignalListener("SIGWINCH", onWinch);
+          Deno.stdin.setRaw(false);
+        } catch {
+          // the terminal may be gone
+        }
+      };
+    }
+    const c = client;
+    forwardStdin(session, interactive, () => {
+      c.close().catch(() => {});
+    });
+    const outDone = Promise.all([pump(session.stdout, Deno.stdout), pump(session.stderr, Deno.stderr)]);
+    const exit = await Promise.race([
+      session.exit,
+      client.connection.finished.then((e) => {
+        if (e) throw e;
+        return { status: null, signal: null } as ExitInfo;
+      }),
+    ]);
+    await outDone.catch(() => {});
+    restoreTty();
+    exitCode = exitCodeOf(exit);
+    sessionInfo = {
+      channel: session.channel.localId,
+      pty: wantPty,
+      exitStatus: exit.status,
+      exitSignal: exit.signal?.name ?? null,
+      bytesIn: session.bytesIn,
+      bytesOut: session.bytesOut,
+      durationMs: Math.round(performance.now() - started),
+    };
+    tracer.emit({
+      stage: "data",
+      type: "info",
+      message: `session ended: ${session.bytesIn} bytes in, ${session.bytesOut} bytes out, ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s` +
+        (exit.status !== null ? `, exit status ${exit.status}` : "") +
+        (exit.signal ? `, killed by signal ${exit.signal.name}` : ""),
+    });
+    tracer.end("data");
+    await client.close();
+  } catch (e) {
+    restoreTty();
+    error = toTraceError(e, tracer.currentStage ?? "connect");
+    tracer.emit({
+      stage: error.stage === "usage" ? "connect" : error.stage,
+      type: "error",
+      code: error.code,
+      message: error.message,
+    });
+    client?.transport.close();
+    exitCode = error.exitCode;
+  }
+  const current = tracer.currentStage;
+  if (current) tracer.end(current);
+  human.finish(error);
+  if (flags.json) {
+    const report = buildReport(tracer.events, { host: target.host, port, user, error, timings: tracer.timings, exitCode });
+    Deno.stdout.writeSync(encoder.encode(reportToJson({ ...report, session: sessionInfo } as typeof report)));
+  }
+  return exitCode;
+}
+
+function parseSizeFlag(text: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text.trim());
+  if (!m) throw usageError(`invalid --rekey-limit "${text}": use a number with optional K, M or G`);
+  return Number(m[1]) * ({ "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as "K"] ?? 1);
+}

@@ -1,0 +1,189 @@
+/**
+ * Turning command-line input into client options: `[user@]host[:port]` targets and OpenSSH
+ * `-o Key=Value` settings. Bad input becomes a `usage` error (exit 2) that says what is wrong.
+ * @module
+ */
+
+import { AlgorithmListError, applyListSpec, type ListCategory, buildOffer } from "../algorithms/registry.ts";
+import { SshTraceError } from "../trace.ts";
+import type { StrictMode } from "./hostkey_policy.ts";
+
+export function usageError(message: string, fix?: string): SshTraceError {
+  return new SshTraceError("usage", "usage.invalid", message, fix ? { fix } : {});
+}
+
+/** A parsed `[user@]host[:port]` (IPv6 as `[addr]:port` or a bare address). */
+export interface Target {
+  user: string | null;
+  host: string;
+  port: number | null;
+}
+
+export function parsePort(text: string, what = "port"): number {
+  if (!/^\d+$/.test(text)) throw usageError(`invalid ${what} "${text}": expected a number 1-65535`);
+  const n = Number(text);
+  if (n < 1 || n > 65535) throw usageError(`invalid ${what} ${n}: expected 1-65535`);
+  return n;
+}
+
+export function parseTarget(text: string): Target {
+  let rest = text;
+  let user: string | null = null;
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    user = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    if (!user) throw usageError(`empty user name in "${text}"`);
+  }
+  let host = rest;
+  let port: number | null = null;
+  const bracket = /^\[([^\]]+)\](?::(\d*))?$/.exec(rest);
+  if (bracket) {
+    host = bracket[1]!;
+    if (bracket[2] !== undefined) port = parsePort(bracket[2]);
+  } else if ((rest.match(/:/g) ?? []).length === 1) {
+    const i = rest.indexOf(":");
+    host = rest.slice(0, i);
+    port = parsePort(rest.slice(i + 1));
+  }
+  if (!host || /[\s/]/.test(host)) throw usageError(`invalid host "${text}"`, "use [user@]host[:port]");
+  return { user, host, port };
+}
+
+/** Settings collected from flags and `-o`. Later settings win, as in ssh(1) the first does. */
+export interface Settings {
+  port?: number;
+  user?: string;
+  identityFiles: string[];
+  strictHostKeyChecking?: StrictMode;
+  userKnownHostsFile?: string;
+  algorithms: Partial<Record<ListCategory, string[]>>;
+  connectTimeoutS?: number;
+  serverAliveInterval?: number;
+  serverAliveCountMax?: number;
+  preferredAuthentications?: string[];
+  identitiesOnly?: boolean;
+  batchMode?: boolean;
+  compression?: boolean;
+  rekeyLimit?: number;
+}
+
+export function emptySettings(): Settings {
+  return { identityFiles: [], algorithms: {} };
+}
+
+function yesNo(key: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === "yes" || v === "true") return true;
+  if (v === "no" || v === "false") return false;
+  throw usageError(`-o ${key}: expected yes or no, got "${value}"`);
+}
+
+const LIST_KEYS: Record<string, ListCategory> = {
+  kexalgorithms: "kex",
+  hostkeyalgorithms: "hostKey",
+  ciphers: "cipher",
+  macs: "mac",
+};
+
+/** Adds an algorithm list edit, checking it at once so a typo fails before connecting. */
+export function addListEdit(settings: Settings, category: ListCategory, spec: string): void {
+  const edits = [...(settings.algorithms[category] ?? []), spec];
+  try {
+    let list = buildOffer({}, false)[category];
+    for (const e of edits) list = applyListSpec(category, list, e);
+  } catch (e) {
+    if (e instanceof AlgorithmListError) throw usageError(e.message);
+    throw e;
+  }
+  settings.algorithms[category] = edits;
+}
+
+/** Parses a byte size such as `1G`, `500M`, `64K`. */
+export function parseSize(text: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text.trim());
+  if (!m) throw usageError(`invalid size "${text}": use a number with optional K, M or G`);
+  const mult = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as "" | "K"]!;
+  return Number(m[1]) * mult;
+}
+
+/** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
+export function applyOption(settings: Settings, option: string): void {
+  const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*?)\s*$/.exec(option);
+  if (!m || m[2] === "") throw usageError(`invalid -o "${option}": expected Key=Value`);
+  const key = m[1]!;
+  const value = m[2]!;
+  const k = key.toLowerCase();
+  if (k in LIST_KEYS) return addListEdit(settings, LIST_KEYS[k]!, value);
+  switch (k) {
+    case "port":
+      settings.port = parsePort(value);
+      return;
+    case "user":
+      settings.user = value;
+      return;
+    case "identityfile":
+      settings.identityFiles.push(value);
+      return;
+    case "stricthostkeychecking": {
+      const v = value.toLowerCase();
+      const map: Record<string, StrictMode> = {
+        yes: "yes",
+        true: "yes",
+        "accept-new": "accept-new",
+        no: "no",
+        off: "no",
+        false: "no",
+        ask: "ask",
+      };
+      if (!map[v]) throw usageError(`-o StrictHostKeyChecking: expected yes, accept-new, no or ask`);
+      settings.strictHostKeyChecking = map[v];
+      return;
+    }
+    case "userknownhostsfile":
+      settings.userKnownHostsFile = value.split(/\s+/)[0]!;
+      return;
+    case "connecttimeout":
+      settings.connectTimeoutS = parsePositive(key, value);
+      return;
+    case "serveraliveinterval":
+      settings.serverAliveInterval = parsePositive(key, value, true);
+      return;
+    case "serveralivecountmax":
+      settings.serverAliveCountMax = parsePositive(key, value);
+      return;
+    case "preferredauthentications":
+      settings.preferredAuthentications = value.split(",").map((s) => s.trim()).filter(Boolean);
+      return;
+    case "identitiesonly":
+      settings.identitiesOnly = yesNo(key, value);
+      return;
+    case "batchmode":
+      settings.batchMode = yesNo(key, value);
+      return;
+    case "compression":
+      settings.compression = yesNo(key, value);
+      return;
+    case "rekeylimit":
+      settings.rekeyLimit = parseSize(value.split(/\s+/)[0]!);
+      return;
+    case "loglevel":
+    case "requesttty":
+    case "forwardagent":
+    case "addkeystoagent":
+      return; // accepted for compatibility; no effect
+  }
+  throw usageError(
+    `unsupported option -o ${key}`,
+    "supported: Port, User, IdentityFile, StrictHostKeyChecking, UserKnownHostsFile, " +
+      "KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs, ConnectTimeout, ServerAliveInterval, " +
+      "ServerAliveCountMax, PreferredAuthentications, IdentitiesOnly, BatchMode, Compression, RekeyLimit",
+  );
+}
+
+function parsePositive(key: string, value: string, zeroOk = false): number {
+  if (!/^\d+$/.test(value) || (!zeroOk && Number(value) === 0)) {
+    throw usageError(`-o ${key}: expected a ${zeroOk ? "non-negative" : "positive"} whole number, got "${value}"`);
+  }
+  return Number(value);
+}

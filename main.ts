@@ -1,0 +1,206 @@
+/**
+ * sshtrace command line: parses flags, builds options, picks a renderer, maps errors to exit
+ * codes. All protocol work is in lib/.
+ * @module
+ */
+
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { probe } from "./lib/client.ts";
+import { type ConnectFlags, runConnect } from "./lib/cli/connect.ts";
+import {
+  addListEdit,
+  applyOption,
+  emptySettings,
+  parsePort,
+  parseTarget,
+  type Settings,
+} from "./lib/config/options.ts";
+import { createHumanRenderer } from "./lib/render/human.ts";
+import { createNdjsonSink, reportToJson } from "./lib/render/ndjson.ts";
+import { useColor } from "./lib/render/color.ts";
+import { buildReport } from "./lib/render/report.ts";
+import { SshTraceError, Tracer } from "./lib/trace.ts";
+import { SSHTRACE_VERSION } from "./lib/transport/transport.ts";
+
+const encoder = new TextEncoder();
+const writeErr = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
+const writeOut = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Flags every command shares. */
+function commonOptions(): Option[] {
+  const verbose = new Option("-v, --verbose", "more detail: full algorithm lists (-vv: packets)")
+    .argParser((_v: string, p: number) => p + 1).default(0);
+  return [
+    new Option("-p, --port <port>", "port to connect to (default 22)"),
+    new Option("-l, --login <user>", "user name to log in as"),
+    new Option("-o, --option <Key=Value>", "OpenSSH option (repeatable)")
+      .argParser(collect).default([] as string[]),
+    new Option("--kex <list>", "key exchange algorithms: +a append, -a remove, ^a prepend, a,b replace"),
+    new Option("--hostkeys <list>", "host key algorithms (same syntax)"),
+    new Option("--ciphers <list>", "ciphers (same syntax)"),
+    new Option("--macs <list>", "MACs (same syntax)"),
+    new Option("--legacy", "also offer legacy algorithms (SHA-1, CBC, 3DES, MD5...) after modern ones"),
+    new Option("--timeout <seconds>", "limit for every network wait").default("10"),
+    new Option("--json", "print one JSON report on stdout at the end"),
+    new Option("--ndjson", "print trace events as NDJSON on stdout as they happen"),
+    verbose,
+    new Option("-q, --quiet", "show only failures"),
+  ];
+}
+
+function withCommonOptions<T extends { addOption(o: Option): unknown }>(cmd: T): T {
+  for (const o of commonOptions()) cmd.addOption(o);
+  return cmd;
+}
+
+interface CommonFlags {
+  port?: string;
+  login?: string;
+  option: string[];
+  kex?: string;
+  hostkeys?: string;
+  ciphers?: string;
+  macs?: string;
+  legacy?: true;
+  timeout: string;
+  json?: true;
+  ndjson?: true;
+  verbose: number;
+  quiet?: true;
+}
+
+/** Settings from flags: `-o` first, then dedicated flags (which win). */
+export function settingsFrom(flags: CommonFlags): Settings {
+  const s = emptySettings();
+  for (const o of flags.option) applyOption(s, o);
+  if (flags.kex) addListEdit(s, "kex", flags.kex);
+  if (flags.hostkeys) addListEdit(s, "hostKey", flags.hostkeys);
+  if (flags.ciphers) addListEdit(s, "cipher", flags.ciphers);
+  if (flags.macs) addListEdit(s, "mac", flags.macs);
+  if (flags.port !== undefined) s.port = parsePort(flags.port);
+  if (flags.login !== undefined) s.user = flags.login;
+  return s;
+}
+
+function timeoutMs(flags: CommonFlags, s: Settings): number {
+  const t = s.connectTimeoutS ?? Number(flags.timeout);
+  if (!Number.isFinite(t) || t <= 0) {
+    throw new SshTraceError("usage", "usage.invalid", `invalid --timeout "${flags.timeout}": expected seconds > 0`);
+  }
+  return t * 1000;
+}
+
+/** Creates the tracer with the renderer the flags ask for. */
+export function makeOutput(flags: CommonFlags) {
+  const tracer = new Tracer();
+  const human = createHumanRenderer({
+    write: writeErr,
+    color: useColor(Deno.stderr.isTerminal()),
+    verbosity: Math.min(flags.verbose, 2) as 0 | 1 | 2,
+    quiet: flags.quiet ?? false,
+  });
+  tracer.addSink(human.sink);
+  if (flags.ndjson) tracer.addSink(createNdjsonSink(writeOut));
+  return { tracer, human };
+}
+
+async function probeAction(targetText: string, flags: CommonFlags): Promise<number> {
+  const target = parseTarget(targetText);
+  const s = settingsFrom(flags);
+  const { tracer, human } = makeOutput(flags);
+  const port = s.port ?? target.port ?? 22;
+  const report = await probe({
+    host: target.host,
+    port,
+    user: s.user ?? target.user ?? undefined,
+    timeoutMs: timeoutMs(flags, s),
+    tracer,
+    algorithms: s.algorithms,
+    legacy: flags.legacy ?? false,
+    knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
+  });
+  const error = report.error
+    ? new SshTraceError(report.error.stage as never, report.error.code ?? "", report.error.message, {
+      fix: report.error.fix,
+    })
+    : null;
+  human.finish(error);
+  if (flags.json) writeOut(reportToJson(report));
+  return report.exitCode;
+}
+
+function buildProgram(setExit: (code: number) => void) {
+  const program = new Command()
+    .name("sshtrace")
+    .description("An SSH client that explains itself: every stage traced, every failure explained.")
+    .version(SSHTRACE_VERSION, "-V, --version")
+    .exitOverride()
+    .enablePositionalOptions()
+    .configureOutput({ writeOut, writeErr })
+    .showHelpAfterError("(run sshtrace --help for usage)");
+
+  withCommonOptions(
+    program.command("probe")
+      .description("connect, negotiate and check the host key without credentials; list auth methods")
+      .argument("<target>", "[user@]host[:port]"),
+  ).action(async (target, flags) => setExit(await probeAction(target, flags as unknown as CommonFlags)));
+
+  withCommonOptions(
+    program.command("connect", { isDefault: true })
+      .description("log in and open a shell, or run a command (the default command)")
+      .argument("<target>", "[user@]host[:port]")
+      .argument("[command...]", "command to run instead of a shell"),
+  )
+    .option("-i, --identity <file>", "private key file (repeatable)", collect, [] as string[])
+    .option("-t", "force a pty")
+    .option("-T", "disable pty allocation")
+    .option("--password-env <VAR>", "read the password from this environment variable")
+    .option("--password-file <file>", "read the password from this file")
+    .option("--passphrase-env <VAR>", "read key passphrases from this environment variable")
+    .option("--passphrase-file <file>", "read key passphrases from this file")
+    .option("--rekey-limit <size>", "rekey after this much data (e.g. 1G, 500M)")
+    .addOption(new Option("--batch", "never prompt (like -o BatchMode=yes)"))
+    .passThroughOptions()
+    .action(async (target, command, flags) => {
+      const f = flags as unknown as CommonFlags & ConnectFlags;
+      const s = settingsFrom(f);
+      setExit(await runConnect({ targetText: target, command, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
+    });
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let code = 0;
+  try {
+    const program = buildProgram((c) => (code = c));
+    await program.parseAsync(args, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+      if (e.code === "commander.help") return 0;
+      return 2;
+    }
+    if (e instanceof SshTraceError) {
+      const where = e.stage === "usage" ? "usage" : `stage ${e.stage}`;
+      writeErr(`sshtrace: ${e.message} (${where})\n`);
+      const fix = e.details.fix;
+      if (typeof fix === "string") writeErr(`  try: ${fix}\n`);
+      if (e.stage === "usage" || args.includes("--json")) {
+        if (args.includes("--json") && e.stage !== "usage") {
+          writeOut(reportToJson(buildReport([], { host: "", port: 0, error: e, timings: {} })));
+        }
+      }
+      return e.exitCode;
+    }
+    writeErr(`sshtrace: internal error: ${(e as Error)?.message ?? e}\n`);
+    return 1;
+  }
+  return code;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
