@@ -8,13 +8,9 @@
  * @module
  */
 
-// pako is not in the import map yet, hence the inline specifier.
-// deno-lint-ignore no-import-prefix
-import zlibDeflate from "npm:pako@2.1.0/lib/zlib/deflate.js";
-// deno-lint-ignore no-import-prefix
-import zlibInflate from "npm:pako@2.1.0/lib/zlib/inflate.js";
-// deno-lint-ignore no-import-prefix
-import ZStreamClass from "npm:pako@2.1.0/lib/zlib/zstream.js";
+import zlibDeflate from "pako/lib/zlib/deflate.js";
+import zlibInflate from "pako/lib/zlib/inflate.js";
+import ZStreamClass from "pako/lib/zlib/zstream.js";
 import type { CompressionAlgorithm } from "./types.ts";
 
 const COMPRESSION_RISK =

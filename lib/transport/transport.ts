@@ -100,6 +100,7 @@ export class Transport implements MessageTransport {
   #closed = false;
   #delayedCompression: string | null = null;
   #stageOverride: Stage | null = null;
+  #authenticated = false;
 
   constructor(stream: ByteStream, options: TransportOptions) {
     this.#stream = stream;
@@ -299,7 +300,8 @@ export class Transport implements MessageTransport {
           const r = new SshReader(p, "UNIMPLEMENTED");
           r.byte();
           this.tracer.emit({ stage, type: "unimplemented", sequence: r.uint32() });
-          return true;
+          // After authentication the connection layer sees it too (keepalive counts it as an answer).
+          return !this.#authenticated;
         }
         case MSG.EXT_INFO: {
           this.#handleExtInfo(p);
@@ -613,6 +615,7 @@ export class Transport implements MessageTransport {
   }
 
   authenticated(): void {
+    this.#authenticated = true;
     if (!this.#delayedCompression) return;
     const [c2s, s2c] = this.#delayedCompression.split(",");
     this.#delayedCompression = null;
