@@ -74,6 +74,7 @@ interface CommonFlags {
 /** Settings from flags: `-o` first, then dedicated flags (which win). */
 export function settingsFrom(flags: CommonFlags): Settings {
   const s = emptySettings();
+  if (flags.legacy) s.legacy = true; // list edits are checked against the legacy offer too
   for (const o of flags.option) applyOption(s, o);
   if (flags.kex) addListEdit(s, "kex", flags.kex);
   if (flags.hostkeys) addListEdit(s, "hostKey", flags.hostkeys);
@@ -138,8 +139,17 @@ function buildProgram(setExit: (code: number) => void) {
     .version(SSHTRACE_VERSION, "-V, --version")
     .exitOverride()
     .enablePositionalOptions()
-    .configureOutput({ writeOut, writeErr })
-    .showHelpAfterError("(run sshtrace --help for usage)");
+    // Usage errors fit on one line, like every other sshtrace error.
+    .configureOutput({
+      writeOut,
+      writeErr,
+      outputError: (text, write) =>
+        write(
+          `sshtrace: ${
+            text.trim().replace(/^error: /, "").replace(/\s*\n\s*/g, " ")
+          } (run sshtrace --help for usage)\n`,
+        ),
+    });
 
   withCommonOptions(
     program.command("probe")

@@ -4,7 +4,12 @@
  * @module
  */
 
-import { buildOffer, findHostKey, type ListCategory } from "./algorithms/registry.ts";
+import {
+  AlgorithmListError,
+  buildOffer,
+  findHostKey,
+  type ListCategory,
+} from "./algorithms/registry.ts";
 import { type AuthOptions, type AuthResult, authenticate } from "./auth/userauth.ts";
 import { Connection } from "./connection/mux.ts";
 import { startKeepalive } from "./connection/keepalive.ts";
@@ -84,7 +89,13 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   const port = options.port ?? 22;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const files = options.knownHostsFiles ?? defaultKnownHostsFiles(home());
-  const offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
+  let offer;
+  try {
+    offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
+  } catch (e) {
+    if (e instanceof AlgorithmListError) throw new SshTraceError("usage", "usage.invalid", e.message);
+    throw e;
+  }
   // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
   // server with several keys is not reported as unknown or changed.
   const known = await knownKeyTypes(files, options.host, port);

@@ -37,10 +37,12 @@ export function parseTarget(text: string): Target {
   }
   let host = rest;
   let port: number | null = null;
-  const bracket = /^\[([^\]]+)\](?::(\d*))?$/.exec(rest);
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(rest);
   if (bracket) {
     host = bracket[1]!;
     if (bracket[2] !== undefined) port = parsePort(bracket[2]);
+  } else if (/[[\]]/.test(rest)) {
+    throw usageError(`invalid host "${text}"`, "write an IPv6 address with a port as [addr]:port");
   } else if ((rest.match(/:/g) ?? []).length === 1) {
     const i = rest.indexOf(":");
     host = rest.slice(0, i);
@@ -66,6 +68,8 @@ export interface Settings {
   batchMode?: boolean;
   compression?: boolean;
   rekeyLimit?: number;
+  /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
+  legacy?: boolean;
 }
 
 export function emptySettings(): Settings {
@@ -90,7 +94,7 @@ const LIST_KEYS: Record<string, ListCategory> = {
 export function addListEdit(settings: Settings, category: ListCategory, spec: string): void {
   const edits = [...(settings.algorithms[category] ?? []), spec];
   try {
-    let list = buildOffer({}, false)[category];
+    let list = buildOffer({}, settings.legacy ?? false)[category];
     for (const e of edits) list = applyListSpec(category, list, e);
   } catch (e) {
     if (e instanceof AlgorithmListError) throw usageError(e.message);

@@ -15,7 +15,7 @@ import {
   riskOf,
 } from "../algorithms/registry.ts";
 import { createZlibStream } from "../algorithms/compression.ts";
-import { KexFailure, type KexContext } from "../algorithms/types.ts";
+import { type KexContext, KexFailure } from "../algorithms/types.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
 import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
 import { type AlgorithmLists, type Decision, type Stage, SshTraceError, type Tracer } from "../trace.ts";
@@ -440,8 +440,11 @@ export class Transport implements MessageTransport {
 
     let skipGuess = false;
     if (server.firstKexPacketFollows) {
-      const rightGuess = server.lists.kex[0] === chosen.kex &&
-        server.lists.hostKey[0] === chosen.hostKey;
+      // RFC 4253 §7.1: the guess is wrong when the two sides' preferred (first) kex or host key
+      // algorithms differ, even if the server's first choice is what negotiation picked
+      // (OpenSSH's proposals_match() does the same).
+      const [o, t] = [strip(ours), strip(server.lists)];
+      const rightGuess = o.kex[0] === t.kex[0] && o.hostKey[0] === t.hostKey[0];
       if (!rightGuess) {
         skipGuess = true;
         tracer.emit({
@@ -639,13 +642,16 @@ export class Transport implements MessageTransport {
       reason: DISCONNECT_REASONS[reasonCode] ?? "UNKNOWN",
       description,
     });
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await Promise.race([
         this.#sendNow(w.bytes()),
-        new Promise((resolve) => setTimeout(resolve, 1000)),
+        new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
       ]);
     } catch {
       // The peer may already be gone; closing is all that is left.
+    } finally {
+      clearTimeout(timer);
     }
     this.close();
   }

@@ -26,6 +26,8 @@ export interface SshdOptions {
   hostKeyTypes?: HostKeyType[];
   /** authorized_keys lines; when given, AuthorizedKeysFile points at a file holding them. */
   authorizedKeys?: string[];
+  /** sshd's LogLevel (default DEBUG1; DEBUG output can reach exec sessions' stderr). */
+  logLevel?: string;
   /** Extra sshd_config lines appended to the generated config. */
   config?: string[];
   /** Force algorithm lists (sshd `-o KexAlgorithms=...` etc.). */
@@ -163,7 +165,7 @@ function buildConfig(
     "PermitRootLogin yes",
     "StrictModes no",
     "MaxStartups 1000",
-    "LogLevel DEBUG1",
+    `LogLevel ${options.logLevel ?? "DEBUG1"}`,
     "PrintMotd no",
     "Subsystem sftp internal-sftp",
   ];

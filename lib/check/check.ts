@@ -1,0 +1,358 @@
+/**
+ * Fleet checks: probe (or log in to) every host of an inventory with a bounded worker pool,
+ * each host with its own {@link Tracer}, and sum the verdicts up. One host's failure never
+ * affects another: every outcome, even an unexpected bug, becomes that host's report.
+ * Never prints; the CLI glue (lib/cli/check.ts) renders.
+ * @module
+ */
+
+import type { AuthOptions } from "../auth/userauth.ts";
+import type { ListCategory } from "../algorithms/registry.ts";
+import { connect, defaultUser, probe, toTraceError } from "../client.ts";
+import type { StrictMode } from "../config/hostkey_policy.ts";
+import { buildReport, type Report } from "../render/report.ts";
+import { EXIT_CODES, SshTraceError, type Stage, STAGES, Tracer } from "../trace.ts";
+import type { InventoryEntry } from "./inventory.ts";
+
+/** The output of `--command`, summed up (the full output is not kept). */
+export interface CommandSummary {
+  command: string;
+  exitStatus: number | null;
+  exitSignal: string | null;
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** The first 200 characters of stdout (decoded as UTF-8, control characters kept). */
+  stdoutHead: string;
+  /** The first 200 characters of stderr. */
+  stderrHead: string;
+}
+
+/** One host's outcome: the report contract plus where it came from. */
+export type HostReport = Report & {
+  /** 0-based position in the inventory. */
+  index: number;
+  /** The inventory target as written, and its `file:line`. */
+  target: string;
+  source: string;
+  device: string | null;
+  extra: Record<string, string>;
+  /** Wall time for this host, milliseconds. */
+  ms: number;
+  /** Set when `--command` ran (also when it exited non-zero). */
+  command: CommandSummary | null;
+  /** A security grade from the grade hook, or null. */
+  grade: string | null;
+};
+
+/** Options of {@link checkFleet}. */
+export interface CheckOptions {
+  /** Hosts checked at the same time. @default 32 */
+  concurrency?: number;
+  /** Limit for every network wait of one host, in milliseconds. @default 10000 */
+  timeoutMs?: number;
+  /**
+   * Hard limit for one host's whole check; past it the host fails at the stage it was in with
+   * code `<stage>.deadline` and the pool moves on. @default 3 × timeoutMs (+ 5 s with login)
+   */
+  hostDeadlineMs?: number;
+  /** Log in (credentials from `auth`) instead of probing. @default false */
+  login?: boolean;
+  /** With `login`: run this command; a non-zero exit status fails the host at stage `data`. */
+  command?: string;
+  /** With `login`: authentication sources (no prompts: give keys, agent, or a password source). */
+  auth?: Omit<AuthOptions, "user" | "probeOnly" | "host">;
+  /** Default user for entries without one. @default $USER */
+  user?: string;
+  /** Default port for entries without one. @default 22 */
+  port?: number;
+  /** Offer legacy algorithms (an entry's own `legacy` column wins). @default false */
+  legacy?: boolean;
+  /** Algorithm list edits, as for probe/connect. */
+  algorithms?: Partial<Record<ListCategory, string[]>>;
+  /** known_hosts files (probe: status only; login: enforced). */
+  knownHostsFiles?: string[];
+  /** With `login`: host key policy (`ask` is not possible in a fleet check). @default "yes" */
+  strictHostKeyChecking?: Exclude<StrictMode, "ask">;
+  /** Called as each host completes (in completion order), e.g. for progress and NDJSON. */
+  onResult?: (index: number, report: HostReport) => void;
+  /** Called when a host starts. */
+  onStart?: (index: number, entry: InventoryEntry) => void;
+  /** The grade column hook: a security grade for a report, or null. */
+  grade?: (report: Report) => string | null;
+}
+
+/** Hosts that presented the same host key. */
+export interface SharedHostKey {
+  fingerprint: string;
+  /** Distinct `host:port` labels, in inventory order. */
+  hosts: string[];
+  /** 0-based inventory positions of every entry with this key. */
+  entries: number[];
+}
+
+export interface CheckSummary {
+  total: number;
+  passed: number;
+  failed: number;
+  /** Failed hosts per failing stage (every stage listed, zero when none). */
+  byStage: Record<Stage | "usage", number>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  exitCode: number;
+  summary: CheckSummary;
+  /** One report per inventory entry, in inventory order. */
+  hosts: HostReport[];
+  sharedHostKeys: SharedHostKey[];
+  /** Wall time of the whole check, milliseconds. */
+  ms: number;
+}
+
+const decoder = new TextDecoder();
+
+function head(bytes: Uint8Array): string {
+  return decoder.decode(bytes.subarray(0, 800)).slice(0, 200);
+}
+
+/**
+ * The fleet's exit code: 0 when every host passed; when all failed hosts failed at one stage,
+ * that stage's code (10 connect … 16 data); when they failed at different stages, the code of
+ * the earliest stage any host failed at (so it does not depend on inventory order).
+ */
+export function fleetExitCode(reports: Pick<Report, "ok" | "failedStage">[]): number {
+  let best: number | null = null;
+  for (const r of reports) {
+    if (r.ok) continue;
+    const code = EXIT_CODES[r.failedStage ?? "data"];
+    if (best === null || code < best) best = code;
+  }
+  return best ?? 0;
+}
+
+/** Groups hosts by host key fingerprint; keeps keys seen on at least two distinct host:port. */
+export function findSharedHostKeys(hosts: HostReport[]): SharedHostKey[] {
+  const byKey = new Map<string, { labels: string[]; entries: number[] }>();
+  for (const h of hosts) {
+    const fp = h.hostKey?.fingerprint;
+    if (!fp) continue;
+    const label = `${h.server.host}:${h.server.port}`;
+    const group = byKey.get(fp) ?? { labels: [], entries: [] };
+    if (!group.labels.includes(label)) group.labels.push(label);
+    group.entries.push(h.index);
+    byKey.set(fp, group);
+  }
+  return [...byKey.entries()]
+    .filter(([, g]) => g.labels.length >= 2)
+    .map(([fingerprint, g]) => ({ fingerprint, hosts: g.labels, entries: g.entries }));
+}
+
+function emptyByStage(): Record<Stage | "usage", number> {
+  const out = { usage: 0 } as Record<Stage | "usage", number>;
+  for (const s of STAGES) out[s] = 0;
+  return out;
+}
+
+interface HostContext {
+  entry: InventoryEntry;
+  index: number;
+  options: CheckOptions;
+  tracer: Tracer;
+}
+
+async function loginHost(ctx: HostContext, host: string, port: number, user: string) {
+  const { options, tracer, entry } = ctx;
+  let error: SshTraceError | null = null;
+  let command: CommandSummary | null = null;
+  let client = null;
+  try {
+    client = await connect({
+      host,
+      port,
+      user,
+      tracer,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      algorithms: options.algorithms,
+      legacy: entry.legacy ?? options.legacy ?? false,
+      strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
+      knownHostsFiles: options.knownHostsFiles,
+      auth: { batchMode: true, ...options.auth, legacy: entry.legacy ?? options.legacy ?? false },
+    });
+    if (options.command !== undefined) {
+      const { stdout, stderr, exit } = await client.exec(options.command);
+      command = {
+        command: options.command,
+        exitStatus: exit.status,
+        exitSignal: exit.signal?.name ?? null,
+        stdoutBytes: stdout.length,
+        stderrBytes: stderr.length,
+        stdoutHead: head(stdout),
+        stderrHead: head(stderr),
+      };
+      if (exit.status !== 0) {
+        const how = exit.signal
+          ? `was killed by signal ${exit.signal.name}`
+          : `exited with status ${exit.status}`;
+        error = new SshTraceError("data", "data.command-failed", `the command ${how}`, {
+          exitStatus: exit.status,
+          fix: "run the command by hand on this host to see why",
+        });
+        tracer.emit({ stage: "data", type: "error", code: error.code, message: error.message });
+      }
+    }
+    await client.close();
+  } catch (e) {
+    error = toTraceError(e, tracer.currentStage ?? "connect");
+    tracer.emit({
+      stage: error.stage === "usage" ? "connect" : error.stage,
+      type: "error",
+      code: error.code,
+      message: error.message,
+    });
+    client?.transport.close();
+  }
+  const current = tracer.currentStage;
+  if (current) tracer.end(current);
+  const report = buildReport(tracer.events, { host, port, user, error, timings: tracer.timings });
+  return { report, command };
+}
+
+async function checkHost(
+  ctx: HostContext,
+): Promise<{ report: Report; command: CommandSummary | null }> {
+  const { entry, options, tracer } = ctx;
+  const host = entry.host;
+  const port = entry.port ?? options.port ?? 22;
+  const user = entry.user ?? options.user ?? defaultUser();
+  if (options.login) return await loginHost(ctx, host, port, user);
+  const report = await probe({
+    host,
+    port,
+    user,
+    tracer,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    algorithms: options.algorithms,
+    legacy: entry.legacy ?? options.legacy ?? false,
+    knownHostsFiles: options.knownHostsFiles,
+  });
+  return { report, command: null };
+}
+
+/** Runs one host with a hard deadline; anything thrown becomes that host's failed report. */
+async function runHost(ctx: HostContext): Promise<HostReport> {
+  const { entry, index, options, tracer } = ctx;
+  const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadlineMs = options.hostDeadlineMs ??
+    (3 * timeoutMs + (options.login ? 5000 : 0));
+  const port = entry.port ?? options.port ?? 22;
+  const user = entry.user ?? options.user ?? defaultUser();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let outcome: { report: Report; command: CommandSummary | null };
+  try {
+    outcome = await Promise.race([
+      checkHost(ctx),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const stage = tracer.currentStage ?? "connect";
+          reject(
+            new SshTraceError(
+              stage,
+              `${stage}.deadline`,
+              `the check of this host did not finish within ${
+                deadlineMs / 1000
+              } s (stage ${stage})`,
+              { fix: "raise the limit with --timeout SECONDS" },
+            ),
+          );
+        }, deadlineMs);
+      }),
+    ]);
+  } catch (e) {
+    const error = toTraceError(e, tracer.currentStage ?? "connect");
+    outcome = {
+      report: buildReport(tracer.events, {
+        host: entry.host,
+        port,
+        user,
+        error,
+        timings: tracer.timings,
+      }),
+      command: null,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+  const report: HostReport = {
+    ...outcome.report,
+    index,
+    target: entry.target,
+    source: entry.source,
+    device: entry.device,
+    extra: entry.extra,
+    ms: Math.round(performance.now() - started),
+    command: outcome.command,
+    grade: null,
+  };
+  if (options.grade) {
+    try {
+      report.grade = options.grade(report);
+    } catch {
+      report.grade = null;
+    }
+  }
+  return report;
+}
+
+/**
+ * Checks every inventory entry: by default a probe (connect, version, key exchange, host key
+ * status, offered auth methods); with `login` a full login and, with `command`, an exec.
+ * Reports come back in inventory order; `onResult` sees each as it completes.
+ *
+ * @example
+ * ```ts
+ * import { checkFleet } from "./lib/check/check.ts";
+ * import { readInventory } from "./lib/check/inventory.ts";
+ * const result = await checkFleet(await readInventory("switches.csv"), { timeoutMs: 5000 });
+ * for (const h of result.hosts) console.log(h.target, h.ok ? "ok" : h.failedStage);
+ * ```
+ */
+export async function checkFleet(
+  entries: InventoryEntry[],
+  options: CheckOptions = {},
+): Promise<CheckResult> {
+  const started = performance.now();
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32));
+  const hosts: HostReport[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const index = next++;
+      const entry = entries[index]!;
+      options.onStart?.(index, entry);
+      const report = await runHost({ entry, index, options, tracer: new Tracer() });
+      hosts[index] = report;
+      try {
+        options.onResult?.(index, report);
+      } catch {
+        // a failing callback must not stop the fleet
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  const byStage = emptyByStage();
+  let passed = 0;
+  for (const h of hosts) {
+    if (h.ok) passed++;
+    else byStage[h.failedStage ?? "data"]++;
+  }
+  const exitCode = fleetExitCode(hosts);
+  return {
+    ok: exitCode === 0,
+    exitCode,
+    summary: { total: hosts.length, passed, failed: hosts.length - passed, byStage },
+    hosts,
+    sharedHostKeys: findSharedHostKeys(hosts),
+    ms: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * Fleet inventories for `sshtrace check`: plain text (`[user@]host[:port]` per line, `#`
+ * comments, blank lines) or CSV with a header row naming a `host` column (plus optional `port`,
+ * `user`, `device`, `legacy`; any other column is kept as-is). A bad line is a `usage` error
+ * (exit 2) that names `file:line` and says what is wrong.
+ * @module
+ */
+
+import { parsePort, parseTarget, usageError } from "../config/options.ts";
+
+/** One host to check, as read from one inventory line. */
+export interface InventoryEntry {
+  /** 1-based line number in the inventory file. */
+  line: number;
+  /** Where it came from, `file:line` (for messages). */
+  source: string;
+  /** The target as written (text inventories) or rebuilt as `[user@]host[:port]` (CSV). */
+  target: string;
+  host: string;
+  /** null: use the default (the `--port`/`-o Port` setting, else 22). */
+  port: number | null;
+  /** null: use the default (`-l`, else $USER). */
+  user: string | null;
+  /** CSV `device` column (e.g. a vendor/OS tag), or null. */
+  device: string | null;
+  /** CSV `legacy` column: offer legacy algorithms for this host; null when not given. */
+  legacy: boolean | null;
+  /** Every other CSV column, by header name (empty for text inventories). */
+  extra: Record<string, string>;
+}
+
+const KNOWN_COLUMNS = ["host", "port", "user", "device", "legacy"] as const;
+
+function fail(source: string, message: string, fix?: string): never {
+  throw usageError(`${source}: ${message}`, fix);
+}
+
+/** Splits one CSV record (RFC 4180 quoting: `"a,b"`, `""` for a quote). */
+export function splitCsvLine(text: string, source: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = "";
+    // Leading spaces before a quoted field are tolerated.
+    let j = i;
+    while (text[j] === " " || text[j] === "\t") j++;
+    if (text[j] === '"') {
+      i = j + 1;
+      for (;;) {
+        if (i >= text.length) fail(source, "unterminated quoted field", 'close the field with "');
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += text[i++];
+      }
+      while (text[i] === " " || text[i] === "\t") i++;
+      if (i < text.length && text[i] !== ",") {
+        fail(source, `unexpected text after a quoted field: "${text.slice(i, i + 20)}"`);
+      }
+    } else {
+      const end = text.indexOf(",", i);
+      field = (end < 0 ? text.slice(i) : text.slice(i, end)).trim();
+      i = end < 0 ? text.length : end;
+    }
+    out.push(field);
+    if (i >= text.length) return out;
+    i++; // the comma
+  }
+}
+
+function parseBool(value: string, source: string): boolean | null {
+  const v = value.trim().toLowerCase();
+  if (v === "") return null;
+  if (["yes", "true", "1", "y", "on"].includes(v)) return true;
+  if (["no", "false", "0", "n", "off"].includes(v)) return false;
+  return fail(source, `invalid legacy value "${value}": expected yes or no`);
+}
+
+/** True when `line` looks like a CSV header: comma-separated with a `host` column. */
+function isCsvHeader(line: string): boolean {
+  if (!line.includes(",")) return false;
+  try {
+    return splitCsvLine(line, "").some((h) => h.trim().toLowerCase() === "host");
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a `#` comment: a whole-line one, or one after whitespace (text inventories). */
+function stripComment(line: string): string {
+  const t = line.trim();
+  if (t.startsWith("#")) return "";
+  const m = /\s#/.exec(t);
+  return (m ? t.slice(0, m.index) : t).trim();
+}
+
+function entryError(source: string, e: unknown): never {
+  const message = e instanceof Error ? e.message : String(e);
+  return fail(source, message, "each line is [user@]host[:port]");
+}
+
+/**
+ * Parses an inventory's text. `file` is only used in messages (`file:line: ...`).
+ * Throws a `usage` {@link SshTraceError} on the first bad line, or when no host is listed.
+ *
+ * @example
+ * ```ts
+ * const entries = parseInventory("admin@10.0.0.1\n10.0.0.2:2222  # core\n", "hosts.txt");
+ * // [{ host: "10.0.0.1", user: "admin", port: null, line: 1, ... }, { host: "10.0.0.2", port: 2222, ... }]
+ * ```
+ */
+export function parseInventory(text: string, file = "inventory"): InventoryEntry[] {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const first = lines.findIndex((l) => stripComment(l) !== "");
+  if (first >= 0 && isCsvHeader(lines[first]!)) return parseCsv(lines, first, file);
+  const entries: InventoryEntry[] = [];
+  lines.forEach((raw, i) => {
+    const source = `${file}:${i + 1}`;
+    const body = stripComment(raw);
+    if (body === "") return;
+    if (/\s/.test(body)) {
+      fail(
+        source,
+        `expected one target per line, got "${body}"`,
+        "each line is [user@]host[:port]",
+      );
+    }
+    let t;
+    try {
+      t = parseTarget(body);
+    } catch (e) {
+      entryError(source, e);
+    }
+    entries.push({
+      line: i + 1,
+      source,
+      target: body,
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      device: null,
+      legacy: null,
+      extra: {},
+    });
+  });
+  if (entries.length === 0) {
+    throw usageError(
+      `${file}: the inventory lists no hosts`,
+      "list one [user@]host[:port] per line",
+    );
+  }
+  return entries;
+}
+
+function parseCsv(lines: string[], headerIndex: number, file: string): InventoryEntry[] {
+  const header = splitCsvLine(lines[headerIndex]!, `${file}:${headerIndex + 1}`).map((h) =>
+    h.trim()
+  );
+  const lower = header.map((h) => h.toLowerCase());
+  const seen = new Set<string>();
+  for (const [i, h] of lower.entries()) {
+    const source = `${file}:${headerIndex + 1}`;
+    if (h === "") fail(source, `column ${i + 1} of the header has no name`);
+    if (seen.has(h)) fail(source, `the header names the column "${header[i]}" twice`);
+    seen.add(h);
+  }
+  const col = (name: string) => lower.indexOf(name);
+  const entries: InventoryEntry[] = [];
+  for (let i = headerIndex + 1; i < lines.length; i++) {
+    const source = `${file}:${i + 1}`;
+    const raw = lines[i]!;
+    if (raw.trim() === "" || raw.trim().startsWith("#")) continue;
+    const fields = splitCsvLine(raw, source);
+    if (fields.length > header.length) {
+      fail(source, `${fields.length} fields but the header has ${header.length} columns`);
+    }
+    const get = (name: string) => {
+      const c = col(name);
+      return c >= 0 ? (fields[c] ?? "").trim() : "";
+    };
+    const hostText = get("host");
+    if (hostText === "") fail(source, "the host column is empty");
+    let t;
+    try {
+      t = parseTarget(hostText);
+    } catch (e) {
+      entryError(source, e);
+    }
+    let port = t.port;
+    const portText = get("port");
+    if (portText !== "") {
+      try {
+        port = parsePort(portText);
+      } catch (e) {
+        entryError(source, e);
+      }
+    }
+    let user = t.user;
+    const userText = get("user");
+    if (userText !== "") {
+      if (/[\s@]/.test(userText)) fail(source, `invalid user name "${userText}"`);
+      user = userText;
+    }
+    const extra: Record<string, string> = {};
+    header.forEach((h, c) => {
+      if (!(KNOWN_COLUMNS as readonly string[]).includes(lower[c]!)) extra[h] = fields[c] ?? "";
+    });
+    const hostPart = t.host.includes(":") ? `[${t.host}]` : t.host;
+    entries.push({
+      line: i + 1,
+      source,
+      target: `${user ? user + "@" : ""}${hostPart}${port !== null ? ":" + port : ""}`,
+      host: t.host,
+      port,
+      user,
+      device: get("device") || null,
+      legacy: parseBool(get("legacy"), source),
+      extra,
+    });
+  }
+  if (entries.length === 0) {
+    throw usageError(`${file}: the inventory lists no hosts (only a header)`);
+  }
+  return entries;
+}
+
+/** Reads and parses an inventory file (`-` reads standard input). */
+export async function readInventory(path: string): Promise<InventoryEntry[]> {
+  let text: string;
+  try {
+    text = path === "-"
+      ? await new Response(Deno.stdin.readable).text()
+      : await Deno.readTextFile(path);
+  } catch (e) {
+    throw usageError(`cannot read the inventory ${path}: ${(e as Error).message}`);
+  }
+  return parseInventory(text, path === "-" ? "stdin" : path);
+}

@@ -1,0 +1,323 @@
+/**
+ * Explains a failure in plain words with the exact fix (from the {@link CATALOGUE}), and points
+ * out stages that were slow for their kind. Pure functions over an error and the trace events:
+ * no I/O, never prints, never throws.
+ * @module
+ */
+
+import { EXIT_CODES, type SshTraceError, type Stage, type TraceEvent } from "../trace.ts";
+import {
+  type AlgorithmCandidate,
+  CATALOGUE,
+  type CatalogueEntry,
+  type FailureContext,
+  type FailureText,
+  lookupEntry,
+} from "./catalogue.ts";
+
+export { CATALOGUE, lookupEntry } from "./catalogue.ts";
+export type { AlgorithmCandidate, CatalogueEntry, FailureText } from "./catalogue.ts";
+
+/** A failure, explained: what broke, why, and what to type next. */
+export interface Explanation {
+  stage: Stage | "usage";
+  code: string;
+  exitCode: number;
+  /** The error's own message (specific: names, numbers, lists). */
+  message: string;
+  /** The cause in one line. */
+  title: string;
+  /** Why, in plain words. */
+  explanation: string;
+  /** The fix as sshtrace flags (or a command), or null when only the server side can fix it. */
+  fix: string | null;
+  /** The OpenSSH equivalent, or null. */
+  opensshFix: string | null;
+  /** What the fix gives up in security, or null. */
+  securityCost: string | null;
+  /** For no-common-algorithm failures: every usable algorithm the server offers, least harm first. */
+  candidates: AlgorithmCandidate[];
+  /** False when the code is not in the catalogue (a generic entry for its stage was used). */
+  known: boolean;
+}
+
+/** Generic words per stage, for codes the catalogue does not know. */
+export const GENERIC_BY_STAGE: Record<Stage | "usage", FailureText> = {
+  usage: {
+    title: "invalid command line",
+    explanation: "The command line could not be used as given; nothing was sent.",
+    fix: "sshtrace --help",
+    opensshFix: null,
+    securityCost: null,
+  },
+  connect: {
+    title: "the TCP connection failed",
+    explanation: "No TCP connection to the server could be made.",
+    fix: "check the address and port",
+    opensshFix: null,
+    securityCost: null,
+  },
+  version: {
+    title: "the SSH version exchange failed",
+    explanation: "The server did not answer with a usable SSH version line.",
+    fix: "check the port and the device's SSH service",
+    opensshFix: null,
+    securityCost: null,
+  },
+  kex: {
+    title: "the key exchange failed",
+    explanation: "Client and server could not agree on keys; the trace above shows both " +
+      "algorithm lists (-v for all of them).",
+    fix: "-v to compare both algorithm lists",
+    opensshFix: "-vv",
+    securityCost: null,
+  },
+  hostkey: {
+    title: "the host key was not accepted",
+    explanation: "The server's host key could not be trusted.",
+    fix: null,
+    opensshFix: null,
+    securityCost: null,
+  },
+  auth: {
+    title: "authentication failed",
+    explanation: "The server did not accept any authentication we could offer.",
+    fix: "-i KEY or --password-env VAR",
+    opensshFix: null,
+    securityCost: null,
+  },
+  session: {
+    title: "the session could not be started",
+    explanation: "The server refused or broke off the session after logging in.",
+    fix: null,
+    opensshFix: null,
+    securityCost: null,
+  },
+  data: {
+    title: "the connection failed while transferring data",
+    explanation: "The session was running when the connection failed.",
+    fix: null,
+    opensshFix: null,
+    securityCost: null,
+  },
+};
+
+const KNOWN_STAGES = new Set<string>(Object.keys(EXIT_CODES));
+
+function stageOf(error: SshTraceError): Stage | "usage" {
+  const s = (error as { stage?: unknown }).stage;
+  return typeof s === "string" && KNOWN_STAGES.has(s) ? (s as Stage | "usage") : "connect";
+}
+
+function fromEntry(entry: CatalogueEntry): FailureText {
+  return {
+    title: entry.title,
+    explanation: entry.explanation,
+    fix: entry.fix,
+    opensshFix: entry.opensshFix,
+    securityCost: entry.securityCost ?? null,
+  };
+}
+
+/**
+ * Explains `error` with its catalogue entry (refined from `error.details` and `events`). Never
+ * throws: an unknown code, or odd details, give the generic entry of the error's stage.
+ *
+ * @example
+ * ```ts
+ * const why = explainFailure(error, tracer.events);
+ * // why.fix: "--kex +diffie-hellman-group14-sha1"
+ * // why.opensshFix: "-o KexAlgorithms=+diffie-hellman-group14-sha1"
+ * ```
+ */
+export function explainFailure(
+  error: SshTraceError,
+  events: readonly TraceEvent[] = [],
+): Explanation {
+  const stage = stageOf(error);
+  const code = typeof error?.code === "string" ? error.code : "";
+  const message = typeof error?.message === "string" ? error.message : String(error);
+  const details = error?.details && typeof error.details === "object" ? error.details : {};
+  const base: Explanation = {
+    stage,
+    code,
+    exitCode: EXIT_CODES[stage],
+    message,
+    ...GENERIC_BY_STAGE[stage],
+    candidates: [],
+    known: false,
+  };
+  const layerFix = typeof details.fix === "string" && details.fix !== "" ? details.fix : null;
+  const entry = lookupEntry(code);
+  if (!entry) return { ...base, fix: layerFix ?? base.fix };
+  let text = fromEntry(entry);
+  let candidates: AlgorithmCandidate[] = [];
+  if (entry.refine) {
+    const ctx: FailureContext = { code, stage, message, details, events: events ?? [] };
+    try {
+      const { candidates: c, ...refined } = entry.refine(ctx);
+      text = { ...text, ...refined };
+      candidates = c ?? [];
+    } catch {
+      // A refinement must never hide the failure: keep the entry's static words.
+    }
+  }
+  // The layer's own hint (it knows its context) fills a gap the catalogue leaves.
+  if (text.fix === null && layerFix) text.fix = layerFix;
+  return { ...base, ...text, candidates, known: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow stages
+
+/** A stage that took longer than is normal for its kind. */
+export interface SlowStage {
+  stage: Stage;
+  ms: number;
+  /** The limit it went over. */
+  thresholdMs: number;
+  why: string;
+}
+
+/** What the trace tells a slow-stage rule. */
+export interface SlowContext {
+  /** Bits of the Diffie-Hellman group used, when a finite-field DH method ran. */
+  dhBits: number | null;
+  /** The negotiated key exchange method. */
+  kex: string | null;
+  /** Whether a password or keyboard-interactive attempt was made (a person may have typed). */
+  prompted: boolean;
+}
+
+/** One rule: a stage over `overMs` (and matching `when`) is pointed out with `why`. */
+export interface SlowRule {
+  stage: Stage;
+  overMs: number;
+  when?: (ctx: SlowContext) => boolean;
+  why: string | ((ctx: SlowContext, ms: number) => string);
+}
+
+/** Thresholds per stage, as data; the first matching rule of a stage wins. */
+export const SLOW_STAGE_RULES: readonly SlowRule[] = [
+  {
+    stage: "connect",
+    overMs: 1000,
+    why: "slow TCP connect: a long or congested path, or a firewall that delays the handshake",
+  },
+  {
+    stage: "version",
+    overMs: 1000,
+    why: "slow banner: often reverse DNS on the server (it looks up the client's address " +
+      "before greeting; OpenSSH `UseDNS no`), or an overloaded server",
+  },
+  {
+    stage: "kex",
+    overMs: 2000,
+    when: (c) => (c.dhBits ?? 0) >= 4096,
+    why: (c) =>
+      `slow key exchange: a ${c.dhBits}-bit Diffie-Hellman group is heavy for a small CPU ` +
+      "(old switches take seconds); --kex ^curve25519-sha256 or a 2048-bit group is much faster",
+  },
+  {
+    stage: "kex",
+    overMs: 2000,
+    why: "slow key exchange: the server is slow to compute its side (small CPU) or busy",
+  },
+  {
+    stage: "auth",
+    overMs: 3000,
+    when: (c) => !c.prompted,
+    why: "slow authentication: the server waits on PAM, LDAP, RADIUS or TACACS+, or on a " +
+      "reverse DNS lookup (OpenSSH `UseDNS`)",
+  },
+  {
+    stage: "auth",
+    overMs: 3000,
+    why: "slow authentication (includes any time spent typing at a prompt): otherwise the " +
+      "server waits on PAM, LDAP, RADIUS or TACACS+, or on reverse DNS",
+  },
+  {
+    stage: "session",
+    overMs: 2000,
+    why: "slow session start: the server may run a heavy login profile or mount the home " +
+      "directory (NFS)",
+  },
+];
+
+const NAMED_DH_BITS: Record<string, number> = {
+  "diffie-hellman-group1-sha1": 1024,
+  "diffie-hellman-group14-sha1": 2048,
+  "diffie-hellman-group14-sha256": 2048,
+  "diffie-hellman-group16-sha512": 4096,
+  "diffie-hellman-group18-sha512": 8192,
+};
+
+/** Reads what the rules need from the trace. */
+export function slowContext(events: readonly TraceEvent[]): SlowContext {
+  let dhBits: number | null = null;
+  let kex: string | null = null;
+  let prompted = false;
+  for (const e of events) {
+    if (e.type === "negotiated") {
+      kex = e.decisions.find((d) => d.category === "kex")?.chosen ?? kex;
+      if (kex && NAMED_DH_BITS[kex]) dhBits = NAMED_DH_BITS[kex]!;
+    } else if (e.type === "exchange") {
+      const m = /DH group of (\d+) bits|sent an? (\d+)-bit group/.exec(e.detail);
+      if (m) dhBits = Number(m[1] ?? m[2]);
+    } else if (
+      e.type === "attempt" && (e.method === "password" || e.method === "keyboard-interactive")
+    ) {
+      prompted = true;
+    }
+  }
+  return { dhBits, kex, prompted };
+}
+
+/**
+ * The stages that were slow for their kind (thresholds in {@link SLOW_STAGE_RULES}), in stage
+ * order. `timings` are milliseconds per stage (the tracer's `timings`).
+ */
+export function slowStages(
+  timings: Partial<Record<Stage, number>>,
+  events: readonly TraceEvent[] = [],
+): SlowStage[] {
+  const ctx = slowContext(events ?? []);
+  const out: SlowStage[] = [];
+  for (const stage of Object.keys(timings ?? {}) as Stage[]) {
+    const ms = timings[stage];
+    if (typeof ms !== "number" || !Number.isFinite(ms)) continue;
+    const rule = SLOW_STAGE_RULES.find((r) =>
+      r.stage === stage && ms > r.overMs && (!r.when || r.when(ctx))
+    );
+    if (!rule) continue;
+    out.push({
+      stage,
+      ms,
+      thresholdMs: rule.overMs,
+      why: typeof rule.why === "string" ? rule.why : rule.why(ctx, ms),
+    });
+  }
+  const order: Stage[] = ["connect", "version", "kex", "hostkey", "auth", "session", "data"];
+  return out.sort((a, b) => order.indexOf(a.stage) - order.indexOf(b.stage));
+}
+
+/** Every catalogue entry in a flat form (for docs and the report). */
+export function catalogueTable(): {
+  code: string;
+  stage: Stage | "usage" | "any";
+  exitCode: number | null;
+  title: string;
+  fix: string | null;
+  opensshFix: string | null;
+  securityCost: string | null;
+}[] {
+  return Object.entries(CATALOGUE).map(([code, e]) => ({
+    code,
+    stage: e.stage,
+    exitCode: e.stage === "any" ? null : EXIT_CODES[e.stage],
+    title: e.title,
+    fix: e.fix,
+    opensshFix: e.opensshFix,
+    securityCost: e.securityCost ?? null,
+  }));
+}

@@ -1,0 +1,48 @@
+/**
+ * sshtrace as a library: probe a server, log in and run commands from a Deno script, with the
+ * same staged trace and report the CLI prints.
+ *
+ * @example Probe a host and print its JSON report
+ * ```ts
+ * import { probe, reportToJson } from "./lib/mod.ts";
+ * const report = await probe({ host: "127.0.0.1", port: 22 });
+ * console.log(reportToJson(report));
+ * ```
+ *
+ * @example Run a command with a key file
+ * ```ts
+ * import { connect, loadPrivateKeyFile } from "./lib/mod.ts";
+ * const key = await loadPrivateKeyFile("/home/me/.ssh/id_ed25519");
+ * const client = await connect({
+ *   host: "10.0.0.1",
+ *   user: "admin",
+ *   strictHostKeyChecking: "accept-new",
+ *   auth: { signers: () => Promise.resolve([key]) },
+ * });
+ * const { stdout, exit } = await client.exec("uname -a");
+ * await client.close();
+ * ```
+ * @module
+ */
+
+export {
+  Client,
+  type ClientOptions,
+  connect,
+  type ConnectOptions,
+  openTransport,
+  probe,
+  type ProbeOptions,
+} from "./client.ts";
+export { EXIT_CODES, type Stage, STAGES, SshTraceError, type TraceEvent, Tracer } from "./trace.ts";
+export { buildReport, type Report } from "./render/report.ts";
+export { createNdjsonSink, reportToJson } from "./render/ndjson.ts";
+export { createHumanRenderer } from "./render/human.ts";
+export { loadPrivateKeyFile, parsePrivateKey } from "./config/keys.ts";
+export { AgentClient } from "./config/agent.ts";
+export type { Signer } from "./auth/types.ts";
+export type { PasswordSource } from "./auth/userauth.ts";
+export { buildOffer, type ListCategory, REGISTRIES } from "./algorithms/registry.ts";
+export type { StreamTransform } from "./algorithms/types.ts";
+export type { ByteStream } from "./transport/stream.ts";
+export { memoryPipe } from "./transport/stream.ts";

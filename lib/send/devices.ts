@@ -1,0 +1,126 @@
+/**
+ * Device presets for driving a shell: the prompt styles each vendor uses, its command to turn
+ * paging off, how it says a command was not understood, and how to log out. `auto` picks one
+ * from the first prompt and the server's version line / banners.
+ * @module
+ */
+
+import type { PromptMatch, PromptStyle } from "./prompt.ts";
+
+/** The devices `send` knows. */
+export type DeviceName = "comware" | "huawei" | "cisco" | "junos" | "linux";
+
+/** What the caller may ask for: a device, or detection. */
+export type DeviceChoice = DeviceName | "auto";
+
+export const DEVICE_NAMES: readonly DeviceName[] = ["comware", "huawei", "cisco", "junos", "linux"];
+
+export interface DevicePreset {
+  name: DeviceName;
+  /** For people: e.g. `H3C / HPE Comware`. */
+  label: string;
+  /** Prompt styles this device shows (the first prompt must match one of them). */
+  styles: readonly PromptStyle[];
+  /** The command that turns paging off for this session, or null (answer pagers instead). */
+  disablePaging: string | null;
+  /** The command that ends the session. */
+  logout: string;
+  /** Words in a version line, banner or greeting that point to this device. */
+  hint: RegExp;
+}
+
+export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
+  comware: {
+    name: "comware",
+    label: "H3C / HPE Comware",
+    styles: ["bracket"],
+    disablePaging: "screen-length disable",
+    logout: "quit",
+    hint: /comware|\bh3c\b|3com/i,
+  },
+  huawei: {
+    name: "huawei",
+    label: "Huawei VRP",
+    styles: ["bracket"],
+    disablePaging: "screen-length 0 temporary",
+    logout: "quit",
+    hint: /huawei|\bvrp\b|quidway/i,
+  },
+  cisco: {
+    name: "cisco",
+    label: "Cisco IOS",
+    styles: ["cisco"],
+    disablePaging: "terminal length 0",
+    logout: "exit",
+    hint: /cisco/i,
+  },
+  junos: {
+    name: "junos",
+    label: "Juniper Junos",
+    styles: ["junos"],
+    disablePaging: "set cli screen-length 0",
+    logout: "exit",
+    hint: /junos|juniper/i,
+  },
+  linux: {
+    name: "linux",
+    label: "Unix shell",
+    styles: ["shell"],
+    disablePaging: null,
+    logout: "exit",
+    hint: /openssh|dropbear|linux|ubuntu|debian/i,
+  },
+};
+
+/** The device a prompt style means when nothing else says otherwise. */
+const STYLE_DEFAULT: Record<PromptStyle, DeviceName> = {
+  bracket: "comware",
+  junos: "junos",
+  cisco: "cisco",
+  shell: "linux",
+};
+
+/**
+ * Replies that mean "command not understood / not allowed" on the devices above: Comware
+ * `% Unrecognized command found at '^' position.`, VRP `Error: Unrecognized command...`, IOS
+ * `% Invalid input detected at '^' marker.`, Junos `syntax error` / `unknown command`, shells
+ * `command not found`.
+ */
+export const REJECTED_REPLY =
+  /unrecognized command|invalid input|incomplete command|ambiguous command|unknown command|syntax error|^\s*error:|command not found|permission denied|insufficient privilege/im;
+
+/** The first device whose hint matches one of the texts, or null. */
+export function hintedDevice(hints: readonly string[]): DeviceName | null {
+  for (const name of DEVICE_NAMES) {
+    if (hints.some((h) => DEVICES[name].hint.test(h))) return name;
+  }
+  return null;
+}
+
+/**
+ * Picks a device from the first prompt and the hints (version line, banners, greeting): a
+ * hinted device whose prompt style fits wins; otherwise the usual device for that style.
+ */
+export function detectDevice(
+  prompt: PromptMatch,
+  hints: readonly string[],
+): { device: DeviceName; reason: string } {
+  const fits = DEVICE_NAMES.filter((n) => DEVICES[n].styles.includes(prompt.style));
+  for (const name of fits) {
+    const hint = hints.find((h) => DEVICES[name].hint.test(h));
+    if (hint !== undefined) {
+      const word = DEVICES[name].hint.exec(hint)?.[0] ?? name;
+      return {
+        device: name,
+        reason: `prompt ${JSON.stringify(prompt.text.trim())} (${prompt.style} style) and ` +
+          `${JSON.stringify(word)} in the server's texts`,
+      };
+    }
+  }
+  const device = STYLE_DEFAULT[prompt.style];
+  return {
+    device,
+    reason: `prompt ${JSON.stringify(prompt.text.trim())} (${prompt.style} style; ` +
+      `no vendor named in the server's texts, guessed ${device})`,
+  };
+}

@@ -1,0 +1,563 @@
+/**
+ * Drives an interactive shell the way a person at a terminal would, for devices that refuse
+ * exec: wait for the prompt, turn paging off (or answer pagers), send each command, collect its
+ * output without the echo, pager prompts or trailing prompt, then log out.
+ *
+ * Works over any duplex of bytes ({@link ShellIo}), so it runs in memory in tests; over SSH use
+ * {@link sessionIo}. Output stays bytes; `output` strings are decoded with replacement.
+ * Emits `session` / `info` events (data only, never command text or output) and throws
+ * `SshTraceError` at stage `session`.
+ * @module
+ */
+
+import { SshTraceError, type Tracer } from "../trace.ts";
+import {
+  detectDevice,
+  type DeviceChoice,
+  type DeviceName,
+  type DevicePreset,
+  DEVICES,
+  REJECTED_REPLY,
+} from "./devices.ts";
+import {
+  binary,
+  cleanOutput,
+  customPromptMatcher,
+  decodeOutput,
+  describeTail,
+  encodeCommand,
+  findPagerAtEnd,
+  fromBinary,
+  lastLine,
+  learnedPromptMatcher,
+  matchPrompt,
+  PROMPT_STYLES,
+  type PromptCertainty,
+  type PromptMatch,
+  type PromptMatcher,
+  stripEscapes,
+} from "./prompt.ts";
+
+/** A duplex of bytes to a shell: what the engine writes to and reads from. */
+export interface ShellIo {
+  write(bytes: Uint8Array): Promise<void>;
+  /** The shell's output; called once. */
+  read(): AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+}
+
+/** The parts of a `Session` (lib/connection/session.ts) the adapter needs. */
+export interface SessionLike {
+  write(bytes: Uint8Array): Promise<void>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr?: ReadableStream<Uint8Array>;
+}
+
+/**
+ * Adapts a session with a pty shell: stdout and stderr are read together (a pty sends
+ * everything on stdout, but an unread stderr would stall the shared channel window).
+ */
+export function sessionIo(session: SessionLike): ShellIo {
+  return {
+    write: (bytes) => session.write(bytes),
+    read: () => (session.stderr ? mergeStreams(session.stdout, session.stderr) : session.stdout),
+  };
+}
+
+/** Interleaves two byte streams into one, ending when both end. */
+function mergeStreams(
+  a: ReadableStream<Uint8Array>,
+  b: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const readers = [a.getReader(), b.getReader()];
+  let open = readers.length;
+  let pumps: Promise<void>[] = [];
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      pumps = readers.map(async (reader) => {
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            controller.enqueue(value);
+          }
+        } catch (e) {
+          controller.error(e);
+          return;
+        }
+        if (--open === 0) controller.close();
+      });
+    },
+    async cancel(reason) {
+      await Promise.all(readers.map((r) => r.cancel(reason).catch(() => {})));
+      await Promise.all(pumps);
+    },
+  });
+}
+
+/** Options of {@link runShell}. */
+export interface SendOptions {
+  /** The commands, in order. */
+  commands: readonly string[];
+  /** @default "auto" */
+  device?: DeviceChoice;
+  /**
+   * Texts that may name the vendor, for `auto`: the server's version line
+   * (`SSH-1.99-Comware-5.20`), the auth banner. The shell's greeting is added automatically.
+   */
+  hints?: readonly string[];
+  /** Recognise the prompt with this pattern (tested on the last line) instead of presets. */
+  promptPattern?: RegExp;
+  /** Send the device's paging command first (else only answer pagers). @default true */
+  disablePaging?: boolean;
+  /** Log out at the end with the device's command. @default true */
+  logout?: boolean;
+  /** Limit for the first prompt. @default 15000 */
+  promptTimeoutMs?: number;
+  /** Limit for each command, from sending it to its prompt. @default 30000 */
+  commandTimeoutMs?: number;
+  /** How long to wait for the shell to close after the logout command. @default 3000 */
+  logoutTimeoutMs?: number;
+  /** A prompt that only fits the generic style is accepted after this much quiet. @default 300 */
+  settleMs?: number;
+  /** With no prompt yet, press Enter once after this much quiet. @default 2000 */
+  nudgeMs?: number;
+  /** What Enter sends. @default "\r" */
+  newline?: string;
+  /** Encoding used for the `output` strings (bytes are never changed). @default "utf-8" */
+  encoding?: string;
+  tracer?: Tracer;
+}
+
+/** One command's result. */
+export interface CommandResult {
+  command: string;
+  /** The output decoded with replacement (`\n` line breaks). */
+  output: string;
+  /** The output bytes, as the device sent them (less echo, pagers and prompt; `\n` breaks). */
+  bytes: Uint8Array;
+  /** From sending the command to seeing the prompt. */
+  ms: number;
+  /** Pager prompts answered during this command. */
+  pagers: number;
+}
+
+/** How long output was kept from pausing. */
+export type PagingMode = "disabled" | "answering-pagers";
+
+export interface SendResult {
+  device: DeviceName;
+  /** Why this device: `given` or what detection saw. */
+  deviceReason: string;
+  /** The first prompt, e.g. `<H3C>`. */
+  prompt: string;
+  /** What the shell printed before the first prompt (decoded). */
+  greeting: string;
+  paging: PagingMode;
+  commands: CommandResult[];
+  /** True when the shell closed after the logout command. */
+  loggedOut: boolean;
+}
+
+/** Accumulates the shell's output and wakes whoever waits for more. */
+class Inbox {
+  #data = new Uint8Array(8192);
+  length = 0;
+  ended = false;
+  error: unknown = null;
+  /** When the last byte arrived (performance.now()). */
+  lastData = performance.now();
+  #wake: (() => void) | null = null;
+  #cancel: () => Promise<void>;
+  #pump: Promise<void>;
+
+  constructor(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>) {
+    let next: () => Promise<IteratorResult<Uint8Array>>;
+    if (source instanceof ReadableStream) {
+      const reader = source.getReader();
+      next = async () => {
+        const r = await reader.read();
+        return r.done ? { done: true, value: undefined } : { done: false, value: r.value };
+      };
+      this.#cancel = () => reader.cancel().catch(() => {});
+    } else {
+      const it = source[Symbol.asyncIterator]();
+      next = () => it.next();
+      this.#cancel = async () => {
+        // A generator stuck in a wait would never settle return(): don't wait for it.
+        it.return?.()?.catch(() => {});
+        await Promise.resolve();
+      };
+    }
+    this.#pump = (async () => {
+      try {
+        for (;;) {
+          const r = await next();
+          if (r.done) break;
+          this.#push(r.value);
+        }
+      } catch (e) {
+        this.error = e;
+      }
+      this.ended = true;
+      this.#notify();
+    })();
+  }
+
+  #push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.length + chunk.length > this.#data.length) {
+      const bigger = new Uint8Array(Math.max(this.#data.length * 2, this.length + chunk.length));
+      bigger.set(this.#data.subarray(0, this.length));
+      this.#data = bigger;
+    }
+    this.#data.set(chunk, this.length);
+    this.length += chunk.length;
+    this.lastData = performance.now();
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /** A copy of bytes [start, end). */
+  slice(start: number, end = this.length): Uint8Array {
+    return this.#data.slice(start, end);
+  }
+
+  /** A view of bytes [start, end) (valid until the next push). */
+  view(start: number, end = this.length): Uint8Array {
+    return this.#data.subarray(start, end);
+  }
+
+  /** Forgets bytes before `index`; returns how many were dropped (indexes shift by that). */
+  discard(index: number): number {
+    this.#data.copyWithin(0, index, this.length);
+    this.length -= index;
+    return index;
+  }
+
+  /** Resolves on new data, the end, or after `ms`. */
+  wait(ms: number): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, Math.max(0, ms));
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Stops reading (if the source has not ended). */
+  async stop(): Promise<void> {
+    if (!this.ended) await this.#cancel();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#pump,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 200))),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+/** How waiting for a prompt ended. */
+interface PromptSeen {
+  /** Index in the inbox where the prompt line starts. */
+  lineStart: number;
+  line: string;
+  pagers: number;
+}
+
+interface WaitOptions {
+  from: number;
+  timeoutMs: number;
+  rate: (line: string) => PromptCertainty;
+  /** Builds the error when the time is up or the shell closes. */
+  fail: (why: "timeout" | "closed", tail: string) => SshTraceError;
+  nudgeMs?: number;
+}
+
+const TAIL = 2048;
+
+/**
+ * Runs commands in an interactive shell and returns their outputs.
+ *
+ * @example
+ * ```ts
+ * const session = await client.openSession({ term: "vt100", cols: 80, rows: 24 });
+ * await session.shell();
+ * const result = await runShell(sessionIo(session), {
+ *   commands: ["display version"],
+ *   hints: [client.transport.serverVersion?.line ?? ""],
+ * });
+ * console.log(result.commands[0].output);
+ * ```
+ */
+export async function runShell(io: ShellIo, options: SendOptions): Promise<SendResult> {
+  return await new ShellDriver(io, options).run();
+}
+
+class ShellDriver {
+  #io: ShellIo;
+  #o: SendOptions;
+  #inbox: Inbox;
+  #newline: string;
+  #settleMs: number;
+
+  constructor(io: ShellIo, options: SendOptions) {
+    this.#io = io;
+    this.#o = options;
+    this.#inbox = new Inbox(io.read());
+    this.#newline = options.newline ?? "\r";
+    this.#settleMs = options.settleMs ?? 300;
+  }
+
+  #info(message: string): void {
+    this.#o.tracer?.emit({ stage: "session", type: "info", message });
+  }
+
+  #send(text: string): Promise<void> {
+    return this.#io.write(encodeCommand(text));
+  }
+
+  async run(): Promise<SendResult> {
+    try {
+      return await this.#run();
+    } finally {
+      await this.#inbox.stop();
+    }
+  }
+
+  async #run(): Promise<SendResult> {
+    const o = this.#o;
+    const choice = o.device ?? "auto";
+    const styles = choice === "auto" ? PROMPT_STYLES : DEVICES[choice].styles;
+    const promptTimeoutMs = o.promptTimeoutMs ?? 15_000;
+    this.#info(
+      `shell: waiting for the prompt (device ${choice}` +
+        (o.promptPattern ? `, prompt pattern ${o.promptPattern}` : "") + ")",
+    );
+
+    // 1. The first prompt.
+    const custom = o.promptPattern ? customPromptMatcher(o.promptPattern) : null;
+    let first: PromptMatch | null = null;
+    const seen = await this.#waitForPrompt({
+      from: 0,
+      timeoutMs: promptTimeoutMs,
+      nudgeMs: o.nudgeMs ?? 2000,
+      rate: (line) => {
+        if (custom) {
+          if (custom(line) !== "strong") return null;
+          first = matchPrompt(line, styles) ?? { style: styles[0], text: line, name: null };
+          return "strong";
+        }
+        const m = matchPrompt(line, styles);
+        if (!m) return null;
+        first = m;
+        // The first prompt is rated weak: wait until the greeting is over.
+        return "weak";
+      },
+      fail: (why, tail) => {
+        const wanted = o.promptPattern
+          ? `matching ${o.promptPattern}`
+          : choice === "auto"
+          ? "of a known style (<name>, [name], name>, name#, user@host>, $ , # )"
+          : `of ${DEVICES[choice].label} (${styles.join(", ")} style)`;
+        const message = why === "timeout"
+          ? `no shell prompt ${wanted} within ${seconds(promptTimeoutMs)}; last seen: ${tail}`
+          : `the shell closed before showing a prompt ${wanted}; last seen: ${tail}`;
+        return new SshTraceError("session", "session.prompt-not-found", message, {
+          device: choice,
+          timeoutMs: promptTimeoutMs,
+          lastSeen: tail,
+          closed: why === "closed",
+        });
+      },
+    });
+    const prompt = first as PromptMatch | null ?? { style: styles[0], text: seen.line, name: null };
+    const greetingBytes = this.#inbox.slice(0, seen.lineStart);
+    const greeting = decodeOutput(greetingBytes, o.encoding);
+    const rate: PromptMatcher = custom ?? learnedPromptMatcher(prompt);
+
+    // 2. Which device.
+    let device: DeviceName;
+    let deviceReason: string;
+    if (choice === "auto") {
+      const hints = [...(o.hints ?? []), binary(greetingBytes)];
+      ({ device, reason: deviceReason } = detectDevice(prompt, hints));
+    } else {
+      device = choice;
+      deviceReason = "given";
+    }
+    const preset = DEVICES[device];
+    this.#info(
+      `shell: prompt ${JSON.stringify(prompt.text.trim())}; device ${device} (${preset.label}` +
+        (choice === "auto" ? `, detected from ${deviceReason})` : ")"),
+    );
+    let from = this.#inbox.length;
+
+    // 3. Paging.
+    let paging: PagingMode = "answering-pagers";
+    if ((o.disablePaging ?? true) && preset.disablePaging) {
+      const r = await this.#command(preset.disablePaging, from, rate, preset);
+      from = r.next;
+      const reply = decodeOutput(r.bytes, o.encoding);
+      if (REJECTED_REPLY.test(reply)) {
+        const firstLine = reply.split("\n").map((l) => l.trim()).find((l) => l && l !== "^");
+        this.#info(
+          `shell: the device did not accept ${JSON.stringify(preset.disablePaging)}` +
+            ` (${JSON.stringify(firstLine ?? "")}); answering pagers instead`,
+        );
+      } else {
+        paging = "disabled";
+        this.#info(`shell: paging turned off with ${JSON.stringify(preset.disablePaging)}`);
+      }
+    } else {
+      this.#info(
+        preset.disablePaging
+          ? "shell: paging left on (answering pagers)"
+          : `shell: ${preset.label} has no paging command; answering pagers`,
+      );
+    }
+
+    // 4. The commands.
+    const commands: CommandResult[] = [];
+    for (const [i, command] of o.commands.entries()) {
+      const r = await this.#command(command, from, rate, preset);
+      from = r.next;
+      const output = decodeOutput(r.bytes, o.encoding);
+      const lines = output === "" ? 0 : output.split("\n").length - (output.endsWith("\n") ? 1 : 0);
+      this.#info(
+        `shell: command ${i + 1}/${o.commands.length}: ${r.bytes.length} bytes, ${lines} lines` +
+          ` in ${r.ms} ms` + (r.pagers ? `, ${r.pagers} pager prompt(s) answered` : ""),
+      );
+      commands.push({ command, output, bytes: r.bytes, ms: r.ms, pagers: r.pagers });
+      // Keep memory flat over many commands.
+      if (from > 1 << 20) from -= this.#inbox.discard(from);
+    }
+
+    // 5. Log out.
+    let loggedOut = false;
+    if (o.logout ?? true) {
+      await this.#send(preset.logout + this.#newline).catch(() => {});
+      const deadline = performance.now() + (o.logoutTimeoutMs ?? 3000);
+      while (!this.#inbox.ended && performance.now() < deadline) {
+        await this.#inbox.wait(deadline - performance.now());
+      }
+      loggedOut = this.#inbox.ended;
+      this.#info(
+        loggedOut
+          ? `shell: logged out with ${JSON.stringify(preset.logout)}`
+          : `shell: still open ${seconds(o.logoutTimeoutMs ?? 3000)} after ` +
+            `${JSON.stringify(preset.logout)}; leaving it to the caller to close`,
+      );
+    }
+
+    return {
+      device,
+      deviceReason,
+      prompt: decodeOutput(fromBinary(prompt.text), o.encoding).trim(),
+      greeting,
+      paging,
+      commands,
+      loggedOut,
+    };
+  }
+
+  /** Sends one command and collects its output up to the next prompt. */
+  async #command(
+    command: string,
+    from: number,
+    rate: PromptMatcher,
+    preset: DevicePreset,
+  ): Promise<{ bytes: Uint8Array; ms: number; pagers: number; next: number }> {
+    const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
+    const started = performance.now();
+    await this.#send(command + this.#newline);
+    const seen = await this.#waitForPrompt({
+      from,
+      timeoutMs,
+      rate,
+      fail: (why, tail) => {
+        const message = why === "timeout"
+          ? `no prompt within ${seconds(timeoutMs)} after sending ${JSON.stringify(command)}` +
+            ` to the ${preset.label} shell; last seen: ${tail}`
+          : `the shell closed while running ${JSON.stringify(command)}; last seen: ${tail}`;
+        return new SshTraceError(
+          "session",
+          why === "timeout" ? "session.send-timeout" : "session.shell-closed",
+          message,
+          { command, timeoutMs, lastSeen: tail, device: preset.name },
+        );
+      },
+    });
+    const ms = Math.round(performance.now() - started);
+    const end = this.#inbox.length;
+    const raw = this.#inbox.slice(from, end);
+    const bytes = cleanOutput(raw, { command, isPrompt: (line) => rate(line) !== null });
+    return { bytes, ms, pagers: seen.pagers, next: end };
+  }
+
+  /**
+   * Waits until the output (from `from`) ends with a prompt: a strong match at once, a weak one
+   * after `settleMs` of quiet. Answers pager prompts with a space on the way.
+   */
+  async #waitForPrompt(w: WaitOptions): Promise<PromptSeen> {
+    const inbox = this.#inbox;
+    const deadline = performance.now() + w.timeoutMs;
+    let pagers = 0;
+    let answeredUpTo = -1;
+    let nudged = w.nudgeMs === undefined;
+    const startedAt = performance.now();
+    for (;;) {
+      const tailStart = Math.max(w.from, inbox.length - TAIL);
+      const tail = binary(inbox.view(tailStart));
+      const pager = findPagerAtEnd(tail);
+      if (pager && tailStart + pager.end > answeredUpTo) {
+        answeredUpTo = tailStart + pager.end;
+        pagers++;
+        await this.#send(" ");
+        continue;
+      }
+      const line = lastLine(tail);
+      const certainty = line ? w.rate(line) : null;
+      const now = performance.now();
+      if (
+        certainty === "strong" || (certainty === "weak" && now - inbox.lastData >= this.#settleMs)
+      ) {
+        const cut = Math.max(tail.lastIndexOf("\n"), tail.lastIndexOf("\r"));
+        return { lineStart: tailStart + cut + 1, line: stripEscapes(line), pagers };
+      }
+      if (inbox.ended) {
+        throw w.fail("closed", describeTail(inbox.view(w.from)));
+      }
+      if (now >= deadline) {
+        throw w.fail("timeout", describeTail(inbox.view(w.from)));
+      }
+      let wake = deadline - now;
+      if (certainty === "weak") wake = Math.min(wake, this.#settleMs - (now - inbox.lastData));
+      if (!nudged) {
+        const quietSince = Math.max(inbox.lastData, startedAt);
+        const nudgeAt = quietSince + w.nudgeMs!;
+        if (now >= nudgeAt && certainty === null) {
+          nudged = true;
+          this.#info("shell: no prompt yet; pressing Enter once");
+          await this.#send(this.#newline);
+          continue;
+        }
+        wake = Math.min(wake, nudgeAt - now);
+      }
+      await inbox.wait(Math.max(1, wake));
+    }
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
