@@ -1012,6 +1012,37 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix: "give the command to run after the host (exec) instead of opening a shell",
     opensshFix: "ssh HOST COMMAND",
   },
+  "session.prompt-not-found": {
+    stage: "session",
+    title: "no shell prompt was recognised",
+    explanation: "`send` types commands into an interactive shell and waits for the device's " +
+      "prompt after each one. No prompt of the expected style showed up: the device uses an " +
+      "unusual prompt, shows a menu or a pager first, or is slow to start its shell.",
+    fix: "name the device type, or give the prompt as a regular expression (see `send --help`)",
+    opensshFix: null,
+    refine: (c) => {
+      const seen = str(c.details, "lastSeen");
+      return seen ? { explanation: `No prompt was recognised; the last output was ${seen}.` } : {};
+    },
+  },
+  "session.send-timeout": {
+    stage: "session",
+    title: "no prompt came back after a command",
+    explanation: "After sending a command, the device's prompt did not reappear in time: the " +
+      "command is still running (long output, a ping or a copy), it waits for input or a " +
+      "confirmation, or its output ends in an unrecognised prompt.",
+    fix:
+      "raise the per-command limit, or give the prompt as a regular expression (see `send --help`)",
+    opensshFix: null,
+  },
+  "session.shell-closed": {
+    stage: "session",
+    title: "the shell closed while a command was running",
+    explanation: "The device closed the shell during a command: the command logged out or " +
+      "reloaded the device, or the session hit an idle or privilege limit.",
+    fix: "check the commands (exit, reload, quit) and the device's session limits",
+    opensshFix: null,
+  },
   "session.channel-closed": {
     stage: "session",
     title: "the server closed the channel before answering",
@@ -1112,6 +1143,14 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix: null,
     opensshFix: null,
   },
+  "data.command-failed": {
+    stage: "data",
+    title: "the command exited with a non-zero status",
+    explanation: "The connection and login worked; the remote command itself reported a failure " +
+      "(its exit status is above). Its own output says why.",
+    fix: "run the command by hand on this host to see why",
+    opensshFix: null,
+  },
   "data.connection-reset": {
     stage: "data",
     title: "the connection was reset",
@@ -1127,6 +1166,15 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     title: "the server stopped answering",
     explanation: "Nothing arrived from the server within the time limit.",
     fix: "--timeout 30",
+    opensshFix: "-o ConnectTimeout=30",
+  },
+  "*.deadline": {
+    stage: "any",
+    title: "the host's check did not finish in time",
+    explanation: "Checking many hosts, each host has a hard deadline (a few times the network " +
+      "timeout); this one was still busy at the stage named. Slow key exchanges on old devices " +
+      "and slow AAA servers are the usual causes.",
+    fix: "--timeout 30 (the deadline grows with it)",
     opensshFix: "-o ConnectTimeout=30",
   },
   "*.closed": {

@@ -309,13 +309,16 @@ export class Transport implements MessageTransport {
         }
         case MSG.KEXINIT: {
           if (duringFirstKex) return false;
-          this.tracer.emit({
-            stage: "kex",
-            type: "rekey",
-            initiator: this.#gate ? "client" : "server",
-            reason: this.#gate ? "our rekey request answered" : "server asked for new keys",
-          });
-          if (!this.#gate) await this.#sendKexInit();
+          // A client-initiated rekey was traced when our KEXINIT went out.
+          if (!this.#gate) {
+            this.tracer.emit({
+              stage: "kex",
+              type: "rekey",
+              initiator: "server",
+              reason: "server asked for new keys",
+            });
+            await this.#sendKexInit();
+          }
           await this.#completeKex(p, null);
           return true;
         }

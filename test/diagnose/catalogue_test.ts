@@ -17,9 +17,9 @@ import {
   type Category,
   type ErrorDetails,
   EXIT_CODES,
+  SshTraceError,
   type Stage,
   STAGES,
-  SshTraceError,
   type TraceEvent,
   Tracer,
 } from "../../lib/trace.ts";
@@ -37,7 +37,11 @@ import { freePort } from "../helpers/tools.ts";
 
 /** The lists of an OpenSSH 9.2 sshd configured legacy-only (as probe() reported them). */
 const LEGACY_SERVER: AlgorithmLists = {
-  kex: ["diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "kex-strict-s-v00@openssh.com"],
+  kex: [
+    "diffie-hellman-group1-sha1",
+    "diffie-hellman-group14-sha1",
+    "kex-strict-s-v00@openssh.com",
+  ],
   hostKey: ["ssh-rsa"],
   cipherC2S: ["aes128-cbc", "3des-cbc"],
   cipherS2C: ["aes128-cbc", "3des-cbc"],
@@ -212,7 +216,11 @@ const line = (blob: Uint8Array) => `ssh-ed25519 ${encodeBase64(blob)}`;
 function authDetails(methods: string[], extra: ErrorDetails = {}): ErrorDetails {
   return {
     methods,
-    tried: [{ method: "none", detail: "asking which methods the server accepts", result: "failure" }],
+    tried: [{
+      method: "none",
+      detail: "asking which methods the server accepts",
+      result: "failure",
+    }],
     ...extra,
   };
 }
@@ -231,8 +239,9 @@ interface Case {
   check?: (x: ReturnType<typeof explainFailure>) => void;
 }
 
-const err = (stage: Stage | "usage", code: string, details: ErrorDetails = {}, message = code) => () =>
-  new SshTraceError(stage, code, message, details);
+const err =
+  (stage: Stage | "usage", code: string, details: ErrorDetails = {}, message = code) => () =>
+    new SshTraceError(stage, code, message, details);
 
 const CASES: Record<string, Case> = {
   // usage
@@ -597,6 +606,37 @@ const CASES: Record<string, Case> = {
     fix: /command/,
     ssh: /ssh HOST COMMAND/,
   },
+  "session.prompt-not-found": {
+    error: err("session", "session.prompt-not-found", {
+      device: "auto",
+      timeoutMs: 15000,
+      lastSeen: '"Press any key"',
+      closed: false,
+    }),
+    fix: /prompt as a regular expression/,
+    ssh: null,
+    check: (x) => assert.match(x.explanation, /Press any key/),
+  },
+  "session.send-timeout": {
+    error: err("session", "session.send-timeout", {
+      command: "show run",
+      timeoutMs: 30000,
+      lastSeen: "...",
+      device: "cisco",
+    }),
+    fix: /per-command limit/,
+    ssh: null,
+  },
+  "session.shell-closed": {
+    error: err("session", "session.shell-closed", {
+      command: "reload",
+      timeoutMs: 30000,
+      lastSeen: "...",
+      device: "cisco",
+    }),
+    fix: /reload/,
+    ssh: null,
+  },
   "session.channel-closed": {
     error: err("session", "session.channel-closed", { channel: 0 }),
     fix: /logs/,
@@ -663,6 +703,11 @@ const CASES: Record<string, Case> = {
     fix: null,
     ssh: null,
   },
+  "data.command-failed": {
+    error: err("data", "data.command-failed", { exitStatus: 1, fix: "run it by hand" }),
+    fix: /by hand/,
+    ssh: null,
+  },
   "data.connection-reset": {
     error: err("data", "data.connection-reset"),
     fix: /ServerAliveInterval=30/,
@@ -671,6 +716,11 @@ const CASES: Record<string, Case> = {
   // any stage
   "*.timeout": {
     error: err("session", "session.timeout", { timeoutMs: 10000 }),
+    fix: /--timeout 30/,
+    ssh: /-o ConnectTimeout=30/,
+  },
+  "*.deadline": {
+    error: err("kex", "kex.deadline", { fix: "raise the limit with --timeout SECONDS" }),
     fix: /--timeout 30/,
     ssh: /-o ConnectTimeout=30/,
   },
@@ -810,7 +860,9 @@ async function thrownCodes(): Promise<Map<string, string>> {
 Deno.test("every error code thrown in lib/ has a catalogue entry", async () => {
   const codes = await thrownCodes();
   // The scan must see the codes we know exist, or it proves nothing.
-  for (const known of ["connect.refused", "version.not-ssh", "kex.no-common-macS2C", "data.timeout"]) {
+  for (
+    const known of ["connect.refused", "version.not-ssh", "kex.no-common-macS2C", "data.timeout"]
+  ) {
     assert.ok(codes.has(known), `the source scan found ${known}`);
   }
   assert.ok(codes.size > 60, `found ${codes.size} codes`);
@@ -855,22 +907,36 @@ Deno.test("explainFailure() of kex.no-common-kex with a legacy-only server propo
   for (const name of ["diffie-hellman-group14-sha1", "ssh-rsa", "aes128-cbc", "hmac-sha1"]) {
     assert.ok(x.securityCost?.includes(`${name}: ${riskOf(name)}`), name);
   }
-  assert.match(x.explanation, /the server offers diffie-hellman-group1-sha1, diffie-hellman-group14-sha1/);
+  assert.match(
+    x.explanation,
+    /the server offers diffie-hellman-group1-sha1, diffie-hellman-group14-sha1/,
+  );
 });
 
 Deno.test("explainFailure() says so when the server offers no cipher sshtrace implements", () => {
   const x = explainFailure(oneCategoryFails("cipherC2S", ["arcfour256", "blowfish-cbc"]));
   assert.equal(x.fix, null);
   assert.equal(x.opensshFix, null);
-  assert.match(x.explanation, /implements none of the ciphers this server offers \(arcfour256, blowfish-cbc\)/);
+  assert.match(
+    x.explanation,
+    /implements none of the ciphers this server offers \(arcfour256, blowfish-cbc\)/,
+  );
 });
 
 Deno.test("rankByLeastHarm() orders legacy algorithms as the harm table says", () => {
   const names = (c: Parameters<typeof rankByLeastHarm>[0], l: string[]) =>
     rankByLeastHarm(c, l).map((x) => x.algorithm);
   assert.deepEqual(
-    names("kex", ["diffie-hellman-group1-sha1", "diffie-hellman-group-exchange-sha1", "diffie-hellman-group14-sha1"]),
-    ["diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1", "diffie-hellman-group1-sha1"],
+    names("kex", [
+      "diffie-hellman-group1-sha1",
+      "diffie-hellman-group-exchange-sha1",
+      "diffie-hellman-group14-sha1",
+    ]),
+    [
+      "diffie-hellman-group14-sha1",
+      "diffie-hellman-group-exchange-sha1",
+      "diffie-hellman-group1-sha1",
+    ],
   );
   assert.deepEqual(names("cipher", ["3des-cbc", "aes128-cbc", "aes128-ctr"]), [
     "aes128-ctr",
@@ -913,7 +979,9 @@ Deno.test("planEnable() picks one cipher both directions accept", () => {
 });
 
 Deno.test("explainFailure() of a changed host key gives both fingerprints, file:line and ssh-keygen -R", async () => {
-  const { error, file } = await hostKeyError((_p, other) => `# comment\n[127.0.0.1]:2222 ${line(other)}\n`);
+  const { error, file } = await hostKeyError((_p, other) =>
+    `# comment\n[127.0.0.1]:2222 ${line(other)}\n`
+  );
   const x = explainFailure(error, traceWith({}));
   assert.equal(x.exitCode, 13);
   assert.ok(x.explanation.includes(fingerprintSha256(ed25519Blob(7))));
