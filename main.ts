@@ -5,7 +5,7 @@
  */
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { probe } from "./lib/client.ts";
+import { runProbe } from "./lib/client.ts";
 import { type ConnectFlags, runConnect } from "./lib/cli/connect.ts";
 import {
   addListEdit,
@@ -112,7 +112,7 @@ async function probeAction(targetText: string, flags: CommonFlags): Promise<numb
   const s = settingsFrom(flags);
   const { tracer, human } = makeOutput(flags);
   const port = s.port ?? target.port ?? 22;
-  const report = await probe({
+  const { report, error } = await runProbe({
     host: target.host,
     port,
     user: s.user ?? target.user ?? undefined,
@@ -122,11 +122,6 @@ async function probeAction(targetText: string, flags: CommonFlags): Promise<numb
     legacy: flags.legacy ?? false,
     knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
   });
-  const error = report.error
-    ? new SshTraceError(report.error.stage as never, report.error.code ?? "", report.error.message, {
-      fix: report.error.fix,
-    })
-    : null;
   human.finish(error);
   if (flags.json) writeOut(reportToJson(report));
   return report.exitCode;

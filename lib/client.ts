@@ -22,6 +22,8 @@ import {
   type StrictMode,
 } from "./config/hostkey_policy.ts";
 import { connectTcp } from "./net.ts";
+import { gradeServer } from "./diagnose/grade.ts";
+import { slowStages } from "./diagnose/explain.ts";
 import { buildReport, type Report } from "./render/report.ts";
 import { type Stage, SshTraceError, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
@@ -126,6 +128,38 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   });
 }
 
+/**
+ * Adds the diagnosis events at the end of a run: stages that were slow for their kind and, when
+ * asked, the security grade of the server's offer.
+ */
+export function emitDiagnostics(tracer: Tracer, options: { grade: boolean }): void {
+  if (options.grade) {
+    const offer = tracer.events.find((e) => e.type === "kexinit-received");
+    if (offer && offer.type === "kexinit-received") {
+      const key = tracer.events.find((e) => e.type === "key");
+      const g = gradeServer(offer.lists, {
+        strictKex: offer.lists.kex.includes("kex-strict-s-v00@openssh.com"),
+        hostKeyType: key?.type === "key" ? key.keyType : undefined,
+        hostKeyBits: key?.type === "key" ? key.bits ?? undefined : undefined,
+      });
+      tracer.emit({
+        stage: "kex",
+        type: "grade",
+        letter: g.letter,
+        score: g.score,
+        reasons: g.reasons.map((r) => ({
+          deduction: r.deduction,
+          reason: r.reason,
+          algorithms: r.algorithms,
+        })),
+      });
+    }
+  }
+  for (const slow of slowStages(tracer.timings, tracer.events)) {
+    tracer.emit({ stage: slow.stage, type: "slow", ms: slow.ms, thresholdMs: slow.thresholdMs, why: slow.why });
+  }
+}
+
 /** Options of {@link probe}. */
 export type ProbeOptions = Omit<ClientOptions, "strictHostKeyChecking" | "ask">;
 
@@ -140,6 +174,13 @@ export type ProbeOptions = Omit<ClientOptions, "strictHostKeyChecking" | "ask">;
  * ```
  */
 export async function probe(options: ProbeOptions): Promise<Report> {
+  return (await runProbe(options)).report;
+}
+
+/** {@link probe}, also returning the error behind a failed report (for renderers). */
+export async function runProbe(
+  options: ProbeOptions,
+): Promise<{ report: Report; error: SshTraceError | null }> {
   const tracer = options.tracer ?? new Tracer();
   const user = options.user ?? defaultUser();
   let error: SshTraceError | null = null;
@@ -158,13 +199,15 @@ export async function probe(options: ProbeOptions): Promise<Report> {
   }
   const current = tracer.currentStage;
   if (current) tracer.end(current);
-  return buildReport(tracer.events, {
+  emitDiagnostics(tracer, { grade: true });
+  const report = buildReport(tracer.events, {
     host: options.host,
     port: options.port ?? 22,
     user,
     error,
     timings: tracer.timings,
   });
+  return { report, error };
 }
 
 

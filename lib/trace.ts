@@ -116,7 +116,13 @@ export type TraceEventBody =
     description: string;
   }>
   | Ev<Stage, "packet", { direction: "in" | "out"; message: string; length: number }>
-  | Ev<Stage, "error", { code: string; message: string }>;
+  | Ev<Stage, "error", { code: string; message: string }>
+  | Ev<"kex", "grade", {
+    letter: string;
+    score: number;
+    reasons: { deduction: number; reason: string; algorithms: string[] }[];
+  }>
+  | Ev<Stage, "slow", { ms: number; thresholdMs: number; why: string }>;
 
 export type TraceEvent = TraceEventBody & { t: number };
 

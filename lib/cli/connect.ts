@@ -10,7 +10,7 @@ import type { Signer } from "../auth/types.ts";
 import { AgentClient } from "../config/agent.ts";
 import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../config/keys.ts";
 import { parseTarget, type Settings, usageError } from "../config/options.ts";
-import { type Client, connect, defaultUser, toTraceError } from "../client.ts";
+import { type Client, connect, defaultUser, emitDiagnostics, toTraceError } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { encodeTerminalModes } from "../connection/session.ts";
 import { createHumanRenderer } from "../render/human.ts";
@@ -384,6 +384,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   }
   const current = tracer.currentStage;
   if (current) tracer.end(current);
+  emitDiagnostics(tracer, { grade: false });
   human.finish(error);
   if (flags.json) {
     const report = buildReport(tracer.events, { host: target.host, port, user, error, timings: tracer.timings, exitCode });

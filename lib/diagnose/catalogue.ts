@@ -92,6 +92,10 @@ function strings(d: ErrorDetails, key: string): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 }
 
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 function list(names: readonly string[]): string {
   return names.length ? names.join(", ") : "(nothing)";
 }
@@ -311,7 +315,9 @@ function refineNoCommon(ctx: FailureContext): Refinement {
   const lines: string[] = [];
   for (const category of plan.failed) {
     lines.push(
-      `${CATEGORY_WORDS[category]}: the server offers ${list(plan.theirs[category] ?? [])}; ` +
+      `${capital(CATEGORY_WORDS[category])}: the server offers ${
+        list(plan.theirs[category] ?? [])
+      }; ` +
         `we offered ${list(plan.ours[category] ?? [])}.`,
     );
   }
@@ -323,7 +329,10 @@ function refineNoCommon(ctx: FailureContext): Refinement {
     );
   }
   const names = plan.failed.map((c) => CATEGORY_WORDS[c]);
-  const title = `no ${names.join(", ")} in common with the server`;
+  const joined = names.length > 1
+    ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`
+    : names[0];
+  const title = `no ${joined} in common with the server`;
   if (!plan.enable.length) {
     return {
       title,
@@ -335,7 +344,7 @@ function refineNoCommon(ctx: FailureContext): Refinement {
     };
   }
   const { fix, opensshFix } = enableFlags(plan.enable);
-  const costs = plan.enable.filter((c) => c.risk).map((c) => `${c.algorithm}: ${c.risk}`);
+  const costs = plan.enable.filter((c) => c.risk).map((c) => `${c.algorithm}: ${c.risk}.`);
   const legacy = plan.enable.some((c) => c.status === "legacy");
   lines.push(
     `The smallest change that works: enable ${plan.enable.map((c) => c.algorithm).join(", ")}` +
@@ -349,7 +358,7 @@ function refineNoCommon(ctx: FailureContext): Refinement {
     explanation: lines.join(" "),
     fix,
     opensshFix,
-    securityCost: costs.length ? costs.join("; ") : null,
+    securityCost: costs.length ? costs.join(" ") : null,
     candidates: plan.candidates,
   };
 }

@@ -8,6 +8,7 @@
 import type { Category, Decision, SshTraceError, Stage, TraceEvent, TraceSink } from "../trace.ts";
 import { createPalette, type Palette, sanitize } from "./color.ts";
 import { errorFix, IMPLICIT_MAC, isAeadCipher } from "./report.ts";
+import { explainFailure } from "../diagnose/explain.ts";
 
 export interface HumanRendererOptions {
   write: (text: string) => void;
@@ -125,7 +126,9 @@ export function createHumanRenderer(options: HumanRendererOptions): HumanRendere
   };
 
   const failed = new Set<Stage>();
+  const seen: TraceEvent[] = [];
   const sink: TraceSink = (event) => {
+    seen.push(event);
     lastT = Math.max(lastT, event.t);
     if (event.type === "error") failed.add(event.stage);
     if (quiet) return;
@@ -138,7 +141,7 @@ export function createHumanRenderer(options: HumanRendererOptions): HumanRendere
 
   const finish = (error: SshTraceError | null) => {
     if (error) {
-      out(renderFailure(error, p, wrote));
+      out(renderFailure(error, seen, p, wrote));
     } else if (!quiet) {
       out(`${wrote ? "\n" : ""}${p.green("✓")} done in ${lastT.toFixed(1)} ms\n`);
     }
@@ -147,7 +150,27 @@ export function createHumanRenderer(options: HumanRendererOptions): HumanRendere
   return { sink, finish };
 }
 
-function renderFailure(error: SshTraceError, p: Palette, afterOutput: boolean): string {
+/** Word-wraps a line at `width` characters (long words stay whole). */
+function wrap(line: string, width: number): string[] {
+  const out: string[] = [];
+  let current = "";
+  for (const word of line.split(" ")) {
+    if (current && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  out.push(current);
+  return out;
+}
+
+function renderFailure(
+  error: SshTraceError,
+  events: TraceEvent[],
+  p: Palette,
+  afterOutput: boolean,
+): string {
+  const x = explainFailure(error, events);
   const bar = "│ ";
   const border = (corner: string) => p.red(corner + "─".repeat(BOX_WIDTH - 1)) + "\n";
   let text = afterOutput ? "\n" : "";
@@ -155,15 +178,18 @@ function renderFailure(error: SshTraceError, p: Palette, afterOutput: boolean): 
   text += `${p.red(bar)}${
     p.bold(p.red(`✗ failed at stage ${error.stage}`))
   } (exit ${error.exitCode})\n`;
-  for (const line of sanitize(error.message, { multiline: true }).split("\n")) {
-    text += `${p.red(bar)}${line}\n`;
-  }
-  const fix = errorFix(error);
-  if (fix) {
-    const lines = sanitize(fix, { multiline: true }).split("\n");
-    text += `${p.red(bar)}${p.bold("fix:")} ${lines[0]}\n`;
-    for (const line of lines.slice(1)) text += `${p.red(bar)}     ${line}\n`;
-  }
+  const section = (label: string, body: string | null) => {
+    if (!body) return;
+    const lines = sanitize(body, { multiline: true }).split("\n").flatMap((l) => wrap(l, 76));
+    text += `${p.red(bar)}${p.bold(label.padEnd(14))}${lines[0]}\n`;
+    for (const line of lines.slice(1)) text += `${p.red(bar)}${" ".repeat(14)}${line}\n`;
+  };
+  section("what happened", error.message);
+  if (x.known && x.title && x.title !== error.message) section("cause", x.title);
+  section("why", x.explanation);
+  section("try", x.fix ?? errorFix(error));
+  section("with OpenSSH", x.opensshFix);
+  if (x.securityCost) section("cost", x.securityCost);
   text += border("└");
   return text;
 }
@@ -285,6 +311,14 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
         : "";
     case "error":
       return v >= 1 ? row("error", p.red(`${s(e.code)}: ${s(e.message)}`)) : "";
+    case "grade": {
+      const color = e.letter === "A" ? p.green : e.letter === "F" || e.letter === "D" ? p.red : p.yellow;
+      let text = row("grade", `${color(p.bold(e.letter))} (${e.score}/100) for the server's offer`);
+      for (const r of e.reasons) text += row("", `−${r.deduction} ${s(r.reason)}`);
+      return text;
+    }
+    case "slow":
+      return row("slow", warn(`${e.stage} took ${e.ms.toFixed(0)} ms: ${s(e.why)}`));
   }
   return warn(`unknown event ${s(JSON.stringify(e))}`) + "\n";
 }

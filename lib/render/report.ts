@@ -5,6 +5,7 @@
  * @module
  */
 
+import { explainFailure } from "../diagnose/explain.ts";
 import type {
   AlgorithmLists,
   Category,
@@ -28,7 +29,22 @@ export interface Report {
   ok: boolean;
   exitCode: number;
   failedStage: Stage | "usage" | null;
-  error: { stage: Stage | "usage"; code: string; message: string; fix: string | null } | null;
+  error: {
+    stage: Stage | "usage";
+    code: string;
+    message: string;
+    /** One-line cause, plain explanation and the fix (sshtrace flag and OpenSSH option). */
+    title: string;
+    explanation: string;
+    fix: string | null;
+    opensshFix: string | null;
+    /** What the fix costs in security, when it weakens crypto. */
+    securityCost: string | null;
+  } | null;
+  /** Security grade of the server's offer (probe), or null. */
+  grade: { letter: string; score: number; reasons: { deduction: number; reason: string; algorithms: string[] }[] } | null;
+  /** Stages that were slow for their kind, with the likely reason. */
+  slow: { stage: Stage; ms: number; why: string }[];
   server: {
     host: string;
     port: number;
@@ -109,15 +125,38 @@ export function buildReport(events: TraceEvent[], context: ReportContext): Repor
     ok: error === null,
     exitCode: context.exitCode ?? error?.exitCode ?? 0,
     failedStage: error?.stage ?? null,
-    error: error
-      ? { stage: error.stage, code: error.code, message: error.message, fix: errorFix(error) }
-      : null,
+    error: error ? errorPart(error, events) : null,
+    grade: gradePart(events),
+    slow: events.filter((e): e is EventOf<"slow"> => e.type === "slow").map((e) => ({
+      stage: e.stage,
+      ms: e.ms,
+      why: e.why,
+    })),
     server: serverPart(events, context, reached("version")),
     kex: reached("kex") ? kexPart(events) : null,
     hostKey: reached("hostkey") ? hostKeyPart(events) : null,
     auth: reached("auth") ? authPart(events, context.user ?? null) : null,
     timings: { ...context.timings },
   };
+}
+
+function errorPart(error: SshTraceError, events: TraceEvent[]): NonNullable<Report["error"]> {
+  const x = explainFailure(error, events);
+  return {
+    stage: error.stage,
+    code: error.code,
+    message: error.message,
+    title: x.title,
+    explanation: x.explanation,
+    fix: x.fix ?? errorFix(error),
+    opensshFix: x.opensshFix,
+    securityCost: x.securityCost,
+  };
+}
+
+function gradePart(events: TraceEvent[]): Report["grade"] {
+  const g = first(events, "grade");
+  return g ? { letter: g.letter, score: g.score, reasons: g.reasons } : null;
 }
 
 function serverPart(events: TraceEvent[], context: ReportContext, reached: boolean) {

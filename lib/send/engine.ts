@@ -243,14 +243,19 @@ class Inbox {
   wait(ms: number): Promise<void> {
     if (this.ended) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      // The waker goes in first: the first setTimeout() of a process may run pending
+      // microtasks (data arriving) before it returns.
+      const state: { timer?: ReturnType<typeof setTimeout>; done: boolean } = { done: false };
+      this.#wake = () => {
+        state.done = true;
+        clearTimeout(state.timer);
+        resolve();
+      };
+      state.timer = setTimeout(() => {
         this.#wake = null;
         resolve();
       }, Math.max(0, ms));
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
+      if (state.done) clearTimeout(state.timer);
     });
   }
 

@@ -372,7 +372,7 @@ const CASES: Record<string, Case> = {
     error: () => oneCategoryFails("hostKey", ["ssh-dss", "ssh-rsa"]),
     fix: /^--hostkeys \+ssh-rsa$/,
     ssh: /^-o HostKeyAlgorithms=\+ssh-rsa$/,
-    check: (x) => assert.equal(x.securityCost, `ssh-rsa: ${riskOf("ssh-rsa")}`),
+    check: (x) => assert.equal(x.securityCost, `ssh-rsa: ${riskOf("ssh-rsa")}.`),
   },
   "kex.no-common-cipherC2S": {
     error: () => oneCategoryFails("cipherC2S", ["3des-cbc", "aes128-cbc"]),

@@ -406,7 +406,7 @@ function assertFullConfig(output: string, expected: string) {
   assert.equal(output, expected);
   assert.ok(!/More/.test(output));
   assert.ok(!output.includes("<H3C>"));
-  assert.ok(!/[\x08\x1b\r]/.test(output));
+  for (const control of ["\b", "\x1b", "\r"]) assert.ok(!output.includes(control));
 }
 
 Deno.test("send over SSH: the emulator's Comware shell returns the whole configuration with paging turned off", async () => {
@@ -441,6 +441,24 @@ Deno.test("send over SSH: pagers are answered when the device preset's paging co
     assert.equal(result.paging, "answering-pagers");
     assertFullConfig(result.commands[0].output, expected);
     assert.equal(result.commands[0].pagers, Math.ceil((expected.split("\n").length - 1) / 24) - 1);
+  } finally {
+    await sw.stop();
+  }
+});
+
+Deno.test("send over SSH: the prompt is still found after system-view changes it to [H3C]", async () => {
+  const sw = await startOldSwitch();
+  try {
+    const { result } = await sendToSwitch(sw, {
+      commands: ["system-view", "display version", "display nonsense"],
+      logout: false,
+    });
+    assert.equal(result.prompt, "<H3C>");
+    assert.equal(result.commands[0].output, "System View: return to User View with Ctrl+Z.\n");
+    assert.match(result.commands[1].output, /^H3C Comware Platform Software\n/);
+    assert.match(result.commands[2].output, /% Unrecognized command found at '\^' position\.\n$/);
+    assert.ok(result.commands.every((c) => !c.output.includes("[H3C]")));
+    assert.equal(result.loggedOut, false);
   } finally {
     await sw.stop();
   }
