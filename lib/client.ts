@@ -229,6 +229,7 @@ export class Client {
   readonly connection: Connection;
   readonly auth: AuthResult;
   #stopKeepalive: () => void;
+  #closing: Promise<void> | undefined;
 
   constructor(
     tracer: Tracer,
@@ -280,11 +281,14 @@ export class Client {
     return { stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr), exit };
   }
 
-  /** Disconnects cleanly. */
-  async close(): Promise<void> {
-    this.#stopKeepalive();
-    await this.connection.close().catch(() => {});
-    await this.transport.disconnect(11, "disconnected by user");
+  /** Disconnects cleanly (once: later calls wait for the first). */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stopKeepalive();
+      await this.connection.close().catch(() => {});
+      await this.transport.disconnect(11, "disconnected by user");
+    })();
+    return this.#closing;
   }
 }
 

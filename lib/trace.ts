@@ -76,6 +76,7 @@ export type TraceEventBody =
     comments: string | null;
     note: string | null;
   }>
+  | Ev<"version", "quirk", { id: string; description: string }>
   | Ev<"kex", "kexinit-sent", { lists: AlgorithmLists; cookie: string }>
   | Ev<"kex", "kexinit-received", { lists: AlgorithmLists; firstKexPacketFollows: boolean }>
   | Ev<"kex", "negotiated", { decisions: Decision[]; strict: boolean; extInfo: boolean }>

@@ -337,11 +337,20 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       };
     }
     const c = client;
+    // `~.` is the user's request, not a failure: the session ends with no exit status.
+    let closedByUser = false;
+    let userClosed = (): void => {};
+    const userClose = new Promise<ExitInfo>((resolve) => {
+      userClosed = () => resolve({ status: null, signal: null });
+    });
     forwardStdin(session, interactive, () => {
+      closedByUser = true;
+      userClosed();
       c.close().catch(() => {});
     });
     const outDone = Promise.all([pump(session.stdout, Deno.stdout), pump(session.stderr, Deno.stderr)]);
     const exit = await Promise.race([
+      userClose,
       session.exit,
       client.connection.finished.then((e) => {
         if (e) throw e;
@@ -366,7 +375,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       message: `session ended: ${session.bytesIn} bytes in, ${session.bytesOut} bytes out, ` +
         `${((performance.now() - started) / 1000).toFixed(1)} s` +
         (exit.status !== null ? `, exit status ${exit.status}` : "") +
-        (exit.signal ? `, killed by signal ${exit.signal.name}` : ""),
+        (exit.signal ? `, killed by signal ${exit.signal.name}` : "") +
+        (closedByUser ? ", disconnected by the user (~.)" : ""),
     });
     tracer.end("data");
     await client.close();

@@ -317,6 +317,8 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
       for (const r of e.reasons) text += row("", `−${r.deduction} ${s(r.reason)}`);
       return text;
     }
+    case "quirk":
+      return row("quirk", warn(`${s(e.id)}: ${s(e.description)}`));
     case "slow":
       return row("slow", warn(`${e.stage} took ${e.ms.toFixed(0)} ms: ${s(e.why)}`));
   }

@@ -31,6 +31,7 @@ import {
   lastLine,
   learnedPromptMatcher,
   matchPrompt,
+  normalizeNewlines,
   PROMPT_STYLES,
   type PromptCertainty,
   type PromptMatch,
@@ -387,7 +388,7 @@ class ShellDriver {
     });
     const prompt = first as PromptMatch | null ?? { style: styles[0], text: seen.line, name: null };
     const greetingBytes = this.#inbox.slice(0, seen.lineStart);
-    const greeting = decodeOutput(greetingBytes, o.encoding);
+    const greeting = decodeOutput(fromBinary(normalizeNewlines(binary(greetingBytes))), o.encoding);
     const rate: PromptMatcher = custom ?? learnedPromptMatcher(prompt);
 
     // 2. Which device.

@@ -25,6 +25,7 @@ import { decodeKexInit, encodeKexInit } from "./kexinit.ts";
 import { deriveKey } from "./keys.ts";
 import { CATEGORIES, negotiateAll } from "./negotiate.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
+import { combineAdjustments, type QuirkAdjustments, quirksFor } from "./quirks.ts";
 import { BufferedReader } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
 import type { MessageTransport } from "./types.ts";
@@ -83,6 +84,8 @@ export class Transport implements MessageTransport {
   serverVersion: ServerVersion | null = null;
   negotiated: Negotiated | null = null;
   hostKeyBlob: Uint8Array | null = null;
+  /** What the server's quirks ask for (see quirks.ts); empty when none matched. */
+  adjustments: QuirkAdjustments = {};
 
   #stream: ByteStream;
   #reader: BufferedReader;
@@ -121,6 +124,11 @@ export class Transport implements MessageTransport {
     await this.#writeRaw(new TextEncoder().encode(line + "\r\n"));
     tracer.emit({ stage: "version", type: "sent", line });
     this.serverVersion = await readServerVersion(this.#reader, tracer);
+    const quirks = quirksFor(this.serverVersion.software);
+    this.adjustments = combineAdjustments(quirks);
+    for (const q of quirks) {
+      tracer.emit({ stage: "version", type: "quirk", id: q.id, description: q.description });
+    }
     tracer.end("version");
 
     tracer.begin("kex");
@@ -194,8 +202,12 @@ export class Transport implements MessageTransport {
   async #sendKexInit(): Promise<void> {
     const offer = this.#options.offer;
     const first = !this.#firstKexDone;
+    const drop = this.adjustments.dropKex;
+    const kexOffer = drop && offer.kex.some((n) => !drop.test(n))
+      ? offer.kex.filter((n) => !drop.test(n))
+      : offer.kex;
     const lists: AlgorithmLists = {
-      kex: first ? [...offer.kex, EXT_INFO_C, STRICT_C] : [...offer.kex],
+      kex: first ? [...kexOffer, EXT_INFO_C, STRICT_C] : [...kexOffer],
       hostKey: this.negotiated ? [this.negotiated.hostKey] : [...offer.hostKey],
       cipherC2S: [...offer.cipher],
       cipherS2C: [...offer.cipher],
@@ -495,7 +507,11 @@ export class Transport implements MessageTransport {
       send: (payload) => this.#sendNow(payload),
       receive: kexReceive,
       note: (detail) => tracer.emit({ stage: "kex", type: "exchange", method: kex.name, detail }),
-      gex: { min: this.#options.legacy ? 1024 : 2048, preferred: 3072, max: 8192 },
+      gex: {
+        min: this.#options.legacy ? 1024 : 2048,
+        preferred: Math.min(3072, this.adjustments.gexMax ?? 8192),
+        max: this.adjustments.gexMax ?? 8192,
+      },
     };
     let result;
     try {

@@ -197,32 +197,51 @@ export function successEvents(hostKey: "known" | "changed" = "known"): TraceEven
   ]);
 }
 
+/** The offer of a server with only CBC ciphers (none in common with ours). */
+export const CBC_SERVER_LISTS: AlgorithmLists = {
+  ...SERVER_LISTS,
+  cipherC2S: ["aes128-cbc", "3des-cbc"],
+  cipherS2C: ["aes128-cbc", "3des-cbc"],
+};
+
 /** Events of a run whose server offers only CBC ciphers (none in common with ours). */
 export function kexFailureEvents(): TraceEvent[] {
-  const server: AlgorithmLists = {
-    ...SERVER_LISTS,
-    cipherC2S: ["aes128-cbc", "3des-cbc"],
-    cipherS2C: ["aes128-cbc", "3des-cbc"],
-  };
   return timed([
-    ...throughNegotiation(server),
+    ...throughNegotiation(CBC_SERVER_LISTS),
     [4.9, {
       stage: "kex",
       type: "error",
-      code: "kex.no-common-cipher",
-      message: "no cipher in common",
+      code: "kex.no-common-cipherC2S",
+      message: "no cipher (client to server) in common with the server",
     }],
   ]);
 }
 
-export function kexFailureError(): SshTraceError {
+/** The error the transport throws when a negotiation fails (same code, message and details). */
+export function noCommonError(client: AlgorithmLists, server: AlgorithmLists): SshTraceError {
+  const all = decisions(client, server);
+  const failed = all.find((d) => d.chosen === null);
+  if (!failed) throw new Error("the lists negotiate: no failure to report");
+  const words: Record<string, string> = {
+    kex: "key exchange method",
+    cipherC2S: "cipher (client to server)",
+  };
   return new SshTraceError(
     "kex",
-    "kex.no-common-cipher",
-    "no cipher in common: we offer chacha20-poly1305@openssh.com,aes128-ctr; " +
-      "the server offers aes128-cbc,3des-cbc",
-    { fix: "enable CBC ciphers with --legacy, or update the server" },
+    `kex.no-common-${failed.category}`,
+    `no ${words[failed.category] ?? failed.category} in common with the server`,
+    { category: failed.category, ours: failed.ours, theirs: failed.theirs, decisions: all },
   );
 }
+
+export function kexFailureError(): SshTraceError {
+  return noCommonError(CLIENT_LISTS, CBC_SERVER_LISTS);
+}
+
+/** A server that offers only SHA-1 Diffie-Hellman key exchange. */
+export const SHA1_KEX_SERVER_LISTS: AlgorithmLists = {
+  ...SERVER_LISTS,
+  kex: ["diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1"],
+};
 
 export const SUCCESS_TIMINGS = { connect: 1.3, version: 1.8, kex: 31.2, hostkey: 0.9, auth: 4.3 };

@@ -13,7 +13,9 @@ import {
   decisions,
   kexFailureError,
   kexFailureEvents,
+  noCommonError,
   SERVER_LISTS,
+  SHA1_KEX_SERVER_LISTS,
   successEvents,
   timed,
 } from "./fixture.ts";
@@ -158,7 +160,9 @@ Deno.test("human renderer shows revoked, unknown and accepted host key statuses"
   assert.equal(status("accepted"), "   status    accepted (added to /etc/ssh/ssh_known_hosts:3)");
 });
 
-Deno.test("finish() boxes a failure with stage, exit code, message and fix", () => {
+const BORDER = "─".repeat(59);
+
+Deno.test("finish() boxes a failure in labelled sections: what happened, cause, why, try, OpenSSH, cost", () => {
   const out = render(kexFailureEvents(), {}, kexFailureError());
   const kexSection = out.slice(out.indexOf("── kex"));
   assert.equal(
@@ -173,25 +177,146 @@ Deno.test("finish() boxes a failure with stage, exit code, message and fix", () 
    compress  none  (our 1st choice, server's 1st)
    strict-kex on (Terrapin mitigated)
 
-┌───────────────────────────────────────────────────────────
+┌${BORDER}
 │ ✗ failed at stage kex (exit 12)
-│ no cipher in common: we offer chacha20-poly1305@openssh.com,aes128-ctr; the server offers aes128-cbc,3des-cbc
-│ fix: enable CBC ciphers with --legacy, or update the server
-└───────────────────────────────────────────────────────────
+│ what happened no cipher (client to server) in common with the server
+│ cause         no cipher in common with the server
+│ why           Cipher: the server offers aes128-cbc, 3des-cbc; we offered
+│               chacha20-poly1305@openssh.com, aes128-ctr. The smallest change that works:
+│               enable aes128-cbc (the least harmful of the legacy algorithms the server
+│               accepts; better: modernise the server's configuration).
+│ try           --ciphers +aes128-cbc
+│ with OpenSSH  -o Ciphers=+aes128-cbc
+│ cost          aes128-cbc: CBC mode in SSH allows plaintext recovery from a few bits of a
+│               block (CVE-2008-5161).
+└${BORDER}
 `,
   );
   assert.ok(!out.includes("done in"));
 });
 
-Deno.test("finish() leaves out the fix line when the error carries none", () => {
+Deno.test("finish() suggests the least harmful kex the server offers, as a flag and as an OpenSSH option", () => {
+  const error = noCommonError(CLIENT_LISTS, SHA1_KEX_SERVER_LISTS);
+  assert.equal(error.code, "kex.no-common-kex");
+  const out = render([], {}, error);
+  // The cause equals the message here, so it is not repeated.
+  assert.equal(
+    out,
+    `┌${BORDER}
+│ ✗ failed at stage kex (exit 12)
+│ what happened no key exchange method in common with the server
+│ why           Key exchange method: the server offers diffie-hellman-group14-sha1,
+│               diffie-hellman-group1-sha1; we offered curve25519-sha256,
+│               ecdh-sha2-nistp256, diffie-hellman-group14-sha256. The smallest change that
+│               works: enable diffie-hellman-group14-sha1 (the least harmful of the legacy
+│               algorithms the server accepts; better: modernise the server's
+│               configuration).
+│ try           --kex +diffie-hellman-group14-sha1
+│ with OpenSSH  -o KexAlgorithms=+diffie-hellman-group14-sha1
+│ cost          diffie-hellman-group14-sha1: SHA-1 exchange hash: SHA-1 is broken for
+│               collisions; use a SHA-2 method.
+└${BORDER}
+`,
+  );
+});
+
+Deno.test("finish() wraps a long explanation at 76 columns under its label", () => {
   const out = render([], {}, new SshTraceError("connect", "connect.refused", "connection refused"));
   assert.equal(
     out,
-    `┌───────────────────────────────────────────────────────────
+    `┌${BORDER}
 │ ✗ failed at stage connect (exit 10)
-│ connection refused
-└───────────────────────────────────────────────────────────
+│ what happened connection refused
+│ cause         connection refused: nothing listens on that port
+│ why           The host answered, but actively refused the TCP connection (a reset). The
+│               SSH service is off, listens on another port, or an ACL rejects the
+│               connection. On network devices SSH often needs enabling first (e.g. a host
+│               key generated and SSH allowed on the vty lines).
+│ try           -p PORT with the port SSH really listens on (usually 22)
+│ with OpenSSH  -p PORT (-o Port=PORT)
+└${BORDER}
 `,
+  );
+  for (const line of out.split("\n")) assert.ok(line.length <= 2 + 14 + 76, line);
+});
+
+Deno.test("finish() keeps a word longer than the width whole on its own line", () => {
+  const long = "x".repeat(90);
+  const out = render([], {}, new SshTraceError("data", "data.odd", `short ${long} tail`));
+  assert.ok(out.includes(`│ what happened short\n│               ${long}\n│               tail\n`));
+});
+
+Deno.test("finish() leaves out cause, try, OpenSSH and cost for an unknown code without a fix", () => {
+  const out = render([], {}, new SshTraceError("hostkey", "hostkey.mystery", "host key refused"));
+  assert.equal(
+    out,
+    `┌${BORDER}
+│ ✗ failed at stage hostkey (exit 13)
+│ what happened host key refused
+│ why           The server's host key could not be trusted.
+└${BORDER}
+`,
+  );
+});
+
+Deno.test("finish() shows the layer's own fix when the catalogue has none", () => {
+  const out = render(
+    [],
+    {},
+    new SshTraceError("session", "session.mystery", "no shell", { fix: "--no-pty" }),
+  );
+  assert.ok(out.includes("│ try           --no-pty\n"));
+  assert.ok(!out.includes("with OpenSSH"));
+});
+
+Deno.test("human renderer shows a grade with its letter, score and one line per reason", () => {
+  const out = render(timed([[5, {
+    stage: "kex",
+    type: "grade",
+    letter: "C",
+    score: 65,
+    reasons: [
+      { deduction: 20, reason: "CBC ciphers offered", algorithms: ["aes128-cbc"] },
+      { deduction: 15, reason: "SHA-1 key exchange offered", algorithms: ["group14-sha1"] },
+    ],
+  }]]));
+  assert.equal(
+    out,
+    "   grade     C (65/100) for the server's offer\n" +
+      "             −20 CBC ciphers offered\n" +
+      "             −15 SHA-1 key exchange offered\n" +
+      "\n✓ done in 5.0 ms\n",
+  );
+});
+
+Deno.test("human renderer colours a grade green for A and red for F", () => {
+  const grade = (letter: string) =>
+    render(
+      timed([[1, { stage: "kex", type: "grade", letter, score: 0, reasons: [] }]]),
+      { color: true },
+    ).split("\n")[0];
+  assert.equal(
+    grade("A"),
+    "   grade     \x1b[32m\x1b[1mA\x1b[22m\x1b[39m (0/100) for the server's offer",
+  );
+  assert.equal(
+    grade("F"),
+    "   grade     \x1b[31m\x1b[1mF\x1b[22m\x1b[39m (0/100) for the server's offer",
+  );
+});
+
+Deno.test("human renderer warns about a slow stage with its time and likely reason", () => {
+  const out = render(timed([[2600, {
+    stage: "kex",
+    type: "slow",
+    ms: 2512.4,
+    thresholdMs: 2000,
+    why: "slow key exchange: the server is busy",
+  }]]));
+  assert.equal(
+    out,
+    "   slow      ⚠ kex took 2512 ms: slow key exchange: the server is busy\n" +
+      "\n✓ done in 2600.0 ms\n",
   );
 });
 
@@ -299,7 +424,7 @@ Deno.test("peer text in version, debug, disconnect and algorithm names cannot ca
     out.includes("   disconnect by server: PROTOCOL_ERROR (2) x\\x1b]0;title\\x07\\x0ay\n"),
   );
   // The error message keeps its line break but nothing else.
-  assert.ok(out.includes("│ server said: x\\x1b]0;title\\x07\n│ y\n"));
+  assert.ok(out.includes("│ what happened server said: x\\x1b]0;title\\x07\n│               y\n"));
 });
 
 Deno.test("sanitize() keeps newline and tab only in multiline text", () => {

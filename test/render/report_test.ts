@@ -7,7 +7,9 @@ import {
   decisions,
   kexFailureError,
   kexFailureEvents,
+  noCommonError,
   SERVER_LISTS,
+  SHA1_KEX_SERVER_LISTS,
   SSH_RSA_RISK,
   SUCCESS_TIMINGS,
   successEvents,
@@ -27,6 +29,8 @@ Deno.test("buildReport() describes a successful run in every field", () => {
     exitCode: 0,
     failedStage: null,
     error: null,
+    grade: null,
+    slow: [],
     server: {
       host: "127.0.0.1",
       port: 2222,
@@ -88,11 +92,20 @@ Deno.test("buildReport() reports a failure at kex with nulls for the stages not 
   assert.equal(report.failedStage, "kex");
   assert.deepEqual(report.error, {
     stage: "kex",
-    code: "kex.no-common-cipher",
-    message: "no cipher in common: we offer chacha20-poly1305@openssh.com,aes128-ctr; " +
-      "the server offers aes128-cbc,3des-cbc",
-    fix: "enable CBC ciphers with --legacy, or update the server",
+    code: "kex.no-common-cipherC2S",
+    message: "no cipher (client to server) in common with the server",
+    title: "no cipher in common with the server",
+    explanation: "Cipher: the server offers aes128-cbc, 3des-cbc; we offered " +
+      "chacha20-poly1305@openssh.com, aes128-ctr. The smallest change that works: enable " +
+      "aes128-cbc (the least harmful of the legacy algorithms the server accepts; better: " +
+      "modernise the server's configuration).",
+    fix: "--ciphers +aes128-cbc",
+    opensshFix: "-o Ciphers=+aes128-cbc",
+    securityCost: "aes128-cbc: CBC mode in SSH allows plaintext recovery from a few bits of a " +
+      "block (CVE-2008-5161).",
   });
+  assert.equal(report.grade, null);
+  assert.deepEqual(report.slow, []);
   assert.equal(report.server.host, "switch.lab");
   assert.equal(report.server.software, "OpenSSH_9.2p1");
   assert.ok(report.kex);
@@ -130,7 +143,19 @@ Deno.test("buildReport() leaves kex fields null when the failure came before neg
     server: null,
     legacy: [],
   });
-  assert.equal(report.error?.fix, null);
+  // No server KEXINIT in the trace, so no cheaper method to name: the catalogue's generic fix.
+  assert.deepEqual(report.error, {
+    stage: "kex",
+    code: "kex.timeout",
+    message: "no KEXINIT from the server",
+    title: "the server stopped answering during the key exchange",
+    explanation: "Old switches and small CPUs can take many seconds for a large " +
+      "Diffie-Hellman group (4096 or 8192 bits). A cheaper method (curve25519, or a 2048-bit " +
+      "group) or a longer limit helps.",
+    fix: "--timeout 60",
+    opensshFix: "-o ConnectTimeout=60",
+    securityCost: null,
+  });
   assert.equal(report.auth, null);
 });
 
@@ -203,6 +228,75 @@ Deno.test("buildReport() lists every legacy choice with its risk", () => {
     { category: "hostKey", algorithm: "ssh-rsa", risk: SSH_RSA_RISK },
   ]);
   assert.equal(report.kex?.strict, false);
+});
+
+Deno.test("buildReport() explains a missing kex with the flag and OpenSSH option to enable it", () => {
+  const report = buildReport([], {
+    host: "h",
+    port: 22,
+    error: noCommonError(CLIENT_LISTS, SHA1_KEX_SERVER_LISTS),
+    timings: {},
+  });
+  assert.equal(report.error?.code, "kex.no-common-kex");
+  assert.equal(report.error?.title, "no key exchange method in common with the server");
+  assert.equal(report.error?.fix, "--kex +diffie-hellman-group14-sha1");
+  assert.equal(report.error?.opensshFix, "-o KexAlgorithms=+diffie-hellman-group14-sha1");
+  assert.equal(
+    report.error?.securityCost,
+    "diffie-hellman-group14-sha1: SHA-1 exchange hash: SHA-1 is broken for collisions; " +
+      "use a SHA-2 method.",
+  );
+});
+
+Deno.test("buildReport() uses the stage's generic words and the layer's fix for an unknown code", () => {
+  const report = buildReport([], {
+    host: "h",
+    port: 22,
+    error: new SshTraceError("session", "session.mystery", "no shell", { fix: "--no-pty" }),
+    timings: {},
+  });
+  assert.deepEqual(report.error, {
+    stage: "session",
+    code: "session.mystery",
+    message: "no shell",
+    title: "the session could not be started",
+    explanation: "The server refused or broke off the session after logging in.",
+    fix: "--no-pty",
+    opensshFix: null,
+    securityCost: null,
+  });
+  assert.equal(report.exitCode, 15);
+});
+
+Deno.test("buildReport() carries the grade and every slow stage from their events", () => {
+  const reasons = [
+    { deduction: 20, reason: "CBC ciphers offered", algorithms: ["aes128-cbc", "3des-cbc"] },
+    { deduction: 10, reason: "SHA-1 host key signatures offered", algorithms: ["ssh-rsa"] },
+  ];
+  const report = buildReport(
+    timed([
+      [1, { stage: "kex", type: "grade", letter: "C", score: 70, reasons }],
+      [2, { stage: "version", type: "slow", ms: 1500, thresholdMs: 1000, why: "reverse DNS" }],
+      [3, { stage: "auth", type: "slow", ms: 4200.5, thresholdMs: 3000, why: "waits on PAM" }],
+    ]),
+    { host: "h", port: 22, error: null, timings: {} },
+  );
+  assert.deepEqual(report.grade, { letter: "C", score: 70, reasons });
+  assert.deepEqual(report.slow, [
+    { stage: "version", ms: 1500, why: "reverse DNS" },
+    { stage: "auth", ms: 4200.5, why: "waits on PAM" },
+  ]);
+});
+
+Deno.test("buildReport() gives grade null and no slow stages when no such event was emitted", () => {
+  const report = buildReport(kexFailureEvents(), {
+    host: "h",
+    port: 22,
+    error: null,
+    timings: { kex: 99999 },
+  });
+  assert.equal(report.grade, null);
+  assert.deepEqual(report.slow, []);
 });
 
 Deno.test("isAeadCipher() knows the OpenSSH AEAD ciphers", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
+import { explainFailure } from "../../lib/diagnose/explain.ts";
 import { runShell, type SendOptions, sessionIo, type ShellIo } from "../../lib/send/engine.ts";
 import { binary, fromBinary } from "../../lib/send/prompt.ts";
 import { SshTraceError, Tracer } from "../../lib/trace.ts";
@@ -426,6 +427,11 @@ Deno.test("send over SSH: the emulator's Comware shell returns the whole configu
     assert.equal(result.loggedOut, true);
     const version = tracer.events.find((e) => e.type === "received" && e.stage === "version");
     assert.equal((version as { line?: string }).line, "SSH-1.99-Comware-5.20");
+    const key = tracer.events.find((e) => e.type === "key" && e.stage === "hostkey");
+    assert.deepEqual([(key as { algorithm?: string }).algorithm, (key as { bits?: number }).bits], [
+      "ssh-rsa",
+      1024,
+    ]);
     const auth = tracer.events.find((e) => e.type === "success" && e.stage === "auth");
     assert.equal((auth as { method?: string }).method, "keyboard-interactive");
   } finally {
@@ -519,6 +525,7 @@ Deno.test("the emulator refuses exec, as old switches do", async () => {
 
 Deno.test("without legacy algorithms the emulator fails at kex (exit 12), naming what to enable", async () => {
   const sw = await startOldSwitch();
+  const tracer = new Tracer();
   try {
     await assert.rejects(
       connect({
@@ -527,15 +534,18 @@ Deno.test("without legacy algorithms the emulator fails at kex (exit 12), naming
         user: sw.user,
         strictHostKeyChecking: "no",
         knownHostsFiles: ["/dev/null"],
+        tracer,
         auth: { password: { get: () => Promise.resolve(sw.password), fromUser: false } },
       }),
       (e: unknown) => {
         assert.ok(e instanceof SshTraceError);
         assert.equal(e.stage, "kex");
+        assert.equal(e.code, "kex.no-common-kex");
         assert.equal(e.exitCode, 12);
-        // What a person reads: the message, or the fix hint the renderers show under it.
-        const shown = `${e.message} ${String(e.details.fix ?? "")}`;
-        assert.match(shown, /diffie-hellman-group1?4?-sha1|--legacy|KexAlgorithms/);
+        // What a person reads under the failure: the catalogue's fix names the algorithm.
+        const why = explainFailure(e, tracer.events);
+        assert.equal(why.exitCode, 12);
+        assert.match(why.fix ?? "", /diffie-hellman-group1?4?-sha1|--legacy/);
         return true;
       },
     );

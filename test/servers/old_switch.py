@@ -425,7 +425,7 @@ async def serve(cfg):
     if cfg.host_key:
         key = asyncssh.read_private_key(cfg.host_key)
     else:
-        key = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+        key = asyncssh.generate_private_key("ssh-rsa", key_size=cfg.key_bits)
     keypair = asyncssh.load_keypairs([key])[0]
     keypair.host_key_algorithms = [b"ssh-rsa"]  # SHA-1 signatures only, like the old device
     server = await asyncssh.create_server(
@@ -461,6 +461,8 @@ def main():
     parser.add_argument("--user", default=os.environ.get("OLD_SWITCH_USER", "admin"))
     parser.add_argument("--password", default=os.environ.get("OLD_SWITCH_PASSWORD", "admin"))
     parser.add_argument("--host-key", help="RSA private key file (default: a new one)")
+    parser.add_argument("--key-bits", type=int, default=1024,
+                        help="size of the generated RSA host key (old switches: 1024)")
     parser.add_argument("--version-line", help="e.g. SSH-1.99-Comware-5.20")
     parser.add_argument("--erase", choices=["backspace", "ansi", "ansi42"],
                         help="how the pager erases itself (default: per device)")

@@ -1,0 +1,331 @@
+/**
+ * The server halves of every key exchange method in the registry, for the lab server (and the
+ * kex unit tests). They are written apart from the client halves in `lib/algorithms/kex.ts` and
+ * share no code with them beyond the wire encoding, so a test that runs one against the other
+ * checks both: the exchange hash here is computed by its own few lines.
+ *
+ * A server half is message-driven: {@link ServerKex.onMessage} takes each client kex message
+ * (30..49) and returns the replies; once the final reply is made, `result` holds K and H.
+ * Bad client values throw {@link ServerKexError}.
+ * @module
+ */
+
+import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
+import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
+import type { HashName } from "../algorithms/types.ts";
+import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
+
+/** A client value or message the server half refuses. */
+export class ServerKexError extends Error {
+  override name = "ServerKexError";
+}
+
+/** What a server half needs: the exchange's inputs, the host key and a signer for H. */
+export interface ServerKexInput {
+  /** Version lines without CR LF. */
+  clientVersion: string;
+  serverVersion: string;
+  /** Whole KEXINIT payloads (starting with byte 20). */
+  clientKexInit: Uint8Array;
+  serverKexInit: Uint8Array;
+  /** K_S, the host key blob. */
+  hostKeyBlob: Uint8Array;
+  /** Signs H and returns the signature blob (string algorithm, string signature). */
+  sign(exchangeHash: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** Allow 1024-bit groups in group exchange (legacy). @default true */
+  allowSmallGroups?: boolean;
+}
+
+/** One run of a server half. */
+export interface ServerKex {
+  readonly name: string;
+  readonly hash: HashName;
+  /** Handles one client kex message; returns the messages to send back (in order). */
+  onMessage(payload: Uint8Array): Promise<Uint8Array[]>;
+  /** K (SSH-encoded, as it enters H) and H, once the final reply has been made. */
+  result?: { k: Uint8Array; h: Uint8Array };
+  /** Length of the client's public value (Q_C, C_INIT or e) as received. */
+  clientPublicLength?: number;
+}
+
+/** The exchange hash, computed here independently of the client code. */
+function exchangeHashOf(
+  hash: HashName,
+  input: ServerKexInput,
+  middle: Uint8Array,
+  k: Uint8Array,
+): Uint8Array {
+  const w = new SshWriter(4096);
+  w.string(input.clientVersion).string(input.serverVersion);
+  w.string(input.clientKexInit).string(input.serverKexInit);
+  w.string(input.hostKeyBlob).raw(middle).raw(k);
+  return new Uint8Array(createHash(hash).update(w.bytes()).digest());
+}
+
+function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
+}
+
+function mpint(unsigned: Uint8Array): Uint8Array {
+  return new SshWriter(unsigned.length + 5).mpintBytes(unsigned).bytes();
+}
+
+function expect(payload: Uint8Array, type: number, what: string): SshReader {
+  const r = new SshReader(payload, what);
+  const got = r.byte("message number");
+  if (got !== type) {
+    throw new ServerKexError(`expected ${what} (${type}) from the client, got message ${got}`);
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 30/31 exchanges: X25519, ECDH, ML-KEM-768 + X25519
+
+type Agree = (clientPublic: Uint8Array) => Promise<{ serverPublic: Uint8Array; k: Uint8Array }>;
+
+function ephemeral(name: string, hash: HashName, agree: Agree, input: ServerKexInput): ServerKex {
+  const kex: ServerKex = {
+    name,
+    hash,
+    async onMessage(payload) {
+      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
+      const r = expect(payload, 30, "KEX_ECDH_INIT");
+      const clientPublic = r.string("client public key").slice();
+      try {
+        r.end();
+      } catch (e) {
+        throw new ServerKexError((e as Error).message);
+      }
+      kex.clientPublicLength = clientPublic.length;
+      const { serverPublic, k } = await agree(clientPublic);
+      const middle = new SshWriter().string(clientPublic).string(serverPublic).bytes();
+      const h = exchangeHashOf(hash, input, middle, k);
+      kex.result = { k, h };
+      const signature = await input.sign(h);
+      return [
+        new SshWriter().byte(31).string(input.hostKeyBlob).string(serverPublic).string(signature)
+          .bytes(),
+      ];
+    },
+  };
+  return kex;
+}
+
+async function x25519Agree(clientPublic: Uint8Array): Promise<{
+  serverPublic: Uint8Array;
+  shared: Uint8Array;
+}> {
+  if (clientPublic.length !== 32) {
+    throw new ServerKexError(`client X25519 key has ${clientPublic.length} bytes, expected 32`);
+  }
+  const pair = await crypto.subtle.generateKey({ name: "X25519" }, true, [
+    "deriveBits",
+  ]) as CryptoKeyPair;
+  let shared: Uint8Array;
+  try {
+    const peer = await crypto.subtle.importKey("raw", own(clientPublic), { name: "X25519" }, false, []);
+    shared = new Uint8Array(
+      await crypto.subtle.deriveBits({ name: "X25519", public: peer }, pair.privateKey, 256),
+    );
+  } catch {
+    throw new ServerKexError("client X25519 key gives an all-zero shared secret");
+  }
+  if (shared.every((b) => b === 0)) {
+    throw new ServerKexError("client X25519 key gives an all-zero shared secret");
+  }
+  const serverPublic = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  return { serverPublic, shared };
+}
+
+const curve25519: Agree = async (q) => {
+  const { serverPublic, shared } = await x25519Agree(q);
+  return { serverPublic, k: mpint(shared) };
+};
+
+function nist(curve: "P-256" | "P-384" | "P-521", size: number): Agree {
+  return async (q) => {
+    if (q.length !== 1 + 2 * size || q[0] !== 4) {
+      throw new ServerKexError(`client ECDH key is not an uncompressed ${curve} point`);
+    }
+    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: curve }, true, [
+      "deriveBits",
+    ]) as CryptoKeyPair;
+    let x: Uint8Array;
+    try {
+      const peer = await crypto.subtle.importKey(
+        "raw",
+        own(q),
+        { name: "ECDH", namedCurve: curve },
+        false,
+        [],
+      );
+      x = new Uint8Array(
+        await crypto.subtle.deriveBits({ name: "ECDH", public: peer }, pair.privateKey, size * 8),
+      );
+    } catch {
+      throw new ServerKexError(`client ECDH key is not a point on ${curve}`);
+    }
+    const serverPublic = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+    return { serverPublic, k: mpint(x) };
+  };
+}
+
+const MLKEM_PUBLIC = 1184;
+
+const mlkemX25519: Agree = async (cInit) => {
+  if (cInit.length !== MLKEM_PUBLIC + 32) {
+    throw new ServerKexError(
+      `client C_INIT has ${cInit.length} bytes, expected ${MLKEM_PUBLIC + 32}`,
+    );
+  }
+  let encapsulated;
+  try {
+    encapsulated = ml_kem768.encapsulate(cInit.subarray(0, MLKEM_PUBLIC));
+  } catch (e) {
+    throw new ServerKexError(`client ML-KEM-768 key is invalid: ${(e as Error).message}`);
+  }
+  const { serverPublic, shared } = await x25519Agree(cInit.subarray(MLKEM_PUBLIC));
+  const k = createHash("sha256").update(encapsulated.sharedSecret).update(shared).digest();
+  return {
+    serverPublic: concatBytes(encapsulated.cipherText, serverPublic),
+    k: new SshWriter().string(new Uint8Array(k)).bytes(),
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Finite-field Diffie-Hellman
+
+const HASH_BITS: Record<HashName, number> = { sha1: 160, sha256: 256, sha384: 384, sha512: 512 };
+
+/** Our DH value f and K for the client's e, in the group (p, g). */
+function dhAnswer(p: Uint8Array, g: Uint8Array, e: bigint, hash: HashName) {
+  const pn = bytesToBigint(p);
+  if (e <= 1n || e >= pn - 1n) throw new ServerKexError("client DH value e is out of range");
+  const dh = createDiffieHellman(own(p), own(g));
+  dh.setPrivateKey(randomBytes(Math.max(2 * HASH_BITS[hash], 512) / 8));
+  dh.generateKeys();
+  const f = new Uint8Array(dh.getPublicKey());
+  const k = mpint(new Uint8Array(dh.computeSecret(own(bigintToBytes(e)))));
+  return { f, k };
+}
+
+type Modp = "modp2" | "modp14" | "modp16" | "modp18";
+const groupCache = new Map<Modp, { p: Uint8Array; g: Uint8Array }>();
+function group(name: Modp): { p: Uint8Array; g: Uint8Array } {
+  let found = groupCache.get(name);
+  if (!found) {
+    const dh = getDiffieHellman(name);
+    found = { p: new Uint8Array(dh.getPrime()), g: new Uint8Array(dh.getGenerator()) };
+    groupCache.set(name, found);
+  }
+  return found;
+}
+
+function fixedGroup(name: string, hash: HashName, modp: Modp, input: ServerKexInput): ServerKex {
+  const kex: ServerKex = {
+    name,
+    hash,
+    async onMessage(payload) {
+      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
+      const r = expect(payload, 30, "KEXDH_INIT");
+      const eBody = r.string("e");
+      kex.clientPublicLength = eBody.length;
+      const e = bytesToBigint(eBody);
+      const { p, g } = group(modp);
+      const { f, k } = dhAnswer(p, g, e, hash);
+      const middle = new SshWriter().mpint(e).mpintBytes(f).bytes();
+      const h = exchangeHashOf(hash, input, middle, k);
+      kex.result = { k, h };
+      const signature = await input.sign(h);
+      return [
+        new SshWriter().byte(31).string(input.hostKeyBlob).mpintBytes(f).string(signature)
+          .bytes(),
+      ];
+    },
+  };
+  return kex;
+}
+
+function groupExchange(name: string, hash: HashName, input: ServerKexInput): ServerKex {
+  let request: { min: number; n: number; max: number } | null = null;
+  let chosen: { p: Uint8Array; g: Uint8Array } | null = null;
+  const kex: ServerKex = {
+    name,
+    hash,
+    async onMessage(payload) {
+      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
+      if (payload[0] === 34) {
+        const r = expect(payload, 34, "KEX_DH_GEX_REQUEST");
+        request = { min: r.uint32("min"), n: r.uint32("n"), max: r.uint32("max") };
+        const names: Modp[] = input.allowSmallGroups === false
+          ? ["modp14", "modp16", "modp18"]
+          : ["modp2", "modp14", "modp16", "modp18"];
+        const fits = names.map(group).filter((gr) => {
+          const bits = gr.p.length * 8;
+          return bits >= request!.min && bits <= request!.max;
+        });
+        chosen = fits.find((gr) => gr.p.length * 8 >= request!.n) ?? fits.at(-1) ?? null;
+        if (!chosen) {
+          throw new ServerKexError(
+            `no group between ${request.min} and ${request.max} bits for group exchange`,
+          );
+        }
+        return [new SshWriter().byte(31).mpintBytes(chosen.p).mpintBytes(chosen.g).bytes()];
+      }
+      const r = expect(payload, 32, "KEX_DH_GEX_INIT");
+      if (!request || !chosen) throw new ServerKexError("KEX_DH_GEX_INIT before KEX_DH_GEX_REQUEST");
+      const eBody = r.string("e");
+      kex.clientPublicLength = eBody.length;
+      const e = bytesToBigint(eBody);
+      const { f, k } = dhAnswer(chosen.p, chosen.g, e, hash);
+      const middle = new SshWriter().uint32(request.min).uint32(request.n).uint32(request.max)
+        .mpintBytes(chosen.p).mpintBytes(chosen.g).mpint(e).mpintBytes(f).bytes();
+      const h = exchangeHashOf(hash, input, middle, k);
+      kex.result = { k, h };
+      const signature = await input.sign(h);
+      return [
+        new SshWriter().byte(33).string(input.hostKeyBlob).mpintBytes(f).string(signature)
+          .bytes(),
+      ];
+    },
+  };
+  return kex;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Factory = (input: ServerKexInput) => ServerKex;
+
+const FACTORIES: Record<string, Factory> = {
+  "mlkem768x25519-sha256": (i) => ephemeral("mlkem768x25519-sha256", "sha256", mlkemX25519, i),
+  "curve25519-sha256": (i) => ephemeral("curve25519-sha256", "sha256", curve25519, i),
+  "curve25519-sha256@libssh.org": (i) =>
+    ephemeral("curve25519-sha256@libssh.org", "sha256", curve25519, i),
+  "ecdh-sha2-nistp256": (i) => ephemeral("ecdh-sha2-nistp256", "sha256", nist("P-256", 32), i),
+  "ecdh-sha2-nistp384": (i) => ephemeral("ecdh-sha2-nistp384", "sha384", nist("P-384", 48), i),
+  "ecdh-sha2-nistp521": (i) => ephemeral("ecdh-sha2-nistp521", "sha512", nist("P-521", 66), i),
+  "diffie-hellman-group-exchange-sha256": (i) =>
+    groupExchange("diffie-hellman-group-exchange-sha256", "sha256", i),
+  "diffie-hellman-group-exchange-sha1": (i) =>
+    groupExchange("diffie-hellman-group-exchange-sha1", "sha1", i),
+  "diffie-hellman-group16-sha512": (i) =>
+    fixedGroup("diffie-hellman-group16-sha512", "sha512", "modp16", i),
+  "diffie-hellman-group18-sha512": (i) =>
+    fixedGroup("diffie-hellman-group18-sha512", "sha512", "modp18", i),
+  "diffie-hellman-group14-sha256": (i) =>
+    fixedGroup("diffie-hellman-group14-sha256", "sha256", "modp14", i),
+  "diffie-hellman-group14-sha1": (i) =>
+    fixedGroup("diffie-hellman-group14-sha1", "sha1", "modp14", i),
+  "diffie-hellman-group1-sha1": (i) => fixedGroup("diffie-hellman-group1-sha1", "sha1", "modp2", i),
+};
+
+/** Every kex method with a server half. */
+export const SERVER_KEX_NAMES: readonly string[] = Object.keys(FACTORIES);
+
+/** Starts the server half of `name`. Throws for a method without one. */
+export function createServerKex(name: string, input: ServerKexInput): ServerKex {
+  const factory = FACTORIES[name];
+  if (!factory) throw new ServerKexError(`the lab server has no server half for kex ${name}`);
+  return factory(input);
+}
