@@ -7,6 +7,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runProbe } from "./lib/client.ts";
 import { type ConnectFlags, runConnect } from "./lib/cli/connect.ts";
+import { runSend, type SendFlags } from "./lib/cli/send.ts";
 import {
   addListEdit,
   applyOption,
@@ -173,7 +174,64 @@ function buildProgram(setExit: (code: number) => void) {
       const s = settingsFrom(f);
       setExit(await runConnect({ targetText: target, command, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
     });
+  withCommonOptions(
+    program.command("send")
+      .description("run commands through a pty shell, for devices without exec (switches)")
+      .argument("<target>", "[user@]host[:port]")
+      .argument("<commands...>", 'commands, each one argument (after --): -- "display version"'),
+  )
+    .option("--device <name>", "comware, huawei, cisco, junos, linux or auto", "auto")
+    .option("--prompt <regex>", "the device prompt, when auto-detection fails")
+    .option("--command-timeout <seconds>", "limit for each command (default 30)")
+    .option("--encoding <label>", "decode output for display, e.g. gbk (default utf-8)")
+    .option("-i, --identity <file>", "private key file (repeatable)", collect, [] as string[])
+    .option("--password-env <VAR>", "read the password from this environment variable")
+    .option("--password-file <file>", "read the password from this file")
+    .option("--passphrase-env <VAR>", "read key passphrases from this environment variable")
+    .option("--passphrase-file <file>", "read key passphrases from this file")
+    .addOption(new Option("--batch", "never prompt (like -o BatchMode=yes)"))
+    .action(async (target, commands, flags) => {
+      const f = flags as unknown as CommonFlags & SendFlags;
+      const s = settingsFrom(f);
+      setExit(await runSend({ targetText: target, command: commands, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
+    });
   return program;
+}
+
+/**
+ * Like ssh(1), options may follow the host (`sshtrace host -p 2222 ls -la`): for the connect
+ * command, options between the target and the first plain word are moved before the target, so
+ * only what follows is the remote command.
+ */
+export function reorderConnectArgs(args: string[], program: Command): string[] {
+  const sub = program.commands.find((c) => c.name() === "connect")!;
+  const names = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  let start = 0;
+  if (args[0] === "connect") start = 1;
+  else if (args[0] !== undefined && names.has(args[0])) return args;
+  const takesValue = (arg: string) => {
+    const opt = sub.options.find((o) => o.short === arg || o.long === arg);
+    return opt !== undefined && (opt.required || opt.optional);
+  };
+  const before: string[] = [];
+  let i = start;
+  // Leading options (before the target) stay where they are.
+  while (i < args.length && args[i]!.startsWith("-") && args[i] !== "--") {
+    before.push(args[i]!);
+    if (takesValue(args[i]!) && i + 1 < args.length) before.push(args[++i]!);
+    i++;
+  }
+  if (i >= args.length || args[i] === "--") return args;
+  const target = args[i++]!;
+  while (i < args.length && args[i]!.startsWith("-") && args[i] !== "--" && args[i] !== "-") {
+    before.push(args[i]!);
+    if (takesValue(args[i]!) && !args[i]!.includes("=") && i + 1 < args.length) {
+      before.push(args[++i]!);
+    }
+    i++;
+  }
+  if (args[i] === "--") i++;
+  return [...args.slice(0, start), ...before, target, ...args.slice(i)];
 }
 
 /** Runs the CLI and returns the exit code. */
@@ -181,7 +239,7 @@ export async function main(args: string[]): Promise<number> {
   let code = 0;
   try {
     const program = buildProgram((c) => (code = c));
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(reorderConnectArgs(args, program as unknown as Command), { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;

@@ -68,7 +68,7 @@ out(
 out();
 
 // (a) exec true
-const [stExec, sshExec] = hyperfine("exec");
+const [stExec, sshExec, sshSameKex] = hyperfine("exec");
 out("### (a) Authenticated exec of `true` (whole process)");
 out();
 out("| client | mean ± σ | median | min |");
@@ -76,6 +76,13 @@ out("|---|---|---|---|");
 if (stExec && sshExec) {
   out(`| sshtrace | ${pm(stExec)} | ${ms(stExec.median)} | ${ms(stExec.min)} |`);
   out(`| ssh | ${pm(sshExec)} | ${ms(sshExec.median)} | ${ms(sshExec.min)} |`);
+  if (sshSameKex) {
+    out(
+      `| ssh -o KexAlgorithms=curve25519-sha256 | ${pm(sshSameKex)} | ${ms(sshSameKex.median)} | ${
+        ms(sshSameKex.min)
+      } |`,
+    );
+  }
   const r = stExec.mean / sshExec.mean;
   const rm = stExec.median / sshExec.median;
   out();
@@ -83,6 +90,13 @@ if (stExec && sshExec) {
     `Ratio sshtrace/ssh: **${r.toFixed(2)}×** by mean, ${rm.toFixed(2)}× by median ` +
       `(target ≤ 1.10×: ${yes(r <= 1.1)}).`,
   );
+  if (sshSameKex) {
+    const r2 = stExec.mean / sshSameKex.mean;
+    out(
+      `Against ssh with the same key exchange as sshtrace (curve25519-sha256): ` +
+        `**${r2.toFixed(2)}×** (≤ 1.10×: ${yes(r2 <= 1.1)}).`,
+    );
+  }
 }
 out();
 

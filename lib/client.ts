@@ -305,9 +305,10 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     await requestService(transport);
     const auth = await authenticate(transport, { ...options.auth, user, host: options.host });
     tracer.end("auth");
+    // A quirk of the server's firmware may ask for smaller windows (see quirks.ts).
     const connection = new Connection(transport, {
-      windowSize: options.windowSize,
-      maxPacket: options.maxPacket,
+      windowSize: options.windowSize ?? transport.adjustments.windowSize,
+      maxPacket: options.maxPacket ?? transport.adjustments.maxPacket,
     });
     connection.start();
     const ka = options.keepalive;

@@ -9,8 +9,15 @@ import type { KbdInteractiveResponder, PasswordSource } from "../auth/userauth.t
 import type { Signer } from "../auth/types.ts";
 import { AgentClient } from "../config/agent.ts";
 import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../config/keys.ts";
-import { parseTarget, type Settings, usageError } from "../config/options.ts";
-import { type Client, connect, defaultUser, emitDiagnostics, toTraceError } from "../client.ts";
+import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
+import {
+  type Client,
+  connect,
+  type ConnectOptions,
+  defaultUser,
+  emitDiagnostics,
+  toTraceError,
+} from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { encodeTerminalModes } from "../connection/session.ts";
 import { createHumanRenderer } from "../render/human.ts";
@@ -48,7 +55,7 @@ export interface RunConnectInput {
   timeoutMs: number;
 }
 
-function env(name: string): string | undefined {
+export function env(name: string): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {
@@ -248,12 +255,23 @@ async function forwardStdin(session: Session, interactive: boolean, onDisconnect
   }
 }
 
-/** Runs the connect command and returns the process exit code. */
-export async function runConnect(input: RunConnectInput): Promise<number> {
+/** What every logging-in command (connect, send) shares: output, target and client options. */
+export interface PreparedRun {
+  tracer: Tracer;
+  target: { host: string; port: number; user: string };
+  options: ConnectOptions;
+  /** Ends the run: diagnosis events, the failure box or summary, the JSON report. */
+  finish(error: SshTraceError | null, exitCode: number, extra?: Record<string, unknown>): void;
+}
+
+/** Builds the tracer (human trace on stderr, NDJSON on stdout) and the client options. */
+export async function prepareRun(
+  input: Omit<RunConnectInput, "command">,
+): Promise<PreparedRun> {
   const { flags, settings } = input;
-  const target = parseTarget(input.targetText);
-  const port = settings.port ?? target.port ?? 22;
-  const user = settings.user ?? target.user ?? defaultUser();
+  const parsed = parseTarget(input.targetText);
+  const port = settings.port ?? parsed.port ?? 22;
+  const user = settings.user ?? parsed.user ?? defaultUser();
   const tty = Deno.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
   const tracer = new Tracer();
@@ -264,9 +282,83 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     quiet: flags.quiet ?? false,
   });
   tracer.addSink(human.sink);
-  if (flags.ndjson) tracer.addSink(createNdjsonSink((t) => Deno.stdout.writeSync(encoder.encode(t))));
+  if (flags.ndjson) {
+    tracer.addSink(createNdjsonSink((t) => Deno.stdout.writeSync(encoder.encode(t))));
+  }
   const home = env("HOME") ?? ".";
   const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
+  const options: ConnectOptions = {
+    host: parsed.host,
+    port,
+    user,
+    tracer,
+    timeoutMs: input.timeoutMs,
+    algorithms: settings.algorithms,
+    legacy: flags.legacy ?? false,
+    strictHostKeyChecking: strict,
+    knownHostsFiles: [
+      (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
+      "/etc/ssh/ssh_known_hosts",
+    ],
+    ask: strict === "ask" ? confirm : undefined,
+    rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
+    keepalive: settings.serverAliveInterval
+      ? {
+        intervalMs: settings.serverAliveInterval * 1000,
+        countMax: settings.serverAliveCountMax ?? 3,
+      }
+      : undefined,
+    auth: {
+      methods: settings.preferredAuthentications,
+      signers: signerLoader(tracer, settings, flags, batch),
+      password: await passwordSource(flags, batch),
+      kbdInteractive: keyboardResponder(batch),
+      batchMode: batch,
+      legacy: flags.legacy ?? false,
+    },
+  };
+  const finish = (
+    error: SshTraceError | null,
+    exitCode: number,
+    extra: Record<string, unknown> = {},
+  ) => {
+    const current = tracer.currentStage;
+    if (current) tracer.end(current);
+    emitDiagnostics(tracer, { grade: false });
+    human.finish(error);
+    if (flags.json) {
+      const report = buildReport(tracer.events, {
+        host: parsed.host,
+        port,
+        user,
+        error,
+        timings: tracer.timings,
+        exitCode,
+      });
+      Deno.stdout.writeSync(encoder.encode(reportToJson({ ...report, ...extra } as typeof report)));
+    }
+  };
+  return { tracer, target: { host: parsed.host, port, user }, options, finish };
+}
+
+/** Turns whatever ended a run into its staged error, traced. */
+export function failRun(tracer: Tracer, e: unknown): SshTraceError {
+  const error = toTraceError(e, tracer.currentStage ?? "connect");
+  tracer.emit({
+    stage: error.stage === "usage" ? "connect" : error.stage,
+    type: "error",
+    code: error.code,
+    message: error.message,
+  });
+  return error;
+}
+
+/** Runs the connect command and returns the process exit code. */
+export async function runConnect(input: RunConnectInput): Promise<number> {
+  const { flags } = input;
+  const run = await prepareRun(input);
+  const { tracer } = run;
+  const tty = Deno.stdin.isTerminal();
   const command = input.command.join(" ");
   const wantPty = flags.T ? false : flags.t ? true : command === "" && tty;
 
@@ -277,33 +369,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   let restoreTty = () => {};
   const started = performance.now();
   try {
-    client = await connect({
-      host: target.host,
-      port,
-      user,
-      tracer,
-      timeoutMs: input.timeoutMs,
-      algorithms: settings.algorithms,
-      legacy: flags.legacy ?? false,
-      strictHostKeyChecking: strict,
-      knownHostsFiles: [
-        (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-        "/etc/ssh/ssh_known_hosts",
-      ],
-      ask: strict === "ask" ? confirm : undefined,
-      rekeyLimitBytes: flags.rekeyLimit ? parseSizeFlag(flags.rekeyLimit) : settings.rekeyLimit,
-      keepalive: settings.serverAliveInterval
-        ? { intervalMs: settings.serverAliveInterval * 1000, countMax: settings.serverAliveCountMax ?? 3 }
-        : undefined,
-      auth: {
-        methods: settings.preferredAuthentications,
-        signers: signerLoader(tracer, settings, flags, batch),
-        password: await passwordSource(flags, batch),
-        kbdInteractive: keyboardResponder(batch),
-        batchMode: batch,
-        legacy: flags.legacy ?? false,
-      },
-    });
+    client = await connect(run.options);
     const size = wantPty && Deno.stdout.isTerminal() ? Deno.consoleSize() : { columns: 80, rows: 24 };
     const session = await client.openSession(
       wantPty
@@ -382,29 +448,10 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     await client.close();
   } catch (e) {
     restoreTty();
-    error = toTraceError(e, tracer.currentStage ?? "connect");
-    tracer.emit({
-      stage: error.stage === "usage" ? "connect" : error.stage,
-      type: "error",
-      code: error.code,
-      message: error.message,
-    });
+    error = failRun(tracer, e);
     client?.transport.close();
     exitCode = error.exitCode;
   }
-  const current = tracer.currentStage;
-  if (current) tracer.end(current);
-  emitDiagnostics(tracer, { grade: false });
-  human.finish(error);
-  if (flags.json) {
-    const report = buildReport(tracer.events, { host: target.host, port, user, error, timings: tracer.timings, exitCode });
-    Deno.stdout.writeSync(encoder.encode(reportToJson({ ...report, session: sessionInfo } as typeof report)));
-  }
+  run.finish(error, exitCode, { session: sessionInfo });
   return exitCode;
-}
-
-function parseSizeFlag(text: string): number {
-  const m = /^(\d+)([KMG]?)$/i.exec(text.trim());
-  if (!m) throw usageError(`invalid --rekey-limit "${text}": use a number with optional K, M or G`);
-  return Number(m[1]) * ({ "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as "K"] ?? 1);
 }

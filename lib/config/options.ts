@@ -185,7 +185,7 @@ export function applyOption(settings: Settings, option: string): void {
   );
 }
 
-function parsePositive(key: string, value: string, zeroOk = false): number {
+export function parsePositive(key: string, value: string, zeroOk = false): number {
   if (!/^\d+$/.test(value) || (!zeroOk && Number(value) === 0)) {
     throw usageError(`-o ${key}: expected a ${zeroOk ? "non-negative" : "positive"} whole number, got "${value}"`);
   }

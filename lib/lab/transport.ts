@@ -13,11 +13,16 @@ import {
   riskOf,
 } from "../algorithms/registry.ts";
 import { createZlibStream } from "../algorithms/compression.ts";
-import type { AlgorithmLists } from "../trace.ts";
+import { type AlgorithmLists, SshTraceError } from "../trace.ts";
 import { decodeKexInit, encodeKexInit } from "../transport/kexinit.ts";
 import { deriveKey } from "../transport/keys.ts";
 import { negotiateAll } from "../transport/negotiate.ts";
-import { type DirectionKeys, PacketOpener, PacketSealer } from "../transport/packet.ts";
+import {
+  type DirectionKeys,
+  PacketError,
+  PacketOpener,
+  PacketSealer,
+} from "../transport/packet.ts";
 import { BufferedReader } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
 import { SshReader, SshWriter } from "../wire/buffer.ts";
@@ -211,14 +216,17 @@ export class ServerTransport {
       return payload;
     } catch (e) {
       if (e instanceof Stop) throw e;
-      const message = (e as Error).message;
-      if (/no answer/.test(message)) {
-        await this.disconnect(REASON.BY_APPLICATION, "login grace time exceeded");
-        throw new Stop("the client was silent too long");
+      if (e instanceof SshTraceError) {
+        if (e.code.endsWith(".timeout")) {
+          await this.disconnect(REASON.BY_APPLICATION, "login grace time exceeded");
+          throw new Stop("the client was silent too long");
+        }
+        this.close();
+        throw new Stop("the connection broke");
       }
-      if (/connection broke/.test(message)) throw new Stop("the connection broke");
+      const message = (e as Error).message;
       await this.disconnect(
-        /authentication failed/.test(message) ? REASON.MAC_ERROR : REASON.PROTOCOL_ERROR,
+        e instanceof PacketError && e.kind === "mac" ? REASON.MAC_ERROR : REASON.PROTOCOL_ERROR,
         `bad packet from the client: ${message}`,
       );
       throw new Stop(`bad packet from the client: ${message}`);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
+import { createHash, getDiffieHellman, randomBytes } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { findKex, KEX_ALGORITHMS, MLKEM768_CIPHERTEXT, x25519 } from "../../lib/algorithms/kex.ts";
 import { type HashName, type KexContext, KexFailure } from "../../lib/algorithms/types.ts";
+import { createServerKex, type ServerKex } from "../../lib/lab/kex_server.ts";
 import {
-  bigintToBytes,
   bytesToBigint,
   concatBytes,
   SshReader,
@@ -22,10 +22,6 @@ function hex(text: string): Uint8Array {
 
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function ab(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(bytes);
 }
 
 const HOST_KEY_BLOB = new SshWriter().string("ssh-ed25519").string(new Uint8Array(32).fill(7))
@@ -80,171 +76,6 @@ function scripted(...replies: Uint8Array[]): FakeServer {
   };
 }
 
-/** H computed independently of the library: the common prefix, `middle`, then K. */
-function serverHash(hash: HashName, middle: Uint8Array, k: Uint8Array): Uint8Array {
-  const w = new SshWriter();
-  w.string(CLIENT_VERSION).string(SERVER_VERSION).string(CLIENT_KEXINIT).string(SERVER_KEXINIT);
-  w.string(HOST_KEY_BLOB).raw(middle).raw(k);
-  return new Uint8Array(createHash(hash).update(w.bytes()).digest());
-}
-
-function mpint(unsigned: Uint8Array): Uint8Array {
-  return new SshWriter().mpintBytes(unsigned).bytes();
-}
-
-// Server halves ------------------------------------------------------------------------------
-
-/** Server side of a 30/31 exchange; `agree` turns Q_C into (Q_S, K). */
-function ephemeralServer(
-  hash: HashName,
-  agree: (clientPublic: Uint8Array) => Promise<{ serverPublic: Uint8Array; k: Uint8Array }>,
-): FakeServer & { clientPublicLength?: number } {
-  const server: FakeServer & { clientPublicLength?: number } = {
-    async onMessage(payload) {
-      const r = new SshReader(payload, "fake server");
-      assert.equal(r.byte(), 30, "client must send message 30");
-      const clientPublic = r.string().slice();
-      r.end();
-      server.clientPublicLength = clientPublic.length;
-      const { serverPublic, k } = await agree(clientPublic);
-      const middle = new SshWriter().string(clientPublic).string(serverPublic).bytes();
-      server.result = { k, h: serverHash(hash, middle, k) };
-      return [
-        new SshWriter().byte(31).string(HOST_KEY_BLOB).string(serverPublic).string(SIGNATURE_BLOB)
-          .bytes(),
-      ];
-    },
-  };
-  return server;
-}
-
-async function serverX25519(clientPublic: Uint8Array) {
-  const pair = await crypto.subtle.generateKey({ name: "X25519" }, true, [
-    "deriveBits",
-  ]) as CryptoKeyPair;
-  const peer = await crypto.subtle.importKey(
-    "raw",
-    ab(clientPublic),
-    { name: "X25519" },
-    false,
-    [],
-  );
-  const shared = new Uint8Array(
-    await crypto.subtle.deriveBits({ name: "X25519", public: peer }, pair.privateKey, 256),
-  );
-  const serverPublic = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-  return { serverPublic, shared };
-}
-
-function nistServer(curve: string, bytes: number) {
-  return async (clientPublic: Uint8Array) => {
-    assert.equal(clientPublic.length, 1 + 2 * bytes);
-    assert.equal(clientPublic[0], 4, "client point must be uncompressed");
-    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: curve }, true, [
-      "deriveBits",
-    ]) as CryptoKeyPair;
-    const peer = await crypto.subtle.importKey(
-      "raw",
-      ab(clientPublic),
-      { name: "ECDH", namedCurve: curve },
-      false,
-      [],
-    );
-    const x = new Uint8Array(
-      await crypto.subtle.deriveBits({ name: "ECDH", public: peer }, pair.privateKey, bytes * 8),
-    );
-    const serverPublic = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-    return { serverPublic, k: mpint(x) };
-  };
-}
-
-async function mlkemServer(clientPublic: Uint8Array) {
-  assert.equal(clientPublic.length, 1184 + 32, "C_INIT is the ML-KEM key then the X25519 key");
-  const { cipherText, sharedSecret } = ml_kem768.encapsulate(clientPublic.subarray(0, 1184));
-  const { serverPublic, shared } = await serverX25519(clientPublic.subarray(1184));
-  const k = createHash("sha256").update(sharedSecret).update(shared).digest();
-  return {
-    serverPublic: concatBytes(cipherText, serverPublic),
-    k: new SshWriter().string(new Uint8Array(k)).bytes(),
-  };
-}
-
-/** Our DH key pair in group (p, g) with a short exponent (the server side needs no more). */
-function serverDh(p: Uint8Array, g: Uint8Array) {
-  const dh = createDiffieHellman(ab(p), ab(g));
-  dh.setPrivateKey(randomBytes(64));
-  dh.generateKeys();
-  return dh;
-}
-
-function fixedGroupServer(hash: HashName, group: string): FakeServer {
-  const named = getDiffieHellman(group);
-  const p = new Uint8Array(named.getPrime());
-  const g = new Uint8Array(named.getGenerator());
-  const server: FakeServer = {
-    onMessage(payload) {
-      const r = new SshReader(payload, "fake server");
-      assert.equal(r.byte(), 30, "client must send KEXDH_INIT (30)");
-      const e = r.mpint();
-      r.end();
-      const dh = serverDh(p, g);
-      const f = new Uint8Array(dh.getPublicKey());
-      const k = mpint(new Uint8Array(dh.computeSecret(ab(bigintToBytes(e)))));
-      const middle = new SshWriter().mpint(e).mpintBytes(f).bytes();
-      server.result = { k, h: serverHash(hash, middle, k) };
-      return Promise.resolve([
-        new SshWriter().byte(31).string(HOST_KEY_BLOB).mpintBytes(f).string(SIGNATURE_BLOB)
-          .bytes(),
-      ]);
-    },
-  };
-  return server;
-}
-
-const GEX_GROUPS = ["modp14", "modp16", "modp18"].map((name) => {
-  const dh = getDiffieHellman(name);
-  return { p: new Uint8Array(dh.getPrime()), g: new Uint8Array(dh.getGenerator()) };
-});
-
-function groupExchangeServer(hash: HashName): FakeServer {
-  let request: { min: number; n: number; max: number } | undefined;
-  let group: { p: Uint8Array; g: Uint8Array } | undefined;
-  const server: FakeServer = {
-    onMessage(payload) {
-      const r = new SshReader(payload, "fake server");
-      const type = r.byte();
-      if (type === 34) {
-        request = { min: r.uint32(), n: r.uint32(), max: r.uint32() };
-        r.end();
-        const fits = GEX_GROUPS.filter((gr) => {
-          const bits = gr.p.length * 8;
-          return bits >= request!.min && bits <= request!.max;
-        });
-        group = fits.find((gr) => gr.p.length * 8 >= request!.n) ?? fits.at(-1);
-        assert.ok(group, "no group fits the request");
-        return Promise.resolve([
-          new SshWriter().byte(31).mpintBytes(group.p).mpintBytes(group.g).bytes(),
-        ]);
-      }
-      assert.equal(type, 32, "client must send KEX_DH_GEX_INIT (32) after the group");
-      assert.ok(request && group, "KEX_DH_GEX_INIT before the group was sent");
-      const e = r.mpint();
-      r.end();
-      const dh = serverDh(group.p, group.g);
-      const f = new Uint8Array(dh.getPublicKey());
-      const k = mpint(new Uint8Array(dh.computeSecret(ab(bigintToBytes(e)))));
-      const middle = new SshWriter().uint32(request.min).uint32(request.n).uint32(request.max)
-        .mpintBytes(group.p).mpintBytes(group.g).mpint(e).mpintBytes(f).bytes();
-      server.result = { k, h: serverHash(hash, middle, k) };
-      return Promise.resolve([
-        new SshWriter().byte(33).string(HOST_KEY_BLOB).mpintBytes(f).string(SIGNATURE_BLOB)
-          .bytes(),
-      ]);
-    },
-  };
-  return server;
-}
-
 /** The hash a method name implies, derived here independently of the registry. */
 function hashOfName(name: string): HashName {
   if (name.startsWith("mlkem768x25519-sha256") || name.startsWith("curve25519-sha256")) {
@@ -257,30 +88,19 @@ function hashOfName(name: string): HashName {
   throw new Error(`no hash known for ${name}`);
 }
 
-/** A fake server for any registered method; an unknown name fails the test loudly. */
-function fakeServerFor(name: string): FakeServer & { clientPublicLength?: number } {
-  const hash = hashOfName(name);
-  if (name === "mlkem768x25519-sha256") return ephemeralServer(hash, mlkemServer);
-  if (name === "curve25519-sha256" || name === "curve25519-sha256@libssh.org") {
-    return ephemeralServer(hash, async (q) => {
-      const { serverPublic, shared } = await serverX25519(q);
-      return { serverPublic, k: mpint(shared) };
-    });
-  }
-  const ecdh = /^ecdh-sha2-nistp(256|384|521)$/.exec(name);
-  if (ecdh) {
-    const bits = Number(ecdh[1]);
-    return ephemeralServer(hash, nistServer(`P-${bits}`, Math.ceil(bits / 8)));
-  }
-  const fixed = /^diffie-hellman-group(1|14|16|18)-sha(1|256|512)$/.exec(name);
-  if (fixed) {
-    const group = ({ "1": "modp2", "14": "modp14", "16": "modp16", "18": "modp18" } as const)[
-      fixed[1] as "1" | "14" | "16" | "18"
-    ];
-    return fixedGroupServer(hash, group);
-  }
-  if (/^diffie-hellman-group-exchange-sha(1|256)$/.test(name)) return groupExchangeServer(hash);
-  throw new Error(`no fake server for ${name}: add one to kex_test.ts`);
+/**
+ * The server half for any registered method, from the lab server (lib/lab/kex_server.ts, written
+ * apart from the client halves: its exchange hash is its own code); an unknown name fails loudly.
+ */
+function fakeServerFor(name: string): ServerKex {
+  return createServerKex(name, {
+    clientVersion: CLIENT_VERSION,
+    serverVersion: SERVER_VERSION,
+    clientKexInit: CLIENT_KEXINIT,
+    serverKexInit: SERVER_KEXINIT,
+    hostKeyBlob: HOST_KEY_BLOB,
+    sign: () => SIGNATURE_BLOB,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

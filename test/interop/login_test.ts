@@ -190,40 +190,6 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
       },
     );
 
-    await t.step(
-      "an rsa key signs with rsa-sha2-256 when server-sig-algs has only that",
-      async () => {
-        const only256 = await startSshd({
-          authorizedKeys: authorized,
-          config: ["PubkeyAcceptedAlgorithms rsa-sha2-256,ssh-ed25519"],
-        });
-        servers.push(only256);
-        await Deno.writeTextFile(
-          knownHosts,
-          `[127.0.0.1]:${only256.port} ${only256.hostKeys.ed25519.pub}\n`,
-          { append: true },
-        );
-        const res = await sshtrace(ctx, [
-          ...strict,
-          "--ndjson",
-          "-i",
-          keys.rsa,
-          target(user.name, only256),
-          "true",
-        ]);
-        assert.equal(res.code, 0, res.stderr);
-        const ev = events(res.stdout);
-        assert.deepEqual(
-          ev.find((e) => e.type === "ext-info")?.serverSigAlgs,
-          ["rsa-sha2-256", "ssh-ed25519"],
-        );
-        const attempt = ev.find((e) => e.type === "attempt" && e.method === "publickey");
-        assert.match(attempt?.detail ?? "", /, rsa-sha2-256 \(/);
-        const log = await logAfter(only256, 0, /Accepted publickey for sshtrace-test/);
-        assert.match(log, /publickey test pkalg rsa-sha2-256 /);
-      },
-    );
-
     await t.step("an encrypted key is unlocked with --passphrase-env", async () => {
       const res = await sshtrace(
         ctx,

@@ -1,0 +1,77 @@
+/**
+ * The crypto ceiling for downloads: how fast the primitives sshtrace can use run on this machine,
+ * in one bulk call (no per-packet overhead) and per 32 KiB packet. A download cannot beat the
+ * slowest primitive of its cipher suite, whatever the transport does.
+ *
+ *   deno run -A bench/crypto_ceiling.ts
+ * @module
+ */
+
+import { createCipheriv, createHmac, randomBytes } from "node:crypto";
+import { poly1305 } from "@noble/ciphers/_poly1305.js";
+
+const PACKET = 32 * 1024;
+const PACKETS = 2048; // 64 MiB
+const BULK = new Uint8Array(64 * 1024 * 1024);
+const packet = new Uint8Array(PACKET);
+
+async function rate(name: string, bytes: number, fn: () => unknown | Promise<unknown>) {
+  await fn(); // warm up
+  const t = performance.now();
+  await fn();
+  const s = (performance.now() - t) / 1000;
+  const line = `${name.padEnd(58)} ${(bytes / 1e6 / s).toFixed(0).padStart(6)} MB/s\n`;
+  await Deno.stdout.write(new TextEncoder().encode(line));
+}
+
+const random = (n: number) => new Uint8Array(randomBytes(n));
+const k16 = random(16);
+const k32 = random(32);
+
+await rate("node:crypto aes-128-ctr, one bulk update", BULK.length, () => {
+  createCipheriv("aes-128-ctr", k16, randomBytes(16)).update(BULK);
+});
+await rate("node:crypto aes-256-ctr, one bulk update", BULK.length, () => {
+  createCipheriv("aes-256-ctr", k32, randomBytes(16)).update(BULK);
+});
+await rate("node:crypto aes-128-gcm, one bulk update", BULK.length, () => {
+  const c = createCipheriv("aes-128-gcm", k16, randomBytes(12));
+  c.update(BULK);
+  c.final();
+});
+await rate("node:crypto aes-128-gcm, new cipher per 32 KiB packet", PACKET * PACKETS, () => {
+  const iv = randomBytes(12);
+  for (let i = 0; i < PACKETS; i++) {
+    const c = createCipheriv("aes-128-gcm", k16, iv);
+    c.setAAD(packet.subarray(0, 4));
+    c.update(packet);
+    c.final();
+    c.getAuthTag();
+  }
+});
+const webKey = await crypto.subtle.importKey("raw", k16, "AES-GCM", false, ["encrypt"]);
+await rate("Web Crypto AES-128-GCM, one bulk call", BULK.length, async () => {
+  await crypto.subtle.encrypt({ name: "AES-GCM", iv: random(12) }, webKey, BULK);
+});
+await rate("Web Crypto AES-128-GCM, per 32 KiB packet (awaited)", PACKET * PACKETS, async () => {
+  const iv = random(12);
+  for (let i = 0; i < PACKETS; i++) {
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: packet.subarray(0, 4) },
+      webKey,
+      packet,
+    );
+  }
+});
+await rate("node:crypto chacha20, one bulk update", BULK.length, () => {
+  createCipheriv("chacha20", k32, randomBytes(16)).update(BULK);
+});
+await rate("@noble poly1305 (JS), per 32 KiB packet", PACKET * PACKETS, () => {
+  for (let i = 0; i < PACKETS; i++) poly1305(packet, k32);
+});
+await rate("node:crypto hmac-sha256, per 32 KiB packet", PACKET * PACKETS, () => {
+  for (let i = 0; i < PACKETS; i++) createHmac("sha256", k32).update(packet).digest();
+});
+await rate("Uint8Array.slice (one copy), per 32 KiB packet", PACKET * PACKETS, () => {
+  for (let i = 0; i < PACKETS; i++) packet.slice();
+});

@@ -1,0 +1,88 @@
+/**
+ * `sshtrace send [user@]host[:port] [--device …] -- "cmd" …`: for devices without an exec
+ * channel. Logs in, opens a pty shell, waits for the prompt, turns paging off (or answers the
+ * pager), runs each command and collects its output without echo, pager or prompt, then logs out.
+ * @module
+ */
+
+import { connect } from "../client.ts";
+import type { Client } from "../client.ts";
+import { parsePositive, usageError } from "../config/options.ts";
+import { runShell, sessionIo } from "../send/engine.ts";
+import type { DeviceChoice } from "../send/devices.ts";
+import type { SshTraceError } from "../trace.ts";
+import { type ConnectFlags, failRun, prepareRun, type RunConnectInput } from "./connect.ts";
+
+export interface SendFlags extends ConnectFlags {
+  device: string;
+  prompt?: string;
+  commandTimeout?: string;
+  encoding?: string;
+}
+
+const DEVICES = ["auto", "comware", "huawei", "cisco", "junos", "linux"];
+
+/** Runs `send` and returns the exit code (stage codes; 0 when every command ran). */
+export async function runSend(
+  input: Omit<RunConnectInput, "flags"> & { flags: SendFlags },
+): Promise<number> {
+  const { flags } = input;
+  if (!DEVICES.includes(flags.device)) {
+    throw usageError(`--device ${flags.device}: expected one of ${DEVICES.join(", ")}`);
+  }
+  if (input.command.length === 0) {
+    throw usageError('no command given: sshtrace send HOST -- "command" ["command" …]');
+  }
+  let promptPattern: RegExp | undefined;
+  if (flags.prompt) {
+    try {
+      promptPattern = new RegExp(flags.prompt);
+    } catch (e) {
+      throw usageError(`--prompt: not a regular expression: ${(e as Error).message}`);
+    }
+  }
+  const commandTimeoutMs = flags.commandTimeout
+    ? parsePositive("--command-timeout", flags.commandTimeout) * 1000
+    : 30_000;
+  const run = await prepareRun(input);
+  const { tracer } = run;
+  let client: Client | null = null;
+  let error: SshTraceError | null = null;
+  let exitCode = 0;
+  let commands: unknown[] = [];
+  try {
+    client = await connect(run.options);
+    const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 });
+    await session.shell();
+    tracer.end("session");
+    tracer.begin("data");
+    const result = await runShell(sessionIo(session), {
+      commands: input.command,
+      device: flags.device as DeviceChoice,
+      promptPattern,
+      commandTimeoutMs,
+      encoding: flags.encoding,
+      hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
+      tracer,
+    });
+    commands = result.commands.map((c) => ({ command: c.command, output: c.output, ms: c.ms }));
+    if (!flags.json) {
+      for (const c of result.commands) {
+        await writeAll(new TextEncoder().encode(`${c.output}${c.output.endsWith("\n") ? "" : "\n"}`));
+      }
+    }
+    tracer.end("data");
+    await client.close();
+  } catch (e) {
+    error = failRun(tracer, e);
+    client?.transport.close();
+    exitCode = error.exitCode;
+  }
+  run.finish(error, exitCode, { commands });
+  return exitCode;
+}
+
+async function writeAll(bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
+}

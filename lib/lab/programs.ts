@@ -1,0 +1,444 @@
+/**
+ * What runs inside a lab session: a few built-in commands for `exec` (no real shell, no file
+ * system, nothing of the host is reachable), a tiny prompt shell, and a Comware-style switch
+ * shell with `---- More ----` paging for the old-switch profile.
+ * @module
+ */
+
+/** The terminal a client asked for with pty-req. */
+export interface PtyInfo {
+  term: string;
+  cols: number;
+  rows: number;
+}
+
+/** A program's view of its session channel. */
+export interface ProgramIo {
+  /** Writes to the client (stdout); waits for the client's window. */
+  write(data: Uint8Array | string): Promise<void>;
+  /** Writes to stderr (extended data 1). */
+  writeErr(data: Uint8Array | string): Promise<void>;
+  /** The next chunk of input, or null at EOF. */
+  read(): Promise<Uint8Array | null>;
+  readonly pty: PtyInfo | null;
+  readonly user: string;
+  readonly hostname: string;
+  /** Waits `ms` milliseconds (less if the channel closes). */
+  sleep(ms: number): Promise<void>;
+}
+
+/** Runs until done and returns the exit status; null closes the channel without one. */
+export type Program = (io: ProgramIo) => Promise<number | null>;
+
+
+/** The most bytes `head -c` produces (keeps a typo from streaming forever). */
+export const HEAD_LIMIT = 256 * 1024 * 1024;
+
+/** Splits a command line into words: whitespace, '...' and "..." quoting, backslash escapes. */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let current = "";
+  let inWord = false;
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === "\\" && quote === '"' && i + 1 < line.length) current += line[++i];
+      else current += c;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === "\\" && i + 1 < line.length) {
+      current += line[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(current);
+      current = "";
+      inWord = false;
+    } else {
+      current += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(current);
+  return words;
+}
+
+/** Splits on `;` and `&&` outside quotes; each part says whether it runs only after success. */
+function splitCommands(line: string): { text: string; onlyIfOk: boolean }[] {
+  const parts: { text: string; onlyIfOk: boolean }[] = [];
+  let quote: string | null = null;
+  let start = 0;
+  let onlyIfOk = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === ";" || (c === "&" && line[i + 1] === "&")) {
+      parts.push({ text: line.slice(start, i), onlyIfOk });
+      onlyIfOk = c === "&";
+      if (c === "&") i++;
+      start = i + 1;
+    }
+  }
+  parts.push({ text: line.slice(start), onlyIfOk });
+  return parts.filter((p) => p.text.trim() !== "");
+}
+
+const UNAME: Record<string, (io: ProgramIo) => string> = {
+  s: () => "Linux",
+  n: (io) => io.hostname,
+  r: () => "6.1.0-sshtrace-lab",
+  v: () => "#1 SMP sshtrace lab server",
+  m: () => "x86_64",
+  o: () => "GNU/Linux",
+};
+
+/** `uname` with -s -n -r -v -m -o -a. */
+function uname(args: string[], io: ProgramIo): string | null {
+  let flags = "";
+  for (const a of args) {
+    if (!/^-[snrvmoa]+$/.test(a)) return null;
+    flags += a.slice(1);
+  }
+  if (flags.includes("a")) flags = "snrvmo";
+  if (!flags) flags = "s";
+  return [..."snrvmo"].filter((f) => flags.includes(f)).map((f) => UNAME[f]!(io)).join(" ");
+}
+
+export const HELP_TEXT = [
+  "Built-in commands of the sshtrace lab server:",
+  "  echo [-n] TEXT...     print TEXT",
+  "  uname [-a|-snrvmo]    system name",
+  "  whoami, hostname      who and where you are",
+  "  true, false           exit 0 / exit 1",
+  "  cat                   copy input to output",
+  "  head -c N /dev/zero   N zero bytes",
+  "  sleep SECONDS         wait (at most 60 s)",
+  "  exit [N]              leave with status N",
+  "  help                  this text",
+];
+
+/** Result of one built-in command: an exit status, or `exit` to end the shell. */
+type Outcome = { status: number; exit?: boolean };
+
+/**
+ * Runs one simple command. `newline` is how lines end (`\r\n` on a pty). Commands that read
+ * input (`cat`) only work in exec.
+ */
+async function runSimple(
+  words: string[],
+  io: ProgramIo,
+  newline: string,
+  canReadInput: boolean,
+): Promise<Outcome> {
+  const [name, ...args] = words;
+  const line = (text: string) => io.write(text + newline);
+  switch (name) {
+    case "true":
+      return { status: 0 };
+    case "false":
+      return { status: 1 };
+    case "echo": {
+      const noNewline = args[0] === "-n";
+      const text = (noNewline ? args.slice(1) : args).join(" ");
+      await io.write(noNewline ? text : text + newline);
+      return { status: 0 };
+    }
+    case "uname": {
+      const out = uname(args, io);
+      if (out === null) {
+        await io.writeErr(`uname: invalid option${newline}`);
+        return { status: 1 };
+      }
+      await line(out);
+      return { status: 0 };
+    }
+    case "whoami":
+      await line(io.user);
+      return { status: 0 };
+    case "id":
+      if (args.join(" ") === "-un") {
+        await line(io.user);
+        return { status: 0 };
+      }
+      await line(`uid=1000(${io.user}) gid=1000(${io.user}) groups=1000(${io.user})`);
+      return { status: 0 };
+    case "hostname":
+      await line(io.hostname);
+      return { status: 0 };
+    case "help":
+      for (const l of HELP_TEXT) await line(l);
+      return { status: 0 };
+    case "sleep": {
+      const s = Number(args[0]);
+      if (!Number.isFinite(s) || s < 0) {
+        await io.writeErr(`sleep: invalid time interval${newline}`);
+        return { status: 1 };
+      }
+      await io.sleep(Math.min(s, 60) * 1000);
+      return { status: 0 };
+    }
+    case "exit": {
+      const n = args.length ? Number(args[0]) : 0;
+      return { status: Number.isInteger(n) ? ((n % 256) + 256) % 256 : 2, exit: true };
+    }
+    case "cat": {
+      if (args.length) {
+        await io.writeErr(`cat: ${args[0]}: No such file or directory${newline}`);
+        return { status: 1 };
+      }
+      if (!canReadInput) return { status: 0 };
+      for (;;) {
+        const chunk = await io.read();
+        if (chunk === null) return { status: 0 };
+        await io.write(chunk);
+      }
+    }
+    case "head": {
+      const m = args.length === 3 && args[0] === "-c" && args[2] === "/dev/zero"
+        ? /^\d+$/.exec(args[1]!)
+        : null;
+      if (!m) {
+        await io.writeErr(`head: only "head -c N /dev/zero" is built in${newline}`);
+        return { status: 1 };
+      }
+      let left = Math.min(Number(args[1]), HEAD_LIMIT);
+      const block = new Uint8Array(64 * 1024);
+      while (left > 0) {
+        const n = Math.min(left, block.length);
+        await io.write(block.subarray(0, n));
+        left -= n;
+      }
+      return { status: 0 };
+    }
+    default:
+      await io.writeErr(`sh: ${name}: command not found${newline}`);
+      return { status: 127 };
+  }
+}
+
+/** Runs a command line (`a; b && c`) of built-ins; returns the last status. */
+export async function runCommandLine(
+  line: string,
+  io: ProgramIo,
+  newline: string,
+  canReadInput: boolean,
+): Promise<Outcome> {
+  let last: Outcome = { status: 0 };
+  for (const part of splitCommands(line)) {
+    if (part.onlyIfOk && last.status !== 0) continue;
+    const words = splitWords(part.text);
+    if (!words.length) continue;
+    last = await runSimple(words, io, newline, canReadInput);
+    if (last.exit) return last;
+  }
+  return last;
+}
+
+/** The exec program for `command`. */
+export function execProgram(command: string): Program {
+  return async (io) => (await runCommandLine(command, io, "\n", true)).status;
+}
+
+/** Reads lines as a terminal would: echo on a pty, backspace, CR or LF ends a line. */
+class LineReader {
+  #io: ProgramIo;
+  #buffer: number[] = [];
+  #pending: number[] = [];
+  #lastCr = false;
+
+  constructor(io: ProgramIo) {
+    this.#io = io;
+  }
+
+  /** The next byte typed, or null at EOF. */
+  async key(): Promise<number | null> {
+    while (this.#pending.length === 0) {
+      const chunk = await this.#io.read();
+      if (chunk === null) return null;
+      this.#pending.push(...chunk);
+    }
+    return this.#pending.shift()!;
+  }
+
+  /** The next line without its ending, or null at EOF. Ctrl-D on an empty line is EOF. */
+  async line(): Promise<string | null> {
+    const echo = this.#io.pty !== null;
+    for (;;) {
+      const b = await this.key();
+      if (b === null) return null;
+      if (b === 0x0a && this.#lastCr) {
+        this.#lastCr = false;
+        continue;
+      }
+      this.#lastCr = b === 0x0d;
+      if (b === 0x0d || b === 0x0a) {
+        if (echo) await this.#io.write("\r\n");
+        const text = new TextDecoder().decode(new Uint8Array(this.#buffer));
+        this.#buffer = [];
+        return text;
+      }
+      if (b === 0x04 && this.#buffer.length === 0) return null;
+      if (b === 0x08 || b === 0x7f) {
+        if (this.#buffer.length) {
+          this.#buffer.pop();
+          if (echo) await this.#io.write("\b \b");
+        }
+        continue;
+      }
+      if (b === 0x03) {
+        this.#buffer = [];
+        if (echo) await this.#io.write("^C\r\n");
+        return "";
+      }
+      if (b >= 0x20 || b === 0x09) {
+        this.#buffer.push(b);
+        if (echo) await this.#io.write(new Uint8Array([b]));
+      }
+    }
+  }
+}
+
+/** The prompt shell of the modern profile. */
+export const posixShell: Program = async (io) => {
+  const nl = io.pty ? "\r\n" : "\n";
+  const prompt = `${io.user}@${io.hostname}:~$ `;
+  await io.write(`Welcome to the sshtrace lab server. Type "help" for commands.${nl}`);
+  const reader = new LineReader(io);
+  let status = 0;
+  for (;;) {
+    await io.write(prompt);
+    const line = await reader.line();
+    if (line === null) return status;
+    const outcome = await runCommandLine(line, io, nl, false);
+    status = outcome.status;
+    if (outcome.exit) return status;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The Comware-style switch shell (old-switch profile)
+
+const COMWARE_GREETING = [
+  "",
+  "******************************************************************************",
+  "* Copyright (c) 2004-2010 Hangzhou H3C Tech. Co., Ltd. All rights reserved.  *",
+  "* Without the owner's prior written consent,                                 *",
+  "* no decompiling or reverse-engineering shall be allowed.                    *",
+  "******************************************************************************",
+  "",
+];
+
+const PAGER = "  ---- More ----";
+const PAGE_ROWS = 24;
+
+/** The unpaged output of a Comware `display` command, or null for an unknown command. */
+export function comwareOutput(command: string, hostname: string): string[] | null {
+  const c = command.split(/\s+/).join(" ");
+  if (c === "display version") {
+    return [
+      "H3C Comware Platform Software",
+      "Comware Software, Version 5.20.105, Release 1808P21",
+      "Copyright (c) 2004-2010 Hangzhou H3C Tech. Co., Ltd. All rights reserved.",
+      `${hostname} S5120-28C-EI uptime is 0 week, 1 day, 2 hours, 3 minutes`,
+    ];
+  }
+  if (c === "display current-configuration") {
+    const lines = ["#", " version 5.20.105, Release 1808P21", "#", ` sysname ${hostname}`, "#"];
+    for (const vlan of [1, 10, 11, 12, 13]) lines.push(`vlan ${vlan}`, "#");
+    for (let i = 1; i <= 48; i++) {
+      lines.push(
+        `interface GigabitEthernet1/0/${i}`,
+        ` description port-${String(i).padStart(3, "0")}`,
+        ` port access vlan ${10 + (i % 4)}`,
+        "#",
+      );
+    }
+    lines.push(" user-interface vty 0 4", "  authentication-mode scheme", "#", "return");
+    return lines;
+  }
+  if (c === "display interface brief") {
+    const lines = [
+      "The brief information of interface(s) under bridge mode:",
+      "Interface            Link      Speed        Duplex   Link-type  PVID",
+    ];
+    for (let i = 1; i <= 8; i++) {
+      lines.push(`GE1/0/${String(i).padEnd(14)} UP        1G(a)        full(a)  access     1`);
+    }
+    return lines;
+  }
+  return null;
+}
+
+/** The shell of the old-switch profile: `<H3C>` prompt, echo, paging, Comware commands. */
+export const comwareShell: Program = async (io) => {
+  const name = io.hostname;
+  let systemView = false;
+  let paging = true;
+  const prompt = () => (systemView ? `[${name}]` : `<${name}>`);
+  const reader = new LineReader(io);
+  await io.write(COMWARE_GREETING.join("\r\n") + "\r\n");
+
+  /** Prints lines a page at a time; returns false at EOF. */
+  const output = async (lines: string[]): Promise<boolean> => {
+    let pending = [...lines];
+    let rows = paging ? PAGE_ROWS : pending.length;
+    for (;;) {
+      const page = pending.slice(0, rows);
+      pending = pending.slice(rows);
+      for (const l of page) await io.write(l + "\r\n");
+      if (!pending.length) return true;
+      await io.write(PAGER);
+      const key = await reader.key();
+      if (key === null) return false;
+      const n = PAGER.length;
+      await io.write("\b".repeat(n) + " ".repeat(n) + "\b".repeat(n));
+      if (key === 0x20) rows = PAGE_ROWS;
+      else if (key === 0x0d || key === 0x0a) rows = 1;
+      else return true; // q, Ctrl-C: the rest is dropped
+    }
+  };
+
+  for (;;) {
+    await io.write(prompt());
+    const raw = await reader.line();
+    if (raw === null) return null;
+    const command = raw.trim().split(/\s+/).join(" ");
+    if (!command) continue;
+    if (command === "quit" || command === "return") {
+      if (systemView) {
+        systemView = false;
+        continue;
+      }
+      if (command === "quit") return null;
+      continue;
+    }
+    if (command === "screen-length disable") {
+      paging = false;
+      if (!await output([" % Screen-length configuration is disabled for current user."])) {
+        return null;
+      }
+      continue;
+    }
+    if (command === "system-view") {
+      systemView = true;
+      if (!await output(["System View: return to User View with Ctrl+Z."])) return null;
+      continue;
+    }
+    const lines = comwareOutput(command, name);
+    const ok = lines
+      ? await output(lines)
+      : await output([
+        " ".repeat(prompt().length + (command.split(" ")[0]?.length ?? 0)) + "^",
+        " % Unrecognized command found at '^' position.",
+      ]);
+    if (!ok) return null;
+  }
+};
