@@ -160,6 +160,7 @@ function buildProgram(setExit: (code: number) => void) {
       .argument("[command...]", "command to run instead of a shell"),
   )
     .option("-i, --identity <file>", "private key file (repeatable)", collect, [] as string[])
+    .option("-C", "request compression (zlib@openssh.com, like ssh -C)")
     .option("-t", "force a pty")
     .option("-T", "disable pty allocation")
     .option("--password-env <VAR>", "read the password from this environment variable")
@@ -172,6 +173,7 @@ function buildProgram(setExit: (code: number) => void) {
     .action(async (target, command, flags) => {
       const f = flags as unknown as CommonFlags & ConnectFlags;
       const s = settingsFrom(f);
+      if ((f as { C?: true }).C) applyOption(s, "Compression=yes");
       setExit(await runConnect({ targetText: target, command, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
     });
   withCommonOptions(

@@ -167,6 +167,8 @@ export function applyOption(settings: Settings, option: string): void {
       return;
     case "compression":
       settings.compression = yesNo(key, value);
+      // Like ssh -C: prefer zlib@openssh.com (starts after authentication), then zlib.
+      if (settings.compression) addListEdit(settings, "compression", "^zlib@openssh.com,zlib");
       return;
     case "rekeylimit":
       settings.rekeyLimit = parseSize(value.split(/\s+/)[0]!);
