@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runProbe } from "./lib/client.ts";
 import { type ConnectFlags, runConnect } from "./lib/cli/connect.ts";
 import { runSend, type SendFlags } from "./lib/cli/send.ts";
+import { makeOutput, writeErr, writeOut } from "./lib/cli/output.ts";
 import {
   addListEdit,
   applyOption,
@@ -16,16 +17,11 @@ import {
   parseTarget,
   type Settings,
 } from "./lib/config/options.ts";
-import { createHumanRenderer } from "./lib/render/human.ts";
-import { createNdjsonSink, reportToJson } from "./lib/render/ndjson.ts";
-import { useColor } from "./lib/render/color.ts";
+import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport } from "./lib/render/report.ts";
-import { SshTraceError, Tracer } from "./lib/trace.ts";
+import { SshTraceError } from "./lib/trace.ts";
 import { SSHTRACE_VERSION } from "./lib/transport/transport.ts";
 
-const encoder = new TextEncoder();
-const writeErr = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
-const writeOut = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -94,19 +90,6 @@ function timeoutMs(flags: CommonFlags, s: Settings): number {
   return t * 1000;
 }
 
-/** Creates the tracer with the renderer the flags ask for. */
-export function makeOutput(flags: CommonFlags) {
-  const tracer = new Tracer();
-  const human = createHumanRenderer({
-    write: writeErr,
-    color: useColor(Deno.stderr.isTerminal()),
-    verbosity: Math.min(flags.verbose, 2) as 0 | 1 | 2,
-    quiet: flags.quiet ?? false,
-  });
-  tracer.addSink(human.sink);
-  if (flags.ndjson) tracer.addSink(createNdjsonSink(writeOut));
-  return { tracer, human };
-}
 
 async function probeAction(targetText: string, flags: CommonFlags): Promise<number> {
   const target = parseTarget(targetText);

@@ -15,31 +15,12 @@ import {
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import { bytesEqual } from "../wire/buffer.ts";
 import { LEGACY_CIPHERS } from "./cipher_legacy.ts";
+import { checkSizes, plain } from "./_node_crypto.ts";
 import type { AeadTransform, CipherAlgorithm, StreamTransform } from "./types.ts";
 
 /** An AEAD packet failed its authentication check: it was altered or the keys disagree. */
 export class CipherIntegrityError extends Error {
   override name = "CipherIntegrityError";
-}
-
-/** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function checkSizes(
-  name: string,
-  key: Uint8Array,
-  keyLength: number,
-  iv: Uint8Array,
-  ivLength: number,
-): void {
-  if (key.length !== keyLength) {
-    throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
-  }
-  if (iv.length !== ivLength) {
-    throw new RangeError(`${name} needs a ${ivLength}-byte IV, got ${iv.length} bytes`);
-  }
 }
 
 function readUint32(bytes: Uint8Array, offset = 0): number {

@@ -9,29 +9,10 @@
 
 import { type Cipheriv, createCipheriv, createDecipheriv, type Decipheriv } from "node:crypto";
 import type { CipherAlgorithm, StreamTransform } from "./types.ts";
+import { checkSizes, plain } from "./_node_crypto.ts";
 
 const CBC_RISK =
   "CBC mode in SSH allows plaintext recovery from a few bits of a block (CVE-2008-5161)";
-
-/** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function checkSizes(
-  name: string,
-  key: Uint8Array,
-  keyLength: number,
-  iv: Uint8Array,
-  ivLength: number,
-): void {
-  if (key.length !== keyLength) {
-    throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
-  }
-  if (iv.length !== ivLength) {
-    throw new RangeError(`${name} needs a ${ivLength}-byte IV, got ${iv.length} bytes`);
-  }
-}
 
 function checkBlocks(name: string, data: Uint8Array, blockSize: number): void {
   if (data.length % blockSize !== 0) {

@@ -4,30 +4,9 @@
  * @module
  */
 
-import { createHmac } from "node:crypto";
+import { hmac } from "./_node_crypto.ts";
 import { LEGACY_MACS } from "./mac_legacy.ts";
 import type { MacAlgorithm } from "./types.ts";
-
-/** HMAC(key, uint32 seq ‖ data), fed in two updates so `data` is never copied. */
-/** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function hmac(name: string, hash: string, keyLength: number) {
-  return (key: Uint8Array): (seq: number, data: Uint8Array) => Uint8Array => {
-    if (key.length !== keyLength) {
-      throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
-    }
-    const k = new Uint8Array(key);
-    const seqBytes = new Uint8Array(4);
-    const seqView = new DataView(seqBytes.buffer);
-    return (seq: number, data: Uint8Array): Uint8Array => {
-      seqView.setUint32(0, seq >>> 0);
-      return plain(createHmac(hash, k).update(seqBytes).update(data).digest());
-    };
-  };
-}
 
 function entry(name: string, hash: "sha256" | "sha512", etm: boolean): MacAlgorithm {
   const length = hash === "sha256" ? 32 : 64;
@@ -38,7 +17,7 @@ function entry(name: string, hash: "sha256" | "sha512", etm: boolean): MacAlgori
     keyLength: length,
     macLength: length,
     etm,
-    create: hmac(name, hash, length),
+    create: hmac(name, hash, length, length),
   };
 }
 

@@ -4,30 +4,8 @@
  * @module
  */
 
-import { createHmac } from "node:crypto";
+import { hmac } from "./_node_crypto.ts";
 import type { MacAlgorithm } from "./types.ts";
-
-/** HMAC(key, uint32 seq ‖ data) truncated to `macLength`, without copying `data`. */
-/** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function hmac(name: string, hash: string, keyLength: number, macLength: number) {
-  return (key: Uint8Array): (seq: number, data: Uint8Array) => Uint8Array => {
-    if (key.length !== keyLength) {
-      throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
-    }
-    const k = new Uint8Array(key);
-    const seqBytes = new Uint8Array(4);
-    const seqView = new DataView(seqBytes.buffer);
-    return (seq: number, data: Uint8Array): Uint8Array => {
-      seqView.setUint32(0, seq >>> 0);
-      const mac = createHmac(hash, k).update(seqBytes).update(data).digest();
-      return plain(mac.length > macLength ? mac.subarray(0, macLength) : mac);
-    };
-  };
-}
 
 function entry(
   name: string,

@@ -6,16 +6,13 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { bytesEqual, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
 import type { Signer } from "./types.ts";
+import { fingerprintSha256 } from "../algorithms/pubkey.ts";
 import type { AuthMethod, AuthSession, MethodOutcome } from "./userauth.ts";
 
-/** `SHA256:` + unpadded base64 of the SHA-256 of a public key blob (as OpenSSH prints it). */
-export function fingerprintSha256(blob: Uint8Array): string {
-  return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
-}
+export { fingerprintSha256 };
 
 /** RSA key types and their signature algorithms: SHA-512, SHA-256, SHA-1. */
 const RSA_FAMILIES: Record<string, readonly [string, string, string]> = {

@@ -20,15 +20,14 @@ import {
 } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { encodeTerminalModes } from "../connection/session.ts";
-import { createHumanRenderer } from "../render/human.ts";
-import { createNdjsonSink, reportToJson } from "../render/ndjson.ts";
-import { useColor } from "../render/color.ts";
+import { reportToJson } from "../render/ndjson.ts";
 import { buildReport } from "../render/report.ts";
-import { type SshTraceError, Tracer } from "../trace.ts";
+import type { SshTraceError, Tracer } from "../trace.ts";
 import { canPrompt, confirm, prompt } from "./tty.ts";
+import { env, makeOutput, writeErr } from "./output.ts";
+export { env };
 
 const encoder = new TextEncoder();
-const writeErr = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
 
 export interface ConnectFlags {
   json?: true;
@@ -55,13 +54,6 @@ export interface RunConnectInput {
   timeoutMs: number;
 }
 
-export function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 async function readSecretFile(path: string, what: string): Promise<string> {
   try {
@@ -274,17 +266,7 @@ export async function prepareRun(
   const user = settings.user ?? parsed.user ?? defaultUser();
   const tty = Deno.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
-  const tracer = new Tracer();
-  const human = createHumanRenderer({
-    write: writeErr,
-    color: useColor(Deno.stderr.isTerminal()),
-    verbosity: Math.min(flags.verbose, 2) as 0 | 1 | 2,
-    quiet: flags.quiet ?? false,
-  });
-  tracer.addSink(human.sink);
-  if (flags.ndjson) {
-    tracer.addSink(createNdjsonSink((t) => Deno.stdout.writeSync(encoder.encode(t))));
-  }
+  const { tracer, human } = makeOutput(flags);
   const home = env("HOME") ?? ".";
   const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
   const options: ConnectOptions = {

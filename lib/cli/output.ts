@@ -1,0 +1,40 @@
+/** The CLI's output channels: the human trace on stderr, NDJSON events on stdout. @module */
+
+import { useColor } from "../render/color.ts";
+import { createHumanRenderer, type HumanRenderer } from "../render/human.ts";
+import { createNdjsonSink } from "../render/ndjson.ts";
+import { Tracer } from "../trace.ts";
+
+const encoder = new TextEncoder();
+export const writeErr = (text: string): void => void Deno.stderr.writeSync(encoder.encode(text));
+export const writeOut = (text: string): void => void Deno.stdout.writeSync(encoder.encode(text));
+
+/** The output flags every command shares. */
+export interface OutputFlags {
+  verbose: number;
+  quiet?: true;
+  ndjson?: true;
+}
+
+/** A tracer wired to the renderers the flags ask for. */
+export function makeOutput(flags: OutputFlags): { tracer: Tracer; human: HumanRenderer } {
+  const tracer = new Tracer();
+  const human = createHumanRenderer({
+    write: writeErr,
+    color: useColor(Deno.stderr.isTerminal()),
+    verbosity: Math.min(flags.verbose, 2) as 0 | 1 | 2,
+    quiet: flags.quiet ?? false,
+  });
+  tracer.addSink(human.sink);
+  if (flags.ndjson) tracer.addSink(createNdjsonSink(writeOut));
+  return { tracer, human };
+}
+
+/** An environment variable, or undefined (also without env permission). */
+export function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
