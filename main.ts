@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runProbe } from "./lib/client.ts";
 import { type ConnectFlags, runConnect } from "./lib/cli/connect.ts";
 import { runSend, type SendFlags } from "./lib/cli/send.ts";
+import { type CheckFlags, runCheck } from "./lib/cli/check.ts";
 import { makeOutput, writeErr, writeOut } from "./lib/cli/output.ts";
 import {
   addListEdit,
@@ -47,8 +48,11 @@ function commonOptions(): Option[] {
   ];
 }
 
-function withCommonOptions<T extends { addOption(o: Option): unknown }>(cmd: T): T {
-  for (const o of commonOptions()) cmd.addOption(o);
+function withCommonOptions<T extends { addOption(o: Option): unknown }>(
+  cmd: T,
+  except: string[] = [],
+): T {
+  for (const o of commonOptions()) if (!except.includes(o.long ?? "")) cmd.addOption(o);
   return cmd;
 }
 
@@ -78,7 +82,7 @@ export function settingsFrom(flags: CommonFlags): Settings {
   if (flags.ciphers) addListEdit(s, "cipher", flags.ciphers);
   if (flags.macs) addListEdit(s, "mac", flags.macs);
   if (flags.port !== undefined) s.port = parsePort(flags.port);
-  if (flags.login !== undefined) s.user = flags.login;
+  if (typeof flags.login === "string") s.user = flags.login;
   return s;
 }
 
@@ -179,6 +183,26 @@ function buildProgram(setExit: (code: number) => void) {
       const f = flags as unknown as CommonFlags & SendFlags;
       const s = settingsFrom(f);
       setExit(await runSend({ targetText: target, command: commands, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
+    });
+  withCommonOptions(
+    program.command("check")
+      .description("check a fleet: probe (or log in to) every host of an inventory, in parallel")
+      .argument("<inventory>", "text ([user@]host[:port] per line) or CSV with a header; - for stdin"),
+    ["--login"],
+  )
+    .option("--concurrency <n>", "hosts checked at once (default 32)")
+    .option("--login", "log in (keys, agent, --password-env) instead of only probing")
+    .option("--command <cmd>", "with --login: run this command on every host")
+    .option("--junit <file>", "also write JUnit XML for CI systems")
+    .option("-i, --identity <file>", "private key file (repeatable)", collect, [] as string[])
+    .option("--password-env <VAR>", "read the password from this environment variable")
+    .option("--password-file <file>", "read the password from this file")
+    .option("--passphrase-env <VAR>", "read key passphrases from this environment variable")
+    .option("--passphrase-file <file>", "read key passphrases from this file")
+    .action(async (inventory, flags) => {
+      const f = flags as unknown as CommonFlags & CheckFlags;
+      const s = settingsFrom(f);
+      setExit(await runCheck({ inventoryPath: inventory, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
     });
   return program;
 }

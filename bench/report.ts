@@ -56,7 +56,7 @@ const yes = (ok: boolean) => (ok ? "yes" : "**no**");
 const lines: string[] = [];
 const out = (s = "") => lines.push(s);
 
-out(`Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`);
+out(`Run ${machine.date ?? new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`);
 out();
 out(
   `Machine: ${machine.nproc} CPU (${machine.cpu}), ${
@@ -153,6 +153,10 @@ out();
 // (d) fleet
 out(`### (d) Fleet check over ${fleet} inventory entries (all the same local sshd)`);
 out();
+if (machine.check_cmd) {
+  out(`sshtrace ran as \`${machine.check_cmd.replace(/^\S*\/deno /, "deno ")}\`.`);
+}
+out();
 const stCheck = timeFile("check-sshtrace");
 const ksCheck = timeFile("check-keyscan");
 const auCheck = timeFile("check-audit");
@@ -238,6 +242,16 @@ if (empty && imports && version) {
   }
 }
 out();
+
+const ceiling = readText("crypto.txt");
+if (ceiling) {
+  out("### (g) Crypto ceiling (bench/crypto_ceiling.ts)");
+  out();
+  out("```");
+  out(ceiling.trimEnd());
+  out("```");
+  out();
+}
 
 const text = lines.join("\n");
 Deno.stdout.writeSync(new TextEncoder().encode("\n" + text + "\n"));

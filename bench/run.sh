@@ -6,6 +6,7 @@
 #   (d) fleet check over 500 inventory entries, hosts/s  (sshtrace check, ssh-keyscan -f, ssh-audit -T)
 #   (e) peak memory of each                              (/usr/bin/time -v: maximum resident set size)
 #   (f) where startup time goes                          (deno runtime, module loading, CLI)
+#   (g) crypto ceiling: the primitives' own MB/s         (bench/crypto_ceiling.ts)
 # Prints a side-by-side table with ratios and rewrites the results block of BENCHMARKS.md.
 #
 #   bash bench/run.sh            # full run (about 4 minutes on 2 cores)
@@ -152,6 +153,9 @@ echo 'Deno.exit(0);' >"$OUT/empty.ts"
 echo 'import "../../main.ts";' >"$OUT/import_main.ts"
 hf startup 3 "$RUNS" "$DENO run -A $OUT/empty.ts" "$DENO run -A $OUT/import_main.ts" "$ST --version"
 
+echo "(g) crypto ceiling" >&2
+"$DENO" run -A bench/crypto_ceiling.ts >"$OUT/crypto.txt" 2>&1 || true
+
 if [[ "${PROFILE:-0}" == 1 ]]; then
   echo "(profile) V8 ticks of one aes128-gcm download" >&2
   mkdir -p "$OUT/prof"
@@ -163,6 +167,7 @@ if [[ "${PROFILE:-0}" == 1 ]]; then
 fi
 
 {
+  echo "date=$(date -u '+%Y-%m-%d %H:%M')"
   echo "nproc=$(nproc)"
   echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "mem=$(grep -m1 MemTotal /proc/meminfo | awk '{print $2}')"

@@ -6,8 +6,7 @@
  *
  * The inventory is plain text (`[user@]host[:port]` per line) or CSV with a `host` column.
  */
-import { checkFleet } from "../lib/check/check.ts";
-import { readInventory } from "../lib/check/inventory.ts";
+import { checkFleet, readInventory } from "../lib/mod.ts";
 
 /** Quotes a CSV field when it holds a comma, quote or line break. */
 function csv(value: string | number | boolean | null | undefined): string {

@@ -34,6 +34,12 @@ export {
   probe,
   type ProbeOptions,
 } from "./client.ts";
+export { checkFleet, type CheckOptions, type CheckResult, type HostReport } from "./check/check.ts";
+export { type InventoryEntry, parseInventory, readInventory } from "./check/inventory.ts";
+export { toJunitXml } from "./check/junit.ts";
+export { runShell, type SendOptions, type SendResult, sessionIo } from "./send/engine.ts";
+export { explainFailure, slowStages } from "./diagnose/explain.ts";
+export { gradeServer } from "./diagnose/grade.ts";
 export { EXIT_CODES, type Stage, STAGES, SshTraceError, type TraceEvent, Tracer } from "./trace.ts";
 export { buildReport, type Report } from "./render/report.ts";
 export { createNdjsonSink, reportToJson } from "./render/ndjson.ts";

@@ -8,7 +8,7 @@
 
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
-import { connect, defaultUser, probe, toTraceError } from "../client.ts";
+import { connect, defaultUser, emitDiagnostics, probe, toTraceError } from "../client.ts";
 import type { StrictMode } from "../config/hostkey_policy.ts";
 import { buildReport, type Report } from "../render/report.ts";
 import { EXIT_CODES, SshTraceError, type Stage, STAGES, Tracer } from "../trace.ts";
@@ -40,8 +40,6 @@ export type HostReport = Report & {
   ms: number;
   /** Set when `--command` ran (also when it exited non-zero). */
   command: CommandSummary | null;
-  /** A security grade from the grade hook, or null. */
-  grade: string | null;
 };
 
 /** Options of {@link checkFleet}. */
@@ -77,8 +75,6 @@ export interface CheckOptions {
   onResult?: (index: number, report: HostReport) => void;
   /** Called when a host starts. */
   onStart?: (index: number, entry: InventoryEntry) => void;
-  /** The grade column hook: a security grade for a report, or null. */
-  grade?: (report: Report) => string | null;
 }
 
 /** Hosts that presented the same host key. */
@@ -213,6 +209,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
   }
   const current = tracer.currentStage;
   if (current) tracer.end(current);
+  emitDiagnostics(tracer, { grade: true });
   const report = buildReport(tracer.events, { host, port, user, error, timings: tracer.timings });
   return { report, command };
 }
@@ -292,15 +289,7 @@ async function runHost(ctx: HostContext): Promise<HostReport> {
     extra: entry.extra,
     ms: Math.round(performance.now() - started),
     command: outcome.command,
-    grade: null,
   };
-  if (options.grade) {
-    try {
-      report.grade = options.grade(report);
-    } catch {
-      report.grade = null;
-    }
-  }
   return report;
 }
 

@@ -65,6 +65,7 @@ export function toJunitXml(
       `stage: ${stage}`,
       `code: ${h.error?.code ?? ""}`,
       `message: ${message}`,
+      ...(h.error?.explanation ? [`why: ${h.error.explanation}`] : []),
       ...(h.error?.fix ? [`fix: ${h.error.fix}`] : []),
       `exit code: ${h.exitCode}`,
       `inventory: ${h.source}`,

@@ -6,15 +6,14 @@
  */
 
 import type { Signer } from "../auth/types.ts";
-import type { PasswordSource } from "../auth/userauth.ts";
-import { AgentClient } from "../config/agent.ts";
-import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../config/keys.ts";
+import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
+import { Tracer } from "../trace.ts";
+import { env } from "./output.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { readInventory } from "../check/inventory.ts";
 import { toJunitXml } from "../check/junit.ts";
 import { createPalette, sanitize, useColor } from "../render/color.ts";
-import type { Report } from "../render/report.ts";
 
 const encoder = new TextEncoder();
 
@@ -52,8 +51,6 @@ export interface RunCheckInput {
   settings: Settings;
   /** Limit for every network wait of one host, in milliseconds. */
   timeoutMs: number;
-  /** The grade column hook (lib/diagnose): a security grade per report, or null. */
-  grade?: (report: Report) => string | null;
   /** Where text goes (tests inject these); default stdout / stderr. */
   writeOut?: (text: string) => void;
   writeErr?: (text: string) => void;
@@ -61,73 +58,10 @@ export interface RunCheckInput {
   tty?: boolean;
 }
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-async function readSecretFile(path: string, what: string): Promise<string> {
-  try {
-    return (await Deno.readTextFile(path)).replace(/\r?\n$/, "");
-  } catch (e) {
-    throw usageError(`cannot read the ${what} file ${path}: ${(e as Error).message}`);
-  }
-}
-
-async function passwordFrom(flags: CheckFlags): Promise<PasswordSource | null> {
-  if (flags.passwordEnv) {
-    const name = flags.passwordEnv;
-    const value = env(name);
-    if (value === undefined) throw usageError(`--password-env ${name}: the variable is not set`);
-    return { get: () => Promise.resolve(value), fromUser: false };
-  }
-  if (flags.passwordFile) {
-    const pw = await readSecretFile(flags.passwordFile, "password");
-    return { get: () => Promise.resolve(pw), fromUser: false };
-  }
-  return null;
-}
-
-/** Loads key files and agent keys once for the whole fleet (never prompts). */
+/** Key files and agent keys, loaded once for the whole fleet (never prompts). */
 function fleetSigners(settings: Settings, flags: CheckFlags): () => Promise<Signer[]> {
+  const load = signerLoader(new Tracer(), settings, flags as ConnectFlags, true);
   let loaded: Promise<Signer[]> | null = null;
-  const load = async () => {
-    const home = env("HOME") ?? ".";
-    const explicit = [...(flags.identity ?? []), ...settings.identityFiles]
-      .map((f) => f.replace(/^~(?=\/|$)/, home));
-    const files = explicit.length ? explicit : defaultIdentityFiles(home);
-    let passphrase: string | null = null;
-    if (flags.passphraseEnv) passphrase = env(flags.passphraseEnv) ?? null;
-    else if (flags.passphraseFile) {
-      passphrase = await readSecretFile(flags.passphraseFile, "passphrase");
-    }
-    const signers: Signer[] = [];
-    for (const file of files) {
-      try {
-        signers.push(
-          await loadPrivateKeyFile(file, {
-            passphrase: passphrase !== null ? () => Promise.resolve(passphrase) : undefined,
-          }),
-        );
-      } catch (e) {
-        if (!(e instanceof KeyFileError)) throw e;
-        if (explicit.length) throw usageError(`cannot use the key ${file}: ${e.message}`);
-      }
-    }
-    const sock = env("SSH_AUTH_SOCK");
-    if (sock) {
-      try {
-        const agent = await AgentClient.connect(sock);
-        signers.push(...await agent.identities());
-      } catch {
-        // no agent: key files only
-      }
-    }
-    return signers;
-  };
   return () => (loaded ??= load());
 }
 
@@ -149,7 +83,7 @@ export function tableRow(h: HostReport): string[] {
     reason.length > 70 ? reason.slice(0, 69) + "…" : reason,
     h.kex?.algorithm ?? "-",
     h.kex?.cipher.c2s ?? "-",
-    h.grade ?? "-",
+    h.grade?.letter ?? "-",
     String(h.ms),
   ];
 }
@@ -228,7 +162,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     "/etc/ssh/ssh_known_hosts",
   ];
   const strict = settings.strictHostKeyChecking;
-  const password = flags.login ? await passwordFrom(flags) : null;
+  const password = flags.login ? await passwordSource(flags as ConnectFlags, true) : null;
   const machine = flags.json || flags.ndjson;
   const total = entries.length;
   const started = performance.now();
@@ -252,7 +186,6 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     algorithms: settings.algorithms,
     knownHostsFiles,
     strictHostKeyChecking: strict === "ask" || strict === "report" ? "yes" : strict,
-    grade: input.grade,
     auth: flags.login
       ? {
         methods: settings.preferredAuthentications,

@@ -64,7 +64,7 @@ async function readSecretFile(path: string, what: string): Promise<string> {
 }
 
 /** Password source from flags (env var, file) or the terminal. */
-async function passwordSource(flags: ConnectFlags, batch: boolean): Promise<PasswordSource | null> {
+export async function passwordSource(flags: ConnectFlags, batch: boolean): Promise<PasswordSource | null> {
   if (flags.passwordEnv) {
     const name = flags.passwordEnv;
     if (env(name) === undefined) throw usageError(`--password-env ${name}: the variable is not set`);
@@ -107,7 +107,7 @@ function keyboardResponder(batch: boolean): KbdInteractiveResponder | null {
 }
 
 /** Key files and agent keys, loaded when publickey is first tried. */
-function signerLoader(
+export function signerLoader(
   tracer: Tracer,
   settings: Settings,
   flags: ConnectFlags,

@@ -17,6 +17,7 @@ import {
   startLabServer,
   SWITCH_ADMIN,
 } from "../lab/mod.ts";
+import { sanitize } from "../render/color.ts";
 import { EXIT_CODES } from "../trace.ts";
 
 export interface LabOptions {
@@ -72,7 +73,7 @@ export function connectHelp(server: LabServer): string {
     "",
     `Connect with (password: ${user.password}):`,
     `  sshtrace -o StrictHostKeyChecking=no ${legacy ? "--legacy " : ""}${target}` +
-      (legacy ? "" : " 'echo hi'"),
+    (legacy ? "" : " 'echo hi'"),
     `  sshtrace probe ${legacy ? "--legacy " : ""}127.0.0.1:${port}`,
   ];
   if (!legacy) {
@@ -115,7 +116,7 @@ export async function runLab(options: LabOptions, write: (text: string) => void)
       hostKeys: options.hostKeys,
       onEvent: options.quiet
         ? undefined
-        : (e) => write(`[lab #${e.connection}] ${e.message.replace(/[\x00-\x1f\x7f]/g, "?")}\n`),
+        : (e) => write(`[lab #${e.connection}] ${sanitize(e.message)}\n`),
     });
   } catch (e) {
     if (e instanceof LabError) {

@@ -10,7 +10,7 @@ import { findHostKey } from "../algorithms/registry.ts";
 import { publicKeyType } from "../algorithms/pubkey.ts";
 import { bytesEqual, SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
-import { REASON, Stop, type ServerTransport } from "./transport.ts";
+import { REASON, type ServerTransport, Stop } from "./transport.ts";
 import type { LabUser } from "./types.ts";
 
 /** The data a publickey signature covers (RFC 4252 §7), built here on its own. */
@@ -104,7 +104,10 @@ export async function serveAuth(
       service = r.text("service");
       method = r.text("method");
     } catch (e) {
-      await t.disconnect(REASON.PROTOCOL_ERROR, `malformed USERAUTH_REQUEST: ${(e as Error).message}`);
+      await t.disconnect(
+        REASON.PROTOCOL_ERROR,
+        `malformed USERAUTH_REQUEST: ${(e as Error).message}`,
+      );
       throw new Stop("malformed USERAUTH_REQUEST");
     }
     if (await t.at("userauth-request", { method })) continue;

@@ -9,7 +9,7 @@ import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
 import { comwareShell, posixShell } from "./programs.ts";
-import { REASON, Stop, type ServerTransport } from "./transport.ts";
+import { REASON, type ServerTransport, Stop } from "./transport.ts";
 import type { ChannelInfo } from "./types.ts";
 
 /** Most channels one connection may have open at once. */

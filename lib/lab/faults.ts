@@ -36,7 +36,11 @@ const enc = new TextEncoder();
 function fast(c: LabConfig): LabConfig {
   return {
     ...c,
-    lists: { ...c.lists, kex: ["curve25519-sha256", "curve25519-sha256@libssh.org"], hostKey: ["ssh-ed25519"] },
+    lists: {
+      ...c.lists,
+      kex: ["curve25519-sha256", "curve25519-sha256@libssh.org"],
+      hostKey: ["ssh-ed25519"],
+    },
   };
 }
 
@@ -47,7 +51,9 @@ function withLists(change: Partial<LabConfig["lists"]>) {
   };
 }
 
-const silentAt = (point: LabPoint): FaultHooks => ({ at: { [point]: (io: FaultIo) => io.silent() } });
+const silentAt = (point: LabPoint): FaultHooks => ({
+  at: { [point]: (io: FaultIo) => io.silent() },
+});
 const closeAt = (point: LabPoint): FaultHooks => ({ at: { [point]: (io: FaultIo) => io.close() } });
 
 /** An unencrypted packet header with chosen packet_length and padding_length. */
@@ -98,7 +104,10 @@ function replaceValue(change: (value: Uint8Array) => Uint8Array) {
 }
 
 function names(count: number, length: number): string[] {
-  return Array.from({ length: count }, (_, i) => `x${i}-`.padEnd(length - 12, "a") + "@example.com");
+  return Array.from(
+    { length: count },
+    (_, i) => `x${i}-`.padEnd(length - 12, "a") + "@example.com",
+  );
 }
 
 const channelData = (clientId: number, data: Uint8Array) =>
@@ -127,12 +136,18 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
   // --- version exchange ----------------------------------------------------------------------
   {
     name: "version-garbage",
-    summary: "sends a garbage version line (control characters, no protocol field)",
+    summary: "sends a garbage version line (no protocol and software fields)",
     expect: { stage: "version", code: "version.malformed" },
     config: fast,
-    hooks: {
-      greeting: (io) => io.raw(enc.encode("SSH-\x01\x02\x1b[31m\x7fgarbage\r\n")),
-    },
+    hooks: { greeting: (io) => io.raw(enc.encode("SSH-%%garbage## @@ !!\r\n")) },
+  },
+  {
+    name: "version-escape-codes",
+    summary: "sends a malformed version line holding terminal escape codes and a bell; a " +
+      "client must not pass them on to a terminal",
+    expect: { stage: "version", code: "version.malformed" },
+    config: fast,
+    hooks: { greeting: (io) => io.raw(enc.encode("SSH-\x1b[2J\x1b[31m\x07garbage\r\n")) },
   },
   {
     name: "version-endless",
@@ -534,27 +549,45 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
   {
     name: "close-channel-open",
     summary: "closes the connection on the client's CHANNEL_OPEN",
-    expect: { stage: "session", code: "data.connection-closed" },
+    expect: { stage: "session", code: "session.connection-closed" },
     config: fast,
     hooks: closeAt("channel-open"),
+  },
+  {
+    name: "silent-channel-request",
+    summary: "opens the channel, then never answers the exec (or shell) request",
+    expect: { stage: "session", code: "session.timeout" },
+    config: fast,
+    hooks: {
+      at: {
+        "channel-request": (io) =>
+          io.request === "exec" || io.request === "shell" ? io.silent() : Promise.resolve(false),
+      },
+    },
   },
   {
     name: "channel-open-refused",
     summary: "refuses to open a session channel (administratively prohibited)",
     expect: { stage: "session", code: "session.channel-open-refused" },
     config: fast,
-    hooks: sendThenSilent("channel-open", (io) =>
-      new SshWriter().byte(MSG.CHANNEL_OPEN_FAILURE).uint32(ch(io).clientId).uint32(1)
-        .string("sessions are not allowed in the lab").string("").bytes()),
+    hooks: sendThenSilent(
+      "channel-open",
+      (io) =>
+        new SshWriter().byte(MSG.CHANNEL_OPEN_FAILURE).uint32(ch(io).clientId).uint32(1)
+          .string("sessions are not allowed in the lab").string("").bytes(),
+    ),
   },
   {
     name: "truncated-channel-open-confirmation",
     summary: "confirms the channel with a message missing its window and packet sizes",
-    expect: { stage: "data", code: "data.malformed-message" },
+    expect: { stage: "session", code: "session.malformed-message" },
     config: fast,
-    hooks: sendThenSilent("channel-open", (io) =>
-      new SshWriter().byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(ch(io).clientId).uint32(0)
-        .bytes()),
+    hooks: sendThenSilent(
+      "channel-open",
+      (io) =>
+        new SshWriter().byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(ch(io).clientId).uint32(0)
+          .bytes(),
+    ),
   },
   {
     name: "exec-refused",

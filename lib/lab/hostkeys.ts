@@ -5,11 +5,7 @@
  * @module
  */
 
-import {
-  generateKeyPair,
-  type KeyObject,
-  sign as nodeSign,
-} from "node:crypto";
+import { generateKeyPair, type KeyObject, sign as nodeSign } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { SshWriter } from "../wire/buffer.ts";
 
@@ -68,8 +64,11 @@ function signatureBlob(algorithm: string, signature: Uint8Array): Uint8Array {
 function pairAsync(type: string, options: Record<string, unknown>) {
   return new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) => {
     // deno-lint-ignore no-explicit-any
-    (generateKeyPair as any)(type, options, (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) =>
-      err ? reject(err) : resolve({ publicKey, privateKey })
+    (generateKeyPair as any)(
+      type,
+      options,
+      (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) =>
+        err ? reject(err) : resolve({ publicKey, privateKey }),
     );
   });
 }

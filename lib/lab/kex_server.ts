@@ -124,7 +124,13 @@ async function x25519Agree(clientPublic: Uint8Array): Promise<{
   ]) as CryptoKeyPair;
   let shared: Uint8Array;
   try {
-    const peer = await crypto.subtle.importKey("raw", own(clientPublic), { name: "X25519" }, false, []);
+    const peer = await crypto.subtle.importKey(
+      "raw",
+      own(clientPublic),
+      { name: "X25519" },
+      false,
+      [],
+    );
     shared = new Uint8Array(
       await crypto.subtle.deriveBits({ name: "X25519", public: peer }, pair.privateKey, 256),
     );
@@ -274,7 +280,9 @@ function groupExchange(name: string, hash: HashName, input: ServerKexInput): Ser
         return [new SshWriter().byte(31).mpintBytes(chosen.p).mpintBytes(chosen.g).bytes()];
       }
       const r = expect(payload, 32, "KEX_DH_GEX_INIT");
-      if (!request || !chosen) throw new ServerKexError("KEX_DH_GEX_INIT before KEX_DH_GEX_REQUEST");
+      if (!request || !chosen) {
+        throw new ServerKexError("KEX_DH_GEX_INIT before KEX_DH_GEX_REQUEST");
+      }
       const eBody = r.string("e");
       kex.clientPublicLength = eBody.length;
       const e = bytesToBigint(eBody);

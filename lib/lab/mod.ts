@@ -107,7 +107,9 @@ export function resolveProfile(
   const fault = base ? null : findFault(name);
   if (!base && !fault) {
     throw new LabError(
-      `unknown lab profile "${name}"; known: ${profileNames().join(", ")} (disconnect:N, N = 1..15)`,
+      `unknown lab profile "${name}"; known: ${
+        profileNames().join(", ")
+      } (disconnect:N, N = 1..15)`,
     );
   }
   let config = base ? base.config() : modernConfig();

@@ -30,7 +30,6 @@ export interface ProgramIo {
 /** Runs until done and returns the exit status; null closes the channel without one. */
 export type Program = (io: ProgramIo) => Promise<number | null>;
 
-
 /** The most bytes `head -c` produces (keeps a typo from streaming forever). */
 export const HEAD_LIMIT = 256 * 1024 * 1024;
 
@@ -433,12 +432,10 @@ export const comwareShell: Program = async (io) => {
       continue;
     }
     const lines = comwareOutput(command, name);
-    const ok = lines
-      ? await output(lines)
-      : await output([
-        " ".repeat(prompt().length + (command.split(" ")[0]?.length ?? 0)) + "^",
-        " % Unrecognized command found at '^' position.",
-      ]);
+    const ok = lines ? await output(lines) : await output([
+      " ".repeat(prompt().length + (command.split(" ")[0]?.length ?? 0)) + "^",
+      " % Unrecognized command found at '^' position.",
+    ]);
     if (!ok) return null;
   }
 };

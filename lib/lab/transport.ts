@@ -6,12 +6,7 @@
  * @module
  */
 
-import {
-  findCipher,
-  findCompression,
-  findMac,
-  riskOf,
-} from "../algorithms/registry.ts";
+import { findCipher, findCompression, findMac, riskOf } from "../algorithms/registry.ts";
 import { createZlibStream } from "../algorithms/compression.ts";
 import { type AlgorithmLists, SshTraceError } from "../trace.ts";
 import { decodeKexInit, encodeKexInit } from "../transport/kexinit.ts";
@@ -431,8 +426,7 @@ export class ServerTransport {
     ): DirectionKeys => {
       const cipher = findCipher(cipherName)!;
       const macAlg = cipher.createAead ? null : findMac(macName)!;
-      const d = (letter: string, n: number) =>
-        deriveKey(kex.hash, k, h, letter, this.sessionId, n);
+      const d = (letter: string, n: number) => deriveKey(kex.hash, k, h, letter, this.sessionId, n);
       return {
         cipher,
         mac: macAlg,

@@ -242,6 +242,7 @@ function fakeHost(i: number, overrides: Partial<HostReport>): HostReport {
     ms: 12,
     command: null,
     grade: null,
+    slow: [],
     ...overrides,
   };
 }
@@ -277,7 +278,11 @@ Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and contr
           stage: "kex",
           code: "kex.no-common-cipher",
           message: nasty,
+          title: "no common cipher",
+          explanation: "the server & the client share <no> cipher",
           fix: "use --legacy & retry",
+          opensshFix: null,
+          securityCost: null,
         },
       }),
     ],
@@ -311,6 +316,7 @@ Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and contr
   assert.equal(failure.attrs.message, `kex: banner <script>&"quoted" 'x' \uFFFD[31m\uFFFD`);
   assert.match(failure.text, /^stage: kex\ncode: kex\.no-common-cipher\n/);
   assert.match(failure.text, /fix: use --legacy & retry/);
+  assert.match(failure.text, /why: the server & the client share <no> cipher/);
   assert.match(els[5]!.text, /SHA256:x<y is shared by h1:22, h2:22/);
   assert.equal(xml.match(/<\/testcase>/g)?.length, 1);
   assert.match(xml, /<\/testsuite>\n<\/testsuites>\n$/);
@@ -348,7 +354,6 @@ Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a 
       flags: { json: true, ndjson: true, junit, concurrency: "4" },
       settings,
       timeoutMs: 5000,
-      grade: (r) => (r.ok ? "A" : null),
       writeOut: (t) => (out += t),
       writeErr: (t) => (err += t),
       tty: false,
@@ -365,10 +370,15 @@ Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a 
       [json.summary.total, json.summary.passed, json.summary.failed, json.summary.byStage.connect],
       [2, 1, 1, 1],
     );
-    assert.deepEqual(json.hosts.map((h: HostReport) => [h.ok, h.failedStage, h.device, h.grade]), [
-      [true, null, "linux", "A"],
-      [false, "connect", "ios", null],
-    ]);
+    assert.deepEqual(
+      json.hosts.map((h: HostReport) => [h.ok, h.failedStage, h.device, h.grade === null]),
+      [
+        [true, null, "linux", false],
+        [false, "connect", "ios", true],
+      ],
+    );
+    const letter = json.hosts[0].grade.letter;
+    assert.match(letter, /^[A-F]$/);
     assert.deepEqual(json.hosts[0].extra, { site: "A&B <1>" });
     // With machine output on stdout, progress lines and the table go to stderr.
     assert.match(err, /\[1\/2\] 127\.0\.0\.1:\d+: (ok|FAIL)/);
@@ -376,6 +386,10 @@ Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a 
     assert.match(
       err,
       new RegExp(`127\\.0\\.0\\.1:${closed}\\s+FAIL\\s+connect\\s+connection to .* refused`),
+    );
+    assert.match(
+      err,
+      new RegExp(`127\\.0\\.0\\.1:${sshd.port}\\s+ok\\s.*\\s${letter}\\s+\\d+$`, "m"),
     );
     assert.match(err, /^2 hosts: 1 passed, 1 failed \(connect 1\) in .* hosts\/s\); exit 10$/m);
     const els = xmlElements(await Deno.readTextFile(junit));

@@ -1,0 +1,359 @@
+/**
+ * sshtrace against Debian's dropbear 2022.83 (dropbear-bin): probe, password login with exec and
+ * exit status, public key login through ~/.ssh/authorized_keys, a 16 MiB download checksum, and
+ * every algorithm dropbear offers that sshtrace implements, each forced from the client side.
+ */
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { allNames, type ListCategory } from "../../lib/algorithms/registry.ts";
+import { ensureTestUser, SSH_KEYGEN, testHostKeys } from "../helpers/sshd.ts";
+import { freePort, requireRoot, requireTool, run, tempDir } from "../helpers/tools.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const DROPBEAR = "/usr/sbin/dropbear";
+const DROPBEARCONVERT = "/usr/bin/dropbearconvert";
+const MiB = 1024 * 1024;
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stdoutSha: string;
+  stdoutBytes: number;
+  stderr: string;
+}
+
+/** Runs `deno run -A main.ts ARGS` (password in $PW, empty HOME), hashing stdout as it streams. */
+async function sshtrace(home: string, args: string[], password = ""): Promise<Outcome> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: ROOT,
+    env: {
+      RUST_BACKTRACE: "0",
+      NO_COLOR: "1",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      HOME: home,
+      SSH_AUTH_SOCK: "",
+      PW: password,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const hash = createHash("sha256");
+    const decoder = new TextDecoder();
+    let bytes = 0;
+    let text = "";
+    for await (const chunk of stream) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (bytes <= MiB) text += decoder.decode(chunk, { stream: true });
+    }
+    return { sha: hash.digest("hex"), bytes, text: bytes <= MiB ? text + decoder.decode() : "" };
+  };
+  try {
+    const [out, err, status] = await Promise.all([
+      collect(child.stdout),
+      collect(child.stderr),
+      child.status,
+    ]);
+    return {
+      code: status.code,
+      stdout: out.text,
+      stdoutSha: out.sha,
+      stdoutBytes: out.bytes,
+      stderr: err.text,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function report(stdout: string): Json {
+  const start = stdout.lastIndexOf('{\n  "ok":');
+  assert.ok(start >= 0, `no JSON report on stdout:\n${stdout.slice(-2000)}`);
+  return JSON.parse(stdout.slice(start));
+}
+
+function commandOutput(stdout: string): string {
+  const start = stdout.lastIndexOf('{\n  "ok":');
+  return start >= 0 ? stdout.slice(0, start) : stdout;
+}
+
+interface Dropbear {
+  port: number;
+  logs(): string;
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** dropbear's host keys: the harness's OpenSSH keys converted (DSA through PEM first). */
+async function dropbearHostKeys(dir: string): Promise<string[]> {
+  requireTool(DROPBEARCONVERT);
+  const keys = await testHostKeys();
+  const out: string[] = [];
+  for (const type of ["ed25519", "ecdsa", "rsa", "dsa"] as const) {
+    let source = keys[type].path;
+    if (type === "dsa") {
+      // dropbearconvert cannot read OpenSSH's new key format for DSA: rewrite a copy as PEM.
+      source = `${dir}/dsa_pem`;
+      await Deno.copyFile(keys.dsa.path, source);
+      await Deno.chmod(source, 0o600);
+      const pem = await run(SSH_KEYGEN, ["-q", "-p", "-m", "PEM", "-N", "", "-f", source]);
+      assert.equal(pem.code, 0, `ssh-keygen -m PEM: ${pem.stderr}`);
+    }
+    const target = `${dir}/dropbear_${type}_host_key`;
+    const conv = await run(DROPBEARCONVERT, ["openssh", "dropbear", source, target]);
+    assert.equal(conv.code, 0, `dropbearconvert ${type}: ${conv.stderr}`);
+    out.push(target);
+  }
+  return out;
+}
+
+async function startDropbear(dir: string): Promise<Dropbear> {
+  requireTool(DROPBEAR);
+  requireRoot("startDropbear()");
+  const keys = await dropbearHostKeys(dir);
+  const port = freePort();
+  const child = new Deno.Command(DROPBEAR, {
+    // -F foreground, -E log to stderr, -m no motd; password and public key logins allowed.
+    args: ["-F", "-E", "-m", "-p", `127.0.0.1:${port}`, "-P", `${dir}/dropbear.pid`, ...keys
+      .flatMap((k) => ["-r", k])],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let logText = "";
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        logText += value;
+      }
+    } catch {
+      // cancelled
+    }
+  })();
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+  const stop = async () => {
+    if (!exited) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // gone
+      }
+    }
+    await status;
+    // Connection children may hold the pipe a moment longer.
+    await Promise.race([pump, new Promise((r) => setTimeout(r, 1000))]);
+    await reader.cancel().catch(() => {});
+    await pump;
+  };
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`dropbear exited before listening: ${logText}`);
+    }
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`dropbear did not listen on ${port}: ${logText}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    port,
+    logs: () => logText,
+    async waitForLog(re: RegExp, timeoutMs = 5000) {
+      const end = Date.now() + timeoutMs;
+      while (!re.test(logText)) {
+        if (Date.now() > end) throw new Error(`dropbear logs did not show ${re}:\n${logText}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return logText;
+    },
+    stop,
+  };
+}
+
+/**
+ * Adds `line` to the user's ~/.ssh/authorized_keys (dropbear has no AuthorizedKeysFile option)
+ * with the ownership and modes dropbear insists on; returns a function that takes it out again.
+ */
+async function authorize(
+  user: { name: string; home: string },
+  line: string,
+): Promise<() => Promise<void>> {
+  const dir = `${user.home}/.ssh`;
+  const file = `${dir}/authorized_keys`;
+  const uid = Number((await run("id", ["-u", user.name])).stdout.trim());
+  await Deno.mkdir(dir, { recursive: true });
+  // dropbear refuses files or directories writable by group or others, or owned by another user.
+  await Deno.chown(dir, uid, null);
+  await Deno.chmod(dir, 0o700);
+  let before: string | null = null;
+  try {
+    before = await Deno.readTextFile(file);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const prefix = before === null || before === "" || before.endsWith("\n") ? before ?? "" : `${before}\n`;
+  await Deno.writeTextFile(file, `${prefix}${line}\n`);
+  await Deno.chown(file, uid, null);
+  await Deno.chmod(file, 0o600);
+  return async () => {
+    const now = await Deno.readTextFile(file).catch(() => "");
+    const kept = now.split("\n").filter((l) => l !== line && l !== "");
+    if (kept.length === 0 && before === null) await Deno.remove(file).catch(() => {});
+    else await Deno.writeTextFile(file, kept.map((l) => `${l}\n`).join(""));
+  };
+}
+
+/** Category of the report's `kex.server` lists, the CLI flag forcing it, the report field. */
+const FORCE: { list: string; category: ListCategory; flag: string }[] = [
+  { list: "kex", category: "kex", flag: "--kex" },
+  { list: "hostKey", category: "hostKey", flag: "--hostkeys" },
+  { list: "cipherC2S", category: "cipher", flag: "--ciphers" },
+  { list: "macC2S", category: "mac", flag: "--macs" },
+  { list: "compressionC2S", category: "compression", flag: "" },
+];
+
+Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each common algorithm", async (t) => {
+  const user = await ensureTestUser();
+  await using tmp = await tempDir("sshtrace-dropbear-");
+  const home = `${tmp.path}/home`;
+  await Deno.mkdir(home);
+  const server = await startDropbear(tmp.path);
+  const target = `${user.name}@127.0.0.1:${server.port}`;
+  const base = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
+  let serverLists: Record<string, string[]> | null = null;
+  try {
+    await t.step("probe reads dropbear's version, its algorithm lists and its auth methods", async () => {
+      const res = await sshtrace(home, ["probe", "--json", target]);
+      assert.equal(res.code, 0, res.stderr);
+      const r = report(res.stdout);
+      assert.equal(r.server.versionLine, "SSH-2.0-dropbear_2022.83");
+      assert.equal(r.server.software, "dropbear_2022.83");
+      assert.deepEqual([...r.auth.methods].sort(), ["password", "publickey"]);
+      const lists = r.kex.server;
+      assert.ok(lists.kex.includes("curve25519-sha256"), lists.kex.join(","));
+      // dropbear signals its support for strict kex and its own kex-guess extension.
+      assert.ok(lists.kex.includes("kex-strict-s-v00@openssh.com"));
+      assert.equal(r.kex.strict, true);
+      // All four host keys were loaded.
+      for (const alg of ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-256", "ssh-rsa", "ssh-dss"]) {
+        assert.ok(lists.hostKey.includes(alg), `${alg} in ${lists.hostKey.join(",")}`);
+      }
+      serverLists = lists;
+    });
+
+    await t.step("password login runs a command and returns its exit status", async () => {
+      const res = await sshtrace(home, [...base, "--json", target, "echo hello-dropbear; exit 7"], user.password);
+      assert.equal(res.code, 7, res.stderr);
+      assert.equal(commandOutput(res.stdout), "hello-dropbear\n");
+      const r = report(res.stdout);
+      assert.equal(r.auth.success, true);
+      assert.deepEqual(r.auth.attempts.at(-1), {
+        method: "password",
+        detail: r.auth.attempts.at(-1).detail,
+        result: "success",
+      });
+      await server.waitForLog(/Password auth succeeded for 'sshtrace-test'/);
+    });
+
+    await t.step("public key login through ~/.ssh/authorized_keys (no password given)", async () => {
+      const key = `${tmp.path}/id_ed25519`;
+      const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-C", "sshtrace-dropbear", "-f", key]);
+      assert.equal(gen.code, 0, gen.stderr);
+      const pub = (await Deno.readTextFile(`${key}.pub`)).trim();
+      const unauthorize = await authorize(user, pub);
+      try {
+        const res = await sshtrace(home, ["-o", "StrictHostKeyChecking=no", "--batch", "-i", key, "--json", target, "echo key-ok"]);
+        assert.equal(res.code, 0, `${res.stderr}\n${server.logs()}`);
+        assert.equal(commandOutput(res.stdout), "key-ok\n");
+        const r = report(res.stdout);
+        const last = r.auth.attempts.at(-1);
+        assert.equal(last.method, "publickey");
+        assert.equal(last.result, "success");
+        assert.equal(r.auth.attempts.some((a: Json) => a.method === "password"), false);
+        await server.waitForLog(/Pubkey auth succeeded for 'sshtrace-test' with (ssh-)?ed25519 key/i);
+      } finally {
+        await unauthorize();
+      }
+      assert.equal((await Deno.readTextFile(`${user.home}/.ssh/authorized_keys`).catch(() => "")).includes(pub), false);
+    });
+
+    await t.step("16 MiB downloaded arrive with the checksum dropbear's side computed", async () => {
+      const size = 16 * MiB;
+      const res = await sshtrace(home, [...base, target, `head -c ${size} /dev/urandom | tee >(sha256sum >&2)`], user.password);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stdoutBytes, size);
+      assert.match(res.stderr, new RegExp(`^${res.stdoutSha}  -$`, "m"));
+    });
+
+    // One step per algorithm dropbear offers and sshtrace implements, forced from our side.
+    await t.step("every algorithm dropbear offers that sshtrace implements works when forced", async (t2) => {
+      assert.ok(serverLists, "the probe step ran");
+      const lists = serverLists as Record<string, string[]>;
+      const tried: string[] = [];
+      const skipped: string[] = [];
+      for (const { list, category, flag } of FORCE) {
+        const ours = allNames(category);
+        for (const alg of lists[list]!) {
+          if (!ours.includes(alg)) {
+            skipped.push(alg);
+            continue;
+          }
+          if (category === "compression" && alg === "none") continue; // every run above
+          tried.push(alg);
+          await t2.step(`${category} ${alg}`, async () => {
+            const force = category === "compression"
+              ? ["-C"]
+              : category === "mac"
+              // A non-AEAD cipher, or the MAC would be implicit.
+              ? [flag, alg, "--ciphers", "aes128-ctr"]
+              : [flag, alg];
+            const res = await sshtrace(
+              home,
+              ["--legacy", ...force, ...base, "--json", target, `echo ok-${alg}`],
+              user.password,
+            );
+            assert.equal(res.code, 0, res.stderr);
+            assert.equal(commandOutput(res.stdout), `ok-${alg}\n`);
+            const k = report(res.stdout).kex;
+            const chosen = {
+              kex: [k.algorithm],
+              hostKey: [k.hostKeyAlgorithm],
+              cipher: [k.cipher.c2s, k.cipher.s2c],
+              mac: [k.mac.c2s, k.mac.s2c],
+              compression: [k.compression.c2s, k.compression.s2c],
+            }[category];
+            for (const c of chosen) assert.equal(c, alg);
+          });
+        }
+      }
+      // What dropbear offers beyond sshtrace: only its extension markers.
+      assert.deepEqual(
+        skipped.sort(),
+        ["kex-strict-s-v00@openssh.com", "kexguess2@matt.ucc.asn.au"],
+        `not implemented: ${skipped.join(", ")}`,
+      );
+      assert.ok(tried.length >= 15, `tried ${tried.join(", ")}`);
+    });
+  } finally {
+    await server.stop();
+  }
+});
