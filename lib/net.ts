@@ -6,7 +6,7 @@ import type { ByteStream } from "./transport/stream.ts";
 /** Wraps a Deno connection as a {@link ByteStream}. */
 export function connStream(conn: Deno.Conn): ByteStream {
   let closed = false;
-  const buf = new Uint8Array(64 * 1024);
+  const buf = new Uint8Array(256 * 1024);
   return {
     async read() {
       if (closed) return null;

@@ -28,16 +28,18 @@ export function checkSizes(
  * `data` is never copied.
  */
 export function hmac(name: string, hash: string, keyLength: number, macLength: number) {
-  return (key: Uint8Array): (seq: number, data: Uint8Array) => Uint8Array => {
+  return (key: Uint8Array): (seq: number, data: Uint8Array, more?: Uint8Array) => Uint8Array => {
     if (key.length !== keyLength) {
       throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
     }
     const k = new Uint8Array(key);
     const seqBytes = new Uint8Array(4);
     const seqView = new DataView(seqBytes.buffer);
-    return (seq: number, data: Uint8Array): Uint8Array => {
+    return (seq: number, data: Uint8Array, more?: Uint8Array): Uint8Array => {
       seqView.setUint32(0, seq >>> 0);
-      const mac = createHmac(hash, k).update(seqBytes).update(data).digest();
+      const h = createHmac(hash, k).update(seqBytes).update(data);
+      if (more) h.update(more);
+      const mac = h.digest();
       return plain(mac.length > macLength ? mac.subarray(0, macLength) : mac);
     };
   };

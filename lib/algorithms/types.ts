@@ -134,8 +134,11 @@ export interface MacAlgorithm extends AlgorithmInfo {
   readonly macLength: number;
   /** Encrypt-then-MAC (`-etm@openssh.com`): the length is sent in clear and MACed. */
   readonly etm: boolean;
-  /** Returns a function computing MAC(key, uint32 seq ‖ data). */
-  create(key: Uint8Array): (seq: number, data: Uint8Array) => Uint8Array;
+  /**
+   * Returns a function computing MAC(key, uint32 seq ‖ data ‖ more): `more` lets a caller MAC a
+   * packet held in two pieces without joining them.
+   */
+  create(key: Uint8Array): (seq: number, data: Uint8Array, more?: Uint8Array) => Uint8Array;
 }
 
 export interface CompressionAlgorithm extends AlgorithmInfo {

@@ -61,6 +61,8 @@ export async function runSend(
       device: flags.device as DeviceChoice,
       promptPattern,
       commandTimeoutMs,
+      // The first prompt waits no longer than a command may take (and 15 s at most).
+      promptTimeoutMs: Math.min(15_000, commandTimeoutMs),
       encoding: flags.encoding,
       hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
       tracer,
@@ -68,7 +70,9 @@ export async function runSend(
     commands = result.commands.map((c) => ({ command: c.command, output: c.output, ms: c.ms }));
     if (!flags.json) {
       for (const c of result.commands) {
-        await writeAll(new TextEncoder().encode(`${c.output}${c.output.endsWith("\n") ? "" : "\n"}`));
+        await writeAll(
+          new TextEncoder().encode(`${c.output}${c.output.endsWith("\n") ? "" : "\n"}`),
+        );
       }
     }
     tracer.end("data");

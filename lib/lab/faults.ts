@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { ListCategory } from "../algorithms/registry.ts";
 import type { Stage } from "../trace.ts";
 import { encodeKexInit } from "../transport/kexinit.ts";
 import { concatBytes, SshWriter } from "../wire/buffer.ts";
@@ -28,6 +29,11 @@ export interface FaultProfile {
   /** Changes to the modern configuration. */
   readonly config?: (base: LabConfig) => LabConfig;
   readonly hooks: FaultHooks;
+  /** What a client must offer beyond its defaults to reach the fault. */
+  readonly client?: {
+    readonly legacy?: boolean;
+    readonly algorithms?: Partial<Record<ListCategory, string[]>>;
+  };
 }
 
 const enc = new TextEncoder();
@@ -314,6 +320,24 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
       cipherS2C: ["aes256-gcm@openssh.com"],
     }),
     hooks: { seal: (wire, index) => (index === 1 ? flipLast(wire) : wire) },
+  },
+  {
+    name: "bad-compression",
+    summary: "negotiates zlib, then sends a packet whose payload is not zlib data " +
+      "(reached with --legacy --compression zlib)",
+    expect: { stage: "auth", code: "auth.compression-error" },
+    config: withLists({ compressionC2S: ["zlib"], compressionS2C: ["zlib"] }),
+    client: { legacy: true, algorithms: { compression: ["zlib"] } },
+    hooks: {
+      at: {
+        "service-request": async (io) => {
+          await io.sendUncompressed(
+            new SshWriter().byte(MSG.SERVICE_ACCEPT).string("ssh-userauth").bytes(),
+          );
+          return await io.silent();
+        },
+      },
+    },
   },
   {
     name: "bad-signature",

@@ -71,7 +71,8 @@ export class ServerTransport {
   #encryptedSent = 0;
   #firstKexDone = false;
   #clientExtInfo = false;
-  #delayed: { c2s: string; s2c: string } | null = null;
+  /** Directions (true: server to client) whose compression waits for authentication. */
+  #delayed: boolean[] = [];
   #closeWaiters: (() => void)[] = [];
 
   constructor(
@@ -100,6 +101,7 @@ export class ServerTransport {
   faultIo(extra: PointContext = {}): FaultIo {
     return {
       send: (payload) => this.#sendNow(payload),
+      sendUncompressed: (payload) => this.#sendUncompressed(payload),
       raw: (bytes) => this.#writeRaw(bytes),
       silent: () => this.silent(),
       close: () => {
@@ -160,6 +162,17 @@ export class ServerTransport {
     let wire = this.#sealer.seal(payload);
     if (encrypted && this.hooks.seal) wire = this.hooks.seal(wire, ++this.#encryptedSent);
     return this.#writeRaw(wire);
+  }
+
+  /** Seals a payload without compressing it, even when compression is on (for faults). */
+  #sendUncompressed(payload: Uint8Array): Promise<void> {
+    const compress = this.#sealer.compress;
+    this.#sealer.compress = null;
+    try {
+      return this.#sendNow(payload);
+    } finally {
+      this.#sealer.compress = compress;
+    }
   }
 
   /** Sends a payload; waits while a key exchange is in progress. */
@@ -439,6 +452,8 @@ export class ServerTransport {
     await this.#sendNow(new Uint8Array([MSG.NEWKEYS]));
     this.#sealer.setKeys(keys("B", "D", "F", chosen.cipherS2C!, chosen.macS2C!));
     if (this.strict) this.#sealer.seq = 0;
+    // Compression starts with the new keys, each direction on its own.
+    if (first) this.#setupCompression(chosen.compressionS2C!, true);
     if (first && this.#clientExtInfo && this.config.extInfo) {
       await this.#sendNow(
         new SshWriter().byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs")
@@ -461,15 +476,15 @@ export class ServerTransport {
     }
     this.#opener.setKeys(keys("A", "C", "E", chosen.cipherC2S!, chosen.macC2S!));
     if (this.strict) this.#opener.seq = 0;
-    if (first) this.#setupCompression(chosen.compressionC2S!, chosen.compressionS2C!);
+    if (first) this.#setupCompression(chosen.compressionC2S!, false);
     this.#firstKexDone = true;
   }
 
-  #setupCompression(c2s: string, s2c: string): void {
-    const delayed = (n: string) => findCompression(n)?.delayed === true;
-    if (delayed(c2s) || delayed(s2c)) this.#delayed = { c2s, s2c };
-    if (c2s !== "none" && !delayed(c2s)) this.#startCompression(false);
-    if (s2c !== "none" && !delayed(s2c)) this.#startCompression(true);
+  /** Starts compression of one direction now, or after authentication for the delayed kind. */
+  #setupCompression(name: string, out: boolean): void {
+    if (name === "none" || !findCompression(name)) return;
+    if (findCompression(name)!.delayed) this.#delayed.push(out);
+    else this.#startCompression(out);
   }
 
   #startCompression(out: boolean): void {
@@ -480,11 +495,7 @@ export class ServerTransport {
 
   /** User authentication succeeded: starts delayed compression (zlib@openssh.com). */
   authenticated(): void {
-    const d = this.#delayed;
-    this.#delayed = null;
-    if (!d) return;
-    if (findCompression(d.c2s)?.delayed) this.#startCompression(false);
-    if (findCompression(d.s2c)?.delayed) this.#startCompression(true);
+    for (const out of this.#delayed.splice(0)) this.#startCompression(out);
   }
 
   /** Whether the first key exchange has completed. */

@@ -101,6 +101,8 @@ export interface ChannelInfo {
 export interface FaultIo {
   /** Sends a message payload, sealed with the current keys. */
   send(payload: Uint8Array): Promise<void>;
+  /** Sends a message payload sealed with the current keys but not compressed. */
+  sendUncompressed(payload: Uint8Array): Promise<void>;
   /** Writes bytes as they are (bypassing the packet layer). */
   raw(bytes: Uint8Array): Promise<void>;
   /** Sends nothing more: reads and drops whatever comes until the client closes. */

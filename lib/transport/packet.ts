@@ -35,7 +35,7 @@ export interface DirectionKeys {
 interface State {
   stream: StreamTransform | null;
   aead: AeadTransform | null;
-  mac: ((seq: number, data: Uint8Array) => Uint8Array) | null;
+  mac: ((seq: number, data: Uint8Array, more?: Uint8Array) => Uint8Array) | null;
   macLength: number;
   etm: boolean;
   blockSize: number;
@@ -194,8 +194,11 @@ export class PacketOpener {
     return total - header.length;
   }
 
-  /** Completes the packet begun by {@link begin} and returns its payload. */
-  finish(rest: Uint8Array): Uint8Array {
+  /**
+   * Completes the packet begun by {@link begin} and returns its payload. `whole` (header and
+   * rest in one array, when the caller has them so) spares AEAD ciphers a copy.
+   */
+  finish(rest: Uint8Array, whole?: Uint8Array): Uint8Array {
     const s = this.#s;
     const first = this.#first!;
     const length = this.#length;
@@ -204,9 +207,12 @@ export class PacketOpener {
     this.seq = (this.seq + 1) >>> 0;
     let plain: Uint8Array; // padding_length ‖ payload ‖ padding
     if (s.aead) {
-      const wire = new Uint8Array(first.length + rest.length);
-      wire.set(first, 0);
-      wire.set(rest, first.length);
+      let wire = whole;
+      if (!wire) {
+        wire = new Uint8Array(first.length + rest.length);
+        wire.set(first, 0);
+        wire.set(rest, first.length);
+      }
       let opened: Uint8Array;
       try {
         opened = s.aead.open(seq, wire);
@@ -217,25 +223,22 @@ export class PacketOpener {
     } else if (s.etm && s.stream && s.mac) {
       const enc = rest.subarray(0, length);
       const mac = rest.subarray(length);
-      const macInput = new Uint8Array(4 + length);
-      macInput.set(first, 0);
-      macInput.set(enc, 4);
-      if (!bytesEqual(s.mac(seq, macInput), mac)) {
+      if (!bytesEqual(s.mac(seq, first, enc), mac)) {
         throw new PacketError("mac", "message authentication failed (bad MAC)");
       }
       plain = s.stream.update(enc);
     } else {
       const restEnc = rest.subarray(0, rest.length - s.macLength);
       const restPlain = s.stream ? s.stream.update(restEnc) : restEnc;
-      const whole = new Uint8Array(first.length + restPlain.length);
-      whole.set(first, 0);
-      whole.set(restPlain, first.length);
       if (s.mac) {
         const mac = rest.subarray(rest.length - s.macLength);
-        if (!bytesEqual(s.mac(seq, whole), mac)) {
+        if (!bytesEqual(s.mac(seq, first, restPlain), mac)) {
           throw new PacketError("mac", "message authentication failed (bad MAC)");
         }
       }
+      const whole = new Uint8Array(first.length + restPlain.length);
+      whole.set(first, 0);
+      whole.set(restPlain, first.length);
       plain = whole.subarray(4);
     }
     const paddingLength = plain[0]!;
@@ -246,7 +249,8 @@ export class PacketOpener {
       throw new PacketError("padding", `padding of ${paddingLength} bytes exceeds the packet`);
     }
     this.bytesSinceKex += 4 + length + s.macLength + s.tagLength;
-    const payload = plain.slice(1, length - paddingLength);
+    // `plain` is fresh memory (decrypted or assembled here), so a view is safe to hand out.
+    const payload = plain.subarray(1, length - paddingLength);
     return this.decompress ? this.decompress(payload) : payload;
   }
 }

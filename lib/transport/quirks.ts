@@ -37,6 +37,13 @@ export const QUIRKS: readonly Quirk[] = [
     adjust: { gexMax: 4096, ...SMALL },
   },
   {
+    id: "cisco-1.25-no-gex",
+    match: /^Cisco-1\.25$/,
+    description: "Cisco IOS with SSH server 1.25 fails group exchange: group exchange not " +
+      "offered (mscdex/ssh2 BAD_DHGEX)",
+    adjust: { dropKex: /^diffie-hellman-group-exchange-/ },
+  },
+  {
     id: "comware-small-window",
     match: /^Comware-[3-5]\./,
     description: "old H3C Comware (V3/V5) has little buffer space: 16 KiB window and packets",
@@ -68,11 +75,15 @@ export function quirksFor(software: string): Quirk[] {
   return QUIRKS.filter((q) => q.match.test(software));
 }
 
-/** The combined adjustments of several quirks (smallest sizes win). */
+/** The combined adjustments of several quirks (smallest sizes win, dropped methods add up). */
 export function combineAdjustments(quirks: readonly Quirk[]): QuirkAdjustments {
   const out: QuirkAdjustments = {};
   for (const { adjust } of quirks) {
-    if (adjust.dropKex) out.dropKex = adjust.dropKex;
+    if (adjust.dropKex) {
+      out.dropKex = out.dropKex && out.dropKex.source !== adjust.dropKex.source
+        ? new RegExp(`(?:${out.dropKex.source})|(?:${adjust.dropKex.source})`)
+        : adjust.dropKex;
+    }
     for (const k of ["gexMax", "windowSize", "maxPacket"] as const) {
       const v = adjust[k];
       if (v !== undefined) out[k] = Math.min(out[k] ?? Infinity, v);

@@ -97,20 +97,48 @@ export class BufferedReader {
     this.#chunks = [all];
   }
 
-  /** Consumes exactly `n` bytes if buffered, else returns null (no waiting). */
+  /**
+   * Consumes exactly `n` bytes if buffered, else returns null (no waiting). A view when the bytes
+   * sit in one chunk; otherwise exactly `n` bytes are copied (never the whole buffer).
+   */
   take(n: number): Uint8Array | null {
     if (this.#buffered < n) return null;
     if (n === 0) return new Uint8Array(0);
     const first = this.#chunks[0]!;
+    this.#buffered -= n;
     if (first.length >= n) {
       const out = first.subarray(0, n);
       if (first.length === n) this.#chunks.shift();
       else this.#chunks[0] = first.subarray(n);
-      this.#buffered -= n;
       return out;
     }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const part = Math.min(chunk.length, n - filled);
+      out.set(chunk.subarray(0, part), filled);
+      filled += part;
+      if (part === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(part);
+    }
+    return out;
+  }
+
+  /** Waits until at least `n` bytes are buffered; false if the stream ends first. */
+  async ensure(n: number, timeoutMs = this.timeoutMs): Promise<boolean> {
+    while (this.#buffered < n) {
+      if (!(await this.fill(timeoutMs))) return false;
+    }
+    return true;
+  }
+
+  /** The first `n` buffered bytes (which must be there) without consuming them. */
+  peekExact(n: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    if (first.length >= n) return first.subarray(0, n);
     this.#coalesce();
-    return this.take(n);
+    return this.#chunks[0]!.subarray(0, n);
   }
 
   /** Reads exactly `n` bytes, waiting as needed; null if the stream ends first. */

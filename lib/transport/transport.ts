@@ -239,13 +239,19 @@ export class Transport implements MessageTransport {
   }
 
   async #readPacket(timeoutMs = this.#options.timeoutMs): Promise<Uint8Array | null> {
-    const header = await this.#reader.readExact(this.#opener.headerSize, timeoutMs);
-    if (header === null) return null;
+    // The header stays buffered until the whole packet is in, so it arrives as one array.
+    const size = this.#opener.headerSize;
+    if (!(await this.#reader.ensure(size, timeoutMs))) {
+      if (this.#reader.buffered === 0) return null;
+      throw this.#closedError();
+    }
     try {
-      const need = this.#opener.begin(header);
-      const rest = await this.#reader.readExact(need, this.#options.timeoutMs || 0);
-      if (rest === null) throw this.#closedError();
-      const payload = this.#opener.finish(rest);
+      const need = this.#opener.begin(this.#reader.peekExact(size));
+      if (!(await this.#reader.ensure(size + need, this.#options.timeoutMs || 0))) {
+        throw this.#closedError();
+      }
+      const whole = this.#reader.take(size + need)!;
+      const payload = this.#opener.finish(whole.subarray(size), whole);
       if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
       return payload;
     } catch (e) {

@@ -122,8 +122,17 @@ async function startDropbear(dir: string): Promise<Dropbear> {
   const port = freePort();
   const child = new Deno.Command(DROPBEAR, {
     // -F foreground, -E log to stderr, -m no motd; password and public key logins allowed.
-    args: ["-F", "-E", "-m", "-p", `127.0.0.1:${port}`, "-P", `${dir}/dropbear.pid`, ...keys
-      .flatMap((k) => ["-r", k])],
+    args: [
+      "-F",
+      "-E",
+      "-m",
+      "-p",
+      `127.0.0.1:${port}`,
+      "-P",
+      `${dir}/dropbear.pid`,
+      ...keys
+        .flatMap((k) => ["-r", k]),
+    ],
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -210,7 +219,9 @@ async function authorize(
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const prefix = before === null || before === "" || before.endsWith("\n") ? before ?? "" : `${before}\n`;
+  const prefix = before === null || before === "" || before.endsWith("\n")
+    ? before ?? ""
+    : `${before}\n`;
   await Deno.writeTextFile(file, `${prefix}${line}\n`);
   await Deno.chown(file, uid, null);
   await Deno.chmod(file, 0o600);
@@ -241,118 +252,162 @@ Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each co
   const base = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
   let serverLists: Record<string, string[]> | null = null;
   try {
-    await t.step("probe reads dropbear's version, its algorithm lists and its auth methods", async () => {
-      const res = await sshtrace(home, ["probe", "--json", target]);
-      assert.equal(res.code, 0, res.stderr);
-      const r = report(res.stdout);
-      assert.equal(r.server.versionLine, "SSH-2.0-dropbear_2022.83");
-      assert.equal(r.server.software, "dropbear_2022.83");
-      assert.deepEqual([...r.auth.methods].sort(), ["password", "publickey"]);
-      const lists = r.kex.server;
-      assert.ok(lists.kex.includes("curve25519-sha256"), lists.kex.join(","));
-      // dropbear signals its support for strict kex and its own kex-guess extension.
-      assert.ok(lists.kex.includes("kex-strict-s-v00@openssh.com"));
-      assert.equal(r.kex.strict, true);
-      // All four host keys were loaded.
-      for (const alg of ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-256", "ssh-rsa", "ssh-dss"]) {
-        assert.ok(lists.hostKey.includes(alg), `${alg} in ${lists.hostKey.join(",")}`);
-      }
-      serverLists = lists;
-    });
+    await t.step(
+      "probe reads dropbear's version, its algorithm lists and its auth methods",
+      async () => {
+        const res = await sshtrace(home, ["probe", "--json", target]);
+        assert.equal(res.code, 0, res.stderr);
+        const r = report(res.stdout);
+        assert.equal(r.server.versionLine, "SSH-2.0-dropbear_2022.83");
+        assert.equal(r.server.software, "dropbear_2022.83");
+        assert.deepEqual([...r.auth.methods].sort(), ["password", "publickey"]);
+        const lists = r.kex.server;
+        assert.ok(lists.kex.includes("curve25519-sha256"), lists.kex.join(","));
+        // dropbear signals its support for strict kex and its own kex-guess extension.
+        assert.ok(lists.kex.includes("kex-strict-s-v00@openssh.com"));
+        assert.equal(r.kex.strict, true);
+        // All four host keys were loaded.
+        for (
+          const alg of ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-256", "ssh-rsa", "ssh-dss"]
+        ) {
+          assert.ok(lists.hostKey.includes(alg), `${alg} in ${lists.hostKey.join(",")}`);
+        }
+        serverLists = lists;
+      },
+    );
 
     await t.step("password login runs a command and returns its exit status", async () => {
-      const res = await sshtrace(home, [...base, "--json", target, "echo hello-dropbear; exit 7"], user.password);
+      const res = await sshtrace(
+        home,
+        [...base, "--json", target, "echo hello-dropbear; exit 7"],
+        user.password,
+      );
       assert.equal(res.code, 7, res.stderr);
       assert.equal(commandOutput(res.stdout), "hello-dropbear\n");
       const r = report(res.stdout);
       assert.equal(r.auth.success, true);
-      assert.deepEqual(r.auth.attempts.at(-1), {
-        method: "password",
-        detail: r.auth.attempts.at(-1).detail,
-        result: "success",
-      });
+      const last = r.auth.attempts.at(-1);
+      assert.equal(last.method, "password");
+      assert.equal(last.result, "success");
       await server.waitForLog(/Password auth succeeded for 'sshtrace-test'/);
     });
 
-    await t.step("public key login through ~/.ssh/authorized_keys (no password given)", async () => {
-      const key = `${tmp.path}/id_ed25519`;
-      const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-C", "sshtrace-dropbear", "-f", key]);
-      assert.equal(gen.code, 0, gen.stderr);
-      const pub = (await Deno.readTextFile(`${key}.pub`)).trim();
-      const unauthorize = await authorize(user, pub);
-      try {
-        const res = await sshtrace(home, ["-o", "StrictHostKeyChecking=no", "--batch", "-i", key, "--json", target, "echo key-ok"]);
-        assert.equal(res.code, 0, `${res.stderr}\n${server.logs()}`);
-        assert.equal(commandOutput(res.stdout), "key-ok\n");
-        const r = report(res.stdout);
-        const last = r.auth.attempts.at(-1);
-        assert.equal(last.method, "publickey");
-        assert.equal(last.result, "success");
-        assert.equal(r.auth.attempts.some((a: Json) => a.method === "password"), false);
-        await server.waitForLog(/Pubkey auth succeeded for 'sshtrace-test' with (ssh-)?ed25519 key/i);
-      } finally {
-        await unauthorize();
-      }
-      assert.equal((await Deno.readTextFile(`${user.home}/.ssh/authorized_keys`).catch(() => "")).includes(pub), false);
-    });
+    await t.step(
+      "public key login through ~/.ssh/authorized_keys (no password given)",
+      async () => {
+        const key = `${tmp.path}/id_ed25519`;
+        const gen = await run(SSH_KEYGEN, [
+          "-t",
+          "ed25519",
+          "-q",
+          "-N",
+          "",
+          "-C",
+          "sshtrace-dropbear",
+          "-f",
+          key,
+        ]);
+        assert.equal(gen.code, 0, gen.stderr);
+        const pub = (await Deno.readTextFile(`${key}.pub`)).trim();
+        const unauthorize = await authorize(user, pub);
+        try {
+          const res = await sshtrace(home, [
+            "-o",
+            "StrictHostKeyChecking=no",
+            "--batch",
+            "-i",
+            key,
+            "--json",
+            target,
+            "echo key-ok",
+          ]);
+          assert.equal(res.code, 0, `${res.stderr}\n${server.logs()}`);
+          assert.equal(commandOutput(res.stdout), "key-ok\n");
+          const r = report(res.stdout);
+          const last = r.auth.attempts.at(-1);
+          assert.equal(last.method, "publickey");
+          assert.equal(last.result, "success");
+          assert.equal(r.auth.attempts.some((a: Json) => a.method === "password"), false);
+          await server.waitForLog(
+            /Pubkey auth succeeded for 'sshtrace-test' with (ssh-)?ed25519 key/i,
+          );
+        } finally {
+          await unauthorize();
+        }
+        assert.equal(
+          (await Deno.readTextFile(`${user.home}/.ssh/authorized_keys`).catch(() => "")).includes(
+            pub,
+          ),
+          false,
+        );
+      },
+    );
 
-    await t.step("16 MiB downloaded arrive with the checksum dropbear's side computed", async () => {
-      const size = 16 * MiB;
-      const res = await sshtrace(home, [...base, target, `head -c ${size} /dev/urandom | tee >(sha256sum >&2)`], user.password);
-      assert.equal(res.code, 0, res.stderr);
-      assert.equal(res.stdoutBytes, size);
-      assert.match(res.stderr, new RegExp(`^${res.stdoutSha}  -$`, "m"));
-    });
+    await t.step(
+      "16 MiB downloaded arrive with the checksum dropbear's side computed",
+      async () => {
+        const size = 16 * MiB;
+        const res = await sshtrace(home, [
+          ...base,
+          target,
+          `head -c ${size} /dev/urandom | tee >(sha256sum >&2)`,
+        ], user.password);
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(res.stdoutBytes, size);
+        assert.match(res.stderr, new RegExp(`^${res.stdoutSha}  -$`, "m"));
+      },
+    );
 
     // One step per algorithm dropbear offers and sshtrace implements, forced from our side.
-    await t.step("every algorithm dropbear offers that sshtrace implements works when forced", async (t2) => {
-      assert.ok(serverLists, "the probe step ran");
-      const lists = serverLists as Record<string, string[]>;
-      const tried: string[] = [];
-      const skipped: string[] = [];
-      for (const { list, category, flag } of FORCE) {
-        const ours = allNames(category);
-        for (const alg of lists[list]!) {
-          if (!ours.includes(alg)) {
-            skipped.push(alg);
-            continue;
+    await t.step(
+      "every algorithm dropbear offers that sshtrace implements works when forced",
+      async (t2) => {
+        assert.ok(serverLists, "the probe step ran");
+        const lists = serverLists as Record<string, string[]>;
+        const tried: string[] = [];
+        const skipped: string[] = [];
+        for (const { list, category, flag } of FORCE) {
+          const ours = allNames(category);
+          for (const alg of lists[list]!) {
+            if (!ours.includes(alg)) {
+              skipped.push(alg);
+              continue;
+            }
+            if (category === "compression" && alg === "none") continue; // every run above
+            tried.push(alg);
+            await t2.step(`${category} ${alg}`, async () => {
+              const force = category === "compression" ? ["-C"] : category === "mac"
+                // A non-AEAD cipher, or the MAC would be implicit.
+                ? [flag, alg, "--ciphers", "aes128-ctr"]
+                : [flag, alg];
+              const res = await sshtrace(
+                home,
+                ["--legacy", ...force, ...base, "--json", target, `echo ok-${alg}`],
+                user.password,
+              );
+              assert.equal(res.code, 0, res.stderr);
+              assert.equal(commandOutput(res.stdout), `ok-${alg}\n`);
+              const k = report(res.stdout).kex;
+              const chosen = {
+                kex: [k.algorithm],
+                hostKey: [k.hostKeyAlgorithm],
+                cipher: [k.cipher.c2s, k.cipher.s2c],
+                mac: [k.mac.c2s, k.mac.s2c],
+                compression: [k.compression.c2s, k.compression.s2c],
+              }[category];
+              for (const c of chosen) assert.equal(c, alg);
+            });
           }
-          if (category === "compression" && alg === "none") continue; // every run above
-          tried.push(alg);
-          await t2.step(`${category} ${alg}`, async () => {
-            const force = category === "compression"
-              ? ["-C"]
-              : category === "mac"
-              // A non-AEAD cipher, or the MAC would be implicit.
-              ? [flag, alg, "--ciphers", "aes128-ctr"]
-              : [flag, alg];
-            const res = await sshtrace(
-              home,
-              ["--legacy", ...force, ...base, "--json", target, `echo ok-${alg}`],
-              user.password,
-            );
-            assert.equal(res.code, 0, res.stderr);
-            assert.equal(commandOutput(res.stdout), `ok-${alg}\n`);
-            const k = report(res.stdout).kex;
-            const chosen = {
-              kex: [k.algorithm],
-              hostKey: [k.hostKeyAlgorithm],
-              cipher: [k.cipher.c2s, k.cipher.s2c],
-              mac: [k.mac.c2s, k.mac.s2c],
-              compression: [k.compression.c2s, k.compression.s2c],
-            }[category];
-            for (const c of chosen) assert.equal(c, alg);
-          });
         }
-      }
-      // What dropbear offers beyond sshtrace: only its extension markers.
-      assert.deepEqual(
-        skipped.sort(),
-        ["kex-strict-s-v00@openssh.com", "kexguess2@matt.ucc.asn.au"],
-        `not implemented: ${skipped.join(", ")}`,
-      );
-      assert.ok(tried.length >= 15, `tried ${tried.join(", ")}`);
-    });
+        // What dropbear offers beyond sshtrace: only its extension markers.
+        assert.deepEqual(
+          skipped.sort(),
+          ["kex-strict-s-v00@openssh.com", "kexguess2@matt.ucc.asn.au"],
+          `not implemented: ${skipped.join(", ")}`,
+        );
+        assert.ok(tried.length >= 15, `tried ${tried.join(", ")}`);
+      },
+    );
   } finally {
     await server.stop();
   }

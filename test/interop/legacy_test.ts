@@ -200,88 +200,107 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
     const base = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
 
     for (const c of CASES) {
-      await t.step(`--legacy negotiates ${c.category} ${c.algorithm} and marks it with its risk`, async () => {
-        const res = await sshtrace(home, user.password, [
-          "--legacy",
-          ...base,
-          "--json",
-          target(c.algorithm),
-          `echo ok-${c.algorithm}`,
-        ]);
-        assert.equal(res.code, 0, res.stderr);
-        assert.equal(commandOutput(res.stdoutText), `ok-${c.algorithm}\n`);
-        const r = report(res.stdoutText);
-        assert.equal(r.ok, true);
-        for (const chosen of chosenIn(r, c.category)) assert.equal(chosen, c.algorithm);
-        const risk = riskOf(c.algorithm);
-        assert.ok(risk, `${c.algorithm} has a risk in the registry`);
-        for (const category of REPORT_CATEGORIES[c.category]) {
+      await t.step(
+        `--legacy negotiates ${c.category} ${c.algorithm} and marks it with its risk`,
+        async () => {
+          const res = await sshtrace(home, user.password, [
+            "--legacy",
+            ...base,
+            "--json",
+            target(c.algorithm),
+            `echo ok-${c.algorithm}`,
+          ]);
+          assert.equal(res.code, 0, res.stderr);
+          assert.equal(commandOutput(res.stdoutText), `ok-${c.algorithm}\n`);
+          const r = report(res.stdoutText);
+          assert.equal(r.ok, true);
+          for (const chosen of chosenIn(r, c.category)) assert.equal(chosen, c.algorithm);
+          const risk = riskOf(c.algorithm);
+          assert.ok(risk, `${c.algorithm} has a risk in the registry`);
+          for (const category of REPORT_CATEGORIES[c.category]) {
+            assert.deepEqual(
+              r.kex.legacy.filter((l: Json) => l.category === category),
+              [{ category, algorithm: c.algorithm, risk }],
+              `kex.legacy lists ${c.algorithm} as ${category}: ${JSON.stringify(r.kex.legacy)}`,
+            );
+          }
+          // Nothing else legacy was chosen: the other categories stayed modern.
           assert.deepEqual(
-            r.kex.legacy.filter((l: Json) => l.category === category),
-            [{ category, algorithm: c.algorithm, risk }],
-            `kex.legacy lists ${c.algorithm} as ${category}: ${JSON.stringify(r.kex.legacy)}`,
+            r.kex.legacy.map((l: Json) => l.algorithm).filter((a: string) => a !== c.algorithm),
+            [],
           );
-        }
-        // Nothing else legacy was chosen: the other categories stayed modern.
-        assert.deepEqual(
-          r.kex.legacy.map((l: Json) => l.algorithm).filter((a: string) => a !== c.algorithm),
-          [],
-        );
-        // The human trace marks the choice in its category row.
-        const row = new RegExp(
-          `^\\s+${TRACE_LABEL[c.category]}\\s+${escapeRe(c.algorithm)}\\s.*⚠ legacy: ${
-            escapeRe(risk)
-          }$`,
-          "m",
-        );
-        assert.match(res.stderr, row);
-        if (c.category === "hostKey") {
-          assert.equal(r.hostKey.type, c.algorithm);
-          assert.match(res.stderr, new RegExp(`signature ${escapeRe(c.algorithm)} verified`));
-        }
-        if (c.algorithm === "diffie-hellman-group-exchange-sha1") {
-          // --legacy would accept the 1024-bit group an old device has (OpenSSH 9.2 itself never
-          // sends one: its DH_GRP_MIN is 2048, so the group it sends is larger).
-          assert.match(res.stderr, /asked for a group of 1024 to 8192 bits/);
-          assert.match(res.stderr, /server sent a (2048|3072|4096|6144|7680|8192)-bit group/);
-        }
-      });
+          // The human trace marks the choice in its category row.
+          const row = new RegExp(
+            `^\\s+${TRACE_LABEL[c.category]}\\s+${escapeRe(c.algorithm)}\\s.*⚠ legacy: ${
+              escapeRe(risk)
+            }$`,
+            "m",
+          );
+          assert.match(res.stderr, row);
+          if (c.category === "hostKey") {
+            assert.equal(r.hostKey.type, c.algorithm);
+            assert.match(res.stderr, new RegExp(`signature ${escapeRe(c.algorithm)} verified`));
+          }
+          if (c.algorithm === "diffie-hellman-group-exchange-sha1") {
+            // --legacy would accept the 1024-bit group an old device has (OpenSSH 9.2 itself never
+            // sends one: its DH_GRP_MIN is 2048, so the group it sends is larger).
+            assert.match(res.stderr, /asked for a group of 1024 to 8192 bits/);
+            assert.match(res.stderr, /server sent a (2048|3072|4096|6144|7680|8192)-bit group/);
+          }
+        },
+      );
     }
 
-    await t.step("-C with --legacy compresses with zlib@openssh.com; a few MiB each way arrive intact", async () => {
-      // Compressible (numbers) one way, random bytes the other.
-      const lines = 400_000;
-      const expected = Array.from({ length: lines }, (_, i) => `${i + 1}\n`).join("");
-      const upload = randomBytes(2 * MiB);
-      const res = await sshtrace(
-        home,
-        user.password,
-        ["--legacy", "-C", ...base, "--json", target("zlib@openssh.com"), `seq 1 ${lines}; sha256sum`],
-        upload,
-      );
-      assert.equal(res.code, 0, res.stderr);
-      const out = commandOutput(res.stdoutText);
-      assert.ok(out.length > 2 * MiB, `${out.length} bytes`);
-      assert.equal(sha256(new TextEncoder().encode(out)), sha256(
-        new TextEncoder().encode(`${expected}${sha256(upload)}  -\n`),
-      ));
-      const r = report(res.stdoutText);
-      assert.deepEqual(chosenIn(r, "compression"), ["zlib@openssh.com", "zlib@openssh.com"]);
-      const risk = riskOf("zlib@openssh.com")!;
-      assert.deepEqual(
-        r.kex.legacy.filter((l: Json) => l.algorithm === "zlib@openssh.com"),
-        [
-          { category: "compressionC2S", algorithm: "zlib@openssh.com", risk },
-          { category: "compressionS2C", algorithm: "zlib@openssh.com", risk },
-        ],
-      );
-      assert.match(res.stderr, new RegExp(`^\\s+compress\\s+zlib@openssh\\.com\\s.*⚠ legacy: ${escapeRe(risk)}$`, "m"));
-      // sshd switched compression on after authentication (delayed), not in its preauth child;
-      // a side that did not compress or decompress would have broken the checksums above.
-      const logs = await compressing.waitForLog(/Enabling compression at level \d+\.$/m);
-      assert.match(logs, /kex: client->server cipher: .* compression: zlib@openssh\.com/);
-      assert.match(logs, /kex: server->client cipher: .* compression: zlib@openssh\.com/);
-    });
+    await t.step(
+      "-C with --legacy compresses with zlib@openssh.com; a few MiB each way arrive intact",
+      async () => {
+        // Compressible (numbers) one way, random bytes the other.
+        const lines = 400_000;
+        const expected = Array.from({ length: lines }, (_, i) => `${i + 1}\n`).join("");
+        const upload = randomBytes(2 * MiB);
+        const res = await sshtrace(
+          home,
+          user.password,
+          [
+            "--legacy",
+            "-C",
+            ...base,
+            "--json",
+            target("zlib@openssh.com"),
+            `seq 1 ${lines}; sha256sum`,
+          ],
+          upload,
+        );
+        assert.equal(res.code, 0, res.stderr);
+        const out = commandOutput(res.stdoutText);
+        assert.ok(out.length > 2 * MiB, `${out.length} bytes`);
+        assert.equal(
+          sha256(new TextEncoder().encode(out)),
+          sha256(
+            new TextEncoder().encode(`${expected}${sha256(upload)}  -\n`),
+          ),
+        );
+        const r = report(res.stdoutText);
+        assert.deepEqual(chosenIn(r, "compression"), ["zlib@openssh.com", "zlib@openssh.com"]);
+        const risk = riskOf("zlib@openssh.com")!;
+        assert.deepEqual(
+          r.kex.legacy.filter((l: Json) => l.algorithm === "zlib@openssh.com"),
+          [
+            { category: "compressionC2S", algorithm: "zlib@openssh.com", risk },
+            { category: "compressionS2C", algorithm: "zlib@openssh.com", risk },
+          ],
+        );
+        assert.match(
+          res.stderr,
+          new RegExp(`^\\s+compress\\s+zlib@openssh\\.com\\s.*⚠ legacy: ${escapeRe(risk)}$`, "m"),
+        );
+        // sshd switched compression on after authentication (delayed), not in its preauth child;
+        // a side that did not compress or decompress would have broken the checksums above.
+        const logs = await compressing.waitForLog(/Enabling compression at level \d+\.$/m);
+        assert.match(logs, /kex: client->server cipher: .* compression: zlib@openssh\.com/);
+        assert.match(logs, /kex: server->client cipher: .* compression: zlib@openssh\.com/);
+      },
+    );
 
     await t.step("-C alone (no --legacy) also turns zlib@openssh.com on, like ssh -C", async () => {
       const res = await sshtrace(home, user.password, [
@@ -303,86 +322,105 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
     for (const c of CASES) {
       const category = c.category as Exclude<Category, "compression">;
       const fix = `${FIX_FLAG[category]} +${c.algorithm}`;
-      await t.step(`without --legacy, a server offering only ${c.algorithm} fails at kex (exit 12) naming "${fix}"`, async () => {
-        const res = await sshtrace(home, user.password, [...base, "--json", target(c.algorithm), "echo never"]);
-        assert.equal(res.code, 12, res.stderr);
-        const r = report(res.stdoutText);
-        assert.equal(r.ok, false);
-        assert.equal(r.failedStage, "kex");
-        assert.equal(r.error.stage, "kex");
-        assert.match(r.error.code, new RegExp(`^kex\\.no-common-${category}`));
-        assert.equal(r.error.fix, fix);
-        assert.match(r.error.opensshFix, new RegExp(`=\\+${escapeRe(c.algorithm)}$`));
-        assert.equal(r.error.securityCost, `${c.algorithm}: ${riskOf(c.algorithm)}.`);
-        // Never offered by default.
-        const offered = category === "kex"
-          ? r.kex.client.kex
-          : category === "hostKey"
-          ? r.kex.client.hostKey
-          : category === "cipher"
-          ? r.kex.client.cipherC2S
-          : r.kex.client.macC2S;
-        assert.equal(offered.includes(c.algorithm), false);
-        // The failure box says the same.
-        assert.match(res.stderr, /failed at stage kex \(exit 12\)/);
-        assert.match(res.stderr, new RegExp(`^│ try\\s+${escapeRe(fix)}$`, "m"));
-        assert.doesNotMatch(res.stdoutText, /never/);
-      });
+      await t.step(
+        `without --legacy, a server offering only ${c.algorithm} fails at kex (exit 12) naming "${fix}"`,
+        async () => {
+          const res = await sshtrace(home, user.password, [
+            ...base,
+            "--json",
+            target(c.algorithm),
+            "echo never",
+          ]);
+          assert.equal(res.code, 12, res.stderr);
+          const r = report(res.stdoutText);
+          assert.equal(r.ok, false);
+          assert.equal(r.failedStage, "kex");
+          assert.equal(r.error.stage, "kex");
+          assert.match(r.error.code, new RegExp(`^kex\\.no-common-${category}`));
+          assert.equal(r.error.fix, fix);
+          assert.match(r.error.opensshFix, new RegExp(`=\\+${escapeRe(c.algorithm)}$`));
+          assert.equal(r.error.securityCost, `${c.algorithm}: ${riskOf(c.algorithm)}.`);
+          // Never offered by default.
+          const offered = category === "kex"
+            ? r.kex.client.kex
+            : category === "hostKey"
+            ? r.kex.client.hostKey
+            : category === "cipher"
+            ? r.kex.client.cipherC2S
+            : r.kex.client.macC2S;
+          assert.equal(offered.includes(c.algorithm), false);
+          // The failure box says the same.
+          assert.match(res.stderr, /failed at stage kex \(exit 12\)/);
+          assert.match(res.stderr, new RegExp(`^│ try\\s+${escapeRe(fix)}$`, "m"));
+          assert.doesNotMatch(res.stdoutText, /never/);
+        },
+      );
     }
 
-    await t.step("--kex +diffie-hellman-group14-sha1 alone enables just that algorithm", async () => {
-      const res = await sshtrace(home, user.password, [
-        "--kex",
-        "+diffie-hellman-group14-sha1",
-        ...base,
-        "--json",
-        target("diffie-hellman-group14-sha1"),
-        "echo ok-one",
-      ]);
-      assert.equal(res.code, 0, res.stderr);
-      assert.equal(commandOutput(res.stdoutText), "ok-one\n");
-      const r = report(res.stdoutText);
-      assert.equal(r.kex.algorithm, "diffie-hellman-group14-sha1");
-      // Appended after the modern methods; no other legacy method offered.
-      const kex = r.kex.client.kex.filter((n: string) => !/^(ext-info-c|kex-strict-)/.test(n));
-      assert.equal(kex.at(-1), "diffie-hellman-group14-sha1");
-      assert.equal(kex.includes("diffie-hellman-group1-sha1"), false);
-      assert.equal(kex.includes("diffie-hellman-group-exchange-sha1"), false);
-      assert.equal(r.kex.client.hostKey.includes("ssh-rsa"), false);
-      assert.deepEqual(r.kex.legacy.map((l: Json) => l.algorithm), ["diffie-hellman-group14-sha1"]);
-    });
+    await t.step(
+      "--kex +diffie-hellman-group14-sha1 alone enables just that algorithm",
+      async () => {
+        const res = await sshtrace(home, user.password, [
+          "--kex",
+          "+diffie-hellman-group14-sha1",
+          ...base,
+          "--json",
+          target("diffie-hellman-group14-sha1"),
+          "echo ok-one",
+        ]);
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(commandOutput(res.stdoutText), "ok-one\n");
+        const r = report(res.stdoutText);
+        assert.equal(r.kex.algorithm, "diffie-hellman-group14-sha1");
+        // Appended after the modern methods; no other legacy method offered.
+        const kex = r.kex.client.kex.filter((n: string) => !/^(ext-info-c|kex-strict-)/.test(n));
+        assert.equal(kex.at(-1), "diffie-hellman-group14-sha1");
+        assert.equal(kex.includes("diffie-hellman-group1-sha1"), false);
+        assert.equal(kex.includes("diffie-hellman-group-exchange-sha1"), false);
+        assert.equal(r.kex.client.hostKey.includes("ssh-rsa"), false);
+        assert.deepEqual(r.kex.legacy.map((l: Json) => l.algorithm), [
+          "diffie-hellman-group14-sha1",
+        ]);
+      },
+    );
 
-    await t.step("--kex +diffie-hellman-group-exchange-sha1 without --legacy asks for 2048 bits at least", async () => {
-      const res = await sshtrace(home, user.password, [
-        "--kex",
-        "+diffie-hellman-group-exchange-sha1",
-        ...base,
-        "--json",
-        target("diffie-hellman-group-exchange-sha1"),
-        "echo ok-gex",
-      ]);
-      assert.equal(res.code, 0, res.stderr);
-      assert.equal(report(res.stdoutText).kex.algorithm, "diffie-hellman-group-exchange-sha1");
-      // 1024-bit groups are accepted only with --legacy.
-      assert.match(res.stderr, /asked for a group of 2048 to 8192 bits/);
-    });
+    await t.step(
+      "--kex +diffie-hellman-group-exchange-sha1 without --legacy asks for 2048 bits at least",
+      async () => {
+        const res = await sshtrace(home, user.password, [
+          "--kex",
+          "+diffie-hellman-group-exchange-sha1",
+          ...base,
+          "--json",
+          target("diffie-hellman-group-exchange-sha1"),
+          "echo ok-gex",
+        ]);
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(report(res.stdoutText).kex.algorithm, "diffie-hellman-group-exchange-sha1");
+        // 1024-bit groups are accepted only with --legacy.
+        assert.match(res.stderr, /asked for a group of 2048 to 8192 bits/);
+      },
+    );
 
-    await t.step("-o Ciphers=+aes128-cbc alone (OpenSSH syntax) enables just that cipher", async () => {
-      const res = await sshtrace(home, user.password, [
-        "-o",
-        "Ciphers=+aes128-cbc",
-        ...base,
-        "--json",
-        target("aes128-cbc"),
-        "echo ok-one",
-      ]);
-      assert.equal(res.code, 0, res.stderr);
-      const r = report(res.stdoutText);
-      assert.deepEqual([r.kex.cipher.c2s, r.kex.cipher.s2c], ["aes128-cbc", "aes128-cbc"]);
-      assert.equal(r.kex.client.cipherC2S.at(-1), "aes128-cbc");
-      assert.equal(r.kex.client.cipherC2S.includes("3des-cbc"), false);
-      assert.equal(r.kex.client.kex.includes("diffie-hellman-group1-sha1"), false);
-    });
+    await t.step(
+      "-o Ciphers=+aes128-cbc alone (OpenSSH syntax) enables just that cipher",
+      async () => {
+        const res = await sshtrace(home, user.password, [
+          "-o",
+          "Ciphers=+aes128-cbc",
+          ...base,
+          "--json",
+          target("aes128-cbc"),
+          "echo ok-one",
+        ]);
+        assert.equal(res.code, 0, res.stderr);
+        const r = report(res.stdoutText);
+        assert.deepEqual([r.kex.cipher.c2s, r.kex.cipher.s2c], ["aes128-cbc", "aes128-cbc"]);
+        assert.equal(r.kex.client.cipherC2S.at(-1), "aes128-cbc");
+        assert.equal(r.kex.client.cipherC2S.includes("3des-cbc"), false);
+        assert.equal(r.kex.client.kex.includes("diffie-hellman-group1-sha1"), false);
+      },
+    );
 
     await t.step("--macs +hmac-md5 alone enables just that MAC", async () => {
       const res = await sshtrace(home, user.password, [
@@ -452,7 +490,10 @@ async function startZlibServer(user: string, password: string): Promise<ZlibServ
         }
       })(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`zlib_server.py did not start: ${stderr}`)), 20_000);
+        timer = setTimeout(
+          () => reject(new Error(`zlib_server.py did not start: ${stderr}`)),
+          20_000,
+        );
       }),
     ]);
     return { port, logs: () => stderr, stop };
@@ -488,42 +529,70 @@ Deno.test("sshtrace --legacy speaks plain zlib with asyncssh; without --legacy i
   const target = `${user}@127.0.0.1:${server.port}`;
   const base = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
   try {
-    await t.step("--legacy negotiates zlib from the first encrypted packet and runs a command", async () => {
-      const res = await sshtrace(tmp.path, password, ["--legacy", ...base, "--json", target, "echo ok-zlib"]);
-      assert.equal(res.code, 0, `${res.stderr}\n${server.logs()}`);
-      assert.equal(commandOutput(res.stdoutText), "ok-zlib\n");
-      const r = report(res.stdoutText);
-      assert.deepEqual(chosenIn(r, "compression"), ["zlib", "zlib"]);
-      const risk = riskOf("zlib")!;
-      assert.deepEqual(
-        r.kex.legacy.filter((l: Json) => l.algorithm === "zlib").map((l: Json) => l.category),
-        ["compressionC2S", "compressionS2C"],
-      );
-      assert.match(res.stderr, new RegExp(`^\\s+compress\\s+zlib\\s.*⚠ legacy: ${escapeRe(risk)}$`, "m"));
-    });
+    await t.step(
+      "--legacy negotiates zlib from the first encrypted packet and runs a command",
+      async () => {
+        const res = await sshtrace(tmp.path, password, [
+          "--legacy",
+          ...base,
+          "--json",
+          target,
+          "echo ok-zlib",
+        ]);
+        assert.equal(res.code, 0, `${res.stderr}\n${server.logs()}`);
+        assert.equal(commandOutput(res.stdoutText), "ok-zlib\n");
+        const r = report(res.stdoutText);
+        assert.deepEqual(chosenIn(r, "compression"), ["zlib", "zlib"]);
+        const risk = riskOf("zlib")!;
+        assert.deepEqual(
+          r.kex.legacy.filter((l: Json) => l.algorithm === "zlib").map((l: Json) => l.category),
+          ["compressionC2S", "compressionS2C"],
+        );
+        assert.match(
+          res.stderr,
+          new RegExp(`^\\s+compress\\s+zlib\\s.*⚠ legacy: ${escapeRe(risk)}$`, "m"),
+        );
+      },
+    );
 
-    await t.step("3 MiB down and 2 MiB up through zlib arrive with matching checksums", async () => {
-      const size = 3 * MiB;
-      const down = await sshtrace(tmp.path, password, ["--legacy", ...base, target, `stream ${size}`]);
-      assert.equal(down.code, 0, `${down.stderr}\n${server.logs()}`);
-      assert.equal(down.stdout.length, size);
-      assert.equal(sha256(down.stdout), sha256(zlibStream(size)));
-      const upload = randomBytes(2 * MiB);
-      const up = await sshtrace(tmp.path, password, ["--legacy", ...base, target, "sha256"], upload);
-      assert.equal(up.code, 0, `${up.stderr}\n${server.logs()}`);
-      assert.equal(up.stdoutText, `${sha256(upload)} ${upload.length}\n`);
-    });
+    await t.step(
+      "3 MiB down and 2 MiB up through zlib arrive with matching checksums",
+      async () => {
+        const size = 3 * MiB;
+        const down = await sshtrace(tmp.path, password, [
+          "--legacy",
+          ...base,
+          target,
+          `stream ${size}`,
+        ]);
+        assert.equal(down.code, 0, `${down.stderr}\n${server.logs()}`);
+        assert.equal(down.stdout.length, size);
+        assert.equal(sha256(down.stdout), sha256(zlibStream(size)));
+        const upload = randomBytes(2 * MiB);
+        const up = await sshtrace(
+          tmp.path,
+          password,
+          ["--legacy", ...base, target, "sha256"],
+          upload,
+        );
+        assert.equal(up.code, 0, `${up.stderr}\n${server.logs()}`);
+        assert.equal(up.stdoutText, `${sha256(upload)} ${upload.length}\n`);
+      },
+    );
 
-    await t.step("without --legacy the zlib-only server fails at kex (exit 12) naming -o Compression=yes", async () => {
-      const res = await sshtrace(tmp.path, password, [...base, "--json", target, "echo never"]);
-      assert.equal(res.code, 12, res.stderr);
-      const r = report(res.stdoutText);
-      assert.equal(r.failedStage, "kex");
-      assert.match(r.error.code, /^kex\.no-common-compression/);
-      assert.equal(r.error.fix, "-o Compression=yes");
-      assert.deepEqual(r.kex.client.compressionC2S, ["none"]);
-      assert.match(res.stderr, /^│ try\s+-o Compression=yes$/m);
-    });
+    await t.step(
+      "without --legacy the zlib-only server fails at kex (exit 12) naming -o Compression=yes",
+      async () => {
+        const res = await sshtrace(tmp.path, password, [...base, "--json", target, "echo never"]);
+        assert.equal(res.code, 12, res.stderr);
+        const r = report(res.stdoutText);
+        assert.equal(r.failedStage, "kex");
+        assert.match(r.error.code, /^kex\.no-common-compression/);
+        assert.equal(r.error.fix, "-o Compression=yes");
+        assert.deepEqual(r.kex.client.compressionC2S, ["none"]);
+        assert.match(res.stderr, /^│ try\s+-o Compression=yes$/m);
+      },
+    );
   } finally {
     await server.stop();
   }

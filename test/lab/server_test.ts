@@ -152,7 +152,17 @@ Deno.test("the modern profile logs in with an authorized Ed25519 key and refuses
   const made: string[] = [];
   for (const name of ["good", "other"]) {
     const path = `${dir.path}/${name}`;
-    const r = await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path]);
+    const r = await run("/usr/bin/ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      name,
+      "-f",
+      path,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     made.push(path);
   }
