@@ -9,6 +9,7 @@ import { runProbe } from "./lib/client.ts";
 import { type ConnectFlags, runConnect } from "./lib/cli/connect.ts";
 import { runSend, type SendFlags } from "./lib/cli/send.ts";
 import { type CheckFlags, runCheck } from "./lib/cli/check.ts";
+import { runLab } from "./lib/cli/lab.ts";
 import { makeOutput, writeErr, writeOut } from "./lib/cli/output.ts";
 import {
   addListEdit,
@@ -204,6 +205,13 @@ function buildProgram(setExit: (code: number) => void) {
       const s = settingsFrom(f);
       setExit(await runCheck({ inventoryPath: inventory, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
     });
+  program.command("lab")
+    .description("run the built-in lab SSH server on 127.0.0.1 (modern, old-switch or a fault)")
+    .option("--port <n>", "port to listen on (default: a free one)")
+    .option("--profile <name>", "modern, old-switch, a fault profile, or list", "modern")
+    .option("--once", "stop after one connection")
+    .option("-q, --quiet", "do not log connections")
+    .action(async (flags) => setExit(await runLab(flags, writeOut)));
   return program;
 }
 

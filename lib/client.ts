@@ -309,6 +309,7 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     const connection = new Connection(transport, {
       windowSize: options.windowSize ?? transport.adjustments.windowSize,
       maxPacket: options.maxPacket ?? transport.adjustments.maxPacket,
+      replyTimeoutMs: options.timeoutMs ?? 10_000,
     });
     connection.start();
     const ka = options.keepalive;

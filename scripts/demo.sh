@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The README's main-job command: installs what is missing, then runs the demo (scripts/demo.ts).
+# The README's main-job command: gets Deno (npm) if missing, then runs the demo against
+# sshtrace's own lab server (scripts/demo.ts). Needs no SSH server on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+if [[ ! -x node_modules/.bin/deno ]]; then
+  echo "demo: installing Deno 2.9.6 from npm"
+  npm install --no-audit --no-fund >/dev/null
+fi
 RUST_BACKTRACE=0 node_modules/.bin/deno run -A scripts/demo.ts

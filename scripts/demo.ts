@@ -1,51 +1,65 @@
 /**
- * The README's demo: starts a throwaway OpenSSH sshd on 127.0.0.1 (its own host keys, a key made
- * for this run), then shows sshtrace probing it, logging in to run a command, and explaining a
- * failure. Everything it makes lives in a temporary folder that is removed at the end.
+ * The README's demo (`deno task demo`): starts sshtrace's own lab SSH server on 127.0.0.1 (no
+ * SSH server needs to be installed) and runs sshtrace against it: a probe with its security
+ * grade, a login that runs a command, an old switch reached with --legacy and `send`, and a
+ * failure explained. The servers stop at the end.
  */
 // deno-lint-ignore-file no-console
-import { startSshd } from "../test/helpers/sshd.ts";
-import { run, tempDir } from "../test/helpers/tools.ts";
+import { startLabServer } from "../lib/lab/mod.ts";
 
-const user = Deno.env.get("USER") ?? "root";
-await using dir = await tempDir("sshtrace-demo-");
-const key = `${dir.path}/id_ed25519`;
-await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sshtrace-demo", "-f", key]);
-const pub = (await Deno.readTextFile(`${key}.pub`)).trim();
-const sshd = await startSshd({ authorizedKeys: [pub], logLevel: "INFO" });
-const target = `${user}@127.0.0.1:${sshd.port}`;
-const knownHosts = `${dir.path}/known_hosts`;
+const modern = await startLabServer({ profile: "modern" });
+const oldSwitch = await startLabServer({ profile: "old-switch" });
+const main = new URL("../main.ts", import.meta.url).pathname;
 
-async function sshtrace(title: string, args: string[]): Promise<void> {
-  console.log(`\n\x1b[1m### ${title}\x1b[0m\n$ sshtrace ${args.join(" ")}\n`);
+async function sshtrace(title: string, args: string[], env: Record<string, string> = {}) {
+  console.log(`\n\x1b[1m### ${title}\x1b[0m\n$ sshtrace ${args.map(quote).join(" ")}\n`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, ...args],
+    args: ["run", "-A", main, ...args],
     stdin: "null",
-    env: { RUST_BACKTRACE: "0" },
+    env: { RUST_BACKTRACE: "0", ...env },
   }).spawn();
   const { code } = await child.status;
   console.log(`\n(exit status ${code})`);
 }
 
+function quote(arg: string): string {
+  return /^[\w@.:/=+,-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+const noKnownHosts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
 try {
-  console.log(`A throwaway OpenSSH server is listening on 127.0.0.1:${sshd.port}.`);
-  await sshtrace("1. Probe: every stage, no credentials", ["probe", target]);
-  await sshtrace("2. Log in with a key and run a command", [
-    "-i",
-    key,
-    "-o",
-    "StrictHostKeyChecking=accept-new",
-    "-o",
-    `UserKnownHostsFile=${knownHosts}`,
-    target,
-    "uname -sr; echo logged in as $(id -un)",
-  ]);
-  await sshtrace("3. A failure, explained: a client that only offers a key exchange the server refuses", [
+  console.log(
+    `sshtrace's lab server runs on 127.0.0.1:${modern.port} (modern) and ` +
+      `127.0.0.1:${oldSwitch.port} (an old Comware switch). Password for demo: demo.`,
+  );
+  await sshtrace("1. Probe: every stage and decision, no credentials, and a grade", [
     "probe",
-    "--kex",
-    "diffie-hellman-group1-sha1",
-    target,
+    `demo@127.0.0.1:${modern.port}`,
+  ]);
+  await sshtrace(
+    "2. Log in with a password (from an environment variable) and run a command",
+    [...noKnownHosts, "--password-env", "DEMO_PASSWORD", `demo@127.0.0.1:${modern.port}`, "uname -a; whoami"],
+    { DEMO_PASSWORD: "demo" },
+  );
+  await sshtrace(
+    "3. An old switch: legacy algorithms as an explicit opt-in, commands through its shell",
+    [
+      "send",
+      "--legacy",
+      ...noKnownHosts,
+      "--password-env",
+      "DEMO_PASSWORD",
+      `admin@127.0.0.1:${oldSwitch.port}`,
+      "--",
+      "display version",
+    ],
+    { DEMO_PASSWORD: "admin" },
+  );
+  await sshtrace("4. The same switch without --legacy: what broke, why, and what to type", [
+    "probe",
+    `admin@127.0.0.1:${oldSwitch.port}`,
   ]);
 } finally {
-  await sshd.stop();
+  await modern.stop();
+  await oldSwitch.stop();
 }

@@ -35,6 +35,8 @@ export interface ChannelOptions {
 /** What a channel needs from its connection. Not for use outside the connection layer. */
 export interface ChannelHost {
   readonly tracer: Tracer;
+  /** How long to wait for a reply to a request (ms); 0 waits forever. */
+  readonly replyTimeoutMs: number;
   /** Queues one payload on the connection's ordered send queue. */
   send(payload: Uint8Array): Promise<void>;
   /** Forgets a channel once both sides have sent CLOSE (or it failed to open). */
@@ -73,6 +75,28 @@ export function deferred<T>(): Deferred<T> {
 }
 
 /** Turns anything thrown into an Error. */
+/**
+ * Bounds a wait for the server's answer. A late answer still settles its (already rejected)
+ * deferred in order, so replies stay matched to requests.
+ */
+export function withReplyTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  if (ms <= 0) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new SshTraceError(
+          "session",
+          "session.timeout",
+          `no answer from the server to ${what} within ${ms / 1000} s`,
+          { timeoutMs: ms, fix: "raise the limit with --timeout SECONDS" },
+        ),
+      );
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function toError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
@@ -422,7 +446,7 @@ export class Channel {
     this.#pending.push(reply);
     // A send failure fails the whole connection, which rejects `reply`.
     this.#host.send(payload).catch(noop);
-    return reply.promise;
+    return withReplyTimeout(reply.promise, this.#host.replyTimeoutMs, `the ${type} request`);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -17,11 +17,15 @@ import {
   DEFAULT_WINDOW_SIZE,
   deferred,
   toError,
+  withReplyTimeout,
 } from "./channel.ts";
 import { Session } from "./session.ts";
 
 /** Defaults for every channel of a connection. */
-export type ConnectionOptions = ChannelOptions;
+export interface ConnectionOptions extends ChannelOptions {
+  /** How long to wait for the server to answer a channel open or request (ms); 0: forever. */
+  replyTimeoutMs?: number;
+}
 
 const noop = () => {};
 
@@ -70,6 +74,7 @@ export class Connection {
     this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
     this.#host = {
       tracer: transport.tracer,
+      replyTimeoutMs: options.replyTimeoutMs ?? 0,
       send: (payload) => this.#send(payload),
       release: (channel) => {
         if (this.#channels.get(channel.localId) === channel) {
@@ -133,7 +138,7 @@ export class Connection {
   ): Promise<Channel> {
     const channel = this.#createChannel(type, options);
     this.#send(channel.openPayload(extra)).catch(noop);
-    await channel.opened;
+    await withReplyTimeout(channel.opened, this.#host.replyTimeoutMs, `the ${type} channel open`);
     return channel;
   }
 
@@ -142,7 +147,7 @@ export class Connection {
     const channel = this.#createChannel("session", options);
     const session = new Session(channel);
     this.#send(channel.openPayload()).catch(noop);
-    await channel.opened;
+    await withReplyTimeout(channel.opened, this.#host.replyTimeoutMs, "the session channel open");
     return session;
   }
 
@@ -310,9 +315,10 @@ export class Connection {
       const what = open
         ? `${open} channel${open === 1 ? " was" : "s were"} open`
         : `${waiting} global request${waiting === 1 ? " was" : "s were"} unanswered`;
+      const stage = this.#stage();
       error = new SshTraceError(
-        "data",
-        "data.connection-closed",
+        stage,
+        stage === "session" ? "session.connection-closed" : "data.connection-closed",
         `the server closed the connection while ${what}`,
         { openChannels: open, pendingRequests: waiting },
       );
@@ -323,9 +329,10 @@ export class Connection {
   #protocolFailure(e: unknown): void {
     let error: Error;
     if (e instanceof WireError) {
+      const stage = this.#stage();
       error = new SshTraceError(
-        "data",
-        "data.malformed-message",
+        stage,
+        stage === "session" ? "session.malformed-message" : "data.malformed-message",
         `the server sent a malformed message: ${e.message}`,
         {},
         { cause: e },
@@ -335,6 +342,11 @@ export class Connection {
     this.#end(error, null, () => {
       this.transport.disconnect(PROTOCOL_ERROR, error.message).catch(noop);
     });
+  }
+
+  /** `session` while a channel is being set up (open, pty, exec), else `data`. */
+  #stage(): "session" | "data" {
+    return this.tracer.currentStage === "session" ? "session" : "data";
   }
 
   #info(message: string): void {

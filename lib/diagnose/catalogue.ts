@@ -1085,6 +1085,23 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix: "-vv to see the packets; report it with the trace",
     opensshFix: "-vvv",
   },
+  "session.connection-closed": {
+    stage: "session",
+    title: "the server closed the connection while the session was being set up",
+    explanation: "The server hung up during the channel open or the pty/shell/exec request: " +
+      "some devices drop the connection instead of refusing a request (e.g. exec on a switch " +
+      "that only has a shell), or they limit the number of sessions.",
+    fix: "sshtrace send [user@]HOST -- 'COMMAND' for devices without exec; check the server's logs",
+    opensshFix: "-tt, with the command on standard input",
+  },
+  "session.malformed-message": {
+    stage: "session",
+    title: "the server sent a malformed message while the session was being set up",
+    explanation: "A channel message (e.g. the open confirmation) could not be decoded: a server " +
+      "bug.",
+    fix: "-vv to see the packets; report it with the trace",
+    opensshFix: "-vvv",
+  },
   "data.unknown-channel": {
     stage: "data",
     title: "the server used a channel that is not open",
@@ -1176,6 +1193,14 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     explanation: "Nothing arrived from the server within the time limit.",
     fix: "--timeout 30",
     opensshFix: "-o ConnectTimeout=30",
+  },
+  "*.compression-error": {
+    stage: "any",
+    title: "the server's compressed data is corrupt",
+    explanation: "Compression (zlib) was negotiated and the server sent data that does not " +
+      "decompress: a server bug, often in old firmware.",
+    fix: "leave out -C (or -o Compression=no)",
+    opensshFix: "-o Compression=no",
   },
   "*.deadline": {
     stage: "any",

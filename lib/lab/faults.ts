@@ -324,7 +324,7 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
   {
     name: "bad-compression",
     summary: "negotiates zlib, then sends a packet whose payload is not zlib data " +
-      "(reached with --legacy --compression zlib)",
+      "(reached with --legacy -o Compression=yes)",
     expect: { stage: "auth", code: "auth.compression-error" },
     config: withLists({ compressionC2S: ["zlib"], compressionS2C: ["zlib"] }),
     client: { legacy: true, algorithms: { compression: ["zlib"] } },
@@ -696,7 +696,8 @@ export function disconnectProfile(code: number): FaultProfile {
   return {
     name: code === 2 ? "disconnect" : `disconnect:${code}`,
     summary: "disconnects on the first authentication request with reason code N " +
-      `(disconnect:N, N = 1..15; default 2); this one: ${reason} (${code})`,
+      "(disconnect:N, N = 1..15; plain disconnect uses 2)" +
+      (code === 2 ? "" : `; here ${reason} (${code})`),
     expect: { stage: "auth", code: "auth.disconnect" },
     config: fast,
     hooks: {

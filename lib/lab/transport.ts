@@ -300,8 +300,8 @@ export class ServerTransport {
     this.#log(`client version ${line}`);
     await this.at("before-kexinit");
     const ours = await this.#sendKexInit(true);
-    await this.at("after-kexinit");
     if (this.hooks.guess) await this.#sendNow(this.hooks.guess());
+    await this.at("after-kexinit");
     let theirs: Uint8Array;
     for (;;) {
       theirs = await this.#readPacket(this.config.loginGraceMs);

@@ -52,6 +52,8 @@ export interface Report {
     protocol: string | null;
     software: string | null;
     preVersionLines: string[] | null;
+    /** Ids of the server quirks that applied (see docs/quirks.md). */
+    quirks: string[];
   };
   kex: {
     algorithm: string | null;
@@ -171,6 +173,7 @@ function serverPart(events: TraceEvent[], context: ReportContext, reached: boole
       ? events.filter((e): e is EventOf<"pre-version-line"> => e.type === "pre-version-line")
         .map((e) => e.line)
       : null,
+    quirks: events.filter((e): e is EventOf<"quirk"> => e.type === "quirk").map((e) => e.id),
   };
 }
 

@@ -14,7 +14,7 @@ import {
   type OfferLists,
   riskOf,
 } from "../algorithms/registry.ts";
-import { createZlibStream } from "../algorithms/compression.ts";
+import { CompressionError, createZlibStream } from "../algorithms/compression.ts";
 import { type KexContext, KexFailure } from "../algorithms/types.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
 import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
@@ -136,8 +136,9 @@ export class Transport implements MessageTransport {
     // The server's KEXINIT must come first; anything before it is noted for strict kex.
     let unexpectedBefore: string | null = null;
     let payload: Uint8Array;
+    const left = this.#budget();
     for (;;) {
-      const p = await this.#readPacket();
+      const p = await this.#readPacket(left());
       if (p === null) throw this.#closedError();
       if (p[0] === MSG.KEXINIT) {
         payload = p;
@@ -238,6 +239,16 @@ export class Transport implements MessageTransport {
     );
   }
 
+  /**
+   * A wait bound for a whole exchange step: the time left of `ms` from now, so a peer that
+   * keeps sending IGNORE or DEBUG cannot stretch the wait. 0 means no limit.
+   */
+  #budget(ms = this.#options.timeoutMs): () => number {
+    if (ms <= 0) return () => 0;
+    const end = performance.now() + ms;
+    return () => Math.max(1, Math.round(end - performance.now()));
+  }
+
   async #readPacket(timeoutMs = this.#options.timeoutMs): Promise<Uint8Array | null> {
     // The header stays buffered until the whole packet is in, so it arrives as one array.
     const size = this.#opener.headerSize;
@@ -255,6 +266,15 @@ export class Transport implements MessageTransport {
       if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
       return payload;
     } catch (e) {
+      if (e instanceof CompressionError) {
+        const stage = this.#stage();
+        throw new SshTraceError(
+          stage,
+          `${stage}.compression-error`,
+          `the server's compressed data is corrupt: ${e.message}`,
+          { fix: "turn compression off (-o Compression=no, or leave out -C)" },
+        );
+      }
       if (e instanceof PacketError) {
         const stage = this.#stage();
         const code = e.kind === "mac" ? `${stage}.mac-error` : `${stage}.bad-packet`;
@@ -385,8 +405,9 @@ export class Transport implements MessageTransport {
   }
 
   async receive(timeoutMs?: number): Promise<Uint8Array | null> {
+    const left = this.#budget(timeoutMs ?? this.#options.timeoutMs);
     for (;;) {
-      const p = await this.#readPacket(timeoutMs ?? this.#options.timeoutMs);
+      const p = await this.#readPacket(left());
       if (p === null) {
         this.#closed = true;
         return null;
@@ -480,8 +501,9 @@ export class Transport implements MessageTransport {
     const hostKeyAlg = findHostKey(chosen.hostKey)!;
     const strict = this.#strict && first;
     const kexReceive = async (): Promise<Uint8Array> => {
+      const left = this.#budget();
       for (;;) {
-        const p = await this.#readPacket();
+        const p = await this.#readPacket(left());
         if (p === null) throw this.#closedError();
         const type = p[0]!;
         if (type >= 30 && type < 50) {
@@ -605,7 +627,12 @@ export class Transport implements MessageTransport {
     this.#sealer.setKeys(c2s);
     if (this.#strict) this.#sealer.seq = 0;
     tracer.emit({ stage: "kex", type: "newkeys", direction: "sent" });
-    await receiveNewKeys(() => this.#readPacket(), strict, (p) => this.#handleTransportMessage(p));
+    const left = this.#budget();
+    await receiveNewKeys(
+      () => this.#readPacket(left()),
+      strict,
+      (p) => this.#handleTransportMessage(p),
+    );
     this.#opener.setKeys(s2c);
     if (this.#strict) this.#opener.seq = 0;
     tracer.emit({ stage: "kex", type: "newkeys", direction: "received" });

@@ -39,9 +39,12 @@ export function recogniseGreeting(line: string): string | null {
 export function parseVersionLine(line: string): Omit<ServerVersion, "preVersionLines"> {
   const m = /^SSH-([^-\s]*)-(.*)$/.exec(line);
   if (!m) {
-    throw new SshTraceError("version", "version.malformed", `malformed version line "${line}"`, {
-      versionLine: line,
-    });
+    throw new SshTraceError(
+      "version",
+      "version.malformed",
+      `malformed version line "${printable(line)}"`,
+      { versionLine: printable(line) },
+    );
   }
   const protocol = m[1]!;
   let software = m[2]!;
@@ -65,7 +68,7 @@ export function parseVersionLine(line: string): Omit<ServerVersion, "preVersionL
     throw new SshTraceError(
       "version",
       "version.ssh1-only",
-      `the server speaks only SSH protocol ${protocol} (SSH-1), which is broken and unsupported`,
+      `the server speaks only SSH protocol ${printable(protocol)} (SSH-1), which is broken and unsupported`,
       {
         versionLine: line,
         fix: "enable SSH version 2 on the device (e.g. Comware `ssh server version 2`, " +
@@ -76,7 +79,7 @@ export function parseVersionLine(line: string): Omit<ServerVersion, "preVersionL
   throw new SshTraceError(
     "version",
     "version.unsupported",
-    `the server announces protocol version ${protocol}; only 2.0 (and 1.99) are supported`,
+    `the server announces protocol version ${printable(protocol)}; only 2.0 (and 1.99) are supported`,
     { versionLine: line },
   );
 }

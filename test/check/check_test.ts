@@ -229,6 +229,7 @@ function fakeHost(i: number, overrides: Partial<HostReport>): HostReport {
       protocol: null,
       software: null,
       preVersionLines: null,
+      quirks: [],
     },
     kex: null,
     hostKey: null,

@@ -62,18 +62,28 @@ const target = (sw: OldSwitchHandle) => `${sw.user}@127.0.0.1:${sw.port}`;
 const BASE = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
 
 /** Per device: the long command, a short one, and what the trace says about paging. */
-const DEVICES: Record<OldSwitchDevice, { config: string; version: string; paging: string }> = {
+const DEVICES: Record<
+  OldSwitchDevice,
+  { config: string; version: string; paging: string; quirks: string[] }
+> = {
   comware: {
     config: "display current-configuration",
     version: "display version",
     paging: "screen-length disable",
+    quirks: ["comware-small-window"],
   },
   huawei: {
     config: "display current-configuration",
     version: "display version",
     paging: "screen-length 0 temporary",
+    quirks: ["huawei-vrp-gex"],
   },
-  cisco: { config: "show running-config", version: "show version", paging: "terminal length 0" },
+  cisco: {
+    config: "show running-config",
+    version: "show version",
+    paging: "terminal length 0",
+    quirks: ["cisco-gex", "cisco-1.25-no-gex"],
+  },
 };
 
 Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco emulators)", async (t) => {
@@ -125,6 +135,12 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           assert.equal(config.output.includes("\x1b"), false, "no escape sequences");
           // Paging was switched off by the vendor's command, not answered page by page.
           assert.match(res.stderr, new RegExp(`paging turned off with "${cmds.paging}"`));
+          // The firmware's quirks are traced, and the small window they ask for is used.
+          const quirks = [...res.stderr.matchAll(/^\s+quirk\s+⚠ ([a-z0-9.-]+):/gm)].map((m) =>
+            m[1]
+          );
+          assert.deepEqual(quirks, cmds.quirks);
+          assert.match(res.stderr, /our window 16384 bytes, our max packet 16384 bytes/);
           // The legacy choices of the emulator are marked.
           assert.ok(r.kex.legacy.length >= 4, JSON.stringify(r.kex.legacy));
           assert.match(res.stderr, /⚠ legacy:/);
@@ -153,6 +169,36 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
         },
       );
     }
+
+    await t.step(
+      "the emulator's other legacy choices (group1-sha1, 3des-cbc, hmac-md5) work too",
+      async () => {
+        const sw = switches.get("comware")!;
+        const res = await sshtrace(tmp.path, sw, [
+          "send",
+          "--legacy",
+          "--kex",
+          "diffie-hellman-group1-sha1",
+          "--ciphers",
+          "3des-cbc",
+          "--macs",
+          "hmac-md5",
+          ...BASE,
+          "--json",
+          target(sw),
+          "--",
+          "display version",
+        ]);
+        assert.equal(res.code, 0, `${res.stderr}\n${sw.logs()}`);
+        const r = report(res.stdout);
+        assert.equal(r.kex.algorithm, "diffie-hellman-group1-sha1");
+        assert.deepEqual([r.kex.cipher.c2s, r.kex.cipher.s2c], ["3des-cbc", "3des-cbc"]);
+        assert.deepEqual([r.kex.mac.c2s, r.kex.mac.s2c], ["hmac-md5", "hmac-md5"]);
+        assert.equal(r.hostKey.type, "ssh-rsa");
+        assert.equal(r.hostKey.bits, 1024);
+        assert.equal(r.commands[0].output, await sw.expected("display version"));
+      },
+    );
 
     await t.step(
       "when the paging command is refused, send answers every ---- More ---- itself",

@@ -658,6 +658,21 @@ const CASES: Record<string, Case> = {
     fix: /-vv/,
     ssh: /-vvv/,
   },
+  "session.connection-closed": {
+    error: err("session", "session.connection-closed", { openChannels: 1, pendingRequests: 0 }),
+    fix: /sshtrace send/,
+    ssh: /-tt/,
+  },
+  "session.malformed-message": {
+    error: err("session", "session.malformed-message"),
+    fix: /-vv/,
+    ssh: /-vvv/,
+  },
+  "*.compression-error": {
+    error: err("data", "data.compression-error"),
+    fix: /Compression=no/,
+    ssh: /^-o Compression=no$/,
+  },
   "data.unknown-channel": {
     error: err("data", "data.unknown-channel", { channel: 9, message: "CHANNEL_DATA" }),
     fix: /-vv/,

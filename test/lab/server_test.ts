@@ -536,3 +536,33 @@ Deno.test("connectHelp() tells what a correct client does against a fault profil
     await lab.stop();
   }
 });
+
+Deno.test("runLab() in its own process stops cleanly on SIGTERM", async () => {
+  const code = `import { runLab } from ${
+    JSON.stringify(new URL("../../lib/cli/lab.ts", import.meta.url).href)
+  };
+const enc = new TextEncoder();
+Deno.exit(await runLab({ quiet: true }, (t) => Deno.stdout.writeSync(enc.encode(t))));`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    cwd: ROOT,
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let out = "";
+  try {
+    out = await readUntil(reader, /Press Ctrl-C to stop\.\n$/, "", 20_000);
+    child.kill("SIGTERM");
+    out = await readUntil(reader, /stopped after 0 connection\(s\)\n$/, out, 20_000);
+  } finally {
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+  }
+  const status = await child.status;
+  const stderr = decode(new Uint8Array(await new Response(child.stderr).arrayBuffer()));
+  assert.equal(status.code, 0, stderr);
+  assert.match(out, /profile modern listening on 127\.0\.0\.1:\d+/);
+});

@@ -38,6 +38,7 @@ Deno.test("buildReport() describes a successful run in every field", () => {
       protocol: "1.99",
       software: "OpenSSH_9.2p1",
       preVersionLines: ["Welcome to the lab switch"],
+      quirks: [],
     },
     kex: {
       algorithm: "curve25519-sha256",
@@ -174,6 +175,7 @@ Deno.test("buildReport() nulls everything after connect when the connection fail
     protocol: null,
     software: null,
     preVersionLines: null,
+    quirks: [],
   });
   assert.equal(report.kex, null);
   assert.equal(report.hostKey, null);
