@@ -24,7 +24,6 @@ import { buildReport } from "./lib/render/report.ts";
 import { SshTraceError } from "./lib/trace.ts";
 import { SSHTRACE_VERSION } from "./lib/transport/transport.ts";
 
-
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Flags every command shares. */
@@ -36,11 +35,17 @@ function commonOptions(): Option[] {
     new Option("-l, --login <user>", "user name to log in as"),
     new Option("-o, --option <Key=Value>", "OpenSSH option (repeatable)")
       .argParser(collect).default([] as string[]),
-    new Option("--kex <list>", "key exchange algorithms: +a append, -a remove, ^a prepend, a,b replace"),
+    new Option(
+      "--kex <list>",
+      "key exchange algorithms: +a append, -a remove, ^a prepend, a,b replace",
+    ),
     new Option("--hostkeys <list>", "host key algorithms (same syntax)"),
     new Option("--ciphers <list>", "ciphers (same syntax)"),
     new Option("--macs <list>", "MACs (same syntax)"),
-    new Option("--legacy", "also offer legacy algorithms (SHA-1, CBC, 3DES, MD5...) after modern ones"),
+    new Option(
+      "--legacy",
+      "also offer legacy algorithms (SHA-1, CBC, 3DES, MD5...) after modern ones",
+    ),
     new Option("--timeout <seconds>", "limit for every network wait").default("10"),
     new Option("--json", "print one JSON report on stdout at the end"),
     new Option("--ndjson", "print trace events as NDJSON on stdout as they happen"),
@@ -90,11 +95,14 @@ export function settingsFrom(flags: CommonFlags): Settings {
 function timeoutMs(flags: CommonFlags, s: Settings): number {
   const t = s.connectTimeoutS ?? Number(flags.timeout);
   if (!Number.isFinite(t) || t <= 0) {
-    throw new SshTraceError("usage", "usage.invalid", `invalid --timeout "${flags.timeout}": expected seconds > 0`);
+    throw new SshTraceError(
+      "usage",
+      "usage.invalid",
+      `invalid --timeout "${flags.timeout}": expected seconds > 0`,
+    );
   }
   return t * 1000;
 }
-
 
 async function probeAction(targetText: string, flags: CommonFlags): Promise<number> {
   const target = parseTarget(targetText);
@@ -137,9 +145,13 @@ function buildProgram(setExit: (code: number) => void) {
 
   withCommonOptions(
     program.command("probe")
-      .description("connect, negotiate and check the host key without credentials; list auth methods")
+      .description(
+        "connect, negotiate and check the host key without credentials; list auth methods",
+      )
       .argument("<target>", "[user@]host[:port]"),
-  ).action(async (target, flags) => setExit(await probeAction(target, flags as unknown as CommonFlags)));
+  ).action(async (target, flags) =>
+    setExit(await probeAction(target, flags as unknown as CommonFlags))
+  );
 
   withCommonOptions(
     program.command("connect", { isDefault: true })
@@ -162,7 +174,15 @@ function buildProgram(setExit: (code: number) => void) {
       const f = flags as unknown as CommonFlags & ConnectFlags;
       const s = settingsFrom(f);
       if ((f as { C?: true }).C) applyOption(s, "Compression=yes");
-      setExit(await runConnect({ targetText: target, command, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
+      setExit(
+        await runConnect({
+          targetText: target,
+          command,
+          flags: f,
+          settings: s,
+          timeoutMs: timeoutMs(f, s),
+        }),
+      );
     });
   withCommonOptions(
     program.command("send")
@@ -183,12 +203,23 @@ function buildProgram(setExit: (code: number) => void) {
     .action(async (target, commands, flags) => {
       const f = flags as unknown as CommonFlags & SendFlags;
       const s = settingsFrom(f);
-      setExit(await runSend({ targetText: target, command: commands, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
+      setExit(
+        await runSend({
+          targetText: target,
+          command: commands,
+          flags: f,
+          settings: s,
+          timeoutMs: timeoutMs(f, s),
+        }),
+      );
     });
   withCommonOptions(
     program.command("check")
       .description("check a fleet: probe (or log in to) every host of an inventory, in parallel")
-      .argument("<inventory>", "text ([user@]host[:port] per line) or CSV with a header; - for stdin"),
+      .argument(
+        "<inventory>",
+        "text ([user@]host[:port] per line) or CSV with a header; - for stdin",
+      ),
     ["--login"],
   )
     .option("--concurrency <n>", "hosts checked at once (default 32)")
@@ -203,7 +234,14 @@ function buildProgram(setExit: (code: number) => void) {
     .action(async (inventory, flags) => {
       const f = flags as unknown as CommonFlags & CheckFlags;
       const s = settingsFrom(f);
-      setExit(await runCheck({ inventoryPath: inventory, flags: f, settings: s, timeoutMs: timeoutMs(f, s) }));
+      setExit(
+        await runCheck({
+          inventoryPath: inventory,
+          flags: f,
+          settings: s,
+          timeoutMs: timeoutMs(f, s),
+        }),
+      );
     });
   program.command("lab")
     .description("run the built-in lab SSH server on 127.0.0.1 (modern, old-switch or a fault)")
@@ -256,7 +294,9 @@ export async function main(args: string[]): Promise<number> {
   let code = 0;
   try {
     const program = buildProgram((c) => (code = c));
-    await program.parseAsync(reorderConnectArgs(args, program as unknown as Command), { from: "user" });
+    await program.parseAsync(reorderConnectArgs(args, program as unknown as Command), {
+      from: "user",
+    });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;

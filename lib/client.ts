@@ -10,7 +10,7 @@ import {
   findHostKey,
   type ListCategory,
 } from "./algorithms/registry.ts";
-import { type AuthOptions, type AuthResult, authenticate } from "./auth/userauth.ts";
+import { authenticate, type AuthOptions, type AuthResult } from "./auth/userauth.ts";
 import { Connection } from "./connection/mux.ts";
 import { startKeepalive } from "./connection/keepalive.ts";
 import type { ExitInfo, PtyOptions, Session } from "./connection/session.ts";
@@ -25,7 +25,7 @@ import { connectTcp } from "./net.ts";
 import { gradeServer } from "./diagnose/grade.ts";
 import { slowStages } from "./diagnose/explain.ts";
 import { buildReport, type Report } from "./render/report.ts";
-import { type Stage, SshTraceError, Tracer } from "./trace.ts";
+import { SshTraceError, type Stage, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
 
@@ -60,9 +60,15 @@ export interface ClientOptions {
 export function toTraceError(e: unknown, stage: Stage): SshTraceError {
   if (e instanceof SshTraceError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new SshTraceError(stage, `${stage}.internal`, `internal error during stage ${stage}: ${message}`, {}, {
-    cause: e,
-  });
+  return new SshTraceError(
+    stage,
+    `${stage}.internal`,
+    `internal error during stage ${stage}: ${message}`,
+    {},
+    {
+      cause: e,
+    },
+  );
 }
 
 /** The user name to use when none is given. */
@@ -95,7 +101,9 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   try {
     offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
   } catch (e) {
-    if (e instanceof AlgorithmListError) throw new SshTraceError("usage", "usage.invalid", e.message);
+    if (e instanceof AlgorithmListError) {
+      throw new SshTraceError("usage", "usage.invalid", e.message);
+    }
     throw e;
   }
   // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
@@ -156,7 +164,13 @@ export function emitDiagnostics(tracer: Tracer, options: { grade: boolean }): vo
     }
   }
   for (const slow of slowStages(tracer.timings, tracer.events)) {
-    tracer.emit({ stage: slow.stage, type: "slow", ms: slow.ms, thresholdMs: slow.thresholdMs, why: slow.why });
+    tracer.emit({
+      stage: slow.stage,
+      type: "slow",
+      ms: slow.ms,
+      thresholdMs: slow.thresholdMs,
+      why: slow.why,
+    });
   }
 }
 
@@ -194,7 +208,12 @@ export async function runProbe(
     await transport.disconnect(11, "probe finished");
   } catch (e) {
     error = toTraceError(e, tracer.currentStage ?? "connect");
-    tracer.emit({ stage: error.stage === "usage" ? "connect" : error.stage, type: "error", code: error.code, message: error.message });
+    tracer.emit({
+      stage: error.stage === "usage" ? "connect" : error.stage,
+      type: "error",
+      code: error.code,
+      message: error.message,
+    });
     transport?.close();
   }
   const current = tracer.currentStage;
@@ -209,7 +228,6 @@ export async function runProbe(
   });
   return { report, error };
 }
-
 
 /** Options of {@link connect}: where to go, plus how to authenticate. */
 export interface ConnectOptions extends ClientOptions {

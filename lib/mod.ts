@@ -40,7 +40,7 @@ export { toJunitXml } from "./check/junit.ts";
 export { runShell, type SendOptions, type SendResult, sessionIo } from "./send/engine.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
-export { EXIT_CODES, type Stage, STAGES, SshTraceError, type TraceEvent, Tracer } from "./trace.ts";
+export { EXIT_CODES, SshTraceError, type Stage, STAGES, type TraceEvent, Tracer } from "./trace.ts";
 export { buildReport, type Report } from "./render/report.ts";
 export { createNdjsonSink, reportToJson } from "./render/ndjson.ts";
 export { createHumanRenderer } from "./render/human.ts";

@@ -56,18 +56,31 @@ export async function connectTcp(
     const err = e as Error;
     const msg = String(err.message ?? err);
     if (err instanceof Deno.errors.ConnectionRefused) {
-      throw new SshTraceError("connect", "connect.refused", `connection to ${target} refused: nothing listens on port ${port}`, {
-        host,
-        port,
-        fix: "check the port (-p) and that the SSH service is running on the device",
-      });
+      throw new SshTraceError(
+        "connect",
+        "connect.refused",
+        `connection to ${target} refused: nothing listens on port ${port}`,
+        {
+          host,
+          port,
+          fix: "check the port (-p) and that the SSH service is running on the device",
+        },
+      );
     }
-    if (err.name === "TimeoutError" || err.name === "AbortError" || err instanceof Deno.errors.TimedOut) {
-      throw new SshTraceError("connect", "connect.timeout", `no answer from ${target} within ${timeoutMs / 1000} s`, {
-        host,
-        port,
-        fix: "check the address, firewalls and ACLs; raise the limit with --timeout SECONDS",
-      });
+    if (
+      err.name === "TimeoutError" || err.name === "AbortError" ||
+      err instanceof Deno.errors.TimedOut
+    ) {
+      throw new SshTraceError(
+        "connect",
+        "connect.timeout",
+        `no answer from ${target} within ${timeoutMs / 1000} s`,
+        {
+          host,
+          port,
+          fix: "check the address, firewalls and ACLs; raise the limit with --timeout SECONDS",
+        },
+      );
     }
     if (/lookup|resolve|name or service|dns|getaddrinfo|No address/i.test(msg)) {
       throw new SshTraceError("connect", "connect.dns", `cannot resolve host name "${host}"`, {
@@ -76,17 +89,30 @@ export async function connectTcp(
         fix: "check the spelling, or use the IP address",
       });
     }
-    if (err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.ConnectionAborted) {
-      throw new SshTraceError("connect", "connect.reset", `the connection to ${target} was reset`, { host, port });
-    }
-    if (/unreachable/i.test(msg) || err instanceof Deno.errors.NotConnected) {
-      throw new SshTraceError("connect", "connect.unreachable", `${target} is unreachable: ${msg}`, {
+    if (
+      err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.ConnectionAborted
+    ) {
+      throw new SshTraceError("connect", "connect.reset", `the connection to ${target} was reset`, {
         host,
         port,
-        fix: "check routing and the address",
       });
     }
-    throw new SshTraceError("connect", "connect.failed", `cannot connect to ${target}: ${msg}`, { host, port });
+    if (/unreachable/i.test(msg) || err instanceof Deno.errors.NotConnected) {
+      throw new SshTraceError(
+        "connect",
+        "connect.unreachable",
+        `${target} is unreachable: ${msg}`,
+        {
+          host,
+          port,
+          fix: "check routing and the address",
+        },
+      );
+    }
+    throw new SshTraceError("connect", "connect.failed", `cannot connect to ${target}: ${msg}`, {
+      host,
+      port,
+    });
   }
   conn.setNoDelay(true);
   const addr = conn.remoteAddr as Deno.NetAddr;

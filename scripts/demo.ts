@@ -38,7 +38,13 @@ try {
   ]);
   await sshtrace(
     "2. Log in with a password (from an environment variable) and run a command",
-    [...noKnownHosts, "--password-env", "DEMO_PASSWORD", `demo@127.0.0.1:${modern.port}`, "uname -a; whoami"],
+    [
+      ...noKnownHosts,
+      "--password-env",
+      "DEMO_PASSWORD",
+      `demo@127.0.0.1:${modern.port}`,
+      "uname -a; whoami",
+    ],
     { DEMO_PASSWORD: "demo" },
   );
   await sshtrace(

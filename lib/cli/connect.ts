@@ -54,7 +54,6 @@ export interface RunConnectInput {
   timeoutMs: number;
 }
 
-
 async function readSecretFile(path: string, what: string): Promise<string> {
   try {
     return (await Deno.readTextFile(path)).replace(/\r?\n$/, "");
@@ -64,10 +63,15 @@ async function readSecretFile(path: string, what: string): Promise<string> {
 }
 
 /** Password source from flags (env var, file) or the terminal. */
-export async function passwordSource(flags: ConnectFlags, batch: boolean): Promise<PasswordSource | null> {
+export async function passwordSource(
+  flags: ConnectFlags,
+  batch: boolean,
+): Promise<PasswordSource | null> {
   if (flags.passwordEnv) {
     const name = flags.passwordEnv;
-    if (env(name) === undefined) throw usageError(`--password-env ${name}: the variable is not set`);
+    if (env(name) === undefined) {
+      throw usageError(`--password-env ${name}: the variable is not set`);
+    }
     return { get: () => Promise.resolve(env(name) ?? null), fromUser: false };
   }
   if (flags.passwordFile) {
@@ -145,10 +149,18 @@ export function signerLoader(
         if (settings.identitiesOnly) {
           keys = keys.filter((k) => signers.some((s) => sameBlob(s.publicBlob, k.publicBlob)));
         }
-        tracer.emit({ stage: "auth", type: "info", message: `ssh-agent offers ${keys.length} key(s)` });
+        tracer.emit({
+          stage: "auth",
+          type: "info",
+          message: `ssh-agent offers ${keys.length} key(s)`,
+        });
         signers.push(...keys);
       } catch (e) {
-        tracer.emit({ stage: "auth", type: "info", message: `ssh-agent not used: ${(e as Error).message}` });
+        tracer.emit({
+          stage: "auth",
+          type: "info",
+          message: `ssh-agent not used: ${(e as Error).message}`,
+        });
       }
     }
     return signers;
@@ -182,7 +194,10 @@ export function exitCodeOf(exit: ExitInfo): number {
   return 0;
 }
 
-async function pump(stream: ReadableStream<Uint8Array>, out: { write(p: Uint8Array): Promise<number> }) {
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  out: { write(p: Uint8Array): Promise<number> },
+) {
   for await (const chunk of stream) {
     let off = 0;
     while (off < chunk.length) off += await out.write(chunk.subarray(off));
@@ -352,14 +367,22 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const started = performance.now();
   try {
     client = await connect(run.options);
-    const size = wantPty && Deno.stdout.isTerminal() ? Deno.consoleSize() : { columns: 80, rows: 24 };
+    const size = wantPty && Deno.stdout.isTerminal()
+      ? Deno.consoleSize()
+      : { columns: 80, rows: 24 };
     const session = await client.openSession(
       wantPty
         ? {
           term: env("TERM") ?? "xterm-256color",
           cols: size.columns,
           rows: size.rows,
-          modes: encodeTerminalModes({ ECHO: 1, ICANON: 1, ISIG: 1, TTY_OP_ISPEED: 38400, TTY_OP_OSPEED: 38400 }),
+          modes: encodeTerminalModes({
+            ECHO: 1,
+            ICANON: 1,
+            ISIG: 1,
+            TTY_OP_ISPEED: 38400,
+            TTY_OP_OSPEED: 38400,
+          }),
         }
         : undefined,
     );
@@ -396,7 +419,10 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       userClosed();
       c.close().catch(() => {});
     });
-    const outDone = Promise.all([pump(session.stdout, Deno.stdout), pump(session.stderr, Deno.stderr)]);
+    const outDone = Promise.all([
+      pump(session.stdout, Deno.stdout),
+      pump(session.stderr, Deno.stderr),
+    ]);
     const exit = await Promise.race([
       userClose,
       session.exit,

@@ -146,7 +146,8 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
           {
             fingerprint: key.fingerprint,
             files: options.knownHostsFiles,
-            fix: "verify the fingerprint, then connect once with -o StrictHostKeyChecking=accept-new",
+            fix:
+              "verify the fingerprint, then connect once with -o StrictHostKeyChecking=accept-new",
           },
         );
       }
@@ -155,7 +156,11 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
 }
 
 /** Key types that known_hosts files already hold for this host (for host key ordering). */
-export async function knownKeyTypes(files: string[], host: string, port: number): Promise<string[]> {
+export async function knownKeyTypes(
+  files: string[],
+  host: string,
+  port: number,
+): Promise<string[]> {
   const types: string[] = [];
   for (const file of files) {
     let text: string;
@@ -165,7 +170,10 @@ export async function knownKeyTypes(files: string[], host: string, port: number)
       continue;
     }
     for (const entry of parseKnownHosts(text, file).entries) {
-      if (entry.marker === null && entryMatchesHost(entry, host, port) && !types.includes(entry.keyType)) {
+      if (
+        entry.marker === null && entryMatchesHost(entry, host, port) &&
+        !types.includes(entry.keyType)
+      ) {
         types.push(entry.keyType);
       }
     }

@@ -4,7 +4,12 @@
  * @module
  */
 
-import { AlgorithmListError, applyListSpec, type ListCategory, buildOffer } from "../algorithms/registry.ts";
+import {
+  AlgorithmListError,
+  applyListSpec,
+  buildOffer,
+  type ListCategory,
+} from "../algorithms/registry.ts";
 import { SshTraceError } from "../trace.ts";
 import type { StrictMode } from "./hostkey_policy.ts";
 
@@ -48,7 +53,9 @@ export function parseTarget(text: string): Target {
     host = rest.slice(0, i);
     port = parsePort(rest.slice(i + 1));
   }
-  if (!host || /[\s/]/.test(host)) throw usageError(`invalid host "${text}"`, "use [user@]host[:port]");
+  if (!host || /[\s/]/.test(host)) {
+    throw usageError(`invalid host "${text}"`, "use [user@]host[:port]");
+  }
   return { user, host, port };
 }
 
@@ -140,7 +147,9 @@ export function applyOption(settings: Settings, option: string): void {
         false: "no",
         ask: "ask",
       };
-      if (!map[v]) throw usageError(`-o StrictHostKeyChecking: expected yes, accept-new, no or ask`);
+      if (!map[v]) {
+        throw usageError(`-o StrictHostKeyChecking: expected yes, accept-new, no or ask`);
+      }
       settings.strictHostKeyChecking = map[v];
       return;
     }
@@ -189,7 +198,9 @@ export function applyOption(settings: Settings, option: string): void {
 
 export function parsePositive(key: string, value: string, zeroOk = false): number {
   if (!/^\d+$/.test(value) || (!zeroOk && Number(value) === 0)) {
-    throw usageError(`-o ${key}: expected a ${zeroOk ? "non-negative" : "positive"} whole number, got "${value}"`);
+    throw usageError(
+      `-o ${key}: expected a ${zeroOk ? "non-negative" : "positive"} whole number, got "${value}"`,
+    );
   }
   return Number(value);
 }

@@ -1010,7 +1010,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     title: "the server refused to run the command (exec)",
     explanation: "Many network devices accept only an interactive shell, not a command given on " +
       "the command line (exec request). Send the command into a shell instead.",
-    fix: "sshtrace send [user@]HOST -- 'COMMAND' (types the command into an interactive shell; --device comware/huawei/cisco/junos)",
+    fix:
+      "sshtrace send [user@]HOST -- 'COMMAND' (types the command into an interactive shell; --device comware/huawei/cisco/junos)",
     opensshFix: "-tt, with the command on standard input",
   },
   "session.shell-refused": {

@@ -312,7 +312,11 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
     case "error":
       return v >= 1 ? row("error", p.red(`${s(e.code)}: ${s(e.message)}`)) : "";
     case "grade": {
-      const color = e.letter === "A" ? p.green : e.letter === "F" || e.letter === "D" ? p.red : p.yellow;
+      const color = e.letter === "A"
+        ? p.green
+        : e.letter === "F" || e.letter === "D"
+        ? p.red
+        : p.yellow;
       let text = row("grade", `${color(p.bold(e.letter))} (${e.score}/100) for the server's offer`);
       for (const r of e.reasons) text += row("", `−${r.deduction} ${s(r.reason)}`);
       return text;

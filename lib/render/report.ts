@@ -42,7 +42,11 @@ export interface Report {
     securityCost: string | null;
   } | null;
   /** Security grade of the server's offer (probe), or null. */
-  grade: { letter: string; score: number; reasons: { deduction: number; reason: string; algorithms: string[] }[] } | null;
+  grade: {
+    letter: string;
+    score: number;
+    reasons: { deduction: number; reason: string; algorithms: string[] }[];
+  } | null;
   /** Stages that were slow for their kind, with the likely reason. */
   slow: { stage: Stage; ms: number; why: string }[];
   server: {

@@ -36,7 +36,9 @@ export function decodeKexInit(payload: Uint8Array): KexInit {
   for (const c of CATEGORIES) {
     const names = r.nameList(`${c} name-list`);
     if (names.length > KEXINIT_LIMITS.maxNames) {
-      throw new RangeError(`KEXINIT: ${c} list has ${names.length} names (limit ${KEXINIT_LIMITS.maxNames})`);
+      throw new RangeError(
+        `KEXINIT: ${c} list has ${names.length} names (limit ${KEXINIT_LIMITS.maxNames})`,
+      );
     }
     const long = names.find((n) => n.length > KEXINIT_LIMITS.maxNameLength);
     if (long) throw new RangeError(`KEXINIT: ${c} list has a name of ${long.length} characters`);

@@ -178,7 +178,10 @@ export class PacketOpener {
       this.#first = plain;
     }
     if (length >= MAX_PACKET_LENGTH) {
-      throw new PacketError("length", `packet length ${length} is over the limit (${MAX_PACKET_LENGTH})`);
+      throw new PacketError(
+        "length",
+        `packet length ${length} is over the limit (${MAX_PACKET_LENGTH})`,
+      );
     }
     if (length < 5) throw new PacketError("length", `packet length ${length} is too small`);
     const lengthOutside = s.aead !== null || s.etm;
@@ -243,7 +246,10 @@ export class PacketOpener {
     }
     const paddingLength = plain[0]!;
     if (paddingLength < 4) {
-      throw new PacketError("padding", `padding of ${paddingLength} bytes is under the minimum of 4`);
+      throw new PacketError(
+        "padding",
+        `padding of ${paddingLength} bytes is under the minimum of 4`,
+      );
     }
     if (paddingLength + 1 > length) {
       throw new PacketError("padding", `padding of ${paddingLength} bytes exceeds the packet`);

@@ -18,12 +18,18 @@ import { CompressionError, createZlibStream } from "../algorithms/compression.ts
 import { type KexContext, KexFailure } from "../algorithms/types.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
 import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
-import { type AlgorithmLists, type Decision, type Stage, SshTraceError, type Tracer } from "../trace.ts";
+import {
+  type AlgorithmLists,
+  type Decision,
+  SshTraceError,
+  type Stage,
+  type Tracer,
+} from "../trace.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
 import { decodeKexInit, encodeKexInit } from "./kexinit.ts";
 import { deriveKey } from "./keys.ts";
-import { CATEGORIES, negotiateAll } from "./negotiate.ts";
+import { type CATEGORIES, negotiateAll } from "./negotiate.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
 import { combineAdjustments, type QuirkAdjustments, quirksFor } from "./quirks.ts";
 import { BufferedReader } from "./reader.ts";
@@ -428,7 +434,11 @@ export class Transport implements MessageTransport {
     try {
       server = decodeKexInit(serverPayload);
     } catch (e) {
-      throw new SshTraceError("kex", "kex.bad-kexinit", `malformed KEXINIT from the server: ${(e as Error).message}`);
+      throw new SshTraceError(
+        "kex",
+        "kex.bad-kexinit",
+        `malformed KEXINIT from the server: ${(e as Error).message}`,
+      );
     }
     tracer.emit({
       stage: "kex",
@@ -546,9 +556,14 @@ export class Transport implements MessageTransport {
       result = await kex.exchange(ctx);
     } catch (e) {
       if (e instanceof KexFailure || e instanceof WireError) {
-        throw new SshTraceError("kex", "kex.exchange-failed", `key exchange ${kex.name} failed: ${e.message}`, {
-          algorithm: kex.name,
-        });
+        throw new SshTraceError(
+          "kex",
+          "kex.exchange-failed",
+          `key exchange ${kex.name} failed: ${e.message}`,
+          {
+            algorithm: kex.name,
+          },
+        );
       }
       throw e;
     }
@@ -558,7 +573,11 @@ export class Transport implements MessageTransport {
     try {
       keyInfo = parsePublicKey(result.hostKeyBlob);
     } catch (e) {
-      throw new SshTraceError("kex", "kex.bad-host-key", `the server's host key is malformed: ${(e as Error).message}`);
+      throw new SshTraceError(
+        "kex",
+        "kex.bad-host-key",
+        `the server's host key is malformed: ${(e as Error).message}`,
+      );
     }
     const check: HostKeyCheck = {
       algorithm: hostKeyAlg.name,
@@ -582,7 +601,11 @@ export class Transport implements MessageTransport {
     let good = false;
     if (keyInfo.type === hostKeyAlg.keyType) {
       try {
-        good = await hostKeyAlg.verify(result.hostKeyBlob, result.signatureBlob, result.exchangeHash);
+        good = await hostKeyAlg.verify(
+          result.hostKeyBlob,
+          result.signatureBlob,
+          result.exchangeHash,
+        );
       } catch {
         good = false;
       }
@@ -608,7 +631,13 @@ export class Transport implements MessageTransport {
     if (first) this.sessionId = result.exchangeHash;
 
     // NEWKEYS both ways, then switch keys.
-    const keyFor = (letterIv: string, letterKey: string, letterMac: string, cipherName: string, macName: string): DirectionKeys => {
+    const keyFor = (
+      letterIv: string,
+      letterKey: string,
+      letterMac: string,
+      cipherName: string,
+      macName: string,
+    ): DirectionKeys => {
       const cipher = findCipher(cipherName)!;
       const mac = cipher.createAead ? null : findMac(macName)!;
       const d = (letter: string, n: number) =>
@@ -685,7 +714,9 @@ export class Transport implements MessageTransport {
 
   async disconnect(reasonCode = 11, description = "disconnected by user"): Promise<void> {
     if (this.#closed) return;
-    const w = new SshWriter(64).byte(MSG.DISCONNECT).uint32(reasonCode).string(description).string("");
+    const w = new SshWriter(64).byte(MSG.DISCONNECT).uint32(reasonCode).string(description).string(
+      "",
+    );
     this.tracer.emit({
       stage: this.#stage(),
       type: "disconnect",
@@ -727,7 +758,11 @@ async function receiveNewKeys(
   for (;;) {
     const p = await read();
     if (p === null) {
-      throw new SshTraceError("kex", "kex.closed", "the server closed the connection before NEWKEYS");
+      throw new SshTraceError(
+        "kex",
+        "kex.closed",
+        "the server closed the connection before NEWKEYS",
+      );
     }
     const type = p[0]!;
     if (type === MSG.NEWKEYS) return;

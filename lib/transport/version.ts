@@ -68,7 +68,9 @@ export function parseVersionLine(line: string): Omit<ServerVersion, "preVersionL
     throw new SshTraceError(
       "version",
       "version.ssh1-only",
-      `the server speaks only SSH protocol ${printable(protocol)} (SSH-1), which is broken and unsupported`,
+      `the server speaks only SSH protocol ${
+        printable(protocol)
+      } (SSH-1), which is broken and unsupported`,
       {
         versionLine: line,
         fix: "enable SSH version 2 on the device (e.g. Comware `ssh server version 2`, " +
@@ -79,7 +81,9 @@ export function parseVersionLine(line: string): Omit<ServerVersion, "preVersionL
   throw new SshTraceError(
     "version",
     "version.unsupported",
-    `the server announces protocol version ${printable(protocol)}; only 2.0 (and 1.99) are supported`,
+    `the server announces protocol version ${
+      printable(protocol)
+    }; only 2.0 (and 1.99) are supported`,
     { versionLine: line },
   );
 }
