@@ -7,9 +7,9 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runProbe } from "./lib/client.ts";
 import { type ConnectFlags, runConnect } from "./lib/cli/connect.ts";
-import { runSend, type SendFlags } from "./lib/cli/send.ts";
-import { type CheckFlags, runCheck } from "./lib/cli/check.ts";
-import { runLab } from "./lib/cli/lab.ts";
+// send, check and lab are loaded when used, so logging in does not pay for their modules.
+import type { SendFlags } from "./lib/cli/send.ts";
+import type { CheckFlags } from "./lib/cli/check.ts";
 import { makeOutput, writeErr, writeOut } from "./lib/cli/output.ts";
 import {
   addListEdit,
@@ -203,6 +203,7 @@ function buildProgram(setExit: (code: number) => void) {
     .action(async (target, commands, flags) => {
       const f = flags as unknown as CommonFlags & SendFlags;
       const s = settingsFrom(f);
+      const { runSend } = await import("./lib/cli/send.ts");
       setExit(
         await runSend({
           targetText: target,
@@ -234,6 +235,7 @@ function buildProgram(setExit: (code: number) => void) {
     .action(async (inventory, flags) => {
       const f = flags as unknown as CommonFlags & CheckFlags;
       const s = settingsFrom(f);
+      const { runCheck } = await import("./lib/cli/check.ts");
       setExit(
         await runCheck({
           inventoryPath: inventory,
@@ -249,7 +251,10 @@ function buildProgram(setExit: (code: number) => void) {
     .option("--profile <name>", "modern, old-switch, a fault profile, or list", "modern")
     .option("--once", "stop after one connection")
     .option("-q, --quiet", "do not log connections")
-    .action(async (flags) => setExit(await runLab(flags, writeOut)));
+    .action(async (flags) => {
+      const { runLab } = await import("./lib/cli/lab.ts");
+      setExit(await runLab(flags, writeOut));
+    });
   return program;
 }
 
