@@ -17,7 +17,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-DENO="$ROOT/node_modules/deno/deno"
+DENO="$ROOT/tools/node_modules/deno/deno"
 [[ -x "$DENO" ]] || DENO="$(command -v deno)"
 export RUST_BACKTRACE=0 NO_COLOR=1
 unset SSH_AUTH_SOCK # both clients use the key file only

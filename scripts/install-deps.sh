@@ -24,11 +24,11 @@ else
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}" >/dev/null
 fi
 
-if [[ -x "$ROOT/node_modules/.bin/deno" ]]; then
-  echo "install-deps: deno present ($ROOT/node_modules/.bin/deno)"
+if [[ -x "$ROOT/tools/node_modules/.bin/deno" ]]; then
+  echo "install-deps: deno present ($ROOT/tools/node_modules/.bin/deno)"
 else
-  echo "install-deps: deno missing: npm install in $ROOT"
-  (cd "$ROOT" && npm install --no-audit --no-fund >/dev/null)
+  echo "install-deps: deno missing: npm ci in $ROOT/tools"
+  (cd "$ROOT/tools" && npm ci --no-audit --no-fund >/dev/null)
 fi
 
 mkdir -p /run/sshd

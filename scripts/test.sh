@@ -26,7 +26,7 @@ done
 mkdir -p .cache
 LOG="$ROOT/.cache/test-output.log"
 
-RUST_BACKTRACE=0 NO_COLOR=1 node_modules/.bin/deno test --allow-all "$@" "${targets[@]}" 2>&1 |
+RUST_BACKTRACE=0 NO_COLOR=1 tools/node_modules/.bin/deno test --allow-all "$@" "${targets[@]}" 2>&1 |
   tee "$LOG"
 status=${PIPESTATUS[0]}
 
