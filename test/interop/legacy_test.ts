@@ -10,87 +10,24 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { riskOf } from "../../lib/algorithms/registry.ts";
+import {
+  commandOutput,
+  type Json,
+  MiB,
+  parseJsonReport,
+  runSshtrace,
+  sha256,
+} from "../helpers/cli.ts";
 import { requireAsyncssh } from "../helpers/old_switch.ts";
 import { ensureTestUser, type SshdHandle, type SshdOptions, startSshd } from "../helpers/sshd.ts";
 import { tempDir } from "../helpers/tools.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const PYTHON = "/usr/bin/python3";
 const ZLIB_SERVER = new URL("../servers/zlib_server.py", import.meta.url).pathname;
-const MiB = 1024 * 1024;
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-interface Outcome {
-  code: number;
-  stdout: Uint8Array;
-  stdoutText: string;
-  stderr: string;
-}
-
-/** Runs `deno run -A main.ts ARGS` with the password in $PW and an empty HOME. */
-async function sshtrace(
-  home: string,
-  password: string,
-  args: string[],
-  stdin?: Uint8Array,
-): Promise<Outcome> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: ROOT,
-    env: {
-      RUST_BACKTRACE: "0",
-      NO_COLOR: "1",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      HOME: home,
-      SSH_AUTH_SOCK: "",
-      PW: password,
-    },
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const feed = (async () => {
-    if (!stdin) return;
-    const writer = child.stdin.getWriter();
-    try {
-      await writer.write(stdin);
-      await writer.close();
-    } catch {
-      // the exit status tells
-    }
-  })();
-  try {
-    const [out] = await Promise.all([child.output(), feed]);
-    return {
-      code: out.code,
-      stdout: out.stdout,
-      stdoutText: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The `--json` report: the JSON object printed last on stdout (after the command's output). */
-function report(stdout: string): Json {
-  const start = stdout.lastIndexOf('{\n  "ok":');
-  assert.ok(start >= 0, `no JSON report on stdout:\n${stdout.slice(-2000)}`);
-  return JSON.parse(stdout.slice(start));
-}
-
-/** What the command printed before the JSON report. */
-function commandOutput(stdout: string): string {
-  const start = stdout.lastIndexOf('{\n  "ok":');
-  return start >= 0 ? stdout.slice(0, start) : stdout;
-}
-
-function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+/** Runs the CLI with the password in $PW and an empty HOME. */
+const sshtrace = (home: string, password: string, args: string[], stdin?: Uint8Array) =>
+  runSshtrace(args, { home, env: { PW: password }, stdin });
 
 function escapeRe(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -211,8 +148,8 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
             `echo ok-${c.algorithm}`,
           ]);
           assert.equal(res.code, 0, res.stderr);
-          assert.equal(commandOutput(res.stdoutText), `ok-${c.algorithm}\n`);
-          const r = report(res.stdoutText);
+          assert.equal(commandOutput(res.stdout), `ok-${c.algorithm}\n`);
+          const r = parseJsonReport(res.stdout);
           assert.equal(r.ok, true);
           for (const chosen of chosenIn(r, c.category)) assert.equal(chosen, c.algorithm);
           const risk = riskOf(c.algorithm);
@@ -272,7 +209,7 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
           upload,
         );
         assert.equal(res.code, 0, res.stderr);
-        const out = commandOutput(res.stdoutText);
+        const out = commandOutput(res.stdout);
         assert.ok(out.length > 2 * MiB, `${out.length} bytes`);
         assert.equal(
           sha256(new TextEncoder().encode(out)),
@@ -280,7 +217,7 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
             new TextEncoder().encode(`${expected}${sha256(upload)}  -\n`),
           ),
         );
-        const r = report(res.stdoutText);
+        const r = parseJsonReport(res.stdout);
         assert.deepEqual(chosenIn(r, "compression"), ["zlib@openssh.com", "zlib@openssh.com"]);
         const risk = riskOf("zlib@openssh.com")!;
         assert.deepEqual(
@@ -311,8 +248,8 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
         "echo ok-C",
       ]);
       assert.equal(res.code, 0, res.stderr);
-      assert.equal(commandOutput(res.stdoutText), "ok-C\n");
-      const r = report(res.stdoutText);
+      assert.equal(commandOutput(res.stdout), "ok-C\n");
+      const r = parseJsonReport(res.stdout);
       assert.deepEqual(chosenIn(r, "compression"), ["zlib@openssh.com", "zlib@openssh.com"]);
       // Only the compression list grew: no other legacy algorithm was offered.
       assert.equal(r.kex.client.kex.includes("diffie-hellman-group1-sha1"), false);
@@ -332,7 +269,7 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
             "echo never",
           ]);
           assert.equal(res.code, 12, res.stderr);
-          const r = report(res.stdoutText);
+          const r = parseJsonReport(res.stdout);
           assert.equal(r.ok, false);
           assert.equal(r.failedStage, "kex");
           assert.equal(r.error.stage, "kex");
@@ -352,7 +289,7 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
           // The failure box says the same.
           assert.match(res.stderr, /failed at stage kex \(exit 12\)/);
           assert.match(res.stderr, new RegExp(`^│ try\\s+${escapeRe(fix)}$`, "m"));
-          assert.doesNotMatch(res.stdoutText, /never/);
+          assert.doesNotMatch(res.stdout, /never/);
         },
       );
     }
@@ -369,8 +306,8 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
           "echo ok-one",
         ]);
         assert.equal(res.code, 0, res.stderr);
-        assert.equal(commandOutput(res.stdoutText), "ok-one\n");
-        const r = report(res.stdoutText);
+        assert.equal(commandOutput(res.stdout), "ok-one\n");
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.kex.algorithm, "diffie-hellman-group14-sha1");
         // Appended after the modern methods; no other legacy method offered.
         const kex = r.kex.client.kex.filter((n: string) => !/^(ext-info-c|kex-strict-)/.test(n));
@@ -396,7 +333,7 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
           "echo ok-gex",
         ]);
         assert.equal(res.code, 0, res.stderr);
-        assert.equal(report(res.stdoutText).kex.algorithm, "diffie-hellman-group-exchange-sha1");
+        assert.equal(parseJsonReport(res.stdout).kex.algorithm, "diffie-hellman-group-exchange-sha1");
         // 1024-bit groups are accepted only with --legacy.
         assert.match(res.stderr, /asked for a group of 2048 to 8192 bits/);
       },
@@ -414,7 +351,7 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
           "echo ok-one",
         ]);
         assert.equal(res.code, 0, res.stderr);
-        const r = report(res.stdoutText);
+        const r = parseJsonReport(res.stdout);
         assert.deepEqual([r.kex.cipher.c2s, r.kex.cipher.s2c], ["aes128-cbc", "aes128-cbc"]);
         assert.equal(r.kex.client.cipherC2S.at(-1), "aes128-cbc");
         assert.equal(r.kex.client.cipherC2S.includes("3des-cbc"), false);
@@ -432,7 +369,7 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
         "echo ok-one",
       ]);
       assert.equal(res.code, 0, res.stderr);
-      const r = report(res.stdoutText);
+      const r = parseJsonReport(res.stdout);
       assert.deepEqual([r.kex.mac.c2s, r.kex.mac.s2c], ["hmac-md5", "hmac-md5"]);
       assert.equal(r.kex.client.macC2S.includes("hmac-sha1"), false);
     });
@@ -540,8 +477,8 @@ Deno.test("sshtrace --legacy speaks plain zlib with asyncssh; without --legacy i
           "echo ok-zlib",
         ]);
         assert.equal(res.code, 0, `${res.stderr}\n${server.logs()}`);
-        assert.equal(commandOutput(res.stdoutText), "ok-zlib\n");
-        const r = report(res.stdoutText);
+        assert.equal(commandOutput(res.stdout), "ok-zlib\n");
+        const r = parseJsonReport(res.stdout);
         assert.deepEqual(chosenIn(r, "compression"), ["zlib", "zlib"]);
         const risk = riskOf("zlib")!;
         assert.deepEqual(
@@ -566,8 +503,8 @@ Deno.test("sshtrace --legacy speaks plain zlib with asyncssh; without --legacy i
           `stream ${size}`,
         ]);
         assert.equal(down.code, 0, `${down.stderr}\n${server.logs()}`);
-        assert.equal(down.stdout.length, size);
-        assert.equal(sha256(down.stdout), sha256(zlibStream(size)));
+        assert.equal(down.stdoutBytes, size);
+        assert.equal(down.stdoutSha, sha256(zlibStream(size)));
         const upload = randomBytes(2 * MiB);
         const up = await sshtrace(
           tmp.path,
@@ -576,7 +513,7 @@ Deno.test("sshtrace --legacy speaks plain zlib with asyncssh; without --legacy i
           upload,
         );
         assert.equal(up.code, 0, `${up.stderr}\n${server.logs()}`);
-        assert.equal(up.stdoutText, `${sha256(upload)} ${upload.length}\n`);
+        assert.equal(up.stdout, `${sha256(upload)} ${upload.length}\n`);
       },
     );
 
@@ -585,7 +522,7 @@ Deno.test("sshtrace --legacy speaks plain zlib with asyncssh; without --legacy i
       async () => {
         const res = await sshtrace(tmp.path, password, [...base, "--json", target, "echo never"]);
         assert.equal(res.code, 12, res.stderr);
-        const r = report(res.stdoutText);
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.failedStage, "kex");
         assert.match(r.error.code, /^kex\.no-common-compression/);
         assert.equal(r.error.fix, "-o Compression=yes");

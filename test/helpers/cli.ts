@@ -1,0 +1,181 @@
+/**
+ * The sshtrace command line as a user runs it: `deno run -A main.ts ARGS` in a subprocess, with
+ * what it printed, how it ended and how long it took; and readers for what it prints (the
+ * `--json` report after a command's output, `--ndjson` event lines).
+ */
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+
+/** The project root (with a trailing slash): the CLI runs there. */
+export const ROOT = new URL("../..", import.meta.url).pathname;
+
+export const MiB = 1024 * 1024;
+
+/**
+ * This process's Deno cache. A child with another HOME is pointed at it, so it neither fills a
+ * fresh cache under that HOME nor misses the npm packages already there.
+ */
+export const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
+
+/** Parsed JSON output (the report and events are checked field by field). */
+// deno-lint-ignore no-explicit-any
+export type Json = any;
+
+export interface SshtraceOptions {
+  /**
+   * HOME for the child (an empty directory means no default keys, config or known_hosts). Set,
+   * it also pins DENO_DIR to this process's cache and turns the ssh-agent off (SSH_AUTH_SOCK
+   * empty); `env` can set SSH_AUTH_SOCK back. Unset, the child inherits all three.
+   */
+  home?: string;
+  /** More environment (over the defaults RUST_BACKTRACE=0, NO_COLOR=1 and those of `home`). */
+  env?: Record<string, string>;
+  /** Written to the child's standard input, which is then closed; without it stdin is null. */
+  stdin?: string | Uint8Array;
+  /** Kill the child (SIGKILL) after this many milliseconds. Default 60 000. */
+  timeoutMs?: number;
+  /**
+   * Keep an output's text only up to this many bytes (a larger output's text is "", its hash and
+   * length still count): for tests that move tens of MiB. Default: keep all text.
+   */
+  textLimit?: number;
+}
+
+export interface SshtraceResult {
+  code: number;
+  /** Signal that ended the child, or null. */
+  signal: Deno.Signal | null;
+  /** True when the child was killed because it ran past timeoutMs. */
+  timedOut: boolean;
+  /** stdout as text ("" when it was longer than textLimit). */
+  stdout: string;
+  /** SHA-256 (hex) and length in bytes of all of stdout. */
+  stdoutSha: string;
+  stdoutBytes: number;
+  /** stderr as text ("" when it was longer than textLimit). */
+  stderr: string;
+  stderrSha: string;
+  stderrBytes: number;
+  /** Wall time from spawn to exit, in milliseconds. */
+  ms: number;
+}
+
+/**
+ * Runs `deno run -A main.ts ARGS` in ROOT, feeding `stdin` (if any) and hashing both outputs as
+ * they stream, so a large transfer is checked without being held as text.
+ */
+export async function runSshtrace(
+  args: string[],
+  options: SshtraceOptions = {},
+): Promise<SshtraceResult> {
+  const started = performance.now();
+  const isolated = options.home === undefined
+    ? {}
+    : { DENO_DIR, HOME: options.home, SSH_AUTH_SOCK: "" };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: ROOT,
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", ...isolated, ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, options.timeoutMs ?? 60_000);
+  const textLimit = options.textLimit ?? Infinity;
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const hash = createHash("sha256");
+    const decoder = new TextDecoder();
+    let bytes = 0;
+    let text = "";
+    for await (const chunk of stream) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (bytes <= textLimit) text += decoder.decode(chunk, { stream: true });
+    }
+    return {
+      sha: hash.digest("hex"),
+      bytes,
+      text: bytes <= textLimit ? text + decoder.decode() : "",
+    };
+  };
+  const feed = async () => {
+    if (options.stdin === undefined) return;
+    const data = typeof options.stdin === "string"
+      ? new TextEncoder().encode(options.stdin)
+      : options.stdin;
+    const writer = child.stdin.getWriter();
+    try {
+      for (let off = 0; off < data.length; off += MiB) {
+        await writer.write(data.subarray(off, off + MiB));
+      }
+      await writer.close();
+    } catch {
+      // the program may exit without reading everything; its exit status tells
+    }
+  };
+  try {
+    const [out, err, status] = await Promise.all([
+      collect(child.stdout),
+      collect(child.stderr),
+      child.status,
+      feed(),
+    ]);
+    return {
+      code: status.code,
+      signal: status.signal,
+      timedOut,
+      stdout: out.text,
+      stdoutSha: out.sha,
+      stdoutBytes: out.bytes,
+      stderr: err.text,
+      stderrSha: err.sha,
+      stderrBytes: err.bytes,
+      ms: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Where the `--json` report starts: the JSON object printed last on stdout, or -1. */
+function reportStart(stdout: string): number {
+  return stdout.lastIndexOf('{\n  "ok":');
+}
+
+/** The `--json` report: the JSON object printed last on stdout (after any command output). */
+export function parseJsonReport(stdout: string): Json {
+  const start = reportStart(stdout);
+  assert.ok(start >= 0, `no JSON report on stdout:\n${stdout.slice(-2000)}`);
+  return JSON.parse(stdout.slice(start));
+}
+
+/** What the remote command printed: stdout before the `--json` report (all of it without one). */
+export function commandOutput(stdout: string): string {
+  const start = reportStart(stdout);
+  return start >= 0 ? stdout.slice(0, start) : stdout;
+}
+
+/** `--ndjson` events (lines that are JSON objects with a stage), and the other non-empty lines. */
+export function splitNdjson(stdout: string): { events: Json[]; other: string[] } {
+  const events: Json[] = [];
+  const other: string[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.startsWith('{"stage":')) events.push(JSON.parse(line));
+    else if (line) other.push(line);
+  }
+  return { events, other };
+}
+
+/** SHA-256 of `data`, in hex (as sha256sum prints it). */
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
