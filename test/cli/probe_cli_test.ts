@@ -5,29 +5,14 @@
  */
 
 import assert from "node:assert/strict";
+import { ROOT, runSshtrace } from "../helpers/cli.ts";
 import { type SshdHandle, startSshd } from "../helpers/sshd.ts";
 import { freePort, requireTool, run, type RunResult, tempDir } from "../helpers/tools.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const SCRIPT = "/usr/bin/script";
 
-interface CliResult extends RunResult {
-  ms: number;
-}
-
-/** Runs `deno run -A main.ts ARGS` in the project root with RUST_BACKTRACE=0 and NO_COLOR=1. */
-async function sshtrace(
-  args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<CliResult> {
-  const start = performance.now();
-  const res = await run(Deno.execPath(), ["run", "-A", "main.ts", ...args], {
-    cwd: ROOT,
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", ...opts.env },
-    timeoutMs: opts.timeoutMs ?? 30_000,
-  });
-  return { ...res, ms: performance.now() - start };
-}
+/** Runs the CLI in the project root (RUST_BACKTRACE=0, NO_COLOR=1). */
+const sshtrace = (args: string[]) => runSshtrace(args, { timeoutMs: 30_000 });
 
 /** No stack trace and no uncaught-error text in either stream. */
 function assertNoStackTrace(res: RunResult): void {

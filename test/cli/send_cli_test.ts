@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { parseJsonReport, runSshtrace } from "../helpers/cli.ts";
 import {
   type OldSwitchDevice,
   type OldSwitchHandle,
@@ -13,50 +14,9 @@ import {
 } from "../helpers/old_switch.ts";
 import { tempDir } from "../helpers/tools.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-async function sshtrace(home: string, sw: OldSwitchHandle, args: string[]): Promise<Outcome> {
-  const started = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: ROOT,
-    env: {
-      RUST_BACKTRACE: "0",
-      NO_COLOR: "1",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      HOME: home,
-      SSH_AUTH_SOCK: "",
-      PW: sw.password,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-    ms: performance.now() - started,
-  };
-}
-
-function report(stdout: string): Json {
-  const start = stdout.lastIndexOf('{\n  "ok":');
-  assert.ok(start >= 0, `no JSON report on stdout:\n${stdout.slice(-2000)}`);
-  return JSON.parse(stdout.slice(start));
-}
+/** Runs the CLI with the switch's password in $PW and an empty HOME. */
+const sshtrace = (home: string, sw: OldSwitchHandle, args: string[]) =>
+  runSshtrace(args, { home, env: { PW: sw.password } });
 
 const target = (sw: OldSwitchHandle) => `${sw.user}@127.0.0.1:${sw.port}`;
 const BASE = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
@@ -114,7 +74,7 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
             cmds.version,
           ]);
           assert.equal(res.code, 0, `${res.stderr}\n${sw.logs()}`);
-          const r = report(res.stdout);
+          const r = parseJsonReport(res.stdout);
           assert.equal(r.ok, true);
           assert.equal(r.commands.length, 2);
           const [config, version] = r.commands;
@@ -190,7 +150,7 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           "display version",
         ]);
         assert.equal(res.code, 0, `${res.stderr}\n${sw.logs()}`);
-        const r = report(res.stdout);
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.kex.algorithm, "diffie-hellman-group1-sha1");
         assert.deepEqual([r.kex.cipher.c2s, r.kex.cipher.s2c], ["3des-cbc", "3des-cbc"]);
         assert.deepEqual([r.kex.mac.c2s, r.kex.mac.s2c], ["hmac-md5", "hmac-md5"]);
@@ -224,7 +184,7 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
         );
         const answered = /command 1\/1: .*, (\d+) pager prompt\(s\) answered/.exec(res.stderr);
         assert.ok(answered && Number(answered[1]) >= 8, res.stderr);
-        assert.equal(report(res.stdout).commands[0].output, await sw.expected(command));
+        assert.equal(parseJsonReport(res.stdout).commands[0].output, await sw.expected(command));
       },
     );
 
@@ -250,7 +210,7 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           "display version",
         ]);
         assert.equal(res.code, 15, res.stderr);
-        const r = report(res.stdout);
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.failedStage, "session");
         assert.equal(r.error.code, "session.send-timeout");
         assert.match(r.error.message, /system-view/);
@@ -277,7 +237,7 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           "display version",
         ]);
         assert.equal(res.code, 15, res.stderr);
-        const r = report(res.stdout);
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.error.code, "session.prompt-not-found");
         assert.match(r.error.message, /NEVER-MATCHES/);
         assert.match(res.stderr, /failed at stage session \(exit 15\)/);
@@ -300,7 +260,7 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           "display version",
         ]);
         assert.equal(res.code, 15, res.stderr);
-        const r = report(res.stdout);
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.failedStage, "session");
         assert.equal(r.error.code, "session.exec-refused");
         assert.match(r.error.fix, /sshtrace send/);
@@ -326,7 +286,7 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
         ) {
           const res = await sshtrace(tmp.path, sw, args);
           assert.equal(res.code, 12, res.stderr);
-          const r = report(res.stdout);
+          const r = parseJsonReport(res.stdout);
           assert.equal(r.failedStage, "kex");
           assert.equal(
             r.error.fix,

@@ -1,11 +1,14 @@
 /**
  * The sshtrace command line as a user runs it: `deno run -A main.ts ARGS` in a subprocess, with
  * what it printed, how it ended and how long it took; and readers for what it prints (the
- * `--json` report after a command's output, `--ndjson` event lines).
+ * `--json` report after a command's output, `--ndjson` event lines); and the client side of a
+ * login (an empty HOME, a key).
  */
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { SSH_KEYGEN } from "./sshd.ts";
+import { run } from "./tools.ts";
 
 /** The project root (with a trailing slash): the CLI runs there. */
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -70,7 +73,7 @@ export async function runSshtrace(
   options: SshtraceOptions = {},
 ): Promise<SshtraceResult> {
   const started = performance.now();
-  const isolated = options.home === undefined
+  const isolated: Record<string, string> = options.home === undefined
     ? {}
     : { DENO_DIR, HOME: options.home, SSH_AUTH_SOCK: "" };
   const child = new Deno.Command(Deno.execPath(), {
@@ -178,4 +181,19 @@ export function splitNdjson(stdout: string): { events: Json[]; other: string[] }
 /** SHA-256 of `data`, in hex (as sha256sum prints it). */
 export function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/** Makes `DIR/home`, an empty HOME for the CLI (no keys, config or known_hosts); returns it. */
+export async function emptyHome(dir: string): Promise<string> {
+  const home = `${dir}/home`;
+  await Deno.mkdir(home);
+  return home;
+}
+
+/** Makes an unencrypted Ed25519 key pair `DIR/id_ed25519{,.pub}` with ssh-keygen; returns its path. */
+export async function ed25519Key(dir: string): Promise<string> {
+  const key = `${dir}/id_ed25519`;
+  const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-f", key]);
+  assert.equal(gen.code, 0, gen.stderr);
+  return key;
 }

@@ -5,85 +5,27 @@
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { allNames, type ListCategory } from "../../lib/algorithms/registry.ts";
+import {
+  commandOutput,
+  emptyHome,
+  type Json,
+  MiB,
+  parseJsonReport,
+  runSshtrace,
+} from "../helpers/cli.ts";
 import { ensureTestUser, SSH_KEYGEN, testHostKeys } from "../helpers/sshd.ts";
 import { freePort, requireRoot, requireTool, run, tempDir } from "../helpers/tools.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const DROPBEAR = "/usr/sbin/dropbear";
 const DROPBEARCONVERT = "/usr/bin/dropbearconvert";
-const MiB = 1024 * 1024;
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stdoutSha: string;
-  stdoutBytes: number;
-  stderr: string;
-}
-
-/** Runs `deno run -A main.ts ARGS` (password in $PW, empty HOME), hashing stdout as it streams. */
-async function sshtrace(home: string, args: string[], password = ""): Promise<Outcome> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: ROOT,
-    env: {
-      RUST_BACKTRACE: "0",
-      NO_COLOR: "1",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      HOME: home,
-      SSH_AUTH_SOCK: "",
-      PW: password,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const hash = createHash("sha256");
-    const decoder = new TextDecoder();
-    let bytes = 0;
-    let text = "";
-    for await (const chunk of stream) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      if (bytes <= MiB) text += decoder.decode(chunk, { stream: true });
-    }
-    return { sha: hash.digest("hex"), bytes, text: bytes <= MiB ? text + decoder.decode() : "" };
-  };
-  try {
-    const [out, err, status] = await Promise.all([
-      collect(child.stdout),
-      collect(child.stderr),
-      child.status,
-    ]);
-    return {
-      code: status.code,
-      stdout: out.text,
-      stdoutSha: out.sha,
-      stdoutBytes: out.bytes,
-      stderr: err.text,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function report(stdout: string): Json {
-  const start = stdout.lastIndexOf('{\n  "ok":');
-  assert.ok(start >= 0, `no JSON report on stdout:\n${stdout.slice(-2000)}`);
-  return JSON.parse(stdout.slice(start));
-}
-
-function commandOutput(stdout: string): string {
-  const start = stdout.lastIndexOf('{\n  "ok":');
-  return start >= 0 ? stdout.slice(0, start) : stdout;
-}
+/**
+ * Runs the CLI with the password in $PW and an empty HOME; output text is kept only under 1 MiB,
+ * the hashes and lengths always.
+ */
+const sshtrace = (home: string, args: string[], password = "") =>
+  runSshtrace(args, { home, env: { PW: password }, textLimit: MiB });
 
 interface Dropbear {
   port: number;
@@ -245,8 +187,7 @@ const FORCE: { list: string; category: ListCategory; flag: string }[] = [
 Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each common algorithm", async (t) => {
   const user = await ensureTestUser();
   await using tmp = await tempDir("sshtrace-dropbear-");
-  const home = `${tmp.path}/home`;
-  await Deno.mkdir(home);
+  const home = await emptyHome(tmp.path);
   const server = await startDropbear(tmp.path);
   const target = `${user.name}@127.0.0.1:${server.port}`;
   const base = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
@@ -257,7 +198,7 @@ Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each co
       async () => {
         const res = await sshtrace(home, ["probe", "--json", target]);
         assert.equal(res.code, 0, res.stderr);
-        const r = report(res.stdout);
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.server.versionLine, "SSH-2.0-dropbear_2022.83");
         assert.equal(r.server.software, "dropbear_2022.83");
         assert.deepEqual([...r.auth.methods].sort(), ["password", "publickey"]);
@@ -284,7 +225,7 @@ Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each co
       );
       assert.equal(res.code, 7, res.stderr);
       assert.equal(commandOutput(res.stdout), "hello-dropbear\n");
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.equal(r.auth.success, true);
       const last = r.auth.attempts.at(-1);
       assert.equal(last.method, "password");
@@ -323,7 +264,7 @@ Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each co
           ]);
           assert.equal(res.code, 0, `${res.stderr}\n${server.logs()}`);
           assert.equal(commandOutput(res.stdout), "key-ok\n");
-          const r = report(res.stdout);
+          const r = parseJsonReport(res.stdout);
           const last = r.auth.attempts.at(-1);
           assert.equal(last.method, "publickey");
           assert.equal(last.result, "success");
@@ -387,7 +328,7 @@ Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each co
               );
               assert.equal(res.code, 0, res.stderr);
               assert.equal(commandOutput(res.stdout), `ok-${alg}\n`);
-              const k = report(res.stdout).kex;
+              const k = parseJsonReport(res.stdout).kex;
               const chosen = {
                 kex: [k.algorithm],
                 hostKey: [k.hostKeyAlgorithm],

@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { ensureTestUser, SSH_KEYGEN, type SshdHandle, startSshd } from "../helpers/sshd.ts";
+import { DENO_DIR, ed25519Key, emptyHome, ROOT } from "../helpers/cli.ts";
+import { ensureTestUser, type SshdHandle, startSshd } from "../helpers/sshd.ts";
 import { requireTool, run, tempDir } from "../helpers/tools.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const TMUX = "/usr/bin/tmux";
 
 function quote(s: string): string {
@@ -58,11 +58,8 @@ Deno.test("sshtrace gives an interactive shell in a real terminal", async (t) =>
   requireTool(TMUX);
   const user = await ensureTestUser();
   await using tmp = await tempDir("sshtrace-interactive-");
-  const home = `${tmp.path}/home`;
-  await Deno.mkdir(home);
-  const key = `${tmp.path}/id_ed25519`;
-  const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-f", key]);
-  assert.equal(gen.code, 0, gen.stderr);
+  const home = await emptyHome(tmp.path);
+  const key = await ed25519Key(tmp.path);
   const knownHosts = `${tmp.path}/known_hosts`;
   const sttyFile = `${tmp.path}/stty-after`;
 
@@ -71,12 +68,11 @@ Deno.test("sshtrace gives an interactive shell in a real terminal", async (t) =>
   try {
     sshd = await startSshd({ authorizedKeys: [(await Deno.readTextFile(`${key}.pub`)).trim()] });
     await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostKeys.ed25519.pub}\n`);
-    const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
     // The pane's shell runs sshtrace, then records the terminal settings and its exit code.
     const script = [
       `cd ${quote(ROOT)}`,
       `export RUST_BACKTRACE=0 NO_COLOR=1 TERM=xterm-256color SSH_AUTH_SOCK= ` +
-      `HOME=${quote(home)} DENO_DIR=${quote(denoDir)}`,
+      `HOME=${quote(home)} DENO_DIR=${quote(DENO_DIR)}`,
       `${quote(Deno.execPath())} run -A main.ts -q -o StrictHostKeyChecking=yes ` +
       `-o UserKnownHostsFile=${quote(knownHosts)} -i ${quote(key)} ` +
       `${user.name}@127.0.0.1:${sshd.port}`,

@@ -12,6 +12,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { riskOf } from "../../lib/algorithms/registry.ts";
 import {
   commandOutput,
+  emptyHome,
   type Json,
   MiB,
   parseJsonReport,
@@ -117,8 +118,7 @@ const CASES: Case[] = [
 Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorithm at a time", async (t) => {
   const user = await ensureTestUser();
   await using tmp = await tempDir("sshtrace-legacy-");
-  const home = `${tmp.path}/home`;
-  await Deno.mkdir(home);
+  const home = await emptyHome(tmp.path);
 
   const servers = new Map<string, SshdHandle>();
   try {
@@ -333,7 +333,10 @@ Deno.test("sshtrace --legacy logs in to OpenSSH sshd offering one legacy algorit
           "echo ok-gex",
         ]);
         assert.equal(res.code, 0, res.stderr);
-        assert.equal(parseJsonReport(res.stdout).kex.algorithm, "diffie-hellman-group-exchange-sha1");
+        assert.equal(
+          parseJsonReport(res.stdout).kex.algorithm,
+          "diffie-hellman-group-exchange-sha1",
+        );
         // 1024-bit groups are accepted only with --legacy.
         assert.match(res.stderr, /asked for a group of 2048 to 8192 bits/);
       },

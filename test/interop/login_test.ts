@@ -5,21 +5,24 @@
  */
 
 import assert from "node:assert/strict";
+import {
+  emptyHome,
+  type Json,
+  parseJsonReport,
+  runSshtrace,
+  splitNdjson,
+  type SshtraceResult,
+} from "../helpers/cli.ts";
 import { ensureTestUser, SSH_KEYGEN, type SshdHandle, startSshd } from "../helpers/sshd.ts";
-import { requireTool, run, type RunResult, tempDir } from "../helpers/tools.ts";
+import { requireTool, run, tempDir } from "../helpers/tools.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const SSH_AGENT = "/usr/bin/ssh-agent";
 const SSH_ADD = "/usr/bin/ssh-add";
 const PASSPHRASE = "tr0ub4dor & 3 staples";
 const WRONG_PASSWORD = "not-the-password-7";
 
-/** Parsed JSON output (the report and events are checked field by field). */
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
 /** Every CLI run of this file: the last step checks no secret ever reached the output. */
-const outputs: { args: string[]; result: RunResult }[] = [];
+const outputs: { args: string[]; result: SshtraceResult }[] = [];
 
 interface Env {
   home: string;
@@ -27,48 +30,22 @@ interface Env {
 }
 
 /**
- * Runs `deno run -A main.ts ARGS` with HOME pointing at an empty directory (no default keys)
- * and no ssh-agent unless `env` sets one.
+ * Runs the CLI with HOME pointing at an empty directory (no default keys) and no ssh-agent
+ * unless `env` sets one, and records the run.
  */
 async function sshtrace(
   ctx: Env,
   args: string[],
   env: Record<string, string> = {},
   stdin?: string,
-): Promise<RunResult> {
-  const result = await run(Deno.execPath(), ["run", "-A", "main.ts", ...args], {
-    cwd: ROOT,
-    env: {
-      RUST_BACKTRACE: "0",
-      NO_COLOR: "1",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      HOME: ctx.home,
-      SSH_AUTH_SOCK: "",
-      ...env,
-    },
-    stdin,
-    timeoutMs: 30_000,
-  });
+): Promise<SshtraceResult> {
+  const result = await runSshtrace(args, { home: ctx.home, env, stdin, timeoutMs: 30_000 });
   outputs.push({ args, result });
   return result;
 }
 
-/** The `--json` report: the JSON object printed last on stdout (after any command output). */
-function report(stdout: string): Json {
-  const start = stdout.lastIndexOf('{\n  "ok":');
-  assert.ok(start >= 0, `no JSON report on stdout:\n${stdout}`);
-  return JSON.parse(stdout.slice(start));
-}
-
 /** `--ndjson` events (lines that parse as JSON objects with a stage). */
-function events(stdout: string): Json[] {
-  const out: Json[] = [];
-  for (const line of stdout.split("\n")) {
-    if (!line.startsWith('{"stage":')) continue;
-    out.push(JSON.parse(line));
-  }
-  return out;
-}
+const events = (stdout: string): Json[] => splitNdjson(stdout).events;
 
 async function keygen(dir: string, name: string, args: string[], passphrase = ""): Promise<string> {
   const path = `${dir}/${name}`;
@@ -102,8 +79,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
   requireTool(SSH_ADD);
   const user = await ensureTestUser();
   await using tmp = await tempDir("sshtrace-login-");
-  const home = `${tmp.path}/home`;
-  await Deno.mkdir(home);
+  const home = await emptyHome(tmp.path);
   const knownHosts = `${tmp.path}/known_hosts`;
   const ctx: Env = { home, knownHosts };
 
@@ -209,7 +185,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         { KEY_PASS: PASSPHRASE },
       );
       assert.equal(res.code, 0, res.stderr);
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.equal(r.auth.success, true);
       const last = r.auth.attempts.at(-1);
       assert.equal(last.method, "publickey");
@@ -284,7 +260,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         { SSHTRACE_PW: user.password },
       );
       assert.equal(res.code, 0, res.stderr);
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.deepEqual(r.auth.attempts.map((a: { method: string }) => a.method), [
         "none",
         "password",
@@ -362,7 +338,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         { SSHTRACE_PW: WRONG_PASSWORD },
       );
       assert.equal(res.code, 14, res.stderr);
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.equal(r.ok, false);
       assert.equal(r.failedStage, "auth");
       assert.equal(r.error.code, "auth.password-rejected");
@@ -381,7 +357,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         "true",
       ]);
       assert.equal(res.code, 14, res.stderr);
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.equal(r.failedStage, "auth");
       assert.match(r.error.code, /^auth\./);
       const key = r.auth.attempts.find((a: { method: string }) => a.method === "publickey");
@@ -405,7 +381,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         "",
       );
       assert.equal(res.code, 14, res.stderr);
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.match(r.error.code, /^auth\.(batch-mode-needs-prompt|no-common-method)$/);
       assert.doesNotMatch(res.stderr, /password: /i);
     });
@@ -471,7 +447,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
           { SSHTRACE_PW: user.password },
         );
         assert.equal(res.code, 13, res.stderr);
-        const r = report(res.stdout);
+        const r = parseJsonReport(res.stdout);
         assert.equal(r.error.code, "hostkey.unknown");
         assert.equal(r.hostKey.status, "unknown");
         assert.equal(r.auth, null);
@@ -503,7 +479,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         ];
         const first = await sshtrace(ctx, args);
         assert.equal(first.code, 0, first.stderr);
-        assert.equal(report(first.stdout).hostKey.status, "accepted");
+        assert.equal(parseJsonReport(first.stdout).hostKey.status, "accepted");
         const after = await Deno.readTextFile(file);
         assert.equal(after, before + `[127.0.0.1]:${sshd.port} ${sshd.hostKeys.ed25519.pub}\n`);
         assert.match(
@@ -513,7 +489,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
 
         const second = await sshtrace(ctx, args);
         assert.equal(second.code, 0, second.stderr);
-        const r = report(second.stdout);
+        const r = parseJsonReport(second.stdout);
         assert.equal(r.hostKey.status, "known");
         assert.equal(r.hostKey.file, file);
         assert.equal(r.hostKey.line, 3);
@@ -547,7 +523,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
             { SSHTRACE_PW: user.password },
           );
           assert.equal(res.code, 13, res.stderr);
-          const r = report(res.stdout);
+          const r = parseJsonReport(res.stdout);
           assert.equal(r.error.code, "hostkey.changed");
           assert.equal(r.hostKey.status, "changed");
           assert.equal(r.auth, null);

@@ -5,121 +5,25 @@
  */
 
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
-import { ensureTestUser, SSH_KEYGEN, type SshdHandle, startSshd } from "../helpers/sshd.ts";
-import { run, tempDir } from "../helpers/tools.ts";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
-const MiB = 1024 * 1024;
-
-/** Parsed JSON output (the report and events are checked field by field). */
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-interface Outcome {
-  code: number;
-  /** SHA-256 (hex) and length of stdout, or the text when `keepStdout` was set. */
-  stdoutSha: string;
-  stdoutBytes: number;
-  stdout: string;
-  stderrSha: string;
-  stderrBytes: number;
-  stderr: string;
-  ms: number;
-}
+import { randomBytes } from "node:crypto";
+import {
+  ed25519Key,
+  emptyHome,
+  MiB,
+  parseJsonReport,
+  runSshtrace,
+  sha256,
+  splitNdjson,
+} from "../helpers/cli.ts";
+import { ensureTestUser, type SshdHandle, startSshd } from "../helpers/sshd.ts";
+import { tempDir } from "../helpers/tools.ts";
 
 /**
- * Runs `deno run -A main.ts ARGS`, feeding `stdin` (if any) and hashing both outputs as they
- * stream (64 MiB is never held as text). Text is kept only for outputs under 1 MiB.
+ * Runs the CLI with an empty HOME, feeding `stdin` (if any); output text is kept only under
+ * 1 MiB (64 MiB is never held as text), the hashes and lengths always.
  */
-async function sshtrace(
-  home: string,
-  args: string[],
-  stdin?: Uint8Array,
-): Promise<Outcome> {
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: ROOT,
-    env: {
-      RUST_BACKTRACE: "0",
-      NO_COLOR: "1",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      HOME: home,
-      SSH_AUTH_SOCK: "",
-    },
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const hash = createHash("sha256");
-    let bytes = 0;
-    const decoder = new TextDecoder();
-    let text = "";
-    for await (const chunk of stream) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      if (bytes <= MiB) text += decoder.decode(chunk, { stream: true });
-    }
-    return { sha: hash.digest("hex"), bytes, text: bytes <= MiB ? text + decoder.decode() : "" };
-  };
-  const feed = (async () => {
-    if (!stdin) return;
-    const writer = child.stdin.getWriter();
-    try {
-      for (let off = 0; off < stdin.length; off += MiB) {
-        await writer.write(stdin.subarray(off, off + MiB));
-      }
-      await writer.close();
-    } catch {
-      // the program may exit without reading everything; its exit status tells
-    }
-  })();
-  try {
-    const [out, err, status] = await Promise.all([
-      collect(child.stdout),
-      collect(child.stderr),
-      child.status,
-      feed,
-    ]);
-    return {
-      code: status.code,
-      stdoutSha: out.sha,
-      stdoutBytes: out.bytes,
-      stdout: out.text,
-      stderrSha: err.sha,
-      stderrBytes: err.bytes,
-      stderr: err.text,
-      ms: performance.now() - started,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The `--json` report: the JSON object printed last on stdout (after any command output). */
-function report(stdout: string): Json {
-  const start = stdout.lastIndexOf('{\n  "ok":');
-  assert.ok(start >= 0, `no JSON report on stdout:\n${stdout}`);
-  return JSON.parse(stdout.slice(start));
-}
-
-/** `--ndjson` events, and the other stdout lines (the command's own output). */
-function split(stdout: string): { events: Json[]; other: string[] } {
-  const events: Json[] = [];
-  const other: string[] = [];
-  for (const line of stdout.split("\n")) {
-    if (line.startsWith('{"stage":')) events.push(JSON.parse(line));
-    else if (line) other.push(line);
-  }
-  return { events, other };
-}
-
-function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+const sshtrace = (home: string, args: string[], stdin?: Uint8Array) =>
+  runSshtrace(args, { home, stdin, textLimit: MiB });
 
 function mbps(bytes: number, ms: number): string {
   return `${(bytes / MiB / (ms / 1000)).toFixed(1)} MiB/s`;
@@ -133,11 +37,8 @@ function note(text: string): void {
 Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data", async (t) => {
   const user = await ensureTestUser();
   await using tmp = await tempDir("sshtrace-session-");
-  const home = `${tmp.path}/home`;
-  await Deno.mkdir(home);
-  const key = `${tmp.path}/id_ed25519`;
-  const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-f", key]);
-  assert.equal(gen.code, 0, gen.stderr);
+  const home = await emptyHome(tmp.path);
+  const key = await ed25519Key(tmp.path);
   const authorized = [(await Deno.readTextFile(`${key}.pub`)).trim()];
   const knownHosts = `${tmp.path}/known_hosts`;
 
@@ -191,7 +92,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
     await t.step("a command killed by SIGTERM exits 143 and reports the signal", async () => {
       const res = await sshtrace(home, [...base, "--json", to(sshd), "kill -TERM $$"]);
       assert.equal(res.code, 143, res.stderr);
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.equal(r.exitCode, 143);
       assert.equal(r.session.exitSignal, "TERM");
       assert.equal(r.session.exitStatus, null);
@@ -207,7 +108,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
       ], input);
       assert.equal(res.code, 4, res.stderr);
       assert.equal(res.stderr, "1234567");
-      const r = report(res.stdout);
+      const r = parseJsonReport(res.stdout);
       assert.equal(r.ok, true);
       assert.equal(r.exitCode, 4);
       const { durationMs, ...session } = r.session;
@@ -224,7 +125,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
       const tty = await sshtrace(home, [...base, "-t", "--json", to(sshd), "tty"]);
       assert.equal(tty.code, 0, tty.stderr);
       assert.match(tty.stdout, /^\/dev\/pts\/\d+\r?\n/);
-      assert.equal(report(tty.stdout).session.pty, true);
+      assert.equal(parseJsonReport(tty.stdout).session.pty, true);
     });
 
     await t.step("64 MiB downloaded arrive with the checksum the server computed", async () => {
@@ -261,7 +162,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
         ]);
         assert.equal(res.code, 0);
         assert.equal(res.stderrBytes, size);
-        const { events, other } = split(res.stdout);
+        const { events, other } = splitNdjson(res.stdout);
         assert.deepEqual(other, [`${res.stderrSha}  -`]);
         const rekeys = events.filter((e) => e.type === "rekey" && e.initiator === "server");
         assert.ok(rekeys.length >= 2, `expected server rekeys, saw ${JSON.stringify(rekeys)}`);
@@ -277,7 +178,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
       const input = randomBytes(8 * MiB);
       const res = await sshtrace(home, [...base, "--ndjson", to(rekeying), "sha256sum"], input);
       assert.equal(res.code, 0, res.stderr);
-      const { events, other } = split(res.stdout);
+      const { events, other } = splitNdjson(res.stdout);
       assert.deepEqual(other, [`${sha256(input)}  -`]);
       assert.ok(events.some((e) => e.type === "rekey" && e.initiator === "server"));
     });
@@ -293,7 +194,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
         "sha256sum",
       ], input);
       assert.equal(up.code, 0, up.stderr);
-      const upSplit = split(up.stdout);
+      const upSplit = splitNdjson(up.stdout);
       assert.deepEqual(upSplit.other, [`${sha256(input)}  -`]);
       const clientUp = upSplit.events.filter((e) =>
         e.type === "rekey" && e.initiator === "client" && /limit/.test(e.reason)
@@ -311,7 +212,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
       ]);
       assert.equal(down.code, 0);
       assert.equal(down.stderrBytes, size);
-      const downSplit = split(down.stdout);
+      const downSplit = splitNdjson(down.stdout);
       assert.deepEqual(downSplit.other, [`${down.stderrSha}  -`]);
       const clientDown = downSplit.events.filter((e) =>
         e.type === "rekey" && e.initiator === "client" && /limit/.test(e.reason)

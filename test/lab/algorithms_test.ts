@@ -5,23 +5,16 @@
  */
 
 import assert from "node:assert/strict";
-import { type ListCategory, REGISTRIES } from "../../lib/algorithms/registry.ts";
-import { allNames } from "../../lib/algorithms/registry.ts";
+import { allNames, type ListCategory, REGISTRIES } from "../../lib/algorithms/registry.ts";
 import { type LabServer, startLabServer } from "../../lib/lab/mod.ts";
 import type { Category } from "../../lib/trace.ts";
-import { connectLab, decode, sharedHostKeys } from "./lab_helpers.ts";
+import { connectLab, decode, everyAlgorithm, sharedHostKeys } from "./lab_helpers.ts";
 
 /** A lab server that offers every registered algorithm. */
 async function everything(): Promise<LabServer> {
   return await startLabServer({
     hostKeys: await sharedHostKeys(),
-    algorithms: {
-      kex: allNames("kex"),
-      hostKey: allNames("hostKey"),
-      cipher: allNames("cipher"),
-      mac: allNames("mac"),
-      compression: allNames("compression"),
-    },
+    algorithms: everyAlgorithm(),
     config: { serverSigAlgs: allNames("hostKey") },
   });
 }

@@ -15,11 +15,8 @@ import {
 } from "../../lib/lab/mod.ts";
 import { DISCONNECT_REASONS } from "../../lib/wire/messages.ts";
 import { EXIT_CODES, type SshTraceError } from "../../lib/trace.ts";
-import { run } from "../helpers/tools.ts";
+import { runSshtrace } from "../helpers/cli.ts";
 import { connectLab, decode, sharedHostKeys, traceError } from "./lab_helpers.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const ROOT = new URL("../..", import.meta.url).pathname;
 
 /**
  * Profiles whose correct outcome the client does not reach yet: each is a client bug, reported
@@ -118,12 +115,8 @@ Deno.test("every fault profile is tested above or listed with the client bug it 
 Deno.test("the sshtrace CLI explains a bad host key signature with exit 12 and no stack", async () => {
   const lab = await startLabServer({ profile: "bad-signature", hostKeys: await sharedHostKeys() });
   try {
-    const r = await run(
-      Deno.execPath(),
+    const r = await runSshtrace(
       [
-        "run",
-        "-A",
-        MAIN,
         "--timeout",
         "2",
         "-o",
@@ -133,7 +126,7 @@ Deno.test("the sshtrace CLI explains a bad host key signature with exit 12 and n
         `demo@127.0.0.1:${lab.port}`,
         "echo hi",
       ],
-      { cwd: ROOT, env: { RUST_BACKTRACE: "0", NO_COLOR: "1" }, timeoutMs: 30_000 },
+      { timeoutMs: 30_000 },
     );
     assert.equal(r.code, EXIT_CODES.kex, r.stderr);
     assert.match(r.stderr, /signature over the key exchange does not verify/);

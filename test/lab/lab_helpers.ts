@@ -1,11 +1,12 @@
 /**
  * Helpers for the lab server tests: one set of host keys for the whole file (RSA and DSA
- * generation take a moment), the real client connected to a lab server, and error capture.
+ * generation take a moment), every registered algorithm, the real client connected to a lab
+ * server, and error capture.
  */
 
+import { allNames, type ListCategory } from "../../lib/algorithms/registry.ts";
 import { type Client, connect, type ConnectOptions } from "../../lib/client.ts";
 import { generateHostKeys, type HostKeys, type LabServer } from "../../lib/lab/mod.ts";
-import { SshTraceError } from "../../lib/trace.ts";
 import type { PasswordSource } from "../../lib/auth/userauth.ts";
 
 let keys: Promise<HostKeys> | null = null;
@@ -21,6 +22,17 @@ export function sharedHostKeys(): Promise<HostKeys> {
     "ssh-dss",
   ]);
   return keys;
+}
+
+/** Every registered algorithm in each category, for a lab server that offers all it can. */
+export function everyAlgorithm(): Record<ListCategory, string[]> {
+  return {
+    kex: allNames("kex"),
+    hostKey: allNames("hostKey"),
+    cipher: allNames("cipher"),
+    mac: allNames("mac"),
+    compression: allNames("compression"),
+  };
 }
 
 /** A password source that is not a person (never prompts). */
@@ -46,18 +58,7 @@ export function connectLab(
 }
 
 /** Awaits `promise`, which must reject with an SshTraceError; returns it and the time taken. */
-export async function traceError(
-  promise: Promise<unknown>,
-): Promise<{ error: SshTraceError; ms: number }> {
-  const start = performance.now();
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof SshTraceError) return { error: e, ms: performance.now() - start };
-    throw new Error(`expected an SshTraceError, got ${e}`, { cause: e });
-  }
-  throw new Error("expected an SshTraceError, but the call succeeded");
-}
+export { expectTraceError as traceError } from "../helpers/scripted_server.ts";
 
 export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 

@@ -11,6 +11,7 @@ import {
   startLabServer,
 } from "../../lib/lab/mod.ts";
 import { EXIT_CODES } from "../../lib/trace.ts";
+import { ROOT, runSshtrace } from "../helpers/cli.ts";
 import { requireTool, run, tempDir } from "../helpers/tools.ts";
 import {
   connectLab,
@@ -20,9 +21,6 @@ import {
   sharedHostKeys,
   traceError,
 } from "./lab_helpers.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const ROOT = new URL("../..", import.meta.url).pathname;
 
 // ---------------------------------------------------------------------------------------------
 // Starting and configuring
@@ -447,12 +445,8 @@ Deno.test("the sshtrace CLI logs in to the lab server and exits with the command
   const file = `${dir.path}/password`;
   await Deno.writeTextFile(file, "demo\n");
   try {
-    const r = await run(
-      Deno.execPath(),
+    const r = await runSshtrace(
       [
-        "run",
-        "-A",
-        MAIN,
         "-o",
         "StrictHostKeyChecking=no",
         "-o",
@@ -462,7 +456,7 @@ Deno.test("the sshtrace CLI logs in to the lab server and exits with the command
         `demo@127.0.0.1:${lab.port}`,
         "echo via cli; exit 3",
       ],
-      { cwd: ROOT, env: { RUST_BACKTRACE: "0", NO_COLOR: "1" }, timeoutMs: 30_000 },
+      { timeoutMs: 30_000 },
     );
     assert.equal(r.stdout, "via cli\n", r.stderr);
     assert.equal(r.code, 3, r.stderr);
