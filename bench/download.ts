@@ -10,8 +10,9 @@
  *
  * Options: --ciphers NAME (repeatable; `aes256-ctr` is paired with hmac-sha2-256-etm@openssh.com
  * unless --macs is given), --macs NAME, --runs N (default 3), --bytes N (default 268435456),
- * --no-ssh, --profile DIR (adds --cpu-prof to one extra sshtrace run). Needs root (sshd, test
- * user).
+ * --no-ssh, --profile DIR (adds --cpu-prof to one extra sshtrace run), --baseline MAIN_TS (also
+ * times another checkout's main.ts, e.g. `git archive HEAD~1` unpacked with node_modules linked).
+ * The clients take turns within each run. Needs root (sshd, test user).
  * @module
  */
 
@@ -27,6 +28,7 @@ interface Options {
   bytes: number;
   ssh: boolean;
   profile: string | null;
+  baseline: string | null;
 }
 
 function parseArgs(args: string[]): Options {
@@ -37,6 +39,7 @@ function parseArgs(args: string[]): Options {
     bytes: 268435456,
     ssh: true,
     profile: null,
+    baseline: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -51,6 +54,7 @@ function parseArgs(args: string[]): Options {
     else if (a === "--bytes") o.bytes = Number(next());
     else if (a === "--no-ssh") o.ssh = false;
     else if (a === "--profile") o.profile = next();
+    else if (a === "--baseline") o.baseline = next();
     else throw new Error(`unknown option ${a}`);
   }
   if (!o.ciphers.length) {
@@ -91,6 +95,10 @@ async function timed(cmd: string[], count: boolean): Promise<{ seconds: number; 
   }
   return { seconds, bytes };
 }
+
+const encoder = new TextEncoder();
+const say = (line: string) => Deno.stdout.writeSync(encoder.encode(line + "\n"));
+const note = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -158,24 +166,38 @@ try {
       remote,
     ];
     const ssh = [...sshBase, "-c", cipher, ...(mac ? ["-m", mac] : []), target, remote];
-    const measure = async (name: string, cmd: string[]) => {
+    // The clients take turns within each run, so a busy moment of the shared machine hits all.
+    const clients: [string, string[]][] = [["sshtrace", st]];
+    if (opts.baseline) {
+      clients.push(["baseline", [...stBase.slice(0, 3), opts.baseline, ...st.slice(4)]]);
+    }
+    if (opts.ssh) clients.push(["ssh", ssh]);
+    note(label);
+    for (const [name, cmd] of clients) {
       const check = await timed(cmd, true);
       if (check.bytes !== opts.bytes) {
         throw new Error(`${name} (${label}) delivered ${check.bytes} bytes, not ${opts.bytes}`);
       }
-      const rates: number[] = [];
-      for (let i = 0; i < opts.runs; i++) {
+    }
+    const rates = new Map<string, number[]>(clients.map(([name]) => [name, []]));
+    for (let i = 0; i < opts.runs; i++) {
+      for (const [name, cmd] of clients) {
         const { seconds } = await timed(cmd, false);
-        rates.push(opts.bytes / 1e6 / seconds);
+        rates.get(name)!.push(opts.bytes / 1e6 / seconds);
       }
-      console.error(`  ${name}: ${rates.map((r) => r.toFixed(0)).join(", ")} MB/s`);
-      return median(rates);
-    };
-    console.error(label);
-    const mine = await measure("sshtrace", st);
+    }
+    for (const [name, list] of rates) {
+      note(`  ${name}: ${list.map((r) => r.toFixed(0)).join(", ")} MB/s`);
+    }
+    const mine = median(rates.get("sshtrace")!);
     let line = `${label.padEnd(46)} sshtrace ${mine.toFixed(0).padStart(4)} MB/s`;
+    const theirs = opts.ssh ? median(rates.get("ssh")!) : 0;
+    if (opts.baseline) {
+      const base = median(rates.get("baseline")!);
+      line += `   baseline ${base.toFixed(0).padStart(4)} MB/s`;
+      if (opts.ssh) line += ` (${(base / theirs).toFixed(2)}×)`;
+    }
     if (opts.ssh) {
-      const theirs = await measure("ssh", ssh);
       line += `   ssh ${theirs.toFixed(0).padStart(4)} MB/s   ratio ${(mine / theirs).toFixed(2)}×`;
     }
     rows.push(line);
@@ -189,11 +211,11 @@ try {
         ...st.slice(2),
       ];
       await timed(prof, false);
-      console.error(`  profile written to ${opts.profile}`);
+      note(`  profile written to ${opts.profile}`);
     }
   }
-  console.log(`median of ${opts.runs} runs, ${opts.bytes} bytes, whole process`);
-  for (const r of rows) console.log(r);
+  say(`median of ${opts.runs} runs, ${opts.bytes} bytes, whole process`);
+  for (const r of rows) say(r);
 } finally {
   await sshd.stop();
   await Deno.remove(dir, { recursive: true }).catch(() => {});

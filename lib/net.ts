@@ -3,17 +3,36 @@
 import { SshTraceError, type Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 
-/** Wraps a Deno connection as a {@link ByteStream}. */
+/** The largest memory block socket reads go into (blocks start small and double up to this). */
+const SLAB_SIZE = 4 * 1024 * 1024;
+const FIRST_SLAB_SIZE = 128 * 1024;
+/** The most one socket read asks for. */
+const MAX_READ = 256 * 1024;
+/** A new block is started when less than this is left in the current one. */
+const MIN_READ = 64 * 1024;
+
+/**
+ * Wraps a Deno connection as a {@link ByteStream}. Reads go into large blocks of memory, one after
+ * the other, and each read hands out a view of what it filled (no copy): a view is never written
+ * again, and consecutive views of one block are adjacent, so the reader can join them.
+ */
 export function connStream(conn: Deno.Conn): ByteStream {
   let closed = false;
-  const buf = new Uint8Array(256 * 1024);
+  let slab = new Uint8Array(0);
+  let used = 0;
   return {
     async read() {
       if (closed) return null;
+      if (slab.length - used < MIN_READ) {
+        slab = new Uint8Array(Math.min(SLAB_SIZE, Math.max(FIRST_SLAB_SIZE, slab.length * 2)));
+        used = 0;
+      }
+      const start = used;
       try {
-        const n = await conn.read(buf);
+        const n = await conn.read(slab.subarray(start, Math.min(start + MAX_READ, slab.length)));
         if (n === null) return null;
-        return buf.slice(0, n);
+        used = start + n;
+        return slab.subarray(start, start + n);
       } catch (e) {
         if (closed) return null;
         throw e;

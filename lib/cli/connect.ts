@@ -194,14 +194,100 @@ export function exitCodeOf(exit: ExitInfo): number {
   return 0;
 }
 
+/**
+ * Whether writes to `device` (our stdout or stderr) complete at once: a regular file, or a
+ * character device that is not a terminal (/dev/null). Pipes, sockets and terminals can make a
+ * writer wait, so they are written asynchronously.
+ */
+function writesNeverWait(device: string): boolean {
+  try {
+    const info = Deno.statSync(device);
+    const terminal = device === "/dev/stdout" ? Deno.stdout.isTerminal() : Deno.stderr.isTerminal();
+    return info.isFile || (info.isCharDevice === true && !terminal);
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes the stdout pump gathers into one write at most, and holds at most while writing. */
+const PUMP_BATCH = 1024 * 1024;
+
+/**
+ * Copies a channel stream to stdout or stderr. Each write is a costly call (~40 µs whatever its
+ * size), so chunks that arrive while a write is under way are joined into the next one (up to
+ * `PUMP_BATCH`); reading pauses while that much waits, which holds back the channel window.
+ */
 async function pump(
   stream: ReadableStream<Uint8Array>,
-  out: { write(p: Uint8Array): Promise<number> },
+  out: { write(p: Uint8Array): Promise<number>; writeSync(p: Uint8Array): number },
+  device: "/dev/stdout" | "/dev/stderr",
 ) {
-  for await (const chunk of stream) {
-    let off = 0;
-    while (off < chunk.length) off += await out.write(chunk.subarray(off));
+  if (writesNeverWait(device)) {
+    // A regular file or /dev/null: a synchronous write costs a few µs and cannot stall.
+    for await (const chunk of stream) {
+      let off = 0;
+      while (off < chunk.length) off += out.writeSync(chunk.subarray(off));
+    }
+    return;
   }
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let ended = false;
+  let failed: unknown = null;
+  // Who waits for whom: the writer for data, the reader for room.
+  const waiting: { writer: (() => void) | null; reader: (() => void) | null } = {
+    writer: null,
+    reader: null,
+  };
+  const wake = (who: "writer" | "reader") => {
+    const resolve = waiting[who];
+    waiting[who] = null;
+    resolve?.();
+  };
+  const writer = (async () => {
+    for (;;) {
+      if (!queue.length) {
+        if (ended) return;
+        await new Promise<void>((resolve) => (waiting.writer = resolve));
+        continue;
+      }
+      let data: Uint8Array;
+      if (queue.length === 1) data = queue[0]!;
+      else {
+        data = new Uint8Array(queued);
+        let o = 0;
+        for (const c of queue) {
+          data.set(c, o);
+          o += c.length;
+        }
+      }
+      queue.length = 0;
+      queued = 0;
+      wake("reader");
+      let off = 0;
+      while (off < data.length) off += await out.write(data.subarray(off));
+    }
+  })().catch((e) => {
+    failed = e;
+    wake("reader");
+  });
+  try {
+    for await (const chunk of stream) {
+      if (failed) break;
+      queue.push(chunk);
+      queued += chunk.length;
+      wake("writer");
+      if (queued >= PUMP_BATCH) {
+        await new Promise<void>((resolve) => (waiting.reader = resolve));
+        if (failed) break;
+      }
+    }
+  } finally {
+    ended = true;
+    wake("writer");
+    await writer;
+  }
+  if (failed) throw failed;
 }
 
 /** Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline. */
@@ -420,8 +506,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       c.close().catch(() => {});
     });
     const outDone = Promise.all([
-      pump(session.stdout, Deno.stdout),
-      pump(session.stderr, Deno.stderr),
+      pump(session.stdout, Deno.stdout, "/dev/stdout"),
+      pump(session.stderr, Deno.stderr, "/dev/stderr"),
     ]);
     const exit = await Promise.race([
       userClose,

@@ -591,9 +591,10 @@ export class Channel {
     this.#localWindowLeft -= data.length;
     this.bytesIn += data.length;
     if (this.#closeSent) return; // we are closing: nobody reads any more
-    const copy = data.slice();
-    if (extendedType === null) this.#stdout.push(copy);
-    else if (extendedType === 1) this.#stderr.push(copy);
+    // A view, not a copy: the transport hands over each payload in memory of its own (decrypted
+    // or assembled per packet) that nothing writes to again.
+    if (extendedType === null) this.#stdout.push(data);
+    else if (extendedType === 1) this.#stderr.push(data);
     else {
       this.#info(
         `channel ${this.localId}: discarded ${data.length} bytes of extended data type ${extendedType}`,

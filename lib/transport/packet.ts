@@ -10,6 +10,7 @@ import type {
   MacAlgorithm,
   StreamTransform,
 } from "../algorithms/types.ts";
+import type { ReadAheadAead, ReadAheadStream } from "../algorithms/cipher.ts";
 import { bytesEqual } from "../wire/buffer.ts";
 
 /** packet_length values at or above this are refused (at least 35000 must be accepted). */
@@ -40,6 +41,10 @@ interface State {
   etm: boolean;
   blockSize: number;
   tagLength: number;
+  /** The asynchronous opener of a read-ahead capable AEAD (AES-GCM), else null. */
+  aeadAsync: ReadAheadAead | null;
+  /** The asynchronous transform of a read-ahead capable EtM stream cipher (AES-CTR), else null. */
+  streamAsync: ReadAheadStream | null;
 }
 
 const PLAIN: State = {
@@ -50,30 +55,39 @@ const PLAIN: State = {
   etm: false,
   blockSize: 8,
   tagLength: 0,
+  aeadAsync: null,
+  streamAsync: null,
 };
 
 function stateFor(keys: DirectionKeys, encrypt: boolean): State {
   const { cipher } = keys;
   if (cipher.createAead) {
+    const aead = cipher.createAead(keys.encKey, keys.iv);
     return {
       stream: null,
-      aead: cipher.createAead(keys.encKey, keys.iv),
+      aead,
       mac: null,
       macLength: 0,
       etm: false,
       blockSize: Math.max(8, cipher.blockSize),
       tagLength: cipher.tagLength,
+      aeadAsync: "openAsync" in aead ? aead as ReadAheadAead : null,
+      streamAsync: null,
     };
   }
   if (!cipher.createStream || !keys.mac) throw new Error(`cipher ${cipher.name} needs a MAC`);
+  const stream = cipher.createStream(keys.encKey, keys.iv, encrypt);
   return {
-    stream: cipher.createStream(keys.encKey, keys.iv, encrypt),
+    stream,
     aead: null,
     mac: keys.mac.create(keys.macKey),
     macLength: keys.mac.macLength,
     etm: keys.mac.etm,
     blockSize: Math.max(8, cipher.blockSize),
     tagLength: 0,
+    aeadAsync: null,
+    // Only EtM has the length in clear, so only EtM packets can be framed before decrypting.
+    streamAsync: keys.mac.etm && "updateAsync" in stream ? stream as ReadAheadStream : null,
   };
 }
 
@@ -198,6 +212,15 @@ export class PacketOpener {
   }
 
   /**
+   * True when packets can be opened with {@link finishAsync} through Web Crypto (AES-GCM, or
+   * AES-CTR with an EtM MAC, and no compression).
+   */
+  get canReadAhead(): boolean {
+    const s = this.#s;
+    return (s.aeadAsync !== null || s.streamAsync !== null) && this.decompress === null;
+  }
+
+  /**
    * Completes the packet begun by {@link begin} and returns its payload. `whole` (header and
    * rest in one array, when the caller has them so) spares AEAD ciphers a copy.
    */
@@ -244,19 +267,65 @@ export class PacketOpener {
       whole.set(restPlain, first.length);
       plain = whole.subarray(4);
     }
-    const paddingLength = plain[0]!;
-    if (paddingLength < 4) {
-      throw new PacketError(
-        "padding",
-        `padding of ${paddingLength} bytes is under the minimum of 4`,
-      );
-    }
-    if (paddingLength + 1 > length) {
-      throw new PacketError("padding", `padding of ${paddingLength} bytes exceeds the packet`);
-    }
     this.bytesSinceKex += 4 + length + s.macLength + s.tagLength;
     // `plain` is fresh memory (decrypted or assembled here), so a view is safe to hand out.
-    const payload = plain.subarray(1, length - paddingLength);
+    const payload = payloadOf(plain, length);
     return this.decompress ? this.decompress(payload) : payload;
   }
+
+  /**
+   * Like {@link finish}, but decrypts through Web Crypto when {@link canReadAhead}: all
+   * state (sequence number, cipher counters, EtM MAC check) advances now, in packet order, and
+   * the promise settles with the payload later. Call it for consecutive packets without waiting
+   * for earlier promises; a promise rejects with `PacketError` exactly where `finish` would
+   * throw. `whole` (header and rest in one array) must not change until the promise settles.
+   * Without read-ahead support this is `finish` wrapped in a promise.
+   */
+  finishAsync(rest: Uint8Array, whole: Uint8Array): Promise<Uint8Array> {
+    const s = this.#s;
+    if (!this.canReadAhead) {
+      try {
+        return Promise.resolve(this.finish(rest, whole));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    const first = this.#first!;
+    const length = this.#length;
+    this.#first = null;
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    this.bytesSinceKex += 4 + length + s.macLength + s.tagLength;
+    let body: Promise<Uint8Array>;
+    if (s.aeadAsync) {
+      body = s.aeadAsync.openAsync(seq, whole).then(
+        (b) => b.subarray(0, length),
+        () => {
+          throw new PacketError("mac", "message authentication failed (bad AEAD tag)");
+        },
+      );
+    } else {
+      const enc = rest.subarray(0, length);
+      if (!bytesEqual(s.mac!(seq, first, enc), rest.subarray(length))) {
+        return Promise.reject(new PacketError("mac", "message authentication failed (bad MAC)"));
+      }
+      body = s.streamAsync!.updateAsync(enc);
+    }
+    return body.then((plain) => payloadOf(plain, length));
+  }
+}
+
+/** The payload of `plain` (`padding_length ‖ payload ‖ padding`), after the padding checks. */
+function payloadOf(plain: Uint8Array, length: number): Uint8Array {
+  const paddingLength = plain[0]!;
+  if (paddingLength < 4) {
+    throw new PacketError(
+      "padding",
+      `padding of ${paddingLength} bytes is under the minimum of 4`,
+    );
+  }
+  if (paddingLength + 1 > length) {
+    throw new PacketError("padding", `padding of ${paddingLength} bytes exceeds the packet`);
+  }
+  return plain.subarray(1, length - paddingLength);
 }

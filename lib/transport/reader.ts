@@ -1,4 +1,4 @@
-/** Buffered reads from a {@link ByteStream} with a timeout on every wait. @module */
+/** Buffered reads from a {@link ByteStream}, each wait bounded by a timeout. @module */
 
 import { SshTraceError, type Stage } from "../trace.ts";
 import type { ByteStream } from "./stream.ts";
@@ -9,6 +9,10 @@ export class BufferedReader {
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #eof = false;
+  /** The stream read under way (its chunk is added when it completes). */
+  #pending: Promise<boolean> | null = null;
+  /** The error that broke the stream, thrown by every later read. */
+  #failure: SshTraceError | null = null;
   /** Stage to blame when a wait times out or the peer closes. */
   stage: () => Stage;
   timeoutMs: number;
@@ -27,56 +31,92 @@ export class BufferedReader {
     return this.#eof && this.#buffered === 0;
   }
 
-  /** Waits for more bytes. Returns false at end of stream. */
+  /**
+   * Waits for more bytes. Returns false at end of stream. A timeout of 0 waits without a timer.
+   * A read started by {@link prefetch} is waited for rather than a second one started.
+   */
   async fill(timeoutMs = this.timeoutMs): Promise<boolean> {
     if (this.#eof) return false;
+    const read = this.#read();
+    if (timeoutMs <= 0) return await read;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = this.#stream.read();
-    let chunk: Uint8Array | null;
     try {
-      chunk = timeoutMs > 0
-        ? await Promise.race([
-          read,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const stage = this.stage();
-              reject(
-                new SshTraceError(
-                  stage,
-                  `${stage}.timeout`,
-                  `no answer from the server for ${timeoutMs / 1000} s during stage ${stage}`,
-                  { timeoutMs, fix: "raise the limit with --timeout SECONDS (-o ConnectTimeout)" },
-                ),
-              );
-            }, timeoutMs);
-          }),
-        ])
-        : await read;
-    } catch (e) {
-      if (e instanceof SshTraceError) {
-        read.catch(() => {});
-        throw e;
-      }
-      const stage = this.stage();
-      throw new SshTraceError(
-        stage,
-        `${stage}.connection-reset`,
-        `the connection broke during stage ${stage}: ${(e as Error).message}`,
-        {},
-        { cause: e },
-      );
+      return await Promise.race([
+        read,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const stage = this.stage();
+            reject(
+              new SshTraceError(
+                stage,
+                `${stage}.timeout`,
+                `no answer from the server for ${timeoutMs / 1000} s during stage ${stage}`,
+                { timeoutMs, fix: "raise the limit with --timeout SECONDS (-o ConnectTimeout)" },
+              ),
+            );
+          }, timeoutMs);
+        }),
+      ]);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
-    if (chunk === null) {
-      this.#eof = true;
-      return false;
-    }
-    if (chunk.length) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-    }
-    return true;
+  }
+
+  /**
+   * Starts reading the next chunk in the background (if no read is under way and the stream has
+   * not ended), so the socket is read while the caller works on what is buffered. A failure is
+   * kept and thrown by the next {@link fill}.
+   */
+  prefetch(): void {
+    if (this.#eof || this.#pending) return;
+    this.#read().catch(() => {});
+  }
+
+  /** The read under way, or a new one: resolves true once a chunk was added, false at the end. */
+  #read(): Promise<boolean> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    this.#pending ??= this.#stream.read().then(
+      (chunk) => {
+        this.#pending = null;
+        if (chunk === null) {
+          this.#eof = true;
+          return false;
+        }
+        this.#push(chunk);
+        return true;
+      },
+      (e) => {
+        this.#pending = null;
+        if (e instanceof SshTraceError) throw e;
+        const stage = this.stage();
+        this.#failure = new SshTraceError(
+          stage,
+          `${stage}.connection-reset`,
+          `the connection broke during stage ${stage}: ${(e as Error).message}`,
+          {},
+          { cause: e },
+        );
+        throw this.#failure;
+      },
+    );
+    return this.#pending;
+  }
+
+  #push(chunk: Uint8Array): void {
+    if (!chunk.length) return;
+    this.#buffered += chunk.length;
+    // A chunk that continues the last one in the same memory (consecutive reads into one slab,
+    // see net.ts) is joined to it without copying, so packets rarely straddle chunks.
+    const last = this.#chunks[this.#chunks.length - 1];
+    if (
+      last && last.buffer === chunk.buffer && last.byteOffset + last.length === chunk.byteOffset
+    ) {
+      this.#chunks[this.#chunks.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.length + chunk.length,
+      );
+    } else this.#chunks.push(chunk);
   }
 
   /** Looks at up to `n` buffered bytes without consuming them. */
@@ -133,12 +173,22 @@ export class BufferedReader {
     return true;
   }
 
-  /** The first `n` buffered bytes (which must be there) without consuming them. */
+  /**
+   * The first `n` buffered bytes (which must be there) without consuming them: a view when they
+   * sit in one chunk, else a copy of just those bytes.
+   */
   peekExact(n: number): Uint8Array {
     const first = this.#chunks[0]!;
     if (first.length >= n) return first.subarray(0, n);
-    this.#coalesce();
-    return this.#chunks[0]!.subarray(0, n);
+    const out = new Uint8Array(n);
+    let filled = 0;
+    for (const c of this.#chunks) {
+      const part = Math.min(c.length, n - filled);
+      out.set(c.subarray(0, part), filled);
+      filled += part;
+      if (filled === n) break;
+    }
+    return out;
   }
 
   /** Reads exactly `n` bytes, waiting as needed; null if the stream ends first. */

@@ -40,6 +40,10 @@ import { readServerVersion, type ServerVersion } from "./version.ts";
 export const SSHTRACE_VERSION = "0.1.0";
 export const CLIENT_VERSION_LINE = `SSH-2.0-sshtrace_${SSHTRACE_VERSION}`;
 
+/** Read-ahead limits: packets and wire bytes opened ahead of the one being handed up. */
+const MAX_AHEAD_PACKETS = 16;
+const MAX_AHEAD_BYTES = 1024 * 1024;
+
 const EXT_INFO_C = "ext-info-c";
 const STRICT_C = "kex-strict-c-v00@openssh.com";
 const STRICT_S = "kex-strict-s-v00@openssh.com";
@@ -110,6 +114,14 @@ export class Transport implements MessageTransport {
   #delayedCompression: string | null = null;
   #stageOverride: Stage | null = null;
   #authenticated = false;
+  /** Packets opened ahead (data phase), in wire order, not yet handed up. */
+  #ahead: { seq: number; length: number; payload: Promise<Uint8Array> }[] = [];
+  /** Wire bytes of the packets in #ahead. */
+  #aheadBytes = 0;
+  /** A packet failed to frame: nothing more is opened ahead. */
+  #aheadBroken = false;
+  /** The sequence number of the last packet handed up. */
+  #deliveredSeq = 0;
 
   constructor(stream: ByteStream, options: TransportOptions) {
     this.#stream = stream;
@@ -256,6 +268,10 @@ export class Transport implements MessageTransport {
   }
 
   async #readPacket(timeoutMs = this.#options.timeoutMs): Promise<Uint8Array | null> {
+    // Packets opened ahead are handed up first, in order, whatever the mode now.
+    if (this.#ahead.length || (timeoutMs === 0 && this.#readAheadAllowed())) {
+      return await this.#readPacketAhead(timeoutMs);
+    }
     // The header stays buffered until the whole packet is in, so it arrives as one array.
     const size = this.#opener.headerSize;
     if (!(await this.#reader.ensure(size, timeoutMs))) {
@@ -270,31 +286,113 @@ export class Transport implements MessageTransport {
       const whole = this.#reader.take(size + need)!;
       const payload = this.#opener.finish(whole.subarray(size), whole);
       if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+      this.#deliveredSeq = (this.#opener.seq - 1) >>> 0;
       return payload;
     } catch (e) {
-      if (e instanceof CompressionError) {
-        const stage = this.#stage();
-        throw new SshTraceError(
-          stage,
-          `${stage}.compression-error`,
-          `the server's compressed data is corrupt: ${e.message}`,
-          { fix: "turn compression off (-o Compression=no, or leave out -C)" },
-        );
-      }
-      if (e instanceof PacketError) {
-        const stage = this.#stage();
-        const code = e.kind === "mac" ? `${stage}.mac-error` : `${stage}.bad-packet`;
-        throw new SshTraceError(
-          stage,
-          code,
-          e.kind === "mac"
-            ? `${e.message}: the data was altered in transit, or the two sides disagree on keys`
-            : `the server sent a malformed packet: ${e.message}`,
-          { kind: e.kind },
-        );
-      }
-      throw e;
+      throw this.#packetFailure(e);
     }
+  }
+
+  /**
+   * Read-ahead only in the data phase: after the first key exchange and user authentication,
+   * with no key exchange under way, for ciphers that frame packets before decrypting them (the
+   * length is in clear) and decrypt through Web Crypto (AES-GCM, AES-CTR with an EtM MAC: see
+   * `PacketOpener.canReadAhead`). A rekey cannot be overtaken: new
+   * keys start after the server's NEWKEYS, which it can only send once we have answered its
+   * KEXINIT, and we answer only after it has been handed up in order; from then on (the kex gate
+   * is set) no packet is opened ahead, and any still queued were sent before that NEWKEYS.
+   */
+  #readAheadAllowed(): boolean {
+    return this.#authenticated && this.#firstKexDone && this.#gate === null &&
+      this.#stageOverride === null && this.#opener.canReadAhead;
+  }
+
+  /**
+   * Frames every whole packet already buffered (up to the read-ahead limits) and starts its
+   * decryption; stops at the first framing error, which is queued to be reported in order.
+   */
+  #launchAhead(): void {
+    const reader = this.#reader;
+    const opener = this.#opener;
+    while (
+      this.#ahead.length < MAX_AHEAD_PACKETS && this.#aheadBytes < MAX_AHEAD_BYTES &&
+      !this.#aheadBroken && this.#readAheadAllowed()
+    ) {
+      const size = opener.headerSize;
+      if (reader.buffered < size) return;
+      let need: number;
+      try {
+        need = opener.begin(reader.peekExact(size));
+      } catch (e) {
+        this.#aheadBroken = true;
+        this.#ahead.push({ seq: opener.seq, length: 0, payload: Promise.reject(e) });
+        this.#ahead[this.#ahead.length - 1]!.payload.catch(() => {});
+        return;
+      }
+      if (reader.buffered < size + need) return;
+      const whole = reader.take(size + need)!;
+      const seq = opener.seq;
+      const payload = opener.finishAsync(whole.subarray(size), whole);
+      payload.catch(() => {}); // reported in order by #readPacketAhead
+      this.#ahead.push({ seq, length: whole.length, payload });
+      this.#aheadBytes += whole.length;
+    }
+  }
+
+  async #readPacketAhead(timeoutMs: number): Promise<Uint8Array | null> {
+    for (;;) {
+      this.#launchAhead();
+      const next = this.#ahead.shift();
+      if (next) {
+        this.#aheadBytes -= next.length;
+        // Read the socket while the queued packets decrypt.
+        if (this.#readAheadAllowed()) this.#reader.prefetch();
+        let payload: Uint8Array;
+        try {
+          payload = await next.payload;
+          if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+        } catch (e) {
+          // Nothing after a bad packet is handed up.
+          this.#ahead = [];
+          this.#aheadBytes = 0;
+          this.#aheadBroken = true;
+          throw this.#packetFailure(e);
+        }
+        this.#deliveredSeq = next.seq;
+        return payload;
+      }
+      if (!this.#readAheadAllowed()) return await this.#readPacket(timeoutMs);
+      if (!(await this.#reader.fill(timeoutMs))) {
+        if (this.#reader.buffered === 0) return null;
+        throw this.#closedError();
+      }
+    }
+  }
+
+  /** Turns a packet-level failure into the staged error the caller reports. */
+  #packetFailure(e: unknown): unknown {
+    if (e instanceof CompressionError) {
+      const stage = this.#stage();
+      return new SshTraceError(
+        stage,
+        `${stage}.compression-error`,
+        `the server's compressed data is corrupt: ${e.message}`,
+        { fix: "turn compression off (-o Compression=no, or leave out -C)" },
+      );
+    }
+    if (e instanceof PacketError) {
+      const stage = this.#stage();
+      const code = e.kind === "mac" ? `${stage}.mac-error` : `${stage}.bad-packet`;
+      return new SshTraceError(
+        stage,
+        code,
+        e.kind === "mac"
+          ? `${e.message}: the data was altered in transit, or the two sides disagree on keys`
+          : `the server sent a malformed packet: ${e.message}`,
+        { kind: e.kind },
+      );
+    }
+    return e;
   }
 
   /**
@@ -383,7 +481,7 @@ export class Transport implements MessageTransport {
       );
     }
     // Unknown message numbers get UNIMPLEMENTED (RFC 4253 §11.4).
-    const w = new SshWriter(8).byte(MSG.UNIMPLEMENTED).uint32((this.#opener.seq - 1) >>> 0);
+    const w = new SshWriter(8).byte(MSG.UNIMPLEMENTED).uint32(this.#deliveredSeq);
     await this.#sendNow(w.bytes());
     return true;
   }
@@ -662,6 +760,15 @@ export class Transport implements MessageTransport {
       strict,
       (p) => this.#handleTransportMessage(p),
     );
+    if (this.#ahead.length) {
+      // Cannot happen (nothing is opened ahead while a key exchange runs); refuse rather than
+      // hand up packets opened with the old keys.
+      throw new SshTraceError(
+        "kex",
+        "kex.internal",
+        "internal error during stage kex: packets after NEWKEYS were opened with the old keys",
+      );
+    }
     this.#opener.setKeys(s2c);
     if (this.#strict) this.#opener.seq = 0;
     tracer.emit({ stage: "kex", type: "newkeys", direction: "received" });
