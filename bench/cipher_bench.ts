@@ -9,8 +9,10 @@
 import { randomBytes } from "node:crypto";
 import { CIPHER_ALGORITHMS } from "../lib/algorithms/cipher.ts";
 import { findMac, MAC_ALGORITHMS } from "../lib/algorithms/mac.ts";
-import { createZlibStream } from "../lib/algorithms/compression.ts";
+import { createZlibStream, loadZlib } from "../lib/algorithms/compression.ts";
 import type { CipherAlgorithm, MacAlgorithm } from "../lib/algorithms/types.ts";
+
+await loadZlib();
 
 const PACKET = 32 * 1024;
 const PACKETS_PER_MIB = 32;

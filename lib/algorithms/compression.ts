@@ -8,9 +8,6 @@
  * @module
  */
 
-import zlibDeflate from "pako/lib/zlib/deflate.js";
-import zlibInflate from "pako/lib/zlib/inflate.js";
-import ZStreamClass from "pako/lib/zlib/zstream.js";
 import type { CompressionAlgorithm } from "./types.ts";
 
 const COMPRESSION_RISK =
@@ -71,9 +68,30 @@ interface InflateApi {
   inflate(strm: ZStream, flush: number): number;
 }
 
-const deflateApi = zlibDeflate as DeflateApi;
-const inflateApi = zlibInflate as InflateApi;
-const ZStreamCtor = ZStreamClass as new () => ZStream;
+let zlib: { deflate: DeflateApi; inflate: InflateApi; ZStream: new () => ZStream } | null = null;
+
+/**
+ * Loads the zlib engine (pako). Call once before {@link createZlibStream}; connections that
+ * never negotiate compression never load it.
+ */
+export async function loadZlib(): Promise<void> {
+  if (zlib) return;
+  const [deflate, inflate, zstream] = await Promise.all([
+    import("pako/lib/zlib/deflate.js"),
+    import("pako/lib/zlib/inflate.js"),
+    import("pako/lib/zlib/zstream.js"),
+  ]);
+  zlib = {
+    deflate: deflate.default as DeflateApi,
+    inflate: inflate.default as InflateApi,
+    ZStream: zstream.default as new () => ZStream,
+  };
+}
+
+function engine() {
+  if (!zlib) throw new Error("zlib is not loaded: await loadZlib() first");
+  return zlib;
+}
 
 // zlib.h constants
 const Z_PARTIAL_FLUSH = 1;
@@ -113,6 +131,7 @@ function joinChunks(chunks: Uint8Array[], length: number): Uint8Array {
 }
 
 function createDeflater(level: number): (payload: Uint8Array) => Uint8Array {
+  const { deflate: deflateApi, ZStream: ZStreamCtor } = engine();
   const strm = new ZStreamCtor();
   const status = deflateApi.deflateInit2(strm, level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY);
   if (status !== Z_OK) throw new CompressionError(`zlib deflate could not start (${status})`);
@@ -142,6 +161,7 @@ function createDeflater(level: number): (payload: Uint8Array) => Uint8Array {
 }
 
 function createInflater(maxOutput: number): (data: Uint8Array) => Uint8Array {
+  const { inflate: inflateApi, ZStream: ZStreamCtor } = engine();
   const strm = new ZStreamCtor();
   const status = inflateApi.inflateInit2(strm, 15);
   if (status !== Z_OK) throw new CompressionError(`zlib inflate could not start (${status})`);

@@ -13,7 +13,6 @@
  */
 
 import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
-import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { LEGACY_KEX, type LegacyKexEntry } from "./kex_legacy.ts";
@@ -276,6 +275,8 @@ function mlkemX25519Agreement(hash: HashName): Agreement {
   return {
     label: "ML-KEM-768 + X25519",
     async start(): Promise<Ephemeral> {
+      // Loaded only when this method is negotiated: every other start-up skips it.
+      const { ml_kem768 } = await import("@noble/post-quantum/ml-kem.js");
       const kem = ml_kem768.keygen();
       const ecdh = await x25519KeyPair();
       return {

@@ -7,6 +7,7 @@
  */
 
 import {
+  createCipheriv,
   createDecipheriv,
   createPrivateKey,
   createPublicKey,
@@ -14,9 +15,7 @@ import {
   sign as nodeSign,
 } from "node:crypto";
 import { Buffer } from "node:buffer";
-import bcrypt from "bcrypt-pbkdf";
-import { chacha20orig } from "@noble/ciphers/chacha.js";
-import { poly1305 } from "@noble/ciphers/_poly1305.js";
+import { poly1305 } from "../algorithms/cipher.ts";
 import {
   bigintToBytes,
   bytesEqual,
@@ -520,10 +519,15 @@ const chachaPoly: KeyCipher = {
   tagLen: 16,
   decrypt(key, _iv, data, tag) {
     const mainKey = key.subarray(0, 32);
-    const nonce = new Uint8Array(8);
-    const polyKey = chacha20orig(mainKey, nonce, new Uint8Array(32), undefined, 0);
+    // node:crypto chacha20 IV: little-endian 64-bit block counter ‖ 64-bit nonce (here 0).
+    const block = (counter: number) => {
+      const iv = new Uint8Array(16);
+      iv[0] = counter;
+      return createCipheriv("chacha20", mainKey, iv);
+    };
+    const polyKey = new Uint8Array(block(0).update(new Uint8Array(32)));
     if (!bytesEqual(poly1305(data, polyKey), tag)) return null;
-    return chacha20orig(mainKey, nonce, data, undefined, 1);
+    return new Uint8Array(block(1).update(data));
   },
 };
 
@@ -626,6 +630,8 @@ async function parseOpenSsh(
       );
     }
     const derived = new Uint8Array(cipher.keyLen + cipher.ivLen);
+    // Loaded only for encrypted keys: most logins never pay for it.
+    const { default: bcrypt } = await import("bcrypt-pbkdf");
     const rc = bcrypt.pbkdf(pass, pass.length, salt, salt.length, derived, derived.length, rounds);
     pass.fill(0);
     if (rc !== 0) throw malformed("bcrypt key derivation rejected the file's parameters");

@@ -7,7 +7,7 @@
  */
 
 import { findCipher, findCompression, findMac, riskOf } from "../algorithms/registry.ts";
-import { createZlibStream } from "../algorithms/compression.ts";
+import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { type AlgorithmLists, SshTraceError } from "../trace.ts";
 import { decodeKexInit, encodeKexInit } from "../transport/kexinit.ts";
 import { deriveKey } from "../transport/keys.ts";
@@ -453,6 +453,9 @@ export class ServerTransport {
     this.#sealer.setKeys(keys("B", "D", "F", chosen.cipherS2C!, chosen.macS2C!));
     if (this.strict) this.#sealer.seq = 0;
     // Compression starts with the new keys, each direction on its own.
+    if (first && (chosen.compressionS2C !== "none" || chosen.compressionC2S !== "none")) {
+      await loadZlib();
+    }
     if (first) this.#setupCompression(chosen.compressionS2C!, true);
     if (first && this.#clientExtInfo && this.config.extInfo) {
       await this.#sendNow(

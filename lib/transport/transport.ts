@@ -14,7 +14,7 @@ import {
   type OfferLists,
   riskOf,
 } from "../algorithms/registry.ts";
-import { CompressionError, createZlibStream } from "../algorithms/compression.ts";
+import { CompressionError, createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { type KexContext, KexFailure } from "../algorithms/types.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
 import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
@@ -772,7 +772,7 @@ export class Transport implements MessageTransport {
     this.#opener.setKeys(s2c);
     if (this.#strict) this.#opener.seq = 0;
     tracer.emit({ stage: "kex", type: "newkeys", direction: "received" });
-    this.#setupCompression(chosen.compressionC2S, chosen.compressionS2C);
+    await this.#setupCompression(chosen.compressionC2S, chosen.compressionS2C);
 
     this.#lastKexAt = performance.now();
     this.#firstKexDone = true;
@@ -791,7 +791,8 @@ export class Transport implements MessageTransport {
     this.#stageOverride = prevStage;
   }
 
-  #setupCompression(c2s: string, s2c: string): void {
+  async #setupCompression(c2s: string, s2c: string): Promise<void> {
+    if (c2s !== "none" || s2c !== "none") await loadZlib();
     const setup = (name: string, out: boolean) => {
       const alg = findCompression(name);
       if (!alg || name === "none") return;

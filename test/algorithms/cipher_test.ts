@@ -13,10 +13,13 @@ import {
   CompressionError,
   createZlibStream,
   findCompression,
+  loadZlib,
 } from "../../lib/algorithms/compression.ts";
 import type { CipherAlgorithm } from "../../lib/algorithms/types.ts";
 import { concatBytes } from "../../lib/wire/buffer.ts";
 import { requireTool, run } from "../helpers/tools.ts";
+
+await loadZlib();
 
 function hex(text: string): Uint8Array {
   const clean = text.replace(/\s+/g, "");
