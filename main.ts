@@ -303,9 +303,16 @@ export async function main(args: string[]): Promise<number> {
       from: "user",
     });
   } catch (e) {
+    // With --json a failure before any connection still gets a report (error, no stages).
+    const json = args.includes("--json");
+    const report = (error: SshTraceError) =>
+      writeOut(reportToJson(buildReport([], { host: "", port: 0, error, timings: {} })));
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
       if (e.code === "commander.help") return 0;
+      if (json) {
+        report(new SshTraceError("usage", "usage.invalid", e.message.replace(/^error: /, "")));
+      }
       return 2;
     }
     if (e instanceof SshTraceError) {
@@ -313,11 +320,7 @@ export async function main(args: string[]): Promise<number> {
       writeErr(`sshtrace: ${e.message} (${where})\n`);
       const fix = e.details.fix;
       if (typeof fix === "string") writeErr(`  try: ${fix}\n`);
-      if (e.stage === "usage" || args.includes("--json")) {
-        if (args.includes("--json") && e.stage !== "usage") {
-          writeOut(reportToJson(buildReport([], { host: "", port: 0, error: e, timings: {} })));
-        }
-      }
+      if (json) report(e);
       return e.exitCode;
     }
     writeErr(`sshtrace: internal error: ${(e as Error)?.message ?? e}\n`);

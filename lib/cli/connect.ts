@@ -383,7 +383,8 @@ export async function prepareRun(
       (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
       "/etc/ssh/ssh_known_hosts",
     ],
-    ask: strict === "ask" ? confirm : undefined,
+    // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
+    ask: strict === "ask" && canPrompt() ? confirm : undefined,
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
     keepalive: settings.serverAliveInterval
       ? {

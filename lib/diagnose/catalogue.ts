@@ -1371,7 +1371,13 @@ export const OPEN_FAILURE_HELP: Record<number, { why: string; fix: string | null
       "policy against this channel type",
     fix: "close other sessions to the device; check the account's restrictions",
   },
-  2: { why: "the server could not connect onwards (forwarding target down)", fix: null },
+  2: {
+    why: "the server could not open it: for a session channel this is how OpenSSH refuses a " +
+      "session over its limit (MaxSessions) or a failed session set-up; for a forwarding, the " +
+      "target is down",
+    fix: "close other sessions on this connection or to the device; check the server's logs " +
+      "(MaxSessions)",
+  },
   3: { why: "the server does not know this channel type", fix: null },
   4: {
     why: "the server is out of resources: too many sessions or all vty lines busy",

@@ -200,7 +200,9 @@ export class Transport implements MessageTransport {
   async send(payload: Uint8Array): Promise<void> {
     while (this.#gate) await this.#gate;
     await this.#sendNow(payload);
-    if (this.#firstKexDone && !this.#gate && this.#rekeyDue()) {
+    // Only once authenticated: from then on the connection layer always reads, so the server's
+    // KEXINIT is answered. Before that, a sender waiting for new keys could wait for ever.
+    if (this.#authenticated && !this.#gate && this.#rekeyDue()) {
       this.tracer.emit({
         stage: "kex",
         type: "rekey",

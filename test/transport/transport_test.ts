@@ -477,6 +477,7 @@ Deno.test("a server-initiated rekey after authentication completes and data stil
 Deno.test("a client-initiated rekey (small rekey limit) completes and data still flows", async () => {
   await withTransport({}, async (t, tracer, server) => {
     await requestService(t);
+    t.authenticated(); // client rekeys start only after user authentication
     for (let i = 0; i < 12; i++) {
       assert.equal((await roundTrip(t, 300))?.[0], MSG.REQUEST_FAILURE, `reply ${i}`);
     }
@@ -493,6 +494,17 @@ Deno.test("a client-initiated rekey (small rekey limit) completes and data still
     // Every request arrived and was answered: 1 SERVICE_REQUEST + 12 pings (+ KEX messages).
     const pings = server.received.filter((p) => p[0] === MSG.GLOBAL_REQUEST);
     assert.equal(pings.length, 12);
+  }, { rekeyLimitBytes: 1500 });
+});
+
+Deno.test("a rekey limit reached before authentication waits for it instead of deadlocking", async () => {
+  await withTransport({}, async (t, tracer) => {
+    await requestService(t);
+    for (let i = 0; i < 4; i++) await roundTrip(t, 300);
+    assert.equal(ofType(tracer.events, "rekey").length, 0);
+    t.authenticated();
+    for (let i = 0; i < 3; i++) await roundTrip(t, 300);
+    assert.ok(ofType(tracer.events, "rekey").length >= 1);
   }, { rekeyLimitBytes: 1500 });
 });
 
