@@ -41,6 +41,18 @@ export type Category =
   | "compressionC2S"
   | "compressionS2C";
 
+/** The categories in KEXINIT order. */
+export const CATEGORIES: readonly Category[] = [
+  "kex",
+  "hostKey",
+  "cipherC2S",
+  "cipherS2C",
+  "macC2S",
+  "macS2C",
+  "compressionC2S",
+  "compressionS2C",
+];
+
 /** Name-lists of one side's KEXINIT, by category (languages omitted: never used). */
 export type AlgorithmLists = Record<Category, string[]>;
 

@@ -9,6 +9,7 @@
  */
 
 import type { CompressionAlgorithm } from "./types.ts";
+import { concatBytes } from "../wire/buffer.ts";
 
 const COMPRESSION_RISK =
   "compression before encryption can leak data (CRIME-style); rarely useful on fast links";
@@ -119,15 +120,8 @@ export interface ZlibStream {
   decompress(data: Uint8Array): Uint8Array;
 }
 
-function joinChunks(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+function joinChunks(chunks: Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? chunks[0]! : concatBytes(...chunks);
 }
 
 function createDeflater(level: number): (payload: Uint8Array) => Uint8Array {
@@ -141,7 +135,6 @@ function createDeflater(level: number): (payload: Uint8Array) => Uint8Array {
     strm.next_in = 0;
     strm.avail_in = payload.length;
     const chunks: Uint8Array[] = [];
-    let length = 0;
     // As OpenSSH's compress_buffer(): deflate with Z_PARTIAL_FLUSH until the output buffer is
     // left with room, which means all pending output has been written.
     do {
@@ -153,10 +146,9 @@ function createDeflater(level: number): (payload: Uint8Array) => Uint8Array {
         throw new CompressionError(`zlib deflate failed (${rc})`);
       }
       chunks.push(buffer.slice(0, strm.next_out));
-      length += strm.next_out;
     } while (strm.avail_out === 0);
     strm.input = new Uint8Array(0);
-    return joinChunks(chunks, length);
+    return joinChunks(chunks);
   };
 }
 
@@ -197,7 +189,7 @@ function createInflater(maxOutput: number): (data: Uint8Array) => Uint8Array {
     }
     strm.input = new Uint8Array(0);
     if (strm.avail_in !== 0) throw new CompressionError("zlib inflate left input unread");
-    return joinChunks(chunks, length);
+    return joinChunks(chunks);
   };
 }
 

@@ -398,26 +398,48 @@ function fixedGroupKex(info: AlgorithmInfo, hash: HashName, group: ModpGroup): K
     async exchange(ctx: KexContext): Promise<KexResult> {
       const { p, g } = modpGroup(group);
       ctx.note(`DH group of ${bitLength(p)} bits (${MODP_LABEL[group]})`);
-      const ours = ffdhStart(p, g, hash);
-      await ctx.send(new SshWriter().byte(MSG.KEXDH_INIT).mpint(ours.e).bytes());
-      ctx.note(`client DH value e sent (private exponent of ${ours.privateBits} bits)`);
-      const reply = readDhReply(await ctx.receive(), MSG.KEXDH_REPLY, "KEXDH_REPLY");
-      ctx.note(`server DH value f received (${bitLength(reply.f)} bits)`);
-      const sharedSecret = ours.secret(reply.f);
-      const h = exchangeHash(
-        hash,
-        ctx,
-        reply.hostKeyBlob,
-        (w) => w.mpint(ours.e).mpint(reply.f),
-        sharedSecret,
-      );
-      return {
-        sharedSecret,
-        exchangeHash: h,
-        hostKeyBlob: reply.hostKeyBlob,
-        signatureBlob: reply.signatureBlob,
-      };
+      return await dhRounds(ctx, hash, p, g, {
+        init: MSG.KEXDH_INIT,
+        reply: MSG.KEXDH_REPLY,
+        replyName: "KEXDH_REPLY",
+        hashPrefix: () => {},
+      });
     },
+  };
+}
+
+/**
+ * The DH rounds both finite-field methods share: send e, read the reply, check f, hash
+ * (`hashPrefix` writes what the method puts before e and f in the exchange hash).
+ */
+async function dhRounds(
+  ctx: KexContext,
+  hash: HashName,
+  p: bigint,
+  g: bigint,
+  m: { init: number; reply: number; replyName: string; hashPrefix: (w: SshWriter) => void },
+): Promise<KexResult> {
+  const ours = ffdhStart(p, g, hash);
+  await ctx.send(new SshWriter().byte(m.init).mpint(ours.e).bytes());
+  ctx.note(`client DH value e sent (private exponent of ${ours.privateBits} bits)`);
+  const reply = readDhReply(await ctx.receive(), m.reply, m.replyName);
+  ctx.note(`server DH value f received (${bitLength(reply.f)} bits)`);
+  const sharedSecret = ours.secret(reply.f);
+  const h = exchangeHash(
+    hash,
+    ctx,
+    reply.hostKeyBlob,
+    (w) => {
+      m.hashPrefix(w);
+      w.mpint(ours.e).mpint(reply.f);
+    },
+    sharedSecret,
+  );
+  return {
+    sharedSecret,
+    exchangeHash: h,
+    hostKeyBlob: reply.hostKeyBlob,
+    signatureBlob: reply.signatureBlob,
   };
 }
 
@@ -453,27 +475,12 @@ function groupExchangeKex(info: AlgorithmInfo, hash: HashName): KexAlgorithm {
       if (g <= 1n) throw new KexFailure("server's DH generator g is out of range (g <= 1)");
       if (g >= p - 1n) throw new KexFailure("server's DH generator g is out of range (g >= p-1)");
 
-      const ours = ffdhStart(p, g, hash);
-      await ctx.send(new SshWriter().byte(MSG.KEX_DH_GEX_INIT).mpint(ours.e).bytes());
-      ctx.note(`client DH value e sent (private exponent of ${ours.privateBits} bits)`);
-      const reply = readDhReply(await ctx.receive(), MSG.KEX_DH_GEX_REPLY, "KEX_DH_GEX_REPLY");
-      ctx.note(`server DH value f received (${bitLength(reply.f)} bits)`);
-      const sharedSecret = ours.secret(reply.f);
-      const h = exchangeHash(
-        hash,
-        ctx,
-        reply.hostKeyBlob,
-        (w) =>
-          w.uint32(min).uint32(preferred).uint32(max).mpint(p).mpint(g).mpint(ours.e)
-            .mpint(reply.f),
-        sharedSecret,
-      );
-      return {
-        sharedSecret,
-        exchangeHash: h,
-        hostKeyBlob: reply.hostKeyBlob,
-        signatureBlob: reply.signatureBlob,
-      };
+      return await dhRounds(ctx, hash, p, g, {
+        init: MSG.KEX_DH_GEX_INIT,
+        reply: MSG.KEX_DH_GEX_REPLY,
+        replyName: "KEX_DH_GEX_REPLY",
+        hashPrefix: (w) => w.uint32(min).uint32(preferred).uint32(max).mpint(p).mpint(g),
+      });
     },
   };
 }

@@ -5,7 +5,15 @@
  * @module
  */
 
-import type { Category, Decision, SshTraceError, Stage, TraceEvent, TraceSink } from "../trace.ts";
+import {
+  CATEGORIES,
+  type Category,
+  type Decision,
+  type SshTraceError,
+  type Stage,
+  type TraceEvent,
+  type TraceSink,
+} from "../trace.ts";
 import { createPalette, type Palette, sanitize } from "./color.ts";
 import { errorFix, IMPLICIT_MAC, isAeadCipher } from "./report.ts";
 import { explainFailure } from "../diagnose/explain.ts";
@@ -50,17 +58,6 @@ const LIST_LABELS: Record<Category, string> = {
   compressionC2S: "comp c2s",
   compressionS2C: "comp s2c",
 };
-
-const CATEGORY_ORDER: Category[] = [
-  "kex",
-  "hostKey",
-  "cipherC2S",
-  "cipherS2C",
-  "macC2S",
-  "macS2C",
-  "compressionC2S",
-  "compressionS2C",
-];
 
 /** 1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd". */
 export function ordinal(n: number): string {
@@ -221,7 +218,7 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
       if (v < 1) return "";
       const who = e.type === "kexinit-sent" ? "client" : "server";
       let text = "";
-      CATEGORY_ORDER.forEach((c, i) => {
+      CATEGORIES.forEach((c, i) => {
         const line = `${LIST_LABELS[c].padEnd(12)}${s(e.lists[c].join(","))}`;
         text += i === 0 ? row(who, line) : more(line);
       });

@@ -1,17 +1,8 @@
 /** Algorithm negotiation (RFC 4253 §7.1): one pure function for every category. @module */
 
-import type { AlgorithmLists, Category, Decision } from "../trace.ts";
+import { type AlgorithmLists, CATEGORIES, type Category, type Decision } from "../trace.ts";
 
-export const CATEGORIES: readonly Category[] = [
-  "kex",
-  "hostKey",
-  "cipherC2S",
-  "cipherS2C",
-  "macC2S",
-  "macS2C",
-  "compressionC2S",
-  "compressionS2C",
-];
+export { CATEGORIES };
 
 /**
  * Picks the first algorithm in the client's list that the server also lists. `riskOf` tells
