@@ -82,6 +82,11 @@ export function findHostKey(name: string): HostKeyAlgorithm | undefined {
 export function findCipher(name: string): CipherAlgorithm | undefined {
   return CIPHER_ALGORITHMS.find((a) => a.name === name);
 }
+/** True for a registered AEAD cipher (its integrity comes with it: no separate MAC). */
+export function isAeadCipher(name: string | null | undefined): boolean {
+  return !!name && findCipher(name)?.createAead !== undefined;
+}
+
 export function findMac(name: string): MacAlgorithm | undefined {
   return MAC_ALGORITHMS.find((a) => a.name === name);
 }

@@ -15,6 +15,7 @@
 import {
   allNames,
   FLAG,
+  isAeadCipher,
   type ListCategory,
   lookupAlgorithm,
   OPENSSH_OPTION,
@@ -1406,7 +1407,7 @@ function refineMacError(c: FailureContext): Refinement {
   const chosen = (cat: Category) => decisions.find((d) => d.category === cat)?.chosen ?? null;
   const mac = chosen("macS2C");
   const cipher = chosen("cipherS2C");
-  const aead = cipher !== null && (cipher.includes("-gcm@") || cipher.startsWith("chacha20"));
+  const aead = isAeadCipher(cipher);
   if (mac && !aead) {
     return { fix: `--macs -${mac}`, opensshFix: `-o MACs=-${mac}` };
   }

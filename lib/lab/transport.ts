@@ -6,7 +6,13 @@
  * @module
  */
 
-import { findCipher, findCompression, findMac, riskOf } from "../algorithms/registry.ts";
+import {
+  findCipher,
+  findCompression,
+  findMac,
+  isAeadCipher,
+  riskOf,
+} from "../algorithms/registry.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { type AlgorithmLists, SshTraceError } from "../trace.ts";
 import { decodeKexInit, encodeKexInit } from "../transport/kexinit.ts";
@@ -365,7 +371,7 @@ export class ServerTransport {
       strip(client.lists),
       strip(server.lists),
       riskOf,
-      (n) => findCipher(n)?.createAead !== undefined,
+      isAeadCipher,
     );
     const failed = decisions.find((d) => d.chosen === null);
     if (failed) {

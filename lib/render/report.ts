@@ -6,6 +6,7 @@
  */
 
 import { explainFailure } from "../diagnose/explain.ts";
+import { isAeadCipher } from "../algorithms/registry.ts";
 import type {
   AlgorithmLists,
   Category,
@@ -104,12 +105,7 @@ export interface ReportContext {
 /** The MAC shown for a direction whose cipher authenticates by itself. */
 export const IMPLICIT_MAC = "<implicit>";
 
-/** True for AEAD packet ciphers, whose integrity comes with the cipher (no separate MAC). */
-export function isAeadCipher(name: string | null | undefined): boolean {
-  if (!name) return false;
-  return name === "chacha20-poly1305@openssh.com" || /-gcm@openssh\.com$/.test(name) ||
-    /^aead-/.test(name);
-}
+export { isAeadCipher };
 
 /** The fix hint an error carries, if any. */
 export function errorFix(error: SshTraceError): string | null {

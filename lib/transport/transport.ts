@@ -11,6 +11,7 @@ import {
   findHostKey,
   findKex,
   findMac,
+  isAeadCipher,
   type OfferLists,
   riskOf,
 } from "../algorithms/registry.ts";
@@ -566,7 +567,7 @@ export class Transport implements MessageTransport {
       strip(ours),
       strip(server.lists),
       riskOf,
-      (name) => findCipher(name)?.createAead !== undefined,
+      isAeadCipher,
     );
     const extInfo = server.lists.kex.includes("ext-info-s");
     tracer.emit({ stage: "kex", type: "negotiated", decisions, strict: this.#strict, extInfo });
