@@ -95,6 +95,8 @@ export type TraceEventBody =
   | Ev<"kex", "guess-ignored", { reason: string }>
   | Ev<"kex", "exchange", { method: string; detail: string }>
   | Ev<"kex", "newkeys", { direction: "sent" | "received" }>
+  /** Which library does the packet crypto (once, at the first NEWKEYS). */
+  | Ev<"kex", "crypto-backend", { backend: "openssl" | "node"; detail: string }>
   | Ev<Stage, "ext-info", { extensions: string[]; serverSigAlgs: string[] | null }>
   | Ev<"kex", "rekey", { initiator: "client" | "server"; reason: string }>
   | Ev<"hostkey", "key", {

@@ -1,6 +1,11 @@
-/** Shared helpers for the registries built on `node:crypto` (internal). @module */
+/**
+ * Shared helpers for the cipher and MAC registries (internal): HMAC on OpenSSL when usable
+ * (`./_openssl.ts`), else on `node:crypto`.
+ * @module
+ */
 
 import { createHash } from "node:crypto";
+import { type HmacHash, openssl } from "./_openssl.ts";
 
 /** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
 export function plain(bytes: Uint8Array): Uint8Array {
@@ -34,10 +39,20 @@ function hashBlockSize(hash: string): number {
  * computed once per key and copied for every message (RFC 2104), which spares a per-packet HMAC
  * set-up (~5 µs of a ~30 µs 32 KiB packet).
  */
-export function hmac(name: string, hash: string, keyLength: number, macLength: number) {
+export function hmac(name: string, hash: HmacHash, keyLength: number, macLength: number) {
   return (key: Uint8Array): (seq: number, data: Uint8Array, more?: Uint8Array) => Uint8Array => {
     if (key.length !== keyLength) {
       throw new RangeError(`${name} needs a ${keyLength}-byte key, got ${key.length} bytes`);
+    }
+    const seqBytes = new Uint8Array(4);
+    const seqView = new DataView(seqBytes.buffer);
+    const ossl = openssl();
+    if (ossl) {
+      const ctx = ossl.hmac(hash as HmacHash, key);
+      return (seq: number, data: Uint8Array, more?: Uint8Array): Uint8Array => {
+        seqView.setUint32(0, seq >>> 0);
+        return ctx.mac(macLength, seqBytes, data, more);
+      };
     }
     const blockSize = hashBlockSize(hash);
     const k = key.length > blockSize ? plain(createHash(hash).update(key).digest()) : key;
@@ -51,8 +66,6 @@ export function hmac(name: string, hash: string, keyLength: number, macLength: n
     const outer = createHash(hash).update(opad);
     ipad.fill(0);
     opad.fill(0);
-    const seqBytes = new Uint8Array(4);
-    const seqView = new DataView(seqBytes.buffer);
     return (seq: number, data: Uint8Array, more?: Uint8Array): Uint8Array => {
       seqView.setUint32(0, seq >>> 0);
       const h = inner.copy().update(seqBytes).update(data);

@@ -5,11 +5,12 @@
  */
 
 import { hmac } from "./_node_crypto.ts";
+import type { HmacHash } from "./_openssl.ts";
 import type { MacAlgorithm } from "./types.ts";
 
 function entry(
   name: string,
-  hash: string,
+  hash: HmacHash,
   keyLength: number,
   macLength: number,
   etm: boolean,

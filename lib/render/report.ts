@@ -71,6 +71,8 @@ export interface Report {
     client: AlgorithmLists | null;
     server: AlgorithmLists | null;
     legacy: { category: Category; algorithm: string; risk: string }[];
+    /** Which library does the packet crypto: `openssl` (libcrypto via FFI) or `node`. */
+    cryptoBackend: { name: "openssl" | "node"; detail: string } | null;
   } | null;
   hostKey: {
     type: string | null;
@@ -203,6 +205,9 @@ function kexPart(events: TraceEvent[]): NonNullable<Report["kex"]> {
     client: first(events, "kexinit-sent")?.lists ?? null,
     server: first(events, "kexinit-received")?.lists ?? null,
     legacy,
+    cryptoBackend: ((b) => b ? { name: b.backend, detail: b.detail } : null)(
+      first(events, "crypto-backend"),
+    ),
   };
 }
 

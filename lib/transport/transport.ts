@@ -17,6 +17,7 @@ import {
 } from "../algorithms/registry.ts";
 import { CompressionError, createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { type KexContext, KexFailure } from "../algorithms/types.ts";
+import { cryptoBackend } from "../algorithms/_openssl.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
 import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
 import {
@@ -142,6 +143,8 @@ export class Transport implements MessageTransport {
     const line = this.#options.clientVersion ?? CLIENT_VERSION_LINE;
     await this.#writeRaw(new TextEncoder().encode(line + "\r\n"));
     tracer.emit({ stage: "version", type: "sent", line });
+    // Load the packet crypto library (~10 ms, synchronous) while the server prepares its answer.
+    cryptoBackend();
     this.serverVersion = await readServerVersion(this.#reader, tracer);
     const quirks = quirksFor(this.serverVersion.software);
     this.adjustments = combineAdjustments(quirks);
@@ -754,6 +757,15 @@ export class Transport implements MessageTransport {
     const c2s = keyFor("A", "C", "E", chosen.cipherC2S, chosen.macC2S);
     const s2c = keyFor("B", "D", "F", chosen.cipherS2C, chosen.macS2C);
     await this.#sendNow(new Uint8Array([MSG.NEWKEYS]));
+    if (first) {
+      const backend = cryptoBackend();
+      tracer.emit({
+        stage: "kex",
+        type: "crypto-backend",
+        backend: backend.name,
+        detail: backend.detail,
+      });
+    }
     this.#sealer.setKeys(c2s);
     if (this.#strict) this.#sealer.seq = 0;
     tracer.emit({ stage: "kex", type: "newkeys", direction: "sent" });

@@ -118,6 +118,12 @@ export function successEvents(hostKey: "known" | "changed" = "known"): TraceEven
       method: "curve25519-sha256",
       detail: "X25519 public values exchanged",
     }],
+    [34.05, {
+      stage: "kex",
+      type: "crypto-backend",
+      backend: "openssl",
+      detail: "OpenSSL 3.0.19 27 Jan 2026 (libcrypto.so.3)",
+    }],
     [34.1, { stage: "kex", type: "newkeys", direction: "sent" }],
     [34.3, { stage: "kex", type: "newkeys", direction: "received" }],
     [34.3, {

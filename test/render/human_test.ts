@@ -113,6 +113,7 @@ Deno.test("human renderer adds lists, our version line and quiet debug messages 
     "             mac s2c     hmac-sha2-256-etm@openssh.com",
     "             comp c2s    none,zlib@openssh.com",
     "             comp s2c    none,zlib@openssh.com",
+    "   crypto    packets by OpenSSL 3.0.19 27 Jan 2026 (libcrypto.so.3)",
     "   newkeys   sent",
     "   newkeys   received",
     "             server-sig-algs ssh-ed25519,rsa-sha2-512",

@@ -5,6 +5,8 @@
  * MAC or bad padding as `PacketError`; the reader joins adjacent chunks and shares one read
  * between `prefetch` and `fill`; and against a real sshd, downloads stay intact across
  * server- and client-initiated rekeys for both read-ahead ciphers, to a pipe and to a file.
+ * Read-ahead is the `node:crypto` backend's path (OpenSSL's transforms are synchronous and fast),
+ * so this file runs with that backend throughout.
  */
 
 import assert from "node:assert/strict";
@@ -23,6 +25,7 @@ import {
   PacketSealer,
 } from "../../lib/transport/packet.ts";
 import { BufferedReader } from "../../lib/transport/reader.ts";
+import { setCryptoBackendForTests } from "../../lib/algorithms/_openssl.ts";
 import type { ByteStream } from "../../lib/transport/stream.ts";
 import {
   DENO_DIR,
@@ -35,6 +38,8 @@ import {
 } from "../helpers/cli.ts";
 import { ensureTestUser, type SshdHandle, startSshd } from "../helpers/sshd.ts";
 import { run, tempDir } from "../helpers/tools.ts";
+
+setCryptoBackendForTests("node");
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -282,15 +287,21 @@ Deno.test("downloads with read-ahead ciphers survive server rekeys (RekeyLimit 1
     ];
     const target = `${user.name}@127.0.0.1:${sshd.port}`;
     const size = 6 * MiB;
-    for (
-      const algs of [
-        ["--ciphers", "aes128-gcm@openssh.com"],
-        ["--ciphers", "aes256-gcm@openssh.com"],
-        ["--ciphers", "aes256-ctr", "--macs", "hmac-sha2-256-etm@openssh.com"],
-        ["--ciphers", "aes128-ctr", "--macs", "hmac-sha2-512-etm@openssh.com"],
-      ]
-    ) {
-      await t.step(`${algs.filter((a) => !a.startsWith("--")).join(" + ")}`, async () => {
+    // Read-ahead (node:crypto, Web Crypto) and OpenSSL's synchronous transforms, each across
+    // server rekeys.
+    const suites: [string, string[]][] = [
+      ["node", ["--ciphers", "aes128-gcm@openssh.com"]],
+      ["node", ["--ciphers", "aes256-gcm@openssh.com"]],
+      ["node", ["--ciphers", "aes256-ctr", "--macs", "hmac-sha2-256-etm@openssh.com"]],
+      ["node", ["--ciphers", "aes128-ctr", "--macs", "hmac-sha2-512-etm@openssh.com"]],
+      ["openssl", ["--ciphers", "aes128-gcm@openssh.com"]],
+      ["openssl", ["--ciphers", "aes256-ctr", "--macs", "hmac-sha2-256-etm@openssh.com"]],
+      ["openssl", ["--ciphers", "aes192-ctr", "--macs", "hmac-sha2-256"]],
+      ["openssl", ["--ciphers", "chacha20-poly1305@openssh.com"]],
+    ];
+    for (const [backend, algs] of suites) {
+      const name = `${algs.filter((a) => !a.startsWith("--")).join(" + ")} (${backend})`;
+      await t.step(name, async () => {
         // The data goes to stderr; its checksum (computed by the server) and the events to stdout.
         const res = await runSshtrace([
           ...base,
@@ -298,11 +309,12 @@ Deno.test("downloads with read-ahead ciphers survive server rekeys (RekeyLimit 1
           "--ndjson",
           target,
           `head -c ${size} /dev/urandom | tee >(sha256sum) >&2`,
-        ], { home, textLimit: MiB });
+        ], { home, textLimit: MiB, env: { SSHTRACE_CRYPTO: backend } });
         assert.equal(res.code, 0, res.stdout.slice(-2000));
         assert.equal(res.stderrBytes, size);
         const { events, other } = splitNdjson(res.stdout);
         assert.deepEqual(other, [`${res.stderrSha}  -`]);
+        assert.equal(events.find((e) => e.type === "crypto-backend")?.backend, backend);
         const negotiated = events.find((e) => e.type === "negotiated");
         const cipher = negotiated.decisions.find((d: { category: string }) =>
           d.category === "cipherS2C"
@@ -330,7 +342,7 @@ Deno.test("downloads with read-ahead ciphers survive server rekeys (RekeyLimit 1
           "300K",
           target,
           `head -c ${size} /dev/urandom | tee >(sha256sum) >&2`,
-        ], { home, textLimit: MiB });
+        ], { home, textLimit: MiB, env: { SSHTRACE_CRYPTO: "node" } });
         assert.equal(res.code, 0, res.stdout.slice(-2000));
         assert.equal(res.stderrBytes, size);
         const { events, other } = splitNdjson(res.stdout);
