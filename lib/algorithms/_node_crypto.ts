@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { nodeCrypto } from "./_node.ts";
 import { type HmacHash, openssl } from "./_openssl.ts";
 
 /** A plain `Uint8Array` view of a node `Buffer` (no copy), so callers never see a Buffer. */
@@ -55,15 +55,17 @@ export function hmac(name: string, hash: HmacHash, keyLength: number, macLength:
       };
     }
     const blockSize = hashBlockSize(hash);
-    const k = key.length > blockSize ? plain(createHash(hash).update(key).digest()) : key;
+    const k = key.length > blockSize
+      ? plain(nodeCrypto().createHash(hash).update(key).digest())
+      : key;
     const ipad = new Uint8Array(blockSize).fill(0x36);
     const opad = new Uint8Array(blockSize).fill(0x5c);
     for (let i = 0; i < k.length; i++) {
       ipad[i]! ^= k[i]!;
       opad[i]! ^= k[i]!;
     }
-    const inner = createHash(hash).update(ipad);
-    const outer = createHash(hash).update(opad);
+    const inner = nodeCrypto().createHash(hash).update(ipad);
+    const outer = nodeCrypto().createHash(hash).update(opad);
     ipad.fill(0);
     opad.fill(0);
     return (seq: number, data: Uint8Array, more?: Uint8Array): Uint8Array => {

@@ -45,7 +45,12 @@ const SYMBOLS = {
   EVP_md5: { parameters: [], result: "pointer" },
   EVP_sha1: { parameters: [], result: "pointer" },
   EVP_sha256: { parameters: [], result: "pointer" },
+  EVP_sha384: { parameters: [], result: "pointer" },
   EVP_sha512: { parameters: [], result: "pointer" },
+  EVP_MD_CTX_new: { parameters: [], result: "pointer" },
+  EVP_DigestInit_ex: { parameters: ["pointer", "pointer", "pointer"], result: "i32" },
+  EVP_DigestUpdate: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
+  EVP_DigestFinal_ex: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
   HMAC_CTX_new: { parameters: [], result: "pointer" },
   HMAC_CTX_free: { parameters: ["pointer"], result: "void" },
   HMAC_Init_ex: { parameters: ["pointer", "buffer", "i32", "pointer", "pointer"], result: "i32" },
@@ -81,6 +86,7 @@ const KEEP_DIRECTION = -1;
 export type AesCtrBits = 128 | 192 | 256;
 export type AesGcmBits = 128 | 256;
 export type HmacHash = "md5" | "sha1" | "sha256" | "sha512";
+export type DigestName = HmacHash | "sha384";
 
 /** One EVP_CIPHER_CTX: a keyed cipher in one direction. */
 export class CipherContext {
@@ -226,6 +232,8 @@ const contexts = new FinalizationRegistry<{ free(): void }>((held) => held.free(
 export class OpenSsl {
   readonly #lib: Lib;
   readonly #poly1305: Deno.PointerObject;
+  /** One EVP_MD_CTX for every digest (never freed: one per process). */
+  #mdContext: Deno.PointerValue = null;
   /** `OpenSSL 3.0.19 27 Jan 2026 (libcrypto.so.3)`. */
   readonly description: string;
 
@@ -292,16 +300,40 @@ export class OpenSsl {
     return new Poly1305Context(this.#lib, ctx);
   }
 
+  #md(hash: DigestName): Deno.PointerValue {
+    const lib = this.#lib;
+    switch (hash) {
+      case "md5":
+        return lib.EVP_md5();
+      case "sha1":
+        return lib.EVP_sha1();
+      case "sha256":
+        return lib.EVP_sha256();
+      case "sha384":
+        return lib.EVP_sha384();
+      case "sha512":
+        return lib.EVP_sha512();
+    }
+  }
+
+  /** The digest of `parts` joined (one reused EVP_MD_CTX; parts are not copied). */
+  digest(hash: DigestName, parts: readonly Uint8Array[]): Uint8Array {
+    const lib = this.#lib;
+    const ctx = this.#mdContext ??= lib.EVP_MD_CTX_new();
+    if (!ctx) throw new Error("OpenSSL could not make a digest context");
+    let ok = lib.EVP_DigestInit_ex(ctx, this.#md(hash), null) === 1;
+    for (const part of parts) ok &&= lib.EVP_DigestUpdate(ctx, part, BigInt(part.length)) === 1;
+    const out = new Uint8Array(64);
+    const length = new Uint32Array(1);
+    ok &&= lib.EVP_DigestFinal_ex(ctx, out, new Uint8Array(length.buffer)) === 1;
+    if (!ok) throw new Error(`OpenSSL ${hash} digest failed`);
+    return out.subarray(0, length[0]!);
+  }
+
   /** A keyed HMAC context. */
   hmac(hash: HmacHash, key: Uint8Array): HmacContext {
     const lib = this.#lib;
-    const md = hash === "md5"
-      ? lib.EVP_md5()
-      : hash === "sha1"
-      ? lib.EVP_sha1()
-      : hash === "sha256"
-      ? lib.EVP_sha256()
-      : lib.EVP_sha512();
+    const md = this.#md(hash);
     const ctx = lib.HMAC_CTX_new();
     if (!ctx || !md) throw new Error("OpenSSL could not make an HMAC context");
     if (lib.HMAC_Init_ex(ctx, key, key.length, md, null) !== 1) {
@@ -372,6 +404,14 @@ function selfTest(ossl: OpenSsl): string | null {
     polyTag,
   );
   if (toHex(polyTag) !== "a8061dc1305136c6c22b8baf0c0127a9") return "Poly1305 known answer";
+  // SHA-256 of "abc" in two parts (FIPS 180-2 B.1).
+  const abc = ossl.digest("sha256", [
+    new TextEncoder().encode("a"),
+    new TextEncoder().encode("bc"),
+  ]);
+  if (toHex(abc) !== "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") {
+    return "SHA-256 known answer";
+  }
   // HMAC-SHA-256, RFC 4231 test case 2, given in two pieces.
   const mac = ossl.hmac("sha256", new TextEncoder().encode("Jefe")).mac(
     32,

@@ -10,13 +10,8 @@
  * @module
  */
 
-import {
-  type CipherGCMTypes,
-  type Cipheriv,
-  createCipheriv,
-  createDecipheriv,
-  type Decipheriv,
-} from "node:crypto";
+import type { CipherGCMTypes, Cipheriv, Decipheriv } from "node:crypto";
+import { nodeCrypto } from "./_node.ts";
 import { bytesEqual } from "../wire/buffer.ts";
 import { LEGACY_CIPHERS } from "./cipher_legacy.ts";
 import { checkSizes, plain } from "./_node_crypto.ts";
@@ -380,12 +375,12 @@ function createChachaPoly(key: Uint8Array, iv: Uint8Array): AeadTransform {
 
   const lengthCipher = (seq: number, first4: Uint8Array): Uint8Array => {
     setSeq(seq);
-    return createCipheriv("chacha20", lengthKey, nonce).update(first4);
+    return nodeCrypto().createCipheriv("chacha20", lengthKey, nonce).update(first4);
   };
   /** Returns the payload cipher positioned at block 1 and the Poly1305 key. */
   const payloadCipher = (seq: number): [Cipheriv, Uint8Array] => {
     setSeq(seq);
-    const cipher = createCipheriv("chacha20", mainKey, nonce);
+    const cipher = nodeCrypto().createCipheriv("chacha20", mainKey, nonce);
     const polyKey = cipher.update(ZERO_BLOCK).subarray(0, 32);
     return [cipher, polyKey];
   };
@@ -412,7 +407,7 @@ function createChachaPoly(key: Uint8Array, iv: Uint8Array): AeadTransform {
       const bodyLength = wire.length - 16;
       const body = wire.subarray(0, bodyLength);
       setSeq(seq);
-      const cipher = createCipheriv("chacha20", mainKey, nonce);
+      const cipher = nodeCrypto().createCipheriv("chacha20", mainKey, nonce);
       // 60 bytes of block 0 (the Poly1305 key is its first 32), so that decrypting the whole
       // body (length field included) lines the payload up with block 1: one output array, no
       // joining; its first 4 bytes are then replaced by the length decrypted with K_1.
@@ -590,7 +585,7 @@ function gcm(name: string, nodeName: CipherGCMTypes, keyLength: number) {
     const transform: ReadAheadAead = {
       seal(_seq: number, packet: Uint8Array): Uint8Array {
         if (packet.length < 4) throw new RangeError(`${name} packet is shorter than 4 bytes`);
-        const cipher = createCipheriv(nodeName, k, nextIv());
+        const cipher = nodeCrypto().createCipheriv(nodeName, k, nextIv());
         const aad = packet.subarray(0, 4);
         cipher.setAAD(aad);
         const out = new Uint8Array(packet.length + 16);
@@ -606,7 +601,7 @@ function gcm(name: string, nodeName: CipherGCMTypes, keyLength: number) {
       open(_seq: number, wire: Uint8Array): Uint8Array {
         checkWire(name, wire, 16);
         const bodyLength = wire.length - 16;
-        const decipher = createDecipheriv(nodeName, k, nextIv());
+        const decipher = nodeCrypto().createDecipheriv(nodeName, k, nextIv());
         decipher.setAAD(wire.subarray(0, 4));
         decipher.setAuthTag(wire.subarray(bodyLength));
         const plain = new Uint8Array(bodyLength);
@@ -693,8 +688,8 @@ function ctr(name: string, nodeName: string, keyLength: number) {
       update(data: Uint8Array): Uint8Array {
         checkBlocks(data);
         node ??= encrypt
-          ? createCipheriv(nodeName, k, counter)
-          : createDecipheriv(nodeName, k, counter);
+          ? nodeCrypto().createCipheriv(nodeName, k, counter)
+          : nodeCrypto().createDecipheriv(nodeName, k, counter);
         advance(data.length / 16);
         return plain(node.update(data));
       },

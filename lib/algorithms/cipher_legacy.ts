@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type Cipheriv, createCipheriv, createDecipheriv, type Decipheriv } from "node:crypto";
+import type { Cipheriv, Decipheriv } from "node:crypto";
+import { nodeCrypto } from "./_node.ts";
 import type { CipherAlgorithm, StreamTransform } from "./types.ts";
 import { checkSizes, plain } from "./_node_crypto.ts";
 
@@ -27,8 +28,8 @@ function nodeCbc(name: string, nodeName: string, keyLength: number, blockSize: n
   return (key: Uint8Array, iv: Uint8Array, encrypt: boolean): StreamTransform => {
     checkSizes(name, key, keyLength, iv, blockSize);
     const cipher: Cipheriv | Decipheriv = encrypt
-      ? createCipheriv(nodeName, key, iv)
-      : createDecipheriv(nodeName, key, iv);
+      ? nodeCrypto().createCipheriv(nodeName, key, iv)
+      : nodeCrypto().createDecipheriv(nodeName, key, iv);
     cipher.setAutoPadding(false);
     return {
       update(data: Uint8Array): Uint8Array {
@@ -46,7 +47,7 @@ function ecbCbc(name: string, nodeName: string, keyLength: number) {
     checkSizes(name, key, keyLength, iv, blockSize);
     const chain = new Uint8Array(iv);
     if (encrypt) {
-      const ecb = createCipheriv(nodeName, key, null);
+      const ecb = nodeCrypto().createCipheriv(nodeName, key, null);
       ecb.setAutoPadding(false);
       const block = new Uint8Array(blockSize);
       return {
@@ -63,7 +64,7 @@ function ecbCbc(name: string, nodeName: string, keyLength: number) {
         },
       };
     }
-    const ecb = createDecipheriv(nodeName, key, null);
+    const ecb = nodeCrypto().createDecipheriv(nodeName, key, null);
     ecb.setAutoPadding(false);
     return {
       update(data: Uint8Array): Uint8Array {
@@ -83,6 +84,7 @@ export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
   {
     name: "aes128-cbc",
     status: "legacy",
+    usesNodeCrypto: true,
     spec: "RFC 4253",
     risk: CBC_RISK,
     keyLength: 16,
@@ -94,6 +96,7 @@ export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
   {
     name: "aes192-cbc",
     status: "legacy",
+    usesNodeCrypto: true,
     spec: "RFC 4253",
     risk: CBC_RISK,
     keyLength: 24,
@@ -105,6 +108,7 @@ export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
   {
     name: "aes256-cbc",
     status: "legacy",
+    usesNodeCrypto: true,
     spec: "RFC 4253",
     risk: CBC_RISK,
     keyLength: 32,
@@ -116,6 +120,7 @@ export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
   {
     name: "3des-cbc",
     status: "legacy",
+    usesNodeCrypto: true,
     spec: "RFC 4253",
     risk: "64-bit blocks (Sweet32 birthday attacks) and CBC plaintext recovery; also very slow",
     keyLength: 24,

@@ -9,8 +9,7 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { constants, createPublicKey, verify as nodeVerify } from "node:crypto";
+import { nodeCrypto } from "./_node.ts";
 import { SshReader, WireError } from "../wire/buffer.ts";
 import { SSH_DSS_INFO, SSH_RSA_INFO, verifyDsa } from "./hostkey_legacy.ts";
 import {
@@ -143,7 +142,7 @@ function ecdsaAlgorithm(curve: EcdsaCurve): HostKeyAlgorithm {
 // (leading zeros dropped) and is left-padded back to it.
 
 function base64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 function rsaCheck(hash: HashName): Check {
@@ -155,7 +154,7 @@ function rsaCheck(hash: HashName): Check {
     padded.set(signature, modulusLength - signature.length);
     let publicKey;
     try {
-      publicKey = createPublicKey({
+      publicKey = nodeCrypto().createPublicKey({
         key: { kty: "RSA", n: base64Url(key.n), e: base64Url(key.e) },
         format: "jwk",
       });
@@ -163,10 +162,10 @@ function rsaCheck(hash: HashName): Check {
       throw new WireError(`ssh-rsa public key could not be loaded: ${(e as Error).message}`);
     }
     try {
-      return nodeVerify(
+      return nodeCrypto().verify(
         hash,
         data,
-        { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
+        { key: publicKey, padding: nodeCrypto().constants.RSA_PKCS1_PADDING },
         padded,
       );
     } catch {
@@ -176,7 +175,7 @@ function rsaCheck(hash: HashName): Check {
 }
 
 function rsaAlgorithm(info: AlgorithmInfo, hash: HashName): HostKeyAlgorithm {
-  return hostKeyAlgorithm(info, "ssh-rsa", rsaCheck(hash));
+  return hostKeyAlgorithm({ ...info, usesNodeCrypto: true }, "ssh-rsa", rsaCheck(hash));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,7 +199,7 @@ export const HOST_KEY_ALGORITHMS: readonly HostKeyAlgorithm[] = [
   rsaAlgorithm({ name: "rsa-sha2-512", status: "recommended", spec: "RFC 8332" }, "sha512"),
   rsaAlgorithm({ name: "rsa-sha2-256", status: "recommended", spec: "RFC 8332" }, "sha256"),
   rsaAlgorithm(SSH_RSA_INFO, "sha1"),
-  hostKeyAlgorithm(SSH_DSS_INFO, "ssh-dss", checkDsa),
+  hostKeyAlgorithm({ ...SSH_DSS_INFO, usesNodeCrypto: true }, "ssh-dss", checkDsa),
 ];
 
 /** The registry entry for `name`, or undefined. */

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { createPublicKey, verify as nodeVerify } from "node:crypto";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
+import { nodeCrypto } from "./_node.ts";
 import { concatBytes, mpintBody, WireError } from "../wire/buffer.ts";
 import type { AlgorithmInfo } from "./types.ts";
 
@@ -76,8 +76,8 @@ export function verifyDsa(
   if (r.every((b) => b === 0) || s.every((b) => b === 0)) return false;
   let publicKey;
   try {
-    publicKey = createPublicKey({
-      key: Buffer.from(dsaSpki(key.p, key.q, key.g, key.y)),
+    publicKey = nodeCrypto().createPublicKey({
+      key: dsaSpki(key.p, key.q, key.g, key.y) as Buffer, // any Uint8Array works at run time
       format: "der",
       type: "spki",
     });
@@ -86,7 +86,7 @@ export function verifyDsa(
   }
   const derSignature = der(0x30, derInteger(r), derInteger(s));
   try {
-    return nodeVerify("sha1", data, { key: publicKey, dsaEncoding: "der" }, derSignature);
+    return nodeCrypto().verify("sha1", data, { key: publicKey, dsaEncoding: "der" }, derSignature);
   } catch {
     return false;
   }

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
+import { nodeCrypto } from "./_node.ts";
+import { digest } from "./hash.ts";
 import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { LEGACY_KEX, type LegacyKexEntry } from "./kex_legacy.ts";
@@ -26,10 +27,6 @@ import {
 } from "./types.ts";
 
 const HASH_BITS: Record<HashName, number> = { sha1: 160, sha256: 256, sha384: 384, sha512: 512 };
-
-function digest(hash: HashName, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(hash).update(data).digest());
-}
 
 /** Copies into a fresh ArrayBuffer-backed array (Web Crypto and node want that). */
 function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -331,10 +328,10 @@ interface FfdhKeys {
 function ffdhStart(p: bigint, g: bigint, hash: HashName): FfdhKeys {
   const pBits = bitLength(p);
   const privateBits = Math.min(Math.max(2 * HASH_BITS[hash], 512), pBits - 1);
-  const x = new Uint8Array(randomBytes(Math.ceil(privateBits / 8)));
+  const x = new Uint8Array(nodeCrypto().randomBytes(Math.ceil(privateBits / 8)));
   const extra = x.length * 8 - privateBits;
   x[0] = (x[0]! & (0xff >> extra)) | (0x80 >> extra); // exactly privateBits bits
-  const dh = createDiffieHellman(own(bigintToBytes(p)), own(bigintToBytes(g)));
+  const dh = nodeCrypto().createDiffieHellman(own(bigintToBytes(p)), own(bigintToBytes(g)));
   dh.setPrivateKey(x);
   dh.generateKeys();
   x.fill(0);
@@ -381,7 +378,7 @@ const modpCache = new Map<ModpGroup, { p: bigint; g: bigint }>();
 function modpGroup(group: ModpGroup): { p: bigint; g: bigint } {
   let found = modpCache.get(group);
   if (!found) {
-    const dh = getDiffieHellman(group);
+    const dh = nodeCrypto().getDiffieHellman(group);
     found = {
       p: bytesToBigint(new Uint8Array(dh.getPrime())),
       g: bytesToBigint(new Uint8Array(dh.getGenerator())),
@@ -394,6 +391,7 @@ function modpGroup(group: ModpGroup): { p: bigint; g: bigint } {
 function fixedGroupKex(info: AlgorithmInfo, hash: HashName, group: ModpGroup): KexAlgorithm {
   return {
     ...info,
+    usesNodeCrypto: true,
     hash,
     async exchange(ctx: KexContext): Promise<KexResult> {
       const { p, g } = modpGroup(group);
@@ -446,6 +444,7 @@ async function dhRounds(
 function groupExchangeKex(info: AlgorithmInfo, hash: HashName): KexAlgorithm {
   return {
     ...info,
+    usesNodeCrypto: true,
     hash,
     async exchange(ctx: KexContext): Promise<KexResult> {
       const { min, preferred, max } = ctx.gex;

@@ -4,8 +4,7 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
+import { digest } from "./hash.ts";
 import { SshReader, WireError } from "../wire/buffer.ts";
 import type { PublicKeyInfo } from "./types.ts";
 
@@ -137,19 +136,17 @@ export function parsePublicKey(blob: Uint8Array): PublicKeyInfo {
 
 /** `SHA256:<base64 without padding>`, as `ssh-keygen -l` prints by default. */
 export function fingerprintSha256(blob: Uint8Array): string {
-  const digest = createHash("sha256").update(blob).digest("base64");
-  return "SHA256:" + digest.replace(/=+$/, "");
+  return "SHA256:" + digest("sha256", blob).toBase64({ omitPadding: true });
 }
 
 /** `MD5:aa:bb:...`, as `ssh-keygen -l -E md5` prints. */
 export function fingerprintMd5(blob: Uint8Array): string {
-  const digest = createHash("md5").update(blob).digest("hex");
-  return "MD5:" + (digest.match(/../g) ?? []).join(":");
+  return "MD5:" + Array.from(digest("md5", blob), (b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
 /** Standard base64 with padding, as used in key lines. */
 export function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  return bytes.toBase64();
 }
 
 /** Strict standard base64 (padding optional); throws `WireError` for anything else. */
@@ -157,7 +154,7 @@ export function decodeBase64(text: string, what = "base64 data"): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.replace(/=+$/, "").length % 4 === 1) {
     throw new WireError(`${what} is not valid base64`);
   }
-  return new Uint8Array(Buffer.from(text, "base64"));
+  return Uint8Array.fromBase64(text.replace(/=+$/, ""));
 }
 
 /** The OpenSSH one-line form: `type base64 [comment]` (no newline). */

@@ -15,6 +15,11 @@ export interface AlgorithmInfo {
   readonly spec: string;
   /** For legacy entries: the risk in one line, shown in traces and reports. */
   readonly risk?: string;
+  /**
+   * True when the algorithm always runs on `node:crypto` (finite-field DH, RSA and DSA, the CBC
+   * ciphers), so the transport starts loading that module as soon as it is negotiated.
+   */
+  readonly usesNodeCrypto?: boolean;
 }
 
 export type HashName = "sha1" | "sha256" | "sha384" | "sha512";

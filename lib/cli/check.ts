@@ -17,7 +17,7 @@ import { createPalette, sanitize, useColor } from "../render/color.ts";
 
 const encoder = new TextEncoder();
 
-/** Flags of `sshtrace check` (commander names). */
+/** Flags of `sshtrace check` (main.ts's option table: camelCase long names). */
 export interface CheckFlags {
   /** Print one JSON object at the end (ok, exitCode, summary, hosts, sharedHostKeys). */
   json?: true;

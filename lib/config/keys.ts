@@ -6,15 +6,9 @@
  * @module
  */
 
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  sign as nodeSign,
-} from "node:crypto";
-import { Buffer } from "node:buffer";
+import type { KeyObject } from "node:crypto";
+import type { Buffer } from "node:buffer";
+import { nodeCrypto } from "../algorithms/_node.ts";
 import { poly1305 } from "../algorithms/cipher.ts";
 import {
   bigintToBytes,
@@ -140,7 +134,11 @@ class KeySigner implements Signer {
   readonly source: string;
   readonly algorithms: readonly string[];
   readonly #kind: KeyKind;
-  readonly #key: KeyObject;
+  /** The node key (RSA, ECDSA, DSA). */
+  readonly #key: KeyObject | null;
+  /** Ed25519: the JWK that Web Crypto imports at the first signature. */
+  readonly #jwk: JsonWebKey | null;
+  #webKey: Promise<CryptoKey> | null = null;
   /** Bytes of the RSA modulus (signature width) or of one ECDSA coordinate. */
   readonly #width: number;
 
@@ -151,10 +149,12 @@ class KeySigner implements Signer {
     bits: number;
     comment: string;
     source: string;
-    key: KeyObject;
+    key: KeyObject | JsonWebKey;
   }) {
     this.#kind = init.kind;
-    this.#key = init.key;
+    const isKeyObject = !("kty" in init.key);
+    this.#key = isKeyObject ? init.key as KeyObject : null;
+    this.#jwk = isKeyObject ? null : init.key as JsonWebKey;
     this.type = init.type;
     this.publicBlob = init.publicBlob;
     this.bits = init.bits;
@@ -175,12 +175,19 @@ class KeySigner implements Signer {
     }
     const w = new SshWriter().string(algorithm);
     switch (this.#kind) {
-      case "ed25519":
-        w.string(new Uint8Array(nodeSign(null, data, this.#key)));
-        break;
+      case "ed25519": {
+        // Web Crypto, so that an Ed25519 login never needs node:crypto (~25 ms to load).
+        this.#webKey ??= crypto.subtle.importKey("jwk", this.#jwk!, "Ed25519", false, ["sign"]);
+        return this.#webKey
+          .then((k) => crypto.subtle.sign("Ed25519", k, data as Uint8Array<ArrayBuffer>))
+          .then((sig) => w.string(new Uint8Array(sig)).bytes());
+      }
       case "ecdsa": {
         const sig = new Uint8Array(
-          nodeSign(CURVES[this.type]!.hash, data, { key: this.#key, dsaEncoding: "ieee-p1363" }),
+          nodeCrypto().sign(CURVES[this.type]!.hash, data, {
+            key: this.#key!,
+            dsaEncoding: "ieee-p1363",
+          }),
         );
         const half = sig.length / 2;
         w.string(
@@ -189,13 +196,13 @@ class KeySigner implements Signer {
         break;
       }
       case "rsa": {
-        const sig = new Uint8Array(nodeSign(RSA_HASH[algorithm]!, data, this.#key));
+        const sig = new Uint8Array(nodeCrypto().sign(RSA_HASH[algorithm]!, data, this.#key!));
         w.string(leftPad(sig, this.#width));
         break;
       }
       case "dsa": {
         const sig = new Uint8Array(
-          nodeSign("sha1", data, { key: this.#key, dsaEncoding: "ieee-p1363" }),
+          nodeCrypto().sign("sha1", data, { key: this.#key!, dsaEncoding: "ieee-p1363" }),
         );
         w.string(sig);
         break;
@@ -222,11 +229,11 @@ function fixedWidth(unsigned: Uint8Array, width: number): Uint8Array | null {
 }
 
 function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64url");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 function fromB64url(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, "base64url"));
+  return Uint8Array.fromBase64(text, { alphabet: "base64url" });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,10 +309,7 @@ interface Parts {
 }
 
 function ed25519Signer(pub: Uint8Array, seed: Uint8Array, parts: Parts): KeySigner {
-  const key = createPrivateKey({
-    key: { kty: "OKP", crv: "Ed25519", d: b64url(seed), x: b64url(pub) },
-    format: "jwk",
-  });
+  const key: JsonWebKey = { kty: "OKP", crv: "Ed25519", d: b64url(seed), x: b64url(pub) };
   return new KeySigner({
     kind: "ed25519",
     type: "ssh-ed25519",
@@ -318,7 +322,7 @@ function ed25519Signer(pub: Uint8Array, seed: Uint8Array, parts: Parts): KeySign
 
 function ecdsaSigner(type: string, x: Uint8Array, y: Uint8Array, d: Uint8Array, parts: Parts) {
   const curve = CURVES[type]!;
-  const key = createPrivateKey({
+  const key = nodeCrypto().createPrivateKey({
     key: { kty: "EC", crv: curve.jwk, x: b64url(x), y: b64url(y), d: b64url(d) },
     format: "jwk",
   });
@@ -420,7 +424,7 @@ function readOpenSshKey(r: SshReader, source: string): { signer: KeySigner; type
           qi: b64url(bigintToBytes(iqmp)),
         };
         return (comment) =>
-          rsaSignerFromKey(createPrivateKey({ key: jwk, format: "jwk" }), n, e, {
+          rsaSignerFromKey(nodeCrypto().createPrivateKey({ key: jwk, format: "jwk" }), n, e, {
             source,
             comment,
           });
@@ -432,8 +436,8 @@ function readOpenSshKey(r: SshReader, source: string): { signer: KeySigner; type
         const y = r.mpint("y");
         const x = r.mpint("x");
         return (comment) => {
-          const key = createPrivateKey({
-            key: Buffer.from(dsaPkcs8(p, q, g, x)),
+          const key = nodeCrypto().createPrivateKey({
+            key: dsaPkcs8(p, q, g, x) as Buffer, // any Uint8Array works at run time
             format: "der",
             type: "pkcs8",
           });
@@ -486,7 +490,7 @@ function nodeCipher(name: string, keyLen: number, ivLen: number): KeyCipher {
     block: 16,
     tagLen: 0,
     decrypt(key, iv, data) {
-      const d = createDecipheriv(name, key, iv);
+      const d = nodeCrypto().createDecipheriv(name, key, iv);
       d.setAutoPadding(false);
       return concatBytes(new Uint8Array(d.update(data)), new Uint8Array(d.final()));
     },
@@ -500,7 +504,7 @@ function gcmCipher(name: "aes-128-gcm" | "aes-256-gcm", keyLen: number): KeyCiph
     block: 16,
     tagLen: 16,
     decrypt(key, iv, data, tag) {
-      const d = createDecipheriv(name, key, iv, { authTagLength: 16 });
+      const d = nodeCrypto().createDecipheriv(name, key, iv, { authTagLength: 16 });
       d.setAuthTag(tag);
       try {
         return concatBytes(new Uint8Array(d.update(data)), new Uint8Array(d.final()));
@@ -523,7 +527,7 @@ const chachaPoly: KeyCipher = {
     const block = (counter: number) => {
       const iv = new Uint8Array(16);
       iv[0] = counter;
-      return createCipheriv("chacha20", mainKey, iv);
+      return nodeCrypto().createCipheriv("chacha20", mainKey, iv);
     };
     const polyKey = new Uint8Array(block(0).update(new Uint8Array(32)));
     if (!bytesEqual(poly1305(data, polyKey), tag)) return null;
@@ -712,7 +716,9 @@ function signerFromKeyObject(key: KeyObject, source: string): Signer {
       return rsaSignerFromKey(key, n, e, parts);
     }
     case "dsa": {
-      const spki = new Uint8Array(createPublicKey(key).export({ type: "spki", format: "der" }));
+      const spki = new Uint8Array(
+        nodeCrypto().createPublicKey(key).export({ type: "spki", format: "der" }),
+      );
       return dsaSignerFromKey(key, dsaFromSpki(spki), parts);
     }
     default:
@@ -742,8 +748,8 @@ async function parsePem(text: string, label: string, options: PrivateKeyOptions)
   let key: KeyObject;
   try {
     key = passphrase === undefined
-      ? createPrivateKey({ key: text, format: "pem" })
-      : createPrivateKey({ key: text, format: "pem", passphrase });
+      ? nodeCrypto().createPrivateKey({ key: text, format: "pem" })
+      : nodeCrypto().createPrivateKey({ key: text, format: "pem", passphrase });
   } catch (e) {
     // The cause is dropped on purpose: node's error text is generic but is not ours to vouch for.
     if (encrypted) {
@@ -788,7 +794,7 @@ const PEM_LABELS = [
 function decodeBase64(body: string): Uint8Array | null {
   const clean = body.replace(/\s+/g, "");
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return null;
-  return new Uint8Array(Buffer.from(clean, "base64"));
+  return Uint8Array.fromBase64(clean.replace(/=+$/, ""));
 }
 
 /**

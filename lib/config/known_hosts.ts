@@ -8,8 +8,7 @@
  * @module
  */
 
-import { createHmac } from "node:crypto";
-import { dirname } from "node:path";
+import { hmacDigest } from "../algorithms/hash.ts";
 import { bytesEqual, WireError } from "../wire/buffer.ts";
 import {
   decodeBase64,
@@ -193,8 +192,8 @@ export function matchHostPatternList(
 export function entryMatchesHost(entry: KnownHostsEntry, host: string, port: number): boolean {
   const hostString = knownHostsHostPattern(host, port);
   if (entry.hashed) {
-    const digest = createHmac("sha1", entry.hashed.salt).update(hostString).digest();
-    return bytesEqual(new Uint8Array(digest), entry.hashed.hash);
+    const digest = hmacDigest("sha1", entry.hashed.salt, new TextEncoder().encode(hostString));
+    return bytesEqual(digest, entry.hashed.hash);
   }
   return matchHostPatternList(hostString, entry.patterns) === "match";
 }
@@ -315,6 +314,7 @@ export async function appendKnownHost(
     throw new Error(`cannot record port ${port} in known_hosts: not a TCP port`);
   }
   const line = `${knownHostsHostPattern(host, port)} ${publicKeyToLine(keyBlob)}`;
+  const { dirname } = await import("node:path"); // only here: node:path costs ~7 ms to load
   await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
   let existing = new Uint8Array(0);
   try {

@@ -1,6 +1,6 @@
 /** Key derivation (RFC 4253 §7.2). @module */
 
-import { createHash } from "node:crypto";
+import { digest } from "../algorithms/hash.ts";
 import type { HashName } from "../algorithms/types.ts";
 
 /**
@@ -16,15 +16,15 @@ export function deriveKey(
   length: number,
 ): Uint8Array {
   if (length === 0) return new Uint8Array(0);
-  const first = createHash(hash)
-    .update(sharedSecret)
-    .update(exchangeHash)
-    .update(new Uint8Array([letter.charCodeAt(0)]))
-    .update(sessionId)
-    .digest();
-  let out = new Uint8Array(first.buffer, first.byteOffset, first.byteLength);
+  let out = digest(
+    hash,
+    sharedSecret,
+    exchangeHash,
+    new Uint8Array([letter.charCodeAt(0)]),
+    sessionId,
+  );
   while (out.length < length) {
-    const more = createHash(hash).update(sharedSecret).update(exchangeHash).update(out).digest();
+    const more = digest(hash, sharedSecret, exchangeHash, out);
     const next = new Uint8Array(out.length + more.length);
     next.set(out, 0);
     next.set(more, out.length);

@@ -18,6 +18,7 @@ import {
 import { CompressionError, createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { type KexContext, KexFailure } from "../algorithms/types.ts";
 import { cryptoBackend } from "../algorithms/_openssl.ts";
+import { preloadNodeCrypto } from "../algorithms/_node.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
 import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
 import {
@@ -143,7 +144,7 @@ export class Transport implements MessageTransport {
     const line = this.#options.clientVersion ?? CLIENT_VERSION_LINE;
     await this.#writeRaw(new TextEncoder().encode(line + "\r\n"));
     tracer.emit({ stage: "version", type: "sent", line });
-    // Load the packet crypto library (~10 ms, synchronous) while the server prepares its answer.
+    // Load OpenSSL (~10 ms, synchronous) while the server prepares its answer.
     cryptoBackend();
     this.serverVersion = await readServerVersion(this.#reader, tracer);
     const quirks = quirksFor(this.serverVersion.software);
@@ -614,6 +615,15 @@ export class Transport implements MessageTransport {
     const kex = findKex(chosen.kex)!;
     const hostKeyAlg = findHostKey(chosen.hostKey)!;
     const strict = this.#strict && first;
+    // node:crypto (~25 ms to load) only when something negotiated needs it; loading starts now,
+    // while the exchange waits for the server.
+    const ciphers = [chosen.cipherC2S, chosen.cipherS2C].map((c) => findCipher(c)!);
+    if (
+      cryptoBackend().name === "node" || kex.usesNodeCrypto || hostKeyAlg.usesNodeCrypto ||
+      ciphers.some((c) => c.usesNodeCrypto)
+    ) {
+      preloadNodeCrypto().catch(() => {}); // a failed load shows at first use
+    }
     const kexReceive = async (): Promise<Uint8Array> => {
       const left = this.#budget();
       for (;;) {
