@@ -229,7 +229,7 @@ if (empty && imports && version) {
     } |`,
   );
   out(
-    `| \`sshtrace --version\` (+ commander parse) | ${ms(version.mean)} | +${
+    `| \`sshtrace --version\` (+ argument parsing) | ${ms(version.mean)} | +${
       ms(version.mean - imports.mean)
     } |`,
   );

@@ -133,10 +133,6 @@ export async function runLab(options: LabOptions, write: (text: string) => void)
     }
     throw e;
   }
-  write(connectHelp(server));
-  write(options.once ? "Serving one connection.\n" : "Press Ctrl-C to stop.\n");
-  options.onListening?.(server);
-
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -149,6 +145,10 @@ export async function runLab(options: LabOptions, write: (text: string) => void)
       // not available here
     }
   }
+  // Announce only once the signals are handled, so a Ctrl-C right after the line stops cleanly.
+  write(connectHelp(server));
+  write(options.once ? "Serving one connection.\n" : "Press Ctrl-C to stop.\n");
+  options.onListening?.(server);
   const onAbort = () => stop();
   options.signal?.addEventListener("abort", onAbort);
   if (options.signal?.aborted) stop();
