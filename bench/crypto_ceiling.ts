@@ -23,7 +23,7 @@ async function rate(name: string, bytes: number, fn: () => unknown | Promise<unk
   const t = performance.now();
   await fn();
   const s = (performance.now() - t) / 1000;
-  const line = `${name.padEnd(58)} ${(bytes / 1e6 / s).toFixed(0).padStart(6)} MB/s\n`;
+  const line = `${name.padEnd(66)} ${(bytes / 1e6 / s).toFixed(0).padStart(6)} MB/s\n`;
   await Deno.stdout.write(new TextEncoder().encode(line));
 }
 
@@ -89,22 +89,24 @@ const sealed = (name: string, key: Uint8Array, iv: Uint8Array) => {
 };
 for (const backend of ["auto", "node"] as const) {
   setCryptoBackendForTests(backend);
-  const label = cryptoBackend().name === "openssl" ? "OpenSSL (FFI)" : "node:crypto";
+  const label = cryptoBackend().name === "openssl"
+    ? "sshtrace on OpenSSL:"
+    : "sshtrace on node:crypto:";
   for (
-    const [name, keyLength, ivLength] of [
-      ["aes128-gcm@openssh.com", 16, 12],
-      ["chacha20-poly1305@openssh.com", 64, 0],
+    const [name, short, keyLength, ivLength] of [
+      ["aes128-gcm@openssh.com", "aes128-gcm", 16, 12],
+      ["chacha20-poly1305@openssh.com", "chacha20-poly1305", 64, 0],
     ] as const
   ) {
     const key = random(keyLength);
     const iv = random(ivLength);
     const wires = sealed(name, key, iv);
-    await rate(`${label} ${name} open, per 32 KiB packet`, PACKET * PACKETS, () => {
+    await rate(`${label} ${short} open, 32 KiB packets`, PACKET * PACKETS, () => {
       const aead = findCipher(name)!.createAead!(key, iv);
       for (let i = 0; i < PACKETS; i++) aead.open(i, wires[i]!);
     });
   }
-  await rate(`${label} aes256-ctr + hmac-sha2-256, per 32 KiB packet`, PACKET * PACKETS, () => {
+  await rate(`${label} aes256-ctr + hmac-sha2-256, 32 KiB packets`, PACKET * PACKETS, () => {
     const ctr = findCipher("aes256-ctr")!.createStream!(k32, random(16), false);
     const mac = findMac("hmac-sha2-256-etm@openssh.com")!.create(k32);
     for (let i = 0; i < PACKETS; i++) {
