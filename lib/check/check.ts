@@ -11,12 +11,18 @@ import type { ListCategory } from "../algorithms/registry.ts";
 import { connect, defaultUser, emitDiagnostics, probe, toTraceError } from "../client.ts";
 import type { StrictMode } from "../config/hostkey_policy.ts";
 import { buildReport, type Report } from "../render/report.ts";
+import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import { EXIT_CODES, SshTraceError, type Stage, STAGES, Tracer } from "../trace.ts";
 import type { InventoryEntry } from "./inventory.ts";
 
 /** The output of `--command`, summed up (the full output is not kept). */
 export interface CommandSummary {
   command: string;
+  /**
+   * How it ran: `exec` (a session channel's exec request), or `send` (typed into a pty shell at
+   * the prompt, for inventory lines whose `device` is a switch preset or `auto`; no exit status).
+   */
+  via: "exec" | "send";
   exitStatus: number | null;
   exitSignal: string | null;
   stdoutBytes: number;
@@ -107,6 +113,18 @@ export interface CheckResult {
 
 const decoder = new TextDecoder();
 
+/**
+ * The `send` device for an inventory `device` value naming a switch (comware, huawei, cisco,
+ * junos, or auto), else null: such hosts often refuse exec, so `--command` goes through a shell.
+ */
+export function sendDeviceFor(device: string | null): DeviceChoice | null {
+  const name = device?.trim().toLowerCase() ?? "";
+  if (name === "auto") return "auto";
+  return name !== "linux" && (DEVICE_NAMES as readonly string[]).includes(name)
+    ? name as DeviceChoice
+    : null;
+}
+
 function head(bytes: Uint8Array): string {
   return decoder.decode(bytes.subarray(0, 800)).slice(0, 200);
 }
@@ -174,10 +192,38 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
       knownHostsFiles: options.knownHostsFiles,
       auth: { batchMode: true, ...options.auth, legacy: entry.legacy ?? options.legacy ?? false },
     });
-    if (options.command !== undefined) {
+    const device = sendDeviceFor(entry.device);
+    if (options.command !== undefined && device !== null) {
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 });
+      await session.shell();
+      tracer.end("session");
+      tracer.begin("data");
+      const { runShell, sessionIo } = await import("../send/engine.ts");
+      const result = await runShell(sessionIo(session), {
+        commands: [options.command],
+        device,
+        hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
+        promptTimeoutMs: timeoutMs,
+        commandTimeoutMs: timeoutMs,
+        tracer,
+      });
+      const output = result.commands[0]!.bytes;
+      command = {
+        command: options.command,
+        via: "send",
+        exitStatus: null,
+        exitSignal: null,
+        stdoutBytes: output.length,
+        stderrBytes: 0,
+        stdoutHead: head(output),
+        stderrHead: "",
+      };
+    } else if (options.command !== undefined) {
       const { stdout, stderr, exit } = await client.exec(options.command);
       command = {
         command: options.command,
+        via: "exec",
         exitStatus: exit.status,
         exitSignal: exit.signal?.name ?? null,
         stdoutBytes: stdout.length,

@@ -314,19 +314,35 @@ export async function appendKnownHost(
     throw new Error(`cannot record port ${port} in known_hosts: not a TCP port`);
   }
   const line = `${knownHostsHostPattern(host, port)} ${publicKeyToLine(keyBlob)}`;
-  const { dirname } = await import("node:path"); // only here: node:path costs ~7 ms to load
-  await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  let existing = new Uint8Array(0);
-  try {
-    existing = await Deno.readFile(file);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  const needsNewline = existing.length > 0 && existing[existing.length - 1] !== 0x0a;
-  await Deno.writeTextFile(file, (needsNewline ? "\n" : "") + line + "\n", {
-    append: true,
-    create: true,
-    mode: 0o600,
+  // One append at a time per file in this process (a fleet check records many hosts at once),
+  // and a line already present is not written twice.
+  const previous = appending.get(file) ?? Promise.resolve();
+  const done = previous.catch(() => {}).then(async () => {
+    const { dirname } = await import("node:path"); // only here: node:path costs ~7 ms to load
+    await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    let existing = new Uint8Array(0);
+    try {
+      existing = await Deno.readFile(file);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const text = new TextDecoder().decode(existing);
+    if (text.split("\n").some((l) => l.trimEnd() === line)) return;
+    const needsNewline = existing.length > 0 && existing[existing.length - 1] !== 0x0a;
+    await Deno.writeTextFile(file, (needsNewline ? "\n" : "") + line + "\n", {
+      append: true,
+      create: true,
+      mode: 0o600,
+    });
   });
+  appending.set(file, done);
+  try {
+    await done;
+  } finally {
+    if (appending.get(file) === done) appending.delete(file);
+  }
   return line;
 }
+
+/** The append in progress per known_hosts file (see {@link appendKnownHost}). */
+const appending = new Map<string, Promise<void>>();

@@ -4,11 +4,14 @@ import {
   type CheckResult,
   fleetExitCode,
   type HostReport,
+  sendDeviceFor,
 } from "../../lib/check/check.ts";
 import { parseInventory } from "../../lib/check/inventory.ts";
 import { escapeXml, toJunitXml } from "../../lib/check/junit.ts";
 import { runCheck } from "../../lib/cli/check.ts";
 import { applyOption, emptySettings } from "../../lib/config/options.ts";
+import { EXIT_CODES } from "../../lib/trace.ts";
+import { startOldSwitch } from "../helpers/old_switch.ts";
 import { ensureTestUser, SSH_KEYGEN, startSshd } from "../helpers/sshd.ts";
 import { freePort, requireTool, run, tempDir } from "../helpers/tools.ts";
 
@@ -510,4 +513,71 @@ Deno.test("checkFleet() probes a 500-entry inventory against one sshd with every
   } finally {
     await sshd.stop();
   }
+});
+
+Deno.test("check --login --command runs it through send on CSV switches and by exec on the rest", async () => {
+  const user = await ensureTestUser();
+  const sw = await startOldSwitch({ device: "comware", password: "correct horse 42" });
+  const sshd = await startSshd({ hostKeyTypes: ["ed25519"] });
+  try {
+    await using dir = await tempDir();
+    const inv = `${dir.path}/fleet.csv`;
+    await Deno.writeTextFile(
+      inv,
+      [
+        "host,port,user,device,legacy",
+        `127.0.0.1,${sw.port},${sw.user},comware,yes`,
+        `127.0.0.1,${sshd.port},${user.name},linux,`,
+        `127.0.0.1,${sw.port},${sw.user},,yes`,
+      ].join("\n") + "\n",
+    );
+    const settings = emptySettings();
+    applyOption(settings, "StrictHostKeyChecking=no");
+    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    let out = "";
+    Deno.env.set("SSHTRACE_TEST_FLEET_PASSWORD", user.password);
+    const code = await runCheck({
+      inventoryPath: inv,
+      flags: {
+        login: true,
+        command: "display version",
+        passwordEnv: "SSHTRACE_TEST_FLEET_PASSWORD",
+        json: true,
+      },
+      settings,
+      timeoutMs: 10_000,
+      writeOut: (t) => (out += t),
+      writeErr: () => {},
+      tty: false,
+    });
+    Deno.env.delete("SSHTRACE_TEST_FLEET_PASSWORD");
+    const hosts = JSON.parse(out).hosts as HostReport[];
+    const [viaSend, viaExec, unmarked] = hosts;
+    // The switch: the command typed at its prompt, output without echo, pager or prompt.
+    assert.equal(viaSend!.ok, true, JSON.stringify(viaSend!.error));
+    assert.equal(viaSend!.command?.via, "send");
+    assert.equal(viaSend!.command?.exitStatus, null);
+    const expected = await sw.expected("display version");
+    assert.equal(viaSend!.command?.stdoutHead, expected.slice(0, 200));
+    assert.equal(viaSend!.command?.stdoutBytes, new TextEncoder().encode(expected).length);
+    // Linux: exec (sshd has no `display` command: exit 127 fails the host at data).
+    assert.equal(viaExec!.command?.via, "exec");
+    assert.equal(viaExec!.command?.exitStatus, 127);
+    assert.equal(viaExec!.failedStage, "data");
+    // The same switch without a device mark gets exec, which it refuses: stage session.
+    assert.equal(unmarked!.ok, false);
+    assert.equal(unmarked!.failedStage, "session");
+    assert.equal(unmarked!.command, null);
+    assert.equal(code, EXIT_CODES.session);
+  } finally {
+    await sw.stop();
+    await sshd.stop();
+  }
+});
+
+Deno.test("sendDeviceFor() picks send for switch presets and auto, exec for linux and others", () => {
+  for (const d of ["comware", "Huawei", " cisco ", "junos", "auto"]) {
+    assert.equal(sendDeviceFor(d), d.trim().toLowerCase(), d);
+  }
+  for (const d of ["linux", "", null, "fortigate"]) assert.equal(sendDeviceFor(d), null, String(d));
 });

@@ -330,6 +330,30 @@ Deno.test("appendKnownHost() creates the file and its directory with private mod
   assert.equal(await status([file], "router.lan", 22, KEY_A), "known");
 });
 
+Deno.test("appendKnownHost() called concurrently writes each line once and whole", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/known_hosts`;
+  await Deno.writeTextFile(file, "# no newline at the end");
+  const hosts = Array.from({ length: 40 }, (_, i) => `sw${i}.example`);
+  // 40 hosts at once, and the first five three times over (an inventory listing them twice).
+  await Promise.all([
+    ...hosts.map((h, i) => appendKnownHost(file, h, 22, i % 2 ? KEY_A : KEY_B)),
+    ...hosts.slice(0, 5).flatMap((h, i) => [
+      appendKnownHost(file, h, 22, i % 2 ? KEY_A : KEY_B),
+      appendKnownHost(file, h, 22, i % 2 ? KEY_A : KEY_B),
+    ]),
+  ]);
+  const lines = (await Deno.readTextFile(file)).split("\n");
+  assert.equal(lines[0], "# no newline at the end");
+  assert.equal(lines.at(-1), "");
+  const body = lines.slice(1, -1);
+  assert.equal(body.length, 40);
+  assert.deepEqual(
+    body.toSorted(),
+    hosts.map((h, i) => `${h} ${i % 2 ? A : B}`).toSorted(),
+  );
+});
+
 Deno.test("appendKnownHost() keeps other lines byte for byte and adds a missing newline", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/known_hosts`;
