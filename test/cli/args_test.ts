@@ -1,5 +1,5 @@
 /**
- * The command line parser of main.ts (`parseCommandLine`, on `node:util` parseArgs): commands,
+ * The command line parser (`parseCommandLine` in lib/cli/args.ts, on `node:util` parseArgs): commands,
  * ssh-style connect arguments, flag keys and defaults, help, version and usage errors. Pure: no
  * network; the last tests run the CLI as a subprocess for what only main() does.
  */
@@ -13,8 +13,8 @@ import {
   type ParsedCommand,
   type ProbeFlags,
   type SendCliFlags,
-  settingsFrom,
-} from "../../main.ts";
+} from "../../lib/cli/args.ts";
+import { settingsFrom } from "../../main.ts";
 import { SshTraceError } from "../../lib/trace.ts";
 import { SSHTRACE_VERSION } from "../../lib/transport/transport.ts";
 import { runSshtrace } from "../helpers/cli.ts";
