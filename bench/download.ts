@@ -16,8 +16,7 @@
  * @module
  */
 
-import { ensureTestUser, SSH_KEYGEN, startSshd } from "../test/helpers/sshd.ts";
-import { run } from "../test/helpers/tools.ts";
+import { startBenchServer } from "./_server.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -107,22 +106,10 @@ function median(xs: number[]): number {
 }
 
 const opts = parseArgs(Deno.args);
-const user = await ensureTestUser();
-const dir = await Deno.makeTempDir({ prefix: "sshtrace-dl-" });
-await Deno.chmod(dir, 0o755);
-const key = `${dir}/id_ed25519`;
-const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-C", "bench", "-f", key]);
-if (gen.code !== 0) throw new Error(`ssh-keygen failed: ${gen.stderr}`);
-const pub = (await Deno.readTextFile(`${key}.pub`)).trim();
-const sshd = await startSshd({
-  hostKeyTypes: ["ed25519"],
-  authorizedKeys: [pub],
-  logLevel: "ERROR",
-});
+const server = await startBenchServer("sshtrace-dl-");
+const { sshd, key, knownHosts: kh } = server;
 try {
-  const kh = `${dir}/known_hosts`;
-  await Deno.writeTextFile(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKeys.ed25519.pub}\n`);
-  const target = `${user.name}@127.0.0.1`;
+  const target = `${server.user}@127.0.0.1`;
   const remote = `head -c ${opts.bytes} /dev/zero`;
   const stBase = [Deno.execPath(), "run", "-A", "main.ts"];
   const stArgs = [
@@ -217,6 +204,5 @@ try {
   say(`median of ${opts.runs} runs, ${opts.bytes} bytes, whole process`);
   for (const r of rows) say(r);
 } finally {
-  await sshd.stop();
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await server.stop();
 }

@@ -8,36 +8,21 @@
  * @module
  */
 
-import { ensureTestUser, SSH_KEYGEN, startSshd } from "../test/helpers/sshd.ts";
-import { run } from "../test/helpers/tools.ts";
+import { startBenchServer } from "./_server.ts";
 
-const user = await ensureTestUser();
-const dir = await Deno.makeTempDir({ prefix: "sshtrace-bench-" });
-await Deno.chmod(dir, 0o755);
-const key = `${dir}/id_ed25519`;
-const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-C", "bench", "-f", key]);
-if (gen.code !== 0) throw new Error(`ssh-keygen failed: ${gen.stderr}`);
-const pub = (await Deno.readTextFile(`${key}.pub`)).trim();
-const sshd = await startSshd({
-  hostKeyTypes: ["ed25519"],
-  authorizedKeys: [pub],
-  logLevel: "ERROR",
-  config: ["MaxSessions 100"],
-});
-const knownHosts = `${dir}/known_hosts`;
-await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostKeys.ed25519.pub}\n`);
+const server = await startBenchServer("sshtrace-bench-", ["MaxSessions 100"]);
+const { sshd, user, key, knownHosts, dir } = server;
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  await sshd.stop();
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await server.stop();
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGTERM", stop);
 Deno.addSignalListener("SIGINT", stop);
-const info = { port: sshd.port, user: user.name, key, knownHosts, dir };
+const info = { port: sshd.port, user, key, knownHosts, dir };
 await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(info) + "\n"));
 // Run until stdin reaches its end (the caller closed it or exited).
 for await (const _ of Deno.stdin.readable) {

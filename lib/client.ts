@@ -71,6 +71,21 @@ export function toTraceError(e: unknown, stage: Stage): SshTraceError {
   );
 }
 
+/**
+ * Turns anything thrown during a run into a staged error and records it as the trace's `error`
+ * event (at stage `connect` for a usage error), so every caller reports failures the same way.
+ */
+export function recordFailure(tracer: Tracer, e: unknown): SshTraceError {
+  const error = toTraceError(e, tracer.currentStage ?? "connect");
+  tracer.emit({
+    stage: error.stage === "usage" ? "connect" : error.stage,
+    type: "error",
+    code: error.code,
+    message: error.message,
+  });
+  return error;
+}
+
 /** The user name to use when none is given. */
 export function defaultUser(): string {
   try {
@@ -207,13 +222,7 @@ export async function runProbe(
     tracer.end("auth");
     await transport.disconnect(11, "probe finished");
   } catch (e) {
-    error = toTraceError(e, tracer.currentStage ?? "connect");
-    tracer.emit({
-      stage: error.stage === "usage" ? "connect" : error.stage,
-      type: "error",
-      code: error.code,
-      message: error.message,
-    });
+    error = recordFailure(tracer, e);
     transport?.close();
   }
   const current = tracer.currentStage;

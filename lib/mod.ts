@@ -37,7 +37,13 @@ export {
 export { checkFleet, type CheckOptions, type CheckResult, type HostReport } from "./check/check.ts";
 export { type InventoryEntry, parseInventory, readInventory } from "./check/inventory.ts";
 export { toJunitXml } from "./check/junit.ts";
-export { runShell, type SendOptions, type SendResult, sessionIo } from "./send/engine.ts";
+export {
+  runShell,
+  runShellOnClient,
+  type SendOptions,
+  type SendResult,
+  sessionIo,
+} from "./send/engine.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
 export { EXIT_CODES, SshTraceError, type Stage, STAGES, type TraceEvent, Tracer } from "./trace.ts";

@@ -94,6 +94,8 @@ export class CipherContext {
   #ctx: Deno.PointerValue;
   readonly #outLength = new Int32Array(1);
   readonly #outLengthBytes = new Uint8Array(this.#outLength.buffer);
+  /** Where EVP_CipherFinal_ex may write (nothing, for the stream and GCM modes used here). */
+  readonly #finalOut = new Uint8Array(16);
 
   /** @internal Made by {@link OpenSsl}. */
   constructor(lib: Lib, ctx: Deno.PointerObject) {
@@ -149,8 +151,7 @@ export class CipherContext {
 
   /** Finishes a GCM message: false when decrypting and the tag does not match. */
   final(): boolean {
-    const scratch = new Uint8Array(16);
-    return this.#lib.EVP_CipherFinal_ex(this.#live(), scratch, this.#outLengthBytes) === 1;
+    return this.#lib.EVP_CipherFinal_ex(this.#live(), this.#finalOut, this.#outLengthBytes) === 1;
   }
 
   /** AES-GCM, encrypting: the tag after {@link final}, into `out` (16 bytes). */

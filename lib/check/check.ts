@@ -8,7 +8,14 @@
 
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
-import { connect, defaultUser, emitDiagnostics, probe, toTraceError } from "../client.ts";
+import {
+  connect,
+  defaultUser,
+  emitDiagnostics,
+  probe,
+  recordFailure,
+  toTraceError,
+} from "../client.ts";
 import type { StrictMode } from "../config/hostkey_policy.ts";
 import { buildReport, type Report } from "../render/report.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
@@ -195,18 +202,12 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     const device = sendDeviceFor(entry.device);
     if (options.command !== undefined && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
-      const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 });
-      await session.shell();
-      tracer.end("session");
-      tracer.begin("data");
-      const { runShell, sessionIo } = await import("../send/engine.ts");
-      const result = await runShell(sessionIo(session), {
+      const { runShellOnClient } = await import("../send/engine.ts");
+      const result = await runShellOnClient(client, {
         commands: [options.command],
         device,
-        hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
         promptTimeoutMs: timeoutMs,
         commandTimeoutMs: timeoutMs,
-        tracer,
       });
       const output = result.commands[0]!.bytes;
       command = {
@@ -244,13 +245,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     }
     await client.close();
   } catch (e) {
-    error = toTraceError(e, tracer.currentStage ?? "connect");
-    tracer.emit({
-      stage: error.stage === "usage" ? "connect" : error.stage,
-      type: "error",
-      code: error.code,
-      message: error.message,
-    });
+    error = recordFailure(tracer, e);
     client?.transport.close();
   }
   const current = tracer.currentStage;

@@ -16,7 +16,7 @@ import {
   type ConnectOptions,
   defaultUser,
   emitDiagnostics,
-  toTraceError,
+  recordFailure,
 } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { encodeTerminalModes } from "../connection/session.ts";
@@ -426,17 +426,6 @@ export async function prepareRun(
 }
 
 /** Turns whatever ended a run into its staged error, traced. */
-export function failRun(tracer: Tracer, e: unknown): SshTraceError {
-  const error = toTraceError(e, tracer.currentStage ?? "connect");
-  tracer.emit({
-    stage: error.stage === "usage" ? "connect" : error.stage,
-    type: "error",
-    code: error.code,
-    message: error.message,
-  });
-  return error;
-}
-
 /** Runs the connect command and returns the process exit code. */
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
@@ -543,7 +532,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     await client.close();
   } catch (e) {
     restoreTty();
-    error = failRun(tracer, e);
+    error = recordFailure(tracer, e);
     client?.transport.close();
     exitCode = error.exitCode;
   }

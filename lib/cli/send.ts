@@ -5,13 +5,13 @@
  * @module
  */
 
-import { connect } from "../client.ts";
+import { connect, recordFailure } from "../client.ts";
 import type { Client } from "../client.ts";
 import { parsePositive, usageError } from "../config/options.ts";
-import { runShell, sessionIo } from "../send/engine.ts";
+import { runShellOnClient } from "../send/engine.ts";
 import type { DeviceChoice } from "../send/devices.ts";
 import type { SshTraceError } from "../trace.ts";
-import { type ConnectFlags, failRun, prepareRun, type RunConnectInput } from "./connect.ts";
+import { type ConnectFlags, prepareRun, type RunConnectInput } from "./connect.ts";
 
 export interface SendFlags extends ConnectFlags {
   device: string;
@@ -52,11 +52,7 @@ export async function runSend(
   let commands: unknown[] = [];
   try {
     client = await connect(run.options);
-    const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 });
-    await session.shell();
-    tracer.end("session");
-    tracer.begin("data");
-    const result = await runShell(sessionIo(session), {
+    const result = await runShellOnClient(client, {
       commands: input.command,
       device: flags.device as DeviceChoice,
       promptPattern,
@@ -64,8 +60,6 @@ export async function runSend(
       // The first prompt waits no longer than a command may take (and 15 s at most).
       promptTimeoutMs: Math.min(15_000, commandTimeoutMs),
       encoding: flags.encoding,
-      hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
-      tracer,
     });
     commands = result.commands.map((c) => ({ command: c.command, output: c.output, ms: c.ms }));
     if (!flags.json) {
@@ -78,7 +72,7 @@ export async function runSend(
     tracer.end("data");
     await client.close();
   } catch (e) {
-    error = failRun(tracer, e);
+    error = recordFailure(tracer, e);
     client?.transport.close();
     exitCode = error.exitCode;
   }

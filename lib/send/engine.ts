@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { Client } from "../client.ts";
 import { SshTraceError, type Tracer } from "../trace.ts";
 import {
   detectDevice,
@@ -566,4 +567,24 @@ class ShellDriver {
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Runs the engine over SSH: opens a pty shell on a logged-in `client` (vt100, 200×24), moves the
+ * trace from stage `session` to `data`, and runs `options.commands`, with the server's version
+ * line and login banner as vendor hints for `auto`.
+ */
+export async function runShellOnClient(
+  client: Client,
+  options: Omit<SendOptions, "hints" | "tracer">,
+): Promise<SendResult> {
+  const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 });
+  await session.shell();
+  client.tracer.end("session");
+  client.tracer.begin("data");
+  return await runShell(sessionIo(session), {
+    ...options,
+    hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
+    tracer: client.tracer,
+  });
 }
