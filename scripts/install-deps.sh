@@ -4,20 +4,25 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# libssl3: OpenSSL's libcrypto, which sshtrace uses through FFI for packet crypto (openssh-server
+# pulls it in too; named so the dependency is explicit).
 APT_PACKAGES=(openssh-server openssh-client dropbear-bin python3-asyncssh ssh-audit tmux sshpass
-  hyperfine jq)
+  hyperfine jq libssl3)
 
 missing=()
 for bin in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/ssh-keyscan /usr/sbin/dropbear \
   /usr/bin/ssh-audit /usr/bin/tmux /usr/bin/sshpass /usr/bin/hyperfine /usr/bin/jq; do
   [[ -x "$bin" ]] || missing+=("$bin")
 done
+if ! compgen -G "/usr/lib/*/libcrypto.so.3" >/dev/null && ! [[ -e /usr/lib/libcrypto.so.3 ]]; then
+  missing+=("libssl3")
+fi
 if ! [[ -x /usr/bin/python3 ]] || ! /usr/bin/python3 -W ignore -c 'import asyncssh' >/dev/null 2>&1; then
   missing+=("python3-asyncssh")
 fi
 
 if ((${#missing[@]} == 0)); then
-  echo "install-deps: system tools present (sshd, ssh, dropbear, asyncssh, ssh-audit, tmux, sshpass, hyperfine, jq)"
+  echo "install-deps: system tools present (sshd, ssh, dropbear, asyncssh, ssh-audit, tmux, sshpass, hyperfine, jq, libcrypto.so.3)"
 else
   echo "install-deps: missing ${missing[*]}: apt-get install ${APT_PACKAGES[*]}"
   apt-get update -qq >/dev/null
