@@ -88,7 +88,12 @@ export type TraceEventBody =
     comments: string | null;
     note: string | null;
   }>
-  | Ev<"version", "quirk", { id: string; description: string }>
+  /** A peer's deviation from the RFCs that we tolerate (firmware quirks, stray commas…). */
+  | Ev<
+    "version" | "kex" | "auth" | "session" | "data",
+    "quirk",
+    { id: string; description: string }
+  >
   | Ev<"kex", "kexinit-sent", { lists: AlgorithmLists; cookie: string }>
   | Ev<"kex", "kexinit-received", { lists: AlgorithmLists; firstKexPacketFollows: boolean }>
   | Ev<"kex", "negotiated", { decisions: Decision[]; strict: boolean; extInfo: boolean }>

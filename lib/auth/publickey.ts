@@ -26,6 +26,14 @@ const RSA_FAMILIES: Record<string, readonly [string, string, string]> = {
 /** The names server-sig-algs uses for them (it lists plain names for certificates too). */
 const RSA_BASE = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] as const;
 
+/** The key type a signature algorithm belongs to (rsa-sha2-256 -> ssh-rsa); others unchanged. */
+export function keyTypeOf(algorithm: string): string {
+  for (const [type, family] of Object.entries(RSA_FAMILIES)) {
+    if (family.includes(algorithm)) return type;
+  }
+  return algorithm;
+}
+
 export interface AlgorithmChoice {
   /** The signature algorithm to use, or null when none is acceptable to both sides. */
   algorithm: string | null;
@@ -167,7 +175,7 @@ export class PublicKeyMethod implements AuthMethod {
     reason: string,
   ): Promise<MethodOutcome | null> {
     const blob = signer.publicBlob;
-    const index = session.attempt(this.name, `${label}, ${algorithm} (${reason})`);
+    const index = session.attempt(this.name, `${label}, ${algorithm} (${reason})`, algorithm);
     await session.send(
       session.request(this.name).bool(false).string(algorithm).string(blob).bytes(),
     );
@@ -176,10 +184,22 @@ export class PublicKeyMethod implements AuthMethod {
       const [okAlg, okBlob] = session.parse(reply.payload, "USERAUTH_PK_OK", (r) => {
         return [r.text("algorithm"), r.string("public key blob")] as const;
       });
-      if (okAlg !== algorithm || !bytesEqual(okBlob, blob)) {
+      if (!bytesEqual(okBlob, blob) || keyTypeOf(okAlg) !== keyTypeOf(algorithm)) {
         throw session.protocolError(
           `USERAUTH_PK_OK names ${okAlg} and a different key than the ${algorithm} key offered`,
         );
+      }
+      if (okAlg !== algorithm) {
+        // Some servers answer with the key type instead of the signature algorithm offered;
+        // OpenSSH compares key types only, and so do we.
+        session.tracer.emit({
+          stage: "auth",
+          type: "quirk",
+          id: "pk-ok-key-type",
+          description:
+            `USERAUTH_PK_OK names ${okAlg} for the key offered as ${algorithm} (same key type); ` +
+            `signing with ${algorithm}`,
+        });
       }
       session.info(`the server accepts key ${label.split(" from ")[0]}; signing with ${algorithm}`);
       const data = publickeySignedData(session.transport.sessionId, session.user, algorithm, blob);

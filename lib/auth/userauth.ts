@@ -60,6 +60,8 @@ export interface AuthAttempt {
   method: string;
   detail: string;
   result: AttemptResult;
+  /** publickey: the signature algorithm the key was offered with. */
+  algorithm?: string;
 }
 
 export interface AuthResult {
@@ -142,9 +144,11 @@ export class AuthSession {
   }
 
   /** Records and traces an attempt; returns its index for {@link settle}. */
-  attempt(method: string, detail: string): number {
+  attempt(method: string, detail: string, algorithm?: string): number {
     this.tracer.emit({ stage: "auth", type: "attempt", method, detail });
-    return this.attempts.push({ method, detail, result: "failure" }) - 1;
+    const record: AuthAttempt = { method, detail, result: "failure" };
+    if (algorithm !== undefined) record.algorithm = algorithm;
+    return this.attempts.push(record) - 1;
   }
 
   /** Records the outcome of attempt `index` from the server's reply. */
@@ -405,6 +409,20 @@ function failure(
   if (failed("publickey")) {
     const keys = attempts.filter((a) => a.method === "publickey" && a.result === "failure");
     const accepts = offered.includes("publickey");
+    const rsaSha2 = keys.filter((a) => a.algorithm?.startsWith("rsa-sha2-"));
+    if (accepts && rsaSha2.length && session.transport.serverSigAlgs === null) {
+      // No EXT_INFO: we guessed rsa-sha2 (RFC 8332 §3.3); servers older than RFC 8308
+      // (OpenSSH < 7.2, many switches) verify RSA keys only with ssh-rsa (SHA-1) signatures.
+      return make(
+        "auth.rsa-sha2-refused",
+        `the server refused the RSA key${rsaSha2.length === 1 ? "" : "s"} offered with ` +
+          `${[...new Set(rsaSha2.map((a) => a.algorithm))].join(", ")} signatures for user ` +
+          `"${user}"; it sent no server-sig-algs, so it may verify RSA keys only with ssh-rsa ` +
+          "(SHA-1) signatures",
+        undefined,
+        { algorithms: rsaSha2.map((a) => a.algorithm) },
+      );
+    }
     return make(
       "auth.key-rejected",
       `the server rejected ${keys.length === 1 ? "the key" : `all ${keys.length} keys`} ` +

@@ -963,6 +963,18 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     opensshFix: "-o PubkeyAcceptedAlgorithms=+ssh-rsa",
     securityCost: riskOf("ssh-rsa") ?? "SHA-1 signatures",
   },
+  "auth.rsa-sha2-refused": {
+    stage: "auth",
+    title: "RSA key refused with rsa-sha2 signatures by a server that announces none",
+    explanation: "The server sent no server-sig-algs (RFC 8308), so sshtrace signed with " +
+      "rsa-sha2-256 as RFC 8332 advises, and the server refused it. Servers older than " +
+      "RFC 8332 (OpenSSH before 7.2, many switch firmwares) verify RSA keys only with ssh-rsa " +
+      "(SHA-1) signatures. If the key is simply not authorized, the legacy fix changes nothing.",
+    fix: "--legacy (allows ssh-rsa signatures), or use an Ed25519 or ECDSA key; check the key " +
+      "is in the user's authorized keys",
+    opensshFix: "-o PubkeyAcceptedAlgorithms=+ssh-rsa",
+    securityCost: riskOf("ssh-rsa") ?? "SHA-1 signatures",
+  },
   "auth.no-common-method": {
     stage: "auth",
     title: "no authentication method in common",

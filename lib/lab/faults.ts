@@ -400,6 +400,22 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     },
   },
   {
+    name: "kexinit-empty-names",
+    summary: "sends name-lists with empty names (a trailing comma as libssh 0.10 does, and `a,,b`)",
+    expect: { success: true },
+    config: fast,
+    hooks: {
+      kexInit: (lists) =>
+        encodeKexInit({
+          ...lists,
+          kex: [lists.kex[0]!, "", ...lists.kex.slice(1)],
+          cipherC2S: [...lists.cipherC2S, ""],
+          cipherS2C: [...lists.cipherS2C, ""],
+          macC2S: ["", ...lists.macC2S],
+        }),
+    },
+  },
+  {
     name: "kexinit-no-common-cipher",
     summary: "offers only 3des-cbc, which a client does not offer by default",
     expect: { stage: "kex", code: "kex.no-common-cipherC2S" },

@@ -12,6 +12,8 @@ export interface KexInit {
   languagesS2C: string[];
   firstKexPacketFollows: boolean;
   reserved: number;
+  /** Name-lists that held empty names (`a,,b`, `a,`): tolerated and dropped, as OpenSSH does. */
+  emptyNamesIn: string[];
 }
 
 /** Limits for a peer's KEXINIT: absurd lists are refused, not stored. */
@@ -33,8 +35,10 @@ export function decodeKexInit(payload: Uint8Array): KexInit {
   r.byte("message number");
   const cookie = r.raw(16, "cookie");
   const lists = {} as AlgorithmLists;
+  const emptyNamesIn: string[] = [];
   for (const c of CATEGORIES) {
-    const names = r.nameList(`${c} name-list`);
+    const { names, empty } = r.lenientNameList(`${c} name-list`);
+    if (empty) emptyNamesIn.push(c);
     if (names.length > KEXINIT_LIMITS.maxNames) {
       throw new RangeError(
         `KEXINIT: ${c} list has ${names.length} names (limit ${KEXINIT_LIMITS.maxNames})`,
@@ -44,10 +48,22 @@ export function decodeKexInit(payload: Uint8Array): KexInit {
     if (long) throw new RangeError(`KEXINIT: ${c} list has a name of ${long.length} characters`);
     lists[c] = names;
   }
-  const languagesC2S = r.nameList("languages c2s");
-  const languagesS2C = r.nameList("languages s2c");
+  const languages = ["languages c2s", "languages s2c"].map((field) => {
+    const { names, empty } = r.lenientNameList(field);
+    if (empty) emptyNamesIn.push(field);
+    return names;
+  });
+  const [languagesC2S, languagesS2C] = languages as [string[], string[]];
   const firstKexPacketFollows = r.bool("first_kex_packet_follows");
   const reserved = r.uint32("reserved");
   // Trailing bytes are tolerated (RFC 4253 allows future extension); nothing else is.
-  return { cookie, lists, languagesC2S, languagesS2C, firstKexPacketFollows, reserved };
+  return {
+    cookie,
+    lists,
+    languagesC2S,
+    languagesS2C,
+    firstKexPacketFollows,
+    reserved,
+    emptyNamesIn,
+  };
 }

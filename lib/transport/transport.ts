@@ -551,6 +551,16 @@ export class Transport implements MessageTransport {
       lists: server.lists,
       firstKexPacketFollows: server.firstKexPacketFollows,
     });
+    if (server.emptyNamesIn.length) {
+      tracer.emit({
+        stage: "kex",
+        type: "quirk",
+        id: "kexinit-empty-names",
+        description: `the server's KEXINIT has empty names in ${
+          server.emptyNamesIn.join(", ")
+        } (a stray comma, as libssh 0.10 sends); ignored, as OpenSSH does`,
+      });
+    }
     if (first) {
       this.#strict = server.lists.kex.includes(STRICT_S);
       if (this.#strict && unexpectedBefore) {

@@ -237,18 +237,26 @@ export class SshReader {
 
   /** A `name-list`: comma-separated US-ASCII names, none empty. */
   nameList(field = "name-list"): string[] {
+    const { names, empty } = this.lenientNameList(field);
+    if (empty) throw new WireError(`${this.what}: ${field} contains an empty name`);
+    return names;
+  }
+
+  /**
+   * A `name-list` that may contain empty names (`a,,b`, a trailing comma), as some servers send
+   * and OpenSSH tolerates: the empty names are dropped and counted. Other bytes are still checked.
+   */
+  lenientNameList(field = "name-list"): { names: string[]; empty: number } {
     const bytes = this.string(field);
-    if (bytes.length === 0) return [];
+    if (bytes.length === 0) return { names: [], empty: 0 };
     for (const b of bytes) {
       if (b < 0x21 || b > 0x7e) {
         throw new WireError(`${this.what}: ${field} contains a non-printable or non-ASCII byte`);
       }
     }
-    const names = decodeText(bytes).split(",");
-    if (names.some((n) => n.length === 0)) {
-      throw new WireError(`${this.what}: ${field} contains an empty name`);
-    }
-    return names;
+    const all = decodeText(bytes).split(",");
+    const names = all.filter((n) => n.length > 0);
+    return { names, empty: all.length - names.length };
   }
 
   /** The unread remainder. */

@@ -625,6 +625,38 @@ Deno.test("authenticate() rejects a PK_OK for a different key with auth.protocol
   assert.deepEqual(key.signedWith, [], "nothing was signed");
 });
 
+Deno.test("authenticate() accepts a PK_OK naming ssh-rsa for a key offered as rsa-sha2-256 (a quirk)", async () => {
+  const key = rsaSigner();
+  const seen: { alg: string; verified: boolean }[] = [];
+  const inner = publickeyServer([key], success, seen);
+  const fake = new FakeTransport({
+    serverSigAlgs: ["rsa-sha2-256"],
+    server: server(["publickey"], (payload, f) => {
+      const req = parseUserauthRequest(payload);
+      if (req.method === "publickey" && !req.hasSignature) return [pkOk("ssh-rsa", req.blob!)];
+      return inner(payload, f);
+    }),
+  });
+  const result = await authenticate(fake, { user: "u", signers: () => Promise.resolve([key]) });
+  assert.equal(result.success, true);
+  assert.deepEqual(seen, [{ alg: "rsa-sha2-256", verified: true }], "signed as offered");
+  const quirk = fake.tracer.events.find((e) => e.type === "quirk");
+  assert.equal(quirk?.type === "quirk" && quirk.id, "pk-ok-key-type");
+});
+
+Deno.test("authenticate() still rejects a PK_OK naming another key type with auth.protocol", async () => {
+  const key = rsaSigner();
+  const fake = new FakeTransport({
+    serverSigAlgs: ["rsa-sha2-256"],
+    server: server(["publickey"], (payload) => {
+      const req = parseUserauthRequest(payload);
+      return [pkOk("ssh-ed25519", req.blob!)];
+    }),
+  });
+  const err = await authError(fake, { user: "u", signers: () => Promise.resolve([key]) });
+  assert.equal(err.code, "auth.protocol");
+});
+
 Deno.test("authenticate() reports a connection closed mid-way as auth.connection-closed", async () => {
   const fake = new FakeTransport({ server: server(["password"], () => [null]) });
   const err = await authError(fake, { user: "u", password: passwordSource(SECRET) });

@@ -554,6 +554,12 @@ const CASES: Record<string, Case> = {
     ssh: /^-o PubkeyAcceptedAlgorithms=\+ssh-rsa$/,
     check: (x) => assert.equal(x.securityCost, riskOf("ssh-rsa")),
   },
+  "auth.rsa-sha2-refused": {
+    error: err("auth", "auth.rsa-sha2-refused", authDetails(["publickey"])),
+    fix: /^--legacy/,
+    ssh: /^-o PubkeyAcceptedAlgorithms=\+ssh-rsa$/,
+    check: (x) => assert.match(x.explanation, /server-sig-algs/),
+  },
   "auth.no-common-method": {
     error: err(
       "auth",

@@ -1219,6 +1219,42 @@ Deno.test("lab server: kex, auth, session and data failures are reproduced by fa
     });
 
     await t.step(
+      "no server-sig-algs and only ssh-rsa signatures accepted is auth.rsa-sha2-refused",
+      async () => {
+        const dir = await tempDir("sshtrace-repro-rsa-");
+        try {
+          const rsa = await userKey(dir.path, "rsa", "rsa");
+          const blob = Uint8Array.from(atob(rsa.pub.split(" ")[1]!), (c) => c.charCodeAt(0));
+          lab.setup = {
+            config: {
+              extInfo: false,
+              serverSigAlgs: ["ssh-rsa"],
+              users: [{ name: "demo", authorizedKeys: [blob] }],
+              authMethods: ["publickey"],
+            },
+          };
+          const args = ["--timeout", "1", "-o", "StrictHostKeyChecking=no", "--batch", "-i"];
+          const r = await cli(["--json", ...args, rsa.path, lab.target, "echo", "hi"]);
+          expectFailure(
+            "CLI: connect -i RSA_KEY to a lab server without server-sig-algs that verifies ssh-rsa only",
+            cliSeen(r),
+            {
+              code: "auth.rsa-sha2-refused",
+              stage: "auth",
+              fix: /^--legacy/,
+              opensshFix: /^-o PubkeyAcceptedAlgorithms=\+ssh-rsa$/,
+            },
+          );
+          const fixed = await cli([...args, rsa.path, "--legacy", lab.target, "echo", "hi"]);
+          assert.equal(fixed.code, 0, `the fix works: ${fixed.stderr.slice(-400)}`);
+          assert.equal(fixed.stdout, "hi\n");
+        } finally {
+          await dir.cleanup();
+        }
+      },
+    );
+
+    await t.step(
       "server-sig-algs listing only ssh-rsa is auth.no-signature-algorithm for an RSA key",
       async () => {
         const dir = await tempDir("sshtrace-repro-rsa-");

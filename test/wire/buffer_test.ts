@@ -73,6 +73,19 @@ Deno.test("SshReader.nameList() rejects empty names anywhere in the list", () =>
   }
 });
 
+Deno.test("SshReader.lenientNameList() drops and counts empty names (libssh's trailing comma)", () => {
+  const read = (text: string) =>
+    new SshReader(new SshWriter().string(text).bytes()).lenientNameList();
+  assert.deepEqual(read("aes128-ctr,aes256-ctr,"), {
+    names: ["aes128-ctr", "aes256-ctr"],
+    empty: 1,
+  });
+  assert.deepEqual(read("a,,b"), { names: ["a", "b"], empty: 1 });
+  assert.deepEqual(read(","), { names: [], empty: 2 });
+  assert.deepEqual(read(""), { names: [], empty: 0 });
+  assert.throws(() => read("a,b c"), /non-printable or non-ASCII/);
+});
+
 Deno.test("SshReader.nameList() rejects spaces and non-ASCII bytes", () => {
   for (const text of ["a b", "zlib\u00e9", "a\u0000"]) {
     const w = new SshWriter().string(text).bytes();

@@ -1,0 +1,36 @@
+/**
+ * What the client tolerates from independent server implementations, as OpenSSH does: each case
+ * against the lab server's fault profile that reproduces it, with the quirk traced.
+ */
+
+import assert from "node:assert/strict";
+import { type LabServer, startLabServer } from "../../lib/lab/mod.ts";
+import { connectLab, decode, sharedHostKeys } from "../lab/lab_helpers.ts";
+
+async function withLab<T>(
+  profile: string,
+  fn: (lab: LabServer) => Promise<T>,
+) {
+  const lab = await startLabServer({ profile, hostKeys: await sharedHostKeys() });
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.stop();
+  }
+}
+
+Deno.test("a KEXINIT with empty names (libssh's trailing comma) is tolerated and traced as a quirk", async () => {
+  await withLab("kexinit-empty-names", async (lab) => {
+    const client = await connectLab(lab);
+    try {
+      const r = await client.exec("echo hi");
+      assert.equal(decode(r.stdout), "hi\n");
+      const quirk = client.tracer.events.find((e) => e.type === "quirk");
+      assert.ok(quirk && quirk.type === "quirk", "a quirk event");
+      assert.equal(quirk.id, "kexinit-empty-names");
+      assert.match(quirk.description, /kex, cipherC2S, cipherS2C, macC2S/);
+    } finally {
+      await client.close();
+    }
+  });
+});
