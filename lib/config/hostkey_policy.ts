@@ -77,20 +77,36 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
         );
       }
       case "changed": {
-        const old = result.changed![0]!;
-        emit("changed", old, old.fingerprint, null);
+        const known = result.changed!;
+        const old = known[0]!;
+        const otherType = old.keyType !== key.keyType;
+        const knownText = known.map((k) => `${k.keyType} ${k.fingerprint} (${k.file}:${k.line})`)
+          .join(", ");
+        emit(
+          "changed",
+          old,
+          old.fingerprint,
+          otherType ? `known_hosts has only other key types for this host: ${knownText}` : null,
+        );
         if (mode === "report") return;
         throw new SshTraceError(
           "hostkey",
           "hostkey.changed",
-          `the server's ${key.keyType} host key has CHANGED: now ${key.fingerprint}, ` +
-            `known as ${old.fingerprint} in ${old.file}:${old.line}. ` +
-            "Someone could be intercepting the connection, or the device was replaced or reinstalled",
+          otherType
+            ? `the server presented a ${key.keyType} host key (${key.fingerprint}) but known_hosts ` +
+              `holds other keys for this host: ${knownText}. The host's identity has CHANGED: ` +
+              "someone could be intercepting the connection, or the device was replaced or " +
+              "reinstalled"
+            : `the server's ${key.keyType} host key has CHANGED: now ${key.fingerprint}, ` +
+              `known as ${old.fingerprint} in ${old.file}:${old.line}. ` +
+              "Someone could be intercepting the connection, or the device was replaced or reinstalled",
           {
             fingerprint: key.fingerprint,
+            keyType: key.keyType,
             knownFingerprint: old.fingerprint,
             file: old.file,
             line: old.line,
+            knownKeys: known.map((k) => ({ ...k })),
             fix: `if the change is expected: ssh-keygen -R "${pattern}" -f ${old.file}`,
           },
         );

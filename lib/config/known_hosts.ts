@@ -215,12 +215,13 @@ export interface ChangedKey extends KnownHostsLocation {
 export interface HostKeyCheck {
   /**
    * `revoked`: a `@revoked` line lists this key; `known`: a line for this host has this key;
-   * `changed`: lines for this host have a different key of the same type; else `unknown`.
+   * `changed`: lines for this host have other keys (of this type or another) and none has this
+   * one; else `unknown`.
    */
   readonly status: "known" | "unknown" | "changed" | "revoked";
   /** The line that decided `known` or `revoked`. */
   readonly matched?: KnownHostsLocation;
-  /** For `changed`: the lines holding the old key(s). */
+  /** For `changed`: the lines holding the old key(s), same key type first. */
   readonly changed?: ChangedKey[];
   /**
    * `@cert-authority` lines for this host. Host certificates are not supported, so these lines
@@ -257,8 +258,8 @@ async function readKnownHostsFile(file: string): Promise<KnownHostsFile> {
 /**
  * Checks a server's host key against known_hosts files as ssh(1) does. A `@revoked` line with
  * this key revokes it whatever its host patterns; a matching host line with the same key makes
- * it known (even if other lines list another key); matching lines with the same key type but a
- * different key make it changed; anything else is unknown. Missing files count as empty.
+ * it known (even if other lines list another key); matching lines with other keys (of any type)
+ * make it changed; anything else is unknown. Missing files count as empty.
  */
 export async function checkHostKey(options: CheckHostKeyOptions): Promise<HostKeyCheck> {
   const { host, port, keyBlob } = options;
@@ -282,14 +283,24 @@ export async function checkHostKey(options: CheckHostKeyOptions): Promise<HostKe
         certAuthority.push(where);
       } else if (bytesEqual(entry.keyBlob, keyBlob)) {
         known ??= where;
-      } else if (entry.keyType === keyType) {
-        changed.push({ ...where, keyType, fingerprint: fingerprintSha256(entry.keyBlob) });
+      } else {
+        // Any other key for this host, of this type or another, makes the host's identity
+        // changed (as ssh(1) does): a server that suddenly shows only a key of a type we have
+        // never seen for it is not a new host.
+        changed.push({
+          ...where,
+          keyType: entry.keyType,
+          fingerprint: fingerprintSha256(entry.keyBlob),
+        });
       }
     }
   }
   if (revoked) return { status: "revoked", matched: revoked, certAuthority, problems };
   if (known) return { status: "known", matched: known, certAuthority, problems };
-  if (changed.length) return { status: "changed", changed, certAuthority, problems };
+  if (changed.length) {
+    changed.sort((a, b) => Number(b.keyType === keyType) - Number(a.keyType === keyType));
+    return { status: "changed", changed, certAuthority, problems };
+  }
   return { status: "unknown", certAuthority, problems };
 }
 

@@ -1338,14 +1338,35 @@ function refineChanged(c: FailureContext): Refinement {
   } else if (layerFix) {
     pattern = /-R "([^"]+)"/.exec(layerFix)?.[1] ?? null;
   }
-  const command = pattern && file ? `ssh-keygen -R "${pattern}" -f ${file}` : null;
+  const knownKeys = Array.isArray(d.knownKeys)
+    ? (d.knownKeys as unknown[]).filter((k): k is Record<string, unknown> =>
+      typeof k === "object" && k !== null
+    )
+    : [];
+  const files = [...new Set(knownKeys.map((k) => str(k, "file")).filter((f) => f !== null))];
+  if (!files.length && file) files.push(file);
+  const command = pattern && files.length
+    ? files.map((f) => `ssh-keygen -R "${pattern}" -f ${f}`).join("; ")
+    : null;
+  const keyType = str(d, "keyType");
+  const otherType = keyType !== null && knownKeys.length > 0 &&
+    knownKeys.every((k) => str(k, "keyType") !== keyType);
+  const listed = knownKeys.map((k) =>
+    `${str(k, "keyType") ?? "?"} ${str(k, "fingerprint") ?? "?"} (${str(k, "file") ?? "?"}:${
+      num(k, "line") ?? "?"
+    })`
+  ).join(", ");
+  const why = "Someone could be intercepting the connection, or the device was replaced, " +
+    "reinstalled or regenerated its keys. Confirm the new fingerprint with the device's owner " +
+    "before removing the old entries.";
   return {
-    explanation: "The key differs from the one known_hosts holds for this host: " +
-      `now ${fp ?? "(unknown)"}, known as ${known ?? "(unknown)"}` +
-      (file ? ` in ${file}:${line ?? "?"}` : "") +
-      ". Someone could be intercepting the connection, or the device was replaced, reinstalled " +
-      "or regenerated its key. Confirm the new fingerprint with the device's owner before " +
-      "removing the old entry.",
+    explanation: otherType
+      ? `The server presented a ${keyType} host key (${fp ?? "(unknown)"}), a type known_hosts ` +
+        `has no key of for this host, while it holds ${listed}. A server keeps its keys: an ` +
+        `impostor often has only a key of another type. ${why}`
+      : "The key differs from the one known_hosts holds for this host: " +
+        `now ${fp ?? "(unknown)"}, known as ${known ?? "(unknown)"}` +
+        (file ? ` in ${file}:${line ?? "?"}` : "") + `. ${why}`,
     ...(command ? { fix: `${command} (only if the change is expected)`, opensshFix: command } : {}),
   };
 }

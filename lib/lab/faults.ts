@@ -416,6 +416,14 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     },
   },
   {
+    name: "hostkey-ecdsa-only",
+    summary: "shows only an ECDSA P-256 host key (an impostor of a host known by its Ed25519 " +
+      "key): fine for a client that knows nothing of the host, 'changed' for one that does",
+    expect: { success: true },
+    config: withLists({ hostKey: ["ecdsa-sha2-nistp256"] }),
+    hooks: {},
+  },
+  {
     name: "kexinit-no-common-cipher",
     summary: "offers only 3des-cbc, which a client does not offer by default",
     expect: { stage: "kex", code: "kex.no-common-cipherC2S" },

@@ -279,14 +279,23 @@ Deno.test("checkHostKey() reports a changed key with the file, line and fingerpr
   });
 });
 
-Deno.test("checkHostKey() treats a known key of another type as unknown, not changed", async () => {
+Deno.test("checkHostKey() treats a host known only by a key of another type as changed", async () => {
   await using dir = await tempDir();
   const keyPath = `${dir.path}/ecdsa`;
   const r = await run(SSH_KEYGEN, ["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", keyPath]);
   assert.equal(r.code, 0, r.stderr);
   const ecdsa = parsePublicKeyLine(await Deno.readTextFile(`${keyPath}.pub`)).blob;
-  const file = await writeFile(dir.path, "kh", [`router.lan ${A}`]);
-  assert.equal(await status([file], "router.lan", 22, ecdsa), "unknown");
+  const file = await writeFile(dir.path, "kh", [`other.lan ${B}`, `router.lan ${A}`]);
+  const result = await checkHostKey({
+    files: [file],
+    host: "router.lan",
+    port: 22,
+    keyBlob: ecdsa,
+  });
+  assert.equal(result.status, "changed");
+  assert.deepEqual(result.changed, [
+    { file, line: 2, keyType: "ssh-ed25519", fingerprint: fingerprintSha256(KEY_A) },
+  ]);
   await writeFile(dir.path, "kh", [`router.lan ${A}`, `router.lan ${publicKeyToLine(ecdsa)}`]);
   assert.equal(await status([file], "router.lan", 22, ecdsa), "known");
 });
