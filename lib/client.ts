@@ -54,6 +54,8 @@ export interface ClientOptions {
   stream?: ByteStream;
   /** Rekey after this many bytes. @default 1 GiB */
   rekeyLimitBytes?: number;
+  /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
+  requiredRsaSize?: number;
 }
 
 /** Turns anything thrown into a staged error (an unexpected bug still gets a stage, no stack). */
@@ -140,6 +142,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
     offer,
     legacy: options.legacy ?? false,
     rekeyLimitBytes: options.rekeyLimitBytes,
+    requiredRsaSize: options.requiredRsaSize,
     checkHostKey: hostKeyPolicy({
       mode: options.strictHostKeyChecking ?? "yes",
       host: options.host,

@@ -9,6 +9,9 @@ import { SshReader, WireError } from "../wire/buffer.ts";
 import type { PublicKeyInfo } from "./types.ts";
 
 /** The curves of `ecdsa-sha2-*` keys: SSH curve name, Web Crypto name, size, signature hash. */
+/** The smallest RSA key accepted, host or user (OpenSSH's floor for RequiredRSASize). */
+export const MIN_RSA_BITS = 1024;
+
 export interface EcdsaCurve {
   /** The SSH curve identifier, e.g. `nistp256`. */
   readonly id: "nistp256" | "nistp384" | "nistp521";

@@ -80,6 +80,8 @@ export interface CheckOptions {
   legacy?: boolean;
   /** Algorithm list edits, as for probe/connect. */
   algorithms?: Partial<Record<ListCategory, string[]>>;
+  /** The smallest RSA host key accepted (OpenSSH's RequiredRSASize). @default 1024 */
+  requiredRsaSize?: number;
   /** known_hosts files (probe: status only; login: enforced). */
   knownHostsFiles?: string[];
   /** With `login`: host key policy (`ask` is not possible in a fleet check). @default "yes" */
@@ -195,6 +197,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
       timeoutMs: options.timeoutMs ?? 10_000,
       algorithms: options.algorithms,
       legacy: entry.legacy ?? options.legacy ?? false,
+      requiredRsaSize: options.requiredRsaSize,
       strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
       knownHostsFiles: options.knownHostsFiles,
       auth: { batchMode: true, ...options.auth, legacy: entry.legacy ?? options.legacy ?? false },
@@ -271,6 +274,7 @@ async function checkHost(
     timeoutMs: options.timeoutMs ?? 10_000,
     algorithms: options.algorithms,
     legacy: entry.legacy ?? options.legacy ?? false,
+    requiredRsaSize: options.requiredRsaSize,
     knownHostsFiles: options.knownHostsFiles,
   });
   return { report, command: null };

@@ -184,6 +184,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     port: settings.port,
     legacy: flags.legacy ?? false,
     algorithms: settings.algorithms,
+    requiredRsaSize: settings.requiredRsaSize,
     knownHostsFiles,
     strictHostKeyChecking: strict === "ask" || strict === "report" ? "yes" : strict,
     auth: flags.login

@@ -386,6 +386,7 @@ export async function prepareRun(
     // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
+    requiredRsaSize: settings.requiredRsaSize,
     keepalive: settings.serverAliveInterval
       ? {
         intervalMs: settings.serverAliveInterval * 1000,

@@ -10,6 +10,7 @@ import {
   buildOffer,
   type ListCategory,
 } from "../algorithms/registry.ts";
+import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { SshTraceError } from "../trace.ts";
 import type { StrictMode } from "./hostkey_policy.ts";
 
@@ -75,6 +76,8 @@ export interface Settings {
   batchMode?: boolean;
   compression?: boolean;
   rekeyLimit?: number;
+  /** OpenSSH's RequiredRSASize: the smallest RSA key (host or user) accepted, in bits. */
+  requiredRsaSize?: number;
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
   legacy?: boolean;
 }
@@ -182,6 +185,17 @@ export function applyOption(settings: Settings, option: string): void {
     case "rekeylimit":
       settings.rekeyLimit = parseSize(value.split(/\s+/)[0]!);
       return;
+    case "requiredrsasize": {
+      const bits = parsePositive(key, value);
+      if (bits < MIN_RSA_BITS) {
+        throw usageError(
+          `-o RequiredRSASize: ${bits} is below ${MIN_RSA_BITS}, the smallest RSA key size ` +
+            "OpenSSH and sshtrace accept",
+        );
+      }
+      settings.requiredRsaSize = bits;
+      return;
+    }
     case "loglevel":
     case "requesttty":
     case "forwardagent":
@@ -192,7 +206,8 @@ export function applyOption(settings: Settings, option: string): void {
     `unsupported option -o ${key}`,
     "supported: Port, User, IdentityFile, StrictHostKeyChecking, UserKnownHostsFile, " +
       "KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs, ConnectTimeout, ServerAliveInterval, " +
-      "ServerAliveCountMax, PreferredAuthentications, IdentitiesOnly, BatchMode, Compression, RekeyLimit",
+      "ServerAliveCountMax, PreferredAuthentications, IdentitiesOnly, BatchMode, Compression, " +
+      "RekeyLimit, RequiredRSASize",
   );
 }
 

@@ -733,6 +733,24 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix: "--hostkeys with another type (e.g. --hostkeys ^ssh-ed25519)",
     opensshFix: "-o HostKeyAlgorithms=^ssh-ed25519",
   },
+  "kex.host-key-too-small": {
+    stage: "kex",
+    title: "the server's RSA host key is too small",
+    explanation: "RSA keys under 1024 bits can be factored with public tools; OpenSSH refuses " +
+      "them and so does sshtrace (RequiredRSASize can only raise the floor). The device needs a " +
+      "new host key: most switches make one with a command such as `crypto key generate rsa " +
+      "modulus 2048` or `public-key local create rsa`.",
+    fix: "regenerate the server's host key (RSA 2048+ or Ed25519); meanwhile try another key " +
+      "type the server may have: --hostkeys ^ssh-ed25519,ecdsa-sha2-nistp256",
+    opensshFix: "-o HostKeyAlgorithms=^ssh-ed25519,ecdsa-sha2-nistp256",
+    refine: (c) => {
+      const bits = num(c.details, "bits");
+      const required = num(c.details, "required");
+      return bits && required
+        ? { title: `the server's RSA host key has ${bits} bits (at least ${required} required)` }
+        : {};
+    },
+  },
   "kex.bad-signature": {
     stage: "kex",
     title: "the server's host key signature does not verify",

@@ -424,6 +424,22 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     hooks: {},
   },
   {
+    name: "hostkey-rsa-768",
+    summary: "presents a 768-bit RSA host key (below OpenSSH's 1024-bit floor) in the kex reply",
+    expect: { stage: "kex", code: "kex.host-key-too-small" },
+    config: withLists({ hostKey: ["rsa-sha2-256", "rsa-sha2-512"] }),
+    hooks: {
+      kexReply(payload) {
+        const r = splitKexReply(payload);
+        // A well-formed public key with a 768-bit modulus; the check must come before the
+        // signature is verified (which would fail too: the lab signs with its real key).
+        const small = new SshWriter().string("ssh-rsa").mpint(65537n)
+          .mpint((1n << 767n) | 0xabcdefn).bytes();
+        return joinKexReply(r.type, small, r.value, r.signature);
+      },
+    },
+  },
+  {
     name: "kexinit-no-common-cipher",
     summary: "offers only 3des-cbc, which a client does not offer by default",
     expect: { stage: "kex", code: "kex.no-common-cipherC2S" },

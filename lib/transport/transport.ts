@@ -19,8 +19,12 @@ import { CompressionError, createZlibStream, loadZlib } from "../algorithms/comp
 import { type KexContext, KexFailure } from "../algorithms/types.ts";
 import { cryptoBackend } from "../algorithms/_openssl.ts";
 import { preloadNodeCrypto } from "../algorithms/_node.ts";
-import { parsePublicKey } from "../algorithms/pubkey.ts";
-import { fingerprintMd5, fingerprintSha256 } from "../algorithms/pubkey.ts";
+import {
+  fingerprintMd5,
+  fingerprintSha256,
+  MIN_RSA_BITS,
+  parsePublicKey,
+} from "../algorithms/pubkey.ts";
 import {
   type AlgorithmLists,
   type Decision,
@@ -76,6 +80,8 @@ export interface TransportOptions {
   checkHostKey: (key: HostKeyCheck) => Promise<void>;
   /** Rekey after this many bytes in either direction (default 1 GiB). */
   rekeyLimitBytes?: number;
+  /** The smallest RSA host key accepted, in bits (OpenSSH's RequiredRSASize). @default 1024 */
+  requiredRsaSize?: number;
   /** Rekey after this long (ms, default 1 hour). */
   rekeyIntervalMs?: number;
   clientVersion?: string;
@@ -721,6 +727,16 @@ export class Transport implements MessageTransport {
         md5: check.md5,
         bits: check.bits || null,
       });
+    }
+    const minRsa = Math.max(this.#options.requiredRsaSize ?? MIN_RSA_BITS, MIN_RSA_BITS);
+    if (keyInfo.type === "ssh-rsa" && keyInfo.bits < minRsa) {
+      throw new SshTraceError(
+        "kex",
+        "kex.host-key-too-small",
+        `the server's RSA host key ${check.fingerprint} has ${keyInfo.bits} bits, fewer than the ` +
+          `${minRsa} required (RequiredRSASize)`,
+        { bits: keyInfo.bits, required: minRsa, fingerprint: check.fingerprint },
+      );
     }
     let good = false;
     if (keyInfo.type === hostKeyAlg.keyType) {

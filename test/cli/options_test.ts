@@ -174,6 +174,13 @@ Deno.test("applyOption() reads RekeyLimit sizes and ignores its time part", () =
   assert.equal(parseSize("2M"), 2 * 1024 * 1024);
 });
 
+Deno.test("applyOption() reads RequiredRSASize and refuses sizes under OpenSSH's 1024-bit floor", () => {
+  assert.equal(withOptions("RequiredRSASize=3072").requiredRsaSize, 3072);
+  assert.equal(withOptions("RequiredRSASize 1024").requiredRsaSize, 1024);
+  assertUsage(() => withOptions("RequiredRSASize=768"), /768 is below 1024/);
+  assertUsage(() => withOptions("RequiredRSASize=big"), /whole number/);
+});
+
 Deno.test("applyOption() accepts LogLevel, RequestTTY, ForwardAgent, AddKeysToAgent and ignores them", () => {
   const s = withOptions(
     "LogLevel=DEBUG3",

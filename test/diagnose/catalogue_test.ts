@@ -431,6 +431,12 @@ const CASES: Record<string, Case> = {
     fix: /--hostkeys \^ssh-ed25519/,
     ssh: /-o HostKeyAlgorithms=\^ssh-ed25519/,
   },
+  "kex.host-key-too-small": {
+    error: err("kex", "kex.host-key-too-small", { bits: 768, required: 1024 }),
+    fix: /^regenerate .*--hostkeys \^ssh-ed25519/,
+    ssh: /^-o HostKeyAlgorithms=\^ssh-ed25519/,
+    check: (x) => assert.match(x.title, /768 bits \(at least 1024 required\)/),
+  },
   "kex.bad-signature": {
     error: err("kex", "kex.bad-signature", {
       algorithm: "rsa-sha2-512",

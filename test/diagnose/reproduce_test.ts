@@ -933,6 +933,16 @@ Deno.test("lab server: kex, auth, session and data failures are reproduced by fa
       );
     });
 
+    await t.step("a 768-bit RSA host key is kex.host-key-too-small", async () => {
+      lab.setup = { profile: "hostkey-rsa-768" };
+      expectFailure("CLI: probe lab profile hostkey-rsa-768", cliSeen(await probeLab()), {
+        code: "kex.host-key-too-small",
+        stage: "kex",
+        fix: /--hostkeys \^ssh-ed25519/,
+        opensshFix: /^-o HostKeyAlgorithms=\^ssh-ed25519/,
+      });
+    });
+
     await t.step(
       "a flipped bit in the Ed25519 signature is kex.bad-signature naming ssh-ed25519",
       async () => {
