@@ -15,6 +15,7 @@
 import { nodeCrypto } from "./_node.ts";
 import { digest } from "./hash.ts";
 import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
+import { isProbablePrime } from "./prime.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { LEGACY_KEX, type LegacyKexEntry } from "./kex_legacy.ts";
 import {
@@ -473,6 +474,15 @@ function groupExchangeKex(info: AlgorithmInfo, hash: HashName): KexAlgorithm {
       if ((p & 1n) === 0n) throw new KexFailure("server's DH group prime p is even");
       if (g <= 1n) throw new KexFailure("server's DH generator g is out of range (g <= 1)");
       if (g >= p - 1n) throw new KexFailure("server's DH generator g is out of range (g >= p-1)");
+      const started = performance.now();
+      if (!isProbablePrime(p)) {
+        throw new KexFailure(`server's DH group modulus p (${bits} bits) is not a prime`);
+      }
+      ctx.note(
+        `group modulus is a probable prime (2 Miller-Rabin rounds, ${
+          Math.round(performance.now() - started)
+        } ms)`,
+      );
 
       return await dhRounds(ctx, hash, p, g, {
         init: MSG.KEX_DH_GEX_INIT,

@@ -10,7 +10,8 @@
 import type { ListCategory } from "../algorithms/registry.ts";
 import type { Stage } from "../trace.ts";
 import { encodeKexInit } from "../transport/kexinit.ts";
-import { concatBytes, SshWriter } from "../wire/buffer.ts";
+import { getDiffieHellman } from "node:crypto";
+import { bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, MSG } from "../wire/messages.ts";
 import { joinKexReply, splitKexReply } from "./transport.ts";
 import type { FaultHooks, FaultIo, LabConfig, LabPoint } from "./types.ts";
@@ -510,6 +511,23 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     expect: { stage: "kex", code: "kex.exchange-failed" },
     config: withLists({ kex: ["diffie-hellman-group14-sha256"] }),
     hooks: { kexReply: replaceValue(() => new Uint8Array([1])) },
+  },
+  {
+    name: "gex-composite-modulus",
+    summary: "answers a group exchange with a 2048-bit modulus that is not a prime (the square " +
+      "of Oakley group 2's 1024-bit prime: odd, in range, no small factor)",
+    expect: { stage: "kex", code: "kex.exchange-failed" },
+    config: withLists({ kex: ["diffie-hellman-group-exchange-sha256"] }),
+    hooks: {
+      kexGroup(payload) {
+        const r = new SshReader(payload, "KEX_DH_GEX_GROUP");
+        const type = r.byte();
+        r.mpint();
+        const g = r.mpint();
+        const p2 = bytesToBigint(new Uint8Array(getDiffieHellman("modp2").getPrime()));
+        return new SshWriter().byte(type).mpint(p2 * p2).mpint(g).bytes();
+      },
+    },
   },
   {
     name: "x25519-zero-point",

@@ -425,6 +425,8 @@ export class ServerTransport {
           if (first && this.hooks.kexReply) {
             replies[replies.length - 1] = this.hooks.kexReply(replies[replies.length - 1]!);
           }
+        } else if (first && this.hooks.kexGroup) {
+          replies = replies.map((r) => this.hooks.kexGroup!(r));
         }
         for (const r of replies) await this.#sendNow(r);
         continue;

@@ -129,6 +129,8 @@ export interface FaultHooks {
   kexInit?(lists: AlgorithmLists, payload: Uint8Array): Uint8Array;
   /** A packet sent right after the first KEXINIT (with first_kex_packet_follows set). */
   guess?(): Uint8Array;
+  /** Changes a kex message before the final reply (KEX_DH_GEX_GROUP). */
+  kexGroup?(payload: Uint8Array): Uint8Array;
   /** Changes the final kex reply (KEXDH_REPLY, KEX_ECDH_REPLY, KEX_DH_GEX_REPLY). */
   kexReply?(payload: Uint8Array): Uint8Array;
   /** Changes the signature blob over H. */

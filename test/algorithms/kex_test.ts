@@ -488,6 +488,19 @@ Deno.test("diffie-hellman-group-exchange-sha256 refuses an even p and g out of r
   }
 });
 
+Deno.test("diffie-hellman-group-exchange-sha256 refuses a modulus that is not a prime before using it", async () => {
+  const P2 = bytesToBigint(new Uint8Array(getDiffieHellman("modp2").getPrime()));
+  let small = P14 + 2n;
+  while (small % 3n !== 0n) small += 2n;
+  for (const p of [P2 * P2, small]) {
+    const { ctx } = connect(scripted(gexGroup(p, 2n)), { min: 2048, preferred: 4096, max: 8192 });
+    await assert.rejects(
+      findKex("diffie-hellman-group-exchange-sha256")!.exchange(ctx),
+      (e) => e instanceof KexFailure && /modulus p \(\d+ bits\) is not a prime/.test(e.message),
+    );
+  }
+});
+
 Deno.test("a truncated KEXDH_REPLY is refused as a wire error", async () => {
   const full = dhReply(31, 5n);
   const { ctx } = connect(scripted(full.subarray(0, full.length - 10)));
