@@ -29,9 +29,9 @@ export type HashName = "sha1" | "sha256" | "sha384" | "sha512";
 
 /** What a key exchange method needs from the transport. */
 export interface KexContext {
-  /** Version lines without CR LF, e.g. `SSH-2.0-sshtrace_0.1.0`. */
-  readonly clientVersion: string;
-  readonly serverVersion: string;
+  /** Version lines without CR LF, exactly as sent and received (V_C, V_S: bytes, not text). */
+  readonly clientVersion: Uint8Array;
+  readonly serverVersion: Uint8Array;
   /** The whole KEXINIT payloads (starting with the message number byte 20). */
   readonly clientKexInit: Uint8Array;
   readonly serverKexInit: Uint8Array;

@@ -157,6 +157,14 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     hooks: { greeting: (io) => io.raw(enc.encode("SSH-\x1b[2J\x1b[31m\x07garbage\r\n")) },
   },
   {
+    name: "version-utf8-comment",
+    summary: "puts non-ASCII UTF-8 text in the version line's comment (RFC 4253 wants US-ASCII); " +
+      "the exchange hash must use the bytes as received",
+    expect: { success: true },
+    config: (c) => ({ ...fast(c), versionLine: "SSH-2.0-OpenSSH_9.2 Débian-交换机 ✓" }),
+    hooks: {},
+  },
+  {
     name: "version-endless",
     summary: "sends text lines before the version line, forever",
     expect: { stage: "version", code: "version.too-many-lines" },

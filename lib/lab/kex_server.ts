@@ -22,9 +22,9 @@ export class ServerKexError extends Error {
 
 /** What a server half needs: the exchange's inputs, the host key and a signer for H. */
 export interface ServerKexInput {
-  /** Version lines without CR LF. */
-  clientVersion: string;
-  serverVersion: string;
+  /** Version lines without CR LF, exactly as received and sent. */
+  clientVersion: Uint8Array;
+  serverVersion: Uint8Array;
   /** Whole KEXINIT payloads (starting with byte 20). */
   clientKexInit: Uint8Array;
   serverKexInit: Uint8Array;

@@ -24,7 +24,7 @@ import {
   PacketOpener,
   PacketSealer,
 } from "../transport/packet.ts";
-import { BufferedReader } from "../transport/reader.ts";
+import { BufferedReader, lineBytes } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
 import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
@@ -390,8 +390,8 @@ export class ServerTransport {
     );
     const hostKey = this.#hostKeys.forAlgorithm(chosen.hostKey!)!;
     const kex = createServerKex(chosen.kex!, {
-      clientVersion: this.clientVersion,
-      serverVersion: this.config.versionLine,
+      clientVersion: lineBytes(this.clientVersion),
+      serverVersion: new TextEncoder().encode(this.config.versionLine),
       clientKexInit,
       serverKexInit,
       hostKeyBlob: hostKey.blob,

@@ -237,6 +237,13 @@ export class BufferedReader {
   }
 }
 
+/** The bytes of a line {@link BufferedReader.readLine} returned (each character is one byte). */
+export function lineBytes(line: string): Uint8Array {
+  const out = new Uint8Array(line.length);
+  for (let i = 0; i < line.length; i++) out[i] = line.charCodeAt(i);
+  return out;
+}
+
 function latin1(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);

@@ -32,7 +32,7 @@ import {
   type Stage,
   type Tracer,
 } from "../trace.ts";
-import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
+import { encodeText, SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
 import { decodeKexInit, encodeKexInit } from "./kexinit.ts";
 import { deriveKey } from "./keys.ts";
@@ -668,8 +668,8 @@ export class Transport implements MessageTransport {
       }
     };
     const ctx: KexContext = {
-      clientVersion: this.#options.clientVersion ?? CLIENT_VERSION_LINE,
-      serverVersion: this.serverVersion!.line,
+      clientVersion: encodeText(this.#options.clientVersion ?? CLIENT_VERSION_LINE),
+      serverVersion: this.serverVersion!.bytes,
       clientKexInit: this.#clientKexInit!,
       serverKexInit: serverPayload,
       send: (payload) => this.#sendNow(payload),

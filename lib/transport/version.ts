@@ -1,7 +1,7 @@
 /** Protocol version exchange (RFC 4253 §4.2). @module */
 
 import { SshTraceError, type Tracer } from "../trace.ts";
-import type { BufferedReader } from "./reader.ts";
+import { type BufferedReader, lineBytes } from "./reader.ts";
 
 /** Limits on what a server may send before its version line. */
 export const VERSION_LIMITS = {
@@ -15,7 +15,10 @@ export const VERSION_LIMITS = {
 
 /** The server's identification, parsed. */
 export interface ServerVersion {
+  /** The line decoded as UTF-8 (invalid bytes replaced), for display and parsing. */
   line: string;
+  /** The line exactly as received, without CR LF: V_S in the exchange hash (RFC 4253 §8). */
+  bytes: Uint8Array;
   protocol: string;
   software: string;
   comments: string | null;
@@ -36,7 +39,9 @@ export function recogniseGreeting(line: string): string | null {
 }
 
 /** Parses and checks a version line (without line ending). */
-export function parseVersionLine(line: string): Omit<ServerVersion, "preVersionLines"> {
+export function parseVersionLine(
+  line: string,
+): Omit<ServerVersion, "preVersionLines" | "bytes"> {
   const m = /^SSH-([^-\s]*)-(.*)$/.exec(line);
   if (!m) {
     throw new SshTraceError(
@@ -126,6 +131,9 @@ export async function readServerVersion(
       );
     }
     if (line.startsWith("SSH-")) {
+      const bytes = lineBytes(line);
+      // Comments may carry UTF-8 (or other 8-bit) text: shown decoded, hashed as received.
+      const text = new TextDecoder().decode(bytes);
       if (line.length + 2 > VERSION_LIMITS.maxVersionLength) {
         throw new SshTraceError(
           "version",
@@ -142,17 +150,17 @@ export async function readServerVersion(
           { versionLine: printable(line) },
         );
       }
-      const parsed = parseVersionLine(line);
+      const parsed = parseVersionLine(text);
       tracer.emit({
         stage: "version",
         type: "received",
-        line,
+        line: text,
         protocol: parsed.protocol,
         software: parsed.software,
         comments: parsed.comments,
         note: parsed.note,
       });
-      return { ...parsed, preVersionLines: pre };
+      return { ...parsed, bytes, preVersionLines: pre };
     }
     pre.push(line);
     tracer.emit({ stage: "version", type: "pre-version-line", line });

@@ -28,8 +28,8 @@ const HOST_KEY_BLOB = new SshWriter().string("ssh-ed25519").string(new Uint8Arra
   .bytes();
 const SIGNATURE_BLOB = new SshWriter().string("ssh-ed25519").string(new Uint8Array(64).fill(9))
   .bytes();
-const CLIENT_VERSION = "SSH-2.0-sshtrace_0.1.0";
-const SERVER_VERSION = "SSH-2.0-FakeServer_1.0 test";
+const CLIENT_VERSION = new TextEncoder().encode("SSH-2.0-sshtrace_0.1.0");
+const SERVER_VERSION = new TextEncoder().encode("SSH-2.0-FakeServer_1.0 test");
 const CLIENT_KEXINIT = concatBytes(new Uint8Array([20]), new Uint8Array(randomBytes(40)));
 const SERVER_KEXINIT = concatBytes(new Uint8Array([20]), new Uint8Array(randomBytes(52)));
 

@@ -397,8 +397,8 @@ class Server {
     const h = exchangeHash(
       "sha256",
       {
-        clientVersion: this.clientVersion!,
-        serverVersion: this.#versionLine,
+        clientVersion: new TextEncoder().encode(this.clientVersion!),
+        serverVersion: new TextEncoder().encode(this.#versionLine),
         clientKexInit,
         serverKexInit,
       },

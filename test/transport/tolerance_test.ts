@@ -19,6 +19,23 @@ async function withLab<T>(
   }
 }
 
+Deno.test("a version line with UTF-8 in its comment is hashed as received and shown decoded", async () => {
+  await withLab("version-utf8-comment", async (lab) => {
+    const client = await connectLab(lab);
+    try {
+      const r = await client.exec("echo hi");
+      assert.equal(decode(r.stdout), "hi\n");
+      const received = client.tracer.events.find((e) => e.type === "received");
+      assert.equal(
+        received?.type === "received" && received.line,
+        "SSH-2.0-OpenSSH_9.2 Débian-交换机 ✓",
+      );
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 Deno.test("a KEXINIT with empty names (libssh's trailing comma) is tolerated and traced as a quirk", async () => {
   await withLab("kexinit-empty-names", async (lab) => {
     const client = await connectLab(lab);
