@@ -7,11 +7,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # libssl3: OpenSSL's libcrypto, which sshtrace uses through FFI for packet crypto (openssh-server
 # pulls it in too; named so the dependency is explicit).
 APT_PACKAGES=(openssh-server openssh-client dropbear-bin python3-asyncssh ssh-audit tmux sshpass
-  hyperfine jq libssl3)
+  hyperfine jq libssl3 proftpd-core proftpd-mod-crypto)
 
 missing=()
 for bin in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/ssh-keyscan /usr/sbin/dropbear \
-  /usr/bin/ssh-audit /usr/bin/tmux /usr/bin/sshpass /usr/bin/hyperfine /usr/bin/jq; do
+  /usr/bin/ssh-audit /usr/bin/tmux /usr/bin/sshpass /usr/bin/hyperfine /usr/bin/jq /usr/sbin/proftpd \
+  /usr/lib/proftpd/mod_sftp.so; do
   [[ -x "$bin" ]] || missing+=("$bin")
 done
 if ! compgen -G "/usr/lib/*/libcrypto.so.3" >/dev/null && ! [[ -e /usr/lib/libcrypto.so.3 ]]; then
@@ -22,7 +23,7 @@ if ! [[ -x /usr/bin/python3 ]] || ! /usr/bin/python3 -W ignore -c 'import asyncs
 fi
 
 if ((${#missing[@]} == 0)); then
-  echo "install-deps: system tools present (sshd, ssh, dropbear, asyncssh, ssh-audit, tmux, sshpass, hyperfine, jq, libcrypto.so.3)"
+  echo "install-deps: system tools present (sshd, ssh, dropbear, asyncssh, ssh-audit, tmux, sshpass, hyperfine, jq, libcrypto.so.3, proftpd mod_sftp)"
 else
   echo "install-deps: missing ${missing[*]}: apt-get install ${APT_PACKAGES[*]}"
   apt-get update -qq >/dev/null

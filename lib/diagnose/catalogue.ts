@@ -109,6 +109,45 @@ export function targetOf(events: readonly TraceEvent[]): { host: string; port: n
   return null;
 }
 
+/**
+ * Server software that offers file transfer only (SFTP, sometimes SCP), never a shell or
+ * commands, by the software field of its version line (ProFTPD's mod_sftp, managed file
+ * transfer products, cloud SFTP endpoints).
+ */
+const FILE_TRANSFER_ONLY =
+  /^(mod_sftp|ProFTPD|CrushFTPSSHD|Serv-U|GoAnywhere|WS_FTP|AWS_SFTP|JSCAPE|SFTPGo|Cerberus|Titan|Syncplify|CompleteFTP|FileZilla|Globalscape|MOVEit)/i;
+
+/** The server's software from the trace's version line, or null. */
+function serverSoftware(events: readonly TraceEvent[]): string | null {
+  for (const e of events) if (e.type === "received") return e.software;
+  return null;
+}
+
+/**
+ * For a refused exec or shell: the explanation when the server is a file-transfer-only server
+ * (known by its version line, or because it refused a shell and exec both), where advice to use
+ * the other request would send the user in circles.
+ */
+function refineFileTransferOnly(c: FailureContext): Refinement {
+  const software = serverSoftware(c.events);
+  const known = software !== null && FILE_TRANSFER_ONLY.test(software);
+  if (!known && c.details.otherRequestRefused !== true) return {};
+  const target = targetOf(c.events);
+  return {
+    title: "the server accepts file transfer only (SFTP), not commands or a shell",
+    explanation:
+      (known
+        ? `The server identifies as ${software}, a file-transfer server: `
+        : "The server refused both a shell and a command (exec): ") +
+      "it runs no commands, so typing the command into an interactive shell will not work " +
+      "either. Use it for file transfer (the sftp subsystem); the login itself works.",
+    fix: "use an SFTP client for this server; `sshtrace probe` checks its login path",
+    opensshFix: target
+      ? `sftp ${target.port === 22 ? "" : `-P ${target.port} `}USER@${target.host}`
+      : "sftp USER@HOST",
+  };
+}
+
 /** The decisions of the latest `negotiated` event, or []. */
 function negotiatedDecisions(events: readonly TraceEvent[]): Decision[] {
   for (let i = events.length - 1; i >= 0; i--) {
@@ -1044,6 +1083,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix:
       "sshtrace send [user@]HOST -- 'COMMAND' (types the command into an interactive shell; --device comware/huawei/cisco/junos)",
     opensshFix: "-tt, with the command on standard input",
+    refine: refineFileTransferOnly,
   },
   "session.shell-refused": {
     stage: "session",
@@ -1052,6 +1092,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
       "(ForceCommand, internal-sftp), or the device accepts only commands (exec).",
     fix: "give the command to run after the host (exec) instead of opening a shell",
     opensshFix: "ssh HOST COMMAND",
+    refine: refineFileTransferOnly,
   },
   "session.prompt-not-found": {
     stage: "session",

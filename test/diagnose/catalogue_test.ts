@@ -1133,3 +1133,37 @@ Deno.test("explainFailure() of a real legacy-only sshd names group14-sha1 for --
     await sshd.stop();
   }
 });
+
+Deno.test("explainFailure() of a refused exec or shell on an SFTP-only server points to sftp, not to a shell", () => {
+  const events: TraceEvent[] = [
+    { stage: "connect", type: "resolving", host: "files.example", port: 2222, t: 0 },
+    {
+      stage: "version",
+      type: "received",
+      line: "SSH-2.0-mod_sftp",
+      protocol: "2.0",
+      software: "mod_sftp",
+      comments: null,
+      note: null,
+      t: 1,
+    },
+  ];
+  for (const code of ["session.exec-refused", "session.shell-refused"]) {
+    const x = explainFailure(new SshTraceError("session", code, code, { channel: 0 }), events);
+    assert.match(x.title, /file transfer only/);
+    assert.match(x.explanation, /mod_sftp/);
+    assert.doesNotMatch(x.fix ?? "", /send|shell|exec/);
+    assert.equal(x.opensshFix, "sftp -P 2222 USER@files.example");
+  }
+  // An ordinary server keeps the advice to type the command into a shell.
+  const plain = explainFailure(
+    new SshTraceError("session", "session.exec-refused", "x", { channel: 0 }),
+    [{ ...events[1]!, software: "Comware-7.1.064" } as TraceEvent],
+  );
+  assert.match(plain.fix ?? "", /sshtrace send/);
+  const both = explainFailure(
+    new SshTraceError("session", "session.exec-refused", "x", { otherRequestRefused: true }),
+    [],
+  );
+  assert.match(both.title, /file transfer only/);
+});
