@@ -11,13 +11,14 @@ APT_PACKAGES=(openssh-server openssh-client dropbear-bin python3-asyncssh ssh-au
 
 missing=()
 for bin in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/ssh-keyscan /usr/sbin/dropbear \
-  /usr/bin/ssh-audit /usr/bin/tmux /usr/bin/sshpass /usr/bin/hyperfine /usr/bin/jq /usr/sbin/proftpd \
-  /usr/lib/proftpd/mod_sftp.so; do
+  /usr/bin/ssh-audit /usr/bin/tmux /usr/bin/sshpass /usr/bin/hyperfine /usr/bin/jq /usr/sbin/proftpd; do
   [[ -x "$bin" ]] || missing+=("$bin")
 done
 if ! compgen -G "/usr/lib/*/libcrypto.so.3" >/dev/null && ! [[ -e /usr/lib/libcrypto.so.3 ]]; then
   missing+=("libssl3")
 fi
+# ProFTPD's mod_sftp (proftpd-mod-crypto): an SFTP-only server for the interop tests.
+[[ -e /usr/lib/proftpd/mod_sftp.so ]] || missing+=("proftpd-mod-crypto")
 if ! [[ -x /usr/bin/python3 ]] || ! /usr/bin/python3 -W ignore -c 'import asyncssh' >/dev/null 2>&1; then
   missing+=("python3-asyncssh")
 fi
