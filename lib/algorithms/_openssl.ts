@@ -26,7 +26,6 @@ export interface CryptoBackend {
 
 const SYMBOLS = {
   OpenSSL_version_num: { parameters: [], result: "u64" },
-  OpenSSL_version: { parameters: ["i32"], result: "pointer" },
   EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
   EVP_CIPHER_CTX_free: { parameters: ["pointer"], result: "void" },
   EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
@@ -68,8 +67,25 @@ const SYMBOLS = {
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /** Where OpenSSL 3's libcrypto is usually found, per OS. */
+/**
+ * Where OpenSSL 3's libcrypto is looked for, by absolute path first (Debian/Ubuntu multiarch,
+ * Fedora/RHEL/SUSE lib64, Arch/Alpine, /usr/local builds), so `--allow-ffi` can be scoped to the
+ * one file; the bare name (the dynamic linker's search) last, which needs unscoped `--allow-ffi`.
+ * `SSHTRACE_LIBCRYPTO=PATH` is tried before all of them.
+ */
 const CANDIDATES: Record<string, string[]> = {
-  linux: ["libcrypto.so.3"],
+  linux: [
+    "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+    "/usr/lib/aarch64-linux-gnu/libcrypto.so.3",
+    "/lib/x86_64-linux-gnu/libcrypto.so.3",
+    "/lib/aarch64-linux-gnu/libcrypto.so.3",
+    "/usr/lib64/libcrypto.so.3",
+    "/usr/lib/libcrypto.so.3",
+    "/lib/libcrypto.so.3",
+    "/usr/local/lib64/libcrypto.so.3",
+    "/usr/local/lib/libcrypto.so.3",
+    "libcrypto.so.3",
+  ],
   darwin: [
     "/opt/homebrew/opt/openssl@3/lib/libcrypto.3.dylib",
     "/usr/local/opt/openssl@3/lib/libcrypto.3.dylib",
@@ -235,15 +251,18 @@ export class OpenSsl {
   readonly #poly1305: Deno.PointerObject;
   /** One EVP_MD_CTX for every digest (never freed: one per process). */
   #mdContext: Deno.PointerValue = null;
-  /** `OpenSSL 3.0.19 27 Jan 2026 (libcrypto.so.3)`. */
+  /** `OpenSSL 3.0.19 (/usr/lib/x86_64-linux-gnu/libcrypto.so.3)`. */
   readonly description: string;
 
   /** @internal Use {@link openssl}. */
   constructor(lib: Lib, file: string) {
     this.#lib = lib;
-    const version = lib.OpenSSL_version(0);
-    this.description = `${
-      version ? Deno.UnsafePointerView.getCString(version) : "OpenSSL"
+    // From the version number (0xMNN00PPSL), not OpenSSL_version()'s C string: reading a
+    // pointer needs unscoped --allow-ffi, and the rest works with --allow-ffi=PATH.
+    const n = BigInt(lib.OpenSSL_version_num());
+    const part = (shift: bigint, mask: bigint) => Number((n >> shift) & mask);
+    this.description = `OpenSSL ${part(28n, 0xfn)}.${part(20n, 0xffn)}.${
+      part(4n, 0xffn)
     } (${file})`;
     const poly = lib.EVP_MAC_fetch(null, new TextEncoder().encode("POLY1305\0"), null);
     if (!poly) throw new Error("this OpenSSL has no POLY1305 MAC");
@@ -435,6 +454,17 @@ function permitted(descriptor: Deno.PermissionDescriptor): boolean {
   }
 }
 
+/** Whether a file exists (false when it cannot be checked: the open will then say why). */
+function exists(file: string): boolean {
+  if (!permitted({ name: "read", path: file })) return true;
+  try {
+    Deno.statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function load(): { ossl: OpenSsl | null; backend: CryptoBackend } {
   const node = (why: string) => ({
     ossl: null,
@@ -444,10 +474,20 @@ function load(): { ossl: OpenSsl | null; backend: CryptoBackend } {
     const forced = Deno.env.get("SSHTRACE_CRYPTO");
     if (forced === "node") return node("SSHTRACE_CRYPTO=node");
   }
-  if (!permitted({ name: "ffi" })) return node("no --allow-ffi, so OpenSSL cannot be used");
-  const files = CANDIDATES[Deno.build.os] ?? [];
+  const chosen = permitted({ name: "env", variable: "SSHTRACE_LIBCRYPTO" })
+    ? Deno.env.get("SSHTRACE_LIBCRYPTO")
+    : undefined;
+  const files = [...(chosen ? [chosen] : []), ...(CANDIDATES[Deno.build.os] ?? [])];
+  // Only files we may load: `--allow-ffi` or `--allow-ffi=PATH` naming them (never a prompt).
+  const allowed = files.filter((f) =>
+    f.includes("/") || f.includes("\\")
+      ? permitted({ name: "ffi", path: f })
+      : permitted({ name: "ffi" })
+  );
+  if (!allowed.length) return node("no --allow-ffi, so OpenSSL cannot be used");
   let lastError = "no OpenSSL 3 libcrypto for this OS";
-  for (const file of files) {
+  for (const file of allowed) {
+    if (file.includes("/") && !exists(file)) continue;
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
       lib = Deno.dlopen(file, SYMBOLS);

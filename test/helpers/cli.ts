@@ -36,6 +36,8 @@ export interface SshtraceOptions {
   env?: Record<string, string>;
   /** Written to the child's standard input, which is then closed; without it stdin is null. */
   stdin?: string | Uint8Array;
+  /** Deno permission flags for the child instead of `-A` (e.g. to prove a narrow set works). */
+  permissions?: string[];
   /** Kill the child (SIGKILL) after this many milliseconds. Default 60 000. */
   timeoutMs?: number;
   /**
@@ -77,7 +79,7 @@ export async function runSshtrace(
     ? {}
     : { DENO_DIR, HOME: options.home, SSH_AUTH_SOCK: "" };
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
+    args: ["run", ...(options.permissions ?? ["-A"]), "main.ts", ...args],
     cwd: ROOT,
     env: { RUST_BACKTRACE: "0", NO_COLOR: "1", ...isolated, ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
