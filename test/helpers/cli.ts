@@ -199,3 +199,14 @@ export async function ed25519Key(dir: string): Promise<string> {
   assert.equal(gen.code, 0, gen.stderr);
   return key;
 }
+
+/**
+ * A remote shell command that sends `size` random bytes on stdout (or stderr) and their
+ * `sha256sum` line ("HASH  -") on the other stream, the sum written first, so it cannot race the
+ * channel's close (as `tee >(sha256sum)` does: the substitution may finish after the exit).
+ */
+export function randomWithChecksum(size: number, data: "stdout" | "stderr" = "stdout"): string {
+  const [sum, out] = data === "stdout" ? [">&2", ""] : ["", " >&2"];
+  return `f=$(mktemp) && head -c ${size} /dev/urandom >"$f" && sha256sum <"$f" ${sum}; ` +
+    `cat "$f"${out}; rm -f "$f"`;
+}

@@ -12,6 +12,7 @@ import {
   type Json,
   MiB,
   parseJsonReport,
+  randomWithChecksum,
   runSshtrace,
 } from "../helpers/cli.ts";
 import { ensureTestUser, SSH_KEYGEN, testHostKeys } from "../helpers/sshd.ts";
@@ -291,7 +292,7 @@ Deno.test("sshtrace works with dropbear 2022.83: probe, logins, data and each co
         const res = await sshtrace(home, [
           ...base,
           target,
-          `head -c ${size} /dev/urandom | tee >(sha256sum >&2)`,
+          randomWithChecksum(size),
         ], user.password);
         assert.equal(res.code, 0, res.stderr);
         assert.equal(res.stdoutBytes, size);

@@ -11,6 +11,7 @@ import {
   emptyHome,
   MiB,
   parseJsonReport,
+  randomWithChecksum,
   runSshtrace,
   sha256,
   splitNdjson,
@@ -133,7 +134,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
       const res = await sshtrace(home, [
         ...base,
         to(sshd),
-        `head -c ${size} /dev/urandom | tee >(sha256sum >&2)`,
+        randomWithChecksum(size),
       ]);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stdoutBytes, size);
@@ -158,7 +159,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
           ...base,
           "--ndjson",
           to(rekeying),
-          `head -c ${size} /dev/urandom | tee >(sha256sum) >&2`,
+          randomWithChecksum(size, "stderr"),
         ]);
         assert.equal(res.code, 0);
         assert.equal(res.stderrBytes, size);
@@ -208,7 +209,7 @@ Deno.test("sshtrace runs commands on OpenSSH sshd with exact exit codes and data
         "--rekey-limit",
         "1M",
         to(sshd),
-        `head -c ${size} /dev/urandom | tee >(sha256sum) >&2`,
+        randomWithChecksum(size, "stderr"),
       ]);
       assert.equal(down.code, 0);
       assert.equal(down.stderrBytes, size);

@@ -32,6 +32,7 @@ import {
   ed25519Key,
   emptyHome,
   MiB,
+  randomWithChecksum,
   ROOT,
   runSshtrace,
   splitNdjson,
@@ -308,7 +309,7 @@ Deno.test("downloads with read-ahead ciphers survive server rekeys (RekeyLimit 1
           ...algs,
           "--ndjson",
           target,
-          `head -c ${size} /dev/urandom | tee >(sha256sum) >&2`,
+          randomWithChecksum(size, "stderr"),
         ], { home, textLimit: MiB, env: { SSHTRACE_CRYPTO: backend } });
         assert.equal(res.code, 0, res.stdout.slice(-2000));
         assert.equal(res.stderrBytes, size);
@@ -341,7 +342,7 @@ Deno.test("downloads with read-ahead ciphers survive server rekeys (RekeyLimit 1
           "--rekey-limit",
           "300K",
           target,
-          `head -c ${size} /dev/urandom | tee >(sha256sum) >&2`,
+          randomWithChecksum(size, "stderr"),
         ], { home, textLimit: MiB, env: { SSHTRACE_CRYPTO: "node" } });
         assert.equal(res.code, 0, res.stdout.slice(-2000));
         assert.equal(res.stderrBytes, size);
@@ -363,7 +364,7 @@ Deno.test("downloads with read-ahead ciphers survive server rekeys (RekeyLimit 1
         "--ciphers",
         "aes128-gcm@openssh.com",
         target,
-        `head -c ${size} /dev/urandom | tee >(sha256sum >&2)`,
+        randomWithChecksum(size),
       ].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
       const res = await run("bash", ["-c", `${cmd} > '${out}'`], {
         cwd: ROOT,
