@@ -30,6 +30,14 @@ export const EXIT_CODES: Record<Stage | "usage", number> = {
   data: 16,
 };
 
+/** Exit code of a run the user interrupted (Ctrl-C at a prompt): 128 + SIGINT, as shells do. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** The exit code of a failure: its stage's, or 130 for `<stage>.interrupted` (Ctrl-C). */
+export function exitCodeFor(stage: Stage | "usage", code: string): number {
+  return code.endsWith(".interrupted") ? INTERRUPTED_EXIT_CODE : EXIT_CODES[stage];
+}
+
 /** Algorithm categories negotiated in KEXINIT. */
 export type Category =
   | "kex"
@@ -238,6 +246,6 @@ export class SshTraceError extends Error {
   }
 
   get exitCode(): number {
-    return EXIT_CODES[this.stage];
+    return exitCodeFor(this.stage, this.code);
   }
 }

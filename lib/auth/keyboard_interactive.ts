@@ -55,14 +55,15 @@ export function parseInfoRequest(session: AuthSession, payload: Uint8Array): Kbd
   });
 }
 
+/** Server text in quotes, as sent: renderers sanitize it (lib/render/sanitize.ts). */
+const quote = (text: string) => `"${text}"`;
+
 /** A one-line description of a request for the trace (texts as sent; renderers sanitize). */
 function describe(req: KbdInteractiveRequest): string {
-  const head = `keyboard-interactive request${req.name ? ` ${JSON.stringify(req.name)}` : ""}` +
-    (req.instruction ? ` (instruction ${JSON.stringify(req.instruction)})` : "");
+  const head = `keyboard-interactive request${req.name ? ` ${quote(req.name)}` : ""}` +
+    (req.instruction ? ` (instruction ${quote(req.instruction)})` : "");
   if (req.prompts.length === 0) return `${head}: no prompts`;
-  const prompts = req.prompts.map((p) =>
-    `${JSON.stringify(p.prompt)} (${p.echo ? "echoed" : "hidden"})`
-  );
+  const prompts = req.prompts.map((p) => `${quote(p.prompt)} (${p.echo ? "echoed" : "hidden"})`);
   return `${head}: ${req.prompts.length} prompt(s): ${prompts.join(", ")}`;
 }
 
@@ -175,7 +176,7 @@ export class KbdInteractiveMethod implements AuthMethod {
       session.info(`answered ${answers.length} prompt(s) at the terminal`);
       return { answers, password: false, fromUser: true };
     }
-    const texts = req.prompts.map((p) => JSON.stringify(p.prompt)).join(", ");
+    const texts = req.prompts.map((p) => quote(p.prompt)).join(", ");
     if (this.#batch) {
       session.batchBlocked = true;
       return { abandon: `batch mode cannot answer the prompt(s) ${texts}`, result: "skipped" };
