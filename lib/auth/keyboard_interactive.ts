@@ -150,7 +150,9 @@ export class KbdInteractiveMethod implements AuthMethod {
     passwordUsed: boolean,
   ): Promise<Answered | Abandon> {
     const only = req.prompts.length === 1 ? req.prompts[0]! : null;
-    const source = this.#password;
+    // A person answers at the terminal through the responder, which also shows the request's
+    // name and instruction (as ssh does); the password source answers for scripts.
+    const source = this.#password?.fromUser && this.#responder ? null : this.#password;
     if (source && only && !only.echo && PASSWORD_PROMPT.test(only.prompt)) {
       if (passwordUsed && !source.fromUser) {
         return {
