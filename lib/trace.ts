@@ -224,7 +224,9 @@ export interface ErrorDetails {
 
 /**
  * A failure at a named stage. `code` is a stable identifier (e.g. `kex.no-common-cipher`) used by
- * the failure catalogue; `details` carries the same data as the event emitted before it.
+ * the failure catalogue; `details` carries the same data as the event emitted before it. The
+ * message may quote the server's words as sent: print it through `sanitize()`
+ * (lib/render/sanitize.ts), as the CLI does.
  */
 export class SshTraceError extends Error {
   override name = "SshTraceError";
