@@ -1283,8 +1283,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     stage: "any",
     title: "interrupted at a prompt (Ctrl-C)",
     explanation: "Ctrl-C was pressed at a prompt, so sshtrace stopped at once: the prompt was " +
-      "not answered and nothing more was sent to the server (no failed login is counted " +
-      "against the account). The exit code is 130, as for any program stopped by Ctrl-C.",
+      "not answered and nothing more was sent to the server, so no wrong answer can count " +
+      "against the account. The exit code is 130, as for any program stopped by Ctrl-C.",
     fix: null,
     opensshFix: null,
   },
