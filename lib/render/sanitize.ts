@@ -8,13 +8,13 @@
  * included — is kept as it is; everything that could drive or spoof a terminal is shown as a
  * visible escape instead:
  *
- * | what                                                           | shown as            |
- * | -------------------------------------------------------------- | ------------------- |
- * | C0 controls and DEL (ESC, BEL, CR, BS, NUL…)                   | `\x1b`, `\x07`, `\x0d` |
- * | C1 controls U+0080–U+009F (CSI U+009B…)                        | `\x9b`              |
- * | a byte that is not valid UTF-8 (see {@link decodeText})        | `\xff`              |
- * | bidi controls U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069   | `\u202e`            |
- * | line/paragraph separators U+2028/U+2029, lone surrogates        | `\u2028`, `\ud800`  |
+ * | what                                                          | shown as                 |
+ * | ------------------------------------------------------------- | ------------------------ |
+ * | C0 controls and DEL (ESC, BEL, CR, BS, NUL…)                  | `\x1b`, `\x07`, `\x0d`   |
+ * | C1 controls U+0080–U+009F (CSI U+009B…)                       | `\x9b`                   |
+ * | a byte that is not valid UTF-8 (`decodeText`, lib/wire)       | `\xff`                   |
+ * | bidi controls U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069  | `\u202e`                 |
+ * | line/paragraph separators U+2028/U+2029, lone surrogates      | `\u2028`, `\ud800`       |
  *
  * Backslashes are kept as they are (as OpenSSH does), so a peer can write text that looks like an
  * escape, but never an escape that acts. Multi-line text (banners, instructions, error boxes)
