@@ -693,15 +693,16 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     name: "hostile-text",
     summary: "puts terminal escapes (screen clear, OSC 52 clipboard write, bell, CR overwrite, " +
       "C1 CSI, right-to-left override) in its pre-version lines, version comment, banner, " +
-      "keyboard-interactive name/instruction/prompt, a DEBUG message and an exit-signal message",
+      "keyboard-interactive name/instruction/prompt, a DEBUG message (with invalid UTF-8) and an " +
+      "exit-signal message",
     expect: { success: true },
     config: hostileConfig,
     hooks: {
       at: {
         "after-newkeys": async (io) => {
-          await io.send(
-            new SshWriter().byte(MSG.DEBUG).bool(true).string(HOSTILE_TEXT).string("").bytes(),
-          );
+          // Ends with two bytes that are not UTF-8 (a Latin-1 "ÿ", half a sequence).
+          const text = concatBytes(enc.encode(HOSTILE_TEXT), new Uint8Array([0xff, 0xc3]));
+          await io.send(new SshWriter().byte(MSG.DEBUG).bool(true).string(text).string("").bytes());
         },
         "channel-request": async (io) => {
           if (io.request !== "exec") return false;
@@ -722,8 +723,8 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
   },
   {
     name: "hostile-text-disconnect",
-    summary: "like hostile-text, then disconnects at the first authentication request with " +
-      "terminal escapes in the description",
+    summary: "hostile-text's version and pre-version lines, then disconnects at the first " +
+      "authentication request with terminal escapes in the description",
     expect: { stage: "auth", code: "auth.disconnect" },
     config: hostileConfig,
     hooks: {
@@ -739,8 +740,8 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
   },
   {
     name: "hostile-text-open-failure",
-    summary: "like hostile-text, then refuses the session channel with terminal escapes in the " +
-      "description",
+    summary: "hostile-text's version and pre-version lines, then refuses the session channel " +
+      "with terminal escapes in the description",
     expect: { stage: "session", code: "session.channel-open-refused" },
     config: hostileConfig,
     hooks: sendThenSilent(
@@ -752,8 +753,8 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
   },
   {
     name: "hostile-text-password-change",
-    summary: "like hostile-text, then answers the password with a password change request " +
-      "whose prompt holds terminal escapes",
+    summary: "hostile-text's version and pre-version lines, then answers the password with a " +
+      "password change request whose prompt holds terminal escapes",
     expect: { stage: "auth", code: "auth.password-change-requested" },
     config: (c) => ({ ...hostileConfig(c), authMethods: ["password"] }),
     hooks: {

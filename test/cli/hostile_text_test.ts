@@ -52,7 +52,7 @@ const PROFILES: { profile: string; exit: number; shows: string[] }[] = [
     shows: [
       "preamble",
       "server    SSH-2.0-Lab_1.0 \\x1b[2J",
-      "debug",
+      "\\u2066交换机\\xff\\xc3\n", // the DEBUG message: invalid UTF-8 bytes shown as \xNN
       "banner",
       "killed by signal",
     ],
@@ -93,6 +93,7 @@ for (const { profile, exit, shows } of PROFILES) {
     assert.equal(report.exitCode, exit);
     if (profile === "hostile-text") {
       assert.match(r.stdout, /^hi$/m, "the session's data");
+      assert.ok(r.stdout.includes('交换机\\udcff\\udcc3"'), "JSON keeps invalid bytes, escaped");
       assert.equal(report.auth.banner, `${HOSTILE_TEXT}\r\n第二行\tok\r\n`, "JSON keeps the text");
     }
   });
