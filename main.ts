@@ -19,6 +19,7 @@ import {
 } from "./lib/config/options.ts";
 import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport } from "./lib/render/report.ts";
+import { sanitize } from "./lib/render/sanitize.ts";
 import { SshTraceError } from "./lib/trace.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ export async function main(args: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof SshTraceError)) throw e;
       // Usage errors fit on one line, like every other sshtrace error.
-      writeErr(`sshtrace: ${e.message} (run sshtrace --help for usage)\n`);
+      writeErr(`sshtrace: ${sanitize(e.message)} (run sshtrace --help for usage)\n`);
       if (json) report(e);
       return e.exitCode;
     }
@@ -158,13 +159,13 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof SshTraceError) {
       const where = e.stage === "usage" ? "usage" : `stage ${e.stage}`;
-      writeErr(`sshtrace: ${e.message} (${where})\n`);
+      writeErr(`sshtrace: ${sanitize(e.message)} (${where})\n`);
       const fix = e.details.fix;
-      if (typeof fix === "string") writeErr(`  try: ${fix}\n`);
+      if (typeof fix === "string") writeErr(`  try: ${sanitize(fix)}\n`);
       if (json) report(e);
       return e.exitCode;
     }
-    writeErr(`sshtrace: internal error: ${(e as Error)?.message ?? e}\n`);
+    writeErr(`sshtrace: internal error: ${sanitize(String((e as Error)?.message ?? e))}\n`);
     return 1;
   }
 }

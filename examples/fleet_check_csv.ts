@@ -6,11 +6,14 @@
  *
  * The inventory is plain text (`[user@]host[:port]` per line) or CSV with a `host` column.
  */
-import { checkFleet, readInventory } from "../lib/mod.ts";
+import { checkFleet, readInventory, sanitize } from "../lib/mod.ts";
 
-/** Quotes a CSV field when it holds a comma, quote or line break. */
+/**
+ * Quotes a CSV field when it holds a comma, quote or line break. Text from servers is sanitized
+ * first (controls shown as `\x1b`...), so printing the file cannot drive a terminal.
+ */
 function csv(value: string | number | boolean | null | undefined): string {
-  const text = value === null || value === undefined ? "" : String(value);
+  const text = value === null || value === undefined ? "" : sanitize(String(value));
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -5,7 +5,7 @@
  *
  *     deno run -A examples/run_on_hosts.ts ~/.ssh/id_ed25519 "uname -a" admin@10.0.0.1 10.0.0.2:2222
  */
-import { connect, loadPrivateKeyFile, SshTraceError } from "../lib/mod.ts";
+import { connect, loadPrivateKeyFile, sanitize, SshTraceError } from "../lib/mod.ts";
 
 const [keyFile, command, ...targets] = Deno.args;
 if (!keyFile || !command || targets.length === 0) {
@@ -31,7 +31,9 @@ for (const target of targets) {
     await client.close();
     console.log(`${target}: exit ${exit.status}\n${new TextDecoder().decode(stdout).trimEnd()}`);
   } catch (e) {
-    if (e instanceof SshTraceError) console.log(`${target}: failed at ${e.stage}: ${e.message}`);
-    else throw e;
+    // The message may quote the server's words as sent: sanitize() before printing them.
+    if (e instanceof SshTraceError) {
+      console.log(`${target}: failed at ${e.stage}: ${sanitize(e.message)}`);
+    } else throw e;
   }
 }

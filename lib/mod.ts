@@ -46,10 +46,20 @@ export {
 } from "./send/engine.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
-export { EXIT_CODES, SshTraceError, type Stage, STAGES, type TraceEvent, Tracer } from "./trace.ts";
+export {
+  EXIT_CODES,
+  exitCodeFor,
+  INTERRUPTED_EXIT_CODE,
+  SshTraceError,
+  type Stage,
+  STAGES,
+  type TraceEvent,
+  Tracer,
+} from "./trace.ts";
 export { buildReport, type Report } from "./render/report.ts";
 export { createNdjsonSink, reportToJson } from "./render/ndjson.ts";
 export { createHumanRenderer } from "./render/human.ts";
+export { sanitize, toJson } from "./render/sanitize.ts";
 export { loadPrivateKeyFile, parsePrivateKey } from "./config/keys.ts";
 export { AgentClient } from "./config/agent.ts";
 export type { Signer } from "./auth/types.ts";

@@ -30,6 +30,14 @@ export const EXIT_CODES: Record<Stage | "usage", number> = {
   data: 16,
 };
 
+/** Exit code of a run the user interrupted (Ctrl-C at a prompt): 128 + SIGINT, as shells do. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** The exit code of a failure: its stage's, or 130 for `<stage>.interrupted` (Ctrl-C). */
+export function exitCodeFor(stage: Stage | "usage", code: string): number {
+  return code.endsWith(".interrupted") ? INTERRUPTED_EXIT_CODE : EXIT_CODES[stage];
+}
+
 /** Algorithm categories negotiated in KEXINIT. */
 export type Category =
   | "kex"
@@ -221,7 +229,9 @@ export interface ErrorDetails {
 
 /**
  * A failure at a named stage. `code` is a stable identifier (e.g. `kex.no-common-cipher`) used by
- * the failure catalogue; `details` carries the same data as the event emitted before it.
+ * the failure catalogue; `details` carries the same data as the event emitted before it. The
+ * message may quote the server's words as sent: print it through `sanitize()`
+ * (lib/render/sanitize.ts), as the CLI does.
  */
 export class SshTraceError extends Error {
   override name = "SshTraceError";
@@ -243,6 +253,6 @@ export class SshTraceError extends Error {
   }
 
   get exitCode(): number {
-    return EXIT_CODES[this.stage];
+    return exitCodeFor(this.stage, this.code);
   }
 }

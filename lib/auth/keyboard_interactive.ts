@@ -55,14 +55,15 @@ export function parseInfoRequest(session: AuthSession, payload: Uint8Array): Kbd
   });
 }
 
+/** Server text in quotes, as sent: renderers sanitize it (lib/render/sanitize.ts). */
+const quote = (text: string) => `"${text}"`;
+
 /** A one-line description of a request for the trace (texts as sent; renderers sanitize). */
 function describe(req: KbdInteractiveRequest): string {
-  const head = `keyboard-interactive request${req.name ? ` ${JSON.stringify(req.name)}` : ""}` +
-    (req.instruction ? ` (instruction ${JSON.stringify(req.instruction)})` : "");
+  const head = `keyboard-interactive request${req.name ? ` ${quote(req.name)}` : ""}` +
+    (req.instruction ? ` (instruction ${quote(req.instruction)})` : "");
   if (req.prompts.length === 0) return `${head}: no prompts`;
-  const prompts = req.prompts.map((p) =>
-    `${JSON.stringify(p.prompt)} (${p.echo ? "echoed" : "hidden"})`
-  );
+  const prompts = req.prompts.map((p) => `${quote(p.prompt)} (${p.echo ? "echoed" : "hidden"})`);
   return `${head}: ${req.prompts.length} prompt(s): ${prompts.join(", ")}`;
 }
 
@@ -149,7 +150,9 @@ export class KbdInteractiveMethod implements AuthMethod {
     passwordUsed: boolean,
   ): Promise<Answered | Abandon> {
     const only = req.prompts.length === 1 ? req.prompts[0]! : null;
-    const source = this.#password;
+    // A person answers at the terminal through the responder, which also shows the request's
+    // name and instruction (as ssh does); the password source answers for scripts.
+    const source = this.#password?.fromUser && this.#responder ? null : this.#password;
     if (source && only && !only.echo && PASSWORD_PROMPT.test(only.prompt)) {
       if (passwordUsed && !source.fromUser) {
         return {
@@ -175,7 +178,7 @@ export class KbdInteractiveMethod implements AuthMethod {
       session.info(`answered ${answers.length} prompt(s) at the terminal`);
       return { answers, password: false, fromUser: true };
     }
-    const texts = req.prompts.map((p) => JSON.stringify(p.prompt)).join(", ");
+    const texts = req.prompts.map((p) => quote(p.prompt)).join(", ");
     if (this.#batch) {
       session.batchBlocked = true;
       return { abandon: `batch mode cannot answer the prompt(s) ${texts}`, result: "skipped" };

@@ -1,10 +1,12 @@
 /**
  * JUnit XML for CI systems: one `<testsuite>`, one `<testcase>` per inventory host, and a
  * `<failure>` naming the failed stage and the reason. Everything from the peer or the inventory
- * is escaped, and characters XML 1.0 cannot carry are replaced.
+ * is sanitized first (controls, C1, bidi controls shown as visible escapes, as in the terminal),
+ * then escaped for XML; characters XML 1.0 cannot carry are replaced.
  * @module
  */
 
+import { sanitize } from "../render/sanitize.ts";
 import type { CheckResult } from "./check.ts";
 
 /** Escapes text for XML content and attribute values (`& < > " '`, invalid characters → U+FFFD). */
@@ -22,7 +24,13 @@ export function escapeXml(text: string): string {
 }
 
 function attrs(values: Record<string, string | number>): string {
-  return Object.entries(values).map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`).join("");
+  return Object.entries(values).map(([k, v]) => ` ${k}="${escapeXml(sanitize(String(v)))}"`)
+    .join("");
+}
+
+/** Element text: peer text made visible (newlines kept), then escaped for XML. */
+function text(value: string): string {
+  return escapeXml(sanitize(value, { multiline: true }));
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -73,7 +81,7 @@ export function toJunitXml(
     out.push(
       `    <testcase${caseAttrs}>`,
       `      <failure${attrs({ type: stage, message: `${stage}: ${message}` })}>${
-        escapeXml(body)
+        text(body)
       }</failure>`,
       `    </testcase>`,
     );
@@ -81,7 +89,7 @@ export function toJunitXml(
   const shared = result.sharedHostKeys.map((s) =>
     `host key ${s.fingerprint} is shared by ${s.hosts.join(", ")}`
   );
-  if (shared.length) out.push(`    <system-out>${escapeXml(shared.join("\n"))}</system-out>`);
+  if (shared.length) out.push(`    <system-out>${text(shared.join("\n"))}</system-out>`);
   out.push("  </testsuite>", "</testsuites>", "");
   return out.join("\n");
 }

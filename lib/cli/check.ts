@@ -13,7 +13,8 @@ import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { readInventory } from "../check/inventory.ts";
 import { toJunitXml } from "../check/junit.ts";
-import { createPalette, sanitize, useColor } from "../render/color.ts";
+import { createPalette, useColor } from "../render/color.ts";
+import { sanitize, toJson } from "../render/sanitize.ts";
 
 const encoder = new TextEncoder();
 
@@ -73,11 +74,11 @@ function parseConcurrency(text: string | undefined): number {
   return Number(text);
 }
 
-/** The cells of one table row. */
+/** The cells of one table row (every cell sanitized: most hold text from the peer). */
 export function tableRow(h: HostReport): string[] {
   const reason = h.ok ? "" : sanitize(h.error?.message ?? "");
   return [
-    sanitize(h.target),
+    h.target,
     h.ok ? "ok" : "FAIL",
     h.failedStage ?? "",
     reason.length > 70 ? reason.slice(0, 69) + "…" : reason,
@@ -85,7 +86,7 @@ export function tableRow(h: HostReport): string[] {
     h.kex?.cipher.c2s ?? "-",
     h.grade?.letter ?? "-",
     String(h.ms),
-  ];
+  ].map((cell) => sanitize(cell));
 }
 
 const HEADERS = ["HOST", "OK", "STAGE", "REASON", "KEX", "CIPHER", "GRADE", "MS"];
@@ -199,7 +200,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     onResult: (_i, report) => {
       done++;
       if (!report.ok) failed++;
-      if (flags.ndjson) writeOut(JSON.stringify(report) + "\n");
+      if (flags.ndjson) writeOut(toJson(report) + "\n");
       if (flags.quiet) return;
       if (tty) drawProgress(done === total);
       else {
@@ -221,7 +222,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   else writeOut(summary);
   if (flags.json) {
     writeOut(
-      JSON.stringify(
+      toJson(
         {
           ok: result.ok,
           exitCode: result.exitCode,
@@ -230,7 +231,6 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
           sharedHostKeys: result.sharedHostKeys,
           ms: result.ms,
         },
-        null,
         2,
       ) + "\n",
     );

@@ -22,6 +22,7 @@ import type { ExitInfo, Session } from "../connection/session.ts";
 import { encodeTerminalModes } from "../connection/session.ts";
 import { reportToJson } from "../render/ndjson.ts";
 import { buildReport } from "../render/report.ts";
+import { sanitize } from "../render/sanitize.ts";
 import type { SshTraceError, Tracer } from "../trace.ts";
 import { canPrompt, confirm, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
@@ -79,7 +80,10 @@ export async function passwordSource(
     return { get: () => Promise.resolve(pw), fromUser: false };
   }
   if (batch || !canPrompt()) return null;
-  return { get: (question) => prompt(question, false), fromUser: true };
+  return {
+    get: (question) => prompt(question, false, { stage: "auth", what: "password" }),
+    fromUser: true,
+  };
 }
 
 async function passphraseSource(flags: ConnectFlags, batch: boolean) {
@@ -92,17 +96,19 @@ async function passphraseSource(flags: ConnectFlags, batch: boolean) {
     return (_file: string) => Promise.resolve(p);
   }
   if (batch || !canPrompt()) return null;
-  return (file: string) => prompt(`Enter passphrase for key '${file}': `, false);
+  return (file: string) =>
+    prompt(`Enter passphrase for key '${file}': `, false, { stage: "auth", what: "passphrase" });
 }
 
 function keyboardResponder(batch: boolean): KbdInteractiveResponder | null {
   if (batch || !canPrompt()) return null;
   return async (req) => {
-    if (req.name) writeErr(req.name + "\n");
-    if (req.instruction) writeErr(req.instruction + "\n");
+    // Name and instruction are the server's words: shown sanitized, as every prompt is.
+    if (req.name) writeErr(sanitize(req.name, { multiline: true }) + "\n");
+    if (req.instruction) writeErr(sanitize(req.instruction, { multiline: true }) + "\n");
     const answers: string[] = [];
     for (const p of req.prompts) {
-      const a = await prompt(p.prompt, p.echo);
+      const a = await prompt(p.prompt, p.echo, { stage: "auth", what: "keyboard-interactive" });
       if (a === null) return null;
       answers.push(a);
     }
@@ -526,7 +532,10 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       message: `session ended: ${session.bytesIn} bytes in, ${session.bytesOut} bytes out, ` +
         `${((performance.now() - started) / 1000).toFixed(1)} s` +
         (exit.status !== null ? `, exit status ${exit.status}` : "") +
-        (exit.signal ? `, killed by signal ${exit.signal.name}` : "") +
+        (exit.signal
+          ? `, killed by signal ${exit.signal.name}` +
+            (exit.signal.message ? ` (${exit.signal.message})` : "")
+          : "") +
         (closedByUser ? ", disconnected by the user (~.)" : ""),
     });
     tracer.end("data");

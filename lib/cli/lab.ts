@@ -17,7 +17,7 @@ import {
   startLabServer,
   SWITCH_ADMIN,
 } from "../lab/mod.ts";
-import { sanitize } from "../render/color.ts";
+import { sanitize } from "../render/sanitize.ts";
 import { EXIT_CODES } from "../trace.ts";
 
 export interface LabOptions {

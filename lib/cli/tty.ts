@@ -1,4 +1,13 @@
-/** Terminal adapters for the CLI: prompts with and without echo, raw mode that is always restored. @module */
+/**
+ * Terminal adapters for the CLI: the one prompt every question goes through (password,
+ * passphrase, keyboard-interactive, host key yes/no), with and without echo, in raw mode that is
+ * always restored. The question may hold peer text: it is sanitized here. Ctrl-C aborts the
+ * whole run at once (an `<stage>.interrupted` error, exit 130), so no answer is ever sent for it.
+ * @module
+ */
+
+import { sanitize } from "../render/sanitize.ts";
+import { SshTraceError } from "../trace.ts";
 
 const encoder = new TextEncoder();
 
@@ -11,9 +20,39 @@ export function canPrompt(): boolean {
   return Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
 }
 
-/** Reads one line from the terminal; `echo` false hides what is typed. Null on Ctrl-C/Ctrl-D. */
-export async function prompt(question: string, echo: boolean): Promise<string | null> {
-  writeErr(question);
+/** What a prompt asks for: the stage it belongs to and a name for messages. */
+export interface PromptContext {
+  stage: "hostkey" | "auth";
+  /** E.g. "password", "passphrase", "keyboard-interactive", "host key". */
+  what: string;
+}
+
+/** The error for Ctrl-C at a prompt: the run stops here and nothing more is sent. */
+export function interrupted(context: PromptContext): SshTraceError {
+  const { stage, what } = context;
+  return new SshTraceError(
+    stage,
+    `${stage}.interrupted`,
+    `interrupted at stage ${stage}: Ctrl-C at the ${what} prompt; nothing more was sent to ` +
+      "the server",
+    { prompt: what },
+  );
+}
+
+const CTRL_C = 0x03;
+const CTRL_D = 0x04;
+
+/**
+ * Shows `question` (sanitized: it may come from the server) and reads one line; `echo` false
+ * hides what is typed. Returns null on Ctrl-D or end of input (the prompt is declined), and
+ * throws {@link interrupted} on Ctrl-C.
+ */
+export async function prompt(
+  question: string,
+  echo: boolean,
+  context: PromptContext,
+): Promise<string | null> {
+  writeErr(sanitize(question, { multiline: true }));
   Deno.stdin.setRaw(true);
   const bytes: number[] = [];
   const buf = new Uint8Array(64);
@@ -22,7 +61,11 @@ export async function prompt(question: string, echo: boolean): Promise<string | 
       const n = await Deno.stdin.read(buf);
       if (n === null) return null;
       for (const b of buf.subarray(0, n)) {
-        if (b === 0x03 || b === 0x04) {
+        if (b === CTRL_C) {
+          writeErr("^C\r\n");
+          throw interrupted(context);
+        }
+        if (b === CTRL_D) {
           writeErr("\r\n");
           return null;
         }
@@ -46,14 +89,16 @@ export async function prompt(question: string, echo: boolean): Promise<string | 
   }
 }
 
-/** Asks a yes/no question (typed `yes` means yes, as ssh(1) asks). */
+/** Asks the host key yes/no question (typed `yes` means yes, as ssh(1) asks). */
 export async function confirm(question: string): Promise<boolean> {
+  const context: PromptContext = { stage: "hostkey", what: "host key" };
+  let ask = question;
   for (;;) {
-    const answer = await prompt(question, true);
+    const answer = await prompt(ask, true, context);
     if (answer === null) return false;
     const a = answer.trim().toLowerCase();
     if (a === "yes") return true;
     if (a === "no") return false;
-    writeErr("Please type 'yes' or 'no': ");
+    ask = "Please type 'yes' or 'no': ";
   }
 }

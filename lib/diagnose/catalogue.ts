@@ -1349,6 +1349,16 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix: "run again with --json -vv and report the output",
     opensshFix: null,
   },
+  // Ctrl-C at a prompt (host key yes/no, password, passphrase, keyboard-interactive): exit 130.
+  "*.interrupted": {
+    stage: "any",
+    title: "interrupted at a prompt (Ctrl-C)",
+    explanation: "Ctrl-C was pressed at a prompt, so sshtrace stopped at once: the prompt was " +
+      "not answered and nothing more was sent to the server, so no wrong answer can count " +
+      "against the account. The exit code is 130, as for any program stopped by Ctrl-C.",
+    fix: null,
+    opensshFix: null,
+  },
 };
 
 function noCommon(category: ListCategory, words: string): CatalogueEntry {

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { EXIT_CODES, type SshTraceError, type Stage, type TraceEvent } from "../trace.ts";
+import {
+  EXIT_CODES,
+  exitCodeFor,
+  type SshTraceError,
+  type Stage,
+  type TraceEvent,
+} from "../trace.ts";
 import {
   type AlgorithmCandidate,
   CATALOGUE,
@@ -141,7 +147,7 @@ export function explainFailure(
   const base: Explanation = {
     stage,
     code,
-    exitCode: EXIT_CODES[stage],
+    exitCode: exitCodeFor(stage, code),
     message,
     ...GENERIC_BY_STAGE[stage],
     candidates: [],

@@ -196,9 +196,10 @@ export async function serveAuth(
     }
 
     if (method === "keyboard-interactive") {
+      const kbd = config.kbdInteractive ?? { name: "", instruction: "", prompt: "Password: " };
       await t.send(
-        new SshWriter().byte(MSG.USERAUTH_INFO_REQUEST).string("").string("").string("")
-          .uint32(1).string("Password: ").bool(false).bytes(),
+        new SshWriter().byte(MSG.USERAUTH_INFO_REQUEST).string(kbd.name).string(kbd.instruction)
+          .string("").uint32(1).string(kbd.prompt).bool(false).bytes(),
       );
       const reply = await next();
       const replyType = reply.byte();

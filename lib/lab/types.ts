@@ -49,6 +49,11 @@ export interface LabConfig {
   maxPacket: number;
   /** Limit for the handshake and authentication, like OpenSSH's LoginGraceTime (ms). */
   loginGraceMs: number;
+  /**
+   * The texts of the keyboard-interactive INFO_REQUEST (one hidden prompt, answered by the
+   * user's password). @default { name: "", instruction: "", prompt: "Password: " }
+   */
+  kbdInteractive?: { name: string; instruction: string; prompt: string };
 }
 
 /** Something the lab server reports about a connection (for `sshtrace lab` and tests). */

@@ -1,6 +1,6 @@
 /**
- * Terminal helpers for the renderers: whether to colour, ANSI styles, and neutralising text that
- * came from the peer so a hostile server cannot drive the user's terminal.
+ * Terminal helpers for the renderers: whether to colour, and ANSI styles. Peer text is made safe
+ * by `sanitize` in sanitize.ts.
  * @module
  */
 
@@ -48,30 +48,4 @@ export function createPalette(enabled: boolean): Palette {
     yellow: style(33, 39),
     cyan: style(36, 39),
   };
-}
-
-// C0 controls, DEL, C1 controls, and Unicode bidirectional overrides/isolates (which can make
-// text display in a different order than it is stored).
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const UNSAFE_SINGLE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const UNSAFE_MULTI = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-function escapeChar(ch: string): string {
-  const code = ch.codePointAt(0)!;
-  return code <= 0xff
-    ? `\\x${code.toString(16).padStart(2, "0")}`
-    : `\\u${code.toString(16).padStart(4, "0")}`;
-}
-
-/**
- * Makes peer-supplied text safe to print: every control character (including ESC, so no ANSI
- * escape survives) is replaced by a visible `\xNN` escape. With `multiline`, newline and tab are
- * kept (CR LF becomes LF); otherwise they are escaped too.
- */
-export function sanitize(text: string, options: { multiline?: boolean } = {}): string {
-  if (options.multiline) {
-    return text.replace(/\r\n/g, "\n").replace(UNSAFE_MULTI, escapeChar);
-  }
-  return text.replace(UNSAFE_SINGLE, escapeChar);
 }

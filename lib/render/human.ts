@@ -9,12 +9,14 @@ import {
   CATEGORIES,
   type Category,
   type Decision,
+  INTERRUPTED_EXIT_CODE,
   type SshTraceError,
   type Stage,
   type TraceEvent,
   type TraceSink,
 } from "../trace.ts";
-import { createPalette, type Palette, sanitize } from "./color.ts";
+import { createPalette, type Palette } from "./color.ts";
+import { sanitize } from "./sanitize.ts";
 import { errorFix, IMPLICIT_MAC, isAeadCipher } from "./report.ts";
 import { explainFailure } from "../diagnose/explain.ts";
 
@@ -172,8 +174,9 @@ function renderFailure(
   const border = (corner: string) => p.red(corner + "─".repeat(BOX_WIDTH - 1)) + "\n";
   let text = afterOutput ? "\n" : "";
   text += border("┌");
+  const ended = error.exitCode === INTERRUPTED_EXIT_CODE ? "interrupted" : "failed";
   text += `${p.red(bar)}${
-    p.bold(p.red(`✗ failed at stage ${error.stage}`))
+    p.bold(p.red(`✗ ${ended} at stage ${error.stage}`))
   } (exit ${error.exitCode})\n`;
   const section = (label: string, body: string | null) => {
     if (!body) return;

@@ -47,8 +47,8 @@ export function parseVersionLine(
     throw new SshTraceError(
       "version",
       "version.malformed",
-      `malformed version line "${printable(line)}"`,
-      { versionLine: printable(line) },
+      `malformed version line "${excerpt(line)}"`,
+      { versionLine: excerpt(line) },
     );
   }
   const protocol = m[1]!;
@@ -74,7 +74,7 @@ export function parseVersionLine(
       "version",
       "version.ssh1-only",
       `the server speaks only SSH protocol ${
-        printable(protocol)
+        excerpt(protocol)
       } (SSH-1), which is broken and unsupported`,
       {
         versionLine: line,
@@ -86,9 +86,7 @@ export function parseVersionLine(
   throw new SshTraceError(
     "version",
     "version.unsupported",
-    `the server announces protocol version ${
-      printable(protocol)
-    }; only 2.0 (and 1.99) are supported`,
+    `the server announces protocol version ${excerpt(protocol)}; only 2.0 (and 1.99) are supported`,
     { versionLine: line },
   );
 }
@@ -126,7 +124,7 @@ export async function readServerVersion(
         "version",
         "version.line-too-long",
         `the server sent a line longer than ${VERSION_LIMITS.maxLineLength} bytes before its ` +
-          `version line (starts "${printable(line.overlong)}")`,
+          `version line (starts "${excerpt(line.overlong)}")`,
         { preVersionLines: pre },
       );
     }
@@ -147,7 +145,7 @@ export async function readServerVersion(
           "version",
           "version.malformed",
           "the server's version line contains a NUL byte",
-          { versionLine: printable(line) },
+          { versionLine: excerpt(line) },
         );
       }
       const parsed = parseVersionLine(text);
@@ -170,7 +168,7 @@ export async function readServerVersion(
         "version",
         looks ? "version.not-ssh" : "version.too-many-lines",
         looks
-          ? `this is not an SSH server: it looks like ${looks} ("${printable(pre[0]!)}")`
+          ? `this is not an SSH server: it looks like ${looks} ("${excerpt(pre[0]!)}")`
           : `the server sent more than ${VERSION_LIMITS.maxPreVersionLines} lines without an ` +
             "SSH version line",
         { preVersionLines: pre.slice(0, 5), fix: "check the host and port" },
@@ -181,13 +179,17 @@ export async function readServerVersion(
       throw new SshTraceError(
         "version",
         "version.not-ssh",
-        `this is not an SSH server: it looks like ${looks} ("${printable(line)}")`,
+        `this is not an SSH server: it looks like ${looks} ("${excerpt(line)}")`,
         { preVersionLines: pre, fix: "check the host and port (SSH is usually port 22)" },
       );
     }
   }
 }
 
-function printable(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
+/**
+ * The start of a peer's line for a message, as sent: messages are prose that renderers sanitize
+ * where they are printed (lib/render/sanitize.ts), so no byte is hidden or lost here.
+ */
+function excerpt(s: string): string {
+  return s.slice(0, 80);
 }

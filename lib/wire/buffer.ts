@@ -11,10 +11,49 @@ export class WireError extends Error {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Decodes bytes for display: invalid UTF-8 becomes U+FFFD, never an exception. */
+/**
+ * Decodes peer text as UTF-8, never throwing and losing nothing: each byte that is not part of
+ * a valid UTF-8 sequence becomes the lone surrogate U+DC80–U+DCFF (0xDC00 + the byte, as
+ * Python's `surrogateescape`), so a renderer can show it as `\xNN` (lib/render/sanitize.ts)
+ * and JSON carries it as `\udcNN`. Encoding such a string again gives U+FFFD for those bytes.
+ */
 export function decodeText(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    let out = "";
+    let start = 0;
+    for (let i = 0; i < bytes.length;) {
+      const n = utf8SequenceLength(bytes, i);
+      if (n > 0) {
+        i += n;
+        continue;
+      }
+      out += decoder.decode(bytes.subarray(start, i)) + String.fromCharCode(0xdc00 + bytes[i]!);
+      start = ++i;
+    }
+    return out + decoder.decode(bytes.subarray(start));
+  }
+}
+
+/** The length of the valid UTF-8 sequence at `i` (RFC 3629 §4), or 0 when there is none. */
+function utf8SequenceLength(b: Uint8Array, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (j: number, lo = 0x80, hi = 0xbf) =>
+    b[j] !== undefined && b[j]! >= lo && b[j]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    const [lo, hi] = c === 0xe0 ? [0xa0, 0xbf] : c === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const [lo, hi] = c === 0xf0 ? [0x90, 0xbf] : c === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
 }
 
 /** Encodes a string as UTF-8. */
@@ -223,7 +262,7 @@ export class SshReader {
     return this.raw(n, field);
   }
 
-  /** A `string` decoded as UTF-8 (invalid bytes replaced). */
+  /** A `string` decoded as UTF-8 (invalid bytes kept as U+DC80–U+DCFF, see {@link decodeText}). */
   text(field = "string"): string {
     return decodeText(this.string(field));
   }

@@ -317,7 +317,8 @@ Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and contr
   assert.equal(els[3]!.attrs.time, "0.012");
   const failure = els[4]!;
   assert.equal(failure.attrs.type, "kex");
-  assert.equal(failure.attrs.message, `kex: banner <script>&"quoted" 'x' \uFFFD[31m\uFFFD`);
+  // Peer text is shown as in the terminal: controls as visible escapes, then XML-escaped.
+  assert.equal(failure.attrs.message, `kex: banner <script>&"quoted" 'x' \\x1b[31m\\x00`);
   assert.match(failure.text, /^stage: kex\ncode: kex\.no-common-cipher\n/);
   assert.match(failure.text, /fix: use --legacy & retry/);
   assert.match(failure.text, /why: the server & the client share <no> cipher/);

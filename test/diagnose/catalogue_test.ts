@@ -11,12 +11,13 @@ import {
   rankByLeastHarm,
 } from "../../lib/diagnose/catalogue.ts";
 import { explainFailure, slowStages } from "../../lib/diagnose/explain.ts";
+import { interrupted } from "../../lib/cli/tty.ts";
 import { connectTcp } from "../../lib/net.ts";
 import {
   type AlgorithmLists,
   type Category,
   type ErrorDetails,
-  EXIT_CODES,
+  exitCodeFor,
   SshTraceError,
   type Stage,
   STAGES,
@@ -802,6 +803,16 @@ const CASES: Record<string, Case> = {
     fix: /report/,
     ssh: null,
   },
+  "*.interrupted": {
+    error: () => interrupted({ stage: "hostkey", what: "host key" }),
+    fix: null,
+    ssh: null,
+    check: (x) => {
+      assert.equal(x.exitCode, 130);
+      assert.match(x.message, /^interrupted at stage hostkey: Ctrl-C at the host key prompt/);
+      assert.match(x.explanation, /nothing more was sent/);
+    },
+  },
 };
 
 /** The catalogue key a code resolves to. */
@@ -825,7 +836,7 @@ for (const [key, c] of Object.entries(CASES)) {
       assert.equal(x.known, true);
       assert.equal(x.code, error.code);
       assert.equal(x.stage, error.stage);
-      assert.equal(x.exitCode, EXIT_CODES[error.stage]);
+      assert.equal(x.exitCode, exitCodeFor(error.stage, error.code));
       assert.equal(x.exitCode, error.exitCode);
       assert.equal(x.message, error.message);
       assert.ok(x.title.length > 0 && x.explanation.length > 0);

@@ -5,7 +5,8 @@ import {
   type HumanRendererOptions,
   ordinal,
 } from "../../lib/render/human.ts";
-import { sanitize, useColor } from "../../lib/render/color.ts";
+import { useColor } from "../../lib/render/color.ts";
+import { sanitize } from "../../lib/render/sanitize.ts";
 import { SshTraceError, type TraceEvent } from "../../lib/trace.ts";
 import {
   CLIENT_LISTS,

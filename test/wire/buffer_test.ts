@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   bigintToBytes,
   bytesToBigint,
+  decodeText,
   mpintBody,
   SshReader,
   SshWriter,
@@ -118,9 +119,21 @@ Deno.test("SshReader.rest() consumes everything that is left", () => {
   r.end();
 });
 
-Deno.test("SshReader.text() replaces invalid UTF-8 instead of throwing", () => {
+Deno.test("SshReader.text() keeps each invalid UTF-8 byte as U+DC80-U+DCFF instead of throwing", () => {
   const r = new SshReader(bytes(0, 0, 0, 2, 0xff, 0x41));
-  assert.equal(r.text(), "\ufffdA");
+  assert.equal(r.text(), "\udcffA");
+});
+
+Deno.test("decodeText() keeps valid UTF-8 and maps only the bytes of invalid sequences", () => {
+  const enc = (s: string) => [...new TextEncoder().encode(s)];
+  assert.equal(decodeText(new Uint8Array(enc("交换机 ok"))), "交换机 ok");
+  // A Latin-1 "ü" (0xfc), a truncated 3-byte sequence, an overlong "/" (C0 AF), an encoded
+  // surrogate (ED A0 80) and a code point above U+10FFFF (F4 90 80 80): every byte kept.
+  const mixed = [0x61, 0xfc, 0x62, 0xe4, 0xba, 0x63, 0xc0, 0xaf, 0xed, 0xa0, 0x80];
+  assert.equal(
+    decodeText(new Uint8Array([...mixed, 0xf4, 0x90, 0x80, 0x80, ...enc("é😀")])),
+    "a\udcfcb\udce4\udcbac\udcc0\udcaf\udced\udca0\udc80\udcf4\udc90\udc80\udc80é😀",
+  );
 });
 
 // --- SshWriter ------------------------------------------------------------------------------
