@@ -1,6 +1,7 @@
 /** Protocol version exchange (RFC 4253 §4.2). @module */
 
 import { SshTraceError, type Tracer } from "../trace.ts";
+import { decodeText } from "../wire/buffer.ts";
 import { type BufferedReader, lineBytes } from "./reader.ts";
 
 /** Limits on what a server may send before its version line. */
@@ -131,7 +132,7 @@ export async function readServerVersion(
     if (line.startsWith("SSH-")) {
       const bytes = lineBytes(line);
       // Comments may carry UTF-8 (or other 8-bit) text: shown decoded, hashed as received.
-      const text = new TextDecoder().decode(bytes);
+      const text = decodeText(bytes);
       if (line.length + 2 > VERSION_LIMITS.maxVersionLength) {
         throw new SshTraceError(
           "version",
