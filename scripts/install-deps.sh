@@ -8,6 +8,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # pulls it in too; named so the dependency is explicit).
 APT_PACKAGES=(openssh-server openssh-client dropbear-bin python3-asyncssh ssh-audit tmux sshpass
   hyperfine jq libssl3 proftpd-core proftpd-mod-crypto)
+# The independent servers of test/interop/independent_test.ts (test/servers/): paramiko, Go's
+# x/crypto/ssh (built in GOPATH mode from Debian's sources), Erlang/OTP's ssh, libssh (a C program
+# compiled at test time).
+APT_PACKAGES+=(python3-paramiko golang-go golang-golang-x-crypto-dev golang-golang-x-sys-dev
+  erlang-base erlang-ssh erlang-crypto erlang-public-key libssh-dev gcc libc6-dev)
 
 missing=()
 for bin in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/ssh-keyscan /usr/sbin/dropbear \
@@ -22,9 +27,17 @@ fi
 if ! [[ -x /usr/bin/python3 ]] || ! /usr/bin/python3 -W ignore -c 'import asyncssh' >/dev/null 2>&1; then
   missing+=("python3-asyncssh")
 fi
+# The independent servers.
+for file in /usr/bin/go /usr/bin/escript /usr/bin/cc \
+  /usr/share/gocode/src/golang.org/x/crypto/ssh/server.go \
+  /usr/share/gocode/src/golang.org/x/sys/cpu/cpu.go /usr/include/libssh/server.h; do
+  [[ -e "$file" ]] || missing+=("$file")
+done
+compgen -G "/usr/lib/erlang/lib/ssh-*" >/dev/null || missing+=("erlang-ssh")
+/usr/bin/python3 -W ignore -c 'import paramiko' >/dev/null 2>&1 || missing+=("python3-paramiko")
 
 if ((${#missing[@]} == 0)); then
-  echo "install-deps: system tools present (sshd, ssh, dropbear, asyncssh, ssh-audit, tmux, sshpass, hyperfine, jq, libcrypto.so.3, proftpd mod_sftp)"
+  echo "install-deps: system tools present (sshd, ssh, dropbear, asyncssh, ssh-audit, tmux, sshpass, hyperfine, jq, libcrypto.so.3, proftpd mod_sftp, paramiko, go + x/crypto, erlang ssh, libssh)"
 else
   echo "install-deps: missing ${missing[*]}: apt-get install ${APT_PACKAGES[*]}"
   apt-get update -qq >/dev/null

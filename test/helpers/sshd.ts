@@ -180,7 +180,7 @@ function buildConfig(
 }
 
 /** Process ids of all living descendants of `root`, read from /proc. */
-function descendants(root: number): number[] {
+export function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;

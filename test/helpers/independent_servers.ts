@@ -1,0 +1,304 @@
+/**
+ * SSH servers written independently of OpenSSH, for interop tests: paramiko (Python), Go's
+ * x/crypto/ssh, Erlang/OTP's ssh and libssh, each a small program in test/servers/ on Debian's
+ * packages (scripts/install-deps.sh installs them). `startIndependentServer(name)` builds the
+ * program when it is compiled (Go, C: into .cache/interop/, again whenever the source is newer),
+ * starts it on 127.0.0.1 with a free port, resolves once it listens and stops it, with every
+ * process it forked, on `stop()`. A missing package makes the test FAIL with the fix, never skip.
+ *
+ * Every server program follows one contract:
+ * - it listens on 127.0.0.1 on a port the kernel picks and prints `LISTENING <port>` on stdout;
+ * - environment: INTEROP_HOST_KEYS (private host key files in OpenSSH format, `:`-separated),
+ *   INTEROP_PASSWORD (accepted for every user name; never on the command line),
+ *   INTEROP_AUTHORIZED_KEY (a public key file accepted for every user name), INTEROP_WORK_DIR (an
+ *   empty directory of its own);
+ * - auth methods `password` and `publickey`, one session channel per connection or more;
+ * - commands, by exec or typed into the shell (a prompt `interop$ ` that echoes what is typed on
+ *   a pty, and ends with `exit [N]`): `echo WORDS`, `whoami` (user name and the method that
+ *   logged in), `pty` (`TERM COLSxROWS` of the pty request, or `none`), `bytes N [stderr]` (N
+ *   bytes, byte i being i % 251: see {@link patternBytes}), `exit N`; anything else exits 127.
+ */
+
+import { ROOT } from "./cli.ts";
+import { descendants, type HostKey, testHostKeys } from "./sshd.ts";
+import { requireTool, run } from "./tools.ts";
+
+export type IndependentServerName = "paramiko" | "go" | "erlang" | "libssh";
+
+export const INDEPENDENT_SERVERS: readonly IndependentServerName[] = [
+  "paramiko",
+  "go",
+  "erlang",
+  "libssh",
+];
+
+export interface IndependentServer {
+  name: IndependentServerName;
+  /** What it is, for test names: "paramiko", "Go x/crypto/ssh", ... */
+  title: string;
+  host: "127.0.0.1";
+  port: number;
+  /** The host keys it serves (ed25519, ECDSA P-256, RSA 3072), for known_hosts. */
+  hostKeys: HostKey[];
+  /** Everything the server printed (stderr, and stdout after the LISTENING line). */
+  logs(): string;
+  /** Stops the server and every process it forked; removes its work directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface IndependentServerOptions {
+  /** Path of the public key file accepted for every user. */
+  authorizedKey: string;
+  password: string;
+}
+
+const SERVERS_DIR = new URL("../servers/", import.meta.url).pathname;
+const BUILD_DIR = `${ROOT}.cache/interop`;
+const PYTHON = "/usr/bin/python3";
+const GO = "/usr/bin/go";
+const CC = "/usr/bin/cc";
+const ESCRIPT = "/usr/bin/escript";
+/** Debian's Go packages (golang-golang-x-crypto-dev and -x-sys-dev) install their source here. */
+const GOPATH = "/usr/share/gocode";
+
+interface Program {
+  title: string;
+  /** Debian packages it needs, named in the failure when it cannot start. */
+  packages: string;
+  /** Checks the tools, builds if needed; returns what to run. */
+  prepare(): Promise<{ cmd: string; args: string[] }>;
+}
+
+const PROGRAMS: Record<IndependentServerName, Program> = {
+  paramiko: {
+    title: "paramiko",
+    packages: "python3-paramiko",
+    async prepare() {
+      requireTool(PYTHON);
+      const check = await run(PYTHON, ["-W", "ignore", "-c", "import paramiko"]);
+      if (check.code !== 0) {
+        throw new Error(
+          `python3-paramiko not installed for ${PYTHON}: run scripts/install-deps.sh ` +
+            `(${check.stderr.trim().split("\n").pop()})`,
+        );
+      }
+      return { cmd: PYTHON, args: ["-W", "ignore", `${SERVERS_DIR}paramiko_server.py`] };
+    },
+  },
+  go: {
+    title: "Go x/crypto/ssh",
+    packages: "golang-go golang-golang-x-crypto-dev golang-golang-x-sys-dev",
+    async prepare() {
+      requireTool(GO);
+      const cryptoSsh = `${GOPATH}/src/golang.org/x/crypto/ssh`;
+      if (!exists(cryptoSsh)) {
+        throw new Error(
+          `golang-golang-x-crypto-dev not installed (no ${cryptoSsh}): run scripts/install-deps.sh`,
+        );
+      }
+      const binary = await build("go_server", "go_server.go", (out, src) => ({
+        cmd: GO,
+        args: ["build", "-o", out, src],
+        // GOPATH mode against Debian's packaged sources: no module proxy, no network.
+        env: { GO111MODULE: "off", GOPATH, GOFLAGS: "" },
+      }));
+      return { cmd: binary, args: [] };
+    },
+  },
+  erlang: {
+    title: "Erlang/OTP ssh",
+    packages: "erlang-base erlang-ssh erlang-crypto erlang-public-key",
+    prepare() {
+      requireTool(ESCRIPT);
+      return Promise.resolve({ cmd: ESCRIPT, args: [`${SERVERS_DIR}erlang_server.escript`] });
+    },
+  },
+  libssh: {
+    title: "libssh",
+    packages: "libssh-dev (and a C compiler)",
+    async prepare() {
+      requireTool(CC);
+      if (!exists("/usr/include/libssh/server.h")) {
+        throw new Error(
+          "libssh-dev not installed (no libssh/server.h): run scripts/install-deps.sh",
+        );
+      }
+      const binary = await build("libssh_server", "libssh_server.c", (out, src) => ({
+        cmd: CC,
+        args: ["-O2", "-Wall", "-Wno-deprecated-declarations", "-o", out, src, "-lssh"],
+      }));
+      return { cmd: binary, args: [] };
+    },
+  },
+};
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function mtime(path: string): number {
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Compiles `source` (in test/servers/) into .cache/interop/`name` unless the binary is newer
+ * than the source; writes to a temporary name first, so a half-built binary never runs.
+ */
+async function build(
+  name: string,
+  source: string,
+  command: (
+    out: string,
+    src: string,
+  ) => { cmd: string; args: string[]; env?: Record<string, string> },
+): Promise<string> {
+  const src = `${SERVERS_DIR}${source}`;
+  const binary = `${BUILD_DIR}/${name}`;
+  if (mtime(binary) > mtime(src)) return binary;
+  await Deno.mkdir(BUILD_DIR, { recursive: true });
+  const tmp = `${binary}.${Deno.pid}.tmp`;
+  const { cmd, args, env } = command(tmp, src);
+  const res = await run(cmd, args, {
+    ...(env ? { env } : {}),
+    cwd: ROOT,
+    timeoutMs: 300_000,
+  });
+  if (res.code !== 0) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new Error(`building ${source} failed (${cmd} exit ${res.code}):\n${res.stderr}`);
+  }
+  await Deno.rename(tmp, binary);
+  return binary;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Starts one of the servers (building it first when needed); resolves once it listens. */
+export async function startIndependentServer(
+  name: IndependentServerName,
+  options: IndependentServerOptions,
+): Promise<IndependentServer> {
+  const program = PROGRAMS[name];
+  const { cmd, args } = await program.prepare();
+  const keys = await testHostKeys();
+  const hostKeys = [keys.ed25519, keys.ecdsa, keys.rsa];
+  const workDir = await Deno.makeTempDir({ prefix: `sshtrace-${name}-` });
+
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: workDir,
+    env: {
+      INTEROP_HOST_KEYS: hostKeys.map((k) => k.path).join(":"),
+      INTEROP_PASSWORD: options.password,
+      INTEROP_AUTHORIZED_KEY: options.authorizedKey,
+      INTEROP_WORK_DIR: workDir,
+      PYTHONDONTWRITEBYTECODE: "1",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  let logText = "";
+  let stdoutText = "";
+  let heard = false;
+  let listening: (port: number) => void = () => {};
+  const port = new Promise<number>((resolve) => (listening = resolve));
+  const pumpOut = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (!heard) {
+        stdoutText += text;
+        const m = /^LISTENING (\d+)\r?\n/m.exec(stdoutText);
+        if (m) {
+          heard = true;
+          listening(Number(m[1]));
+        }
+      }
+      logText += text;
+    }
+  })().catch(() => {});
+  const pumpErr = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) logText += decoder.decode(chunk, { stream: true });
+  })().catch(() => {});
+
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+
+  // Forked connection handlers (libssh) outlive their parent when it is killed: find the whole
+  // family through /proc before signalling, and signal every member.
+  let family: number[] = [];
+  const signalAll = (signal: Deno.Signal) => {
+    if (!exited) family = [child.pid, ...descendants(child.pid)];
+    else family = [...family, ...family.flatMap((pid) => descendants(pid))];
+    for (const pid of family) {
+      try {
+        Deno.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      signalAll("SIGTERM");
+      const ended = await Promise.race([status.then(() => true), delay(3000).then(() => false)]);
+      if (!ended) signalAll("SIGKILL");
+      await status;
+      // Children (Erlang's port helpers, forked connections) may hold the pipes a moment longer.
+      const drained = await Promise.race([
+        Promise.all([pumpOut, pumpErr]).then(() => true),
+        delay(1000).then(() => false),
+      ]);
+      if (!drained) signalAll("SIGKILL");
+      await Promise.all([pumpOut, pumpErr]);
+      await Deno.remove(workDir, { recursive: true }).catch(() => {});
+    })();
+    return stopping;
+  };
+
+  const timeoutMs = 30_000; // the Erlang VM takes 1-2 s to start, more on a loaded machine
+  const outcome = await Promise.race([
+    port,
+    status.then((s) => `exited with code ${s.code} before listening`),
+    delay(timeoutMs).then(() => `did not print LISTENING within ${timeoutMs / 1000} s`),
+  ]);
+  if (typeof outcome === "string") {
+    await stop();
+    throw new Error(
+      `the ${program.title} server ${outcome} (needs ${program.packages}: run ` +
+        `scripts/install-deps.sh):\n${logText.trim()}`,
+    );
+  }
+  return {
+    name,
+    title: program.title,
+    host: "127.0.0.1",
+    port: outcome,
+    hostKeys,
+    logs: () => logText,
+    stop,
+  };
+}
+
+/** The bytes `bytes N` sends: N bytes, byte i being i % 251 (a prime period, so a lost or
+ * repeated chunk of any power-of-two size changes the checksum). */
+export function patternBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = i % 251;
+  return out;
+}
