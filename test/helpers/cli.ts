@@ -193,9 +193,18 @@ export async function emptyHome(dir: string): Promise<string> {
 }
 
 /** Makes an unencrypted Ed25519 key pair `DIR/id_ed25519{,.pub}` with ssh-keygen; returns its path. */
-export async function ed25519Key(dir: string): Promise<string> {
-  const key = `${dir}/id_ed25519`;
-  const gen = await run(SSH_KEYGEN, ["-t", "ed25519", "-q", "-N", "", "-f", key]);
+export function ed25519Key(dir: string): Promise<string> {
+  return userKey(dir, "ed25519");
+}
+
+/**
+ * Makes an unencrypted key pair `DIR/id_TYPE{,.pub}` with ssh-keygen (ECDSA P-256, RSA 3072);
+ * returns the private key's path.
+ */
+export async function userKey(dir: string, type: "ed25519" | "ecdsa" | "rsa"): Promise<string> {
+  const key = `${dir}/id_${type}`;
+  const bits = { ed25519: [], ecdsa: ["-b", "256"], rsa: ["-b", "3072"] }[type];
+  const gen = await run(SSH_KEYGEN, ["-t", type, ...bits, "-q", "-N", "", "-f", key]);
   assert.equal(gen.code, 0, gen.stderr);
   return key;
 }

@@ -10,13 +10,15 @@
  * - it listens on 127.0.0.1 on a port the kernel picks and prints `LISTENING <port>` on stdout;
  * - environment: INTEROP_HOST_KEYS (private host key files in OpenSSH format, `:`-separated),
  *   INTEROP_PASSWORD (accepted for every user name; never on the command line),
- *   INTEROP_AUTHORIZED_KEY (a public key file accepted for every user name), INTEROP_WORK_DIR (an
- *   empty directory of its own);
+ *   INTEROP_AUTHORIZED_KEY (a file of authorized_keys lines, `type base64 [comment]`, accepted for
+ *   every user name), INTEROP_WORK_DIR (an empty directory of its own);
  * - auth methods `password` and `publickey`, one session channel per connection or more;
  * - commands, by exec or typed into the shell (a prompt `interop$ ` that echoes what is typed on
  *   a pty, and ends with `exit [N]`): `echo WORDS`, `whoami` (user name and the method that
  *   logged in), `pty` (`TERM COLSxROWS` of the pty request, or `none`), `bytes N [stderr]` (N
- *   bytes, byte i being i % 251: see {@link patternBytes}), `exit N`; anything else exits 127.
+ *   bytes, byte i being i % 251: see {@link patternBytes}), `check N` (exec only: reads stdin to
+ *   its end, prints `ok N` when it was N bytes of that pattern, else says where it differed and
+ *   exits 1), `exit N`; anything else exits 127.
  */
 
 import { ROOT } from "./cli.ts";
@@ -47,8 +49,8 @@ export interface IndependentServer {
 }
 
 export interface IndependentServerOptions {
-  /** Path of the public key file accepted for every user. */
-  authorizedKey: string;
+  /** Path of a file of authorized_keys lines, accepted for every user. */
+  authorizedKeys: string;
   password: string;
 }
 
@@ -99,8 +101,9 @@ const PROGRAMS: Record<IndependentServerName, Program> = {
       const binary = await build("go_server", "go_server.go", (out, src) => ({
         cmd: GO,
         args: ["build", "-o", out, src],
-        // GOPATH mode against Debian's packaged sources: no module proxy, no network.
-        env: { GO111MODULE: "off", GOPATH, GOFLAGS: "" },
+        // GOPATH mode against Debian's packaged sources: no module proxy, no network. The build
+        // cache stays in .cache/ too (and works without HOME).
+        env: { GO111MODULE: "off", GOPATH, GOFLAGS: "", GOCACHE: `${BUILD_DIR}/go-build` },
       }));
       return { cmd: binary, args: [] };
     },
@@ -201,7 +204,7 @@ export async function startIndependentServer(
     env: {
       INTEROP_HOST_KEYS: hostKeys.map((k) => k.path).join(":"),
       INTEROP_PASSWORD: options.password,
-      INTEROP_AUTHORIZED_KEY: options.authorizedKey,
+      INTEROP_AUTHORIZED_KEY: options.authorizedKeys,
       INTEROP_WORK_DIR: workDir,
       PYTHONDONTWRITEBYTECODE: "1",
     },

@@ -3,10 +3,10 @@
 %% tests. It follows the contract of every server in test/servers/ (see
 %% test/helpers/independent_servers.ts): listens on 127.0.0.1, a free port, prints
 %% `LISTENING <port>` once ready; reads INTEROP_HOST_KEYS (':'-separated OpenSSH private key
-%% files), INTEROP_PASSWORD, INTEROP_AUTHORIZED_KEY (a public key file) and INTEROP_WORK_DIR (an
-%% empty directory for OTP's system_dir and user_dir) from the environment; runs the commands
-%% echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251) and exit N, by exec or from a
-%% prompt shell on a pty.
+%% files), INTEROP_PASSWORD, INTEROP_AUTHORIZED_KEY (authorized_keys lines) and INTEROP_WORK_DIR
+%% (an empty directory for OTP's system_dir and user_dir) from the environment; runs the commands
+%% echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251), check N (stdin is N bytes of
+%% that pattern: prints `ok N`) and exit N, by exec or from a prompt shell on a pty.
 %%
 %% The module is also the session channel (ssh_server_channel behaviour, option ssh_cli), so
 %% exec and shell requests reach the callbacks below.
@@ -16,7 +16,8 @@
 %% Compiled (not interpreted), so that ssh can call the module's callbacks.
 -mode(compile).
 
--record(st, {cm, id, pty = none, line = <<>>}).
+%% check: none, or {Expected, BytesSoFar, ok | {mismatch, Offset}} while `check N` reads stdin.
+-record(st, {cm, id, pty = none, line = <<>>, check = none}).
 
 main(_) ->
     %% stdout carries only the LISTENING line; OTP's reports go to stderr.
@@ -78,15 +79,33 @@ handle_ssh_msg({ssh_cm, CM, {env, Id, Want, _, _}}, St) ->
     {ok, St};
 handle_ssh_msg({ssh_cm, CM, {exec, Id, Want, Cmd}}, St) ->
     ssh_connection:reply_request(CM, Want, success, Id),
-    Status = run(unicode:characters_to_binary(Cmd), St, fun(B) -> out(St, 0, B) end,
-                 fun(B) -> out(St, 1, B) end),
-    finish(Status, St);
+    case string:lexemes(unicode:characters_to_binary(Cmd), " ") of
+        [<<"check">>, N] -> {ok, St#st{check = {binary_to_integer(N), 0, ok}}};
+        _ ->
+            Status = run(unicode:characters_to_binary(Cmd), St, fun(B) -> out(St, 0, B) end,
+                         fun(B) -> out(St, 1, B) end),
+            finish(Status, St)
+    end;
 handle_ssh_msg({ssh_cm, CM, {shell, Id, Want}}, St) ->
     ssh_connection:reply_request(CM, Want, success, Id),
     prompt(St),
     {ok, St};
-handle_ssh_msg({ssh_cm, _, {data, _, 0, Data}}, St) ->
-    typed(Data, St);
+handle_ssh_msg({ssh_cm, CM, {data, Id, 0, Data}}, St) ->
+    %% A channel callback module gives the window back itself.
+    ssh_connection:adjust_window(CM, Id, byte_size(Data)),
+    case St#st.check of
+        none -> typed(Data, St);
+        Check -> {ok, St#st{check = checked(Data, Check)}}
+    end;
+handle_ssh_msg({ssh_cm, _, {eof, _}}, #st{check = {N, N, ok}} = St) ->
+    out(St, 0, iolist_to_binary(io_lib:format("ok ~b~n", [N]))),
+    finish(0, St);
+handle_ssh_msg({ssh_cm, _, {eof, _}}, #st{check = {_, Got, ok}} = St) ->
+    out(St, 0, iolist_to_binary(io_lib:format("got ~b bytes~n", [Got]))),
+    finish(1, St);
+handle_ssh_msg({ssh_cm, _, {eof, _}}, #st{check = {_, _, {mismatch, At}}} = St) ->
+    out(St, 0, iolist_to_binary(io_lib:format("mismatch after byte ~b~n", [At]))),
+    finish(1, St);
 handle_ssh_msg({ssh_cm, _, {eof, _}}, St) ->
     finish(0, St);
 handle_ssh_msg({ssh_cm, _, {closed, Id}}, St) ->
@@ -149,10 +168,30 @@ whoami(#st{cm = CM}) ->
 pty_text(none) -> "none";
 pty_text({Term, Cols, Rows}) -> io_lib:format("~s ~bx~b", [Term, Cols, Rows]).
 
-%% N bytes, byte i being i rem 251, in chunks of 256 periods.
+%% 256 periods of the pattern (byte i is i rem 251), made once.
+chunk() ->
+    case persistent_term:get(pattern_chunk, undefined) of
+        undefined ->
+            Chunk = binary:copy(list_to_binary(lists:seq(0, 250)), 256),
+            persistent_term:put(pattern_chunk, Chunk),
+            Chunk;
+        Chunk -> Chunk
+    end.
+
+%% Compares stdin data with the pattern, 32 KiB at a time (one slice of chunk() holds them).
+checked(_, {_, _, {mismatch, _}} = Check) -> Check;
+checked(<<>>, Check) -> Check;
+checked(Data, {N, Off, ok}) ->
+    Size = min(byte_size(Data), 32768),
+    <<Piece:Size/binary, Rest/binary>> = Data,
+    case binary:part(chunk(), Off rem 251, Size) of
+        Piece -> checked(Rest, {N, Off + Size, ok});
+        _ -> {N, Off, {mismatch, Off}}
+    end.
+
+%% N bytes of the pattern, written in chunks of 256 periods.
 pattern(N, Write) ->
-    Chunk = binary:copy(list_to_binary(lists:seq(0, 250)), 256),
-    pattern(N, Chunk, Write).
+    pattern(N, chunk(), Write).
 
 pattern(0, _, _) -> ok;
 pattern(N, Chunk, Write) when N >= byte_size(Chunk) ->

@@ -6,9 +6,9 @@
 // It follows the contract of every server in test/servers/ (see
 // test/helpers/independent_servers.ts): listens on 127.0.0.1, a free port, prints
 // `LISTENING <port>` once ready; reads INTEROP_HOST_KEYS (':'-separated OpenSSH private key files),
-// INTEROP_PASSWORD and INTEROP_AUTHORIZED_KEY (a public key file) from the environment; runs the
-// commands echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251) and exit N, by exec or
-// from a prompt shell on a pty.
+// INTEROP_PASSWORD and INTEROP_AUTHORIZED_KEY (authorized_keys lines) from the environment; runs
+// the commands echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251), check N (stdin is N
+// bytes of that pattern: prints `ok N`) and exit N, by exec or from a prompt shell on a pty.
 package main
 
 import (
@@ -55,8 +55,31 @@ func (s *session) ptyText() string {
 	return fmt.Sprintf("%s %dx%d", s.pty.term, s.pty.cols, s.pty.rows)
 }
 
-// run runs one command, writing to out and errw; it returns the exit status.
-func (s *session) run(command string, out, errw io.Writer) uint32 {
+// check reads r to its end and tells whether it was n bytes of the pattern.
+func check(r io.Reader, n int) (uint32, string) {
+	buf := make([]byte, 32768)
+	offset := 0
+	for {
+		k, err := r.Read(buf)
+		for i, b := range buf[:k] {
+			if b != byte((offset+i)%251) {
+				return 1, fmt.Sprintf("mismatch after byte %d\n", offset+i)
+			}
+		}
+		offset += k
+		if err != nil {
+			break
+		}
+	}
+	if offset != n {
+		return 1, fmt.Sprintf("got %d bytes\n", offset)
+	}
+	return 0, fmt.Sprintf("ok %d\n", offset)
+}
+
+// run runs one command, writing to out and errw (in, when not nil, is its stdin); it returns the
+// exit status.
+func (s *session) run(command string, in io.Reader, out, errw io.Writer) uint32 {
 	words := strings.Fields(command)
 	if len(words) == 0 {
 		return 0
@@ -88,6 +111,15 @@ func (s *session) run(command string, out, errw io.Writer) uint32 {
 			}
 			n -= len(chunk)
 		}
+	case name == "check" && in != nil && len(args) == 1:
+		n, err := strconv.Atoi(args[0])
+		if err != nil {
+			fmt.Fprintf(errw, "check: %v\n", err)
+			return 2
+		}
+		status, message := check(in, n)
+		io.WriteString(out, message)
+		return status
 	case name == "exit":
 		if len(args) > 0 {
 			n, _ := strconv.Atoi(args[0])
@@ -136,9 +168,9 @@ func (s *session) shell() uint32 {
 			words := strings.Fields(string(line))
 			line = line[:0]
 			if len(words) > 0 && words[0] == "exit" {
-				return s.run(strings.Join(words, " "), out, errw)
+				return s.run(strings.Join(words, " "), nil, out, errw)
 			}
-			s.run(strings.Join(words, " "), out, errw)
+			s.run(strings.Join(words, " "), nil, out, errw)
 			io.WriteString(out, "interop$ ")
 		}
 		if err != nil {
@@ -153,9 +185,9 @@ func (s *session) serve(requests <-chan *ssh.Request) {
 		switch req.Type {
 		case "pty-req":
 			var p struct {
-				Term                       string
+				Term                      string
 				Cols, Rows, Width, Height uint32
-				Modes                      string
+				Modes                     string
 			}
 			ok := ssh.Unmarshal(req.Payload, &p) == nil
 			if ok {
@@ -192,7 +224,7 @@ func (s *session) serve(requests <-chan *ssh.Request) {
 				if isShell {
 					status = s.shell()
 				} else {
-					status = s.run(command, s.ch, s.ch.Stderr())
+					status = s.run(command, s.ch, s.ch, s.ch.Stderr())
 				}
 				st := make([]byte, 4)
 				binary.BigEndian.PutUint32(st, status)
@@ -235,9 +267,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	authorized, _, _, _, err := ssh.ParseAuthorizedKey(pubText)
-	if err != nil {
-		log.Fatal(err)
+	var authorized [][]byte
+	for len(bytes.TrimSpace(pubText)) > 0 {
+		key, _, _, rest, err := ssh.ParseAuthorizedKey(pubText)
+		if err != nil {
+			log.Fatal(err)
+		}
+		authorized = append(authorized, key.Marshal())
+		pubText = rest
 	}
 	config := &ssh.ServerConfig{
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
@@ -247,8 +284,10 @@ func main() {
 			return nil, fmt.Errorf("wrong password for %q", c.User())
 		},
 		PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			if bytes.Equal(key.Marshal(), authorized.Marshal()) {
-				return &ssh.Permissions{Extensions: map[string]string{"method": "publickey"}}, nil
+			for _, blob := range authorized {
+				if bytes.Equal(key.Marshal(), blob) {
+					return &ssh.Permissions{Extensions: map[string]string{"method": "publickey"}}, nil
+				}
 			}
 			return nil, fmt.Errorf("unknown key for %q", c.User())
 		},

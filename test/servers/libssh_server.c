@@ -8,9 +8,10 @@
  * It follows the contract of every server in test/servers/ (see
  * test/helpers/independent_servers.ts): listens on 127.0.0.1, a free port, prints
  * `LISTENING <port>` once ready; reads INTEROP_HOST_KEYS (':'-separated OpenSSH private key
- * files), INTEROP_PASSWORD and INTEROP_AUTHORIZED_KEY (a public key file) from the environment;
- * runs the commands echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251) and exit N, by
- * exec or from a prompt shell on a pty. One process per connection (fork), libssh's message API
+ * files), INTEROP_PASSWORD and INTEROP_AUTHORIZED_KEY (authorized_keys lines) from the
+ * environment; runs the commands echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251),
+ * check N (stdin is N bytes of that pattern: prints `ok N`) and exit N, by exec or from a prompt
+ * shell on a pty. One process per connection (fork), libssh's message API
  * with its default settings (so its default algorithm lists go on the wire).
  */
 #include <libssh/libssh.h>
@@ -36,6 +37,33 @@ struct conn {
 
 typedef int (*writer)(ssh_channel, const void *, uint32_t);
 
+#define MAX_KEYS 16
+static ssh_key authorized[MAX_KEYS];
+static int authorized_count;
+
+/* Reads authorized_keys lines ("type base64 [comment]"). */
+static int load_authorized(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[16384];
+    while (fgets(line, sizeof line, f) && authorized_count < MAX_KEYS) {
+        char *type = strtok(line, " \t\r\n");
+        char *b64 = strtok(NULL, " \t\r\n");
+        if (!type || !b64 || type[0] == '#') continue;
+        if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
+                                         &authorized[authorized_count]) == SSH_OK)
+            authorized_count++;
+    }
+    fclose(f);
+    return authorized_count > 0 ? 0 : -1;
+}
+
+static int is_authorized(ssh_key key) {
+    for (int i = 0; i < authorized_count; i++)
+        if (ssh_key_cmp(key, authorized[i], SSH_KEY_CMP_PUBLIC) == 0) return 1;
+    return 0;
+}
+
 /* A pty's output processing turns "\n" into "\r\n". */
 static int put(struct conn *c, writer w, const char *text) {
     if (!c->pty) return w(c->channel, text, strlen(text));
@@ -57,8 +85,32 @@ static int pattern(struct conn *c, writer w, long n) {
     return 0;
 }
 
-/* Runs one command line; returns its exit status. */
-static int run(struct conn *c, const char *command) {
+/* Reads stdin to its end: was it n bytes of the pattern? */
+static int check(struct conn *c, long n) {
+    char buf[32768], out[128];
+    long offset = 0;
+    int n_read;
+    while ((n_read = ssh_channel_read(c->channel, buf, sizeof buf, 0)) > 0) {
+        for (int i = 0; i < n_read; i++, offset++) {
+            if ((unsigned char)buf[i] != offset % 251) {
+                snprintf(out, sizeof out, "mismatch after byte %ld\n", offset);
+                put(c, ssh_channel_write, out);
+                return 1;
+            }
+        }
+    }
+    if (offset != n) {
+        snprintf(out, sizeof out, "got %ld bytes\n", offset);
+        put(c, ssh_channel_write, out);
+        return 1;
+    }
+    snprintf(out, sizeof out, "ok %ld\n", offset);
+    put(c, ssh_channel_write, out);
+    return 0;
+}
+
+/* Runs one command line (stdin only for exec); returns its exit status. */
+static int run(struct conn *c, const char *command, int exec) {
     char line[1024], out[1400];
     snprintf(line, sizeof line, "%s", command);
     char *words[8];
@@ -85,6 +137,8 @@ static int run(struct conn *c, const char *command) {
         if (pattern(c, to_stderr ? ssh_channel_write_stderr : ssh_channel_write,
                     atol(words[1])) < 0)
             return 1;
+    } else if (strcmp(words[0], "check") == 0 && exec && n == 2) {
+        return check(c, atol(words[1]));
     } else if (strcmp(words[0], "exit") == 0) {
         return n >= 2 ? atoi(words[1]) : 0;
     } else {
@@ -113,14 +167,14 @@ static int shell(struct conn *c) {
             line[len] = '\0';
             len = 0;
             if (strncmp(line, "exit", 4) == 0 && (line[4] == '\0' || line[4] == ' '))
-                return run(c, line);
-            run(c, line);
+                return run(c, line, 0);
+            run(c, line, 0);
             put(c, ssh_channel_write, "interop$ ");
         }
     }
 }
 
-static int authenticate(struct conn *c, const char *password, ssh_key authorized) {
+static int authenticate(struct conn *c, const char *password) {
     ssh_set_auth_methods(c->session, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
     ssh_message msg;
     while ((msg = ssh_message_get(c->session)) != NULL) {
@@ -132,8 +186,7 @@ static int authenticate(struct conn *c, const char *password, ssh_key authorized
                 c->method = "password";
                 done = 1;
             } else if (sub == SSH_AUTH_METHOD_PUBLICKEY &&
-                       ssh_key_cmp(ssh_message_auth_pubkey(msg), authorized,
-                                   SSH_KEY_CMP_PUBLIC) == 0) {
+                       is_authorized(ssh_message_auth_pubkey(msg))) {
                 /* libssh verified the signature when the state is VALID. */
                 switch (ssh_message_auth_publickey_state(msg)) {
                 case SSH_PUBLICKEY_STATE_NONE:
@@ -164,13 +217,13 @@ static int authenticate(struct conn *c, const char *password, ssh_key authorized
 }
 
 /* Serves one connection: auth, one session channel, its requests, then waits for the client. */
-static void serve(ssh_session session, const char *password, ssh_key authorized) {
+static void serve(ssh_session session, const char *password) {
     struct conn c = {.session = session, .method = "none"};
     if (ssh_handle_key_exchange(session) != SSH_OK) {
         fprintf(stderr, "key exchange: %s\n", ssh_get_error(session));
         return;
     }
-    if (authenticate(&c, password, authorized) < 0) {
+    if (authenticate(&c, password) < 0) {
         fprintf(stderr, "auth: %s\n", ssh_get_error(session));
         return;
     }
@@ -204,7 +257,7 @@ static void serve(ssh_session session, const char *password, ssh_key authorized)
         ssh_message_free(msg);
     }
     if (!started) return;
-    int status = command ? run(&c, command) : shell(&c);
+    int status = command ? run(&c, command, 1) : shell(&c);
     free(command);
     ssh_channel_request_send_exit_status(c.channel, status);
     ssh_channel_send_eof(c.channel);
@@ -223,9 +276,8 @@ int main(void) {
         fprintf(stderr, "INTEROP_HOST_KEYS, INTEROP_PASSWORD, INTEROP_AUTHORIZED_KEY needed\n");
         return 2;
     }
-    ssh_key authorized = NULL;
-    if (ssh_pki_import_pubkey_file(pubfile, &authorized) != SSH_OK) {
-        fprintf(stderr, "cannot read %s\n", pubfile);
+    if (load_authorized(pubfile) < 0) {
+        fprintf(stderr, "no public key read from %s\n", pubfile);
         return 2;
     }
     ssh_init();
@@ -262,7 +314,7 @@ int main(void) {
             signal(SIGCHLD, SIG_DFL);
             alarm(300); /* a connection never outlives a test run */
             ssh_bind_free(bind);
-            serve(session, password, authorized);
+            serve(session, password);
             ssh_disconnect(session);
             ssh_free(session);
             _exit(0);

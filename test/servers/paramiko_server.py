@@ -5,12 +5,13 @@ It follows the contract of every server in test/servers/ (see test/helpers/indep
 listens on 127.0.0.1, a free port, and prints `LISTENING <port>` once ready. Environment:
   INTEROP_HOST_KEYS       host key files (OpenSSH format), separated by ':'
   INTEROP_PASSWORD        the password every user name logs in with
-  INTEROP_AUTHORIZED_KEY  a public key file (`type base64 [comment]`) accepted for every user
+  INTEROP_AUTHORIZED_KEY  public keys (authorized_keys lines) accepted for every user
 Exec commands (a pty shell runs the same ones, and `exit [N]`):
   echo WORDS        prints WORDS and a newline
   whoami            prints the user name and the auth method that succeeded
   pty               prints `TERM COLSxROWS` of the pty request, or `none`
   bytes N [stderr]  writes N bytes, byte i being i % 251, to stdout (or stderr)
+  check N           reads stdin to its end; prints `ok N` if it was N bytes of that pattern
   exit N            exits with status N
 Anything else prints an error on stderr and exits 127.
 
@@ -52,9 +53,9 @@ def load_host_key(path):
 
 
 class Server(paramiko.ServerInterface):
-    def __init__(self, password, authorized_blob):
+    def __init__(self, password, authorized_blobs):
         self.password = password
-        self.authorized_blob = authorized_blob
+        self.authorized_blobs = authorized_blobs
         self.user = None
         self.method = None
         self.requests = {}  # channel id -> {"pty": (term, cols, rows), "event", "command"}
@@ -70,7 +71,7 @@ class Server(paramiko.ServerInterface):
 
     def check_auth_publickey(self, username, key):
         # Called for the query and for the signed request; paramiko checks the signature.
-        if key.asbytes() == self.authorized_blob:
+        if key.asbytes() in self.authorized_blobs:
             self.user, self.method = username, "publickey"
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
@@ -112,8 +113,22 @@ class Server(paramiko.ServerInterface):
         return True
 
 
-def run_command(server, st, command, out, err):
-    """Runs one command; returns its exit status. `out`/`err` take bytes."""
+def check(read, n):
+    """Reads to EOF; returns (status, message): was it N bytes of the pattern?"""
+    offset = 0
+    while True:
+        data = read(32768)  # at most len(PATTERN) - 251, so one slice holds the expected bytes
+        if not data:
+            break
+        start = offset % 251
+        if data != PATTERN[start:start + len(data)]:
+            return 1, "mismatch after byte %d\n" % offset
+        offset += len(data)
+    return (0, "ok %d\n" % offset) if offset == n else (1, "got %d bytes\n" % offset)
+
+
+def run_command(server, st, command, out, err, read=None):
+    """Runs one command; returns its exit status. `out`/`err` take bytes, `read` gives stdin."""
     words = command.split()
     if not words:
         return 0
@@ -133,6 +148,10 @@ def run_command(server, st, command, out, err):
         for chunk in pattern_chunks(int(args[0])):
             write(chunk)
         return 0
+    if name == "check" and read and len(args) == 1 and args[0].isdigit():
+        status, message = check(read, int(args[0]))
+        out(message.encode())
+        return status
     if name == "exit":
         return int(args[0]) if args and args[0].isdigit() else 0
     err(("unknown command: %s\n" % name).encode())
@@ -177,7 +196,8 @@ def serve_channel(server, chan):
         if st["command"] is None:
             status = shell(server, st, chan)
         else:
-            status = run_command(server, st, st["command"], chan.sendall, chan.sendall_stderr)
+            status = run_command(server, st, st["command"], chan.sendall, chan.sendall_stderr,
+                                 chan.recv)
         chan.send_exit_status(status)
     except (OSError, EOFError, paramiko.SSHException):
         pass
@@ -185,13 +205,13 @@ def serve_channel(server, chan):
         chan.close()
 
 
-def serve_connection(sock, host_keys, password, authorized_blob):
+def serve_connection(sock, host_keys, password, authorized_blobs):
     transport = paramiko.Transport(sock)
     try:
         for key in host_keys:
             transport.add_server_key(key)
         transport.load_server_moduli()
-        server = Server(password, authorized_blob)
+        server = Server(password, authorized_blobs)
         transport.start_server(server=server)
         while transport.is_active():
             chan = transport.accept(1)
@@ -206,9 +226,11 @@ def serve_connection(sock, host_keys, password, authorized_blob):
 def main():
     host_keys = [load_host_key(p) for p in os.environ["INTEROP_HOST_KEYS"].split(":")]
     password = os.environ["INTEROP_PASSWORD"]
-    authorized_blob = base64.b64decode(
-        open(os.environ["INTEROP_AUTHORIZED_KEY"]).read().split()[1]
-    )
+    authorized_blobs = [
+        base64.b64decode(line.split()[1])
+        for line in open(os.environ["INTEROP_AUTHORIZED_KEY"])
+        if line.strip() and not line.startswith("#")
+    ]
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -218,7 +240,7 @@ def main():
     while True:
         sock, _ = listener.accept()
         threading.Thread(
-            target=serve_connection, args=(sock, host_keys, password, authorized_blob),
+            target=serve_connection, args=(sock, host_keys, password, authorized_blobs),
             daemon=True,
         ).start()
 
