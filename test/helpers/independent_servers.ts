@@ -40,6 +40,8 @@ export interface IndependentServer {
   title: string;
   host: "127.0.0.1";
   port: number;
+  /** Process id of the server program (connection handlers may be its children). */
+  pid: number;
   /** The host keys it serves (ed25519, ECDSA P-256, RSA 3072), for known_hosts. */
   hostKeys: HostKey[];
   /** Everything the server printed (stderr, and stdout after the LISTENING line). */
@@ -183,6 +185,27 @@ async function build(
   return binary;
 }
 
+/** Reads a child's pipe as text until it ends (or `cancel()`), handing each piece to `onText`. */
+function pump(
+  stream: ReadableStream<Uint8Array>,
+  onText: (text: string) => void,
+): { done: Promise<void>; cancel(): Promise<void> } {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        onText(decoder.decode(value, { stream: true }));
+      }
+    } catch {
+      // cancelled
+    }
+  })();
+  return { done, cancel: () => reader.cancel().catch(() => {}).then(() => done) };
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -218,25 +241,19 @@ export async function startIndependentServer(
   let heard = false;
   let listening: (port: number) => void = () => {};
   const port = new Promise<number>((resolve) => (listening = resolve));
-  const pumpOut = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) {
-      const text = decoder.decode(chunk, { stream: true });
-      if (!heard) {
-        stdoutText += text;
-        const m = /^LISTENING (\d+)\r?\n/m.exec(stdoutText);
-        if (m) {
-          heard = true;
-          listening(Number(m[1]));
-        }
+  const out = pump(child.stdout, (text) => {
+    if (!heard) {
+      stdoutText += text;
+      const m = /^LISTENING (\d+)\r?\n/m.exec(stdoutText);
+      if (m) {
+        heard = true;
+        listening(Number(m[1]));
       }
-      logText += text;
     }
-  })().catch(() => {});
-  const pumpErr = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) logText += decoder.decode(chunk, { stream: true });
-  })().catch(() => {});
+    logText += text;
+  });
+  const err = pump(child.stderr, (text) => (logText += text));
+  const drained = Promise.all([out.done, err.done]);
 
   let exited = false;
   const status = child.status.then((s) => (exited = true, s));
@@ -262,13 +279,14 @@ export async function startIndependentServer(
       const ended = await Promise.race([status.then(() => true), delay(3000).then(() => false)]);
       if (!ended) signalAll("SIGKILL");
       await status;
-      // Children (Erlang's port helpers, forked connections) may hold the pipes a moment longer.
-      const drained = await Promise.race([
-        Promise.all([pumpOut, pumpErr]).then(() => true),
-        delay(1000).then(() => false),
-      ]);
-      if (!drained) signalAll("SIGKILL");
-      await Promise.all([pumpOut, pumpErr]);
+      // Children (Erlang's port helpers, forked connections) may hold the pipes a moment longer;
+      // past that they are killed, and the pipes are let go of in any case.
+      for (const last of [false, true]) {
+        const ok = await Promise.race([drained.then(() => true), delay(1000).then(() => false)]);
+        if (ok) break;
+        if (last) await Promise.all([out.cancel(), err.cancel()]);
+        else signalAll("SIGKILL");
+      }
       await Deno.remove(workDir, { recursive: true }).catch(() => {});
     })();
     return stopping;
@@ -292,6 +310,7 @@ export async function startIndependentServer(
     title: program.title,
     host: "127.0.0.1",
     port: outcome,
+    pid: child.pid,
     hostKeys,
     logs: () => logText,
     stop,

@@ -1,0 +1,51 @@
+/**
+ * The harness of the independent servers never leaves a process behind: stopping a server ends
+ * the connection handlers it forked (libssh forks one per connection) and its work directory.
+ */
+
+import assert from "node:assert/strict";
+import { ed25519Key } from "./cli.ts";
+import { startIndependentServer } from "./independent_servers.ts";
+import { descendants } from "./sshd.ts";
+import { tempDir } from "./tools.ts";
+
+/** True while `pid` is a living process (a zombie, waiting to be reaped, counts as ended). */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("stopping the libssh server also ends the connection handlers it forked", async () => {
+  await using tmp = await tempDir("sshtrace-harness-");
+  const key = await ed25519Key(tmp.path);
+  const server = await startIndependentServer("libssh", {
+    authorizedKeys: `${key}.pub`,
+    password: "unused 1",
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    // The connection stays open, half-way through the version exchange: its handler waits.
+    await conn.write(new TextEncoder().encode("SSH-2.0-harness-test\r\n"));
+    const deadline = Date.now() + 5000;
+    let family: number[] = [];
+    while ((family = descendants(server.pid)).length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(family.length > 0, "the server forked no connection handler");
+    const started = performance.now();
+    await server.stop();
+    const ms = performance.now() - started;
+    assert.ok(ms < 6000, `stop() took ${Math.round(ms)} ms`);
+    for (const pid of [server.pid, ...family]) {
+      assert.equal(alive(pid), false, `process ${pid} outlived stop()`);
+    }
+    await server.stop(); // a second stop is harmless
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});
