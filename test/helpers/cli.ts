@@ -15,6 +15,9 @@ export const ROOT = new URL("../..", import.meta.url).pathname;
 
 export const MiB = 1024 * 1024;
 
+/** How much of the end of each output {@link runSshtrace} keeps as text whatever its size. */
+const TAIL_BYTES = 4096;
+
 /**
  * This process's Deno cache. A child with another HOME is pointed at it, so it neither fills a
  * fresh cache under that HOME nor misses the npm packages already there.
@@ -62,6 +65,12 @@ export interface SshtraceResult {
   stderr: string;
   stderrSha: string;
   stderrBytes: number;
+  /**
+   * The last 4 KiB of stdout and stderr as text, even when the whole was over textLimit: what a
+   * program printed after a large transfer (a failure message after the data).
+   */
+  stdoutTail: string;
+  stderrTail: string;
   /** Wall time from spawn to exit, in milliseconds. */
   ms: number;
 }
@@ -101,15 +110,22 @@ export async function runSshtrace(
     const decoder = new TextDecoder();
     let bytes = 0;
     let text = "";
+    let tail = new Uint8Array(0);
     for await (const chunk of stream) {
       hash.update(chunk);
       bytes += chunk.length;
       if (bytes <= textLimit) text += decoder.decode(chunk, { stream: true });
+      const piece = chunk.subarray(-TAIL_BYTES);
+      const joined = new Uint8Array(tail.length + piece.length);
+      joined.set(tail);
+      joined.set(piece, tail.length);
+      tail = joined.slice(-TAIL_BYTES);
     }
     return {
       sha: hash.digest("hex"),
       bytes,
       text: bytes <= textLimit ? text + decoder.decode() : "",
+      tail: new TextDecoder().decode(tail),
     };
   };
   const feed = async () => {
@@ -141,9 +157,11 @@ export async function runSshtrace(
       stdout: out.text,
       stdoutSha: out.sha,
       stdoutBytes: out.bytes,
+      stdoutTail: out.tail,
       stderr: err.text,
       stderrSha: err.sha,
       stderrBytes: err.bytes,
+      stderrTail: err.tail,
       ms: performance.now() - started,
     };
   } finally {

@@ -48,9 +48,13 @@ function note(text: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(`    [measured] ${text}\n`));
 }
 
-/** What to show when a run went wrong: its stderr and the end of the server's log. */
-function context(server: IndependentServer, res: { stderr: string }): string {
-  return `sshtrace stderr:\n${res.stderr.slice(-3000)}\n${server.title} log:\n` +
+/**
+ * What to show when a run went wrong: the end of its stderr (where a failure is printed, after
+ * any data) and of the server's log.
+ */
+function context(server: IndependentServer, res: { stderr: string; stderrTail?: string }): string {
+  const stderr = res.stderrTail ?? res.stderr;
+  return `sshtrace stderr (end):\n${JSON.stringify(stderr.slice(-3000))}\n${server.title} log:\n` +
     server.logs().slice(-3000);
 }
 
@@ -59,17 +63,23 @@ function expectOk(server: IndependentServer, res: SshtraceResult, code = 0): voi
   assert.equal(res.code, code, context(server, res));
 }
 
+/** For a failed rekey run: its last events (kex and closing) and the end of stderr. */
+function rekeyContext(server: IndependentServer, res: SshtraceResult, events: Json[]): string {
+  const last = events.slice(-12).map((e) => JSON.stringify(e).slice(0, 300)).join("\n");
+  return `last events:\n${last}\n${context(server, res)}`;
+}
+
 /**
  * Counts the client-initiated rekeys that completed (NEWKEYS both ways, less the first key
- * exchange) and fails unless there were at least 3. The client may begin one more as it closes;
- * the disconnect cuts that one short.
+ * exchange) and fails unless there were at least `min`. The client may begin one more as it
+ * closes; the disconnect cuts that one short.
  */
-function clientRekeys(events: Json[]): string {
+function clientRekeys(events: Json[], min: number): string {
   const begun = events.filter((e) => e.type === "rekey" && e.initiator === "client").length;
   const newkeys = (direction: string) =>
     events.filter((e) => e.type === "newkeys" && e.direction === direction).length - 1;
   const completed = Math.min(newkeys("sent"), newkeys("received"));
-  assert.ok(completed >= 3, `only ${completed} of ${begun} client rekeys completed`);
+  assert.ok(completed >= min, `only ${completed} of ${begun} client rekeys completed`);
   return `${completed} client rekeys completed (${begun} begun)`;
 }
 
@@ -125,13 +135,18 @@ for (const name of INDEPENDENT_SERVERS) {
           expectOk(server, res);
           const r: Json = parseJsonReport(res.stdout);
           assert.match(r.server.versionLine, VERSION_LINE[name]);
+          if (name === "libssh") {
+            // libssh 0.10's cipher lists end with a comma: tolerated and traced, as OpenSSH does.
+            assert.ok(r.server.quirks.includes("kexinit-empty-names"), r.server.quirks.join());
+          }
           assert.equal(r.hostKey.status, "known");
           assert.ok(r.auth.methods.includes("password"), JSON.stringify(r.auth));
           assert.ok(r.auth.methods.includes("publickey"), JSON.stringify(r.auth));
           const k = r.kex;
           note(
             `${name}: ${r.server.versionLine}; ${k.algorithm}, ${k.hostKeyAlgorithm}, ` +
-              `${k.cipher.s2c}, ${k.mac.s2c}, strict kex ${k.strict ? "on" : "off"}`,
+              `${k.cipher.s2c}, ${k.mac.s2c}, strict kex ${k.strict ? "on" : "off"}; quirks: ` +
+              (r.server.quirks.join(", ") || "none"),
           );
         });
 
@@ -205,45 +220,45 @@ for (const name of INDEPENDENT_SERVERS) {
         });
 
         await t.step(
-          "client rekeys (--rekey-limit 1M) during a 10 MiB download lose nothing",
+          "client rekeys (--rekey-limit 512K) during a 10 MiB download lose nothing",
           async () => {
             // The data goes to stderr, the NDJSON events to stdout.
             const res = await sshtrace([
               ...withKey,
               "--ndjson",
               "--rekey-limit",
-              "1M",
+              "512K",
               target,
               `bytes ${SIZE} stderr`,
             ]);
-            assert.equal(res.timedOut, false, `timed out\n${server.logs().slice(-3000)}`);
+            assert.equal(res.timedOut, false, `timed out\n${context(server, res)}`);
             const { events, other } = splitNdjson(res.stdout);
-            const failure = events.find((e) => e.type === "error" || e.level === "error");
-            assert.equal(res.code, 0, `${JSON.stringify(failure ?? events.slice(-5))}`);
+            assert.equal(res.code, 0, rekeyContext(server, res, events));
             assert.deepEqual(other, []);
             assert.equal(res.stderrBytes, SIZE);
             assert.equal(res.stderrSha, EXPECTED_SHA);
-            note(`${name}: ${clientRekeys(events)} during a 10 MiB download`);
+            // The client checks its limit as it sends (window adjusts, here), so it rekeys less often
+            // than every 512 KiB received.
+            note(`${name}: ${clientRekeys(events, 2)} during a 10 MiB download`);
           },
         );
 
         await t.step(
-          "client rekeys (--rekey-limit 1M) during a 10 MiB upload lose nothing",
+          "client rekeys (--rekey-limit 512K) during a 10 MiB upload lose nothing",
           async () => {
             const res = await sshtrace([
               ...withKey,
               "--ndjson",
               "--rekey-limit",
-              "1M",
+              "512K",
               target,
               `check ${SIZE}`,
             ], PATTERN);
-            assert.equal(res.timedOut, false, `timed out\n${server.logs().slice(-3000)}`);
+            assert.equal(res.timedOut, false, `timed out\n${context(server, res)}`);
             const { events, other } = splitNdjson(res.stdout);
-            const failure = events.find((e) => e.type === "error" || e.level === "error");
-            assert.equal(res.code, 0, `${JSON.stringify(failure ?? events.slice(-5))} ${other}`);
+            assert.equal(res.code, 0, rekeyContext(server, res, events));
             assert.deepEqual(other, [`ok ${SIZE}`], "the server got every byte, in order");
-            note(`${name}: ${clientRekeys(events)} during a 10 MiB upload`);
+            note(`${name}: ${clientRekeys(events, 10)} during a 10 MiB upload`);
           },
         );
       } finally {
