@@ -244,13 +244,13 @@ for (const name of INDEPENDENT_SERVERS) {
         );
 
         await t.step(
-          "client rekeys (--rekey-limit 512K) during a 10 MiB upload lose nothing",
+          "client rekeys (-o RekeyLimit=512K) during a 10 MiB upload lose nothing",
           async () => {
             const res = await sshtrace([
               ...withKey,
               "--ndjson",
-              "--rekey-limit",
-              "512K",
+              "-o",
+              "RekeyLimit=512K",
               target,
               `check ${SIZE}`,
             ], PATTERN);
