@@ -8,6 +8,7 @@
  *
  * Every server program follows one contract:
  * - it listens on 127.0.0.1 on a port the kernel picks and prints `LISTENING <port>` on stdout;
+ *   it exits when its stdin closes, so it never outlives the test process, even one killed;
  * - environment: INTEROP_HOST_KEYS (private host key files in OpenSSH format, `:`-separated),
  *   INTEROP_PASSWORD (accepted for every user name; never on the command line),
  *   INTEROP_AUTHORIZED_KEY (a file of authorized_keys lines, `type base64 [comment]`, accepted for
@@ -229,12 +230,15 @@ export async function startIndependentServer(
       INTEROP_PASSWORD: options.password,
       INTEROP_AUTHORIZED_KEY: options.authorizedKeys,
       INTEROP_WORK_DIR: workDir,
+      HOME: Deno.env.get("HOME") ?? workDir, // erl refuses to start without one
       PYTHONDONTWRITEBYTECODE: "1",
     },
-    stdin: "null",
+    // Never written to: when this process ends, however it ends, the server sees EOF and exits.
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const lifeline = child.stdin.getWriter();
 
   let logText = "";
   let stdoutText = "";
@@ -276,6 +280,7 @@ export async function startIndependentServer(
   const stop = () => {
     stopping ??= (async () => {
       signalAll("SIGTERM");
+      await lifeline.close().catch(() => {});
       const ended = await Promise.race([status.then(() => true), delay(3000).then(() => false)]);
       if (!ended) signalAll("SIGKILL");
       await status;

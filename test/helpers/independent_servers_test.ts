@@ -49,3 +49,47 @@ Deno.test("stopping the libssh server also ends the connection handlers it forke
     await server.stop();
   }
 });
+
+Deno.test("each server exits by itself when the process that started it is killed", async () => {
+  await using tmp = await tempDir("sshtrace-harness-");
+  const key = await ed25519Key(tmp.path);
+  const harness = new URL("./independent_servers.ts", import.meta.url).href;
+  // A child Deno starts every server, prints their pids, then is killed with SIGKILL: no stop().
+  const script = `
+    import { INDEPENDENT_SERVERS, startIndependentServer } from ${JSON.stringify(harness)};
+    const options = { authorizedKeys: ${JSON.stringify(`${key}.pub`)}, password: "unused 1" };
+    for (const name of INDEPENDENT_SERVERS) {
+      console.log((await startIndependentServer(name, options)).pid);
+    }
+    console.log("started");
+    setInterval(() => {}, 1000);
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  let out = "";
+  const decoder = new TextDecoder();
+  const reader = child.stdout.getReader();
+  try {
+    while (!out.includes("started\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await reader.cancel();
+    await child.stderr.cancel();
+    await child.status;
+  }
+  const pids = out.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
+  assert.equal(pids.length, 4, `the child started ${pids.length} servers:\n${out}`);
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const left = pids.filter(alive);
+  for (const pid of left) Deno.kill(pid, "SIGKILL"); // leave nothing behind even on failure
+  assert.deepEqual(left, [], "servers that outlived the process that started them");
+});

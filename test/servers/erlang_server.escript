@@ -6,7 +6,8 @@
 %% files), INTEROP_PASSWORD, INTEROP_AUTHORIZED_KEY (authorized_keys lines) and INTEROP_WORK_DIR
 %% (an empty directory for OTP's system_dir and user_dir) from the environment; runs the commands
 %% echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251), check N (stdin is N bytes of
-%% that pattern: prints `ok N`) and exit N, by exec or from a prompt shell on a pty.
+%% that pattern: prints `ok N`) and exit N, by exec or from a prompt shell on a pty. It exits when
+%% its stdin closes (the test process is gone).
 %%
 %% The module is also the session channel (ssh_server_channel behaviour, option ssh_cli), so
 %% exec and shell requests reach the callbacks below.
@@ -60,7 +61,14 @@ main(_) ->
                                {parallel_login, true}]),
     {ok, Info} = ssh:daemon_info(Daemon),
     io:format("LISTENING ~b~n", [proplists:get_value(port, Info)]),
-    receive stop -> ok end.
+    wait_for_eof().
+
+wait_for_eof() ->
+    case io:get_line(standard_io, '') of
+        eof -> halt(0);
+        {error, _} -> halt(0);
+        _ -> wait_for_eof()
+    end.
 
 %% --- the session channel ---------------------------------------------------------------------
 

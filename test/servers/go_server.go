@@ -8,7 +8,8 @@
 // `LISTENING <port>` once ready; reads INTEROP_HOST_KEYS (':'-separated OpenSSH private key files),
 // INTEROP_PASSWORD and INTEROP_AUTHORIZED_KEY (authorized_keys lines) from the environment; runs
 // the commands echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251), check N (stdin is N
-// bytes of that pattern: prints `ok N`) and exit N, by exec or from a prompt shell on a pty.
+// bytes of that pattern: prints `ok N`) and exit N, by exec or from a prompt shell on a pty. It
+// exits when its stdin closes (the test process is gone).
 package main
 
 import (
@@ -308,6 +309,10 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("LISTENING %d\n", listener.Addr().(*net.TCPAddr).Port)
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
 	for {
 		conn, err := listener.Accept()
 		if err != nil {

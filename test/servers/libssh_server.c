@@ -11,7 +11,7 @@
  * files), INTEROP_PASSWORD and INTEROP_AUTHORIZED_KEY (authorized_keys lines) from the
  * environment; runs the commands echo WORDS, whoami, pty, bytes N [stderr] (byte i is i % 251),
  * check N (stdin is N bytes of that pattern: prints `ok N`) and exit N, by exec or from a prompt
- * shell on a pty. One process per connection (fork), libssh's message API
+ * shell on a pty. It exits when its stdin closes (the test process is gone). One process per connection (fork), libssh's message API
  * with its default settings (so its default algorithm lists go on the wire).
  */
 #include <libssh/libssh.h>
@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,7 +303,15 @@ int main(void) {
     printf("LISTENING %d\n", ntohs(addr.sin_port));
     fflush(stdout);
     signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
+    struct pollfd fds[2] = {{.fd = ssh_bind_get_fd(bind), .events = POLLIN},
+                            {.fd = 0, .events = POLLIN}};
     for (;;) {
+        if (poll(fds, 2, -1) < 0) continue; /* EINTR */
+        if (fds[1].revents) {
+            char buf[256];
+            if (read(0, buf, sizeof buf) <= 0) return 0;
+        }
+        if (!(fds[0].revents & POLLIN)) continue;
         ssh_session session = ssh_new();
         if (ssh_bind_accept(bind, session) != SSH_OK) {
             fprintf(stderr, "accept: %s\n", ssh_get_error(bind));

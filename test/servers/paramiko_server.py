@@ -13,7 +13,8 @@ Exec commands (a pty shell runs the same ones, and `exit [N]`):
   bytes N [stderr]  writes N bytes, byte i being i % 251, to stdout (or stderr)
   check N           reads stdin to its end; prints `ok N` if it was N bytes of that pattern
   exit N            exits with status N
-Anything else prints an error on stderr and exits 127.
+Anything else prints an error on stderr and exits 127. It exits when its stdin closes (the test
+process is gone).
 
 Run with /usr/bin/python3.
 """
@@ -223,6 +224,11 @@ def serve_connection(sock, host_keys, password, authorized_blobs):
         transport.close()
 
 
+def exit_when_stdin_closes():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 def main():
     host_keys = [load_host_key(p) for p in os.environ["INTEROP_HOST_KEYS"].split(":")]
     password = os.environ["INTEROP_PASSWORD"]
@@ -237,6 +243,7 @@ def main():
     listener.listen(64)
     sys.stdout.write("LISTENING %d\n" % listener.getsockname()[1])
     sys.stdout.flush()
+    threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
     while True:
         sock, _ = listener.accept()
         threading.Thread(
