@@ -15,6 +15,9 @@ import type { ChannelInfo } from "./types.ts";
 /** Most channels one connection may have open at once. */
 export const MAX_CHANNELS = 64;
 
+/** Most program output held back per channel under `eof-while-waiting` before the program waits. */
+const HELD_LIMIT = 4 * 1024 * 1024;
+
 const encoder = new TextEncoder();
 
 /** A channel ended under a program that was still using it. */
@@ -45,6 +48,11 @@ class ServerChannel implements ChannelInfo {
   inputWaiter: (() => void) | null = null;
   windowWaiters: Waiter[] = [];
   timers = new Map<ReturnType<typeof setTimeout>, () => void>();
+  /** Program output held back (config `lateData`), in order. */
+  held: { data: Uint8Array; extended: boolean }[] = [];
+  heldBytes = 0;
+  /** The sender of held output while it runs (`eof-while-waiting`). */
+  flushing: Promise<void> | null = null;
 
   constructor(serverId: number, clientId: number, window: number, maxPacket: number, ours: number) {
     this.serverId = serverId;
@@ -291,6 +299,70 @@ export class ServerConnection {
     }
   }
 
+  /**
+   * Program output under config `lateData`: held in order (copied: programs reuse buffers).
+   * `eof-while-waiting` sends it on at once as the window allows, and makes the program wait
+   * while more than {@link HELD_LIMIT} bytes are held; `after-eof` keeps it until the end.
+   */
+  async #hold(ch: ServerChannel, data: Uint8Array | string, extended: boolean): Promise<void> {
+    if (ch.gone || this.#t.closed) throw new ChannelGone("channel closed");
+    const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
+    if (!bytes.length) return;
+    ch.held.push({ data: bytes, extended });
+    ch.heldBytes += bytes.length;
+    if (this.#t.config.lateData !== "eof-while-waiting") return;
+    const flushing = this.#flush(ch);
+    if (ch.heldBytes > HELD_LIMIT) await flushing;
+  }
+
+  /** Sends held output as the window allows; one sender at a time. */
+  #flush(ch: ServerChannel): Promise<void> {
+    if (ch.flushing) return ch.flushing;
+    const run = async () => {
+      try {
+        for (let item = ch.held.shift(); item; item = ch.held.shift()) {
+          ch.heldBytes -= item.data.length;
+          await this.#write(ch, item.data, item.extended);
+        }
+      } finally {
+        ch.flushing = null;
+      }
+    };
+    const p = run();
+    p.catch(() => {}); // whoever waits sees the error; the channel is gone
+    ch.flushing = p;
+    return p;
+  }
+
+  /** After the program under config `lateData`: its held output, with EOF before the end. */
+  async #sendLate(ch: ServerChannel): Promise<void> {
+    const mode = this.#t.config.lateData;
+    if (mode === "eof-while-waiting") {
+      if (ch.held.length || ch.flushing) await this.#sendEof(ch);
+      await this.#flush(ch);
+      return;
+    }
+    const items = ch.held.splice(0);
+    ch.heldBytes = 0;
+    let first = Math.floor(items.reduce((n, i) => n + i.data.length, 0) / 2);
+    const rest: typeof items = [];
+    for (const item of items) {
+      const n = Math.min(first, item.data.length);
+      if (n) await this.#write(ch, item.data.subarray(0, n), item.extended);
+      if (n < item.data.length) rest.push({ ...item, data: item.data.subarray(n) });
+      first -= n;
+    }
+    if (rest.length) await this.#sendEof(ch);
+    for (const item of rest) await this.#write(ch, item.data, item.extended);
+  }
+
+  async #sendEof(ch: ServerChannel): Promise<void> {
+    if (ch.gone || ch.eofSent) return;
+    ch.eofSent = true;
+    this.#log(`channel ${ch.serverId}: EOF sent before the end of the output (lateData)`);
+    await this.#t.send(new SshWriter().byte(MSG.CHANNEL_EOF).uint32(ch.clientId).bytes());
+  }
+
   async #read(ch: ServerChannel): Promise<Uint8Array | null> {
     for (;;) {
       const chunk = ch.input.shift();
@@ -305,9 +377,10 @@ export class ServerConnection {
 
   #start(ch: ServerChannel, program: Program): void {
     ch.started = true;
+    const late = this.#t.config.lateData !== undefined;
     const io: ProgramIo = {
-      write: (d) => this.#write(ch, d, false),
-      writeErr: (d) => this.#write(ch, d, true),
+      write: (d) => late ? this.#hold(ch, d, false) : this.#write(ch, d, false),
+      writeErr: (d) => late ? this.#hold(ch, d, true) : this.#write(ch, d, true),
       read: () => this.#read(ch),
       get pty() {
         return ch.pty;
@@ -328,6 +401,7 @@ export class ServerConnection {
       let status: number | null;
       try {
         status = await program(io);
+        if (late) await this.#sendLate(ch);
       } catch (e) {
         if (e instanceof ChannelGone || e instanceof Stop) return;
         this.#log(`channel ${ch.serverId}: program failed: ${(e as Error).message}`);
@@ -349,8 +423,10 @@ export class ServerConnection {
       );
     }
     if (ch.gone) return;
-    ch.eofSent = true;
-    await this.#t.send(new SshWriter().byte(MSG.CHANNEL_EOF).uint32(ch.clientId).bytes());
+    if (!ch.eofSent) {
+      ch.eofSent = true;
+      await this.#t.send(new SshWriter().byte(MSG.CHANNEL_EOF).uint32(ch.clientId).bytes());
+    }
     if (ch.gone) return;
     ch.closeSent = true;
     await this.#t.send(new SshWriter().byte(MSG.CHANNEL_CLOSE).uint32(ch.clientId).bytes());

@@ -687,6 +687,24 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
       return true;
     }),
   },
+  // --- data after EOF (issue 12, item 11) ------------------------------------------------------
+  {
+    name: "data-after-eof",
+    summary: "sends half of each command's output, then EOF, then the other half (RFC 4254 " +
+      "forbids data after EOF; a client should still deliver it, as a traced quirk)",
+    expect: { success: true },
+    config: (c) => ({ ...fast(c), lateData: "after-eof" }),
+    hooks: {},
+  },
+  {
+    name: "eof-while-waiting",
+    summary: "sends EOF as soon as a command ends, while its output still waits for window " +
+      "space, then the rest as the client opens the window (a client that stops crediting the " +
+      "window at EOF hangs)",
+    expect: { success: true },
+    config: (c) => ({ ...fast(c), lateData: "eof-while-waiting" }),
+    hooks: {},
+  },
   disconnectProfile(2),
 ];
 

@@ -49,6 +49,14 @@ export interface LabConfig {
   maxPacket: number;
   /** Limit for the handshake and authentication, like OpenSSH's LoginGraceTime (ms). */
   loginGraceMs: number;
+  /**
+   * Sends program output after the channel's EOF (RFC 4254 §5.3 forbids it; some servers do
+   * it): `after-eof` holds a program's output until it ends, then sends half of it, EOF, and
+   * the other half; `eof-while-waiting` sends EOF as soon as a program ends, even while its
+   * output still waits for window space, and the rest when the client opens the window.
+   * Exit-status and CLOSE follow the last byte. Unset: EOF after all output.
+   */
+  lateData?: "after-eof" | "eof-while-waiting";
 }
 
 /** Something the lab server reports about a connection (for `sshtrace lab` and tests). */

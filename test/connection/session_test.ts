@@ -231,6 +231,7 @@ Deno.test("a cancelled stderr stream does not hold the window shut for stdout", 
   assert.equal(r.uint32(), 8);
   t.push(server.data(0, "out"));
   t.push(server.eof(0));
+  t.push(server.close(0));
   assert.equal(await readText(session.stdout), "out");
   t.end();
 });
