@@ -19,7 +19,8 @@ import {
   recordFailure,
 } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
-import { encodeTerminalModes } from "../connection/session.ts";
+import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection/terminal_modes.ts";
+import { readLocalTerminal } from "../platform/termios.ts";
 import { reportToJson } from "../render/ndjson.ts";
 import { buildReport } from "../render/report.ts";
 import { SshTraceError, type Tracer } from "../trace.ts";
@@ -329,6 +330,26 @@ async function checkDelivery(
   return { written, error };
 }
 
+/**
+ * The pty's terminal modes, as OpenSSH sends them: the local terminal's (read before raw mode),
+ * or a sane terminal's when there is none or it cannot be read; traced with the source.
+ */
+function localTerminalModes(tracer: Tracer): Uint8Array {
+  const local = readLocalTerminal();
+  const settings = local.settings ?? DEFAULT_TERMINAL_SETTINGS;
+  const f = settings.flags;
+  const on = (["ICRNL", "ONLCR", "ECHO", "ICANON", "ISIG"] as const)
+    .map((n) => `${f[n] ? "" : "-"}${n.toLowerCase()}`).join(" ");
+  tracer.emit({
+    stage: "session",
+    type: "info",
+    message: `terminal modes from ${
+      local.settings ? local.source : `defaults (stty sane; ${local.reason})`
+    }: ${on}, ${settings.ospeed} baud`,
+  });
+  return encodeTerminalSettings(settings);
+}
+
 /** Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline. */
 async function forwardStdin(session: Session, interactive: boolean, onDisconnect: () => void) {
   const buf = new Uint8Array(32 * 1024);
@@ -498,13 +519,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
           term: env("TERM") ?? "xterm-256color",
           cols: size.columns,
           rows: size.rows,
-          modes: encodeTerminalModes({
-            ECHO: 1,
-            ICANON: 1,
-            ISIG: 1,
-            TTY_OP_ISPEED: 38400,
-            TTY_OP_OSPEED: 38400,
-          }),
+          modes: localTerminalModes(tracer),
         }
         : undefined,
     );

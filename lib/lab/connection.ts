@@ -7,6 +7,7 @@
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
+import { decodeTerminalModes } from "../connection/terminal_modes.ts";
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
 import { comwareShell, posixShell } from "./programs.ts";
 import { REASON, type ServerTransport, Stop } from "./transport.ts";
@@ -87,6 +88,43 @@ class ServerChannel implements ChannelInfo {
     }
     this.timers.clear();
   }
+}
+
+/**
+ * A pty emulated from the client's terminal modes (config `terminal: "emulated"`), as MINA
+ * SSHD does: input CR becomes LF only with ICRNL (IGNCR drops it, INLCR turns LF into CR);
+ * output LF becomes CR LF only with OPOST and ONLCR. Echo is the program's (on a pty).
+ */
+function lineDiscipline(io: ProgramIo): ProgramIo {
+  const m = io.pty?.modes ?? {};
+  const mapOut = (d: Uint8Array | string): Uint8Array | string => {
+    if (!(m.OPOST && m.ONLCR)) return d;
+    const bytes = typeof d === "string" ? encoder.encode(d) : d;
+    const out: number[] = [];
+    for (const b of bytes) b === 0x0a ? out.push(0x0d, 0x0a) : out.push(b);
+    return new Uint8Array(out);
+  };
+  return {
+    ...io,
+    get pty() {
+      return io.pty;
+    },
+    write: (d) => io.write(mapOut(d)),
+    writeErr: (d) => io.writeErr(mapOut(d)),
+    read: async () => {
+      const chunk = await io.read();
+      if (chunk === null) return null;
+      const out: number[] = [];
+      for (const b of chunk) {
+        if (b === 0x0d) {
+          if (m.IGNCR) continue;
+          out.push(m.ICRNL ? 0x0a : 0x0d);
+        } else if (b === 0x0a && m.INLCR) out.push(0x0d);
+        else out.push(b);
+      }
+      return new Uint8Array(out);
+    },
+  };
 }
 
 /** The connection layer of one authenticated lab connection. */
@@ -235,7 +273,18 @@ export class ServerConnection {
         const term = r.text("TERM");
         const cols = r.uint32("columns");
         const rows = r.uint32("rows");
-        ch.pty = { term, cols, rows };
+        r.uint32("width in pixels");
+        r.uint32("height in pixels");
+        const { modes, unknown } = decodeTerminalModes(r.string("terminal modes"));
+        const emulated = config.terminal === "emulated";
+        ch.pty = { term, cols, rows, modes, emulated };
+        const shown = ["ICRNL", "ONLCR", "OPOST", "ECHO", "ICANON", "VINTR"]
+          .map((n) => `${n}=${modes[n] ?? "unset"}`).join(" ");
+        this.#log(
+          `channel ${ch.serverId}: pty-req ${JSON.stringify(term)} ${cols}x${rows}, ` +
+            `${Object.keys(modes).length} terminal modes (${shown})` +
+            (unknown.length ? `, unknown opcodes ${unknown.join(",")}` : ""),
+        );
         return await reply(true);
       }
       case "env":
@@ -378,7 +427,7 @@ export class ServerConnection {
   #start(ch: ServerChannel, program: Program): void {
     ch.started = true;
     const late = this.#t.config.lateData !== undefined;
-    const io: ProgramIo = {
+    const base: ProgramIo = {
       write: (d) => late ? this.#hold(ch, d, false) : this.#write(ch, d, false),
       writeErr: (d) => late ? this.#hold(ch, d, true) : this.#write(ch, d, true),
       read: () => this.#read(ch),
@@ -397,6 +446,7 @@ export class ServerConnection {
           ch.timers.set(timer, resolve);
         }),
     };
+    const io = ch.pty?.emulated ? lineDiscipline(base) : base;
     const run = (async () => {
       let status: number | null;
       try {

@@ -57,6 +57,12 @@ export interface LabConfig {
    * Exit-status and CLOSE follow the last byte. Unset: EOF after all output.
    */
   lateData?: "after-eof" | "eof-while-waiting";
+  /**
+   * `emulated`: a pty is emulated from the client's terminal modes, as Apache MINA SSHD does:
+   * Enter (CR) becomes a newline only with ICRNL, output LF becomes CR LF only with OPOST and
+   * ONLCR, ECHO decides the echo. Unset: the shell ends lines at CR or LF whatever the modes.
+   */
+  terminal?: "emulated";
 }
 
 /** Something the lab server reports about a connection (for `sshtrace lab` and tests). */

@@ -8,51 +8,8 @@
 import assert from "node:assert/strict";
 import { DENO_DIR, ed25519Key, emptyHome, ROOT } from "../helpers/cli.ts";
 import { ensureTestUser, type SshdHandle, startSshd } from "../helpers/sshd.ts";
-import { requireTool, run, tempDir } from "../helpers/tools.ts";
-
-const TMUX = "/usr/bin/tmux";
-
-function quote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-/** One tmux server (its own socket name) running sshtrace in a pane. */
-class Pane {
-  readonly socket = `sshtrace-test-${crypto.getRandomValues(new Uint32Array(1))[0]}`;
-
-  async tmux(...args: string[]): Promise<string> {
-    const res = await run(TMUX, ["-L", this.socket, ...args], { timeoutMs: 10_000 });
-    assert.equal(res.code, 0, `tmux ${args.join(" ")}: ${res.stderr}`);
-    return res.stdout;
-  }
-
-  /** The visible screen, plus the scrollback, as text. */
-  screen(): Promise<string> {
-    return this.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "t");
-  }
-
-  /** Waits until the screen matches `re` (polling capture-pane); returns the screen. */
-  async waitFor(re: RegExp, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    let text = "";
-    while (Date.now() < deadline) {
-      text = await this.screen();
-      if (re.test(text)) return text;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.fail(`the pane did not show ${re} within ${timeoutMs} ms. Screen:\n${text}`);
-  }
-
-  /** Types text literally (no key-name lookup), then optionally Enter. */
-  async type(text: string, enter = true): Promise<void> {
-    await this.tmux("send-keys", "-t", "t", "-l", text);
-    if (enter) await this.tmux("send-keys", "-t", "t", "Enter");
-  }
-
-  async kill(): Promise<void> {
-    await run(TMUX, ["-L", this.socket, "kill-server"], { timeoutMs: 10_000 });
-  }
-}
+import { requireTool, tempDir } from "../helpers/tools.ts";
+import { Pane, quote, TMUX } from "../helpers/tmux.ts";
 
 Deno.test("sshtrace gives an interactive shell in a real terminal", async (t) => {
   requireTool(TMUX);

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { startLabServer } from "../../lib/lab/mod.ts";
 import { DENO_DIR, emptyHome, MiB, ROOT, runSshtrace, sha256 } from "../helpers/cli.ts";
+import { quote } from "../helpers/tmux.ts";
 import { run, tempDir } from "../helpers/tools.ts";
 import { connectLab, sharedHostKeys } from "./lab_helpers.ts";
 
@@ -59,10 +60,6 @@ async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function quote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 for (const profile of ["data-after-eof", "eof-while-waiting"]) {
