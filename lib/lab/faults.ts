@@ -705,6 +705,17 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     config: (c) => ({ ...fast(c), lateData: "eof-while-waiting" }),
     hooks: {},
   },
+  // --- terminal modes (issue 12, item 12) ---------------------------------------------------
+  {
+    name: "emulated-terminal",
+    summary: "emulates a pty from the client's terminal modes, as Apache MINA SSHD does: Enter " +
+      "(CR) ends a line only with ICRNL, LF is written as CR LF only with OPOST and ONLCR " +
+      "(`stty` shows the modes received); a client sending no modes gets a shell that never " +
+      "sees Enter",
+    expect: { success: true },
+    config: (c) => ({ ...fast(c), terminal: "emulated" }),
+    hooks: {},
+  },
   disconnectProfile(2),
 ];
 

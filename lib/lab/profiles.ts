@@ -117,11 +117,4 @@ export const BASE_PROFILES: readonly BaseProfile[] = [
       `${DEMO_USER.password}), a banner, exec refused, a paged <H3C> shell`,
     config: oldSwitchConfig,
   },
-  {
-    name: "emulated-terminal",
-    summary: "like modern, but a pty is emulated from the client's terminal modes, as Apache " +
-      "MINA SSHD does: Enter (CR) ends a line only with ICRNL, LF is written as CR LF only with " +
-      "OPOST and ONLCR; `stty` shows the modes received",
-    config: () => ({ ...modernConfig(), terminal: "emulated" }),
-  },
 ];

@@ -1,7 +1,8 @@
 /**
  * The pty gets the local terminal's modes, as with OpenSSH: in a tmux pane whose terminal was
  * set to `erase ^H`, `ixany` and `-echoctl` (none of them a default), `stty -a` in the remote
- * shell of a real sshd shows the same settings.
+ * shell of a real sshd shows the same settings; without --allow-ffi, the defaults of a sane
+ * terminal (and the trace says why).
  */
 
 import assert from "node:assert/strict";
@@ -28,6 +29,11 @@ Deno.test("the remote pty has the local terminal's modes (stty -a on a real sshd
       `HOME=${quote(home)} DENO_DIR=${quote(DENO_DIR)}`,
       `stty erase '^H' ixany -echoctl`,
       `stty -a | tr -s ' \\n' ' ' | sed 's/^/LOCAL: /'; echo`,
+      // Without --allow-ffi the terminal cannot be read: the defaults go out, and it is traced.
+      `${quote(Deno.execPath())} run --allow-net --allow-env --allow-read --allow-write ` +
+      `main.ts -v -t -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${quote(knownHosts)} ` +
+      `-i ${quote(key)} ${user.name}@127.0.0.1:${sshd.port} ` +
+      `"stty -a | tr -s ' \\n' ' ' | sed 's/^/NOFFI: /'" 2>&1 | grep -E 'NOFFI|terminal modes'`,
       `${quote(Deno.execPath())} run -A main.ts -v -o StrictHostKeyChecking=yes ` +
       `-o UserKnownHostsFile=${quote(knownHosts)} -i ${quote(key)} ` +
       `${user.name}@127.0.0.1:${sshd.port}`,
@@ -46,6 +52,9 @@ Deno.test("the remote pty has the local terminal's modes (stty -a on a real sshd
     );
     const local = await pane.waitFor(/LOCAL: .*erase = \^H/);
     assert.match(local, /LOCAL: .* ixany /);
+    const noFfi = await pane.waitFor(/NOFFI: .*\n/);
+    assert.match(noFfi, /terminal modes from defaults \(stty sane; no --allow-ffi for libc\)/);
+    assert.match(noFfi.replaceAll("\n", ""), /NOFFI: .*erase = \^\?;.* -ixany /);
     const trace = await pane.waitFor(new RegExp(`${user.name}@[^\\s]+:~\\$ $`, "m"));
     await pane.type("clear; stty -a | tr -s ' \\n' ' ' | sed 's/^/REMOTE: /'");
     const screen = await pane.waitFor(/REMOTE: .*\$ $/m);
