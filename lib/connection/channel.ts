@@ -638,7 +638,8 @@ export class Channel {
    * Credits bytes a reader has taken, until either side sends CLOSE (also after the server's
    * EOF, which some servers follow with more data). Like OpenSSH's `channel_check_window`, the
    * window is topped up long before it runs low: once more than {@link creditStep} bytes are
-   * owed, or as soon as anything is owed while less than half the window is left.
+   * owed, or once a packet's worth is owed while less than half the window is left (the reader
+   * lags behind).
    */
   #consumed(n: number): void {
     this.#unacked += n;
@@ -682,10 +683,12 @@ export class Channel {
   #onClose(): void {
     this.#closeReceived = true;
     if (this.bytesAfterEof) {
-      this.#info(
-        `quirk data-after-eof: channel ${this.localId} received ${this.bytesAfterEof} bytes ` +
-          "after the server's EOF (accepted)",
-      );
+      this.#host.tracer.emit({
+        stage: "data",
+        type: "info",
+        message: `quirk data-after-eof: channel ${this.localId} received ` +
+          `${this.bytesAfterEof} bytes after the server's EOF (accepted)`,
+      });
     }
     this.#stdout.end();
     this.#stderr.end();
