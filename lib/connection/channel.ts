@@ -628,7 +628,8 @@ export class Channel {
         stage: "data",
         type: "info",
         message: `quirk data-after-eof: the server sent data on channel ${this.localId} after ` +
-          "its EOF; accepted and delivered (the total is given when the channel closes)",
+          "its EOF; accepted and delivered (counted in bytesAfterEof; the session's close line " +
+          "gives the total)",
       });
     }
     this.bytesAfterEof += n;
@@ -682,14 +683,6 @@ export class Channel {
 
   #onClose(): void {
     this.#closeReceived = true;
-    if (this.bytesAfterEof) {
-      this.#host.tracer.emit({
-        stage: "data",
-        type: "info",
-        message: `quirk data-after-eof: channel ${this.localId} received ` +
-          `${this.bytesAfterEof} bytes after the server's EOF (accepted)`,
-      });
-    }
     this.#stdout.end();
     this.#stderr.end();
     const error = new SshTraceError(

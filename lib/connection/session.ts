@@ -57,8 +57,12 @@ export class Session {
     this.channel = channel;
     channel.onRequest = (request) => this.#onRequest(request);
     this.exit = channel.closed.then(() => {
+      const late = channel.bytesAfterEof
+        ? ` (${channel.bytesAfterEof} of them after the server's EOF)`
+        : "";
       this.#info(
-        `channel ${channel.localId} closed: ${channel.bytesIn} bytes in, ${channel.bytesOut} bytes out`,
+        `channel ${channel.localId} closed: ${channel.bytesIn} bytes in${late}, ` +
+          `${channel.bytesOut} bytes out`,
       );
       return { status: this.#status, signal: this.#signal };
     });
