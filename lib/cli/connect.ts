@@ -19,11 +19,12 @@ import {
   recordFailure,
 } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
-import { encodeTerminalModes } from "../connection/session.ts";
+import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection/terminal_modes.ts";
+import { readLocalTerminal } from "../platform/termios.ts";
 import { reportToJson } from "../render/ndjson.ts";
 import { buildReport } from "../render/report.ts";
 import { sanitize } from "../render/sanitize.ts";
-import type { SshTraceError, Tracer } from "../trace.ts";
+import { SshTraceError, type Tracer } from "../trace.ts";
 import { canPrompt, confirm, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 export { env };
@@ -219,22 +220,29 @@ function writesNeverWait(device: string): boolean {
 const PUMP_BATCH = 1024 * 1024;
 
 /**
- * Copies a channel stream to stdout or stderr. Each write is a costly call (~40 µs whatever its
- * size), so chunks that arrive while a write is under way are joined into the next one (up to
- * `PUMP_BATCH`); reading pauses while that much waits, which holds back the channel window.
+ * Copies a channel stream to stdout or stderr and resolves with the number of bytes written
+ * (each write completed, so nothing is left to flush at exit); rejects if a write fails. Each
+ * write is a costly call (~40 µs whatever its size), so chunks that arrive while a write is
+ * under way are joined into the next one (up to `PUMP_BATCH`); reading pauses while that much
+ * waits, which holds back the channel window.
  */
 async function pump(
   stream: ReadableStream<Uint8Array>,
   out: { write(p: Uint8Array): Promise<number>; writeSync(p: Uint8Array): number },
   device: "/dev/stdout" | "/dev/stderr",
-) {
+): Promise<number> {
+  let written = 0;
   if (writesNeverWait(device)) {
     // A regular file or /dev/null: a synchronous write costs a few µs and cannot stall.
     for await (const chunk of stream) {
       let off = 0;
-      while (off < chunk.length) off += out.writeSync(chunk.subarray(off));
+      while (off < chunk.length) {
+        const n = out.writeSync(chunk.subarray(off));
+        off += n;
+        written += n;
+      }
     }
-    return;
+    return written;
   }
   const queue: Uint8Array[] = [];
   let queued = 0;
@@ -271,7 +279,11 @@ async function pump(
       queued = 0;
       wake("reader");
       let off = 0;
-      while (off < data.length) off += await out.write(data.subarray(off));
+      while (off < data.length) {
+        const n = await out.write(data.subarray(off));
+        off += n;
+        written += n;
+      }
     }
   })().catch((e) => {
     failed = e;
@@ -294,6 +306,54 @@ async function pump(
     await writer;
   }
   if (failed) throw failed;
+  return written;
+}
+
+/**
+ * Checks that everything the server sent reached our stdout and stderr: a data-stage error when
+ * a write failed (a closed pipe, a full disk) or the counts disagree; null when they agree.
+ */
+async function checkDelivery(
+  session: Session,
+  pumps: Promise<number>[],
+): Promise<{ written: number; error: SshTraceError | null }> {
+  const results = await Promise.allSettled(pumps);
+  let written = 0;
+  let cause = "";
+  for (const r of results) {
+    if (r.status === "fulfilled") written += r.value;
+    else cause ||= (r.reason as Error)?.message ?? String(r.reason);
+  }
+  const expected = session.bytesIn - session.channel.bytesDiscarded;
+  if (!cause && written === expected) return { written, error: null };
+  const error = new SshTraceError(
+    "data",
+    "data.output-incomplete",
+    `only ${written} of the ${expected} bytes received reached stdout and stderr` +
+      (cause ? `: ${cause}` : ""),
+    { received: expected, written, cause: cause || null },
+  );
+  return { written, error };
+}
+
+/**
+ * The pty's terminal modes, as OpenSSH sends them: the local terminal's (read before raw mode),
+ * or a sane terminal's when there is none or it cannot be read; traced with the source.
+ */
+function localTerminalModes(tracer: Tracer): Uint8Array {
+  const local = readLocalTerminal();
+  const settings = local.settings ?? DEFAULT_TERMINAL_SETTINGS;
+  const f = settings.flags;
+  const on = (["ICRNL", "ONLCR", "ECHO", "ICANON", "ISIG"] as const)
+    .map((n) => `${f[n] ? "" : "-"}${n.toLowerCase()}`).join(" ");
+  tracer.emit({
+    stage: "session",
+    type: "info",
+    message: `terminal modes from ${
+      local.settings ? local.source : `defaults (stty sane; ${local.reason})`
+    }: ${on}, ${settings.ospeed} baud`,
+  });
+  return encodeTerminalSettings(settings);
 }
 
 /** Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline. */
@@ -426,7 +486,14 @@ export async function prepareRun(
         timings: tracer.timings,
         exitCode,
       });
-      Deno.stdout.writeSync(encoder.encode(reportToJson({ ...report, ...extra } as typeof report)));
+      try {
+        Deno.stdout.writeSync(
+          encoder.encode(reportToJson({ ...report, ...extra } as typeof report)),
+        );
+      } catch {
+        // stdout is gone (a closed pipe, a full disk): the trace on stderr and the exit code
+        // still tell what happened
+      }
     }
   };
   return { tracer, target: { host: parsed.host, port, user }, options, finish };
@@ -459,13 +526,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
           term: env("TERM") ?? "xterm-256color",
           cols: size.columns,
           rows: size.rows,
-          modes: encodeTerminalModes({
-            ECHO: 1,
-            ICANON: 1,
-            ISIG: 1,
-            TTY_OP_ISPEED: 38400,
-            TTY_OP_OSPEED: 38400,
-          }),
+          modes: localTerminalModes(tracer),
         }
         : undefined,
     );
@@ -502,10 +563,11 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       userClosed();
       c.close().catch(() => {});
     });
-    const outDone = Promise.all([
+    const pumps = [
       pump(session.stdout, Deno.stdout, "/dev/stdout"),
       pump(session.stderr, Deno.stderr, "/dev/stderr"),
-    ]);
+    ];
+    for (const p of pumps) p.catch(() => {}); // settled below
     const exit = await Promise.race([
       userClose,
       session.exit,
@@ -514,7 +576,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
         return { status: null, signal: null } as ExitInfo;
       }),
     ]);
-    await outDone.catch(() => {});
+    // Every byte received must have been written out (each write awaited) before we exit.
+    const delivery = await checkDelivery(session, pumps);
     restoreTty();
     exitCode = exitCodeOf(exit);
     sessionInfo = {
@@ -522,14 +585,18 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       pty: wantPty,
       exitStatus: exit.status,
       exitSignal: exit.signal?.name ?? null,
-      bytesIn: session.bytesIn,
+      bytesIn: delivery.written,
       bytesOut: session.bytesOut,
       durationMs: Math.round(performance.now() - started),
     };
+    if (delivery.error && !closedByUser) {
+      await client.close().catch(() => {});
+      throw delivery.error;
+    }
     tracer.emit({
       stage: "data",
       type: "info",
-      message: `session ended: ${session.bytesIn} bytes in, ${session.bytesOut} bytes out, ` +
+      message: `session ended: ${delivery.written} bytes in, ${session.bytesOut} bytes out, ` +
         `${((performance.now() - started) / 1000).toFixed(1)} s` +
         (exit.status !== null ? `, exit status ${exit.status}` : "") +
         (exit.signal

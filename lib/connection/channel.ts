@@ -16,6 +16,16 @@ export const DEFAULT_MAX_PACKET = 32 * 1024;
 
 const MAX_UINT32 = 0xffffffff;
 
+/**
+ * How many consumed bytes we let the server's window shrink by before we top it up: an eighth
+ * of the window, at least three packets (OpenSSH's rule), at most half the window. With the
+ * defaults (2 MiB, 32 KiB) that is 256 KiB: one WINDOW_ADJUST per eight full packets, and the
+ * server always sees at least 1.75 MiB of window while we keep up.
+ */
+export function creditStep(windowSize: number, maxPacket: number): number {
+  return Math.min(Math.floor(windowSize / 2), Math.max(3 * maxPacket, Math.floor(windowSize / 8)));
+}
+
 /** Channel open failure reason codes (RFC 4254 §5.1). */
 export const OPEN_FAILURE_REASONS: Record<number, string> = {
   1: "administratively prohibited",
@@ -199,7 +209,9 @@ type State = "opening" | "open" | "closed";
  *
  * Received data is offered as two pull-based streams, `readable` (CHANNEL_DATA) and `stderr`
  * (extended data type 1). Both share one receive window, which is re-opened only for bytes a
- * reader has taken: read (or cancel) both streams, or the server will stop sending.
+ * reader has taken: read (or cancel) both streams, or the server will stop sending. The streams
+ * end when the channel closes (CLOSE), not at the server's EOF: data a server sends after its
+ * EOF is still delivered, as a traced quirk, and the window is credited until CLOSE.
  */
 export class Channel {
   readonly type: string;
@@ -213,9 +225,9 @@ export class Channel {
   readonly opened: Promise<void>;
   /** Resolves once both sides have sent CLOSE; rejects if the connection fails first. */
   readonly closed: Promise<void>;
-  /** Data (CHANNEL_DATA) from the server. */
+  /** Data (CHANNEL_DATA) from the server; ends when the channel closes. */
   readonly readable: ReadableStream<Uint8Array>;
-  /** Extended data type 1 (stderr) from the server. */
+  /** Extended data type 1 (stderr) from the server; ends when the channel closes. */
   readonly stderr: ReadableStream<Uint8Array>;
   /** Data to the server; closing it sends EOF. */
   readonly writable: WritableStream<Uint8Array>;
@@ -225,6 +237,10 @@ export class Channel {
   bytesIn = 0;
   /** Data bytes sent. */
   bytesOut = 0;
+  /** Of `bytesIn`, those that came after the server's EOF (a quirk; still delivered). */
+  bytesAfterEof = 0;
+  /** Of `bytesIn`, those deliberately not delivered: extended data of types other than stderr. */
+  bytesDiscarded = 0;
   /** Channel-type-specific data from the open confirmation. */
   confirmationData: Uint8Array = new Uint8Array(0);
 
@@ -481,9 +497,9 @@ export class Channel {
         return this.#onData(reader.string("data"), code);
       }
       case MSG.CHANNEL_EOF:
+        // The streams end at CLOSE, not here: some servers send data after their EOF (data
+        // that was waiting for window space), and it is delivered, not dropped.
         this.#eofReceived = true;
-        this.#stdout.end();
-        this.#stderr.end();
         return;
       case MSG.CHANNEL_CLOSE:
         return this.#onClose();
@@ -590,6 +606,7 @@ export class Channel {
     }
     this.#localWindowLeft -= data.length;
     this.bytesIn += data.length;
+    if (this.#eofReceived) this.#afterEof(data.length);
     if (this.#closeSent) return; // we are closing: nobody reads any more
     // A view, not a copy: the transport hands over each payload in memory of its own (decrypted
     // or assembled per packet) that nothing writes to again.
@@ -599,17 +616,40 @@ export class Channel {
       this.#info(
         `channel ${this.localId}: discarded ${data.length} bytes of extended data type ${extendedType}`,
       );
+      this.bytesDiscarded += data.length;
       this.#consumed(data.length);
     }
   }
 
-  /** Credits bytes a reader has taken; adjusts the window once more than half is owed. */
+  /** Data after the server's EOF (RFC 4254 §5.3 forbids it): accepted, traced once, counted. */
+  #afterEof(n: number): void {
+    if (this.bytesAfterEof === 0) {
+      this.#host.tracer.emit({
+        stage: "data",
+        type: "quirk",
+        id: "data-after-eof",
+        description: `the server sent data on channel ${this.localId} after its EOF; accepted ` +
+          "and delivered (counted in bytesAfterEof; the session's close line gives the total)",
+      });
+    }
+    this.bytesAfterEof += n;
+  }
+
+  /**
+   * Credits bytes a reader has taken, until either side sends CLOSE (also after the server's
+   * EOF, which some servers follow with more data). Like OpenSSH's `channel_check_window`, the
+   * window is topped up long before it runs low: once more than {@link creditStep} bytes are
+   * owed, or once a packet's worth is owed while less than half the window is left (the reader
+   * lags behind).
+   */
   #consumed(n: number): void {
     this.#unacked += n;
-    if (this.#state !== "open" || this.#closeSent || this.#closeReceived || this.#eofReceived) {
-      return;
-    }
-    if (this.#unacked * 2 <= this.localWindowSize) return;
+    if (this.#state !== "open" || this.#closeSent || this.#closeReceived) return;
+    if (this.#unacked === 0) return;
+    const step = creditStep(this.localWindowSize, this.localMaxPacket);
+    const low = this.#localWindowLeft * 2 < this.localWindowSize &&
+      this.#unacked >= Math.min(step, this.localMaxPacket);
+    if (this.#unacked <= step && !low) return;
     const add = this.#unacked;
     this.#unacked = 0;
     this.#localWindowLeft += add;

@@ -7,98 +7,9 @@
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { SshTraceError } from "../trace.ts";
 import type { Channel, ChannelRequest } from "./channel.ts";
+import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "./terminal_modes.ts";
 
-/** Terminal mode opcodes (RFC 4254 §8, plus IUTF8 from RFC 8160). */
-export const TERMINAL_MODES: Readonly<Record<string, number>> = {
-  VINTR: 1,
-  VQUIT: 2,
-  VERASE: 3,
-  VKILL: 4,
-  VEOF: 5,
-  VEOL: 6,
-  VEOL2: 7,
-  VSTART: 8,
-  VSTOP: 9,
-  VSUSP: 10,
-  VDSUSP: 11,
-  VREPRINT: 12,
-  VWERASE: 13,
-  VLNEXT: 14,
-  VFLUSH: 15,
-  VSWTCH: 16,
-  VSTATUS: 17,
-  VDISCARD: 18,
-  IGNPAR: 30,
-  PARMRK: 31,
-  INPCK: 32,
-  ISTRIP: 33,
-  INLCR: 34,
-  IGNCR: 35,
-  ICRNL: 36,
-  IUCLC: 37,
-  IXON: 38,
-  IXANY: 39,
-  IXOFF: 40,
-  IMAXBEL: 41,
-  IUTF8: 42,
-  ISIG: 50,
-  ICANON: 51,
-  XCASE: 52,
-  ECHO: 53,
-  ECHOE: 54,
-  ECHOK: 55,
-  ECHONL: 56,
-  NOFLSH: 57,
-  TOSTOP: 58,
-  IEXTEN: 59,
-  ECHOCTL: 60,
-  ECHOKE: 61,
-  PENDIN: 62,
-  OPOST: 70,
-  OLCUC: 71,
-  ONLCR: 72,
-  OCRNL: 73,
-  ONOCR: 74,
-  ONLRET: 75,
-  CS7: 90,
-  CS8: 91,
-  PARENB: 92,
-  PARODD: 93,
-  TTY_OP_ISPEED: 128,
-  TTY_OP_OSPEED: 129,
-};
-
-/** TTY_OP_END: terminates the encoded terminal modes. */
-export const TTY_OP_END = 0;
-
-/**
- * Encodes terminal modes for a pty-req (RFC 4254 §8): opcode byte + uint32 value per entry, in
- * the order given, then TTY_OP_END. Unknown names or values outside uint32 are usage errors.
- */
-export function encodeTerminalModes(modes: Record<string, number>): Uint8Array {
-  const w = new SshWriter(Object.keys(modes).length * 5 + 1);
-  for (const [name, value] of Object.entries(modes)) {
-    const opcode = TERMINAL_MODES[name.toUpperCase()];
-    if (opcode === undefined) {
-      throw new SshTraceError(
-        "usage",
-        "usage.unknown-terminal-mode",
-        `unknown terminal mode "${name}" (expected a name such as ECHO, ICANON or TTY_OP_ISPEED)`,
-        { mode: name },
-      );
-    }
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-      throw new SshTraceError(
-        "usage",
-        "usage.invalid-terminal-mode",
-        `terminal mode ${name} needs a whole number from 0 to 4294967295, not ${value}`,
-        { mode: name, value },
-      );
-    }
-    w.byte(opcode).uint32(value);
-  }
-  return w.byte(TTY_OP_END).bytes();
-}
+export { encodeTerminalModes, TERMINAL_MODES, TTY_OP_END } from "./terminal_modes.ts";
 
 /** A pseudo-terminal request. */
 export interface PtyOptions {
@@ -108,7 +19,11 @@ export interface PtyOptions {
   rows: number;
   widthPx?: number;
   heightPx?: number;
-  /** Encoded terminal modes (see {@link encodeTerminalModes}); default: none (just TTY_OP_END). */
+  /**
+   * Encoded terminal modes (see `encodeTerminalSettings` in terminal_modes.ts); default: those
+   * of a sane Linux terminal ({@link DEFAULT_TERMINAL_SETTINGS}), so a server that emulates the
+   * terminal from them turns Enter into a newline.
+   */
   modes?: Uint8Array;
 }
 
@@ -142,8 +57,12 @@ export class Session {
     this.channel = channel;
     channel.onRequest = (request) => this.#onRequest(request);
     this.exit = channel.closed.then(() => {
+      const late = channel.bytesAfterEof
+        ? ` (${channel.bytesAfterEof} of them after the server's EOF)`
+        : "";
       this.#info(
-        `channel ${channel.localId} closed: ${channel.bytesIn} bytes in, ${channel.bytesOut} bytes out`,
+        `channel ${channel.localId} closed: ${channel.bytesIn} bytes in${late}, ` +
+          `${channel.bytesOut} bytes out`,
       );
       return { status: this.#status, signal: this.#signal };
     });
@@ -193,7 +112,7 @@ export class Session {
       .uint32(options.rows)
       .uint32(options.widthPx ?? 0)
       .uint32(options.heightPx ?? 0)
-      .string(options.modes ?? new Uint8Array([TTY_OP_END]))
+      .string(options.modes ?? encodeTerminalSettings(DEFAULT_TERMINAL_SETTINGS))
       .bytes();
     const size = `${options.term} ${options.cols}x${options.rows}`;
     if (!(await this.channel.request("pty-req", true, data))) {

@@ -1258,6 +1258,16 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix: "-o ServerAliveInterval=30 (keeps idle connections alive through firewalls)",
     opensshFix: "-o ServerAliveInterval=30",
   },
+  "data.output-incomplete": {
+    stage: "data",
+    title: "not everything the server sent reached the output",
+    explanation: "The server's data arrived, but not all of it could be written to standard " +
+      "output or error: the program reading the output stopped early (a closed pipe, e.g. " +
+      "`| head`), the disk is full, or the file could not be written. The output is " +
+      "incomplete, so the run does not count as a success.",
+    fix: "check where the output goes (free disk space; a reader that reads to the end)",
+    opensshFix: null,
+  },
 
   // ------------------------------------------------------------------------------ any stage
   "*.timeout": {

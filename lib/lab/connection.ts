@@ -7,6 +7,7 @@
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
+import { decodeTerminalModes } from "../connection/terminal_modes.ts";
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
 import { comwareShell, posixShell } from "./programs.ts";
 import { REASON, type ServerTransport, Stop } from "./transport.ts";
@@ -14,6 +15,9 @@ import type { ChannelInfo } from "./types.ts";
 
 /** Most channels one connection may have open at once. */
 export const MAX_CHANNELS = 64;
+
+/** Most program output held back per channel under `eof-while-waiting` before the program waits. */
+const HELD_LIMIT = 4 * 1024 * 1024;
 
 const encoder = new TextEncoder();
 
@@ -45,6 +49,11 @@ class ServerChannel implements ChannelInfo {
   inputWaiter: (() => void) | null = null;
   windowWaiters: Waiter[] = [];
   timers = new Map<ReturnType<typeof setTimeout>, () => void>();
+  /** Program output held back (config `lateData`), in order. */
+  held: { data: Uint8Array; extended: boolean }[] = [];
+  heldBytes = 0;
+  /** The sender of held output while it runs (`eof-while-waiting`). */
+  flushing: Promise<void> | null = null;
 
   constructor(serverId: number, clientId: number, window: number, maxPacket: number, ours: number) {
     this.serverId = serverId;
@@ -79,6 +88,43 @@ class ServerChannel implements ChannelInfo {
     }
     this.timers.clear();
   }
+}
+
+/**
+ * A pty emulated from the client's terminal modes (config `terminal: "emulated"`), as MINA
+ * SSHD does: input CR becomes LF only with ICRNL (IGNCR drops it, INLCR turns LF into CR);
+ * output LF becomes CR LF only with OPOST and ONLCR. Echo is the program's (on a pty).
+ */
+function lineDiscipline(io: ProgramIo): ProgramIo {
+  const m = io.pty?.modes ?? {};
+  const mapOut = (d: Uint8Array | string): Uint8Array | string => {
+    if (!(m.OPOST && m.ONLCR)) return d;
+    const bytes = typeof d === "string" ? encoder.encode(d) : d;
+    const out: number[] = [];
+    for (const b of bytes) b === 0x0a ? out.push(0x0d, 0x0a) : out.push(b);
+    return new Uint8Array(out);
+  };
+  return {
+    ...io,
+    get pty() {
+      return io.pty;
+    },
+    write: (d) => io.write(mapOut(d)),
+    writeErr: (d) => io.writeErr(mapOut(d)),
+    read: async () => {
+      const chunk = await io.read();
+      if (chunk === null) return null;
+      const out: number[] = [];
+      for (const b of chunk) {
+        if (b === 0x0d) {
+          if (m.IGNCR) continue;
+          out.push(m.ICRNL ? 0x0a : 0x0d);
+        } else if (b === 0x0a && m.INLCR) out.push(0x0d);
+        else out.push(b);
+      }
+      return new Uint8Array(out);
+    },
+  };
 }
 
 /** The connection layer of one authenticated lab connection. */
@@ -227,7 +273,18 @@ export class ServerConnection {
         const term = r.text("TERM");
         const cols = r.uint32("columns");
         const rows = r.uint32("rows");
-        ch.pty = { term, cols, rows };
+        r.uint32("width in pixels");
+        r.uint32("height in pixels");
+        const { modes, unknown } = decodeTerminalModes(r.string("terminal modes"));
+        const emulated = config.terminal === "emulated";
+        ch.pty = { term, cols, rows, modes, emulated };
+        const shown = ["ICRNL", "ONLCR", "OPOST", "ECHO", "ICANON", "VINTR"]
+          .map((n) => `${n}=${modes[n] ?? "unset"}`).join(" ");
+        this.#log(
+          `channel ${ch.serverId}: pty-req ${JSON.stringify(term)} ${cols}x${rows}, ` +
+            `${Object.keys(modes).length} terminal modes (${shown})` +
+            (unknown.length ? `, unknown opcodes ${unknown.join(",")}` : ""),
+        );
         return await reply(true);
       }
       case "env":
@@ -291,6 +348,70 @@ export class ServerConnection {
     }
   }
 
+  /**
+   * Program output under config `lateData`: held in order (copied: programs reuse buffers).
+   * `eof-while-waiting` sends it on at once as the window allows, and makes the program wait
+   * while more than {@link HELD_LIMIT} bytes are held; `after-eof` keeps it until the end.
+   */
+  async #hold(ch: ServerChannel, data: Uint8Array | string, extended: boolean): Promise<void> {
+    if (ch.gone || this.#t.closed) throw new ChannelGone("channel closed");
+    const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
+    if (!bytes.length) return;
+    ch.held.push({ data: bytes, extended });
+    ch.heldBytes += bytes.length;
+    if (this.#t.config.lateData !== "eof-while-waiting") return;
+    const flushing = this.#flush(ch);
+    if (ch.heldBytes > HELD_LIMIT) await flushing;
+  }
+
+  /** Sends held output as the window allows; one sender at a time. */
+  #flush(ch: ServerChannel): Promise<void> {
+    if (ch.flushing) return ch.flushing;
+    const run = async () => {
+      try {
+        for (let item = ch.held.shift(); item; item = ch.held.shift()) {
+          ch.heldBytes -= item.data.length;
+          await this.#write(ch, item.data, item.extended);
+        }
+      } finally {
+        ch.flushing = null;
+      }
+    };
+    const p = run();
+    p.catch(() => {}); // whoever waits sees the error; the channel is gone
+    ch.flushing = p;
+    return p;
+  }
+
+  /** After the program under config `lateData`: its held output, with EOF before the end. */
+  async #sendLate(ch: ServerChannel): Promise<void> {
+    const mode = this.#t.config.lateData;
+    if (mode === "eof-while-waiting") {
+      if (ch.held.length || ch.flushing) await this.#sendEof(ch);
+      await this.#flush(ch);
+      return;
+    }
+    const items = ch.held.splice(0);
+    ch.heldBytes = 0;
+    let first = Math.floor(items.reduce((n, i) => n + i.data.length, 0) / 2);
+    const rest: typeof items = [];
+    for (const item of items) {
+      const n = Math.min(first, item.data.length);
+      if (n) await this.#write(ch, item.data.subarray(0, n), item.extended);
+      if (n < item.data.length) rest.push({ ...item, data: item.data.subarray(n) });
+      first -= n;
+    }
+    if (rest.length) await this.#sendEof(ch);
+    for (const item of rest) await this.#write(ch, item.data, item.extended);
+  }
+
+  async #sendEof(ch: ServerChannel): Promise<void> {
+    if (ch.gone || ch.eofSent) return;
+    ch.eofSent = true;
+    this.#log(`channel ${ch.serverId}: EOF sent before the end of the output (lateData)`);
+    await this.#t.send(new SshWriter().byte(MSG.CHANNEL_EOF).uint32(ch.clientId).bytes());
+  }
+
   async #read(ch: ServerChannel): Promise<Uint8Array | null> {
     for (;;) {
       const chunk = ch.input.shift();
@@ -305,9 +426,10 @@ export class ServerConnection {
 
   #start(ch: ServerChannel, program: Program): void {
     ch.started = true;
-    const io: ProgramIo = {
-      write: (d) => this.#write(ch, d, false),
-      writeErr: (d) => this.#write(ch, d, true),
+    const late = this.#t.config.lateData !== undefined;
+    const base: ProgramIo = {
+      write: (d) => late ? this.#hold(ch, d, false) : this.#write(ch, d, false),
+      writeErr: (d) => late ? this.#hold(ch, d, true) : this.#write(ch, d, true),
       read: () => this.#read(ch),
       get pty() {
         return ch.pty;
@@ -324,10 +446,12 @@ export class ServerConnection {
           ch.timers.set(timer, resolve);
         }),
     };
+    const io = ch.pty?.emulated ? lineDiscipline(base) : base;
     const run = (async () => {
       let status: number | null;
       try {
         status = await program(io);
+        if (late) await this.#sendLate(ch);
       } catch (e) {
         if (e instanceof ChannelGone || e instanceof Stop) return;
         this.#log(`channel ${ch.serverId}: program failed: ${(e as Error).message}`);
@@ -349,8 +473,10 @@ export class ServerConnection {
       );
     }
     if (ch.gone) return;
-    ch.eofSent = true;
-    await this.#t.send(new SshWriter().byte(MSG.CHANNEL_EOF).uint32(ch.clientId).bytes());
+    if (!ch.eofSent) {
+      ch.eofSent = true;
+      await this.#t.send(new SshWriter().byte(MSG.CHANNEL_EOF).uint32(ch.clientId).bytes());
+    }
     if (ch.gone) return;
     ch.closeSent = true;
     await this.#t.send(new SshWriter().byte(MSG.CHANNEL_CLOSE).uint32(ch.clientId).bytes());

@@ -753,6 +753,35 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
       return true;
     }),
   },
+  // --- data after EOF (issue 12, item 11) ------------------------------------------------------
+  {
+    name: "data-after-eof",
+    summary: "sends half of each command's output, then EOF, then the other half (RFC 4254 " +
+      "forbids data after EOF; a client should still deliver it, as a traced quirk)",
+    expect: { success: true },
+    config: (c) => ({ ...fast(c), lateData: "after-eof" }),
+    hooks: {},
+  },
+  {
+    name: "eof-while-waiting",
+    summary: "sends EOF as soon as a command ends, while its output still waits for window " +
+      "space, then the rest as the client opens the window (a client that stops crediting the " +
+      "window at EOF hangs)",
+    expect: { success: true },
+    config: (c) => ({ ...fast(c), lateData: "eof-while-waiting" }),
+    hooks: {},
+  },
+  // --- terminal modes (issue 12, item 12) ---------------------------------------------------
+  {
+    name: "emulated-terminal",
+    summary: "emulates a pty from the client's terminal modes, as Apache MINA SSHD does: Enter " +
+      "(CR) ends a line only with ICRNL, LF is written as CR LF only with OPOST and ONLCR " +
+      "(`stty` shows the modes received); a client sending no modes gets a shell that never " +
+      "sees Enter",
+    expect: { success: true },
+    config: (c) => ({ ...fast(c), terminal: "emulated" }),
+    hooks: {},
+  },
   disconnectProfile(2),
   // --- hostile text: peer strings that would drive a terminal printed raw (issue 12, item 5) ---
   {

@@ -10,6 +10,52 @@ export interface PtyInfo {
   term: string;
   cols: number;
   rows: number;
+  /** The encoded terminal modes of the request, decoded (RFC 4254 §8 names). */
+  modes: Record<string, number>;
+  /**
+   * True when the server emulates the terminal from those modes (config `terminal: "emulated"`,
+   * as Apache MINA SSHD does): programs then see and write bare LF, and only the modes turn
+   * Enter (CR) into LF (ICRNL) and LF into CR LF (OPOST + ONLCR).
+   */
+  emulated?: boolean;
+}
+
+const CHAR_NAMES: [string, string][] = [
+  ["VINTR", "intr"],
+  ["VQUIT", "quit"],
+  ["VERASE", "erase"],
+  ["VKILL", "kill"],
+  ["VEOF", "eof"],
+  ["VEOL", "eol"],
+  ["VEOL2", "eol2"],
+  ["VSTART", "start"],
+  ["VSTOP", "stop"],
+  ["VSUSP", "susp"],
+  ["VREPRINT", "rprnt"],
+  ["VWERASE", "werase"],
+  ["VLNEXT", "lnext"],
+  ["VDISCARD", "discard"],
+];
+
+/** `^C`, `^?`, `<undef>` (255): a control character as stty shows it. */
+function showChar(c: number): string {
+  if (c === 255) return "<undef>";
+  if (c === 0x7f) return "^?";
+  if (c < 0x20) return "^" + String.fromCharCode(c + 0x40);
+  return String.fromCharCode(c);
+}
+
+/** The pty's modes as `stty -a` prints them: speed, control characters, then flags. */
+export function sttyLines(pty: PtyInfo): string[] {
+  const m = pty.modes;
+  const speed = m.TTY_OP_OSPEED ?? m.TTY_OP_ISPEED;
+  const lines = [
+    `speed ${speed ?? "unknown"} baud; rows ${pty.rows}; columns ${pty.cols};`,
+    CHAR_NAMES.filter(([n]) => n in m).map(([n, s]) => `${s} = ${showChar(m[n]!)};`).join(" "),
+  ];
+  const flags = Object.keys(m).filter((n) => !n.startsWith("V") && !n.startsWith("TTY_OP"));
+  lines.push(flags.map((n) => `${m[n] ? "" : "-"}${n.toLowerCase()}`).join(" "));
+  return lines;
 }
 
 /** A program's view of its session channel. */
@@ -120,6 +166,7 @@ export const HELP_TEXT = [
   "  cat                   copy input to output",
   "  head -c N /dev/zero   N zero bytes",
   "  sleep SECONDS         wait (at most 60 s)",
+  "  stty                  the pty's terminal modes, as the client sent them",
   "  exit [N]              leave with status N",
   "  help                  this text",
 ];
@@ -172,6 +219,14 @@ async function runSimple(
     case "hostname":
       await line(io.hostname);
       return { status: 0 };
+    case "stty": {
+      if (!io.pty) {
+        await io.writeErr(`stty: 'standard input': Inappropriate ioctl for device${newline}`);
+        return { status: 1 };
+      }
+      for (const l of sttyLines(io.pty)) await line(l);
+      return { status: 0 };
+    }
     case "help":
       for (const l of HELP_TEXT) await line(l);
       return { status: 0 };
@@ -278,8 +333,9 @@ class LineReader {
         continue;
       }
       this.#lastCr = b === 0x0d;
-      if (b === 0x0d || b === 0x0a) {
-        if (echo) await this.#io.write("\r\n");
+      // A terminal emulated from the modes hands over bare LF; CR is no line end there.
+      if (b === 0x0a || (b === 0x0d && !this.#io.pty?.emulated)) {
+        if (echo) await this.#io.write(this.#io.pty?.emulated ? "\n" : "\r\n");
         const text = new TextDecoder().decode(new Uint8Array(this.#buffer));
         this.#buffer = [];
         return text;
@@ -307,7 +363,7 @@ class LineReader {
 
 /** The prompt shell of the modern profile. */
 export const posixShell: Program = async (io) => {
-  const nl = io.pty ? "\r\n" : "\n";
+  const nl = io.pty && !io.pty.emulated ? "\r\n" : "\n";
   const prompt = `${io.user}@${io.hostname}:~$ `;
   await io.write(`Welcome to the sshtrace lab server. Type "help" for commands.${nl}`);
   const reader = new LineReader(io);

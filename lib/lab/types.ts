@@ -54,6 +54,20 @@ export interface LabConfig {
    * user's password). @default { name: "", instruction: "", prompt: "Password: " }
    */
   kbdInteractive?: { name: string; instruction: string; prompt: string };
+  /**
+   * Sends program output after the channel's EOF (RFC 4254 §5.3 forbids it; some servers do
+   * it): `after-eof` holds a program's output until it ends, then sends half of it, EOF, and
+   * the other half; `eof-while-waiting` sends EOF as soon as a program ends, even while its
+   * output still waits for window space, and the rest when the client opens the window.
+   * Exit-status and CLOSE follow the last byte. Unset: EOF after all output.
+   */
+  lateData?: "after-eof" | "eof-while-waiting";
+  /**
+   * `emulated`: a pty is emulated from the client's terminal modes, as Apache MINA SSHD does:
+   * Enter (CR) becomes a newline only with ICRNL, output LF becomes CR LF only with OPOST and
+   * ONLCR, ECHO decides the echo. Unset: the shell ends lines at CR or LF whatever the modes.
+   */
+  terminal?: "emulated";
 }
 
 /** Something the lab server reports about a connection (for `sshtrace lab` and tests). */

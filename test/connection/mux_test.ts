@@ -6,7 +6,7 @@ import type { ChannelOptions } from "../../lib/connection/channel.ts";
 import { SshTraceError } from "../../lib/trace.ts";
 import { decodeText, SshReader } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
-import { FakeTransport, server, settle } from "./fake_transport.ts";
+import { FakeTransport, readText, server, settle } from "./fake_transport.ts";
 
 interface Opened {
   session: Session;
@@ -199,7 +199,7 @@ Deno.test("write() splits data by the server's max packet and waits for WINDOW_A
   t.end();
 });
 
-Deno.test("Connection sends WINDOW_ADJUST only after the consumer has read more than half the window", async () => {
+Deno.test("Connection sends WINDOW_ADJUST only for bytes the consumer has read", async () => {
   const { t, conn } = setup();
   const { session, id, remote } = await openSession(t, conn, {}, { windowSize: 8, maxPacket: 4 });
   t.push(server.data(id, "aaaa"));
@@ -209,20 +209,91 @@ Deno.test("Connection sends WINDOW_ADJUST only after the consumer has read more 
   assert.equal(t.unread.length, 0, "no adjust before anything is read");
   const reader = session.stdout.getReader();
   assert.equal(decodeText((await reader.read()).value!), "aaaa");
-  await settle();
-  assert.equal(t.unread.length, 0, "half the window read is not more than half");
-  assert.equal(decodeText((await reader.read()).value!), "bbbb");
-  const r = await t.expect(MSG.CHANNEL_WINDOW_ADJUST);
+  // The window is empty, so the 4 bytes read are credited at once (not the 4 still unread).
+  let r = await t.expect(MSG.CHANNEL_WINDOW_ADJUST);
   assert.equal(r.uint32(), remote);
+  assert.equal(r.uint32(), 4);
+  assert.equal(session.channel.localWindowLeft, 4);
+  // With half the window left, 4 bytes owed are not yet worth an adjust.
+  assert.equal(decodeText((await reader.read()).value!), "bbbb");
+  await settle();
+  assert.equal(t.unread.length, 0);
+  t.push(server.data(id, "xxxx"));
+  assert.equal(decodeText((await reader.read()).value!), "xxxx");
+  r = await t.expect(MSG.CHANNEL_WINDOW_ADJUST);
+  r.uint32();
   assert.equal(r.uint32(), 8);
   assert.equal(session.channel.localWindowLeft, 8);
   // The reopened window can be used in full.
   t.push(server.data(id, "cccc"));
   t.push(server.data(id, "dddd"));
   assert.equal(decodeText((await reader.read()).value!), "cccc");
-  assert.equal(session.bytesIn, 16);
+  assert.equal(session.bytesIn, 20);
   assert.equal(conn.ended, false);
   reader.releaseLock();
+  t.end();
+});
+
+Deno.test("Connection tops up a 2 MiB window after 256 KiB are read, long before it runs low", async () => {
+  const { t, conn } = setup();
+  const { session, id, remote } = await openSession(t, conn);
+  const packet = new Uint8Array(32 * 1024).fill(0x61);
+  const reader = session.stdout.getReader();
+  // Eight full packets (256 KiB) read: not yet more than the step.
+  for (let i = 0; i < 8; i++) {
+    t.push(server.data(id, packet));
+    await reader.read();
+  }
+  await settle();
+  assert.equal(t.unread.length, 0, "no adjust for 256 KiB");
+  t.push(server.data(id, packet));
+  await reader.read();
+  const r = await t.expect(MSG.CHANNEL_WINDOW_ADJUST);
+  assert.equal(r.uint32(), remote);
+  assert.equal(r.uint32(), 9 * 32 * 1024);
+  assert.equal(session.channel.localWindowLeft, 2 * 1024 * 1024);
+  reader.releaseLock();
+  t.end();
+});
+
+Deno.test("Connection delivers data the server sends after its EOF and credits the window until CLOSE", async () => {
+  const { t, conn } = setup();
+  const { session, id, remote } = await openSession(t, conn, {}, { windowSize: 8, maxPacket: 4 });
+  t.push(server.data(id, "aaaa"));
+  t.push(server.eof(id));
+  t.push(server.data(id, "bbbb"));
+  await settle();
+  const reader = session.stdout.getReader();
+  assert.equal(decodeText((await reader.read()).value!), "aaaa");
+  // The window is still credited after EOF, so a server waiting for window space can finish.
+  let r = await t.expect(MSG.CHANNEL_WINDOW_ADJUST);
+  assert.equal(r.uint32(), remote);
+  assert.equal(r.uint32(), 4);
+  t.push(server.data(id, "cccc"));
+  await settle();
+  assert.equal(decodeText((await reader.read()).value!), "bbbb");
+  r = await t.expect(MSG.CHANNEL_WINDOW_ADJUST);
+  r.uint32();
+  assert.equal(r.uint32(), 4);
+  t.push(server.extendedData(id, 1, "e"));
+  t.push(server.close(id));
+  assert.equal(decodeText((await reader.read()).value!), "cccc");
+  assert.equal((await reader.read()).done, true);
+  assert.equal(await readText(session.stderr), "e");
+  await session.exit;
+  assert.equal(session.bytesIn, 13);
+  assert.equal(session.channel.bytesAfterEof, 9);
+  // One quirk event (not one per packet); the total is in the close line.
+  const quirks = t.tracer.events.filter((e) => e.type === "quirk" && e.id === "data-after-eof");
+  assert.equal(quirks.length, 1);
+  assert.equal(quirks[0]!.stage, "data");
+  assert.ok(
+    t.tracer.events.some((e) =>
+      e.type === "info" &&
+      e.message === "channel 0 closed: 13 bytes in (9 of them after the server's EOF), 0 bytes out"
+    ),
+  );
+  assert.equal(conn.ended, false);
   t.end();
 });
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Connection } from "../../lib/connection/mux.ts";
 import { encodeTerminalModes, type Session } from "../../lib/connection/session.ts";
+import { decodeTerminalModes } from "../../lib/connection/terminal_modes.ts";
 import { SshTraceError } from "../../lib/trace.ts";
 import type { SshReader } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
@@ -125,13 +126,18 @@ Deno.test("requestPty() sends term, size and modes, and traces the grant", async
   t.end();
 });
 
-Deno.test("requestPty() without modes sends just TTY_OP_END", async () => {
+Deno.test("requestPty() without modes sends those of a sane terminal: ICRNL, ONLCR, OPOST, ^C", async () => {
   const ctx = await open();
   const pty = ctx.session.requestPty({ term: "xterm", cols: 80, rows: 24, widthPx: 640 });
   const r = await expectRequest(ctx, "pty-req", true);
   r.text();
   assert.deepEqual([r.uint32(), r.uint32(), r.uint32(), r.uint32()], [80, 24, 640, 0]);
-  assert.deepEqual([...r.string()], [0]);
+  const { modes } = decodeTerminalModes(r.string());
+  assert.equal(modes.ICRNL, 1);
+  assert.equal(modes.ONLCR, 1);
+  assert.equal(modes.OPOST, 1);
+  assert.equal(modes.VINTR, 3);
+  assert.equal(modes.TTY_OP_OSPEED, 38400);
   ctx.t.push(server.success(ctx.id));
   await pty;
   ctx.t.end();
@@ -231,6 +237,7 @@ Deno.test("a cancelled stderr stream does not hold the window shut for stdout", 
   assert.equal(r.uint32(), 8);
   t.push(server.data(0, "out"));
   t.push(server.eof(0));
+  t.push(server.close(0));
   assert.equal(await readText(session.stdout), "out");
   t.end();
 });

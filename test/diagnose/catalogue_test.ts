@@ -686,6 +686,11 @@ const CASES: Record<string, Case> = {
     fix: /Compression=no/,
     ssh: /^-o Compression=no$/,
   },
+  "data.output-incomplete": {
+    error: err("data", "data.output-incomplete", { received: 10, written: 4, cause: "EPIPE" }),
+    fix: /disk space/,
+    ssh: null,
+  },
   "data.unknown-channel": {
     error: err("data", "data.unknown-channel", { channel: 9, message: "CHANNEL_DATA" }),
     fix: /-vv/,

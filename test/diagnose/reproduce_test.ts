@@ -1594,6 +1594,45 @@ Deno.test("lab server: kex, auth, session and data failures are reproduced by fa
       });
     });
 
+    await t.step("output that cannot all be written is data.output-incomplete", async () => {
+      // Stdout is a pipe whose reader stops after 1000 bytes, so the --json report cannot be
+      // printed either: the error is read from the -v trace on stderr.
+      lab.setup = { profile: "modern" };
+      await cli(["--version"]); // makes the clean HOME
+      const args = [
+        Deno.execPath(),
+        "run",
+        "-A",
+        "main.ts",
+        "-v",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "--password-env",
+        "PW",
+        lab.target,
+        "head -c 4194304 /dev/zero",
+      ].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+      const r = await run("bash", [
+        "-c",
+        `${args} | head -c 1000 > /dev/null; exit \${PIPESTATUS[0]}`,
+      ], {
+        cwd: ROOT,
+        env: { RUST_BACKTRACE: "0", NO_COLOR: "1", HOME: cliHome!, SSH_AUTH_SOCK: "", ...env },
+        timeoutMs: 20_000,
+      });
+      const m = /error\s+(data\.[a-z-]+): (.*)/.exec(r.stderr);
+      assert.ok(m, r.stderr.slice(-1500));
+      const seen = explained(new SshTraceError("data", m[1]!, m[2]!));
+      assert.equal(seen.exitCode, r.code);
+      expectFailure("CLI: a download into a pipe whose reader stops early (lab)", seen, {
+        code: "data.output-incomplete",
+        stage: "data",
+        fix: /disk space/,
+        opensshFix: null,
+        says: /reached stdout and stderr: Broken pipe/,
+      });
+    });
+
     // ------------------------------------------------------------------ hostkey
     await t.step("another host key in a rekey is hostkey.changed-on-rekey", async () => {
       // The rekey comes from --rekey-limit while sending 48 KiB of input (less than a pipe holds,
