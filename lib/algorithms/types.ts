@@ -59,6 +59,17 @@ export interface KexResult {
   readonly hostKeyBlob: Uint8Array;
   /** The signature blob over H (string format-name, string signature). */
   readonly signatureBlob: Uint8Array;
+  /** For the post-quantum hybrids: which implementation computed the KEM. */
+  readonly kemBackend?: KemBackendInfo;
+}
+
+/** Which implementation computed a post-quantum KEM, for the trace (`kem-backend`). */
+export interface KemBackendInfo {
+  /** `ML-KEM-768` or `sntrup761`. */
+  readonly algorithm: string;
+  /** `wasm`: liboqs in WebAssembly; `js`: the JavaScript fallback. */
+  readonly name: "wasm" | "js";
+  readonly detail: string;
 }
 
 /** A key exchange method. A method throws `KexFailure` for a bad peer value. */
