@@ -255,6 +255,13 @@ function buildConfig(
   if (authorizedKeysPath) lines.push(`AuthorizedKeysFile ${authorizedKeysPath}`);
   if (options.bannerFile) lines.push(`Banner ${options.bannerFile}`);
   lines.push(...(options.config ?? []));
+  // OpenSSH 9.8+ blocks a source address for a while after unauthenticated disconnects (every
+  // probe is one) and answers "Not allowed at this time": tests and benchmarks connect from
+  // 127.0.0.1 hundreds of times. A test's own PerSourcePenalties line (above) wins: sshd takes a
+  // keyword's first value.
+  if (atLeast(version, 9, 8) && !lines.some((l) => /^PerSourcePenalties\b/i.test(l))) {
+    lines.push("PerSourcePenalties no");
+  }
   return lines.join("\n") + "\n";
 }
 
