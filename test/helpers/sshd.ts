@@ -5,6 +5,7 @@
  * Needs root (sshd with UsePAM, password logins, useradd). Missing tools make tests fail.
  */
 
+import { defaultNames } from "../../lib/algorithms/registry.ts";
 import { freePort, requireRoot, requireTool, run } from "./tools.ts";
 
 export const SSHD = "/usr/sbin/sshd";
@@ -178,6 +179,18 @@ export function atLeast(version: OpenSshVersion, major: number, minor: number): 
 export async function sshdSupportsKex(name: string, sshd = SSHD): Promise<boolean> {
   const res = await run(sshd, ["-t", "-f", "/dev/null", "-o", `KexAlgorithms=${name}`]);
   return !/Bad SSH2 KexAlgorithms|unsupported/i.test(res.stderr);
+}
+
+/**
+ * The kex sshtrace's default offer lands on against `sshd` in its default configuration: our
+ * first default the server implements (sntrup761x25519-sha512 on Debian 12's OpenSSH 9.2,
+ * mlkem768x25519-sha256 on OpenSSH 9.9+).
+ */
+export async function defaultKexAgainst(sshd = SSHD): Promise<string> {
+  for (const name of defaultNames("kex")) {
+    if (await sshdSupportsKex(name, sshd)) return name;
+  }
+  throw new Error(`${sshd} implements none of sshtrace's default key exchange methods`);
 }
 
 const ROOT = new URL("../..", import.meta.url).pathname;
