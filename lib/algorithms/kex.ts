@@ -558,6 +558,8 @@ function fromLegacy(entry: LegacyKexEntry): KexAlgorithm {
 const CURVE25519_SPEC = "RFC 8731";
 const ECDH_SPEC = "RFC 5656";
 const SNTRUP_SPEC = "draft-ietf-sshm-ntruprime-ssh";
+/** sntrup761 exists here only as WebAssembly (no JavaScript fallback). */
+const hasWebAssembly = () => typeof WebAssembly !== "undefined";
 
 /** Every key exchange method, in preference order; legacy entries come last. */
 export const KEX_ALGORITHMS: readonly KexAlgorithm[] = [
@@ -573,12 +575,22 @@ export const KEX_ALGORITHMS: readonly KexAlgorithm[] = [
   // sntrup761x25519 under both names, in OpenSSH 9.9+'s order: the IETF draft's name first,
   // then the one OpenSSH 9.0–9.8 know.
   ephemeralKex(
-    { name: "sntrup761x25519-sha512", status: "supported", spec: SNTRUP_SPEC },
+    {
+      name: "sntrup761x25519-sha512",
+      status: "supported",
+      spec: SNTRUP_SPEC,
+      available: hasWebAssembly,
+    },
     "sha512",
     SNTRUP761_X25519,
   ),
   ephemeralKex(
-    { name: "sntrup761x25519-sha512@openssh.com", status: "supported", spec: SNTRUP_SPEC },
+    {
+      name: "sntrup761x25519-sha512@openssh.com",
+      status: "supported",
+      spec: SNTRUP_SPEC,
+      available: hasWebAssembly,
+    },
     "sha512",
     SNTRUP761_X25519,
   ),

@@ -20,6 +20,11 @@ export interface AlgorithmInfo {
    * ciphers), so the transport starts loading that module as soon as it is negotiated.
    */
   readonly usesNodeCrypto?: boolean;
+  /**
+   * False when this runtime cannot run the algorithm (sntrup761 without WebAssembly): it is then
+   * left out of the default offer, and only an explicit request reaches it (and fails clearly).
+   */
+  readonly available?: () => boolean;
 }
 
 export type HashName = "sha1" | "sha256" | "sha384" | "sha512";

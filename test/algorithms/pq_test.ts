@@ -251,6 +251,20 @@ Deno.test("without WebAssembly, ML-KEM-768 falls back to JavaScript and says why
   assert.match(got.sntrup, /WebAssembly/);
 });
 
+Deno.test("without WebAssembly, sntrup761x25519 is left out of the default offer (mlkem768x25519 stays)", async () => {
+  const registry = new URL("../../lib/algorithms/registry.ts", import.meta.url).href;
+  const got = await inFreshProcess(
+    `const r = await import(${JSON.stringify(registry)});
+     console.log(JSON.stringify(r.defaultNames("kex").slice(0, 3)));`,
+    { v8Flags: "--jitless" },
+  );
+  assert.deepEqual(got, [
+    "mlkem768x25519-sha256",
+    "curve25519-sha256",
+    "curve25519-sha256@libssh.org",
+  ]);
+});
+
 Deno.test("SSHTRACE_KEM=js makes ML-KEM-768 run on @noble/post-quantum", async () => {
   const got = await inFreshProcess(
     `console.log(JSON.stringify((await pq.mlKem768()).backend));`,
