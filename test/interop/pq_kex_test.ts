@@ -131,6 +131,36 @@ Deno.test("sshtrace negotiates mlkem768x25519-sha256 with OpenSSH >= 9.9: probe 
     await sshd.stop();
   }
   await t.step(
+    "without WebAssembly (--v8-flags=--jitless) a key login still gets mlkem768x25519-sha256, on the JavaScript fallback, saying why",
+    async () => {
+      const plain = await startSshd({ sshd: binary, authorizedKeys });
+      try {
+        const res = await runSshtrace(
+          [
+            ...trust(plain, tmp.path),
+            "--ndjson",
+            "-i",
+            fx.key,
+            `${fx.user}@127.0.0.1:${plain.port}`,
+            "echo pq-ok",
+          ],
+          { home: fx.home, permissions: ["-A", "--v8-flags=--jitless"] },
+        );
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /^pq-ok$/m);
+        const events: Json[] = splitNdjson(res.stdout).events;
+        const kem = events.find((e) => e.type === "kem-backend");
+        assert.equal(kem?.algorithm, "ML-KEM-768");
+        assert.equal(kem?.backend, "js");
+        assert.match(kem?.detail ?? "", /WebAssembly failed/);
+        const offered: string[] = events.find((e) => e.type === "kexinit-sent")?.lists.kex ?? [];
+        assert.ok(!offered.some((k) => k.startsWith("sntrup761")), offered.join(","));
+      } finally {
+        await plain.stop();
+      }
+    },
+  );
+  await t.step(
     "OpenSSH >= 9.9 with its default offer gets mlkem768x25519-sha256 first",
     async () => {
       const plain = await startSshd({ sshd: binary, authorizedKeys });
