@@ -217,6 +217,12 @@ export function openssh99Sshd(): Promise<string> {
   return openssh99;
 }
 
+/** The `ssh` client that goes with {@link openssh99Sshd} (the system's, or the one built beside it). */
+export async function openssh99Ssh(): Promise<string> {
+  const sshd = await openssh99Sshd();
+  return sshd === SSHD ? "/usr/bin/ssh" : sshd.replace(/\/sbin\/sshd$/, "/bin/ssh");
+}
+
 function algoList(value: string | string[]): string {
   return Array.isArray(value) ? value.join(",") : value;
 }
