@@ -48,5 +48,7 @@ echo "install-deps: /run/sshd ready"
 if /usr/sbin/sshd -V 2>&1 | grep -qE '^OpenSSH_(9\.9|[1-9][0-9]\.)'; then
   echo "install-deps: system sshd is >= 9.9 ($(/usr/sbin/sshd -V 2>&1 | head -n 1)): no OpenSSH 10 build"
 else
-  bash "$ROOT/scripts/build-openssh10.sh"
+  # Not fatal: only the tests that need OpenSSH >= 9.9 fail (they retry the build) if it fails.
+  bash "$ROOT/scripts/build-openssh10.sh" ||
+    echo "install-deps: the OpenSSH 10 build failed; the tests that need OpenSSH >= 9.9 will fail"
 fi
