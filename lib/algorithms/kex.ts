@@ -310,6 +310,9 @@ function hybridAgreement(
       }
       const { kem } = loaded;
       const keys = kem.keypair();
+      if (keys.publicKey.length !== sizes.publicKey) {
+        throw new Error(`${kemName} made a ${keys.publicKey.length}-byte public key`);
+      }
       const ecdh = await x25519KeyPair();
       return {
         clientPublic: concatBytes(keys.publicKey, ecdh.publicKey),
