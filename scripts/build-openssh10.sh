@@ -13,7 +13,11 @@ CACHE="$ROOT/.cache/openssh10"
 PREFIX="$CACHE"
 SSHD="$PREFIX/sbin/sshd"
 
-if [[ -x "$SSHD" ]] && "$SSHD" -V 2>&1 | grep -q '^OpenSSH_1[0-9]'; then
+# The build has its prefix compiled in (sshd execs $PREFIX/libexec/sshd-session): a copy made
+# for another checkout path is rebuilt.
+STAMP="$CACHE/built-for"
+if [[ -x "$SSHD" ]] && [[ "$(cat "$STAMP" 2>/dev/null)" == "$PREFIX" ]] &&
+  "$SSHD" -V 2>&1 | grep -q '^OpenSSH_1[0-9]'; then
   echo "build-openssh10: present ($("$SSHD" -V 2>&1 | head -n 1))"
   exit 0
 fi
@@ -62,4 +66,5 @@ for helper in sshd-session sshd-auth sftp-server; do
 done
 install -m 755 ssh ssh-keyscan ssh-keygen "$PREFIX/bin/"
 rm -rf "$CACHE/src" "$APT/archives"
+echo "$PREFIX" >"$STAMP"
 echo "build-openssh10: built $("$SSHD" -V 2>&1 | head -n 1) in $(($(date +%s) - started)) s"
