@@ -5,7 +5,13 @@
  * @module
  */
 
-import { ensureTestUser, SSH_KEYGEN, type SshdHandle, startSshd } from "../test/helpers/sshd.ts";
+import {
+  ensureTestUser,
+  SSH_KEYGEN,
+  type SshdHandle,
+  type SshdOptions,
+  startSshd,
+} from "../test/helpers/sshd.ts";
 import { run } from "../test/helpers/tools.ts";
 
 export interface BenchServer {
@@ -18,10 +24,14 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Starts sshd; `config` adds sshd_config lines. Needs root (sshd, test user). */
+/**
+ * Starts sshd; `config` adds sshd_config lines, `options` other sshd options (the binary, a
+ * forced kex). Needs root (sshd, test user).
+ */
 export async function startBenchServer(
   prefix: string,
   config: string[] = [],
+  options: Pick<SshdOptions, "sshd" | "kex"> = {},
 ): Promise<BenchServer> {
   const user = await ensureTestUser();
   const dir = await Deno.makeTempDir({ prefix });
@@ -35,6 +45,7 @@ export async function startBenchServer(
     authorizedKeys: [pub],
     logLevel: "ERROR",
     config,
+    ...options,
   });
   const knownHosts = `${dir}/known_hosts`;
   await Deno.writeTextFile(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostKeys.ed25519.pub}\n`);

@@ -110,6 +110,8 @@ export type TraceEventBody =
   | Ev<"kex", "newkeys", { direction: "sent" | "received" }>
   /** Which library does the packet crypto (once, at the first NEWKEYS). */
   | Ev<"kex", "crypto-backend", { backend: "openssl" | "node"; detail: string }>
+  /** Which implementation computed a hybrid's post-quantum KEM (liboqs WebAssembly or JS). */
+  | Ev<"kex", "kem-backend", { algorithm: string; backend: "wasm" | "js"; detail: string }>
   | Ev<Stage, "ext-info", { extensions: string[]; serverSigAlgs: string[] | null }>
   | Ev<"kex", "rekey", { initiator: "client" | "server"; reason: string }>
   | Ev<"hostkey", "key", {

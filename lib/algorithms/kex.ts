@@ -3,7 +3,8 @@
  *
  * - an ephemeral key agreement over messages 30/31 (`string Q_C` / `string K_S, string Q_S,
  *   string signature`) used by X25519 (RFC 8731), ECDH on the NIST curves (RFC 5656) and the
- *   ML-KEM-768 + X25519 hybrid (draft-ietf-sshm-mlkem-hybrid-kex);
+ *   ML-KEM-768 + X25519 and sntrup761 + X25519 hybrids (draft-ietf-sshm-mlkem-hybrid-kex,
+ *   draft-ietf-sshm-ntruprime-ssh);
  * - finite-field Diffie-Hellman over a fixed group (RFC 4253, RFC 8268);
  * - Diffie-Hellman group exchange (RFC 4419), which reuses the finite-field code.
  *
@@ -18,9 +19,11 @@ import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from 
 import { isProbablePrime } from "./prime.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { LEGACY_KEX, type LegacyKexEntry } from "./kex_legacy.ts";
+import { type LoadedKem, mlKem768, sntrup761 } from "./pq.ts";
 import {
   type AlgorithmInfo,
   type HashName,
+  type KemBackendInfo,
   type KexAlgorithm,
   type KexContext,
   KexFailure,
@@ -81,6 +84,8 @@ function mpintSecret(unsigned: Uint8Array): Uint8Array {
 interface Ephemeral {
   /** Q_C (or C_INIT) as sent. */
   readonly clientPublic: Uint8Array;
+  /** Which implementation computes the post-quantum KEM (hybrids only). */
+  readonly kemBackend?: KemBackendInfo;
   /** Takes Q_S (or S_REPLY) and returns K, SSH-encoded. Throws KexFailure for a bad value. */
   finish(serverPublic: Uint8Array): Promise<Uint8Array>;
 }
@@ -117,7 +122,13 @@ function ephemeralKex(info: AlgorithmInfo, hash: HashName, agreement: Agreement)
         (w) => w.string(ours.clientPublic).string(serverPublic),
         sharedSecret,
       );
-      return { sharedSecret, exchangeHash: exchangeHashValue, hostKeyBlob, signatureBlob };
+      return {
+        sharedSecret,
+        exchangeHash: exchangeHashValue,
+        hostKeyBlob,
+        signatureBlob,
+        ...(ours.kemBackend ? { kemBackend: ours.kemBackend } : {}),
+      };
     },
   };
 }
@@ -263,42 +274,67 @@ function nistAgreement(curve: "P-256" | "P-384" | "P-521", fieldBytes: number): 
   };
 }
 
-// ML-KEM-768 + X25519 hybrid -------------------------------------------------------------------
+// Post-quantum KEM + X25519 hybrids -----------------------------------------------------------
 
 /** ML-KEM-768 encapsulation key and ciphertext sizes (FIPS 203). */
 export const MLKEM768_PUBLIC = 1184;
 export const MLKEM768_CIPHERTEXT = 1088;
+/** sntrup761 public key and ciphertext sizes. */
+export const SNTRUP761_PUBLIC = 1158;
+export const SNTRUP761_CIPHERTEXT = 1039;
 
-function mlkemX25519Agreement(hash: HashName): Agreement {
+/**
+ * A KEM + X25519 hybrid (mlkem768x25519-sha256, draft-ietf-sshm-mlkem-hybrid-kex;
+ * sntrup761x25519-sha512, draft-ietf-sshm-ntruprime-ssh): C_INIT = KEM public key ‖ X25519
+ * public key; S_REPLY = KEM ciphertext ‖ X25519 public key; K = HASH(KEM shared secret ‖ X25519
+ * shared secret), encoded as a string. The two drafts differ only in the KEM and the hash.
+ */
+function hybridAgreement(
+  hash: HashName,
+  kemName: string,
+  sizes: { publicKey: number; ciphertext: number },
+  load: () => Promise<LoadedKem>,
+): Agreement {
   return {
-    label: "ML-KEM-768 + X25519",
+    label: `${kemName} + X25519`,
     async start(): Promise<Ephemeral> {
       // Loaded only when this method is negotiated: every other start-up skips it.
-      const { ml_kem768 } = await import("@noble/post-quantum/ml-kem.js");
-      const kem = ml_kem768.keygen();
+      let loaded: LoadedKem;
+      try {
+        loaded = await load();
+      } catch (e) {
+        throw new KexFailure(
+          `${kemName} could not be loaded (it needs WebAssembly): ` +
+            (e instanceof Error ? e.message : String(e)),
+        );
+      }
+      const { kem } = loaded;
+      const keys = kem.keypair();
+      if (keys.publicKey.length !== sizes.publicKey) {
+        throw new Error(`${kemName} made a ${keys.publicKey.length}-byte public key`);
+      }
       const ecdh = await x25519KeyPair();
       return {
-        // C_INIT = ML-KEM-768 encapsulation key ‖ X25519 public key.
-        clientPublic: concatBytes(kem.publicKey, ecdh.publicKey),
+        clientPublic: concatBytes(keys.publicKey, ecdh.publicKey),
+        kemBackend: { algorithm: kemName, ...loaded.backend },
         async finish(serverReply) {
-          const expected = MLKEM768_CIPHERTEXT + 32;
+          const expected = sizes.ciphertext + 32;
           if (serverReply.length !== expected) {
             throw new KexFailure(
               `server's S_REPLY has ${serverReply.length} bytes, expected ${expected} ` +
-                `(ML-KEM-768 ciphertext ${MLKEM768_CIPHERTEXT} + X25519 key 32)`,
+                `(${kemName} ciphertext ${sizes.ciphertext} + X25519 key 32)`,
             );
           }
-          const kemSecret = ml_kem768.decapsulate(
-            serverReply.subarray(0, MLKEM768_CIPHERTEXT),
-            kem.secretKey,
+          const kemSecret = kem.decapsulate(
+            serverReply.subarray(0, sizes.ciphertext),
+            keys.secretKey,
           );
+          keys.secretKey.fill(0);
           const ecdhSecret = await x25519Derive(
             ecdh.privateKey,
-            serverReply.subarray(MLKEM768_CIPHERTEXT),
+            serverReply.subarray(sizes.ciphertext),
             "server's X25519 public key in S_REPLY",
           );
-          kem.secretKey.fill(0);
-          // K = HASH(ML-KEM shared secret ‖ X25519 shared secret), encoded as a string.
           const k = digest(hash, concatBytes(kemSecret, ecdhSecret));
           kemSecret.fill(0);
           ecdhSecret.fill(0);
@@ -308,6 +344,19 @@ function mlkemX25519Agreement(hash: HashName): Agreement {
     },
   };
 }
+
+const MLKEM768_X25519 = hybridAgreement(
+  "sha256",
+  "ML-KEM-768",
+  { publicKey: MLKEM768_PUBLIC, ciphertext: MLKEM768_CIPHERTEXT },
+  mlKem768,
+);
+const SNTRUP761_X25519 = hybridAgreement(
+  "sha512",
+  "sntrup761",
+  { publicKey: SNTRUP761_PUBLIC, ciphertext: SNTRUP761_CIPHERTEXT },
+  sntrup761,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Finite-field Diffie-Hellman (fixed groups and group exchange)
@@ -511,6 +560,9 @@ function fromLegacy(entry: LegacyKexEntry): KexAlgorithm {
 
 const CURVE25519_SPEC = "RFC 8731";
 const ECDH_SPEC = "RFC 5656";
+const SNTRUP_SPEC = "draft-ietf-sshm-ntruprime-ssh";
+/** sntrup761 exists here only as WebAssembly (no JavaScript fallback). */
+const hasWebAssembly = () => typeof WebAssembly !== "undefined";
 
 /** Every key exchange method, in preference order; legacy entries come last. */
 export const KEX_ALGORITHMS: readonly KexAlgorithm[] = [
@@ -521,7 +573,29 @@ export const KEX_ALGORITHMS: readonly KexAlgorithm[] = [
       spec: "draft-ietf-sshm-mlkem-hybrid-kex",
     },
     "sha256",
-    mlkemX25519Agreement("sha256"),
+    MLKEM768_X25519,
+  ),
+  // sntrup761x25519 under both names, in OpenSSH 9.9+'s order: the IETF draft's name first,
+  // then the one OpenSSH 9.0–9.8 know.
+  ephemeralKex(
+    {
+      name: "sntrup761x25519-sha512",
+      status: "supported",
+      spec: SNTRUP_SPEC,
+      available: hasWebAssembly,
+    },
+    "sha512",
+    SNTRUP761_X25519,
+  ),
+  ephemeralKex(
+    {
+      name: "sntrup761x25519-sha512@openssh.com",
+      status: "supported",
+      spec: SNTRUP_SPEC,
+      available: hasWebAssembly,
+    },
+    "sha512",
+    SNTRUP761_X25519,
   ),
   ephemeralKex(
     { name: "curve25519-sha256", status: "recommended", spec: CURVE25519_SPEC },

@@ -99,10 +99,10 @@ export function allNames(category: ListCategory): string[] {
   return (REGISTRIES[category] as readonly AlgorithmInfo[]).map((a) => a.name);
 }
 
-/** The default offer: registered, not legacy, in table order. */
+/** The default offer: registered, not legacy, runnable here (`available`), in table order. */
 export function defaultNames(category: ListCategory): string[] {
   return (REGISTRIES[category] as readonly AlgorithmInfo[])
-    .filter((a) => a.status !== "legacy")
+    .filter((a) => a.status !== "legacy" && a.available?.() !== false)
     .map((a) => a.name);
 }
 

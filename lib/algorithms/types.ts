@@ -20,6 +20,11 @@ export interface AlgorithmInfo {
    * ciphers), so the transport starts loading that module as soon as it is negotiated.
    */
   readonly usesNodeCrypto?: boolean;
+  /**
+   * False when this runtime cannot run the algorithm (sntrup761 without WebAssembly): it is then
+   * left out of the default offer, and only an explicit request reaches it (and fails clearly).
+   */
+  readonly available?: () => boolean;
 }
 
 export type HashName = "sha1" | "sha256" | "sha384" | "sha512";
@@ -59,6 +64,17 @@ export interface KexResult {
   readonly hostKeyBlob: Uint8Array;
   /** The signature blob over H (string format-name, string signature). */
   readonly signatureBlob: Uint8Array;
+  /** For the post-quantum hybrids: which implementation computed the KEM. */
+  readonly kemBackend?: KemBackendInfo;
+}
+
+/** Which implementation computed a post-quantum KEM, for the trace (`kem-backend`). */
+export interface KemBackendInfo {
+  /** `ML-KEM-768` or `sntrup761`. */
+  readonly algorithm: string;
+  /** `wasm`: liboqs in WebAssembly; `js`: the JavaScript fallback. */
+  readonly name: "wasm" | "js";
+  readonly detail: string;
 }
 
 /** A key exchange method. A method throws `KexFailure` for a bad peer value. */

@@ -23,7 +23,7 @@ import {
 } from "../algorithms/registry.ts";
 import type { AlgorithmStatus } from "../algorithms/types.ts";
 import type { Category, Decision, ErrorDetails, Stage, TraceEvent } from "../trace.ts";
-import { recogniseGreeting } from "../transport/version.ts";
+import { openSshRefusal, recogniseGreeting } from "../transport/version.ts";
 import { DISCONNECT_REASONS } from "../wire/messages.ts";
 
 /** The words shown for a failure. */
@@ -653,6 +653,39 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
           `first line is "${shown}"` + (looks ? `, which looks like ${looks}.` : ".") +
           " SSH servers start with a line beginning `SSH-2.0-`.",
       };
+    },
+  },
+  "version.refused": {
+    stage: "version",
+    title: "the server refused this connection for now",
+    explanation: "An OpenSSH server answered with a one-line refusal instead of its version " +
+      "line and closed: it limits connections from this address or in total.",
+    fix: "wait a little and retry; probe one server less often (lower --concurrency)",
+    opensshFix: null,
+    refine: (c) => {
+      const reason = str(c.details, "reason") ??
+        openSshRefusal(strings(c.details, "preVersionLines")[0] ?? "");
+      if (reason === "penalty") {
+        return {
+          title: "the server refused this connection for now: OpenSSH's PerSourcePenalties",
+          explanation: 'The server said "Not allowed at this time": OpenSSH 9.8 and later block ' +
+            "a client address for a while after connections that end without authenticating " +
+            "(every probe or check is one), failed logins or crashes; each event adds seconds, up " +
+            "to 10 minutes by default. Retrying at once extends the block.",
+          fix: "wait (up to 10 minutes) and retry; probe this server less often; its admin can " +
+            "exempt this address: PerSourcePenaltyExemptList ADDRESS in sshd_config",
+        };
+      }
+      if (reason === "maxstartups") {
+        return {
+          title: "the server refused this connection for now: MaxStartups",
+          explanation: 'The server said "Exceeded MaxStartups": it already has as many ' +
+            "unauthenticated connections as its MaxStartups setting allows.",
+          fix: "retry in a moment with fewer connections at once (lower --concurrency); its " +
+            "admin can raise MaxStartups in sshd_config",
+        };
+      }
+      return {};
     },
   },
   "version.ssh1-only": {

@@ -2,7 +2,10 @@
  * The server halves of every key exchange method in the registry, for the lab server (and the
  * kex unit tests). They are written apart from the client halves in `lib/algorithms/kex.ts` and
  * share no code with them beyond the wire encoding, so a test that runs one against the other
- * checks both: the exchange hash here is computed by its own few lines.
+ * checks both: the exchange hash here is computed by its own few lines. ML-KEM-768 here is
+ * `@noble/post-quantum` (the client uses liboqs in WebAssembly first), so the two KEM
+ * implementations are checked against each other too; sntrup761 has one implementation only
+ * (liboqs), checked against OpenSSH and known answers instead.
  *
  * A server half is message-driven: {@link ServerKex.onMessage} takes each client kex message
  * (30..49) and returns the replies; once the final reply is made, `result` holds K and H.
@@ -12,6 +15,7 @@
 
 import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
+import { instantiateOqsKem, type Kem } from "../algorithms/_oqs.ts";
 import type { HashName } from "../algorithms/types.ts";
 import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 
@@ -177,27 +181,47 @@ function nist(curve: "P-256" | "P-384" | "P-521", size: number): Agree {
   };
 }
 
-const MLKEM_PUBLIC = 1184;
+type Encapsulate = (
+  publicKey: Uint8Array,
+) => Promise<{ ciphertext: Uint8Array; shared: Uint8Array }>;
 
-const mlkemX25519: Agree = async (cInit) => {
-  if (cInit.length !== MLKEM_PUBLIC + 32) {
-    throw new ServerKexError(
-      `client C_INIT has ${cInit.length} bytes, expected ${MLKEM_PUBLIC + 32}`,
-    );
-  }
-  let encapsulated;
-  try {
-    encapsulated = ml_kem768.encapsulate(cInit.subarray(0, MLKEM_PUBLIC));
-  } catch (e) {
-    throw new ServerKexError(`client ML-KEM-768 key is invalid: ${(e as Error).message}`);
-  }
-  const { serverPublic, shared } = await x25519Agree(cInit.subarray(MLKEM_PUBLIC));
-  const k = createHash("sha256").update(encapsulated.sharedSecret).update(shared).digest();
-  return {
-    serverPublic: concatBytes(encapsulated.cipherText, serverPublic),
-    k: new SshWriter().string(new Uint8Array(k)).bytes(),
+/**
+ * A KEM + X25519 hybrid's server half: C_INIT = KEM public key ‖ X25519 key; S_REPLY = KEM
+ * ciphertext ‖ X25519 key; K = string HASH(KEM secret ‖ X25519 secret).
+ */
+function kemX25519(kemName: string, publicLength: number, hash: HashName, enc: Encapsulate): Agree {
+  return async (cInit) => {
+    if (cInit.length !== publicLength + 32) {
+      throw new ServerKexError(
+        `client C_INIT has ${cInit.length} bytes, expected ${publicLength + 32}`,
+      );
+    }
+    let encapsulated;
+    try {
+      encapsulated = await enc(cInit.subarray(0, publicLength));
+    } catch (e) {
+      throw new ServerKexError(`client ${kemName} key is invalid: ${(e as Error).message}`);
+    }
+    const { serverPublic, shared } = await x25519Agree(cInit.subarray(publicLength));
+    const k = createHash(hash).update(encapsulated.shared).update(shared).digest();
+    return {
+      serverPublic: concatBytes(encapsulated.ciphertext, serverPublic),
+      k: new SshWriter().string(new Uint8Array(k)).bytes(),
+    };
   };
-};
+}
+
+const mlkemX25519 = kemX25519("ML-KEM-768", 1184, "sha256", (pk) => {
+  const { cipherText, sharedSecret } = ml_kem768.encapsulate(pk);
+  return Promise.resolve({ ciphertext: cipherText, shared: sharedSecret });
+});
+
+let sntrup: Promise<Kem> | undefined;
+const sntrupX25519 = kemX25519("sntrup761", 1158, "sha512", async (pk) => {
+  sntrup ??= import("../algorithms/_wasm/sntrup761.ts").then((m) => instantiateOqsKem(m.WASM));
+  const { ciphertext, sharedSecret } = (await sntrup).encapsulate(pk);
+  return { ciphertext, shared: sharedSecret };
+});
 
 // ---------------------------------------------------------------------------------------------
 // Finite-field Diffie-Hellman
@@ -307,6 +331,9 @@ type Factory = (input: ServerKexInput) => ServerKex;
 
 const FACTORIES: Record<string, Factory> = {
   "mlkem768x25519-sha256": (i) => ephemeral("mlkem768x25519-sha256", "sha256", mlkemX25519, i),
+  "sntrup761x25519-sha512": (i) => ephemeral("sntrup761x25519-sha512", "sha512", sntrupX25519, i),
+  "sntrup761x25519-sha512@openssh.com": (i) =>
+    ephemeral("sntrup761x25519-sha512@openssh.com", "sha512", sntrupX25519, i),
   "curve25519-sha256": (i) => ephemeral("curve25519-sha256", "sha256", curve25519, i),
   "curve25519-sha256@libssh.org": (i) =>
     ephemeral("curve25519-sha256@libssh.org", "sha256", curve25519, i),

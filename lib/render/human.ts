@@ -240,6 +240,8 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
       return v >= 1 ? row("newkeys", e.direction) : "";
     case "crypto-backend":
       return v >= 1 ? row("crypto", `packets by ${s(e.detail)}`) : "";
+    case "kem-backend":
+      return v >= 1 ? row("pq-kem", `${s(e.algorithm)} by ${s(e.detail)}`) : "";
     case "ext-info":
       return row("ext-info", s(e.extensions.join(","))) +
         (v >= 1 && e.serverSigAlgs ? more(`server-sig-algs ${s(e.serverSigAlgs.join(","))}`) : "");

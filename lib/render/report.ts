@@ -73,6 +73,8 @@ export interface Report {
     legacy: { category: Category; algorithm: string; risk: string }[];
     /** Which library does the packet crypto: `openssl` (libcrypto via FFI) or `node`. */
     cryptoBackend: { name: "openssl" | "node"; detail: string } | null;
+    /** Which implementation computed a hybrid kex's post-quantum KEM: `wasm` (liboqs) or `js`. */
+    kemBackend: { algorithm: string; name: "wasm" | "js"; detail: string } | null;
   } | null;
   hostKey: {
     type: string | null;
@@ -207,6 +209,9 @@ function kexPart(events: TraceEvent[]): NonNullable<Report["kex"]> {
     legacy,
     cryptoBackend: ((b) => b ? { name: b.backend, detail: b.detail } : null)(
       first(events, "crypto-backend"),
+    ),
+    kemBackend: ((b) => b ? { algorithm: b.algorithm, name: b.backend, detail: b.detail } : null)(
+      first(events, "kem-backend"),
     ),
   };
 }

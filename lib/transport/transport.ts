@@ -697,6 +697,15 @@ export class Transport implements MessageTransport {
       }
       throw e;
     }
+    if (result.kemBackend) {
+      tracer.emit({
+        stage: "kex",
+        type: "kem-backend",
+        algorithm: result.kemBackend.algorithm,
+        backend: result.kemBackend.name,
+        detail: result.kemBackend.detail,
+      });
+    }
 
     // The server proves it holds the host key.
     let keyInfo;

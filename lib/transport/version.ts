@@ -27,6 +27,18 @@ export interface ServerVersion {
   note: string | null;
 }
 
+/**
+ * OpenSSH's one-line refusals, sent instead of its version line just before it closes:
+ * `penalty` is PerSourcePenalties (OpenSSH 9.8+ blocks an address for a while after
+ * unauthenticated disconnects, failed logins or crashes), `maxstartups` too many unauthenticated
+ * connections at once (MaxStartups).
+ */
+export function openSshRefusal(line: string): "penalty" | "maxstartups" | null {
+  if (line === "Not allowed at this time") return "penalty";
+  if (line === "Exceeded MaxStartups") return "maxstartups";
+  return null;
+}
+
 /** What a non-SSH greeting looks like, to explain "this is not an SSH server". */
 export function recogniseGreeting(line: string): string | null {
   if (/^HTTP\/\d/i.test(line) || /^<(!doctype|html)/i.test(line)) return "an HTTP server";
@@ -163,6 +175,16 @@ export async function readServerVersion(
     }
     pre.push(line);
     tracer.emit({ stage: "version", type: "pre-version-line", line });
+    const refusal = openSshRefusal(line);
+    if (refusal) {
+      throw new SshTraceError(
+        "version",
+        "version.refused",
+        `the server refused this connection for now: "${line}" (OpenSSH's ` +
+          (refusal === "penalty" ? "PerSourcePenalties" : "MaxStartups") + ")",
+        { preVersionLines: pre, reason: refusal },
+      );
+    }
     if (pre.length > VERSION_LIMITS.maxPreVersionLines) {
       const looks = recogniseGreeting(pre[0]!);
       throw new SshTraceError(

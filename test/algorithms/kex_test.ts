@@ -81,6 +81,7 @@ function hashOfName(name: string): HashName {
   if (name.startsWith("mlkem768x25519-sha256") || name.startsWith("curve25519-sha256")) {
     return "sha256";
   }
+  if (name.startsWith("sntrup761x25519-sha512")) return "sha512";
   const ecdh = /^ecdh-sha2-nistp(256|384|521)$/.exec(name);
   if (ecdh) return ({ "256": "sha256", "384": "sha384", "521": "sha512" } as const)[ecdh[1]!]!;
   const dh = /-(sha1|sha256|sha512)$/.exec(name);
@@ -110,6 +111,8 @@ Deno.test("KEX_ALGORITHMS offers the modern methods by default in the documented
   const offered = KEX_ALGORITHMS.filter((k) => k.status !== "legacy").map((k) => k.name);
   assert.deepEqual(offered, [
     "mlkem768x25519-sha256",
+    "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
     "curve25519-sha256",
     "curve25519-sha256@libssh.org",
     "ecdh-sha2-nistp256",
@@ -120,8 +123,8 @@ Deno.test("KEX_ALGORITHMS offers the modern methods by default in the documented
     "diffie-hellman-group18-sha512",
     "diffie-hellman-group14-sha256",
   ]);
-  assert.equal(findKex("mlkem768x25519-sha256")?.status, "supported");
-  for (const name of offered.slice(1)) assert.equal(findKex(name)?.status, "recommended");
+  for (const name of offered.slice(0, 3)) assert.equal(findKex(name)?.status, "supported");
+  for (const name of offered.slice(3)) assert.equal(findKex(name)?.status, "recommended");
 });
 
 Deno.test("KEX_ALGORITHMS lists the legacy methods last, each with a one-line risk", () => {
@@ -154,7 +157,8 @@ Deno.test("findKex() finds an entry by exact name and returns undefined otherwis
   assert.equal(findKex("curve25519-sha256")?.name, "curve25519-sha256");
   assert.equal(findKex("diffie-hellman-group1-sha1")?.status, "legacy");
   assert.equal(findKex("CURVE25519-SHA256"), undefined);
-  assert.equal(findKex("sntrup761x25519-sha512@openssh.com"), undefined);
+  assert.equal(findKex("sntrup761x25519-sha512@openssh.com")?.hash, "sha512");
+  assert.equal(findKex("sntrup4591761x25519-sha512@tinyssh.org"), undefined);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -185,6 +189,21 @@ Deno.test("mlkem768x25519-sha256 sends a 1216-byte C_INIT and encodes K as a 32-
   assert.equal(result.sharedSecret.length, 36);
   assert.ok(notes.some((n) => n.includes("ML-KEM-768 + X25519") && n.includes("1216 bytes")));
 });
+
+for (const name of ["sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com"]) {
+  Deno.test(`${name} sends a 1190-byte C_INIT and encodes K as a 64-byte string`, async () => {
+    const server = fakeServerFor(name);
+    const { ctx, notes } = connect(server);
+    const result = await findKex(name)!.exchange(ctx);
+    assert.equal(server.clientPublicLength, 1158 + 32);
+    assert.deepEqual(result.sharedSecret.subarray(0, 4), new Uint8Array([0, 0, 0, 64]));
+    assert.equal(result.sharedSecret.length, 68);
+    assert.ok(notes.some((n) => n.includes("sntrup761 + X25519") && n.includes("1190 bytes")));
+    assert.ok(notes.some((n) => n.includes("received (1071 bytes)")), notes.join("; "));
+    assert.equal(result.kemBackend?.algorithm, "sntrup761");
+    assert.equal(result.kemBackend?.name, "wasm");
+  });
+}
 
 Deno.test("curve25519-sha256 encodes K as an mpint and notes the ephemeral key", async () => {
   const server = fakeServerFor("curve25519-sha256");
@@ -419,6 +438,25 @@ Deno.test("mlkem768x25519-sha256 refuses an S_REPLY of the wrong length", async 
   await assert.rejects(
     findKex("mlkem768x25519-sha256")!.exchange(ctx),
     (e) => e instanceof KexFailure && /S_REPLY has 1119 bytes, expected 1120/.test(e.message),
+  );
+});
+
+Deno.test("sntrup761x25519-sha512@openssh.com refuses an S_REPLY of the wrong length", async () => {
+  const { ctx } = connect(scripted(ecdhReply(new Uint8Array(1088 + 32).fill(3))));
+  await assert.rejects(
+    findKex("sntrup761x25519-sha512@openssh.com")!.exchange(ctx),
+    (e) =>
+      e instanceof KexFailure &&
+      /S_REPLY has 1120 bytes, expected 1071 \(sntrup761 ciphertext 1039/.test(e.message),
+  );
+});
+
+Deno.test("sntrup761x25519-sha512 refuses an all-zero X25519 part of S_REPLY", async () => {
+  const reply = concatBytes(new Uint8Array(1039).fill(3), new Uint8Array(32));
+  const { ctx } = connect(scripted(ecdhReply(reply)));
+  await assert.rejects(
+    findKex("sntrup761x25519-sha512")!.exchange(ctx),
+    (e) => e instanceof KexFailure && /all-zero/.test(e.message),
   );
 });
 

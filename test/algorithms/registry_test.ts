@@ -21,6 +21,8 @@ const LIST_CATEGORIES = Object.keys(REGISTRIES) as ListCategory[];
 const EXPECTED_DEFAULTS: Record<ListCategory, string[]> = {
   kex: [
     "mlkem768x25519-sha256",
+    "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
     "curve25519-sha256",
     "curve25519-sha256@libssh.org",
     "ecdh-sha2-nistp256",

@@ -324,6 +324,16 @@ const CASES: Record<string, Case> = {
       assert.match(x.explanation, /HTTP\/1\.1 400 Bad Request/);
     },
   },
+  "version.refused": {
+    error: () => versionError(["Not allowed at this time\r\n"]),
+    fix: /PerSourcePenaltyExemptList/,
+    ssh: null,
+    check: (x) => {
+      assert.match(x.title, /PerSourcePenalties/);
+      assert.match(x.explanation, /OpenSSH 9\.8 and later block a client address/);
+      assert.doesNotMatch(x.title, /not an SSH server/);
+    },
+  },
   "version.ssh1-only": {
     error: () => versionError(["SSH-1.5-Cisco-1.25\r\n"]),
     fix: /ip ssh version 2/,

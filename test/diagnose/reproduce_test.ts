@@ -537,6 +537,39 @@ Deno.test("without an SSH server: connect and version failures are reproduced th
       },
     );
 
+    await t.step(
+      "OpenSSH's PerSourcePenalties refusal is version.refused, not 'not an SSH server'",
+      async () => {
+        // What OpenSSH 9.8+ sends a penalised address before closing (sshd.c).
+        raw.behaviour = async (c) => {
+          await c.write(encoder.encode("Not allowed at this time\r\n"));
+        };
+        const r = await probeJson();
+        expectFailure("CLI: probe a server answering 'Not allowed at this time'", cliSeen(r), {
+          code: "version.refused",
+          stage: "version",
+          fix: /PerSourcePenaltyExemptList/,
+          says: /PerSourcePenalties/,
+        });
+      },
+    );
+
+    await t.step(
+      "OpenSSH's MaxStartups refusal is version.refused naming MaxStartups",
+      async () => {
+        raw.behaviour = async (c) => {
+          await c.write(encoder.encode("Exceeded MaxStartups\r\n"));
+        };
+        const r = await probeJson();
+        expectFailure("CLI: probe a server answering 'Exceeded MaxStartups'", cliSeen(r), {
+          code: "version.refused",
+          stage: "version",
+          fix: /--concurrency|MaxStartups/,
+          says: /MaxStartups/,
+        });
+      },
+    );
+
     await t.step("an SSH-1.5 server is version.ssh1-only", async () => {
       raw.behaviour = (c) => sendThenDrain(c, "SSH-1.5-Cisco-1.25\r\n");
       const r = await probeJson();

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { parsePublicKeyLine } from "../../lib/algorithms/pubkey.ts";
 import { type ListCategory, REGISTRIES } from "../../lib/algorithms/registry.ts";
 import { type LabServer, startLabServer } from "../../lib/lab/mod.ts";
+import { openssh99Ssh } from "../helpers/sshd.ts";
 import { requireTool, run, tempDir } from "../helpers/tools.ts";
 import { everyAlgorithm, sharedHostKeys } from "./lab_helpers.ts";
 
@@ -35,14 +36,14 @@ function sshArgs(lab: LabServer, extra: string[], user = "demo"): string[] {
 }
 
 /** `ssh` with the password "demo" given by sshpass (through the environment, not argv). */
-function sshWithPassword(lab: LabServer, extra: string[], command: string) {
-  requireTool(SSH);
+function sshWithPassword(lab: LabServer, extra: string[], command: string, ssh = SSH) {
+  requireTool(ssh);
   requireTool(SSHPASS);
   return run(
     SSHPASS,
     [
       "-e",
-      SSH,
+      ssh,
       ...sshArgs(lab, [
         "-o",
         "PreferredAuthentications=password",
@@ -213,5 +214,36 @@ Deno.test("OpenSSH ssh and the lab server agree on every registered algorithm bo
   );
   // Only mlkem768x25519-sha256 is missing from OpenSSH 9.2.
   assert.ok(tried >= registered - 1, `${tried} of ${registered} algorithms tried`);
+  assert.deepEqual(lab.errors, []);
+});
+
+Deno.test("OpenSSH 10's ssh and the lab server agree on the post-quantum hybrids (its server halves: ML-KEM on @noble/post-quantum, sntrup761 on liboqs)", async () => {
+  const ssh = await openssh99Ssh();
+  const lab = await startLabServer({
+    hostKeys: await sharedHostKeys(),
+    algorithms: everyAlgorithm(),
+  });
+  try {
+    for (
+      const kex of [
+        "mlkem768x25519-sha256",
+        "sntrup761x25519-sha512",
+        "sntrup761x25519-sha512@openssh.com",
+      ]
+    ) {
+      const r = await sshWithPassword(
+        lab,
+        ["-v", "-o", `KexAlgorithms=${kex}`],
+        `echo ${kex}`,
+        ssh,
+      );
+      assert.equal(r.code, 0, `${kex}: ${r.stderr.split("\n").slice(-5).join("\n")}`);
+      assert.equal(r.stdout, `${kex}\n`);
+      assert.match(r.stderr, CHOSEN.kex!(kex));
+      assert.match(r.stderr, /OpenSSH_(9\.9|[1-9]\d)/);
+    }
+  } finally {
+    await lab.stop();
+  }
   assert.deepEqual(lab.errors, []);
 });

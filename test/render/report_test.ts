@@ -51,6 +51,7 @@ Deno.test("buildReport() describes a successful run in every field", () => {
       server: SERVER_LISTS,
       legacy: [{ category: "hostKey", algorithm: "ssh-rsa", risk: SSH_RSA_RISK }],
       cryptoBackend: { name: "openssl", detail: "OpenSSL 3.0.19 27 Jan 2026 (libcrypto.so.3)" },
+      kemBackend: null,
     },
     hostKey: {
       type: "ssh-rsa",
@@ -145,6 +146,7 @@ Deno.test("buildReport() leaves kex fields null when the failure came before neg
     server: null,
     legacy: [],
     cryptoBackend: null,
+    kemBackend: null,
   });
   // No server KEXINIT in the trace, so no cheaper method to name: the catalogue's generic fix.
   assert.deepEqual(report.error, {
