@@ -129,7 +129,7 @@ export class AuthSession {
   noSignatureAlgorithm = false;
   /** Index into `attempts` just after the last partial success, or null. */
   partialAfter: number | null = null;
-  /** The stage's budget: its clock runs only while an answer is awaited. */
+  /** The stage's budget (time spent waiting for a person excluded, see whileUserActs). */
   #budget: Deadline | undefined;
   #banners = { messages: 0, capped: false };
 
@@ -139,7 +139,19 @@ export class AuthSession {
     this.user = user;
     if (timeoutMs && timeoutMs > 0) {
       this.#budget = new Deadline("auth", "user authentication", timeoutMs);
-      this.#budget.pause();
+    }
+  }
+
+  /**
+   * Runs `fn`, which waits for a person (a password or passphrase prompt, an agent asking for
+   * confirmation) or their key files: that time does not count against the stage's budget.
+   */
+  async whileUserActs<T>(fn: () => Promise<T>): Promise<T> {
+    this.#budget?.pause();
+    try {
+      return await fn();
+    } finally {
+      this.#budget?.resume();
     }
   }
 

@@ -345,6 +345,7 @@ export class ServerTransport {
   /** A key exchange the client started after the first one. */
   async #rekey(clientKexInit: Uint8Array): Promise<void> {
     this.#log("client started a rekey");
+    if (await this.at("client-rekey")) return;
     const ours = await this.#sendKexInit(false);
     await this.#kex(ours, clientKexInit, false);
   }

@@ -83,7 +83,9 @@ export type LabPoint =
   /** A CHANNEL_OPEN arrived, not yet answered. */
   | "channel-open"
   /** A channel request (pty-req, shell, exec...) arrived, not yet answered. */
-  | "channel-request";
+  | "channel-request"
+  /** The client's KEXINIT of a rekey it started arrived, not yet answered. */
+  | "client-rekey";
 
 /** The client's channel as the server sees it. */
 export interface ChannelInfo {

@@ -158,14 +158,13 @@ export class BufferedReader {
   }
 
   /**
-   * Runs `body` with `deadline` bounding every wait: its clock runs meanwhile (it is paused
-   * again afterwards), and a timer ends the wait under way, and every later one, with the
-   * deadline's error when it runs out. The previous deadline is back afterwards.
+   * Runs `body` with `deadline` bounding every wait: a timer ends the wait under way, and every
+   * later one, with the deadline's error when it runs out. The previous deadline is back
+   * afterwards.
    */
   async within<T>(deadline: Deadline, body: () => Promise<T>): Promise<T> {
     const outer = this.deadline;
     this.deadline = deadline;
-    deadline.resume();
     const timer = setTimeout(
       () => this.abort(deadline.error()),
       Math.max(1, Math.ceil(deadline.leftMs)),
@@ -174,7 +173,6 @@ export class BufferedReader {
       return await body();
     } finally {
       clearTimeout(timer);
-      deadline.pause();
       this.deadline = outer;
     }
   }

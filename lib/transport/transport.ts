@@ -253,7 +253,10 @@ export class Transport implements MessageTransport {
     this.#rekeyDeadline = deadline;
     this.#rekeyTimer = setTimeout(() => {
       this.#rekeyTimer = undefined;
-      if (this.#rekeyDeadline === deadline) this.#reader.abort(deadline.error());
+      if (this.#rekeyDeadline !== deadline) return;
+      // The wait under way ends with kex.timeout; senders held for new keys are let go.
+      this.#reader.abort(deadline.error());
+      this.close();
     }, ms);
   }
 
