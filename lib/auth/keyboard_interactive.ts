@@ -157,15 +157,14 @@ export class KbdInteractiveMethod implements AuthMethod {
           result: "failure",
         };
       }
-      const password = await session.whileUserActs(() => source.get(only.prompt));
+      const password = await source.get(only.prompt);
       if (password !== null) {
         session.info("answered the password prompt from the password source");
         return { answers: [password], password: true, fromUser: source.fromUser };
       }
     }
     if (this.#responder) {
-      const responder = this.#responder;
-      const answers = await session.whileUserActs(() => responder(req));
+      const answers = await this.#responder(req);
       if (answers === null) return { abandon: "cancelled at the prompt", result: "skipped" };
       if (answers.length !== req.prompts.length) {
         throw new TypeError(

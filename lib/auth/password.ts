@@ -47,7 +47,7 @@ export class PasswordMethod implements AuthMethod {
       }
       return "exhausted";
     }
-    const password = await session.whileUserActs(() => source.get(this.#prompt));
+    const password = await source.get(this.#prompt);
     if (password === null) {
       this.exhausted = true;
       session.skip(this.name, "no password given");

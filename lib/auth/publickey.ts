@@ -130,7 +130,7 @@ export class PublicKeyMethod implements AuthMethod {
 
   async next(session: AuthSession): Promise<MethodOutcome> {
     if (this.#signers === null) {
-      this.#signers = await session.whileUserActs(() => this.#load());
+      this.#signers = await this.#load();
       if (this.#signers.length === 0) {
         session.skip(this.name, "no keys (none given with -i, none found, no agent keys)");
       }
@@ -185,7 +185,7 @@ export class PublicKeyMethod implements AuthMethod {
       const data = publickeySignedData(session.transport.sessionId, session.user, algorithm, blob);
       let signature: Uint8Array;
       try {
-        signature = await session.whileUserActs(() => signer.sign(data, algorithm));
+        signature = await signer.sign(data, algorithm);
       } catch (e) {
         session.settle(index, "skipped");
         session.info(

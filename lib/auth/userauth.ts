@@ -54,8 +54,8 @@ export interface AuthOptions {
   /** The server's name, only for the password prompt (`user@host's password: `). */
   host?: string;
   /**
-   * The stage's time budget (ms): the time spent waiting for the server's answers, all
-   * together (prompts and local work do not count). Unset: each answer has the transport's.
+   * The time budget (ms) of each answer from the server, banners and anything else it sends
+   * while we wait included (prompts are not waits for the server). Unset: the transport's.
    */
   timeoutMs?: number;
 }
@@ -129,30 +129,15 @@ export class AuthSession {
   noSignatureAlgorithm = false;
   /** Index into `attempts` just after the last partial success, or null. */
   partialAfter: number | null = null;
-  /** The stage's budget (time spent waiting for a person excluded, see whileUserActs). */
-  #budget: Deadline | undefined;
+  /** The time budget of each answer (see {@link AuthOptions.timeoutMs}). */
+  #timeoutMs: number | undefined;
   #banners = { messages: 0, capped: false };
 
   constructor(transport: MessageTransport, user: string, timeoutMs?: number) {
     this.transport = transport;
     this.tracer = transport.tracer;
     this.user = user;
-    if (timeoutMs && timeoutMs > 0) {
-      this.#budget = new Deadline("auth", "user authentication", timeoutMs);
-    }
-  }
-
-  /**
-   * Runs `fn`, which waits for a person (a password or passphrase prompt, an agent asking for
-   * confirmation) or their key files: that time does not count against the stage's budget.
-   */
-  async whileUserActs<T>(fn: () => Promise<T>): Promise<T> {
-    this.#budget?.pause();
-    try {
-      return await fn();
-    } finally {
-      this.#budget?.resume();
-    }
+    this.#timeoutMs = timeoutMs;
   }
 
   /** A USERAUTH_REQUEST header for `method`; the caller appends the method fields. */
@@ -194,12 +179,17 @@ export class AuthSession {
     this.tracer.emit({ stage: "auth", type: "info", message });
   }
 
-  /** The next message for us, after any banners; uses the transport's timeout. */
+  /**
+   * The next message for us, after any banners: the whole wait, banners included, has one
+   * time budget (so a server cannot stretch it with banners).
+   */
   async receive(): Promise<Uint8Array> {
+    const ms = this.#timeoutMs;
+    const budget = ms && ms > 0 ? new Deadline("auth", "answer from the server", ms) : undefined;
     for (;;) {
       let msg: Uint8Array | null;
       try {
-        msg = await this.transport.receive(undefined, this.#budget);
+        msg = await this.transport.receive(undefined, budget);
       } catch (e) {
         throw this.#translate(e);
       }

@@ -17,9 +17,6 @@ export class Deadline {
   readonly what: string;
   readonly budgetMs: number;
   readonly startedAt: number;
-  /** Time not counted (e.g. a person typing at a prompt); see {@link pause}. */
-  #pausedMs = 0;
-  #pausedAt: number | null = null;
 
   constructor(stage: Stage, what: string, budgetMs: number) {
     this.stage = stage;
@@ -28,26 +25,14 @@ export class Deadline {
     this.startedAt = performance.now();
   }
 
-  /** Milliseconds counted so far. */
+  /** Milliseconds since it started. */
   get waitedMs(): number {
-    const now = this.#pausedAt ?? performance.now();
-    return now - this.startedAt - this.#pausedMs;
+    return performance.now() - this.startedAt;
   }
 
   /** Milliseconds left (0 when spent). */
   get leftMs(): number {
     return Math.max(0, this.budgetMs - this.waitedMs);
-  }
-
-  /** Stops the clock (until {@link resume}): time spent waiting for something else. */
-  pause(): void {
-    this.#pausedAt ??= performance.now();
-  }
-
-  resume(): void {
-    if (this.#pausedAt === null) return;
-    this.#pausedMs += performance.now() - this.#pausedAt;
-    this.#pausedAt = null;
   }
 
   /** The staged error for a spent budget: `<stage>.timeout`, with how long it waited. */

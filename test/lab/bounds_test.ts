@@ -95,7 +95,7 @@ Deno.test("a USERAUTH_BANNER flood ends at the auth budget with auth.timeout in 
     const r = await sshtrace(lab, ["--timeout", "5"]);
     assertBounded(r, 5000);
     assert.equal(r.code, EXIT_CODES.auth, r.stderr.slice(-2000));
-    assert.match(r.stderr, /no complete user authentication after 5\.\d s \(budget 5 s\)/);
+    assert.match(r.stderr, /no complete answer from the server after 5\.\d s \(budget 5 s\)/);
     assert.match(r.stderr, /more banner text than is kept/);
     assert.match(r.stderr, /… \d+ more banners \([\d.]+ [kM]B\) not shown/);
   });
