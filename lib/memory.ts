@@ -1,11 +1,25 @@
 /**
  * Memory relief after a flood: a peer that sends millions of small messages (IGNORE, DEBUG,
  * banners) leaves as many short-lived buffers behind, and V8 collects them only once their
- * total has grown by tens of megabytes. {@link relieveMemory} asks for a full collection now
- * (best effort: through `gc` when exposed, else a context of its own after `--expose-gc`;
- * nothing when neither works).
+ * total has grown by tens of megabytes. {@link noteGarbage} counts what floods left behind, in
+ * the whole process (a fleet check floods from many hosts at once), and every
+ * {@link RELIEF_BYTES} asks for a full collection (best effort: through `gc` when exposed, else
+ * a context of its own after `--expose-gc`; nothing when neither works).
  * @module
  */
+
+/** Bytes of flood garbage after which a full collection is asked for. */
+export const RELIEF_BYTES = 8 * 1024 * 1024;
+
+let garbage = 0;
+
+/** Counts `bytes` a flood left behind; asks for a collection every {@link RELIEF_BYTES}. */
+export function noteGarbage(bytes: number): void {
+  garbage += bytes;
+  if (garbage < RELIEF_BYTES) return;
+  garbage = 0;
+  relieveMemory();
+}
 
 type Collect = () => void;
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { relieveMemory } from "./memory.ts";
+import { noteGarbage } from "./memory.ts";
 
 /** The stages of a connection, as switch vendors name them. */
 export type Stage = "connect" | "version" | "kex" | "hostkey" | "auth" | "session" | "data";
@@ -176,11 +176,7 @@ export const KEPT_PER_KIND: Partial<Record<TraceEventBody["type"], number>> = {
 /** Events of any other kind kept per stage and type. */
 export const KEPT_DEFAULT = 1000;
 
-/**
- * Bytes of suppressed events (plus a per-event overhead) after which a full garbage collection
- * is asked for: a flood's buffers are garbage, and V8 would let them pile up by ~64 MB.
- */
-const RELIEF_BYTES = 8 * 1024 * 1024;
+/** What a suppressed event left behind besides its bytes (packet, buffers, objects). */
 const EVENT_OVERHEAD = 128;
 
 const ALWAYS_KEPT = new Set<TraceEventBody["type"]>([
@@ -237,8 +233,6 @@ export class Tracer {
   #stageStart = new Map<Stage, number>();
   #current: Stage | null = null;
   #repeats = new Map<string, Repeats>();
-  /** Suppressed bytes since memory was last relieved. */
-  #pressure = 0;
 
   constructor(options: { clock?: () => number; sinks?: TraceSink[] } = {}) {
     this.#clock = options.clock ?? (() => performance.now());
@@ -272,11 +266,8 @@ export class Tracer {
         const bytes = eventBytes(body);
         r.dropped++;
         r.bytes += bytes;
-        this.#pressure += bytes + EVENT_OVERHEAD;
-        if (this.#pressure > RELIEF_BYTES) {
-          this.#pressure = 0;
-          relieveMemory();
-        }
+        // A flood's buffers are garbage V8 would let pile up by ~64 MB: collect sooner.
+        noteGarbage(bytes + EVENT_OVERHEAD);
         return;
       }
     }

@@ -269,6 +269,18 @@ const BOUNDS_FAULTS: readonly FaultProfile[] = [
     },
   },
   {
+    name: "trickle-data-packet",
+    summary: "during the session, sends a 30 KiB CHANNEL_DATA packet one byte every 100 ms",
+    expect: { stage: "data", code: "data.timeout" },
+    config: fast,
+    hooks: onExec(async (io) => {
+      const c = ch(io);
+      await io.send(channelSuccess(c.clientId));
+      const wire = io.sealed(channelData(c.clientId, new Uint8Array(30 * 1024).fill(0x61)));
+      return await trickle(io, wire, 100);
+    }),
+  },
+  {
     name: "rekey-close",
     summary: "sends 1.5 MiB on stderr, hi, exit status 0 and closes the channel; then closes " +
       "the connection 300 ms after the client starts a rekey (reached with -o RekeyLimit=64K)",

@@ -109,6 +109,7 @@ export class ServerTransport {
       send: (payload) => this.#sendNow(payload),
       sendUncompressed: (payload) => this.#sendUncompressed(payload),
       raw: (bytes) => this.#writeRaw(bytes),
+      sealed: (payload) => this.#sealer.seal(payload),
       silent: () => this.silent(),
       close: () => {
         this.close();

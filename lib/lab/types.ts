@@ -107,6 +107,8 @@ export interface FaultIo {
   sendUncompressed(payload: Uint8Array): Promise<void>;
   /** Writes bytes as they are (bypassing the packet layer). */
   raw(bytes: Uint8Array): Promise<void>;
+  /** Seals a payload with the current keys (the next sequence number) without sending it. */
+  sealed(payload: Uint8Array): Uint8Array;
   /** Sends nothing more: reads and drops whatever comes until the client closes. */
   silent(): Promise<never>;
   /** Closes the connection at once. */

@@ -403,6 +403,8 @@ export class Transport implements MessageTransport {
   }
 
   async #readPacketAhead(timeoutMs: number): Promise<Uint8Array | null> {
+    // The budget of the packet partly in (each turn without a packet waits for the same one).
+    let partial: Deadline | null = null;
     for (;;) {
       this.#launchAhead();
       const next = this.#ahead.shift();
@@ -426,9 +428,12 @@ export class Transport implements MessageTransport {
       }
       if (!this.#readAheadAllowed()) return await this.#readPacket(timeoutMs);
       // Part of a packet is in: the rest must follow within the timeout (no trickling).
-      const more = this.#reader.buffered > 0 && this.#options.timeoutMs > 0
-        ? this.#ensureWhole(this.#reader.buffered + 1)
-        : this.#reader.fill(timeoutMs);
+      const ms = this.#options.timeoutMs;
+      let more: Promise<boolean>;
+      if (this.#reader.buffered > 0 && ms > 0) {
+        partial ??= new Deadline(this.#stage(), "packet", ms);
+        more = this.#reader.within(partial, () => this.#reader.fill(ms));
+      } else more = this.#reader.fill(timeoutMs);
       if (!(await more)) {
         if (this.#reader.buffered === 0) return null;
         throw this.#closedError();

@@ -119,6 +119,15 @@ Deno.test("a 256 KiB packet trickled a byte at a time ends at the kex budget", a
   });
 });
 
+Deno.test("a data packet trickled a byte at a time ends at the packet budget in the data stage", async () => {
+  await withLab("trickle-data-packet", async (lab) => {
+    const r = await sshtrace(lab, ["--timeout", "3"]);
+    assertBounded(r, 3000 + 1000);
+    assert.equal(r.code, EXIT_CODES.data, r.stderr.slice(-2000));
+    assert.match(r.stderr, /no complete packet after 3\.\d s \(budget 3 s\) during stage data/);
+  });
+});
+
 Deno.test("a server that closes during a client rekey leaves the session's real result, every time", async () => {
   await withLab("rekey-close", async (lab) => {
     for (let i = 0; i < 6; i++) {
