@@ -1192,7 +1192,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   "*.timeout": {
     stage: "any",
     title: "the server stopped answering",
-    explanation: "Nothing arrived from the server within the time limit.",
+    explanation: "The stage did not complete within its time limit: nothing arrived, or what " +
+      "arrived (a trickle of bytes, messages that do not advance the stage) did not complete it.",
     fix: "--timeout 30",
     opensshFix: "-o ConnectTimeout=30",
   },

@@ -101,6 +101,17 @@ export class BufferedReader {
    * Waits for more bytes. Returns false at end of stream. A timeout of 0 waits without a timer.
    * A read started by {@link prefetch} is waited for rather than a second one started.
    */
+  /**
+   * Ends the reader with the deadline's error if it is spent: for loops that work through
+   * buffered data without waiting (a busy event loop can run a deadline's timer late).
+   */
+  checkDeadline(): void {
+    const deadline = this.deadline;
+    if (!deadline || deadline.leftMs > 0) return;
+    this.abort(deadline.error());
+    throw this.#failure;
+  }
+
   async fill(timeoutMs = this.timeoutMs): Promise<boolean> {
     if (this.#eof) return false;
     const deadline = this.deadline;

@@ -321,6 +321,7 @@ export class Transport implements MessageTransport {
   }
 
   async #readPacket(timeoutMs = this.#options.timeoutMs): Promise<Uint8Array | null> {
+    this.#reader.checkDeadline();
     // Packets opened ahead are handed up first, in order, whatever the mode now.
     if (this.#ahead.length || (timeoutMs === 0 && this.#readAheadAllowed())) {
       return await this.#readPacketAhead(timeoutMs);
