@@ -60,6 +60,7 @@ Deno.test("a DEBUG flood before KEXINIT ends at the kex budget, in bounded memor
     assert.equal(r.code, EXIT_CODES.kex, r.stderr.slice(-2000));
     assert.match(r.stderr, /no complete key exchange after 5\.\d s \(budget 5 s\)/);
     assert.match(r.stderr, /… \d{4,} more DEBUG messages \([\d.]+ [kM]B\) not shown/);
+    assert.match(r.stderr, /cause +the server flooded stage kex with DEBUG messages/);
     assert.ok(r.stderrBytes < 64 * 1024, `${r.stderrBytes} bytes of trace`);
   });
 });
@@ -97,6 +98,7 @@ Deno.test("a USERAUTH_BANNER flood ends at the auth budget with auth.timeout in 
     assert.equal(r.code, EXIT_CODES.auth, r.stderr.slice(-2000));
     assert.match(r.stderr, /no complete answer from the server after 5\.\d s \(budget 5 s\)/);
     assert.match(r.stderr, /more banner text than is kept/);
+    assert.match(r.stderr, /cause +the server flooded stage auth with USERAUTH_BANNER messages/);
     assert.match(r.stderr, /… \d+ more banners \([\d.]+ [kM]B\) not shown/);
   });
 });
