@@ -159,6 +159,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
  * asked, the security grade of the server's offer.
  */
 export function emitDiagnostics(tracer: Tracer, options: { grade: boolean }): void {
+  tracer.summarize();
   if (options.grade) {
     const offer = tracer.events.find((e) => e.type === "kexinit-received");
     if (offer && offer.type === "kexinit-received") {
@@ -221,7 +222,12 @@ export async function runProbe(
     transport = await openTransport({ ...options, tracer, strictHostKeyChecking: "report" });
     tracer.begin("auth");
     await requestService(transport);
-    await authenticate(transport, { user, probeOnly: true, host: options.host });
+    await authenticate(transport, {
+      user,
+      probeOnly: true,
+      host: options.host,
+      timeoutMs: options.timeoutMs ?? 10_000,
+    });
     tracer.end("auth");
     await transport.disconnect(11, "probe finished");
   } catch (e) {
@@ -333,7 +339,12 @@ export async function connect(options: ConnectOptions): Promise<Client> {
   try {
     tracer.begin("auth");
     await requestService(transport);
-    const auth = await authenticate(transport, { ...options.auth, user, host: options.host });
+    const auth = await authenticate(transport, {
+      ...options.auth,
+      user,
+      host: options.host,
+      timeoutMs: options.timeoutMs ?? 10_000,
+    });
     tracer.end("auth");
     // A quirk of the server's firmware may ask for smaller windows (see quirks.ts).
     const connection = new Connection(transport, {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { noteGarbage } from "./memory.ts";
+
 /** The stages of a connection, as switch vendors name them. */
 export type Stage = "connect" | "version" | "kex" | "hostkey" | "auth" | "session" | "data";
 
@@ -130,7 +132,8 @@ export type TraceEventBody =
     note: string | null;
   }>
   | Ev<"auth", "service-accepted", { service: string }>
-  | Ev<"auth", "banner", { text: string }>
+  /** `bytes`: the banner's full size, when `text` is only its start (banner limits). */
+  | Ev<"auth", "banner", { text: string; bytes?: number }>
   | Ev<"auth", "attempt", { method: string; detail: string }>
   | Ev<"auth", "failure", { method: string; canContinue: string[]; partialSuccess: boolean }>
   | Ev<"auth", "success", { method: string }>
@@ -152,7 +155,12 @@ export type TraceEventBody =
     score: number;
     reasons: { deduction: number; reason: string; algorithms: string[] }[];
   }>
-  | Ev<Stage, "slow", { ms: number; thresholdMs: number; why: string }>;
+  | Ev<Stage, "slow", { ms: number; thresholdMs: number; why: string }>
+  /**
+   * Events of one kind past the number the tracer keeps (see {@link KEPT_PER_KIND}): counted,
+   * not stored. Emitted when their stage ends (or the run finishes).
+   */
+  | Ev<Stage, "suppressed", { of: TraceEventBody["type"]; count: number; bytes: number }>;
 
 export type TraceEvent = TraceEventBody & { t: number };
 
@@ -163,7 +171,74 @@ export interface TraceSink {
   (event: TraceEvent): void;
 }
 
-/** Collects events, timestamps them with an injected clock, tracks per-stage timings. */
+/**
+ * How many events of one kind (stage and type) a tracer keeps; past that they are only counted
+ * (count and bytes) and summed up in one `suppressed` event. Low-value events a peer can send
+ * without end (IGNORE, DEBUG, banners, UNIMPLEMENTED, packets) get a small number; events that
+ * mark the run's shape (stage begin/end, errors, diagnoses) are always kept; every other kind
+ * is kept up to {@link KEPT_DEFAULT}, so no peer can grow a trace without bound.
+ */
+export const KEPT_PER_KIND: Partial<Record<TraceEventBody["type"], number>> = {
+  ignore: 10,
+  debug: 20,
+  unimplemented: 10,
+  packet: 100,
+  banner: 8,
+  "pre-version-line": 65,
+  info: 200,
+};
+
+/** Events of any other kind kept per stage and type. */
+export const KEPT_DEFAULT = 1000;
+
+/** What a suppressed event left behind besides its bytes (packet, buffers, objects). */
+const EVENT_OVERHEAD = 128;
+
+const ALWAYS_KEPT = new Set<TraceEventBody["type"]>([
+  "begin",
+  "end",
+  "error",
+  "slow",
+  "grade",
+  "suppressed",
+]);
+
+/** The peer's bytes an event stands for (what a summary adds up). */
+function eventBytes(e: TraceEventBody): number {
+  switch (e.type) {
+    case "ignore":
+    case "packet":
+      return e.length;
+    case "debug":
+      return e.message.length;
+    case "banner":
+      return e.bytes ?? e.text.length;
+    case "pre-version-line":
+      return e.line.length;
+    case "info":
+      return e.message.length;
+    case "unimplemented":
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+interface Repeats {
+  stage: Stage;
+  type: TraceEventBody["type"];
+  seen: number;
+  /** Counted but not stored since the last summary. */
+  dropped: number;
+  bytes: number;
+}
+
+/**
+ * Collects events, timestamps them with an injected clock, tracks per-stage timings. Memory is
+ * bounded: each kind of event is kept up to its limit ({@link KEPT_PER_KIND}); the rest are
+ * counted and summed up in a `suppressed` event when their stage ends. Sinks see exactly what
+ * is kept, so live renderers are bounded the same way.
+ */
 export class Tracer {
   readonly events: TraceEvent[] = [];
   readonly timings: Partial<Record<Stage, number>> = {};
@@ -172,6 +247,7 @@ export class Tracer {
   #start: number;
   #stageStart = new Map<Stage, number>();
   #current: Stage | null = null;
+  #repeats = new Map<string, Repeats>();
 
   constructor(options: { clock?: () => number; sinks?: TraceSink[] } = {}) {
     this.#clock = options.clock ?? (() => performance.now());
@@ -194,9 +270,49 @@ export class Tracer {
   }
 
   emit(body: TraceEventBody): void {
+    if (!ALWAYS_KEPT.has(body.type)) {
+      const key = `${body.stage}/${body.type}`;
+      let r = this.#repeats.get(key);
+      if (!r) {
+        r = { stage: body.stage, type: body.type, seen: 0, dropped: 0, bytes: 0 };
+        this.#repeats.set(key, r);
+      }
+      if (++r.seen > (KEPT_PER_KIND[body.type] ?? KEPT_DEFAULT)) {
+        const bytes = eventBytes(body);
+        r.dropped++;
+        r.bytes += bytes;
+        // A flood's buffers are garbage V8 would let pile up by ~64 MB: collect sooner.
+        noteGarbage(bytes + EVENT_OVERHEAD);
+        return;
+      }
+    }
+    this.#record(body);
+  }
+
+  #record(body: TraceEventBody): void {
     const event = { ...body, t: this.now() } as TraceEvent;
     this.events.push(event);
     for (const sink of this.#sinks) sink(event);
+  }
+
+  /**
+   * Emits a `suppressed` summary for every kind with events counted but not stored since the
+   * last summary, so a flood shows as one line. Called when a stage ends; call it at the end of
+   * a run too (events after the last stage ended).
+   */
+  summarize(): void {
+    for (const r of this.#repeats.values()) {
+      if (r.dropped === 0) continue;
+      this.#record({
+        stage: r.stage,
+        type: "suppressed",
+        of: r.type,
+        count: r.dropped,
+        bytes: r.bytes,
+      });
+      r.dropped = 0;
+      r.bytes = 0;
+    }
   }
 
   /** Starts a stage (ends the previous one if still open). */
@@ -207,7 +323,7 @@ export class Tracer {
     this.emit({ stage, type: "begin" });
   }
 
-  /** Ends a stage and records its duration. */
+  /** Ends a stage and records its duration (after the summary of any suppressed events). */
   end(stage: Stage): void {
     const start = this.#stageStart.get(stage);
     if (start === undefined) return;
@@ -215,6 +331,7 @@ export class Tracer {
     const ms = Math.round((this.now() - start) * 10) / 10;
     this.timings[stage] = (this.timings[stage] ?? 0) + ms;
     if (this.#current === stage) this.#current = null;
+    this.summarize();
     this.emit({ stage, type: "end", ms });
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import { type ErrorDetails, SshTraceError, type Tracer } from "../trace.ts";
+import { Deadline } from "../transport/reader.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
@@ -52,7 +53,15 @@ export interface AuthOptions {
   probeOnly?: boolean;
   /** The server's name, only for the password prompt (`user@host's password: `). */
   host?: string;
+  /**
+   * The time budget (ms) of each answer from the server, banners and anything else it sends
+   * while we wait included (prompts are not waits for the server). Unset: the transport's.
+   */
+  timeoutMs?: number;
 }
+
+/** Banner text kept (and traced) at most; the rest is counted, not kept. */
+export const BANNER_LIMITS = { maxBytes: 64 * 1024, maxMessages: 8 };
 
 export type AttemptResult = "success" | "failure" | "partial" | "skipped";
 
@@ -122,11 +131,15 @@ export class AuthSession {
   noSignatureAlgorithm = false;
   /** Index into `attempts` just after the last partial success, or null. */
   partialAfter: number | null = null;
+  /** The time budget of each answer (see {@link AuthOptions.timeoutMs}). */
+  #timeoutMs: number | undefined;
+  #banners = { messages: 0, capped: false };
 
-  constructor(transport: MessageTransport, user: string) {
+  constructor(transport: MessageTransport, user: string, timeoutMs?: number) {
     this.transport = transport;
     this.tracer = transport.tracer;
     this.user = user;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** A USERAUTH_REQUEST header for `method`; the caller appends the method fields. */
@@ -170,12 +183,17 @@ export class AuthSession {
     this.tracer.emit({ stage: "auth", type: "info", message });
   }
 
-  /** The next message for us, after any banners; uses the transport's timeout. */
+  /**
+   * The next message for us, after any banners: the whole wait, banners included, has one
+   * time budget (so a server cannot stretch it with banners).
+   */
   async receive(): Promise<Uint8Array> {
+    const ms = this.#timeoutMs;
+    const budget = ms && ms > 0 ? new Deadline("auth", "answer from the server", ms) : undefined;
     for (;;) {
       let msg: Uint8Array | null;
       try {
-        msg = await this.transport.receive();
+        msg = await this.transport.receive(undefined, budget);
       } catch (e) {
         throw this.#translate(e);
       }
@@ -188,10 +206,33 @@ export class AuthSession {
         );
       }
       if (msg[0] !== MSG.USERAUTH_BANNER) return msg;
-      const text = this.#parse(msg, "USERAUTH_BANNER", (r) => r.text("message"));
-      this.banner = this.banner === null ? text : this.banner + text;
-      this.tracer.emit({ stage: "auth", type: "banner", text });
+      this.#onBanner(this.#parse(msg, "USERAUTH_BANNER", (r) => r.text("message")));
     }
+  }
+
+  /**
+   * Keeps and traces banner text up to {@link BANNER_LIMITS}; past them a banner is traced by
+   * its size only (the tracer sums such events up: "… N more banners (X MB) not shown").
+   */
+  #onBanner(text: string): void {
+    const b = this.#banners;
+    b.messages++;
+    const kept = this.banner?.length ?? 0;
+    const room = b.messages <= BANNER_LIMITS.maxMessages ? BANNER_LIMITS.maxBytes - kept : 0;
+    const part = room > 0 ? text.slice(0, room) : "";
+    if (part) this.banner = (this.banner ?? "") + part;
+    this.tracer.emit({
+      stage: "auth",
+      type: "banner",
+      text: part,
+      ...(part.length < text.length ? { bytes: text.length } : {}),
+    });
+    if (part.length === text.length || b.capped) return;
+    b.capped = true;
+    this.info(
+      `the server sends more banner text than is kept (${BANNER_LIMITS.maxMessages} messages, ` +
+        `${BANNER_LIMITS.maxBytes / 1024} KiB): the rest is counted, not shown`,
+    );
   }
 
   /**
@@ -302,7 +343,7 @@ export async function authenticate(
   transport: MessageTransport,
   options: AuthOptions,
 ): Promise<AuthResult> {
-  const session = new AuthSession(transport, options.user);
+  const session = new AuthSession(transport, options.user, options.timeoutMs);
   const batch = options.batchMode ?? false;
 
   const noneIndex = session.attempt("none", "asking which methods the server accepts");

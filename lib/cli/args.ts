@@ -70,7 +70,12 @@ const COMMON = [
     long: "legacy",
     help: "also offer legacy algorithms (SHA-1, CBC, 3DES, MD5...) after modern ones",
   },
-  { long: "timeout", value: "<seconds>", default: "10", help: "limit for every network wait" },
+  {
+    long: "timeout",
+    value: "<seconds>",
+    default: "10",
+    help: "time budget of each stage (version, kex, each answer)",
+  },
   { long: "json", help: "print one JSON report on stdout at the end" },
   { long: "ndjson", help: "print trace events as NDJSON on stdout as they happen" },
   {

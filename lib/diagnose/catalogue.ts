@@ -862,6 +862,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     fix: "--timeout 60",
     opensshFix: "-o ConnectTimeout=60",
     refine: (c) => {
+      const flood = refineFlood(c);
+      if (flood.title) return flood;
       const chosen = negotiatedDecisions(c.events).find((d) => d.category === "kex")?.chosen ??
         null;
       const cheaper = cheaperKex(c.events, chosen);
@@ -1088,6 +1090,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
       "servers that time out, or a reverse DNS lookup of the client (OpenSSH `UseDNS`).",
     fix: "--timeout 30; check the server's AAA servers and DNS",
     opensshFix: "-o ConnectTimeout=30",
+    refine: (c) => refineFlood(c),
   },
 
   // ------------------------------------------------------------------------------ session
@@ -1306,9 +1309,11 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   "*.timeout": {
     stage: "any",
     title: "the server stopped answering",
-    explanation: "Nothing arrived from the server within the time limit.",
+    explanation: "The stage did not complete within its time limit: nothing arrived, or what " +
+      "arrived (a trickle of bytes, messages that do not advance the stage) did not complete it.",
     fix: "--timeout 30",
     opensshFix: "-o ConnectTimeout=30",
+    refine: (c) => refineFlood(c),
   },
   "*.compression-error": {
     stage: "any",
@@ -1419,6 +1424,39 @@ function noCommon(category: ListCategory, words: string): CatalogueEntry {
     opensshFix: ssh,
     securityCost: category === "compression" ? undefined : (riskOf(legacy) ?? undefined),
     refine: refineNoCommon,
+  };
+}
+
+/** Messages a flood is made of, as the trace's summaries name them. */
+const FLOOD_KINDS: Record<string, string> = {
+  debug: "DEBUG",
+  ignore: "IGNORE",
+  banner: "USERAUTH_BANNER",
+  unimplemented: "UNIMPLEMENTED",
+};
+
+/**
+ * A timeout at a stage the server flooded (thousands of messages the trace summed up): the
+ * server was not slow, it sent the wrong thing without end; a longer limit would not help.
+ */
+function refineFlood(c: FailureContext): Refinement {
+  let count = 0;
+  const kinds = new Set<string>();
+  for (const e of c.events) {
+    if (e.type !== "suppressed" || e.stage !== c.stage || !(e.of in FLOOD_KINDS)) continue;
+    count += e.count;
+    kinds.add(FLOOD_KINDS[e.of]!);
+  }
+  if (count < 1000) return {};
+  const names = [...kinds].join(" and ");
+  return {
+    title: `the server flooded stage ${c.stage} with ${names} messages instead of completing it`,
+    explanation: `More than ${count} ${names} messages arrived and the stage never completed: ` +
+      "a broken server, or something on the path injecting messages (before the key exchange " +
+      "they are not encrypted). sshtrace counted them without keeping them and gave up at the " +
+      "stage's time limit.",
+    fix: "check the server and the network path; a longer --timeout does not help",
+    opensshFix: null,
   };
 }
 

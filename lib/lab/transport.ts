@@ -109,6 +109,7 @@ export class ServerTransport {
       send: (payload) => this.#sendNow(payload),
       sendUncompressed: (payload) => this.#sendUncompressed(payload),
       raw: (bytes) => this.#writeRaw(bytes),
+      sealed: (payload) => this.#sealer.seal(payload),
       silent: () => this.silent(),
       close: () => {
         this.close();
@@ -345,6 +346,7 @@ export class ServerTransport {
   /** A key exchange the client started after the first one. */
   async #rekey(clientKexInit: Uint8Array): Promise<void> {
     this.#log("client started a rekey");
+    if (await this.at("client-rekey")) return;
     const ours = await this.#sendKexInit(false);
     await this.#kex(ours, clientKexInit, false);
   }

@@ -102,7 +102,9 @@ export type LabPoint =
   /** A CHANNEL_OPEN arrived, not yet answered. */
   | "channel-open"
   /** A channel request (pty-req, shell, exec...) arrived, not yet answered. */
-  | "channel-request";
+  | "channel-request"
+  /** The client's KEXINIT of a rekey it started arrived, not yet answered. */
+  | "client-rekey";
 
 /** The client's channel as the server sees it. */
 export interface ChannelInfo {
@@ -124,6 +126,8 @@ export interface FaultIo {
   sendUncompressed(payload: Uint8Array): Promise<void>;
   /** Writes bytes as they are (bypassing the packet layer). */
   raw(bytes: Uint8Array): Promise<void>;
+  /** Seals a payload with the current keys (the next sequence number) without sending it. */
+  sealed(payload: Uint8Array): Uint8Array;
   /** Sends nothing more: reads and drops whatever comes until the client closes. */
   silent(): Promise<never>;
   /** Closes the connection at once. */

@@ -194,6 +194,31 @@ function renderFailure(
   return text;
 }
 
+/** What a summary counts, in words: "123456 more DEBUG messages (4.1 MB)". */
+export function suppressedText(of: string, count: number, bytes: number): string {
+  const names: Record<string, [string, string]> = {
+    ignore: ["IGNORE message", "IGNORE messages"],
+    debug: ["DEBUG message", "DEBUG messages"],
+    unimplemented: ["UNIMPLEMENTED message", "UNIMPLEMENTED messages"],
+    banner: ["banner", "banners"],
+    packet: ["packet", "packets"],
+    "pre-version-line": ["line before the version line", "lines before the version line"],
+    info: ["note", "notes"],
+  };
+  const [one, many] = names[of] ?? [`${of} event`, `${of} events`];
+  const size = bytes >= 1e6
+    ? `${(bytes / 1e6).toFixed(1)} MB`
+    : bytes >= 1e3
+    ? `${(bytes / 1e3).toFixed(1)} kB`
+    : `${bytes} bytes`;
+  return `${count} more ${count === 1 ? one : many}${bytes ? ` (${size})` : ""}`;
+}
+
+/** Kinds printed at verbosity 0 (their summary is too). */
+function shownAtLevel0(of: string): boolean {
+  return of !== "ignore" && of !== "debug" && of !== "packet" && of !== "error";
+}
+
 function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boolean): string {
   const warn = (text: string) => p.yellow(`⚠ ${text}`);
   switch (e.type) {
@@ -281,6 +306,9 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
       return row("service", `${s(e.service)} accepted`);
     case "banner": {
       const lines = sanitize(e.text, { multiline: true }).replace(/\n$/, "").split("\n");
+      if (e.bytes !== undefined) {
+        lines.push(`… ${e.bytes - e.text.length} more bytes not shown (banner limit)`);
+      }
       return `${INDENT}banner\n` + lines.map((l) => more(`│ ${l}`)).join("");
     }
     case "attempt":
@@ -329,6 +357,11 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
       return row("quirk", warn(`${s(e.id)}: ${s(e.description)}`));
     case "slow":
       return row("slow", warn(`${e.stage} took ${e.ms.toFixed(0)} ms: ${s(e.why)}`));
+    case "suppressed":
+      // A handful of IGNOREs past the limit is not news at level 0; a flood is.
+      return v >= 1 || e.count >= 1000 || shownAtLevel0(e.of)
+        ? row("", `… ${suppressedText(e.of, e.count, e.bytes)} not shown`)
+        : "";
   }
   return warn(`unknown event ${s(JSON.stringify(e))}`) + "\n";
 }

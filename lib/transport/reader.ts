@@ -1,7 +1,59 @@
-/** Buffered reads from a {@link ByteStream}, each wait bounded by a timeout. @module */
+/**
+ * Buffered reads from a {@link ByteStream}: each wait is bounded by a timeout, and all the
+ * waits of a stage together by that stage's {@link Deadline}. @module
+ */
 
 import { SshTraceError, type Stage } from "../trace.ts";
 import type { ByteStream } from "./stream.ts";
+
+/**
+ * A time budget for a whole stage or exchange (the version line, a key exchange, one packet):
+ * every wait counts against it, so a peer that trickles bytes or sends messages that do not
+ * advance the stage cannot stretch it. A timer ends the wait under way when it runs out.
+ */
+export class Deadline {
+  readonly stage: Stage;
+  /** What is awaited, for the message: "no complete {what} after 3.0 s". */
+  readonly what: string;
+  readonly budgetMs: number;
+  readonly startedAt: number;
+
+  constructor(stage: Stage, what: string, budgetMs: number) {
+    this.stage = stage;
+    this.what = what;
+    this.budgetMs = budgetMs;
+    this.startedAt = performance.now();
+  }
+
+  /** Milliseconds since it started. */
+  get waitedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** Milliseconds left (0 when spent). */
+  get leftMs(): number {
+    return Math.max(0, this.budgetMs - this.waitedMs);
+  }
+
+  /** The staged error for a spent budget: `<stage>.timeout`, with how long it waited. */
+  error(): SshTraceError {
+    const waited = this.waitedMs;
+    const stage = this.stage;
+    return new SshTraceError(
+      stage,
+      `${stage}.timeout`,
+      `no complete ${this.what} after ${(waited / 1000).toFixed(1)} s (budget ${
+        this.budgetMs / 1000
+      } s) during stage ${stage}`,
+      {
+        waitedMs: Math.round(waited),
+        budgetMs: this.budgetMs,
+        timeoutMs: this.budgetMs,
+        fix: "raise the limit with --timeout SECONDS (-o ConnectTimeout)",
+      },
+    );
+  }
+}
 
 /** Reads lines and exact byte counts from a stream; every wait is bounded by a timeout. */
 export class BufferedReader {
@@ -16,11 +68,25 @@ export class BufferedReader {
   /** Stage to blame when a wait times out or the peer closes. */
   stage: () => Stage;
   timeoutMs: number;
+  /** Bounds every wait together while set (see {@link Deadline}). */
+  deadline: Deadline | null = null;
+  /** Rejects (with the error given to {@link abort}) to end any wait under way. */
+  #aborted: Promise<never>;
+  #abort: (error: SshTraceError) => void = () => {};
 
   constructor(stream: ByteStream, stage: () => Stage, timeoutMs: number) {
     this.#stream = stream;
     this.stage = stage;
     this.timeoutMs = timeoutMs;
+    this.#aborted = new Promise<never>((_, reject) => (this.#abort = reject));
+    this.#aborted.catch(() => {});
+  }
+
+  /** Ends the wait under way, and every later one, with `error` (e.g. a stage's deadline). */
+  abort(error: SshTraceError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#abort(error);
   }
 
   get buffered(): number {
@@ -35,30 +101,75 @@ export class BufferedReader {
    * Waits for more bytes. Returns false at end of stream. A timeout of 0 waits without a timer.
    * A read started by {@link prefetch} is waited for rather than a second one started.
    */
+  /**
+   * Ends the reader with the deadline's error if it is spent: for loops that work through
+   * buffered data without waiting (a busy event loop can run a deadline's timer late).
+   */
+  checkDeadline(): void {
+    const deadline = this.deadline;
+    if (!deadline || deadline.leftMs > 0) return;
+    this.abort(deadline.error());
+    throw this.#failure;
+  }
+
   async fill(timeoutMs = this.timeoutMs): Promise<boolean> {
     if (this.#eof) return false;
+    const deadline = this.deadline;
+    if (deadline && deadline.leftMs <= 0) this.abort(deadline.error());
     const read = this.#read();
-    if (timeoutMs <= 0) return await read;
+    const left = deadline ? Math.max(1, Math.ceil(deadline.leftMs)) : Infinity;
+    const limit = Math.min(timeoutMs > 0 ? timeoutMs : Infinity, left);
+    if (limit === Infinity) return await Promise.race([read, this.#aborted]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
         read,
+        this.#aborted,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
+            if (deadline && limit === left) {
+              reject(deadline.error());
+              return;
+            }
             const stage = this.stage();
             reject(
               new SshTraceError(
                 stage,
                 `${stage}.timeout`,
                 `no answer from the server for ${timeoutMs / 1000} s during stage ${stage}`,
-                { timeoutMs, fix: "raise the limit with --timeout SECONDS (-o ConnectTimeout)" },
+                {
+                  waitedMs: timeoutMs,
+                  budgetMs: timeoutMs,
+                  timeoutMs,
+                  fix: "raise the limit with --timeout SECONDS (-o ConnectTimeout)",
+                },
               ),
             );
-          }, timeoutMs);
+          }, limit);
         }),
       ]);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Runs `body` with `deadline` bounding every wait: a timer ends the wait under way, and every
+   * later one, with the deadline's error when it runs out. The previous deadline is back
+   * afterwards.
+   */
+  async within<T>(deadline: Deadline, body: () => Promise<T>): Promise<T> {
+    const outer = this.deadline;
+    this.deadline = deadline;
+    const timer = setTimeout(
+      () => this.abort(deadline.error()),
+      Math.max(1, Math.ceil(deadline.leftMs)),
+    );
+    try {
+      return await body();
+    } finally {
+      clearTimeout(timer);
+      this.deadline = outer;
     }
   }
 

@@ -39,7 +39,7 @@ import { deriveKey } from "./keys.ts";
 import { type CATEGORIES, negotiateAll } from "./negotiate.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
 import { combineAdjustments, type QuirkAdjustments, quirksFor } from "./quirks.ts";
-import { BufferedReader } from "./reader.ts";
+import { BufferedReader, Deadline } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
 import type { MessageTransport } from "./types.ts";
 import { readServerVersion, type ServerVersion } from "./version.ts";
@@ -68,7 +68,10 @@ export interface HostKeyCheck {
 
 export interface TransportOptions {
   tracer: Tracer;
-  /** Every network wait during the handshake is bounded by this (ms). */
+  /**
+   * The time budget (ms) of each stage as a whole: the version exchange, each key exchange
+   * (rekeys too), each answer awaited; and of each packet once its first bytes are in. 0: none.
+   */
   timeoutMs: number;
   offer: OfferLists;
   /** Whether legacy algorithms are allowed (group exchange then accepts 1024-bit groups). */
@@ -116,6 +119,9 @@ export class Transport implements MessageTransport {
   /** Non-kex senders wait on this while a key exchange is in progress. */
   #gate: Promise<void> | null = null;
   #openGate: (() => void) | null = null;
+  /** The budget of a key exchange we started, and the timer that ends it (see {@link send}). */
+  #rekeyDeadline: Deadline | null = null;
+  #rekeyTimer: ReturnType<typeof setTimeout> | undefined;
   #strict = false;
   #firstKexDone = false;
   #lastKexAt = 0;
@@ -152,7 +158,11 @@ export class Transport implements MessageTransport {
     tracer.emit({ stage: "version", type: "sent", line });
     // Load OpenSSL (~10 ms, synchronous) while the server prepares its answer.
     cryptoBackend();
-    this.serverVersion = await readServerVersion(this.#reader, tracer);
+    this.serverVersion = await this.#within(
+      "version",
+      "version line",
+      () => readServerVersion(this.#reader, tracer),
+    );
     const quirks = quirksFor(this.serverVersion.software);
     this.adjustments = combineAdjustments(quirks);
     for (const q of quirks) {
@@ -161,22 +171,34 @@ export class Transport implements MessageTransport {
     tracer.end("version");
 
     tracer.begin("kex");
-    await this.#sendKexInit();
-    // The server's KEXINIT must come first; anything before it is noted for strict kex.
-    let unexpectedBefore: string | null = null;
-    let payload: Uint8Array;
-    const left = this.#budget();
-    for (;;) {
-      const p = await this.#readPacket(left());
-      if (p === null) throw this.#closedError();
-      if (p[0] === MSG.KEXINIT) {
-        payload = p;
-        break;
+    // The whole exchange, KEXINIT to NEWKEYS, has one budget; the host key check after it
+    // (which may ask a person) has none.
+    const check = await this.#within("kex", "key exchange", async () => {
+      await this.#sendKexInit();
+      // The server's KEXINIT must come first; anything before it is noted for strict kex.
+      let unexpectedBefore: string | null = null;
+      for (;;) {
+        const p = await this.#readPacket();
+        if (p === null) throw this.#closedError();
+        if (p[0] === MSG.KEXINIT) return await this.#completeKex(p, unexpectedBefore);
+        unexpectedBefore ??= messageName(p[0]!);
+        await this.#handleTransportMessage(p, true);
       }
-      unexpectedBefore ??= messageName(p[0]!);
-      await this.#handleTransportMessage(p, true);
-    }
-    await this.#completeKex(payload, unexpectedBefore);
+    });
+    tracer.end("kex");
+    tracer.begin("hostkey");
+    await this.#options.checkHostKey(check);
+    tracer.end("hostkey");
+  }
+
+  /**
+   * Runs `body` within a budget of the transport's timeout for `stage` as a whole (see
+   * {@link Deadline}); without a timeout, just runs it.
+   */
+  #within<T>(stage: Stage, what: string, body: () => Promise<T>, deadline?: Deadline): Promise<T> {
+    const ms = this.#options.timeoutMs;
+    if (!deadline && ms <= 0) return body();
+    return this.#reader.within(deadline ?? new Deadline(stage, what, ms), body);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -221,7 +243,41 @@ export class Transport implements MessageTransport {
         reason: "rekey limit reached (bytes or time)",
       });
       await this.#sendKexInit();
+      this.#armRekeyDeadline();
     }
+  }
+
+  /**
+   * A key exchange we started must finish within the budget too, although the server's
+   * KEXINIT is read by the connection layer's wait (which has no timeout): a timer ends that
+   * wait with `kex.timeout` if the server never answers.
+   */
+  #armRekeyDeadline(): void {
+    const ms = this.#options.timeoutMs;
+    if (ms <= 0 || this.#closed) return;
+    const deadline = new Deadline("kex", "key exchange (rekey)", ms);
+    this.#rekeyDeadline = deadline;
+    this.#rekeyTimer = setTimeout(() => {
+      this.#rekeyTimer = undefined;
+      if (this.#rekeyDeadline !== deadline) return;
+      // The wait under way ends with kex.timeout; senders held for new keys are let go.
+      this.#reader.abort(deadline.error());
+      this.close();
+    }, ms);
+  }
+
+  #clearRekeyDeadline(): void {
+    clearTimeout(this.#rekeyTimer);
+    this.#rekeyTimer = undefined;
+    this.#rekeyDeadline = null;
+  }
+
+  /** Lets every sender waiting for new keys go on (to send, or to fail on a closed transport). */
+  #releaseGate(): void {
+    const open = this.#openGate;
+    this.#gate = null;
+    this.#openGate = null;
+    open?.();
   }
 
   #rekeyDue(): boolean {
@@ -270,17 +326,8 @@ export class Transport implements MessageTransport {
     );
   }
 
-  /**
-   * A wait bound for a whole exchange step: the time left of `ms` from now, so a peer that
-   * keeps sending IGNORE or DEBUG cannot stretch the wait. 0 means no limit.
-   */
-  #budget(ms = this.#options.timeoutMs): () => number {
-    if (ms <= 0) return () => 0;
-    const end = performance.now() + ms;
-    return () => Math.max(1, Math.round(end - performance.now()));
-  }
-
   async #readPacket(timeoutMs = this.#options.timeoutMs): Promise<Uint8Array | null> {
+    this.#reader.checkDeadline();
     // Packets opened ahead are handed up first, in order, whatever the mode now.
     if (this.#ahead.length || (timeoutMs === 0 && this.#readAheadAllowed())) {
       return await this.#readPacketAhead(timeoutMs);
@@ -293,9 +340,7 @@ export class Transport implements MessageTransport {
     }
     try {
       const need = this.#opener.begin(this.#reader.peekExact(size));
-      if (!(await this.#reader.ensure(size + need, this.#options.timeoutMs || 0))) {
-        throw this.#closedError();
-      }
+      if (!(await this.#ensureWhole(size + need))) throw this.#closedError();
       const whole = this.#reader.take(size + need)!;
       const payload = this.#opener.finish(whole.subarray(size), whole);
       if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
@@ -304,6 +349,18 @@ export class Transport implements MessageTransport {
     } catch (e) {
       throw this.#packetFailure(e);
     }
+  }
+
+  /**
+   * Waits until `n` bytes (the rest of a packet whose start is in) are buffered: the packet as a
+   * whole must arrive within the timeout, so a peer cannot trickle it byte by byte.
+   */
+  #ensureWhole(n: number): Promise<boolean> {
+    const reader = this.#reader;
+    const ms = this.#options.timeoutMs;
+    if (reader.buffered >= n) return Promise.resolve(true);
+    if (ms <= 0) return reader.ensure(n, 0);
+    return reader.within(new Deadline(this.#stage(), "packet", ms), () => reader.ensure(n, ms));
   }
 
   /**
@@ -353,6 +410,8 @@ export class Transport implements MessageTransport {
   }
 
   async #readPacketAhead(timeoutMs: number): Promise<Uint8Array | null> {
+    // The budget of the packet partly in (each turn without a packet waits for the same one).
+    let partial: Deadline | null = null;
     for (;;) {
       this.#launchAhead();
       const next = this.#ahead.shift();
@@ -375,7 +434,14 @@ export class Transport implements MessageTransport {
         return payload;
       }
       if (!this.#readAheadAllowed()) return await this.#readPacket(timeoutMs);
-      if (!(await this.#reader.fill(timeoutMs))) {
+      // Part of a packet is in: the rest must follow within the timeout (no trickling).
+      const ms = this.#options.timeoutMs;
+      let more: Promise<boolean>;
+      if (this.#reader.buffered > 0 && ms > 0) {
+        partial ??= new Deadline(this.#stage(), "packet", ms);
+        more = this.#reader.within(partial, () => this.#reader.fill(ms));
+      } else more = this.#reader.fill(timeoutMs);
+      if (!(await more)) {
         if (this.#reader.buffered === 0) return null;
         throw this.#closedError();
       }
@@ -464,17 +530,21 @@ export class Transport implements MessageTransport {
         }
         case MSG.KEXINIT: {
           if (duringFirstKex) return false;
-          // A client-initiated rekey was traced when our KEXINIT went out.
-          if (!this.#gate) {
-            this.tracer.emit({
-              stage: "kex",
-              type: "rekey",
-              initiator: "server",
-              reason: "server asked for new keys",
-            });
-            await this.#sendKexInit();
-          }
-          await this.#completeKex(p, null);
+          // A client-initiated rekey was traced when our KEXINIT went out (and its budget runs
+          // since then).
+          const ours = this.#rekeyDeadline;
+          await this.#within("kex", "key exchange (rekey)", async () => {
+            if (!this.#gate) {
+              this.tracer.emit({
+                stage: "kex",
+                type: "rekey",
+                initiator: "server",
+                reason: "server asked for new keys",
+              });
+              await this.#sendKexInit();
+            }
+            await this.#completeKex(p, null);
+          }, ours ?? undefined);
           return true;
         }
       }
@@ -521,22 +591,42 @@ export class Transport implements MessageTransport {
     });
   }
 
-  async receive(timeoutMs?: number): Promise<Uint8Array | null> {
-    const left = this.#budget(timeoutMs ?? this.#options.timeoutMs);
-    for (;;) {
-      const p = await this.#readPacket(left());
-      if (p === null) {
-        this.#closed = true;
-        return null;
+  /**
+   * The next message for the layers above. The whole wait (IGNORE, DEBUG and the like included)
+   * is bounded by `timeoutMs` (default: the transport's; 0: no bound), or counts against
+   * `budget` when given (a stage's budget, whose clock runs only while waiting here).
+   */
+  async receive(timeoutMs?: number, budget?: Deadline): Promise<Uint8Array | null> {
+    const ms = timeoutMs ?? this.#options.timeoutMs;
+    const loop = async () => {
+      for (;;) {
+        const p = await this.#readPacket(ms);
+        if (p === null) {
+          this.close();
+          return null;
+        }
+        if (!(await this.#handleTransportMessage(p))) return p;
       }
-      if (!(await this.#handleTransportMessage(p))) return p;
-    }
+    };
+    if (budget) return await this.#reader.within(budget, loop);
+    if (ms <= 0) return await loop();
+    return await this.#reader.within(
+      new Deadline(this.#stage(), "answer from the server", ms),
+      loop,
+    );
   }
 
   // ------------------------------------------------------------------------------------------
   // Key exchange
 
-  async #completeKex(serverPayload: Uint8Array, unexpectedBefore: string | null): Promise<void> {
+  /**
+   * Runs a key exchange to its end (NEWKEYS both ways). Returns what the host-key policy must
+   * check after the first one (the caller does that, outside the exchange's budget).
+   */
+  async #completeKex(
+    serverPayload: Uint8Array,
+    unexpectedBefore: string | null,
+  ): Promise<HostKeyCheck> {
     const tracer = this.tracer;
     const first = !this.#firstKexDone;
     const prevStage = this.#stageOverride;
@@ -641,9 +731,8 @@ export class Transport implements MessageTransport {
       preloadNodeCrypto().catch(() => {}); // a failed load shows at first use
     }
     const kexReceive = async (): Promise<Uint8Array> => {
-      const left = this.#budget();
       for (;;) {
-        const p = await this.#readPacket(left());
+        const p = await this.#readPacket();
         if (p === null) throw this.#closedError();
         const type = p[0]!;
         if (type >= 30 && type < 50) {
@@ -814,9 +903,8 @@ export class Transport implements MessageTransport {
     this.#sealer.setKeys(c2s);
     if (this.#strict) this.#sealer.seq = 0;
     tracer.emit({ stage: "kex", type: "newkeys", direction: "sent" });
-    const left = this.#budget();
     await receiveNewKeys(
-      () => this.#readPacket(left()),
+      () => this.#readPacket(),
       strict,
       (p) => this.#handleTransportMessage(p),
     );
@@ -837,18 +925,11 @@ export class Transport implements MessageTransport {
     this.#lastKexAt = performance.now();
     this.#firstKexDone = true;
     this.#clientKexInit = null;
-    const open = this.#openGate;
-    this.#gate = null;
-    this.#openGate = null;
-    open?.();
-    if (first) {
-      tracer.end("kex");
-      tracer.begin("hostkey");
-      this.hostKeyBlob = result.hostKeyBlob;
-      await this.#options.checkHostKey(check);
-      tracer.end("hostkey");
-    }
+    this.#clearRekeyDeadline();
+    this.#releaseGate();
+    if (first) this.hostKeyBlob = result.hostKeyBlob;
     this.#stageOverride = prevStage;
+    return check;
   }
 
   async #setupCompression(c2s: string, s2c: string): Promise<void> {
@@ -907,9 +988,12 @@ export class Transport implements MessageTransport {
     this.close();
   }
 
+  /** Closes the connection; every sender waiting for new keys is let go (and fails). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#clearRekeyDeadline();
+    this.#releaseGate();
     try {
       this.#stream.close();
     } catch {

@@ -1,6 +1,7 @@
 /** The transport as the layers above it (auth, connection) see it. @module */
 
 import type { Tracer } from "../trace.ts";
+import type { Deadline } from "./reader.ts";
 
 /**
  * An established, encrypted SSH transport. Transport-level messages (IGNORE, DEBUG,
@@ -18,9 +19,10 @@ export interface MessageTransport {
   /**
    * The next message for the layers above (number >= 50), or null once the peer has closed the
    * connection cleanly. Rejects with `SshTraceError` on timeout, protocol error or DISCONNECT.
-   * `timeoutMs` overrides the transport's default wait; 0 waits forever.
+   * The whole wait is bounded by `timeoutMs` (default: the transport's; 0 waits forever), or
+   * counts against `budget` (a stage's time budget) when given.
    */
-  receive(timeoutMs?: number): Promise<Uint8Array | null>;
+  receive(timeoutMs?: number, budget?: Deadline): Promise<Uint8Array | null>;
   /** Sends DISCONNECT (BY_APPLICATION unless given) and closes the connection. */
   disconnect(reasonCode?: number, description?: string): Promise<void>;
   /** Closes the connection without a DISCONNECT message. */

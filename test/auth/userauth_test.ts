@@ -350,6 +350,30 @@ Deno.test("authenticate() captures the banner, wherever it arrives", async () =>
   assert.equal(banners.length, 2);
 });
 
+Deno.test("authenticate() keeps at most 8 banners and 64 KiB of banner text, and says so", async () => {
+  const big = "x".repeat(10_000) + "\r\n";
+  const fake = new FakeTransport({
+    server: (p) => {
+      const req = parseUserauthRequest(p);
+      if (req.method !== "none") return [success()];
+      return [...Array.from({ length: 500 }, () => banner(big)), failure(["password"])];
+    },
+  });
+  const result = await authenticate(fake, { user: "u", password: passwordSource(SECRET) });
+  assert.equal(result.success, true);
+  assert.equal(result.banner?.length, 64 * 1024);
+  const events = fake.tracer.events;
+  assert.equal(events.filter((e) => e.type === "banner").length, 8);
+  assert.ok(
+    events.some((e) => e.type === "info" && /more banner text than is kept/.test(e.message)),
+  );
+  fake.tracer.summarize();
+  const summary = events.find((e) => e.type === "suppressed");
+  assert.ok(summary?.type === "suppressed" && summary.of === "banner", JSON.stringify(summary));
+  assert.equal(summary.count, 492);
+  assert.equal(summary.bytes, 492 * big.length);
+});
+
 Deno.test("authenticate() answers a keyboard-interactive password prompt from the password source", async () => {
   const answers: string[][] = [];
   let responderCalls = 0;

@@ -1137,22 +1137,22 @@ Deno.test("lab server: kex, auth, session and data failures are reproduced by fa
     );
 
     await t.step(
-      "a check whose every wait is short but whose whole run is long ends in a deadline",
+      "a check whose every stage is within its budget but whose whole run is long ends in a deadline",
       async () => {
-        // Each answer comes 0.75 s late: within --timeout 1 every time (0.25 s to spare), and
-        // 3.75 s in all, past the host deadline of 3 × 1 s.
-        const late = async (io: { sleep(ms: number): Promise<void> }) => {
-          await io.sleep(750);
+        // With --timeout 2 each stage has 2 s: the version line comes 1.7 s late, the kex
+        // answers 0.8 s late twice (1.6 s in all), the service and the auth answers 1.7 s late
+        // each: every stage in time, 6.7 s in all, past the host deadline of 3 × 2 s.
+        const late = (ms: number) => async (io: { sleep(ms: number): Promise<void> }) => {
+          await io.sleep(ms);
         };
         lab.setup = {
           hooks: {
             at: {
-              "start": late,
-              "before-kexinit": late,
-              "before-kex-reply": late,
-              "before-newkeys": late,
-              "service-request": late,
-              "userauth-request": late,
+              "start": late(1700),
+              "before-kexinit": late(800),
+              "before-kex-reply": late(800),
+              "service-request": late(1700),
+              "userauth-request": late(1700),
             },
           },
         };
@@ -1160,11 +1160,11 @@ Deno.test("lab server: kex, auth, session and data failures are reproduced by fa
         try {
           const inventory = `${dir.path}/hosts.txt`;
           await Deno.writeTextFile(inventory, `127.0.0.1:${lab.port}\n`);
-          const r = await cli(["check", "--json", "--timeout", "1", inventory]);
+          const r = await cli(["check", "--json", "--timeout", "2", inventory]);
           const seen = cliSeen(r, 0);
           assert.match(seen.code, /^(kex|hostkey|auth)\.deadline$/, seen.message);
           expectFailure(
-            "CLI: check --timeout 1 a lab server answering each step 0.75 s late",
+            "CLI: check --timeout 2 a lab server answering each stage late, within its budget",
             seen,
             {
               entry: "*.deadline",

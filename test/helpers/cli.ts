@@ -48,6 +48,8 @@ export interface SshtraceOptions {
    * length still count): for tests that move tens of MiB. Default: keep all text.
    */
   textLimit?: number;
+  /** Measure the child's peak resident memory (VmHWM, polled from /proc while it runs). */
+  peakRss?: boolean;
 }
 
 export interface SshtraceResult {
@@ -73,6 +75,27 @@ export interface SshtraceResult {
   stderrTail: string;
   /** Wall time from spawn to exit, in milliseconds. */
   ms: number;
+  /** With `peakRss`: the child's peak resident memory in bytes (0 if never read). */
+  peakRssBytes: number;
+}
+
+/** Polls /proc/PID/status for VmHWM (peak RSS) until stopped; returns the highest seen. */
+function watchPeakRss(pid: number): () => number {
+  let peak = 0;
+  const read = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+    } catch {
+      // gone already
+    }
+  };
+  const timer = setInterval(read, 20);
+  return () => {
+    read();
+    clearInterval(timer);
+    return peak;
+  };
 }
 
 /**
@@ -95,6 +118,7 @@ export async function runSshtrace(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const stopWatch = options.peakRss ? watchPeakRss(child.pid) : () => 0;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -105,6 +129,7 @@ export async function runSshtrace(
     }
   }, options.timeoutMs ?? 60_000);
   const textLimit = options.textLimit ?? Infinity;
+  let peakRssBytes = 0;
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const hash = createHash("sha256");
     const decoder = new TextDecoder();
@@ -147,7 +172,7 @@ export async function runSshtrace(
     const [out, err, status] = await Promise.all([
       collect(child.stdout),
       collect(child.stderr),
-      child.status,
+      child.status.finally(() => (peakRssBytes = stopWatch())),
       feed(),
     ]);
     return {
@@ -163,9 +188,11 @@ export async function runSshtrace(
       stderrBytes: err.bytes,
       stderrTail: err.tail,
       ms: performance.now() - started,
+      peakRssBytes,
     };
   } finally {
     clearTimeout(timer);
+    stopWatch();
   }
 }
 
