@@ -233,18 +233,25 @@ export class Transport implements MessageTransport {
   async send(payload: Uint8Array): Promise<void> {
     while (this.#gate) await this.#gate;
     await this.#sendNow(payload);
-    // Only once authenticated: from then on the connection layer always reads, so the server's
-    // KEXINIT is answered. Before that, a sender waiting for new keys could wait for ever.
-    if (this.#authenticated && !this.#gate && this.#rekeyDue()) {
-      this.tracer.emit({
-        stage: "kex",
-        type: "rekey",
-        initiator: "client",
-        reason: "rekey limit reached (bytes or time)",
-      });
-      await this.#sendKexInit();
-      this.#armRekeyDeadline();
-    }
+    await this.#rekeyIfDue();
+  }
+
+  /**
+   * Starts a key exchange when the rekey limit (bytes either way, or time) is reached: checked
+   * after each packet sent and each packet received (a download sends almost nothing). Only
+   * once authenticated: from then on the connection layer always reads, so the server's KEXINIT
+   * is answered; before that, a sender waiting for new keys could wait for ever.
+   */
+  async #rekeyIfDue(): Promise<void> {
+    if (!this.#authenticated || this.#gate || this.#closed || !this.#rekeyDue()) return;
+    this.tracer.emit({
+      stage: "kex",
+      type: "rekey",
+      initiator: "client",
+      reason: "rekey limit reached (bytes or time)",
+    });
+    await this.#sendKexInit();
+    this.#armRekeyDeadline();
   }
 
   /**
@@ -605,7 +612,10 @@ export class Transport implements MessageTransport {
           this.close();
           return null;
         }
-        if (!(await this.#handleTransportMessage(p))) return p;
+        if (!(await this.#handleTransportMessage(p))) {
+          await this.#rekeyIfDue();
+          return p;
+        }
       }
     };
     if (budget) return await this.#reader.within(budget, loop);

@@ -51,3 +51,30 @@ Deno.test("a KEXINIT with empty names (libssh's trailing comma) is tolerated and
     }
   });
 });
+
+Deno.test("the rekey limit counts received bytes too: a download rekeys although the client sends nothing", async () => {
+  await withLab("modern", async (lab) => {
+    // A window larger than the download: no WINDOW_ADJUST, so the client sends no packet at all
+    // while 1.9 MB arrive; only the received bytes can trigger the rekey.
+    const client = await connectLab(lab, {
+      rekeyLimitBytes: 1024 * 1024,
+      windowSize: 16 * 1024 * 1024,
+    });
+    try {
+      const r = await client.exec("head -c 1900000 /dev/zero");
+      assert.equal(r.stdout.length, 1900000);
+      const rekeys = client.tracer.events.filter((e) =>
+        e.type === "rekey" && e.initiator === "client"
+      );
+      assert.ok(rekeys.length >= 1, `${rekeys.length} client rekeys`);
+      // ... during the download, not at the close (a send-side check would only fire there).
+      const exitAt = client.tracer.events.findIndex((e) =>
+        e.type === "info" && /exit status/.test(e.message)
+      );
+      assert.ok(exitAt > 0, "the exit status was traced");
+      assert.ok(client.tracer.events.indexOf(rekeys[0]!) < exitAt, "rekey before the exit status");
+    } finally {
+      await client.close();
+    }
+  });
+});
