@@ -577,25 +577,12 @@ export const KEX_ALGORITHMS: readonly KexAlgorithm[] = [
   ),
   // sntrup761x25519 under both names, in OpenSSH 9.9+'s order: the IETF draft's name first,
   // then the one OpenSSH 9.0–9.8 know.
-  ephemeralKex(
-    {
-      name: "sntrup761x25519-sha512",
-      status: "supported",
-      spec: SNTRUP_SPEC,
-      available: hasWebAssembly,
-    },
-    "sha512",
-    SNTRUP761_X25519,
-  ),
-  ephemeralKex(
-    {
-      name: "sntrup761x25519-sha512@openssh.com",
-      status: "supported",
-      spec: SNTRUP_SPEC,
-      available: hasWebAssembly,
-    },
-    "sha512",
-    SNTRUP761_X25519,
+  ...["sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com"].map((name) =>
+    ephemeralKex(
+      { name, status: "supported", spec: SNTRUP_SPEC, available: hasWebAssembly },
+      "sha512",
+      SNTRUP761_X25519,
+    )
   ),
   ephemeralKex(
     { name: "curve25519-sha256", status: "recommended", spec: CURVE25519_SPEC },

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { SSH_KEYGEN } from "./sshd.ts";
-import { run } from "./tools.ts";
+import { killAfter, run } from "./tools.ts";
 
 /** The project root (with a trailing slash): the CLI runs there. */
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -119,15 +119,7 @@ export async function runSshtrace(
     stderr: "piped",
   }).spawn();
   const stopWatch = options.peakRss ? watchPeakRss(child.pid) : () => 0;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, options.timeoutMs ?? 60_000);
+  const kill = killAfter(child, options.timeoutMs ?? 60_000);
   const textLimit = options.textLimit ?? Infinity;
   let peakRssBytes = 0;
   const collect = async (stream: ReadableStream<Uint8Array>) => {
@@ -178,7 +170,7 @@ export async function runSshtrace(
     return {
       code: status.code,
       signal: status.signal,
-      timedOut,
+      timedOut: kill.timedOut,
       stdout: out.text,
       stdoutSha: out.sha,
       stdoutBytes: out.bytes,
@@ -191,7 +183,7 @@ export async function runSshtrace(
       peakRssBytes,
     };
   } finally {
-    clearTimeout(timer);
+    kill.clear();
     stopWatch();
   }
 }

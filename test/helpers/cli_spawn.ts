@@ -7,6 +7,7 @@
 
 import { createHash } from "node:crypto";
 import { DENO_DIR, ROOT, type SshtraceOptions } from "./cli.ts";
+import { killAfter } from "./tools.ts";
 
 /** The environment runSshtrace gives a child: quiet Rust, no colours, the isolated HOME. */
 function childEnv(options: Pick<SshtraceOptions, "home" | "env">): Record<string, string> {
@@ -136,15 +137,7 @@ export async function runSshtraceToFile(
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, options.timeoutMs ?? 60_000);
+  const kill = killAfter(child, options.timeoutMs ?? 60_000);
   try {
     const out = await child.output();
     const data = await Deno.readFile(file);
@@ -153,10 +146,10 @@ export async function runSshtraceToFile(
       fileSha: createHash("sha256").update(data).digest("hex"),
       fileBytes: data.length,
       stderr: new TextDecoder().decode(out.stderr),
-      timedOut,
+      timedOut: kill.timedOut,
       ms: performance.now() - started,
     };
   } finally {
-    clearTimeout(timer);
+    kill.clear();
   }
 }

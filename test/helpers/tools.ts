@@ -69,15 +69,7 @@ export async function run(
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, opts.timeoutMs ?? 30_000);
+  const kill = killAfter(child, opts.timeoutMs ?? 30_000);
   try {
     if (opts.stdin !== undefined) {
       const data = typeof opts.stdin === "string"
@@ -98,11 +90,30 @@ export async function run(
       signal: out.signal,
       stdout: decoder.decode(out.stdout),
       stderr: decoder.decode(out.stderr),
-      timedOut,
+      timedOut: kill.timedOut,
     };
   } finally {
-    clearTimeout(timer);
+    kill.clear();
   }
+}
+
+/** A child killed (SIGKILL) after `ms` unless {@link clear}ed first; says whether it was. */
+export function killAfter(child: Deno.ChildProcess, ms: number) {
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, ms);
+  return {
+    get timedOut(): boolean {
+      return fired;
+    },
+    clear: () => clearTimeout(timer),
+  };
 }
 
 export interface TempDir {
