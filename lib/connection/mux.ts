@@ -205,8 +205,27 @@ export class Connection {
       "the client closed the connection",
     );
     this.#end(null, closing, noop);
-    await queued;
-    await this.transport.disconnect().catch(noop);
+    const drained = (async () => {
+      await queued;
+      await this.transport.disconnect().catch(noop);
+    })().catch(noop);
+    // A peer that stops reading (without closing) would hold our last writes for ever: give them
+    // the reply timeout, then drop the connection.
+    const ms = this.#host.replyTimeoutMs;
+    if (ms <= 0) return await drained;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(resolve, ms, "late")));
+    const outcome = await Promise.race([drained.then(() => "done" as const), late]);
+    clearTimeout(timer);
+    if (outcome === "late") {
+      this.transport.tracer.emit({
+        stage: "data",
+        type: "info",
+        message: `the server took none of our last packets for ${ms / 1000} s (it stopped ` +
+          "reading); connection dropped without waiting further",
+      });
+      this.#closeQuietly();
+    }
   }
 
   #endedError(action: string): Error {
