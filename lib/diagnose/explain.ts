@@ -19,10 +19,10 @@ import {
   type FailureContext,
   type FailureText,
   lookupEntry,
-} from "./catalogue.ts";
+} from "./catalogue/mod.ts";
 
-export { CATALOGUE, lookupEntry } from "./catalogue.ts";
-export type { AlgorithmCandidate, CatalogueEntry, FailureText } from "./catalogue.ts";
+export { CATALOGUE, lookupEntry } from "./catalogue/mod.ts";
+export type { AlgorithmCandidate, CatalogueEntry, FailureText } from "./catalogue/mod.ts";
 
 /** A failure, explained: what broke, why, and what to type next. */
 export interface Explanation {

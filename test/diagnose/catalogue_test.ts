@@ -9,7 +9,7 @@ import {
   lookupEntry,
   planEnable,
   rankByLeastHarm,
-} from "../../lib/diagnose/catalogue.ts";
+} from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure, slowStages } from "../../lib/diagnose/explain.ts";
 import { interrupted } from "../../lib/cli/tty.ts";
 import { connectTcp } from "../../lib/net.ts";
@@ -921,7 +921,7 @@ Deno.test("every error code thrown in lib/ has a catalogue entry", async () => {
   assert.ok(codes.size > 60, `found ${codes.size} codes`);
   const unknown = [...codes].filter(([code]) => lookupEntry(code) === null)
     .map(([code, path]) => `${code} (${path})`);
-  assert.deepEqual(unknown, [], "add these codes to lib/diagnose/catalogue.ts");
+  assert.deepEqual(unknown, [], "add these codes to lib/diagnose/catalogue/mod.ts");
 });
 
 Deno.test("every exact catalogue entry names the stage its code starts with", () => {

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { connect, type ConnectOptions, runProbe } from "../../lib/client.ts";
 import { encodeTerminalModes } from "../../lib/connection/session.ts";
-import { CATALOGUE, catalogueCodes } from "../../lib/diagnose/catalogue.ts";
+import { CATALOGUE, catalogueCodes } from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure } from "../../lib/diagnose/explain.ts";
 import type { FaultHooks } from "../../lib/lab/types.ts";
 import {
