@@ -96,5 +96,6 @@ export function refineFlood(c: FailureContext): Refinement {
       "stage's time limit.",
     fix: "check the server and the network path; a longer --timeout does not help",
     opensshFix: null,
+    libraryFix: null,
   };
 }

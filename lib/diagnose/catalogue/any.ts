@@ -6,6 +6,7 @@
 import { isAeadCipher } from "../../algorithms/registry.ts";
 import type { Category } from "../../trace.ts";
 import { DISCONNECT_REASONS } from "../../wire/messages.ts";
+import { libraryOptions, libraryTimeout } from "../audiences.ts";
 import { negotiatedDecisions, num, refineFlood, str } from "./_helpers.ts";
 import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
 
@@ -18,6 +19,7 @@ export const ANY = {
       "arrived (a trickle of bytes, messages that do not advance the stage) did not complete it.",
     fix: "--timeout 30",
     opensshFix: "-o ConnectTimeout=30",
+    libraryFix: libraryTimeout(30),
     refine: (c) => refineFlood(c),
   },
   "*.compression-error": {
@@ -27,6 +29,7 @@ export const ANY = {
       "decompress: a server bug, often in old firmware.",
     fix: "leave out -C (or -o Compression=no)",
     opensshFix: "-o Compression=no",
+    libraryFix: libraryOptions({ algorithms: { compression: ["none"] } }),
   },
   "*.deadline": {
     stage: "any",
@@ -212,8 +215,18 @@ function refineMacError(c: FailureContext): Refinement {
   const cipher = chosen("cipherS2C");
   const aead = isAeadCipher(cipher);
   if (mac && !aead) {
-    return { fix: `--macs -${mac}`, opensshFix: `-o MACs=-${mac}` };
+    return {
+      fix: `--macs -${mac}`,
+      opensshFix: `-o MACs=-${mac}`,
+      libraryFix: libraryOptions({ algorithms: { mac: [`-${mac}`] } }),
+    };
   }
-  if (cipher) return { fix: `--ciphers -${cipher}`, opensshFix: `-o Ciphers=-${cipher}` };
+  if (cipher) {
+    return {
+      fix: `--ciphers -${cipher}`,
+      opensshFix: `-o Ciphers=-${cipher}`,
+      libraryFix: libraryOptions({ algorithms: { cipher: [`-${cipher}`] } }),
+    };
+  }
   return {};
 }

@@ -4,7 +4,8 @@
  */
 
 import { riskOf } from "../../algorithms/registry.ts";
-import { list, refineFlood, str, strings } from "./_helpers.ts";
+import { libraryOptions, libraryTimeout, raw } from "../audiences.ts";
+import { list, refineFlood, strings } from "./_helpers.ts";
 import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
@@ -34,6 +35,7 @@ export const AUTH = {
       "authentication (named above): a broken server implementation.",
     fix: "-o PreferredAuthentications=password (or another method) to avoid the broken one",
     opensshFix: "-o PreferredAuthentications=password",
+    libraryFix: libraryOptions({ auth: { methods: ["password"] } }),
   },
   "auth.too-many-failures": {
     stage: "auth",
@@ -91,6 +93,7 @@ export const AUTH = {
       "forbids prompting.",
     fix: "--password-env VAR (or --password-file FILE), or run without --batch",
     opensshFix: "-o BatchMode=no",
+    libraryFix: libraryOptions({ auth: { batchMode: false } }),
   },
   "auth.key-rejected": {
     stage: "auth",
@@ -118,6 +121,7 @@ export const AUTH = {
       "announce rsa-sha2-256/512), and SHA-1 signatures are off by default, as in OpenSSH 8.8+.",
     fix: "--legacy (allows ssh-rsa signatures), or use an Ed25519 or ECDSA key",
     opensshFix: "-o PubkeyAcceptedAlgorithms=+ssh-rsa",
+    libraryFix: libraryOptions({ auth: { legacy: true } }),
     securityCost: riskOf("ssh-rsa") ?? "SHA-1 signatures",
   },
   "auth.rsa-sha2-refused": {
@@ -130,6 +134,7 @@ export const AUTH = {
     fix: "--legacy (allows ssh-rsa signatures), or use an Ed25519 or ECDSA key; check the key " +
       "is in the user's authorized keys",
     opensshFix: "-o PubkeyAcceptedAlgorithms=+ssh-rsa",
+    libraryFix: libraryOptions({ auth: { legacy: true } }),
     securityCost: riskOf("ssh-rsa") ?? "SHA-1 signatures",
   },
   "auth.no-common-method": {
@@ -155,6 +160,7 @@ export const AUTH = {
       "servers that time out, or a reverse DNS lookup of the client (OpenSSH `UseDNS`).",
     fix: "--timeout 30; check the server's AAA servers and DNS",
     opensshFix: "-o ConnectTimeout=30",
+    libraryFix: libraryTimeout(30),
     refine: (c) => refineFlood(c),
   },
 } satisfies Record<string, CatalogueEntry>;
@@ -162,18 +168,32 @@ export const AUTH = {
 function refineNoMethod(c: FailureContext): Refinement {
   const offered = strings(c.details, "methods");
   const ours = strings(c.details, "ours");
-  const layerFix = str(c.details, "fix");
+  const known = ["publickey", "password", "keyboard-interactive"];
+  const implemented = strings(c.details, "implemented");
+  const supported = offered.filter((m) => (implemented.length ? implemented : known).includes(m));
+  const allowed = strings(c.details, "allowed");
   const title = `no authentication method in common: the server offers ${list(offered)}; ` +
     `we can do ${ours.length ? ours.join(", ") : "nothing"}`;
-  const known = ["publickey", "password", "keyboard-interactive"];
   const usable = offered.filter((m) => known.includes(m));
-  let fix = layerFix;
-  let ssh: string | null = null;
-  if (!fix) {
-    if (offered.includes("publickey") && !ours.includes("publickey")) fix = "-i KEY";
-    else if (usable.some((m) => m !== "publickey")) fix = "--password-env VAR";
+  const fixes: string[] = [];
+  const auth: Record<string, unknown> = {};
+  if (offered.includes("publickey") && !ours.includes("publickey")) {
+    fixes.push("pass a key with -i FILE");
+    auth.signers = raw("SIGNERS");
   }
-  if (usable.length) ssh = `-o PreferredAuthentications=${usable.join(",")}`;
+  const prompted = (m: string) => m === "password" || m === "keyboard-interactive";
+  if (offered.some(prompted) && !ours.some(prompted)) {
+    fixes.push("give a password with --password-env VAR");
+    auth.password = raw("PASSWORD_SOURCE");
+  }
+  const notAllowed = allowed.length ? supported.filter((m) => !allowed.includes(m)) : [];
+  if (offered.length && !supported.length) {
+    fixes.push(`the server offers only ${list(offered)}, which sshtrace does not support`);
+  } else if (notAllowed.length) {
+    fixes.push(`allow ${notAllowed.join(", ")} in the methods`);
+    auth.methods = [...allowed, ...notAllowed];
+  }
+  const ssh = usable.length ? `-o PreferredAuthentications=${usable.join(",")}` : null;
   const explanation = `The server accepts ${list(offered)} for this user; sshtrace had ` +
     `${ours.length ? ours.join(", ") : "no key, password or prompt"} ready.` +
     (offered.length && !usable.length
@@ -183,5 +203,11 @@ function refineNoMethod(c: FailureContext): Refinement {
       ? ` Give sshtrace what ${usable.join(" or ")} needs (a key with -i, a password with ` +
         "--password-env)."
       : "");
-  return { title, explanation, fix, opensshFix: ssh };
+  return {
+    title,
+    explanation,
+    fix: fixes.length ? fixes.join("; or ") : null,
+    opensshFix: ssh,
+    libraryFix: Object.keys(auth).length ? libraryOptions({ auth }) : null,
+  };
 }

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import { CHECK_PORT } from "./_helpers.ts";
 import type { CatalogueEntry } from "./types.ts";
 
@@ -15,6 +16,7 @@ export const CONNECT = {
       "or another DNS view, or no DNS server reachable from here. Nothing was sent to the device.",
     fix: "use the device's IP address instead of its name",
     opensshFix: "-o HostName=ADDRESS",
+    libraryFix: libraryOptions({ host: raw("ADDRESS") }),
   },
   "connect.refused": {
     stage: "connect",
@@ -25,6 +27,7 @@ export const CONNECT = {
       "vty lines).",
     fix: CHECK_PORT,
     opensshFix: "-p PORT (-o Port=PORT)",
+    libraryFix: libraryOptions({ port: raw("PORT") }),
   },
   "connect.timeout": {
     stage: "connect",
@@ -34,6 +37,7 @@ export const CONNECT = {
       "a longer limit.",
     fix: "check the address and firewalls/ACLs on the path; for a slow path: --timeout 30",
     opensshFix: "-o ConnectTimeout=30",
+    libraryFix: libraryTimeout(30),
   },
   "connect.unreachable": {
     stage: "connect",

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { libraryOptions } from "../audiences.ts";
 import type { CatalogueEntry } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
@@ -14,6 +15,7 @@ export const DATA = {
       "network path broke (link down, NAT or firewall state expired) or the server hung.",
     fix: "-o ServerAliveInterval=15 -o ServerAliveCountMax=6 (tolerate longer gaps)",
     opensshFix: "-o ServerAliveInterval=15 -o ServerAliveCountMax=6",
+    libraryFix: libraryOptions({ keepalive: { intervalMs: 15_000, countMax: 6 } }),
   },
   "data.connection-closed": {
     stage: "data",
@@ -22,6 +24,7 @@ export const DATA = {
       "the client closed it).",
     fix: "-o ServerAliveInterval=30 if idle sessions get cut",
     opensshFix: "-o ServerAliveInterval=30",
+    libraryFix: libraryOptions({ keepalive: { intervalMs: 30_000, countMax: 3 } }),
   },
   "data.malformed-message": {
     stage: "data",
@@ -112,6 +115,7 @@ export const DATA = {
       "an idle connection, the device reloaded, or an administrator cleared the line.",
     fix: "-o ServerAliveInterval=30 (keeps idle connections alive through firewalls)",
     opensshFix: "-o ServerAliveInterval=30",
+    libraryFix: libraryOptions({ keepalive: { intervalMs: 30_000, countMax: 3 } }),
   },
   "data.output-incomplete": {
     stage: "data",

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { libraryOptions, raw } from "../audiences.ts";
 import { num, str, targetOf, VERIFY_FIRST } from "./_helpers.ts";
 import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
 
@@ -17,6 +18,7 @@ export const HOSTKEY = {
       "server), then accept it once.",
     fix: "-o StrictHostKeyChecking=accept-new (after checking the fingerprint)",
     opensshFix: "-o StrictHostKeyChecking=accept-new",
+    libraryFix: libraryOptions({ strictHostKeyChecking: "accept-new" }),
     securityCost: VERIFY_FIRST,
   },
   "hostkey.changed": {
@@ -63,6 +65,7 @@ export const HOSTKEY = {
     explanation: "The known_hosts file (or its directory) is not writable.",
     fix: "-o UserKnownHostsFile=PATH with a writable file",
     opensshFix: "-o UserKnownHostsFile=PATH",
+    libraryFix: libraryOptions({ knownHostsFiles: [raw("PATH")] }),
   },
   "hostkey.changed-on-rekey": {
     stage: "hostkey",
@@ -81,13 +84,10 @@ function refineChanged(c: FailureContext): Refinement {
   const file = str(d, "file");
   const line = num(d, "line");
   const target = targetOf(c.events);
-  const layerFix = str(d, "fix");
-  let pattern: string | null = null;
+  let pattern = str(d, "hostPattern");
   if (target) {
     const host = target.host.toLowerCase();
     pattern = target.port === 22 ? host : `[${host}]:${target.port}`;
-  } else if (layerFix) {
-    pattern = /-R "([^"]+)"/.exec(layerFix)?.[1] ?? null;
   }
   const knownKeys = Array.isArray(d.knownKeys)
     ? (d.knownKeys as unknown[]).filter((k): k is Record<string, unknown> =>

@@ -5,7 +5,7 @@
 
 import { type ListCategory, riskOf } from "../../algorithms/registry.ts";
 import type { Category, Decision, TraceEvent } from "../../trace.ts";
-import { enableFlags, FLAG, OPENSSH_OPTION } from "../audiences.ts";
+import { enableFlags, libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import {
   capital,
   duringRekey,
@@ -57,6 +57,7 @@ export const KEX = {
       "another one (named above). A broken or unusual server implementation.",
     fix: "--kex with another method (e.g. --kex ^diffie-hellman-group14-sha256)",
     opensshFix: "-o KexAlgorithms=^diffie-hellman-group14-sha256",
+    libraryFix: libraryOptions({ algorithms: { kex: ["^diffie-hellman-group14-sha256"] } }),
   },
   "kex.exchange-failed": {
     stage: "kex",
@@ -74,6 +75,7 @@ export const KEX = {
           "malformed): a server bug with this method, or tampering. Another method usually works.",
         fix: `--kex -${alg}`,
         opensshFix: `-o KexAlgorithms=-${alg}`,
+        libraryFix: libraryOptions({ algorithms: { kex: [`-${alg}`] } }),
       };
     },
   },
@@ -84,6 +86,7 @@ export const KEX = {
       "work.",
     fix: "--hostkeys with another type (e.g. --hostkeys ^ssh-ed25519)",
     opensshFix: "-o HostKeyAlgorithms=^ssh-ed25519",
+    libraryFix: libraryOptions({ algorithms: { hostKey: ["^ssh-ed25519"] } }),
   },
   "kex.host-key-too-small": {
     stage: "kex",
@@ -95,6 +98,7 @@ export const KEX = {
     fix: "regenerate the server's host key (RSA 2048+ or Ed25519); meanwhile try another key " +
       "type the server may have: --hostkeys ^ssh-ed25519,ecdsa-sha2-nistp256",
     opensshFix: "-o HostKeyAlgorithms=^ssh-ed25519,ecdsa-sha2-nistp256",
+    libraryFix: libraryOptions({ algorithms: { hostKey: ["^ssh-ed25519,ecdsa-sha2-nistp256"] } }),
     refine: (c) => {
       const bits = num(c.details, "bits");
       const required = num(c.details, "required");
@@ -118,6 +122,7 @@ export const KEX = {
         title: `the server's ${alg} host key signature does not verify`,
         fix: `--hostkeys -${alg}`,
         opensshFix: `-o HostKeyAlgorithms=-${alg}`,
+        libraryFix: libraryOptions({ algorithms: { hostKey: [`-${alg}`] } }),
       };
     },
   },
@@ -130,6 +135,7 @@ export const KEX = {
     fix:
       "--legacy (then enable only the one algorithm needed with --kex/--ciphers/--macs/--hostkeys)",
     opensshFix: "-o KexAlgorithms=+diffie-hellman-group14-sha1 -o HostKeyAlgorithms=+ssh-rsa",
+    libraryFix: libraryOptions({ legacy: true }),
     securityCost: LEGACY_COST,
     refine: refineKexStage,
   },
@@ -141,6 +147,7 @@ export const KEX = {
       "limit helps.",
     fix: "--timeout 60",
     opensshFix: "-o ConnectTimeout=60",
+    libraryFix: libraryTimeout(60),
     refine: (c) => {
       const flood = refineFlood(c);
       if (flood.title) return flood;
@@ -153,6 +160,7 @@ export const KEX = {
         ...base,
         fix: `--kex ^${cheaper} (or --timeout 60)`,
         opensshFix: `-o KexAlgorithms=^${cheaper} -o ConnectTimeout=60`,
+        libraryFix: libraryOptions({ algorithms: { kex: [`^${cheaper}`] }, timeoutMs: 60_000 }),
       };
     },
   },
@@ -213,11 +221,12 @@ function refineNoCommon(ctx: FailureContext): Refinement {
       explanation: lines.join(" "),
       fix: null,
       opensshFix: null,
+      libraryFix: null,
       securityCost: null,
       candidates: plan.candidates,
     };
   }
-  const { fix, opensshFix } = enableFlags(plan.enable);
+  const { fix, opensshFix, libraryFix } = enableFlags(plan.enable);
   const costs = plan.enable.filter((c) => c.risk).map((c) => `${c.algorithm}: ${c.risk}.`);
   const legacy = plan.enable.some((c) => c.status === "legacy");
   lines.push(
@@ -232,6 +241,7 @@ function refineNoCommon(ctx: FailureContext): Refinement {
     explanation: lines.join(" "),
     fix,
     opensshFix,
+    libraryFix,
     securityCost: costs.length ? costs.join(" ") : null,
     candidates: plan.candidates,
   };
@@ -261,17 +271,20 @@ export function cheaperKex(events: readonly TraceEvent[], chosen: string | null)
 
 function noCommon(category: ListCategory, words: string): CatalogueEntry {
   const legacy = LEGACY_HARM_ORDER[category][0] ?? "";
-  const flag = category === "compression" ? "-o Compression=yes" : `${FLAG[category]} +${legacy}`;
-  const ssh = category === "compression"
-    ? "-o Compression=yes"
-    : `-o ${OPENSSH_OPTION[category]}=+${legacy}`;
+  const { fix, opensshFix, libraryFix } = enableFlags([{
+    category,
+    algorithm: legacy,
+    status: "legacy",
+    risk: null,
+  }]);
   return {
     stage: "kex",
     title: `no ${words} in common with the server`,
     explanation: `The server accepts no ${words} that we offered. Enable the least harmful one ` +
       "the server offers (computed from both lists).",
-    fix: flag,
-    opensshFix: ssh,
+    fix,
+    opensshFix,
+    libraryFix,
     securityCost: category === "compression" ? undefined : (riskOf(legacy) ?? undefined),
     refine: refineNoCommon,
   };
@@ -286,6 +299,7 @@ function refineKexStage(c: FailureContext): Refinement {
       "higher limit avoids rekeying during short sessions.",
     fix: "--rekey-limit 8G",
     opensshFix: "-o RekeyLimit=8G",
+    libraryFix: libraryOptions({ rekeyLimitBytes: raw("8 * 2 ** 30") }),
     securityCost: "keys are used for more data before renewal",
   };
 }

@@ -42,6 +42,7 @@ export {
 export { targetOf } from "./_helpers.ts";
 export { CHEAP_KEX, cheaperKex } from "./kex.ts";
 export { DISCONNECT_HELP } from "./any.ts";
+export { GENERIC_BY_STAGE } from "./generic.ts";
 export { OPEN_FAILURE_HELP } from "./session.ts";
 
 /**

@@ -18,6 +18,11 @@ export interface FailureText {
   fix: string | null;
   /** The OpenSSH equivalent (`-o Option=value`, or an OpenSSH tool command), or null. */
   opensshFix: string | null;
+  /**
+   * The library equivalent: the `ConnectOptions` to pass to `connect()`/`probe()`, written as
+   * an object literal (`{ timeoutMs: 30_000 }`), or null when no option of the library helps.
+   */
+  libraryFix: string | null;
   /** What the fix gives up in security, when it weakens crypto or checks; else null. */
   securityCost: string | null;
 }
@@ -52,6 +57,8 @@ export interface CatalogueEntry {
   explanation: string;
   fix: string | null;
   opensshFix: string | null;
+  /** The fix as library options (see {@link FailureText.libraryFix}); null when omitted. */
+  libraryFix?: string | null;
   securityCost?: string;
   /** Refines the texts above from the error's details and the trace. Must not throw. */
   refine?: (ctx: FailureContext) => Refinement;

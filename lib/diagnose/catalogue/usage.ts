@@ -3,7 +3,8 @@
  * @module
  */
 
-import { str } from "./_helpers.ts";
+import { libraryOptions } from "../audiences.ts";
+import { str, strings } from "./_helpers.ts";
 import type { CatalogueEntry } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
@@ -14,7 +15,12 @@ export const USAGE = {
     explanation: "A flag, -o option or target could not be understood; nothing was sent.",
     fix: "sshtrace --help",
     opensshFix: null,
-    refine: (c) => (str(c.details, "fix") ? { fix: str(c.details, "fix") } : {}),
+    refine: (c) => {
+      const supported = strings(c.details, "supported");
+      if (supported.length) return { fix: `supported: ${supported.join(", ")}` };
+      const expected = str(c.details, "expected");
+      return expected ? { fix: `expected: ${expected}` } : {};
+    },
   },
   "usage.unknown-terminal-mode": {
     stage: "usage",
@@ -37,6 +43,7 @@ export const USAGE = {
       "ServerAliveCountMax a whole number.",
     fix: "-o ServerAliveInterval=30 -o ServerAliveCountMax=3",
     opensshFix: "-o ServerAliveInterval=30 -o ServerAliveCountMax=3",
+    libraryFix: libraryOptions({ keepalive: { intervalMs: 30_000, countMax: 3 } }),
   },
   "usage.invalid-channel-option": {
     stage: "usage",

@@ -4,6 +4,7 @@
  */
 
 import { openSshRefusal, recogniseGreeting } from "../../transport/version.ts";
+import { libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import { CHECK_PORT, str, strings } from "./_helpers.ts";
 import type { CatalogueEntry } from "./types.ts";
 
@@ -25,6 +26,7 @@ export const VERSION = {
     explanation: "Something answered on this port, but not with an SSH version line.",
     fix: CHECK_PORT,
     opensshFix: "-p PORT (-o Port=PORT)",
+    libraryFix: libraryOptions({ port: raw("PORT") }),
     refine: (c) => {
       const first = strings(c.details, "preVersionLines")[0];
       if (first === undefined) return {};
@@ -79,7 +81,8 @@ export const VERSION = {
     explanation: "SSH protocol 1 (1995) is broken: no real integrity protection, CRC-32 attacks, " +
       "weak key exchange. Neither sshtrace nor OpenSSH (since 7.6) speaks it. The device must be " +
       "switched to SSH-2.",
-    fix: "enable SSH version 2 on the device (Cisco IOS: `ip ssh version 2`)",
+    fix: "enable SSH version 2 on the device (Cisco IOS: `ip ssh version 2`; Comware: " +
+      "`ssh server version 2`)",
     opensshFix: null,
   },
   "version.unsupported": {
@@ -99,6 +102,7 @@ export const VERSION = {
     fix: "--timeout 30; on the server disable the reverse lookup (OpenSSH: `UseDNS no`) or fix " +
       "its DNS server",
     opensshFix: "-o ConnectTimeout=30",
+    libraryFix: libraryTimeout(30),
   },
   "version.too-many-lines": {
     stage: "version",
@@ -107,6 +111,7 @@ export const VERSION = {
       "more than 64 without ever sending a version line: probably not an SSH service.",
     fix: CHECK_PORT,
     opensshFix: "-p PORT",
+    libraryFix: libraryOptions({ port: raw("PORT") }),
   },
   "version.line-too-long": {
     stage: "version",
@@ -115,6 +120,7 @@ export const VERSION = {
       "accepted up to 1024. A longer line means a non-SSH service or a broken server.",
     fix: CHECK_PORT,
     opensshFix: "-p PORT",
+    libraryFix: libraryOptions({ port: raw("PORT") }),
   },
   "version.malformed": {
     stage: "version",
