@@ -11,6 +11,7 @@ import {
   rankByLeastHarm,
 } from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure, GENERIC_BY_STAGE, slowStages } from "../../lib/diagnose/explain.ts";
+import { FAILURES_DOC, failuresDoc } from "../../scripts/docs.ts";
 import { interrupted } from "../../lib/cli/tty.ts";
 import { connectTcp } from "../../lib/net.ts";
 import {
@@ -954,6 +955,14 @@ Deno.test("docs/failures.md lists every catalogue code", async () => {
   const doc = await Deno.readTextFile(new URL("../../docs/failures.md", import.meta.url));
   const missing = catalogueCodes().filter((code) => !doc.includes(`\`${code}\``));
   assert.deepEqual(missing, []);
+});
+
+Deno.test("docs/failures.md's catalogue table is the one `deno task docs` generates", async () => {
+  const doc = await Deno.readTextFile(FAILURES_DOC);
+  assert.ok(
+    (await failuresDoc(doc)) === doc,
+    "docs/failures.md is not current: run `deno task docs`",
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

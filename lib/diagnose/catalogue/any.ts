@@ -108,6 +108,7 @@ export const ANY = {
   // Ctrl-C at a prompt (host key yes/no, password, passphrase, keyboard-interactive): exit 130.
   "*.interrupted": {
     stage: "any",
+    stages: ["hostkey", "auth"],
     title: "interrupted at a prompt (Ctrl-C)",
     explanation: "Ctrl-C was pressed at a prompt, so sshtrace stopped at once: the prompt was " +
       "not answered and nothing more was sent to the server, so no wrong answer can count " +

@@ -53,6 +53,8 @@ export type Refinement = Partial<FailureText> & { candidates?: AlgorithmCandidat
 /** A catalogue entry. `stage: "any"` marks a `*.suffix` entry used at whichever stage failed. */
 export interface CatalogueEntry {
   stage: Stage | "usage" | "any";
+  /** For a `*.suffix` entry that only some stages can throw: those stages (for the docs). */
+  stages?: readonly Stage[];
   title: string;
   explanation: string;
   fix: string | null;
