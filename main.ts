@@ -17,6 +17,7 @@ import {
   parseTarget,
   type Settings,
 } from "./lib/config/options.ts";
+import { explainFailure } from "./lib/diagnose/explain.ts";
 import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport } from "./lib/render/report.ts";
 import { sanitize } from "./lib/render/sanitize.ts";
@@ -160,8 +161,8 @@ export async function main(args: string[]): Promise<number> {
     if (e instanceof SshTraceError) {
       const where = e.stage === "usage" ? "usage" : `stage ${e.stage}`;
       writeErr(`sshtrace: ${sanitize(e.message)} (${where})\n`);
-      const fix = e.details.fix;
-      if (typeof fix === "string") writeErr(`  try: ${sanitize(fix)}\n`);
+      const { fix } = explainFailure(e);
+      if (fix) writeErr(`  try: ${sanitize(fix)}\n`);
       if (json) report(e);
       return e.exitCode;
     }

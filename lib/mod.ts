@@ -63,7 +63,7 @@ export { sanitize, toJson } from "./render/sanitize.ts";
 export { loadPrivateKeyFile, parsePrivateKey } from "./config/keys.ts";
 export { AgentClient } from "./config/agent.ts";
 export type { Signer } from "./auth/types.ts";
-export type { PasswordSource } from "./auth/userauth.ts";
+export type { PasswordRequest, PasswordSource } from "./auth/userauth.ts";
 export { buildOffer, type ListCategory, REGISTRIES } from "./algorithms/registry.ts";
 export type { StreamTransform } from "./algorithms/types.ts";
 export type { ByteStream } from "./transport/stream.ts";

@@ -83,11 +83,7 @@ export async function connectTcp(
         "connect",
         "connect.refused",
         `connection to ${target} refused: nothing listens on port ${port}`,
-        {
-          host,
-          port,
-          fix: "check the port (-p) and that the SSH service is running on the device",
-        },
+        { host, port },
       );
     }
     if (
@@ -98,18 +94,13 @@ export async function connectTcp(
         "connect",
         "connect.timeout",
         `no answer from ${target} within ${timeoutMs / 1000} s`,
-        {
-          host,
-          port,
-          fix: "check the address, firewalls and ACLs; raise the limit with --timeout SECONDS",
-        },
+        { host, port, timeoutMs },
       );
     }
     if (/lookup|resolve|name or service|dns|getaddrinfo|No address/i.test(msg)) {
       throw new SshTraceError("connect", "connect.dns", `cannot resolve host name "${host}"`, {
         host,
         port,
-        fix: "check the spelling, or use the IP address",
       });
     }
     if (
@@ -125,11 +116,7 @@ export async function connectTcp(
         "connect",
         "connect.unreachable",
         `${target} is unreachable: ${msg}`,
-        {
-          host,
-          port,
-          fix: "check routing and the address",
-        },
+        { host, port },
       );
     }
     throw new SshTraceError("connect", "connect.failed", `cannot connect to ${target}: ${msg}`, {

@@ -30,24 +30,6 @@ export const REGISTRIES = {
   compression: COMPRESSION_ALGORITHMS,
 } as const satisfies Record<ListCategory, readonly AlgorithmInfo[]>;
 
-/** Names each category's OpenSSH option uses. */
-export const OPENSSH_OPTION: Record<ListCategory, string> = {
-  kex: "KexAlgorithms",
-  hostKey: "HostKeyAlgorithms",
-  cipher: "Ciphers",
-  mac: "MACs",
-  compression: "Compression",
-};
-
-/** sshtrace's own flag for each category. */
-export const FLAG: Record<ListCategory, string> = {
-  kex: "--kex",
-  hostKey: "--hostkeys",
-  cipher: "--ciphers",
-  mac: "--macs",
-  compression: "--compression",
-};
-
 // Load-time checks: unique names per category.
 for (const [category, table] of Object.entries(REGISTRIES)) {
   const seen = new Set<string>();
@@ -113,9 +95,35 @@ export function legacyNames(category: ListCategory): string[] {
     .map((a) => a.name);
 }
 
-/** A list edit that names an unknown algorithm or is otherwise unusable. */
+/** Why a list edit is unusable: it is empty, names an unknown algorithm, or leaves nothing. */
+export type AlgorithmListProblem = "empty" | "unknown" | "leaves-none";
+
+/**
+ * A list edit that names an unknown algorithm or is otherwise unusable. Carries what happened
+ * (the list, the edit, the unknown name and the known ones); {@link AlgorithmListError.describe}
+ * words it with the name the user gave the list (`KexAlgorithms`, `algorithms.kex`...).
+ */
 export class AlgorithmListError extends Error {
   override name = "AlgorithmListError";
+  constructor(
+    readonly category: ListCategory,
+    readonly problem: AlgorithmListProblem,
+    readonly spec: string,
+    readonly item: string | null = null,
+    readonly known: readonly string[] = [],
+  ) {
+    super("");
+    this.message = this.describe(category);
+  }
+
+  /** The failure in words, naming the list as `listName`. */
+  describe(listName: string): string {
+    if (this.problem === "empty") return `empty ${listName} list "${this.spec}"`;
+    if (this.problem === "unknown") {
+      return `unknown ${listName} algorithm "${this.item}"; known: ${this.known.join(", ")}`;
+    }
+    return `${listName} "${this.spec}" leaves no algorithm`;
+  }
 }
 
 function matchNames(pattern: string, names: readonly string[]): string[] {
@@ -141,15 +149,13 @@ export function applyListSpec(
   const body = op === "+" || op === "-" || op === "^" ? spec.slice(1) : spec;
   const items = body.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   if (items.length === 0) {
-    throw new AlgorithmListError(`empty ${OPENSSH_OPTION[category]} list "${spec}"`);
+    throw new AlgorithmListError(category, "empty", spec);
   }
   const expanded: string[] = [];
   for (const item of items) {
     const found = matchNames(item, known);
     if (found.length === 0) {
-      throw new AlgorithmListError(
-        `unknown ${OPENSSH_OPTION[category]} algorithm "${item}"; known: ${known.join(", ")}`,
-      );
+      throw new AlgorithmListError(category, "unknown", spec, item, known);
     }
     for (const f of found) if (!expanded.includes(f)) expanded.push(f);
   }
@@ -159,7 +165,7 @@ export function applyListSpec(
   else if (op === "^") out = [...expanded, ...current.filter((n) => !expanded.includes(n))];
   else out = expanded;
   if (out.length === 0) {
-    throw new AlgorithmListError(`${OPENSSH_OPTION[category]} "${spec}" leaves no algorithm`);
+    throw new AlgorithmListError(category, "leaves-none", spec);
   }
   return out;
 }

@@ -13,6 +13,7 @@ import type {
   KbdInteractiveRequest,
   KbdInteractiveResponder,
   MethodOutcome,
+  PasswordRequest,
   PasswordSource,
 } from "./userauth.ts";
 
@@ -73,14 +74,17 @@ export class KbdInteractiveMethod implements AuthMethod {
   readonly #responder: KbdInteractiveResponder | null;
   readonly #password: PasswordSource | null;
   readonly #batch: boolean;
+  readonly #who: Omit<PasswordRequest, "serverPrompt">;
   #tries = 0;
 
   constructor(
     responder: KbdInteractiveResponder | null,
     password: PasswordSource | null,
     batchMode: boolean,
+    who: Omit<PasswordRequest, "serverPrompt">,
   ) {
     this.#batch = batchMode;
+    this.#who = who;
     this.#responder = batchMode ? null : responder;
     this.#password = password && batchMode && password.fromUser ? null : password;
   }
@@ -160,7 +164,7 @@ export class KbdInteractiveMethod implements AuthMethod {
           result: "failure",
         };
       }
-      const password = await source.get(only.prompt);
+      const password = await source.get({ ...this.#who, serverPrompt: only.prompt });
       if (password !== null) {
         session.info("answered the password prompt from the password source");
         return { answers: [password], password: true, fromUser: source.fromUser };

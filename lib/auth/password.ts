@@ -6,7 +6,13 @@
  */
 
 import { SshTraceError } from "../trace.ts";
-import type { AuthMethod, AuthSession, MethodOutcome, PasswordSource } from "./userauth.ts";
+import type {
+  AuthMethod,
+  AuthSession,
+  MethodOutcome,
+  PasswordRequest,
+  PasswordSource,
+} from "./userauth.ts";
 
 /** How many times a person is asked (OpenSSH's NumberOfPasswordPrompts). */
 const USER_TRIES = 3;
@@ -16,13 +22,17 @@ export class PasswordMethod implements AuthMethod {
   exhausted = false;
   readonly #source: PasswordSource | null;
   readonly #batch: boolean;
-  readonly #prompt: string;
+  readonly #who: { user: string; host: string | null };
   #tries = 0;
 
-  constructor(source: PasswordSource | null, batchMode: boolean, prompt: string) {
+  constructor(
+    source: PasswordSource | null,
+    batchMode: boolean,
+    who: Omit<PasswordRequest, "serverPrompt">,
+  ) {
     this.#source = source;
     this.#batch = batchMode;
-    this.#prompt = prompt;
+    this.#who = who;
   }
 
   /** The source we may use: none in batch mode if a person would have to type it. */
@@ -47,7 +57,7 @@ export class PasswordMethod implements AuthMethod {
       }
       return "exhausted";
     }
-    const password = await source.get(this.#prompt);
+    const password = await source.get({ ...this.#who, serverPrompt: null });
     if (password === null) {
       this.exhausted = true;
       session.skip(this.name, "no password given");
@@ -74,10 +84,7 @@ export class PasswordMethod implements AuthMethod {
         `the server requires the password of user "${session.user}" to be changed before ` +
           `logging in${prompt ? ` (it says: "${prompt.trim()}")` : ""}; sshtrace does not ` +
           "change passwords",
-        session.details({
-          prompt,
-          fix: "change the password first with an interactive client (e.g. ssh, passwd)",
-        }),
+        session.details({ prompt }),
       );
     }
     session.settle(index, reply);

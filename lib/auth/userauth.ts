@@ -16,10 +16,23 @@ import { PasswordMethod } from "./password.ts";
 import { PublicKeyMethod } from "./publickey.ts";
 import type { Signer } from "./types.ts";
 
+/**
+ * What a password is asked for: the account, and the server's own prompt when the server asks
+ * (keyboard-interactive). The words of a prompt are the caller's (the CLI renders
+ * `user@host's password: `); this layer only says whose password it needs.
+ */
+export interface PasswordRequest {
+  user: string;
+  /** The server's name as the user gave it, or null. */
+  host: string | null;
+  /** The server's prompt (keyboard-interactive), or null for the `password` method. */
+  serverPrompt: string | null;
+}
+
 /** Where a password comes from: an environment variable, a file or a terminal prompt. */
 export interface PasswordSource {
   /** The password, or null when there is none (e.g. the user cancelled the prompt). */
-  get(prompt: string): Promise<string | null>;
+  get(request: PasswordRequest): Promise<string | null>;
   /** True when a person types it (a TTY prompt): such a source is never used in batch mode. */
   readonly fromUser: boolean;
 }
@@ -51,7 +64,7 @@ export interface AuthOptions {
   legacy?: boolean;
   /** Send only the `none` request and report the methods the server offers. */
   probeOnly?: boolean;
-  /** The server's name, only for the password prompt (`user@host's password: `). */
+  /** The server's name, only for the password request ({@link PasswordRequest.host}). */
   host?: string;
   /**
    * The time budget (ms) of each answer from the server, banners and anything else it sends
@@ -307,10 +320,7 @@ export class AuthSession {
       `the server disconnected: "Too many authentication failures" after ${
         this.attempts.filter((a) => a.result !== "skipped").length
       } attempt(s) (${keys.length} key(s) offered); servers count every key offered as a failure`,
-      this.details({
-        fix: "offer only the right key: pass it with -i FILE and set IdentitiesOnly " +
-          "(-o IdentitiesOnly=yes) so agent and default keys are not offered too",
-      }),
+      this.details(),
       { cause: error },
     );
   }
@@ -354,9 +364,7 @@ export async function authenticate(
   if (options.probeOnly) return session.result(false, null);
 
   const password = options.password ?? null;
-  const promptText = options.host
-    ? `${options.user}@${options.host}'s password: `
-    : `${options.user}'s password: `;
+  const who = { user: options.user, host: options.host ?? null };
   const methods: Record<string, AuthMethod> = {
     "publickey": new PublicKeyMethod(
       options.signers ?? (() => Promise.resolve([])),
@@ -366,8 +374,9 @@ export async function authenticate(
       options.kbdInteractive ?? null,
       password,
       batch,
+      who,
     ),
-    "password": new PasswordMethod(password, batch, promptText),
+    "password": new PasswordMethod(password, batch, who),
   };
   const order = options.methods ?? DEFAULT_METHODS;
 
@@ -401,15 +410,9 @@ function failure(
   const attempts = session.attempts;
   const failed = (m: string) => attempts.some((a) => a.method === m && a.result === "failure");
   const user = session.user;
-  const make = (code: string, message: string, fix?: string, extra: ErrorDetails = {}) =>
-    new SshTraceError(
-      "auth",
-      code,
-      message,
-      session.details({ ...extra, ...(fix ? { fix } : {}) }),
-    );
+  const make = (code: string, message: string, extra: ErrorDetails = {}) =>
+    new SshTraceError("auth", code, message, session.details(extra));
   const offeredText = offered.length ? offered.join(", ") : "no further methods";
-  const passwordFix = "give a password with --password-env VAR (or a key with -i FILE)";
 
   if (
     session.partialAfter !== null &&
@@ -420,23 +423,18 @@ function failure(
       "auth.partial-needs-method",
       `partial success with ${done.join(", ")}: the server also requires one of ${offeredText}, ` +
         "which we cannot provide",
-      offered.includes("password") || offered.includes("keyboard-interactive")
-        ? passwordFix
-        : "pass another key with -i FILE",
     );
   }
   if (failed("password")) {
     return make(
       "auth.password-rejected",
       `the server rejected the password for user "${user}"`,
-      "check the user name and the password",
     );
   }
   if (failed("keyboard-interactive")) {
     return make(
       "auth.kbdint-failed",
       `keyboard-interactive authentication failed for user "${user}"`,
-      "check the user name and the answers (password or code)",
     );
   }
   if (session.batchBlocked) {
@@ -444,7 +442,6 @@ function failure(
       "auth.batch-mode-needs-prompt",
       `the server wants an answer typed at a prompt (offers: ${offeredText}) and batch mode ` +
         "does not prompt",
-      "give the password non-interactively with --password-env VAR, or run without batch mode",
     );
   }
   if (failed("publickey")) {
@@ -460,7 +457,6 @@ function failure(
           `${[...new Set(rsaSha2.map((a) => a.algorithm))].join(", ")} signatures for user ` +
           `"${user}"; it sent no server-sig-algs, so it may verify RSA keys only with ssh-rsa ` +
           "(SHA-1) signatures",
-        undefined,
         { algorithms: rsaSha2.map((a) => a.algorithm) },
       );
     }
@@ -470,10 +466,6 @@ function failure(
         `offered for user "${user}"` +
         (accepts ? "" : " and no longer accepts public keys") +
         (session.noSignatureAlgorithm ? " (some RSA keys were not offered: see tried)" : ""),
-      accepts
-        ? `add the public key to ~/.ssh/authorized_keys of "${user}" on the server, ` +
-          "or pass the right key with -i FILE"
-        : passwordFix,
       { acceptsPublickey: accepts },
     );
   }
@@ -482,31 +474,13 @@ function failure(
       "auth.no-signature-algorithm",
       "no signature algorithm acceptable to both sides for the RSA key(s): the server accepts " +
         "only ssh-rsa (SHA-1) signatures, which are off unless legacy algorithms are allowed",
-      "allow SHA-1 RSA signatures with --legacy, or use an Ed25519 or ECDSA key",
     );
   }
   const ours = order.filter((n) => Object.hasOwn(methods, n) && methods[n]!.capable);
-  const fixes: string[] = [];
-  if (offered.includes("publickey") && !ours.includes("publickey")) {
-    fixes.push("pass a key with -i FILE");
-  }
-  if (
-    (offered.includes("password") || offered.includes("keyboard-interactive")) &&
-    !ours.includes("password") && !ours.includes("keyboard-interactive")
-  ) {
-    fixes.push("give a password with --password-env VAR");
-  }
-  const supported = offered.filter((m) => Object.hasOwn(methods, m));
-  if (offered.length && !supported.length) {
-    fixes.push(`the server offers only ${offeredText}, which sshtrace does not support`);
-  } else if (supported.some((m) => !order.includes(m))) {
-    fixes.push(`allow ${supported.filter((m) => !order.includes(m)).join(", ")} in the methods`);
-  }
   return make(
     "auth.no-common-method",
     `no authentication method in common: the server offers ${offeredText}; ` +
       `we can do ${ours.length ? ours.join(", ") : "nothing (no key, password or prompt)"}`,
-    fixes.length ? fixes.join("; or ") : undefined,
-    { ours },
+    { ours, allowed: [...order], implemented: Object.keys(methods) },
   );
 }

@@ -241,7 +241,6 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
           : `exited with status ${exit.status}`;
         error = new SshTraceError("data", "data.command-failed", `the command ${how}`, {
           exitStatus: exit.status,
-          fix: "run the command by hand on this host to see why",
         });
         tracer.emit({ stage: "data", type: "error", code: error.code, message: error.message });
       }
@@ -304,7 +303,7 @@ async function runHost(ctx: HostContext): Promise<HostReport> {
               `the check of this host did not finish within ${
                 deadlineMs / 1000
               } s (stage ${stage})`,
-              { fix: "raise the limit with --timeout SECONDS" },
+              { deadlineMs },
             ),
           );
         }, deadlineMs);

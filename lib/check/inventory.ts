@@ -31,8 +31,11 @@ export interface InventoryEntry {
 
 const KNOWN_COLUMNS = ["host", "port", "user", "device", "legacy"] as const;
 
-function fail(source: string, message: string, fix?: string): never {
-  throw usageError(`${source}: ${message}`, fix);
+/** The form of an inventory line. */
+const ONE_TARGET_PER_LINE = "one [user@]host[:port] per line";
+
+function fail(source: string, message: string, expected?: string): never {
+  throw usageError(`${source}: ${message}`, expected ? { expected } : {});
 }
 
 /** Splits one CSV record (RFC 4180 quoting: `"a,b"`, `""` for a quote). */
@@ -47,7 +50,9 @@ export function splitCsvLine(text: string, source: string): string[] {
     if (text[j] === '"') {
       i = j + 1;
       for (;;) {
-        if (i >= text.length) fail(source, "unterminated quoted field", 'close the field with "');
+        if (i >= text.length) {
+          fail(source, "unterminated quoted field", 'a closing " for the quoted field');
+        }
         if (text[i] === '"') {
           if (text[i + 1] === '"') {
             field += '"';
@@ -102,7 +107,7 @@ function stripComment(line: string): string {
 
 function entryError(source: string, e: unknown): never {
   const message = e instanceof Error ? e.message : String(e);
-  return fail(source, message, "each line is [user@]host[:port]");
+  return fail(source, message, ONE_TARGET_PER_LINE);
 }
 
 /**
@@ -128,7 +133,7 @@ export function parseInventory(text: string, file = "inventory"): InventoryEntry
       fail(
         source,
         `expected one target per line, got "${body}"`,
-        "each line is [user@]host[:port]",
+        ONE_TARGET_PER_LINE,
       );
     }
     let t;
@@ -152,7 +157,7 @@ export function parseInventory(text: string, file = "inventory"): InventoryEntry
   if (entries.length === 0) {
     throw usageError(
       `${file}: the inventory lists no hosts`,
-      "list one [user@]host[:port] per line",
+      { expected: ONE_TARGET_PER_LINE },
     );
   }
   return entries;

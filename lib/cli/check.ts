@@ -152,7 +152,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   if (flags.command !== undefined && !flags.login) {
     throw usageError(
       "--command needs --login",
-      "add --login (and credentials: -i KEY, an agent, --password-env)",
+      { expected: "--login with --command (and credentials: -i KEY, an agent, --password-env)" },
     );
   }
   if (settings.port !== undefined) parsePort(String(settings.port));

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { KbdInteractiveResponder, PasswordSource } from "../auth/userauth.ts";
+import type { KbdInteractiveResponder, PasswordRequest, PasswordSource } from "../auth/userauth.ts";
 import type { Signer } from "../auth/types.ts";
 import { AgentClient } from "../config/agent.ts";
 import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../config/keys.ts";
@@ -64,6 +64,17 @@ async function readSecretFile(path: string, what: string): Promise<string> {
   }
 }
 
+/**
+ * The words of a password prompt: the server's own prompt when it asks (keyboard-interactive),
+ * else OpenSSH's `user@host's password: `.
+ */
+export function passwordPrompt(request: PasswordRequest): string {
+  if (request.serverPrompt !== null) return request.serverPrompt;
+  return request.host
+    ? `${request.user}@${request.host}'s password: `
+    : `${request.user}'s password: `;
+}
+
 /** Password source from flags (env var, file) or the terminal. */
 export async function passwordSource(
   flags: ConnectFlags,
@@ -82,7 +93,7 @@ export async function passwordSource(
   }
   if (batch || !canPrompt()) return null;
   return {
-    get: (question) => prompt(question, false, { stage: "auth", what: "password" }),
+    get: (request) => prompt(passwordPrompt(request), false, { stage: "auth", what: "password" }),
     fromUser: true,
   };
 }

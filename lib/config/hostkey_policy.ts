@@ -107,7 +107,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
             file: old.file,
             line: old.line,
             knownKeys: known.map((k) => ({ ...k })),
-            fix: `if the change is expected: ssh-keygen -R "${pattern}" -f ${old.file}`,
+            hostPattern: pattern,
           },
         );
       }
@@ -162,8 +162,6 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
           {
             fingerprint: key.fingerprint,
             files: options.knownHostsFiles,
-            fix:
-              "verify the fingerprint, then connect once with -o StrictHostKeyChecking=accept-new",
           },
         );
       }

@@ -11,11 +11,19 @@ import {
   type ListCategory,
 } from "../algorithms/registry.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
-import { SshTraceError } from "../trace.ts";
+import { OPENSSH_OPTION } from "../diagnose/audiences.ts";
+import { type ErrorDetails, SshTraceError } from "../trace.ts";
 import type { StrictMode } from "./hostkey_policy.ts";
 
-export function usageError(message: string, fix?: string): SshTraceError {
-  return new SshTraceError("usage", "usage.invalid", message, fix ? { fix } : {});
+/**
+ * A `usage.invalid` error. `details` carry what was expected as data: `expected` (the form the
+ * input must take) or `supported` (the names accepted); the catalogue words the fix.
+ */
+export function usageError(
+  message: string,
+  details: { expected?: string; supported?: readonly string[] } = {},
+): SshTraceError {
+  return new SshTraceError("usage", "usage.invalid", message, details as ErrorDetails);
 }
 
 /** A parsed `[user@]host[:port]` (IPv6 as `[addr]:port` or a bare address). */
@@ -48,14 +56,14 @@ export function parseTarget(text: string): Target {
     host = bracket[1]!;
     if (bracket[2] !== undefined) port = parsePort(bracket[2]);
   } else if (/[[\]]/.test(rest)) {
-    throw usageError(`invalid host "${text}"`, "write an IPv6 address with a port as [addr]:port");
+    throw usageError(`invalid host "${text}"`, { expected: "[IPv6 address]:port" });
   } else if ((rest.match(/:/g) ?? []).length === 1) {
     const i = rest.indexOf(":");
     host = rest.slice(0, i);
     port = parsePort(rest.slice(i + 1));
   }
   if (!host || /[\s/]/.test(host)) {
-    throw usageError(`invalid host "${text}"`, "use [user@]host[:port]");
+    throw usageError(`invalid host "${text}"`, { expected: "[user@]host[:port]" });
   }
   return { user, host, port };
 }
@@ -93,12 +101,10 @@ function yesNo(key: string, value: string): boolean {
   throw usageError(`-o ${key}: expected yes or no, got "${value}"`);
 }
 
-const LIST_KEYS: Record<string, ListCategory> = {
-  kexalgorithms: "kex",
-  hostkeyalgorithms: "hostKey",
-  ciphers: "cipher",
-  macs: "mac",
-};
+/** The `-o` keywords (lower case) that edit an algorithm list (Compression is yes/no). */
+const LIST_KEYS: Record<string, ListCategory> = Object.fromEntries(
+  (["kex", "hostKey", "cipher", "mac"] as const).map((c) => [OPENSSH_OPTION[c].toLowerCase(), c]),
+);
 
 /** Adds an algorithm list edit, checking it at once so a typo fails before connecting. */
 export function addListEdit(settings: Settings, category: ListCategory, spec: string): void {
@@ -107,7 +113,7 @@ export function addListEdit(settings: Settings, category: ListCategory, spec: st
     let list = buildOffer({}, settings.legacy ?? false)[category];
     for (const e of edits) list = applyListSpec(category, list, e);
   } catch (e) {
-    if (e instanceof AlgorithmListError) throw usageError(e.message);
+    if (e instanceof AlgorithmListError) throw usageError(e.describe(OPENSSH_OPTION[category]));
     throw e;
   }
   settings.algorithms[category] = edits;
@@ -120,6 +126,28 @@ export function parseSize(text: string): number {
   const mult = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as "" | "K"]!;
   return Number(m[1]) * mult;
 }
+
+/** The `-o` options sshtrace acts on (others it refuses, or accepts with no effect). */
+export const SUPPORTED_OPTIONS: readonly string[] = [
+  "Port",
+  "User",
+  "IdentityFile",
+  "StrictHostKeyChecking",
+  "UserKnownHostsFile",
+  "KexAlgorithms",
+  "HostKeyAlgorithms",
+  "Ciphers",
+  "MACs",
+  "ConnectTimeout",
+  "ServerAliveInterval",
+  "ServerAliveCountMax",
+  "PreferredAuthentications",
+  "IdentitiesOnly",
+  "BatchMode",
+  "Compression",
+  "RekeyLimit",
+  "RequiredRSASize",
+];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
 export function applyOption(settings: Settings, option: string): void {
@@ -204,10 +232,7 @@ export function applyOption(settings: Settings, option: string): void {
   }
   throw usageError(
     `unsupported option -o ${key}`,
-    "supported: Port, User, IdentityFile, StrictHostKeyChecking, UserKnownHostsFile, " +
-      "KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs, ConnectTimeout, ServerAliveInterval, " +
-      "ServerAliveCountMax, PreferredAuthentications, IdentitiesOnly, BatchMode, Compression, " +
-      "RekeyLimit, RequiredRSASize",
+    { supported: SUPPORTED_OPTIONS },
   );
 }
 

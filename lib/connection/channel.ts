@@ -99,7 +99,7 @@ export function withReplyTimeout<T>(promise: Promise<T>, ms: number, what: strin
           "session",
           "session.timeout",
           `no answer from the server to ${what} within ${ms / 1000} s`,
-          { timeoutMs: ms, fix: "raise the limit with --timeout SECONDS" },
+          { timeoutMs: ms },
         ),
       );
     }, ms);

@@ -18,11 +18,12 @@ import {
   type CatalogueEntry,
   type FailureContext,
   type FailureText,
+  GENERIC_BY_STAGE,
   lookupEntry,
-} from "./catalogue.ts";
+} from "./catalogue/mod.ts";
 
-export { CATALOGUE, lookupEntry } from "./catalogue.ts";
-export type { AlgorithmCandidate, CatalogueEntry, FailureText } from "./catalogue.ts";
+export { CATALOGUE, GENERIC_BY_STAGE, lookupEntry } from "./catalogue/mod.ts";
+export type { AlgorithmCandidate, CatalogueEntry, FailureText } from "./catalogue/mod.ts";
 
 /** A failure, explained: what broke, why, and what to type next. */
 export interface Explanation {
@@ -39,6 +40,8 @@ export interface Explanation {
   fix: string | null;
   /** The OpenSSH equivalent, or null. */
   opensshFix: string | null;
+  /** The library equivalent (`ConnectOptions` as an object literal), or null. */
+  libraryFix: string | null;
   /** What the fix gives up in security, or null. */
   securityCost: string | null;
   /** For no-common-algorithm failures: every usable algorithm the server offers, least harm first. */
@@ -46,67 +49,6 @@ export interface Explanation {
   /** False when the code is not in the catalogue (a generic entry for its stage was used). */
   known: boolean;
 }
-
-/** Generic words per stage, for codes the catalogue does not know. */
-export const GENERIC_BY_STAGE: Record<Stage | "usage", FailureText> = {
-  usage: {
-    title: "invalid command line",
-    explanation: "The command line could not be used as given; nothing was sent.",
-    fix: "sshtrace --help",
-    opensshFix: null,
-    securityCost: null,
-  },
-  connect: {
-    title: "the TCP connection failed",
-    explanation: "No TCP connection to the server could be made.",
-    fix: "check the address and port",
-    opensshFix: null,
-    securityCost: null,
-  },
-  version: {
-    title: "the SSH version exchange failed",
-    explanation: "The server did not answer with a usable SSH version line.",
-    fix: "check the port and the device's SSH service",
-    opensshFix: null,
-    securityCost: null,
-  },
-  kex: {
-    title: "the key exchange failed",
-    explanation: "Client and server could not agree on keys; the trace above shows both " +
-      "algorithm lists (-v for all of them).",
-    fix: "-v to compare both algorithm lists",
-    opensshFix: "-vv",
-    securityCost: null,
-  },
-  hostkey: {
-    title: "the host key was not accepted",
-    explanation: "The server's host key could not be trusted.",
-    fix: null,
-    opensshFix: null,
-    securityCost: null,
-  },
-  auth: {
-    title: "authentication failed",
-    explanation: "The server did not accept any authentication we could offer.",
-    fix: "-i KEY or --password-env VAR",
-    opensshFix: null,
-    securityCost: null,
-  },
-  session: {
-    title: "the session could not be started",
-    explanation: "The server refused or broke off the session after logging in.",
-    fix: null,
-    opensshFix: null,
-    securityCost: null,
-  },
-  data: {
-    title: "the connection failed while transferring data",
-    explanation: "The session was running when the connection failed.",
-    fix: null,
-    opensshFix: null,
-    securityCost: null,
-  },
-};
 
 const KNOWN_STAGES = new Set<string>(Object.keys(EXIT_CODES));
 
@@ -121,19 +63,22 @@ function fromEntry(entry: CatalogueEntry): FailureText {
     explanation: entry.explanation,
     fix: entry.fix,
     opensshFix: entry.opensshFix,
+    libraryFix: entry.libraryFix ?? null,
     securityCost: entry.securityCost ?? null,
   };
 }
 
 /**
- * Explains `error` with its catalogue entry (refined from `error.details` and `events`). Never
- * throws: an unknown code, or odd details, give the generic entry of the error's stage.
+ * Explains `error` with its catalogue entry (refined from `error.details` and `events`), the
+ * only source of fix text: errors carry data, never advice. Never throws: an unknown code, or
+ * odd details, give the generic entry of the error's stage.
  *
  * @example
  * ```ts
  * const why = explainFailure(error, tracer.events);
  * // why.fix: "--kex +diffie-hellman-group14-sha1"
  * // why.opensshFix: "-o KexAlgorithms=+diffie-hellman-group14-sha1"
+ * // why.libraryFix: '{ algorithms: { kex: ["+diffie-hellman-group14-sha1"] } }'
  * ```
  */
 export function explainFailure(
@@ -153,9 +98,8 @@ export function explainFailure(
     candidates: [],
     known: false,
   };
-  const layerFix = typeof details.fix === "string" && details.fix !== "" ? details.fix : null;
   const entry = lookupEntry(code);
-  if (!entry) return { ...base, fix: layerFix ?? base.fix };
+  if (!entry) return base;
   let text = fromEntry(entry);
   let candidates: AlgorithmCandidate[] = [];
   if (entry.refine) {
@@ -168,8 +112,6 @@ export function explainFailure(
       // A refinement must never hide the failure: keep the entry's static words.
     }
   }
-  // The layer's own hint (it knows its context) fills a gap the catalogue leaves.
-  if (text.fix === null && layerFix) text.fix = layerFix;
   return { ...base, ...text, candidates, known: true };
 }
 
@@ -315,6 +257,7 @@ export function catalogueTable(): {
   title: string;
   fix: string | null;
   opensshFix: string | null;
+  libraryFix: string | null;
   securityCost: string | null;
 }[] {
   return Object.entries(CATALOGUE).map(([code, e]) => ({
@@ -324,6 +267,7 @@ export function catalogueTable(): {
     title: e.title,
     fix: e.fix,
     opensshFix: e.opensshFix,
+    libraryFix: e.libraryFix ?? null,
     securityCost: e.securityCost ?? null,
   }));
 }

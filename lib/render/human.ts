@@ -17,7 +17,7 @@ import {
 } from "../trace.ts";
 import { createPalette, type Palette } from "./color.ts";
 import { sanitize } from "./sanitize.ts";
-import { errorFix, IMPLICIT_MAC, isAeadCipher } from "./report.ts";
+import { IMPLICIT_MAC, isAeadCipher } from "./report.ts";
 import { explainFailure } from "../diagnose/explain.ts";
 
 export interface HumanRendererOptions {
@@ -187,7 +187,7 @@ function renderFailure(
   section("what happened", error.message);
   if (x.known && x.title && x.title !== error.message) section("cause", x.title);
   section("why", x.explanation);
-  section("try", x.fix ?? errorFix(error));
+  section("try", x.fix);
   section("with OpenSSH", x.opensshFix);
   if (x.securityCost) section("cost", x.securityCost);
   text += border("└");

@@ -34,11 +34,15 @@ export interface Report {
     stage: Stage | "usage";
     code: string;
     message: string;
-    /** One-line cause, plain explanation and the fix (sshtrace flag and OpenSSH option). */
+    /**
+     * One-line cause, plain explanation and the fix for each audience: sshtrace flags, OpenSSH
+     * option, library options (`ConnectOptions` as an object literal).
+     */
     title: string;
     explanation: string;
     fix: string | null;
     opensshFix: string | null;
+    libraryFix: string | null;
     /** What the fix costs in security, when it weakens crypto. */
     securityCost: string | null;
   } | null;
@@ -111,12 +115,6 @@ export const IMPLICIT_MAC = "<implicit>";
 
 export { isAeadCipher };
 
-/** The fix hint an error carries, if any. */
-export function errorFix(error: SshTraceError): string | null {
-  const fix = error.details?.fix;
-  return typeof fix === "string" && fix !== "" ? fix : null;
-}
-
 type EventOf<T extends TraceEvent["type"]> = Extract<TraceEvent, { type: T }>;
 
 function first<T extends TraceEvent["type"]>(events: TraceEvent[], type: T): EventOf<T> | null {
@@ -154,8 +152,9 @@ function errorPart(error: SshTraceError, events: TraceEvent[]): NonNullable<Repo
     message: error.message,
     title: x.title,
     explanation: x.explanation,
-    fix: x.fix ?? errorFix(error),
+    fix: x.fix,
     opensshFix: x.opensshFix,
+    libraryFix: x.libraryFix,
     securityCost: x.securityCost,
   };
 }

@@ -49,7 +49,6 @@ export class Deadline {
         waitedMs: Math.round(waited),
         budgetMs: this.budgetMs,
         timeoutMs: this.budgetMs,
-        fix: "raise the limit with --timeout SECONDS (-o ConnectTimeout)",
       },
     );
   }
@@ -141,7 +140,6 @@ export class BufferedReader {
                   waitedMs: timeoutMs,
                   budgetMs: timeoutMs,
                   timeoutMs,
-                  fix: "raise the limit with --timeout SECONDS (-o ConnectTimeout)",
                 },
               ),
             );

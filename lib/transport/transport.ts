@@ -463,7 +463,6 @@ export class Transport implements MessageTransport {
         stage,
         `${stage}.compression-error`,
         `the server's compressed data is corrupt: ${e.message}`,
-        { fix: "turn compression off (-o Compression=no, or leave out -C)" },
       );
     }
     if (e instanceof PacketError) {
@@ -674,7 +673,7 @@ export class Transport implements MessageTransport {
           "kex",
           "kex.strict-violation",
           `strict key exchange violated: the server sent ${unexpectedBefore} before its KEXINIT`,
-          { message: unexpectedBefore, fix: "this may be an attack (Terrapin) or a broken server" },
+          { message: unexpectedBefore },
         );
       }
     }

@@ -89,11 +89,7 @@ export function parseVersionLine(
       `the server speaks only SSH protocol ${
         excerpt(protocol)
       } (SSH-1), which is broken and unsupported`,
-      {
-        versionLine: line,
-        fix: "enable SSH version 2 on the device (e.g. Comware `ssh server version 2`, " +
-          "Cisco `ip ssh version 2`)",
-      },
+      { versionLine: line },
     );
   }
   throw new SshTraceError(
@@ -124,12 +120,7 @@ export async function readServerVersion(
           ? `the server closed the connection without sending an SSH version line` +
             (looks ? `; it looks like ${looks}` : "")
           : "the server closed the connection before sending anything",
-        {
-          preVersionLines: pre,
-          fix: pre.length
-            ? "check the port: this service does not speak SSH"
-            : "the server may limit connections (MaxStartups, ACL, tcp-wrappers); try again or check its logs",
-        },
+        { preVersionLines: pre },
       );
     }
     if (typeof line !== "string") {
@@ -194,7 +185,7 @@ export async function readServerVersion(
           ? `this is not an SSH server: it looks like ${looks} ("${excerpt(pre[0]!)}")`
           : `the server sent more than ${VERSION_LIMITS.maxPreVersionLines} lines without an ` +
             "SSH version line",
-        { preVersionLines: pre.slice(0, 5), fix: "check the host and port" },
+        { preVersionLines: pre.slice(0, 5) },
       );
     }
     const looks = recogniseGreeting(line);
@@ -203,7 +194,7 @@ export async function readServerVersion(
         "version",
         "version.not-ssh",
         `this is not an SSH server: it looks like ${looks} ("${excerpt(line)}")`,
-        { preVersionLines: pre, fix: "check the host and port (SSH is usually port 22)" },
+        { preVersionLines: pre },
       );
     }
   }

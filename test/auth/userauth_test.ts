@@ -7,6 +7,8 @@ import {
   type KbdInteractiveRequest,
   type PasswordSource,
 } from "../../lib/auth/userauth.ts";
+import { passwordPrompt } from "../../lib/cli/connect.ts";
+import { explainFailure } from "../../lib/diagnose/explain.ts";
 import { SshTraceError } from "../../lib/trace.ts";
 import { concatBytes, encodeText } from "../../lib/wire/buffer.ts";
 import {
@@ -35,8 +37,8 @@ function passwordSource(value: string | null, fromUser = false) {
   const source: PasswordSource & { prompts: string[] } = {
     fromUser,
     prompts,
-    get(prompt) {
-      prompts.push(prompt);
+    get(request) {
+      prompts.push(passwordPrompt(request));
       return Promise.resolve(value);
     },
   };
@@ -191,7 +193,8 @@ Deno.test("authenticate() reports auth.password-rejected when the password fails
     "failure",
   ]]);
   assert.equal(fake.requests().filter((r) => r.method === "password").length, 1, "one try");
-  assert.equal(typeof err.details.fix, "string");
+  assert.equal(typeof explainFailure(err).fix, "string");
+  assert.equal(err.details.fix, undefined, "the error carries data, not advice");
 });
 
 Deno.test("authenticate() retries a typed password up to three times", async () => {
@@ -257,7 +260,7 @@ Deno.test("authenticate() reports auth.no-signature-algorithm when only ssh-rsa 
   const err = await authError(fake, { user: "u", signers: () => Promise.resolve([key]) });
   assert.equal(err.code, "auth.no-signature-algorithm");
   assert.equal(fake.requests().length, 1, "the key is never offered");
-  assert.match(String(err.details.fix), /legacy/);
+  assert.match(String(explainFailure(err).fix), /legacy/);
   const tried = err.details.tried as { method: string; result: string; detail: string }[];
   assert.equal(tried.at(-1)!.result, "skipped");
   assert.match(tried.at(-1)!.detail, /only ssh-rsa/);
@@ -333,7 +336,7 @@ Deno.test("authenticate() reports auth.partial-needs-method when the second meth
   const err = await authError(fake, { user: "u", signers: () => Promise.resolve([key]) });
   assert.equal(err.code, "auth.partial-needs-method");
   assert.deepEqual(err.details.methods, ["password"]);
-  assert.match(String(err.details.fix), /--password-env/);
+  assert.match(String(explainFailure(err).fix), /--password-env/);
 });
 
 Deno.test("authenticate() captures the banner, wherever it arrives", async () => {
@@ -456,7 +459,7 @@ Deno.test("authenticate() in batch mode never prompts and reports auth.batch-mod
   assert.equal(tty.prompts.length, 0);
   assert.equal(responderCalls, 0);
   assert.equal(fake.sent.length, 1, "only none was sent");
-  assert.match(String(err.details.fix), /--password-env/);
+  assert.match(String(explainFailure(err).fix), /--password-env/);
 });
 
 Deno.test("authenticate() in batch mode abandons a one-time-code prompt and still uses a stored password", async () => {
@@ -570,7 +573,7 @@ Deno.test("authenticate() turns 'Too many authentication failures' into auth.too
   });
   const err = await authError(fake, { user: "u", signers: () => Promise.resolve(keys) });
   assert.equal(err.code, "auth.too-many-failures");
-  assert.match(String(err.details.fix), /IdentitiesOnly/);
+  assert.match(String(explainFailure(err).fix), /IdentitiesOnly/);
   assert.ok(err.cause instanceof SshTraceError);
 });
 
@@ -608,7 +611,7 @@ Deno.test("authenticate() reports auth.no-common-method with the fix for a missi
   assert.equal(err.code, "auth.no-common-method");
   assert.equal(loaded, 1);
   assert.match(err.message, /offers publickey; we can do .*password/);
-  assert.match(String(err.details.fix), /-i FILE/);
+  assert.match(String(explainFailure(err).fix), /-i FILE/);
 });
 
 Deno.test("authenticate() follows the caller's method order and loads keys lazily", async () => {

@@ -286,6 +286,7 @@ Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and contr
           explanation: "the server & the client share <no> cipher",
           fix: "use --legacy & retry",
           opensshFix: null,
+          libraryFix: null,
           securityCost: null,
         },
       }),

@@ -9,6 +9,7 @@ import {
   parseTarget,
   type Settings,
 } from "../../lib/config/options.ts";
+import { explainFailure } from "../../lib/diagnose/explain.ts";
 import { SshTraceError } from "../../lib/trace.ts";
 
 /** Asserts `fn` throws a usage error (exit 2) whose message matches `pattern`. */
@@ -196,7 +197,7 @@ Deno.test("applyOption() refuses unknown keys with a usage error that lists the 
     assert.ok(e instanceof SshTraceError);
     assert.equal(e.exitCode, 2);
     assert.match(e.message, /unsupported option -o Bogus/);
-    assert.match(String(e.details.fix), /StrictHostKeyChecking/);
+    assert.match(String(explainFailure(e).fix), /StrictHostKeyChecking/);
     return true;
   });
   assertUsage(() => withOptions("ProxyJump=jump"), /unsupported option -o ProxyJump/);

@@ -9,8 +9,9 @@ import {
   lookupEntry,
   planEnable,
   rankByLeastHarm,
-} from "../../lib/diagnose/catalogue.ts";
-import { explainFailure, slowStages } from "../../lib/diagnose/explain.ts";
+} from "../../lib/diagnose/catalogue/mod.ts";
+import { explainFailure, GENERIC_BY_STAGE, slowStages } from "../../lib/diagnose/explain.ts";
+import { FAILURES_DOC, failuresDoc } from "../../scripts/docs.ts";
 import { interrupted } from "../../lib/cli/tty.ts";
 import { connectTcp } from "../../lib/net.ts";
 import {
@@ -247,7 +248,7 @@ const err =
 const CASES: Record<string, Case> = {
   // usage
   "usage.invalid": {
-    error: err("usage", "usage.invalid", { fix: "supported: Port, User" }),
+    error: err("usage", "usage.invalid", { supported: ["Port", "User"] }),
     fix: /supported: Port/,
     ssh: null,
   },
@@ -273,7 +274,7 @@ const CASES: Record<string, Case> = {
   },
   // connect
   "connect.dns": {
-    error: err("connect", "connect.dns", { host: "nosuch.invalid", port: 22, fix: "x" }),
+    error: err("connect", "connect.dns", { host: "nosuch.invalid", port: 22 }),
     fix: /IP address/,
     ssh: /-o HostName=/,
   },
@@ -422,7 +423,7 @@ const CASES: Record<string, Case> = {
     ssh: /-vvv/,
   },
   "kex.strict-violation": {
-    error: err("kex", "kex.strict-violation", { message: "IGNORE", fix: "x" }),
+    error: err("kex", "kex.strict-violation", { message: "IGNORE" }),
     fix: /another network/,
     ssh: null,
     check: (x) => assert.match(x.title, /Terrapin/),
@@ -529,7 +530,7 @@ const CASES: Record<string, Case> = {
     error: err(
       "auth",
       "auth.too-many-failures",
-      authDetails(["publickey", "password"], { fix: "offer only the right key" }),
+      authDetails(["publickey", "password"]),
     ),
     fix: /-i KEY -o IdentitiesOnly=yes/,
     ssh: /^-o IdentitiesOnly=yes -i KEY$/,
@@ -583,7 +584,7 @@ const CASES: Record<string, Case> = {
       "auth.no-common-method",
       authDetails(["publickey", "keyboard-interactive"], { ours: ["password"] }),
     ),
-    fix: /-i KEY/,
+    fix: /-i FILE/,
     ssh: /^-o PreferredAuthentications=publickey,keyboard-interactive$/,
     check: (x) =>
       assert.match(x.title, /server offers publickey, keyboard-interactive; we can do password/),
@@ -747,7 +748,7 @@ const CASES: Record<string, Case> = {
     ssh: null,
   },
   "data.command-failed": {
-    error: err("data", "data.command-failed", { exitStatus: 1, fix: "run it by hand" }),
+    error: err("data", "data.command-failed", { exitStatus: 1 }),
     fix: /by hand/,
     ssh: null,
   },
@@ -763,7 +764,7 @@ const CASES: Record<string, Case> = {
     ssh: /-o ConnectTimeout=30/,
   },
   "*.deadline": {
-    error: err("kex", "kex.deadline", { fix: "raise the limit with --timeout SECONDS" }),
+    error: err("kex", "kex.deadline", { deadlineMs: 30_000 }),
     fix: /--timeout 30/,
     ssh: /-o ConnectTimeout=30/,
   },
@@ -910,6 +911,24 @@ async function thrownCodes(): Promise<Map<string, string>> {
   return codes;
 }
 
+Deno.test("no layer outside lib/diagnose and lib/cli puts fix text or advice in an error", async () => {
+  const offenders: string[] = [];
+  for (const { path, text } of await libSources(LIB)) {
+    // The CLI is one audience's own words; the renderers show the catalogue's fix.
+    if (/\/lib\/(cli|render)\//.test(path)) continue;
+    text.split("\n").forEach((line, i) => {
+      // A `fix` in an error's details, or a CLI flag quoted as advice.
+      if (
+        /(^|[\s{,])fix\s*:(?!\s*\$\{)|[{,]\s*fix\s*[},]|--timeout SECONDS|--password-env VAR|-i FILE/
+          .test(line)
+      ) {
+        offenders.push(`${path.replace(/.*\/lib\//, "lib/")}:${i + 1}: ${line.trim()}`);
+      }
+    });
+  }
+  assert.deepEqual(offenders, [], "layers carry data; the catalogue (lib/diagnose) words fixes");
+});
+
 Deno.test("every error code thrown in lib/ has a catalogue entry", async () => {
   const codes = await thrownCodes();
   // The scan must see the codes we know exist, or it proves nothing.
@@ -921,7 +940,7 @@ Deno.test("every error code thrown in lib/ has a catalogue entry", async () => {
   assert.ok(codes.size > 60, `found ${codes.size} codes`);
   const unknown = [...codes].filter(([code]) => lookupEntry(code) === null)
     .map(([code, path]) => `${code} (${path})`);
-  assert.deepEqual(unknown, [], "add these codes to lib/diagnose/catalogue.ts");
+  assert.deepEqual(unknown, [], "add these codes to lib/diagnose/catalogue/mod.ts");
 });
 
 Deno.test("every exact catalogue entry names the stage its code starts with", () => {
@@ -936,6 +955,14 @@ Deno.test("docs/failures.md lists every catalogue code", async () => {
   const doc = await Deno.readTextFile(new URL("../../docs/failures.md", import.meta.url));
   const missing = catalogueCodes().filter((code) => !doc.includes(`\`${code}\``));
   assert.deepEqual(missing, []);
+});
+
+Deno.test("docs/failures.md's catalogue table is the one `deno task docs` generates", async () => {
+  const doc = await Deno.readTextFile(FAILURES_DOC);
+  assert.ok(
+    (await failuresDoc(doc)) === doc,
+    "docs/failures.md is not current: run `deno task docs`",
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1041,7 +1068,7 @@ Deno.test("explainFailure() of a changed host key gives both fingerprints, file:
   assert.ok(x.explanation.includes(fingerprintSha256(ed25519Blob(9))));
   assert.ok(x.explanation.includes(`${file}:2`));
   assert.equal(x.opensshFix, `ssh-keygen -R "[127.0.0.1]:2222" -f ${file}`);
-  // Without the trace, the pattern comes from the layer's own hint.
+  // Without the trace, the pattern comes from the error's data (hostPattern).
   assert.equal(explainFailure(error).opensshFix, `ssh-keygen -R "[127.0.0.1]:2222" -f ${file}`);
 });
 
@@ -1069,7 +1096,8 @@ Deno.test("explainFailure() gives an unknown code the generic entry of its stage
   assert.equal(x.known, false);
   assert.equal(x.stage, "auth");
   assert.equal(x.exitCode, 14);
-  assert.equal(x.fix, "do X");
+  // Fix text comes only from the catalogue: a `fix` in the details is not advice we pass on.
+  assert.equal(x.fix, GENERIC_BY_STAGE.auth.fix);
   assert.equal(x.title, "authentication failed");
 });
 
@@ -1192,4 +1220,51 @@ Deno.test("explainFailure() of a refused exec or shell on an SFTP-only server po
     [],
   );
   assert.match(both.title, /file transfer only/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The fix for three audiences: sshtrace flags, OpenSSH options, library options
+
+Deno.test("explainFailure() gives the fix as sshtrace flags, OpenSSH options and library options", () => {
+  const timeout = explainFailure(err("connect", "connect.timeout", { timeoutMs: 10_000 })());
+  assert.match(timeout.fix ?? "", /--timeout 30/);
+  assert.equal(timeout.opensshFix, "-o ConnectTimeout=30");
+  assert.equal(timeout.libraryFix, "{ timeoutMs: 30_000 }");
+  const kex = explainFailure(noCommonError(defaultClientLists(), LEGACY_SERVER));
+  assert.equal(
+    kex.libraryFix,
+    '{ algorithms: { kex: ["+diffie-hellman-group14-sha1"], hostKey: ["+ssh-rsa"], ' +
+      'cipher: ["+aes128-cbc"], mac: ["+hmac-sha1"] } }',
+  );
+  const unknown = explainFailure(err("hostkey", "hostkey.unknown", { fingerprint: "SHA256:x" })());
+  assert.equal(unknown.libraryFix, '{ strictHostKeyChecking: "accept-new" }');
+  // A server-side problem has no fix in any audience.
+  const revoked = explainFailure(err("hostkey", "hostkey.revoked")());
+  assert.deepEqual([revoked.fix, revoked.opensshFix, revoked.libraryFix], [null, null, null]);
+});
+
+Deno.test("explainFailure() of a flooded stage offers no longer timeout in any audience", () => {
+  const events: TraceEvent[] = [{
+    t: 0,
+    stage: "kex",
+    type: "suppressed",
+    of: "ignore",
+    count: 5000,
+    bytes: 5000,
+  } as TraceEvent];
+  const x = explainFailure(err("kex", "kex.timeout", { timeoutMs: 10_000 })(), events);
+  assert.match(x.title, /flooded/);
+  assert.equal(x.libraryFix, null);
+});
+
+Deno.test("explainFailure() words a usage error's fix from what the layer expected", () => {
+  const supported = explainFailure(
+    err("usage", "usage.invalid", { supported: ["Port", "User"] })(),
+  );
+  assert.equal(supported.fix, "supported: Port, User");
+  const expected = explainFailure(
+    err("usage", "usage.invalid", { expected: "[user@]host[:port]" })(),
+  );
+  assert.equal(expected.fix, "expected: [user@]host[:port]");
+  assert.equal(explainFailure(err("usage", "usage.invalid")()).fix, "sshtrace --help");
 });

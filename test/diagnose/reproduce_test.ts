@@ -16,8 +16,9 @@
 import assert from "node:assert/strict";
 import { connect, type ConnectOptions, runProbe } from "../../lib/client.ts";
 import { encodeTerminalModes } from "../../lib/connection/session.ts";
-import { CATALOGUE, catalogueCodes } from "../../lib/diagnose/catalogue.ts";
+import { CATALOGUE, catalogueCodes } from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure } from "../../lib/diagnose/explain.ts";
+import { cells, failuresDoc } from "../../scripts/docs.ts";
 import type { FaultHooks } from "../../lib/lab/types.ts";
 import {
   generateHostKeys,
@@ -2506,33 +2507,6 @@ function reproducedByCell(code: string): string {
   return `not reproducible: ${NOT_REPRODUCIBLE[code]}`;
 }
 
-/** Splits a Markdown table row into trimmed cells (no `|` appears escaped in this table). */
-function cells(row: string): string[] {
-  return row.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
-}
-
-/**
- * Rewrites the catalogue table of docs/failures.md with the "Reproduced by" column (run with
- * SSHTRACE_WRITE_DOCS=1, then `deno fmt docs/failures.md`).
- */
-function withReproducedBy(markdown: string): string {
-  const lines = markdown.split("\n");
-  const header = lines.findIndex((l) => /^\| Code\s+\|/.test(l));
-  assert.ok(header >= 0, "docs/failures.md has the catalogue table");
-  const had = cells(lines[header]!).at(-1) === "Reproduced by";
-  const base = (l: string) => (had ? cells(l).slice(0, -1) : cells(l));
-  const row = (c: string[]) => `| ${c.join(" | ")} |`;
-  lines[header] = row([...base(lines[header]!), "Reproduced by"]);
-  lines[header + 1] = row([...base(lines[header + 1]!), "---"]);
-  for (let i = header + 2; i < lines.length && lines[i]!.startsWith("|"); i++) {
-    const c = base(lines[i]!);
-    const code = /^`(.+)`$/.exec(c[0]!)?.[1];
-    assert.ok(code, `a code in row ${lines[i]}`);
-    lines[i] = row([...c, reproducedByCell(code)]);
-  }
-  return lines.join("\n");
-}
-
 Deno.test("every catalogue code is reproduced above, or listed with the reason it cannot be", () => {
   const codes = catalogueCodes();
   const missing = codes.filter((c) => !reproduced.has(c) && !Object.hasOwn(NOT_REPRODUCIBLE, c));
@@ -2550,7 +2524,8 @@ Deno.test("every catalogue code is reproduced above, or listed with the reason i
 Deno.test("docs/failures.md names the reproduction of every catalogue code", async () => {
   const markdown = await Deno.readTextFile(DOCS);
   if (Deno.env.get("SSHTRACE_WRITE_DOCS") === "1") {
-    await Deno.writeTextFile(DOCS, withReproducedBy(markdown));
+    // The same generator as `deno task docs`, given the column this test computes.
+    await Deno.writeTextFile(DOCS, await failuresDoc(markdown, reproducedByCell));
     return;
   }
   const rows = new Map<string, string[]>();

@@ -261,13 +261,15 @@ Deno.test("finish() leaves out cause, try, OpenSSH and cost for an unknown code 
   );
 });
 
-Deno.test("finish() shows the layer's own fix when the catalogue has none", () => {
+Deno.test("finish() shows only the catalogue's fix, never one carried in an error's details", () => {
   const out = render(
     [],
     {},
     new SshTraceError("session", "session.mystery", "no shell", { fix: "--no-pty" }),
   );
-  assert.ok(out.includes("│ try           --no-pty\n"));
+  assert.ok(out.includes("│ why           The server refused or broke off the session"));
+  assert.ok(!out.includes("--no-pty"));
+  assert.ok(!out.includes("│ try"));
   assert.ok(!out.includes("with OpenSSH"));
 });
 

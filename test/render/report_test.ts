@@ -104,6 +104,7 @@ Deno.test("buildReport() reports a failure at kex with nulls for the stages not 
       "modernise the server's configuration).",
     fix: "--ciphers +aes128-cbc",
     opensshFix: "-o Ciphers=+aes128-cbc",
+    libraryFix: '{ algorithms: { cipher: ["+aes128-cbc"] } }',
     securityCost: "aes128-cbc: CBC mode in SSH allows plaintext recovery from a few bits of a " +
       "block (CVE-2008-5161).",
   });
@@ -159,6 +160,7 @@ Deno.test("buildReport() leaves kex fields null when the failure came before neg
       "group) or a longer limit helps.",
     fix: "--timeout 60",
     opensshFix: "-o ConnectTimeout=60",
+    libraryFix: "{ timeoutMs: 60_000 }",
     securityCost: null,
   });
   assert.equal(report.auth, null);
@@ -254,7 +256,7 @@ Deno.test("buildReport() explains a missing kex with the flag and OpenSSH option
   );
 });
 
-Deno.test("buildReport() uses the stage's generic words and the layer's fix for an unknown code", () => {
+Deno.test("buildReport() uses the stage's generic words for an unknown code, and no fix from its details", () => {
   const report = buildReport([], {
     host: "h",
     port: 22,
@@ -267,8 +269,10 @@ Deno.test("buildReport() uses the stage's generic words and the layer's fix for 
     message: "no shell",
     title: "the session could not be started",
     explanation: "The server refused or broke off the session after logging in.",
-    fix: "--no-pty",
+    // Fix text comes only from the catalogue (its session entry has none), never from details.
+    fix: null,
     opensshFix: null,
+    libraryFix: null,
     securityCost: null,
   });
   assert.equal(report.exitCode, 15);

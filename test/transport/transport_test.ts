@@ -3,6 +3,7 @@ import { allNames, findCipher } from "../../lib/algorithms/registry.ts";
 import { requestService } from "../../lib/auth/service.ts";
 import { authenticate } from "../../lib/auth/userauth.ts";
 import type { ClientOptions } from "../../lib/client.ts";
+import { explainFailure } from "../../lib/diagnose/explain.ts";
 import { EXIT_CODES, type TraceEvent, Tracer } from "../../lib/trace.ts";
 import type { Transport } from "../../lib/transport/transport.ts";
 import { SshReader, SshWriter } from "../../lib/wire/buffer.ts";
@@ -142,7 +143,8 @@ Deno.test("strict kex: an IGNORE before the server's KEXINIT fails with kex.stri
     error.message,
     /strict key exchange violated: the server sent IGNORE \(2\) before its KEXINIT/,
   );
-  assert.match(String(error.details.fix), /Terrapin/);
+  assert.match(explainFailure(error).title, /Terrapin/);
+  assert.match(explainFailure(error).explanation, /Terrapin/);
 });
 
 Deno.test("without strict kex an IGNORE before KEXINIT is traced and ignored", async () => {

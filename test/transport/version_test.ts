@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { explainFailure } from "../../lib/diagnose/explain.ts";
 import { EXIT_CODES, type TraceEvent, Tracer } from "../../lib/trace.ts";
 import { VERSION_LIMITS } from "../../lib/transport/version.ts";
 import {
@@ -69,7 +70,7 @@ Deno.test("an SSH-1.5 server fails with version.ssh1-only and a fix", async () =
   assert.equal(error.code, "version.ssh1-only");
   assert.match(error.message, /speaks only SSH protocol 1\.5 \(SSH-1\)/);
   assert.equal(error.details.versionLine, "SSH-1.5-Cisco-1.25");
-  assert.match(String(error.details.fix), /ip ssh version 2/);
+  assert.match(String(explainFailure(error).fix), /ip ssh version 2/);
 });
 
 Deno.test("an SSH-3.0 server fails with version.unsupported", async () => {

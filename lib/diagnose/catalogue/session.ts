@@ -1,0 +1,179 @@
+/**
+ * The failure catalogue's entries for session set-up failures (stage `session`): channel open, pty, shell, exec, send.
+ * @module
+ */
+
+import type { TraceEvent } from "../../trace.ts";
+import { num, str, targetOf } from "./_helpers.ts";
+import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
+
+/** Catalogue entries of this stage, keyed by error code. */
+export const SESSION = {
+  "session.channel-open-refused": {
+    stage: "session",
+    title: "the server refused to open a channel",
+    explanation: "The connection is authenticated, but the server would not open a session " +
+      "channel.",
+    fix: null,
+    opensshFix: null,
+    refine: refineOpenRefused,
+  },
+  "session.pty-refused": {
+    stage: "session",
+    title: "the server refused a pseudo-terminal",
+    explanation: "The server will not allocate a terminal: `no-pty` in authorized_keys, " +
+      "`PermitTTY no`, or no free ptys. Commands usually still run without one.",
+    fix: "-T (no pty)",
+    opensshFix: "-T (-o RequestTTY=no)",
+  },
+  "session.exec-refused": {
+    stage: "session",
+    title: "the server refused to run the command (exec)",
+    explanation: "Many network devices accept only an interactive shell, not a command given on " +
+      "the command line (exec request). Send the command into a shell instead.",
+    fix:
+      "sshtrace send [user@]HOST -- 'COMMAND' (types the command into an interactive shell; --device comware/huawei/cisco/junos)",
+    opensshFix: "-tt, with the command on standard input",
+    refine: refineFileTransferOnly,
+  },
+  "session.shell-refused": {
+    stage: "session",
+    title: "the server refused to start a shell",
+    explanation: "The account may be limited to a forced command or to file transfer " +
+      "(ForceCommand, internal-sftp), or the device accepts only commands (exec).",
+    fix: "give the command to run after the host (exec) instead of opening a shell",
+    opensshFix: "ssh HOST COMMAND",
+    refine: refineFileTransferOnly,
+  },
+  "session.prompt-not-found": {
+    stage: "session",
+    title: "no shell prompt was recognised",
+    explanation: "`send` types commands into an interactive shell and waits for the device's " +
+      "prompt after each one. No prompt of the expected style showed up: the device uses an " +
+      "unusual prompt, shows a menu or a pager first, or is slow to start its shell.",
+    fix: "name the device type, or give the prompt as a regular expression (see `send --help`)",
+    opensshFix: null,
+    refine: (c) => {
+      const seen = str(c.details, "lastSeen");
+      return seen ? { explanation: `No prompt was recognised; the last output was ${seen}.` } : {};
+    },
+  },
+  "session.send-timeout": {
+    stage: "session",
+    title: "no prompt came back after a command",
+    explanation: "After sending a command, the device's prompt did not reappear in time: the " +
+      "command is still running (long output, a ping or a copy), it waits for input or a " +
+      "confirmation, or its output ends in an unrecognised prompt.",
+    fix:
+      "raise the per-command limit, or give the prompt as a regular expression (see `send --help`)",
+    opensshFix: null,
+  },
+  "session.shell-closed": {
+    stage: "session",
+    title: "the shell closed while a command was running",
+    explanation: "The device closed the shell during a command: the command logged out or " +
+      "reloaded the device, or the session hit an idle or privilege limit.",
+    fix: "check the commands (exit, reload, quit) and the device's session limits",
+    opensshFix: null,
+  },
+  "session.channel-closed": {
+    stage: "session",
+    title: "the server closed the channel before answering",
+    explanation: "The server closed the session channel instead of answering a request; the " +
+      "account may be restricted or the server hit a limit.",
+    fix: "check the server's logs for the user's session",
+    opensshFix: null,
+  },
+  "session.connection-closed": {
+    stage: "session",
+    title: "the server closed the connection while the session was being set up",
+    explanation: "The server hung up during the channel open or the pty/shell/exec request: " +
+      "some devices drop the connection instead of refusing a request (e.g. exec on a switch " +
+      "that only has a shell), or they limit the number of sessions.",
+    fix: "sshtrace send [user@]HOST -- 'COMMAND' for devices without exec; check the server's logs",
+    opensshFix: "-tt, with the command on standard input",
+  },
+  "session.malformed-message": {
+    stage: "session",
+    title: "the server sent a malformed message while the session was being set up",
+    explanation: "A channel message (e.g. the open confirmation) could not be decoded: a server " +
+      "bug.",
+    fix: "-vv to see the packets; report it with the trace",
+    opensshFix: "-vvv",
+  },
+} satisfies Record<string, CatalogueEntry>;
+
+/**
+ * Server software that offers file transfer only (SFTP, sometimes SCP), never a shell or
+ * commands, by the software field of its version line (ProFTPD's mod_sftp, managed file
+ * transfer products, cloud SFTP endpoints).
+ */
+const FILE_TRANSFER_ONLY =
+  /^(mod_sftp|ProFTPD|CrushFTPSSHD|Serv-U|GoAnywhere|WS_FTP|AWS_SFTP|JSCAPE|SFTPGo|Cerberus|Titan|Syncplify|CompleteFTP|FileZilla|Globalscape|MOVEit)/i;
+
+/** The server's software from the trace's version line, or null. */
+function serverSoftware(events: readonly TraceEvent[]): string | null {
+  for (const e of events) if (e.type === "received") return e.software;
+  return null;
+}
+
+/**
+ * For a refused exec or shell: the explanation when the server is a file-transfer-only server
+ * (known by its version line, or because it refused a shell and exec both), where advice to use
+ * the other request would send the user in circles.
+ */
+function refineFileTransferOnly(c: FailureContext): Refinement {
+  const software = serverSoftware(c.events);
+  const known = software !== null && FILE_TRANSFER_ONLY.test(software);
+  if (!known && c.details.otherRequestRefused !== true) return {};
+  const target = targetOf(c.events);
+  return {
+    title: "the server accepts file transfer only (SFTP), not commands or a shell",
+    explanation:
+      (known
+        ? `The server identifies as ${software}, a file-transfer server: `
+        : "The server refused both a shell and a command (exec): ") +
+      "it runs no commands, so typing the command into an interactive shell will not work " +
+      "either. Use it for file transfer (the sftp subsystem); the login itself works.",
+    fix: "use an SFTP client for this server; `sshtrace probe` checks its login path",
+    opensshFix: target
+      ? `sftp ${target.port === 22 ? "" : `-P ${target.port} `}USER@${target.host}`
+      : "sftp USER@HOST",
+  };
+}
+
+export const OPEN_FAILURE_HELP: Record<number, { why: string; fix: string | null }> = {
+  1: {
+    why: "the server forbids it: a session limit (MaxSessions), a restricted account, or a " +
+      "policy against this channel type",
+    fix: "close other sessions to the device; check the account's restrictions",
+  },
+  2: {
+    why: "the server could not open it: for a session channel this is how OpenSSH refuses a " +
+      "session over its limit (MaxSessions) or a failed session set-up; for a forwarding, the " +
+      "target is down",
+    fix: "close other sessions on this connection or to the device; check the server's logs " +
+      "(MaxSessions)",
+  },
+  3: { why: "the server does not know this channel type", fix: null },
+  4: {
+    why: "the server is out of resources: too many sessions or all vty lines busy",
+    fix: "close other sessions to the device (or clear stale vty lines), then retry",
+  },
+};
+
+function refineOpenRefused(c: FailureContext): Refinement {
+  const code = num(c.details, "reasonCode");
+  const reason = str(c.details, "reason") ?? "unknown reason";
+  const description = str(c.details, "description");
+  const type = str(c.details, "channelType") ?? "session";
+  const help = code !== null ? OPEN_FAILURE_HELP[code] : undefined;
+  return {
+    title: `the server refused to open a ${type} channel: ${reason}` +
+      (code !== null ? ` (code ${code})` : ""),
+    explanation: `The connection is authenticated, but the server would not open a ${type} ` +
+      "channel" + (description ? ` ("${description}")` : "") +
+      (help ? `: ${help.why}.` : "."),
+    fix: help?.fix ?? null,
+  };
+}

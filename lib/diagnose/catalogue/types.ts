@@ -1,0 +1,67 @@
+/**
+ * The shapes of the failure catalogue: an entry, the words it renders, and what its `refine`
+ * function sees and may change.
+ * @module
+ */
+
+import type { ListCategory } from "../../algorithms/registry.ts";
+import type { AlgorithmStatus } from "../../algorithms/types.ts";
+import type { ErrorDetails, Stage, TraceEvent } from "../../trace.ts";
+
+/** The words shown for a failure. */
+export interface FailureText {
+  /** The cause in one line ("what went wrong" headline). */
+  title: string;
+  /** Why it happens, in plain words (a few sentences). */
+  explanation: string;
+  /** What to type next with sshtrace (flags), or null when only the server side can fix it. */
+  fix: string | null;
+  /** The OpenSSH equivalent (`-o Option=value`, or an OpenSSH tool command), or null. */
+  opensshFix: string | null;
+  /**
+   * The library equivalent: the `ConnectOptions` to pass to `connect()`/`probe()`, written as
+   * an object literal (`{ timeoutMs: 30_000 }`), or null when no option of the library helps.
+   */
+  libraryFix: string | null;
+  /** What the fix gives up in security, when it weakens crypto or checks; else null. */
+  securityCost: string | null;
+}
+
+/** One algorithm that would make a failed negotiation work, with what it costs. */
+export interface AlgorithmCandidate {
+  /** The user-facing list the algorithm belongs to (`--kex`, `--ciphers`, ...). */
+  category: ListCategory;
+  algorithm: string;
+  status: AlgorithmStatus;
+  /** The registry's one-line risk for legacy algorithms, else null. */
+  risk: string | null;
+}
+
+/** What a `refine` function sees. */
+export interface FailureContext {
+  code: string;
+  stage: Stage | "usage";
+  message: string;
+  details: ErrorDetails;
+  /** The trace up to the failure (may be empty). */
+  events: readonly TraceEvent[];
+}
+
+/** What a `refine` function may change, plus the ranked candidates of a negotiation failure. */
+export type Refinement = Partial<FailureText> & { candidates?: AlgorithmCandidate[] };
+
+/** A catalogue entry. `stage: "any"` marks a `*.suffix` entry used at whichever stage failed. */
+export interface CatalogueEntry {
+  stage: Stage | "usage" | "any";
+  /** For a `*.suffix` entry that only some stages can throw: those stages (for the docs). */
+  stages?: readonly Stage[];
+  title: string;
+  explanation: string;
+  fix: string | null;
+  opensshFix: string | null;
+  /** The fix as library options (see {@link FailureText.libraryFix}); null when omitted. */
+  libraryFix?: string | null;
+  securityCost?: string;
+  /** Refines the texts above from the error's details and the trace. Must not throw. */
+  refine?: (ctx: FailureContext) => Refinement;
+}
