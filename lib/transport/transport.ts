@@ -35,6 +35,7 @@ import {
 import { encodeText, SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
 import { decodeKexInit, encodeKexInit } from "./kexinit.ts";
+import { packetEvent } from "./packet_trace.ts";
 import { deriveKey } from "./keys.ts";
 import { type CATEGORIES, negotiateAll } from "./negotiate.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
@@ -227,6 +228,9 @@ export class Transport implements MessageTransport {
         new SshTraceError(this.#stage(), `${this.#stage()}.closed`, "the connection is closed"),
       );
     }
+    if (this.tracer.packets) {
+      this.tracer.emit(packetEvent(this.#stage(), "out", this.#sealer.seq, payload));
+    }
     return this.#writeRaw(this.#sealer.seal(payload));
   }
 
@@ -352,10 +356,15 @@ export class Transport implements MessageTransport {
       const payload = this.#opener.finish(whole.subarray(size), whole);
       if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
       this.#deliveredSeq = (this.#opener.seq - 1) >>> 0;
+      if (this.tracer.packets) this.#traceIn(payload);
       return payload;
     } catch (e) {
       throw this.#packetFailure(e);
     }
+  }
+
+  #traceIn(payload: Uint8Array): void {
+    this.tracer.emit(packetEvent(this.#stage(), "in", this.#deliveredSeq, payload));
   }
 
   /**
@@ -438,6 +447,7 @@ export class Transport implements MessageTransport {
           throw this.#packetFailure(e);
         }
         this.#deliveredSeq = next.seq;
+        if (this.tracer.packets) this.#traceIn(payload);
         return payload;
       }
       if (!this.#readAheadAllowed()) return await this.#readPacket(timeoutMs);
