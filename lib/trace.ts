@@ -360,11 +360,6 @@ export class Tracer {
   }
 }
 
-/** A tracer that records nothing anywhere but its own list (for library use and tests). */
-export function silentTracer(): Tracer {
-  return new Tracer();
-}
-
 /** Data carried by an error so it can be explained without re-parsing text. */
 export interface ErrorDetails {
   [key: string]: unknown;
