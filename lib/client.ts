@@ -26,6 +26,7 @@ import { gradeServer } from "./diagnose/grade.ts";
 import { slowStages } from "./diagnose/explain.ts";
 import { buildReport, type Report } from "./render/report.ts";
 import { SshTraceError, type Stage, Tracer } from "./trace.ts";
+import { STRICT_KEX_S } from "./transport/kexinit.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
 
@@ -165,7 +166,7 @@ export function emitDiagnostics(tracer: Tracer, options: { grade: boolean }): vo
     if (offer && offer.type === "kexinit-received") {
       const key = tracer.events.find((e) => e.type === "key");
       const g = gradeServer(offer.lists, {
-        strictKex: offer.lists.kex.includes("kex-strict-s-v00@openssh.com"),
+        strictKex: offer.lists.kex.includes(STRICT_KEX_S),
         hostKeyType: key?.type === "key" ? key.keyType : undefined,
         hostKeyBits: key?.type === "key" ? key.bits ?? undefined : undefined,
       });

@@ -148,7 +148,21 @@ export type TraceEventBody =
     reason: string;
     description: string;
   }>
-  | Ev<Stage, "packet", { direction: "in" | "out"; message: string; length: number }>
+  /**
+   * One packet sent or received (only when the tracer's {@link Tracer.packets} is on: `-vv`).
+   * `length`: the payload's size, left out for user-auth messages (50–79), of which only the
+   * name is traced; `channel` and `bytes`: the recipient channel and the data (or window) byte
+   * count of CHANNEL_DATA, CHANNEL_EXTENDED_DATA and CHANNEL_WINDOW_ADJUST. Never contents.
+   */
+  | Ev<Stage, "packet", {
+    direction: "in" | "out";
+    seq: number;
+    number: number;
+    message: string;
+    length?: number;
+    channel?: number;
+    bytes?: number;
+  }>
   | Ev<Stage, "error", { code: string; message: string }>
   | Ev<"kex", "grade", {
     letter: string;
@@ -207,8 +221,9 @@ const ALWAYS_KEPT = new Set<TraceEventBody["type"]>([
 function eventBytes(e: TraceEventBody): number {
   switch (e.type) {
     case "ignore":
-    case "packet":
       return e.length;
+    case "packet":
+      return e.length ?? 0;
     case "debug":
       return e.message.length;
     case "banner":
@@ -248,11 +263,19 @@ export class Tracer {
   #stageStart = new Map<Stage, number>();
   #current: Stage | null = null;
   #repeats = new Map<string, Repeats>();
+  /**
+   * Whether the transport emits a `packet` event per packet (`-vv`). Off by default: then the
+   * transport builds nothing per packet, so tracing costs a download nothing.
+   */
+  readonly packets: boolean;
 
-  constructor(options: { clock?: () => number; sinks?: TraceSink[] } = {}) {
+  constructor(
+    options: { clock?: () => number; sinks?: TraceSink[]; packets?: boolean } = {},
+  ) {
     this.#clock = options.clock ?? (() => performance.now());
     this.#start = this.#clock();
     this.#sinks = options.sinks ?? [];
+    this.packets = options.packets ?? false;
   }
 
   /** Milliseconds since the tracer started. */
@@ -281,8 +304,9 @@ export class Tracer {
         const bytes = eventBytes(body);
         r.dropped++;
         r.bytes += bytes;
-        // A flood's buffers are garbage V8 would let pile up by ~64 MB: collect sooner.
-        noteGarbage(bytes + EVENT_OVERHEAD);
+        // A flood's buffers are garbage V8 would let pile up by ~64 MB: collect sooner. A
+        // packet event holds no payload (a download's packets are not a flood's garbage).
+        noteGarbage((body.type === "packet" ? 0 : bytes) + EVENT_OVERHEAD);
         return;
       }
     }
@@ -334,11 +358,6 @@ export class Tracer {
     this.summarize();
     this.emit({ stage, type: "end", ms });
   }
-}
-
-/** A tracer that records nothing anywhere but its own list (for library use and tests). */
-export function silentTracer(): Tracer {
-  return new Tracer();
 }
 
 /** Data carried by an error so it can be explained without re-parsing text. */

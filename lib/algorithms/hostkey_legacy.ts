@@ -8,7 +8,8 @@
 
 import type { Buffer } from "node:buffer";
 import { nodeCrypto } from "./_node.ts";
-import { concatBytes, mpintBody, WireError } from "../wire/buffer.ts";
+import { WireError } from "../wire/buffer.ts";
+import { der, derUnsigned, ID_DSA } from "../wire/der.ts";
 import type { AlgorithmInfo } from "./types.ts";
 
 /** `ssh-rsa`: RSA PKCS#1 v1.5 signatures over SHA-1. */
@@ -28,34 +29,13 @@ export const SSH_DSS_INFO: AlgorithmInfo = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Minimal DER, enough for a DSA SubjectPublicKeyInfo and a DSA signature.
-
-function derLength(n: number): Uint8Array {
-  if (n < 0x80) return new Uint8Array([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return new Uint8Array([0x80 | bytes.length, ...bytes]);
-}
-
-function der(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concatBytes(...content);
-  return concatBytes(new Uint8Array([tag]), derLength(body.length), body);
-}
-
-/** DER INTEGER of an unsigned big-endian magnitude (same sign rule as an SSH mpint). */
-function derInteger(unsigned: Uint8Array): Uint8Array {
-  const body = mpintBody(unsigned);
-  return der(0x02, body.length ? body : new Uint8Array([0]));
-}
-
-/** OID 1.2.840.10040.4.1 (id-dsa). */
-const ID_DSA = new Uint8Array([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01]);
+// DSA in DER: a SubjectPublicKeyInfo and a signature.
 
 /** The DER SubjectPublicKeyInfo of a DSA key (RFC 3279 §2.3.2). */
 export function dsaSpki(p: Uint8Array, q: Uint8Array, g: Uint8Array, y: Uint8Array): Uint8Array {
-  const params = der(0x30, derInteger(p), derInteger(q), derInteger(g));
+  const params = der(0x30, derUnsigned(p), derUnsigned(q), derUnsigned(g));
   const algorithm = der(0x30, ID_DSA, params);
-  const bitString = der(0x03, new Uint8Array([0]), derInteger(y));
+  const bitString = der(0x03, new Uint8Array([0]), derUnsigned(y));
   return der(0x30, algorithm, bitString);
 }
 
@@ -84,7 +64,7 @@ export function verifyDsa(
   } catch (e) {
     throw new WireError(`ssh-dss public key could not be loaded: ${(e as Error).message}`);
   }
-  const derSignature = der(0x30, derInteger(r), derInteger(s));
+  const derSignature = der(0x30, derUnsigned(r), derUnsigned(s));
   try {
     return nodeCrypto().verify("sha1", data, { key: publicKey, dsaEncoding: "der" }, derSignature);
   } catch {

@@ -15,7 +15,14 @@
 
 import { nodeCrypto } from "./_node.ts";
 import { digest } from "./hash.ts";
-import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
+import {
+  bigintToBytes,
+  bitLength,
+  bytesToBigint,
+  concatBytes,
+  SshReader,
+  SshWriter,
+} from "../wire/buffer.ts";
 import { isProbablePrime } from "./prime.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { LEGACY_KEX, type LegacyKexEntry } from "./kex_legacy.ts";
@@ -66,10 +73,6 @@ function expectMessage(payload: Uint8Array, type: number, name: string): SshRead
     throw new KexFailure(`expected ${name} (${type}) but the server sent ${messageName(got)}`);
   }
   return r;
-}
-
-function bitLength(n: bigint): number {
-  return n === 0n ? 0 : n.toString(2).length;
 }
 
 /** K as an mpint from unsigned big-endian bytes. */

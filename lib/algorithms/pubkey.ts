@@ -5,8 +5,11 @@
  */
 
 import { digest } from "./hash.ts";
-import { SshReader, WireError } from "../wire/buffer.ts";
+import { bitLength, SshReader, WireError } from "../wire/buffer.ts";
 import type { PublicKeyInfo } from "./types.ts";
+
+/** What an OpenSSH certificate's type adds to its key's type (`ssh-ed25519-cert-v01@…`). */
+export const CERT_SUFFIX = "-cert-v01@openssh.com";
 
 /** The curves of `ecdsa-sha2-*` keys: SSH curve name, Web Crypto name, size, signature hash. */
 /** The smallest RSA key accepted, host or user (OpenSSH's floor for RequiredRSASize). */
@@ -59,12 +62,6 @@ function readUnsigned(r: SshReader, field: string): Uint8Array {
   return body.subarray(start);
 }
 
-/** Bits in an unsigned big-endian magnitude with no leading zero bytes. */
-function bitLength(magnitude: Uint8Array): number {
-  if (magnitude.length === 0) return 0;
-  return (magnitude.length - 1) * 8 + (32 - Math.clz32(magnitude[0]!));
-}
-
 /** The key type named at the start of a blob (any name, known or not). */
 export function publicKeyType(blob: Uint8Array): string {
   return new SshReader(blob, "public key").text("key type");
@@ -77,8 +74,15 @@ export function publicKeyType(blob: Uint8Array): string {
 export function decodePublicKey(blob: Uint8Array): DecodedPublicKey {
   const r = new SshReader(blob, "public key");
   const type = r.text("key type");
-  const what = `${type} public key`;
-  const fields = new SshReader(r.rest(), what);
+  const fields = new SshReader(r.rest(), `${type} public key`);
+  const decoded = decodeKeyFields(type, fields);
+  if (decoded.type !== "unknown") fields.end();
+  return decoded;
+}
+
+/** The fields of a `type` key read from `fields` (what follows them is left unread). */
+function decodeKeyFields(type: string, fields: SshReader): DecodedPublicKey {
+  const what = fields.what;
   let decoded: DecodedPublicKey;
   if (type === "ssh-ed25519") {
     const key = fields.string("key");
@@ -113,27 +117,41 @@ export function decodePublicKey(blob: Uint8Array): DecodedPublicKey {
   } else {
     return { type: "unknown", name: type };
   }
-  fields.end();
   return decoded;
 }
 
 /**
  * Parses a public key blob: its type and size in bits. Known types that are malformed throw
- * `WireError`; unknown types (certificates, sk-*, ...) give their name and `bits` 0.
+ * `WireError`; a certificate of a known type gives the size of its key; unknown types (sk-*,
+ * ...) give their name and `bits` 0.
  */
 export function parsePublicKey(blob: Uint8Array): PublicKeyInfo {
+  const type = publicKeyType(blob);
+  if (type.endsWith(CERT_SUFFIX)) {
+    // A certificate: the certified key's fields follow the nonce (more fields follow them).
+    const r = new SshReader(blob, "certificate");
+    r.text("key type");
+    r.string("certificate nonce");
+    const base = type.slice(0, -CERT_SUFFIX.length);
+    return { type, bits: bitsOf(decodeKeyFields(base, new SshReader(r.rest(), type))), blob };
+  }
   const key = decodePublicKey(blob);
+  return { type: key.type === "unknown" ? key.name : key.type, bits: bitsOf(key), blob };
+}
+
+/** A decoded key's size in bits (0 for an unknown type). */
+function bitsOf(key: DecodedPublicKey): number {
   switch (key.type) {
     case "unknown":
-      return { type: key.name, bits: 0, blob };
+      return 0;
     case "ssh-ed25519":
-      return { type: key.type, bits: 256, blob };
+      return 256;
     case "ssh-rsa":
-      return { type: key.type, bits: bitLength(key.n), blob };
+      return bitLength(key.n);
     case "ssh-dss":
-      return { type: key.type, bits: bitLength(key.p), blob };
+      return bitLength(key.p);
     default:
-      return { type: key.type, bits: key.curve.bits, blob };
+      return key.curve.bits;
   }
 }
 

@@ -76,7 +76,11 @@ export interface AuthOptions {
 /** Banner text kept (and traced) at most; the rest is counted, not kept. */
 export const BANNER_LIMITS = { maxBytes: 64 * 1024, maxMessages: 8 };
 
-export type AttemptResult = "success" | "failure" | "partial" | "skipped";
+/**
+ * What happened to one authentication attempt: `skipped`, a method or key not tried (recorded
+ * here); `no reply`, tried with no answer seen (the report's, built from the trace).
+ */
+export type AttemptResult = "success" | "failure" | "partial" | "skipped" | "no reply";
 
 export interface AuthAttempt {
   method: string;

@@ -8,7 +8,8 @@
 
 import { parseArgs } from "node:util";
 import { SshTraceError } from "../trace.ts";
-import { SSHTRACE_VERSION } from "../transport/transport.ts";
+import { SSHTRACE_VERSION } from "../about.ts";
+import { DEVICE_NAMES } from "../send/devices.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The option tables
@@ -168,7 +169,7 @@ const COMMANDS = {
         long: "device",
         value: "<name>",
         default: "auto",
-        help: "comware, huawei, cisco, junos, linux or auto",
+        help: `${DEVICE_NAMES.join(", ")} or auto`,
       },
       { long: "prompt", value: "<regex>", help: "the device prompt, when auto-detection fails" },
       {

@@ -16,9 +16,13 @@ export interface OutputFlags {
   ndjson?: true;
 }
 
-/** A tracer wired to the renderers the flags ask for. */
+/**
+ * A tracer wired to the renderers the flags ask for. `-vv` turns packet events on (for the
+ * human trace and NDJSON alike); the tracer keeps the first 100 of each stage and sums up the
+ * rest in one line when the stage ends, so a long download's trace stays short.
+ */
 export function makeOutput(flags: OutputFlags): { tracer: Tracer; human: HumanRenderer } {
-  const tracer = new Tracer();
+  const tracer = new Tracer({ packets: flags.verbose >= 2 });
   const human = createHumanRenderer({
     write: writeErr,
     color: useColor(Deno.stderr.isTerminal()),

@@ -9,7 +9,7 @@ import { connect, recordFailure } from "../client.ts";
 import type { Client } from "../client.ts";
 import { parsePositive, usageError } from "../config/options.ts";
 import { runShellOnClient } from "../send/engine.ts";
-import type { DeviceChoice } from "../send/devices.ts";
+import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import type { SshTraceError } from "../trace.ts";
 import { type ConnectFlags, prepareRun, type RunConnectInput } from "./connect.ts";
 
@@ -20,15 +20,15 @@ export interface SendFlags extends ConnectFlags {
   encoding?: string;
 }
 
-const DEVICES = ["auto", "comware", "huawei", "cisco", "junos", "linux"];
+const DEVICE_CHOICES: readonly string[] = ["auto", ...DEVICE_NAMES];
 
 /** Runs `send` and returns the exit code (stage codes; 0 when every command ran). */
 export async function runSend(
   input: Omit<RunConnectInput, "flags"> & { flags: SendFlags },
 ): Promise<number> {
   const { flags } = input;
-  if (!DEVICES.includes(flags.device)) {
-    throw usageError(`--device ${flags.device}: expected one of ${DEVICES.join(", ")}`);
+  if (!DEVICE_CHOICES.includes(flags.device)) {
+    throw usageError(`--device ${flags.device}: expected one of ${DEVICE_CHOICES.join(", ")}`);
   }
   if (input.command.length === 0) {
     throw usageError('no command given: sshtrace send HOST -- "command" ["command" …]');

@@ -6,7 +6,8 @@
 
 import { concatBytes, decodeText, SshReader, SshWriter } from "../wire/buffer.ts";
 import type { Signer } from "../auth/types.ts";
-import { algorithmsForKeyType, publicBlobInfo, signatureNameOf } from "./keys.ts";
+import { algorithmsForKeyType, signatureNameOf } from "./keys.ts";
+import { parsePublicKey } from "../algorithms/pubkey.ts";
 
 /** Agent protocol message numbers (draft-miller-ssh-agent §6.1). */
 export const AGENT_MSG = {
@@ -113,7 +114,7 @@ export class AgentClient {
         const comment = r.text("comment");
         let info: { type: string; bits: number };
         try {
-          info = publicBlobInfo(blob);
+          info = parsePublicKey(blob);
         } catch {
           // A key blob we cannot decode is still usable by its type name, if it has one.
           try {

@@ -12,15 +12,17 @@ import { nodeCrypto } from "../algorithms/_node.ts";
 import { poly1305 } from "../algorithms/cipher.ts";
 import {
   bigintToBytes,
+  bitLength,
   bytesEqual,
   bytesToBigint,
   concatBytes,
   encodeText,
-  mpintBody,
   SshReader,
   SshWriter,
   WireError,
 } from "../wire/buffer.ts";
+import { der, derRead, derUnsigned, ID_DSA } from "../wire/der.ts";
+import { CERT_SUFFIX, decodeBase64, ECDSA_CURVES, type EcdsaCurve } from "../algorithms/pubkey.ts";
 import type { Signer } from "../auth/types.ts";
 
 /** Why a key file could not be used. */
@@ -67,24 +69,15 @@ const RSA_HASH: Record<string, string> = {
   "ssh-rsa": "sha1",
 };
 
-interface CurveInfo {
-  /** SSH curve identifier, e.g. `nistp256`. */
-  id: string;
-  jwk: string;
-  hash: string;
-  /** Bytes of one coordinate / scalar. */
-  size: number;
-  bits: number;
-}
-
-const CURVES: Record<string, CurveInfo> = {
-  "ecdsa-sha2-nistp256": { id: "nistp256", jwk: "P-256", hash: "sha256", size: 32, bits: 256 },
-  "ecdsa-sha2-nistp384": { id: "nistp384", jwk: "P-384", hash: "sha384", size: 48, bits: 384 },
-  "ecdsa-sha2-nistp521": { id: "nistp521", jwk: "P-521", hash: "sha512", size: 66, bits: 521 },
-};
+/** ECDSA curves by key type (pubkey.ts's table), with node's name of the signature hash. */
+const CURVES: Record<string, EcdsaCurve & { nodeHash: string }> = Object.fromEntries(
+  ECDSA_CURVES.map((c) => [
+    `ecdsa-sha2-${c.id}`,
+    { ...c, nodeHash: c.hash.replace("-", "").toLowerCase() },
+  ]),
+);
 
 const CERT_PREFIX_RSA = "ssh-rsa";
-const CERT_SUFFIX = "-cert-v01@openssh.com";
 
 /** Signature algorithms a public key type can produce, best first. */
 export function algorithmsForKeyType(type: string): readonly string[] {
@@ -96,29 +89,6 @@ export function algorithmsForKeyType(type: string): readonly string[] {
 /** The name inside a signature blob made for `algorithm` (certificate suffix removed). */
 export function signatureNameOf(algorithm: string): string {
   return algorithm.endsWith(CERT_SUFFIX) ? algorithm.slice(0, -CERT_SUFFIX.length) : algorithm;
-}
-
-/** Key type and size read from an SSH public key blob (certificates included). */
-export function publicBlobInfo(blob: Uint8Array): { type: string; bits: number } {
-  const r = new SshReader(blob, "public key blob");
-  const type = r.text("key type");
-  let base = type;
-  if (type.endsWith(CERT_SUFFIX)) {
-    base = signatureNameOf(type);
-    r.string("certificate nonce");
-  }
-  let bits = 0;
-  if (base === "ssh-ed25519") bits = 256;
-  else if (base in CURVES) bits = CURVES[base]!.bits;
-  else if (base === "ssh-rsa") {
-    r.mpint("e");
-    bits = bitLength(r.mpint("n"));
-  } else if (base === "ssh-dss") bits = bitLength(r.mpint("p"));
-  return { type, bits };
-}
-
-function bitLength(n: bigint): number {
-  return n === 0n ? 0 : n.toString(2).length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,7 +154,7 @@ class KeySigner implements Signer {
       }
       case "ecdsa": {
         const sig = new Uint8Array(
-          nodeCrypto().sign(CURVES[this.type]!.hash, data, {
+          nodeCrypto().sign(CURVES[this.type]!.nodeHash, data, {
             key: this.#key!,
             dsaEncoding: "ieee-p1363",
           }),
@@ -237,52 +207,18 @@ function fromB64url(text: string): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Minimal DER, for DSA keys (node cannot import or export DSA as JWK)
+// DSA keys in DER (node cannot import or export DSA as JWK)
 
-function derLength(n: number): Uint8Array {
-  if (n < 0x80) return new Uint8Array([n]);
-  const bytes = bigintToBytes(BigInt(n));
-  return concatBytes(new Uint8Array([0x80 | bytes.length]), bytes);
-}
-
-function der(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concatBytes(...content);
-  return concatBytes(new Uint8Array([tag]), derLength(body.length), body);
-}
-
-function derInt(value: bigint): Uint8Array {
-  const body = mpintBody(bigintToBytes(value));
-  return der(0x02, body.length ? body : new Uint8Array([0]));
-}
-
-const DSA_OID = new Uint8Array([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01]);
+const derInt = (value: bigint): Uint8Array => derUnsigned(bigintToBytes(value));
 
 /** PKCS#8 DER of a DSA private key. */
 function dsaPkcs8(p: bigint, q: bigint, g: bigint, x: bigint): Uint8Array {
   return der(
     0x30,
     derInt(0n),
-    der(0x30, DSA_OID, der(0x30, derInt(p), derInt(q), derInt(g))),
+    der(0x30, ID_DSA, der(0x30, derInt(p), derInt(q), derInt(g))),
     der(0x04, derInt(x)),
   );
-}
-
-/** Reads one DER element at `pos`: its tag and the bounds of its content. */
-function derRead(bytes: Uint8Array, pos: number): { tag: number; start: number; end: number } {
-  if (pos + 2 > bytes.length) throw new WireError("DER: truncated element");
-  const tag = bytes[pos]!;
-  let len = bytes[pos + 1]!;
-  let start = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || start + n > bytes.length) throw new WireError("DER: bad length");
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + bytes[start + i]!;
-    start += n;
-  }
-  const end = start + len;
-  if (end > bytes.length) throw new WireError("DER: truncated element");
-  return { tag, start, end };
 }
 
 /** p, q, g, y of a DSA SubjectPublicKeyInfo. */
@@ -323,7 +259,7 @@ function ed25519Signer(pub: Uint8Array, seed: Uint8Array, parts: Parts): KeySign
 function ecdsaSigner(type: string, x: Uint8Array, y: Uint8Array, d: Uint8Array, parts: Parts) {
   const curve = CURVES[type]!;
   const key = nodeCrypto().createPrivateKey({
-    key: { kty: "EC", crv: curve.jwk, x: b64url(x), y: b64url(y), d: b64url(d) },
+    key: { kty: "EC", crv: curve.webCrypto, x: b64url(x), y: b64url(y), d: b64url(d) },
     format: "jwk",
   });
   const point = concatBytes(new Uint8Array([4]), x, y);
@@ -703,7 +639,7 @@ function signerFromKeyObject(key: KeyObject, source: string): Signer {
     }
     case "ec": {
       const jwk = key.export({ format: "jwk" });
-      const type = Object.keys(CURVES).find((t) => CURVES[t]!.jwk === jwk.crv);
+      const type = Object.keys(CURVES).find((t) => CURVES[t]!.webCrypto === jwk.crv);
       if (!type) throw new KeyFileError("unsupported", source, `unsupported curve ${jwk.crv}`);
       const size = CURVES[type]!.size;
       const coord = (v: string) => fixedWidth(fromB64url(v), size)!;
@@ -791,12 +727,6 @@ const PEM_LABELS = [
   "ENCRYPTED PRIVATE KEY",
 ];
 
-function decodeBase64(body: string): Uint8Array | null {
-  const clean = body.replace(/\s+/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return null;
-  return Uint8Array.fromBase64(clean.replace(/=+$/, ""));
-}
-
 /**
  * Parses a private key file's text into a signer. Asks `options.passphrase` only for an
  * encrypted key. Throws {@link KeyFileError} (never naming the passphrase).
@@ -821,8 +751,12 @@ export async function parsePrivateKey(text: string, options: PrivateKeyOptions):
     throw new KeyFileError("malformed", source, `truncated: no ${endMarker} line`);
   }
   if (label === "OPENSSH PRIVATE KEY") {
-    const blob = decodeBase64(text.slice(begin.index + begin[0].length, endAt));
-    if (!blob) throw new KeyFileError("malformed", source, "the key body is not valid base64");
+    let blob: Uint8Array;
+    try {
+      blob = decodeBase64(text.slice(begin.index + begin[0].length, endAt).replace(/\s+/g, ""));
+    } catch {
+      throw new KeyFileError("malformed", source, "the key body is not valid base64");
+    }
     return await parseOpenSsh(blob, options);
   }
   if (PEM_LABELS.includes(label)) {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { isKexMarker, STRICT_KEX_S } from "../transport/kexinit.ts";
 import type { AlgorithmLists } from "../trace.ts";
 
 export type GradeLetter = "A" | "B" | "C" | "D" | "F";
@@ -48,17 +49,6 @@ export interface Deduction {
   match: (lists: AlgorithmLists, extra: GradeExtra) => string[];
 }
 
-const STRICT_S = "kex-strict-s-v00@openssh.com";
-
-/** Names that are markers, not algorithms. */
-const MARKERS = new Set([
-  "ext-info-s",
-  "ext-info-c",
-  STRICT_S,
-  "kex-strict-c-v00@openssh.com",
-  "kexguess2@matt.ucc.asn.au",
-]);
-
 /** Post-quantum hybrid key exchange methods. */
 export const PQ_KEX: readonly string[] = [
   "mlkem768x25519-sha256",
@@ -71,7 +61,7 @@ const both = (a: string[] | undefined, b: string[] | undefined) => [
 ];
 const ciphersOf = (l: AlgorithmLists) => both(l.cipherC2S, l.cipherS2C);
 const macsOf = (l: AlgorithmLists) => both(l.macC2S, l.macS2C);
-const kexOf = (l: AlgorithmLists) => (l.kex ?? []).filter((n) => !MARKERS.has(n));
+const kexOf = (l: AlgorithmLists) => (l.kex ?? []).filter((n) => !isKexMarker(n));
 const hostKeysOf = (l: AlgorithmLists) => l.hostKey ?? [];
 
 const isCbc = (n: string) => /-cbc(@|$)/.test(n) || n === "rijndael-cbc@lysator.liu.se";
@@ -200,7 +190,7 @@ export function letterFor(score: number): GradeLetter {
  * ```
  */
 export function gradeServer(serverLists: AlgorithmLists, extra: GradeExtra): Grade {
-  const strictKex = extra.strictKex || (serverLists.kex ?? []).includes(STRICT_S);
+  const strictKex = extra.strictKex || (serverLists.kex ?? []).includes(STRICT_KEX_S);
   const x = { ...extra, strictKex };
   const reasons: GradeReason[] = [];
   for (const rule of DEDUCTIONS) {

@@ -8,6 +8,7 @@
 import { generateKeyPair, type KeyObject, sign as nodeSign } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { SshWriter } from "../wire/buffer.ts";
+import { derRead } from "../wire/der.ts";
 
 /** The key types the lab server can hold. */
 export type HostKeyType =
@@ -73,28 +74,17 @@ function pairAsync(type: string, options: Record<string, unknown>) {
   });
 }
 
-/** Reads the DER length at `pos`; returns [length, position after the length]. */
-function derLength(der: Uint8Array, pos: number): [number, number] {
-  const first = der[pos]!;
-  if (first < 0x80) return [first, pos + 1];
-  const n = first & 0x7f;
-  let len = 0;
-  for (let i = 0; i < n; i++) len = len * 256 + der[pos + 1 + i]!;
-  return [len, pos + 1 + n];
-}
-
 /** The INTEGERs found walking a DSA SubjectPublicKeyInfo: p, q, g, then y. */
 function dsaIntegers(der: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   const walk = (start: number, end: number) => {
     let pos = start;
     while (pos < end) {
-      const tag = der[pos]!;
-      const [len, body] = derLength(der, pos + 1);
-      if (tag === 0x30) walk(body, body + len);
-      else if (tag === 0x03) walk(body + 1, body + len); // BIT STRING: skip unused-bits byte
-      else if (tag === 0x02) out.push(der.slice(body, body + len));
-      pos = body + len;
+      const e = derRead(der, pos);
+      if (e.tag === 0x30) walk(e.start, e.end);
+      else if (e.tag === 0x03) walk(e.start + 1, e.end); // BIT STRING: skip unused-bits byte
+      else if (e.tag === 0x02) out.push(der.slice(e.start, e.end));
+      pos = e.end;
     }
   };
   walk(0, der.length);

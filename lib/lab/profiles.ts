@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SSHTRACE_VERSION } from "../about.ts";
 import { defaultNames } from "../algorithms/registry.ts";
 import type { LabConfig } from "./types.ts";
 
@@ -15,7 +16,7 @@ export const DEMO_USER = { name: "demo", password: "demo" } as const;
 /** The old switch's administrator. */
 export const SWITCH_ADMIN = { name: "admin", password: "admin" } as const;
 
-export const LAB_VERSION_LINE = "SSH-2.0-sshtrace_lab_0.1.0";
+export const LAB_VERSION_LINE = `SSH-2.0-sshtrace_lab_${SSHTRACE_VERSION}`;
 
 /** Signature algorithms the modern profile accepts for public keys (server-sig-algs). */
 export const MODERN_SIG_ALGS = [

@@ -15,7 +15,14 @@ import {
 } from "../algorithms/registry.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { type AlgorithmLists, SshTraceError } from "../trace.ts";
-import { decodeKexInit, encodeKexInit } from "../transport/kexinit.ts";
+import {
+  decodeKexInit,
+  encodeKexInit,
+  EXT_INFO_C,
+  STRICT_KEX_C,
+  STRICT_KEX_S,
+  withoutKexMarkers,
+} from "../transport/kexinit.ts";
 import { deriveKey } from "../transport/keys.ts";
 import { negotiateAll } from "../transport/negotiate.ts";
 import {
@@ -31,10 +38,6 @@ import { MSG } from "../wire/messages.ts";
 import type { HostKeys } from "./hostkeys.ts";
 import { createServerKex } from "./kex_server.ts";
 import type { FaultHooks, FaultIo, LabConfig, LabPoint } from "./types.ts";
-
-const STRICT_C = "kex-strict-c-v00@openssh.com";
-const STRICT_S = "kex-strict-s-v00@openssh.com";
-const MARKERS = new Set(["ext-info-c", "ext-info-s", STRICT_C, STRICT_S]);
 
 /** Disconnect reason codes the server uses. */
 export const REASON = {
@@ -331,7 +334,7 @@ export class ServerTransport {
 
   async #sendKexInit(first: boolean): Promise<Uint8Array> {
     const lists = this.#serverLists();
-    if (first && this.config.strictKex) lists.kex = [...lists.kex, STRICT_S];
+    if (first && this.config.strictKex) lists.kex = [...lists.kex, STRICT_KEX_S];
     let payload = encodeKexInit(lists);
     if (first && this.hooks.kexInit) payload = this.hooks.kexInit(lists, payload);
     if (first && this.hooks.guess) {
@@ -365,13 +368,13 @@ export class ServerTransport {
       throw new Stop("bad KEXINIT");
     }
     if (first) {
-      this.strict = client.lists.kex.includes(STRICT_C) && server.lists.kex.includes(STRICT_S);
-      this.#clientExtInfo = client.lists.kex.includes("ext-info-c");
+      this.strict = client.lists.kex.includes(STRICT_KEX_C) &&
+        server.lists.kex.includes(STRICT_KEX_S);
+      this.#clientExtInfo = client.lists.kex.includes(EXT_INFO_C);
     }
-    const strip = (l: AlgorithmLists) => ({ ...l, kex: l.kex.filter((n) => !MARKERS.has(n)) });
     const decisions = negotiateAll(
-      strip(client.lists),
-      strip(server.lists),
+      withoutKexMarkers(client.lists),
+      withoutKexMarkers(server.lists),
       riskOf,
       isAeadCipher,
     );
@@ -404,7 +407,7 @@ export class ServerTransport {
     });
     // A wrong guess from the client (first_kex_packet_follows) is skipped.
     let skipGuess = client.firstKexPacketFollows &&
-      !(strip(client.lists).kex[0] === strip(server.lists).kex[0] &&
+      !(withoutKexMarkers(client.lists).kex[0] === withoutKexMarkers(server.lists).kex[0] &&
         client.lists.hostKey[0] === server.lists.hostKey[0]);
     const strictNow = this.strict && first;
     while (!kex.result) {

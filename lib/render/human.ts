@@ -214,6 +214,22 @@ export function suppressedText(of: string, count: number, bytes: number): string
   return `${count} more ${count === 1 ? one : many}${bytes ? ` (${size})` : ""}`;
 }
 
+/**
+ * One packet: `→ #3 KEXINIT (payload 1108)`, `← #40 CHANNEL_DATA ch 0 32768 bytes (payload
+ * 32777)`, `→ #41 CHANNEL_WINDOW_ADJUST ch 0 +2097152 window (payload 9)`, `→ #5
+ * USERAUTH_REQUEST` (of auth messages, the name only).
+ */
+export function packetText(e: Extract<TraceEvent, { type: "packet" }>): string {
+  let text = `${e.direction === "in" ? "←" : "→"} #${e.seq} ${s(e.message)}`;
+  if (e.message === "UNKNOWN") text += ` (${e.number})`;
+  if (e.channel !== undefined) text += ` ch ${e.channel}`;
+  if (e.bytes !== undefined) {
+    text += e.message === "CHANNEL_WINDOW_ADJUST" ? ` +${e.bytes} window` : ` ${e.bytes} bytes`;
+  }
+  if (e.length !== undefined) text += ` (payload ${e.length})`;
+  return text;
+}
+
 /** Kinds printed at verbosity 0 (their summary is too). */
 function shownAtLevel0(of: string): boolean {
   return of !== "ignore" && of !== "debug" && of !== "packet" && of !== "error";
@@ -338,9 +354,7 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
           (e.description ? ` ${s(e.description)}` : ""),
       );
     case "packet":
-      return v >= 2
-        ? row("packet", `${e.direction === "in" ? "←" : "→"} ${s(e.message)} (${e.length} bytes)`)
-        : "";
+      return v >= 2 ? row("packet", packetText(e)) : "";
     case "error":
       return v >= 1 ? row("error", p.red(`${s(e.code)}: ${s(e.message)}`)) : "";
     case "grade": {

@@ -7,6 +7,7 @@
 
 import { explainFailure } from "../diagnose/explain.ts";
 import { isAeadCipher } from "../algorithms/registry.ts";
+import type { AttemptResult } from "../auth/userauth.ts";
 import type {
   AlgorithmLists,
   Category,
@@ -22,9 +23,6 @@ export interface Directional {
   c2s: string | null;
   s2c: string | null;
 }
-
-/** What happened to one authentication attempt. */
-export type AttemptResult = "success" | "failure" | "partial" | "no reply";
 
 export interface Report {
   ok: boolean;

@@ -16,6 +16,30 @@ export interface KexInit {
   emptyNamesIn: string[];
 }
 
+/**
+ * Names a kex name-list carries as signals, never negotiated: extension negotiation (RFC 8308)
+ * and OpenSSH's strict kex (Terrapin countermeasure), each from the client (`-c`) or server.
+ */
+export const EXT_INFO_C = "ext-info-c";
+export const EXT_INFO_S = "ext-info-s";
+export const STRICT_KEX_C = "kex-strict-c-v00@openssh.com";
+export const STRICT_KEX_S = "kex-strict-s-v00@openssh.com";
+
+/** dropbear's signal that it handles a wrong first-kex guess (never negotiated either). */
+export const KEXGUESS2 = "kexguess2@matt.ucc.asn.au";
+
+const KEX_MARKERS = new Set([EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S, KEXGUESS2]);
+
+/** Whether a kex name is a signal (ext-info, strict kex, kexguess2), not a method. */
+export function isKexMarker(name: string): boolean {
+  return KEX_MARKERS.has(name);
+}
+
+/** The lists without the signal names of {@link EXT_INFO_C} and the like: what negotiation sees. */
+export function withoutKexMarkers(lists: AlgorithmLists): AlgorithmLists {
+  return { ...lists, kex: lists.kex.filter((n) => !KEX_MARKERS.has(n)) };
+}
+
 /** Limits for a peer's KEXINIT: absurd lists are refused, not stored. */
 export const KEXINIT_LIMITS = { maxNames: 256, maxNameLength: 64 };
 

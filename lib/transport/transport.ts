@@ -34,7 +34,16 @@ import {
 } from "../trace.ts";
 import { encodeText, SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
-import { decodeKexInit, encodeKexInit } from "./kexinit.ts";
+import {
+  decodeKexInit,
+  encodeKexInit,
+  EXT_INFO_C,
+  EXT_INFO_S,
+  STRICT_KEX_C,
+  STRICT_KEX_S,
+  withoutKexMarkers,
+} from "./kexinit.ts";
+import { packetEvent } from "./packet_trace.ts";
 import { deriveKey } from "./keys.ts";
 import { type CATEGORIES, negotiateAll } from "./negotiate.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
@@ -42,19 +51,14 @@ import { combineAdjustments, type QuirkAdjustments, quirksFor } from "./quirks.t
 import { BufferedReader, Deadline } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
 import type { MessageTransport } from "./types.ts";
+import { SSHTRACE_VERSION } from "../about.ts";
 import { readServerVersion, type ServerVersion } from "./version.ts";
 
-export const SSHTRACE_VERSION = "0.1.0";
 export const CLIENT_VERSION_LINE = `SSH-2.0-sshtrace_${SSHTRACE_VERSION}`;
 
 /** Read-ahead limits: packets and wire bytes opened ahead of the one being handed up. */
 const MAX_AHEAD_PACKETS = 16;
 const MAX_AHEAD_BYTES = 1024 * 1024;
-
-const EXT_INFO_C = "ext-info-c";
-const STRICT_C = "kex-strict-c-v00@openssh.com";
-const STRICT_S = "kex-strict-s-v00@openssh.com";
-const MARKERS = new Set([EXT_INFO_C, "ext-info-s", STRICT_C, STRICT_S]);
 
 /** What the host-key policy is told once the server has proven it holds the key. */
 export interface HostKeyCheck {
@@ -227,6 +231,9 @@ export class Transport implements MessageTransport {
         new SshTraceError(this.#stage(), `${this.#stage()}.closed`, "the connection is closed"),
       );
     }
+    if (this.tracer.packets) {
+      this.tracer.emit(packetEvent(this.#stage(), "out", this.#sealer.seq, payload));
+    }
     return this.#writeRaw(this.#sealer.seal(payload));
   }
 
@@ -302,7 +309,7 @@ export class Transport implements MessageTransport {
       ? offer.kex.filter((n) => !drop.test(n))
       : offer.kex;
     const lists: AlgorithmLists = {
-      kex: first ? [...kexOffer, EXT_INFO_C, STRICT_C] : [...kexOffer],
+      kex: first ? [...kexOffer, EXT_INFO_C, STRICT_KEX_C] : [...kexOffer],
       hostKey: this.negotiated ? [this.negotiated.hostKey] : [...offer.hostKey],
       cipherC2S: [...offer.cipher],
       cipherS2C: [...offer.cipher],
@@ -352,10 +359,15 @@ export class Transport implements MessageTransport {
       const payload = this.#opener.finish(whole.subarray(size), whole);
       if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
       this.#deliveredSeq = (this.#opener.seq - 1) >>> 0;
+      if (this.tracer.packets) this.#traceIn(payload);
       return payload;
     } catch (e) {
       throw this.#packetFailure(e);
     }
+  }
+
+  #traceIn(payload: Uint8Array): void {
+    this.tracer.emit(packetEvent(this.#stage(), "in", this.#deliveredSeq, payload));
   }
 
   /**
@@ -438,6 +450,7 @@ export class Transport implements MessageTransport {
           throw this.#packetFailure(e);
         }
         this.#deliveredSeq = next.seq;
+        if (this.tracer.packets) this.#traceIn(payload);
         return payload;
       }
       if (!this.#readAheadAllowed()) return await this.#readPacket(timeoutMs);
@@ -667,7 +680,7 @@ export class Transport implements MessageTransport {
       });
     }
     if (first) {
-      this.#strict = server.lists.kex.includes(STRICT_S);
+      this.#strict = server.lists.kex.includes(STRICT_KEX_S);
       if (this.#strict && unexpectedBefore) {
         throw new SshTraceError(
           "kex",
@@ -678,17 +691,13 @@ export class Transport implements MessageTransport {
       }
     }
     const ours = decodeKexInit(this.#clientKexInit!).lists;
-    const strip = (l: AlgorithmLists): AlgorithmLists => ({
-      ...l,
-      kex: l.kex.filter((n) => !MARKERS.has(n)),
-    });
     const decisions = negotiateAll(
-      strip(ours),
-      strip(server.lists),
+      withoutKexMarkers(ours),
+      withoutKexMarkers(server.lists),
       riskOf,
       isAeadCipher,
     );
-    const extInfo = server.lists.kex.includes("ext-info-s");
+    const extInfo = server.lists.kex.includes(EXT_INFO_S);
     tracer.emit({ stage: "kex", type: "negotiated", decisions, strict: this.#strict, extInfo });
     const failed = decisions.find((d) => d.chosen === null);
     if (failed) {
@@ -715,7 +724,7 @@ export class Transport implements MessageTransport {
       // RFC 4253 §7.1: the guess is wrong when the two sides' preferred (first) kex or host key
       // algorithms differ, even if the server's first choice is what negotiation picked
       // (OpenSSH's proposals_match() does the same).
-      const [o, t] = [strip(ours), strip(server.lists)];
+      const [o, t] = [withoutKexMarkers(ours), withoutKexMarkers(server.lists)];
       const rightGuess = o.kex[0] === t.kex[0] && o.hostKey[0] === t.hostKey[0];
       if (!rightGuess) {
         skipGuess = true;

@@ -93,6 +93,15 @@ export function bigintToBytes(value: bigint): Uint8Array {
   return out;
 }
 
+/** Bits in a non-negative number: a bigint, or an unsigned big-endian magnitude. */
+export function bitLength(value: bigint | Uint8Array): number {
+  if (typeof value === "bigint") return value <= 0n ? 0 : value.toString(2).length;
+  let i = 0;
+  while (i < value.length && value[i] === 0) i++;
+  if (i === value.length) return 0;
+  return (value.length - i - 1) * 8 + (32 - Math.clz32(value[i]!));
+}
+
 /** Big-endian unsigned bytes to bigint. */
 export function bytesToBigint(bytes: Uint8Array): bigint {
   let hex = "";

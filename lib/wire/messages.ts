@@ -80,9 +80,14 @@ const NAMES: Record<number, string> = {
   100: "CHANNEL_FAILURE",
 };
 
+/** A message number's name alone, e.g. `KEXINIT` (`UNKNOWN` for a number not listed). */
+export function messageShortName(type: number): string {
+  return NAMES[type] ?? "UNKNOWN";
+}
+
 /** A readable name for a message number, e.g. `KEXINIT (20)`. */
 export function messageName(type: number): string {
-  return `${NAMES[type] ?? "UNKNOWN"} (${type})`;
+  return `${messageShortName(type)} (${type})`;
 }
 
 /** Disconnect reason codes (RFC 4250 §4.2.2). */

@@ -383,14 +383,26 @@ Deno.test("parsePublicKey() and fingerprints agree with ssh-keygen -l for every 
 });
 
 Deno.test("parsePublicKey() gives unknown types with 0 bits", () => {
-  const blob = new SshWriter().string("ssh-ed25519-cert-v01@openssh.com").string("x").bytes();
-  assert.deepEqual(parsePublicKey(blob), {
-    type: "ssh-ed25519-cert-v01@openssh.com",
-    bits: 0,
-    blob,
-  });
+  const blob = new SshWriter().string("sk-ssh-ed25519@openssh.com").string("x").bytes();
+  assert.deepEqual(parsePublicKey(blob), { type: "sk-ssh-ed25519@openssh.com", bits: 0, blob });
   const ec = new SshWriter().string("ecdsa-sha2-nistp192").bytes();
   assert.equal(parsePublicKey(ec).bits, 0);
+});
+
+Deno.test("parsePublicKey() gives a certificate its type and the size of the key it certifies", () => {
+  const rest = new SshWriter().uint32(0).uint32(1).string("id").bytes(); // fields after the key
+  const rsa = new SshWriter().string("ssh-rsa-cert-v01@openssh.com").string("nonce")
+    .mpint(65537n).mpint((1n << 3071n) + 1n).raw(rest).bytes();
+  assert.deepEqual(parsePublicKey(rsa), {
+    type: "ssh-rsa-cert-v01@openssh.com",
+    bits: 3072,
+    blob: rsa,
+  });
+  const ed = new SshWriter().string("ssh-ed25519-cert-v01@openssh.com").string("nonce")
+    .string(new Uint8Array(32)).raw(rest).bytes();
+  assert.equal(parsePublicKey(ed).bits, 256);
+  const cut = new SshWriter().string("ssh-ed25519-cert-v01@openssh.com").string("x").bytes();
+  assert.throws(() => parsePublicKey(cut), WireError);
 });
 
 Deno.test("parsePublicKey() throws WireError for malformed blobs", () => {

@@ -15,19 +15,19 @@ import {
   banner,
   ed25519Signer,
   failure,
-  FakeTransport,
   infoRequest,
   parseInfoResponse,
   parseUserauthRequest,
   passwdChangeReq,
   pkOk,
   rsaSigner,
-  type ServerScript,
   serviceAccept,
   success,
   type TestSigner,
+  userauthRequests,
   verifySignature,
-} from "./fake_transport.ts";
+} from "./auth_messages.ts";
+import { FakeTransport, type ServerScript } from "../helpers/fake_transport.ts";
 
 const SECRET = "Sw1tch-S3cret!";
 
@@ -134,7 +134,7 @@ Deno.test("authenticate() with probeOnly sends only none and reports the offered
   const fake = new FakeTransport({ server: server(["publickey", "password"], () => []) });
   const result = await authenticate(fake, { user: "admin", probeOnly: true });
   assert.equal(fake.sent.length, 1);
-  assert.deepEqual(fake.requests()[0], {
+  assert.deepEqual(userauthRequests(fake)[0], {
     user: "admin",
     service: "ssh-connection",
     method: "none",
@@ -192,7 +192,7 @@ Deno.test("authenticate() reports auth.password-rejected when the password fails
     "password",
     "failure",
   ]]);
-  assert.equal(fake.requests().filter((r) => r.method === "password").length, 1, "one try");
+  assert.equal(userauthRequests(fake).filter((r) => r.method === "password").length, 1, "one try");
   assert.equal(typeof explainFailure(err).fix, "string");
   assert.equal(err.details.fix, undefined, "the error carries data, not advice");
 });
@@ -217,7 +217,7 @@ Deno.test("authenticate() signs the RFC 4252 §7 data with an Ed25519 key after 
   });
   assert.equal(result.method, "publickey");
   assert.deepEqual(seen, [{ alg: "ssh-ed25519", verified: true }]);
-  const [, query, signed] = fake.requests();
+  const [, query, signed] = userauthRequests(fake);
   assert.equal(query!.hasSignature, false);
   assert.equal(signed!.hasSignature, true);
   assert.deepEqual(key.signedWith, ["ssh-ed25519"]);
@@ -247,7 +247,7 @@ Deno.test("authenticate() signs with rsa-sha2-256 when server-sig-algs lists onl
   });
   const result = await authenticate(fake, { user: "u", signers: () => Promise.resolve([key]) });
   assert.equal(result.success, true);
-  assert.equal(fake.requests()[1]!.algorithm, "rsa-sha2-256");
+  assert.equal(userauthRequests(fake)[1]!.algorithm, "rsa-sha2-256");
   assert.deepEqual(seen, [{ alg: "rsa-sha2-256", verified: true }]);
 });
 
@@ -259,7 +259,7 @@ Deno.test("authenticate() reports auth.no-signature-algorithm when only ssh-rsa 
   });
   const err = await authError(fake, { user: "u", signers: () => Promise.resolve([key]) });
   assert.equal(err.code, "auth.no-signature-algorithm");
-  assert.equal(fake.requests().length, 1, "the key is never offered");
+  assert.equal(userauthRequests(fake).length, 1, "the key is never offered");
   assert.match(String(explainFailure(err).fix), /legacy/);
   const tried = err.details.tried as { method: string; result: string; detail: string }[];
   assert.equal(tried.at(-1)!.result, "skipped");
@@ -585,7 +585,7 @@ Deno.test("authenticate() reports auth.key-rejected and whether publickey is sti
   const err = await authError(fake, { user: "u", signers });
   assert.equal(err.code, "auth.key-rejected");
   assert.equal(err.details.acceptsPublickey, true);
-  assert.equal(fake.requests().filter((r) => r.method === "publickey").length, 2);
+  assert.equal(userauthRequests(fake).filter((r) => r.method === "publickey").length, 2);
 });
 
 Deno.test("authenticate() offers the same key only once", async () => {
@@ -594,7 +594,7 @@ Deno.test("authenticate() offers the same key only once", async () => {
     server: server(["publickey"], () => [failure(["publickey"])]),
   });
   await authError(fake, { user: "u", signers: () => Promise.resolve([key, { ...key }]) });
-  assert.equal(fake.requests().filter((r) => r.method === "publickey").length, 1);
+  assert.equal(userauthRequests(fake).filter((r) => r.method === "publickey").length, 1);
 });
 
 Deno.test("authenticate() reports auth.no-common-method with the fix for a missing key", async () => {

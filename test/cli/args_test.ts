@@ -16,7 +16,7 @@ import {
 } from "../../lib/cli/args.ts";
 import { settingsFrom } from "../../main.ts";
 import { SshTraceError } from "../../lib/trace.ts";
-import { SSHTRACE_VERSION } from "../../lib/transport/transport.ts";
+import { SSHTRACE_VERSION } from "../../lib/about.ts";
 import { runSshtrace } from "../helpers/cli.ts";
 
 /** The parse of `args`, which must be `name`. */

@@ -6,7 +6,8 @@ import type { ChannelOptions } from "../../lib/connection/channel.ts";
 import { SshTraceError } from "../../lib/trace.ts";
 import { decodeText, SshReader } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
-import { FakeTransport, readText, server, settle } from "./fake_transport.ts";
+import { readText, server, settle } from "./connection_messages.ts";
+import { FakeTransport } from "../helpers/fake_transport.ts";
 
 interface Opened {
   session: Session;

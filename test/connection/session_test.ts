@@ -5,7 +5,8 @@ import { decodeTerminalModes } from "../../lib/connection/terminal_modes.ts";
 import { SshTraceError } from "../../lib/trace.ts";
 import type { SshReader } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
-import { FakeTransport, readText, server, settle } from "./fake_transport.ts";
+import { readText, server, settle } from "./connection_messages.ts";
+import { FakeTransport } from "../helpers/fake_transport.ts";
 
 interface Ctx {
   t: FakeTransport;

@@ -26,7 +26,15 @@ import { allNames, findCipher, findMac, riskOf } from "../../lib/algorithms/regi
 import { exchangeHash } from "../../lib/algorithms/kex.ts";
 import { type ClientOptions, openTransport } from "../../lib/client.ts";
 import { type AlgorithmLists, SshTraceError } from "../../lib/trace.ts";
-import { decodeKexInit, encodeKexInit } from "../../lib/transport/kexinit.ts";
+import {
+  decodeKexInit,
+  encodeKexInit,
+  EXT_INFO_C,
+  EXT_INFO_S,
+  STRICT_KEX_C,
+  STRICT_KEX_S,
+  withoutKexMarkers,
+} from "../../lib/transport/kexinit.ts";
 import { deriveKey } from "../../lib/transport/keys.ts";
 import { negotiateAll } from "../../lib/transport/negotiate.ts";
 import type { Transport } from "../../lib/transport/transport.ts";
@@ -129,9 +137,6 @@ export interface ScriptedServer {
   close(): void;
 }
 
-const STRICT_S = "kex-strict-s-v00@openssh.com";
-const STRICT_C = "kex-strict-c-v00@openssh.com";
-const MARKERS = new Set(["ext-info-c", "ext-info-s", STRICT_C, STRICT_S]);
 /** DER SubjectPublicKeyInfo header of an X25519 key (the raw 32 bytes follow). */
 const X25519_SPKI_PREFIX = new Uint8Array(
   "302a300506032b656e032100".match(/../g)!.map((h) => parseInt(h, 16)),
@@ -335,8 +340,8 @@ class Server {
       compressionS2C: ["none"],
       ...o.lists,
     };
-    if (first && o.extInfoS) lists.kex = [...lists.kex, "ext-info-s"];
-    if (first && (o.strictKex ?? true)) lists.kex = [...lists.kex, STRICT_S];
+    if (first && o.extInfoS) lists.kex = [...lists.kex, EXT_INFO_S];
+    if (first && (o.strictKex ?? true)) lists.kex = [...lists.kex, STRICT_KEX_S];
     const payload = encodeKexInit(lists);
     // encodeKexInit ends with first_kex_packet_follows (1 byte) and reserved (uint32).
     if (first && o.firstKexPacketFollows) payload[payload.length - 5] = 1;
@@ -361,13 +366,12 @@ class Server {
     const client = decodeKexInit(clientKexInit).lists;
     const server = decodeKexInit(serverKexInit).lists;
     if (first) {
-      this.strict = client.kex.includes(STRICT_C) && server.kex.includes(STRICT_S);
-      this.#clientExtInfo = client.kex.includes("ext-info-c");
+      this.strict = client.kex.includes(STRICT_KEX_C) && server.kex.includes(STRICT_KEX_S);
+      this.#clientExtInfo = client.kex.includes(EXT_INFO_C);
     }
-    const strip = (l: AlgorithmLists) => ({ ...l, kex: l.kex.filter((n) => !MARKERS.has(n)) });
     const decisions = negotiateAll(
-      strip(client),
-      strip(server),
+      withoutKexMarkers(client),
+      withoutKexMarkers(server),
       riskOf,
       (n) => findCipher(n)?.createAead !== undefined,
     );

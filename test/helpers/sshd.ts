@@ -5,6 +5,7 @@
  * Needs root (sshd with UsePAM, password logins, useradd). Missing tools make tests fail.
  */
 
+import { decodeBase64 } from "../../lib/algorithms/pubkey.ts";
 import { atLeast, type OpenSshVersion, SSHD, sshdVersion } from "./openssh.ts";
 import { freePort, requireRoot, requireTool, run } from "./tools.ts";
 
@@ -87,13 +88,6 @@ const KEYGEN_ARGS: Record<HostKeyType, string[]> = {
 
 let hostKeysPromise: Promise<Record<HostKeyType, HostKey>> | undefined;
 let hostKeyDir: string | undefined;
-
-function decodeBase64(text: string): Uint8Array {
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
 
 async function generateHostKey(dir: string, type: HostKeyType): Promise<HostKey> {
   const path = `${dir}/ssh_host_${type}_key`;

@@ -1,7 +1,6 @@
 /**
- * An in-memory, scripted `MessageTransport` for auth tests: every message the client sends goes
- * to a `server` function whose replies are queued for `receive()`. Also: message builders, request
- * parsers and small test Signers over real node:crypto keys.
+ * For auth tests (over the FakeTransport of test/helpers/fake_transport.ts): the server's
+ * messages, parsers of the client's, and small test Signers over real node:crypto keys.
  * @module
  */
 
@@ -13,80 +12,9 @@ import {
   verify as nodeVerify,
 } from "node:crypto";
 import type { Signer } from "../../lib/auth/types.ts";
-import { SshTraceError, Tracer } from "../../lib/trace.ts";
-import type { MessageTransport } from "../../lib/transport/types.ts";
+import type { FakeTransport } from "../helpers/fake_transport.ts";
 import { SshReader, SshWriter } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
-
-/** A reply: a message, an error `receive()` rejects with, or null (connection closed). */
-export type Scripted = Uint8Array | Error | null;
-
-/** Sees each message the client sends; returns what the server sends back. */
-export type ServerScript = (payload: Uint8Array, fake: FakeTransport) => Scripted[] | void;
-
-export class FakeTransport implements MessageTransport {
-  readonly tracer = new Tracer({ clock: () => 0 });
-  readonly sessionId: Uint8Array;
-  readonly serverSigAlgs: string[] | null;
-  /** Every payload the client sent, in order. */
-  readonly sent: Uint8Array[] = [];
-  /** The `timeoutMs` argument of every `receive()` call. */
-  readonly receiveTimeouts: (number | undefined)[] = [];
-  readonly inbox: Scripted[] = [];
-  authenticatedCalls = 0;
-  closed = false;
-  #server: ServerScript;
-
-  constructor(options: {
-    server: ServerScript;
-    sessionId?: Uint8Array;
-    serverSigAlgs?: string[] | null;
-    /** Messages waiting before the client sends anything. */
-    initial?: Scripted[];
-  }) {
-    this.#server = options.server;
-    this.sessionId = options.sessionId ?? new Uint8Array(32).map((_, i) => i + 1);
-    this.serverSigAlgs = options.serverSigAlgs === undefined ? null : options.serverSigAlgs;
-    this.inbox.push(...(options.initial ?? []));
-  }
-
-  send(payload: Uint8Array): Promise<void> {
-    this.sent.push(payload.slice());
-    const replies = this.#server(payload.slice(), this);
-    if (replies) this.inbox.push(...replies);
-    return Promise.resolve();
-  }
-
-  receive(timeoutMs?: number): Promise<Uint8Array | null> {
-    this.receiveTimeouts.push(timeoutMs);
-    if (this.inbox.length === 0) {
-      return Promise.reject(
-        new SshTraceError("auth", "test.no-reply", "fake transport: the script has no reply"),
-      );
-    }
-    const next = this.inbox.shift()!;
-    if (next instanceof Error) return Promise.reject(next);
-    return Promise.resolve(next);
-  }
-
-  disconnect(): Promise<void> {
-    this.closed = true;
-    return Promise.resolve();
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  authenticated(): void {
-    this.authenticatedCalls++;
-  }
-
-  /** The USERAUTH_REQUESTs sent, parsed. */
-  requests(): UserauthRequest[] {
-    return this.sent.filter((p) => p[0] === MSG.USERAUTH_REQUEST).map(parseUserauthRequest);
-  }
-}
 
 // --- Server messages ---
 
@@ -126,6 +54,11 @@ export function serviceAccept(service: string): Uint8Array {
 }
 
 // --- Client messages ---
+
+/** The USERAUTH_REQUESTs sent, parsed. */
+export function userauthRequests(fake: FakeTransport): UserauthRequest[] {
+  return fake.sent.filter((p) => p[0] === MSG.USERAUTH_REQUEST).map(parseUserauthRequest);
+}
 
 export interface UserauthRequest {
   user: string;
