@@ -11,7 +11,6 @@ import {
   type ListCategory,
 } from "../algorithms/registry.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
-import { OPENSSH_OPTION } from "../diagnose/audiences.ts";
 import { type ErrorDetails, SshTraceError } from "../trace.ts";
 import type { StrictMode } from "./hostkey_policy.ts";
 
@@ -102,6 +101,15 @@ function yesNo(key: string, value: string): boolean {
 }
 
 /** The `-o` keywords (lower case) that edit an algorithm list (Compression is yes/no). */
+/** The ssh_config option (`-o`) of each algorithm category. */
+export const OPENSSH_OPTION: Record<ListCategory, string> = {
+  kex: "KexAlgorithms",
+  hostKey: "HostKeyAlgorithms",
+  cipher: "Ciphers",
+  mac: "MACs",
+  compression: "Compression",
+};
+
 const LIST_KEYS: Record<string, ListCategory> = Object.fromEntries(
   (["kex", "hostKey", "cipher", "mac"] as const).map((c) => [OPENSSH_OPTION[c].toLowerCase(), c]),
 );

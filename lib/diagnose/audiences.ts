@@ -5,16 +5,10 @@
  */
 
 import type { ListCategory } from "../algorithms/registry.ts";
+import { OPENSSH_OPTION } from "../config/options.ts";
 import type { AlgorithmCandidate } from "./catalogue/types.ts";
 
-/** Names each category's OpenSSH option uses. */
-export const OPENSSH_OPTION: Record<ListCategory, string> = {
-  kex: "KexAlgorithms",
-  hostKey: "HostKeyAlgorithms",
-  cipher: "Ciphers",
-  mac: "MACs",
-  compression: "Compression",
-};
+export { OPENSSH_OPTION };
 
 /** sshtrace's own flag for each category. */
 export const FLAG: Record<ListCategory, string> = {
