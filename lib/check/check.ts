@@ -183,24 +183,33 @@ interface HostContext {
   tracer: Tracer;
 }
 
+/** What probe and login share for one host: the target, the trace and the algorithm policy. */
+function baseOptions(ctx: HostContext, host: string, port: number, user: string) {
+  const { entry, options, tracer } = ctx;
+  return {
+    host,
+    port,
+    user,
+    tracer,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    algorithms: options.algorithms,
+    legacy: entry.legacy ?? options.legacy ?? false,
+    requiredRsaSize: options.requiredRsaSize,
+    knownHostsFiles: options.knownHostsFiles,
+  };
+}
+
 async function loginHost(ctx: HostContext, host: string, port: number, user: string) {
   const { options, tracer, entry } = ctx;
   let error: SshTraceError | null = null;
   let command: CommandSummary | null = null;
   let client = null;
   try {
+    const base = baseOptions(ctx, host, port, user);
     client = await connect({
-      host,
-      port,
-      user,
-      tracer,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      algorithms: options.algorithms,
-      legacy: entry.legacy ?? options.legacy ?? false,
-      requiredRsaSize: options.requiredRsaSize,
+      ...base,
       strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
-      knownHostsFiles: options.knownHostsFiles,
-      auth: { batchMode: true, ...options.auth, legacy: entry.legacy ?? options.legacy ?? false },
+      auth: { batchMode: true, ...options.auth, legacy: base.legacy },
     });
     const device = sendDeviceFor(entry.device);
     if (options.command !== undefined && device !== null) {
@@ -260,22 +269,12 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
 async function checkHost(
   ctx: HostContext,
 ): Promise<{ report: Report; command: CommandSummary | null }> {
-  const { entry, options, tracer } = ctx;
+  const { entry, options } = ctx;
   const host = entry.host;
   const port = entry.port ?? options.port ?? 22;
   const user = entry.user ?? options.user ?? defaultUser();
   if (options.login) return await loginHost(ctx, host, port, user);
-  const report = await probe({
-    host,
-    port,
-    user,
-    tracer,
-    timeoutMs: options.timeoutMs ?? 10_000,
-    algorithms: options.algorithms,
-    legacy: entry.legacy ?? options.legacy ?? false,
-    requiredRsaSize: options.requiredRsaSize,
-    knownHostsFiles: options.knownHostsFiles,
-  });
+  const report = await probe(baseOptions(ctx, host, port, user));
   return { report, command: null };
 }
 
