@@ -476,7 +476,9 @@ Deno.test("runCheck() --login --command runs the command with a key and fails a 
       knownHostsFiles: [`${dir.path}/known_hosts`],
       auth: {
         signers: () =>
-          import("../../../lib/config/keys.ts").then(async (m) => [await m.loadPrivateKeyFile(key)]),
+          import("../../../lib/config/keys.ts").then(async (
+            m,
+          ) => [await m.loadPrivateKeyFile(key)]),
       },
     });
     const h = result.hosts[0]!;

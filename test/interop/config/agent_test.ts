@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { AGENT_SIGN_FLAGS, AgentClient, AgentError, signFlagsFor } from "../../../lib/config/agent.ts";
+import {
+  AGENT_SIGN_FLAGS,
+  AgentClient,
+  AgentError,
+  signFlagsFor,
+} from "../../../lib/config/agent.ts";
 import type { Signer } from "../../../lib/auth/types.ts";
 import { SshReader, SshWriter } from "../../../lib/wire/buffer.ts";
 import { requireTool, run, type TempDir, tempDir } from "../../helpers/tools.ts";

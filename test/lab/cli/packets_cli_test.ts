@@ -6,7 +6,13 @@
 
 import assert from "node:assert/strict";
 import { startLabServer } from "../../../lib/lab/mod.ts";
-import { emptyHome, MiB, runSshtrace, splitNdjson, type SshtraceOptions } from "../../helpers/cli.ts";
+import {
+  emptyHome,
+  MiB,
+  runSshtrace,
+  splitNdjson,
+  type SshtraceOptions,
+} from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tools.ts";
 import { sharedHostKeys } from "../../helpers/lab.ts";
 

@@ -72,6 +72,8 @@ Deno.test("sshtrace logs in without --allow-ffi, on node:crypto, and says why", 
 });
 
 Deno.test("the sshtrace task asks for no --allow-run", async () => {
-  const config = JSON.parse(await Deno.readTextFile(new URL("../../../deno.json", import.meta.url)));
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../../../deno.json", import.meta.url)),
+  );
   assert.doesNotMatch(config.tasks.sshtrace, /--allow-run|-A\b|--allow-all/);
 });

@@ -10,7 +10,11 @@
 import assert from "node:assert/strict";
 import { CIPHER_ALGORITHMS, CipherIntegrityError } from "../../../lib/algorithms/cipher.ts";
 import { MAC_ALGORITHMS } from "../../../lib/algorithms/mac.ts";
-import { cryptoBackend, openssl, setCryptoBackendForTests } from "../../../lib/algorithms/_openssl.ts";
+import {
+  cryptoBackend,
+  openssl,
+  setCryptoBackendForTests,
+} from "../../../lib/algorithms/_openssl.ts";
 import type { CipherAlgorithm } from "../../../lib/algorithms/types.ts";
 import { concatBytes } from "../../../lib/wire/buffer.ts";
 import { DENO_DIR } from "../../helpers/cli.ts";

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { createHash, getDiffieHellman, randomBytes } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
-import { findKex, KEX_ALGORITHMS, MLKEM768_CIPHERTEXT, x25519 } from "../../../lib/algorithms/kex.ts";
+import {
+  findKex,
+  KEX_ALGORITHMS,
+  MLKEM768_CIPHERTEXT,
+  x25519,
+} from "../../../lib/algorithms/kex.ts";
 import { type HashName, type KexContext, KexFailure } from "../../../lib/algorithms/types.ts";
 import { createServerKex, type ServerKex } from "../../../lib/lab/kex_server.ts";
 import {

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { probe } from "../../../lib/client.ts";
-import { DEDUCTIONS, GRADE_THRESHOLDS, gradeServer, letterFor } from "../../../lib/diagnose/grade.ts";
+import {
+  DEDUCTIONS,
+  GRADE_THRESHOLDS,
+  gradeServer,
+  letterFor,
+} from "../../../lib/diagnose/grade.ts";
 import type { AlgorithmLists } from "../../../lib/trace.ts";
 import { startSshd } from "../../helpers/sshd.ts";
 

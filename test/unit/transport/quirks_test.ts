@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { Tracer } from "../../../lib/trace.ts";
 import { decodeKexInit } from "../../../lib/transport/kexinit.ts";
-import { combineAdjustments, type Quirk, QUIRKS, quirksFor } from "../../../lib/transport/quirks.ts";
+import {
+  combineAdjustments,
+  type Quirk,
+  QUIRKS,
+  quirksFor,
+} from "../../../lib/transport/quirks.ts";
 import type { ByteStream } from "../../../lib/transport/stream.ts";
 import { concatBytes, SshReader } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
