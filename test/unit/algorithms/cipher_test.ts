@@ -17,18 +17,9 @@ import {
 } from "../../../lib/algorithms/compression.ts";
 import type { CipherAlgorithm } from "../../../lib/algorithms/types.ts";
 import { concatBytes } from "../../../lib/wire/buffer.ts";
-import { requireTool, run } from "../../helpers/tools.ts";
+import { hex, toHex } from "../../helpers/hex.ts";
 
 await loadZlib();
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return new Uint8Array((clean.match(/../g) ?? []).map((b) => parseInt(b, 16)));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Random bytes as a plain Uint8Array (node's randomBytes gives a Buffer). */
 function random(length: number): Uint8Array {
@@ -491,40 +482,4 @@ Deno.test("createZlibStream() refuses corrupt data and an oversized result", () 
     () => small.decompress(createZlibStream().compress(new Uint8Array(1001))),
     /exceeds/,
   );
-});
-
-const PYTHON = "/usr/bin/python3";
-
-Deno.test("createZlibStream() inflates packets that python's zlib flushed with Z_SYNC_FLUSH", async () => {
-  requireTool(PYTHON);
-  const script = [
-    "import sys, zlib",
-    "c = zlib.compressobj()",
-    "for line in sys.stdin.read().split():",
-    "    data = bytes.fromhex(line) if line != '-' else b''",
-    "    print((c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)).hex())",
-  ].join("\n");
-  const input = PAYLOADS.map((p) => (p.length ? toHex(p) : "-")).join("\n");
-  const result = await run(PYTHON, ["-c", script], { stdin: input });
-  assert.equal(result.code, 0, result.stderr);
-  const lines = result.stdout.trim().split("\n");
-  assert.equal(lines.length, PAYLOADS.length);
-  const z = createZlibStream();
-  lines.forEach((line, i) => assert.deepEqual(z.decompress(hex(line)), PAYLOADS[i]));
-});
-
-Deno.test("python's zlib inflates each packet from createZlibStream() as soon as it arrives", async () => {
-  requireTool(PYTHON);
-  const z = createZlibStream();
-  const input = PAYLOADS.map((p) => toHex(z.compress(p))).join("\n");
-  const script = [
-    "import sys, zlib",
-    "d = zlib.decompressobj()",
-    "for line in sys.stdin.read().split('\\n'):",
-    "    print(d.decompress(bytes.fromhex(line)).hex() or '-')",
-  ].join("\n");
-  const result = await run(PYTHON, ["-c", script], { stdin: input });
-  assert.equal(result.code, 0, result.stderr);
-  const lines = result.stdout.trim().split("\n");
-  assert.deepEqual(lines, PAYLOADS.map((p) => (p.length ? toHex(p) : "-")));
 });

@@ -25,13 +25,11 @@ import {
   type TraceEvent,
   Tracer,
 } from "../../../lib/trace.ts";
-import { openTransport } from "../../../lib/client.ts";
 import { CATEGORIES, negotiateAll } from "../../../lib/transport/negotiate.ts";
 import { BufferedReader } from "../../../lib/transport/reader.ts";
 import type { ByteStream } from "../../../lib/transport/stream.ts";
 import { parseVersionLine, readServerVersion } from "../../../lib/transport/version.ts";
 import { SshWriter } from "../../../lib/wire/buffer.ts";
-import { startSshd } from "../../helpers/sshd.ts";
 import { freePort } from "../../helpers/tools.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -1148,44 +1146,6 @@ Deno.test("slowStages() flags slow connect and auth, and nothing for fast runs",
   const slow = slowStages({ connect: 1200, auth: 3500 });
   assert.deepEqual(slow.map((s) => [s.stage, s.ms]), [["connect", 1200], ["auth", 3500]]);
   assert.match(slow[1]!.why, /RADIUS/);
-});
-
-// ---------------------------------------------------------------------------------------------
-// Against a real server
-
-Deno.test("explainFailure() of a real legacy-only sshd names group14-sha1 for --kex", async () => {
-  const sshd = await startSshd({
-    hostKeyTypes: ["rsa"],
-    kex: "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1",
-    ciphers: "aes128-cbc,3des-cbc",
-    macs: "hmac-sha1,hmac-md5",
-    hostKeyAlgorithms: "ssh-rsa",
-  });
-  const tracer = new Tracer();
-  try {
-    let error: unknown = null;
-    try {
-      const t = await openTransport({
-        host: sshd.host,
-        port: sshd.port,
-        tracer,
-        knownHostsFiles: ["/dev/null"],
-        strictHostKeyChecking: "no",
-        timeoutMs: 5000,
-      });
-      t.close();
-    } catch (e) {
-      error = e;
-    }
-    assert.ok(error instanceof SshTraceError, `expected a failure, got ${error}`);
-    assert.equal(error.code, "kex.no-common-kex");
-    const x = explainFailure(error, tracer.events);
-    assert.equal(x.exitCode, 12);
-    assert.match(x.fix ?? "", /^--kex \+diffie-hellman-group14-sha1 /);
-    assert.match(x.opensshFix ?? "", /^-o KexAlgorithms=\+diffie-hellman-group14-sha1 /);
-  } finally {
-    await sshd.stop();
-  }
 });
 
 Deno.test("explainFailure() of a refused exec or shell on an SFTP-only server points to sftp, not to a shell", () => {
