@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { createHash, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { Buffer } from "node:buffer";
 import {
-  DEFAULT_IDENTITY_FILES,
-  defaultIdentityFiles,
   KeyFileError,
   type KeyFileErrorReason,
   loadPrivateKeyFile,
@@ -611,19 +609,4 @@ Deno.test("parsePrivateKey() rejects a file whose public key is not the private 
   assert.match(e.message, /public key does not match/);
   // The unmodified file still parses (the edit above is what broke it).
   await parsePrivateKey(text, { source: path });
-});
-
-Deno.test('loadPrivateKeyFile() on a missing file gives "unreadable" naming the path', async () => {
-  const path = `${dir.path}/does-not-exist`;
-  const e = await expectKeyError(loadPrivateKeyFile(path), "unreadable", path);
-  assert.match(e.message, /no such file/);
-});
-
-Deno.test("defaultIdentityFiles() lists id_ed25519, id_ecdsa, id_rsa under HOME/.ssh", () => {
-  assert.deepEqual(defaultIdentityFiles("/home/alice"), [
-    "/home/alice/.ssh/id_ed25519",
-    "/home/alice/.ssh/id_ecdsa",
-    "/home/alice/.ssh/id_rsa",
-  ]);
-  assert.deepEqual(DEFAULT_IDENTITY_FILES, defaultIdentityFiles(Deno.env.get("HOME")!));
 });
