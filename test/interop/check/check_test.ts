@@ -1,19 +1,15 @@
+// `sshtrace check` against real servers: a live sshd, closed and garbage ports, the old-switch
+// emulator. The parts that need no server: test/unit/check/check_test.ts.
 import assert from "node:assert/strict";
-import {
-  checkFleet,
-  type CheckResult,
-  fleetExitCode,
-  type HostReport,
-  sendDeviceFor,
-} from "../../../lib/check/check.ts";
+import { checkFleet, type HostReport } from "../../../lib/check/check.ts";
 import { parseInventory } from "../../../lib/check/inventory.ts";
-import { escapeXml, toJunitXml } from "../../../lib/check/junit.ts";
 import { runCheck } from "../../../lib/cli/check.ts";
 import { applyOption, emptySettings } from "../../../lib/config/options.ts";
 import { EXIT_CODES } from "../../../lib/trace.ts";
 import { startOldSwitch } from "../../helpers/old_switch.ts";
 import { ensureTestUser, SSH_KEYGEN, startSshd } from "../../helpers/sshd.ts";
 import { freePort, requireTool, run, tempDir } from "../../helpers/tools.ts";
+import { xmlElements } from "../../helpers/xml.ts";
 
 /** A TCP server that answers every connection with garbage, then closes it. */
 function garbageServer() {
@@ -54,33 +50,6 @@ function garbageServer() {
       await new Promise((r) => setTimeout(r, 50));
     },
   };
-}
-
-/** Minimal XML reader: returns [tag, attributes] of every start or empty element, in order. */
-function xmlElements(xml: string): { tag: string; attrs: Record<string, string>; text: string }[] {
-  const out: { tag: string; attrs: Record<string, string>; text: string }[] = [];
-  const decode = (s: string) => {
-    assert.doesNotMatch(s, /&(?!amp;|lt;|gt;|quot;|apos;)/, `bad entity in ${s}`);
-    assert.doesNotMatch(s, /</, `raw < in ${s}`);
-    return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
-      .replace(/&apos;/g, "'").replace(/&amp;/g, "&");
-  };
-  const re = /<([A-Za-z-]+)((?:\s+[A-Za-z-]+="[^"]*")*)\s*(\/?)>([^<]*)/g;
-  let m: RegExpExecArray | null;
-  let consumed = 0;
-  const body = xml.replace(/^<\?xml[^?]*\?>\n/, "");
-  while ((m = re.exec(body))) {
-    const attrs: Record<string, string> = {};
-    for (const a of m[2]!.matchAll(/([A-Za-z-]+)="([^"]*)"/g)) attrs[a[1]!] = decode(a[2]!);
-    out.push({ tag: m[1]!, attrs, text: decode(m[4]!) });
-    consumed++;
-  }
-  // Every '<' is a well-formed start, empty or end tag.
-  const tags = body.match(/<[^>]*>/g) ?? [];
-  const ends = tags.filter((t) => t.startsWith("</")).length;
-  assert.equal(consumed + ends, tags.length, "every tag parsed");
-  assert.equal((body.match(/</g) ?? []).length, tags.length, "no stray <");
-  return out;
 }
 
 Deno.test("checkFleet() gives per-host verdicts in inventory order across live, closed and garbage hosts", async () => {
@@ -172,21 +141,6 @@ Deno.test("checkFleet() gives per-host verdicts in inventory order across live, 
   }
 });
 
-Deno.test("fleetExitCode() is 0 when all pass, the shared stage's code, or the earliest stage's", () => {
-  assert.equal(fleetExitCode([{ ok: true, failedStage: null }]), 0);
-  assert.equal(
-    fleetExitCode([{ ok: true, failedStage: null }, { ok: false, failedStage: "auth" }, {
-      ok: false,
-      failedStage: "auth",
-    }]),
-    14,
-  );
-  assert.equal(
-    fleetExitCode([{ ok: false, failedStage: "data" }, { ok: false, failedStage: "kex" }]),
-    12,
-  );
-});
-
 Deno.test("checkFleet() fails a host that passes its hard deadline without holding up the others", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const silentPort = (listener.addr as Deno.NetAddr).port;
@@ -217,127 +171,6 @@ Deno.test("checkFleet() fails a host that passes its hard deadline without holdi
     await sshd.stop();
     await new Promise((r) => setTimeout(r, 100)); // the abandoned probe sees EOF and ends
   }
-});
-
-function fakeHost(i: number, overrides: Partial<HostReport>): HostReport {
-  return {
-    ok: true,
-    exitCode: 0,
-    failedStage: null,
-    error: null,
-    server: {
-      host: "10.0.0." + i,
-      port: 22,
-      versionLine: null,
-      protocol: null,
-      software: null,
-      preVersionLines: null,
-      quirks: [],
-    },
-    kex: null,
-    hostKey: null,
-    auth: null,
-    timings: {},
-    index: i,
-    target: "10.0.0." + i,
-    source: `inv:${i + 1}`,
-    device: null,
-    extra: {},
-    ms: 12,
-    command: null,
-    grade: null,
-    slow: [],
-    ...overrides,
-  };
-}
-
-Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and control characters", () => {
-  const nasty = `banner <script>&"quoted" 'x' \x1b[31m\x00`;
-  const result: CheckResult = {
-    ok: false,
-    exitCode: 12,
-    summary: {
-      total: 2,
-      passed: 1,
-      failed: 1,
-      byStage: {
-        usage: 0,
-        connect: 0,
-        version: 0,
-        kex: 1,
-        hostkey: 0,
-        auth: 0,
-        session: 0,
-        data: 0,
-      },
-    },
-    hosts: [
-      fakeHost(0, {}),
-      fakeHost(1, {
-        ok: false,
-        exitCode: 12,
-        failedStage: "kex",
-        target: `a&b<c>@10.0.0.1`,
-        error: {
-          stage: "kex",
-          code: "kex.no-common-cipher",
-          message: nasty,
-          title: "no common cipher",
-          explanation: "the server & the client share <no> cipher",
-          fix: "use --legacy & retry",
-          opensshFix: null,
-          libraryFix: null,
-          securityCost: null,
-        },
-      }),
-    ],
-    sharedHostKeys: [{ fingerprint: "SHA256:x<y", hosts: ["h1:22", "h2:22"], entries: [0, 1] }],
-    ms: 1500,
-  };
-  const xml = toJunitXml(result, { suiteName: 'inv "prod" & <lab>', timestamp: new Date(0) });
-  assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n/);
-  // deno-lint-ignore no-control-regex
-  assert.doesNotMatch(xml, /[\x00-\x08\x0b\x0c\x0e-\x1f]/, "no raw control characters");
-  const els = xmlElements(xml);
-  assert.deepEqual(els.map((e) => e.tag), [
-    "testsuites",
-    "testsuite",
-    "testcase",
-    "testcase",
-    "failure",
-    "system-out",
-  ]);
-  const suite = els[1]!.attrs;
-  assert.equal(suite.name, 'inv "prod" & <lab>');
-  assert.equal(suite.tests, "2");
-  assert.equal(suite.failures, "1");
-  assert.equal(suite.time, "1.500");
-  assert.equal(suite.timestamp, "1970-01-01T00:00:00");
-  assert.equal(els[2]!.attrs.name, "10.0.0.0");
-  assert.equal(els[3]!.attrs.name, "a&b<c>@10.0.0.1");
-  assert.equal(els[3]!.attrs.time, "0.012");
-  const failure = els[4]!;
-  assert.equal(failure.attrs.type, "kex");
-  // Peer text is shown as in the terminal: controls as visible escapes, then XML-escaped.
-  assert.equal(failure.attrs.message, `kex: banner <script>&"quoted" 'x' \\x1b[31m\\x00`);
-  assert.match(failure.text, /^stage: kex\ncode: kex\.no-common-cipher\n/);
-  assert.match(failure.text, /fix: use --legacy & retry/);
-  assert.match(failure.text, /why: the server & the client share <no> cipher/);
-  assert.match(els[5]!.text, /SHA256:x<y is shared by h1:22, h2:22/);
-  assert.equal(xml.match(/<\/testcase>/g)?.length, 1);
-  assert.match(xml, /<\/testsuite>\n<\/testsuites>\n$/);
-});
-
-Deno.test("escapeXml() escapes markup and replaces characters XML cannot carry", () => {
-  assert.equal(
-    escapeXml(`<a href="x">&'</a>`),
-    "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;",
-  );
-  assert.equal(escapeXml("tab\there\nnl\x07bell\uFFFF"), "tab\there\nnl\uFFFDbell\uFFFD");
-  assert.equal(
-    escapeXml("lone \uD800 surrogate, pair \uD83D\uDE00"),
-    "lone \uFFFD surrogate, pair \uD83D\uDE00",
-  );
 });
 
 Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a mixed inventory", async () => {
@@ -406,23 +239,6 @@ Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a 
   } finally {
     await sshd.stop();
   }
-});
-
-Deno.test("runCheck() refuses --command without --login and a bad --concurrency", async () => {
-  await using dir = await tempDir();
-  const inv = `${dir.path}/h.txt`;
-  await Deno.writeTextFile(inv, "127.0.0.1\n");
-  const base = { inventoryPath: inv, settings: emptySettings(), timeoutMs: 1000 };
-  await assert.rejects(
-    () => runCheck({ ...base, flags: { command: "true" } }),
-    /--command needs --login/,
-  );
-  await assert.rejects(() => runCheck({ ...base, flags: { concurrency: "0" } }), /--concurrency/);
-  await Deno.writeTextFile(inv, "good.example\nbad host\n");
-  await assert.rejects(
-    () => runCheck({ ...base, flags: {} }),
-    (e: Error) => /h\.txt:2:/.test(e.message),
-  );
 });
 
 Deno.test("runCheck() --login --command runs the command with a key and fails a refused user at auth", async () => {
@@ -577,11 +393,4 @@ Deno.test("check --login --command runs it through send on CSV switches and by e
     await sw.stop();
     await sshd.stop();
   }
-});
-
-Deno.test("sendDeviceFor() picks send for switch presets and auto, exec for linux and others", () => {
-  for (const d of ["comware", "Huawei", " cisco ", "junos", "auto"]) {
-    assert.equal(sendDeviceFor(d), d.trim().toLowerCase(), d);
-  }
-  for (const d of ["linux", "", null, "fortigate"]) assert.equal(sendDeviceFor(d), null, String(d));
 });
