@@ -1,9 +1,10 @@
 /**
  * Generates the catalogue table of docs/failures.md from the failure catalogue
  * (lib/diagnose/catalogue/): one row per code with its stage, exit code, cause and the fix for
- * each audience. The "Reproduced by" column names the step of test/diagnose/reproduce_test.ts
- * that reproduces the code; that test passes its own column when run with
- * `SSHTRACE_WRITE_DOCS=1`, otherwise the column is kept as the file has it.
+ * each audience. The "Reproduced by" column names the reproduction table row (test/lab/diagnose/,
+ * test/interop/diagnose/) that reproduces the code; test/unit/diagnose/reproduce_coverage_test.ts
+ * passes its own column when run with `SSHTRACE_WRITE_DOCS=1`, otherwise the column is kept as the
+ * file has it.
  *
  * ```sh
  * deno task docs          # rewrite docs/failures.md

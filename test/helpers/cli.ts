@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { SSH_KEYGEN } from "./sshd.ts";
-import { killAfter, run } from "./tools.ts";
+import { killAfter, run, type RunResult } from "./tools.ts";
 
 /** The project root (with a trailing slash): the CLI runs there. */
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -255,4 +255,29 @@ export function randomWithChecksum(size: number, data: "stdout" | "stderr" = "st
   const [sum, out] = data === "stdout" ? [">&2", ""] : ["", " >&2"];
   return `f=$(mktemp) && head -c ${size} /dev/urandom >"$f" && sha256sum <"$f" ${sum}; ` +
     `cat "$f"${out}; rm -f "$f"`;
+}
+
+/** No stack trace and no uncaught-error text in either stream. */
+export function assertNoStackTrace(res: Pick<RunResult, "stdout" | "stderr">): void {
+  for (const line of (res.stdout + "\n" + res.stderr).split("\n")) {
+    assert.ok(!line.startsWith("    at "), `stack trace line: ${line}\n${res.stderr}`);
+    assert.ok(!/^\s+at .*\.ts:\d+/.test(line), `stack trace line: ${line}`);
+  }
+  assert.ok(!/Uncaught|internal error/i.test(res.stderr), res.stderr);
+}
+
+/** Asserts a usage error: exit 2, one `sshtrace: …` line naming the problem, nothing on stdout. */
+export function assertUsageError(
+  res: Pick<RunResult, "code" | "stdout" | "stderr">,
+  pattern: RegExp,
+): void {
+  assert.equal(res.code, 2, res.stderr);
+  assertNoStackTrace(res);
+  assert.equal(res.stdout, "");
+  const lines = res.stderr.split("\n").filter((l) => l.trim() !== "");
+  assert.ok(lines.length >= 1, "no error message");
+  assert.match(lines[0]!, /^sshtrace: /);
+  assert.match(lines[0]!, pattern);
+  // Anything after the message is a hint, never a trace.
+  for (const l of lines.slice(1)) assert.match(l, /^ {2}try: /);
 }

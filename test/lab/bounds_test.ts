@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { type LabServer, startLabServer } from "../../lib/lab/mod.ts";
 import { EXIT_CODES } from "../../lib/trace.ts";
 import { type Json, runSshtrace, splitNdjson, type SshtraceResult } from "../helpers/cli.ts";
-import { sharedHostKeys } from "./lab_helpers.ts";
+import { sharedHostKeys } from "../helpers/lab.ts";
 
 const MB = 1e6;
 /** The bound for one connection under any flood. */

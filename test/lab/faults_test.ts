@@ -17,7 +17,7 @@ import { DISCONNECT_REASONS } from "../../lib/wire/messages.ts";
 import { EXIT_CODES, type SshTraceError } from "../../lib/trace.ts";
 import { sanitize } from "../../lib/render/sanitize.ts";
 import { runSshtrace } from "../helpers/cli.ts";
-import { connectLab, decode, sharedHostKeys, traceError } from "./lab_helpers.ts";
+import { connectLab, decode, sharedHostKeys, traceError } from "../helpers/lab.ts";
 
 /**
  * Profiles whose correct outcome the client does not reach yet: each is a client bug, reported

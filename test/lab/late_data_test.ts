@@ -11,7 +11,7 @@ import { startLabServer } from "../../lib/lab/mod.ts";
 import { DENO_DIR, emptyHome, MiB, ROOT, runSshtrace, sha256 } from "../helpers/cli.ts";
 import { quote } from "../helpers/tmux.ts";
 import { run, tempDir } from "../helpers/tools.ts";
-import { connectLab, sharedHostKeys } from "./lab_helpers.ts";
+import { connectLab, sharedHostKeys } from "../helpers/lab.ts";
 
 const SIZE = 10 * MiB;
 

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startLabServer } from "../../lib/lab/mod.ts";
-import { connectLab, decode, sharedHostKeys } from "./lab_helpers.ts";
+import { connectLab, decode, sharedHostKeys } from "../helpers/lab.ts";
 
 function sessions(): number {
   try {

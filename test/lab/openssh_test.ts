@@ -10,7 +10,7 @@ import { type ListCategory, REGISTRIES } from "../../lib/algorithms/registry.ts"
 import { type LabServer, startLabServer } from "../../lib/lab/mod.ts";
 import { openssh99Ssh } from "../helpers/sshd.ts";
 import { requireTool, run, tempDir } from "../helpers/tools.ts";
-import { everyAlgorithm, sharedHostKeys } from "./lab_helpers.ts";
+import { everyAlgorithm, sharedHostKeys } from "../helpers/lab.ts";
 
 const SSH = "/usr/bin/ssh";
 const SSHPASS = "/usr/bin/sshpass";

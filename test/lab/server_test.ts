@@ -20,7 +20,7 @@ import {
   readUntil,
   sharedHostKeys,
   traceError,
-} from "./lab_helpers.ts";
+} from "../helpers/lab.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Starting and configuring

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { type LabEvent, startLabServer } from "../../lib/lab/mod.ts";
 import { emptyHome, runSshtrace } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tools.ts";
-import { connectLab, readUntil, sharedHostKeys } from "./lab_helpers.ts";
+import { connectLab, readUntil, sharedHostKeys } from "../helpers/lab.ts";
 
 function cliArgs(port: number, ...command: string[]): string[] {
   return [

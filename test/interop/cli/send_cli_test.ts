@@ -1,0 +1,302 @@
+/**
+ * `sshtrace send` as a subprocess against the old-switch emulator (test/servers/old_switch.py):
+ * Comware, Huawei VRP and Cisco IOS profiles, `--device auto`, the full unpaged output of a long
+ * command, the `--json` commands list, per-command timeouts, and the plain `sshtrace host cmd`
+ * path that finds exec refused (exit 15, suggests `send`) or no common algorithms (exit 12).
+ */
+
+import assert from "node:assert/strict";
+import { parseJsonReport, runSshtrace } from "../../helpers/cli.ts";
+import {
+  type OldSwitchDevice,
+  type OldSwitchHandle,
+  startOldSwitch,
+} from "../../helpers/old_switch.ts";
+import { tempDir } from "../../helpers/tools.ts";
+
+/** Runs the CLI with the switch's password in $PW and an empty HOME. */
+const sshtrace = (home: string, sw: OldSwitchHandle, args: string[]) =>
+  runSshtrace(args, { home, env: { PW: sw.password } });
+
+const target = (sw: OldSwitchHandle) => `${sw.user}@127.0.0.1:${sw.port}`;
+const BASE = ["-o", "StrictHostKeyChecking=no", "--password-env", "PW"];
+
+/** Per device: the long command, a short one, and what the trace says about paging. */
+const DEVICES: Record<
+  OldSwitchDevice,
+  { config: string; version: string; paging: string; quirks: string[] }
+> = {
+  comware: {
+    config: "display current-configuration",
+    version: "display version",
+    paging: "screen-length disable",
+    quirks: ["comware-small-window"],
+  },
+  huawei: {
+    config: "display current-configuration",
+    version: "display version",
+    paging: "screen-length 0 temporary",
+    quirks: ["huawei-vrp-gex"],
+  },
+  cisco: {
+    config: "show running-config",
+    version: "show version",
+    paging: "terminal length 0",
+    quirks: ["cisco-gex", "cisco-1.25-no-gex"],
+  },
+};
+
+Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco emulators)", async (t) => {
+  await using tmp = await tempDir("sshtrace-send-");
+  const switches = new Map<OldSwitchDevice, OldSwitchHandle>();
+  try {
+    for (const device of ["comware", "huawei", "cisco"] as const) {
+      switches.set(device, await startOldSwitch({ device }));
+    }
+
+    for (
+      const [device, cmds] of Object.entries(DEVICES) as [OldSwitchDevice, typeof DEVICES.cisco][]
+    ) {
+      await t.step(
+        `--device ${device} --json returns the full unpaged ${cmds.config} and ${cmds.version}`,
+        async () => {
+          const sw = switches.get(device)!;
+          const res = await sshtrace(tmp.path, sw, [
+            "send",
+            "--legacy",
+            ...BASE,
+            "--device",
+            device,
+            "--json",
+            target(sw),
+            "--",
+            cmds.config,
+            cmds.version,
+          ]);
+          assert.equal(res.code, 0, `${res.stderr}\n${sw.logs()}`);
+          const r = parseJsonReport(res.stdout);
+          assert.equal(r.ok, true);
+          assert.equal(r.commands.length, 2);
+          const [config, version] = r.commands;
+          assert.deepEqual(Object.keys(config).sort(), ["command", "ms", "output"]);
+          assert.equal(config.command, cmds.config);
+          assert.equal(version.command, cmds.version);
+          const expectedConfig = await sw.expected(cmds.config);
+          assert.ok(expectedConfig.split("\n").length > 200, "the configuration spans many pages");
+          assert.equal(config.output, expectedConfig);
+          assert.equal(version.output, await sw.expected(cmds.version));
+          for (const c of r.commands) {
+            assert.equal(typeof c.ms, "number");
+            assert.ok(c.ms >= 0 && c.ms < 10_000, `${c.ms} ms`);
+          }
+          // No pager prompt, echo or device prompt leaked into the output.
+          assert.doesNotMatch(config.output, /More|<H3C>|<HUAWEI>|Switch#/);
+          assert.equal(config.output.includes("\b"), false, "no backspaces");
+          assert.equal(config.output.includes("\x1b"), false, "no escape sequences");
+          // Paging was switched off by the vendor's command, not answered page by page.
+          assert.match(res.stderr, new RegExp(`paging turned off with "${cmds.paging}"`));
+          // The firmware's quirks are traced, and the small window they ask for is used.
+          const quirks = [...res.stderr.matchAll(/^\s+quirk\s+⚠ ([a-z0-9.-]+):/gm)].map((m) =>
+            m[1]
+          );
+          assert.deepEqual(quirks, cmds.quirks);
+          assert.match(res.stderr, /our window 16384 bytes, our max packet 16384 bytes/);
+          // The legacy choices of the emulator are marked.
+          assert.ok(r.kex.legacy.length >= 4, JSON.stringify(r.kex.legacy));
+          assert.match(res.stderr, /⚠ legacy:/);
+        },
+      );
+    }
+
+    for (const device of ["comware", "huawei", "cisco"] as const) {
+      await t.step(
+        `--device auto recognises the ${device} emulator and prints the output on stdout`,
+        async () => {
+          const sw = switches.get(device)!;
+          const command = DEVICES[device].version;
+          const res = await sshtrace(tmp.path, sw, [
+            "send",
+            "--legacy",
+            ...BASE,
+            target(sw),
+            "--",
+            command,
+          ]);
+          assert.equal(res.code, 0, `${res.stderr}\n${sw.logs()}`);
+          // Without --json stdout holds exactly the output (the trace is on stderr).
+          assert.equal(res.stdout, await sw.expected(command));
+          assert.match(res.stderr, new RegExp(`device ${device} \\(.*detected from`));
+        },
+      );
+    }
+
+    await t.step(
+      "the emulator's other legacy choices (group1-sha1, 3des-cbc, hmac-md5) work too",
+      async () => {
+        const sw = switches.get("comware")!;
+        const res = await sshtrace(tmp.path, sw, [
+          "send",
+          "--legacy",
+          "--kex",
+          "diffie-hellman-group1-sha1",
+          "--ciphers",
+          "3des-cbc",
+          "--macs",
+          "hmac-md5",
+          ...BASE,
+          "--json",
+          target(sw),
+          "--",
+          "display version",
+        ]);
+        assert.equal(res.code, 0, `${res.stderr}\n${sw.logs()}`);
+        const r = parseJsonReport(res.stdout);
+        assert.equal(r.kex.algorithm, "diffie-hellman-group1-sha1");
+        assert.deepEqual([r.kex.cipher.c2s, r.kex.cipher.s2c], ["3des-cbc", "3des-cbc"]);
+        assert.deepEqual([r.kex.mac.c2s, r.kex.mac.s2c], ["hmac-md5", "hmac-md5"]);
+        assert.equal(r.hostKey.type, "ssh-rsa");
+        assert.equal(r.hostKey.bits, 1024);
+        assert.equal(r.commands[0].output, await sw.expected("display version"));
+      },
+    );
+
+    await t.step(
+      "when the paging command is refused, send answers every ---- More ---- itself",
+      async () => {
+        // Comware's `screen-length disable` is unknown to VRP: the Huawei emulator keeps paging.
+        const sw = switches.get("huawei")!;
+        const command = "display current-configuration";
+        const res = await sshtrace(tmp.path, sw, [
+          "send",
+          "--legacy",
+          ...BASE,
+          "--device",
+          "comware",
+          "--json",
+          target(sw),
+          "--",
+          command,
+        ]);
+        assert.equal(res.code, 0, `${res.stderr}\n${sw.logs()}`);
+        assert.match(
+          res.stderr,
+          /did not accept "screen-length disable".*answering pagers instead/,
+        );
+        const answered = /command 1\/1: .*, (\d+) pager prompt\(s\) answered/.exec(res.stderr);
+        assert.ok(answered && Number(answered[1]) >= 8, res.stderr);
+        assert.equal(parseJsonReport(res.stdout).commands[0].output, await sw.expected(command));
+      },
+    );
+
+    await t.step(
+      "a command whose prompt never comes ends with exit 15 within --command-timeout",
+      async () => {
+        // `system-view` turns the prompt into [H3C]; a --prompt for <H3C> only never sees it again.
+        const sw = switches.get("comware")!;
+        const res = await sshtrace(tmp.path, sw, [
+          "send",
+          "--legacy",
+          ...BASE,
+          "--device",
+          "comware",
+          "--prompt",
+          "^<H3C>$",
+          "--command-timeout",
+          "2",
+          "--json",
+          target(sw),
+          "--",
+          "system-view",
+          "display version",
+        ]);
+        assert.equal(res.code, 15, res.stderr);
+        const r = parseJsonReport(res.stdout);
+        assert.equal(r.failedStage, "session");
+        assert.equal(r.error.code, "session.send-timeout");
+        assert.match(r.error.message, /system-view/);
+        // Two seconds for the command, plus login and start-up.
+        assert.ok(res.ms < 8000, `took ${Math.round(res.ms)} ms`);
+      },
+    );
+
+    await t.step(
+      "a --prompt that never matches ends with exit 15 (prompt not found) within the timeout",
+      async () => {
+        const sw = switches.get("comware")!;
+        const res = await sshtrace(tmp.path, sw, [
+          "send",
+          "--legacy",
+          ...BASE,
+          "--prompt",
+          "NEVER-MATCHES>>",
+          "--command-timeout",
+          "2",
+          "--json",
+          target(sw),
+          "--",
+          "display version",
+        ]);
+        assert.equal(res.code, 15, res.stderr);
+        const r = parseJsonReport(res.stdout);
+        assert.equal(r.error.code, "session.prompt-not-found");
+        assert.match(r.error.message, /NEVER-MATCHES/);
+        assert.match(res.stderr, /failed at stage session \(exit 15\)/);
+        assert.ok(
+          res.ms < 8000,
+          `took ${Math.round(res.ms)} ms (the first prompt waits --command-timeout)`,
+        );
+      },
+    );
+
+    await t.step(
+      "sshtrace --legacy HOST CMD finds exec refused: exit 15 and a hint to use send",
+      async () => {
+        const sw = switches.get("comware")!;
+        const res = await sshtrace(tmp.path, sw, [
+          "--legacy",
+          ...BASE,
+          "--json",
+          target(sw),
+          "display version",
+        ]);
+        assert.equal(res.code, 15, res.stderr);
+        const r = parseJsonReport(res.stdout);
+        assert.equal(r.failedStage, "session");
+        assert.equal(r.error.code, "session.exec-refused");
+        assert.match(r.error.fix, /sshtrace send/);
+        assert.match(res.stderr, /refused to run the command/);
+        assert.match(res.stderr, /^│ try\s+sshtrace send /m);
+        // Authentication went through keyboard-interactive (the only method the switch has).
+        assert.equal(r.auth.success, true);
+        assert.equal(r.auth.attempts.at(-1).method, "keyboard-interactive");
+      },
+    );
+
+    await t.step(
+      "without --legacy the switch fails at kex with exit 12 naming every list to extend",
+      async () => {
+        const sw = switches.get("comware")!;
+        for (
+          const args of [["send", ...BASE, "--json", target(sw), "--", "display version"], [
+            ...BASE,
+            "--json",
+            target(sw),
+            "display version",
+          ]]
+        ) {
+          const res = await sshtrace(tmp.path, sw, args);
+          assert.equal(res.code, 12, res.stderr);
+          const r = parseJsonReport(res.stdout);
+          assert.equal(r.failedStage, "kex");
+          assert.equal(
+            r.error.fix,
+            "--kex +diffie-hellman-group14-sha1 --hostkeys +ssh-rsa --ciphers +aes128-cbc --macs +hmac-sha1",
+          );
+          assert.equal(r.server.versionLine, "SSH-1.99-Comware-5.20");
+        }
+      },
+    );
+  } finally {
+    await Promise.all([...switches.values()].map((s) => s.stop()));
+  }
+});

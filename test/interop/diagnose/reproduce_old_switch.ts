@@ -1,0 +1,80 @@
+/** The asyncssh old-switch emulator (H3C Comware 5): a wrong password and a refused exec. */
+import assert from "node:assert/strict";
+import { startOldSwitch } from "../../helpers/old_switch.ts";
+import { cli, cliSeen, reproductionTable } from "../../helpers/reproduce.ts";
+
+/** The table: one row per step; `reproduces` lists the catalogue codes each row proves. */
+export const OLD_SWITCH = reproductionTable({
+  name: "asyncssh old switch: a wrong password and an exec request fail as a switch fails",
+  async setup() {
+    const sw = await startOldSwitch();
+    const target = `${sw.user}@127.0.0.1:${sw.port}`;
+    const env = { PW: sw.password, WRONG: "not the password" };
+    const ssh = (args: string[], command: string[]) =>
+      cli([
+        "--json",
+        "--timeout",
+        "5",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "--legacy",
+        ...args,
+        target,
+        ...command,
+      ], { env });
+    return {
+      ctx: { sw, target, env, ssh },
+      async teardown() {
+        await sw.stop();
+      },
+    };
+  },
+  rows: [
+    {
+      name: "a wrong password at the Password: prompt is auth.kbdint-failed",
+      reproduces: [{
+        code: "auth.kbdint-failed",
+        by: "CLI: connect --legacy --password-env WRONG to the asyncssh old switch",
+      }],
+      async run({ ssh }, expect) {
+        const seen = cliSeen(await ssh(["--password-env", "WRONG"], ["display version"]));
+        expect(seen, {
+          code: "auth.kbdint-failed",
+          stage: "auth",
+          fix: /-l USER.*--password-env VAR/,
+          opensshFix: /-o PreferredAuthentications=keyboard-interactive -l USER/,
+        });
+      },
+    },
+    {
+      name: "a command (exec) is session.exec-refused suggesting sshtrace send",
+      reproduces: [{
+        code: "session.exec-refused",
+        by: "CLI: connect --legacy to the asyncssh old switch with a command (exec)",
+      }],
+      async run({ target, env, ssh }, expect) {
+        const seen = cliSeen(await ssh(["--password-env", "PW"], ["display version"]));
+        expect(seen, {
+          code: "session.exec-refused",
+          stage: "session",
+          fix: /^sshtrace send \[user@\]HOST -- 'COMMAND'/,
+          opensshFix: /-tt/,
+        });
+        const sent = await cli([
+          "send",
+          "--timeout",
+          "5",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "--legacy",
+          "--password-env",
+          "PW",
+          target,
+          "--",
+          "display version",
+        ], { env });
+        assert.equal(sent.code, 0, `the fix works: ${sent.stderr.slice(-400)}`);
+      },
+    },
+  ],
+});

@@ -1,0 +1,4 @@
+import { reproduceTable } from "../../helpers/reproduce.ts";
+import { SSHD } from "./reproduce_sshd.ts";
+
+reproduceTable(SSHD);

@@ -1,0 +1,368 @@
+import assert from "node:assert/strict";
+import { runShell, type SendOptions, type ShellIo } from "../../../lib/send/engine.ts";
+import { binary, fromBinary } from "../../../lib/send/prompt.ts";
+import { SshTraceError, Tracer } from "../../../lib/trace.ts";
+
+// ---------------------------------------------------------------------------------------------
+// A tiny scripted shell in memory: echo, prompt, paging with a pager prompt that waits for a
+// key and erases itself, a paging-off command, and logout. Output goes out in small chunks.
+// ---------------------------------------------------------------------------------------------
+
+interface FakeShellOptions {
+  prompt: string;
+  greeting?: string;
+  /** Command → output lines (bytes as a binary string). */
+  outputs: Record<string, string[]>;
+  /** The command that turns paging off, and its reply lines. */
+  pagingOff?: { command: string; reply: string[] };
+  /** Reply lines for unknown commands. */
+  unknown?: string[];
+  pager?: string;
+  erase?: string;
+  pageRows?: number;
+  logout?: string;
+  echo?: boolean;
+  /** Output chunk size in bytes (splits escape sequences and pagers). */
+  chunk?: number;
+  /** Commands that never finish (no prompt). */
+  hang?: string[];
+  /** Commands after which the shell just closes. */
+  die?: string[];
+}
+
+class FakeShell implements ShellIo {
+  readonly sent: string[] = [];
+  readonly lines: string[] = [];
+  #o: FakeShellOptions;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #stream: ReadableStream<Uint8Array>;
+  #line = "";
+  #pending: string[] = [];
+  #atPager = false;
+  #paging = true;
+  #closed = false;
+
+  constructor(options: FakeShellOptions) {
+    this.#o = options;
+    this.#stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#controller = c;
+      },
+    });
+    queueMicrotask(() => this.#out((options.greeting ?? "") + options.prompt));
+  }
+
+  read(): ReadableStream<Uint8Array> {
+    return this.#stream;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    const text = binary(bytes);
+    this.sent.push(text);
+    for (const ch of text) this.#key(ch);
+    return Promise.resolve();
+  }
+
+  #out(text: string): void {
+    if (this.#closed) return;
+    const size = this.#o.chunk ?? 1 << 20;
+    for (let i = 0; i < text.length; i += size) {
+      this.#controller.enqueue(fromBinary(text.slice(i, i + size)));
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#controller.close();
+    } catch {
+      // the reader cancelled the stream already
+    }
+  }
+
+  #key(ch: string): void {
+    if (this.#closed) return;
+    if (this.#atPager) {
+      this.#atPager = false;
+      this.#out(this.#o.erase ?? "");
+      this.#page(ch === " " ? (this.#o.pageRows ?? 24) : 1);
+      return;
+    }
+    if (ch === "\n") return;
+    if (ch === "\r") {
+      if (this.#o.echo ?? true) this.#out("\r\n");
+      const line = this.#line.trim();
+      this.#line = "";
+      this.lines.push(line);
+      this.#run(line);
+      return;
+    }
+    this.#line += ch;
+    if (this.#o.echo ?? true) this.#out(ch);
+  }
+
+  #page(rows: number): void {
+    const page = this.#pending.splice(0, rows);
+    this.#out(page.map((l) => l + "\r\n").join(""));
+    if (this.#pending.length) {
+      this.#atPager = true;
+      this.#out(this.#o.pager ?? "  ---- More ----");
+    } else {
+      this.#out(this.#o.prompt);
+    }
+  }
+
+  #print(lines: string[]): void {
+    this.#pending = [...lines];
+    this.#page(this.#paging ? (this.#o.pageRows ?? 24) : lines.length);
+  }
+
+  #run(line: string): void {
+    if (line === (this.#o.logout ?? "quit")) return this.close();
+    if (this.#o.hang?.includes(line)) return this.#out("working...");
+    if (this.#o.die?.includes(line)) return this.close();
+    if (line === "") return this.#out(this.#o.prompt);
+    if (this.#o.pagingOff && line === this.#o.pagingOff.command) {
+      this.#paging = false;
+      return this.#print(this.#o.pagingOff.reply);
+    }
+    const lines = this.#o.outputs[line];
+    this.#print(lines ?? this.#o.unknown ?? ["% Unrecognized command found at '^' position."]);
+  }
+}
+
+const CONFIG = [
+  "#",
+  " sysname H3C",
+  "#",
+  ...Array.from({ length: 60 }, (_, i) => [
+    `interface Ethernet1/0/${i + 1}`,
+    ` description port-${String(i + 1).padStart(3, "0")}`,
+    "#",
+  ]).flat(),
+  "return",
+];
+const configText = CONFIG.join("\n") + "\n";
+
+const COMWARE_ERASE = "\b".repeat(16) + " ".repeat(16) + "\b".repeat(16);
+
+function comwareShell(extra: Partial<FakeShellOptions> = {}): FakeShell {
+  return new FakeShell({
+    prompt: "<H3C>",
+    greeting: "\r\n* Copyright (c) 2004-2010 Hangzhou H3C Tech. Co., Ltd. *\r\n",
+    outputs: {
+      "display current-configuration": CONFIG,
+      "display version": ["H3C Comware Platform Software", "Comware Software, Version 5.20"],
+    },
+    pagingOff: {
+      command: "screen-length disable",
+      reply: [" % Screen-length configuration is disabled for current user."],
+    },
+    erase: COMWARE_ERASE,
+    chunk: 7,
+    ...extra,
+  });
+}
+
+const fast: Partial<SendOptions> = { settleMs: 50, logoutTimeoutMs: 500 };
+
+Deno.test("runShell() detects Comware, turns paging off and returns each command's output", async () => {
+  const shell = comwareShell();
+  const tracer = new Tracer();
+  const result = await runShell(shell, {
+    ...fast,
+    commands: ["display version", "display current-configuration"],
+    hints: ["SSH-1.99-Comware-5.20"],
+    tracer,
+  });
+  assert.equal(result.device, "comware");
+  assert.equal(result.prompt, "<H3C>");
+  assert.equal(result.paging, "disabled");
+  assert.match(result.greeting, /Hangzhou H3C/);
+  assert.equal(result.loggedOut, true);
+  assert.deepEqual(shell.lines, [
+    "screen-length disable",
+    "display version",
+    "display current-configuration",
+    "quit",
+  ]);
+  assert.equal(
+    result.commands[0].output,
+    "H3C Comware Platform Software\nComware Software, Version 5.20\n",
+  );
+  assert.equal(result.commands[1].command, "display current-configuration");
+  assert.equal(result.commands[1].output, configText);
+  assert.equal(binary(result.commands[1].bytes), configText);
+  assert.equal(result.commands[1].pagers, 0);
+  assert.ok(result.commands.every((c) => c.ms >= 0));
+  // Trace events: stage session, type info, without command text or output.
+  const infos = tracer.events.filter((e) => e.stage === "session");
+  assert.ok(infos.length >= 4);
+  for (const e of infos) {
+    assert.equal(e.type, "info");
+    const message = (e as { message: string }).message;
+    assert.ok(!message.includes("display current-configuration"), message);
+    assert.ok(!message.includes("sysname"), message);
+  }
+  assert.ok(
+    infos.some((e) =>
+      /paging turned off with "screen-length disable"/.test(
+        String((e as { message: string }).message),
+      )
+    ),
+  );
+});
+
+Deno.test("runShell() answers Comware pagers when the paging command is refused", async () => {
+  // Told it is Huawei: `screen-length 0 temporary` is unknown to this Comware shell.
+  const shell = comwareShell({ chunk: 5 });
+  const tracer = new Tracer();
+  const result = await runShell(shell, {
+    ...fast,
+    device: "huawei",
+    commands: ["display current-configuration"],
+    tracer,
+  });
+  assert.equal(result.device, "huawei");
+  assert.equal(result.paging, "answering-pagers");
+  assert.equal(shell.lines[0], "screen-length 0 temporary");
+  const cmd = result.commands[0];
+  assert.equal(cmd.output, configText);
+  assert.equal(cmd.pagers, Math.ceil(CONFIG.length / 24) - 1);
+  // Each pager was answered with exactly one space.
+  assert.equal(shell.sent.filter((s) => s === " ").length, cmd.pagers);
+  assert.ok(
+    tracer.events.some((e) =>
+      /did not accept "screen-length 0 temporary"/.test(String((e as { message?: string }).message))
+    ),
+  );
+});
+
+Deno.test("runShell() drives a Cisco IOS shell with ' --More-- ' and backspace erases", async () => {
+  const bs = "\b".repeat(9);
+  const shell = new FakeShell({
+    prompt: "Switch#",
+    greeting: "\r\n",
+    outputs: { "show running-config": CONFIG },
+    pager: " --More-- ",
+    erase: bs + " ".repeat(9) + bs,
+    logout: "exit",
+    unknown: ["         ^", "% Invalid input detected at '^' marker.", ""],
+    chunk: 3,
+  });
+  const result = await runShell(shell, {
+    ...fast,
+    commands: ["show running-config"],
+    disablePaging: false,
+  });
+  assert.equal(result.device, "cisco");
+  assert.equal(result.paging, "answering-pagers");
+  assert.equal(result.commands[0].output, configText);
+  assert.ok(result.commands[0].pagers > 0);
+  assert.equal(shell.lines.at(-1), "exit");
+  assert.equal(result.loggedOut, true);
+});
+
+Deno.test("runShell() strips Huawei's ESC[42D pager erase", async () => {
+  const erase = "\x1b[42D" + " ".repeat(42) + "\x1b[42D";
+  const shell = new FakeShell({
+    prompt: "<HUAWEI>",
+    outputs: { "display current-configuration": CONFIG },
+    erase,
+    chunk: 4,
+  });
+  const result = await runShell(shell, {
+    ...fast,
+    commands: ["display current-configuration"],
+    hints: ["SSH-2.0-HUAWEI-1.5"],
+  });
+  assert.equal(result.device, "huawei");
+  assert.equal(result.commands[0].output, configText);
+});
+
+Deno.test("runShell() keeps raw bytes and decodes the output with replacement or a named encoding", async () => {
+  const gbk = "\xc4\xe3\xba\xc3"; // 你好 in GBK
+  const shell = comwareShell({ outputs: { "display gbk": [gbk, "\xff\xfe"] } });
+  const result = await runShell(shell, { ...fast, commands: ["display gbk"] });
+  assert.deepEqual([...result.commands[0].bytes], [0xc4, 0xe3, 0xba, 0xc3, 10, 0xff, 0xfe, 10]);
+  assert.ok(result.commands[0].output.includes("\ufffd"));
+  const shell2 = comwareShell({ outputs: { "display gbk": [gbk] } });
+  const result2 = await runShell(shell2, { ...fast, commands: ["display gbk"], encoding: "gbk" });
+  assert.equal(result2.commands[0].output, "你好\n");
+});
+
+Deno.test("runShell() recognises a plain Unix shell prompt once the shell is quiet", async () => {
+  const shell = new FakeShell({
+    prompt: "me@box:~$ ",
+    greeting: "Last login: today\r\n",
+    outputs: { "uname": ["Linux"] },
+    logout: "exit",
+  });
+  const result = await runShell(shell, { ...fast, commands: ["uname"] });
+  assert.equal(result.device, "linux");
+  assert.equal(result.prompt, "me@box:~$");
+  assert.equal(result.commands[0].output, "Linux\n");
+  assert.equal(result.paging, "answering-pagers");
+});
+
+Deno.test("runShell() fails with session.send-timeout naming the command and what it last saw", async () => {
+  const shell = comwareShell({ hang: ["display slow"] });
+  await assert.rejects(
+    runShell(shell, { ...fast, commands: ["display slow"], commandTimeoutMs: 300 }),
+    (e: unknown) => {
+      assert.ok(e instanceof SshTraceError);
+      assert.equal(e.stage, "session");
+      assert.equal(e.code, "session.send-timeout");
+      assert.equal(e.exitCode, 15);
+      assert.match(e.message, /"display slow"/);
+      assert.match(e.message, /0\.3 s/);
+      assert.match(e.message, /working\.\.\./);
+      return true;
+    },
+  );
+  shell.close();
+});
+
+Deno.test("runShell() fails with session.prompt-not-found after pressing Enter once", async () => {
+  const shell = new FakeShell({ prompt: "Login incorrect, try later", outputs: {} });
+  await assert.rejects(
+    runShell(shell, { ...fast, commands: ["x"], promptTimeoutMs: 400, nudgeMs: 100 }),
+    (e: unknown) => {
+      assert.ok(e instanceof SshTraceError);
+      assert.equal(e.code, "session.prompt-not-found");
+      assert.match(e.message, /within 0\.4 s/);
+      assert.match(e.message, /Login incorrect/);
+      return true;
+    },
+  );
+  assert.deepEqual(shell.sent, ["\r"]);
+  shell.close();
+});
+
+Deno.test("runShell() says when the shell closes in the middle of a command", async () => {
+  const shell = comwareShell({ die: ["reboot"] });
+  await assert.rejects(
+    runShell(shell, { ...fast, commands: ["reboot"] }),
+    (e: unknown) =>
+      e instanceof SshTraceError && e.code === "session.shell-closed" &&
+      /"reboot"/.test(e.message),
+  );
+});
+
+Deno.test("runShell() waits for a prompt given as a pattern", async () => {
+  const shell = new FakeShell({
+    prompt: "OLT-3 >> ",
+    greeting: "\r\n",
+    outputs: { "show ver": ["1.0"] },
+    logout: "exit",
+  });
+  const result = await runShell(shell, {
+    ...fast,
+    device: "linux",
+    promptPattern: /^OLT-3 >> $/,
+    commands: ["show ver"],
+  });
+  assert.equal(result.prompt, "OLT-3 >>");
+  assert.equal(result.commands[0].output, "1.0\n");
+});

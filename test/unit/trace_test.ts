@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { KEPT_PER_KIND, type TraceEvent, Tracer } from "../../lib/trace.ts";
+import { createHumanRenderer } from "../../lib/render/human.ts";
+
+const debug = (i: number) => ({
+  stage: "kex" as const,
+  type: "debug" as const,
+  message: `message ${i}`.padEnd(100, "."),
+  alwaysDisplay: true,
+});
+
+Deno.test("Tracer keeps the first events of a kind and sums the rest up when the stage ends", () => {
+  const seen: TraceEvent[] = [];
+  const tracer = new Tracer({ sinks: [(e) => seen.push(e)] });
+  tracer.begin("kex");
+  for (let i = 0; i < 100_000; i++) tracer.emit(debug(i));
+  tracer.end("kex");
+  const kept = KEPT_PER_KIND.debug!;
+  const types = tracer.events.map((e) => e.type);
+  assert.equal(types.filter((t) => t === "debug").length, kept);
+  assert.deepEqual(types.slice(-2), ["suppressed", "end"]);
+  const summary = tracer.events.at(-2)!;
+  assert.ok(summary.type === "suppressed");
+  assert.equal(summary.of, "debug");
+  assert.equal(summary.count, 100_000 - kept);
+  assert.equal(summary.bytes, (100_000 - kept) * 100);
+  assert.deepEqual(seen, tracer.events, "sinks see exactly what is kept");
+});
+
+Deno.test("Tracer never drops stage boundaries or errors, and summarize() reports what is left", () => {
+  const tracer = new Tracer();
+  for (let i = 0; i < 3000; i++) {
+    tracer.begin("data");
+    tracer.emit({ stage: "data", type: "error", code: "data.x", message: "x" });
+    tracer.emit({ stage: "data", type: "ignore", length: 10 });
+    tracer.end("data");
+  }
+  assert.equal(tracer.events.filter((e) => e.type === "begin").length, 3000);
+  assert.equal(tracer.events.filter((e) => e.type === "error").length, 3000);
+  assert.equal(tracer.events.filter((e) => e.type === "ignore").length, KEPT_PER_KIND.ignore);
+  const counted = tracer.events.filter((e) => e.type === "suppressed")
+    .reduce((n, e) => n + (e.type === "suppressed" ? e.count : 0), 0);
+  assert.equal(counted, 3000 - KEPT_PER_KIND.ignore!);
+  tracer.emit({ stage: "data", type: "ignore", length: 10 });
+  tracer.summarize();
+  assert.equal(tracer.events.at(-1)?.type, "suppressed");
+});
+
+Deno.test("the human trace shows a flood as one line with its count and size", () => {
+  let text = "";
+  const human = createHumanRenderer({ write: (t) => (text += t), color: false, verbosity: 0 });
+  const tracer = new Tracer({ sinks: [human.sink] });
+  tracer.begin("kex");
+  for (let i = 0; i < 50_000; i++) tracer.emit(debug(i));
+  tracer.end("kex");
+  assert.match(text, /… 49980 more DEBUG messages \(5\.0 MB\) not shown/);
+  assert.ok(text.split("\n").length < 40, `${text.split("\n").length} lines`);
+});
