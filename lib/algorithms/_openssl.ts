@@ -17,6 +17,7 @@
  * @module
  */
 
+import { firstLine, granted, grantedEnv } from "../platform/permissions.ts";
 /** Which implementation does the packet crypto. */
 export interface CryptoBackend {
   readonly name: "openssl" | "node";
@@ -446,17 +447,9 @@ function selfTest(ossl: OpenSsl): string | null {
 
 let loaded: { ossl: OpenSsl | null; backend: CryptoBackend } | null = null;
 
-function permitted(descriptor: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(descriptor).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
 /** Whether a file exists (false when it cannot be checked: the open will then say why). */
 function exists(file: string): boolean {
-  if (!permitted({ name: "read", path: file })) return true;
+  if (!granted({ name: "read", path: file })) return true;
   try {
     Deno.statSync(file);
     return true;
@@ -470,19 +463,14 @@ function load(): { ossl: OpenSsl | null; backend: CryptoBackend } {
     ossl: null,
     backend: { name: "node" as const, detail: `node:crypto (${why})` },
   });
-  if (permitted({ name: "env", variable: "SSHTRACE_CRYPTO" })) {
-    const forced = Deno.env.get("SSHTRACE_CRYPTO");
-    if (forced === "node") return node("SSHTRACE_CRYPTO=node");
-  }
-  const chosen = permitted({ name: "env", variable: "SSHTRACE_LIBCRYPTO" })
-    ? Deno.env.get("SSHTRACE_LIBCRYPTO")
-    : undefined;
+  if (grantedEnv("SSHTRACE_CRYPTO") === "node") return node("SSHTRACE_CRYPTO=node");
+  const chosen = grantedEnv("SSHTRACE_LIBCRYPTO");
   const files = [...(chosen ? [chosen] : []), ...(CANDIDATES[Deno.build.os] ?? [])];
   // Only files we may load: `--allow-ffi` or `--allow-ffi=PATH` naming them (never a prompt).
   const allowed = files.filter((f) =>
     f.includes("/") || f.includes("\\")
-      ? permitted({ name: "ffi", path: f })
-      : permitted({ name: "ffi" })
+      ? granted({ name: "ffi", path: f })
+      : granted({ name: "ffi" })
   );
   if (!allowed.length) return node("no --allow-ffi, so OpenSSL cannot be used");
   let lastError = "no OpenSSL 3 libcrypto for this OS";
@@ -492,7 +480,7 @@ function load(): { ossl: OpenSsl | null; backend: CryptoBackend } {
     try {
       lib = Deno.dlopen(file, SYMBOLS);
     } catch (e) {
-      lastError = `${file} not loadable: ${e instanceof Error ? e.message.split("\n")[0] : e}`;
+      lastError = `${file} not loadable: ${firstLine(e)}`;
       continue;
     }
     try {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { firstLine, grantedEnv } from "../platform/permissions.ts";
 import { instantiateOqsKem, type Kem } from "./_oqs.ts";
 
 /** Which implementation computes a KEM, and why: for the trace. */
@@ -22,18 +23,6 @@ export interface KemBackend {
 export interface LoadedKem {
   readonly kem: Kem;
   readonly backend: KemBackend;
-}
-
-function permittedEnv(variable: string): boolean {
-  try {
-    return Deno.permissions.querySync({ name: "env", variable }).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 }
 
 /** ML-KEM-768 by `@noble/post-quantum`, as a {@link Kem}. */
@@ -77,7 +66,7 @@ async function loadMlKem768(): Promise<LoadedKem> {
     backend: { name: "js", detail: `@noble/post-quantum, JavaScript (${why})` },
   });
   if (forcedJs) return await js("chosen by a test");
-  if (permittedEnv("SSHTRACE_KEM") && Deno.env.get("SSHTRACE_KEM") === "js") {
+  if (grantedEnv("SSHTRACE_KEM") === "js") {
     return await js("SSHTRACE_KEM=js");
   }
   try {

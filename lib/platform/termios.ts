@@ -7,6 +7,7 @@
  * @module
  */
 
+import { firstLine, granted } from "./permissions.ts";
 import {
   DISABLED_CHAR,
   type TerminalChar,
@@ -181,18 +182,6 @@ export function settingsFromTermios(
   return { chars, flags, ispeed: baud(ispeed), ospeed: baud(ospeed) };
 }
 
-function permitted(descriptor: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(descriptor).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
-}
-
 /** Reads the settings of the terminal on stdin (before it is put in raw mode). */
 export function readLocalTerminal(): LocalTerminal {
   try {
@@ -211,7 +200,7 @@ export function readLocalTerminal(): LocalTerminal {
   let reason = "libc not found in " + paths.join(", ");
   let allowed = false;
   for (const path of paths) {
-    if (!permitted({ name: "ffi", path })) continue;
+    if (!granted({ name: "ffi", path })) continue;
     allowed = true;
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
