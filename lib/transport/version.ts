@@ -46,7 +46,8 @@ export function recogniseGreeting(line: string): string | null {
   if (/^220[ -]/.test(line)) return "an FTP or SMTP server (it greets with 220)";
   if (/^\+OK/.test(line)) return "a POP3 mail server";
   if (/^\* OK/.test(line)) return "an IMAP mail server";
-  if (line.includes("\xff\xfb") || line.includes("\xff\xfd")) return "a telnet server";
+  // Telnet's IAC WILL / IAC DO, as raw bytes or as decodeText() keeps them (U+DCFF U+DCFB…).
+  if (/\xff[\xfb\xfd]|\udcff[\udcfb\udcfd]/.test(line)) return "a telnet server";
   if (/login:\s*$/i.test(line) || /username:\s*$/i.test(line)) return "a telnet-style login prompt";
   return null;
 }
@@ -164,14 +165,17 @@ export async function readServerVersion(
       });
       return { ...parsed, bytes, preVersionLines: pre };
     }
-    pre.push(line);
-    tracer.emit({ stage: "version", type: "pre-version-line", line });
-    const refusal = openSshRefusal(line);
+    // Lines before the version are text for people (banners, refusals): decoded as UTF-8 with
+    // invalid bytes kept visible, as the version line is.
+    const text = decodeText(lineBytes(line));
+    pre.push(text);
+    tracer.emit({ stage: "version", type: "pre-version-line", line: text });
+    const refusal = openSshRefusal(text);
     if (refusal) {
       throw new SshTraceError(
         "version",
         "version.refused",
-        `the server refused this connection for now: "${line}" (OpenSSH's ` +
+        `the server refused this connection for now: "${text}" (OpenSSH's ` +
           (refusal === "penalty" ? "PerSourcePenalties" : "MaxStartups") + ")",
         { preVersionLines: pre, reason: refusal },
       );
@@ -188,12 +192,12 @@ export async function readServerVersion(
         { preVersionLines: pre.slice(0, 5) },
       );
     }
-    const looks = recogniseGreeting(line);
+    const looks = recogniseGreeting(text);
     if (looks && pre.length === 1) {
       throw new SshTraceError(
         "version",
         "version.not-ssh",
-        `this is not an SSH server: it looks like ${looks} ("${excerpt(line)}")`,
+        `this is not an SSH server: it looks like ${looks} ("${excerpt(text)}")`,
         { preVersionLines: pre },
       );
     }
