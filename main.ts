@@ -22,6 +22,7 @@ import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport } from "./lib/render/report.ts";
 import { sanitize } from "./lib/render/sanitize.ts";
 import { SshTraceError } from "./lib/trace.ts";
+import { platform } from "./lib/platform/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Running
@@ -172,5 +173,5 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  platform.exit(await main([...platform.args]));
 }

@@ -22,6 +22,7 @@ import {
   type StrictMode,
 } from "./config/hostkey_policy.ts";
 import { connectTcp } from "./net.ts";
+import { platform } from "./platform/mod.ts";
 import { gradeServer } from "./diagnose/grade.ts";
 import { slowStages } from "./diagnose/explain.ts";
 import { buildReport, type Report } from "./render/report.ts";
@@ -91,19 +92,11 @@ export function recordFailure(tracer: Tracer, e: unknown): SshTraceError {
 
 /** The user name to use when none is given. */
 export function defaultUser(): string {
-  try {
-    return Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "root";
-  } catch {
-    return "root";
-  }
+  return platform.env("USER") ?? platform.env("LOGNAME") ?? "root";
 }
 
 function home(): string | undefined {
-  try {
-    return Deno.env.get("HOME");
-  } catch {
-    return undefined;
-  }
+  return platform.env("HOME");
 }
 
 /**

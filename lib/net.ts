@@ -1,7 +1,12 @@
-/** The Deno adapter for TCP: resolve, connect with a timeout, and wrap as a ByteStream. @module */
+/**
+ * TCP for the client: resolve, connect with a timeout, and wrap a platform connection as a
+ * ByteStream.
+ * @module
+ */
 
 import { SshTraceError, type Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
+import { type Conn, platform, type TcpConn } from "./platform/mod.ts";
 
 /**
  * The largest memory block socket reads go into (blocks start small and double up to this). A
@@ -16,11 +21,11 @@ const MAX_READ = 256 * 1024;
 const MIN_READ = 64 * 1024;
 
 /**
- * Wraps a Deno connection as a {@link ByteStream}. Reads go into large blocks of memory, one after
+ * Wraps a platform connection (TCP or Unix socket) as a {@link ByteStream}. Reads go into large blocks of memory, one after
  * the other, and each read hands out a view of what it filled (no copy): a view is never written
  * again, and consecutive views of one block are adjacent, so the reader can join them.
  */
-export function connStream(conn: Deno.Conn): ByteStream {
+export function connStream(conn: Conn): ByteStream {
   let closed = false;
   let slab = new Uint8Array(0);
   let used = 0;
@@ -67,18 +72,14 @@ export async function connectTcp(
 ): Promise<{ stream: ByteStream; remoteAddress: string }> {
   tracer.emit({ stage: "connect", type: "resolving", host, port });
   const target = `${host}:${port}`;
-  let conn: Deno.TcpConn;
+  let conn: TcpConn;
   try {
-    conn = await Deno.connect({
-      hostname: host,
-      port,
-      transport: "tcp",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    conn = await platform.connectTcp(host, port, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const err = e as Error;
     const msg = String(err.message ?? err);
-    if (err instanceof Deno.errors.ConnectionRefused) {
+    const kind = platform.errorKind(e);
+    if (kind === "connection-refused") {
       throw new SshTraceError(
         "connect",
         "connect.refused",
@@ -86,10 +87,7 @@ export async function connectTcp(
         { host, port },
       );
     }
-    if (
-      err.name === "TimeoutError" || err.name === "AbortError" ||
-      err instanceof Deno.errors.TimedOut
-    ) {
+    if (kind === "timed-out" || kind === "aborted") {
       throw new SshTraceError(
         "connect",
         "connect.timeout",
@@ -103,15 +101,13 @@ export async function connectTcp(
         port,
       });
     }
-    if (
-      err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.ConnectionAborted
-    ) {
+    if (kind === "connection-reset" || kind === "connection-aborted") {
       throw new SshTraceError("connect", "connect.reset", `the connection to ${target} was reset`, {
         host,
         port,
       });
     }
-    if (/unreachable/i.test(msg) || err instanceof Deno.errors.NotConnected) {
+    if (/unreachable/i.test(msg) || kind === "not-connected") {
       throw new SshTraceError(
         "connect",
         "connect.unreachable",
@@ -125,7 +121,7 @@ export async function connectTcp(
     });
   }
   conn.setNoDelay(true);
-  const addr = conn.remoteAddr as Deno.NetAddr;
+  const addr = conn.remoteAddr;
   const remoteAddress = `${addr.hostname}:${addr.port}`;
   tracer.emit({ stage: "connect", type: "connected", host, port, remoteAddress });
   return { stream: connStream(conn), remoteAddress };

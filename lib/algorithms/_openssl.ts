@@ -17,7 +17,7 @@
  * @module
  */
 
-import { firstLine, granted, grantedEnv } from "../platform/permissions.ts";
+import { firstLine, platform } from "../platform/mod.ts";
 /** Which implementation does the packet crypto. */
 export interface CryptoBackend {
   readonly name: "openssl" | "node";
@@ -449,9 +449,9 @@ let loaded: { ossl: OpenSsl | null; backend: CryptoBackend } | null = null;
 
 /** Whether a file exists (false when it cannot be checked: the open will then say why). */
 function exists(file: string): boolean {
-  if (!granted({ name: "read", path: file })) return true;
+  if (!platform.granted({ name: "read", path: file })) return true;
   try {
-    Deno.statSync(file);
+    platform.stat(file);
     return true;
   } catch {
     return false;
@@ -463,14 +463,14 @@ function load(): { ossl: OpenSsl | null; backend: CryptoBackend } {
     ossl: null,
     backend: { name: "node" as const, detail: `node:crypto (${why})` },
   });
-  if (grantedEnv("SSHTRACE_CRYPTO") === "node") return node("SSHTRACE_CRYPTO=node");
-  const chosen = grantedEnv("SSHTRACE_LIBCRYPTO");
-  const files = [...(chosen ? [chosen] : []), ...(CANDIDATES[Deno.build.os] ?? [])];
+  if (platform.grantedEnv("SSHTRACE_CRYPTO") === "node") return node("SSHTRACE_CRYPTO=node");
+  const chosen = platform.grantedEnv("SSHTRACE_LIBCRYPTO");
+  const files = [...(chosen ? [chosen] : []), ...(CANDIDATES[platform.build.os] ?? [])];
   // Only files we may load: `--allow-ffi` or `--allow-ffi=PATH` naming them (never a prompt).
   const allowed = files.filter((f) =>
     f.includes("/") || f.includes("\\")
-      ? granted({ name: "ffi", path: f })
-      : granted({ name: "ffi" })
+      ? platform.granted({ name: "ffi", path: f })
+      : platform.granted({ name: "ffi" })
   );
   if (!allowed.length) return node("no --allow-ffi, so OpenSSL cannot be used");
   let lastError = "no OpenSSL 3 libcrypto for this OS";
@@ -478,7 +478,7 @@ function load(): { ossl: OpenSsl | null; backend: CryptoBackend } {
     if (file.includes("/") && !exists(file)) continue;
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
-      lib = Deno.dlopen(file, SYMBOLS);
+      lib = platform.dlopen(file, SYMBOLS);
     } catch (e) {
       lastError = `${file} not loadable: ${firstLine(e)}`;
       continue;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { firstLine, grantedEnv } from "../platform/permissions.ts";
+import { firstLine, platform } from "../platform/mod.ts";
 import { instantiateOqsKem, type Kem } from "./_oqs.ts";
 
 /** Which implementation computes a KEM, and why: for the trace. */
@@ -66,7 +66,7 @@ async function loadMlKem768(): Promise<LoadedKem> {
     backend: { name: "js", detail: `@noble/post-quantum, JavaScript (${why})` },
   });
   if (forcedJs) return await js("chosen by a test");
-  if (grantedEnv("SSHTRACE_KEM") === "js") {
+  if (platform.grantedEnv("SSHTRACE_KEM") === "js") {
     return await js("SSHTRACE_KEM=js");
   }
   try {

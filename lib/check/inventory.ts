@@ -7,6 +7,7 @@
  */
 
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
+import { platform } from "../platform/mod.ts";
 
 /** One host to check, as read from one inventory line. */
 export interface InventoryEntry {
@@ -240,8 +241,8 @@ export async function readInventory(path: string): Promise<InventoryEntry[]> {
   let text: string;
   try {
     text = path === "-"
-      ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(path);
+      ? await new Response(platform.stdin.readable).text()
+      : await platform.readTextFile(path);
   } catch (e) {
     throw usageError(`cannot read the inventory ${path}: ${(e as Error).message}`);
   }

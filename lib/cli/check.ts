@@ -9,6 +9,7 @@ import type { Signer } from "../auth/types.ts";
 import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
 import { Tracer } from "../trace.ts";
 import { env } from "./output.ts";
+import { platform } from "../platform/mod.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { readInventory } from "../check/inventory.ts";
@@ -145,9 +146,9 @@ function progressText(done: number, total: number, failed: number, startedMs: nu
  */
 export async function runCheck(input: RunCheckInput): Promise<number> {
   const { flags, settings } = input;
-  const writeOut = input.writeOut ?? ((t: string) => Deno.stdout.writeSync(encoder.encode(t)));
-  const writeErr = input.writeErr ?? ((t: string) => Deno.stderr.writeSync(encoder.encode(t)));
-  const tty = input.tty ?? Deno.stderr.isTerminal();
+  const writeOut = input.writeOut ?? ((t: string) => platform.stdout.writeSync(encoder.encode(t)));
+  const writeErr = input.writeErr ?? ((t: string) => platform.stderr.writeSync(encoder.encode(t)));
+  const tty = input.tty ?? platform.stderr.isTerminal();
   const concurrency = parseConcurrency(flags.concurrency);
   if (flags.command !== undefined && !flags.login) {
     throw usageError(
@@ -216,7 +217,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     },
   });
   if (tty && !flags.quiet) writeErr("\n");
-  const color = useColor(machine ? tty : (input.writeOut ? false : Deno.stdout.isTerminal()));
+  const color = useColor(machine ? tty : (input.writeOut ? false : platform.stdout.isTerminal()));
   const summary = formatSummary(result, { quiet: flags.quiet, color });
   if (machine) writeErr(summary);
   else writeOut(summary);
@@ -238,7 +239,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   if (flags.junit) {
     const xml = toJunitXml(result, { suiteName: `sshtrace check ${input.inventoryPath}` });
     try {
-      await Deno.writeTextFile(flags.junit, xml);
+      await platform.writeTextFile(flags.junit, xml);
     } catch (e) {
       throw usageError(`cannot write the JUnit file ${flags.junit}: ${(e as Error).message}`);
     }

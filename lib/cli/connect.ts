@@ -1,7 +1,7 @@
 /**
  * `sshtrace [connect] [user@]host[:port] [command…]`: the CLI side of logging in — credential
  * sources, prompts, the interactive terminal (raw mode, resize, `~` escapes) and the exit code.
- * Deno-specific I/O lives here so the protocol layers stay testable in memory.
+ * Local I/O (through the platform seam) lives here so the protocol layers stay testable in memory.
  * @module
  */
 
@@ -20,6 +20,7 @@ import {
 } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection/terminal_modes.ts";
+import { platform } from "../platform/mod.ts";
 import { readLocalTerminal } from "../platform/termios.ts";
 import { reportToJson } from "../render/ndjson.ts";
 import { buildReport } from "../render/report.ts";
@@ -58,7 +59,7 @@ export interface RunConnectInput {
 
 async function readSecretFile(path: string, what: string): Promise<string> {
   try {
-    return (await Deno.readTextFile(path)).replace(/\r?\n$/, "");
+    return (await platform.readTextFile(path)).replace(/\r?\n$/, "");
   } catch (e) {
     throw usageError(`cannot read the ${what} file ${path}: ${(e as Error).message}`);
   }
@@ -219,8 +220,10 @@ export function exitCodeOf(exit: ExitInfo): number {
  */
 function writesNeverWait(device: string): boolean {
   try {
-    const info = Deno.statSync(device);
-    const terminal = device === "/dev/stdout" ? Deno.stdout.isTerminal() : Deno.stderr.isTerminal();
+    const info = platform.stat(device);
+    const terminal = device === "/dev/stdout"
+      ? platform.stdout.isTerminal()
+      : platform.stderr.isTerminal();
     return info.isFile || (info.isCharDevice === true && !terminal);
   } catch {
     return false;
@@ -375,7 +378,7 @@ async function forwardStdin(session: Session, interactive: boolean, onDisconnect
   for (;;) {
     let n: number | null;
     try {
-      n = await Deno.stdin.read(buf);
+      n = await platform.stdin.read(buf);
     } catch {
       return;
     }
@@ -442,7 +445,7 @@ export async function prepareRun(
   const parsed = parseTarget(input.targetText);
   const port = settings.port ?? parsed.port ?? 22;
   const user = settings.user ?? parsed.user ?? defaultUser();
-  const tty = Deno.stdin.isTerminal();
+  const tty = platform.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
   const { tracer, human } = makeOutput(flags);
   const home = env("HOME") ?? ".";
@@ -498,7 +501,7 @@ export async function prepareRun(
         exitCode,
       });
       try {
-        Deno.stdout.writeSync(
+        platform.stdout.writeSync(
           encoder.encode(reportToJson({ ...report, ...extra } as typeof report)),
         );
       } catch {
@@ -516,7 +519,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
   const run = await prepareRun(input);
   const { tracer } = run;
-  const tty = Deno.stdin.isTerminal();
+  const tty = platform.stdin.isTerminal();
   const command = input.command.join(" ");
   const wantPty = flags.T ? false : flags.t ? true : command === "" && tty;
 
@@ -528,8 +531,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const started = performance.now();
   try {
     client = await connect(run.options);
-    const size = wantPty && Deno.stdout.isTerminal()
-      ? Deno.consoleSize()
+    const size = wantPty && platform.stdout.isTerminal()
+      ? platform.consoleSize()
       : { columns: 80, rows: 24 };
     const session = await client.openSession(
       wantPty
@@ -546,17 +549,17 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     tracer.begin("data");
     const interactive = wantPty && tty;
     if (interactive) {
-      Deno.stdin.setRaw(true);
+      platform.stdin.setRaw(true);
       const onWinch = () => {
-        const s = Deno.consoleSize();
+        const s = platform.consoleSize();
         session.windowChange(s.columns, s.rows).catch(() => {});
       };
-      Deno.addSignalListener("SIGWINCH", onWinch);
+      const removeWinch = platform.onSignal("SIGWINCH", onWinch);
       restoreTty = () => {
         restoreTty = () => {};
         try {
-          Deno.removeSignalListener("SIGWINCH", onWinch);
-          Deno.stdin.setRaw(false);
+          removeWinch();
+          platform.stdin.setRaw(false);
         } catch {
           // the terminal may be gone
         }
@@ -575,8 +578,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       c.close().catch(() => {});
     });
     const pumps = [
-      pump(session.stdout, Deno.stdout, "/dev/stdout"),
-      pump(session.stderr, Deno.stderr, "/dev/stderr"),
+      pump(session.stdout, platform.stdout, "/dev/stdout"),
+      pump(session.stderr, platform.stderr, "/dev/stderr"),
     ];
     for (const p of pumps) p.catch(() => {}); // settled below
     const exit = await Promise.race([

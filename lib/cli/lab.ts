@@ -19,6 +19,7 @@ import {
 } from "../lab/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
 import { EXIT_CODES } from "../trace.ts";
+import { platform, type Signal } from "../platform/mod.ts";
 
 export interface LabOptions {
   /** Port to listen on (0 or absent: any free port). */
@@ -123,24 +124,25 @@ export async function runLab(options: LabOptions, write: (text: string) => void)
       write(`sshtrace lab: ${e.message}\n`);
       return EXIT_CODES.usage;
     }
-    if (e instanceof Deno.errors.AddrInUse) {
+    if (platform.errorKind(e) === "addr-in-use") {
       write(`sshtrace lab: port ${options.port} on 127.0.0.1 is already in use\n`);
       return EXIT_CODES.usage;
     }
-    if (e instanceof Deno.errors.PermissionDenied) {
-      write(`sshtrace lab: not allowed to listen on port ${options.port}: ${e.message}\n`);
+    if (platform.errorKind(e) === "permission-denied") {
+      write(
+        `sshtrace lab: not allowed to listen on port ${options.port}: ${(e as Error).message}\n`,
+      );
       return EXIT_CODES.usage;
     }
     throw e;
   }
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const added: Deno.Signal[] = [];
+  const signals: Signal[] = platform.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const removers: (() => void)[] = [];
   for (const s of signals) {
     try {
-      Deno.addSignalListener(s, stop);
-      added.push(s);
+      removers.push(platform.onSignal(s, stop));
     } catch {
       // not available here
     }
@@ -156,7 +158,7 @@ export async function runLab(options: LabOptions, write: (text: string) => void)
   try {
     await stopped;
   } finally {
-    for (const s of added) Deno.removeSignalListener(s, stop);
+    for (const remove of removers) remove();
     options.signal?.removeEventListener("abort", onAbort);
     await server.stop();
   }

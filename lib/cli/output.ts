@@ -4,10 +4,13 @@ import { useColor } from "../render/color.ts";
 import { createHumanRenderer, type HumanRenderer } from "../render/human.ts";
 import { createNdjsonSink } from "../render/ndjson.ts";
 import { Tracer } from "../trace.ts";
+import { platform } from "../platform/mod.ts";
 
 const encoder = new TextEncoder();
-export const writeErr = (text: string): void => void Deno.stderr.writeSync(encoder.encode(text));
-export const writeOut = (text: string): void => void Deno.stdout.writeSync(encoder.encode(text));
+export const writeErr = (text: string): void =>
+  void platform.stderr.writeSync(encoder.encode(text));
+export const writeOut = (text: string): void =>
+  void platform.stdout.writeSync(encoder.encode(text));
 
 /** The output flags every command shares. */
 export interface OutputFlags {
@@ -25,7 +28,7 @@ export function makeOutput(flags: OutputFlags): { tracer: Tracer; human: HumanRe
   const tracer = new Tracer({ packets: flags.verbose >= 2 });
   const human = createHumanRenderer({
     write: writeErr,
-    color: useColor(Deno.stderr.isTerminal()),
+    color: useColor(platform.stderr.isTerminal()),
     verbosity: Math.min(flags.verbose, 2) as 0 | 1 | 2,
     quiet: flags.quiet ?? false,
   });
@@ -36,9 +39,5 @@ export function makeOutput(flags: OutputFlags): { tracer: Tracer; human: HumanRe
 
 /** An environment variable, or undefined (also without env permission). */
 export function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
+  return platform.env(name);
 }

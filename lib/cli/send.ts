@@ -11,6 +11,7 @@ import { parsePositive, usageError } from "../config/options.ts";
 import { runShellOnClient } from "../send/engine.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import type { SshTraceError } from "../trace.ts";
+import { platform } from "../platform/mod.ts";
 import { type ConnectFlags, prepareRun, type RunConnectInput } from "./connect.ts";
 
 export interface SendFlags extends ConnectFlags {
@@ -82,5 +83,5 @@ export async function runSend(
 
 async function writeAll(bytes: Uint8Array): Promise<void> {
   let off = 0;
-  while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
+  while (off < bytes.length) off += await platform.stdout.write(bytes.subarray(off));
 }

@@ -8,16 +8,17 @@
 
 import { sanitize } from "../render/sanitize.ts";
 import { SshTraceError } from "../trace.ts";
+import { platform } from "../platform/mod.ts";
 
 const encoder = new TextEncoder();
 
 function writeErr(text: string): void {
-  Deno.stderr.writeSync(encoder.encode(text));
+  platform.stderr.writeSync(encoder.encode(text));
 }
 
 /** True when both stdin and stderr are terminals (prompts are possible). */
 export function canPrompt(): boolean {
-  return Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
+  return platform.stdin.isTerminal() && platform.stderr.isTerminal();
 }
 
 /** What a prompt asks for: the stage it belongs to and a name for messages. */
@@ -53,12 +54,12 @@ export async function prompt(
   context: PromptContext,
 ): Promise<string | null> {
   writeErr(sanitize(question, { multiline: true }));
-  Deno.stdin.setRaw(true);
+  platform.stdin.setRaw(true);
   const bytes: number[] = [];
   const buf = new Uint8Array(64);
   try {
     for (;;) {
-      const n = await Deno.stdin.read(buf);
+      const n = await platform.stdin.read(buf);
       if (n === null) return null;
       for (const b of buf.subarray(0, n)) {
         if (b === CTRL_C) {
@@ -81,11 +82,11 @@ export async function prompt(
           continue;
         }
         bytes.push(b);
-        if (echo) Deno.stderr.writeSync(new Uint8Array([b]));
+        if (echo) platform.stderr.writeSync(new Uint8Array([b]));
       }
     }
   } finally {
-    Deno.stdin.setRaw(false);
+    platform.stdin.setRaw(false);
   }
 }
 

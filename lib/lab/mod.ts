@@ -14,6 +14,7 @@
 
 import type { ListCategory } from "../algorithms/registry.ts";
 import { connStream } from "../net.ts";
+import { platform, type TcpConn } from "../platform/mod.ts";
 import type { AlgorithmLists } from "../trace.ts";
 import type { ByteStream } from "../transport/stream.ts";
 import { serveAuth } from "./auth.ts";
@@ -174,8 +175,8 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
   const resolved = resolveProfile(profile, options);
   const hostKeys = options.hostKeys ??
     await generateHostKeys(keyTypesFor(resolved.config.lists.hostKey));
-  const listener = Deno.listen({ hostname: LAB_HOST, port: options.port ?? 0, transport: "tcp" });
-  const port = (listener.addr as Deno.NetAddr).port;
+  const listener = platform.listenTcp(LAB_HOST, options.port ?? 0);
+  const port = listener.addr.port;
   let connections = 0;
   let ended = 0;
   const errors: string[] = [];
@@ -186,7 +187,7 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
 
   const accept = (async () => {
     for (;;) {
-      let conn: Deno.TcpConn;
+      let conn: TcpConn;
       try {
         conn = await listener.accept();
       } catch {
@@ -198,7 +199,7 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       }
       const n = ++connections;
       conn.setNoDelay(true);
-      const remote = conn.remoteAddr as Deno.NetAddr;
+      const remote = conn.remoteAddr;
       const stream = connStream(conn);
       open.set(n, stream);
       const log = (message: string) => options.onEvent?.({ connection: n, message });

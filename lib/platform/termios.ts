@@ -7,7 +7,7 @@
  * @module
  */
 
-import { firstLine, granted } from "./permissions.ts";
+import { firstLine, platform } from "./mod.ts";
 import {
   DISABLED_CHAR,
   type TerminalChar,
@@ -185,26 +185,26 @@ export function settingsFromTermios(
 /** Reads the settings of the terminal on stdin (before it is put in raw mode). */
 export function readLocalTerminal(): LocalTerminal {
   try {
-    if (!Deno.stdin.isTerminal()) return { settings: null, reason: "stdin is not a terminal" };
+    if (!platform.stdin.isTerminal()) return { settings: null, reason: "stdin is not a terminal" };
   } catch (e) {
     return { settings: null, reason: `stdin cannot be checked: ${firstLine(e)}` };
   }
-  const paths = Deno.build.os === "linux" ? LIBC_PATHS[Deno.build.arch] : undefined;
+  const paths = platform.build.os === "linux" ? LIBC_PATHS[platform.build.arch] : undefined;
   if (!paths) {
     return {
       settings: null,
       reason: `reading the terminal is implemented for Linux x86_64/aarch64, not ` +
-        `${Deno.build.os} ${Deno.build.arch}`,
+        `${platform.build.os} ${platform.build.arch}`,
     };
   }
   let reason = "libc not found in " + paths.join(", ");
   let allowed = false;
   for (const path of paths) {
-    if (!granted({ name: "ffi", path })) continue;
+    if (!platform.granted({ name: "ffi", path })) continue;
     allowed = true;
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
-      lib = Deno.dlopen(path, SYMBOLS);
+      lib = platform.dlopen(path, SYMBOLS);
     } catch (e) {
       reason = `${path} not loadable: ${firstLine(e)}`;
       continue;

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { platform } from "../platform/mod.ts";
+
 /**
  * Decides whether to colour output: only on a TTY, and never when `NO_COLOR` is set to any
  * non-empty value (https://no-color.org). `getEnv` is injectable for tests; without permission
@@ -11,19 +13,11 @@
  */
 export function useColor(
   isTty: boolean,
-  getEnv: (name: string) => string | undefined = readEnv,
+  getEnv: (name: string) => string | undefined = platform.env,
 ): boolean {
   if (!isTty) return false;
   const noColor = getEnv("NO_COLOR");
   return noColor === undefined || noColor === "";
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: treat as unset
-  }
 }
 
 /** ANSI styles; each returns its text unchanged when colour is off. */

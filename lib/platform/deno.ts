@@ -1,0 +1,103 @@
+/**
+ * The Deno implementation of the platform seam ({@link Platform} in mod.ts): the one file that
+ * calls `Deno.*` for sockets, files, standard streams, the terminal, environment, signals,
+ * permissions and FFI. Deno's own objects are handed out as they are (they satisfy the seam's
+ * shapes), so the seam costs nothing per read or write. Permission checks never prompt.
+ * @module
+ */
+
+import type { Conn, ConnectOptions, ErrorKind, FileInfo, Permission, Platform } from "./mod.ts";
+
+function granted(permission: Permission): boolean {
+  try {
+    return Deno.permissions.querySync(permission).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** Deno's Unix connect takes no signal: an abort rejects at once and closes a late connection. */
+async function connectUnix(path: string, options?: ConnectOptions): Promise<Conn> {
+  const signal = options?.signal;
+  signal?.throwIfAborted();
+  const pending = Deno.connect({ transport: "unix", path });
+  if (!signal) return await pending;
+  return await new Promise<Conn>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then((conn) => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) conn.close();
+      else resolve(conn);
+    }, (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
+
+const KINDS: [new (...args: never[]) => Error, ErrorKind][] = [
+  [Deno.errors.NotFound, "not-found"],
+  [Deno.errors.PermissionDenied, "permission-denied"],
+  [Deno.errors.NotCapable, "not-capable"],
+  [Deno.errors.IsADirectory, "is-a-directory"],
+  [Deno.errors.AlreadyExists, "already-exists"],
+  [Deno.errors.AddrInUse, "addr-in-use"],
+  [Deno.errors.ConnectionRefused, "connection-refused"],
+  [Deno.errors.ConnectionReset, "connection-reset"],
+  [Deno.errors.ConnectionAborted, "connection-aborted"],
+  [Deno.errors.NotConnected, "not-connected"],
+  [Deno.errors.TimedOut, "timed-out"],
+];
+
+function errorKind(error: unknown): ErrorKind {
+  for (const [type, kind] of KINDS) if (error instanceof type) return kind;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === "TimeoutError") return "timed-out";
+  if (name === "AbortError") return "aborted";
+  return "other";
+}
+
+/** sshtrace's platform on Deno. */
+export const denoPlatform: Platform = {
+  runtime: "deno",
+  build: Deno.build,
+  args: Deno.args,
+  exit: (code) => Deno.exit(code),
+
+  env(name) {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined; // no --allow-env: treat as unset
+    }
+  },
+  granted,
+  grantedEnv: (name) => granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined,
+
+  connectTcp: (hostname, port, options) =>
+    Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
+  connectUnix,
+  listenTcp: (hostname, port) => Deno.listen({ hostname, port, transport: "tcp" }),
+
+  readFile: (path) => Deno.readFile(path),
+  readTextFile: (path) => Deno.readTextFile(path),
+  writeTextFile: (path, text, options) => Deno.writeTextFile(path, text, options),
+  mkdir: (path, options) => Deno.mkdir(path, options),
+  stat(path): FileInfo {
+    const info = Deno.statSync(path);
+    return { isFile: info.isFile, isDirectory: info.isDirectory, isCharDevice: info.isCharDevice };
+  },
+
+  stdin: Deno.stdin,
+  stdout: Deno.stdout,
+  stderr: Deno.stderr,
+  consoleSize: () => Deno.consoleSize(),
+  onSignal(signal, handler) {
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  },
+
+  errorKind,
+  dlopen: (path, symbols) => Deno.dlopen(path, symbols),
+};

@@ -1,0 +1,167 @@
+/**
+ * The platform seam: everything sshtrace needs from its runtime (sockets, files, standard
+ * streams, the terminal, environment, signals, permissions, process exit, FFI) as one small
+ * typed object, {@link platform}. Only `lib/platform/` touches `Deno`; the protocol core and the
+ * CLI go through this object, so another runtime (a standalone binary) provides its own
+ * implementation of {@link Platform} and changes the one line that picks it, at the end of
+ * this file. The shapes follow Deno's own (a Deno object satisfies them as it is, no wrapper on
+ * the hot path), minus everything sshtrace does not use.
+ * @module
+ */
+
+import { denoPlatform } from "./deno.ts";
+
+/** A byte connection (TCP or Unix socket): reads into the caller's buffer, partial writes. */
+export interface Conn {
+  /** Reads into `p`; resolves with the count, or null at end of stream. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes some of `p` (maybe not all); resolves with the count written. */
+  write(p: Uint8Array): Promise<number>;
+  /** Closes; a pending read then rejects or ends. */
+  close(): void;
+}
+
+/** A host and port. */
+export interface NetAddr {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** A TCP connection. */
+export interface TcpConn extends Conn {
+  readonly remoteAddr: NetAddr;
+  /** `TCP_NODELAY` on (true, the default) or off. */
+  setNoDelay(noDelay?: boolean): void;
+}
+
+/** A TCP listener. */
+export interface TcpListener extends AsyncIterable<TcpConn> {
+  readonly addr: NetAddr;
+  accept(): Promise<TcpConn>;
+  close(): void;
+}
+
+/** Options of a connect: an optional signal that abandons it (its reason is the error). */
+export interface ConnectOptions {
+  signal?: AbortSignal;
+}
+
+/** The standard input. */
+export interface Stdin {
+  read(p: Uint8Array): Promise<number | null>;
+  readonly readable: ReadableStream<Uint8Array>;
+  isTerminal(): boolean;
+  /** Raw mode of the terminal on stdin (throws when stdin is no terminal). */
+  setRaw(mode: boolean): void;
+}
+
+/** Standard output or standard error. */
+export interface Stdout {
+  write(p: Uint8Array): Promise<number>;
+  writeSync(p: Uint8Array): number;
+  isTerminal(): boolean;
+}
+
+/** What {@link Platform.stat} tells about a path. */
+export interface FileInfo {
+  isFile: boolean;
+  isDirectory: boolean;
+  /** Null where the runtime cannot tell. */
+  isCharDevice: boolean | null;
+}
+
+/**
+ * What kind of failure a platform call reported, named by its meaning (the runtime's own error
+ * classes stay in the implementation); `other` for the rest. Ask with {@link Platform.errorKind}.
+ */
+export type ErrorKind =
+  | "not-found"
+  /** The operating system refused (EACCES, EPERM). */
+  | "permission-denied"
+  /** The runtime's sandbox refused: a permission was not granted. */
+  | "not-capable"
+  | "is-a-directory"
+  | "already-exists"
+  | "addr-in-use"
+  | "connection-refused"
+  | "connection-reset"
+  | "connection-aborted"
+  | "not-connected"
+  | "timed-out"
+  | "aborted"
+  | "other";
+
+/** A permission sshtrace may check (never asks for it). */
+export type Permission =
+  | { name: "ffi"; path?: string }
+  | { name: "read"; path?: string }
+  | { name: "write"; path?: string }
+  | { name: "env"; variable?: string }
+  | { name: "net"; host?: string };
+
+/** The signals sshtrace handles. */
+export type Signal = "SIGINT" | "SIGTERM" | "SIGWINCH";
+
+/** Everything sshtrace needs from its runtime. */
+export interface Platform {
+  /** The runtime's name, e.g. `deno`. */
+  readonly runtime: string;
+  /** Operating system and CPU, as Deno names them (`linux`, `darwin`, `windows`; `x86_64`, `aarch64`). */
+  readonly build: { readonly os: string; readonly arch: string };
+  /** The command line arguments (without the program). */
+  readonly args: readonly string[];
+  /** Ends the process with `code`. */
+  exit(code: number): never;
+
+  /** An environment variable, or undefined when unset or not readable (no permission). */
+  env(name: string): string | undefined;
+  /** Whether `permission` is granted now (never prompts; false when it cannot be asked). */
+  granted(permission: Permission): boolean;
+  /** The environment variable when reading it is granted, else undefined (never prompts). */
+  grantedEnv(name: string): string | undefined;
+
+  /** Opens a TCP connection (host names are resolved). */
+  connectTcp(hostname: string, port: number, options?: ConnectOptions): Promise<TcpConn>;
+  /** Opens a Unix socket connection. */
+  connectUnix(path: string, options?: ConnectOptions): Promise<Conn>;
+  /** Listens on a TCP port (0: any free port). */
+  listenTcp(hostname: string, port: number): TcpListener;
+
+  readFile(path: string): Promise<Uint8Array>;
+  readTextFile(path: string): Promise<string>;
+  /** Writes (or with `append`, appends) text; `mode` applies when the file is created. */
+  writeTextFile(
+    path: string,
+    text: string,
+    options?: { append?: boolean; mode?: number },
+  ): Promise<void>;
+  /** Creates a directory (with `recursive`, its parents too, and no error if it exists). */
+  mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
+  /** What the path is (follows links); throws when it cannot be read. */
+  stat(path: string): FileInfo;
+
+  readonly stdin: Stdin;
+  readonly stdout: Stdout;
+  readonly stderr: Stdout;
+  /** The terminal's size (throws when there is none). */
+  consoleSize(): { columns: number; rows: number };
+  /** Calls `handler` on `signal` until the returned function is called (throws if unsupported). */
+  onSignal(signal: Signal, handler: () => void): () => void;
+
+  /** What kind of failure `error` (thrown by a call above) is. */
+  errorKind(error: unknown): ErrorKind;
+
+  /**
+   * Loads a native library (Deno's FFI: its symbol and pointer types are runtime-specific, so
+   * the few callers, `lib/platform/termios.ts` and `lib/algorithms/_openssl.ts`, are too).
+   */
+  dlopen<S extends Deno.ForeignLibraryInterface>(path: string, symbols: S): Deno.DynamicLibrary<S>;
+}
+
+/** The platform sshtrace runs on: Deno (the one line to change for another runtime). */
+export const platform: Platform = denoPlatform;
+
+/** The first line of an error's message (for a one-line reason in a trace). */
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+}
