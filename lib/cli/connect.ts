@@ -21,7 +21,6 @@ import {
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection/terminal_modes.ts";
 import { platform } from "../platform/mod.ts";
-import { readLocalTerminal } from "../platform/termios.ts";
 import { reportToJson } from "../render/ndjson.ts";
 import { buildReport } from "../render/report.ts";
 import { sanitize } from "../render/sanitize.ts";
@@ -354,7 +353,9 @@ async function checkDelivery(
  * The pty's terminal modes, as OpenSSH sends them: the local terminal's (read before raw mode),
  * or a sane terminal's when there is none or it cannot be read; traced with the source.
  */
-function localTerminalModes(tracer: Tracer): Uint8Array {
+async function localTerminalModes(tracer: Tracer): Promise<Uint8Array> {
+  // Loaded for a terminal session only, so other runs do not pay for its module at start.
+  const { readLocalTerminal } = await import("../platform/termios.ts");
   const local = readLocalTerminal();
   const settings = local.settings ?? DEFAULT_TERMINAL_SETTINGS;
   const f = settings.flags;
@@ -540,7 +541,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
           term: env("TERM") ?? "xterm-256color",
           cols: size.columns,
           rows: size.rows,
-          modes: localTerminalModes(tracer),
+          modes: await localTerminalModes(tracer),
         }
         : undefined,
     );
