@@ -8,7 +8,7 @@
 import type { Signer } from "../auth/types.ts";
 import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
 import { Tracer } from "../trace.ts";
-import { env } from "./output.ts";
+import { env, writeErr as stderrWrite, writeOut as stdoutWrite } from "./output.ts";
 import { platform } from "../platform/mod.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
@@ -16,8 +16,6 @@ import { readInventory } from "../check/inventory.ts";
 import { toJunitXml } from "../check/junit.ts";
 import { createPalette, useColor } from "../render/color.ts";
 import { sanitize, toJson } from "../render/sanitize.ts";
-
-const encoder = new TextEncoder();
 
 /** Flags of `sshtrace check` (main.ts's option table: camelCase long names). */
 export interface CheckFlags {
@@ -146,8 +144,8 @@ function progressText(done: number, total: number, failed: number, startedMs: nu
  */
 export async function runCheck(input: RunCheckInput): Promise<number> {
   const { flags, settings } = input;
-  const writeOut = input.writeOut ?? ((t: string) => platform.stdout.writeSync(encoder.encode(t)));
-  const writeErr = input.writeErr ?? ((t: string) => platform.stderr.writeSync(encoder.encode(t)));
+  const writeOut = input.writeOut ?? stdoutWrite;
+  const writeErr = input.writeErr ?? stderrWrite;
   const tty = input.tty ?? platform.stderr.isTerminal();
   const concurrency = parseConcurrency(flags.concurrency);
   if (flags.command !== undefined && !flags.login) {

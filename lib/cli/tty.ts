@@ -9,12 +9,7 @@
 import { sanitize } from "../render/sanitize.ts";
 import { SshTraceError } from "../trace.ts";
 import { platform } from "../platform/mod.ts";
-
-const encoder = new TextEncoder();
-
-function writeErr(text: string): void {
-  platform.stderr.writeSync(encoder.encode(text));
-}
+import { writeErr } from "./output.ts";
 
 /** True when both stdin and stderr are terminals (prompts are possible). */
 export function canPrompt(): boolean {

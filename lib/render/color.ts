@@ -13,7 +13,7 @@ import { platform } from "../platform/mod.ts";
  */
 export function useColor(
   isTty: boolean,
-  getEnv: (name: string) => string | undefined = platform.env,
+  getEnv: (name: string) => string | undefined = (name) => platform.env(name),
 ): boolean {
   if (!isTty) return false;
   const noColor = getEnv("NO_COLOR");
