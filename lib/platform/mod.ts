@@ -129,7 +129,7 @@ export interface Platform {
 
   readFile(path: string): Promise<Uint8Array>;
   readTextFile(path: string): Promise<string>;
-  /** Writes (or with `append`, appends) text; `mode` applies when the file is created. */
+  /** Writes (or with `append`, appends) text, creating the file (with `mode`) when missing. */
   writeTextFile(
     path: string,
     text: string,
