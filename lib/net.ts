@@ -1,6 +1,7 @@
 /** The Deno adapter for TCP: resolve, connect with a timeout, and wrap as a ByteStream. @module */
 
-import { SshTraceError, type Tracer } from "./trace.ts";
+import { SshTraceError } from "./errors/mod.ts";
+import type { Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 
 /**

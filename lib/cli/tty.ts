@@ -7,7 +7,7 @@
  */
 
 import { sanitize } from "../render/sanitize.ts";
-import { SshTraceError } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
 
 const encoder = new TextEncoder();
 

@@ -5,13 +5,9 @@
  * @module
  */
 
-import {
-  EXIT_CODES,
-  exitCodeFor,
-  type SshTraceError,
-  type Stage,
-  type TraceEvent,
-} from "../trace.ts";
+import type { SshTraceError } from "../errors/mod.ts";
+import type { TraceEvent } from "../trace.ts";
+import { EXIT_CODES, exitCodeFor, type Stage } from "../types.ts";
 import {
   type AlgorithmCandidate,
   CATALOGUE,

@@ -4,7 +4,7 @@
  */
 
 import { isAeadCipher } from "../../algorithms/registry.ts";
-import type { Category } from "../../trace.ts";
+import type { Category } from "../../types.ts";
 import { DISCONNECT_REASONS } from "../../wire/messages.ts";
 import { libraryOptions, libraryTimeout } from "../audiences.ts";
 import { negotiatedDecisions, num, refineFlood, str } from "./_helpers.ts";

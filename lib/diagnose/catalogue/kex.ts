@@ -4,7 +4,8 @@
  */
 
 import { type ListCategory, riskOf } from "../../algorithms/registry.ts";
-import type { Category, Decision, TraceEvent } from "../../trace.ts";
+import type { TraceEvent } from "../../trace.ts";
+import type { Category, Decision } from "../../types.ts";
 import { enableFlags, libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import {
   capital,

@@ -6,7 +6,9 @@
 
 import type { ListCategory } from "../../algorithms/registry.ts";
 import type { AlgorithmStatus } from "../../algorithms/types.ts";
-import type { ErrorDetails, Stage, TraceEvent } from "../../trace.ts";
+import type { ErrorDetails } from "../../errors/mod.ts";
+import type { TraceEvent } from "../../trace.ts";
+import type { Stage } from "../../types.ts";
 
 /** The words shown for a failure. */
 export interface FailureText {

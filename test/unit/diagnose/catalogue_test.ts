@@ -14,23 +14,22 @@ import { explainFailure, GENERIC_BY_STAGE, slowStages } from "../../../lib/diagn
 import { FAILURES_DOC, failuresDoc } from "../../../scripts/docs.ts";
 import { interrupted } from "../../../lib/cli/tty.ts";
 import { connectTcp } from "../../../lib/net.ts";
+import { type ErrorDetails, SshTraceError } from "../../../lib/errors/mod.ts";
+import { type TraceEvent, Tracer } from "../../../lib/trace.ts";
 import {
   type AlgorithmLists,
   type Category,
-  type ErrorDetails,
   exitCodeFor,
-  SshTraceError,
   type Stage,
   STAGES,
-  type TraceEvent,
-  Tracer,
-} from "../../../lib/trace.ts";
+} from "../../../lib/types.ts";
 import { CATEGORIES, negotiateAll } from "../../../lib/transport/negotiate.ts";
 import { BufferedReader } from "../../../lib/transport/reader.ts";
 import type { ByteStream } from "../../../lib/transport/stream.ts";
 import { parseVersionLine, readServerVersion } from "../../../lib/transport/version.ts";
 import { SshWriter } from "../../../lib/wire/buffer.ts";
 import { freePort } from "../../helpers/tools.ts";
+import { untypedError } from "../../helpers/errors.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -241,7 +240,7 @@ interface Case {
 
 const err =
   (stage: Stage | "usage", code: string, details: ErrorDetails = {}, message = code) => () =>
-    new SshTraceError(stage, code, message, details);
+    untypedError(stage, code, message, details);
 
 const CASES: Record<string, Case> = {
   // usage
@@ -1090,7 +1089,7 @@ Deno.test("explainFailure() of a DISCONNECT 'no matching cipher' suggests legacy
 });
 
 Deno.test("explainFailure() gives an unknown code the generic entry of its stage", () => {
-  const x = explainFailure(new SshTraceError("auth", "auth.brand-new", "odd", { fix: "do X" }));
+  const x = explainFailure(untypedError("auth", "auth.brand-new", "odd", { fix: "do X" }));
   assert.equal(x.known, false);
   assert.equal(x.stage, "auth");
   assert.equal(x.exitCode, 14);
@@ -1100,7 +1099,7 @@ Deno.test("explainFailure() gives an unknown code the generic entry of its stage
 });
 
 Deno.test("explainFailure() never throws on odd details", () => {
-  const odd = new SshTraceError("kex", "kex.no-common-kex", "x", {
+  const odd = untypedError("kex", "kex.no-common-kex", "x", {
     decisions: [null, 3, { chosen: null, theirs: "nope" }],
     category: 42,
   } as unknown as ErrorDetails);
@@ -1162,7 +1161,7 @@ Deno.test("explainFailure() of a refused exec or shell on an SFTP-only server po
       t: 1,
     },
   ];
-  for (const code of ["session.exec-refused", "session.shell-refused"]) {
+  for (const code of ["session.exec-refused", "session.shell-refused"] as const) {
     const x = explainFailure(new SshTraceError("session", code, code, { channel: 0 }), events);
     assert.match(x.title, /file transfer only/);
     assert.match(x.explanation, /mod_sftp/);
@@ -1176,7 +1175,10 @@ Deno.test("explainFailure() of a refused exec or shell on an SFTP-only server po
   );
   assert.match(plain.fix ?? "", /sshtrace send/);
   const both = explainFailure(
-    new SshTraceError("session", "session.exec-refused", "x", { otherRequestRefused: true }),
+    new SshTraceError("session", "session.exec-refused", "x", {
+      channel: 0,
+      otherRequestRefused: true,
+    }),
     [],
   );
   assert.match(both.title, /file transfer only/);
