@@ -304,8 +304,8 @@ export type StageOf<C extends string> = C extends `${infer S}.${string}`
 
 /** The keys of the failure catalogue: every exact code and every family. */
 export type CatalogueKey = ExactCode | FamilyKey;
-/** The codes a catalogue key stands for. */
-export type CodesOf<K extends CatalogueKey> = K extends FamilyKey ? FamilyCode<K> : K;
+/** The codes a catalogue key (or a code) stands for. */
+export type CodesOf<K extends CatalogueKey | ErrorCode> = K extends FamilyKey ? FamilyCode<K> : K;
 
 /** Every error code, with the families expanded to their stages, in table order. */
 export function errorCodes(): ErrorCode[] {
