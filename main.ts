@@ -21,8 +21,8 @@ import { explainFailure } from "./lib/diagnose/explain.ts";
 import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport } from "./lib/render/report.ts";
 import { sanitize } from "./lib/render/sanitize.ts";
-import { SshTraceError } from "./lib/trace.ts";
 import { platform } from "./lib/platform/mod.ts";
+import { SshTraceError } from "./lib/errors/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Running

@@ -46,16 +46,9 @@ export {
 } from "./send/engine.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
-export {
-  EXIT_CODES,
-  exitCodeFor,
-  INTERRUPTED_EXIT_CODE,
-  SshTraceError,
-  type Stage,
-  STAGES,
-  type TraceEvent,
-  Tracer,
-} from "./trace.ts";
+export { type DetailsOf, type ErrorCode, SshTraceError } from "./errors/mod.ts";
+export { type TraceEvent, Tracer } from "./trace.ts";
+export { EXIT_CODES, exitCodeFor, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "./types.ts";
 export { buildReport, type Report } from "./render/report.ts";
 export { createNdjsonSink, reportToJson } from "./render/ndjson.ts";
 export { createHumanRenderer } from "./render/human.ts";

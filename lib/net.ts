@@ -4,7 +4,8 @@
  * @module
  */
 
-import { SshTraceError, type Tracer } from "./trace.ts";
+import { SshTraceError } from "./errors/mod.ts";
+import type { Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import { type Conn, platform, type TcpConn } from "./platform/mod.ts";
 

@@ -1,85 +1,12 @@
 /**
- * Trace events, the tracer every layer emits into, and the staged error type. Protocol code
- * never prints: it emits events here and throws {@link SshTraceError}; renderers do the rest.
+ * Trace events and the tracer every layer emits into. Protocol code never prints: it emits
+ * events here and throws `SshTraceError` (lib/errors/); renderers do the rest.
  * Events carry data, never secrets (a password is "provided", a key is its fingerprint).
  * @module
  */
 
 import { noteGarbage } from "./memory.ts";
-
-/** The stages of a connection, as switch vendors name them. */
-export type Stage = "connect" | "version" | "kex" | "hostkey" | "auth" | "session" | "data";
-
-export const STAGES: readonly Stage[] = [
-  "connect",
-  "version",
-  "kex",
-  "hostkey",
-  "auth",
-  "session",
-  "data",
-];
-
-/** Exit code for each failing stage (0 is success, 2 usage or local input error). */
-export const EXIT_CODES: Record<Stage | "usage", number> = {
-  usage: 2,
-  connect: 10,
-  version: 11,
-  kex: 12,
-  hostkey: 13,
-  auth: 14,
-  session: 15,
-  data: 16,
-};
-
-/** Exit code of a run the user interrupted (Ctrl-C at a prompt): 128 + SIGINT, as shells do. */
-export const INTERRUPTED_EXIT_CODE = 130;
-
-/** The exit code of a failure: its stage's, or 130 for `<stage>.interrupted` (Ctrl-C). */
-export function exitCodeFor(stage: Stage | "usage", code: string): number {
-  return code.endsWith(".interrupted") ? INTERRUPTED_EXIT_CODE : EXIT_CODES[stage];
-}
-
-/** Algorithm categories negotiated in KEXINIT. */
-export type Category =
-  | "kex"
-  | "hostKey"
-  | "cipherC2S"
-  | "cipherS2C"
-  | "macC2S"
-  | "macS2C"
-  | "compressionC2S"
-  | "compressionS2C";
-
-/** The categories in KEXINIT order. */
-export const CATEGORIES: readonly Category[] = [
-  "kex",
-  "hostKey",
-  "cipherC2S",
-  "cipherS2C",
-  "macC2S",
-  "macS2C",
-  "compressionC2S",
-  "compressionS2C",
-];
-
-/** Name-lists of one side's KEXINIT, by category (languages omitted: never used). */
-export type AlgorithmLists = Record<Category, string[]>;
-
-/** The result of negotiating one category (RFC 4253 §7.1). */
-export interface Decision {
-  category: Category;
-  ours: string[];
-  theirs: string[];
-  /** The chosen algorithm, or null when the lists share nothing. */
-  chosen: string | null;
-  /** Why: which rule picked it. */
-  rule: string;
-  /** True when the chosen algorithm is both sides' first choice. */
-  firstChoiceMatch: boolean;
-  /** Set when the chosen algorithm is a legacy one (its one-line risk). */
-  legacyRisk?: string;
-}
+import type { AlgorithmLists, Decision, HostKeyStatus, Stage } from "./types.ts";
 
 type Ev<S extends Stage, T extends string, D = Record<never, never>> = { stage: S; type: T } & D;
 
@@ -177,8 +104,6 @@ export type TraceEventBody =
   | Ev<Stage, "suppressed", { of: TraceEventBody["type"]; count: number; bytes: number }>;
 
 export type TraceEvent = TraceEventBody & { t: number };
-
-export type HostKeyStatus = "known" | "unknown" | "changed" | "revoked" | "accepted";
 
 /** Where events go. */
 export interface TraceSink {
@@ -357,40 +282,5 @@ export class Tracer {
     if (this.#current === stage) this.#current = null;
     this.summarize();
     this.emit({ stage, type: "end", ms });
-  }
-}
-
-/** Data carried by an error so it can be explained without re-parsing text. */
-export interface ErrorDetails {
-  [key: string]: unknown;
-}
-
-/**
- * A failure at a named stage. `code` is a stable identifier (e.g. `kex.no-common-cipher`) used by
- * the failure catalogue; `details` carries the same data as the event emitted before it. The
- * message may quote the server's words as sent: print it through `sanitize()`
- * (lib/render/sanitize.ts), as the CLI does.
- */
-export class SshTraceError extends Error {
-  override name = "SshTraceError";
-  readonly stage: Stage | "usage";
-  readonly code: string;
-  readonly details: ErrorDetails;
-
-  constructor(
-    stage: Stage | "usage",
-    code: string,
-    message: string,
-    details: ErrorDetails = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.stage = stage;
-    this.code = code;
-    this.details = details;
-  }
-
-  get exitCode(): number {
-    return exitCodeFor(this.stage, this.code);
   }
 }

@@ -16,7 +16,7 @@
 // deno-lint-ignore-file no-console -- a script run by hand: it reports on stderr
 
 import { CATALOGUE } from "../lib/diagnose/catalogue/mod.ts";
-import { EXIT_CODES, exitCodeFor, STAGES } from "../lib/trace.ts";
+import { EXIT_CODES, exitCodeFor, STAGES } from "../lib/types.ts";
 
 /** docs/failures.md. */
 export const FAILURES_DOC = new URL("../docs/failures.md", import.meta.url);

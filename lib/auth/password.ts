@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
 import type {
   AuthMethod,
   AuthSession,

@@ -1,6 +1,6 @@
 /** The service request that starts user authentication (RFC 4253 §10). @module */
 
-import { SshTraceError } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";

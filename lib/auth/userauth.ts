@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type ErrorDetails, SshTraceError, type Tracer } from "../trace.ts";
+import { type AuthDetails, type ErrorDetails, SshTraceError } from "../errors/mod.ts";
+import type { Tracer } from "../trace.ts";
 import { Deadline } from "../transport/reader.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
@@ -307,12 +308,12 @@ export class AuthSession {
   }
 
   /** The details every auth error carries: the methods the server offers and what we tried. */
-  details(extra: ErrorDetails = {}): ErrorDetails {
+  details<E extends ErrorDetails = Record<never, never>>(extra?: E): AuthDetails & E {
     return {
       methods: [...this.methods],
       tried: this.attempts.map((a) => ({ ...a })),
       ...extra,
-    };
+    } as AuthDetails & E;
   }
 
   #translate(error: unknown): unknown {
@@ -404,6 +405,17 @@ export async function authenticate(
   throw session.protocolError("the server kept authentication going for 1000 attempts");
 }
 
+/** The codes of "nothing left to try". */
+type AuthFailureCode =
+  | "auth.partial-needs-method"
+  | "auth.password-rejected"
+  | "auth.kbdint-failed"
+  | "auth.batch-mode-needs-prompt"
+  | "auth.rsa-sha2-refused"
+  | "auth.key-rejected"
+  | "auth.no-signature-algorithm"
+  | "auth.no-common-method";
+
 /** The error for "nothing left to try": the code names the most telling reason. */
 function failure(
   session: AuthSession,
@@ -414,7 +426,7 @@ function failure(
   const attempts = session.attempts;
   const failed = (m: string) => attempts.some((a) => a.method === m && a.result === "failure");
   const user = session.user;
-  const make = (code: string, message: string, extra: ErrorDetails = {}) =>
+  const make = (code: AuthFailureCode, message: string, extra: ErrorDetails = {}) =>
     new SshTraceError("auth", code, message, session.details(extra));
   const offeredText = offered.length ? offered.join(", ") : "no further methods";
 

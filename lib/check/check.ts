@@ -19,7 +19,9 @@ import {
 import type { StrictMode } from "../config/hostkey_policy.ts";
 import { buildReport, type Report } from "../render/report.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
-import { EXIT_CODES, SshTraceError, type Stage, STAGES, Tracer } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import { Tracer } from "../trace.ts";
+import { EXIT_CODES, type Stage, STAGES } from "../types.ts";
 import type { InventoryEntry } from "./inventory.ts";
 
 /** The output of `--command`, summed up (the full output is not kept). */

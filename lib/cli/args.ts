@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { SshTraceError } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
 import { SSHTRACE_VERSION } from "../about.ts";
 import { DEVICE_NAMES } from "../send/devices.ts";
 

@@ -18,8 +18,8 @@ import {
   SWITCH_ADMIN,
 } from "../lab/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
-import { EXIT_CODES } from "../trace.ts";
 import { platform, type Signal } from "../platform/mod.ts";
+import { EXIT_CODES } from "../types.ts";
 
 export interface LabOptions {
   /** Port to listen on (0 or absent: any free port). */

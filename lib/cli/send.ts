@@ -10,8 +10,8 @@ import type { Client } from "../client.ts";
 import { parsePositive, usageError } from "../config/options.ts";
 import { runShellOnClient } from "../send/engine.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
-import type { SshTraceError } from "../trace.ts";
 import { platform } from "../platform/mod.ts";
+import type { SshTraceError } from "../errors/mod.ts";
 import { type ConnectFlags, prepareRun, type RunConnectInput } from "./connect.ts";
 
 export interface SendFlags extends ConnectFlags {

@@ -7,9 +7,9 @@
  */
 
 import { sanitize } from "../render/sanitize.ts";
-import { SshTraceError } from "../trace.ts";
 import { platform } from "../platform/mod.ts";
 import { writeErr } from "./output.ts";
+import { SshTraceError } from "../errors/mod.ts";
 
 /** True when both stdin and stderr are terminals (prompts are possible). */
 export function canPrompt(): boolean {

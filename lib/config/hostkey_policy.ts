@@ -5,7 +5,8 @@
  * @module
  */
 
-import { SshTraceError, type Tracer } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { Tracer } from "../trace.ts";
 import type { HostKeyCheck as ProvenKey } from "../transport/transport.ts";
 import {
   appendKnownHost,

@@ -11,7 +11,7 @@ import {
   type ListCategory,
 } from "../algorithms/registry.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
-import { type ErrorDetails, SshTraceError } from "../trace.ts";
+import { type ErrorDetails, SshTraceError } from "../errors/mod.ts";
 import type { StrictMode } from "./hostkey_policy.ts";
 
 /**

@@ -7,7 +7,8 @@
 
 import { type SshReader, SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
-import { SshTraceError, type Tracer } from "../trace.ts";
+import { type DetailsOf, SshTraceError } from "../errors/mod.ts";
+import type { Tracer } from "../trace.ts";
 
 /** Our default initial window: 2 MiB. */
 export const DEFAULT_WINDOW_SIZE = 2 * 1024 * 1024;
@@ -111,7 +112,20 @@ export function toError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-function protocolError(code: string, message: string, details: Record<string, unknown> = {}) {
+/** The codes of a server's violation of the channel protocol. */
+type ChannelViolation =
+  | "data.message-before-open"
+  | "data.unexpected-message"
+  | "data.invalid-max-packet"
+  | "data.window-overflow"
+  | "data.packet-too-large"
+  | "data.window-exceeded";
+
+function protocolError(
+  code: ChannelViolation,
+  message: string,
+  details: DetailsOf<ChannelViolation>,
+) {
   return new SshTraceError("data", code, message, details);
 }
 

@@ -7,7 +7,8 @@
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
-import { SshTraceError, type Tracer } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { Tracer } from "../trace.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import {
   Channel,

@@ -5,7 +5,7 @@
  */
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
-import { SshTraceError } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
 import type { Channel, ChannelRequest } from "./channel.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "./terminal_modes.ts";
 
@@ -96,7 +96,11 @@ export class Session {
     this.channel.tracer.emit({ stage: "session", type: "info", message });
   }
 
-  #refused(code: string, message: string, details: Record<string, unknown>): SshTraceError {
+  #refused(
+    code: "session.pty-refused" | "session.shell-refused" | "session.exec-refused",
+    message: string,
+    details: { term: string; cols: number; rows: number } | Record<never, never>,
+  ): SshTraceError {
     this.channel.tracer.emit({ stage: "session", type: "error", code, message });
     return new SshTraceError("session", code, message, {
       channel: this.channel.localId,

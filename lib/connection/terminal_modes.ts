@@ -10,7 +10,7 @@
  */
 
 import { SshReader, SshWriter } from "../wire/buffer.ts";
-import { SshTraceError } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
 
 /** Control-character opcodes (value: the character code, 255 = disabled). */
 export const TERMINAL_CHARS = {

@@ -5,13 +5,9 @@
  * @module
  */
 
-import {
-  EXIT_CODES,
-  exitCodeFor,
-  type SshTraceError,
-  type Stage,
-  type TraceEvent,
-} from "../trace.ts";
+import type { ErrorCode, SshTraceError } from "../errors/mod.ts";
+import type { TraceEvent } from "../trace.ts";
+import { EXIT_CODES, exitCodeFor, type Stage } from "../types.ts";
 import {
   type AlgorithmCandidate,
   CATALOGUE,
@@ -103,7 +99,14 @@ export function explainFailure(
   let text = fromEntry(entry);
   let candidates: AlgorithmCandidate[] = [];
   if (entry.refine) {
-    const ctx: FailureContext = { code, stage, message, details, events: events ?? [] };
+    // The code has an entry, so it is the table's (or a family's at an odd stage: same words).
+    const ctx: FailureContext = {
+      code: code as ErrorCode,
+      stage,
+      message,
+      details: details as FailureContext["details"],
+      events: events ?? [],
+    };
     try {
       const { candidates: c, ...refined } = entry.refine(ctx);
       text = { ...text, ...refined };

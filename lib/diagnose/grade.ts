@@ -10,7 +10,7 @@
  */
 
 import { isKexMarker, STRICT_KEX_S } from "../transport/kexinit.ts";
-import type { AlgorithmLists } from "../trace.ts";
+import type { AlgorithmLists } from "../types.ts";
 
 export type GradeLetter = "A" | "B" | "C" | "D" | "F";
 

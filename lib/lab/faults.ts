@@ -8,7 +8,7 @@
  */
 
 import type { ListCategory } from "../algorithms/registry.ts";
-import type { Stage } from "../trace.ts";
+import type { Stage } from "../types.ts";
 import { encodeKexInit } from "../transport/kexinit.ts";
 import { getDiffieHellman } from "node:crypto";
 import { bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";

@@ -15,7 +15,7 @@
 import type { ListCategory } from "../algorithms/registry.ts";
 import { connStream } from "../net.ts";
 import { platform, type TcpConn } from "../platform/mod.ts";
-import type { AlgorithmLists } from "../trace.ts";
+import type { AlgorithmLists } from "../types.ts";
 import type { ByteStream } from "../transport/stream.ts";
 import { serveAuth } from "./auth.ts";
 import { ServerConnection } from "./connection.ts";

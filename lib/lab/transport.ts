@@ -14,7 +14,8 @@ import {
   riskOf,
 } from "../algorithms/registry.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
-import { type AlgorithmLists, SshTraceError } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { AlgorithmLists } from "../types.ts";
 import {
   decodeKexInit,
   encodeKexInit,

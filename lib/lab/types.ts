@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { AlgorithmLists } from "../trace.ts";
+import type { AlgorithmLists } from "../types.ts";
 
 /** A user the lab server accepts. */
 export interface LabUser {

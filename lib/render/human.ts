@@ -5,16 +5,15 @@
  * @module
  */
 
+import type { SshTraceError } from "../errors/mod.ts";
+import type { TraceEvent, TraceSink } from "../trace.ts";
 import {
   CATEGORIES,
   type Category,
   type Decision,
   INTERRUPTED_EXIT_CODE,
-  type SshTraceError,
   type Stage,
-  type TraceEvent,
-  type TraceSink,
-} from "../trace.ts";
+} from "../types.ts";
 import { createPalette, type Palette } from "./color.ts";
 import { sanitize } from "./sanitize.ts";
 import { IMPLICIT_MAC, isAeadCipher } from "./report.ts";

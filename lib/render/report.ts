@@ -8,15 +8,9 @@
 import { explainFailure } from "../diagnose/explain.ts";
 import { isAeadCipher } from "../algorithms/registry.ts";
 import type { AttemptResult } from "../auth/userauth.ts";
-import type {
-  AlgorithmLists,
-  Category,
-  Decision,
-  HostKeyStatus,
-  SshTraceError,
-  Stage,
-  TraceEvent,
-} from "../trace.ts";
+import type { SshTraceError } from "../errors/mod.ts";
+import type { TraceEvent } from "../trace.ts";
+import type { AlgorithmLists, Category, Decision, HostKeyStatus, Stage } from "../types.ts";
 
 /** A value per direction (client to server, server to client). */
 export interface Directional {

@@ -11,7 +11,8 @@
  */
 
 import type { Client } from "../client.ts";
-import { SshTraceError, type Tracer } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { Tracer } from "../trace.ts";
 import {
   detectDevice,
   type DeviceChoice,

@@ -2,7 +2,7 @@
 
 import { MSG } from "../wire/messages.ts";
 import { SshReader, SshWriter } from "../wire/buffer.ts";
-import type { AlgorithmLists } from "../trace.ts";
+import type { AlgorithmLists } from "../types.ts";
 import { CATEGORIES } from "./negotiate.ts";
 
 export interface KexInit {

@@ -1,6 +1,6 @@
 /** Algorithm negotiation (RFC 4253 §7.1): one pure function for every category. @module */
 
-import { type AlgorithmLists, CATEGORIES, type Category, type Decision } from "../trace.ts";
+import { type AlgorithmLists, CATEGORIES, type Category, type Decision } from "../types.ts";
 
 export { CATEGORIES };
 

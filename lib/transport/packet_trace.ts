@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { Stage, TraceEventBody } from "../trace.ts";
+import type { TraceEventBody } from "../trace.ts";
+import type { Stage } from "../types.ts";
 import { messageShortName, MSG } from "../wire/messages.ts";
 
 type PacketEvent = Extract<TraceEventBody, { type: "packet" }>;

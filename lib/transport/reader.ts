@@ -3,7 +3,8 @@
  * waits of a stage together by that stage's {@link Deadline}. @module
  */
 
-import { SshTraceError, type Stage } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { Stage } from "../types.ts";
 import type { ByteStream } from "./stream.ts";
 
 /**

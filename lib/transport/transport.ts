@@ -25,13 +25,9 @@ import {
   MIN_RSA_BITS,
   parsePublicKey,
 } from "../algorithms/pubkey.ts";
-import {
-  type AlgorithmLists,
-  type Decision,
-  SshTraceError,
-  type Stage,
-  type Tracer,
-} from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { Tracer } from "../trace.ts";
+import type { AlgorithmLists, Decision, Stage } from "../types.ts";
 import { encodeText, SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
 import {
@@ -480,7 +476,9 @@ export class Transport implements MessageTransport {
     }
     if (e instanceof PacketError) {
       const stage = this.#stage();
-      const code = e.kind === "mac" ? `${stage}.mac-error` : `${stage}.bad-packet`;
+      const code = e.kind === "mac"
+        ? `${stage}.mac-error` as const
+        : `${stage}.bad-packet` as const;
       return new SshTraceError(
         stage,
         code,

@@ -1,6 +1,7 @@
 /** Protocol version exchange (RFC 4253 §4.2). @module */
 
-import { SshTraceError, type Tracer } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { Tracer } from "../trace.ts";
 import { decodeText } from "../wire/buffer.ts";
 import { type BufferedReader, lineBytes } from "./reader.ts";
 

@@ -9,10 +9,11 @@
  */
 
 import assert from "node:assert/strict";
-import { SshTraceError, Tracer } from "../../lib/trace.ts";
+import { Tracer } from "../../lib/trace.ts";
 import type { MessageTransport } from "../../lib/transport/types.ts";
 import { SshReader } from "../../lib/wire/buffer.ts";
 import { messageName } from "../../lib/wire/messages.ts";
+import { untypedError } from "./errors.ts";
 
 /** A reply: a message, an error `receive()` rejects with, or null (connection closed). */
 export type Scripted = Uint8Array | Error | null;
@@ -96,7 +97,7 @@ export class FakeTransport implements MessageTransport {
   async receive(timeoutMs?: number): Promise<Uint8Array | null> {
     this.receiveTimeouts.push(timeoutMs);
     if (this.#inbox.length === 0 && this.#server) {
-      throw new SshTraceError("auth", "test.no-reply", "fake transport: the script has no reply");
+      throw untypedError("auth", "test.no-reply", "fake transport: the script has no reply");
     }
     const item = this.#inbox.length
       ? this.#inbox.shift()!

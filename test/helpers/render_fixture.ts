@@ -1,7 +1,8 @@
 /** Hand-built trace events of realistic runs, shared by the renderer and report tests. @module */
 
-import type { AlgorithmLists, Decision, TraceEvent, TraceEventBody } from "../../lib/trace.ts";
-import { SshTraceError } from "../../lib/trace.ts";
+import type { TraceEvent, TraceEventBody } from "../../lib/trace.ts";
+import type { AlgorithmLists, Decision } from "../../lib/types.ts";
+import { SshTraceError } from "../../lib/errors/mod.ts";
 
 export const CLIENT_LISTS: AlgorithmLists = {
   kex: ["curve25519-sha256", "ecdh-sha2-nistp256", "diffie-hellman-group14-sha256"],

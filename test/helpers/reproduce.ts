@@ -11,7 +11,9 @@
 import assert from "node:assert/strict";
 import { CATALOGUE } from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure } from "../../lib/diagnose/explain.ts";
-import { EXIT_CODES, SshTraceError, type Stage, type Tracer } from "../../lib/trace.ts";
+import { SshTraceError } from "../../lib/errors/mod.ts";
+import type { Tracer } from "../../lib/trace.ts";
+import { EXIT_CODES, type Stage } from "../../lib/types.ts";
 import { delay } from "./raw_servers.ts";
 import { requireTool, run } from "./tools.ts";
 

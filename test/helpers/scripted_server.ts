@@ -25,7 +25,8 @@ import { createPublicKey, diffieHellman, generateKeyPairSync, sign } from "node:
 import { allNames, findCipher, findMac, riskOf } from "../../lib/algorithms/registry.ts";
 import { exchangeHash } from "../../lib/algorithms/kex.ts";
 import { type ClientOptions, openTransport } from "../../lib/client.ts";
-import { type AlgorithmLists, SshTraceError } from "../../lib/trace.ts";
+import { SshTraceError } from "../../lib/errors/mod.ts";
+import type { AlgorithmLists } from "../../lib/types.ts";
 import {
   decodeKexInit,
   encodeKexInit,

@@ -3,7 +3,7 @@
  * against (test/unit/diagnose/grade_test.ts) and that a live sshd must still match
  * (test/interop/diagnose/grade_sshd_test.ts).
  */
-import type { AlgorithmLists } from "../../lib/trace.ts";
+import type { AlgorithmLists } from "../../lib/types.ts";
 
 const MACS_92 = [
   "umac-64-etm@openssh.com",

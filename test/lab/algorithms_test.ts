@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { allNames, type ListCategory, REGISTRIES } from "../../lib/algorithms/registry.ts";
 import { type LabServer, startLabServer } from "../../lib/lab/mod.ts";
-import type { Category } from "../../lib/trace.ts";
+import type { Category } from "../../lib/types.ts";
 import { connectLab, decode, everyAlgorithm, sharedHostKeys } from "../helpers/lab.ts";
 
 /** A lab server that offers every registered algorithm. */

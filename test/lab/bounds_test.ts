@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { type LabServer, startLabServer } from "../../lib/lab/mod.ts";
-import { EXIT_CODES } from "../../lib/trace.ts";
+import { EXIT_CODES } from "../../lib/types.ts";
 import { type Json, runSshtrace, splitNdjson, type SshtraceResult } from "../helpers/cli.ts";
 import { sharedHostKeys } from "../helpers/lab.ts";
 

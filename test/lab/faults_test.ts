@@ -14,7 +14,8 @@ import {
   startLabServer,
 } from "../../lib/lab/mod.ts";
 import { DISCONNECT_REASONS } from "../../lib/wire/messages.ts";
-import { EXIT_CODES, type SshTraceError } from "../../lib/trace.ts";
+import type { SshTraceError } from "../../lib/errors/mod.ts";
+import { EXIT_CODES } from "../../lib/types.ts";
 import { sanitize } from "../../lib/render/sanitize.ts";
 import { runSshtrace } from "../helpers/cli.ts";
 import { connectLab, decode, sharedHostKeys, traceError } from "../helpers/lab.ts";

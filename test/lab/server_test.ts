@@ -10,7 +10,7 @@ import {
   resolveProfile,
   startLabServer,
 } from "../../lib/lab/mod.ts";
-import { EXIT_CODES } from "../../lib/trace.ts";
+import { EXIT_CODES } from "../../lib/types.ts";
 import { ROOT, runSshtrace } from "../helpers/cli.ts";
 import { requireTool, run, tempDir } from "../helpers/tools.ts";
 import {

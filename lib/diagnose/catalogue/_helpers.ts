@@ -4,7 +4,9 @@
  * @module
  */
 
-import type { Decision, ErrorDetails, TraceEvent } from "../../trace.ts";
+import type { ErrorDetails } from "../../errors/mod.ts";
+import type { TraceEvent } from "../../trace.ts";
+import type { Decision } from "../../types.ts";
 import type { FailureContext, Refinement } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------

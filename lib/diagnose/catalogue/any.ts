@@ -4,11 +4,12 @@
  */
 
 import { isAeadCipher } from "../../algorithms/registry.ts";
-import type { Category } from "../../trace.ts";
+import type { FamilyCode } from "../../errors/mod.ts";
+import type { Category } from "../../types.ts";
 import { DISCONNECT_REASONS } from "../../wire/messages.ts";
 import { libraryOptions, libraryTimeout } from "../audiences.ts";
 import { negotiatedDecisions, num, refineFlood, str } from "./_helpers.ts";
-import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
+import type { FailureContext, FamilyEntries, Refinement } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const ANY = {
@@ -116,7 +117,7 @@ export const ANY = {
     fix: null,
     opensshFix: null,
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies FamilyEntries;
 
 // ---------------------------------------------------------------------------------------------
 // DISCONNECT reasons (RFC 4253 §11.1) in plain words
@@ -183,7 +184,7 @@ export const DISCONNECT_HELP: Record<
   },
 };
 
-function refineDisconnect(ctx: FailureContext): Refinement {
+function refineDisconnect(ctx: FailureContext<FamilyCode<"*.disconnect">>): Refinement {
   const code = num(ctx.details, "reasonCode");
   if (code === null) return {};
   const reason = str(ctx.details, "reason") ?? DISCONNECT_REASONS[code] ?? "UNKNOWN";
@@ -209,7 +210,7 @@ function refineDisconnect(ctx: FailureContext): Refinement {
   };
 }
 
-function refineMacError(c: FailureContext): Refinement {
+function refineMacError(c: FailureContext<FamilyCode<"*.mac-error" | "*.bad-packet">>): Refinement {
   const decisions = negotiatedDecisions(c.events);
   const chosen = (cat: Category) => decisions.find((d) => d.category === cat)?.chosen ?? null;
   const mac = chosen("macS2C");

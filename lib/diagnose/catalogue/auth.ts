@@ -6,7 +6,7 @@
 import { riskOf } from "../../algorithms/registry.ts";
 import { libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import { list, refineFlood, strings } from "./_helpers.ts";
-import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
+import type { FailureContext, Refinement, StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const AUTH = {
@@ -163,9 +163,9 @@ export const AUTH = {
     libraryFix: libraryTimeout(30),
     refine: (c) => refineFlood(c),
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"auth">;
 
-function refineNoMethod(c: FailureContext): Refinement {
+function refineNoMethod(c: FailureContext<"auth.no-common-method">): Refinement {
   const offered = strings(c.details, "methods");
   const ours = strings(c.details, "ours");
   const known = ["publickey", "password", "keyboard-interactive"];

@@ -5,7 +5,7 @@
 
 import { libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import { CHECK_PORT } from "./_helpers.ts";
-import type { CatalogueEntry } from "./types.ts";
+import type { StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const CONNECT = {
@@ -63,4 +63,4 @@ export const CONNECT = {
     fix: "check the address and port",
     opensshFix: null,
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"connect">;

@@ -4,7 +4,7 @@
  */
 
 import { libraryOptions } from "../audiences.ts";
-import type { CatalogueEntry } from "./types.ts";
+import type { StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const DATA = {
@@ -127,4 +127,4 @@ export const DATA = {
     fix: "check where the output goes (free disk space; a reader that reads to the end)",
     opensshFix: null,
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"data">;

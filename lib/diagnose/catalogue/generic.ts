@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Stage } from "../../trace.ts";
+import type { Stage } from "../../types.ts";
 import type { FailureText } from "./types.ts";
 
 /** Generic words per stage, for codes the catalogue does not know. */

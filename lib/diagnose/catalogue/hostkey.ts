@@ -5,7 +5,7 @@
 
 import { libraryOptions, raw } from "../audiences.ts";
 import { num, str, targetOf, VERIFY_FIRST } from "./_helpers.ts";
-import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
+import type { FailureContext, Refinement, StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const HOSTKEY = {
@@ -75,9 +75,9 @@ export const HOSTKEY = {
     fix: null,
     opensshFix: null,
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"hostkey">;
 
-function refineChanged(c: FailureContext): Refinement {
+function refineChanged(c: FailureContext<"hostkey.changed">): Refinement {
   const d = c.details;
   const fp = str(d, "fingerprint");
   const known = str(d, "knownFingerprint");

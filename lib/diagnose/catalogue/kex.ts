@@ -4,7 +4,8 @@
  */
 
 import { type ListCategory, riskOf } from "../../algorithms/registry.ts";
-import type { Category, Decision, TraceEvent } from "../../trace.ts";
+import type { TraceEvent } from "../../trace.ts";
+import type { Category, Decision } from "../../types.ts";
 import { enableFlags, libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import {
   capital,
@@ -18,7 +19,7 @@ import {
   strings,
 } from "./_helpers.ts";
 import { LEGACY_HARM_ORDER, LIST_OF, planEnable } from "./planner.ts";
-import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
+import type { CatalogueEntry, FailureContext, Refinement, StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const KEX = {
@@ -164,7 +165,7 @@ export const KEX = {
       };
     },
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"kex">;
 
 const CATEGORY_WORDS: Record<ListCategory, string> = {
   kex: "key exchange method",
@@ -175,7 +176,7 @@ const CATEGORY_WORDS: Record<ListCategory, string> = {
 };
 
 /** The refinement shared by every `kex.no-common-*` code. */
-function refineNoCommon(ctx: FailureContext): Refinement {
+function refineNoCommon(ctx: FailureContext<`kex.no-common-${Category}`>): Refinement {
   const d = ctx.details;
   const all = Array.isArray(d.decisions) ? (d.decisions as Decision[]) : [];
   let failed = all.filter((x) => x && x.chosen === null && Array.isArray(x.theirs));
@@ -269,7 +270,10 @@ export function cheaperKex(events: readonly TraceEvent[], chosen: string | null)
   return CHEAP_KEX.slice(0, limit).find((k) => theirs.includes(k)) ?? null;
 }
 
-function noCommon(category: ListCategory, words: string): CatalogueEntry {
+function noCommon(
+  category: ListCategory,
+  words: string,
+): CatalogueEntry<`kex.no-common-${Category}`> {
   const legacy = LEGACY_HARM_ORDER[category][0] ?? "";
   const { fix, opensshFix, libraryFix } = enableFlags([{
     category,

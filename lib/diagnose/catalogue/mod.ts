@@ -21,6 +21,7 @@ import { DATA } from "./data.ts";
 import { HOSTKEY } from "./hostkey.ts";
 import { KEX } from "./kex.ts";
 import { SESSION } from "./session.ts";
+import type { CatalogueKey } from "../../errors/mod.ts";
 import type { CatalogueEntry } from "./types.ts";
 import { USAGE } from "./usage.ts";
 import { VERSION } from "./version.ts";
@@ -28,9 +29,12 @@ import { VERSION } from "./version.ts";
 export type {
   AlgorithmCandidate,
   CatalogueEntry,
+  EntryKey,
   FailureContext,
   FailureText,
+  FamilyEntries,
   Refinement,
+  StageEntries,
 } from "./types.ts";
 export {
   type EnablePlan,
@@ -47,7 +51,9 @@ export { OPEN_FAILURE_HELP } from "./session.ts";
 
 /**
  * Every failure sshtrace reports, keyed by error code, in stage order. `*.suffix` entries apply
- * to that code at any stage (the stage is the code's prefix); an exact code always wins.
+ * to that code at any stage (the stage is the code's prefix); an exact code always wins. The
+ * compiler proves the keys are exactly the table's (lib/errors/codes.ts): every exact code and
+ * every family has an entry (here), and no stage file has an entry for an unknown code (there).
  */
 export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   ...USAGE,
@@ -59,7 +65,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   ...SESSION,
   ...DATA,
   ...ANY,
-};
+} satisfies Record<CatalogueKey, CatalogueEntry>;
 
 /** The catalogue entry for a code: the exact entry, else the `*.suffix` entry, else null. */
 export function lookupEntry(code: string): CatalogueEntry | null {

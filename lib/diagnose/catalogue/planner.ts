@@ -6,7 +6,7 @@
 
 import { allNames, type ListCategory, lookupAlgorithm, riskOf } from "../../algorithms/registry.ts";
 import type { AlgorithmStatus } from "../../algorithms/types.ts";
-import type { Category, Decision } from "../../trace.ts";
+import type { Category, Decision } from "../../types.ts";
 import type { AlgorithmCandidate } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 
 import type { TraceEvent } from "../../trace.ts";
 import { num, str, targetOf } from "./_helpers.ts";
-import type { CatalogueEntry, FailureContext, Refinement } from "./types.ts";
+import type { FailureContext, Refinement, StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const SESSION = {
@@ -101,7 +101,7 @@ export const SESSION = {
     fix: "-vv to see the packets; report it with the trace",
     opensshFix: "-vvv",
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"session">;
 
 /**
  * Server software that offers file transfer only (SFTP, sometimes SCP), never a shell or
@@ -122,7 +122,9 @@ function serverSoftware(events: readonly TraceEvent[]): string | null {
  * (known by its version line, or because it refused a shell and exec both), where advice to use
  * the other request would send the user in circles.
  */
-function refineFileTransferOnly(c: FailureContext): Refinement {
+function refineFileTransferOnly(
+  c: FailureContext<"session.exec-refused" | "session.shell-refused">,
+): Refinement {
   const software = serverSoftware(c.events);
   const known = software !== null && FILE_TRANSFER_ONLY.test(software);
   if (!known && c.details.otherRequestRefused !== true) return {};
@@ -162,7 +164,7 @@ export const OPEN_FAILURE_HELP: Record<number, { why: string; fix: string | null
   },
 };
 
-function refineOpenRefused(c: FailureContext): Refinement {
+function refineOpenRefused(c: FailureContext<"session.channel-open-refused">): Refinement {
   const code = num(c.details, "reasonCode");
   const reason = str(c.details, "reason") ?? "unknown reason";
   const description = str(c.details, "description");

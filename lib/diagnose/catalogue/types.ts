@@ -6,7 +6,18 @@
 
 import type { ListCategory } from "../../algorithms/registry.ts";
 import type { AlgorithmStatus } from "../../algorithms/types.ts";
-import type { ErrorDetails, Stage, TraceEvent } from "../../trace.ts";
+import type {
+  CatalogueKey,
+  CodesOf,
+  DetailsOf,
+  ErrorCode,
+  ErrorDetails,
+  FamilyCode,
+  FamilyKey,
+  StageOf,
+} from "../../errors/mod.ts";
+import type { TraceEvent } from "../../trace.ts";
+import type { Stage } from "../../types.ts";
 
 /** The words shown for a failure. */
 export interface FailureText {
@@ -37,12 +48,16 @@ export interface AlgorithmCandidate {
   risk: string | null;
 }
 
-/** What a `refine` function sees. */
-export interface FailureContext {
-  code: string;
+/**
+ * What a `refine` function sees. `details` has the type the table gives the entry's codes; read
+ * it with the checking readers of _helpers.ts all the same (an error built outside the table's
+ * checks, or by another version, may carry anything: a refinement must not throw).
+ */
+export interface FailureContext<C extends ErrorCode = ErrorCode> {
+  code: C;
   stage: Stage | "usage";
   message: string;
-  details: ErrorDetails;
+  details: DetailsOf<C> & ErrorDetails;
   /** The trace up to the failure (may be empty). */
   events: readonly TraceEvent[];
 }
@@ -50,9 +65,18 @@ export interface FailureContext {
 /** What a `refine` function may change, plus the ranked candidates of a negotiation failure. */
 export type Refinement = Partial<FailureText> & { candidates?: AlgorithmCandidate[] };
 
-/** A catalogue entry. `stage: "any"` marks a `*.suffix` entry used at whichever stage failed. */
-export interface CatalogueEntry {
-  stage: Stage | "usage" | "any";
+/**
+ * What a catalogue entry can be keyed by: an exact code, a family (`*.timeout`), or one code of
+ * a family where a stage needs its own words (`kex.timeout`).
+ */
+export type EntryKey = CatalogueKey | FamilyCode;
+
+/**
+ * A catalogue entry for key `K`. `stage: "any"` marks a `*.suffix` entry used at whichever stage
+ * failed; an exact entry names its code's stage (checked by the compiler).
+ */
+export interface CatalogueEntry<K extends EntryKey = EntryKey> {
+  stage: K extends FamilyKey ? "any" : StageOf<K>;
   /** For a `*.suffix` entry that only some stages can throw: those stages (for the docs). */
   stages?: readonly Stage[];
   title: string;
@@ -62,6 +86,20 @@ export interface CatalogueEntry {
   /** The fix as library options (see {@link FailureText.libraryFix}); null when omitted. */
   libraryFix?: string | null;
   securityCost?: string;
-  /** Refines the texts above from the error's details and the trace. Must not throw. */
-  refine?: (ctx: FailureContext) => Refinement;
+  /**
+   * Refines the texts above from the error's details and the trace. Must not throw. (A method,
+   * so an entry for one code is a `CatalogueEntry` of any code: its parameter is bivariant.)
+   */
+  refine?(ctx: FailureContext<CodesOf<K>>): Refinement;
 }
+
+/** The entries of one stage's file: every exact code of the stage, and any family override. */
+export type StageEntries<S extends Stage | "usage"> =
+  & {
+    [K in CatalogueKey as K extends FamilyKey ? never : StageOf<K> extends S ? K : never]:
+      CatalogueEntry<K>;
+  }
+  & { [K in FamilyCode as StageOf<K> extends S ? K : never]?: CatalogueEntry<K> };
+
+/** The entries of codes thrown at any stage: one per family. */
+export type FamilyEntries = { [K in FamilyKey]: CatalogueEntry<K> };

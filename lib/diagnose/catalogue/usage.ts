@@ -5,7 +5,7 @@
 
 import { libraryOptions } from "../audiences.ts";
 import { str, strings } from "./_helpers.ts";
-import type { CatalogueEntry } from "./types.ts";
+import type { StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const USAGE = {
@@ -53,4 +53,4 @@ export const USAGE = {
     fix: "give a size such as 32768",
     opensshFix: null,
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"usage">;

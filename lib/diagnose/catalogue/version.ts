@@ -6,7 +6,7 @@
 import { openSshRefusal, recogniseGreeting } from "../../transport/version.ts";
 import { libraryOptions, libraryTimeout, raw } from "../audiences.ts";
 import { CHECK_PORT, str, strings } from "./_helpers.ts";
-import type { CatalogueEntry } from "./types.ts";
+import type { StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const VERSION = {
@@ -131,4 +131,4 @@ export const VERSION = {
     fix: "check the port and the device's SSH service",
     opensshFix: null,
   },
-} satisfies Record<string, CatalogueEntry>;
+} satisfies StageEntries<"version">;

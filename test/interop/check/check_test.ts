@@ -5,7 +5,7 @@ import { checkFleet, type HostReport } from "../../../lib/check/check.ts";
 import { parseInventory } from "../../../lib/check/inventory.ts";
 import { runCheck } from "../../../lib/cli/check.ts";
 import { applyOption, emptySettings } from "../../../lib/config/options.ts";
-import { EXIT_CODES } from "../../../lib/trace.ts";
+import { EXIT_CODES } from "../../../lib/types.ts";
 import { startOldSwitch } from "../../helpers/old_switch.ts";
 import { ensureTestUser, SSH_KEYGEN, startSshd } from "../../helpers/sshd.ts";
 import { freePort, requireTool, run, tempDir } from "../../helpers/tools.ts";

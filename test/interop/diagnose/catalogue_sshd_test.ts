@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { openTransport } from "../../../lib/client.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError, Tracer } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { Tracer } from "../../../lib/trace.ts";
 import { startSshd } from "../../helpers/sshd.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { runProbe } from "../../../lib/client.ts";
-import { EXIT_CODES, Tracer } from "../../../lib/trace.ts";
+import { Tracer } from "../../../lib/trace.ts";
+import { EXIT_CODES } from "../../../lib/types.ts";
 import { freePort } from "../../helpers/tools.ts";
 import {
   cli,

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { connect, type ConnectOptions } from "../../../lib/client.ts";
 import { encodeTerminalModes } from "../../../lib/connection/session.ts";
-import { EXIT_CODES, Tracer } from "../../../lib/trace.ts";
+import { Tracer } from "../../../lib/trace.ts";
+import { EXIT_CODES } from "../../../lib/types.ts";
 import { ensureTestUser, startSshd } from "../../helpers/sshd.ts";
 import { freePort, tempDir } from "../../helpers/tools.ts";
 import { password } from "../../helpers/lab.ts";

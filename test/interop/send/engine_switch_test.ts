@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { connect } from "../../../lib/client.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { runShell, type SendOptions, sessionIo } from "../../../lib/send/engine.ts";
-import { SshTraceError, Tracer } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { Tracer } from "../../../lib/trace.ts";
 import { type OldSwitchHandle, startOldSwitch } from "../../helpers/old_switch.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import {
   serveLabConnection,
 } from "../../../lib/lab/mod.ts";
 import { connStream } from "../../../lib/net.ts";
-import { type AlgorithmLists, SshTraceError, type Stage, Tracer } from "../../../lib/trace.ts";
+import { Tracer } from "../../../lib/trace.ts";
+import type { AlgorithmLists, Stage } from "../../../lib/types.ts";
 import type { ByteStream } from "../../../lib/transport/stream.ts";
 import { SshReader, SshWriter } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
@@ -33,6 +34,7 @@ import {
   type Seen,
   userKey,
 } from "../../helpers/reproduce.ts";
+import { untypedError } from "../../helpers/errors.ts";
 
 //    profile for. One listener; each step sets what the next connection gets.
 
@@ -1149,7 +1151,7 @@ export const LAB = reproductionTable({
         });
         const m = /error\s+(data\.[a-z-]+): (.*)/.exec(r.stderr);
         assert.ok(m, r.stderr.slice(-1500));
-        const seen = explained(new SshTraceError("data", m[1]!, m[2]!));
+        const seen = explained(untypedError("data", m[1]!, m[2]!));
         assert.equal(seen.exitCode, r.code);
         expect(seen, {
           code: "data.output-incomplete",

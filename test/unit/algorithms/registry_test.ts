@@ -13,7 +13,7 @@ import {
 } from "../../../lib/algorithms/registry.ts";
 import type { AlgorithmInfo } from "../../../lib/algorithms/types.ts";
 import { CATEGORIES, negotiateAll, selectAlgorithm } from "../../../lib/transport/negotiate.ts";
-import type { AlgorithmLists } from "../../../lib/trace.ts";
+import type { AlgorithmLists } from "../../../lib/types.ts";
 
 const LIST_CATEGORIES = Object.keys(REGISTRIES) as ListCategory[];
 

@@ -9,7 +9,7 @@ import {
 } from "../../../lib/auth/userauth.ts";
 import { passwordPrompt } from "../../../lib/cli/connect.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { concatBytes, encodeText } from "../../../lib/wire/buffer.ts";
 import {
   banner,
@@ -28,6 +28,7 @@ import {
   verifySignature,
 } from "../../helpers/auth_messages.ts";
 import { FakeTransport, type ServerScript } from "../../helpers/fake_transport.ts";
+import { untypedError } from "../../helpers/errors.ts";
 
 const SECRET = "Sw1tch-S3cret!";
 
@@ -562,7 +563,7 @@ Deno.test("authenticate() turns 'Too many authentication failures' into auth.too
       offered++;
       if (offered < 2) return [failure(["publickey"])];
       return [
-        new SshTraceError(
+        untypedError(
           "kex",
           "transport.disconnect",
           "the server disconnected: Too many authentication failures",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseInventory, readInventory, splitCsvLine } from "../../../lib/check/inventory.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { tempDir } from "../../helpers/tools.ts";
 
 function usageFailure(fn: () => unknown, pattern: RegExp): SshTraceError {

@@ -15,7 +15,7 @@ import {
   type SendCliFlags,
 } from "../../../lib/cli/args.ts";
 import { settingsFrom } from "../../../main.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { SSHTRACE_VERSION } from "../../../lib/about.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
 

@@ -10,7 +10,7 @@ import {
   type Settings,
 } from "../../../lib/config/options.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
 
 /** Asserts `fn` throws a usage error (exit 2) whose message matches `pattern`. */
 function assertUsage(fn: () => unknown, pattern: RegExp): void {

@@ -3,7 +3,7 @@ import { Connection } from "../../../lib/connection/mux.ts";
 import { startKeepalive } from "../../../lib/connection/keepalive.ts";
 import type { Session } from "../../../lib/connection/session.ts";
 import type { ChannelOptions } from "../../../lib/connection/channel.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { decodeText, SshReader } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
 import { readText, server, settle } from "../../helpers/connection_messages.ts";

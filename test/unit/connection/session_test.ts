@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Connection } from "../../../lib/connection/mux.ts";
 import { encodeTerminalModes, type Session } from "../../../lib/connection/session.ts";
 import { decodeTerminalModes } from "../../../lib/connection/terminal_modes.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
 import type { SshReader } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
 import { readText, server, settle } from "../../helpers/connection_messages.ts";

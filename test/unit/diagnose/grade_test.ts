@@ -5,7 +5,7 @@ import {
   gradeServer,
   letterFor,
 } from "../../../lib/diagnose/grade.ts";
-import type { AlgorithmLists } from "../../../lib/trace.ts";
+import type { AlgorithmLists } from "../../../lib/types.ts";
 import { DROPBEAR_2022, OPENSSH_92, OPENSSH_92_LEGACY } from "../../helpers/server_offers.ts";
 
 const withoutStrict = (l: AlgorithmLists): AlgorithmLists => ({

@@ -11,7 +11,8 @@ import { PacketError, PacketOpener, PacketSealer } from "../../../lib/transport/
 import { BufferedReader } from "../../../lib/transport/reader.ts";
 import { memoryPipe } from "../../../lib/transport/stream.ts";
 import { readServerVersion } from "../../../lib/transport/version.ts";
-import { SshTraceError, Tracer } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { Tracer } from "../../../lib/trace.ts";
 import type { CipherAlgorithm, MacAlgorithm } from "../../../lib/algorithms/types.ts";
 
 interface Pair {

@@ -9,7 +9,7 @@ import { decodeKexInit } from "../../../lib/transport/kexinit.ts";
 import { parseVersionLine } from "../../../lib/transport/version.ts";
 import { parseKnownHosts } from "../../../lib/config/known_hosts.ts";
 import { parsePublicKey } from "../../../lib/algorithms/pubkey.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { parsePrivateKey } from "../../../lib/config/keys.ts";
 
 const RUNS = 5000;

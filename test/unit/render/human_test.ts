@@ -7,7 +7,8 @@ import {
 } from "../../../lib/render/human.ts";
 import { useColor } from "../../../lib/render/color.ts";
 import { sanitize } from "../../../lib/render/sanitize.ts";
-import { SshTraceError, type TraceEvent } from "../../../lib/trace.ts";
+import type { SshTraceError } from "../../../lib/errors/mod.ts";
+import type { TraceEvent } from "../../../lib/trace.ts";
 import {
   CLIENT_LISTS,
   decide,
@@ -20,6 +21,7 @@ import {
   successEvents,
   timed,
 } from "../../helpers/render_fixture.ts";
+import { untypedError } from "../../helpers/errors.ts";
 
 function render(
   events: TraceEvent[],
@@ -223,7 +225,7 @@ Deno.test("finish() suggests the least harmful kex the server offers, as a flag 
 });
 
 Deno.test("finish() wraps a long explanation at 76 columns under its label", () => {
-  const out = render([], {}, new SshTraceError("connect", "connect.refused", "connection refused"));
+  const out = render([], {}, untypedError("connect", "connect.refused", "connection refused"));
   assert.equal(
     out,
     `┌${BORDER}
@@ -244,12 +246,12 @@ Deno.test("finish() wraps a long explanation at 76 columns under its label", () 
 
 Deno.test("finish() keeps a word longer than the width whole on its own line", () => {
   const long = "x".repeat(90);
-  const out = render([], {}, new SshTraceError("data", "data.odd", `short ${long} tail`));
+  const out = render([], {}, untypedError("data", "data.odd", `short ${long} tail`));
   assert.ok(out.includes(`│ what happened short\n│               ${long}\n│               tail\n`));
 });
 
 Deno.test("finish() leaves out cause, try, OpenSSH and cost for an unknown code without a fix", () => {
-  const out = render([], {}, new SshTraceError("hostkey", "hostkey.mystery", "host key refused"));
+  const out = render([], {}, untypedError("hostkey", "hostkey.mystery", "host key refused"));
   assert.equal(
     out,
     `┌${BORDER}
@@ -265,7 +267,7 @@ Deno.test("finish() shows only the catalogue's fix, never one carried in an erro
   const out = render(
     [],
     {},
-    new SshTraceError("session", "session.mystery", "no shell", { fix: "--no-pty" }),
+    untypedError("session", "session.mystery", "no shell", { fix: "--no-pty" }),
   );
   assert.ok(out.includes("│ why           The server refused or broke off the session"));
   assert.ok(!out.includes("--no-pty"));
@@ -418,7 +420,7 @@ Deno.test("peer text in version, debug, disconnect and algorithm names cannot ca
       }],
     ]),
     { verbosity: 2 },
-    new SshTraceError("kex", "kex.disconnected", `server said: ${evil}`),
+    untypedError("kex", "kex.disconnected", `server said: ${evil}`),
   );
   assert.ok(!out.includes("\x1b"));
   assert.ok(!out.includes("\x07"));

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { buildReport, isAeadCipher, type Report } from "../../../lib/render/report.ts";
 import { createNdjsonSink, reportToJson } from "../../../lib/render/ndjson.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
 import {
   CLIENT_LISTS,
   decisions,
@@ -15,6 +14,7 @@ import {
   successEvents,
   timed,
 } from "../../helpers/render_fixture.ts";
+import { untypedError } from "../../helpers/errors.ts";
 
 Deno.test("buildReport() describes a successful run in every field", () => {
   const report = buildReport(successEvents(), {
@@ -133,7 +133,7 @@ Deno.test("buildReport() leaves kex fields null when the failure came before neg
   const report = buildReport(events, {
     host: "h",
     port: 22,
-    error: new SshTraceError("kex", "kex.timeout", "no KEXINIT from the server"),
+    error: untypedError("kex", "kex.timeout", "no KEXINIT from the server"),
     timings: {},
   });
   assert.deepEqual(report.kex, {
@@ -170,7 +170,7 @@ Deno.test("buildReport() nulls everything after connect when the connection fail
   const report = buildReport(timed([[0, { stage: "connect", type: "begin" }]]), {
     host: "10.0.0.1",
     port: 22,
-    error: new SshTraceError("connect", "connect.refused", "connection refused"),
+    error: untypedError("connect", "connect.refused", "connection refused"),
     timings: {},
     exitCode: 10,
   });
@@ -206,7 +206,7 @@ Deno.test("buildReport() records a partial success and an unanswered attempt", (
       host: "h",
       port: 22,
       user: "u",
-      error: new SshTraceError("auth", "auth.timeout", "no answer"),
+      error: untypedError("auth", "auth.timeout", "no answer"),
       timings: {},
     },
   );
@@ -260,7 +260,7 @@ Deno.test("buildReport() uses the stage's generic words for an unknown code, and
   const report = buildReport([], {
     host: "h",
     port: 22,
-    error: new SshTraceError("session", "session.mystery", "no shell", { fix: "--no-pty" }),
+    error: untypedError("session", "session.mystery", "no shell", { fix: "--no-pty" }),
     timings: {},
   });
   assert.deepEqual(report.error, {

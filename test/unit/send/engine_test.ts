@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { runShell, type SendOptions, type ShellIo } from "../../../lib/send/engine.ts";
 import { binary, fromBinary } from "../../../lib/send/prompt.ts";
-import { SshTraceError, Tracer } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { Tracer } from "../../../lib/trace.ts";
 
 // ---------------------------------------------------------------------------------------------
 // A tiny scripted shell in memory: echo, prompt, paging with a pager prompt that waits for a

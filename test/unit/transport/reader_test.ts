@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { BufferedReader, Deadline } from "../../../lib/transport/reader.ts";
 import { memoryPipe } from "../../../lib/transport/stream.ts";
-import { SshTraceError } from "../../../lib/trace.ts";
+import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { untypedError } from "../../helpers/errors.ts";
 
 Deno.test("a deadline ends a wait that a trickle of bytes keeps alive past every per-read timeout", async () => {
   const [client, server] = memoryPipe();
@@ -35,7 +36,7 @@ Deno.test("abort() ends a wait without a timeout at once, and every later one", 
   const [client] = memoryPipe();
   const reader = new BufferedReader(client, () => "kex", 0);
   const waiting = reader.fill(0);
-  const error = new SshTraceError("kex", "kex.timeout", "no complete key exchange");
+  const error = untypedError("kex", "kex.timeout", "no complete key exchange");
   reader.abort(error);
   await assert.rejects(waiting, (e) => e === error);
   await assert.rejects(reader.fill(0), (e) => e === error);

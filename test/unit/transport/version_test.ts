@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { EXIT_CODES, type TraceEvent, Tracer } from "../../../lib/trace.ts";
+import { type TraceEvent, Tracer } from "../../../lib/trace.ts";
+import { EXIT_CODES } from "../../../lib/types.ts";
 import { VERSION_LIMITS } from "../../../lib/transport/version.ts";
 import {
   expectTraceError,

@@ -1,0 +1,328 @@
+/**
+ * The table of error codes: every code a layer throws, with the type of its `details`. A code
+ * is `<stage>.<what>`; its stage is its prefix. Two kinds:
+ *
+ * - exact codes ({@link EXACT_CODES}), thrown at one stage (`connect.refused`);
+ * - families ({@link CODE_FAMILIES}), `*.<what>` thrown at any of the family's stages with one
+ *   details type (`${stage}.timeout` from the reader, whatever stage it is in).
+ *
+ * The failure catalogue is keyed by these ({@link CatalogueKey}) and the compiler proves every
+ * code has an entry; the error class checks each `details` against its code.
+ * @module
+ */
+
+import type { Category, Decision, Stage } from "../types.ts";
+import { STAGES } from "../types.ts";
+
+/** Data carried by an error so it can be explained without re-parsing text. */
+export interface ErrorDetails {
+  [key: string]: unknown;
+}
+
+/** Where a connection was going (connect errors). */
+type Target = { host: string; port: number };
+/** What the client was expecting before the version line. */
+type PreVersion = { preVersionLines: string[] };
+/** The server's version line (or its excerpt). */
+type VersionLine = { versionLine: string };
+/** A negotiation that found nothing in common: both lists and every category's decision. */
+type NoCommon = { category: Category; ours: string[]; theirs: string[]; decisions: Decision[] };
+/** What every user-authentication failure carries: methods offered, attempts made. */
+export type AuthDetails = {
+  /** The methods the server says can continue. */
+  methods: string[];
+  /** Every attempt, in order. */
+  tried: { method: string; detail: string; result: string; algorithm?: string }[];
+};
+/** A channel's local id. */
+type OnChannel = { channel: number };
+/** A stuck `send` script: what it waited for and the screen's last line. */
+type SendStuck = { command: string; timeoutMs: number; lastSeen: string; device: string };
+/** A connection closed under the connection layer: what was still open. */
+type OpenWork = { openChannels?: number; pendingRequests?: number };
+
+/**
+ * The table: every code thrown at one stage, with the type of its details, in stage order.
+ * (A type; {@link EXACT_CODES} lists the same codes at run time, checked by the compiler.)
+ */
+export interface ExactCodes {
+  "usage.invalid": { expected?: string; supported?: readonly string[] };
+  "usage.unknown-terminal-mode": { mode: string };
+  "usage.invalid-terminal-mode": { mode: string; value: number };
+  "usage.invalid-keepalive": { intervalMs?: number; countMax?: number };
+  "usage.invalid-channel-option": { option: string; value: number };
+
+  "connect.dns": Target;
+  "connect.refused": Target;
+  "connect.unreachable": Target;
+  "connect.reset": Target;
+  "connect.failed": Target;
+
+  "version.not-ssh": PreVersion;
+  "version.refused": PreVersion & { reason: string };
+  "version.ssh1-only": VersionLine;
+  "version.unsupported": VersionLine;
+  "version.too-many-lines": PreVersion;
+  "version.line-too-long": Partial<PreVersion & VersionLine>;
+  "version.malformed": VersionLine;
+
+  "kex.no-common-kex": NoCommon;
+  "kex.no-common-hostKey": NoCommon;
+  "kex.no-common-cipherC2S": NoCommon;
+  "kex.no-common-cipherS2C": NoCommon;
+  "kex.no-common-macC2S": NoCommon;
+  "kex.no-common-macS2C": NoCommon;
+  "kex.no-common-compressionC2S": NoCommon;
+  "kex.no-common-compressionS2C": NoCommon;
+  "kex.bad-kexinit": Record<never, never>;
+  "kex.strict-violation": { message: string };
+  "kex.exchange-failed": { algorithm: string };
+  "kex.bad-host-key": Record<never, never>;
+  "kex.host-key-too-small": { bits: number; required: number; fingerprint: string };
+  "kex.bad-signature": { algorithm: string; fingerprint: string };
+
+  "hostkey.unknown": { fingerprint: string; files: readonly string[] };
+  "hostkey.changed": {
+    fingerprint: string;
+    keyType: string;
+    knownFingerprint: string;
+    file: string;
+    line: number;
+    /** Every key known_hosts holds for the host. */
+    knownKeys: { keyType: string; fingerprint: string; file: string; line: number }[];
+    hostPattern: string;
+  };
+  "hostkey.revoked": { fingerprint: string; file?: string; line?: number };
+  "hostkey.refused-by-user": { fingerprint: string };
+  "hostkey.write-failed": Record<never, never>;
+  "hostkey.changed-on-rekey": { fingerprint: string };
+
+  "auth.service-refused": { service: string; message?: number };
+  "auth.connection-closed": AuthDetails;
+  "auth.protocol": AuthDetails;
+  "auth.too-many-failures": AuthDetails;
+  "auth.partial-needs-method": AuthDetails;
+  "auth.password-rejected": AuthDetails;
+  "auth.kbdint-failed": AuthDetails;
+  "auth.batch-mode-needs-prompt": AuthDetails;
+  "auth.key-rejected": AuthDetails & { acceptsPublickey: boolean };
+  "auth.no-signature-algorithm": AuthDetails;
+  "auth.rsa-sha2-refused": AuthDetails & { algorithms: (string | undefined)[] };
+  "auth.no-common-method": AuthDetails & {
+    ours: string[];
+    allowed: string[];
+    implemented: string[];
+  };
+  "auth.password-change-requested": AuthDetails & { prompt: string };
+
+  "session.channel-open-refused": {
+    channelType: string;
+    reasonCode: number;
+    reason: string;
+    description: string;
+  };
+  "session.pty-refused": OnChannel & { term: string; cols: number; rows: number };
+  /** `otherRequestRefused`: the server refused the other of shell and exec too. */
+  "session.exec-refused": OnChannel & { otherRequestRefused?: boolean };
+  "session.shell-refused": OnChannel & { otherRequestRefused?: boolean };
+  "session.prompt-not-found": {
+    device: string;
+    timeoutMs: number;
+    lastSeen: string;
+    closed: boolean;
+  };
+  "session.send-timeout": SendStuck;
+  "session.shell-closed": SendStuck;
+  "session.channel-closed": OnChannel;
+  "session.connection-closed": OpenWork;
+  "session.malformed-message": Record<never, never>;
+
+  "data.keepalive-timeout": { intervalMs: number; countMax: number; unanswered: number };
+  "data.connection-closed": OpenWork;
+  "data.malformed-message": Record<never, never>;
+  "data.unknown-channel": OnChannel & { message: string };
+  "data.channel-closed": OnChannel;
+  "data.write-after-eof": OnChannel;
+  "data.message-before-open": OnChannel;
+  "data.invalid-max-packet": OnChannel;
+  "data.window-overflow": OnChannel & { window: number; adjust: number };
+  "data.packet-too-large": OnChannel & { length: number; maxPacket: number };
+  "data.window-exceeded": OnChannel & { length: number; window: number };
+  "data.command-failed": { exitStatus: number | null };
+  "data.output-incomplete": { received: number; written: number; cause: string | null };
+}
+
+/**
+ * The families: codes thrown as `${stage}.<what>` at whichever stage the failure happens, keyed
+ * `*.<what>`, with the stages that can throw them and the details type they share.
+ */
+export interface CodeFamilies {
+  "*.timeout": {
+    stages: Stage;
+    details: {
+      timeoutMs: number;
+      waitedMs?: number;
+      budgetMs?: number;
+      host?: string;
+      port?: number;
+    };
+  };
+  "*.compression-error": { stages: Stage; details: Record<never, never> };
+  "*.deadline": { stages: Stage; details: { deadlineMs: number } };
+  "*.closed": { stages: Stage; details: Partial<PreVersion> };
+  "*.connection-reset": { stages: Stage; details: Record<never, never> };
+  "*.disconnect": {
+    stages: Stage;
+    details: { reasonCode: number; reason: string; description: string };
+  };
+  "*.mac-error": { stages: Stage; details: { kind: string } };
+  "*.bad-packet": { stages: Stage; details: { kind: string } };
+  "*.bad-message": { stages: Stage; details: Record<never, never> };
+  "*.unexpected-message": { stages: Stage; details: { message: string } | OnChannel };
+  "*.internal": { stages: Stage; details: Record<never, never> };
+  "*.interrupted": { stages: "hostkey" | "auth"; details: { prompt: string } };
+}
+
+/** A code thrown at one stage. */
+export type ExactCode = keyof ExactCodes;
+/** A family's key, `*.<what>`. */
+export type FamilyKey = keyof CodeFamilies;
+
+/** Every exact code at run time, with its stage (the compiler checks both against the table). */
+export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
+  "usage.invalid": "usage",
+  "usage.unknown-terminal-mode": "usage",
+  "usage.invalid-terminal-mode": "usage",
+  "usage.invalid-keepalive": "usage",
+  "usage.invalid-channel-option": "usage",
+  "connect.dns": "connect",
+  "connect.refused": "connect",
+  "connect.unreachable": "connect",
+  "connect.reset": "connect",
+  "connect.failed": "connect",
+  "version.not-ssh": "version",
+  "version.refused": "version",
+  "version.ssh1-only": "version",
+  "version.unsupported": "version",
+  "version.too-many-lines": "version",
+  "version.line-too-long": "version",
+  "version.malformed": "version",
+  "kex.no-common-kex": "kex",
+  "kex.no-common-hostKey": "kex",
+  "kex.no-common-cipherC2S": "kex",
+  "kex.no-common-cipherS2C": "kex",
+  "kex.no-common-macC2S": "kex",
+  "kex.no-common-macS2C": "kex",
+  "kex.no-common-compressionC2S": "kex",
+  "kex.no-common-compressionS2C": "kex",
+  "kex.bad-kexinit": "kex",
+  "kex.strict-violation": "kex",
+  "kex.exchange-failed": "kex",
+  "kex.bad-host-key": "kex",
+  "kex.host-key-too-small": "kex",
+  "kex.bad-signature": "kex",
+  "hostkey.unknown": "hostkey",
+  "hostkey.changed": "hostkey",
+  "hostkey.revoked": "hostkey",
+  "hostkey.refused-by-user": "hostkey",
+  "hostkey.write-failed": "hostkey",
+  "hostkey.changed-on-rekey": "hostkey",
+  "auth.service-refused": "auth",
+  "auth.connection-closed": "auth",
+  "auth.protocol": "auth",
+  "auth.too-many-failures": "auth",
+  "auth.partial-needs-method": "auth",
+  "auth.password-rejected": "auth",
+  "auth.kbdint-failed": "auth",
+  "auth.batch-mode-needs-prompt": "auth",
+  "auth.key-rejected": "auth",
+  "auth.no-signature-algorithm": "auth",
+  "auth.rsa-sha2-refused": "auth",
+  "auth.no-common-method": "auth",
+  "auth.password-change-requested": "auth",
+  "session.channel-open-refused": "session",
+  "session.pty-refused": "session",
+  "session.exec-refused": "session",
+  "session.shell-refused": "session",
+  "session.prompt-not-found": "session",
+  "session.send-timeout": "session",
+  "session.shell-closed": "session",
+  "session.channel-closed": "session",
+  "session.connection-closed": "session",
+  "session.malformed-message": "session",
+  "data.keepalive-timeout": "data",
+  "data.connection-closed": "data",
+  "data.malformed-message": "data",
+  "data.unknown-channel": "data",
+  "data.channel-closed": "data",
+  "data.write-after-eof": "data",
+  "data.message-before-open": "data",
+  "data.invalid-max-packet": "data",
+  "data.window-overflow": "data",
+  "data.packet-too-large": "data",
+  "data.window-exceeded": "data",
+  "data.command-failed": "data",
+  "data.output-incomplete": "data",
+};
+
+/** Every family at run time, with the stages that can throw it. */
+export const CODE_FAMILIES: { readonly [K in FamilyKey]: readonly CodeFamilies[K]["stages"][] } = {
+  "*.timeout": STAGES,
+  "*.compression-error": STAGES,
+  "*.deadline": STAGES,
+  "*.closed": STAGES,
+  "*.connection-reset": STAGES,
+  "*.disconnect": STAGES,
+  "*.mac-error": STAGES,
+  "*.bad-packet": STAGES,
+  "*.bad-message": STAGES,
+  "*.unexpected-message": STAGES,
+  "*.internal": STAGES,
+  "*.interrupted": ["hostkey", "auth"],
+};
+
+/** The codes of one family (`*.timeout` → `connect.timeout` | … | `data.timeout`). */
+export type FamilyCode<K extends FamilyKey = FamilyKey> = K extends `*${infer Suffix}`
+  ? `${CodeFamilies[K]["stages"]}${Suffix}`
+  : never;
+/** Every error code a layer throws. */
+export type ErrorCode = ExactCode | FamilyCode;
+/** The family a code belongs to, or never for an exact code. */
+export type FamilyOf<C extends string> = C extends `${string}.${infer What}`
+  ? `*.${What}` extends FamilyKey ? `*.${What}` : never
+  : never;
+
+/** The details type of a code (distributes over a union of codes). */
+export type DetailsOf<C extends ErrorCode> = C extends ExactCode ? ExactCodes[C]
+  : C extends FamilyCode ? CodeFamilies[FamilyOf<C>]["details"]
+  : never;
+
+/** The stage a code is thrown at: its prefix (`usage` for usage errors). */
+export type StageOf<C extends string> = C extends `${infer S}.${string}`
+  ? S extends Stage | "usage" ? S : never
+  : never;
+
+/** The keys of the failure catalogue: every exact code and every family. */
+export type CatalogueKey = ExactCode | FamilyKey;
+/** The codes a catalogue key (or a code) stands for. */
+export type CodesOf<K extends CatalogueKey | ErrorCode> = K extends FamilyKey ? FamilyCode<K> : K;
+
+/** Every error code, with the families expanded to their stages, in table order. */
+export function errorCodes(): ErrorCode[] {
+  const codes: string[] = Object.keys(EXACT_CODES);
+  for (const [key, stages] of Object.entries(CODE_FAMILIES)) {
+    for (const stage of stages) codes.push(`${stage}${key.slice(1)}`);
+  }
+  return codes as ErrorCode[];
+}
+
+/** Whether a string is a code of the table (a run-time check for codes from outside). */
+export function isErrorCode(code: string): code is ErrorCode {
+  if (Object.hasOwn(EXACT_CODES, code)) return true;
+  const dot = code.indexOf(".");
+  if (dot < 0) return false;
+  const key = `*${code.slice(dot)}`;
+  if (!Object.hasOwn(CODE_FAMILIES, key)) return false;
+  const stages: readonly string[] = CODE_FAMILIES[key as FamilyKey];
+  return stages.includes(code.slice(0, dot));
+}

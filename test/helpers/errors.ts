@@ -1,0 +1,26 @@
+/**
+ * Errors built from untyped parts, past the table's checks: for tests that feed the renderers
+ * and the diagnosis what a bug or a newer version could produce (codes outside the table, odd
+ * details, details left out).
+ * @module
+ */
+
+import { type DetailsOf, type ErrorCode, SshTraceError } from "../../lib/errors/mod.ts";
+import type { Stage } from "../../lib/types.ts";
+
+/** A `SshTraceError` whose code and details the compiler does not check. */
+export function untypedError(
+  stage: Stage | "usage",
+  code: string,
+  message: string,
+  details: Record<string, unknown> = {},
+  options?: ErrorOptions,
+): SshTraceError {
+  return new SshTraceError(
+    stage,
+    code as ErrorCode,
+    message,
+    details as DetailsOf<ErrorCode>,
+    options,
+  );
+}
