@@ -132,6 +132,20 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
         timeoutMs: timeoutMs(flags, settings),
       });
     }
+    case "config": {
+      const { runConfigDump } = await import("./lib/cli/config.ts");
+      const { flags } = cmd;
+      return runConfigDump(
+        {
+          target: cmd.target,
+          ...(flags.F !== undefined ? { configFile: flags.F } : {}),
+          order: cmd.order,
+          verbose: flags.verbose,
+        },
+        writeOut,
+        writeErr,
+      );
+    }
     case "lab": {
       const { runLab } = await import("./lib/cli/lab.ts");
       return await runLab(cmd.flags, writeOut);
