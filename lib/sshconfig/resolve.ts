@@ -149,7 +149,9 @@ export function resolveConfig(request: ConfigRequest, io: ConfigIo): SshConfig {
 
   let hostname = hostArg;
   const configured = store.get("hostname");
-  if (typeof configured === "string") hostname = expand(configured, { h: hostArg }, "HostName");
+  if (typeof configured === "string") {
+    hostname = expand(configured, { h: hostArg }, "HostName", store.first.get("hostname")!.origin);
+  }
   if (!isAddress(hostname)) hostname = hostname.toLowerCase();
 
   if (first.wantFinal) {
@@ -171,13 +173,26 @@ function readFiles(ctx: PassContext, request: ConfigRequest, io: ConfigIo): void
 
 const isAddress = (h: string) => h.includes(":") || /^\d+\.\d+\.\d+\.\d+$/.test(h);
 
-function expand(text: string, values: TokenValues, keyword: string): string {
+/** The error for a value that cannot be expanded, at the value's file and line. */
+function expandFailure(e: ExpandError, keyword: string, origin: Origin): SshConfigError {
+  const [file, line] = origin.kind === "file"
+    ? [origin.file, origin.line]
+    : [origin.kind === "default" ? "default" : "command line", 0];
+  return new SshConfigError(file, line, `${keyword}: ${e.message}`, keyword);
+}
+
+/** `text` with `~` (when `home`) and then `%` tokens expanded, as ssh.c expands `keyword`. */
+function expand(
+  text: string,
+  values: TokenValues,
+  keyword: string,
+  origin: Origin,
+  home?: ConfigIo,
+): string {
   try {
-    return percentExpand(text, values);
+    return percentExpand(home ? tildeExpand(text, home.home, home.localUser) : text, values);
   } catch (e) {
-    if (e instanceof ExpandError) {
-      throw new SshConfigError("configuration", 0, `${keyword}: ${e.message}`, keyword);
-    }
+    if (e instanceof ExpandError) throw expandFailure(e, keyword, origin);
     throw e;
   }
 }
@@ -279,20 +294,23 @@ function finish(
     u: io.localUser,
     j: "",
   };
-  const path = (p: string, keyword: string) => expand(tilde(p, io, keyword), tokens, keyword);
+  const path = (p: string, keyword: string, origin: Origin) =>
+    expand(p, tokens, keyword, origin, io);
 
   // ssh.c expands these before -G prints them.
+  const knownOrigin = values.get("userknownhostsfile")!.origin;
   const known = get<readonly string[]>("userknownhostsfile").map((p) =>
-    path(p, "UserKnownHostsFile")
+    path(p, "UserKnownHostsFile", knownOrigin)
   );
-  values.set("userknownhostsfile", {
-    value: known,
-    origin: values.get("userknownhostsfile")!.origin,
-  });
+  values.set("userknownhostsfile", { value: known, origin: knownOrigin });
   const agentSet = values.get("identityagent");
   let identityAgent: string | undefined;
   if (agentSet && typeof agentSet.value === "string") {
-    identityAgent = envExpand(path(agentSet.value, "IdentityAgent"), io);
+    identityAgent = envExpand(
+      path(agentSet.value, "IdentityAgent", agentSet.origin),
+      io,
+      agentSet.origin,
+    );
     values.set("identityagent", { value: identityAgent, origin: agentSet.origin });
   }
 
@@ -310,14 +328,17 @@ function finish(
   }
 
   const listOf = (k: string) => (lists.get(k) ?? []).map((s) => s.value);
+  const paths = (k: string, keyword: string) =>
+    (lists.get(k) ?? []).map((s) => path(s.value, keyword, s.origin));
+  const globalOrigin = values.get("globalknownhostsfile")!.origin;
   const preferred = values.get("preferredauthentications")?.value as string | undefined;
   const timeout = get<number>("connecttimeout");
   const effective: Effective = {
     hostname,
     port,
     user,
-    identityFiles: listOf("identityfile").map((p) => path(p, "IdentityFile")),
-    certificateFiles: listOf("certificatefile").map((p) => path(p, "CertificateFile")),
+    identityFiles: paths("identityfile", "IdentityFile"),
+    certificateFiles: paths("certificatefile", "CertificateFile"),
     identitiesOnly: get<boolean>("identitiesonly"),
     ...(identityAgent !== undefined ? { identityAgent } : {}),
     ...(preferred !== undefined ? { preferredAuthentications: preferred.split(",") } : {}),
@@ -329,7 +350,7 @@ function finish(
     strictHostKeyChecking: get<Effective["strictHostKeyChecking"]>("stricthostkeychecking"),
     userKnownHostsFiles: known,
     globalKnownHostsFiles: get<readonly string[]>("globalknownhostsfile").map((p) =>
-      tilde(p, io, "GlobalKnownHostsFile")
+      expand(p, {}, "GlobalKnownHostsFile", globalOrigin, io)
     ),
     hashKnownHosts: get<boolean>("hashknownhosts"),
     checkHostIp: get<boolean>("checkhostip"),
@@ -356,23 +377,13 @@ function finish(
   return { hostArg, effective, values, lists, refusals, ignored, trace };
 }
 
-function tilde(p: string, io: ConfigIo, keyword: string): string {
-  try {
-    return tildeExpand(p, io.home, io.localUser);
-  } catch (e) {
-    if (e instanceof ExpandError) {
-      throw new SshConfigError("configuration", 0, `${keyword}: ${e.message}`, keyword);
-    }
-    throw e;
-  }
-}
-
 /** `${VAR}` from the environment (percent_dollar_expand); an unset variable is an error. */
-function envExpand(text: string, io: ConfigIo): string {
+function envExpand(text: string, io: ConfigIo, origin: Origin): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const v = io.env(name);
     if (v === undefined) {
-      throw new SshConfigError("configuration", 0, `environment variable \${${name}} is not set`);
+      const e = new ExpandError("unset-variable", name);
+      throw expandFailure(e, "IdentityAgent", origin);
     }
     return v;
   });

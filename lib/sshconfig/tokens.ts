@@ -12,15 +12,17 @@ export type TokenValues = Readonly<Partial<Record<string, string>>>;
 export class ExpandError extends Error {
   override name = "ExpandError";
   constructor(
-    readonly problem: "unknown-token" | "trailing-percent" | "tilde-user",
+    readonly problem: "unknown-token" | "trailing-percent" | "tilde-user" | "unset-variable",
     readonly what: string,
   ) {
     super(
-      problem === "unknown-token"
-        ? `unknown token %${what}`
-        : problem === "trailing-percent"
-        ? `"%" at the end of "${what}"`
-        : `cannot expand "${what}": only ~ and ~/ (the current user's home) are supported`,
+      {
+        "unknown-token": `unknown token %${what}`,
+        "trailing-percent": `"%" at the end of "${what}"`,
+        "tilde-user":
+          `cannot expand "${what}": only ~ and ~/ (the current user's home) are supported`,
+        "unset-variable": `environment variable \${${what}} is not set`,
+      }[problem],
     );
   }
 }

@@ -148,13 +148,13 @@ const LOG_LEVELS: Record<string, string> = {
 };
 
 /** An algorithm list spec, checked against sshtrace's registry (and its defaults for edits). */
-const algorithms = (category: ListCategory) => (args: readonly string[]) =>
+const algorithms = (category: ListCategory, keyword: string) => (args: readonly string[]) =>
   one(args, (spec) => {
     try {
       applyListSpec(category, defaultNames(category), removalOfKnown(category, spec));
       return spec;
     } catch (e) {
-      if (e instanceof AlgorithmListError) return { problem: e.describe("algorithm") };
+      if (e instanceof AlgorithmListError) return { problem: e.describe(keyword) };
       throw e;
     }
   });
@@ -215,11 +215,14 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
       }),
     },
   ],
-  ["pubkeyacceptedalgorithms", { combine: "first", parse: algorithms("hostKey") }],
-  ["hostkeyalgorithms", { combine: "first", parse: algorithms("hostKey") }],
-  ["kexalgorithms", { combine: "first", parse: algorithms("kex") }],
-  ["ciphers", { combine: "first", parse: algorithms("cipher") }],
-  ["macs", { combine: "first", parse: algorithms("mac") }],
+  ["pubkeyacceptedalgorithms", {
+    combine: "first",
+    parse: algorithms("hostKey", "PubkeyAcceptedAlgorithms"),
+  }],
+  ["hostkeyalgorithms", { combine: "first", parse: algorithms("hostKey", "HostKeyAlgorithms") }],
+  ["kexalgorithms", { combine: "first", parse: algorithms("kex", "KexAlgorithms") }],
+  ["ciphers", { combine: "first", parse: algorithms("cipher", "Ciphers") }],
+  ["macs", { combine: "first", parse: algorithms("mac", "MACs") }],
   ["numberofpasswordprompts", { combine: "first", parse: integer(0, 0x7fffffff) }],
   [
     "stricthostkeychecking",
