@@ -80,14 +80,29 @@ export interface PassContext {
   filesOpened: number;
 }
 
-/** Processes one `-o` option: any keyword but Host, Match and Include, always applied. */
-export function applyOptionLine(ctx: PassContext, text: string): void {
-  const origin: Origin = { kind: "option", text };
-  processLine(ctx, text, "command line", 0, origin, { active: true }, 0, false, false);
+/** Where a line is read: its file, how deep in Includes, and the block state it shares. */
+interface Scope {
+  /** The file, or `command line` for `-o`. */
+  readonly file: string;
+  /** A user file (`~/.ssh/config`, `-F`): relative Include paths are under ~/.ssh. */
+  readonly userConfig: boolean;
+  readonly depth: number;
+  /** Inside an Include from a block that does not apply: no Host or Match line applies. */
+  readonly neverMatch: boolean;
+  /** Whether the current Host/Match block applies (shared with the file's Includes). */
+  readonly state: { active: boolean };
 }
 
-interface Active {
-  active: boolean;
+/** Processes one `-o` option: any keyword but Host, Match and Include, always applied. */
+export function applyOptionLine(ctx: PassContext, text: string): void {
+  const scope: Scope = {
+    file: "command line",
+    userConfig: false,
+    depth: 0,
+    neverMatch: false,
+    state: { active: true },
+  };
+  processLine(ctx, scope, text, 0, { kind: "option", text });
 }
 
 /**
@@ -100,23 +115,27 @@ export function readConfigFile(
   userConfig: boolean,
   required: boolean,
 ): void {
-  const found = readFile(ctx, path, userConfig, 0, { active: true }, false, undefined);
-  if (!found && required) {
+  const scope: Scope = {
+    file: path,
+    userConfig,
+    depth: 0,
+    neverMatch: false,
+    state: { active: true },
+  };
+  if (!readFile(ctx, scope, undefined) && required) {
     throw new SshConfigError(path, 0, "cannot open the configuration file: no such file");
   }
 }
 
+/** Reads the scope's file line by line; false when it does not exist. */
 function readFile(
   ctx: PassContext,
-  path: string,
-  userConfig: boolean,
-  depth: number,
-  state: Active,
-  neverMatch: boolean,
+  scope: Scope,
   includedFrom: { file: string; line: number } | undefined,
 ): boolean {
-  if (depth > MAX_INCLUDE_DEPTH) {
-    const at = includedFrom ?? { file: path, line: 0 };
+  const path = scope.file;
+  const at = includedFrom ?? { file: path, line: 0 };
+  if (scope.depth > MAX_INCLUDE_DEPTH) {
     throw new SshConfigError(
       at.file,
       at.line,
@@ -125,7 +144,6 @@ function readFile(
     );
   }
   if (++ctx.filesOpened > MAX_FILES) {
-    const at = includedFrom ?? { file: path, line: 0 };
     throw new SshConfigError(at.file, at.line, `more than ${MAX_FILES} files read`, "include");
   }
   let text: string | undefined;
@@ -134,14 +152,7 @@ function readFile(
   } catch (e) {
     throw new SshConfigError(path, 0, `cannot read: ${(e as Error).message}`);
   }
-  const pass = ctx.final ? "final" : "first";
-  ctx.trace.files.push({
-    path,
-    pass,
-    depth,
-    found: text !== undefined,
-    ...(includedFrom ? { includedFrom } : {}),
-  });
+  recordFile(ctx, path, scope.depth, text !== undefined, includedFrom);
   if (text === undefined) return false;
   if (text.length > MAX_FILE_BYTES) {
     throw new SshConfigError(path, 0, `file larger than ${MAX_FILE_BYTES} bytes`);
@@ -151,37 +162,51 @@ function readFile(
     throw new SshConfigError(path, 0, `more than ${MAX_FILE_LINES} lines`);
   }
   lines.forEach((line, i) => {
-    const origin: Origin = { kind: "file", file: path, line: i + 1 };
-    processLine(ctx, line, path, i + 1, origin, state, depth, userConfig, neverMatch);
+    processLine(ctx, scope, line, i + 1, { kind: "file", file: path, line: i + 1 });
   });
   return true;
 }
 
+function recordFile(
+  ctx: PassContext,
+  path: string,
+  depth: number,
+  found: boolean,
+  includedFrom: { file: string; line: number } | undefined,
+): void {
+  ctx.trace.files.push({
+    path,
+    pass: ctx.final ? "final" : "first",
+    depth,
+    found,
+    ...(includedFrom ? { includedFrom } : {}),
+  });
+}
+
+/** The error for the line being read. */
+type Fail = (problem: string, keyword?: string) => never;
+
 function processLine(
   ctx: PassContext,
+  scope: Scope,
   text: string,
-  file: string,
   line: number,
   origin: Origin,
-  state: Active,
-  depth: number,
-  userConfig: boolean,
-  neverMatch: boolean,
 ): void {
-  const fail = (problem: string, keyword?: string): never => {
+  const { file, state } = scope;
+  const fail: Fail = (problem, keyword) => {
     throw new SshConfigError(file, line, problem, keyword);
   };
   if (text.includes("\0")) fail("NUL byte in the line");
   const split = splitConfigLine(text);
   if (split.kind === "empty") return;
   if (split.kind === "error") {
-    fail(
+    return fail(
       split.problem === "no-argument"
         ? `no argument after keyword "${split.keyword}"`
         : "invalid quotes",
       split.keyword,
     );
-    return;
   }
   const lower = split.keyword.toLowerCase();
   const keyword = canonicalKeyword(lower);
@@ -191,6 +216,8 @@ function processLine(
   if (!info) {
     const ignore = ctx.store.get("ignoreunknown");
     if (typeof ignore === "string" && matchPatternList(lower, ignore, true) === "match") return;
+    // A -o the user typed is refused outright, as ssh does; a file's line is a warning.
+    if (commandLine) fail(`unknown keyword "${split.keyword}"`, split.keyword);
     ctx.trace.warnings.push({ file, line, keyword: split.keyword, problem: "unknown-keyword" });
     return;
   }
@@ -198,21 +225,21 @@ function processLine(
     case "host": {
       if (commandLine) fail("Host is not allowed on the command line (-o)", "host");
       if (args.some((a) => a === "")) fail("Host with an empty pattern", "host");
-      const matched = !neverMatch && matchHostLine(ctx.host, args).matched;
+      const matched = !scope.neverMatch && matchHostLine(ctx.host, args).matched;
       state.active = matched;
       recordBlock(ctx, file, line, "Host", args, matched);
       return;
     }
     case "match": {
       if (commandLine) fail("Match is not allowed on the command line (-o)", "match");
-      const matched = evaluateMatch(ctx, args, fail) && !neverMatch;
+      const matched = evaluateMatch(ctx, args, !scope.neverMatch, fail);
       state.active = matched;
       recordBlock(ctx, file, line, "Match", args, matched);
       return;
     }
     case "include": {
       if (commandLine) fail("Include is not allowed on the command line (-o)", "include");
-      include(ctx, args, file, line, state, depth, userConfig, neverMatch, fail);
+      include(ctx, scope, args, line, fail);
       return;
     }
   }
@@ -259,7 +286,8 @@ const UNSUPPORTED_CRITERIA: Record<string, string> = {
 function evaluateMatch(
   ctx: PassContext,
   args: readonly string[],
-  fail: (problem: string, keyword?: string) => never,
+  canMatch: boolean,
+  fail: Fail,
 ): boolean {
   const { store } = ctx;
   const hostname = store.get("hostname");
@@ -271,7 +299,8 @@ function evaluateMatch(
       : ctx.hostArg).toLowerCase();
   const user = store.get("user");
   const ruser = typeof user === "string" ? user : ctx.io.localUser;
-  let result = true;
+  // In an Include from a block that does not apply, nothing matches (and exec is not reached).
+  let result = canMatch;
   let attributes = 0;
   for (let i = 0; i < args.length; i++) {
     let attrib = args[i]!;
@@ -292,17 +321,13 @@ function evaluateMatch(
       if (ctx.final === negate) result = false;
       continue;
     }
-    let arg: string | undefined;
+    // `host=pattern` or `host pattern`.
     const eq = attrib.indexOf("=");
-    let key = name;
-    if (eq > 0) {
-      key = name.slice(0, eq);
-      arg = attrib.slice(eq + 1);
-    } else arg = args[++i];
-    if (arg === undefined || arg === "" || arg.startsWith("#")) {
-      fail(`missing argument for Match '${args[i - (eq > 0 ? 0 : 1)] ?? attrib}'`, "match");
+    const key = eq > 0 ? name.slice(0, eq) : name;
+    const pattern = eq > 0 ? attrib.slice(eq + 1) : args[++i];
+    if (pattern === undefined || pattern === "" || pattern.startsWith("#")) {
+      return fail(`missing argument for Match '${key}'`, "match");
     }
-    const pattern = arg!;
     let r: boolean;
     switch (key) {
       case "host":
@@ -343,24 +368,20 @@ function percentExpandOr(hostname: string, hostArg: string): string {
 
 function include(
   ctx: PassContext,
+  scope: Scope,
   args: readonly string[],
-  file: string,
   line: number,
-  state: Active,
-  depth: number,
-  userConfig: boolean,
-  neverMatch: boolean,
-  fail: (problem: string, keyword?: string) => never,
+  fail: Fail,
 ): void {
   const { io } = ctx;
   for (const arg of args) {
     if (arg === "") fail("Include with an empty path", "include");
-    if (arg.startsWith("~") && !userConfig) {
+    if (arg.startsWith("~") && !scope.userConfig) {
       fail(`bad include path ${arg}: ~ is only allowed in user configuration files`, "include");
     }
     let path = arg.startsWith("/") || arg.startsWith("~")
       ? arg
-      : `${userConfig ? "~/.ssh" : "/etc/ssh"}/${arg}`;
+      : `${scope.userConfig ? "~/.ssh" : "/etc/ssh"}/${arg}`;
     try {
       path = tildeExpand(path, io.home, io.localUser);
     } catch (e) {
@@ -368,13 +389,21 @@ function include(
     }
     const files = expandGlob(io, path, MAX_FILES);
     if (files.length > MAX_FILES) fail(`Include ${arg} matches more than ${MAX_FILES} files`);
-    const wasActive = state.active;
+    const from = { file: scope.file, line };
+    if (files.length === 0) recordFile(ctx, path, scope.depth + 1, false, from);
+    const wasActive = scope.state.active;
     for (const f of files) {
       // An included file starts active when the including block is, and its Host and Match
-      // lines never apply otherwise; its last Match does not leak into the including file.
-      const inner: Active = { active: wasActive };
-      readFile(ctx, f, userConfig, depth + 1, inner, neverMatch || !wasActive, { file, line });
+      // lines never apply otherwise; its last block does not leak into the including file.
+      const inner: Scope = {
+        file: f,
+        userConfig: scope.userConfig,
+        depth: scope.depth + 1,
+        neverMatch: scope.neverMatch || !wasActive,
+        state: { active: wasActive },
+      };
+      readFile(ctx, inner, from);
     }
-    state.active = wasActive;
+    scope.state.active = wasActive;
   }
 }

@@ -80,7 +80,7 @@ export interface ConfigWarning {
   readonly file: string;
   readonly line: number;
   readonly keyword: string;
-  readonly problem: "unknown-keyword" | "include-matched-nothing";
+  readonly problem: "unknown-keyword";
   readonly detail?: string;
 }
 

@@ -342,3 +342,35 @@ Deno.test("hostile files: oversized files, too many lines and NUL bytes are erro
   assert.match(configError(() => resolve({ [USER]: "\n".repeat(30_000) })).message, /lines/);
   assert.match(configError(() => resolve({ [USER]: "Port 2\0\n" })).message, /config:1: NUL/);
 });
+
+Deno.test("an unknown keyword in -o is an error (the user typed it), unless IgnoreUnknown", () => {
+  const e = configError(() => resolve({}, { commandLine: [{ kind: "option", text: "Bogus=1" }] }));
+  assert.equal(e.file, "command line");
+  assert.match(e.message, /unknown keyword "Bogus"/);
+  const c = resolve({}, {
+    commandLine: [
+      { kind: "option", text: "IgnoreUnknown=Bogus" },
+      { kind: "option", text: "Bogus=1" },
+    ],
+  });
+  assert.deepEqual(c.trace.warnings, []);
+});
+
+Deno.test("an Include that matches nothing is recorded, not an error", () => {
+  const c = resolve({ [USER]: "Include conf.d/*.conf\n" });
+  assert.deepEqual(c.trace.files[1], {
+    path: "/home/me/.ssh/conf.d/*.conf",
+    pass: "first",
+    depth: 1,
+    found: false,
+    includedFrom: { file: USER, line: 1 },
+  });
+});
+
+Deno.test("Match exec in a file included from a block that does not apply is not reached", () => {
+  const c = resolve({
+    [USER]: "Host other\n  Include inc\n",
+    "/home/me/.ssh/inc": 'Match exec "true"\n  Port 1\n',
+  });
+  assert.equal(c.effective.port, 22);
+});
