@@ -7,7 +7,7 @@
  * @module
  */
 
-import { applyListSpec, defaultNames, type ListCategory } from "../algorithms/registry.ts";
+import { defaultNames, type ListCategory } from "../algorithms/registry.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { defaultIdentityFiles } from "../config/keys.ts";
@@ -27,7 +27,7 @@ import {
   type Sourced,
   SshConfigError,
 } from "./types.ts";
-import { type RekeyLimit, removalOfKnown, type Value } from "./values.ts";
+import { applyConfigSpec, type RekeyLimit, type Value } from "./values.ts";
 
 /** One command-line value, in the order given (OpenSSH keeps the first). */
 export type CommandLineItem =
@@ -260,7 +260,7 @@ function finish(
     const set = values.get(keyword);
     let list = defaultNames(category);
     if (typeof set?.value === "string") {
-      list = applyListSpec(category, list, removalOfKnown(category, set.value));
+      list = applyConfigSpec(category, list, set.value);
     }
     algorithms[key] = list;
     values.set(keyword, { value: list.join(","), origin: set?.origin ?? DEFAULT });

@@ -13,6 +13,7 @@ import {
   defaultNames,
 } from "../algorithms/registry.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
+import { globMatch } from "../config/known_hosts.ts";
 
 /** The size and time limits of RekeyLimit: bytes (0: the cipher's default), seconds (0: none). */
 export interface RekeyLimit {
@@ -151,7 +152,7 @@ const LOG_LEVELS: Record<string, string> = {
 const algorithms = (category: ListCategory, keyword: string) => (args: readonly string[]) =>
   one(args, (spec) => {
     try {
-      applyListSpec(category, defaultNames(category), removalOfKnown(category, spec));
+      applyConfigSpec(category, defaultNames(category), spec);
       return spec;
     } catch (e) {
       if (e instanceof AlgorithmListError) return { problem: e.describe(keyword) };
@@ -160,14 +161,19 @@ const algorithms = (category: ListCategory, keyword: string) => (args: readonly 
   });
 
 /**
- * A `-a,b` removal keeps only the names sshtrace knows: removing an algorithm it never offers
- * (one OpenSSH has, like umac-64) changes nothing. Other specs are returned as they are.
+ * Applies a configuration's list spec to `current` as {@link applyListSpec} does, except that a
+ * `-a,b` removal ignores the names (and patterns) sshtrace does not know: removing an algorithm
+ * it never offers (one OpenSSH has, like umac-64@openssh.com) changes nothing, as in OpenSSH.
  */
-export function removalOfKnown(category: ListCategory, spec: string): string {
-  if (!spec.startsWith("-")) return spec;
-  const known = new Set(allNames(category));
-  const kept = spec.slice(1).split(",").filter((n) => /[*?]/.test(n) || known.has(n));
-  return kept.length === 0 ? "-" : `-${kept.join(",")}`;
+export function applyConfigSpec(
+  category: ListCategory,
+  current: readonly string[],
+  spec: string,
+): string[] {
+  if (!spec.startsWith("-")) return applyListSpec(category, current, spec);
+  const known = allNames(category);
+  const kept = spec.slice(1).split(",").filter((p) => known.some((n) => globMatch(n, p)));
+  return kept.length === 0 ? [...current] : applyListSpec(category, current, `-${kept.join(",")}`);
 }
 
 /** Strings taken as written (expanded later where OpenSSH expands them). */

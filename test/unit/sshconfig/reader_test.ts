@@ -301,6 +301,10 @@ Deno.test("algorithm lists: a plain list replaces, +/-/^ edit sshtrace's default
   assert.equal(a.kex[0], "curve25519-sha256");
   assert.equal(a.hostKey.at(-1), "ssh-rsa");
   assert.equal(c.values.get("ciphers")!.value, "aes256-ctr,aes128-ctr");
+  for (const spec of ["-umac-64@openssh.com", "-umac*,hmac-sha2-512"]) {
+    const r = resolve({ [USER]: `MACs ${spec}\n` });
+    assert.ok(r.effective.algorithms.mac.includes("hmac-sha2-256"), spec);
+  }
 });
 
 Deno.test("tokens: %C %L %l %i %k %n %p %d %h %r %u %% in UserKnownHostsFile; ${VAR} in IdentityAgent", () => {
