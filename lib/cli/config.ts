@@ -105,8 +105,11 @@ export function runConfigDump(
   const { trace } = config;
   for (const w of trace.warnings) {
     err(
-      `sshtrace: ${w.file}:${w.line}: unknown keyword "${w.keyword}" ignored ` +
-        `(OpenSSH stops here unless IgnoreUnknown lists it)\n`,
+      w.problem === "unknown-keyword"
+        ? `sshtrace: ${w.file}:${w.line}: unknown keyword "${w.keyword}" ignored ` +
+          `(OpenSSH stops here unless IgnoreUnknown lists it)\n`
+        : `sshtrace: ${w.file}:${w.line}: ${w.keyword}: ${w.detail} not supported by sshtrace, ` +
+          `left out of the list\n`,
     );
   }
   for (const r of config.refusals) {

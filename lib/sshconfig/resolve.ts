@@ -11,7 +11,7 @@ import { defaultNames, type ListCategory } from "../algorithms/registry.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { defaultIdentityFiles } from "../config/keys.ts";
-import { isHarmlessValue, type KeywordInfo } from "./keywords.ts";
+import { isHarmlessValue, type KeywordInfo, KEYWORDS } from "./keywords.ts";
 import {
   applyOptionLine,
   type OtherSetting,
@@ -260,7 +260,20 @@ function finish(
     const set = values.get(keyword);
     let list = defaultNames(category);
     if (typeof set?.value === "string") {
-      list = applyConfigSpec(category, list, set.value);
+      const r = applyConfigSpec(category, list, set.value);
+      list = r.list;
+      if (r.unknown.length > 0) {
+        const [file, line] = set.origin.kind === "file"
+          ? [set.origin.file, set.origin.line]
+          : ["command line", 0];
+        trace.warnings.push({
+          file,
+          line,
+          keyword: KEYWORDS.get(keyword)?.name ?? keyword,
+          problem: "unsupported-algorithm",
+          detail: r.unknown.join(","),
+        });
+      }
     }
     algorithms[key] = list;
     values.set(keyword, { value: list.join(","), origin: set?.origin ?? DEFAULT });

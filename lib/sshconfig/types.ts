@@ -80,7 +80,8 @@ export interface ConfigWarning {
   readonly file: string;
   readonly line: number;
   readonly keyword: string;
-  readonly problem: "unknown-keyword";
+  /** An unknown keyword, or algorithms sshtrace does not implement (left out of the list). */
+  readonly problem: "unknown-keyword" | "unsupported-algorithm";
   readonly detail?: string;
 }
 

@@ -161,19 +161,28 @@ const algorithms = (category: ListCategory, keyword: string) => (args: readonly 
   });
 
 /**
- * Applies a configuration's list spec to `current` as {@link applyListSpec} does, except that a
- * `-a,b` removal ignores the names (and patterns) sshtrace does not know: removing an algorithm
- * it never offers (one OpenSSH has, like umac-64@openssh.com) changes nothing, as in OpenSSH.
+ * Applies a configuration's list spec to `current` as {@link applyListSpec} does, except for the
+ * names (and patterns) sshtrace does not know: a removal of them changes nothing (removing
+ * umac-64@openssh.com, which sshtrace never offers); elsewhere they are left out and returned in
+ * `unknown`, so a hardened list that also names OpenSSH-only algorithms still works. A spec with
+ * no name sshtrace knows (but a removal) throws {@link AlgorithmListError}.
  */
 export function applyConfigSpec(
   category: ListCategory,
   current: readonly string[],
   spec: string,
-): string[] {
-  if (!spec.startsWith("-")) return applyListSpec(category, current, spec);
+): { list: string[]; unknown: string[] } {
+  const op = spec[0] === "+" || spec[0] === "-" || spec[0] === "^" ? spec[0] : "";
+  const items = spec.slice(op.length).split(",").map((s) => s.trim()).filter((s) => s !== "");
   const known = allNames(category);
-  const kept = spec.slice(1).split(",").filter((p) => known.some((n) => globMatch(n, p)));
-  return kept.length === 0 ? [...current] : applyListSpec(category, current, `-${kept.join(",")}`);
+  const kept = items.filter((p) => known.some((n) => globMatch(n, p)));
+  const unknown = items.filter((p) => !kept.includes(p));
+  if (kept.length > 0) {
+    return { list: applyListSpec(category, current, op + kept.join(",")), unknown };
+  }
+  if (op === "-") return { list: [...current], unknown: [] };
+  if (items.length === 0) throw new AlgorithmListError(category, "empty", spec);
+  throw new AlgorithmListError(category, "unknown", spec, unknown[0]!, known);
 }
 
 /** Strings taken as written (expanded later where OpenSSH expands them). */

@@ -301,6 +301,17 @@ Deno.test("algorithm lists: a plain list replaces, +/-/^ edit sshtrace's default
   assert.equal(a.kex[0], "curve25519-sha256");
   assert.equal(a.hostKey.at(-1), "ssh-rsa");
   assert.equal(c.values.get("ciphers")!.value, "aes256-ctr,aes128-ctr");
+  const hardened = resolve({
+    [USER]: "\nMACs umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com\n",
+  });
+  assert.deepEqual(hardened.effective.algorithms.mac, ["hmac-sha2-256-etm@openssh.com"]);
+  assert.deepEqual(hardened.trace.warnings, [{
+    file: USER,
+    line: 2,
+    keyword: "MACs",
+    problem: "unsupported-algorithm",
+    detail: "umac-128-etm@openssh.com",
+  }]);
   for (const spec of ["-umac-64@openssh.com", "-umac*,hmac-sha2-512"]) {
     const r = resolve({ [USER]: `MACs ${spec}\n` });
     assert.ok(r.effective.algorithms.mac.includes("hmac-sha2-256"), spec);
