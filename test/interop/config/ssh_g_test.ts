@@ -370,3 +370,19 @@ Deno.test("sshtrace -G from the command line: stdout like ssh -G, -v adds origin
   assert.equal(bad.stdout, "");
   assert.ok(bad.stderr.includes(`${file}:2: Port`), bad.stderr);
 });
+
+Deno.test("without -F, ~/.ssh/config and /etc/ssh/ssh_config (with its Include) read as ssh does", async () => {
+  requireTool(SSH);
+  const args = ["-p", "2022", "somehost.example"];
+  const ours = sshtraceG(args);
+  const theirs = await sshG(args);
+  assert.equal(theirs.code, 0, theirs.err);
+  assert.equal(ours.code, 0, ours.err);
+  const a = parseDump(ours.out);
+  const b = parseDump(theirs.out);
+  const differ = [...a].filter(([key, values]) =>
+    !ALGORITHM_KEYS.includes(key) && key !== "identityfile" &&
+    JSON.stringify(values) !== JSON.stringify(b.get(key))
+  );
+  assert.deepEqual(differ, []);
+});
