@@ -350,8 +350,8 @@ function finish(
     hostname,
     port,
     user,
-    identityFiles: paths("identityfile", "IdentityFile"),
-    certificateFiles: paths("certificatefile", "CertificateFile"),
+    identityFiles: notNone(paths("identityfile", "IdentityFile")),
+    certificateFiles: notNone(paths("certificatefile", "CertificateFile")),
     identitiesOnly: get<boolean>("identitiesonly"),
     ...(identityAgent !== undefined ? { identityAgent } : {}),
     ...(preferred !== undefined ? { preferredAuthentications: preferred.split(",") } : {}),
@@ -361,8 +361,8 @@ function finish(
     algorithms,
     numberOfPasswordPrompts: get<number>("numberofpasswordprompts"),
     strictHostKeyChecking: get<Effective["strictHostKeyChecking"]>("stricthostkeychecking"),
-    userKnownHostsFiles: known,
-    globalKnownHostsFiles: get<readonly string[]>("globalknownhostsfile").map((p) =>
+    userKnownHostsFiles: notNone(known),
+    globalKnownHostsFiles: notNone(get<readonly string[]>("globalknownhostsfile")).map((p) =>
       expand(p, {}, "GlobalKnownHostsFile", globalOrigin, io)
     ),
     hashKnownHosts: get<boolean>("hashknownhosts"),
@@ -389,6 +389,9 @@ function finish(
   };
   return { hostArg, effective, values, lists, refusals, ignored, trace };
 }
+
+/** A file list without OpenSSH's `none` (no file). */
+const notNone = (files: readonly string[]) => files.filter((f) => f.toLowerCase() !== "none");
 
 /** `${VAR}` from the environment (percent_dollar_expand); an unset variable is an error. */
 function envExpand(text: string, io: ConfigIo, origin: Origin): string {

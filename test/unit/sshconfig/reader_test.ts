@@ -389,3 +389,13 @@ Deno.test("Match exec in a file included from a block that does not apply is not
   });
   assert.equal(c.effective.port, 22);
 });
+
+Deno.test("none means no file for IdentityFile and the known_hosts files, as ssh prints it", () => {
+  const c = resolve({
+    [USER]: "IdentityFile none\nUserKnownHostsFile none\nGlobalKnownHostsFile none\n",
+  });
+  assert.deepEqual(c.effective.identityFiles, []);
+  assert.deepEqual(c.effective.userKnownHostsFiles, []);
+  assert.deepEqual(c.effective.globalKnownHostsFiles, []);
+  assert.deepEqual(c.values.get("userknownhostsfile")!.value, ["none"]);
+});
