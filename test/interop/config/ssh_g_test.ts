@@ -264,6 +264,12 @@ const CASES: Case[] = [
     host: "target@h",
   },
   {
+    name: "none for IdentityFile and the known_hosts files",
+    config: "IdentityFile none\nUserKnownHostsFile none\nGlobalKnownHostsFile none\n",
+    host: "h",
+    identities: true,
+  },
+  {
     name: "SendEnv removals and IgnoreUnknown",
     config: "IgnoreUnknown UseKeychain,Foo*\nUseKeychain yes\nFooBar 1\n" +
       "SendEnv LANG LC_* TZ\nSendEnv -LC_*\n",
