@@ -300,6 +300,8 @@ Deno.test(`sshtrace -G prints what ssh -G prints for ${CASES.length} configurati
     const a = parseDump(ours.out);
     const b = parseDump(theirs.out);
     assert.ok(a.size >= 30, `${c.name}: sshtrace printed only ${a.size} keys`);
+    const order = [...b.keys()].filter((k) => a.has(k));
+    assert.deepEqual([...a.keys()], order, `${c.name}: keys in ssh -G's order`);
     for (const [key, values] of a) {
       if (ALGORITHM_KEYS.includes(key) && !c.algorithms) continue;
       if (key === "identityfile" && !c.identities) continue;
