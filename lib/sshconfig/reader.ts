@@ -310,7 +310,8 @@ function evaluateMatch(
     const name = attrib.toLowerCase();
     if (name === "all") {
       const next = args[i + 1];
-      if (attributes > 0 || (next !== undefined && !next.startsWith("#"))) {
+      // OpenSSH allows one attribute before it (`Match canonical all`), none after.
+      if (attributes > 1 || (next !== undefined && !next.startsWith("#"))) {
         fail(`Match '${args[i]}' cannot be combined with other Match attributes`, "match");
       }
       return result && !negate;

@@ -158,6 +158,11 @@ const CASES: Case[] = [
     host: "alias",
   },
   {
+    name: "Match canonical all and Match final all",
+    config: "Match canonical all\n  Port 2023\nMatch final all\n  User finalall\n",
+    host: "h",
+  },
+  {
     name: "tokens in HostName, UserKnownHostsFile and IdentityAgent",
     config: "Host t\n  HostName %h.example.net\n  User bob\n  Port 2200\n" +
       "  UserKnownHostsFile @/kh_%h_%p_%r_%u_%n_%k_%i_%L_%l %d/x_%% @/%C\n" +

@@ -144,6 +144,11 @@ Deno.test("Match user and localuser; Match all; negated criteria", () => {
   assert.equal(resolve(files, { targetUser: "admin" }).effective.port, 1);
   assert.equal(resolve(files).effective.port, 2);
   assert.equal(resolve(files).effective.connectionAttempts, 3);
+  assert.equal(
+    resolve({ [USER]: "Match final all\n  Port 7\n" }).effective.port,
+    7,
+    "one attribute may come before all (OpenSSH: Match canonical all)",
+  );
   assert.match(
     configError(() => resolve({ [USER]: "Match all host x\n  Port 1\n" })).message,
     /config:1: Match 'all' cannot be combined/,
