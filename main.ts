@@ -134,17 +134,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     }
     case "config": {
       const { runConfigDump } = await import("./lib/cli/config.ts");
-      const { flags } = cmd;
-      return runConfigDump(
-        {
-          target: cmd.target,
-          ...(flags.F !== undefined ? { configFile: flags.F } : {}),
-          order: cmd.order,
-          verbose: flags.verbose,
-        },
-        writeOut,
-        writeErr,
-      );
+      return runConfigDump(cmd, writeOut, writeErr);
     }
     case "lab": {
       const { runLab } = await import("./lib/cli/lab.ts");

@@ -10,6 +10,7 @@ import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { dumpConfig, dumpText } from "../sshconfig/dump.ts";
 import { type CommandLineItem, resolveConfig, type SshConfig } from "../sshconfig/resolve.ts";
 import { type ConfigIo, originText, SshConfigError } from "../sshconfig/types.ts";
+import type { CommandLineValue, ConnectCliFlags } from "./args.ts";
 import { env } from "./output.ts";
 
 /** Files and host facts from the running system. */
@@ -61,30 +62,52 @@ export function systemConfigIo(): ConfigIo {
 
 export interface ConfigCommand {
   readonly target: string;
-  /** `-F`. */
-  readonly configFile?: string;
+  readonly flags: ConnectCliFlags;
   /** `-o`, `-p`, `-l` in the order given. */
-  readonly order: readonly { kind: "option" | "port" | "user"; value: string; flag: string }[];
-  readonly verbose: number;
+  readonly order: readonly CommandLineValue[];
+}
+
+/**
+ * sshtrace's own flags as the ssh_config options they stand for, each with its flag as origin;
+ * they come before `-o` (a dedicated flag wins, as when connecting). `--timeout` is a per-stage
+ * budget, not ConnectTimeout, and `--legacy` widens the lists edits apply to: neither is shown.
+ */
+function flagItems(flags: ConnectCliFlags): CommandLineItem[] {
+  const items: CommandLineItem[] = [];
+  const add = (flag: string, text: string) => items.push({ kind: "option", text, flag });
+  if (flags.kex) add("--kex", `KexAlgorithms=${flags.kex}`);
+  if (flags.hostkeys) add("--hostkeys", `HostKeyAlgorithms=${flags.hostkeys}`);
+  if (flags.ciphers) add("--ciphers", `Ciphers=${flags.ciphers}`);
+  if (flags.macs) add("--macs", `MACs=${flags.macs}`);
+  if (flags.C) add("-C", "Compression=yes");
+  if (flags.t) add("-t", "RequestTTY=yes");
+  if (flags.T) add("-T", "RequestTTY=no");
+  if (flags.batch) add("--batch", "BatchMode=yes");
+  if (flags.rekeyLimit) add("--rekey-limit", `RekeyLimit=${flags.rekeyLimit}`);
+  for (const file of flags.identity) add("-i", `IdentityFile="${file.replace(/["\\]/g, "\\$&")}"`);
+  return items;
 }
 
 /** Resolves the configuration of the command's target; a bad file is a usage error. */
 export function configFor(cmd: ConfigCommand, io: ConfigIo): SshConfig {
   const target = parseTarget(cmd.target);
-  const commandLine: CommandLineItem[] = cmd.order.map((o) =>
-    o.kind === "option"
-      ? { kind: "option", text: o.value }
-      : o.kind === "port"
-      ? { kind: "port", value: parsePort(o.value), flag: o.flag }
-      : { kind: "user", value: o.value, flag: o.flag }
-  );
+  const commandLine: CommandLineItem[] = [
+    ...flagItems(cmd.flags),
+    ...cmd.order.map((o): CommandLineItem =>
+      o.kind === "option"
+        ? { kind: "option", text: o.value }
+        : o.kind === "port"
+        ? { kind: "port", value: parsePort(o.value), flag: o.flag }
+        : { kind: "user", value: o.value, flag: o.flag }
+    ),
+  ];
   try {
     return resolveConfig({
       host: target.host,
       ...(target.user !== null ? { targetUser: target.user } : {}),
       ...(target.port !== null ? { targetPort: target.port } : {}),
       commandLine,
-      ...(cmd.configFile !== undefined ? { configFile: cmd.configFile } : {}),
+      ...(cmd.flags.F !== undefined ? { configFile: cmd.flags.F } : {}),
     }, io);
   } catch (e) {
     if (e instanceof SshConfigError) {
@@ -118,7 +141,7 @@ export function runConfigDump(
         `a connection with this configuration stops\n`,
     );
   }
-  if (cmd.verbose > 0) {
+  if (cmd.flags.verbose > 0) {
     for (const f of trace.files) {
       err(
         `config: ${f.found ? "read" : "no file"} ${f.path}${
@@ -138,6 +161,6 @@ export function runConfigDump(
       );
     }
   }
-  out(dumpText(dumpConfig(config), cmd.verbose > 0));
+  out(dumpText(dumpConfig(config), cmd.flags.verbose > 0));
   return 0;
 }

@@ -93,8 +93,11 @@ interface Scope {
   readonly state: { active: boolean };
 }
 
-/** Processes one `-o` option: any keyword but Host, Match and Include, always applied. */
-export function applyOptionLine(ctx: PassContext, text: string): void {
+/**
+ * Processes one `-o` option (or the option a flag such as `-C` stands for, with that flag as
+ * origin): any keyword but Host, Match and Include, always applied.
+ */
+export function applyOptionLine(ctx: PassContext, text: string, flag?: string): void {
   const scope: Scope = {
     file: "command line",
     userConfig: false,
@@ -102,7 +105,7 @@ export function applyOptionLine(ctx: PassContext, text: string): void {
     neverMatch: false,
     state: { active: true },
   };
-  processLine(ctx, scope, text, 0, { kind: "option", text });
+  processLine(ctx, scope, text, 0, flag ? { kind: "flag", flag } : { kind: "option", text });
 }
 
 /**
@@ -212,7 +215,7 @@ function processLine(
   const keyword = canonicalKeyword(lower);
   const info = KEYWORDS.get(keyword);
   const { args } = split;
-  const commandLine = origin.kind === "option";
+  const commandLine = origin.kind === "option" || origin.kind === "flag";
   if (!info) {
     const ignore = ctx.store.get("ignoreunknown");
     if (typeof ignore === "string" && matchPatternList(lower, ignore, true) === "match") return;

@@ -31,7 +31,7 @@ import { applyConfigSpec, type RekeyLimit, type Value } from "./values.ts";
 
 /** One command-line value, in the order given (OpenSSH keeps the first). */
 export type CommandLineItem =
-  | { readonly kind: "option"; readonly text: string } // -o
+  | { readonly kind: "option"; readonly text: string; readonly flag?: string } // -o, or -C...
   | { readonly kind: "port"; readonly value: number; readonly flag: string } // -p
   | { readonly kind: "user"; readonly value: string; readonly flag: string }; // -l
 
@@ -134,7 +134,7 @@ export function resolveConfig(request: ConfigRequest, io: ConfigIo): SshConfig {
 
   const first = pass(false, hostArg);
   for (const item of request.commandLine ?? []) {
-    if (item.kind === "option") applyOptionLine(first, item.text);
+    if (item.kind === "option") applyOptionLine(first, item.text, item.flag);
     else if (item.kind === "port") {
       store.setFirst("port", item.value, { kind: "flag", flag: item.flag });
     } else store.setFirst("user", item.value, { kind: "flag", flag: item.flag });

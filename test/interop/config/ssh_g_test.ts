@@ -42,16 +42,7 @@ function sshtraceG(args: string[]): { code: number; out: string; err: string } {
   let out = "";
   let err = "";
   try {
-    const code = runConfigDump(
-      {
-        target: cmd.target,
-        ...(cmd.flags.F !== undefined ? { configFile: cmd.flags.F } : {}),
-        order: cmd.order,
-        verbose: cmd.flags.verbose,
-      },
-      (t) => out += t,
-      (t) => err += t,
-    );
+    const code = runConfigDump(cmd, (t) => out += t, (t) => err += t);
     return { code, out, err };
   } catch (e) {
     return { code: 2, out, err: (e as Error).message };
@@ -264,6 +255,14 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "-i, -C and -t stand for IdentityFile, Compression and RequestTTY",
+    config: "IdentityFile @/from_file\nCompression no\n",
+    files: { "key": "" },
+    host: "h",
+    args: ["-C", "-t", "-i", "@/key"],
+    identities: true,
+  },
+  {
     name: "user@host on the command line after -o",
     config: "Host h\n  User file\n",
     host: "target@h",
@@ -297,7 +296,7 @@ Deno.test(`sshtrace -G prints what ssh -G prints for ${CASES.length} configurati
     }
     const file = `${sub}/config`;
     await Deno.writeTextFile(file, fill(c.config));
-    const args = ["-F", file, ...(c.args ?? []), c.host];
+    const args = ["-F", file, ...(c.args ?? []).map(fill), c.host];
     const ours = sshtraceG(args);
     const theirs = await sshG(args);
     assert.equal(theirs.code, 0, `${c.name}: ssh -G failed: ${theirs.err}`);

@@ -7,6 +7,13 @@ import { memoryIo } from "../../helpers/sshconfig_io.ts";
 
 const USER = "/home/me/.ssh/config";
 
+/** The -G command `args` parse to. */
+function configCommand(args: string[]) {
+  const cmd = parseCommandLine(["-G", ...args]);
+  if (cmd.name !== "config") throw new Error(`not -G: ${cmd.name}`);
+  return cmd;
+}
+
 Deno.test("dumpConfig() prints ssh -G's keys, formats and order", () => {
   const io = memoryIo({
     [USER]: [
@@ -79,12 +86,7 @@ Deno.test("runConfigDump() prints the configuration, warnings and with -v the re
   const io = memoryIo({ [USER]: "Host h\n  Port 2\n  Bogus x\n  ProxyJump j\n" });
   let out = "";
   let err = "";
-  const code = runConfigDump(
-    { target: "me@h", order: [], verbose: 1 },
-    (t) => out += t,
-    (t) => err += t,
-    io,
-  );
+  const code = runConfigDump(configCommand(["-v", "me@h"]), (t) => out += t, (t) => err += t, io);
   assert.equal(code, 0);
   assert.match(out, /^port 2 {2}# \/home\/me\/.ssh\/config:2$/m);
   assert.match(out, /^user me {2}# command line$/m);
@@ -96,8 +98,24 @@ Deno.test("runConfigDump() prints the configuration, warnings and with -v the re
 Deno.test("runConfigDump() turns a bad file into a usage error naming file:line", () => {
   const io = memoryIo({ [USER]: "Port x\n" });
   assert.throws(
-    () => runConfigDump({ target: "h", order: [], verbose: 0 }, () => {}, () => {}, io),
+    () => runConfigDump(configCommand(["h"]), () => {}, () => {}, io),
     (e: Error & { stage?: string }) =>
       e.stage === "usage" && /\/home\/me\/.ssh\/config:1: Port/.test(e.message),
   );
+});
+
+Deno.test("-G shows sshtrace's own flags as the options they stand for, -i first", () => {
+  const io = memoryIo({ [USER]: "IdentityFile ~/file_key\nCompression no\n" });
+  let out = "";
+  runConfigDump(
+    configCommand(["-v", "-C", "-t", "--batch", "-i", "/k/a b", "--ciphers", "aes128-ctr", "h"]),
+    (t) => out += t,
+    () => {},
+    io,
+  );
+  assert.match(out, /^compression yes {2}# -C$/m);
+  assert.match(out, /^requesttty true {2}# -t$/m);
+  assert.match(out, /^batchmode yes {2}# --batch$/m);
+  assert.match(out, /^ciphers aes128-ctr {2}# --ciphers$/m);
+  assert.match(out, /^identityfile \/k\/a b {2}# -i\nidentityfile ~\/file_key {2}# /m);
 });
