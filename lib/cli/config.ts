@@ -161,6 +161,19 @@ export function runConfigDump(
       );
     }
   }
-  out(dumpText(dumpConfig(config), cmd.flags.verbose > 0));
+  const lines = dumpConfig(config);
+  if (cmd.flags.json) {
+    out(
+      JSON.stringify({
+        host: config.hostArg,
+        config: lines.map((l) => ({ key: l.key, value: l.value, origin: originText(l.origin) })),
+        files: trace.files,
+        blocks: trace.blocks,
+        finalPass: trace.finalPass,
+        warnings: trace.warnings,
+        refusals: config.refusals.map((r) => ({ ...r, origin: originText(r.origin) })),
+      }) + "\n",
+    );
+  } else out(dumpText(lines, cmd.flags.verbose > 0));
   return 0;
 }

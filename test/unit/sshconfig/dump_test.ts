@@ -119,3 +119,15 @@ Deno.test("-G shows sshtrace's own flags as the options they stand for, -i first
   assert.match(out, /^ciphers aes128-ctr {2}# --ciphers$/m);
   assert.match(out, /^identityfile \/k\/a b {2}# -i\nidentityfile ~\/file_key {2}# /m);
 });
+
+Deno.test("-G --json prints the configuration with origins and the reading as one object", () => {
+  const io = memoryIo({ [USER]: "Host h\n  Port 2\n  ProxyJump j\n" });
+  let out = "";
+  runConfigDump(configCommand(["--json", "h"]), (t) => out += t, () => {}, io);
+  const report = JSON.parse(out);
+  assert.equal(report.host, "h");
+  assert.deepEqual(report.config[3], { key: "port", value: "2", origin: `${USER}:2` });
+  assert.equal(report.blocks[0].matched, true);
+  assert.equal(report.refusals[0].keyword, "ProxyJump");
+  assert.equal(report.refusals[0].origin, `${USER}:3`);
+});
