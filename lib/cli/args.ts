@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { SshTraceError } from "../trace.ts";
 import { SSHTRACE_VERSION } from "../about.ts";
 import { DEVICE_NAMES } from "../send/devices.ts";
+import { type CommandLineValue, orderedValues } from "./order.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The option tables
@@ -279,45 +280,6 @@ export type ParsedCommand =
     order: CommandLineValue[];
   };
 
-/** One of `-o`, `-p`, `-l` as given on the command line. */
-export interface CommandLineValue {
-  kind: "option" | "port" | "user";
-  value: string;
-  flag: string;
-}
-
-const ORDERED: Record<string, CommandLineValue["kind"]> = { o: "option", p: "port", l: "user" };
-const ORDERED_LONG: Record<string, CommandLineValue["kind"]> = {
-  option: "option",
-  port: "port",
-  login: "user",
-};
-
-/** The `-o`/`-p`/`-l` values of split option words (`--port=22`, `-p22`, `-vo X`), in order. */
-function orderedValues(
-  optionArgs: readonly string[],
-  options: readonly OptionSpec[],
-): CommandLineValue[] {
-  const out: CommandLineValue[] = [];
-  for (const arg of optionArgs) {
-    const long = /^--([a-z-]+)=([\s\S]*)$/.exec(arg);
-    if (long) {
-      const kind = ORDERED_LONG[long[1]!];
-      if (kind) out.push({ kind, value: long[2]!, flag: `-${long[1]![0]}` });
-      continue;
-    }
-    if (arg.startsWith("--") || !arg.startsWith("-")) continue;
-    for (let k = 1; k < arg.length; k++) {
-      const o = options.find((o) => o.short === arg[k]);
-      if (!o?.value) continue; // a switch (`-v`), or unknown (parseArgs refused it already)
-      const kind = ORDERED[arg[k]!];
-      if (kind) out.push({ kind, value: arg.slice(k + 1), flag: `-${arg[k]}` });
-      break;
-    }
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
@@ -545,7 +507,13 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
           name: "config",
           target: p0,
           flags,
-          order: orderedValues(r.optionArgs, COMMANDS.connect.options),
+          order: orderedValues(
+            r.optionArgs,
+            (letter) =>
+              (COMMANDS.connect.options as readonly OptionSpec[]).some((o) =>
+                o.short === letter && o.value !== undefined
+              ),
+          ),
         };
       }
       if (flags.F !== undefined) {

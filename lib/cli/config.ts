@@ -10,7 +10,8 @@ import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { dumpConfig, dumpText } from "../sshconfig/dump.ts";
 import { type CommandLineItem, resolveConfig, type SshConfig } from "../sshconfig/resolve.ts";
 import { type ConfigIo, originText, SshConfigError } from "../sshconfig/types.ts";
-import type { CommandLineValue, ConnectCliFlags } from "./args.ts";
+import type { ConnectCliFlags } from "./args.ts";
+import type { CommandLineValue } from "./order.ts";
 import { env } from "./output.ts";
 
 /** Files and host facts from the running system. */
