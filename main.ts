@@ -133,6 +133,10 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
         timeoutMs: timeoutMs(flags, settings),
       });
     }
+    case "config": {
+      const { runConfigDump } = await import("./lib/cli/config.ts");
+      return runConfigDump(cmd, writeOut, writeErr);
+    }
     case "lab": {
       const { runLab } = await import("./lib/cli/lab.ts");
       return await runLab(cmd.flags, writeOut);

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { SshTraceError } from "../errors/mod.ts";
 import { SSHTRACE_VERSION } from "../about.ts";
 import { DEVICE_NAMES } from "../send/devices.ts";
+import { type CommandLineValue, orderedValues } from "./order.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The option tables
@@ -151,6 +152,17 @@ const COMMANDS = {
       ...SECRETS,
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,
+      {
+        short: "G",
+        help: "print the configuration ssh_config gives the target (like ssh -G; -v: with " +
+          "origins) and exit",
+      },
+      {
+        short: "F",
+        value: "<file>",
+        help: "with -G: read this ssh_config (none: no file) instead of ~/.ssh/config and " +
+          "/etc/ssh/ssh_config",
+      },
     ],
     note: "Like ssh, options may also follow the target; the first word after it that is not " +
       "an option starts the remote command (or put -- before the command).",
@@ -259,7 +271,14 @@ export type ParsedCommand =
   | { name: "connect"; target: string; command: string[]; flags: ConnectCliFlags }
   | { name: "send"; target: string; commands: string[]; flags: SendCliFlags }
   | { name: "check"; inventory: string; flags: CheckCliFlags }
-  | { name: "lab"; flags: LabCliFlags };
+  | { name: "lab"; flags: LabCliFlags }
+  | {
+    name: "config";
+    target: string;
+    flags: ConnectCliFlags;
+    /** `-o`, `-p`, `-l` in the order given: OpenSSH keeps the first value. */
+    order: CommandLineValue[];
+  };
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -399,7 +418,7 @@ function parseCommand(
   implicit: boolean,
 ):
   | { name: "help" | "version"; text: string }
-  | { flags: Record<string, unknown>; positionals: string[] } {
+  | { flags: Record<string, unknown>; positionals: string[]; optionArgs: string[] } {
   const spec: CommandSpec = COMMANDS[name];
   // Without a command word, -h and -V are the program's (sshtrace -V, sshtrace host -h).
   const options: readonly OptionSpec[] = implicit
@@ -456,7 +475,7 @@ function parseCommand(
     else if (v !== undefined) flags[key] = v;
     else if (o.default !== undefined) flags[key] = o.default;
   }
-  return { flags, positionals };
+  return { flags, positionals, optionArgs };
 }
 
 /**
@@ -481,8 +500,27 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
   switch (name) {
     case "probe":
       return { name, target: p0, flags: r.flags as ProbeFlags };
-    case "connect":
-      return { name, target: p0, command: rest, flags: r.flags as ConnectCliFlags };
+    case "connect": {
+      const flags = r.flags as ConnectCliFlags;
+      if (flags.G) {
+        return {
+          name: "config",
+          target: p0,
+          flags,
+          order: orderedValues(
+            r.optionArgs,
+            (letter) =>
+              (COMMANDS.connect.options as readonly OptionSpec[]).some((o) =>
+                o.short === letter && o.value !== undefined
+              ),
+          ),
+        };
+      }
+      if (flags.F !== undefined) {
+        throw usage("-F is read only with -G for now (connections do not read ssh_config yet)");
+      }
+      return { name, target: p0, command: rest, flags };
+    }
     case "send":
       return { name, target: p0, commands: rest, flags: r.flags as SendCliFlags };
     case "check":

@@ -1,0 +1,295 @@
+/**
+ * The values of the supported ssh_config keywords, parsed as OpenSSH's readconf.c parses them:
+ * yes/no flags, multi-state words, numbers, times (`1h30m`), sizes (`500M`), algorithm list
+ * specs, and the keywords whose arguments accumulate. A bad value is a `problem` string the
+ * reader words with file and line. Pure.
+ * @module
+ */
+
+import {
+  AlgorithmListError,
+  allNames,
+  applyListSpec,
+  defaultNames,
+} from "../algorithms/registry.ts";
+import type { ListCategory } from "../algorithms/registry.ts";
+import { globMatch } from "../config/known_hosts.ts";
+
+/** The size and time limits of RekeyLimit: bytes (0: the cipher's default), seconds (0: none). */
+export interface RekeyLimit {
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** A parsed value: what each supported keyword holds. */
+export type Value = string | number | boolean | readonly string[] | RekeyLimit;
+
+/** How repeated lines combine: the first obtained value wins, or every value is collected. */
+export type Combine = "first" | "accumulate";
+
+export interface ValueSpec {
+  readonly combine: Combine;
+  /** The value of a line's arguments, or a problem in words. */
+  readonly parse: (args: readonly string[]) => Value | { problem: string };
+}
+
+type Parsed = Value | { problem: string };
+
+export const isProblem = (v: Parsed): v is { problem: string } =>
+  typeof v === "object" && v !== null && "problem" in v;
+
+/** One argument, else a problem (OpenSSH: "garbage at end of line"). */
+function one(args: readonly string[], f: (arg: string) => Parsed): Parsed {
+  if (args.length > 1) return { problem: `garbage at end of line: "${args.slice(1).join(" ")}"` };
+  return f(args[0] ?? "");
+}
+
+/** A word from a fixed set (case-insensitive), stored as the set's canonical spelling. */
+function choice(words: Record<string, string>) {
+  return (args: readonly string[]) =>
+    one(args, (a) => {
+      const v = words[a.toLowerCase()];
+      return v ??
+        { problem: `unsupported value "${a}"; expected ${Object.keys(words).join(", ")}` };
+    });
+}
+
+const FLAG = { yes: "yes", true: "yes", no: "no", false: "no" };
+const flag = (args: readonly string[]) =>
+  one(args, (a) => {
+    const v = FLAG[a.toLowerCase() as keyof typeof FLAG];
+    return v === undefined
+      ? { problem: `unsupported value "${a}"; expected yes or no` }
+      : v === "yes";
+  });
+
+/** A whole number in [min, max]. */
+const integer = (min: number, max: number, what = "number") => (args: readonly string[]) =>
+  one(args, (a) => {
+    if (!/^-?\d+$/.test(a)) return { problem: `invalid ${what} "${a}"` };
+    const n = Number(a);
+    if (n < min || n > max) return { problem: `${what} ${a} out of range (${min}-${max})` };
+    return n;
+  });
+
+const TIME_UNITS: Record<string, number> = { "": 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** OpenSSH's convtime: `90`, `1h30m`, `2w`, in seconds; undefined when malformed. */
+export function parseTime(text: string): number | undefined {
+  if (text === "") return undefined;
+  let total = 0;
+  const re = /(\d+)([smhdwSMHDW]?)/y;
+  let at = 0;
+  while (at < text.length) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m) return undefined;
+    total += Number(m[1]) * TIME_UNITS[m[2]!.toLowerCase()]!;
+    at = re.lastIndex;
+  }
+  return total > 0x7fffffff ? undefined : total;
+}
+
+const time = (allowNone: boolean) => (args: readonly string[]) =>
+  one(args, (a) => {
+    if (allowNone && a === "none") return -1;
+    const t = parseTime(a);
+    return t === undefined ? { problem: `invalid time value "${a}"` } : t;
+  });
+
+/** OpenSSH's scan_scaled for RekeyLimit: `1G`, `500M`, `64K`, `4096`. */
+export function parseScaledSize(text: string): number | undefined {
+  const m = /^(\d+)([KMGT]?)$/i.exec(text);
+  if (!m) return undefined;
+  const exp = "KMGT".indexOf(m[2]!.toUpperCase()) + 1;
+  return Number(m[1]) * 1024 ** exp;
+}
+
+function rekeyLimit(args: readonly string[]): Parsed {
+  if (args.length > 2) return { problem: `garbage at end of line: "${args.slice(2).join(" ")}"` };
+  const [size = "", when] = args;
+  let bytes = 0;
+  if (size !== "default") {
+    const n = parseScaledSize(size);
+    if (n === undefined) return { problem: `bad number "${size}"` };
+    if (n < 16) return { problem: `RekeyLimit too small` };
+    bytes = n;
+  }
+  let seconds = 0;
+  if (when !== undefined && when !== "none" && when !== "default") {
+    const t = parseTime(when);
+    if (t === undefined) return { problem: `invalid time value "${when}"` };
+    seconds = t;
+  }
+  return { bytes, seconds };
+}
+
+/** EscapeChar: one character, `^X` (a control character) or `none`. */
+function escapeChar(args: readonly string[]): Parsed {
+  return one(args, (a) => {
+    if (a === "none") return "none";
+    if (a.length === 1) return a;
+    if (a.length === 2 && a[0] === "^") {
+      return String.fromCharCode(a.charCodeAt(1) & 31);
+    }
+    return { problem: `bad escape character "${a}"` };
+  });
+}
+
+const LOG_LEVELS: Record<string, string> = {
+  quiet: "QUIET",
+  fatal: "FATAL",
+  error: "ERROR",
+  info: "INFO",
+  verbose: "VERBOSE",
+  debug: "DEBUG",
+  debug1: "DEBUG", // OpenSSH names DEBUG1 "DEBUG"
+  debug2: "DEBUG2",
+  debug3: "DEBUG3",
+};
+
+/** An algorithm list spec, checked against sshtrace's registry (and its defaults for edits). */
+const algorithms = (category: ListCategory, keyword: string) => (args: readonly string[]) =>
+  one(args, (spec) => {
+    try {
+      applyConfigSpec(category, defaultNames(category), spec);
+      return spec;
+    } catch (e) {
+      if (e instanceof AlgorithmListError) return { problem: e.describe(keyword) };
+      throw e;
+    }
+  });
+
+/**
+ * Applies a configuration's list spec to `current` as {@link applyListSpec} does, except for the
+ * names (and patterns) sshtrace does not know: a removal of them changes nothing (removing
+ * umac-64@openssh.com, which sshtrace never offers); elsewhere they are left out and returned in
+ * `unknown`, so a hardened list that also names OpenSSH-only algorithms still works. A spec with
+ * no name sshtrace knows (but a removal) throws {@link AlgorithmListError}.
+ */
+export function applyConfigSpec(
+  category: ListCategory,
+  current: readonly string[],
+  spec: string,
+): { list: string[]; unknown: string[] } {
+  const op = spec[0] === "+" || spec[0] === "-" || spec[0] === "^" ? spec[0] : "";
+  const items = spec.slice(op.length).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const known = allNames(category);
+  const kept = items.filter((p) => known.some((n) => globMatch(n, p)));
+  const unknown = items.filter((p) => !kept.includes(p));
+  if (kept.length > 0) {
+    return { list: applyListSpec(category, current, op + kept.join(",")), unknown };
+  }
+  if (op === "-") return { list: [...current], unknown: [] };
+  if (items.length === 0) throw new AlgorithmListError(category, "empty", spec);
+  throw new AlgorithmListError(category, "unknown", spec, unknown[0]!, known);
+}
+
+/** Strings taken as written (expanded later where OpenSSH expands them). */
+const text = (args: readonly string[]) => one(args, (a) => a);
+const words = (max: number) => (args: readonly string[]): Parsed =>
+  args.length > max ? { problem: `too many arguments (at most ${max})` } : [...args];
+
+function sendEnv(args: readonly string[]): Parsed {
+  const bad = args.find((a) => a.includes("="));
+  return bad ? { problem: `invalid environment name "${bad}"` } : [...args];
+}
+
+function setEnv(args: readonly string[]): Parsed {
+  const bad = args.find((a) => !a.includes("=") || a.startsWith("="));
+  return bad ? { problem: `invalid SetEnv "${bad}": expected NAME=VALUE` } : [...args];
+}
+
+function port(args: readonly string[]): Parsed {
+  return integer(1, 65535, "port")(args);
+}
+
+/** The supported keywords (lower case, canonical spelling) and how their values are read. */
+export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, ValueSpec>([
+  ["hostname", { combine: "first", parse: text }],
+  ["port", { combine: "first", parse: port }],
+  ["user", { combine: "first", parse: text }],
+  ["identityfile", { combine: "accumulate", parse: text }],
+  ["identitiesonly", { combine: "first", parse: flag }],
+  ["identityagent", { combine: "first", parse: text }],
+  ["certificatefile", { combine: "accumulate", parse: text }],
+  ["preferredauthentications", { combine: "first", parse: text }],
+  ["passwordauthentication", { combine: "first", parse: flag }],
+  ["kbdinteractiveauthentication", { combine: "first", parse: flag }],
+  [
+    "pubkeyauthentication",
+    {
+      combine: "first",
+      parse: choice({
+        yes: "yes",
+        true: "yes",
+        no: "no",
+        false: "no",
+        unbound: "unbound",
+        "host-bound": "host-bound",
+      }),
+    },
+  ],
+  ["pubkeyacceptedalgorithms", {
+    combine: "first",
+    parse: algorithms("hostKey", "PubkeyAcceptedAlgorithms"),
+  }],
+  ["hostkeyalgorithms", { combine: "first", parse: algorithms("hostKey", "HostKeyAlgorithms") }],
+  ["kexalgorithms", { combine: "first", parse: algorithms("kex", "KexAlgorithms") }],
+  ["ciphers", { combine: "first", parse: algorithms("cipher", "Ciphers") }],
+  ["macs", { combine: "first", parse: algorithms("mac", "MACs") }],
+  ["numberofpasswordprompts", { combine: "first", parse: integer(0, 0x7fffffff) }],
+  [
+    "stricthostkeychecking",
+    {
+      combine: "first",
+      parse: choice({
+        yes: "yes",
+        true: "yes",
+        no: "off",
+        false: "off",
+        off: "off",
+        ask: "ask",
+        "accept-new": "accept-new",
+      }),
+    },
+  ],
+  ["userknownhostsfile", { combine: "first", parse: words(16) }],
+  ["globalknownhostsfile", { combine: "first", parse: words(16) }],
+  ["hashknownhosts", { combine: "first", parse: flag }],
+  ["checkhostip", { combine: "first", parse: flag }],
+  ["hostkeyalias", { combine: "first", parse: text }],
+  [
+    "addressfamily",
+    { combine: "first", parse: choice({ any: "any", inet: "inet", inet6: "inet6" }) },
+  ],
+  ["bindaddress", { combine: "first", parse: text }],
+  ["connecttimeout", { combine: "first", parse: time(true) }],
+  ["connectionattempts", { combine: "first", parse: integer(1, 0x7fffffff) }],
+  ["serveraliveinterval", { combine: "first", parse: time(false) }],
+  ["serveralivecountmax", { combine: "first", parse: integer(0, 0x7fffffff) }],
+  ["tcpkeepalive", { combine: "first", parse: flag }],
+  ["compression", { combine: "first", parse: flag }],
+  ["rekeylimit", { combine: "first", parse: rekeyLimit }],
+  [
+    "requesttty",
+    {
+      combine: "first",
+      parse: choice({
+        yes: "yes",
+        true: "yes",
+        no: "no",
+        false: "no",
+        force: "force",
+        auto: "auto",
+      }),
+    },
+  ],
+  ["sendenv", { combine: "accumulate", parse: sendEnv }],
+  ["setenv", { combine: "first", parse: setEnv }],
+  ["escapechar", { combine: "first", parse: escapeChar }],
+  ["loglevel", { combine: "first", parse: choice(LOG_LEVELS) }],
+  ["batchmode", { combine: "first", parse: flag }],
+  ["requiredrsasize", { combine: "first", parse: integer(0, 0x7fffffff, "RSA key size") }],
+  ["ignoreunknown", { combine: "first", parse: text }],
+]);
