@@ -5,7 +5,6 @@
  * @module
  */
 
-import os from "node:os";
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { dumpConfig, dumpText } from "../sshconfig/dump.ts";
 import { type CommandLineItem, resolveConfig, type SshConfig } from "../sshconfig/resolve.ts";
@@ -13,51 +12,20 @@ import { type ConfigIo, originText, SshConfigError } from "../sshconfig/types.ts
 import type { ConnectCliFlags } from "./args.ts";
 import type { CommandLineValue } from "./order.ts";
 import { env } from "./output.ts";
+import { platform } from "../platform/mod.ts";
 
 /** Files and host facts from the running system. */
 export function systemConfigIo(): ConfigIo {
-  const info = (() => {
-    try {
-      return os.userInfo();
-    } catch {
-      return undefined;
-    }
-  })();
+  const who = platform.user();
   return {
-    readText(path: string, maxBytes: number): string | undefined {
-      let file: Deno.FsFile;
-      try {
-        file = Deno.openSync(path, { read: true });
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return undefined;
-        throw e;
-      }
-      try {
-        if (!file.statSync().isFile) throw new Error("not a regular file");
-        const buf = new Uint8Array(maxBytes + 1);
-        let n = 0;
-        while (n < buf.length) {
-          const r = file.readSync(buf.subarray(n));
-          if (r === null || r === 0) break;
-          n += r;
-        }
-        return new TextDecoder().decode(buf.subarray(0, n));
-      } finally {
-        file.close();
-      }
-    },
-    readDir(path: string): string[] | undefined {
-      try {
-        return [...Deno.readDirSync(path)].map((e) => e.name);
-      } catch {
-        return undefined;
-      }
-    },
+    // One byte past the limit, so the reader sees an oversized file as such.
+    readText: (path, maxBytes) => platform.readTextSync(path, maxBytes + 1),
+    readDir: (path) => platform.readDirSync(path),
     env,
-    home: env("HOME") ?? info?.homedir ?? "/",
-    localUser: info?.username ?? env("USER") ?? "unknown",
-    uid: Deno.uid() ?? 0,
-    localHost: os.hostname(),
+    home: env("HOME") ?? who.home ?? "/",
+    localUser: who.name ?? env("USER") ?? "unknown",
+    uid: who.uid,
+    localHost: platform.hostname(),
   };
 }
 

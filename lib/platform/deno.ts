@@ -6,6 +6,7 @@
  * @module
  */
 
+import os from "node:os";
 import type { Conn, ConnectOptions, ErrorKind, FileInfo, Permission, Platform } from "./mod.ts";
 
 function granted(permission: Permission): boolean {
@@ -50,6 +51,39 @@ const KINDS: [new (...args: never[]) => Error, ErrorKind][] = [
   [Deno.errors.TimedOut, "timed-out"],
 ];
 
+function readTextSync(path: string, maxBytes: number): string | undefined {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  try {
+    if (!file.statSync().isFile) throw new Error("not a regular file");
+    const buf = new Uint8Array(maxBytes);
+    let n = 0;
+    while (n < buf.length) {
+      const r = file.readSync(buf.subarray(n));
+      if (r === null || r === 0) break;
+      n += r;
+    }
+    return new TextDecoder().decode(buf.subarray(0, n));
+  } finally {
+    file.close();
+  }
+}
+
+function user(): { uid: number; name: string | undefined; home: string | undefined } {
+  let info: { username: string; homedir: string } | undefined;
+  try {
+    info = os.userInfo();
+  } catch {
+    info = undefined;
+  }
+  return { uid: Deno.uid() ?? 0, name: info?.username, home: info?.homedir };
+}
+
 function errorKind(error: unknown): ErrorKind {
   for (const [type, kind] of KINDS) if (error instanceof type) return kind;
   const name = (error as { name?: unknown } | null)?.name;
@@ -88,6 +122,16 @@ export const denoPlatform: Platform = {
     const info = Deno.statSync(path);
     return { isFile: info.isFile, isDirectory: info.isDirectory, isCharDevice: info.isCharDevice };
   },
+  readTextSync,
+  readDirSync(path) {
+    try {
+      return [...Deno.readDirSync(path)].map((e) => e.name);
+    } catch {
+      return undefined;
+    }
+  },
+  user,
+  hostname: () => os.hostname(),
 
   stdin: Deno.stdin,
   stdout: Deno.stdout,

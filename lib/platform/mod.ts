@@ -139,6 +139,17 @@ export interface Platform {
   mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
   /** What the path is (follows links); throws when it cannot be read. */
   stat(path: string): FileInfo;
+  /**
+   * At most `maxBytes` bytes of a regular file as text, read synchronously (configuration files);
+   * undefined when it does not exist; throws for other failures and for what is not a file.
+   */
+  readTextSync(path: string, maxBytes: number): string | undefined;
+  /** The names in a directory, or undefined when it cannot be listed. */
+  readDirSync(path: string): string[] | undefined;
+
+  /** Who runs sshtrace and where: the user's id, name and home, and this machine's host name. */
+  user(): { uid: number; name: string | undefined; home: string | undefined };
+  hostname(): string;
 
   readonly stdin: Stdin;
   readonly stdout: Stdout;
