@@ -1,7 +1,10 @@
 /**
- * The connection protocol (RFC 4254) over an established, authenticated transport: one dispatch
- * loop routes channel messages to their channels, answers the server's global requests and
- * channel opens, and sends everything through one ordered queue.
+ * The connection protocol (RFC 4254) over an established, authenticated transport, for both
+ * roles: one dispatch loop routes channel messages to their channels, answers the peer's global
+ * requests and channel opens, and sends everything through one ordered queue. The role decides
+ * who opens channels (the client opens sessions; the server accepts them through
+ * `onChannelOpen`) and which requests are accepted (each channel's `onRequest`); windows,
+ * max packet, EOF and close are the channel's, the same for both.
  * @module
  */
 
@@ -9,25 +12,47 @@ import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { SshTraceError, type Tracer } from "../trace.ts";
 import type { MessageTransport } from "../transport/types.ts";
-import {
-  Channel,
-  type ChannelHost,
-  type ChannelOptions,
-  DEFAULT_MAX_PACKET,
-  DEFAULT_WINDOW_SIZE,
-  deferred,
-  toError,
-  withReplyTimeout,
-} from "./channel.ts";
+import { Channel } from "./channel.ts";
+import type { ChannelHost, ChannelOptions, ChannelStage, Role } from "./types.ts";
+import { deferred, noop, toError, withReplyTimeout } from "./wait.ts";
+import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE } from "./window.ts";
 import { Session } from "./session.ts";
+
+/** A CHANNEL_OPEN from the peer, as `onChannelOpen` sees it. */
+export interface ChannelOpen {
+  type: string;
+  /** The peer's channel number, initial window and max packet. */
+  remoteId: number;
+  remoteWindow: number;
+  remoteMaxPacket: number;
+  /** The number the channel gets here if accepted. */
+  localId: number;
+  /** The type-specific data. */
+  data: Uint8Array;
+}
+
+/**
+ * The answer to a peer's CHANNEL_OPEN: `accept` is called with the open channel before the
+ * confirmation goes out (set its `onRequest` there); `refuse` sends CHANNEL_OPEN_FAILURE with
+ * the reason code; null sends nothing (the handler answered itself).
+ */
+export type ChannelOpenAnswer =
+  | { accept: (channel: Channel) => void }
+  | { refuse: number; description: string }
+  | null;
 
 /** Defaults for every channel of a connection. */
 export interface ConnectionOptions extends ChannelOptions {
-  /** How long to wait for the server to answer a channel open or request (ms); 0: forever. */
+  /** How long to wait for the peer to answer a channel open or request (ms); 0: forever. */
   replyTimeoutMs?: number;
+  /** Which end we are (default client); names the peer in errors and events. */
+  role?: Role;
+  /**
+   * Decides the peer's CHANNEL_OPEN (a promise holds back the next message until it settles).
+   * Unset: every channel the peer opens is refused (administratively prohibited).
+   */
+  onChannelOpen?: (open: ChannelOpen) => ChannelOpenAnswer | Promise<ChannelOpenAnswer>;
 }
-
-const noop = () => {};
 
 /** RFC 4253 §11.1 DISCONNECT reason PROTOCOL_ERROR. */
 const PROTOCOL_ERROR = 2;
@@ -66,14 +91,20 @@ export class Connection {
   #error: Error | null = null;
   #resolveFinished!: (error: Error | null) => void;
   #host: ChannelHost;
+  #peer: string;
+  #onChannelOpen: ConnectionOptions["onChannelOpen"];
 
   constructor(transport: MessageTransport, options: ConnectionOptions = {}) {
     this.transport = transport;
+    const role = options.role ?? "client";
+    this.#peer = role === "client" ? "server" : "client";
+    this.#onChannelOpen = options.onChannelOpen;
     this.#windowSize = checkSize("windowSize", options.windowSize ?? DEFAULT_WINDOW_SIZE);
     this.#maxPacket = checkSize("maxPacket", options.maxPacket ?? DEFAULT_MAX_PACKET);
     this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
     this.#host = {
       tracer: transport.tracer,
+      role,
       replyTimeoutMs: options.replyTimeoutMs ?? 0,
       send: (payload) => this.#send(payload),
       release: (channel) => {
@@ -138,7 +169,8 @@ export class Connection {
   ): Promise<Channel> {
     const channel = this.#createChannel(type, options);
     this.#send(channel.openPayload(extra)).catch(noop);
-    await withReplyTimeout(channel.opened, this.#host.replyTimeoutMs, `the ${type} channel open`);
+    const ms = this.#host.replyTimeoutMs;
+    await withReplyTimeout(channel.opened, ms, `the ${type} channel open`, this.#peer);
     return channel;
   }
 
@@ -147,7 +179,8 @@ export class Connection {
     const channel = this.#createChannel("session", options);
     const session = new Session(channel);
     this.#send(channel.openPayload()).catch(noop);
-    await withReplyTimeout(channel.opened, this.#host.replyTimeoutMs, "the session channel open");
+    const ms = this.#host.replyTimeoutMs;
+    await withReplyTimeout(channel.opened, ms, "the session channel open", this.#peer);
     return session;
   }
 
@@ -202,7 +235,7 @@ export class Connection {
     const closing = new SshTraceError(
       "data",
       "data.connection-closed",
-      "the client closed the connection",
+      `the ${this.#peer === "server" ? "client" : "server"} closed the connection`,
     );
     this.#end(null, closing, noop);
     const drained = (async () => {
@@ -221,7 +254,7 @@ export class Connection {
       this.transport.tracer.emit({
         stage: "data",
         type: "info",
-        message: `the server took none of our last packets for ${ms / 1000} s (it stopped ` +
+        message: `the ${this.#peer} took none of our last packets for ${ms / 1000} s (it stopped ` +
           "reading); connection dropped without waiting further",
       });
       this.#closeQuietly();
@@ -318,7 +351,8 @@ export class Connection {
       }
       this.messagesIn++;
       try {
-        this.#dispatch(payload);
+        const pending = this.#dispatch(payload);
+        if (pending) await pending;
       } catch (e) {
         this.#protocolFailure(e);
         return;
@@ -338,44 +372,56 @@ export class Connection {
       error = new SshTraceError(
         stage,
         stage === "session" ? "session.connection-closed" : "data.connection-closed",
-        `the server closed the connection while ${what}`,
+        `the ${this.#peer} closed the connection while ${what}`,
         { openChannels: open, pendingRequests: waiting },
       );
     }
     this.#end(error, null, () => this.#closeQuietly());
   }
 
+  #malformed(e: WireError, stage: ChannelStage): SshTraceError {
+    return new SshTraceError(
+      stage,
+      stage === "session" ? "session.malformed-message" : "data.malformed-message",
+      `the ${this.#peer} sent a malformed message: ${e.message}`,
+      {},
+      { cause: e },
+    );
+  }
+
   #protocolFailure(e: unknown): void {
-    let error: Error;
-    if (e instanceof WireError) {
-      const stage = this.#stage();
-      error = new SshTraceError(
-        stage,
-        stage === "session" ? "session.malformed-message" : "data.malformed-message",
-        `the server sent a malformed message: ${e.message}`,
-        {},
-        { cause: e },
-      );
-    } else error = toError(e);
+    const error = e instanceof WireError ? this.#malformed(e, this.#stage()) : toError(e);
     this.#emitError(error);
     this.#end(error, null, () => {
       this.transport.disconnect(PROTOCOL_ERROR, error.message).catch(noop);
     });
   }
 
-  /** `session` while a channel is being set up (open, pty, exec), else `data`. */
-  #stage(): "session" | "data" {
-    return this.tracer.currentStage === "session" ? "session" : "data";
+  /**
+   * The stage of a failure not tied to one channel, from the stages the channels state: `data`
+   * once any channel runs (or none is open), `session` while every open channel is still being
+   * set up (open, pty, exec).
+   */
+  #stage(): ChannelStage {
+    if (this.#channels.size === 0) return "data";
+    for (const channel of this.#channels.values()) {
+      if (channel.stage === "data") return "data";
+    }
+    return "session";
   }
 
-  #info(message: string): void {
-    this.tracer.emit({ stage: "session", type: "info", message });
+  #info(message: string, stage: ChannelStage = "session"): void {
+    this.tracer.emit({ stage, type: "info", message });
   }
 
-  #dispatch(payload: Uint8Array): void {
+  #dispatch(payload: Uint8Array): void | Promise<void> {
     const type = payload[0];
     if (type === undefined) {
-      throw new SshTraceError("data", "data.malformed-message", "the server sent an empty message");
+      throw new SshTraceError(
+        "data",
+        "data.malformed-message",
+        `the ${this.#peer} sent an empty message`,
+      );
     }
     const reader = new SshReader(payload.subarray(1), messageName(type));
     switch (type) {
@@ -400,21 +446,8 @@ export class Connection {
         }
         return;
       }
-      case MSG.CHANNEL_OPEN: {
-        const channelType = reader.text("channel type");
-        const sender = reader.uint32("sender channel");
-        this.#info(`refused a ${channelType} channel the server tried to open`);
-        this.#post(
-          new SshWriter()
-            .byte(MSG.CHANNEL_OPEN_FAILURE)
-            .uint32(sender)
-            .uint32(1) // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
-            .string(`this client does not accept ${channelType} channels`)
-            .string("")
-            .bytes(),
-        );
-        return;
-      }
+      case MSG.CHANNEL_OPEN:
+        return this.#onOpen(reader);
       case MSG.CHANNEL_OPEN_CONFIRMATION:
       case MSG.CHANNEL_OPEN_FAILURE:
       case MSG.CHANNEL_WINDOW_ADJUST:
@@ -431,15 +464,69 @@ export class Connection {
           throw new SshTraceError(
             "data",
             "data.unknown-channel",
-            `the server sent ${messageName(type)} for channel ${id}, which is not open`,
+            `the ${this.#peer} sent ${messageName(type)} for channel ${id}, which is not open`,
             { channel: id, message: messageName(type) },
           );
         }
-        channel.handleMessage(type, reader);
-        return;
+        try {
+          return channel.handleMessage(type, reader);
+        } catch (e) {
+          throw e instanceof WireError ? this.#malformed(e, channel.stage) : e;
+        }
       }
       default:
         this.#info(`ignored unexpected ${messageName(type)} in the connection layer`);
     }
+  }
+
+  /** A CHANNEL_OPEN from the peer: `onChannelOpen` decides (by default, refused). */
+  #onOpen(reader: SshReader): void | Promise<void> {
+    const type = reader.text("channel type");
+    const open: ChannelOpen = {
+      type,
+      remoteId: reader.uint32("sender channel"),
+      remoteWindow: reader.uint32("initial window size"),
+      remoteMaxPacket: reader.uint32("maximum packet size"),
+      localId: this.#nextId++,
+      data: reader.rest(),
+    };
+    if (!this.#onChannelOpen) {
+      this.#info(`refused a ${type} channel the ${this.#peer} tried to open`);
+      this.#answerOpen(open, {
+        refuse: 1, // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
+        description: `this ${this.#host.role} does not accept ${type} channels`,
+      });
+      return;
+    }
+    const answer = this.#onChannelOpen(open);
+    if (answer instanceof Promise) return answer.then((a) => this.#answerOpen(open, a));
+    this.#answerOpen(open, answer);
+  }
+
+  #answerOpen(open: ChannelOpen, answer: ChannelOpenAnswer): void {
+    if (answer === null || this.#ended) return;
+    if ("refuse" in answer) {
+      this.#post(
+        new SshWriter()
+          .byte(MSG.CHANNEL_OPEN_FAILURE)
+          .uint32(open.remoteId)
+          .uint32(answer.refuse)
+          .string(answer.description)
+          .string("")
+          .bytes(),
+      );
+      return;
+    }
+    const channel = new Channel(
+      this.#host,
+      open.type,
+      open.localId,
+      this.#windowSize,
+      this.#maxPacket,
+    );
+    this.#channels.set(channel.localId, channel);
+    const confirmation = channel.accept(open.remoteId, open.remoteWindow, open.remoteMaxPacket);
+    answer.accept(channel);
+    this.#post(confirmation);
   }
 }

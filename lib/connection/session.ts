@@ -130,6 +130,7 @@ export class Session {
     if (!(await this.channel.request("shell", true))) {
       throw this.#refused("session.shell-refused", "the server refused to start a shell", {});
     }
+    this.channel.stage = "data";
     this.#info("shell started");
   }
 
@@ -144,12 +145,14 @@ export class Session {
         {},
       );
     }
+    this.channel.stage = "data";
     this.#info("command started (exec)");
   }
 
   /** Starts a subsystem such as `sftp` or `netconf`; resolves false if refused. */
   async subsystem(name: string): Promise<boolean> {
     const ok = await this.channel.request("subsystem", true, new SshWriter().string(name).bytes());
+    if (ok) this.channel.stage = "data";
     this.#info(`subsystem ${name} ${ok ? "started" : "refused"}`);
     return ok;
   }

@@ -1,0 +1,60 @@
+/**
+ * Small promise helpers of the connection layer: a deferred promise, a bounded wait for the
+ * peer's answer, and turning anything thrown into an Error.
+ * @module
+ */
+
+import { SshTraceError } from "../trace.ts";
+
+/** A promise with its settle functions. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+export const noop = () => {};
+
+/** A promise with its settle functions; marked handled so an unawaited rejection is harmless. */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(noop);
+  return { promise, resolve, reject };
+}
+
+/**
+ * Bounds a wait for the peer's answer. A late answer still settles its (already rejected)
+ * deferred in order, so replies stay matched to requests.
+ */
+export function withReplyTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  peer = "server",
+): Promise<T> {
+  if (ms <= 0) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new SshTraceError(
+          "session",
+          "session.timeout",
+          `no answer from the ${peer} to ${what} within ${ms / 1000} s`,
+          { timeoutMs: ms },
+        ),
+      );
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Turns anything thrown into an Error. */
+export function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
