@@ -21,18 +21,6 @@ import {
   writeAfterEof,
 } from "./channel_errors.ts";
 
-export { creditStep, DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE } from "./window.ts";
-export { deferred, toError, withReplyTimeout } from "./wait.ts";
-export { OPEN_FAILURE_REASONS } from "./channel_errors.ts";
-export type {
-  ChannelHost,
-  ChannelOptions,
-  ChannelRequest,
-  ChannelRequestHandler,
-  ChannelStage,
-  Role,
-} from "./types.ts";
-
 type State = "opening" | "open" | "closed";
 
 /**

@@ -6,7 +6,8 @@
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { SshTraceError } from "../trace.ts";
-import type { Channel, ChannelRequest } from "./channel.ts";
+import type { Channel } from "./channel.ts";
+import type { ChannelRequest } from "./types.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "./terminal_modes.ts";
 
 export { encodeTerminalModes, TERMINAL_MODES, TTY_OP_END } from "./terminal_modes.ts";

@@ -48,3 +48,39 @@ export interface ChannelRequest {
 export type ChannelRequestHandler = (
   request: ChannelRequest,
 ) => boolean | null | Promise<boolean | null>;
+
+/** A CHANNEL_OPEN from the peer, as `onChannelOpen` sees it. */
+export interface ChannelOpen {
+  type: string;
+  /** The peer's channel number, initial window and max packet. */
+  remoteId: number;
+  remoteWindow: number;
+  remoteMaxPacket: number;
+  /** The number the channel gets here if accepted. */
+  localId: number;
+  /** The type-specific data. */
+  data: Uint8Array;
+}
+
+/**
+ * The answer to a peer's CHANNEL_OPEN: `accept` is called with the open channel before the
+ * confirmation goes out (set its `onRequest` there); `refuse` sends CHANNEL_OPEN_FAILURE with
+ * the reason code; null sends nothing (the handler answered itself).
+ */
+export type ChannelOpenAnswer =
+  | { accept: (channel: Channel) => void }
+  | { refuse: number; description: string }
+  | null;
+
+/** Defaults for every channel of a connection. */
+export interface ConnectionOptions extends ChannelOptions {
+  /** How long to wait for the peer to answer a channel open or request (ms); 0: forever. */
+  replyTimeoutMs?: number;
+  /** Which end we are (default client); names the peer in errors and events. */
+  role?: Role;
+  /**
+   * Decides the peer's CHANNEL_OPEN (a promise holds back the next message until it settles).
+   * Unset: every channel the peer opens is refused (administratively prohibited).
+   */
+  onChannelOpen?: (open: ChannelOpen) => ChannelOpenAnswer | Promise<ChannelOpenAnswer>;
+}

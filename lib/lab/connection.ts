@@ -11,27 +11,22 @@ import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
 import { Tracer } from "../trace.ts";
 import { decodeTerminalModes } from "../connection/terminal_modes.ts";
-import type { Channel, ChannelRequest } from "../connection/channel.ts";
-import { type ChannelOpen, type ChannelOpenAnswer, Connection } from "../connection/mux.ts";
+import type { Channel } from "../connection/channel.ts";
+import { Connection } from "../connection/mux.ts";
+import type { ChannelOpen, ChannelOpenAnswer, ChannelRequest } from "../connection/types.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
 import { comwareShell, posixShell } from "./programs.ts";
-import { lineDiscipline } from "./line_discipline.ts";
 import { REASON, type ServerTransport, Stop } from "./transport.ts";
 import type { ChannelInfo } from "./types.ts";
 
 /** Most channels one connection may have open at once. */
 export const MAX_CHANNELS = 64;
 
-/** Most program output held back per channel under `eof-while-waiting` before the program waits. */
+/** Most program output queued per channel under `eof-while-waiting` before the program waits. */
 const HELD_LIMIT = 4 * 1024 * 1024;
 
 const encoder = new TextEncoder();
-
-/** A channel ended under a program that was still using it. */
-class ChannelGone extends Error {
-  override name = "ChannelGone";
-}
 
 /** The lab transport as the connection layer sees it. */
 function messageTransport(t: ServerTransport): MessageTransport {
@@ -49,6 +44,43 @@ function messageTransport(t: ServerTransport): MessageTransport {
   };
 }
 
+/**
+ * A pty emulated from the client's terminal modes (config `terminal: "emulated"`), as MINA
+ * SSHD does: input CR becomes LF only with ICRNL (IGNCR drops it, INLCR turns LF into CR);
+ * output LF becomes CR LF only with OPOST and ONLCR. Echo is the program's (on a pty).
+ */
+export function lineDiscipline(io: ProgramIo): ProgramIo {
+  const m = io.pty?.modes ?? {};
+  const mapOut = (d: Uint8Array | string): Uint8Array | string => {
+    if (!(m.OPOST && m.ONLCR)) return d;
+    const bytes = typeof d === "string" ? encoder.encode(d) : d;
+    const out: number[] = [];
+    for (const b of bytes) b === 0x0a ? out.push(0x0d, 0x0a) : out.push(b);
+    return new Uint8Array(out);
+  };
+  return {
+    ...io,
+    get pty() {
+      return io.pty;
+    },
+    write: (d) => io.write(mapOut(d)),
+    writeErr: (d) => io.writeErr(mapOut(d)),
+    read: async () => {
+      const chunk = await io.read();
+      if (chunk === null) return null;
+      const out: number[] = [];
+      for (const b of chunk) {
+        if (b === 0x0d) {
+          if (m.IGNCR) continue;
+          out.push(m.ICRNL ? 0x0a : 0x0d);
+        } else if (b === 0x0a && m.INLCR) out.push(0x0d);
+        else out.push(b);
+      }
+      return new Uint8Array(out);
+    },
+  };
+}
+
 /** A session channel as the lab runs it: the shared channel plus the program's state. */
 class LabChannel implements ChannelInfo {
   readonly channel: Channel;
@@ -57,11 +89,11 @@ class LabChannel implements ChannelInfo {
   /** EOF sent ahead of held output (config `lateData`), outside the channel's own EOF. */
   lateEofSent = false;
   timers = new Map<ReturnType<typeof setTimeout>, () => void>();
-  /** Program output held back (config `lateData`), in order. */
+  /** Program output held back (config `lateData: after-eof`), in order. */
   held: { data: Uint8Array; extended: boolean }[] = [];
-  heldBytes = 0;
-  /** The sender of held output while it runs (`eof-while-waiting`). */
-  flushing: Promise<void> | null = null;
+  /** Output queued on the channel and not yet sent (`eof-while-waiting`), and its last write. */
+  queued = 0;
+  lastWrite: Promise<void> = Promise.resolve();
   #input: ReadableStreamDefaultReader<Uint8Array>;
 
   constructor(channel: Channel) {
@@ -220,50 +252,32 @@ export class ServerConnection {
   }
 
   /**
-   * Program output under config `lateData`: held in order (copied: programs reuse buffers).
-   * `eof-while-waiting` sends it on at once as the window allows, and makes the program wait
-   * while more than {@link HELD_LIMIT} bytes are held; `after-eof` keeps it until the end.
+   * Program output under config `lateData` (copied: programs reuse buffers). `after-eof` holds
+   * it until the program ends; `eof-while-waiting` queues it on the channel at once (the
+   * program waits only while more than {@link HELD_LIMIT} bytes are queued).
    */
-  async #hold(ch: LabChannel, data: Uint8Array | string, extended: boolean): Promise<void> {
-    if (ch.gone || this.#t.closed) throw new ChannelGone("channel closed");
+  #late(ch: LabChannel, data: Uint8Array | string, extended: boolean): Promise<void> {
+    if (ch.gone) return Promise.reject(new Error("channel closed"));
     const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
-    if (!bytes.length) return;
-    ch.held.push({ data: bytes, extended });
-    ch.heldBytes += bytes.length;
-    if (this.#t.config.lateData !== "eof-while-waiting") return;
-    const flushing = this.#flush(ch);
-    if (ch.heldBytes > HELD_LIMIT) await flushing;
+    if (this.#t.config.lateData === "after-eof") {
+      ch.held.push({ data: bytes, extended });
+      return Promise.resolve();
+    }
+    ch.queued += bytes.length;
+    const sent = this.#write(ch, bytes, extended).finally(() => (ch.queued -= bytes.length));
+    sent.catch(() => {}); // the program sees it at its next write or at the end
+    ch.lastWrite = sent;
+    return ch.queued > HELD_LIMIT ? sent : Promise.resolve();
   }
 
-  /** Sends held output as the window allows; one sender at a time. */
-  #flush(ch: LabChannel): Promise<void> {
-    if (ch.flushing) return ch.flushing;
-    const run = async () => {
-      try {
-        for (let item = ch.held.shift(); item; item = ch.held.shift()) {
-          ch.heldBytes -= item.data.length;
-          await this.#write(ch, item.data, item.extended);
-        }
-      } finally {
-        ch.flushing = null;
-      }
-    };
-    const p = run();
-    p.catch(() => {}); // whoever waits sees the error; the channel is gone
-    ch.flushing = p;
-    return p;
-  }
-
-  /** After the program under config `lateData`: its held output, with EOF before the end. */
+  /** After the program under config `lateData`: its output, with EOF before the end of it. */
   async #sendLate(ch: LabChannel): Promise<void> {
-    const mode = this.#t.config.lateData;
-    if (mode === "eof-while-waiting") {
-      if (ch.held.length || ch.flushing) await this.#sendEarlyEof(ch);
-      await this.#flush(ch);
+    if (this.#t.config.lateData === "eof-while-waiting") {
+      if (ch.queued) await this.#sendEarlyEof(ch);
+      await ch.lastWrite;
       return;
     }
     const items = ch.held.splice(0);
-    ch.heldBytes = 0;
     let first = Math.floor(items.reduce((n, i) => n + i.data.length, 0) / 2);
     const rest: typeof items = [];
     for (const item of items) {
@@ -294,8 +308,8 @@ export class ServerConnection {
     ch.channel.stage = "data";
     const late = this.#t.config.lateData !== undefined;
     const base: ProgramIo = {
-      write: (d) => late ? this.#hold(ch, d, false) : this.#write(ch, d, false),
-      writeErr: (d) => late ? this.#hold(ch, d, true) : this.#write(ch, d, true),
+      write: (d) => late ? this.#late(ch, d, false) : this.#write(ch, d, false),
+      writeErr: (d) => late ? this.#late(ch, d, true) : this.#write(ch, d, true),
       read: () => ch.read(),
       get pty() {
         return ch.pty;
@@ -319,7 +333,7 @@ export class ServerConnection {
         status = await program(io);
         if (late) await this.#sendLate(ch);
       } catch (e) {
-        if (ch.gone || this.#t.closed || e instanceof ChannelGone || e instanceof Stop) return;
+        if (ch.gone || this.#t.closed || e instanceof Stop) return;
         this.#log(`channel ${ch.serverId}: program failed: ${(e as Error).message}`);
         status = 1;
       }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Connection } from "../../../lib/connection/mux.ts";
 import { startKeepalive } from "../../../lib/connection/keepalive.ts";
 import type { Session } from "../../../lib/connection/session.ts";
-import type { ChannelOptions } from "../../../lib/connection/channel.ts";
+import type { ChannelOptions } from "../../../lib/connection/types.ts";
 import { SshTraceError } from "../../../lib/trace.ts";
 import { decodeText, SshReader } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
