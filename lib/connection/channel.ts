@@ -240,9 +240,7 @@ export class Channel {
       if (this.#error) throw this.#error;
       if (this.#eofSent || this.#closeSent || this.#closeReceived) return;
       this.#eofSent = true;
-      return this.#host.send(
-        new SshWriter(5).byte(MSG.CHANNEL_EOF).uint32(this.#remoteId).bytes(),
-      );
+      return this.#message(MSG.CHANNEL_EOF);
     });
     this.#writeChain = p.catch(noop);
     return p;
@@ -256,15 +254,15 @@ export class Channel {
     if (this.#state === "open" && !this.#closeSent) {
       this.#closeSent = true;
       this.#remote.fail(channelClosed(this.localId, "send data"));
-      this.#sendClose();
+      this.#message(MSG.CHANNEL_CLOSE).catch(noop);
     }
     return this.closed;
   }
 
-  #sendClose(): void {
-    this.#host
-      .send(new SshWriter(5).byte(MSG.CHANNEL_CLOSE).uint32(this.#remoteId).bytes())
-      .catch(noop);
+  /** Queues a message of `type` for the peer's end of the channel, with one uint32 if given. */
+  #message(type: number, value?: number): Promise<void> {
+    const w = new SshWriter(9).byte(type).uint32(this.#remoteId);
+    return this.#host.send((value === undefined ? w : w.uint32(value)).bytes());
   }
 
   /**
@@ -303,6 +301,10 @@ export class Channel {
     this.#host.tracer.emit({ stage: this.stage, type: "info", message });
   }
 
+  #violation(kind: Parameters<typeof channelViolation>[0], details: Record<string, unknown> = {}) {
+    return channelViolation(kind, this.#peer, this.localId, details);
+  }
+
   /**
    * Handles one message addressed to this channel; `reader` is positioned after the recipient
    * channel field. Throws `SshTraceError` (stage data) on a protocol violation. Returns a
@@ -313,12 +315,7 @@ export class Channel {
     if (this.#state === "opening") {
       if (type === MSG.CHANNEL_OPEN_CONFIRMATION) return this.#onConfirmation(reader);
       if (type === MSG.CHANNEL_OPEN_FAILURE) return this.#onOpenFailure(reader);
-      throw channelViolation(
-        this.localId,
-        "data.message-before-open",
-        `the ${this.#peer} sent ${messageName(type)} for channel ${this.localId} before ` +
-          "confirming it",
-      );
+      throw this.#violation("message-before-open", { message: messageName(type) });
     }
     switch (type) {
       case MSG.CHANNEL_WINDOW_ADJUST:
@@ -355,12 +352,7 @@ export class Channel {
         return;
       }
       default:
-        throw channelViolation(
-          this.localId,
-          "data.unexpected-message",
-          `the ${this.#peer} sent ${messageName(type)} for channel ${this.localId}, which is ` +
-            "already open",
-        );
+        throw this.#violation("unexpected-message", { message: messageName(type) });
     }
   }
 
@@ -371,11 +363,7 @@ export class Channel {
     this.#remote.maxPacket = reader.uint32("maximum packet size");
     this.confirmationData = reader.rest().slice();
     if (this.#remote.maxPacket === 0) {
-      throw channelViolation(
-        this.localId,
-        "data.invalid-max-packet",
-        `the ${this.#peer} confirmed channel ${this.localId} with a maximum packet size of 0 bytes`,
-      );
+      throw this.#violation("invalid-max-packet");
     }
     this.#state = "open";
     const peer = this.#peer;
@@ -404,34 +392,20 @@ export class Channel {
   #onWindowAdjust(bytes: number): void {
     const window = this.#remote.left;
     if (!this.#remote.adjust(bytes)) {
-      throw channelViolation(
-        this.localId,
-        "data.window-overflow",
-        `the ${this.#peer} grew the window of channel ${this.localId} beyond 2^32-1 bytes`,
-        { window, adjust: bytes },
-      );
+      throw this.#violation("window-overflow", { window, adjust: bytes });
     }
   }
 
   #onData(data: Uint8Array, extendedType: number | null): void {
     const broken = this.#local.take(data.length);
     if (broken === "packet") {
-      throw channelViolation(
-        this.localId,
-        "data.packet-too-large",
-        `the ${this.#peer} sent ${data.length} bytes in one message on channel ${this.localId}, ` +
-          `more than our maximum packet size of ${this.localMaxPacket} bytes`,
-        { length: data.length, maxPacket: this.localMaxPacket },
-      );
+      throw this.#violation("packet-too-large", {
+        length: data.length,
+        maxPacket: this.localMaxPacket,
+      });
     }
     if (broken === "window") {
-      throw channelViolation(
-        this.localId,
-        "data.window-exceeded",
-        `the ${this.#peer} sent ${data.length} bytes on channel ${this.localId} with only ` +
-          `${this.#local.left} bytes left in our window`,
-        { length: data.length, window: this.#local.left },
-      );
+      throw this.#violation("window-exceeded", { length: data.length, window: this.#local.left });
     }
     this.bytesIn += data.length;
     if (this.#eofReceived) this.#afterEof(data.length);
@@ -473,11 +447,7 @@ export class Channel {
       this.#state === "open" && !this.#closeSent && !this.#closeReceived,
     );
     if (add === 0) return;
-    this.#host
-      .send(
-        new SshWriter(9).byte(MSG.CHANNEL_WINDOW_ADJUST).uint32(this.#remoteId).uint32(add).bytes(),
-      )
-      .catch(noop);
+    this.#message(MSG.CHANNEL_WINDOW_ADJUST, add).catch(noop);
   }
 
   #onRequest(reader: SshReader): void | Promise<void> {
@@ -491,12 +461,11 @@ export class Channel {
       ok = false;
     }
     if (ok instanceof Promise) {
-      return ok.then((v) => this.#reply(v, wantReply), () => this.#reply(false, wantReply));
+      const answer = (v: boolean | null) => {
+        if (v !== null && wantReply) this.reply(v);
+      };
+      return ok.then(answer, () => answer(false));
     }
-    this.#reply(ok, wantReply);
-  }
-
-  #reply(ok: boolean | null, wantReply: boolean): void {
     if (ok !== null && wantReply) this.reply(ok);
   }
 
@@ -507,14 +476,7 @@ export class Channel {
    */
   reply(ok: boolean): void {
     if (this.#closeSent || this.#state === "closed") return;
-    this.#host
-      .send(
-        new SshWriter(5)
-          .byte(ok ? MSG.CHANNEL_SUCCESS : MSG.CHANNEL_FAILURE)
-          .uint32(this.#remoteId)
-          .bytes(),
-      )
-      .catch(noop);
+    this.#message(ok ? MSG.CHANNEL_SUCCESS : MSG.CHANNEL_FAILURE).catch(noop);
   }
 
   #onClose(): void {
@@ -526,7 +488,7 @@ export class Channel {
     this.#remote.fail(channelClosed(this.localId, "send data"));
     if (!this.#closeSent) {
       this.#closeSent = true;
-      this.#sendClose();
+      this.#message(MSG.CHANNEL_CLOSE).catch(noop);
     }
     this.#state = "closed";
     this.#host.release(this);
