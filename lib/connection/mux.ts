@@ -121,40 +121,37 @@ export class Connection {
   // ------------------------------------------------------------------------------------------
   // Opening channels
 
-  #createChannel(type: string, options: ChannelOptions): Channel {
+  /**
+   * Opens a channel of any type (`extra` is the type-specific part of CHANNEL_OPEN). Rejects
+   * with `session.channel-open-refused` (reason code and text in `details`) if refused.
+   */
+  openChannel(type: string, extra?: Uint8Array, options: ChannelOptions = {}): Promise<Channel> {
+    return this.#open(type, extra, options, (channel) => channel);
+  }
+
+  /** Opens a session channel. */
+  openSession(options: ChannelOptions = {}): Promise<Session> {
+    return this.#open("session", undefined, options, (channel) => new Session(channel));
+  }
+
+  /** Opens a channel; `wrap` sees it before the open goes out (to answer requests at once). */
+  async #open<T>(
+    type: string,
+    extra: Uint8Array | undefined,
+    options: ChannelOptions,
+    wrap: (channel: Channel) => T,
+  ): Promise<T> {
     const windowSize = checkSize("windowSize", options.windowSize ?? this.#windowSize);
     const maxPacket = checkSize("maxPacket", options.maxPacket ?? this.#maxPacket);
     if (this.#ended) throw this.#endedError(`open a ${type} channel`);
     this.start();
     const channel = new Channel(this.#host, type, this.#nextId++, windowSize, maxPacket);
     this.#channels.set(channel.localId, channel);
-    return channel;
-  }
-
-  /**
-   * Opens a channel of any type (`extra` is the type-specific part of CHANNEL_OPEN). Rejects
-   * with `session.channel-open-refused` (reason code and text in `details`) if refused.
-   */
-  async openChannel(
-    type: string,
-    extra: Uint8Array = new Uint8Array(0),
-    options: ChannelOptions = {},
-  ): Promise<Channel> {
-    const channel = this.#createChannel(type, options);
+    const wrapped = wrap(channel);
     this.#send(channel.openPayload(extra)).catch(noop);
     const ms = this.#host.replyTimeoutMs;
     await withReplyTimeout(channel.opened, ms, `the ${type} channel open`, this.#peer);
-    return channel;
-  }
-
-  /** Opens a session channel. */
-  async openSession(options: ChannelOptions = {}): Promise<Session> {
-    const channel = this.#createChannel("session", options);
-    const session = new Session(channel);
-    this.#send(channel.openPayload()).catch(noop);
-    const ms = this.#host.replyTimeoutMs;
-    await withReplyTimeout(channel.opened, ms, "the session channel open", this.#peer);
-    return session;
+    return wrapped;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -383,8 +380,8 @@ export class Connection {
     return "session";
   }
 
-  #info(message: string, stage: ChannelStage = "session"): void {
-    this.tracer.emit({ stage, type: "info", message });
+  #info(message: string): void {
+    this.tracer.emit({ stage: "session", type: "info", message });
   }
 
   #dispatch(payload: Uint8Array): void | Promise<void> {
