@@ -49,7 +49,7 @@ function messageTransport(t: ServerTransport): MessageTransport {
  * SSHD does: input CR becomes LF only with ICRNL (IGNCR drops it, INLCR turns LF into CR);
  * output LF becomes CR LF only with OPOST and ONLCR. Echo is the program's (on a pty).
  */
-export function lineDiscipline(io: ProgramIo): ProgramIo {
+function lineDiscipline(io: ProgramIo): ProgramIo {
   const m = io.pty?.modes ?? {};
   const mapOut = (d: Uint8Array | string): Uint8Array | string => {
     if (!(m.OPOST && m.ONLCR)) return d;
