@@ -301,8 +301,8 @@ export class Channel {
     this.#host.tracer.emit({ stage: this.stage, type: "info", message });
   }
 
-  #violation(kind: Parameters<typeof channelViolation>[0], details: Record<string, unknown> = {}) {
-    return channelViolation(kind, this.#peer, this.localId, details);
+  #violation(code: Parameters<typeof channelViolation>[0], details: Record<string, unknown> = {}) {
+    return channelViolation(code, this.#peer, this.localId, details);
   }
 
   /**
@@ -315,7 +315,7 @@ export class Channel {
     if (this.#state === "opening") {
       if (type === MSG.CHANNEL_OPEN_CONFIRMATION) return this.#onConfirmation(reader);
       if (type === MSG.CHANNEL_OPEN_FAILURE) return this.#onOpenFailure(reader);
-      throw this.#violation("message-before-open", { message: messageName(type) });
+      throw this.#violation("data.message-before-open", { message: messageName(type) });
     }
     switch (type) {
       case MSG.CHANNEL_WINDOW_ADJUST:
@@ -352,7 +352,7 @@ export class Channel {
         return;
       }
       default:
-        throw this.#violation("unexpected-message", { message: messageName(type) });
+        throw this.#violation("data.unexpected-message", { message: messageName(type) });
     }
   }
 
@@ -363,7 +363,7 @@ export class Channel {
     this.#remote.maxPacket = reader.uint32("maximum packet size");
     this.confirmationData = reader.rest().slice();
     if (this.#remote.maxPacket === 0) {
-      throw this.#violation("invalid-max-packet");
+      throw this.#violation("data.invalid-max-packet");
     }
     this.#state = "open";
     const peer = this.#peer;
@@ -392,20 +392,23 @@ export class Channel {
   #onWindowAdjust(bytes: number): void {
     const window = this.#remote.left;
     if (!this.#remote.adjust(bytes)) {
-      throw this.#violation("window-overflow", { window, adjust: bytes });
+      throw this.#violation("data.window-overflow", { window, adjust: bytes });
     }
   }
 
   #onData(data: Uint8Array, extendedType: number | null): void {
     const broken = this.#local.take(data.length);
     if (broken === "packet") {
-      throw this.#violation("packet-too-large", {
+      throw this.#violation("data.packet-too-large", {
         length: data.length,
         maxPacket: this.localMaxPacket,
       });
     }
     if (broken === "window") {
-      throw this.#violation("window-exceeded", { length: data.length, window: this.#local.left });
+      throw this.#violation("data.window-exceeded", {
+        length: data.length,
+        window: this.#local.left,
+      });
     }
     this.bytesIn += data.length;
     if (this.#eofReceived) this.#afterEof(data.length);

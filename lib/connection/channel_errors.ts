@@ -16,33 +16,33 @@ export const OPEN_FAILURE_REASONS: Record<number, string> = {
 
 /** What the peer can do wrong on one channel, with the text each gets (`d`: its details). */
 const VIOLATIONS = {
-  "message-before-open": (p: string, c: number, d: Details) =>
+  "data.message-before-open": (p: string, c: number, d: Details) =>
     `the ${p} sent ${d.message} for channel ${c} before confirming it`,
-  "unexpected-message": (p: string, c: number, d: Details) =>
+  "data.unexpected-message": (p: string, c: number, d: Details) =>
     `the ${p} sent ${d.message} for channel ${c}, which is already open`,
-  "invalid-max-packet": (p: string, c: number) =>
+  "data.invalid-max-packet": (p: string, c: number) =>
     `the ${p} confirmed channel ${c} with a maximum packet size of 0 bytes`,
-  "window-overflow": (p: string, c: number) =>
+  "data.window-overflow": (p: string, c: number) =>
     `the ${p} grew the window of channel ${c} beyond 2^32-1 bytes`,
-  "packet-too-large": (p: string, c: number, d: Details) =>
+  "data.packet-too-large": (p: string, c: number, d: Details) =>
     `the ${p} sent ${d.length} bytes in one message on channel ${c}, more than our maximum ` +
     `packet size of ${d.maxPacket} bytes`,
-  "window-exceeded": (p: string, c: number, d: Details) =>
+  "data.window-exceeded": (p: string, c: number, d: Details) =>
     `the ${p} sent ${d.length} bytes on channel ${c} with only ${d.window} bytes left in our ` +
     "window",
 };
 
 type Details = Record<string, unknown>;
 
-/** A protocol violation by `peer` on one channel: stage data, code `data.<kind>`. */
+/** A protocol violation by `peer` on one channel (stage data; `code` names it). */
 export function channelViolation(
-  kind: keyof typeof VIOLATIONS,
+  code: keyof typeof VIOLATIONS,
   peer: string,
   channel: number,
   details: Details = {},
 ): SshTraceError {
-  const message = VIOLATIONS[kind](peer, channel, details);
-  return new SshTraceError("data", `data.${kind}`, message, { channel, ...details });
+  const message = VIOLATIONS[code](peer, channel, details);
+  return new SshTraceError("data", code, message, { channel, ...details });
 }
 
 /** Sending on a channel that is closed or closing. */
