@@ -24,13 +24,6 @@ export class Inbound {
     );
   }
 
-  /** Bytes received but not yet taken by a reader. */
-  get buffered(): number {
-    let n = 0;
-    for (const c of this.#chunks) n += c.length;
-    return n;
-  }
-
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     if (this.#cancelled || this.#ended || this.#error) {
@@ -81,7 +74,7 @@ export class Inbound {
 
   #cancel(): void {
     this.#cancelled = true;
-    const n = this.buffered;
+    const n = this.#chunks.reduce((sum, c) => sum + c.length, 0);
     this.#chunks = [];
     if (n) this.#onConsumed(n);
   }

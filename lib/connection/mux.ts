@@ -21,7 +21,7 @@ import type {
   ChannelStage,
   ConnectionOptions,
 } from "./types.ts";
-import { deferred, noop, toError, withReplyTimeout } from "./wait.ts";
+import { deferred, LATE, noop, orLate, toError, withReplyTimeout } from "./wait.ts";
 import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE } from "./window.ts";
 import { Session } from "./session.ts";
 
@@ -215,12 +215,7 @@ export class Connection {
     // A peer that stops reading (without closing) would hold our last writes for ever: give them
     // the reply timeout, then drop the connection.
     const ms = this.#host.replyTimeoutMs;
-    if (ms <= 0) return await drained;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => (timer = setTimeout(resolve, ms, "late")));
-    const outcome = await Promise.race([drained.then(() => "done" as const), late]);
-    clearTimeout(timer);
-    if (outcome === "late") {
+    if ((await orLate(drained, ms)) === LATE) {
       this.transport.tracer.emit({
         stage: "data",
         type: "info",
@@ -418,34 +413,26 @@ export class Connection {
       }
       case MSG.CHANNEL_OPEN:
         return this.#onOpen(reader);
-      case MSG.CHANNEL_OPEN_CONFIRMATION:
-      case MSG.CHANNEL_OPEN_FAILURE:
-      case MSG.CHANNEL_WINDOW_ADJUST:
-      case MSG.CHANNEL_DATA:
-      case MSG.CHANNEL_EXTENDED_DATA:
-      case MSG.CHANNEL_EOF:
-      case MSG.CHANNEL_CLOSE:
-      case MSG.CHANNEL_REQUEST:
-      case MSG.CHANNEL_SUCCESS:
-      case MSG.CHANNEL_FAILURE: {
-        const id = reader.uint32("recipient channel");
-        const channel = this.#channels.get(id);
-        if (!channel) {
-          throw new SshTraceError(
-            "data",
-            "data.unknown-channel",
-            `the ${this.#peer} sent ${messageName(type)} for channel ${id}, which is not open`,
-            { channel: id, message: messageName(type) },
-          );
-        }
-        try {
-          return channel.handleMessage(type, reader);
-        } catch (e) {
-          throw e instanceof WireError ? this.#malformed(e, channel.stage) : e;
-        }
-      }
-      default:
-        this.#info(`ignored unexpected ${messageName(type)} in the connection layer`);
+    }
+    if (type < MSG.CHANNEL_OPEN_CONFIRMATION || type > MSG.CHANNEL_FAILURE) {
+      this.#info(`ignored unexpected ${messageName(type)} in the connection layer`);
+      return;
+    }
+    // CHANNEL_OPEN_CONFIRMATION (91) to CHANNEL_FAILURE (100): for one of our channels.
+    const id = reader.uint32("recipient channel");
+    const channel = this.#channels.get(id);
+    if (!channel) {
+      throw new SshTraceError(
+        "data",
+        "data.unknown-channel",
+        `the ${this.#peer} sent ${messageName(type)} for channel ${id}, which is not open`,
+        { channel: id, message: messageName(type) },
+      );
+    }
+    try {
+      return channel.handleMessage(type, reader);
+    } catch (e) {
+      throw e instanceof WireError ? this.#malformed(e, channel.stage) : e;
     }
   }
 

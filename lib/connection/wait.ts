@@ -27,6 +27,17 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** What {@link orLate} gives when time ran out. */
+export const LATE = Symbol("late");
+
+/** `promise`'s outcome, or {@link LATE} after `ms` (0: waits as long as it takes). */
+export function orLate<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  if (ms <= 0) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, ms, LATE)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Bounds a wait for the peer's answer. A late answer still settles its (already rejected)
  * deferred in order, so replies stay matched to requests.
@@ -38,20 +49,15 @@ export function withReplyTimeout<T>(
   peer = "server",
 ): Promise<T> {
   if (ms <= 0) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new SshTraceError(
-          "session",
-          "session.timeout",
-          `no answer from the ${peer} to ${what} within ${ms / 1000} s`,
-          { timeoutMs: ms },
-        ),
-      );
-    }, ms);
+  return orLate(promise, ms).then((outcome) => {
+    if (outcome !== LATE) return outcome;
+    throw new SshTraceError(
+      "session",
+      "session.timeout",
+      `no answer from the ${peer} to ${what} within ${ms / 1000} s`,
+      { timeoutMs: ms },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Turns anything thrown into an Error. */

@@ -81,8 +81,21 @@ function lineDiscipline(io: ProgramIo): ProgramIo {
   };
 }
 
+/** What a fault hook sees of a channel: from its CHANNEL_OPEN, or as it is at the hook. */
+function channelInfo(
+  c: Pick<ChannelOpen, "remoteId" | "localId" | "remoteWindow" | "remoteMaxPacket">,
+): ChannelInfo {
+  const { remoteId, localId, remoteWindow, remoteMaxPacket } = c;
+  return {
+    clientId: remoteId,
+    serverId: localId,
+    clientWindow: remoteWindow,
+    clientMaxPacket: remoteMaxPacket,
+  };
+}
+
 /** A session channel as the lab runs it: the shared channel plus the program's state. */
-class LabChannel implements ChannelInfo {
+class LabChannel {
   readonly channel: Channel;
   pty: PtyInfo | null = null;
   started = false;
@@ -103,22 +116,6 @@ class LabChannel implements ChannelInfo {
     channel.stderr.cancel().catch(() => {});
     const end = () => this.end();
     channel.closed.then(end, end);
-  }
-
-  get clientId(): number {
-    return this.channel.remoteId;
-  }
-
-  get serverId(): number {
-    return this.channel.localId;
-  }
-
-  get clientWindow(): number {
-    return this.channel.remoteWindow;
-  }
-
-  get clientMaxPacket(): number {
-    return this.channel.remoteMaxPacket;
   }
 
   get gone(): boolean {
@@ -174,13 +171,7 @@ export class ServerConnection {
   }
 
   async #open(open: ChannelOpen): Promise<ChannelOpenAnswer> {
-    const info: ChannelInfo = {
-      clientId: open.remoteId,
-      serverId: open.localId,
-      clientWindow: open.remoteWindow,
-      clientMaxPacket: open.remoteMaxPacket,
-    };
-    if (await this.#t.at("channel-open", { channel: info })) return null;
+    if (await this.#t.at("channel-open", { channel: channelInfo(open) })) return null;
     const refuse = (code: number, description: string) => ({ refuse: code, description });
     if (open.type !== "session") return refuse(3, `unknown channel type ${open.type}`);
     if (this.#conn.channelCount >= MAX_CHANNELS) return refuse(4, "too many channels");
@@ -195,7 +186,8 @@ export class ServerConnection {
 
   async #request(ch: LabChannel, request: ChannelRequest): Promise<boolean | null> {
     const { type } = request;
-    if (await this.#t.at("channel-request", { channel: ch, request: type })) return null;
+    const at = { channel: channelInfo(ch.channel), request: type };
+    if (await this.#t.at("channel-request", at)) return null;
     const r = new SshReader(request.data, type);
     const config = this.#t.config;
     switch (type) {
@@ -211,7 +203,7 @@ export class ServerConnection {
         const shown = ["ICRNL", "ONLCR", "OPOST", "ECHO", "ICANON", "VINTR"]
           .map((n) => `${n}=${modes[n] ?? "unset"}`).join(" ");
         this.#log(
-          `channel ${ch.serverId}: pty-req ${JSON.stringify(term)} ${cols}x${rows}, ` +
+          `channel ${ch.channel.localId}: pty-req ${JSON.stringify(term)} ${cols}x${rows}, ` +
             `${Object.keys(modes).length} terminal modes (${shown})` +
             (unknown.length ? `, unknown opcodes ${unknown.join(",")}` : ""),
         );
@@ -226,16 +218,16 @@ export class ServerConnection {
         return true;
       case "shell": {
         if (ch.started) return false;
-        this.#log(`channel ${ch.serverId}: shell${ch.pty ? ` (pty ${ch.pty.term})` : ""}`);
+        this.#log(`channel ${ch.channel.localId}: shell${ch.pty ? ` (pty ${ch.pty.term})` : ""}`);
         return this.#start(ch, request, config.shell === "comware" ? comwareShell : posixShell);
       }
       case "exec": {
         const command = r.text("command");
         if (ch.started || !config.exec) {
-          this.#log(`channel ${ch.serverId}: exec refused`);
+          this.#log(`channel ${ch.channel.localId}: exec refused`);
           return false;
         }
-        this.#log(`channel ${ch.serverId}: exec ${JSON.stringify(command.slice(0, 80))}`);
+        this.#log(`channel ${ch.channel.localId}: exec ${JSON.stringify(command.slice(0, 80))}`);
         return this.#start(ch, request, execProgram(command));
       }
       default:
@@ -297,8 +289,8 @@ export class ServerConnection {
   async #sendEarlyEof(ch: LabChannel): Promise<void> {
     if (ch.gone || ch.lateEofSent) return;
     ch.lateEofSent = true;
-    this.#log(`channel ${ch.serverId}: EOF sent before the end of the output (lateData)`);
-    await this.#t.send(new SshWriter(5).byte(MSG.CHANNEL_EOF).uint32(ch.clientId).bytes());
+    this.#log(`channel ${ch.channel.localId}: EOF sent before the end of the output (lateData)`);
+    await this.#t.send(new SshWriter(5).byte(MSG.CHANNEL_EOF).uint32(ch.channel.remoteId).bytes());
   }
 
   /** Answers the request (before the program's first byte), then runs the program. */
@@ -334,7 +326,7 @@ export class ServerConnection {
         if (late) await this.#sendLate(ch);
       } catch (e) {
         if (ch.gone || this.#t.closed || e instanceof Stop) return;
-        this.#log(`channel ${ch.serverId}: program failed: ${(e as Error).message}`);
+        this.#log(`channel ${ch.channel.localId}: program failed: ${(e as Error).message}`);
         status = 1;
       }
       await this.#finish(ch, status).catch(() => {});
