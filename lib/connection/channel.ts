@@ -18,6 +18,7 @@ import {
   channelViolation,
   closedBeforeReply,
   openRefused,
+  traceError,
   writeAfterEof,
 } from "./channel_errors.ts";
 
@@ -379,12 +380,7 @@ export class Channel {
     const reasonCode = reader.uint32("reason code");
     const description = reader.text("description");
     const error = openRefused(this.#peer, this.type, reasonCode, description);
-    this.#host.tracer.emit({
-      stage: "session",
-      type: "error",
-      code: error.code,
-      message: error.message,
-    });
+    traceError(this.#host.tracer, error);
     this.#host.release(this);
     this.fail(error);
   }

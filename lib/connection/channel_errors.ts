@@ -1,10 +1,11 @@
 /**
  * The errors a channel raises, built in one place so each carries its data (channel number,
  * sizes, reason codes) the same way in both roles. `peer` names the other side in the text.
+ * And the event every such error is traced with.
  * @module
  */
 
-import { SshTraceError } from "../trace.ts";
+import { SshTraceError, type Tracer } from "../trace.ts";
 
 /** Channel open failure reason codes (RFC 4254 §5.1). */
 export const OPEN_FAILURE_REASONS: Record<number, string> = {
@@ -90,4 +91,10 @@ export function closedBeforeReply(peer: string, channel: number): SshTraceError 
     `the ${peer} closed channel ${channel} before answering the request`,
     { channel },
   );
+}
+
+/** Emits the `error` event of a protocol-stage `error`, with the data it carries. */
+export function traceError(tracer: Tracer, error: Error): void {
+  if (!(error instanceof SshTraceError) || error.stage === "usage") return;
+  tracer.emit({ stage: error.stage, type: "error", code: error.code, message: error.message });
 }

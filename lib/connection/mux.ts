@@ -24,6 +24,7 @@ import type {
 import { deferred, LATE, noop, orLate, toError, withReplyTimeout } from "./wait.ts";
 import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE } from "./window.ts";
 import { Session } from "./session.ts";
+import { traceError } from "./channel_errors.ts";
 
 export type { ChannelOpen, ChannelOpenAnswer, ConnectionOptions } from "./types.ts";
 
@@ -194,7 +195,7 @@ export class Connection {
    */
   fail(error: Error): void {
     if (this.#ended) return;
-    this.#emitError(error);
+    traceError(this.tracer, error);
     this.#end(error, null, () => this.#closeQuietly());
   }
 
@@ -240,17 +241,6 @@ export class Connection {
       this.transport.close();
     } catch {
       // already closed
-    }
-  }
-
-  #emitError(error: Error): void {
-    if (error instanceof SshTraceError && error.stage !== "usage") {
-      this.tracer.emit({
-        stage: error.stage,
-        type: "error",
-        code: error.code,
-        message: error.message,
-      });
     }
   }
 
@@ -356,7 +346,7 @@ export class Connection {
 
   #protocolFailure(e: unknown): void {
     const error = e instanceof WireError ? this.#malformed(e, this.#stage()) : toError(e);
-    this.#emitError(error);
+    traceError(this.tracer, error);
     this.#end(error, null, () => {
       this.transport.disconnect(PROTOCOL_ERROR, error.message).catch(noop);
     });

@@ -8,6 +8,7 @@ import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { SshTraceError } from "../trace.ts";
 import type { Channel } from "./channel.ts";
 import type { ChannelRequest } from "./types.ts";
+import { traceError } from "./channel_errors.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "./terminal_modes.ts";
 
 export { encodeTerminalModes, TERMINAL_MODES, TTY_OP_END } from "./terminal_modes.ts";
@@ -98,11 +99,12 @@ export class Session {
   }
 
   #refused(code: string, message: string, details: Record<string, unknown>): SshTraceError {
-    this.channel.tracer.emit({ stage: "session", type: "error", code, message });
-    return new SshTraceError("session", code, message, {
+    const error = new SshTraceError("session", code, message, {
       channel: this.channel.localId,
       ...details,
     });
+    traceError(this.channel.tracer, error);
+    return error;
   }
 
   /** Requests a pseudo-terminal; rejects with `session.pty-refused` if the server says no. */
