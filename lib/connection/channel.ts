@@ -1,231 +1,39 @@
 /**
- * One channel of the connection protocol (RFC 4254 §5): flow-control windows in both directions,
- * data and extended data, EOF and CLOSE, and channel requests with their in-order replies.
- * Channels are created by {@link Connection}; this module holds the per-channel state machine.
+ * One channel of the connection protocol (RFC 4254 §5), the same for both roles: flow-control
+ * windows in both directions, data and extended data, EOF and CLOSE, and channel requests with
+ * their in-order replies. Channels are created by {@link Connection} (opened by us, or accepted
+ * from the peer); this module holds the per-channel state machine.
  * @module
  */
 
 import { type SshReader, SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
-import { type DetailsOf, SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
-
-/** Our default initial window: 2 MiB. */
-export const DEFAULT_WINDOW_SIZE = 2 * 1024 * 1024;
-/** Our default maximum packet (data length per message): 32 KiB. Old devices may want 16 KiB. */
-export const DEFAULT_MAX_PACKET = 32 * 1024;
-
-const MAX_UINT32 = 0xffffffff;
-
-/**
- * How many consumed bytes we let the server's window shrink by before we top it up: an eighth
- * of the window, at least three packets (OpenSSH's rule), at most half the window. With the
- * defaults (2 MiB, 32 KiB) that is 256 KiB: one WINDOW_ADJUST per eight full packets, and the
- * server always sees at least 1.75 MiB of window while we keep up.
- */
-export function creditStep(windowSize: number, maxPacket: number): number {
-  return Math.min(Math.floor(windowSize / 2), Math.max(3 * maxPacket, Math.floor(windowSize / 8)));
-}
-
-/** Channel open failure reason codes (RFC 4254 §5.1). */
-export const OPEN_FAILURE_REASONS: Record<number, string> = {
-  1: "administratively prohibited",
-  2: "connect failed",
-  3: "unknown channel type",
-  4: "resource shortage",
-};
-
-/** Sizes we advertise for a channel. */
-export interface ChannelOptions {
-  /** Our initial receive window in bytes (default 2 MiB). */
-  windowSize?: number;
-  /** The largest data field we accept in one message (default 32 KiB). */
-  maxPacket?: number;
-}
-
-/** What a channel needs from its connection. Not for use outside the connection layer. */
-export interface ChannelHost {
-  readonly tracer: Tracer;
-  /** How long to wait for a reply to a request (ms); 0 waits forever. */
-  readonly replyTimeoutMs: number;
-  /** Queues one payload on the connection's ordered send queue. */
-  send(payload: Uint8Array): Promise<void>;
-  /** Forgets a channel once both sides have sent CLOSE (or it failed to open). */
-  release(channel: Channel): void;
-}
-
-/** A CHANNEL_REQUEST received from the server. */
-export interface ChannelRequest {
-  type: string;
-  wantReply: boolean;
-  /** The type-specific data after the want_reply flag. */
-  data: Uint8Array;
-}
-
-/** Decides a server's channel request: true answers CHANNEL_SUCCESS, false CHANNEL_FAILURE. */
-export type ChannelRequestHandler = (request: ChannelRequest) => boolean;
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: Error): void;
-}
-
-const noop = () => {};
-
-/** A promise with its settle functions; marked handled so an unawaited rejection is harmless. */
-export function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(noop);
-  return { promise, resolve, reject };
-}
-
-/** Turns anything thrown into an Error. */
-/**
- * Bounds a wait for the server's answer. A late answer still settles its (already rejected)
- * deferred in order, so replies stay matched to requests.
- */
-export function withReplyTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  if (ms <= 0) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new SshTraceError(
-          "session",
-          "session.timeout",
-          `no answer from the server to ${what} within ${ms / 1000} s`,
-          { timeoutMs: ms },
-        ),
-      );
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
-
-/** The codes of a server's violation of the channel protocol. */
-type ChannelViolation =
-  | "data.message-before-open"
-  | "data.unexpected-message"
-  | "data.invalid-max-packet"
-  | "data.window-overflow"
-  | "data.packet-too-large"
-  | "data.window-exceeded";
-
-function protocolError(
-  code: ChannelViolation,
-  message: string,
-  details: DetailsOf<ChannelViolation>,
-) {
-  return new SshTraceError("data", code, message, details);
-}
-
-/**
- * One direction of received bytes as a pull-based ReadableStream. Bytes count as consumed (and
- * may be credited back to the server) only when a reader actually takes them.
- */
-class Inbound {
-  readonly stream: ReadableStream<Uint8Array>;
-  #chunks: Uint8Array[] = [];
-  #wake: (() => void) | null = null;
-  #ended = false;
-  #error: Error | null = null;
-  #cancelled = false;
-  #onConsumed: (n: number) => void;
-
-  constructor(onConsumed: (n: number) => void) {
-    this.#onConsumed = onConsumed;
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        pull: (controller) => this.#pull(controller),
-        cancel: () => this.#cancel(),
-      },
-      { highWaterMark: 0 },
-    );
-  }
-
-  /** Bytes received but not yet taken by a reader. */
-  get buffered(): number {
-    let n = 0;
-    for (const c of this.#chunks) n += c.length;
-    return n;
-  }
-
-  push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    if (this.#cancelled || this.#ended || this.#error) {
-      // Nobody will read these: credit them at once so the other stream is not starved.
-      this.#onConsumed(bytes.length);
-      return;
-    }
-    this.#chunks.push(bytes);
-    this.#notify();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#notify();
-  }
-
-  fail(error: Error): void {
-    if (this.#ended) return;
-    this.#error = error;
-    this.#notify();
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    for (;;) {
-      const chunk = this.#chunks.shift();
-      if (chunk) {
-        controller.enqueue(chunk);
-        this.#onConsumed(chunk.length);
-        return;
-      }
-      if (this.#error) {
-        controller.error(this.#error);
-        return;
-      }
-      if (this.#ended) {
-        controller.close();
-        return;
-      }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-  }
-
-  #cancel(): void {
-    this.#cancelled = true;
-    const n = this.buffered;
-    this.#chunks = [];
-    if (n) this.#onConsumed(n);
-  }
-}
+import { Inbound } from "./inbound.ts";
+import { type Deferred, deferred, noop, withReplyTimeout } from "./wait.ts";
+import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE, LocalWindow, RemoteWindow } from "./window.ts";
+import type { ChannelHost, ChannelRequestHandler, ChannelStage } from "./types.ts";
+import {
+  channelClosed,
+  channelViolation,
+  closedBeforeReply,
+  openRefused,
+  traceError,
+  writeAfterEof,
+} from "./channel_errors.ts";
 
 type State = "opening" | "open" | "closed";
 
 /**
- * A channel. Obtain one from `Connection.openChannel()` or `Connection.openSession()`.
+ * A channel. Obtain one from `Connection.openChannel()` or `Connection.openSession()` (or, on
+ * the server, from the connection's `onChannelOpen`).
  *
  * Received data is offered as two pull-based streams, `readable` (CHANNEL_DATA) and `stderr`
  * (extended data type 1). Both share one receive window, which is re-opened only for bytes a
- * reader has taken: read (or cancel) both streams, or the server will stop sending. The streams
- * end when the channel closes (CLOSE), not at the server's EOF: data a server sends after its
- * EOF is still delivered, as a traced quirk, and the window is credited until CLOSE.
+ * reader has taken: read (or cancel) both streams, or the peer will stop sending. On the client
+ * the streams end when the channel closes (CLOSE), not at the server's EOF: data a server sends
+ * after its EOF is still delivered, as a traced quirk, and the window is credited until CLOSE.
+ * On the server they end at the client's EOF (a program's input ends there).
  */
 export class Channel {
   readonly type: string;
@@ -235,23 +43,25 @@ export class Channel {
   readonly localWindowSize: number;
   /** The largest data field we accept. */
   readonly localMaxPacket: number;
-  /** Resolves once the server confirms the open; rejects if it refuses or the connection ends. */
+  /** Resolves once the peer confirms the open; rejects if it refuses or the connection ends. */
   readonly opened: Promise<void>;
   /** Resolves once both sides have sent CLOSE; rejects if the connection fails first. */
   readonly closed: Promise<void>;
-  /** Data (CHANNEL_DATA) from the server; ends when the channel closes. */
+  /** Data (CHANNEL_DATA) from the peer. */
   readonly readable: ReadableStream<Uint8Array>;
-  /** Extended data type 1 (stderr) from the server; ends when the channel closes. */
+  /** Extended data type 1 (stderr) from the peer. */
   readonly stderr: ReadableStream<Uint8Array>;
-  /** Data to the server; closing it sends EOF. */
+  /** Data to the peer; closing it sends EOF. */
   readonly writable: WritableStream<Uint8Array>;
-  /** Answers the server's channel requests; the default refuses everything. */
+  /** Answers the peer's channel requests; the default refuses everything. */
   onRequest: ChannelRequestHandler = () => false;
+  /** `session` while opening and being set up (pty, exec...), `data` once the command runs. */
+  stage: ChannelStage = "session";
   /** Data bytes received (both streams). */
   bytesIn = 0;
   /** Data bytes sent. */
   bytesOut = 0;
-  /** Of `bytesIn`, those that came after the server's EOF (a quirk; still delivered). */
+  /** Of `bytesIn`, those that came after the peer's EOF (a quirk; still delivered). */
   bytesAfterEof = 0;
   /** Of `bytesIn`, those deliberately not delivered: extended data of types other than stderr. */
   bytesDiscarded = 0;
@@ -259,12 +69,11 @@ export class Channel {
   confirmationData: Uint8Array = new Uint8Array(0);
 
   #host: ChannelHost;
+  #peer: string;
   #state: State = "opening";
   #remoteId = 0;
-  #remoteWindow = 0;
-  #remoteMaxPacket = 0;
-  #localWindowLeft: number;
-  #unacked = 0;
+  #local: LocalWindow;
+  #remote = new RemoteWindow();
   #eofSent = false;
   #eofReceived = false;
   #closeSent = false;
@@ -273,7 +82,6 @@ export class Channel {
   #opened = deferred<void>();
   #closed = deferred<void>();
   #pending: Deferred<boolean>[] = [];
-  #windowWaiters: Deferred<void>[] = [];
   #writeChain: Promise<void> = Promise.resolve();
   #stdout: Inbound;
   #stderr: Inbound;
@@ -286,11 +94,12 @@ export class Channel {
     maxPacket = DEFAULT_MAX_PACKET,
   ) {
     this.#host = host;
+    this.#peer = host.role === "client" ? "server" : "client";
     this.type = type;
     this.localId = localId;
     this.localWindowSize = windowSize;
     this.localMaxPacket = maxPacket;
-    this.#localWindowLeft = windowSize;
+    this.#local = new LocalWindow(windowSize, maxPacket);
     this.opened = this.#opened.promise;
     this.closed = this.#closed.promise;
     this.#stdout = new Inbound((n) => this.#consumed(n));
@@ -308,28 +117,33 @@ export class Channel {
     return this.#host.tracer;
   }
 
-  /** The server's channel number (valid once open). */
+  /** The peer's channel number (valid once open). */
   get remoteId(): number {
     return this.#remoteId;
   }
 
-  /** Bytes we may still send before the server adjusts its window. */
+  /** Bytes we may still send before the peer adjusts its window. */
   get remoteWindow(): number {
-    return this.#remoteWindow;
+    return this.#remote.left;
   }
 
-  /** The largest data field the server accepts. */
+  /** The largest data field the peer accepts. */
   get remoteMaxPacket(): number {
-    return this.#remoteMaxPacket;
+    return this.#remote.maxPacket;
   }
 
-  /** Bytes the server may still send us before we adjust our window. */
+  /** Bytes the peer may still send us before we adjust our window. */
   get localWindowLeft(): number {
-    return this.#localWindowLeft;
+    return this.#local.left;
   }
 
   get state(): State {
     return this.#state;
+  }
+
+  /** True once either side has sent CLOSE or the channel failed: nothing more can be sent. */
+  get closing(): boolean {
+    return this.#state === "closed" || this.#closeSent || this.#closeReceived;
   }
 
   get eofReceived(): boolean {
@@ -357,61 +171,64 @@ export class Channel {
       .bytes();
   }
 
+  /**
+   * Accepts a channel the peer opened (its number, window and max packet from CHANNEL_OPEN)
+   * and returns the CHANNEL_OPEN_CONFIRMATION payload; the channel is open from here.
+   */
+  accept(remoteId: number, remoteWindow: number, remoteMaxPacket: number): Uint8Array {
+    this.#remoteId = remoteId;
+    this.#remote.adjust(remoteWindow);
+    this.#remote.maxPacket = remoteMaxPacket;
+    this.#state = "open";
+    this.#opened.resolve();
+    return new SshWriter(17)
+      .byte(MSG.CHANNEL_OPEN_CONFIRMATION)
+      .uint32(remoteId)
+      .uint32(this.localId)
+      .uint32(this.localWindowSize)
+      .uint32(this.localMaxPacket)
+      .bytes();
+  }
+
   // ------------------------------------------------------------------------------------------
   // Sending
-
-  #closedError(action: string): SshTraceError {
-    return new SshTraceError(
-      "data",
-      "data.channel-closed",
-      `cannot ${action} on channel ${this.localId}: the channel is closed`,
-      { channel: this.localId },
-    );
-  }
 
   #checkWritable(): void {
     if (this.#error) throw this.#error;
     if (this.#state !== "open" || this.#closeSent || this.#closeReceived) {
-      throw this.#closedError("send data");
+      throw channelClosed(this.localId, "send data");
     }
     if (this.#eofSent) {
-      throw new SshTraceError(
-        "data",
-        "data.write-after-eof",
-        `cannot send data on channel ${this.localId}: end of input was already sent`,
-        { channel: this.localId },
-      );
+      throw writeAfterEof(this.localId);
     }
   }
 
   /**
-   * Sends bytes, split to the server's max packet and never beyond its window (waiting for
-   * WINDOW_ADJUST). Writes are queued in call order; resolves once the last byte is handed on.
+   * Sends bytes (as extended data of `extendedType` if given, e.g. 1 for stderr), split to the
+   * peer's max packet and never beyond its window (waiting for WINDOW_ADJUST). Writes are
+   * queued in call order; resolves once the last byte is handed on.
    */
-  write(bytes: Uint8Array): Promise<void> {
-    const p = this.#writeChain.then(() => this.#writeNow(bytes));
+  write(bytes: Uint8Array, extendedType?: number): Promise<void> {
+    const p = this.#writeChain.then(() => this.#writeNow(bytes, extendedType));
     this.#writeChain = p.catch(noop);
     return p;
   }
 
-  async #writeNow(bytes: Uint8Array): Promise<void> {
+  async #writeNow(bytes: Uint8Array, extendedType: number | undefined): Promise<void> {
     let offset = 0;
     this.#checkWritable();
     while (offset < bytes.length) {
       this.#checkWritable();
-      if (this.#remoteWindow === 0) {
-        const waiter = deferred<void>();
-        this.#windowWaiters.push(waiter);
-        await waiter.promise;
+      const n = this.#remote.take(bytes.length - offset);
+      if (n === 0) {
+        await this.#remote.wait();
         continue;
       }
-      const n = Math.min(bytes.length - offset, this.#remoteWindow, this.#remoteMaxPacket);
-      this.#remoteWindow -= n;
-      const payload = new SshWriter(n + 9)
-        .byte(MSG.CHANNEL_DATA)
-        .uint32(this.#remoteId)
-        .string(bytes.subarray(offset, offset + n))
-        .bytes();
+      const w = extendedType === undefined
+        ? new SshWriter(n + 9).byte(MSG.CHANNEL_DATA).uint32(this.#remoteId)
+        : new SshWriter(n + 13).byte(MSG.CHANNEL_EXTENDED_DATA).uint32(this.#remoteId)
+          .uint32(extendedType);
+      const payload = w.string(bytes.subarray(offset, offset + n)).bytes();
       offset += n;
       this.bytesOut += n;
       await this.#host.send(payload);
@@ -424,31 +241,29 @@ export class Channel {
       if (this.#error) throw this.#error;
       if (this.#eofSent || this.#closeSent || this.#closeReceived) return;
       this.#eofSent = true;
-      return this.#host.send(
-        new SshWriter(5).byte(MSG.CHANNEL_EOF).uint32(this.#remoteId).bytes(),
-      );
+      return this.#message(MSG.CHANNEL_EOF);
     });
     this.#writeChain = p.catch(noop);
     return p;
   }
 
   /**
-   * Sends CLOSE (once; pending writes are abandoned) and resolves when the server's CLOSE has
+   * Sends CLOSE (once; pending writes are abandoned) and resolves when the peer's CLOSE has
    * arrived too.
    */
   close(): Promise<void> {
     if (this.#state === "open" && !this.#closeSent) {
       this.#closeSent = true;
-      this.#rejectWindowWaiters(this.#closedError("send data"));
-      this.#sendClose();
+      this.#remote.fail(channelClosed(this.localId, "send data"));
+      this.#message(MSG.CHANNEL_CLOSE).catch(noop);
     }
     return this.closed;
   }
 
-  #sendClose(): void {
-    this.#host
-      .send(new SshWriter(5).byte(MSG.CHANNEL_CLOSE).uint32(this.#remoteId).bytes())
-      .catch(noop);
+  /** Queues a message of `type` for the peer's end of the channel, with one uint32 if given. */
+  #message(type: number, value?: number): Promise<void> {
+    const w = new SshWriter(9).byte(type).uint32(this.#remoteId);
+    return this.#host.send((value === undefined ? w : w.uint32(value)).bytes());
   }
 
   /**
@@ -462,7 +277,7 @@ export class Channel {
   ): Promise<boolean> {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#state !== "open" || this.#closeSent || this.#closeReceived) {
-      return Promise.reject(this.#closedError(`send the ${type} request`));
+      return Promise.reject(channelClosed(this.localId, `send the ${type} request`));
     }
     const payload = new SshWriter()
       .byte(MSG.CHANNEL_REQUEST)
@@ -476,30 +291,32 @@ export class Channel {
     this.#pending.push(reply);
     // A send failure fails the whole connection, which rejects `reply`.
     this.#host.send(payload).catch(noop);
-    return withReplyTimeout(reply.promise, this.#host.replyTimeoutMs, `the ${type} request`);
+    const what = `the ${type} request`;
+    return withReplyTimeout(reply.promise, this.#host.replyTimeoutMs, what, this.#peer);
   }
 
   // ------------------------------------------------------------------------------------------
   // Receiving (called by the connection's dispatch loop)
 
   #info(message: string): void {
-    this.#host.tracer.emit({ stage: "session", type: "info", message });
+    this.#host.tracer.emit({ stage: this.stage, type: "info", message });
+  }
+
+  #violation(code: Parameters<typeof channelViolation>[0], details: Record<string, unknown> = {}) {
+    return channelViolation(code, this.#peer, this.localId, details);
   }
 
   /**
    * Handles one message addressed to this channel; `reader` is positioned after the recipient
-   * channel field. Throws `SshTraceError` (stage data) on a protocol violation.
+   * channel field. Throws `SshTraceError` (stage data) on a protocol violation. Returns a
+   * promise only while an asynchronous request handler decides.
    */
-  handleMessage(type: number, reader: SshReader): void {
+  handleMessage(type: number, reader: SshReader): void | Promise<void> {
     if (this.#state === "closed") return;
     if (this.#state === "opening") {
       if (type === MSG.CHANNEL_OPEN_CONFIRMATION) return this.#onConfirmation(reader);
       if (type === MSG.CHANNEL_OPEN_FAILURE) return this.#onOpenFailure(reader);
-      throw protocolError(
-        "data.message-before-open",
-        `the server sent ${messageName(type)} for channel ${this.localId} before confirming it`,
-        { channel: this.localId },
-      );
+      throw this.#violation("data.message-before-open", { message: messageName(type) });
     }
     switch (type) {
       case MSG.CHANNEL_WINDOW_ADJUST:
@@ -511,9 +328,13 @@ export class Channel {
         return this.#onData(reader.string("data"), code);
       }
       case MSG.CHANNEL_EOF:
-        // The streams end at CLOSE, not here: some servers send data after their EOF (data
-        // that was waiting for window space), and it is delivered, not dropped.
+        // On the client the streams end at CLOSE, not here: some servers send data after
+        // their EOF (data that was waiting for window space), and it is delivered, not dropped.
         this.#eofReceived = true;
+        if (this.#host.role === "server") {
+          this.#stdout.end();
+          this.#stderr.end();
+        }
         return;
       case MSG.CHANNEL_CLOSE:
         return this.#onClose();
@@ -532,30 +353,24 @@ export class Channel {
         return;
       }
       default:
-        throw protocolError(
-          "data.unexpected-message",
-          `the server sent ${messageName(type)} for channel ${this.localId}, which is already open`,
-          { channel: this.localId },
-        );
+        throw this.#violation("data.unexpected-message", { message: messageName(type) });
     }
   }
 
   #onConfirmation(reader: SshReader): void {
     this.#remoteId = reader.uint32("sender channel");
-    this.#remoteWindow = reader.uint32("initial window size");
-    this.#remoteMaxPacket = reader.uint32("maximum packet size");
+    const window = reader.uint32("initial window size");
+    this.#remote.adjust(window);
+    this.#remote.maxPacket = reader.uint32("maximum packet size");
     this.confirmationData = reader.rest().slice();
-    if (this.#remoteMaxPacket === 0) {
-      throw protocolError(
-        "data.invalid-max-packet",
-        `the server confirmed channel ${this.localId} with a maximum packet size of 0 bytes`,
-        { channel: this.localId },
-      );
+    if (this.#remote.maxPacket === 0) {
+      throw this.#violation("data.invalid-max-packet");
     }
     this.#state = "open";
+    const peer = this.#peer;
     this.#info(
-      `channel ${this.localId} (${this.type}) opened: server channel ${this.#remoteId}, ` +
-        `server window ${this.#remoteWindow} bytes, server max packet ${this.#remoteMaxPacket} ` +
+      `channel ${this.localId} (${this.type}) opened: ${peer} channel ${this.#remoteId}, ` +
+        `${peer} window ${window} bytes, ${peer} max packet ${this.#remote.maxPacket} ` +
         `bytes; our window ${this.localWindowSize} bytes, our max packet ${this.localMaxPacket} bytes`,
     );
     this.#opened.resolve();
@@ -564,61 +379,33 @@ export class Channel {
   #onOpenFailure(reader: SshReader): void {
     const reasonCode = reader.uint32("reason code");
     const description = reader.text("description");
-    const reason = OPEN_FAILURE_REASONS[reasonCode] ?? "unknown reason";
-    const text = description ? `: ${description}` : "";
-    const error = new SshTraceError(
-      "session",
-      "session.channel-open-refused",
-      `the server refused to open a ${this.type} channel: ${reason} (code ${reasonCode})${text}`,
-      { channelType: this.type, reasonCode, reason, description },
-    );
-    this.#host.tracer.emit({
-      stage: "session",
-      type: "error",
-      code: error.code,
-      message: error.message,
-    });
-    this.#state = "closed";
-    this.#error = error;
+    const error = openRefused(this.#peer, this.type, reasonCode, description);
+    traceError(this.#host.tracer, error);
     this.#host.release(this);
-    this.#stdout.fail(error);
-    this.#stderr.fail(error);
-    this.#opened.reject(error);
-    this.#closed.reject(error);
+    this.fail(error);
   }
 
   #onWindowAdjust(bytes: number): void {
-    if (this.#remoteWindow + bytes > MAX_UINT32) {
-      throw protocolError(
-        "data.window-overflow",
-        `the server grew the window of channel ${this.localId} beyond 2^32-1 bytes`,
-        { channel: this.localId, window: this.#remoteWindow, adjust: bytes },
-      );
+    const window = this.#remote.left;
+    if (!this.#remote.adjust(bytes)) {
+      throw this.#violation("data.window-overflow", { window, adjust: bytes });
     }
-    this.#remoteWindow += bytes;
-    const waiters = this.#windowWaiters;
-    this.#windowWaiters = [];
-    for (const w of waiters) w.resolve();
   }
 
   #onData(data: Uint8Array, extendedType: number | null): void {
-    if (data.length > this.localMaxPacket) {
-      throw protocolError(
-        "data.packet-too-large",
-        `the server sent ${data.length} bytes in one message on channel ${this.localId}, ` +
-          `more than our maximum packet size of ${this.localMaxPacket} bytes`,
-        { channel: this.localId, length: data.length, maxPacket: this.localMaxPacket },
-      );
+    const broken = this.#local.take(data.length);
+    if (broken === "packet") {
+      throw this.#violation("data.packet-too-large", {
+        length: data.length,
+        maxPacket: this.localMaxPacket,
+      });
     }
-    if (data.length > this.#localWindowLeft) {
-      throw protocolError(
-        "data.window-exceeded",
-        `the server sent ${data.length} bytes on channel ${this.localId} with only ` +
-          `${this.#localWindowLeft} bytes left in our window`,
-        { channel: this.localId, length: data.length, window: this.#localWindowLeft },
-      );
+    if (broken === "window") {
+      throw this.#violation("data.window-exceeded", {
+        length: data.length,
+        window: this.#local.left,
+      });
     }
-    this.#localWindowLeft -= data.length;
     this.bytesIn += data.length;
     if (this.#eofReceived) this.#afterEof(data.length);
     if (this.#closeSent) return; // we are closing: nobody reads any more
@@ -635,91 +422,76 @@ export class Channel {
     }
   }
 
-  /** Data after the server's EOF (RFC 4254 §5.3 forbids it): accepted, traced once, counted. */
+  /** Data after the peer's EOF (RFC 4254 §5.3 forbids it): accepted, traced once, counted. */
   #afterEof(n: number): void {
     if (this.bytesAfterEof === 0) {
+      const delivered = this.#host.role === "client"
+        ? "accepted and delivered (counted in bytesAfterEof; the session's close line gives the total)"
+        : "counted in bytesAfterEof and dropped (the program's input has ended)";
       this.#host.tracer.emit({
         stage: "data",
         type: "quirk",
         id: "data-after-eof",
-        description: `the server sent data on channel ${this.localId} after its EOF; accepted ` +
-          "and delivered (counted in bytesAfterEof; the session's close line gives the total)",
+        description: `the ${this.#peer} sent data on channel ${this.localId} after its EOF; ` +
+          delivered,
       });
     }
     this.bytesAfterEof += n;
   }
 
-  /**
-   * Credits bytes a reader has taken, until either side sends CLOSE (also after the server's
-   * EOF, which some servers follow with more data). Like OpenSSH's `channel_check_window`, the
-   * window is topped up long before it runs low: once more than {@link creditStep} bytes are
-   * owed, or once a packet's worth is owed while less than half the window is left (the reader
-   * lags behind).
-   */
+  /** Credits bytes a reader has taken, until either side sends CLOSE (see LocalWindow). */
   #consumed(n: number): void {
-    this.#unacked += n;
-    if (this.#state !== "open" || this.#closeSent || this.#closeReceived) return;
-    if (this.#unacked === 0) return;
-    const step = creditStep(this.localWindowSize, this.localMaxPacket);
-    const low = this.#localWindowLeft * 2 < this.localWindowSize &&
-      this.#unacked >= Math.min(step, this.localMaxPacket);
-    if (this.#unacked <= step && !low) return;
-    const add = this.#unacked;
-    this.#unacked = 0;
-    this.#localWindowLeft += add;
-    this.#host
-      .send(
-        new SshWriter(9).byte(MSG.CHANNEL_WINDOW_ADJUST).uint32(this.#remoteId).uint32(add).bytes(),
-      )
-      .catch(noop);
+    const add = this.#local.consumed(
+      n,
+      this.#state === "open" && !this.#closeSent && !this.#closeReceived,
+    );
+    if (add === 0) return;
+    this.#message(MSG.CHANNEL_WINDOW_ADJUST, add).catch(noop);
   }
 
-  #onRequest(reader: SshReader): void {
+  #onRequest(reader: SshReader): void | Promise<void> {
     const type = reader.text("request type");
     const wantReply = reader.bool("want reply");
     const data = reader.rest();
-    let ok = false;
+    let ok: ReturnType<ChannelRequestHandler> = false;
     try {
       ok = this.onRequest({ type, wantReply, data });
     } catch {
       ok = false;
     }
-    if (!wantReply || this.#closeSent) return;
-    this.#host
-      .send(
-        new SshWriter(5)
-          .byte(ok ? MSG.CHANNEL_SUCCESS : MSG.CHANNEL_FAILURE)
-          .uint32(this.#remoteId)
-          .bytes(),
-      )
-      .catch(noop);
+    if (ok instanceof Promise) {
+      const answer = (v: boolean | null) => {
+        if (v !== null && wantReply) this.reply(v);
+      };
+      return ok.then(answer, () => answer(false));
+    }
+    if (ok !== null && wantReply) this.reply(ok);
+  }
+
+  /**
+   * Answers the peer's oldest unanswered request that wants a reply: CHANNEL_SUCCESS or
+   * CHANNEL_FAILURE. For a request handler that returned null (e.g. to answer before it starts
+   * a program on the channel). Nothing is sent once the channel is closing.
+   */
+  reply(ok: boolean): void {
+    if (this.#closeSent || this.#state === "closed") return;
+    this.#message(ok ? MSG.CHANNEL_SUCCESS : MSG.CHANNEL_FAILURE).catch(noop);
   }
 
   #onClose(): void {
     this.#closeReceived = true;
     this.#stdout.end();
     this.#stderr.end();
-    const error = new SshTraceError(
-      "session",
-      "session.channel-closed",
-      `the server closed channel ${this.localId} before answering the request`,
-      { channel: this.localId },
-    );
+    const error = closedBeforeReply(this.#peer, this.localId);
     for (const reply of this.#pending.splice(0)) reply.reject(error);
-    this.#rejectWindowWaiters(this.#closedError("send data"));
+    this.#remote.fail(channelClosed(this.localId, "send data"));
     if (!this.#closeSent) {
       this.#closeSent = true;
-      this.#sendClose();
+      this.#message(MSG.CHANNEL_CLOSE).catch(noop);
     }
     this.#state = "closed";
     this.#host.release(this);
     this.#closed.resolve();
-  }
-
-  #rejectWindowWaiters(error: Error): void {
-    const waiters = this.#windowWaiters;
-    this.#windowWaiters = [];
-    for (const w of waiters) w.reject(error);
   }
 
   /** Fails the channel (the connection ended or broke): every waiter gets `error`. */
@@ -730,7 +502,7 @@ export class Channel {
     this.#stdout.fail(error);
     this.#stderr.fail(error);
     for (const reply of this.#pending.splice(0)) reply.reject(error);
-    this.#rejectWindowWaiters(error);
+    this.#remote.fail(error);
     this.#opened.reject(error);
     this.#closed.reject(error);
   }

@@ -1,7 +1,10 @@
 /**
- * The connection protocol (RFC 4254) over an established, authenticated transport: one dispatch
- * loop routes channel messages to their channels, answers the server's global requests and
- * channel opens, and sends everything through one ordered queue.
+ * The connection protocol (RFC 4254) over an established, authenticated transport, for both
+ * roles: one dispatch loop routes channel messages to their channels, answers the peer's global
+ * requests and channel opens, and sends everything through one ordered queue. The role decides
+ * who opens channels (the client opens sessions; the server accepts them through
+ * `onChannelOpen`) and which requests are accepted (each channel's `onRequest`); windows,
+ * max packet, EOF and close are the channel's, the same for both.
  * @module
  */
 
@@ -10,25 +13,21 @@ import { messageName, MSG } from "../wire/messages.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import type { MessageTransport } from "../transport/types.ts";
-import {
-  Channel,
-  type ChannelHost,
-  type ChannelOptions,
-  DEFAULT_MAX_PACKET,
-  DEFAULT_WINDOW_SIZE,
-  deferred,
-  toError,
-  withReplyTimeout,
-} from "./channel.ts";
+import { Channel } from "./channel.ts";
+import type {
+  ChannelHost,
+  ChannelOpen,
+  ChannelOpenAnswer,
+  ChannelOptions,
+  ChannelStage,
+  ConnectionOptions,
+} from "./types.ts";
+import { deferred, LATE, noop, orLate, toError, withReplyTimeout } from "./wait.ts";
+import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE } from "./window.ts";
 import { Session } from "./session.ts";
+import { traceError } from "./channel_errors.ts";
 
-/** Defaults for every channel of a connection. */
-export interface ConnectionOptions extends ChannelOptions {
-  /** How long to wait for the server to answer a channel open or request (ms); 0: forever. */
-  replyTimeoutMs?: number;
-}
-
-const noop = () => {};
+export type { ChannelOpen, ChannelOpenAnswer, ConnectionOptions } from "./types.ts";
 
 /** RFC 4253 §11.1 DISCONNECT reason PROTOCOL_ERROR. */
 const PROTOCOL_ERROR = 2;
@@ -67,14 +66,20 @@ export class Connection {
   #error: Error | null = null;
   #resolveFinished!: (error: Error | null) => void;
   #host: ChannelHost;
+  #peer: string;
+  #onChannelOpen: ConnectionOptions["onChannelOpen"];
 
   constructor(transport: MessageTransport, options: ConnectionOptions = {}) {
     this.transport = transport;
+    const role = options.role ?? "client";
+    this.#peer = role === "client" ? "server" : "client";
+    this.#onChannelOpen = options.onChannelOpen;
     this.#windowSize = checkSize("windowSize", options.windowSize ?? DEFAULT_WINDOW_SIZE);
     this.#maxPacket = checkSize("maxPacket", options.maxPacket ?? DEFAULT_MAX_PACKET);
     this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
     this.#host = {
       tracer: transport.tracer,
+      role,
       replyTimeoutMs: options.replyTimeoutMs ?? 0,
       send: (payload) => this.#send(payload),
       release: (channel) => {
@@ -118,38 +123,37 @@ export class Connection {
   // ------------------------------------------------------------------------------------------
   // Opening channels
 
-  #createChannel(type: string, options: ChannelOptions): Channel {
+  /**
+   * Opens a channel of any type (`extra` is the type-specific part of CHANNEL_OPEN). Rejects
+   * with `session.channel-open-refused` (reason code and text in `details`) if refused.
+   */
+  openChannel(type: string, extra?: Uint8Array, options: ChannelOptions = {}): Promise<Channel> {
+    return this.#open(type, extra, options, (channel) => channel);
+  }
+
+  /** Opens a session channel. */
+  openSession(options: ChannelOptions = {}): Promise<Session> {
+    return this.#open("session", undefined, options, (channel) => new Session(channel));
+  }
+
+  /** Opens a channel; `wrap` sees it before the open goes out (to answer requests at once). */
+  async #open<T>(
+    type: string,
+    extra: Uint8Array | undefined,
+    options: ChannelOptions,
+    wrap: (channel: Channel) => T,
+  ): Promise<T> {
     const windowSize = checkSize("windowSize", options.windowSize ?? this.#windowSize);
     const maxPacket = checkSize("maxPacket", options.maxPacket ?? this.#maxPacket);
     if (this.#ended) throw this.#endedError(`open a ${type} channel`);
     this.start();
     const channel = new Channel(this.#host, type, this.#nextId++, windowSize, maxPacket);
     this.#channels.set(channel.localId, channel);
-    return channel;
-  }
-
-  /**
-   * Opens a channel of any type (`extra` is the type-specific part of CHANNEL_OPEN). Rejects
-   * with `session.channel-open-refused` (reason code and text in `details`) if refused.
-   */
-  async openChannel(
-    type: string,
-    extra: Uint8Array = new Uint8Array(0),
-    options: ChannelOptions = {},
-  ): Promise<Channel> {
-    const channel = this.#createChannel(type, options);
+    const wrapped = wrap(channel);
     this.#send(channel.openPayload(extra)).catch(noop);
-    await withReplyTimeout(channel.opened, this.#host.replyTimeoutMs, `the ${type} channel open`);
-    return channel;
-  }
-
-  /** Opens a session channel. */
-  async openSession(options: ChannelOptions = {}): Promise<Session> {
-    const channel = this.#createChannel("session", options);
-    const session = new Session(channel);
-    this.#send(channel.openPayload()).catch(noop);
-    await withReplyTimeout(channel.opened, this.#host.replyTimeoutMs, "the session channel open");
-    return session;
+    const ms = this.#host.replyTimeoutMs;
+    await withReplyTimeout(channel.opened, ms, `the ${type} channel open`, this.#peer);
+    return wrapped;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -192,7 +196,7 @@ export class Connection {
    */
   fail(error: Error): void {
     if (this.#ended) return;
-    this.#emitError(error);
+    traceError(this.tracer, error);
     this.#end(error, null, () => this.#closeQuietly());
   }
 
@@ -203,7 +207,7 @@ export class Connection {
     const closing = new SshTraceError(
       "data",
       "data.connection-closed",
-      "the client closed the connection",
+      `the ${this.#peer === "server" ? "client" : "server"} closed the connection`,
     );
     this.#end(null, closing, noop);
     const drained = (async () => {
@@ -213,16 +217,11 @@ export class Connection {
     // A peer that stops reading (without closing) would hold our last writes for ever: give them
     // the reply timeout, then drop the connection.
     const ms = this.#host.replyTimeoutMs;
-    if (ms <= 0) return await drained;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => (timer = setTimeout(resolve, ms, "late")));
-    const outcome = await Promise.race([drained.then(() => "done" as const), late]);
-    clearTimeout(timer);
-    if (outcome === "late") {
+    if ((await orLate(drained, ms)) === LATE) {
       this.transport.tracer.emit({
         stage: "data",
         type: "info",
-        message: `the server took none of our last packets for ${ms / 1000} s (it stopped ` +
+        message: `the ${this.#peer} took none of our last packets for ${ms / 1000} s (it stopped ` +
           "reading); connection dropped without waiting further",
       });
       this.#closeQuietly();
@@ -243,17 +242,6 @@ export class Connection {
       this.transport.close();
     } catch {
       // already closed
-    }
-  }
-
-  #emitError(error: Error): void {
-    if (error instanceof SshTraceError && error.stage !== "usage") {
-      this.tracer.emit({
-        stage: error.stage,
-        type: "error",
-        code: error.code,
-        message: error.message,
-      });
     }
   }
 
@@ -319,7 +307,8 @@ export class Connection {
       }
       this.messagesIn++;
       try {
-        this.#dispatch(payload);
+        const pending = this.#dispatch(payload);
+        if (pending) await pending;
       } catch (e) {
         this.#protocolFailure(e);
         return;
@@ -339,44 +328,56 @@ export class Connection {
       error = new SshTraceError(
         stage,
         stage === "session" ? "session.connection-closed" : "data.connection-closed",
-        `the server closed the connection while ${what}`,
+        `the ${this.#peer} closed the connection while ${what}`,
         { openChannels: open, pendingRequests: waiting },
       );
     }
     this.#end(error, null, () => this.#closeQuietly());
   }
 
+  #malformed(e: WireError, stage: ChannelStage): SshTraceError {
+    return new SshTraceError(
+      stage,
+      stage === "session" ? "session.malformed-message" : "data.malformed-message",
+      `the ${this.#peer} sent a malformed message: ${e.message}`,
+      {},
+      { cause: e },
+    );
+  }
+
   #protocolFailure(e: unknown): void {
-    let error: Error;
-    if (e instanceof WireError) {
-      const stage = this.#stage();
-      error = new SshTraceError(
-        stage,
-        stage === "session" ? "session.malformed-message" : "data.malformed-message",
-        `the server sent a malformed message: ${e.message}`,
-        {},
-        { cause: e },
-      );
-    } else error = toError(e);
-    this.#emitError(error);
+    const error = e instanceof WireError ? this.#malformed(e, this.#stage()) : toError(e);
+    traceError(this.tracer, error);
     this.#end(error, null, () => {
       this.transport.disconnect(PROTOCOL_ERROR, error.message).catch(noop);
     });
   }
 
-  /** `session` while a channel is being set up (open, pty, exec), else `data`. */
-  #stage(): "session" | "data" {
-    return this.tracer.currentStage === "session" ? "session" : "data";
+  /**
+   * The stage of a failure not tied to one channel, from the stages the channels state: `data`
+   * once any channel runs (or none is open), `session` while every open channel is still being
+   * set up (open, pty, exec).
+   */
+  #stage(): ChannelStage {
+    if (this.#channels.size === 0) return "data";
+    for (const channel of this.#channels.values()) {
+      if (channel.stage === "data") return "data";
+    }
+    return "session";
   }
 
   #info(message: string): void {
     this.tracer.emit({ stage: "session", type: "info", message });
   }
 
-  #dispatch(payload: Uint8Array): void {
+  #dispatch(payload: Uint8Array): void | Promise<void> {
     const type = payload[0];
     if (type === undefined) {
-      throw new SshTraceError("data", "data.malformed-message", "the server sent an empty message");
+      throw new SshTraceError(
+        "data",
+        "data.malformed-message",
+        `the ${this.#peer} sent an empty message`,
+      );
     }
     const reader = new SshReader(payload.subarray(1), messageName(type));
     switch (type) {
@@ -401,46 +402,79 @@ export class Connection {
         }
         return;
       }
-      case MSG.CHANNEL_OPEN: {
-        const channelType = reader.text("channel type");
-        const sender = reader.uint32("sender channel");
-        this.#info(`refused a ${channelType} channel the server tried to open`);
-        this.#post(
-          new SshWriter()
-            .byte(MSG.CHANNEL_OPEN_FAILURE)
-            .uint32(sender)
-            .uint32(1) // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
-            .string(`this client does not accept ${channelType} channels`)
-            .string("")
-            .bytes(),
-        );
-        return;
-      }
-      case MSG.CHANNEL_OPEN_CONFIRMATION:
-      case MSG.CHANNEL_OPEN_FAILURE:
-      case MSG.CHANNEL_WINDOW_ADJUST:
-      case MSG.CHANNEL_DATA:
-      case MSG.CHANNEL_EXTENDED_DATA:
-      case MSG.CHANNEL_EOF:
-      case MSG.CHANNEL_CLOSE:
-      case MSG.CHANNEL_REQUEST:
-      case MSG.CHANNEL_SUCCESS:
-      case MSG.CHANNEL_FAILURE: {
-        const id = reader.uint32("recipient channel");
-        const channel = this.#channels.get(id);
-        if (!channel) {
-          throw new SshTraceError(
-            "data",
-            "data.unknown-channel",
-            `the server sent ${messageName(type)} for channel ${id}, which is not open`,
-            { channel: id, message: messageName(type) },
-          );
-        }
-        channel.handleMessage(type, reader);
-        return;
-      }
-      default:
-        this.#info(`ignored unexpected ${messageName(type)} in the connection layer`);
+      case MSG.CHANNEL_OPEN:
+        return this.#onOpen(reader);
     }
+    if (type < MSG.CHANNEL_OPEN_CONFIRMATION || type > MSG.CHANNEL_FAILURE) {
+      this.#info(`ignored unexpected ${messageName(type)} in the connection layer`);
+      return;
+    }
+    // CHANNEL_OPEN_CONFIRMATION (91) to CHANNEL_FAILURE (100): for one of our channels.
+    const id = reader.uint32("recipient channel");
+    const channel = this.#channels.get(id);
+    if (!channel) {
+      throw new SshTraceError(
+        "data",
+        "data.unknown-channel",
+        `the ${this.#peer} sent ${messageName(type)} for channel ${id}, which is not open`,
+        { channel: id, message: messageName(type) },
+      );
+    }
+    try {
+      return channel.handleMessage(type, reader);
+    } catch (e) {
+      throw e instanceof WireError ? this.#malformed(e, channel.stage) : e;
+    }
+  }
+
+  /** A CHANNEL_OPEN from the peer: `onChannelOpen` decides (by default, refused). */
+  #onOpen(reader: SshReader): void | Promise<void> {
+    const type = reader.text("channel type");
+    const open: ChannelOpen = {
+      type,
+      remoteId: reader.uint32("sender channel"),
+      remoteWindow: reader.uint32("initial window size"),
+      remoteMaxPacket: reader.uint32("maximum packet size"),
+      localId: this.#nextId++,
+      data: reader.rest(),
+    };
+    if (!this.#onChannelOpen) {
+      this.#info(`refused a ${type} channel the ${this.#peer} tried to open`);
+      this.#answerOpen(open, {
+        refuse: 1, // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
+        description: `this ${this.#host.role} does not accept ${type} channels`,
+      });
+      return;
+    }
+    const answer = this.#onChannelOpen(open);
+    if (answer instanceof Promise) return answer.then((a) => this.#answerOpen(open, a));
+    this.#answerOpen(open, answer);
+  }
+
+  #answerOpen(open: ChannelOpen, answer: ChannelOpenAnswer): void {
+    if (answer === null || this.#ended) return;
+    if ("refuse" in answer) {
+      this.#post(
+        new SshWriter()
+          .byte(MSG.CHANNEL_OPEN_FAILURE)
+          .uint32(open.remoteId)
+          .uint32(answer.refuse)
+          .string(answer.description)
+          .string("")
+          .bytes(),
+      );
+      return;
+    }
+    const channel = new Channel(
+      this.#host,
+      open.type,
+      open.localId,
+      this.#windowSize,
+      this.#maxPacket,
+    );
+    this.#channels.set(channel.localId, channel);
+    const confirmation = channel.accept(open.remoteId, open.remoteWindow, open.remoteMaxPacket);
+    answer.accept(channel);
+    this.#post(confirmation);
   }
 }

@@ -6,7 +6,9 @@
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { SshTraceError } from "../errors/mod.ts";
-import type { Channel, ChannelRequest } from "./channel.ts";
+import type { Channel } from "./channel.ts";
+import type { ChannelRequest } from "./types.ts";
+import { traceError } from "./channel_errors.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "./terminal_modes.ts";
 
 export { encodeTerminalModes, TERMINAL_MODES, TTY_OP_END } from "./terminal_modes.ts";
@@ -101,11 +103,12 @@ export class Session {
     message: string,
     details: { term: string; cols: number; rows: number } | Record<never, never>,
   ): SshTraceError {
-    this.channel.tracer.emit({ stage: "session", type: "error", code, message });
-    return new SshTraceError("session", code, message, {
+    const error = new SshTraceError("session", code, message, {
       channel: this.channel.localId,
       ...details,
     });
+    traceError(this.channel.tracer, error);
+    return error;
   }
 
   /** Requests a pseudo-terminal; rejects with `session.pty-refused` if the server says no. */
@@ -134,6 +137,7 @@ export class Session {
     if (!(await this.channel.request("shell", true))) {
       throw this.#refused("session.shell-refused", "the server refused to start a shell", {});
     }
+    this.channel.stage = "data";
     this.#info("shell started");
   }
 
@@ -148,12 +152,14 @@ export class Session {
         {},
       );
     }
+    this.channel.stage = "data";
     this.#info("command started (exec)");
   }
 
   /** Starts a subsystem such as `sftp` or `netconf`; resolves false if refused. */
   async subsystem(name: string): Promise<boolean> {
     const ok = await this.channel.request("subsystem", true, new SshWriter().string(name).bytes());
+    if (ok) this.channel.stage = "data";
     this.#info(`subsystem ${name} ${ok ? "started" : "refused"}`);
     return ok;
   }

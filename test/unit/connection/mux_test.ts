@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Connection } from "../../../lib/connection/mux.ts";
 import { startKeepalive } from "../../../lib/connection/keepalive.ts";
 import type { Session } from "../../../lib/connection/session.ts";
-import type { ChannelOptions } from "../../../lib/connection/channel.ts";
+import type { ChannelOptions } from "../../../lib/connection/types.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { decodeText, SshReader } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
@@ -30,6 +30,17 @@ async function openSession(
   const remote = 100 + id;
   t.push(server.openConfirmation(id, remote, peer.window ?? 65536, peer.maxPacket ?? 32768));
   return { session: await pending, id, remote };
+}
+
+/** Runs a command on the session (exec, answered with success): its channel's stage is data. */
+async function startCommand(t: FakeTransport, opened: Opened): Promise<void> {
+  const pending = opened.session.exec("true");
+  const r = await t.expect(MSG.CHANNEL_REQUEST);
+  assert.equal(r.uint32(), opened.remote);
+  assert.equal(r.text(), "exec");
+  t.push(server.success(opened.id));
+  await pending;
+  assert.equal(opened.session.channel.stage, "data");
 }
 
 function setup(options: ChannelOptions = {}): { t: FakeTransport; conn: Connection } {
@@ -338,11 +349,21 @@ Deno.test("Connection treats a message for an unknown channel as a protocol erro
 
 Deno.test("Connection treats a truncated channel message as malformed", async () => {
   const { t, conn } = setup();
-  await openSession(t, conn);
+  await startCommand(t, await openSession(t, conn));
   t.push(new Uint8Array([MSG.CHANNEL_WINDOW_ADJUST, 0, 0, 0, 0, 1]));
   const error = await conn.finished;
   assert.ok(error instanceof SshTraceError);
   assert.equal(error.code, "data.malformed-message");
+});
+
+Deno.test("a malformed message for a channel still being set up is a session-stage error (the channel states its stage)", async () => {
+  const { t, conn } = setup();
+  await openSession(t, conn);
+  t.push(new Uint8Array([MSG.CHANNEL_WINDOW_ADJUST, 0, 0, 0, 0, 1]));
+  const error = await conn.finished;
+  assert.ok(error instanceof SshTraceError);
+  assert.equal(error.stage, "session");
+  assert.equal(error.code, "session.malformed-message");
 });
 
 Deno.test("EOF and CLOSE go out in order and once; the server's CLOSE is answered with CLOSE", async () => {
@@ -395,6 +416,8 @@ Deno.test("Connection fails every open channel when the server closes the connec
   const { t, conn } = setup();
   const a = await openSession(t, conn);
   const b = await openSession(t, conn);
+  await startCommand(t, a);
+  await startCommand(t, b);
   const opening = conn.openSession();
   await t.expect(MSG.CHANNEL_OPEN);
   t.end();
@@ -406,6 +429,17 @@ Deno.test("Connection fails every open channel when the server closes the connec
   assert.equal(await conn.finished, e1);
   await rejectsWith(a.session.stdout.getReader().read(), "data.connection-closed");
   await rejectsWith(conn.openSession(), "data.connection-closed");
+});
+
+Deno.test("Connection fails channels still being set up with session.connection-closed when the server closes", async () => {
+  const { t, conn } = setup();
+  const a = await openSession(t, conn);
+  const opening = conn.openSession();
+  await t.expect(MSG.CHANNEL_OPEN);
+  t.end();
+  const e = await rejectsWith(a.session.exit, "session.connection-closed");
+  assert.equal(e.stage, "session");
+  await rejectsWith(opening, "session.connection-closed");
 });
 
 Deno.test("Connection fails open channels with the transport's own error", async () => {
