@@ -7,6 +7,7 @@
  */
 
 import { sanitize } from "../render/sanitize.ts";
+import { interruptReason } from "../run.ts";
 import { SshTraceError } from "../trace.ts";
 
 const encoder = new TextEncoder();
@@ -101,4 +102,30 @@ export async function confirm(question: string): Promise<boolean> {
     if (a === "no") return false;
     ask = "Please type 'yes' or 'no': ";
   }
+}
+
+/**
+ * Ctrl-C outside a prompt (SIGINT; a prompt reads it as a key in raw mode) as an AbortSignal:
+ * the run closes its connection and ends as `<stage>.interrupted`, exit 130, through the same
+ * path as a library caller's cancellation. `dispose()` restores the default (Ctrl-C kills).
+ */
+export function interruptOnCtrlC(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(interruptReason());
+  try {
+    Deno.addSignalListener("SIGINT", onSignal);
+  } catch {
+    // no signal support here: Ctrl-C keeps its default
+    return { signal: controller.signal, dispose: () => {} };
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      try {
+        Deno.removeSignalListener("SIGINT", onSignal);
+      } catch {
+        // already removed
+      }
+    },
+  };
 }
