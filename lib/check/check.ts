@@ -13,7 +13,14 @@ import type { StrictMode } from "../config/hostkey_policy.ts";
 import { buildReport, probeReport, type Report } from "../render/report.ts";
 import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
-import { EXIT_CODES, SshTraceError, type Stage, STAGES, Tracer } from "../trace.ts";
+import {
+  EXIT_CODES,
+  INTERRUPTED_EXIT_CODE,
+  SshTraceError,
+  type Stage,
+  STAGES,
+  Tracer,
+} from "../trace.ts";
 import type { InventoryEntry } from "./inventory.ts";
 
 /** The output of `--command`, summed up (the full output is not kept). */
@@ -138,12 +145,16 @@ function head(bytes: Uint8Array): string {
 /**
  * The fleet's exit code: 0 when every host passed; when all failed hosts failed at one stage,
  * that stage's code (10 connect … 16 data); when they failed at different stages, the code of
- * the earliest stage any host failed at (so it does not depend on inventory order).
+ * the earliest stage any host failed at (so it does not depend on inventory order); 130 when
+ * the check was interrupted (Ctrl-C).
  */
-export function fleetExitCode(reports: Pick<Report, "ok" | "failedStage">[]): number {
+export function fleetExitCode(
+  reports: (Pick<Report, "ok" | "failedStage"> & { error?: Report["error"] })[],
+): number {
   let best: number | null = null;
   for (const r of reports) {
     if (r.ok) continue;
+    if (r.error?.code.endsWith(".interrupted")) return INTERRUPTED_EXIT_CODE;
     const code = EXIT_CODES[r.failedStage ?? "data"];
     if (best === null || code < best) best = code;
   }

@@ -9,6 +9,7 @@ import type { Signer } from "../auth/types.ts";
 import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
 import { Tracer } from "../trace.ts";
 import { env } from "./output.ts";
+import { interruptOnCtrlC } from "./tty.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { readInventory } from "../check/inventory.ts";
@@ -176,7 +177,10 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     lastDraw = now;
     writeErr(`\r${progressText(done, total, failed, started)}\x1b[K`);
   };
+  // Ctrl-C stops the hosts under way (each closes its connection) and fails the rest at once.
+  const interrupt = interruptOnCtrlC();
   const result = await checkFleet(entries, {
+    signal: interrupt.signal,
     concurrency,
     timeoutMs: input.timeoutMs,
     login: flags.login ?? false,
@@ -214,7 +218,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
         );
       }
     },
-  });
+  }).finally(interrupt.dispose);
   if (tty && !flags.quiet) writeErr("\n");
   const color = useColor(machine ? tty : (input.writeOut ? false : Deno.stdout.isTerminal()));
   const summary = formatSummary(result, { quiet: flags.quiet, color });
