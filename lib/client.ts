@@ -22,7 +22,7 @@ import {
   type StrictMode,
 } from "./config/hostkey_policy.ts";
 import { connectTcp } from "./net.ts";
-import { failureOf, onAbort, runLifecycle } from "./run.ts";
+import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, SshTraceError, type Stage, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import type { ServerVersion } from "./transport/version.ts";
@@ -106,14 +106,14 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
     offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
   }
   const { signal } = options;
-  signal?.throwIfAborted();
+  if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
   const span = tracer.span("connect");
   let stream = options.stream;
   if (!stream) {
     try {
       stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal)).stream;
     } catch (e) {
-      throw failureOf(e, signal, "connect");
+      throw whenAborted(e, signal, "connect");
     }
   }
   span.end();
@@ -121,37 +121,27 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   // Cancelling closes the stream: the handshake's pending read or write wakes and rejects.
   const stopListening = onAbort(signal, () => opened.close());
   try {
-    return await handshake(opened, options, tracer, { offer, files, port, timeoutMs });
+    return await startTransport(opened, {
+      tracer,
+      timeoutMs,
+      offer,
+      legacy: options.legacy ?? false,
+      rekeyLimitBytes: options.rekeyLimitBytes,
+      requiredRsaSize: options.requiredRsaSize,
+      checkHostKey: hostKeyPolicy({
+        mode: options.strictHostKeyChecking ?? "yes",
+        host: options.host,
+        port,
+        knownHostsFiles: files,
+        tracer,
+        ask: options.ask,
+      }),
+    });
   } catch (e) {
-    throw failureOf(e, signal, "version");
+    throw whenAborted(e, signal, "version");
   } finally {
     stopListening();
   }
-}
-
-function handshake(
-  stream: ByteStream,
-  options: ClientOptions,
-  tracer: Tracer,
-  p: { offer: ReturnType<typeof buildOffer>; files: string[]; port: number; timeoutMs: number },
-): Promise<Transport> {
-  const { offer, files, port, timeoutMs } = p;
-  return startTransport(stream, {
-    tracer,
-    timeoutMs,
-    offer,
-    legacy: options.legacy ?? false,
-    rekeyLimitBytes: options.rekeyLimitBytes,
-    requiredRsaSize: options.requiredRsaSize,
-    checkHostKey: hostKeyPolicy({
-      mode: options.strictHostKeyChecking ?? "yes",
-      host: options.host,
-      port,
-      knownHostsFiles: files,
-      tracer,
-      ask: options.ask,
-    }),
-  });
 }
 
 /** Options of {@link probe}. */
@@ -288,7 +278,7 @@ export class Client {
       span.end();
       return session;
     } catch (e) {
-      throw failureOf(e, this.#signal, "session");
+      throw whenAborted(e, this.#signal, "session");
     }
   }
 
@@ -327,7 +317,7 @@ export class Client {
       span.end();
       return { stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr), exit };
     } catch (e) {
-      throw failureOf(e, this.#signal, "data");
+      throw whenAborted(e, this.#signal, "data");
     }
   }
 
@@ -363,7 +353,7 @@ export async function connect(options: ConnectOptions): Promise<Client> {
       timeoutMs: options.timeoutMs ?? 10_000,
     });
     span.end();
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw signal.reason;
     // A quirk of the server's firmware may ask for smaller windows (see quirks.ts).
     const connection = new Connection(transport, {
       windowSize: options.windowSize ?? transport.adjustments.windowSize,
@@ -376,7 +366,7 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     return new Client(tracer, transport, connection, auth, stop, signal);
   } catch (e) {
     transport.close();
-    throw failureOf(e, signal, "auth");
+    throw whenAborted(e, signal, "auth");
   } finally {
     stopListening();
   }

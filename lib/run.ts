@@ -93,6 +93,14 @@ export function failureOf(
 }
 
 /**
+ * What a layer rethrows: once `signal` has aborted, the abort's error at the stage `e` names (see
+ * {@link failureOf}); else `e` itself, untouched (the run's lifecycle stages it).
+ */
+export function whenAborted(e: unknown, signal: AbortSignal | undefined, fallback: Stage): unknown {
+  return signal?.aborted ? failureOf(e, signal, fallback) : e;
+}
+
+/**
  * Calls `close` once when `signal` aborts (at once if it already has). Returns the function that
  * removes the listener (call it when the resource is closed anyway).
  */
