@@ -5,8 +5,9 @@
  */
 
 import { parseCommandLine, type ParsedCommand } from "./lib/cli/args.ts";
-import { runProbe } from "./lib/client.ts";
+import { probe } from "./lib/client.ts";
 import { runConnect } from "./lib/cli/connect.ts";
+import { interruptOnCtrlC } from "./lib/cli/tty.ts";
 // send, check and lab are loaded when used, so logging in does not pay for their modules.
 import { makeOutput, writeErr, writeOut } from "./lib/cli/output.ts";
 import {
@@ -19,7 +20,7 @@ import {
 } from "./lib/config/options.ts";
 import { explainFailure } from "./lib/diagnose/explain.ts";
 import { reportToJson } from "./lib/render/ndjson.ts";
-import { buildReport } from "./lib/render/report.ts";
+import { buildReport, probeReport } from "./lib/render/report.ts";
 import { sanitize } from "./lib/render/sanitize.ts";
 import { platform } from "./lib/platform/mod.ts";
 import { SshTraceError } from "./lib/errors/mod.ts";
@@ -75,19 +76,22 @@ async function probeAction(targetText: string, flags: CommonFlags): Promise<numb
   const s = settingsFrom(flags);
   const { tracer, human } = makeOutput(flags);
   const port = s.port ?? target.port ?? 22;
-  const { report, error } = await runProbe({
+  const timeout = timeoutMs(flags, s);
+  const interrupt = interruptOnCtrlC();
+  const result = await probe({
+    signal: interrupt.signal,
     host: target.host,
     port,
     user: s.user ?? target.user ?? undefined,
-    timeoutMs: timeoutMs(flags, s),
+    timeoutMs: timeout,
     tracer,
     algorithms: s.algorithms,
     legacy: flags.legacy ?? false,
     knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
-  });
-  human.finish(error);
-  if (flags.json) writeOut(reportToJson(report));
-  return report.exitCode;
+  }).finally(interrupt.dispose);
+  human.finish(result.error);
+  if (flags.json) writeOut(reportToJson(probeReport(result)));
+  return result.error?.exitCode ?? 0;
 }
 
 async function runCommand(cmd: ParsedCommand): Promise<number> {

@@ -3,10 +3,10 @@
  *
  *     deno run -A examples/probe_json.ts 127.0.0.1:22
  */
-import { probe, reportToJson } from "../lib/mod.ts";
+import { probe, probeReport, reportToJson } from "../lib/mod.ts";
 
 const [target = "127.0.0.1:22"] = Deno.args;
 const [host, port = "22"] = target.split(":");
-const report = await probe({ host: host!, port: Number(port), timeoutMs: 5000 });
+const report = probeReport(await probe({ host: host!, port: Number(port), timeoutMs: 5000 }));
 await Deno.stdout.write(new TextEncoder().encode(reportToJson(report)));
 Deno.exit(report.exitCode);

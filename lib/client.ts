@@ -23,14 +23,12 @@ import {
 } from "./config/hostkey_policy.ts";
 import { connectTcp } from "./net.ts";
 import { platform } from "./platform/mod.ts";
-import { gradeServer } from "./diagnose/grade.ts";
-import { slowStages } from "./diagnose/explain.ts";
-import { buildReport, type Report } from "./render/report.ts";
 import { SshTraceError } from "./errors/mod.ts";
-import { Tracer } from "./trace.ts";
 import type { Stage } from "./types.ts";
-import { STRICT_KEX_S } from "./transport/kexinit.ts";
+import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
+import { type Span, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
+import type { ServerVersion } from "./transport/version.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
 
 /** Options shared by every command. */
@@ -60,36 +58,12 @@ export interface ClientOptions {
   rekeyLimitBytes?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
   requiredRsaSize?: number;
-}
-
-/** Turns anything thrown into a staged error (an unexpected bug still gets a stage, no stack). */
-export function toTraceError(e: unknown, stage: Stage): SshTraceError {
-  if (e instanceof SshTraceError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new SshTraceError(
-    stage,
-    `${stage}.internal`,
-    `internal error during stage ${stage}: ${message}`,
-    {},
-    {
-      cause: e,
-    },
-  );
-}
-
-/**
- * Turns anything thrown during a run into a staged error and records it as the trace's `error`
- * event (at stage `connect` for a usage error), so every caller reports failures the same way.
- */
-export function recordFailure(tracer: Tracer, e: unknown): SshTraceError {
-  const error = toTraceError(e, tracer.currentStage ?? "connect");
-  tracer.emit({
-    stage: error.stage === "usage" ? "connect" : error.stage,
-    type: "error",
-    code: error.code,
-    message: error.message,
-  });
-  return error;
+  /**
+   * Cancels the connection attempt and, once connected, the connection: the socket is closed,
+   * every pending operation rejects with `<stage>.aborted` (the stage it was in) carrying
+   * `signal.reason` as its cause.
+   */
+  signal?: AbortSignal;
 }
 
 /** The user name to use when none is given. */
@@ -126,66 +100,42 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
     const first = offer.hostKey.filter((n) => known.includes(findHostKey(n)?.keyType ?? ""));
     offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
   }
+  const { signal } = options;
+  if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
+  const span = tracer.span("connect");
   let stream = options.stream;
-  tracer.begin("connect");
   if (!stream) {
-    stream = (await connectTcp(options.host, port, timeoutMs, tracer)).stream;
-  }
-  tracer.end("connect");
-  return await startTransport(stream, {
-    tracer,
-    timeoutMs,
-    offer,
-    legacy: options.legacy ?? false,
-    rekeyLimitBytes: options.rekeyLimitBytes,
-    requiredRsaSize: options.requiredRsaSize,
-    checkHostKey: hostKeyPolicy({
-      mode: options.strictHostKeyChecking ?? "yes",
-      host: options.host,
-      port,
-      knownHostsFiles: files,
-      tracer,
-      ask: options.ask,
-    }),
-  });
-}
-
-/**
- * Adds the diagnosis events at the end of a run: stages that were slow for their kind and, when
- * asked, the security grade of the server's offer.
- */
-export function emitDiagnostics(tracer: Tracer, options: { grade: boolean }): void {
-  tracer.summarize();
-  if (options.grade) {
-    const offer = tracer.events.find((e) => e.type === "kexinit-received");
-    if (offer && offer.type === "kexinit-received") {
-      const key = tracer.events.find((e) => e.type === "key");
-      const g = gradeServer(offer.lists, {
-        strictKex: offer.lists.kex.includes(STRICT_KEX_S),
-        hostKeyType: key?.type === "key" ? key.keyType : undefined,
-        hostKeyBits: key?.type === "key" ? key.bits ?? undefined : undefined,
-      });
-      tracer.emit({
-        stage: "kex",
-        type: "grade",
-        letter: g.letter,
-        score: g.score,
-        reasons: g.reasons.map((r) => ({
-          deduction: r.deduction,
-          reason: r.reason,
-          algorithms: r.algorithms,
-        })),
-      });
+    try {
+      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal)).stream;
+    } catch (e) {
+      throw whenAborted(e, signal, "connect");
     }
   }
-  for (const slow of slowStages(tracer.timings, tracer.events)) {
-    tracer.emit({
-      stage: slow.stage,
-      type: "slow",
-      ms: slow.ms,
-      thresholdMs: slow.thresholdMs,
-      why: slow.why,
+  span.end();
+  const opened = stream;
+  // Cancelling closes the stream: the handshake's pending read or write wakes and rejects.
+  const stopListening = onAbort(signal, () => opened.close());
+  try {
+    return await startTransport(opened, {
+      tracer,
+      timeoutMs,
+      offer,
+      legacy: options.legacy ?? false,
+      rekeyLimitBytes: options.rekeyLimitBytes,
+      requiredRsaSize: options.requiredRsaSize,
+      checkHostKey: hostKeyPolicy({
+        mode: options.strictHostKeyChecking ?? "yes",
+        host: options.host,
+        port,
+        knownHostsFiles: files,
+        tracer,
+        ask: options.ask,
+      }),
     });
+  } catch (e) {
+    throw whenAborted(e, signal, "version");
+  } finally {
+    stopListening();
   }
 }
 
@@ -193,54 +143,68 @@ export function emitDiagnostics(tracer: Tracer, options: { grade: boolean }): vo
 export type ProbeOptions = Omit<ClientOptions, "strictHostKeyChecking" | "ask">;
 
 /**
+ * What a probe found. Parts the probe did not reach are null; the trace holds the rest (every
+ * negotiation decision, the host key and its status). `probeReport()` (lib/render/report.ts)
+ * turns it into the JSON report.
+ */
+export interface ProbeResult {
+  ok: boolean;
+  /** The staged failure (also the trace's `error` event), or null. */
+  error: SshTraceError | null;
+  target: { host: string; port: number; user: string };
+  /** The server's version line, parsed. */
+  serverVersion: ServerVersion | null;
+  /** The answer to the `none` request: the methods offered, the banner. */
+  auth: AuthResult | null;
+  /** Milliseconds per stage. */
+  timings: Partial<Record<Stage, number>>;
+  /** The trace of the probe, diagnosis events (grade, slow stages) included. */
+  events: readonly TraceEvent[];
+}
+
+/**
  * Probes a server without credentials: connect, version, key exchange, host key status (never
  * written), then the `none` authentication request to learn the offered methods and banner.
+ * Never throws: a failure is the result's `error`.
  *
  * @example
  * ```ts
- * const report = await probe({ host: "127.0.0.1", port: 2222 });
- * console.log(report.kex?.algorithm, report.auth?.methods);
+ * const result = await probe({ host: "127.0.0.1", port: 2222, signal: AbortSignal.timeout(5000) });
+ * console.log(result.serverVersion?.software, result.auth?.methods);
  * ```
  */
-export async function probe(options: ProbeOptions): Promise<Report> {
-  return (await runProbe(options)).report;
-}
-
-/** {@link probe}, also returning the error behind a failed report (for renderers). */
-export async function runProbe(
-  options: ProbeOptions,
-): Promise<{ report: Report; error: SshTraceError | null }> {
+export async function probe(options: ProbeOptions): Promise<ProbeResult> {
   const tracer = options.tracer ?? new Tracer();
   const user = options.user ?? defaultUser();
-  let error: SshTraceError | null = null;
   let transport: Transport | null = null;
-  try {
-    transport = await openTransport({ ...options, tracer, strictHostKeyChecking: "report" });
-    tracer.begin("auth");
-    await requestService(transport);
-    await authenticate(transport, {
-      user,
-      probeOnly: true,
-      host: options.host,
-      timeoutMs: options.timeoutMs ?? 10_000,
-    });
-    tracer.end("auth");
-    await transport.disconnect(11, "probe finished");
-  } catch (e) {
-    error = recordFailure(tracer, e);
-    transport?.close();
-  }
-  const current = tracer.currentStage;
-  if (current) tracer.end(current);
-  emitDiagnostics(tracer, { grade: true });
-  const report = buildReport(tracer.events, {
-    host: options.host,
-    port: options.port ?? 22,
-    user,
-    error,
+  const outcome = await runLifecycle(
+    { tracer, signal: options.signal, grade: true },
+    async (run) => {
+      transport = await openTransport({ ...options, tracer, strictHostKeyChecking: "report" });
+      const t = transport;
+      run.closeOnStop(() => t.close());
+      const span = tracer.span("auth");
+      await requestService(t);
+      const auth = await authenticate(t, {
+        user,
+        probeOnly: true,
+        host: options.host,
+        timeoutMs: options.timeoutMs ?? 10_000,
+      });
+      span.end();
+      await t.disconnect(11, "probe finished");
+      return auth;
+    },
+  );
+  return {
+    ok: outcome.error === null,
+    error: outcome.error,
+    target: { host: options.host, port: options.port ?? 22, user },
+    serverVersion: (transport as Transport | null)?.serverVersion ?? null,
+    auth: outcome.value ?? null,
     timings: tracer.timings,
-  });
-  return { report, error };
+    events: tracer.events,
+  };
 }
 
 /** Options of {@link connect}: where to go, plus how to authenticate. */
@@ -254,6 +218,9 @@ export interface ConnectOptions extends ClientOptions {
   keepalive?: { intervalMs: number; countMax: number };
 }
 
+/** How {@link Client.openSession} starts the session once the channel is open. */
+export type SessionStart = { command: string } | { shell: true };
+
 /** An authenticated connection. */
 export class Client {
   readonly tracer: Tracer;
@@ -262,6 +229,11 @@ export class Client {
   readonly auth: AuthResult;
   #stopKeepalive: () => void;
   #closing: Promise<void> | undefined;
+  #signal: AbortSignal | undefined;
+  #stopListening: () => void;
+  /** Each session's key in the trace (its span's channel number). */
+  #keys = new WeakMap<Session, number>();
+  #sessions = 0;
 
   constructor(
     tracer: Tracer,
@@ -269,20 +241,48 @@ export class Client {
     connection: Connection,
     auth: AuthResult,
     stopKeepalive: () => void,
+    signal?: AbortSignal,
   ) {
     this.tracer = tracer;
     this.transport = transport;
     this.connection = connection;
     this.auth = auth;
     this.#stopKeepalive = stopKeepalive;
+    this.#signal = signal;
+    // Cancelling closes the connection: every read and write pending on it rejects.
+    this.#stopListening = onAbort(signal, () => {
+      this.#stopKeepalive();
+      transport.close();
+    });
   }
 
-  /** Opens a session channel, optionally with a pty (stage `session`). */
-  async openSession(pty?: PtyOptions): Promise<Session> {
-    this.tracer.begin("session");
-    const session = await this.connection.openSession();
-    if (pty) await session.requestPty(pty);
-    return session;
+  /**
+   * Opens a session channel, optionally with a pty, and starts it when `start` says how (a
+   * command or a shell). Traced as stage `session` for this channel alone
+   * (`session#N`), ended when this returns.
+   */
+  async openSession(pty?: PtyOptions, start?: SessionStart): Promise<Session> {
+    const key = this.#sessions++;
+    const span = this.tracer.span("session", { channel: key });
+    try {
+      const session = await this.connection.openSession();
+      this.#keys.set(session, key);
+      if (pty) await session.requestPty(pty);
+      if (start && "command" in start) await session.exec(start.command);
+      else if (start) await session.shell();
+      span.end();
+      return session;
+    } catch (e) {
+      throw whenAborted(e, this.#signal, "session");
+    }
+  }
+
+  /**
+   * Begins stage `data` for a session opened by {@link openSession} (`data#N`, the same N):
+   * end the span when its data is done. Concurrent sessions each have their own.
+   */
+  dataSpan(session: Session): Span {
+    return this.tracer.span("data", { channel: this.#keys.get(session) });
   }
 
   /**
@@ -299,23 +299,27 @@ export class Client {
     command: string,
     options: { stdin?: Uint8Array; pty?: PtyOptions } = {},
   ): Promise<{ stdout: Uint8Array; stderr: Uint8Array; exit: ExitInfo }> {
-    const session = await this.openSession(options.pty);
-    await session.exec(command);
-    this.tracer.begin("data");
-    if (options.stdin) await session.write(options.stdin);
-    await session.eof();
-    const [stdout, stderr] = await Promise.all([
-      new Response(session.stdout).arrayBuffer(),
-      new Response(session.stderr).arrayBuffer(),
-    ]);
-    const exit = await session.exit;
-    this.tracer.end("data");
-    return { stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr), exit };
+    const session = await this.openSession(options.pty, { command });
+    const span = this.dataSpan(session);
+    try {
+      if (options.stdin) await session.write(options.stdin);
+      await session.eof();
+      const [stdout, stderr] = await Promise.all([
+        new Response(session.stdout).arrayBuffer(),
+        new Response(session.stderr).arrayBuffer(),
+      ]);
+      const exit = await session.exit;
+      span.end();
+      return { stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr), exit };
+    } catch (e) {
+      throw whenAborted(e, this.#signal, "data");
+    }
   }
 
   /** Disconnects cleanly (once: later calls wait for the first). */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#stopListening();
       this.#stopKeepalive();
       await this.connection.close().catch(() => {});
       await this.transport.disconnect(11, "disconnected by user");
@@ -326,14 +330,16 @@ export class Client {
 
 /**
  * Connects, checks the host key, authenticates and starts the connection layer.
- * Throws `SshTraceError` naming the failed stage.
+ * Throws `SshTraceError` naming the failed stage (`<stage>.aborted` when `signal` aborts).
  */
 export async function connect(options: ConnectOptions): Promise<Client> {
   const tracer = options.tracer ?? new Tracer();
   const user = options.user ?? defaultUser();
+  const { signal } = options;
   const transport = await openTransport({ ...options, tracer });
+  const stopListening = onAbort(signal, () => transport.close());
   try {
-    tracer.begin("auth");
+    const span = tracer.span("auth");
     await requestService(transport);
     const auth = await authenticate(transport, {
       ...options.auth,
@@ -341,7 +347,8 @@ export async function connect(options: ConnectOptions): Promise<Client> {
       host: options.host,
       timeoutMs: options.timeoutMs ?? 10_000,
     });
-    tracer.end("auth");
+    span.end();
+    if (signal?.aborted) throw signal.reason;
     // A quirk of the server's firmware may ask for smaller windows (see quirks.ts).
     const connection = new Connection(transport, {
       windowSize: options.windowSize ?? transport.adjustments.windowSize,
@@ -351,9 +358,11 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     connection.start();
     const ka = options.keepalive;
     const stop = ka && ka.intervalMs > 0 ? startKeepalive(connection, ka) : () => {};
-    return new Client(tracer, transport, connection, auth, stop);
+    return new Client(tracer, transport, connection, auth, stop, signal);
   } catch (e) {
     transport.close();
-    throw e;
+    throw whenAborted(e, signal, "auth");
+  } finally {
+    stopListening();
   }
 }

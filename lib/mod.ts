@@ -4,8 +4,8 @@
  *
  * @example Probe a host and print its JSON report
  * ```ts
- * import { probe, reportToJson } from "./lib/mod.ts";
- * const report = await probe({ host: "127.0.0.1", port: 22 });
+ * import { probe, probeReport, reportToJson } from "./lib/mod.ts";
+ * const report = probeReport(await probe({ host: "127.0.0.1", port: 22 }));
  * console.log(reportToJson(report));
  * ```
  *
@@ -33,7 +33,10 @@ export {
   openTransport,
   probe,
   type ProbeOptions,
+  type ProbeResult,
+  type SessionStart,
 } from "./client.ts";
+export { abortedError, runLifecycle, type RunOutcome, StopReason } from "./run.ts";
 export { checkFleet, type CheckOptions, type CheckResult, type HostReport } from "./check/check.ts";
 export { type InventoryEntry, parseInventory, readInventory } from "./check/inventory.ts";
 export { toJunitXml } from "./check/junit.ts";
@@ -47,9 +50,9 @@ export {
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
 export { type DetailsOf, type ErrorCode, SshTraceError } from "./errors/mod.ts";
-export { type TraceEvent, Tracer } from "./trace.ts";
+export { type Span, type TraceEvent, Tracer } from "./trace.ts";
 export { EXIT_CODES, exitCodeFor, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "./types.ts";
-export { buildReport, type Report } from "./render/report.ts";
+export { buildReport, probeReport, type Report } from "./render/report.ts";
 export { createNdjsonSink, reportToJson } from "./render/ndjson.ts";
 export { createHumanRenderer } from "./render/human.ts";
 export { sanitize, toJson } from "./render/sanitize.ts";

@@ -64,19 +64,28 @@ export function connStream(conn: Conn): ByteStream {
   };
 }
 
-/** Opens a TCP connection, turning every failure into a `connect` stage error. */
+/**
+ * Opens a TCP connection, turning every failure into a `connect` stage error. `signal` cancels
+ * the attempt (the caller names that failure: it knows why it cancelled).
+ */
 export async function connectTcp(
   host: string,
   port: number,
   timeoutMs: number,
   tracer: Tracer,
+  signal?: AbortSignal,
 ): Promise<{ stream: ByteStream; remoteAddress: string }> {
   tracer.emit({ stage: "connect", type: "resolving", host, port });
   const target = `${host}:${port}`;
   let conn: TcpConn;
   try {
-    conn = await platform.connectTcp(host, port, { signal: AbortSignal.timeout(timeoutMs) });
+    conn = await platform.connectTcp(host, port, {
+      signal: signal
+        ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+        : AbortSignal.timeout(timeoutMs),
+    });
   } catch (e) {
+    if (signal?.aborted) throw e;
     const err = e as Error;
     const msg = String(err.message ?? err);
     const kind = platform.errorKind(e);

@@ -12,8 +12,10 @@ type Ev<S extends Stage, T extends string, D = Record<never, never>> = { stage: 
 
 /** Every event a layer can emit. `t` (ms since the tracer started) is added by the tracer. */
 export type TraceEventBody =
-  | Ev<Stage, "begin">
-  | Ev<Stage, "end", { ms: number }>
+  /** A stage (or, with `channel`, one channel's part of it) began. */
+  | Ev<Stage, "begin", { channel?: number }>
+  /** It ended after `ms` milliseconds. */
+  | Ev<Stage, "end", { ms: number; channel?: number }>
   | Ev<"connect", "resolving", { host: string; port: number }>
   | Ev<"connect", "connected", { host: string; port: number; remoteAddress: string }>
   | Ev<"version", "sent", { line: string }>
@@ -173,20 +175,39 @@ interface Repeats {
   bytes: number;
 }
 
+/** One open stage of a run: a connection's stage, or one channel's part of `session`/`data`. */
+export interface Span {
+  readonly stage: Stage;
+  /** The local channel id, for a channel's own span. */
+  readonly channel: number | undefined;
+  /** `stage`, or `stage#channel` (e.g. `data#1`): where its time is kept. */
+  readonly key: string;
+  /** Ends the span (once: later calls do nothing) and records its duration. */
+  end(): void;
+}
+
 /**
- * Collects events, timestamps them with an injected clock, tracks per-stage timings. Memory is
- * bounded: each kind of event is kept up to its limit ({@link KEPT_PER_KIND}); the rest are
- * counted and summed up in a `suppressed` event when their stage ends. Sinks see exactly what
- * is kept, so live renderers are bounded the same way.
+ * Collects events, timestamps them with an injected clock, and keeps timings: per stage (the
+ * wall time during which at least one span of that stage was open, so two concurrent channels
+ * do not add up) and per span key (`data#1`, `data#2`: each channel its own). A sink: each layer
+ * says which stage it works in ({@link span}); the tracer does not guess. Memory is bounded: each
+ * kind of event is kept up to its limit ({@link KEPT_PER_KIND}); the rest are counted and summed
+ * up in a `suppressed` event when a span ends. Sinks see exactly what is kept, so live renderers
+ * are bounded the same way.
  */
 export class Tracer {
   readonly events: TraceEvent[] = [];
+  /** Milliseconds per stage (wall time with at least one span of the stage open). */
   readonly timings: Partial<Record<Stage, number>> = {};
+  /** Milliseconds per channel span (`session#0`, `data#0`…), summed over its spans. */
+  readonly channelTimings: Record<string, number> = {};
   #sinks: TraceSink[] = [];
   #clock: () => number;
   #start: number;
-  #stageStart = new Map<Stage, number>();
-  #current: Stage | null = null;
+  /** Open spans, oldest first. */
+  #open: { span: Span; start: number }[] = [];
+  /** Per stage: how many spans are open, and since when the first of them. */
+  #stageOpen = new Map<Stage, { count: number; since: number }>();
   #repeats = new Map<string, Repeats>();
   /**
    * Whether the transport emits a `packet` event per packet (`-vv`). Off by default: then the
@@ -212,9 +233,20 @@ export class Tracer {
     this.#sinks.push(sink);
   }
 
-  /** The stage most recently begun and not yet ended (where a failure would be). */
+  /**
+   * The stage of the span most recently begun and not yet ended.
+   *
+   * @deprecated A run can have several stages open at once (two channels): a layer states its
+   * own stage, and an error carries it. Kept only while the transport and connection layers
+   * still read it (lib/transport/transport.ts, lib/connection/mux.ts).
+   */
   get currentStage(): Stage | null {
-    return this.#current;
+    return this.#open.at(-1)?.span.stage ?? null;
+  }
+
+  /** The spans begun and not yet ended, oldest first. */
+  get openSpans(): readonly Span[] {
+    return this.#open.map((o) => o.span);
   }
 
   emit(body: TraceEventBody): void {
@@ -246,8 +278,8 @@ export class Tracer {
 
   /**
    * Emits a `suppressed` summary for every kind with events counted but not stored since the
-   * last summary, so a flood shows as one line. Called when a stage ends; call it at the end of
-   * a run too (events after the last stage ended).
+   * last summary, so a flood shows as one line. Called when a span ends; call it at the end of
+   * a run too (events after the last span ended).
    */
   summarize(): void {
     for (const r of this.#repeats.values()) {
@@ -264,23 +296,76 @@ export class Tracer {
     }
   }
 
-  /** Starts a stage (ends the previous one if still open). */
-  begin(stage: Stage): void {
-    if (this.#current && this.#current !== stage) this.end(this.#current);
-    this.#current = stage;
-    this.#stageStart.set(stage, this.now());
-    this.emit({ stage, type: "begin" });
+  /**
+   * Begins a span of `stage`; with `channel`, that channel's own (timed under `stage#channel`),
+   * so concurrent channels never end or restart each other's spans.
+   *
+   * @example
+   * ```ts
+   * const span = tracer.span("data", { channel: 1 });
+   * try { await transfer(); } finally { span.end(); }
+   * ```
+   */
+  span(stage: Stage, options: { channel?: number } = {}): Span {
+    const channel = options.channel;
+    const start = this.now();
+    const span: Span = {
+      stage,
+      channel,
+      key: channel === undefined ? stage : `${stage}#${channel}`,
+      end: () => this.#endSpan(span),
+    };
+    this.#open.push({ span, start });
+    const open = this.#stageOpen.get(stage);
+    if (open) open.count++;
+    else this.#stageOpen.set(stage, { count: 1, since: start });
+    this.emit(channel === undefined ? { stage, type: "begin" } : { stage, type: "begin", channel });
+    return span;
   }
 
-  /** Ends a stage and records its duration (after the summary of any suppressed events). */
-  end(stage: Stage): void {
-    const start = this.#stageStart.get(stage);
-    if (start === undefined) return;
-    this.#stageStart.delete(stage);
-    const ms = Math.round((this.now() - start) * 10) / 10;
-    this.timings[stage] = (this.timings[stage] ?? 0) + ms;
-    if (this.#current === stage) this.#current = null;
+  #endSpan(span: Span): void {
+    const i = this.#open.findIndex((o) => o.span === span);
+    if (i < 0) return;
+    const [{ start }] = this.#open.splice(i, 1);
+    const now = this.now();
+    const ms = Math.round((now - start) * 10) / 10;
+    const open = this.#stageOpen.get(span.stage)!;
+    if (--open.count === 0) {
+      this.#stageOpen.delete(span.stage);
+      const wall = Math.round((now - open.since) * 10) / 10;
+      this.timings[span.stage] = Math.round(((this.timings[span.stage] ?? 0) + wall) * 10) / 10;
+    }
+    if (span.channel !== undefined) {
+      this.channelTimings[span.key] = Math.round(
+        ((this.channelTimings[span.key] ?? 0) + ms) * 10,
+      ) / 10;
+    }
     this.summarize();
-    this.emit({ stage, type: "end", ms });
+    this.emit(
+      span.channel === undefined
+        ? { stage: span.stage, type: "end", ms }
+        : { stage: span.stage, type: "end", ms, channel: span.channel },
+    );
+  }
+
+  /** Ends every open span, newest first (a run's end: whatever it was doing stops here). */
+  endAll(): void {
+    for (const { span } of [...this.#open].reverse()) span.end();
+  }
+
+  /**
+   * Starts a connection-wide stage, ending the connection-wide span open before it (a
+   * connection's stages follow each other; channel spans are left alone).
+   */
+  begin(stage: Stage): void {
+    const previous = this.#open.findLast((o) => o.span.channel === undefined)?.span;
+    if (previous && previous.stage !== stage) previous.end();
+    this.span(stage);
+  }
+
+  /** Ends the connection-wide span of `stage` (the latest one, if several). */
+  end(stage: Stage): void {
+    this.#open.findLast((o) => o.span.stage === stage && o.span.channel === undefined)?.span
+      .end();
   }
 }

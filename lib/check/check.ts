@@ -8,20 +8,14 @@
 
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
-import {
-  connect,
-  defaultUser,
-  emitDiagnostics,
-  probe,
-  recordFailure,
-  toTraceError,
-} from "../client.ts";
+import { connect, defaultUser, probe } from "../client.ts";
 import type { StrictMode } from "../config/hostkey_policy.ts";
-import { buildReport, type Report } from "../render/report.ts";
+import { buildReport, probeReport, type Report } from "../render/report.ts";
+import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
-import { SshTraceError } from "../errors/mod.ts";
 import { Tracer } from "../trace.ts";
-import { EXIT_CODES, type Stage, STAGES } from "../types.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import { EXIT_CODES, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "../types.ts";
 import type { InventoryEntry } from "./inventory.ts";
 
 /** The output of `--command`, summed up (the full output is not kept). */
@@ -64,8 +58,9 @@ export interface CheckOptions {
   /** Limit for every network wait of one host, in milliseconds. @default 10000 */
   timeoutMs?: number;
   /**
-   * Hard limit for one host's whole check; past it the host fails at the stage it was in with
-   * code `<stage>.deadline` and the pool moves on. @default 3 × timeoutMs (+ 5 s with login)
+   * Hard limit for one host's whole check; past it the host's connection is closed, the host
+   * fails at the stage it was in with code `<stage>.deadline` and the pool moves on.
+   * @default 3 × timeoutMs (+ 5 s with login)
    */
   hostDeadlineMs?: number;
   /** Log in (credentials from `auth`) instead of probing. @default false */
@@ -92,6 +87,8 @@ export interface CheckOptions {
   onResult?: (index: number, report: HostReport) => void;
   /** Called when a host starts. */
   onStart?: (index: number, entry: InventoryEntry) => void;
+  /** Cancels the check: hosts under way fail with `<stage>.aborted`, the rest with `connect.aborted`. */
+  signal?: AbortSignal;
 }
 
 /** Hosts that presented the same host key. */
@@ -143,12 +140,16 @@ function head(bytes: Uint8Array): string {
 /**
  * The fleet's exit code: 0 when every host passed; when all failed hosts failed at one stage,
  * that stage's code (10 connect … 16 data); when they failed at different stages, the code of
- * the earliest stage any host failed at (so it does not depend on inventory order).
+ * the earliest stage any host failed at (so it does not depend on inventory order); 130 when
+ * the check was interrupted (Ctrl-C).
  */
-export function fleetExitCode(reports: Pick<Report, "ok" | "failedStage">[]): number {
+export function fleetExitCode(
+  reports: (Pick<Report, "ok" | "failedStage"> & { error?: Report["error"] })[],
+): number {
   let best: number | null = null;
   for (const r of reports) {
     if (r.ok) continue;
+    if (r.error?.code.endsWith(".interrupted")) return INTERRUPTED_EXIT_CODE;
     const code = EXIT_CODES[r.failedStage ?? "data"];
     if (best === null || code < best) best = code;
   }
@@ -183,16 +184,19 @@ interface HostContext {
   index: number;
   options: CheckOptions;
   tracer: Tracer;
+  /** Aborts at the host's deadline (or when the whole check is cancelled). */
+  signal: AbortSignal;
 }
 
 /** What probe and login share for one host: the target, the trace and the algorithm policy. */
 function baseOptions(ctx: HostContext, host: string, port: number, user: string) {
-  const { entry, options, tracer } = ctx;
+  const { entry, options, tracer, signal } = ctx;
   return {
     host,
     port,
     user,
     tracer,
+    signal,
     timeoutMs: options.timeoutMs ?? 10_000,
     algorithms: options.algorithms,
     legacy: entry.legacy ?? options.legacy ?? false,
@@ -203,17 +207,18 @@ function baseOptions(ctx: HostContext, host: string, port: number, user: string)
 
 async function loginHost(ctx: HostContext, host: string, port: number, user: string) {
   const { options, tracer, entry } = ctx;
-  let error: SshTraceError | null = null;
   let command: CommandSummary | null = null;
-  let client = null;
-  try {
+  const outcome = await runLifecycle({ tracer, signal: ctx.signal, grade: true }, async (run) => {
     const base = baseOptions(ctx, host, port, user);
-    client = await connect({
+    const client = await connect({
       ...base,
+      signal: run.signal,
       strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
       auth: { batchMode: true, ...options.auth, legacy: base.legacy },
     });
+    run.closeOnStop(() => client.transport.close());
     const device = sendDeviceFor(entry.device);
+    let failure: SshTraceError | null = null;
     if (options.command !== undefined && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
       const { runShellOnClient } = await import("../send/engine.ts");
@@ -250,22 +255,15 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         const how = exit.signal
           ? `was killed by signal ${exit.signal.name}`
           : `exited with status ${exit.status}`;
-        error = new SshTraceError("data", "data.command-failed", `the command ${how}`, {
+        failure = new SshTraceError("data", "data.command-failed", `the command ${how}`, {
           exitStatus: exit.status,
         });
-        tracer.emit({ stage: "data", type: "error", code: error.code, message: error.message });
       }
     }
     await client.close();
-  } catch (e) {
-    error = recordFailure(tracer, e);
-    client?.transport.close();
-  }
-  const current = tracer.currentStage;
-  if (current) tracer.end(current);
-  emitDiagnostics(tracer, { grade: true });
-  const report = buildReport(tracer.events, { host, port, user, error, timings: tracer.timings });
-  return { report, command };
+    if (failure) throw failure;
+  });
+  return { report: outcome.report({ host, port, user }), command };
 }
 
 async function checkHost(
@@ -276,12 +274,18 @@ async function checkHost(
   const port = entry.port ?? options.port ?? 22;
   const user = entry.user ?? options.user ?? defaultUser();
   if (options.login) return await loginHost(ctx, host, port, user);
-  const report = await probe(baseOptions(ctx, host, port, user));
+  const report = probeReport(await probe(baseOptions(ctx, host, port, user)));
   return { report, command: null };
 }
 
-/** Runs one host with a hard deadline; anything thrown becomes that host's failed report. */
-async function runHost(ctx: HostContext): Promise<HostReport> {
+/**
+ * Runs one host with a hard deadline that closes its connection and fails it at the stage it
+ * was in; anything thrown becomes that host's failed report.
+ */
+async function runHost(
+  ctx: Omit<HostContext, "signal">,
+  fleetSignal: AbortSignal | undefined,
+): Promise<HostReport> {
   const { entry, index, options, tracer } = ctx;
   const started = performance.now();
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -289,29 +293,22 @@ async function runHost(ctx: HostContext): Promise<HostReport> {
     (3 * timeoutMs + (options.login ? 5000 : 0));
   const port = entry.port ?? options.port ?? 22;
   const user = entry.user ?? options.user ?? defaultUser();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => {
+    deadline.abort(
+      new StopReason(
+        "deadline",
+        `the check of this host did not finish within ${deadlineMs / 1000} s`,
+        { deadlineMs },
+      ),
+    );
+  }, deadlineMs);
+  const signal = fleetSignal ? AbortSignal.any([fleetSignal, deadline.signal]) : deadline.signal;
   let outcome: { report: Report; command: CommandSummary | null };
   try {
-    outcome = await Promise.race([
-      checkHost(ctx),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const stage = tracer.currentStage ?? "connect";
-          reject(
-            new SshTraceError(
-              stage,
-              `${stage}.deadline`,
-              `the check of this host did not finish within ${
-                deadlineMs / 1000
-              } s (stage ${stage})`,
-              { deadlineMs },
-            ),
-          );
-        }, deadlineMs);
-      }),
-    ]);
+    outcome = await checkHost({ ...ctx, signal });
   } catch (e) {
-    const error = toTraceError(e, tracer.currentStage ?? "connect");
+    const error = toTraceError(e, openStage(tracer));
     outcome = {
       report: buildReport(tracer.events, {
         host: entry.host,
@@ -364,7 +361,7 @@ export async function checkFleet(
       const index = next++;
       const entry = entries[index]!;
       options.onStart?.(index, entry);
-      const report = await runHost({ entry, index, options, tracer: new Tracer() });
+      const report = await runHost({ entry, index, options, tracer: new Tracer() }, options.signal);
       hosts[index] = report;
       try {
         options.onResult?.(index, report);

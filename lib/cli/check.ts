@@ -10,6 +10,7 @@ import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
 import { Tracer } from "../trace.ts";
 import { env, writeErr as stderrWrite, writeOut as stdoutWrite } from "./output.ts";
 import { platform } from "../platform/mod.ts";
+import { interruptOnCtrlC } from "./tty.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { readInventory } from "../check/inventory.ts";
@@ -175,7 +176,10 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     lastDraw = now;
     writeErr(`\r${progressText(done, total, failed, started)}\x1b[K`);
   };
+  // Ctrl-C stops the hosts under way (each closes its connection) and fails the rest at once.
+  const interrupt = interruptOnCtrlC();
   const result = await checkFleet(entries, {
+    signal: interrupt.signal,
     concurrency,
     timeoutMs: input.timeoutMs,
     login: flags.login ?? false,
@@ -213,7 +217,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
         );
       }
     },
-  });
+  }).finally(interrupt.dispose);
   if (tty && !flags.quiet) writeErr("\n");
   const color = useColor(machine ? tty : (input.writeOut ? false : platform.stdout.isTerminal()));
   const summary = formatSummary(result, { quiet: flags.quiet, color });

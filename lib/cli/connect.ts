@@ -10,23 +10,16 @@ import type { Signer } from "../auth/types.ts";
 import { AgentClient } from "../config/agent.ts";
 import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../config/keys.ts";
 import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
-import {
-  type Client,
-  connect,
-  type ConnectOptions,
-  defaultUser,
-  emitDiagnostics,
-  recordFailure,
-} from "../client.ts";
+import { connect, type ConnectOptions, defaultUser } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection/terminal_modes.ts";
 import { platform } from "../platform/mod.ts";
 import { reportToJson } from "../render/ndjson.ts";
-import { buildReport } from "../render/report.ts";
 import { sanitize } from "../render/sanitize.ts";
+import { type RunContext, runLifecycle, type RunOutcome } from "../run.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
-import { canPrompt, confirm, prompt } from "./tty.ts";
+import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 export { env };
 
@@ -434,9 +427,12 @@ async function forwardStdin(session: Session, interactive: boolean, onDisconnect
 export interface PreparedRun {
   tracer: Tracer;
   target: { host: string; port: number; user: string };
+  /** The client options; their `signal` aborts on Ctrl-C while {@link execute} runs. */
   options: ConnectOptions;
-  /** Ends the run: diagnosis events, the failure box or summary, the JSON report. */
-  finish(error: SshTraceError | null, exitCode: number, extra?: Record<string, unknown>): void;
+  /** Runs the command's body as one run (lib/run.ts), Ctrl-C cancelling it. */
+  execute<T>(body: (run: RunContext) => Promise<T>): Promise<RunOutcome<T>>;
+  /** Ends the run: the failure box or summary, the JSON report (with `extra` fields). */
+  finish(outcome: RunOutcome<unknown>, exitCode: number, extra?: Record<string, unknown>): void;
 }
 
 /** Builds the tracer (human trace on stderr, NDJSON on stdout) and the client options. */
@@ -484,24 +480,24 @@ export async function prepareRun(
       legacy: flags.legacy ?? false,
     },
   };
+  // Installed last: nothing above may throw past it and leave Ctrl-C caught.
+  const interrupt = interruptOnCtrlC();
+  options.signal = interrupt.signal;
+  const execute = async <T>(body: (run: RunContext) => Promise<T>) => {
+    try {
+      return await runLifecycle({ tracer, signal: interrupt.signal, grade: false }, body);
+    } finally {
+      interrupt.dispose();
+    }
+  };
   const finish = (
-    error: SshTraceError | null,
+    outcome: RunOutcome<unknown>,
     exitCode: number,
     extra: Record<string, unknown> = {},
   ) => {
-    const current = tracer.currentStage;
-    if (current) tracer.end(current);
-    emitDiagnostics(tracer, { grade: false });
-    human.finish(error);
+    human.finish(outcome.error);
     if (flags.json) {
-      const report = buildReport(tracer.events, {
-        host: parsed.host,
-        port,
-        user,
-        error,
-        timings: tracer.timings,
-        exitCode,
-      });
+      const report = outcome.report({ host: parsed.host, port, user }, exitCode);
       try {
         platform.stdout.writeSync(
           encoder.encode(reportToJson({ ...report, ...extra } as typeof report)),
@@ -512,10 +508,9 @@ export async function prepareRun(
       }
     }
   };
-  return { tracer, target: { host: parsed.host, port, user }, options, finish };
+  return { tracer, target: { host: parsed.host, port, user }, options, execute, finish };
 }
 
-/** Turns whatever ended a run into its staged error, traced. */
 /** Runs the connect command and returns the process exit code. */
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
@@ -525,110 +520,107 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const command = input.command.join(" ");
   const wantPty = flags.T ? false : flags.t ? true : command === "" && tty;
 
-  let client: Client | null = null;
-  let error: SshTraceError | null = null;
   let exitCode = 0;
   let sessionInfo: Record<string, unknown> | null = null;
   let restoreTty = () => {};
   const started = performance.now();
-  try {
-    client = await connect(run.options);
-    const size = wantPty && platform.stdout.isTerminal()
-      ? platform.consoleSize()
-      : { columns: 80, rows: 24 };
-    const session = await client.openSession(
-      wantPty
-        ? {
-          term: env("TERM") ?? "xterm-256color",
-          cols: size.columns,
-          rows: size.rows,
-          modes: await localTerminalModes(tracer),
-        }
-        : undefined,
-    );
-    if (command) await session.exec(command);
-    else await session.shell();
-    tracer.begin("data");
-    const interactive = wantPty && tty;
-    if (interactive) {
-      platform.stdin.setRaw(true);
-      const onWinch = () => {
-        const s = platform.consoleSize();
-        session.windowChange(s.columns, s.rows).catch(() => {});
+  const outcome = await run.execute(async (ctx) => {
+    try {
+      const client = await connect(run.options);
+      ctx.closeOnStop(() => client.transport.close());
+      const size = wantPty && platform.stdout.isTerminal()
+        ? platform.consoleSize()
+        : { columns: 80, rows: 24 };
+      const session = await client.openSession(
+        wantPty
+          ? {
+            term: env("TERM") ?? "xterm-256color",
+            cols: size.columns,
+            rows: size.rows,
+            modes: await localTerminalModes(tracer),
+          }
+          : undefined,
+        command ? { command } : { shell: true },
+      );
+      const data = client.dataSpan(session);
+      const interactive = wantPty && tty;
+      if (interactive) {
+        platform.stdin.setRaw(true);
+        const onWinch = () => {
+          const s = platform.consoleSize();
+          session.windowChange(s.columns, s.rows).catch(() => {});
+        };
+        const removeWinch = platform.onSignal("SIGWINCH", onWinch);
+        restoreTty = () => {
+          restoreTty = () => {};
+          try {
+            removeWinch();
+            platform.stdin.setRaw(false);
+          } catch {
+            // the terminal may be gone
+          }
+        };
+      }
+      // `~.` is the user's request, not a failure: the session ends with no exit status.
+      let closedByUser = false;
+      let userClosed = (): void => {};
+      const userClose = new Promise<ExitInfo>((resolve) => {
+        userClosed = () => resolve({ status: null, signal: null });
+      });
+      forwardStdin(session, interactive, () => {
+        closedByUser = true;
+        userClosed();
+        client.close().catch(() => {});
+      });
+      const pumps = [
+        pump(session.stdout, platform.stdout, "/dev/stdout"),
+        pump(session.stderr, platform.stderr, "/dev/stderr"),
+      ];
+      for (const p of pumps) p.catch(() => {}); // settled below
+      const exit = await Promise.race([
+        userClose,
+        session.exit,
+        client.connection.finished.then((e) => {
+          if (e) throw e;
+          return { status: null, signal: null } as ExitInfo;
+        }),
+      ]);
+      // Every byte received must have been written out (each write awaited) before we exit.
+      const delivery = await checkDelivery(session, pumps);
+      restoreTty();
+      exitCode = exitCodeOf(exit);
+      sessionInfo = {
+        channel: session.channel.localId,
+        pty: wantPty,
+        exitStatus: exit.status,
+        exitSignal: exit.signal?.name ?? null,
+        bytesIn: delivery.written,
+        bytesOut: session.bytesOut,
+        durationMs: Math.round(performance.now() - started),
       };
-      const removeWinch = platform.onSignal("SIGWINCH", onWinch);
-      restoreTty = () => {
-        restoreTty = () => {};
-        try {
-          removeWinch();
-          platform.stdin.setRaw(false);
-        } catch {
-          // the terminal may be gone
-        }
-      };
+      if (delivery.error && !closedByUser) {
+        await client.close().catch(() => {});
+        throw delivery.error;
+      }
+      tracer.emit({
+        stage: "data",
+        type: "info",
+        message: `session ended: ${delivery.written} bytes in, ${session.bytesOut} bytes out, ` +
+          `${((performance.now() - started) / 1000).toFixed(1)} s` +
+          (exit.status !== null ? `, exit status ${exit.status}` : "") +
+          (exit.signal
+            ? `, killed by signal ${exit.signal.name}` +
+              (exit.signal.message ? ` (${exit.signal.message})` : "")
+            : "") +
+          (closedByUser ? ", disconnected by the user (~.)" : ""),
+      });
+      data.end();
+      await client.close();
+    } finally {
+      restoreTty();
     }
-    const c = client;
-    // `~.` is the user's request, not a failure: the session ends with no exit status.
-    let closedByUser = false;
-    let userClosed = (): void => {};
-    const userClose = new Promise<ExitInfo>((resolve) => {
-      userClosed = () => resolve({ status: null, signal: null });
-    });
-    forwardStdin(session, interactive, () => {
-      closedByUser = true;
-      userClosed();
-      c.close().catch(() => {});
-    });
-    const pumps = [
-      pump(session.stdout, platform.stdout, "/dev/stdout"),
-      pump(session.stderr, platform.stderr, "/dev/stderr"),
-    ];
-    for (const p of pumps) p.catch(() => {}); // settled below
-    const exit = await Promise.race([
-      userClose,
-      session.exit,
-      client.connection.finished.then((e) => {
-        if (e) throw e;
-        return { status: null, signal: null } as ExitInfo;
-      }),
-    ]);
-    // Every byte received must have been written out (each write awaited) before we exit.
-    const delivery = await checkDelivery(session, pumps);
-    restoreTty();
-    exitCode = exitCodeOf(exit);
-    sessionInfo = {
-      channel: session.channel.localId,
-      pty: wantPty,
-      exitStatus: exit.status,
-      exitSignal: exit.signal?.name ?? null,
-      bytesIn: delivery.written,
-      bytesOut: session.bytesOut,
-      durationMs: Math.round(performance.now() - started),
-    };
-    if (delivery.error && !closedByUser) {
-      await client.close().catch(() => {});
-      throw delivery.error;
-    }
-    tracer.emit({
-      stage: "data",
-      type: "info",
-      message: `session ended: ${delivery.written} bytes in, ${session.bytesOut} bytes out, ` +
-        `${((performance.now() - started) / 1000).toFixed(1)} s` +
-        (exit.status !== null ? `, exit status ${exit.status}` : "") +
-        (exit.signal
-          ? `, killed by signal ${exit.signal.name}` +
-            (exit.signal.message ? ` (${exit.signal.message})` : "")
-          : "") +
-        (closedByUser ? ", disconnected by the user (~.)" : ""),
-    });
-    tracer.end("data");
-    await client.close();
-  } catch (e) {
-    restoreTty();
-    error = recordFailure(tracer, e);
-    client?.transport.close();
-    exitCode = error.exitCode;
-  }
-  run.finish(error, exitCode, { session: sessionInfo });
+  });
+  if (outcome.error) exitCode = outcome.error.exitCode;
+  run.finish(outcome, exitCode, { session: sessionInfo });
   return exitCode;
 }

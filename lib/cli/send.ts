@@ -5,13 +5,11 @@
  * @module
  */
 
-import { connect, recordFailure } from "../client.ts";
-import type { Client } from "../client.ts";
+import { connect } from "../client.ts";
 import { parsePositive, usageError } from "../config/options.ts";
 import { runShellOnClient } from "../send/engine.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import { platform } from "../platform/mod.ts";
-import type { SshTraceError } from "../errors/mod.ts";
 import { type ConnectFlags, prepareRun, type RunConnectInput } from "./connect.ts";
 
 export interface SendFlags extends ConnectFlags {
@@ -46,13 +44,10 @@ export async function runSend(
     ? parsePositive("--command-timeout", flags.commandTimeout) * 1000
     : 30_000;
   const run = await prepareRun(input);
-  const { tracer } = run;
-  let client: Client | null = null;
-  let error: SshTraceError | null = null;
-  let exitCode = 0;
   let commands: unknown[] = [];
-  try {
-    client = await connect(run.options);
+  const outcome = await run.execute(async (ctx) => {
+    const client = await connect(run.options);
+    ctx.closeOnStop(() => client.transport.close());
     const result = await runShellOnClient(client, {
       commands: input.command,
       device: flags.device as DeviceChoice,
@@ -70,14 +65,10 @@ export async function runSend(
         );
       }
     }
-    tracer.end("data");
     await client.close();
-  } catch (e) {
-    error = recordFailure(tracer, e);
-    client?.transport.close();
-    exitCode = error.exitCode;
-  }
-  run.finish(error, exitCode, { commands });
+  });
+  const exitCode = outcome.error?.exitCode ?? 0;
+  run.finish(outcome, exitCode, { commands });
   return exitCode;
 }
 

@@ -10,6 +10,7 @@ import { sanitize } from "../render/sanitize.ts";
 import { platform } from "../platform/mod.ts";
 import { writeErr } from "./output.ts";
 import { SshTraceError } from "../errors/mod.ts";
+import { interruptReason } from "../run.ts";
 
 /** True when both stdin and stderr are terminals (prompts are possible). */
 export function canPrompt(): boolean {
@@ -97,4 +98,31 @@ export async function confirm(question: string): Promise<boolean> {
     if (a === "no") return false;
     ask = "Please type 'yes' or 'no': ";
   }
+}
+
+/**
+ * Ctrl-C outside a prompt (SIGINT; a prompt reads it as a key in raw mode) as an AbortSignal:
+ * the run closes its connection and ends as `<stage>.interrupted`, exit 130, through the same
+ * path as a library caller's cancellation. `dispose()` restores the default (Ctrl-C kills).
+ */
+export function interruptOnCtrlC(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(interruptReason());
+  let remove: () => void;
+  try {
+    remove = platform.onSignal("SIGINT", onSignal);
+  } catch {
+    // no signal support here: Ctrl-C keeps its default
+    return { signal: controller.signal, dispose: () => {} };
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      try {
+        remove();
+      } catch {
+        // already removed
+      }
+    },
+  };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Tracer } from "../trace.ts";
+import type { Tracer } from "../trace.ts";
 import { SshTraceError } from "../errors/mod.ts";
 
 /** Channel open failure reason codes (RFC 4254 §5.1). */

@@ -180,7 +180,10 @@ export interface CodeFamilies {
   "*.bad-message": { stages: Stage; details: Record<never, never> };
   "*.unexpected-message": { stages: Stage; details: { message: string } | OnChannel };
   "*.internal": { stages: Stage; details: Record<never, never> };
-  "*.interrupted": { stages: "hostkey" | "auth"; details: { prompt: string } };
+  /** Ctrl-C (SIGINT): at a prompt, or anywhere through the CLI's AbortController. */
+  "*.interrupted": { stages: Stage; details: { prompt?: string } };
+  /** A library caller's AbortSignal fired (`reason`: the signal's reason as text). */
+  "*.aborted": { stages: Stage; details: { reason: string } };
 }
 
 /** A code thrown at one stage. */
@@ -278,7 +281,8 @@ export const CODE_FAMILIES: { readonly [K in FamilyKey]: readonly CodeFamilies[K
   "*.bad-message": STAGES,
   "*.unexpected-message": STAGES,
   "*.internal": STAGES,
-  "*.interrupted": ["hostkey", "auth"],
+  "*.interrupted": STAGES,
+  "*.aborted": STAGES,
 };
 
 /** The codes of one family (`*.timeout` → `connect.timeout` | … | `data.timeout`). */

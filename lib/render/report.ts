@@ -109,12 +109,32 @@ export { isAeadCipher };
 
 type EventOf<T extends TraceEvent["type"]> = Extract<TraceEvent, { type: T }>;
 
-function first<T extends TraceEvent["type"]>(events: TraceEvent[], type: T): EventOf<T> | null {
+function first<T extends TraceEvent["type"]>(
+  events: readonly TraceEvent[],
+  type: T,
+): EventOf<T> | null {
   return (events.find((e) => e.type === type) as EventOf<T> | undefined) ?? null;
 }
 
+/**
+ * The report of a probe (`probe()`'s result, lib/client.ts): what `sshtrace probe --json`
+ * prints.
+ */
+export function probeReport(result: {
+  error: SshTraceError | null;
+  target: { host: string; port: number; user: string };
+  timings: Partial<Record<Stage, number>>;
+  events: readonly TraceEvent[];
+}): Report {
+  return buildReport(result.events, {
+    ...result.target,
+    error: result.error,
+    timings: result.timings,
+  });
+}
+
 /** Builds the report for one run from its events and outcome. */
-export function buildReport(events: TraceEvent[], context: ReportContext): Report {
+export function buildReport(events: readonly TraceEvent[], context: ReportContext): Report {
   const { error } = context;
   const reached = (stage: Stage) => events.some((e) => e.stage === stage);
   return {
@@ -136,7 +156,10 @@ export function buildReport(events: TraceEvent[], context: ReportContext): Repor
   };
 }
 
-function errorPart(error: SshTraceError, events: TraceEvent[]): NonNullable<Report["error"]> {
+function errorPart(
+  error: SshTraceError,
+  events: readonly TraceEvent[],
+): NonNullable<Report["error"]> {
   const x = explainFailure(error, events);
   return {
     stage: error.stage,
@@ -151,12 +174,12 @@ function errorPart(error: SshTraceError, events: TraceEvent[]): NonNullable<Repo
   };
 }
 
-function gradePart(events: TraceEvent[]): Report["grade"] {
+function gradePart(events: readonly TraceEvent[]): Report["grade"] {
   const g = first(events, "grade");
   return g ? { letter: g.letter, score: g.score, reasons: g.reasons } : null;
 }
 
-function serverPart(events: TraceEvent[], context: ReportContext, reached: boolean) {
+function serverPart(events: readonly TraceEvent[], context: ReportContext, reached: boolean) {
   const received = first(events, "received");
   return {
     host: context.host,
@@ -172,7 +195,7 @@ function serverPart(events: TraceEvent[], context: ReportContext, reached: boole
   };
 }
 
-function kexPart(events: TraceEvent[]): NonNullable<Report["kex"]> {
+function kexPart(events: readonly TraceEvent[]): NonNullable<Report["kex"]> {
   const negotiated = first(events, "negotiated");
   const decisions = new Map<Category, Decision>();
   for (const d of negotiated?.decisions ?? []) decisions.set(d.category, d);
@@ -207,7 +230,7 @@ function kexPart(events: TraceEvent[]): NonNullable<Report["kex"]> {
   };
 }
 
-function hostKeyPart(events: TraceEvent[]): NonNullable<Report["hostKey"]> {
+function hostKeyPart(events: readonly TraceEvent[]): NonNullable<Report["hostKey"]> {
   const key = first(events, "key");
   const status = first(events, "status");
   return {
@@ -221,7 +244,7 @@ function hostKeyPart(events: TraceEvent[]): NonNullable<Report["hostKey"]> {
   };
 }
 
-function authPart(events: TraceEvent[], user: string | null): NonNullable<Report["auth"]> {
+function authPart(events: readonly TraceEvent[], user: string | null): NonNullable<Report["auth"]> {
   const attempts: NonNullable<Report["auth"]>["attempts"] = [];
   let methods: string[] | null = null;
   const banners: string[] = [];

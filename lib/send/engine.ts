@@ -579,13 +579,15 @@ export async function runShellOnClient(
   client: Client,
   options: Omit<SendOptions, "hints" | "tracer">,
 ): Promise<SendResult> {
-  const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 });
-  await session.shell();
-  client.tracer.end("session");
-  client.tracer.begin("data");
-  return await runShell(sessionIo(session), {
+  const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 }, {
+    shell: true,
+  });
+  const data = client.dataSpan(session);
+  const result = await runShell(sessionIo(session), {
     ...options,
     hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
     tracer: client.tracer,
   });
+  data.end();
+  return result;
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { defaultNames, findHostKey, type ListCategory } from "../../lib/algorithms/registry.ts";
 import { probe } from "../../lib/client.ts";
-import type { Report } from "../../lib/render/report.ts";
+import { probeReport, type Report } from "../../lib/render/report.ts";
 import {
   atLeast,
   SSH_KEYGEN,
@@ -181,10 +181,12 @@ Deno.test("probe() forced from the client side lands on every default algorithm 
       for (const name of defaultNames(category)) {
         if (NOT_IN_OPENSSH_92.has(name)) continue;
         await t.step(`probe() with only ${category} ${name} offered chooses it`, async () => {
-          const report = await probe({
-            ...probeTarget(sshd, fx),
-            algorithms: forceFromClient(category, name),
-          });
+          const report = probeReport(
+            await probe({
+              ...probeTarget(sshd, fx),
+              algorithms: forceFromClient(category, name),
+            }),
+          );
           assertGoodProbe(report, fx, sshd);
           assertChosen(report, category, name);
         });
@@ -205,7 +207,7 @@ Deno.test("probe() forced from the client side lands on every default algorithm 
           "sntrup761x25519-sha512",
           "sntrup761x25519-sha512@openssh.com",
         ]);
-        const report = await probe(probeTarget(sshd, fx));
+        const report = probeReport(await probe(probeTarget(sshd, fx)));
         assertGoodProbe(report, fx, sshd);
         assert.equal(report.kex?.client?.kex[0], "mlkem768x25519-sha256");
         if (atLeast(sshd.version, 9, 9)) {
@@ -228,7 +230,7 @@ Deno.test("probe() forced from the client side lands on every default algorithm 
     );
 
     await t.step("the pre-auth banner (Banner) appears in report.auth.banner", async () => {
-      const report = await probe(probeTarget(sshd, fx));
+      const report = probeReport(await probe(probeTarget(sshd, fx)));
       assert.equal(report.ok, true, describe(report));
       assert.equal(report.auth?.banner, BANNER);
     });
@@ -238,7 +240,9 @@ Deno.test("probe() forced from the client side lands on every default algorithm 
       async () => {
         const empty = `${dir.path}/empty_known_hosts`;
         await Deno.writeTextFile(empty, "");
-        const report = await probe(probeTarget(sshd, fx, [fx.missingKnownHosts, empty]));
+        const report = probeReport(
+          await probe(probeTarget(sshd, fx, [fx.missingKnownHosts, empty])),
+        );
         assert.equal(report.ok, true, describe(report));
         assert.equal(report.hostKey?.status, "unknown");
         assert.equal(report.hostKey.file, null);
@@ -258,7 +262,7 @@ Deno.test("probe() forced from the client side lands on every default algorithm 
           "",
         ].join("\n");
         await Deno.writeTextFile(file, text);
-        const report = await probe(probeTarget(sshd, fx, [file]));
+        const report = probeReport(await probe(probeTarget(sshd, fx, [file])));
         assert.equal(report.ok, true, describe(report));
         assert.equal(report.hostKey?.status, "known");
         assert.equal(report.hostKey.file, file);
@@ -273,7 +277,7 @@ Deno.test("probe() forced from the client side lands on every default algorithm 
       async () => {
         const file = `${dir.path}/known_hosts_ecdsa`;
         await Deno.writeTextFile(file, `[127.0.0.1]:${sshd.port} ${sshd.hostKeys.ecdsa.pub}\n`);
-        const report = await probe(probeTarget(sshd, fx, [file]));
+        const report = probeReport(await probe(probeTarget(sshd, fx, [file])));
         assert.equal(report.ok, true, describe(report));
         assert.equal(report.kex?.hostKeyAlgorithm, "ecdsa-sha2-nistp256");
         assert.equal(report.hostKey?.status, "known");
@@ -296,7 +300,7 @@ Deno.test("probe() forced from the client side lands on every default algorithm 
           "",
         ].join("\n");
         await Deno.writeTextFile(file, text);
-        const report = await probe(probeTarget(sshd, fx, [file]));
+        const report = probeReport(await probe(probeTarget(sshd, fx, [file])));
         assert.equal(report.ok, true, describe(report));
         assert.equal(report.exitCode, 0);
         assert.equal(report.hostKey?.status, "changed");
@@ -326,7 +330,7 @@ for (const category of MATRIX) {
         });
         try {
           if (fx.fingerprints.size < 5) await addHarnessKeys(fx, sshd);
-          const report = await probe(probeTarget(sshd, fx)); // the full default offer
+          const report = probeReport(await probe(probeTarget(sshd, fx))); // the full default offer
           assertGoodProbe(report, fx, sshd);
           assertChosen(report, category, name);
           // The server's KEXINIT really listed that algorithm alone.
@@ -382,7 +386,7 @@ Deno.test("probe() against an sshd forced to an algorithm we do not offer fails 
     await t.step(`no common ${m.category}: ${m.code}, exit 12`, async () => {
       const sshd = await startSshd(m.options);
       try {
-        const report = await probe(probeTarget(sshd, fx));
+        const report = probeReport(await probe(probeTarget(sshd, fx)));
         assert.equal(report.ok, false);
         assert.equal(report.failedStage, "kex");
         assert.equal(report.exitCode, 12);
@@ -408,7 +412,7 @@ Deno.test("probe() with --legacy semantics offers legacy algorithms and reaches 
   const sshd = await startSshd({ kex: "diffie-hellman-group14-sha1", ciphers: "aes128-cbc" });
   try {
     await addHarnessKeys(fx, sshd);
-    const report = await probe({ ...probeTarget(sshd, fx), legacy: true });
+    const report = probeReport(await probe({ ...probeTarget(sshd, fx), legacy: true }));
     assertGoodProbe(report, fx, sshd);
     assert.equal(report.kex?.algorithm, "diffie-hellman-group14-sha1");
     assert.deepEqual(report.kex.cipher, { c2s: "aes128-cbc", s2c: "aes128-cbc" });

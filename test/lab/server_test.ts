@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { probe } from "../../lib/client.ts";
+import { probeReport } from "../../lib/render/report.ts";
 import { loadPrivateKeyFile } from "../../lib/config/keys.ts";
 import { parsePublicKeyLine } from "../../lib/algorithms/pubkey.ts";
 import { connectHelp, profileList, runLab } from "../../lib/cli/lab.ts";
@@ -430,7 +431,9 @@ Deno.test("the old-switch profile fails without legacy: no kex in common (exit 1
 Deno.test("probe() reports the lab server's version, kex and auth methods", async () => {
   const lab = await startLabServer({ hostKeys: await sharedHostKeys() });
   try {
-    const report = await probe({ host: lab.host, port: lab.port, user: "demo", timeoutMs: 5000 });
+    const report = probeReport(
+      await probe({ host: lab.host, port: lab.port, user: "demo", timeoutMs: 5000 }),
+    );
     assert.equal(report.error, null);
     assert.equal(report.exitCode, 0);
     assert.deepEqual(report.auth?.methods, ["publickey", "password", "keyboard-interactive"]);

@@ -56,3 +56,42 @@ Deno.test("the human trace shows a flood as one line with its count and size", (
   assert.match(text, /… 49980 more DEBUG messages \(5\.0 MB\) not shown/);
   assert.ok(text.split("\n").length < 40, `${text.split("\n").length} lines`);
 });
+
+Deno.test("Tracer keeps timings per channel span and per stage as wall time, and concurrent spans never end each other", () => {
+  let now = 0;
+  const tracer = new Tracer({ clock: () => now });
+  tracer.begin("auth");
+  now = 5;
+  tracer.end("auth");
+  const a = tracer.span("data", { channel: 0 });
+  now = 10;
+  const b = tracer.span("data", { channel: 1 });
+  now = 20;
+  b.end();
+  assert.equal(tracer.currentStage, "data", "channel 0 is still open");
+  now = 40;
+  a.end();
+  a.end(); // once only
+  assert.deepEqual(tracer.channelTimings, { "data#0": 35, "data#1": 10 });
+  assert.deepEqual(tracer.timings, { auth: 5, data: 35 }, "wall time, not 35 + 10");
+  assert.deepEqual(
+    tracer.events.filter((e) => e.type === "end").map((e) => [e.stage, e.channel, e.ms]),
+    [["auth", undefined, 5], ["data", 1, 10], ["data", 0, 35]],
+  );
+  assert.equal(tracer.currentStage, null);
+});
+
+Deno.test("Tracer.begin() ends the connection-wide stage before it but leaves channel spans alone; endAll() ends the rest", () => {
+  const tracer = new Tracer();
+  const channel = tracer.span("session", { channel: 3 });
+  tracer.begin("kex");
+  tracer.begin("auth");
+  assert.deepEqual(tracer.openSpans.map((s) => s.key), ["session#3", "auth"]);
+  assert.equal(channel.key, "session#3");
+  tracer.endAll();
+  assert.deepEqual(tracer.openSpans, []);
+  assert.deepEqual(
+    tracer.events.filter((e) => e.type === "end").map((e) => e.stage),
+    ["kex", "auth", "session"],
+  );
+});

@@ -106,16 +106,28 @@ export const ANY = {
     fix: "run again with --json -vv and report the output",
     opensshFix: null,
   },
-  // Ctrl-C at a prompt (host key yes/no, password, passphrase, keyboard-interactive): exit 130.
+  // Ctrl-C (at a prompt, or SIGINT while the run waits on the network): exit 130.
   "*.interrupted": {
     stage: "any",
-    stages: ["hostkey", "auth"],
-    title: "interrupted at a prompt (Ctrl-C)",
-    explanation: "Ctrl-C was pressed at a prompt, so sshtrace stopped at once: the prompt was " +
-      "not answered and nothing more was sent to the server, so no wrong answer can count " +
-      "against the account. The exit code is 130, as for any program stopped by Ctrl-C.",
+    title: "interrupted (Ctrl-C)",
+    explanation: "Ctrl-C was pressed, so sshtrace stopped at once. At a prompt (host key yes/no, " +
+      "password, passphrase, keyboard-interactive) the prompt was not answered and nothing more " +
+      "was sent to the server, so no wrong answer can count against the account; elsewhere the " +
+      "connection was closed where it stood. The exit code is 130, as for any program stopped " +
+      "by Ctrl-C.",
     fix: null,
     opensshFix: null,
+  },
+  // A library caller's AbortSignal (the CLI's own cancellations are *.interrupted, *.deadline).
+  "*.aborted": {
+    stage: "any",
+    title: "cancelled by the caller",
+    explanation: "The program using sshtrace as a library cancelled the run (its AbortSignal " +
+      "fired): the connection was closed at the stage named, and the error's cause is the " +
+      "signal's reason. Nothing went wrong with the server or the network.",
+    fix: null,
+    opensshFix: null,
+    libraryFix: null,
   },
 } satisfies FamilyEntries;
 

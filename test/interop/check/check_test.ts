@@ -164,12 +164,30 @@ Deno.test("checkFleet() fails a host that passes its hard deadline without holdi
     assert.ok(silent!.ms < 2500, `deadline honoured (${silent!.ms} ms)`);
     assert.equal(live!.ok, true);
     assert.equal(result.exitCode, 11);
+    // The deadline closed the abandoned connection: the silent server reads our version line,
+    // then end of stream (not a connection left open until the 3 s timeout).
+    const buf = new Uint8Array(1024);
+    let eof = false;
+    const timer = setTimeout(() => conns[0]!.close(), 1000);
+    try {
+      while (!eof) eof = (await conns[0]!.read(buf)) === null;
+    } catch {
+      // closed by the timer: not at end of stream
+    } finally {
+      clearTimeout(timer);
+    }
+    assert.ok(eof, "the client closed the connection at the deadline");
   } finally {
     listener.close();
-    for (const c of conns) c.close();
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch {
+        // already closed
+      }
+    }
     await accepting.catch(() => {});
     await sshd.stop();
-    await new Promise((r) => setTimeout(r, 100)); // the abandoned probe sees EOF and ends
   }
 });
 

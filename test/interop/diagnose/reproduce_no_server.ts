@@ -3,7 +3,7 @@
  * black-holed ports (a python3 listener), a proxy that resets, and byte-level TCP servers.
  */
 import assert from "node:assert/strict";
-import { runProbe } from "../../../lib/client.ts";
+import { probe } from "../../../lib/client.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import { EXIT_CODES } from "../../../lib/types.ts";
 import { freePort } from "../../helpers/tools.ts";
@@ -50,7 +50,7 @@ export const NO_SERVER = reproductionTable({
         assert.match(r.stderr, /try: supported: .*StrictHostKeyChecking.*ServerAliveInterval/);
         // The library names the code: an algorithm list that names no algorithm.
         const tracer = new Tracer();
-        const { error } = await runProbe({
+        const { error } = await probe({
           host: "127.0.0.1",
           port: raw.port,
           timeoutMs: 1000,
@@ -118,7 +118,7 @@ export const NO_SERVER = reproductionTable({
       reproduces: [{ code: "connect.failed", by: 'library: probe({host: "exa mple"})' }],
       async run(_ctx, expect) {
         const tracer = new Tracer();
-        const { error } = await runProbe({ host: "exa mple", port: 22, timeoutMs: 1000, tracer });
+        const { error } = await probe({ host: "exa mple", port: 22, timeoutMs: 1000, tracer });
         assert.ok(error);
         expect(explained(error, tracer), {
           code: "connect.failed",

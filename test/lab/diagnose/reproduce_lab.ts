@@ -1206,5 +1206,35 @@ export const LAB = reproductionTable({
         });
       },
     },
+    {
+      name: "a library caller's AbortSignal during the key exchange is kex.aborted",
+      reproduces: [{
+        code: "kex.aborted",
+        entry: "*.aborted",
+        by: "library: connect({signal}) aborted while a lab server holds back its kex reply",
+      }],
+      async run({ lab }, expect) {
+        lab.setup = {
+          hooks: { at: { "before-kex-reply": (io) => io.sleep(800) } },
+        };
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(new Error("the caller gave up")), 200);
+        try {
+          const tracer = new Tracer();
+          const error = await failure(connectLab(lab, tracer, { signal: controller.signal }));
+          assert.ok(error.cause instanceof Error && error.cause.message === "the caller gave up");
+          expect(explained(error, tracer), {
+            code: "kex.aborted",
+            entry: "*.aborted",
+            stage: "kex",
+            fix: null,
+            opensshFix: null,
+            says: /cancelled at stage kex: the caller gave up/,
+          });
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    },
   ],
 });

@@ -28,6 +28,27 @@ Deno.test("fleetExitCode() is 0 when all pass, the shared stage's code, or the e
   );
 });
 
+Deno.test("fleetExitCode() is 130 when a host was interrupted (Ctrl-C), whatever else failed", () => {
+  const error = (code: string) => ({
+    stage: "kex" as const,
+    code,
+    message: "m",
+    title: "t",
+    explanation: "e",
+    fix: null,
+    opensshFix: null,
+    libraryFix: null,
+    securityCost: null,
+  });
+  assert.equal(
+    fleetExitCode([
+      { ok: false, failedStage: "connect", error: error("connect.refused") },
+      { ok: false, failedStage: "kex", error: error("kex.interrupted") },
+    ]),
+    130,
+  );
+});
+
 function fakeHost(i: number, overrides: Partial<HostReport>): HostReport {
   return {
     ok: true,

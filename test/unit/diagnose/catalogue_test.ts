@@ -13,6 +13,7 @@ import {
 import { explainFailure, GENERIC_BY_STAGE, slowStages } from "../../../lib/diagnose/explain.ts";
 import { FAILURES_DOC, failuresDoc } from "../../../scripts/docs.ts";
 import { interrupted } from "../../../lib/cli/tty.ts";
+import { abortedError } from "../../../lib/run.ts";
 import { connectTcp } from "../../../lib/net.ts";
 import {
   CODE_FAMILIES,
@@ -826,6 +827,17 @@ const CASES: Record<string, Case> = {
       assert.equal(x.exitCode, 130);
       assert.match(x.message, /^interrupted at stage hostkey: Ctrl-C at the host key prompt/);
       assert.match(x.explanation, /nothing more was sent/);
+    },
+  },
+  "*.aborted": {
+    error: () => abortedError("kex", new Error("the user went away")),
+    fix: null,
+    ssh: null,
+    check: (x) => {
+      assert.equal(x.code, "kex.aborted");
+      assert.equal(x.exitCode, 12, "a library cancellation keeps its stage's exit code");
+      assert.match(x.message, /^cancelled at stage kex: the user went away/);
+      assert.match(x.explanation, /AbortSignal/);
     },
   },
 };
