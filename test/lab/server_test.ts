@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { probe } from "../../lib/client.ts";
-import { loadPrivateKeyFile } from "../../lib/config/keys.ts";
+import { loadPrivateKeyFile } from "../../lib/keys/private_key.ts";
 import { parsePublicKeyLine } from "../../lib/algorithms/pubkey.ts";
 import { connectHelp, profileList, runLab } from "../../lib/cli/lab.ts";
 import {

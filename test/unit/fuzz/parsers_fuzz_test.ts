@@ -10,7 +10,7 @@ import { parseVersionLine } from "../../../lib/transport/version.ts";
 import { parseKnownHosts } from "../../../lib/config/known_hosts.ts";
 import { parsePublicKey } from "../../../lib/algorithms/pubkey.ts";
 import { SshTraceError } from "../../../lib/trace.ts";
-import { parsePrivateKey } from "../../../lib/config/keys.ts";
+import { parsePrivateKey } from "../../../lib/keys/private_key.ts";
 
 const RUNS = 5000;
 

@@ -6,7 +6,7 @@
 
 import { concatBytes, decodeText, SshReader, SshWriter } from "../wire/buffer.ts";
 import type { Signer } from "../auth/types.ts";
-import { algorithmsForKeyType, signatureNameOf } from "./keys.ts";
+import { algorithmsForKeyType, signatureNameOf } from "./signer.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
 
 /** Agent protocol message numbers (draft-miller-ssh-agent §6.1). */
