@@ -16,7 +16,7 @@ import {
   recordFailure,
   toTraceError,
 } from "../client.ts";
-import type { StrictMode } from "../config/hostkey_policy.ts";
+import type { StrictMode } from "../hostkeys/policy.ts";
 import { buildReport, type Report } from "../render/report.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import { EXIT_CODES, SshTraceError, type Stage, STAGES, Tracer } from "../trace.ts";
