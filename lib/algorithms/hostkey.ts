@@ -9,7 +9,7 @@
  * @module
  */
 
-import { nodeCrypto } from "./_node.ts";
+import { nodeCrypto } from "./node_loader.ts";
 import { SshReader, WireError } from "../wire/buffer.ts";
 import { SSH_DSS_INFO, SSH_RSA_INFO, verifyDsa } from "./hostkey_legacy.ts";
 import {

@@ -7,7 +7,7 @@
  */
 
 import type { Buffer } from "node:buffer";
-import { nodeCrypto } from "./_node.ts";
+import { nodeCrypto } from "./node_loader.ts";
 import { WireError } from "../wire/buffer.ts";
 import { der, derUnsigned, ID_DSA } from "../wire/der.ts";
 import type { AlgorithmInfo } from "./types.ts";

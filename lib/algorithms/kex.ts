@@ -13,7 +13,7 @@
  * @module
  */
 
-import { nodeCrypto } from "./_node.ts";
+import { nodeCrypto } from "./node_loader.ts";
 import { digest } from "./hash.ts";
 import {
   bigintToBytes,

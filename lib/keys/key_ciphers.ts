@@ -4,7 +4,7 @@
  * @module
  */
 
-import { nodeCrypto } from "../algorithms/_node.ts";
+import { nodeCrypto } from "../algorithms/node_loader.ts";
 import { poly1305 } from "../algorithms/cipher.ts";
 import { bytesEqual, concatBytes } from "../wire/buffer.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import type { Buffer } from "node:buffer";
-import { nodeCrypto } from "../algorithms/_node.ts";
+import { nodeCrypto } from "../algorithms/node_loader.ts";
 import { bigintToBytes, bytesEqual, encodeText, SshReader, WireError } from "../wire/buffer.ts";
 import type { Signer } from "../auth/types.ts";
 import { KeyFileError, printable, type PrivateKeyOptions } from "./key_file_error.ts";

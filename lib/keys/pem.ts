@@ -5,7 +5,7 @@
  */
 
 import type { KeyObject } from "node:crypto";
-import { nodeCrypto } from "../algorithms/_node.ts";
+import { nodeCrypto } from "../algorithms/node_loader.ts";
 import { bytesToBigint } from "../wire/buffer.ts";
 import type { Signer } from "../auth/types.ts";
 import { KeyFileError, type PrivateKeyOptions } from "./key_file_error.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { KeyObject } from "node:crypto";
-import { nodeCrypto } from "../algorithms/_node.ts";
+import { nodeCrypto } from "../algorithms/node_loader.ts";
 import { bigintToBytes, bitLength, bytesToBigint, concatBytes, SshWriter } from "../wire/buffer.ts";
 import { der, derRead, derUnsigned, ID_DSA } from "../wire/der.ts";
 import { CERT_SUFFIX, ECDSA_CURVES, type EcdsaCurve } from "../algorithms/pubkey.ts";

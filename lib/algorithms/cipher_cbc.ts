@@ -1,6 +1,8 @@
 /**
- * Legacy packet ciphers: the CBC modes of RFC 4253 §6.3. They are never offered unless legacy
- * algorithms are switched on; each entry carries its risk in one line.
+ * The CBC family: aes128-cbc, aes192-cbc, aes256-cbc and 3des-cbc (RFC 4253 §6.3), all legacy:
+ * never offered unless legacy algorithms are switched on; each entry carries its risk in one line.
+ * They run on `node:crypto` only, whichever crypto provider does the other ciphers
+ * (`usesNodeCrypto`).
  *
  * `aes192-cbc` is built from `aes-192-ecb` because the runtime's `node:crypto` has no
  * `aes-192-cbc`; the others use `node:crypto` CBC directly with padding switched off.
@@ -8,20 +10,13 @@
  */
 
 import type { Cipheriv, Decipheriv } from "node:crypto";
-import { nodeCrypto } from "./_node.ts";
+import { nodeCrypto } from "./node_loader.ts";
 import type { CipherAlgorithm, StreamTransform } from "./types.ts";
-import { checkSizes, plain } from "./_node_crypto.ts";
+import { checkBlocks, checkSizes } from "./_cipher_rules.ts";
+import { plain } from "./_node_crypto.ts";
 
 const CBC_RISK =
   "CBC mode in SSH allows plaintext recovery from a few bits of a block (CVE-2008-5161)";
-
-function checkBlocks(name: string, data: Uint8Array, blockSize: number): void {
-  if (data.length % blockSize !== 0) {
-    throw new RangeError(
-      `${name} can only transform whole ${blockSize}-byte blocks, got ${data.length} bytes`,
-    );
-  }
-}
 
 /** CBC through a `node:crypto` cipher that supports it. */
 function nodeCbc(name: string, nodeName: string, keyLength: number, blockSize: number) {
@@ -79,8 +74,8 @@ function ecbCbc(name: string, nodeName: string, keyLength: number) {
   };
 }
 
-/** Legacy CBC ciphers, in preference order. */
-export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
+/** The CBC ciphers (all legacy), in preference order. */
+export const CBC_CIPHERS: readonly CipherAlgorithm[] = [
   {
     name: "aes128-cbc",
     status: "legacy",
