@@ -8,14 +8,14 @@
 
 import { type AesCtrBits, cryptoProvider } from "./crypto_provider.ts";
 import { checkSizes } from "./_cipher_rules.ts";
+import { policyOf } from "./policy.ts";
 import type { CipherAlgorithm, StreamTransform } from "./types.ts";
 
 function ctrEntry(bits: AesCtrBits): CipherAlgorithm {
   const name = `aes${bits}-ctr`;
   const keyLength = bits / 8;
   return {
-    name,
-    status: "recommended",
+    ...policyOf("cipher", name),
     spec: "RFC 4344",
     keyLength,
     ivLength: 16,

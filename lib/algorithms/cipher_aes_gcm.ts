@@ -8,14 +8,14 @@
 
 import { type AesGcmBits, cryptoProvider } from "./crypto_provider.ts";
 import { checkSizes } from "./_cipher_rules.ts";
+import { policyOf } from "./policy.ts";
 import type { AeadTransform, CipherAlgorithm } from "./types.ts";
 
 function gcmEntry(bits: AesGcmBits): CipherAlgorithm {
   const name = `aes${bits}-gcm@openssh.com`;
   const keyLength = bits / 8;
   return {
-    name,
-    status: "recommended",
+    ...policyOf("cipher", name),
     spec: "RFC 5647",
     keyLength,
     ivLength: 12,

@@ -8,6 +8,7 @@
 
 import { cryptoProvider } from "./crypto_provider.ts";
 import { CHACHA_NAME, checkSizes } from "./_cipher_rules.ts";
+import { policyOf } from "./policy.ts";
 import type { AeadTransform, CipherAlgorithm } from "./types.ts";
 
 function createChachaPoly(key: Uint8Array, iv: Uint8Array): AeadTransform {
@@ -18,8 +19,7 @@ function createChachaPoly(key: Uint8Array, iv: Uint8Array): AeadTransform {
 /** The ChaCha20-Poly1305 ciphers, in preference order. */
 export const CHACHA20_POLY1305_CIPHERS: readonly CipherAlgorithm[] = [
   {
-    name: CHACHA_NAME,
-    status: "recommended",
+    ...policyOf("cipher", CHACHA_NAME),
     spec: "OpenSSH PROTOCOL.chacha20poly1305",
     keyLength: 64,
     ivLength: 0,

@@ -5,7 +5,7 @@
  */
 
 import { nodeCrypto } from "../algorithms/node_loader.ts";
-import { poly1305 } from "../algorithms/cipher.ts";
+import { poly1305 } from "../algorithms/poly1305.ts";
 import { bytesEqual, concatBytes } from "../wire/buffer.ts";
 
 /** One key-file cipher: sizes, and a decryption that returns null on a tag mismatch. */
