@@ -34,4 +34,4 @@ for await (const path of modules(Deno.args[0]!)) {
   count++;
   if (reads.length > before) found[path] = reads.slice(before);
 }
-console.log(JSON.stringify({ count, found }));
+await Deno.stdout.write(new TextEncoder().encode(JSON.stringify({ count, found }) + "\n"));
