@@ -13,7 +13,6 @@ import { CBC_CIPHERS } from "./cipher_cbc.ts";
 import type { CipherAlgorithm } from "./types.ts";
 
 export { CipherIntegrityError, type ReadAheadAead, type ReadAheadStream } from "./types.ts";
-export { poly1305 } from "./poly1305.ts";
 
 /** Every packet cipher, in preference order; the legacy CBC ciphers come last. */
 export const CIPHER_ALGORITHMS: readonly CipherAlgorithm[] = [
