@@ -11,7 +11,7 @@ import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import { findCipher } from "../lib/algorithms/cipher.ts";
 import { findMac } from "../lib/algorithms/mac.ts";
-import { cryptoBackend, setCryptoBackendForTests } from "../lib/algorithms/_openssl.ts";
+import { cryptoBackend, setCryptoBackendForTests } from "../lib/algorithms/crypto_provider.ts";
 
 const PACKET = 32 * 1024;
 const PACKETS = 2048; // 64 MiB

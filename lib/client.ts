@@ -20,7 +20,7 @@ import {
   hostKeyPolicy,
   knownKeyTypes,
   type StrictMode,
-} from "./config/hostkey_policy.ts";
+} from "./hostkeys/policy.ts";
 import { connectTcp } from "./net.ts";
 import { platform } from "./platform/mod.ts";
 import { SshTraceError } from "./errors/mod.ts";

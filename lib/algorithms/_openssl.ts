@@ -7,8 +7,8 @@
  * itself uses — does ~4 GB/s with AES-NI and PCLMULQDQ, and HMAC-SHA-256 at ~1.7 GB/s. Packet
  * crypto is the whole cost of a download, so sshtrace uses libcrypto when it can and falls back
  * to `node:crypto` (plus Web Crypto read-ahead) when it cannot: no `--allow-ffi`, no OpenSSL 3
- * library, a failed self-test, or `SSHTRACE_CRYPTO=node`. {@link cryptoBackend} says which and
- * why; the transport traces it.
+ * library, a failed self-test, or `SSHTRACE_CRYPTO=node`. `./crypto_provider.ts` chooses once
+ * and says which and why; the transport traces it.
  *
  * Safety: every call passes buffers whose sizes were checked here (outputs at least as long as
  * inputs; tags and digests into fixed-size arrays), and the library must pass known-answer tests
@@ -498,26 +498,15 @@ function load(): { ossl: OpenSsl | null; backend: CryptoBackend } {
   return node(lastError);
 }
 
+/**
+ * OpenSSL's libcrypto when usable (loaded and self-tested once per process; null otherwise), and
+ * the backend that follows from it, with the reason when it is `node`.
+ */
+export function loadOpenSsl(): { ossl: OpenSsl | null; backend: CryptoBackend } {
+  return loaded ??= load();
+}
+
 /** OpenSSL's libcrypto when usable (loaded and self-tested once per process), else null. */
 export function openssl(): OpenSsl | null {
-  loaded ??= load();
-  return forcedNode ? null : loaded.ossl;
-}
-
-let forcedNode = false;
-
-/**
- * Tests only: makes {@link openssl} return null (`"node"`) or the library again (`"auto"`), so
- * both implementations can be checked against each other in one process. Affects ciphers and
- * MACs created afterwards.
- */
-export function setCryptoBackendForTests(choice: "node" | "auto"): void {
-  forcedNode = choice === "node";
-}
-
-/** Which implementation does packet crypto in this process, and why. */
-export function cryptoBackend(): CryptoBackend {
-  loaded ??= load();
-  if (forcedNode) return { name: "node", detail: "node:crypto (chosen by a test)" };
-  return loaded.backend;
+  return loadOpenSsl().ossl;
 }

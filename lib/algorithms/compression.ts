@@ -8,27 +8,21 @@
  * @module
  */
 
+import { policyOf } from "./policy.ts";
 import type { CompressionAlgorithm } from "./types.ts";
 import { concatBytes } from "../wire/buffer.ts";
 
-const COMPRESSION_RISK =
-  "compression before encryption can leak data (CRIME-style); rarely useful on fast links";
-
 /** Every compression method, in preference order. Only `none` is offered by default. */
 export const COMPRESSION_ALGORITHMS: readonly CompressionAlgorithm[] = [
-  { name: "none", status: "recommended", spec: "RFC 4253", delayed: false },
+  { ...policyOf("compression", "none"), spec: "RFC 4253", delayed: false },
   {
-    name: "zlib@openssh.com",
-    status: "legacy",
+    ...policyOf("compression", "zlib@openssh.com"),
     spec: "OpenSSH PROTOCOL",
-    risk: COMPRESSION_RISK,
     delayed: true,
   },
   {
-    name: "zlib",
-    status: "legacy",
+    ...policyOf("compression", "zlib"),
     spec: "RFC 4253",
-    risk: `${COMPRESSION_RISK}; also starts before authentication`,
     delayed: false,
   },
 ];

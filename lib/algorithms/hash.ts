@@ -1,27 +1,21 @@
 /**
  * One-shot digests and HMACs for the key exchange, key derivation, fingerprints and hashed
- * known_hosts names: OpenSSL's libcrypto when usable (`./_openssl.ts`), else `node:crypto`, so
- * that a connection that needs nothing else from `node:crypto` never loads it (internal).
+ * known_hosts names, on the crypto provider (`./crypto_provider.ts`: OpenSSL's libcrypto when
+ * usable, else `node:crypto`), so that a connection that needs nothing else from `node:crypto`
+ * never loads it.
  * @module
  */
 
-import { nodeCrypto } from "./_node.ts";
-import { type DigestName, type HmacHash, openssl } from "./_openssl.ts";
+import { cryptoProvider, type DigestName, type HmacHash } from "./crypto_provider.ts";
 
 export type { DigestName };
 
 /** The digest of `parts` joined, as a plain Uint8Array. */
 export function digest(name: DigestName, ...parts: Uint8Array[]): Uint8Array {
-  const ossl = openssl();
-  if (ossl) return ossl.digest(name, parts);
-  const h = nodeCrypto().createHash(name);
-  for (const part of parts) h.update(part);
-  return new Uint8Array(h.digest());
+  return cryptoProvider().digest(name, parts);
 }
 
 /** HMAC(key, data) with the whole digest. */
 export function hmacDigest(name: HmacHash, key: Uint8Array, data: Uint8Array): Uint8Array {
-  const ossl = openssl();
-  if (ossl) return ossl.hmac(name, key).mac(64, data);
-  return new Uint8Array(nodeCrypto().createHmac(name, key).update(data).digest());
+  return cryptoProvider().hmacDigest(name, key, data);
 }

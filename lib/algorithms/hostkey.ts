@@ -1,6 +1,7 @@
 /**
  * Host key (signature) algorithms, in preference order: Ed25519 (RFC 8709), ECDSA (RFC 5656),
- * RSA with SHA-2 (RFC 8332), then the legacy `ssh-rsa` and `ssh-dss` (see `hostkey_legacy.ts`).
+ * RSA with SHA-2 (RFC 8332), then the legacy `ssh-rsa` (RSA over SHA-1) and `ssh-dss` (1024-bit
+ * DSA over SHA-1, RFC 4253 §6.6), never offered by default (status and risks: `./policy.ts`).
  *
  * Every entry's `verify` reads the signature blob (string format-name, string signature), returns
  * false when the format name is not the entry's name or the key is not of the entry's key type,
@@ -9,9 +10,11 @@
  * @module
  */
 
-import { nodeCrypto } from "./_node.ts";
+import type { Buffer } from "node:buffer";
+import { nodeCrypto } from "./node_loader.ts";
 import { SshReader, WireError } from "../wire/buffer.ts";
-import { SSH_DSS_INFO, SSH_RSA_INFO, verifyDsa } from "./hostkey_legacy.ts";
+import { der, derUnsigned, ID_DSA } from "../wire/der.ts";
+import { policyOf } from "./policy.ts";
 import {
   type DecodedPublicKey,
   decodePublicKey,
@@ -134,7 +137,7 @@ async function checkEcdsa(key: DecodedPublicKey, signature: Uint8Array, data: Ui
 
 function ecdsaAlgorithm(curve: EcdsaCurve): HostKeyAlgorithm {
   const name = `ecdsa-sha2-${curve.id}`;
-  return hostKeyAlgorithm({ name, status: "recommended", spec: "RFC 5656" }, name, checkEcdsa);
+  return hostKeyAlgorithm({ ...policyOf("hostKey", name), spec: "RFC 5656" }, name, checkEcdsa);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +182,49 @@ function rsaAlgorithm(info: AlgorithmInfo, hash: HashName): HostKeyAlgorithm {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DSA: implementation in hostkey_legacy.ts.
+// DSA (RFC 4253 §6.6): 1024-bit keys, SHA-1; only the legacy `ssh-dss` uses it. In DER for
+// node:crypto: a SubjectPublicKeyInfo and a signature.
+
+/** The DER SubjectPublicKeyInfo of a DSA key (RFC 3279 §2.3.2). */
+export function dsaSpki(p: Uint8Array, q: Uint8Array, g: Uint8Array, y: Uint8Array): Uint8Array {
+  const params = der(0x30, derUnsigned(p), derUnsigned(q), derUnsigned(g));
+  const algorithm = der(0x30, ID_DSA, params);
+  const bitString = der(0x03, new Uint8Array([0]), derUnsigned(y));
+  return der(0x30, algorithm, bitString);
+}
+
+/**
+ * Verifies an SSH DSA signature (40 bytes: r ‖ s, 20 bytes each, RFC 4253 §6.6) with SHA-1.
+ * Throws `WireError` for a signature of the wrong length or a key node cannot load.
+ */
+export function verifyDsa(
+  key: { p: Uint8Array; q: Uint8Array; g: Uint8Array; y: Uint8Array },
+  signature: Uint8Array,
+  data: Uint8Array,
+): boolean {
+  if (signature.length !== 40) {
+    throw new WireError(`ssh-dss signature is ${signature.length} bytes, expected 40`);
+  }
+  const r = signature.subarray(0, 20);
+  const s = signature.subarray(20);
+  if (r.every((b) => b === 0) || s.every((b) => b === 0)) return false;
+  let publicKey;
+  try {
+    publicKey = nodeCrypto().createPublicKey({
+      key: dsaSpki(key.p, key.q, key.g, key.y) as Buffer, // any Uint8Array works at run time
+      format: "der",
+      type: "spki",
+    });
+  } catch (e) {
+    throw new WireError(`ssh-dss public key could not be loaded: ${(e as Error).message}`);
+  }
+  const derSignature = der(0x30, derUnsigned(r), derUnsigned(s));
+  try {
+    return nodeCrypto().verify("sha1", data, { key: publicKey, dsaEncoding: "der" }, derSignature);
+  } catch {
+    return false;
+  }
+}
 
 function checkDsa(key: DecodedPublicKey, signature: Uint8Array, data: Uint8Array): boolean {
   if (key.type !== "ssh-dss") return false;
@@ -191,15 +236,19 @@ function checkDsa(key: DecodedPublicKey, signature: Uint8Array, data: Uint8Array
 /** Every host key algorithm, in preference order. The default offer omits `legacy` entries. */
 export const HOST_KEY_ALGORITHMS: readonly HostKeyAlgorithm[] = [
   hostKeyAlgorithm(
-    { name: "ssh-ed25519", status: "recommended", spec: "RFC 8709" },
+    { ...policyOf("hostKey", "ssh-ed25519"), spec: "RFC 8709" },
     "ssh-ed25519",
     checkEd25519,
   ),
   ...ECDSA_CURVES.map(ecdsaAlgorithm),
-  rsaAlgorithm({ name: "rsa-sha2-512", status: "recommended", spec: "RFC 8332" }, "sha512"),
-  rsaAlgorithm({ name: "rsa-sha2-256", status: "recommended", spec: "RFC 8332" }, "sha256"),
-  rsaAlgorithm(SSH_RSA_INFO, "sha1"),
-  hostKeyAlgorithm({ ...SSH_DSS_INFO, usesNodeCrypto: true }, "ssh-dss", checkDsa),
+  rsaAlgorithm({ ...policyOf("hostKey", "rsa-sha2-512"), spec: "RFC 8332" }, "sha512"),
+  rsaAlgorithm({ ...policyOf("hostKey", "rsa-sha2-256"), spec: "RFC 8332" }, "sha256"),
+  rsaAlgorithm({ ...policyOf("hostKey", "ssh-rsa"), spec: "RFC 4253" }, "sha1"),
+  hostKeyAlgorithm(
+    { ...policyOf("hostKey", "ssh-dss"), spec: "RFC 4253", usesNodeCrypto: true },
+    "ssh-dss",
+    checkDsa,
+  ),
 ];
 
 /** The registry entry for `name`, or undefined. */

@@ -7,7 +7,7 @@
  */
 
 import { bigintToBytes, bytesToBigint } from "../wire/buffer.ts";
-import { nodeCrypto } from "./_node.ts";
+import { nodeCrypto } from "./node_loader.ts";
 
 /** Primes below 2000, for trial division. */
 const SMALL_PRIMES: readonly bigint[] = (() => {

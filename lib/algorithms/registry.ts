@@ -1,26 +1,21 @@
 /**
- * All algorithm registries in one place: lookups by category, the default offer (every entry
- * that is not legacy, in table order), and OpenSSH-style list editing (`+a` append, `-a` remove,
- * `^a` prepend, plain list replaces).
+ * All algorithm registries in one place — the single list that tests loop over: lookups by
+ * category, the default offer (every entry that is not legacy, in table order), and OpenSSH-style
+ * list editing (`+a` append, `-a` remove, `^a` prepend, plain list replaces). Each entry's status
+ * and risk come from `./policy.ts`.
  * @module
  */
 
-import { CIPHER_ALGORITHMS } from "./cipher.ts";
-import { COMPRESSION_ALGORITHMS } from "./compression.ts";
+import { CIPHER_ALGORITHMS, findCipher } from "./cipher.ts";
+import { COMPRESSION_ALGORITHMS, findCompression } from "./compression.ts";
 import { HOST_KEY_ALGORITHMS } from "./hostkey.ts";
-import { KEX_ALGORITHMS } from "./kex.ts";
-import { MAC_ALGORITHMS } from "./mac.ts";
-import type {
-  AlgorithmInfo,
-  CipherAlgorithm,
-  CompressionAlgorithm,
-  HostKeyAlgorithm,
-  KexAlgorithm,
-  MacAlgorithm,
-} from "./types.ts";
+import { findKex, KEX_ALGORITHMS } from "./kex.ts";
+import { findMac, MAC_ALGORITHMS } from "./mac.ts";
+import { type ListCategory, ratedNames } from "./policy.ts";
+import type { AlgorithmInfo, HostKeyAlgorithm } from "./types.ts";
 
-/** The user-facing categories (each applies to both directions). */
-export type ListCategory = "kex" | "hostKey" | "cipher" | "mac" | "compression";
+export type { ListCategory };
+export { findCipher, findCompression, findKex, findMac };
 
 export const REGISTRIES = {
   kex: KEX_ALGORITHMS,
@@ -30,12 +25,19 @@ export const REGISTRIES = {
   compression: COMPRESSION_ALGORITHMS,
 } as const satisfies Record<ListCategory, readonly AlgorithmInfo[]>;
 
-// Load-time checks: unique names per category.
+// Load-time checks: unique names per category; the policy rates only registered names; every
+// legacy entry says why.
 for (const [category, table] of Object.entries(REGISTRIES)) {
   const seen = new Set<string>();
   for (const entry of table as readonly AlgorithmInfo[]) {
     if (seen.has(entry.name)) throw new Error(`duplicate ${category} algorithm ${entry.name}`);
     seen.add(entry.name);
+    if (entry.status === "legacy" && !entry.risk) {
+      throw new Error(`legacy ${category} algorithm ${entry.name} has no risk`);
+    }
+  }
+  for (const name of ratedNames(category as ListCategory)) {
+    if (!seen.has(name)) throw new Error(`policy.ts rates unregistered ${category} ${name}`);
   }
 }
 
@@ -55,25 +57,12 @@ export function riskOf(name: string): string | undefined {
   return entry?.status === "legacy" ? (entry.risk ?? "legacy algorithm") : undefined;
 }
 
-export function findKex(name: string): KexAlgorithm | undefined {
-  return KEX_ALGORITHMS.find((a) => a.name === name);
-}
 export function findHostKey(name: string): HostKeyAlgorithm | undefined {
   return HOST_KEY_ALGORITHMS.find((a) => a.name === name);
-}
-export function findCipher(name: string): CipherAlgorithm | undefined {
-  return CIPHER_ALGORITHMS.find((a) => a.name === name);
 }
 /** True for a registered AEAD cipher (its integrity comes with it: no separate MAC). */
 export function isAeadCipher(name: string | null | undefined): boolean {
   return !!name && findCipher(name)?.createAead !== undefined;
-}
-
-export function findMac(name: string): MacAlgorithm | undefined {
-  return MAC_ALGORITHMS.find((a) => a.name === name);
-}
-export function findCompression(name: string): CompressionAlgorithm | undefined {
-  return COMPRESSION_ALGORITHMS.find((a) => a.name === name);
 }
 
 /** Every registered name of a category, in preference order. */

@@ -137,6 +137,34 @@ export interface AeadTransform {
   open(seq: number, wire: Uint8Array): Uint8Array;
 }
 
+/** An AEAD packet failed its authentication check: it was altered or the keys disagree. */
+export class CipherIntegrityError extends Error {
+  override name = "CipherIntegrityError";
+}
+
+/**
+ * An AEAD whose packets can also be opened asynchronously. Calls to `open` and `openAsync` must be
+ * made in packet order (each takes the next invocation counter at call time); the promises may
+ * settle in any order.
+ */
+export interface ReadAheadAead extends AeadTransform {
+  /**
+   * Like `open`, but resolves with the plain packet body only (`padding_length ‖ payload ‖
+   * padding`, without the 4-byte length). Rejects with {@link CipherIntegrityError} on a bad tag.
+   * `wire` must not change until the promise settles.
+   */
+  openAsync(seq: number, wire: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A stream transform that can also transform asynchronously (stateless per call: AES-CTR). */
+export interface ReadAheadStream extends StreamTransform {
+  /**
+   * Like `update` (calls to both must be made in stream order: each takes its counter position
+   * at call time), but through Web Crypto. `data` must not change until the promise settles.
+   */
+  updateAsync(data: Uint8Array): Promise<Uint8Array>;
+}
+
 export interface CipherAlgorithm extends AlgorithmInfo {
   readonly keyLength: number;
   readonly ivLength: number;

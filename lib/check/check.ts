@@ -9,7 +9,7 @@
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import { connect, defaultUser, probe } from "../client.ts";
-import type { StrictMode } from "../config/hostkey_policy.ts";
+import type { StrictMode } from "../hostkeys/policy.ts";
 import { buildReport, probeReport, type Report } from "../render/report.ts";
 import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";

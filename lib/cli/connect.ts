@@ -7,8 +7,8 @@
 
 import type { KbdInteractiveResponder, PasswordRequest, PasswordSource } from "../auth/userauth.ts";
 import type { Signer } from "../auth/types.ts";
-import { AgentClient } from "../config/agent.ts";
-import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../config/keys.ts";
+import { AgentClient } from "../keys/agent.ts";
+import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../keys/private_key.ts";
 import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
 import { connect, type ConnectOptions, defaultUser } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";

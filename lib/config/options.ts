@@ -12,7 +12,7 @@ import {
 } from "../algorithms/registry.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { type ErrorDetails, SshTraceError } from "../errors/mod.ts";
-import type { StrictMode } from "./hostkey_policy.ts";
+import type { StrictMode } from "../hostkeys/policy.ts";
 
 /**
  * A `usage.invalid` error. `details` carry what was expected as data: `expected` (the form the

@@ -15,7 +15,7 @@
 
 import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
-import { instantiateOqsKem, type Kem } from "../algorithms/_oqs.ts";
+import { sntrup761 } from "../algorithms/pq.ts";
 import type { HashName } from "../algorithms/types.ts";
 import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 
@@ -216,10 +216,8 @@ const mlkemX25519 = kemX25519("ML-KEM-768", 1184, "sha256", (pk) => {
   return Promise.resolve({ ciphertext: cipherText, shared: sharedSecret });
 });
 
-let sntrup: Promise<Kem> | undefined;
 const sntrupX25519 = kemX25519("sntrup761", 1158, "sha512", async (pk) => {
-  sntrup ??= import("../algorithms/_wasm/sntrup761.ts").then((m) => instantiateOqsKem(m.WASM));
-  const { ciphertext, sharedSecret } = (await sntrup).encapsulate(pk);
+  const { ciphertext, sharedSecret } = (await sntrup761()).kem.encapsulate(pk);
   return { ciphertext, shared: sharedSecret };
 });
 

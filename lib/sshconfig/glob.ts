@@ -6,7 +6,7 @@
  * @module
  */
 
-import { globMatch } from "../config/known_hosts.ts";
+import { globMatch } from "../hostkeys/known_hosts.ts";
 import type { ConfigIo } from "./types.ts";
 
 const hasWildcard = (s: string) => /[*?]/.test(s);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { globMatch } from "../config/known_hosts.ts";
+import { globMatch } from "../hostkeys/known_hosts.ts";
 
 /**
  * OpenSSH's match_pattern_list: `match` when a plain pattern of the comma list matches,

@@ -10,7 +10,7 @@
 import { defaultNames, type ListCategory } from "../algorithms/registry.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
-import { defaultIdentityFiles } from "../config/keys.ts";
+import { defaultIdentityFiles } from "../keys/private_key.ts";
 import { isHarmlessValue, type KeywordInfo, KEYWORDS } from "./keywords.ts";
 import {
   applyOptionLine,

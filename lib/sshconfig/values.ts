@@ -13,7 +13,7 @@ import {
   defaultNames,
 } from "../algorithms/registry.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
-import { globMatch } from "../config/known_hosts.ts";
+import { globMatch } from "../hostkeys/known_hosts.ts";
 
 /** The size and time limits of RekeyLimit: bytes (0: the cipher's default), seconds (0: none). */
 export interface RekeyLimit {

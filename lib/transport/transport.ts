@@ -17,8 +17,8 @@ import {
 } from "../algorithms/registry.ts";
 import { CompressionError, createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { type KexContext, KexFailure } from "../algorithms/types.ts";
-import { cryptoBackend } from "../algorithms/_openssl.ts";
-import { preloadNodeCrypto } from "../algorithms/_node.ts";
+import { cryptoBackend } from "../algorithms/crypto_provider.ts";
+import { preloadNodeCrypto } from "../algorithms/node_loader.ts";
 import {
   fingerprintMd5,
   fingerprintSha256,

@@ -1,6 +1,6 @@
 /** Known-hosts fixtures: three Ed25519 keys, a file writer and a host's status. */
 import { publicKeyToLine } from "../../lib/algorithms/pubkey.ts";
-import { checkHostKey } from "../../lib/config/known_hosts.ts";
+import { checkHostKey } from "../../lib/hostkeys/known_hosts.ts";
 import { SshWriter } from "../../lib/wire/buffer.ts";
 import { hex } from "./hex.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { probe } from "../../lib/client.ts";
 import { probeReport } from "../../lib/render/report.ts";
-import { loadPrivateKeyFile } from "../../lib/config/keys.ts";
+import { loadPrivateKeyFile } from "../../lib/keys/private_key.ts";
 import { parsePublicKeyLine } from "../../lib/algorithms/pubkey.ts";
 import { connectHelp, profileList, runLab } from "../../lib/cli/lab.ts";
 import {

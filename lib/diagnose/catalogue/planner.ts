@@ -5,6 +5,7 @@
  */
 
 import { allNames, type ListCategory, lookupAlgorithm, riskOf } from "../../algorithms/registry.ts";
+import { LEGACY_HARM_ORDER } from "../../algorithms/policy.ts";
 import type { AlgorithmStatus } from "../../algorithms/types.ts";
 import type { Category, Decision } from "../../types.ts";
 import type { AlgorithmCandidate } from "./types.ts";
@@ -26,26 +27,8 @@ export const LIST_OF: Record<Category, ListCategory> = {
 
 const STATUS_RANK: Record<AlgorithmStatus, number> = { recommended: 0, supported: 1, legacy: 2 };
 
-/**
- * Legacy algorithms from least to most harmful, per list. Names missing here rank after these,
- * in registry order.
- */
-export const LEGACY_HARM_ORDER: Record<ListCategory, readonly string[]> = {
-  // SHA-1 with a 2048-bit group, then group exchange (often 1024-bit groups), then Logjam's group.
-  kex: [
-    "diffie-hellman-group14-sha1",
-    "diffie-hellman-group-exchange-sha1",
-    "diffie-hellman-group1-sha1",
-  ],
-  // SHA-1 RSA signatures, then 1024-bit DSA.
-  hostKey: ["ssh-rsa", "ssh-dss"],
-  // CBC with AES (larger key first), then 64-bit-block 3DES.
-  cipher: ["aes256-cbc", "aes192-cbc", "aes128-cbc", "3des-cbc"],
-  // SHA-1 EtM, SHA-1, truncated SHA-1, then MD5.
-  mac: ["hmac-sha1-etm@openssh.com", "hmac-sha1", "hmac-sha1-96", "hmac-md5", "hmac-md5-96"],
-  // Delayed compression (after auth) before compression from the start.
-  compression: ["zlib@openssh.com", "zlib"],
-};
+// Legacy algorithms from least to most harmful, per list: one home, lib/algorithms/policy.ts.
+export { LEGACY_HARM_ORDER };
 
 /**
  * The algorithms of `names` that sshtrace implements in `category`, least harmful first:

@@ -310,7 +310,7 @@ Deno.test("runCheck() --login --command runs the command with a key and fails a 
       knownHostsFiles: [`${dir.path}/known_hosts`],
       auth: {
         signers: () =>
-          import("../../../lib/config/keys.ts").then(async (
+          import("../../../lib/keys/private_key.ts").then(async (
             m,
           ) => [await m.loadPrivateKeyFile(key)]),
       },

@@ -12,9 +12,10 @@ import { CIPHER_ALGORITHMS, CipherIntegrityError } from "../../../lib/algorithms
 import { MAC_ALGORITHMS } from "../../../lib/algorithms/mac.ts";
 import {
   cryptoBackend,
-  openssl,
+  cryptoProvider,
   setCryptoBackendForTests,
-} from "../../../lib/algorithms/_openssl.ts";
+} from "../../../lib/algorithms/crypto_provider.ts";
+import { openssl } from "../../../lib/algorithms/_openssl.ts";
 import type { CipherAlgorithm } from "../../../lib/algorithms/types.ts";
 import { concatBytes } from "../../../lib/wire/buffer.ts";
 import { DENO_DIR } from "../../helpers/cli.ts";
@@ -50,10 +51,12 @@ Deno.test("OpenSSL 3 is the packet-crypto backend here, after its known-answer t
   assert.equal(backend.name, "openssl", backend.detail);
   assert.match(backend.detail, /^OpenSSL 3\.\d+\.\d+ \(\/.*libcrypto\.so\.3\)$/);
   assert.ok(openssl());
+  assert.equal(cryptoProvider().backend, backend, "the provider is chosen once");
   withBackend("node", () => {
-    assert.equal(openssl(), null);
+    assert.equal(cryptoProvider().backend.name, "node");
     assert.equal(cryptoBackend().name, "node");
   });
+  assert.equal(cryptoBackend().name, "openssl", "and chosen again after the test");
 });
 
 const SIZES = [0, 1, 15, 16, 100, 32768, 35000 - 64, 7];
@@ -154,7 +157,7 @@ async function backendOf(permissions: string[], env: Record<string, string> = {}
     await Deno.writeTextFile(
       script,
       `import { cryptoBackend } from ${
-        JSON.stringify(new URL("../../../lib/algorithms/_openssl.ts", import.meta.url).href)
+        JSON.stringify(new URL("../../../lib/algorithms/crypto_provider.ts", import.meta.url).href)
       }; console.log(JSON.stringify(cryptoBackend()));`,
     );
     const out = await new Deno.Command(Deno.execPath(), {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { buildOffer, riskOf } from "../../../lib/algorithms/registry.ts";
 import { encodeBase64, fingerprintSha256 } from "../../../lib/algorithms/pubkey.ts";
-import { hostKeyPolicy } from "../../../lib/config/hostkey_policy.ts";
+import { hostKeyPolicy } from "../../../lib/hostkeys/policy.ts";
 import {
   CATALOGUE,
   catalogueCodes,

@@ -7,10 +7,10 @@ import fc from "fast-check";
 import { SshReader, WireError } from "../../../lib/wire/buffer.ts";
 import { decodeKexInit } from "../../../lib/transport/kexinit.ts";
 import { parseVersionLine } from "../../../lib/transport/version.ts";
-import { parseKnownHosts } from "../../../lib/config/known_hosts.ts";
+import { parseKnownHosts } from "../../../lib/hostkeys/known_hosts.ts";
 import { parsePublicKey } from "../../../lib/algorithms/pubkey.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
-import { parsePrivateKey } from "../../../lib/config/keys.ts";
+import { parsePrivateKey } from "../../../lib/keys/private_key.ts";
 
 const RUNS = 5000;
 

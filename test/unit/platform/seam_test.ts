@@ -14,18 +14,6 @@ const EXCEPTIONS: { path: string; uses: RegExp; reason: string }[] = [
     reason: "the FFI loader: Deno's pointer and library types (loading goes through " +
       "platform.dlopen; another runtime needs its own FFI binding anyway)",
   },
-  ...[
-    "lib/config/agent.ts",
-    "lib/config/keys.ts",
-    "lib/config/known_hosts.ts",
-    "lib/config/hostkey_policy.ts",
-  ].map((path) => ({
-    path,
-    uses: /^Deno\./,
-    reason: "being moved to lib/keys/ and lib/hostkeys/ by another change: to convert after " +
-      "that merge (platform.connectUnix, readTextFile, readFile, writeTextFile, mkdir, env, " +
-      "errorKind cover every use)",
-  })),
 ];
 
 /** The TypeScript files under `dir` (relative to the repository root). */

@@ -25,7 +25,7 @@ import {
   PacketSealer,
 } from "../../../lib/transport/packet.ts";
 import { BufferedReader } from "../../../lib/transport/reader.ts";
-import { setCryptoBackendForTests } from "../../../lib/algorithms/_openssl.ts";
+import { setCryptoBackendForTests } from "../../../lib/algorithms/crypto_provider.ts";
 import type { ByteStream } from "../../../lib/transport/stream.ts";
 
 setCryptoBackendForTests("node");

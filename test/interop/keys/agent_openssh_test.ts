@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { AgentClient, AgentError } from "../../../lib/config/agent.ts";
+import { AgentClient, AgentError } from "../../../lib/keys/agent.ts";
 import type { Signer } from "../../../lib/auth/types.ts";
 import { SshReader } from "../../../lib/wire/buffer.ts";
 import { requireTool, run, type TempDir, tempDir } from "../../helpers/tools.ts";

@@ -6,7 +6,7 @@ import {
   type KeyFileErrorReason,
   loadPrivateKeyFile,
   parsePrivateKey,
-} from "../../../lib/config/keys.ts";
+} from "../../../lib/keys/private_key.ts";
 import { parsePublicKey } from "../../../lib/algorithms/pubkey.ts";
 import type { Signer } from "../../../lib/auth/types.ts";
 import { SshReader, SshWriter } from "../../../lib/wire/buffer.ts";

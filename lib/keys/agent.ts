@@ -6,8 +6,9 @@
 
 import { concatBytes, decodeText, SshReader, SshWriter } from "../wire/buffer.ts";
 import type { Signer } from "../auth/types.ts";
-import { algorithmsForKeyType, signatureNameOf } from "./keys.ts";
+import { algorithmsForKeyType, signatureNameOf } from "./signer.ts";
 import { parsePublicKey } from "../algorithms/pubkey.ts";
+import { type Conn, platform } from "../platform/mod.ts";
 
 /** Agent protocol message numbers (draft-miller-ssh-agent §6.1). */
 export const AGENT_MSG = {
@@ -59,12 +60,12 @@ function messageName(type: number): string {
 export class AgentClient {
   readonly path: string;
   readonly timeoutMs: number;
-  #conn: Deno.Conn;
+  #conn: Conn;
   #pending: Uint8Array = new Uint8Array(0);
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(conn: Deno.Conn, path: string, timeoutMs: number) {
+  private constructor(conn: Conn, path: string, timeoutMs: number) {
     this.#conn = conn;
     this.path = path;
     this.timeoutMs = timeoutMs;
@@ -74,24 +75,22 @@ export class AgentClient {
   static async connect(path?: string, options: AgentOptions = {}): Promise<AgentClient> {
     let socket = path;
     if (socket === undefined) {
-      try {
-        socket = Deno.env.get("SSH_AUTH_SOCK");
-      } catch (e) {
-        throw new AgentError("cannot read SSH_AUTH_SOCK (environment access denied)", {
-          cause: e,
-        });
+      if (!platform.granted({ name: "env", variable: "SSH_AUTH_SOCK" })) {
+        throw new AgentError("cannot read SSH_AUTH_SOCK (environment access denied)");
       }
+      socket = platform.env("SSH_AUTH_SOCK");
     }
     if (!socket) throw new AgentError("no ssh-agent: SSH_AUTH_SOCK is not set");
-    let conn: Deno.Conn;
+    let conn: Conn;
     try {
-      conn = await Deno.connect({ transport: "unix", path: socket });
+      conn = await platform.connectUnix(socket);
     } catch (e) {
-      const why = e instanceof Deno.errors.NotFound
+      const kind = platform.errorKind(e);
+      const why = kind === "not-found"
         ? "no such socket"
-        : e instanceof Deno.errors.ConnectionRefused
+        : kind === "connection-refused"
         ? "connection refused (is the agent running?)"
-        : e instanceof Deno.errors.PermissionDenied
+        : kind === "permission-denied"
         ? "permission denied"
         : (e as Error).message;
       throw new AgentError(`cannot connect to ssh-agent at ${socket}: ${why}`, { cause: e });

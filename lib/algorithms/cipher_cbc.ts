@@ -1,6 +1,8 @@
 /**
- * Legacy packet ciphers: the CBC modes of RFC 4253 §6.3. They are never offered unless legacy
- * algorithms are switched on; each entry carries its risk in one line.
+ * The CBC family: aes128-cbc, aes192-cbc, aes256-cbc and 3des-cbc (RFC 4253 §6.3), all legacy:
+ * never offered unless legacy algorithms are switched on; their risks are in `./policy.ts`.
+ * They run on `node:crypto` only, whichever crypto provider does the other ciphers
+ * (`usesNodeCrypto`).
  *
  * `aes192-cbc` is built from `aes-192-ecb` because the runtime's `node:crypto` has no
  * `aes-192-cbc`; the others use `node:crypto` CBC directly with padding switched off.
@@ -8,20 +10,11 @@
  */
 
 import type { Cipheriv, Decipheriv } from "node:crypto";
-import { nodeCrypto } from "./_node.ts";
+import { nodeCrypto } from "./node_loader.ts";
+import { policyOf } from "./policy.ts";
 import type { CipherAlgorithm, StreamTransform } from "./types.ts";
-import { checkSizes, plain } from "./_node_crypto.ts";
-
-const CBC_RISK =
-  "CBC mode in SSH allows plaintext recovery from a few bits of a block (CVE-2008-5161)";
-
-function checkBlocks(name: string, data: Uint8Array, blockSize: number): void {
-  if (data.length % blockSize !== 0) {
-    throw new RangeError(
-      `${name} can only transform whole ${blockSize}-byte blocks, got ${data.length} bytes`,
-    );
-  }
-}
+import { checkBlocks, checkSizes } from "./_cipher_rules.ts";
+import { plain } from "./_node_crypto.ts";
 
 /** CBC through a `node:crypto` cipher that supports it. */
 function nodeCbc(name: string, nodeName: string, keyLength: number, blockSize: number) {
@@ -79,14 +72,12 @@ function ecbCbc(name: string, nodeName: string, keyLength: number) {
   };
 }
 
-/** Legacy CBC ciphers, in preference order. */
-export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
+/** The CBC ciphers (all legacy), in preference order. */
+export const CBC_CIPHERS: readonly CipherAlgorithm[] = [
   {
-    name: "aes128-cbc",
-    status: "legacy",
+    ...policyOf("cipher", "aes128-cbc"),
     usesNodeCrypto: true,
     spec: "RFC 4253",
-    risk: CBC_RISK,
     keyLength: 16,
     ivLength: 16,
     blockSize: 16,
@@ -94,11 +85,9 @@ export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
     createStream: nodeCbc("aes128-cbc", "aes-128-cbc", 16, 16),
   },
   {
-    name: "aes192-cbc",
-    status: "legacy",
+    ...policyOf("cipher", "aes192-cbc"),
     usesNodeCrypto: true,
     spec: "RFC 4253",
-    risk: CBC_RISK,
     keyLength: 24,
     ivLength: 16,
     blockSize: 16,
@@ -106,11 +95,9 @@ export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
     createStream: ecbCbc("aes192-cbc", "aes-192-ecb", 24),
   },
   {
-    name: "aes256-cbc",
-    status: "legacy",
+    ...policyOf("cipher", "aes256-cbc"),
     usesNodeCrypto: true,
     spec: "RFC 4253",
-    risk: CBC_RISK,
     keyLength: 32,
     ivLength: 16,
     blockSize: 16,
@@ -118,11 +105,9 @@ export const LEGACY_CIPHERS: readonly CipherAlgorithm[] = [
     createStream: nodeCbc("aes256-cbc", "aes-256-cbc", 32, 16),
   },
   {
-    name: "3des-cbc",
-    status: "legacy",
+    ...policyOf("cipher", "3des-cbc"),
     usesNodeCrypto: true,
     spec: "RFC 4253",
-    risk: "64-bit blocks (Sweet32 birthday attacks) and CBC plaintext recovery; also very slow",
     keyLength: 24,
     ivLength: 8,
     blockSize: 8,

@@ -7,7 +7,7 @@ import {
   knownHostsHostPattern,
   matchHostPatternList,
   parseKnownHosts,
-} from "../../../lib/config/known_hosts.ts";
+} from "../../../lib/hostkeys/known_hosts.ts";
 import { tempDir } from "../../helpers/tools.ts";
 import {
   A,

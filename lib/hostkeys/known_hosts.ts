@@ -17,6 +17,7 @@ import {
   publicKeyToLine,
   publicKeyType,
 } from "../algorithms/pubkey.ts";
+import { platform } from "../platform/mod.ts";
 
 /** A known_hosts line that could not be used, and why. `line` is 0 for a whole-file problem. */
 export interface KnownHostsProblem {
@@ -244,9 +245,9 @@ export interface CheckHostKeyOptions {
 async function readKnownHostsFile(file: string): Promise<KnownHostsFile> {
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    text = await platform.readTextFile(file);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { entries: [], problems: [] };
+    if (platform.errorKind(e) === "not-found") return { entries: [], problems: [] };
     return {
       entries: [],
       problems: [{ file, line: 0, message: `cannot read file: ${(e as Error).message}` }],
@@ -330,19 +331,18 @@ export async function appendKnownHost(
   const previous = appending.get(file) ?? Promise.resolve();
   const done = previous.catch(() => {}).then(async () => {
     const { dirname } = await import("node:path"); // only here: node:path costs ~7 ms to load
-    await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    let existing = new Uint8Array(0);
+    await platform.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    let existing: Uint8Array = new Uint8Array(0);
     try {
-      existing = await Deno.readFile(file);
+      existing = await platform.readFile(file);
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (platform.errorKind(e) !== "not-found") throw e;
     }
     const text = new TextDecoder().decode(existing);
     if (text.split("\n").some((l) => l.trimEnd() === line)) return;
     const needsNewline = existing.length > 0 && existing[existing.length - 1] !== 0x0a;
-    await Deno.writeTextFile(file, (needsNewline ? "\n" : "") + line + "\n", {
+    await platform.writeTextFile(file, (needsNewline ? "\n" : "") + line + "\n", {
       append: true,
-      create: true,
       mode: 0o600,
     });
   });

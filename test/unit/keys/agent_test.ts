@@ -1,12 +1,12 @@
 // The agent client against fake agents in memory: a missing socket, a silent agent, hostile
-// answers. Against OpenSSH's real ssh-agent: test/interop/config/agent_openssh_test.ts.
+// answers. Against OpenSSH's real ssh-agent: test/interop/keys/agent_openssh_test.ts.
 import assert from "node:assert/strict";
 import {
   AGENT_SIGN_FLAGS,
   AgentClient,
   AgentError,
   signFlagsFor,
-} from "../../../lib/config/agent.ts";
+} from "../../../lib/keys/agent.ts";
 import { SshReader, SshWriter } from "../../../lib/wire/buffer.ts";
 import { tempDir } from "../../helpers/tools.ts";
 

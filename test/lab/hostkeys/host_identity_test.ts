@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { publicKeyToLine } from "../../../lib/algorithms/pubkey.ts";
 import { fingerprintSha256 } from "../../../lib/auth/publickey.ts";
-import { hostKeyPolicy, type StrictMode } from "../../../lib/config/hostkey_policy.ts";
+import { hostKeyPolicy, type StrictMode } from "../../../lib/hostkeys/policy.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { startLabServer } from "../../../lib/lab/mod.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";

@@ -1,7 +1,7 @@
 // known_hosts files that OpenSSH's ssh-keygen made or reads (the rest of the known_hosts tests need
-// nothing but Deno: test/unit/config/known_hosts_test.ts).
+// nothing but Deno: test/unit/hostkeys/known_hosts_test.ts).
 import assert from "node:assert/strict";
-import { appendKnownHost, parseKnownHosts } from "../../../lib/config/known_hosts.ts";
+import { appendKnownHost, parseKnownHosts } from "../../../lib/hostkeys/known_hosts.ts";
 import { A, B, KEY_A, KEY_B, status, writeFile } from "../../helpers/known_hosts_fixture.ts";
 import { requireTool, run, tempDir } from "../../helpers/tools.ts";
 

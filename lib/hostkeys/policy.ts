@@ -15,6 +15,7 @@ import {
   knownHostsHostPattern,
   parseKnownHosts,
 } from "./known_hosts.ts";
+import { platform } from "../platform/mod.ts";
 
 /** `report` only records the status (used by `probe`); the rest are OpenSSH's modes. */
 export type StrictMode = "yes" | "accept-new" | "no" | "ask" | "report";
@@ -180,7 +181,7 @@ export async function knownKeyTypes(
   for (const file of files) {
     let text: string;
     try {
-      text = await Deno.readTextFile(file);
+      text = await platform.readTextFile(file);
     } catch {
       continue;
     }

@@ -1,5 +1,5 @@
 /**
- * `node:crypto`, loaded on first use instead of at start-up (internal).
+ * `node:crypto`, loaded on first use instead of at start-up (for lib/algorithms and lib/keys).
  *
  * Loading Deno's `node:crypto` costs ~25 ms of main-thread time (its compatibility layer), about
  * a sixth of a whole `sshtrace host true`. Many runs never need it (OpenSSL does the packet
