@@ -96,7 +96,7 @@ export class ServerTransport {
     this.hooks = hooks;
     this.#hostKeys = hostKeys;
     this.#log = log;
-    this.#reader = new BufferedReader(stream, () => "kex", config.loginGraceMs);
+    this.#reader = new BufferedReader(stream, "kex", config.loginGraceMs);
   }
 
   get closed(): boolean {

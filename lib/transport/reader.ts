@@ -64,8 +64,8 @@ export class BufferedReader {
   #pending: Promise<boolean> | null = null;
   /** The error that broke the stream, thrown by every later read. */
   #failure: SshTraceError | null = null;
-  /** Stage to blame when a wait times out or the peer closes. */
-  stage: () => Stage;
+  /** Stage to blame when a wait times out or the peer closes: set by the layer at work. */
+  stage: Stage;
   timeoutMs: number;
   /** Bounds every wait together while set (see {@link Deadline}). */
   deadline: Deadline | null = null;
@@ -73,7 +73,7 @@ export class BufferedReader {
   #aborted: Promise<never>;
   #abort: (error: SshTraceError) => void = () => {};
 
-  constructor(stream: ByteStream, stage: () => Stage, timeoutMs: number) {
+  constructor(stream: ByteStream, stage: Stage, timeoutMs: number) {
     this.#stream = stream;
     this.stage = stage;
     this.timeoutMs = timeoutMs;
@@ -130,7 +130,7 @@ export class BufferedReader {
               reject(deadline.error());
               return;
             }
-            const stage = this.stage();
+            const stage = this.stage;
             reject(
               new SshTraceError(
                 stage,
@@ -197,7 +197,7 @@ export class BufferedReader {
       (e) => {
         this.#pending = null;
         if (e instanceof SshTraceError) throw e;
-        const stage = this.stage();
+        const stage = this.stage;
         this.#failure = new SshTraceError(
           stage,
           `${stage}.connection-reset`,

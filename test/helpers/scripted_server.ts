@@ -245,7 +245,7 @@ class Server {
   constructor(stream: ByteStream, options: ScriptedServerOptions) {
     this.#stream = stream;
     this.#o = options;
-    this.#reader = new BufferedReader(stream, () => "kex", 0);
+    this.#reader = new BufferedReader(stream, "kex", 0);
     this.#versionLine = options.versionLine ?? "SSH-2.0-ScriptedServer_1.0";
     const spki = new Uint8Array(this.#hostKey.publicKey.export({ type: "spki", format: "der" }));
     this.#hostKeyBlob = new SshWriter().string("ssh-ed25519").string(spki.subarray(12)).bytes();
