@@ -414,14 +414,15 @@ export class Handshake {
   // ------------------------------------------------------------------------------------------
   // Key exchange
 
-  #decodePeerKexInit(payload: Uint8Array): KexInit {
+  /** Decodes a KEXINIT: the peer's, or ours (which a fault hook may have made malformed). */
+  #decodeKexInit(payload: Uint8Array, from: string): KexInit {
     try {
       return decodeKexInit(payload);
     } catch (e) {
       throw new SshTraceError(
         "kex",
         "kex.bad-kexinit",
-        `malformed KEXINIT from the ${this.#peer}: ${(e as Error).message}`,
+        `malformed KEXINIT from the ${from}: ${(e as Error).message}`,
       );
     }
   }
@@ -432,7 +433,7 @@ export class Handshake {
     const first = !this.firstKexDone;
     const prevStage = conn.stage;
     conn.stage = "kex";
-    const peer = this.#decodePeerKexInit(peerPayload);
+    const peer = this.#decodeKexInit(peerPayload, this.#peer);
     this.#emit({
       stage: "kex",
       type: "kexinit-received",
@@ -450,7 +451,7 @@ export class Handshake {
       });
     }
     const client = this.role === "client";
-    const ours = decodeKexInit(this.#ourKexInit!).lists;
+    const ours = this.#decodeKexInit(this.#ourKexInit!, this.role).lists;
     if (first) {
       const [ourStrict, theirStrict] = client
         ? [STRICT_KEX_C, STRICT_KEX_S]

@@ -74,6 +74,11 @@ export interface StreamPacketConnOptions {
   tracer?: Tracer | null;
   /** The first stage. @default "version" */
   stage?: Stage;
+  /**
+   * Sees (and may replace) each sealed packet before it is written: `seq` is its sequence
+   * number, `payload` what it carries (fault injection, test bookkeeping).
+   */
+  sealed?: ((wire: Uint8Array, payload: Uint8Array, seq: number) => Uint8Array) | null;
 }
 
 /** A {@link PacketConn} over a byte stream. */
@@ -84,6 +89,7 @@ export class StreamPacketConn implements PacketConn {
   #peer: string;
   #timeoutMs: number;
   #tracer: Tracer | null;
+  #sealed: StreamPacketConnOptions["sealed"];
   #sealer = new PacketSealer();
   #opener = new PacketOpener();
   #ahead: ReadAhead;
@@ -96,6 +102,7 @@ export class StreamPacketConn implements PacketConn {
     this.#peer = options.peer;
     this.#timeoutMs = options.timeoutMs;
     this.#tracer = options.tracer ?? null;
+    this.#sealed = options.sealed ?? null;
     this.reader = new BufferedReader(stream, options.stage ?? "version", options.timeoutMs);
     this.#ahead = new ReadAhead(this.reader, this.#opener);
   }
@@ -189,10 +196,10 @@ export class StreamPacketConn implements PacketConn {
   }
 
   seal(payload: Uint8Array): Uint8Array {
-    if (this.#tracer?.packets) {
-      this.#tracer.emit(packetEvent(this.stage, "out", this.#sealer.seq, payload));
-    }
-    return this.#sealer.seal(payload);
+    const seq = this.#sealer.seq;
+    if (this.#tracer?.packets) this.#tracer.emit(packetEvent(this.stage, "out", seq, payload));
+    const wire = this.#sealer.seal(payload);
+    return this.#sealed ? this.#sealed(wire, payload, seq) : wire;
   }
 
   writePacket(payload: Uint8Array): Promise<void> {
