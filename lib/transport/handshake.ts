@@ -122,6 +122,8 @@ export class Handshake {
   /** Algorithms the server accepts for user-auth signatures (client role, EXT_INFO). */
   serverSigAlgs: string[] | null = null;
   firstKexDone = false;
+  /** Completed key exchanges. */
+  kexCount = 0;
 
   #o: HandshakeOptions;
   #tracer: Tracer | null;
@@ -568,6 +570,7 @@ export class Handshake {
 
     this.#lastKexAt = performance.now();
     this.firstKexDone = true;
+    this.kexCount++;
     this.#ourKexInit = null;
     this.#clearRekeyDeadline();
     this.#releaseGate();
