@@ -19,10 +19,9 @@ import {
   riskOf,
 } from "../algorithms/registry.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
-import type { HashName } from "../algorithms/types.ts";
-import { type AlgorithmLists, type Decision, SshTraceError, type Tracer } from "../trace.ts";
-import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
-import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
+import { SshTraceError, type Tracer } from "../trace.ts";
+import { SshWriter } from "../wire/buffer.ts";
+import { messageName, MSG } from "../wire/messages.ts";
 import {
   decodeKexInit,
   encodeKexInit,
@@ -34,78 +33,22 @@ import {
   withoutKexMarkers,
 } from "./kexinit.ts";
 import { deriveKey } from "./keys.ts";
-import type { CATEGORIES } from "./negotiate.ts";
-import { negotiateAll } from "./negotiate.ts";
+import { describeCategory, negotiateAll } from "./negotiate.ts";
 import type { DirectionKeys } from "./packet.ts";
 import type { PacketConn } from "./packet_conn.ts";
 import { Deadline } from "./reader.ts";
+import { handleTransportMessage } from "./transport_messages.ts";
+import type { Chosen, HandshakeOptions, KexRun, Negotiated, Role } from "./handshake_role.ts";
 
-export type Role = "client" | "server";
-
-/** The chosen algorithm of each KEXINIT category. */
-export type Chosen = Record<(typeof CATEGORIES)[number], string>;
-
-/** Negotiated algorithms of the current keys. */
-export interface Negotiated {
-  decisions: Decision[];
-  kex: string;
-  hostKey: string;
-  strict: boolean;
-}
-
-/** What the role's kex method gets: the exchange's inputs and its message I/O. */
-export interface KexRun {
-  readonly first: boolean;
-  readonly chosen: Chosen;
-  readonly clientVersion: Uint8Array;
-  readonly serverVersion: Uint8Array;
-  readonly clientKexInit: Uint8Array;
-  readonly serverKexInit: Uint8Array;
-  /** Sends a kex message (not held by the kex gate). */
-  send(payload: Uint8Array): Promise<void>;
-  /** The next kex message (30..49): a wrong guess is skipped, IGNORE/DEBUG handled. */
-  receive(): Promise<Uint8Array>;
-}
-
-/** What the kex method produced: K (SSH-encoded), H and the hash both derive keys with. */
-export interface KexKeys {
-  hash: HashName;
-  k: Uint8Array;
-  h: Uint8Array;
-}
-
-/** Named points of the first exchange where a fault can act (the lab's `LabPoint`s). */
-export type HandshakePoint = "before-newkeys" | "after-newkeys";
-
-export interface HandshakeOptions {
-  role: Role;
-  conn: PacketConn;
-  tracer: Tracer | null;
-  /** Our KEXINIT lists, without the markers. */
-  lists(first: boolean): AlgorithmLists;
-  /** Names added to our first KEXINIT's kex list (ext-info-c/s, kex-strict-*). */
-  markers: string[];
-  /** Runs the role's half of the negotiated kex method. */
-  exchange(run: KexRun): Promise<KexKeys>;
-  /** Called once our NEWKEYS is out, before the keys change (e.g. to trace the backend). */
-  newKeysSent?(first: boolean): void;
-  /** Fault hooks of the first exchange (the lab's). */
-  hooks?: {
-    /** Replaces our first KEXINIT payload. */
-    kexInit?(lists: AlgorithmLists, payload: Uint8Array): Uint8Array;
-    /** A packet sent right after our first KEXINIT, with first_kex_packet_follows set. */
-    guess?(): Uint8Array;
-    at?(point: HandshakePoint): Promise<void>;
-  };
-  /** Server role: the server-sig-algs sent in EXT_INFO when the client asks (null: none). */
-  serverSigAlgs?: string[] | null;
-  /** The budget (ms) of each key exchange as a whole (0: none). */
-  timeoutMs: number;
-  /** Rekey after this many bytes in either direction. @default 1 GiB */
-  rekeyLimitBytes?: number;
-  /** Rekey after this long (ms). @default 1 hour */
-  rekeyIntervalMs?: number;
-}
+export type {
+  Chosen,
+  HandshakeOptions,
+  HandshakePoint,
+  KexKeys,
+  KexRun,
+  Negotiated,
+  Role,
+} from "./handshake_role.ts";
 
 /** The key exchange state machine of one connection, for either role. */
 export class Handshake {
@@ -125,9 +68,10 @@ export class Handshake {
   /** Completed key exchanges. */
   kexCount = 0;
 
+  readonly tracer: Tracer | null;
+  /** Who is at the other end. */
+  readonly peer: Role;
   #o: HandshakeOptions;
-  #tracer: Tracer | null;
-  #peer: Role;
   #ourKexInit: Uint8Array | null = null;
   /** Non-kex senders wait on this while a key exchange is in progress. */
   #gate: Promise<void> | null = null;
@@ -144,8 +88,13 @@ export class Handshake {
     this.#o = options;
     this.role = options.role;
     this.conn = options.conn;
-    this.#tracer = options.tracer;
-    this.#peer = options.role === "client" ? "server" : "client";
+    this.tracer = options.tracer;
+    this.peer = options.role === "client" ? "server" : "client";
+  }
+
+  /** Whether user authentication has succeeded (see {@link authenticated}). */
+  get isAuthenticated(): boolean {
+    return this.#authenticated;
   }
 
   /** Whether a key exchange is in progress (our KEXINIT sent, new keys not yet in use). */
@@ -154,7 +103,7 @@ export class Handshake {
   }
 
   #emit(e: Parameters<Tracer["emit"]>[0]): void {
-    this.#tracer?.emit(e);
+    this.tracer?.emit(e);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -272,7 +221,7 @@ export class Handshake {
     return new SshTraceError(
       stage,
       `${stage}.closed`,
-      `the ${this.#peer} closed the connection during stage ${stage}`,
+      `the ${this.peer} closed the connection during stage ${stage}`,
       {},
     );
   }
@@ -300,76 +249,13 @@ export class Handshake {
   }
 
   /**
-   * Handles a transport-layer message. Returns true if handled, false for the layers above.
-   * DISCONNECT closes and throws `<stage>.disconnect`; KEXINIT (rekey) runs the key exchange;
-   * unknown numbers get UNIMPLEMENTED (RFC 4253 §11.4).
+   * Handles a transport-layer message (see transport_messages.ts): true if handled, false for
+   * the layers above. KEXINIT after the first exchange (a rekey) runs the key exchange.
    */
   async handleTransportMessage(p: Uint8Array, duringFirstKex = false): Promise<boolean> {
-    const type = p[0]!;
-    const stage = this.conn.stage;
-    try {
-      switch (type) {
-        case MSG.DISCONNECT: {
-          const r = new SshReader(p, "DISCONNECT");
-          r.byte();
-          const reasonCode = r.uint32("reason code");
-          const description = r.text("description");
-          const reason = DISCONNECT_REASONS[reasonCode] ?? "UNKNOWN";
-          const from = this.#peer;
-          this.#emit({ stage, type: "disconnect", from, reasonCode, reason, description });
-          this.close();
-          throw new SshTraceError(
-            stage,
-            `${stage}.disconnect`,
-            `the ${from} disconnected: ${reason} (${reasonCode})` +
-              (description ? `: ${description}` : ""),
-            { reasonCode, reason, description },
-          );
-        }
-        case MSG.IGNORE:
-          this.#emit({ stage, type: "ignore", length: p.length - 1 });
-          return true;
-        case MSG.DEBUG: {
-          const r = new SshReader(p, "DEBUG");
-          r.byte();
-          const alwaysDisplay = r.bool();
-          const message = r.text("message");
-          this.#emit({ stage, type: "debug", message, alwaysDisplay });
-          return true;
-        }
-        case MSG.UNIMPLEMENTED: {
-          const r = new SshReader(p, "UNIMPLEMENTED");
-          r.byte();
-          this.#emit({ stage, type: "unimplemented", sequence: r.uint32() });
-          // After authentication the layers above see it too (keepalive counts it as an answer).
-          return !this.#authenticated;
-        }
-        case MSG.EXT_INFO:
-          this.#handleExtInfo(p);
-          return true;
-        case MSG.KEXINIT: {
-          if (duringFirstKex) return false;
-          await this.#peerRekey(p);
-          return true;
-        }
-      }
-    } catch (e) {
-      if (e instanceof WireError) {
-        throw new SshTraceError(stage, `${stage}.bad-message`, `malformed ${e.message}`, {});
-      }
-      throw e;
-    }
-    if (type >= 50 || type === MSG.SERVICE_ACCEPT || type === MSG.SERVICE_REQUEST) return false;
-    if (type === MSG.NEWKEYS || (type >= 30 && type < 50)) {
-      throw new SshTraceError(
-        stage,
-        `${stage}.unexpected-message`,
-        `the ${this.#peer} sent ${messageName(type)} outside a key exchange`,
-        { message: messageName(type) },
-      );
-    }
-    const w = new SshWriter(8).byte(MSG.UNIMPLEMENTED).uint32(this.conn.lastReadSeq);
-    await this.sendNow(w.bytes());
+    if (p[0] !== MSG.KEXINIT) return await handleTransportMessage(this, p);
+    if (duringFirstKex) return false;
+    await this.#peerRekey(p);
     return true;
   }
 
@@ -382,35 +268,13 @@ export class Handshake {
         this.#emit({
           stage: "kex",
           type: "rekey",
-          initiator: this.#peer,
-          reason: `${this.#peer} asked for new keys`,
+          initiator: this.peer,
+          reason: `${this.peer} asked for new keys`,
         });
         await this.sendKexInit();
       }
       await this.#completeKex(p, null);
     }, ours ?? undefined);
-  }
-
-  #handleExtInfo(p: Uint8Array): void {
-    const r = new SshReader(p, "EXT_INFO");
-    r.byte();
-    const n = r.uint32("extension count");
-    if (n > 64) throw new WireError(`EXT_INFO: ${n} extensions is absurd`);
-    const names: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const name = r.text("extension name");
-      const value = r.string("extension value");
-      names.push(name);
-      if (name === "server-sig-algs" && this.role === "client") {
-        this.serverSigAlgs = new TextDecoder().decode(value).split(",").filter((s) => s);
-      }
-    }
-    this.#emit({
-      stage: this.conn.stage,
-      type: "ext-info",
-      extensions: names,
-      serverSigAlgs: this.serverSigAlgs,
-    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -435,7 +299,7 @@ export class Handshake {
     const first = !this.firstKexDone;
     const prevStage = conn.stage;
     conn.stage = "kex";
-    const peer = this.#decodeKexInit(peerPayload, this.#peer);
+    const peer = this.#decodeKexInit(peerPayload, this.peer);
     this.#emit({
       stage: "kex",
       type: "kexinit-received",
@@ -447,7 +311,7 @@ export class Handshake {
         stage: "kex",
         type: "quirk",
         id: "kexinit-empty-names",
-        description: `the ${this.#peer}'s KEXINIT has empty names in ${
+        description: `the ${this.peer}'s KEXINIT has empty names in ${
           peer.emptyNamesIn.join(", ")
         } (a stray comma, as libssh 0.10 sends); ignored, as OpenSSH does`,
       });
@@ -464,7 +328,7 @@ export class Handshake {
         throw new SshTraceError(
           "kex",
           "kex.strict-violation",
-          `strict key exchange violated: the ${this.#peer} sent ${unexpectedBefore} before its ` +
+          `strict key exchange violated: the ${this.peer} sent ${unexpectedBefore} before its ` +
             "KEXINIT",
           { message: unexpectedBefore },
         );
@@ -480,7 +344,7 @@ export class Handshake {
       throw new SshTraceError(
         "kex",
         `kex.no-common-${failed.category}`,
-        `no ${describeCategory(failed.category)} in common with the ${this.#peer}`,
+        `no ${describeCategory(failed.category)} in common with the ${this.peer}`,
         { category: failed.category, ours: failed.ours, theirs: failed.theirs, decisions },
       );
     }
@@ -497,7 +361,7 @@ export class Handshake {
         stage: "kex",
         type: "guess-ignored",
         reason:
-          `the ${this.#peer} guessed a different key exchange; its first kex packet is ignored`,
+          `the ${this.peer} guessed a different key exchange; its first kex packet is ignored`,
       });
     }
     const strictNow = this.strict && first;
@@ -589,7 +453,7 @@ export class Handshake {
         throw new SshTraceError(
           "kex",
           "kex.closed",
-          `the ${this.#peer} closed the connection before NEWKEYS`,
+          `the ${this.peer} closed the connection before NEWKEYS`,
         );
       }
       if (p === null) throw this.#closedError();
@@ -608,7 +472,7 @@ export class Handshake {
     return new SshTraceError(
       "kex",
       strict ? "kex.strict-violation" : "kex.unexpected-message",
-      `the ${this.#peer} sent ${messageName(type)} ${where}` +
+      `the ${this.peer} sent ${messageName(type)} ${where}` +
         (strict ? " (not allowed under strict kex)" : ""),
       { message: messageName(type) },
     );
@@ -634,17 +498,4 @@ export class Handshake {
     for (const out of this.#delayed.splice(0)) this.#startCompression(out);
     if (this.firstKexDone && !this.#gate) this.conn.readAhead = true;
   }
-}
-
-function describeCategory(c: string): string {
-  return ({
-    kex: "key exchange method",
-    hostKey: "host key algorithm",
-    cipherC2S: "cipher (client to server)",
-    cipherS2C: "cipher (server to client)",
-    macC2S: "MAC (client to server)",
-    macS2C: "MAC (server to client)",
-    compressionC2S: "compression (client to server)",
-    compressionS2C: "compression (server to client)",
-  } as Record<string, string>)[c] ?? c;
 }
