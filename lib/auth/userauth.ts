@@ -167,7 +167,7 @@ export class AuthSession {
 
   async send(payload: Uint8Array): Promise<void> {
     try {
-      await this.transport.send(payload);
+      await this.transport.send(payload, "auth");
     } catch (e) {
       throw this.#translate(e);
     }
@@ -210,7 +210,7 @@ export class AuthSession {
     for (;;) {
       let msg: Uint8Array | null;
       try {
-        msg = await this.transport.receive(undefined, budget);
+        msg = await this.transport.receive(undefined, budget, "auth");
       } catch (e) {
         throw this.#translate(e);
       }
