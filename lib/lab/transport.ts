@@ -236,7 +236,7 @@ export class ServerTransport {
       );
       throw new Stop(`bad packet from the client: ${why}`);
     }
-    if (code.startsWith("kex.no-common-")) {
+    if (/^kex\.no-common-/.test(code)) {
       // The client sees the same and gives up; tell it why all the same.
       const category = String(e.details.category);
       await this.disconnect(REASON.KEY_EXCHANGE_FAILED, `no matching ${category} algorithm`);
