@@ -51,6 +51,7 @@ export class ServerTransport {
   #log: (message: string) => void;
   #encryptedSent = 0;
   #closeWaiters: (() => void)[] = [];
+  #onFailure = (e: unknown): Promise<never> => this.#fail(e);
 
   constructor(
     stream: ByteStream,
@@ -172,7 +173,7 @@ export class ServerTransport {
 
   #sendNow(payload: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new Stop("the connection is closed"));
-    return this.#hs.sendNow(payload).catch((e) => this.#fail(e));
+    return this.#hs.sendNow(payload).catch(this.#onFailure);
   }
 
   /** Seals a payload without compressing it, even when compression is on (for faults). */
@@ -187,9 +188,9 @@ export class ServerTransport {
   }
 
   /** Sends a payload; waits while a key exchange is in progress. */
-  async send(payload: Uint8Array): Promise<void> {
-    if (this.closed) throw new Stop("the connection is closed");
-    await this.#hs.send(payload).catch((e) => this.#fail(e));
+  send(payload: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new Stop("the connection is closed"));
+    return this.#hs.send(payload).catch(this.#onFailure);
   }
 
   /** Sends DISCONNECT and closes. */

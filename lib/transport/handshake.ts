@@ -252,11 +252,10 @@ export class Handshake {
    * Handles a transport-layer message (see transport_messages.ts): true if handled, false for
    * the layers above. KEXINIT after the first exchange (a rekey) runs the key exchange.
    */
-  async handleTransportMessage(p: Uint8Array, duringFirstKex = false): Promise<boolean> {
-    if (p[0] !== MSG.KEXINIT) return await handleTransportMessage(this, p);
-    if (duringFirstKex) return false;
-    await this.#peerRekey(p);
-    return true;
+  handleTransportMessage(p: Uint8Array, duringFirstKex = false): Promise<boolean> {
+    if (p[0] !== MSG.KEXINIT) return handleTransportMessage(this, p);
+    if (duringFirstKex) return Promise.resolve(false);
+    return this.#peerRekey(p).then(() => true);
   }
 
   /** A KEXINIT from the peer after the first exchange: answer it (unless we started) and run. */

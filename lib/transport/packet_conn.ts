@@ -274,16 +274,19 @@ export class StreamPacketConn implements PacketConn {
     for (;;) {
       const allowed = this.readAhead;
       this.#ahead.launch(allowed);
-      let payload: Uint8Array | null;
-      try {
-        payload = await this.#ahead.next(allowed && this.readAhead);
-      } catch (e) {
-        throw this.#packetFailure(e);
-      }
-      if (payload) {
-        this.#lastReadSeq = this.#ahead.deliveredSeq;
+      const next = this.#ahead.shift(allowed && this.readAhead);
+      if (next) {
+        let payload: Uint8Array;
+        try {
+          payload = await next.payload;
+          if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+        } catch (e) {
+          this.#ahead.fail();
+          throw this.#packetFailure(e);
+        }
+        this.#lastReadSeq = next.seq;
         if (this.#tracer?.packets) {
-          this.#tracer.emit(packetEvent(this.stage, "in", this.#lastReadSeq, payload));
+          this.#tracer.emit(packetEvent(this.stage, "in", next.seq, payload));
         }
         return payload;
       }

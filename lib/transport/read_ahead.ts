@@ -8,14 +8,15 @@
  * @module
  */
 
-import { PacketError, type PacketOpener } from "./packet.ts";
+import type { PacketOpener } from "./packet.ts";
 import type { BufferedReader } from "./reader.ts";
 
 /** Read-ahead limits: packets and wire bytes opened ahead of the one being handed up. */
 export const MAX_AHEAD_PACKETS = 16;
 export const MAX_AHEAD_BYTES = 1024 * 1024;
 
-interface Ahead {
+/** A packet opened ahead: its sequence number, wire length and payload (once opened). */
+export interface Ahead {
   seq: number;
   length: number;
   payload: Promise<Uint8Array>;
@@ -30,8 +31,6 @@ export class ReadAhead {
   #bytes = 0;
   /** A packet failed to frame or open: nothing more is opened ahead. */
   #broken = false;
-  /** The sequence number of the last packet {@link next} handed up. */
-  deliveredSeq = 0;
 
   constructor(reader: BufferedReader, opener: PacketOpener) {
     this.#reader = reader;
@@ -70,34 +69,28 @@ export class ReadAhead {
       const whole = reader.take(size + need)!;
       const seq = opener.seq;
       const payload = opener.finishAsync(whole.subarray(size), whole);
-      payload.catch(() => {}); // reported in order by next()
+      payload.catch(() => {}); // reported in order by the reader
       this.#queue.push({ seq, length: whole.length, payload });
       this.#bytes += whole.length;
     }
   }
 
   /**
-   * The next packet opened ahead, or null when none is queued; its sequence number is then in
-   * {@link deliveredSeq}. A failure (bad MAC, tag, padding, empty payload) empties the queue and stops
-   * read-ahead: nothing after a bad packet is handed up.
+   * The next packet opened ahead (its payload may still be opening), or null when none is
+   * queued. `prefetch`: start reading the socket while the queued packets decrypt.
    */
-  async next(prefetch: boolean): Promise<Uint8Array | null> {
+  shift(prefetch: boolean): Ahead | null {
     const next = this.#queue.shift();
     if (!next) return null;
     this.#bytes -= next.length;
-    // Read the socket while the queued packets decrypt.
     if (prefetch) this.#reader.prefetch();
-    let payload: Uint8Array;
-    try {
-      payload = await next.payload;
-      if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
-    } catch (e) {
-      this.#queue = [];
-      this.#bytes = 0;
-      this.#broken = true;
-      throw e;
-    }
-    this.deliveredSeq = next.seq;
-    return payload;
+    return next;
+  }
+
+  /** A packet handed up failed (bad MAC, tag, padding): nothing after it is handed up. */
+  fail(): void {
+    this.#queue = [];
+    this.#bytes = 0;
+    this.#broken = true;
   }
 }

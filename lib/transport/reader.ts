@@ -228,13 +228,6 @@ export class BufferedReader {
     } else this.#chunks.push(chunk);
   }
 
-  /** Looks at up to `n` buffered bytes without consuming them. */
-  peek(n: number): Uint8Array {
-    this.#coalesce();
-    const first = this.#chunks[0] ?? new Uint8Array(0);
-    return first.subarray(0, Math.min(n, first.length));
-  }
-
   #coalesce(): void {
     if (this.#chunks.length <= 1) return;
     const all = new Uint8Array(this.#buffered);
@@ -298,14 +291,6 @@ export class BufferedReader {
       if (filled === n) break;
     }
     return out;
-  }
-
-  /** Reads exactly `n` bytes, waiting as needed; null if the stream ends first. */
-  async readExact(n: number, timeoutMs = this.timeoutMs): Promise<Uint8Array | null> {
-    while (this.#buffered < n) {
-      if (!(await this.fill(timeoutMs))) return null;
-    }
-    return this.take(n);
   }
 
   /**

@@ -335,9 +335,9 @@ export class Transport implements MessageTransport {
   // ------------------------------------------------------------------------------------------
   // The layers above
 
-  async send(payload: Uint8Array, stage?: Stage): Promise<void> {
+  send(payload: Uint8Array, stage?: Stage): Promise<void> {
     if (!this.#hs.inKex) this.#conn.stage = this.#workStage(stage);
-    await this.#hs.send(payload);
+    return this.#hs.send(payload);
   }
 
   /**

@@ -12,7 +12,7 @@ import { createServerKex, SERVER_KEX_NAMES } from "../../../lib/lab/kex_server.t
 import type { AlgorithmLists } from "../../../lib/trace.ts";
 import { Handshake, type KexRun } from "../../../lib/transport/handshake.ts";
 import { EXT_INFO_C, STRICT_KEX_C, STRICT_KEX_S } from "../../../lib/transport/kexinit.ts";
-import { memoryPacketPipe, type PipeConn } from "../../../lib/transport/packet_pipe.ts";
+import { memoryPacketPipe, type PipeConn } from "../../helpers/packet_pipe.ts";
 import { encodeText } from "../../../lib/wire/buffer.ts";
 
 const hostKeys = await generateHostKeys(["ssh-ed25519"]);

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { SshTraceError, type Stage } from "../trace.ts";
-import type { DirectionKeys } from "./packet.ts";
-import type { PacketConn, Transform } from "./packet_conn.ts";
-import type { Deadline } from "./reader.ts";
+import { SshTraceError, type Stage } from "../../lib/trace.ts";
+import type { DirectionKeys } from "../../lib/transport/packet.ts";
+import type { PacketConn, Transform } from "../../lib/transport/packet_conn.ts";
+import type { Deadline } from "../../lib/transport/reader.ts";
 
 class PipeEnd implements PacketConn {
   stage: Stage = "kex";
