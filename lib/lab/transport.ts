@@ -208,8 +208,8 @@ export class ServerTransport {
     this.close();
   }
 
+  /** Closes the connection (idempotent); fault sleeps end at once. */
   close(): void {
-    if (this.closed) return;
     this.#hs.close();
     for (const w of this.#closeWaiters.splice(0)) w();
   }
