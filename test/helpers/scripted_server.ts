@@ -23,6 +23,7 @@ import { generateKeyPairSync, sign } from "node:crypto";
 import { allNames } from "../../lib/algorithms/registry.ts";
 import { type ClientOptions, openTransport } from "../../lib/client.ts";
 import { createServerKex } from "../../lib/lab/kex_server.ts";
+import type { LabPoint } from "../../lib/lab/types.ts";
 import { type AlgorithmLists, SshTraceError } from "../../lib/trace.ts";
 import { Handshake, type KexKeys, type KexRun } from "../../lib/transport/handshake.ts";
 import { EXT_INFO_S, STRICT_KEX_S } from "../../lib/transport/kexinit.ts";
@@ -32,24 +33,21 @@ import { type ByteStream, memoryPipe } from "../../lib/transport/stream.ts";
 import { concatBytes, SshReader, SshWriter } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
 
-/** Where in the server's run a script can act. Kex points apply to the first key exchange. */
-export type Point =
-  /** Before anything is sent (silence here means no version line at all). */
+/**
+ * Where in the server's run a script can act: the lab server's named points (see `LabPoint`),
+ * the same places in the same core. Kex points apply to the first key exchange.
+ */
+export type Point = Extract<
+  LabPoint,
   | "start"
-  /** After the version exchange, before the server's KEXINIT. */
   | "before-kexinit"
-  /** Right after the server's KEXINIT (and guessed packet). */
   | "after-kexinit"
-  /** After the client's KEX_ECDH_INIT arrived, before the reply. */
   | "before-kex-reply"
-  /** After the kex reply, before the server's NEWKEYS. */
   | "before-newkeys"
-  /** After the server's NEWKEYS (and EXT_INFO): the first encrypted packets. */
   | "after-newkeys"
-  /** After SERVICE_ACCEPT. */
   | "after-service"
-  /** After USERAUTH_SUCCESS. */
-  | "after-auth";
+  | "after-auth"
+>;
 
 /** One step of a script. */
 export type Action =
