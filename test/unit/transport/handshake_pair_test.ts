@@ -59,7 +59,7 @@ async function serverExchange(run: KexRun) {
   return { hash: kex.hash, k: kex.result.k, h: kex.result.h };
 }
 
-function pair(kex: string, compression = "none") {
+function pair(kex: string, compression = "none", serverRekeyBytes?: number) {
   const [cc, sc] = memoryPacketPipe();
   const common = { tracer: null, timeoutMs: 5000, lists: () => lists(kex, compression) };
   const client = new Handshake({
@@ -76,6 +76,7 @@ function pair(kex: string, compression = "none") {
     markers: [STRICT_KEX_S],
     exchange: serverExchange,
     serverSigAlgs: ["ssh-ed25519", "rsa-sha2-256"],
+    rekeyLimitBytes: serverRekeyBytes,
   });
   for (const h of [client, server]) {
     h.clientVersion = encodeText("SSH-2.0-client");
@@ -157,6 +158,25 @@ Deno.test("either role can start a rekey; the other answers and data still flows
   assert.equal(server.kexCount, 3);
   assert.notDeepEqual((cc as PipeConn).writeKeys!.encKey, first!.encKey);
   sameKeys(cc as PipeConn, sc as PipeConn);
+});
+
+Deno.test("the server role rekeys by itself once its byte limit is reached (after auth)", async () => {
+  const { client, server } = pair("curve25519-sha256", "none", 1000);
+  await Promise.all([client.firstKex(), server.firstKex()]);
+  client.authenticated();
+  server.authenticated();
+  const big = new Uint8Array(600).fill(7);
+  big[0] = 99;
+  // Two big messages pass the limit: the server starts a rekey, the client's reader answers.
+  const [got] = await Promise.all([
+    readUntil(client, 2),
+    server.send(big).then(() => server.send(big)),
+    readUntil(server, 2),
+    client.send(app(1)),
+  ]);
+  assert.ok(got.length >= 1 && got.every((p) => p[0] === 99));
+  assert.equal(server.kexCount, 2);
+  assert.equal(client.kexCount, 2);
 });
 
 Deno.test("delayed compression starts on both sides after authentication", async () => {
