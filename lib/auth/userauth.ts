@@ -168,7 +168,7 @@ export class AuthSession {
 
   async send(payload: Uint8Array): Promise<void> {
     try {
-      await this.transport.send(payload);
+      await this.transport.send(payload, "auth");
     } catch (e) {
       throw this.#translate(e);
     }
@@ -211,7 +211,7 @@ export class AuthSession {
     for (;;) {
       let msg: Uint8Array | null;
       try {
-        msg = await this.transport.receive(undefined, budget);
+        msg = await this.transport.receive(undefined, budget, "auth");
       } catch (e) {
         throw this.#translate(e);
       }

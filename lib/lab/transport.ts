@@ -1,38 +1,18 @@
 /**
- * The server half of the transport (RFC 4253) for the lab server: version exchange, KEXINIT,
- * the server halves of every kex method, host key signatures, NEWKEYS through the project's
- * PacketSealer/PacketOpener and deriveKey, strict kex, EXT_INFO (server-sig-algs), client
- * rekeying, compression, and the fault hooks.
+ * The server role of the transport for the lab server: the version exchange, the server halves
+ * of the kex methods (kex_server.ts) with host key signatures, and the fault hooks at the lab's
+ * named points. The state machine (KEXINIT, strict kex, guesses, NEWKEYS, key derivation,
+ * compression, rekey, EXT_INFO) is the shared {@link Handshake}, over a
+ * {@link StreamPacketConn}; its errors become a DISCONNECT with a reason and a {@link Stop}.
  * @module
  */
 
-import {
-  findCipher,
-  findCompression,
-  findMac,
-  isAeadCipher,
-  riskOf,
-} from "../algorithms/registry.ts";
-import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { AlgorithmLists } from "../types.ts";
-import {
-  decodeKexInit,
-  encodeKexInit,
-  EXT_INFO_C,
-  STRICT_KEX_C,
-  STRICT_KEX_S,
-  withoutKexMarkers,
-} from "../transport/kexinit.ts";
-import { deriveKey } from "../transport/keys.ts";
-import { negotiateAll } from "../transport/negotiate.ts";
-import {
-  type DirectionKeys,
-  PacketError,
-  PacketOpener,
-  PacketSealer,
-} from "../transport/packet.ts";
-import { BufferedReader, lineBytes } from "../transport/reader.ts";
+import { Handshake, type KexKeys, type KexRun } from "../transport/handshake.ts";
+import { STRICT_KEX_S } from "../transport/kexinit.ts";
+import { StreamPacketConn } from "../transport/packet_conn.ts";
+import { lineBytes } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
 import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
@@ -63,27 +43,16 @@ export class ServerTransport {
   readonly config: LabConfig;
   readonly hooks: FaultHooks;
   clientVersion = "";
-  sessionId: Uint8Array = new Uint8Array(0);
   /** Chosen algorithms of the current keys, by KEXINIT category. */
   chosen: Record<string, string> = {};
-  strict = false;
 
-  #stream: ByteStream;
-  #reader: BufferedReader;
+  #conn: StreamPacketConn;
+  #hs: Handshake;
   #hostKeys: HostKeys;
   #log: (message: string) => void;
-  #sealer = new PacketSealer();
-  #opener = new PacketOpener();
-  #writeChain: Promise<void> = Promise.resolve();
-  #gate: Promise<void> | null = null;
-  #openGate: (() => void) | null = null;
-  #closed = false;
   #encryptedSent = 0;
-  #firstKexDone = false;
-  #clientExtInfo = false;
-  /** Directions (true: server to client) whose compression waits for authentication. */
-  #delayed: boolean[] = [];
   #closeWaiters: (() => void)[] = [];
+  #onFailure = (e: unknown): Promise<never> => this.#fail(e);
 
   constructor(
     stream: ByteStream,
@@ -92,16 +61,53 @@ export class ServerTransport {
     hooks: FaultHooks,
     log: (message: string) => void,
   ) {
-    this.#stream = stream;
     this.config = config;
     this.hooks = hooks;
     this.#hostKeys = hostKeys;
     this.#log = log;
-    this.#reader = new BufferedReader(stream, () => "kex", config.loginGraceMs);
+    const seal = hooks.seal;
+    this.#conn = new StreamPacketConn(stream, {
+      peer: "client",
+      timeoutMs: config.loginGraceMs,
+      stage: "kex",
+      sealed: seal
+        ? (wire) => (this.#conn.encrypted ? seal(wire, ++this.#encryptedSent) : wire)
+        : null,
+    });
+    this.#hs = new Handshake({
+      role: "server",
+      conn: this.#conn,
+      tracer: null,
+      lists: () => this.#serverLists(),
+      markers: config.strictKex ? [STRICT_KEX_S] : [],
+      exchange: (run) => this.#exchange(run),
+      hooks: {
+        kexInit: hooks.kexInit,
+        guess: hooks.guess,
+        at: async (point) => {
+          await this.at(point);
+        },
+      },
+      serverSigAlgs: config.extInfo ? config.serverSigAlgs : null,
+      timeoutMs: 0,
+      // The lab answers rekeys; it starts none (its connection layer may wait to send while
+      // it handles a message, and would not read the client's KEXINIT then).
+      rekeyLimitBytes: Infinity,
+      rekeyIntervalMs: Infinity,
+    });
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#conn.closed;
+  }
+
+  get sessionId(): Uint8Array {
+    return this.#hs.sessionId;
+  }
+
+  /** Whether the first key exchange ran under strict kex. */
+  get strict(): boolean {
+    return this.#hs.strict;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -113,7 +119,7 @@ export class ServerTransport {
       send: (payload) => this.#sendNow(payload),
       sendUncompressed: (payload) => this.#sendUncompressed(payload),
       raw: (bytes) => this.#writeRaw(bytes),
-      sealed: (payload) => this.#sealer.seal(payload),
+      sealed: (payload) => this.#conn.seal(payload),
       silent: () => this.silent(),
       close: () => {
         this.close();
@@ -134,13 +140,14 @@ export class ServerTransport {
   /** Drops everything the client sends until it closes; always ends with {@link Stop}. */
   async silent(): Promise<never> {
     this.#log("fault: going silent");
-    while (await this.#reader.fill(0)) this.#reader.take(this.#reader.buffered);
+    const reader = this.#conn.reader;
+    while (await reader.fill(0)) reader.take(reader.buffered);
     throw new Stop("the client closed the connection");
   }
 
   /** Waits `ms`, or less if the connection closes first. */
   sleep(ms: number): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -158,46 +165,41 @@ export class ServerTransport {
   // Writing
 
   #writeRaw(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(new Stop("the connection is closed"));
-    const next = this.#writeChain.then(() => this.#stream.write(bytes));
-    this.#writeChain = next.catch(() => {});
-    return next.catch(() => {
+    if (this.closed) return Promise.reject(new Stop("the connection is closed"));
+    return this.#conn.writeRaw(bytes).catch(() => {
       this.close();
       throw new Stop("the client went away while the server was sending");
     });
   }
 
   #sendNow(payload: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(new Stop("the connection is closed"));
-    const encrypted = this.#sealer.encrypted;
-    let wire = this.#sealer.seal(payload);
-    if (encrypted && this.hooks.seal) wire = this.hooks.seal(wire, ++this.#encryptedSent);
-    return this.#writeRaw(wire);
+    if (this.closed) return Promise.reject(new Stop("the connection is closed"));
+    return this.#hs.sendNow(payload).catch(this.#onFailure);
   }
 
   /** Seals a payload without compressing it, even when compression is on (for faults). */
   #sendUncompressed(payload: Uint8Array): Promise<void> {
-    const compress = this.#sealer.compress;
-    this.#sealer.compress = null;
+    const compress = this.#conn.compress;
+    this.#conn.compress = null;
     try {
       return this.#sendNow(payload);
     } finally {
-      this.#sealer.compress = compress;
+      this.#conn.compress = compress;
     }
   }
 
   /** Sends a payload; waits while a key exchange is in progress. */
-  async send(payload: Uint8Array): Promise<void> {
-    while (this.#gate) await this.#gate;
-    await this.#sendNow(payload);
+  send(payload: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new Stop("the connection is closed"));
+    return this.#hs.send(payload).catch(this.#onFailure);
   }
 
   /** Sends DISCONNECT and closes. */
   async disconnect(reason: number, description: string): Promise<void> {
-    if (this.#closed) return;
+    if (this.closed) return;
     this.#log(`disconnect (reason ${reason}): ${description}`);
     try {
-      await this.#sendNow(
+      await this.#hs.sendNow(
         new SshWriter().byte(MSG.DISCONNECT).uint32(reason).string(description).string("")
           .bytes(),
       );
@@ -207,82 +209,76 @@ export class ServerTransport {
     this.close();
   }
 
+  /** Closes the connection (idempotent); fault sleeps end at once. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#stream.close();
-    } catch {
-      // already closed
-    }
+    this.#hs.close();
     for (const w of this.#closeWaiters.splice(0)) w();
-    const open = this.#openGate;
-    this.#gate = null;
-    open?.();
+  }
+
+  /**
+   * Ends the connection after a failure of the shared core: a DISCONNECT with the matching
+   * reason (unless the client is gone or disconnected), then {@link Stop}.
+   */
+  async #fail(e: unknown): Promise<never> {
+    if (!(e instanceof SshTraceError)) throw e;
+    const code = e.code;
+    const why = (e.cause as Error | undefined)?.message ?? e.message;
+    if (code.endsWith(".timeout")) {
+      await this.disconnect(REASON.BY_APPLICATION, "login grace time exceeded");
+      throw new Stop("the client was silent too long");
+    }
+    if (/\.(closed|connection-reset|disconnect)$/.test(code)) {
+      this.close();
+      throw new Stop(`the connection ended: ${e.message}`);
+    }
+    if (code.endsWith(".mac-error") || code.endsWith(".bad-packet")) {
+      await this.disconnect(
+        code.endsWith(".mac-error") ? REASON.MAC_ERROR : REASON.PROTOCOL_ERROR,
+        `bad packet from the client: ${why}`,
+      );
+      throw new Stop(`bad packet from the client: ${why}`);
+    }
+    if (/^kex\.no-common-/.test(code)) {
+      // The client sees the same and gives up; tell it why all the same.
+      const category = String(e.details.category);
+      await this.disconnect(REASON.KEY_EXCHANGE_FAILED, `no matching ${category} algorithm`);
+      throw new Stop(`no common ${category}`);
+    }
+    await this.disconnect(REASON.PROTOCOL_ERROR, e.message);
+    throw new Stop(`protocol error: ${e.message}`);
   }
 
   // ------------------------------------------------------------------------------------------
   // Reading
-
-  async #readPacket(timeoutMs: number): Promise<Uint8Array> {
-    try {
-      const header = await this.#reader.readExact(this.#opener.headerSize, timeoutMs);
-      if (header === null) throw new Stop("the client closed the connection");
-      const rest = await this.#reader.readExact(this.#opener.begin(header), timeoutMs);
-      if (rest === null) throw new Stop("the client closed the connection in a packet");
-      const payload = this.#opener.finish(rest);
-      if (payload.length === 0) throw new Error("packet with an empty payload");
-      return payload;
-    } catch (e) {
-      if (e instanceof Stop) throw e;
-      if (e instanceof SshTraceError) {
-        if (e.code.endsWith(".timeout")) {
-          await this.disconnect(REASON.BY_APPLICATION, "login grace time exceeded");
-          throw new Stop("the client was silent too long");
-        }
-        this.close();
-        throw new Stop("the connection broke");
-      }
-      const message = (e as Error).message;
-      await this.disconnect(
-        e instanceof PacketError && e.kind === "mac" ? REASON.MAC_ERROR : REASON.PROTOCOL_ERROR,
-        `bad packet from the client: ${message}`,
-      );
-      throw new Stop(`bad packet from the client: ${message}`);
-    }
-  }
 
   /**
    * The next message for the layers above (service, auth, connection), or null once the
    * client has closed or disconnected. Transport messages and rekeying are handled here.
    */
   async receive(timeoutMs = this.config.loginGraceMs): Promise<Uint8Array | null> {
-    for (;;) {
-      let p: Uint8Array;
-      try {
-        p = await this.#readPacket(timeoutMs);
-      } catch (e) {
-        if (e instanceof Stop) return null;
-        throw e;
-      }
-      switch (p[0]) {
-        case MSG.IGNORE:
-        case MSG.DEBUG:
-        case MSG.UNIMPLEMENTED:
-        case MSG.EXT_INFO:
-          continue;
-        case MSG.DISCONNECT:
+    try {
+      for (;;) {
+        const p = await this.#conn.readPacket(timeoutMs);
+        if (p === null) {
           this.close();
           return null;
-        case MSG.KEXINIT:
-          await this.#rekey(p);
-          continue;
+        }
+        if (p[0] === MSG.KEXINIT && !this.#hs.inKex) {
+          this.#log("client started a rekey");
+          if (await this.at("client-rekey")) continue;
+        }
+        if (!(await this.#hs.handleTransportMessage(p))) return p;
       }
-      if (p[0]! < MSG.SERVICE_REQUEST || (p[0]! >= 20 && p[0]! < 50)) {
-        await this.disconnect(REASON.PROTOCOL_ERROR, `unexpected message ${p[0]} after kex`);
+    } catch (e) {
+      if (e instanceof Stop) return null;
+      if (e instanceof SshTraceError && /\.(closed|disconnect)$/.test(e.code)) {
+        this.close();
         return null;
       }
-      return p;
+      return await this.#fail(e).catch((s) => {
+        if (s instanceof Stop) return null;
+        throw s;
+      });
     }
   }
 
@@ -297,7 +293,7 @@ export class ServerTransport {
       const lines = [...this.config.preVersionLines, this.config.versionLine];
       await this.#writeRaw(new TextEncoder().encode(lines.map((l) => l + "\r\n").join("")));
     }
-    const line = await this.#reader.readLine(255).catch((e) => {
+    const line = await this.#conn.reader.readLine(255).catch((e) => {
       throw new Stop(`no version line from the client: ${(e as Error).message}`);
     });
     if (line === null) throw new Stop("the client closed before its version line");
@@ -309,215 +305,75 @@ export class ServerTransport {
     }
     this.clientVersion = line;
     this.#log(`client version ${line}`);
+    this.#hs.clientVersion = lineBytes(line);
+    this.#hs.serverVersion = new TextEncoder().encode(this.config.versionLine);
     await this.at("before-kexinit");
-    const ours = await this.#sendKexInit(true);
-    if (this.hooks.guess) await this.#sendNow(this.hooks.guess());
-    await this.at("after-kexinit");
-    let theirs: Uint8Array;
-    for (;;) {
-      theirs = await this.#readPacket(this.config.loginGraceMs);
-      if (theirs[0] === MSG.KEXINIT) break;
-      if (theirs[0] === MSG.DISCONNECT) throw new Stop("the client disconnected");
-      if (theirs[0] === MSG.IGNORE || theirs[0] === MSG.DEBUG) continue;
-      await this.disconnect(REASON.PROTOCOL_ERROR, `expected KEXINIT, got message ${theirs[0]}`);
-      throw new Stop("protocol error before KEXINIT");
+    try {
+      await this.#hs.sendKexInit();
+      await this.at("after-kexinit");
+      await this.#hs.firstKex();
+    } catch (e) {
+      if (e instanceof Stop) throw e;
+      await this.#fail(e);
     }
-    await this.#kex(ours, theirs, true);
   }
 
   #serverLists(): AlgorithmLists {
     const lists = this.config.lists;
-    return {
-      ...lists,
-      hostKey: this.#hostKeys.usable(lists.hostKey),
-    };
+    return { ...lists, hostKey: this.#hostKeys.usable(lists.hostKey) };
   }
 
-  async #sendKexInit(first: boolean): Promise<Uint8Array> {
-    const lists = this.#serverLists();
-    if (first && this.config.strictKex) lists.kex = [...lists.kex, STRICT_KEX_S];
-    let payload = encodeKexInit(lists);
-    if (first && this.hooks.kexInit) payload = this.hooks.kexInit(lists, payload);
-    if (first && this.hooks.guess) {
-      payload = payload.slice();
-      payload[payload.length - 5] = 1; // first_kex_packet_follows
-    }
-    this.#gate ??= new Promise((resolve) => (this.#openGate = resolve));
-    await this.#sendNow(payload);
-    return payload;
-  }
-
-  /** A key exchange the client started after the first one. */
-  async #rekey(clientKexInit: Uint8Array): Promise<void> {
-    this.#log("client started a rekey");
-    if (await this.at("client-rekey")) return;
-    const ours = await this.#sendKexInit(false);
-    await this.#kex(ours, clientKexInit, false);
-  }
-
-  async #kex(serverKexInit: Uint8Array, clientKexInit: Uint8Array, first: boolean): Promise<void> {
-    const at = async (p: LabPoint) => {
-      if (first) await this.at(p);
-    };
-    let client;
-    let server;
-    try {
-      client = decodeKexInit(clientKexInit);
-      server = decodeKexInit(serverKexInit);
-    } catch (e) {
-      await this.disconnect(REASON.PROTOCOL_ERROR, `bad KEXINIT: ${(e as Error).message}`);
-      throw new Stop("bad KEXINIT");
-    }
-    if (first) {
-      this.strict = client.lists.kex.includes(STRICT_KEX_C) &&
-        server.lists.kex.includes(STRICT_KEX_S);
-      this.#clientExtInfo = client.lists.kex.includes(EXT_INFO_C);
-    }
-    const decisions = negotiateAll(
-      withoutKexMarkers(client.lists),
-      withoutKexMarkers(server.lists),
-      riskOf,
-      isAeadCipher,
-    );
-    const failed = decisions.find((d) => d.chosen === null);
-    if (failed) {
-      // The client sees the same and gives up; tell it why all the same.
-      await this.disconnect(
-        REASON.KEY_EXCHANGE_FAILED,
-        `no matching ${failed.category} algorithm`,
-      );
-      throw new Stop(`no common ${failed.category}`);
-    }
-    const chosen = Object.fromEntries(decisions.map((d) => [d.category, d.chosen!]));
+  /** The server half of the negotiated method (kex_server.ts), with the fault hooks. */
+  async #exchange(run: KexRun): Promise<KexKeys> {
+    const { chosen, first } = run;
     this.chosen = chosen;
     this.#log(
       `kex ${chosen.kex}, host key ${chosen.hostKey}, cipher ${chosen.cipherS2C}, ` +
-        `mac ${chosen.macS2C}${this.strict ? ", strict kex" : ""}`,
+        `mac ${chosen.macS2C}${this.#hs.strict ? ", strict kex" : ""}`,
     );
-    const hostKey = this.#hostKeys.forAlgorithm(chosen.hostKey!)!;
-    const kex = createServerKex(chosen.kex!, {
-      clientVersion: lineBytes(this.clientVersion),
-      serverVersion: new TextEncoder().encode(this.config.versionLine),
-      clientKexInit,
-      serverKexInit,
+    const hostKey = this.#hostKeys.forAlgorithm(chosen.hostKey)!;
+    const signature = first ? this.hooks.signature : undefined;
+    const kex = createServerKex(chosen.kex, {
+      clientVersion: run.clientVersion,
+      serverVersion: run.serverVersion,
+      clientKexInit: run.clientKexInit,
+      serverKexInit: run.serverKexInit,
       hostKeyBlob: hostKey.blob,
       sign: (h) => {
-        const blob = hostKey.sign(chosen.hostKey!, h);
-        return first && this.hooks.signature ? this.hooks.signature(blob) : blob;
+        const blob = hostKey.sign(chosen.hostKey, h);
+        return signature ? signature(blob) : blob;
       },
     });
-    // A wrong guess from the client (first_kex_packet_follows) is skipped.
-    let skipGuess = client.firstKexPacketFollows &&
-      !(withoutKexMarkers(client.lists).kex[0] === withoutKexMarkers(server.lists).kex[0] &&
-        client.lists.hostKey[0] === server.lists.hostKey[0]);
-    const strictNow = this.strict && first;
     while (!kex.result) {
-      const p = await this.#readPacket(this.config.loginGraceMs);
-      const type = p[0]!;
-      if (type >= 30 && type < 50) {
-        if (skipGuess) {
-          skipGuess = false;
-          continue;
-        }
-        let replies: Uint8Array[];
-        try {
-          replies = await kex.onMessage(p);
-        } catch (e) {
-          await this.disconnect(REASON.KEY_EXCHANGE_FAILED, (e as Error).message);
-          throw new Stop(`kex failed: ${(e as Error).message}`);
-        }
-        if (kex.result) {
-          await at("before-kex-reply");
-          if (first && this.hooks.kexReply) {
-            replies[replies.length - 1] = this.hooks.kexReply(replies[replies.length - 1]!);
-          }
-        } else if (first && this.hooks.kexGroup) {
-          replies = replies.map((r) => this.hooks.kexGroup!(r));
-        }
-        for (const r of replies) await this.#sendNow(r);
-        continue;
+      const p = await run.receive();
+      let replies: Uint8Array[];
+      try {
+        replies = await kex.onMessage(p);
+      } catch (e) {
+        await this.disconnect(REASON.KEY_EXCHANGE_FAILED, (e as Error).message);
+        throw new Stop(`kex failed: ${(e as Error).message}`);
       }
-      if (type === MSG.DISCONNECT) throw new Stop("the client disconnected during kex");
-      if (!strictNow && (type === MSG.IGNORE || type === MSG.DEBUG)) continue;
-      await this.disconnect(REASON.PROTOCOL_ERROR, `unexpected message ${type} during kex`);
-      throw new Stop("protocol error during kex");
+      if (kex.result) {
+        if (first) await this.at("before-kex-reply");
+        if (first && this.hooks.kexReply) {
+          replies[replies.length - 1] = this.hooks.kexReply(replies[replies.length - 1]!);
+        }
+      } else if (first && this.hooks.kexGroup) {
+        replies = replies.map((r) => this.hooks.kexGroup!(r));
+      }
+      for (const r of replies) await run.send(r);
     }
-    if (first) this.sessionId = kex.result.h;
-    const { k, h } = kex.result;
-    const keys = (
-      iv: string,
-      key: string,
-      mac: string,
-      cipherName: string,
-      macName: string,
-    ): DirectionKeys => {
-      const cipher = findCipher(cipherName)!;
-      const macAlg = cipher.createAead ? null : findMac(macName)!;
-      const d = (letter: string, n: number) => deriveKey(kex.hash, k, h, letter, this.sessionId, n);
-      return {
-        cipher,
-        mac: macAlg,
-        iv: d(iv, cipher.ivLength),
-        encKey: d(key, cipher.keyLength),
-        macKey: macAlg ? d(mac, macAlg.keyLength) : new Uint8Array(0),
-      };
-    };
-    await at("before-newkeys");
-    await this.#sendNow(new Uint8Array([MSG.NEWKEYS]));
-    this.#sealer.setKeys(keys("B", "D", "F", chosen.cipherS2C!, chosen.macS2C!));
-    if (this.strict) this.#sealer.seq = 0;
-    // Compression starts with the new keys, each direction on its own.
-    if (first && (chosen.compressionS2C !== "none" || chosen.compressionC2S !== "none")) {
-      await loadZlib();
-    }
-    if (first) this.#setupCompression(chosen.compressionS2C!, true);
-    if (first && this.#clientExtInfo && this.config.extInfo) {
-      await this.#sendNow(
-        new SshWriter().byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs")
-          .string(this.config.serverSigAlgs.join(",")).bytes(),
-      );
-    }
-    // Senders waiting for the exchange may go now (our side already uses the new keys).
-    const open = this.#openGate;
-    this.#gate = null;
-    this.#openGate = null;
-    open?.();
-    await at("after-newkeys");
-    for (;;) {
-      const p = await this.#readPacket(this.config.loginGraceMs);
-      if (p[0] === MSG.NEWKEYS) break;
-      if (p[0] === MSG.DISCONNECT) throw new Stop("the client disconnected before NEWKEYS");
-      if (!strictNow && (p[0] === MSG.IGNORE || p[0] === MSG.DEBUG)) continue;
-      await this.disconnect(REASON.PROTOCOL_ERROR, `expected NEWKEYS, got message ${p[0]}`);
-      throw new Stop("protocol error: no NEWKEYS");
-    }
-    this.#opener.setKeys(keys("A", "C", "E", chosen.cipherC2S!, chosen.macC2S!));
-    if (this.strict) this.#opener.seq = 0;
-    if (first) this.#setupCompression(chosen.compressionC2S!, false);
-    this.#firstKexDone = true;
-  }
-
-  /** Starts compression of one direction now, or after authentication for the delayed kind. */
-  #setupCompression(name: string, out: boolean): void {
-    if (name === "none" || !findCompression(name)) return;
-    if (findCompression(name)!.delayed) this.#delayed.push(out);
-    else this.#startCompression(out);
-  }
-
-  #startCompression(out: boolean): void {
-    const z = createZlibStream();
-    if (out) this.#sealer.compress = (b) => z.compress(b);
-    else this.#opener.decompress = (b) => z.decompress(b);
+    return { hash: kex.hash, k: kex.result.k, h: kex.result.h };
   }
 
   /** User authentication succeeded: starts delayed compression (zlib@openssh.com). */
   authenticated(): void {
-    for (const out of this.#delayed.splice(0)) this.#startCompression(out);
+    this.#hs.authenticated();
   }
 
   /** Whether the first key exchange has completed. */
   get ready(): boolean {
-    return this.#firstKexDone;
+    return this.#hs.firstKexDone;
   }
 }
 

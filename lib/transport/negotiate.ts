@@ -59,3 +59,17 @@ export function negotiateAll(
     return selectAlgorithm(category, ours[category], theirs[category], riskOf);
   });
 }
+
+/** A KEXINIT category in words, for messages ("cipher (client to server)"). */
+export function describeCategory(c: string): string {
+  return ({
+    kex: "key exchange method",
+    hostKey: "host key algorithm",
+    cipherC2S: "cipher (client to server)",
+    cipherS2C: "cipher (server to client)",
+    macC2S: "MAC (client to server)",
+    macS2C: "MAC (server to client)",
+    compressionC2S: "compression (client to server)",
+    compressionS2C: "compression (server to client)",
+  } as Record<string, string>)[c] ?? c;
+}

@@ -65,8 +65,8 @@ export class BufferedReader {
   #pending: Promise<boolean> | null = null;
   /** The error that broke the stream, thrown by every later read. */
   #failure: SshTraceError | null = null;
-  /** Stage to blame when a wait times out or the peer closes. */
-  stage: () => Stage;
+  /** Stage to blame when a wait times out or the peer closes: set by the layer at work. */
+  stage: Stage;
   timeoutMs: number;
   /** Bounds every wait together while set (see {@link Deadline}). */
   deadline: Deadline | null = null;
@@ -74,7 +74,7 @@ export class BufferedReader {
   #aborted: Promise<never>;
   #abort: (error: SshTraceError) => void = () => {};
 
-  constructor(stream: ByteStream, stage: () => Stage, timeoutMs: number) {
+  constructor(stream: ByteStream, stage: Stage, timeoutMs: number) {
     this.#stream = stream;
     this.stage = stage;
     this.timeoutMs = timeoutMs;
@@ -131,7 +131,7 @@ export class BufferedReader {
               reject(deadline.error());
               return;
             }
-            const stage = this.stage();
+            const stage = this.stage;
             reject(
               new SshTraceError(
                 stage,
@@ -198,7 +198,7 @@ export class BufferedReader {
       (e) => {
         this.#pending = null;
         if (e instanceof SshTraceError) throw e;
-        const stage = this.stage();
+        const stage = this.stage;
         this.#failure = new SshTraceError(
           stage,
           `${stage}.connection-reset`,
@@ -227,13 +227,6 @@ export class BufferedReader {
         last.length + chunk.length,
       );
     } else this.#chunks.push(chunk);
-  }
-
-  /** Looks at up to `n` buffered bytes without consuming them. */
-  peek(n: number): Uint8Array {
-    this.#coalesce();
-    const first = this.#chunks[0] ?? new Uint8Array(0);
-    return first.subarray(0, Math.min(n, first.length));
   }
 
   #coalesce(): void {
@@ -299,14 +292,6 @@ export class BufferedReader {
       if (filled === n) break;
     }
     return out;
-  }
-
-  /** Reads exactly `n` bytes, waiting as needed; null if the stream ends first. */
-  async readExact(n: number, timeoutMs = this.timeoutMs): Promise<Uint8Array | null> {
-    while (this.#buffered < n) {
-      if (!(await this.fill(timeoutMs))) return null;
-    }
-    return this.take(n);
   }
 
   /**

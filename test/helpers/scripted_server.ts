@@ -1,11 +1,10 @@
 /**
- * An in-process, scripted SSH-2 server for fault-injection tests: the server half of the
- * transport (version exchange, KEXINIT, curve25519-sha256 with an Ed25519 host key, NEWKEYS,
- * strict kex, EXT_INFO, rekeying) plus just enough of the service and `none`/`password`
- * authentication to reach an authenticated state. It is built from the project's own layers
- * (PacketSealer/PacketOpener, encodeKexInit/decodeKexInit, negotiateAll, deriveKey, the
- * algorithm registries), so every registry cipher and MAC works, and it runs over
- * `memoryPipe()` against the real client.
+ * An in-process, scripted SSH-2 server for fault-injection tests: a thin use of the shared
+ * transport core in the server role (lib/transport/handshake.ts over a StreamPacketConn, with
+ * the lab's server half of curve25519-sha256 from lib/lab/kex_server.ts and an Ed25519 host
+ * key), plus just enough of the service and `none`/`password` authentication to reach an
+ * authenticated state. Every registry cipher and MAC works, and it runs over `memoryPipe()`
+ * against the real client.
  *
  * A script is an options object: what to send as the greeting, the KEXINIT lists, and
  * {@link Action}s to run at named {@link Point}s (inject messages or raw bytes, go silent, close,
@@ -20,49 +19,36 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { createPublicKey, diffieHellman, generateKeyPairSync, sign } from "node:crypto";
-import { allNames, findCipher, findMac, riskOf } from "../../lib/algorithms/registry.ts";
-import { exchangeHash } from "../../lib/algorithms/kex.ts";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { allNames } from "../../lib/algorithms/registry.ts";
 import { type ClientOptions, openTransport } from "../../lib/client.ts";
+import { createServerKex } from "../../lib/lab/kex_server.ts";
+import type { LabPoint } from "../../lib/lab/types.ts";
 import { SshTraceError } from "../../lib/errors/mod.ts";
 import type { AlgorithmLists } from "../../lib/types.ts";
-import {
-  decodeKexInit,
-  encodeKexInit,
-  EXT_INFO_C,
-  EXT_INFO_S,
-  STRICT_KEX_C,
-  STRICT_KEX_S,
-  withoutKexMarkers,
-} from "../../lib/transport/kexinit.ts";
-import { deriveKey } from "../../lib/transport/keys.ts";
-import { negotiateAll } from "../../lib/transport/negotiate.ts";
+import { Handshake, type KexKeys, type KexRun } from "../../lib/transport/handshake.ts";
+import { EXT_INFO_S, STRICT_KEX_S } from "../../lib/transport/kexinit.ts";
+import { StreamPacketConn } from "../../lib/transport/packet_conn.ts";
 import type { Transport } from "../../lib/transport/transport.ts";
-import { type DirectionKeys, PacketOpener, PacketSealer } from "../../lib/transport/packet.ts";
-import { BufferedReader } from "../../lib/transport/reader.ts";
 import { type ByteStream, memoryPipe } from "../../lib/transport/stream.ts";
 import { concatBytes, SshReader, SshWriter } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
 
-/** Where in the server's run a script can act. Kex points apply to the first key exchange. */
-export type Point =
-  /** Before anything is sent (silence here means no version line at all). */
+/**
+ * Where in the server's run a script can act: the lab server's named points (see `LabPoint`),
+ * the same places in the same core. Kex points apply to the first key exchange.
+ */
+export type Point = Extract<
+  LabPoint,
   | "start"
-  /** After the version exchange, before the server's KEXINIT. */
   | "before-kexinit"
-  /** Right after the server's KEXINIT (and guessed packet). */
   | "after-kexinit"
-  /** After the client's KEX_ECDH_INIT arrived, before the reply. */
   | "before-kex-reply"
-  /** After the kex reply, before the server's NEWKEYS. */
   | "before-newkeys"
-  /** After the server's NEWKEYS (and EXT_INFO): the first encrypted packets. */
   | "after-newkeys"
-  /** After SERVICE_ACCEPT. */
   | "after-service"
-  /** After USERAUTH_SUCCESS. */
-  | "after-auth";
+  | "after-auth"
+>;
 
 /** One step of a script. */
 export type Action =
@@ -138,11 +124,6 @@ export interface ScriptedServer {
   close(): void;
 }
 
-/** DER SubjectPublicKeyInfo header of an X25519 key (the raw 32 bytes follow). */
-const X25519_SPKI_PREFIX = new Uint8Array(
-  "302a300506032b656e032100".match(/../g)!.map((h) => parseInt(h, 16)),
-);
-
 /** Builders for the messages scripts inject. */
 export const msg = {
   ignore: (length = 8): Uint8Array =>
@@ -204,13 +185,13 @@ export function startScriptedServer(options: ScriptedServerOptions = {}): Script
     received: server.received,
     unimplemented: server.unimplemented,
     get kexCount() {
-      return server.kexCount;
+      return server.hs.kexCount;
     },
     get strict() {
-      return server.strict;
+      return server.hs.strict;
     },
     get lastReceivedSeq() {
-      return server.lastSeq;
+      return server.conn.lastReadSeq;
     },
     close: () => serverStream.close(),
   };
@@ -225,31 +206,60 @@ class Server {
   sent: { type: number; seq: number }[] = [];
   received: Uint8Array[] = [];
   unimplemented: number[] = [];
-  kexCount = 0;
-  strict = false;
-  lastSeq = -1;
+  readonly conn: StreamPacketConn;
+  readonly hs: Handshake;
 
   #o: ScriptedServerOptions;
-  #stream: ByteStream;
-  #reader: BufferedReader;
-  #sealer = new PacketSealer();
-  #opener = new PacketOpener();
   #hostKey = generateKeyPairSync("ed25519");
   #hostKeyBlob: Uint8Array;
   #versionLine: string;
-  #sessionId: Uint8Array | null = null;
-  #clientExtInfo = false;
   #sentEncrypted = 0;
   /** Messages that arrived while a server-initiated rekey waited for the client's KEXINIT. */
   #pending: Uint8Array[] = [];
 
   constructor(stream: ByteStream, options: ScriptedServerOptions) {
-    this.#stream = stream;
     this.#o = options;
-    this.#reader = new BufferedReader(stream, () => "kex", 0);
     this.#versionLine = options.versionLine ?? "SSH-2.0-ScriptedServer_1.0";
     const spki = new Uint8Array(this.#hostKey.publicKey.export({ type: "spki", format: "der" }));
     this.#hostKeyBlob = new SshWriter().string("ssh-ed25519").string(spki.subarray(12)).bytes();
+    this.conn = new StreamPacketConn(stream, {
+      peer: "client",
+      timeoutMs: 0,
+      stage: "kex",
+      sealed: (wire, payload, seq) => {
+        this.sent.push({ type: payload[0]!, seq });
+        if (this.conn.encrypted && ++this.#sentEncrypted === options.corruptMacOfPacket) {
+          wire[wire.length - 1]! ^= 0x01;
+        }
+        return wire;
+      },
+    });
+    const first: string[] = [];
+    if (options.extInfoS) first.push(EXT_INFO_S);
+    if (options.strictKex ?? true) first.push(STRICT_KEX_S);
+    this.hs = new Handshake({
+      role: "server",
+      conn: this.conn,
+      tracer: null,
+      lists: () => this.#lists(),
+      markers: first,
+      exchange: (run) => this.#exchange(run),
+      hooks: {
+        // encodeKexInit ends with first_kex_packet_follows (1 byte) and reserved (uint32).
+        kexInit: options.firstKexPacketFollows
+          ? (_lists, payload) => {
+            payload[payload.length - 5] = 1;
+            return payload;
+          }
+          : undefined,
+        guess: options.guess ? () => options.guess! : undefined,
+        at: (point) => this.#at(point),
+      },
+      serverSigAlgs: options.serverSigAlgs ?? null,
+      timeoutMs: 0,
+      rekeyLimitBytes: Infinity,
+      rekeyIntervalMs: Infinity,
+    });
   }
 
   async run(): Promise<void> {
@@ -257,16 +267,20 @@ class Server {
       await this.#at("start");
       await this.#versionExchange();
       await this.#at("before-kexinit");
-      const ours = await this.#sendKexInit(true);
+      await this.hs.sendKexInit();
       await this.#at("after-kexinit");
-      const theirs = await this.#read();
-      if (theirs[0] !== MSG.KEXINIT) throw new Error(`expected KEXINIT, got message ${theirs[0]}`);
-      await this.#kex(ours, theirs, true);
+      await this.hs.firstKex();
       await this.#serve();
     } catch (e) {
+      if (e instanceof SshTraceError && /\.(closed|disconnect)$/.test(e.code)) return;
+      if (e instanceof SshTraceError && e.code.startsWith("kex.no-common-")) {
+        // The client sees this too and gives up; wait for it to close.
+        await this.#silent().catch(() => {});
+        return;
+      }
       if (!(e instanceof Stop)) this.error = e as Error;
     } finally {
-      this.#stream.close();
+      this.conn.close();
     }
   }
 
@@ -274,43 +288,24 @@ class Server {
 
   async #at(point: Point): Promise<void> {
     for (const action of this.#o.at?.[point] ?? []) {
-      if ("send" in action) await this.#send(action.send);
-      else if ("raw" in action) await this.#stream.write(action.raw);
-      else if ("rekey" in action) await this.#serverRekey();
-      else if ("silent" in action) {
-        while (await this.#reader.fill(0)) this.#reader.take(this.#reader.buffered);
-        throw new Stop();
-      } else {
-        this.#stream.close();
+      if ("send" in action) await this.hs.sendNow(action.send);
+      else if ("raw" in action) await this.conn.writeRaw(action.raw);
+      else if ("rekey" in action) await this.hs.startRekey();
+      else if ("silent" in action) await this.#silent();
+      else {
+        this.conn.close();
         throw new Stop();
       }
     }
   }
 
-  // --- packets ------------------------------------------------------------------------------
-
-  async #send(payload: Uint8Array): Promise<void> {
-    const seq = this.#sealer.seq;
-    const encrypted = this.#sealer.encrypted;
-    const wire = this.#sealer.seal(payload);
-    this.sent.push({ type: payload[0]!, seq });
-    if (encrypted && ++this.#sentEncrypted === this.#o.corruptMacOfPacket) {
-      wire[wire.length - 1]! ^= 0x01;
-    }
-    await this.#stream.write(wire);
+  async #silent(): Promise<never> {
+    const reader = this.conn.reader;
+    while (await reader.fill(0)) reader.take(reader.buffered);
+    throw new Stop();
   }
 
-  /** The next packet's payload; the client closing ends the run. */
-  async #read(): Promise<Uint8Array> {
-    const header = await this.#reader.readExact(this.#opener.headerSize, 0);
-    if (header === null) throw new Stop();
-    const rest = await this.#reader.readExact(this.#opener.begin(header), 0);
-    if (rest === null) throw new Error("the client closed in the middle of a packet");
-    this.lastSeq = this.#opener.seq;
-    return this.#opener.finish(rest);
-  }
-
-  // --- version ------------------------------------------------------------------------------
+  // --- version and key exchange -------------------------------------------------------------
 
   async #versionExchange(): Promise<void> {
     const o = this.#o;
@@ -319,18 +314,17 @@ class Server {
       new TextEncoder().encode(
         [...(o.preVersionLines ?? []), this.#versionLine].map((l) => l + end).join(""),
       );
-    await this.#stream.write(text);
-    const line = await this.#reader.readLine(255);
+    await this.conn.writeRaw(text);
+    const line = await this.conn.reader.readLine(255);
     if (typeof line !== "string") throw new Stop();
     if (!line.startsWith("SSH-2.0-")) throw new Error(`bad client version line "${line}"`);
     this.clientVersion = line;
+    this.hs.clientVersion = new TextEncoder().encode(line);
+    this.hs.serverVersion = new TextEncoder().encode(this.#versionLine);
   }
 
-  // --- key exchange -------------------------------------------------------------------------
-
-  async #sendKexInit(first: boolean): Promise<Uint8Array> {
-    const o = this.#o;
-    const lists: AlgorithmLists = {
+  #lists(): AlgorithmLists {
+    return {
       kex: ["curve25519-sha256", "curve25519-sha256@libssh.org"],
       hostKey: ["ssh-ed25519"],
       cipherC2S: allNames("cipher"),
@@ -339,148 +333,70 @@ class Server {
       macS2C: allNames("mac"),
       compressionC2S: ["none"],
       compressionS2C: ["none"],
-      ...o.lists,
+      ...this.#o.lists,
     };
-    if (first && o.extInfoS) lists.kex = [...lists.kex, EXT_INFO_S];
-    if (first && (o.strictKex ?? true)) lists.kex = [...lists.kex, STRICT_KEX_S];
-    const payload = encodeKexInit(lists);
-    // encodeKexInit ends with first_kex_packet_follows (1 byte) and reserved (uint32).
-    if (first && o.firstKexPacketFollows) payload[payload.length - 5] = 1;
-    await this.#send(payload);
-    if (first && o.guess) await this.#send(o.guess);
-    return payload;
   }
 
-  /** A rekey the server starts: KEXINIT, then the client's (queueing other messages). */
-  async #serverRekey(): Promise<void> {
-    const ours = await this.#sendKexInit(false);
-    for (;;) {
-      const p = await this.#read();
-      if (p[0] === MSG.KEXINIT) return await this.#kex(ours, p, false);
-      this.#pending.push(p);
+  /** The server half of curve25519-sha256 (the lab's), signed with the Ed25519 host key. */
+  async #exchange(run: KexRun): Promise<KexKeys> {
+    const name = run.chosen.kex;
+    if (!/^curve25519-sha256(@libssh\.org)?$/.test(name)) {
+      throw new Error(`the scripted server cannot run kex ${name}`);
     }
-  }
-
-  /** Runs one curve25519-sha256 exchange and switches keys. */
-  async #kex(serverKexInit: Uint8Array, clientKexInit: Uint8Array, first: boolean): Promise<void> {
-    const at = (p: Point) => (first ? this.#at(p) : Promise.resolve());
-    const client = decodeKexInit(clientKexInit).lists;
-    const server = decodeKexInit(serverKexInit).lists;
-    if (first) {
-      this.strict = client.kex.includes(STRICT_KEX_C) && server.kex.includes(STRICT_KEX_S);
-      this.#clientExtInfo = client.kex.includes(EXT_INFO_C);
-    }
-    const decisions = negotiateAll(
-      withoutKexMarkers(client),
-      withoutKexMarkers(server),
-      riskOf,
-      (n) => findCipher(n)?.createAead !== undefined,
-    );
-    const chosen = Object.fromEntries(decisions.map((d) => [d.category, d.chosen]));
-    if (decisions.some((d) => d.chosen === null)) {
-      // The client sees this too and gives up; wait for it to close.
-      while (await this.#reader.fill(0)) this.#reader.take(this.#reader.buffered);
-      throw new Stop();
-    }
-    if (!/^curve25519-sha256(@libssh\.org)?$/.test(chosen.kex!)) {
-      throw new Error(`the scripted server cannot run kex ${chosen.kex}`);
-    }
-
-    const init = new SshReader(await this.#read(), "KEX_ECDH_INIT");
-    if (init.byte() !== MSG.KEXDH_INIT) throw new Error("expected KEX_ECDH_INIT");
-    const qc = init.string("Q_C").slice();
-    await at("before-kex-reply");
-    const eph = generateKeyPairSync("x25519");
-    const qs = new Uint8Array(eph.publicKey.export({ type: "spki", format: "der" })).subarray(12);
-    const peer = createPublicKey({
-      key: Buffer.from(concatBytes(X25519_SPKI_PREFIX, qc)),
-      format: "der",
-      type: "spki",
-    });
-    const shared = new Uint8Array(diffieHellman({ privateKey: eph.privateKey, publicKey: peer }));
-    const k = new SshWriter().mpintBytes(shared).bytes();
-    const h = exchangeHash(
-      "sha256",
-      {
-        clientVersion: new TextEncoder().encode(this.clientVersion!),
-        serverVersion: new TextEncoder().encode(this.#versionLine),
-        clientKexInit,
-        serverKexInit,
+    const kex = createServerKex(name, {
+      clientVersion: run.clientVersion,
+      serverVersion: run.serverVersion,
+      clientKexInit: run.clientKexInit,
+      serverKexInit: run.serverKexInit,
+      hostKeyBlob: this.#hostKeyBlob,
+      sign: (h) => {
+        const signature = new Uint8Array(sign(null, h, this.#hostKey.privateKey));
+        if (this.#o.corruptSignature) signature[10]! ^= 0x01;
+        return new SshWriter().string("ssh-ed25519").string(signature).bytes();
       },
-      this.#hostKeyBlob,
-      (w) => w.string(qc).string(qs),
-      k,
-    );
-    const signature = new Uint8Array(sign(null, h, this.#hostKey.privateKey));
-    if (this.#o.corruptSignature) signature[10]! ^= 0x01;
-    const sigBlob = new SshWriter().string("ssh-ed25519").string(signature).bytes();
-    await this.#send(
-      new SshWriter().byte(MSG.KEXDH_REPLY).string(this.#hostKeyBlob).string(qs).string(sigBlob)
-        .bytes(),
-    );
-    this.#sessionId ??= h;
-
-    const keys = (iv: string, key: string, mac: string, cipherName: string, macName: string) => {
-      const cipher = findCipher(cipherName)!;
-      const macAlg = cipher.createAead ? null : findMac(macName)!;
-      const d = (letter: string, n: number) =>
-        deriveKey("sha256", k, h, letter, this.#sessionId!, n);
-      return {
-        cipher,
-        mac: macAlg,
-        iv: d(iv, cipher.ivLength),
-        encKey: d(key, cipher.keyLength),
-        macKey: macAlg ? d(mac, macAlg.keyLength) : new Uint8Array(0),
-      } satisfies DirectionKeys;
-    };
-    await at("before-newkeys");
-    await this.#send(new Uint8Array([MSG.NEWKEYS]));
-    this.#sealer.setKeys(keys("B", "D", "F", chosen.cipherS2C!, chosen.macS2C!));
-    if (this.strict) this.#sealer.seq = 0;
-    if (first && this.#clientExtInfo && this.#o.serverSigAlgs) {
-      await this.#send(msg.extInfo({ "server-sig-algs": this.#o.serverSigAlgs.join(",") }));
-    }
-    await at("after-newkeys");
-    const newkeys = await this.#read();
-    if (newkeys[0] !== MSG.NEWKEYS) throw new Error(`expected NEWKEYS, got message ${newkeys[0]}`);
-    this.#opener.setKeys(keys("A", "C", "E", chosen.cipherC2S!, chosen.macC2S!));
-    if (this.strict) this.#opener.seq = 0;
-    this.kexCount++;
+    });
+    const replies = await kex.onMessage(await run.receive());
+    if (run.first) await this.#at("before-kex-reply");
+    for (const r of replies) await run.send(r);
+    return { hash: kex.hash, k: kex.result!.k, h: kex.result!.h };
   }
 
   // --- after the key exchange ---------------------------------------------------------------
 
   async #serve(): Promise<void> {
     for (;;) {
-      const p = this.#pending.shift() ?? (await this.#read());
+      let p = this.hs.inKex ? undefined : this.#pending.shift();
+      if (!p) {
+        const read = await this.conn.readPacket(0);
+        if (read === null) throw new Stop();
+        // Nothing but the exchange while our KEXINIT waits for the client's.
+        if (this.hs.inKex && read[0] !== MSG.KEXINIT && read[0] !== MSG.DISCONNECT) {
+          this.#pending.push(read);
+          continue;
+        }
+        p = read;
+      }
       this.received.push(p);
       const r = new SshReader(p);
       const type = r.byte();
+      if (type === MSG.UNIMPLEMENTED) this.unimplemented.push(r.uint32());
+      if (await this.hs.handleTransportMessage(p)) continue;
       switch (type) {
         case MSG.SERVICE_REQUEST:
-          await this.#send(new SshWriter().byte(MSG.SERVICE_ACCEPT).string(r.text()).bytes());
+          await this.hs.send(new SshWriter().byte(MSG.SERVICE_ACCEPT).string(r.text()).bytes());
           await this.#at("after-service");
           break;
         case MSG.USERAUTH_REQUEST:
           await this.#userauth(r);
           break;
-        case MSG.KEXINIT:
-          await this.#kex(await this.#sendKexInit(false), p, false);
-          break;
         case MSG.GLOBAL_REQUEST:
           r.string("request name");
-          if (r.bool()) await this.#send(new Uint8Array([MSG.REQUEST_FAILURE]));
+          if (r.bool()) await this.hs.send(new Uint8Array([MSG.REQUEST_FAILURE]));
           break;
         case MSG.UNIMPLEMENTED:
-          this.unimplemented.push(r.uint32());
-          break;
-        case MSG.DISCONNECT:
-          throw new Stop();
-        case MSG.IGNORE:
-        case MSG.DEBUG:
           break;
         default:
-          await this.#send(msg.unimplemented(this.lastSeq));
+          await this.hs.send(msg.unimplemented(this.conn.lastReadSeq));
       }
     }
   }
@@ -497,12 +413,13 @@ class Server {
     }
     if (!ok) {
       const methods = this.#o.authMethods ?? ["publickey", "password"];
-      await this.#send(
+      await this.hs.send(
         new SshWriter().byte(MSG.USERAUTH_FAILURE).nameList(methods).bool(false).bytes(),
       );
       return;
     }
-    await this.#send(new Uint8Array([MSG.USERAUTH_SUCCESS]));
+    await this.hs.send(new Uint8Array([MSG.USERAUTH_SUCCESS]));
+    this.hs.authenticated();
     await this.#at("after-auth");
   }
 }

@@ -163,7 +163,7 @@ async function versionError(
   chunks: string[],
   end: "close" | "hang" = "close",
 ): Promise<SshTraceError> {
-  const reader = new BufferedReader(scriptedStream(chunks, end), () => "version", 200);
+  const reader = new BufferedReader(scriptedStream(chunks, end), "version", 200);
   try {
     await readServerVersion(reader, new Tracer());
   } catch (e) {

@@ -119,7 +119,7 @@ Deno.test("the version-line reader ends cleanly on any byte stream", async () =>
         const [client, server] = memoryPipe();
         for (const c of chunks) await server.write(c);
         server.close();
-        const reader = new BufferedReader(client, () => "version", 1000);
+        const reader = new BufferedReader(client, "version", 1000);
         try {
           const v = await readServerVersion(reader, new Tracer());
           assert.ok(v.line.startsWith("SSH-"));

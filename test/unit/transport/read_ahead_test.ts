@@ -212,7 +212,7 @@ Deno.test("BufferedReader joins adjacent views of one buffer and copies only acr
   const slab = random(64);
   const other = random(16);
   const stream = chunkStream([slab.subarray(0, 10), slab.subarray(10, 40), other]);
-  const reader = new BufferedReader(stream, () => "data", 0);
+  const reader = new BufferedReader(stream, "data", 0);
   await reader.ensure(40, 0);
   const joined = reader.take(40)!;
   assert.equal(joined.buffer, slab.buffer, "adjacent views come back as one view, not a copy");
@@ -225,7 +225,7 @@ Deno.test("BufferedReader joins adjacent views of one buffer and copies only acr
 
 Deno.test("BufferedReader.prefetch starts one read that a later fill() waits for", async () => {
   const stream = chunkStream([random(8), random(8)]);
-  const reader = new BufferedReader(stream, () => "data", 0);
+  const reader = new BufferedReader(stream, "data", 0);
   reader.prefetch();
   reader.prefetch();
   assert.equal(stream.reads, 1);
@@ -243,7 +243,7 @@ Deno.test("BufferedReader keeps a failed background read and throws it from fill
     write: () => Promise.resolve(),
     close() {},
   };
-  const reader = new BufferedReader(stream, () => "data", 0);
+  const reader = new BufferedReader(stream, "data", 0);
   reader.prefetch();
   await new Promise((r) => setTimeout(r, 0));
   await assert.rejects(reader.fill(0), (e: unknown) => {

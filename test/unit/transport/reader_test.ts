@@ -6,7 +6,7 @@ import { untypedError } from "../../helpers/errors.ts";
 
 Deno.test("a deadline ends a wait that a trickle of bytes keeps alive past every per-read timeout", async () => {
   const [client, server] = memoryPipe();
-  const reader = new BufferedReader(client, () => "version", 1000);
+  const reader = new BufferedReader(client, "version", 1000);
   let stop = false;
   const trickle = (async () => {
     while (!stop) {
@@ -34,7 +34,7 @@ Deno.test("a deadline ends a wait that a trickle of bytes keeps alive past every
 
 Deno.test("abort() ends a wait without a timeout at once, and every later one", async () => {
   const [client] = memoryPipe();
-  const reader = new BufferedReader(client, () => "kex", 0);
+  const reader = new BufferedReader(client, "kex", 0);
   const waiting = reader.fill(0);
   const error = untypedError("kex", "kex.timeout", "no complete key exchange");
   reader.abort(error);

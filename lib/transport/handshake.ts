@@ -1,0 +1,501 @@
+/**
+ * ONE key exchange state machine for both roles (RFC 4253 §7–§9, with OpenSSH's strict kex and
+ * ext-info): KEXINIT both ways, negotiation, strict kex (no other messages during the first
+ * exchange, sequence numbers reset at NEWKEYS), first_kex_packet_follows guesses, NEWKEYS both
+ * ways, key derivation A–F, compression (delayed zlib@openssh.com after authentication), rekey
+ * (by bytes or time, started by either side; senders wait during an exchange), EXT_INFO, and the
+ * transport-level messages (IGNORE, DEBUG, UNIMPLEMENTED, DISCONNECT). It runs over a
+ * {@link PacketConn}. The key exchange METHOD is the role's ({@link HandshakeOptions.exchange}):
+ * the client's from lib/algorithms, the server's from lib/lab/kex_server.ts. Emits events when
+ * given a tracer; never prints.
+ * @module
+ */
+
+import {
+  findCipher,
+  findCompression,
+  findMac,
+  isAeadCipher,
+  riskOf,
+} from "../algorithms/registry.ts";
+import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
+import type { Tracer } from "../trace.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import { SshWriter } from "../wire/buffer.ts";
+import { messageName, MSG } from "../wire/messages.ts";
+import {
+  decodeKexInit,
+  encodeKexInit,
+  EXT_INFO_C,
+  EXT_INFO_S,
+  type KexInit,
+  STRICT_KEX_C,
+  STRICT_KEX_S,
+  withoutKexMarkers,
+} from "./kexinit.ts";
+import { deriveKey } from "./keys.ts";
+import { describeCategory, negotiateAll } from "./negotiate.ts";
+import type { DirectionKeys } from "./packet.ts";
+import type { PacketConn } from "./packet_conn.ts";
+import { Deadline } from "./reader.ts";
+import { handleTransportMessage } from "./transport_messages.ts";
+import type { Chosen, HandshakeOptions, KexRun, Negotiated, Role } from "./handshake_role.ts";
+
+export type {
+  Chosen,
+  HandshakeOptions,
+  HandshakePoint,
+  KexKeys,
+  KexRun,
+  Negotiated,
+  Role,
+} from "./handshake_role.ts";
+
+/** The key exchange state machine of one connection, for either role. */
+export class Handshake {
+  readonly role: Role;
+  readonly conn: PacketConn;
+  /** V_C and V_S without CR LF: set by the role once the versions are exchanged. */
+  clientVersion: Uint8Array = new Uint8Array(0);
+  serverVersion: Uint8Array = new Uint8Array(0);
+  sessionId: Uint8Array = new Uint8Array(0);
+  negotiated: Negotiated | null = null;
+  strict = false;
+  /** Whether the peer offered ext-info (ext-info-c or ext-info-s) in its first KEXINIT. */
+  peerExtInfo = false;
+  /** Algorithms the server accepts for user-auth signatures (client role, EXT_INFO). */
+  serverSigAlgs: string[] | null = null;
+  firstKexDone = false;
+  /** Completed key exchanges. */
+  kexCount = 0;
+
+  readonly tracer: Tracer | null;
+  /** Who is at the other end. */
+  readonly peer: Role;
+  #o: HandshakeOptions;
+  #ourKexInit: Uint8Array | null = null;
+  /** Non-kex senders wait on this while a key exchange is in progress. */
+  #gate: Promise<void> | null = null;
+  #openGate: (() => void) | null = null;
+  /** The budget of a key exchange we started, and the timer that ends it. */
+  #rekeyDeadline: Deadline | null = null;
+  #rekeyTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastKexAt = 0;
+  #authenticated = false;
+  /** Directions (true: what we send) whose compression waits for authentication. */
+  #delayed: boolean[] = [];
+
+  constructor(options: HandshakeOptions) {
+    this.#o = options;
+    this.role = options.role;
+    this.conn = options.conn;
+    this.tracer = options.tracer;
+    this.peer = options.role === "client" ? "server" : "client";
+  }
+
+  /** Whether user authentication has succeeded (see {@link authenticated}). */
+  get isAuthenticated(): boolean {
+    return this.#authenticated;
+  }
+
+  /** Whether a key exchange is in progress (our KEXINIT sent, new keys not yet in use). */
+  get inKex(): boolean {
+    return this.#gate !== null;
+  }
+
+  #emit(e: Parameters<Tracer["emit"]>[0]): void {
+    this.tracer?.emit(e);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sending
+
+  /** Sends a message now, ignoring the kex gate (kex and transport messages). */
+  sendNow(payload: Uint8Array): Promise<void> {
+    return this.conn.writePacket(payload);
+  }
+
+  /** Sends a message of the layers above: waits during a key exchange; may start a rekey. */
+  async send(payload: Uint8Array): Promise<void> {
+    while (this.#gate) await this.#gate;
+    await this.conn.writePacket(payload);
+    await this.rekeyIfDue();
+  }
+
+  /** Sends our KEXINIT (with the markers and fault hooks on the first) and closes the gate. */
+  async sendKexInit(): Promise<void> {
+    const first = !this.firstKexDone;
+    const lists = this.#o.lists(first);
+    if (first) lists.kex = [...lists.kex, ...this.#o.markers];
+    let payload = encodeKexInit(lists);
+    const hooks = first ? this.#o.hooks : undefined;
+    if (hooks?.kexInit) payload = hooks.kexInit(lists, payload);
+    if (hooks?.guess) {
+      payload = payload.slice();
+      payload[payload.length - 5] = 1; // first_kex_packet_follows
+    }
+    this.#ourKexInit = payload;
+    this.#gate ??= new Promise((resolve) => (this.#openGate = resolve));
+    this.conn.readAhead = false;
+    const cookie = Array.from(payload.subarray(1, 17), (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    this.#emit({ stage: "kex", type: "kexinit-sent", lists, cookie });
+    await this.sendNow(payload);
+    if (hooks?.guess) await this.sendNow(hooks.guess());
+  }
+
+  /**
+   * Starts a key exchange when the rekey limit (bytes either way, or time) is reached: checked
+   * after each packet sent and each message received (a download sends almost nothing). Only
+   * once authenticated: from then on the layers above always read, so the peer's KEXINIT is
+   * answered; before that, a sender waiting for new keys could wait for ever.
+   */
+  async rekeyIfDue(): Promise<void> {
+    if (!this.#authenticated || this.#gate || this.conn.closed || !this.#rekeyDue()) return;
+    this.#emit({
+      stage: "kex",
+      type: "rekey",
+      initiator: this.role,
+      reason: "rekey limit reached (bytes or time)",
+    });
+    await this.startRekey();
+  }
+
+  /** Starts a key exchange now (our KEXINIT); the peer's answer arrives through receive. */
+  async startRekey(): Promise<void> {
+    await this.sendKexInit();
+    this.#armRekeyDeadline();
+  }
+
+  #rekeyDue(): boolean {
+    const limit = this.#o.rekeyLimitBytes ?? 1024 ** 3;
+    const interval = this.#o.rekeyIntervalMs ?? 3600_000;
+    return this.conn.bytesWrittenSinceKex > limit || this.conn.bytesReadSinceKex > limit ||
+      performance.now() - this.#lastKexAt > interval;
+  }
+
+  /**
+   * A key exchange we started must finish within the budget too, although the peer's KEXINIT
+   * is read by a wait of the layers above (which may have no timeout): a timer ends that wait
+   * with `kex.timeout` if the peer never answers.
+   */
+  #armRekeyDeadline(): void {
+    const ms = this.#o.timeoutMs;
+    if (ms <= 0 || this.conn.closed) return;
+    const deadline = new Deadline("kex", "key exchange (rekey)", ms);
+    this.#rekeyDeadline = deadline;
+    this.#rekeyTimer = setTimeout(() => {
+      this.#rekeyTimer = undefined;
+      if (this.#rekeyDeadline !== deadline) return;
+      // The wait under way ends with kex.timeout; senders held for new keys are let go.
+      this.conn.abort(deadline.error());
+      this.close();
+    }, ms);
+  }
+
+  #clearRekeyDeadline(): void {
+    clearTimeout(this.#rekeyTimer);
+    this.#rekeyTimer = undefined;
+    this.#rekeyDeadline = null;
+  }
+
+  /** Lets every sender waiting for new keys go on (to send, or to fail on a closed conn). */
+  #releaseGate(): void {
+    const open = this.#openGate;
+    this.#gate = null;
+    this.#openGate = null;
+    open?.();
+  }
+
+  /** Closes the connection; every sender waiting for new keys is let go (and fails). */
+  close(): void {
+    this.#clearRekeyDeadline();
+    this.conn.close();
+    this.#releaseGate();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Receiving
+
+  #closedError(): SshTraceError {
+    const stage = this.conn.stage;
+    return new SshTraceError(
+      stage,
+      `${stage}.closed`,
+      `the ${this.peer} closed the connection during stage ${stage}`,
+      {},
+    );
+  }
+
+  #within<T>(what: string, body: () => Promise<T>, deadline?: Deadline): Promise<T> {
+    const ms = this.#o.timeoutMs;
+    if (!deadline && ms <= 0) return body();
+    return this.conn.within(deadline ?? new Deadline("kex", what, ms), body);
+  }
+
+  /** The first key exchange: our KEXINIT (unless sent already), the peer's, and the rest. */
+  firstKex(): Promise<void> {
+    return this.#within("key exchange", async () => {
+      if (!this.#gate) await this.sendKexInit();
+      // The peer's KEXINIT must come first; anything before it is noted for strict kex.
+      let unexpectedBefore: string | null = null;
+      for (;;) {
+        const p = await this.conn.readPacket();
+        if (p === null) throw this.#closedError();
+        if (p[0] === MSG.KEXINIT) return await this.#completeKex(p, unexpectedBefore);
+        unexpectedBefore ??= messageName(p[0]!);
+        await this.handleTransportMessage(p, true);
+      }
+    });
+  }
+
+  /**
+   * Handles a transport-layer message (see transport_messages.ts): true if handled, false for
+   * the layers above. KEXINIT after the first exchange (a rekey) runs the key exchange.
+   */
+  handleTransportMessage(p: Uint8Array, duringFirstKex = false): Promise<boolean> {
+    if (p[0] !== MSG.KEXINIT) return handleTransportMessage(this, p);
+    if (duringFirstKex) return Promise.resolve(false);
+    return this.#peerRekey(p).then(() => true);
+  }
+
+  /** A KEXINIT from the peer after the first exchange: answer it (unless we started) and run. */
+  #peerRekey(p: Uint8Array): Promise<void> {
+    // A rekey we started was traced when our KEXINIT went out (and its budget runs since then).
+    const ours = this.#rekeyDeadline;
+    return this.#within("key exchange (rekey)", async () => {
+      if (!this.#gate) {
+        this.#emit({
+          stage: "kex",
+          type: "rekey",
+          initiator: this.peer,
+          reason: `${this.peer} asked for new keys`,
+        });
+        await this.sendKexInit();
+      }
+      await this.#completeKex(p, null);
+    }, ours ?? undefined);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Key exchange
+
+  /** Decodes a KEXINIT: the peer's, or ours (which a fault hook may have made malformed). */
+  #decodeKexInit(payload: Uint8Array, from: string): KexInit {
+    try {
+      return decodeKexInit(payload);
+    } catch (e) {
+      throw new SshTraceError(
+        "kex",
+        "kex.bad-kexinit",
+        `malformed KEXINIT from the ${from}: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /** Runs a key exchange to its end (NEWKEYS both ways), given the peer's KEXINIT. */
+  async #completeKex(peerPayload: Uint8Array, unexpectedBefore: string | null): Promise<void> {
+    const conn = this.conn;
+    const first = !this.firstKexDone;
+    const prevStage = conn.stage;
+    conn.stage = "kex";
+    const peer = this.#decodeKexInit(peerPayload, this.peer);
+    this.#emit({
+      stage: "kex",
+      type: "kexinit-received",
+      lists: peer.lists,
+      firstKexPacketFollows: peer.firstKexPacketFollows,
+    });
+    if (peer.emptyNamesIn.length) {
+      this.#emit({
+        stage: "kex",
+        type: "quirk",
+        id: "kexinit-empty-names",
+        description: `the ${this.peer}'s KEXINIT has empty names in ${
+          peer.emptyNamesIn.join(", ")
+        } (a stray comma, as libssh 0.10 sends); ignored, as OpenSSH does`,
+      });
+    }
+    const client = this.role === "client";
+    const ours = this.#decodeKexInit(this.#ourKexInit!, this.role).lists;
+    if (first) {
+      const [ourStrict, theirStrict] = client
+        ? [STRICT_KEX_C, STRICT_KEX_S]
+        : [STRICT_KEX_S, STRICT_KEX_C];
+      this.strict = ours.kex.includes(ourStrict) && peer.lists.kex.includes(theirStrict);
+      this.peerExtInfo = peer.lists.kex.includes(client ? EXT_INFO_S : EXT_INFO_C);
+      if (this.strict && unexpectedBefore) {
+        throw new SshTraceError(
+          "kex",
+          "kex.strict-violation",
+          `strict key exchange violated: the ${this.peer} sent ${unexpectedBefore} before its ` +
+            "KEXINIT",
+          { message: unexpectedBefore },
+        );
+      }
+    }
+    const [c, s] = client ? [ours, peer.lists] : [peer.lists, ours];
+    const [cPlain, sPlain] = [withoutKexMarkers(c), withoutKexMarkers(s)];
+    const decisions = negotiateAll(cPlain, sPlain, riskOf, isAeadCipher);
+    const extInfo = peer.lists.kex.includes(client ? EXT_INFO_S : EXT_INFO_C);
+    this.#emit({ stage: "kex", type: "negotiated", decisions, strict: this.strict, extInfo });
+    const failed = decisions.find((d) => d.chosen === null);
+    if (failed) {
+      throw new SshTraceError(
+        "kex",
+        `kex.no-common-${failed.category}`,
+        `no ${describeCategory(failed.category)} in common with the ${this.peer}`,
+        { category: failed.category, ours: failed.ours, theirs: failed.theirs, decisions },
+      );
+    }
+    const chosen = Object.fromEntries(decisions.map((d) => [d.category, d.chosen!])) as Chosen;
+    this.negotiated = { decisions, kex: chosen.kex, hostKey: chosen.hostKey, strict: this.strict };
+
+    // RFC 4253 §7.1: the guess is wrong when the two sides' preferred (first) kex or host key
+    // algorithms differ, even if the guesser's first choice is what negotiation picked
+    // (OpenSSH's proposals_match() does the same).
+    let skipGuess = peer.firstKexPacketFollows &&
+      !(cPlain.kex[0] === sPlain.kex[0] && cPlain.hostKey[0] === sPlain.hostKey[0]);
+    if (skipGuess) {
+      this.#emit({
+        stage: "kex",
+        type: "guess-ignored",
+        reason:
+          `the ${this.peer} guessed a different key exchange; its first kex packet is ignored`,
+      });
+    }
+    const strictNow = this.strict && first;
+    const run: KexRun = {
+      first,
+      chosen,
+      clientVersion: this.clientVersion,
+      serverVersion: this.serverVersion,
+      clientKexInit: client ? this.#ourKexInit! : peerPayload,
+      serverKexInit: client ? peerPayload : this.#ourKexInit!,
+      send: (payload) => this.sendNow(payload),
+      receive: async () => {
+        for (;;) {
+          const p = await this.#receiveInKex(strictNow, "in the middle of the key exchange");
+          if (p[0]! >= 30 && p[0]! < 50) {
+            if (!skipGuess) return p;
+            skipGuess = false;
+            continue;
+          }
+          throw this.#unexpected(p[0]!, strictNow, "in the middle of the key exchange");
+        }
+      },
+    };
+    const result = await this.#o.exchange(run);
+    if (first) this.sessionId = result.h;
+
+    // NEWKEYS both ways, keys and compression per direction.
+    const keys = (ivL: string, keyL: string, macL: string, cipherName: string, macName: string) => {
+      const cipher = findCipher(cipherName)!;
+      const mac = cipher.createAead ? null : findMac(macName)!;
+      const d = (letter: string, n: number) =>
+        deriveKey(result.hash, result.k, result.h, letter, this.sessionId, n);
+      return {
+        cipher,
+        mac,
+        iv: d(ivL, cipher.ivLength),
+        encKey: d(keyL, cipher.keyLength),
+        macKey: mac ? d(macL, mac.keyLength) : new Uint8Array(0),
+      } satisfies DirectionKeys;
+    };
+    const c2s = () => keys("A", "C", "E", chosen.cipherC2S, chosen.macC2S);
+    const s2c = () => keys("B", "D", "F", chosen.cipherS2C, chosen.macS2C);
+    const [compressOut, compressIn] = client
+      ? [chosen.compressionC2S, chosen.compressionS2C]
+      : [chosen.compressionS2C, chosen.compressionC2S];
+    const hooks = first ? this.#o.hooks : undefined;
+    if (first && (compressOut !== "none" || compressIn !== "none")) await loadZlib();
+    await hooks?.at?.("before-newkeys");
+    await this.sendNow(new Uint8Array([MSG.NEWKEYS]));
+    this.#o.newKeysSent?.(first);
+    conn.setWriteKeys(client ? c2s() : s2c(), this.strict);
+    this.#emit({ stage: "kex", type: "newkeys", direction: "sent" });
+    if (first) this.#setupCompression(compressOut, true);
+    const sigAlgs = this.#o.serverSigAlgs;
+    if (first && !client && this.peerExtInfo && sigAlgs) {
+      await this.sendNow(
+        new SshWriter().byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs")
+          .string(sigAlgs.join(",")).bytes(),
+      );
+    }
+    await hooks?.at?.("after-newkeys");
+    for (;;) {
+      const p = await this.#receiveInKex(strictNow, "where NEWKEYS was expected");
+      if (p[0] === MSG.NEWKEYS) break;
+      throw this.#unexpected(p[0]!, strictNow, "where NEWKEYS was expected");
+    }
+    conn.setReadKeys(client ? s2c() : c2s(), this.strict);
+    this.#emit({ stage: "kex", type: "newkeys", direction: "received" });
+    if (first) this.#setupCompression(compressIn, false);
+
+    this.#lastKexAt = performance.now();
+    this.firstKexDone = true;
+    this.kexCount++;
+    this.#ourKexInit = null;
+    this.#clearRekeyDeadline();
+    this.#releaseGate();
+    conn.readAhead = this.#authenticated;
+    conn.stage = prevStage;
+  }
+
+  /**
+   * The next packet during a key exchange: DISCONNECT ends the connection; IGNORE and DEBUG are
+   * handled (refused under strict kex); anything else is returned.
+   */
+  async #receiveInKex(strict: boolean, where: string): Promise<Uint8Array> {
+    for (;;) {
+      const p = await this.conn.readPacket();
+      if (p === null && where.includes("NEWKEYS")) {
+        throw new SshTraceError(
+          "kex",
+          "kex.closed",
+          `the ${this.peer} closed the connection before NEWKEYS`,
+        );
+      }
+      if (p === null) throw this.#closedError();
+      const type = p[0]!;
+      if (type === MSG.DISCONNECT) await this.handleTransportMessage(p);
+      if (type === MSG.IGNORE || type === MSG.DEBUG) {
+        if (strict) throw this.#unexpected(type, strict, where);
+        await this.handleTransportMessage(p);
+        continue;
+      }
+      return p;
+    }
+  }
+
+  #unexpected(type: number, strict: boolean, where: string): SshTraceError {
+    return new SshTraceError(
+      "kex",
+      strict ? "kex.strict-violation" : "kex.unexpected-message",
+      `the ${this.peer} sent ${messageName(type)} ${where}` +
+        (strict ? " (not allowed under strict kex)" : ""),
+      { message: messageName(type) },
+    );
+  }
+
+  /** Starts compression of one direction now, or after authentication for the delayed kind. */
+  #setupCompression(name: string, out: boolean): void {
+    const alg = findCompression(name);
+    if (!alg || name === "none") return;
+    if (alg.delayed && !this.#authenticated) this.#delayed.push(out);
+    else this.#startCompression(out);
+  }
+
+  #startCompression(out: boolean): void {
+    const z = createZlibStream();
+    if (out) this.conn.compress = (b) => z.compress(b);
+    else this.conn.decompress = (b) => z.decompress(b);
+  }
+
+  /** User authentication succeeded: delayed compression starts; read-ahead may run. */
+  authenticated(): void {
+    this.#authenticated = true;
+    for (const out of this.#delayed.splice(0)) this.#startCompression(out);
+    if (this.firstKexDone && !this.#gate) this.conn.readAhead = true;
+  }
+}

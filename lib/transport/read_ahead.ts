@@ -1,0 +1,96 @@
+/**
+ * Read-ahead decryption at the packet level: frames every whole packet already buffered and
+ * starts opening it (Web Crypto, asynchronously) while the layer above works on the one handed
+ * up, so the socket is read and packets decrypt in parallel. Used by {@link StreamPacketConn}
+ * whatever the crypto backend, whenever the opener can open packets asynchronously
+ * (`PacketOpener.canReadAhead`) and its owner allows it (the data phase, no key exchange under
+ * way).
+ * @module
+ */
+
+import type { PacketOpener } from "./packet.ts";
+import type { BufferedReader } from "./reader.ts";
+
+/** Read-ahead limits: packets and wire bytes opened ahead of the one being handed up. */
+export const MAX_AHEAD_PACKETS = 16;
+export const MAX_AHEAD_BYTES = 1024 * 1024;
+
+/** A packet opened ahead: its sequence number, wire length and payload (once opened). */
+export interface Ahead {
+  seq: number;
+  length: number;
+  payload: Promise<Uint8Array>;
+}
+
+/** Packets opened ahead, in wire order, not yet handed up. */
+export class ReadAhead {
+  #reader: BufferedReader;
+  #opener: PacketOpener;
+  #queue: Ahead[] = [];
+  /** Wire bytes of the packets queued. */
+  #bytes = 0;
+  /** A packet failed to frame or open: nothing more is opened ahead. */
+  #broken = false;
+
+  constructor(reader: BufferedReader, opener: PacketOpener) {
+    this.#reader = reader;
+    this.#opener = opener;
+  }
+
+  /** Packets opened ahead and not yet handed up. */
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Frames every whole packet already buffered (up to the limits) and starts its decryption
+   * while `allowed`; stops at the first framing error, which is queued to be reported in order.
+   */
+  launch(allowed: boolean): void {
+    const reader = this.#reader;
+    const opener = this.#opener;
+    while (
+      allowed && this.#queue.length < MAX_AHEAD_PACKETS && this.#bytes < MAX_AHEAD_BYTES &&
+      !this.#broken && opener.canReadAhead
+    ) {
+      const size = opener.headerSize;
+      if (reader.buffered < size) return;
+      let need: number;
+      try {
+        need = opener.begin(reader.peekExact(size));
+      } catch (e) {
+        this.#broken = true;
+        const payload = Promise.reject(e);
+        payload.catch(() => {});
+        this.#queue.push({ seq: opener.seq, length: 0, payload });
+        return;
+      }
+      if (reader.buffered < size + need) return;
+      const whole = reader.take(size + need)!;
+      const seq = opener.seq;
+      const payload = opener.finishAsync(whole.subarray(size), whole);
+      payload.catch(() => {}); // reported in order by the reader
+      this.#queue.push({ seq, length: whole.length, payload });
+      this.#bytes += whole.length;
+    }
+  }
+
+  /**
+   * The next packet opened ahead (its payload may still be opening), or null when none is
+   * queued. `prefetch`: start reading the socket while the queued packets decrypt.
+   */
+  shift(prefetch: boolean): Ahead | null {
+    const next = this.#queue.shift();
+    if (!next) return null;
+    this.#bytes -= next.length;
+    if (prefetch) this.#reader.prefetch();
+    return next;
+  }
+
+  /** A packet handed up failed (bad MAC, tag, padding): nothing after it is handed up. */
+  fail(): void {
+    this.#queue = [];
+    this.#bytes = 0;
+    this.#broken = true;
+  }
+}
