@@ -233,17 +233,6 @@ export class Tracer {
     this.#sinks.push(sink);
   }
 
-  /**
-   * The stage of the span most recently begun and not yet ended.
-   *
-   * @deprecated A run can have several stages open at once (two channels): a layer states its
-   * own stage, and an error carries it. Kept only while the transport and connection layers
-   * still read it (lib/transport/transport.ts, lib/connection/mux.ts).
-   */
-  get currentStage(): Stage | null {
-    return this.#open.at(-1)?.span.stage ?? null;
-  }
-
   /** The spans begun and not yet ended, oldest first. */
   get openSpans(): readonly Span[] {
     return this.#open.map((o) => o.span);

@@ -14,8 +14,11 @@ export async function requestService(
   transport: MessageTransport,
   service = "ssh-userauth",
 ): Promise<void> {
-  await transport.send(new SshWriter().byte(MSG.SERVICE_REQUEST).string(service).bytes());
-  const reply = await transport.receive();
+  await transport.send(
+    new SshWriter().byte(MSG.SERVICE_REQUEST).string(service).bytes(),
+    "auth",
+  );
+  const reply = await transport.receive(undefined, undefined, "auth");
   const refused = (why: string, extra: Record<string, unknown> = {}) =>
     new SshTraceError(
       "auth",

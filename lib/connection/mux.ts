@@ -274,7 +274,7 @@ export class Connection {
     if (this.#error) return Promise.reject(this.#error);
     const p = this.#sendChain.then(() => {
       if (this.#error) throw this.#error;
-      return this.transport.send(payload);
+      return this.transport.send(payload, this.#stage());
     });
     this.#sendChain = p.catch((e) => {
       const error = toError(e);
@@ -295,7 +295,7 @@ export class Connection {
     while (!this.#ended) {
       let payload: Uint8Array | null;
       try {
-        payload = await this.transport.receive(0);
+        payload = await this.transport.receive(0, undefined, this.#stage());
       } catch (e) {
         this.#end(toError(e), null, () => this.#closeQuietly());
         return;

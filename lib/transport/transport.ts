@@ -130,12 +130,9 @@ export class Transport implements MessageTransport {
     return this.#hs.negotiated;
   }
 
-  /**
-   * The stage errors are blamed on: the one stated by the layer at work; until a layer states
-   * one, the tracer's (transitional, for callers that do not state theirs yet).
-   */
+  /** The stage errors are blamed on: the one the layer at work states (data when none does). */
   #workStage(stage: Stage | undefined): Stage {
-    return stage ?? this.stage ?? this.tracer.currentStage ?? "data";
+    return stage ?? this.stage ?? "data";
   }
 
   /** Version exchange and the first key exchange (with the host key check). */

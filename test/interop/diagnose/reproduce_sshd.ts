@@ -550,7 +550,11 @@ export const SSHD = reproductionTable({
           const client = await connectSshd(tracer, { port: proxy.port });
           try {
             const running = failure(client.exec("sleep 5"));
-            await until(() => tracer.currentStage === "data", 5000, "the command to start");
+            await until(
+              () => tracer.openSpans.some((s) => s.stage === "data"),
+              5000,
+              "the command to start",
+            );
             await proxy.reset();
             const error = await running;
             expect(explained(error, tracer), {

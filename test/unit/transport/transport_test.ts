@@ -545,7 +545,8 @@ Deno.test("a transport message number reserved for kex after kex fails as unexpe
     const t = await openScripted(server);
     const { error } = await expectTraceError(requestService(t));
     t.close();
-    assert.equal(error.code, "data.unexpected-message");
+    // The service request states its stage (auth): the error is blamed there, not guessed.
+    assert.equal(error.code, "auth.unexpected-message");
     assert.match(error.message, /the server sent KEX_31 \(31\) outside a key exchange/);
   } finally {
     server.close();
