@@ -312,6 +312,7 @@ export async function runLifecycle<T>(
         user: target.user,
         error,
         timings: tracer.timings,
+        channelTimings: tracer.channelTimings,
         exitCode,
       }),
   };

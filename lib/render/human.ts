@@ -229,6 +229,11 @@ export function packetText(e: Extract<TraceEvent, { type: "packet" }>): string {
   return text;
 }
 
+/** A channel span's channel, for its begin and end lines (none for connection-wide stages). */
+function onChannel(channel: number | undefined): string {
+  return channel === undefined ? "" : ` (channel ${channel})`;
+}
+
 /** Kinds printed at verbosity 0 (their summary is too). */
 function shownAtLevel0(of: string): boolean {
   return of !== "ignore" && of !== "debug" && of !== "packet" && of !== "error";
@@ -239,10 +244,10 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
   switch (e.type) {
     case "begin":
       return `${afterOutput ? "\n" : ""}${
-        p.bold(p.cyan(`── ${e.stage} ─ ${STAGE_TITLES[e.stage]}`))
+        p.bold(p.cyan(`── ${e.stage} ─ ${STAGE_TITLES[e.stage]}${onChannel(e.channel)}`))
       }\n`;
     case "end":
-      return `${INDENT}${p.green("✓")} ${e.stage} ${e.ms.toFixed(1)} ms\n`;
+      return `${INDENT}${p.green("✓")} ${e.stage}${onChannel(e.channel)} ${e.ms.toFixed(1)} ms\n`;
 
     case "resolving":
       return v >= 1 ? row("resolve", hostPort(e.host, e.port)) : "";

@@ -90,6 +90,11 @@ export interface Report {
     success: boolean;
   } | null;
   timings: Partial<Record<Stage, number>>;
+  /**
+   * Time per channel and stage (`session#0`, `data#1`), when a run used channels: two
+   * concurrent commands on one connection each keep their own.
+   */
+  channelTimings?: Record<string, number>;
 }
 
 export interface ReportContext {
@@ -98,6 +103,8 @@ export interface ReportContext {
   user?: string;
   error: SshTraceError | null;
   timings: Partial<Record<Stage, number>>;
+  /** The tracer's per-channel timings ({@link Report.channelTimings}). */
+  channelTimings?: Record<string, number>;
   /** Overrides the exit code (default: the error's, or 0). */
   exitCode?: number;
 }
@@ -153,6 +160,9 @@ export function buildReport(events: readonly TraceEvent[], context: ReportContex
     hostKey: reached("hostkey") ? hostKeyPart(events) : null,
     auth: reached("auth") ? authPart(events, context.user ?? null) : null,
     timings: { ...context.timings },
+    ...(context.channelTimings && Object.keys(context.channelTimings).length
+      ? { channelTimings: { ...context.channelTimings } }
+      : {}),
   };
 }
 

@@ -513,3 +513,16 @@ Deno.test("human renderer shows a partial success and its remaining methods", ()
   }]]));
   assert.ok(out.startsWith("   partial   publickey accepted, continue with: password\n"));
 });
+
+Deno.test("a channel span's begin and end lines name the channel; connection-wide stages do not", () => {
+  const text = render(timed([
+    [0, { stage: "auth", type: "begin" }],
+    [3, { stage: "auth", type: "end", ms: 3 }],
+    [4, { stage: "data", type: "begin", channel: 1 }],
+    [16, { stage: "data", type: "end", ms: 12, channel: 1 }],
+  ]));
+  assert.match(text, /── data ─ .* \(channel 1\)/);
+  assert.match(text, /✓ data \(channel 1\) 12\.0 ms/);
+  assert.match(text, /✓ auth 3\.0 ms/);
+  assert.doesNotMatch(text, /auth.*channel/);
+});

@@ -349,3 +349,11 @@ Deno.test("NDJSON sink writes one line per event that parses back to the event",
   assert.equal(lines.length, events.length);
   assert.deepEqual(lines.map((l) => JSON.parse(l)), events);
 });
+
+Deno.test("buildReport() keeps per-channel timings when a run used channels, and leaves them out otherwise", () => {
+  const base = { host: "h", port: 22, error: null, timings: { data: 30 } };
+  assert.equal("channelTimings" in buildReport([], base), false);
+  assert.equal("channelTimings" in buildReport([], { ...base, channelTimings: {} }), false);
+  const report = buildReport([], { ...base, channelTimings: { "data#0": 30, "data#1": 12.5 } });
+  assert.deepEqual(report.channelTimings, { "data#0": 30, "data#1": 12.5 });
+});
