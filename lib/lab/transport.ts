@@ -8,12 +8,14 @@
  */
 
 import { SshTraceError } from "../errors/mod.ts";
+import { Tracer } from "../trace.ts";
 import type { AlgorithmLists } from "../types.ts";
 import { Handshake, type KexKeys, type KexRun } from "../transport/handshake.ts";
 import { STRICT_KEX_S } from "../transport/kexinit.ts";
 import { StreamPacketConn } from "../transport/packet_conn.ts";
 import { lineBytes } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
+import type { MessageTransport } from "../transport/types.ts";
 import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
 import type { HostKeys } from "./hostkeys.ts";
@@ -38,10 +40,13 @@ export class Stop extends Error {
 /** Extra fields a fault hook sees at one point. */
 export type PointContext = Partial<Pick<FaultIo, "channel" | "request" | "method">>;
 
-/** The server's transport over one connection. */
-export class ServerTransport {
+/** The server's transport over one connection (what the lab's auth and connection layers use). */
+export class ServerTransport implements MessageTransport {
   readonly config: LabConfig;
   readonly hooks: FaultHooks;
+  readonly tracer: Tracer = new Tracer();
+  /** Only a client reads server-sig-algs. */
+  readonly serverSigAlgs = null;
   clientVersion = "";
   /** Chosen algorithms of the current keys, by KEXINIT category. */
   chosen: Record<string, string> = {};
@@ -71,7 +76,8 @@ export class ServerTransport {
       timeoutMs: config.loginGraceMs,
       stage: "kex",
       sealed: seal
-        ? (wire) => (this.#conn.encrypted ? seal(wire, ++this.#encryptedSent) : wire)
+        ? (wire, payload, seq) =>
+          this.#conn.encrypted ? seal(wire, ++this.#encryptedSent, payload, seq) : wire
         : null,
     });
     this.#hs = new Handshake({
@@ -108,6 +114,16 @@ export class ServerTransport {
   /** Whether the first key exchange ran under strict kex. */
   get strict(): boolean {
     return this.#hs.strict;
+  }
+
+  /** Completed key exchanges. */
+  get kexCount(): number {
+    return this.#hs.kexCount;
+  }
+
+  /** Starts a key exchange now (the lab starts none by itself; see the constructor). */
+  rekey(): Promise<void> {
+    return this.#hs.startRekey().catch(this.#onFailure);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -195,7 +211,7 @@ export class ServerTransport {
   }
 
   /** Sends DISCONNECT and closes. */
-  async disconnect(reason: number, description: string): Promise<void> {
+  async disconnect(reason: number = REASON.BY_APPLICATION, description = ""): Promise<void> {
     if (this.closed) return;
     this.#log(`disconnect (reason ${reason}): ${description}`);
     try {
@@ -263,6 +279,7 @@ export class ServerTransport {
           this.close();
           return null;
         }
+        this.hooks.received?.(p, this.#conn.lastReadSeq);
         if (p[0] === MSG.KEXINIT && !this.#hs.inKex) {
           this.#log("client started a rekey");
           if (await this.at("client-rekey")) continue;

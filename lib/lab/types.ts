@@ -158,6 +158,11 @@ export interface FaultHooks {
   kexReply?(payload: Uint8Array): Uint8Array;
   /** Changes the signature blob over H. */
   signature?(blob: Uint8Array): Uint8Array;
-  /** Changes a sealed packet after the first NEWKEYS; `index` counts them from 1. */
-  seal?(wire: Uint8Array, index: number): Uint8Array;
+  /**
+   * Changes a sealed packet after the first NEWKEYS; `index` counts them from 1, `payload` and
+   * `seq` are the message and sequence number it carries.
+   */
+  seal?(wire: Uint8Array, index: number, payload: Uint8Array, seq: number): Uint8Array;
+  /** Sees each message read after the first key exchange (transport messages too). */
+  received?(payload: Uint8Array, seq: number): void;
 }
