@@ -15,6 +15,7 @@ import { STRICT_KEX_S } from "../transport/kexinit.ts";
 import { StreamPacketConn } from "../transport/packet_conn.ts";
 import { lineBytes } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
+import { receiveMessage, sendDisconnect } from "../transport/transport_messages.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
@@ -214,14 +215,7 @@ export class ServerTransport implements MessageTransport {
   async disconnect(reason: number = REASON.BY_APPLICATION, description = ""): Promise<void> {
     if (this.closed) return;
     this.#log(`disconnect (reason ${reason}): ${description}`);
-    try {
-      await this.#hs.sendNow(
-        new SshWriter().byte(MSG.DISCONNECT).uint32(reason).string(description).string("")
-          .bytes(),
-      );
-    } catch {
-      // the client may be gone already
-    }
+    await sendDisconnect(this.#hs, reason, description);
     this.close();
   }
 
@@ -273,19 +267,14 @@ export class ServerTransport implements MessageTransport {
    */
   async receive(timeoutMs = this.config.loginGraceMs): Promise<Uint8Array | null> {
     try {
-      for (;;) {
-        const p = await this.#conn.readPacket(timeoutMs);
-        if (p === null) {
-          this.close();
-          return null;
-        }
+      const p = await receiveMessage(this.#hs, timeoutMs, undefined, async (p) => {
         this.hooks.received?.(p, this.#conn.lastReadSeq);
-        if (p[0] === MSG.KEXINIT && !this.#hs.inKex) {
-          this.#log("client started a rekey");
-          if (await this.at("client-rekey")) continue;
-        }
-        if (!(await this.#hs.handleTransportMessage(p))) return p;
-      }
+        if (p[0] !== MSG.KEXINIT || this.#hs.inKex) return false;
+        this.#log("client started a rekey");
+        return await this.at("client-rekey");
+      });
+      if (p === null) this.close();
+      return p;
     } catch (e) {
       if (e instanceof Stop) return null;
       if (e instanceof SshTraceError && /\.(closed|disconnect)$/.test(e.code)) {

@@ -15,7 +15,7 @@ import type { Stage } from "../types.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
 import { packetEvent } from "./packet_trace.ts";
 import { ReadAhead } from "./read_ahead.ts";
-import { BufferedReader, Deadline } from "./reader.ts";
+import { BufferedReader, closedError, Deadline, resetError } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
 
 /** A payload transform of one direction (compression). */
@@ -185,15 +185,7 @@ export class StreamPacketConn implements PacketConn {
     const next = this.#writeChain.then(() => this.#stream.write(bytes));
     this.#writeChain = next.catch(() => {});
     return next.catch((e) => {
-      if (e instanceof SshTraceError) throw e;
-      const stage = this.stage;
-      throw new SshTraceError(
-        stage,
-        `${stage}.connection-reset`,
-        `the connection broke while sending during stage ${stage}: ${(e as Error).message}`,
-        {},
-        { cause: e },
-      );
+      throw e instanceof SshTraceError ? e : resetError(this.stage, e, " while sending");
     });
   }
 
@@ -218,13 +210,7 @@ export class StreamPacketConn implements PacketConn {
   // Reading
 
   #closedError(): SshTraceError {
-    const stage = this.stage;
-    return new SshTraceError(
-      stage,
-      `${stage}.closed`,
-      `the ${this.#peer} closed the connection during stage ${stage}`,
-      {},
-    );
+    return closedError(this.stage, this.#peer);
   }
 
   async readPacket(timeoutMs = this.#timeoutMs): Promise<Uint8Array | null> {

@@ -27,6 +27,7 @@ import { ServerTransport, Stop } from "../../lib/lab/transport.ts";
 import type { FaultHooks, LabConfig, LabPoint } from "../../lib/lab/types.ts";
 import type { AlgorithmLists } from "../../lib/types.ts";
 import type { Transport } from "../../lib/transport/transport.ts";
+import { disconnectMessage } from "../../lib/transport/transport_messages.ts";
 import { type ByteStream, memoryPipe } from "../../lib/transport/stream.ts";
 import { concatBytes, SshReader, SshWriter } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
@@ -125,9 +126,7 @@ export const msg = {
     new SshWriter().byte(MSG.IGNORE).string(new Uint8Array(length)).bytes(),
   debug: (text: string, alwaysDisplay = true): Uint8Array =>
     new SshWriter().byte(MSG.DEBUG).bool(alwaysDisplay).string(text).string("").bytes(),
-  disconnect: (reasonCode: number, description: string): Uint8Array =>
-    new SshWriter().byte(MSG.DISCONNECT).uint32(reasonCode).string(description).string("")
-      .bytes(),
+  disconnect: disconnectMessage,
   unimplemented: (seq: number): Uint8Array =>
     new SshWriter().byte(MSG.UNIMPLEMENTED).uint32(seq).bytes(),
   extInfo: (extensions: Record<string, string>): Uint8Array => {
