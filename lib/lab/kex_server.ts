@@ -16,7 +16,7 @@
 import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { sntrup761 } from "../algorithms/pq.ts";
-import type { HashName } from "../algorithms/types.ts";
+import type { HashName, KexExchange } from "../algorithms/types.ts";
 import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 
 /** A client value or message the server half refuses. */
@@ -25,13 +25,8 @@ export class ServerKexError extends Error {
 }
 
 /** What a server half needs: the exchange's inputs, the host key and a signer for H. */
-export interface ServerKexInput {
-  /** Version lines without CR LF, exactly as received and sent. */
-  clientVersion: Uint8Array;
-  serverVersion: Uint8Array;
-  /** Whole KEXINIT payloads (starting with byte 20). */
-  clientKexInit: Uint8Array;
-  serverKexInit: Uint8Array;
+export interface ServerKexInput
+  extends Pick<KexExchange, "clientVersion" | "serverVersion" | "clientKexInit" | "serverKexInit"> {
   /** K_S, the host key blob. */
   hostKeyBlob: Uint8Array;
   /** Signs H and returns the signature blob (string algorithm, string signature). */
@@ -325,32 +320,27 @@ function groupExchange(name: string, hash: HashName, input: ServerKexInput): Ser
 
 // ---------------------------------------------------------------------------------------------
 
-type Factory = (input: ServerKexInput) => ServerKex;
+type Factory = (name: string, input: ServerKexInput) => ServerKex;
+const ecdh = (hash: HashName, agree: Agree): Factory => (n, i) => ephemeral(n, hash, agree, i);
+const dh = (hash: HashName, modp: Modp): Factory => (n, i) => fixedGroup(n, hash, modp, i);
+const gex = (hash: HashName): Factory => (n, i) => groupExchange(n, hash, i);
 
 const FACTORIES: Record<string, Factory> = {
-  "mlkem768x25519-sha256": (i) => ephemeral("mlkem768x25519-sha256", "sha256", mlkemX25519, i),
-  "sntrup761x25519-sha512": (i) => ephemeral("sntrup761x25519-sha512", "sha512", sntrupX25519, i),
-  "sntrup761x25519-sha512@openssh.com": (i) =>
-    ephemeral("sntrup761x25519-sha512@openssh.com", "sha512", sntrupX25519, i),
-  "curve25519-sha256": (i) => ephemeral("curve25519-sha256", "sha256", curve25519, i),
-  "curve25519-sha256@libssh.org": (i) =>
-    ephemeral("curve25519-sha256@libssh.org", "sha256", curve25519, i),
-  "ecdh-sha2-nistp256": (i) => ephemeral("ecdh-sha2-nistp256", "sha256", nist("P-256", 32), i),
-  "ecdh-sha2-nistp384": (i) => ephemeral("ecdh-sha2-nistp384", "sha384", nist("P-384", 48), i),
-  "ecdh-sha2-nistp521": (i) => ephemeral("ecdh-sha2-nistp521", "sha512", nist("P-521", 66), i),
-  "diffie-hellman-group-exchange-sha256": (i) =>
-    groupExchange("diffie-hellman-group-exchange-sha256", "sha256", i),
-  "diffie-hellman-group-exchange-sha1": (i) =>
-    groupExchange("diffie-hellman-group-exchange-sha1", "sha1", i),
-  "diffie-hellman-group16-sha512": (i) =>
-    fixedGroup("diffie-hellman-group16-sha512", "sha512", "modp16", i),
-  "diffie-hellman-group18-sha512": (i) =>
-    fixedGroup("diffie-hellman-group18-sha512", "sha512", "modp18", i),
-  "diffie-hellman-group14-sha256": (i) =>
-    fixedGroup("diffie-hellman-group14-sha256", "sha256", "modp14", i),
-  "diffie-hellman-group14-sha1": (i) =>
-    fixedGroup("diffie-hellman-group14-sha1", "sha1", "modp14", i),
-  "diffie-hellman-group1-sha1": (i) => fixedGroup("diffie-hellman-group1-sha1", "sha1", "modp2", i),
+  "mlkem768x25519-sha256": ecdh("sha256", mlkemX25519),
+  "sntrup761x25519-sha512": ecdh("sha512", sntrupX25519),
+  "sntrup761x25519-sha512@openssh.com": ecdh("sha512", sntrupX25519),
+  "curve25519-sha256": ecdh("sha256", curve25519),
+  "curve25519-sha256@libssh.org": ecdh("sha256", curve25519),
+  "ecdh-sha2-nistp256": ecdh("sha256", nist("P-256", 32)),
+  "ecdh-sha2-nistp384": ecdh("sha384", nist("P-384", 48)),
+  "ecdh-sha2-nistp521": ecdh("sha512", nist("P-521", 66)),
+  "diffie-hellman-group-exchange-sha256": gex("sha256"),
+  "diffie-hellman-group-exchange-sha1": gex("sha1"),
+  "diffie-hellman-group16-sha512": dh("sha512", "modp16"),
+  "diffie-hellman-group18-sha512": dh("sha512", "modp18"),
+  "diffie-hellman-group14-sha256": dh("sha256", "modp14"),
+  "diffie-hellman-group14-sha1": dh("sha1", "modp14"),
+  "diffie-hellman-group1-sha1": dh("sha1", "modp2"),
 };
 
 /** Every kex method with a server half. */
@@ -360,5 +350,5 @@ export const SERVER_KEX_NAMES: readonly string[] = Object.keys(FACTORIES);
 export function createServerKex(name: string, input: ServerKexInput): ServerKex {
   const factory = FACTORIES[name];
   if (!factory) throw new ServerKexError(`the lab server has no server half for kex ${name}`);
-  return factory(input);
+  return factory(name, input);
 }

@@ -18,20 +18,13 @@ import type { ByteStream } from "../transport/stream.ts";
 import { receiveMessage, sendDisconnect } from "../transport/transport_messages.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { SshReader, SshWriter } from "../wire/buffer.ts";
-import { MSG } from "../wire/messages.ts";
+import { DISCONNECT, MSG } from "../wire/messages.ts";
 import type { HostKeys } from "./hostkeys.ts";
 import { createServerKex } from "./kex_server.ts";
 import type { FaultHooks, FaultIo, LabConfig, LabPoint } from "./types.ts";
 
-/** Disconnect reason codes the server uses. */
-export const REASON = {
-  PROTOCOL_ERROR: 2,
-  KEY_EXCHANGE_FAILED: 3,
-  MAC_ERROR: 5,
-  SERVICE_NOT_AVAILABLE: 7,
-  BY_APPLICATION: 11,
-  NO_MORE_AUTH_METHODS_AVAILABLE: 14,
-} as const;
+/** Disconnect reason codes (RFC 4250 §4.2.2). */
+export const REASON = DISCONNECT;
 
 /** The connection ended (client closed, a fault stopped, or the server gave up): not a crash. */
 export class Stop extends Error {
@@ -297,7 +290,8 @@ export class ServerTransport implements MessageTransport {
     if (this.hooks.greeting) await this.hooks.greeting(this.faultIo());
     else {
       const lines = [...this.config.preVersionLines, this.config.versionLine];
-      await this.#writeRaw(new TextEncoder().encode(lines.map((l) => l + "\r\n").join("")));
+      const end = this.config.lineEnding ?? "\r\n";
+      await this.#writeRaw(new TextEncoder().encode(lines.map((l) => l + end).join("")));
     }
     const line = await this.#conn.reader.readLine(255).catch((e) => {
       throw new Stop(`no version line from the client: ${(e as Error).message}`);
@@ -340,10 +334,7 @@ export class ServerTransport implements MessageTransport {
     const hostKey = this.#hostKeys.forAlgorithm(chosen.hostKey)!;
     const signature = first ? this.hooks.signature : undefined;
     const kex = createServerKex(chosen.kex, {
-      clientVersion: run.clientVersion,
-      serverVersion: run.serverVersion,
-      clientKexInit: run.clientKexInit,
-      serverKexInit: run.serverKexInit,
+      ...run,
       hostKeyBlob: hostKey.blob,
       sign: (h) => {
         const blob = hostKey.sign(chosen.hostKey, h);

@@ -24,6 +24,8 @@ export interface LabConfig {
   versionLine: string;
   /** Lines sent before the version line. */
   preVersionLines: string[];
+  /** Ending of those lines (old switches end them with a lone CR). @default "\r\n" */
+  lineEnding?: string;
   /** Server-side KEXINIT lists (host key algorithms without a key are dropped). */
   lists: AlgorithmLists;
   /** Offer strict kex (`kex-strict-s-v00@openssh.com`). */

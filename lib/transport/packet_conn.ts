@@ -231,16 +231,18 @@ export class StreamPacketConn implements PacketConn {
       const need = opener.begin(reader.peekExact(size));
       if (!(await this.#ensureWhole(size + need))) throw this.#closedError();
       const whole = reader.take(size + need)!;
-      const payload = opener.finish(whole.subarray(size), whole);
-      if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
-      this.#lastReadSeq = (opener.seq - 1) >>> 0;
-      if (this.#tracer?.packets) {
-        this.#tracer.emit(packetEvent(this.stage, "in", this.#lastReadSeq, payload));
-      }
-      return payload;
+      return this.#handUp(opener.finish(whole.subarray(size), whole), (opener.seq - 1) >>> 0);
     } catch (e) {
       throw this.#packetFailure(e);
     }
+  }
+
+  /** A payload opened (directly or ahead) for sequence number `seq`, handed to the reader. */
+  #handUp(payload: Uint8Array, seq: number): Uint8Array {
+    if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+    this.#lastReadSeq = seq;
+    if (this.#tracer?.packets) this.#tracer.emit(packetEvent(this.stage, "in", seq, payload));
+    return payload;
   }
 
   /**
@@ -264,19 +266,12 @@ export class StreamPacketConn implements PacketConn {
       this.#ahead.launch(allowed);
       const next = this.#ahead.shift(allowed && this.readAhead);
       if (next) {
-        let payload: Uint8Array;
         try {
-          payload = await next.payload;
-          if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+          return this.#handUp(await next.payload, next.seq);
         } catch (e) {
           this.#ahead.fail();
           throw this.#packetFailure(e);
         }
-        this.#lastReadSeq = next.seq;
-        if (this.#tracer?.packets) {
-          this.#tracer.emit(packetEvent(this.stage, "in", next.seq, payload));
-        }
-        return payload;
       }
       if (!this.readAhead || !this.#opener.canReadAhead) return await this.readPacket(timeoutMs);
       // Part of a packet is in: the rest must follow within the timeout (no trickling).

@@ -21,7 +21,7 @@ import type { Tracer } from "../trace.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { AlgorithmLists, Stage } from "../types.ts";
 import { encodeText, WireError } from "../wire/buffer.ts";
-import { DISCONNECT_REASONS } from "../wire/messages.ts";
+import { DISCONNECT, DISCONNECT_REASONS } from "../wire/messages.ts";
 import { EXT_INFO_C, STRICT_KEX_C } from "./kexinit.ts";
 import { Handshake, type KexKeys, type KexRun, type Negotiated } from "./handshake.ts";
 import { StreamPacketConn } from "./packet_conn.ts";
@@ -208,12 +208,7 @@ export class Transport implements MessageTransport {
       preloadNodeCrypto().catch(() => {}); // a failed load shows at first use
     }
     const ctx: KexContext = {
-      clientVersion: run.clientVersion,
-      serverVersion: run.serverVersion,
-      clientKexInit: run.clientKexInit,
-      serverKexInit: run.serverKexInit,
-      send: run.send,
-      receive: run.receive,
+      ...run,
       note: (detail) => tracer.emit({ stage: "kex", type: "exchange", method: kex.name, detail }),
       gex: {
         min: this.#options.legacy ? 1024 : 2048,
@@ -359,7 +354,10 @@ export class Transport implements MessageTransport {
     this.#hs.authenticated();
   }
 
-  async disconnect(reasonCode = 11, description = "disconnected by user"): Promise<void> {
+  async disconnect(
+    reasonCode: number = DISCONNECT.BY_APPLICATION,
+    description = "disconnected by user",
+  ): Promise<void> {
     if (this.#conn.closed) return;
     this.tracer.emit({
       stage: this.#conn.stage === "kex" ? "kex" : this.#workStage(undefined),

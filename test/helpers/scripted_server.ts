@@ -33,20 +33,11 @@ import { concatBytes, SshReader, SshWriter } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
 
 /**
- * Where in the server's run a script can act: the lab server's named points (see `LabPoint`),
- * the same places in the same core. Kex points apply to the first key exchange.
+ * Where in the server's run a script can act: the lab server's named points (see `LabPoint`)
+ * up to the connection layer, the same places in the same core. Kex points apply to the first
+ * key exchange.
  */
-export type Point = Extract<
-  LabPoint,
-  | "start"
-  | "before-kexinit"
-  | "after-kexinit"
-  | "before-kex-reply"
-  | "before-newkeys"
-  | "after-newkeys"
-  | "after-service"
-  | "after-auth"
->;
+export type Point = Exclude<LabPoint, "channel-open" | "channel-request">;
 
 /** One step of a script. */
 export type Action =
@@ -61,20 +52,19 @@ export type Action =
   /** Close the connection. */
   | { close: true };
 
-export interface ScriptedServerOptions {
-  /** Version line without its ending; also V_S in the exchange hash. */
-  versionLine?: string;
-  /** Ending of the version and pre-version lines. @default "\r\n" */
-  lineEnding?: string;
-  /** Lines sent before the version line. */
-  preVersionLines?: string[];
+/**
+ * A script. The lab configuration it may change keeps the lab's meaning (`versionLine` is V_S,
+ * `strictKex` defaults to true, `authMethods` to publickey,password).
+ */
+export interface ScriptedServerOptions extends
+  Partial<
+    Pick<LabConfig, "versionLine" | "lineEnding" | "preVersionLines" | "strictKex" | "authMethods">
+  > {
   /** Raw bytes sent instead of the pre-version lines and version line. */
   greeting?: Uint8Array;
   /** KEXINIT lists (each category replaces the default). Defaults: curve25519, ssh-ed25519,
    * every registry cipher and MAC, compression none. */
   lists?: Partial<AlgorithmLists>;
-  /** Offer `kex-strict-s-v00@openssh.com`. @default true */
-  strictKex?: boolean;
   /** Set first_kex_packet_follows in the first KEXINIT. */
   firstKexPacketFollows?: boolean;
   /** The "guessed" kex packet sent right after the first KEXINIT. */
@@ -85,8 +75,6 @@ export interface ScriptedServerOptions {
   corruptMacOfPacket?: number;
   /** Send EXT_INFO with server-sig-algs after NEWKEYS when the client offered ext-info-c. */
   serverSigAlgs?: string[];
-  /** Methods listed in USERAUTH_FAILURE. @default ["publickey", "password"] */
-  authMethods?: string[];
   /** Answer the `none` request with USERAUTH_SUCCESS. */
   acceptNone?: boolean;
   /** Accept this password (method `password`). */
@@ -208,6 +196,7 @@ function scriptConfig(o: ScriptedServerOptions): LabConfig {
     ...modernConfig(),
     versionLine: o.versionLine ?? "SSH-2.0-ScriptedServer_1.0",
     preVersionLines: o.preVersionLines ?? [],
+    lineEnding: o.lineEnding,
     lists: {
       kex: ["curve25519-sha256", "curve25519-sha256@libssh.org"],
       hostKey: ["ssh-ed25519"],
@@ -256,15 +245,9 @@ function scriptHooks(
       }
     };
   }
-  const end = o.lineEnding ?? "\r\n";
-  const greeting = o.greeting ??
-    new TextEncoder().encode(
-      [...(o.preVersionLines ?? []), o.versionLine ?? "SSH-2.0-ScriptedServer_1.0"]
-        .map((l) => l + end).join(""),
-    );
   return {
     at,
-    greeting: (io) => io.raw(greeting),
+    greeting: o.greeting ? (io) => io.raw(o.greeting!) : undefined,
     // encodeKexInit ends with first_kex_packet_follows (1 byte) and reserved (uint32).
     kexInit: o.firstKexPacketFollows
       ? (_lists, payload) => {
@@ -328,6 +311,7 @@ async function answer(
   const r = new SshReader(p);
   switch (r.byte()) {
     case MSG.SERVICE_REQUEST:
+      if (await t.at("service-request")) return;
       await t.send(new SshWriter().byte(MSG.SERVICE_ACCEPT).string(r.text()).bytes());
       await t.at("after-service");
       return;
@@ -335,6 +319,7 @@ async function answer(
       r.text("user");
       r.text("service");
       const method = r.text("method");
+      if (await t.at("userauth-request", { method })) return;
       let ok = method === "none" && o.acceptNone === true;
       if (method === "password" && o.password !== undefined) {
         r.bool("change");
