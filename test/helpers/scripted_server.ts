@@ -127,27 +127,8 @@ export const msg = {
     concatBytes(new Uint8Array([type]), body),
 };
 
-/** Unencrypted packets that break RFC 4253 §6 framing (for the plaintext phase). */
-export function badPacket(
-  kind: "zero-length" | "huge-length" | "not-block-multiple" | "short-padding",
-): Uint8Array {
-  const packet = (length: number, padding: number, total: number) => {
-    const b = new Uint8Array(total);
-    new DataView(b.buffer).setUint32(0, length);
-    b[4] = padding;
-    return b;
-  };
-  switch (kind) {
-    case "zero-length":
-      return packet(0, 0, 8);
-    case "huge-length":
-      return packet(0x7fffffff, 4, 16);
-    case "not-block-multiple":
-      return packet(13, 4, 17); // 4 + 13 is not a multiple of 8
-    case "short-padding":
-      return packet(12, 3, 16); // 8 bytes of payload, 3 of padding
-  }
-}
+/** Unencrypted packets that break RFC 4253 §6 framing (the lab's). */
+export { badPacket } from "../../lib/lab/faults.ts";
 
 /** Starts a scripted server on one end of a memory pipe. */
 export function startScriptedServer(options: ScriptedServerOptions = {}): ScriptedServer {
