@@ -69,6 +69,43 @@ function mpint(unsigned: Uint8Array): Uint8Array {
   return new SshWriter(unsigned.length + 5).mpintBytes(unsigned).bytes();
 }
 
+/** A server half: `handle` answers each client message until the final reply sets `result`. */
+function serverKex(
+  name: string,
+  hash: HashName,
+  handle: (kex: ServerKex, payload: Uint8Array) => Promise<Uint8Array[]>,
+): ServerKex {
+  const kex: ServerKex = {
+    name,
+    hash,
+    async onMessage(payload) {
+      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
+      return await handle(kex, payload);
+    },
+  };
+  return kex;
+}
+
+/**
+ * The final reply: H over the inputs, `middle` and K, then K_S, the server's value (`value`, as
+ * encoded in H) and the signature over H.
+ */
+async function finalReply(
+  kex: ServerKex,
+  input: ServerKexInput,
+  type: number,
+  middle: Uint8Array,
+  k: Uint8Array,
+  value: Uint8Array,
+): Promise<Uint8Array[]> {
+  const h = exchangeHashOf(kex.hash, input, middle, k);
+  kex.result = { k, h };
+  const signature = await input.sign(h);
+  return [
+    new SshWriter().byte(type).string(input.hostKeyBlob).raw(value).string(signature).bytes(),
+  ];
+}
+
 function expect(payload: Uint8Array, type: number, what: string): SshReader {
   const r = new SshReader(payload, what);
   const got = r.byte("message number");
@@ -84,31 +121,20 @@ function expect(payload: Uint8Array, type: number, what: string): SshReader {
 type Agree = (clientPublic: Uint8Array) => Promise<{ serverPublic: Uint8Array; k: Uint8Array }>;
 
 function ephemeral(name: string, hash: HashName, agree: Agree, input: ServerKexInput): ServerKex {
-  const kex: ServerKex = {
-    name,
-    hash,
-    async onMessage(payload) {
-      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
-      const r = expect(payload, 30, "KEX_ECDH_INIT");
-      const clientPublic = r.string("client public key").slice();
-      try {
-        r.end();
-      } catch (e) {
-        throw new ServerKexError((e as Error).message);
-      }
-      kex.clientPublicLength = clientPublic.length;
-      const { serverPublic, k } = await agree(clientPublic);
-      const middle = new SshWriter().string(clientPublic).string(serverPublic).bytes();
-      const h = exchangeHashOf(hash, input, middle, k);
-      kex.result = { k, h };
-      const signature = await input.sign(h);
-      return [
-        new SshWriter().byte(31).string(input.hostKeyBlob).string(serverPublic).string(signature)
-          .bytes(),
-      ];
-    },
-  };
-  return kex;
+  return serverKex(name, hash, async (kex, payload) => {
+    const r = expect(payload, 30, "KEX_ECDH_INIT");
+    const clientPublic = r.string("client public key").slice();
+    try {
+      r.end();
+    } catch (e) {
+      throw new ServerKexError((e as Error).message);
+    }
+    kex.clientPublicLength = clientPublic.length;
+    const { serverPublic, k } = await agree(clientPublic);
+    const value = new SshWriter().string(serverPublic).bytes();
+    const middle = new SshWriter().string(clientPublic).raw(value).bytes();
+    return await finalReply(kex, input, 31, middle, k, value);
+  });
 }
 
 async function x25519Agree(clientPublic: Uint8Array): Promise<{
@@ -246,76 +272,52 @@ function group(name: Modp): { p: Uint8Array; g: Uint8Array } {
 }
 
 function fixedGroup(name: string, hash: HashName, modp: Modp, input: ServerKexInput): ServerKex {
-  const kex: ServerKex = {
-    name,
-    hash,
-    async onMessage(payload) {
-      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
-      const r = expect(payload, 30, "KEXDH_INIT");
-      const eBody = r.string("e");
-      kex.clientPublicLength = eBody.length;
-      const e = bytesToBigint(eBody);
-      const { p, g } = group(modp);
-      const { f, k } = dhAnswer(p, g, e, hash);
-      const middle = new SshWriter().mpint(e).mpintBytes(f).bytes();
-      const h = exchangeHashOf(hash, input, middle, k);
-      kex.result = { k, h };
-      const signature = await input.sign(h);
-      return [
-        new SshWriter().byte(31).string(input.hostKeyBlob).mpintBytes(f).string(signature)
-          .bytes(),
-      ];
-    },
-  };
-  return kex;
+  return serverKex(name, hash, async (kex, payload) => {
+    const r = expect(payload, 30, "KEXDH_INIT");
+    const eBody = r.string("e");
+    kex.clientPublicLength = eBody.length;
+    const e = bytesToBigint(eBody);
+    const { p, g } = group(modp);
+    const { f, k } = dhAnswer(p, g, e, hash);
+    const middle = new SshWriter().mpint(e).mpintBytes(f).bytes();
+    return await finalReply(kex, input, 31, middle, k, mpint(f));
+  });
 }
 
 function groupExchange(name: string, hash: HashName, input: ServerKexInput): ServerKex {
   let request: { min: number; n: number; max: number } | null = null;
   let chosen: { p: Uint8Array; g: Uint8Array } | null = null;
-  const kex: ServerKex = {
-    name,
-    hash,
-    async onMessage(payload) {
-      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
-      if (payload[0] === 34) {
-        const r = expect(payload, 34, "KEX_DH_GEX_REQUEST");
-        request = { min: r.uint32("min"), n: r.uint32("n"), max: r.uint32("max") };
-        const names: Modp[] = input.allowSmallGroups === false
-          ? ["modp14", "modp16", "modp18"]
-          : ["modp2", "modp14", "modp16", "modp18"];
-        const fits = names.map(group).filter((gr) => {
-          const bits = gr.p.length * 8;
-          return bits >= request!.min && bits <= request!.max;
-        });
-        chosen = fits.find((gr) => gr.p.length * 8 >= request!.n) ?? fits.at(-1) ?? null;
-        if (!chosen) {
-          throw new ServerKexError(
-            `no group between ${request.min} and ${request.max} bits for group exchange`,
-          );
-        }
-        return [new SshWriter().byte(31).mpintBytes(chosen.p).mpintBytes(chosen.g).bytes()];
+  return serverKex(name, hash, async (kex, payload) => {
+    if (payload[0] === 34) {
+      const r = expect(payload, 34, "KEX_DH_GEX_REQUEST");
+      request = { min: r.uint32("min"), n: r.uint32("n"), max: r.uint32("max") };
+      const names: Modp[] = input.allowSmallGroups === false
+        ? ["modp14", "modp16", "modp18"]
+        : ["modp2", "modp14", "modp16", "modp18"];
+      const fits = names.map(group).filter((gr) => {
+        const bits = gr.p.length * 8;
+        return bits >= request!.min && bits <= request!.max;
+      });
+      chosen = fits.find((gr) => gr.p.length * 8 >= request!.n) ?? fits.at(-1) ?? null;
+      if (!chosen) {
+        throw new ServerKexError(
+          `no group between ${request.min} and ${request.max} bits for group exchange`,
+        );
       }
-      const r = expect(payload, 32, "KEX_DH_GEX_INIT");
-      if (!request || !chosen) {
-        throw new ServerKexError("KEX_DH_GEX_INIT before KEX_DH_GEX_REQUEST");
-      }
-      const eBody = r.string("e");
-      kex.clientPublicLength = eBody.length;
-      const e = bytesToBigint(eBody);
-      const { f, k } = dhAnswer(chosen.p, chosen.g, e, hash);
-      const middle = new SshWriter().uint32(request.min).uint32(request.n).uint32(request.max)
-        .mpintBytes(chosen.p).mpintBytes(chosen.g).mpint(e).mpintBytes(f).bytes();
-      const h = exchangeHashOf(hash, input, middle, k);
-      kex.result = { k, h };
-      const signature = await input.sign(h);
-      return [
-        new SshWriter().byte(33).string(input.hostKeyBlob).mpintBytes(f).string(signature)
-          .bytes(),
-      ];
-    },
-  };
-  return kex;
+      return [new SshWriter().byte(31).mpintBytes(chosen.p).mpintBytes(chosen.g).bytes()];
+    }
+    const r = expect(payload, 32, "KEX_DH_GEX_INIT");
+    if (!request || !chosen) {
+      throw new ServerKexError("KEX_DH_GEX_INIT before KEX_DH_GEX_REQUEST");
+    }
+    const eBody = r.string("e");
+    kex.clientPublicLength = eBody.length;
+    const e = bytesToBigint(eBody);
+    const { f, k } = dhAnswer(chosen.p, chosen.g, e, hash);
+    const middle = new SshWriter().uint32(request.min).uint32(request.n).uint32(request.max)
+      .mpintBytes(chosen.p).mpintBytes(chosen.g).mpint(e).mpintBytes(f).bytes();
+    return await finalReply(kex, input, 33, middle, k, mpint(f));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
