@@ -13,7 +13,7 @@ import { encodeKexInit } from "../transport/kexinit.ts";
 import { getDiffieHellman } from "node:crypto";
 import { bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, MSG } from "../wire/messages.ts";
-import { joinKexReply, splitKexReply } from "./transport.ts";
+import { joinKexReply, splitKexReply } from "./kex_server.ts";
 import type { FaultHooks, FaultIo, LabConfig, LabPoint } from "./types.ts";
 
 /** What a correct client does against a fault profile. */

@@ -87,8 +87,8 @@ function serverKex(
 }
 
 /**
- * The final reply: H over the inputs, `middle` and K, then K_S, the server's value (`value`, as
- * encoded in H) and the signature over H.
+ * The final reply: H over the inputs, `middle` and K, then K_S, the server's value (`value`:
+ * the body of its string or mpint) and the signature over H.
  */
 async function finalReply(
   kex: ServerKex,
@@ -100,10 +100,29 @@ async function finalReply(
 ): Promise<Uint8Array[]> {
   const h = exchangeHashOf(kex.hash, input, middle, k);
   kex.result = { k, h };
-  const signature = await input.sign(h);
-  return [
-    new SshWriter().byte(type).string(input.hostKeyBlob).raw(value).string(signature).bytes(),
-  ];
+  return [joinKexReply(type, input.hostKeyBlob, value, await input.sign(h))];
+}
+
+/** Reads the three strings of a final kex reply (K_S, the server value, the signature). */
+export function splitKexReply(payload: Uint8Array): {
+  type: number;
+  hostKey: Uint8Array;
+  value: Uint8Array;
+  signature: Uint8Array;
+} {
+  const r = new SshReader(payload, "kex reply");
+  const type = r.byte();
+  return { type, hostKey: r.string(), value: r.string(), signature: r.string() };
+}
+
+/** Builds a final kex reply from its parts. */
+export function joinKexReply(
+  type: number,
+  hostKey: Uint8Array,
+  value: Uint8Array,
+  signature: Uint8Array,
+): Uint8Array {
+  return new SshWriter().byte(type).string(hostKey).string(value).string(signature).bytes();
 }
 
 function expect(payload: Uint8Array, type: number, what: string): SshReader {
@@ -131,9 +150,8 @@ function ephemeral(name: string, hash: HashName, agree: Agree, input: ServerKexI
     }
     kex.clientPublicLength = clientPublic.length;
     const { serverPublic, k } = await agree(clientPublic);
-    const value = new SshWriter().string(serverPublic).bytes();
-    const middle = new SshWriter().string(clientPublic).raw(value).bytes();
-    return await finalReply(kex, input, 31, middle, k, value);
+    const middle = new SshWriter().string(clientPublic).string(serverPublic).bytes();
+    return await finalReply(kex, input, 31, middle, k, serverPublic);
   });
 }
 
@@ -280,7 +298,7 @@ function fixedGroup(name: string, hash: HashName, modp: Modp, input: ServerKexIn
     const { p, g } = group(modp);
     const { f, k } = dhAnswer(p, g, e, hash);
     const middle = new SshWriter().mpint(e).mpintBytes(f).bytes();
-    return await finalReply(kex, input, 31, middle, k, mpint(f));
+    return await finalReply(kex, input, 31, middle, k, mpint(f).subarray(4));
   });
 }
 
@@ -316,7 +334,7 @@ function groupExchange(name: string, hash: HashName, input: ServerKexInput): Ser
     const { f, k } = dhAnswer(chosen.p, chosen.g, e, hash);
     const middle = new SshWriter().uint32(request.min).uint32(request.n).uint32(request.max)
       .mpintBytes(chosen.p).mpintBytes(chosen.g).mpint(e).mpintBytes(f).bytes();
-    return await finalReply(kex, input, 33, middle, k, mpint(f));
+    return await finalReply(kex, input, 33, middle, k, mpint(f).subarray(4));
   });
 }
 

@@ -17,7 +17,6 @@ import { lineBytes } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
 import { receiveMessage, sendDisconnect } from "../transport/transport_messages.ts";
 import type { MessageTransport } from "../transport/types.ts";
-import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { DISCONNECT, MSG } from "../wire/messages.ts";
 import type { HostKeys } from "./hostkeys.ts";
 import { createServerKex } from "./kex_server.ts";
@@ -269,15 +268,12 @@ export class ServerTransport implements MessageTransport {
       if (p === null) this.close();
       return p;
     } catch (e) {
-      if (e instanceof Stop) return null;
-      if (e instanceof SshTraceError && /\.(closed|disconnect)$/.test(e.code)) {
-        this.close();
-        return null;
+      try {
+        if (!(e instanceof Stop)) await this.#fail(e); // closes; DISCONNECT when due
+      } catch (stop) {
+        if (!(stop instanceof Stop)) throw stop;
       }
-      return await this.#fail(e).catch((s) => {
-        if (s instanceof Stop) return null;
-        throw s;
-      });
+      return null;
     }
   }
 
@@ -372,26 +368,4 @@ export class ServerTransport implements MessageTransport {
   get ready(): boolean {
     return this.#hs.firstKexDone;
   }
-}
-
-/** Reads the three strings of a final kex reply (K_S, the server value, the signature). */
-export function splitKexReply(payload: Uint8Array): {
-  type: number;
-  hostKey: Uint8Array;
-  value: Uint8Array;
-  signature: Uint8Array;
-} {
-  const r = new SshReader(payload, "kex reply");
-  const type = r.byte();
-  return { type, hostKey: r.string(), value: r.string(), signature: r.string() };
-}
-
-/** Builds a final kex reply from its parts. */
-export function joinKexReply(
-  type: number,
-  hostKey: Uint8Array,
-  value: Uint8Array,
-  signature: Uint8Array,
-): Uint8Array {
-  return new SshWriter().byte(type).string(hostKey).string(value).string(signature).bytes();
 }
