@@ -9,15 +9,13 @@
 
 import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
-import { Tracer } from "../trace.ts";
 import { decodeTerminalModes } from "../connection/terminal_modes.ts";
 import type { Channel } from "../connection/channel.ts";
 import { Connection } from "../connection/mux.ts";
 import type { ChannelOpen, ChannelOpenAnswer, ChannelRequest } from "../connection/types.ts";
-import type { MessageTransport } from "../transport/types.ts";
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
 import { comwareShell, posixShell } from "./programs.ts";
-import { REASON, type ServerTransport, Stop } from "./transport.ts";
+import { type ServerTransport, Stop } from "./transport.ts";
 import type { ChannelInfo } from "./types.ts";
 
 /** Most channels one connection may have open at once. */
@@ -27,22 +25,6 @@ export const MAX_CHANNELS = 64;
 const HELD_LIMIT = 4 * 1024 * 1024;
 
 const encoder = new TextEncoder();
-
-/** The lab transport as the connection layer sees it. */
-function messageTransport(t: ServerTransport): MessageTransport {
-  return {
-    tracer: new Tracer(),
-    get sessionId() {
-      return t.sessionId;
-    },
-    serverSigAlgs: null,
-    send: (payload) => t.send(payload),
-    receive: (timeoutMs) => t.receive(timeoutMs ?? 0),
-    disconnect: (code = REASON.BY_APPLICATION, description = "") => t.disconnect(code, description),
-    close: () => t.close(),
-    authenticated: () => t.authenticated(),
-  };
-}
 
 /**
  * A pty emulated from the client's terminal modes (config `terminal: "emulated"`), as MINA
@@ -154,7 +136,7 @@ export class ServerConnection {
     this.#t = t;
     this.#user = user;
     this.#log = log;
-    this.#conn = new Connection(messageTransport(t), {
+    this.#conn = new Connection(t, {
       role: "server",
       windowSize: t.config.windowSize,
       maxPacket: t.config.maxPacket,

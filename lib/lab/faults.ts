@@ -13,7 +13,7 @@ import { encodeKexInit } from "../transport/kexinit.ts";
 import { getDiffieHellman } from "node:crypto";
 import { bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, MSG } from "../wire/messages.ts";
-import { joinKexReply, splitKexReply } from "./transport.ts";
+import { joinKexReply, splitKexReply } from "./kex_server.ts";
 import type { FaultHooks, FaultIo, LabConfig, LabPoint } from "./types.ts";
 
 /** What a correct client does against a fault profile. */
@@ -71,6 +71,22 @@ function plainPacket(length: number, padding: number, total: number): Uint8Array
   new DataView(b.buffer).setUint32(0, length);
   b[4] = padding;
   return b;
+}
+
+/** Unencrypted packets that break RFC 4253 §6 framing (for the plaintext phase). */
+export function badPacket(
+  kind: "zero-length" | "huge-length" | "not-block-multiple" | "short-padding",
+): Uint8Array {
+  switch (kind) {
+    case "zero-length":
+      return plainPacket(0, 0, 8);
+    case "huge-length":
+      return plainPacket(0x7fffffff, 4, 16);
+    case "not-block-multiple":
+      return plainPacket(13, 4, 17); // 4 + 13 is not a multiple of 8
+    case "short-padding":
+      return plainPacket(12, 3, 16); // 8 bytes of payload, 3 of padding
+  }
 }
 
 /** Sends `bytes` raw where the KEXINIT should be, then goes silent. */
@@ -469,28 +485,28 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
     summary: "sends a packet whose packet_length is 0",
     expect: { stage: "kex", code: "kex.bad-packet" },
     config: fast,
-    hooks: rawInsteadOfKexInit(plainPacket(0, 0, 8)),
+    hooks: rawInsteadOfKexInit(badPacket("zero-length")),
   },
   {
     name: "packet-length-huge",
     summary: "sends a packet whose packet_length is 2 GiB",
     expect: { stage: "kex", code: "kex.bad-packet" },
     config: fast,
-    hooks: rawInsteadOfKexInit(plainPacket(0x7fffffff, 4, 16)),
+    hooks: rawInsteadOfKexInit(badPacket("huge-length")),
   },
   {
     name: "packet-not-block-multiple",
     summary: "sends a packet whose length is not a multiple of the block size",
     expect: { stage: "kex", code: "kex.bad-packet" },
     config: fast,
-    hooks: rawInsteadOfKexInit(plainPacket(13, 4, 17)),
+    hooks: rawInsteadOfKexInit(badPacket("not-block-multiple")),
   },
   {
     name: "padding-too-short",
     summary: "sends a packet with 3 bytes of padding (the minimum is 4)",
     expect: { stage: "kex", code: "kex.bad-packet" },
     config: fast,
-    hooks: rawInsteadOfKexInit(plainPacket(12, 3, 16)),
+    hooks: rawInsteadOfKexInit(badPacket("short-padding")),
   },
   {
     name: "bad-mac",

@@ -24,6 +24,8 @@ export interface LabConfig {
   versionLine: string;
   /** Lines sent before the version line. */
   preVersionLines: string[];
+  /** Ending of those lines (old switches end them with a lone CR). @default "\r\n" */
+  lineEnding?: string;
   /** Server-side KEXINIT lists (host key algorithms without a key are dropped). */
   lists: AlgorithmLists;
   /** Offer strict kex (`kex-strict-s-v00@openssh.com`). */
@@ -158,6 +160,11 @@ export interface FaultHooks {
   kexReply?(payload: Uint8Array): Uint8Array;
   /** Changes the signature blob over H. */
   signature?(blob: Uint8Array): Uint8Array;
-  /** Changes a sealed packet after the first NEWKEYS; `index` counts them from 1. */
-  seal?(wire: Uint8Array, index: number): Uint8Array;
+  /**
+   * Changes a sealed packet after the first NEWKEYS; `index` counts them from 1, `payload` and
+   * `seq` are the message and sequence number it carries.
+   */
+  seal?(wire: Uint8Array, index: number, payload: Uint8Array, seq: number): Uint8Array;
+  /** Sees each message read after the first key exchange (transport messages too). */
+  received?(payload: Uint8Array, seq: number): void;
 }
