@@ -128,7 +128,7 @@ export const msg = {
 };
 
 /** Unencrypted packets that break RFC 4253 §6 framing (the lab's). */
-export { badPacket } from "../../lib/lab/faults.ts";
+export { badPacket } from "../../lib/lab/faults/mod.ts";
 
 /** Starts a scripted server on one end of a memory pipe. */
 export function startScriptedServer(options: ScriptedServerOptions = {}): ScriptedServer {
