@@ -28,6 +28,9 @@ import type { Stage } from "./types.ts";
 import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
+import { type HopTrace, type JumpHost, openJumpChain } from "./jump/chain.ts";
+import { channelStream } from "./forward/channel_stream.ts";
+import { openDirectTcpip } from "./forward/direct.ts";
 import type { ServerVersion } from "./transport/version.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
 
@@ -54,6 +57,11 @@ export interface ClientOptions {
   ask?: (question: string) => Promise<boolean>;
   /** Run over this stream instead of opening a TCP connection. */
   stream?: ByteStream;
+  /**
+   * Opens the stream to run over, timed and traced as stage `connect` (a jump host's
+   * `direct-tcpip` channel); used instead of TCP when `stream` is not given.
+   */
+  tunnel?: (tracer: Tracer) => Promise<ByteStream>;
   /** Rekey after this many bytes. @default 1 GiB */
   rekeyLimitBytes?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
@@ -104,6 +112,13 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
   const span = tracer.span("connect");
   let stream = options.stream;
+  if (!stream && options.tunnel) {
+    try {
+      stream = await options.tunnel(tracer);
+    } catch (e) {
+      throw whenAborted(e, signal, "connect");
+    }
+  }
   if (!stream) {
     try {
       stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal)).stream;
@@ -216,6 +231,18 @@ export interface ConnectOptions extends ClientOptions {
   maxPacket?: number;
   /** ServerAliveInterval / ServerAliveCountMax; interval 0 turns keepalives off. */
   keepalive?: { intervalMs: number; countMax: number };
+  /**
+   * Jump hosts (ProxyJump), first hop first: each is a full SSH connection (its own host key
+   * check and authentication) run inside a `direct-tcpip` channel of the one before; the target
+   * is reached through the last. Options a hop leaves unset come from these options (but the
+   * user is the hop's own or the local user, as with ssh(1)).
+   */
+  jump?: JumpHost[];
+  /**
+   * Called as each hop of a jump chain begins (the target last, `target: true`); a jump host
+   * traces into the tracer returned (a new silent one when none), the target into `tracer`.
+   */
+  onHop?: (hop: HopTrace) => Tracer | void;
 }
 
 /** How {@link Client.openSession} starts the session once the channel is open. */
@@ -234,6 +261,8 @@ export class Client {
   /** Each session's key in the trace (its span's channel number). */
   #keys = new WeakMap<Session, number>();
   #sessions = 0;
+  /** The jump hosts this connection runs through, first hop first (closed after it). */
+  jumps: Client[] = [];
 
   constructor(
     tracer: Tracer,
@@ -316,6 +345,27 @@ export class Client {
     }
   }
 
+  /**
+   * Opens a `direct-tcpip` channel to `host:port` as the server sees it (what `-L` and jump
+   * hosts use) and returns it as a byte stream. Rejects with `session.channel-open-refused`
+   * when the server refuses (forwarding off, or it could not connect).
+   *
+   * @example
+   * ```ts
+   * const stream = await client.openDirect("10.0.0.7", 80);
+   * await stream.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+   * console.log(await stream.read());
+   * stream.close();
+   * ```
+   */
+  async openDirect(
+    host: string,
+    port: number,
+    origin?: { host: string; port: number },
+  ): Promise<ByteStream> {
+    return channelStream(await openDirectTcpip(this.connection, host, port, origin));
+  }
+
   /** Disconnects cleanly (once: later calls wait for the first). */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -323,6 +373,7 @@ export class Client {
       this.#stopKeepalive();
       await this.connection.close().catch(() => {});
       await this.transport.disconnect(11, "disconnected by user");
+      for (const jump of this.jumps.slice().reverse()) await jump.close().catch(() => {});
     })();
     return this.#closing;
   }
@@ -333,6 +384,17 @@ export class Client {
  * Throws `SshTraceError` naming the failed stage (`<stage>.aborted` when `signal` aborts).
  */
 export async function connect(options: ConnectOptions): Promise<Client> {
+  if (options.jump?.length) {
+    const chain = await openJumpChain(options, connect, defaultUser());
+    try {
+      const client = await connect({ ...options, jump: undefined, tunnel: chain.tunnel });
+      client.jumps = chain.clients;
+      return client;
+    } catch (e) {
+      await chain.close();
+      throw e;
+    }
+  }
   const tracer = options.tracer ?? new Tracer();
   const user = options.user ?? defaultUser();
   const { signal } = options;

@@ -57,6 +57,17 @@ export interface ExactCodes {
   "connect.unreachable": Target;
   "connect.reset": Target;
   "connect.failed": Target;
+  /** A jump host refused the tunnel (`direct-tcpip`) to the next hop. */
+  "connect.jump-refused": Target & {
+    jumpHost: string;
+    jumpPort: number;
+    /** The refusing hop, 1-based, and the length of the chain (jump hosts + target). */
+    hop: number;
+    hops: number;
+    reasonCode: number;
+    reason: string;
+    description: string;
+  };
 
   "version.not-ssh": PreVersion;
   "version.refused": PreVersion & { reason: string };
@@ -203,6 +214,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "connect.unreachable": "connect",
   "connect.reset": "connect",
   "connect.failed": "connect",
+  "connect.jump-refused": "connect",
   "version.not-ssh": "version",
   "version.refused": "version",
   "version.ssh1-only": "version",

@@ -63,4 +63,37 @@ export const CONNECT = {
     fix: "check the address and port",
     opensshFix: null,
   },
+  "connect.jump-refused": {
+    stage: "connect",
+    title: "a jump host refused to open the tunnel to the next hop",
+    explanation: "The jump host logged us in, but refused the direct-tcpip channel that carries " +
+      'the connection to the next hop. "administratively prohibited" means forwarding is off ' +
+      "there (OpenSSH: AllowTcpForwarding no, DisableForwarding yes, a PermitOpen list, or a " +
+      'restrict/no-port-forwarding key option); "connect failed" means the jump host itself ' +
+      "could not reach the next hop (wrong address or port as seen from the jump host, or a " +
+      "firewall between them).",
+    fix: "on the jump host allow forwarding (sshd_config: AllowTcpForwarding yes, and PermitOpen " +
+      "listing the next hop), or check that the next hop's address and port are right as seen " +
+      "from the jump host",
+    opensshFix: "sshd_config on the jump host: AllowTcpForwarding yes",
+    refine({ details: d }) {
+      const jump = `${d.jumpHost}:${d.jumpPort}`;
+      if (d.reasonCode === 2) {
+        return {
+          title: `jump host ${jump} could not reach the next hop ${d.host}:${d.port}`,
+          fix: `check that ${d.host}:${d.port} is the next hop's address as seen from ${jump} ` +
+            `(try: sshtrace ${jump} nc -vz ${d.host} ${d.port})`,
+          opensshFix: null,
+        };
+      }
+      if (d.reasonCode === 1) {
+        return {
+          title: `jump host ${jump} does not allow forwarding to ${d.host}:${d.port}`,
+          fix: `on ${jump} set AllowTcpForwarding yes in sshd_config (and PermitOpen, if set, ` +
+            `must list ${d.host}:${d.port}); or jump through another host`,
+        };
+      }
+      return {};
+    },
+  },
 } satisfies StageEntries<"connect">;
