@@ -106,6 +106,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       const { flags } = cmd;
       const settings = settingsFrom(flags);
       if (flags.C) applyOption(settings, "Compression=yes");
+      if (flags.J !== undefined) applyOption(settings, `ProxyJump=${flags.J}`);
       return await runConnect({
         targetText: cmd.target,
         command: cmd.command,

@@ -153,6 +153,12 @@ const COMMANDS = {
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,
       {
+        short: "J",
+        value: "<hops>",
+        help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +
+          "-o ProxyJump=…)",
+      },
+      {
         short: "G",
         help: "print the configuration ssh_config gives the target (like ssh -G; -v: with " +
           "origins) and exit",

@@ -21,6 +21,7 @@ import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
+import { hopOutput, jumpHosts } from "./jump.ts";
 export { env };
 
 const encoder = new TextEncoder();
@@ -480,6 +481,9 @@ export async function prepareRun(
       legacy: flags.legacy ?? false,
     },
   };
+  const jump = jumpHosts(settings.proxyJump);
+  const hops = jump.length ? hopOutput(flags) : null;
+  if (hops) Object.assign(options, { jump, onHop: hops.onHop });
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.
   const interrupt = interruptOnCtrlC();
   options.signal = interrupt.signal;
@@ -500,7 +504,11 @@ export async function prepareRun(
       const report = outcome.report({ host: parsed.host, port, user }, exitCode);
       try {
         platform.stdout.writeSync(
-          encoder.encode(reportToJson({ ...report, ...extra } as typeof report)),
+          encoder.encode(
+            reportToJson(
+              { ...report, ...(hops ? { hops: hops.reports() } : {}), ...extra } as typeof report,
+            ),
+          ),
         );
       } catch {
         // stdout is gone (a closed pipe, a full disk): the trace on stderr and the exit code

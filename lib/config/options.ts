@@ -87,6 +87,8 @@ export interface Settings {
   requiredRsaSize?: number;
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
   legacy?: boolean;
+  /** ProxyJump / `-J` as written (parsed by lib/config/jump_spec.ts when the run is prepared). */
+  proxyJump?: string;
 }
 
 export function emptySettings(): Settings {
@@ -155,6 +157,7 @@ export const SUPPORTED_OPTIONS: readonly string[] = [
   "Compression",
   "RekeyLimit",
   "RequiredRSASize",
+  "ProxyJump",
 ];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
@@ -232,6 +235,9 @@ export function applyOption(settings: Settings, option: string): void {
       settings.requiredRsaSize = bits;
       return;
     }
+    case "proxyjump":
+      settings.proxyJump = value;
+      return;
     case "loglevel":
     case "requesttty":
     case "forwardagent":

@@ -18,7 +18,7 @@ import { channelStream } from "../forward/channel_stream.ts";
 import { openDirectTcpip } from "../forward/direct.ts";
 import { Tracer } from "../trace.ts";
 import type { ByteStream } from "../transport/stream.ts";
-import { hopText } from "./hop_spec.ts";
+import { hopText } from "../config/jump_spec.ts";
 
 /**
  * One jump host: where it is and, optionally, options of its own. Options left unset are taken

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseTarget, type Target, usageError } from "../config/options.ts";
+import { parseTarget, type Target, usageError } from "./options.ts";
 
 /** Most jump hosts one chain may have (OpenSSH has no limit; a longer chain is a typo or a loop). */
 export const MAX_HOPS = 16;
