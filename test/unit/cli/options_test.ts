@@ -200,7 +200,11 @@ Deno.test("applyOption() refuses unknown keys with a usage error that lists the 
     assert.match(String(explainFailure(e).fix), /StrictHostKeyChecking/);
     return true;
   });
-  assertUsage(() => withOptions("ProxyJump=jump"), /unsupported option -o ProxyJump/);
+  assertUsage(() => withOptions("ProxyCommand=nc %h %p"), /unsupported option -o ProxyCommand/);
+});
+
+Deno.test("applyOption() keeps ProxyJump as written (the run parses it)", () => {
+  assert.equal(withOptions("ProxyJump=admin@jump:2222,core").proxyJump, "admin@jump:2222,core");
 });
 
 Deno.test("applyOption() refuses input that is not Key=Value", () => {

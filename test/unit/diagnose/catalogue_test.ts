@@ -310,6 +310,21 @@ const CASES: Record<string, Case> = {
     fix: /address and port/,
     ssh: null,
   },
+  "connect.jump-refused": {
+    error: err("connect", "connect.jump-refused", {
+      host: "10.0.0.7",
+      port: 22,
+      jumpHost: "bastion",
+      jumpPort: 22,
+      hop: 1,
+      hops: 2,
+      reasonCode: 1,
+      reason: "administratively prohibited",
+      description: "open failed",
+    }),
+    fix: /on bastion:22 set AllowTcpForwarding yes .*10\.0\.0\.7:22/,
+    ssh: /AllowTcpForwarding yes/,
+  },
   // version (the real version-exchange reader over scripted servers)
   "version.closed": {
     error: () => versionError([]),
