@@ -78,6 +78,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["connecttimeout", timeout],
   ["escapechar", escape],
   ["rekeylimit", rekey],
+  ["proxyjump", plain],
 ];
 
 /** The lines `sshtrace -G` prints, `host` first, as ssh -G. */

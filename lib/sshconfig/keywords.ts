@@ -102,8 +102,8 @@ const TABLE: readonly KeywordInfo[] = [
   supported("LogLevel"),
   supported("BatchMode"),
   supported("RequiredRSASize"),
+  supported("ProxyJump"),
   // Refused until the forwarding issue lands
-  refused("ProxyJump", FORWARDING, ["none"]),
   refused("ProxyCommand", FORWARDING, ["none"]),
   refused("LocalForward", FORWARDING),
   refused("RemoteForward", FORWARDING),

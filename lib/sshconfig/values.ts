@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseJumpSpec } from "../config/jump_spec.ts";
 import {
   AlgorithmListError,
   allNames,
@@ -204,6 +205,17 @@ function port(args: readonly string[]): Parsed {
   return integer(1, 65535, "port")(args);
 }
 
+/** ProxyJump: checked as the run reads it (lib/config/jump_spec.ts), kept as written. */
+function proxyJump(args: readonly string[]): Parsed {
+  if (args.length !== 1) return { problem: "expected one argument" };
+  try {
+    parseJumpSpec(args[0]!);
+  } catch (e) {
+    return { problem: (e as Error).message.replace(/^ProxyJump: /, "") };
+  }
+  return args[0]!;
+}
+
 /** The supported keywords (lower case, canonical spelling) and how their values are read. */
 export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, ValueSpec>([
   ["hostname", { combine: "first", parse: text }],
@@ -292,4 +304,5 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["batchmode", { combine: "first", parse: flag }],
   ["requiredrsasize", { combine: "first", parse: integer(0, 0x7fffffff, "RSA key size") }],
   ["ignoreunknown", { combine: "first", parse: text }],
+  ["proxyjump", { combine: "first", parse: proxyJump }],
 ]);

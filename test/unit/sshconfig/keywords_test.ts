@@ -73,9 +73,9 @@ const MUST_SUPPORT = [
   "LogLevel",
   "BatchMode",
   "RequiredRSASize",
+  "ProxyJump",
 ];
 const REFUSED_UNTIL_FORWARDING = [
-  "ProxyJump",
   "ProxyCommand",
   "LocalForward",
   "RemoteForward",
