@@ -107,6 +107,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       const settings = settingsFrom(flags);
       if (flags.C) applyOption(settings, "Compression=yes");
       if (flags.J !== undefined) applyOption(settings, `ProxyJump=${flags.J}`);
+      for (const spec of flags.L ?? []) applyOption(settings, `LocalForward=${spec}`);
       return await runConnect({
         targetText: cmd.target,
         command: cmd.command,

@@ -31,6 +31,8 @@ import type { ByteStream } from "./transport/stream.ts";
 import { type HopTrace, type JumpHost, openJumpChain } from "./jump/chain.ts";
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
+import { forwardLocal, type LocalForward } from "./forward/local.ts";
+import { type ForwardSpec, parseForwardSpec } from "./forward/spec.ts";
 import type { ServerVersion } from "./transport/version.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
 
@@ -364,6 +366,26 @@ export class Client {
     origin?: { host: string; port: number },
   ): Promise<ByteStream> {
     return channelStream(await openDirectTcpip(this.connection, host, port, origin));
+  }
+
+  /**
+   * Starts a local forward (ssh's `-L`): listens on `bindHost:bindPort` (loopback unless
+   * given) and carries each connection to `host:port` as the server sees it, each traced as
+   * `data` info events. Stops when closed or when this connection ends. Throws
+   * `session.forward-bind-failed` when the local address cannot be bound.
+   *
+   * @example
+   * ```ts
+   * const web = client.forwardLocal("0:intranet.example:80");
+   * console.log(`http://127.0.0.1:${web.port}/`);
+   * ```
+   */
+  forwardLocal(
+    spec: ForwardSpec | string,
+    options: { maxConnections?: number } = {},
+  ): LocalForward {
+    const parsed = typeof spec === "string" ? parseForwardSpec(spec) : spec;
+    return forwardLocal(this.connection, parsed, { tracer: this.tracer, ...options });
   }
 
   /** Disconnects cleanly (once: later calls wait for the first). */

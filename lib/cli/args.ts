@@ -153,6 +153,13 @@ const COMMANDS = {
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,
       {
+        short: "L",
+        value: "<[bind:]port:host:hostport>",
+        repeat: true,
+        help: "forward a local port to host:hostport as the server sees it (like ssh -L)",
+      },
+      { short: "N", help: "run no command: only forward ports, until Ctrl-C (like ssh -N)" },
+      {
         short: "J",
         value: "<hops>",
         help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +

@@ -22,6 +22,7 @@ import type { Tracer } from "../trace.ts";
 import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 import { hopOutput, jumpHosts } from "./jump.ts";
+import { holdOpen, localForwardSpecs, startLocalForwards } from "./forward.ts";
 export { env };
 
 const encoder = new TextEncoder();
@@ -41,6 +42,7 @@ export interface ConnectFlags {
   passphraseFile?: string;
   rekeyLimit?: string;
   batch?: true;
+  N?: true;
 }
 
 export interface RunConnectInput {
@@ -522,6 +524,8 @@ export async function prepareRun(
 /** Runs the connect command and returns the process exit code. */
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
+  // Checked before prepareRun installs the Ctrl-C handler (a usage error must not leave it).
+  const forwards = localForwardSpecs(input.settings.localForwards);
   const run = await prepareRun(input);
   const { tracer } = run;
   const tty = platform.stdin.isTerminal();
@@ -536,6 +540,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     try {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
+      startLocalForwards(client, forwards);
+      if (flags.N) return await holdOpen(client);
       const size = wantPty && platform.stdout.isTerminal()
         ? platform.consoleSize()
         : { columns: 80, rows: 24 };

@@ -89,6 +89,8 @@ export interface Settings {
   legacy?: boolean;
   /** ProxyJump / `-J` as written (parsed by lib/config/jump_spec.ts when the run is prepared). */
   proxyJump?: string;
+  /** LocalForward / `-L` specifications as written, in order (lib/forward/spec.ts parses them). */
+  localForwards?: string[];
 }
 
 export function emptySettings(): Settings {
@@ -158,6 +160,7 @@ export const SUPPORTED_OPTIONS: readonly string[] = [
   "RekeyLimit",
   "RequiredRSASize",
   "ProxyJump",
+  "LocalForward",
 ];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
@@ -235,6 +238,9 @@ export function applyOption(settings: Settings, option: string): void {
       settings.requiredRsaSize = bits;
       return;
     }
+    case "localforward":
+      (settings.localForwards ??= []).push(value);
+      return;
     case "proxyjump":
       settings.proxyJump = value;
       return;

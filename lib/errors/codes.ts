@@ -126,6 +126,14 @@ export interface ExactCodes {
   };
   "auth.password-change-requested": AuthDetails & { prompt: string };
 
+  /** A local forward (-L) could not listen on its address. */
+  "session.forward-bind-failed": {
+    bindHost: string;
+    bindPort: number;
+    host: string;
+    port: number;
+    reason: string;
+  };
   "session.channel-open-refused": {
     channelType: string;
     reasonCode: number;
@@ -255,6 +263,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "auth.rsa-sha2-refused": "auth",
   "auth.no-common-method": "auth",
   "auth.password-change-requested": "auth",
+  "session.forward-bind-failed": "session",
   "session.channel-open-refused": "session",
   "session.pty-refused": "session",
   "session.exec-refused": "session",

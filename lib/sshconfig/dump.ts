@@ -6,6 +6,7 @@
  * @module
  */
 
+import { opensshForwardText } from "../forward/spec.ts";
 import type { SshConfig } from "./resolve.ts";
 import { type Origin, originText } from "./types.ts";
 import type { RekeyLimit, Value } from "./values.ts";
@@ -69,6 +70,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["macs", plain],
   ["preferredauthentications", plain],
   ["pubkeyacceptedalgorithms", plain],
+  ["localforward", (v) => opensshForwardText(String(v)), "each"],
   ["identityfile", plain, "each"],
   ["certificatefile", plain, "each"],
   ["globalknownhostsfile", words],

@@ -103,9 +103,9 @@ const TABLE: readonly KeywordInfo[] = [
   supported("BatchMode"),
   supported("RequiredRSASize"),
   supported("ProxyJump"),
+  supported("LocalForward"),
   // Refused until the forwarding issue lands
   refused("ProxyCommand", FORWARDING, ["none"]),
-  refused("LocalForward", FORWARDING),
   refused("RemoteForward", FORWARDING),
   refused("DynamicForward", FORWARDING),
   refused("ForwardAgent", FORWARDING, NO),

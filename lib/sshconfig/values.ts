@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseForwardSpec } from "../forward/spec.ts";
 import { parseJumpSpec } from "../config/jump_spec.ts";
 import {
   AlgorithmListError,
@@ -216,6 +217,17 @@ function proxyJump(args: readonly string[]): Parsed {
   return args[0]!;
 }
 
+/** LocalForward: `[bind:]port host:hostport`, checked as -L is, kept as written. */
+function localForward(args: readonly string[]): Parsed {
+  if (args.length !== 2) return { problem: "expected [bind_address:]port host:hostport" };
+  try {
+    parseForwardSpec(args.join(" "), "LocalForward");
+  } catch (e) {
+    return { problem: (e as Error).message.replace(/^LocalForward [^:]*: /, "") };
+  }
+  return args.join(" ");
+}
+
 /** The supported keywords (lower case, canonical spelling) and how their values are read. */
 export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, ValueSpec>([
   ["hostname", { combine: "first", parse: text }],
@@ -305,4 +317,5 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["requiredrsasize", { combine: "first", parse: integer(0, 0x7fffffff, "RSA key size") }],
   ["ignoreunknown", { combine: "first", parse: text }],
   ["proxyjump", { combine: "first", parse: proxyJump }],
+  ["localforward", { combine: "accumulate", parse: localForward }],
 ]);

@@ -9,6 +9,24 @@ import type { FailureContext, Refinement, StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const SESSION = {
+  "session.forward-bind-failed": {
+    stage: "session",
+    title: "a local forward could not listen on its address",
+    explanation: "sshtrace logged in, then could not open the local listening socket a -L " +
+      "forward asked for: another program already listens on that port, the bind address is " +
+      "not one of this host's, or the port is below 1024 and needs privileges. Nothing was " +
+      "forwarded; the connection was closed (as ssh -o ExitOnForwardFailure=yes does).",
+    fix: "pick a free local port (-L 0:HOST:PORT lets the system choose one), or stop the " +
+      "program that holds it (ss -ltnp shows it)",
+    opensshFix: "-L FREE_PORT:HOST:PORT",
+    refine({ details: d }) {
+      return {
+        fix: `pick a free local port instead of ${d.bindPort} (-L 0:${d.host}:${d.port} lets ` +
+          `the system choose one), or stop the program that holds it (ss -ltnp sport = ` +
+          `:${d.bindPort} shows it)`,
+      };
+    },
+  },
   "session.channel-open-refused": {
     stage: "session",
     title: "the server refused to open a channel",

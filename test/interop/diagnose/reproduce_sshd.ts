@@ -361,6 +361,35 @@ export const SSHD = reproductionTable({
         });
       },
     },
+    {
+      name: "-L on a local port already in use is session.forward-bind-failed",
+      reproduces: [{
+        code: "session.forward-bind-failed",
+        by: "CLI: connect -N -L on a port another listener holds (sshd)",
+      }],
+      async run({ good, main, ssh }, expect) {
+        const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        try {
+          const r = await ssh([
+            "-i",
+            good.path,
+            "-N",
+            "-L",
+            `${taken.addr.port}:127.0.0.1:1`,
+            main,
+          ]);
+          expect(cliSeen(r), {
+            code: "session.forward-bind-failed",
+            stage: "session",
+            fix: new RegExp(`instead of ${taken.addr.port}`),
+            opensshFix: /-L FREE_PORT/,
+            says: /cannot listen on 127\.0\.0\.1:\d+ → 127\.0\.0\.1:1/,
+          });
+        } finally {
+          taken.close();
+        }
+      },
+    },
     // ------------------------------------------------------------------ session
     {
       name: "MaxSessions 0 is session.channel-open-refused (OpenSSH says code 2)",

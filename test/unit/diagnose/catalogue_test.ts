@@ -616,6 +616,17 @@ const CASES: Record<string, Case> = {
     check: (x) => assert.match(x.explanation, /RADIUS/),
   },
   // session
+  "session.forward-bind-failed": {
+    error: err("session", "session.forward-bind-failed", {
+      bindHost: "127.0.0.1",
+      bindPort: 8080,
+      host: "intranet",
+      port: 80,
+      reason: "Address already in use",
+    }),
+    fix: /instead of 8080 \(-L 0:intranet:80/,
+    ssh: /-L FREE_PORT/,
+  },
   "session.channel-open-refused": {
     error: err("session", "session.channel-open-refused", {
       channelType: "session",

@@ -100,6 +100,12 @@ Deno.test("-G prints ProxyJump as ssh -G does; a malformed one is a usage error 
   let out = "";
   runConfigDump(configCommand(["h"]), (t) => out += t, () => {}, io);
   assert.match(out, /^proxyjump admin@b:2222,c$/m);
+  const forwards = memoryIo({
+    [USER]: "LocalForward 8080 web:80\nLocalForward localhost:2222 [::1]:22\n",
+  });
+  out = "";
+  runConfigDump(configCommand(["h"]), (t) => out += t, () => {}, forwards);
+  assert.match(out, /^localforward 8080 \[web\]:80\nlocalforward \[localhost\]:2222 \[::1\]:22$/m);
   const bad = memoryIo({ [USER]: "ProxyJump a,,b\n" });
   assert.throws(
     () => runConfigDump(configCommand(["h"]), () => {}, () => {}, bad),

@@ -74,10 +74,10 @@ const MUST_SUPPORT = [
   "BatchMode",
   "RequiredRSASize",
   "ProxyJump",
+  "LocalForward",
 ];
 const REFUSED_UNTIL_FORWARDING = [
   "ProxyCommand",
-  "LocalForward",
   "RemoteForward",
   "DynamicForward",
   "ForwardAgent",

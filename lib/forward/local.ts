@@ -1,0 +1,184 @@
+/**
+ * Local port forwarding (`-L`, LocalForward): listen on a local address and carry each
+ * accepted connection in a `direct-tcpip` channel to the target as the server sees it. Each
+ * forwarded connection is traced (opened, refused and why, bytes both ways, closed) as `data`
+ * info events; the number of concurrent connections is bounded, and each connection's buffers
+ * are (one read buffer per direction; the channel window holds back the rest).
+ * @module
+ */
+
+import type { Connection } from "../connection/mux.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import { platform, type TcpConn, type TcpListener } from "../platform/mod.ts";
+import type { Tracer } from "../trace.ts";
+import { openDirectTcpip } from "./direct.ts";
+import { type ForwardSpec, forwardText } from "./spec.ts";
+
+/** Concurrent connections one forward carries at most, unless told otherwise. */
+export const DEFAULT_MAX_FORWARDED = 256;
+/** Bytes read from a local connection at once. */
+const READ_SIZE = 32 * 1024;
+
+/** Options of {@link forwardLocal}. */
+export interface LocalForwardOptions {
+  tracer: Tracer;
+  /** More concurrent connections than this are closed at once (traced). @default 256 */
+  maxConnections?: number;
+}
+
+/** A running local forward. */
+export interface LocalForward {
+  readonly spec: ForwardSpec;
+  /** The local port it listens on (the system's choice when the spec asked for 0). */
+  readonly port: number;
+  /** Connections carried now, and in all. */
+  readonly active: number;
+  readonly total: number;
+  /** Stops listening and closes every forwarded connection. */
+  close(): void;
+}
+
+/** Copies a channel's data to a local connection until either ends. */
+async function channelToLocal(readable: ReadableStream<Uint8Array>, conn: TcpConn) {
+  let n = 0;
+  for await (const chunk of readable) {
+    let off = 0;
+    while (off < chunk.length) off += await conn.write(chunk.subarray(off));
+    n += chunk.length;
+  }
+  return n;
+}
+
+/** Copies a local connection's bytes into the channel (its window paces us), then EOF. */
+async function localToChannel(
+  conn: TcpConn,
+  write: (b: Uint8Array) => Promise<void>,
+  eof: () => Promise<void>,
+) {
+  let n = 0;
+  for (;;) {
+    const buf = new Uint8Array(READ_SIZE);
+    const got = await conn.read(buf);
+    if (got === null) break;
+    await write(buf.subarray(0, got));
+    n += got;
+  }
+  await eof();
+  return n;
+}
+
+/**
+ * Starts a local forward over an authenticated connection. Rejects with
+ * `session.forward-bind-failed` when the local address cannot be bound (a port in use, an
+ * address not of this host, a privileged port).
+ */
+export function forwardLocal(
+  connection: Connection,
+  spec: ForwardSpec,
+  options: LocalForwardOptions,
+): LocalForward {
+  const { tracer } = options;
+  const max = options.maxConnections ?? DEFAULT_MAX_FORWARDED;
+  let listener: TcpListener;
+  try {
+    listener = platform.listenTcp(spec.bindHost, spec.bindPort);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new SshTraceError(
+      "session",
+      "session.forward-bind-failed",
+      `cannot listen on ${forwardText(spec)} (-L): ${reason}`,
+      {
+        bindHost: spec.bindHost,
+        bindPort: spec.bindPort,
+        host: spec.host,
+        port: spec.port,
+        reason,
+      },
+    );
+  }
+  const port = listener.addr.port;
+  const name = forwardText(spec, port);
+  const info = (message: string) =>
+    tracer.emit({ stage: "data", type: "info", message: `forward ${name}: ${message}` });
+  info("listening");
+  const open = new Set<TcpConn>();
+  let total = 0;
+  let closed = false;
+
+  const carry = async (conn: TcpConn, id: number) => {
+    const from = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
+    let channel;
+    try {
+      channel = await openDirectTcpip(connection, spec.host, spec.port, {
+        host: conn.remoteAddr.hostname,
+        port: conn.remoteAddr.port,
+      });
+    } catch (e) {
+      info(`connection #${id} from ${from} refused: ${(e as Error).message}`);
+      conn.close();
+      return;
+    }
+    info(`connection #${id} from ${from} opened (channel ${channel.localId})`);
+    channel.stderr.cancel().catch(() => {});
+    const [up, down] = await Promise.allSettled([
+      localToChannel(conn, (b) => channel.write(b), () => channel.eof()),
+      channelToLocal(channel.readable, conn),
+    ]);
+    const bytes = (r: PromiseSettledResult<number>) => r.status === "fulfilled" ? r.value : "?";
+    conn.close();
+    await channel.close().catch(() => {});
+    info(`connection #${id} closed: ${bytes(up)} bytes out, ${bytes(down)} bytes in`);
+  };
+
+  (async () => {
+    for (;;) {
+      let conn: TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return; // closed
+      }
+      const id = ++total;
+      if (open.size >= max || connection.ended) {
+        info(
+          `connection #${id} refused: ` +
+            (connection.ended ? "the SSH connection has ended" : `${max} connections already open`),
+        );
+        conn.close();
+        continue;
+      }
+      open.add(conn);
+      carry(conn, id).catch(() => {}).finally(() => open.delete(conn));
+    }
+  })();
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      listener.close();
+    } catch {
+      // already closed
+    }
+    for (const conn of open) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+  };
+  connection.finished.then(close);
+  return {
+    spec,
+    port,
+    get active() {
+      return open.size;
+    },
+    get total() {
+      return total;
+    },
+    close,
+  };
+}
