@@ -160,6 +160,12 @@ const COMMANDS = {
       },
       { short: "N", help: "run no command: only forward ports, until Ctrl-C (like ssh -N)" },
       {
+        short: "W",
+        value: "<host:port>",
+        help: "carry stdin and stdout to host:port through the server (like ssh -W; for " +
+          "ProxyCommand)",
+      },
+      {
         short: "J",
         value: "<hops>",
         help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +

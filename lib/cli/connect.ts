@@ -22,7 +22,13 @@ import type { Tracer } from "../trace.ts";
 import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 import { hopOutput, jumpHosts } from "./jump.ts";
-import { holdOpen, localForwardSpecs, startLocalForwards } from "./forward.ts";
+import {
+  holdOpen,
+  localForwardSpecs,
+  startLocalForwards,
+  stdioForward,
+  stdioTarget,
+} from "./forward.ts";
 export { env };
 
 const encoder = new TextEncoder();
@@ -43,6 +49,7 @@ export interface ConnectFlags {
   rekeyLimit?: string;
   batch?: true;
   N?: true;
+  W?: string;
 }
 
 export interface RunConnectInput {
@@ -526,6 +533,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
   // Checked before prepareRun installs the Ctrl-C handler (a usage error must not leave it).
   const forwards = localForwardSpecs(input.settings.localForwards);
+  if (flags.W !== undefined) stdioTarget(flags.W);
   const run = await prepareRun(input);
   const { tracer } = run;
   const tty = platform.stdin.isTerminal();
@@ -541,6 +549,10 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
       startLocalForwards(client, forwards);
+      if (flags.W !== undefined) {
+        await stdioForward(client, flags.W);
+        return await client.close();
+      }
       if (flags.N) return await holdOpen(client);
       const size = wantPty && platform.stdout.isTerminal()
         ? platform.consoleSize()

@@ -188,6 +188,24 @@ function refineOpenRefused(c: FailureContext<"session.channel-open-refused">): R
   const description = str(c.details, "description");
   const type = str(c.details, "channelType") ?? "session";
   const help = code !== null ? OPEN_FAILURE_HELP[code] : undefined;
+  if (type === "direct-tcpip" && (code === 1 || code === 2)) {
+    return {
+      title: `the server refused to open a direct-tcpip channel: ${reason} (code ${code})`,
+      explanation: "The connection is authenticated, but the server would not open the TCP " +
+        "connection it was asked to forward (-W, -L, or a jump host's tunnel)" +
+        (description ? ` ("${description}")` : "") +
+        (code === 1
+          ? ": forwarding is off there (OpenSSH: AllowTcpForwarding no, DisableForwarding yes, " +
+            "a PermitOpen list, or a no-port-forwarding key option)."
+          : ": the server could not connect to that host and port (wrong address as seen " +
+            "from the server, nothing listening, or a firewall between them)."),
+      fix: code === 1
+        ? "on the server set AllowTcpForwarding yes in sshd_config (and PermitOpen, if set, " +
+          "must list the target); or forward through another host"
+        : "check the host and port as seen from the server",
+      opensshFix: code === 1 ? "sshd_config on the server: AllowTcpForwarding yes" : null,
+    };
+  }
   return {
     title: `the server refused to open a ${type} channel: ${reason}` +
       (code !== null ? ` (code ${code})` : ""),

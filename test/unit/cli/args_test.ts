@@ -432,7 +432,19 @@ Deno.test("the flag types have exactly commander's keys", () => {
     true satisfies Equal<keyof ProbeFlags, Common>,
     true satisfies Equal<
       keyof ConnectCliFlags,
-      Common | Secrets | "C" | "t" | "T" | "rekeyLimit" | "batch" | "L" | "N" | "J" | "G" | "F"
+      | Common
+      | Secrets
+      | "C"
+      | "t"
+      | "T"
+      | "rekeyLimit"
+      | "batch"
+      | "L"
+      | "N"
+      | "W"
+      | "J"
+      | "G"
+      | "F"
     >,
     true satisfies Equal<
       keyof SendCliFlags,
