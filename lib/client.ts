@@ -29,6 +29,7 @@ import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import { type HopTrace, type JumpHost, openJumpChain } from "./jump/chain.ts";
+import { expandProxyCommand, proxyCommandStream } from "./jump/proxy_command.ts";
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
 import { forwardLocal, type LocalForward } from "./forward/local.ts";
@@ -64,6 +65,11 @@ export interface ClientOptions {
    * `direct-tcpip` channel); used instead of TCP when `stream` is not given.
    */
   tunnel?: (tracer: Tracer) => Promise<ByteStream>;
+  /**
+   * ProxyCommand: run this command (`%h %p %r %n %%` expanded) and speak SSH over its standard
+   * input and output instead of opening a TCP connection. Ignored for a jump chain's target.
+   */
+  proxyCommand?: string;
   /** Rekey after this many bytes. @default 1 GiB */
   rekeyLimitBytes?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
@@ -83,6 +89,27 @@ export function defaultUser(): string {
 
 function home(): string | undefined {
   return platform.env("HOME");
+}
+
+/** The tunnel that runs a ProxyCommand (traced as the connect stage's events). */
+function proxyCommandTunnel(template: string, options: ClientOptions, port: number) {
+  const command = expandProxyCommand(template, {
+    host: options.host,
+    port,
+    user: options.user ?? defaultUser(),
+  });
+  return (tracer: Tracer): Promise<ByteStream> => {
+    tracer.emit({ stage: "connect", type: "resolving", host: options.host, port });
+    const stream = proxyCommandStream(command, options.host, port);
+    tracer.emit({
+      stage: "connect",
+      type: "connected",
+      host: options.host,
+      port,
+      remoteAddress: `ProxyCommand ${command}`,
+    });
+    return Promise.resolve(stream);
+  };
 }
 
 /**
@@ -114,9 +141,11 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
   const span = tracer.span("connect");
   let stream = options.stream;
-  if (!stream && options.tunnel) {
+  const tunnel = options.tunnel ??
+    (options.proxyCommand ? proxyCommandTunnel(options.proxyCommand, options, port) : undefined);
+  if (!stream && tunnel) {
     try {
-      stream = await options.tunnel(tracer);
+      stream = await tunnel(tracer);
     } catch (e) {
       throw whenAborted(e, signal, "connect");
     }

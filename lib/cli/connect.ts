@@ -493,6 +493,7 @@ export async function prepareRun(
   const jump = jumpHosts(settings.proxyJump);
   const hops = jump.length ? hopOutput(flags) : null;
   if (hops) Object.assign(options, { jump, onHop: hops.onHop });
+  else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.
   const interrupt = interruptOnCtrlC();
   options.signal = interrupt.signal;

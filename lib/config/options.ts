@@ -89,6 +89,8 @@ export interface Settings {
   legacy?: boolean;
   /** ProxyJump / `-J` as written (parsed by lib/config/jump_spec.ts when the run is prepared). */
   proxyJump?: string;
+  /** ProxyCommand as written (`none`: unset). */
+  proxyCommand?: string;
   /** LocalForward / `-L` specifications as written, in order (lib/forward/spec.ts parses them). */
   localForwards?: string[];
 }
@@ -161,6 +163,7 @@ export const SUPPORTED_OPTIONS: readonly string[] = [
   "RequiredRSASize",
   "ProxyJump",
   "LocalForward",
+  "ProxyCommand",
 ];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
@@ -238,6 +241,9 @@ export function applyOption(settings: Settings, option: string): void {
       settings.requiredRsaSize = bits;
       return;
     }
+    case "proxycommand":
+      settings.proxyCommand = value.toLowerCase() === "none" ? undefined : value;
+      return;
     case "localforward":
       (settings.localForwards ??= []).push(value);
       return;

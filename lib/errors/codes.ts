@@ -57,6 +57,13 @@ export interface ExactCodes {
   "connect.unreachable": Target;
   "connect.reset": Target;
   "connect.failed": Target;
+  /** A ProxyCommand could not start, or ended before sending a byte. */
+  "connect.proxy-command-failed": Target & {
+    command: string;
+    exitCode: number | null;
+    /** The end of its stderr (at most 4 KiB). */
+    stderr: string;
+  };
   /** A jump host refused the tunnel (`direct-tcpip`) to the next hop. */
   "connect.jump-refused": Target & {
     jumpHost: string;
@@ -223,6 +230,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "connect.reset": "connect",
   "connect.failed": "connect",
   "connect.jump-refused": "connect",
+  "connect.proxy-command-failed": "connect",
   "version.not-ssh": "version",
   "version.refused": "version",
   "version.ssh1-only": "version",

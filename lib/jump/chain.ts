@@ -150,7 +150,8 @@ export async function openJumpChain(
   for (const [i, jump] of jumps.entries()) {
     const hop: HopTrace = hopOf(i + 1, jump.host, jump.port, jump.user ?? localUser);
     hop.tracer = options.onHop?.(hop) ?? new Tracer();
-    const { jump: _j, tunnel: _t, stream: _s, onHop: _o, ...inherited } = options;
+    // The target's way in is not the hops' (a hop may have a ProxyCommand of its own).
+    const { jump: _j, tunnel: _t, stream: _s, onHop: _o, proxyCommand: _p, ...inherited } = options;
     const hopOptions: ConnectOptions = {
       ...inherited,
       ...jump,

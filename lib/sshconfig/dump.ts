@@ -81,6 +81,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["escapechar", escape],
   ["rekeylimit", rekey],
   ["proxyjump", plain],
+  ["proxycommand", plain],
 ];
 
 /** The lines `sshtrace -G` prints, `host` first, as ssh -G. */

@@ -104,8 +104,8 @@ const TABLE: readonly KeywordInfo[] = [
   supported("RequiredRSASize"),
   supported("ProxyJump"),
   supported("LocalForward"),
+  supported("ProxyCommand"),
   // Refused until the forwarding issue lands
-  refused("ProxyCommand", FORWARDING, ["none"]),
   refused("RemoteForward", FORWARDING),
   refused("DynamicForward", FORWARDING),
   refused("ForwardAgent", FORWARDING, NO),

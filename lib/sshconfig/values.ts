@@ -318,4 +318,6 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["ignoreunknown", { combine: "first", parse: text }],
   ["proxyjump", { combine: "first", parse: proxyJump }],
   ["localforward", { combine: "accumulate", parse: localForward }],
+  // The rest of the line, as ssh_config(5) says (the words joined by single spaces).
+  ["proxycommand", { combine: "first", parse: (args) => args.join(" ") }],
 ]);

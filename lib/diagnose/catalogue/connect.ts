@@ -63,6 +63,17 @@ export const CONNECT = {
     fix: "check the address and port",
     opensshFix: null,
   },
+  "connect.proxy-command-failed": {
+    stage: "connect",
+    title: "the ProxyCommand failed before the SSH connection started",
+    explanation: "sshtrace runs the ProxyCommand and speaks SSH over its standard input and " +
+      "output; this command ended (or could not start) before sending anything. Its exit " +
+      "status and the end of its standard error are quoted above: usually a typo in the " +
+      "command, a program that is not installed, or a proxy that could not reach the host.",
+    fix: "run the command by hand (with %h and %p replaced) and fix what it reports; or use " +
+      "-J for an SSH jump host instead",
+    opensshFix: "-o ProxyCommand='…' (the same command)",
+  },
   "connect.jump-refused": {
     stage: "connect",
     title: "a jump host refused to open the tunnel to the next hop",

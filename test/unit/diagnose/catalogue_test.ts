@@ -310,6 +310,17 @@ const CASES: Record<string, Case> = {
     fix: /address and port/,
     ssh: null,
   },
+  "connect.proxy-command-failed": {
+    error: err("connect", "connect.proxy-command-failed", {
+      host: "core",
+      port: 22,
+      command: "nc -X connect -x proxy:3128 core 22",
+      exitCode: 1,
+      stderr: "nc: connection refused",
+    }),
+    fix: /run the command by hand/,
+    ssh: /ProxyCommand/,
+  },
   "connect.jump-refused": {
     error: err("connect", "connect.jump-refused", {
       host: "10.0.0.7",

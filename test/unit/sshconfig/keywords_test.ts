@@ -75,9 +75,9 @@ const MUST_SUPPORT = [
   "RequiredRSASize",
   "ProxyJump",
   "LocalForward",
+  "ProxyCommand",
 ];
 const REFUSED_UNTIL_FORWARDING = [
-  "ProxyCommand",
   "RemoteForward",
   "DynamicForward",
   "ForwardAgent",

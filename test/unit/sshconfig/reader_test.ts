@@ -281,12 +281,11 @@ Deno.test("unknown keywords warn with file:line unless IgnoreUnknown lists them"
 
 Deno.test("refused keywords are listed unless their value asks for nothing; ignored ones kept", () => {
   const c = resolve({
-    [USER]:
-      "ProxyCommand nc %h %p\nForwardAgent no\nGSSAPIAuthentication yes\nRemoteForward 1 h:2\n",
+    [USER]: "DynamicForward 1080\nForwardAgent no\nGSSAPIAuthentication yes\nRemoteForward 1 h:2\n",
   });
   assert.deepEqual(
     c.refusals.map((r) => [r.keyword, r.value, originText(r.origin)]),
-    [["ProxyCommand", "nc %h %p", `${USER}:1`], ["RemoteForward", "1 h:2", `${USER}:4`]],
+    [["DynamicForward", "1080", `${USER}:1`], ["RemoteForward", "1 h:2", `${USER}:4`]],
   );
   assert.deepEqual(c.ignored.map((o) => o.info.name), ["ForwardAgent", "GSSAPIAuthentication"]);
 });
