@@ -108,6 +108,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       if (flags.C) applyOption(settings, "Compression=yes");
       if (flags.J !== undefined) applyOption(settings, `ProxyJump=${flags.J}`);
       for (const spec of flags.L ?? []) applyOption(settings, `LocalForward=${spec}`);
+      for (const spec of flags.R ?? []) applyOption(settings, `RemoteForward=${spec}`);
       return await runConnect({
         targetText: cmd.target,
         command: cmd.command,

@@ -34,6 +34,7 @@ import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
 import { forwardLocal, type LocalForward } from "./forward/local.ts";
 import { type ForwardSpec, parseForwardSpec } from "./forward/spec.ts";
+import { type RemoteForward, RemoteForwards } from "./forward/remote.ts";
 import type { ServerVersion } from "./transport/version.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
 
@@ -294,6 +295,8 @@ export class Client {
   #sessions = 0;
   /** The jump hosts this connection runs through, first hop first (closed after it). */
   jumps: Client[] = [];
+  /** The remote forwards (`-R`), answering the server's forwarded-tcpip channels. */
+  readonly remoteForwards: RemoteForwards;
 
   constructor(
     tracer: Tracer,
@@ -302,7 +305,9 @@ export class Client {
     auth: AuthResult,
     stopKeepalive: () => void,
     signal?: AbortSignal,
+    remoteForwards = new RemoteForwards(tracer),
   ) {
+    this.remoteForwards = remoteForwards;
     this.tracer = tracer;
     this.transport = transport;
     this.connection = connection;
@@ -417,6 +422,22 @@ export class Client {
     return forwardLocal(this.connection, parsed, { tracer: this.tracer, ...options });
   }
 
+  /**
+   * Starts a remote forward (ssh's `-R`): asks the server to listen on `bindHost:bindPort` (its
+   * loopback unless given; 0 lets it choose, see `port`) and carries each connection it
+   * forwards to `host:port` as seen from here. Rejects with `session.forward-bind-failed` when
+   * the server refuses.
+   *
+   * @example
+   * ```ts
+   * const back = await client.forwardRemote("0:127.0.0.1:8080");
+   * console.log(`the server's port ${back.port} reaches our 127.0.0.1:8080`);
+   * ```
+   */
+  forwardRemote(spec: ForwardSpec | string): Promise<RemoteForward> {
+    return this.remoteForwards.add(typeof spec === "string" ? parseForwardSpec(spec, "-R") : spec);
+  }
+
   /** Disconnects cleanly (once: later calls wait for the first). */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -463,7 +484,9 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     span.end();
     if (signal?.aborted) throw signal.reason;
     // A quirk of the server's firmware may ask for smaller windows (see quirks.ts).
+    const remote = new RemoteForwards(tracer);
     const connection = new Connection(transport, {
+      onChannelOpen: (open) => remote.onChannelOpen(open),
       windowSize: options.windowSize ?? transport.adjustments.windowSize,
       maxPacket: options.maxPacket ?? transport.adjustments.maxPacket,
       replyTimeoutMs: options.timeoutMs ?? 10_000,
@@ -471,7 +494,8 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     connection.start();
     const ka = options.keepalive;
     const stop = ka && ka.intervalMs > 0 ? startKeepalive(connection, ka) : () => {};
-    return new Client(tracer, transport, connection, auth, stop, signal);
+    remote.attach(connection);
+    return new Client(tracer, transport, connection, auth, stop, signal, remote);
   } catch (e) {
     transport.close();
     throw whenAborted(e, signal, "auth");

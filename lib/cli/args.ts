@@ -158,6 +158,13 @@ const COMMANDS = {
         repeat: true,
         help: "forward a local port to host:hostport as the server sees it (like ssh -L)",
       },
+      {
+        short: "R",
+        value: "<[bind:]port:host:hostport>",
+        repeat: true,
+        help: "have the server listen on port and forward to host:hostport as seen from here " +
+          "(like ssh -R)",
+      },
       { short: "N", help: "run no command: only forward ports, until Ctrl-C (like ssh -N)" },
       {
         short: "W",

@@ -26,6 +26,7 @@ import {
   holdOpen,
   localForwardSpecs,
   startLocalForwards,
+  startRemoteForwards,
   stdioForward,
   stdioTarget,
 } from "./forward.ts";
@@ -534,6 +535,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
   // Checked before prepareRun installs the Ctrl-C handler (a usage error must not leave it).
   const forwards = localForwardSpecs(input.settings.localForwards);
+  const remoteForwards = localForwardSpecs(input.settings.remoteForwards, "-R");
   if (flags.W !== undefined) stdioTarget(flags.W);
   const run = await prepareRun(input);
   const { tracer } = run;
@@ -550,6 +552,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
       startLocalForwards(client, forwards);
+      await startRemoteForwards(client, remoteForwards);
       if (flags.W !== undefined) {
         await stdioForward(client, flags.W);
         return await client.close();

@@ -11,9 +11,24 @@ import { forwardText, parseForwardSpec } from "../forward/spec.ts";
 import { parseTarget, usageError } from "../config/options.ts";
 import { platform } from "../platform/mod.ts";
 
-/** Parses every -L specification (a usage error before connecting when one is malformed). */
-export function localForwardSpecs(specs: readonly string[] | undefined) {
-  return (specs ?? []).map((s) => parseForwardSpec(s));
+/** Parses every -L (or -R) specification (a usage error before connecting when one is bad). */
+export function localForwardSpecs(specs: readonly string[] | undefined, option = "-L") {
+  return (specs ?? []).map((s) => parseForwardSpec(s, option));
+}
+
+/** Asks the server for every -R forward in turn (a refusal ends the run). */
+export async function startRemoteForwards(
+  client: Client,
+  specs: ReturnType<typeof localForwardSpecs>,
+): Promise<void> {
+  for (const spec of specs) {
+    const forward = await client.forwardRemote(spec);
+    client.tracer.emit({
+      stage: "session",
+      type: "info",
+      message: `the server forwards its port ${forward.port} to ${forwardText(spec)}`,
+    });
+  }
 }
 
 /** Starts the forwards on a logged-in client; on a failure the ones started are closed. */

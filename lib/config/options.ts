@@ -93,6 +93,8 @@ export interface Settings {
   proxyCommand?: string;
   /** LocalForward / `-L` specifications as written, in order (lib/forward/spec.ts parses them). */
   localForwards?: string[];
+  /** RemoteForward / `-R` specifications as written, in order. */
+  remoteForwards?: string[];
 }
 
 export function emptySettings(): Settings {
@@ -164,6 +166,7 @@ export const SUPPORTED_OPTIONS: readonly string[] = [
   "ProxyJump",
   "LocalForward",
   "ProxyCommand",
+  "RemoteForward",
 ];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
@@ -243,6 +246,9 @@ export function applyOption(settings: Settings, option: string): void {
     }
     case "proxycommand":
       settings.proxyCommand = value.toLowerCase() === "none" ? undefined : value;
+      return;
+    case "remoteforward":
+      (settings.remoteForwards ??= []).push(value);
       return;
     case "localforward":
       (settings.localForwards ??= []).push(value);

@@ -133,13 +133,14 @@ export interface ExactCodes {
   };
   "auth.password-change-requested": AuthDetails & { prompt: string };
 
-  /** A local forward (-L) could not listen on its address. */
+  /** A forward could not listen: -L here (`side` local), or -R on the server (`side` remote). */
   "session.forward-bind-failed": {
     bindHost: string;
     bindPort: number;
     host: string;
     port: number;
     reason: string;
+    side?: "local" | "remote";
   };
   "session.channel-open-refused": {
     channelType: string;

@@ -13,11 +13,10 @@ import { platform, type TcpConn, type TcpListener } from "../platform/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { openDirectTcpip } from "./direct.ts";
 import { type ForwardSpec, forwardText } from "./spec.ts";
+import { carry } from "./pipe.ts";
 
 /** Concurrent connections one forward carries at most, unless told otherwise. */
 export const DEFAULT_MAX_FORWARDED = 256;
-/** Bytes read from a local connection at once. */
-const READ_SIZE = 32 * 1024;
 
 /** Options of {@link forwardLocal}. */
 export interface LocalForwardOptions {
@@ -36,35 +35,6 @@ export interface LocalForward {
   readonly total: number;
   /** Stops listening and closes every forwarded connection. */
   close(): void;
-}
-
-/** Copies a channel's data to a local connection until either ends. */
-async function channelToLocal(readable: ReadableStream<Uint8Array>, conn: TcpConn) {
-  let n = 0;
-  for await (const chunk of readable) {
-    let off = 0;
-    while (off < chunk.length) off += await conn.write(chunk.subarray(off));
-    n += chunk.length;
-  }
-  return n;
-}
-
-/** Copies a local connection's bytes into the channel (its window paces us), then EOF. */
-async function localToChannel(
-  conn: TcpConn,
-  write: (b: Uint8Array) => Promise<void>,
-  eof: () => Promise<void>,
-) {
-  let n = 0;
-  for (;;) {
-    const buf = new Uint8Array(READ_SIZE);
-    const got = await conn.read(buf);
-    if (got === null) break;
-    await write(buf.subarray(0, got));
-    n += got;
-  }
-  await eof();
-  return n;
 }
 
 /**
@@ -106,7 +76,7 @@ export function forwardLocal(
   let total = 0;
   let closed = false;
 
-  const carry = async (conn: TcpConn, id: number) => {
+  const forwardOne = async (conn: TcpConn, id: number) => {
     const from = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
     let channel;
     try {
@@ -120,15 +90,8 @@ export function forwardLocal(
       return;
     }
     info(`connection #${id} from ${from} opened (channel ${channel.localId})`);
-    channel.stderr.cancel().catch(() => {});
-    const [up, down] = await Promise.allSettled([
-      localToChannel(conn, (b) => channel.write(b), () => channel.eof()),
-      channelToLocal(channel.readable, conn),
-    ]);
-    const bytes = (r: PromiseSettledResult<number>) => r.status === "fulfilled" ? r.value : "?";
-    conn.close();
-    await channel.close().catch(() => {});
-    info(`connection #${id} closed: ${bytes(up)} bytes out, ${bytes(down)} bytes in`);
+    const bytes = await carry(conn, channel);
+    info(`connection #${id} closed: ${bytes.out} bytes out, ${bytes.in} bytes in`);
   };
 
   (async () => {
@@ -149,7 +112,7 @@ export function forwardLocal(
         continue;
       }
       open.add(conn);
-      carry(conn, id).catch(() => {}).finally(() => open.delete(conn));
+      forwardOne(conn, id).catch(() => {}).finally(() => open.delete(conn));
     }
   })();
 

@@ -71,6 +71,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["preferredauthentications", plain],
   ["pubkeyacceptedalgorithms", plain],
   ["localforward", (v) => opensshForwardText(String(v)), "each"],
+  ["remoteforward", (v) => opensshForwardText(String(v)), "each"],
   ["identityfile", plain, "each"],
   ["certificatefile", plain, "each"],
   ["globalknownhostsfile", words],

@@ -105,8 +105,8 @@ const TABLE: readonly KeywordInfo[] = [
   supported("ProxyJump"),
   supported("LocalForward"),
   supported("ProxyCommand"),
+  supported("RemoteForward"),
   // Refused until the forwarding issue lands
-  refused("RemoteForward", FORWARDING),
   refused("DynamicForward", FORWARDING),
   refused("ForwardAgent", FORWARDING, NO),
   refused("GatewayPorts", FORWARDING, NO),

@@ -217,16 +217,16 @@ function proxyJump(args: readonly string[]): Parsed {
   return args[0]!;
 }
 
-/** LocalForward: `[bind:]port host:hostport`, checked as -L is, kept as written. */
-function localForward(args: readonly string[]): Parsed {
+/** LocalForward, RemoteForward: `[bind:]port host:hostport`, checked as -L is, kept as written. */
+const forward = (keyword: string) => (args: readonly string[]): Parsed => {
   if (args.length !== 2) return { problem: "expected [bind_address:]port host:hostport" };
   try {
-    parseForwardSpec(args.join(" "), "LocalForward");
+    parseForwardSpec(args.join(" "), keyword);
   } catch (e) {
-    return { problem: (e as Error).message.replace(/^LocalForward [^:]*: /, "") };
+    return { problem: (e as Error).message.replace(new RegExp(`^${keyword} [^:]*: `), "") };
   }
   return args.join(" ");
-}
+};
 
 /** The supported keywords (lower case, canonical spelling) and how their values are read. */
 export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, ValueSpec>([
@@ -317,7 +317,8 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["requiredrsasize", { combine: "first", parse: integer(0, 0x7fffffff, "RSA key size") }],
   ["ignoreunknown", { combine: "first", parse: text }],
   ["proxyjump", { combine: "first", parse: proxyJump }],
-  ["localforward", { combine: "accumulate", parse: localForward }],
+  ["localforward", { combine: "accumulate", parse: forward("LocalForward") }],
+  ["remoteforward", { combine: "accumulate", parse: forward("RemoteForward") }],
   // The rest of the line, as ssh_config(5) says (the words joined by single spaces).
   ["proxycommand", { combine: "first", parse: (args) => args.join(" ") }],
 ]);

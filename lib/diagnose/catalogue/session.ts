@@ -20,6 +20,18 @@ export const SESSION = {
       "program that holds it (ss -ltnp shows it)",
     opensshFix: "-L FREE_PORT:HOST:PORT",
     refine({ details: d }) {
+      if (d.side === "remote") {
+        return {
+          title: "the server refused to listen for a remote forward (-R)",
+          explanation: "The server answered the tcpip-forward request with a failure: " +
+            "forwarding is off there (OpenSSH: AllowTcpForwarding no or local, " +
+            "DisableForwarding yes, a PermitListen list), the port is in use on the server, " +
+            "or it is below 1024 and the account is not root.",
+          fix: `use another remote port than ${d.bindPort} (-R 0:${d.host}:${d.port} lets the ` +
+            "server choose), or allow remote forwarding on the server",
+          opensshFix: "sshd_config on the server: AllowTcpForwarding yes (or remote)",
+        };
+      }
       return {
         fix: `pick a free local port instead of ${d.bindPort} (-L 0:${d.host}:${d.port} lets ` +
           `the system choose one), or stop the program that holds it (ss -ltnp sport = ` +

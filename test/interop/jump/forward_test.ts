@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { connect, type ConnectOptions } from "../../../lib/client.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
-import { runSshtrace } from "../../helpers/cli.ts";
+import { DENO_DIR, runSshtrace } from "../../helpers/cli.ts";
 import { password } from "../../helpers/lab.ts";
 import { ensureTestUser, startSshd } from "../../helpers/sshd.ts";
 import { freePort, tempDir } from "../../helpers/tools.ts";
@@ -183,6 +183,42 @@ Deno.test("forwardLocal() carries 100 concurrent connections of 1 MiB through ss
       },
     );
 
+    await t.step("forwardRemote(): the server's port reaches a server here", async () => {
+      const tracer = new Tracer();
+      const client = await connect(options(sshd.port, tracer));
+      try {
+        const back = await client.forwardRemote(`0:127.0.0.1:${echo.port}`);
+        assert.ok(back.port > 0, "the server chose a port");
+        const payloads = Array.from(
+          { length: 10 },
+          () => crypto.getRandomValues(new Uint8Array(65536)),
+        );
+        const echoes = await Promise.all(payloads.map((p) => roundTrip(back.port, p)));
+        for (const [i, e] of echoes.entries()) assert.deepEqual(e, payloads[i]);
+        assert.ok(
+          tracer.events.some((e) =>
+            e.type === "info" && /forward remote .*: connection #1 from .* opened/.test(e.message)
+          ),
+        );
+        await back.close();
+      } finally {
+        await client.close();
+      }
+      const refusing = await connect(options(closed.port, new Tracer()));
+      try {
+        await assert.rejects(refusing.forwardRemote(`0:127.0.0.1:${echo.port}`), (e) => {
+          assert.ok(e instanceof SshTraceError);
+          assert.equal(e.code, "session.forward-bind-failed");
+          assert.equal(e.details.side, "remote");
+          return true;
+        });
+        const { exit } = await refusing.exec("true");
+        assert.equal(exit.status, 0, "nothing else disturbed");
+      } finally {
+        await refusing.close();
+      }
+    });
+
     await t.step("sshtrace -L … -N forwards until Ctrl-C; a bind in use exits 15", async () => {
       const home = dir.path;
       const port = freePort();
@@ -207,14 +243,14 @@ Deno.test("forwardLocal() carries 100 concurrent connections of 1 MiB through ss
           `${port}:127.0.0.1:${echo.port}`,
           `${user.name}@127.0.0.1:${sshd.port}`,
         ],
-        env: { PW: user.password, HOME: home, NO_COLOR: "1", RUST_BACKTRACE: "0" },
+        env: { PW: user.password, HOME: home, DENO_DIR, NO_COLOR: "1", RUST_BACKTRACE: "0" },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
       }).spawn();
       const data = new TextEncoder().encode("through -L");
       let echoed: Uint8Array | null = null;
-      for (let i = 0; i < 100 && !echoed; i++) {
+      for (let i = 0; i < 300 && !echoed; i++) {
         await new Promise((r) => setTimeout(r, 100));
         echoed = await roundTrip(port, data).catch(() => null);
       }

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ed25519Key, ROOT } from "../../helpers/cli.ts";
+import { DENO_DIR, ed25519Key, ROOT } from "../../helpers/cli.ts";
 import { ensureTestUser, startSshd } from "../../helpers/sshd.ts";
 import { run, tempDir } from "../../helpers/tools.ts";
 import { EXIT_CODES } from "../../../lib/types.ts";
@@ -58,7 +58,7 @@ Deno.test("OpenSSH's ssh runs through sshtrace -W as its ProxyCommand", async (t
         String(target.port),
         `${user.name}@127.0.0.1`,
         "echo through-sshtrace",
-      ], { env: { HOME: dir.path, NO_COLOR: "1", RUST_BACKTRACE: "0" } });
+      ], { env: { HOME: dir.path, DENO_DIR, NO_COLOR: "1", RUST_BACKTRACE: "0" } });
 
     await t.step("ssh -o ProxyCommand='sshtrace -W %h:%p bastion' logs in", async () => {
       const r = await ssh(bastion.port);
@@ -79,7 +79,7 @@ Deno.test("OpenSSH's ssh runs through sshtrace -W as its ProxyCommand", async (t
         "-W",
         `127.0.0.1:${target.port}`,
         `${user.name}@127.0.0.1:${closed.port}`,
-      ], { env: { HOME: dir.path, NO_COLOR: "1", RUST_BACKTRACE: "0" } });
+      ], { env: { HOME: dir.path, DENO_DIR, NO_COLOR: "1", RUST_BACKTRACE: "0" } });
       assert.equal(r.code, EXIT_CODES.session, r.stderr);
       const text = r.stderr.replace(/\n│ {15}/g, " "); // the failure box's wrapped lines joined
       assert.match(text, /refused to open a direct-tcpip channel: administratively prohibited/);
@@ -98,7 +98,7 @@ Deno.test("OpenSSH's ssh runs through sshtrace -W as its ProxyCommand", async (t
         "-o",
         `UserKnownHostsFile=${knownHosts}`,
         ...args,
-      ], { env: { HOME: dir.path, NO_COLOR: "1", RUST_BACKTRACE: "0" } });
+      ], { env: { HOME: dir.path, DENO_DIR, NO_COLOR: "1", RUST_BACKTRACE: "0" } });
 
     await t.step("sshtrace -o ProxyCommand='ssh -W %h:%p bastion' logs in", async () => {
       const proxy =

@@ -67,6 +67,8 @@ Deno.test("options before the target, repeatable -i/-o, counted -vv, and the rem
   assert.deepEqual(r.flags, {
     port: "2222",
     identity: ["k1", "k2"],
+    L: [],
+    R: [],
     verbose: 2,
     option: ["X"],
     timeout: "10",
@@ -107,7 +109,7 @@ Deno.test("-- ends the options: the rest is the command, even words starting wit
   const r = parsed("connect", ["host", "--", "ls", "-la"]);
   assert.equal(r.target, "host");
   assert.deepEqual(r.command, ["ls", "-la"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [] });
+  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], L: [], R: [] });
   const before = parsed("connect", ["-v", "--", "host", "-x"]);
   assert.equal(before.target, "host");
   assert.deepEqual(before.command, ["-x"]);
@@ -131,14 +133,21 @@ Deno.test("an explicit connect parses like the default command", () => {
   const r = parsed("connect", ["connect", "-p", "1", "host", "-v", "ls", "-v"]);
   assert.equal(r.target, "host");
   assert.deepEqual(r.command, ["ls", "-v"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, verbose: 1, port: "1", identity: [] });
+  assert.deepEqual(r.flags, {
+    ...COMMON_DEFAULTS,
+    verbose: 1,
+    port: "1",
+    identity: [],
+    L: [],
+    R: [],
+  });
   // A word that is not a command name is the target.
   assert.equal(parsed("connect", ["--json", "probe"]).target, "probe");
 });
 
 Deno.test("connect switches: -C -t -T --batch and the credential flags", () => {
   const r = parsed("connect", ["-C", "-t", "host"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], C: true, t: true });
+  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], L: [], R: [], C: true, t: true });
   assert.deepEqual(parsed("connect", ["-Ct", "host"]).flags, r.flags);
   assert.deepEqual(parsed("connect", ["-T", "host", "cmd"]).flags.T, true);
   const creds = parsed("connect", [
@@ -158,6 +167,8 @@ Deno.test("connect switches: -C -t -T --batch and the credential flags", () => {
   assert.deepEqual(creds.flags, {
     ...COMMON_DEFAULTS,
     identity: [],
+    L: [],
+    R: [],
     batch: true,
     passwordEnv: "PW",
     passwordFile: "f",
@@ -192,6 +203,8 @@ Deno.test("every common flag gets its commander key", () => {
   assert.deepEqual(r.flags, {
     option: [],
     identity: [],
+    L: [],
+    R: [],
     timeout: "3",
     verbose: 2,
     kex: "+a",
@@ -297,7 +310,12 @@ Deno.test("lab --profile old-switch --once, and lab's own defaults", () => {
 });
 
 Deno.test("defaults: timeout 10, option [], identity [], verbose 0, nothing else", () => {
-  assert.deepEqual(parsed("connect", ["host"]).flags, { ...COMMON_DEFAULTS, identity: [] });
+  assert.deepEqual(parsed("connect", ["host"]).flags, {
+    ...COMMON_DEFAULTS,
+    identity: [],
+    L: [],
+    R: [],
+  });
   assert.deepEqual(parsed("probe", ["probe", "host"]).flags, COMMON_DEFAULTS);
   assert.deepEqual(parsed("send", ["send", "h", "c"]).flags, {
     ...COMMON_DEFAULTS,
@@ -440,6 +458,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "rekeyLimit"
       | "batch"
       | "L"
+      | "R"
       | "N"
       | "W"
       | "J"

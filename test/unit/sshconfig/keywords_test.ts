@@ -76,9 +76,9 @@ const MUST_SUPPORT = [
   "ProxyJump",
   "LocalForward",
   "ProxyCommand",
+  "RemoteForward",
 ];
 const REFUSED_UNTIL_FORWARDING = [
-  "RemoteForward",
   "DynamicForward",
   "ForwardAgent",
 ];
