@@ -109,6 +109,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       if (flags.J !== undefined) applyOption(settings, `ProxyJump=${flags.J}`);
       for (const spec of flags.L ?? []) applyOption(settings, `LocalForward=${spec}`);
       for (const spec of flags.R ?? []) applyOption(settings, `RemoteForward=${spec}`);
+      for (const spec of flags.D ?? []) applyOption(settings, `DynamicForward=${spec}`);
       return await runConnect({
         targetText: cmd.target,
         command: cmd.command,

@@ -33,7 +33,8 @@ import { expandProxyCommand, proxyCommandStream } from "./jump/proxy_command.ts"
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
 import { forwardLocal, type LocalForward } from "./forward/local.ts";
-import { type ForwardSpec, parseForwardSpec } from "./forward/spec.ts";
+import { type ForwardSpec, parseDynamicSpec, parseForwardSpec } from "./forward/spec.ts";
+import { forwardDynamic } from "./forward/dynamic.ts";
 import { type RemoteForward, RemoteForwards } from "./forward/remote.ts";
 import type { ServerVersion } from "./transport/version.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
@@ -420,6 +421,19 @@ export class Client {
   ): LocalForward {
     const parsed = typeof spec === "string" ? parseForwardSpec(spec) : spec;
     return forwardLocal(this.connection, parsed, { tracer: this.tracer, ...options });
+  }
+
+  /**
+   * Starts a SOCKS4/4a/5 proxy (ssh's `-D [bind:]port`, loopback unless given): each CONNECT
+   * becomes a direct-tcpip channel, host names resolved by the server; traced like
+   * {@link forwardLocal}.
+   */
+  forwardDynamic(
+    spec: { bindHost: string; bindPort: number } | string,
+    options: { maxConnections?: number } = {},
+  ): LocalForward {
+    const bind = typeof spec === "string" ? parseDynamicSpec(spec) : spec;
+    return forwardDynamic(this.connection, bind, { tracer: this.tracer, ...options });
   }
 
   /**

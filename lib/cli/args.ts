@@ -165,6 +165,13 @@ const COMMANDS = {
         help: "have the server listen on port and forward to host:hostport as seen from here " +
           "(like ssh -R)",
       },
+      {
+        short: "D",
+        value: "<[bind:]port>",
+        repeat: true,
+        help: "run a SOCKS4/5 proxy on port whose connections go out from the server (like " +
+          "ssh -D)",
+      },
       { short: "N", help: "run no command: only forward ports, until Ctrl-C (like ssh -N)" },
       {
         short: "W",

@@ -23,8 +23,10 @@ import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 import { hopOutput, jumpHosts } from "./jump.ts";
 import {
+  dynamicForwardSpecs,
   holdOpen,
   localForwardSpecs,
+  startDynamicForwards,
   startLocalForwards,
   startRemoteForwards,
   stdioForward,
@@ -536,6 +538,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   // Checked before prepareRun installs the Ctrl-C handler (a usage error must not leave it).
   const forwards = localForwardSpecs(input.settings.localForwards);
   const remoteForwards = localForwardSpecs(input.settings.remoteForwards, "-R");
+  const socks = dynamicForwardSpecs(input.settings.dynamicForwards);
   if (flags.W !== undefined) stdioTarget(flags.W);
   const run = await prepareRun(input);
   const { tracer } = run;
@@ -552,6 +555,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
       startLocalForwards(client, forwards);
+      startDynamicForwards(client, socks);
       await startRemoteForwards(client, remoteForwards);
       if (flags.W !== undefined) {
         await stdioForward(client, flags.W);

@@ -7,13 +7,42 @@
 
 import type { Client } from "../client.ts";
 import type { LocalForward } from "../forward/local.ts";
-import { forwardText, parseForwardSpec } from "../forward/spec.ts";
+import { forwardText, parseDynamicSpec, parseForwardSpec } from "../forward/spec.ts";
 import { parseTarget, usageError } from "../config/options.ts";
 import { platform } from "../platform/mod.ts";
 
 /** Parses every -L (or -R) specification (a usage error before connecting when one is bad). */
 export function localForwardSpecs(specs: readonly string[] | undefined, option = "-L") {
   return (specs ?? []).map((s) => parseForwardSpec(s, option));
+}
+
+/** Parses every -D specification (a usage error before connecting when one is bad). */
+export function dynamicForwardSpecs(specs: readonly string[] | undefined) {
+  return (specs ?? []).map((s) => parseDynamicSpec(s));
+}
+
+/** Starts a SOCKS proxy per -D on a logged-in client; on a failure the ones started are closed. */
+export function startDynamicForwards(
+  client: Client,
+  specs: ReturnType<typeof dynamicForwardSpecs>,
+): LocalForward[] {
+  const started: LocalForward[] = [];
+  try {
+    for (const spec of specs) {
+      const forward = client.forwardDynamic(spec);
+      started.push(forward);
+      client.tracer.emit({
+        stage: "session",
+        type: "info",
+        message: `SOCKS proxy on ${spec.bindHost}:${forward.port}: connections go out from ` +
+          "the server",
+      });
+    }
+  } catch (e) {
+    for (const f of started) f.close();
+    throw e;
+  }
+  return started;
 }
 
 /** Asks the server for every -R forward in turn (a refusal ends the run). */

@@ -95,6 +95,8 @@ export interface Settings {
   localForwards?: string[];
   /** RemoteForward / `-R` specifications as written, in order. */
   remoteForwards?: string[];
+  /** DynamicForward / `-D` specifications as written, in order. */
+  dynamicForwards?: string[];
 }
 
 export function emptySettings(): Settings {
@@ -167,6 +169,7 @@ export const SUPPORTED_OPTIONS: readonly string[] = [
   "LocalForward",
   "ProxyCommand",
   "RemoteForward",
+  "DynamicForward",
 ];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
@@ -246,6 +249,9 @@ export function applyOption(settings: Settings, option: string): void {
     }
     case "proxycommand":
       settings.proxyCommand = value.toLowerCase() === "none" ? undefined : value;
+      return;
+    case "dynamicforward":
+      (settings.dynamicForwards ??= []).push(value);
       return;
     case "remoteforward":
       (settings.remoteForwards ??= []).push(value);

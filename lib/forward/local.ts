@@ -23,6 +23,15 @@ export interface LocalForwardOptions {
   tracer: Tracer;
   /** More concurrent connections than this are closed at once (traced). @default 256 */
   maxConnections?: number;
+  /** The flag named in errors. @default "-L" */
+  flag?: string;
+  /** The forward's name in traces (`port` is the bound port). @default bind:port → host:port */
+  name?: (port: number) => string;
+  /**
+   * Carries one accepted connection (default: a direct-tcpip channel to `spec.host:spec.port`);
+   * `info` traces a line about it.
+   */
+  route?: (conn: TcpConn, id: number, info: (message: string) => void) => Promise<void>;
 }
 
 /** A running local forward. */
@@ -57,7 +66,8 @@ export function forwardLocal(
     throw new SshTraceError(
       "session",
       "session.forward-bind-failed",
-      `cannot listen on ${forwardText(spec)} (-L): ${reason}`,
+      `cannot listen on ${options.name?.(spec.bindPort) ?? forwardText(spec)} ` +
+        `(${options.flag ?? "-L"}): ${reason}`,
       {
         bindHost: spec.bindHost,
         bindPort: spec.bindPort,
@@ -68,7 +78,7 @@ export function forwardLocal(
     );
   }
   const port = listener.addr.port;
-  const name = forwardText(spec, port);
+  const name = options.name?.(port) ?? forwardText(spec, port);
   const info = (message: string) =>
     tracer.emit({ stage: "data", type: "info", message: `forward ${name}: ${message}` });
   info("listening");
@@ -112,7 +122,8 @@ export function forwardLocal(
         continue;
       }
       open.add(conn);
-      forwardOne(conn, id).catch(() => {}).finally(() => open.delete(conn));
+      (options.route ? options.route(conn, id, info) : forwardOne(conn, id)).catch(() => {})
+        .finally(() => open.delete(conn));
     }
   })();
 

@@ -106,3 +106,27 @@ export function forwardText(spec: ForwardSpec, boundPort = spec.bindPort): strin
   const h = (host: string) => host.includes(":") ? `[${host}]` : host;
   return `${h(spec.bindHost)}:${boundPort} → ${h(spec.host)}:${spec.port}`;
 }
+
+/** A DynamicForward value as `ssh -G` prints it: `port`, or `[bind]:port`. */
+export function opensshDynamicText(text: string): string {
+  const spec = parseDynamicSpec(text);
+  const parts = fields(text.trim(), ":");
+  return parts && parts.length === 2 ? `[${parts[0] || "*"}]:${spec.bindPort}` : `${spec.bindPort}`;
+}
+
+/** A `-D [bind_address:]port` (DynamicForward) specification: where the SOCKS proxy listens. */
+export function parseDynamicSpec(
+  text: string,
+  option = "-D",
+): { bindHost: string; bindPort: number } {
+  const expected = "[bind_address:]port";
+  const parts = fields(text.trim(), ":");
+  if (!parts || parts.length < 1 || parts.length > 2) {
+    throw usageError(`${option} ${text}: expected ${expected}`, { expected });
+  }
+  const [bind, port] = parts.length === 2 ? parts : [undefined, parts[0]];
+  return {
+    bindHost: bindAddress(bind),
+    bindPort: port === "0" ? 0 : parsePort(port!, `${option} listen port`),
+  };
+}

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { opensshForwardText } from "../forward/spec.ts";
+import { opensshDynamicText, opensshForwardText } from "../forward/spec.ts";
 import type { SshConfig } from "./resolve.ts";
 import { type Origin, originText } from "./types.ts";
 import type { RekeyLimit, Value } from "./values.ts";
@@ -70,6 +70,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["macs", plain],
   ["preferredauthentications", plain],
   ["pubkeyacceptedalgorithms", plain],
+  ["dynamicforward", (v) => opensshDynamicText(String(v)), "each"],
   ["localforward", (v) => opensshForwardText(String(v)), "each"],
   ["remoteforward", (v) => opensshForwardText(String(v)), "each"],
   ["identityfile", plain, "each"],

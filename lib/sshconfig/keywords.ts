@@ -106,8 +106,8 @@ const TABLE: readonly KeywordInfo[] = [
   supported("LocalForward"),
   supported("ProxyCommand"),
   supported("RemoteForward"),
+  supported("DynamicForward"),
   // Refused until the forwarding issue lands
-  refused("DynamicForward", FORWARDING),
   refused("ForwardAgent", FORWARDING, NO),
   refused("GatewayPorts", FORWARDING, NO),
   refused("ExitOnForwardFailure", FORWARDING, NO),

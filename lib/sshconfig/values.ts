@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseForwardSpec } from "../forward/spec.ts";
+import { parseDynamicSpec, parseForwardSpec } from "../forward/spec.ts";
 import { parseJumpSpec } from "../config/jump_spec.ts";
 import {
   AlgorithmListError,
@@ -228,6 +228,17 @@ const forward = (keyword: string) => (args: readonly string[]): Parsed => {
   return args.join(" ");
 };
 
+/** DynamicForward: `[bind:]port`, checked as -D is, kept as written. */
+function dynamicForward(args: readonly string[]): Parsed {
+  if (args.length !== 1) return { problem: "expected [bind_address:]port" };
+  try {
+    parseDynamicSpec(args[0]!, "DynamicForward");
+  } catch (e) {
+    return { problem: (e as Error).message.replace(/^DynamicForward [^:]*: /, "") };
+  }
+  return args[0]!;
+}
+
 /** The supported keywords (lower case, canonical spelling) and how their values are read. */
 export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, ValueSpec>([
   ["hostname", { combine: "first", parse: text }],
@@ -319,6 +330,7 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["proxyjump", { combine: "first", parse: proxyJump }],
   ["localforward", { combine: "accumulate", parse: forward("LocalForward") }],
   ["remoteforward", { combine: "accumulate", parse: forward("RemoteForward") }],
+  ["dynamicforward", { combine: "accumulate", parse: dynamicForward }],
   // The rest of the line, as ssh_config(5) says (the words joined by single spaces).
   ["proxycommand", { combine: "first", parse: (args) => args.join(" ") }],
 ]);

@@ -183,6 +183,69 @@ Deno.test("forwardLocal() carries 100 concurrent connections of 1 MiB through ss
       },
     );
 
+    await t.step(
+      "forwardDynamic(): 100 SOCKS5 clients × 1 MiB, names resolved remotely",
+      async () => {
+        const tracer = new Tracer();
+        const client = await connect(options(sshd.port, tracer));
+        try {
+          const socks = client.forwardDynamic("0");
+          const garbage = await Deno.connect({ hostname: "127.0.0.1", port: socks.port });
+          await garbage.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+          assert.equal(await garbage.read(new Uint8Array(16)), null, "garbage: closed");
+          garbage.close();
+          const one = async (i: number) => {
+            const conn = await Deno.connect({ hostname: "127.0.0.1", port: socks.port });
+            const host = new TextEncoder().encode("localhost");
+            await conn.write(new Uint8Array([5, 1, 0]));
+            const method = new Uint8Array(2);
+            assert.equal(await conn.read(method), 2);
+            assert.deepEqual([...method], [5, 0]);
+            const p = echo.port;
+            await conn.write(new Uint8Array([5, 1, 0, 3, host.length, ...host, p >> 8, p & 255]));
+            const reply = new Uint8Array(10);
+            let got = 0;
+            while (got < 10) got += (await conn.read(reply.subarray(got))) ?? 100;
+            assert.equal(reply[1], 0, "SOCKS5 succeeded");
+            const data = new Uint8Array(MiB);
+            for (let off = 0; off < MiB; off += 65536) {
+              crypto.getRandomValues(data.subarray(off, off + 65536));
+            }
+            data[0] = i;
+            const writing = (async () => {
+              let off = 0;
+              while (off < data.length) off += await conn.write(data.subarray(off, off + 65536));
+              await conn.closeWrite();
+            })();
+            const back = new Uint8Array(MiB);
+            let n = 0;
+            while (n < MiB) {
+              const r = await conn.read(back.subarray(n));
+              if (r === null) break;
+              n += r;
+            }
+            await writing;
+            conn.close();
+            assert.equal(await sha256(back), await sha256(data), `SOCKS connection ${i}`);
+          };
+          await Promise.all(Array.from({ length: 100 }, (_, i) => one(i)));
+          assert.ok(
+            tracer.events.some((e) =>
+              e.type === "info" && /not a SOCKS request \(first byte 0x47\)/.test(e.message)
+            ),
+          );
+          assert.ok(
+            tracer.events.some((e) =>
+              e.type === "info" && /to localhost:\d+ \(SOCKS5\) opened/.test(e.message)
+            ),
+          );
+          socks.close();
+        } finally {
+          await client.close();
+        }
+      },
+    );
+
     await t.step("forwardRemote(): the server's port reaches a server here", async () => {
       const tracer = new Tracer();
       const client = await connect(options(sshd.port, tracer));

@@ -69,6 +69,7 @@ Deno.test("options before the target, repeatable -i/-o, counted -vv, and the rem
     identity: ["k1", "k2"],
     L: [],
     R: [],
+    D: [],
     verbose: 2,
     option: ["X"],
     timeout: "10",
@@ -109,7 +110,7 @@ Deno.test("-- ends the options: the rest is the command, even words starting wit
   const r = parsed("connect", ["host", "--", "ls", "-la"]);
   assert.equal(r.target, "host");
   assert.deepEqual(r.command, ["ls", "-la"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], L: [], R: [] });
+  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], L: [], R: [], D: [] });
   const before = parsed("connect", ["-v", "--", "host", "-x"]);
   assert.equal(before.target, "host");
   assert.deepEqual(before.command, ["-x"]);
@@ -140,6 +141,7 @@ Deno.test("an explicit connect parses like the default command", () => {
     identity: [],
     L: [],
     R: [],
+    D: [],
   });
   // A word that is not a command name is the target.
   assert.equal(parsed("connect", ["--json", "probe"]).target, "probe");
@@ -147,7 +149,15 @@ Deno.test("an explicit connect parses like the default command", () => {
 
 Deno.test("connect switches: -C -t -T --batch and the credential flags", () => {
   const r = parsed("connect", ["-C", "-t", "host"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], L: [], R: [], C: true, t: true });
+  assert.deepEqual(r.flags, {
+    ...COMMON_DEFAULTS,
+    identity: [],
+    L: [],
+    R: [],
+    D: [],
+    C: true,
+    t: true,
+  });
   assert.deepEqual(parsed("connect", ["-Ct", "host"]).flags, r.flags);
   assert.deepEqual(parsed("connect", ["-T", "host", "cmd"]).flags.T, true);
   const creds = parsed("connect", [
@@ -169,6 +179,7 @@ Deno.test("connect switches: -C -t -T --batch and the credential flags", () => {
     identity: [],
     L: [],
     R: [],
+    D: [],
     batch: true,
     passwordEnv: "PW",
     passwordFile: "f",
@@ -205,6 +216,7 @@ Deno.test("every common flag gets its commander key", () => {
     identity: [],
     L: [],
     R: [],
+    D: [],
     timeout: "3",
     verbose: 2,
     kex: "+a",
@@ -315,6 +327,7 @@ Deno.test("defaults: timeout 10, option [], identity [], verbose 0, nothing else
     identity: [],
     L: [],
     R: [],
+    D: [],
   });
   assert.deepEqual(parsed("probe", ["probe", "host"]).flags, COMMON_DEFAULTS);
   assert.deepEqual(parsed("send", ["send", "h", "c"]).flags, {
@@ -459,6 +472,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "batch"
       | "L"
       | "R"
+      | "D"
       | "N"
       | "W"
       | "J"

@@ -200,7 +200,7 @@ Deno.test("applyOption() refuses unknown keys with a usage error that lists the 
     assert.match(String(explainFailure(e).fix), /StrictHostKeyChecking/);
     return true;
   });
-  assertUsage(() => withOptions("DynamicForward=1080"), /unsupported option -o DynamicForward/);
+  assertUsage(() => withOptions("Tunnel=yes"), /unsupported option -o Tunnel/);
 });
 
 Deno.test("applyOption() keeps ProxyJump, ProxyCommand and LocalForward as written", () => {

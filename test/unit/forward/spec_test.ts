@@ -58,3 +58,12 @@ Deno.test("forwardText() names a forward as bind:port → host:port", () => {
   assert.equal(forwardText(parseForwardSpec("0:h:80"), 41234), "127.0.0.1:41234 → h:80");
   assert.equal(forwardText(parseForwardSpec("[::1]:1:[::2]:2")), "[::1]:1 → [::2]:2");
 });
+
+Deno.test("parseDynamicSpec() reads -D [bind_address:]port, loopback by default", async () => {
+  const { parseDynamicSpec } = await import("../../../lib/forward/spec.ts");
+  assert.deepEqual(parseDynamicSpec("1080"), { bindHost: "127.0.0.1", bindPort: 1080 });
+  assert.deepEqual(parseDynamicSpec("*:1080"), { bindHost: "0.0.0.0", bindPort: 1080 });
+  assert.deepEqual(parseDynamicSpec("[::1]:0"), { bindHost: "::1", bindPort: 0 });
+  assert.throws(() => parseDynamicSpec("a:b:c"), /expected \[bind_address:\]port/);
+  assert.throws(() => parseDynamicSpec("socks"), /invalid -D listen port "socks"/);
+});

@@ -77,9 +77,9 @@ const MUST_SUPPORT = [
   "LocalForward",
   "ProxyCommand",
   "RemoteForward",
+  "DynamicForward",
 ];
 const REFUSED_UNTIL_FORWARDING = [
-  "DynamicForward",
   "ForwardAgent",
 ];
 
