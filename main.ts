@@ -110,6 +110,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       for (const spec of flags.L ?? []) applyOption(settings, `LocalForward=${spec}`);
       for (const spec of flags.R ?? []) applyOption(settings, `RemoteForward=${spec}`);
       for (const spec of flags.D ?? []) applyOption(settings, `DynamicForward=${spec}`);
+      if (flags.A) applyOption(settings, "ForwardAgent=yes");
       return await runConnect({
         targetText: cmd.target,
         command: cmd.command,

@@ -35,6 +35,7 @@ import { openDirectTcpip } from "./forward/direct.ts";
 import { forwardLocal, type LocalForward } from "./forward/local.ts";
 import { type ForwardSpec, parseDynamicSpec, parseForwardSpec } from "./forward/spec.ts";
 import { forwardDynamic } from "./forward/dynamic.ts";
+import { AGENT_CHANNEL, AGENT_REQUEST, AGENT_WARNING, agentChannels } from "./forward/agent.ts";
 import { type RemoteForward, RemoteForwards } from "./forward/remote.ts";
 import type { ServerVersion } from "./transport/version.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
@@ -276,6 +277,11 @@ export interface ConnectOptions extends ClientOptions {
    * traces into the tracer returned (a new silent one when none), the target into `tracer`.
    */
   onHop?: (hop: HopTrace) => Tracer | void;
+  /**
+   * ForwardAgent: the local agent's socket (usually `$SSH_AUTH_SOCK`) offered to every session
+   * this client opens. Traced with a warning: the server can use the agent while connected.
+   */
+  forwardAgent?: string;
 }
 
 /** How {@link Client.openSession} starts the session once the channel is open. */
@@ -294,6 +300,7 @@ export class Client {
   /** Each session's key in the trace (its span's channel number). */
   #keys = new WeakMap<Session, number>();
   #sessions = 0;
+  #forwardAgent: string | undefined;
   /** The jump hosts this connection runs through, first hop first (closed after it). */
   jumps: Client[] = [];
   /** The remote forwards (`-R`), answering the server's forwarded-tcpip channels. */
@@ -307,7 +314,9 @@ export class Client {
     stopKeepalive: () => void,
     signal?: AbortSignal,
     remoteForwards = new RemoteForwards(tracer),
+    forwardAgent?: string,
   ) {
+    this.#forwardAgent = forwardAgent;
     this.remoteForwards = remoteForwards;
     this.tracer = tracer;
     this.transport = transport;
@@ -333,6 +342,11 @@ export class Client {
     try {
       const session = await this.connection.openSession();
       this.#keys.set(session, key);
+      if (this.#forwardAgent) {
+        this.tracer.emit({ stage: "session", type: "info", message: AGENT_WARNING });
+        // As ssh(1): no reply asked; a server that refuses simply offers no agent.
+        await session.channel.request(AGENT_REQUEST, false);
+      }
       if (pty) await session.requestPty(pty);
       if (start && "command" in start) await session.exec(start.command);
       else if (start) await session.shell();
@@ -499,8 +513,10 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     if (signal?.aborted) throw signal.reason;
     // A quirk of the server's firmware may ask for smaller windows (see quirks.ts).
     const remote = new RemoteForwards(tracer);
+    const agent = options.forwardAgent ? agentChannels(options.forwardAgent, tracer) : null;
     const connection = new Connection(transport, {
-      onChannelOpen: (open) => remote.onChannelOpen(open),
+      onChannelOpen: (open) =>
+        agent && open.type === AGENT_CHANNEL ? agent(open) : remote.onChannelOpen(open),
       windowSize: options.windowSize ?? transport.adjustments.windowSize,
       maxPacket: options.maxPacket ?? transport.adjustments.maxPacket,
       replyTimeoutMs: options.timeoutMs ?? 10_000,
@@ -509,7 +525,16 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     const ka = options.keepalive;
     const stop = ka && ka.intervalMs > 0 ? startKeepalive(connection, ka) : () => {};
     remote.attach(connection);
-    return new Client(tracer, transport, connection, auth, stop, signal, remote);
+    return new Client(
+      tracer,
+      transport,
+      connection,
+      auth,
+      stop,
+      signal,
+      remote,
+      options.forwardAgent,
+    );
   } catch (e) {
     transport.close();
     throw whenAborted(e, signal, "auth");

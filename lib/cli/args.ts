@@ -172,6 +172,11 @@ const COMMANDS = {
         help: "run a SOCKS4/5 proxy on port whose connections go out from the server (like " +
           "ssh -D)",
       },
+      {
+        short: "A",
+        help: "forward the ssh-agent ($SSH_AUTH_SOCK) to the sessions; the server can use its " +
+          "keys while connected (like ssh -A)",
+      },
       { short: "N", help: "run no command: only forward ports, until Ctrl-C (like ssh -N)" },
       {
         short: "W",

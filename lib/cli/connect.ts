@@ -497,6 +497,8 @@ export async function prepareRun(
   const hops = jump.length ? hopOutput(flags) : null;
   if (hops) Object.assign(options, { jump, onHop: hops.onHop });
   else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
+  const agentSocket = settings.forwardAgent ? env("SSH_AUTH_SOCK") : undefined;
+  if (agentSocket) options.forwardAgent = agentSocket;
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.
   const interrupt = interruptOnCtrlC();
   options.signal = interrupt.signal;

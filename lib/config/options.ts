@@ -97,6 +97,8 @@ export interface Settings {
   remoteForwards?: string[];
   /** DynamicForward / `-D` specifications as written, in order. */
   dynamicForwards?: string[];
+  /** ForwardAgent / `-A`: offer the local agent ($SSH_AUTH_SOCK) to the sessions. */
+  forwardAgent?: boolean;
 }
 
 export function emptySettings(): Settings {
@@ -170,6 +172,7 @@ export const SUPPORTED_OPTIONS: readonly string[] = [
   "ProxyCommand",
   "RemoteForward",
   "DynamicForward",
+  "ForwardAgent",
 ];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
@@ -262,9 +265,12 @@ export function applyOption(settings: Settings, option: string): void {
     case "proxyjump":
       settings.proxyJump = value;
       return;
+    case "forwardagent":
+      if (yesNo(key, value)) settings.forwardAgent = true;
+      else delete settings.forwardAgent;
+      return;
     case "loglevel":
     case "requesttty":
-    case "forwardagent":
     case "addkeystoagent":
       return; // accepted for compatibility; no effect
   }

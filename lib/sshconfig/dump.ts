@@ -46,6 +46,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["batchmode", yesNo],
   ["checkhostip", yesNo],
   ["compression", yesNo],
+  ["forwardagent", yesNo],
   ["hashknownhosts", yesNo],
   ["identitiesonly", yesNo],
   ["kbdinteractiveauthentication", yesNo],

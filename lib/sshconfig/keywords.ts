@@ -107,8 +107,8 @@ const TABLE: readonly KeywordInfo[] = [
   supported("ProxyCommand"),
   supported("RemoteForward"),
   supported("DynamicForward"),
+  supported("ForwardAgent"),
   // Refused until the forwarding issue lands
-  refused("ForwardAgent", FORWARDING, NO),
   refused("GatewayPorts", FORWARDING, NO),
   refused("ExitOnForwardFailure", FORWARDING, NO),
   refused("ClearAllForwardings", FORWARDING, NO),

@@ -473,6 +473,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "L"
       | "R"
       | "D"
+      | "A"
       | "N"
       | "W"
       | "J"
