@@ -249,6 +249,12 @@ const COMMANDS = {
       ...COMMON_NO_LOGIN,
       { long: "concurrency", value: "<n>", help: "hosts checked at once (default 32)" },
       {
+        long: "jump",
+        value: "<hops>",
+        help: "reach every host through these jump hosts (like -J; one connection to them, " +
+          "reused; an inventory jump column wins)",
+      },
+      {
         long: "login",
         help: "log in (keys, agent, --password-env) instead of only probing",
       },

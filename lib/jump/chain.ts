@@ -77,7 +77,7 @@ export function failedAtHop(e: unknown, hop: HopTrace): unknown {
  * The tunnel from `via` (a connected hop) to `next`: a `direct-tcpip` channel, traced in the
  * next hop's connect stage. A refusal becomes `connect.jump-refused` naming both hops.
  */
-function tunnelThrough(via: Client, viaHop: HopTrace, next: HopTrace) {
+export function tunnelThrough(via: Client, viaHop: HopTrace, next: HopTrace) {
   return async (tracer: Tracer): Promise<ByteStream> => {
     tracer.emit({ stage: "connect", type: "resolving", host: next.host, port: next.port });
     let channel;
