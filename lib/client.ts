@@ -29,7 +29,7 @@ import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import { type HopTrace, type JumpHost, openJumpChain } from "./jump/chain.ts";
-import { expandProxyCommand, proxyCommandStream } from "./jump/proxy_command.ts";
+import { proxyCommandTunnel } from "./jump/proxy_command.ts";
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
 import { forwardLocal, type LocalForward } from "./forward/local.ts";
@@ -94,27 +94,6 @@ function home(): string | undefined {
   return platform.env("HOME");
 }
 
-/** The tunnel that runs a ProxyCommand (traced as the connect stage's events). */
-function proxyCommandTunnel(template: string, options: ClientOptions, port: number) {
-  const command = expandProxyCommand(template, {
-    host: options.host,
-    port,
-    user: options.user ?? defaultUser(),
-  });
-  return (tracer: Tracer): Promise<ByteStream> => {
-    tracer.emit({ stage: "connect", type: "resolving", host: options.host, port });
-    const stream = proxyCommandStream(command, options.host, port);
-    tracer.emit({
-      stage: "connect",
-      type: "connected",
-      host: options.host,
-      port,
-      remoteAddress: `ProxyCommand ${command}`,
-    });
-    return Promise.resolve(stream);
-  };
-}
-
 /**
  * Connects and completes the version exchange, key exchange and host key check. The
  * connection is closed again if any of it fails.
@@ -145,7 +124,13 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   const span = tracer.span("connect");
   let stream = options.stream;
   const tunnel = options.tunnel ??
-    (options.proxyCommand ? proxyCommandTunnel(options.proxyCommand, options, port) : undefined);
+    (options.proxyCommand
+      ? proxyCommandTunnel(options.proxyCommand, {
+        host: options.host,
+        port,
+        user: options.user ?? defaultUser(),
+      })
+      : undefined);
   if (!stream && tunnel) {
     try {
       stream = await tunnel(tracer);

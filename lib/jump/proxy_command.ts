@@ -11,6 +11,7 @@ import { SshTraceError } from "../errors/mod.ts";
 import { platform } from "../platform/mod.ts";
 import { ExpandError, percentExpand } from "../sshconfig/tokens.ts";
 import type { ByteStream } from "../transport/stream.ts";
+import type { Tracer } from "../trace.ts";
 
 /** The end of the command's stderr kept for the error, in bytes. */
 export const STDERR_KEPT = 4096;
@@ -113,5 +114,29 @@ export function proxyCommandStream(command: string, host: string, port: number):
       writer.close().catch(() => {});
       child.kill();
     },
+  };
+}
+
+/**
+ * The tunnel that runs a ProxyCommand for `target` (`ClientOptions.tunnel`), traced as the
+ * connect stage's events. Tokens are expanded at once (a bad one is a usage error).
+ */
+export function proxyCommandTunnel(
+  template: string,
+  target: { host: string; port: number; user: string },
+): (tracer: Tracer) => Promise<ByteStream> {
+  const command = expandProxyCommand(template, target);
+  return (tracer) => {
+    const { host, port } = target;
+    tracer.emit({ stage: "connect", type: "resolving", host, port });
+    const stream = proxyCommandStream(command, host, port);
+    tracer.emit({
+      stage: "connect",
+      type: "connected",
+      host,
+      port,
+      remoteAddress: `ProxyCommand ${command}`,
+    });
+    return Promise.resolve(stream);
   };
 }
