@@ -15,6 +15,8 @@ import type { ByteStream } from "../transport/stream.ts";
  * connection's staged error.
  */
 export function channelStream(channel: Channel): ByteStream {
+  // The far socket's end is the stream's end (no late data in a TCP tunnel).
+  channel.endStreamsAtEof = true;
   const reader = channel.readable.getReader();
   // A direct-tcpip channel carries no extended data; whatever comes is discarded, not held.
   channel.stderr.cancel().catch(() => {});

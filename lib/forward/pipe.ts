@@ -25,6 +25,10 @@ async function channelToLocal(readable: ReadableStream<Uint8Array>, conn: Conn) 
     while (off < chunk.length) off += await conn.write(chunk.subarray(off));
     n += chunk.length;
   }
+  // The far side is done: pass its end on (half-close) where the socket can, so a local client
+  // waiting for the end of a reply gets it while it may still send.
+  const half = conn as Conn & { closeWrite?: () => Promise<void> };
+  await half.closeWrite?.().catch(() => {});
   return n;
 }
 
@@ -43,6 +47,7 @@ async function localToChannel(conn: Conn, channel: Channel) {
 
 /** Pipes `conn` and `channel` until both directions end, then closes both. */
 export async function carry(conn: Conn, channel: Channel): Promise<Carried> {
+  channel.endStreamsAtEof = true; // the far socket's end ends our writes to this one
   channel.stderr.cancel().catch(() => {});
   const [up, down] = await Promise.allSettled([
     localToChannel(conn, channel),

@@ -134,6 +134,30 @@ Deno.test("forwardLocal() carries 100 concurrent connections of 1 MiB through ss
     });
 
     await t.step(
+      "a target that replies and closes first: the local client sees the end",
+      async () => {
+        const greeter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        (async () => {
+          for await (const conn of greeter) {
+            await conn.write(new TextEncoder().encode("hello\n"));
+            conn.close();
+          }
+        })().catch(() => {});
+        const client = await connect(options(sshd.port, new Tracer()));
+        try {
+          const forward = client.forwardLocal(`0:127.0.0.1:${greeter.addr.port}`);
+          const conn = await Deno.connect({ hostname: "127.0.0.1", port: forward.port });
+          // Never closes its own side: the end must come from the far side.
+          const text = await new Response(conn.readable).text();
+          assert.equal(text, "hello\n");
+        } finally {
+          greeter.close();
+          await client.close();
+        }
+      },
+    );
+
+    await t.step(
       "a server with AllowTcpForwarding no: each connection refused, traced",
       async () => {
         const tracer = new Tracer();
