@@ -55,6 +55,21 @@ export function opensshForwardText(text: string): string {
   return `${listen} [${spec.host}]:${spec.port}`;
 }
 
+/**
+ * A `-L`/`-R` specification in ssh_config's two-argument form (`[bind:]port host:hostport`), as
+ * `-G` shows a flag in terms of the option it stands for.
+ */
+export function configForwardText(text: string, option = "-L"): string {
+  const spec = parseForwardSpec(text, option);
+  const value = text.trim().replace(/\s+/, ":");
+  const parts = fields(value, ":");
+  const h = (host: string) => host.includes(":") ? `[${host}]` : host;
+  const listen = parts && parts.length === 4
+    ? `${h(parts[0] ?? "")}:${spec.bindPort}`
+    : `${spec.bindPort}`;
+  return `${listen} ${h(spec.host)}:${spec.port}`;
+}
+
 /** The address a bind field asks for: loopback by default, every address for `*` or empty. */
 function bindAddress(field: string | undefined): string {
   if (field === undefined) return "127.0.0.1";
