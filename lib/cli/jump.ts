@@ -7,6 +7,10 @@
  */
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
+import { usageError } from "../config/options.ts";
+import { resolveConfig } from "../sshconfig/resolve.ts";
+import { type ConfigIo, SshConfigError } from "../sshconfig/types.ts";
+import { systemConfigIo } from "./config.ts";
 import { hopText } from "../config/jump_spec.ts";
 import type { ConnectOptions } from "../client.ts";
 import type { HopTrace, JumpHost } from "../jump/chain.ts";
@@ -18,14 +22,33 @@ import { Tracer } from "../trace.ts";
 import { platform } from "../platform/mod.ts";
 import { type OutputFlags, writeErr, writeOut } from "./output.ts";
 
-/** The jump hosts a ProxyJump value names (none: an empty list). */
-export function jumpHosts(proxyJump: string | undefined): JumpHost[] {
+/**
+ * The jump hosts a ProxyJump value names (none: an empty list), each with its own Host block of
+ * ssh_config applied as OpenSSH does for a hop (HostName, Port, User; what the entry itself says
+ * wins). A configuration that cannot be read is a usage error naming file:line.
+ */
+export function jumpHosts(proxyJump: string | undefined, io?: ConfigIo): JumpHost[] {
   if (proxyJump === undefined) return [];
-  return parseJumpSpec(proxyJump).map((h) => ({
-    host: h.host,
-    ...(h.port !== null ? { port: h.port } : {}),
-    ...(h.user !== null ? { user: h.user } : {}),
-  }));
+  const files = io ?? systemConfigIo();
+  return parseJumpSpec(proxyJump).map((h) => {
+    let config;
+    try {
+      config = resolveConfig({
+        host: h.host,
+        ...(h.user !== null ? { targetUser: h.user } : {}),
+        ...(h.port !== null ? { targetPort: h.port } : {}),
+      }, files);
+    } catch (e) {
+      if (e instanceof SshConfigError) {
+        throw usageError(`configuration of jump host ${h.host}: ${e.message}`, {
+          expected: "a valid ssh_config line",
+        });
+      }
+      throw e;
+    }
+    const { hostname, port, user } = config.effective;
+    return { host: hostname, port, user };
+  });
 }
 
 /** The per-hop output of one run through jump hosts. */
