@@ -34,8 +34,10 @@ async function channelToLocal(readable: ReadableStream<Uint8Array>, conn: Conn) 
 
 async function localToChannel(conn: Conn, channel: Channel) {
   let n = 0;
+  // One buffer for the connection's life: a channel write copies the bytes into its packets
+  // before it resolves, so the buffer is free again for the next read.
+  const buf = new Uint8Array(READ_SIZE);
   for (;;) {
-    const buf = new Uint8Array(READ_SIZE);
     const got = await conn.read(buf);
     if (got === null) break;
     await channel.write(buf.subarray(0, got));
