@@ -67,6 +67,12 @@ export class Channel {
   bytesDiscarded = 0;
   /** Channel-type-specific data from the open confirmation. */
   confirmationData: Uint8Array = new Uint8Array(0);
+  /**
+   * Whether `readable` and `stderr` end at the peer's EOF (true on the server) rather than at
+   * CLOSE. A TCP tunnel (direct-tcpip, forwarded-tcpip) sets it on the client too: its EOF is
+   * the far socket's end, and no late data follows.
+   */
+  endStreamsAtEof: boolean;
 
   #host: ChannelHost;
   #peer: string;
@@ -95,6 +101,7 @@ export class Channel {
   ) {
     this.#host = host;
     this.#peer = host.role === "client" ? "server" : "client";
+    this.endStreamsAtEof = host.role === "server";
     this.type = type;
     this.localId = localId;
     this.localWindowSize = windowSize;
@@ -318,7 +325,7 @@ export class Channel {
         // On the client the streams end at CLOSE, not here: some servers send data after
         // their EOF (data that was waiting for window space), and it is delivered, not dropped.
         this.#eofReceived = true;
-        if (this.#host.role === "server") {
+        if (this.endStreamsAtEof) {
           this.#stdout.end();
           this.#stderr.end();
         }

@@ -16,7 +16,12 @@ import type { ChannelOpen, ChannelOpenAnswer, ChannelRequest } from "../connecti
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
 import { comwareShell, posixShell } from "./programs.ts";
 import { type ServerTransport, Stop } from "./transport.ts";
+import { carry } from "../forward/pipe.ts";
+import { type Conn, platform } from "../platform/mod.ts";
 import type { ChannelInfo } from "./types.ts";
+
+/** The targets a lab server's direct-tcpip channels may reach. */
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /** Most channels one connection may have open at once. */
 export const MAX_CHANNELS = 64;
@@ -155,6 +160,9 @@ export class ServerConnection {
   async #open(open: ChannelOpen): Promise<ChannelOpenAnswer> {
     if (await this.#t.at("channel-open", { channel: channelInfo(open) })) return null;
     const refuse = (code: number, description: string) => ({ refuse: code, description });
+    if (open.type === "direct-tcpip" && this.#conn.channelCount < MAX_CHANNELS) {
+      return await this.#direct(open);
+    }
     if (open.type !== "session") return refuse(3, `unknown channel type ${open.type}`);
     if (this.#conn.channelCount >= MAX_CHANNELS) return refuse(4, "too many channels");
     if (open.remoteMaxPacket === 0) return refuse(2, "maximum packet size of 0");
@@ -162,6 +170,38 @@ export class ServerConnection {
       accept: (channel) => {
         const ch = new LabChannel(channel);
         channel.onRequest = (request) => this.#request(ch, request);
+      },
+    };
+  }
+
+  /**
+   * A `direct-tcpip` open: connects to the target (loopback only) before answering, then
+   * carries the bytes both ways; refused when forwarding is off or the connect fails.
+   */
+  async #direct(open: ChannelOpen): Promise<ChannelOpenAnswer> {
+    const r = new SshReader(open.data, "direct-tcpip");
+    const host = r.text("host to connect");
+    const port = r.uint32("port to connect");
+    if (this.#t.config.forwarding === false) {
+      this.#log(`refused direct-tcpip to ${host}:${port}: forwarding is off`);
+      return { refuse: 1, description: "forwarding is disabled on this lab server" };
+    }
+    if (!LOOPBACK.has(host.toLowerCase())) {
+      this.#log(`refused direct-tcpip to ${host}:${port}: not a loopback address`);
+      return { refuse: 1, description: "the lab server forwards to 127.0.0.1 only" };
+    }
+    let conn: Conn;
+    try {
+      conn = await platform.connectTcp(host, port);
+    } catch (e) {
+      return { refuse: 2, description: `connect failed: ${(e as Error).message}` };
+    }
+    this.#log(`direct-tcpip to ${host}:${port}`);
+    return {
+      accept: (channel) => {
+        const done = carry(conn, channel).then(() => {});
+        this.#programs.add(done);
+        done.finally(() => this.#programs.delete(done));
       },
     };
   }

@@ -70,6 +70,12 @@ export interface LabConfig {
    * ONLCR, ECHO decides the echo. Unset: the shell ends lines at CR or LF whatever the modes.
    */
   terminal?: "emulated";
+  /**
+   * `direct-tcpip` channels (a jump host's tunnel, `-L`): opened to 127.0.0.1, ::1 or
+   * localhost only (other hosts are refused as prohibited). `false` refuses them all, as
+   * OpenSSH's AllowTcpForwarding no does. @default true
+   */
+  forwarding?: boolean;
 }
 
 /** Something the lab server reports about a connection (for `sshtrace lab` and tests). */
