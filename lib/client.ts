@@ -27,6 +27,8 @@ import { gradeServer } from "./diagnose/grade.ts";
 import { slowStages } from "./diagnose/explain.ts";
 import { buildReport, type Report } from "./render/report.ts";
 import { SshTraceError } from "./errors/mod.ts";
+import type { SftpClient, SftpOptions } from "./transfer/sftp_client.ts";
+import { startSftpOn } from "./transfer/session.ts";
 import { Tracer } from "./trace.ts";
 import type { Stage } from "./types.ts";
 import { STRICT_KEX_S } from "./transport/kexinit.ts";
@@ -311,6 +313,23 @@ export class Client {
     const exit = await session.exit;
     this.tracer.end("data");
     return { stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr), exit };
+  }
+
+  /**
+   * Opens an SFTP session (the `sftp` subsystem, stage `transfer`); rejects with
+   * `transfer.no-sftp` when the server has none. Copies: lib/transfer/sftp_files.ts.
+   *
+   * @example
+   * ```ts
+   * const sftp = await client.sftp();
+   * const size = (await sftp.stat("/etc/hostname")).size;
+   * await sftp.end();
+   * ```
+   */
+  async sftp(options: SftpOptions = {}): Promise<SftpClient> {
+    const session = await this.openSession();
+    this.tracer.begin("transfer");
+    return await startSftpOn(session, this.tracer, options);
   }
 
   /** Disconnects cleanly (once: later calls wait for the first). */

@@ -38,6 +38,8 @@ export type AuthDetails = {
 type OnChannel = { channel: number };
 /** A stuck `send` script: what it waited for and the screen's last line. */
 type SendStuck = { command: string; timeoutMs: number; lastSeen: string; device: string };
+/** The file a transfer step was working on (remote or local path, as the user gave it). */
+type OnPath = { path: string };
 /** A connection closed under the connection layer: what was still open. */
 type OpenWork = { openChannels?: number; pendingRequests?: number };
 
@@ -150,6 +152,17 @@ export interface ExactCodes {
   "data.window-exceeded": OnChannel & { length: number; window: number };
   "data.command-failed": { exitStatus: number | null };
   "data.output-incomplete": { received: number; written: number; cause: string | null };
+
+  "transfer.no-such-file": OnPath;
+  "transfer.permission-denied": OnPath;
+  "transfer.remote-error": OnPath & { protocol: "sftp" | "scp"; status?: number };
+  "transfer.not-a-file": OnPath & { kind: string };
+  "transfer.unsafe-name": { name: string; directory: string };
+  "transfer.no-sftp": { subsystem: string };
+  "transfer.incomplete": OnPath & { bytes: number; expected: number | null };
+  "transfer.local-error": OnPath & { kind: string };
+  "transfer.verify-mismatch": OnPath & { local: string; remote: string };
+  "transfer.interrupted": OnPath;
 }
 
 /**
@@ -263,6 +276,16 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "data.window-exceeded": "data",
   "data.command-failed": "data",
   "data.output-incomplete": "data",
+  "transfer.no-such-file": "transfer",
+  "transfer.permission-denied": "transfer",
+  "transfer.remote-error": "transfer",
+  "transfer.not-a-file": "transfer",
+  "transfer.unsafe-name": "transfer",
+  "transfer.no-sftp": "transfer",
+  "transfer.incomplete": "transfer",
+  "transfer.local-error": "transfer",
+  "transfer.verify-mismatch": "transfer",
+  "transfer.interrupted": "transfer",
 };
 
 /** Every family at run time, with the stages that can throw it. */
