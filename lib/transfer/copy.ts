@@ -7,7 +7,7 @@
 
 import type { Client } from "../client.ts";
 import { SshTraceError } from "../errors/mod.ts";
-import { scpDownload, scpUpload } from "./scp.ts";
+import { scpDownload, scpHost, scpUpload } from "./scp.ts";
 import type { SftpClient } from "./sftp_client.ts";
 import {
   type CopyOptions,
@@ -121,8 +121,8 @@ export async function copy(
     } else {
       if (request.resume) info(client, "--resume needs SFTP: SCP copies the whole file again");
       const tree = request.direction === "get"
-        ? await scpDownload(client, request.remote, request.local, request)
-        : await scpUpload(client, request.local, request.remote, request);
+        ? await scpDownload(scpHost(client), request.remote, request.local, request)
+        : await scpUpload(scpHost(client), request.local, request.remote, request);
       files = tree.files;
       directories = tree.directories;
       skipped = tree.skipped;

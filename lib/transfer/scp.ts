@@ -16,6 +16,29 @@ import { interrupted } from "./pipeline.ts";
 import { basename, checkServerName, join, partName } from "./paths.ts";
 import type { CopyOptions, FileResult, TreeResult } from "./sftp_files.ts";
 
+/** What SCP needs of a session: its streams, input, EOF, exit and close. */
+export type ScpSession = Pick<Session, "stdout" | "stderr" | "write" | "eof" | "exit" | "close">;
+
+/** Where SCP runs its remote command (a logged-in client, or a scripted peer in tests). */
+export interface ScpHost {
+  /** Starts `command` over exec (a session of its own). */
+  exec(command: string): Promise<ScpSession>;
+  /** Traces a step (stage `transfer`). */
+  info(message: string): void;
+}
+
+/** The SCP host of a client: exec on a new session, without changing the trace's stage. */
+export function scpHost(client: Client): ScpHost {
+  return {
+    async exec(command) {
+      const session = await client.connection.openSession();
+      await session.exec(command);
+      return session;
+    },
+    info: (message) => client.tracer.emit({ stage: "transfer", type: "info", message }),
+  };
+}
+
 /** SCP options: the SFTP ones, plus directories. */
 export interface ScpOptions extends CopyOptions {
   recursive?: boolean;
@@ -59,12 +82,12 @@ function closed(path: string, bytes: number, expected: number | null): SshTraceE
 
 /** One SCP run: the exec session, its reader, and its stderr text (kept for messages). */
 class ScpRun {
-  readonly session: Session;
+  readonly session: ScpSession;
   readonly rd: ByteReader;
   readonly path: string;
   #stderr = "";
 
-  constructor(session: Session, path: string) {
+  constructor(session: ScpSession, path: string) {
     this.session = session;
     this.path = path;
     this.rd = new ByteReader(session.stdout);
@@ -77,11 +100,9 @@ class ScpRun {
     ).catch(() => {});
   }
 
-  static async start(client: Client, command: string, path: string): Promise<ScpRun> {
-    const session = await client.connection.openSession();
-    client.tracer.emit({ stage: "transfer", type: "info", message: `SCP: exec ${command}` });
-    await session.exec(command);
-    return new ScpRun(session, path);
+  static async start(host: ScpHost, command: string, path: string): Promise<ScpRun> {
+    host.info(`SCP: exec ${command}`);
+    return new ScpRun(await host.exec(command), path);
   }
 
   send(bytes: Uint8Array | string): Promise<void> {
@@ -152,14 +173,14 @@ function parseTimes(line: string): { mtime: number; atime: number } | null {
  * when complete; names from the server checked before use.
  */
 export async function scpDownload(
-  client: Client,
+  host: ScpHost,
   remote: string,
   localPath: string,
   options: ScpOptions = {},
 ): Promise<TreeResult> {
   const flags = [options.recursive ? "-r" : "", options.preserve ? "-p" : ""].filter(Boolean);
   const run = await ScpRun.start(
-    client,
+    host,
     ["scp", ...flags, "-f", remoteArg(remote)].join(" "),
     remote,
   );
@@ -286,7 +307,7 @@ async function receiveFile(
 
 /** Uploads with `scp -t` (`-r` for a directory). The remote file is written in place. */
 export async function scpUpload(
-  client: Client,
+  host: ScpHost,
   localPath: string,
   remote: string,
   options: ScpOptions = {},
@@ -310,7 +331,7 @@ export async function scpUpload(
   }
   const flags = [options.recursive ? "-r" : "", options.preserve ? "-p" : ""].filter(Boolean);
   const run = await ScpRun.start(
-    client,
+    host,
     ["scp", ...flags, "-t", remoteArg(remote || ".")].join(" "),
     remote,
   );
