@@ -128,7 +128,7 @@ export async function copy(
       skipped = tree.skipped;
     }
     const verified = request.verify
-      ? await verifyCopy(client, sftp, request.direction, files)
+      ? await verifyCopy(scpHost(client), sftp, request.direction, files)
       : null;
     const bytes = files.reduce((n, f) => n + f.bytes, 0);
     const durationMs = Math.round(performance.now() - started);

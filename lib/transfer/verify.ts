@@ -6,12 +6,12 @@
  */
 
 import { createHash } from "node:crypto";
-import type { Client } from "../client.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import { readSmallText } from "./byte_reader.ts";
 import { local, localFiles } from "./local.ts";
 import { pipelinedRead } from "./pipeline.ts";
 import { OPEN, type SftpClient } from "./sftp_client.ts";
+import type { ScpHost } from "./scp.ts";
 import type { FileResult } from "./sftp_files.ts";
 
 /** Quotes a path for a POSIX shell. */
@@ -37,12 +37,10 @@ export async function localSha256(path: string): Promise<string> {
 }
 
 /** The remote sum by a command, or null when the host cannot run one. */
-async function remoteSumByExec(client: Client, path: string): Promise<string | null> {
+async function remoteSumByExec(host: ScpHost, path: string): Promise<string | null> {
   const q = shellQuote(path);
   try {
-    // A session of its own, without changing the trace's stage (still `transfer`).
-    const session = await client.connection.openSession();
-    await session.exec(`sha256sum -- ${q} 2>/dev/null || shasum -a 256 -- ${q}`);
+    const session = await host.exec(`sha256sum -- ${q} 2>/dev/null || shasum -a 256 -- ${q}`);
     await session.eof();
     session.stderr.cancel().catch(() => {});
     const stdout = await readSmallText(session.stdout, 4096);
@@ -71,7 +69,7 @@ async function remoteSumBySftp(sftp: SftpClient, path: string): Promise<string> 
 
 /** Verifies every copied file; throws `transfer.verify-mismatch` at the first difference. */
 export async function verifyCopy(
-  client: Client,
+  host: ScpHost,
   sftp: SftpClient | null,
   direction: "get" | "put",
   files: FileResult[],
@@ -80,16 +78,12 @@ export async function verifyCopy(
   let exec = true;
   for (const f of files) {
     const mine = await localSha256(f.local);
-    let theirs = exec ? await remoteSumByExec(client, f.remote) : null;
+    let theirs = exec ? await remoteSumByExec(host, f.remote) : null;
     let by = "sha256sum on the host";
     if (theirs === null) {
       exec = false;
       if (!sftp) {
-        client.tracer.emit({
-          stage: "transfer",
-          type: "info",
-          message: `--verify: ${f.remote} not verified (no sha256sum/shasum on the host, no SFTP)`,
-        });
+        host.info(`--verify: ${f.remote} not verified (no sha256sum/shasum on the host, no SFTP)`);
         out.push({ path: f.remote, sha256: mine, remoteBy: "unverified" });
         continue;
       }
@@ -104,11 +98,7 @@ export async function verifyCopy(
         { path: f.remote, local: mine, remote: theirs },
       );
     }
-    client.tracer.emit({
-      stage: "transfer",
-      type: "info",
-      message: `verified ${direction === "get" ? f.local : f.remote}: SHA-256 ${mine} (${by})`,
-    });
+    host.info(`verified ${direction === "get" ? f.local : f.remote}: SHA-256 ${mine} (${by})`);
     out.push({ path: f.remote, sha256: mine, remoteBy: by });
   }
   return out;
