@@ -15,11 +15,9 @@ import {
   randomWithChecksum,
   runSshtrace,
 } from "../helpers/cli.ts";
-import { ensureTestUser, SSH_KEYGEN, testHostKeys } from "../helpers/sshd.ts";
-import { freePort, requireRoot, requireTool, run, tempDir } from "../helpers/tools.ts";
-
-const DROPBEAR = "/usr/sbin/dropbear";
-const DROPBEARCONVERT = "/usr/bin/dropbearconvert";
+import { authorize, startDropbear } from "../helpers/dropbear.ts";
+import { ensureTestUser, SSH_KEYGEN } from "../helpers/sshd.ts";
+import { run, tempDir } from "../helpers/tools.ts";
 
 /**
  * Runs the CLI with the password in $PW and an empty HOME; output text is kept only under 1 MiB,
@@ -27,154 +25,6 @@ const DROPBEARCONVERT = "/usr/bin/dropbearconvert";
  */
 const sshtrace = (home: string, args: string[], password = "") =>
   runSshtrace(args, { home, env: { PW: password }, textLimit: MiB });
-
-interface Dropbear {
-  port: number;
-  logs(): string;
-  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** dropbear's host keys: the harness's OpenSSH keys converted (DSA through PEM first). */
-async function dropbearHostKeys(dir: string): Promise<string[]> {
-  requireTool(DROPBEARCONVERT);
-  const keys = await testHostKeys();
-  const out: string[] = [];
-  for (const type of ["ed25519", "ecdsa", "rsa", "dsa"] as const) {
-    let source = keys[type].path;
-    if (type === "dsa") {
-      // dropbearconvert cannot read OpenSSH's new key format for DSA: rewrite a copy as PEM.
-      source = `${dir}/dsa_pem`;
-      await Deno.copyFile(keys.dsa.path, source);
-      await Deno.chmod(source, 0o600);
-      const pem = await run(SSH_KEYGEN, ["-q", "-p", "-m", "PEM", "-N", "", "-f", source]);
-      assert.equal(pem.code, 0, `ssh-keygen -m PEM: ${pem.stderr}`);
-    }
-    const target = `${dir}/dropbear_${type}_host_key`;
-    const conv = await run(DROPBEARCONVERT, ["openssh", "dropbear", source, target]);
-    assert.equal(conv.code, 0, `dropbearconvert ${type}: ${conv.stderr}`);
-    out.push(target);
-  }
-  return out;
-}
-
-async function startDropbear(dir: string): Promise<Dropbear> {
-  requireTool(DROPBEAR);
-  requireRoot("startDropbear()");
-  const keys = await dropbearHostKeys(dir);
-  const port = freePort();
-  const child = new Deno.Command(DROPBEAR, {
-    // -F foreground, -E log to stderr, -m no motd; password and public key logins allowed.
-    args: [
-      "-F",
-      "-E",
-      "-m",
-      "-p",
-      `127.0.0.1:${port}`,
-      "-P",
-      `${dir}/dropbear.pid`,
-      ...keys
-        .flatMap((k) => ["-r", k]),
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let logText = "";
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const pump = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        logText += value;
-      }
-    } catch {
-      // cancelled
-    }
-  })();
-  let exited = false;
-  const status = child.status.then((s) => (exited = true, s));
-  const stop = async () => {
-    if (!exited) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // gone
-      }
-    }
-    await status;
-    // Connection children may hold the pipe a moment longer.
-    await Promise.race([pump, new Promise((r) => setTimeout(r, 1000))]);
-    await reader.cancel().catch(() => {});
-    await pump;
-  };
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`dropbear exited before listening: ${logText}`);
-    }
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`dropbear did not listen on ${port}: ${logText}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    port,
-    logs: () => logText,
-    async waitForLog(re: RegExp, timeoutMs = 5000) {
-      const end = Date.now() + timeoutMs;
-      while (!re.test(logText)) {
-        if (Date.now() > end) throw new Error(`dropbear logs did not show ${re}:\n${logText}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      return logText;
-    },
-    stop,
-  };
-}
-
-/**
- * Adds `line` to the user's ~/.ssh/authorized_keys (dropbear has no AuthorizedKeysFile option)
- * with the ownership and modes dropbear insists on; returns a function that takes it out again.
- */
-async function authorize(
-  user: { name: string; home: string },
-  line: string,
-): Promise<() => Promise<void>> {
-  const dir = `${user.home}/.ssh`;
-  const file = `${dir}/authorized_keys`;
-  const uid = Number((await run("id", ["-u", user.name])).stdout.trim());
-  await Deno.mkdir(dir, { recursive: true });
-  // dropbear refuses files or directories writable by group or others, or owned by another user.
-  await Deno.chown(dir, uid, null);
-  await Deno.chmod(dir, 0o700);
-  let before: string | null = null;
-  try {
-    before = await Deno.readTextFile(file);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  const prefix = before === null || before === "" || before.endsWith("\n")
-    ? before ?? ""
-    : `${before}\n`;
-  await Deno.writeTextFile(file, `${prefix}${line}\n`);
-  await Deno.chown(file, uid, null);
-  await Deno.chmod(file, 0o600);
-  return async () => {
-    const now = await Deno.readTextFile(file).catch(() => "");
-    const kept = now.split("\n").filter((l) => l !== line && l !== "");
-    if (kept.length === 0 && before === null) await Deno.remove(file).catch(() => {});
-    else await Deno.writeTextFile(file, kept.map((l) => `${l}\n`).join(""));
-  };
-}
 
 /** Category of the report's `kex.server` lists, the CLI flag forcing it, the report field. */
 const FORCE: { list: string; category: ListCategory; flag: string }[] = [
