@@ -53,7 +53,7 @@ export function parseRemoteSpec(spec: string): { target: string; path: string } 
 }
 
 function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
+  if (n < 1024) return `${Math.round(n)} B`;
   const units = ["KiB", "MiB", "GiB", "TiB"];
   let v = n / 1024;
   let u = 0;
