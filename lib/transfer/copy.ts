@@ -7,13 +7,14 @@
 
 import type { Client } from "../client.ts";
 import { SshTraceError } from "../errors/mod.ts";
-import { scpDownload, scpHost, scpUpload } from "./scp.ts";
+import { scpDownload, type ScpHost, scpHost, scpUpload } from "./scp.ts";
 import type { SftpClient } from "./sftp_client.ts";
 import {
   type CopyOptions,
   downloadFile,
   downloadTree,
   type FileResult,
+  type TreeResult,
   uploadFile,
   uploadTree,
 } from "./sftp_files.ts";
@@ -64,6 +65,32 @@ async function trySftp(client: Client, timeoutMs: number | undefined) {
   } catch (e) {
     if (e instanceof SshTraceError && e.code === "transfer.no-sftp") return { sftp: null, why: e };
     throw e;
+  }
+}
+
+/** What a switch's scp says when it does not know an option (`-p` on several vendors). */
+const OPTION_REFUSED = /invalid (input|option)|unknown option|illegal option|usage:/i;
+
+/**
+ * SCP, with the quirk of switches whose scp has no `-p`: when `-p` was asked for and the first
+ * answer refuses the command line, the copy runs again without it (and says so).
+ */
+export async function scpWithQuirks(host: ScpHost, request: CopyRequest): Promise<TreeResult> {
+  const run = (r: CopyRequest) =>
+    r.direction === "get"
+      ? scpDownload(host, r.remote, r.local, r)
+      : scpUpload(host, r.local, r.remote, r);
+  try {
+    return await run(request);
+  } catch (e) {
+    if (
+      !request.preserve || !(e instanceof SshTraceError) ||
+      e.code !== "transfer.remote-error" || !OPTION_REFUSED.test(e.message)
+    ) {
+      throw e;
+    }
+    host.info("the server's scp refused -p: copying again without keeping times and modes");
+    return await run({ ...request, preserve: false });
   }
 }
 
@@ -120,9 +147,7 @@ export async function copy(
       skipped = tree.skipped;
     } else {
       if (request.resume) info(client, "--resume needs SFTP: SCP copies the whole file again");
-      const tree = request.direction === "get"
-        ? await scpDownload(scpHost(client), request.remote, request.local, request)
-        : await scpUpload(scpHost(client), request.local, request.remote, request);
+      const tree = await scpWithQuirks(scpHost(client), request);
       files = tree.files;
       directories = tree.directories;
       skipped = tree.skipped;

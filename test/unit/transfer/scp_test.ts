@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { scpWithQuirks } from "../../../lib/transfer/copy.ts";
 import {
   remoteArg,
   scpDownload,
@@ -174,4 +175,31 @@ Deno.test("remoteArg() quotes only what a shell would change, and guards a leadi
   assert.equal(remoteArg("my file"), "'my file'");
   assert.equal(remoteArg("it's"), `'it'\\''s'`);
   assert.equal(remoteArg("-x"), "-- -x");
+});
+
+Deno.test("a switch's scp without -p: the copy runs again without it, and says so", async () => {
+  await inTemp(async (dir) => {
+    const commands: string[] = [];
+    const said: string[] = [];
+    const host: ScpHost = {
+      exec(command) {
+        commands.push(command);
+        const reply = command.includes(" -p ")
+          ? ["% Invalid input detected at '^' marker.\n"]
+          : ["C0644 5 x\n", "hello", "\0"];
+        return scripted(reply, reply.length === 1 ? 1 : 0).host.exec(command);
+      },
+      info: (m) => said.push(m),
+    };
+    const r = await scpWithQuirks(host, {
+      direction: "get",
+      remote: "flash:/startup.cfg",
+      local: `${dir}/startup.cfg`,
+      preserve: true,
+    });
+    assert.deepEqual(commands, ["scp -p -f flash:/startup.cfg", "scp -f flash:/startup.cfg"]);
+    assert.equal(r.files.length, 1);
+    assert.match(said.join("\n"), /refused -p/);
+    assert.equal(await Deno.readTextFile(`${dir}/startup.cfg`), "hello");
+  });
 });
