@@ -46,6 +46,7 @@ export {
 } from "./send/engine.ts";
 export {
   type Attrs,
+  kindOf,
   type NameEntry,
   OPEN,
   type SftpChannel,

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { ed25519Key, emptyHome, MiB, parseJsonReport, runSshtrace } from "../../helpers/cli.ts";
 import { ensureTestUser, type SshdHandle, startSshd } from "../../helpers/sshd.ts";
 import { run, tempDir } from "../../helpers/tools.ts";
+import { connect, kindOf, loadPrivateKeyFile, OPEN, Tracer } from "../../../lib/mod.ts";
 
 const sshtrace = (home: string, args: string[], timeoutMs = 120_000) =>
   runSshtrace(args, { home, textLimit: MiB, timeoutMs });
@@ -64,6 +65,13 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
       sftpSubsystem: null,
     });
     servers.push(noSftp);
+    // sftp-server killed half a second after it starts: a server that closes mid-transfer.
+    const dying = await startSshd({
+      authorizedKeys: authorized,
+      logLevel: "INFO",
+      sftpSubsystem: "timeout 0.5 /usr/lib/openssh/sftp-server",
+    });
+    servers.push(dying);
     await Deno.writeTextFile(
       knownHosts,
       servers.map((s) => `[127.0.0.1]:${s.port} ${s.hostKeys.ed25519.pub}\n`).join(""),
@@ -284,6 +292,70 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
       assert.equal(report.transfer.bytes, 1 * MiB);
       assert.equal(await fileSha(`${tmp.path}/resume.bin`), await fileSha(remote));
     });
+
+    await t.step(
+      "a server that closes mid-transfer: transfer.incomplete, nothing left",
+      async () => {
+        const remote = `${remoteDir}/dying.bin`;
+        await randomFile(remote, 256 * MiB);
+        await chown();
+        const res = await sshtrace(home, [
+          "get",
+          ...base,
+          ...port(dying),
+          "--json",
+          at(dying, remote),
+          `${tmp.path}/dying.bin`,
+        ]);
+        assert.equal(res.code, 17, res.stderr);
+        assert.equal(parseJsonReport(res.stdout).error.code, "transfer.incomplete");
+        assert.equal(await exists(`${tmp.path}/dying.bin`), false);
+        assert.equal(await exists(`${tmp.path}/.dying.bin.sshtrace-part`), false);
+        await Deno.remove(remote);
+      },
+    );
+
+    await t.step(
+      "library: client.sftp() on sftp-server: stat, list, write, rename, remove",
+      async () => {
+        const tracer = new Tracer();
+        const signer = await loadPrivateKeyFile(key);
+        const client = await connect({
+          host: "127.0.0.1",
+          port: program.port,
+          user: user.name,
+          tracer,
+          knownHostsFiles: [knownHosts],
+          auth: { signers: () => Promise.resolve([signer]), batchMode: true },
+        });
+        try {
+          const sftp = await client.sftp();
+          assert.equal(sftp.version, 3);
+          assert.ok(sftp.canReplace, "OpenSSH has posix-rename@openssh.com");
+          assert.equal(await sftp.realpath(`${remoteDir}/./`), remoteDir);
+          const dir = `${remoteDir}/lib`;
+          await sftp.mkdir(dir);
+          const handle = await sftp.open(`${dir}/a.txt`, OPEN.WRITE | OPEN.CREAT | OPEN.TRUNC);
+          await sftp.write(handle, 0, new TextEncoder().encode("hello"));
+          await sftp.close(handle);
+          await sftp.rename(`${dir}/a.txt`, `${dir}/b.txt`);
+          const attrs = await sftp.stat(`${dir}/b.txt`);
+          assert.equal(attrs.size, 5);
+          assert.equal(kindOf(attrs), "file");
+          assert.deepEqual((await sftp.list(dir)).map((e) => e.filename), ["b.txt"]);
+          const read = await sftp.open(`${dir}/b.txt`, OPEN.READ);
+          assert.equal(new TextDecoder().decode((await sftp.read(read, 0, 100))!), "hello");
+          assert.equal(await sftp.read(read, 5, 100), null, "end of file");
+          await sftp.close(read);
+          await sftp.remove(`${dir}/b.txt`);
+          await sftp.rmdir(dir);
+          await sftp.end();
+          assert.ok(tracer.events.some((e) => e.stage === "transfer" && e.type === "begin"));
+        } finally {
+          await client.close();
+        }
+      },
+    );
 
     await t.step(
       "Ctrl-C during a download leaves nothing under the final name (exit 130)",
