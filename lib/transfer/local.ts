@@ -46,3 +46,71 @@ export async function noSymlink(path: string): Promise<void> {
     );
   }
 }
+
+/**
+ * Gathers small writes (one SSH packet each, ≤ 32 KiB) into blocks of `size` bytes, so the disk
+ * sees one write per block instead of one per packet. `flush()` writes what is left.
+ */
+export function blockWriter(
+  path: string,
+  writer: { write(bytes: Uint8Array): Promise<void> },
+  size = 256 * 1024,
+): { write(bytes: Uint8Array): Promise<void>; flush(): Promise<void> } {
+  const block = new Uint8Array(size);
+  let used = 0;
+  const flush = async () => {
+    if (used === 0) return;
+    const n = used;
+    used = 0;
+    await local("write", path, () => writer.write(block.subarray(0, n)));
+  };
+  return {
+    async write(bytes) {
+      if (bytes.length >= size) {
+        await flush();
+        await local("write", path, () => writer.write(bytes));
+        return;
+      }
+      if (used + bytes.length > size) await flush();
+      block.set(bytes, used);
+      used += bytes.length;
+    },
+    flush,
+  };
+}
+
+/**
+ * Reads a local file in blocks of `size` bytes and hands them out as views of at most `chunk`
+ * bytes (valid until the next call): one read per block instead of one per packet.
+ */
+export function chunkReader(
+  path: string,
+  reader: { read(buffer: Uint8Array): Promise<number | null> },
+  chunk: number,
+  size = 256 * 1024,
+): () => Promise<Uint8Array | null> {
+  const block = new Uint8Array(Math.max(size, chunk));
+  let start = 0;
+  let end = 0;
+  let eof = false;
+  return async () => {
+    if (start === end) {
+      if (eof) return null;
+      start = 0;
+      end = 0;
+      // Fill the block (a read may return less than asked).
+      while (end < block.length) {
+        const n = await local("read", path, () => reader.read(block.subarray(end)));
+        if (n === null) {
+          eof = true;
+          break;
+        }
+        end += n;
+      }
+      if (end === 0) return null;
+    }
+    const out = block.subarray(start, Math.min(end, start + chunk));
+    start += out.length;
+    return out;
+  };
+}

@@ -93,45 +93,37 @@ export async function pipelinedRead(
 }
 
 /**
- * Writes `source` (read chunk by chunk until it returns null) to an open remote file from
- * `offset`, with up to `requests` writes in flight. Returns the bytes written.
+ * Writes the chunks `source` hands out (views, each used before the next call; null at the end)
+ * to an open remote file from `offset`, with up to `requests` writes in flight. Returns the bytes
+ * written.
  */
 export async function pipelinedWrite(
   sftp: SftpClient,
   handle: Uint8Array,
   path: string,
-  source: (buffer: Uint8Array) => Promise<number | null>,
+  source: () => Promise<Uint8Array | null>,
   options: PipelineOptions = {},
 ): Promise<number> {
-  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
   const max = options.requests ?? DEFAULT_REQUESTS;
-  let offset = options.offset ?? 0;
+  const start = options.offset ?? 0;
+  let offset = start;
   const queue: { end: number; ack: Promise<void> }[] = [];
-  let acked = 0;
   const settle = async () => {
     const head = queue.shift()!;
     await head.ack;
-    acked = head.end;
-    options.onProgress?.(acked - (options.offset ?? 0));
+    options.onProgress?.(head.end - start);
   };
   try {
     for (;;) {
       if (options.signal?.aborted) throw interrupted(path);
-      const buffer = new Uint8Array(chunk);
-      let filled = 0;
-      // Fill the chunk (a local read may return less than asked).
-      while (filled < chunk) {
-        const n = await source(buffer.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
-      if (filled === 0) break;
-      const ack = sftp.write(handle, offset, buffer.subarray(0, filled), path);
+      const data = await source();
+      if (data === null || data.length === 0) break;
+      // The request is encoded (the data copied) at once, so the view may be reused after.
+      const ack = sftp.write(handle, offset, data, path);
       ack.catch(noop);
-      offset += filled;
+      offset += data.length;
       queue.push({ end: offset, ack });
       if (queue.length >= max) await settle();
-      if (filled < chunk) break;
     }
     while (queue.length) await settle();
   } catch (e) {
@@ -139,5 +131,5 @@ export async function pipelinedWrite(
     await Promise.allSettled(queue.map((q) => q.ack));
     throw e;
   }
-  return offset - (options.offset ?? 0);
+  return offset - start;
 }

@@ -11,7 +11,7 @@ import type { Client } from "../client.ts";
 import type { Session } from "../connection/session.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import { ByteReader } from "./byte_reader.ts";
-import { local, localFiles, type LocalStat, localTarget, noSymlink } from "./local.ts";
+import { blockWriter, local, localFiles, type LocalStat, localTarget, noSymlink } from "./local.ts";
 import { interrupted } from "./pipeline.ts";
 import { basename, checkServerName, join, partName } from "./paths.ts";
 import type { CopyOptions, FileResult, TreeResult } from "./sftp_files.ts";
@@ -44,7 +44,7 @@ export interface ScpOptions extends CopyOptions {
   recursive?: boolean;
 }
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 const encoder = new TextEncoder();
 const ZERO = new Uint8Array([0]);
 
@@ -275,6 +275,7 @@ async function receiveFile(
   await noSymlink(target);
   await noSymlink(part);
   const writer = await local("create", part, () => localFiles.openWrite(part, { mode: 0o600 }));
+  const blocks = blockWriter(part, writer);
   let ok = false;
   let got = 0;
   try {
@@ -283,11 +284,12 @@ async function receiveFile(
       if (options.signal?.aborted) throw interrupted(remote);
       const chunk = await run.rd.chunk(Math.min(CHUNK, entry.size - got));
       if (chunk === null) throw closed(remote, got, entry.size);
-      await local("write", part, () => writer.write(chunk));
+      await blocks.write(chunk);
       got += chunk.length;
       options.onProgress?.(got, entry.size, remote);
     }
     await run.ack(); // the sender's status byte after the data
+    await blocks.flush();
     await local("sync", part, () => writer.sync());
     ok = true;
   } finally {
@@ -387,7 +389,8 @@ async function sendFile(
           { path, kind: "changed" },
         );
       }
-      await run.send(buffer.slice(0, n));
+      // Awaited: the channel has copied the bytes into packets before the buffer is reused.
+      await run.send(buffer.subarray(0, n));
       sent += n;
       options.onProgress?.(sent, st.size, path);
     }

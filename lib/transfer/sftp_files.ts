@@ -9,7 +9,16 @@
 import { SshTraceError } from "../errors/mod.ts";
 import { interrupted, pipelinedRead, pipelinedWrite } from "./pipeline.ts";
 import { type Attrs, kindOf, OPEN, type SftpClient } from "./sftp_client.ts";
-import { local, localFiles, type LocalStat, localTarget, noSymlink } from "./local.ts";
+import {
+  blockWriter,
+  chunkReader,
+  local,
+  localFiles,
+  type LocalStat,
+  localTarget,
+  noSymlink,
+} from "./local.ts";
+import { DEFAULT_CHUNK } from "./pipeline.ts";
 import { basename, checkServerName, join, partName } from "./paths.ts";
 
 /** Options of every SFTP copy. */
@@ -98,13 +107,14 @@ export async function downloadFile(
   }
   let bytes = 0;
   let ok = false;
+  const w = writer;
+  const blocks = blockWriter(part, w);
   try {
-    const w = writer;
     bytes = await pipelinedRead(
       sftp,
       handle,
       remotePath,
-      (data) => local("write", part, () => w.write(data)),
+      (data) => blocks.write(data),
       {
         offset,
         requests: options.requests,
@@ -117,9 +127,12 @@ export async function downloadFile(
       throw shortCopy(remotePath, offset + bytes, attrs.size);
     }
     if (options.signal?.aborted) throw interrupted(remotePath);
+    await blocks.flush();
     await local("sync", part, () => w.sync());
     ok = true;
   } finally {
+    // With --resume, what arrived in order is kept for the next run.
+    if (!ok && options.resume) await blocks.flush().catch(() => {});
     writer.close();
     await sftp.close(handle, remotePath).catch(() => {});
     if (!ok && !options.resume) await localFiles.remove(part).catch(() => {});
@@ -193,12 +206,11 @@ export async function uploadFile(
   let bytes = 0;
   let ok = false;
   try {
-    const r = reader;
     bytes = await pipelinedWrite(
       sftp,
       handle,
       part,
-      (buffer) => local("read", localPath, () => r.read(buffer)),
+      chunkReader(localPath, reader, options.chunkSize ?? DEFAULT_CHUNK),
       {
         offset,
         requests: options.requests,
