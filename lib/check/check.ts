@@ -9,6 +9,7 @@
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import {
+  type Client,
   connect,
   defaultUser,
   emitDiagnostics,
@@ -55,6 +56,8 @@ export type HostReport = Report & {
   ms: number;
   /** Set when `--command` ran (also when it exited non-zero). */
   command: CommandSummary | null;
+  /** What `afterLogin` returned (e.g. `check --fetch`: the file copied), else null. */
+  fetch?: Record<string, unknown> | null;
 };
 
 /** Options of {@link checkFleet}. */
@@ -72,6 +75,12 @@ export interface CheckOptions {
   login?: boolean;
   /** With `login`: run this command; a non-zero exit status fails the host at stage `data`. */
   command?: string;
+  /**
+   * With `login`: runs on the logged-in client after the command, e.g. a file copy
+   * (`check --fetch`); what it returns is the host's `fetch`; a throw fails the host at the
+   * error's stage.
+   */
+  afterLogin?: (client: Client, entry: InventoryEntry) => Promise<Record<string, unknown>>;
   /** With `login`: authentication sources (no prompts: give keys, agent, or a password source). */
   auth?: Omit<AuthOptions, "user" | "probeOnly" | "host">;
   /** Default user for entries without one. @default $USER */
@@ -205,6 +214,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
   const { options, tracer, entry } = ctx;
   let error: SshTraceError | null = null;
   let command: CommandSummary | null = null;
+  let fetch: Record<string, unknown> | null = null;
   let client = null;
   try {
     const base = baseOptions(ctx, host, port, user);
@@ -256,6 +266,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         tracer.emit({ stage: "data", type: "error", code: error.code, message: error.message });
       }
     }
+    if (options.afterLogin && error === null) fetch = await options.afterLogin(client, entry);
     await client.close();
   } catch (e) {
     error = recordFailure(tracer, e);
@@ -265,12 +276,16 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
   if (current) tracer.end(current);
   emitDiagnostics(tracer, { grade: true });
   const report = buildReport(tracer.events, { host, port, user, error, timings: tracer.timings });
-  return { report, command };
+  return { report, command, fetch };
 }
 
-async function checkHost(
-  ctx: HostContext,
-): Promise<{ report: Report; command: CommandSummary | null }> {
+type Outcome = {
+  report: Report;
+  command: CommandSummary | null;
+  fetch?: Record<string, unknown> | null;
+};
+
+async function checkHost(ctx: HostContext): Promise<Outcome> {
   const { entry, options } = ctx;
   const host = entry.host;
   const port = entry.port ?? options.port ?? 22;
@@ -290,7 +305,7 @@ async function runHost(ctx: HostContext): Promise<HostReport> {
   const port = entry.port ?? options.port ?? 22;
   const user = entry.user ?? options.user ?? defaultUser();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let outcome: { report: Report; command: CommandSummary | null };
+  let outcome: Outcome;
   try {
     outcome = await Promise.race([
       checkHost(ctx),
@@ -334,6 +349,7 @@ async function runHost(ctx: HostContext): Promise<HostReport> {
     extra: entry.extra,
     ms: Math.round(performance.now() - started),
     command: outcome.command,
+    fetch: outcome.fetch ?? null,
   };
   return report;
 }

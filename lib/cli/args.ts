@@ -251,6 +251,12 @@ const COMMANDS = {
         help: "log in (keys, agent, --password-env) instead of only probing",
       },
       { long: "command", value: "<cmd>", help: "with --login: run this command on every host" },
+      {
+        long: "fetch",
+        value: "<path>",
+        help: "with --login: copy this remote file from every host into DIR/<host>/ (backups)",
+      },
+      { long: "dest", value: "<dir>", help: "with --fetch: where the copies go (default .)" },
       { long: "junit", value: "<file>", help: "also write JUnit XML for CI systems" },
       IDENTITY,
       ...SECRETS,

@@ -52,7 +52,8 @@ export interface LocalFiles {
   rename(from: string, to: string): Promise<void>;
   /** Removes a file; a missing file is not an error. */
   remove(path: string): Promise<void>;
-  mkdir(path: string, mode?: number): Promise<void>;
+  /** Makes a directory (with `recursive`, its parents too, and no error if it exists). */
+  mkdir(path: string, options?: { mode?: number; recursive?: boolean }): Promise<void>;
   /** Entry names of a directory (no `.`/`..`). */
   readDir(path: string): Promise<string[]>;
   chmod(path: string, mode: number): Promise<void>;
@@ -123,7 +124,7 @@ export const localFiles: LocalFiles = {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   },
-  mkdir: (path, mode) => Deno.mkdir(path, { mode }),
+  mkdir: (path, options = {}) => Deno.mkdir(path, options),
   async readDir(path) {
     const names: string[] = [];
     for await (const entry of Deno.readDir(path)) names.push(entry.name);

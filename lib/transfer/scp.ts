@@ -231,7 +231,7 @@ export async function scpDownload(
             { path: target, kind: "not-a-directory" },
           );
         }
-        if (!st) await local("mkdir", target, () => localFiles.mkdir(target, 0o700));
+        if (!st) await local("mkdir", target, () => localFiles.mkdir(target, { mode: 0o700 }));
         if (options.preserve) {
           await local("chmod", target, () => localFiles.chmod(target, entry.mode & 0o7777));
         }

@@ -303,7 +303,7 @@ async function walkDown(
       { path: localDir, kind: st.isSymlink ? "symlink" : "not-a-directory" },
     );
   }
-  if (!st) await local("mkdir", localDir, () => localFiles.mkdir(localDir, 0o700));
+  if (!st) await local("mkdir", localDir, () => localFiles.mkdir(localDir, { mode: 0o700 }));
   result.directories++;
   for (const e of entries) {
     const remote = join(remoteDir, e.filename);

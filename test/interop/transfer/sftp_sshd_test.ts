@@ -253,6 +253,61 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
       });
     }
 
+    await t.step(
+      "check --login --fetch backs a file up from every host into DIR/<host>/",
+      async () => {
+        const inventory = `${tmp.path}/inventory.txt`;
+        await Deno.writeTextFile(
+          inventory,
+          `${user.name}@127.0.0.1:${internal.port}\n${user.name}@127.0.0.1:${noSftp.port}\n`,
+        );
+        const dest = `${tmp.path}/backups`;
+        const res = await sshtrace(home, [
+          "check",
+          "-q",
+          "--json",
+          "--login",
+          "-i",
+          key,
+          "-o",
+          `UserKnownHostsFile=${knownHosts}`,
+          "--fetch",
+          `${remoteDir}/small.txt`,
+          "--dest",
+          dest,
+          inventory,
+        ]);
+        assert.equal(res.code, 0, res.stderr);
+        const report = parseJsonReport(res.stdout);
+        assert.deepEqual(
+          report.hosts.map((h: { fetch: { protocol: string } }) => h.fetch.protocol),
+          ["sftp", "scp"],
+        );
+        for (const s of [internal, noSftp]) {
+          assert.equal(await Deno.readTextFile(`${dest}/127.0.0.1_${s.port}/small.txt`), "hello\n");
+        }
+        const missing = await sshtrace(home, [
+          "check",
+          "-q",
+          "--json",
+          "--login",
+          "-i",
+          key,
+          "-o",
+          `UserKnownHostsFile=${knownHosts}`,
+          "--fetch",
+          `${remoteDir}/missing.txt`,
+          "--dest",
+          dest,
+          inventory,
+        ]);
+        assert.equal(missing.code, 17, missing.stderr);
+        const failed = parseJsonReport(missing.stdout);
+        assert.equal(failed.hosts[0].error.code, "transfer.no-such-file");
+        assert.equal(failed.summary.byStage.transfer, 2);
+      },
+    );
+
     await t.step("--verify compares SHA-256 on both sides and reports it", async () => {
       await randomFile(`${remoteDir}/verify.bin`, 1 * MiB);
       await chown();
