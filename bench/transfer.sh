@@ -4,6 +4,8 @@
 # client's peak memory (/usr/bin/time -v). sshtrace's times include its start (Deno, login).
 #
 #   bash bench/transfer.sh          # SIZE_MIB=256 RUNS=1 by default
+#   FOUR_GIB=1 bash bench/transfer.sh   # only: sshtrace get of a 4 GiB + 1 MiB file (offsets
+#                                       # past 2^32), checksum and peak RSS
 # Needs root (the harness starts sshd and creates the test user). Not part of bench/run.sh.
 set -euo pipefail
 
@@ -60,6 +62,22 @@ measure() {
   python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'%-28s %7.1f MB/s  %6.2f s  peak RSS %6.1f MiB' % (sys.argv[3], $BYTES/1e6/s, s, int(sys.argv[4])/1024))" \
     "$start" "$end" "$name" "$rss"
 }
+
+if [[ "${FOUR_GIB:-0}" == 1 ]]; then
+  BIG=$((4 * 1073741824 + 1048576))
+  head -c 1048576 /dev/urandom >"$OUT/tail.bin"
+  # Sparse but for its last MiB, which is random: bytes past 2^32 must arrive intact.
+  truncate -s $((BIG - 1048576)) "$REMOTE_DIR/big.bin"
+  cat "$OUT/tail.bin" >>"$REMOTE_DIR/big.bin"
+  chown "$USER_NAME:" "$REMOTE_DIR/big.bin"
+  SUM=$(sha256sum <"$REMOTE_DIR/big.bin" | cut -d' ' -f1)
+  BYTES=$BIG
+  echo "# 4 GiB + 1 MiB, sshd $(field version), $(nproc) cores; $(uptime | sed 's/.*load/load/')"
+  measure "sshtrace get 4 GiB (sftp)" "$OUT/big.bin" \
+    "${SSHTRACE[@]}" get "${ST_OPTS[@]}" --protocol sftp "$AT:$REMOTE_DIR/big.bin" "$OUT/big.bin"
+  rm -f "$OUT/big.bin"
+  exit 0
+fi
 
 echo "# ${SIZE_MIB} MiB, sshd $(field version), $(nproc) cores; $(uptime | sed 's/.*load/load/')"
 for _ in $(seq "$RUNS"); do
