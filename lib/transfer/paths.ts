@@ -14,6 +14,16 @@ export function basename(path: string): string {
   return i < 0 ? trimmed : trimmed.slice(i + 1);
 }
 
+/**
+ * The local name for a downloaded remote path: its last component, without a switch's file
+ * system prefix (`flash:startup.cfg` → `startup.cfg`).
+ */
+export function localNameFor(remote: string): string {
+  const base = basename(remote);
+  const colon = base.lastIndexOf(":");
+  return colon >= 0 && colon < base.length - 1 ? base.slice(colon + 1) : base;
+}
+
 /** Everything before the last component (`a/b` → `a`, `b` → `.`, `/b` → `/`). */
 export function dirname(path: string): string {
   const trimmed = path.replace(/\/+$/, "");

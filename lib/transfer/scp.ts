@@ -13,7 +13,7 @@ import { SshTraceError } from "../errors/mod.ts";
 import { ByteReader } from "./byte_reader.ts";
 import { blockWriter, local, localFiles, type LocalStat, localTarget, noSymlink } from "./local.ts";
 import { interrupted } from "./pipeline.ts";
-import { basename, checkServerName, join, partName } from "./paths.ts";
+import { basename, checkServerName, join, localNameFor, partName } from "./paths.ts";
 import type { CopyOptions, FileResult, TreeResult } from "./sftp_files.ts";
 
 /** What SCP needs of a session: its streams, input, EOF, exit and close. */
@@ -246,7 +246,7 @@ export async function scpDownload(
       }
       const target = parent !== undefined
         ? join(parent, entry.name)
-        : await localTarget(localPath, basename(remote));
+        : await localTarget(localPath, localNameFor(remote));
       const file = await receiveFile(run, remote, target, entry, times, options);
       result.files.push({
         ...file,

@@ -493,10 +493,18 @@ export class SftpClient {
     );
   }
 
-  /** Ends the session: the channel closes; pending requests fail. */
+  /**
+   * Ends the session: the channel closes; pending requests fail. Waits at most 5 s for the
+   * server's side of the close (a server that never answers does not hang the caller).
+   */
   async end(): Promise<void> {
-    await this.#channel.close().catch(() => {});
-    await this.done;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
+    await Promise.race([
+      this.#channel.close().catch(() => {}).then(() => this.done),
+      late,
+    ]);
+    clearTimeout(timer);
   }
 
   /** @internal for traces */

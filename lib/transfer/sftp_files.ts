@@ -19,7 +19,7 @@ import {
   noSymlink,
 } from "./local.ts";
 import { DEFAULT_CHUNK } from "./pipeline.ts";
-import { basename, checkServerName, join, partName } from "./paths.ts";
+import { basename, checkServerName, join, localNameFor, partName } from "./paths.ts";
 
 /** Options of every SFTP copy. */
 export interface CopyOptions {
@@ -83,7 +83,7 @@ export async function downloadFile(
   const attrs = known ?? await sftp.stat(remotePath);
   const kind = kindOf(attrs);
   if (kind !== "file" && kind !== "unknown") throw notAFile(remotePath, kind);
-  const target = await localTarget(localPath, basename(remotePath));
+  const target = await localTarget(localPath, localNameFor(remotePath));
   const part = partName(target);
   await noSymlink(target);
   await noSymlink(part);

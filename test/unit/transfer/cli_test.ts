@@ -12,6 +12,7 @@ import {
   basename,
   checkServerName,
   dirname,
+  localNameFor,
   partName,
   unsafeReason,
 } from "../../../lib/transfer/paths.ts";
@@ -85,6 +86,9 @@ Deno.test("partName() keeps the copy in the same directory under a hidden tempor
   assert.equal(basename("/a/b/"), "b");
   assert.equal(dirname("/b"), "/");
   assert.equal(dirname("b"), ".");
+  assert.equal(localNameFor("flash:startup.cfg"), "startup.cfg");
+  assert.equal(localNameFor("flash:/cfg/startup.cfg"), "startup.cfg");
+  assert.equal(localNameFor("/home/a/x.txt"), "x.txt");
 });
 
 Deno.test("checkServerName() accepts one plain component and refuses everything else", () => {
