@@ -101,6 +101,8 @@ export class SftpClient {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #failure: SshTraceError | null = null;
+  #lastAnswer = 0;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
   /** Server extensions from VERSION (e.g. `posix-rename@openssh.com`). */
   readonly extensions: Map<string, string>;
   /** The protocol version the server speaks (3 for every server we support). */
@@ -197,6 +199,8 @@ export class SftpClient {
 
   /** Rejects every pending request (the channel ended), once. */
   #failWith(cause: unknown): void {
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
     if (cause instanceof SshTraceError && cause.stage === "transfer") this.#failure ??= cause;
     for (const [id, p] of this.#pending) {
       this.#pending.delete(id);
@@ -209,6 +213,7 @@ export class SftpClient {
     const p = this.#pending.get(reply.id);
     if (!p) throw new WireError(`SFTP: reply for unknown request id ${reply.id}`);
     this.#pending.delete(reply.id);
+    this.#lastAnswer = performance.now();
     p.resolve(reply);
   }
 
@@ -222,30 +227,10 @@ export class SftpClient {
     if (this.#failure) return Promise.reject(closedError(op, path, this.#failure));
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1) >>> 0 || 1;
+    if (this.#pending.size === 0) this.#lastAnswer = performance.now();
+    this.#armWatchdog();
     return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.#pending.delete(id)) return;
-        reject(
-          new SshTraceError(
-            "transfer",
-            "transfer.timeout",
-            `${op} ${path}: no answer from the SFTP server in ${this.#timeoutMs / 1000} s`,
-            { timeoutMs: this.#timeoutMs },
-          ),
-        );
-      }, this.#timeoutMs);
-      this.#pending.set(id, {
-        op,
-        path,
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
+      this.#pending.set(id, { op, path, resolve, reject });
       this.#channel.write(build(id)).catch((e) => {
         const p = this.#pending.get(id);
         if (p) {
@@ -254,6 +239,35 @@ export class SftpClient {
         }
       });
     });
+  }
+
+  /**
+   * One timer for every request in flight (not one each: a copy sends thousands): when requests
+   * are pending and no answer came for `timeoutMs`, they all fail with `transfer.timeout`.
+   */
+  #armWatchdog(): void {
+    if (this.#watchdog !== undefined) return;
+    this.#watchdog = setInterval(() => {
+      if (this.#pending.size === 0) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = undefined;
+        return;
+      }
+      if (performance.now() - this.#lastAnswer < this.#timeoutMs) return;
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      for (const [id, p] of this.#pending) {
+        this.#pending.delete(id);
+        p.reject(
+          new SshTraceError(
+            "transfer",
+            "transfer.timeout",
+            `${p.op} ${p.path}: no answer from the SFTP server in ${this.#timeoutMs / 1000} s`,
+            { timeoutMs: this.#timeoutMs },
+          ),
+        );
+      }
+    }, Math.min(1000, Math.max(10, this.#timeoutMs / 4)));
   }
 
   #request(op: string, path: string, type: number, fields: (w: SshWriter) => void) {

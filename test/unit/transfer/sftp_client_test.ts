@@ -224,3 +224,31 @@ Deno.test("downloadTree() skips . and .. entries (as OpenSSH's sftp does): nothi
     },
   );
 });
+
+Deno.test("a server that stops answering: every request in flight fails with transfer.timeout", async () => {
+  // A channel whose server never answers after VERSION.
+  const version = new Uint8Array([0, 0, 0, 5, 2, 0, 0, 0, 3]);
+  let end: () => void = () => {};
+  const channel = {
+    readable: new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(version);
+        end = () => c.close();
+      },
+    }),
+    write: () => Promise.resolve(),
+    close: () => {
+      end();
+      return Promise.resolve();
+    },
+  };
+  const sftp = await SftpClient.start(channel, { timeoutMs: 100 });
+  const started = performance.now();
+  const results = await Promise.allSettled([sftp.stat("/a"), sftp.stat("/b")]);
+  for (const r of results) {
+    assert.equal(r.status, "rejected");
+    assert.equal((r as PromiseRejectedResult).reason.code, "transfer.timeout");
+  }
+  assert.ok(performance.now() - started < 2000);
+  await sftp.end();
+});
