@@ -10,6 +10,7 @@
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { type SshWriter, WireError } from "../wire/buffer.ts";
+import { closedError, malformed, statusError, unexpected } from "./sftp_errors.ts";
 import {
   type Attrs,
   decodeReply,
@@ -25,10 +26,10 @@ import {
   type NameEntry,
   OPEN,
   type Reply,
-  STATUS_NAMES,
 } from "./sftp_codec.ts";
 
 export { type Attrs, kindOf, type NameEntry, OPEN } from "./sftp_codec.ts";
+export { statusError } from "./sftp_errors.ts";
 
 /** The byte channel SFTP runs over. */
 export interface SftpChannel {
@@ -50,47 +51,6 @@ interface Pending {
   reject(error: Error): void;
   op: string;
   path: string;
-}
-
-/** The server's error for an operation on a path, as a staged error. */
-export function statusError(op: string, path: string, code: number, message: string) {
-  const name = STATUS_NAMES[code] ?? `status ${code}`;
-  const said = message && message.toLowerCase() !== name.toLowerCase().replaceAll("_", " ")
-    ? ` (the server said: ${message})`
-    : "";
-  switch (code) {
-    case FX.NO_SUCH_FILE:
-      return new SshTraceError(
-        "transfer",
-        "transfer.no-such-file",
-        `${op} ${path}: no such file or directory${said}`,
-        { path },
-      );
-    case FX.PERMISSION_DENIED:
-      return new SshTraceError(
-        "transfer",
-        "transfer.permission-denied",
-        `${op} ${path}: permission denied${said}`,
-        { path },
-      );
-    default:
-      return new SshTraceError(
-        "transfer",
-        "transfer.remote-error",
-        `${op} ${path}: the server answered ${name}${said}`,
-        { path, protocol: "sftp", status: code },
-      );
-  }
-}
-
-function closedError(op: string, path: string, cause?: unknown): SshTraceError {
-  return new SshTraceError(
-    "transfer",
-    "transfer.incomplete",
-    `${op} ${path}: the SFTP channel closed before the server answered`,
-    { path, bytes: 0, expected: null },
-    cause === undefined ? undefined : { cause },
-  );
 }
 
 /** A connected SFTP session. */
@@ -525,25 +485,4 @@ export class SftpClient {
   info(message: string): void {
     this.#tracer?.emit({ stage: "transfer", type: "info", message });
   }
-}
-
-function unexpected(op: string, r: Reply): SshTraceError {
-  return malformed(new WireError(`SFTP: ${op}: unexpected ${r.type} reply`));
-}
-
-/** A malformed SFTP packet as a staged error (other errors pass through). */
-function malformed(e: unknown): SshTraceError {
-  if (e instanceof SshTraceError) return e;
-  if (e instanceof WireError) {
-    return new SshTraceError(
-      "transfer",
-      "transfer.bad-message",
-      `malformed SFTP packet: ${e.message}`,
-      {},
-      {
-        cause: e,
-      },
-    );
-  }
-  throw e;
 }
