@@ -24,6 +24,31 @@ export interface PipelineOptions {
 
 export const DEFAULT_CHUNK = 32 * 1024;
 export const DEFAULT_REQUESTS = 64;
+/** The largest request we make: a reply must fit the 256 KiB packet limit with its header. */
+export const MAX_CHUNK = 255 * 1024;
+/** Bytes in flight we aim for: beyond the 2 MiB channel window the server only waits anyway. */
+const IN_FLIGHT = 4 * 1024 * 1024;
+
+/**
+ * Request size and count for a copy: what the caller asked, else as OpenSSH's sftp does since
+ * 8.9: the server's own limit (`limits@openssh.com`, 255 KiB for OpenSSH) when it says one,
+ * else 32 KiB; as many requests as keep about 4 MiB in flight (at most 64).
+ */
+export async function sizesFor(
+  sftp: SftpClient,
+  direction: "read" | "write",
+  options: { chunkSize?: number; requests?: number },
+): Promise<{ chunkSize: number; requests: number }> {
+  let chunkSize = options.chunkSize;
+  if (chunkSize === undefined) {
+    const limits = await sftp.limits();
+    const limit = direction === "read" ? limits.maxRead : limits.maxWrite;
+    chunkSize = limit > 0 ? Math.min(limit, MAX_CHUNK) : DEFAULT_CHUNK;
+  }
+  const requests = options.requests ??
+    Math.max(2, Math.min(DEFAULT_REQUESTS, Math.floor(IN_FLIGHT / chunkSize)));
+  return { chunkSize, requests };
+}
 
 const noop = () => {};
 

@@ -9,7 +9,7 @@
 
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
-import { type SshWriter, WireError } from "../wire/buffer.ts";
+import { SshReader, type SshWriter, WireError } from "../wire/buffer.ts";
 import { closedError, malformed, statusError, unexpected } from "./sftp_errors.ts";
 import {
   type Attrs,
@@ -26,6 +26,7 @@ import {
   type NameEntry,
   OPEN,
   type Reply,
+  safeUint64,
 } from "./sftp_codec.ts";
 
 export { type Attrs, kindOf, type NameEntry, OPEN } from "./sftp_codec.ts";
@@ -37,6 +38,14 @@ export interface SftpChannel {
   write(bytes: Uint8Array): Promise<void>;
   /** Ends the channel (closing the subsystem). */
   close(): Promise<void>;
+}
+
+/** What the server accepts (`limits@openssh.com`); 0: not said. */
+export interface SftpLimits {
+  maxPacket: number;
+  maxRead: number;
+  maxWrite: number;
+  maxHandles: number;
 }
 
 /** Options of {@link SftpClient.start}. */
@@ -435,6 +444,34 @@ export class SftpClient {
       throw malformed(new WireError(`SFTP: realpath answered ${r.names.length} names`));
     }
     return r.names[0]!.filename;
+  }
+
+  #limits: Promise<SftpLimits> | null = null;
+
+  /**
+   * The server's limits (`limits@openssh.com`, OpenSSH 8.9+: largest packet, read and write),
+   * asked once; without the extension, the draft's safe 32 KiB. Zero means "no limit given".
+   */
+  limits(): Promise<SftpLimits> {
+    this.#limits ??= (async () => {
+      const fallback = { maxPacket: 34000, maxRead: 32768, maxWrite: 32768, maxHandles: 0 };
+      if (!this.extensions.has("limits@openssh.com")) return fallback;
+      const r = await this.#request(
+        "limits",
+        "",
+        FXP.EXTENDED,
+        (w) => w.string("limits@openssh.com"),
+      ).catch(() => null);
+      if (r?.type !== "extended-reply") return fallback;
+      try {
+        const rd = new SshReader(r.data, "SFTP limits");
+        const read = () => safeUint64(rd.uint64(), "limit");
+        return { maxPacket: read(), maxRead: read(), maxWrite: read(), maxHandles: read() };
+      } catch {
+        return fallback;
+      }
+    })();
+    return this.#limits;
   }
 
   /** True when the server renames over an existing file (`posix-rename@openssh.com`). */

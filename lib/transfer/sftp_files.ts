@@ -7,7 +7,7 @@
  */
 
 import { SshTraceError } from "../errors/mod.ts";
-import { interrupted, pipelinedRead, pipelinedWrite } from "./pipeline.ts";
+import { interrupted, pipelinedRead, pipelinedWrite, sizesFor } from "./pipeline.ts";
 import { type Attrs, kindOf, OPEN, type SftpClient } from "./sftp_client.ts";
 import {
   blockWriter,
@@ -18,7 +18,6 @@ import {
   localTarget,
   noSymlink,
 } from "./local.ts";
-import { DEFAULT_CHUNK } from "./pipeline.ts";
 import { basename, checkServerName, join, localNameFor, partName } from "./paths.ts";
 
 /** Options of every SFTP copy. */
@@ -93,6 +92,7 @@ export async function downloadFile(
     if (st?.isFile && (attrs.size === undefined || st.size <= attrs.size)) offset = st.size;
   }
   if (offset > 0) sftp.info(`resuming ${remotePath} at byte ${offset} from ${part}`);
+  const sizes = await sizesFor(sftp, "read", options);
   const handle = await sftp.open(remotePath, OPEN.READ);
   let writer;
   try {
@@ -117,8 +117,7 @@ export async function downloadFile(
       (data) => blocks.write(data),
       {
         offset,
-        requests: options.requests,
-        chunkSize: options.chunkSize,
+        ...sizes,
         signal: options.signal,
         onProgress: (done) => options.onProgress?.(offset + done, attrs.size ?? null, remotePath),
       },
@@ -194,6 +193,7 @@ export async function uploadFile(
   }
   const mode = options.preserve && st.mode !== null ? st.mode & 0o777 : 0o644;
   const flags = OPEN.WRITE | OPEN.CREAT | (offset > 0 ? 0 : OPEN.TRUNC);
+  const sizes = await sizesFor(sftp, "write", options);
   const handle = await sftp.open(part, flags, { permissions: mode });
   let reader;
   try {
@@ -210,11 +210,10 @@ export async function uploadFile(
       sftp,
       handle,
       part,
-      chunkReader(localPath, reader, options.chunkSize ?? DEFAULT_CHUNK),
+      chunkReader(localPath, reader, sizes.chunkSize),
       {
         offset,
-        requests: options.requests,
-        chunkSize: options.chunkSize,
+        ...sizes,
         signal: options.signal,
         onProgress: (done) => options.onProgress?.(offset + done, st.size, localPath),
       },

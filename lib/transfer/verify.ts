@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { SshTraceError } from "../errors/mod.ts";
 import { readSmallText } from "./byte_reader.ts";
 import { local, localFiles } from "./local.ts";
-import { pipelinedRead } from "./pipeline.ts";
+import { pipelinedRead, sizesFor } from "./pipeline.ts";
 import { OPEN, type SftpClient } from "./sftp_client.ts";
 import type { ScpHost } from "./scp.ts";
 import type { FileResult } from "./sftp_files.ts";
@@ -60,7 +60,7 @@ async function remoteSumBySftp(sftp: SftpClient, path: string): Promise<string> 
     await pipelinedRead(sftp, handle, path, (data) => {
       hash.update(data);
       return Promise.resolve();
-    });
+    }, await sizesFor(sftp, "read", {}));
   } finally {
     await sftp.close(handle, path).catch(() => {});
   }

@@ -33,6 +33,8 @@ export interface SftpFaults {
   closeAfterBytes?: number;
   /** Answer this status to every request of this packet type. */
   statusFor?: Partial<Record<number, number>>;
+  /** Advertise `limits@openssh.com` with these read and write limits. */
+  limits?: { read: number; write: number };
 }
 
 export interface SftpServer {
@@ -93,9 +95,10 @@ export function startSftpServer(
     const r = new SshReader(body, "sftp request");
     const type = r.byte();
     if (type === FXP.INIT) {
-      send(
-        new SshWriter().byte(FXP.VERSION).uint32(3).string("posix-rename@openssh.com").string("1"),
-      );
+      const w = new SshWriter().byte(FXP.VERSION).uint32(3).string("posix-rename@openssh.com")
+        .string("1");
+      if (faults.limits) w.string("limits@openssh.com").string("1");
+      send(w);
       return;
     }
     const id = r.uint32();
@@ -196,7 +199,14 @@ export function startSftpServer(
         return status(id, FX.OK, "Success");
       }
       case FXP.EXTENDED: {
-        if (r.text() !== "posix-rename@openssh.com") return status(id, FX.OP_UNSUPPORTED);
+        const name = r.text();
+        if (name === "limits@openssh.com" && faults.limits) {
+          return send(
+            new SshWriter().byte(FXP.EXTENDED_REPLY).uint32(id).uint64(262144n)
+              .uint64(BigInt(faults.limits.read)).uint64(BigInt(faults.limits.write)).uint64(0n),
+          );
+        }
+        if (name !== "posix-rename@openssh.com") return status(id, FX.OP_UNSUPPORTED);
         const from = r.text();
         const to = r.text();
         const e = files.get(from);

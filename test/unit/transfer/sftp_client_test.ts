@@ -252,3 +252,30 @@ Deno.test("a server that stops answering: every request in flight fails with tra
   assert.ok(performance.now() - started < 2000);
   await sftp.end();
 });
+
+Deno.test("with limits@openssh.com, reads are as large as the server allows (255 KiB at most), about 4 MiB in flight", async () => {
+  const data = random(8 * 1024 * 1024);
+  const server = startSftpServer(new Map([["/f", { kind: "file", data }]]), {
+    limits: { read: 261120, write: 261120 },
+  });
+  const sftp = await SftpClient.start(server.channel);
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.deepEqual(await sftp.limits(), {
+      maxPacket: 262144,
+      maxRead: 261120,
+      maxWrite: 261120,
+      maxHandles: 0,
+    });
+    await downloadFile(sftp, "/f", `${dir}/f`);
+    assert.deepEqual(await Deno.readFile(`${dir}/f`), data);
+    assert.equal(server.reads[0]!.length, 261120);
+    assert.deepEqual(
+      server.reads.slice(0, 16).map((r) => r.offset),
+      [...Array(16).keys()].map((i) => i * 261120),
+    );
+  } finally {
+    await sftp.end();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
