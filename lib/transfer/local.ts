@@ -89,7 +89,8 @@ export function chunkReader(
   chunk: number,
   size = 256 * 1024,
 ): () => Promise<Uint8Array | null> {
-  const block = new Uint8Array(Math.max(size, chunk));
+  // A whole number of chunks per block, so no chunk is cut short at a block's end.
+  const block = new Uint8Array(Math.max(1, Math.floor(size / chunk)) * chunk);
   let start = 0;
   let end = 0;
   let eof = false;

@@ -279,3 +279,26 @@ Deno.test("with limits@openssh.com, reads are as large as the server allows (255
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("uploads send whole requests of the server's size, never a short one mid-file", async () => {
+  const data = random(3 * 261120 + 5);
+  const server = startSftpServer(new Map([["/up", { kind: "dir" }]]), {
+    limits: { read: 261120, write: 261120 },
+  });
+  const sftp = await SftpClient.start(server.channel);
+  const dir = await Deno.makeTempDir();
+  const sizes: number[] = [];
+  try {
+    await Deno.writeFile(`${dir}/f`, data);
+    await uploadFile(sftp, `${dir}/f`, "/up/f", {
+      onProgress: (done) => sizes.push(done),
+    });
+    assert.deepEqual(sizes, [261120, 2 * 261120, 3 * 261120, 3 * 261120 + 5]);
+    const e = server.files.get("/up/f");
+    assert.ok(e?.kind === "file");
+    assert.deepEqual(e.data, data);
+  } finally {
+    await sftp.end();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
