@@ -308,6 +308,56 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
       },
     );
 
+    await t.step(
+      "a full disk, local or remote: a clear error, nothing under the final name",
+      async () => {
+        const remote = `${remoteDir}/four.bin`;
+        await randomFile(remote, 4 * MiB);
+        await chown();
+        // A 1 MiB tmpfs is a disk that fills up.
+        const tiny = `${tmp.path}/tiny`;
+        const remoteTiny = `${remoteDir}/tiny`;
+        await Deno.mkdir(tiny);
+        await Deno.mkdir(remoteTiny);
+        for (const dir of [tiny, remoteTiny]) {
+          const m = await run("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", dir]);
+          assert.equal(m.code, 0, m.stderr);
+        }
+        try {
+          const down = await sshtrace(home, [
+            "get",
+            ...base,
+            ...port(internal),
+            "--json",
+            at(internal, remote),
+            `${tiny}/four.bin`,
+          ]);
+          assert.equal(down.code, 17, down.stderr);
+          const local = parseJsonReport(down.stdout).error;
+          assert.equal(local.code, "transfer.local-error", local.message);
+          assert.match(local.message, /No space left on device/);
+          assert.deepEqual([...Deno.readDirSync(tiny)], [], "nothing left on the full disk");
+
+          const up = await sshtrace(home, [
+            "put",
+            ...base,
+            ...port(internal),
+            "--json",
+            `${tmp.path}/big.bin`,
+            at(internal, `${remoteTiny}/big.bin`),
+          ]);
+          assert.equal(up.code, 17, up.stderr);
+          const remoteError = parseJsonReport(up.stdout).error;
+          assert.equal(remoteError.code, "transfer.remote-error", remoteError.message);
+          assert.match(remoteError.fix, /free space and quota/);
+          assert.deepEqual([...Deno.readDirSync(remoteTiny)], [], "nothing left on the server");
+        } finally {
+          for (const dir of [tiny, remoteTiny]) await run("umount", [dir]);
+          await Deno.remove(remote);
+        }
+      },
+    );
+
     await t.step("--verify compares SHA-256 on both sides and reports it", async () => {
       await randomFile(`${remoteDir}/verify.bin`, 1 * MiB);
       await chown();
