@@ -559,6 +559,13 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
     if (!isCommand(topic)) throw usage(`unknown command '${topic}'`);
     return { name: "help", text: commandHelp(topic) };
   }
+  // `sshtrace scp …` would log in to a host named "scp": point at the transfer commands.
+  if (first === "scp" || first === "sftp") {
+    throw usage(
+      `"${first}" is not a command: copy files with sshtrace get [user@]host:REMOTE [LOCAL] ` +
+        `or sshtrace put LOCAL [user@]host:REMOTE (--protocol ${first} to force ${first})`,
+    );
+  }
   const name: CommandName = first !== undefined && isCommand(first) ? first : "connect";
   const implicit = name !== first;
   const r = parseCommand(name, implicit ? args : args.slice(1), implicit);

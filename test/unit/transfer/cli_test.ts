@@ -105,3 +105,14 @@ Deno.test("checkServerName() accepts one plain component and refuses everything 
     }, JSON.stringify(bad));
   }
 });
+
+Deno.test("sshtrace scp … and sshtrace sftp … point at get and put instead of logging in", () => {
+  for (const word of ["scp", "sftp"]) {
+    assert.throws(() => parseCommandLine([word, "a", "h:b"]), (e: unknown) => {
+      assert.ok(e instanceof SshTraceError);
+      assert.equal(e.code, "usage.invalid");
+      assert.match(e.message, new RegExp(`sshtrace get .*--protocol ${word}`));
+      return true;
+    });
+  }
+});
