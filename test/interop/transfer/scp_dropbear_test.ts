@@ -5,18 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { ed25519Key, emptyHome, MiB, parseJsonReport, runSshtrace } from "../../helpers/cli.ts";
 import { authorize, startDropbear } from "../../helpers/dropbear.ts";
 import { ensureTestUser } from "../../helpers/sshd.ts";
+import { fileSha } from "../../helpers/files.ts";
 import { run, tempDir } from "../../helpers/tools.ts";
 
 const sshtrace = (home: string, args: string[]) =>
   runSshtrace(args, { home, textLimit: MiB, timeoutMs: 120_000 });
-
-async function fileSha(path: string): Promise<string> {
-  return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
-}
 
 Deno.test("sshtrace get/put copy files with dropbear over SCP", async (t) => {
   const user = await ensureTestUser();

@@ -2,39 +2,19 @@
  * `sshtrace get` / `put` against OpenSSH sshd 9.2: SFTP through internal-sftp and through the
  * sftp-server program, SCP (scp -t/-f) through the same server, and `auto` falling back to SCP
  * on a server without SFTP. A 64 MiB round trip keeps its checksum; -p, -r, --verify, --resume,
- * Ctrl-C, and the failures (missing file, a directory where a file was expected, no SFTP).
+ * check --fetch, Ctrl-C, the library's client.sftp(), and the failures (missing file, a
+ * directory where a file was expected, no SFTP, a full disk, a server closing mid-transfer).
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { ed25519Key, emptyHome, MiB, parseJsonReport, runSshtrace } from "../../helpers/cli.ts";
 import { ensureTestUser, type SshdHandle, startSshd } from "../../helpers/sshd.ts";
+import { exists, fileSha, randomFile } from "../../helpers/files.ts";
 import { run, tempDir } from "../../helpers/tools.ts";
 import { connect, kindOf, loadPrivateKeyFile, OPEN, Tracer } from "../../../lib/mod.ts";
 
 const sshtrace = (home: string, args: string[], timeoutMs = 120_000) =>
   runSshtrace(args, { home, textLimit: MiB, timeoutMs });
-
-async function fileSha(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using f = await Deno.open(path);
-  for await (const chunk of f.readable) hash.update(chunk);
-  return hash.digest("hex");
-}
-
-async function randomFile(path: string, size: number): Promise<void> {
-  const r = await run("sh", ["-c", `head -c ${size} /dev/urandom > '${path}'`]);
-  assert.equal(r.code, 0, r.stderr);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", async (t) => {
   const user = await ensureTestUser();
