@@ -253,9 +253,13 @@ export function decodeReply(body: Uint8Array): Reply {
       reply = { type: "status", id, code, message };
       break;
     }
-    case FXP.HANDLE:
-      reply = { type: "handle", id, handle: r.string("handle").slice() };
+    case FXP.HANDLE: {
+      const handle = r.string("handle").slice();
+      // draft-02 §6.2: handles are at most 256 bytes (we send them back with every request).
+      if (handle.length > 256) throw new WireError(`SFTP: a ${handle.length}-byte handle`);
+      reply = { type: "handle", id, handle };
       break;
+    }
     case FXP.DATA:
       reply = { type: "data", id, data: r.string("data") };
       break;

@@ -92,6 +92,11 @@ Deno.test("decodeReply() reads status (with or without message), data, name and 
   assert.equal(n.type === "name" && n.names[0]!.filename, "a");
   assert.throws(() => decodeReply(new SshWriter().byte(99).uint32(1).bytes()), WireError);
   assert.throws(
+    () =>
+      decodeReply(new SshWriter().byte(FXP.HANDLE).uint32(1).string(new Uint8Array(257)).bytes()),
+    /257-byte handle/,
+  );
+  assert.throws(
     () => decodeReply(new SshWriter().byte(FXP.HANDLE).uint32(1).string("h").byte(0).bytes()),
     /trailing/,
   );
