@@ -219,6 +219,9 @@ export async function scpDownload(
         if (!options.recursive) {
           throw scpError(remote, "protocol error: a directory was sent without -r");
         }
+        if (dirs.length >= 64) {
+          throw scpError(remote, "protocol error: directories nested deeper than 64 levels");
+        }
         const target = parent !== undefined
           ? join(parent, entry.name)
           : await localTarget(localPath, entry.name);

@@ -203,3 +203,12 @@ Deno.test("a switch's scp without -p: the copy runs again without it, and says s
     assert.equal(await Deno.readTextFile(`${dir}/startup.cfg`), "hello");
   });
 });
+
+Deno.test("scpDownload() stops a server nesting directories without end", async () => {
+  await inTemp(async (dir) => {
+    const peer = scripted(Array.from({ length: 100 }, () => "D0755 0 d\n"));
+    const e = await failure(scpDownload(peer.host, "d", `${dir}/d`, { recursive: true }));
+    assert.equal(e.code, "transfer.remote-error");
+    assert.match(e.message, /deeper than 64/);
+  });
+});
