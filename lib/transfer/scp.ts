@@ -70,6 +70,16 @@ export function scpError(path: string, message: string): SshTraceError {
   return new SshTraceError("transfer", "transfer.remote-error", said, { path, protocol: "scp" });
 }
 
+/** A violation of the SCP protocol by the server (our words, not the server's). */
+function protocolError(path: string, what: string): SshTraceError {
+  return new SshTraceError(
+    "transfer",
+    "transfer.remote-error",
+    `${path}: SCP protocol error: ${what}`,
+    { path, protocol: "scp" },
+  );
+}
+
 function closed(path: string, bytes: number, expected: number | null): SshTraceError {
   return new SshTraceError(
     "transfer",
@@ -200,13 +210,13 @@ export async function scpDownload(
       const kind = String.fromCharCode(first);
       if (kind === "T") {
         times = parseTimes(kind + text);
-        if (!times) throw scpError(remote, `protocol error: bad time line "T${text}"`);
+        if (!times) throw protocolError(remote, `bad time line "T${text}"`);
         await run.send(ZERO);
         continue;
       }
       if (kind === "E") {
         const dir = dirs.pop();
-        if (dir === undefined) throw scpError(remote, "protocol error: E without a directory");
+        if (dir === undefined) throw protocolError(remote, "E without a directory");
         await run.send(ZERO);
         continue;
       }
@@ -217,10 +227,10 @@ export async function scpDownload(
       checkServerName(entry.name, parent ?? remote);
       if (kind === "D") {
         if (!options.recursive) {
-          throw scpError(remote, "protocol error: a directory was sent without -r");
+          throw protocolError(remote, "a directory was sent without -r");
         }
         if (dirs.length >= 64) {
-          throw scpError(remote, "protocol error: directories nested deeper than 64 levels");
+          throw protocolError(remote, "directories nested deeper than 64 levels");
         }
         const target = parent !== undefined
           ? join(parent, entry.name)
@@ -245,7 +255,7 @@ export async function scpDownload(
         continue;
       }
       if (parent === undefined && result.files.length > 0) {
-        throw scpError(remote, "protocol error: the server sent more files than were asked for");
+        throw protocolError(remote, "the server sent more files than were asked for");
       }
       const target = parent !== undefined
         ? join(parent, entry.name)
