@@ -155,7 +155,13 @@ export interface ExactCodes {
 
   "transfer.no-such-file": OnPath;
   "transfer.permission-denied": OnPath;
-  "transfer.remote-error": OnPath & { protocol: "sftp" | "scp"; status?: number };
+  "transfer.remote-error": OnPath & {
+    protocol: "sftp" | "scp";
+    /** The SFTP status code, when SFTP. */
+    status?: number;
+    /** SCP: the server has no scp program to run. */
+    noScp?: boolean;
+  };
   "transfer.not-a-file": OnPath & { kind: string };
   "transfer.unsafe-name": { name: string; directory: string };
   "transfer.no-sftp": { subsystem: string };

@@ -58,6 +58,14 @@ export function remoteArg(path: string): string {
 export function scpError(path: string, message: string): SshTraceError {
   const text = message.trim() || "the remote scp failed without a message";
   const said = `${path}: the server said: ${text}`;
+  // "sh: 1: scp: not found": the server has no scp program (not a missing file).
+  if (/\bscp: (command )?not found|command not found/i.test(text)) {
+    return new SshTraceError("transfer", "transfer.remote-error", said, {
+      path,
+      protocol: "scp",
+      noScp: true,
+    });
+  }
   if (/no such file|not found|does not exist|invalid path|cannot find/i.test(text)) {
     return new SshTraceError("transfer", "transfer.no-such-file", said, { path });
   }
@@ -123,10 +131,12 @@ class ScpRun {
   async failure(message: string | null): Promise<SshTraceError> {
     if (message !== null) return scpError(this.path, message);
     // The channel ended: wait a moment for stderr and the exit status.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const exit = await Promise.race([
       this.session.exit.catch(() => null),
-      new Promise<null>((r) => setTimeout(() => r(null), 2000)),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 2000))),
     ]);
+    clearTimeout(timer);
     const text = this.#stderr.trim();
     if (text) return scpError(this.path, text);
     if (exit && exit.status !== null && exit.status !== 0) {
@@ -149,7 +159,13 @@ class ScpRun {
   /** Ends the run: EOF, then the exit status (non-zero with nothing else said is an error). */
   async finish(): Promise<void> {
     await this.session.eof().catch(() => {});
-    const exit = await this.session.exit.catch(() => null);
+    // Every byte is acknowledged by now: a server that never closes must not hang the copy.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exit = await Promise.race([
+      this.session.exit.catch(() => null),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 10_000))),
+    ]);
+    clearTimeout(timer);
     if (exit && exit.status !== null && exit.status !== 0) {
       throw await this.failure(
         this.#stderr.trim() || `the remote scp exited with status ${exit.status}`,

@@ -33,6 +33,15 @@ export const TRANSFER = {
       "error line).",
     fix: "read the server's words above; check free space and quota on the remote side",
     opensshFix: null,
+    refine: (c) =>
+      c.details.noScp === true
+        ? {
+          title: "the server cannot run scp",
+          explanation: "The server ran the scp command for the copy, but it has no scp " +
+            "program (its shell said so above). Servers like that usually offer SFTP instead.",
+          fix: "--protocol sftp",
+        }
+        : {},
   },
   "transfer.not-a-file": {
     stage: "transfer",

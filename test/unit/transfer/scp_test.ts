@@ -6,11 +6,13 @@
  */
 
 import assert from "node:assert/strict";
+import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { scpWithQuirks } from "../../../lib/transfer/copy.ts";
 import {
   remoteArg,
   scpDownload,
+  scpError,
   type ScpHost,
   type ScpSession,
   scpUpload,
@@ -168,6 +170,14 @@ Deno.test("scpUpload(): the server's refusal of the C line is the error", async 
     const e = await failure(scpUpload(peer.host, `${dir}/up.txt`, "/ro/"));
     assert.equal(e.code, "transfer.permission-denied");
   });
+});
+
+Deno.test("scpError(): a server without an scp program is not a missing file", () => {
+  const e = scpError("f", "sh: 1: scp: not found");
+  assert.equal(e.code, "transfer.remote-error");
+  assert.equal(e.details.noScp, true);
+  assert.equal(explainFailure(e).fix, "--protocol sftp");
+  assert.equal(scpError("f", "scp: f: No such file or directory").code, "transfer.no-such-file");
 });
 
 Deno.test("remoteArg() quotes only what a shell would change, and guards a leading -", () => {
