@@ -146,6 +146,20 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       const { runConfigDump } = await import("./lib/cli/config.ts");
       return runConfigDump(cmd, writeOut, writeErr);
     }
+    case "get":
+    case "put": {
+      const { flags } = cmd;
+      const settings = settingsFrom(flags);
+      const { runTransfer } = await import("./lib/cli/transfer.ts");
+      return await runTransfer({
+        direction: cmd.name,
+        remoteSpec: cmd.remote,
+        local: cmd.local,
+        flags,
+        settings,
+        timeoutMs: timeoutMs(flags, settings),
+      });
+    }
     case "lab": {
       const { runLab } = await import("./lib/cli/lab.ts");
       return await runLab(cmd.flags, writeOut);

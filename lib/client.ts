@@ -24,6 +24,8 @@ import {
 import { connectTcp } from "./net.ts";
 import { platform } from "./platform/mod.ts";
 import { SshTraceError } from "./errors/mod.ts";
+import type { SftpClient, SftpOptions } from "./transfer/sftp_client.ts";
+import { startSftpOn } from "./transfer/session.ts";
 import type { Stage } from "./types.ts";
 import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, type TraceEvent, Tracer } from "./trace.ts";
@@ -298,7 +300,7 @@ export class Client {
     auth: AuthResult,
     stopKeepalive: () => void,
     signal?: AbortSignal,
-    remoteForwards = new RemoteForwards(tracer),
+    remoteForwards: RemoteForwards = new RemoteForwards(tracer),
     forwardAgent?: string,
   ) {
     this.#forwardAgent = forwardAgent;
@@ -449,6 +451,23 @@ export class Client {
    */
   forwardRemote(spec: ForwardSpec | string): Promise<RemoteForward> {
     return this.remoteForwards.add(typeof spec === "string" ? parseForwardSpec(spec, "-R") : spec);
+  }
+
+  /**
+   * Opens an SFTP session (the `sftp` subsystem, stage `transfer`); rejects with
+   * `transfer.no-sftp` when the server has none. Copies: lib/transfer/sftp_files.ts.
+   *
+   * @example
+   * ```ts
+   * const sftp = await client.sftp();
+   * const size = (await sftp.stat("/etc/hostname")).size;
+   * await sftp.end();
+   * ```
+   */
+  async sftp(options: SftpOptions = {}): Promise<SftpClient> {
+    const session = await this.openSession();
+    this.tracer.begin("transfer");
+    return await startSftpOn(session, this.tracer, options);
   }
 
   /** Disconnects cleanly (once: later calls wait for the first). */

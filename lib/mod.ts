@@ -52,6 +52,25 @@ export {
   type SendResult,
   sessionIo,
 } from "./send/engine.ts";
+export {
+  type Attrs,
+  kindOf,
+  type NameEntry,
+  OPEN,
+  type SftpChannel,
+  SftpClient,
+  type SftpOptions,
+} from "./transfer/sftp_client.ts";
+export {
+  type CopyOptions,
+  downloadFile,
+  downloadTree,
+  type FileResult,
+  type TreeResult,
+  uploadFile,
+  uploadTree,
+} from "./transfer/sftp_files.ts";
+export { copy, type CopyReport, type CopyRequest, type ProtocolChoice } from "./transfer/copy.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
 export { type DetailsOf, type ErrorCode, SshTraceError } from "./errors/mod.ts";

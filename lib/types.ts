@@ -6,7 +6,15 @@
  */
 
 /** The stages of a connection, as switch vendors name them. */
-export type Stage = "connect" | "version" | "kex" | "hostkey" | "auth" | "session" | "data";
+export type Stage =
+  | "connect"
+  | "version"
+  | "kex"
+  | "hostkey"
+  | "auth"
+  | "session"
+  | "data"
+  | "transfer";
 
 export const STAGES: readonly Stage[] = [
   "connect",
@@ -16,6 +24,7 @@ export const STAGES: readonly Stage[] = [
   "auth",
   "session",
   "data",
+  "transfer",
 ];
 
 /** Exit code for each failing stage (0 is success, 2 usage or local input error). */
@@ -28,6 +37,7 @@ export const EXIT_CODES: Record<Stage | "usage", number> = {
   auth: 14,
   session: 15,
   data: 16,
+  transfer: 17,
 };
 
 /** Exit code of a run the user interrupted (Ctrl-C at a prompt): 128 + SIGINT, as shells do. */

@@ -9,7 +9,7 @@
 import { BastionPool } from "./bastions.ts";
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
-import { connect, defaultUser, probe } from "../client.ts";
+import { type Client, connect, defaultUser, probe } from "../client.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 import { buildReport, probeReport, type Report } from "../render/report.ts";
 import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";
@@ -50,6 +50,8 @@ export type HostReport = Report & {
   ms: number;
   /** Set when `--command` ran (also when it exited non-zero). */
   command: CommandSummary | null;
+  /** What `afterLogin` returned (e.g. `check --fetch`: the file copied), else null. */
+  fetch?: Record<string, unknown> | null;
 };
 
 /** Options of {@link checkFleet}. */
@@ -68,6 +70,12 @@ export interface CheckOptions {
   login?: boolean;
   /** With `login`: run this command; a non-zero exit status fails the host at stage `data`. */
   command?: string;
+  /**
+   * With `login`: runs on the logged-in client after the command, e.g. a file copy
+   * (`check --fetch`); what it returns is the host's `fetch`; a throw fails the host at the
+   * error's stage.
+   */
+  afterLogin?: (client: Client, entry: InventoryEntry) => Promise<Record<string, unknown>>;
   /** With `login`: authentication sources (no prompts: give keys, agent, or a password source). */
   auth?: Omit<AuthOptions, "user" | "probeOnly" | "host">;
   /** Default user for entries without one. @default $USER */
@@ -220,6 +228,7 @@ function baseOptions(ctx: HostContext, host: string, port: number, user: string)
 async function loginHost(ctx: HostContext, host: string, port: number, user: string) {
   const { options, tracer, entry } = ctx;
   let command: CommandSummary | null = null;
+  let fetch: Record<string, unknown> | null = null;
   const outcome = await runLifecycle({ tracer, signal: ctx.signal, grade: true }, async (run) => {
     const base = baseOptions(ctx, host, port, user);
     const client = await connect({
@@ -272,15 +281,20 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         });
       }
     }
+    if (options.afterLogin && failure === null) fetch = await options.afterLogin(client, entry);
     await client.close();
     if (failure) throw failure;
   });
-  return { report: outcome.report({ host, port, user }), command };
+  return { report: outcome.report({ host, port, user }), command, fetch };
 }
 
-async function checkHost(
-  ctx: HostContext,
-): Promise<{ report: Report; command: CommandSummary | null }> {
+type Outcome = {
+  report: Report;
+  command: CommandSummary | null;
+  fetch?: Record<string, unknown> | null;
+};
+
+async function checkHost(ctx: HostContext): Promise<Outcome> {
   const { entry, options } = ctx;
   const host = entry.host;
   const port = entry.port ?? options.port ?? 22;
@@ -316,7 +330,7 @@ async function runHost(
     );
   }, deadlineMs);
   const signal = fleetSignal ? AbortSignal.any([fleetSignal, deadline.signal]) : deadline.signal;
-  let outcome: { report: Report; command: CommandSummary | null };
+  let outcome: Outcome;
   try {
     outcome = await checkHost({ ...ctx, signal });
   } catch (e) {
@@ -343,6 +357,7 @@ async function runHost(
     extra: entry.extra,
     ms: Math.round(performance.now() - started),
     command: outcome.command,
+    fetch: outcome.fetch ?? null,
   };
   return report;
 }

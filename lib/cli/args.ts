@@ -94,6 +94,14 @@ const COMMON_NO_LOGIN = COMMON.filter((
   o,
 ): o is Exclude<(typeof COMMON)[number], { long: "login" }> => o.long !== "login");
 
+/** `get`/`put` take `-P <port>` as scp does: `-p` keeps times and modes there. */
+const COMMON_TRANSFER = [
+  ...COMMON.filter((o): o is Exclude<(typeof COMMON)[number], { long: "port" }> =>
+    o.long !== "port"
+  ),
+  { short: "P", long: "port", value: "<port>", help: "port to connect to (default 22)" },
+] as const satisfies readonly OptionSpec[];
+
 const IDENTITY = {
   short: "i",
   long: "identity",
@@ -128,6 +136,34 @@ const TARGET = {
   variadic: false,
   help: "[user@]host[:port]",
 } as const satisfies ArgSpec;
+
+const TRANSFER_OPTIONS = [
+  ...COMMON_TRANSFER,
+  { short: "r", long: "recursive", help: "copy directories" },
+  { short: "p", long: "preserve", help: "keep modification times and modes (like scp -p)" },
+  {
+    long: "protocol",
+    value: "<name>",
+    default: "auto",
+    help: "sftp, scp or auto (SFTP when the server has it, else SCP; the choice is traced)",
+  },
+  {
+    long: "verify",
+    help: "compare SHA-256 of both sides afterwards (sha256sum on the host, or read back)",
+  },
+  {
+    long: "resume",
+    help: "continue a partial copy (SFTP): from the temporary .NAME.sshtrace-part",
+  },
+  IDENTITY,
+  ...SECRETS,
+  BATCH,
+] as const satisfies readonly OptionSpec[];
+
+const TRANSFER_NOTE = "Files are written under a temporary name (.NAME.sshtrace-part) and " +
+  "renamed when complete, so an interrupted copy (Ctrl-C: exit 130) never leaves a truncated " +
+  "file under the final name. Names a server sends during -r are checked: `..`, absolute paths " +
+  "and `/` inside a name are refused.";
 
 const COMMANDS = {
   probe: {
@@ -259,10 +295,39 @@ const COMMANDS = {
         help: "log in (keys, agent, --password-env) instead of only probing",
       },
       { long: "command", value: "<cmd>", help: "with --login: run this command on every host" },
+      {
+        long: "fetch",
+        value: "<path>",
+        help: "with --login: copy this remote file from every host into DIR/<host>/ (backups)",
+      },
+      { long: "dest", value: "<dir>", help: "with --fetch: where the copies go (default .)" },
       { long: "junit", value: "<file>", help: "also write JUnit XML for CI systems" },
       IDENTITY,
       ...SECRETS,
     ],
+  },
+  get: {
+    summary: "download a file (or with -r a directory) over SFTP or SCP",
+    args: [
+      { name: "source", required: true, variadic: false, help: "[user@]host:REMOTE" },
+      {
+        name: "local",
+        required: false,
+        variadic: false,
+        help: "local file or directory (default: the current directory)",
+      },
+    ],
+    options: TRANSFER_OPTIONS,
+    note: TRANSFER_NOTE,
+  },
+  put: {
+    summary: "upload a file (or with -r a directory) over SFTP or SCP",
+    args: [
+      { name: "local", required: true, variadic: false, help: "local file or directory" },
+      { name: "destination", required: true, variadic: false, help: "[user@]host:REMOTE" },
+    ],
+    options: TRANSFER_OPTIONS,
+    note: TRANSFER_NOTE,
   },
   lab: {
     summary: "run the built-in lab SSH server on 127.0.0.1 (modern, old-switch or a fault)",
@@ -307,6 +372,7 @@ export type ConnectCliFlags = FlagsOf<typeof COMMANDS.connect.options>;
 export type SendCliFlags = FlagsOf<typeof COMMANDS.send.options>;
 export type CheckCliFlags = FlagsOf<typeof COMMANDS.check.options>;
 export type LabCliFlags = FlagsOf<typeof COMMANDS.lab.options>;
+export type TransferCliFlags = FlagsOf<typeof TRANSFER_OPTIONS>;
 
 /** What the command line asks for. */
 export type ParsedCommand =
@@ -316,6 +382,7 @@ export type ParsedCommand =
   | { name: "send"; target: string; commands: string[]; flags: SendCliFlags }
   | { name: "check"; inventory: string; flags: CheckCliFlags }
   | { name: "lab"; flags: LabCliFlags }
+  | { name: "get" | "put"; remote: string; local: string; flags: TransferCliFlags }
   | {
     name: "config";
     target: string;
@@ -536,6 +603,13 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
     if (!isCommand(topic)) throw usage(`unknown command '${topic}'`);
     return { name: "help", text: commandHelp(topic) };
   }
+  // `sshtrace scp …` would log in to a host named "scp": point at the transfer commands.
+  if (first === "scp" || first === "sftp") {
+    throw usage(
+      `"${first}" is not a command: copy files with sshtrace get [user@]host:REMOTE [LOCAL] ` +
+        `or sshtrace put LOCAL [user@]host:REMOTE (--protocol ${first} to force ${first})`,
+    );
+  }
   const name: CommandName = first !== undefined && isCommand(first) ? first : "connect";
   const implicit = name !== first;
   const r = parseCommand(name, implicit ? args : args.slice(1), implicit);
@@ -571,6 +645,10 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
       return { name, inventory: p0, flags: r.flags as CheckCliFlags };
     case "lab":
       return { name, flags: r.flags as LabCliFlags };
+    case "get":
+      return { name, remote: p0, local: rest[0] ?? ".", flags: r.flags as TransferCliFlags };
+    case "put":
+      return { name, remote: rest[0]!, local: p0, flags: r.flags as TransferCliFlags };
   }
 }
 

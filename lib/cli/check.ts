@@ -14,7 +14,10 @@ import { platform } from "../platform/mod.ts";
 import { interruptOnCtrlC } from "./tty.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
-import { readInventory } from "../check/inventory.ts";
+import { type InventoryEntry, readInventory } from "../check/inventory.ts";
+import type { Client } from "../client.ts";
+import { copy } from "../transfer/copy.ts";
+import { local, localFiles } from "../transfer/local.ts";
 import { toJunitXml } from "../check/junit.ts";
 import { createPalette, useColor } from "../render/color.ts";
 import { sanitize, toJson } from "../render/sanitize.ts";
@@ -38,6 +41,10 @@ export interface CheckFlags {
   command?: string;
   /** Jump hosts for every host without its own `jump` column (ProxyJump syntax). */
   jump?: string;
+  /** With `login`: copy this remote file from every host into `dest`/<host>/. */
+  fetch?: string;
+  /** With `fetch`: the directory of the copies (default `.`). */
+  dest?: string;
   identity?: string[];
   passwordEnv?: string;
   passwordFile?: string;
@@ -60,6 +67,30 @@ export interface RunCheckInput {
   writeErr?: (text: string) => void;
   /** Progress on a terminal (`\r` updates); default: stderr is a terminal. */
   tty?: boolean;
+}
+
+/**
+ * `--fetch PATH --dest DIR`: each host's copy of PATH goes to DIR/<host>/ (DIR/<host>_<port>/
+ * for another port than the default), through a temporary name as for `get`.
+ */
+function fetchInto(
+  remote: string,
+  dest: string,
+  defaultPort: number,
+): (client: Client, entry: InventoryEntry) => Promise<Record<string, unknown>> {
+  return async (client, entry) => {
+    const port = entry.port ?? defaultPort;
+    const dir = `${dest.replace(/\/+$/, "") || "/"}/${entry.host}${port === 22 ? "" : `_${port}`}`;
+    await local("create directory", dir, () => localFiles.mkdir(dir, { recursive: true }));
+    const r = await copy(client, { direction: "get", remote, local: dir });
+    client.tracer.end("transfer");
+    return {
+      path: r.files[0]?.local ?? null,
+      protocol: r.protocol,
+      bytes: r.bytes,
+      durationMs: r.durationMs,
+    };
+  };
 }
 
 /** Key files and agent keys, loaded once for the whole fleet (never prompts). */
@@ -158,6 +189,14 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
       { expected: "--login with --command (and credentials: -i KEY, an agent, --password-env)" },
     );
   }
+  if (flags.fetch !== undefined && !flags.login) {
+    throw usageError("--fetch needs --login", {
+      expected: "--login with --fetch (and credentials: -i KEY, an agent, --password-env)",
+    });
+  }
+  if (flags.dest !== undefined && flags.fetch === undefined) {
+    throw usageError("--dest goes with --fetch");
+  }
   if (settings.port !== undefined) parsePort(String(settings.port));
   const entries = await readInventory(input.inventoryPath);
   const home = env("HOME") ?? ".";
@@ -191,6 +230,11 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     timeoutMs: input.timeoutMs,
     login: flags.login ?? false,
     command: flags.command,
+    ...(flags.fetch === undefined ? {} : {
+      afterLogin: fetchInto(flags.fetch, flags.dest ?? ".", settings.port ?? 22),
+      // A copy takes longer than a probe: one more minute for each host.
+      hostDeadlineMs: 3 * input.timeoutMs + 65_000,
+    }),
     user: settings.user,
     port: settings.port,
     legacy: flags.legacy ?? false,

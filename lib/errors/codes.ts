@@ -38,6 +38,8 @@ export type AuthDetails = {
 type OnChannel = { channel: number };
 /** A stuck `send` script: what it waited for and the screen's last line. */
 type SendStuck = { command: string; timeoutMs: number; lastSeen: string; device: string };
+/** The file a transfer step was working on (remote or local path, as the user gave it). */
+type OnPath = { path: string };
 /** A connection closed under the connection layer: what was still open. */
 type OpenWork = { openChannels?: number; pendingRequests?: number };
 
@@ -177,6 +179,22 @@ export interface ExactCodes {
   "data.window-exceeded": OnChannel & { length: number; window: number };
   "data.command-failed": { exitStatus: number | null };
   "data.output-incomplete": { received: number; written: number; cause: string | null };
+
+  "transfer.no-such-file": OnPath;
+  "transfer.permission-denied": OnPath;
+  "transfer.remote-error": OnPath & {
+    protocol: "sftp" | "scp";
+    /** The SFTP status code, when SFTP. */
+    status?: number;
+    /** SCP: the server has no scp program to run. */
+    noScp?: boolean;
+  };
+  "transfer.not-a-file": OnPath & { kind: string };
+  "transfer.unsafe-name": { name: string; directory: string };
+  "transfer.no-sftp": { subsystem: string };
+  "transfer.incomplete": OnPath & { bytes: number; expected: number | null };
+  "transfer.local-error": OnPath & { kind: string };
+  "transfer.verify-mismatch": OnPath & { local: string; remote: string };
 }
 
 /**
@@ -208,7 +226,7 @@ export interface CodeFamilies {
   "*.unexpected-message": { stages: Stage; details: { message: string } | OnChannel };
   "*.internal": { stages: Stage; details: Record<never, never> };
   /** Ctrl-C (SIGINT): at a prompt, or anywhere through the CLI's AbortController. */
-  "*.interrupted": { stages: Stage; details: { prompt?: string } };
+  "*.interrupted": { stages: Stage; details: { prompt?: string; path?: string } };
   /** A library caller's AbortSignal fired (`reason`: the signal's reason as text). */
   "*.aborted": { stages: Stage; details: { reason: string } };
 }
@@ -296,6 +314,15 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "data.window-exceeded": "data",
   "data.command-failed": "data",
   "data.output-incomplete": "data",
+  "transfer.no-such-file": "transfer",
+  "transfer.permission-denied": "transfer",
+  "transfer.remote-error": "transfer",
+  "transfer.not-a-file": "transfer",
+  "transfer.unsafe-name": "transfer",
+  "transfer.no-sftp": "transfer",
+  "transfer.incomplete": "transfer",
+  "transfer.local-error": "transfer",
+  "transfer.verify-mismatch": "transfer",
 };
 
 /** Every family at run time, with the stages that can throw it. */

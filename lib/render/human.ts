@@ -43,6 +43,7 @@ export const STAGE_TITLES: Record<Stage, string> = {
   auth: "user authentication",
   session: "session channel",
   data: "data transfer",
+  transfer: "file transfer (SFTP or SCP)",
 };
 
 const INDENT = "   ";

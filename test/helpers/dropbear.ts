@@ -1,6 +1,6 @@
 /**
- * Debian's dropbear 2022.83 (dropbear-bin) for tests: `startDropbear()` runs it on 127.0.0.1 on a
- * free port with the harness's host keys converted to dropbear's format.
+ * Debian's dropbear 2022.83 (dropbear-bin) for tests: started in the foreground on 127.0.0.1
+ * with the harness's host keys converted, logs kept; and the user's authorized_keys line.
  */
 
 import assert from "node:assert/strict";
@@ -120,5 +120,40 @@ export async function startDropbear(dir: string): Promise<Dropbear> {
       return logText;
     },
     stop,
+  };
+}
+
+/**
+ * Adds `line` to the user's ~/.ssh/authorized_keys (dropbear has no AuthorizedKeysFile option)
+ * with the ownership and modes dropbear insists on; returns a function that takes it out again.
+ */
+export async function authorize(
+  user: { name: string; home: string },
+  line: string,
+): Promise<() => Promise<void>> {
+  const dir = `${user.home}/.ssh`;
+  const file = `${dir}/authorized_keys`;
+  const uid = Number((await run("id", ["-u", user.name])).stdout.trim());
+  await Deno.mkdir(dir, { recursive: true });
+  // dropbear refuses files or directories writable by group or others, or owned by another user.
+  await Deno.chown(dir, uid, null);
+  await Deno.chmod(dir, 0o700);
+  let before: string | null = null;
+  try {
+    before = await Deno.readTextFile(file);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const prefix = before === null || before === "" || before.endsWith("\n")
+    ? before ?? ""
+    : `${before}\n`;
+  await Deno.writeTextFile(file, `${prefix}${line}\n`);
+  await Deno.chown(file, uid, null);
+  await Deno.chmod(file, 0o600);
+  return async () => {
+    const now = await Deno.readTextFile(file).catch(() => "");
+    const kept = now.split("\n").filter((l) => l !== line && l !== "");
+    if (kept.length === 0 && before === null) await Deno.remove(file).catch(() => {});
+    else await Deno.writeTextFile(file, kept.map((l) => `${l}\n`).join(""));
   };
 }

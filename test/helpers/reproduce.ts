@@ -13,7 +13,7 @@ import { CATALOGUE } from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure } from "../../lib/diagnose/explain.ts";
 import type { SshTraceError } from "../../lib/errors/mod.ts";
 import type { Tracer } from "../../lib/trace.ts";
-import { EXIT_CODES, type Stage } from "../../lib/types.ts";
+import { exitCodeFor, type Stage } from "../../lib/types.ts";
 import { delay } from "./raw_servers.ts";
 import { expectTraceError } from "./scripted_server.ts";
 import { requireTool, run } from "./tools.ts";
@@ -58,7 +58,7 @@ export function expectFailure(step: string, seen: Seen, want: Want): void {
   const context = `${step}: ${seen.code}: ${seen.message}`;
   assert.equal(seen.code, want.code, context);
   assert.equal(seen.stage, want.stage, context);
-  assert.equal(seen.exitCode, EXIT_CODES[want.stage], context);
+  assert.equal(seen.exitCode, exitCodeFor(want.stage, want.code), context);
   const entry = want.entry ?? want.code;
   assert.equal(catalogueKey(seen.code), entry, `${context}: explained by ${entry}`);
   if (want.fix === null) assert.equal(seen.fix, null, `${context}: fix`);

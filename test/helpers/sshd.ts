@@ -51,6 +51,8 @@ export interface SshdOptions {
   macs?: string | string[];
   /** Path of a file sent as the pre-auth banner (`Banner`). */
   bannerFile?: string;
+  /** The sftp subsystem's command (default `internal-sftp`); null: no SFTP at all. */
+  sftpSubsystem?: string | null;
 }
 
 export interface SshdHandle {
@@ -185,8 +187,9 @@ function buildConfig(
     "MaxStartups 1000",
     `LogLevel ${options.logLevel ?? "DEBUG1"}`,
     "PrintMotd no",
-    "Subsystem sftp internal-sftp",
   ];
+  const sftp = options.sftpSubsystem === undefined ? "internal-sftp" : options.sftpSubsystem;
+  if (sftp !== null) lines.push(`Subsystem sftp ${sftp}`);
   // ssh-dss is off by default in OpenSSH; a test asking for the DSA key wants it offered.
   // OpenSSH 10 has no DSA at all.
   if (types.includes("dsa") && (atLeast(version, 10, 0) || !hostKeys.dsa.path)) {

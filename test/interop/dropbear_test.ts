@@ -15,9 +15,9 @@ import {
   randomWithChecksum,
   runSshtrace,
 } from "../helpers/cli.ts";
+import { authorize, startDropbear } from "../helpers/dropbear.ts";
 import { ensureTestUser, SSH_KEYGEN } from "../helpers/sshd.ts";
 import { run, tempDir } from "../helpers/tools.ts";
-import { startDropbear } from "../helpers/dropbear.ts";
 
 /**
  * Runs the CLI with the password in $PW and an empty HOME; output text is kept only under 1 MiB,
@@ -25,41 +25,6 @@ import { startDropbear } from "../helpers/dropbear.ts";
  */
 const sshtrace = (home: string, args: string[], password = "") =>
   runSshtrace(args, { home, env: { PW: password }, textLimit: MiB });
-
-/**
- * Adds `line` to the user's ~/.ssh/authorized_keys (dropbear has no AuthorizedKeysFile option)
- * with the ownership and modes dropbear insists on; returns a function that takes it out again.
- */
-async function authorize(
-  user: { name: string; home: string },
-  line: string,
-): Promise<() => Promise<void>> {
-  const dir = `${user.home}/.ssh`;
-  const file = `${dir}/authorized_keys`;
-  const uid = Number((await run("id", ["-u", user.name])).stdout.trim());
-  await Deno.mkdir(dir, { recursive: true });
-  // dropbear refuses files or directories writable by group or others, or owned by another user.
-  await Deno.chown(dir, uid, null);
-  await Deno.chmod(dir, 0o700);
-  let before: string | null = null;
-  try {
-    before = await Deno.readTextFile(file);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  const prefix = before === null || before === "" || before.endsWith("\n")
-    ? before ?? ""
-    : `${before}\n`;
-  await Deno.writeTextFile(file, `${prefix}${line}\n`);
-  await Deno.chown(file, uid, null);
-  await Deno.chmod(file, 0o600);
-  return async () => {
-    const now = await Deno.readTextFile(file).catch(() => "");
-    const kept = now.split("\n").filter((l) => l !== line && l !== "");
-    if (kept.length === 0 && before === null) await Deno.remove(file).catch(() => {});
-    else await Deno.writeTextFile(file, kept.map((l) => `${l}\n`).join(""));
-  };
-}
 
 /** Category of the report's `kex.server` lists, the CLI flag forcing it, the report field. */
 const FORCE: { list: string; category: ListCategory; flag: string }[] = [

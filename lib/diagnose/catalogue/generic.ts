@@ -74,4 +74,12 @@ export const GENERIC_BY_STAGE: Record<Stage | "usage", FailureText> = {
     libraryFix: null,
     securityCost: null,
   },
+  transfer: {
+    title: "the file transfer failed",
+    explanation: "The connection and login worked; copying the file (SFTP or SCP) failed.",
+    fix: "-v to see each transfer step",
+    opensshFix: null,
+    libraryFix: null,
+    securityCost: null,
+  },
 };

@@ -21,6 +21,7 @@ import { DATA } from "./data.ts";
 import { HOSTKEY } from "./hostkey.ts";
 import { KEX } from "./kex.ts";
 import { SESSION } from "./session.ts";
+import { TRANSFER } from "./transfer.ts";
 import type { CatalogueKey } from "../../errors/mod.ts";
 import type { CatalogueEntry } from "./types.ts";
 import { USAGE } from "./usage.ts";
@@ -64,6 +65,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   ...AUTH,
   ...SESSION,
   ...DATA,
+  ...TRANSFER,
   ...ANY,
 } satisfies Record<CatalogueKey, CatalogueEntry>;
 

@@ -125,6 +125,7 @@ Deno.test("checkFleet() gives per-host verdicts in inventory order across live, 
         auth: 0,
         session: 0,
         data: 0,
+        transfer: 0,
       },
     });
     assert.equal(result.ok, false);

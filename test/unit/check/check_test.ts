@@ -99,6 +99,7 @@ Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and contr
         auth: 0,
         session: 0,
         data: 0,
+        transfer: 0,
       },
     },
     hosts: [

@@ -486,7 +486,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
-      Common | Secrets | "concurrency" | "command" | "junit" | "jump"
+      Common | Secrets | "concurrency" | "command" | "junit" | "jump" | "fetch" | "dest"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,

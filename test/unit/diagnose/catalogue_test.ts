@@ -739,6 +739,59 @@ const CASES: Record<string, Case> = {
     fix: /disk space/,
     ssh: null,
   },
+  // transfer
+  "transfer.no-such-file": {
+    error: err("transfer", "transfer.no-such-file", { path: "flash:/x.cfg" }),
+    fix: /check the remote path/,
+    ssh: null,
+  },
+  "transfer.permission-denied": {
+    error: err("transfer", "transfer.permission-denied", { path: "/etc/shadow" }),
+    fix: /log in as a user allowed/,
+    ssh: null,
+  },
+  "transfer.remote-error": {
+    error: err("transfer", "transfer.remote-error", { path: "/f", protocol: "sftp", status: 4 }),
+    fix: /free space and quota/,
+    ssh: null,
+  },
+  "transfer.not-a-file": {
+    error: err("transfer", "transfer.not-a-file", { path: "/etc", kind: "directory" }),
+    fix: /^-r /,
+    ssh: /scp -r/,
+  },
+  "transfer.unsafe-name": {
+    error: err("transfer", "transfer.unsafe-name", { name: "../x", directory: "/d" }),
+    fix: null,
+    ssh: null,
+    check: (x) => assert.match(x.explanation, /CVE-2019-6111/),
+  },
+  "transfer.no-sftp": {
+    error: err("transfer", "transfer.no-sftp", { subsystem: "sftp" }),
+    fix: /--protocol scp/,
+    ssh: /scp -O/,
+  },
+  "transfer.incomplete": {
+    error: err("transfer", "transfer.incomplete", { path: "/f", bytes: 10, expected: 100 }),
+    fix: /--resume/,
+    ssh: null,
+  },
+  "transfer.local-error": {
+    error: err("transfer", "transfer.local-error", { path: "/full/f", kind: "other" }),
+    fix: /free disk space/,
+    ssh: null,
+  },
+  "transfer.verify-mismatch": {
+    error: err("transfer", "transfer.verify-mismatch", { path: "/f", local: "a", remote: "b" }),
+    fix: /copy again/,
+    ssh: null,
+  },
+  "transfer.interrupted": {
+    error: err("transfer", "transfer.interrupted", { path: "/f" }),
+    fix: null,
+    ssh: null,
+    check: (x) => assert.equal(x.exitCode, 130),
+  },
   "data.unknown-channel": {
     error: err("data", "data.unknown-channel", { channel: 9, message: "CHANNEL_DATA" }),
     fix: /-vv/,

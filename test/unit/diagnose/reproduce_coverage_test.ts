@@ -10,6 +10,8 @@
  * - test/interop/diagnose/reproduce_sshd_test.ts: OpenSSH sshd, a Match LocalPort block per failure
  * - test/interop/diagnose/reproduce_sshd_legacy_test.ts: a legacy-only sshd
  * - test/interop/diagnose/reproduce_old_switch_test.ts: the asyncssh old-switch emulator
+ * - test/interop/transfer/reproduce_transfer_test.ts: get/put against sshd, and the scripted
+ *   SFTP server
  *
  * `SSHTRACE_WRITE_DOCS=1 deno test -A test/unit/diagnose/reproduce_coverage_test.ts` rewrites the
  * column.
@@ -29,6 +31,7 @@ import { OLD_SWITCH } from "../../interop/diagnose/reproduce_old_switch.ts";
 import { SSHD } from "../../interop/diagnose/reproduce_sshd.ts";
 import { SSHD_LEGACY } from "../../interop/diagnose/reproduce_sshd_legacy.ts";
 import { LAB } from "../../lab/diagnose/reproduce_lab.ts";
+import { TRANSFER } from "../../interop/transfer/reproduce_transfer.ts";
 
 const DOCS = new URL("../../../docs/failures.md", import.meta.url).pathname;
 
@@ -49,7 +52,7 @@ const NOT_REPRODUCIBLE: Readonly<Record<string, string>> = {
 
 /** Every table, in the order their first reproduction of a code is named. */
 // deno-lint-ignore no-explicit-any -- tables differ only in their context type
-const TABLES: ReproductionTable<any>[] = [NO_SERVER, LAB, SSHD, SSHD_LEGACY, OLD_SWITCH];
+const TABLES: ReproductionTable<any>[] = [NO_SERVER, LAB, SSHD, SSHD_LEGACY, OLD_SWITCH, TRANSFER];
 
 /** Catalogue entry → its first reproduction. */
 function reproductions(): Map<string, Reproduction> {

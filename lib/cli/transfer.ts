@@ -1,0 +1,145 @@
+/**
+ * `sshtrace get [user@]host:REMOTE [LOCAL]` and `sshtrace put LOCAL [user@]host:REMOTE`: log in
+ * as for `connect` (every connection flag), then copy over SFTP or SCP (lib/transfer/copy.ts).
+ * Progress on a terminal (a bar with rate and ETA; plain lines every 5 s otherwise; none with
+ * -q), Ctrl-C stops the copy leaving nothing under the final name (exit 130).
+ * @module
+ */
+
+import { connect } from "../client.ts";
+import { usageError } from "../config/options.ts";
+import { platform } from "../platform/mod.ts";
+import { copy, type CopyReport, type ProtocolChoice } from "../transfer/copy.ts";
+import { type ConnectFlags, prepareRun } from "./connect.ts";
+import { writeErr } from "./output.ts";
+import type { Settings } from "../config/options.ts";
+
+export interface TransferFlags extends ConnectFlags {
+  recursive?: true;
+  preserve?: true;
+  protocol: string;
+  verify?: true;
+  resume?: true;
+}
+
+export interface RunTransferInput {
+  direction: "get" | "put";
+  /** `[user@]host:REMOTE` as typed. */
+  remoteSpec: string;
+  local: string;
+  flags: TransferFlags;
+  settings: Settings;
+  timeoutMs: number;
+}
+
+const PROTOCOLS: readonly string[] = ["auto", "sftp", "scp"];
+
+/** Splits `[user@]host:PATH` (`[v6]:PATH` for IPv6) into the login target and the path. */
+export function parseRemoteSpec(spec: string): { target: string; path: string } {
+  let colon: number;
+  if (/^([^@]*@)?\[/.test(spec)) {
+    const close = spec.indexOf("]");
+    colon = close >= 0 && spec[close + 1] === ":" ? close + 1 : -1;
+  } else {
+    colon = spec.indexOf(":");
+  }
+  if (colon <= 0) {
+    throw usageError(`"${spec}" is not a remote file: expected [user@]host:PATH`, {
+      expected: "[user@]host:PATH",
+    });
+  }
+  return { target: spec.slice(0, colon), path: spec.slice(colon + 1) };
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** A progress reporter for stderr: a bar on a terminal, a line every 5 s otherwise. */
+function progress(quiet: boolean): (done: number, total: number | null, path: string) => void {
+  if (quiet) return () => {};
+  const tty = platform.stderr.isTerminal();
+  const start = performance.now();
+  let last = 0;
+  let lastPath = "";
+  return (done, total, path) => {
+    const now = performance.now();
+    const finished = total !== null && done >= total;
+    if (path !== lastPath) lastPath = path;
+    else if (now - last < (tty ? 200 : 5000) && !finished) return;
+    last = now;
+    const secs = Math.max((now - start) / 1000, 1e-3);
+    const rate = done / secs;
+    const pct = total ? Math.floor((done / total) * 100) : null;
+    const eta = total && rate > 0 ? Math.max(0, (total - done) / rate) : null;
+    const etaText = eta === null
+      ? ""
+      : ` ETA ${Math.floor(eta / 60)}:${String(Math.round(eta % 60)).padStart(2, "0")}`;
+    const name = path.length > 30 ? `…${path.slice(-29)}` : path;
+    if (tty) {
+      const width = 20;
+      const filled = pct === null ? 0 : Math.round((pct / 100) * width);
+      const bar = "#".repeat(filled) + "-".repeat(width - filled);
+      writeErr(
+        `\r${name} [${bar}] ${pct ?? "?"}% ${formatBytes(done)} ${
+          formatBytes(rate)
+        }/s${etaText}\x1b[K` +
+          (finished ? "\n" : ""),
+      );
+    } else {
+      writeErr(
+        `${name}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)} (${pct}%)` : ""}, ` +
+          `${formatBytes(rate)}/s${etaText}\n`,
+      );
+    }
+  };
+}
+
+/** Runs `get` or `put` and returns the exit code. */
+export async function runTransfer(input: RunTransferInput): Promise<number> {
+  const { flags } = input;
+  if (!PROTOCOLS.includes(flags.protocol)) {
+    throw usageError(`--protocol ${flags.protocol}: expected sftp, scp or auto`);
+  }
+  if (flags.resume && flags.protocol === "scp") {
+    throw usageError("--resume needs SFTP (SCP always copies the whole file)");
+  }
+  const { target, path } = parseRemoteSpec(input.remoteSpec);
+  const run = await prepareRun({
+    targetText: target,
+    flags,
+    settings: input.settings,
+    timeoutMs: input.timeoutMs,
+  });
+  let report: CopyReport | null = null;
+  // Ctrl-C aborts `signal` (run.execute): the copy stops, nothing is left under the final name.
+  const outcome = await run.execute(async (ctx) => {
+    const client = await connect(run.options);
+    ctx.closeOnStop(() => client.transport.close());
+    report = await copy(client, {
+      direction: input.direction,
+      remote: path,
+      local: input.local,
+      protocol: flags.protocol as ProtocolChoice,
+      recursive: flags.recursive ?? false,
+      preserve: flags.preserve ?? false,
+      resume: flags.resume ?? false,
+      verify: flags.verify ?? false,
+      signal: ctx.signal,
+      onProgress: progress(Boolean(flags.quiet || flags.json || flags.ndjson)),
+    }, input.timeoutMs);
+    run.tracer.end("transfer");
+    await client.close();
+  });
+  const exitCode = outcome.error?.exitCode ?? 0;
+  run.finish(outcome, exitCode, { transfer: report });
+  return exitCode;
+}

@@ -1,0 +1,117 @@
+/**
+ * Local file steps of a transfer, with their failures as `transfer.local-error` naming the path:
+ * the one wrapper around lib/platform/files.ts that the SFTP and SCP copies share.
+ * @module
+ */
+
+import { SshTraceError } from "../errors/mod.ts";
+import { localFiles, type LocalStat } from "../platform/files.ts";
+import { firstLine, platform } from "../platform/mod.ts";
+import { join } from "./paths.ts";
+
+export { localFiles, type LocalStat };
+
+/** Runs a local file step; its failure becomes `transfer.local-error` naming what and where. */
+export async function local<T>(what: string, path: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (e instanceof SshTraceError) throw e;
+    const kind = platform.errorKind(e);
+    throw new SshTraceError(
+      "transfer",
+      "transfer.local-error",
+      `${what} ${path} (local): ${firstLine(e)}`,
+      { path, kind },
+      { cause: e },
+    );
+  }
+}
+
+/** The local destination: `path` itself, or `path/name` when it is a directory. */
+export async function localTarget(path: string, name: string): Promise<string> {
+  const st = await localFiles.stat(path).catch(() => null);
+  return st?.isDirectory ? join(path, name) : path;
+}
+
+/** Refuses to write through a local symlink (a copy must not land somewhere else). */
+export async function noSymlink(path: string): Promise<void> {
+  const st = await local("stat", path, () => localFiles.lstat(path));
+  if (st?.isSymlink) {
+    throw new SshTraceError(
+      "transfer",
+      "transfer.local-error",
+      `${path} (local) is a symbolic link: refused to write through it`,
+      { path, kind: "symlink" },
+    );
+  }
+}
+
+/**
+ * Gathers small writes (one SSH packet each, ≤ 32 KiB) into blocks of `size` bytes, so the disk
+ * sees one write per block instead of one per packet. `flush()` writes what is left.
+ */
+export function blockWriter(
+  path: string,
+  writer: { write(bytes: Uint8Array): Promise<void> },
+  size = 256 * 1024,
+): { write(bytes: Uint8Array): Promise<void>; flush(): Promise<void> } {
+  const block = new Uint8Array(size);
+  let used = 0;
+  const flush = async () => {
+    if (used === 0) return;
+    const n = used;
+    used = 0;
+    await local("write", path, () => writer.write(block.subarray(0, n)));
+  };
+  return {
+    async write(bytes) {
+      if (bytes.length >= size) {
+        await flush();
+        await local("write", path, () => writer.write(bytes));
+        return;
+      }
+      if (used + bytes.length > size) await flush();
+      block.set(bytes, used);
+      used += bytes.length;
+    },
+    flush,
+  };
+}
+
+/**
+ * Reads a local file in blocks of `size` bytes and hands them out as views of at most `chunk`
+ * bytes (valid until the next call): one read per block instead of one per packet.
+ */
+export function chunkReader(
+  path: string,
+  reader: { read(buffer: Uint8Array): Promise<number | null> },
+  chunk: number,
+  size = 256 * 1024,
+): () => Promise<Uint8Array | null> {
+  // A whole number of chunks per block, so no chunk is cut short at a block's end.
+  const block = new Uint8Array(Math.max(1, Math.floor(size / chunk)) * chunk);
+  let start = 0;
+  let end = 0;
+  let eof = false;
+  return async () => {
+    if (start === end) {
+      if (eof) return null;
+      start = 0;
+      end = 0;
+      // Fill the block (a read may return less than asked).
+      while (end < block.length) {
+        const n = await local("read", path, () => reader.read(block.subarray(end)));
+        if (n === null) {
+          eof = true;
+          break;
+        }
+        end += n;
+      }
+      if (end === 0) return null;
+    }
+    const out = block.subarray(start, Math.min(end, start + chunk));
+    start += out.length;
+    return out;
+  };
+}
