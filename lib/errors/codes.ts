@@ -133,6 +133,14 @@ export interface ExactCodes {
   };
   "session.send-timeout": SendStuck;
   "session.shell-closed": SendStuck;
+  /** `rejected`: 1-based positions of the rejected commands; `privileged`: the prompt's level. */
+  "session.command-rejected": {
+    rejected: number[];
+    errorLine: string;
+    prompt: string;
+    device: string;
+    privileged: boolean | null;
+  };
   "session.channel-closed": OnChannel;
   "session.connection-closed": OpenWork;
   "session.malformed-message": Record<never, never>;
@@ -250,6 +258,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.prompt-not-found": "session",
   "session.send-timeout": "session",
   "session.shell-closed": "session",
+  "session.command-rejected": "session",
   "session.channel-closed": "session",
   "session.connection-closed": "session",
   "session.malformed-message": "session",

@@ -27,6 +27,11 @@ export interface DevicePreset {
   logout: string;
   /** Words in a version line, banner or greeting that point to this device. */
   hint: RegExp;
+  /**
+   * Whether the device says "not understood / not allowed" in lines of its own (see
+   * {@link findErrorLine}); a Unix shell does not (its commands print what they like).
+   */
+  errorLines: boolean;
 }
 
 export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
@@ -37,6 +42,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     disablePaging: "screen-length disable",
     logout: "quit",
     hint: /comware|\bh3c\b|3com/i,
+    errorLines: true,
   },
   huawei: {
     name: "huawei",
@@ -45,6 +51,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     disablePaging: "screen-length 0 temporary",
     logout: "quit",
     hint: /huawei|\bvrp\b|quidway/i,
+    errorLines: true,
   },
   cisco: {
     name: "cisco",
@@ -53,6 +60,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     disablePaging: "terminal length 0",
     logout: "exit",
     hint: /cisco/i,
+    errorLines: true,
   },
   junos: {
     name: "junos",
@@ -61,14 +69,16 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     disablePaging: "set cli screen-length 0",
     logout: "exit",
     hint: /junos|juniper/i,
+    errorLines: true,
   },
   linux: {
     name: "linux",
-    label: "Unix shell",
+    label: "Unix",
     styles: ["shell"],
     disablePaging: null,
     logout: "exit",
     hint: /openssh|dropbear|linux|ubuntu|debian/i,
+    errorLines: false,
   },
 };
 
@@ -81,13 +91,41 @@ const STYLE_DEFAULT: Record<PromptStyle, DeviceName> = {
 };
 
 /**
- * Replies that mean "command not understood / not allowed" on the devices above: Comware
- * `% Unrecognized command found at '^' position.`, VRP `Error: Unrecognized command...`, IOS
- * `% Invalid input detected at '^' marker.`, Junos `syntax error` / `unknown command`, shells
- * `command not found`.
+ * A line by which a device says it did not understand or allow a command: Comware
+ * ` % Unrecognized command found at '^' position.` / `% Incomplete command ...` / `% Too many
+ * parameters ...` / `% Wrong parameter ...`, VRP `Error: Unrecognized command ...`, IOS / EOS
+ * `% Invalid input detected at '^' marker.` / `% Ambiguous command:` / `% Bad secrets` /
+ * `% Authorization failed.`, Junos `syntax error, expecting <command>.` / `unknown command.` /
+ * `error: ...`.
  */
-export const REJECTED_REPLY =
-  /unrecognized command|invalid input|incomplete command|ambiguous command|unknown command|syntax error|^\s*error:|command not found|permission denied|insufficient privilege/im;
+const ERROR_LINE =
+  /^\s*(?:%\s*(?:invalid input|incomplete command|ambiguous command|unrecognized command|unknown command|too many parameters|wrong parameter|bad secrets?|access denied|permission denied|authorization failed|not authorized)|error:|syntax error|unknown command)/i;
+
+/** The `^` marker line devices print under the word they could not parse. */
+const CARET_LINE = /^\s*\^\s*$/;
+
+/**
+ * The line of `output` by which the device rejected the command (trimmed), or null: the first
+ * error line of the vendors' grammar above, else the line after a lone `^` marker line.
+ */
+export function findErrorLine(output: string): string | null {
+  const lines = output.split("\n");
+  const hit = lines.find((l) => ERROR_LINE.test(l));
+  if (hit !== undefined) return hit.trim();
+  const caret = lines.findIndex((l) => CARET_LINE.test(l));
+  if (caret < 0) return null;
+  return lines.slice(caret + 1).find((l) => l.trim() !== "")?.trim() ?? "^";
+}
+
+/**
+ * Whether the prompt shows the privileged level: `name#` on IOS-like devices (`name>` is user
+ * EXEC, where most `show` commands are refused); null when the prompt does not tell.
+ */
+export function privilegedPrompt(device: DeviceName, prompt: string): boolean | null {
+  if (device !== "cisco") return null;
+  const p = prompt.trim();
+  return p.endsWith("#") ? true : p.endsWith(">") ? false : null;
+}
 
 /** The first device whose hint matches one of the texts, or null. */
 export function hintedDevice(hints: readonly string[]): DeviceName | null {

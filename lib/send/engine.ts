@@ -19,7 +19,8 @@ import {
   type DeviceName,
   type DevicePreset,
   DEVICES,
-  REJECTED_REPLY,
+  findErrorLine,
+  privilegedPrompt,
 } from "./devices.ts";
 import {
   binary,
@@ -128,8 +129,16 @@ export interface SendOptions {
   newline?: string;
   /** Encoding used for the `output` strings (bytes are never changed). @default "utf-8" */
   encoding?: string;
+  /**
+   * Called with each command's result as soon as its prompt is back, so a caller keeps (and can
+   * print) every completed output even when a later command fails.
+   */
+  onCommand?: (result: CommandResult, index: number) => void;
   tracer?: Tracer;
 }
+
+/** How a command went: ran, or ran and the device printed an error line for it. */
+export type CommandStatus = "ok" | "rejected";
 
 /** One command's result. */
 export interface CommandResult {
@@ -142,6 +151,9 @@ export interface CommandResult {
   ms: number;
   /** Pager prompts answered during this command. */
   pagers: number;
+  status: CommandStatus;
+  /** The device's error line (`% Invalid input detected at '^' marker.`) when rejected. */
+  errorLine: string | null;
 }
 
 /** How long output was kept from pausing. */
@@ -153,6 +165,8 @@ export interface SendResult {
   deviceReason: string;
   /** The first prompt, e.g. `<H3C>`. */
   prompt: string;
+  /** Whether that prompt shows the privileged level (`#` on IOS), null when it does not tell. */
+  privileged: boolean | null;
   /** What the shell printed before the first prompt (decoded). */
   greeting: string;
   paging: PagingMode;
@@ -416,11 +430,11 @@ class ShellDriver {
       const r = await this.#command(preset.disablePaging, from, rate, preset);
       from = r.next;
       const reply = decodeOutput(r.bytes, o.encoding);
-      if (REJECTED_REPLY.test(reply)) {
-        const firstLine = reply.split("\n").map((l) => l.trim()).find((l) => l && l !== "^");
+      const errorLine = findErrorLine(reply);
+      if (errorLine !== null) {
         this.#info(
           `shell: the device did not accept ${JSON.stringify(preset.disablePaging)}` +
-            ` (${JSON.stringify(firstLine ?? "")}); answering pagers instead`,
+            ` (${JSON.stringify(errorLine)}); answering pagers instead`,
         );
       } else {
         paging = "disabled";
@@ -441,11 +455,23 @@ class ShellDriver {
       from = r.next;
       const output = decodeOutput(r.bytes, o.encoding);
       const lines = output === "" ? 0 : output.split("\n").length - (output.endsWith("\n") ? 1 : 0);
+      const errorLine = preset.errorLines ? findErrorLine(output) : null;
       this.#info(
         `shell: command ${i + 1}/${o.commands.length}: ${r.bytes.length} bytes, ${lines} lines` +
-          ` in ${r.ms} ms` + (r.pagers ? `, ${r.pagers} pager prompt(s) answered` : ""),
+          ` in ${r.ms} ms` + (r.pagers ? `, ${r.pagers} pager prompt(s) answered` : "") +
+          (errorLine === null ? "" : `; rejected by the device: ${JSON.stringify(errorLine)}`),
       );
-      commands.push({ command, output, bytes: r.bytes, ms: r.ms, pagers: r.pagers });
+      const result: CommandResult = {
+        command,
+        output,
+        bytes: r.bytes,
+        ms: r.ms,
+        pagers: r.pagers,
+        status: errorLine === null ? "ok" : "rejected",
+        errorLine,
+      };
+      commands.push(result);
+      o.onCommand?.(result, i);
       // Keep memory flat over many commands.
       if (from > 1 << 20) from -= this.#inbox.discard(from);
     }
@@ -467,10 +493,12 @@ class ShellDriver {
       );
     }
 
+    const promptText = decodeOutput(fromBinary(prompt.text), o.encoding).trim();
     return {
       device,
       deviceReason,
-      prompt: decodeOutput(fromBinary(prompt.text), o.encoding).trim(),
+      prompt: promptText,
+      privileged: privilegedPrompt(device, promptText),
       greeting,
       paging,
       commands,
@@ -571,9 +599,38 @@ function seconds(ms: number): string {
 }
 
 /**
- * Runs the engine over SSH: opens a pty shell on a logged-in `client` (vt100, 200×24), moves the
- * trace from stage `session` to `data`, and runs `options.commands`, with the server's version
- * line and login banner as vendor hints for `auto`.
+ * The failure of a run whose commands the device rejected (see {@link CommandResult.status}), or
+ * null when it accepted them all: stage `session`, code `session.command-rejected`, with the
+ * prompt's privilege level so the diagnosis can tell a user-level account from a typo.
+ */
+export function rejectionError(result: SendResult): SshTraceError | null {
+  const rejected = result.commands.flatMap((c, i) => c.status === "rejected" ? [i + 1] : []);
+  if (rejected.length === 0) return null;
+  const first = result.commands[rejected[0]! - 1]!;
+  const which = rejected.length === 1
+    ? `command ${rejected[0]} of ${result.commands.length}`
+    : `commands ${rejected.join(", ")} of ${result.commands.length}`;
+  return new SshTraceError(
+    "session",
+    "session.command-rejected",
+    `the device rejected ${which} (${JSON.stringify(first.command)}: ` +
+      `${JSON.stringify(first.errorLine)}) at the prompt ${JSON.stringify(result.prompt)}`,
+    {
+      rejected,
+      errorLine: first.errorLine ?? "",
+      prompt: result.prompt,
+      device: result.device,
+      privileged: result.privileged,
+    },
+  );
+}
+
+/**
+ * Runs the engine over SSH: opens a pty shell on a logged-in `client` (vt100, 200×24) and runs
+ * `options.commands` with the server's version line and login banner as vendor hints for
+ * `auto`. The dialogue with the shell is traced as a `session` span (its failures are
+ * session-stage failures); commands the device rejected fail it with `session.command-rejected`
+ * after logging out (`options.onCommand` has seen every output by then).
  */
 export async function runShellOnClient(
   client: Client,
@@ -582,12 +639,14 @@ export async function runShellOnClient(
   const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 }, {
     shell: true,
   });
-  const data = client.dataSpan(session);
+  const span = client.tracer.span("session");
   const result = await runShell(sessionIo(session), {
     ...options,
     hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
     tracer: client.tracer,
   });
-  data.end();
+  const rejected = rejectionError(result);
+  if (rejected) throw rejected;
+  span.end();
   return result;
 }

@@ -237,6 +237,16 @@ export function stripEcho(text: string, command: string, maxLines = 8): string {
   return text;
 }
 
+/**
+ * Removes terminal mode switches (DEC private modes, `ESC [ ? n h` / `ESC [ ? n l`) and the bare
+ * `\r` that returns the cursor after one: bash 5.1+ turns bracketed paste off after each Enter
+ * (`ESC[?2004l\r`) and on again before its prompt, so every output would start with it.
+ */
+export function stripModeSwitches(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[\?[\d;]*[hl](?:\r(?!\n))?/g, "");
+}
+
 /** Removes the prompt the output ends with (the last line), if `isPrompt` says it is one. */
 export function stripTrailingPrompt(text: string, isPrompt: (line: string) => boolean): string {
   const nl = text.lastIndexOf("\n");
@@ -264,7 +274,7 @@ export interface CleanOptions {
  * breaks as `\n`. Every other byte is kept as is.
  */
 export function cleanOutput(raw: Uint8Array, options: CleanOptions = {}): Uint8Array {
-  let text = stripPagers(binary(raw));
+  let text = stripModeSwitches(stripPagers(binary(raw)));
   if (options.command !== undefined) text = stripEcho(text, options.command);
   text = stripTrailingPrompt(text, options.isPrompt ?? ((line) => matchPrompt(line) !== null));
   return fromBinary(normalizeNewlines(text));

@@ -25,6 +25,8 @@ export interface OldSwitchOptions {
   erase?: "backspace" | "ansi" | "ansi42";
   /** Override the version line, e.g. `SSH-2.0-Comware-7.1`. */
   versionLine?: string;
+  /** cisco: the shell starts at `Switch>` and `enable` asks for this secret. */
+  enableSecret?: string;
 }
 
 export interface OldSwitchHandle {
@@ -72,7 +74,12 @@ export async function startOldSwitch(options: OldSwitchOptions = {}): Promise<Ol
   const child = new Deno.Command(PYTHON, {
     args,
     // The password goes through the environment, not argv (ps shows argv).
-    env: { OLD_SWITCH_PASSWORD: password, PYTHONWARNINGS: "ignore", PYTHONDONTWRITEBYTECODE: "1" },
+    env: {
+      OLD_SWITCH_PASSWORD: password,
+      OLD_SWITCH_ENABLE_SECRET: options.enableSecret ?? "",
+      PYTHONWARNINGS: "ignore",
+      PYTHONDONTWRITEBYTECODE: "1",
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

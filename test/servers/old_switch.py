@@ -226,7 +226,10 @@ class SwitchSession(asyncssh.SSHServerSession):
         self.pending = []  # output lines waiting behind a pager
         self.at_pager = False
         self.last_cr = False
-        self.privileged = True  # cisco: `#` (enable) or `>` (disable)
+        # cisco: `#` (enable) or `>` (disable); with an enable secret the shell starts at `>`
+        self.enable_secret = cfg.enable_secret
+        self.privileged = not cfg.enable_secret
+        self.reading_secret = False  # after `enable`: the next line is the secret (no echo)
         self.system_view = False  # comware/huawei: `[name]` after system-view
         self.closed = False
 
@@ -305,7 +308,10 @@ class SwitchSession(asyncssh.SSHServerSession):
             line = bytes(self.line)
             self.line.clear()
             self.write(b"\r\n")
-            self.run(line)
+            if self.reading_secret:
+                self.check_secret(line)
+            else:
+                self.run(line)
         elif byte in (0x08, 0x7F):
             if self.line:
                 self.line.pop()
@@ -315,7 +321,16 @@ class SwitchSession(asyncssh.SSHServerSession):
             self.write(b"^C\r\n" + self.prompt())
         elif byte >= 0x20 or byte == 0x09:
             self.line.append(byte)
-            self.write(bytes([byte]))
+            if not self.reading_secret:
+                self.write(bytes([byte]))
+
+    def check_secret(self, line):
+        self.reading_secret = False
+        if line.decode("latin-1") == self.enable_secret:
+            self.privileged = True
+            self.write(self.prompt())
+        else:
+            self.write(b"% Bad secrets\r\n\r\n" + self.prompt())
 
     def pager_key(self, byte):
         if byte == 0x0A and self.last_cr:
@@ -375,9 +390,19 @@ class SwitchSession(asyncssh.SSHServerSession):
             self.paging = False
             self.output(self.profile["disable_paging_reply"])
             return
+        if self.device == "cisco" and command == "enable" and not self.privileged \
+                and self.enable_secret:
+            self.reading_secret = True
+            self.write(b"Password: ")
+            return
         if self.device == "cisco" and command in ("enable", "disable"):
             self.privileged = command == "enable"
             self.write(self.prompt())
+            return
+        if self.device == "cisco" and not self.privileged and (
+                command.startswith("show run") or command.split()[0] in ("configure", "write")):
+            # user EXEC: the privileged commands are not even known
+            self.error(line)
             return
         if self.device != "cisco" and command == "system-view":
             self.system_view = True
@@ -467,6 +492,9 @@ def main():
     parser.add_argument("--erase", choices=["backspace", "ansi", "ansi42"],
                         help="how the pager erases itself (default: per device)")
     parser.add_argument("--page-rows", type=int, default=24)
+    parser.add_argument("--enable-secret",
+                        default=os.environ.get("OLD_SWITCH_ENABLE_SECRET", ""),
+                        help="cisco: start at `>`; `enable` asks for this secret")
     parser.add_argument("--dump", metavar="COMMAND",
                         help="print the unpaged output of COMMAND and exit")
     cfg = parser.parse_args()

@@ -76,6 +76,25 @@ export const SESSION = {
     fix: "check the commands (exit, reload, quit) and the device's session limits",
     opensshFix: null,
   },
+  "session.command-rejected": {
+    stage: "session",
+    title: "the device rejected a command",
+    explanation: "Every command ran and its output is kept, but the device answered at least " +
+      "one with an error line of its own (quoted above): the command is misspelt, incomplete, " +
+      "not known to this firmware, or not allowed at this privilege level.",
+    fix: "check the command on this device (`?` after a word lists what it accepts)",
+    opensshFix: null,
+    refine: (c) => {
+      if (c.details.privileged !== false) return {};
+      const prompt = str(c.details, "prompt") ?? "";
+      return {
+        explanation: `The prompt ${JSON.stringify(prompt)} ends in \`>\`: the account is at ` +
+          "user level (IOS user EXEC), where most show commands and every configuration " +
+          "command are refused. `enable` raises the level, with the enable secret.",
+        fix: "--enable --enable-secret-env VAR (enters privileged mode before the commands)",
+      };
+    },
+  },
   "session.channel-closed": {
     stage: "session",
     title: "the server closed the channel before answering",

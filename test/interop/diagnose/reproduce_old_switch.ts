@@ -76,5 +76,41 @@ export const OLD_SWITCH = reproductionTable({
         assert.equal(sent.code, 0, `the fix works: ${sent.stderr.slice(-400)}`);
       },
     },
+    {
+      name: "show running-config at a user-level Switch> prompt is session.command-rejected",
+      reproduces: [{
+        code: "session.command-rejected",
+        by: "CLI: send --legacy to the asyncssh old switch (cisco, enable secret) at Switch>",
+      }],
+      async run({ env }, expect) {
+        const sw = await startOldSwitch({ device: "cisco", enableSecret: "s3cret-enable" });
+        try {
+          const seen = cliSeen(
+            await cli([
+              "send",
+              "--json",
+              "--timeout",
+              "5",
+              "-o",
+              "StrictHostKeyChecking=no",
+              "--legacy",
+              "--password-env",
+              "PW",
+              `${sw.user}@127.0.0.1:${sw.port}`,
+              "--",
+              "show running-config",
+            ], { env: { ...env, PW: sw.password } }),
+          );
+          expect(seen, {
+            code: "session.command-rejected",
+            stage: "session",
+            fix: /--enable/,
+            opensshFix: null,
+          });
+        } finally {
+          await sw.stop();
+        }
+      },
+    },
   ],
 });

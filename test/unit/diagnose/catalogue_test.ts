@@ -661,6 +661,18 @@ const CASES: Record<string, Case> = {
     fix: /reload/,
     ssh: null,
   },
+  "session.command-rejected": {
+    error: err("session", "session.command-rejected", {
+      rejected: [1],
+      errorLine: "% Invalid input detected at '^' marker.",
+      prompt: "Router>",
+      device: "cisco",
+      privileged: false,
+    }),
+    fix: /--enable/,
+    ssh: null,
+    check: (x) => assert.match(x.explanation, /"Router>" ends in `>`/),
+  },
   "session.channel-closed": {
     error: err("session", "session.channel-closed", { channel: 0 }),
     fix: /logs/,

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { runShell, type SendOptions, type ShellIo } from "../../../lib/send/engine.ts";
+import {
+  rejectionError,
+  runShell,
+  type SendOptions,
+  type ShellIo,
+} from "../../../lib/send/engine.ts";
+import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { binary, fromBinary } from "../../../lib/send/prompt.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
@@ -366,4 +372,75 @@ Deno.test("runShell() waits for a prompt given as a pattern", async () => {
   });
   assert.equal(result.prompt, "OLT-3 >>");
   assert.equal(result.commands[0].output, "1.0\n");
+});
+
+Deno.test("runShell() hands each completed command to onCommand before a later one times out", async () => {
+  const shell = comwareShell({ hang: ["display slow"] });
+  const seen: { index: number; output: string; status: string }[] = [];
+  await assert.rejects(
+    runShell(shell, {
+      ...fast,
+      commands: ["display version", "display slow", "display version"],
+      commandTimeoutMs: 300,
+      onCommand: (c, index) => seen.push({ index, output: c.output, status: c.status }),
+    }),
+    (e: unknown) => e instanceof SshTraceError && e.code === "session.send-timeout",
+  );
+  assert.deepEqual(seen, [{
+    index: 0,
+    output: "H3C Comware Platform Software\nComware Software, Version 5.20\n",
+    status: "ok",
+  }]);
+  shell.close();
+});
+
+Deno.test("runShell() marks a command the device rejected, quoting its error line, and carries on", async () => {
+  const shell = new FakeShell({
+    prompt: "Router>",
+    greeting: "\r\n",
+    outputs: { "show version": ["Cisco IOS Software, Version 15.2"] },
+    pagingOff: { command: "terminal length 0", reply: [] },
+    logout: "exit",
+    unknown: ["         ^", "% Invalid input detected at '^' marker.", ""],
+  });
+  const tracer = new Tracer();
+  const result = await runShell(shell, {
+    ...fast,
+    commands: ["show running-config", "show version"],
+    tracer,
+  });
+  assert.equal(result.device, "cisco");
+  assert.equal(result.privileged, false);
+  assert.deepEqual(result.commands.map((c) => [c.status, c.errorLine]), [
+    ["rejected", "% Invalid input detected at '^' marker."],
+    ["ok", null],
+  ]);
+  assert.equal(result.commands[1].output, "Cisco IOS Software, Version 15.2\n");
+  assert.ok(
+    tracer.events.some((e) =>
+      /command 1\/2: .*rejected by the device: "% Invalid input detected/.test(
+        String((e as { message?: string }).message),
+      )
+    ),
+  );
+  const error = rejectionError(result);
+  assert.ok(error);
+  assert.equal(error.code, "session.command-rejected");
+  assert.equal(error.exitCode, 15);
+  assert.deepEqual(error.details.rejected, [1]);
+  assert.equal(error.details.privileged, false);
+  assert.match(error.message, /rejected command 1 of 2 \("show running-config"/);
+  assert.match(explainFailure(error, tracer.events).fix ?? "", /--enable/);
+});
+
+Deno.test("runShell() does not read a Unix shell's output as error lines", async () => {
+  const shell = new FakeShell({
+    prompt: "me@box:~$ ",
+    outputs: { "grep -r x": ["error: nothing", "% Invalid input detected at '^' marker."] },
+    logout: "exit",
+  });
+  const result = await runShell(shell, { ...fast, commands: ["grep -r x"] });
+  assert.equal(result.device, "linux");
+  assert.equal(result.commands[0].status, "ok");
+  assert.equal(rejectionError(result), null);
 });
