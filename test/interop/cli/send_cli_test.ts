@@ -78,7 +78,8 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           assert.equal(r.ok, true);
           assert.equal(r.commands.length, 2);
           const [config, version] = r.commands;
-          assert.deepEqual(Object.keys(config).sort(), ["command", "ms", "output"]);
+          assert.deepEqual(Object.keys(config).sort(), ["command", "ms", "output", "status"]);
+          assert.deepEqual(r.commands.map((c: { status: string }) => c.status), ["ok", "ok"]);
           assert.equal(config.command, cmds.config);
           assert.equal(version.command, cmds.version);
           const expectedConfig = await sw.expected(cmds.config);
@@ -245,6 +246,64 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           res.ms < 8000,
           `took ${Math.round(res.ms)} ms (the first prompt waits --command-timeout)`,
         );
+      },
+    );
+
+    await t.step(
+      "a command the device rejects fails the run (exit 15) yet keeps every output",
+      async () => {
+        const sw = switches.get("cisco")!;
+        const res = await sshtrace(tmp.path, sw, [
+          "send",
+          "--legacy",
+          ...BASE,
+          "--json",
+          target(sw),
+          "--",
+          "show version",
+          "show nonsense",
+          "show version",
+        ]);
+        assert.equal(res.code, 15, res.stderr);
+        const r = parseJsonReport(res.stdout);
+        assert.equal(r.error.code, "session.command-rejected");
+        assert.deepEqual(r.commands.map((c: { status: string }) => c.status), [
+          "ok",
+          "rejected",
+          "ok",
+        ]);
+        assert.equal(r.commands[1].errorLine, "% Invalid input detected at '^' marker.");
+        assert.equal(r.commands[2].output, await sw.expected("show version"));
+        assert.match(res.stderr, /command 2\/3: .*rejected by the device/);
+        assert.match(res.stderr, /✗ session [\d.]+ ms\n[\s\S]*failed at stage session \(exit 15\)/);
+        // At Switch# the level is not the cause: the hint is about the command, not --enable.
+        assert.doesNotMatch(r.error.fix, /--enable/);
+      },
+    );
+
+    await t.step(
+      "at a user-level Switch> prompt a rejected show running-config names --enable",
+      async () => {
+        const sw = await startOldSwitch({ device: "cisco", enableSecret: "en-secret 7" });
+        try {
+          const res = await sshtrace(tmp.path, sw, [
+            "send",
+            "--legacy",
+            ...BASE,
+            target(sw),
+            "--",
+            "show running-config",
+            "show version",
+          ]);
+          assert.equal(res.code, 15, res.stderr);
+          // The output of each command is still on stdout, the rejected one's error included.
+          assert.match(res.stdout, /% Invalid input detected at '\^' marker\.\n/);
+          assert.ok(res.stdout.endsWith(await sw.expected("show version")), res.stdout);
+          assert.match(res.stderr, /"Switch>" ends in `>`/);
+          assert.match(res.stderr, /^│ try\s+--enable/m);
+        } finally {
+          await sw.stop();
+        }
       },
     );
 
