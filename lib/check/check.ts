@@ -34,6 +34,8 @@ export interface CommandSummary {
   stdoutHead: string;
   /** The first 200 characters of stderr. */
   stderrHead: string;
+  /** `send`: the line by which the device rejected the command, else null. */
+  errorLine: string | null;
 }
 
 /** One host's outcome: the report contract plus where it came from. */
@@ -65,7 +67,11 @@ export interface CheckOptions {
   hostDeadlineMs?: number;
   /** Log in (credentials from `auth`) instead of probing. @default false */
   login?: boolean;
-  /** With `login`: run this command; a non-zero exit status fails the host at stage `data`. */
+  /**
+   * With `login`: run this command; a non-zero exit status fails the host at stage `session`
+   * (`session.command-failed`; stage `data` is for broken connections), and so does a command a
+   * switch rejects (`session.command-rejected`).
+   */
   command?: string;
   /** With `login`: authentication sources (no prompts: give keys, agent, or a password source). */
   auth?: Omit<AuthOptions, "user" | "probeOnly" | "host">;
@@ -222,23 +228,30 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     if (options.command !== undefined && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
       const { runShellOnClient } = await import("../send/engine.ts");
-      const result = await runShellOnClient(client, {
-        commands: [options.command],
+      const sent = options.command;
+      // The summary is kept from onCommand: a rejected command fails the run, output kept.
+      await runShellOnClient(client, {
+        commands: [sent],
         device,
         promptTimeoutMs: timeoutMs,
         commandTimeoutMs: timeoutMs,
+        onCommand: (c) => {
+          command = {
+            command: sent,
+            via: "send",
+            exitStatus: null,
+            exitSignal: null,
+            stdoutBytes: c.bytes.length,
+            stderrBytes: 0,
+            stdoutHead: head(c.bytes),
+            stderrHead: "",
+            errorLine: c.errorLine,
+          };
+        },
+      }).catch((e) => {
+        if (e instanceof SshTraceError && e.code === "session.command-rejected") failure = e;
+        else throw e;
       });
-      const output = result.commands[0]!.bytes;
-      command = {
-        command: options.command,
-        via: "send",
-        exitStatus: null,
-        exitSignal: null,
-        stdoutBytes: output.length,
-        stderrBytes: 0,
-        stdoutHead: head(output),
-        stderrHead: "",
-      };
     } else if (options.command !== undefined) {
       const { stdout, stderr, exit } = await client.exec(options.command);
       command = {
@@ -250,13 +263,15 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         stderrBytes: stderr.length,
         stdoutHead: head(stdout),
         stderrHead: head(stderr),
+        errorLine: null,
       };
       if (exit.status !== 0) {
         const how = exit.signal
           ? `was killed by signal ${exit.signal.name}`
           : `exited with status ${exit.status}`;
-        failure = new SshTraceError("data", "data.command-failed", `the command ${how}`, {
+        failure = new SshTraceError("session", "session.command-failed", `the command ${how}`, {
           exitStatus: exit.status,
+          exitSignal: exit.signal?.name ?? null,
         });
       }
     }

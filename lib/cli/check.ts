@@ -74,22 +74,59 @@ function parseConcurrency(text: string | undefined): number {
   return Number(text);
 }
 
-/** The cells of one table row (every cell sanitized: most hold text from the peer). */
-export function tableRow(h: HostReport): string[] {
+function cut(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - 1) + "…" : text;
+}
+
+/**
+ * The `--command` cells of a host: its remote exit status (`-` when it did not run; `send` has
+ * none: `sent`, or `rejected`) and the first non-empty line of its output (stdout, else stderr).
+ */
+export function commandCells(h: HostReport): [string, string] {
+  const c = h.command;
+  if (!c) return ["-", ""];
+  const exit = c.via === "send"
+    ? (c.errorLine === null ? "sent" : "rejected")
+    : c.exitSignal
+    ? `signal ${c.exitSignal}`
+    : String(c.exitStatus ?? "-");
+  const text = c.errorLine ?? (c.stdoutHead.trim() ? c.stdoutHead : c.stderrHead);
+  const first = text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
+  return [exit, cut(sanitize(first), 40)];
+}
+
+/**
+ * The cells of one table row (every cell sanitized: most hold text from the peer); with
+ * `command`, the exit status and output head of `--command` before the timing.
+ */
+export function tableRow(h: HostReport, command = false): string[] {
   const reason = h.ok ? "" : sanitize(h.error?.message ?? "");
   return [
     h.target,
     h.ok ? "ok" : "FAIL",
     h.failedStage ?? "",
-    reason.length > 70 ? reason.slice(0, 69) + "…" : reason,
+    cut(reason, 70),
     h.kex?.algorithm ?? "-",
     h.kex?.cipher.c2s ?? "-",
     h.grade?.letter ?? "-",
+    ...(command ? commandCells(h) : []),
     String(h.ms),
   ].map((cell) => sanitize(cell));
 }
 
 const HEADERS = ["HOST", "OK", "STAGE", "REASON", "KEX", "CIPHER", "GRADE", "MS"];
+const COMMAND_HEADERS = [
+  "HOST",
+  "OK",
+  "STAGE",
+  "REASON",
+  "KEX",
+  "CIPHER",
+  "GRADE",
+  "EXIT",
+  "OUTPUT",
+  "MS",
+];
 
 /** The summary table, counts and shared host keys, as text. */
 export function formatSummary(
@@ -98,8 +135,10 @@ export function formatSummary(
 ): string {
   const p = createPalette(options.color ?? false);
   const hosts = options.quiet ? result.hosts.filter((h) => !h.ok) : result.hosts;
-  const rows = hosts.map(tableRow);
-  const widths = HEADERS.map((hd, c) => Math.max(hd.length, ...rows.map((r) => r[c]!.length)));
+  const command = result.hosts.some((h) => h.command !== null);
+  const headers = command ? COMMAND_HEADERS : HEADERS;
+  const rows = hosts.map((h) => tableRow(h, command));
+  const widths = headers.map((hd, c) => Math.max(hd.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) =>
     cells.map((
       cell,
@@ -108,13 +147,17 @@ export function formatSummary(
       .join("  ").trimEnd();
   const out: string[] = [];
   if (rows.length) {
-    out.push(line(HEADERS));
+    out.push(line(headers));
     for (const r of rows) {
       const text = line(r);
       out.push(r[1] === "ok" ? text : p.red(text));
     }
     out.push("");
   }
+  // What to try, per failed host (the diagnosis' fix: lib/diagnose words it).
+  const hints = result.hosts.filter((h) => !h.ok && h.error?.fix);
+  for (const h of hints) out.push(`${sanitize(h.target)}: try ${sanitize(h.error!.fix!)}`);
+  if (hints.length) out.push("");
   const s = result.summary;
   const stages = Object.entries(s.byStage).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
   const rate = result.ms > 0 ? (s.total / (result.ms / 1000)).toFixed(1) : "-";
@@ -204,18 +247,8 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
       done++;
       if (!report.ok) failed++;
       if (flags.ndjson) writeOut(toJson(report) + "\n");
-      if (flags.quiet) return;
-      if (tty) drawProgress(done === total);
-      else {
-        const n = String(done).padStart(String(total).length);
-        writeErr(
-          `[${n}/${total}] ${sanitize(report.target)}: ` +
-            (report.ok
-              ? `ok (${report.ms} ms)`
-              : `FAIL at ${report.failedStage}: ${sanitize(report.error?.message ?? "")}`) +
-            "\n",
-        );
-      }
+      // Progress only on a terminal (a log or a pipe gets the table at the end).
+      if (!flags.quiet && tty) drawProgress(done === total);
     },
   }).finally(interrupt.dispose);
   if (tty && !flags.quiet) writeErr("\n");

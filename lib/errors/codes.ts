@@ -134,6 +134,8 @@ export interface ExactCodes {
   "session.send-timeout": SendStuck;
   "session.shell-closed": SendStuck;
   /** `rejected`: 1-based positions of the rejected commands; `privileged`: the prompt's level. */
+  /** A command run by exec exited non-zero or was killed (`exitSignal`). */
+  "session.command-failed": { exitStatus: number | null; exitSignal?: string | null };
   "session.command-rejected": {
     rejected: number[];
     errorLine: string;
@@ -156,7 +158,6 @@ export interface ExactCodes {
   "data.window-overflow": OnChannel & { window: number; adjust: number };
   "data.packet-too-large": OnChannel & { length: number; maxPacket: number };
   "data.window-exceeded": OnChannel & { length: number; window: number };
-  "data.command-failed": { exitStatus: number | null };
   "data.output-incomplete": { received: number; written: number; cause: string | null };
 }
 
@@ -258,6 +259,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.prompt-not-found": "session",
   "session.send-timeout": "session",
   "session.shell-closed": "session",
+  "session.command-failed": "session",
   "session.command-rejected": "session",
   "session.channel-closed": "session",
   "session.connection-closed": "session",
@@ -273,7 +275,6 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "data.window-overflow": "data",
   "data.packet-too-large": "data",
   "data.window-exceeded": "data",
-  "data.command-failed": "data",
   "data.output-incomplete": "data",
 };
 

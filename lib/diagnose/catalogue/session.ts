@@ -76,6 +76,14 @@ export const SESSION = {
     fix: "check the commands (exit, reload, quit) and the device's session limits",
     opensshFix: null,
   },
+  "session.command-failed": {
+    stage: "session",
+    title: "the command exited with a non-zero status",
+    explanation: "The connection and login worked; the remote command itself reported a failure " +
+      "(its exit status is above). Its own output says why.",
+    fix: "run the command by hand on this host to see why",
+    opensshFix: null,
+  },
   "session.command-rejected": {
     stage: "session",
     title: "the device rejected a command",

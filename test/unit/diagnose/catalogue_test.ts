@@ -661,6 +661,11 @@ const CASES: Record<string, Case> = {
     fix: /reload/,
     ssh: null,
   },
+  "session.command-failed": {
+    error: err("session", "session.command-failed", { exitStatus: 1 }),
+    fix: /by hand/,
+    ssh: null,
+  },
   "session.command-rejected": {
     error: err("session", "session.command-rejected", {
       rejected: [1],
@@ -757,11 +762,6 @@ const CASES: Record<string, Case> = {
   "data.window-exceeded": {
     error: err("data", "data.window-exceeded", { channel: 0, length: 10, window: 5 }),
     fix: null,
-    ssh: null,
-  },
-  "data.command-failed": {
-    error: err("data", "data.command-failed", { exitStatus: 1 }),
-    fix: /by hand/,
     ssh: null,
   },
   "data.connection-reset": {
