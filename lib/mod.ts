@@ -41,12 +41,16 @@ export { checkFleet, type CheckOptions, type CheckResult, type HostReport } from
 export { type InventoryEntry, parseInventory, readInventory } from "./check/inventory.ts";
 export { toJunitXml } from "./check/junit.ts";
 export {
+  type CommandResult,
+  type CommandStatus,
+  rejectionError,
   runShell,
   runShellOnClient,
   type SendOptions,
   type SendResult,
   sessionIo,
 } from "./send/engine.ts";
+export type { SecretSource } from "./send/privilege.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
 export { type DetailsOf, type ErrorCode, SshTraceError } from "./errors/mod.ts";

@@ -194,6 +194,20 @@ const COMMANDS = {
         value: "<label>",
         help: "decode output for display, e.g. gbk (default utf-8)",
       },
+      {
+        long: "enable",
+        help: "raise the privilege level first (enable, super), answering its secret prompt",
+      },
+      {
+        long: "enable-secret-env",
+        value: "<VAR>",
+        help: "read the enable / super secret from this environment variable",
+      },
+      {
+        long: "enable-secret-file",
+        value: "<file>",
+        help: "read the enable secret from this file",
+      },
       IDENTITY,
       ...SECRETS,
       BATCH,

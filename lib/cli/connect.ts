@@ -50,7 +50,8 @@ export interface RunConnectInput {
   timeoutMs: number;
 }
 
-async function readSecretFile(path: string, what: string): Promise<string> {
+/** A secret file's text without its final line break (a usage error when unreadable). */
+export async function readSecretFile(path: string, what: string): Promise<string> {
   try {
     return (await platform.readTextFile(path)).replace(/\r?\n$/, "");
   } catch (e) {

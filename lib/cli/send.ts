@@ -11,13 +11,39 @@ import { type CommandResult, runShellOnClient } from "../send/engine.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import { platform } from "../platform/mod.ts";
-import { type ConnectFlags, prepareRun, type RunConnectInput } from "./connect.ts";
+import { type ConnectFlags, prepareRun, readSecretFile, type RunConnectInput } from "./connect.ts";
+import type { SecretSource } from "../send/privilege.ts";
+import { env } from "./output.ts";
+import { canPrompt, prompt } from "./tty.ts";
 
 export interface SendFlags extends ConnectFlags {
   device: string;
   prompt?: string;
   commandTimeout?: string;
   encoding?: string;
+  enable?: true;
+  enableSecretEnv?: string;
+  enableSecretFile?: string;
+}
+
+/**
+ * The enable secret for `--enable`: from `--enable-secret-env`, `--enable-secret-file`, else
+ * asked on the terminal when the device prompts (never with `--batch` or without a terminal).
+ */
+async function enableSecret(flags: SendFlags): Promise<SecretSource | undefined> {
+  if (flags.enableSecretEnv) {
+    const name = flags.enableSecretEnv;
+    if (env(name) === undefined) {
+      throw usageError(`--enable-secret-env ${name}: the variable is not set`);
+    }
+    return () => Promise.resolve(env(name) ?? null);
+  }
+  if (flags.enableSecretFile) {
+    const secret = await readSecretFile(flags.enableSecretFile, "enable secret");
+    return () => Promise.resolve(secret);
+  }
+  if (flags.batch || !canPrompt()) return undefined;
+  return () => prompt("Enable secret: ", false, { stage: "session", what: "enable secret" });
 }
 
 const DEVICE_CHOICES: readonly string[] = ["auto", ...DEVICE_NAMES];
@@ -47,6 +73,10 @@ export async function runSend(
   const commandTimeoutMs = flags.commandTimeout
     ? parsePositive("--command-timeout", flags.commandTimeout) * 1000
     : 30_000;
+  if ((flags.enableSecretEnv || flags.enableSecretFile) && !flags.enable) {
+    throw usageError("--enable-secret-env / --enable-secret-file need --enable");
+  }
+  const secret = flags.enable ? await enableSecret(flags) : undefined;
   const run = await prepareRun(input);
   // Filled as each command's prompt comes back, so a later failure keeps the earlier outputs.
   const done: CommandResult[] = [];
@@ -62,6 +92,8 @@ export async function runSend(
       // The first prompt waits no longer than a command may take (and 15 s at most).
       promptTimeoutMs: Math.min(15_000, commandTimeoutMs),
       encoding: flags.encoding,
+      enable: flags.enable ?? false,
+      enableSecret: secret,
       onCommand: (c) => {
         done.push(c);
         // Printed as it completes: the trace on stderr and the outputs on stdout interleave.

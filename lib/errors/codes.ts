@@ -136,6 +136,14 @@ export interface ExactCodes {
   /** `rejected`: 1-based positions of the rejected commands; `privileged`: the prompt's level. */
   /** A command run by exec exited non-zero or was killed (`exitSignal`). */
   "session.command-failed": { exitStatus: number | null; exitSignal?: string | null };
+  /** `send --enable`: the privilege step (`enable`, `super`) failed; never the secret. */
+  "session.privilege-failed": {
+    device: string;
+    command: string;
+    reason: "no-secret" | "wrong-secret" | "not-raised";
+    prompt: string;
+    errorLine: string;
+  };
   "session.command-rejected": {
     rejected: number[];
     errorLine: string;
@@ -261,6 +269,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.shell-closed": "session",
   "session.command-failed": "session",
   "session.command-rejected": "session",
+  "session.privilege-failed": "session",
   "session.channel-closed": "session",
   "session.connection-closed": "session",
   "session.malformed-message": "session",

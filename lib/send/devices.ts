@@ -32,7 +32,30 @@ export interface DevicePreset {
    * {@link findErrorLine}); a Unix shell does not (its commands print what they like).
    */
   errorLines: boolean;
+  /** How to raise the privilege level (`--enable`), or null when no step is needed. */
+  privilege: PrivilegePreset | null;
 }
+
+/** A vendor's privilege step: `enable` (IOS), `super` (Comware, VRP). */
+export interface PrivilegePreset {
+  command: string;
+  /** The level the step reaches, from its reply and the prompt after it; null if unknown. */
+  level(reply: string, prompt: string): number | null;
+  /** Whether the reply and prompt show the level was raised. */
+  raised(reply: string, prompt: string): boolean;
+}
+
+/** Comware `User privilege level is 3, ...`, VRP `Now user privilege is level 15, ...`. */
+function superLevel(reply: string): number | null {
+  const m = /privilege (?:level is|is level) (\d+)/i.exec(reply);
+  return m ? Number(m[1]) : null;
+}
+
+const SUPER: PrivilegePreset = {
+  command: "super",
+  level: (reply) => superLevel(reply),
+  raised: (reply) => findErrorLine(reply) === null && !PRIVILEGE_REFUSED.test(reply),
+};
 
 export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
   comware: {
@@ -43,6 +66,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     logout: "quit",
     hint: /comware|\bh3c\b|3com/i,
     errorLines: true,
+    privilege: SUPER,
   },
   huawei: {
     name: "huawei",
@@ -52,6 +76,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     logout: "quit",
     hint: /huawei|\bvrp\b|quidway/i,
     errorLines: true,
+    privilege: SUPER,
   },
   cisco: {
     name: "cisco",
@@ -61,6 +86,13 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     logout: "exit",
     hint: /cisco/i,
     errorLines: true,
+    privilege: {
+      command: "enable",
+      level: (_reply, prompt) => prompt.trim().endsWith("#") ? 15 : null,
+      raised: (reply, prompt) =>
+        prompt.trim().endsWith("#") && findErrorLine(reply) === null &&
+        !PRIVILEGE_REFUSED.test(reply),
+    },
   },
   junos: {
     name: "junos",
@@ -70,6 +102,8 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     logout: "exit",
     hint: /junos|juniper/i,
     errorLines: true,
+    // Junos logs a user in at the class's level: there is nothing to raise.
+    privilege: null,
   },
   linux: {
     name: "linux",
@@ -79,6 +113,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     logout: "exit",
     hint: /openssh|dropbear|linux|ubuntu|debian/i,
     errorLines: false,
+    privilege: null,
   },
 };
 
@@ -100,6 +135,16 @@ const STYLE_DEFAULT: Record<PromptStyle, DeviceName> = {
  */
 const ERROR_LINE =
   /^\s*(?:%\s*(?:invalid input|incomplete command|ambiguous command|unrecognized command|unknown command|too many parameters|wrong parameter|bad secrets?|access denied|permission denied|authorization failed|not authorized)|error:|syntax error|unknown command)/i;
+
+/**
+ * Replies to a wrong enable / super secret: IOS `% Bad secrets` / `% Access denied`, Comware
+ * ` % Password is wrong.`, VRP `Error: Password is wrong.` / `Error: Authentication failed.`.
+ */
+export const PRIVILEGE_REFUSED =
+  /bad secrets?|access denied|password is wrong|wrong password|authentication failed|permission denied/i;
+
+/** How devices ask for the enable / super secret. */
+export const SECRET_PROMPT = /(?:password|secret)\s*:\s*$/i;
 
 /** The `^` marker line devices print under the word they could not parse. */
 const CARET_LINE = /^\s*\^\s*$/;

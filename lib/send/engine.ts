@@ -22,7 +22,9 @@ import {
   DEVICES,
   findErrorLine,
   privilegedPrompt,
+  SECRET_PROMPT,
 } from "./devices.ts";
+import { type PrivilegeResult, raisePrivilege, type SecretSource } from "./privilege.ts";
 import {
   binary,
   cleanOutput,
@@ -77,6 +79,13 @@ export interface SendOptions {
   /** Encoding used for the `output` strings (bytes are never changed). @default "utf-8" */
   encoding?: string;
   /**
+   * Raise the privilege level first with the device's command (`enable`, `super`; see
+   * {@link DevicePreset.privilege}); fails with `session.privilege-failed`. @default false
+   */
+  enable?: boolean;
+  /** The enable / super secret, asked for only when the device prompts for one. */
+  enableSecret?: SecretSource;
+  /**
    * Called with each command's result as soon as its prompt is back, so a caller keeps (and can
    * print) every completed output even when a later command fails.
    */
@@ -112,8 +121,13 @@ export interface SendResult {
   deviceReason: string;
   /** The first prompt, e.g. `<H3C>`. */
   prompt: string;
-  /** Whether that prompt shows the privileged level (`#` on IOS), null when it does not tell. */
+  /**
+   * Whether the prompt (after `enable`, if asked) shows the privileged level (`#` on IOS); null
+   * when it does not tell.
+   */
   privileged: boolean | null;
+  /** The level `enable` reached (15 for IOS, Comware's `super` reply), or null. */
+  privilegeLevel: number | null;
   /** What the shell printed before the first prompt (decoded). */
   greeting: string;
   paging: PagingMode;
@@ -258,6 +272,14 @@ class ShellDriver {
     );
     let from = this.#inbox.length;
 
+    // 2b. Privilege (before paging: some devices only allow the paging command once raised).
+    let privilege: PrivilegeResult | null = null;
+    if (o.enable) {
+      const shell = this.#privilegeShell(from, rate, preset);
+      privilege = await raisePrivilege(shell, preset, o.enableSecret, prompt.text.trim());
+      from = shell.position();
+    }
+
     // 3. Paging.
     let paging: PagingMode = "answering-pagers";
     if ((o.disablePaging ?? true) && preset.disablePaging) {
@@ -332,11 +354,50 @@ class ShellDriver {
       device,
       deviceReason,
       prompt: promptText,
-      privileged: privilegedPrompt(device, promptText),
+      privileged: privilegedPrompt(device, privilege?.prompt ?? promptText),
+      privilegeLevel: privilege?.level ?? null,
       greeting,
       paging,
       commands,
       loggedOut,
+    };
+  }
+
+  /** The privilege step's view of the shell (see lib/send/privilege.ts), reading from `from`. */
+  #privilegeShell(from: number, rate: PromptMatcher, preset: DevicePreset) {
+    let pos = from;
+    const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
+    const command = preset.privilege?.command ?? "";
+    const isSecretPrompt = (line: string) => SECRET_PROMPT.test(line) && rate(line) === null;
+    return {
+      position: () => pos,
+      info: (message: string) => this.#info(message),
+      // The secret goes through here too: it is never traced (#send emits nothing).
+      line: (text: string) => this.#send(text + this.#newline),
+      reply: async (echo: string | undefined) => {
+        const seen = await this.#waitForPrompt({
+          from: pos,
+          timeoutMs,
+          rate: (line) => isSecretPrompt(line) ? "strong" : rate(line),
+          fail: (why, tail) =>
+            new SshTraceError(
+              "session",
+              why === "timeout" ? "session.send-timeout" : "session.shell-closed",
+              why === "timeout"
+                ? `no prompt within ${seconds(timeoutMs)} after ${JSON.stringify(command)}` +
+                  ` (privilege step) on the ${preset.label} shell; last seen: ${tail}`
+                : `the shell closed during ${JSON.stringify(command)} (privilege step)` +
+                  `; last seen: ${tail}`,
+              { command, timeoutMs, lastSeen: tail, device: preset.name },
+            ),
+        });
+        const end = this.#inbox.length;
+        const raw = this.#inbox.slice(pos, end);
+        pos = end;
+        const isPrompt = (line: string) => rate(line) !== null || isSecretPrompt(line);
+        const text = decodeOutput(cleanOutput(raw, { command: echo, isPrompt }), this.#o.encoding);
+        return { text, line: seen.line, secret: isSecretPrompt(seen.line) };
+      },
     };
   }
 

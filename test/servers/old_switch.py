@@ -326,7 +326,21 @@ class SwitchSession(asyncssh.SSHServerSession):
 
     def check_secret(self, line):
         self.reading_secret = False
-        if line.decode("latin-1") == self.enable_secret:
+        ok = line.decode("latin-1") == self.enable_secret
+        if self.device != "cisco":
+            # Comware `super` (level 3) / VRP `super` (level 15)
+            if not ok:
+                wrong = "Error: Password is wrong." if self.device == "huawei" \
+                    else " % Password is wrong."
+                self.output([wrong])
+                return
+            self.privileged = True
+            self.output([" User privilege level is 3, and only those commands can be used",
+                         " registered at or below level 3."] if self.device == "comware" else
+                        ["Now user privilege is level 15, and only those commands whose level "
+                         "is equal to or less than this level can be used."])
+            return
+        if ok:
             self.privileged = True
             self.write(self.prompt())
         else:
@@ -398,6 +412,15 @@ class SwitchSession(asyncssh.SSHServerSession):
         if self.device == "cisco" and command in ("enable", "disable"):
             self.privileged = command == "enable"
             self.write(self.prompt())
+            return
+        if self.device != "cisco" and command == "super" and self.enable_secret:
+            self.reading_secret = True
+            self.write(b" Password:")
+            return
+        if self.device != "cisco" and not self.privileged and (
+                command.startswith("display current") or command == "system-view"):
+            # level 1 (visit/monitor): configuration commands are not known
+            self.error(line)
             return
         if self.device == "cisco" and not self.privileged and (
                 command.startswith("show run") or command.split()[0] in ("configure", "write")):
@@ -494,7 +517,8 @@ def main():
     parser.add_argument("--page-rows", type=int, default=24)
     parser.add_argument("--enable-secret",
                         default=os.environ.get("OLD_SWITCH_ENABLE_SECRET", ""),
-                        help="cisco: start at `>`; `enable` asks for this secret")
+                        help="cisco: start at `>`, `enable` asks for this secret; comware/huawei: "
+                             "start at a low level, `super` asks for it")
     parser.add_argument("--dump", metavar="COMMAND",
                         help="print the unpaged output of COMMAND and exit")
     cfg = parser.parse_args()

@@ -84,6 +84,45 @@ export const SESSION = {
     fix: "run the command by hand on this host to see why",
     opensshFix: null,
   },
+  "session.privilege-failed": {
+    stage: "session",
+    title: "the privilege level could not be raised",
+    explanation: "`--enable` types the device's privilege command (`enable`, `super`) before " +
+      "the commands and answers its password prompt with the enable secret; the device did " +
+      "not grant the level.",
+    fix: "--enable-secret-env VAR (the enable secret, not the login password)",
+    opensshFix: null,
+    refine: (c) => {
+      const reason = str(c.details, "reason");
+      const command = str(c.details, "command") ?? "enable";
+      if (reason === "no-secret") {
+        return {
+          title: `\`${command}\` asked for a secret and none was given`,
+          explanation: "The device asked for the enable secret and sshtrace had none: without " +
+            "a terminal it cannot ask you.",
+          fix: "--enable-secret-env VAR or --enable-secret-file FILE",
+        };
+      }
+      if (reason === "wrong-secret") {
+        return {
+          title: `the device refused the secret for \`${command}\``,
+          explanation: "The enable secret was sent and refused: it is wrong, or it is the " +
+            "login password where the device has a separate enable secret (or the reverse).",
+        };
+      }
+      if (reason === "not-raised") {
+        return {
+          title: `\`${command}\` did not raise the level`,
+          explanation: "The device answered the privilege command without granting the level: " +
+            "this account may not be allowed to raise it (a level-limited user, AAA " +
+            "authorization), or the command needs a level argument on this firmware.",
+          fix: "log in with an account of the level the commands need, or run them without " +
+            "--enable",
+        };
+      }
+      return {};
+    },
+  },
   "session.command-rejected": {
     stage: "session",
     title: "the device rejected a command",

@@ -359,3 +359,89 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
     await Promise.all([...switches.values()].map((s) => s.stop()));
   }
 });
+
+Deno.test("sshtrace send --enable raises the level with enable / super, never showing the secret", async (t) => {
+  await using tmp = await tempDir("sshtrace-send-enable-");
+  const secret = "en-Secret 9!";
+  const cisco = await startOldSwitch({ device: "cisco", enableSecret: secret });
+  const comware = await startOldSwitch({ device: "comware", enableSecret: secret });
+  const send = (sw: OldSwitchHandle, args: string[], enableSecret = secret) =>
+    runSshtrace(["send", "--legacy", ...BASE, ...args], {
+      home: tmp.path,
+      env: { PW: sw.password, EN: enableSecret },
+    });
+  const assertNoSecret = (res: { stdout: string; stderr: string }, value = secret) => {
+    assert.ok(!res.stdout.includes(value), "secret on stdout");
+    assert.ok(!res.stderr.includes(value), "secret on stderr");
+  };
+  try {
+    await t.step("Cisco: enable answers Password: and reaches level 15 (Switch#)", async () => {
+      const res = await send(cisco, [
+        "--enable",
+        "--enable-secret-env",
+        "EN",
+        "--json",
+        target(cisco),
+        "--",
+        "show running-config",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /privilege: "enable" asked for a secret; sent it/);
+      assert.match(res.stderr, /privilege: level 15 reached with "enable" \(prompt "Switch#"\)/);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.commands[0].status, "ok");
+      assert.equal(r.commands[0].output, await cisco.expected("show running-config"));
+      assertNoSecret(res);
+    });
+
+    await t.step("Comware: super answers Password: and reaches level 3", async () => {
+      const res = await send(comware, [
+        "--enable",
+        "--enable-secret-env",
+        "EN",
+        target(comware),
+        "--",
+        "display current-configuration",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /privilege: level 3 reached with "super"/);
+      assert.equal(res.stdout, await comware.expected("display current-configuration"));
+      assertNoSecret(res);
+    });
+
+    await t.step(
+      "a wrong secret is session.privilege-failed (exit 15), not a timeout",
+      async () => {
+        for (const sw of [cisco, comware]) {
+          const wrong = "not-the-secret 3";
+          const res = await send(sw, [
+            "--enable",
+            "--enable-secret-env",
+            "EN",
+            "--json",
+            target(sw),
+            "--",
+            sw === cisco ? "show version" : "display version",
+          ], wrong);
+          assert.equal(res.code, 15, res.stderr);
+          const r = parseJsonReport(res.stdout);
+          assert.equal(r.error.code, "session.privilege-failed");
+          assert.match(r.error.title, /refused the secret for `(enable|super)`/);
+          assert.match(r.error.message, /refused the secret/);
+          assert.deepEqual(r.commands.map((c: { status: string }) => c.status), ["not-run"]);
+          assertNoSecret(res, wrong);
+        }
+      },
+    );
+
+    await t.step("without a secret (--batch) the failure says which flag gives it", async () => {
+      const res = await send(cisco, ["--enable", "--batch", target(cisco), "--", "show version"]);
+      assert.equal(res.code, 15, res.stderr);
+      assert.match(res.stderr, /asked for a secret and none was given/);
+      assert.match(res.stderr, /^│ try\s+--enable-secret-env VAR or --enable-secret-file FILE/m);
+    });
+  } finally {
+    await cisco.stop();
+    await comware.stop();
+  }
+});

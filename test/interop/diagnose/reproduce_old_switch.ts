@@ -112,5 +112,44 @@ export const OLD_SWITCH = reproductionTable({
         }
       },
     },
+    {
+      name: "a wrong enable secret for send --enable is session.privilege-failed",
+      reproduces: [{
+        code: "session.privilege-failed",
+        by: "CLI: send --enable with a wrong secret to the asyncssh old switch (cisco)",
+      }],
+      async run({ env }, expect) {
+        const sw = await startOldSwitch({ device: "cisco", enableSecret: "s3cret-enable" });
+        try {
+          const seen = cliSeen(
+            await cli([
+              "send",
+              "--json",
+              "--timeout",
+              "5",
+              "-o",
+              "StrictHostKeyChecking=no",
+              "--legacy",
+              "--password-env",
+              "PW",
+              "--enable",
+              "--enable-secret-env",
+              "WRONG",
+              `${sw.user}@127.0.0.1:${sw.port}`,
+              "--",
+              "show version",
+            ], { env: { ...env, PW: sw.password } }),
+          );
+          expect(seen, {
+            code: "session.privilege-failed",
+            stage: "session",
+            fix: /--enable-secret-env VAR/,
+            opensshFix: null,
+          });
+        } finally {
+          await sw.stop();
+        }
+      },
+    },
   ],
 });

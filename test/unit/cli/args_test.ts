@@ -436,7 +436,16 @@ Deno.test("the flag types have exactly commander's keys", () => {
     >,
     true satisfies Equal<
       keyof SendCliFlags,
-      Common | Secrets | "device" | "prompt" | "commandTimeout" | "encoding" | "batch"
+      | Common
+      | Secrets
+      | "device"
+      | "prompt"
+      | "commandTimeout"
+      | "encoding"
+      | "batch"
+      | "enable"
+      | "enableSecretEnv"
+      | "enableSecretFile"
     >,
     true satisfies Equal<
       keyof CheckCliFlags,

@@ -666,6 +666,18 @@ const CASES: Record<string, Case> = {
     fix: /by hand/,
     ssh: null,
   },
+  "session.privilege-failed": {
+    error: err("session", "session.privilege-failed", {
+      device: "cisco",
+      command: "enable",
+      reason: "no-secret",
+      prompt: "Router>",
+      errorLine: "",
+    }),
+    fix: /--enable-secret-env VAR or --enable-secret-file FILE/,
+    ssh: null,
+    check: (x) => assert.match(x.title, /`enable` asked for a secret/),
+  },
   "session.command-rejected": {
     error: err("session", "session.command-rejected", {
       rejected: [1],
