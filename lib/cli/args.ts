@@ -208,6 +208,13 @@ const COMMANDS = {
         value: "<file>",
         help: "read the enable secret from this file",
       },
+      {
+        long: "answer",
+        value: "<REGEX=REPLY>",
+        repeat: true,
+        help:
+          "answer a dialog whose line matches REGEX with REPLY + Enter (repeatable; never shown)",
+      },
       IDENTITY,
       ...SECRETS,
       BATCH,

@@ -13,6 +13,7 @@ import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import { platform } from "../platform/mod.ts";
 import { type ConnectFlags, prepareRun, readSecretFile, type RunConnectInput } from "./connect.ts";
 import type { SecretSource } from "../send/privilege.ts";
+import { parseAnswer } from "../send/dialogs.ts";
 import { env } from "./output.ts";
 import { canPrompt, prompt } from "./tty.ts";
 
@@ -24,6 +25,7 @@ export interface SendFlags extends ConnectFlags {
   enable?: true;
   enableSecretEnv?: string;
   enableSecretFile?: string;
+  answer?: string[];
 }
 
 /**
@@ -77,6 +79,12 @@ export async function runSend(
     throw usageError("--enable-secret-env / --enable-secret-file need --enable");
   }
   const secret = flags.enable ? await enableSecret(flags) : undefined;
+  const answers = (flags.answer ?? []).map((text, i) => {
+    const rule = parseAnswer(text, i);
+    // The reply may be a secret: the message names the rule, never its text.
+    if (typeof rule === "string") throw usageError(`--answer rule ${i + 1}: ${rule}`);
+    return rule;
+  });
   const run = await prepareRun(input);
   // Filled as each command's prompt comes back, so a later failure keeps the earlier outputs.
   const done: CommandResult[] = [];
@@ -94,6 +102,7 @@ export async function runSend(
       encoding: flags.encoding,
       enable: flags.enable ?? false,
       enableSecret: secret,
+      answers,
       onCommand: (c) => {
         done.push(c);
         // Printed as it completes: the trace on stderr and the outputs on stdout interleave.

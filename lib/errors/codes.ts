@@ -133,6 +133,8 @@ export interface ExactCodes {
   };
   "session.send-timeout": SendStuck;
   "session.shell-closed": SendStuck;
+  /** The device waits at a question no answer rule matched (`question`: that line). */
+  "session.dialog-unanswered": SendStuck & { question: string };
   /** `rejected`: 1-based positions of the rejected commands; `privileged`: the prompt's level. */
   /** A command run by exec exited non-zero or was killed (`exitSignal`). */
   "session.command-failed": { exitStatus: number | null; exitSignal?: string | null };
@@ -267,6 +269,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.prompt-not-found": "session",
   "session.send-timeout": "session",
   "session.shell-closed": "session",
+  "session.dialog-unanswered": "session",
   "session.command-failed": "session",
   "session.command-rejected": "session",
   "session.privilege-failed": "session",

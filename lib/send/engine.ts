@@ -25,6 +25,7 @@ import {
   SECRET_PROMPT,
 } from "./devices.ts";
 import { type PrivilegeResult, raisePrivilege, type SecretSource } from "./privilege.ts";
+import { BUILT_IN_DIALOGS, type DialogRule, findDialog, looksLikeQuestion } from "./dialogs.ts";
 import {
   binary,
   cleanOutput,
@@ -85,6 +86,10 @@ export interface SendOptions {
   enable?: boolean;
   /** The enable / super secret, asked for only when the device prompts for one. */
   enableSecret?: SecretSource;
+  /** The caller's dialog rules (`--answer`), tried before the built-in ones. */
+  answers?: readonly DialogRule[];
+  /** Answer the usual dialogs (lib/send/dialogs.ts). @default true */
+  builtInDialogs?: boolean;
   /**
    * Called with each command's result as soon as its prompt is back, so a caller keeps (and can
    * print) every completed output even when a later command fails.
@@ -107,6 +112,8 @@ export interface CommandResult {
   ms: number;
   /** Pager prompts answered during this command. */
   pagers: number;
+  /** Dialogs answered during this command. */
+  dialogs: number;
   status: CommandStatus;
   /** The device's error line (`% Invalid input detected at '^' marker.`) when rejected. */
   errorLine: string | null;
@@ -142,6 +149,7 @@ interface PromptSeen {
   lineStart: number;
   line: string;
   pagers: number;
+  dialogs: number;
 }
 
 interface WaitOptions {
@@ -151,6 +159,8 @@ interface WaitOptions {
   /** Builds the error when the time is up or the shell closes. */
   fail: (why: "timeout" | "closed", tail: string) => SshTraceError;
   nudgeMs?: number;
+  /** Answer dialogs (see lib/send/dialogs.ts) on the way. */
+  dialogs?: boolean;
 }
 
 const TAIL = 2048;
@@ -179,6 +189,7 @@ class ShellDriver {
   #inbox: Inbox;
   #newline: string;
   #settleMs: number;
+  #dialogs: readonly DialogRule[];
 
   constructor(io: ShellIo, options: SendOptions) {
     this.#io = io;
@@ -186,6 +197,10 @@ class ShellDriver {
     this.#inbox = new Inbox(io.read());
     this.#newline = options.newline ?? "\r";
     this.#settleMs = options.settleMs ?? 300;
+    this.#dialogs = [
+      ...(options.answers ?? []),
+      ...(options.builtInDialogs === false ? [] : BUILT_IN_DIALOGS),
+    ];
   }
 
   #info(message: string): void {
@@ -323,6 +338,7 @@ class ShellDriver {
         bytes: r.bytes,
         ms: r.ms,
         pagers: r.pagers,
+        dialogs: r.dialogs,
         status: errorLine === null ? "ok" : "rejected",
         errorLine,
       };
@@ -407,7 +423,7 @@ class ShellDriver {
     from: number,
     rate: PromptMatcher,
     preset: DevicePreset,
-  ): Promise<{ bytes: Uint8Array; ms: number; pagers: number; next: number }> {
+  ): Promise<{ bytes: Uint8Array; ms: number; pagers: number; dialogs: number; next: number }> {
     const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
     const started = performance.now();
     await this.#send(command + this.#newline);
@@ -415,7 +431,21 @@ class ShellDriver {
       from,
       timeoutMs,
       rate,
+      dialogs: true,
       fail: (why, tail) => {
+        const waiting = decodeOutput(
+          fromBinary(lastLine(binary(this.#inbox.view(from)))),
+          this.#o.encoding,
+        ).trim();
+        if (why === "timeout" && rate(waiting) === null && looksLikeQuestion(waiting)) {
+          return new SshTraceError(
+            "session",
+            "session.dialog-unanswered",
+            `after ${JSON.stringify(command)} the ${preset.label} device asked ` +
+              `${JSON.stringify(waiting)} and no answer rule matched within ${seconds(timeoutMs)}`,
+            { command, timeoutMs, lastSeen: tail, device: preset.name, question: waiting },
+          );
+        }
         const message = why === "timeout"
           ? `no prompt within ${seconds(timeoutMs)} after sending ${JSON.stringify(command)}` +
             ` to the ${preset.label} shell; last seen: ${tail}`
@@ -432,7 +462,7 @@ class ShellDriver {
     const end = this.#inbox.length;
     const raw = this.#inbox.slice(from, end);
     const bytes = cleanOutput(raw, { command, isPrompt: (line) => rate(line) !== null });
-    return { bytes, ms, pagers: seen.pagers, next: end };
+    return { bytes, ms, pagers: seen.pagers, dialogs: seen.dialogs, next: end };
   }
 
   /**
@@ -443,6 +473,7 @@ class ShellDriver {
     const inbox = this.#inbox;
     const deadline = performance.now() + w.timeoutMs;
     let pagers = 0;
+    let dialogs = 0;
     let answeredUpTo = -1;
     let nudged = w.nudgeMs === undefined;
     const startedAt = performance.now();
@@ -458,12 +489,30 @@ class ShellDriver {
       }
       const line = lastLine(tail);
       const certainty = line ? w.rate(line) : null;
+      const dialog = w.dialogs && certainty === null && inbox.length > answeredUpTo
+        ? findDialog(line, this.#dialogs)
+        : null;
+      if (dialog) {
+        answeredUpTo = inbox.length;
+        dialogs++;
+        const question = decodeOutput(fromBinary(line), this.#o.encoding).trim();
+        this.#info(
+          `dialog: answered ${JSON.stringify(question)} (${dialog.label}) ` +
+            (dialog.masked
+              ? "with the rule's reply (not shown)"
+              : dialog.reply === ""
+              ? "with Enter"
+              : `with ${JSON.stringify(dialog.reply)}`),
+        );
+        await this.#send(dialog.reply + this.#newline);
+        continue;
+      }
       const now = performance.now();
       if (
         certainty === "strong" || (certainty === "weak" && now - inbox.lastData >= this.#settleMs)
       ) {
         const cut = Math.max(tail.lastIndexOf("\n"), tail.lastIndexOf("\r"));
-        return { lineStart: tailStart + cut + 1, line: stripEscapes(line), pagers };
+        return { lineStart: tailStart + cut + 1, line: stripEscapes(line), pagers, dialogs };
       }
       if (inbox.ended) {
         throw w.fail("closed", describeTail(inbox.view(w.from)));

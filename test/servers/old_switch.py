@@ -230,6 +230,7 @@ class SwitchSession(asyncssh.SSHServerSession):
         self.enable_secret = cfg.enable_secret
         self.privileged = not cfg.enable_secret
         self.reading_secret = False  # after `enable`: the next line is the secret (no echo)
+        self.dialog = None  # (callback, echo): the next line answers a question
         self.system_view = False  # comware/huawei: `[name]` after system-view
         self.closed = False
 
@@ -310,6 +311,10 @@ class SwitchSession(asyncssh.SSHServerSession):
             self.write(b"\r\n")
             if self.reading_secret:
                 self.check_secret(line)
+            elif self.dialog:
+                answer, _ = self.dialog
+                self.dialog = None
+                answer(line.decode("latin-1").strip())
             else:
                 self.run(line)
         elif byte in (0x08, 0x7F):
@@ -321,8 +326,34 @@ class SwitchSession(asyncssh.SSHServerSession):
             self.write(b"^C\r\n" + self.prompt())
         elif byte >= 0x20 or byte == 0x09:
             self.line.append(byte)
-            if not self.reading_secret:
+            if not self.reading_secret and not (self.dialog and not self.dialog[1]):
                 self.write(bytes([byte]))
+
+    def ask(self, question, answer, echo=True):
+        """Writes a question and hands the next line to answer(text)."""
+        self.dialog = (answer, echo)
+        self.write(question.encode())
+
+    def save_dialog(self):
+        done = [" Validating file. Please wait....",
+                " Configuration is saved to device successfully."]
+        if self.device == "cisco":
+            self.ask("Destination filename [startup-config]? ",
+                     lambda _a: self.output(["Building configuration...", "[OK]"]))
+            return
+
+        def file_name(_answer):
+            self.output(done)
+
+        def sure(answer):
+            if answer.upper() != "Y":
+                self.write(self.prompt())
+                return
+            self.ask(" Please input the file name(*.cfg)[flash:/startup.cfg]\r\n"
+                     "(To leave the existing filename unchanged, press the enter key):",
+                     file_name)
+        self.ask(" The current configuration will be written to the device. "
+                 "Are you sure? [Y/N]:", sure)
 
     def check_secret(self, line):
         self.reading_secret = False
@@ -412,6 +443,17 @@ class SwitchSession(asyncssh.SSHServerSession):
         if self.device == "cisco" and command in ("enable", "disable"):
             self.privileged = command == "enable"
             self.write(self.prompt())
+            return
+        if command in ("save", "copy running-config startup-config"):
+            self.save_dialog()
+            return
+        if command == "save force" and self.device != "cisco":
+            self.output([" Validating file. Please wait....",
+                         " Configuration is saved to device successfully."])
+            return
+        if command == "license activate":
+            self.ask("Enter activation key: ", lambda key: self.output(
+                ["License activated."] if key == "K3Y-42=ok" else ["% Invalid key."]), echo=False)
             return
         if self.device != "cisco" and command == "super" and self.enable_secret:
             self.reading_secret = True

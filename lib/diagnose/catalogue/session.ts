@@ -84,6 +84,15 @@ export const SESSION = {
     fix: "run the command by hand on this host to see why",
     opensshFix: null,
   },
+  "session.dialog-unanswered": {
+    stage: "session",
+    title: "the device asked a question nobody answered",
+    explanation: "After the command the device waited at a question (quoted above) instead of " +
+      "its prompt: a confirmation or an input sshtrace has no answer for.",
+    fix: "--answer 'REGEX=REPLY' (e.g. --answer 'activation key: ?$=KEY'; the reply is typed " +
+      "with Enter and never shown)",
+    opensshFix: null,
+  },
   "session.privilege-failed": {
     stage: "session",
     title: "the privilege level could not be raised",

@@ -445,3 +445,81 @@ Deno.test("sshtrace send --enable raises the level with enable / super, never sh
     await comware.stop();
   }
 });
+
+Deno.test("sshtrace send answers dialogs: built-in [Y/N] and file names, --answer rules masked", async (t) => {
+  await using tmp = await tempDir("sshtrace-send-dialogs-");
+  const comware = await startOldSwitch({ device: "comware" });
+  const cisco = await startOldSwitch({ device: "cisco" });
+  const send = (sw: OldSwitchHandle, args: string[]) =>
+    runSshtrace(["send", "--legacy", ...BASE, ...args], {
+      home: tmp.path,
+      env: { PW: sw.password },
+    });
+  try {
+    await t.step("Comware save: Are you sure? [Y/N] and the file name prompt", async () => {
+      const res = await send(comware, ["--json", target(comware), "--", "save"]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(
+        res.stderr,
+        /dialog: answered ".*Are you sure\? \[Y\/N\]:" \(\[Y\/N\]\) with "Y"/,
+      );
+      assert.match(res.stderr, /dialog: answered ".*press the enter key\):" .*with Enter/);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.commands[0].status, "ok");
+      assert.match(r.commands[0].output, /saved to device successfully\.\n$/);
+    });
+
+    await t.step("Cisco copy running-config startup-config: Destination filename", async () => {
+      const res = await send(cisco, [target(cisco), "--", "copy running-config startup-config"]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /dialog: answered "Destination filename \[startup-config\]\?"/);
+      assert.match(res.stdout, /Building configuration\.\.\.\n\[OK\]\n$/);
+    });
+
+    await t.step("a question nobody answers is session.dialog-unanswered, quoting it", async () => {
+      const res = await send(comware, [
+        "--json",
+        "--command-timeout",
+        "2",
+        target(comware),
+        "--",
+        "license activate",
+      ]);
+      assert.equal(res.code, 15, res.stderr);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.error.code, "session.dialog-unanswered");
+      assert.match(r.error.message, /asked "Enter activation key:" and no answer rule matched/);
+      assert.match(r.error.fix, /--answer 'REGEX=REPLY'/);
+    });
+
+    await t.step("--answer 'REGEX=REPLY' answers it; the reply is never shown", async () => {
+      const reply = "K3Y-42=ok";
+      const res = await send(comware, [
+        "--json",
+        "--answer",
+        `activation key: ?$=${reply}`,
+        target(comware),
+        "--",
+        "license activate",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /\(--answer rule 1\) with the rule's reply \(not shown\)/);
+      // The question stays in the output (it is what the device printed); the reply is not.
+      assert.equal(
+        parseJsonReport(res.stdout).commands[0].output,
+        "Enter activation key: \nLicense activated.\n",
+      );
+      assert.ok(!res.stdout.includes("K3Y") && !res.stderr.includes("K3Y"), "reply shown");
+    });
+
+    await t.step("a bad --answer rule is a usage error naming the rule, not its text", async () => {
+      const res = await send(comware, ["--answer", "(unclosed=s3cr3t", target(comware), "--", "x"]);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, /--answer rule 1: not a regular expression/);
+      assert.ok(!res.stderr.includes("s3cr3t"));
+    });
+  } finally {
+    await comware.stop();
+    await cisco.stop();
+  }
+});

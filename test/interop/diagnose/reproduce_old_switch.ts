@@ -113,6 +113,39 @@ export const OLD_SWITCH = reproductionTable({
       },
     },
     {
+      name: "a question no --answer rule matches is session.dialog-unanswered",
+      reproduces: [{
+        code: "session.dialog-unanswered",
+        by: "CLI: send -- 'license activate' to the asyncssh old switch (Enter activation key:)",
+      }],
+      async run({ target, env }, expect) {
+        const seen = cliSeen(
+          await cli([
+            "send",
+            "--json",
+            "--timeout",
+            "5",
+            "--command-timeout",
+            "2",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "--legacy",
+            "--password-env",
+            "PW",
+            target,
+            "--",
+            "license activate",
+          ], { env }),
+        );
+        expect(seen, {
+          code: "session.dialog-unanswered",
+          stage: "session",
+          fix: /--answer 'REGEX=REPLY'/,
+          opensshFix: null,
+        });
+      },
+    },
+    {
       name: "a wrong enable secret for send --enable is session.privilege-failed",
       reproduces: [{
         code: "session.privilege-failed",

@@ -231,7 +231,7 @@ Deno.test("send host --device comware -- commands", () => {
   ]);
   assert.equal(r.target, "host");
   assert.deepEqual(r.commands, ["display version", "display clock"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], device: "comware" });
+  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], answer: [], device: "comware" });
   const more = parsed("send", [
     "send",
     "--prompt",
@@ -242,17 +242,27 @@ Deno.test("send host --device comware -- commands", () => {
     "--encoding",
     "gbk",
     "--batch",
+    "--enable",
+    "--enable-secret-env",
+    "EN",
+    "--answer",
+    "a=b",
+    "--answer",
+    "c=d",
     "--",
     "a",
   ]);
   assert.deepEqual(more.flags, {
     ...COMMON_DEFAULTS,
     identity: [],
+    answer: ["a=b", "c=d"],
     device: "auto",
     prompt: "x>",
     commandTimeout: "5",
     encoding: "gbk",
     batch: true,
+    enable: true,
+    enableSecretEnv: "EN",
   });
 });
 
@@ -302,6 +312,7 @@ Deno.test("defaults: timeout 10, option [], identity [], verbose 0, nothing else
   assert.deepEqual(parsed("send", ["send", "h", "c"]).flags, {
     ...COMMON_DEFAULTS,
     identity: [],
+    answer: [],
     device: "auto",
   });
   assert.deepEqual(parsed("check", ["check", "i"]).flags, { ...COMMON_DEFAULTS, identity: [] });
@@ -446,6 +457,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "enable"
       | "enableSecretEnv"
       | "enableSecretFile"
+      | "answer"
     >,
     true satisfies Equal<
       keyof CheckCliFlags,

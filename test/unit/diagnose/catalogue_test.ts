@@ -666,6 +666,17 @@ const CASES: Record<string, Case> = {
     fix: /by hand/,
     ssh: null,
   },
+  "session.dialog-unanswered": {
+    error: err("session", "session.dialog-unanswered", {
+      command: "license activate",
+      timeoutMs: 30000,
+      lastSeen: '"Enter activation key: "',
+      device: "comware",
+      question: "Enter activation key:",
+    }),
+    fix: /--answer 'REGEX=REPLY'/,
+    ssh: null,
+  },
   "session.privilege-failed": {
     error: err("session", "session.privilege-failed", {
       device: "cisco",
