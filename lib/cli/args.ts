@@ -209,6 +209,14 @@ const COMMANDS = {
         help: "read the enable secret from this file",
       },
       {
+        long: "config",
+        help: "run the commands in configuration mode (system-view, configure terminal, configure)",
+      },
+      {
+        long: "save",
+        help: "with --config: save afterwards (save force, save, write memory; Junos commits)",
+      },
+      {
         long: "answer",
         value: "<REGEX=REPLY>",
         repeat: true,

@@ -9,7 +9,7 @@ import { connect } from "../client.ts";
 import { parsePositive, usageError } from "../config/options.ts";
 import { type CommandResult, runShellOnClient } from "../send/engine.ts";
 import { SshTraceError } from "../errors/mod.ts";
-import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
+import { DEVICE_NAMES, type DeviceChoice, type DeviceName, DEVICES } from "../send/devices.ts";
 import { platform } from "../platform/mod.ts";
 import { type ConnectFlags, prepareRun, readSecretFile, type RunConnectInput } from "./connect.ts";
 import type { SecretSource } from "../send/privilege.ts";
@@ -26,6 +26,8 @@ export interface SendFlags extends ConnectFlags {
   enableSecretEnv?: string;
   enableSecretFile?: string;
   answer?: string[];
+  config?: true;
+  save?: true;
 }
 
 /**
@@ -78,6 +80,10 @@ export async function runSend(
   if ((flags.enableSecretEnv || flags.enableSecretFile) && !flags.enable) {
     throw usageError("--enable-secret-env / --enable-secret-file need --enable");
   }
+  if (flags.save && !flags.config) throw usageError("--save needs --config");
+  if (flags.config && flags.device !== "auto" && !DEVICES[flags.device as DeviceName].config) {
+    throw usageError(`--config: --device ${flags.device} has no configuration mode`);
+  }
   const secret = flags.enable ? await enableSecret(flags) : undefined;
   const answers = (flags.answer ?? []).map((text, i) => {
     const rule = parseAnswer(text, i);
@@ -103,6 +109,8 @@ export async function runSend(
       enable: flags.enable ?? false,
       enableSecret: secret,
       answers,
+      config: flags.config ?? false,
+      save: flags.save ?? false,
       onCommand: (c) => {
         done.push(c);
         // Printed as it completes: the trace on stderr and the outputs on stdout interleave.

@@ -34,6 +34,17 @@ export interface DevicePreset {
   errorLines: boolean;
   /** How to raise the privilege level (`--enable`), or null when no step is needed. */
   privilege: PrivilegePreset | null;
+  /** Configuration mode (`--config`), or null when the device has none. */
+  config: ConfigPreset | null;
+}
+
+/** A vendor's configuration mode: the commands that enter it, leave it and save. */
+export interface ConfigPreset {
+  enter: string;
+  /** Leaves configuration mode (Junos: commits too, since nothing applies without a commit). */
+  exit: string;
+  /** Saves the running configuration (`--save`), or null when `exit` already does. */
+  save: string | null;
 }
 
 /** A vendor's privilege step: `enable` (IOS), `super` (Comware, VRP). */
@@ -67,6 +78,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     hint: /comware|\bh3c\b|3com/i,
     errorLines: true,
     privilege: SUPER,
+    config: { enter: "system-view", exit: "return", save: "save force" },
   },
   huawei: {
     name: "huawei",
@@ -77,6 +89,8 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     hint: /huawei|\bvrp\b|quidway/i,
     errorLines: true,
     privilege: SUPER,
+    // VRP's `save` asks "Continue? [Y/N]:": a built-in dialog answer says Y.
+    config: { enter: "system-view", exit: "return", save: "save" },
   },
   cisco: {
     name: "cisco",
@@ -93,6 +107,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
         prompt.trim().endsWith("#") && findErrorLine(reply) === null &&
         !PRIVILEGE_REFUSED.test(reply),
     },
+    config: { enter: "configure terminal", exit: "end", save: "write memory" },
   },
   junos: {
     name: "junos",
@@ -104,6 +119,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     errorLines: true,
     // Junos logs a user in at the class's level: there is nothing to raise.
     privilege: null,
+    config: { enter: "configure", exit: "commit and-quit", save: null },
   },
   linux: {
     name: "linux",
@@ -114,6 +130,7 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     hint: /openssh|dropbear|linux|ubuntu|debian/i,
     errorLines: false,
     privilege: null,
+    config: null,
   },
 };
 

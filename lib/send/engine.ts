@@ -86,6 +86,13 @@ export interface SendOptions {
   enable?: boolean;
   /** The enable / super secret, asked for only when the device prompts for one. */
   enableSecret?: SecretSource;
+  /**
+   * Run the commands in the device's configuration mode (`system-view`, `configure terminal`,
+   * `configure`), leaving it after them (Junos: `commit and-quit`). @default false
+   */
+  config?: boolean;
+  /** With `config`: save afterwards (`save force`, `save`, `write memory`). @default false */
+  save?: boolean;
   /** The caller's dialog rules (`--answer`), tried before the built-in ones. */
   answers?: readonly DialogRule[];
   /** Answer the usual dialogs (lib/send/dialogs.ts). @default true */
@@ -319,7 +326,17 @@ class ShellDriver {
       );
     }
 
-    // 4. The commands.
+    // 4. The commands (in configuration mode with `config`).
+    const config = o.config ? preset.config : null;
+    if (o.config && !config) {
+      throw new SshTraceError(
+        "usage",
+        "usage.invalid",
+        `--config: ${preset.label} has no configuration mode to enter`,
+        { expected: "--config with a network device (comware, huawei, cisco, junos)" },
+      );
+    }
+    if (config) from = await this.#configStep("entered", config.enter, from, rate, preset);
     const commands: CommandResult[] = [];
     for (const [i, command] of o.commands.entries()) {
       const r = await this.#command(command, from, rate, preset);
@@ -346,6 +363,12 @@ class ShellDriver {
       o.onCommand?.(result, i);
       // Keep memory flat over many commands.
       if (from > 1 << 20) from -= this.#inbox.discard(from);
+    }
+    if (config) {
+      from = await this.#configStep("left", config.exit, from, rate, preset);
+      if (o.save && config.save) {
+        from = await this.#configStep("saved", config.save, from, rate, preset);
+      }
     }
 
     // 5. Log out.
@@ -417,6 +440,37 @@ class ShellDriver {
     };
   }
 
+  /**
+   * Runs a configuration-mode step (enter, leave, save) and traces it; a step the device
+   * rejects fails the run (`session.command-rejected`, no command index). Returns the new offset.
+   */
+  async #configStep(
+    what: "entered" | "left" | "saved",
+    command: string,
+    from: number,
+    rate: PromptMatcher,
+    preset: DevicePreset,
+  ): Promise<number> {
+    const r = await this.#command(command, from, rate, preset);
+    const errorLine = findErrorLine(decodeOutput(r.bytes, this.#o.encoding));
+    if (errorLine !== null) {
+      throw new SshTraceError(
+        "session",
+        "session.command-rejected",
+        `the device rejected the configuration step ${JSON.stringify(command)} ` +
+          `(${JSON.stringify(errorLine)})`,
+        { rejected: [], errorLine, prompt: "", device: preset.name, privileged: null },
+      );
+    }
+    const verb = what === "entered"
+      ? "entered configuration mode"
+      : what === "left"
+      ? "left configuration mode"
+      : "saved the configuration";
+    this.#info(`config: ${verb} with ${JSON.stringify(command)} in ${r.ms} ms`);
+    return r.next;
+  }
+
   /** Sends one command and collects its output up to the next prompt. */
   async #command(
     command: string,
@@ -437,7 +491,10 @@ class ShellDriver {
           fromBinary(lastLine(binary(this.#inbox.view(from)))),
           this.#o.encoding,
         ).trim();
-        if (why === "timeout" && rate(waiting) === null && looksLikeQuestion(waiting)) {
+        // A line shaped like a prompt (`[H3C]` after a --prompt for `<H3C>`) is not a question.
+        const question = rate(waiting) === null && matchPrompt(waiting) === null &&
+          looksLikeQuestion(waiting);
+        if (why === "timeout" && question) {
           return new SshTraceError(
             "session",
             "session.dialog-unanswered",

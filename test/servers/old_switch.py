@@ -275,7 +275,8 @@ class SwitchSession(asyncssh.SSHServerSession):
 
     def prompt(self):
         if self.device == "cisco":
-            return ("%s%s" % (self.hostname, "#" if self.privileged else ">")).encode()
+            mode = "(config)" if self.system_view else ""
+            return ("%s%s%s" % (self.hostname, mode, "#" if self.privileged else ">")).encode()
         if self.system_view:
             return ("[%s]" % self.hostname).encode()
         return ("<%s>" % self.hostname).encode()
@@ -418,6 +419,26 @@ class SwitchSession(asyncssh.SSHServerSession):
             msg = [" % Unrecognized command found at '^' position."]
         self.output([caret] + msg)
 
+    CONFIG_WORDS = ("sysname", "hostname", "interface", "description", "vlan", "shutdown",
+                    "undo", "no", "ip", "port")
+
+    def config_line(self, line, command):
+        """A line in system view / (config) mode: known words accepted silently."""
+        if command in ("return", "end"):
+            self.system_view = False
+            self.write(self.prompt())
+            return
+        if command == "quit" or command == "exit":
+            self.system_view = False
+            self.write(self.prompt())
+            return
+        if command.split()[0] not in self.CONFIG_WORDS:
+            self.error(line)
+            return
+        if command.split()[0] in ("sysname", "hostname") and len(command.split()) == 2:
+            self.hostname = command.split()[1]
+        self.write(self.prompt())
+
     def run(self, raw):
         line = raw.decode("latin-1").strip()
         command = " ".join(line.split())
@@ -443,6 +464,17 @@ class SwitchSession(asyncssh.SSHServerSession):
         if self.device == "cisco" and command in ("enable", "disable"):
             self.privileged = command == "enable"
             self.write(self.prompt())
+            return
+        if self.system_view and command.split()[0] not in ("display", "show", "save"):
+            self.config_line(line, command)
+            return
+        if self.device == "cisco" and self.privileged and command in ("configure terminal",
+                                                                       "conf t"):
+            self.system_view = True
+            self.output(["Enter configuration commands, one per line.  End with CNTL/Z."])
+            return
+        if self.device == "cisco" and self.privileged and command in ("write memory", "write"):
+            self.output(["Building configuration...", "[OK]"])
             return
         if command in ("save", "copy running-config startup-config"):
             self.save_dialog()

@@ -523,3 +523,82 @@ Deno.test("sshtrace send answers dialogs: built-in [Y/N] and file names, --answe
     await cisco.stop();
   }
 });
+
+Deno.test("sshtrace send --config runs lines in configuration mode, leaves it and saves with --save", async (t) => {
+  await using tmp = await tempDir("sshtrace-send-config-");
+  const comware = await startOldSwitch({ device: "comware" });
+  const cisco = await startOldSwitch({ device: "cisco" });
+  const send = (sw: OldSwitchHandle, args: string[]) =>
+    runSshtrace(["send", "--legacy", ...BASE, ...args], {
+      home: tmp.path,
+      env: { PW: sw.password },
+    });
+  try {
+    await t.step("Comware: system-view, the lines, return, save force", async () => {
+      const res = await send(comware, [
+        "--config",
+        "--save",
+        "--json",
+        target(comware),
+        "--",
+        "interface GigabitEthernet1/0/1",
+        "description uplink",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /config: entered configuration mode with "system-view"/);
+      assert.match(res.stderr, /config: left configuration mode with "return"/);
+      assert.match(res.stderr, /config: saved the configuration with "save force"/);
+      const r = parseJsonReport(res.stdout);
+      assert.deepEqual(r.commands.map((c: { status: string }) => c.status), ["ok", "ok"]);
+    });
+
+    await t.step("Cisco: a rejected line is marked, the rest run, exit 15", async () => {
+      const res = await send(cisco, [
+        "--config",
+        "--save",
+        "--json",
+        target(cisco),
+        "--",
+        "interface Gi0/1",
+        "descriptoin typo",
+        "description uplink",
+      ]);
+      assert.equal(res.code, 15, res.stderr);
+      assert.match(res.stderr, /entered configuration mode with "configure terminal"/);
+      assert.match(res.stderr, /left configuration mode with "end"/);
+      assert.match(res.stderr, /saved the configuration with "write memory"/);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.error.code, "session.command-rejected");
+      assert.deepEqual(r.commands.map((c: { status: string }) => c.status), [
+        "ok",
+        "rejected",
+        "ok",
+      ]);
+      assert.equal(r.commands[1].errorLine, "% Invalid input detected at '^' marker.");
+      // The (config)# prompt never leaks into the outputs.
+      assert.ok(r.commands.every((c: { output: string }) => !c.output.includes("(config)")));
+    });
+
+    await t.step(
+      "--save without --config, or --config on a Unix shell, is a usage error",
+      async () => {
+        const save = await send(cisco, ["--save", target(cisco), "--", "x"]);
+        assert.equal(save.code, 2, save.stderr);
+        assert.match(save.stderr, /--save needs --config/);
+        const linux = await send(cisco, [
+          "--config",
+          "--device",
+          "linux",
+          target(cisco),
+          "--",
+          "x",
+        ]);
+        assert.equal(linux.code, 2, linux.stderr);
+        assert.match(linux.stderr, /--device linux has no configuration mode/);
+      },
+    );
+  } finally {
+    await comware.stop();
+    await cisco.stop();
+  }
+});

@@ -458,6 +458,8 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "enableSecretEnv"
       | "enableSecretFile"
       | "answer"
+      | "config"
+      | "save"
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
