@@ -43,13 +43,12 @@ export { toJunitXml } from "./check/junit.ts";
 export {
   type CommandResult,
   type CommandStatus,
-  rejectionError,
   runShell,
-  runShellOnClient,
   type SendOptions,
   type SendResult,
   sessionIo,
 } from "./send/engine.ts";
+export { rejectionError, runShellOnClient } from "./send/over_ssh.ts";
 export type { SecretSource } from "./send/privilege.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";

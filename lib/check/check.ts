@@ -227,7 +227,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     let failure: SshTraceError | null = null;
     if (options.command !== undefined && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
-      const { runShellOnClient } = await import("../send/engine.ts");
+      const { runShellOnClient } = await import("../send/over_ssh.ts");
       const sent = options.command;
       // The summary is kept from onCommand: a rejected command fails the run, output kept.
       await runShellOnClient(client, {

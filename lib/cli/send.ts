@@ -7,7 +7,8 @@
 
 import { connect } from "../client.ts";
 import { parsePositive, usageError } from "../config/options.ts";
-import { type CommandResult, runShellOnClient } from "../send/engine.ts";
+import type { CommandResult } from "../send/types.ts";
+import { runShellOnClient } from "../send/over_ssh.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import { DEVICE_NAMES, type DeviceChoice, type DeviceName, DEVICES } from "../send/devices.ts";
 import { platform } from "../platform/mod.ts";

@@ -10,13 +10,10 @@
  * @module
  */
 
-import type { Client } from "../client.ts";
-import { Inbox, sessionIo, type ShellIo } from "./shell_io.ts";
+import { Inbox, type ShellIo } from "./shell_io.ts";
 import { SshTraceError } from "../errors/mod.ts";
-import type { Tracer } from "../trace.ts";
 import {
   detectDevice,
-  type DeviceChoice,
   type DeviceName,
   type DevicePreset,
   DEVICES,
@@ -24,8 +21,9 @@ import {
   privilegedPrompt,
   SECRET_PROMPT,
 } from "./devices.ts";
-import { type PrivilegeResult, raisePrivilege, type SecretSource } from "./privilege.ts";
+import { type PrivilegeResult, raisePrivilege } from "./privilege.ts";
 import { BUILT_IN_DIALOGS, type DialogRule, findDialog, looksLikeQuestion } from "./dialogs.ts";
+import type { CommandResult, PagingMode, SendOptions, SendResult } from "./types.ts";
 import {
   binary,
   cleanOutput,
@@ -47,108 +45,7 @@ import {
 } from "./prompt.ts";
 
 export { sessionIo, type SessionLike, type ShellIo } from "./shell_io.ts";
-
-/** Options of {@link runShell}. */
-export interface SendOptions {
-  /** The commands, in order. */
-  commands: readonly string[];
-  /** @default "auto" */
-  device?: DeviceChoice;
-  /**
-   * Texts that may name the vendor, for `auto`: the server's version line
-   * (`SSH-1.99-Comware-5.20`), the auth banner. The shell's greeting is added automatically.
-   */
-  hints?: readonly string[];
-  /** Recognise the prompt with this pattern (tested on the last line) instead of presets. */
-  promptPattern?: RegExp;
-  /** Send the device's paging command first (else only answer pagers). @default true */
-  disablePaging?: boolean;
-  /** Log out at the end with the device's command. @default true */
-  logout?: boolean;
-  /** Limit for the first prompt. @default 15000 */
-  promptTimeoutMs?: number;
-  /** Limit for each command, from sending it to its prompt. @default 30000 */
-  commandTimeoutMs?: number;
-  /** How long to wait for the shell to close after the logout command. @default 3000 */
-  logoutTimeoutMs?: number;
-  /** A prompt that only fits the generic style is accepted after this much quiet. @default 300 */
-  settleMs?: number;
-  /** With no prompt yet, press Enter once after this much quiet. @default 2000 */
-  nudgeMs?: number;
-  /** What Enter sends. @default "\r" */
-  newline?: string;
-  /** Encoding used for the `output` strings (bytes are never changed). @default "utf-8" */
-  encoding?: string;
-  /**
-   * Raise the privilege level first with the device's command (`enable`, `super`; see
-   * {@link DevicePreset.privilege}); fails with `session.privilege-failed`. @default false
-   */
-  enable?: boolean;
-  /** The enable / super secret, asked for only when the device prompts for one. */
-  enableSecret?: SecretSource;
-  /**
-   * Run the commands in the device's configuration mode (`system-view`, `configure terminal`,
-   * `configure`), leaving it after them (Junos: `commit and-quit`). @default false
-   */
-  config?: boolean;
-  /** With `config`: save afterwards (`save force`, `save`, `write memory`). @default false */
-  save?: boolean;
-  /** The caller's dialog rules (`--answer`), tried before the built-in ones. */
-  answers?: readonly DialogRule[];
-  /** Answer the usual dialogs (lib/send/dialogs.ts). @default true */
-  builtInDialogs?: boolean;
-  /**
-   * Called with each command's result as soon as its prompt is back, so a caller keeps (and can
-   * print) every completed output even when a later command fails.
-   */
-  onCommand?: (result: CommandResult, index: number) => void;
-  tracer?: Tracer;
-}
-
-/** How a command went: ran, or ran and the device printed an error line for it. */
-export type CommandStatus = "ok" | "rejected";
-
-/** One command's result. */
-export interface CommandResult {
-  command: string;
-  /** The output decoded with replacement (`\n` line breaks). */
-  output: string;
-  /** The output bytes, as the device sent them (less echo, pagers and prompt; `\n` breaks). */
-  bytes: Uint8Array;
-  /** From sending the command to seeing the prompt. */
-  ms: number;
-  /** Pager prompts answered during this command. */
-  pagers: number;
-  /** Dialogs answered during this command. */
-  dialogs: number;
-  status: CommandStatus;
-  /** The device's error line (`% Invalid input detected at '^' marker.`) when rejected. */
-  errorLine: string | null;
-}
-
-/** How long output was kept from pausing. */
-export type PagingMode = "disabled" | "answering-pagers";
-
-export interface SendResult {
-  device: DeviceName;
-  /** Why this device: `given` or what detection saw. */
-  deviceReason: string;
-  /** The first prompt, e.g. `<H3C>`. */
-  prompt: string;
-  /**
-   * Whether the prompt (after `enable`, if asked) shows the privileged level (`#` on IOS); null
-   * when it does not tell.
-   */
-  privileged: boolean | null;
-  /** The level `enable` reached (15 for IOS, Comware's `super` reply), or null. */
-  privilegeLevel: number | null;
-  /** What the shell printed before the first prompt (decoded). */
-  greeting: string;
-  paging: PagingMode;
-  commands: CommandResult[];
-  /** True when the shell closed after the logout command. */
-  loggedOut: boolean;
-}
+export type { CommandResult, CommandStatus, PagingMode, SendOptions, SendResult } from "./types.ts";
 
 /** How waiting for a prompt ended. */
 interface PromptSeen {
@@ -597,57 +494,4 @@ class ShellDriver {
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/**
- * The failure of a run whose commands the device rejected (see {@link CommandResult.status}), or
- * null when it accepted them all: stage `session`, code `session.command-rejected`, with the
- * prompt's privilege level so the diagnosis can tell a user-level account from a typo.
- */
-export function rejectionError(result: SendResult): SshTraceError | null {
-  const rejected = result.commands.flatMap((c, i) => c.status === "rejected" ? [i + 1] : []);
-  if (rejected.length === 0) return null;
-  const first = result.commands[rejected[0]! - 1]!;
-  const which = rejected.length === 1
-    ? `command ${rejected[0]} of ${result.commands.length}`
-    : `commands ${rejected.join(", ")} of ${result.commands.length}`;
-  return new SshTraceError(
-    "session",
-    "session.command-rejected",
-    `the device rejected ${which} (${JSON.stringify(first.command)}: ` +
-      `${JSON.stringify(first.errorLine)}) at the prompt ${JSON.stringify(result.prompt)}`,
-    {
-      rejected,
-      errorLine: first.errorLine ?? "",
-      prompt: result.prompt,
-      device: result.device,
-      privileged: result.privileged,
-    },
-  );
-}
-
-/**
- * Runs the engine over SSH: opens a pty shell on a logged-in `client` (vt100, 200×24) and runs
- * `options.commands` with the server's version line and login banner as vendor hints for
- * `auto`. The dialogue with the shell is traced as a `session` span (its failures are
- * session-stage failures); commands the device rejected fail it with `session.command-rejected`
- * after logging out (`options.onCommand` has seen every output by then).
- */
-export async function runShellOnClient(
-  client: Client,
-  options: Omit<SendOptions, "hints" | "tracer">,
-): Promise<SendResult> {
-  const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 }, {
-    shell: true,
-  });
-  const span = client.tracer.span("session");
-  const result = await runShell(sessionIo(session), {
-    ...options,
-    hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
-    tracer: client.tracer,
-  });
-  const rejected = rejectionError(result);
-  if (rejected) throw rejected;
-  span.end();
-  return result;
 }

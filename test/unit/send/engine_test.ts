@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  rejectionError,
-  runShell,
-  type SendOptions,
-  type ShellIo,
-} from "../../../lib/send/engine.ts";
+import { runShell, type SendOptions, type ShellIo } from "../../../lib/send/engine.ts";
+import { rejectionError } from "../../../lib/send/over_ssh.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { binary, fromBinary } from "../../../lib/send/prompt.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
