@@ -209,6 +209,11 @@ const COMMANDS = {
         help: "read the enable secret from this file",
       },
       {
+        long: "log",
+        value: "<file>",
+        help: "write a timestamped transcript (typed and printed; secrets masked) to this file",
+      },
+      {
         long: "config",
         help: "run the commands in configuration mode (system-view, configure terminal, configure)",
       },

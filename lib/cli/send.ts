@@ -15,6 +15,7 @@ import { platform } from "../platform/mod.ts";
 import { type ConnectFlags, prepareRun, readSecretFile, type RunConnectInput } from "./connect.ts";
 import type { SecretSource } from "../send/privilege.ts";
 import { parseAnswer } from "../send/dialogs.ts";
+import { Transcript } from "../send/transcript.ts";
 import { env } from "./output.ts";
 import { canPrompt, prompt } from "./tty.ts";
 
@@ -29,6 +30,7 @@ export interface SendFlags extends ConnectFlags {
   answer?: string[];
   config?: true;
   save?: true;
+  log?: string;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function runSend(
     if (typeof rule === "string") throw usageError(`--answer rule ${i + 1}: ${rule}`);
     return rule;
   });
+  const transcript = flags.log ? new Transcript() : undefined;
   const run = await prepareRun(input);
   // Filled as each command's prompt comes back, so a later failure keeps the earlier outputs.
   const done: CommandResult[] = [];
@@ -110,6 +113,7 @@ export async function runSend(
       enable: flags.enable ?? false,
       enableSecret: secret,
       answers,
+      transcript,
       config: flags.config ?? false,
       save: flags.save ?? false,
       onCommand: (c) => {
@@ -125,6 +129,13 @@ export async function runSend(
     await client.close();
   });
   await Promise.all(writes);
+  if (flags.log && transcript) {
+    try {
+      await platform.writeTextFile(flags.log, transcript.text(), { mode: 0o600 });
+    } catch (e) {
+      throw usageError(`cannot write the transcript ${flags.log}: ${(e as Error).message}`);
+    }
+  }
   const exitCode = outcome.error?.exitCode ?? 0;
   run.finish(outcome, exitCode, {
     commands: commandsReport(input.command, done, outcome.error),

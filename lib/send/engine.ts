@@ -98,7 +98,8 @@ class ShellDriver {
   constructor(io: ShellIo, options: SendOptions) {
     this.#io = io;
     this.#o = options;
-    this.#inbox = new Inbox(io.read());
+    const transcript = options.transcript;
+    this.#inbox = new Inbox(io.read(), transcript ? (c) => transcript.received(c) : undefined);
     this.#newline = options.newline ?? "\r";
     this.#settleMs = options.settleMs ?? 300;
     this.#dialogs = [
@@ -111,8 +112,11 @@ class ShellDriver {
     this.#o.tracer?.emit({ stage: "session", type: "info", message });
   }
 
-  #send(text: string): Promise<void> {
-    return this.#io.write(encodeCommand(text));
+  /** Types `text`; a `secret` is never traced, and only masked in a transcript. */
+  #send(text: string, secret = false): Promise<void> {
+    const bytes = encodeCommand(text);
+    this.#o.transcript?.sent(bytes, secret);
+    return this.#io.write(bytes);
   }
 
   async run(): Promise<SendResult> {
@@ -309,7 +313,7 @@ class ShellDriver {
       position: () => pos,
       info: (message: string) => this.#info(message),
       // The secret goes through here too: it is never traced (#send emits nothing).
-      line: (text: string) => this.#send(text + this.#newline),
+      line: (text: string, secret?: boolean) => this.#send(text + this.#newline, secret),
       reply: async (echo: string | undefined) => {
         const seen = await this.#waitForPrompt({
           from: pos,
@@ -458,7 +462,7 @@ class ShellDriver {
               ? "with Enter"
               : `with ${JSON.stringify(dialog.reply)}`),
         );
-        await this.#send(dialog.reply + this.#newline);
+        await this.#send(dialog.reply + this.#newline, dialog.masked);
         continue;
       }
       const now = performance.now();

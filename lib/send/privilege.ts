@@ -13,8 +13,8 @@ export type SecretSource = () => Promise<string | null>;
 
 /** What the privilege step needs from the shell driver. */
 export interface PrivilegeShell {
-  /** Types `text` and Enter. */
-  line(text: string): Promise<void>;
+  /** Types `text` and Enter (a `secret` is masked in transcripts). */
+  line(text: string, secret?: boolean): Promise<void>;
   /**
    * Waits for the prompt or a secret prompt; the decoded reply since the last line sent (echo,
    * pagers and the prompt removed), the line it stopped at, and whether that was a secret prompt.
@@ -81,7 +81,7 @@ export async function raisePrivilege(
       throw failure(preset, "no-secret", prompt, "");
     }
     shell.info(`privilege: ${JSON.stringify(step.command)} asked for a secret; sent it`);
-    await shell.line(value);
+    await shell.line(value, true);
     r = await shell.reply(undefined);
     // Asked again: the secret was wrong. Answer the re-prompts empty to get the prompt back.
     for (let i = 0; r.secret && i < 3; i++) {

@@ -73,7 +73,11 @@ export class Inbox {
   #cancel: () => Promise<void>;
   #pump: Promise<void>;
 
-  constructor(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>) {
+  /** `onChunk` sees every chunk as it arrives (a transcript). */
+  constructor(
+    source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+    onChunk?: (chunk: Uint8Array) => void,
+  ) {
     let next: () => Promise<IteratorResult<Uint8Array>>;
     if (source instanceof ReadableStream) {
       const reader = source.getReader();
@@ -96,6 +100,7 @@ export class Inbox {
         for (;;) {
           const r = await next();
           if (r.done) break;
+          onChunk?.(r.value);
           this.#push(r.value);
         }
       } catch (e) {

@@ -8,6 +8,7 @@ import type { Tracer } from "../trace.ts";
 import type { DeviceChoice, DeviceName } from "./devices.ts";
 import type { DialogRule } from "./dialogs.ts";
 import type { SecretSource } from "./privilege.ts";
+import type { TranscriptSink } from "./transcript.ts";
 
 /** Options of `runShell()` (lib/send/engine.ts). */
 export interface SendOptions {
@@ -54,6 +55,8 @@ export interface SendOptions {
   config?: boolean;
   /** With `config`: save afterwards (`save force`, `save`, `write memory`). @default false */
   save?: boolean;
+  /** Records what is typed and printed (see lib/send/transcript.ts). */
+  transcript?: TranscriptSink;
   /** The caller's dialog rules (`--answer`), tried before the built-in ones. */
   answers?: readonly DialogRule[];
   /** Answer the usual dialogs (lib/send/dialogs.ts). @default true */

@@ -602,3 +602,44 @@ Deno.test("sshtrace send --config runs lines in configuration mode, leaves it an
     await cisco.stop();
   }
 });
+
+Deno.test("sshtrace send --log writes a timestamped transcript with the enable secret and --answer replies masked", async () => {
+  await using tmp = await tempDir("sshtrace-send-log-");
+  const secret = "en-Secret 9!";
+  const reply = "K3Y-42=ok";
+  const sw = await startOldSwitch({ device: "comware", enableSecret: secret });
+  try {
+    const log = `${tmp.path}/session.log`;
+    const res = await runSshtrace([
+      "send",
+      "--legacy",
+      ...BASE,
+      "--json",
+      "--enable",
+      "--enable-secret-env",
+      "EN",
+      "--answer",
+      `activation key: ?$=${reply}`,
+      "--log",
+      log,
+      target(sw),
+      "--",
+      "display version",
+      "license activate",
+    ], { home: tmp.path, env: { PW: sw.password, EN: secret } });
+    assert.equal(res.code, 0, res.stderr);
+    const text = await Deno.readTextFile(log);
+    const lines = text.trimEnd().split("\n");
+    for (const line of lines) assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z (>>|<<) /, line);
+    assert.ok(lines.some((l) => / >> "display version\\r"$/.test(l)), text);
+    assert.ok(lines.some((l) => / << ".*H3C Comware Platform Software/.test(l)), text);
+    assert.equal(lines.filter((l) => / >> \[secret masked\]$/.test(l)).length, 2, text);
+    for (const hidden of [secret, reply, "K3Y", sw.password]) {
+      assert.ok(!text.includes(hidden), `the transcript shows ${hidden}`);
+      assert.ok(!res.stdout.includes(hidden) && !res.stderr.includes(hidden), hidden);
+    }
+    assert.equal((await Deno.stat(log)).mode! & 0o777, 0o600);
+  } finally {
+    await sw.stop();
+  }
+});

@@ -460,6 +460,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "answer"
       | "config"
       | "save"
+      | "log"
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
