@@ -17,6 +17,7 @@ import { Tracer } from "../trace.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import { EXIT_CODES, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "../types.ts";
 import type { InventoryEntry } from "./inventory.ts";
+import type { TranscriptSink } from "../send/transcript.ts";
 
 /** The output of `--command`, summed up (the full output is not kept). */
 export interface CommandSummary {
@@ -89,6 +90,11 @@ export interface CheckOptions {
   knownHostsFiles?: string[];
   /** With `login`: host key policy (`ask` is not possible in a fleet check). @default "yes" */
   strictHostKeyChecking?: Exclude<StrictMode, "ask">;
+  /**
+   * With `command`: a transcript for host `index` (what was typed and printed; see
+   * lib/send/transcript.ts), or undefined for none. The caller writes it, e.g. in `onResult`.
+   */
+  transcript?: (index: number) => TranscriptSink | undefined;
   /** Called as each host completes (in completion order), e.g. for progress and NDJSON. */
   onResult?: (index: number, report: HostReport) => void;
   /** Called when a host starts. */
@@ -224,6 +230,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     });
     run.closeOnStop(() => client.transport.close());
     const device = sendDeviceFor(entry.device);
+    const transcript = options.command !== undefined ? options.transcript?.(ctx.index) : undefined;
     let failure: SshTraceError | null = null;
     if (options.command !== undefined && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
@@ -235,6 +242,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         device,
         promptTimeoutMs: timeoutMs,
         commandTimeoutMs: timeoutMs,
+        transcript,
         onCommand: (c) => {
           command = {
             command: sent,
@@ -253,7 +261,10 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         else throw e;
       });
     } else if (options.command !== undefined) {
+      transcript?.sent(new TextEncoder().encode(`exec ${options.command}\n`), false);
       const { stdout, stderr, exit } = await client.exec(options.command);
+      transcript?.received(stdout);
+      transcript?.received(stderr);
       command = {
         command: options.command,
         via: "exec",

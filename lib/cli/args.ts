@@ -250,6 +250,11 @@ const COMMANDS = {
       },
       { long: "command", value: "<cmd>", help: "with --login: run this command on every host" },
       { long: "junit", value: "<file>", help: "also write JUnit XML for CI systems" },
+      {
+        long: "log",
+        value: "<dir>",
+        help: "with --command: a transcript per host in DIR/<host>.log (secrets masked)",
+      },
       IDENTITY,
       ...SECRETS,
     ],

@@ -15,6 +15,7 @@ import { parsePort, type Settings, usageError } from "../config/options.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { readInventory } from "../check/inventory.ts";
 import { toJunitXml } from "../check/junit.ts";
+import { Transcript } from "../send/transcript.ts";
 import { createPalette, useColor } from "../render/color.ts";
 import { sanitize, toJson } from "../render/sanitize.ts";
 
@@ -44,6 +45,20 @@ export interface CheckFlags {
   verbose?: number;
   /** No progress lines; the table lists only failed hosts. */
   quiet?: true;
+  /** With `command`: write a transcript per host into this directory. */
+  log?: string;
+}
+
+/** `DIR/<host>.log` (`<host>_<port>.log` off port 22; `-N` for the N-th entry of a repeat). */
+export function transcriptNames(entries: { host: string; port: number | null }[]): string[] {
+  const seen = new Map<string, number>();
+  return entries.map((e) => {
+    const base = (e.port && e.port !== 22 ? `${e.host}_${e.port}` : e.host)
+      .replace(/[^\w.-]/g, "_");
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `${base}${n > 1 ? `-${n}` : ""}.log`;
+  });
 }
 
 export interface RunCheckInput {
@@ -199,7 +214,20 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     );
   }
   if (settings.port !== undefined) parsePort(String(settings.port));
+  if (flags.log !== undefined && flags.command === undefined) {
+    throw usageError("--log needs --command (the transcript is of the command)");
+  }
   const entries = await readInventory(input.inventoryPath);
+  const logs = new Map<number, Transcript>();
+  const names = transcriptNames(entries);
+  if (flags.log !== undefined) {
+    try {
+      await platform.mkdir(flags.log, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw usageError(`cannot create the log directory ${flags.log}: ${(e as Error).message}`);
+    }
+  }
+  const pendingLogs: Promise<void>[] = [];
   const home = env("HOME") ?? ".";
   const knownHostsFiles = [
     (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
@@ -243,7 +271,22 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
         batchMode: true,
       }
       : undefined,
-    onResult: (_i, report) => {
+    transcript: flags.log === undefined ? undefined : (index) => {
+      const t = new Transcript();
+      logs.set(index, t);
+      return t;
+    },
+    onResult: (index, report) => {
+      const log = logs.get(index);
+      if (log && flags.log !== undefined) {
+        logs.delete(index);
+        pendingLogs.push(
+          platform.writeTextFile(`${flags.log}/${names[index]}`, log.text(), { mode: 0o600 })
+            .catch((e) => {
+              writeErr(`cannot write the transcript ${names[index]}: ${(e as Error).message}\n`);
+            }),
+        );
+      }
       done++;
       if (!report.ok) failed++;
       if (flags.ndjson) writeOut(toJson(report) + "\n");
@@ -251,6 +294,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
       if (!flags.quiet && tty) drawProgress(done === total);
     },
   }).finally(interrupt.dispose);
+  await Promise.all(pendingLogs);
   if (tty && !flags.quiet) writeErr("\n");
   const color = useColor(machine ? tty : (input.writeOut ? false : platform.stdout.isTerminal()));
   const summary = formatSummary(result, { quiet: flags.quiet, color });

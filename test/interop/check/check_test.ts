@@ -447,6 +447,7 @@ Deno.test("check --login --command: a switch that rejects the command fails at s
         command: "display nonsense",
         passwordEnv: "SSHTRACE_TEST_FLEET_PASSWORD",
         json: true,
+        log: `${dir.path}/logs`,
       },
       settings,
       timeoutMs: 10_000,
@@ -464,6 +465,11 @@ Deno.test("check --login --command: a switch that rejects the command fails at s
     assert.match(err, new RegExp(`^${sw.user}@127\\.0\\.0\\.1:\\d+: try check the command`, "m"));
     // The password never reaches the output.
     assert.ok(!out.includes(sw.password) && !err.includes(sw.password));
+    // --log: the host's transcript in DIR/<host>_<port>.log, typed and printed text.
+    const log = await Deno.readTextFile(`${dir.path}/logs/127.0.0.1_${sw.port}.log`);
+    assert.match(log, / >> "display nonsense\\r"\n/);
+    assert.match(log, / << ".*% Unrecognized command found at/);
+    assert.ok(!log.includes(sw.password));
   } finally {
     await sw.stop();
   }

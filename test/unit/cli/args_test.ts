@@ -464,7 +464,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
-      Common | Secrets | "concurrency" | "command" | "junit"
+      Common | Secrets | "concurrency" | "command" | "junit" | "log"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,
