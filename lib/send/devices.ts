@@ -8,12 +8,36 @@
 import type { PromptMatch, PromptStyle } from "./prompt.ts";
 
 /** The devices `send` knows. */
-export type DeviceName = "comware" | "huawei" | "cisco" | "junos" | "linux";
+export type DeviceName =
+  | "comware"
+  | "huawei"
+  | "cisco"
+  | "asa"
+  | "eos"
+  | "os10"
+  | "junos"
+  | "routeros"
+  | "fortios"
+  | "exos"
+  | "linux";
 
 /** What the caller may ask for: a device, or detection. */
 export type DeviceChoice = DeviceName | "auto";
 
-export const DEVICE_NAMES: readonly DeviceName[] = ["comware", "huawei", "cisco", "junos", "linux"];
+/** Every device, in the order detection tries them (the more specific of a style first). */
+export const DEVICE_NAMES: readonly DeviceName[] = [
+  "comware",
+  "huawei",
+  "asa",
+  "eos",
+  "os10",
+  "cisco",
+  "junos",
+  "routeros",
+  "fortios",
+  "exos",
+  "linux",
+];
 
 export interface DevicePreset {
   name: DeviceName;
@@ -27,6 +51,8 @@ export interface DevicePreset {
   logout: string;
   /** Words in a version line, banner or greeting that point to this device. */
   hint: RegExp;
+  /** A first prompt that can only be this device (ASA's `name/pri/act>`), if any. */
+  promptHint?: RegExp;
   /**
    * Whether the device says "not understood / not allowed" in lines of its own (see
    * {@link findErrorLine}); a Unix shell does not (its commands print what they like).
@@ -55,6 +81,21 @@ export interface PrivilegePreset {
   /** Whether the reply and prompt show the level was raised. */
   raised(reply: string, prompt: string): boolean;
 }
+
+/** IOS-style `enable`: level 15 when the prompt ends in `#`. */
+const ENABLE: PrivilegePreset = {
+  command: "enable",
+  level: (_reply, prompt) => prompt.trim().endsWith("#") ? 15 : null,
+  raised: (reply, prompt) =>
+    prompt.trim().endsWith("#") && findErrorLine(reply) === null && !PRIVILEGE_REFUSED.test(reply),
+};
+
+/** IOS-style configuration mode. */
+const IOS_CONFIG: ConfigPreset = {
+  enter: "configure terminal",
+  exit: "end",
+  save: "write memory",
+};
 
 /** Comware `User privilege level is 3, ...`, VRP `Now user privilege is level 15, ...`. */
 function superLevel(reply: string): number | null {
@@ -100,14 +141,43 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     logout: "exit",
     hint: /cisco/i,
     errorLines: true,
-    privilege: {
-      command: "enable",
-      level: (_reply, prompt) => prompt.trim().endsWith("#") ? 15 : null,
-      raised: (reply, prompt) =>
-        prompt.trim().endsWith("#") && findErrorLine(reply) === null &&
-        !PRIVILEGE_REFUSED.test(reply),
-    },
-    config: { enter: "configure terminal", exit: "end", save: "write memory" },
+    privilege: ENABLE,
+    config: IOS_CONFIG,
+  },
+  asa: {
+    name: "asa",
+    label: "Cisco ASA",
+    styles: ["cisco"],
+    disablePaging: "terminal pager 0",
+    logout: "exit",
+    hint: /adaptive security appliance|\basa\b/i,
+    promptHint: /\/(?:pri|sec)\/(?:act|stby)[>#]$|\/act[>#]$/,
+    errorLines: true,
+    privilege: ENABLE,
+    config: IOS_CONFIG,
+  },
+  eos: {
+    name: "eos",
+    label: "Arista EOS",
+    styles: ["cisco"],
+    disablePaging: "terminal length 0",
+    logout: "exit",
+    hint: /arista|\beos\b/i,
+    errorLines: true,
+    privilege: ENABLE,
+    config: IOS_CONFIG,
+  },
+  os10: {
+    name: "os10",
+    label: "Dell OS10",
+    styles: ["cisco"],
+    disablePaging: "terminal length 0",
+    logout: "exit",
+    hint: /\bos10\b|dell emc networking/i,
+    errorLines: true,
+    // OS10's admin role logs in at `#`.
+    privilege: null,
+    config: IOS_CONFIG,
   },
   junos: {
     name: "junos",
@@ -120,6 +190,41 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     // Junos logs a user in at the class's level: there is nothing to raise.
     privilege: null,
     config: { enter: "configure", exit: "commit and-quit", save: null },
+  },
+  routeros: {
+    name: "routeros",
+    label: "MikroTik RouterOS",
+    styles: ["routeros"],
+    // No paging command: answer `-- [Q quit|D dump|down]`.
+    disablePaging: null,
+    logout: "/quit",
+    hint: /mikrotik|routeros|rosssh/i,
+    errorLines: true,
+    privilege: null,
+    config: null,
+  },
+  fortios: {
+    name: "fortios",
+    label: "Fortinet FortiOS",
+    styles: ["spaced"],
+    // Paging is a console setting (`config system console`), not per session: answer --More--.
+    disablePaging: null,
+    logout: "exit",
+    hint: /forti(?:os|gate|net|ssh)/i,
+    errorLines: true,
+    privilege: null,
+    config: null,
+  },
+  exos: {
+    name: "exos",
+    label: "Extreme EXOS",
+    styles: ["spaced"],
+    disablePaging: "disable clipaging",
+    logout: "exit",
+    hint: /extremexos|\bexos\b|extreme networks/i,
+    errorLines: true,
+    privilege: null,
+    config: null,
   },
   linux: {
     name: "linux",
@@ -139,6 +244,8 @@ const STYLE_DEFAULT: Record<PromptStyle, DeviceName> = {
   bracket: "comware",
   junos: "junos",
   cisco: "cisco",
+  routeros: "routeros",
+  spaced: "fortios",
   shell: "linux",
 };
 
@@ -148,10 +255,12 @@ const STYLE_DEFAULT: Record<PromptStyle, DeviceName> = {
  * parameters ...` / `% Wrong parameter ...`, VRP `Error: Unrecognized command ...`, IOS / EOS
  * `% Invalid input detected at '^' marker.` / `% Ambiguous command:` / `% Bad secrets` /
  * `% Authorization failed.`, Junos `syntax error, expecting <command>.` / `unknown command.` /
- * `error: ...`.
+ * `error: ...`, OS10 `% Error: Unrecognized command.`, EXOS `%% Invalid input ...`, RouterOS `bad command name x (line 1 column 1)` /
+ * `expected end of command ...` / `failure: ...`, FortiOS `Unknown action 0` / `command parse
+ * error before 'x'` / `Command fail. Return code -61`.
  */
 const ERROR_LINE =
-  /^\s*(?:%\s*(?:invalid input|incomplete command|ambiguous command|unrecognized command|unknown command|too many parameters|wrong parameter|bad secrets?|access denied|permission denied|authorization failed|not authorized)|error:|syntax error|unknown command)/i;
+  /^\s*(?:%+\s*(?:error:|invalid input|incomplete command|ambiguous command|unrecognized command|unknown command|too many parameters|wrong parameter|bad secrets?|access denied|permission denied|authorization failed|not authorized)|error:|syntax error|unknown command|bad command name|expected end of command|failure:|unknown action|command parse error|command fail\.)/i;
 
 /**
  * Replies to a wrong enable / super secret: IOS `% Bad secrets` / `% Access denied`, Comware
@@ -184,7 +293,7 @@ export function findErrorLine(output: string): string | null {
  * EXEC, where most `show` commands are refused); null when the prompt does not tell.
  */
 export function privilegedPrompt(device: DeviceName, prompt: string): boolean | null {
-  if (device !== "cisco") return null;
+  if (DEVICES[device].privilege?.command !== "enable") return null;
   const p = prompt.trim();
   return p.endsWith("#") ? true : p.endsWith(">") ? false : null;
 }
@@ -206,6 +315,14 @@ export function detectDevice(
   hints: readonly string[],
 ): { device: DeviceName; reason: string } {
   const fits = DEVICE_NAMES.filter((n) => DEVICES[n].styles.includes(prompt.style));
+  const shaped = fits.find((n) => DEVICES[n].promptHint?.test(prompt.text.trim()));
+  if (shaped) {
+    return {
+      device: shaped,
+      reason: `prompt ${JSON.stringify(prompt.text.trim())} (only ${DEVICES[shaped].label} ` +
+        "shows this form)",
+    };
+  }
   for (const name of fits) {
     const hint = hints.find((h) => DEVICES[name].hint.test(h));
     if (hint !== undefined) {
