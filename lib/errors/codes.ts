@@ -130,6 +130,8 @@ export interface ExactCodes {
     timeoutMs: number;
     lastSeen: string;
     closed: boolean;
+    /** The device the prompt seen looks like, when it is not the given one's. */
+    suggested?: string;
   };
   "session.send-timeout": SendStuck;
   "session.shell-closed": SendStuck;

@@ -140,6 +140,9 @@ class ShellDriver {
     // 1. The first prompt.
     const custom = o.promptPattern ? customPromptMatcher(o.promptPattern) : null;
     let first: PromptMatch | null = null;
+    // A given --device whose style does not fit a prompt another device shows: noticed once the
+    // shell is quiet, instead of waiting out the prompt limit.
+    let other: PromptMatch | null = null;
     const seen = await this.#waitForPrompt({
       from: 0,
       timeoutMs: promptTimeoutMs,
@@ -151,7 +154,11 @@ class ShellDriver {
           return "strong";
         }
         const m = matchPrompt(line, styles);
-        if (!m) return null;
+        if (!m) {
+          other = choice === "auto" ? null : matchPrompt(line);
+          return other ? "weak" : null;
+        }
+        other = null;
         first = m;
         // The first prompt is rated weak: wait until the greeting is over.
         return "weak";
@@ -173,6 +180,23 @@ class ShellDriver {
         });
       },
     });
+    const wrong = other as PromptMatch | null;
+    if (wrong && choice !== "auto") {
+      const suggested = detectDevice(wrong, [...(o.hints ?? []), binary(this.#inbox.view(0))]);
+      throw new SshTraceError(
+        "session",
+        "session.prompt-not-found",
+        `the prompt ${JSON.stringify(wrong.text.trim())} is not of ${DEVICES[choice].label} ` +
+          `(${styles.join(", ")} style) but looks like ${DEVICES[suggested.device].label}`,
+        {
+          device: choice,
+          timeoutMs: promptTimeoutMs,
+          lastSeen: JSON.stringify(wrong.text),
+          closed: false,
+          suggested: suggested.device,
+        },
+      );
+    }
     const prompt = first as PromptMatch | null ?? { style: styles[0], text: seen.line, name: null };
     const greetingBytes = this.#inbox.slice(0, seen.lineStart);
     const greeting = decodeOutput(fromBinary(normalizeNewlines(binary(greetingBytes))), o.encoding);

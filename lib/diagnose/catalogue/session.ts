@@ -54,6 +54,15 @@ export const SESSION = {
     fix: "name the device type, or give the prompt as a regular expression (see `send --help`)",
     opensshFix: null,
     refine: (c) => {
+      const suggested = str(c.details, "suggested");
+      if (suggested) {
+        return {
+          title: "the prompt is another device's",
+          explanation: `The shell shows a prompt of another device family than --device ` +
+            `${str(c.details, "device") ?? ""} expects: the device type is wrong.`,
+          fix: `--device ${suggested} (or --device auto)`,
+        };
+      }
       const seen = str(c.details, "lastSeen");
       return seen ? { explanation: `No prompt was recognised; the last output was ${seen}.` } : {};
     },

@@ -165,3 +165,25 @@ Deno.test("detection tells ASA from IOS by its prompt, EXOS from FortiOS by the 
   assert.equal((await run("X670.1 # ", ["ExtremeXOS"])).device, "exos");
   assert.equal((await run("FGT # ", [])).device, "fortios");
 });
+
+Deno.test("a wrong --device is noticed at the first prompt and the right one suggested", async () => {
+  const { SshTraceError } = await import("../../../lib/errors/mod.ts");
+  const { explainFailure } = await import("../../../lib/diagnose/explain.ts");
+  const shell = new FakeShell({ prompt: "Router#", outputs: {}, logout: "exit" });
+  const started = performance.now();
+  await assert.rejects(
+    runShell(shell, { settleMs: 50, commands: ["show version"], device: "comware" }),
+    (e: unknown) => {
+      assert.ok(e instanceof SshTraceError);
+      assert.equal(e.code, "session.prompt-not-found");
+      assert.equal(e.details.suggested, "cisco");
+      assert.match(e.message, /"Router#" is not of H3C \/ HPE Comware .* looks like Cisco IOS/);
+      assert.equal(explainFailure(e, []).fix, "--device cisco (or --device auto)");
+      return true;
+    },
+  );
+  // Once the shell is quiet, not after the 15 s prompt limit.
+  assert.ok(performance.now() - started < 2000);
+  assert.deepEqual(shell.lines, []);
+  shell.close();
+});
