@@ -18,6 +18,7 @@ import { SshTraceError } from "../errors/mod.ts";
 import { EXIT_CODES, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "../types.ts";
 import type { InventoryEntry } from "./inventory.ts";
 import type { TranscriptSink } from "../send/transcript.ts";
+import { hostSecrets } from "./credentials.ts";
 
 /** The output of `--command`, summed up (the full output is not kept). */
 export interface CommandSummary {
@@ -222,51 +223,71 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
   let command: CommandSummary | null = null;
   const outcome = await runLifecycle({ tracer, signal: ctx.signal, grade: true }, async (run) => {
     const base = baseOptions(ctx, host, port, user);
+    // The inventory line's own credentials win over the fleet's.
+    const own = await hostSecrets(entry.credentials);
     const client = await connect({
       ...base,
       signal: run.signal,
       strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
-      auth: { batchMode: true, ...options.auth, legacy: base.legacy },
+      auth: {
+        batchMode: true,
+        ...options.auth,
+        ...(own.password ? { password: own.password } : {}),
+        ...(own.signers ? { signers: own.signers } : {}),
+        legacy: base.legacy,
+      },
     });
     run.closeOnStop(() => client.transport.close());
     const device = sendDeviceFor(entry.device);
-    const transcript = options.command !== undefined ? options.transcript?.(ctx.index) : undefined;
+    const commands = entry.commands ??
+      (options.command !== undefined ? [options.command] : null);
+    const transcript = commands ? options.transcript?.(ctx.index) : undefined;
     let failure: SshTraceError | null = null;
-    if (options.command !== undefined && device !== null) {
+    if (commands && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
       const { runShellOnClient } = await import("../send/over_ssh.ts");
-      const sent = options.command;
+      const outputs: Uint8Array[] = [];
+      let errorLine: string | null = null;
+      const summarize = (): CommandSummary => {
+        const all = concat(outputs);
+        return {
+          command: commands.join("; "),
+          via: "send",
+          exitStatus: null,
+          exitSignal: null,
+          stdoutBytes: all.length,
+          stderrBytes: 0,
+          stdoutHead: head(all),
+          stderrHead: "",
+          errorLine,
+        };
+      };
       // The summary is kept from onCommand: a rejected command fails the run, output kept.
       await runShellOnClient(client, {
-        commands: [sent],
+        commands,
         device,
         promptTimeoutMs: timeoutMs,
         commandTimeoutMs: timeoutMs,
         transcript,
+        enable: own.enableSecret !== undefined,
+        enableSecret: own.enableSecret,
         onCommand: (c) => {
-          command = {
-            command: sent,
-            via: "send",
-            exitStatus: null,
-            exitSignal: null,
-            stdoutBytes: c.bytes.length,
-            stderrBytes: 0,
-            stdoutHead: head(c.bytes),
-            stderrHead: "",
-            errorLine: c.errorLine,
-          };
+          outputs.push(c.bytes);
+          errorLine ??= c.errorLine;
+          command = summarize();
         },
       }).catch((e) => {
         if (e instanceof SshTraceError && e.code === "session.command-rejected") failure = e;
         else throw e;
       });
-    } else if (options.command !== undefined) {
-      transcript?.sent(new TextEncoder().encode(`exec ${options.command}\n`), false);
-      const { stdout, stderr, exit } = await client.exec(options.command);
+    } else if (commands) {
+      const line = commands.join("; ");
+      transcript?.sent(new TextEncoder().encode(`exec ${line}\n`), false);
+      const { stdout, stderr, exit } = await client.exec(line);
       transcript?.received(stdout);
       transcript?.received(stderr);
       command = {
-        command: options.command,
+        command: line,
         via: "exec",
         exitStatus: exit.status,
         exitSignal: exit.signal?.name ?? null,
@@ -290,6 +311,16 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     if (failure) throw failure;
   });
   return { report: outcome.report({ host, port, user }), command };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 async function checkHost(

@@ -214,10 +214,12 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     );
   }
   if (settings.port !== undefined) parsePort(String(settings.port));
-  if (flags.log !== undefined && flags.command === undefined) {
-    throw usageError("--log needs --command (the transcript is of the command)");
-  }
   const entries = await readInventory(input.inventoryPath);
+  if (
+    flags.log !== undefined && flags.command === undefined && !entries.some((e) => e.commands)
+  ) {
+    throw usageError("--log needs --command or a commands column (it records the commands)");
+  }
   const logs = new Map<number, Transcript>();
   const names = transcriptNames(entries);
   if (flags.log !== undefined) {

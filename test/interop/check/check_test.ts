@@ -474,3 +474,79 @@ Deno.test("check --login --command: a switch that rejects the command fails at s
     await sw.stop();
   }
 });
+
+Deno.test("check --login: CSV rows with their own vendor, credentials by reference, enable secret and commands", async () => {
+  const comware = await startOldSwitch({
+    device: "comware",
+    password: "comware pw 1",
+    enableSecret: "super s3cret",
+  });
+  const cisco = await startOldSwitch({
+    device: "cisco",
+    password: "cisco pw 2",
+    enableSecret: "enable s3cret",
+  });
+  try {
+    await using dir = await tempDir();
+    const secretFile = `${dir.path}/comware.super`;
+    await Deno.writeTextFile(secretFile, "super s3cret\n");
+    const inv = `${dir.path}/fleet.csv`;
+    await Deno.writeTextFile(
+      inv,
+      [
+        "host,port,user,device,legacy,password_env,enable_secret_env,enable_secret_file,commands",
+        `127.0.0.1,${comware.port},${comware.user},comware,yes,FLEET_PW_A,,${secretFile},` +
+        `display version;display current-configuration`,
+        `127.0.0.1,${cisco.port},${cisco.user},cisco,yes,FLEET_PW_B,FLEET_EN_B,,show running-config`,
+      ].join("\n") + "\n",
+    );
+    const settings = emptySettings();
+    applyOption(settings, "StrictHostKeyChecking=no");
+    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    Deno.env.set("FLEET_PW_A", comware.password);
+    Deno.env.set("FLEET_PW_B", cisco.password);
+    Deno.env.set("FLEET_EN_B", "enable s3cret");
+    let out = "";
+    let err = "";
+    const code = await runCheck({
+      inventoryPath: inv,
+      flags: { login: true, json: true, log: `${dir.path}/logs` },
+      settings,
+      timeoutMs: 10_000,
+      writeOut: (t) => (out += t),
+      writeErr: (t) => (err += t),
+      tty: false,
+    });
+    for (const v of ["FLEET_PW_A", "FLEET_PW_B", "FLEET_EN_B"]) Deno.env.delete(v);
+    const hosts = JSON.parse(out).hosts as HostReport[];
+    assert.equal(code, 0, JSON.stringify(hosts.map((h) => h.error)));
+    const [a, b] = hosts;
+    assert.equal(a!.command?.command, "display version; display current-configuration");
+    assert.equal(a!.command?.via, "send");
+    assert.equal(
+      a!.command?.stdoutBytes,
+      new TextEncoder().encode(
+        (await comware.expected("display version")) +
+          (await comware.expected("display current-configuration")),
+      ).length,
+    );
+    // show running-config is refused at Switch>: it ran after enable with this row's secret.
+    assert.equal(b!.command?.errorLine, null);
+    assert.equal(
+      b!.command?.stdoutBytes,
+      new TextEncoder().encode(await cisco.expected("show running-config")).length,
+    );
+    const logs = [
+      await Deno.readTextFile(`${dir.path}/logs/127.0.0.1_${comware.port}.log`),
+      await Deno.readTextFile(`${dir.path}/logs/127.0.0.1_${cisco.port}.log`),
+    ];
+    assert.match(logs[0]!, / >> "super\\r"/);
+    assert.match(logs[1]!, / >> "enable\\r"/);
+    for (const secret of [comware.password, cisco.password, "super s3cret", "enable s3cret"]) {
+      for (const text of [out, err, ...logs]) assert.ok(!text.includes(secret), secret);
+    }
+  } finally {
+    await comware.stop();
+    await cisco.stop();
+  }
+});
