@@ -167,6 +167,11 @@ const COMMANDS = {
     note: "Like ssh, options may also follow the target; the first word after it that is not " +
       "an option starts the remote command (or put -- before the command).",
   },
+  netconf: {
+    summary: "open the netconf subsystem (port 830 by default) and print the server's capabilities",
+    args: [TARGET],
+    options: [...COMMON, IDENTITY, ...SECRETS, BATCH],
+  },
   send: {
     summary: "run commands through a pty shell, for devices without exec (switches)",
     args: [TARGET, {
@@ -300,6 +305,7 @@ type FlagsOf<T extends readonly OptionSpec[]> =
 export type ProbeFlags = FlagsOf<typeof COMMANDS.probe.options>;
 export type ConnectCliFlags = FlagsOf<typeof COMMANDS.connect.options>;
 export type SendCliFlags = FlagsOf<typeof COMMANDS.send.options>;
+export type NetconfCliFlags = FlagsOf<typeof COMMANDS.netconf.options>;
 export type CheckCliFlags = FlagsOf<typeof COMMANDS.check.options>;
 export type LabCliFlags = FlagsOf<typeof COMMANDS.lab.options>;
 
@@ -309,6 +315,7 @@ export type ParsedCommand =
   | { name: "probe"; target: string; flags: ProbeFlags }
   | { name: "connect"; target: string; command: string[]; flags: ConnectCliFlags }
   | { name: "send"; target: string; commands: string[]; flags: SendCliFlags }
+  | { name: "netconf"; target: string; flags: NetconfCliFlags }
   | { name: "check"; inventory: string; flags: CheckCliFlags }
   | { name: "lab"; flags: LabCliFlags }
   | {
@@ -562,6 +569,8 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
     }
     case "send":
       return { name, target: p0, commands: rest, flags: r.flags as SendCliFlags };
+    case "netconf":
+      return { name, target: p0, flags: r.flags as NetconfCliFlags };
     case "check":
       return { name, inventory: p0, flags: r.flags as CheckCliFlags };
     case "lab":

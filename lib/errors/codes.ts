@@ -137,6 +137,13 @@ export interface ExactCodes {
   "session.shell-closed": SendStuck;
   /** The device waits at a question no answer rule matched (`question`: that line). */
   "session.dialog-unanswered": SendStuck & { question: string };
+  "session.subsystem-refused": OnChannel & { subsystem: string };
+  /** `excerpt`: the start of what was received (at most 160 characters). */
+  "session.netconf-bad-hello": {
+    reason: "closed" | "too-large" | "not-a-hello" | "timeout";
+    received: number;
+    excerpt: string;
+  };
   /** `rejected`: 1-based positions of the rejected commands; `privileged`: the prompt's level. */
   /** A command run by exec exited non-zero or was killed (`exitSignal`). */
   "session.command-failed": { exitStatus: number | null; exitSignal?: string | null };
@@ -272,6 +279,8 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.send-timeout": "session",
   "session.shell-closed": "session",
   "session.dialog-unanswered": "session",
+  "session.subsystem-refused": "session",
+  "session.netconf-bad-hello": "session",
   "session.command-failed": "session",
   "session.command-rejected": "session",
   "session.privilege-failed": "session",

@@ -27,6 +27,8 @@ export interface OldSwitchOptions {
   versionLine?: string;
   /** cisco: the shell starts at `Switch>` and `enable` asks for this secret. */
   enableSecret?: string;
+  /** Accept the netconf subsystem and send a `<hello>` (or, `garbage`, something else). */
+  netconf?: "hello" | "garbage";
 }
 
 export interface OldSwitchHandle {
@@ -71,6 +73,7 @@ export async function startOldSwitch(options: OldSwitchOptions = {}): Promise<Ol
   if (options.hostname) args.push("--hostname", options.hostname);
   if (options.erase) args.push("--erase", options.erase);
   if (options.versionLine) args.push("--version-line", options.versionLine);
+  if (options.netconf) args.push("--netconf", options.netconf);
   const child = new Deno.Command(PYTHON, {
     args,
     // The password goes through the environment, not argv (ps shows argv).

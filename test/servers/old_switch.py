@@ -231,6 +231,7 @@ class SwitchSession(asyncssh.SSHServerSession):
         self.privileged = not cfg.enable_secret
         self.reading_secret = False  # after `enable`: the next line is the secret (no echo)
         self.dialog = None  # (callback, echo): the next line answers a question
+        self.netconf = False  # the netconf subsystem (with --netconf): hello, then quiet
         self.system_view = False  # comware/huawei: `[name]` after system-view
         self.closed = False
 
@@ -249,15 +250,34 @@ class SwitchSession(asyncssh.SSHServerSession):
         return False
 
     def subsystem_requested(self, subsystem):
+        if subsystem == "netconf" and self.cfg.netconf:
+            self.netconf = True
+            return True
         return False
 
     def session_started(self):
+        if self.netconf:
+            if self.cfg.netconf == "garbage":
+                self.write(b"% Unknown command: netconf\r\n]]>]]>")
+                return
+            self.write((
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities>'
+                "<capability>urn:ietf:params:netconf:base:1.0</capability>"
+                "<capability>urn:ietf:params:netconf:base:1.1</capability>"
+                "<capability>urn:ietf:params:netconf:capability:writable-running:1.0"
+                "</capability>"
+                "<capability>http://www.h3c.com/netconf/base:1.0</capability>"
+                "</capabilities><session-id>7</session-id></hello>]]>]]>").encode())
+            return
         greeting = GREETING[self.device]
         self.write(b"\r\n".join(s.encode() for s in greeting))
         self.write(b"\r\n" if greeting[-1] else b"")
         self.write(self.prompt())
 
     def data_received(self, data, datatype):
+        if self.netconf:
+            return  # the client's hello and RPCs are read and ignored
         for byte in data:
             if self.closed:
                 return
@@ -589,6 +609,8 @@ def main():
     parser.add_argument("--erase", choices=["backspace", "ansi", "ansi42"],
                         help="how the pager erases itself (default: per device)")
     parser.add_argument("--page-rows", type=int, default=24)
+    parser.add_argument("--netconf", choices=["hello", "garbage"],
+                        help="accept the netconf subsystem: send a hello, or a non-hello")
     parser.add_argument("--enable-secret",
                         default=os.environ.get("OLD_SWITCH_ENABLE_SECRET", ""),
                         help="cisco: start at `>`, `enable` asks for this secret; comware/huawei: "

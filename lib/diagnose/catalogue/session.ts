@@ -102,6 +102,28 @@ export const SESSION = {
       "with Enter and never shown)",
     opensshFix: null,
   },
+  "session.subsystem-refused": {
+    stage: "session",
+    title: "the server refused the subsystem",
+    explanation: "The login worked, but the server would not start the subsystem: it is not " +
+      "configured (NETCONF usually listens on port 830 and must be enabled on the device, " +
+      "e.g. `netconf ssh server enable`, `netconf-yang`, `set system services netconf ssh`).",
+    fix: "-p 830, or enable NETCONF over SSH on the device",
+    opensshFix: null,
+  },
+  "session.netconf-bad-hello": {
+    stage: "session",
+    title: "the server did not send a NETCONF <hello>",
+    explanation: "The netconf subsystem started, but the server's first message was not a " +
+      "<hello> with capabilities ending in ]]>]]> (RFC 6242): something else answers on this " +
+      "subsystem, or the server is too slow or broken.",
+    fix: "check that NETCONF is enabled on the device (and --timeout for a slow one)",
+    opensshFix: null,
+    refine: (c) => {
+      const excerpt = str(c.details, "excerpt");
+      return excerpt ? { explanation: `The server sent ${JSON.stringify(excerpt)}.` } : {};
+    },
+  },
   "session.privilege-failed": {
     stage: "session",
     title: "the privilege level could not be raised",

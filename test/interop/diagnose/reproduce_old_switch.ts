@@ -146,6 +146,69 @@ export const OLD_SWITCH = reproductionTable({
       },
     },
     {
+      name: "netconf to a switch without the subsystem is session.subsystem-refused",
+      reproduces: [{
+        code: "session.subsystem-refused",
+        by: "CLI: netconf --legacy to the asyncssh old switch (subsystems refused)",
+      }],
+      async run({ target, env }, expect) {
+        const seen = cliSeen(
+          await cli([
+            "netconf",
+            "--json",
+            "--timeout",
+            "5",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "--legacy",
+            "--password-env",
+            "PW",
+            target,
+          ], { env }),
+        );
+        expect(seen, {
+          code: "session.subsystem-refused",
+          stage: "session",
+          fix: /-p 830/,
+          opensshFix: null,
+        });
+      },
+    },
+    {
+      name: "a netconf subsystem answering without a <hello> is session.netconf-bad-hello",
+      reproduces: [{
+        code: "session.netconf-bad-hello",
+        by: "CLI: netconf --legacy to the asyncssh old switch (--netconf garbage)",
+      }],
+      async run({ env }, expect) {
+        const sw = await startOldSwitch({ netconf: "garbage" });
+        try {
+          const seen = cliSeen(
+            await cli([
+              "netconf",
+              "--json",
+              "--timeout",
+              "5",
+              "-o",
+              "StrictHostKeyChecking=no",
+              "--legacy",
+              "--password-env",
+              "PW",
+              `${sw.user}@127.0.0.1:${sw.port}`,
+            ], { env: { ...env, PW: sw.password } }),
+          );
+          expect(seen, {
+            code: "session.netconf-bad-hello",
+            stage: "session",
+            fix: /NETCONF is enabled/,
+            opensshFix: null,
+          });
+        } finally {
+          await sw.stop();
+        }
+      },
+    },
+    {
       name: "a wrong enable secret for send --enable is session.privilege-failed",
       reproduces: [{
         code: "session.privilege-failed",

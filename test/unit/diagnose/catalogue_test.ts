@@ -677,6 +677,21 @@ const CASES: Record<string, Case> = {
     fix: /--answer 'REGEX=REPLY'/,
     ssh: null,
   },
+  "session.subsystem-refused": {
+    error: err("session", "session.subsystem-refused", { channel: 0, subsystem: "netconf" }),
+    fix: /-p 830/,
+    ssh: null,
+  },
+  "session.netconf-bad-hello": {
+    error: err("session", "session.netconf-bad-hello", {
+      reason: "not-a-hello",
+      received: 12,
+      excerpt: "Hello world",
+    }),
+    fix: /NETCONF is enabled/,
+    ssh: null,
+    check: (x) => assert.match(x.explanation, /Hello world/),
+  },
   "session.privilege-failed": {
     error: err("session", "session.privilege-failed", {
       device: "cisco",
