@@ -19,6 +19,7 @@ export type DeviceName =
   | "routeros"
   | "fortios"
   | "exos"
+  | "procurve"
   | "linux";
 
 /** What the caller may ask for: a device, or detection. */
@@ -36,6 +37,7 @@ export const DEVICE_NAMES: readonly DeviceName[] = [
   "routeros",
   "fortios",
   "exos",
+  "procurve",
   "linux",
 ];
 
@@ -226,6 +228,19 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
     privilege: null,
     config: null,
   },
+  procurve: {
+    name: "procurve",
+    label: "HPE ProCurve / Aruba-OS",
+    // `HP-2530-48G# `, `HP-2530-48G(config)# `: the shell style, told apart by the banner (a
+    // "Press any key to continue" screen, answered with a space like a pager).
+    styles: ["shell"],
+    disablePaging: "no page",
+    logout: "logout",
+    hint: /procurve|aruba|hewlett-packard|\bHP J\d{4}/i,
+    errorLines: true,
+    privilege: null,
+    config: { enter: "configure terminal", exit: "end", save: "write memory" },
+  },
   linux: {
     name: "linux",
     label: "Unix",
@@ -257,10 +272,10 @@ const STYLE_DEFAULT: Record<PromptStyle, DeviceName> = {
  * `% Authorization failed.`, Junos `syntax error, expecting <command>.` / `unknown command.` /
  * `error: ...`, OS10 `% Error: Unrecognized command.`, EXOS `%% Invalid input ...`, RouterOS `bad command name x (line 1 column 1)` /
  * `expected end of command ...` / `failure: ...`, FortiOS `Unknown action 0` / `command parse
- * error before 'x'` / `Command fail. Return code -61`.
+ * error before 'x'` / `Command fail. Return code -61`, ProCurve `Invalid input: x`.
  */
 const ERROR_LINE =
-  /^\s*(?:%+\s*(?:error:|invalid input|incomplete command|ambiguous command|unrecognized command|unknown command|too many parameters|wrong parameter|bad secrets?|access denied|permission denied|authorization failed|not authorized)|error:|syntax error|unknown command|bad command name|expected end of command|failure:|unknown action|command parse error|command fail\.)/i;
+  /^\s*(?:%+\s*(?:error:|invalid input|incomplete command|ambiguous command|unrecognized command|unknown command|too many parameters|wrong parameter|bad secrets?|access denied|permission denied|authorization failed|not authorized)|error:|invalid input:|syntax error|unknown command|bad command name|expected end of command|failure:|unknown action|command parse error|command fail\.)/i;
 
 /**
  * Replies to a wrong enable / super secret: IOS `% Bad secrets` / `% Access denied`, Comware

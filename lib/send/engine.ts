@@ -206,7 +206,8 @@ class ShellDriver {
     let device: DeviceName;
     let deviceReason: string;
     if (choice === "auto") {
-      const hints = [...(o.hints ?? []), binary(greetingBytes)];
+      // Escapes out, so a screen-clearing banner (`ESC[1;1HHP J9773A`) still reads as words.
+      const hints = [...(o.hints ?? []), stripEscapes(binary(greetingBytes))];
       ({ device, reason: deviceReason } = detectDevice(prompt, hints));
     } else {
       device = choice;

@@ -30,6 +30,8 @@ export interface FakeShellOptions {
   hang?: string[];
   /** Commands after which the shell just closes. */
   die?: string[];
+  /** A banner that waits for any key before the greeting and prompt (ProCurve). */
+  anyKey?: string;
 }
 
 export class FakeShell implements ShellIo {
@@ -51,7 +53,8 @@ export class FakeShell implements ShellIo {
         this.#controller = c;
       },
     });
-    queueMicrotask(() => this.#out((options.greeting ?? "") + options.prompt));
+    this.#waitingForKey = options.anyKey !== undefined;
+    queueMicrotask(() => this.#out(options.anyKey ?? ((options.greeting ?? "") + options.prompt)));
   }
 
   read(): ReadableStream<Uint8Array> {
@@ -83,8 +86,15 @@ export class FakeShell implements ShellIo {
     }
   }
 
+  #waitingForKey = false;
+
   #key(ch: string): void {
     if (this.#closed) return;
+    if (this.#waitingForKey) {
+      this.#waitingForKey = false;
+      this.lines.push(`<key ${JSON.stringify(ch)}>`);
+      return this.#out("\r\n" + (this.#o.greeting ?? "") + this.#o.prompt);
+    }
     if (this.#atPager) {
       this.#atPager = false;
       this.#out(this.#o.erase ?? "");

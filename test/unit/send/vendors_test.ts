@@ -187,3 +187,33 @@ Deno.test("a wrong --device is noticed at the first prompt and the right one sug
   assert.deepEqual(shell.lines, []);
   shell.close();
 });
+
+Deno.test("the HPE ProCurve / Aruba-OS preset: the Press any key banner, then its prompt and paging", async () => {
+  const shell = new FakeShell({
+    anyKey: "\x1b[2J\x1b[1;1HHP J9773A 2530-24G-PoEP Switch\r\nSoftware revision YA.16.02\r\n\r\n" +
+      "Press any key to continue",
+    greeting: "\r\nYour previous successful login was on Mon Dec  7 2026\r\n",
+    prompt: "HP-2530-24G# ",
+    outputs: { "show running-config": LINES, "show nonsense": ["Invalid input: nonsense"] },
+    pager: "-- MORE --, next page: Space, next line: Enter, quit: Control-C",
+    erase: "\r\x1b[K",
+    pagingOff: { command: "no page", reply: [] },
+    logout: "logout",
+    chunk: 7,
+  });
+  const result = await runShell(shell, {
+    settleMs: 50,
+    logoutTimeoutMs: 500,
+    commands: ["show running-config"],
+    hints: ["SSH-2.0-Mocana SSH 6.3"],
+  });
+  assert.equal(result.device, "procurve", result.deviceReason);
+  assert.equal(result.prompt, "HP-2530-24G#");
+  assert.equal(shell.lines[0], '<key " ">');
+  assert.equal(result.paging, "disabled");
+  assert.equal(result.commands[0]!.output, TEXT);
+  for (const prompt of ["HP-2530-24G# ", "HP-2530-24G(config)# ", "HP-2530-24G(vlan-10)# "]) {
+    assert.equal(matchPrompt(prompt, DEVICES.procurve.styles)?.style, "shell", prompt);
+  }
+  assert.notEqual(findErrorLine("Invalid input: nonsense\n"), null);
+});
