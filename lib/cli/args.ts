@@ -149,6 +149,7 @@ const COMMANDS = {
       { short: "C", help: "request compression (zlib@openssh.com, like ssh -C)" },
       { short: "t", help: "force a pty" },
       { short: "T", help: "disable pty allocation" },
+      { short: "s", help: "the command is a subsystem name (e.g. netconf, sftp), like ssh -s" },
       ...SECRETS,
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,

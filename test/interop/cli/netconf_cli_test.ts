@@ -44,6 +44,42 @@ Deno.test("sshtrace netconf exchanges hellos and prints the capabilities", async
       assert.deepEqual([json.netconf.sessionId, json.netconf.base11], [7, true]);
     });
 
+    await t.step(
+      "sshtrace -s HOST netconf pipes stdin and stdout through the subsystem",
+      async () => {
+        const res = await runSshtrace([
+          "--legacy",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "--password-env",
+          "PW",
+          "-s",
+          `${hello.user}@127.0.0.1:${hello.port}`,
+          "netconf",
+        ], {
+          home: tmp.path,
+          env: { PW: hello.password },
+          stdin: '<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"/>]]>]]>',
+        });
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /<session-id>7<\/session-id><\/hello>\]\]>\]\]>$/);
+        assert.match(res.stderr, /subsystem netconf started/);
+        const refused = await runSshtrace([
+          "--legacy",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "--password-env",
+          "PW",
+          "-s",
+          "--json",
+          `${plain.user}@127.0.0.1:${plain.port}`,
+          "netconf",
+        ], { home: tmp.path, env: { PW: plain.password } });
+        assert.equal(refused.code, 15, refused.stderr);
+        assert.equal(parseJsonReport(refused.stdout).error.code, "session.subsystem-refused");
+      },
+    );
+
     await t.step("a server without the subsystem: session.subsystem-refused, exit 15", async () => {
       const res = await netconf(plain, ["--json"]);
       assert.equal(res.code, 15, res.stderr);

@@ -443,7 +443,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
     true satisfies Equal<keyof ProbeFlags, Common>,
     true satisfies Equal<
       keyof ConnectCliFlags,
-      Common | Secrets | "C" | "t" | "T" | "rekeyLimit" | "batch" | "G" | "F"
+      Common | Secrets | "C" | "t" | "T" | "s" | "rekeyLimit" | "batch" | "G" | "F"
     >,
     true satisfies Equal<
       keyof SendCliFlags,
