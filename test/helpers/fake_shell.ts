@@ -32,6 +32,8 @@ export interface FakeShellOptions {
   die?: string[];
   /** A banner that waits for any key before the greeting and prompt (ProCurve). */
   anyKey?: string;
+  /** Commands that change the prompt (a configuration mode), and the prompt after them. */
+  modes?: Record<string, string>;
 }
 
 export class FakeShell implements ShellIo {
@@ -139,7 +141,10 @@ export class FakeShell implements ShellIo {
       this.#paging = false;
       return this.#print(this.#o.pagingOff.reply);
     }
+    const mode = this.#o.modes?.[line];
+    if (mode !== undefined) this.#o = { ...this.#o, prompt: mode };
     const lines = this.#o.outputs[line];
+    if (lines === undefined && mode !== undefined) return this.#out(this.#o.prompt);
     this.#print(lines ?? this.#o.unknown ?? ["% Unrecognized command found at '^' position."]);
   }
 }

@@ -217,3 +217,45 @@ Deno.test("the HPE ProCurve / Aruba-OS preset: the Press any key banner, then it
   }
   assert.notEqual(findErrorLine("Invalid input: nonsense\n"), null);
 });
+
+Deno.test("--config on Junos: configure, the lines at the # prompt, commit and-quit", async () => {
+  const { Tracer } = await import("../../../lib/trace.ts");
+  const shell = new FakeShell({
+    prompt: "admin@mx480> ",
+    outputs: {
+      "configure": ["Entering configuration mode", "", "[edit]"],
+      "set system host-name mx480": ["", "[edit]"],
+      "set bogus": ["               ^", "syntax error.", "", "[edit]"],
+      "commit and-quit": ["commit complete", "Exiting configuration mode"],
+    },
+    modes: { "configure": "admin@mx480# ", "commit and-quit": "admin@mx480> " },
+    pagingOff: { command: "set cli screen-length 0", reply: ["Screen length set to 0"] },
+    logout: "exit",
+  });
+  const tracer = new Tracer();
+  const result = await runShell(shell, {
+    settleMs: 50,
+    logoutTimeoutMs: 500,
+    config: true,
+    commands: ["set system host-name mx480", "set bogus"],
+    hints: ["SSH-2.0-OpenSSH_7.5 Junos"],
+    tracer,
+  });
+  assert.equal(result.device, "junos");
+  assert.deepEqual(shell.lines, [
+    "set cli screen-length 0",
+    "configure",
+    "set system host-name mx480",
+    "set bogus",
+    "commit and-quit",
+    "exit",
+  ]);
+  assert.deepEqual(result.commands.map((c) => [c.status, c.errorLine]), [
+    ["ok", null],
+    ["rejected", "syntax error."],
+  ]);
+  assert.ok(result.commands.every((c) => !c.output.includes("admin@mx480#")));
+  const messages = tracer.events.map((e) => String((e as { message?: string }).message));
+  assert.ok(messages.some((m) => /config: entered configuration mode with "configure"/.test(m)));
+  assert.ok(messages.some((m) => /config: left configuration mode with "commit and-quit"/.test(m)));
+});
