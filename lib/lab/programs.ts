@@ -322,9 +322,13 @@ class LineReader {
     return this.#pending.shift()!;
   }
 
-  /** The next line without its ending, or null at EOF. Ctrl-D on an empty line is EOF. */
-  async line(): Promise<string | null> {
+  /**
+   * The next line without its ending, or null at EOF. Ctrl-D on an empty line is EOF. With
+   * `hidden` (a password) the typed characters are not echoed.
+   */
+  async line(hidden = false): Promise<string | null> {
     const echo = this.#io.pty !== null;
+    const echoKeys = echo && !hidden;
     for (;;) {
       const b = await this.key();
       if (b === null) return null;
@@ -344,7 +348,7 @@ class LineReader {
       if (b === 0x08 || b === 0x7f) {
         if (this.#buffer.length) {
           this.#buffer.pop();
-          if (echo) await this.#io.write("\b \b");
+          if (echoKeys) await this.#io.write("\b \b");
         }
         continue;
       }
@@ -355,7 +359,7 @@ class LineReader {
       }
       if (b >= 0x20 || b === 0x09) {
         this.#buffer.push(b);
-        if (echo) await this.#io.write(new Uint8Array([b]));
+        if (echoKeys) await this.#io.write(new Uint8Array([b]));
       }
     }
   }
@@ -432,7 +436,17 @@ export function comwareOutput(command: string, hostname: string): string[] | nul
   return null;
 }
 
-/** The shell of the old-switch profile: `<H3C>` prompt, echo, paging, Comware commands. */
+/** The old-switch shell's `super` password (Comware's privilege step). */
+export const SWITCH_SUPER_PASSWORD = "h3c-super";
+
+/** Words a system-view line may start with in the lab (anything else is unrecognised). */
+const CONFIG_WORDS = ["interface", "description", "vlan", "port", "shutdown", "undo", "ip"];
+
+/**
+ * The shell of the old-switch profile: `<H3C>` prompt, echo, paging, Comware commands, the
+ * `super` privilege step (password {@link SWITCH_SUPER_PASSWORD}), the `save` dialog and
+ * configuration lines in system view.
+ */
 export const comwareShell: Program = async (io) => {
   const name = io.hostname;
   let systemView = false;
@@ -481,6 +495,43 @@ export const comwareShell: Program = async (io) => {
         return null;
       }
       continue;
+    }
+    if (command === "super") {
+      await io.write(" Password:");
+      const secret = await reader.line(true);
+      if (secret === null) return null;
+      const reply = secret === SWITCH_SUPER_PASSWORD
+        ? [
+          " User privilege level is 3, and only those commands can be used",
+          " registered at or below level 3.",
+        ]
+        : [" % Password is wrong."];
+      if (!await output(reply)) return null;
+      continue;
+    }
+    if (command === "save" || command === "save force") {
+      if (command === "save") {
+        await io.write(
+          " The current configuration will be written to the device. Are you sure? [Y/N]:",
+        );
+        const sure = await reader.line();
+        if (sure === null) return null;
+        if (sure.trim().toUpperCase() !== "Y") continue;
+        await io.write(
+          " Please input the file name(*.cfg)[flash:/startup.cfg]\r\n" +
+            "(To leave the existing filename unchanged, press the enter key):",
+        );
+        if (await reader.line() === null) return null;
+      }
+      const saved = [
+        " Validating file. Please wait....",
+        " Configuration is saved to device successfully.",
+      ];
+      if (!await output(saved)) return null;
+      continue;
+    }
+    if (systemView && !command.startsWith("display")) {
+      if (CONFIG_WORDS.includes(command.split(" ")[0]!)) continue;
     }
     if (command === "system-view") {
       systemView = true;
