@@ -24,6 +24,7 @@ import {
 import { type PrivilegeResult, raisePrivilege } from "./privilege.ts";
 import { BUILT_IN_DIALOGS, type DialogRule, findDialog, looksLikeQuestion } from "./dialogs.ts";
 import type { CommandResult, PagingMode, SendOptions, SendResult } from "./types.ts";
+import { promptNotFound, seconds, wrongDevice } from "./failures.ts";
 import {
   binary,
   cleanOutput,
@@ -163,39 +164,13 @@ class ShellDriver {
         // The first prompt is rated weak: wait until the greeting is over.
         return "weak";
       },
-      fail: (why, tail) => {
-        const wanted = o.promptPattern
-          ? `matching ${o.promptPattern}`
-          : choice === "auto"
-          ? "of a known style (<name>, [name], name>, name#, user@host>, $ , # )"
-          : `of ${DEVICES[choice].label} (${styles.join(", ")} style)`;
-        const message = why === "timeout"
-          ? `no shell prompt ${wanted} within ${seconds(promptTimeoutMs)}; last seen: ${tail}`
-          : `the shell closed before showing a prompt ${wanted}; last seen: ${tail}`;
-        return new SshTraceError("session", "session.prompt-not-found", message, {
-          device: choice,
-          timeoutMs: promptTimeoutMs,
-          lastSeen: tail,
-          closed: why === "closed",
-        });
-      },
+      fail: (why, tail) =>
+        promptNotFound({ why, tail, choice, styles, pattern: o.promptPattern, promptTimeoutMs }),
     });
     const wrong = other as PromptMatch | null;
     if (wrong && choice !== "auto") {
       const suggested = detectDevice(wrong, [...(o.hints ?? []), binary(this.#inbox.view(0))]);
-      throw new SshTraceError(
-        "session",
-        "session.prompt-not-found",
-        `the prompt ${JSON.stringify(wrong.text.trim())} is not of ${DEVICES[choice].label} ` +
-          `(${styles.join(", ")} style) but looks like ${DEVICES[suggested.device].label}`,
-        {
-          device: choice,
-          timeoutMs: promptTimeoutMs,
-          lastSeen: JSON.stringify(wrong.text),
-          closed: false,
-          suggested: suggested.device,
-        },
-      );
+      throw wrongDevice(wrong, choice, suggested.device, promptTimeoutMs);
     }
     const prompt = first as PromptMatch | null ?? { style: styles[0], text: seen.line, name: null };
     const greetingBytes = this.#inbox.slice(0, seen.lineStart);
@@ -519,8 +494,4 @@ class ShellDriver {
       await inbox.wait(Math.max(1, wake));
     }
   }
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
