@@ -131,6 +131,18 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
         timeoutMs: timeoutMs(flags, settings),
       });
     }
+    case "netconf": {
+      const { flags } = cmd;
+      const settings = settingsFrom(flags);
+      const { runNetconf } = await import("./lib/cli/netconf.ts");
+      return await runNetconf({
+        targetText: cmd.target,
+        command: [],
+        flags,
+        settings,
+        timeoutMs: timeoutMs(flags, settings),
+      });
+    }
     case "check": {
       const { flags } = cmd;
       const settings = settingsFrom(flags);

@@ -46,8 +46,9 @@ export { checkFleet, type CheckOptions, type CheckResult, type HostReport } from
 export { type InventoryEntry, parseInventory, readInventory } from "./check/inventory.ts";
 export { toJunitXml } from "./check/junit.ts";
 export {
+  type CommandResult,
+  type CommandStatus,
   runShell,
-  runShellOnClient,
   type SendOptions,
   type SendResult,
   sessionIo,
@@ -71,6 +72,8 @@ export {
   uploadTree,
 } from "./transfer/sftp_files.ts";
 export { copy, type CopyReport, type CopyRequest, type ProtocolChoice } from "./transfer/copy.ts";
+export { rejectionError, runShellOnClient } from "./send/over_ssh.ts";
+export type { SecretSource } from "./send/privilege.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
 export { type DetailsOf, type ErrorCode, SshTraceError } from "./errors/mod.ts";

@@ -18,6 +18,8 @@ import { Tracer } from "../trace.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import { EXIT_CODES, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "../types.ts";
 import type { InventoryEntry } from "./inventory.ts";
+import type { TranscriptSink } from "../send/transcript.ts";
+import { hostSecrets } from "./credentials.ts";
 
 /** The output of `--command`, summed up (the full output is not kept). */
 export interface CommandSummary {
@@ -35,6 +37,8 @@ export interface CommandSummary {
   stdoutHead: string;
   /** The first 200 characters of stderr. */
   stderrHead: string;
+  /** `send`: the line by which the device rejected the command, else null. */
+  errorLine: string | null;
 }
 
 /** One host's outcome: the report contract plus where it came from. */
@@ -68,7 +72,11 @@ export interface CheckOptions {
   hostDeadlineMs?: number;
   /** Log in (credentials from `auth`) instead of probing. @default false */
   login?: boolean;
-  /** With `login`: run this command; a non-zero exit status fails the host at stage `data`. */
+  /**
+   * With `login`: run this command; a non-zero exit status fails the host at stage `session`
+   * (`session.command-failed`; stage `data` is for broken connections), and so does a command a
+   * switch rejects (`session.command-rejected`).
+   */
   command?: string;
   /**
    * With `login`: runs on the logged-in client after the command, e.g. a file copy
@@ -92,6 +100,11 @@ export interface CheckOptions {
   knownHostsFiles?: string[];
   /** With `login`: host key policy (`ask` is not possible in a fleet check). @default "yes" */
   strictHostKeyChecking?: Exclude<StrictMode, "ask">;
+  /**
+   * With `command`: a transcript for host `index` (what was typed and printed; see
+   * lib/send/transcript.ts), or undefined for none. The caller writes it, e.g. in `onResult`.
+   */
+  transcript?: (index: number) => TranscriptSink | undefined;
   /** Called as each host completes (in completion order), e.g. for progress and NDJSON. */
   onResult?: (index: number, report: HostReport) => void;
   /** Called when a host starts. */
@@ -231,39 +244,71 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
   let fetch: Record<string, unknown> | null = null;
   const outcome = await runLifecycle({ tracer, signal: ctx.signal, grade: true }, async (run) => {
     const base = baseOptions(ctx, host, port, user);
+    // The inventory line's own credentials win over the fleet's.
+    const own = await hostSecrets(entry.credentials);
     const client = await connect({
       ...base,
       signal: run.signal,
       strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
-      auth: { batchMode: true, ...options.auth, legacy: base.legacy },
+      auth: {
+        batchMode: true,
+        ...options.auth,
+        ...(own.password ? { password: own.password } : {}),
+        ...(own.signers ? { signers: own.signers } : {}),
+        legacy: base.legacy,
+      },
     });
     run.closeOnStop(() => client.transport.close());
     const device = sendDeviceFor(entry.device);
+    const commands = entry.commands ??
+      (options.command !== undefined ? [options.command] : null);
+    const transcript = commands ? options.transcript?.(ctx.index) : undefined;
     let failure: SshTraceError | null = null;
-    if (options.command !== undefined && device !== null) {
+    if (commands && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
-      const { runShellOnClient } = await import("../send/engine.ts");
-      const result = await runShellOnClient(client, {
-        commands: [options.command],
+      const { runShellOnClient } = await import("../send/over_ssh.ts");
+      const outputs: Uint8Array[] = [];
+      let errorLine: string | null = null;
+      const summarize = (): CommandSummary => {
+        const all = concat(outputs);
+        return {
+          command: commands.join("; "),
+          via: "send",
+          exitStatus: null,
+          exitSignal: null,
+          stdoutBytes: all.length,
+          stderrBytes: 0,
+          stdoutHead: head(all),
+          stderrHead: "",
+          errorLine,
+        };
+      };
+      // The summary is kept from onCommand: a rejected command fails the run, output kept.
+      await runShellOnClient(client, {
+        commands,
         device,
         promptTimeoutMs: timeoutMs,
         commandTimeoutMs: timeoutMs,
+        transcript,
+        enable: own.enableSecret !== undefined,
+        enableSecret: own.enableSecret,
+        onCommand: (c) => {
+          outputs.push(c.bytes);
+          errorLine ??= c.errorLine;
+          command = summarize();
+        },
+      }).catch((e) => {
+        if (e instanceof SshTraceError && e.code === "session.command-rejected") failure = e;
+        else throw e;
       });
-      const output = result.commands[0]!.bytes;
+    } else if (commands) {
+      const line = commands.join("; ");
+      transcript?.sent(new TextEncoder().encode(`exec ${line}\n`), false);
+      const { stdout, stderr, exit } = await client.exec(line);
+      transcript?.received(stdout);
+      transcript?.received(stderr);
       command = {
-        command: options.command,
-        via: "send",
-        exitStatus: null,
-        exitSignal: null,
-        stdoutBytes: output.length,
-        stderrBytes: 0,
-        stdoutHead: head(output),
-        stderrHead: "",
-      };
-    } else if (options.command !== undefined) {
-      const { stdout, stderr, exit } = await client.exec(options.command);
-      command = {
-        command: options.command,
+        command: line,
         via: "exec",
         exitStatus: exit.status,
         exitSignal: exit.signal?.name ?? null,
@@ -271,13 +316,15 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         stderrBytes: stderr.length,
         stdoutHead: head(stdout),
         stderrHead: head(stderr),
+        errorLine: null,
       };
       if (exit.status !== 0) {
         const how = exit.signal
           ? `was killed by signal ${exit.signal.name}`
           : `exited with status ${exit.status}`;
-        failure = new SshTraceError("data", "data.command-failed", `the command ${how}`, {
+        failure = new SshTraceError("session", "session.command-failed", `the command ${how}`, {
           exitStatus: exit.status,
+          exitSignal: exit.signal?.name ?? null,
         });
       }
     }
@@ -286,6 +333,16 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     if (failure) throw failure;
   });
   return { report: outcome.report({ host, port, user }), command, fetch };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 type Outcome = {

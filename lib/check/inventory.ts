@@ -1,7 +1,10 @@
 /**
  * Fleet inventories for `sshtrace check`: plain text (`[user@]host[:port]` per line, `#`
  * comments, blank lines) or CSV with a header row naming a `host` column (plus optional `port`,
- * `user`, `device`, `legacy`; any other column is kept as-is). A bad line is a `usage` error
+ * `user`, `device`, `legacy`, per-host credentials by reference — `password_env`,
+ * `password_file`, `enable_secret_env`, `enable_secret_file`, `key` — and `commands`, several
+ * separated by `;`; any other column is kept as-is). A column holding a secret itself
+ * (`password`, `secret`, `enable_secret`) is refused: the CSV names where the secret is. A bad line is a `usage` error
  * (exit 2) that names `file:line` and says what is wrong.
  * @module
  */
@@ -27,13 +30,55 @@ export interface InventoryEntry {
   device: string | null;
   /** CSV `legacy` column: offer legacy algorithms for this host; null when not given. */
   legacy: boolean | null;
+  /** Where this host's secrets are (never the secrets): CSV credential columns. */
+  credentials: HostCredentials;
+  /** CSV `commands` (`;`-separated): what to run on this host instead of `--command`. */
+  commands: string[] | null;
   /** Every other CSV column, by header name (empty for text inventories). */
   extra: Record<string, string>;
   /** CSV `jump` column: jump hosts in ProxyJump syntax (`none`: none), or null when not given. */
   jump?: string | null;
 }
 
-const KNOWN_COLUMNS = ["host", "port", "user", "device", "legacy", "jump"] as const;
+/** Per-host credentials: the NAME of an environment variable or a file path, never a secret. */
+export interface HostCredentials {
+  passwordEnv: string | null;
+  passwordFile: string | null;
+  enableSecretEnv: string | null;
+  enableSecretFile: string | null;
+  /** A private key file. */
+  key: string | null;
+}
+
+const NO_CREDENTIALS: HostCredentials = {
+  passwordEnv: null,
+  passwordFile: null,
+  enableSecretEnv: null,
+  enableSecretFile: null,
+  key: null,
+};
+
+const CREDENTIAL_COLUMNS = {
+  password_env: "passwordEnv",
+  password_file: "passwordFile",
+  enable_secret_env: "enableSecretEnv",
+  enable_secret_file: "enableSecretFile",
+  key: "key",
+} as const;
+
+/** Columns that would hold a secret itself: refused. */
+const SECRET_COLUMNS = ["password", "secret", "enable_secret", "enable_password", "passphrase"];
+
+const KNOWN_COLUMNS = [
+  "host",
+  "port",
+  "user",
+  "device",
+  "legacy",
+  "commands",
+  "jump",
+  ...Object.keys(CREDENTIAL_COLUMNS),
+] as const;
 
 /** The form of an inventory line. */
 const ONE_TARGET_PER_LINE = "one [user@]host[:port] per line";
@@ -155,6 +200,8 @@ export function parseInventory(text: string, file = "inventory"): InventoryEntry
       user: t.user,
       device: null,
       legacy: null,
+      credentials: NO_CREDENTIALS,
+      commands: null,
       extra: {},
     });
   });
@@ -177,6 +224,14 @@ function parseCsv(lines: string[], headerIndex: number, file: string): Inventory
     const source = `${file}:${headerIndex + 1}`;
     if (h === "") fail(source, `column ${i + 1} of the header has no name`);
     if (seen.has(h)) fail(source, `the header names the column "${header[i]}" twice`);
+    if (SECRET_COLUMNS.includes(h)) {
+      fail(
+        source,
+        `the column "${header[i]}" would hold a secret in the inventory`,
+        "the name of an environment variable (password_env, enable_secret_env) or a file " +
+          "(password_file, enable_secret_file) holding it",
+      );
+    }
     seen.add(h);
   }
   const col = (name: string) => lower.indexOf(name);
@@ -228,6 +283,19 @@ function parseCsv(lines: string[], headerIndex: number, file: string): Inventory
         entryError(source, e);
       }
     }
+    const credentials = { ...NO_CREDENTIALS };
+    for (const [column, field] of Object.entries(CREDENTIAL_COLUMNS)) {
+      const value = get(column);
+      if (value === "") continue;
+      if (column.endsWith("_env") && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+        fail(source, `${column}: "${value}" is not an environment variable name`);
+      }
+      credentials[field] = value;
+    }
+    const commandsText = get("commands");
+    const commands = commandsText === ""
+      ? null
+      : commandsText.split(";").map((c) => c.trim()).filter((c) => c !== "");
     const hostPart = t.host.includes(":") ? `[${t.host}]` : t.host;
     entries.push({
       line: i + 1,
@@ -238,6 +306,8 @@ function parseCsv(lines: string[], headerIndex: number, file: string): Inventory
       user,
       device: get("device") || null,
       legacy: parseBool(get("legacy"), source),
+      credentials,
+      commands: commands?.length ? commands : null,
       extra,
       jump,
     });

@@ -185,6 +185,7 @@ const COMMANDS = {
       { short: "C", help: "request compression (zlib@openssh.com, like ssh -C)" },
       { short: "t", help: "force a pty" },
       { short: "T", help: "disable pty allocation" },
+      { short: "s", help: "the command is a subsystem name (e.g. netconf, sftp), like ssh -s" },
       ...SECRETS,
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,
@@ -241,6 +242,11 @@ const COMMANDS = {
     note: "Like ssh, options may also follow the target; the first word after it that is not " +
       "an option starts the remote command (or put -- before the command).",
   },
+  netconf: {
+    summary: "open the netconf subsystem (port 830 by default) and print the server's capabilities",
+    args: [TARGET],
+    options: [...COMMON, IDENTITY, ...SECRETS, BATCH],
+  },
   send: {
     summary: "run commands through a pty shell, for devices without exec (switches)",
     args: [TARGET, {
@@ -267,6 +273,40 @@ const COMMANDS = {
         long: "encoding",
         value: "<label>",
         help: "decode output for display, e.g. gbk (default utf-8)",
+      },
+      {
+        long: "enable",
+        help: "raise the privilege level first (enable, super), answering its secret prompt",
+      },
+      {
+        long: "enable-secret-env",
+        value: "<VAR>",
+        help: "read the enable / super secret from this environment variable",
+      },
+      {
+        long: "enable-secret-file",
+        value: "<file>",
+        help: "read the enable secret from this file",
+      },
+      {
+        long: "log",
+        value: "<file>",
+        help: "write a timestamped transcript (typed and printed; secrets masked) to this file",
+      },
+      {
+        long: "config",
+        help: "run the commands in configuration mode (system-view, configure terminal, configure)",
+      },
+      {
+        long: "save",
+        help: "with --config: save afterwards (save force, save, write memory; Junos commits)",
+      },
+      {
+        long: "answer",
+        value: "<REGEX=REPLY>",
+        repeat: true,
+        help:
+          "answer a dialog whose line matches REGEX with REPLY + Enter (repeatable; never shown)",
       },
       IDENTITY,
       ...SECRETS,
@@ -302,6 +342,11 @@ const COMMANDS = {
       },
       { long: "dest", value: "<dir>", help: "with --fetch: where the copies go (default .)" },
       { long: "junit", value: "<file>", help: "also write JUnit XML for CI systems" },
+      {
+        long: "log",
+        value: "<dir>",
+        help: "with --command: a transcript per host in DIR/<host>.log (secrets masked)",
+      },
       IDENTITY,
       ...SECRETS,
     ],
@@ -370,6 +415,7 @@ type FlagsOf<T extends readonly OptionSpec[]> =
 export type ProbeFlags = FlagsOf<typeof COMMANDS.probe.options>;
 export type ConnectCliFlags = FlagsOf<typeof COMMANDS.connect.options>;
 export type SendCliFlags = FlagsOf<typeof COMMANDS.send.options>;
+export type NetconfCliFlags = FlagsOf<typeof COMMANDS.netconf.options>;
 export type CheckCliFlags = FlagsOf<typeof COMMANDS.check.options>;
 export type LabCliFlags = FlagsOf<typeof COMMANDS.lab.options>;
 export type TransferCliFlags = FlagsOf<typeof TRANSFER_OPTIONS>;
@@ -380,6 +426,7 @@ export type ParsedCommand =
   | { name: "probe"; target: string; flags: ProbeFlags }
   | { name: "connect"; target: string; command: string[]; flags: ConnectCliFlags }
   | { name: "send"; target: string; commands: string[]; flags: SendCliFlags }
+  | { name: "netconf"; target: string; flags: NetconfCliFlags }
   | { name: "check"; inventory: string; flags: CheckCliFlags }
   | { name: "lab"; flags: LabCliFlags }
   | { name: "get" | "put"; remote: string; local: string; flags: TransferCliFlags }
@@ -641,6 +688,8 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
     }
     case "send":
       return { name, target: p0, commands: rest, flags: r.flags as SendCliFlags };
+    case "netconf":
+      return { name, target: p0, flags: r.flags as NetconfCliFlags };
     case "check":
       return { name, inventory: p0, flags: r.flags as CheckCliFlags };
     case "lab":

@@ -19,6 +19,7 @@ import type { Client } from "../client.ts";
 import { copy } from "../transfer/copy.ts";
 import { local, localFiles } from "../transfer/local.ts";
 import { toJunitXml } from "../check/junit.ts";
+import { Transcript } from "../send/transcript.ts";
 import { createPalette, useColor } from "../render/color.ts";
 import { sanitize, toJson } from "../render/sanitize.ts";
 
@@ -54,6 +55,20 @@ export interface CheckFlags {
   verbose?: number;
   /** No progress lines; the table lists only failed hosts. */
   quiet?: true;
+  /** With `command`: write a transcript per host into this directory. */
+  log?: string;
+}
+
+/** `DIR/<host>.log` (`<host>_<port>.log` off port 22; `-N` for the N-th entry of a repeat). */
+export function transcriptNames(entries: { host: string; port: number | null }[]): string[] {
+  const seen = new Map<string, number>();
+  return entries.map((e) => {
+    const base = (e.port && e.port !== 22 ? `${e.host}_${e.port}` : e.host)
+      .replace(/[^\w.-]/g, "_");
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `${base}${n > 1 ? `-${n}` : ""}.log`;
+  });
 }
 
 export interface RunCheckInput {
@@ -108,22 +123,59 @@ function parseConcurrency(text: string | undefined): number {
   return Number(text);
 }
 
-/** The cells of one table row (every cell sanitized: most hold text from the peer). */
-export function tableRow(h: HostReport): string[] {
+function cut(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - 1) + "…" : text;
+}
+
+/**
+ * The `--command` cells of a host: its remote exit status (`-` when it did not run; `send` has
+ * none: `sent`, or `rejected`) and the first non-empty line of its output (stdout, else stderr).
+ */
+export function commandCells(h: HostReport): [string, string] {
+  const c = h.command;
+  if (!c) return ["-", ""];
+  const exit = c.via === "send"
+    ? (c.errorLine === null ? "sent" : "rejected")
+    : c.exitSignal
+    ? `signal ${c.exitSignal}`
+    : String(c.exitStatus ?? "-");
+  const text = c.errorLine ?? (c.stdoutHead.trim() ? c.stdoutHead : c.stderrHead);
+  const first = text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
+  return [exit, cut(sanitize(first), 40)];
+}
+
+/**
+ * The cells of one table row (every cell sanitized: most hold text from the peer); with
+ * `command`, the exit status and output head of `--command` before the timing.
+ */
+export function tableRow(h: HostReport, command = false): string[] {
   const reason = h.ok ? "" : sanitize(h.error?.message ?? "");
   return [
     h.target,
     h.ok ? "ok" : "FAIL",
     h.failedStage ?? "",
-    reason.length > 70 ? reason.slice(0, 69) + "…" : reason,
+    cut(reason, 70),
     h.kex?.algorithm ?? "-",
     h.kex?.cipher.c2s ?? "-",
     h.grade?.letter ?? "-",
+    ...(command ? commandCells(h) : []),
     String(h.ms),
   ].map((cell) => sanitize(cell));
 }
 
 const HEADERS = ["HOST", "OK", "STAGE", "REASON", "KEX", "CIPHER", "GRADE", "MS"];
+const COMMAND_HEADERS = [
+  "HOST",
+  "OK",
+  "STAGE",
+  "REASON",
+  "KEX",
+  "CIPHER",
+  "GRADE",
+  "EXIT",
+  "OUTPUT",
+  "MS",
+];
 
 /** The summary table, counts and shared host keys, as text. */
 export function formatSummary(
@@ -132,8 +184,10 @@ export function formatSummary(
 ): string {
   const p = createPalette(options.color ?? false);
   const hosts = options.quiet ? result.hosts.filter((h) => !h.ok) : result.hosts;
-  const rows = hosts.map(tableRow);
-  const widths = HEADERS.map((hd, c) => Math.max(hd.length, ...rows.map((r) => r[c]!.length)));
+  const command = result.hosts.some((h) => h.command !== null);
+  const headers = command ? COMMAND_HEADERS : HEADERS;
+  const rows = hosts.map((h) => tableRow(h, command));
+  const widths = headers.map((hd, c) => Math.max(hd.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) =>
     cells.map((
       cell,
@@ -142,13 +196,17 @@ export function formatSummary(
       .join("  ").trimEnd();
   const out: string[] = [];
   if (rows.length) {
-    out.push(line(HEADERS));
+    out.push(line(headers));
     for (const r of rows) {
       const text = line(r);
       out.push(r[1] === "ok" ? text : p.red(text));
     }
     out.push("");
   }
+  // What to try, per failed host (the diagnosis' fix: lib/diagnose words it).
+  const hints = result.hosts.filter((h) => !h.ok && h.error?.fix);
+  for (const h of hints) out.push(`${sanitize(h.target)}: try ${sanitize(h.error!.fix!)}`);
+  if (hints.length) out.push("");
   const s = result.summary;
   const stages = Object.entries(s.byStage).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
   const rate = result.ms > 0 ? (s.total / (result.ms / 1000)).toFixed(1) : "-";
@@ -199,6 +257,21 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   }
   if (settings.port !== undefined) parsePort(String(settings.port));
   const entries = await readInventory(input.inventoryPath);
+  if (
+    flags.log !== undefined && flags.command === undefined && !entries.some((e) => e.commands)
+  ) {
+    throw usageError("--log needs --command or a commands column (it records the commands)");
+  }
+  const logs = new Map<number, Transcript>();
+  const names = transcriptNames(entries);
+  if (flags.log !== undefined) {
+    try {
+      await platform.mkdir(flags.log, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw usageError(`cannot create the log directory ${flags.log}: ${(e as Error).message}`);
+    }
+  }
+  const pendingLogs: Promise<void>[] = [];
   const home = env("HOME") ?? ".";
   const knownHostsFiles = [
     (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
@@ -252,24 +325,30 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
         batchMode: true,
       }
       : undefined,
-    onResult: (_i, report) => {
+    transcript: flags.log === undefined ? undefined : (index) => {
+      const t = new Transcript();
+      logs.set(index, t);
+      return t;
+    },
+    onResult: (index, report) => {
+      const log = logs.get(index);
+      if (log && flags.log !== undefined) {
+        logs.delete(index);
+        pendingLogs.push(
+          platform.writeTextFile(`${flags.log}/${names[index]}`, log.text(), { mode: 0o600 })
+            .catch((e) => {
+              writeErr(`cannot write the transcript ${names[index]}: ${(e as Error).message}\n`);
+            }),
+        );
+      }
       done++;
       if (!report.ok) failed++;
       if (flags.ndjson) writeOut(toJson(report) + "\n");
-      if (flags.quiet) return;
-      if (tty) drawProgress(done === total);
-      else {
-        const n = String(done).padStart(String(total).length);
-        writeErr(
-          `[${n}/${total}] ${sanitize(report.target)}: ` +
-            (report.ok
-              ? `ok (${report.ms} ms)`
-              : `FAIL at ${report.failedStage}: ${sanitize(report.error?.message ?? "")}`) +
-            "\n",
-        );
-      }
+      // Progress only on a terminal (a log or a pipe gets the table at the end).
+      if (!flags.quiet && tty) drawProgress(done === total);
     },
   }).finally(interrupt.dispose);
+  await Promise.all(pendingLogs);
   if (tty && !flags.quiet) writeErr("\n");
   const color = useColor(machine ? tty : (input.writeOut ? false : platform.stdout.isTerminal()));
   const summary = formatSummary(result, { quiet: flags.quiet, color });

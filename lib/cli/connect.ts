@@ -45,6 +45,8 @@ export interface ConnectFlags {
   identity?: string[];
   t?: true;
   T?: true;
+  /** The command is a subsystem name (`ssh -s`). */
+  s?: true;
   passwordEnv?: string;
   passwordFile?: string;
   passphraseEnv?: string;
@@ -63,7 +65,8 @@ export interface RunConnectInput {
   timeoutMs: number;
 }
 
-async function readSecretFile(path: string, what: string): Promise<string> {
+/** A secret file's text without its final line break (a usage error when unreadable). */
+export async function readSecretFile(path: string, what: string): Promise<string> {
   try {
     return (await platform.readTextFile(path)).replace(/\r?\n$/, "");
   } catch (e) {
@@ -546,6 +549,10 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const { tracer } = run;
   const tty = platform.stdin.isTerminal();
   const command = input.command.join(" ");
+  if (flags.s && command === "") {
+    throw usageError("-s needs the subsystem name after the host: sshtrace -s HOST netconf");
+  }
+  const subsystem = flags.s ? command : null;
   const wantPty = flags.T ? false : flags.t ? true : command === "" && tty;
 
   let exitCode = 0;
@@ -576,8 +583,21 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
             modes: await localTerminalModes(tracer),
           }
           : undefined,
-        command ? { command } : { shell: true },
+        subsystem !== null ? undefined : command ? { command } : { shell: true },
       );
+      if (subsystem !== null) {
+        // Its own session step: a refusal fails there, not after a ✓.
+        const step = tracer.span("session");
+        if (!(await session.subsystem(subsystem))) {
+          throw new SshTraceError(
+            "session",
+            "session.subsystem-refused",
+            `the server refused the ${subsystem} subsystem`,
+            { channel: session.channel.localId, subsystem },
+          );
+        }
+        step.end();
+      }
       const data = client.dataSpan(session);
       const interactive = wantPty && tty;
       if (interactive) {

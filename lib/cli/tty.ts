@@ -19,7 +19,7 @@ export function canPrompt(): boolean {
 
 /** What a prompt asks for: the stage it belongs to and a name for messages. */
 export interface PromptContext {
-  stage: "hostkey" | "auth";
+  stage: "hostkey" | "auth" | "session";
   /** E.g. "password", "passphrase", "keyboard-interactive", "host key". */
   what: string;
 }

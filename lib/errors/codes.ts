@@ -159,9 +159,38 @@ export interface ExactCodes {
     timeoutMs: number;
     lastSeen: string;
     closed: boolean;
+    /** The device the prompt seen looks like, when it is not the given one's. */
+    suggested?: string;
   };
   "session.send-timeout": SendStuck;
   "session.shell-closed": SendStuck;
+  /** The device waits at a question no answer rule matched (`question`: that line). */
+  "session.dialog-unanswered": SendStuck & { question: string };
+  "session.subsystem-refused": OnChannel & { subsystem: string };
+  /** `excerpt`: the start of what was received (at most 160 characters). */
+  "session.netconf-bad-hello": {
+    reason: "closed" | "too-large" | "not-a-hello" | "timeout";
+    received: number;
+    excerpt: string;
+  };
+  /** `rejected`: 1-based positions of the rejected commands; `privileged`: the prompt's level. */
+  /** A command run by exec exited non-zero or was killed (`exitSignal`). */
+  "session.command-failed": { exitStatus: number | null; exitSignal?: string | null };
+  /** `send --enable`: the privilege step (`enable`, `super`) failed; never the secret. */
+  "session.privilege-failed": {
+    device: string;
+    command: string;
+    reason: "no-secret" | "wrong-secret" | "not-raised";
+    prompt: string;
+    errorLine: string;
+  };
+  "session.command-rejected": {
+    rejected: number[];
+    errorLine: string;
+    prompt: string;
+    device: string;
+    privileged: boolean | null;
+  };
   "session.channel-closed": OnChannel;
   "session.connection-closed": OpenWork;
   "session.malformed-message": Record<never, never>;
@@ -177,7 +206,6 @@ export interface ExactCodes {
   "data.window-overflow": OnChannel & { window: number; adjust: number };
   "data.packet-too-large": OnChannel & { length: number; maxPacket: number };
   "data.window-exceeded": OnChannel & { length: number; window: number };
-  "data.command-failed": { exitStatus: number | null };
   "data.output-incomplete": { received: number; written: number; cause: string | null };
 
   "transfer.no-such-file": OnPath;
@@ -298,6 +326,12 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.prompt-not-found": "session",
   "session.send-timeout": "session",
   "session.shell-closed": "session",
+  "session.dialog-unanswered": "session",
+  "session.subsystem-refused": "session",
+  "session.netconf-bad-hello": "session",
+  "session.command-failed": "session",
+  "session.command-rejected": "session",
+  "session.privilege-failed": "session",
   "session.channel-closed": "session",
   "session.connection-closed": "session",
   "session.malformed-message": "session",
@@ -312,7 +346,6 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "data.window-overflow": "data",
   "data.packet-too-large": "data",
   "data.window-exceeded": "data",
-  "data.command-failed": "data",
   "data.output-incomplete": "data",
   "transfer.no-such-file": "transfer",
   "transfer.permission-denied": "transfer",

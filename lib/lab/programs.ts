@@ -6,6 +6,10 @@
  */
 
 /** The terminal a client asked for with pty-req. */
+import { COMWARE_GREETING, comwareOutput } from "./comware_output.ts";
+
+export { comwareOutput };
+
 export interface PtyInfo {
   term: string;
   cols: number;
@@ -322,9 +326,13 @@ class LineReader {
     return this.#pending.shift()!;
   }
 
-  /** The next line without its ending, or null at EOF. Ctrl-D on an empty line is EOF. */
-  async line(): Promise<string | null> {
+  /**
+   * The next line without its ending, or null at EOF. Ctrl-D on an empty line is EOF. With
+   * `hidden` (a password) the typed characters are not echoed.
+   */
+  async line(hidden = false): Promise<string | null> {
     const echo = this.#io.pty !== null;
+    const echoKeys = echo && !hidden;
     for (;;) {
       const b = await this.key();
       if (b === null) return null;
@@ -344,7 +352,7 @@ class LineReader {
       if (b === 0x08 || b === 0x7f) {
         if (this.#buffer.length) {
           this.#buffer.pop();
-          if (echo) await this.#io.write("\b \b");
+          if (echoKeys) await this.#io.write("\b \b");
         }
         continue;
       }
@@ -355,7 +363,7 @@ class LineReader {
       }
       if (b >= 0x20 || b === 0x09) {
         this.#buffer.push(b);
-        if (echo) await this.#io.write(new Uint8Array([b]));
+        if (echoKeys) await this.#io.write(new Uint8Array([b]));
       }
     }
   }
@@ -381,58 +389,20 @@ export const posixShell: Program = async (io) => {
 // ---------------------------------------------------------------------------------------------
 // The Comware-style switch shell (old-switch profile)
 
-const COMWARE_GREETING = [
-  "",
-  "******************************************************************************",
-  "* Copyright (c) 2004-2010 Hangzhou H3C Tech. Co., Ltd. All rights reserved.  *",
-  "* Without the owner's prior written consent,                                 *",
-  "* no decompiling or reverse-engineering shall be allowed.                    *",
-  "******************************************************************************",
-  "",
-];
-
 const PAGER = "  ---- More ----";
 const PAGE_ROWS = 24;
 
-/** The unpaged output of a Comware `display` command, or null for an unknown command. */
-export function comwareOutput(command: string, hostname: string): string[] | null {
-  const c = command.split(/\s+/).join(" ");
-  if (c === "display version") {
-    return [
-      "H3C Comware Platform Software",
-      "Comware Software, Version 5.20.105, Release 1808P21",
-      "Copyright (c) 2004-2010 Hangzhou H3C Tech. Co., Ltd. All rights reserved.",
-      `${hostname} S5120-28C-EI uptime is 0 week, 1 day, 2 hours, 3 minutes`,
-    ];
-  }
-  if (c === "display current-configuration") {
-    const lines = ["#", " version 5.20.105, Release 1808P21", "#", ` sysname ${hostname}`, "#"];
-    for (const vlan of [1, 10, 11, 12, 13]) lines.push(`vlan ${vlan}`, "#");
-    for (let i = 1; i <= 48; i++) {
-      lines.push(
-        `interface GigabitEthernet1/0/${i}`,
-        ` description port-${String(i).padStart(3, "0")}`,
-        ` port access vlan ${10 + (i % 4)}`,
-        "#",
-      );
-    }
-    lines.push(" user-interface vty 0 4", "  authentication-mode scheme", "#", "return");
-    return lines;
-  }
-  if (c === "display interface brief") {
-    const lines = [
-      "The brief information of interface(s) under bridge mode:",
-      "Interface            Link      Speed        Duplex   Link-type  PVID",
-    ];
-    for (let i = 1; i <= 8; i++) {
-      lines.push(`GE1/0/${String(i).padEnd(14)} UP        1G(a)        full(a)  access     1`);
-    }
-    return lines;
-  }
-  return null;
-}
+/** The old-switch shell's `super` password (Comware's privilege step). */
+export const SWITCH_SUPER_PASSWORD = "h3c-super";
 
-/** The shell of the old-switch profile: `<H3C>` prompt, echo, paging, Comware commands. */
+/** Words a system-view line may start with in the lab (anything else is unrecognised). */
+const CONFIG_WORDS = ["interface", "description", "vlan", "port", "shutdown", "undo", "ip"];
+
+/**
+ * The shell of the old-switch profile: `<H3C>` prompt, echo, paging, Comware commands, the
+ * `super` privilege step (password {@link SWITCH_SUPER_PASSWORD}), the `save` dialog and
+ * configuration lines in system view.
+ */
 export const comwareShell: Program = async (io) => {
   const name = io.hostname;
   let systemView = false;
@@ -481,6 +451,43 @@ export const comwareShell: Program = async (io) => {
         return null;
       }
       continue;
+    }
+    if (command === "super") {
+      await io.write(" Password:");
+      const secret = await reader.line(true);
+      if (secret === null) return null;
+      const reply = secret === SWITCH_SUPER_PASSWORD
+        ? [
+          " User privilege level is 3, and only those commands can be used",
+          " registered at or below level 3.",
+        ]
+        : [" % Password is wrong."];
+      if (!await output(reply)) return null;
+      continue;
+    }
+    if (command === "save" || command === "save force") {
+      if (command === "save") {
+        await io.write(
+          " The current configuration will be written to the device. Are you sure? [Y/N]:",
+        );
+        const sure = await reader.line();
+        if (sure === null) return null;
+        if (sure.trim().toUpperCase() !== "Y") continue;
+        await io.write(
+          " Please input the file name(*.cfg)[flash:/startup.cfg]\r\n" +
+            "(To leave the existing filename unchanged, press the enter key):",
+        );
+        if (await reader.line() === null) return null;
+      }
+      const saved = [
+        " Validating file. Please wait....",
+        " Configuration is saved to device successfully.",
+      ];
+      if (!await output(saved)) return null;
+      continue;
+    }
+    if (systemView && !command.startsWith("display")) {
+      if (CONFIG_WORDS.includes(command.split(" ")[0]!)) continue;
     }
     if (command === "system-view") {
       systemView = true;

@@ -10,17 +10,21 @@
  * @module
  */
 
-import type { Client } from "../client.ts";
+import { Inbox, type ShellIo } from "./shell_io.ts";
 import { SshTraceError } from "../errors/mod.ts";
-import type { Tracer } from "../trace.ts";
 import {
   detectDevice,
-  type DeviceChoice,
   type DeviceName,
   type DevicePreset,
   DEVICES,
-  REJECTED_REPLY,
+  findErrorLine,
+  privilegedPrompt,
+  SECRET_PROMPT,
 } from "./devices.ts";
+import { type PrivilegeResult, raisePrivilege } from "./privilege.ts";
+import { BUILT_IN_DIALOGS, type DialogRule, findDialog, looksLikeQuestion } from "./dialogs.ts";
+import type { CommandResult, PagingMode, SendOptions, SendResult } from "./types.ts";
+import { promptNotFound, seconds, wrongDevice } from "./failures.ts";
 import {
   binary,
   cleanOutput,
@@ -41,238 +45,8 @@ import {
   stripEscapes,
 } from "./prompt.ts";
 
-/** A duplex of bytes to a shell: what the engine writes to and reads from. */
-export interface ShellIo {
-  write(bytes: Uint8Array): Promise<void>;
-  /** The shell's output; called once. */
-  read(): AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
-}
-
-/** The parts of a `Session` (lib/connection/session.ts) the adapter needs. */
-export interface SessionLike {
-  write(bytes: Uint8Array): Promise<void>;
-  readonly stdout: ReadableStream<Uint8Array>;
-  readonly stderr?: ReadableStream<Uint8Array>;
-}
-
-/**
- * Adapts a session with a pty shell: stdout and stderr are read together (a pty sends
- * everything on stdout, but an unread stderr would stall the shared channel window).
- */
-export function sessionIo(session: SessionLike): ShellIo {
-  return {
-    write: (bytes) => session.write(bytes),
-    read: () => (session.stderr ? mergeStreams(session.stdout, session.stderr) : session.stdout),
-  };
-}
-
-/** Interleaves two byte streams into one, ending when both end. */
-function mergeStreams(
-  a: ReadableStream<Uint8Array>,
-  b: ReadableStream<Uint8Array>,
-): ReadableStream<Uint8Array> {
-  const readers = [a.getReader(), b.getReader()];
-  let open = readers.length;
-  let pumps: Promise<void>[] = [];
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      pumps = readers.map(async (reader) => {
-        try {
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            controller.enqueue(value);
-          }
-        } catch (e) {
-          controller.error(e);
-          return;
-        }
-        if (--open === 0) controller.close();
-      });
-    },
-    async cancel(reason) {
-      await Promise.all(readers.map((r) => r.cancel(reason).catch(() => {})));
-      await Promise.all(pumps);
-    },
-  });
-}
-
-/** Options of {@link runShell}. */
-export interface SendOptions {
-  /** The commands, in order. */
-  commands: readonly string[];
-  /** @default "auto" */
-  device?: DeviceChoice;
-  /**
-   * Texts that may name the vendor, for `auto`: the server's version line
-   * (`SSH-1.99-Comware-5.20`), the auth banner. The shell's greeting is added automatically.
-   */
-  hints?: readonly string[];
-  /** Recognise the prompt with this pattern (tested on the last line) instead of presets. */
-  promptPattern?: RegExp;
-  /** Send the device's paging command first (else only answer pagers). @default true */
-  disablePaging?: boolean;
-  /** Log out at the end with the device's command. @default true */
-  logout?: boolean;
-  /** Limit for the first prompt. @default 15000 */
-  promptTimeoutMs?: number;
-  /** Limit for each command, from sending it to its prompt. @default 30000 */
-  commandTimeoutMs?: number;
-  /** How long to wait for the shell to close after the logout command. @default 3000 */
-  logoutTimeoutMs?: number;
-  /** A prompt that only fits the generic style is accepted after this much quiet. @default 300 */
-  settleMs?: number;
-  /** With no prompt yet, press Enter once after this much quiet. @default 2000 */
-  nudgeMs?: number;
-  /** What Enter sends. @default "\r" */
-  newline?: string;
-  /** Encoding used for the `output` strings (bytes are never changed). @default "utf-8" */
-  encoding?: string;
-  tracer?: Tracer;
-}
-
-/** One command's result. */
-export interface CommandResult {
-  command: string;
-  /** The output decoded with replacement (`\n` line breaks). */
-  output: string;
-  /** The output bytes, as the device sent them (less echo, pagers and prompt; `\n` breaks). */
-  bytes: Uint8Array;
-  /** From sending the command to seeing the prompt. */
-  ms: number;
-  /** Pager prompts answered during this command. */
-  pagers: number;
-}
-
-/** How long output was kept from pausing. */
-export type PagingMode = "disabled" | "answering-pagers";
-
-export interface SendResult {
-  device: DeviceName;
-  /** Why this device: `given` or what detection saw. */
-  deviceReason: string;
-  /** The first prompt, e.g. `<H3C>`. */
-  prompt: string;
-  /** What the shell printed before the first prompt (decoded). */
-  greeting: string;
-  paging: PagingMode;
-  commands: CommandResult[];
-  /** True when the shell closed after the logout command. */
-  loggedOut: boolean;
-}
-
-/** Accumulates the shell's output and wakes whoever waits for more. */
-class Inbox {
-  #data = new Uint8Array(8192);
-  length = 0;
-  ended = false;
-  error: unknown = null;
-  /** When the last byte arrived (performance.now()). */
-  lastData = performance.now();
-  #wake: (() => void) | null = null;
-  #cancel: () => Promise<void>;
-  #pump: Promise<void>;
-
-  constructor(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>) {
-    let next: () => Promise<IteratorResult<Uint8Array>>;
-    if (source instanceof ReadableStream) {
-      const reader = source.getReader();
-      next = async () => {
-        const r = await reader.read();
-        return r.done ? { done: true, value: undefined } : { done: false, value: r.value };
-      };
-      this.#cancel = () => reader.cancel().catch(() => {});
-    } else {
-      const it = source[Symbol.asyncIterator]();
-      next = () => it.next();
-      this.#cancel = async () => {
-        // A generator stuck in a wait would never settle return(): don't wait for it.
-        it.return?.()?.catch(() => {});
-        await Promise.resolve();
-      };
-    }
-    this.#pump = (async () => {
-      try {
-        for (;;) {
-          const r = await next();
-          if (r.done) break;
-          this.#push(r.value);
-        }
-      } catch (e) {
-        this.error = e;
-      }
-      this.ended = true;
-      this.#notify();
-    })();
-  }
-
-  #push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    if (this.length + chunk.length > this.#data.length) {
-      const bigger = new Uint8Array(Math.max(this.#data.length * 2, this.length + chunk.length));
-      bigger.set(this.#data.subarray(0, this.length));
-      this.#data = bigger;
-    }
-    this.#data.set(chunk, this.length);
-    this.length += chunk.length;
-    this.lastData = performance.now();
-    this.#notify();
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
-  /** A copy of bytes [start, end). */
-  slice(start: number, end = this.length): Uint8Array {
-    return this.#data.slice(start, end);
-  }
-
-  /** A view of bytes [start, end) (valid until the next push). */
-  view(start: number, end = this.length): Uint8Array {
-    return this.#data.subarray(start, end);
-  }
-
-  /** Forgets bytes before `index`; returns how many were dropped (indexes shift by that). */
-  discard(index: number): number {
-    this.#data.copyWithin(0, index, this.length);
-    this.length -= index;
-    return index;
-  }
-
-  /** Resolves on new data, the end, or after `ms`. */
-  wait(ms: number): Promise<void> {
-    if (this.ended) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      // The waker goes in first: the first setTimeout() of a process may run pending
-      // microtasks (data arriving) before it returns.
-      const state: { timer?: ReturnType<typeof setTimeout>; done: boolean } = { done: false };
-      this.#wake = () => {
-        state.done = true;
-        clearTimeout(state.timer);
-        resolve();
-      };
-      state.timer = setTimeout(() => {
-        this.#wake = null;
-        resolve();
-      }, Math.max(0, ms));
-      if (state.done) clearTimeout(state.timer);
-    });
-  }
-
-  /** Stops reading (if the source has not ended). */
-  async stop(): Promise<void> {
-    if (!this.ended) await this.#cancel();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#pump,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 200))),
-    ]);
-    clearTimeout(timer);
-  }
-}
+export { sessionIo, type SessionLike, type ShellIo } from "./shell_io.ts";
+export type { CommandResult, CommandStatus, PagingMode, SendOptions, SendResult } from "./types.ts";
 
 /** How waiting for a prompt ended. */
 interface PromptSeen {
@@ -280,6 +54,7 @@ interface PromptSeen {
   lineStart: number;
   line: string;
   pagers: number;
+  dialogs: number;
 }
 
 interface WaitOptions {
@@ -289,6 +64,8 @@ interface WaitOptions {
   /** Builds the error when the time is up or the shell closes. */
   fail: (why: "timeout" | "closed", tail: string) => SshTraceError;
   nudgeMs?: number;
+  /** Answer dialogs (see lib/send/dialogs.ts) on the way. */
+  dialogs?: boolean;
 }
 
 const TAIL = 2048;
@@ -317,21 +94,30 @@ class ShellDriver {
   #inbox: Inbox;
   #newline: string;
   #settleMs: number;
+  #dialogs: readonly DialogRule[];
 
   constructor(io: ShellIo, options: SendOptions) {
     this.#io = io;
     this.#o = options;
-    this.#inbox = new Inbox(io.read());
+    const transcript = options.transcript;
+    this.#inbox = new Inbox(io.read(), transcript ? (c) => transcript.received(c) : undefined);
     this.#newline = options.newline ?? "\r";
     this.#settleMs = options.settleMs ?? 300;
+    this.#dialogs = [
+      ...(options.answers ?? []),
+      ...(options.builtInDialogs === false ? [] : BUILT_IN_DIALOGS),
+    ];
   }
 
   #info(message: string): void {
     this.#o.tracer?.emit({ stage: "session", type: "info", message });
   }
 
-  #send(text: string): Promise<void> {
-    return this.#io.write(encodeCommand(text));
+  /** Types `text`; a `secret` is never traced, and only masked in a transcript. */
+  #send(text: string, secret = false): Promise<void> {
+    const bytes = encodeCommand(text);
+    this.#o.transcript?.sent(bytes, secret);
+    return this.#io.write(bytes);
   }
 
   async run(): Promise<SendResult> {
@@ -355,6 +141,9 @@ class ShellDriver {
     // 1. The first prompt.
     const custom = o.promptPattern ? customPromptMatcher(o.promptPattern) : null;
     let first: PromptMatch | null = null;
+    // A given --device whose style does not fit a prompt another device shows: noticed once the
+    // shell is quiet, instead of waiting out the prompt limit.
+    let other: PromptMatch | null = null;
     const seen = await this.#waitForPrompt({
       from: 0,
       timeoutMs: promptTimeoutMs,
@@ -366,28 +155,23 @@ class ShellDriver {
           return "strong";
         }
         const m = matchPrompt(line, styles);
-        if (!m) return null;
+        if (!m) {
+          other = choice === "auto" ? null : matchPrompt(line);
+          return other ? "weak" : null;
+        }
+        other = null;
         first = m;
         // The first prompt is rated weak: wait until the greeting is over.
         return "weak";
       },
-      fail: (why, tail) => {
-        const wanted = o.promptPattern
-          ? `matching ${o.promptPattern}`
-          : choice === "auto"
-          ? "of a known style (<name>, [name], name>, name#, user@host>, $ , # )"
-          : `of ${DEVICES[choice].label} (${styles.join(", ")} style)`;
-        const message = why === "timeout"
-          ? `no shell prompt ${wanted} within ${seconds(promptTimeoutMs)}; last seen: ${tail}`
-          : `the shell closed before showing a prompt ${wanted}; last seen: ${tail}`;
-        return new SshTraceError("session", "session.prompt-not-found", message, {
-          device: choice,
-          timeoutMs: promptTimeoutMs,
-          lastSeen: tail,
-          closed: why === "closed",
-        });
-      },
+      fail: (why, tail) =>
+        promptNotFound({ why, tail, choice, styles, pattern: o.promptPattern, promptTimeoutMs }),
     });
+    const wrong = other as PromptMatch | null;
+    if (wrong && choice !== "auto") {
+      const suggested = detectDevice(wrong, [...(o.hints ?? []), binary(this.#inbox.view(0))]);
+      throw wrongDevice(wrong, choice, suggested.device, promptTimeoutMs);
+    }
     const prompt = first as PromptMatch | null ?? { style: styles[0], text: seen.line, name: null };
     const greetingBytes = this.#inbox.slice(0, seen.lineStart);
     const greeting = decodeOutput(fromBinary(normalizeNewlines(binary(greetingBytes))), o.encoding);
@@ -397,7 +181,8 @@ class ShellDriver {
     let device: DeviceName;
     let deviceReason: string;
     if (choice === "auto") {
-      const hints = [...(o.hints ?? []), binary(greetingBytes)];
+      // Escapes out, so a screen-clearing banner (`ESC[1;1HHP J9773A`) still reads as words.
+      const hints = [...(o.hints ?? []), stripEscapes(binary(greetingBytes))];
       ({ device, reason: deviceReason } = detectDevice(prompt, hints));
     } else {
       device = choice;
@@ -410,17 +195,25 @@ class ShellDriver {
     );
     let from = this.#inbox.length;
 
+    // 2b. Privilege (before paging: some devices only allow the paging command once raised).
+    let privilege: PrivilegeResult | null = null;
+    if (o.enable) {
+      const shell = this.#privilegeShell(from, rate, preset);
+      privilege = await raisePrivilege(shell, preset, o.enableSecret, prompt.text.trim());
+      from = shell.position();
+    }
+
     // 3. Paging.
     let paging: PagingMode = "answering-pagers";
     if ((o.disablePaging ?? true) && preset.disablePaging) {
       const r = await this.#command(preset.disablePaging, from, rate, preset);
       from = r.next;
       const reply = decodeOutput(r.bytes, o.encoding);
-      if (REJECTED_REPLY.test(reply)) {
-        const firstLine = reply.split("\n").map((l) => l.trim()).find((l) => l && l !== "^");
+      const errorLine = findErrorLine(reply);
+      if (errorLine !== null) {
         this.#info(
           `shell: the device did not accept ${JSON.stringify(preset.disablePaging)}` +
-            ` (${JSON.stringify(firstLine ?? "")}); answering pagers instead`,
+            ` (${JSON.stringify(errorLine)}); answering pagers instead`,
         );
       } else {
         paging = "disabled";
@@ -434,20 +227,49 @@ class ShellDriver {
       );
     }
 
-    // 4. The commands.
+    // 4. The commands (in configuration mode with `config`).
+    const config = o.config ? preset.config : null;
+    if (o.config && !config) {
+      throw new SshTraceError(
+        "usage",
+        "usage.invalid",
+        `--config: ${preset.label} has no configuration mode to enter`,
+        { expected: "--config with a network device (comware, huawei, cisco, junos)" },
+      );
+    }
+    if (config) from = await this.#configStep("entered", config.enter, from, rate, preset);
     const commands: CommandResult[] = [];
     for (const [i, command] of o.commands.entries()) {
       const r = await this.#command(command, from, rate, preset);
       from = r.next;
       const output = decodeOutput(r.bytes, o.encoding);
       const lines = output === "" ? 0 : output.split("\n").length - (output.endsWith("\n") ? 1 : 0);
+      const errorLine = preset.errorLines ? findErrorLine(output) : null;
       this.#info(
         `shell: command ${i + 1}/${o.commands.length}: ${r.bytes.length} bytes, ${lines} lines` +
-          ` in ${r.ms} ms` + (r.pagers ? `, ${r.pagers} pager prompt(s) answered` : ""),
+          ` in ${r.ms} ms` + (r.pagers ? `, ${r.pagers} pager prompt(s) answered` : "") +
+          (errorLine === null ? "" : `; rejected by the device: ${JSON.stringify(errorLine)}`),
       );
-      commands.push({ command, output, bytes: r.bytes, ms: r.ms, pagers: r.pagers });
+      const result: CommandResult = {
+        command,
+        output,
+        bytes: r.bytes,
+        ms: r.ms,
+        pagers: r.pagers,
+        dialogs: r.dialogs,
+        status: errorLine === null ? "ok" : "rejected",
+        errorLine,
+      };
+      commands.push(result);
+      o.onCommand?.(result, i);
       // Keep memory flat over many commands.
       if (from > 1 << 20) from -= this.#inbox.discard(from);
+    }
+    if (config) {
+      from = await this.#configStep("left", config.exit, from, rate, preset);
+      if (o.save && config.save) {
+        from = await this.#configStep("saved", config.save, from, rate, preset);
+      }
     }
 
     // 5. Log out.
@@ -467,15 +289,87 @@ class ShellDriver {
       );
     }
 
+    const promptText = decodeOutput(fromBinary(prompt.text), o.encoding).trim();
     return {
       device,
       deviceReason,
-      prompt: decodeOutput(fromBinary(prompt.text), o.encoding).trim(),
+      prompt: promptText,
+      privileged: privilegedPrompt(device, privilege?.prompt ?? promptText),
+      privilegeLevel: privilege?.level ?? null,
       greeting,
       paging,
       commands,
       loggedOut,
     };
+  }
+
+  /** The privilege step's view of the shell (see lib/send/privilege.ts), reading from `from`. */
+  #privilegeShell(from: number, rate: PromptMatcher, preset: DevicePreset) {
+    let pos = from;
+    const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
+    const command = preset.privilege?.command ?? "";
+    const isSecretPrompt = (line: string) => SECRET_PROMPT.test(line) && rate(line) === null;
+    return {
+      position: () => pos,
+      info: (message: string) => this.#info(message),
+      // The secret goes through here too: it is never traced (#send emits nothing).
+      line: (text: string, secret?: boolean) => this.#send(text + this.#newline, secret),
+      reply: async (echo: string | undefined) => {
+        const seen = await this.#waitForPrompt({
+          from: pos,
+          timeoutMs,
+          rate: (line) => isSecretPrompt(line) ? "strong" : rate(line),
+          fail: (why, tail) =>
+            new SshTraceError(
+              "session",
+              why === "timeout" ? "session.send-timeout" : "session.shell-closed",
+              why === "timeout"
+                ? `no prompt within ${seconds(timeoutMs)} after ${JSON.stringify(command)}` +
+                  ` (privilege step) on the ${preset.label} shell; last seen: ${tail}`
+                : `the shell closed during ${JSON.stringify(command)} (privilege step)` +
+                  `; last seen: ${tail}`,
+              { command, timeoutMs, lastSeen: tail, device: preset.name },
+            ),
+        });
+        const end = this.#inbox.length;
+        const raw = this.#inbox.slice(pos, end);
+        pos = end;
+        const isPrompt = (line: string) => rate(line) !== null || isSecretPrompt(line);
+        const text = decodeOutput(cleanOutput(raw, { command: echo, isPrompt }), this.#o.encoding);
+        return { text, line: seen.line, secret: isSecretPrompt(seen.line) };
+      },
+    };
+  }
+
+  /**
+   * Runs a configuration-mode step (enter, leave, save) and traces it; a step the device
+   * rejects fails the run (`session.command-rejected`, no command index). Returns the new offset.
+   */
+  async #configStep(
+    what: "entered" | "left" | "saved",
+    command: string,
+    from: number,
+    rate: PromptMatcher,
+    preset: DevicePreset,
+  ): Promise<number> {
+    const r = await this.#command(command, from, rate, preset);
+    const errorLine = findErrorLine(decodeOutput(r.bytes, this.#o.encoding));
+    if (errorLine !== null) {
+      throw new SshTraceError(
+        "session",
+        "session.command-rejected",
+        `the device rejected the configuration step ${JSON.stringify(command)} ` +
+          `(${JSON.stringify(errorLine)})`,
+        { rejected: [], errorLine, prompt: "", device: preset.name, privileged: null },
+      );
+    }
+    const verb = what === "entered"
+      ? "entered configuration mode"
+      : what === "left"
+      ? "left configuration mode"
+      : "saved the configuration";
+    this.#info(`config: ${verb} with ${JSON.stringify(command)} in ${r.ms} ms`);
+    return r.next;
   }
 
   /** Sends one command and collects its output up to the next prompt. */
@@ -484,7 +378,7 @@ class ShellDriver {
     from: number,
     rate: PromptMatcher,
     preset: DevicePreset,
-  ): Promise<{ bytes: Uint8Array; ms: number; pagers: number; next: number }> {
+  ): Promise<{ bytes: Uint8Array; ms: number; pagers: number; dialogs: number; next: number }> {
     const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
     const started = performance.now();
     await this.#send(command + this.#newline);
@@ -492,7 +386,24 @@ class ShellDriver {
       from,
       timeoutMs,
       rate,
+      dialogs: true,
       fail: (why, tail) => {
+        const waiting = decodeOutput(
+          fromBinary(lastLine(binary(this.#inbox.view(from)))),
+          this.#o.encoding,
+        ).trim();
+        // A line shaped like a prompt (`[H3C]` after a --prompt for `<H3C>`) is not a question.
+        const question = rate(waiting) === null && matchPrompt(waiting) === null &&
+          looksLikeQuestion(waiting);
+        if (why === "timeout" && question) {
+          return new SshTraceError(
+            "session",
+            "session.dialog-unanswered",
+            `after ${JSON.stringify(command)} the ${preset.label} device asked ` +
+              `${JSON.stringify(waiting)} and no answer rule matched within ${seconds(timeoutMs)}`,
+            { command, timeoutMs, lastSeen: tail, device: preset.name, question: waiting },
+          );
+        }
         const message = why === "timeout"
           ? `no prompt within ${seconds(timeoutMs)} after sending ${JSON.stringify(command)}` +
             ` to the ${preset.label} shell; last seen: ${tail}`
@@ -509,7 +420,7 @@ class ShellDriver {
     const end = this.#inbox.length;
     const raw = this.#inbox.slice(from, end);
     const bytes = cleanOutput(raw, { command, isPrompt: (line) => rate(line) !== null });
-    return { bytes, ms, pagers: seen.pagers, next: end };
+    return { bytes, ms, pagers: seen.pagers, dialogs: seen.dialogs, next: end };
   }
 
   /**
@@ -520,6 +431,7 @@ class ShellDriver {
     const inbox = this.#inbox;
     const deadline = performance.now() + w.timeoutMs;
     let pagers = 0;
+    let dialogs = 0;
     let answeredUpTo = -1;
     let nudged = w.nudgeMs === undefined;
     const startedAt = performance.now();
@@ -535,12 +447,30 @@ class ShellDriver {
       }
       const line = lastLine(tail);
       const certainty = line ? w.rate(line) : null;
+      const dialog = w.dialogs && certainty === null && inbox.length > answeredUpTo
+        ? findDialog(line, this.#dialogs)
+        : null;
+      if (dialog) {
+        answeredUpTo = inbox.length;
+        dialogs++;
+        const question = decodeOutput(fromBinary(line), this.#o.encoding).trim();
+        this.#info(
+          `dialog: answered ${JSON.stringify(question)} (${dialog.label}) ` +
+            (dialog.masked
+              ? "with the rule's reply (not shown)"
+              : dialog.reply === ""
+              ? "with Enter"
+              : `with ${JSON.stringify(dialog.reply)}`),
+        );
+        await this.#send(dialog.reply + this.#newline, dialog.masked);
+        continue;
+      }
       const now = performance.now();
       if (
         certainty === "strong" || (certainty === "weak" && now - inbox.lastData >= this.#settleMs)
       ) {
         const cut = Math.max(tail.lastIndexOf("\n"), tail.lastIndexOf("\r"));
-        return { lineStart: tailStart + cut + 1, line: stripEscapes(line), pagers };
+        return { lineStart: tailStart + cut + 1, line: stripEscapes(line), pagers, dialogs };
       }
       if (inbox.ended) {
         throw w.fail("closed", describeTail(inbox.view(w.from)));
@@ -564,30 +494,4 @@ class ShellDriver {
       await inbox.wait(Math.max(1, wake));
     }
   }
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/**
- * Runs the engine over SSH: opens a pty shell on a logged-in `client` (vt100, 200×24), moves the
- * trace from stage `session` to `data`, and runs `options.commands`, with the server's version
- * line and login banner as vendor hints for `auto`.
- */
-export async function runShellOnClient(
-  client: Client,
-  options: Omit<SendOptions, "hints" | "tracer">,
-): Promise<SendResult> {
-  const session = await client.openSession({ term: "vt100", cols: 200, rows: 24 }, {
-    shell: true,
-  });
-  const data = client.dataSpan(session);
-  const result = await runShell(sessionIo(session), {
-    ...options,
-    hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
-    tracer: client.tracer,
-  });
-  data.end();
-  return result;
 }

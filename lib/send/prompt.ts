@@ -47,10 +47,17 @@ export function decodeOutput(bytes: Uint8Array, encoding = "utf-8"): string {
  * `junos` `user@host>` / `user@host#`, `cisco` `name>` / `name#` / `name(config)#`, and `shell`
  * `... $ ` / `... # `.
  */
-export type PromptStyle = "bracket" | "junos" | "cisco" | "shell";
+export type PromptStyle = "bracket" | "junos" | "cisco" | "routeros" | "spaced" | "shell";
 
 /** Every style, in the order detection tries them. */
-export const PROMPT_STYLES: readonly PromptStyle[] = ["bracket", "junos", "cisco", "shell"];
+export const PROMPT_STYLES: readonly PromptStyle[] = [
+  "bracket",
+  "junos",
+  "cisco",
+  "routeros",
+  "spaced",
+  "shell",
+];
 
 /** A prompt found at the end of the shell output. */
 export interface PromptMatch {
@@ -62,7 +69,12 @@ export interface PromptMatch {
 }
 
 const STYLE_PATTERNS: Record<PromptStyle, RegExp> = {
-  bracket: /^(?:<([^\s<>]+)>|\[[~*]?([^\s[\]]+)\]) ?$/,
+  // Comware in an IRF/RBM pair prefixes `RBM_P` / `RBM_S`.
+  bracket: /^(?:RBM_[PS])?(?:<([^\s<>]+)>|\[[~*]?([^\s[\]]+)\]) ?$/,
+  // MikroTik RouterOS: `[admin@MikroTik] > `, `[admin@MikroTik] /interface> `.
+  routeros: /^\[([\w.-]+@[^\]\s]+)\] (?:\/[^>]*)?> ?$/,
+  // A blank before the mark: FortiOS `FGT60E # `, `FGT60E (root) # `; EXOS `* X460-48t.2 # `.
+  spaced: /^(?:\* )?([\w-]+(?:\.[\w-]+)*?)(?:\.\d+)?(?: \([\w.-]+\))? [#>$] ?$/,
   junos: /^(?:\{[^}]*\}\s*)?([\w.-]+@[\w.-]+)[>#%] ?$/,
   // No trailing blank: IOS prints none, and it keeps `bash-5.1# ` out.
   cisco: /^([A-Za-z0-9][\w.\-/]*)(?:\([\w.\-/ ]+\))?[>#]$/,
@@ -121,7 +133,13 @@ export function learnedPromptMatcher(learned: PromptMatch): PromptMatcher {
     const name = escapeRegExp(learned.name);
     switch (learned.style) {
       case "bracket":
-        strong = new RegExp(`^(?:<|\\[[~*]?)${name}(?:-[^\\s\\]>]*)?[>\\]] ?$`);
+        strong = new RegExp(`^(?:RBM_[PS])?(?:<|\\[[~*]?)${name}(?:-[^\\s\\]>]*)?[>\\]] ?$`);
+        break;
+      case "routeros":
+        strong = new RegExp(`^\\[${name}\\] (?:\\/[^>]*)?> ?$`);
+        break;
+      case "spaced":
+        strong = new RegExp(`^(?:\\* )?${name}(?:\\.\\d+)?(?: \\([\\w.-]+\\))? [#>$] ?$`);
         break;
       case "junos":
         strong = new RegExp(`^(?:\\{[^}]*\\}\\s*)?${name}[>#%] ?$`);
@@ -156,7 +174,8 @@ export function customPromptMatcher(pattern: RegExp): PromptMatcher {
  * Pager prompts, as a source to build both the "waiting at the end" and "anywhere" forms:
  * Comware/VRP `  ---- More ----`, IOS ` --More-- `, `-- More --`, ProCurve
  * `-- MORE --, next page: Space, next line: Enter, quit: Control-C`, `<--- More --->`, Junos
- * `---(more)---` / `---(more 42%)---`, and "Press any key to continue".
+ * `---(more)---` / `---(more 42%)---`, "Press any key to continue", RouterOS
+ * `-- [Q quit|D dump|down]` and EXOS `Press <SPACE> to continue or <Q> to quit:`.
  */
 const PAGER_SOURCE = [
   " *-{4} ?More ?-{4}",
@@ -165,6 +184,9 @@ const PAGER_SOURCE = [
   " *<-+ ?More ?-+>",
   "---\\(more(?: \\d+%)?\\)---",
   "Press any key to continue(?: \\(Q to quit\\))?",
+  // MikroTik RouterOS, Extreme EXOS
+  "-- \\[Q quit\\|D dump\\|down\\]",
+  "Press <SPACE> to continue or <Q> to quit:",
 ].join("|");
 
 /** The pager waiting for a key at the very end of the output (blanks after it allowed). */
@@ -237,6 +259,16 @@ export function stripEcho(text: string, command: string, maxLines = 8): string {
   return text;
 }
 
+/**
+ * Removes terminal mode switches (DEC private modes, `ESC [ ? n h` / `ESC [ ? n l`) and the bare
+ * `\r` that returns the cursor after one: bash 5.1+ turns bracketed paste off after each Enter
+ * (`ESC[?2004l\r`) and on again before its prompt, so every output would start with it.
+ */
+export function stripModeSwitches(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[\?[\d;]*[hl](?:\r(?!\n))?/g, "");
+}
+
 /** Removes the prompt the output ends with (the last line), if `isPrompt` says it is one. */
 export function stripTrailingPrompt(text: string, isPrompt: (line: string) => boolean): string {
   const nl = text.lastIndexOf("\n");
@@ -264,7 +296,7 @@ export interface CleanOptions {
  * breaks as `\n`. Every other byte is kept as is.
  */
 export function cleanOutput(raw: Uint8Array, options: CleanOptions = {}): Uint8Array {
-  let text = stripPagers(binary(raw));
+  let text = stripModeSwitches(stripPagers(binary(raw)));
   if (options.command !== undefined) text = stripEcho(text, options.command);
   text = stripTrailingPrompt(text, options.isPrompt ?? ((line) => matchPrompt(line) !== null));
   return fromBinary(normalizeNewlines(text));

@@ -25,6 +25,10 @@ export interface OldSwitchOptions {
   erase?: "backspace" | "ansi" | "ansi42";
   /** Override the version line, e.g. `SSH-2.0-Comware-7.1`. */
   versionLine?: string;
+  /** cisco: the shell starts at `Switch>` and `enable` asks for this secret. */
+  enableSecret?: string;
+  /** Accept the netconf subsystem and send a `<hello>` (or, `garbage`, something else). */
+  netconf?: "hello" | "garbage";
 }
 
 export interface OldSwitchHandle {
@@ -69,10 +73,16 @@ export async function startOldSwitch(options: OldSwitchOptions = {}): Promise<Ol
   if (options.hostname) args.push("--hostname", options.hostname);
   if (options.erase) args.push("--erase", options.erase);
   if (options.versionLine) args.push("--version-line", options.versionLine);
+  if (options.netconf) args.push("--netconf", options.netconf);
   const child = new Deno.Command(PYTHON, {
     args,
     // The password goes through the environment, not argv (ps shows argv).
-    env: { OLD_SWITCH_PASSWORD: password, PYTHONWARNINGS: "ignore", PYTHONDONTWRITEBYTECODE: "1" },
+    env: {
+      OLD_SWITCH_PASSWORD: password,
+      OLD_SWITCH_ENABLE_SECRET: options.enableSecret ?? "",
+      PYTHONWARNINGS: "ignore",
+      PYTHONDONTWRITEBYTECODE: "1",
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

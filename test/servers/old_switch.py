@@ -226,7 +226,12 @@ class SwitchSession(asyncssh.SSHServerSession):
         self.pending = []  # output lines waiting behind a pager
         self.at_pager = False
         self.last_cr = False
-        self.privileged = True  # cisco: `#` (enable) or `>` (disable)
+        # cisco: `#` (enable) or `>` (disable); with an enable secret the shell starts at `>`
+        self.enable_secret = cfg.enable_secret
+        self.privileged = not cfg.enable_secret
+        self.reading_secret = False  # after `enable`: the next line is the secret (no echo)
+        self.dialog = None  # (callback, echo): the next line answers a question
+        self.netconf = False  # the netconf subsystem (with --netconf): hello, then quiet
         self.system_view = False  # comware/huawei: `[name]` after system-view
         self.closed = False
 
@@ -245,15 +250,34 @@ class SwitchSession(asyncssh.SSHServerSession):
         return False
 
     def subsystem_requested(self, subsystem):
+        if subsystem == "netconf" and self.cfg.netconf:
+            self.netconf = True
+            return True
         return False
 
     def session_started(self):
+        if self.netconf:
+            if self.cfg.netconf == "garbage":
+                self.write(b"% Unknown command: netconf\r\n]]>]]>")
+                return
+            self.write((
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities>'
+                "<capability>urn:ietf:params:netconf:base:1.0</capability>"
+                "<capability>urn:ietf:params:netconf:base:1.1</capability>"
+                "<capability>urn:ietf:params:netconf:capability:writable-running:1.0"
+                "</capability>"
+                "<capability>http://www.h3c.com/netconf/base:1.0</capability>"
+                "</capabilities><session-id>7</session-id></hello>]]>]]>").encode())
+            return
         greeting = GREETING[self.device]
         self.write(b"\r\n".join(s.encode() for s in greeting))
         self.write(b"\r\n" if greeting[-1] else b"")
         self.write(self.prompt())
 
     def data_received(self, data, datatype):
+        if self.netconf:
+            return  # the client's hello and RPCs are read and ignored
         for byte in data:
             if self.closed:
                 return
@@ -271,7 +295,8 @@ class SwitchSession(asyncssh.SSHServerSession):
 
     def prompt(self):
         if self.device == "cisco":
-            return ("%s%s" % (self.hostname, "#" if self.privileged else ">")).encode()
+            mode = "(config)" if self.system_view else ""
+            return ("%s%s%s" % (self.hostname, mode, "#" if self.privileged else ">")).encode()
         if self.system_view:
             return ("[%s]" % self.hostname).encode()
         return ("<%s>" % self.hostname).encode()
@@ -305,7 +330,14 @@ class SwitchSession(asyncssh.SSHServerSession):
             line = bytes(self.line)
             self.line.clear()
             self.write(b"\r\n")
-            self.run(line)
+            if self.reading_secret:
+                self.check_secret(line)
+            elif self.dialog:
+                answer, _ = self.dialog
+                self.dialog = None
+                answer(line.decode("latin-1").strip())
+            else:
+                self.run(line)
         elif byte in (0x08, 0x7F):
             if self.line:
                 self.line.pop()
@@ -315,7 +347,56 @@ class SwitchSession(asyncssh.SSHServerSession):
             self.write(b"^C\r\n" + self.prompt())
         elif byte >= 0x20 or byte == 0x09:
             self.line.append(byte)
-            self.write(bytes([byte]))
+            if not self.reading_secret and not (self.dialog and not self.dialog[1]):
+                self.write(bytes([byte]))
+
+    def ask(self, question, answer, echo=True):
+        """Writes a question and hands the next line to answer(text)."""
+        self.dialog = (answer, echo)
+        self.write(question.encode())
+
+    def save_dialog(self):
+        done = [" Validating file. Please wait....",
+                " Configuration is saved to device successfully."]
+        if self.device == "cisco":
+            self.ask("Destination filename [startup-config]? ",
+                     lambda _a: self.output(["Building configuration...", "[OK]"]))
+            return
+
+        def file_name(_answer):
+            self.output(done)
+
+        def sure(answer):
+            if answer.upper() != "Y":
+                self.write(self.prompt())
+                return
+            self.ask(" Please input the file name(*.cfg)[flash:/startup.cfg]\r\n"
+                     "(To leave the existing filename unchanged, press the enter key):",
+                     file_name)
+        self.ask(" The current configuration will be written to the device. "
+                 "Are you sure? [Y/N]:", sure)
+
+    def check_secret(self, line):
+        self.reading_secret = False
+        ok = line.decode("latin-1") == self.enable_secret
+        if self.device != "cisco":
+            # Comware `super` (level 3) / VRP `super` (level 15)
+            if not ok:
+                wrong = "Error: Password is wrong." if self.device == "huawei" \
+                    else " % Password is wrong."
+                self.output([wrong])
+                return
+            self.privileged = True
+            self.output([" User privilege level is 3, and only those commands can be used",
+                         " registered at or below level 3."] if self.device == "comware" else
+                        ["Now user privilege is level 15, and only those commands whose level "
+                         "is equal to or less than this level can be used."])
+            return
+        if ok:
+            self.privileged = True
+            self.write(self.prompt())
+        else:
+            self.write(b"% Bad secrets\r\n\r\n" + self.prompt())
 
     def pager_key(self, byte):
         if byte == 0x0A and self.last_cr:
@@ -358,6 +439,26 @@ class SwitchSession(asyncssh.SSHServerSession):
             msg = [" % Unrecognized command found at '^' position."]
         self.output([caret] + msg)
 
+    CONFIG_WORDS = ("sysname", "hostname", "interface", "description", "vlan", "shutdown",
+                    "undo", "no", "ip", "port")
+
+    def config_line(self, line, command):
+        """A line in system view / (config) mode: known words accepted silently."""
+        if command in ("return", "end"):
+            self.system_view = False
+            self.write(self.prompt())
+            return
+        if command == "quit" or command == "exit":
+            self.system_view = False
+            self.write(self.prompt())
+            return
+        if command.split()[0] not in self.CONFIG_WORDS:
+            self.error(line)
+            return
+        if command.split()[0] in ("sysname", "hostname") and len(command.split()) == 2:
+            self.hostname = command.split()[1]
+        self.write(self.prompt())
+
     def run(self, raw):
         line = raw.decode("latin-1").strip()
         command = " ".join(line.split())
@@ -375,9 +476,50 @@ class SwitchSession(asyncssh.SSHServerSession):
             self.paging = False
             self.output(self.profile["disable_paging_reply"])
             return
+        if self.device == "cisco" and command == "enable" and not self.privileged \
+                and self.enable_secret:
+            self.reading_secret = True
+            self.write(b"Password: ")
+            return
         if self.device == "cisco" and command in ("enable", "disable"):
             self.privileged = command == "enable"
             self.write(self.prompt())
+            return
+        if self.system_view and command.split()[0] not in ("display", "show", "save"):
+            self.config_line(line, command)
+            return
+        if self.device == "cisco" and self.privileged and command in ("configure terminal",
+                                                                       "conf t"):
+            self.system_view = True
+            self.output(["Enter configuration commands, one per line.  End with CNTL/Z."])
+            return
+        if self.device == "cisco" and self.privileged and command in ("write memory", "write"):
+            self.output(["Building configuration...", "[OK]"])
+            return
+        if command in ("save", "copy running-config startup-config"):
+            self.save_dialog()
+            return
+        if command == "save force" and self.device != "cisco":
+            self.output([" Validating file. Please wait....",
+                         " Configuration is saved to device successfully."])
+            return
+        if command == "license activate":
+            self.ask("Enter activation key: ", lambda key: self.output(
+                ["License activated."] if key == "K3Y-42=ok" else ["% Invalid key."]), echo=False)
+            return
+        if self.device != "cisco" and command == "super" and self.enable_secret:
+            self.reading_secret = True
+            self.write(b" Password:")
+            return
+        if self.device != "cisco" and not self.privileged and (
+                command.startswith("display current") or command == "system-view"):
+            # level 1 (visit/monitor): configuration commands are not known
+            self.error(line)
+            return
+        if self.device == "cisco" and not self.privileged and (
+                command.startswith("show run") or command.split()[0] in ("configure", "write")):
+            # user EXEC: the privileged commands are not even known
+            self.error(line)
             return
         if self.device != "cisco" and command == "system-view":
             self.system_view = True
@@ -467,6 +609,12 @@ def main():
     parser.add_argument("--erase", choices=["backspace", "ansi", "ansi42"],
                         help="how the pager erases itself (default: per device)")
     parser.add_argument("--page-rows", type=int, default=24)
+    parser.add_argument("--netconf", choices=["hello", "garbage"],
+                        help="accept the netconf subsystem: send a hello, or a non-hello")
+    parser.add_argument("--enable-secret",
+                        default=os.environ.get("OLD_SWITCH_ENABLE_SECRET", ""),
+                        help="cisco: start at `>`, `enable` asks for this secret; comware/huawei: "
+                             "start at a low level, `super` asks for it")
     parser.add_argument("--dump", metavar="COMMAND",
                         help="print the unpaged output of COMMAND and exit")
     cfg = parser.parse_args()

@@ -100,14 +100,6 @@ export const DATA = {
     fix: null,
     opensshFix: null,
   },
-  "data.command-failed": {
-    stage: "data",
-    title: "the command exited with a non-zero status",
-    explanation: "The connection and login worked; the remote command itself reported a failure " +
-      "(its exit status is above). Its own output says why.",
-    fix: "run the command by hand on this host to see why",
-    opensshFix: null,
-  },
   "data.connection-reset": {
     stage: "data",
     title: "the connection was reset",

@@ -84,6 +84,15 @@ export const SESSION = {
     fix: "name the device type, or give the prompt as a regular expression (see `send --help`)",
     opensshFix: null,
     refine: (c) => {
+      const suggested = str(c.details, "suggested");
+      if (suggested) {
+        return {
+          title: "the prompt is another device's",
+          explanation: `The shell shows a prompt of another device family than --device ` +
+            `${str(c.details, "device") ?? ""} expects: the device type is wrong.`,
+          fix: `--device ${suggested} (or --device auto)`,
+        };
+      }
       const seen = str(c.details, "lastSeen");
       return seen ? { explanation: `No prompt was recognised; the last output was ${seen}.` } : {};
     },
@@ -105,6 +114,103 @@ export const SESSION = {
       "reloaded the device, or the session hit an idle or privilege limit.",
     fix: "check the commands (exit, reload, quit) and the device's session limits",
     opensshFix: null,
+  },
+  "session.command-failed": {
+    stage: "session",
+    title: "the command exited with a non-zero status",
+    explanation: "The connection and login worked; the remote command itself reported a failure " +
+      "(its exit status is above). Its own output says why.",
+    fix: "run the command by hand on this host to see why",
+    opensshFix: null,
+  },
+  "session.dialog-unanswered": {
+    stage: "session",
+    title: "the device asked a question nobody answered",
+    explanation: "After the command the device waited at a question (quoted above) instead of " +
+      "its prompt: a confirmation or an input sshtrace has no answer for.",
+    fix: "--answer 'REGEX=REPLY' (e.g. --answer 'activation key: ?$=KEY'; the reply is typed " +
+      "with Enter and never shown)",
+    opensshFix: null,
+  },
+  "session.subsystem-refused": {
+    stage: "session",
+    title: "the server refused the subsystem",
+    explanation: "The login worked, but the server would not start the subsystem: it is not " +
+      "configured (NETCONF usually listens on port 830 and must be enabled on the device, " +
+      "e.g. `netconf ssh server enable`, `netconf-yang`, `set system services netconf ssh`).",
+    fix: "-p 830, or enable NETCONF over SSH on the device",
+    opensshFix: null,
+  },
+  "session.netconf-bad-hello": {
+    stage: "session",
+    title: "the server did not send a NETCONF <hello>",
+    explanation: "The netconf subsystem started, but the server's first message was not a " +
+      "<hello> with capabilities ending in ]]>]]> (RFC 6242): something else answers on this " +
+      "subsystem, or the server is too slow or broken.",
+    fix: "check that NETCONF is enabled on the device (and --timeout for a slow one)",
+    opensshFix: null,
+    refine: (c) => {
+      const excerpt = str(c.details, "excerpt");
+      return excerpt ? { explanation: `The server sent ${JSON.stringify(excerpt)}.` } : {};
+    },
+  },
+  "session.privilege-failed": {
+    stage: "session",
+    title: "the privilege level could not be raised",
+    explanation: "`--enable` types the device's privilege command (`enable`, `super`) before " +
+      "the commands and answers its password prompt with the enable secret; the device did " +
+      "not grant the level.",
+    fix: "--enable-secret-env VAR (the enable secret, not the login password)",
+    opensshFix: null,
+    refine: (c) => {
+      const reason = str(c.details, "reason");
+      const command = str(c.details, "command") ?? "enable";
+      if (reason === "no-secret") {
+        return {
+          title: `\`${command}\` asked for a secret and none was given`,
+          explanation: "The device asked for the enable secret and sshtrace had none: without " +
+            "a terminal it cannot ask you.",
+          fix: "--enable-secret-env VAR or --enable-secret-file FILE",
+        };
+      }
+      if (reason === "wrong-secret") {
+        return {
+          title: `the device refused the secret for \`${command}\``,
+          explanation: "The enable secret was sent and refused: it is wrong, or it is the " +
+            "login password where the device has a separate enable secret (or the reverse).",
+        };
+      }
+      if (reason === "not-raised") {
+        return {
+          title: `\`${command}\` did not raise the level`,
+          explanation: "The device answered the privilege command without granting the level: " +
+            "this account may not be allowed to raise it (a level-limited user, AAA " +
+            "authorization), or the command needs a level argument on this firmware.",
+          fix: "log in with an account of the level the commands need, or run them without " +
+            "--enable",
+        };
+      }
+      return {};
+    },
+  },
+  "session.command-rejected": {
+    stage: "session",
+    title: "the device rejected a command",
+    explanation: "Every command ran and its output is kept, but the device answered at least " +
+      "one with an error line of its own (quoted above): the command is misspelt, incomplete, " +
+      "not known to this firmware, or not allowed at this privilege level.",
+    fix: "check the command on this device (`?` after a word lists what it accepts)",
+    opensshFix: null,
+    refine: (c) => {
+      if (c.details.privileged !== false) return {};
+      const prompt = str(c.details, "prompt") ?? "";
+      return {
+        explanation: `The prompt ${JSON.stringify(prompt)} ends in \`>\`: the account is at ` +
+          "user level (IOS user EXEC), where most show commands and every configuration " +
+          "command are refused. `enable` raises the level, with the enable secret.",
+        fix: "--enable --enable-secret-env VAR (enters privileged mode before the commands)",
+      };
+    },
   },
   "session.channel-closed": {
     stage: "session",

@@ -238,8 +238,8 @@ Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a 
     const letter = json.hosts[0].grade.letter;
     assert.match(letter, /^[A-F]$/);
     assert.deepEqual(json.hosts[0].extra, { site: "A&B <1>" });
-    // With machine output on stdout, progress lines and the table go to stderr.
-    assert.match(err, /\[1\/2\] 127\.0\.0\.1:\d+: (ok|FAIL)/);
+    // With machine output on stdout the table goes to stderr; progress lines only on a terminal.
+    assert.doesNotMatch(err, /\[1\/2\]/);
     assert.match(err, /^HOST\s+OK\s+STAGE\s+REASON\s+KEX\s+CIPHER\s+GRADE\s+MS$/m);
     assert.match(
       err,
@@ -250,6 +250,8 @@ Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a 
       new RegExp(`127\\.0\\.0\\.1:${sshd.port}\\s+ok\\s.*\\s${letter}\\s+\\d+$`, "m"),
     );
     assert.match(err, /^2 hosts: 1 passed, 1 failed \(connect 1\) in .* hosts\/s\); exit 10$/m);
+    // Each failed host gets the diagnosis' fix, after the table.
+    assert.match(err, new RegExp(`^127\\.0\\.0\\.1:${closed}: try \\S`, "m"));
     const els = xmlElements(await Deno.readTextFile(junit));
     assert.deepEqual(els.filter((e) => e.tag === "testcase").length, 2);
     const failure = els.find((e) => e.tag === "failure")!;
@@ -279,15 +281,23 @@ Deno.test("runCheck() --login --command runs the command with a key and fails a 
     applyOption(settings, "StrictHostKeyChecking=no");
     applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
     let out = "";
+    let err = "";
     const code = await runCheck({
       inventoryPath: inv,
       flags: { login: true, command: "echo hi", identity: [key], json: true },
       settings,
       timeoutMs: 10_000,
       writeOut: (t) => (out += t),
-      writeErr: () => {},
+      writeErr: (t) => (err += t),
       tty: false,
     });
+    // The text table shows each host's remote exit status and the head of its output.
+    assert.match(err, /^HOST\s+OK\s+STAGE\s+REASON\s+KEX\s+CIPHER\s+GRADE\s+EXIT\s+OUTPUT\s+MS$/m);
+    assert.match(
+      err,
+      new RegExp(`^${user.name}@127\\.0\\.0\\.1:\\d+\\s+ok\\s.*\\s0\\s+hi\\s+\\d+$`, "m"),
+    );
+    assert.match(err, /^nobody-here@127\.0\.0\.1:\d+\s+FAIL\s+auth\s.*\s-\s+\d+$/m);
     const json = JSON.parse(out);
     assert.equal(code, 14, JSON.stringify(json.hosts.map((h: HostReport) => h.error)));
     const [first, refused, third] = json.hosts as HostReport[];
@@ -303,7 +313,7 @@ Deno.test("runCheck() --login --command runs the command with a key and fails a 
     assert.equal(refused!.command, null);
     assert.deepEqual(json.summary.byStage.auth, 1);
 
-    // A command exiting non-zero fails the host at stage data.
+    // A command exiting non-zero fails the host at stage session (data means a broken link).
     const result = await checkFleet(parseInventory(`${user.name}@127.0.0.1:${sshd.port}`, "x"), {
       login: true,
       command: "echo oops >&2; exit 3",
@@ -318,11 +328,11 @@ Deno.test("runCheck() --login --command runs the command with a key and fails a 
     });
     const h = result.hosts[0]!;
     assert.equal(h.ok, false);
-    assert.equal(h.failedStage, "data");
-    assert.equal(h.error?.code, "data.command-failed");
+    assert.equal(h.failedStage, "session");
+    assert.equal(h.error?.code, "session.command-failed");
     assert.equal(h.command?.exitStatus, 3);
     assert.equal(h.command?.stderrHead, "oops\n");
-    assert.equal(result.exitCode, 16);
+    assert.equal(result.exitCode, 15);
   } finally {
     await sshd.stop();
   }
@@ -399,10 +409,12 @@ Deno.test("check --login --command runs it through send on CSV switches and by e
     const expected = await sw.expected("display version");
     assert.equal(viaSend!.command?.stdoutHead, expected.slice(0, 200));
     assert.equal(viaSend!.command?.stdoutBytes, new TextEncoder().encode(expected).length);
-    // Linux: exec (sshd has no `display` command: exit 127 fails the host at data).
+    // Linux: exec (sshd has no `display` command: exit 127 fails the host at session, not at
+    // data, which means a broken connection).
     assert.equal(viaExec!.command?.via, "exec");
     assert.equal(viaExec!.command?.exitStatus, 127);
-    assert.equal(viaExec!.failedStage, "data");
+    assert.equal(viaExec!.failedStage, "session");
+    assert.equal(viaExec!.error?.code, "session.command-failed");
     // The same switch without a device mark gets exec, which it refuses: stage session.
     assert.equal(unmarked!.ok, false);
     assert.equal(unmarked!.failedStage, "session");
@@ -411,5 +423,131 @@ Deno.test("check --login --command runs it through send on CSV switches and by e
   } finally {
     await sw.stop();
     await sshd.stop();
+  }
+});
+
+Deno.test("check --login --command: a switch that rejects the command fails at session, its error line in the table", async () => {
+  const sw = await startOldSwitch({ device: "comware", password: "correct horse 42" });
+  try {
+    await using dir = await tempDir();
+    const inv = `${dir.path}/fleet.csv`;
+    await Deno.writeTextFile(
+      inv,
+      `host,port,user,device,legacy\n127.0.0.1,${sw.port},${sw.user},comware,yes\n`,
+    );
+    const settings = emptySettings();
+    applyOption(settings, "StrictHostKeyChecking=no");
+    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    let out = "";
+    let err = "";
+    Deno.env.set("SSHTRACE_TEST_FLEET_PASSWORD", sw.password);
+    const code = await runCheck({
+      inventoryPath: inv,
+      flags: {
+        login: true,
+        command: "display nonsense",
+        passwordEnv: "SSHTRACE_TEST_FLEET_PASSWORD",
+        json: true,
+        log: `${dir.path}/logs`,
+      },
+      settings,
+      timeoutMs: 10_000,
+      writeOut: (t) => (out += t),
+      writeErr: (t) => (err += t),
+      tty: false,
+    });
+    Deno.env.delete("SSHTRACE_TEST_FLEET_PASSWORD");
+    assert.equal(code, EXIT_CODES.session);
+    const [h] = JSON.parse(out).hosts as HostReport[];
+    assert.equal(h!.failedStage, "session");
+    assert.equal(h!.error?.code, "session.command-rejected");
+    assert.equal(h!.command?.errorLine, "% Unrecognized command found at '^' position.");
+    assert.match(err, /\s+FAIL\s+session\s.*\srejected\s+% Unrecognized command found at/);
+    assert.match(err, new RegExp(`^${sw.user}@127\\.0\\.0\\.1:\\d+: try check the command`, "m"));
+    // The password never reaches the output.
+    assert.ok(!out.includes(sw.password) && !err.includes(sw.password));
+    // --log: the host's transcript in DIR/<host>_<port>.log, typed and printed text.
+    const log = await Deno.readTextFile(`${dir.path}/logs/127.0.0.1_${sw.port}.log`);
+    assert.match(log, / >> "display nonsense\\r"\n/);
+    assert.match(log, / << ".*% Unrecognized command found at/);
+    assert.ok(!log.includes(sw.password));
+  } finally {
+    await sw.stop();
+  }
+});
+
+Deno.test("check --login: CSV rows with their own vendor, credentials by reference, enable secret and commands", async () => {
+  const comware = await startOldSwitch({
+    device: "comware",
+    password: "comware pw 1",
+    enableSecret: "super s3cret",
+  });
+  const cisco = await startOldSwitch({
+    device: "cisco",
+    password: "cisco pw 2",
+    enableSecret: "enable s3cret",
+  });
+  try {
+    await using dir = await tempDir();
+    const secretFile = `${dir.path}/comware.super`;
+    await Deno.writeTextFile(secretFile, "super s3cret\n");
+    const inv = `${dir.path}/fleet.csv`;
+    await Deno.writeTextFile(
+      inv,
+      [
+        "host,port,user,device,legacy,password_env,enable_secret_env,enable_secret_file,commands",
+        `127.0.0.1,${comware.port},${comware.user},comware,yes,FLEET_PW_A,,${secretFile},` +
+        `display version;display current-configuration`,
+        `127.0.0.1,${cisco.port},${cisco.user},cisco,yes,FLEET_PW_B,FLEET_EN_B,,show running-config`,
+      ].join("\n") + "\n",
+    );
+    const settings = emptySettings();
+    applyOption(settings, "StrictHostKeyChecking=no");
+    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    Deno.env.set("FLEET_PW_A", comware.password);
+    Deno.env.set("FLEET_PW_B", cisco.password);
+    Deno.env.set("FLEET_EN_B", "enable s3cret");
+    let out = "";
+    let err = "";
+    const code = await runCheck({
+      inventoryPath: inv,
+      flags: { login: true, json: true, log: `${dir.path}/logs` },
+      settings,
+      timeoutMs: 10_000,
+      writeOut: (t) => (out += t),
+      writeErr: (t) => (err += t),
+      tty: false,
+    });
+    for (const v of ["FLEET_PW_A", "FLEET_PW_B", "FLEET_EN_B"]) Deno.env.delete(v);
+    const hosts = JSON.parse(out).hosts as HostReport[];
+    assert.equal(code, 0, JSON.stringify(hosts.map((h) => h.error)));
+    const [a, b] = hosts;
+    assert.equal(a!.command?.command, "display version; display current-configuration");
+    assert.equal(a!.command?.via, "send");
+    assert.equal(
+      a!.command?.stdoutBytes,
+      new TextEncoder().encode(
+        (await comware.expected("display version")) +
+          (await comware.expected("display current-configuration")),
+      ).length,
+    );
+    // show running-config is refused at Switch>: it ran after enable with this row's secret.
+    assert.equal(b!.command?.errorLine, null);
+    assert.equal(
+      b!.command?.stdoutBytes,
+      new TextEncoder().encode(await cisco.expected("show running-config")).length,
+    );
+    const logs = [
+      await Deno.readTextFile(`${dir.path}/logs/127.0.0.1_${comware.port}.log`),
+      await Deno.readTextFile(`${dir.path}/logs/127.0.0.1_${cisco.port}.log`),
+    ];
+    assert.match(logs[0]!, / >> "super\\r"/);
+    assert.match(logs[1]!, / >> "enable\\r"/);
+    for (const secret of [comware.password, cisco.password, "super s3cret", "enable s3cret"]) {
+      for (const text of [out, err, ...logs]) assert.ok(!text.includes(secret), secret);
+    }
+  } finally {
+    await comware.stop();
+    await cisco.stop();
   }
 });

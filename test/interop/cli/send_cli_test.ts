@@ -78,7 +78,8 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
           assert.equal(r.ok, true);
           assert.equal(r.commands.length, 2);
           const [config, version] = r.commands;
-          assert.deepEqual(Object.keys(config).sort(), ["command", "ms", "output"]);
+          assert.deepEqual(Object.keys(config).sort(), ["command", "ms", "output", "status"]);
+          assert.deepEqual(r.commands.map((c: { status: string }) => c.status), ["ok", "ok"]);
           assert.equal(config.command, cmds.config);
           assert.equal(version.command, cmds.version);
           const expectedConfig = await sw.expected(cmds.config);
@@ -249,6 +250,64 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
     );
 
     await t.step(
+      "a command the device rejects fails the run (exit 15) yet keeps every output",
+      async () => {
+        const sw = switches.get("cisco")!;
+        const res = await sshtrace(tmp.path, sw, [
+          "send",
+          "--legacy",
+          ...BASE,
+          "--json",
+          target(sw),
+          "--",
+          "show version",
+          "show nonsense",
+          "show version",
+        ]);
+        assert.equal(res.code, 15, res.stderr);
+        const r = parseJsonReport(res.stdout);
+        assert.equal(r.error.code, "session.command-rejected");
+        assert.deepEqual(r.commands.map((c: { status: string }) => c.status), [
+          "ok",
+          "rejected",
+          "ok",
+        ]);
+        assert.equal(r.commands[1].errorLine, "% Invalid input detected at '^' marker.");
+        assert.equal(r.commands[2].output, await sw.expected("show version"));
+        assert.match(res.stderr, /command 2\/3: .*rejected by the device/);
+        assert.match(res.stderr, /✗ session [\d.]+ ms\n[\s\S]*failed at stage session \(exit 15\)/);
+        // At Switch# the level is not the cause: the hint is about the command, not --enable.
+        assert.doesNotMatch(r.error.fix, /--enable/);
+      },
+    );
+
+    await t.step(
+      "at a user-level Switch> prompt a rejected show running-config names --enable",
+      async () => {
+        const sw = await startOldSwitch({ device: "cisco", enableSecret: "en-secret 7" });
+        try {
+          const res = await sshtrace(tmp.path, sw, [
+            "send",
+            "--legacy",
+            ...BASE,
+            target(sw),
+            "--",
+            "show running-config",
+            "show version",
+          ]);
+          assert.equal(res.code, 15, res.stderr);
+          // The output of each command is still on stdout, the rejected one's error included.
+          assert.match(res.stdout, /% Invalid input detected at '\^' marker\.\n/);
+          assert.ok(res.stdout.endsWith(await sw.expected("show version")), res.stdout);
+          assert.match(res.stderr, /"Switch>" ends in `>`/);
+          assert.match(res.stderr, /^│ try\s+--enable/m);
+        } finally {
+          await sw.stop();
+        }
+      },
+    );
+
+    await t.step(
       "sshtrace --legacy HOST CMD finds exec refused: exit 15 and a hint to use send",
       async () => {
         const sw = switches.get("comware")!;
@@ -298,5 +357,289 @@ Deno.test("sshtrace send runs commands on old switches (Comware, Huawei, Cisco e
     );
   } finally {
     await Promise.all([...switches.values()].map((s) => s.stop()));
+  }
+});
+
+Deno.test("sshtrace send --enable raises the level with enable / super, never showing the secret", async (t) => {
+  await using tmp = await tempDir("sshtrace-send-enable-");
+  const secret = "en-Secret 9!";
+  const cisco = await startOldSwitch({ device: "cisco", enableSecret: secret });
+  const comware = await startOldSwitch({ device: "comware", enableSecret: secret });
+  const send = (sw: OldSwitchHandle, args: string[], enableSecret = secret) =>
+    runSshtrace(["send", "--legacy", ...BASE, ...args], {
+      home: tmp.path,
+      env: { PW: sw.password, EN: enableSecret },
+    });
+  const assertNoSecret = (res: { stdout: string; stderr: string }, value = secret) => {
+    assert.ok(!res.stdout.includes(value), "secret on stdout");
+    assert.ok(!res.stderr.includes(value), "secret on stderr");
+  };
+  try {
+    await t.step("Cisco: enable answers Password: and reaches level 15 (Switch#)", async () => {
+      const res = await send(cisco, [
+        "--enable",
+        "--enable-secret-env",
+        "EN",
+        "--json",
+        target(cisco),
+        "--",
+        "show running-config",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /privilege: "enable" asked for a secret; sent it/);
+      assert.match(res.stderr, /privilege: level 15 reached with "enable" \(prompt "Switch#"\)/);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.commands[0].status, "ok");
+      assert.equal(r.commands[0].output, await cisco.expected("show running-config"));
+      assertNoSecret(res);
+    });
+
+    await t.step("Comware: super answers Password: and reaches level 3", async () => {
+      const res = await send(comware, [
+        "--enable",
+        "--enable-secret-env",
+        "EN",
+        target(comware),
+        "--",
+        "display current-configuration",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /privilege: level 3 reached with "super"/);
+      assert.equal(res.stdout, await comware.expected("display current-configuration"));
+      assertNoSecret(res);
+    });
+
+    await t.step(
+      "a wrong secret is session.privilege-failed (exit 15), not a timeout",
+      async () => {
+        for (const sw of [cisco, comware]) {
+          const wrong = "not-the-secret 3";
+          const res = await send(sw, [
+            "--enable",
+            "--enable-secret-env",
+            "EN",
+            "--json",
+            target(sw),
+            "--",
+            sw === cisco ? "show version" : "display version",
+          ], wrong);
+          assert.equal(res.code, 15, res.stderr);
+          const r = parseJsonReport(res.stdout);
+          assert.equal(r.error.code, "session.privilege-failed");
+          assert.match(r.error.title, /refused the secret for `(enable|super)`/);
+          assert.match(r.error.message, /refused the secret/);
+          assert.deepEqual(r.commands.map((c: { status: string }) => c.status), ["not-run"]);
+          assertNoSecret(res, wrong);
+        }
+      },
+    );
+
+    await t.step("without a secret (--batch) the failure says which flag gives it", async () => {
+      const res = await send(cisco, ["--enable", "--batch", target(cisco), "--", "show version"]);
+      assert.equal(res.code, 15, res.stderr);
+      assert.match(res.stderr, /asked for a secret and none was given/);
+      assert.match(res.stderr, /^│ try\s+--enable-secret-env VAR or --enable-secret-file FILE/m);
+    });
+  } finally {
+    await cisco.stop();
+    await comware.stop();
+  }
+});
+
+Deno.test("sshtrace send answers dialogs: built-in [Y/N] and file names, --answer rules masked", async (t) => {
+  await using tmp = await tempDir("sshtrace-send-dialogs-");
+  const comware = await startOldSwitch({ device: "comware" });
+  const cisco = await startOldSwitch({ device: "cisco" });
+  const send = (sw: OldSwitchHandle, args: string[]) =>
+    runSshtrace(["send", "--legacy", ...BASE, ...args], {
+      home: tmp.path,
+      env: { PW: sw.password },
+    });
+  try {
+    await t.step("Comware save: Are you sure? [Y/N] and the file name prompt", async () => {
+      const res = await send(comware, ["--json", target(comware), "--", "save"]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(
+        res.stderr,
+        /dialog: answered ".*Are you sure\? \[Y\/N\]:" \(\[Y\/N\]\) with "Y"/,
+      );
+      assert.match(res.stderr, /dialog: answered ".*press the enter key\):" .*with Enter/);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.commands[0].status, "ok");
+      assert.match(r.commands[0].output, /saved to device successfully\.\n$/);
+    });
+
+    await t.step("Cisco copy running-config startup-config: Destination filename", async () => {
+      const res = await send(cisco, [target(cisco), "--", "copy running-config startup-config"]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /dialog: answered "Destination filename \[startup-config\]\?"/);
+      assert.match(res.stdout, /Building configuration\.\.\.\n\[OK\]\n$/);
+    });
+
+    await t.step("a question nobody answers is session.dialog-unanswered, quoting it", async () => {
+      const res = await send(comware, [
+        "--json",
+        "--command-timeout",
+        "2",
+        target(comware),
+        "--",
+        "license activate",
+      ]);
+      assert.equal(res.code, 15, res.stderr);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.error.code, "session.dialog-unanswered");
+      assert.match(r.error.message, /asked "Enter activation key:" and no answer rule matched/);
+      assert.match(r.error.fix, /--answer 'REGEX=REPLY'/);
+    });
+
+    await t.step("--answer 'REGEX=REPLY' answers it; the reply is never shown", async () => {
+      const reply = "K3Y-42=ok";
+      const res = await send(comware, [
+        "--json",
+        "--answer",
+        `activation key: ?$=${reply}`,
+        target(comware),
+        "--",
+        "license activate",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /\(--answer rule 1\) with the rule's reply \(not shown\)/);
+      // The question stays in the output (it is what the device printed); the reply is not.
+      assert.equal(
+        parseJsonReport(res.stdout).commands[0].output,
+        "Enter activation key: \nLicense activated.\n",
+      );
+      assert.ok(!res.stdout.includes("K3Y") && !res.stderr.includes("K3Y"), "reply shown");
+    });
+
+    await t.step("a bad --answer rule is a usage error naming the rule, not its text", async () => {
+      const res = await send(comware, ["--answer", "(unclosed=s3cr3t", target(comware), "--", "x"]);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, /--answer rule 1: not a regular expression/);
+      assert.ok(!res.stderr.includes("s3cr3t"));
+    });
+  } finally {
+    await comware.stop();
+    await cisco.stop();
+  }
+});
+
+Deno.test("sshtrace send --config runs lines in configuration mode, leaves it and saves with --save", async (t) => {
+  await using tmp = await tempDir("sshtrace-send-config-");
+  const comware = await startOldSwitch({ device: "comware" });
+  const cisco = await startOldSwitch({ device: "cisco" });
+  const send = (sw: OldSwitchHandle, args: string[]) =>
+    runSshtrace(["send", "--legacy", ...BASE, ...args], {
+      home: tmp.path,
+      env: { PW: sw.password },
+    });
+  try {
+    await t.step("Comware: system-view, the lines, return, save force", async () => {
+      const res = await send(comware, [
+        "--config",
+        "--save",
+        "--json",
+        target(comware),
+        "--",
+        "interface GigabitEthernet1/0/1",
+        "description uplink",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /config: entered configuration mode with "system-view"/);
+      assert.match(res.stderr, /config: left configuration mode with "return"/);
+      assert.match(res.stderr, /config: saved the configuration with "save force"/);
+      const r = parseJsonReport(res.stdout);
+      assert.deepEqual(r.commands.map((c: { status: string }) => c.status), ["ok", "ok"]);
+    });
+
+    await t.step("Cisco: a rejected line is marked, the rest run, exit 15", async () => {
+      const res = await send(cisco, [
+        "--config",
+        "--save",
+        "--json",
+        target(cisco),
+        "--",
+        "interface Gi0/1",
+        "descriptoin typo",
+        "description uplink",
+      ]);
+      assert.equal(res.code, 15, res.stderr);
+      assert.match(res.stderr, /entered configuration mode with "configure terminal"/);
+      assert.match(res.stderr, /left configuration mode with "end"/);
+      assert.match(res.stderr, /saved the configuration with "write memory"/);
+      const r = parseJsonReport(res.stdout);
+      assert.equal(r.error.code, "session.command-rejected");
+      assert.deepEqual(r.commands.map((c: { status: string }) => c.status), [
+        "ok",
+        "rejected",
+        "ok",
+      ]);
+      assert.equal(r.commands[1].errorLine, "% Invalid input detected at '^' marker.");
+      // The (config)# prompt never leaks into the outputs.
+      assert.ok(r.commands.every((c: { output: string }) => !c.output.includes("(config)")));
+    });
+
+    await t.step(
+      "--save without --config, or --config on a Unix shell, is a usage error",
+      async () => {
+        const save = await send(cisco, ["--save", target(cisco), "--", "x"]);
+        assert.equal(save.code, 2, save.stderr);
+        assert.match(save.stderr, /--save needs --config/);
+        const linux = await send(cisco, [
+          "--config",
+          "--device",
+          "linux",
+          target(cisco),
+          "--",
+          "x",
+        ]);
+        assert.equal(linux.code, 2, linux.stderr);
+        assert.match(linux.stderr, /--device linux has no configuration mode/);
+      },
+    );
+  } finally {
+    await comware.stop();
+    await cisco.stop();
+  }
+});
+
+Deno.test("sshtrace send --log writes a timestamped transcript with the enable secret and --answer replies masked", async () => {
+  await using tmp = await tempDir("sshtrace-send-log-");
+  const secret = "en-Secret 9!";
+  const reply = "K3Y-42=ok";
+  const sw = await startOldSwitch({ device: "comware", enableSecret: secret });
+  try {
+    const log = `${tmp.path}/session.log`;
+    const res = await runSshtrace([
+      "send",
+      "--legacy",
+      ...BASE,
+      "--json",
+      "--enable",
+      "--enable-secret-env",
+      "EN",
+      "--answer",
+      `activation key: ?$=${reply}`,
+      "--log",
+      log,
+      target(sw),
+      "--",
+      "display version",
+      "license activate",
+    ], { home: tmp.path, env: { PW: sw.password, EN: secret } });
+    assert.equal(res.code, 0, res.stderr);
+    const text = await Deno.readTextFile(log);
+    const lines = text.trimEnd().split("\n");
+    for (const line of lines) assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z (>>|<<) /, line);
+    assert.ok(lines.some((l) => / >> "display version\\r"$/.test(l)), text);
+    assert.ok(lines.some((l) => / << ".*H3C Comware Platform Software/.test(l)), text);
+    assert.equal(lines.filter((l) => / >> \[secret masked\]$/.test(l)).length, 2, text);
+    for (const hidden of [secret, reply, "K3Y", sw.password]) {
+      assert.ok(!text.includes(hidden), `the transcript shows ${hidden}`);
+      assert.ok(!res.stdout.includes(hidden) && !res.stderr.includes(hidden), hidden);
+    }
+    assert.equal((await Deno.stat(log)).mode! & 0o777, 0o600);
+  } finally {
+    await sw.stop();
   }
 });

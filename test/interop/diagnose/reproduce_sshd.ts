@@ -504,11 +504,10 @@ export const SSHD = reproductionTable({
         });
       },
     },
-    // ------------------------------------------------------------------ data
     {
-      name: "a command exiting 1 in a fleet check is data.command-failed",
+      name: "a command exiting 1 in a fleet check is session.command-failed",
       reproduces: [{
-        code: "data.command-failed",
+        code: "session.command-failed",
         by: "CLI: check --login --command false (sshd)",
       }],
       async run({ dir, good, main }, expect) {
@@ -527,12 +526,13 @@ export const SSHD = reproductionTable({
           inventory,
         ]);
         expect(cliSeen(r, 0), {
-          code: "data.command-failed",
-          stage: "data",
+          code: "session.command-failed",
+          stage: "session",
           fix: /run the command by hand/,
         });
       },
     },
+    // ------------------------------------------------------------------ data
     {
       name: "the server process dying mid-command is data.connection-closed",
       reproduces: [{

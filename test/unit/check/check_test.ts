@@ -194,3 +194,16 @@ Deno.test("sendDeviceFor() picks send for switch presets and auto, exec for linu
   }
   for (const d of ["linux", "", null, "fortigate"]) assert.equal(sendDeviceFor(d), null, String(d));
 });
+
+Deno.test("transcriptNames() names logs <host>.log, with the port off 22 and -N for repeats", async () => {
+  const { transcriptNames } = await import("../../../lib/cli/check.ts");
+  assert.deepEqual(
+    transcriptNames([
+      { host: "sw1", port: null },
+      { host: "sw1", port: 22 },
+      { host: "10.0.0.1", port: 2222 },
+      { host: "fe80::1%eth0", port: null },
+    ]),
+    ["sw1.log", "sw1-2.log", "10.0.0.1_2222.log", "fe80__1_eth0.log"],
+  );
+});

@@ -141,3 +141,47 @@ Deno.test("readInventory() reads a file and reports an unreadable one as a usage
       /cannot read the inventory/.test(e.message),
   );
 });
+
+Deno.test("parseInventory() reads per-host credential references and commands from CSV", () => {
+  const [sw, srv] = parseInventory(
+    [
+      "host,user,device,password_env,enable_secret_file,key,commands",
+      "10.0.0.1,admin,comware,SW1_PW,/etc/sw1.enable,,display version; display clock",
+      "10.0.0.2,ops,linux,,,/home/ops/.ssh/id_ed25519,",
+    ].join("\n"),
+    "fleet.csv",
+  );
+  assert.deepEqual(sw!.credentials, {
+    passwordEnv: "SW1_PW",
+    passwordFile: null,
+    enableSecretEnv: null,
+    enableSecretFile: "/etc/sw1.enable",
+    key: null,
+  });
+  assert.deepEqual(sw!.commands, ["display version", "display clock"]);
+  assert.deepEqual(sw!.extra, {});
+  assert.equal(srv!.credentials.key, "/home/ops/.ssh/id_ed25519");
+  assert.equal(srv!.commands, null);
+});
+
+Deno.test("parseInventory() refuses a column that would hold a secret, and a bad variable name", () => {
+  for (const column of ["password", "secret", "enable_secret"]) {
+    assert.throws(
+      () => parseInventory(`host,${column}\n10.0.0.1,hunter2\n`, "fleet.csv"),
+      (e: unknown) => {
+        assert.ok(e instanceof SshTraceError);
+        assert.equal(e.stage, "usage");
+        assert.match(
+          e.message,
+          new RegExp(`fleet\\.csv:1: the column "${column}" would hold a secret`),
+        );
+        assert.ok(!e.message.includes("hunter2"));
+        return true;
+      },
+    );
+  }
+  assert.throws(
+    () => parseInventory("host,password_env\n10.0.0.1,not a name\n", "fleet.csv"),
+    /fleet\.csv:2: password_env: "not a name" is not an environment variable name/,
+  );
+});

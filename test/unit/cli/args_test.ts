@@ -256,7 +256,7 @@ Deno.test("send host --device comware -- commands", () => {
   ]);
   assert.equal(r.target, "host");
   assert.deepEqual(r.commands, ["display version", "display clock"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], device: "comware" });
+  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], answer: [], device: "comware" });
   const more = parsed("send", [
     "send",
     "--prompt",
@@ -267,17 +267,27 @@ Deno.test("send host --device comware -- commands", () => {
     "--encoding",
     "gbk",
     "--batch",
+    "--enable",
+    "--enable-secret-env",
+    "EN",
+    "--answer",
+    "a=b",
+    "--answer",
+    "c=d",
     "--",
     "a",
   ]);
   assert.deepEqual(more.flags, {
     ...COMMON_DEFAULTS,
     identity: [],
+    answer: ["a=b", "c=d"],
     device: "auto",
     prompt: "x>",
     commandTimeout: "5",
     encoding: "gbk",
     batch: true,
+    enable: true,
+    enableSecretEnv: "EN",
   });
 });
 
@@ -333,6 +343,7 @@ Deno.test("defaults: timeout 10, option [], identity [], verbose 0, nothing else
   assert.deepEqual(parsed("send", ["send", "h", "c"]).flags, {
     ...COMMON_DEFAULTS,
     identity: [],
+    answer: [],
     device: "auto",
   });
   assert.deepEqual(parsed("check", ["check", "i"]).flags, { ...COMMON_DEFAULTS, identity: [] });
@@ -468,6 +479,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "C"
       | "t"
       | "T"
+      | "s"
       | "rekeyLimit"
       | "batch"
       | "L"
@@ -482,11 +494,24 @@ Deno.test("the flag types have exactly commander's keys", () => {
     >,
     true satisfies Equal<
       keyof SendCliFlags,
-      Common | Secrets | "device" | "prompt" | "commandTimeout" | "encoding" | "batch"
+      | Common
+      | Secrets
+      | "device"
+      | "prompt"
+      | "commandTimeout"
+      | "encoding"
+      | "batch"
+      | "enable"
+      | "enableSecretEnv"
+      | "enableSecretFile"
+      | "answer"
+      | "config"
+      | "save"
+      | "log"
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
-      Common | Secrets | "concurrency" | "command" | "junit" | "jump" | "fetch" | "dest"
+      Common | Secrets | "concurrency" | "command" | "junit" | "jump" | "fetch" | "dest" | "log"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,

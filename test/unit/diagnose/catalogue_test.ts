@@ -698,6 +698,61 @@ const CASES: Record<string, Case> = {
     fix: /reload/,
     ssh: null,
   },
+  "session.command-failed": {
+    error: err("session", "session.command-failed", { exitStatus: 1 }),
+    fix: /by hand/,
+    ssh: null,
+  },
+  "session.dialog-unanswered": {
+    error: err("session", "session.dialog-unanswered", {
+      command: "license activate",
+      timeoutMs: 30000,
+      lastSeen: '"Enter activation key: "',
+      device: "comware",
+      question: "Enter activation key:",
+    }),
+    fix: /--answer 'REGEX=REPLY'/,
+    ssh: null,
+  },
+  "session.subsystem-refused": {
+    error: err("session", "session.subsystem-refused", { channel: 0, subsystem: "netconf" }),
+    fix: /-p 830/,
+    ssh: null,
+  },
+  "session.netconf-bad-hello": {
+    error: err("session", "session.netconf-bad-hello", {
+      reason: "not-a-hello",
+      received: 12,
+      excerpt: "Hello world",
+    }),
+    fix: /NETCONF is enabled/,
+    ssh: null,
+    check: (x) => assert.match(x.explanation, /Hello world/),
+  },
+  "session.privilege-failed": {
+    error: err("session", "session.privilege-failed", {
+      device: "cisco",
+      command: "enable",
+      reason: "no-secret",
+      prompt: "Router>",
+      errorLine: "",
+    }),
+    fix: /--enable-secret-env VAR or --enable-secret-file FILE/,
+    ssh: null,
+    check: (x) => assert.match(x.title, /`enable` asked for a secret/),
+  },
+  "session.command-rejected": {
+    error: err("session", "session.command-rejected", {
+      rejected: [1],
+      errorLine: "% Invalid input detected at '^' marker.",
+      prompt: "Router>",
+      device: "cisco",
+      privileged: false,
+    }),
+    fix: /--enable/,
+    ssh: null,
+    check: (x) => assert.match(x.explanation, /"Router>" ends in `>`/),
+  },
   "session.channel-closed": {
     error: err("session", "session.channel-closed", { channel: 0 }),
     fix: /logs/,
@@ -835,11 +890,6 @@ const CASES: Record<string, Case> = {
   "data.window-exceeded": {
     error: err("data", "data.window-exceeded", { channel: 0, length: 10, window: 5 }),
     fix: null,
-    ssh: null,
-  },
-  "data.command-failed": {
-    error: err("data", "data.command-failed", { exitStatus: 1 }),
-    fix: /by hand/,
     ssh: null,
   },
   "data.connection-reset": {

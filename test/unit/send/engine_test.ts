@@ -1,137 +1,11 @@
 import assert from "node:assert/strict";
-import { runShell, type SendOptions, type ShellIo } from "../../../lib/send/engine.ts";
-import { binary, fromBinary } from "../../../lib/send/prompt.ts";
+import { runShell, type SendOptions } from "../../../lib/send/engine.ts";
+import { rejectionError } from "../../../lib/send/over_ssh.ts";
+import { explainFailure } from "../../../lib/diagnose/explain.ts";
+import { binary } from "../../../lib/send/prompt.ts";
+import { FakeShell, type FakeShellOptions } from "../../helpers/fake_shell.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
-
-// ---------------------------------------------------------------------------------------------
-// A tiny scripted shell in memory: echo, prompt, paging with a pager prompt that waits for a
-// key and erases itself, a paging-off command, and logout. Output goes out in small chunks.
-// ---------------------------------------------------------------------------------------------
-
-interface FakeShellOptions {
-  prompt: string;
-  greeting?: string;
-  /** Command → output lines (bytes as a binary string). */
-  outputs: Record<string, string[]>;
-  /** The command that turns paging off, and its reply lines. */
-  pagingOff?: { command: string; reply: string[] };
-  /** Reply lines for unknown commands. */
-  unknown?: string[];
-  pager?: string;
-  erase?: string;
-  pageRows?: number;
-  logout?: string;
-  echo?: boolean;
-  /** Output chunk size in bytes (splits escape sequences and pagers). */
-  chunk?: number;
-  /** Commands that never finish (no prompt). */
-  hang?: string[];
-  /** Commands after which the shell just closes. */
-  die?: string[];
-}
-
-class FakeShell implements ShellIo {
-  readonly sent: string[] = [];
-  readonly lines: string[] = [];
-  #o: FakeShellOptions;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #stream: ReadableStream<Uint8Array>;
-  #line = "";
-  #pending: string[] = [];
-  #atPager = false;
-  #paging = true;
-  #closed = false;
-
-  constructor(options: FakeShellOptions) {
-    this.#o = options;
-    this.#stream = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#controller = c;
-      },
-    });
-    queueMicrotask(() => this.#out((options.greeting ?? "") + options.prompt));
-  }
-
-  read(): ReadableStream<Uint8Array> {
-    return this.#stream;
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    const text = binary(bytes);
-    this.sent.push(text);
-    for (const ch of text) this.#key(ch);
-    return Promise.resolve();
-  }
-
-  #out(text: string): void {
-    if (this.#closed) return;
-    const size = this.#o.chunk ?? 1 << 20;
-    for (let i = 0; i < text.length; i += size) {
-      this.#controller.enqueue(fromBinary(text.slice(i, i + size)));
-    }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#controller.close();
-    } catch {
-      // the reader cancelled the stream already
-    }
-  }
-
-  #key(ch: string): void {
-    if (this.#closed) return;
-    if (this.#atPager) {
-      this.#atPager = false;
-      this.#out(this.#o.erase ?? "");
-      this.#page(ch === " " ? (this.#o.pageRows ?? 24) : 1);
-      return;
-    }
-    if (ch === "\n") return;
-    if (ch === "\r") {
-      if (this.#o.echo ?? true) this.#out("\r\n");
-      const line = this.#line.trim();
-      this.#line = "";
-      this.lines.push(line);
-      this.#run(line);
-      return;
-    }
-    this.#line += ch;
-    if (this.#o.echo ?? true) this.#out(ch);
-  }
-
-  #page(rows: number): void {
-    const page = this.#pending.splice(0, rows);
-    this.#out(page.map((l) => l + "\r\n").join(""));
-    if (this.#pending.length) {
-      this.#atPager = true;
-      this.#out(this.#o.pager ?? "  ---- More ----");
-    } else {
-      this.#out(this.#o.prompt);
-    }
-  }
-
-  #print(lines: string[]): void {
-    this.#pending = [...lines];
-    this.#page(this.#paging ? (this.#o.pageRows ?? 24) : lines.length);
-  }
-
-  #run(line: string): void {
-    if (line === (this.#o.logout ?? "quit")) return this.close();
-    if (this.#o.hang?.includes(line)) return this.#out("working...");
-    if (this.#o.die?.includes(line)) return this.close();
-    if (line === "") return this.#out(this.#o.prompt);
-    if (this.#o.pagingOff && line === this.#o.pagingOff.command) {
-      this.#paging = false;
-      return this.#print(this.#o.pagingOff.reply);
-    }
-    const lines = this.#o.outputs[line];
-    this.#print(lines ?? this.#o.unknown ?? ["% Unrecognized command found at '^' position."]);
-  }
-}
 
 const CONFIG = [
   "#",
@@ -366,4 +240,75 @@ Deno.test("runShell() waits for a prompt given as a pattern", async () => {
   });
   assert.equal(result.prompt, "OLT-3 >>");
   assert.equal(result.commands[0].output, "1.0\n");
+});
+
+Deno.test("runShell() hands each completed command to onCommand before a later one times out", async () => {
+  const shell = comwareShell({ hang: ["display slow"] });
+  const seen: { index: number; output: string; status: string }[] = [];
+  await assert.rejects(
+    runShell(shell, {
+      ...fast,
+      commands: ["display version", "display slow", "display version"],
+      commandTimeoutMs: 300,
+      onCommand: (c, index) => seen.push({ index, output: c.output, status: c.status }),
+    }),
+    (e: unknown) => e instanceof SshTraceError && e.code === "session.send-timeout",
+  );
+  assert.deepEqual(seen, [{
+    index: 0,
+    output: "H3C Comware Platform Software\nComware Software, Version 5.20\n",
+    status: "ok",
+  }]);
+  shell.close();
+});
+
+Deno.test("runShell() marks a command the device rejected, quoting its error line, and carries on", async () => {
+  const shell = new FakeShell({
+    prompt: "Router>",
+    greeting: "\r\n",
+    outputs: { "show version": ["Cisco IOS Software, Version 15.2"] },
+    pagingOff: { command: "terminal length 0", reply: [] },
+    logout: "exit",
+    unknown: ["         ^", "% Invalid input detected at '^' marker.", ""],
+  });
+  const tracer = new Tracer();
+  const result = await runShell(shell, {
+    ...fast,
+    commands: ["show running-config", "show version"],
+    tracer,
+  });
+  assert.equal(result.device, "cisco");
+  assert.equal(result.privileged, false);
+  assert.deepEqual(result.commands.map((c) => [c.status, c.errorLine]), [
+    ["rejected", "% Invalid input detected at '^' marker."],
+    ["ok", null],
+  ]);
+  assert.equal(result.commands[1].output, "Cisco IOS Software, Version 15.2\n");
+  assert.ok(
+    tracer.events.some((e) =>
+      /command 1\/2: .*rejected by the device: "% Invalid input detected/.test(
+        String((e as { message?: string }).message),
+      )
+    ),
+  );
+  const error = rejectionError(result);
+  assert.ok(error);
+  assert.equal(error.code, "session.command-rejected");
+  assert.equal(error.exitCode, 15);
+  assert.deepEqual(error.details.rejected, [1]);
+  assert.equal(error.details.privileged, false);
+  assert.match(error.message, /rejected command 1 of 2 \("show running-config"/);
+  assert.match(explainFailure(error, tracer.events).fix ?? "", /--enable/);
+});
+
+Deno.test("runShell() does not read a Unix shell's output as error lines", async () => {
+  const shell = new FakeShell({
+    prompt: "me@box:~$ ",
+    outputs: { "grep -r x": ["error: nothing", "% Invalid input detected at '^' marker."] },
+    logout: "exit",
+  });
+  const result = await runShell(shell, { ...fast, commands: ["grep -r x"] });
+  assert.equal(result.device, "linux");
+  assert.equal(result.commands[0].status, "ok");
+  assert.equal(rejectionError(result), null);
 });

@@ -12,7 +12,12 @@ import {
   stripPagers,
   stripTrailingPrompt,
 } from "../../../lib/send/prompt.ts";
-import { detectDevice, hintedDevice, REJECTED_REPLY } from "../../../lib/send/devices.ts";
+import {
+  detectDevice,
+  findErrorLine,
+  hintedDevice,
+  privilegedPrompt,
+} from "../../../lib/send/devices.ts";
 
 const bytes = (text: string) => fromBinary(text);
 
@@ -204,17 +209,100 @@ Deno.test("detectDevice() uses the prompt style, then the vendor named in the ve
   assert.equal(hintedDevice(["nothing here"]), null);
 });
 
-Deno.test("REJECTED_REPLY knows each vendor's 'command not understood' reply but not Comware's info", () => {
-  assert.match(" % Unrecognized command found at '^' position.", REJECTED_REPLY);
-  assert.match("Error: Unrecognized command found at '^' position.", REJECTED_REPLY);
-  assert.match("% Invalid input detected at '^' marker.", REJECTED_REPLY);
-  assert.match("syntax error, expecting <command>.", REJECTED_REPLY);
-  assert.doesNotMatch(
-    " % Screen-length configuration is disabled for current user.",
-    REJECTED_REPLY,
+Deno.test("findErrorLine() knows each vendor's 'command not understood' reply but not Comware's info", () => {
+  const rejected = (text: string) => assert.notEqual(findErrorLine(text), null, text);
+  rejected(" % Unrecognized command found at '^' position.");
+  rejected("Error: Unrecognized command found at '^' position.");
+  rejected("% Invalid input detected at '^' marker.");
+  rejected("syntax error, expecting <command>.");
+  assert.equal(
+    findErrorLine(
+      " % Screen-length configuration is disabled for current user.\n",
+    ),
+    null,
   );
-  assert.doesNotMatch(
-    "Info: The configuration takes effect on the current user terminal interface only.",
-    REJECTED_REPLY,
+  assert.equal(
+    findErrorLine(
+      "Info: The configuration takes effect on the current user terminal interface only.\n",
+    ),
+    null,
   );
+});
+
+Deno.test("findErrorLine() returns each vendor's error line, or the line after a lone ^ marker", () => {
+  const cases: [string, string][] = [
+    // Comware
+    [
+      "              ^\n % Unrecognized command found at '^' position.\n",
+      "% Unrecognized command found at '^' position.",
+    ],
+    [
+      " % Incomplete command found at '^' position.\n",
+      "% Incomplete command found at '^' position.",
+    ],
+    [
+      " % Too many parameters found at '^' position.\n",
+      "% Too many parameters found at '^' position.",
+    ],
+    [" % Wrong parameter found at '^' position.\n", "% Wrong parameter found at '^' position."],
+    // Huawei VRP
+    [
+      "Error: Unrecognized command found at '^' position.\n",
+      "Error: Unrecognized command found at '^' position.",
+    ],
+    [
+      "Error: Incomplete command found at '^' position.\n",
+      "Error: Incomplete command found at '^' position.",
+    ],
+    // Cisco IOS / Arista EOS
+    [
+      "         ^\n% Invalid input detected at '^' marker.\n\n",
+      "% Invalid input detected at '^' marker.",
+    ],
+    ["% Incomplete command.\n", "% Incomplete command."],
+    ['% Ambiguous command:  "sh"\n', '% Ambiguous command:  "sh"'],
+    ["% Bad secrets\n", "% Bad secrets"],
+    ["% Authorization failed.\n", "% Authorization failed."],
+    // Junos
+    [
+      "                ^\nsyntax error, expecting <command>.\n",
+      "syntax error, expecting <command>.",
+    ],
+    ["unknown command.\n", "unknown command."],
+    ["error: configuration check-out failed\n", "error: configuration check-out failed"],
+    // A vendor whose message we do not know: the line under the marker
+    ["   ^\nBad command.\n", "Bad command."],
+  ];
+  for (const [output, line] of cases) assert.equal(findErrorLine(output), line, output);
+  // Ordinary output is not an error, even with % or "error" inside a line.
+  for (
+    const output of [
+      "%Apr 26 12:00:00:123 2000 H3C SHELL/4/LOGIN: admin logged in\n",
+      "Input errors: 0, CRC: 0\n",
+      "  100% done\n",
+      "",
+    ]
+  ) assert.equal(findErrorLine(output), null, output);
+});
+
+Deno.test("privilegedPrompt() reads the IOS level from > and #; other vendors do not tell", () => {
+  assert.equal(privilegedPrompt("cisco", "Router>"), false);
+  assert.equal(privilegedPrompt("cisco", "Router#"), true);
+  assert.equal(privilegedPrompt("cisco", "Router(config)#"), true);
+  assert.equal(privilegedPrompt("junos", "admin@mx480>"), null);
+  assert.equal(privilegedPrompt("comware", "<H3C>"), null);
+});
+
+Deno.test("cleanOutput() drops bash's bracketed-paste switches (ESC[?2004l\\r, ESC[?2004h) and the echo", () => {
+  // What bash 5.2 on Debian sends for `echo one` (captured from OpenSSH sshd).
+  const raw = fromBinary(
+    "echo one\r\n\x1b[?2004l\rone\r\n\x1b[?2004hsshtrace-test@vm:~$ ",
+  );
+  assert.equal(binary(cleanOutput(raw, { command: "echo one" })), "one\n");
+  // A command without output.
+  const empty = fromBinary("true\r\n\x1b[?2004l\r\x1b[?2004hme@vm:~$ ");
+  assert.equal(binary(cleanOutput(empty, { command: "true" })), "");
+  // Other escapes in the output stay (colours are the command's own bytes).
+  const colour = fromBinary("ls\r\n\x1b[?2004l\r\x1b[0;34mdir\x1b[0m\r\n\x1b[?2004h$ ");
+  assert.equal(binary(cleanOutput(colour, { command: "ls" })), "\x1b[0;34mdir\x1b[0m\n");
 });

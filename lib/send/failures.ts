@@ -1,0 +1,61 @@
+/**
+ * The engine's failures at the first prompt: no prompt of the expected kind, or the prompt of
+ * another device than the one given (with the one it looks like).
+ * @module
+ */
+
+import { SshTraceError } from "../errors/mod.ts";
+import { type DeviceChoice, type DeviceName, DEVICES } from "./devices.ts";
+import type { PromptMatch, PromptStyle } from "./prompt.ts";
+
+/** `30 s`, `0.3 s`. */
+export function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** No first prompt within the limit, or the shell closed first. */
+export function promptNotFound(f: {
+  why: "timeout" | "closed";
+  tail: string;
+  choice: DeviceChoice;
+  styles: readonly PromptStyle[];
+  pattern: RegExp | undefined;
+  promptTimeoutMs: number;
+}): SshTraceError {
+  const wanted = f.pattern
+    ? `matching ${f.pattern}`
+    : f.choice === "auto"
+    ? "of a known style (<name>, [name], name>, name#, user@host>, $ , # )"
+    : `of ${DEVICES[f.choice].label} (${f.styles.join(", ")} style)`;
+  const message = f.why === "timeout"
+    ? `no shell prompt ${wanted} within ${seconds(f.promptTimeoutMs)}; last seen: ${f.tail}`
+    : `the shell closed before showing a prompt ${wanted}; last seen: ${f.tail}`;
+  return new SshTraceError("session", "session.prompt-not-found", message, {
+    device: f.choice,
+    timeoutMs: f.promptTimeoutMs,
+    lastSeen: f.tail,
+    closed: f.why === "closed",
+  });
+}
+
+/** The first prompt is another device's than the one given: says which it looks like. */
+export function wrongDevice(
+  seen: PromptMatch,
+  given: DeviceName,
+  suggested: DeviceName,
+  promptTimeoutMs: number,
+): SshTraceError {
+  return new SshTraceError(
+    "session",
+    "session.prompt-not-found",
+    `the prompt ${JSON.stringify(seen.text.trim())} is not of ${DEVICES[given].label} ` +
+      `(${DEVICES[given].styles.join(", ")} style) but looks like ${DEVICES[suggested].label}`,
+    {
+      device: given,
+      timeoutMs: promptTimeoutMs,
+      lastSeen: JSON.stringify(seen.text),
+      closed: false,
+      suggested,
+    },
+  );
+}
