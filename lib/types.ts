@@ -5,10 +5,22 @@
  * @module
  */
 
-/** The stages of a connection, as switch vendors name them. */
-export type Stage = "connect" | "version" | "kex" | "hostkey" | "auth" | "session" | "data";
+/**
+ * The stages of a connection, as switch vendors name them, after `config`: reading ssh_config
+ * (and the command line's `-o`) into the options a connection uses; nothing is sent during it.
+ */
+export type Stage =
+  | "config"
+  | "connect"
+  | "version"
+  | "kex"
+  | "hostkey"
+  | "auth"
+  | "session"
+  | "data";
 
 export const STAGES: readonly Stage[] = [
+  "config",
   "connect",
   "version",
   "kex",
@@ -18,9 +30,15 @@ export const STAGES: readonly Stage[] = [
   "data",
 ];
 
-/** Exit code for each failing stage (0 is success, 2 usage or local input error). */
+/**
+ * Exit code for each failing stage (0 is success, 2 usage or local input error). A `config`
+ * failure (a malformed ssh_config, a refused keyword) is local input too, so it shares exit 2
+ * with `usage`; its stage in the trace and the JSON report tells the two apart. OpenSSH exits
+ * 255 for every failure of its own (see docs/exit-codes.md).
+ */
 export const EXIT_CODES: Record<Stage | "usage", number> = {
   usage: 2,
+  config: 2,
   connect: 10,
   version: 11,
   kex: 12,

@@ -87,12 +87,19 @@ const COMMON = [
     help: "more detail: full algorithm lists (-vv: packets)",
   },
   { short: "q", long: "quiet", help: "show only failures" },
+  {
+    short: "F",
+    value: "<file>",
+    help: "read this ssh_config (none: no file) instead of ~/.ssh/config and /etc/ssh/ssh_config",
+  },
 ] as const satisfies readonly OptionSpec[];
 
 /** `check` has a `--login` switch instead of `-l, --login <user>`. */
 const COMMON_NO_LOGIN = COMMON.filter((
   o,
-): o is Exclude<(typeof COMMON)[number], { long: "login" }> => o.long !== "login");
+): o is Exclude<(typeof COMMON)[number], { long: "login" }> =>
+  !("long" in o) || o.long !== "login"
+);
 
 const IDENTITY = {
   short: "i",
@@ -156,12 +163,6 @@ const COMMANDS = {
         short: "G",
         help: "print the configuration ssh_config gives the target (like ssh -G; -v: with " +
           "origins) and exit",
-      },
-      {
-        short: "F",
-        value: "<file>",
-        help: "with -G: read this ssh_config (none: no file) instead of ~/.ssh/config and " +
-          "/etc/ssh/ssh_config",
       },
     ],
     note: "Like ssh, options may also follow the target; the first word after it that is not " +
@@ -267,10 +268,22 @@ export type LabCliFlags = FlagsOf<typeof COMMANDS.lab.options>;
 /** What the command line asks for. */
 export type ParsedCommand =
   | { name: "help" | "version"; text: string }
-  | { name: "probe"; target: string; flags: ProbeFlags }
-  | { name: "connect"; target: string; command: string[]; flags: ConnectCliFlags }
-  | { name: "send"; target: string; commands: string[]; flags: SendCliFlags }
-  | { name: "check"; inventory: string; flags: CheckCliFlags }
+  | { name: "probe"; target: string; flags: ProbeFlags; order: CommandLineValue[] }
+  | {
+    name: "connect";
+    target: string;
+    command: string[];
+    flags: ConnectCliFlags;
+    order: CommandLineValue[];
+  }
+  | {
+    name: "send";
+    target: string;
+    commands: string[];
+    flags: SendCliFlags;
+    order: CommandLineValue[];
+  }
+  | { name: "check"; inventory: string; flags: CheckCliFlags; order: CommandLineValue[] }
   | { name: "lab"; flags: LabCliFlags }
   | {
     name: "config";
@@ -497,34 +510,26 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
   const r = parseCommand(name, implicit ? args : args.slice(1), implicit);
   if ("text" in r) return r;
   const [p0 = "", ...rest] = r.positionals;
+  // `-o`, `-p`, `-l` in the order given: ssh_config keeps the first value of each.
+  const order = name === "lab" ? [] : orderedValues(
+    r.optionArgs,
+    (letter) =>
+      (COMMANDS[name].options as readonly OptionSpec[]).some((o) =>
+        o.short === letter && o.value !== undefined
+      ),
+  );
   switch (name) {
     case "probe":
-      return { name, target: p0, flags: r.flags as ProbeFlags };
+      return { name, target: p0, flags: r.flags as ProbeFlags, order };
     case "connect": {
       const flags = r.flags as ConnectCliFlags;
-      if (flags.G) {
-        return {
-          name: "config",
-          target: p0,
-          flags,
-          order: orderedValues(
-            r.optionArgs,
-            (letter) =>
-              (COMMANDS.connect.options as readonly OptionSpec[]).some((o) =>
-                o.short === letter && o.value !== undefined
-              ),
-          ),
-        };
-      }
-      if (flags.F !== undefined) {
-        throw usage("-F is read only with -G for now (connections do not read ssh_config yet)");
-      }
-      return { name, target: p0, command: rest, flags };
+      if (flags.G) return { name: "config", target: p0, flags, order };
+      return { name, target: p0, command: rest, flags, order };
     }
     case "send":
-      return { name, target: p0, commands: rest, flags: r.flags as SendCliFlags };
+      return { name, target: p0, commands: rest, flags: r.flags as SendCliFlags, order };
     case "check":
-      return { name, inventory: p0, flags: r.flags as CheckCliFlags };
+      return { name, inventory: p0, flags: r.flags as CheckCliFlags, order };
     case "lab":
       return { name, flags: r.flags as LabCliFlags };
   }

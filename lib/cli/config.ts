@@ -5,8 +5,10 @@
  * @module
  */
 
-import { parsePort, parseTarget, usageError } from "../config/options.ts";
+import { checkListOption, parsePort, parseTarget, usageError } from "../config/options.ts";
+import { configInvalid } from "../sshconfig/apply.ts";
 import { dumpConfig, dumpText } from "../sshconfig/dump.ts";
+import { KEYWORDS } from "../sshconfig/keywords.ts";
 import { type CommandLineItem, resolveConfig, type SshConfig } from "../sshconfig/resolve.ts";
 import { type ConfigIo, originText, SshConfigError } from "../sshconfig/types.ts";
 import type { ConnectCliFlags } from "./args.ts";
@@ -29,9 +31,14 @@ export function systemConfigIo(): ConfigIo {
   };
 }
 
+/** The flags that stand for ssh_config options (every command's subset of connect's). */
+export type ConfigFlags =
+  & Pick<ConnectCliFlags, "kex" | "hostkeys" | "ciphers" | "macs" | "legacy" | "F">
+  & Partial<Pick<ConnectCliFlags, "C" | "t" | "T" | "batch" | "rekeyLimit" | "identity">>;
+
 export interface ConfigCommand {
   readonly target: string;
-  readonly flags: ConnectCliFlags;
+  readonly flags: ConfigFlags;
   /** `-o`, `-p`, `-l` in the order given. */
   readonly order: readonly CommandLineValue[];
 }
@@ -41,7 +48,7 @@ export interface ConfigCommand {
  * they come before `-o` (a dedicated flag wins, as when connecting). `--timeout` is a per-stage
  * budget, not ConnectTimeout, and `--legacy` widens the lists edits apply to: neither is shown.
  */
-function flagItems(flags: ConnectCliFlags): CommandLineItem[] {
+function flagItems(flags: ConfigFlags): CommandLineItem[] {
   const items: CommandLineItem[] = [];
   const add = (flag: string, text: string) => items.push({ kind: "option", text, flag });
   if (flags.kex) add("--kex", `KexAlgorithms=${flags.kex}`);
@@ -53,11 +60,17 @@ function flagItems(flags: ConnectCliFlags): CommandLineItem[] {
   if (flags.T) add("-T", "RequestTTY=no");
   if (flags.batch) add("--batch", "BatchMode=yes");
   if (flags.rekeyLimit) add("--rekey-limit", `RekeyLimit=${flags.rekeyLimit}`);
-  for (const file of flags.identity) add("-i", `IdentityFile="${file.replace(/["\\]/g, "\\$&")}"`);
+  for (const file of flags.identity ?? []) {
+    add("-i", `IdentityFile="${file.replace(/["\\]/g, "\\$&")}"`);
+  }
   return items;
 }
 
-/** Resolves the configuration of the command's target; a bad file is a usage error. */
+/**
+ * Resolves the configuration of the command's target. A bad `-o` or flag is a usage error (an
+ * unknown keyword: `unsupported option`, with the keywords sshtrace supports); a bad file line
+ * is a `config.invalid` error naming file and line.
+ */
 export function configFor(cmd: ConfigCommand, io: ConfigIo): SshConfig {
   const target = parseTarget(cmd.target);
   const commandLine: CommandLineItem[] = [
@@ -70,25 +83,38 @@ export function configFor(cmd: ConfigCommand, io: ConfigIo): SshConfig {
         : { kind: "user", value: o.value, flag: o.flag }
     ),
   ];
+  for (const item of commandLine) {
+    if (item.kind === "option") checkListOption(item.text, cmd.flags.legacy ?? false);
+  }
+  let config: SshConfig;
   try {
-    return resolveConfig({
+    config = resolveConfig({
       host: target.host,
       ...(target.user !== null ? { targetUser: target.user } : {}),
       ...(target.port !== null ? { targetPort: target.port } : {}),
       commandLine,
       ...(cmd.flags.F !== undefined ? { configFile: cmd.flags.F } : {}),
+      ...(cmd.flags.legacy ? { legacy: true } : {}),
     }, io);
   } catch (e) {
-    if (e instanceof SshConfigError) {
-      throw usageError(`configuration: ${e.message}`, { expected: "a valid ssh_config line" });
+    if (!(e instanceof SshConfigError)) throw e;
+    if (e.file !== "command line") throw configInvalid(e);
+    if (e.keyword !== undefined && /^unknown keyword/.test(e.problem)) {
+      throw usageError(`unsupported option -o ${e.keyword}`, { supported: SUPPORTED_KEYWORDS });
     }
-    throw e;
+    throw usageError(`-o ${e.problem}`, { expected: "Key=Value, as in ssh_config" });
   }
+  return config;
 }
+
+/** The keywords sshtrace acts on, as ssh_config(5) spells them. */
+const SUPPORTED_KEYWORDS: readonly string[] = [...KEYWORDS.values()]
+  .filter((k) => k.status === "supported" && k.aliasOf === undefined)
+  .map((k) => k.name);
 
 /** Runs `-G`: the configuration on stdout, warnings (and with -v the reading) on stderr. */
 export function runConfigDump(
-  cmd: ConfigCommand,
+  cmd: ConfigCommand & { readonly flags: Pick<ConnectCliFlags, "verbose" | "json"> },
   out: (text: string) => void,
   err: (text: string) => void,
   io: ConfigIo = systemConfigIo(),

@@ -20,6 +20,9 @@ import { type RunContext, runLifecycle, type RunOutcome } from "../run.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
+import { configRefusals, refusalError, traceConfig } from "../sshconfig/apply.ts";
+import type { SshConfig } from "../sshconfig/resolve.ts";
+import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 export { env };
 
@@ -48,6 +51,8 @@ export interface RunConnectInput {
   flags: ConnectFlags;
   settings: Settings;
   timeoutMs: number;
+  /** The ssh_config the settings came from: traced as stage `config`, its refusals stop the run. */
+  config?: SshConfig;
 }
 
 async function readSecretFile(path: string, what: string): Promise<string> {
@@ -153,7 +158,13 @@ export function signerLoader(
         throw e;
       }
     }
-    const sock = env("SSH_AUTH_SOCK");
+    // IdentityAgent: a socket path, SSH_AUTH_SOCK (the default), or none.
+    const agentSetting = settings.identityAgent;
+    const sock = agentSetting === undefined || agentSetting === "SSH_AUTH_SOCK"
+      ? env("SSH_AUTH_SOCK")
+      : agentSetting.toLowerCase() === "none"
+      ? undefined
+      : agentSetting;
     if (sock) {
       try {
         const agent = await AgentClient.connect(sock);
@@ -441,15 +452,23 @@ export async function prepareRun(
 ): Promise<PreparedRun> {
   const { flags, settings } = input;
   const parsed = parseTarget(input.targetText);
+  const host = settings.hostname ?? parsed.host;
   const port = settings.port ?? parsed.port ?? 22;
   const user = settings.user ?? parsed.user ?? defaultUser();
   const tty = platform.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
-  const { tracer, human } = makeOutput(flags);
+  const { tracer, human } = makeOutput(outputFlags(flags, settings.logLevel));
+  if (input.config) traceConfig(tracer, input.config);
+  const refusals = input.config ? configRefusals(input.config) : [];
   const home = env("HOME") ?? ".";
   const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
+  const methods = settings.disabledMethods
+    ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
+      !settings.disabledMethods!.includes(m)
+    )
+    : settings.preferredAuthentications;
   const options: ConnectOptions = {
-    host: parsed.host,
+    host,
     port,
     user,
     tracer,
@@ -459,7 +478,7 @@ export async function prepareRun(
     strictHostKeyChecking: strict,
     knownHostsFiles: [
       (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-      "/etc/ssh/ssh_known_hosts",
+      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
     ],
     // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
@@ -472,7 +491,7 @@ export async function prepareRun(
       }
       : undefined,
     auth: {
-      methods: settings.preferredAuthentications,
+      methods,
       signers: signerLoader(tracer, settings, flags, batch),
       password: await passwordSource(flags, batch),
       kbdInteractive: keyboardResponder(batch),
@@ -485,7 +504,11 @@ export async function prepareRun(
   options.signal = interrupt.signal;
   const execute = async <T>(body: (run: RunContext) => Promise<T>) => {
     try {
-      return await runLifecycle({ tracer, signal: interrupt.signal, grade: false }, body);
+      return await runLifecycle({ tracer, signal: interrupt.signal, grade: false }, (run) => {
+        // Nothing is sent when the configuration asks for what sshtrace does not do.
+        if (refusals.length) throw refusalError(refusals);
+        return body(run);
+      });
     } finally {
       interrupt.dispose();
     }
@@ -497,7 +520,7 @@ export async function prepareRun(
   ) => {
     human.finish(outcome.error);
     if (flags.json) {
-      const report = outcome.report({ host: parsed.host, port, user }, exitCode);
+      const report = outcome.report({ host, port, user }, exitCode);
       try {
         platform.stdout.writeSync(
           encoder.encode(reportToJson({ ...report, ...extra } as typeof report)),
@@ -508,7 +531,22 @@ export async function prepareRun(
       }
     }
   };
-  return { tracer, target: { host: parsed.host, port, user }, options, execute, finish };
+  return { tracer, target: { host, port, user }, options, execute, finish };
+}
+
+/**
+ * The output flags with ssh_config's LogLevel applied where no flag says otherwise: QUIET,
+ * FATAL and ERROR show only failures (-q), DEBUG/DEBUG1 is -v, DEBUG2 and DEBUG3 are -vv.
+ */
+export function outputFlags<F extends { verbose: number; quiet?: true }>(
+  flags: F,
+  logLevel: string | undefined,
+): F {
+  if (!logLevel || flags.verbose > 0 || flags.quiet) return flags;
+  if (["QUIET", "FATAL", "ERROR"].includes(logLevel)) return { ...flags, quiet: true };
+  if (logLevel === "DEBUG" || logLevel === "DEBUG1") return { ...flags, verbose: 1 };
+  if (logLevel === "DEBUG2" || logLevel === "DEBUG3") return { ...flags, verbose: 2 };
+  return flags;
 }
 
 /** Runs the connect command and returns the process exit code. */
@@ -518,7 +556,14 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const { tracer } = run;
   const tty = platform.stdin.isTerminal();
   const command = input.command.join(" ");
-  const wantPty = flags.T ? false : flags.t ? true : command === "" && tty;
+  const requestTty = input.settings.requestTty;
+  const wantPty = flags.T || requestTty === "no"
+    ? false
+    : flags.t || requestTty === "force"
+    ? true
+    : requestTty === "yes"
+    ? tty
+    : command === "" && tty;
 
   let exitCode = 0;
   let sessionInfo: Record<string, unknown> | null = null;

@@ -87,6 +87,26 @@ export interface Settings {
   requiredRsaSize?: number;
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
   legacy?: boolean;
+  /** The host to connect to, when ssh_config's HostName names another than the one typed. */
+  hostname?: string;
+  /** GlobalKnownHostsFile: read after the user's files, never written. */
+  globalKnownHostsFiles?: string[];
+  /** The methods Password/KbdInteractive/PubkeyAuthentication=no turn off. */
+  disabledMethods?: string[];
+  /** RequestTTY: yes and force ask for a pty, no never, auto when a terminal runs a shell. */
+  requestTty?: "yes" | "no" | "force" | "auto";
+  /** IdentityAgent: the agent socket, or `none` for no agent. */
+  identityAgent?: string;
+  /** LogLevel, upper case (QUIET... DEBUG3). */
+  logLevel?: string;
+  /** EscapeChar: one character, or `none`. */
+  escapeChar?: string;
+  /** SendEnv: patterns of local environment variables sent to the session. */
+  sendEnv?: string[];
+  /** SetEnv: `NAME=VALUE` pairs sent to the session. */
+  setEnv?: string[];
+  /** HashKnownHosts: host names of accepted keys are written hashed (`|1|salt|hash`). */
+  hashKnownHosts?: boolean;
 }
 
 export function emptySettings(): Settings {
@@ -125,6 +145,17 @@ export function addListEdit(settings: Settings, category: ListCategory, spec: st
     throw e;
   }
   settings.algorithms[category] = edits;
+}
+
+/**
+ * Checks an algorithm-list `-o` (`KexAlgorithms=+x`) against sshtrace's registry, so a typo on
+ * the command line fails before connecting (a file may name algorithms sshtrace lacks: those
+ * are left out with a warning instead). Other keywords pass.
+ */
+export function checkListOption(text: string, legacy: boolean): void {
+  const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*?)\s*$/.exec(text);
+  const category = m ? LIST_KEYS[m[1]!.toLowerCase()] : undefined;
+  if (category) addListEdit({ ...emptySettings(), legacy }, category, m![2]!);
 }
 
 /** Parses a byte size such as `1G`, `500M`, `64K`. */

@@ -92,6 +92,7 @@ Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and contr
       failed: 1,
       byStage: {
         usage: 0,
+        config: 0,
         connect: 0,
         version: 0,
         kex: 1,

@@ -78,8 +78,17 @@ Deno.test("-G keeps -o, -p and -l in the order given, in every spelling", () => 
   ]);
 });
 
-Deno.test("-F without -G is refused until connections read ssh_config", () => {
-  assert.throws(() => parseCommandLine(["-F", "x", "host"]), /-F is read only with -G/);
+Deno.test("-F is read by every command that connects, not only -G", () => {
+  for (
+    const args of [["-F", "x", "host"], ["probe", "-F", "x", "host"], ["send", "-F", "x", "h", "c"]]
+  ) {
+    const r = parseCommandLine(args);
+    assert.equal((r as { flags: { F?: string } }).flags.F, "x");
+  }
+  assert.equal(
+    (parseCommandLine(["check", "-F", "none", "inv"]) as { flags: { F?: string } }).flags.F,
+    "none",
+  );
 });
 
 Deno.test("runConfigDump() prints the configuration, warnings and with -v the reading", () => {
@@ -95,12 +104,13 @@ Deno.test("runConfigDump() prints the configuration, warnings and with -v the re
   assert.match(err, /config: \/home\/me\/.ssh\/config:1: Host h: matched/);
 });
 
-Deno.test("runConfigDump() turns a bad file into a usage error naming file:line", () => {
+Deno.test("runConfigDump() turns a bad file into a config.invalid error naming file:line (exit 2)", () => {
   const io = memoryIo({ [USER]: "Port x\n" });
   assert.throws(
     () => runConfigDump(configCommand(["h"]), () => {}, () => {}, io),
-    (e: Error & { stage?: string }) =>
-      e.stage === "usage" && /\/home\/me\/.ssh\/config:1: Port/.test(e.message),
+    (e: Error & { stage?: string; code?: string; exitCode?: number }) =>
+      e.stage === "config" && e.code === "config.invalid" && e.exitCode === 2 &&
+      /\/home\/me\/.ssh\/config:1: Port/.test(e.message),
   );
 });
 
