@@ -52,6 +52,8 @@ export interface ClientOptions {
   knownHostsFiles?: string[];
   /** For `ask`: puts the question to the user. */
   ask?: (question: string) => Promise<boolean>;
+  /** HashKnownHosts: accepted keys are written with the host name hashed. @default false */
+  hashKnownHosts?: boolean;
   /** Run over this stream instead of opening a TCP connection. */
   stream?: ByteStream;
   /** Rekey after this many bytes. @default 1 GiB */
@@ -130,6 +132,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
         knownHostsFiles: files,
         tracer,
         ask: options.ask,
+        hashKnownHosts: options.hashKnownHosts,
       }),
     });
   } catch (e) {
@@ -261,13 +264,26 @@ export class Client {
    * command or a shell). Traced as stage `session` for this channel alone
    * (`session#N`), ended when this returns.
    */
-  async openSession(pty?: PtyOptions, start?: SessionStart): Promise<Session> {
+  async openSession(
+    pty?: PtyOptions,
+    start?: SessionStart,
+    env: readonly (readonly [name: string, value: string])[] = [],
+  ): Promise<Session> {
     const key = this.#sessions++;
     const span = this.tracer.span("session", { channel: key });
     try {
       const session = await this.connection.openSession();
       this.#keys.set(session, key);
       if (pty) await session.requestPty(pty);
+      // SendEnv / SetEnv: names traced, never values; a refusal (AcceptEnv) is not a failure.
+      for (const [name, value] of env) {
+        const accepted = await session.setEnv(name, value);
+        this.tracer.emit({
+          stage: "session",
+          type: "info",
+          message: `environment ${name}: ${accepted ? "accepted" : "refused by the server"}`,
+        });
+      }
       if (start && "command" in start) await session.exec(start.command);
       else if (start) await session.shell();
       span.end();

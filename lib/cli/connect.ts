@@ -20,7 +20,12 @@ import { type RunContext, runLifecycle, type RunOutcome } from "../run.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
-import { configRefusals, refusalError, traceConfig } from "../sshconfig/apply.ts";
+import {
+  configRefusals,
+  refusalError,
+  sessionEnvironment,
+  traceConfig,
+} from "../sshconfig/apply.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
@@ -482,6 +487,7 @@ export async function prepareRun(
     ],
     // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
+    hashKnownHosts: settings.hashKnownHosts,
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
     requiredRsaSize: settings.requiredRsaSize,
     keepalive: settings.serverAliveInterval
@@ -586,6 +592,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
           }
           : undefined,
         command ? { command } : { shell: true },
+        sessionEnvironment(input.settings, platform.envNames(), env),
       );
       const data = client.dataSpan(session);
       const interactive = wantPty && tty;

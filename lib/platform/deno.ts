@@ -106,6 +106,13 @@ export const denoPlatform: Platform = {
       return undefined; // no --allow-env: treat as unset
     }
   },
+  envNames() {
+    try {
+      return Object.keys(Deno.env.toObject());
+    } catch {
+      return []; // no --allow-env
+    }
+  },
   granted,
   grantedEnv: (name) => granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined,
 

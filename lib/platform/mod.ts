@@ -115,6 +115,8 @@ export interface Platform {
 
   /** An environment variable, or undefined when unset or not readable (no permission). */
   env(name: string): string | undefined;
+  /** The names of every environment variable (empty when not readable). */
+  envNames(): string[];
   /** Whether `permission` is granted now (never prompts; false when it cannot be asked). */
   granted(permission: Permission): boolean;
   /** The environment variable when reading it is granted, else undefined (never prompts). */

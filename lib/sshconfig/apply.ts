@@ -12,6 +12,7 @@ import type { Settings } from "../config/options.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 import type { Tracer } from "../trace.ts";
+import { globMatch } from "../hostkeys/known_hosts.ts";
 import { KEYWORDS } from "./keywords.ts";
 import type { Refusal, SshConfig } from "./resolve.ts";
 import { type Origin, originText, type Sourced, type SshConfigError } from "./types.ts";
@@ -122,6 +123,34 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (e.setEnv.length) s.setEnv = [...e.setEnv];
   if (set("hashknownhosts")) s.hashKnownHosts = e.hashKnownHosts;
   return s;
+}
+
+/**
+ * The environment a session sends, as ssh(1) does: SetEnv's `NAME=VALUE` pairs, then the local
+ * variables SendEnv's patterns match (`*`, `?`; a `-pattern` removes earlier matches), each name
+ * once. `names` and `get` read the local environment.
+ */
+export function sessionEnvironment(
+  settings: Pick<Settings, "sendEnv" | "setEnv">,
+  names: readonly string[],
+  get: (name: string) => string | undefined,
+): [string, string][] {
+  const out = new Map<string, string>();
+  for (const pair of settings.setEnv ?? []) {
+    const eq = pair.indexOf("=");
+    out.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  let patterns: string[] = [];
+  for (const p of settings.sendEnv ?? []) {
+    if (p.startsWith("-")) patterns = patterns.filter((q) => !globMatch(q, p.slice(1)));
+    else patterns.push(p);
+  }
+  for (const name of [...names].sort()) {
+    if (out.has(name) || !patterns.some((p) => globMatch(name, p))) continue;
+    const value = get(name);
+    if (value !== undefined) out.set(name, value);
+  }
+  return [...out];
 }
 
 const isFlag = (o: Origin, flag: string) => o.kind === "flag" && o.flag === flag;
