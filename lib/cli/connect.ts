@@ -381,8 +381,18 @@ async function localTerminalModes(tracer: Tracer): Promise<Uint8Array> {
   return encodeTerminalSettings(settings);
 }
 
-/** Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline. */
-async function forwardStdin(session: Session, interactive: boolean, onDisconnect: () => void) {
+/**
+ * Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline
+ * (`~` being EscapeChar: another byte, or `none` for no escapes).
+ */
+async function forwardStdin(
+  session: Session,
+  interactive: boolean,
+  onDisconnect: () => void,
+  escapeChar = "~",
+) {
+  const esc = escapeChar === "none" ? -1 : escapeChar.charCodeAt(0);
+  const shown = esc < 0x20 ? `^${String.fromCharCode(esc + 64)}` : escapeChar;
   const buf = new Uint8Array(32 * 1024);
   let atLineStart = true;
   let tilde = false;
@@ -398,30 +408,31 @@ async function forwardStdin(session: Session, interactive: boolean, onDisconnect
       return;
     }
     let data = buf.slice(0, n);
-    if (interactive) {
+    if (interactive && esc >= 0) {
       const out: number[] = [];
       for (const b of data) {
         if (tilde) {
           tilde = false;
           if (b === 0x2e) { // ~.
-            writeErr("\r\nConnection closed by ~.\r\n");
+            writeErr(`\r\nConnection closed by ${shown}.\r\n`);
             onDisconnect();
             return;
           }
           if (b === 0x3f) { // ~?
             writeErr(
-              "\r\nSupported escape sequences:\r\n ~.  - terminate connection\r\n ~?  - this message\r\n" +
-                " ~~  - send the escape character\r\n(Note that escapes are only recognized immediately after newline.)\r\n",
+              `\r\nSupported escape sequences:\r\n ${shown}.  - terminate connection\r\n` +
+                ` ${shown}?  - this message\r\n ${shown}${shown}  - send the escape character\r\n` +
+                "(Note that escapes are only recognized immediately after newline.)\r\n",
             );
             atLineStart = false;
             continue;
           }
-          if (b !== 0x7e) out.push(0x7e);
+          if (b !== esc) out.push(esc);
           out.push(b);
           atLineStart = b === 0x0d || b === 0x0a;
           continue;
         }
-        if (atLineStart && b === 0x7e) {
+        if (atLineStart && b === esc) {
           tilde = true;
           continue;
         }
@@ -623,7 +634,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
         closedByUser = true;
         userClosed();
         client.close().catch(() => {});
-      });
+      }, input.settings.escapeChar);
       const pumps = [
         pump(session.stdout, platform.stdout, "/dev/stdout"),
         pump(session.stderr, platform.stderr, "/dev/stderr"),

@@ -55,6 +55,7 @@ function fakeHost(i: number, overrides: Partial<HostReport>): HostReport {
     exitCode: 0,
     failedStage: null,
     error: null,
+    config: null,
     server: {
       host: "10.0.0." + i,
       port: 22,
