@@ -6,7 +6,7 @@
 
 import { parseCommandLine, type ParsedCommand } from "./lib/cli/args.ts";
 import { probe } from "./lib/client.ts";
-import { outputFlags, runConnect } from "./lib/cli/connect.ts";
+import { outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
 import type { CommandLineValue } from "./lib/cli/order.ts";
 import { interruptOnCtrlC } from "./lib/cli/tty.ts";
 // send, check and lab are loaded when used, so logging in does not pay for their modules.
@@ -100,6 +100,7 @@ async function probeAction(
     algorithms: s.algorithms,
     legacy: flags.legacy ?? false,
     knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
+    tcp: tcpOptions(s),
   }).finally(interrupt.dispose);
   human.finish(result.error);
   if (flags.json) writeOut(reportToJson(probeReport(result)));

@@ -21,7 +21,7 @@ import {
   knownKeyTypes,
   type StrictMode,
 } from "./hostkeys/policy.ts";
-import { connectTcp } from "./net.ts";
+import { connectTcp, type TcpOptions } from "./net.ts";
 import { platform } from "./platform/mod.ts";
 import { SshTraceError } from "./errors/mod.ts";
 import type { Stage } from "./types.ts";
@@ -54,6 +54,8 @@ export interface ClientOptions {
   ask?: (question: string) => Promise<boolean>;
   /** HashKnownHosts: accepted keys are written with the host name hashed. @default false */
   hashKnownHosts?: boolean;
+  /** AddressFamily, ConnectionAttempts, TCPKeepAlive of the TCP connection. */
+  tcp?: TcpOptions;
   /** Run over this stream instead of opening a TCP connection. */
   stream?: ByteStream;
   /** Rekey after this many bytes. @default 1 GiB */
@@ -108,7 +110,8 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   let stream = options.stream;
   if (!stream) {
     try {
-      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal)).stream;
+      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp))
+        .stream;
     } catch (e) {
       throw whenAborted(e, signal, "connect");
     }

@@ -156,6 +156,25 @@ const COMMANDS = {
       { short: "C", help: "request compression (zlib@openssh.com, like ssh -C)" },
       { short: "t", help: "force a pty" },
       { short: "T", help: "disable pty allocation" },
+      { short: "4", help: "IPv4 addresses only (AddressFamily inet)" },
+      { short: "6", help: "IPv6 addresses only (AddressFamily inet6)" },
+      {
+        short: "b",
+        value: "<address>",
+        help: "local address to connect from (BindAddress; refused: not implemented yet)",
+      },
+      {
+        short: "e",
+        value: "<char>",
+        help: "escape character of a terminal session (EscapeChar; default ~, none: no escapes)",
+      },
+      { short: "E", value: "<file>", help: "append the trace to this file instead of stderr" },
+      {
+        short: "N",
+        help: "no command and no shell: log in and stay connected until the server closes or " +
+          "Ctrl-C",
+      },
+      { short: "n", help: "stdin from /dev/null (no input is sent; no pty unless -t)" },
       ...SECRETS,
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,

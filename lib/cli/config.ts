@@ -34,7 +34,12 @@ export function systemConfigIo(): ConfigIo {
 /** The flags that stand for ssh_config options (every command's subset of connect's). */
 export type ConfigFlags =
   & Pick<ConnectCliFlags, "kex" | "hostkeys" | "ciphers" | "macs" | "legacy" | "F">
-  & Partial<Pick<ConnectCliFlags, "C" | "t" | "T" | "batch" | "rekeyLimit" | "identity">>;
+  & Partial<
+    Pick<
+      ConnectCliFlags,
+      "C" | "t" | "T" | "batch" | "rekeyLimit" | "identity" | "4" | "6" | "b" | "e"
+    >
+  >;
 
 export interface ConfigCommand {
   readonly target: string;
@@ -59,12 +64,17 @@ function flagItems(flags: ConfigFlags): CommandLineItem[] {
   if (flags.t) add("-t", "RequestTTY=yes");
   if (flags.T) add("-T", "RequestTTY=no");
   if (flags.batch) add("--batch", "BatchMode=yes");
+  if (flags["4"]) add("-4", "AddressFamily=inet");
+  if (flags["6"]) add("-6", "AddressFamily=inet6");
+  if (flags.b !== undefined) add("-b", `BindAddress=${quote(flags.b)}`);
+  if (flags.e !== undefined) add("-e", `EscapeChar=${quote(flags.e)}`);
   if (flags.rekeyLimit) add("--rekey-limit", `RekeyLimit=${flags.rekeyLimit}`);
-  for (const file of flags.identity ?? []) {
-    add("-i", `IdentityFile="${file.replace(/["\\]/g, "\\$&")}"`);
-  }
+  for (const file of flags.identity ?? []) add("-i", `IdentityFile=${quote(file)}`);
   return items;
 }
+
+/** An argument quoted for an ssh_config line. */
+const quote = (text: string) => `"${text.replace(/["\\]/g, "\\$&")}"`;
 
 /**
  * Resolves the configuration of the command's target. A bad `-o` or flag is a usage error (an

@@ -27,6 +27,7 @@ import {
   traceConfig,
 } from "../sshconfig/apply.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
+import type { TcpOptions } from "../net.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 export { env };
@@ -48,6 +49,12 @@ export interface ConnectFlags {
   passphraseFile?: string;
   rekeyLimit?: string;
   batch?: true;
+  /** `-N`: no command and no shell. */
+  N?: true;
+  /** `-n`: stdin from /dev/null. */
+  n?: true;
+  /** `-E FILE`: the trace goes to FILE. */
+  E?: string;
 }
 
 export interface RunConnectInput {
@@ -499,6 +506,7 @@ export async function prepareRun(
     // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
     hashKnownHosts: settings.hashKnownHosts,
+    tcp: tcpOptions(settings),
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
     requiredRsaSize: settings.requiredRsaSize,
     keepalive: settings.serverAliveInterval
@@ -551,6 +559,15 @@ export async function prepareRun(
   return { tracer, target: { host, port, user }, options, execute, finish };
 }
 
+/** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
+export function tcpOptions(settings: Settings): TcpOptions {
+  return {
+    ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
+    ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
+    ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
+  };
+}
+
 /**
  * The output flags with ssh_config's LogLevel applied where no flag says otherwise: QUIET,
  * FATAL and ERROR show only failures (-q), DEBUG/DEBUG1 is -v, DEBUG2 and DEBUG3 are -vv.
@@ -571,9 +588,13 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
   const run = await prepareRun(input);
   const { tracer } = run;
-  const tty = platform.stdin.isTerminal();
   const command = input.command.join(" ");
+  if (flags.N && command) {
+    throw usageError("-N opens no session: give no command with it");
+  }
   const requestTty = input.settings.requestTty;
+  // -n: stdin is /dev/null, so nothing is read from it and no pty unless asked for with -t.
+  const tty = !flags.n && platform.stdin.isTerminal();
   const wantPty = flags.T || requestTty === "no"
     ? false
     : flags.t || requestTty === "force"
@@ -590,6 +611,13 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     try {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
+      if (flags.N) {
+        // Logged in; no session: stay until the server closes (or Ctrl-C ends the run).
+        tracer.emit({ stage: "auth", type: "info", message: "-N: connected, no session opened" });
+        const failure = await client.connection.finished;
+        if (failure) throw failure;
+        return;
+      }
       const size = wantPty && platform.stdout.isTerminal()
         ? platform.consoleSize()
         : { columns: 80, rows: 24 };
@@ -630,11 +658,14 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       const userClose = new Promise<ExitInfo>((resolve) => {
         userClosed = () => resolve({ status: null, signal: null });
       });
-      forwardStdin(session, interactive, () => {
-        closedByUser = true;
-        userClosed();
-        client.close().catch(() => {});
-      }, input.settings.escapeChar);
+      if (flags.n) session.eof().catch(() => {});
+      else {
+        forwardStdin(session, interactive, () => {
+          closedByUser = true;
+          userClosed();
+          client.close().catch(() => {});
+        }, input.settings.escapeChar);
+      }
       const pumps = [
         pump(session.stdout, platform.stdout, "/dev/stdout"),
         pump(session.stderr, platform.stderr, "/dev/stderr"),

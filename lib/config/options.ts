@@ -107,6 +107,12 @@ export interface Settings {
   setEnv?: string[];
   /** HashKnownHosts: host names of accepted keys are written hashed (`|1|salt|hash`). */
   hashKnownHosts?: boolean;
+  /** AddressFamily inet (4) or inet6 (6). */
+  addressFamily?: 4 | 6;
+  /** ConnectionAttempts. */
+  connectionAttempts?: number;
+  /** TCPKeepAlive. */
+  tcpKeepAlive?: boolean;
 }
 
 export function emptySettings(): Settings {

@@ -119,6 +119,10 @@ export const denoPlatform: Platform = {
   connectTcp: (hostname, port, options) =>
     Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
   connectUnix,
+  async lookup(hostname, family) {
+    const { lookup } = await import("node:dns/promises"); // only when a family is asked for
+    return (await lookup(hostname, { family })).address;
+  },
   listenTcp: (hostname, port) => Deno.listen({ hostname, port, transport: "tcp" }),
 
   readFile: (path) => Deno.readFile(path),
@@ -130,6 +134,7 @@ export const denoPlatform: Platform = {
     return { isFile: info.isFile, isDirectory: info.isDirectory, isCharDevice: info.isCharDevice };
   },
   readTextSync,
+  appendTextSync: (path, text) => Deno.writeTextFileSync(path, text, { append: true, mode: 0o600 }),
   readDirSync(path) {
     try {
       return [...Deno.readDirSync(path)].map((e) => e.name);

@@ -32,6 +32,8 @@ export interface TcpConn extends Conn {
   readonly remoteAddr: NetAddr;
   /** `TCP_NODELAY` on (true, the default) or off. */
   setNoDelay(noDelay?: boolean): void;
+  /** `SO_KEEPALIVE` on (true, the default) or off. */
+  setKeepAlive(keepAlive?: boolean): void;
 }
 
 /** A TCP listener. */
@@ -124,6 +126,11 @@ export interface Platform {
 
   /** Opens a TCP connection (host names are resolved). */
   connectTcp(hostname: string, port: number, options?: ConnectOptions): Promise<TcpConn>;
+  /**
+   * The first address of `hostname` of one family, as getaddrinfo(3) gives it (/etc/hosts
+   * included); rejects when it has none.
+   */
+  lookup(hostname: string, family: 4 | 6): Promise<string>;
   /** Opens a Unix socket connection. */
   connectUnix(path: string, options?: ConnectOptions): Promise<Conn>;
   /** Listens on a TCP port (0: any free port). */
@@ -146,6 +153,8 @@ export interface Platform {
    * undefined when it does not exist; throws for other failures and for what is not a file.
    */
   readTextSync(path: string, maxBytes: number): string | undefined;
+  /** Appends text to a file at once, creating it (mode 0600) when missing. */
+  appendTextSync(path: string, text: string): void;
   /** The names in a directory, or undefined when it cannot be listed. */
   readDirSync(path: string): string[] | undefined;
 

@@ -48,19 +48,7 @@ const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string 
   },
   checkhostip: { honoured: (v) => v === false, reason: "sshtrace does not check host IPs yet" },
   hostkeyalias: { honoured: () => false, reason: "HostKeyAlias is not implemented yet" },
-  addressfamily: {
-    honoured: (v) => v === "any",
-    reason: "sshtrace connects to the first address the resolver gives",
-  },
   bindaddress: { honoured: () => false, reason: "sshtrace does not bind a local address yet" },
-  connectionattempts: {
-    honoured: (v) => v === 1,
-    reason: "sshtrace makes one connection attempt",
-  },
-  tcpkeepalive: {
-    honoured: (v) => v === true,
-    reason: "sshtrace leaves TCP keepalive at the system's setting",
-  },
   rekeylimit: {
     honoured: (v) => (v as RekeyLimit).seconds === 0,
     reason: "sshtrace rekeys by data only: the time limit is not implemented",
@@ -122,6 +110,9 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (e.sendEnv.length) s.sendEnv = [...e.sendEnv];
   if (e.setEnv.length) s.setEnv = [...e.setEnv];
   if (set("hashknownhosts")) s.hashKnownHosts = e.hashKnownHosts;
+  if (e.addressFamily !== "any") s.addressFamily = e.addressFamily === "inet" ? 4 : 6;
+  if (set("connectionattempts")) s.connectionAttempts = e.connectionAttempts;
+  if (set("tcpkeepalive")) s.tcpKeepAlive = e.tcpKeepAlive;
   return s;
 }
 

@@ -177,6 +177,40 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
     );
 
     await t.step(
+      "-4 -6 -n -E -b: address family, stdin from /dev/null, the trace to a file",
+      async () => {
+        const v4 = await sshtrace(["--json", "-4", "-o", "HostName=localhost", "sw1", "echo v4"]);
+        assert.equal(v4.code, 0, v4.stderr);
+        assert.match(parseJsonReport(v4.stdout).server.host, /^localhost$/);
+        // 127.0.0.1 has no IPv6 address: -6 is a connect.dns failure naming AddressFamily.
+        const v6 = await sshtrace(["--json", "-6", "sw1", "true"]);
+        assert.equal(v6.code, 10, v6.stderr);
+        assert.match(
+          parseJsonReport(v6.stdout).error.message,
+          /IPv6 address \(AddressFamily inet6\)/,
+        );
+        // -n: `cat` sees end of input at once, though stdin has data.
+        const n = await runSshtrace(["-n", "sw1", "cat; echo done"], {
+          home,
+          stdin: "not sent\n",
+          timeoutMs: 30_000,
+        });
+        assert.equal(n.code, 0, n.stderr);
+        assert.equal(n.stdout, "done\n");
+        const traceFile = `${tmp.path}/trace.txt`;
+        const e = await sshtrace(["-E", traceFile, "-v", "sw1", "true"]);
+        assert.equal(e.code, 0, e.stderr);
+        assert.doesNotMatch(e.stderr, /── kex/);
+        const trace = await Deno.readTextFile(traceFile);
+        assert.match(trace, /── config[\s\S]*── kex[\s\S]*── session/);
+        const b = await sshtrace(["--json", "-b", "127.0.0.1", "sw1", "true"]);
+        assert.equal(b.code, 2, b.stderr);
+        assert.equal(parseJsonReport(b.stdout).error.code, "config.refused");
+        assert.match(b.stderr, /-b: BindAddress 127\.0\.0\.1: not supported/);
+      },
+    );
+
+    await t.step(
       "a malformed file is config.invalid naming file:line; nothing is sent",
       async () => {
         const bad = `${tmp.path}/bad_config`;

@@ -449,7 +449,21 @@ Deno.test("the flag types have exactly commander's keys", () => {
     true satisfies Equal<keyof ProbeFlags, Common>,
     true satisfies Equal<
       keyof ConnectCliFlags,
-      Common | Secrets | "C" | "t" | "T" | "rekeyLimit" | "batch" | "G"
+      | Common
+      | Secrets
+      | "C"
+      | "t"
+      | "T"
+      | "rekeyLimit"
+      | "batch"
+      | "G"
+      | "4"
+      | "6"
+      | "b"
+      | "e"
+      | "E"
+      | "N"
+      | "n"
     >,
     true satisfies Equal<
       keyof SendCliFlags,
