@@ -189,6 +189,7 @@ function renderFailure(
   section("why", x.explanation);
   section("try", x.fix);
   section("with OpenSSH", x.opensshFix);
+  section("in ssh_config", x.configFix);
   if (x.securityCost) section("cost", x.securityCost);
   text += border("└");
   return text;

@@ -34,6 +34,11 @@ export interface Report {
     explanation: string;
     fix: string | null;
     opensshFix: string | null;
+    /**
+     * The OpenSSH fix as ssh_config lines under the Host block that matched (file:line), when
+     * the run read a configuration and the fix is an option change.
+     */
+    configFix?: string;
     libraryFix: string | null;
     /** What the fix costs in security, when it weakens crypto. */
     securityCost: string | null;
@@ -181,6 +186,7 @@ function errorPart(
     explanation: x.explanation,
     fix: x.fix,
     opensshFix: x.opensshFix,
+    ...(x.configFix ? { configFix: x.configFix } : {}),
     libraryFix: x.libraryFix,
     securityCost: x.securityCost,
   };

@@ -158,7 +158,14 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
       assert.equal(parseJsonReport(old.stdout).kex.algorithm, "diffie-hellman-group14-sha1");
       const other = await sshtrace(["--json", "old-other", "true"]);
       assert.equal(other.code, 12, other.stderr);
-      assert.equal(parseJsonReport(other.stdout).error.code, "kex.no-common-kex");
+      const error = parseJsonReport(other.stdout).error;
+      assert.equal(error.code, "kex.no-common-kex");
+      // The fix speaks the user's config: the line to add under the Host block that matched.
+      assert.equal(
+        error.configFix,
+        `add under "Host old-*" (${userConfig}:15):\n  KexAlgorithms +diffie-hellman-group14-sha1`,
+      );
+      assert.match(other.stderr, /in ssh_config +add under "Host old-\*"/);
     });
 
     await t.step(
