@@ -8,6 +8,8 @@
 import type { KbdInteractiveResponder, PasswordRequest, PasswordSource } from "../auth/userauth.ts";
 import type { Signer } from "../auth/types.ts";
 import { AgentClient } from "../keys/agent.ts";
+import { certificateSigner, parseCertificate, validityText } from "../keys/certificate.ts";
+import { parsePublicKeyLine } from "../algorithms/pubkey.ts";
 import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../keys/private_key.ts";
 import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
 import { connect, type ConnectOptions, defaultUser } from "../client.ts";
@@ -154,7 +156,9 @@ export function signerLoader(
       : defaultIdentityFiles(home);
     const passphrase = await passphraseSource(flags, batch);
     const signers: Signer[] = [];
+    const certFiles = [...(settings.certificateFiles ?? [])];
     for (const file of files) {
+      certFiles.push(`${file}-cert.pub`);
       try {
         signers.push(
           await loadPrivateKeyFile(file, {
@@ -170,6 +174,7 @@ export function signerLoader(
         throw e;
       }
     }
+    withCertificates(signers, await readCertificates(certFiles, tracer), tracer);
     // IdentityAgent: a socket path, SSH_AUTH_SOCK (the default), or none.
     const agentSetting = settings.identityAgent;
     const sock = agentSetting === undefined || agentSetting === "SSH_AUTH_SOCK"
@@ -200,6 +205,58 @@ export function signerLoader(
     }
     return signers;
   };
+}
+
+/** The certificates of `files` that exist and parse (a missing `KEY-cert.pub` is normal). */
+async function readCertificates(
+  files: readonly string[],
+  tracer: Tracer,
+): Promise<{ file: string; blob: Uint8Array }[]> {
+  const out: { file: string; blob: Uint8Array }[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await platform.readTextFile(file);
+    } catch {
+      continue;
+    }
+    try {
+      const blob = parsePublicKeyLine(text.trim().split("\n")[0] ?? "").blob;
+      parseCertificate(blob);
+      out.push({ file, blob });
+    } catch (e) {
+      tracer.emit({
+        stage: "auth",
+        type: "info",
+        message: `certificate ${file} skipped: ${(e as Error).message}`,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Puts each certificate just before the key it certifies (as ssh(1) offers `KEY-cert.pub` with
+ * `KEY`), tracing its key id, serial, principals and validity; a certificate whose key was not
+ * loaded is skipped with a note.
+ */
+function withCertificates(
+  signers: Signer[],
+  certs: readonly { file: string; blob: Uint8Array }[],
+  tracer: Tracer,
+): void {
+  for (const { file, blob } of certs) {
+    const cert = parseCertificate(blob);
+    const i = signers.findIndex((s) => sameBlob(s.publicBlob, cert.publicBlob));
+    const what = `certificate ${file}: key id "${cert.keyId}", serial ${cert.serial}, ` +
+      `principals ${cert.principals.join(",") || "(any)"}, valid ${validityText(cert)}`;
+    if (i < 0) {
+      tracer.emit({ stage: "auth", type: "info", message: `${what}: no private key, skipped` });
+      continue;
+    }
+    signers.splice(i, 0, certificateSigner(signers[i]!, blob, file));
+    tracer.emit({ stage: "auth", type: "info", message: what });
+  }
 }
 
 function sameBlob(a: Uint8Array, b: Uint8Array): boolean {

@@ -113,6 +113,8 @@ export interface Settings {
   connectionAttempts?: number;
   /** TCPKeepAlive. */
   tcpKeepAlive?: boolean;
+  /** CertificateFile: certificates offered with the private key they certify. */
+  certificateFiles?: string[];
 }
 
 export function emptySettings(): Settings {

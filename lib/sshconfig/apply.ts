@@ -37,7 +37,6 @@ const STRICT: Record<string, StrictMode> = {
  * (the default): set to anything else, the run stops with the reason instead of ignoring it.
  */
 const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string }> = {
-  certificatefile: { honoured: () => false, reason: "certificates are not implemented yet" },
   pubkeyacceptedalgorithms: {
     honoured: () => false,
     reason: "sshtrace does not filter the user key algorithms it offers yet",
@@ -107,6 +106,7 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (set("requesttty")) s.requestTty = e.requestTty;
   if (set("loglevel")) s.logLevel = e.logLevel.toUpperCase();
   if (set("escapechar")) s.escapeChar = e.escapeChar;
+  if (e.certificateFiles.length) s.certificateFiles = [...e.certificateFiles];
   if (e.sendEnv.length) s.sendEnv = [...e.sendEnv];
   if (e.setEnv.length) s.setEnv = [...e.setEnv];
   if (set("hashknownhosts")) s.hashKnownHosts = e.hashKnownHosts;
