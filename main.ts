@@ -101,6 +101,7 @@ async function probeAction(
     legacy: flags.legacy ?? false,
     knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
     tcp: tcpOptions(s),
+    hostKeyAlias: s.hostKeyAlias,
   }).finally(interrupt.dispose);
   human.finish(result.error);
   if (flags.json) writeOut(reportToJson(probeReport(result)));

@@ -56,6 +56,8 @@ export interface ClientOptions {
   hashKnownHosts?: boolean;
   /** AddressFamily, ConnectionAttempts, TCPKeepAlive of the TCP connection. */
   tcp?: TcpOptions;
+  /** HostKeyAlias: the name the host key is looked up and recorded under (no port). */
+  hostKeyAlias?: string;
   /** Run over this stream instead of opening a TCP connection. */
   stream?: ByteStream;
   /** Rekey after this many bytes. @default 1 GiB */
@@ -99,7 +101,10 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   }
   // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
   // server with several keys is not reported as unknown or changed.
-  const known = await knownKeyTypes(files, options.host, port);
+  // HostKeyAlias: known_hosts names the key by the alias alone, as ssh(1) does.
+  const keyHost = options.hostKeyAlias ?? options.host;
+  const keyPort = options.hostKeyAlias ? 22 : port;
+  const known = await knownKeyTypes(files, keyHost, keyPort);
   if (known.length) {
     const first = offer.hostKey.filter((n) => known.includes(findHostKey(n)?.keyType ?? ""));
     offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
@@ -130,8 +135,8 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       requiredRsaSize: options.requiredRsaSize,
       checkHostKey: hostKeyPolicy({
         mode: options.strictHostKeyChecking ?? "yes",
-        host: options.host,
-        port,
+        host: keyHost,
+        port: keyPort,
         knownHostsFiles: files,
         tracer,
         ask: options.ask,

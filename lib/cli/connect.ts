@@ -9,6 +9,7 @@ import type { KbdInteractiveResponder, PasswordRequest, PasswordSource } from ".
 import type { Signer } from "../auth/types.ts";
 import { AgentClient } from "../keys/agent.ts";
 import { certificateSigner, parseCertificate, validityText } from "../keys/certificate.ts";
+import { signatureNameOf } from "../keys/signer.ts";
 import { parsePublicKeyLine } from "../algorithms/pubkey.ts";
 import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../keys/private_key.ts";
 import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
@@ -175,6 +176,7 @@ export function signerLoader(
       }
     }
     withCertificates(signers, await readCertificates(certFiles, tracer), tracer);
+    const accepted = settings.pubkeyAlgorithms;
     // IdentityAgent: a socket path, SSH_AUTH_SOCK (the default), or none.
     const agentSetting = settings.identityAgent;
     const sock = agentSetting === undefined || agentSetting === "SSH_AUTH_SOCK"
@@ -203,8 +205,42 @@ export function signerLoader(
         });
       }
     }
-    return signers;
+    return accepted ? acceptedOnly(signers, accepted, tracer) : signers;
   };
+}
+
+/**
+ * PubkeyAcceptedAlgorithms: each key offered only with the algorithms the list accepts (a
+ * certificate's when the list names it or its key's algorithm); keys left with none are skipped.
+ */
+function acceptedOnly(signers: Signer[], accepted: readonly string[], tracer: Tracer): Signer[] {
+  const out: Signer[] = [];
+  for (const signer of signers) {
+    const algorithms = signer.algorithms.filter((a) =>
+      accepted.includes(a) || accepted.includes(signatureNameOf(a))
+    );
+    if (algorithms.length === 0) {
+      tracer.emit({
+        stage: "auth",
+        type: "info",
+        message: `key ${signer.source} (${signer.type}) skipped: PubkeyAcceptedAlgorithms ` +
+          `lists none of ${signer.algorithms.join(", ")}`,
+      });
+      continue;
+    }
+    out.push(
+      algorithms.length === signer.algorithms.length ? signer : {
+        type: signer.type,
+        publicBlob: signer.publicBlob,
+        bits: signer.bits,
+        comment: signer.comment,
+        source: signer.source,
+        algorithms,
+        sign: (data, algorithm) => signer.sign(data, algorithm),
+      },
+    );
+  }
+  return out;
 }
 
 /** The certificates of `files` that exist and parse (a missing `KEY-cert.pub` is normal). */
@@ -564,6 +600,7 @@ export async function prepareRun(
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
     hashKnownHosts: settings.hashKnownHosts,
     tcp: tcpOptions(settings),
+    hostKeyAlias: settings.hostKeyAlias,
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
     requiredRsaSize: settings.requiredRsaSize,
     keepalive: settings.serverAliveInterval
@@ -579,6 +616,9 @@ export async function prepareRun(
       kbdInteractive: keyboardResponder(batch),
       batchMode: batch,
       legacy: flags.legacy ?? false,
+      ...(settings.passwordPrompts !== undefined
+        ? { passwordPrompts: settings.passwordPrompts }
+        : {}),
     },
   };
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.

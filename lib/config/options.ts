@@ -115,6 +115,12 @@ export interface Settings {
   tcpKeepAlive?: boolean;
   /** CertificateFile: certificates offered with the private key they certify. */
   certificateFiles?: string[];
+  /** HostKeyAlias: the known_hosts name of the host key. */
+  hostKeyAlias?: string;
+  /** PubkeyAcceptedAlgorithms: the signature algorithms user keys may be offered with. */
+  pubkeyAlgorithms?: string[];
+  /** NumberOfPasswordPrompts. */
+  passwordPrompts?: number;
 }
 
 export function emptySettings(): Settings {

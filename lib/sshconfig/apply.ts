@@ -37,16 +37,7 @@ const STRICT: Record<string, StrictMode> = {
  * (the default): set to anything else, the run stops with the reason instead of ignoring it.
  */
 const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string }> = {
-  pubkeyacceptedalgorithms: {
-    honoured: () => false,
-    reason: "sshtrace does not filter the user key algorithms it offers yet",
-  },
-  numberofpasswordprompts: {
-    honoured: (v) => v === 3,
-    reason: "sshtrace asks for a password up to 3 times",
-  },
   checkhostip: { honoured: (v) => v === false, reason: "sshtrace does not check host IPs yet" },
-  hostkeyalias: { honoured: () => false, reason: "HostKeyAlias is not implemented yet" },
   bindaddress: { honoured: () => false, reason: "sshtrace does not bind a local address yet" },
   rekeylimit: {
     honoured: (v) => (v as RekeyLimit).seconds === 0,
@@ -106,6 +97,9 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (set("requesttty")) s.requestTty = e.requestTty;
   if (set("loglevel")) s.logLevel = e.logLevel.toUpperCase();
   if (set("escapechar")) s.escapeChar = e.escapeChar;
+  if (set("numberofpasswordprompts")) s.passwordPrompts = e.numberOfPasswordPrompts;
+  if (set("pubkeyacceptedalgorithms")) s.pubkeyAlgorithms = [...e.algorithms.pubkey];
+  if (e.hostKeyAlias !== undefined) s.hostKeyAlias = e.hostKeyAlias.toLowerCase();
   if (e.certificateFiles.length) s.certificateFiles = [...e.certificateFiles];
   if (e.sendEnv.length) s.sendEnv = [...e.sendEnv];
   if (e.setEnv.length) s.setEnv = [...e.setEnv];

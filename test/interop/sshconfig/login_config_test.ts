@@ -184,6 +184,39 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
     );
 
     await t.step(
+      "HostKeyAlias names the key in known_hosts; PubkeyAcceptedAlgorithms filters keys",
+      async () => {
+        const aliasFile = `${tmp.path}/known_hosts_alias`;
+        const r = await sshtrace([
+          "--json",
+          "-o",
+          "HostKeyAlias=Sw-Alias",
+          "-o",
+          "HashKnownHosts=no",
+          "-o",
+          `UserKnownHostsFile=${aliasFile}`,
+          "sw1",
+          "true",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(await Deno.readTextFile(aliasFile), /^sw-alias ssh-ed25519 /);
+        const filtered = await sshtrace([
+          "--ndjson",
+          "--batch",
+          "-o",
+          "PubkeyAcceptedAlgorithms=rsa-sha2-512",
+          "sw1",
+          "true",
+        ]);
+        assert.equal(filtered.code, 14, filtered.stderr);
+        assert.match(
+          filtered.stdout,
+          /skipped: PubkeyAcceptedAlgorithms lists none of ssh-ed25519/,
+        );
+      },
+    );
+
+    await t.step(
       "-4 -6 -n -E -b: address family, stdin from /dev/null, the trace to a file",
       async () => {
         const v4 = await sshtrace(["--json", "-4", "-o", "HostName=localhost", "sw1", "echo v4"]);

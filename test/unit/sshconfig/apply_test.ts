@@ -135,3 +135,14 @@ Deno.test("traceConfig() emits the config stage: files, blocks, values with orig
   assert.equal(events.at(-1)?.type, "end");
   assert.ok(tracer.timings.config !== undefined);
 });
+
+Deno.test("settingsFromConfig() maps HostKeyAlias (lower case), PubkeyAcceptedAlgorithms, NumberOfPasswordPrompts", () => {
+  const s = settingsFromConfig(resolve({
+    [USER]:
+      "HostKeyAlias Core-SW\nPubkeyAcceptedAlgorithms ssh-ed25519\nNumberOfPasswordPrompts 1\n",
+  }, "h"));
+  assert.equal(s.hostKeyAlias, "core-sw");
+  assert.deepEqual(s.pubkeyAlgorithms, ["ssh-ed25519"]);
+  assert.equal(s.passwordPrompts, 1);
+  assert.deepEqual(configRefusals(resolve({ [USER]: "NumberOfPasswordPrompts 1\n" }, "h")), []);
+});
