@@ -180,7 +180,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     }
     case "check": {
       const { flags } = cmd;
-      // The fleet's common settings: flags and -o only (each entry's ssh_config: not yet).
+      // The fleet's common settings: flags and -o only; each entry then reads ssh_config.
       const { config, settings } = settingsFor({
         target: "*",
         flags: { ...flags, F: "none" },
@@ -195,6 +195,8 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
         flags,
         settings,
         timeoutMs: timeoutMs(flags, settings),
+        // Each inventory target reads ssh_config as a connection to it would (with -F).
+        configFor: (target) => settingsFor({ target, flags, order: cmd.order }),
       });
     }
     case "config": {

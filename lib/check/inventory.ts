@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ListCategory } from "../algorithms/registry.ts";
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { platform } from "../platform/mod.ts";
 
@@ -28,6 +29,10 @@ export interface InventoryEntry {
   legacy: boolean | null;
   /** Every other CSV column, by header name (empty for text inventories). */
   extra: Record<string, string>;
+  /** The address to connect to when ssh_config's HostName names another than `host`. */
+  connectHost?: string;
+  /** This host's algorithm list edits (ssh_config), instead of the fleet's. */
+  algorithms?: Partial<Record<ListCategory, string[]>>;
 }
 
 const KNOWN_COLUMNS = ["host", "port", "user", "device", "legacy"] as const;

@@ -118,6 +118,7 @@ Deno.test("checkFleet() gives per-host verdicts in inventory order across live, 
       failed: 20,
       byStage: {
         usage: 0,
+        config: 0,
         connect: 10,
         version: 10,
         kex: 0,

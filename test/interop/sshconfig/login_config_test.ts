@@ -216,6 +216,22 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
       },
     );
 
+    await t.step("check reads ssh_config for each inventory entry, as a login would", async () => {
+      const inventory = `${tmp.path}/inventory.txt`;
+      await Deno.writeTextFile(inventory, "sw1\nold-box\nold-other\n");
+      const r = await sshtrace(["check", "--json", inventory]);
+      assert.equal(r.code, 12, r.stderr);
+      const result = JSON.parse(r.stdout);
+      const [sw1, oldBox, oldOther] = result.hosts;
+      assert.equal(sw1.ok, true, JSON.stringify(sw1.error));
+      assert.equal(sw1.server.port, sshd.port);
+      assert.equal(oldBox.ok, true, JSON.stringify(oldBox.error));
+      assert.equal(oldBox.kex.algorithm, "diffie-hellman-group14-sha1");
+      assert.equal(oldOther.error.code, "kex.no-common-kex");
+      // What check does not apply from the files is said, not dropped.
+      assert.match(r.stderr, /not applied: .*UserKnownHostsFile \(/);
+    });
+
     await t.step(
       "-4 -6 -n -E -b: address family, stdin from /dev/null, the trace to a file",
       async () => {
