@@ -94,7 +94,11 @@ export function configFor(cmd: ConfigCommand, io: ConfigIo): SshConfig {
     ),
   ];
   for (const item of commandLine) {
-    if (item.kind === "option") checkListOption(item.text, cmd.flags.legacy ?? false);
+    if (item.kind !== "option") continue;
+    if (!/^\s*[A-Za-z][A-Za-z0-9]*\s*(?:=|\s)\s*\S/.test(item.text)) {
+      throw usageError(`invalid -o "${item.text}": expected Key=Value`);
+    }
+    checkListOption(item.text, cmd.flags.legacy ?? false);
   }
   let config: SshConfig;
   try {

@@ -1,6 +1,7 @@
 /**
- * Turning command-line input into client options: `[user@]host[:port]` targets and OpenSSH
- * `-o Key=Value` settings. Bad input becomes a `usage` error (exit 2) that says what is wrong.
+ * Turning command-line input into client options: `[user@]host[:port]` targets, the settings a
+ * run uses (filled from ssh_config by lib/sshconfig/apply.ts) and the check of algorithm-list
+ * edits. Bad input becomes a `usage` error (exit 2) that says what is wrong.
  * @module
  */
 
@@ -10,7 +11,6 @@ import {
   buildOffer,
   type ListCategory,
 } from "../algorithms/registry.ts";
-import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { type ErrorDetails, SshTraceError } from "../errors/mod.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 
@@ -67,7 +67,11 @@ export function parseTarget(text: string): Target {
   return { user, host, port };
 }
 
-/** Settings collected from flags and `-o`. Later settings win, as in ssh(1) the first does. */
+/**
+ * The settings of a run: what ssh_config resolution gives (lib/sshconfig/apply.ts maps the
+ * effective configuration here; flags and `-o` come first there, the first value wins as in
+ * ssh(1)). Unset fields keep sshtrace's defaults.
+ */
 export interface Settings {
   port?: number;
   user?: string;
@@ -127,13 +131,6 @@ export function emptySettings(): Settings {
   return { identityFiles: [], algorithms: {} };
 }
 
-function yesNo(key: string, value: string): boolean {
-  const v = value.toLowerCase();
-  if (v === "yes" || v === "true") return true;
-  if (v === "no" || v === "false") return false;
-  throw usageError(`-o ${key}: expected yes or no, got "${value}"`);
-}
-
 /** The `-o` keywords (lower case) that edit an algorithm list (Compression is yes/no). */
 /** The ssh_config option (`-o`) of each algorithm category. */
 export const OPENSSH_OPTION: Record<ListCategory, string> = {
@@ -178,115 +175,6 @@ export function parseSize(text: string): number {
   if (!m) throw usageError(`invalid size "${text}": use a number with optional K, M or G`);
   const mult = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as "" | "K"]!;
   return Number(m[1]) * mult;
-}
-
-/** The `-o` options sshtrace acts on (others it refuses, or accepts with no effect). */
-export const SUPPORTED_OPTIONS: readonly string[] = [
-  "Port",
-  "User",
-  "IdentityFile",
-  "StrictHostKeyChecking",
-  "UserKnownHostsFile",
-  "KexAlgorithms",
-  "HostKeyAlgorithms",
-  "Ciphers",
-  "MACs",
-  "ConnectTimeout",
-  "ServerAliveInterval",
-  "ServerAliveCountMax",
-  "PreferredAuthentications",
-  "IdentitiesOnly",
-  "BatchMode",
-  "Compression",
-  "RekeyLimit",
-  "RequiredRSASize",
-];
-
-/** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
-export function applyOption(settings: Settings, option: string): void {
-  const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*?)\s*$/.exec(option);
-  if (!m || m[2] === "") throw usageError(`invalid -o "${option}": expected Key=Value`);
-  const key = m[1]!;
-  const value = m[2]!;
-  const k = key.toLowerCase();
-  if (k in LIST_KEYS) return addListEdit(settings, LIST_KEYS[k]!, value);
-  switch (k) {
-    case "port":
-      settings.port = parsePort(value);
-      return;
-    case "user":
-      settings.user = value;
-      return;
-    case "identityfile":
-      settings.identityFiles.push(value);
-      return;
-    case "stricthostkeychecking": {
-      const v = value.toLowerCase();
-      const map: Record<string, StrictMode> = {
-        yes: "yes",
-        true: "yes",
-        "accept-new": "accept-new",
-        no: "no",
-        off: "no",
-        false: "no",
-        ask: "ask",
-      };
-      if (!map[v]) {
-        throw usageError(`-o StrictHostKeyChecking: expected yes, accept-new, no or ask`);
-      }
-      settings.strictHostKeyChecking = map[v];
-      return;
-    }
-    case "userknownhostsfile":
-      settings.userKnownHostsFile = value.split(/\s+/)[0]!;
-      return;
-    case "connecttimeout":
-      settings.connectTimeoutS = parsePositive(key, value);
-      return;
-    case "serveraliveinterval":
-      settings.serverAliveInterval = parsePositive(key, value, true);
-      return;
-    case "serveralivecountmax":
-      settings.serverAliveCountMax = parsePositive(key, value);
-      return;
-    case "preferredauthentications":
-      settings.preferredAuthentications = value.split(",").map((s) => s.trim()).filter(Boolean);
-      return;
-    case "identitiesonly":
-      settings.identitiesOnly = yesNo(key, value);
-      return;
-    case "batchmode":
-      settings.batchMode = yesNo(key, value);
-      return;
-    case "compression":
-      settings.compression = yesNo(key, value);
-      // Like ssh -C: prefer zlib@openssh.com (starts after authentication), then zlib.
-      if (settings.compression) addListEdit(settings, "compression", "^zlib@openssh.com,zlib");
-      return;
-    case "rekeylimit":
-      settings.rekeyLimit = parseSize(value.split(/\s+/)[0]!);
-      return;
-    case "requiredrsasize": {
-      const bits = parsePositive(key, value);
-      if (bits < MIN_RSA_BITS) {
-        throw usageError(
-          `-o RequiredRSASize: ${bits} is below ${MIN_RSA_BITS}, the smallest RSA key size ` +
-            "OpenSSH and sshtrace accept",
-        );
-      }
-      settings.requiredRsaSize = bits;
-      return;
-    }
-    case "loglevel":
-    case "requesttty":
-    case "forwardagent":
-    case "addkeystoagent":
-      return; // accepted for compatibility; no effect
-  }
-  throw usageError(
-    `unsupported option -o ${key}`,
-    { supported: SUPPORTED_OPTIONS },
-  );
 }
 
 export function parsePositive(key: string, value: string, zeroOk = false): number {

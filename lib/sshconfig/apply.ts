@@ -73,8 +73,8 @@ export function settingsFromConfig(config: SshConfig): Settings {
   for (const [keyword, category] of LISTS) {
     if (set(keyword)) s.algorithms[category] = [e.algorithms[category].join(",")];
   }
+  if (set("compression")) s.compression = e.compression;
   if (e.compression) {
-    s.compression = true;
     // Like ssh -C: prefer zlib@openssh.com (starts after authentication), then zlib.
     s.algorithms.compression = ["^zlib@openssh.com,zlib"];
   }
@@ -88,7 +88,8 @@ export function settingsFromConfig(config: SshConfig): Settings {
   } else if (s.globalKnownHostsFiles) {
     s.globalKnownHostsFiles.push(...e.globalKnownHostsFiles);
   }
-  if (e.connectTimeoutS !== undefined) s.connectTimeoutS = e.connectTimeoutS;
+  // ConnectTimeout 0 (or none) sets no limit of its own: each stage keeps --timeout.
+  if (e.connectTimeoutS) s.connectTimeoutS = e.connectTimeoutS;
   if (set("serveraliveinterval")) s.serverAliveInterval = e.serverAliveInterval;
   if (set("serveralivecountmax")) s.serverAliveCountMax = e.serverAliveCountMax;
   if (set("rekeylimit") && e.rekeyLimit.bytes > 0) s.rekeyLimit = e.rekeyLimit.bytes;

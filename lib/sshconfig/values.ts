@@ -101,7 +101,7 @@ const time = (allowNone: boolean) => (args: readonly string[]) =>
 export function parseScaledSize(text: string): number | undefined {
   const m = /^(\d+)([KMGT]?)$/i.exec(text);
   if (!m) return undefined;
-  const exp = "KMGT".indexOf(m[2]!.toUpperCase()) + 1;
+  const exp = m[2] ? "KMGT".indexOf(m[2].toUpperCase()) + 1 : 0;
   return Number(m[1]) * 1024 ** exp;
 }
 
@@ -290,6 +290,7 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["escapechar", { combine: "first", parse: escapeChar }],
   ["loglevel", { combine: "first", parse: choice(LOG_LEVELS) }],
   ["batchmode", { combine: "first", parse: flag }],
-  ["requiredrsasize", { combine: "first", parse: integer(0, 0x7fffffff, "RSA key size") }],
+  // sshtrace's floor, MIN_RSA_BITS: smaller keys are never accepted, so asking for them is a mistake.
+  ["requiredrsasize", { combine: "first", parse: integer(1024, 0x7fffffff, "RSA key size") }],
   ["ignoreunknown", { combine: "first", parse: text }],
 ]);
