@@ -7,7 +7,12 @@
  * @module
  */
 
-import { defaultNames, legacyNames, type ListCategory } from "../algorithms/registry.ts";
+import {
+  AlgorithmListError,
+  defaultNames,
+  legacyNames,
+  type ListCategory,
+} from "../algorithms/registry.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { defaultIdentityFiles } from "../keys/private_key.ts";
@@ -267,7 +272,17 @@ function finish(
       ? [...defaultNames(category), ...legacyNames(category)]
       : defaultNames(category);
     if (typeof set?.value === "string") {
-      const r = applyConfigSpec(category, list, set.value);
+      let r;
+      try {
+        r = applyConfigSpec(category, list, set.value);
+      } catch (e) {
+        if (!(e instanceof AlgorithmListError)) throw e;
+        const [file, line] = set.origin.kind === "file"
+          ? [set.origin.file, set.origin.line]
+          : ["command line", 0];
+        const name = KEYWORDS.get(keyword)?.name ?? keyword;
+        throw new SshConfigError(file, line, `${name}: ${e.describe(name)}`, name);
+      }
       list = r.list;
       if (r.unknown.length > 0) {
         const [file, line] = set.origin.kind === "file"

@@ -11,6 +11,7 @@ import {
   allNames,
   applyListSpec,
   defaultNames,
+  legacyNames,
 } from "../algorithms/registry.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import { globMatch } from "../hostkeys/known_hosts.ts";
@@ -152,7 +153,9 @@ const LOG_LEVELS: Record<string, string> = {
 const algorithms = (category: ListCategory, keyword: string) => (args: readonly string[]) =>
   one(args, (spec) => {
     try {
-      applyConfigSpec(category, defaultNames(category), spec);
+      // Checked against every name sshtrace has (with --legacy the base list has the legacy
+      // ones too); the list it really leaves is computed at resolution, from the run's base.
+      applyConfigSpec(category, [...defaultNames(category), ...legacyNames(category)], spec);
       return spec;
     } catch (e) {
       if (e instanceof AlgorithmListError) return { problem: e.describe(keyword) };

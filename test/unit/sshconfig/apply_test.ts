@@ -146,3 +146,22 @@ Deno.test("settingsFromConfig() maps HostKeyAlias (lower case), PubkeyAcceptedAl
   assert.equal(s.passwordPrompts, 1);
   assert.deepEqual(configRefusals(resolve({ [USER]: "NumberOfPasswordPrompts 1\n" }, "h")), []);
 });
+
+Deno.test("a list edit that leaves nothing of the run's base list names where it was set", () => {
+  const spec = "Ciphers -aes*-ctr,aes*-gcm@openssh.com,chacha20-poly1305@openssh.com\n";
+  assert.throws(
+    () => resolve({ [USER]: `Host h\n  ${spec}` }, "h"),
+    (e: Error) => /^\/home\/me\/\.ssh\/config:2: Ciphers: .*leaves no algorithm/.test(e.message),
+  );
+  // With --legacy the base has the legacy ciphers: the same edit leaves them.
+  const legacy = resolveConfig(
+    { host: "h", legacy: true },
+    memoryIo({ [USER]: `Host h\n  ${spec}` }),
+  );
+  assert.deepEqual(legacy.effective.algorithms.cipher, [
+    "aes128-cbc",
+    "aes192-cbc",
+    "aes256-cbc",
+    "3des-cbc",
+  ]);
+});
