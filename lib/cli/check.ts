@@ -6,7 +6,8 @@
  */
 
 import type { Signer } from "../auth/types.ts";
-import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
+import type { ConnectFlags } from "./connect.ts";
+import { passwordSource, signerLoader } from "./credentials.ts";
 import { Tracer } from "../trace.ts";
 import { env, writeErr as stderrWrite, writeOut as stdoutWrite } from "./output.ts";
 import { platform } from "../platform/mod.ts";
