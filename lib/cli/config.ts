@@ -6,7 +6,7 @@
  */
 
 import { checkListOption, parsePort, parseTarget, usageError } from "../config/options.ts";
-import { configInvalid } from "../sshconfig/apply.ts";
+import { configInvalid, configRefusals } from "../sshconfig/apply.ts";
 import { dumpConfig, dumpText } from "../sshconfig/dump.ts";
 import { KEYWORDS } from "../sshconfig/keywords.ts";
 import { type CommandLineItem, resolveConfig, type SshConfig } from "../sshconfig/resolve.ts";
@@ -144,7 +144,9 @@ export function runConfigDump(
           `left out of the list\n`,
     );
   }
-  for (const r of config.refusals) {
+  // The same refusals a connection stops on (refused keywords, values not acted on yet).
+  const refusals = configRefusals(config);
+  for (const r of refusals) {
     err(
       `sshtrace: ${originText(r.origin)}: ${r.keyword} ${r.value}: refused (${r.reason}); ` +
         `a connection with this configuration stops\n`,
@@ -180,7 +182,7 @@ export function runConfigDump(
         blocks: trace.blocks,
         finalPass: trace.finalPass,
         warnings: trace.warnings,
-        refusals: config.refusals.map((r) => ({ ...r, origin: originText(r.origin) })),
+        refusals: refusals.map((r) => ({ ...r, origin: originText(r.origin) })),
       }) + "\n",
     );
   } else out(dumpText(lines, cmd.flags.verbose > 0));
