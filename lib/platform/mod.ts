@@ -99,7 +99,8 @@ export type Permission =
   | { name: "read"; path?: string }
   | { name: "write"; path?: string }
   | { name: "env"; variable?: string }
-  | { name: "net"; host?: string };
+  | { name: "net"; host?: string }
+  | { name: "sys"; kind?: "hostname" | "uid" | "gid" | "username" | "homedir" };
 
 /** The signals sshtrace handles. */
 export type Signal = "SIGINT" | "SIGTERM" | "SIGWINCH";
@@ -158,7 +159,10 @@ export interface Platform {
   /** The names in a directory, or undefined when it cannot be listed. */
   readDirSync(path: string): string[] | undefined;
 
-  /** Who runs sshtrace and where: the user's id, name and home, and this machine's host name. */
+  /**
+   * Who runs sshtrace and where: the user's id, name and home, and this machine's host name;
+   * each read only when granted (never prompts): else -1, undefined, `localhost`.
+   */
   user(): { uid: number; name: string | undefined; home: string | undefined };
   hostname(): string;
 
