@@ -87,7 +87,7 @@ export type TraceEventBody =
   | Ev<"auth", "failure", { method: string; canContinue: string[]; partialSuccess: boolean }>
   | Ev<"auth", "success", { method: string }>
   | Ev<"auth", "info", { message: string }>
-  | Ev<"connect" | "session" | "data", "info", { message: string }>
+  | Ev<"config" | "connect" | "session" | "data", "info", { message: string }>
   | Ev<Stage, "debug", { message: string; alwaysDisplay: boolean }>
   | Ev<Stage, "ignore", { length: number }>
   | Ev<Stage, "unimplemented", { sequence: number }>

@@ -25,6 +25,7 @@ import {
   traceConfig,
 } from "../sshconfig/apply.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
+import { originText } from "../sshconfig/types.ts";
 import type { TcpOptions } from "../net.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
@@ -63,6 +64,8 @@ export interface RunConnectInput {
   timeoutMs: number;
   /** The ssh_config the settings came from: traced as stage `config`, its refusals stop the run. */
   config?: SshConfig;
+  /** Whether the command sends SendEnv/SetEnv with its session (connect does; send does not). */
+  sendsEnvironment?: boolean;
 }
 
 const SIGNALS: Record<string, number> = {
@@ -340,7 +343,10 @@ export async function prepareRun(
   const tty = platform.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
   const { tracer, human } = makeOutput(outputFlags(flags, settings.logLevel));
-  if (input.config) traceConfig(tracer, input.config);
+  if (input.config) {
+    traceConfig(tracer, input.config);
+    if (!input.sendsEnvironment) noEnvironment(tracer, input.config);
+  }
   const refusals = input.config ? configRefusals(input.config) : [];
   const home = env("HOME") ?? ".";
   const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
@@ -422,6 +428,23 @@ export async function prepareRun(
   return { tracer, target: { host, port, user }, options, execute, finish };
 }
 
+/** Notes (with -v) that SendEnv/SetEnv are not sent, and where they were set. */
+function noEnvironment(tracer: Tracer, config: SshConfig): void {
+  const set = [
+    ["SendEnv", config.lists.get("sendenv")?.[0]?.origin],
+    ["SetEnv", config.values.get("setenv")?.origin],
+  ] as const;
+  for (const [keyword, origin] of set) {
+    if (!origin || origin.kind === "default") continue;
+    tracer.emit({
+      stage: "config",
+      type: "info",
+      message: `${keyword} (${originText(origin)}) is not sent by this command: device shells ` +
+        "often refuse environment requests",
+    });
+  }
+}
+
 /** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
 export function tcpOptions(settings: Settings): TcpOptions {
   return {
@@ -449,7 +472,7 @@ export function outputFlags<F extends { verbose: number; quiet?: true }>(
 /** Runs the connect command and returns the process exit code. */
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
-  const run = await prepareRun(input);
+  const run = await prepareRun({ ...input, sendsEnvironment: true });
   const { tracer } = run;
   const command = input.command.join(" ");
   if (flags.N && command) {
