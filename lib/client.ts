@@ -62,6 +62,8 @@ export interface ClientOptions {
   stream?: ByteStream;
   /** Rekey after this many bytes. @default 1 GiB */
   rekeyLimitBytes?: number;
+  /** Rekey after this long (RekeyLimit's time part), in milliseconds. @default 1 hour */
+  rekeyIntervalMs?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
   requiredRsaSize?: number;
   /**
@@ -132,6 +134,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       offer,
       legacy: options.legacy ?? false,
       rekeyLimitBytes: options.rekeyLimitBytes,
+      rekeyIntervalMs: options.rekeyIntervalMs,
       requiredRsaSize: options.requiredRsaSize,
       checkHostKey: hostKeyPolicy({
         mode: options.strictHostKeyChecking ?? "yes",

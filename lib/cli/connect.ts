@@ -374,6 +374,7 @@ export async function prepareRun(
     tcp: tcpOptions(settings),
     hostKeyAlias: settings.hostKeyAlias,
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
+    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
     requiredRsaSize: settings.requiredRsaSize,
     keepalive: settings.serverAliveInterval
       ? {

@@ -87,6 +87,8 @@ export interface Settings {
   batchMode?: boolean;
   compression?: boolean;
   rekeyLimit?: number;
+  /** RekeyLimit's time part: rekey after this many seconds. */
+  rekeySeconds?: number;
   /** OpenSSH's RequiredRSASize: the smallest RSA key (host or user) accepted, in bits. */
   requiredRsaSize?: number;
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */

@@ -39,10 +39,6 @@ const STRICT: Record<string, StrictMode> = {
 const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string }> = {
   checkhostip: { honoured: (v) => v === false, reason: "sshtrace does not check host IPs yet" },
   bindaddress: { honoured: () => false, reason: "sshtrace does not bind a local address yet" },
-  rekeylimit: {
-    honoured: (v) => (v as RekeyLimit).seconds === 0,
-    reason: "sshtrace rekeys by data only: the time limit is not implemented",
-  },
 };
 
 /** The settings of a login from the effective configuration (defaults left out). */
@@ -93,6 +89,7 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (set("serveraliveinterval")) s.serverAliveInterval = e.serverAliveInterval;
   if (set("serveralivecountmax")) s.serverAliveCountMax = e.serverAliveCountMax;
   if (set("rekeylimit") && e.rekeyLimit.bytes > 0) s.rekeyLimit = e.rekeyLimit.bytes;
+  if (set("rekeylimit") && e.rekeyLimit.seconds > 0) s.rekeySeconds = e.rekeyLimit.seconds;
   if (set("requiredrsasize")) s.requiredRsaSize = e.requiredRsaSize;
   if (set("batchmode")) s.batchMode = e.batchMode;
   if (set("requesttty")) s.requestTty = e.requestTty;

@@ -216,6 +216,20 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
       },
     );
 
+    await t.step("RekeyLimit's time part rekeys a long session", async () => {
+      const r = await sshtrace([
+        "--ndjson",
+        "-o",
+        "RekeyLimit=default 1s",
+        "sw1",
+        "sleep 2.5; echo after",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^after$/m);
+      const rekeys = splitNdjson(r.stdout).events.filter((e: Json) => e.type === "rekey");
+      assert.ok(rekeys.some((e: Json) => e.initiator === "client"), JSON.stringify(rekeys));
+    });
+
     await t.step("check reads ssh_config for each inventory entry, as a login would", async () => {
       const inventory = `${tmp.path}/inventory.txt`;
       await Deno.writeTextFile(inventory, "sw1\nold-box\nold-other\n");

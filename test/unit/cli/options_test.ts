@@ -175,7 +175,7 @@ Deno.test("-o reads yes/no for IdentitiesOnly, BatchMode and Compression", () =>
   assertUsage(() => withOptions("IdentitiesOnly=1"), /IdentitiesOnly: .*expected yes or no/);
 });
 
-Deno.test("-o reads RekeyLimit sizes; its time part is refused before connecting", () => {
+Deno.test("-o reads RekeyLimit sizes and its time part", () => {
   assert.equal(withOptions("RekeyLimit=1G").rekeyLimit, 1024 ** 3);
   assert.equal(withOptions("RekeyLimit=500M 3600").rekeyLimit, 500 * 1024 ** 2);
   const timed = settingsFor(
@@ -186,7 +186,8 @@ Deno.test("-o reads RekeyLimit sizes; its time part is refused before connecting
     },
     memoryIo({}),
   );
-  assert.equal(configRefusals(timed.config)[0]?.keyword, "RekeyLimit");
+  assert.equal(timed.settings.rekeySeconds, 3600);
+  assert.deepEqual(configRefusals(timed.config), []);
   assert.equal(withOptions("RekeyLimit=64k").rekeyLimit, 64 * 1024);
   assert.equal(withOptions("RekeyLimit=4096").rekeyLimit, 4096);
   assertUsage(() => withOptions("RekeyLimit=lots"), /RekeyLimit: bad number "lots"/);
