@@ -4,20 +4,23 @@
  * @module
  */
 
-import { parseCommandLine, type ParsedCommand } from "./lib/cli/args.ts";
+import { parseCommandLine, type ParsedCommand, type TransferCliFlags } from "./lib/cli/args.ts";
 import { probe } from "./lib/client.ts";
-import { runConnect } from "./lib/cli/connect.ts";
+import { outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
+import type { CommandLineValue } from "./lib/cli/order.ts";
 import { interruptOnCtrlC } from "./lib/cli/tty.ts";
 // send, check and lab are loaded when used, so logging in does not pay for their modules.
 import { makeOutput, writeErr, writeOut } from "./lib/cli/output.ts";
+import { parseTarget, type Settings } from "./lib/config/options.ts";
+import { type ConfigCommand, configFor, systemConfigIo } from "./lib/cli/config.ts";
 import {
-  addListEdit,
-  applyOption,
-  emptySettings,
-  parsePort,
-  parseTarget,
-  type Settings,
-} from "./lib/config/options.ts";
+  configRefusals,
+  refusalError,
+  settingsFromConfig,
+  traceConfig,
+} from "./lib/sshconfig/apply.ts";
+import type { SshConfig } from "./lib/sshconfig/resolve.ts";
+import { type ConfigIo, originText } from "./lib/sshconfig/types.ts";
 import { explainFailure } from "./lib/diagnose/explain.ts";
 import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport, probeReport } from "./lib/render/report.ts";
@@ -28,7 +31,7 @@ import { SshTraceError } from "./lib/errors/mod.ts";
 // ---------------------------------------------------------------------------------------------
 // Running
 
-/** The common flags, as settingsFrom reads them (`check` has a `--login` switch). */
+/** The common flags, as the configuration reads them (`check` has a `--login` switch). */
 interface CommonFlags {
   port?: string;
   login?: string | true;
@@ -43,20 +46,37 @@ interface CommonFlags {
   ndjson?: true;
   verbose: number;
   quiet?: true;
+  F?: string;
 }
 
-/** Settings from flags: `-o` first, then dedicated flags (which win). */
-export function settingsFrom(flags: CommonFlags): Settings {
-  const s = emptySettings();
-  if (flags.legacy) s.legacy = true; // list edits are checked against the legacy offer too
-  for (const o of flags.option) applyOption(s, o);
-  if (flags.kex) addListEdit(s, "kex", flags.kex);
-  if (flags.hostkeys) addListEdit(s, "hostKey", flags.hostkeys);
-  if (flags.ciphers) addListEdit(s, "cipher", flags.ciphers);
-  if (flags.macs) addListEdit(s, "mac", flags.macs);
-  if (flags.port !== undefined) s.port = parsePort(flags.port);
-  if (typeof flags.login === "string") s.user = flags.login;
-  return s;
+/**
+ * The ssh_config of the target (flags and `-o` first, in the order given, then `-F FILE` or
+ * ~/.ssh/config and /etc/ssh/ssh_config) and the settings it gives: the one source of a run's
+ * options. A bad `-o` is a usage error, a bad file line a `config.invalid` error.
+ */
+export function settingsFor(
+  cmd: ConfigCommand,
+  io: ConfigIo = systemConfigIo(),
+): { config: SshConfig; settings: Settings } {
+  const config = configFor(cmd, io);
+  const settings = settingsFromConfig(config);
+  if (cmd.flags.legacy) settings.legacy = true;
+  return { config, settings };
+}
+
+/**
+ * A copy's configuration command: its remote side names the host, and its port flag is scp's
+ * `-P` (`-p` keeps times and modes there), which comes first as `-p` does for a login.
+ */
+export function transferConfigCommand(
+  cmd: { flags: TransferCliFlags; order: readonly CommandLineValue[] },
+  target: string,
+): ConfigCommand {
+  const order = [...cmd.order];
+  if (cmd.flags.port !== undefined && !order.some((o) => o.kind === "port")) {
+    order.unshift({ kind: "port", value: String(cmd.flags.port), flag: "-P" });
+  }
+  return { target, flags: cmd.flags, order };
 }
 
 function timeoutMs(flags: CommonFlags, s: Settings): number {
@@ -71,16 +91,23 @@ function timeoutMs(flags: CommonFlags, s: Settings): number {
   return t * 1000;
 }
 
-async function probeAction(targetText: string, flags: CommonFlags): Promise<number> {
+async function probeAction(
+  targetText: string,
+  flags: CommonFlags,
+  order: readonly CommandLineValue[],
+): Promise<number> {
   const target = parseTarget(targetText);
-  const s = settingsFrom(flags);
-  const { tracer, human } = makeOutput(flags);
+  const { config, settings: s } = settingsFor({ target: targetText, flags, order });
+  const { tracer, human } = makeOutput(outputFlags(flags, s.logLevel));
+  traceConfig(tracer, config);
+  const refusals = configRefusals(config);
+  if (refusals.length) throw refusalError(refusals);
   const port = s.port ?? target.port ?? 22;
   const timeout = timeoutMs(flags, s);
   const interrupt = interruptOnCtrlC();
   const result = await probe({
     signal: interrupt.signal,
-    host: target.host,
+    host: s.hostname ?? target.host,
     port,
     user: s.user ?? target.user ?? undefined,
     timeoutMs: timeout,
@@ -88,10 +115,49 @@ async function probeAction(targetText: string, flags: CommonFlags): Promise<numb
     algorithms: s.algorithms,
     legacy: flags.legacy ?? false,
     knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
+    tcp: tcpOptions(s),
+    hostKeyAlias: s.hostKeyAlias,
   }).finally(interrupt.dispose);
   human.finish(result.error);
   if (flags.json) writeOut(reportToJson(probeReport(result)));
   return result.error?.exitCode ?? 0;
+}
+
+/** The keywords `check` acts on (the fleet's common settings); others are refused there. */
+const CHECK_KEYWORDS = new Set([
+  "port",
+  "user",
+  "identityfile",
+  "identitiesonly",
+  "stricthostkeychecking",
+  "userknownhostsfile",
+  "kexalgorithms",
+  "hostkeyalgorithms",
+  "ciphers",
+  "macs",
+  "compression",
+  "connecttimeout",
+  "preferredauthentications",
+  "batchmode",
+  "requiredrsasize",
+]);
+
+/** A `-o` that `check` would not act on is a usage error, never silently ignored. */
+function refuseUnusedByCheck(config: SshConfig): void {
+  for (
+    const [k, v] of [
+      ...config.values,
+      ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
+    ]
+  ) {
+    if (!v || v.origin.kind === "default" || CHECK_KEYWORDS.has(k)) continue;
+    throw new SshTraceError(
+      "usage",
+      "usage.invalid",
+      `check does not act on ${originText(v.origin)} yet`,
+      { supported: [...CHECK_KEYWORDS] },
+    );
+  }
 }
 
 async function runCommand(cmd: ParsedCommand): Promise<number> {
@@ -101,39 +167,35 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       writeOut(cmd.text);
       return 0;
     case "probe":
-      return await probeAction(cmd.target, cmd.flags);
+      return await probeAction(cmd.target, cmd.flags, cmd.order);
     case "connect": {
       const { flags } = cmd;
-      const settings = settingsFrom(flags);
-      if (flags.C) applyOption(settings, "Compression=yes");
-      if (flags.J !== undefined) applyOption(settings, `ProxyJump=${flags.J}`);
-      for (const spec of flags.L ?? []) applyOption(settings, `LocalForward=${spec}`);
-      for (const spec of flags.R ?? []) applyOption(settings, `RemoteForward=${spec}`);
-      for (const spec of flags.D ?? []) applyOption(settings, `DynamicForward=${spec}`);
-      if (flags.A) applyOption(settings, "ForwardAgent=yes");
+      const { config, settings } = settingsFor(cmd);
       return await runConnect({
         targetText: cmd.target,
         command: cmd.command,
         flags,
         settings,
+        config,
         timeoutMs: timeoutMs(flags, settings),
       });
     }
     case "send": {
       const { flags } = cmd;
-      const settings = settingsFrom(flags);
+      const { config, settings } = settingsFor(cmd);
       const { runSend } = await import("./lib/cli/send.ts");
       return await runSend({
         targetText: cmd.target,
         command: cmd.commands,
         flags,
         settings,
+        config,
         timeoutMs: timeoutMs(flags, settings),
       });
     }
     case "netconf": {
       const { flags } = cmd;
-      const settings = settingsFrom(flags);
+      const { settings } = settingsFor(cmd);
       const { runNetconf } = await import("./lib/cli/netconf.ts");
       return await runNetconf({
         targetText: cmd.target,
@@ -145,13 +207,23 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     }
     case "check": {
       const { flags } = cmd;
-      const settings = settingsFrom(flags);
+      // The fleet's common settings: flags and -o only; each entry then reads ssh_config.
+      const { config, settings } = settingsFor({
+        target: "*",
+        flags: { ...flags, F: "none" },
+        order: cmd.order,
+      });
+      const refusals = configRefusals(config);
+      if (refusals.length) throw refusalError(refusals);
+      refuseUnusedByCheck(config);
       const { runCheck } = await import("./lib/cli/check.ts");
       return await runCheck({
         inventoryPath: cmd.inventory,
         flags,
         settings,
         timeoutMs: timeoutMs(flags, settings),
+        // Each inventory target reads ssh_config as a connection to it would (with -F).
+        configFor: (target) => settingsFor({ target, flags, order: cmd.order }),
       });
     }
     case "config": {
@@ -161,8 +233,9 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     case "get":
     case "put": {
       const { flags } = cmd;
-      const settings = settingsFrom(flags);
-      const { runTransfer } = await import("./lib/cli/transfer.ts");
+      const { parseRemoteSpec, runTransfer } = await import("./lib/cli/transfer.ts");
+      const target = parseRemoteSpec(cmd.remote).target;
+      const { settings } = settingsFor(transferConfigCommand(cmd, target));
       return await runTransfer({
         direction: cmd.name,
         remoteSpec: cmd.remote,

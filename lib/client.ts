@@ -21,7 +21,7 @@ import {
   knownKeyTypes,
   type StrictMode,
 } from "./hostkeys/policy.ts";
-import { connectTcp } from "./net.ts";
+import { connectTcp, type TcpOptions } from "./net.ts";
 import { platform } from "./platform/mod.ts";
 import { SshTraceError } from "./errors/mod.ts";
 import type { SftpClient, SftpOptions } from "./transfer/sftp_client.ts";
@@ -63,6 +63,12 @@ export interface ClientOptions {
   knownHostsFiles?: string[];
   /** For `ask`: puts the question to the user. */
   ask?: (question: string) => Promise<boolean>;
+  /** HashKnownHosts: accepted keys are written with the host name hashed. @default false */
+  hashKnownHosts?: boolean;
+  /** AddressFamily, ConnectionAttempts, TCPKeepAlive of the TCP connection. */
+  tcp?: TcpOptions;
+  /** HostKeyAlias: the name the host key is looked up and recorded under (no port). */
+  hostKeyAlias?: string;
   /** Run over this stream instead of opening a TCP connection. */
   stream?: ByteStream;
   /**
@@ -77,6 +83,8 @@ export interface ClientOptions {
   proxyCommand?: string;
   /** Rekey after this many bytes. @default 1 GiB */
   rekeyLimitBytes?: number;
+  /** Rekey after this long (RekeyLimit's time part), in milliseconds. @default 1 hour */
+  rekeyIntervalMs?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
   requiredRsaSize?: number;
   /**
@@ -116,7 +124,10 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   }
   // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
   // server with several keys is not reported as unknown or changed.
-  const known = await knownKeyTypes(files, options.host, port);
+  // HostKeyAlias: known_hosts names the key by the alias alone, as ssh(1) does.
+  const keyHost = options.hostKeyAlias ?? options.host;
+  const keyPort = options.hostKeyAlias ? 22 : port;
+  const known = await knownKeyTypes(files, keyHost, keyPort);
   if (known.length) {
     const first = offer.hostKey.filter((n) => known.includes(findHostKey(n)?.keyType ?? ""));
     offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
@@ -142,7 +153,8 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   }
   if (!stream) {
     try {
-      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal)).stream;
+      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp))
+        .stream;
     } catch (e) {
       throw whenAborted(e, signal, "connect");
     }
@@ -158,14 +170,16 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       offer,
       legacy: options.legacy ?? false,
       rekeyLimitBytes: options.rekeyLimitBytes,
+      rekeyIntervalMs: options.rekeyIntervalMs,
       requiredRsaSize: options.requiredRsaSize,
       checkHostKey: hostKeyPolicy({
         mode: options.strictHostKeyChecking ?? "yes",
-        host: options.host,
-        port,
+        host: keyHost,
+        port: keyPort,
         knownHostsFiles: files,
         tracer,
         ask: options.ask,
+        hashKnownHosts: options.hashKnownHosts,
       }),
     });
   } catch (e) {
@@ -323,7 +337,11 @@ export class Client {
    * command or a shell). Traced as stage `session` for this channel alone
    * (`session#N`), ended when this returns.
    */
-  async openSession(pty?: PtyOptions, start?: SessionStart): Promise<Session> {
+  async openSession(
+    pty?: PtyOptions,
+    start?: SessionStart,
+    env: readonly (readonly [name: string, value: string])[] = [],
+  ): Promise<Session> {
     const key = this.#sessions++;
     const span = this.tracer.span("session", { channel: key });
     try {
@@ -335,6 +353,15 @@ export class Client {
         await session.channel.request(AGENT_REQUEST, false);
       }
       if (pty) await session.requestPty(pty);
+      // SendEnv / SetEnv: names traced, never values; a refusal (AcceptEnv) is not a failure.
+      for (const [name, value] of env) {
+        const accepted = await session.setEnv(name, value);
+        this.tracer.emit({
+          stage: "session",
+          type: "info",
+          message: `environment ${name}: ${accepted ? "accepted" : "refused by the server"}`,
+        });
+      }
       if (start && "command" in start) await session.exec(start.command);
       else if (start) await session.shell();
       span.end();

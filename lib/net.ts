@@ -64,9 +64,20 @@ export function connStream(conn: Conn): ByteStream {
   };
 }
 
+/** How {@link connectTcp} connects: ssh_config's AddressFamily, ConnectionAttempts, TCPKeepAlive. */
+export interface TcpOptions {
+  /** Only IPv4 (4, `-4`) or IPv6 (6, `-6`) addresses. @default either */
+  family?: 4 | 6;
+  /** Tries, one second apart, while the connection is refused or times out. @default 1 */
+  attempts?: number;
+  /** `SO_KEEPALIVE`. @default true (as OpenSSH's TCPKeepAlive) */
+  keepAlive?: boolean;
+}
+
 /**
  * Opens a TCP connection, turning every failure into a `connect` stage error. `signal` cancels
- * the attempt (the caller names that failure: it knows why it cancelled).
+ * the attempt (the caller names that failure: it knows why it cancelled). With `attempts`, a
+ * refused or timed-out connection is tried again after a second, as ssh(1) does.
  */
 export async function connectTcp(
   host: string,
@@ -74,12 +85,55 @@ export async function connectTcp(
   timeoutMs: number,
   tracer: Tracer,
   signal?: AbortSignal,
+  options: TcpOptions = {},
+): Promise<{ stream: ByteStream; remoteAddress: string }> {
+  const attempts = Math.max(1, options.attempts ?? 1);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await connectOnce(host, port, timeoutMs, tracer, signal, options);
+    } catch (e) {
+      const retry = e instanceof SshTraceError &&
+        (e.code === "connect.refused" || e.code === "connect.timeout");
+      if (!retry || attempt >= attempts || signal?.aborted) throw e;
+      tracer.emit({
+        stage: "connect",
+        type: "info",
+        message: `attempt ${attempt} of ${attempts} failed (${e.message}); trying again in 1 s`,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+async function connectOnce(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  tracer: Tracer,
+  signal: AbortSignal | undefined,
+  options: TcpOptions,
 ): Promise<{ stream: ByteStream; remoteAddress: string }> {
   tracer.emit({ stage: "connect", type: "resolving", host, port });
   const target = `${host}:${port}`;
+  let address = host;
+  if (options.family) {
+    try {
+      address = await platform.lookup(host, options.family);
+      // An address literal comes back as given, whatever its family.
+      if (address.includes(":") !== (options.family === 6)) throw new Error("wrong family");
+    } catch {
+      throw new SshTraceError(
+        "connect",
+        "connect.dns",
+        `cannot resolve host name "${host}" to an IPv${options.family} address ` +
+          `(AddressFamily ${options.family === 4 ? "inet" : "inet6"})`,
+        { host, port },
+      );
+    }
+  }
   let conn: TcpConn;
   try {
-    conn = await platform.connectTcp(host, port, {
+    conn = await platform.connectTcp(address, port, {
       signal: signal
         ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
         : AbortSignal.timeout(timeoutMs),
@@ -131,6 +185,7 @@ export async function connectTcp(
     });
   }
   conn.setNoDelay(true);
+  conn.setKeepAlive(options.keepAlive ?? true);
   const addr = conn.remoteAddr;
   const remoteAddress = `${addr.hostname}:${addr.port}`;
   tracer.emit({ stage: "connect", type: "connected", host, port, remoteAddress });

@@ -16,6 +16,26 @@ export type TraceEventBody =
   | Ev<Stage, "begin", { channel?: number }>
   /** It ended after `ms` milliseconds. */
   | Ev<Stage, "end", { ms: number; channel?: number }>
+  /** A configuration file read (or looked for), and the Include line that pulled it in. */
+  | Ev<"config", "file", {
+    path: string;
+    found: boolean;
+    pass: "first" | "final";
+    includedFrom: { file: string; line: number } | null;
+  }>
+  /** A Host or Match line evaluated for the target, and whether it matched. */
+  | Ev<"config", "block", {
+    file: string;
+    line: number;
+    kind: "Host" | "Match";
+    criteria: string;
+    matched: boolean;
+    pass: "first" | "final";
+  }>
+  /** A value the run uses that did not come from the defaults, and where it came from. */
+  | Ev<"config", "value", { keyword: string; value: string; origin: string }>
+  /** An unknown keyword or unimplemented algorithms in a file, left out (file:line). */
+  | Ev<"config", "warning", { file: string; line: number; keyword: string; problem: string }>
   | Ev<"connect", "resolving", { host: string; port: number }>
   | Ev<"connect", "connected", { host: string; port: number; remoteAddress: string }>
   | Ev<"version", "sent", { line: string }>
@@ -67,7 +87,7 @@ export type TraceEventBody =
   | Ev<"auth", "failure", { method: string; canContinue: string[]; partialSuccess: boolean }>
   | Ev<"auth", "success", { method: string }>
   | Ev<"auth", "info", { message: string }>
-  | Ev<"session" | "data" | "transfer", "info", { message: string }>
+  | Ev<"config" | "connect" | "session" | "data" | "transfer", "info", { message: string }>
   | Ev<Stage, "debug", { message: string; alwaysDisplay: boolean }>
   | Ev<Stage, "ignore", { length: number }>
   | Ev<Stage, "unimplemented", { sequence: number }>

@@ -5,8 +5,12 @@
  * @module
  */
 
-/** The stages of a connection, as switch vendors name them. */
+/**
+ * The stages of a connection, as switch vendors name them, after `config`: reading ssh_config
+ * (and the command line's `-o`) into the options a connection uses; nothing is sent during it.
+ */
 export type Stage =
+  | "config"
   | "connect"
   | "version"
   | "kex"
@@ -17,6 +21,7 @@ export type Stage =
   | "transfer";
 
 export const STAGES: readonly Stage[] = [
+  "config",
   "connect",
   "version",
   "kex",
@@ -27,9 +32,15 @@ export const STAGES: readonly Stage[] = [
   "transfer",
 ];
 
-/** Exit code for each failing stage (0 is success, 2 usage or local input error). */
+/**
+ * Exit code for each failing stage (0 is success, 2 usage or local input error). A `config`
+ * failure (a malformed ssh_config, a refused keyword) is local input too, so it shares exit 2
+ * with `usage`; its stage in the trace and the JSON report tells the two apart. OpenSSH exits
+ * 255 for every failure of its own (see docs/exit-codes.md).
+ */
 export const EXIT_CODES: Record<Stage | "usage", number> = {
   usage: 2,
+  config: 2,
   connect: 10,
   version: 11,
   kex: 12,

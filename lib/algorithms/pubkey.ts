@@ -81,7 +81,7 @@ export function decodePublicKey(blob: Uint8Array): DecodedPublicKey {
 }
 
 /** The fields of a `type` key read from `fields` (what follows them is left unread). */
-function decodeKeyFields(type: string, fields: SshReader): DecodedPublicKey {
+export function decodeKeyFields(type: string, fields: SshReader): DecodedPublicKey {
   const what = fields.what;
   let decoded: DecodedPublicKey;
   if (type === "ssh-ed25519") {

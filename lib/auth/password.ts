@@ -14,7 +14,7 @@ import type {
   PasswordSource,
 } from "./userauth.ts";
 
-/** How many times a person is asked (OpenSSH's NumberOfPasswordPrompts). */
+/** How many times a person is asked by default (OpenSSH's NumberOfPasswordPrompts). */
 const USER_TRIES = 3;
 
 export class PasswordMethod implements AuthMethod {
@@ -24,12 +24,15 @@ export class PasswordMethod implements AuthMethod {
   readonly #batch: boolean;
   readonly #who: { user: string; host: string | null };
   #tries = 0;
+  readonly #maxTries: number;
 
   constructor(
     source: PasswordSource | null,
     batchMode: boolean,
     who: Omit<PasswordRequest, "serverPrompt">,
+    maxTries = USER_TRIES,
   ) {
+    this.#maxTries = maxTries;
     this.#source = source;
     this.#batch = batchMode;
     this.#who = who;
@@ -65,7 +68,7 @@ export class PasswordMethod implements AuthMethod {
     }
     this.#tries++;
     // The same password from a file or variable would fail the same way again.
-    if (!source.fromUser || this.#tries >= USER_TRIES) this.exhausted = true;
+    if (!source.fromUser || this.#tries >= this.#maxTries) this.exhausted = true;
 
     const index = session.attempt(this.name, "password provided");
     await session.send(session.request(this.name).bool(false).string(password).bytes());

@@ -61,6 +61,8 @@ export interface AuthOptions {
   kbdInteractive?: KbdInteractiveResponder | null;
   /** Never prompt: sources with `fromUser` and the responder are not used. */
   batchMode?: boolean;
+  /** How many times a person is asked for the password (NumberOfPasswordPrompts). @default 3 */
+  passwordPrompts?: number;
   /** Allow ssh-rsa (SHA-1) signatures. */
   legacy?: boolean;
   /** Send only the `none` request and report the methods the server offers. */
@@ -381,7 +383,7 @@ export async function authenticate(
       batch,
       who,
     ),
-    "password": new PasswordMethod(password, batch, who),
+    "password": new PasswordMethod(password, batch, who, options.passwordPrompts),
   };
   const order = options.methods ?? DEFAULT_METHODS;
 

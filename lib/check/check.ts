@@ -231,7 +231,7 @@ function baseOptions(ctx: HostContext, host: string, port: number, user: string)
     tracer,
     signal,
     timeoutMs: options.timeoutMs ?? 10_000,
-    algorithms: options.algorithms,
+    algorithms: entry.algorithms ?? options.algorithms,
     legacy: entry.legacy ?? options.legacy ?? false,
     requiredRsaSize: options.requiredRsaSize,
     knownHostsFiles: options.knownHostsFiles,
@@ -353,7 +353,7 @@ type Outcome = {
 
 async function checkHost(ctx: HostContext): Promise<Outcome> {
   const { entry, options } = ctx;
-  const host = entry.host;
+  const host = entry.connectHost ?? entry.host;
   const port = entry.port ?? options.port ?? 22;
   const user = entry.user ?? options.user ?? defaultUser();
   if (options.login) return await loginHost(ctx, host, port, user);

@@ -10,6 +10,7 @@
  */
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
+import type { ListCategory } from "../algorithms/registry.ts";
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { platform } from "../platform/mod.ts";
 
@@ -38,6 +39,10 @@ export interface InventoryEntry {
   extra: Record<string, string>;
   /** CSV `jump` column: jump hosts in ProxyJump syntax (`none`: none), or null when not given. */
   jump?: string | null;
+  /** The address to connect to when ssh_config's HostName names another than `host`. */
+  connectHost?: string;
+  /** This host's algorithm list edits (ssh_config), instead of the fleet's. */
+  algorithms?: Partial<Record<ListCategory, string[]>>;
 }
 
 /** Per-host credentials: the NAME of an environment variable or a file path, never a secret. */

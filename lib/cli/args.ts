@@ -87,17 +87,24 @@ const COMMON = [
     help: "more detail: full algorithm lists (-vv: packets)",
   },
   { short: "q", long: "quiet", help: "show only failures" },
+  {
+    short: "F",
+    value: "<file>",
+    help: "read this ssh_config (none: no file) instead of ~/.ssh/config and /etc/ssh/ssh_config",
+  },
 ] as const satisfies readonly OptionSpec[];
 
 /** `check` has a `--login` switch instead of `-l, --login <user>`. */
 const COMMON_NO_LOGIN = COMMON.filter((
   o,
-): o is Exclude<(typeof COMMON)[number], { long: "login" }> => o.long !== "login");
+): o is Exclude<(typeof COMMON)[number], { long: "login" }> =>
+  !("long" in o) || o.long !== "login"
+);
 
 /** `get`/`put` take `-P <port>` as scp does: `-p` keeps times and modes there. */
 const COMMON_TRANSFER = [
   ...COMMON.filter((o): o is Exclude<(typeof COMMON)[number], { long: "port" }> =>
-    o.long !== "port"
+    !("long" in o) || o.long !== "port"
   ),
   { short: "P", long: "port", value: "<port>", help: "port to connect to (default 22)" },
 ] as const satisfies readonly OptionSpec[];
@@ -186,6 +193,25 @@ const COMMANDS = {
       { short: "t", help: "force a pty" },
       { short: "T", help: "disable pty allocation" },
       { short: "s", help: "the command is a subsystem name (e.g. netconf, sftp), like ssh -s" },
+      { short: "4", help: "IPv4 addresses only (AddressFamily inet)" },
+      { short: "6", help: "IPv6 addresses only (AddressFamily inet6)" },
+      {
+        short: "b",
+        value: "<address>",
+        help: "local address to connect from (BindAddress; refused: not implemented yet)",
+      },
+      {
+        short: "e",
+        value: "<char>",
+        help: "escape character of a terminal session (EscapeChar; default ~, none: no escapes)",
+      },
+      { short: "E", value: "<file>", help: "append the trace to this file instead of stderr" },
+      {
+        short: "N",
+        help: "no command and no shell: log in and stay connected until the server closes or " +
+          "Ctrl-C",
+      },
+      { short: "n", help: "stdin from /dev/null (no input is sent; no pty unless -t)" },
       ...SECRETS,
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,
@@ -231,12 +257,6 @@ const COMMANDS = {
         short: "G",
         help: "print the configuration ssh_config gives the target (like ssh -G; -v: with " +
           "origins) and exit",
-      },
-      {
-        short: "F",
-        value: "<file>",
-        help: "with -G: read this ssh_config (none: no file) instead of ~/.ssh/config and " +
-          "/etc/ssh/ssh_config",
       },
     ],
     note: "Like ssh, options may also follow the target; the first word after it that is not " +
@@ -423,13 +443,31 @@ export type TransferCliFlags = FlagsOf<typeof TRANSFER_OPTIONS>;
 /** What the command line asks for. */
 export type ParsedCommand =
   | { name: "help" | "version"; text: string }
-  | { name: "probe"; target: string; flags: ProbeFlags }
-  | { name: "connect"; target: string; command: string[]; flags: ConnectCliFlags }
-  | { name: "send"; target: string; commands: string[]; flags: SendCliFlags }
-  | { name: "netconf"; target: string; flags: NetconfCliFlags }
-  | { name: "check"; inventory: string; flags: CheckCliFlags }
+  | { name: "probe"; target: string; flags: ProbeFlags; order: CommandLineValue[] }
+  | {
+    name: "connect";
+    target: string;
+    command: string[];
+    flags: ConnectCliFlags;
+    order: CommandLineValue[];
+  }
+  | {
+    name: "send";
+    target: string;
+    commands: string[];
+    flags: SendCliFlags;
+    order: CommandLineValue[];
+  }
+  | { name: "check"; inventory: string; flags: CheckCliFlags; order: CommandLineValue[] }
+  | { name: "netconf"; target: string; flags: NetconfCliFlags; order: CommandLineValue[] }
   | { name: "lab"; flags: LabCliFlags }
-  | { name: "get" | "put"; remote: string; local: string; flags: TransferCliFlags }
+  | {
+    name: "get" | "put";
+    remote: string;
+    local: string;
+    flags: TransferCliFlags;
+    order: CommandLineValue[];
+  }
   | {
     name: "config";
     target: string;
@@ -662,42 +700,46 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
   const r = parseCommand(name, implicit ? args : args.slice(1), implicit);
   if ("text" in r) return r;
   const [p0 = "", ...rest] = r.positionals;
+  // `-o`, `-p`, `-l` in the order given: ssh_config keeps the first value of each.
+  const order = name === "lab" ? [] : orderedValues(
+    r.optionArgs,
+    (letter) =>
+      (COMMANDS[name].options as readonly OptionSpec[]).some((o) =>
+        o.short === letter && o.value !== undefined
+      ),
+  );
   switch (name) {
     case "probe":
-      return { name, target: p0, flags: r.flags as ProbeFlags };
+      return { name, target: p0, flags: r.flags as ProbeFlags, order };
     case "connect": {
       const flags = r.flags as ConnectCliFlags;
-      if (flags.G) {
-        return {
-          name: "config",
-          target: p0,
-          flags,
-          order: orderedValues(
-            r.optionArgs,
-            (letter) =>
-              (COMMANDS.connect.options as readonly OptionSpec[]).some((o) =>
-                o.short === letter && o.value !== undefined
-              ),
-          ),
-        };
-      }
-      if (flags.F !== undefined) {
-        throw usage("-F is read only with -G for now (connections do not read ssh_config yet)");
-      }
-      return { name, target: p0, command: rest, flags };
+      if (flags.G) return { name: "config", target: p0, flags, order };
+      return { name, target: p0, command: rest, flags, order };
     }
     case "send":
-      return { name, target: p0, commands: rest, flags: r.flags as SendCliFlags };
+      return { name, target: p0, commands: rest, flags: r.flags as SendCliFlags, order };
     case "netconf":
-      return { name, target: p0, flags: r.flags as NetconfCliFlags };
+      return { name, target: p0, flags: r.flags as NetconfCliFlags, order };
     case "check":
-      return { name, inventory: p0, flags: r.flags as CheckCliFlags };
+      return { name, inventory: p0, flags: r.flags as CheckCliFlags, order };
     case "lab":
       return { name, flags: r.flags as LabCliFlags };
     case "get":
-      return { name, remote: p0, local: rest[0] ?? ".", flags: r.flags as TransferCliFlags };
+      return {
+        name,
+        remote: p0,
+        local: rest[0] ?? ".",
+        flags: r.flags as TransferCliFlags,
+        order,
+      };
     case "put":
-      return { name, remote: rest[0]!, local: p0, flags: r.flags as TransferCliFlags };
+      return {
+        name,
+        remote: rest[0]!,
+        local: p0,
+        flags: r.flags as TransferCliFlags,
+        order,
+      };
   }
 }
 

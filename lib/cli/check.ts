@@ -7,12 +7,17 @@
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
 import type { Signer } from "../auth/types.ts";
-import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
+import type { ConnectFlags } from "./connect.ts";
+import { passwordSource, signerLoader } from "./credentials.ts";
 import { Tracer } from "../trace.ts";
 import { env, writeErr as stderrWrite, writeOut as stdoutWrite } from "./output.ts";
 import { platform } from "../platform/mod.ts";
 import { interruptOnCtrlC } from "./tty.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
+import { configRefusals, refusalError } from "../sshconfig/apply.ts";
+import { KEYWORDS } from "../sshconfig/keywords.ts";
+import type { SshConfig } from "../sshconfig/resolve.ts";
+import { originText } from "../sshconfig/types.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { type InventoryEntry, readInventory } from "../check/inventory.ts";
 import type { Client } from "../client.ts";
@@ -82,6 +87,64 @@ export interface RunCheckInput {
   writeErr?: (text: string) => void;
   /** Progress on a terminal (`\r` updates); default: stderr is a terminal. */
   tty?: boolean;
+  /**
+   * The ssh_config of one inventory target (`[user@]host[:port]` as written), as a connection to
+   * it would read it; without it, entries are taken as written.
+   */
+  configFor?: (target: string) => { config: SshConfig; settings: Settings };
+}
+
+/** The keywords of ssh_config a fleet check applies to each host. */
+const PER_HOST = new Set([
+  "hostname",
+  "port",
+  "user",
+  "kexalgorithms",
+  "hostkeyalgorithms",
+  "ciphers",
+  "macs",
+]);
+
+/**
+ * Each entry as ssh_config gives it: HostName, Port, User and the algorithm lists of its own
+ * Host/Match blocks. A refused keyword stops the check (nothing is sent); other keywords the
+ * files set are named once on stderr as not applied by check, never silently dropped.
+ */
+export function configureEntries(
+  entries: readonly InventoryEntry[],
+  configFor: (target: string) => { config: SshConfig; settings: Settings },
+  writeErr: (text: string) => void,
+): InventoryEntry[] {
+  const notApplied = new Map<string, string>();
+  const out = entries.map((entry) => {
+    const { config, settings } = configFor(entry.target);
+    const refusals = configRefusals(config);
+    if (refusals.length) throw refusalError(refusals);
+    for (
+      const [k, v] of [
+        ...config.values,
+        ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
+      ]
+    ) {
+      if (!v || v.origin.kind !== "file" || PER_HOST.has(k) || notApplied.has(k)) continue;
+      notApplied.set(k, `${KEYWORDS.get(k)?.name ?? k} (${originText(v.origin)})`);
+    }
+    const algorithms = settings.algorithms;
+    return {
+      ...entry,
+      ...(settings.hostname !== undefined ? { connectHost: settings.hostname } : {}),
+      port: settings.port ?? entry.port,
+      user: settings.user ?? entry.user,
+      ...(Object.keys(algorithms).length ? { algorithms } : {}),
+    };
+  });
+  if (notApplied.size) {
+    writeErr(
+      `sshtrace: check applies HostName, Port, User and the algorithm lists of ssh_config; ` +
+        `not applied: ${[...notApplied.values()].join(", ")}\n`,
+    );
+  }
+  return out;
 }
 
 /**
@@ -256,7 +319,8 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     throw usageError("--dest goes with --fetch");
   }
   if (settings.port !== undefined) parsePort(String(settings.port));
-  const entries = await readInventory(input.inventoryPath);
+  const read = await readInventory(input.inventoryPath);
+  const entries = input.configFor ? configureEntries(read, input.configFor, writeErr) : read;
   if (
     flags.log !== undefined && flags.command === undefined && !entries.some((e) => e.commands)
   ) {

@@ -6,8 +6,10 @@
  */
 
 import { configForwardText } from "../forward/spec.ts";
-import { parsePort, parseTarget, usageError } from "../config/options.ts";
+import { checkListOption, parsePort, parseTarget, usageError } from "../config/options.ts";
+import { configInvalid, configRefusals } from "../sshconfig/apply.ts";
 import { dumpConfig, dumpText } from "../sshconfig/dump.ts";
+import { KEYWORDS } from "../sshconfig/keywords.ts";
 import { type CommandLineItem, resolveConfig, type SshConfig } from "../sshconfig/resolve.ts";
 import { type ConfigIo, originText, SshConfigError } from "../sshconfig/types.ts";
 import type { ConnectCliFlags } from "./args.ts";
@@ -30,9 +32,33 @@ export function systemConfigIo(): ConfigIo {
   };
 }
 
+/** The flags that stand for ssh_config options (every command's subset of connect's). */
+export type ConfigFlags =
+  & Pick<ConnectCliFlags, "kex" | "hostkeys" | "ciphers" | "macs" | "legacy" | "F">
+  & Partial<
+    Pick<
+      ConnectCliFlags,
+      | "C"
+      | "t"
+      | "T"
+      | "batch"
+      | "rekeyLimit"
+      | "identity"
+      | "4"
+      | "6"
+      | "b"
+      | "e"
+      | "J"
+      | "L"
+      | "R"
+      | "D"
+      | "A"
+    >
+  >;
+
 export interface ConfigCommand {
   readonly target: string;
-  readonly flags: ConnectCliFlags;
+  readonly flags: ConfigFlags;
   /** `-o`, `-p`, `-l` in the order given. */
   readonly order: readonly CommandLineValue[];
 }
@@ -42,7 +68,7 @@ export interface ConfigCommand {
  * they come before `-o` (a dedicated flag wins, as when connecting). `--timeout` is a per-stage
  * budget, not ConnectTimeout, and `--legacy` widens the lists edits apply to: neither is shown.
  */
-function flagItems(flags: ConnectCliFlags): CommandLineItem[] {
+function flagItems(flags: ConfigFlags): CommandLineItem[] {
   const items: CommandLineItem[] = [];
   const add = (flag: string, text: string) => items.push({ kind: "option", text, flag });
   if (flags.kex) add("--kex", `KexAlgorithms=${flags.kex}`);
@@ -53,17 +79,28 @@ function flagItems(flags: ConnectCliFlags): CommandLineItem[] {
   if (flags.t) add("-t", "RequestTTY=yes");
   if (flags.T) add("-T", "RequestTTY=no");
   if (flags.batch) add("--batch", "BatchMode=yes");
+  if (flags["4"]) add("-4", "AddressFamily=inet");
+  if (flags["6"]) add("-6", "AddressFamily=inet6");
+  if (flags.b !== undefined) add("-b", `BindAddress=${quote(flags.b)}`);
+  if (flags.e !== undefined) add("-e", `EscapeChar=${quote(flags.e)}`);
   if (flags.rekeyLimit) add("--rekey-limit", `RekeyLimit=${flags.rekeyLimit}`);
   if (flags.J !== undefined) add("-J", `ProxyJump=${flags.J}`);
-  for (const spec of flags.L) add("-L", `LocalForward=${configForwardText(spec)}`);
-  for (const spec of flags.R) add("-R", `RemoteForward=${configForwardText(spec, "-R")}`);
-  for (const spec of flags.D) add("-D", `DynamicForward=${spec}`);
+  for (const spec of flags.L ?? []) add("-L", `LocalForward=${configForwardText(spec)}`);
+  for (const spec of flags.R ?? []) add("-R", `RemoteForward=${configForwardText(spec, "-R")}`);
+  for (const spec of flags.D ?? []) add("-D", `DynamicForward=${spec}`);
   if (flags.A) add("-A", "ForwardAgent=yes");
-  for (const file of flags.identity) add("-i", `IdentityFile="${file.replace(/["\\]/g, "\\$&")}"`);
+  for (const file of flags.identity ?? []) add("-i", `IdentityFile=${quote(file)}`);
   return items;
 }
 
-/** Resolves the configuration of the command's target; a bad file is a usage error. */
+/** An argument quoted for an ssh_config line. */
+const quote = (text: string) => `"${text.replace(/["\\]/g, "\\$&")}"`;
+
+/**
+ * Resolves the configuration of the command's target. A bad `-o` or flag is a usage error (an
+ * unknown keyword: `unsupported option`, with the keywords sshtrace supports); a bad file line
+ * is a `config.invalid` error naming file and line.
+ */
 export function configFor(cmd: ConfigCommand, io: ConfigIo): SshConfig {
   const target = parseTarget(cmd.target);
   const commandLine: CommandLineItem[] = [
@@ -76,25 +113,42 @@ export function configFor(cmd: ConfigCommand, io: ConfigIo): SshConfig {
         : { kind: "user", value: o.value, flag: o.flag }
     ),
   ];
+  for (const item of commandLine) {
+    if (item.kind !== "option") continue;
+    if (!/^\s*[A-Za-z][A-Za-z0-9]*\s*(?:=|\s)\s*\S/.test(item.text)) {
+      throw usageError(`invalid -o "${item.text}": expected Key=Value`);
+    }
+    checkListOption(item.text, cmd.flags.legacy ?? false);
+  }
+  let config: SshConfig;
   try {
-    return resolveConfig({
+    config = resolveConfig({
       host: target.host,
       ...(target.user !== null ? { targetUser: target.user } : {}),
       ...(target.port !== null ? { targetPort: target.port } : {}),
       commandLine,
       ...(cmd.flags.F !== undefined ? { configFile: cmd.flags.F } : {}),
+      ...(cmd.flags.legacy ? { legacy: true } : {}),
     }, io);
   } catch (e) {
-    if (e instanceof SshConfigError) {
-      throw usageError(`configuration: ${e.message}`, { expected: "a valid ssh_config line" });
+    if (!(e instanceof SshConfigError)) throw e;
+    if (e.file !== "command line") throw configInvalid(e);
+    if (e.keyword !== undefined && /^unknown keyword/.test(e.problem)) {
+      throw usageError(`unsupported option -o ${e.keyword}`, { supported: SUPPORTED_KEYWORDS });
     }
-    throw e;
+    throw usageError(`-o ${e.problem}`, { expected: "Key=Value, as in ssh_config" });
   }
+  return config;
 }
+
+/** The keywords sshtrace acts on, as ssh_config(5) spells them. */
+const SUPPORTED_KEYWORDS: readonly string[] = [...KEYWORDS.values()]
+  .filter((k) => k.status === "supported" && k.aliasOf === undefined)
+  .map((k) => k.name);
 
 /** Runs `-G`: the configuration on stdout, warnings (and with -v the reading) on stderr. */
 export function runConfigDump(
-  cmd: ConfigCommand,
+  cmd: ConfigCommand & { readonly flags: Pick<ConnectCliFlags, "verbose" | "json"> },
   out: (text: string) => void,
   err: (text: string) => void,
   io: ConfigIo = systemConfigIo(),
@@ -110,7 +164,9 @@ export function runConfigDump(
           `left out of the list\n`,
     );
   }
-  for (const r of config.refusals) {
+  // The same refusals a connection stops on (refused keywords, values not acted on yet).
+  const refusals = configRefusals(config);
+  for (const r of refusals) {
     err(
       `sshtrace: ${originText(r.origin)}: ${r.keyword} ${r.value}: refused (${r.reason}); ` +
         `a connection with this configuration stops\n`,
@@ -146,7 +202,7 @@ export function runConfigDump(
         blocks: trace.blocks,
         finalPass: trace.finalPass,
         warnings: trace.warnings,
-        refusals: config.refusals.map((r) => ({ ...r, origin: originText(r.origin) })),
+        refusals: refusals.map((r) => ({ ...r, origin: originText(r.origin) })),
       }) + "\n",
     );
   } else out(dumpText(lines, cmd.flags.verbose > 0));

@@ -1,25 +1,33 @@
 /**
- * `sshtrace [connect] [user@]host[:port] [command…]`: the CLI side of logging in — credential
- * sources, prompts, the interactive terminal (raw mode, resize, `~` escapes) and the exit code.
+ * `sshtrace [connect] [user@]host[:port] [command…]`: the CLI side of logging in — the options
+ * from ssh_config, the interactive terminal (raw mode, resize, `~` escapes) and the exit code
+ * (credential sources: ./credentials.ts).
  * Local I/O (through the platform seam) lives here so the protocol layers stay testable in memory.
  * @module
  */
 
-import type { KbdInteractiveResponder, PasswordRequest, PasswordSource } from "../auth/userauth.ts";
-import type { Signer } from "../auth/types.ts";
-import { AgentClient } from "../keys/agent.ts";
-import { defaultIdentityFiles, KeyFileError, loadPrivateKeyFile } from "../keys/private_key.ts";
 import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
 import { connect, type ConnectOptions, defaultUser } from "../client.ts";
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection/terminal_modes.ts";
 import { platform } from "../platform/mod.ts";
 import { reportToJson } from "../render/ndjson.ts";
-import { sanitize } from "../render/sanitize.ts";
 import { type RunContext, runLifecycle, type RunOutcome } from "../run.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
-import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
+import { canPrompt, confirm, interruptOnCtrlC } from "./tty.ts";
+import { keyboardResponder, passwordSource, signerLoader } from "./credentials.ts";
+export { passwordPrompt, passwordSource, signerLoader } from "./credentials.ts";
+import {
+  configRefusals,
+  refusalError,
+  sessionEnvironment,
+  traceConfig,
+} from "../sshconfig/apply.ts";
+import type { SshConfig } from "../sshconfig/resolve.ts";
+import { originText } from "../sshconfig/types.ts";
+import type { TcpOptions } from "../net.ts";
+import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
 import { hopOutput, jumpHosts } from "./jump.ts";
 import {
@@ -53,8 +61,13 @@ export interface ConnectFlags {
   passphraseFile?: string;
   rekeyLimit?: string;
   batch?: true;
+  /** `-N`: no command and no shell. */
   N?: true;
   W?: string;
+  /** `-n`: stdin from /dev/null. */
+  n?: true;
+  /** `-E FILE`: the trace goes to FILE. */
+  E?: string;
 }
 
 export interface RunConnectInput {
@@ -63,140 +76,10 @@ export interface RunConnectInput {
   flags: ConnectFlags;
   settings: Settings;
   timeoutMs: number;
-}
-
-/** A secret file's text without its final line break (a usage error when unreadable). */
-export async function readSecretFile(path: string, what: string): Promise<string> {
-  try {
-    return (await platform.readTextFile(path)).replace(/\r?\n$/, "");
-  } catch (e) {
-    throw usageError(`cannot read the ${what} file ${path}: ${(e as Error).message}`);
-  }
-}
-
-/**
- * The words of a password prompt: the server's own prompt when it asks (keyboard-interactive),
- * else OpenSSH's `user@host's password: `.
- */
-export function passwordPrompt(request: PasswordRequest): string {
-  if (request.serverPrompt !== null) return request.serverPrompt;
-  return request.host
-    ? `${request.user}@${request.host}'s password: `
-    : `${request.user}'s password: `;
-}
-
-/** Password source from flags (env var, file) or the terminal. */
-export async function passwordSource(
-  flags: ConnectFlags,
-  batch: boolean,
-): Promise<PasswordSource | null> {
-  if (flags.passwordEnv) {
-    const name = flags.passwordEnv;
-    if (env(name) === undefined) {
-      throw usageError(`--password-env ${name}: the variable is not set`);
-    }
-    return { get: () => Promise.resolve(env(name) ?? null), fromUser: false };
-  }
-  if (flags.passwordFile) {
-    const pw = await readSecretFile(flags.passwordFile, "password");
-    return { get: () => Promise.resolve(pw), fromUser: false };
-  }
-  if (batch || !canPrompt()) return null;
-  return {
-    get: (request) => prompt(passwordPrompt(request), false, { stage: "auth", what: "password" }),
-    fromUser: true,
-  };
-}
-
-async function passphraseSource(flags: ConnectFlags, batch: boolean) {
-  if (flags.passphraseEnv) {
-    const name = flags.passphraseEnv;
-    return (_file: string) => Promise.resolve(env(name) ?? null);
-  }
-  if (flags.passphraseFile) {
-    const p = await readSecretFile(flags.passphraseFile, "passphrase");
-    return (_file: string) => Promise.resolve(p);
-  }
-  if (batch || !canPrompt()) return null;
-  return (file: string) =>
-    prompt(`Enter passphrase for key '${file}': `, false, { stage: "auth", what: "passphrase" });
-}
-
-function keyboardResponder(batch: boolean): KbdInteractiveResponder | null {
-  if (batch || !canPrompt()) return null;
-  return async (req) => {
-    // Name and instruction are the server's words: shown sanitized, as every prompt is.
-    if (req.name) writeErr(sanitize(req.name, { multiline: true }) + "\n");
-    if (req.instruction) writeErr(sanitize(req.instruction, { multiline: true }) + "\n");
-    const answers: string[] = [];
-    for (const p of req.prompts) {
-      const a = await prompt(p.prompt, p.echo, { stage: "auth", what: "keyboard-interactive" });
-      if (a === null) return null;
-      answers.push(a);
-    }
-    return answers;
-  };
-}
-
-/** Key files and agent keys, loaded when publickey is first tried. */
-export function signerLoader(
-  tracer: Tracer,
-  settings: Settings,
-  flags: ConnectFlags,
-  batch: boolean,
-): () => Promise<Signer[]> {
-  return async () => {
-    const explicit = [...(flags.identity ?? []), ...settings.identityFiles];
-    const home = env("HOME") ?? ".";
-    const files = explicit.length
-      ? explicit.map((f) => f.replace(/^~(?=\/|$)/, home))
-      : defaultIdentityFiles(home);
-    const passphrase = await passphraseSource(flags, batch);
-    const signers: Signer[] = [];
-    for (const file of files) {
-      try {
-        signers.push(
-          await loadPrivateKeyFile(file, {
-            passphrase: passphrase ? () => passphrase(file) : undefined,
-          }),
-        );
-      } catch (e) {
-        if (e instanceof KeyFileError) {
-          if (e.reason === "unreadable" && !explicit.length) continue;
-          tracer.emit({ stage: "auth", type: "info", message: `key skipped: ${e.message}` });
-          continue;
-        }
-        throw e;
-      }
-    }
-    const sock = env("SSH_AUTH_SOCK");
-    if (sock) {
-      try {
-        const agent = await AgentClient.connect(sock);
-        let keys = await agent.identities();
-        if (settings.identitiesOnly) {
-          keys = keys.filter((k) => signers.some((s) => sameBlob(s.publicBlob, k.publicBlob)));
-        }
-        tracer.emit({
-          stage: "auth",
-          type: "info",
-          message: `ssh-agent offers ${keys.length} key(s)`,
-        });
-        signers.push(...keys);
-      } catch (e) {
-        tracer.emit({
-          stage: "auth",
-          type: "info",
-          message: `ssh-agent not used: ${(e as Error).message}`,
-        });
-      }
-    }
-    return signers;
-  };
-}
-
-function sameBlob(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+  /** The ssh_config the settings came from: traced as stage `config`, its refusals stop the run. */
+  config?: SshConfig;
+  /** Whether the command sends SendEnv/SetEnv with its session (connect does; send does not). */
+  sendsEnvironment?: boolean;
 }
 
 const SIGNALS: Record<string, number> = {
@@ -381,8 +264,18 @@ async function localTerminalModes(tracer: Tracer): Promise<Uint8Array> {
   return encodeTerminalSettings(settings);
 }
 
-/** Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline. */
-async function forwardStdin(session: Session, interactive: boolean, onDisconnect: () => void) {
+/**
+ * Forwards stdin to the session; in a terminal handles `~.`, `~?` and `~~` after a newline
+ * (`~` being EscapeChar: another byte, or `none` for no escapes).
+ */
+async function forwardStdin(
+  session: Session,
+  interactive: boolean,
+  onDisconnect: () => void,
+  escapeChar = "~",
+) {
+  const esc = escapeChar === "none" ? -1 : escapeChar.charCodeAt(0);
+  const shown = esc < 0x20 ? `^${String.fromCharCode(esc + 64)}` : escapeChar;
   const buf = new Uint8Array(32 * 1024);
   let atLineStart = true;
   let tilde = false;
@@ -398,30 +291,31 @@ async function forwardStdin(session: Session, interactive: boolean, onDisconnect
       return;
     }
     let data = buf.slice(0, n);
-    if (interactive) {
+    if (interactive && esc >= 0) {
       const out: number[] = [];
       for (const b of data) {
         if (tilde) {
           tilde = false;
           if (b === 0x2e) { // ~.
-            writeErr("\r\nConnection closed by ~.\r\n");
+            writeErr(`\r\nConnection closed by ${shown}.\r\n`);
             onDisconnect();
             return;
           }
           if (b === 0x3f) { // ~?
             writeErr(
-              "\r\nSupported escape sequences:\r\n ~.  - terminate connection\r\n ~?  - this message\r\n" +
-                " ~~  - send the escape character\r\n(Note that escapes are only recognized immediately after newline.)\r\n",
+              `\r\nSupported escape sequences:\r\n ${shown}.  - terminate connection\r\n` +
+                ` ${shown}?  - this message\r\n ${shown}${shown}  - send the escape character\r\n` +
+                "(Note that escapes are only recognized immediately after newline.)\r\n",
             );
             atLineStart = false;
             continue;
           }
-          if (b !== 0x7e) out.push(0x7e);
+          if (b !== esc) out.push(esc);
           out.push(b);
           atLineStart = b === 0x0d || b === 0x0a;
           continue;
         }
-        if (atLineStart && b === 0x7e) {
+        if (atLineStart && b === esc) {
           tilde = true;
           continue;
         }
@@ -457,15 +351,26 @@ export async function prepareRun(
 ): Promise<PreparedRun> {
   const { flags, settings } = input;
   const parsed = parseTarget(input.targetText);
+  const host = settings.hostname ?? parsed.host;
   const port = settings.port ?? parsed.port ?? 22;
   const user = settings.user ?? parsed.user ?? defaultUser();
   const tty = platform.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
-  const { tracer, human } = makeOutput(flags);
+  const { tracer, human } = makeOutput(outputFlags(flags, settings.logLevel));
+  if (input.config) {
+    traceConfig(tracer, input.config);
+    if (!input.sendsEnvironment) noEnvironment(tracer, input.config);
+  }
+  const refusals = input.config ? configRefusals(input.config) : [];
   const home = env("HOME") ?? ".";
   const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
+  const methods = settings.disabledMethods
+    ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
+      !settings.disabledMethods!.includes(m)
+    )
+    : settings.preferredAuthentications;
   const options: ConnectOptions = {
-    host: parsed.host,
+    host,
     port,
     user,
     tracer,
@@ -475,11 +380,15 @@ export async function prepareRun(
     strictHostKeyChecking: strict,
     knownHostsFiles: [
       (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-      "/etc/ssh/ssh_known_hosts",
+      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
     ],
     // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
+    hashKnownHosts: settings.hashKnownHosts,
+    tcp: tcpOptions(settings),
+    hostKeyAlias: settings.hostKeyAlias,
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
+    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
     requiredRsaSize: settings.requiredRsaSize,
     keepalive: settings.serverAliveInterval
       ? {
@@ -488,12 +397,15 @@ export async function prepareRun(
       }
       : undefined,
     auth: {
-      methods: settings.preferredAuthentications,
+      methods,
       signers: signerLoader(tracer, settings, flags, batch),
       password: await passwordSource(flags, batch),
       kbdInteractive: keyboardResponder(batch),
       batchMode: batch,
       legacy: flags.legacy ?? false,
+      ...(settings.passwordPrompts !== undefined
+        ? { passwordPrompts: settings.passwordPrompts }
+        : {}),
     },
   };
   const jump = jumpHosts(settings.proxyJump);
@@ -507,7 +419,11 @@ export async function prepareRun(
   options.signal = interrupt.signal;
   const execute = async <T>(body: (run: RunContext) => Promise<T>) => {
     try {
-      return await runLifecycle({ tracer, signal: interrupt.signal, grade: false }, body);
+      return await runLifecycle({ tracer, signal: interrupt.signal, grade: false }, (run) => {
+        // Nothing is sent when the configuration asks for what sshtrace does not do.
+        if (refusals.length) throw refusalError(refusals);
+        return body(run);
+      });
     } finally {
       interrupt.dispose();
     }
@@ -519,7 +435,7 @@ export async function prepareRun(
   ) => {
     human.finish(outcome.error);
     if (flags.json) {
-      const report = outcome.report({ host: parsed.host, port, user }, exitCode);
+      const report = outcome.report({ host, port, user }, exitCode);
       try {
         platform.stdout.writeSync(
           encoder.encode(
@@ -534,7 +450,48 @@ export async function prepareRun(
       }
     }
   };
-  return { tracer, target: { host: parsed.host, port, user }, options, execute, finish };
+  return { tracer, target: { host, port, user }, options, execute, finish };
+}
+
+/** Notes (with -v) that SendEnv/SetEnv are not sent, and where they were set. */
+function noEnvironment(tracer: Tracer, config: SshConfig): void {
+  const set = [
+    ["SendEnv", config.lists.get("sendenv")?.[0]?.origin],
+    ["SetEnv", config.values.get("setenv")?.origin],
+  ] as const;
+  for (const [keyword, origin] of set) {
+    if (!origin || origin.kind === "default") continue;
+    tracer.emit({
+      stage: "config",
+      type: "info",
+      message: `${keyword} (${originText(origin)}) is not sent by this command: device shells ` +
+        "often refuse environment requests",
+    });
+  }
+}
+
+/** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
+export function tcpOptions(settings: Settings): TcpOptions {
+  return {
+    ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
+    ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
+    ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
+  };
+}
+
+/**
+ * The output flags with ssh_config's LogLevel applied where no flag says otherwise: QUIET,
+ * FATAL and ERROR show only failures (-q), DEBUG/DEBUG1 is -v, DEBUG2 and DEBUG3 are -vv.
+ */
+export function outputFlags<F extends { verbose: number; quiet?: true }>(
+  flags: F,
+  logLevel: string | undefined,
+): F {
+  if (!logLevel || flags.verbose > 0 || flags.quiet) return flags;
+  if (["QUIET", "FATAL", "ERROR"].includes(logLevel)) return { ...flags, quiet: true };
+  if (logLevel === "DEBUG" || logLevel === "DEBUG1") return { ...flags, verbose: 1 };
+  if (logLevel === "DEBUG2" || logLevel === "DEBUG3") return { ...flags, verbose: 2 };
+  return flags;
 }
 
 /** Runs the connect command and returns the process exit code. */
@@ -545,15 +502,26 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const remoteForwards = localForwardSpecs(input.settings.remoteForwards, "-R");
   const socks = dynamicForwardSpecs(input.settings.dynamicForwards);
   if (flags.W !== undefined) stdioTarget(flags.W);
-  const run = await prepareRun(input);
+  const run = await prepareRun({ ...input, sendsEnvironment: true });
   const { tracer } = run;
-  const tty = platform.stdin.isTerminal();
   const command = input.command.join(" ");
   if (flags.s && command === "") {
     throw usageError("-s needs the subsystem name after the host: sshtrace -s HOST netconf");
   }
   const subsystem = flags.s ? command : null;
-  const wantPty = flags.T ? false : flags.t ? true : command === "" && tty;
+  if (flags.N && command) {
+    throw usageError("-N opens no session: give no command with it");
+  }
+  const requestTty = input.settings.requestTty;
+  // -n: stdin is /dev/null, so nothing is read from it and no pty unless asked for with -t.
+  const tty = !flags.n && platform.stdin.isTerminal();
+  const wantPty = flags.T || requestTty === "no"
+    ? false
+    : flags.t || requestTty === "force"
+    ? true
+    : requestTty === "yes"
+    ? tty
+    : command === "" && tty;
 
   let exitCode = 0;
   let sessionInfo: Record<string, unknown> | null = null;
@@ -584,6 +552,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
           }
           : undefined,
         subsystem !== null ? undefined : command ? { command } : { shell: true },
+        sessionEnvironment(input.settings, platform.envNames(), env),
       );
       if (subsystem !== null) {
         // Its own session step: a refusal fails there, not after a ✓.
@@ -623,11 +592,14 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       const userClose = new Promise<ExitInfo>((resolve) => {
         userClosed = () => resolve({ status: null, signal: null });
       });
-      forwardStdin(session, interactive, () => {
-        closedByUser = true;
-        userClosed();
-        client.close().catch(() => {});
-      });
+      if (flags.n) session.eof().catch(() => {});
+      else {
+        forwardStdin(session, interactive, () => {
+          closedByUser = true;
+          userClosed();
+          client.close().catch(() => {});
+        }, input.settings.escapeChar);
+      }
       const pumps = [
         pump(session.stdout, platform.stdout, "/dev/stdout"),
         pump(session.stderr, platform.stderr, "/dev/stderr"),

@@ -5,6 +5,7 @@ import { createHumanRenderer, type HumanRenderer } from "../render/human.ts";
 import { createNdjsonSink } from "../render/ndjson.ts";
 import { Tracer } from "../trace.ts";
 import { platform } from "../platform/mod.ts";
+import { usageError } from "../config/options.ts";
 
 const encoder = new TextEncoder();
 export const writeErr = (text: string): void =>
@@ -17,6 +18,8 @@ export interface OutputFlags {
   verbose: number;
   quiet?: true;
   ndjson?: true;
+  /** `-E FILE`: the human trace is appended to this file instead of stderr (no colour). */
+  E?: string;
 }
 
 /**
@@ -26,9 +29,17 @@ export interface OutputFlags {
  */
 export function makeOutput(flags: OutputFlags): { tracer: Tracer; human: HumanRenderer } {
   const tracer = new Tracer({ packets: flags.verbose >= 2 });
+  const file = flags.E;
+  if (file !== undefined) {
+    try {
+      platform.appendTextSync(file, "");
+    } catch (e) {
+      throw usageError(`-E ${file}: cannot write the trace file: ${(e as Error).message}`);
+    }
+  }
   const human = createHumanRenderer({
-    write: writeErr,
-    color: useColor(platform.stderr.isTerminal()),
+    write: file === undefined ? writeErr : (text) => platform.appendTextSync(file, text),
+    color: file === undefined && useColor(platform.stderr.isTerminal()),
     verbosity: Math.min(flags.verbose, 2) as 0 | 1 | 2,
     quiet: flags.quiet ?? false,
   });

@@ -1,6 +1,7 @@
 /**
- * Turning command-line input into client options: `[user@]host[:port]` targets and OpenSSH
- * `-o Key=Value` settings. Bad input becomes a `usage` error (exit 2) that says what is wrong.
+ * Turning command-line input into client options: `[user@]host[:port]` targets, the settings a
+ * run uses (filled from ssh_config by lib/sshconfig/apply.ts) and the check of algorithm-list
+ * edits. Bad input becomes a `usage` error (exit 2) that says what is wrong.
  * @module
  */
 
@@ -10,7 +11,6 @@ import {
   buildOffer,
   type ListCategory,
 } from "../algorithms/registry.ts";
-import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { type ErrorDetails, SshTraceError } from "../errors/mod.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 
@@ -67,7 +67,11 @@ export function parseTarget(text: string): Target {
   return { user, host, port };
 }
 
-/** Settings collected from flags and `-o`. Later settings win, as in ssh(1) the first does. */
+/**
+ * The settings of a run: what ssh_config resolution gives (lib/sshconfig/apply.ts maps the
+ * effective configuration here; flags and `-o` come first there, the first value wins as in
+ * ssh(1)). Unset fields keep sshtrace's defaults.
+ */
 export interface Settings {
   port?: number;
   user?: string;
@@ -83,6 +87,8 @@ export interface Settings {
   batchMode?: boolean;
   compression?: boolean;
   rekeyLimit?: number;
+  /** RekeyLimit's time part: rekey after this many seconds. */
+  rekeySeconds?: number;
   /** OpenSSH's RequiredRSASize: the smallest RSA key (host or user) accepted, in bits. */
   requiredRsaSize?: number;
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
@@ -99,17 +105,44 @@ export interface Settings {
   dynamicForwards?: string[];
   /** ForwardAgent / `-A`: offer the local agent ($SSH_AUTH_SOCK) to the sessions. */
   forwardAgent?: boolean;
+  /** The host to connect to, when ssh_config's HostName names another than the one typed. */
+  hostname?: string;
+  /** GlobalKnownHostsFile: read after the user's files, never written. */
+  globalKnownHostsFiles?: string[];
+  /** The methods Password/KbdInteractive/PubkeyAuthentication=no turn off. */
+  disabledMethods?: string[];
+  /** RequestTTY: yes and force ask for a pty, no never, auto when a terminal runs a shell. */
+  requestTty?: "yes" | "no" | "force" | "auto";
+  /** IdentityAgent: the agent socket, or `none` for no agent. */
+  identityAgent?: string;
+  /** LogLevel, upper case (QUIET... DEBUG3). */
+  logLevel?: string;
+  /** EscapeChar: one character, or `none`. */
+  escapeChar?: string;
+  /** SendEnv: patterns of local environment variables sent to the session. */
+  sendEnv?: string[];
+  /** SetEnv: `NAME=VALUE` pairs sent to the session. */
+  setEnv?: string[];
+  /** HashKnownHosts: host names of accepted keys are written hashed (`|1|salt|hash`). */
+  hashKnownHosts?: boolean;
+  /** AddressFamily inet (4) or inet6 (6). */
+  addressFamily?: 4 | 6;
+  /** ConnectionAttempts. */
+  connectionAttempts?: number;
+  /** TCPKeepAlive. */
+  tcpKeepAlive?: boolean;
+  /** CertificateFile: certificates offered with the private key they certify. */
+  certificateFiles?: string[];
+  /** HostKeyAlias: the known_hosts name of the host key. */
+  hostKeyAlias?: string;
+  /** PubkeyAcceptedAlgorithms: the signature algorithms user keys may be offered with. */
+  pubkeyAlgorithms?: string[];
+  /** NumberOfPasswordPrompts. */
+  passwordPrompts?: number;
 }
 
 export function emptySettings(): Settings {
   return { identityFiles: [], algorithms: {} };
-}
-
-function yesNo(key: string, value: string): boolean {
-  const v = value.toLowerCase();
-  if (v === "yes" || v === "true") return true;
-  if (v === "no" || v === "false") return false;
-  throw usageError(`-o ${key}: expected yes or no, got "${value}"`);
 }
 
 /** The `-o` keywords (lower case) that edit an algorithm list (Compression is yes/no). */
@@ -139,145 +172,23 @@ export function addListEdit(settings: Settings, category: ListCategory, spec: st
   settings.algorithms[category] = edits;
 }
 
+/**
+ * Checks an algorithm-list `-o` (`KexAlgorithms=+x`) against sshtrace's registry, so a typo on
+ * the command line fails before connecting (a file may name algorithms sshtrace lacks: those
+ * are left out with a warning instead). Other keywords pass.
+ */
+export function checkListOption(text: string, legacy: boolean): void {
+  const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*?)\s*$/.exec(text);
+  const category = m ? LIST_KEYS[m[1]!.toLowerCase()] : undefined;
+  if (category) addListEdit({ ...emptySettings(), legacy }, category, m![2]!);
+}
+
 /** Parses a byte size such as `1G`, `500M`, `64K`. */
 export function parseSize(text: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(text.trim());
   if (!m) throw usageError(`invalid size "${text}": use a number with optional K, M or G`);
   const mult = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as "" | "K"]!;
   return Number(m[1]) * mult;
-}
-
-/** The `-o` options sshtrace acts on (others it refuses, or accepts with no effect). */
-export const SUPPORTED_OPTIONS: readonly string[] = [
-  "Port",
-  "User",
-  "IdentityFile",
-  "StrictHostKeyChecking",
-  "UserKnownHostsFile",
-  "KexAlgorithms",
-  "HostKeyAlgorithms",
-  "Ciphers",
-  "MACs",
-  "ConnectTimeout",
-  "ServerAliveInterval",
-  "ServerAliveCountMax",
-  "PreferredAuthentications",
-  "IdentitiesOnly",
-  "BatchMode",
-  "Compression",
-  "RekeyLimit",
-  "RequiredRSASize",
-  "ProxyJump",
-  "LocalForward",
-  "ProxyCommand",
-  "RemoteForward",
-  "DynamicForward",
-  "ForwardAgent",
-];
-
-/** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
-export function applyOption(settings: Settings, option: string): void {
-  const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*?)\s*$/.exec(option);
-  if (!m || m[2] === "") throw usageError(`invalid -o "${option}": expected Key=Value`);
-  const key = m[1]!;
-  const value = m[2]!;
-  const k = key.toLowerCase();
-  if (k in LIST_KEYS) return addListEdit(settings, LIST_KEYS[k]!, value);
-  switch (k) {
-    case "port":
-      settings.port = parsePort(value);
-      return;
-    case "user":
-      settings.user = value;
-      return;
-    case "identityfile":
-      settings.identityFiles.push(value);
-      return;
-    case "stricthostkeychecking": {
-      const v = value.toLowerCase();
-      const map: Record<string, StrictMode> = {
-        yes: "yes",
-        true: "yes",
-        "accept-new": "accept-new",
-        no: "no",
-        off: "no",
-        false: "no",
-        ask: "ask",
-      };
-      if (!map[v]) {
-        throw usageError(`-o StrictHostKeyChecking: expected yes, accept-new, no or ask`);
-      }
-      settings.strictHostKeyChecking = map[v];
-      return;
-    }
-    case "userknownhostsfile":
-      settings.userKnownHostsFile = value.split(/\s+/)[0]!;
-      return;
-    case "connecttimeout":
-      settings.connectTimeoutS = parsePositive(key, value);
-      return;
-    case "serveraliveinterval":
-      settings.serverAliveInterval = parsePositive(key, value, true);
-      return;
-    case "serveralivecountmax":
-      settings.serverAliveCountMax = parsePositive(key, value);
-      return;
-    case "preferredauthentications":
-      settings.preferredAuthentications = value.split(",").map((s) => s.trim()).filter(Boolean);
-      return;
-    case "identitiesonly":
-      settings.identitiesOnly = yesNo(key, value);
-      return;
-    case "batchmode":
-      settings.batchMode = yesNo(key, value);
-      return;
-    case "compression":
-      settings.compression = yesNo(key, value);
-      // Like ssh -C: prefer zlib@openssh.com (starts after authentication), then zlib.
-      if (settings.compression) addListEdit(settings, "compression", "^zlib@openssh.com,zlib");
-      return;
-    case "rekeylimit":
-      settings.rekeyLimit = parseSize(value.split(/\s+/)[0]!);
-      return;
-    case "requiredrsasize": {
-      const bits = parsePositive(key, value);
-      if (bits < MIN_RSA_BITS) {
-        throw usageError(
-          `-o RequiredRSASize: ${bits} is below ${MIN_RSA_BITS}, the smallest RSA key size ` +
-            "OpenSSH and sshtrace accept",
-        );
-      }
-      settings.requiredRsaSize = bits;
-      return;
-    }
-    case "proxycommand":
-      settings.proxyCommand = value.toLowerCase() === "none" ? undefined : value;
-      return;
-    case "dynamicforward":
-      (settings.dynamicForwards ??= []).push(value);
-      return;
-    case "remoteforward":
-      (settings.remoteForwards ??= []).push(value);
-      return;
-    case "localforward":
-      (settings.localForwards ??= []).push(value);
-      return;
-    case "proxyjump":
-      settings.proxyJump = value;
-      return;
-    case "forwardagent":
-      if (yesNo(key, value)) settings.forwardAgent = true;
-      else delete settings.forwardAgent;
-      return;
-    case "loglevel":
-    case "requesttty":
-    case "addkeystoagent":
-      return; // accepted for compatibility; no effect
-  }
-  throw usageError(
-    `unsupported option -o ${key}`,
-    { supported: SUPPORTED_OPTIONS },
-  );
 }
 
 export function parsePositive(key: string, value: string, zeroOk = false): number {

@@ -18,6 +18,8 @@ import {
   lookupEntry,
 } from "./catalogue/mod.ts";
 
+import { configFix } from "./config_fix.ts";
+
 export { CATALOGUE, GENERIC_BY_STAGE, lookupEntry } from "./catalogue/mod.ts";
 export type { AlgorithmCandidate, CatalogueEntry, FailureText } from "./catalogue/mod.ts";
 
@@ -36,6 +38,11 @@ export interface Explanation {
   fix: string | null;
   /** The OpenSSH equivalent, or null. */
   opensshFix: string | null;
+  /**
+   * The OpenSSH fix as lines of the user's ssh_config (under the Host block that matched, with
+   * its file:line), when the run read one; else null.
+   */
+  configFix: string | null;
   /** The library equivalent (`ConnectOptions` as an object literal), or null. */
   libraryFix: string | null;
   /** What the fix gives up in security, or null. */
@@ -91,6 +98,7 @@ export function explainFailure(
     exitCode: exitCodeFor(stage, code),
     message,
     ...GENERIC_BY_STAGE[stage],
+    configFix: null,
     candidates: [],
     known: false,
   };
@@ -115,7 +123,13 @@ export function explainFailure(
       // A refinement must never hide the failure: keep the entry's static words.
     }
   }
-  return { ...base, ...text, candidates, known: true };
+  let inConfig: string | null = null;
+  try {
+    inConfig = configFix(text.opensshFix, events ?? []);
+  } catch {
+    // Odd events: the fix in ssh_config is left out, never the failure.
+  }
+  return { ...base, ...text, configFix: inConfig, candidates, known: true };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -54,6 +54,17 @@ export interface ExactCodes {
   "usage.invalid-keepalive": { intervalMs?: number; countMax?: number };
   "usage.invalid-channel-option": { option: string; value: number };
 
+  /** A configuration file (or `-o`) that cannot be read: where, and what is wrong. */
+  "config.invalid": { file: string; line: number; keyword: string | null; problem: string };
+  /** A keyword set to something sshtrace does not do (ProxyJump, ForwardAgent yes...). */
+  "config.refused": {
+    keyword: string;
+    value: string;
+    reason: string;
+    origin: string;
+    others: string[];
+  };
+
   "connect.dns": Target;
   "connect.refused": Target;
   "connect.unreachable": Target;
@@ -271,6 +282,8 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "usage.invalid-terminal-mode": "usage",
   "usage.invalid-keepalive": "usage",
   "usage.invalid-channel-option": "usage",
+  "config.invalid": "config",
+  "config.refused": "config",
   "connect.dns": "connect",
   "connect.refused": "connect",
   "connect.unreachable": "connect",

@@ -319,17 +319,50 @@ export async function appendKnownHost(
   port: number,
   keyBlob: Uint8Array,
 ): Promise<string> {
+  return (await recordKnownHost(file, host, port, keyBlob)).text;
+}
+
+/** Where {@link recordKnownHost} put a host's key. */
+export interface RecordedKnownHost {
+  /** The line (without the newline). */
+  readonly text: string;
+  /** Its 1-based line number in the file. */
+  readonly line: number;
+  /** False when the key was already recorded for the host (at `line`). */
+  readonly written: boolean;
+}
+
+/**
+ * {@link appendKnownHost} with OpenSSH's HashKnownHosts: with `hash`, the host field is written
+ * as `|1|salt|hash` (HMAC-SHA1 of the host pattern, a fresh 20-byte salt), as ssh(1) writes it.
+ * Returns the line and its real line number in the file (an existing line for the same host and
+ * key, hashed or not, is not written again: its number is returned).
+ */
+export async function recordKnownHost(
+  file: string,
+  host: string,
+  port: number,
+  keyBlob: Uint8Array,
+  options: { hash?: boolean } = {},
+): Promise<RecordedKnownHost> {
   if (host === "" || /[\s,*?![\]]/.test(host) || /^[#@|]/.test(host)) {
     throw new Error(`cannot record host "${host}" in known_hosts: not a plain host name`);
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`cannot record port ${port} in known_hosts: not a TCP port`);
   }
-  const line = `${knownHostsHostPattern(host, port)} ${publicKeyToLine(keyBlob)}`;
+  const pattern = knownHostsHostPattern(host, port);
+  const keyText = publicKeyToLine(keyBlob);
+  let text = `${pattern} ${keyText}`;
+  if (options.hash) {
+    const salt = crypto.getRandomValues(new Uint8Array(20));
+    const hash = hmacDigest("sha1", salt, new TextEncoder().encode(pattern));
+    text = `|1|${encodeBase64(salt)}|${encodeBase64(hash)} ${keyText}`;
+  }
   // One append at a time per file in this process (a fleet check records many hosts at once),
-  // and a line already present is not written twice.
+  // and a key already recorded for the host is not written twice.
   const previous = appending.get(file) ?? Promise.resolve();
-  const done = previous.catch(() => {}).then(async () => {
+  const done = previous.catch(() => {}).then(async (): Promise<RecordedKnownHost> => {
     const { dirname } = await import("node:path"); // only here: node:path costs ~7 ms to load
     await platform.mkdir(dirname(file), { recursive: true, mode: 0o700 });
     let existing: Uint8Array = new Uint8Array(0);
@@ -338,22 +371,34 @@ export async function appendKnownHost(
     } catch (e) {
       if (platform.errorKind(e) !== "not-found") throw e;
     }
-    const text = new TextDecoder().decode(existing);
-    if (text.split("\n").some((l) => l.trimEnd() === line)) return;
+    const current = new TextDecoder().decode(existing);
+    const same = parseKnownHosts(current, file).entries.find((e) =>
+      e.marker === null && bytesEqual(e.keyBlob, keyBlob) && entryMatchesHost(e, host, port)
+    );
+    if (same) {
+      return {
+        text: current.split("\n")[same.line - 1]!.trimEnd(),
+        line: same.line,
+        written: false,
+      };
+    }
     const needsNewline = existing.length > 0 && existing[existing.length - 1] !== 0x0a;
-    await platform.writeTextFile(file, (needsNewline ? "\n" : "") + line + "\n", {
+    const lines = current === "" ? 0 : current.split("\n").length - (needsNewline ? 0 : 1);
+    await platform.writeTextFile(file, (needsNewline ? "\n" : "") + text + "\n", {
       append: true,
       mode: 0o600,
     });
+    return { text, line: lines + 1, written: true };
   });
   appending.set(file, done);
   try {
-    await done;
+    return await done;
   } finally {
     if (appending.get(file) === done) appending.delete(file);
   }
-  return line;
 }
 
+const encodeBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+
 /** The append in progress per known_hosts file (see {@link appendKnownHost}). */
-const appending = new Map<string, Promise<void>>();
+const appending = new Map<string, Promise<unknown>>();

@@ -9,11 +9,11 @@ import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import type { HostKeyCheck as ProvenKey } from "../transport/transport.ts";
 import {
-  appendKnownHost,
   checkHostKey,
   entryMatchesHost,
   knownHostsHostPattern,
   parseKnownHosts,
+  recordKnownHost,
 } from "./known_hosts.ts";
 import { platform } from "../platform/mod.ts";
 
@@ -29,6 +29,8 @@ export interface HostKeyPolicyOptions {
   tracer: Tracer;
   /** For `ask`: shows the question and returns the user's answer. */
   ask?: (question: string) => Promise<boolean>;
+  /** HashKnownHosts: accepted keys are written with the host name hashed. @default false */
+  hashKnownHosts?: boolean;
 }
 
 /** Default known_hosts files: `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts`. */
@@ -143,8 +145,11 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
               );
             }
           }
+          let recorded;
           try {
-            await appendKnownHost(writeFile, host, port, key.blob);
+            recorded = await recordKnownHost(writeFile, host, port, key.blob, {
+              hash: options.hashKnownHosts ?? false,
+            });
           } catch (e) {
             throw new SshTraceError(
               "hostkey",
@@ -152,7 +157,13 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
               `cannot add the host key to ${writeFile}: ${(e as Error).message}`,
             );
           }
-          emit("accepted", { file: writeFile, line: 0 }, null, `added to ${writeFile}`);
+          emit(
+            "accepted",
+            { file: writeFile, line: recorded.line },
+            null,
+            `added to ${writeFile}:${recorded.line}` +
+              (options.hashKnownHosts ? " (host name hashed: HashKnownHosts)" : ""),
+          );
           return;
         }
         emit("unknown", null, null, ca);

@@ -74,14 +74,35 @@ function readTextSync(path: string, maxBytes: number): string | undefined {
   }
 }
 
+/**
+ * This user's id, name and home, each only when reading it is granted (never prompts: a login
+ * with the narrowest permissions reads ssh_config too); unknown parts are undefined or -1.
+ */
 function user(): { uid: number; name: string | undefined; home: string | undefined } {
   let info: { username: string; homedir: string } | undefined;
   try {
-    info = os.userInfo();
+    // os.userInfo() reads uid, gid, user name and home directory.
+    const kinds = ["uid", "gid", "username", "homedir"] as const;
+    info = kinds.every((kind) => granted({ name: "sys", kind })) ? os.userInfo() : undefined;
   } catch {
     info = undefined;
   }
-  return { uid: Deno.uid() ?? 0, name: info?.username, home: info?.homedir };
+  let uid = -1;
+  try {
+    uid = granted({ name: "sys", kind: "uid" }) ? Deno.uid() ?? -1 : -1;
+  } catch {
+    uid = -1;
+  }
+  return { uid, name: info?.username, home: info?.homedir };
+}
+
+/** gethostname(), when reading it is granted (never prompts); else `localhost`. */
+function hostname(): string {
+  try {
+    return granted({ name: "sys", kind: "hostname" }) ? os.hostname() : "localhost";
+  } catch {
+    return "localhost";
+  }
 }
 
 function errorKind(error: unknown): ErrorKind {
@@ -106,12 +127,23 @@ export const denoPlatform: Platform = {
       return undefined; // no --allow-env: treat as unset
     }
   },
+  envNames() {
+    try {
+      return Object.keys(Deno.env.toObject());
+    } catch {
+      return []; // no --allow-env
+    }
+  },
   granted,
   grantedEnv: (name) => granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined,
 
   connectTcp: (hostname, port, options) =>
     Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
   connectUnix,
+  async lookup(hostname, family) {
+    const { lookup } = await import("node:dns/promises"); // only when a family is asked for
+    return (await lookup(hostname, { family })).address;
+  },
   listenTcp: (hostname, port) => Deno.listen({ hostname, port, transport: "tcp" }),
   spawn(command, args) {
     const child = new Deno.Command(command, {
@@ -144,6 +176,7 @@ export const denoPlatform: Platform = {
     return { isFile: info.isFile, isDirectory: info.isDirectory, isCharDevice: info.isCharDevice };
   },
   readTextSync,
+  appendTextSync: (path, text) => Deno.writeTextFileSync(path, text, { append: true, mode: 0o600 }),
   readDirSync(path) {
     try {
       return [...Deno.readDirSync(path)].map((e) => e.name);
@@ -152,7 +185,7 @@ export const denoPlatform: Platform = {
     }
   },
   user,
-  hostname: () => os.hostname(),
+  hostname,
 
   stdin: Deno.stdin,
   stdout: Deno.stdout,

@@ -32,6 +32,8 @@ export interface TcpConn extends Conn {
   readonly remoteAddr: NetAddr;
   /** `TCP_NODELAY` on (true, the default) or off. */
   setNoDelay(noDelay?: boolean): void;
+  /** `SO_KEEPALIVE` on (true, the default) or off. */
+  setKeepAlive(keepAlive?: boolean): void;
 }
 
 /** A TCP listener. */
@@ -97,7 +99,8 @@ export type Permission =
   | { name: "read"; path?: string }
   | { name: "write"; path?: string }
   | { name: "env"; variable?: string }
-  | { name: "net"; host?: string };
+  | { name: "net"; host?: string }
+  | { name: "sys"; kind?: "hostname" | "uid" | "gid" | "username" | "homedir" };
 
 /** A child process with its three standard streams piped (a ProxyCommand). */
 export interface ChildProcess {
@@ -126,6 +129,8 @@ export interface Platform {
 
   /** An environment variable, or undefined when unset or not readable (no permission). */
   env(name: string): string | undefined;
+  /** The names of every environment variable (empty when not readable). */
+  envNames(): string[];
   /** Whether `permission` is granted now (never prompts; false when it cannot be asked). */
   granted(permission: Permission): boolean;
   /** The environment variable when reading it is granted, else undefined (never prompts). */
@@ -133,6 +138,11 @@ export interface Platform {
 
   /** Opens a TCP connection (host names are resolved). */
   connectTcp(hostname: string, port: number, options?: ConnectOptions): Promise<TcpConn>;
+  /**
+   * The first address of `hostname` of one family, as getaddrinfo(3) gives it (/etc/hosts
+   * included); rejects when it has none.
+   */
+  lookup(hostname: string, family: 4 | 6): Promise<string>;
   /** Opens a Unix socket connection. */
   connectUnix(path: string, options?: ConnectOptions): Promise<Conn>;
   /** Listens on a TCP port (0: any free port). */
@@ -157,10 +167,15 @@ export interface Platform {
    * undefined when it does not exist; throws for other failures and for what is not a file.
    */
   readTextSync(path: string, maxBytes: number): string | undefined;
+  /** Appends text to a file at once, creating it (mode 0600) when missing. */
+  appendTextSync(path: string, text: string): void;
   /** The names in a directory, or undefined when it cannot be listed. */
   readDirSync(path: string): string[] | undefined;
 
-  /** Who runs sshtrace and where: the user's id, name and home, and this machine's host name. */
+  /**
+   * Who runs sshtrace and where: the user's id, name and home, and this machine's host name;
+   * each read only when granted (never prompts): else -1, undefined, `localhost`.
+   */
   user(): { uid: number; name: string | undefined; home: string | undefined };
   hostname(): string;
 

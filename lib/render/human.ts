@@ -36,6 +36,7 @@ export interface HumanRenderer {
 
 /** What each stage does, shown in its heading. */
 export const STAGE_TITLES: Record<Stage, string> = {
+  config: "ssh_config and options",
   connect: "TCP connection",
   version: "protocol version exchange",
   kex: "key and algorithm negotiation",
@@ -189,6 +190,7 @@ function renderFailure(
   section("why", x.explanation);
   section("try", x.fix);
   section("with OpenSSH", x.opensshFix);
+  section("in ssh_config", x.configFix);
   if (x.securityCost) section("cost", x.securityCost);
   text += border("└");
   return text;
@@ -242,6 +244,8 @@ function shownAtLevel0(of: string): boolean {
 
 function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boolean): string {
   const warn = (text: string) => p.yellow(`⚠ ${text}`);
+  // How the configuration was read is shown with -v; its warnings and errors always.
+  if (e.stage === "config" && v === 0 && e.type !== "warning" && e.type !== "error") return "";
   switch (e.type) {
     case "begin":
       return `${afterOutput ? "\n" : ""}${
@@ -249,6 +253,26 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
       }\n`;
     case "end":
       return `${INDENT}${p.green("✓")} ${e.stage}${onChannel(e.channel)} ${e.ms.toFixed(1)} ms\n`;
+
+    case "file":
+      return row(
+        "file",
+        `${e.found ? "read" : "no file"} ${s(e.path)}` +
+          (e.includedFrom
+            ? p.dim(` (Include at ${s(e.includedFrom.file)}:${e.includedFrom.line})`)
+            : "") +
+          (e.pass === "final" ? p.dim(" (final pass)") : ""),
+      );
+    case "block":
+      return row(
+        e.matched ? "matched" : "skipped",
+        `${s(e.file)}:${e.line} ${e.kind} ${s(e.criteria)}` +
+          (e.pass === "final" ? p.dim(" (final pass)") : ""),
+      );
+    case "value":
+      return row("value", `${s(e.keyword)} ${s(e.value)}  ${p.dim(`(${s(e.origin)})`)}`);
+    case "warning":
+      return row("warning", warn(`${s(e.file)}:${e.line}: ${s(e.keyword)}: ${s(e.problem)}`));
 
     case "resolving":
       return v >= 1 ? row("resolve", hostPort(e.host, e.port)) : "";

@@ -34,6 +34,11 @@ export interface Report {
     explanation: string;
     fix: string | null;
     opensshFix: string | null;
+    /**
+     * The OpenSSH fix as ssh_config lines under the Host block that matched (file:line), when
+     * the run read a configuration and the fix is an option change.
+     */
+    configFix?: string;
     libraryFix: string | null;
     /** What the fix costs in security, when it weakens crypto. */
     securityCost: string | null;
@@ -46,6 +51,17 @@ export interface Report {
   } | null;
   /** Stages that were slow for their kind, with the likely reason. */
   slow: { stage: Stage; ms: number; why: string }[];
+  /**
+   * How ssh_config was read (stage `config`), or null when the run read none (a library call):
+   * the files read, the Host/Match lines evaluated, each value not at its default with its
+   * origin (`-o ...`, a flag, `file:line`), and the warnings.
+   */
+  config: {
+    files: { path: string; found: boolean; pass: string; includedFrom: string | null }[];
+    blocks: { at: string; kind: string; criteria: string; matched: boolean; pass: string }[];
+    values: { keyword: string; value: string; origin: string }[];
+    warnings: { at: string; keyword: string; problem: string }[];
+  } | null;
   server: {
     host: string;
     port: number;
@@ -155,6 +171,7 @@ export function buildReport(events: readonly TraceEvent[], context: ReportContex
       ms: e.ms,
       why: e.why,
     })),
+    config: reached("config") ? configPart(events) : null,
     server: serverPart(events, context, reached("version")),
     kex: reached("kex") ? kexPart(events) : null,
     hostKey: reached("hostkey") ? hostKeyPart(events) : null,
@@ -179,8 +196,35 @@ function errorPart(
     explanation: x.explanation,
     fix: x.fix,
     opensshFix: x.opensshFix,
+    ...(x.configFix ? { configFix: x.configFix } : {}),
     libraryFix: x.libraryFix,
     securityCost: x.securityCost,
+  };
+}
+
+function configPart(events: readonly TraceEvent[]): NonNullable<Report["config"]> {
+  const of = <T extends "file" | "block" | "value" | "warning">(type: T) =>
+    events.filter((e): e is EventOf<T> => e.stage === "config" && e.type === type);
+  return {
+    files: of("file").map((e) => ({
+      path: e.path,
+      found: e.found,
+      pass: e.pass,
+      includedFrom: e.includedFrom ? `${e.includedFrom.file}:${e.includedFrom.line}` : null,
+    })),
+    blocks: of("block").map((e) => ({
+      at: `${e.file}:${e.line}`,
+      kind: e.kind,
+      criteria: e.criteria,
+      matched: e.matched,
+      pass: e.pass,
+    })),
+    values: of("value").map((e) => ({ keyword: e.keyword, value: e.value, origin: e.origin })),
+    warnings: of("warning").map((e) => ({
+      at: `${e.file}:${e.line}`,
+      keyword: e.keyword,
+      problem: e.problem,
+    })),
   };
 }
 

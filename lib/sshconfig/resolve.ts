@@ -7,7 +7,12 @@
  * @module
  */
 
-import { defaultNames, type ListCategory } from "../algorithms/registry.ts";
+import {
+  AlgorithmListError,
+  defaultNames,
+  legacyNames,
+  type ListCategory,
+} from "../algorithms/registry.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { defaultIdentityFiles } from "../keys/private_key.ts";
@@ -46,6 +51,8 @@ export interface ConfigRequest {
   readonly configFile?: string;
   /** Default: the user's ~/.ssh/config and /etc/ssh/ssh_config. */
   readonly systemConfig?: string;
+  /** `--legacy`: algorithm lists start from sshtrace's defaults with the legacy names after. */
+  readonly legacy?: boolean;
 }
 
 /** The values sshtrace acts on, typed and expanded. */
@@ -55,6 +62,8 @@ export interface Effective {
   readonly user: string;
   /** Expanded paths (`~`, `%` tokens), in order. */
   readonly identityFiles: readonly string[];
+  /** The same paths, each with its origin (`-i`, `-o`, file:line, default). */
+  readonly identitySources: readonly Sourced<string>[];
   readonly certificateFiles: readonly string[];
   readonly identitiesOnly: boolean;
   readonly identityAgent?: string;
@@ -158,7 +167,7 @@ export function resolveConfig(request: ConfigRequest, io: ConfigIo): SshConfig {
     trace.finalPass = true;
     readFiles(pass(true, hostname), request, io);
   }
-  return finish(store, trace, hostArg, hostname, io);
+  return finish(store, trace, hostArg, hostname, io, request.legacy ?? false);
 }
 
 function readFiles(ctx: PassContext, request: ConfigRequest, io: ConfigIo): void {
@@ -244,6 +253,7 @@ function finish(
   hostArg: string,
   hostname: string,
   io: ConfigIo,
+  legacy: boolean,
 ): SshConfig {
   const values = new Map(store.first);
   values.set("hostname", {
@@ -258,9 +268,21 @@ function finish(
   const algorithms = {} as Record<ListCategory | "pubkey", string[]>;
   for (const [keyword, category, key] of ALGORITHM_KEYWORDS) {
     const set = values.get(keyword);
-    let list = defaultNames(category);
+    let list = legacy
+      ? [...defaultNames(category), ...legacyNames(category)]
+      : defaultNames(category);
     if (typeof set?.value === "string") {
-      const r = applyConfigSpec(category, list, set.value);
+      let r;
+      try {
+        r = applyConfigSpec(category, list, set.value);
+      } catch (e) {
+        if (!(e instanceof AlgorithmListError)) throw e;
+        const [file, line] = set.origin.kind === "file"
+          ? [set.origin.file, set.origin.line]
+          : ["command line", 0];
+        const name = KEYWORDS.get(keyword)?.name ?? keyword;
+        throw new SshConfigError(file, line, `${name}: ${e.describe(name)}`, name);
+      }
       list = r.list;
       if (r.unknown.length > 0) {
         const [file, line] = set.origin.kind === "file"
@@ -351,6 +373,9 @@ function finish(
     port,
     user,
     identityFiles: notNone(paths("identityfile", "IdentityFile")),
+    identitySources: (lists.get("identityfile") ?? [])
+      .map((s) => ({ value: path(s.value, "IdentityFile", s.origin), origin: s.origin }))
+      .filter((s) => s.value.toLowerCase() !== "none"),
     certificateFiles: notNone(paths("certificatefile", "CertificateFile")),
     identitiesOnly: get<boolean>("identitiesonly"),
     ...(identityAgent !== undefined ? { identityAgent } : {}),

@@ -13,6 +13,7 @@ import {
   allNames,
   applyListSpec,
   defaultNames,
+  legacyNames,
 } from "../algorithms/registry.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import { globMatch } from "../hostkeys/known_hosts.ts";
@@ -103,7 +104,7 @@ const time = (allowNone: boolean) => (args: readonly string[]) =>
 export function parseScaledSize(text: string): number | undefined {
   const m = /^(\d+)([KMGT]?)$/i.exec(text);
   if (!m) return undefined;
-  const exp = "KMGT".indexOf(m[2]!.toUpperCase()) + 1;
+  const exp = m[2] ? "KMGT".indexOf(m[2].toUpperCase()) + 1 : 0;
   return Number(m[1]) * 1024 ** exp;
 }
 
@@ -154,7 +155,9 @@ const LOG_LEVELS: Record<string, string> = {
 const algorithms = (category: ListCategory, keyword: string) => (args: readonly string[]) =>
   one(args, (spec) => {
     try {
-      applyConfigSpec(category, defaultNames(category), spec);
+      // Checked against every name sshtrace has (with --legacy the base list has the legacy
+      // ones too); the list it really leaves is computed at resolution, from the run's base.
+      applyConfigSpec(category, [...defaultNames(category), ...legacyNames(category)], spec);
       return spec;
     } catch (e) {
       if (e instanceof AlgorithmListError) return { problem: e.describe(keyword) };
@@ -325,7 +328,8 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["escapechar", { combine: "first", parse: escapeChar }],
   ["loglevel", { combine: "first", parse: choice(LOG_LEVELS) }],
   ["batchmode", { combine: "first", parse: flag }],
-  ["requiredrsasize", { combine: "first", parse: integer(0, 0x7fffffff, "RSA key size") }],
+  // sshtrace's floor, MIN_RSA_BITS: smaller keys are never accepted, so asking for them is a mistake.
+  ["requiredrsasize", { combine: "first", parse: integer(1024, 0x7fffffff, "RSA key size") }],
   ["ignoreunknown", { combine: "first", parse: text }],
   ["proxyjump", { combine: "first", parse: proxyJump }],
   ["localforward", { combine: "accumulate", parse: forward("LocalForward") }],

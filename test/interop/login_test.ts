@@ -466,7 +466,10 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         const before = "# my hosts\nexample.org ssh-ed25519 " +
           (await pub(keys.stranger)).split(" ")[1] + "\n";
         await Deno.writeTextFile(file, before);
+        // A plain line (the system's ssh_config may say HashKnownHosts yes, as Debian's does).
         const args = [
+          "-o",
+          "HashKnownHosts=no",
           "-o",
           "StrictHostKeyChecking=accept-new",
           "-o",
@@ -480,6 +483,7 @@ Deno.test("sshtrace logs in to OpenSSH sshd with every method and refuses what i
         const first = await sshtrace(ctx, args);
         assert.equal(first.code, 0, first.stderr);
         assert.equal(parseJsonReport(first.stdout).hostKey.status, "accepted");
+        assert.equal(parseJsonReport(first.stdout).hostKey.line, 3, "the line written");
         const after = await Deno.readTextFile(file);
         assert.equal(after, before + `[127.0.0.1]:${sshd.port} ${sshd.hostKeys.ed25519.pub}\n`);
         assert.match(

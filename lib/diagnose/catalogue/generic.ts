@@ -17,6 +17,15 @@ export const GENERIC_BY_STAGE: Record<Stage | "usage", FailureText> = {
     libraryFix: null,
     securityCost: null,
   },
+  config: {
+    title: "the configuration could not be used",
+    explanation: "ssh_config or the command line's -o options could not be read into the " +
+      "options of a connection; nothing was sent.",
+    fix: "sshtrace -G -v HOST to see how the configuration was read",
+    opensshFix: "ssh -G HOST",
+    libraryFix: null,
+    securityCost: null,
+  },
   connect: {
     title: "the TCP connection failed",
     explanation: "No TCP connection to the server could be made.",

@@ -16,6 +16,7 @@
 
 import { ANY } from "./any.ts";
 import { AUTH } from "./auth.ts";
+import { CONFIG } from "./config.ts";
 import { CONNECT } from "./connect.ts";
 import { DATA } from "./data.ts";
 import { HOSTKEY } from "./hostkey.ts";
@@ -58,6 +59,7 @@ export { OPEN_FAILURE_HELP } from "./session.ts";
  */
 export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   ...USAGE,
+  ...CONFIG,
   ...CONNECT,
   ...VERSION,
   ...KEX,

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { checkFleet, type HostReport } from "../../../lib/check/check.ts";
 import { parseInventory } from "../../../lib/check/inventory.ts";
 import { runCheck } from "../../../lib/cli/check.ts";
-import { applyOption, emptySettings } from "../../../lib/config/options.ts";
+import { emptySettings } from "../../../lib/config/options.ts";
 import { EXIT_CODES } from "../../../lib/types.ts";
 import { startOldSwitch } from "../../helpers/old_switch.ts";
 import { ensureTestUser, SSH_KEYGEN, startSshd } from "../../helpers/sshd.ts";
@@ -118,6 +118,7 @@ Deno.test("checkFleet() gives per-host verdicts in inventory order across live, 
       failed: 20,
       byStage: {
         usage: 0,
+        config: 0,
         connect: 10,
         version: 10,
         kex: 0,
@@ -206,7 +207,7 @@ Deno.test("runCheck() prints the table, JSON and NDJSON, and writes JUnit for a 
     let out = "";
     let err = "";
     const settings = emptySettings();
-    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    settings.userKnownHostsFile = `${dir.path}/known_hosts`;
     const code = await runCheck({
       inventoryPath: inv,
       flags: { json: true, ndjson: true, junit, concurrency: "4" },
@@ -278,8 +279,8 @@ Deno.test("runCheck() --login --command runs the command with a key and fails a 
       `${user.name}@127.0.0.1:${sshd.port}\nnobody-here@127.0.0.1:${sshd.port}\n${user.name}@127.0.0.1:${sshd.port}\n`,
     );
     const settings = emptySettings();
-    applyOption(settings, "StrictHostKeyChecking=no");
-    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    settings.strictHostKeyChecking = "no";
+    settings.userKnownHostsFile = `${dir.path}/known_hosts`;
     let out = "";
     let err = "";
     const code = await runCheck({
@@ -381,8 +382,8 @@ Deno.test("check --login --command runs it through send on CSV switches and by e
       ].join("\n") + "\n",
     );
     const settings = emptySettings();
-    applyOption(settings, "StrictHostKeyChecking=no");
-    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    settings.strictHostKeyChecking = "no";
+    settings.userKnownHostsFile = `${dir.path}/known_hosts`;
     let out = "";
     Deno.env.set("SSHTRACE_TEST_FLEET_PASSWORD", user.password);
     const code = await runCheck({
@@ -436,8 +437,8 @@ Deno.test("check --login --command: a switch that rejects the command fails at s
       `host,port,user,device,legacy\n127.0.0.1,${sw.port},${sw.user},comware,yes\n`,
     );
     const settings = emptySettings();
-    applyOption(settings, "StrictHostKeyChecking=no");
-    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    settings.strictHostKeyChecking = "no";
+    settings.userKnownHostsFile = `${dir.path}/known_hosts`;
     let out = "";
     let err = "";
     Deno.env.set("SSHTRACE_TEST_FLEET_PASSWORD", sw.password);
@@ -502,8 +503,8 @@ Deno.test("check --login: CSV rows with their own vendor, credentials by referen
       ].join("\n") + "\n",
     );
     const settings = emptySettings();
-    applyOption(settings, "StrictHostKeyChecking=no");
-    applyOption(settings, `UserKnownHostsFile=${dir.path}/known_hosts`);
+    settings.strictHostKeyChecking = "no";
+    settings.userKnownHostsFile = `${dir.path}/known_hosts`;
     Deno.env.set("FLEET_PW_A", comware.password);
     Deno.env.set("FLEET_PW_B", cisco.password);
     Deno.env.set("FLEET_EN_B", "enable s3cret");

@@ -166,7 +166,10 @@ Deno.test("sshtrace probe --ndjson prints one JSON event per line on stdout", as
       assert.equal(typeof e.type, "string");
       assert.equal(typeof e.t, "number");
     }
-    assert.deepEqual([events[0].stage, events[0].type], ["connect", "begin"]);
+    // The run begins with reading ssh_config (stage config), then connects.
+    assert.deepEqual([events[0].stage, events[0].type], ["config", "begin"]);
+    const connect = events.find((e) => e.stage === "connect");
+    assert.deepEqual([connect.stage, connect.type], ["connect", "begin"]);
     const negotiated = events.find((e) => e.type === "negotiated");
     assert.ok(negotiated, "no negotiated event");
     assert.equal(

@@ -12,6 +12,7 @@ import {
   type CliResult,
   cliSeen,
   explained,
+  re,
   reproductionTable,
 } from "../../helpers/reproduce.ts";
 import { drain, encoder, RawServer, sendThenDrain, startNetem } from "../../helpers/raw_servers.ts";
@@ -64,6 +65,53 @@ export const NO_SERVER = reproductionTable({
           fix: /sshtrace --help/,
           says: /no-such-kex/,
         });
+      },
+    },
+    {
+      name: "a malformed ssh_config is config.invalid naming file:line, and nothing is sent",
+      reproduces: [{ code: "config.invalid", by: "CLI: probe -F FILE with a bad Port line" }],
+      async run({ raw, target }, expect) {
+        let connections = 0;
+        raw.behaviour = () => Promise.resolve(void connections++);
+        const file = await Deno.makeTempFile({ suffix: ".ssh_config" });
+        try {
+          await Deno.writeTextFile(file, "Host *\n  User bob\n  Port twenty-two\n");
+          const r = await cli(["probe", "--json", "-F", file, target]);
+          assert.equal(r.code, EXIT_CODES.config, r.stderr);
+          assert.match(r.stderr, new RegExp(`${re(file)}:3: Port`));
+          expect(cliSeen(r), {
+            code: "config.invalid",
+            stage: "config",
+            fix: new RegExp(`correct ${re(file)} line 3`),
+            opensshFix: /ssh -G/,
+          });
+          assert.equal(connections, 0, "nothing may be sent for a bad configuration");
+        } finally {
+          await Deno.remove(file);
+        }
+      },
+    },
+    {
+      name: "a keyword sshtrace does not do is config.refused naming where it was set",
+      reproduces: [{ code: "config.refused", by: "CLI: probe -F FILE with ForwardAgent yes" }],
+      async run({ raw, target }, expect) {
+        let connections = 0;
+        raw.behaviour = () => Promise.resolve(void connections++);
+        const file = await Deno.makeTempFile({ suffix: ".ssh_config" });
+        try {
+          await Deno.writeTextFile(file, "Host 127.0.0.1\n  ForwardAgent yes\n");
+          const r = await cli(["probe", "--json", "-F", file, target]);
+          assert.equal(r.code, EXIT_CODES.config, r.stderr);
+          expect(cliSeen(r), {
+            code: "config.refused",
+            stage: "config",
+            fix: new RegExp(`"ForwardAgent" at ${re(file)}:2`),
+            opensshFix: null,
+          });
+          assert.equal(connections, 0, "nothing may be sent for a refused keyword");
+        } finally {
+          await Deno.remove(file);
+        }
       },
     },
     {

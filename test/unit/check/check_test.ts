@@ -55,6 +55,7 @@ function fakeHost(i: number, overrides: Partial<HostReport>): HostReport {
     exitCode: 0,
     failedStage: null,
     error: null,
+    config: null,
     server: {
       host: "10.0.0." + i,
       port: 22,
@@ -92,6 +93,7 @@ Deno.test("toJunitXml() writes one testcase per host and escapes <&\"' and contr
       failed: 1,
       byStage: {
         usage: 0,
+        config: 0,
         connect: 0,
         version: 0,
         kex: 1,

@@ -14,7 +14,8 @@ import {
   type ProbeFlags,
   type SendCliFlags,
 } from "../../../lib/cli/args.ts";
-import { settingsFrom } from "../../../main.ts";
+import { settingsFor } from "../../../main.ts";
+import { memoryIo } from "../../helpers/sshconfig_io.ts";
 import { SshTraceError } from "../../../lib/errors/mod.ts";
 import { SSHTRACE_VERSION } from "../../../lib/about.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
@@ -311,9 +312,12 @@ Deno.test("check inv.txt --login --command uptime --concurrency 5", () => {
   });
   assert.equal(parsed("check", ["check", "-"]).inventory, "-");
   assert.equal(parsed("check", ["check", "i", "--junit", "j.xml"]).flags.junit, "j.xml");
-  // check's --login is a switch: no -l, and settingsFrom() does not take it for a user name.
+  // check's --login is a switch: no -l, and settingsFor() does not take it for a user name.
   assertUsage(["check", "inv", "-l", "bob"], /unknown option '-l'/);
-  assert.equal(settingsFrom(r.flags).user, undefined);
+  assert.equal(
+    settingsFor({ target: "h", flags: r.flags, order: r.order }, memoryIo({})).settings.user,
+    undefined,
+  );
 });
 
 Deno.test("lab --profile old-switch --once, and lab's own defaults", () => {
@@ -349,11 +353,23 @@ Deno.test("defaults: timeout 10, option [], identity [], verbose 0, nothing else
   assert.deepEqual(parsed("check", ["check", "i"]).flags, { ...COMMON_DEFAULTS, identity: [] });
 });
 
-Deno.test("settingsFrom() reads the parsed flags: -o first, dedicated flags win", () => {
+Deno.test("settingsFor() reads the parsed flags as ssh(1) does: the first value given wins", () => {
+  const io = memoryIo({});
   const r = parsed("connect", ["-o", "Port=2200", "-p", "2222", "-l", "bob", "host"]);
-  const s = settingsFrom(r.flags);
-  assert.equal(s.port, 2222);
+  const s = settingsFor(r, io).settings;
+  assert.equal(s.port, 2200);
   assert.equal(s.user, "bob");
+  const p = parsed("connect", ["-p", "2222", "-o", "Port=2200", "host"]);
+  assert.equal(settingsFor(p, io).settings.port, 2222);
+  // A dedicated flag comes before -o, as with ssh -c and -o Ciphers.
+  const k = parsed("connect", [
+    "-o",
+    "KexAlgorithms=ecdh-sha2-nistp256",
+    "--kex",
+    "curve25519-sha256",
+    "host",
+  ]);
+  assert.deepEqual(settingsFor(k, io).settings.algorithms.kex, ["curve25519-sha256"]);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -465,6 +481,7 @@ const COMMON_KEYS = [
   "ndjson",
   "verbose",
   "quiet",
+  "F",
 ] as const;
 type Common = (typeof COMMON_KEYS)[number];
 type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "passphraseFile";
@@ -491,6 +508,12 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "J"
       | "G"
       | "F"
+      | "4"
+      | "6"
+      | "b"
+      | "e"
+      | "E"
+      | "n"
     >,
     true satisfies Equal<
       keyof SendCliFlags,
@@ -519,7 +542,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
     true satisfies Equal<CheckCliFlags["login"], true | undefined>,
   ];
   assert.equal(checks.length, 8);
-  assert.equal(new Set(COMMON_KEYS).size, 13);
+  assert.equal(new Set(COMMON_KEYS).size, 14);
 });
 
 // ---------------------------------------------------------------------------------------------

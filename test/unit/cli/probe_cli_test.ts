@@ -93,7 +93,7 @@ Deno.test("an unknown algorithm in --kex +nope exits 2 naming it", async () => {
 Deno.test("-o Bogus=1 exits 2 naming the option", async () => {
   const res = await sshtrace(["probe", "-o", "Bogus=1", "127.0.0.1"]);
   assertUsageError(res, /unsupported option -o Bogus/);
-  assert.match(res.stderr, /try: supported: Port/);
+  assert.match(res.stderr, /try: supported: .*\bPort\b.*\bStrictHostKeyChecking\b/);
 });
 
 Deno.test("a bad --timeout exits 2", async () => {

@@ -272,6 +272,28 @@ const CASES: Record<string, Case> = {
     fix: /size/,
     ssh: null,
   },
+  // config
+  "config.invalid": {
+    error: err("config", "config.invalid", {
+      file: "/home/me/.ssh/config",
+      line: 7,
+      keyword: "Port",
+      problem: 'Port: invalid port "x"',
+    }),
+    fix: /correct \/home\/me\/\.ssh\/config line 7/,
+    ssh: /ssh -G/,
+  },
+  "config.refused": {
+    error: err("config", "config.refused", {
+      keyword: "ForwardAgent",
+      value: "yes",
+      reason: "until jump hosts, proxies and forwarding land in sshtrace",
+      origin: "/home/me/.ssh/config:3",
+      others: [],
+    }),
+    fix: /"ForwardAgent" at \/home\/me\/\.ssh\/config:3/,
+    ssh: null,
+  },
   // connect
   "connect.dns": {
     error: err("connect", "connect.dns", { host: "nosuch.invalid", port: 22 }),

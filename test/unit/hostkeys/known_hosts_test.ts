@@ -3,10 +3,12 @@ import { fingerprintSha256, publicKeyToLine } from "../../../lib/algorithms/pubk
 import {
   appendKnownHost,
   checkHostKey,
+  entryMatchesHost,
   globMatch,
   knownHostsHostPattern,
   matchHostPatternList,
   parseKnownHosts,
+  recordKnownHost,
 } from "../../../lib/hostkeys/known_hosts.ts";
 import { tempDir } from "../../helpers/tools.ts";
 import {
@@ -332,4 +334,28 @@ Deno.test("appendKnownHost() refuses host names that would change the line's mea
   }
   await assert.rejects(appendKnownHost(file, "ok.lan", 0, KEY_A), Error);
   await assert.rejects(Deno.stat(file), Deno.errors.NotFound);
+});
+
+Deno.test("recordKnownHost() reports the real line number and hashes the host with HashKnownHosts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/known_hosts`;
+    await Deno.writeTextFile(file, "# mine\nother.example " + publicKeyToLine(KEY_B));
+    const plain = await recordKnownHost(file, "sw1.example", 2222, KEY_A);
+    assert.equal(plain.line, 3);
+    assert.match(plain.text, /^\[sw1\.example\]:2222 ssh-ed25519 /);
+    const hashed = await recordKnownHost(file, "sw2.example", 22, KEY_A, { hash: true });
+    assert.equal(hashed.line, 4);
+    assert.match(hashed.text, /^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-ed25519 /);
+    const parsed = parseKnownHosts(await Deno.readTextFile(file), file);
+    const entry = parsed.entries.find((e) => e.line === 4)!;
+    assert.ok(entryMatchesHost(entry, "sw2.example", 22));
+    assert.ok(!entryMatchesHost(entry, "sw1.example", 22));
+    // Recorded again: not written, the existing line's number.
+    const again = await recordKnownHost(file, "sw2.example", 22, KEY_A, { hash: true });
+    assert.deepEqual([again.line, again.written], [4, false]);
+    assert.equal((await Deno.readTextFile(file)).split("\n").length, 5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

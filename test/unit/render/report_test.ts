@@ -31,6 +31,7 @@ Deno.test("buildReport() describes a successful run in every field", () => {
     error: null,
     grade: null,
     slow: [],
+    config: null,
     server: {
       host: "127.0.0.1",
       port: 2222,

@@ -78,8 +78,17 @@ Deno.test("-G keeps -o, -p and -l in the order given, in every spelling", () => 
   ]);
 });
 
-Deno.test("-F without -G is refused until connections read ssh_config", () => {
-  assert.throws(() => parseCommandLine(["-F", "x", "host"]), /-F is read only with -G/);
+Deno.test("-F is read by every command that connects, not only -G", () => {
+  for (
+    const args of [["-F", "x", "host"], ["probe", "-F", "x", "host"], ["send", "-F", "x", "h", "c"]]
+  ) {
+    const r = parseCommandLine(args);
+    assert.equal((r as { flags: { F?: string } }).flags.F, "x");
+  }
+  assert.equal(
+    (parseCommandLine(["check", "-F", "none", "inv"]) as { flags: { F?: string } }).flags.F,
+    "none",
+  );
 });
 
 Deno.test("runConfigDump() prints the configuration, warnings and with -v the reading", () => {
@@ -95,7 +104,7 @@ Deno.test("runConfigDump() prints the configuration, warnings and with -v the re
   assert.match(err, /config: \/home\/me\/.ssh\/config:1: Host h: matched/);
 });
 
-Deno.test("-G prints ProxyJump as ssh -G does; a malformed one is a usage error at file:line", () => {
+Deno.test("-G prints ProxyJump as ssh -G does; a malformed one is config.invalid at file:line", () => {
   const io = memoryIo({ [USER]: "Host h\n  ProxyJump admin@b:2222,c\n" });
   let out = "";
   runConfigDump(configCommand(["h"]), (t) => out += t, () => {}, io);
@@ -110,16 +119,17 @@ Deno.test("-G prints ProxyJump as ssh -G does; a malformed one is a usage error 
   assert.throws(
     () => runConfigDump(configCommand(["h"]), () => {}, () => {}, bad),
     (e: Error & { stage?: string }) =>
-      e.stage === "usage" && /\/home\/me\/.ssh\/config:1: ProxyJump.*empty/.test(e.message),
+      e.stage === "config" && /\/home\/me\/.ssh\/config:1: ProxyJump.*empty/.test(e.message),
   );
 });
 
-Deno.test("runConfigDump() turns a bad file into a usage error naming file:line", () => {
+Deno.test("runConfigDump() turns a bad file into a config.invalid error naming file:line (exit 2)", () => {
   const io = memoryIo({ [USER]: "Port x\n" });
   assert.throws(
     () => runConfigDump(configCommand(["h"]), () => {}, () => {}, io),
-    (e: Error & { stage?: string }) =>
-      e.stage === "usage" && /\/home\/me\/.ssh\/config:1: Port/.test(e.message),
+    (e: Error & { stage?: string; code?: string; exitCode?: number }) =>
+      e.stage === "config" && e.code === "config.invalid" && e.exitCode === 2 &&
+      /\/home\/me\/.ssh\/config:1: Port/.test(e.message),
   );
 });
 
@@ -149,4 +159,11 @@ Deno.test("-G --json prints the configuration with origins and the reading as on
   assert.equal(report.blocks[0].matched, true);
   assert.equal(report.refusals[0].keyword, "ForwardX11");
   assert.equal(report.refusals[0].origin, `${USER}:3`);
+});
+
+Deno.test("runConfigDump() names the refusals a connection would stop on, values not acted on too", () => {
+  const io = memoryIo({ [USER]: "Host h\n  BindAddress 10.0.0.1\n" });
+  let err = "";
+  runConfigDump(configCommand(["h"]), () => {}, (t) => err += t, io);
+  assert.match(err, /config:2: BindAddress 10\.0\.0\.1: refused \(sshtrace does not bind/);
 });

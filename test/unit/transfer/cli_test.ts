@@ -16,7 +16,8 @@ import {
   partName,
   unsafeReason,
 } from "../../../lib/transfer/paths.ts";
-import { settingsFrom } from "../../../main.ts";
+import { settingsFor, transferConfigCommand } from "../../../main.ts";
+import { memoryIo } from "../../helpers/sshconfig_io.ts";
 
 Deno.test("get HOST:REMOTE [LOCAL]: -P is the port, -p preserves, the switches and defaults", () => {
   const r = parseCommandLine([
@@ -44,7 +45,10 @@ Deno.test("get HOST:REMOTE [LOCAL]: -P is the port, -p preserves, the switches a
   assert.equal(r.flags.resume, true);
   assert.equal(r.flags.protocol, "scp");
   assert.deepEqual(r.flags.identity, ["k"]);
-  assert.equal(settingsFrom(r.flags).port, 2222);
+  assert.equal(
+    settingsFor(transferConfigCommand(r, "h"), memoryIo({})).settings.port,
+    2222,
+  );
 });
 
 Deno.test("get without LOCAL copies into the current directory; protocol defaults to auto", () => {

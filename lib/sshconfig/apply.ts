@@ -1,0 +1,275 @@
+/**
+ * From the effective ssh_config to what a login uses: the one place that maps each resolved
+ * value onto sshtrace's settings, the refusals that stop a run before anything is sent, and the
+ * `config` stage of the trace (files read, blocks matched, where each value came from). Values
+ * still at their default leave the settings alone, so a run without a configuration behaves as
+ * before. Pure: no I/O.
+ * @module
+ */
+
+import type { ListCategory } from "../algorithms/registry.ts";
+import type { Settings } from "../config/options.ts";
+import { SshTraceError } from "../errors/mod.ts";
+import type { StrictMode } from "../hostkeys/policy.ts";
+import type { Tracer } from "../trace.ts";
+import { globMatch } from "../hostkeys/known_hosts.ts";
+import { KEYWORDS } from "./keywords.ts";
+import type { Refusal, SshConfig } from "./resolve.ts";
+import { type Origin, originText, type Sourced, type SshConfigError } from "./types.ts";
+import type { RekeyLimit, Value } from "./values.ts";
+
+const LISTS: [keyword: string, category: ListCategory][] = [
+  ["kexalgorithms", "kex"],
+  ["hostkeyalgorithms", "hostKey"],
+  ["ciphers", "cipher"],
+  ["macs", "mac"],
+];
+
+const STRICT: Record<string, StrictMode> = {
+  yes: "yes",
+  off: "no",
+  ask: "ask",
+  "accept-new": "accept-new",
+};
+
+/**
+ * Supported keywords whose value sshtrace does not act on yet, with the values it does honour
+ * (the default): set to anything else, the run stops with the reason instead of ignoring it.
+ */
+const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string }> = {
+  checkhostip: { honoured: (v) => v === false, reason: "sshtrace does not check host IPs yet" },
+  bindaddress: { honoured: () => false, reason: "sshtrace does not bind a local address yet" },
+};
+
+/** The settings of a login from the effective configuration (defaults left out). */
+export function settingsFromConfig(config: SshConfig): Settings {
+  const e = config.effective;
+  const set = (k: string): boolean => {
+    const v = config.values.get(k);
+    return v !== undefined && v.origin.kind !== "default";
+  };
+  const s: Settings = { identityFiles: [], algorithms: {} };
+  if (set("hostname")) s.hostname = e.hostname;
+  if (set("port")) s.port = e.port;
+  if (set("user")) s.user = e.user;
+  // `-i` files are the flags' own (the key loader reads them first); the rest in order.
+  const explicit = e.identitySources.filter((i) => !isFlag(i.origin, "-i"));
+  if (explicit.some((i) => i.origin.kind !== "default")) {
+    s.identityFiles = explicit.map((i) => i.value);
+  }
+  if (set("identitiesonly")) s.identitiesOnly = e.identitiesOnly;
+  if (e.identityAgent !== undefined) s.identityAgent = e.identityAgent;
+  if (e.preferredAuthentications) s.preferredAuthentications = [...e.preferredAuthentications];
+  const off = [
+    !e.pubkeyAuthentication || e.pubkeyAuthentication === "no" ? "publickey" : null,
+    e.kbdInteractiveAuthentication ? null : "keyboard-interactive",
+    e.passwordAuthentication ? null : "password",
+  ].filter((m): m is string => m !== null);
+  if (off.length) s.disabledMethods = off;
+  for (const [keyword, category] of LISTS) {
+    if (set(keyword)) s.algorithms[category] = [e.algorithms[category].join(",")];
+  }
+  if (set("compression")) s.compression = e.compression;
+  if (e.compression) {
+    // Like ssh -C: prefer zlib@openssh.com (starts after authentication), then zlib.
+    s.algorithms.compression = ["^zlib@openssh.com,zlib"];
+  }
+  if (set("stricthostkeychecking")) s.strictHostKeyChecking = STRICT[e.strictHostKeyChecking];
+  if (set("userknownhostsfile")) {
+    s.userKnownHostsFile = e.userKnownHostsFiles[0];
+    s.globalKnownHostsFiles = [...e.userKnownHostsFiles.slice(1)];
+  }
+  if (set("globalknownhostsfile")) {
+    s.globalKnownHostsFiles = [...(s.globalKnownHostsFiles ?? []), ...e.globalKnownHostsFiles];
+  } else if (s.globalKnownHostsFiles) {
+    s.globalKnownHostsFiles.push(...e.globalKnownHostsFiles);
+  }
+  // ConnectTimeout 0 (or none) sets no limit of its own: each stage keeps --timeout.
+  if (e.connectTimeoutS) s.connectTimeoutS = e.connectTimeoutS;
+  if (set("serveraliveinterval")) s.serverAliveInterval = e.serverAliveInterval;
+  if (set("serveralivecountmax")) s.serverAliveCountMax = e.serverAliveCountMax;
+  if (set("rekeylimit") && e.rekeyLimit.bytes > 0) s.rekeyLimit = e.rekeyLimit.bytes;
+  if (set("rekeylimit") && e.rekeyLimit.seconds > 0) s.rekeySeconds = e.rekeyLimit.seconds;
+  if (set("requiredrsasize")) s.requiredRsaSize = e.requiredRsaSize;
+  if (set("batchmode")) s.batchMode = e.batchMode;
+  if (set("requesttty")) s.requestTty = e.requestTty;
+  if (set("loglevel")) s.logLevel = e.logLevel.toUpperCase();
+  if (set("escapechar")) s.escapeChar = e.escapeChar;
+  if (set("numberofpasswordprompts")) s.passwordPrompts = e.numberOfPasswordPrompts;
+  if (set("pubkeyacceptedalgorithms")) s.pubkeyAlgorithms = [...e.algorithms.pubkey];
+  if (e.hostKeyAlias !== undefined) s.hostKeyAlias = e.hostKeyAlias.toLowerCase();
+  if (e.certificateFiles.length) s.certificateFiles = [...e.certificateFiles];
+  if (e.sendEnv.length) s.sendEnv = [...e.sendEnv];
+  if (e.setEnv.length) s.setEnv = [...e.setEnv];
+  if (set("hashknownhosts")) s.hashKnownHosts = e.hashKnownHosts;
+  if (e.addressFamily !== "any") s.addressFamily = e.addressFamily === "inet" ? 4 : 6;
+  if (set("connectionattempts")) s.connectionAttempts = e.connectionAttempts;
+  if (set("tcpkeepalive")) s.tcpKeepAlive = e.tcpKeepAlive;
+  // Jump hosts and forwarding: kept as written; lib/config/jump_spec.ts and lib/forward/spec.ts
+  // parse them when the run is prepared (the reader already checked them, naming file:line).
+  const first = (k: string) => config.values.get(k);
+  const all = (k: string) => (config.lists.get(k) ?? []).map((v) => String(v.value));
+  const jump = first("proxyjump");
+  if (jump && String(jump.value).toLowerCase() !== "none") s.proxyJump = String(jump.value);
+  const command = first("proxycommand");
+  if (command && String(command.value).toLowerCase() !== "none") {
+    s.proxyCommand = String(command.value);
+  }
+  if (all("localforward").length) s.localForwards = all("localforward");
+  if (all("remoteforward").length) s.remoteForwards = all("remoteforward");
+  if (all("dynamicforward").length) s.dynamicForwards = all("dynamicforward");
+  if (first("forwardagent")?.value === true) s.forwardAgent = true;
+  return s;
+}
+
+/**
+ * The environment a session sends, as ssh(1) does: SetEnv's `NAME=VALUE` pairs, then the local
+ * variables SendEnv's patterns match (`*`, `?`; a `-pattern` removes earlier matches), each name
+ * once. `names` and `get` read the local environment.
+ */
+export function sessionEnvironment(
+  settings: Pick<Settings, "sendEnv" | "setEnv">,
+  names: readonly string[],
+  get: (name: string) => string | undefined,
+): [string, string][] {
+  const out = new Map<string, string>();
+  for (const pair of settings.setEnv ?? []) {
+    const eq = pair.indexOf("=");
+    out.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  let patterns: string[] = [];
+  for (const p of settings.sendEnv ?? []) {
+    if (p.startsWith("-")) patterns = patterns.filter((q) => !globMatch(q, p.slice(1)));
+    else patterns.push(p);
+  }
+  for (const name of [...names].sort()) {
+    if (out.has(name) || !patterns.some((p) => globMatch(name, p))) continue;
+    const value = get(name);
+    if (value !== undefined) out.set(name, value);
+  }
+  return [...out];
+}
+
+const isFlag = (o: Origin, flag: string) => o.kind === "flag" && o.flag === flag;
+
+/**
+ * What stops a run before it connects: keywords sshtrace refuses (ProxyJump, ForwardAgent...)
+ * and supported keywords set to a value it does not act on yet, each with its origin.
+ */
+export function configRefusals(config: SshConfig): Refusal[] {
+  const out = [...config.refusals];
+  for (const [keyword, rule] of Object.entries(NOT_YET)) {
+    const v = config.values.get(keyword);
+    const list = config.lists.get(keyword);
+    if (v && v.origin.kind !== "default" && !rule.honoured(v.value)) {
+      out.push(refusal(keyword, v, rule.reason));
+    } else if (list?.length && list[0]!.origin.kind !== "default") {
+      out.push(refusal(keyword, list[0]!, rule.reason));
+    }
+  }
+  return out;
+}
+
+function refusal(keyword: string, v: Sourced<Value>, reason: string): Refusal {
+  return {
+    keyword: KEYWORDS.get(keyword)?.name ?? keyword,
+    value: valueText(v.value),
+    reason,
+    origin: v.origin,
+  };
+}
+
+function valueText(v: Value): string {
+  if (Array.isArray(v)) return v.join(" ");
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v === "object") {
+    const r = v as RekeyLimit;
+    return `${r.bytes} ${r.seconds}`;
+  }
+  return String(v);
+}
+
+/** The `config.refused` error for the first refusal (all of them in its details). */
+export function refusalError(refusals: readonly Refusal[]): SshTraceError {
+  const r = refusals[0]!;
+  return new SshTraceError(
+    "config",
+    "config.refused",
+    `${originText(r.origin)}: ${r.keyword} ${r.value}: not supported by sshtrace (${r.reason}); ` +
+      "nothing was sent",
+    {
+      keyword: r.keyword,
+      value: r.value,
+      reason: r.reason,
+      origin: originText(r.origin),
+      others: refusals.slice(1).map((o) => `${originText(o.origin)}: ${o.keyword}`),
+    },
+  );
+}
+
+/** The `config.invalid` error for a configuration that cannot be read (names file:line). */
+export function configInvalid(e: SshConfigError): SshTraceError {
+  return new SshTraceError("config", "config.invalid", `configuration: ${e.message}`, {
+    file: e.file,
+    line: e.line,
+    keyword: e.keyword ?? null,
+    problem: e.problem,
+  });
+}
+
+/**
+ * The `config` stage of a run: the files read, the Host and Match lines evaluated, every value
+ * not at its default with its origin, and the warnings (unknown keywords, algorithms left out).
+ */
+export function traceConfig(tracer: Tracer, config: SshConfig): void {
+  const span = tracer.span("config");
+  const { trace } = config;
+  for (const f of trace.files) {
+    tracer.emit({
+      stage: "config",
+      type: "file",
+      path: f.path,
+      found: f.found,
+      pass: f.pass,
+      includedFrom: f.includedFrom ?? null,
+    });
+  }
+  for (const b of trace.blocks) {
+    tracer.emit({ stage: "config", type: "block", ...b });
+  }
+  for (const [k, v] of config.values) {
+    if (v.origin.kind === "default") continue;
+    tracer.emit({
+      stage: "config",
+      type: "value",
+      keyword: KEYWORDS.get(k)?.name ?? k,
+      value: valueText(v.value),
+      origin: originText(v.origin),
+    });
+  }
+  for (const [k, list] of config.lists) {
+    for (const v of list) {
+      if (v.origin.kind === "default") continue;
+      tracer.emit({
+        stage: "config",
+        type: "value",
+        keyword: KEYWORDS.get(k)?.name ?? k,
+        value: v.value,
+        origin: originText(v.origin),
+      });
+    }
+  }
+  for (const w of trace.warnings) {
+    tracer.emit({
+      stage: "config",
+      type: "warning",
+      file: w.file,
+      line: w.line,
+      keyword: w.keyword,
+      problem: w.problem === "unknown-keyword"
+        ? "unknown keyword, ignored (OpenSSH stops here unless IgnoreUnknown lists it)"
+        : `${w.detail} not implemented by sshtrace, left out of the list`,
+    });
+  }
+  span.end();
+}
