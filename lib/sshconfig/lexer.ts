@@ -9,7 +9,13 @@
 /** A line's keyword (as written) and its arguments, or why it could not be split. */
 export type SplitLine =
   | { readonly kind: "empty" }
-  | { readonly kind: "line"; readonly keyword: string; readonly args: readonly string[] }
+  | {
+    readonly kind: "line";
+    readonly keyword: string;
+    readonly args: readonly string[];
+    /** The line after the keyword (and its `=`) as written: what command keywords take. */
+    readonly rest: string;
+  }
   | { readonly kind: "error"; readonly problem: "no-argument" | "invalid-quotes"; keyword: string };
 
 const BLANK = " \t";
@@ -79,5 +85,5 @@ export function splitConfigLine(raw: string): SplitLine {
   if (rest === "") return { kind: "error", problem: "no-argument", keyword };
   const args = argvSplit(rest);
   if (!args) return { kind: "error", problem: "invalid-quotes", keyword };
-  return { kind: "line", keyword, args };
+  return { kind: "line", keyword, args, rest };
 }

@@ -20,6 +20,14 @@ import {
   SshConfigError,
 } from "./types.ts";
 import { isProblem, type Value, VALUE_SPECS } from "./values.ts";
+
+/** Keywords whose value is the rest of the line unsplit (a shell command). */
+const RAW_KEYWORDS: ReadonlySet<string> = new Set([
+  "proxycommand",
+  "localcommand",
+  "remotecommand",
+  "knownhostscommand",
+]);
 import { expandGlob } from "./glob.ts";
 
 /** OpenSSH's READCONF_MAX_DEPTH. */
@@ -248,7 +256,9 @@ function processLine(
   }
   const spec = VALUE_SPECS.get(keyword);
   if (spec) {
-    const value = spec.parse(args);
+    // A command (ProxyCommand...) is the rest of the line as written, quotes and all, for the
+    // shell to read (OpenSSH's readconf.c takes it unsplit); other keywords take their words.
+    const value = spec.parse(RAW_KEYWORDS.has(keyword) ? [split.rest] : args);
     if (isProblem(value)) return fail(`${info.name}: ${value.problem}`, info.name);
     if (!state.active) return;
     if (spec.combine === "first") ctx.store.setFirst(keyword, value, origin);

@@ -300,7 +300,7 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
       "a refused keyword is config.refused with its file:line; nothing is sent",
       async () => {
         const refused = `${tmp.path}/refused_config`;
-        await Deno.writeTextFile(refused, `Host sw1\n  HostName 127.0.0.1\n  ForwardAgent yes\n`);
+        await Deno.writeTextFile(refused, `Host sw1\n  HostName 127.0.0.1\n  ForwardX11 yes\n`);
         const before = connections(sshd);
         const r = await sshtrace(["--ndjson", "-F", refused, "sw1", "true"]);
         assert.equal(r.code, 2, r.stderr);

@@ -407,3 +407,13 @@ Deno.test("none means no file for IdentityFile and the known_hosts files, as ssh
   assert.deepEqual(c.effective.globalKnownHostsFiles, []);
   assert.deepEqual(c.values.get("userknownhostsfile")!.value, ["none"]);
 });
+
+Deno.test("ProxyCommand is the rest of the line as written (quotes kept for the shell), as readconf.c reads it", () => {
+  const config = resolve({
+    [USER]: "Host web1\n  ProxyCommand sh -c 'echo no route to %h >&2; exit 3'\n",
+  });
+  assert.match(
+    String(config.values.get("proxycommand")?.value),
+    /^sh -c 'echo no route to (%h|web1) >&2; exit 3'$/,
+  );
+});
