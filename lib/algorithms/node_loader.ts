@@ -30,9 +30,41 @@ export function nodeCrypto(): NodeCrypto {
   return (loaded = mod);
 }
 
-/** Starts loading `node:crypto` in the background (idempotent); resolves when it is ready. */
+/** ChaCha20 with a 64-bit nonce and counter (DJB's original layout), as @noble/ciphers has it. */
+export type Chacha20Orig = (
+  key: Uint8Array,
+  nonce: Uint8Array,
+  data: Uint8Array,
+  output?: Uint8Array,
+  counter?: number,
+) => Uint8Array;
+
+let nobleChacha: Chacha20Orig | null = null;
+let nodeHasChacha: boolean | null = null;
+
+/**
+ * Starts loading `node:crypto` in the background (idempotent); resolves when it is ready. Where
+ * it has no raw `chacha20` cipher (Bun: BoringSSL), @noble/ciphers' ChaCha20 is loaded too.
+ */
 export function preloadNodeCrypto(): Promise<void> {
-  if (loaded) return Promise.resolve();
-  loading ??= import("node:crypto").then((m) => (loaded ??= m as unknown as NodeCrypto));
+  loading ??= (loaded ? Promise.resolve(loaded) : import("node:crypto")).then(async (m) => {
+    loaded ??= m as unknown as NodeCrypto;
+    nodeHasChacha ??= loaded.getCiphers().includes("chacha20");
+    if (!nodeHasChacha) {
+      nobleChacha = (await import("@noble/ciphers/chacha.js")).chacha20orig;
+    }
+    return loaded;
+  });
   return loading.then(() => {});
+}
+
+/**
+ * The JavaScript ChaCha20 when `node:crypto` lacks one (loaded by {@link preloadNodeCrypto},
+ * which the transport runs before any key exists), else null: use `node:crypto`.
+ */
+export function chacha20Fallback(): Chacha20Orig | null {
+  if (nobleChacha) return nobleChacha;
+  nodeHasChacha ??= nodeCrypto().getCiphers().includes("chacha20");
+  if (nodeHasChacha) return null;
+  throw new Error("internal error: chacha20 needs preloadNodeCrypto() in this runtime");
 }

@@ -145,3 +145,6 @@ export const denoPlatform: Platform = {
   errorKind,
   dlopen: (path, symbols) => Deno.dlopen(path, symbols),
 };
+
+/** The platform of this runtime, as mod.ts imports it (node.ts exports the same name). */
+export { denoPlatform as runtimePlatform };
