@@ -68,3 +68,12 @@ export function chacha20Fallback(): Chacha20Orig | null {
   if (nodeHasChacha) return null;
   throw new Error("internal error: chacha20 needs preloadNodeCrypto() in this runtime");
 }
+
+/**
+ * Tests only: the JavaScript ChaCha20 even where `node:crypto` has one (`true`), or the usual
+ * choice again (`false`), so the Bun executable's path is checked under Deno too.
+ */
+export async function useChacha20FallbackForTests(on: boolean): Promise<void> {
+  nobleChacha = on ? (await import("@noble/ciphers/chacha.js")).chacha20orig : null;
+  nodeHasChacha = null;
+}

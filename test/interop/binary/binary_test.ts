@@ -34,6 +34,8 @@ async function ensureBinary(): Promise<string> {
     `${ROOT}main.ts`,
     `${ROOT}lib`,
     `${ROOT}build`,
+    `${ROOT}deno.json`,
+    `${ROOT}scripts/binary.sh`,
     "-newer",
     BINARY,
     "-print",
