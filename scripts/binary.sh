@@ -6,7 +6,9 @@
 #      packages included), with build/import_map.json swapping lib/platform/deno.ts for
 #      lib/platform/node.ts: the platform seam's Node-API implementation.
 #   2. Bun (`@oven/bun-linux-x64` from npm, pinned in tools/bin-runtime/) compiles that file with
-#      its runtime into one executable (`bun build --compile`).
+#      its runtime into one executable (`bun build --compile`), as precompiled bytecode (start-up
+#      CPU ~10 ms instead of ~38 ms for parsing the source), and never reading a `.env` or
+#      `bunfig.toml` from the directory it runs in (Bun's default would).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +30,9 @@ if grep -q 'Deno\.' dist/sshtrace.js; then
   echo "binary: dist/sshtrace.js still uses Deno.* (the platform remap did not apply)" >&2
   exit 1
 fi
-"$BUN" build --compile --target=bun-linux-x64 dist/sshtrace.js --outfile "$OUT" >/dev/null
+"$BUN" build --compile --target=bun-linux-x64 --bytecode --format=esm \
+  --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+  dist/sshtrace.js --outfile "$OUT" >/dev/null
 rm -f dist/sshtrace.js
 
 size=$(stat -c %s "$OUT")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `deno compile` of sshtrace for each target: bash scripts/compile.sh [TARGET...] (or
-# `deno task compile`), into dist/sshtrace-<os>-<arch>[.exe]. Needs a machine that reaches the
+# `deno task compile`), into dist/deno/sshtrace-<os>-<arch>[.exe]. Needs a machine that reaches the
 # Deno download site (deno compile fetches `denort` for each target); where it cannot, use
 # `deno task binary` (a standalone executable built with Bun from npm).
 #
@@ -39,10 +39,10 @@ targets=("$@")
 
 includes=()
 for m in "${LAZY_MODULES[@]}"; do includes+=(--include "$m"); done
-mkdir -p dist
+mkdir -p dist/deno
 for target in "${targets[@]}"; do
   name="${NAMES[$target]:?unknown target $target (one of: ${!NAMES[*]})}"
   "$DENO" compile --quiet "${PERMISSIONS[@]}" "${includes[@]}" --target "$target" \
-    --output "dist/sshtrace-$name" main.ts
-  echo "compile: dist/sshtrace-$name ($(stat -c %s "dist/sshtrace-$name") bytes)"
+    --output "dist/deno/sshtrace-$name" main.ts
+  echo "compile: dist/deno/sshtrace-$name ($(stat -c %s "dist/deno/sshtrace-$name") bytes)"
 done

@@ -370,8 +370,8 @@ export const nodePlatform: Platform = {
   },
 
   errorKind,
-  dlopen(path) {
-    throw new Error(`no FFI in the ${nodePlatform.runtime} build (cannot load ${path})`);
+  dlopen() {
+    throw new Error(`the ${nodePlatform.runtime} executable has no FFI`);
   },
 };
 

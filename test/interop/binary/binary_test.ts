@@ -89,6 +89,25 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
       assert.equal(report.kex.hostKeyAlgorithm, "ssh-ed25519");
     });
 
+    await t.step(
+      "packets use the runtime's node:crypto; a .env where it runs is not read",
+      async () => {
+        const dir = `${tmp.path}/with-dotenv`;
+        await Deno.mkdir(dir);
+        await Deno.writeTextFile(`${dir}/.env`, "SSHTRACE_CRYPTO=node\n");
+        const out = await new Deno.Command(binary, {
+          args: ["probe", "-v", `127.0.0.1:${sshd.port}`],
+          cwd: dir,
+          clearEnv: true,
+          env: { PATH: "/usr/bin:/bin", HOME: home, NO_COLOR: "1" },
+          stdin: "null",
+        }).output();
+        const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+        assert.equal(out.code, 0, text);
+        assert.match(text, /crypto +packets by node:crypto \(.*the bun executable has no FFI\)/);
+      },
+    );
+
     await t.step("a connection refused is a clear error, no stack trace", async () => {
       const res = await bin(["probe", `127.0.0.1:${freePort()}`]);
       assert.notEqual(res.code, 0);
