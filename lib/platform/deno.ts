@@ -6,7 +6,7 @@
  * @module
  */
 
-import os from "node:os";
+import type * as NodeOs from "node:os";
 import type { Conn, ConnectOptions, ErrorKind, FileInfo, Permission, Platform } from "./mod.ts";
 
 function granted(permission: Permission): boolean {
@@ -74,10 +74,22 @@ function readTextSync(path: string, maxBytes: number): string | undefined {
   }
 }
 
+/**
+ * `node:os`, loaded at first use: only `sshtrace -G` asks who and where it runs, and importing
+ * `node:os` at start-up costs every run ~5 ms of CPU.
+ */
+function nodeOs(): typeof NodeOs {
+  const process = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } })
+    .process;
+  const os = process?.getBuiltinModule?.("node:os") as typeof NodeOs | undefined;
+  if (!os) throw new Error("internal error: node:os is not available in this runtime");
+  return os;
+}
+
 function user(): { uid: number; name: string | undefined; home: string | undefined } {
   let info: { username: string; homedir: string } | undefined;
   try {
-    info = os.userInfo();
+    info = nodeOs().userInfo();
   } catch {
     info = undefined;
   }
@@ -131,7 +143,7 @@ export const denoPlatform: Platform = {
     }
   },
   user,
-  hostname: () => os.hostname(),
+  hostname: () => Deno.hostname(),
 
   stdin: Deno.stdin,
   stdout: Deno.stdout,
