@@ -301,6 +301,52 @@ function consoleSize(): { columns: number; rows: number } {
   throw Object.assign(new Error("no terminal on stdout or stderr"), { code: "ENOTTY" });
 }
 
+/** The part of `bun:ffi` used here. */
+interface BunFfi {
+  dlopen(
+    path: string,
+    symbols: Record<string, { args: string[]; returns: string }>,
+  ): { symbols: Record<string, unknown>; close(): void };
+}
+
+/** Deno's FFI type names as Bun's: a "buffer" (a typed array, or null) is a pointer argument. */
+const FFI_TYPES: Record<string, string> = {
+  pointer: "ptr",
+  buffer: "ptr",
+  i32: "i32",
+  u32: "u32",
+  u64: "u64",
+  usize: "usize",
+  void: "void",
+};
+
+/**
+ * Deno's `dlopen` on Bun's FFI (`bun:ffi`): the symbol table is translated, and the library's
+ * functions take what Deno's take (typed arrays, null, pointers the library returned). Throws
+ * on Node, which has no FFI.
+ */
+function dlopen<S extends Deno.ForeignLibraryInterface>(
+  path: string,
+  symbols: S,
+): Deno.DynamicLibrary<S> {
+  const require = (import.meta as unknown as { require?: (id: string) => unknown }).require;
+  if (!("Bun" in globalThis) || !require) {
+    throw new Error(`the ${nodePlatform.runtime} executable has no FFI`);
+  }
+  const ffi = require("bun:ffi") as BunFfi;
+  const table: Record<string, { args: string[]; returns: string }> = {};
+  const type = (t: unknown): string => {
+    const bun = FFI_TYPES[String(t)];
+    if (!bun) throw new Error(`FFI type ${String(t)} has no Bun equivalent`);
+    return bun;
+  };
+  for (const [name, def] of Object.entries(symbols)) {
+    const d = def as { parameters: readonly unknown[]; result: unknown };
+    table[name] = { args: d.parameters.map(type), returns: type(d.result) };
+  }
+  return ffi.dlopen(path, table) as unknown as Deno.DynamicLibrary<S>;
+}
+
 const OS_NAMES: Record<string, string> = { win32: "windows" };
 const ARCH_NAMES: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
 
@@ -370,9 +416,7 @@ export const nodePlatform: Platform = {
   },
 
   errorKind,
-  dlopen() {
-    throw new Error(`the ${nodePlatform.runtime} executable has no FFI`);
-  },
+  dlopen,
 };
 
 /** The platform of this runtime, as mod.ts imports it (in place of deno.ts's). */

@@ -1,8 +1,9 @@
 /**
  * The standalone executable (dist/sshtrace-linux-x64, built by `bash scripts/binary.sh` when
  * missing) against real servers, run with no Deno and no node_modules: `env -i
- * PATH=/usr/bin:/bin`, from `/`. Probe and exec against a real sshd, an interactive shell in a
- * real terminal (tmux), `send` against the old-switch imitation, and `check` over an inventory.
+ * PATH=/usr/bin:/bin`, from `/`. Probe and exec against a real sshd (packets through OpenSSL by
+ * Bun's FFI), an interactive shell in a real terminal (tmux; its modes read by tcgetattr through
+ * the FFI too), `send` against the old-switch imitation, and `check` over an inventory.
  */
 
 import assert from "node:assert/strict";
@@ -90,7 +91,7 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
     });
 
     await t.step(
-      "packets use the runtime's node:crypto; a .env where it runs is not read",
+      "packets go through OpenSSL (Bun's FFI); a .env where it runs is not read",
       async () => {
         const dir = `${tmp.path}/with-dotenv`;
         await Deno.mkdir(dir);
@@ -104,7 +105,7 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
         }).output();
         const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
         assert.equal(out.code, 0, text);
-        assert.match(text, /crypto +packets by node:crypto \(.*the bun executable has no FFI\)/);
+        assert.match(text, /crypto +packets by OpenSSL 3\.\d+\.\d+ \(\/.*libcrypto\.so\.3\)/);
       },
     );
 
@@ -138,6 +139,25 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
       });
     }
 
+    await t.step(
+      "SSHTRACE_CRYPTO=node: Bun's node:crypto, ChaCha20 from @noble/ciphers",
+      async () => {
+        const res = await bin([
+          ...trust,
+          "-v",
+          "--ciphers",
+          "chacha20-poly1305@openssh.com",
+          "-i",
+          key,
+          target,
+          "head -c 1048576 /dev/zero | tr '\\0' y",
+        ], { env: { SSHTRACE_CRYPTO: "node" } });
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(res.stdout, "y".repeat(1048576));
+        assert.match(res.stderr, /crypto +packets by node:crypto \(SSHTRACE_CRYPTO=node\)/);
+      },
+    );
+
     await t.step("stdin reaches the remote command and the exit status comes back", async () => {
       const res = await bin([...trust, "-q", "-i", key, target, "wc -c; exit 3"], {
         stdin: "y".repeat(100_000),
@@ -149,12 +169,14 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
     await t.step("an interactive shell in a real terminal (tmux)", async () => {
       requireTool(TMUX);
       const sttyFile = `${tmp.path}/stty-after`;
+      const traceFile = `${tmp.path}/shell-trace`;
       const script = [
         `cd /`,
         `exec env -i PATH=/usr/bin:/bin TERM=xterm-256color HOME=${quote(home)} bash -c ${
           quote(
             [
-              `${quote(binary)} -q ${trust.map(quote).join(" ")} -i ${quote(key)} ${target}`,
+              `${quote(binary)} ${trust.map(quote).join(" ")} -i ${quote(key)} ${target} ` +
+              `2> ${quote(traceFile)}`,
               `code=$?`,
               `stty -a > ${quote(sttyFile)}`,
               `echo "SSHTRACE-EXITED code=$code"`,
@@ -173,6 +195,11 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
         await pane.type("exit 5");
         await pane.waitFor(/SSHTRACE-EXITED code=5/);
         assertSaneTerminal(await Deno.readTextFile(sttyFile));
+        // The pty request carried the local terminal's modes, read with tcgetattr via Bun's FFI.
+        assert.match(
+          await Deno.readTextFile(traceFile),
+          /terminal modes from the local terminal \(tcgetattr on stdin/,
+        );
       } finally {
         await pane.kill();
       }
