@@ -3,8 +3,8 @@
 # dist/sshtrace-linux-x64, one file that runs sshtrace with no Deno and no node_modules, and
 # prints its size and SHA-256.
 #   1. `deno bundle` makes one JS file of main.ts and every module it loads (lazy imports and npm
-#      packages included), with build/import_map.json swapping lib/platform/deno.ts for
-#      lib/platform/node.ts: the platform seam's Node-API implementation.
+#      packages included), with deno.json's import map plus one entry that swaps
+#      lib/platform/deno.ts for lib/platform/node.ts: the platform seam's Node-API implementation.
 #   2. Bun (`@oven/bun-linux-x64` from npm, pinned in tools/bin-runtime/) compiles that file with
 #      its runtime into one executable (`bun build --compile`), as precompiled bytecode (start-up
 #      CPU ~10 ms instead of ~38 ms for parsing the source), and never reading a `.env` or
@@ -24,7 +24,13 @@ if [[ ! -x "$BUN" ]]; then
 fi
 
 mkdir -p "$ROOT/dist"
-"$DENO" bundle --quiet --platform=deno --import-map build/import_map.json \
+# deno.json's import map plus the one remap (a relative key is resolved against dist/).
+"$DENO" eval --quiet '
+  const { imports } = JSON.parse(Deno.readTextFileSync("deno.json"));
+  imports["../lib/platform/deno.ts"] = "../lib/platform/node.ts";
+  Deno.writeTextFileSync("dist/import_map.json", JSON.stringify({ imports }, null, 2));
+'
+"$DENO" bundle --quiet --platform=deno --import-map dist/import_map.json \
   -o dist/sshtrace.js main.ts
 if grep -q 'Deno\.' dist/sshtrace.js; then
   echo "binary: dist/sshtrace.js still uses Deno.* (the platform remap did not apply)" >&2
@@ -33,7 +39,7 @@ fi
 "$BUN" build --compile --target=bun-linux-x64 --bytecode --format=esm \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
   dist/sshtrace.js --outfile "$OUT" >/dev/null
-rm -f dist/sshtrace.js
+rm -f dist/sshtrace.js dist/import_map.json
 
 size=$(stat -c %s "$OUT")
 sha=$(sha256sum "$OUT" | cut -d' ' -f1)

@@ -9,7 +9,7 @@
  * @module
  */
 
-// `deno task binary` remaps this import to ./node.ts (build/import_map.json): see scripts/binary.ts.
+// `deno task binary` remaps this import to ./node.ts (an import map entry): see scripts/binary.sh.
 import { runtimePlatform } from "./deno.ts";
 
 /** A byte connection (TCP or Unix socket): reads into the caller's buffer, partial writes. */

@@ -5,8 +5,9 @@
  * remap in `build/binary.json`, read by `deno bundle`); nothing else changes.
  *
  * What differs from Deno: there is no permission sandbox (every {@link Platform.granted} is
- * true); there is no Deno-style FFI, so {@link Platform.dlopen} throws and sshtrace uses
- * `node:crypto` for packets (the runtime's own native crypto) and default terminal modes.
+ * true). {@link Platform.dlopen} translates Deno's FFI symbol table to Bun's (`bun:ffi`), so
+ * OpenSSL and libc load as under Deno; on Node it throws, and sshtrace then uses `node:crypto`
+ * for packets and default terminal modes.
  * @module
  */
 

@@ -34,7 +34,6 @@ async function ensureBinary(): Promise<string> {
   const newest = await run("/usr/bin/find", [
     `${ROOT}main.ts`,
     `${ROOT}lib`,
-    `${ROOT}build`,
     `${ROOT}deno.json`,
     `${ROOT}scripts/binary.sh`,
     "-newer",
