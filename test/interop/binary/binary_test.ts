@@ -165,6 +165,36 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
       assert.equal(res.stdout.trim(), "100000");
     });
 
+    await t.step("SIGINT during a command: exit 130 at stage data, at once", async () => {
+      const child = new Deno.Command(binary, {
+        args: [...trust, "-i", key, target, "echo started; sleep 30; echo late"],
+        cwd: "/",
+        clearEnv: true,
+        env: { PATH: "/usr/bin:/bin", HOME: home, NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const errText = new Response(child.stderr).text();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let out = "";
+      while (!out.includes("started\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += value;
+      }
+      const sent = performance.now();
+      child.kill("SIGINT");
+      const status = await child.status;
+      const waited = performance.now() - sent;
+      reader.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+      const err = await errText;
+      assert.equal(status.code, 130, err);
+      assert.match(err, /interrupted at stage data/);
+      assert.ok(waited < 5000, `exit took ${waited} ms after SIGINT`);
+    });
+
     await t.step("an interactive shell in a real terminal (tmux)", async () => {
       requireTool(TMUX);
       const sttyFile = `${tmp.path}/stty-after`;
