@@ -106,6 +106,11 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       const { flags } = cmd;
       const settings = settingsFrom(flags);
       if (flags.C) applyOption(settings, "Compression=yes");
+      if (flags.J !== undefined) applyOption(settings, `ProxyJump=${flags.J}`);
+      for (const spec of flags.L ?? []) applyOption(settings, `LocalForward=${spec}`);
+      for (const spec of flags.R ?? []) applyOption(settings, `RemoteForward=${spec}`);
+      for (const spec of flags.D ?? []) applyOption(settings, `DynamicForward=${spec}`);
+      if (flags.A) applyOption(settings, "ForwardAgent=yes");
       return await runConnect({
         targetText: cmd.target,
         command: cmd.command,

@@ -148,6 +148,17 @@ for (const c of ["gcm", "ctr", "chacha"]) {
     }×** | ${yes(r >= 0.8)} |`,
   );
 }
+{
+  const [st, ssh] = hyperfine("dl-jump");
+  if (st && ssh) {
+    const r = mbps(st.mean) / mbps(ssh.mean);
+    out(
+      `| through one jump host (aes128-gcm; ssh -W as ProxyCommand) | ${
+        mbps(st.mean).toFixed(0)
+      } | ${mbps(ssh.mean).toFixed(0)} | **${r.toFixed(2)}×** | ${yes(r >= 0.8)} |`,
+    );
+  }
+}
 out();
 
 // (d) fleet

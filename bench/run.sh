@@ -3,6 +3,7 @@
 #   (a) authenticated exec of `true`, whole process      (hyperfine, warmup)
 #   (b) one probe vs ssh-keyscan                         (hyperfine, warmup)
 #   (c) 256 MiB download per cipher, MB/s                (hyperfine)
+#       and aes128-gcm through one jump host (the same sshd): sshtrace -J vs ssh -W as ProxyCommand
 #   (d) fleet check over 500 inventory entries, hosts/s  (sshtrace check, ssh-keyscan -f, ssh-audit -T)
 #   (e) peak memory of each                              (/usr/bin/time -v: maximum resident set size)
 #   (f) where startup time goes                          (deno runtime, module loading, CLI)
@@ -122,6 +123,12 @@ for c in gcm ctr chacha; do
   $ST_LOGIN ${ST_ALG[$c]} --json "$TARGET" true >"$OUT/alg-$c.json"
   hf "dl-$c" 1 "$DL_RUNS" "$ST_LOGIN ${ST_ALG[$c]} $TARGET '$DL'" "$SSH ${SSH_ALG[$c]} $TARGET '$DL'"
 done
+
+# Through one jump host (the same sshd as bastion and target). ssh -J would not pass -i and the
+# known_hosts file to the jump's ssh: the ProxyCommand it stands for is spelled out instead.
+hf dl-jump 1 "$DL_RUNS" \
+  "$ST_LOGIN ${ST_ALG[gcm]} -J $TARGET:$PORT $TARGET '$DL'" \
+  "$SSH ${SSH_ALG[gcm]} -o ProxyCommand='$SSH -W %h:%p $TARGET' $TARGET '$DL'"
 
 echo "(d) fleet check over $FLEET entries" >&2
 : >"$OUT/inventory.txt"

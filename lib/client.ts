@@ -28,6 +28,15 @@ import type { Stage } from "./types.ts";
 import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
+import { type HopTrace, type JumpHost, openJumpChain } from "./jump/chain.ts";
+import { proxyCommandTunnel } from "./jump/proxy_command.ts";
+import { channelStream } from "./forward/channel_stream.ts";
+import { openDirectTcpip } from "./forward/direct.ts";
+import { forwardLocal, type LocalForward } from "./forward/local.ts";
+import { type ForwardSpec, parseDynamicSpec, parseForwardSpec } from "./forward/spec.ts";
+import { forwardDynamic } from "./forward/dynamic.ts";
+import { AGENT_CHANNEL, AGENT_REQUEST, AGENT_WARNING, agentChannels } from "./forward/agent.ts";
+import { type RemoteForward, RemoteForwards } from "./forward/remote.ts";
 import type { ServerVersion } from "./transport/version.ts";
 import { startTransport, type Transport } from "./transport/transport.ts";
 
@@ -54,6 +63,16 @@ export interface ClientOptions {
   ask?: (question: string) => Promise<boolean>;
   /** Run over this stream instead of opening a TCP connection. */
   stream?: ByteStream;
+  /**
+   * Opens the stream to run over, timed and traced as stage `connect` (a jump host's
+   * `direct-tcpip` channel); used instead of TCP when `stream` is not given.
+   */
+  tunnel?: (tracer: Tracer) => Promise<ByteStream>;
+  /**
+   * ProxyCommand: run this command (`%h %p %r %n %%` expanded) and speak SSH over its standard
+   * input and output instead of opening a TCP connection. Ignored for a jump chain's target.
+   */
+  proxyCommand?: string;
   /** Rekey after this many bytes. @default 1 GiB */
   rekeyLimitBytes?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
@@ -104,6 +123,21 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
   const span = tracer.span("connect");
   let stream = options.stream;
+  const tunnel = options.tunnel ??
+    (options.proxyCommand
+      ? proxyCommandTunnel(options.proxyCommand, {
+        host: options.host,
+        port,
+        user: options.user ?? defaultUser(),
+      })
+      : undefined);
+  if (!stream && tunnel) {
+    try {
+      stream = await tunnel(tracer);
+    } catch (e) {
+      throw whenAborted(e, signal, "connect");
+    }
+  }
   if (!stream) {
     try {
       stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal)).stream;
@@ -216,6 +250,23 @@ export interface ConnectOptions extends ClientOptions {
   maxPacket?: number;
   /** ServerAliveInterval / ServerAliveCountMax; interval 0 turns keepalives off. */
   keepalive?: { intervalMs: number; countMax: number };
+  /**
+   * Jump hosts (ProxyJump), first hop first: each is a full SSH connection (its own host key
+   * check and authentication) run inside a `direct-tcpip` channel of the one before; the target
+   * is reached through the last. Options a hop leaves unset come from these options (but the
+   * user is the hop's own or the local user, as with ssh(1)).
+   */
+  jump?: JumpHost[];
+  /**
+   * Called as each hop of a jump chain begins (the target last, `target: true`); a jump host
+   * traces into the tracer returned (a new silent one when none), the target into `tracer`.
+   */
+  onHop?: (hop: HopTrace) => Tracer | void;
+  /**
+   * ForwardAgent: the local agent's socket (usually `$SSH_AUTH_SOCK`) offered to every session
+   * this client opens. Traced with a warning: the server can use the agent while connected.
+   */
+  forwardAgent?: string;
 }
 
 /** How {@link Client.openSession} starts the session once the channel is open. */
@@ -234,6 +285,11 @@ export class Client {
   /** Each session's key in the trace (its span's channel number). */
   #keys = new WeakMap<Session, number>();
   #sessions = 0;
+  #forwardAgent: string | undefined;
+  /** The jump hosts this connection runs through, first hop first (closed after it). */
+  jumps: Client[] = [];
+  /** The remote forwards (`-R`), answering the server's forwarded-tcpip channels. */
+  readonly remoteForwards: RemoteForwards;
 
   constructor(
     tracer: Tracer,
@@ -242,7 +298,11 @@ export class Client {
     auth: AuthResult,
     stopKeepalive: () => void,
     signal?: AbortSignal,
+    remoteForwards = new RemoteForwards(tracer),
+    forwardAgent?: string,
   ) {
+    this.#forwardAgent = forwardAgent;
+    this.remoteForwards = remoteForwards;
     this.tracer = tracer;
     this.transport = transport;
     this.connection = connection;
@@ -267,6 +327,11 @@ export class Client {
     try {
       const session = await this.connection.openSession();
       this.#keys.set(session, key);
+      if (this.#forwardAgent) {
+        this.tracer.emit({ stage: "session", type: "info", message: AGENT_WARNING });
+        // As ssh(1): no reply asked; a server that refuses simply offers no agent.
+        await session.channel.request(AGENT_REQUEST, false);
+      }
       if (pty) await session.requestPty(pty);
       if (start && "command" in start) await session.exec(start.command);
       else if (start) await session.shell();
@@ -316,6 +381,76 @@ export class Client {
     }
   }
 
+  /**
+   * Opens a `direct-tcpip` channel to `host:port` as the server sees it (what `-L` and jump
+   * hosts use) and returns it as a byte stream. Rejects with `session.channel-open-refused`
+   * when the server refuses (forwarding off, or it could not connect).
+   *
+   * @example
+   * ```ts
+   * const stream = await client.openDirect("10.0.0.7", 80);
+   * await stream.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+   * console.log(await stream.read());
+   * stream.close();
+   * ```
+   */
+  async openDirect(
+    host: string,
+    port: number,
+    origin?: { host: string; port: number },
+  ): Promise<ByteStream> {
+    return channelStream(await openDirectTcpip(this.connection, host, port, origin));
+  }
+
+  /**
+   * Starts a local forward (ssh's `-L`): listens on `bindHost:bindPort` (loopback unless
+   * given) and carries each connection to `host:port` as the server sees it, each traced as
+   * `data` info events. Stops when closed or when this connection ends. Throws
+   * `session.forward-bind-failed` when the local address cannot be bound.
+   *
+   * @example
+   * ```ts
+   * const web = client.forwardLocal("0:intranet.example:80");
+   * console.log(`http://127.0.0.1:${web.port}/`);
+   * ```
+   */
+  forwardLocal(
+    spec: ForwardSpec | string,
+    options: { maxConnections?: number } = {},
+  ): LocalForward {
+    const parsed = typeof spec === "string" ? parseForwardSpec(spec) : spec;
+    return forwardLocal(this.connection, parsed, { tracer: this.tracer, ...options });
+  }
+
+  /**
+   * Starts a SOCKS4/4a/5 proxy (ssh's `-D [bind:]port`, loopback unless given): each CONNECT
+   * becomes a direct-tcpip channel, host names resolved by the server; traced like
+   * {@link forwardLocal}.
+   */
+  forwardDynamic(
+    spec: { bindHost: string; bindPort: number } | string,
+    options: { maxConnections?: number } = {},
+  ): LocalForward {
+    const bind = typeof spec === "string" ? parseDynamicSpec(spec) : spec;
+    return forwardDynamic(this.connection, bind, { tracer: this.tracer, ...options });
+  }
+
+  /**
+   * Starts a remote forward (ssh's `-R`): asks the server to listen on `bindHost:bindPort` (its
+   * loopback unless given; 0 lets it choose, see `port`) and carries each connection it
+   * forwards to `host:port` as seen from here. Rejects with `session.forward-bind-failed` when
+   * the server refuses.
+   *
+   * @example
+   * ```ts
+   * const back = await client.forwardRemote("0:127.0.0.1:8080");
+   * console.log(`the server's port ${back.port} reaches our 127.0.0.1:8080`);
+   * ```
+   */
+  forwardRemote(spec: ForwardSpec | string): Promise<RemoteForward> {
+    return this.remoteForwards.add(typeof spec === "string" ? parseForwardSpec(spec, "-R") : spec);
+  }
+
   /** Disconnects cleanly (once: later calls wait for the first). */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -323,6 +458,7 @@ export class Client {
       this.#stopKeepalive();
       await this.connection.close().catch(() => {});
       await this.transport.disconnect(11, "disconnected by user");
+      for (const jump of this.jumps.slice().reverse()) await jump.close().catch(() => {});
     })();
     return this.#closing;
   }
@@ -333,6 +469,17 @@ export class Client {
  * Throws `SshTraceError` naming the failed stage (`<stage>.aborted` when `signal` aborts).
  */
 export async function connect(options: ConnectOptions): Promise<Client> {
+  if (options.jump?.length) {
+    const chain = await openJumpChain(options, connect, defaultUser());
+    try {
+      const client = await connect({ ...options, jump: undefined, tunnel: chain.tunnel });
+      client.jumps = chain.clients;
+      return client;
+    } catch (e) {
+      await chain.close();
+      throw e;
+    }
+  }
   const tracer = options.tracer ?? new Tracer();
   const user = options.user ?? defaultUser();
   const { signal } = options;
@@ -350,7 +497,11 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     span.end();
     if (signal?.aborted) throw signal.reason;
     // A quirk of the server's firmware may ask for smaller windows (see quirks.ts).
+    const remote = new RemoteForwards(tracer);
+    const agent = options.forwardAgent ? agentChannels(options.forwardAgent, tracer) : null;
     const connection = new Connection(transport, {
+      onChannelOpen: (open) =>
+        agent && open.type === AGENT_CHANNEL ? agent(open) : remote.onChannelOpen(open),
       windowSize: options.windowSize ?? transport.adjustments.windowSize,
       maxPacket: options.maxPacket ?? transport.adjustments.maxPacket,
       replyTimeoutMs: options.timeoutMs ?? 10_000,
@@ -358,7 +509,17 @@ export async function connect(options: ConnectOptions): Promise<Client> {
     connection.start();
     const ka = options.keepalive;
     const stop = ka && ka.intervalMs > 0 ? startKeepalive(connection, ka) : () => {};
-    return new Client(tracer, transport, connection, auth, stop, signal);
+    remote.attach(connection);
+    return new Client(
+      tracer,
+      transport,
+      connection,
+      auth,
+      stop,
+      signal,
+      remote,
+      options.forwardAgent,
+    );
   } catch (e) {
     transport.close();
     throw whenAborted(e, signal, "auth");

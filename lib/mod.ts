@@ -37,6 +37,11 @@ export {
   type SessionStart,
 } from "./client.ts";
 export { abortedError, runLifecycle, type RunOutcome, StopReason } from "./run.ts";
+export type { HopTrace, JumpHost } from "./jump/chain.ts";
+export { parseJumpSpec } from "./config/jump_spec.ts";
+export { type ForwardSpec, parseDynamicSpec, parseForwardSpec } from "./forward/spec.ts";
+export type { LocalForward } from "./forward/local.ts";
+export type { RemoteForward } from "./forward/remote.ts";
 export { checkFleet, type CheckOptions, type CheckResult, type HostReport } from "./check/check.ts";
 export { type InventoryEntry, parseInventory, readInventory } from "./check/inventory.ts";
 export { toJunitXml } from "./check/junit.ts";

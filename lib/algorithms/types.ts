@@ -32,6 +32,12 @@ export type HashName = "sha1" | "sha256" | "sha384" | "sha512";
 // ---------------------------------------------------------------------------------------------
 // Key exchange
 
+/** The inputs of an exchange and its message I/O, the same for both roles. */
+export type KexExchange = Pick<
+  KexContext,
+  "clientVersion" | "serverVersion" | "clientKexInit" | "serverKexInit" | "send" | "receive"
+>;
+
 /** What a key exchange method needs from the transport. */
 export interface KexContext {
   /** Version lines without CR LF, exactly as sent and received (V_C, V_S: bytes, not text). */

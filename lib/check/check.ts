@@ -6,6 +6,7 @@
  * @module
  */
 
+import { BastionPool } from "./bastions.ts";
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import { connect, defaultUser, probe } from "../client.ts";
@@ -87,6 +88,12 @@ export interface CheckOptions {
   onResult?: (index: number, report: HostReport) => void;
   /** Called when a host starts. */
   onStart?: (index: number, entry: InventoryEntry) => void;
+  /**
+   * Jump hosts (ProxyJump syntax) for every entry without its own `jump` column; each distinct
+   * chain is connected once (authenticated with `auth`, host keys checked against
+   * `knownHostsFiles`) and reused by every host behind it.
+   */
+  jump?: string;
   /** Cancels the check: hosts under way fail with `<stage>.aborted`, the rest with `connect.aborted`. */
   signal?: AbortSignal;
 }
@@ -180,6 +187,8 @@ function emptyByStage(): Record<Stage | "usage", number> {
 }
 
 interface HostContext {
+  /** The jump chains of the check (when any entry goes through one). */
+  bastions?: BastionPool;
   entry: InventoryEntry;
   index: number;
   options: CheckOptions;
@@ -191,7 +200,10 @@ interface HostContext {
 /** What probe and login share for one host: the target, the trace and the algorithm policy. */
 function baseOptions(ctx: HostContext, host: string, port: number, user: string) {
   const { entry, options, tracer, signal } = ctx;
+  const jump = entry.jump ?? options.jump;
+  const via = jump && jump.toLowerCase() !== "none" ? ctx.bastions : undefined;
   return {
+    ...(via ? { tunnel: via.tunnel(jump!, host, port) } : {}),
     host,
     port,
     user,
@@ -355,13 +367,27 @@ export async function checkFleet(
   const started = performance.now();
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32));
   const hosts: HostReport[] = new Array(entries.length);
+  const bastions = options.jump || entries.some((e) => e.jump)
+    ? new BastionPool({
+      timeoutMs: options.timeoutMs,
+      algorithms: options.algorithms,
+      legacy: options.legacy,
+      requiredRsaSize: options.requiredRsaSize,
+      knownHostsFiles: options.knownHostsFiles,
+      strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
+      auth: { batchMode: true, ...options.auth },
+    }, options.user ?? defaultUser())
+    : undefined;
   let next = 0;
   const worker = async () => {
     while (next < entries.length) {
       const index = next++;
       const entry = entries[index]!;
       options.onStart?.(index, entry);
-      const report = await runHost({ entry, index, options, tracer: new Tracer() }, options.signal);
+      const report = await runHost(
+        { entry, index, options, tracer: new Tracer(), bastions },
+        options.signal,
+      );
       hosts[index] = report;
       try {
         options.onResult?.(index, report);
@@ -370,7 +396,11 @@ export async function checkFleet(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  } finally {
+    await bastions?.close();
+  }
   const byStage = emptyByStage();
   let passed = 0;
   for (const h of hosts) {

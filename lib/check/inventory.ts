@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseJumpSpec } from "../config/jump_spec.ts";
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { platform } from "../platform/mod.ts";
 
@@ -28,9 +29,11 @@ export interface InventoryEntry {
   legacy: boolean | null;
   /** Every other CSV column, by header name (empty for text inventories). */
   extra: Record<string, string>;
+  /** CSV `jump` column: jump hosts in ProxyJump syntax (`none`: none), or null when not given. */
+  jump?: string | null;
 }
 
-const KNOWN_COLUMNS = ["host", "port", "user", "device", "legacy"] as const;
+const KNOWN_COLUMNS = ["host", "port", "user", "device", "legacy", "jump"] as const;
 
 /** The form of an inventory line. */
 const ONE_TARGET_PER_LINE = "one [user@]host[:port] per line";
@@ -217,6 +220,14 @@ function parseCsv(lines: string[], headerIndex: number, file: string): Inventory
     header.forEach((h, c) => {
       if (!(KNOWN_COLUMNS as readonly string[]).includes(lower[c]!)) extra[h] = fields[c] ?? "";
     });
+    const jump = get("jump") || null;
+    if (jump !== null) {
+      try {
+        parseJumpSpec(jump);
+      } catch (e) {
+        entryError(source, e);
+      }
+    }
     const hostPart = t.host.includes(":") ? `[${t.host}]` : t.host;
     entries.push({
       line: i + 1,
@@ -228,6 +239,7 @@ function parseCsv(lines: string[], headerIndex: number, file: string): Inventory
       device: get("device") || null,
       legacy: parseBool(get("legacy"), source),
       extra,
+      jump,
     });
   }
   if (entries.length === 0) {

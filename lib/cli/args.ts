@@ -153,6 +153,44 @@ const COMMANDS = {
       { long: "rekey-limit", value: "<size>", help: "rekey after this much data (e.g. 1G, 500M)" },
       BATCH,
       {
+        short: "L",
+        value: "<[bind:]port:host:hostport>",
+        repeat: true,
+        help: "forward a local port to host:hostport as the server sees it (like ssh -L)",
+      },
+      {
+        short: "R",
+        value: "<[bind:]port:host:hostport>",
+        repeat: true,
+        help: "have the server listen on port and forward to host:hostport as seen from here " +
+          "(like ssh -R)",
+      },
+      {
+        short: "D",
+        value: "<[bind:]port>",
+        repeat: true,
+        help: "run a SOCKS4/5 proxy on port whose connections go out from the server (like " +
+          "ssh -D)",
+      },
+      {
+        short: "A",
+        help: "forward the ssh-agent ($SSH_AUTH_SOCK) to the sessions; the server can use its " +
+          "keys while connected (like ssh -A)",
+      },
+      { short: "N", help: "run no command: only forward ports, until Ctrl-C (like ssh -N)" },
+      {
+        short: "W",
+        value: "<host:port>",
+        help: "carry stdin and stdout to host:port through the server (like ssh -W; for " +
+          "ProxyCommand)",
+      },
+      {
+        short: "J",
+        value: "<hops>",
+        help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +
+          "-o ProxyJump=…)",
+      },
+      {
         short: "G",
         help: "print the configuration ssh_config gives the target (like ssh -G; -v: with " +
           "origins) and exit",
@@ -210,6 +248,12 @@ const COMMANDS = {
     options: [
       ...COMMON_NO_LOGIN,
       { long: "concurrency", value: "<n>", help: "hosts checked at once (default 32)" },
+      {
+        long: "jump",
+        value: "<hops>",
+        help: "reach every host through these jump hosts (like -J; one connection to them, " +
+          "reused; an inventory jump column wins)",
+      },
       {
         long: "login",
         help: "log in (keys, agent, --password-env) instead of only probing",

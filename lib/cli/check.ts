@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseJumpSpec } from "../config/jump_spec.ts";
 import type { Signer } from "../auth/types.ts";
 import { type ConnectFlags, passwordSource, signerLoader } from "./connect.ts";
 import { Tracer } from "../trace.ts";
@@ -35,6 +36,8 @@ export interface CheckFlags {
   login?: true;
   /** With `login`: run this command on every host. */
   command?: string;
+  /** Jump hosts for every host without its own `jump` column (ProxyJump syntax). */
+  jump?: string;
   identity?: string[];
   passwordEnv?: string;
   passwordFile?: string;
@@ -163,7 +166,11 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     "/etc/ssh/ssh_known_hosts",
   ];
   const strict = settings.strictHostKeyChecking;
-  const password = flags.login ? await passwordSource(flags as ConnectFlags, true) : null;
+  // Credentials serve the logins and the jump hosts (a probe behind a bastion logs in to it).
+  const jumping = flags.jump !== undefined || entries.some((e) => e.jump);
+  if (flags.jump !== undefined) parseJumpSpec(flags.jump);
+  const credentials = flags.login || jumping;
+  const password = credentials ? await passwordSource(flags as ConnectFlags, true) : null;
   const machine = flags.json || flags.ndjson;
   const total = entries.length;
   const started = performance.now();
@@ -191,7 +198,8 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     requiredRsaSize: settings.requiredRsaSize,
     knownHostsFiles,
     strictHostKeyChecking: strict === "ask" || strict === "report" ? "yes" : strict,
-    auth: flags.login
+    jump: flags.jump,
+    auth: credentials
       ? {
         methods: settings.preferredAuthentications,
         signers: fleetSigners(settings, flags),

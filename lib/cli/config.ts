@@ -5,6 +5,7 @@
  * @module
  */
 
+import { configForwardText } from "../forward/spec.ts";
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { dumpConfig, dumpText } from "../sshconfig/dump.ts";
 import { type CommandLineItem, resolveConfig, type SshConfig } from "../sshconfig/resolve.ts";
@@ -53,6 +54,11 @@ function flagItems(flags: ConnectCliFlags): CommandLineItem[] {
   if (flags.T) add("-T", "RequestTTY=no");
   if (flags.batch) add("--batch", "BatchMode=yes");
   if (flags.rekeyLimit) add("--rekey-limit", `RekeyLimit=${flags.rekeyLimit}`);
+  if (flags.J !== undefined) add("-J", `ProxyJump=${flags.J}`);
+  for (const spec of flags.L) add("-L", `LocalForward=${configForwardText(spec)}`);
+  for (const spec of flags.R) add("-R", `RemoteForward=${configForwardText(spec, "-R")}`);
+  for (const spec of flags.D) add("-D", `DynamicForward=${spec}`);
+  if (flags.A) add("-A", "ForwardAgent=yes");
   for (const file of flags.identity) add("-i", `IdentityFile="${file.replace(/["\\]/g, "\\$&")}"`);
   return items;
 }

@@ -21,6 +21,17 @@ import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { canPrompt, confirm, interruptOnCtrlC, prompt } from "./tty.ts";
 import { env, makeOutput, writeErr } from "./output.ts";
+import { hopOutput, jumpHosts } from "./jump.ts";
+import {
+  dynamicForwardSpecs,
+  holdOpen,
+  localForwardSpecs,
+  startDynamicForwards,
+  startLocalForwards,
+  startRemoteForwards,
+  stdioForward,
+  stdioTarget,
+} from "./forward.ts";
 export { env };
 
 const encoder = new TextEncoder();
@@ -40,6 +51,8 @@ export interface ConnectFlags {
   passphraseFile?: string;
   rekeyLimit?: string;
   batch?: true;
+  N?: true;
+  W?: string;
 }
 
 export interface RunConnectInput {
@@ -480,6 +493,12 @@ export async function prepareRun(
       legacy: flags.legacy ?? false,
     },
   };
+  const jump = jumpHosts(settings.proxyJump);
+  const hops = jump.length ? hopOutput(flags) : null;
+  if (hops) Object.assign(options, { jump, onHop: hops.onHop });
+  else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
+  const agentSocket = settings.forwardAgent ? env("SSH_AUTH_SOCK") : undefined;
+  if (agentSocket) options.forwardAgent = agentSocket;
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.
   const interrupt = interruptOnCtrlC();
   options.signal = interrupt.signal;
@@ -500,7 +519,11 @@ export async function prepareRun(
       const report = outcome.report({ host: parsed.host, port, user }, exitCode);
       try {
         platform.stdout.writeSync(
-          encoder.encode(reportToJson({ ...report, ...extra } as typeof report)),
+          encoder.encode(
+            reportToJson(
+              { ...report, ...(hops ? { hops: hops.reports() } : {}), ...extra } as typeof report,
+            ),
+          ),
         );
       } catch {
         // stdout is gone (a closed pipe, a full disk): the trace on stderr and the exit code
@@ -514,6 +537,11 @@ export async function prepareRun(
 /** Runs the connect command and returns the process exit code. */
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
+  // Checked before prepareRun installs the Ctrl-C handler (a usage error must not leave it).
+  const forwards = localForwardSpecs(input.settings.localForwards);
+  const remoteForwards = localForwardSpecs(input.settings.remoteForwards, "-R");
+  const socks = dynamicForwardSpecs(input.settings.dynamicForwards);
+  if (flags.W !== undefined) stdioTarget(flags.W);
   const run = await prepareRun(input);
   const { tracer } = run;
   const tty = platform.stdin.isTerminal();
@@ -528,6 +556,14 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     try {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
+      startLocalForwards(client, forwards);
+      startDynamicForwards(client, socks);
+      await startRemoteForwards(client, remoteForwards);
+      if (flags.W !== undefined) {
+        await stdioForward(client, flags.W);
+        return await client.close();
+      }
+      if (flags.N) return await holdOpen(client);
       const size = wantPty && platform.stdout.isTerminal()
         ? platform.consoleSize()
         : { columns: 80, rows: 24 };

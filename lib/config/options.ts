@@ -87,6 +87,18 @@ export interface Settings {
   requiredRsaSize?: number;
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
   legacy?: boolean;
+  /** ProxyJump / `-J` as written (parsed by lib/config/jump_spec.ts when the run is prepared). */
+  proxyJump?: string;
+  /** ProxyCommand as written (`none`: unset). */
+  proxyCommand?: string;
+  /** LocalForward / `-L` specifications as written, in order (lib/forward/spec.ts parses them). */
+  localForwards?: string[];
+  /** RemoteForward / `-R` specifications as written, in order. */
+  remoteForwards?: string[];
+  /** DynamicForward / `-D` specifications as written, in order. */
+  dynamicForwards?: string[];
+  /** ForwardAgent / `-A`: offer the local agent ($SSH_AUTH_SOCK) to the sessions. */
+  forwardAgent?: boolean;
 }
 
 export function emptySettings(): Settings {
@@ -155,6 +167,12 @@ export const SUPPORTED_OPTIONS: readonly string[] = [
   "Compression",
   "RekeyLimit",
   "RequiredRSASize",
+  "ProxyJump",
+  "LocalForward",
+  "ProxyCommand",
+  "RemoteForward",
+  "DynamicForward",
+  "ForwardAgent",
 ];
 
 /** Applies one `-o Key=Value` (or `Key Value`) to the settings. */
@@ -232,9 +250,27 @@ export function applyOption(settings: Settings, option: string): void {
       settings.requiredRsaSize = bits;
       return;
     }
+    case "proxycommand":
+      settings.proxyCommand = value.toLowerCase() === "none" ? undefined : value;
+      return;
+    case "dynamicforward":
+      (settings.dynamicForwards ??= []).push(value);
+      return;
+    case "remoteforward":
+      (settings.remoteForwards ??= []).push(value);
+      return;
+    case "localforward":
+      (settings.localForwards ??= []).push(value);
+      return;
+    case "proxyjump":
+      settings.proxyJump = value;
+      return;
+    case "forwardagent":
+      if (yesNo(key, value)) settings.forwardAgent = true;
+      else delete settings.forwardAgent;
+      return;
     case "loglevel":
     case "requesttty":
-    case "forwardagent":
     case "addkeystoagent":
       return; // accepted for compatibility; no effect
   }

@@ -67,6 +67,12 @@ export class Channel {
   bytesDiscarded = 0;
   /** Channel-type-specific data from the open confirmation. */
   confirmationData: Uint8Array = new Uint8Array(0);
+  /**
+   * Whether `readable` and `stderr` end at the peer's EOF (true on the server) rather than at
+   * CLOSE. A TCP tunnel (direct-tcpip, forwarded-tcpip) sets it on the client too: its EOF is
+   * the far socket's end, and no late data follows.
+   */
+  endStreamsAtEof: boolean;
 
   #host: ChannelHost;
   #peer: string;
@@ -95,6 +101,7 @@ export class Channel {
   ) {
     this.#host = host;
     this.#peer = host.role === "client" ? "server" : "client";
+    this.endStreamsAtEof = host.role === "server";
     this.type = type;
     this.localId = localId;
     this.localWindowSize = windowSize;
@@ -161,14 +168,8 @@ export class Channel {
 
   /** The CHANNEL_OPEN payload for this channel. */
   openPayload(extra: Uint8Array = new Uint8Array(0)): Uint8Array {
-    return new SshWriter()
-      .byte(MSG.CHANNEL_OPEN)
-      .string(this.type)
-      .uint32(this.localId)
-      .uint32(this.localWindowSize)
-      .uint32(this.localMaxPacket)
-      .raw(extra)
-      .bytes();
+    return new SshWriter().byte(MSG.CHANNEL_OPEN).string(this.type).uint32(this.localId)
+      .uint32(this.localWindowSize).uint32(this.localMaxPacket).raw(extra).bytes();
   }
 
   /**
@@ -181,23 +182,21 @@ export class Channel {
     this.#remote.maxPacket = remoteMaxPacket;
     this.#state = "open";
     this.#opened.resolve();
-    return new SshWriter(17)
-      .byte(MSG.CHANNEL_OPEN_CONFIRMATION)
-      .uint32(remoteId)
-      .uint32(this.localId)
-      .uint32(this.localWindowSize)
-      .uint32(this.localMaxPacket)
-      .bytes();
+    return new SshWriter(17).byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(remoteId)
+      .uint32(this.localId).uint32(this.localWindowSize).uint32(this.localMaxPacket).bytes();
   }
 
   // ------------------------------------------------------------------------------------------
   // Sending
 
+  /** Open, and neither side has sent CLOSE. */
+  get #sendable(): boolean {
+    return this.#state === "open" && !this.#closeSent && !this.#closeReceived;
+  }
+
   #checkWritable(): void {
     if (this.#error) throw this.#error;
-    if (this.#state !== "open" || this.#closeSent || this.#closeReceived) {
-      throw channelClosed(this.localId, "send data");
-    }
+    if (!this.#sendable) throw channelClosed(this.localId, "send data");
     if (this.#eofSent) {
       throw writeAfterEof(this.localId);
     }
@@ -276,16 +275,11 @@ export class Channel {
     data: Uint8Array = new Uint8Array(0),
   ): Promise<boolean> {
     if (this.#error) return Promise.reject(this.#error);
-    if (this.#state !== "open" || this.#closeSent || this.#closeReceived) {
+    if (!this.#sendable) {
       return Promise.reject(channelClosed(this.localId, `send the ${type} request`));
     }
-    const payload = new SshWriter()
-      .byte(MSG.CHANNEL_REQUEST)
-      .uint32(this.#remoteId)
-      .string(type)
-      .bool(wantReply)
-      .raw(data)
-      .bytes();
+    const payload = new SshWriter().byte(MSG.CHANNEL_REQUEST).uint32(this.#remoteId)
+      .string(type).bool(wantReply).raw(data).bytes();
     if (!wantReply) return this.#host.send(payload).then(() => true);
     const reply = deferred<boolean>();
     this.#pending.push(reply);
@@ -331,7 +325,7 @@ export class Channel {
         // On the client the streams end at CLOSE, not here: some servers send data after
         // their EOF (data that was waiting for window space), and it is delivered, not dropped.
         this.#eofReceived = true;
-        if (this.#host.role === "server") {
+        if (this.endStreamsAtEof) {
           this.#stdout.end();
           this.#stderr.end();
         }
@@ -441,10 +435,7 @@ export class Channel {
 
   /** Credits bytes a reader has taken, until either side sends CLOSE (see LocalWindow). */
   #consumed(n: number): void {
-    const add = this.#local.consumed(
-      n,
-      this.#state === "open" && !this.#closeSent && !this.#closeReceived,
-    );
+    const add = this.#local.consumed(n, this.#sendable);
     if (add === 0) return;
     this.#message(MSG.CHANNEL_WINDOW_ADJUST, add).catch(noop);
   }

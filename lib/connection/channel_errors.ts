@@ -47,6 +47,11 @@ export function channelViolation(
   return new SshTraceError("data", code, message, { channel, ...details });
 }
 
+/** `data.connection-closed`: the connection ended (cleanly) under a channel or a call. */
+export function connectionClosed(message: string): SshTraceError {
+  return new SshTraceError("data", "data.connection-closed", message);
+}
+
 /** Sending on a channel that is closed or closing. */
 export function channelClosed(channel: number, action: string): SshTraceError {
   return new SshTraceError(

@@ -9,7 +9,7 @@
  */
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
-import { messageName, MSG } from "../wire/messages.ts";
+import { DISCONNECT, messageName, MSG } from "../wire/messages.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import type { MessageTransport } from "../transport/types.ts";
@@ -25,12 +25,9 @@ import type {
 import { deferred, LATE, noop, orLate, toError, withReplyTimeout } from "./wait.ts";
 import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE } from "./window.ts";
 import { Session } from "./session.ts";
-import { traceError } from "./channel_errors.ts";
+import { connectionClosed, traceError } from "./channel_errors.ts";
 
 export type { ChannelOpen, ChannelOpenAnswer, ConnectionOptions } from "./types.ts";
-
-/** RFC 4253 §11.1 DISCONNECT reason PROTOCOL_ERROR. */
-const PROTOCOL_ERROR = 2;
 
 function checkSize(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
@@ -171,12 +168,8 @@ export class Connection {
   ): Promise<boolean | Uint8Array> {
     if (this.#ended) throw this.#endedError(`send the global request ${name}`);
     this.start();
-    const payload = new SshWriter()
-      .byte(MSG.GLOBAL_REQUEST)
-      .string(name)
-      .bool(wantReply)
-      .raw(data)
-      .bytes();
+    const payload = new SshWriter().byte(MSG.GLOBAL_REQUEST).string(name).bool(wantReply)
+      .raw(data).bytes();
     if (!wantReply) {
       await this.#send(payload);
       return true;
@@ -204,12 +197,8 @@ export class Connection {
   async close(): Promise<void> {
     if (this.#ended) return;
     const queued = this.#sendChain;
-    const closing = new SshTraceError(
-      "data",
-      "data.connection-closed",
-      `the ${this.#peer === "server" ? "client" : "server"} closed the connection`,
-    );
-    this.#end(null, closing, noop);
+    const us = this.#host.role;
+    this.#end(null, connectionClosed(`the ${us} closed the connection`), noop);
     const drained = (async () => {
       await queued;
       await this.transport.disconnect().catch(noop);
@@ -229,12 +218,7 @@ export class Connection {
   }
 
   #endedError(action: string): Error {
-    return this.#error ??
-      new SshTraceError(
-        "data",
-        "data.connection-closed",
-        `cannot ${action}: the connection is closed`,
-      );
+    return this.#error ?? connectionClosed(`cannot ${action}: the connection is closed`);
   }
 
   #closeQuietly(): void {
@@ -253,8 +237,7 @@ export class Connection {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = finishedWith;
-    const error = channelError ?? finishedWith ??
-      new SshTraceError("data", "data.connection-closed", "the connection is closed");
+    const error = channelError ?? finishedWith ?? connectionClosed("the connection is closed");
     const channels = [...this.#channels.values()];
     this.#channels.clear();
     for (const channel of channels) channel.fail(error);
@@ -349,7 +332,7 @@ export class Connection {
     const error = e instanceof WireError ? this.#malformed(e, this.#stage()) : toError(e);
     traceError(this.tracer, error);
     this.#end(error, null, () => {
-      this.transport.disconnect(PROTOCOL_ERROR, error.message).catch(noop);
+      this.transport.disconnect(DISCONNECT.PROTOCOL_ERROR, error.message).catch(noop);
     });
   }
 
@@ -455,13 +438,8 @@ export class Connection {
     if (answer === null || this.#ended) return;
     if ("refuse" in answer) {
       this.#post(
-        new SshWriter()
-          .byte(MSG.CHANNEL_OPEN_FAILURE)
-          .uint32(open.remoteId)
-          .uint32(answer.refuse)
-          .string(answer.description)
-          .string("")
-          .bytes(),
+        new SshWriter().byte(MSG.CHANNEL_OPEN_FAILURE).uint32(open.remoteId).uint32(answer.refuse)
+          .string(answer.description).string("").bytes(),
       );
       return;
     }

@@ -57,6 +57,24 @@ export interface ExactCodes {
   "connect.unreachable": Target;
   "connect.reset": Target;
   "connect.failed": Target;
+  /** A ProxyCommand could not start, or ended before sending a byte. */
+  "connect.proxy-command-failed": Target & {
+    command: string;
+    exitCode: number | null;
+    /** The end of its stderr (at most 4 KiB). */
+    stderr: string;
+  };
+  /** A jump host refused the tunnel (`direct-tcpip`) to the next hop. */
+  "connect.jump-refused": Target & {
+    jumpHost: string;
+    jumpPort: number;
+    /** The refusing hop, 1-based, and the length of the chain (jump hosts + target). */
+    hop: number;
+    hops: number;
+    reasonCode: number;
+    reason: string;
+    description: string;
+  };
 
   "version.not-ssh": PreVersion;
   "version.refused": PreVersion & { reason: string };
@@ -115,6 +133,15 @@ export interface ExactCodes {
   };
   "auth.password-change-requested": AuthDetails & { prompt: string };
 
+  /** A forward could not listen: -L here (`side` local), or -R on the server (`side` remote). */
+  "session.forward-bind-failed": {
+    bindHost: string;
+    bindPort: number;
+    host: string;
+    port: number;
+    reason: string;
+    side?: "local" | "remote";
+  };
   "session.channel-open-refused": {
     channelType: string;
     reasonCode: number;
@@ -203,6 +230,8 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "connect.unreachable": "connect",
   "connect.reset": "connect",
   "connect.failed": "connect",
+  "connect.jump-refused": "connect",
+  "connect.proxy-command-failed": "connect",
   "version.not-ssh": "version",
   "version.refused": "version",
   "version.ssh1-only": "version",
@@ -243,6 +272,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "auth.rsa-sha2-refused": "auth",
   "auth.no-common-method": "auth",
   "auth.password-change-requested": "auth",
+  "session.forward-bind-failed": "session",
   "session.channel-open-refused": "session",
   "session.pty-refused": "session",
   "session.exec-refused": "session",

@@ -9,16 +9,19 @@
 
 import { SshReader, SshWriter } from "../wire/buffer.ts";
 import { MSG } from "../wire/messages.ts";
-import { Tracer } from "../trace.ts";
 import { decodeTerminalModes } from "../connection/terminal_modes.ts";
 import type { Channel } from "../connection/channel.ts";
 import { Connection } from "../connection/mux.ts";
 import type { ChannelOpen, ChannelOpenAnswer, ChannelRequest } from "../connection/types.ts";
-import type { MessageTransport } from "../transport/types.ts";
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
 import { comwareShell, posixShell } from "./programs.ts";
-import { REASON, type ServerTransport, Stop } from "./transport.ts";
+import { type ServerTransport, Stop } from "./transport.ts";
+import { carry } from "../forward/pipe.ts";
+import { type Conn, platform } from "../platform/mod.ts";
 import type { ChannelInfo } from "./types.ts";
+
+/** The targets a lab server's direct-tcpip channels may reach. */
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /** Most channels one connection may have open at once. */
 export const MAX_CHANNELS = 64;
@@ -27,22 +30,6 @@ export const MAX_CHANNELS = 64;
 const HELD_LIMIT = 4 * 1024 * 1024;
 
 const encoder = new TextEncoder();
-
-/** The lab transport as the connection layer sees it. */
-function messageTransport(t: ServerTransport): MessageTransport {
-  return {
-    tracer: new Tracer(),
-    get sessionId() {
-      return t.sessionId;
-    },
-    serverSigAlgs: null,
-    send: (payload) => t.send(payload),
-    receive: (timeoutMs) => t.receive(timeoutMs ?? 0),
-    disconnect: (code = REASON.BY_APPLICATION, description = "") => t.disconnect(code, description),
-    close: () => t.close(),
-    authenticated: () => t.authenticated(),
-  };
-}
 
 /**
  * A pty emulated from the client's terminal modes (config `terminal: "emulated"`), as MINA
@@ -154,7 +141,7 @@ export class ServerConnection {
     this.#t = t;
     this.#user = user;
     this.#log = log;
-    this.#conn = new Connection(messageTransport(t), {
+    this.#conn = new Connection(t, {
       role: "server",
       windowSize: t.config.windowSize,
       maxPacket: t.config.maxPacket,
@@ -173,6 +160,9 @@ export class ServerConnection {
   async #open(open: ChannelOpen): Promise<ChannelOpenAnswer> {
     if (await this.#t.at("channel-open", { channel: channelInfo(open) })) return null;
     const refuse = (code: number, description: string) => ({ refuse: code, description });
+    if (open.type === "direct-tcpip" && this.#conn.channelCount < MAX_CHANNELS) {
+      return await this.#direct(open);
+    }
     if (open.type !== "session") return refuse(3, `unknown channel type ${open.type}`);
     if (this.#conn.channelCount >= MAX_CHANNELS) return refuse(4, "too many channels");
     if (open.remoteMaxPacket === 0) return refuse(2, "maximum packet size of 0");
@@ -180,6 +170,38 @@ export class ServerConnection {
       accept: (channel) => {
         const ch = new LabChannel(channel);
         channel.onRequest = (request) => this.#request(ch, request);
+      },
+    };
+  }
+
+  /**
+   * A `direct-tcpip` open: connects to the target (loopback only) before answering, then
+   * carries the bytes both ways; refused when forwarding is off or the connect fails.
+   */
+  async #direct(open: ChannelOpen): Promise<ChannelOpenAnswer> {
+    const r = new SshReader(open.data, "direct-tcpip");
+    const host = r.text("host to connect");
+    const port = r.uint32("port to connect");
+    if (this.#t.config.forwarding === false) {
+      this.#log(`refused direct-tcpip to ${host}:${port}: forwarding is off`);
+      return { refuse: 1, description: "forwarding is disabled on this lab server" };
+    }
+    if (!LOOPBACK.has(host.toLowerCase())) {
+      this.#log(`refused direct-tcpip to ${host}:${port}: not a loopback address`);
+      return { refuse: 1, description: "the lab server forwards to 127.0.0.1 only" };
+    }
+    let conn: Conn;
+    try {
+      conn = await platform.connectTcp(host, port);
+    } catch (e) {
+      return { refuse: 2, description: `connect failed: ${(e as Error).message}` };
+    }
+    this.#log(`direct-tcpip to ${host}:${port}`);
+    return {
+      accept: (channel) => {
+        const done = carry(conn, channel).then(() => {});
+        this.#programs.add(done);
+        done.finally(() => this.#programs.delete(done));
       },
     };
   }

@@ -16,7 +16,7 @@
 import { createDiffieHellman, createHash, getDiffieHellman, randomBytes } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { sntrup761 } from "../algorithms/pq.ts";
-import type { HashName } from "../algorithms/types.ts";
+import type { HashName, KexExchange } from "../algorithms/types.ts";
 import { bigintToBytes, bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer.ts";
 
 /** A client value or message the server half refuses. */
@@ -25,13 +25,8 @@ export class ServerKexError extends Error {
 }
 
 /** What a server half needs: the exchange's inputs, the host key and a signer for H. */
-export interface ServerKexInput {
-  /** Version lines without CR LF, exactly as received and sent. */
-  clientVersion: Uint8Array;
-  serverVersion: Uint8Array;
-  /** Whole KEXINIT payloads (starting with byte 20). */
-  clientKexInit: Uint8Array;
-  serverKexInit: Uint8Array;
+export interface ServerKexInput
+  extends Pick<KexExchange, "clientVersion" | "serverVersion" | "clientKexInit" | "serverKexInit"> {
   /** K_S, the host key blob. */
   hostKeyBlob: Uint8Array;
   /** Signs H and returns the signature blob (string algorithm, string signature). */
@@ -74,6 +69,62 @@ function mpint(unsigned: Uint8Array): Uint8Array {
   return new SshWriter(unsigned.length + 5).mpintBytes(unsigned).bytes();
 }
 
+/** A server half: `handle` answers each client message until the final reply sets `result`. */
+function serverKex(
+  name: string,
+  hash: HashName,
+  handle: (kex: ServerKex, payload: Uint8Array) => Promise<Uint8Array[]>,
+): ServerKex {
+  const kex: ServerKex = {
+    name,
+    hash,
+    async onMessage(payload) {
+      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
+      return await handle(kex, payload);
+    },
+  };
+  return kex;
+}
+
+/**
+ * The final reply: H over the inputs, `middle` and K, then K_S, the server's value (`value`:
+ * the body of its string or mpint) and the signature over H.
+ */
+async function finalReply(
+  kex: ServerKex,
+  input: ServerKexInput,
+  type: number,
+  middle: Uint8Array,
+  k: Uint8Array,
+  value: Uint8Array,
+): Promise<Uint8Array[]> {
+  const h = exchangeHashOf(kex.hash, input, middle, k);
+  kex.result = { k, h };
+  return [joinKexReply(type, input.hostKeyBlob, value, await input.sign(h))];
+}
+
+/** Reads the three strings of a final kex reply (K_S, the server value, the signature). */
+export function splitKexReply(payload: Uint8Array): {
+  type: number;
+  hostKey: Uint8Array;
+  value: Uint8Array;
+  signature: Uint8Array;
+} {
+  const r = new SshReader(payload, "kex reply");
+  const type = r.byte();
+  return { type, hostKey: r.string(), value: r.string(), signature: r.string() };
+}
+
+/** Builds a final kex reply from its parts. */
+export function joinKexReply(
+  type: number,
+  hostKey: Uint8Array,
+  value: Uint8Array,
+  signature: Uint8Array,
+): Uint8Array {
+  return new SshWriter().byte(type).string(hostKey).string(value).string(signature).bytes();
+}
+
 function expect(payload: Uint8Array, type: number, what: string): SshReader {
   const r = new SshReader(payload, what);
   const got = r.byte("message number");
@@ -89,31 +140,19 @@ function expect(payload: Uint8Array, type: number, what: string): SshReader {
 type Agree = (clientPublic: Uint8Array) => Promise<{ serverPublic: Uint8Array; k: Uint8Array }>;
 
 function ephemeral(name: string, hash: HashName, agree: Agree, input: ServerKexInput): ServerKex {
-  const kex: ServerKex = {
-    name,
-    hash,
-    async onMessage(payload) {
-      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
-      const r = expect(payload, 30, "KEX_ECDH_INIT");
-      const clientPublic = r.string("client public key").slice();
-      try {
-        r.end();
-      } catch (e) {
-        throw new ServerKexError((e as Error).message);
-      }
-      kex.clientPublicLength = clientPublic.length;
-      const { serverPublic, k } = await agree(clientPublic);
-      const middle = new SshWriter().string(clientPublic).string(serverPublic).bytes();
-      const h = exchangeHashOf(hash, input, middle, k);
-      kex.result = { k, h };
-      const signature = await input.sign(h);
-      return [
-        new SshWriter().byte(31).string(input.hostKeyBlob).string(serverPublic).string(signature)
-          .bytes(),
-      ];
-    },
-  };
-  return kex;
+  return serverKex(name, hash, async (kex, payload) => {
+    const r = expect(payload, 30, "KEX_ECDH_INIT");
+    const clientPublic = r.string("client public key").slice();
+    try {
+      r.end();
+    } catch (e) {
+      throw new ServerKexError((e as Error).message);
+    }
+    kex.clientPublicLength = clientPublic.length;
+    const { serverPublic, k } = await agree(clientPublic);
+    const middle = new SshWriter().string(clientPublic).string(serverPublic).bytes();
+    return await finalReply(kex, input, 31, middle, k, serverPublic);
+  });
 }
 
 async function x25519Agree(clientPublic: Uint8Array): Promise<{
@@ -251,106 +290,77 @@ function group(name: Modp): { p: Uint8Array; g: Uint8Array } {
 }
 
 function fixedGroup(name: string, hash: HashName, modp: Modp, input: ServerKexInput): ServerKex {
-  const kex: ServerKex = {
-    name,
-    hash,
-    async onMessage(payload) {
-      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
-      const r = expect(payload, 30, "KEXDH_INIT");
-      const eBody = r.string("e");
-      kex.clientPublicLength = eBody.length;
-      const e = bytesToBigint(eBody);
-      const { p, g } = group(modp);
-      const { f, k } = dhAnswer(p, g, e, hash);
-      const middle = new SshWriter().mpint(e).mpintBytes(f).bytes();
-      const h = exchangeHashOf(hash, input, middle, k);
-      kex.result = { k, h };
-      const signature = await input.sign(h);
-      return [
-        new SshWriter().byte(31).string(input.hostKeyBlob).mpintBytes(f).string(signature)
-          .bytes(),
-      ];
-    },
-  };
-  return kex;
+  return serverKex(name, hash, async (kex, payload) => {
+    const r = expect(payload, 30, "KEXDH_INIT");
+    const eBody = r.string("e");
+    kex.clientPublicLength = eBody.length;
+    const e = bytesToBigint(eBody);
+    const { p, g } = group(modp);
+    const { f, k } = dhAnswer(p, g, e, hash);
+    const middle = new SshWriter().mpint(e).mpintBytes(f).bytes();
+    return await finalReply(kex, input, 31, middle, k, mpint(f).subarray(4));
+  });
 }
 
 function groupExchange(name: string, hash: HashName, input: ServerKexInput): ServerKex {
   let request: { min: number; n: number; max: number } | null = null;
   let chosen: { p: Uint8Array; g: Uint8Array } | null = null;
-  const kex: ServerKex = {
-    name,
-    hash,
-    async onMessage(payload) {
-      if (kex.result) throw new ServerKexError(`${name}: message after the exchange ended`);
-      if (payload[0] === 34) {
-        const r = expect(payload, 34, "KEX_DH_GEX_REQUEST");
-        request = { min: r.uint32("min"), n: r.uint32("n"), max: r.uint32("max") };
-        const names: Modp[] = input.allowSmallGroups === false
-          ? ["modp14", "modp16", "modp18"]
-          : ["modp2", "modp14", "modp16", "modp18"];
-        const fits = names.map(group).filter((gr) => {
-          const bits = gr.p.length * 8;
-          return bits >= request!.min && bits <= request!.max;
-        });
-        chosen = fits.find((gr) => gr.p.length * 8 >= request!.n) ?? fits.at(-1) ?? null;
-        if (!chosen) {
-          throw new ServerKexError(
-            `no group between ${request.min} and ${request.max} bits for group exchange`,
-          );
-        }
-        return [new SshWriter().byte(31).mpintBytes(chosen.p).mpintBytes(chosen.g).bytes()];
+  return serverKex(name, hash, async (kex, payload) => {
+    if (payload[0] === 34) {
+      const r = expect(payload, 34, "KEX_DH_GEX_REQUEST");
+      request = { min: r.uint32("min"), n: r.uint32("n"), max: r.uint32("max") };
+      const names: Modp[] = input.allowSmallGroups === false
+        ? ["modp14", "modp16", "modp18"]
+        : ["modp2", "modp14", "modp16", "modp18"];
+      const fits = names.map(group).filter((gr) => {
+        const bits = gr.p.length * 8;
+        return bits >= request!.min && bits <= request!.max;
+      });
+      chosen = fits.find((gr) => gr.p.length * 8 >= request!.n) ?? fits.at(-1) ?? null;
+      if (!chosen) {
+        throw new ServerKexError(
+          `no group between ${request.min} and ${request.max} bits for group exchange`,
+        );
       }
-      const r = expect(payload, 32, "KEX_DH_GEX_INIT");
-      if (!request || !chosen) {
-        throw new ServerKexError("KEX_DH_GEX_INIT before KEX_DH_GEX_REQUEST");
-      }
-      const eBody = r.string("e");
-      kex.clientPublicLength = eBody.length;
-      const e = bytesToBigint(eBody);
-      const { f, k } = dhAnswer(chosen.p, chosen.g, e, hash);
-      const middle = new SshWriter().uint32(request.min).uint32(request.n).uint32(request.max)
-        .mpintBytes(chosen.p).mpintBytes(chosen.g).mpint(e).mpintBytes(f).bytes();
-      const h = exchangeHashOf(hash, input, middle, k);
-      kex.result = { k, h };
-      const signature = await input.sign(h);
-      return [
-        new SshWriter().byte(33).string(input.hostKeyBlob).mpintBytes(f).string(signature)
-          .bytes(),
-      ];
-    },
-  };
-  return kex;
+      return [new SshWriter().byte(31).mpintBytes(chosen.p).mpintBytes(chosen.g).bytes()];
+    }
+    const r = expect(payload, 32, "KEX_DH_GEX_INIT");
+    if (!request || !chosen) {
+      throw new ServerKexError("KEX_DH_GEX_INIT before KEX_DH_GEX_REQUEST");
+    }
+    const eBody = r.string("e");
+    kex.clientPublicLength = eBody.length;
+    const e = bytesToBigint(eBody);
+    const { f, k } = dhAnswer(chosen.p, chosen.g, e, hash);
+    const middle = new SshWriter().uint32(request.min).uint32(request.n).uint32(request.max)
+      .mpintBytes(chosen.p).mpintBytes(chosen.g).mpint(e).mpintBytes(f).bytes();
+    return await finalReply(kex, input, 33, middle, k, mpint(f).subarray(4));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 
-type Factory = (input: ServerKexInput) => ServerKex;
+type Factory = (name: string, input: ServerKexInput) => ServerKex;
+const ecdh = (hash: HashName, agree: Agree): Factory => (n, i) => ephemeral(n, hash, agree, i);
+const dh = (hash: HashName, modp: Modp): Factory => (n, i) => fixedGroup(n, hash, modp, i);
+const gex = (hash: HashName): Factory => (n, i) => groupExchange(n, hash, i);
 
 const FACTORIES: Record<string, Factory> = {
-  "mlkem768x25519-sha256": (i) => ephemeral("mlkem768x25519-sha256", "sha256", mlkemX25519, i),
-  "sntrup761x25519-sha512": (i) => ephemeral("sntrup761x25519-sha512", "sha512", sntrupX25519, i),
-  "sntrup761x25519-sha512@openssh.com": (i) =>
-    ephemeral("sntrup761x25519-sha512@openssh.com", "sha512", sntrupX25519, i),
-  "curve25519-sha256": (i) => ephemeral("curve25519-sha256", "sha256", curve25519, i),
-  "curve25519-sha256@libssh.org": (i) =>
-    ephemeral("curve25519-sha256@libssh.org", "sha256", curve25519, i),
-  "ecdh-sha2-nistp256": (i) => ephemeral("ecdh-sha2-nistp256", "sha256", nist("P-256", 32), i),
-  "ecdh-sha2-nistp384": (i) => ephemeral("ecdh-sha2-nistp384", "sha384", nist("P-384", 48), i),
-  "ecdh-sha2-nistp521": (i) => ephemeral("ecdh-sha2-nistp521", "sha512", nist("P-521", 66), i),
-  "diffie-hellman-group-exchange-sha256": (i) =>
-    groupExchange("diffie-hellman-group-exchange-sha256", "sha256", i),
-  "diffie-hellman-group-exchange-sha1": (i) =>
-    groupExchange("diffie-hellman-group-exchange-sha1", "sha1", i),
-  "diffie-hellman-group16-sha512": (i) =>
-    fixedGroup("diffie-hellman-group16-sha512", "sha512", "modp16", i),
-  "diffie-hellman-group18-sha512": (i) =>
-    fixedGroup("diffie-hellman-group18-sha512", "sha512", "modp18", i),
-  "diffie-hellman-group14-sha256": (i) =>
-    fixedGroup("diffie-hellman-group14-sha256", "sha256", "modp14", i),
-  "diffie-hellman-group14-sha1": (i) =>
-    fixedGroup("diffie-hellman-group14-sha1", "sha1", "modp14", i),
-  "diffie-hellman-group1-sha1": (i) => fixedGroup("diffie-hellman-group1-sha1", "sha1", "modp2", i),
+  "mlkem768x25519-sha256": ecdh("sha256", mlkemX25519),
+  "sntrup761x25519-sha512": ecdh("sha512", sntrupX25519),
+  "sntrup761x25519-sha512@openssh.com": ecdh("sha512", sntrupX25519),
+  "curve25519-sha256": ecdh("sha256", curve25519),
+  "curve25519-sha256@libssh.org": ecdh("sha256", curve25519),
+  "ecdh-sha2-nistp256": ecdh("sha256", nist("P-256", 32)),
+  "ecdh-sha2-nistp384": ecdh("sha384", nist("P-384", 48)),
+  "ecdh-sha2-nistp521": ecdh("sha512", nist("P-521", 66)),
+  "diffie-hellman-group-exchange-sha256": gex("sha256"),
+  "diffie-hellman-group-exchange-sha1": gex("sha1"),
+  "diffie-hellman-group16-sha512": dh("sha512", "modp16"),
+  "diffie-hellman-group18-sha512": dh("sha512", "modp18"),
+  "diffie-hellman-group14-sha256": dh("sha256", "modp14"),
+  "diffie-hellman-group14-sha1": dh("sha1", "modp14"),
+  "diffie-hellman-group1-sha1": dh("sha1", "modp2"),
 };
 
 /** Every kex method with a server half. */
@@ -360,5 +370,5 @@ export const SERVER_KEX_NAMES: readonly string[] = Object.keys(FACTORIES);
 export function createServerKex(name: string, input: ServerKexInput): ServerKex {
   const factory = FACTORIES[name];
   if (!factory) throw new ServerKexError(`the lab server has no server half for kex ${name}`);
-  return factory(input);
+  return factory(name, input);
 }

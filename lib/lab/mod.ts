@@ -1,7 +1,7 @@
 /**
  * The lab server: a small SSH server built from sshtrace's own layers, on 127.0.0.1 only. It
  * behaves well (`modern`), like an old switch (`old-switch`), or badly on purpose (the fault
- * profiles of `faults.ts`). The client never imports this module.
+ * profiles of `faults/`). The client never imports this module.
  *
  * @example
  * ```ts
@@ -19,14 +19,14 @@ import type { AlgorithmLists } from "../types.ts";
 import type { ByteStream } from "../transport/stream.ts";
 import { serveAuth } from "./auth.ts";
 import { ServerConnection } from "./connection.ts";
-import { FAULT_PROFILES, type FaultProfile, findFault } from "./faults.ts";
+import { FAULT_PROFILES, type FaultProfile, findFault } from "./faults/mod.ts";
 import { generateHostKeys, type HostKeys, keyTypesFor } from "./hostkeys.ts";
 import { BASE_PROFILES, modernConfig } from "./profiles.ts";
 import { ServerTransport, Stop } from "./transport.ts";
 import type { FaultHooks, LabConfig, LabEvent, LabUser } from "./types.ts";
 
-export type { FaultExpectation, FaultProfile } from "./faults.ts";
-export { FAULT_PROFILES, findFault } from "./faults.ts";
+export type { FaultExpectation, FaultProfile } from "./faults/mod.ts";
+export { FAULT_PROFILES, findFault } from "./faults/mod.ts";
 export { BASE_PROFILES, DEMO_USER, SWITCH_ADMIN } from "./profiles.ts";
 export { generateHostKeys, type HostKey, HostKeys, type HostKeyType } from "./hostkeys.ts";
 export type { LabConfig, LabEvent, LabUser } from "./types.ts";

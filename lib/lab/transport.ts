@@ -8,27 +8,22 @@
  */
 
 import { SshTraceError } from "../errors/mod.ts";
+import { Tracer } from "../trace.ts";
 import type { AlgorithmLists } from "../types.ts";
 import { Handshake, type KexKeys, type KexRun } from "../transport/handshake.ts";
 import { STRICT_KEX_S } from "../transport/kexinit.ts";
 import { StreamPacketConn } from "../transport/packet_conn.ts";
 import { lineBytes } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
-import { SshReader, SshWriter } from "../wire/buffer.ts";
-import { MSG } from "../wire/messages.ts";
+import { receiveMessage, sendDisconnect } from "../transport/transport_messages.ts";
+import type { MessageTransport } from "../transport/types.ts";
+import { DISCONNECT, MSG } from "../wire/messages.ts";
 import type { HostKeys } from "./hostkeys.ts";
 import { createServerKex } from "./kex_server.ts";
 import type { FaultHooks, FaultIo, LabConfig, LabPoint } from "./types.ts";
 
-/** Disconnect reason codes the server uses. */
-export const REASON = {
-  PROTOCOL_ERROR: 2,
-  KEY_EXCHANGE_FAILED: 3,
-  MAC_ERROR: 5,
-  SERVICE_NOT_AVAILABLE: 7,
-  BY_APPLICATION: 11,
-  NO_MORE_AUTH_METHODS_AVAILABLE: 14,
-} as const;
+/** Disconnect reason codes (RFC 4250 §4.2.2). */
+export const REASON = DISCONNECT;
 
 /** The connection ended (client closed, a fault stopped, or the server gave up): not a crash. */
 export class Stop extends Error {
@@ -38,10 +33,13 @@ export class Stop extends Error {
 /** Extra fields a fault hook sees at one point. */
 export type PointContext = Partial<Pick<FaultIo, "channel" | "request" | "method">>;
 
-/** The server's transport over one connection. */
-export class ServerTransport {
+/** The server's transport over one connection (what the lab's auth and connection layers use). */
+export class ServerTransport implements MessageTransport {
   readonly config: LabConfig;
   readonly hooks: FaultHooks;
+  readonly tracer: Tracer = new Tracer();
+  /** Only a client reads server-sig-algs. */
+  readonly serverSigAlgs = null;
   clientVersion = "";
   /** Chosen algorithms of the current keys, by KEXINIT category. */
   chosen: Record<string, string> = {};
@@ -71,7 +69,8 @@ export class ServerTransport {
       timeoutMs: config.loginGraceMs,
       stage: "kex",
       sealed: seal
-        ? (wire) => (this.#conn.encrypted ? seal(wire, ++this.#encryptedSent) : wire)
+        ? (wire, payload, seq) =>
+          this.#conn.encrypted ? seal(wire, ++this.#encryptedSent, payload, seq) : wire
         : null,
     });
     this.#hs = new Handshake({
@@ -108,6 +107,16 @@ export class ServerTransport {
   /** Whether the first key exchange ran under strict kex. */
   get strict(): boolean {
     return this.#hs.strict;
+  }
+
+  /** Completed key exchanges. */
+  get kexCount(): number {
+    return this.#hs.kexCount;
+  }
+
+  /** Starts a key exchange now (the lab starts none by itself; see the constructor). */
+  rekey(): Promise<void> {
+    return this.#hs.startRekey().catch(this.#onFailure);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -195,17 +204,10 @@ export class ServerTransport {
   }
 
   /** Sends DISCONNECT and closes. */
-  async disconnect(reason: number, description: string): Promise<void> {
+  async disconnect(reason: number = REASON.BY_APPLICATION, description = ""): Promise<void> {
     if (this.closed) return;
     this.#log(`disconnect (reason ${reason}): ${description}`);
-    try {
-      await this.#hs.sendNow(
-        new SshWriter().byte(MSG.DISCONNECT).uint32(reason).string(description).string("")
-          .bytes(),
-      );
-    } catch {
-      // the client may be gone already
-    }
+    await sendDisconnect(this.#hs, reason, description);
     this.close();
   }
 
@@ -257,28 +259,21 @@ export class ServerTransport {
    */
   async receive(timeoutMs = this.config.loginGraceMs): Promise<Uint8Array | null> {
     try {
-      for (;;) {
-        const p = await this.#conn.readPacket(timeoutMs);
-        if (p === null) {
-          this.close();
-          return null;
-        }
-        if (p[0] === MSG.KEXINIT && !this.#hs.inKex) {
-          this.#log("client started a rekey");
-          if (await this.at("client-rekey")) continue;
-        }
-        if (!(await this.#hs.handleTransportMessage(p))) return p;
-      }
-    } catch (e) {
-      if (e instanceof Stop) return null;
-      if (e instanceof SshTraceError && /\.(closed|disconnect)$/.test(e.code)) {
-        this.close();
-        return null;
-      }
-      return await this.#fail(e).catch((s) => {
-        if (s instanceof Stop) return null;
-        throw s;
+      const p = await receiveMessage(this.#hs, timeoutMs, undefined, async (p) => {
+        this.hooks.received?.(p, this.#conn.lastReadSeq);
+        if (p[0] !== MSG.KEXINIT || this.#hs.inKex) return false;
+        this.#log("client started a rekey");
+        return await this.at("client-rekey");
       });
+      if (p === null) this.close();
+      return p;
+    } catch (e) {
+      try {
+        if (!(e instanceof Stop)) await this.#fail(e); // closes; DISCONNECT when due
+      } catch (stop) {
+        if (!(stop instanceof Stop)) throw stop;
+      }
+      return null;
     }
   }
 
@@ -291,7 +286,8 @@ export class ServerTransport {
     if (this.hooks.greeting) await this.hooks.greeting(this.faultIo());
     else {
       const lines = [...this.config.preVersionLines, this.config.versionLine];
-      await this.#writeRaw(new TextEncoder().encode(lines.map((l) => l + "\r\n").join("")));
+      const end = this.config.lineEnding ?? "\r\n";
+      await this.#writeRaw(new TextEncoder().encode(lines.map((l) => l + end).join("")));
     }
     const line = await this.#conn.reader.readLine(255).catch((e) => {
       throw new Stop(`no version line from the client: ${(e as Error).message}`);
@@ -334,10 +330,7 @@ export class ServerTransport {
     const hostKey = this.#hostKeys.forAlgorithm(chosen.hostKey)!;
     const signature = first ? this.hooks.signature : undefined;
     const kex = createServerKex(chosen.kex, {
-      clientVersion: run.clientVersion,
-      serverVersion: run.serverVersion,
-      clientKexInit: run.clientKexInit,
-      serverKexInit: run.serverKexInit,
+      ...run,
       hostKeyBlob: hostKey.blob,
       sign: (h) => {
         const blob = hostKey.sign(chosen.hostKey, h);
@@ -375,26 +368,4 @@ export class ServerTransport {
   get ready(): boolean {
     return this.#hs.firstKexDone;
   }
-}
-
-/** Reads the three strings of a final kex reply (K_S, the server value, the signature). */
-export function splitKexReply(payload: Uint8Array): {
-  type: number;
-  hostKey: Uint8Array;
-  value: Uint8Array;
-  signature: Uint8Array;
-} {
-  const r = new SshReader(payload, "kex reply");
-  const type = r.byte();
-  return { type, hostKey: r.string(), value: r.string(), signature: r.string() };
-}
-
-/** Builds a final kex reply from its parts. */
-export function joinKexReply(
-  type: number,
-  hostKey: Uint8Array,
-  value: Uint8Array,
-  signature: Uint8Array,
-): Uint8Array {
-  return new SshWriter().byte(type).string(hostKey).string(value).string(signature).bytes();
 }

@@ -24,6 +24,8 @@ export interface LabConfig {
   versionLine: string;
   /** Lines sent before the version line. */
   preVersionLines: string[];
+  /** Ending of those lines (old switches end them with a lone CR). @default "\r\n" */
+  lineEnding?: string;
   /** Server-side KEXINIT lists (host key algorithms without a key are dropped). */
   lists: AlgorithmLists;
   /** Offer strict kex (`kex-strict-s-v00@openssh.com`). */
@@ -68,6 +70,12 @@ export interface LabConfig {
    * ONLCR, ECHO decides the echo. Unset: the shell ends lines at CR or LF whatever the modes.
    */
   terminal?: "emulated";
+  /**
+   * `direct-tcpip` channels (a jump host's tunnel, `-L`): opened to 127.0.0.1, ::1 or
+   * localhost only (other hosts are refused as prohibited). `false` refuses them all, as
+   * OpenSSH's AllowTcpForwarding no does. @default true
+   */
+  forwarding?: boolean;
 }
 
 /** Something the lab server reports about a connection (for `sshtrace lab` and tests). */
@@ -158,6 +166,11 @@ export interface FaultHooks {
   kexReply?(payload: Uint8Array): Uint8Array;
   /** Changes the signature blob over H. */
   signature?(blob: Uint8Array): Uint8Array;
-  /** Changes a sealed packet after the first NEWKEYS; `index` counts them from 1. */
-  seal?(wire: Uint8Array, index: number): Uint8Array;
+  /**
+   * Changes a sealed packet after the first NEWKEYS; `index` counts them from 1, `payload` and
+   * `seq` are the message and sequence number it carries.
+   */
+  seal?(wire: Uint8Array, index: number, payload: Uint8Array, seq: number): Uint8Array;
+  /** Sees each message read after the first key exchange (transport messages too). */
+  received?(payload: Uint8Array, seq: number): void;
 }

@@ -125,6 +125,27 @@ export const denoPlatform: Platform = {
     Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
   connectUnix,
   listenTcp: (hostname, port) => Deno.listen({ hostname, port, transport: "tcp" }),
+  spawn(command, args) {
+    const child = new Deno.Command(command, {
+      args: [...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      status: child.status.then((s) => ({ code: s.code, signal: s.signal })),
+      kill() {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // already exited
+        }
+      },
+    };
+  },
 
   readFile: (path) => Deno.readFile(path),
   readTextFile: (path) => Deno.readTextFile(path),

@@ -100,6 +100,17 @@ export type Permission =
   | { name: "env"; variable?: string }
   | { name: "net"; host?: string };
 
+/** A child process with its three standard streams piped (a ProxyCommand). */
+export interface ChildProcess {
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** Resolves when it exits: its exit code, or the signal that ended it. */
+  readonly status: Promise<{ code: number; signal: string | null }>;
+  /** Ends it (SIGTERM); nothing happens if it has exited. */
+  kill(): void;
+}
+
 /** The signals sshtrace handles. */
 export type Signal = "SIGINT" | "SIGTERM" | "SIGWINCH";
 
@@ -127,6 +138,8 @@ export interface Platform {
   connectUnix(path: string, options?: ConnectOptions): Promise<Conn>;
   /** Listens on a TCP port (0: any free port). */
   listenTcp(hostname: string, port: number): TcpListener;
+  /** Starts a program with piped standard streams (throws when it cannot be started). */
+  spawn(command: string, args: readonly string[]): ChildProcess;
 
   readFile(path: string): Promise<Uint8Array>;
   readTextFile(path: string): Promise<string>;

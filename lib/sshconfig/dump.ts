@@ -6,6 +6,7 @@
  * @module
  */
 
+import { opensshDynamicText, opensshForwardText } from "../forward/spec.ts";
 import type { SshConfig } from "./resolve.ts";
 import { type Origin, originText } from "./types.ts";
 import type { RekeyLimit, Value } from "./values.ts";
@@ -69,15 +70,21 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["macs", plain],
   ["preferredauthentications", plain],
   ["pubkeyacceptedalgorithms", plain],
+  ["dynamicforward", (v) => opensshDynamicText(String(v)), "each"],
+  ["localforward", (v) => opensshForwardText(String(v)), "each"],
+  ["remoteforward", (v) => opensshForwardText(String(v)), "each"],
   ["identityfile", plain, "each"],
   ["certificatefile", plain, "each"],
   ["globalknownhostsfile", words],
   ["userknownhostsfile", words],
   ["sendenv", plain, "each"],
   ["setenv", plain, "each"],
+  ["forwardagent", yesNo],
   ["connecttimeout", timeout],
   ["escapechar", escape],
   ["rekeylimit", rekey],
+  ["proxyjump", plain],
+  ["proxycommand", plain],
 ];
 
 /** The lines `sshtrace -G` prints, `host` first, as ssh -G. */

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { parseDynamicSpec, parseForwardSpec } from "../forward/spec.ts";
+import { parseJumpSpec } from "../config/jump_spec.ts";
 import {
   AlgorithmListError,
   allNames,
@@ -204,6 +206,39 @@ function port(args: readonly string[]): Parsed {
   return integer(1, 65535, "port")(args);
 }
 
+/** ProxyJump: checked as the run reads it (lib/config/jump_spec.ts), kept as written. */
+function proxyJump(args: readonly string[]): Parsed {
+  if (args.length !== 1) return { problem: "expected one argument" };
+  try {
+    parseJumpSpec(args[0]!);
+  } catch (e) {
+    return { problem: (e as Error).message.replace(/^ProxyJump: /, "") };
+  }
+  return args[0]!;
+}
+
+/** LocalForward, RemoteForward: `[bind:]port host:hostport`, checked as -L is, kept as written. */
+const forward = (keyword: string) => (args: readonly string[]): Parsed => {
+  if (args.length !== 2) return { problem: "expected [bind_address:]port host:hostport" };
+  try {
+    parseForwardSpec(args.join(" "), keyword);
+  } catch (e) {
+    return { problem: (e as Error).message.replace(new RegExp(`^${keyword} [^:]*: `), "") };
+  }
+  return args.join(" ");
+};
+
+/** DynamicForward: `[bind:]port`, checked as -D is, kept as written. */
+function dynamicForward(args: readonly string[]): Parsed {
+  if (args.length !== 1) return { problem: "expected [bind_address:]port" };
+  try {
+    parseDynamicSpec(args[0]!, "DynamicForward");
+  } catch (e) {
+    return { problem: (e as Error).message.replace(/^DynamicForward [^:]*: /, "") };
+  }
+  return args[0]!;
+}
+
 /** The supported keywords (lower case, canonical spelling) and how their values are read. */
 export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, ValueSpec>([
   ["hostname", { combine: "first", parse: text }],
@@ -292,4 +327,11 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["batchmode", { combine: "first", parse: flag }],
   ["requiredrsasize", { combine: "first", parse: integer(0, 0x7fffffff, "RSA key size") }],
   ["ignoreunknown", { combine: "first", parse: text }],
+  ["proxyjump", { combine: "first", parse: proxyJump }],
+  ["localforward", { combine: "accumulate", parse: forward("LocalForward") }],
+  ["remoteforward", { combine: "accumulate", parse: forward("RemoteForward") }],
+  ["dynamicforward", { combine: "accumulate", parse: dynamicForward }],
+  ["forwardagent", { combine: "first", parse: flag }],
+  // The rest of the line, as ssh_config(5) says (the words joined by single spaces).
+  ["proxycommand", { combine: "first", parse: (args) => args.join(" ") }],
 ]);

@@ -37,7 +37,7 @@ import { deriveKey } from "./keys.ts";
 import { describeCategory, negotiateAll } from "./negotiate.ts";
 import type { DirectionKeys } from "./packet.ts";
 import type { PacketConn } from "./packet_conn.ts";
-import { Deadline } from "./reader.ts";
+import { closedError, Deadline } from "./reader.ts";
 import { handleTransportMessage } from "./transport_messages.ts";
 import type { Chosen, HandshakeOptions, KexRun, Negotiated, Role } from "./handshake_role.ts";
 
@@ -217,16 +217,6 @@ export class Handshake {
   // ------------------------------------------------------------------------------------------
   // Receiving
 
-  #closedError(): SshTraceError {
-    const stage = this.conn.stage;
-    return new SshTraceError(
-      stage,
-      `${stage}.closed`,
-      `the ${this.peer} closed the connection during stage ${stage}`,
-      {},
-    );
-  }
-
   #within<T>(what: string, body: () => Promise<T>, deadline?: Deadline): Promise<T> {
     const ms = this.#o.timeoutMs;
     if (!deadline && ms <= 0) return body();
@@ -241,7 +231,7 @@ export class Handshake {
       let unexpectedBefore: string | null = null;
       for (;;) {
         const p = await this.conn.readPacket();
-        if (p === null) throw this.#closedError();
+        if (p === null) throw closedError(this.conn.stage, this.peer);
         if (p[0] === MSG.KEXINIT) return await this.#completeKex(p, unexpectedBefore);
         unexpectedBefore ??= messageName(p[0]!);
         await this.handleTransportMessage(p, true);
@@ -456,7 +446,7 @@ export class Handshake {
           `the ${this.peer} closed the connection before NEWKEYS`,
         );
       }
-      if (p === null) throw this.#closedError();
+      if (p === null) throw closedError(this.conn.stage, this.peer);
       const type = p[0]!;
       if (type === MSG.DISCONNECT) await this.handleTransportMessage(p);
       if (type === MSG.IGNORE || type === MSG.DEBUG) {

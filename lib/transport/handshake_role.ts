@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { HashName } from "../algorithms/types.ts";
+import type { HashName, KexExchange } from "../algorithms/types.ts";
 import type { Tracer } from "../trace.ts";
 import type { AlgorithmLists, Decision } from "../types.ts";
 import type { CATEGORIES } from "./negotiate.ts";
@@ -23,18 +23,13 @@ export interface Negotiated {
   strict: boolean;
 }
 
-/** What the role's kex method gets: the exchange's inputs and its message I/O. */
-export interface KexRun {
+/**
+ * What the role's kex method gets: the exchange's inputs and its message I/O (kex messages, not
+ * held by the kex gate; a wrong guess is skipped on receive).
+ */
+export interface KexRun extends KexExchange {
   readonly first: boolean;
   readonly chosen: Chosen;
-  readonly clientVersion: Uint8Array;
-  readonly serverVersion: Uint8Array;
-  readonly clientKexInit: Uint8Array;
-  readonly serverKexInit: Uint8Array;
-  /** Sends a kex message (not held by the kex gate). */
-  send(payload: Uint8Array): Promise<void>;
-  /** The next kex message (30..49): a wrong guess is skipped, IGNORE/DEBUG handled. */
-  receive(): Promise<Uint8Array>;
 }
 
 /** What the kex method produced: K (SSH-encoded), H and the hash both derive keys with. */

@@ -15,7 +15,7 @@ import type { Stage } from "../types.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
 import { packetEvent } from "./packet_trace.ts";
 import { ReadAhead } from "./read_ahead.ts";
-import { BufferedReader, Deadline } from "./reader.ts";
+import { BufferedReader, closedError, Deadline, resetError } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
 
 /** A payload transform of one direction (compression). */
@@ -185,15 +185,7 @@ export class StreamPacketConn implements PacketConn {
     const next = this.#writeChain.then(() => this.#stream.write(bytes));
     this.#writeChain = next.catch(() => {});
     return next.catch((e) => {
-      if (e instanceof SshTraceError) throw e;
-      const stage = this.stage;
-      throw new SshTraceError(
-        stage,
-        `${stage}.connection-reset`,
-        `the connection broke while sending during stage ${stage}: ${(e as Error).message}`,
-        {},
-        { cause: e },
-      );
+      throw e instanceof SshTraceError ? e : resetError(this.stage, e, " while sending");
     });
   }
 
@@ -218,13 +210,7 @@ export class StreamPacketConn implements PacketConn {
   // Reading
 
   #closedError(): SshTraceError {
-    const stage = this.stage;
-    return new SshTraceError(
-      stage,
-      `${stage}.closed`,
-      `the ${this.#peer} closed the connection during stage ${stage}`,
-      {},
-    );
+    return closedError(this.stage, this.#peer);
   }
 
   async readPacket(timeoutMs = this.#timeoutMs): Promise<Uint8Array | null> {
@@ -245,16 +231,18 @@ export class StreamPacketConn implements PacketConn {
       const need = opener.begin(reader.peekExact(size));
       if (!(await this.#ensureWhole(size + need))) throw this.#closedError();
       const whole = reader.take(size + need)!;
-      const payload = opener.finish(whole.subarray(size), whole);
-      if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
-      this.#lastReadSeq = (opener.seq - 1) >>> 0;
-      if (this.#tracer?.packets) {
-        this.#tracer.emit(packetEvent(this.stage, "in", this.#lastReadSeq, payload));
-      }
-      return payload;
+      return this.#handUp(opener.finish(whole.subarray(size), whole), (opener.seq - 1) >>> 0);
     } catch (e) {
       throw this.#packetFailure(e);
     }
+  }
+
+  /** A payload opened (directly or ahead) for sequence number `seq`, handed to the reader. */
+  #handUp(payload: Uint8Array, seq: number): Uint8Array {
+    if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+    this.#lastReadSeq = seq;
+    if (this.#tracer?.packets) this.#tracer.emit(packetEvent(this.stage, "in", seq, payload));
+    return payload;
   }
 
   /**
@@ -278,19 +266,12 @@ export class StreamPacketConn implements PacketConn {
       this.#ahead.launch(allowed);
       const next = this.#ahead.shift(allowed && this.readAhead);
       if (next) {
-        let payload: Uint8Array;
         try {
-          payload = await next.payload;
-          if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+          return this.#handUp(await next.payload, next.seq);
         } catch (e) {
           this.#ahead.fail();
           throw this.#packetFailure(e);
         }
-        this.#lastReadSeq = next.seq;
-        if (this.#tracer?.packets) {
-          this.#tracer.emit(packetEvent(this.stage, "in", next.seq, payload));
-        }
-        return payload;
       }
       if (!this.readAhead || !this.#opener.canReadAhead) return await this.readPacket(timeoutMs);
       // Part of a packet is in: the rest must follow within the timeout (no trickling).

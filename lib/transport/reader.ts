@@ -55,6 +55,27 @@ export class Deadline {
   }
 }
 
+/** `<stage>.closed`: the peer closed the connection (mid-packet, or where more was due). */
+export function closedError(stage: Stage, peer: string): SshTraceError {
+  return new SshTraceError(
+    stage,
+    `${stage}.closed`,
+    `the ${peer} closed the connection during stage ${stage}`,
+    {},
+  );
+}
+
+/** `<stage>.connection-reset`: the stream failed (`doing`: " while sending", or ""). */
+export function resetError(stage: Stage, e: unknown, doing: string): SshTraceError {
+  return new SshTraceError(
+    stage,
+    `${stage}.connection-reset`,
+    `the connection broke${doing} during stage ${stage}: ${(e as Error).message}`,
+    {},
+    { cause: e },
+  );
+}
+
 /** Reads lines and exact byte counts from a stream; every wait is bounded by a timeout. */
 export class BufferedReader {
   #stream: ByteStream;
@@ -98,10 +119,6 @@ export class BufferedReader {
   }
 
   /**
-   * Waits for more bytes. Returns false at end of stream. A timeout of 0 waits without a timer.
-   * A read started by {@link prefetch} is waited for rather than a second one started.
-   */
-  /**
    * Ends the reader with the deadline's error if it is spent: for loops that work through
    * buffered data without waiting (a busy event loop can run a deadline's timer late).
    */
@@ -112,6 +129,10 @@ export class BufferedReader {
     throw this.#failure;
   }
 
+  /**
+   * Waits for more bytes. Returns false at end of stream. A timeout of 0 waits without a timer.
+   * A read started by {@link prefetch} is waited for rather than a second one started.
+   */
   async fill(timeoutMs = this.timeoutMs): Promise<boolean> {
     if (this.#eof) return false;
     const deadline = this.deadline;
@@ -198,15 +219,7 @@ export class BufferedReader {
       (e) => {
         this.#pending = null;
         if (e instanceof SshTraceError) throw e;
-        const stage = this.stage;
-        this.#failure = new SshTraceError(
-          stage,
-          `${stage}.connection-reset`,
-          `the connection broke during stage ${stage}: ${(e as Error).message}`,
-          {},
-          { cause: e },
-        );
-        throw this.#failure;
+        throw (this.#failure = resetError(this.stage, e, ""));
       },
     );
     return this.#pending;
@@ -247,23 +260,16 @@ export class BufferedReader {
   take(n: number): Uint8Array | null {
     if (this.#buffered < n) return null;
     if (n === 0) return new Uint8Array(0);
-    const first = this.#chunks[0]!;
+    const out = this.peekExact(n);
     this.#buffered -= n;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      return out;
-    }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
+    for (let left = n; left > 0;) {
       const chunk = this.#chunks[0]!;
-      const part = Math.min(chunk.length, n - filled);
-      out.set(chunk.subarray(0, part), filled);
-      filled += part;
-      if (part === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(part);
+      if (chunk.length > left) {
+        this.#chunks[0] = chunk.subarray(left);
+        break;
+      }
+      this.#chunks.shift();
+      left -= chunk.length;
     }
     return out;
   }

@@ -20,14 +20,15 @@ import {
 import type { Tracer } from "../trace.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import type { AlgorithmLists, Stage } from "../types.ts";
-import { encodeText, SshWriter, WireError } from "../wire/buffer.ts";
-import { DISCONNECT_REASONS, MSG } from "../wire/messages.ts";
+import { encodeText, WireError } from "../wire/buffer.ts";
+import { DISCONNECT, DISCONNECT_REASONS } from "../wire/messages.ts";
 import { EXT_INFO_C, STRICT_KEX_C } from "./kexinit.ts";
 import { Handshake, type KexKeys, type KexRun, type Negotiated } from "./handshake.ts";
 import { StreamPacketConn } from "./packet_conn.ts";
 import { combineAdjustments, type QuirkAdjustments, quirksFor } from "./quirks.ts";
 import { Deadline } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
+import { receiveMessage, sendDisconnect } from "./transport_messages.ts";
 import type { MessageTransport } from "./types.ts";
 import { SSHTRACE_VERSION } from "../about.ts";
 import { readServerVersion, type ServerVersion } from "./version.ts";
@@ -207,12 +208,7 @@ export class Transport implements MessageTransport {
       preloadNodeCrypto().catch(() => {}); // a failed load shows at first use
     }
     const ctx: KexContext = {
-      clientVersion: run.clientVersion,
-      serverVersion: run.serverVersion,
-      clientKexInit: run.clientKexInit,
-      serverKexInit: run.serverKexInit,
-      send: run.send,
-      receive: run.receive,
+      ...run,
       note: (detail) => tracer.emit({ stage: "kex", type: "exchange", method: kex.name, detail }),
       gex: {
         min: this.#options.legacy ? 1024 : 2048,
@@ -347,36 +343,22 @@ export class Transport implements MessageTransport {
    */
   async receive(timeoutMs?: number, budget?: Deadline, stage?: Stage): Promise<Uint8Array | null> {
     const ms = timeoutMs ?? this.#options.timeoutMs;
-    const conn = this.#conn;
     const work = this.#workStage(stage);
-    const loop = async () => {
-      for (;;) {
-        if (!this.#hs.inKex) conn.stage = work;
-        const p = await conn.readPacket(ms);
-        if (p === null) {
-          this.close();
-          return null;
-        }
-        if (!(await this.#hs.handleTransportMessage(p))) {
-          await this.#hs.rekeyIfDue();
-          return p;
-        }
-      }
-    };
-    if (budget) return await conn.within(budget, loop);
+    const loop = () => receiveMessage(this.#hs, ms, work);
+    if (budget) return await this.#conn.within(budget, loop);
     if (ms <= 0) return await loop();
-    return await conn.within(new Deadline(work, "answer from the server", ms), loop);
+    return await this.#conn.within(new Deadline(work, "answer from the server", ms), loop);
   }
 
   authenticated(): void {
     this.#hs.authenticated();
   }
 
-  async disconnect(reasonCode = 11, description = "disconnected by user"): Promise<void> {
+  async disconnect(
+    reasonCode: number = DISCONNECT.BY_APPLICATION,
+    description = "disconnected by user",
+  ): Promise<void> {
     if (this.#conn.closed) return;
-    const w = new SshWriter(64).byte(MSG.DISCONNECT).uint32(reasonCode).string(description).string(
-      "",
-    );
     this.tracer.emit({
       stage: this.#conn.stage === "kex" ? "kex" : this.#workStage(undefined),
       type: "disconnect",
@@ -385,18 +367,7 @@ export class Transport implements MessageTransport {
       reason: DISCONNECT_REASONS[reasonCode] ?? "UNKNOWN",
       description,
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        this.#hs.sendNow(w.bytes()),
-        new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
-      ]);
-    } catch {
-      // The peer may already be gone; closing is all that is left.
-    } finally {
-      clearTimeout(timer);
-    }
-    this.close();
+    await sendDisconnect(this.#hs, reasonCode, description);
   }
 
   /** Closes the connection; every sender waiting for new keys is let go (and fails). */

@@ -90,21 +90,26 @@ export function messageName(type: number): string {
   return `${messageShortName(type)} (${type})`;
 }
 
-/** Disconnect reason codes (RFC 4250 §4.2.2). */
-export const DISCONNECT_REASONS: Record<number, string> = {
-  1: "HOST_NOT_ALLOWED_TO_CONNECT",
-  2: "PROTOCOL_ERROR",
-  3: "KEY_EXCHANGE_FAILED",
-  4: "RESERVED",
-  5: "MAC_ERROR",
-  6: "COMPRESSION_ERROR",
-  7: "SERVICE_NOT_AVAILABLE",
-  8: "PROTOCOL_VERSION_NOT_SUPPORTED",
-  9: "HOST_KEY_NOT_VERIFIABLE",
-  10: "CONNECTION_LOST",
-  11: "BY_APPLICATION",
-  12: "TOO_MANY_CONNECTIONS",
-  13: "AUTH_CANCELLED_BY_USER",
-  14: "NO_MORE_AUTH_METHODS_AVAILABLE",
-  15: "ILLEGAL_USER_NAME",
-};
+/** Disconnect reason codes by name (RFC 4250 §4.2.2). */
+export const DISCONNECT = {
+  HOST_NOT_ALLOWED_TO_CONNECT: 1,
+  PROTOCOL_ERROR: 2,
+  KEY_EXCHANGE_FAILED: 3,
+  RESERVED: 4,
+  MAC_ERROR: 5,
+  COMPRESSION_ERROR: 6,
+  SERVICE_NOT_AVAILABLE: 7,
+  PROTOCOL_VERSION_NOT_SUPPORTED: 8,
+  HOST_KEY_NOT_VERIFIABLE: 9,
+  CONNECTION_LOST: 10,
+  BY_APPLICATION: 11,
+  TOO_MANY_CONNECTIONS: 12,
+  AUTH_CANCELLED_BY_USER: 13,
+  NO_MORE_AUTH_METHODS_AVAILABLE: 14,
+  ILLEGAL_USER_NAME: 15,
+} as const;
+
+/** Disconnect reason names by code. */
+export const DISCONNECT_REASONS: Record<number, string> = Object.fromEntries(
+  Object.entries(DISCONNECT).map(([name, code]) => [code, name]),
+);

@@ -11,10 +11,11 @@
 import assert from "node:assert/strict";
 import { CATALOGUE } from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure } from "../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import type { SshTraceError } from "../../lib/errors/mod.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { EXIT_CODES, type Stage } from "../../lib/types.ts";
 import { delay } from "./raw_servers.ts";
+import { expectTraceError } from "./scripted_server.ts";
 import { requireTool, run } from "./tools.ts";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -69,13 +70,7 @@ export function expectFailure(step: string, seen: Seen, want: Want): void {
 
 /** Awaits `promise`, which must reject with an SshTraceError. */
 export async function failure(promise: Promise<unknown>): Promise<SshTraceError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof SshTraceError) return e;
-    throw new Error(`expected an SshTraceError, got ${e}`, { cause: e });
-  }
-  throw new Error("expected an SshTraceError, but the call succeeded");
+  return (await expectTraceError(promise)).error;
 }
 
 /** A library failure as the catalogue explains it (with the trace, as the CLI does). */

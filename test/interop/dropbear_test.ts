@@ -15,11 +15,9 @@ import {
   randomWithChecksum,
   runSshtrace,
 } from "../helpers/cli.ts";
-import { ensureTestUser, SSH_KEYGEN, testHostKeys } from "../helpers/sshd.ts";
-import { freePort, requireRoot, requireTool, run, tempDir } from "../helpers/tools.ts";
-
-const DROPBEAR = "/usr/sbin/dropbear";
-const DROPBEARCONVERT = "/usr/bin/dropbearconvert";
+import { ensureTestUser, SSH_KEYGEN } from "../helpers/sshd.ts";
+import { run, tempDir } from "../helpers/tools.ts";
+import { startDropbear } from "../helpers/dropbear.ts";
 
 /**
  * Runs the CLI with the password in $PW and an empty HOME; output text is kept only under 1 MiB,
@@ -27,119 +25,6 @@ const DROPBEARCONVERT = "/usr/bin/dropbearconvert";
  */
 const sshtrace = (home: string, args: string[], password = "") =>
   runSshtrace(args, { home, env: { PW: password }, textLimit: MiB });
-
-interface Dropbear {
-  port: number;
-  logs(): string;
-  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** dropbear's host keys: the harness's OpenSSH keys converted (DSA through PEM first). */
-async function dropbearHostKeys(dir: string): Promise<string[]> {
-  requireTool(DROPBEARCONVERT);
-  const keys = await testHostKeys();
-  const out: string[] = [];
-  for (const type of ["ed25519", "ecdsa", "rsa", "dsa"] as const) {
-    let source = keys[type].path;
-    if (type === "dsa") {
-      // dropbearconvert cannot read OpenSSH's new key format for DSA: rewrite a copy as PEM.
-      source = `${dir}/dsa_pem`;
-      await Deno.copyFile(keys.dsa.path, source);
-      await Deno.chmod(source, 0o600);
-      const pem = await run(SSH_KEYGEN, ["-q", "-p", "-m", "PEM", "-N", "", "-f", source]);
-      assert.equal(pem.code, 0, `ssh-keygen -m PEM: ${pem.stderr}`);
-    }
-    const target = `${dir}/dropbear_${type}_host_key`;
-    const conv = await run(DROPBEARCONVERT, ["openssh", "dropbear", source, target]);
-    assert.equal(conv.code, 0, `dropbearconvert ${type}: ${conv.stderr}`);
-    out.push(target);
-  }
-  return out;
-}
-
-async function startDropbear(dir: string): Promise<Dropbear> {
-  requireTool(DROPBEAR);
-  requireRoot("startDropbear()");
-  const keys = await dropbearHostKeys(dir);
-  const port = freePort();
-  const child = new Deno.Command(DROPBEAR, {
-    // -F foreground, -E log to stderr, -m no motd; password and public key logins allowed.
-    args: [
-      "-F",
-      "-E",
-      "-m",
-      "-p",
-      `127.0.0.1:${port}`,
-      "-P",
-      `${dir}/dropbear.pid`,
-      ...keys
-        .flatMap((k) => ["-r", k]),
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let logText = "";
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const pump = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        logText += value;
-      }
-    } catch {
-      // cancelled
-    }
-  })();
-  let exited = false;
-  const status = child.status.then((s) => (exited = true, s));
-  const stop = async () => {
-    if (!exited) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // gone
-      }
-    }
-    await status;
-    // Connection children may hold the pipe a moment longer.
-    await Promise.race([pump, new Promise((r) => setTimeout(r, 1000))]);
-    await reader.cancel().catch(() => {});
-    await pump;
-  };
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`dropbear exited before listening: ${logText}`);
-    }
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`dropbear did not listen on ${port}: ${logText}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    port,
-    logs: () => logText,
-    async waitForLog(re: RegExp, timeoutMs = 5000) {
-      const end = Date.now() + timeoutMs;
-      while (!re.test(logText)) {
-        if (Date.now() > end) throw new Error(`dropbear logs did not show ${re}:\n${logText}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      return logText;
-    },
-    stop,
-  };
-}
 
 /**
  * Adds `line` to the user's ~/.ssh/authorized_keys (dropbear has no AuthorizedKeysFile option)

@@ -85,6 +85,25 @@ Deno.test("the examples run against a real sshd as their headers say", async (t)
         assert.equal(r.code, 10, r.stderr);
       },
     );
+
+    await t.step("behind_bastion.ts checks devices through one bastion login", async () => {
+      const closed = freePort();
+      const at = `${user.name}@127.0.0.1`;
+      const r = await example(home, "behind_bastion.ts", [
+        key,
+        `${at}:${sshd.port}`,
+        "echo behind",
+        `${at}:${sshd.port}`,
+        `${at}:${closed}`,
+      ]);
+      const lines = r.stdout.trim().split("\n");
+      assert.deepEqual(lines.slice(0, 2), [`${at}:${sshd.port}: ok`, "behind"]);
+      assert.match(
+        lines[2]!,
+        new RegExp(`^${at}:${closed}: failed at connect: .*refused the tunnel`),
+      );
+      assert.equal(r.code, 10, r.stderr);
+    });
   } finally {
     await sshd.stop();
   }

@@ -63,4 +63,48 @@ export const CONNECT = {
     fix: "check the address and port",
     opensshFix: null,
   },
+  "connect.proxy-command-failed": {
+    stage: "connect",
+    title: "the ProxyCommand failed before the SSH connection started",
+    explanation: "sshtrace runs the ProxyCommand and speaks SSH over its standard input and " +
+      "output; this command ended (or could not start) before sending anything. Its exit " +
+      "status and the end of its standard error are quoted above: usually a typo in the " +
+      "command, a program that is not installed, or a proxy that could not reach the host.",
+    fix: "run the command by hand (with %h and %p replaced) and fix what it reports; or use " +
+      "-J for an SSH jump host instead",
+    opensshFix: "-o ProxyCommand='…' (the same command)",
+  },
+  "connect.jump-refused": {
+    stage: "connect",
+    title: "a jump host refused to open the tunnel to the next hop",
+    explanation: "The jump host logged us in, but refused the direct-tcpip channel that carries " +
+      'the connection to the next hop. "administratively prohibited" means forwarding is off ' +
+      "there (OpenSSH: AllowTcpForwarding no, DisableForwarding yes, a PermitOpen list, or a " +
+      'restrict/no-port-forwarding key option); "connect failed" means the jump host itself ' +
+      "could not reach the next hop (wrong address or port as seen from the jump host, or a " +
+      "firewall between them).",
+    fix: "on the jump host allow forwarding (sshd_config: AllowTcpForwarding yes, and PermitOpen " +
+      "listing the next hop), or check that the next hop's address and port are right as seen " +
+      "from the jump host",
+    opensshFix: "sshd_config on the jump host: AllowTcpForwarding yes",
+    refine({ details: d }) {
+      const jump = `${d.jumpHost}:${d.jumpPort}`;
+      if (d.reasonCode === 2) {
+        return {
+          title: `jump host ${jump} could not reach the next hop ${d.host}:${d.port}`,
+          fix: `check that ${d.host}:${d.port} is the next hop's address as seen from ${jump} ` +
+            `(try: sshtrace ${jump} nc -vz ${d.host} ${d.port})`,
+          opensshFix: null,
+        };
+      }
+      if (d.reasonCode === 1) {
+        return {
+          title: `jump host ${jump} does not allow forwarding to ${d.host}:${d.port}`,
+          fix: `on ${jump} set AllowTcpForwarding yes in sshd_config (and PermitOpen, if set, ` +
+            `must list ${d.host}:${d.port}); or jump through another host`,
+        };
+      }
+      return {};
+    },
+  },
 } satisfies StageEntries<"connect">;

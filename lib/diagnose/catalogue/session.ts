@@ -9,6 +9,36 @@ import type { FailureContext, Refinement, StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
 export const SESSION = {
+  "session.forward-bind-failed": {
+    stage: "session",
+    title: "a local forward could not listen on its address",
+    explanation: "sshtrace logged in, then could not open the local listening socket a -L " +
+      "forward asked for: another program already listens on that port, the bind address is " +
+      "not one of this host's, or the port is below 1024 and needs privileges. Nothing was " +
+      "forwarded; the connection was closed (as ssh -o ExitOnForwardFailure=yes does).",
+    fix: "pick a free local port (-L 0:HOST:PORT lets the system choose one), or stop the " +
+      "program that holds it (ss -ltnp shows it)",
+    opensshFix: "-L FREE_PORT:HOST:PORT",
+    refine({ details: d }) {
+      if (d.side === "remote") {
+        return {
+          title: "the server refused to listen for a remote forward (-R)",
+          explanation: "The server answered the tcpip-forward request with a failure: " +
+            "forwarding is off there (OpenSSH: AllowTcpForwarding no or local, " +
+            "DisableForwarding yes, a PermitListen list), the port is in use on the server, " +
+            "or it is below 1024 and the account is not root.",
+          fix: `use another remote port than ${d.bindPort} (-R 0:${d.host}:${d.port} lets the ` +
+            "server choose), or allow remote forwarding on the server",
+          opensshFix: "sshd_config on the server: AllowTcpForwarding yes (or remote)",
+        };
+      }
+      return {
+        fix: `pick a free local port instead of ${d.bindPort} (-L 0:${d.host}:${d.port} lets ` +
+          `the system choose one), or stop the program that holds it (ss -ltnp sport = ` +
+          `:${d.bindPort} shows it)`,
+      };
+    },
+  },
   "session.channel-open-refused": {
     stage: "session",
     title: "the server refused to open a channel",
@@ -170,6 +200,24 @@ function refineOpenRefused(c: FailureContext<"session.channel-open-refused">): R
   const description = str(c.details, "description");
   const type = str(c.details, "channelType") ?? "session";
   const help = code !== null ? OPEN_FAILURE_HELP[code] : undefined;
+  if (type === "direct-tcpip" && (code === 1 || code === 2)) {
+    return {
+      title: `the server refused to open a direct-tcpip channel: ${reason} (code ${code})`,
+      explanation: "The connection is authenticated, but the server would not open the TCP " +
+        "connection it was asked to forward (-W, -L, or a jump host's tunnel)" +
+        (description ? ` ("${description}")` : "") +
+        (code === 1
+          ? ": forwarding is off there (OpenSSH: AllowTcpForwarding no, DisableForwarding yes, " +
+            "a PermitOpen list, or a no-port-forwarding key option)."
+          : ": the server could not connect to that host and port (wrong address as seen " +
+            "from the server, nothing listening, or a firewall between them)."),
+      fix: code === 1
+        ? "on the server set AllowTcpForwarding yes in sshd_config (and PermitOpen, if set, " +
+          "must list the target); or forward through another host"
+        : "check the host and port as seen from the server",
+      opensshFix: code === 1 ? "sshd_config on the server: AllowTcpForwarding yes" : null,
+    };
+  }
   return {
     title: `the server refused to open a ${type} channel: ${reason}` +
       (code !== null ? ` (code ${code})` : ""),

@@ -114,6 +114,31 @@ export const NO_SERVER = reproductionTable({
       },
     },
     {
+      name: "a ProxyCommand that exits before sending a byte is connect.proxy-command-failed",
+      reproduces: [{
+        code: "connect.proxy-command-failed",
+        by: "library: probe({proxyCommand: \"sh -c 'echo … >&2; exit 3'\"})",
+      }],
+      async run(_ctx, expect) {
+        const tracer = new Tracer();
+        const { error } = await probe({
+          host: "core.example",
+          port: 22,
+          timeoutMs: 5000,
+          tracer,
+          proxyCommand: "sh -c 'echo no route to %h >&2; exit 3'",
+        });
+        assert.ok(error);
+        expect(explained(error, tracer), {
+          code: "connect.proxy-command-failed",
+          stage: "connect",
+          fix: /run the command by hand/,
+          opensshFix: /ProxyCommand/,
+          says: /exited with status 3 .*no route to core\.example/,
+        });
+      },
+    },
+    {
       name: "a host name the socket layer rejects is connect.failed",
       reproduces: [{ code: "connect.failed", by: 'library: probe({host: "exa mple"})' }],
       async run(_ctx, expect) {

@@ -37,6 +37,7 @@ export const SSHD = reproductionTable({
       keyOnly: freePort(),
       noSessions: freePort(),
       noTty: freePort(),
+      noForwarding: freePort(),
     };
     const sshd = await startSshd({
       authorizedKeys: [good.pub],
@@ -53,6 +54,8 @@ export const SSHD = reproductionTable({
         "  MaxSessions 0",
         `Match LocalPort ${ports.noTty}`,
         "  PermitTTY no",
+        `Match LocalPort ${ports.noForwarding}`,
+        "  AllowTcpForwarding no",
       ],
     });
     const at = (port: number) => `${user.name}@127.0.0.1:${port}`;
@@ -339,6 +342,52 @@ export const SSHD = reproductionTable({
           opensshFix: /-o PreferredAuthentications=publickey/,
           says: /offers publickey; we can do .*password/,
         });
+      },
+    },
+    {
+      name: "a jump host with AllowTcpForwarding no is connect.jump-refused naming the hop",
+      reproduces: [{
+        code: "connect.jump-refused",
+        by: "CLI: connect -J through sshd with AllowTcpForwarding no",
+      }],
+      async run({ good, ports, at, main, ssh }, expect) {
+        const r = await ssh(["-i", good.path, "-J", at(ports.noForwarding), main, "true"]);
+        expect(cliSeen(r), {
+          code: "connect.jump-refused",
+          stage: "connect",
+          fix: /AllowTcpForwarding yes/,
+          opensshFix: /AllowTcpForwarding yes/,
+          says: /hop 2 of 2 .*refused the tunnel.*administratively prohibited/,
+        });
+      },
+    },
+    {
+      name: "-L on a local port already in use is session.forward-bind-failed",
+      reproduces: [{
+        code: "session.forward-bind-failed",
+        by: "CLI: connect -N -L on a port another listener holds (sshd)",
+      }],
+      async run({ good, main, ssh }, expect) {
+        const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        try {
+          const r = await ssh([
+            "-i",
+            good.path,
+            "-N",
+            "-L",
+            `${taken.addr.port}:127.0.0.1:1`,
+            main,
+          ]);
+          expect(cliSeen(r), {
+            code: "session.forward-bind-failed",
+            stage: "session",
+            fix: new RegExp(`instead of ${taken.addr.port}`),
+            opensshFix: /-L FREE_PORT/,
+            says: /cannot listen on 127\.0\.0\.1:\d+ → 127\.0\.0\.1:1/,
+          });
+        } finally {
+          taken.close();
+        }
       },
     },
     // ------------------------------------------------------------------ session

@@ -74,6 +74,29 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    name: "jump hosts and forwards (ProxyJump, Local/Remote/DynamicForward, ForwardAgent)",
+    config: "Host sw*\n  ProxyJump b:2222,c\n  LocalForward 8080 web:80\n" +
+      "  LocalForward localhost:2222 [::1]:22\n  RemoteForward 0 127.0.0.1:22\n" +
+      "  DynamicForward 1080\n  ForwardAgent yes\n",
+    host: "sw1",
+  },
+  {
+    name: "-J, -L, -R, -D and -A on the command line",
+    config: "",
+    host: "sw1",
+    args: [
+      "-J",
+      "bastion:2200",
+      "-L",
+      "8080:web:80",
+      "-R",
+      "9000:127.0.0.1:9000",
+      "-D",
+      "1080",
+      "-A",
+    ],
+  },
+  {
     name: "an alias with HostName, User, Port",
     config: "Host sw1\n  HostName 10.1.2.3\n  User admin\n  Port 2222\n",
     host: "sw1",

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { HOSTILE_TEXT } from "../../../lib/lab/faults.ts";
+import { HOSTILE_TEXT } from "../../../lib/lab/faults/mod.ts";
 import { type LabServer, startLabServer } from "../../../lib/lab/mod.ts";
 import { emptyHome, runSshtrace } from "../../helpers/cli.ts";
 import { Pane, sshtraceScript } from "../../helpers/tmux.ts";

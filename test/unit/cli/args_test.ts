@@ -67,6 +67,9 @@ Deno.test("options before the target, repeatable -i/-o, counted -vv, and the rem
   assert.deepEqual(r.flags, {
     port: "2222",
     identity: ["k1", "k2"],
+    L: [],
+    R: [],
+    D: [],
     verbose: 2,
     option: ["X"],
     timeout: "10",
@@ -107,7 +110,7 @@ Deno.test("-- ends the options: the rest is the command, even words starting wit
   const r = parsed("connect", ["host", "--", "ls", "-la"]);
   assert.equal(r.target, "host");
   assert.deepEqual(r.command, ["ls", "-la"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [] });
+  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], L: [], R: [], D: [] });
   const before = parsed("connect", ["-v", "--", "host", "-x"]);
   assert.equal(before.target, "host");
   assert.deepEqual(before.command, ["-x"]);
@@ -131,14 +134,30 @@ Deno.test("an explicit connect parses like the default command", () => {
   const r = parsed("connect", ["connect", "-p", "1", "host", "-v", "ls", "-v"]);
   assert.equal(r.target, "host");
   assert.deepEqual(r.command, ["ls", "-v"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, verbose: 1, port: "1", identity: [] });
+  assert.deepEqual(r.flags, {
+    ...COMMON_DEFAULTS,
+    verbose: 1,
+    port: "1",
+    identity: [],
+    L: [],
+    R: [],
+    D: [],
+  });
   // A word that is not a command name is the target.
   assert.equal(parsed("connect", ["--json", "probe"]).target, "probe");
 });
 
 Deno.test("connect switches: -C -t -T --batch and the credential flags", () => {
   const r = parsed("connect", ["-C", "-t", "host"]);
-  assert.deepEqual(r.flags, { ...COMMON_DEFAULTS, identity: [], C: true, t: true });
+  assert.deepEqual(r.flags, {
+    ...COMMON_DEFAULTS,
+    identity: [],
+    L: [],
+    R: [],
+    D: [],
+    C: true,
+    t: true,
+  });
   assert.deepEqual(parsed("connect", ["-Ct", "host"]).flags, r.flags);
   assert.deepEqual(parsed("connect", ["-T", "host", "cmd"]).flags.T, true);
   const creds = parsed("connect", [
@@ -158,6 +177,9 @@ Deno.test("connect switches: -C -t -T --batch and the credential flags", () => {
   assert.deepEqual(creds.flags, {
     ...COMMON_DEFAULTS,
     identity: [],
+    L: [],
+    R: [],
+    D: [],
     batch: true,
     passwordEnv: "PW",
     passwordFile: "f",
@@ -192,6 +214,9 @@ Deno.test("every common flag gets its commander key", () => {
   assert.deepEqual(r.flags, {
     option: [],
     identity: [],
+    L: [],
+    R: [],
+    D: [],
     timeout: "3",
     verbose: 2,
     kex: "+a",
@@ -297,7 +322,13 @@ Deno.test("lab --profile old-switch --once, and lab's own defaults", () => {
 });
 
 Deno.test("defaults: timeout 10, option [], identity [], verbose 0, nothing else", () => {
-  assert.deepEqual(parsed("connect", ["host"]).flags, { ...COMMON_DEFAULTS, identity: [] });
+  assert.deepEqual(parsed("connect", ["host"]).flags, {
+    ...COMMON_DEFAULTS,
+    identity: [],
+    L: [],
+    R: [],
+    D: [],
+  });
   assert.deepEqual(parsed("probe", ["probe", "host"]).flags, COMMON_DEFAULTS);
   assert.deepEqual(parsed("send", ["send", "h", "c"]).flags, {
     ...COMMON_DEFAULTS,
@@ -432,7 +463,22 @@ Deno.test("the flag types have exactly commander's keys", () => {
     true satisfies Equal<keyof ProbeFlags, Common>,
     true satisfies Equal<
       keyof ConnectCliFlags,
-      Common | Secrets | "C" | "t" | "T" | "rekeyLimit" | "batch" | "G" | "F"
+      | Common
+      | Secrets
+      | "C"
+      | "t"
+      | "T"
+      | "rekeyLimit"
+      | "batch"
+      | "L"
+      | "R"
+      | "D"
+      | "A"
+      | "N"
+      | "W"
+      | "J"
+      | "G"
+      | "F"
     >,
     true satisfies Equal<
       keyof SendCliFlags,
@@ -440,7 +486,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
-      Common | Secrets | "concurrency" | "command" | "junit"
+      Common | Secrets | "concurrency" | "command" | "junit" | "jump"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,

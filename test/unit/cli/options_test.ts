@@ -200,7 +200,17 @@ Deno.test("applyOption() refuses unknown keys with a usage error that lists the 
     assert.match(String(explainFailure(e).fix), /StrictHostKeyChecking/);
     return true;
   });
-  assertUsage(() => withOptions("ProxyJump=jump"), /unsupported option -o ProxyJump/);
+  assertUsage(() => withOptions("Tunnel=yes"), /unsupported option -o Tunnel/);
+});
+
+Deno.test("applyOption() keeps ProxyJump, ProxyCommand and LocalForward as written", () => {
+  assert.equal(withOptions("ProxyJump=admin@jump:2222,core").proxyJump, "admin@jump:2222,core");
+  assert.equal(withOptions("ProxyCommand=nc %h %p").proxyCommand, "nc %h %p");
+  assert.equal(withOptions("ProxyCommand=none").proxyCommand, undefined);
+  assert.deepEqual(withOptions("LocalForward=1:h:2", "LocalForward=3 h:4").localForwards, [
+    "1:h:2",
+    "3 h:4",
+  ]);
 });
 
 Deno.test("applyOption() refuses input that is not Key=Value", () => {

@@ -310,6 +310,32 @@ const CASES: Record<string, Case> = {
     fix: /address and port/,
     ssh: null,
   },
+  "connect.proxy-command-failed": {
+    error: err("connect", "connect.proxy-command-failed", {
+      host: "core",
+      port: 22,
+      command: "nc -X connect -x proxy:3128 core 22",
+      exitCode: 1,
+      stderr: "nc: connection refused",
+    }),
+    fix: /run the command by hand/,
+    ssh: /ProxyCommand/,
+  },
+  "connect.jump-refused": {
+    error: err("connect", "connect.jump-refused", {
+      host: "10.0.0.7",
+      port: 22,
+      jumpHost: "bastion",
+      jumpPort: 22,
+      hop: 1,
+      hops: 2,
+      reasonCode: 1,
+      reason: "administratively prohibited",
+      description: "open failed",
+    }),
+    fix: /on bastion:22 set AllowTcpForwarding yes .*10\.0\.0\.7:22/,
+    ssh: /AllowTcpForwarding yes/,
+  },
   // version (the real version-exchange reader over scripted servers)
   "version.closed": {
     error: () => versionError([]),
@@ -601,6 +627,17 @@ const CASES: Record<string, Case> = {
     check: (x) => assert.match(x.explanation, /RADIUS/),
   },
   // session
+  "session.forward-bind-failed": {
+    error: err("session", "session.forward-bind-failed", {
+      bindHost: "127.0.0.1",
+      bindPort: 8080,
+      host: "intranet",
+      port: 80,
+      reason: "Address already in use",
+    }),
+    fix: /instead of 8080 \(-L 0:intranet:80/,
+    ssh: /-L FREE_PORT/,
+  },
   "session.channel-open-refused": {
     error: err("session", "session.channel-open-refused", {
       channelType: "session",

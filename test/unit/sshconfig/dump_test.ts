@@ -83,7 +83,7 @@ Deno.test("-F without -G is refused until connections read ssh_config", () => {
 });
 
 Deno.test("runConfigDump() prints the configuration, warnings and with -v the reading", () => {
-  const io = memoryIo({ [USER]: "Host h\n  Port 2\n  Bogus x\n  ProxyJump j\n" });
+  const io = memoryIo({ [USER]: "Host h\n  Port 2\n  Bogus x\n  ForwardX11 yes\n" });
   let out = "";
   let err = "";
   const code = runConfigDump(configCommand(["-v", "me@h"]), (t) => out += t, (t) => err += t, io);
@@ -91,8 +91,27 @@ Deno.test("runConfigDump() prints the configuration, warnings and with -v the re
   assert.match(out, /^port 2 {2}# \/home\/me\/.ssh\/config:2$/m);
   assert.match(out, /^user me {2}# command line$/m);
   assert.match(err, /config:3: unknown keyword "Bogus"/);
-  assert.match(err, /config:4: ProxyJump j: refused/);
+  assert.match(err, /config:4: ForwardX11 yes: refused/);
   assert.match(err, /config: \/home\/me\/.ssh\/config:1: Host h: matched/);
+});
+
+Deno.test("-G prints ProxyJump as ssh -G does; a malformed one is a usage error at file:line", () => {
+  const io = memoryIo({ [USER]: "Host h\n  ProxyJump admin@b:2222,c\n" });
+  let out = "";
+  runConfigDump(configCommand(["h"]), (t) => out += t, () => {}, io);
+  assert.match(out, /^proxyjump admin@b:2222,c$/m);
+  const forwards = memoryIo({
+    [USER]: "LocalForward 8080 web:80\nLocalForward localhost:2222 [::1]:22\n",
+  });
+  out = "";
+  runConfigDump(configCommand(["h"]), (t) => out += t, () => {}, forwards);
+  assert.match(out, /^localforward 8080 \[web\]:80\nlocalforward \[localhost\]:2222 \[::1\]:22$/m);
+  const bad = memoryIo({ [USER]: "ProxyJump a,,b\n" });
+  assert.throws(
+    () => runConfigDump(configCommand(["h"]), () => {}, () => {}, bad),
+    (e: Error & { stage?: string }) =>
+      e.stage === "usage" && /\/home\/me\/.ssh\/config:1: ProxyJump.*empty/.test(e.message),
+  );
 });
 
 Deno.test("runConfigDump() turns a bad file into a usage error naming file:line", () => {
@@ -121,13 +140,13 @@ Deno.test("-G shows sshtrace's own flags as the options they stand for, -i first
 });
 
 Deno.test("-G --json prints the configuration with origins and the reading as one object", () => {
-  const io = memoryIo({ [USER]: "Host h\n  Port 2\n  ProxyJump j\n" });
+  const io = memoryIo({ [USER]: "Host h\n  Port 2\n  ForwardX11 yes\n" });
   let out = "";
   runConfigDump(configCommand(["--json", "h"]), (t) => out += t, () => {}, io);
   const report = JSON.parse(out);
   assert.equal(report.host, "h");
   assert.deepEqual(report.config[3], { key: "port", value: "2", origin: `${USER}:2` });
   assert.equal(report.blocks[0].matched, true);
-  assert.equal(report.refusals[0].keyword, "ProxyJump");
+  assert.equal(report.refusals[0].keyword, "ForwardX11");
   assert.equal(report.refusals[0].origin, `${USER}:3`);
 });

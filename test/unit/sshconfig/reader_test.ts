@@ -281,13 +281,16 @@ Deno.test("unknown keywords warn with file:line unless IgnoreUnknown lists them"
 
 Deno.test("refused keywords are listed unless their value asks for nothing; ignored ones kept", () => {
   const c = resolve({
-    [USER]: "ProxyJump bastion\nForwardAgent no\nGSSAPIAuthentication yes\nLocalForward 1 h:2\n",
+    [USER]: "ForwardX11 yes\nForwardX11Trusted yes\nGSSAPIAuthentication yes\nTunnel yes\n",
   });
   assert.deepEqual(
     c.refusals.map((r) => [r.keyword, r.value, originText(r.origin)]),
-    [["ProxyJump", "bastion", `${USER}:1`], ["LocalForward", "1 h:2", `${USER}:4`]],
+    [["ForwardX11", "yes", `${USER}:1`], ["Tunnel", "yes", `${USER}:4`]],
   );
-  assert.deepEqual(c.ignored.map((o) => o.info.name), ["ForwardAgent", "GSSAPIAuthentication"]);
+  assert.deepEqual(c.ignored.map((o) => o.info.name), [
+    "ForwardX11Trusted",
+    "GSSAPIAuthentication",
+  ]);
 });
 
 Deno.test("algorithm lists: a plain list replaces, +/-/^ edit sshtrace's defaults", () => {

@@ -1,0 +1,141 @@
+/**
+ * The CLI side of port forwarding: `-L` / LocalForward started once logged in (a bind failure
+ * ends the run, as ssh -o ExitOnForwardFailure=yes does), and `-N`: hold the connection open
+ * for the forwards until the server ends it or the user presses Ctrl-C; and `-W host:port`.
+ * @module
+ */
+
+import type { Client } from "../client.ts";
+import type { LocalForward } from "../forward/local.ts";
+import { forwardText, parseDynamicSpec, parseForwardSpec } from "../forward/spec.ts";
+import { parseTarget, usageError } from "../config/options.ts";
+import { platform } from "../platform/mod.ts";
+
+/** Parses every -L (or -R) specification (a usage error before connecting when one is bad). */
+export function localForwardSpecs(specs: readonly string[] | undefined, option = "-L") {
+  return (specs ?? []).map((s) => parseForwardSpec(s, option));
+}
+
+/** Parses every -D specification (a usage error before connecting when one is bad). */
+export function dynamicForwardSpecs(specs: readonly string[] | undefined) {
+  return (specs ?? []).map((s) => parseDynamicSpec(s));
+}
+
+/** Starts a SOCKS proxy per -D on a logged-in client; on a failure the ones started are closed. */
+export function startDynamicForwards(
+  client: Client,
+  specs: ReturnType<typeof dynamicForwardSpecs>,
+): LocalForward[] {
+  const started: LocalForward[] = [];
+  try {
+    for (const spec of specs) {
+      const forward = client.forwardDynamic(spec);
+      started.push(forward);
+      client.tracer.emit({
+        stage: "session",
+        type: "info",
+        message: `SOCKS proxy on ${spec.bindHost}:${forward.port}: connections go out from ` +
+          "the server",
+      });
+    }
+  } catch (e) {
+    for (const f of started) f.close();
+    throw e;
+  }
+  return started;
+}
+
+/** Asks the server for every -R forward in turn (a refusal ends the run). */
+export async function startRemoteForwards(
+  client: Client,
+  specs: ReturnType<typeof localForwardSpecs>,
+): Promise<void> {
+  for (const spec of specs) {
+    const forward = await client.forwardRemote(spec);
+    client.tracer.emit({
+      stage: "session",
+      type: "info",
+      message: `the server forwards its port ${forward.port} to ${forwardText(spec)}`,
+    });
+  }
+}
+
+/** Starts the forwards on a logged-in client; on a failure the ones started are closed. */
+export function startLocalForwards(
+  client: Client,
+  specs: ReturnType<typeof localForwardSpecs>,
+): LocalForward[] {
+  const started: LocalForward[] = [];
+  try {
+    for (const spec of specs) {
+      const forward = client.forwardLocal(spec);
+      started.push(forward);
+      client.tracer.emit({
+        stage: "session",
+        type: "info",
+        message: `forwarding ${forwardText(spec, forward.port)} through the server`,
+      });
+    }
+  } catch (e) {
+    for (const f of started) f.close();
+    throw e;
+  }
+  return started;
+}
+
+/**
+ * `-N`: waits until the connection ends. A clean end by the server resolves; an error (or the
+ * run's cancellation, which closes the connection) rejects with it.
+ */
+export async function holdOpen(client: Client): Promise<void> {
+  const error = await client.connection.finished;
+  if (error) throw error;
+}
+
+/** The `-W` target (a usage error unless it is host:port). */
+export function stdioTarget(target: string): { host: string; port: number } {
+  const { host, port, user } = parseTarget(target);
+  if (port === null || user !== null) {
+    throw usageError(`-W ${target}: expected host:port`, { expected: "host:port" });
+  }
+  return { host, port };
+}
+
+/**
+ * `-W host:port`: carries standard input and output to `host:port` as the server sees it (a
+ * `direct-tcpip` channel), so sshtrace can be OpenSSH's ProxyCommand. Resolves when the far
+ * side ends the channel (every byte it sent written to stdout); rejects with
+ * `session.channel-open-refused` when the server refuses the channel.
+ */
+export async function stdioForward(client: Client, target: string): Promise<void> {
+  const { host, port } = stdioTarget(target);
+  const span = client.tracer.span("session", { channel: 0 });
+  const stream = await client.openDirect(host, port);
+  span.end();
+  client.tracer.emit({
+    stage: "session",
+    type: "info",
+    message: `standard input and output forwarded to ${host}:${port} through the server`,
+  });
+  const data = client.tracer.span("data", { channel: 0 });
+  const up = (async () => {
+    const buf = new Uint8Array(32 * 1024);
+    for (;;) {
+      const n = await platform.stdin.read(buf);
+      if (n === null) return;
+      await stream.write(buf.slice(0, n));
+    }
+  })();
+  up.catch(() => {}); // the far side's end decides when we are done
+  try {
+    for (;;) {
+      const chunk = await stream.read();
+      if (chunk === null) break;
+      let off = 0;
+      while (off < chunk.length) off += await platform.stdout.write(chunk.subarray(off));
+    }
+  } finally {
+    stream.close();
+  }
+  data.end();
+}

@@ -1,0 +1,131 @@
+/**
+ * `sshtrace -J` (and `-o ProxyJump`) against real OpenSSH sshd bastions, run as a subprocess:
+ * the remote command's output through one and two hops, a trace section per hop, `--json`'s
+ * `hops` array (a full report per jump host), NDJSON events tagged with their hop, and a hop's
+ * failure named with that hop, its stage's exit code and fix.
+ */
+
+import assert from "node:assert/strict";
+import {
+  commandOutput,
+  emptyHome,
+  parseJsonReport,
+  runSshtrace,
+  splitNdjson,
+} from "../../helpers/cli.ts";
+import { ensureTestUser, startSshd } from "../../helpers/sshd.ts";
+import { tempDir } from "../../helpers/tools.ts";
+import { EXIT_CODES } from "../../../lib/types.ts";
+
+Deno.test("sshtrace -J logs in through real sshd bastions, one trace section per hop", async (t) => {
+  const user = await ensureTestUser();
+  const dir = await tempDir("sshtrace-jump-cli-");
+  const bastion = await startSshd();
+  const second = await startSshd();
+  const closed = await startSshd({ config: ["AllowTcpForwarding no"] });
+  const target = await startSshd();
+  try {
+    const home = await emptyHome(dir.path);
+    const knownHosts = `${dir.path}/known_hosts`;
+    const key = bastion.hostKeys.ed25519.pub;
+    await Deno.writeTextFile(
+      knownHosts,
+      [bastion, second, closed, target].map((s) => `[127.0.0.1]:${s.port} ${key}\n`).join(""),
+    );
+    const at = (port: number) => `${user.name}@127.0.0.1:${port}`;
+    const sshtrace = (args: string[], password = user.password) =>
+      runSshtrace(
+        [
+          "--password-env",
+          "PW",
+          "--batch",
+          "-o",
+          `UserKnownHostsFile=${knownHosts}`,
+          "-o",
+          "PreferredAuthentications=password",
+          ...args,
+        ],
+        { home, env: { PW: password }, timeoutMs: 30_000 },
+      );
+
+    await t.step("-J one hop: the command's output, a section per hop, --json hops", async () => {
+      const r = await sshtrace(["--json", "-J", at(bastion.port), at(target.port), "echo", "hi"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(commandOutput(r.stdout).trim(), "hi");
+      assert.match(
+        r.stderr,
+        new RegExp(`hop 1 of 2: ${user.name}@127\\.0\\.0\\.1:${bastion.port} \\(jump`),
+      );
+      assert.match(
+        r.stderr,
+        new RegExp(`hop 2 of 2: ${user.name}@127\\.0\\.0\\.1:${target.port} \\(target`),
+      );
+      const report = parseJsonReport(r.stdout);
+      assert.equal(report.ok, true);
+      assert.equal(report.hops.length, 1);
+      const hop = report.hops[0];
+      assert.equal(hop.hop, 1);
+      assert.equal(hop.hops, 2);
+      assert.equal(hop.server.port, bastion.port);
+      assert.equal(hop.ok, true);
+      assert.equal(hop.auth.success, true);
+      assert.equal(hop.hostKey.status, "known");
+      assert.ok(hop.kex.algorithm);
+      assert.equal(report.server.port, target.port);
+    });
+
+    await t.step("-o ProxyJump with two hops, NDJSON events tagged with their hop", async () => {
+      const r = await sshtrace([
+        "--ndjson",
+        "-o",
+        `ProxyJump=${at(bastion.port)},ssh://${at(second.port)}`,
+        at(target.port),
+        "echo",
+        "two",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const { events, other } = splitNdjson(r.stdout);
+      assert.deepEqual(other, ["two"]);
+      const hopsSeen = new Set(events.filter((e) => e.type === "success").map((e) => e.hop));
+      assert.deepEqual([...hopsSeen].sort(), [1, 2, undefined]);
+    });
+
+    await t.step(
+      "a bastion that forbids forwarding: exit of stage connect, the hop named",
+      async () => {
+        const r = await sshtrace(["--json", "-J", at(closed.port), at(target.port), "true"]);
+        assert.equal(r.code, EXIT_CODES.connect);
+        const report = parseJsonReport(r.stdout);
+        assert.equal(report.error.code, "connect.jump-refused");
+        assert.match(report.error.message, /hop 2 of 2 .*refused the tunnel/);
+        assert.match(report.error.fix, /AllowTcpForwarding yes/);
+        assert.match(r.stderr, /AllowTcpForwarding yes/);
+      },
+    );
+
+    await t.step(
+      "a wrong password at a hop: exit of stage auth, that hop's report failed",
+      async () => {
+        const r = await sshtrace(
+          ["--json", "-J", at(bastion.port), at(target.port), "true"],
+          "Wr0ng-pa55-zz9",
+        );
+        assert.equal(r.code, EXIT_CODES.auth);
+        const report = parseJsonReport(r.stdout);
+        assert.match(report.error.message, /^hop 1 of 2 .* failed at stage auth/);
+        assert.equal(report.hops[0].ok, false);
+        assert.equal(report.hops[0].failedStage, "auth");
+        assert.ok(!(r.stderr + r.stdout).includes("Wr0ng-pa55-zz9"), "the password never appears");
+      },
+    );
+
+    await t.step("a malformed -J is a usage error before any connection", async () => {
+      const r = await sshtrace(["-J", "a,,b", at(target.port), "true"]);
+      assert.equal(r.code, EXIT_CODES.usage);
+      assert.match(r.stderr, /jump host 2 .* is empty/);
+    });
+  } finally {
+    for (const s of [target, closed, second, bastion]) await s.stop().catch(() => {});
+    await dir.cleanup();
+  }
+});
