@@ -11,12 +11,14 @@
  * @module
  */
 
+import { spawn as spawnChild } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import process from "node:process";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import type {
+  ChildProcess,
   Conn,
   ConnectOptions,
   ErrorKind,
@@ -198,6 +200,27 @@ function listenTcp(hostname: string, port: number): TcpListener {
   };
 }
 
+/** A child process with piped standard streams (ProxyCommand), as web streams. */
+function spawn(command: string, args: readonly string[]): ChildProcess {
+  const child = spawnChild(command, [...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const status = new Promise<{ code: number; signal: string | null }>((resolve) => {
+    child.once("error", () => resolve({ code: 127, signal: null })); // could not start
+    child.once("close", (code, signal) => {
+      const number = signal ? os.constants.signals[signal] : undefined;
+      resolve({ code: code ?? (number ? 128 + number : 1), signal: signal ?? null });
+    });
+  });
+  return {
+    stdin: Writable.toWeb(child.stdin) as WritableStream<Uint8Array>,
+    stdout: Readable.toWeb(child.stdout) as unknown as ReadableStream<Uint8Array>,
+    stderr: Readable.toWeb(child.stderr) as unknown as ReadableStream<Uint8Array>,
+    status,
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    },
+  };
+}
+
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -369,6 +392,7 @@ export const nodePlatform: Platform = {
     connectSocket(() => net.connect({ host: hostname, port, noDelay: true }), options),
   connectUnix: (path, options): Promise<Conn> => connectSocket(() => net.connect(path), options),
   listenTcp,
+  spawn,
 
   readFile: async (path) => plain(await fs.promises.readFile(path)),
   readTextFile: (path) => fs.promises.readFile(path, "utf8"),

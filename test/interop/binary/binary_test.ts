@@ -165,6 +165,28 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
       assert.equal(res.stdout.trim(), "100000");
     });
 
+    await t.step("through a jump host (-J) and through a ProxyCommand (ssh -W)", async () => {
+      const jump = await bin([...trust, "-q", "-i", key, "-J", target, target, "echo via-jump"]);
+      assert.equal(jump.code, 0, jump.stderr);
+      assert.equal(jump.stdout, "via-jump\n");
+      const proxy = [
+        "/usr/bin/ssh -F none -o BatchMode=yes -o StrictHostKeyChecking=no",
+        `-o UserKnownHostsFile=/dev/null -i ${key} -p ${sshd.port} -W %h:%p ${user.name}@127.0.0.1`,
+      ].join(" ");
+      const viaProxy = await bin([
+        ...trust,
+        "-q",
+        "-i",
+        key,
+        "-o",
+        `ProxyCommand=${proxy}`,
+        target,
+        "echo via-proxy",
+      ]);
+      assert.equal(viaProxy.code, 0, viaProxy.stderr);
+      assert.equal(viaProxy.stdout, "via-proxy\n");
+    });
+
     await t.step("SIGINT during a command: exit 130 at stage data, at once", async () => {
       const child = new Deno.Command(binary, {
         args: [...trust, "-i", key, target, "echo started; sleep 30; echo late"],
