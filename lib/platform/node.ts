@@ -1,8 +1,9 @@
 /**
  * The Node-API implementation of the platform seam ({@link Platform} in mod.ts), for the
  * standalone executable: Bun (`bun build --compile`) runs it, and so would Node. Only `node:*`
- * modules are used, never `Deno`. `deno task binary` swaps it in for `./deno.ts` (an import map
- * remap in `build/binary.json`, read by `deno bundle`); nothing else changes.
+ * modules are used, never `Deno` (but its FFI types). `deno task binary` swaps it in for
+ * `./deno.ts` (an import map entry that scripts/binary.sh gives `deno bundle`); nothing else
+ * changes.
  *
  * What differs from Deno: there is no permission sandbox (every {@link Platform.granted} is
  * true). {@link Platform.dlopen} translates Deno's FFI symbol table to Bun's (`bun:ffi`), so
@@ -32,7 +33,7 @@ import type {
   TcpListener,
 } from "./mod.ts";
 
-/** Copies `chunk` into a plain Uint8Array view (a Buffer's `slice` shares memory). */
+/** `chunk` as a plain Uint8Array over the same bytes (a Buffer's `slice` would not copy). */
 function plain(chunk: Uint8Array): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
