@@ -8,7 +8,7 @@
  */
 
 import type { CipherGCMTypes, Cipheriv, Decipheriv } from "node:crypto";
-import { chacha20Fallback, nodeCrypto } from "./node_loader.ts";
+import { chacha20, type Chacha20Stream, nodeCrypto } from "./node_loader.ts";
 import { bytesEqual } from "../wire/buffer.ts";
 import { poly1305 } from "./poly1305.ts";
 import type { CryptoProvider, PacketMac } from "./crypto_provider.ts";
@@ -59,40 +59,6 @@ function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 
 // ---------------------------------------------------------------------------------------------
 // chacha20-poly1305@openssh.com
-
-/** ChaCha20 as a stream from the start of the keystream: each update goes on where the last ended. */
-interface Chacha20Stream {
-  update(data: Uint8Array): Uint8Array;
-}
-
-/**
- * `node:crypto`'s `chacha20` under `key` and a 16-byte IV (LE64 counter ‖ 8-byte nonce), or the
- * same stream from @noble/ciphers where the runtime has none (the standalone Bun executable).
- */
-function chacha20(key: Uint8Array, iv: Uint8Array): Chacha20Stream {
-  const noble = chacha20Fallback();
-  if (!noble) return nodeCrypto().createCipheriv("chacha20", key, iv);
-  const nonce = iv.slice(8, 16);
-  let position = Number(new DataView(iv.buffer, iv.byteOffset).getBigUint64(0, true)) * 64;
-  return {
-    update(data) {
-      const out = new Uint8Array(data.length);
-      let done = 0;
-      const offset = position % 64;
-      if (offset !== 0 && data.length > 0) {
-        // Finish the current block from its keystream.
-        const block = noble(key, nonce, new Uint8Array(64), undefined, Math.floor(position / 64));
-        done = Math.min(64 - offset, data.length);
-        for (let i = 0; i < done; i++) out[i] = data[i]! ^ block[offset + i]!;
-      }
-      if (done < data.length) {
-        noble(key, nonce, data.subarray(done), out.subarray(done), (position + done) / 64);
-      }
-      position += data.length;
-      return out;
-    },
-  };
-}
 
 /**
  * OpenSSH PROTOCOL.chacha20poly1305: K_2 (key bytes 0..31) encrypts the payload from block 1

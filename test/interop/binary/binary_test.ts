@@ -157,6 +157,27 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
       },
     );
 
+    await t.step("a key file encrypted with chacha20-poly1305 (bcrypt KDF) decrypts", async () => {
+      const locked = `${tmp.path}/id_locked`;
+      const gen = await run("/usr/bin/ssh-keygen", [
+        ...["-t", "ed25519", "-q", "-N", "s3cret pass", "-Z", "chacha20-poly1305@openssh.com"],
+        ...["-C", "", "-f", locked],
+      ]);
+      assert.equal(gen.code, 0, gen.stderr);
+      // The same public key must be authorized: append it to sshd's authorized_keys.
+      const auth = await Deno.readTextFile(`${sshd.dir}/authorized_keys`);
+      await Deno.writeTextFile(
+        `${sshd.dir}/authorized_keys`,
+        auth + (await Deno.readTextFile(`${locked}.pub`)),
+      );
+      const res = await bin(
+        [...trust, "-q", "-i", locked, "--passphrase-env", "PP", target, "echo unlocked"],
+        { env: { PP: "s3cret pass" } },
+      );
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stdout, "unlocked\n");
+    });
+
     await t.step("stdin reaches the remote command and the exit status comes back", async () => {
       const res = await bin([...trust, "-q", "-i", key, target, "wc -c; exit 3"], {
         stdin: "y".repeat(100_000),
