@@ -8,7 +8,7 @@
  */
 
 import type { CipherGCMTypes, Cipheriv, Decipheriv } from "node:crypto";
-import { nodeCrypto } from "./node_loader.ts";
+import { chacha20, type Chacha20Stream, nodeCrypto } from "./node_loader.ts";
 import { bytesEqual } from "../wire/buffer.ts";
 import { poly1305 } from "./poly1305.ts";
 import type { CryptoProvider, PacketMac } from "./crypto_provider.ts";
@@ -75,12 +75,12 @@ function chachaPolyNode(key: Uint8Array): AeadTransform {
 
   const lengthCipher = (seq: number, first4: Uint8Array): Uint8Array => {
     setChachaSeq(nonceView, seq);
-    return nodeCrypto().createCipheriv("chacha20", lengthKey, nonce).update(first4);
+    return chacha20(lengthKey, nonce).update(first4);
   };
   /** Returns the payload cipher positioned at block 1 and the Poly1305 key. */
-  const payloadCipher = (seq: number): [Cipheriv, Uint8Array] => {
+  const payloadCipher = (seq: number): [Chacha20Stream, Uint8Array] => {
     setChachaSeq(nonceView, seq);
-    const cipher = nodeCrypto().createCipheriv("chacha20", mainKey, nonce);
+    const cipher = chacha20(mainKey, nonce);
     const polyKey = cipher.update(ZERO_BLOCK).subarray(0, 32);
     return [cipher, polyKey];
   };
@@ -107,7 +107,7 @@ function chachaPolyNode(key: Uint8Array): AeadTransform {
       const bodyLength = wire.length - 16;
       const body = wire.subarray(0, bodyLength);
       setChachaSeq(nonceView, seq);
-      const cipher = nodeCrypto().createCipheriv("chacha20", mainKey, nonce);
+      const cipher = chacha20(mainKey, nonce);
       // 60 bytes of block 0 (the Poly1305 key is its first 32), so that decrypting the whole
       // body (length field included) lines the payload up with block 1: one output array, no
       // joining; its first 4 bytes are then replaced by the length decrypted with K_1.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { nodeCrypto } from "../algorithms/node_loader.ts";
+import { chacha20, nodeCrypto } from "../algorithms/node_loader.ts";
 import { poly1305 } from "../algorithms/poly1305.ts";
 import { bytesEqual, concatBytes } from "../wire/buffer.ts";
 
@@ -61,7 +61,7 @@ const chachaPoly: KeyCipher = {
     const block = (counter: number) => {
       const iv = new Uint8Array(16);
       iv[0] = counter;
-      return nodeCrypto().createCipheriv("chacha20", mainKey, iv);
+      return chacha20(mainKey, iv);
     };
     const polyKey = new Uint8Array(block(0).update(new Uint8Array(32)));
     if (!bytesEqual(poly1305(data, polyKey), tag)) return null;

@@ -5,7 +5,7 @@
  */
 
 import type { Buffer } from "node:buffer";
-import { nodeCrypto } from "../algorithms/node_loader.ts";
+import { nodeCrypto, preloadNodeCrypto } from "../algorithms/node_loader.ts";
 import { bigintToBytes, bytesEqual, encodeText, SshReader, WireError } from "../wire/buffer.ts";
 import type { Signer } from "../auth/types.ts";
 import { KeyFileError, printable, type PrivateKeyOptions } from "./key_file_error.ts";
@@ -208,6 +208,7 @@ export async function parseOpenSsh(
     const rc = bcrypt.pbkdf(pass, pass.length, salt, salt.length, derived, derived.length, rounds);
     pass.fill(0);
     if (rc !== 0) throw malformed("bcrypt key derivation rejected the file's parameters");
+    await preloadNodeCrypto(); // the key ciphers need it (and, on Bun, its ChaCha20 fallback)
     const decrypted = cipher.decrypt(
       derived.subarray(0, cipher.keyLen),
       derived.subarray(cipher.keyLen),

@@ -6,7 +6,7 @@
  * @module
  */
 
-import os from "node:os";
+import type * as NodeOs from "node:os";
 import type { Conn, ConnectOptions, ErrorKind, FileInfo, Permission, Platform } from "./mod.ts";
 
 function granted(permission: Permission): boolean {
@@ -75,15 +75,26 @@ function readTextSync(path: string, maxBytes: number): string | undefined {
 }
 
 /**
+ * `node:os`, loaded at first use (importing it at start-up costs every run ~5 ms of CPU).
+ */
+function nodeOs(): typeof NodeOs {
+  const process = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } })
+    .process;
+  const os = process?.getBuiltinModule?.("node:os") as typeof NodeOs | undefined;
+  if (!os) throw new Error("internal error: node:os is not available in this runtime");
+  return os;
+}
+
+/**
  * This user's id, name and home, each only when reading it is granted (never prompts: a login
  * with the narrowest permissions reads ssh_config too); unknown parts are undefined or -1.
  */
 function user(): { uid: number; name: string | undefined; home: string | undefined } {
   let info: { username: string; homedir: string } | undefined;
   try {
-    // os.userInfo() reads uid, gid, user name and home directory.
+    // nodeOs().userInfo() reads uid, gid, user name and home directory.
     const kinds = ["uid", "gid", "username", "homedir"] as const;
-    info = kinds.every((kind) => granted({ name: "sys", kind })) ? os.userInfo() : undefined;
+    info = kinds.every((kind) => granted({ name: "sys", kind })) ? nodeOs().userInfo() : undefined;
   } catch {
     info = undefined;
   }
@@ -99,7 +110,7 @@ function user(): { uid: number; name: string | undefined; home: string | undefin
 /** gethostname(), when reading it is granted (never prompts); else `localhost`. */
 function hostname(): string {
   try {
-    return granted({ name: "sys", kind: "hostname" }) ? os.hostname() : "localhost";
+    return granted({ name: "sys", kind: "hostname" }) ? nodeOs().hostname() : "localhost";
   } catch {
     return "localhost";
   }
@@ -199,3 +210,6 @@ export const denoPlatform: Platform = {
   errorKind,
   dlopen: (path, symbols) => Deno.dlopen(path, symbols),
 };
+
+/** The platform of this runtime, as mod.ts imports it (node.ts exports the same name). */
+export { denoPlatform as runtimePlatform };

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { denoPlatform } from "./deno.ts";
+// `deno task binary` remaps this import to ./node.ts (an import map entry): see scripts/binary.sh.
+import { runtimePlatform } from "./deno.ts";
 
 /** A byte connection (TCP or Unix socket): reads into the caller's buffer, partial writes. */
 export interface Conn {
@@ -197,8 +198,11 @@ export interface Platform {
   dlopen<S extends Deno.ForeignLibraryInterface>(path: string, symbols: S): Deno.DynamicLibrary<S>;
 }
 
-/** The platform sshtrace runs on: Deno (the one line to change for another runtime). */
-export const platform: Platform = denoPlatform;
+/**
+ * The platform sshtrace runs on: Deno, or the Node API in the standalone executable (the import
+ * of `./deno.ts` above is the one line another runtime changes).
+ */
+export const platform: Platform = runtimePlatform;
 
 /** The first line of an error's message (for a one-line reason in a trace). */
 export function firstLine(e: unknown): string {

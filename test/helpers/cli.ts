@@ -41,6 +41,12 @@ export interface SshtraceOptions {
   stdin?: string | Uint8Array;
   /** Deno permission flags for the child instead of `-A` (e.g. to prove a narrow set works). */
   permissions?: string[];
+  /**
+   * Run this standalone executable (dist/sshtrace-linux-x64) instead of `deno run main.ts`, in
+   * a cleared environment (`env -i PATH=/usr/bin:/bin` plus the defaults and `env`): no Deno,
+   * no node_modules.
+   */
+  binary?: string;
   /** Kill the child (SIGKILL) after this many milliseconds. Default 60 000. */
   timeoutMs?: number;
   /**
@@ -110,10 +116,18 @@ export async function runSshtrace(
   const isolated: Record<string, string> = options.home === undefined
     ? {}
     : { DENO_DIR, HOME: options.home, SSH_AUTH_SOCK: "" };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(options.permissions ?? ["-A"]), "main.ts", ...args],
-    cwd: ROOT,
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", ...isolated, ...options.env },
+  const binary = options.binary;
+  const child = new Deno.Command(binary ?? Deno.execPath(), {
+    args: binary ? args : ["run", ...(options.permissions ?? ["-A"]), "main.ts", ...args],
+    cwd: binary ? "/" : ROOT, // the executable needs nothing of the checkout
+    clearEnv: binary !== undefined,
+    env: {
+      ...(binary ? { PATH: "/usr/bin:/bin" } : {}),
+      RUST_BACKTRACE: "0",
+      NO_COLOR: "1",
+      ...isolated,
+      ...options.env,
+    },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
