@@ -141,6 +141,18 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       const { runConfigDump } = await import("./lib/cli/config.ts");
       return runConfigDump(cmd, writeOut, writeErr);
     }
+    case "doctor": {
+      const { flags } = cmd;
+      const settings = settingsFrom(flags);
+      const { runDoctorCommand } = await import("./lib/cli/doctor.ts");
+      return await runDoctorCommand({
+        targetText: cmd.target,
+        command: cmd.command,
+        flags,
+        settings,
+        timeoutMs: timeoutMs(flags, settings),
+      });
+    }
     case "lab": {
       const { runLab } = await import("./lib/cli/lab.ts");
       return await runLab(cmd.flags, writeOut);

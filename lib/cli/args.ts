@@ -220,6 +220,34 @@ const COMMANDS = {
       ...SECRETS,
     ],
   },
+  doctor: {
+    summary: "find the login that works: a ladder of traced attempts, least harmful change " +
+      "first, then the settings for ssh_config, sshtrace, Paramiko/Netmiko and scrapli",
+    args: [TARGET, {
+      name: "command",
+      required: false,
+      variadic: true,
+      help: "a command the login must run (after --)",
+    }],
+    options: [
+      ...COMMON,
+      {
+        long: "goal",
+        value: "<goal>",
+        help: "probe (no credentials, the default) or login (a command sets goal command)",
+      },
+      { long: "write-config", value: "<file>", help: "append the working Host block to it" },
+      { long: "alias", value: "<name>", help: "the Host pattern of the block (default: host)" },
+      {
+        long: "pacing",
+        value: "<seconds>",
+        help: "pause of the slower-pacing rung (default 5)",
+      },
+      IDENTITY,
+      ...SECRETS,
+      BATCH,
+    ],
+  },
   lab: {
     summary: "run the built-in lab SSH server on 127.0.0.1 (modern, old-switch or a fault)",
     args: [],
@@ -263,6 +291,7 @@ export type ConnectCliFlags = FlagsOf<typeof COMMANDS.connect.options>;
 export type SendCliFlags = FlagsOf<typeof COMMANDS.send.options>;
 export type CheckCliFlags = FlagsOf<typeof COMMANDS.check.options>;
 export type LabCliFlags = FlagsOf<typeof COMMANDS.lab.options>;
+export type DoctorCliFlags = FlagsOf<typeof COMMANDS.doctor.options>;
 
 /** What the command line asks for. */
 export type ParsedCommand =
@@ -272,6 +301,7 @@ export type ParsedCommand =
   | { name: "send"; target: string; commands: string[]; flags: SendCliFlags }
   | { name: "check"; inventory: string; flags: CheckCliFlags }
   | { name: "lab"; flags: LabCliFlags }
+  | { name: "doctor"; target: string; command: string[]; flags: DoctorCliFlags }
   | {
     name: "config";
     target: string;
@@ -527,6 +557,8 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
       return { name, inventory: p0, flags: r.flags as CheckCliFlags };
     case "lab":
       return { name, flags: r.flags as LabCliFlags };
+    case "doctor":
+      return { name, target: p0, command: rest, flags: r.flags as DoctorCliFlags };
   }
 }
 
