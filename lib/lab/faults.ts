@@ -15,6 +15,7 @@ import { bytesToBigint, concatBytes, SshReader, SshWriter } from "../wire/buffer
 import { DISCONNECT_REASONS, MSG } from "../wire/messages.ts";
 import { joinKexReply, splitKexReply } from "./transport.ts";
 import type { FaultHooks, FaultIo, LabConfig, LabPoint } from "./types.ts";
+import { DOCTOR_FAULTS } from "./faults_doctor.ts";
 
 /** What a correct client does against a fault profile. */
 export type FaultExpectation =
@@ -1062,6 +1063,8 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
 
   // --- bounds: floods, trickles, a close during a client rekey --------------------------------
   ...BOUNDS_FAULTS,
+  // --- devices for the doctor's rungs (faults_doctor.ts) ---------------------------------------
+  ...DOCTOR_FAULTS,
 ];
 
 /**
