@@ -83,7 +83,8 @@ export function sshtraceFlags(s: DoctorSettings): string[] {
   };
   const out: string[] = [];
   for (const [c, edits] of Object.entries(listEdits(s))) {
-    for (const e of edits) out.push(`${flag[c as ListCategory]} ${e}`);
+    // Quoted when the shell would expand a wildcard.
+    for (const e of edits) out.push(`${flag[c as ListCategory]} ${/[*?]/.test(e) ? `'${e}'` : e}`);
   }
   if (s.rsaSha1) out.push("--legacy");
   return out;

@@ -175,7 +175,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     record("modern", "sshtrace's defaults", last, ms, `reached the goal (${goal})`, true);
     return finish(report, settings);
   }
-  record("modern", "sshtrace's defaults", last, ms, `failed at ${last.error.stage}`, true);
+  record("modern", "sshtrace's defaults", last, ms, "the rungs below answer this failure", true);
 
   // Walk the rungs; after a kept change, start again from the first rung (a legacy set may
   // reveal a quirk, a quirk may reveal a second missing list). Each rung's change runs once.

@@ -75,7 +75,7 @@ Deno.test("a list both cut and extended is written out whole (OpenSSH keeps one 
   assert.ok(list.includes("ssh-rsa"));
   assert.ok(list.includes("ssh-ed25519"));
   assert.ok(!list.some((n) => n.startsWith("rsa-sha2-")));
-  assert.deepEqual(sshtraceFlags(s), ["--hostkeys -rsa-sha2-*", "--hostkeys +ssh-rsa"]);
+  assert.deepEqual(sshtraceFlags(s), ["--hostkeys '-rsa-sha2-*'", "--hostkeys +ssh-rsa"]);
   assert.deepEqual(paramikoDisabled(s), { keys: ["rsa-sha2-512", "rsa-sha2-256"] });
 });
 
