@@ -33,7 +33,7 @@ Deno.test("a legacy set is appended with + in every form, its cost named", () =>
     add: { kex: ["diffie-hellman-group14-sha1"], cipher: ["aes128-cbc"] },
   });
   const block = hostBlock(s, { ...target, alias: "sw1" });
-  assert.match(block, /^#   cost: diffie-hellman-group14-sha1: .+$/m);
+  assert.match(block, /^# {3}cost: diffie-hellman-group14-sha1: .+$/m);
   assert.match(block, /^Host sw1\n {2}HostName sw1\.example\.net\n/m);
   assert.match(block, /^ {2}KexAlgorithms \+diffie-hellman-group14-sha1$/m);
   assert.match(block, /^ {2}Ciphers \+aes128-cbc$/m);
