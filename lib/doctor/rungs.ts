@@ -198,8 +198,15 @@ export const RUNGS: readonly Rung[] = [
     propose(last, settings, options) {
       if (settings.pacingMs) return { skip: "already pacing" };
       const early = stage(last) === "connect" || stage(last) === "version";
-      const dropped = /^(connect\.reset|version\.(closed|timeout))$/.test(code(last));
+      const dropped = /^(connect\.reset|version\.(closed|timeout|refused))$/.test(code(last));
       if (!early || !dropped) return { skip: "the server did not drop the connection early" };
+      if ((last.error?.details as { reason?: string }).reason === "penalty") {
+        // Each connection that does not log in lengthens the block: no more attempts now.
+        return {
+          skip: "OpenSSH's PerSourcePenalties blocks this address for now, and every attempt " +
+            "lengthens the block: retry in a few minutes",
+        };
+      }
       return {
         change: { pacingMs: options.pacingMs },
         what: `wait ${options.pacingMs} ms before connecting`,

@@ -110,3 +110,33 @@ Deno.test("a server that drops rapid connections works after a pause", async () 
   assert.equal(paused, 2000);
   assert.equal(r.working?.pacingMs, 2000);
 });
+
+Deno.test("PerSourcePenalties stops the ladder: every attempt would lengthen the block", async () => {
+  const { runner, seen } = scripted(() =>
+    new SshTraceError("version", "version.refused", "Not allowed at this time", {
+      reason: "penalty",
+      preVersionLines: ["Not allowed at this time"],
+    })
+  );
+  const r = await runDoctor({ connect, attempt: runner, sleep: () => Promise.resolve() });
+  assert.equal(seen.length, 1, "one attempt only");
+  assert.match(r.rungs.find((x) => x.rung === "slow-pacing")!.why, /PerSourcePenalties/);
+  assert.match(r.causes[0]!.title, /PerSourcePenalties/);
+});
+
+Deno.test("a MaxStartups refusal is retried after a pause", async () => {
+  let paused = 0;
+  const { runner } = scripted(() =>
+    paused ? null : new SshTraceError("version", "version.refused", "Exceeded MaxStartups", {
+      reason: "maxstartups",
+      preVersionLines: ["Exceeded MaxStartups"],
+    })
+  );
+  const r = await runDoctor({
+    connect,
+    attempt: runner,
+    pacingMs: 10,
+    sleep: (ms) => Promise.resolve(void (paused += ms)),
+  });
+  assert.deepEqual(rungs(r), [["modern", "failed", true], ["slow-pacing", "ok", true]]);
+});
