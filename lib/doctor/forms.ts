@@ -63,6 +63,12 @@ export function hostBlock(s: DoctorSettings, target: FormTarget): string {
     const i = o.indexOf("=");
     lines.push(`  ${o.slice(0, i)} ${o.slice(i + 1)}`);
   }
+  if (s.smallDhGroups) {
+    lines.push(
+      "  # 1024-bit group exchange: OpenSSH's ssh refuses groups under 2048 bits, with no " +
+        "setting; a fixed group (diffie-hellman-group14-*) on the server is the way",
+    );
+  }
   if (s.window !== null) {
     lines.push(`  # a ${s.window}-byte channel window: OpenSSH has no setting for it`);
   }
@@ -86,7 +92,7 @@ export function sshtraceFlags(s: DoctorSettings): string[] {
     // Quoted when the shell would expand a wildcard.
     for (const e of edits) out.push(`${flag[c as ListCategory]} ${/[*?]/.test(e) ? `'${e}'` : e}`);
   }
-  if (s.rsaSha1) out.push("--legacy");
+  if (s.rsaSha1 || s.smallDhGroups) out.push("--legacy");
   return out;
 }
 

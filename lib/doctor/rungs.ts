@@ -5,7 +5,7 @@
  * @module
  */
 
-import { defaultNames, type ListCategory } from "../algorithms/registry.ts";
+import { allNames, defaultNames, type ListCategory } from "../algorithms/registry.ts";
 import { planEnable } from "../diagnose/catalogue/planner.ts";
 import type { SshTraceError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";
@@ -124,11 +124,25 @@ export const RUNGS: readonly Rung[] = [
       if (!inKex || !kex.startsWith("diffie-hellman-group-exchange-")) {
         return { skip: "the failure is not in a group exchange" };
       }
-      const theirs = serverLists(last.events)?.kex ?? [];
+      // Markers (ext-info-s, kex-strict-s-v00@openssh.com) are no methods.
+      const theirs = (serverLists(last.events)?.kex ?? []).filter((n) =>
+        allNames("kex").includes(n)
+      );
       if (theirs.length && theirs.every((n) => n.startsWith("diffie-hellman-group-exchange-"))) {
         return { skip: "the server offers only group exchange" };
       }
       return { change: { remove: { kex: [GEX] } }, what: `remove ${GEX} from the kex offer` };
+    },
+  },
+  {
+    id: "small-dh-group",
+    title: "accept the 1024-bit group the server answers a group exchange with",
+    propose(last, settings) {
+      if (settings.smallDhGroups) return { skip: "1024-bit groups already accepted" };
+      const small = code(last) === "kex.exchange-failed" &&
+        /DH group of 1024 bits is smaller than the minimum/.test(last.error?.message ?? "");
+      if (!small) return { skip: "no group smaller than asked" };
+      return { change: { smallDhGroups: true }, what: "accept 1024-bit group-exchange groups" };
     },
   },
   {

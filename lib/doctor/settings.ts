@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ListCategory, lookupAlgorithm, riskOf } from "../algorithms/registry.ts";
+import { buildOffer, type ListCategory, lookupAlgorithm, riskOf } from "../algorithms/registry.ts";
 import type { ConnectOptions } from "../client.ts";
 
 /** The lists the doctor may change, in KEXINIT order. */
@@ -22,6 +22,8 @@ export interface DoctorSettings {
   only: Partial<Record<ListCategory, string[]>>;
   /** Sign user authentication with `ssh-rsa` (SHA-1) when the server refuses rsa-sha2. */
   rsaSha1: boolean;
+  /** Accept 1024-bit groups in group exchange (sshtrace's `--legacy` minimum). */
+  smallDhGroups: boolean;
   /** Our channel window and maximum packet (bytes), for devices with little memory. */
   window: number | null;
   /** Wait this long before each attempt (ms), for devices that refuse rapid connections. */
@@ -30,13 +32,22 @@ export interface DoctorSettings {
 
 /** sshtrace's defaults: nothing changed. */
 export function defaultSettings(): DoctorSettings {
-  return { add: {}, remove: {}, only: {}, rsaSha1: false, window: null, pacingMs: 0 };
+  return {
+    add: {},
+    remove: {},
+    only: {},
+    rsaSha1: false,
+    smallDhGroups: false,
+    window: null,
+    pacingMs: 0,
+  };
 }
 
 /** True when nothing differs from the defaults. */
 export function isDefault(s: DoctorSettings): boolean {
   return !Object.keys(s.add).length && !Object.keys(s.remove).length &&
-    !Object.keys(s.only).length && !s.rsaSha1 && s.window === null && s.pacingMs === 0;
+    !Object.keys(s.only).length && !s.rsaSha1 && !s.smallDhGroups && s.window === null &&
+    s.pacingMs === 0;
 }
 
 /** A copy with `change` applied (lists merged per category, duplicates dropped). */
@@ -58,6 +69,7 @@ export function withChange(s: DoctorSettings, change: Partial<DoctorSettings>): 
     remove: merge(s.remove, change.remove),
     only: { ...s.only, ...change.only },
     rsaSha1: change.rsaSha1 ?? s.rsaSha1,
+    smallDhGroups: change.smallDhGroups ?? s.smallDhGroups,
     window: change.window ?? s.window,
     pacingMs: change.pacingMs ?? s.pacingMs,
   };
@@ -88,6 +100,15 @@ export function toConnectOptions(s: DoctorSettings, base: ConnectOptions): Conne
     algorithms[key] = [...(algorithms[key] ?? []), ...edits];
   }
   const out: ConnectOptions = { ...base, algorithms };
+  if (s.smallDhGroups) {
+    // `legacy` lowers the group-exchange minimum to 1024 bits; the lists are written out so it
+    // adds no legacy algorithm to them.
+    const offer = buildOffer(algorithms, base.legacy ?? false);
+    out.legacy = true;
+    out.algorithms = Object.fromEntries(
+      Object.entries(offer).map(([c, names]) => [c, [names.join(",")]]),
+    );
+  }
   if (s.rsaSha1) out.auth = { ...base.auth, legacy: true };
   if (s.window !== null) {
     out.windowSize = s.window;
@@ -106,6 +127,9 @@ export function securityCost(s: DoctorSettings): string[] {
   }
   if (s.rsaSha1) {
     costs.push("ssh-rsa user signatures: SHA-1, open to chosen-prefix collisions");
+  }
+  if (s.smallDhGroups) {
+    costs.push("1024-bit Diffie-Hellman groups: within reach of precomputation (Logjam)");
   }
   if (s.remove.kex?.some((n) => n.startsWith("diffie-hellman-group-exchange"))) {
     costs.push("no group exchange: none (fixed groups or elliptic curves are used instead)");

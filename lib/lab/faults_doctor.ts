@@ -40,4 +40,15 @@ export const DOCTOR_FAULTS: readonly FaultProfile[] = [
     }),
     hooks: { kexGroup: () => new Uint8Array([MSG.KEX_DH_GEX_GROUP]) },
   },
+  {
+    name: "doctor-small-dh-group",
+    summary: "offers only group exchange and answers every request with its one 1024-bit " +
+      "group, whatever the minimum asked (old firmware with a single moduli entry)",
+    expect: { stage: "kex", code: "kex.exchange-failed" },
+    config: (c) => ({
+      ...lists({ kex: ["diffie-hellman-group-exchange-sha256"] })(c),
+      gexGroupBits: 1024,
+    }),
+    hooks: {},
+  },
 ];

@@ -339,6 +339,7 @@ export class ServerTransport {
       clientKexInit: run.clientKexInit,
       serverKexInit: run.serverKexInit,
       hostKeyBlob: hostKey.blob,
+      gexGroupBits: this.config.gexGroupBits,
       sign: (h) => {
         const blob = hostKey.sign(chosen.hostKey, h);
         return signature ? signature(blob) : blob;

@@ -124,3 +124,20 @@ Deno.test("doctor: when nothing works, the causes are ranked with the attempts a
     assert.ok(report.causes[0]!.title);
   });
 });
+
+Deno.test("doctor: a device with one 1024-bit group works once small groups are accepted", async () => {
+  await withLab("doctor-small-dh-group", async (port) => {
+    const report = await runDoctor({ connect: base(port, counting("demo")), goal: "login" });
+    const tried = report.rungs.filter((r) => r.outcome !== "skipped");
+    assert.deepEqual(tried.map((r) => [r.rung, r.outcome]), [
+      ["modern", "failed"],
+      ["small-dh-group", "ok"],
+    ]);
+    assert.match(
+      report.rungs.find((r) => r.rung === "no-gex")!.why,
+      /offers only group exchange/,
+    );
+    assert.equal(report.working?.smallDhGroups, true);
+    assert.ok(report.cost.some((c) => c.includes("Logjam")));
+  });
+});
