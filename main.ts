@@ -71,12 +71,27 @@ function timeoutMs(flags: CommonFlags, s: Settings): number {
   return t * 1000;
 }
 
-async function probeAction(targetText: string, flags: CommonFlags): Promise<number> {
+async function probeAction(
+  targetText: string,
+  flags: CommonFlags & { deep?: true },
+): Promise<number> {
   const target = parseTarget(targetText);
   const s = settingsFrom(flags);
   const { tracer, human } = makeOutput(flags);
   const port = s.port ?? target.port ?? 22;
   const timeout = timeoutMs(flags, s);
+  if (flags.deep) {
+    const { runDeepProbe } = await import("./lib/cli/deep.ts");
+    return await runDeepProbe({
+      host: target.host,
+      port,
+      user: s.user ?? target.user ?? undefined,
+      timeoutMs: timeout,
+      algorithms: s.algorithms,
+      legacy: flags.legacy ?? false,
+      knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
+    }, flags.json ?? false);
+  }
   const interrupt = interruptOnCtrlC();
   const result = await probe({
     signal: interrupt.signal,

@@ -133,7 +133,11 @@ const COMMANDS = {
   probe: {
     summary: "connect, negotiate and check the host key without credentials; list auth methods",
     args: [TARGET],
-    options: COMMON,
+    options: [...COMMON, {
+      long: "deep",
+      help: "every host key, every listed algorithm offered alone, Terrapin, vendor, full grade " +
+        "(many connections)",
+    }],
   },
   connect: {
     summary: "log in and open a shell, or run a command (the default command)",
