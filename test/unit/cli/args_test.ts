@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   type CheckCliFlags,
   type ConnectCliFlags,
+  type DoctorCliFlags,
   type LabCliFlags,
   parseCommandLine,
   type ParsedCommand,
@@ -429,7 +430,7 @@ type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "
 
 Deno.test("the flag types have exactly commander's keys", () => {
   const checks: true[] = [
-    true satisfies Equal<keyof ProbeFlags, Common>,
+    true satisfies Equal<keyof ProbeFlags, Common | "deep">,
     true satisfies Equal<
       keyof ConnectCliFlags,
       Common | Secrets | "C" | "t" | "T" | "rekeyLimit" | "batch" | "G" | "F"
@@ -443,11 +444,15 @@ Deno.test("the flag types have exactly commander's keys", () => {
       Common | Secrets | "concurrency" | "command" | "junit"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
+    true satisfies Equal<
+      keyof DoctorCliFlags,
+      Common | Secrets | "goal" | "writeConfig" | "alias" | "pacing" | "batch"
+    >,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,
     true satisfies Equal<SendCliFlags["device"], string>,
     true satisfies Equal<CheckCliFlags["login"], true | undefined>,
   ];
-  assert.equal(checks.length, 8);
+  assert.equal(checks.length, 9);
   assert.equal(new Set(COMMON_KEYS).size, 13);
 });
 
