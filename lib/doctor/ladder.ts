@@ -13,7 +13,7 @@ import { connect, type ConnectOptions, probe } from "../client.ts";
 import { SshTraceError } from "../errors/mod.ts";
 import { Tracer } from "../trace.ts";
 import { type Stage, STAGES } from "../types.ts";
-import { type Cause, rankCauses } from "./causes.ts";
+import { type Cause, rankCauses } from "../diagnose/causes.ts";
 import { type Attempt, type DoctorGoal, type RungOptions, RUNGS } from "./rungs.ts";
 import {
   defaultSettings,
@@ -208,7 +208,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       record(rung.id, p.what, a, t, `no better (fails at ${a.error.stage}): undone`, false);
     }
   }
-  report.causes = rankCauses(report.rungs);
+  report.causes = rankCauses(
+    report.rungs.flatMap((r) =>
+      r.attempt?.error
+        ? [{ label: `${r.rung} (${r.change})`, error: r.attempt.error, events: r.attempt.events }]
+        : []
+    ),
+  );
   return report;
 }
 

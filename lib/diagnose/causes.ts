@@ -1,14 +1,21 @@
 /**
- * When nothing worked: the likely causes, ranked. Each distinct failure of the ladder's attempts
- * is a candidate, explained by the failure catalogue; the one that came furthest (a later stage,
- * reached with the most changes kept) and recurred most ranks first, with the attempts as its
- * evidence.
+ * When several attempts all failed (the doctor's ladder): the likely causes, ranked. Each
+ * distinct failure is a candidate, explained by the failure catalogue; the one that came
+ * furthest (a later stage) and recurred most ranks first, with the attempts as its evidence.
  * @module
  */
 
-import { explainFailure } from "../diagnose/explain.ts";
+import type { SshTraceError } from "../errors/mod.ts";
+import type { TraceEvent } from "../trace.ts";
 import { type Stage, STAGES } from "../types.ts";
-import type { RungRecord } from "./ladder.ts";
+import { explainFailure } from "./explain.ts";
+
+/** One failed attempt: what it was (a label), its error and its trace. */
+export interface FailedAttempt {
+  label: string;
+  error: SshTraceError;
+  events: readonly TraceEvent[];
+}
 
 export interface Cause {
   /** The failure's code (`kex.no-common-kex`, `version.closed`…). */
@@ -22,21 +29,19 @@ export interface Cause {
   evidence: string[];
 }
 
-/** The failures of `rungs`, most likely cause first. */
-export function rankCauses(rungs: readonly RungRecord[]): Cause[] {
+/** The causes of `attempts`' failures, most likely first. */
+export function rankCauses(attempts: readonly FailedAttempt[]): Cause[] {
   const byCode = new Map<string, { cause: Cause; count: number; last: number }>();
-  rungs.forEach((r, i) => {
-    const error = r.attempt?.error;
-    if (!error) return;
+  attempts.forEach(({ label, error, events }, i) => {
     const seen = byCode.get(error.code);
-    const line = `${r.rung} (${r.change}): ${error.message}`;
+    const line = `${label}: ${error.message}`;
     if (seen) {
       seen.cause.evidence.push(line);
       seen.count++;
       seen.last = i;
       return;
     }
-    const x = explainFailure(error, r.attempt!.events);
+    const x = explainFailure(error, events);
     byCode.set(error.code, {
       cause: {
         code: error.code,
