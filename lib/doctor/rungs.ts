@@ -115,12 +115,12 @@ export const RUNGS: readonly Rung[] = [
   },
   {
     id: "no-gex",
-    title: "leave group exchange out of the offer",
+    title: "leave group exchange out of the offer (firmware that fails it, or a small group)",
     propose(last, settings) {
       if (settings.remove.kex?.includes(GEX)) return { skip: "group exchange already left out" };
       const kex = chosen(last.events, "kex") ??
         (last.error?.details as { algorithm?: string })?.algorithm ?? "";
-      const inKex = stage(last) === "kex" || stage(last) === "version";
+      const inKex = stage(last) === "kex";
       if (!inKex || !kex.startsWith("diffie-hellman-group-exchange-")) {
         return { skip: "the failure is not in a group exchange" };
       }
@@ -139,9 +139,10 @@ export const RUNGS: readonly Rung[] = [
     title: "accept the 1024-bit group the server answers a group exchange with",
     propose(last, settings) {
       if (settings.smallDhGroups) return { skip: "1024-bit groups already accepted" };
-      const small = code(last) === "kex.exchange-failed" &&
-        /DH group of 1024 bits is smaller than the minimum/.test(last.error?.message ?? "");
-      if (!small) return { skip: "no group smaller than asked" };
+      const d = last.error?.details as { bits?: number } | undefined;
+      if (code(last) !== "kex.dh-group-too-small" || d?.bits !== 1024) {
+        return { skip: "no 1024-bit group answered to a larger minimum" };
+      }
       return { change: { smallDhGroups: true }, what: "accept 1024-bit group-exchange groups" };
     },
   },

@@ -44,7 +44,7 @@ export const DOCTOR_FAULTS: readonly FaultProfile[] = [
     name: "doctor-small-dh-group",
     summary: "offers only group exchange and answers every request with its one 1024-bit " +
       "group, whatever the minimum asked (old firmware with a single moduli entry)",
-    expect: { stage: "kex", code: "kex.exchange-failed" },
+    expect: { stage: "kex", code: "kex.dh-group-too-small" },
     config: (c) => ({
       ...lists({ kex: ["diffie-hellman-group-exchange-sha256"] })(c),
       gexGroupBits: 1024,

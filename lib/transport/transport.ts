@@ -8,7 +8,7 @@
  */
 
 import { findCipher, findHostKey, findKex, type OfferLists } from "../algorithms/registry.ts";
-import { type KexContext, KexFailure } from "../algorithms/types.ts";
+import { DhGroupTooSmall, type KexContext, KexFailure } from "../algorithms/types.ts";
 import { cryptoBackend } from "../algorithms/crypto_provider.ts";
 import { preloadNodeCrypto } from "../algorithms/node_loader.ts";
 import {
@@ -224,6 +224,14 @@ export class Transport implements MessageTransport {
     try {
       result = await kex.exchange(ctx);
     } catch (e) {
+      if (e instanceof DhGroupTooSmall) {
+        throw new SshTraceError(
+          "kex",
+          "kex.dh-group-too-small",
+          `key exchange ${kex.name} failed: ${e.message}`,
+          { algorithm: kex.name, bits: e.bits, min: e.min },
+        );
+      }
       if (e instanceof KexFailure || e instanceof WireError) {
         throw new SshTraceError(
           "kex",
