@@ -189,11 +189,15 @@ export const KEX = {
       if (flood.title) return flood;
       const chosen = negotiatedDecisions(c.events).find((d) => d.category === "kex")?.chosen ??
         null;
+      const sent = c.events.some((e) => e.type === "kexinit-sent");
+      if (sent && !c.events.some((e) => e.type === "kexinit-received")) return MTU_NO_KEXINIT;
       const cheaper = cheaperKex(c.events, chosen);
       const base = refineKexStage(c);
       if (!cheaper) return base;
+      const large = chosen !== null && LARGE_REPLY_KEX.includes(chosen);
       return {
         ...base,
+        ...(large ? MTU_LARGE_REPLY(chosen) : {}),
         fix: `--kex ^${cheaper} (or --timeout 60)`,
         opensshFix: `-o KexAlgorithms=^${cheaper} -o ConnectTimeout=60`,
         libraryFix: libraryOptions({ algorithms: { kex: [`^${cheaper}`] }, timeoutMs: 60_000 }),
@@ -280,6 +284,42 @@ function refineNoCommon(ctx: FailureContext<`kex.no-common-${Category}`>): Refin
     libraryFix,
     securityCost: costs.length ? costs.join(" ") : null,
     candidates: plan.candidates,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path MTU black holes: the version lines (small) pass, large packets are lost
+
+/** Methods whose reply is larger than one 1500-byte frame with a host key and signature. */
+const LARGE_REPLY_KEX = [
+  "mlkem768x25519-sha256",
+  "sntrup761x25519-sha512",
+  "sntrup761x25519-sha512@openssh.com",
+];
+
+const MTU_CHECK = "check the path MTU (ping -M do -s 1472 HOST) and MSS clamping on the path";
+
+/** The server's KEXINIT never came although the version lines did. */
+const MTU_NO_KEXINIT: Refinement = {
+  title: "the server's KEXINIT never arrived after the version exchange",
+  explanation: "The version lines (small packets) went through, then nothing: the server's " +
+    "KEXINIT is often larger than one frame, and a path that drops large packets without an " +
+    "ICMP answer (a path MTU black hole: VPNs, tunnels, filtered ICMP) stalls exactly here. A " +
+    "server that hangs looks the same.",
+  fix: `${MTU_CHECK}; sshtrace doctor HOST tries the workarounds`,
+  opensshFix: null,
+  libraryFix: null,
+};
+
+/** A post-quantum exchange's reply (over 1 KiB of key material) never came. */
+function MTU_LARGE_REPLY(chosen: string): Refinement {
+  return {
+    title: `the ${chosen} reply never arrived: large packets may be lost on the path`,
+    explanation: `The ${chosen} reply carries over 1 KiB of key material plus the host key ` +
+      "and signature: more than one frame. A path that drops large packets without an ICMP " +
+      `answer (a path MTU black hole) stalls exactly here; a smaller exchange passes. ${
+        capital(MTU_CHECK)
+      }.`,
   };
 }
 
