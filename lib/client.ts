@@ -58,6 +58,8 @@ export interface ClientOptions {
   rekeyLimitBytes?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
   requiredRsaSize?: number;
+  /** Send our version line only after the server's (devices that drop earlier data). */
+  versionAfterGreeting?: boolean;
   /**
    * Cancels the connection attempt and, once connected, the connection: the socket is closed,
    * every pending operation rejects with `<stage>.aborted` (the stage it was in) carrying
@@ -123,6 +125,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       legacy: options.legacy ?? false,
       rekeyLimitBytes: options.rekeyLimitBytes,
       requiredRsaSize: options.requiredRsaSize,
+      versionAfterGreeting: options.versionAfterGreeting,
       checkHostKey: hostKeyPolicy({
         mode: options.strictHostKeyChecking ?? "yes",
         host: options.host,

@@ -69,6 +69,9 @@ export function hostBlock(s: DoctorSettings, target: FormTarget): string {
         "setting; a fixed group (diffie-hellman-group14-*) on the server is the way",
     );
   }
+  if (s.versionAfterGreeting) {
+    lines.push("  # the server drops data sent before its greeting: OpenSSH always sends first");
+  }
   if (s.window !== null) {
     lines.push(`  # a ${s.window}-byte channel window: OpenSSH has no setting for it`);
   }
@@ -213,6 +216,7 @@ export function allForms(s: DoctorSettings, target: FormTarget): [string, string
   const who = target.user ? `${target.user}@${host}` : host;
   const notes: string[] = [];
   if (s.window !== null) notes.push(`library: windowSize: ${s.window}, maxPacket: ${s.window}`);
+  if (s.versionAfterGreeting) notes.push("library: versionAfterGreeting: true");
   if (s.pacingMs) notes.push(`wait ${s.pacingMs} ms between connections`);
   return [
     ["OpenSSH ssh_config", hostBlock(s, target)],

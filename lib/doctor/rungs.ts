@@ -167,6 +167,22 @@ export const RUNGS: readonly Rung[] = [
     },
   },
   {
+    id: "version-after-greeting",
+    title: "send our version line only after the server's greeting",
+    propose(last, settings) {
+      if (settings.versionAfterGreeting) return { skip: "already waiting for the greeting" };
+      // Our version line lost: the server waits for it, or answers our KEXINIT with an error
+      // text, a disconnect or silence; its KEXINIT never comes.
+      if (stage(last) !== "kex" || serverLists(last.events)) {
+        return { skip: "the key exchange did not fail before the server's KEXINIT" };
+      }
+      return {
+        change: { versionAfterGreeting: true },
+        what: "wait for the server's version line before sending ours",
+      };
+    },
+  },
+  {
     id: "smaller-kex",
     title: "a shorter offer and a small key exchange (MTU / path black hole)",
     propose(last, settings) {

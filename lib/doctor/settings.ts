@@ -24,6 +24,8 @@ export interface DoctorSettings {
   rsaSha1: boolean;
   /** Accept 1024-bit groups in group exchange (sshtrace's `--legacy` minimum). */
   smallDhGroups: boolean;
+  /** Send our version line only after the server's greeting. */
+  versionAfterGreeting: boolean;
   /** Our channel window and maximum packet (bytes), for devices with little memory. */
   window: number | null;
   /** Wait this long before each attempt (ms), for devices that refuse rapid connections. */
@@ -38,6 +40,7 @@ export function defaultSettings(): DoctorSettings {
     only: {},
     rsaSha1: false,
     smallDhGroups: false,
+    versionAfterGreeting: false,
     window: null,
     pacingMs: 0,
   };
@@ -46,7 +49,8 @@ export function defaultSettings(): DoctorSettings {
 /** True when nothing differs from the defaults. */
 export function isDefault(s: DoctorSettings): boolean {
   return !Object.keys(s.add).length && !Object.keys(s.remove).length &&
-    !Object.keys(s.only).length && !s.rsaSha1 && !s.smallDhGroups && s.window === null &&
+    !Object.keys(s.only).length && !s.rsaSha1 && !s.smallDhGroups && !s.versionAfterGreeting &&
+    s.window === null &&
     s.pacingMs === 0;
 }
 
@@ -70,6 +74,7 @@ export function withChange(s: DoctorSettings, change: Partial<DoctorSettings>): 
     only: { ...s.only, ...change.only },
     rsaSha1: change.rsaSha1 ?? s.rsaSha1,
     smallDhGroups: change.smallDhGroups ?? s.smallDhGroups,
+    versionAfterGreeting: change.versionAfterGreeting ?? s.versionAfterGreeting,
     window: change.window ?? s.window,
     pacingMs: change.pacingMs ?? s.pacingMs,
   };
@@ -110,6 +115,7 @@ export function toConnectOptions(s: DoctorSettings, base: ConnectOptions): Conne
     );
   }
   if (s.rsaSha1) out.auth = { ...base.auth, legacy: true };
+  if (s.versionAfterGreeting) out.versionAfterGreeting = true;
   if (s.window !== null) {
     out.windowSize = s.window;
     out.maxPacket = s.window;

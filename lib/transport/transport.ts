@@ -68,6 +68,8 @@ export interface TransportOptions {
   /** Rekey after this long (ms, default 1 hour). */
   rekeyIntervalMs?: number;
   clientVersion?: string;
+  /** Send our version line only once the server's has arrived (devices that drop earlier data). */
+  versionAfterGreeting?: boolean;
 }
 
 /** Runs the transport over a byte stream. Create with {@link startTransport}. */
@@ -142,8 +144,12 @@ export class Transport implements MessageTransport {
     tracer.begin("version");
     conn.stage = "version";
     const line = this.#options.clientVersion ?? CLIENT_VERSION_LINE;
-    await conn.writeRaw(new TextEncoder().encode(line + "\r\n"));
-    tracer.emit({ stage: "version", type: "sent", line });
+    const sendLine = async () => {
+      await conn.writeRaw(new TextEncoder().encode(line + "\r\n"));
+      tracer.emit({ stage: "version", type: "sent", line });
+    };
+    const after = this.#options.versionAfterGreeting ?? false;
+    if (!after) await sendLine();
     // Load OpenSSL (~10 ms, synchronous) while the server prepares its answer.
     cryptoBackend();
     const ms = this.#options.timeoutMs;
@@ -151,6 +157,7 @@ export class Transport implements MessageTransport {
     this.serverVersion = ms > 0
       ? await conn.within(new Deadline("version", "version line", ms), read)
       : await read();
+    if (after) await sendLine();
     const quirks = quirksFor(this.serverVersion.software);
     this.adjustments = combineAdjustments(quirks);
     for (const q of quirks) {

@@ -29,6 +29,24 @@ const sentKexInit = {
   cookie: "",
 } as TraceEvent;
 
+/** The server's KEXINIT arrived (so the stall came after it). */
+const receivedKexInit = {
+  t: 0,
+  stage: "kex",
+  type: "kexinit-received",
+  lists: {
+    kex: ["mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org"],
+    hostKey: ["rsa-sha2-512", "ssh-ed25519"],
+    cipherC2S: ["aes128-ctr"],
+    cipherS2C: ["aes128-ctr"],
+    macC2S: ["hmac-sha2-256"],
+    macS2C: ["hmac-sha2-256"],
+    compressionC2S: ["none"],
+    compressionS2C: ["none"],
+  },
+  firstKexPacketFollows: false,
+} as TraceEvent;
+
 /** A runner that fails with `fail(options)` (or works when it returns null); records options. */
 function scripted(fail: (o: ConnectOptions) => Attempt["error"], events: TraceEvent[] = []) {
   const seen: ConnectOptions[] = [];
@@ -63,12 +81,22 @@ Deno.test("a stall right after our KEXINIT gets a short offer and a small key ex
         "no answer",
         { timeoutMs: 1000 },
       ),
-    [sentKexInit],
+    [sentKexInit, receivedKexInit],
   );
   const r = await runDoctor({ connect, attempt: runner });
   assert.deepEqual(rungs(r), [["modern", "failed", true], ["smaller-kex", "ok", true]]);
   assert.deepEqual(seen[1]!.algorithms?.kex, ["curve25519-sha256,curve25519-sha256@libssh.org"]);
-  assert.deepEqual(r.working?.only.hostKey, ["ssh-ed25519", "ecdsa-sha2-nistp256"]);
+  assert.deepEqual(r.working?.only.hostKey, ["ssh-ed25519", "rsa-sha2-512"]);
+});
+
+Deno.test("a stall before the server's KEXINIT first tries our version line after its greeting", async () => {
+  const { runner, seen } = scripted(
+    (o) => o.versionAfterGreeting ? null : new SshTraceError("kex", "kex.closed", "closed", {}),
+    [sentKexInit],
+  );
+  const r = await runDoctor({ connect, attempt: runner });
+  assert.deepEqual(rungs(r), [["modern", "failed", true], ["version-after-greeting", "ok", true]]);
+  assert.equal(seen[0]!.versionAfterGreeting, undefined);
 });
 
 Deno.test("a server refusing rsa-sha2 user signatures gets ssh-rsa ones", async () => {
