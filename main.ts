@@ -73,14 +73,14 @@ function timeoutMs(flags: CommonFlags, s: Settings): number {
 
 async function probeAction(
   targetText: string,
-  flags: CommonFlags & { deep?: true },
+  flags: CommonFlags & { deep?: true; policy?: string; makePolicy?: string },
 ): Promise<number> {
   const target = parseTarget(targetText);
   const s = settingsFrom(flags);
   const { tracer, human } = makeOutput(flags);
   const port = s.port ?? target.port ?? 22;
   const timeout = timeoutMs(flags, s);
-  if (flags.deep) {
+  if (flags.deep || flags.policy || flags.makePolicy) {
     const { runDeepProbe } = await import("./lib/cli/deep.ts");
     return await runDeepProbe({
       host: target.host,
@@ -90,7 +90,7 @@ async function probeAction(
       algorithms: s.algorithms,
       legacy: flags.legacy ?? false,
       knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
-    }, flags.json ?? false);
+    }, { json: flags.json ?? false, policy: flags.policy, makePolicy: flags.makePolicy });
   }
   const interrupt = interruptOnCtrlC();
   const result = await probe({

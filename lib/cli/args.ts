@@ -137,6 +137,15 @@ const COMMANDS = {
       long: "deep",
       help: "every host key, every listed algorithm offered alone, Terrapin, vendor, full grade " +
         "(many connections)",
+    }, {
+      long: "policy",
+      value: "<file>",
+      help: "check the server against a policy (JSON, or builtin:modern-hardened, " +
+        "builtin:legacy-switch-minimum); exit 3 when a rule fails (implies --deep)",
+    }, {
+      long: "make-policy",
+      value: "<file>",
+      help: "write a policy this server passes, from it as the reference (implies --deep)",
     }],
   },
   connect: {

@@ -3,7 +3,18 @@
  * @module
  */
 
+import { usageError } from "../config/options.ts";
 import { deepProbe, type DeepProbeOptions, type DeepProbeResult } from "../doctor/deep.ts";
+import {
+  BUILTIN_POLICIES,
+  checkPolicy,
+  makePolicy,
+  type Observed,
+  parsePolicy,
+  type Policy,
+  type RuleResult,
+} from "../doctor/policy.ts";
+import { platform } from "../platform/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
 import { writeOut } from "./output.ts";
 
@@ -56,9 +67,56 @@ export function deepText(r: DeepProbeResult): string {
   return out.join("\n") + "\n";
 }
 
-/** Runs `probe --deep`; returns the exit code (the base probe's). */
-export async function runDeepProbe(options: DeepProbeOptions, json: boolean): Promise<number> {
+/** What a deep probe shows a policy. */
+export function observedOf(r: DeepProbeResult): Observed {
+  return {
+    lists: r.lists,
+    hostKeys: r.hostKeys,
+    strictKex: r.strictKex,
+    banner: r.auth?.banner ?? null,
+    grade: r.grade?.letter ?? null,
+  };
+}
+
+/** Exit code of a server that fails a policy rule. */
+export const POLICY_FAILED_EXIT = 3;
+
+async function loadPolicy(spec: string): Promise<Policy> {
+  if (spec.startsWith("builtin:")) {
+    const p = BUILTIN_POLICIES[spec.slice(8)];
+    if (!p) {
+      throw usageError(`unknown policy ${spec}`, { supported: Object.keys(BUILTIN_POLICIES) });
+    }
+    return p;
+  }
+  let text: string;
+  try {
+    text = await platform.readTextFile(spec);
+  } catch {
+    throw usageError(`cannot read the policy file ${spec}`);
+  }
+  return parsePolicy(text, spec);
+}
+
+export interface DeepCliOptions {
+  json: boolean;
+  policy?: string;
+  makePolicy?: string;
+}
+
+/** Runs `probe --deep` (with a policy check or a policy to write); returns the exit code. */
+export async function runDeepProbe(
+  options: DeepProbeOptions,
+  cli: DeepCliOptions,
+): Promise<number> {
+  const policy = cli.policy ? await loadPolicy(cli.policy) : null;
   const r = await deepProbe(options);
+  const results = policy ? checkPolicy(policy, observedOf(r)) : null;
+  if (cli.makePolicy && r.lists) {
+    const made = makePolicy(observedOf(r), `${r.probe.target.host}:${r.probe.target.port}`);
+    await platform.writeTextFile(cli.makePolicy, JSON.stringify(made, null, 2) + "\n");
+  }
+  const json = cli.json;
   if (json) {
     const { probe, ...rest } = r;
     writeOut(
@@ -70,12 +128,28 @@ export async function runDeepProbe(options: DeepProbeOptions, json: boolean): Pr
           authMethods: r.auth?.methods ?? null,
           banner: r.auth?.banner ?? null,
           error: probe.error ? { code: probe.error.code, message: probe.error.message } : null,
+          policy: results ? { name: policy!.name, results } : undefined,
         },
         null,
         2,
       ) + "\n",
     );
-  } else writeOut(deepText(r));
+  } else {
+    writeOut(deepText(r));
+    if (results) writeOut(policyText(policy!, results));
+    if (cli.makePolicy && r.lists) writeOut(`policy written to ${cli.makePolicy}\n`);
+  }
   // The deep probe did its work when it got the server's offer, even if defaults fail.
-  return r.lists ? 0 : r.probe.error?.exitCode ?? 1;
+  if (!r.lists) return r.probe.error?.exitCode ?? 1;
+  return results?.some((x) => !x.pass) ? POLICY_FAILED_EXIT : 0;
+}
+
+/** The policy results in words. */
+export function policyText(policy: Policy, results: readonly RuleResult[]): string {
+  const failed = results.filter((x) => !x.pass).length;
+  const out = [
+    `policy ${policy.name}: ${failed ? `${failed} of ${results.length} rules fail` : "passes"}`,
+  ];
+  for (const x of results) out.push(`  ${x.pass ? "pass" : "FAIL"}  ${x.rule}: ${x.detail}`);
+  return out.join("\n") + "\n";
 }

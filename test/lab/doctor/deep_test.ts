@@ -5,6 +5,7 @@ import { deepProbe, guessVendor, terrapinOf } from "../../../lib/doctor/deep.ts"
 import { startLabServer } from "../../../lib/lab/mod.ts";
 import { everyAlgorithm, sharedHostKeys } from "../../helpers/lab.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
+import { tempDir } from "../../helpers/tools.ts";
 
 Deno.test("deep probe: one connection per host key type, every listed algorithm alone", async () => {
   const lab = await startLabServer({
@@ -99,4 +100,52 @@ Deno.test("terrapinOf(): chacha20-poly1305 or CBC with EtM, without strict kex, 
       .exposed,
     false,
   );
+});
+
+Deno.test("probe --make-policy writes what a reference passes; --policy checks with exit 3 on drift", async () => {
+  const keys = await sharedHostKeys();
+  const reference = await startLabServer({ profile: "modern", hostKeys: keys });
+  const drifted = await startLabServer({
+    profile: "modern",
+    hostKeys: keys,
+    algorithms: { cipher: ["aes128-ctr", "aes128-cbc"] },
+  });
+  await using dir = await tempDir("sshtrace-policy-");
+  const file = `${dir.path}/policy.json`;
+  try {
+    const made = await runSshtrace(["probe", "--make-policy", file, `127.0.0.1:${reference.port}`]);
+    assert.equal(made.code, 0, made.stderr);
+    const policy = JSON.parse(await Deno.readTextFile(file));
+    assert.equal(policy.strictKex, true);
+    const same = await runSshtrace(["probe", "--policy", file, `127.0.0.1:${reference.port}`]);
+    assert.equal(same.code, 0, same.stdout);
+    assert.match(same.stdout, /^policy 127\.0\.0\.1:\d+: passes$/m);
+    const drift = await runSshtrace([
+      "probe",
+      "--policy",
+      file,
+      "--json",
+      `127.0.0.1:${drifted.port}`,
+    ]);
+    assert.equal(drift.code, 3, drift.stderr);
+    const report = JSON.parse(drift.stdout);
+    const failed = report.policy.results.filter((r: { pass: boolean }) => !r.pass);
+    // CBC added, the reference's first cipher gone, and the grade lower: all three said.
+    assert.deepEqual(failed.map((r: { rule: string }) => r.rule), [
+      "allowed.cipher",
+      "required.cipher",
+      "minGrade",
+    ]);
+    assert.match(failed[0].detail, /aes128-cbc/);
+    const builtin = await runSshtrace([
+      "probe",
+      "--policy",
+      "builtin:no-such",
+      `127.0.0.1:${reference.port}`,
+    ]);
+    assert.equal(builtin.code, 2);
+  } finally {
+    await reference.stop();
+    await drifted.stop();
+  }
 });

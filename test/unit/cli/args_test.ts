@@ -430,7 +430,7 @@ type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "
 
 Deno.test("the flag types have exactly commander's keys", () => {
   const checks: true[] = [
-    true satisfies Equal<keyof ProbeFlags, Common | "deep">,
+    true satisfies Equal<keyof ProbeFlags, Common | "deep" | "policy" | "makePolicy">,
     true satisfies Equal<
       keyof ConnectCliFlags,
       Common | Secrets | "C" | "t" | "T" | "rekeyLimit" | "batch" | "G" | "F"
