@@ -60,6 +60,8 @@ export interface ClientOptions {
   requiredRsaSize?: number;
   /** Send our version line only after the server's (devices that drop earlier data). */
   versionAfterGreeting?: boolean;
+  /** The group sizes a group exchange asks for (bits), instead of the defaults (audits). */
+  gexRequest?: { min: number; preferred: number; max: number };
   /**
    * Cancels the connection attempt and, once connected, the connection: the socket is closed,
    * every pending operation rejects with `<stage>.aborted` (the stage it was in) carrying
@@ -126,6 +128,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       rekeyLimitBytes: options.rekeyLimitBytes,
       requiredRsaSize: options.requiredRsaSize,
       versionAfterGreeting: options.versionAfterGreeting,
+      gexRequest: options.gexRequest,
       checkHostKey: hostKeyPolicy({
         mode: options.strictHostKeyChecking ?? "yes",
         host: options.host,

@@ -52,6 +52,10 @@ export function deepText(r: DeepProbeResult): string {
     if (refused.length) out.push(`              listed but refused: ${refused.join(", ")}`);
     if (untested.length) out.push(`              not tried: ${untested.join(", ")}`);
   }
+  if (r.gexSizes.length) {
+    const sizes = r.gexSizes.map((g) => `${g.asked}→${g.bits ?? g.note}`).join(", ");
+    out.push(`  gex groups  ${r.gexSizes[0]!.method}: ${sizes}`);
+  }
   out.push(`  strict kex  ${yes(r.strictKex)}; ext-info ${yes(r.extInfo)}`);
   out.push(`  terrapin    ${r.terrapin.exposed ? "EXPOSED" : "not exposed"}: ${r.terrapin.why}`);
   out.push(`  compression ${r.compression.join(", ") || "(none listed)"}`);

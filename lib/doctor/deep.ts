@@ -49,6 +49,8 @@ export interface DeepProbeResult {
   /** Host key algorithms listed that could not be fetched, with why. */
   hostKeysMissing: { algorithm: string; note: string }[];
   alone: Partial<Record<"kex" | "cipher" | "mac", AloneResult[]>>;
+  /** Per preferred size asked (min 1024, max 8192): the group size the server answered, or why not. */
+  gexSizes: { method: string; asked: number; bits: number | null; note: string | null }[];
   strictKex: boolean;
   extInfo: boolean;
   /** Terrapin (CVE-2023-48795): chacha20-poly1305 or a CBC cipher with an EtM MAC, no strict kex. */
@@ -124,6 +126,11 @@ export function terrapinOf(lists: AlgorithmLists): DeepProbeResult["terrapin"] {
   return { exposed: false, why: "no strict kex, but no affected cipher/MAC mode is offered" };
 }
 
+/** The preferred group sizes a deep probe asks a group exchange for. */
+const GEX_SIZES = [1024, 2048, 4096, 8192];
+/** The group exchange's trace note naming the group the server sent (kex_ffdh.ts). */
+const GEX_SENT = /^server sent a (\d+)-bit group/;
+
 const LIST_OF_ALONE = { kex: "kex", cipher: "cipherS2C", mac: "macS2C" } as const;
 
 /** Runs the deep probe. */
@@ -142,6 +149,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     hostKeys: [],
     hostKeysMissing: [],
     alone: {},
+    gexSizes: [],
     strictKex: lists?.kex.includes(STRICT_KEX_S) ?? false,
     extInfo: lists?.kex.includes(EXT_INFO_S) ?? false,
     terrapin: lists
@@ -165,7 +173,11 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
   let penalised = false;
 
   /** One connection up to the host key (never written), with `category` replaced by `name`. */
-  const tryAlone = async (category: ListCategory, name: string) => {
+  const tryAlone = async (
+    category: ListCategory,
+    name: string,
+    gexRequest?: { min: number; preferred: number; max: number },
+  ) => {
     connections++;
     const tracer = new Tracer();
     try {
@@ -176,6 +188,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
         // Everything sshtrace implements in the other lists: only `name` may decide.
         legacy: true,
         algorithms: { [category]: [name] },
+        gexRequest,
       });
       await t.disconnect(11, "probe finished").catch(() => {});
       return { error: null, events: tracer.events };
@@ -230,6 +243,26 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
           out.push({ name, accepted: a.error === null, note: a.error?.code ?? null });
         }
         result.alone[category] = out;
+      }
+    }
+    // Group exchange: the group the server returns for each preferred size.
+    const gex = lists.kex.find((n) =>
+      n.startsWith("diffie-hellman-group-exchange-") && allNames("kex").includes(n)
+    );
+    if (gex && options.alone !== false) {
+      for (const asked of GEX_SIZES) {
+        if (penalised) break;
+        const a = await tryAlone("kex", gex, { min: 1024, preferred: asked, max: 8192 });
+        const note = a.events.map((e) => e.type === "exchange" ? e.detail : "").find((d) =>
+          GEX_SENT.test(d)
+        );
+        const bits = note ? Number(GEX_SENT.exec(note)![1]) : null;
+        result.gexSizes.push({
+          method: gex,
+          asked,
+          bits,
+          note: bits === null ? a.error?.code ?? "no group seen" : null,
+        });
       }
     }
     // The grade of the offer with the weakest host key found (smallest RSA/DSA first).

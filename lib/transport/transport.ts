@@ -70,6 +70,8 @@ export interface TransportOptions {
   clientVersion?: string;
   /** Send our version line only once the server's has arrived (devices that drop earlier data). */
   versionAfterGreeting?: boolean;
+  /** The group sizes a group exchange asks for (bits), instead of the defaults (audits). */
+  gexRequest?: { min: number; preferred: number; max: number };
 }
 
 /** Runs the transport over a byte stream. Create with {@link startTransport}. */
@@ -221,7 +223,7 @@ export class Transport implements MessageTransport {
       send: run.send,
       receive: run.receive,
       note: (detail) => tracer.emit({ stage: "kex", type: "exchange", method: kex.name, detail }),
-      gex: {
+      gex: this.#options.gexRequest ?? {
         min: this.#options.legacy ? 1024 : 2048,
         preferred: Math.min(3072, this.adjustments.gexMax ?? 8192),
         max: this.adjustments.gexMax ?? 8192,

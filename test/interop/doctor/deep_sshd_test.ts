@@ -22,6 +22,12 @@ Deno.test("deep probe of sshd: its three host keys with their fingerprints, CBC 
       r.alone.cipher?.map((x) => [x.name, x.accepted]),
       [["aes128-ctr", true], ["aes256-gcm@openssh.com", true], ["aes128-cbc", true]],
     );
+    // OpenSSH never returns a group under 2048 bits, whatever is asked.
+    assert.equal(r.gexSizes.length, 4, JSON.stringify(r.gexSizes));
+    assert.ok(
+      r.gexSizes.every((g) => g.bits !== null && g.bits >= 2048),
+      JSON.stringify(r.gexSizes),
+    );
     assert.equal(r.strictKex, true);
     assert.equal(r.terrapin.exposed, false);
     assert.ok(r.grade && r.grade.partial.length === 0, JSON.stringify(r.grade));
