@@ -189,8 +189,6 @@ export const KEX = {
       if (flood.title) return flood;
       const chosen = negotiatedDecisions(c.events).find((d) => d.category === "kex")?.chosen ??
         null;
-      const sent = c.events.some((e) => e.type === "kexinit-sent");
-      if (sent && !c.events.some((e) => e.type === "kexinit-received")) return MTU_NO_KEXINIT;
       const cheaper = cheaperKex(c.events, chosen);
       const base = refineKexStage(c);
       if (!cheaper) return base;
@@ -298,18 +296,6 @@ const LARGE_REPLY_KEX = [
 ];
 
 const MTU_CHECK = "check the path MTU (ping -M do -s 1472 HOST) and MSS clamping on the path";
-
-/** The server's KEXINIT never came although the version lines did. */
-const MTU_NO_KEXINIT: Refinement = {
-  title: "the server's KEXINIT never arrived after the version exchange",
-  explanation: "The version lines (small packets) went through, then nothing: the server's " +
-    "KEXINIT is often larger than one frame, and a path that drops large packets without an " +
-    "ICMP answer (a path MTU black hole: VPNs, tunnels, filtered ICMP) stalls exactly here. A " +
-    "server that hangs looks the same.",
-  fix: `${MTU_CHECK}; sshtrace doctor HOST tries the workarounds`,
-  opensshFix: null,
-  libraryFix: null,
-};
 
 /** A post-quantum exchange's reply (over 1 KiB of key material) never came. */
 function MTU_LARGE_REPLY(chosen: string): Refinement {

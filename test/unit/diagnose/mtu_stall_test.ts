@@ -19,13 +19,6 @@ const lists = (kex: string[]): AlgorithmLists => ({
 const timeout = () => new SshTraceError("kex", "kex.timeout", "no answer", { timeoutMs: 10_000 });
 const sent = { t: 0, stage: "kex", type: "kexinit-sent", lists: lists([]), cookie: "" };
 
-Deno.test("no server KEXINIT after the version exchange names the path MTU", () => {
-  const x = explainFailure(timeout(), [sent as TraceEvent]);
-  assert.match(x.title, /KEXINIT never arrived/);
-  assert.match(x.explanation, /path MTU black hole/);
-  assert.match(x.fix ?? "", /ping -M do -s 1472/);
-});
-
 Deno.test("a post-quantum reply that never comes suggests a smaller exchange, naming the MTU", () => {
   const kex = ["mlkem768x25519-sha256", "curve25519-sha256"];
   const decision: Decision = {
