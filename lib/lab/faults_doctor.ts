@@ -41,6 +41,14 @@ export const DOCTOR_FAULTS: readonly FaultProfile[] = [
     hooks: { kexGroup: () => new Uint8Array([MSG.KEX_DH_GEX_GROUP]) },
   },
   {
+    name: "doctor-one-vty",
+    summary: 'serves one connection at a time; another is refused with "Exceeded ' +
+      'MaxStartups" (a device out of vty lines)',
+    expect: { success: true },
+    config: (c) => ({ ...lists({})(c), maxStartups: 1 }),
+    hooks: {},
+  },
+  {
     name: "doctor-small-dh-group",
     summary: "offers only group exchange and answers every request with its one 1024-bit " +
       "group, whatever the minimum asked (old firmware with a single moduli entry)",

@@ -52,6 +52,11 @@ export interface LabConfig {
    * the client asked for, as old firmware with a single moduli entry does. Unset: a fitting one.
    */
   gexGroupBits?: number;
+  /**
+   * Connections served at once; one more is refused with OpenSSH's "Exceeded MaxStartups" line
+   * and closed (a device out of vty lines). Unset: no limit.
+   */
+  maxStartups?: number;
   /** Limit for the handshake and authentication, like OpenSSH's LoginGraceTime (ms). */
   loginGraceMs: number;
   /**

@@ -10,7 +10,7 @@ import { hostBlock } from "../../../lib/doctor/forms.ts";
 import { onceSource, runDoctor } from "../../../lib/doctor/ladder.ts";
 import { isDefault } from "../../../lib/doctor/settings.ts";
 import { startLabServer } from "../../../lib/lab/mod.ts";
-import { sharedHostKeys } from "../../helpers/lab.ts";
+import { connectLab, sharedHostKeys } from "../../helpers/lab.ts";
 
 /** A password source that counts how often it is asked. */
 function counting(text: string): PasswordSource & { asked: number } {
@@ -140,4 +140,32 @@ Deno.test("doctor: a device with one 1024-bit group works once small groups are 
     assert.equal(report.working?.smallDhGroups, true);
     assert.ok(report.cost.some((c) => c.includes("Logjam")));
   });
+});
+
+Deno.test("doctor: a device out of vty lines works after a pause, once the line is free", async () => {
+  const lab = await startLabServer({ profile: "doctor-one-vty", hostKeys: await sharedHostKeys() });
+  try {
+    // Someone else holds the only line.
+    const holder = await connectLab(lab);
+    let paused = 0;
+    const report = await runDoctor({
+      connect: base(lab.port, counting("demo")),
+      goal: "login",
+      pacingMs: 20,
+      sleep: async (ms) => {
+        paused += ms;
+        await holder.close();
+        await lab.waitForEnded(2);
+      },
+    });
+    const tried = report.rungs.filter((r) => r.outcome !== "skipped");
+    assert.deepEqual(tried.map((r) => [r.rung, r.outcome, r.code]), [
+      ["modern", "failed", "version.refused"],
+      ["slow-pacing", "ok", null],
+    ]);
+    assert.equal(paused, 20);
+    assert.match(report.rungs[0]!.message ?? "", /MaxStartups/);
+  } finally {
+    await lab.stop();
+  }
 });
