@@ -229,6 +229,12 @@ const COMMANDS = {
       },
       { long: "command", value: "<cmd>", help: "with --login: run this command on every host" },
       { long: "junit", value: "<file>", help: "also write JUnit XML for CI systems" },
+      {
+        long: "policy",
+        value: "<file>",
+        help: "check every host's offer against a policy (as probe --policy); exit 3 on a failure",
+      },
+      { long: "drift", help: "list the hosts whose offer differs from the majority's" },
       IDENTITY,
       ...SECRETS,
     ],

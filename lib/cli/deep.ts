@@ -85,7 +85,8 @@ export function observedOf(r: DeepProbeResult): Observed {
 /** Exit code of a server that fails a policy rule. */
 export const POLICY_FAILED_EXIT = 3;
 
-async function loadPolicy(spec: string): Promise<Policy> {
+/** Reads a policy file, or a built-in one (`builtin:NAME`). */
+export async function loadPolicy(spec: string): Promise<Policy> {
   if (spec.startsWith("builtin:")) {
     const p = BUILTIN_POLICIES[spec.slice(8)];
     if (!p) {

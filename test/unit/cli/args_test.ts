@@ -441,7 +441,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
-      Common | Secrets | "concurrency" | "command" | "junit"
+      Common | Secrets | "concurrency" | "command" | "junit" | "policy" | "drift"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<
