@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { hostBlock } from "../../../lib/doctor/forms.ts";
+import { hostBlock, opensshOptions } from "../../../lib/doctor/forms.ts";
 import { runDoctor } from "../../../lib/doctor/ladder.ts";
 import { loadPrivateKeyFile } from "../../../lib/keys/private_key.ts";
 import { ensureTestUser, SSH_KEYGEN, type SshdOptions, startSshd } from "../../helpers/sshd.ts";
@@ -68,10 +68,11 @@ Deno.test("doctor finds the legacy set an sshd needs and its Host block works wi
           config,
           hostBlock(report.working!, { host: sshd.host, port: sshd.port, user: user.name }),
         );
-        const ssh = (file: string) =>
+        const ssh = (file: string, extra: string[] = []) =>
           run(SSH, [
             "-F",
             file,
+            ...extra,
             "-o",
             "BatchMode=yes",
             "-o",
@@ -90,6 +91,10 @@ Deno.test("doctor finds the legacy set an sshd needs and its Host block works wi
         assert.notEqual(without.code, 0, "OpenSSH's defaults alone do not work");
         const withBlock = await ssh(config);
         assert.equal(withBlock.code, 0, `${await Deno.readTextFile(config)}\n${withBlock.stderr}`);
+        // The same settings as -o options (scrapli's system transport passes these).
+        const options = opensshOptions(report.working!).flatMap((o) => ["-o", o]);
+        const withOptions = await ssh("/dev/null", options);
+        assert.equal(withOptions.code, 0, `${options.join(" ")}\n${withOptions.stderr}`);
       } finally {
         await sshd.stop();
       }
