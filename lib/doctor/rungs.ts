@@ -151,7 +151,8 @@ export const RUNGS: readonly Rung[] = [
     title: "sign with ssh-rsa (SHA-1) where the server refuses rsa-sha2",
     propose(last, settings) {
       if (settings.rsaSha1) return { skip: "ssh-rsa signatures already allowed" };
-      if (code(last) === "auth.rsa-sha2-refused") {
+      // Refused rsa-sha2 signatures, or a server-sig-algs naming only ssh-rsa for our RSA key.
+      if (code(last) === "auth.rsa-sha2-refused" || code(last) === "auth.no-signature-algorithm") {
         return { change: { rsaSha1: true }, what: "sign user authentication with ssh-rsa" };
       }
       const hk = chosen(last.events, "hostKey") ?? "";
