@@ -14,6 +14,7 @@ import type { DoctorGoal } from "../doctor/rungs.ts";
 import { isDefault } from "../doctor/settings.ts";
 import { platform } from "../platform/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
+import type { HumanRenderer } from "../render/human.ts";
 import { Tracer } from "../trace.ts";
 import { type ConnectFlags, prepareRun } from "./connect.ts";
 import { makeOutput, writeErr, writeOut } from "./output.ts";
@@ -97,6 +98,7 @@ export async function runDoctorCommand(input: RunDoctorInput): Promise<number> {
   if (options.auth?.password) {
     options.auth = { ...options.auth, password: onceSource(options.auth.password) };
   }
+  let human: HumanRenderer | undefined;
   const outcome = await prepared.execute(() =>
     runDoctor({
       connect: options,
@@ -106,8 +108,11 @@ export async function runDoctorCommand(input: RunDoctorInput): Promise<number> {
       tracerFor: (rung) => {
         if (flags.verbose < 1) return new Tracer();
         writeErr(`\n--- rung ${rung} ---\n`);
-        return makeOutput({ verbose: flags.verbose - 1 }).tracer;
+        const out = makeOutput({ verbose: flags.verbose - 1 });
+        human = out.human;
+        return out.tracer;
       },
+      onAttempt: (_rung, attempt) => human?.finish(attempt.error),
     })
   );
   const report = outcome.value;

@@ -74,6 +74,8 @@ export interface DoctorOptions {
   pacingMs?: number;
   /** Each attempt's tracer (the CLI renders each); a new silent tracer when omitted. */
   tracerFor?: (rung: string) => Tracer;
+  /** Called after each attempt (the CLI ends that rung's rendered trace). */
+  onAttempt?: (rung: string, attempt: Attempt) => void;
   /** Replaces the real attempts (tests). */
   attempt?: AttemptRunner;
   /** Replaces the pause (tests). */
@@ -141,11 +143,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     if (settings.pacingMs) await sleep(settings.pacingMs);
     const tracer = options.tracerFor?.(rung) ?? new Tracer();
     const start = performance.now();
-    const a = await run(
+    const a: Attempt = await run(
       toConnectOptions(settings, { ...base, tracer }),
       goal,
       options.command ?? null,
     );
+    options.onAttempt?.(rung, a);
     return [a, Math.round(performance.now() - start)];
   };
   const record = (
