@@ -62,6 +62,8 @@ export interface ClientOptions {
   versionAfterGreeting?: boolean;
   /** The group sizes a group exchange asks for (bits), instead of the defaults (audits). */
   gexRequest?: { min: number; preferred: number; max: number };
+  /** Offer strict kex (Terrapin countermeasure); off only for servers that break it. @default true */
+  strictKex?: boolean;
   /**
    * Cancels the connection attempt and, once connected, the connection: the socket is closed,
    * every pending operation rejects with `<stage>.aborted` (the stage it was in) carrying
@@ -129,6 +131,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       requiredRsaSize: options.requiredRsaSize,
       versionAfterGreeting: options.versionAfterGreeting,
       gexRequest: options.gexRequest,
+      strictKex: options.strictKex,
       checkHostKey: hostKeyPolicy({
         mode: options.strictHostKeyChecking ?? "yes",
         host: options.host,

@@ -69,6 +69,9 @@ export function hostBlock(s: DoctorSettings, target: FormTarget): string {
         "setting; a fixed group (diffie-hellman-group14-*) on the server is the way",
     );
   }
+  if (s.noStrictKex) {
+    lines.push("  # no strict kex: OpenSSH has no setting to leave it out (this server breaks it)");
+  }
   if (s.versionAfterGreeting) {
     lines.push("  # the server drops data sent before its greeting: OpenSSH always sends first");
   }
@@ -217,6 +220,7 @@ export function allForms(s: DoctorSettings, target: FormTarget): [string, string
   const notes: string[] = [];
   if (s.window !== null) notes.push(`library: windowSize: ${s.window}, maxPacket: ${s.window}`);
   if (s.versionAfterGreeting) notes.push("library: versionAfterGreeting: true");
+  if (s.noStrictKex) notes.push("library: strictKex: false");
   if (s.pacingMs) notes.push(`wait ${s.pacingMs} ms between connections`);
   return [
     ["OpenSSH ssh_config", hostBlock(s, target)],

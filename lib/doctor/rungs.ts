@@ -168,6 +168,15 @@ export const RUNGS: readonly Rung[] = [
     },
   },
   {
+    id: "no-strict-kex",
+    title: "leave out the strict-kex marker (a server whose strict kex is broken)",
+    propose(last, settings) {
+      if (settings.noStrictKex) return { skip: "strict kex already left out" };
+      if (code(last) !== "kex.strict-violation") return { skip: "no strict-kex violation" };
+      return { change: { noStrictKex: true }, what: "offer no kex-strict-c-v00@openssh.com" };
+    },
+  },
+  {
     id: "version-after-greeting",
     title: "send our version line only after the server's greeting",
     propose(last, settings) {

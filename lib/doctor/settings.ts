@@ -26,6 +26,8 @@ export interface DoctorSettings {
   smallDhGroups: boolean;
   /** Send our version line only after the server's greeting. */
   versionAfterGreeting: boolean;
+  /** Leave out the strict-kex marker (a server whose strict kex is broken). */
+  noStrictKex: boolean;
   /** Our channel window and maximum packet (bytes), for devices with little memory. */
   window: number | null;
   /** Wait this long before each attempt (ms), for devices that refuse rapid connections. */
@@ -41,6 +43,7 @@ export function defaultSettings(): DoctorSettings {
     rsaSha1: false,
     smallDhGroups: false,
     versionAfterGreeting: false,
+    noStrictKex: false,
     window: null,
     pacingMs: 0,
   };
@@ -50,6 +53,7 @@ export function defaultSettings(): DoctorSettings {
 export function isDefault(s: DoctorSettings): boolean {
   return !Object.keys(s.add).length && !Object.keys(s.remove).length &&
     !Object.keys(s.only).length && !s.rsaSha1 && !s.smallDhGroups && !s.versionAfterGreeting &&
+    !s.noStrictKex &&
     s.window === null &&
     s.pacingMs === 0;
 }
@@ -75,6 +79,7 @@ export function withChange(s: DoctorSettings, change: Partial<DoctorSettings>): 
     rsaSha1: change.rsaSha1 ?? s.rsaSha1,
     smallDhGroups: change.smallDhGroups ?? s.smallDhGroups,
     versionAfterGreeting: change.versionAfterGreeting ?? s.versionAfterGreeting,
+    noStrictKex: change.noStrictKex ?? s.noStrictKex,
     window: change.window ?? s.window,
     pacingMs: change.pacingMs ?? s.pacingMs,
   };
@@ -116,6 +121,7 @@ export function toConnectOptions(s: DoctorSettings, base: ConnectOptions): Conne
   }
   if (s.rsaSha1) out.auth = { ...base.auth, legacy: true };
   if (s.versionAfterGreeting) out.versionAfterGreeting = true;
+  if (s.noStrictKex) out.strictKex = false;
   if (s.window !== null) {
     out.windowSize = s.window;
     out.maxPacket = s.window;
@@ -133,6 +139,12 @@ export function securityCost(s: DoctorSettings): string[] {
   }
   if (s.rsaSha1) {
     costs.push("ssh-rsa user signatures: SHA-1, open to chosen-prefix collisions");
+  }
+  if (s.noStrictKex) {
+    costs.push(
+      "no strict kex: Terrapin (CVE-2023-48795) prefix truncation is possible with " +
+        "chacha20-poly1305 or a CBC cipher with an EtM MAC",
+    );
   }
   if (s.smallDhGroups) {
     costs.push("1024-bit Diffie-Hellman groups: within reach of precomputation (Logjam)");

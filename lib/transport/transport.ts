@@ -72,6 +72,8 @@ export interface TransportOptions {
   versionAfterGreeting?: boolean;
   /** The group sizes a group exchange asks for (bits), instead of the defaults (audits). */
   gexRequest?: { min: number; preferred: number; max: number };
+  /** Offer strict kex (`kex-strict-c-v00@openssh.com`). @default true */
+  strictKex?: boolean;
 }
 
 /** Runs the transport over a byte stream. Create with {@link startTransport}. */
@@ -106,7 +108,7 @@ export class Transport implements MessageTransport {
       conn: this.#conn,
       tracer: options.tracer,
       lists: (first) => this.#lists(first),
-      markers: [EXT_INFO_C, STRICT_KEX_C],
+      markers: options.strictKex === false ? [EXT_INFO_C] : [EXT_INFO_C, STRICT_KEX_C],
       exchange: (run) => this.#exchange(run),
       newKeysSent: (first) => {
         if (!first) return;

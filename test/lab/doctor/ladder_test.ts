@@ -169,3 +169,15 @@ Deno.test("doctor: a device out of vty lines works after a pause, once the line 
     await lab.stop();
   }
 });
+
+Deno.test("doctor: a server whose strict kex is broken works without the marker, its cost said", async () => {
+  await withLab("strict-kex-ignore-first", async (port) => {
+    const report = await runDoctor({ connect: base(port, counting("demo")), goal: "login" });
+    const tried = report.rungs.filter((r) => r.outcome !== "skipped");
+    assert.deepEqual(tried.map((r) => [r.rung, r.outcome, r.code]), [
+      ["modern", "failed", "kex.strict-violation"],
+      ["no-strict-kex", "ok", null],
+    ]);
+    assert.ok(report.cost.some((c) => c.includes("Terrapin")));
+  });
+});
