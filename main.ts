@@ -93,7 +93,7 @@ function timeoutMs(flags: CommonFlags, s: Settings): number {
 
 async function probeAction(
   targetText: string,
-  flags: CommonFlags,
+  flags: CommonFlags & { deep?: true; policy?: string; makePolicy?: string },
   order: readonly CommandLineValue[],
 ): Promise<number> {
   const target = parseTarget(targetText);
@@ -104,6 +104,18 @@ async function probeAction(
   if (refusals.length) throw refusalError(refusals);
   const port = s.port ?? target.port ?? 22;
   const timeout = timeoutMs(flags, s);
+  if (flags.deep || flags.policy || flags.makePolicy) {
+    const { runDeepProbe } = await import("./lib/cli/deep.ts");
+    return await runDeepProbe({
+      host: target.host,
+      port,
+      user: s.user ?? target.user ?? undefined,
+      timeoutMs: timeout,
+      algorithms: s.algorithms,
+      legacy: flags.legacy ?? false,
+      knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
+    }, { json: flags.json ?? false, policy: flags.policy, makePolicy: flags.makePolicy });
+  }
   const interrupt = interruptOnCtrlC();
   const result = await probe({
     signal: interrupt.signal,
@@ -229,6 +241,18 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     case "config": {
       const { runConfigDump } = await import("./lib/cli/config.ts");
       return runConfigDump(cmd, writeOut, writeErr);
+    }
+    case "doctor": {
+      const { flags } = cmd;
+      const { settings } = settingsFor(cmd);
+      const { runDoctorCommand } = await import("./lib/cli/doctor.ts");
+      return await runDoctorCommand({
+        targetText: cmd.target,
+        command: cmd.command,
+        flags,
+        settings,
+        timeoutMs: timeoutMs(flags, settings),
+      });
     }
     case "get":
     case "put": {

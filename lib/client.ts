@@ -87,6 +87,12 @@ export interface ClientOptions {
   rekeyIntervalMs?: number;
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
   requiredRsaSize?: number;
+  /** Send our version line only after the server's (devices that drop earlier data). */
+  versionAfterGreeting?: boolean;
+  /** The group sizes a group exchange asks for (bits), instead of the defaults (audits). */
+  gexRequest?: { min: number; preferred: number; max: number };
+  /** Offer strict kex (Terrapin countermeasure); off only for servers that break it. @default true */
+  strictKex?: boolean;
   /**
    * Cancels the connection attempt and, once connected, the connection: the socket is closed,
    * every pending operation rejects with `<stage>.aborted` (the stage it was in) carrying
@@ -172,6 +178,9 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       rekeyLimitBytes: options.rekeyLimitBytes,
       rekeyIntervalMs: options.rekeyIntervalMs,
       requiredRsaSize: options.requiredRsaSize,
+      versionAfterGreeting: options.versionAfterGreeting,
+      gexRequest: options.gexRequest,
+      strictKex: options.strictKex,
       checkHostKey: hostKeyPolicy({
         mode: options.strictHostKeyChecking ?? "yes",
         host: keyHost,

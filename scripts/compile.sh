@@ -25,6 +25,9 @@ LAZY_MODULES=(
   lib/platform/termios.ts
   lib/algorithms/_wasm/mlkem768.ts
   lib/algorithms/_wasm/sntrup761.ts
+  lib/doctor/drift.ts
+  lib/cli/doctor.ts
+  lib/cli/deep.ts
   lib/send/over_ssh.ts
   lib/cli/transfer.ts
   lib/cli/netconf.ts

@@ -13,6 +13,7 @@ import { MSG } from "../wire/messages.ts";
 import { exchangeHash, expectMessage, HASH_BITS, mpintSecret, own } from "./_kex_common.ts";
 import {
   type AlgorithmInfo,
+  DhGroupTooSmall,
   type HashName,
   type KexAlgorithm,
   type KexContext,
@@ -169,11 +170,7 @@ export function groupExchangeKex(info: AlgorithmInfo, hash: HashName): KexAlgori
       const bits = bitLength(p);
       const gText = bitLength(g) <= 32 ? `generator ${g}` : `generator of ${bitLength(g)} bits`;
       ctx.note(`server sent a ${bits}-bit group (${gText})`);
-      if (bits < min) {
-        throw new KexFailure(
-          `server's DH group of ${bits} bits is smaller than the minimum of ${min} bits`,
-        );
-      }
+      if (bits < min) throw new DhGroupTooSmall(bits, min);
       if (bits > max) {
         throw new KexFailure(
           `server's DH group of ${bits} bits is larger than the maximum of ${max} bits`,

@@ -95,6 +95,14 @@ export class KexFailure extends Error {
   override name = "KexFailure";
 }
 
+/** Group exchange: the server answered with a group smaller than the minimum asked for. */
+export class DhGroupTooSmall extends KexFailure {
+  override name = "DhGroupTooSmall";
+  constructor(readonly bits: number, readonly min: number) {
+    super(`server's DH group of ${bits} bits is smaller than the minimum of ${min} bits`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host keys and signatures
 

@@ -176,7 +176,20 @@ const COMMANDS = {
   probe: {
     summary: "connect, negotiate and check the host key without credentials; list auth methods",
     args: [TARGET],
-    options: COMMON,
+    options: [...COMMON, {
+      long: "deep",
+      help: "every host key, every listed algorithm offered alone, Terrapin, vendor, full grade " +
+        "(many connections)",
+    }, {
+      long: "policy",
+      value: "<file>",
+      help: "check the server against a policy (JSON, or builtin:modern-hardened, " +
+        "builtin:legacy-switch-minimum); exit 3 when a rule fails (implies --deep)",
+    }, {
+      long: "make-policy",
+      value: "<file>",
+      help: "write a policy this server passes, from it as the reference (implies --deep)",
+    }],
   },
   connect: {
     summary: "log in and open a shell, or run a command (the default command)",
@@ -367,6 +380,12 @@ const COMMANDS = {
         value: "<dir>",
         help: "with --command: a transcript per host in DIR/<host>.log (secrets masked)",
       },
+      {
+        long: "policy",
+        value: "<file>",
+        help: "check every host's offer against a policy (as probe --policy); exit 3 on a failure",
+      },
+      { long: "drift", help: "list the hosts whose offer differs from the majority's" },
       IDENTITY,
       ...SECRETS,
     ],
@@ -393,6 +412,34 @@ const COMMANDS = {
     ],
     options: TRANSFER_OPTIONS,
     note: TRANSFER_NOTE,
+  },
+  doctor: {
+    summary: "find the login that works: a ladder of traced attempts, least harmful change " +
+      "first, then the settings for ssh_config, sshtrace, Paramiko/Netmiko and scrapli",
+    args: [TARGET, {
+      name: "command",
+      required: false,
+      variadic: true,
+      help: "a command the login must run (after --)",
+    }],
+    options: [
+      ...COMMON,
+      {
+        long: "goal",
+        value: "<goal>",
+        help: "probe (no credentials, the default) or login (a command sets goal command)",
+      },
+      { long: "write-config", value: "<file>", help: "append the working Host block to it" },
+      { long: "alias", value: "<name>", help: "the Host pattern of the block (default: host)" },
+      {
+        long: "pacing",
+        value: "<seconds>",
+        help: "pause of the slower-pacing rung (default 5)",
+      },
+      IDENTITY,
+      ...SECRETS,
+      BATCH,
+    ],
   },
   lab: {
     summary: "run the built-in lab SSH server on 127.0.0.1 (modern, old-switch or a fault)",
@@ -439,6 +486,7 @@ export type NetconfCliFlags = FlagsOf<typeof COMMANDS.netconf.options>;
 export type CheckCliFlags = FlagsOf<typeof COMMANDS.check.options>;
 export type LabCliFlags = FlagsOf<typeof COMMANDS.lab.options>;
 export type TransferCliFlags = FlagsOf<typeof TRANSFER_OPTIONS>;
+export type DoctorCliFlags = FlagsOf<typeof COMMANDS.doctor.options>;
 
 /** What the command line asks for. */
 export type ParsedCommand =
@@ -461,6 +509,13 @@ export type ParsedCommand =
   | { name: "check"; inventory: string; flags: CheckCliFlags; order: CommandLineValue[] }
   | { name: "netconf"; target: string; flags: NetconfCliFlags; order: CommandLineValue[] }
   | { name: "lab"; flags: LabCliFlags }
+  | {
+    name: "doctor";
+    target: string;
+    command: string[];
+    flags: DoctorCliFlags;
+    order: CommandLineValue[];
+  }
   | {
     name: "get" | "put";
     remote: string;
@@ -740,6 +795,8 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
         flags: r.flags as TransferCliFlags,
         order,
       };
+    case "doctor":
+      return { name, target: p0, command: rest, flags: r.flags as DoctorCliFlags, order };
   }
 }
 

@@ -62,6 +62,10 @@ export interface CheckFlags {
   quiet?: true;
   /** With `command`: write a transcript per host into this directory. */
   log?: string;
+  /** Check every host's offer against this policy (a file or `builtin:NAME`). */
+  policy?: string;
+  /** List the hosts whose offer differs from the majority's. */
+  drift?: true;
 }
 
 /** `DIR/<host>.log` (`<host>_<port>.log` off port 22; `-N` for the N-th entry of a repeat). */
@@ -433,6 +437,15 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
       ) + "\n",
     );
   }
+  let exitCode = result.exitCode;
+  if (flags.policy || flags.drift) {
+    const { loadPolicy } = await import("./deep.ts");
+    const { driftText, fleetDrift } = await import("../doctor/drift.ts");
+    const policy = flags.policy ? await loadPolicy(flags.policy) : null;
+    const drift = fleetDrift(result.hosts, policy);
+    (machine ? writeErr : writeOut)(driftText(drift, policy));
+    if (exitCode === 0 && drift.some((d) => d.policyFailures.length)) exitCode = 3;
+  }
   if (flags.junit) {
     const xml = toJunitXml(result, { suiteName: `sshtrace check ${input.inventoryPath}` });
     try {
@@ -441,5 +454,5 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
       throw usageError(`cannot write the JUnit file ${flags.junit}: ${(e as Error).message}`);
     }
   }
-  return result.exitCode;
+  return exitCode;
 }

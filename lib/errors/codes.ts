@@ -108,6 +108,8 @@ export interface ExactCodes {
   "kex.bad-kexinit": Record<never, never>;
   "kex.strict-violation": { message: string };
   "kex.exchange-failed": { algorithm: string };
+  /** Group exchange: the server's group is smaller than the minimum we asked for. */
+  "kex.dh-group-too-small": { algorithm: string; bits: number; min: number };
   "kex.bad-host-key": Record<never, never>;
   "kex.host-key-too-small": { bits: number; required: number; fingerprint: string };
   "kex.bad-signature": { algorithm: string; fingerprint: string };
@@ -309,6 +311,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "kex.bad-kexinit": "kex",
   "kex.strict-violation": "kex",
   "kex.exchange-failed": "kex",
+  "kex.dh-group-too-small": "kex",
   "kex.bad-host-key": "kex",
   "kex.host-key-too-small": "kex",
   "kex.bad-signature": "kex",

@@ -33,6 +33,8 @@ export interface ServerKexInput
   sign(exchangeHash: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** Allow 1024-bit groups in group exchange (legacy). @default true */
   allowSmallGroups?: boolean;
+  /** Group exchange answers with the group of this size whatever was asked (old firmware). */
+  gexGroupBits?: number;
 }
 
 /** One run of a server half. */
@@ -317,6 +319,9 @@ function groupExchange(name: string, hash: HashName, input: ServerKexInput): Ser
         return bits >= request!.min && bits <= request!.max;
       });
       chosen = fits.find((gr) => gr.p.length * 8 >= request!.n) ?? fits.at(-1) ?? null;
+      if (input.gexGroupBits) {
+        chosen = names.map(group).find((gr) => gr.p.length * 8 === input.gexGroupBits) ?? null;
+      }
       if (!chosen) {
         throw new ServerKexError(
           `no group between ${request.min} and ${request.max} bits for group exchange`,

@@ -201,6 +201,14 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       conn.setNoDelay(true);
       const remote = conn.remoteAddr;
       const stream = connStream(conn);
+      const limit = resolved.config.maxStartups;
+      if (limit !== undefined && open.size >= limit) {
+        options.onEvent?.({ connection: n, message: `refused: ${open.size} connections open` });
+        stream.write(new TextEncoder().encode("Exceeded MaxStartups\r\n"))
+          .catch(() => {}).finally(() => stream.close());
+        ended++;
+        continue;
+      }
       open.set(n, stream);
       const log = (message: string) => options.onEvent?.({ connection: n, message });
       log(`connection from ${remote.hostname}:${remote.port} (profile ${profile})`);

@@ -332,6 +332,7 @@ export class ServerTransport implements MessageTransport {
     const kex = createServerKex(chosen.kex, {
       ...run,
       hostKeyBlob: hostKey.blob,
+      gexGroupBits: this.config.gexGroupBits,
       sign: (h) => {
         const blob = hostKey.sign(chosen.hostKey, h);
         return signature ? signature(blob) : blob;

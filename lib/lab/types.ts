@@ -49,6 +49,16 @@ export interface LabConfig {
   /** Our channel window and maximum packet. */
   windowSize: number;
   maxPacket: number;
+  /**
+   * Group exchange answers with the group of this size (1024, 2048, 4096 or 8192 bits) whatever
+   * the client asked for, as old firmware with a single moduli entry does. Unset: a fitting one.
+   */
+  gexGroupBits?: number;
+  /**
+   * Connections served at once; one more is refused with OpenSSH's "Exceeded MaxStartups" line
+   * and closed (a device out of vty lines). Unset: no limit.
+   */
+  maxStartups?: number;
   /** Limit for the handshake and authentication, like OpenSSH's LoginGraceTime (ms). */
   loginGraceMs: number;
   /**

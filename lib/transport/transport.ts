@@ -8,7 +8,7 @@
  */
 
 import { findCipher, findHostKey, findKex, type OfferLists } from "../algorithms/registry.ts";
-import { type KexContext, KexFailure } from "../algorithms/types.ts";
+import { DhGroupTooSmall, type KexContext, KexFailure } from "../algorithms/types.ts";
 import { cryptoBackend } from "../algorithms/crypto_provider.ts";
 import { preloadNodeCrypto } from "../algorithms/node_loader.ts";
 import {
@@ -69,6 +69,12 @@ export interface TransportOptions {
   /** Rekey after this long (ms, default 1 hour). */
   rekeyIntervalMs?: number;
   clientVersion?: string;
+  /** Send our version line only once the server's has arrived (devices that drop earlier data). */
+  versionAfterGreeting?: boolean;
+  /** The group sizes a group exchange asks for (bits), instead of the defaults (audits). */
+  gexRequest?: { min: number; preferred: number; max: number };
+  /** Offer strict kex (`kex-strict-c-v00@openssh.com`). @default true */
+  strictKex?: boolean;
 }
 
 /** Runs the transport over a byte stream. Create with {@link startTransport}. */
@@ -103,7 +109,7 @@ export class Transport implements MessageTransport {
       conn: this.#conn,
       tracer: options.tracer,
       lists: (first) => this.#lists(first),
-      markers: [EXT_INFO_C, STRICT_KEX_C],
+      markers: options.strictKex === false ? [EXT_INFO_C] : [EXT_INFO_C, STRICT_KEX_C],
       exchange: (run) => this.#exchange(run),
       newKeysSent: (first) => {
         if (!first) return;
@@ -143,8 +149,12 @@ export class Transport implements MessageTransport {
     tracer.begin("version");
     conn.stage = "version";
     const line = this.#options.clientVersion ?? CLIENT_VERSION_LINE;
-    await conn.writeRaw(new TextEncoder().encode(line + "\r\n"));
-    tracer.emit({ stage: "version", type: "sent", line });
+    const sendLine = async () => {
+      await conn.writeRaw(new TextEncoder().encode(line + "\r\n"));
+      tracer.emit({ stage: "version", type: "sent", line });
+    };
+    const after = this.#options.versionAfterGreeting ?? false;
+    if (!after) await sendLine();
     // Load OpenSSL (~10 ms, synchronous) while the server prepares its answer.
     cryptoBackend();
     const ms = this.#options.timeoutMs;
@@ -152,6 +162,7 @@ export class Transport implements MessageTransport {
     this.serverVersion = ms > 0
       ? await conn.within(new Deadline("version", "version line", ms), read)
       : await read();
+    if (after) await sendLine();
     const quirks = quirksFor(this.serverVersion.software);
     this.adjustments = combineAdjustments(quirks);
     for (const q of quirks) {
@@ -210,7 +221,7 @@ export class Transport implements MessageTransport {
     const ctx: KexContext = {
       ...run,
       note: (detail) => tracer.emit({ stage: "kex", type: "exchange", method: kex.name, detail }),
-      gex: {
+      gex: this.#options.gexRequest ?? {
         min: this.#options.legacy ? 1024 : 2048,
         preferred: Math.min(3072, this.adjustments.gexMax ?? 8192),
         max: this.adjustments.gexMax ?? 8192,
@@ -220,6 +231,14 @@ export class Transport implements MessageTransport {
     try {
       result = await kex.exchange(ctx);
     } catch (e) {
+      if (e instanceof DhGroupTooSmall) {
+        throw new SshTraceError(
+          "kex",
+          "kex.dh-group-too-small",
+          `key exchange ${kex.name} failed: ${e.message}`,
+          { algorithm: kex.name, bits: e.bits, min: e.min },
+        );
+      }
       if (e instanceof KexFailure || e instanceof WireError) {
         throw new SshTraceError(
           "kex",

@@ -3,7 +3,7 @@
  * @module
  */
 
-import { type ListCategory, riskOf } from "../../algorithms/registry.ts";
+import { allNames, type ListCategory, riskOf } from "../../algorithms/registry.ts";
 import type { TraceEvent } from "../../trace.ts";
 import type { Category, Decision } from "../../types.ts";
 import { enableFlags, libraryOptions, libraryTimeout, raw } from "../audiences.ts";
@@ -77,6 +77,41 @@ export const KEX = {
         fix: `--kex -${alg}`,
         opensshFix: `-o KexAlgorithms=-${alg}`,
         libraryFix: libraryOptions({ algorithms: { kex: [`-${alg}`] } }),
+      };
+    },
+  },
+  "kex.dh-group-too-small": {
+    stage: "kex",
+    title: "the server's group-exchange group is smaller than asked",
+    explanation: "The server answered a group-exchange request with a Diffie-Hellman group " +
+      "below the minimum asked for (2048 bits): old firmware with a single 1024-bit moduli " +
+      "entry. Another key exchange method avoids it; accepting the group (--legacy lowers the " +
+      "minimum to 1024 bits) works but weakens the connection.",
+    fix: "--kex -diffie-hellman-group-exchange-*",
+    opensshFix: "-o KexAlgorithms=-diffie-hellman-group-exchange-*",
+    libraryFix: libraryOptions({ algorithms: { kex: ["-diffie-hellman-group-exchange-*"] } }),
+    refine: (c) => {
+      const bits = num(c.details, "bits");
+      const min = num(c.details, "min");
+      const title = bits && min
+        ? `the server's group-exchange group has ${bits} bits, below the ${min} asked for`
+        : undefined;
+      let theirs: string[] = [];
+      for (const e of c.events) if (e.type === "kexinit-received") theirs = e.lists.kex;
+      const others = theirs.filter((n) =>
+        allNames("kex").includes(n) && !n.startsWith("diffie-hellman-group-exchange-")
+      );
+      if (!theirs.length || others.length) return title ? { title } : {};
+      // Group exchange is all the server offers: only accepting the small group works.
+      return {
+        ...(title ? { title } : {}),
+        fix: "--legacy (accepts 1024-bit groups; better: a 2048-bit or larger group on the server)",
+        opensshFix: null,
+        libraryFix: libraryOptions({ legacy: true }),
+        securityCost: "a 1024-bit Diffie-Hellman group is within reach of precomputation (Logjam)",
+        explanation: "The server answered a group-exchange request with a Diffie-Hellman group " +
+          "below the minimum asked for, and offers no other key exchange method. OpenSSH's ssh " +
+          "refuses such groups with no setting to change it; sshtrace's --legacy accepts them.",
       };
     },
   },
@@ -157,8 +192,10 @@ export const KEX = {
       const cheaper = cheaperKex(c.events, chosen);
       const base = refineKexStage(c);
       if (!cheaper) return base;
+      const large = chosen !== null && LARGE_REPLY_KEX.includes(chosen);
       return {
         ...base,
+        ...(large ? MTU_LARGE_REPLY(chosen) : {}),
         fix: `--kex ^${cheaper} (or --timeout 60)`,
         opensshFix: `-o KexAlgorithms=^${cheaper} -o ConnectTimeout=60`,
         libraryFix: libraryOptions({ algorithms: { kex: [`^${cheaper}`] }, timeoutMs: 60_000 }),
@@ -245,6 +282,30 @@ function refineNoCommon(ctx: FailureContext<`kex.no-common-${Category}`>): Refin
     libraryFix,
     securityCost: costs.length ? costs.join(" ") : null,
     candidates: plan.candidates,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path MTU black holes: the version lines (small) pass, large packets are lost
+
+/** Methods whose reply is larger than one 1500-byte frame with a host key and signature. */
+const LARGE_REPLY_KEX = [
+  "mlkem768x25519-sha256",
+  "sntrup761x25519-sha512",
+  "sntrup761x25519-sha512@openssh.com",
+];
+
+const MTU_CHECK = "check the path MTU (ping -M do -s 1472 HOST) and MSS clamping on the path";
+
+/** A post-quantum exchange's reply (over 1 KiB of key material) never came. */
+function MTU_LARGE_REPLY(chosen: string): Refinement {
+  return {
+    title: `the ${chosen} reply never arrived: large packets may be lost on the path`,
+    explanation: `The ${chosen} reply carries over 1 KiB of key material plus the host key ` +
+      "and signature: more than one frame. A path that drops large packets without an ICMP " +
+      `answer (a path MTU black hole) stalls exactly here; a smaller exchange passes. ${
+        capital(MTU_CHECK)
+      }.`,
   };
 }
 

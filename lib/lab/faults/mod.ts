@@ -15,6 +15,7 @@ import type { FaultHooks, LabConfig } from "../types.ts";
 import { fast } from "./_helpers.ts";
 import { AUTH_FAULTS } from "./auth.ts";
 import { BOUNDS_FAULTS, debugFloodSession } from "./bounds.ts";
+import { DOCTOR_FAULTS } from "./doctor.ts";
 import { CHANNEL_FAULTS } from "./channels.ts";
 import { HOSTILE_FAULTS } from "./hostile.ts";
 import { KEX_FAULTS } from "./kex.ts";
@@ -56,6 +57,8 @@ export const FAULT_PROFILES: readonly FaultProfile[] = [
   disconnectProfile(2),
   ...HOSTILE_FAULTS,
   ...BOUNDS_FAULTS,
+  // Devices for the doctor's rungs (doctor.ts).
+  ...DOCTOR_FAULTS,
 ];
 
 /** The parameterised `disconnect:N` profile (N = 1..15, the RFC 4253 reason codes). */

@@ -346,6 +346,23 @@ export const LAB = reproductionTable({
       },
     },
     {
+      name: "a 1024-bit group answered to a 2048-bit minimum is kex.dh-group-too-small",
+      reproduces: [{
+        code: "kex.dh-group-too-small",
+        by: "CLI: probe lab profile doctor-small-dh-group",
+      }],
+      async run({ lab, probeLab }, expect) {
+        lab.setup = { profile: "doctor-small-dh-group" };
+        // The server offers nothing but group exchange: only accepting the group works.
+        expect(cliSeen(await probeLab()), {
+          code: "kex.dh-group-too-small",
+          stage: "kex",
+          fix: /^--legacy \(accepts 1024-bit groups/,
+          opensshFix: null,
+        });
+      },
+    },
+    {
       name: "the all-zero X25519 point is kex.exchange-failed naming curve25519-sha256",
       reproduces: [{ code: "kex.exchange-failed", by: "CLI: probe lab profile x25519-zero-point" }],
       async run({ lab, probeLab }, expect) {

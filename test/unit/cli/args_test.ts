@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   type CheckCliFlags,
   type ConnectCliFlags,
+  type DoctorCliFlags,
   type LabCliFlags,
   parseCommandLine,
   type ParsedCommand,
@@ -488,7 +489,7 @@ type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "
 
 Deno.test("the flag types have exactly commander's keys", () => {
   const checks: true[] = [
-    true satisfies Equal<keyof ProbeFlags, Common>,
+    true satisfies Equal<keyof ProbeFlags, Common | "deep" | "policy" | "makePolicy">,
     true satisfies Equal<
       keyof ConnectCliFlags,
       | Common
@@ -534,14 +535,28 @@ Deno.test("the flag types have exactly commander's keys", () => {
     >,
     true satisfies Equal<
       keyof CheckCliFlags,
-      Common | Secrets | "concurrency" | "command" | "junit" | "jump" | "fetch" | "dest" | "log"
+      | Common
+      | Secrets
+      | "concurrency"
+      | "command"
+      | "junit"
+      | "jump"
+      | "fetch"
+      | "dest"
+      | "log"
+      | "policy"
+      | "drift"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
+    true satisfies Equal<
+      keyof DoctorCliFlags,
+      Common | Secrets | "goal" | "writeConfig" | "alias" | "pacing" | "batch"
+    >,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,
     true satisfies Equal<SendCliFlags["device"], string>,
     true satisfies Equal<CheckCliFlags["login"], true | undefined>,
   ];
-  assert.equal(checks.length, 8);
+  assert.equal(checks.length, 9);
   assert.equal(new Set(COMMON_KEYS).size, 14);
 });
 

@@ -486,6 +486,16 @@ const CASES: Record<string, Case> = {
     fix: /^--kex -ecdh-sha2-nistp256$/,
     ssh: /^-o KexAlgorithms=-ecdh-sha2-nistp256$/,
   },
+  "kex.dh-group-too-small": {
+    error: err("kex", "kex.dh-group-too-small", {
+      algorithm: "diffie-hellman-group-exchange-sha256",
+      bits: 1024,
+      min: 2048,
+    }),
+    fix: /^--kex -diffie-hellman-group-exchange-\*$/,
+    ssh: /^-o KexAlgorithms=-diffie-hellman-group-exchange-\*$/,
+    check: (x) => assert.match(x.title, /1024 bits, below the 2048 asked for/),
+  },
   "kex.bad-host-key": {
     error: err("kex", "kex.bad-host-key"),
     fix: /--hostkeys \^ssh-ed25519/,

@@ -1,0 +1,160 @@
+/**
+ * `sshtrace probe --deep`: runs the deep probe (lib/doctor/deep.ts) and prints it, or its JSON.
+ * @module
+ */
+
+import { usageError } from "../config/options.ts";
+import { deepProbe, type DeepProbeOptions, type DeepProbeResult } from "../doctor/deep.ts";
+import {
+  BUILTIN_POLICIES,
+  checkPolicy,
+  makePolicy,
+  type Observed,
+  parsePolicy,
+  type Policy,
+  type RuleResult,
+} from "../doctor/policy.ts";
+import { platform } from "../platform/mod.ts";
+import { sanitize } from "../render/sanitize.ts";
+import { writeOut } from "./output.ts";
+
+const yes = (b: boolean) => (b ? "yes" : "no");
+
+/** The deep probe in words. */
+export function deepText(r: DeepProbeResult): string {
+  const { host, port } = r.probe.target;
+  const out = [
+    `deep probe of ${host} port ${port}: ${r.connections} connections, ${r.durationMs} ms`,
+  ];
+  out.push(`  version     ${sanitize(r.serverVersion ?? "(none)")}`);
+  out.push(`  vendor      ${sanitize(r.vendor)}`);
+  if (r.probe.error && !r.lists) {
+    out.push(`  failed      ${r.probe.error.stage}: ${sanitize(r.probe.error.message)}`);
+    return out.join("\n") + "\n";
+  }
+  if (r.probe.error) {
+    out.push(
+      `  default     a probe with these settings fails at ${r.probe.error.stage} ` +
+        `(${r.probe.error.code}); the tries below offer legacy algorithms too`,
+    );
+  }
+  for (const k of r.hostKeys) {
+    out.push(
+      `  host key    ${k.keyType}${k.bits ? ` ${k.bits} bits` : ""}  ${k.sha256}  ${k.md5}`,
+    );
+  }
+  for (const m of r.hostKeysMissing) out.push(`  host key    ${m.algorithm}: ${m.note}`);
+  for (const [category, results] of Object.entries(r.alone)) {
+    const accepted = results.filter((x) => x.accepted).map((x) => x.name);
+    const refused = results.filter((x) => x.accepted === false).map((x) => `${x.name} (${x.note})`);
+    const untested = results.filter((x) => x.accepted === null).map((x) => x.name);
+    out.push(`  ${category.padEnd(11)} accepted alone: ${accepted.join(", ") || "none"}`);
+    if (refused.length) out.push(`              listed but refused: ${refused.join(", ")}`);
+    if (untested.length) out.push(`              not tried: ${untested.join(", ")}`);
+  }
+  if (r.gexSizes.length) {
+    const sizes = r.gexSizes.map((g) => `${g.asked}→${g.bits ?? g.note}`).join(", ");
+    out.push(`  gex groups  ${r.gexSizes[0]!.method}: ${sizes}`);
+  }
+  out.push(`  strict kex  ${yes(r.strictKex)}; ext-info ${yes(r.extInfo)}`);
+  out.push(`  terrapin    ${r.terrapin.exposed ? "EXPOSED" : "not exposed"}: ${r.terrapin.why}`);
+  out.push(`  compression ${r.compression.join(", ") || "(none listed)"}`);
+  const auth = r.auth;
+  if (auth) {
+    out.push(`  auth        ${r.probe.target.user}: ${auth.methods.join(", ") || "(none)"}`);
+  }
+  if (r.grade) {
+    const partial = r.grade.partial.length ? ` (partial: ${r.grade.partial.join("; ")})` : "";
+    out.push(`  grade       ${r.grade.letter} ${r.grade.score}${partial}`);
+    for (const reason of r.grade.reasons) out.push(`              ${reason}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/** What a deep probe shows a policy. */
+export function observedOf(r: DeepProbeResult): Observed {
+  return {
+    lists: r.lists,
+    hostKeys: r.hostKeys,
+    strictKex: r.strictKex,
+    banner: r.auth?.banner ?? null,
+    grade: r.grade?.letter ?? null,
+  };
+}
+
+/** Exit code of a server that fails a policy rule. */
+export const POLICY_FAILED_EXIT = 3;
+
+/** Reads a policy file, or a built-in one (`builtin:NAME`). */
+export async function loadPolicy(spec: string): Promise<Policy> {
+  if (spec.startsWith("builtin:")) {
+    const p = BUILTIN_POLICIES[spec.slice(8)];
+    if (!p) {
+      throw usageError(`unknown policy ${spec}`, { supported: Object.keys(BUILTIN_POLICIES) });
+    }
+    return p;
+  }
+  let text: string;
+  try {
+    text = await platform.readTextFile(spec);
+  } catch {
+    throw usageError(`cannot read the policy file ${spec}`);
+  }
+  return parsePolicy(text, spec);
+}
+
+export interface DeepCliOptions {
+  json: boolean;
+  policy?: string;
+  makePolicy?: string;
+}
+
+/** Runs `probe --deep` (with a policy check or a policy to write); returns the exit code. */
+export async function runDeepProbe(
+  options: DeepProbeOptions,
+  cli: DeepCliOptions,
+): Promise<number> {
+  const policy = cli.policy ? await loadPolicy(cli.policy) : null;
+  const r = await deepProbe(options);
+  const results = policy ? checkPolicy(policy, observedOf(r)) : null;
+  if (cli.makePolicy && r.lists) {
+    const made = makePolicy(observedOf(r), `${r.probe.target.host}:${r.probe.target.port}`);
+    await platform.writeTextFile(cli.makePolicy, JSON.stringify(made, null, 2) + "\n");
+  }
+  const json = cli.json;
+  if (json) {
+    const { probe, ...rest } = r;
+    writeOut(
+      JSON.stringify(
+        {
+          ...rest,
+          target: probe.target,
+          auth: undefined,
+          authMethods: r.auth?.methods ?? null,
+          banner: r.auth?.banner ?? null,
+          error: probe.error ? { code: probe.error.code, message: probe.error.message } : null,
+          policy: results ? { name: policy!.name, results } : undefined,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  } else {
+    writeOut(deepText(r));
+    if (results) writeOut(policyText(policy!, results));
+    if (cli.makePolicy && r.lists) writeOut(`policy written to ${cli.makePolicy}\n`);
+  }
+  // The deep probe did its work when it got the server's offer, even if defaults fail.
+  if (!r.lists) return r.probe.error?.exitCode ?? 1;
+  return results?.some((x) => !x.pass) ? POLICY_FAILED_EXIT : 0;
+}
+
+/** The policy results in words. */
+export function policyText(policy: Policy, results: readonly RuleResult[]): string {
+  const failed = results.filter((x) => !x.pass).length;
+  const out = [
+    `policy ${policy.name}: ${failed ? `${failed} of ${results.length} rules fail` : "passes"}`,
+  ];
+  for (const x of results) out.push(`  ${x.pass ? "pass" : "FAIL"}  ${x.rule}: ${x.detail}`);
+  return out.join("\n") + "\n";
+}
