@@ -26,7 +26,7 @@ import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport, probeReport } from "./lib/render/report.ts";
 import { sanitize } from "./lib/render/sanitize.ts";
 import { platform } from "./lib/platform/mod.ts";
-import { SshTraceError } from "./lib/errors/mod.ts";
+import { SshError } from "./lib/errors/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Running
@@ -82,7 +82,7 @@ export function transferConfigCommand(
 function timeoutMs(flags: CommonFlags, s: Settings): number {
   const t = s.connectTimeoutS ?? Number(flags.timeout);
   if (!Number.isFinite(t) || t <= 0) {
-    throw new SshTraceError(
+    throw new SshError(
       "usage",
       "usage.invalid",
       `invalid --timeout "${flags.timeout}": expected seconds > 0`,
@@ -163,7 +163,7 @@ function refuseUnusedByCheck(config: SshConfig): void {
     ]
   ) {
     if (!v || v.origin.kind === "default" || CHECK_KEYWORDS.has(k)) continue;
-    throw new SshTraceError(
+    throw new SshError(
       "usage",
       "usage.invalid",
       `check does not act on ${originText(v.origin)} yet`,
@@ -280,14 +280,14 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
 export async function main(args: string[]): Promise<number> {
   // With --json a failure before any connection still gets a report (error, no stages).
   const json = args.includes("--json");
-  const report = (error: SshTraceError) =>
+  const report = (error: SshError) =>
     writeOut(reportToJson(buildReport([], { host: "", port: 0, error, timings: {} })));
   try {
     let cmd: ParsedCommand;
     try {
       cmd = parseCommandLine(args);
     } catch (e) {
-      if (!(e instanceof SshTraceError)) throw e;
+      if (!(e instanceof SshError)) throw e;
       // Usage errors fit on one line, like every other sshtrace error.
       writeErr(`sshtrace: ${sanitize(e.message)} (run sshtrace --help for usage)\n`);
       if (json) report(e);
@@ -295,7 +295,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return await runCommand(cmd);
   } catch (e) {
-    if (e instanceof SshTraceError) {
+    if (e instanceof SshError) {
       const where = e.stage === "usage" ? "usage" : `stage ${e.stage}`;
       writeErr(`sshtrace: ${sanitize(e.message)} (${where})\n`);
       const { fix } = explainFailure(e);

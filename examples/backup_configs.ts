@@ -6,7 +6,7 @@
  *     deno run -A examples/backup_configs.ts ~/.ssh/id_ed25519 flash:/startup.cfg backups \
  *       admin@10.0.0.1 10.0.0.2:2222
  */
-import { connect, copy, loadPrivateKeyFile, sanitize, SshTraceError } from "../lib/mod.ts";
+import { connect, copy, loadPrivateKeyFile, sanitize, SshError } from "../lib/mod.ts";
 
 const [keyFile, remotePath, dir, ...targets] = Deno.args;
 if (!keyFile || !remotePath || !dir || targets.length === 0) {
@@ -35,7 +35,7 @@ for (const target of targets) {
     console.log(`${target}: ${r.bytes} bytes over ${r.protocol} to ${r.files[0]?.local}`);
   } catch (e) {
     // The message may quote the server's words as sent: sanitize() before printing them.
-    if (e instanceof SshTraceError) {
+    if (e instanceof SshError) {
       console.log(`${target}: failed at ${e.stage}: ${sanitize(e.message)}`);
     } else throw e;
   }

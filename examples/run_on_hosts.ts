@@ -5,7 +5,7 @@
  *
  *     deno run -A examples/run_on_hosts.ts ~/.ssh/id_ed25519 "uname -a" admin@10.0.0.1 10.0.0.2:2222
  */
-import { connect, loadPrivateKeyFile, sanitize, SshTraceError } from "../lib/mod.ts";
+import { connect, loadPrivateKeyFile, sanitize, SshError } from "../lib/mod.ts";
 
 const [keyFile, command, ...targets] = Deno.args;
 if (!keyFile || !command || targets.length === 0) {
@@ -32,7 +32,7 @@ for (const target of targets) {
     console.log(`${target}: exit ${exit.status}\n${new TextDecoder().decode(stdout).trimEnd()}`);
   } catch (e) {
     // The message may quote the server's words as sent: sanitize() before printing them.
-    if (e instanceof SshTraceError) {
+    if (e instanceof SshError) {
       console.log(`${target}: failed at ${e.stage}: ${sanitize(e.message)}`);
     } else throw e;
   }

@@ -23,7 +23,7 @@ import {
 } from "./hostkeys/policy.ts";
 import { connectTcp, type TcpOptions } from "./net.ts";
 import { platform } from "./platform/mod.ts";
-import { SshTraceError } from "./errors/mod.ts";
+import { SshError } from "./errors/mod.ts";
 import type { SftpClient, SftpOptions } from "./transfer/sftp_client.ts";
 import { startSftpOn } from "./transfer/session.ts";
 import type { Stage } from "./types.ts";
@@ -124,7 +124,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
     offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
   } catch (e) {
     if (e instanceof AlgorithmListError) {
-      throw new SshTraceError("usage", "usage.invalid", e.message);
+      throw new SshError("usage", "usage.invalid", e.message);
     }
     throw e;
   }
@@ -209,7 +209,7 @@ export type ProbeOptions = Omit<ClientOptions, "strictHostKeyChecking" | "ask">;
 export interface ProbeResult {
   ok: boolean;
   /** The staged failure (also the trace's `error` event), or null. */
-  error: SshTraceError | null;
+  error: SshError | null;
   target: { host: string; port: number; user: string };
   /** The server's version line, parsed. */
   serverVersion: ServerVersion | null;
@@ -521,7 +521,7 @@ export class Client {
 
 /**
  * Connects, checks the host key, authenticates and starts the connection layer.
- * Throws `SshTraceError` naming the failed stage (`<stage>.aborted` when `signal` aborts).
+ * Throws `SshError` naming the failed stage (`<stage>.aborted` when `signal` aborts).
  */
 export async function connect(options: ConnectOptions): Promise<Client> {
   if (options.jump?.length) {

@@ -76,7 +76,7 @@ export { rejectionError, runShellOnClient } from "./send/over_ssh.ts";
 export type { SecretSource } from "./send/privilege.ts";
 export { explainFailure, slowStages } from "./diagnose/explain.ts";
 export { gradeServer } from "./diagnose/grade.ts";
-export { type DetailsOf, type ErrorCode, SshTraceError } from "./errors/mod.ts";
+export { type DetailsOf, type ErrorCode, SshError } from "./errors/mod.ts";
 export { type Span, type TraceEvent, Tracer } from "./trace.ts";
 export { EXIT_CODES, exitCodeFor, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "./types.ts";
 export { buildReport, probeReport, type Report } from "./render/report.ts";

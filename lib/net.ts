@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SshTraceError } from "./errors/mod.ts";
+import { SshError } from "./errors/mod.ts";
 import type { Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import { type Conn, platform, type TcpConn } from "./platform/mod.ts";
@@ -92,7 +92,7 @@ export async function connectTcp(
     try {
       return await connectOnce(host, port, timeoutMs, tracer, signal, options);
     } catch (e) {
-      const retry = e instanceof SshTraceError &&
+      const retry = e instanceof SshError &&
         (e.code === "connect.refused" || e.code === "connect.timeout");
       if (!retry || attempt >= attempts || signal?.aborted) throw e;
       tracer.emit({
@@ -122,7 +122,7 @@ async function connectOnce(
       // An address literal comes back as given, whatever its family.
       if (address.includes(":") !== (options.family === 6)) throw new Error("wrong family");
     } catch {
-      throw new SshTraceError(
+      throw new SshError(
         "connect",
         "connect.dns",
         `cannot resolve host name "${host}" to an IPv${options.family} address ` +
@@ -144,7 +144,7 @@ async function connectOnce(
     const msg = String(err.message ?? err);
     const kind = platform.errorKind(e);
     if (kind === "connection-refused") {
-      throw new SshTraceError(
+      throw new SshError(
         "connect",
         "connect.refused",
         `connection to ${target} refused: nothing listens on port ${port}`,
@@ -152,7 +152,7 @@ async function connectOnce(
       );
     }
     if (kind === "timed-out" || kind === "aborted") {
-      throw new SshTraceError(
+      throw new SshError(
         "connect",
         "connect.timeout",
         `no answer from ${target} within ${timeoutMs / 1000} s`,
@@ -160,26 +160,26 @@ async function connectOnce(
       );
     }
     if (/lookup|resolve|name or service|dns|getaddrinfo|No address/i.test(msg)) {
-      throw new SshTraceError("connect", "connect.dns", `cannot resolve host name "${host}"`, {
+      throw new SshError("connect", "connect.dns", `cannot resolve host name "${host}"`, {
         host,
         port,
       });
     }
     if (kind === "connection-reset" || kind === "connection-aborted") {
-      throw new SshTraceError("connect", "connect.reset", `the connection to ${target} was reset`, {
+      throw new SshError("connect", "connect.reset", `the connection to ${target} was reset`, {
         host,
         port,
       });
     }
     if (/unreachable/i.test(msg) || kind === "not-connected") {
-      throw new SshTraceError(
+      throw new SshError(
         "connect",
         "connect.unreachable",
         `${target} is unreachable: ${msg}`,
         { host, port },
       );
     }
-    throw new SshTraceError("connect", "connect.failed", `cannot connect to ${target}: ${msg}`, {
+    throw new SshError("connect", "connect.failed", `cannot connect to ${target}: ${msg}`, {
       host,
       port,
     });

@@ -12,7 +12,7 @@ import { gradeServer } from "./diagnose/grade.ts";
 import { slowStages } from "./diagnose/explain.ts";
 import { buildReport, type Report } from "./render/report.ts";
 import type { Tracer } from "./trace.ts";
-import { type ErrorDetails, SshTraceError } from "./errors/mod.ts";
+import { type ErrorDetails, SshError } from "./errors/mod.ts";
 import type { Stage } from "./types.ts";
 import { STRICT_KEX_S } from "./transport/kexinit.ts";
 
@@ -44,9 +44,9 @@ function reasonText(reason: unknown): string {
 }
 
 /** The failure of a run stopped by `reason` while it was at `stage`. */
-export function abortedError(stage: Stage, reason: unknown): SshTraceError {
+export function abortedError(stage: Stage, reason: unknown): SshError {
   if (reason instanceof StopReason) {
-    return new SshTraceError(
+    return new SshError(
       stage,
       `${stage}.${reason.kind}`,
       reason.kind === "interrupted"
@@ -55,7 +55,7 @@ export function abortedError(stage: Stage, reason: unknown): SshTraceError {
       reason.details,
     );
   }
-  return new SshTraceError(
+  return new SshError(
     stage,
     `${stage}.aborted`,
     `cancelled at stage ${stage}: ${reasonText(reason)}`,
@@ -65,10 +65,10 @@ export function abortedError(stage: Stage, reason: unknown): SshTraceError {
 }
 
 /** Turns anything thrown into a staged error (an unexpected bug still gets a stage, no stack). */
-export function toTraceError(e: unknown, stage: Stage): SshTraceError {
-  if (e instanceof SshTraceError) return e;
+export function toTraceError(e: unknown, stage: Stage): SshError {
+  if (e instanceof SshError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new SshTraceError(
+  return new SshError(
     stage,
     `${stage}.internal`,
     `internal error during stage ${stage}: ${message}`,
@@ -86,9 +86,9 @@ export function failureOf(
   e: unknown,
   signal: AbortSignal | undefined,
   fallback: Stage,
-): SshTraceError {
-  const stage = e instanceof SshTraceError && e.stage !== "usage" ? e.stage : fallback;
-  if (signal?.aborted && !(e instanceof SshTraceError && e.stage === "usage")) {
+): SshError {
+  const stage = e instanceof SshError && e.stage !== "usage" ? e.stage : fallback;
+  if (signal?.aborted && !(e instanceof SshError && e.stage === "usage")) {
     return abortedError(stage, signal.reason);
   }
   return toTraceError(e, stage);
@@ -204,7 +204,7 @@ export interface RunOutcome<T> {
   /** What the body returned (undefined when it failed). */
   value: T | undefined;
   /** The staged failure, already recorded as the trace's `error` event; null on success. */
-  error: SshTraceError | null;
+  error: SshError | null;
   tracer: Tracer;
   /** The JSON report of the run; `exitCode` overrides the error's (a remote exit status). */
   report(target: RunTarget, exitCode?: number): Report;
@@ -282,7 +282,7 @@ export async function runLifecycle<T>(
     },
   };
   let value: T | undefined;
-  let error: SshTraceError | null = null;
+  let error: SshError | null = null;
   try {
     signal?.throwIfAborted();
     value = await untilStopped(body(context), signal);

@@ -1,6 +1,6 @@
 /**
  * Trace events and the tracer every layer emits into. Protocol code never prints: it emits
- * events here and throws `SshTraceError` (lib/errors/); renderers do the rest.
+ * events here and throws `SshError` (lib/errors/); renderers do the rest.
  * Events carry data, never secrets (a password is "provided", a key is its fingerprint).
  * @module
  */

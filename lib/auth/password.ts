@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type {
   AuthMethod,
   AuthSession,
@@ -81,7 +81,7 @@ export class PasswordMethod implements AuthMethod {
         return text;
       });
       session.settle(index, "failure");
-      throw new SshTraceError(
+      throw new SshError(
         "auth",
         "auth.password-change-requested",
         `the server requires the password of user "${session.user}" to be changed before ` +

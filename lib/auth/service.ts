@@ -1,6 +1,6 @@
 /** The service request that starts user authentication (RFC 4253 §10). @module */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
@@ -20,7 +20,7 @@ export async function requestService(
   );
   const reply = await transport.receive(undefined, undefined, "auth");
   const refused = (why: string, extra: Record<string, unknown> = {}) =>
-    new SshTraceError(
+    new SshError(
       "auth",
       "auth.service-refused",
       `the server did not accept the ${service} service request: ${why}`,

@@ -1,12 +1,12 @@
 /**
  * The user authentication protocol (RFC 4252): a `none` request to learn the methods, then
  * publickey, keyboard-interactive and password in the caller's order, following partial success.
- * Every failure ends in an `SshTraceError` at stage `auth` whose code says what to fix.
+ * Every failure ends in an `SshError` at stage `auth` whose code says what to fix.
  * Events name methods, keys (by fingerprint) and prompts, never passwords or answers.
  * @module
  */
 
-import { type AuthDetails, type ErrorDetails, SshTraceError } from "../errors/mod.ts";
+import { type AuthDetails, type ErrorDetails, SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { Deadline } from "../transport/reader.ts";
 import type { MessageTransport } from "../transport/types.ts";
@@ -129,7 +129,7 @@ const TOO_MANY = /too many authentication failures/i;
 
 /** Whether an error is the server's "Too many authentication failures" DISCONNECT. */
 function isTooManyFailures(error: unknown): boolean {
-  if (!(error instanceof SshTraceError)) return false;
+  if (!(error instanceof SshError)) return false;
   const d = error.details;
   const code = typeof d.reasonCode === "number" ? d.reasonCode : null;
   const text = `${typeof d.description === "string" ? d.description : ""} ${error.message}`;
@@ -218,7 +218,7 @@ export class AuthSession {
         throw this.#translate(e);
       }
       if (msg === null) {
-        throw new SshTraceError(
+        throw new SshError(
           "auth",
           "auth.connection-closed",
           "the server closed the connection during user authentication",
@@ -305,8 +305,8 @@ export class AuthSession {
     }
   }
 
-  protocolError(message: string, cause?: unknown): SshTraceError {
-    return new SshTraceError("auth", "auth.protocol", message, this.details(), { cause });
+  protocolError(message: string, cause?: unknown): SshError {
+    return new SshError("auth", "auth.protocol", message, this.details(), { cause });
   }
 
   /** The details every auth error carries: the methods the server offers and what we tried. */
@@ -321,7 +321,7 @@ export class AuthSession {
   #translate(error: unknown): unknown {
     if (!isTooManyFailures(error)) return error;
     const keys = this.attempts.filter((a) => a.method === "publickey" && a.result !== "skipped");
-    return new SshTraceError(
+    return new SshError(
       "auth",
       "auth.too-many-failures",
       `the server disconnected: "Too many authentication failures" after ${
@@ -353,7 +353,7 @@ export class AuthSession {
 
 /**
  * Authenticates `options.user` over an established transport (after `requestService`).
- * Returns the result on success (or after `none` with `probeOnly`); throws `SshTraceError`
+ * Returns the result on success (or after `none` with `probeOnly`); throws `SshError`
  * at stage `auth` when every usable method has failed.
  */
 export async function authenticate(
@@ -423,13 +423,13 @@ function failure(
   session: AuthSession,
   order: readonly string[],
   methods: Record<string, AuthMethod>,
-): SshTraceError {
+): SshError {
   const offered = session.methods;
   const attempts = session.attempts;
   const failed = (m: string) => attempts.some((a) => a.method === m && a.result === "failure");
   const user = session.user;
   const make = (code: AuthFailureCode, message: string, extra: ErrorDetails = {}) =>
-    new SshTraceError("auth", code, message, session.details(extra));
+    new SshError("auth", code, message, session.details(extra));
   const offeredText = offered.length ? offered.join(", ") : "no further methods";
 
   if (

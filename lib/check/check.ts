@@ -15,7 +15,7 @@ import { buildReport, probeReport, type Report } from "../render/report.ts";
 import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import { Tracer } from "../trace.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { EXIT_CODES, INTERRUPTED_EXIT_CODE, type Stage, STAGES } from "../types.ts";
 import type { InventoryEntry } from "./inventory.ts";
 import type { TranscriptSink } from "../send/transcript.ts";
@@ -263,7 +263,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     const commands = entry.commands ??
       (options.command !== undefined ? [options.command] : null);
     const transcript = commands ? options.transcript?.(ctx.index) : undefined;
-    let failure: SshTraceError | null = null;
+    let failure: SshError | null = null;
     if (commands && device !== null) {
       const timeoutMs = options.timeoutMs ?? 10_000;
       const { runShellOnClient } = await import("../send/over_ssh.ts");
@@ -298,7 +298,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
           command = summarize();
         },
       }).catch((e) => {
-        if (e instanceof SshTraceError && e.code === "session.command-rejected") failure = e;
+        if (e instanceof SshError && e.code === "session.command-rejected") failure = e;
         else throw e;
       });
     } else if (commands) {
@@ -322,7 +322,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         const how = exit.signal
           ? `was killed by signal ${exit.signal.name}`
           : `exited with status ${exit.status}`;
-        failure = new SshTraceError("session", "session.command-failed", `the command ${how}`, {
+        failure = new SshError("session", "session.command-failed", `the command ${how}`, {
           exitStatus: exit.status,
           exitSignal: exit.signal?.name ?? null,
         });

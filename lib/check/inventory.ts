@@ -166,7 +166,7 @@ function entryError(source: string, e: unknown): never {
 
 /**
  * Parses an inventory's text. `file` is only used in messages (`file:line: ...`).
- * Throws a `usage` {@link SshTraceError} on the first bad line, or when no host is listed.
+ * Throws a `usage` {@link SshError} on the first bad line, or when no host is listed.
  *
  * @example
  * ```ts

@@ -2,12 +2,12 @@
  * The command line of sshtrace: every option described once, as data (the tables below), driving
  * both the parsing (`parseArgs` from `node:util`, a Deno built-in) and the help text. Commander,
  * used before, cost ~37 ms of every start (BENCHMARKS.md). Pure: returns what to run or throws a
- * `usage` {@link SshTraceError}; main.ts runs it.
+ * `usage` {@link SshError}; main.ts runs it.
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { SSHTRACE_VERSION } from "../about.ts";
 import { DEVICE_NAMES } from "../send/devices.ts";
 import { type CommandLineValue, orderedValues } from "./order.ts";
@@ -534,7 +534,7 @@ export type ParsedCommand =
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-const usage = (message: string) => new SshTraceError("usage", "usage.invalid", message);
+const usage = (message: string) => new SshError("usage", "usage.invalid", message);
 
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
 const camel = (s: string) => s.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
@@ -644,7 +644,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** A parseArgs error (code ERR_PARSE_ARGS_*) as a one-line usage error. */
-function parseArgsError(e: unknown, options: readonly OptionSpec[]): SshTraceError {
+function parseArgsError(e: unknown, options: readonly OptionSpec[]): SshError {
   const { code, message = "" } = e as { code?: string; message?: string };
   if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS_")) throw e;
   // Node quotes the option: "Unknown option '--foo'", "Option '-v, --verbose' does not take...".
@@ -682,7 +682,7 @@ function parseCommand(
     ...(o.long && o.short ? { short: o.short } : {}),
   }]));
   let values: Record<string, string | boolean | (string | boolean)[] | undefined> = {};
-  let error: SshTraceError | undefined;
+  let error: SshError | undefined;
   try {
     values = parseArgs({
       args: [...optionArgs, "--", ...positionals],
@@ -732,7 +732,7 @@ function parseCommand(
 /**
  * Parses the command line (without the program name): the command, its arguments and flags (the
  * keys commander produced: camelCase long names, `C`/`t`/`T` for the short-only switches,
- * defaults filled in), or help or version text to print. Throws a usage SshTraceError for an
+ * defaults filled in), or help or version text to print. Throws a usage SshError for an
  * unknown option, a missing value or argument, or an extra argument.
  */
 export function parseCommandLine(args: readonly string[]): ParsedCommand {

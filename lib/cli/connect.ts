@@ -13,7 +13,7 @@ import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection
 import { platform } from "../platform/mod.ts";
 import { reportToJson } from "../render/ndjson.ts";
 import { type RunContext, runLifecycle, type RunOutcome } from "../run.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { canPrompt, confirm, interruptOnCtrlC } from "./tty.ts";
 import { keyboardResponder, passwordSource, signerLoader } from "./credentials.ts";
@@ -222,7 +222,7 @@ async function pump(
 async function checkDelivery(
   session: Session,
   pumps: Promise<number>[],
-): Promise<{ written: number; error: SshTraceError | null }> {
+): Promise<{ written: number; error: SshError | null }> {
   const results = await Promise.allSettled(pumps);
   let written = 0;
   let cause = "";
@@ -232,7 +232,7 @@ async function checkDelivery(
   }
   const expected = session.bytesIn - session.channel.bytesDiscarded;
   if (!cause && written === expected) return { written, error: null };
-  const error = new SshTraceError(
+  const error = new SshError(
     "data",
     "data.output-incomplete",
     `only ${written} of the ${expected} bytes received reached stdout and stderr` +
@@ -558,7 +558,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
         // Its own session step: a refusal fails there, not after a ✓.
         const step = tracer.span("session");
         if (!(await session.subsystem(subsystem))) {
-          throw new SshTraceError(
+          throw new SshError(
             "session",
             "session.subsystem-refused",
             `the server refused the ${subsystem} subsystem`,

@@ -9,7 +9,7 @@ import { connect } from "../client.ts";
 import { parsePositive, usageError } from "../config/options.ts";
 import type { CommandResult } from "../send/types.ts";
 import { runShellOnClient } from "../send/over_ssh.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { DEVICE_NAMES, type DeviceChoice, type DeviceName, DEVICES } from "../send/devices.ts";
 import { platform } from "../platform/mod.ts";
 import { type ConnectFlags, prepareRun, type RunConnectInput } from "./connect.ts";
@@ -124,7 +124,7 @@ export async function runSend(
       },
     }).catch(async (e) => {
       // Rejected commands leave a logged-out shell: disconnect cleanly, then fail.
-      if (e instanceof SshTraceError && e.code === "session.command-rejected") await client.close();
+      if (e instanceof SshError && e.code === "session.command-rejected") await client.close();
       throw e;
     });
     await client.close();
@@ -168,7 +168,7 @@ export interface CommandReport {
 export function commandsReport(
   commands: readonly string[],
   done: readonly CommandResult[],
-  error: SshTraceError | null,
+  error: SshError | null,
 ): CommandReport[] {
   const stopped = error !== null && error.stage === "session" &&
     /\.(?:send-timeout|shell-closed|interrupted|deadline|aborted)$/.test(error.code);

@@ -9,7 +9,7 @@
 import { sanitize } from "../render/sanitize.ts";
 import { platform } from "../platform/mod.ts";
 import { writeErr } from "./output.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { interruptReason } from "../run.ts";
 
 /** True when both stdin and stderr are terminals (prompts are possible). */
@@ -25,9 +25,9 @@ export interface PromptContext {
 }
 
 /** The error for Ctrl-C at a prompt: the run stops here and nothing more is sent. */
-export function interrupted(context: PromptContext): SshTraceError {
+export function interrupted(context: PromptContext): SshError {
   const { stage, what } = context;
-  return new SshTraceError(
+  return new SshError(
     stage,
     `${stage}.interrupted`,
     `interrupted at stage ${stage}: Ctrl-C at the ${what} prompt; nothing more was sent to ` +

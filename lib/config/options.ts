@@ -11,7 +11,7 @@ import {
   buildOffer,
   type ListCategory,
 } from "../algorithms/registry.ts";
-import { type ErrorDetails, SshTraceError } from "../errors/mod.ts";
+import { type ErrorDetails, SshError } from "../errors/mod.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 
 /**
@@ -21,8 +21,8 @@ import type { StrictMode } from "../hostkeys/policy.ts";
 export function usageError(
   message: string,
   details: { expected?: string; supported?: readonly string[] } = {},
-): SshTraceError {
-  return new SshTraceError("usage", "usage.invalid", message, details as ErrorDetails);
+): SshError {
+  return new SshError("usage", "usage.invalid", message, details as ErrorDetails);
 }
 
 /** A parsed `[user@]host[:port]` (IPv6 as `[addr]:port` or a bare address). */

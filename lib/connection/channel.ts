@@ -302,7 +302,7 @@ export class Channel {
 
   /**
    * Handles one message addressed to this channel; `reader` is positioned after the recipient
-   * channel field. Throws `SshTraceError` (stage data) on a protocol violation. Returns a
+   * channel field. Throws `SshError` (stage data) on a protocol violation. Returns a
    * promise only while an asynchronous request handler decides.
    */
   handleMessage(type: number, reader: SshReader): void | Promise<void> {

@@ -6,7 +6,7 @@
  */
 
 import type { Tracer } from "../trace.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 
 /** Channel open failure reason codes (RFC 4254 §5.1). */
 export const OPEN_FAILURE_REASONS: Record<number, string> = {
@@ -42,19 +42,19 @@ export function channelViolation(
   peer: string,
   channel: number,
   details: Details = {},
-): SshTraceError {
+): SshError {
   const message = VIOLATIONS[code](peer, channel, details);
-  return new SshTraceError("data", code, message, { channel, ...details });
+  return new SshError("data", code, message, { channel, ...details });
 }
 
 /** `data.connection-closed`: the connection ended (cleanly) under a channel or a call. */
-export function connectionClosed(message: string): SshTraceError {
-  return new SshTraceError("data", "data.connection-closed", message);
+export function connectionClosed(message: string): SshError {
+  return new SshError("data", "data.connection-closed", message);
 }
 
 /** Sending on a channel that is closed or closing. */
-export function channelClosed(channel: number, action: string): SshTraceError {
-  return new SshTraceError(
+export function channelClosed(channel: number, action: string): SshError {
+  return new SshError(
     "data",
     "data.channel-closed",
     `cannot ${action} on channel ${channel}: the channel is closed`,
@@ -63,8 +63,8 @@ export function channelClosed(channel: number, action: string): SshTraceError {
 }
 
 /** Sending data after our own EOF. */
-export function writeAfterEof(channel: number): SshTraceError {
-  return new SshTraceError(
+export function writeAfterEof(channel: number): SshError {
+  return new SshError(
     "data",
     "data.write-after-eof",
     `cannot send data on channel ${channel}: end of input was already sent`,
@@ -78,10 +78,10 @@ export function openRefused(
   channelType: string,
   reasonCode: number,
   description: string,
-): SshTraceError {
+): SshError {
   const reason = OPEN_FAILURE_REASONS[reasonCode] ?? "unknown reason";
   const text = description ? `: ${description}` : "";
-  return new SshTraceError(
+  return new SshError(
     "session",
     "session.channel-open-refused",
     `the ${peer} refused to open a ${channelType} channel: ${reason} (code ${reasonCode})${text}`,
@@ -90,8 +90,8 @@ export function openRefused(
 }
 
 /** The peer closed a channel while our requests on it waited for their replies. */
-export function closedBeforeReply(peer: string, channel: number): SshTraceError {
-  return new SshTraceError(
+export function closedBeforeReply(peer: string, channel: number): SshError {
+  return new SshError(
     "session",
     "session.channel-closed",
     `the ${peer} closed channel ${channel} before answering the request`,
@@ -101,6 +101,6 @@ export function closedBeforeReply(peer: string, channel: number): SshTraceError 
 
 /** Emits the `error` event of a protocol-stage `error`, with the data it carries. */
 export function traceError(tracer: Tracer, error: Error): void {
-  if (!(error instanceof SshTraceError) || error.stage === "usage") return;
+  if (!(error instanceof SshError) || error.stage === "usage") return;
   tracer.emit({ stage: error.stage, type: "error", code: error.code, message: error.message });
 }

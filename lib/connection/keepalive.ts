@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Connection } from "./mux.ts";
 
 export interface KeepaliveOptions {
@@ -21,12 +21,12 @@ export const KEEPALIVE_REQUEST = "keepalive@openssh.com";
 /**
  * Starts keepalives on `connection`. Returns a function that stops them (idempotent); they also
  * stop by themselves when the connection ends. On timeout the connection fails with
- * `SshTraceError("data", "data.keepalive-timeout")`.
+ * `SshError("data", "data.keepalive-timeout")`.
  */
 export function startKeepalive(connection: Connection, options: KeepaliveOptions): () => void {
   const { intervalMs, countMax } = options;
   if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) {
-    throw new SshTraceError(
+    throw new SshError(
       "usage",
       "usage.invalid-keepalive",
       `the keepalive interval must be a positive number of milliseconds, not ${intervalMs}`,
@@ -34,7 +34,7 @@ export function startKeepalive(connection: Connection, options: KeepaliveOptions
     );
   }
   if (!Number.isInteger(countMax) || countMax < 0) {
-    throw new SshTraceError(
+    throw new SshError(
       "usage",
       "usage.invalid-keepalive",
       `the keepalive count must be a whole number of 0 or more, not ${countMax}`,
@@ -69,7 +69,7 @@ export function startKeepalive(connection: Connection, options: KeepaliveOptions
     if (unanswered >= countMax) {
       stop();
       connection.fail(
-        new SshTraceError(
+        new SshError(
           "data",
           "data.keepalive-timeout",
           `the server did not answer ${unanswered} keepalive request${

@@ -10,7 +10,7 @@
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT, messageName, MSG } from "../wire/messages.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import type { MessageTransport } from "../transport/types.ts";
 import { Channel } from "./channel.ts";
@@ -31,7 +31,7 @@ export type { ChannelOpen, ChannelOpenAnswer, ConnectionOptions } from "./types.
 
 function checkSize(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
-    throw new SshTraceError(
+    throw new SshError(
       "usage",
       "usage.invalid-channel-option",
       `${name} must be a whole number of bytes from 1 to 4294967295, not ${value}`,
@@ -302,13 +302,13 @@ export class Connection {
   #transportEnded(): void {
     const open = this.#channels.size;
     const waiting = this.#pendingGlobal.length;
-    let error: SshTraceError | null = null;
+    let error: SshError | null = null;
     if (open || waiting) {
       const what = open
         ? `${open} channel${open === 1 ? " was" : "s were"} open`
         : `${waiting} global request${waiting === 1 ? " was" : "s were"} unanswered`;
       const stage = this.#stage();
-      error = new SshTraceError(
+      error = new SshError(
         stage,
         stage === "session" ? "session.connection-closed" : "data.connection-closed",
         `the ${this.#peer} closed the connection while ${what}`,
@@ -318,8 +318,8 @@ export class Connection {
     this.#end(error, null, () => this.#closeQuietly());
   }
 
-  #malformed(e: WireError, stage: ChannelStage): SshTraceError {
-    return new SshTraceError(
+  #malformed(e: WireError, stage: ChannelStage): SshError {
+    return new SshError(
       stage,
       stage === "session" ? "session.malformed-message" : "data.malformed-message",
       `the ${this.#peer} sent a malformed message: ${e.message}`,
@@ -356,7 +356,7 @@ export class Connection {
   #dispatch(payload: Uint8Array): void | Promise<void> {
     const type = payload[0];
     if (type === undefined) {
-      throw new SshTraceError(
+      throw new SshError(
         "data",
         "data.malformed-message",
         `the ${this.#peer} sent an empty message`,
@@ -396,7 +396,7 @@ export class Connection {
     const id = reader.uint32("recipient channel");
     const channel = this.#channels.get(id);
     if (!channel) {
-      throw new SshTraceError(
+      throw new SshError(
         "data",
         "data.unknown-channel",
         `the ${this.#peer} sent ${messageName(type)} for channel ${id}, which is not open`,

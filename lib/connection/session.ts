@@ -5,7 +5,7 @@
  */
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Channel } from "./channel.ts";
 import type { ChannelRequest } from "./types.ts";
 import { traceError } from "./channel_errors.ts";
@@ -102,8 +102,8 @@ export class Session {
     code: "session.pty-refused" | "session.shell-refused" | "session.exec-refused",
     message: string,
     details: { term: string; cols: number; rows: number } | Record<never, never>,
-  ): SshTraceError {
-    const error = new SshTraceError("session", code, message, {
+  ): SshError {
+    const error = new SshError("session", code, message, {
       channel: this.channel.localId,
       ...details,
     });

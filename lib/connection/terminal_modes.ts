@@ -10,7 +10,7 @@
  */
 
 import { SshReader, SshWriter } from "../wire/buffer.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 
 /** Control-character opcodes (value: the character code, 255 = disabled). */
 export const TERMINAL_CHARS = {
@@ -195,7 +195,7 @@ export function encodeTerminalModes(modes: Record<string, number>): Uint8Array {
   for (const [name, value] of Object.entries(modes)) {
     const opcode = TERMINAL_MODES[name.toUpperCase()];
     if (opcode === undefined) {
-      throw new SshTraceError(
+      throw new SshError(
         "usage",
         "usage.unknown-terminal-mode",
         `unknown terminal mode "${name}" (expected a name such as ECHO, ICANON or TTY_OP_ISPEED)`,
@@ -203,7 +203,7 @@ export function encodeTerminalModes(modes: Record<string, number>): Uint8Array {
       );
     }
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-      throw new SshTraceError(
+      throw new SshError(
         "usage",
         "usage.invalid-terminal-mode",
         `terminal mode ${name} needs a whole number from 0 to 4294967295, not ${value}`,

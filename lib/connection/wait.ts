@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 
 /** A promise with its settle functions. */
 export interface Deferred<T> {
@@ -51,7 +51,7 @@ export function withReplyTimeout<T>(
   if (ms <= 0) return promise;
   return orLate(promise, ms).then((outcome) => {
     if (outcome !== LATE) return outcome;
-    throw new SshTraceError(
+    throw new SshError(
       "session",
       "session.timeout",
       `no answer from the ${peer} to ${what} within ${ms / 1000} s`,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SshTraceError } from "../errors/mod.ts";
+import type { SshError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";
 import { type Stage, STAGES } from "../types.ts";
 import { explainFailure } from "./explain.ts";
@@ -13,7 +13,7 @@ import { explainFailure } from "./explain.ts";
 /** One failed attempt: what it was (a label), its error and its trace. */
 export interface FailedAttempt {
   label: string;
-  error: SshTraceError;
+  error: SshError;
   events: readonly TraceEvent[];
 }
 

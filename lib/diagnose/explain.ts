@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ErrorCode, SshTraceError } from "../errors/mod.ts";
+import type { ErrorCode, SshError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";
 import { EXIT_CODES, exitCodeFor, type Stage } from "../types.ts";
 import {
@@ -55,7 +55,7 @@ export interface Explanation {
 
 const KNOWN_STAGES = new Set<string>(Object.keys(EXIT_CODES));
 
-function stageOf(error: SshTraceError): Stage | "usage" {
+function stageOf(error: SshError): Stage | "usage" {
   const s = (error as { stage?: unknown }).stage;
   return typeof s === "string" && KNOWN_STAGES.has(s) ? (s as Stage | "usage") : "connect";
 }
@@ -85,7 +85,7 @@ function fromEntry(entry: CatalogueEntry): FailureText {
  * ```
  */
 export function explainFailure(
-  error: SshTraceError,
+  error: SshError,
   events: readonly TraceEvent[] = [],
 ): Explanation {
   const stage = stageOf(error);

@@ -13,7 +13,7 @@
 import { allNames, findHostKey, type ListCategory } from "../algorithms/registry.ts";
 import { openTransport, probe, type ProbeOptions, type ProbeResult } from "../client.ts";
 import { type GradeLetter, gradeServer } from "../diagnose/grade.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { type TraceEvent, Tracer } from "../trace.ts";
 import { EXT_INFO_S, STRICT_KEX_S } from "../transport/kexinit.ts";
 import type { AlgorithmLists } from "../types.ts";
@@ -193,7 +193,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
       await t.disconnect(11, "probe finished").catch(() => {});
       return { error: null, events: tracer.events };
     } catch (e) {
-      if (!(e instanceof SshTraceError)) throw e;
+      if (!(e instanceof SshError)) throw e;
       if (e.code === "version.refused") penalised = true;
       return { error: e, events: tracer.events };
     }

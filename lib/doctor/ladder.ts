@@ -10,7 +10,7 @@
 
 import type { PasswordSource } from "../auth/userauth.ts";
 import { connect, type ConnectOptions, probe } from "../client.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { Tracer } from "../trace.ts";
 import { type Stage, STAGES } from "../types.ts";
 import { type Cause, rankCauses } from "../diagnose/causes.ts";
@@ -107,7 +107,7 @@ export const realAttempt: AttemptRunner = async (options, goal, command) => {
     }
     return { error: null, events: tracer.events };
   } catch (e) {
-    if (!(e instanceof SshTraceError)) throw e;
+    if (!(e instanceof SshError)) throw e;
     return { error: e, events: tracer.events };
   }
 };

@@ -7,7 +7,7 @@
 
 import { allNames, defaultNames, type ListCategory } from "../algorithms/registry.ts";
 import { planEnable } from "../diagnose/catalogue/planner.ts";
-import type { SshTraceError } from "../errors/mod.ts";
+import type { SshError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";
 import type { Decision } from "../types.ts";
 import type { DoctorSettings } from "./settings.ts";
@@ -18,7 +18,7 @@ export type DoctorGoal = "probe" | "login" | "command";
 /** One attempt's result, as a rung sees it. */
 export interface Attempt {
   /** Null when the attempt reached the goal. */
-  error: SshTraceError | null;
+  error: SshError | null;
   /** The attempt's trace. */
   events: readonly TraceEvent[];
 }
@@ -69,7 +69,7 @@ const code = (a: Attempt) => a.error?.code ?? "";
 const stage = (a: Attempt) => a.error?.stage ?? null;
 
 /** The failed decisions a no-common-algorithm error carries. */
-function failedDecisions(error: SshTraceError): Decision[] {
+function failedDecisions(error: SshError): Decision[] {
   const d = error.details as { decisions?: unknown };
   const all = Array.isArray(d.decisions) ? (d.decisions as Decision[]) : [];
   return all.filter((x) => x && x.chosen === null && Array.isArray(x.theirs));

@@ -14,7 +14,7 @@ export type DetailsArgs<C extends ErrorCode> = Record<never, never> extends Deta
 
 /**
  * The details of an error of code `C`: the table's type for `C`, readable as plain data too
- * (an error caught as `SshTraceError` has the union of every code's details).
+ * (an error caught as `SshError` has the union of every code's details).
  */
 export type ErrorDetailsOf<C extends ErrorCode> = DetailsOf<C> & ErrorDetails;
 
@@ -27,11 +27,11 @@ export type ErrorDetailsOf<C extends ErrorCode> = DetailsOf<C> & ErrorDetails;
  *
  * @example
  * ```ts
- * new SshTraceError("connect", "connect.refused", "connection refused", { host, port });
+ * new SshError("connect", "connect.refused", "connection refused", { host, port });
  * ```
  */
-export class SshTraceError<C extends ErrorCode = ErrorCode> extends Error {
-  override name = "SshTraceError";
+export class SshError<C extends ErrorCode = ErrorCode> extends Error {
+  override name = "SshError";
   readonly stage: StageOf<C>;
   readonly code: C;
   readonly details: ErrorDetailsOf<C>;

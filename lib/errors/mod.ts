@@ -19,4 +19,4 @@ export {
   isErrorCode,
   type StageOf,
 } from "./codes.ts";
-export { type DetailsArgs, type ErrorDetailsOf, SshTraceError } from "./error.ts";
+export { type DetailsArgs, type ErrorDetailsOf, SshError } from "./error.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Connection } from "../connection/mux.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { platform, type TcpConn, type TcpListener } from "../platform/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { openDirectTcpip } from "./direct.ts";
@@ -63,7 +63,7 @@ export function forwardLocal(
     listener = platform.listenTcp(spec.bindHost, spec.bindPort);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    throw new SshTraceError(
+    throw new SshError(
       "session",
       "session.forward-bind-failed",
       `cannot listen on ${options.name?.(spec.bindPort) ?? forwardText(spec)} ` +

@@ -9,7 +9,7 @@
 import { SshReader, SshWriter } from "../wire/buffer.ts";
 import type { Connection } from "../connection/mux.ts";
 import type { ChannelOpen, ChannelOpenAnswer } from "../connection/types.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { platform } from "../platform/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { carry } from "./pipe.ts";
@@ -67,7 +67,7 @@ export class RemoteForwards {
     const request = new SshWriter().string(bind).uint32(spec.bindPort).bytes();
     const reply = await connection.globalRequest("tcpip-forward", true, request);
     if (reply === false) {
-      throw new SshTraceError(
+      throw new SshError(
         "session",
         "session.forward-bind-failed",
         `the server refused to listen on ${forwardText(spec)} (-R): it answered the ` +

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import type { HostKeyCheck as ProvenKey } from "../transport/transport.ts";
 import {
@@ -72,7 +72,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
       case "revoked": {
         emit("revoked", result.matched ?? null, null, "this key is marked @revoked");
         if (mode === "report") return;
-        throw new SshTraceError(
+        throw new SshError(
           "hostkey",
           "hostkey.revoked",
           `the server's host key ${key.fingerprint} is revoked ` +
@@ -93,7 +93,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
           otherType ? `known_hosts has only other key types for this host: ${knownText}` : null,
         );
         if (mode === "report") return;
-        throw new SshTraceError(
+        throw new SshError(
           "hostkey",
           "hostkey.changed",
           otherType
@@ -137,7 +137,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
             );
             if (!yes) {
               emit("unknown", null, null, "refused by the user");
-              throw new SshTraceError(
+              throw new SshError(
                 "hostkey",
                 "hostkey.refused-by-user",
                 "host key not accepted",
@@ -151,7 +151,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
               hash: options.hashKnownHosts ?? false,
             });
           } catch (e) {
-            throw new SshTraceError(
+            throw new SshError(
               "hostkey",
               "hostkey.write-failed",
               `cannot add the host key to ${writeFile}: ${(e as Error).message}`,
@@ -167,7 +167,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
           return;
         }
         emit("unknown", null, null, ca);
-        throw new SshTraceError(
+        throw new SshError(
           "hostkey",
           "hostkey.unknown",
           `the server's host key ${key.fingerprint} (${key.keyType}) is not in known_hosts and ` +

@@ -13,7 +13,7 @@
  */
 
 import type { Client, ConnectOptions } from "../client.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { channelStream } from "../forward/channel_stream.ts";
 import { openDirectTcpip } from "../forward/direct.ts";
 import { Tracer } from "../trace.ts";
@@ -42,7 +42,7 @@ export interface HopTrace {
   /** The hop's tracer (a jump host's own; the run's for the target). */
   tracer: Tracer;
   /** The hop's failure, once it failed. */
-  error: SshTraceError | null;
+  error: SshError | null;
 }
 
 /** What {@link openJumpChain} gives the target's connection. */
@@ -61,9 +61,9 @@ const where = (hop: HopTrace) => hopText({ host: hop.host, port: hop.port });
 
 /** A hop's failure, named after the hop; its stage and code (hence exit code and fix) kept. */
 export function failedAtHop(e: unknown, hop: HopTrace): unknown {
-  if (!(e instanceof SshTraceError) || e.stage === "usage") return e;
+  if (!(e instanceof SshError) || e.stage === "usage") return e;
   if (e.code === "connect.jump-refused" || "hop" in e.details) return e;
-  const named = new SshTraceError(
+  const named = new SshError(
     e.stage,
     e.code,
     `hop ${hop.index} of ${hop.of} (${where(hop)}) failed at stage ${e.stage}: ${e.message}`,
@@ -84,9 +84,9 @@ export function tunnelThrough(via: Client, viaHop: HopTrace, next: HopTrace) {
     try {
       channel = await openDirectTcpip(via.connection, next.host, next.port);
     } catch (e) {
-      if (e instanceof SshTraceError && e.code === "session.channel-open-refused") {
+      if (e instanceof SshError && e.code === "session.channel-open-refused") {
         const d = e.details as { reasonCode?: number; reason?: string; description?: string };
-        throw new SshTraceError(
+        throw new SshError(
           "connect",
           "connect.jump-refused",
           `hop ${next.index} of ${next.of} (${where(next)}) failed at stage connect: the jump ` +
@@ -168,7 +168,7 @@ export async function openJumpChain(
       prev = { client, hop };
     } catch (e) {
       const error = failedAtHop(e, hop);
-      if (error instanceof SshTraceError) {
+      if (error instanceof SshError) {
         hop.error = error;
         hop.tracer.emit({
           stage: error.stage === "usage" ? "connect" : error.stage,

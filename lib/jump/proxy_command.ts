@@ -7,7 +7,7 @@
  */
 
 import { usageError } from "../config/options.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { platform } from "../platform/mod.ts";
 import { ExpandError, percentExpand } from "../sshconfig/tokens.ts";
 import type { ByteStream } from "../transport/stream.ts";
@@ -58,7 +58,7 @@ function stderrTail(stream: ReadableStream<Uint8Array>): () => string {
  */
 export function proxyCommandStream(command: string, host: string, port: number): ByteStream {
   const fail = (why: string, exitCode: number | null, stderr: string) =>
-    new SshTraceError(
+    new SshError(
       "connect",
       "connect.proxy-command-failed",
       `ProxyCommand for ${host}:${port} ${why}` + (stderr ? `; its stderr: ${stderr}` : ""),
@@ -77,7 +77,7 @@ export function proxyCommandStream(command: string, host: string, port: number):
   const writer = child.stdin.getWriter();
   let received = 0;
   let closed = false;
-  const ended = async (): Promise<SshTraceError> => {
+  const ended = async (): Promise<SshError> => {
     const timer = new Promise<null>((r) => setTimeout(() => r(null), EXIT_WAIT_MS));
     const status = await Promise.race([child.status, timer]);
     const why = status === null

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { Tracer } from "../trace.ts";
 import type { AlgorithmLists } from "../types.ts";
 import { Handshake, type KexKeys, type KexRun } from "../transport/handshake.ts";
@@ -222,7 +222,7 @@ export class ServerTransport implements MessageTransport {
    * reason (unless the client is gone or disconnected), then {@link Stop}.
    */
   async #fail(e: unknown): Promise<never> {
-    if (!(e instanceof SshTraceError)) throw e;
+    if (!(e instanceof SshError)) throw e;
     const code = e.code;
     const why = (e.cause as Error | undefined)?.message ?? e.message;
     if (code.endsWith(".timeout")) {

@@ -7,7 +7,7 @@
  */
 
 import type { Client } from "../client.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 
 /** The end-of-message mark of NETCONF 1.0 framing, used for the hellos. */
 export const EOM = "]]>]]>";
@@ -54,9 +54,9 @@ function badHello(
   reason: "closed" | "too-large" | "not-a-hello" | "timeout",
   message: string,
   received: string,
-): SshTraceError {
+): SshError {
   const excerpt = received.length > 160 ? received.slice(0, 160) + "…" : received;
-  return new SshTraceError("session", "session.netconf-bad-hello", message, {
+  return new SshError("session", "session.netconf-bad-hello", message, {
     reason,
     received: received.length,
     excerpt,
@@ -86,7 +86,7 @@ export async function netconfHello(
   const info = (message: string) => client.tracer.emit({ stage: "session", type: "info", message });
   if (!(await session.subsystem("netconf"))) {
     await session.close().catch(() => {});
-    throw new SshTraceError(
+    throw new SshError(
       "session",
       "session.subsystem-refused",
       "the server refused the netconf subsystem",

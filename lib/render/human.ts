@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SshTraceError } from "../errors/mod.ts";
+import type { SshError } from "../errors/mod.ts";
 import type { TraceEvent, TraceSink } from "../trace.ts";
 import {
   CATEGORIES,
@@ -31,7 +31,7 @@ export interface HumanRendererOptions {
 export interface HumanRenderer {
   sink: TraceSink;
   /** Ends the output: the failure box, or a summary line with the total time. */
-  finish(error: SshTraceError | null): void;
+  finish(error: SshError | null): void;
 }
 
 /** What each stage does, shown in its heading. */
@@ -139,7 +139,7 @@ export function createHumanRenderer(options: HumanRendererOptions): HumanRendere
     out(renderEvent(event, verbosity, p, wrote));
   };
 
-  const finish = (error: SshTraceError | null) => {
+  const finish = (error: SshError | null) => {
     if (error) {
       out(renderFailure(error, seen, p, wrote));
     } else if (!quiet) {
@@ -165,7 +165,7 @@ function wrap(line: string, width: number): string[] {
 }
 
 function renderFailure(
-  error: SshTraceError,
+  error: SshError,
   events: TraceEvent[],
   p: Palette,
   afterOutput: boolean,

@@ -8,7 +8,7 @@
 import { explainFailure } from "../diagnose/explain.ts";
 import { isAeadCipher } from "../algorithms/registry.ts";
 import type { AttemptResult } from "../auth/userauth.ts";
-import type { SshTraceError } from "../errors/mod.ts";
+import type { SshError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";
 import type { AlgorithmLists, Category, Decision, HostKeyStatus, Stage } from "../types.ts";
 
@@ -117,7 +117,7 @@ export interface ReportContext {
   host: string;
   port: number;
   user?: string;
-  error: SshTraceError | null;
+  error: SshError | null;
   timings: Partial<Record<Stage, number>>;
   /** The tracer's per-channel timings ({@link Report.channelTimings}). */
   channelTimings?: Record<string, number>;
@@ -144,7 +144,7 @@ function first<T extends TraceEvent["type"]>(
  * prints.
  */
 export function probeReport(result: {
-  error: SshTraceError | null;
+  error: SshError | null;
   target: { host: string; port: number; user: string };
   timings: Partial<Record<Stage, number>>;
   events: readonly TraceEvent[];
@@ -184,7 +184,7 @@ export function buildReport(events: readonly TraceEvent[], context: ReportContex
 }
 
 function errorPart(
-  error: SshTraceError,
+  error: SshError,
   events: readonly TraceEvent[],
 ): NonNullable<Report["error"]> {
   const x = explainFailure(error, events);

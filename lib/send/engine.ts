@@ -6,12 +6,12 @@
  * Works over any duplex of bytes ({@link ShellIo}), so it runs in memory in tests; over SSH use
  * {@link sessionIo}. Output stays bytes; `output` strings are decoded with replacement.
  * Emits `session` / `info` events (data only, never command text or output) and throws
- * `SshTraceError` at stage `session`.
+ * `SshError` at stage `session`.
  * @module
  */
 
 import { Inbox, type ShellIo } from "./shell_io.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import {
   detectDevice,
   type DeviceName,
@@ -62,7 +62,7 @@ interface WaitOptions {
   timeoutMs: number;
   rate: (line: string) => PromptCertainty;
   /** Builds the error when the time is up or the shell closes. */
-  fail: (why: "timeout" | "closed", tail: string) => SshTraceError;
+  fail: (why: "timeout" | "closed", tail: string) => SshError;
   nudgeMs?: number;
   /** Answer dialogs (see lib/send/dialogs.ts) on the way. */
   dialogs?: boolean;
@@ -230,7 +230,7 @@ class ShellDriver {
     // 4. The commands (in configuration mode with `config`).
     const config = o.config ? preset.config : null;
     if (o.config && !config) {
-      throw new SshTraceError(
+      throw new SshError(
         "usage",
         "usage.invalid",
         `--config: ${preset.label} has no configuration mode to enter`,
@@ -320,7 +320,7 @@ class ShellDriver {
           timeoutMs,
           rate: (line) => isSecretPrompt(line) ? "strong" : rate(line),
           fail: (why, tail) =>
-            new SshTraceError(
+            new SshError(
               "session",
               why === "timeout" ? "session.send-timeout" : "session.shell-closed",
               why === "timeout"
@@ -355,7 +355,7 @@ class ShellDriver {
     const r = await this.#command(command, from, rate, preset);
     const errorLine = findErrorLine(decodeOutput(r.bytes, this.#o.encoding));
     if (errorLine !== null) {
-      throw new SshTraceError(
+      throw new SshError(
         "session",
         "session.command-rejected",
         `the device rejected the configuration step ${JSON.stringify(command)} ` +
@@ -396,7 +396,7 @@ class ShellDriver {
         const question = rate(waiting) === null && matchPrompt(waiting) === null &&
           looksLikeQuestion(waiting);
         if (why === "timeout" && question) {
-          return new SshTraceError(
+          return new SshError(
             "session",
             "session.dialog-unanswered",
             `after ${JSON.stringify(command)} the ${preset.label} device asked ` +
@@ -408,7 +408,7 @@ class ShellDriver {
           ? `no prompt within ${seconds(timeoutMs)} after sending ${JSON.stringify(command)}` +
             ` to the ${preset.label} shell; last seen: ${tail}`
           : `the shell closed while running ${JSON.stringify(command)}; last seen: ${tail}`;
-        return new SshTraceError(
+        return new SshError(
           "session",
           why === "timeout" ? "session.send-timeout" : "session.shell-closed",
           message,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { type DeviceChoice, type DeviceName, DEVICES } from "./devices.ts";
 import type { PromptMatch, PromptStyle } from "./prompt.ts";
 
@@ -21,7 +21,7 @@ export function promptNotFound(f: {
   styles: readonly PromptStyle[];
   pattern: RegExp | undefined;
   promptTimeoutMs: number;
-}): SshTraceError {
+}): SshError {
   const wanted = f.pattern
     ? `matching ${f.pattern}`
     : f.choice === "auto"
@@ -30,7 +30,7 @@ export function promptNotFound(f: {
   const message = f.why === "timeout"
     ? `no shell prompt ${wanted} within ${seconds(f.promptTimeoutMs)}; last seen: ${f.tail}`
     : `the shell closed before showing a prompt ${wanted}; last seen: ${f.tail}`;
-  return new SshTraceError("session", "session.prompt-not-found", message, {
+  return new SshError("session", "session.prompt-not-found", message, {
     device: f.choice,
     timeoutMs: f.promptTimeoutMs,
     lastSeen: f.tail,
@@ -44,8 +44,8 @@ export function wrongDevice(
   given: DeviceName,
   suggested: DeviceName,
   promptTimeoutMs: number,
-): SshTraceError {
-  return new SshTraceError(
+): SshError {
+  return new SshError(
     "session",
     "session.prompt-not-found",
     `the prompt ${JSON.stringify(seen.text.trim())} is not of ${DEVICES[given].label} ` +

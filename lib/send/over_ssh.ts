@@ -5,7 +5,7 @@
  */
 
 import type { Client } from "../client.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { runShell } from "./engine.ts";
 import { sessionIo } from "./shell_io.ts";
 import type { SendOptions, SendResult } from "./types.ts";
@@ -15,14 +15,14 @@ import type { SendOptions, SendResult } from "./types.ts";
  * null when it accepted them all: stage `session`, code `session.command-rejected`, with the
  * prompt's privilege level so the diagnosis can tell a user-level account from a typo.
  */
-export function rejectionError(result: SendResult): SshTraceError | null {
+export function rejectionError(result: SendResult): SshError | null {
   const rejected = result.commands.flatMap((c, i) => c.status === "rejected" ? [i + 1] : []);
   if (rejected.length === 0) return null;
   const first = result.commands[rejected[0]! - 1]!;
   const which = rejected.length === 1
     ? `command ${rejected[0]} of ${result.commands.length}`
     : `commands ${rejected.join(", ")} of ${result.commands.length}`;
-  return new SshTraceError(
+  return new SshError(
     "session",
     "session.command-rejected",
     `the device rejected ${which} (${JSON.stringify(first.command)}: ` +

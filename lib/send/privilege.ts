@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { type DevicePreset, findErrorLine, PRIVILEGE_REFUSED } from "./devices.ts";
 
 /** Where the secret comes from: asked only when the device prompts for it. */
@@ -36,7 +36,7 @@ function failure(
   reason: "no-secret" | "wrong-secret" | "not-raised",
   prompt: string,
   reply: string,
-): SshTraceError {
+): SshError {
   const command = preset.privilege?.command ?? "";
   const said = findErrorLine(reply) ??
     reply.split("\n").map((l) => l.trim()).find((l) => PRIVILEGE_REFUSED.test(l)) ?? "";
@@ -45,7 +45,7 @@ function failure(
     : reason === "wrong-secret"
     ? "refused the secret"
     : "did not raise the level";
-  return new SshTraceError(
+  return new SshError(
     "session",
     "session.privilege-failed",
     `${JSON.stringify(command)}: the ${preset.label} device ${why}` +

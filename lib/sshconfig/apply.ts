@@ -9,7 +9,7 @@
 
 import type { ListCategory } from "../algorithms/registry.ts";
 import type { Settings } from "../config/options.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 import type { Tracer } from "../trace.ts";
 import { globMatch } from "../hostkeys/known_hosts.ts";
@@ -190,9 +190,9 @@ function valueText(v: Value): string {
 }
 
 /** The `config.refused` error for the first refusal (all of them in its details). */
-export function refusalError(refusals: readonly Refusal[]): SshTraceError {
+export function refusalError(refusals: readonly Refusal[]): SshError {
   const r = refusals[0]!;
-  return new SshTraceError(
+  return new SshError(
     "config",
     "config.refused",
     `${originText(r.origin)}: ${r.keyword} ${r.value}: not supported by sshtrace (${r.reason}); ` +
@@ -208,8 +208,8 @@ export function refusalError(refusals: readonly Refusal[]): SshTraceError {
 }
 
 /** The `config.invalid` error for a configuration that cannot be read (names file:line). */
-export function configInvalid(e: SshConfigError): SshTraceError {
-  return new SshTraceError("config", "config.invalid", `configuration: ${e.message}`, {
+export function configInvalid(e: SshConfigError): SshError {
+  return new SshError("config", "config.invalid", `configuration: ${e.message}`, {
     file: e.file,
     line: e.line,
     keyword: e.keyword ?? null,

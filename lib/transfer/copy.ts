@@ -6,7 +6,7 @@
  */
 
 import type { Client } from "../client.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { scpDownload, type ScpHost, scpHost, scpUpload } from "./scp.ts";
 import type { SftpClient } from "./sftp_client.ts";
 import {
@@ -63,7 +63,7 @@ async function trySftp(client: Client, timeoutMs: number | undefined) {
   try {
     return { sftp: await startSftpOn(session, client.tracer, { timeoutMs }), why: null };
   } catch (e) {
-    if (e instanceof SshTraceError && e.code === "transfer.no-sftp") return { sftp: null, why: e };
+    if (e instanceof SshError && e.code === "transfer.no-sftp") return { sftp: null, why: e };
     throw e;
   }
 }
@@ -84,7 +84,7 @@ export async function scpWithQuirks(host: ScpHost, request: CopyRequest): Promis
     return await run(request);
   } catch (e) {
     if (
-      !request.preserve || !(e instanceof SshTraceError) ||
+      !request.preserve || !(e instanceof SshError) ||
       e.code !== "transfer.remote-error" || !OPTION_REFUSED.test(e.message)
     ) {
       throw e;

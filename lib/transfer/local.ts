@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { localFiles, type LocalStat } from "../platform/files.ts";
 import { firstLine, platform } from "../platform/mod.ts";
 import { join } from "./paths.ts";
@@ -16,9 +16,9 @@ export async function local<T>(what: string, path: string, step: () => Promise<T
   try {
     return await step();
   } catch (e) {
-    if (e instanceof SshTraceError) throw e;
+    if (e instanceof SshError) throw e;
     const kind = platform.errorKind(e);
-    throw new SshTraceError(
+    throw new SshError(
       "transfer",
       "transfer.local-error",
       `${what} ${path} (local): ${firstLine(e)}`,
@@ -38,7 +38,7 @@ export async function localTarget(path: string, name: string): Promise<string> {
 export async function noSymlink(path: string): Promise<void> {
   const st = await local("stat", path, () => localFiles.lstat(path));
   if (st?.isSymlink) {
-    throw new SshTraceError(
+    throw new SshError(
       "transfer",
       "transfer.local-error",
       `${path} (local) is a symbolic link: refused to write through it`,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 
 /** The last component of a path (`/a/b/` → `b`). */
 export function basename(path: string): string {
@@ -63,7 +63,7 @@ export function unsafeReason(name: string): string | null {
 export function checkServerName(name: string, directory: string): string {
   const why = unsafeReason(name);
   if (why) {
-    throw new SshTraceError(
+    throw new SshError(
       "transfer",
       "transfer.unsafe-name",
       `the server sent the name ${JSON.stringify(name)} (${why}) for an entry of ${directory}: ` +

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { SftpClient } from "./sftp_client.ts";
 
 /** Options of {@link pipelinedRead} and {@link pipelinedWrite}. */
@@ -53,8 +53,8 @@ export async function sizesFor(
 const noop = () => {};
 
 /** The error of a copy stopped by its signal. */
-export function interrupted(path: string): SshTraceError {
-  return new SshTraceError("transfer", "transfer.interrupted", `copy of ${path} interrupted`, {
+export function interrupted(path: string): SshError {
+  return new SshError("transfer", "transfer.interrupted", `copy of ${path} interrupted`, {
     path,
   });
 }
@@ -99,7 +99,7 @@ export async function pipelinedRead(
       continue;
     }
     if (data.length === 0) {
-      throw new SshTraceError(
+      throw new SshError(
         "transfer",
         "transfer.bad-message",
         `read ${path}: the server sent 0 bytes without end of file`,

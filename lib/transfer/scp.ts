@@ -9,7 +9,7 @@
 
 import type { Client } from "../client.ts";
 import type { Session } from "../connection/session.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { ByteReader } from "./byte_reader.ts";
 import { blockWriter, local, localFiles, type LocalStat, localTarget, noSymlink } from "./local.ts";
 import { interrupted } from "./pipeline.ts";
@@ -55,32 +55,32 @@ export function remoteArg(path: string): string {
 }
 
 /** The error for a message from the remote scp (an error line, or its stderr). */
-export function scpError(path: string, message: string): SshTraceError {
+export function scpError(path: string, message: string): SshError {
   const text = message.trim() || "the remote scp failed without a message";
   const said = `${path}: the server said: ${text}`;
   // "sh: 1: scp: not found": the server has no scp program (not a missing file).
   if (/\bscp: (command )?not found|command not found/i.test(text)) {
-    return new SshTraceError("transfer", "transfer.remote-error", said, {
+    return new SshError("transfer", "transfer.remote-error", said, {
       path,
       protocol: "scp",
       noScp: true,
     });
   }
   if (/no such file|not found|does not exist|invalid path|cannot find/i.test(text)) {
-    return new SshTraceError("transfer", "transfer.no-such-file", said, { path });
+    return new SshError("transfer", "transfer.no-such-file", said, { path });
   }
   if (/permission denied|access denied|not permitted|privilege/i.test(text)) {
-    return new SshTraceError("transfer", "transfer.permission-denied", said, { path });
+    return new SshError("transfer", "transfer.permission-denied", said, { path });
   }
   if (/not a regular file|is a directory/i.test(text)) {
-    return new SshTraceError("transfer", "transfer.not-a-file", said, { path, kind: "directory" });
+    return new SshError("transfer", "transfer.not-a-file", said, { path, kind: "directory" });
   }
-  return new SshTraceError("transfer", "transfer.remote-error", said, { path, protocol: "scp" });
+  return new SshError("transfer", "transfer.remote-error", said, { path, protocol: "scp" });
 }
 
 /** A violation of the SCP protocol by the server (our words, not the server's). */
-function protocolError(path: string, what: string): SshTraceError {
-  return new SshTraceError(
+function protocolError(path: string, what: string): SshError {
+  return new SshError(
     "transfer",
     "transfer.remote-error",
     `${path}: SCP protocol error: ${what}`,
@@ -88,8 +88,8 @@ function protocolError(path: string, what: string): SshTraceError {
   );
 }
 
-function closed(path: string, bytes: number, expected: number | null): SshTraceError {
-  return new SshTraceError(
+function closed(path: string, bytes: number, expected: number | null): SshError {
+  return new SshError(
     "transfer",
     "transfer.incomplete",
     `${path}: the SCP channel closed after ${bytes}` +
@@ -128,7 +128,7 @@ class ScpRun {
   }
 
   /** The peer's words when it stops: an error line, else its stderr. */
-  async failure(message: string | null): Promise<SshTraceError> {
+  async failure(message: string | null): Promise<SshError> {
     if (message !== null) return scpError(this.path, message);
     // The channel ended: wait a moment for stderr and the exit status.
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -253,7 +253,7 @@ export async function scpDownload(
           : await localTarget(localPath, entry.name);
         const st = await local("stat", target, () => localFiles.lstat(target));
         if (st && (!st.isDirectory || st.isSymlink)) {
-          throw new SshTraceError(
+          throw new SshError(
             "transfer",
             "transfer.local-error",
             `${target} (local) exists and is not a directory`,
@@ -345,7 +345,7 @@ export async function scpUpload(
 ): Promise<TreeResult> {
   const st = await local("stat", localPath, () => localFiles.stat(localPath));
   if (!st) {
-    throw new SshTraceError(
+    throw new SshError(
       "transfer",
       "transfer.local-error",
       `${localPath} (local): no such file or directory`,
@@ -353,7 +353,7 @@ export async function scpUpload(
     );
   }
   if (st.isDirectory && !options.recursive) {
-    throw new SshTraceError(
+    throw new SshError(
       "transfer",
       "transfer.not-a-file",
       `${localPath} is a directory, not a regular file`,
@@ -411,7 +411,7 @@ async function sendFile(
         () => reader.read(buffer.subarray(0, Math.min(CHUNK, st.size - sent))),
       );
       if (n === null) {
-        throw new SshTraceError(
+        throw new SshError(
           "transfer",
           "transfer.local-error",
           `${path} (local) shrank while it was read`,

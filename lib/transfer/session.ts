@@ -6,7 +6,7 @@
  */
 
 import type { Session } from "../connection/session.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { decodeText } from "../wire/buffer.ts";
 import { SftpClient, type SftpOptions } from "./sftp_client.ts";
@@ -37,7 +37,7 @@ export async function startSftpOn(
 ): Promise<SftpClient> {
   try {
     if (!(await session.subsystem("sftp"))) {
-      throw new SshTraceError(
+      throw new SshError(
         "transfer",
         "transfer.no-sftp",
         "the server refused the sftp subsystem (SFTP is not enabled on it)",

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { SshReader, type SshWriter, WireError } from "../wire/buffer.ts";
 import { closedError, malformed, statusError, unexpected } from "./sftp_errors.ts";
@@ -69,7 +69,7 @@ export class SftpClient {
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  #failure: SshTraceError | null = null;
+  #failure: SshError | null = null;
   #lastAnswer = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   /** Server extensions from VERSION (e.g. `posix-rename@openssh.com`). */
@@ -104,7 +104,7 @@ export class SftpClient {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         reject(
-          new SshTraceError("transfer", "transfer.timeout", "no SFTP VERSION from the server", {
+          new SshError("transfer", "transfer.timeout", "no SFTP VERSION from the server", {
             timeoutMs,
           }),
         );
@@ -115,7 +115,7 @@ export class SftpClient {
       const first = await Promise.race([SftpClient.#firstPacket(reader, framer), timeout]);
       const version = decodeVersion(first);
       if (version.version < 3) {
-        throw new SshTraceError(
+        throw new SshError(
           "transfer",
           "transfer.remote-error",
           `the server speaks SFTP version ${version.version}; version 3 is needed`,
@@ -152,7 +152,7 @@ export class SftpClient {
   }
 
   async #readLoop(reader: ReadableStreamDefaultReader<Uint8Array>, framer: Framer) {
-    let error: SshTraceError | null = null;
+    let error: SshError | null = null;
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -170,7 +170,7 @@ export class SftpClient {
   #failWith(cause: unknown): void {
     clearInterval(this.#watchdog);
     this.#watchdog = undefined;
-    if (cause instanceof SshTraceError && cause.stage === "transfer") this.#failure ??= cause;
+    if (cause instanceof SshError && cause.stage === "transfer") this.#failure ??= cause;
     for (const [id, p] of this.#pending) {
       this.#pending.delete(id);
       p.reject(this.#failure ?? closedError(p.op, p.path, cause ?? undefined));
@@ -228,7 +228,7 @@ export class SftpClient {
       for (const [id, p] of this.#pending) {
         this.#pending.delete(id);
         p.reject(
-          new SshTraceError(
+          new SshError(
             "transfer",
             "transfer.timeout",
             `${p.op} ${p.path}: no answer from the SFTP server in ${this.#timeoutMs / 1000} s`,
@@ -398,7 +398,7 @@ export class SftpClient {
         if (!batch) break;
         for (const e of batch) if (e.filename !== "." && e.filename !== "..") out.push(e);
         if (out.length > limit) {
-          throw new SshTraceError(
+          throw new SshError(
             "transfer",
             "transfer.remote-error",
             `readdir ${path}: more than ${limit} entries`,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { WireError } from "../wire/buffer.ts";
 import { FX, type Reply, STATUS_NAMES } from "./sftp_codec.ts";
 
@@ -17,21 +17,21 @@ export function statusError(op: string, path: string, code: number, message: str
     : "";
   switch (code) {
     case FX.NO_SUCH_FILE:
-      return new SshTraceError(
+      return new SshError(
         "transfer",
         "transfer.no-such-file",
         `${op} ${path}: no such file or directory${said}`,
         { path },
       );
     case FX.PERMISSION_DENIED:
-      return new SshTraceError(
+      return new SshError(
         "transfer",
         "transfer.permission-denied",
         `${op} ${path}: permission denied${said}`,
         { path },
       );
     default:
-      return new SshTraceError(
+      return new SshError(
         "transfer",
         "transfer.remote-error",
         `${op} ${path}: the server answered ${name}${said}`,
@@ -40,8 +40,8 @@ export function statusError(op: string, path: string, code: number, message: str
   }
 }
 
-export function closedError(op: string, path: string, cause?: unknown): SshTraceError {
-  return new SshTraceError(
+export function closedError(op: string, path: string, cause?: unknown): SshError {
+  return new SshError(
     "transfer",
     "transfer.incomplete",
     `${op} ${path}: the SFTP channel closed before the server answered`,
@@ -50,15 +50,15 @@ export function closedError(op: string, path: string, cause?: unknown): SshTrace
   );
 }
 
-export function unexpected(op: string, r: Reply): SshTraceError {
+export function unexpected(op: string, r: Reply): SshError {
   return malformed(new WireError(`SFTP: ${op}: unexpected ${r.type} reply`));
 }
 
 /** A malformed SFTP packet as a staged error (other errors pass through). */
-export function malformed(e: unknown): SshTraceError {
-  if (e instanceof SshTraceError) return e;
+export function malformed(e: unknown): SshError {
+  if (e instanceof SshError) return e;
   if (e instanceof WireError) {
-    return new SshTraceError(
+    return new SshError(
       "transfer",
       "transfer.bad-message",
       `malformed SFTP packet: ${e.message}`,

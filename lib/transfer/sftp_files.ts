@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { interrupted, pipelinedRead, pipelinedWrite, sizesFor } from "./pipeline.ts";
 import { type Attrs, kindOf, OPEN, type SftpClient } from "./sftp_client.ts";
 import {
@@ -50,8 +50,8 @@ export interface FileResult {
   resumedFrom: number;
 }
 
-function notAFile(path: string, kind: string): SshTraceError {
-  return new SshTraceError(
+function notAFile(path: string, kind: string): SshError {
+  return new SshError(
     "transfer",
     "transfer.not-a-file",
     `${path} is a ${kind}, not a regular file`,
@@ -59,8 +59,8 @@ function notAFile(path: string, kind: string): SshTraceError {
   );
 }
 
-function shortCopy(path: string, bytes: number, expected: number): SshTraceError {
-  return new SshTraceError(
+function shortCopy(path: string, bytes: number, expected: number): SshError {
+  return new SshError(
     "transfer",
     "transfer.incomplete",
     `${path}: ${bytes} of ${expected} bytes arrived before the end of the file`,
@@ -158,7 +158,7 @@ async function remoteTarget(sftp: SftpClient, remote: string, name: string): Pro
   try {
     return kindOf(await sftp.stat(remote)) === "directory" ? join(remote, name) : remote;
   } catch (e) {
-    if (e instanceof SshTraceError && e.code === "transfer.no-such-file") return remote;
+    if (e instanceof SshError && e.code === "transfer.no-such-file") return remote;
     throw e;
   }
 }
@@ -175,7 +175,7 @@ export async function uploadFile(
 ): Promise<FileResult> {
   const st = await local("stat", localPath, () => localFiles.stat(localPath));
   if (!st) {
-    throw new SshTraceError(
+    throw new SshError(
       "transfer",
       "transfer.local-error",
       `${localPath} (local): no such file or directory`,
@@ -295,7 +295,7 @@ async function walkDown(
   for (const e of entries) checkServerName(e.filename, remoteDir);
   const st = await local("stat", localDir, () => localFiles.lstat(localDir));
   if (st?.isSymlink || (st && !st.isDirectory)) {
-    throw new SshTraceError(
+    throw new SshError(
       "transfer",
       "transfer.local-error",
       `${localDir} (local) exists and is not a directory`,

@@ -6,7 +6,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { readSmallText } from "./byte_reader.ts";
 import { local, localFiles } from "./local.ts";
 import { pipelinedRead, sizesFor } from "./pipeline.ts";
@@ -91,7 +91,7 @@ export async function verifyCopy(
       by = "read back over SFTP";
     }
     if (theirs !== mine) {
-      throw new SshTraceError(
+      throw new SshError(
         "transfer",
         "transfer.verify-mismatch",
         `${f.remote}: SHA-256 differs (local ${mine}, remote ${theirs}, ${by})`,

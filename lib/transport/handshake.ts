@@ -20,7 +20,7 @@ import {
 } from "../algorithms/registry.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import type { Tracer } from "../trace.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import { SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import {
@@ -275,7 +275,7 @@ export class Handshake {
     try {
       return decodeKexInit(payload);
     } catch (e) {
-      throw new SshTraceError(
+      throw new SshError(
         "kex",
         "kex.bad-kexinit",
         `malformed KEXINIT from the ${from}: ${(e as Error).message}`,
@@ -315,7 +315,7 @@ export class Handshake {
       this.strict = ours.kex.includes(ourStrict) && peer.lists.kex.includes(theirStrict);
       this.peerExtInfo = peer.lists.kex.includes(client ? EXT_INFO_S : EXT_INFO_C);
       if (this.strict && unexpectedBefore) {
-        throw new SshTraceError(
+        throw new SshError(
           "kex",
           "kex.strict-violation",
           `strict key exchange violated: the ${this.peer} sent ${unexpectedBefore} before its ` +
@@ -331,7 +331,7 @@ export class Handshake {
     this.#emit({ stage: "kex", type: "negotiated", decisions, strict: this.strict, extInfo });
     const failed = decisions.find((d) => d.chosen === null);
     if (failed) {
-      throw new SshTraceError(
+      throw new SshError(
         "kex",
         `kex.no-common-${failed.category}`,
         `no ${describeCategory(failed.category)} in common with the ${this.peer}`,
@@ -440,7 +440,7 @@ export class Handshake {
     for (;;) {
       const p = await this.conn.readPacket();
       if (p === null && where.includes("NEWKEYS")) {
-        throw new SshTraceError(
+        throw new SshError(
           "kex",
           "kex.closed",
           `the ${this.peer} closed the connection before NEWKEYS`,
@@ -458,8 +458,8 @@ export class Handshake {
     }
   }
 
-  #unexpected(type: number, strict: boolean, where: string): SshTraceError {
-    return new SshTraceError(
+  #unexpected(type: number, strict: boolean, where: string): SshError {
+    return new SshError(
       "kex",
       strict ? "kex.strict-violation" : "kex.unexpected-message",
       `the ${this.peer} sent ${messageName(type)} ${where}` +

@@ -10,7 +10,7 @@
 
 import { CompressionError } from "../algorithms/compression.ts";
 import type { Tracer } from "../trace.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Stage } from "../types.ts";
 import { type DirectionKeys, PacketError, PacketOpener, PacketSealer } from "./packet.ts";
 import { packetEvent } from "./packet_trace.ts";
@@ -29,7 +29,7 @@ export interface PacketConn {
   readAhead: boolean;
   /**
    * The next payload, or null when the peer closed cleanly between packets. Each wait is bounded
-   * by `timeoutMs` (default: the connection's; 0: none). Failures are `SshTraceError`s of
+   * by `timeoutMs` (default: the connection's; 0: none). Failures are `SshError`s of
    * {@link stage}: `.closed` (mid-packet), `.timeout`, `.connection-reset`, `.bad-packet`,
    * `.mac-error`, `.compression-error`.
    */
@@ -61,7 +61,7 @@ export interface PacketConn {
   /** Throws the deadline's error if the budget under way is spent. */
   checkDeadline(): void;
   /** Ends the wait under way, and every later one, with `error`. */
-  abort(error: SshTraceError): void;
+  abort(error: SshError): void;
   readonly closed: boolean;
   /** Closes the connection (idempotent). */
   close(): void;
@@ -156,7 +156,7 @@ export class StreamPacketConn implements PacketConn {
     if (this.#ahead.length) {
       // Cannot happen (nothing is opened ahead while a key exchange runs); refuse rather than
       // hand up packets opened with the old keys.
-      throw new SshTraceError(
+      throw new SshError(
         "kex",
         "kex.internal",
         "internal error during stage kex: packets after NEWKEYS were opened with the old keys",
@@ -174,7 +174,7 @@ export class StreamPacketConn implements PacketConn {
     this.reader.checkDeadline();
   }
 
-  abort(error: SshTraceError): void {
+  abort(error: SshError): void {
     this.reader.abort(error);
   }
 
@@ -185,7 +185,7 @@ export class StreamPacketConn implements PacketConn {
     const next = this.#writeChain.then(() => this.#stream.write(bytes));
     this.#writeChain = next.catch(() => {});
     return next.catch((e) => {
-      throw e instanceof SshTraceError ? e : resetError(this.stage, e, " while sending");
+      throw e instanceof SshError ? e : resetError(this.stage, e, " while sending");
     });
   }
 
@@ -200,7 +200,7 @@ export class StreamPacketConn implements PacketConn {
     if (this.#closed) {
       const stage = this.stage;
       return Promise.reject(
-        new SshTraceError(stage, `${stage}.closed`, "the connection is closed"),
+        new SshError(stage, `${stage}.closed`, "the connection is closed"),
       );
     }
     return this.writeRaw(this.seal(payload));
@@ -209,7 +209,7 @@ export class StreamPacketConn implements PacketConn {
   // ------------------------------------------------------------------------------------------
   // Reading
 
-  #closedError(): SshTraceError {
+  #closedError(): SshError {
     return closedError(this.stage, this.#peer);
   }
 
@@ -292,7 +292,7 @@ export class StreamPacketConn implements PacketConn {
   #packetFailure(e: unknown): unknown {
     const stage = this.stage;
     if (e instanceof CompressionError) {
-      return new SshTraceError(
+      return new SshError(
         stage,
         `${stage}.compression-error`,
         `the ${this.#peer}'s compressed data is corrupt: ${e.message}`,
@@ -304,7 +304,7 @@ export class StreamPacketConn implements PacketConn {
       const code = e.kind === "mac"
         ? `${stage}.mac-error` as const
         : `${stage}.bad-packet` as const;
-      return new SshTraceError(
+      return new SshError(
         stage,
         code,
         e.kind === "mac"

@@ -3,7 +3,7 @@
  * waits of a stage together by that stage's {@link Deadline}. @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Stage } from "../types.ts";
 import type { ByteStream } from "./stream.ts";
 
@@ -37,10 +37,10 @@ export class Deadline {
   }
 
   /** The staged error for a spent budget: `<stage>.timeout`, with how long it waited. */
-  error(): SshTraceError {
+  error(): SshError {
     const waited = this.waitedMs;
     const stage = this.stage;
-    return new SshTraceError(
+    return new SshError(
       stage,
       `${stage}.timeout`,
       `no complete ${this.what} after ${(waited / 1000).toFixed(1)} s (budget ${
@@ -56,8 +56,8 @@ export class Deadline {
 }
 
 /** `<stage>.closed`: the peer closed the connection (mid-packet, or where more was due). */
-export function closedError(stage: Stage, peer: string): SshTraceError {
-  return new SshTraceError(
+export function closedError(stage: Stage, peer: string): SshError {
+  return new SshError(
     stage,
     `${stage}.closed`,
     `the ${peer} closed the connection during stage ${stage}`,
@@ -66,8 +66,8 @@ export function closedError(stage: Stage, peer: string): SshTraceError {
 }
 
 /** `<stage>.connection-reset`: the stream failed (`doing`: " while sending", or ""). */
-export function resetError(stage: Stage, e: unknown, doing: string): SshTraceError {
-  return new SshTraceError(
+export function resetError(stage: Stage, e: unknown, doing: string): SshError {
+  return new SshError(
     stage,
     `${stage}.connection-reset`,
     `the connection broke${doing} during stage ${stage}: ${(e as Error).message}`,
@@ -85,7 +85,7 @@ export class BufferedReader {
   /** The stream read under way (its chunk is added when it completes). */
   #pending: Promise<boolean> | null = null;
   /** The error that broke the stream, thrown by every later read. */
-  #failure: SshTraceError | null = null;
+  #failure: SshError | null = null;
   /** Stage to blame when a wait times out or the peer closes: set by the layer at work. */
   stage: Stage;
   timeoutMs: number;
@@ -93,7 +93,7 @@ export class BufferedReader {
   deadline: Deadline | null = null;
   /** Rejects (with the error given to {@link abort}) to end any wait under way. */
   #aborted: Promise<never>;
-  #abort: (error: SshTraceError) => void = () => {};
+  #abort: (error: SshError) => void = () => {};
 
   constructor(stream: ByteStream, stage: Stage, timeoutMs: number) {
     this.#stream = stream;
@@ -104,7 +104,7 @@ export class BufferedReader {
   }
 
   /** Ends the wait under way, and every later one, with `error` (e.g. a stage's deadline). */
-  abort(error: SshTraceError): void {
+  abort(error: SshError): void {
     if (this.#failure) return;
     this.#failure = error;
     this.#abort(error);
@@ -154,7 +154,7 @@ export class BufferedReader {
             }
             const stage = this.stage;
             reject(
-              new SshTraceError(
+              new SshError(
                 stage,
                 `${stage}.timeout`,
                 `no answer from the server for ${timeoutMs / 1000} s during stage ${stage}`,
@@ -218,7 +218,7 @@ export class BufferedReader {
       },
       (e) => {
         this.#pending = null;
-        if (e instanceof SshTraceError) throw e;
+        if (e instanceof SshError) throw e;
         throw (this.#failure = resetError(this.stage, e, ""));
       },
     );

@@ -18,7 +18,7 @@ import {
   parsePublicKey,
 } from "../algorithms/pubkey.ts";
 import type { Tracer } from "../trace.ts";
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { AlgorithmLists, Stage } from "../types.ts";
 import { encodeText, WireError } from "../wire/buffer.ts";
 import { DISCONNECT, DISCONNECT_REASONS } from "../wire/messages.ts";
@@ -58,7 +58,7 @@ export interface TransportOptions {
   /** Whether legacy algorithms are allowed (group exchange then accepts 1024-bit groups). */
   legacy?: boolean;
   /**
-   * Decides whether to trust the server's host key (known_hosts). Throws `SshTraceError`
+   * Decides whether to trust the server's host key (known_hosts). Throws `SshError`
    * (stage `hostkey`) to refuse. Called once, after the signature is verified.
    */
   checkHostKey: (key: HostKeyCheck) => Promise<void>;
@@ -232,7 +232,7 @@ export class Transport implements MessageTransport {
       result = await kex.exchange(ctx);
     } catch (e) {
       if (e instanceof DhGroupTooSmall) {
-        throw new SshTraceError(
+        throw new SshError(
           "kex",
           "kex.dh-group-too-small",
           `key exchange ${kex.name} failed: ${e.message}`,
@@ -240,7 +240,7 @@ export class Transport implements MessageTransport {
         );
       }
       if (e instanceof KexFailure || e instanceof WireError) {
-        throw new SshTraceError(
+        throw new SshError(
           "kex",
           "kex.exchange-failed",
           `key exchange ${kex.name} failed: ${e.message}`,
@@ -278,7 +278,7 @@ export class Transport implements MessageTransport {
     try {
       keyInfo = parsePublicKey(result.hostKeyBlob);
     } catch (e) {
-      throw new SshTraceError(
+      throw new SshError(
         "kex",
         "kex.bad-host-key",
         `the server's host key is malformed: ${(e as Error).message}`,
@@ -305,7 +305,7 @@ export class Transport implements MessageTransport {
     }
     const minRsa = Math.max(this.#options.requiredRsaSize ?? MIN_RSA_BITS, MIN_RSA_BITS);
     if (keyInfo.type === "ssh-rsa" && keyInfo.bits < minRsa) {
-      throw new SshTraceError(
+      throw new SshError(
         "kex",
         "kex.host-key-too-small",
         `the server's RSA host key ${check.fingerprint} has ${keyInfo.bits} bits, fewer than the ` +
@@ -326,7 +326,7 @@ export class Transport implements MessageTransport {
       }
     }
     if (!good) {
-      throw new SshTraceError(
+      throw new SshError(
         "kex",
         "kex.bad-signature",
         `the server's ${hostKeyAlg.name} signature over the key exchange does not verify with ` +
@@ -336,7 +336,7 @@ export class Transport implements MessageTransport {
     }
     tracer.emit({ stage: "hostkey", type: "signature-verified", algorithm: hostKeyAlg.name });
     if (!first && this.hostKeyBlob && check.fingerprint !== fingerprintSha256(this.hostKeyBlob)) {
-      throw new SshTraceError(
+      throw new SshError(
         "hostkey",
         "hostkey.changed-on-rekey",
         "the server presented a different host key during a rekey",

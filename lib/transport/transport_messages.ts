@@ -7,7 +7,7 @@
  * @module
  */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Stage } from "../types.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
@@ -29,7 +29,7 @@ export async function handleTransportMessage(hs: Handshake, p: Uint8Array): Prom
         const from = hs.peer;
         tracer?.emit({ stage, type: "disconnect", from, reasonCode, reason, description });
         hs.close();
-        throw new SshTraceError(
+        throw new SshError(
           stage,
           `${stage}.disconnect`,
           `the ${from} disconnected: ${reason} (${reasonCode})` +
@@ -61,13 +61,13 @@ export async function handleTransportMessage(hs: Handshake, p: Uint8Array): Prom
     }
   } catch (e) {
     if (e instanceof WireError) {
-      throw new SshTraceError(stage, `${stage}.bad-message`, `malformed ${e.message}`, {});
+      throw new SshError(stage, `${stage}.bad-message`, `malformed ${e.message}`, {});
     }
     throw e;
   }
   if (type >= 50 || type === MSG.SERVICE_ACCEPT || type === MSG.SERVICE_REQUEST) return false;
   if (type === MSG.NEWKEYS || (type >= 30 && type < 50)) {
-    throw new SshTraceError(
+    throw new SshError(
       stage,
       `${stage}.unexpected-message`,
       `the ${hs.peer} sent ${messageName(type)} outside a key exchange`,

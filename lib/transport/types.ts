@@ -7,7 +7,7 @@ import type { Deadline } from "./reader.ts";
 /**
  * An established, encrypted SSH transport. Transport-level messages (IGNORE, DEBUG,
  * UNIMPLEMENTED, KEXINIT/rekeying, EXT_INFO) are handled inside; DISCONNECT from the peer becomes
- * an `SshTraceError` thrown from `receive()`.
+ * an `SshError` thrown from `receive()`.
  */
 export interface MessageTransport {
   readonly tracer: Tracer;
@@ -22,7 +22,7 @@ export interface MessageTransport {
   send(payload: Uint8Array, stage?: Stage): Promise<void>;
   /**
    * The next message for the layers above (number >= 50), or null once the peer has closed the
-   * connection cleanly. Rejects with `SshTraceError` on timeout, protocol error or DISCONNECT.
+   * connection cleanly. Rejects with `SshError` on timeout, protocol error or DISCONNECT.
    * The whole wait is bounded by `timeoutMs` (default: the transport's; 0 waits forever), or
    * counts against `budget` (a stage's time budget) when given. `stage`: the caller's stage,
    * blamed by errors.

@@ -1,6 +1,6 @@
 /** Protocol version exchange (RFC 4253 §4.2). @module */
 
-import { SshTraceError } from "../errors/mod.ts";
+import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { decodeText } from "../wire/buffer.ts";
 import { type BufferedReader, lineBytes } from "./reader.ts";
@@ -59,7 +59,7 @@ export function parseVersionLine(
 ): Omit<ServerVersion, "preVersionLines" | "bytes"> {
   const m = /^SSH-([^-\s]*)-(.*)$/.exec(line);
   if (!m) {
-    throw new SshTraceError(
+    throw new SshError(
       "version",
       "version.malformed",
       `malformed version line "${excerpt(line)}"`,
@@ -85,7 +85,7 @@ export function parseVersionLine(
     };
   }
   if (protocol.startsWith("1.")) {
-    throw new SshTraceError(
+    throw new SshError(
       "version",
       "version.ssh1-only",
       `the server speaks only SSH protocol ${
@@ -94,7 +94,7 @@ export function parseVersionLine(
       { versionLine: line },
     );
   }
-  throw new SshTraceError(
+  throw new SshError(
     "version",
     "version.unsupported",
     `the server announces protocol version ${excerpt(protocol)}; only 2.0 (and 1.99) are supported`,
@@ -115,7 +115,7 @@ export async function readServerVersion(
     const line = await reader.readLine(VERSION_LIMITS.maxLineLength);
     if (line === null) {
       const looks = pre.length ? recogniseGreeting(pre[0]!) : null;
-      throw new SshTraceError(
+      throw new SshError(
         "version",
         pre.length ? "version.not-ssh" : "version.closed",
         pre.length
@@ -126,7 +126,7 @@ export async function readServerVersion(
       );
     }
     if (typeof line !== "string") {
-      throw new SshTraceError(
+      throw new SshError(
         "version",
         "version.line-too-long",
         `the server sent a line longer than ${VERSION_LIMITS.maxLineLength} bytes before its ` +
@@ -139,7 +139,7 @@ export async function readServerVersion(
       // Comments may carry UTF-8 (or other 8-bit) text: shown decoded, hashed as received.
       const text = decodeText(bytes);
       if (line.length + 2 > VERSION_LIMITS.maxVersionLength) {
-        throw new SshTraceError(
+        throw new SshError(
           "version",
           "version.line-too-long",
           `the server's version line is ${line.length} bytes; at most 253 are allowed`,
@@ -147,7 +147,7 @@ export async function readServerVersion(
         );
       }
       if (line.includes("\0")) {
-        throw new SshTraceError(
+        throw new SshError(
           "version",
           "version.malformed",
           "the server's version line contains a NUL byte",
@@ -173,7 +173,7 @@ export async function readServerVersion(
     tracer.emit({ stage: "version", type: "pre-version-line", line: text });
     const refusal = openSshRefusal(text);
     if (refusal) {
-      throw new SshTraceError(
+      throw new SshError(
         "version",
         "version.refused",
         `the server refused this connection for now: "${text}" (OpenSSH's ` +
@@ -183,7 +183,7 @@ export async function readServerVersion(
     }
     if (pre.length > VERSION_LIMITS.maxPreVersionLines) {
       const looks = recogniseGreeting(pre[0]!);
-      throw new SshTraceError(
+      throw new SshError(
         "version",
         looks ? "version.not-ssh" : "version.too-many-lines",
         looks
@@ -195,7 +195,7 @@ export async function readServerVersion(
     }
     const looks = recogniseGreeting(text);
     if (looks && pre.length === 1) {
-      throw new SshTraceError(
+      throw new SshError(
         "version",
         "version.not-ssh",
         `this is not an SSH server: it looks like ${looks} ("${excerpt(text)}")`,

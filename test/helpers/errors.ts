@@ -5,18 +5,18 @@
  * @module
  */
 
-import { type DetailsOf, type ErrorCode, SshTraceError } from "../../lib/errors/mod.ts";
+import { type DetailsOf, type ErrorCode, SshError } from "../../lib/errors/mod.ts";
 import type { Stage } from "../../lib/types.ts";
 
-/** A `SshTraceError` whose code and details the compiler does not check. */
+/** A `SshError` whose code and details the compiler does not check. */
 export function untypedError(
   stage: Stage | "usage",
   code: string,
   message: string,
   details: Record<string, unknown> = {},
   options?: ErrorOptions,
-): SshTraceError {
-  return new SshTraceError(
+): SshError {
+  return new SshError(
     stage,
     code as ErrorCode,
     message,

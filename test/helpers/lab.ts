@@ -57,7 +57,7 @@ export function connectLab(
   });
 }
 
-/** Awaits `promise`, which must reject with an SshTraceError; returns it and the time taken. */
+/** Awaits `promise`, which must reject with an SshError; returns it and the time taken. */
 export { expectTraceError as traceError } from "./scripted_server.ts";
 
 export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -7,7 +7,7 @@
  */
 
 import { Tracer } from "../../lib/trace.ts";
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import { SshError } from "../../lib/errors/mod.ts";
 import type { MessageTransport } from "../../lib/transport/types.ts";
 import { Connection, type ConnectionOptions } from "../../lib/connection/mux.ts";
 
@@ -32,7 +32,7 @@ export class PipeEnd implements MessageTransport {
   send(payload: Uint8Array): Promise<void> {
     if (this.#closed) {
       return Promise.reject(
-        new SshTraceError("data", "data.connection-reset", "the pipe is closed"),
+        new SshError("data", "data.connection-reset", "the pipe is closed"),
       );
     }
     this.sent.push(payload);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import { SshError } from "../../lib/errors/mod.ts";
 import type { Stage } from "../../lib/types.ts";
 import type { DirectionKeys } from "../../lib/transport/packet.ts";
 import type { PacketConn, Transform } from "../../lib/transport/packet_conn.ts";
@@ -24,7 +24,7 @@ class PipeEnd implements PacketConn {
   #inbox: Uint8Array[] = [];
   #waiter: ((p: Uint8Array | null) => void) | null = null;
   #fail: ((e: unknown) => void) | null = null;
-  #failure: SshTraceError | null = null;
+  #failure: SshError | null = null;
   #ended = false;
   #closed = false;
   #writeSeq = 0;
@@ -90,7 +90,7 @@ class PipeEnd implements PacketConn {
   writePacket(payload: Uint8Array): Promise<void> {
     if (this.#closed) {
       return Promise.reject(
-        new SshTraceError(this.stage, `${this.stage}.closed`, "the connection is closed"),
+        new SshError(this.stage, `${this.stage}.closed`, "the connection is closed"),
       );
     }
     this.other?.deliver(this.seal(payload));
@@ -124,7 +124,7 @@ class PipeEnd implements PacketConn {
 
   checkDeadline(): void {}
 
-  abort(error: SshTraceError): void {
+  abort(error: SshError): void {
     this.#failure ??= error;
     const fail = this.#fail;
     this.#waiter = null;

@@ -2,7 +2,7 @@
 
 import type { TraceEvent, TraceEventBody } from "../../lib/trace.ts";
 import type { AlgorithmLists, Decision } from "../../lib/types.ts";
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import { SshError } from "../../lib/errors/mod.ts";
 
 export const CLIENT_LISTS: AlgorithmLists = {
   kex: ["curve25519-sha256", "ecdh-sha2-nistp256", "diffie-hellman-group14-sha256"],
@@ -241,7 +241,7 @@ export function kexFailureEvents(): TraceEvent[] {
 }
 
 /** The error the transport throws when a negotiation fails (same code, message and details). */
-export function noCommonError(client: AlgorithmLists, server: AlgorithmLists): SshTraceError {
+export function noCommonError(client: AlgorithmLists, server: AlgorithmLists): SshError {
   const all = decisions(client, server);
   const failed = all.find((d) => d.chosen === null);
   if (!failed) throw new Error("the lists negotiate: no failure to report");
@@ -249,7 +249,7 @@ export function noCommonError(client: AlgorithmLists, server: AlgorithmLists): S
     kex: "key exchange method",
     cipherC2S: "cipher (client to server)",
   };
-  return new SshTraceError(
+  return new SshError(
     "kex",
     `kex.no-common-${failed.category}`,
     `no ${words[failed.category] ?? failed.category} in common with the server`,
@@ -257,7 +257,7 @@ export function noCommonError(client: AlgorithmLists, server: AlgorithmLists): S
   );
 }
 
-export function kexFailureError(): SshTraceError {
+export function kexFailureError(): SshError {
   return noCommonError(CLIENT_LISTS, CBC_SERVER_LISTS);
 }
 

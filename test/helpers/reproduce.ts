@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { CATALOGUE } from "../../lib/diagnose/catalogue/mod.ts";
 import { explainFailure } from "../../lib/diagnose/explain.ts";
-import type { SshTraceError } from "../../lib/errors/mod.ts";
+import type { SshError } from "../../lib/errors/mod.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { exitCodeFor, type Stage } from "../../lib/types.ts";
 import { delay } from "./raw_servers.ts";
@@ -68,13 +68,13 @@ export function expectFailure(step: string, seen: Seen, want: Want): void {
   if (want.says) assert.match(`${seen.message} ${seen.explanation}`, want.says, context);
 }
 
-/** Awaits `promise`, which must reject with an SshTraceError. */
-export async function failure(promise: Promise<unknown>): Promise<SshTraceError> {
+/** Awaits `promise`, which must reject with an SshError. */
+export async function failure(promise: Promise<unknown>): Promise<SshError> {
   return (await expectTraceError(promise)).error;
 }
 
 /** A library failure as the catalogue explains it (with the trace, as the CLI does). */
-export function explained(error: SshTraceError, tracer?: Tracer): Seen {
+export function explained(error: SshError, tracer?: Tracer): Seen {
   const why = explainFailure(error, tracer?.events ?? []);
   return {
     stage: why.stage,

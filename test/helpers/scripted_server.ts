@@ -20,7 +20,7 @@
 
 import { allNames } from "../../lib/algorithms/registry.ts";
 import { type ClientOptions, openTransport } from "../../lib/client.ts";
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import { SshError } from "../../lib/errors/mod.ts";
 import { generateHostKeys, type HostKeys, keyTypesFor } from "../../lib/lab/hostkeys.ts";
 import { modernConfig } from "../../lib/lab/profiles.ts";
 import { ServerTransport, Stop } from "../../lib/lab/transport.ts";
@@ -347,16 +347,16 @@ export function openScripted(
   });
 }
 
-/** Awaits `promise`, which must reject with an `SshTraceError`; returns it and the time taken. */
+/** Awaits `promise`, which must reject with an `SshError`; returns it and the time taken. */
 export async function expectTraceError(
   promise: Promise<unknown>,
-): Promise<{ error: SshTraceError; ms: number }> {
+): Promise<{ error: SshError; ms: number }> {
   const start = performance.now();
   try {
     await promise;
   } catch (e) {
-    if (e instanceof SshTraceError) return { error: e, ms: performance.now() - start };
-    throw new Error(`expected an SshTraceError, got ${e}`, { cause: e });
+    if (e instanceof SshError) return { error: e, ms: performance.now() - start };
+    throw new Error(`expected an SshError, got ${e}`, { cause: e });
   }
-  throw new Error("expected an SshTraceError, but the call succeeded");
+  throw new Error("expected an SshError, but the call succeeded");
 }

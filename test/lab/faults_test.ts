@@ -14,7 +14,7 @@ import {
   startLabServer,
 } from "../../lib/lab/mod.ts";
 import { DISCONNECT_REASONS } from "../../lib/wire/messages.ts";
-import type { SshTraceError } from "../../lib/errors/mod.ts";
+import type { SshError } from "../../lib/errors/mod.ts";
 import { EXIT_CODES } from "../../lib/types.ts";
 import { sanitize } from "../../lib/render/sanitize.ts";
 import { runSshtrace } from "../helpers/cli.ts";
@@ -47,7 +47,7 @@ async function attempt(fault: FaultProfile, keys: HostKeys) {
   const lab = await startLabServer({ profile: fault.name, hostKeys: keys });
   const start = performance.now();
   try {
-    let error: SshTraceError | null = null;
+    let error: SshError | null = null;
     let result: { stdout: string; status: number | null } | null = null;
     try {
       const client = await connectLab(lab, { timeoutMs: TIMEOUT_MS, ...fault.client });

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type HostKeys, type LabServer, startLabServer } from "../../lib/lab/mod.ts";
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import { SshError } from "../../lib/errors/mod.ts";
 import type { HopTrace } from "../../lib/jump/chain.ts";
 import { Tracer } from "../../lib/trace.ts";
 import { EXIT_CODES } from "../../lib/types.ts";
@@ -21,11 +21,11 @@ const hop = (lab: LabServer) => ({
   auth: { password: password("demo") },
 });
 
-async function failure(promise: Promise<unknown>): Promise<SshTraceError> {
+async function failure(promise: Promise<unknown>): Promise<SshError> {
   try {
     await promise;
   } catch (e) {
-    assert.ok(e instanceof SshTraceError, String(e));
+    assert.ok(e instanceof SshError, String(e));
     return e;
   }
   assert.fail("connected");

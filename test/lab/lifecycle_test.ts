@@ -9,7 +9,7 @@ import { checkFleet } from "../../lib/check/check.ts";
 import { parseInventory } from "../../lib/check/inventory.ts";
 import { startLabServer } from "../../lib/lab/mod.ts";
 import { Tracer } from "../../lib/trace.ts";
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import { SshError } from "../../lib/errors/mod.ts";
 import { connectLab, password, sharedHostKeys } from "../helpers/lab.ts";
 
 /** Resolves once the lab server has seen `count` connections end, or fails after `ms`. */
@@ -128,7 +128,7 @@ Deno.test("a connected Client whose signal aborts rejects its pending exec with 
     const running = client.exec("sleep 5");
     setTimeout(() => controller.abort(new Error("user pressed stop")), 300);
     const error = await running.then(() => null, (e) => e);
-    assert.ok(error instanceof SshTraceError, String(error));
+    assert.ok(error instanceof SshError, String(error));
     assert.equal(error.code, "data.aborted", error.message);
     assert.match(error.message, /cancelled at stage data: user pressed stop/);
     await ended(lab, 1);

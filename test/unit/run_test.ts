@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { abortedError, failureOf, runLifecycle, StopReason, whenAborted } from "../../lib/run.ts";
 import { Tracer } from "../../lib/trace.ts";
-import { SshTraceError } from "../../lib/errors/mod.ts";
+import { SshError } from "../../lib/errors/mod.ts";
 import { untypedError } from "../helpers/errors.ts";
 
 Deno.test("runLifecycle() records a failure as the trace's error event, then ends the open spans and adds the diagnosis", async () => {
@@ -41,7 +41,7 @@ Deno.test("runLifecycle() closes what the body registered when the signal aborts
         run.closeOnStop(() => {
           closed++;
           // what a transport does when its stream closes under a pending read
-          reject(new SshTraceError("version", "version.closed", "closed"));
+          reject(new SshError("version", "version.closed", "closed"));
         });
         controller.abort(new StopReason("deadline", "too slow", { deadlineMs: 5 }));
       }),
@@ -82,14 +82,14 @@ Deno.test("abortedError() names Ctrl-C interrupted (exit 130) and any other reas
 });
 
 Deno.test("failureOf() keeps a usage error and whenAborted() leaves errors alone until the signal aborts", () => {
-  const usage = new SshTraceError("usage", "usage.invalid", "bad");
+  const usage = new SshError("usage", "usage.invalid", "bad");
   assert.equal(failureOf(usage, AbortSignal.abort(), "connect"), usage);
   const e = new Error("x");
   assert.equal(whenAborted(e, new AbortController().signal, "kex"), e);
   const staged = whenAborted(
-    new SshTraceError("kex", "kex.closed", "c"),
+    new SshError("kex", "kex.closed", "c"),
     AbortSignal.abort("r"),
     "connect",
   );
-  assert.ok(staged instanceof SshTraceError && staged.code === "kex.aborted");
+  assert.ok(staged instanceof SshError && staged.code === "kex.aborted");
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { openTransport } from "../../../lib/client.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import { startSshd } from "../../helpers/sshd.ts";
 
@@ -34,7 +34,7 @@ Deno.test("explainFailure() of a real legacy-only sshd names group14-sha1 for --
     } catch (e) {
       error = e;
     }
-    assert.ok(error instanceof SshTraceError, `expected a failure, got ${error}`);
+    assert.ok(error instanceof SshError, `expected a failure, got ${error}`);
     assert.equal(error.code, "kex.no-common-kex");
     const x = explainFailure(error, tracer.events);
     assert.equal(x.exitCode, 12);

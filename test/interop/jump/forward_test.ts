@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { connect, type ConnectOptions } from "../../../lib/client.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import { DENO_DIR, runSshtrace } from "../../helpers/cli.ts";
 import { password } from "../../helpers/lab.ts";
@@ -188,7 +188,7 @@ Deno.test("forwardLocal() carries 100 concurrent connections of 1 MiB through ss
           assert.throws(
             () => client.forwardLocal(`${taken.addr.port}:127.0.0.1:${echo.port}`),
             (e) => {
-              assert.ok(e instanceof SshTraceError);
+              assert.ok(e instanceof SshError);
               assert.equal(e.code, "session.forward-bind-failed");
               assert.match(
                 e.message,
@@ -294,7 +294,7 @@ Deno.test("forwardLocal() carries 100 concurrent connections of 1 MiB through ss
       const refusing = await connect(options(closed.port, new Tracer()));
       try {
         await assert.rejects(refusing.forwardRemote(`0:127.0.0.1:${echo.port}`), (e) => {
-          assert.ok(e instanceof SshTraceError);
+          assert.ok(e instanceof SshError);
           assert.equal(e.code, "session.forward-bind-failed");
           assert.equal(e.details.side, "remote");
           return true;

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { connect, type ConnectOptions } from "../../../lib/client.ts";
 import type { HopTrace } from "../../../lib/jump/chain.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import { startDropbear } from "../../helpers/dropbear.ts";
 import { password } from "../../helpers/lab.ts";
@@ -103,9 +103,9 @@ Deno.test("connect({ jump }) goes through a real sshd bastion, each hop traced a
       hops.length = 0;
       const error = await connect(base(target.port, { jump: via(closed) })).then(
         () => assert.fail("connected through a bastion that forbids forwarding"),
-        (e) => e as SshTraceError,
+        (e) => e as SshError,
       );
-      assert.ok(error instanceof SshTraceError, String(error));
+      assert.ok(error instanceof SshError, String(error));
       assert.equal(error.code, "connect.jump-refused");
       assert.equal(error.stage, "connect");
       assert.equal(error.details.reasonCode, 1);
@@ -118,7 +118,7 @@ Deno.test("connect({ jump }) goes through a real sshd bastion, each hop traced a
       const port = freePort();
       const error = await connect(base(port, { jump: via(bastion) })).then(
         () => assert.fail("connected to a closed port"),
-        (e) => e as SshTraceError,
+        (e) => e as SshError,
       );
       assert.equal(error.code, "connect.jump-refused");
       assert.equal(error.details.reasonCode, 2);
@@ -137,7 +137,7 @@ Deno.test("connect({ jump }) goes through a real sshd bastion, each hop traced a
         });
         const error = await connect(options).then(
           () => assert.fail("logged in with a wrong password"),
-          (e) => e as SshTraceError,
+          (e) => e as SshError,
         );
         assert.equal(error.stage, "auth");
         assert.match(
@@ -160,7 +160,7 @@ Deno.test("connect({ jump }) goes through a real sshd bastion, each hop traced a
       });
       const error = await connect(options).then(
         () => assert.fail("accepted an unknown bastion key"),
-        (e) => e as SshTraceError,
+        (e) => e as SshError,
       );
       assert.equal(error.stage, "hostkey");
       assert.match(error.message, /^hop 1 of 2/);

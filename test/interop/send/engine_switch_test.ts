@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../../lib/client.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { runShell, type SendOptions, sessionIo } from "../../../lib/send/engine.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import { type OldSwitchHandle, startOldSwitch } from "../../helpers/old_switch.ts";
 
@@ -153,7 +153,7 @@ Deno.test("the emulator refuses exec, as old switches do", async () => {
   try {
     await assert.rejects(
       client.exec("display version"),
-      (e: unknown) => e instanceof SshTraceError && e.code === "session.exec-refused",
+      (e: unknown) => e instanceof SshError && e.code === "session.exec-refused",
     );
   } finally {
     await client.close();
@@ -176,7 +176,7 @@ Deno.test("without legacy algorithms the emulator fails at kex (exit 12), naming
         auth: { password: { get: () => Promise.resolve(sw.password), fromUser: false } },
       }),
       (e: unknown) => {
-        assert.ok(e instanceof SshTraceError);
+        assert.ok(e instanceof SshError);
         assert.equal(e.stage, "kex");
         assert.equal(e.code, "kex.no-common-kex");
         assert.equal(e.exitCode, 12);

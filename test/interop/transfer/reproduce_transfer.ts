@@ -7,7 +7,7 @@ import { SftpClient } from "../../../lib/transfer/sftp_client.ts";
 import { downloadFile, downloadTree } from "../../../lib/transfer/sftp_files.ts";
 import type { ScpHost } from "../../../lib/transfer/scp.ts";
 import { verifyCopy } from "../../../lib/transfer/verify.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { ensureTestUser, startSshd } from "../../helpers/sshd.ts";
 import { run, tempDir } from "../../helpers/tools.ts";
 import {
@@ -258,12 +258,12 @@ export const TRANSFER = reproductionTable({
         }]]);
         const copied = await downloadFile(sftp, "/v", `${dir}/v`);
         server.files.set("/v", { kind: "file", data: new TextEncoder().encode("v2") });
-        let e: SshTraceError;
+        let e: SshError;
         try {
           await verifyCopy(NO_EXEC, sftp, "get", [copied]);
           throw new Error("verifyCopy() accepted a changed file");
         } catch (x) {
-          if (!(x instanceof SshTraceError)) throw x;
+          if (!(x instanceof SshError)) throw x;
           e = x;
         } finally {
           await sftp.end();

@@ -11,7 +11,7 @@ import { fingerprintSha256 } from "../../../lib/auth/publickey.ts";
 import { hostKeyPolicy, type StrictMode } from "../../../lib/hostkeys/policy.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { startLabServer } from "../../../lib/lab/mod.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import { emptyHome, parseJsonReport, runSshtrace } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tools.ts";
@@ -57,7 +57,7 @@ for (const mode of ["yes", "accept-new", "ask", "no"] as const satisfies StrictM
         algorithm: "ecdsa-sha2-nistp256",
       } as Parameters<typeof check>[0],
     ).then(() => null, (e) => e);
-    assert.ok(error instanceof SshTraceError, "refused");
+    assert.ok(error instanceof SshError, "refused");
     assert.equal(error.code, "hostkey.changed");
     assert.equal(asked, 0, "the user is not asked to accept an impostor");
     assert.equal(await Deno.readTextFile(file), before, "known_hosts untouched");

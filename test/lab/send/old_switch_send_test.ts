@@ -5,7 +5,7 @@ import { startLabServer } from "../../../lib/lab/mod.ts";
 import { SWITCH_SUPER_PASSWORD } from "../../../lib/lab/programs.ts";
 import { runShellOnClient } from "../../../lib/send/over_ssh.ts";
 import { Transcript } from "../../../lib/send/transcript.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { connectLab, password, sharedHostKeys } from "../../helpers/lab.ts";
 
 async function withLabSwitch(
@@ -65,7 +65,7 @@ Deno.test("lab old switch: the save dialog is answered, a wrong super password f
         commands: ["display version"],
       }),
       (e: unknown) =>
-        e instanceof SshTraceError && e.code === "session.privilege-failed" &&
+        e instanceof SshError && e.code === "session.privilege-failed" &&
         e.details.reason === "wrong-secret" && /Password is wrong/.test(e.message),
     );
   });

@@ -9,7 +9,7 @@ import {
 } from "../../../lib/auth/userauth.ts";
 import { passwordPrompt } from "../../../lib/cli/connect.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { concatBytes, encodeText } from "../../../lib/wire/buffer.ts";
 import {
   banner,
@@ -56,12 +56,12 @@ function server(methods: string[], rest: ServerScript): ServerScript {
   };
 }
 
-/** Runs `authenticate` expecting an `SshTraceError`, and returns it. */
-async function authError(fake: FakeTransport, options: AuthOptions): Promise<SshTraceError> {
+/** Runs `authenticate` expecting an `SshError`, and returns it. */
+async function authError(fake: FakeTransport, options: AuthOptions): Promise<SshError> {
   try {
     await authenticate(fake, options);
   } catch (e) {
-    assert.ok(e instanceof SshTraceError, `expected SshTraceError, got ${e}`);
+    assert.ok(e instanceof SshError, `expected SshError, got ${e}`);
     assert.equal(e.stage, "auth");
     return e;
   }
@@ -127,7 +127,7 @@ Deno.test("requestService() turns any other reply into auth.service-refused", as
   const fake = new FakeTransport({ server: () => [failure(["password"])] });
   await assert.rejects(
     () => requestService(fake, "ssh-userauth"),
-    (e) => e instanceof SshTraceError && e.code === "auth.service-refused" && e.stage === "auth",
+    (e) => e instanceof SshError && e.code === "auth.service-refused" && e.stage === "auth",
   );
 });
 
@@ -526,7 +526,7 @@ Deno.test("authenticate() never puts the password in events or errors", async ()
     try {
       await authenticate(fake, options);
     } catch (e) {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       errorText = JSON.stringify({ message: e.message, details: e.details });
     }
     assert.ok(
@@ -575,7 +575,7 @@ Deno.test("authenticate() turns 'Too many authentication failures' into auth.too
   const err = await authError(fake, { user: "u", signers: () => Promise.resolve(keys) });
   assert.equal(err.code, "auth.too-many-failures");
   assert.match(String(explainFailure(err).fix), /IdentitiesOnly/);
-  assert.ok(err.cause instanceof SshTraceError);
+  assert.ok(err.cause instanceof SshError);
 });
 
 Deno.test("authenticate() reports auth.key-rejected and whether publickey is still accepted", async () => {

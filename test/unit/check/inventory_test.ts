@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { parseInventory, readInventory, splitCsvLine } from "../../../lib/check/inventory.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { tempDir } from "../../helpers/tools.ts";
 
-function usageFailure(fn: () => unknown, pattern: RegExp): SshTraceError {
+function usageFailure(fn: () => unknown, pattern: RegExp): SshError {
   try {
     fn();
   } catch (e) {
-    assert.ok(e instanceof SshTraceError, `expected SshTraceError, got ${e}`);
+    assert.ok(e instanceof SshError, `expected SshError, got ${e}`);
     assert.equal(e.stage, "usage");
     assert.equal(e.exitCode, 2);
     assert.match(e.message, pattern);
@@ -137,7 +137,7 @@ Deno.test("readInventory() reads a file and reports an unreadable one as a usage
   await assert.rejects(
     () => readInventory(`${dir.path}/missing.txt`),
     (e: unknown) =>
-      e instanceof SshTraceError && e.stage === "usage" &&
+      e instanceof SshError && e.stage === "usage" &&
       /cannot read the inventory/.test(e.message),
   );
 });
@@ -169,7 +169,7 @@ Deno.test("parseInventory() refuses a column that would hold a secret, and a bad
     assert.throws(
       () => parseInventory(`host,${column}\n10.0.0.1,hunter2\n`, "fleet.csv"),
       (e: unknown) => {
-        assert.ok(e instanceof SshTraceError);
+        assert.ok(e instanceof SshError);
         assert.equal(e.stage, "usage");
         assert.match(
           e.message,

@@ -17,7 +17,7 @@ import {
 } from "../../../lib/cli/args.ts";
 import { settingsFor } from "../../../main.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { SSHTRACE_VERSION } from "../../../lib/about.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
 
@@ -31,10 +31,10 @@ function parsed<N extends ParsedCommand["name"]>(
   return r as Extract<ParsedCommand, { name: N }>;
 }
 
-/** Asserts `args` is a usage error (SshTraceError, exit 2) whose message matches `pattern`. */
+/** Asserts `args` is a usage error (SshError, exit 2) whose message matches `pattern`. */
 function assertUsage(args: string[], pattern: RegExp): void {
   assert.throws(() => parseCommandLine(args), (e: unknown) => {
-    assert.ok(e instanceof SshTraceError, `expected SshTraceError, got ${e}`);
+    assert.ok(e instanceof SshError, `expected SshError, got ${e}`);
     assert.equal(e.stage, "usage");
     assert.equal(e.code, "usage.invalid");
     assert.equal(e.exitCode, 2);

@@ -9,7 +9,7 @@ import {
   type Settings,
 } from "../../../lib/config/options.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { settingsFor } from "../../../main.ts";
 import { configRefusals } from "../../../lib/sshconfig/apply.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
@@ -17,7 +17,7 @@ import { memoryIo } from "../../helpers/sshconfig_io.ts";
 /** Asserts `fn` throws a usage error (exit 2) whose message matches `pattern`. */
 function assertUsage(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SshTraceError, `expected SshTraceError, got ${e}`);
+    assert.ok(e instanceof SshError, `expected SshError, got ${e}`);
     assert.equal(e.stage, "usage");
     assert.equal(e.code, "usage.invalid");
     assert.equal(e.exitCode, 2);
@@ -214,7 +214,7 @@ Deno.test("-o LogLevel and RequestTTY are acted on; ForwardAgent=no asks for not
 
 Deno.test("-o refuses unknown keys with a usage error that lists the supported ones", () => {
   assert.throws(() => withOptions("Bogus=1"), (e: unknown) => {
-    assert.ok(e instanceof SshTraceError);
+    assert.ok(e instanceof SshError);
     assert.equal(e.exitCode, 2);
     assert.match(e.message, /unsupported option -o Bogus/);
     assert.match(String(explainFailure(e).fix), /StrictHostKeyChecking/);

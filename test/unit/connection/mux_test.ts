@@ -3,7 +3,7 @@ import { Connection } from "../../../lib/connection/mux.ts";
 import { startKeepalive } from "../../../lib/connection/keepalive.ts";
 import type { Session } from "../../../lib/connection/session.ts";
 import type { ChannelOptions } from "../../../lib/connection/types.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { decodeText, SshReader } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
 import { readText, server, settle } from "../../helpers/connection_messages.ts";
@@ -50,14 +50,14 @@ function setup(options: ChannelOptions = {}): { t: FakeTransport; conn: Connecti
   return { t, conn };
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<SshTraceError> {
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<SshError> {
   let caught: unknown = null;
   try {
     await promise;
   } catch (e) {
     caught = e;
   }
-  assert.ok(caught instanceof SshTraceError, `expected SshTraceError ${code}, got ${caught}`);
+  assert.ok(caught instanceof SshError, `expected SshError ${code}, got ${caught}`);
   assert.equal(caught.code, code);
   return caught;
 }
@@ -106,7 +106,7 @@ Deno.test("openSession() advertises the window and max packet given in options (
 Deno.test("new Connection() rejects a zero window size as a usage error", () => {
   assert.throws(
     () => new Connection(new FakeTransport(), { windowSize: 0 }),
-    (e: unknown) => e instanceof SshTraceError && e.code === "usage.invalid-channel-option",
+    (e: unknown) => e instanceof SshError && e.code === "usage.invalid-channel-option",
   );
 });
 
@@ -340,7 +340,7 @@ Deno.test("Connection treats a message for an unknown channel as a protocol erro
   const { session } = await openSession(t, conn);
   t.push(server.data(5, "hello"));
   const error = await conn.finished;
-  assert.ok(error instanceof SshTraceError);
+  assert.ok(error instanceof SshError);
   assert.equal(error.code, "data.unknown-channel");
   assert.equal(error.details.channel, 5);
   assert.equal(t.disconnected?.reasonCode, 2);
@@ -352,7 +352,7 @@ Deno.test("Connection treats a truncated channel message as malformed", async ()
   await startCommand(t, await openSession(t, conn));
   t.push(new Uint8Array([MSG.CHANNEL_WINDOW_ADJUST, 0, 0, 0, 0, 1]));
   const error = await conn.finished;
-  assert.ok(error instanceof SshTraceError);
+  assert.ok(error instanceof SshError);
   assert.equal(error.code, "data.malformed-message");
 });
 
@@ -361,7 +361,7 @@ Deno.test("a malformed message for a channel still being set up is a session-sta
   await openSession(t, conn);
   t.push(new Uint8Array([MSG.CHANNEL_WINDOW_ADJUST, 0, 0, 0, 0, 1]));
   const error = await conn.finished;
-  assert.ok(error instanceof SshTraceError);
+  assert.ok(error instanceof SshError);
   assert.equal(error.stage, "session");
   assert.equal(error.code, "session.malformed-message");
 });
@@ -389,7 +389,7 @@ Deno.test("EOF and CLOSE go out in order and once; the server's CLOSE is answere
   assert.equal(conn.channelCount, 0);
   // A message for the forgotten channel is now an error.
   t.push(server.data(id, "late"));
-  assert.equal((await conn.finished as SshTraceError).code, "data.unknown-channel");
+  assert.equal((await conn.finished as SshError).code, "data.unknown-channel");
 });
 
 Deno.test("close() sends CLOSE once, abandons a write waiting for window, and waits for the server's CLOSE", async () => {
@@ -446,7 +446,7 @@ Deno.test("Connection fails open channels with the transport's own error", async
   const { t, conn } = setup();
   const { session } = await openSession(t, conn);
   const pending = conn.globalRequest("keepalive@openssh.com", true);
-  const broken = new SshTraceError("data", "data.connection-reset", "the connection broke");
+  const broken = new SshError("data", "data.connection-reset", "the connection broke");
   t.fail(broken);
   await assert.rejects(session.exit, (e: unknown) => e === broken);
   await assert.rejects(pending, (e: unknown) => e === broken);
@@ -482,7 +482,7 @@ Deno.test("startKeepalive() fails the connection with data.keepalive-timeout aft
   const stop = startKeepalive(conn, { intervalMs: 10, countMax: 2 });
   const error = await conn.finished;
   stop();
-  assert.ok(error instanceof SshTraceError);
+  assert.ok(error instanceof SshError);
   assert.equal(error.code, "data.keepalive-timeout");
   assert.equal(error.stage, "data");
   assert.equal(error.details.unanswered, 2);
@@ -529,6 +529,6 @@ Deno.test("startKeepalive() rejects a non-positive interval as a usage error", (
   const conn = new Connection(new FakeTransport());
   assert.throws(
     () => startKeepalive(conn, { intervalMs: 0, countMax: 3 }),
-    (e: unknown) => e instanceof SshTraceError && e.code === "usage.invalid-keepalive",
+    (e: unknown) => e instanceof SshError && e.code === "usage.invalid-keepalive",
   );
 });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { Channel } from "../../../lib/connection/channel.ts";
 import type { ConnectionOptions } from "../../../lib/connection/mux.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { SshReader, SshWriter } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
 import { muxPair } from "../../helpers/mux_pair.ts";
@@ -211,7 +211,7 @@ Deno.test("muxPair: an abrupt transport loss rejects every reader, writer and op
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(sessions[0]!.channel.remoteWindow, 0, "the client's writers wait for window");
   assert.equal(serverChannels[0]!.remoteWindow, 0, "so do the server's (stdout is not read)");
-  const lost = new SshTraceError("data", "data.connection-reset", "the connection was reset");
+  const lost = new SshError("data", "data.connection-reset", "the connection was reset");
   clientEnd.breakWith(lost);
   serverEnd.breakWith(lost);
   for (const outcome of [...writes, ...reads, ...exits, ...serverReads, ...serverWrites]) {
@@ -230,7 +230,7 @@ Deno.test("muxPair: the server closing the connection under open channels fails 
   const settingUp = await client.openSession();
   serverEnd.close();
   const e = await within(settled(running.exit));
-  assert.ok(e instanceof SshTraceError);
+  assert.ok(e instanceof SshError);
   assert.equal(e.code, "data.connection-closed");
   assert.match(e.message, /the server closed the connection while 2 channels were open/);
   assert.equal(await within(settled(settingUp.exit)), e);
@@ -287,7 +287,7 @@ Deno.test("muxPair: global requests are refused by default in both roles", async
 Deno.test("muxPair: a refused open rejects with session.channel-open-refused in both directions", async () => {
   const { client, server } = muxPair(execServer(echo));
   const e = await settled(client.openChannel("direct-tcpip"));
-  assert.ok(e instanceof SshTraceError);
+  assert.ok(e instanceof SshError);
   assert.equal(e.code, "session.channel-open-refused");
   assert.equal(e.details.reasonCode, 3);
   assert.match(
@@ -296,7 +296,7 @@ Deno.test("muxPair: a refused open rejects with session.channel-open-refused in 
   );
   // The client accepts no channels: a server-opened one is refused (administratively prohibited).
   const back = await settled(server.openChannel("forwarded-tcpip"));
-  assert.ok(back instanceof SshTraceError);
+  assert.ok(back instanceof SshError);
   assert.equal(back.code, "session.channel-open-refused");
   assert.equal(back.details.reasonCode, 1);
   assert.match(back.message, /the client refused to open a forwarded-tcpip channel/);
@@ -317,7 +317,7 @@ Deno.test("muxPair: a server's window limit is enforced against a misbehaving cl
       .string(new Uint8Array(101)).bytes(),
   );
   const error = await within(server.finished);
-  assert.ok(error instanceof SshTraceError);
+  assert.ok(error instanceof SshError);
   assert.equal(error.code, "data.packet-too-large");
   assert.match(error.message, /the client sent 101 bytes in one message/);
   await within(settled(session.exit));

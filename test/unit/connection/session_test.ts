@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Connection } from "../../../lib/connection/mux.ts";
 import { encodeTerminalModes, type Session } from "../../../lib/connection/session.ts";
 import { decodeTerminalModes } from "../../../lib/connection/terminal_modes.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import type { SshReader } from "../../../lib/wire/buffer.ts";
 import { MSG } from "../../../lib/wire/messages.ts";
 import { readText, server, settle } from "../../helpers/connection_messages.ts";
@@ -41,14 +41,14 @@ async function expectRequest(
   return r;
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<SshTraceError> {
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<SshError> {
   let caught: unknown = null;
   try {
     await promise;
   } catch (e) {
     caught = e;
   }
-  assert.ok(caught instanceof SshTraceError, `expected SshTraceError ${code}, got ${caught}`);
+  assert.ok(caught instanceof SshError, `expected SshError ${code}, got ${caught}`);
   assert.equal(caught.code, code);
   return caught;
 }
@@ -260,10 +260,10 @@ Deno.test("encodeTerminalModes() writes opcode + uint32 pairs ending with TTY_OP
 Deno.test("encodeTerminalModes() rejects an unknown mode name and an out-of-range value", () => {
   assert.throws(
     () => encodeTerminalModes({ NOPE: 1 }),
-    (e: unknown) => e instanceof SshTraceError && e.code === "usage.unknown-terminal-mode",
+    (e: unknown) => e instanceof SshError && e.code === "usage.unknown-terminal-mode",
   );
   assert.throws(
     () => encodeTerminalModes({ ECHO: -1 }),
-    (e: unknown) => e instanceof SshTraceError && e.code === "usage.invalid-terminal-mode",
+    (e: unknown) => e instanceof SshError && e.code === "usage.invalid-terminal-mode",
   );
 });

@@ -22,7 +22,7 @@ import {
   type ErrorDetails,
   EXACT_CODES,
   isErrorCode,
-  SshTraceError,
+  SshError,
 } from "../../../lib/errors/mod.ts";
 import { type TraceEvent, Tracer } from "../../../lib/trace.ts";
 import { type AlgorithmLists, type Category, exitCodeFor, type Stage } from "../../../lib/types.ts";
@@ -71,7 +71,7 @@ function defaultClientLists(): AlgorithmLists {
 const isAead = (n: string) => n.startsWith("chacha20") || n.includes("-gcm@");
 
 /** The error the transport throws for a failed negotiation (same code and details). */
-function noCommonError(ours: AlgorithmLists, theirs: AlgorithmLists): SshTraceError {
+function noCommonError(ours: AlgorithmLists, theirs: AlgorithmLists): SshError {
   const strip = (l: AlgorithmLists) => ({
     ...l,
     kex: l.kex.filter((n) => !n.startsWith("kex-strict") && !n.startsWith("ext-info")),
@@ -79,7 +79,7 @@ function noCommonError(ours: AlgorithmLists, theirs: AlgorithmLists): SshTraceEr
   const decisions = negotiateAll(strip(ours), strip(theirs), riskOf, isAead);
   const failed = decisions.find((d) => d.chosen === null);
   assert.ok(failed, "the fixture lists must fail to negotiate");
-  return new SshTraceError(
+  return new SshError(
     "kex",
     `kex.no-common-${failed.category}`,
     `no ${failed.category} in common with the server`,
@@ -88,7 +88,7 @@ function noCommonError(ours: AlgorithmLists, theirs: AlgorithmLists): SshTraceEr
 }
 
 /** Lists where only `category` fails: our default offer, with the server's list replaced. */
-function oneCategoryFails(category: Category, theirs: string[]): SshTraceError {
+function oneCategoryFails(category: Category, theirs: string[]): SshError {
   const ours = defaultClientLists();
   const server: AlgorithmLists = { ...defaultClientLists(), [category]: theirs };
   // Keep MAC negotiation explicit: no AEAD cipher on the server's side.
@@ -162,12 +162,12 @@ function scriptedStream(chunks: string[], end: "close" | "hang" = "close"): Byte
 async function versionError(
   chunks: string[],
   end: "close" | "hang" = "close",
-): Promise<SshTraceError> {
+): Promise<SshError> {
   const reader = new BufferedReader(scriptedStream(chunks, end), "version", 200);
   try {
     await readServerVersion(reader, new Tracer());
   } catch (e) {
-    assert.ok(e instanceof SshTraceError, `expected SshTraceError, got ${e}`);
+    assert.ok(e instanceof SshError, `expected SshError, got ${e}`);
     return e;
   }
   throw new Error("the version exchange unexpectedly succeeded");
@@ -180,7 +180,7 @@ function ed25519Blob(fill: number): Uint8Array {
 /** Runs the real host-key policy against a known_hosts file; returns what it throws. */
 async function hostKeyError(
   knownHosts: (presented: Uint8Array, other: Uint8Array) => string,
-): Promise<{ error: SshTraceError; file: string }> {
+): Promise<{ error: SshError; file: string }> {
   const dir = await Deno.makeTempDir({ prefix: "sshtrace-diag-" });
   const file = `${dir}/known_hosts`;
   try {
@@ -203,7 +203,7 @@ async function hostKeyError(
         bits: 256,
       });
     } catch (e) {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       return { error: e, file };
     }
     throw new Error("the host key policy unexpectedly accepted the key");
@@ -232,7 +232,7 @@ function authDetails(methods: string[], extra: ErrorDetails = {}): ErrorDetails 
 
 interface Case {
   /** The error as the layer throws it. */
-  error: () => SshTraceError | Promise<SshTraceError>;
+  error: () => SshError | Promise<SshError>;
   events?: TraceEvent[];
   /** Expected fix / OpenSSH fix: a pattern, or null for "no fix". */
   fix: RegExp | null;
@@ -305,7 +305,7 @@ const CASES: Record<string, Case> = {
       try {
         await connectTcp("127.0.0.1", freePort(), 2000, new Tracer());
       } catch (e) {
-        return e as SshTraceError;
+        return e as SshError;
       }
       throw new Error("connected to a closed port");
     },
@@ -393,7 +393,7 @@ const CASES: Record<string, Case> = {
       try {
         parseVersionLine("SSH-3.0-future");
       } catch (e) {
-        return e as SshTraceError;
+        return e as SshError;
       }
       throw new Error("accepted SSH-3.0");
     },
@@ -1028,7 +1028,7 @@ for (const [key, c] of Object.entries(CASES)) {
     `explainFailure() explains ${key} (stage ${stage}) with the fix ${c.fix ?? "none"}`,
     async () => {
       const error = await c.error();
-      assert.ok(error instanceof SshTraceError);
+      assert.ok(error instanceof SshError);
       assert.equal(keyOf(error.code), key, `the case's error ${error.code} resolves to ${key}`);
       if (entry && entry.stage !== "any") assert.equal(error.stage, entry.stage);
       const x = explainFailure(error, c.events ?? []);
@@ -1263,14 +1263,14 @@ Deno.test("explainFailure() of a changed host key gives both fingerprints, file:
 });
 
 Deno.test("explainFailure() of a kex failure during a rekey says it was a rekey", () => {
-  const error = new SshTraceError("kex", "kex.closed", "closed");
+  const error = new SshError("kex", "kex.closed", "closed");
   const x = explainFailure(error, traceWith({ rekey: true }));
   assert.match(x.title, /rekey/);
   assert.equal(x.opensshFix, "-o RekeyLimit=8G");
 });
 
 Deno.test("explainFailure() of a DISCONNECT 'no matching cipher' suggests legacy algorithms", () => {
-  const error = new SshTraceError("kex", "kex.disconnect", "the server disconnected", {
+  const error = new SshError("kex", "kex.disconnect", "the server disconnected", {
     reasonCode: 3,
     reason: "KEY_EXCHANGE_FAILED",
     description: "no matching cipher found",
@@ -1300,7 +1300,7 @@ Deno.test("explainFailure() never throws on odd details", () => {
   assert.equal(x.code, "kex.no-common-kex");
   assert.equal(x.exitCode, 12);
   const weird = explainFailure(
-    { stage: "nowhere", code: 5, message: null, details: null } as unknown as SshTraceError,
+    { stage: "nowhere", code: 5, message: null, details: null } as unknown as SshError,
   );
   assert.equal(weird.known, false);
   assert.equal(weird.stage, "connect");
@@ -1355,7 +1355,7 @@ Deno.test("explainFailure() of a refused exec or shell on an SFTP-only server po
     },
   ];
   for (const code of ["session.exec-refused", "session.shell-refused"] as const) {
-    const x = explainFailure(new SshTraceError("session", code, code, { channel: 0 }), events);
+    const x = explainFailure(new SshError("session", code, code, { channel: 0 }), events);
     assert.match(x.title, /file transfer only/);
     assert.match(x.explanation, /mod_sftp/);
     assert.doesNotMatch(x.fix ?? "", /send|shell|exec/);
@@ -1363,12 +1363,12 @@ Deno.test("explainFailure() of a refused exec or shell on an SFTP-only server po
   }
   // An ordinary server keeps the advice to type the command into a shell.
   const plain = explainFailure(
-    new SshTraceError("session", "session.exec-refused", "x", { channel: 0 }),
+    new SshError("session", "session.exec-refused", "x", { channel: 0 }),
     [{ ...events[1]!, software: "Comware-7.1.064" } as TraceEvent],
   );
   assert.match(plain.fix ?? "", /sshtrace send/);
   const both = explainFailure(
-    new SshTraceError("session", "session.exec-refused", "x", {
+    new SshError("session", "session.exec-refused", "x", {
       channel: 0,
       otherRequestRefused: true,
     }),

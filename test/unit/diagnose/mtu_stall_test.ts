@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import type { TraceEvent } from "../../../lib/trace.ts";
 import type { AlgorithmLists, Decision } from "../../../lib/types.ts";
 
@@ -16,7 +16,7 @@ const lists = (kex: string[]): AlgorithmLists => ({
   compressionC2S: ["none"],
   compressionS2C: ["none"],
 });
-const timeout = () => new SshTraceError("kex", "kex.timeout", "no answer", { timeoutMs: 10_000 });
+const timeout = () => new SshError("kex", "kex.timeout", "no answer", { timeoutMs: 10_000 });
 const sent = { t: 0, stage: "kex", type: "kexinit-sent", lists: lists([]), cookie: "" };
 
 Deno.test("a post-quantum reply that never comes suggests a smaller exchange, naming the MTU", () => {

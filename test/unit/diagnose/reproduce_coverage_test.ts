@@ -45,7 +45,7 @@ const NOT_REPRODUCIBLE: Readonly<Record<string, string>> = {
   "connect.reset": "Linux reports a reset answering the SYN as ECONNREFUSED (connect.refused); " +
     "a reset inside the TCP handshake needs a middlebox outside this host",
   "*.internal": "only a bug in sshtrace produces it (a layer throwing something other than an " +
-    "SshTraceError); the one found here is reported, not pinned by a test",
+    "SshError); the one found here is reported, not pinned by a test",
   "*.interrupted": "needs a person pressing Ctrl-C at a terminal prompt: " +
     "test/interop/cli/interrupt_test.ts does it in tmux against sshd",
 };

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { ConnectOptions } from "../../../lib/client.ts";
 import { type AttemptRunner, runDoctor } from "../../../lib/doctor/ladder.ts";
 import type { Attempt } from "../../../lib/doctor/rungs.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import type { TraceEvent } from "../../../lib/trace.ts";
 
 const connect: ConnectOptions = { host: "sw1", port: 22, user: "admin" };
@@ -62,7 +62,7 @@ const rungs = (r: Awaited<ReturnType<typeof runDoctor>>) =>
 
 Deno.test("a channel that stalls gets a 16 KiB window and packets", async () => {
   const { runner, seen } = scripted((o) =>
-    o.windowSize === 16384 ? null : new SshTraceError("data", "data.timeout", "stalled", {
+    o.windowSize === 16384 ? null : new SshError("data", "data.timeout", "stalled", {
       timeoutMs: 1000,
     })
   );
@@ -75,7 +75,7 @@ Deno.test("a channel that stalls gets a 16 KiB window and packets", async () => 
 Deno.test("a stall right after our KEXINIT gets a short offer and a small key exchange", async () => {
   const { runner, seen } = scripted(
     (o) =>
-      o.algorithms?.kex?.some((e) => !/^[-+^]/.test(e)) ? null : new SshTraceError(
+      o.algorithms?.kex?.some((e) => !/^[-+^]/.test(e)) ? null : new SshError(
         "kex",
         "kex.timeout",
         "no answer",
@@ -91,7 +91,7 @@ Deno.test("a stall right after our KEXINIT gets a short offer and a small key ex
 
 Deno.test("a stall before the server's KEXINIT first tries our version line after its greeting", async () => {
   const { runner, seen } = scripted(
-    (o) => o.versionAfterGreeting ? null : new SshTraceError("kex", "kex.closed", "closed", {}),
+    (o) => o.versionAfterGreeting ? null : new SshError("kex", "kex.closed", "closed", {}),
     [sentKexInit],
   );
   const r = await runDoctor({ connect, attempt: runner });
@@ -101,7 +101,7 @@ Deno.test("a stall before the server's KEXINIT first tries our version line afte
 
 Deno.test("a server refusing rsa-sha2 user signatures gets ssh-rsa ones", async () => {
   const { runner } = scripted((o) =>
-    o.auth?.legacy ? null : new SshTraceError("auth", "auth.rsa-sha2-refused", "refused", {
+    o.auth?.legacy ? null : new SshError("auth", "auth.rsa-sha2-refused", "refused", {
       methods: ["publickey"],
       tried: [],
       algorithms: ["rsa-sha2-512"],
@@ -113,7 +113,7 @@ Deno.test("a server refusing rsa-sha2 user signatures gets ssh-rsa ones", async 
 });
 
 Deno.test("a change that does not help is undone, and the causes name the failure", async () => {
-  const { runner } = scripted(() => new SshTraceError("version", "version.closed", "closed", {}));
+  const { runner } = scripted(() => new SshError("version", "version.closed", "closed", {}));
   const r = await runDoctor({ connect, attempt: runner, sleep: () => Promise.resolve() });
   assert.deepEqual(rungs(r), [["modern", "failed", true], ["slow-pacing", "failed", false]]);
   assert.equal(r.working, null);
@@ -124,9 +124,7 @@ Deno.test("a change that does not help is undone, and the causes name the failur
 Deno.test("a server that drops rapid connections works after a pause", async () => {
   let paused = 0;
   const { runner } = scripted(() =>
-    paused
-      ? null
-      : new SshTraceError("connect", "connect.reset", "reset", { host: "sw1", port: 22 })
+    paused ? null : new SshError("connect", "connect.reset", "reset", { host: "sw1", port: 22 })
   );
   const r = await runDoctor({
     connect,
@@ -141,7 +139,7 @@ Deno.test("a server that drops rapid connections works after a pause", async () 
 
 Deno.test("PerSourcePenalties stops the ladder: every attempt would lengthen the block", async () => {
   const { runner, seen } = scripted(() =>
-    new SshTraceError("version", "version.refused", "Not allowed at this time", {
+    new SshError("version", "version.refused", "Not allowed at this time", {
       reason: "penalty",
       preVersionLines: ["Not allowed at this time"],
     })
@@ -155,7 +153,7 @@ Deno.test("PerSourcePenalties stops the ladder: every attempt would lengthen the
 Deno.test("a MaxStartups refusal is retried after a pause", async () => {
   let paused = 0;
   const { runner } = scripted(() =>
-    paused ? null : new SshTraceError("version", "version.refused", "Exceeded MaxStartups", {
+    paused ? null : new SshError("version", "version.refused", "Exceeded MaxStartups", {
       reason: "maxstartups",
       preVersionLines: ["Exceeded MaxStartups"],
     })

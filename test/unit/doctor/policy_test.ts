@@ -8,7 +8,7 @@ import {
   type Observed,
   parsePolicy,
 } from "../../../lib/doctor/policy.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 
 const both = (names: string[]) => [names, names] as const;
 function observed(change: Partial<Observed> = {}): Observed {
@@ -80,7 +80,7 @@ Deno.test("parsePolicy() refuses unknown keys, lists and grades as usage errors"
   ) {
     assert.throws(
       () => parsePolicy(bad, "p.json"),
-      (e) => e instanceof SshTraceError && e.code === "usage.invalid",
+      (e) => e instanceof SshError && e.code === "usage.invalid",
       bad,
     );
   }

@@ -6,7 +6,7 @@ import {
   errorCodes,
   EXACT_CODES,
   isErrorCode,
-  SshTraceError,
+  SshError,
   type StageOf,
 } from "../../../lib/errors/mod.ts";
 import { STAGES } from "../../../lib/types.ts";
@@ -15,34 +15,34 @@ import { STAGES } from "../../../lib/types.ts";
 type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
 const same = <T extends true>(): T => true as T;
 
-Deno.test("new SshTraceError() checks the stage and details against the code's table entry", () => {
-  const refused = new SshTraceError("connect", "connect.refused", "refused", {
+Deno.test("new SshError() checks the stage and details against the code's table entry", () => {
+  const refused = new SshError("connect", "connect.refused", "refused", {
     host: "h",
     port: 22,
   });
   assert.equal(refused.details.port, 22);
   assert.equal(refused.exitCode, 10);
-  const timeout = new SshTraceError("auth", "auth.timeout", "slow", { timeoutMs: 5 });
+  const timeout = new SshError("auth", "auth.timeout", "slow", { timeoutMs: 5 });
   assert.equal(timeout.details.timeoutMs, 5);
-  const bare = new SshTraceError("kex", "kex.bad-kexinit", "malformed");
+  const bare = new SshError("kex", "kex.bad-kexinit", "malformed");
   assert.deepEqual(bare.details, {});
   const cause = new Error("x");
-  const closed = new SshTraceError("kex", "kex.closed", "closed", {}, { cause });
+  const closed = new SshError("kex", "kex.closed", "closed", {}, { cause });
   assert.equal(closed.cause, cause);
 
   // Each of these is a compile error (deno check proves it); at run time they still build.
   // @ts-expect-error: the port is missing
-  new SshTraceError("connect", "connect.refused", "m", { host: "h" });
+  new SshError("connect", "connect.refused", "m", { host: "h" });
   // @ts-expect-error: a detail the code does not carry
-  new SshTraceError("connect", "connect.dns", "m", { host: "h", port: 22, fix: "--timeout" });
+  new SshError("connect", "connect.dns", "m", { host: "h", port: 22, fix: "--timeout" });
   // @ts-expect-error: details are required for this code
-  new SshTraceError("version", "version.not-ssh", "m");
+  new SshError("version", "version.not-ssh", "m");
   // @ts-expect-error: the stage is the code's prefix
-  new SshTraceError("kex", "connect.refused", "m", { host: "h", port: 22 });
+  new SshError("kex", "connect.refused", "m", { host: "h", port: 22 });
   // @ts-expect-error: a code outside the table
-  new SshTraceError("kex", "kex.brand-new", "m");
+  new SshError("kex", "kex.brand-new", "m");
   // @ts-expect-error: a family's codes are per stage; "usage" is not one
-  new SshTraceError("usage", "usage.interrupted", "m", { prompt: "password" });
+  new SshError("usage", "usage.interrupted", "m", { prompt: "password" });
 });
 
 Deno.test("a code's stage and details types follow from the table", () => {

@@ -2,11 +2,11 @@
 
 import assert from "node:assert/strict";
 import { forwardText, parseForwardSpec } from "../../../lib/forward/spec.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 
 function refused(text: string, message: RegExp): void {
   assert.throws(() => parseForwardSpec(text), (e: unknown) => {
-    assert.ok(e instanceof SshTraceError);
+    assert.ok(e instanceof SshError);
     assert.equal(e.code, "usage.invalid");
     assert.match(e.message, message);
     return true;

@@ -1,7 +1,7 @@
 /**
  * Property-based tests of the packet reader for every registered cipher and MAC, and of the
  * version-line reader: hostile bytes only ever give a clean error (PacketError, or a staged
- * SshTraceError), never an exception from deep inside, never a hang, and memory stays bounded.
+ * SshError), never an exception from deep inside, never a hang, and memory stays bounded.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -11,7 +11,7 @@ import { PacketError, PacketOpener, PacketSealer } from "../../../lib/transport/
 import { BufferedReader } from "../../../lib/transport/reader.ts";
 import { memoryPipe } from "../../../lib/transport/stream.ts";
 import { readServerVersion } from "../../../lib/transport/version.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import type { CipherAlgorithm, MacAlgorithm } from "../../../lib/algorithms/types.ts";
 
@@ -124,7 +124,7 @@ Deno.test("the version-line reader ends cleanly on any byte stream", async () =>
           const v = await readServerVersion(reader, new Tracer());
           assert.ok(v.line.startsWith("SSH-"));
         } catch (e) {
-          assert.ok(e instanceof SshTraceError, String(e));
+          assert.ok(e instanceof SshError, String(e));
           assert.equal(e.stage, "version");
         }
       },

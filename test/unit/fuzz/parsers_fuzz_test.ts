@@ -9,7 +9,7 @@ import { decodeKexInit } from "../../../lib/transport/kexinit.ts";
 import { parseVersionLine } from "../../../lib/transport/version.ts";
 import { parseKnownHosts } from "../../../lib/hostkeys/known_hosts.ts";
 import { parsePublicKey } from "../../../lib/algorithms/pubkey.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { parsePrivateKey } from "../../../lib/keys/private_key.ts";
 
 const RUNS = 5000;
@@ -73,7 +73,7 @@ Deno.test("parseVersionLine() parses or gives a version-stage error for any line
           const v = parseVersionLine(line);
           assert.ok(v.protocol === "2.0" || v.protocol === "1.99");
         } catch (e) {
-          assert.ok(e instanceof SshTraceError, String(e));
+          assert.ok(e instanceof SshError, String(e));
           assert.equal(e.stage, "version");
         }
       },

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { jumpHosts } from "../../../lib/cli/jump.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
 
 const USER = "/home/me/.ssh/config";
@@ -30,7 +30,7 @@ Deno.test("jumpHosts(): what the entry says wins over its Host block; none is no
 Deno.test("jumpHosts(): a bad configuration is a usage error naming the hop and file:line", () => {
   const io = memoryIo({ [USER]: "Host bastion\n  Port many\n" });
   assert.throws(() => jumpHosts("bastion", io), (e: unknown) => {
-    assert.ok(e instanceof SshTraceError);
+    assert.ok(e instanceof SshError);
     assert.equal(e.code, "usage.invalid");
     assert.match(e.message, /jump host bastion: .*config:2/);
     return true;

@@ -2,11 +2,11 @@
 
 import assert from "node:assert/strict";
 import { hopText, MAX_HOPS, parseJumpSpec } from "../../../lib/config/jump_spec.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 
 function refused(text: string, message: RegExp): void {
   assert.throws(() => parseJumpSpec(text), (e: unknown) => {
-    assert.ok(e instanceof SshTraceError);
+    assert.ok(e instanceof SshError);
     assert.equal(e.code, "usage.invalid");
     assert.equal(e.exitCode, 2);
     assert.match(e.message, message);

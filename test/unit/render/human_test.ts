@@ -7,7 +7,7 @@ import {
 } from "../../../lib/render/human.ts";
 import { useColor } from "../../../lib/render/color.ts";
 import { sanitize } from "../../../lib/render/sanitize.ts";
-import type { SshTraceError } from "../../../lib/errors/mod.ts";
+import type { SshError } from "../../../lib/errors/mod.ts";
 import type { TraceEvent } from "../../../lib/trace.ts";
 import {
   CLIENT_LISTS,
@@ -26,7 +26,7 @@ import { untypedError } from "../../helpers/errors.ts";
 function render(
   events: TraceEvent[],
   options: Partial<Omit<HumanRendererOptions, "write">> = {},
-  error: SshTraceError | null = null,
+  error: SshError | null = null,
 ): string {
   let out = "";
   const renderer = createHumanRenderer({

@@ -4,7 +4,7 @@ import { rejectionError } from "../../../lib/send/over_ssh.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { binary } from "../../../lib/send/prompt.ts";
 import { FakeShell, type FakeShellOptions } from "../../helpers/fake_shell.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";
 
 const CONFIG = [
@@ -186,7 +186,7 @@ Deno.test("runShell() fails with session.send-timeout naming the command and wha
   await assert.rejects(
     runShell(shell, { ...fast, commands: ["display slow"], commandTimeoutMs: 300 }),
     (e: unknown) => {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       assert.equal(e.stage, "session");
       assert.equal(e.code, "session.send-timeout");
       assert.equal(e.exitCode, 15);
@@ -204,7 +204,7 @@ Deno.test("runShell() fails with session.prompt-not-found after pressing Enter o
   await assert.rejects(
     runShell(shell, { ...fast, commands: ["x"], promptTimeoutMs: 400, nudgeMs: 100 }),
     (e: unknown) => {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       assert.equal(e.code, "session.prompt-not-found");
       assert.match(e.message, /within 0\.4 s/);
       assert.match(e.message, /Login incorrect/);
@@ -220,7 +220,7 @@ Deno.test("runShell() says when the shell closes in the middle of a command", as
   await assert.rejects(
     runShell(shell, { ...fast, commands: ["reboot"] }),
     (e: unknown) =>
-      e instanceof SshTraceError && e.code === "session.shell-closed" &&
+      e instanceof SshError && e.code === "session.shell-closed" &&
       /"reboot"/.test(e.message),
   );
 });
@@ -252,7 +252,7 @@ Deno.test("runShell() hands each completed command to onCommand before a later o
       commandTimeoutMs: 300,
       onCommand: (c, index) => seen.push({ index, output: c.output, status: c.status }),
     }),
-    (e: unknown) => e instanceof SshTraceError && e.code === "session.send-timeout",
+    (e: unknown) => e instanceof SshError && e.code === "session.send-timeout",
   );
   assert.deepEqual(seen, [{
     index: 0,

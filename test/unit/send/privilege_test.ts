@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DEVICES } from "../../../lib/send/devices.ts";
 import { type PrivilegeShell, raisePrivilege } from "../../../lib/send/privilege.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 
 /** A scripted shell: each reply in turn, recording what was typed and traced. */
 function scripted(replies: { text?: string; line: string; secret?: boolean }[]) {
@@ -60,7 +60,7 @@ async function failsWith(
   message: RegExp,
 ): Promise<void> {
   await assert.rejects(run, (e: unknown) => {
-    assert.ok(e instanceof SshTraceError);
+    assert.ok(e instanceof SshError);
     assert.equal(e.code, "session.privilege-failed");
     assert.equal(e.details.reason, reason);
     assert.match(e.message, message);

@@ -167,14 +167,14 @@ Deno.test("detection tells ASA from IOS by its prompt, EXOS from FortiOS by the 
 });
 
 Deno.test("a wrong --device is noticed at the first prompt and the right one suggested", async () => {
-  const { SshTraceError } = await import("../../../lib/errors/mod.ts");
+  const { SshError } = await import("../../../lib/errors/mod.ts");
   const { explainFailure } = await import("../../../lib/diagnose/explain.ts");
   const shell = new FakeShell({ prompt: "Router#", outputs: {}, logout: "exit" });
   const started = performance.now();
   await assert.rejects(
     runShell(shell, { settleMs: 50, commands: ["show version"], device: "comware" }),
     (e: unknown) => {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       assert.equal(e.code, "session.prompt-not-found");
       assert.equal(e.details.suggested, "cisco");
       assert.match(e.message, /"Router#" is not of H3C \/ HPE Comware .* looks like Cisco IOS/);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseCommandLine } from "../../../lib/cli/args.ts";
 import { parseRemoteSpec } from "../../../lib/cli/transfer.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import {
   basename,
   checkServerName,
@@ -77,7 +77,7 @@ Deno.test("parseRemoteSpec() splits at the first colon after the host, IPv6 in b
   assert.deepEqual(parseRemoteSpec("h:"), { target: "h", path: "" });
   for (const bad of ["localfile", ":x", "[::1]/x"]) {
     assert.throws(() => parseRemoteSpec(bad), (e: unknown) => {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       assert.equal(e.code, "usage.invalid");
       return true;
     });
@@ -102,7 +102,7 @@ Deno.test("checkServerName() accepts one plain component and refuses everything 
   }
   for (const bad of ["", ".", "..", "../x", "/etc/passwd", "a/b", "a\\b", "a\0b"]) {
     assert.throws(() => checkServerName(bad, "/d"), (e: unknown) => {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       assert.equal(e.code, "transfer.unsafe-name");
       assert.equal(e.exitCode, 17);
       return true;
@@ -113,7 +113,7 @@ Deno.test("checkServerName() accepts one plain component and refuses everything 
 Deno.test("sshtrace scp … and sshtrace sftp … point at get and put instead of logging in", () => {
   for (const word of ["scp", "sftp"]) {
     assert.throws(() => parseCommandLine([word, "a", "h:b"]), (e: unknown) => {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       assert.equal(e.code, "usage.invalid");
       assert.match(e.message, new RegExp(`sshtrace get .*--protocol ${word}`));
       return true;

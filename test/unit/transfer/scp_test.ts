@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { scpWithQuirks } from "../../../lib/transfer/copy.ts";
 import {
   remoteArg,
@@ -76,11 +76,11 @@ async function listTree(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-async function failure(p: Promise<unknown>): Promise<SshTraceError> {
+async function failure(p: Promise<unknown>): Promise<SshError> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof SshTraceError) return e;
+    if (e instanceof SshError) return e;
     throw e;
   }
   throw new Error("expected a failure");

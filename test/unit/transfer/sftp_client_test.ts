@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { pipelinedRead } from "../../../lib/transfer/pipeline.ts";
 import { OPEN, SftpClient } from "../../../lib/transfer/sftp_client.ts";
 import { FX, FXP } from "../../../lib/transfer/sftp_codec.ts";
@@ -51,7 +51,7 @@ async function code(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof SshTraceError) return e.code;
+    if (e instanceof SshError) return e.code;
     throw e;
   }
   throw new Error("expected a failure");
@@ -154,7 +154,7 @@ for (
       async (sftp, _, dir) => {
         await Deno.mkdir(`${dir}/dest`);
         const e = await downloadTree(sftp, "/d", `${dir}/dest/d`).catch((e) => e);
-        assert.ok(e instanceof SshTraceError, String(e));
+        assert.ok(e instanceof SshError, String(e));
         assert.equal(e.code, "transfer.unsafe-name");
         assert.equal(e.details.name, hostile);
         // Nothing at all was written: not the safe entry, not outside the destination.

@@ -9,7 +9,7 @@ import { findCipher } from "../../../lib/algorithms/cipher.ts";
 import { findMac } from "../../../lib/algorithms/mac.ts";
 import { setCryptoBackendForTests } from "../../../lib/algorithms/crypto_provider.ts";
 import { Tracer } from "../../../lib/trace.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { type DirectionKeys, PacketSealer } from "../../../lib/transport/packet.ts";
 import { StreamPacketConn } from "../../../lib/transport/packet_conn.ts";
 import { memoryPipe } from "../../../lib/transport/stream.ts";
@@ -81,7 +81,7 @@ for (
     conn.readAhead = true;
     for (let i = 0; i < 5; i++) assert.equal((await conn.readPacket(0))?.[1], i);
     await assert.rejects(conn.readPacket(0), (e: unknown) => {
-      assert.ok(e instanceof SshTraceError);
+      assert.ok(e instanceof SshError);
       assert.equal(e.code, "data.mac-error");
       return true;
     });
@@ -98,7 +98,7 @@ Deno.test("StreamPacketConn blames the stage it is given and names the peer", as
   a.close();
   const conn = new StreamPacketConn(b, { peer: "client", timeoutMs: 0, stage: "auth" });
   await assert.rejects(conn.readPacket(), (e: unknown) => {
-    assert.ok(e instanceof SshTraceError);
+    assert.ok(e instanceof SshError);
     assert.equal(e.code, "auth.closed");
     assert.match(e.message, /the client closed the connection during stage auth/);
     return true;

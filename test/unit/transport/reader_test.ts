@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BufferedReader, Deadline } from "../../../lib/transport/reader.ts";
 import { memoryPipe } from "../../../lib/transport/stream.ts";
-import { SshTraceError } from "../../../lib/errors/mod.ts";
+import { SshError } from "../../../lib/errors/mod.ts";
 import { untypedError } from "../../helpers/errors.ts";
 
 Deno.test("a deadline ends a wait that a trickle of bytes keeps alive past every per-read timeout", async () => {
@@ -19,7 +19,7 @@ Deno.test("a deadline ends a wait that a trickle of bytes keeps alive past every
     await reader.within(new Deadline("version", "version line", 300), () => reader.ensure(10_000));
     assert.fail("the wait ended without the deadline");
   } catch (e) {
-    assert.ok(e instanceof SshTraceError, String(e));
+    assert.ok(e instanceof SshError, String(e));
     assert.equal(e.code, "version.timeout");
     assert.match(e.message, /^no complete version line after 0\.3 s \(budget 0\.3 s\)/);
     assert.equal(e.details.budgetMs, 300);
