@@ -7,6 +7,7 @@
  */
 
 import type * as NodeOs from "node:os";
+import { denoFiles } from "./deno_files.ts";
 import type { Conn, ConnectOptions, ErrorKind, FileInfo, Permission, Platform } from "./mod.ts";
 
 function granted(permission: Permission): boolean {
@@ -195,6 +196,7 @@ export const denoPlatform: Platform = {
       return undefined;
     }
   },
+  files: denoFiles,
   user,
   hostname,
 

@@ -1,7 +1,8 @@
 /**
- * Local files for transfers: streaming reads and writes, rename, remove, directory listing and
- * metadata. The only place the transfer code touches the runtime's file system (Deno here).
- * Errors keep the runtime's classes; ask their meaning with `platform.errorKind()`.
+ * Local files for transfers, as the platform seam offers them (`platform.files`): streaming
+ * reads and writes, rename, remove, directory listing and metadata. The implementations are
+ * deno_files.ts and node_files.ts. Errors keep the runtime's classes; ask their meaning with
+ * `platform.errorKind()`.
  * @module
  */
 
@@ -60,76 +61,3 @@ export interface LocalFiles {
   /** Sets access and modification times (seconds since the epoch). */
   utime(path: string, atime: number, mtime: number): Promise<void>;
 }
-
-function toStat(info: Deno.FileInfo): LocalStat {
-  const secs = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
-  return {
-    isFile: info.isFile,
-    isDirectory: info.isDirectory,
-    isSymlink: info.isSymlink,
-    size: info.size,
-    mode: info.mode === null ? null : info.mode & 0o7777,
-    mtime: secs(info.mtime),
-    atime: secs(info.atime),
-  };
-}
-
-async function statOrNull(fn: () => Promise<Deno.FileInfo>): Promise<LocalStat | null> {
-  try {
-    return toStat(await fn());
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/** Local files on Deno. */
-export const localFiles: LocalFiles = {
-  lstat: (path) => statOrNull(() => Deno.lstat(path)),
-  stat: (path) => statOrNull(() => Deno.stat(path)),
-  async openRead(path, offset = 0) {
-    const file = await Deno.open(path, { read: true });
-    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
-    return {
-      read: (buffer) => file.read(buffer),
-      close: () => file.close(),
-    };
-  },
-  async openWrite(path, { offset = 0, exclusive = false, mode }) {
-    const file = await Deno.open(path, {
-      write: true,
-      create: !exclusive && offset === 0 ? true : undefined,
-      createNew: exclusive || undefined,
-      truncate: offset === 0 && !exclusive ? true : undefined,
-      mode,
-    });
-    if (offset > 0) {
-      await file.truncate(offset);
-      await file.seek(offset, Deno.SeekMode.Start);
-    }
-    return {
-      async write(bytes) {
-        let done = 0;
-        while (done < bytes.length) done += await file.write(bytes.subarray(done));
-      },
-      sync: () => file.sync(),
-      close: () => file.close(),
-    };
-  },
-  rename: (from, to) => Deno.rename(from, to),
-  async remove(path) {
-    try {
-      await Deno.remove(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  },
-  mkdir: (path, options = {}) => Deno.mkdir(path, options),
-  async readDir(path) {
-    const names: string[] = [];
-    for await (const entry of Deno.readDir(path)) names.push(entry.name);
-    return names.sort();
-  },
-  chmod: (path, mode) => Deno.chmod(path, mode),
-  utime: (path, atime, mtime) => Deno.utime(path, atime, mtime),
-};

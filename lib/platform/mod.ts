@@ -11,6 +11,7 @@
 
 // `deno task binary` remaps this import to ./node.ts (an import map entry): see scripts/binary.sh.
 import { runtimePlatform } from "./deno.ts";
+import type { LocalFiles } from "./files.ts";
 
 /** A byte connection (TCP or Unix socket): reads into the caller's buffer, partial writes. */
 export interface Conn {
@@ -172,6 +173,8 @@ export interface Platform {
   appendTextSync(path: string, text: string): void;
   /** The names in a directory, or undefined when it cannot be listed. */
   readDirSync(path: string): string[] | undefined;
+  /** Local files for transfers: streaming reads and writes, metadata, rename (files.ts). */
+  readonly files: LocalFiles;
 
   /**
    * Who runs sshtrace and where: the user's id, name and home, and this machine's host name;

@@ -18,6 +18,7 @@ import net from "node:net";
 import os from "node:os";
 import process from "node:process";
 import { Readable, Writable } from "node:stream";
+import { nodeFiles } from "./node_files.ts";
 import type {
   ChildProcess,
   Conn,
@@ -420,6 +421,7 @@ export const nodePlatform: Platform = {
     };
   },
   readTextSync,
+  files: nodeFiles,
   appendTextSync: (path, text) => fs.appendFileSync(path, text, { mode: 0o600 }),
   readDirSync(path) {
     try {

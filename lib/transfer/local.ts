@@ -1,15 +1,19 @@
 /**
  * Local file steps of a transfer, with their failures as `transfer.local-error` naming the path:
- * the one wrapper around lib/platform/files.ts that the SFTP and SCP copies share.
+ * the one wrapper around `platform.files` (lib/platform/files.ts) that the SFTP and SCP copies
+ * share.
  * @module
  */
 
 import { SshError } from "../errors/mod.ts";
-import { localFiles, type LocalStat } from "../platform/files.ts";
+import type { LocalFiles, LocalStat } from "../platform/files.ts";
 import { firstLine, platform } from "../platform/mod.ts";
 import { join } from "./paths.ts";
 
-export { localFiles, type LocalStat };
+export type { LocalStat };
+
+/** The local file system, through the platform seam. */
+export const localFiles: LocalFiles = platform.files;
 
 /** Runs a local file step; its failure becomes `transfer.local-error` naming what and where. */
 export async function local<T>(what: string, path: string, step: () => Promise<T>): Promise<T> {

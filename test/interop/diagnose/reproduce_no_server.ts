@@ -93,19 +93,19 @@ export const NO_SERVER = reproductionTable({
     },
     {
       name: "a keyword sshtrace does not do is config.refused naming where it was set",
-      reproduces: [{ code: "config.refused", by: "CLI: probe -F FILE with ForwardAgent yes" }],
+      reproduces: [{ code: "config.refused", by: "CLI: probe -F FILE with ForwardX11 yes" }],
       async run({ raw, target }, expect) {
         let connections = 0;
         raw.behaviour = () => Promise.resolve(void connections++);
         const file = await Deno.makeTempFile({ suffix: ".ssh_config" });
         try {
-          await Deno.writeTextFile(file, "Host 127.0.0.1\n  ForwardAgent yes\n");
+          await Deno.writeTextFile(file, "Host 127.0.0.1\n  ForwardX11 yes\n");
           const r = await cli(["probe", "--json", "-F", file, target]);
           assert.equal(r.code, EXIT_CODES.config, r.stderr);
           expect(cliSeen(r), {
             code: "config.refused",
             stage: "config",
-            fix: new RegExp(`"ForwardAgent" at ${re(file)}:2`),
+            fix: new RegExp(`"ForwardX11" at ${re(file)}:2`),
             opensshFix: null,
           });
           assert.equal(connections, 0, "nothing may be sent for a refused keyword");
