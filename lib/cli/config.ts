@@ -19,16 +19,28 @@ import { platform } from "../platform/mod.ts";
 
 /** Files and host facts from the running system. */
 export function systemConfigIo(): ConfigIo {
-  const who = platform.user();
+  // Asked only when a token or Match needs it: the account lookup loads node:os (~14 ms of a
+  // login's start-up), and HOME / USER answer the common questions.
+  let who: ReturnType<typeof platform.user> | undefined;
+  const whoami = () => (who ??= platform.user());
+  let localHost: string | undefined;
   return {
     // One byte past the limit, so the reader sees an oversized file as such.
     readText: (path, maxBytes) => platform.readTextSync(path, maxBytes + 1),
     readDir: (path) => platform.readDirSync(path),
     env,
-    home: env("HOME") ?? who.home ?? "/",
-    localUser: who.name ?? env("USER") ?? "unknown",
-    uid: who.uid,
-    localHost: platform.hostname(),
+    get home() {
+      return env("HOME") ?? whoami().home ?? "/";
+    },
+    get localUser() {
+      return env("USER") ?? env("LOGNAME") ?? whoami().name ?? "unknown";
+    },
+    get uid() {
+      return whoami().uid;
+    },
+    get localHost() {
+      return (localHost ??= platform.hostname());
+    },
   };
 }
 

@@ -314,19 +314,31 @@ function finish(
   const port = get<number>("port");
   const user = get<string>("user");
   const alias = values.get("hostkeyalias")?.value as string | undefined;
-  const localHost = io.localHost;
+  // The costly tokens are computed when a value uses them: %C hashes (the first digest loads
+  // the crypto library) and %l/%L/%i/%u ask the system.
   const tokens: TokenValues = {
-    C: hex(digest("sha1", new TextEncoder().encode(`${localHost}${hostname}${port}${user}`))),
-    L: localHost.split(".")[0]!,
-    i: String(io.uid),
+    get C() {
+      const text = `${io.localHost}${hostname}${port}${user}`;
+      return hex(digest("sha1", new TextEncoder().encode(text)));
+    },
+    get L() {
+      return io.localHost.split(".")[0]!;
+    },
+    get i() {
+      return String(io.uid);
+    },
     k: alias ?? hostArg,
-    l: localHost,
+    get l() {
+      return io.localHost;
+    },
     n: hostArg,
     p: String(port),
     d: io.home,
     h: hostname,
     r: user,
-    u: io.localUser,
+    get u() {
+      return io.localUser;
+    },
     j: "",
   };
   const path = (p: string, keyword: string, origin: Origin) =>
