@@ -119,3 +119,15 @@ export function chunkReader(
     return out;
   };
 }
+
+/** What a local path to upload is; a missing one is `transfer.local-error` (not-found). */
+export async function existingLocal(path: string): Promise<LocalStat> {
+  const st = await local("stat", path, () => localFiles.stat(path));
+  if (st) return st;
+  throw new SshError(
+    "transfer",
+    "transfer.local-error",
+    `${path} (local): no such file or directory`,
+    { path, kind: "not-found" },
+  );
+}

@@ -11,7 +11,15 @@ import type { Client } from "../client.ts";
 import type { Session } from "../connection/session.ts";
 import { SshError } from "../errors/mod.ts";
 import { ByteReader } from "./byte_reader.ts";
-import { blockWriter, local, localFiles, type LocalStat, localTarget, noSymlink } from "./local.ts";
+import {
+  blockWriter,
+  existingLocal,
+  local,
+  localFiles,
+  type LocalStat,
+  localTarget,
+  noSymlink,
+} from "./local.ts";
 import { interrupted } from "./pipeline.ts";
 import { basename, checkServerName, join, localNameFor, partName } from "./paths.ts";
 import type { CopyOptions, FileResult, TreeResult } from "./sftp_files.ts";
@@ -343,15 +351,7 @@ export async function scpUpload(
   remote: string,
   options: ScpOptions = {},
 ): Promise<TreeResult> {
-  const st = await local("stat", localPath, () => localFiles.stat(localPath));
-  if (!st) {
-    throw new SshError(
-      "transfer",
-      "transfer.local-error",
-      `${localPath} (local): no such file or directory`,
-      { path: localPath, kind: "not-found" },
-    );
-  }
+  const st = await existingLocal(localPath);
   if (st.isDirectory && !options.recursive) {
     throw new SshError(
       "transfer",

@@ -12,6 +12,7 @@ import { type Attrs, kindOf, OPEN, type SftpClient } from "./sftp_client.ts";
 import {
   blockWriter,
   chunkReader,
+  existingLocal,
   local,
   localFiles,
   type LocalStat,
@@ -173,15 +174,7 @@ export async function uploadFile(
   remotePath: string,
   options: CopyOptions = {},
 ): Promise<FileResult> {
-  const st = await local("stat", localPath, () => localFiles.stat(localPath));
-  if (!st) {
-    throw new SshError(
-      "transfer",
-      "transfer.local-error",
-      `${localPath} (local): no such file or directory`,
-      { path: localPath, kind: "not-found" },
-    );
-  }
+  const st = await existingLocal(localPath);
   if (!st.isFile) throw notAFile(localPath, st.isDirectory ? "directory" : "special file");
   const target = await remoteTarget(sftp, remotePath, basename(localPath));
   const part = partName(target);
