@@ -1,37 +1,22 @@
 /**
- * The facade: open a transport to a host (or over any byte stream), probe a server, and build
- * the report. Emits trace events through the caller's tracer; never prints.
+ * The facade: probe a server, or connect and authenticate for a {@link Client} (its transport
+ * opened by lib/client/open_transport.ts, over TCP or any byte stream). Emits trace events through the caller's tracer; never prints.
  * @module
  */
 
-import {
-  AlgorithmListError,
-  buildOffer,
-  findHostKey,
-  type ListCategory,
-} from "./algorithms/registry.ts";
 import { authenticate, type AuthOptions, type AuthResult } from "./auth/userauth.ts";
 import { Connection } from "./connection/mux.ts";
 import { startKeepalive } from "./connection/keepalive.ts";
 import type { ExitInfo, PtyOptions, Session } from "./connection/session.ts";
 import { requestService } from "./auth/service.ts";
-import {
-  defaultKnownHostsFiles,
-  hostKeyPolicy,
-  knownKeyTypes,
-  type StrictMode,
-} from "./hostkeys/policy.ts";
-import { connectTcp, type TcpOptions } from "./net.ts";
-import { platform } from "./platform/mod.ts";
-import { SshError } from "./errors/mod.ts";
+import type { SshError } from "./errors/mod.ts";
 import type { SftpClient, SftpOptions } from "./transfer/sftp_client.ts";
 import { startSftpOn } from "./transfer/session.ts";
 import type { Stage } from "./types.ts";
-import { failureOf, onAbort, runLifecycle, whenAborted } from "./run.ts";
+import { onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
 import { type HopTrace, type JumpHost, openJumpChain } from "./jump/chain.ts";
-import { proxyCommandTunnel } from "./jump/proxy_command.ts";
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
 import { forwardLocal, type LocalForward } from "./forward/local.ts";
@@ -40,163 +25,8 @@ import { forwardDynamic } from "./forward/dynamic.ts";
 import { AGENT_CHANNEL, AGENT_REQUEST, AGENT_WARNING, agentChannels } from "./forward/agent.ts";
 import { type RemoteForward, RemoteForwards } from "./forward/remote.ts";
 import type { ServerVersion } from "./transport/version.ts";
-import { startTransport, type Transport } from "./transport/transport.ts";
-
-/** Options shared by every command. */
-export interface ClientOptions {
-  host: string;
-  /** @default 22 */
-  port?: number;
-  /** @default $USER */
-  user?: string;
-  /** Limit for every network wait, in milliseconds. @default 10000 */
-  timeoutMs?: number;
-  /** Where events go; a new silent tracer when omitted. */
-  tracer?: Tracer;
-  /** OpenSSH-style list edits per category, applied in order (`+a`, `-a`, `^a`, `a,b`). */
-  algorithms?: Partial<Record<ListCategory, string[]>>;
-  /** Offer every legacy algorithm too (after the modern ones). @default false */
-  legacy?: boolean;
-  /** @default "yes" */
-  strictHostKeyChecking?: StrictMode;
-  /** known_hosts files; the first is where accepted keys are written. */
-  knownHostsFiles?: string[];
-  /** For `ask`: puts the question to the user. */
-  ask?: (question: string) => Promise<boolean>;
-  /** HashKnownHosts: accepted keys are written with the host name hashed. @default false */
-  hashKnownHosts?: boolean;
-  /** AddressFamily, ConnectionAttempts, TCPKeepAlive of the TCP connection. */
-  tcp?: TcpOptions;
-  /** HostKeyAlias: the name the host key is looked up and recorded under (no port). */
-  hostKeyAlias?: string;
-  /** Run over this stream instead of opening a TCP connection. */
-  stream?: ByteStream;
-  /**
-   * Opens the stream to run over, timed and traced as stage `connect` (a jump host's
-   * `direct-tcpip` channel); used instead of TCP when `stream` is not given.
-   */
-  tunnel?: (tracer: Tracer) => Promise<ByteStream>;
-  /**
-   * ProxyCommand: run this command (`%h %p %r %n %%` expanded) and speak SSH over its standard
-   * input and output instead of opening a TCP connection. Ignored for a jump chain's target.
-   */
-  proxyCommand?: string;
-  /** Rekey after this many bytes. @default 1 GiB */
-  rekeyLimitBytes?: number;
-  /** Rekey after this long (RekeyLimit's time part), in milliseconds. @default 1 hour */
-  rekeyIntervalMs?: number;
-  /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
-  requiredRsaSize?: number;
-  /** Send our version line only after the server's (devices that drop earlier data). */
-  versionAfterGreeting?: boolean;
-  /** The group sizes a group exchange asks for (bits), instead of the defaults (audits). */
-  gexRequest?: { min: number; preferred: number; max: number };
-  /** Offer strict kex (Terrapin countermeasure); off only for servers that break it. @default true */
-  strictKex?: boolean;
-  /**
-   * Cancels the connection attempt and, once connected, the connection: the socket is closed,
-   * every pending operation rejects with `<stage>.aborted` (the stage it was in) carrying
-   * `signal.reason` as its cause.
-   */
-  signal?: AbortSignal;
-}
-
-/** The user name to use when none is given. */
-export function defaultUser(): string {
-  return platform.env("USER") ?? platform.env("LOGNAME") ?? "root";
-}
-
-function home(): string | undefined {
-  return platform.env("HOME");
-}
-
-/**
- * Connects and completes the version exchange, key exchange and host key check. The
- * connection is closed again if any of it fails.
- */
-export async function openTransport(options: ClientOptions): Promise<Transport> {
-  const tracer = options.tracer ?? new Tracer();
-  const port = options.port ?? 22;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const files = options.knownHostsFiles ?? defaultKnownHostsFiles(home());
-  let offer;
-  try {
-    offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
-  } catch (e) {
-    if (e instanceof AlgorithmListError) {
-      throw new SshError("usage", "usage.invalid", e.message);
-    }
-    throw e;
-  }
-  // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
-  // server with several keys is not reported as unknown or changed.
-  // HostKeyAlias: known_hosts names the key by the alias alone, as ssh(1) does.
-  const keyHost = options.hostKeyAlias ?? options.host;
-  const keyPort = options.hostKeyAlias ? 22 : port;
-  const known = await knownKeyTypes(files, keyHost, keyPort);
-  if (known.length) {
-    const first = offer.hostKey.filter((n) => known.includes(findHostKey(n)?.keyType ?? ""));
-    offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
-  }
-  const { signal } = options;
-  if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
-  const span = tracer.span("connect");
-  let stream = options.stream;
-  const tunnel = options.tunnel ??
-    (options.proxyCommand
-      ? proxyCommandTunnel(options.proxyCommand, {
-        host: options.host,
-        port,
-        user: options.user ?? defaultUser(),
-      })
-      : undefined);
-  if (!stream && tunnel) {
-    try {
-      stream = await tunnel(tracer);
-    } catch (e) {
-      throw whenAborted(e, signal, "connect");
-    }
-  }
-  if (!stream) {
-    try {
-      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp))
-        .stream;
-    } catch (e) {
-      throw whenAborted(e, signal, "connect");
-    }
-  }
-  span.end();
-  const opened = stream;
-  // Cancelling closes the stream: the handshake's pending read or write wakes and rejects.
-  const stopListening = onAbort(signal, () => opened.close());
-  try {
-    return await startTransport(opened, {
-      tracer,
-      timeoutMs,
-      offer,
-      legacy: options.legacy ?? false,
-      rekeyLimitBytes: options.rekeyLimitBytes,
-      rekeyIntervalMs: options.rekeyIntervalMs,
-      requiredRsaSize: options.requiredRsaSize,
-      versionAfterGreeting: options.versionAfterGreeting,
-      gexRequest: options.gexRequest,
-      strictKex: options.strictKex,
-      checkHostKey: hostKeyPolicy({
-        mode: options.strictHostKeyChecking ?? "yes",
-        host: keyHost,
-        port: keyPort,
-        knownHostsFiles: files,
-        tracer,
-        ask: options.ask,
-        hashKnownHosts: options.hashKnownHosts,
-      }),
-    });
-  } catch (e) {
-    throw whenAborted(e, signal, "version");
-  } finally {
-    stopListening();
-  }
-}
+import type { Transport } from "./transport/transport.ts";
+import { type ClientOptions, defaultUser, openTransport } from "./client/open_transport.ts";
 
 /** Options of {@link probe}. */
 export type ProbeOptions = Omit<ClientOptions, "strictHostKeyChecking" | "ask">;

@@ -25,12 +25,11 @@
  * @module
  */
 
+export { type ClientOptions, openTransport } from "./client/open_transport.ts";
 export {
   Client,
-  type ClientOptions,
   connect,
   type ConnectOptions,
-  openTransport,
   probe,
   type ProbeOptions,
   type ProbeResult,

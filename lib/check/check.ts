@@ -9,7 +9,8 @@
 import { BastionPool } from "./bastions.ts";
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
-import { type Client, connect, defaultUser, probe } from "../client.ts";
+import { type Client, connect, probe } from "../client.ts";
+import { defaultUser } from "../client/open_transport.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 import { buildReport, probeReport, type Report } from "../render/report.ts";
 import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";

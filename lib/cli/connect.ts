@@ -8,7 +8,8 @@
  */
 
 import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
-import { connect, type ConnectOptions, defaultUser } from "../client.ts";
+import { connect, type ConnectOptions } from "../client.ts";
+import { defaultUser } from "../client/open_transport.ts";
 import type { ExitInfo } from "../connection/session.ts";
 import { platform } from "../platform/mod.ts";
 import { reportToJson } from "../render/ndjson.ts";

@@ -11,7 +11,8 @@
  */
 
 import { allNames, findHostKey, type ListCategory } from "../algorithms/registry.ts";
-import { openTransport, probe, type ProbeOptions, type ProbeResult } from "../client.ts";
+import { probe, type ProbeOptions, type ProbeResult } from "../client.ts";
+import { openTransport } from "../client/open_transport.ts";
 import { type GradeLetter, gradeServer } from "../diagnose/grade.ts";
 import { SshError } from "../errors/mod.ts";
 import { type TraceEvent, Tracer } from "../trace.ts";

@@ -19,7 +19,7 @@
  */
 
 import { allNames } from "../../lib/algorithms/registry.ts";
-import { type ClientOptions, openTransport } from "../../lib/client.ts";
+import { type ClientOptions, openTransport } from "../../lib/client/open_transport.ts";
 import { SshError } from "../../lib/errors/mod.ts";
 import { generateHostKeys, type HostKeys, keyTypesFor } from "../../lib/lab/hostkeys.ts";
 import { modernConfig } from "../../lib/lab/profiles.ts";

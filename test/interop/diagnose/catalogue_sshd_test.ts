@@ -1,7 +1,7 @@
 // The catalogue's explanation of a failure from a real OpenSSH sshd (the rest of the catalogue's
 // tests need nothing but Deno: test/unit/diagnose/catalogue_test.ts).
 import assert from "node:assert/strict";
-import { openTransport } from "../../../lib/client.ts";
+import { openTransport } from "../../../lib/client/open_transport.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { SshError } from "../../../lib/errors/mod.ts";
 import { Tracer } from "../../../lib/trace.ts";

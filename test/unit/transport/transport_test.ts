@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { allNames, findCipher } from "../../../lib/algorithms/registry.ts";
 import { requestService } from "../../../lib/auth/service.ts";
 import { authenticate } from "../../../lib/auth/userauth.ts";
-import type { ClientOptions } from "../../../lib/client.ts";
+import type { ClientOptions } from "../../../lib/client/open_transport.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { type TraceEvent, Tracer } from "../../../lib/trace.ts";
 import { EXIT_CODES } from "../../../lib/types.ts";
