@@ -231,7 +231,11 @@ export class StreamPacketConn implements PacketConn {
       const need = opener.begin(reader.peekExact(size));
       if (!(await this.#ensureWhole(size + need))) throw this.#closedError();
       const whole = reader.take(size + need)!;
-      return this.#handUp(opener.finish(whole.subarray(size), whole), (opener.seq - 1) >>> 0);
+      const payload = opener.finish(whole.subarray(size), whole);
+      // The payload is fresh memory (decrypted or copied): nothing taken is viewed any more,
+      // and nothing is opened ahead (this path runs with an empty read-ahead queue).
+      reader.release();
+      return this.#handUp(payload, (opener.seq - 1) >>> 0);
     } catch (e) {
       throw this.#packetFailure(e);
     }
@@ -267,7 +271,10 @@ export class StreamPacketConn implements PacketConn {
       const next = this.#ahead.shift(allowed && this.readAhead);
       if (next) {
         try {
-          return this.#handUp(await next.payload, next.seq);
+          const payload = await next.payload;
+          // Every packet taken so far is opened (into fresh memory): its bytes may be reused.
+          if (!this.#ahead.length) reader.release();
+          return this.#handUp(payload, next.seq);
         } catch (e) {
           this.#ahead.fail();
           throw this.#packetFailure(e);

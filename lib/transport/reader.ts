@@ -81,6 +81,8 @@ export class BufferedReader {
   #stream: ByteStream;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
+  /** Bytes taken (consumed) but not yet {@link release}d to the stream. */
+  #unreleased = 0;
   #eof = false;
   /** The stream read under way (its chunk is added when it completes). */
   #pending: Promise<boolean> | null = null;
@@ -262,6 +264,7 @@ export class BufferedReader {
     if (n === 0) return new Uint8Array(0);
     const out = this.peekExact(n);
     this.#buffered -= n;
+    this.#unreleased += n;
     for (let left = n; left > 0;) {
       const chunk = this.#chunks[0]!;
       if (chunk.length > left) {
@@ -272,6 +275,17 @@ export class BufferedReader {
       left -= chunk.length;
     }
     return out;
+  }
+
+  /**
+   * Tells the stream that no view of any byte taken so far is kept any more (the caller has
+   * copied or decrypted them), so it may reuse their memory ({@link ByteStream.recycle}).
+   */
+  release(): void {
+    const n = this.#unreleased;
+    if (n === 0) return;
+    this.#unreleased = 0;
+    this.#stream.recycle?.(n);
   }
 
   /** Waits until at least `n` bytes are buffered; false if the stream ends first. */

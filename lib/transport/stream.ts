@@ -7,6 +7,11 @@ export interface ByteStream {
   write(bytes: Uint8Array): Promise<void>;
   /** Closes both directions; a pending read resolves null or rejects. Idempotent. */
   close(): void;
+  /**
+   * Optional: the reader is done with the next `n` bytes `read` gave it (in stream order) and
+   * keeps no view of them, so their memory may be used again for later reads.
+   */
+  recycle?(n: number): void;
 }
 
 /** An in-memory connected pair of byte streams (for tests and the in-process lab server). */
