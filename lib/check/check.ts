@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../wire/buffer.ts";
 import { BastionPool } from "./bastions.ts";
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
@@ -271,7 +272,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
       const outputs: Uint8Array[] = [];
       let errorLine: string | null = null;
       const summarize = (): CommandSummary => {
-        const all = concat(outputs);
+        const all = concatBytes(...outputs);
         return {
           command: commands.join("; "),
           via: "send",
@@ -334,16 +335,6 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     if (failure) throw failure;
   });
   return { report: outcome.report({ host, port, user }), command, fetch };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 type Outcome = {

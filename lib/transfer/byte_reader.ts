@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeText } from "../wire/buffer.ts";
+import { concatBytes, decodeText } from "../wire/buffer.ts";
 
 export class ByteReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -46,7 +46,7 @@ export class ByteReader {
     let n = 0;
     for (;;) {
       if (!(await this.#fill())) {
-        return n === 0 ? null : { text: decodeText(concat(parts, n)), long: false };
+        return n === 0 ? null : { text: decodeText(concatBytes(...parts)), long: false };
       }
       const nl = this.#buf.indexOf(0x0a);
       const take = nl < 0 ? this.#buf.length : nl;
@@ -54,13 +54,13 @@ export class ByteReader {
       if (take > room) {
         parts.push(this.#buf.subarray(0, room));
         this.#buf = this.#buf.subarray(room);
-        return { text: decodeText(concat(parts, max)), long: true };
+        return { text: decodeText(concatBytes(...parts)), long: true };
       }
       parts.push(this.#buf.subarray(0, take));
       n += take;
       if (nl >= 0) {
         this.#buf = this.#buf.subarray(nl + 1);
-        return { text: decodeText(concat(parts, n)), long: false };
+        return { text: decodeText(concatBytes(...parts)), long: false };
       }
       this.#buf = new Uint8Array(0);
     }
@@ -80,17 +80,6 @@ export class ByteReader {
   }
 }
 
-function concat(parts: Uint8Array[], n: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** Reads a whole stream as text, keeping at most `max` bytes (the rest is read and dropped). */
 export async function readSmallText(stream: ReadableStream<Uint8Array>, max = 64 * 1024) {
   const parts: Uint8Array[] = [];
@@ -101,5 +90,5 @@ export async function readSmallText(stream: ReadableStream<Uint8Array>, max = 64
     parts.push(part.slice());
     n += part.length;
   }
-  return decodeText(concat(parts, n));
+  return decodeText(concatBytes(...parts));
 }
