@@ -12,6 +12,7 @@ import { platform } from "../platform/mod.ts";
 import { copy, type CopyReport, type ProtocolChoice } from "../transfer/copy.ts";
 import { type ConnectFlags, prepareRun } from "./connect.ts";
 import { writeErr } from "./output.ts";
+import { sanitize } from "../render/sanitize.ts";
 import type { Settings } from "../config/options.ts";
 
 export interface TransferFlags extends ConnectFlags {
@@ -64,7 +65,10 @@ function formatBytes(n: number): string {
 }
 
 /** A progress reporter for stderr: a bar on a terminal, a line every 5 s otherwise. */
-function progress(quiet: boolean): (done: number, total: number | null, path: string) => void {
+export function progress(
+  quiet: boolean,
+  write: (text: string) => void = writeErr,
+): (done: number, total: number | null, path: string) => void {
   if (quiet) return () => {};
   const tty = platform.stderr.isTerminal();
   const start = performance.now();
@@ -83,19 +87,21 @@ function progress(quiet: boolean): (done: number, total: number | null, path: st
     const etaText = eta === null
       ? ""
       : ` ETA ${Math.floor(eta / 60)}:${String(Math.round(eta % 60)).padStart(2, "0")}`;
-    const name = path.length > 30 ? `…${path.slice(-29)}` : path;
+    // A recursive download's names come from the server: no terminal control reaches stderr.
+    const shown = sanitize(path);
+    const name = shown.length > 30 ? `…${shown.slice(-29)}` : shown;
     if (tty) {
       const width = 20;
       const filled = pct === null ? 0 : Math.round((pct / 100) * width);
       const bar = "#".repeat(filled) + "-".repeat(width - filled);
-      writeErr(
+      write(
         `\r${name} [${bar}] ${pct ?? "?"}% ${formatBytes(done)} ${
           formatBytes(rate)
         }/s${etaText}\x1b[K` +
           (finished ? "\n" : ""),
       );
     } else {
-      writeErr(
+      write(
         `${name}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)} (${pct}%)` : ""}, ` +
           `${formatBytes(rate)}/s${etaText}\n`,
       );

@@ -16,6 +16,7 @@ import {
   partName,
   unsafeReason,
 } from "../../../lib/transfer/paths.ts";
+import { progress } from "../../../lib/cli/transfer.ts";
 import { settingsFor, transferConfigCommand } from "../../../main.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
 
@@ -119,4 +120,12 @@ Deno.test("sshtrace scp … and sshtrace sftp … point at get and put instead o
       return true;
     });
   }
+});
+
+Deno.test("progress lines show a server's file name without its terminal controls", () => {
+  let out = "";
+  const report = progress(false, (t) => out += t);
+  report(10, 100, "conf/\x1b]52;c;cHduZWQ=\x07evil\x1b[2J.cfg");
+  assert.ok(out.length > 0);
+  for (const control of ["\x1b", "\x07"]) assert.ok(!out.includes(control), JSON.stringify(out));
 });
