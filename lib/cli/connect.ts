@@ -293,10 +293,10 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       startDynamicForwards(client, socks);
       await startRemoteForwards(client, remoteForwards);
       if (flags.W !== undefined) {
-        await stdioForward(client, flags.W);
+        await stdioForward(client, flags.W, ctx.signal);
         return await client.close();
       }
-      if (flags.N) return await holdOpen(client);
+      if (flags.N) return await holdOpen(client, ctx.signal);
       const size = wantPty && platform.stdout.isTerminal()
         ? platform.consoleSize()
         : { columns: 80, rows: 24 };

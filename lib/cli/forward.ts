@@ -87,8 +87,11 @@ export function startLocalForwards(
  * `-N`: waits until the connection ends. A clean end by the server resolves; an error (or the
  * run's cancellation, which closes the connection) rejects with it.
  */
-export async function holdOpen(client: Client): Promise<void> {
+export async function holdOpen(client: Client, signal?: AbortSignal): Promise<void> {
   const error = await client.connection.finished;
+  // Closing the transport on cancellation may end the connection cleanly: the abort, not the
+  // clean end, is what happened (exit 130 on Ctrl-C, not 0).
+  signal?.throwIfAborted();
   if (error) throw error;
 }
 
@@ -107,7 +110,11 @@ export function stdioTarget(target: string): { host: string; port: number } {
  * side ends the channel (every byte it sent written to stdout); rejects with
  * `session.channel-open-refused` when the server refuses the channel.
  */
-export async function stdioForward(client: Client, target: string): Promise<void> {
+export async function stdioForward(
+  client: Client,
+  target: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const { host, port } = stdioTarget(target);
   const span = client.tracer.span("session", { channel: 0 });
   const stream = await client.openDirect(host, port);
@@ -137,5 +144,6 @@ export async function stdioForward(client: Client, target: string): Promise<void
   } finally {
     stream.close();
   }
+  signal?.throwIfAborted(); // the channel ended because the run was cancelled
   data.end();
 }
