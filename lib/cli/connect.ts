@@ -31,6 +31,7 @@ import type { TcpOptions } from "../net.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput } from "./output.ts";
 import { hopOutput, jumpHosts } from "./jump.ts";
+import type { JumpHost } from "../jump/chain.ts";
 import {
   checkDelivery,
   exitCodeOf,
@@ -77,6 +78,8 @@ export interface ConnectFlags {
   n?: true;
   /** `-E FILE`: the trace goes to FILE. */
   E?: string;
+  /** `-F FILE`: the configuration file (passed to each jump host's, as ssh -J does). */
+  F?: string;
 }
 
 export interface RunConnectInput {
@@ -112,64 +115,50 @@ export async function prepareRun(
   const host = settings.hostname ?? parsed.host;
   const port = settings.port ?? parsed.port ?? 22;
   const user = settings.user ?? parsed.user ?? defaultUser();
-  const tty = platform.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
   const { tracer, human } = makeOutput(outputFlags(flags, settings.logLevel));
   if (input.config) {
     traceConfig(tracer, input.config);
     if (!input.sendsEnvironment) noEnvironment(tracer, input.config);
   }
-  const refusals = input.config ? configRefusals(input.config) : [];
-  const home = env("HOME") ?? ".";
-  const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
-  const methods = settings.disabledMethods
-    ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
-      !settings.disabledMethods!.includes(m)
-    )
-    : settings.preferredAuthentications;
-  const options: ConnectOptions = {
-    host,
-    port,
-    user,
+  const refusals = input.config ? [...configRefusals(input.config)] : [];
+  const password = await passwordSource(flags, batch);
+  const options = loginOptions({
+    settings,
+    flags,
     tracer,
     timeoutMs: input.timeoutMs,
-    algorithms: settings.algorithms,
-    legacy: flags.legacy ?? false,
-    strictHostKeyChecking: strict,
-    knownHostsFiles: [
-      (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
-    ],
-    // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
-    ask: strict === "ask" && canPrompt() ? confirm : undefined,
-    hashKnownHosts: settings.hashKnownHosts,
-    tcp: tcpOptions(settings),
-    hostKeyAlias: settings.hostKeyAlias,
-    rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
-    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
-    requiredRsaSize: settings.requiredRsaSize,
-    keepalive: settings.serverAliveInterval
-      ? {
-        intervalMs: settings.serverAliveInterval * 1000,
-        countMax: settings.serverAliveCountMax ?? 3,
+    target: { host, port, user },
+    password,
+  });
+  const hopConfigs = jumpHosts(settings.proxyJump, undefined, {
+    ...(flags.F !== undefined ? { configFile: flags.F } : {}),
+    ...(flags.legacy ? { legacy: true } : {}),
+  });
+  const hops = hopConfigs.length ? hopOutput(flags, hopConfigs) : null;
+  if (hops) {
+    // ssh -J passes the hop `-F` and `-v` only: -i and the other flags are the target's.
+    const hopFlags: ConnectFlags = { ...flags, identity: undefined };
+    const jump = hopConfigs.map((hop, i): JumpHost => {
+      const { tracer: _t, ...own } = loginOptions({
+        settings: hop.settings,
+        flags: hopFlags,
+        tracer: hops.tracerFor(i + 1),
+        timeoutMs: hop.settings.connectTimeoutS
+          ? hop.settings.connectTimeoutS * 1000
+          : input.timeoutMs,
+        target: { host: hop.host, port: hop.port, user: hop.user },
+        password,
+      });
+      // Only the first hop has no ProxyJump: its ProxyCommand (if any) is its way in.
+      if (hop.settings.proxyJump === undefined && hop.settings.proxyCommand) {
+        own.proxyCommand = hop.settings.proxyCommand;
       }
-      : undefined,
-    auth: {
-      methods,
-      signers: signerLoader(tracer, settings, flags, batch),
-      password: await passwordSource(flags, batch),
-      kbdInteractive: keyboardResponder(batch),
-      batchMode: batch,
-      legacy: flags.legacy ?? false,
-      ...(settings.passwordPrompts !== undefined
-        ? { passwordPrompts: settings.passwordPrompts }
-        : {}),
-    },
-  };
-  const jump = jumpHosts(settings.proxyJump);
-  const hops = jump.length ? hopOutput(flags) : null;
-  if (hops) Object.assign(options, { jump, onHop: hops.onHop });
-  else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
+      return { ...own, standalone: true };
+    });
+    Object.assign(options, { jump, onHop: hops.onHop });
+    refusals.push(...hopConfigs.flatMap((h) => configRefusals(h.config)));
+  } else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
   const agentSocket = settings.forwardAgent ? env("SSH_AUTH_SOCK") : undefined;
   if (agentSocket) options.forwardAgent = agentSocket;
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.
@@ -209,6 +198,70 @@ export async function prepareRun(
     }
   };
   return { tracer, target: { host, port, user }, options, execute, finish };
+}
+
+/** What {@link loginOptions} builds the client options of one login from. */
+interface LoginInput {
+  settings: Settings;
+  flags: ConnectFlags;
+  tracer: Tracer;
+  timeoutMs: number;
+  target: { host: string; port: number; user: string };
+  password: Awaited<ReturnType<typeof passwordSource>>;
+}
+
+/**
+ * The client options of one login from its settings: the target's, or a jump host's own (each
+ * hop resolves its configuration as the `ssh` that ssh -J runs does).
+ */
+function loginOptions(input: LoginInput): ConnectOptions {
+  const { settings, flags, tracer } = input;
+  const tty = platform.stdin.isTerminal();
+  const batch = settings.batchMode ?? flags.batch ?? false;
+  const home = env("HOME") ?? ".";
+  const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
+  const methods = settings.disabledMethods
+    ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
+      !settings.disabledMethods!.includes(m)
+    )
+    : settings.preferredAuthentications;
+  return {
+    ...input.target,
+    tracer,
+    timeoutMs: input.timeoutMs,
+    algorithms: settings.algorithms,
+    legacy: flags.legacy ?? false,
+    strictHostKeyChecking: strict,
+    knownHostsFiles: [
+      (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
+      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
+    ],
+    // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
+    ask: strict === "ask" && canPrompt() ? confirm : undefined,
+    hashKnownHosts: settings.hashKnownHosts,
+    tcp: tcpOptions(settings),
+    hostKeyAlias: settings.hostKeyAlias,
+    rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
+    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
+    requiredRsaSize: settings.requiredRsaSize,
+    keepalive: settings.serverAliveInterval
+      ? {
+        intervalMs: settings.serverAliveInterval * 1000,
+        countMax: settings.serverAliveCountMax ?? 3,
+      }
+      : undefined,
+    auth: {
+      methods,
+      signers: signerLoader(tracer, settings, flags, batch),
+      password: input.password,
+      kbdInteractive: keyboardResponder(batch),
+      batchMode: batch,
+      legacy: flags.legacy ?? false,
+      ...(settings.passwordPrompts !== undefined
+        ? { passwordPrompts: settings.passwordPrompts }
+        : {}),
+    },
+  };
 }
 
 /** Notes (with -v) that SendEnv/SetEnv are not sent, and where they were set. */
