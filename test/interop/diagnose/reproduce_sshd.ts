@@ -350,8 +350,14 @@ export const SSHD = reproductionTable({
         code: "connect.jump-refused",
         by: "CLI: connect -J through sshd with AllowTcpForwarding no",
       }],
-      async run({ good, ports, at, main, ssh }, expect) {
-        const r = await ssh(["-i", good.path, "-J", at(ports.noForwarding), main, "true"]);
+      async run({ good, ports, at, main, ssh, dir }, expect) {
+        // The jump host's options come from its configuration (-F), as with ssh -J.
+        const config = `${dir.path}/jump_config`;
+        await Deno.writeTextFile(
+          config,
+          `Host *\n  StrictHostKeyChecking no\n  IdentityFile ${good.path}\n`,
+        );
+        const r = await ssh(["-F", config, "-J", at(ports.noForwarding), main, "true"]);
         expect(cliSeen(r), {
           code: "connect.jump-refused",
           stage: "connect",
