@@ -6,7 +6,7 @@
 
 import { parseCommandLine, type ParsedCommand, type TransferCliFlags } from "./lib/cli/args.ts";
 import { probe } from "./lib/client.ts";
-import { outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
+import { jumpRoute, outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
 import type { CommandLineValue } from "./lib/cli/order.ts";
 import { interruptOnCtrlC } from "./lib/cli/tty.ts";
 // send, check and lab are loaded when used, so logging in does not pay for their modules.
@@ -100,10 +100,21 @@ async function probeAction(
   const { config, settings: s } = settingsFor({ target: targetText, flags, order });
   const { tracer, human } = makeOutput(outputFlags(flags, s.logLevel));
   traceConfig(tracer, config);
-  const refusals = configRefusals(config);
-  if (refusals.length) throw refusalError(refusals);
+  const refusals = [...configRefusals(config)];
   const port = s.port ?? target.port ?? 22;
   const timeout = timeoutMs(flags, s);
+  // Behind jump hosts (-J, ProxyJump): each hop logs in with its own configuration.
+  const route = await jumpRoute(s, flags, timeout);
+  if (route) refusals.push(...route.refusals);
+  if (refusals.length) throw refusalError(refusals);
+  if ((flags.deep || flags.policy || flags.makePolicy) && (route || s.proxyCommand)) {
+    throw new SshError(
+      "usage",
+      "usage.invalid",
+      "probe --deep (and --policy) makes many connections straight to the host: not through " +
+        "jump hosts or a ProxyCommand yet; probe without --deep goes through them",
+    );
+  }
   if (flags.deep || flags.policy || flags.makePolicy) {
     const { runDeepProbe } = await import("./lib/cli/deep.ts");
     return await runDeepProbe({
@@ -129,9 +140,19 @@ async function probeAction(
     knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
     tcp: tcpOptions(s),
     hostKeyAlias: s.hostKeyAlias,
+    ...(route
+      ? { jump: route.jump, onHop: route.hops.onHop }
+      : s.proxyCommand
+      ? { proxyCommand: s.proxyCommand }
+      : {}),
   }).finally(interrupt.dispose);
   human.finish(result.error);
-  if (flags.json) writeOut(reportToJson(probeReport(result)));
+  if (flags.json) {
+    const report = probeReport(result);
+    writeOut(
+      reportToJson(route ? { ...report, hops: route.hops.reports() } as typeof report : report),
+    );
+  }
   return result.error?.exitCode ?? 0;
 }
 

@@ -132,6 +132,13 @@ const BATCH = {
   help: "never prompt (like -o BatchMode=yes)",
 } as const satisfies OptionSpec;
 
+const JUMP = {
+  short: "J",
+  value: "<hops>",
+  help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +
+    "-o ProxyJump=…); each hop uses its own ssh_config Host block",
+} as const satisfies OptionSpec;
+
 const TARGET = {
   name: "target",
   required: true,
@@ -160,6 +167,7 @@ export const TRANSFER_OPTIONS = [
   IDENTITY,
   ...SECRETS,
   BATCH,
+  JUMP,
 ] as const satisfies readonly OptionSpec[];
 
 const TRANSFER_NOTE = "Files are written under a temporary name (.NAME.sshtrace-part) and " +
@@ -171,7 +179,7 @@ export const COMMANDS = {
   probe: {
     summary: "connect, negotiate and check the host key without credentials; list auth methods",
     args: [TARGET],
-    options: [...COMMON, {
+    options: [...COMMON, JUMP, {
       long: "deep",
       help: "every host key, every listed algorithm offered alone, Terrapin, vendor, full grade " +
         "(many connections)",
@@ -255,12 +263,7 @@ export const COMMANDS = {
         help: "carry stdin and stdout to host:port through the server (like ssh -W; for " +
           "ProxyCommand)",
       },
-      {
-        short: "J",
-        value: "<hops>",
-        help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +
-          "-o ProxyJump=…)",
-      },
+      JUMP,
       {
         short: "G",
         help: "print the configuration ssh_config gives the target (like ssh -G; -v: with " +
@@ -426,6 +429,7 @@ export const COMMANDS = {
       },
       { long: "write-config", value: "<file>", help: "append the working Host block to it" },
       { long: "alias", value: "<name>", help: "the Host pattern of the block (default: host)" },
+      JUMP,
       {
         long: "pacing",
         value: "<seconds>",

@@ -25,12 +25,12 @@ import {
   sessionEnvironment,
   traceConfig,
 } from "../sshconfig/apply.ts";
-import type { SshConfig } from "../sshconfig/resolve.ts";
+import type { Refusal, SshConfig } from "../sshconfig/resolve.ts";
 import { originText } from "../sshconfig/types.ts";
 import type { TcpOptions } from "../net.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput } from "./output.ts";
-import { hopOutput, jumpHosts } from "./jump.ts";
+import { type HopOutput, hopOutput, jumpHosts } from "./jump.ts";
 import type { JumpHost } from "../jump/chain.ts";
 import {
   checkDelivery,
@@ -131,33 +131,11 @@ export async function prepareRun(
     target: { host, port, user },
     password,
   });
-  const hopConfigs = jumpHosts(settings.proxyJump, undefined, {
-    ...(flags.F !== undefined ? { configFile: flags.F } : {}),
-    ...(flags.legacy ? { legacy: true } : {}),
-  });
-  const hops = hopConfigs.length ? hopOutput(flags, hopConfigs) : null;
-  if (hops) {
-    // ssh -J passes the hop `-F` and `-v` only: -i and the other flags are the target's.
-    const hopFlags: ConnectFlags = { ...flags, identity: undefined };
-    const jump = hopConfigs.map((hop, i): JumpHost => {
-      const { tracer: _t, ...own } = loginOptions({
-        settings: hop.settings,
-        flags: hopFlags,
-        tracer: hops.tracerFor(i + 1),
-        timeoutMs: hop.settings.connectTimeoutS
-          ? hop.settings.connectTimeoutS * 1000
-          : input.timeoutMs,
-        target: { host: hop.host, port: hop.port, user: hop.user },
-        password,
-      });
-      // Only the first hop has no ProxyJump: its ProxyCommand (if any) is its way in.
-      if (hop.settings.proxyJump === undefined && hop.settings.proxyCommand) {
-        own.proxyCommand = hop.settings.proxyCommand;
-      }
-      return { ...own, standalone: true };
-    });
-    Object.assign(options, { jump, onHop: hops.onHop });
-    refusals.push(...hopConfigs.flatMap((h) => configRefusals(h.config)));
+  const route = await jumpRoute(settings, flags, input.timeoutMs, password);
+  const hops = route?.hops ?? null;
+  if (route) {
+    Object.assign(options, { jump: route.jump, onHop: route.hops.onHop });
+    refusals.push(...route.refusals);
   } else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
   const agentSocket = settings.forwardAgent ? env("SSH_AUTH_SOCK") : undefined;
   if (agentSocket) options.forwardAgent = agentSocket;
@@ -198,6 +176,53 @@ export async function prepareRun(
     }
   };
   return { tracer, target: { host, port, user }, options, execute, finish };
+}
+
+/** A run's way through its jump hosts: their options, their output, their refusals. */
+export interface JumpRoute {
+  jump: JumpHost[];
+  hops: HopOutput;
+  /** What the hops' own configurations ask for that sshtrace does not do (stops the run). */
+  refusals: Refusal[];
+}
+
+/**
+ * The jump hosts of `settings.proxyJump` (null: none), each with its own configuration resolved
+ * as ssh -J does (lib/cli/jump.ts) and turned into complete client options here.
+ */
+export async function jumpRoute(
+  settings: Settings,
+  flags: ConnectFlags,
+  timeoutMs: number,
+  password?: Awaited<ReturnType<typeof passwordSource>>,
+): Promise<JumpRoute | null> {
+  const hopConfigs = jumpHosts(settings.proxyJump, undefined, {
+    ...(flags.F !== undefined ? { configFile: flags.F } : {}),
+    ...(flags.legacy ? { legacy: true } : {}),
+  });
+  if (!hopConfigs.length) return null;
+  const hops = hopOutput(flags, hopConfigs);
+  const source = password === undefined
+    ? await passwordSource(flags, settings.batchMode ?? flags.batch ?? false)
+    : password;
+  // ssh -J passes the hop `-F` and `-v` only: -i and the other flags are the target's.
+  const hopFlags: ConnectFlags = { ...flags, identity: undefined };
+  const jump = hopConfigs.map((hop, i): JumpHost => {
+    const { tracer: _t, ...own } = loginOptions({
+      settings: hop.settings,
+      flags: hopFlags,
+      tracer: hops.tracerFor(i + 1),
+      timeoutMs: hop.settings.connectTimeoutS ? hop.settings.connectTimeoutS * 1000 : timeoutMs,
+      target: { host: hop.host, port: hop.port, user: hop.user },
+      password: source,
+    });
+    // Only the first hop has no ProxyJump: its ProxyCommand (if any) is its way in.
+    if (hop.settings.proxyJump === undefined && hop.settings.proxyCommand) {
+      own.proxyCommand = hop.settings.proxyCommand;
+    }
+    return { ...own, standalone: true };
+  });
+  return { jump, hops, refusals: hopConfigs.flatMap((h) => configRefusals(h.config)) };
 }
 
 /** What {@link loginOptions} builds the client options of one login from. */

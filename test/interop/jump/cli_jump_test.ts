@@ -128,7 +128,7 @@ Deno.test("sshtrace -J logs in through real sshd bastions, one trace section per
   }
 });
 
-Deno.test("sshtrace -J: each hop logs in with its own Host block's User, Port, IdentityFile", async () => {
+Deno.test("sshtrace -J: each hop logs in with its own Host block's User, Port, IdentityFile", async (t) => {
   // As ssh -J: the hops take HostName, Port, User, IdentityFile, known_hosts from their own
   // blocks of the -F file; the target's -i and -o are the target's alone.
   const first = await ensureTestUser();
@@ -171,42 +171,110 @@ Deno.test("sshtrace -J: each hop logs in with its own Host block's User, Port, I
         "",
       ].join("\n"),
     );
-    const r = await runSshtrace(
-      [
-        "--batch",
-        "-v",
-        "--json",
-        "-F",
-        config,
-        "-i",
-        keys.t,
-        "-o",
-        `UserKnownHostsFile=${dir.path}/target_known`,
-        "-o",
-        "IdentitiesOnly=yes",
-        "-J",
-        "beta",
-        `${first.name}@127.0.0.1:${target.port}`,
-        "id -un",
-      ],
-      { home, timeoutMs: 30_000 },
+    const targetAt = `${first.name}@127.0.0.1:${target.port}`;
+    await t.step("connect: hops from their Host blocks, the target's -i/-o its own", async () => {
+      const r = await runSshtrace(
+        [
+          "--batch",
+          "-v",
+          "--json",
+          "-F",
+          config,
+          "-i",
+          keys.t,
+          "-o",
+          `UserKnownHostsFile=${dir.path}/target_known`,
+          "-o",
+          "IdentitiesOnly=yes",
+          "-J",
+          "beta",
+          `${first.name}@127.0.0.1:${target.port}`,
+          "id -un",
+        ],
+        { home, timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(commandOutput(r.stdout).trim(), first.name);
+      const report = parseJsonReport(r.stdout);
+      // beta's own ProxyJump (alpha) puts alpha first: three hops in all.
+      assert.deepEqual(
+        report.hops.map((h: { server: { port: number }; auth: { user: string } }) => [
+          h.server.port,
+          h.auth.user,
+        ]),
+        [[hopA.port, second.name], [hopB.port, first.name]],
+      );
+      // Each hop's config stage says which Host lines matched, with file:line.
+      assert.ok(r.stderr.includes(`hop 1 of 3: ${second.name}@127.0.0.1:${hopA.port}`), r.stderr);
+      assert.match(r.stderr, /matched\s+\S*ssh_config:1 Host alpha/);
+      assert.match(r.stderr, /matched\s+\S*ssh_config:6 Host beta/);
+      assert.match(r.stderr, /uses its own configuration, as ssh -J does/);
+    });
+
+    await t.step(
+      "probe -J: the device behind the hops probed, the hops in its report",
+      async () => {
+        const r = await runSshtrace(
+          ["probe", "--json", "-F", config, "-J", "beta", targetAt],
+          { home, timeoutMs: 30_000 },
+        );
+        assert.equal(r.code, 0, r.stderr);
+        const report = parseJsonReport(r.stdout);
+        assert.equal(report.ok, true);
+        assert.equal(report.server.port, target.port);
+        assert.ok(report.auth.methods.includes("publickey"), report.auth.methods);
+        assert.deepEqual(
+          report.hops.map((h: { server: { port: number }; ok: boolean }) => [h.server.port, h.ok]),
+          [[hopA.port, true], [hopB.port, true]],
+        );
+        assert.match(r.stderr, /hop 3 of 3: .*\(target\)/);
+      },
     );
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(commandOutput(r.stdout).trim(), first.name);
-    const report = parseJsonReport(r.stdout);
-    // beta's own ProxyJump (alpha) puts alpha first: three hops in all.
-    assert.deepEqual(
-      report.hops.map((h: { server: { port: number }; auth: { user: string } }) => [
-        h.server.port,
-        h.auth.user,
-      ]),
-      [[hopA.port, second.name], [hopB.port, first.name]],
-    );
-    // Each hop's config stage says which Host lines matched, with file:line.
-    assert.ok(r.stderr.includes(`hop 1 of 3: ${second.name}@127.0.0.1:${hopA.port}`), r.stderr);
-    assert.match(r.stderr, /matched\s+\S*ssh_config:1 Host alpha/);
-    assert.match(r.stderr, /matched\s+\S*ssh_config:6 Host beta/);
-    assert.match(r.stderr, /uses its own configuration, as ssh -J does/);
+
+    await t.step("probe -J: a hop that cannot log in fails at stage auth, naming it", async () => {
+      const broken = `${dir.path}/broken_config`;
+      await Deno.writeTextFile(
+        broken,
+        (await Deno.readTextFile(config)).replace(
+          `IdentityFile ${keys.a}`,
+          `IdentityFile ${keys.b}`,
+        ),
+      );
+      const r = await runSshtrace(
+        ["probe", "--json", "-F", broken, "-J", "beta", targetAt],
+        { home, timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, EXIT_CODES.auth, r.stderr);
+      const report = parseJsonReport(r.stdout);
+      assert.match(report.error.message, /^hop 1 of 3 .* failed at stage auth/);
+      assert.equal(report.hops[0].ok, false);
+    });
+
+    await t.step("get -J: a download through the hops", async () => {
+      const local = `${dir.path}/passwd.copy`;
+      const r = await runSshtrace(
+        [
+          "get",
+          "--batch",
+          "-F",
+          config,
+          "-i",
+          keys.t,
+          "-o",
+          `UserKnownHostsFile=${dir.path}/target_known`,
+          "-J",
+          "beta",
+          "-P",
+          String(target.port),
+          `${first.name}@127.0.0.1:/etc/hostname`,
+          local,
+        ],
+        { home, timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await Deno.readTextFile(local), await Deno.readTextFile("/etc/hostname"));
+      assert.match(r.stderr, /hop 1 of 3/);
+    });
   } finally {
     for (const s of [target, hopB, hopA]) await s.stop().catch(() => {});
     await dir.cleanup();

@@ -489,7 +489,7 @@ type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "
 
 Deno.test("the flag types have exactly commander's keys", () => {
   const checks: true[] = [
-    true satisfies Equal<keyof ProbeFlags, Common | "deep" | "policy" | "makePolicy">,
+    true satisfies Equal<keyof ProbeFlags, Common | "J" | "deep" | "policy" | "makePolicy">,
     true satisfies Equal<
       keyof ConnectCliFlags,
       | Common
@@ -550,7 +550,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<
       keyof DoctorCliFlags,
-      Common | Secrets | "goal" | "writeConfig" | "alias" | "pacing" | "batch"
+      Common | Secrets | "goal" | "writeConfig" | "alias" | "pacing" | "batch" | "J"
     >,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,
     true satisfies Equal<SendCliFlags["device"], string>,
