@@ -252,6 +252,11 @@ export const COMMANDS = {
           "ssh -D)",
       },
       {
+        short: "g",
+        help: "let other hosts connect to -L/-D forwards given no bind address (like ssh -g; " +
+          "-o GatewayPorts=yes)",
+      },
+      {
         short: "A",
         help: "forward the ssh-agent ($SSH_AUTH_SOCK) to the sessions; the server can use its " +
           "keys while connected (like ssh -A)",

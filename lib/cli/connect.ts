@@ -334,9 +334,11 @@ export function outputFlags<F extends { verbose: number; quiet?: true }>(
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
   // Checked before prepareRun installs the Ctrl-C handler (a usage error must not leave it).
-  const forwards = localForwardSpecs(input.settings.localForwards);
+  const gateway = { gatewayPorts: input.settings.gatewayPorts ?? false };
+  const forwards = localForwardSpecs(input.settings.localForwards, "-L", gateway);
   const remoteForwards = localForwardSpecs(input.settings.remoteForwards, "-R");
-  const socks = dynamicForwardSpecs(input.settings.dynamicForwards);
+  const socks = dynamicForwardSpecs(input.settings.dynamicForwards, gateway);
+  const policy = { exitOnForwardFailure: input.settings.exitOnForwardFailure ?? false };
   if (flags.W !== undefined) stdioTarget(flags.W);
   const run = await prepareRun({ ...input, sendsEnvironment: true });
   const { tracer } = run;
@@ -367,9 +369,9 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     try {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
-      startLocalForwards(client, forwards);
-      startDynamicForwards(client, socks);
-      await startRemoteForwards(client, remoteForwards);
+      startLocalForwards(client, forwards, policy);
+      startDynamicForwards(client, socks, policy);
+      await startRemoteForwards(client, remoteForwards, policy);
       if (flags.W !== undefined) {
         await stdioForward(client, flags.W, ctx.signal);
         return await client.close();

@@ -105,6 +105,10 @@ export interface Settings {
   dynamicForwards?: string[];
   /** ForwardAgent / `-A`: offer the local agent ($SSH_AUTH_SOCK) to the sessions. */
   forwardAgent?: boolean;
+  /** GatewayPorts / `-g`: a -L/-D forward given no bind address listens on every address. */
+  gatewayPorts?: boolean;
+  /** ExitOnForwardFailure: a forward that cannot be set up ends the run (else a warning). */
+  exitOnForwardFailure?: boolean;
   /** The host to connect to, when ssh_config's HostName names another than the one typed. */
   hostname?: string;
   /** GlobalKnownHostsFile: read after the user's files, never written. */

@@ -62,8 +62,14 @@ export class RemoteForwards {
   async add(spec: ForwardSpec): Promise<RemoteForward> {
     const connection = this.#connection;
     if (!connection) throw new Error("RemoteForwards.add() before attach()");
-    // The server's loopback unless an address was given (OpenSSH sends "localhost").
-    const bind = spec.bindHost === "127.0.0.1" ? "localhost" : spec.bindHost;
+    // As OpenSSH's client: none given is "localhost" (the server's loopback), `*` or empty is
+    // "" (every address, if the server's GatewayPorts allows), anything else as written.
+    const written = spec.bindAddress;
+    const bind = written === undefined
+      ? spec.bindHost === "127.0.0.1" ? "localhost" : spec.bindHost
+      : written === "*"
+      ? ""
+      : written;
     const request = new SshWriter().string(bind).uint32(spec.bindPort).bytes();
     const reply = await connection.globalRequest("tcpip-forward", true, request);
     if (reply === false) {

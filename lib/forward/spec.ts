@@ -1,8 +1,10 @@
 /**
  * Forwarding specifications as ssh(1) writes them: `-L [bind_address:]port:host:hostport` (and
  * LocalForward's `[bind_address:]port host:hostport`), with IPv6 addresses in brackets or `/`
- * as the separator. The bind address defaults to loopback (OpenSSH's GatewayPorts no); `*` or
- * an empty one means every address. Unix-socket forms are refused with a clear message.
+ * as the separator. Bind addresses follow OpenSSH's client rules: none given is loopback, or
+ * every address with GatewayPorts yes (`-g`); `*` or an empty one is every address; `localhost`
+ * is loopback; any other address is used as given. Unix-socket forms are refused with a clear
+ * message.
  * @module
  */
 
@@ -10,7 +12,13 @@ import { parsePort, usageError } from "../config/options.ts";
 
 /** A TCP forward: listen on `bindHost:bindPort`, connect to `host:port` on the other side. */
 export interface ForwardSpec {
+  /** The local address a -L forward listens on (for -R: the server's, see `bindAddress`). */
   bindHost: string;
+  /**
+   * The bind address as written, absent when none was (`-R` sends it to the server as OpenSSH
+   * does: none is `localhost`, `*` is every address).
+   */
+  bindAddress?: string;
   /** 0 asks the system for a free port (the listener reports the one it got). */
   bindPort: number;
   host: string;
@@ -70,9 +78,19 @@ export function configForwardText(text: string, option = "-L"): string {
   return `${listen} ${h(spec.host)}:${spec.port}`;
 }
 
-/** The address a bind field asks for: loopback by default, every address for `*` or empty. */
-function bindAddress(field: string | undefined): string {
-  if (field === undefined) return "127.0.0.1";
+/** How a spec is read: GatewayPorts (`-g`) widens a local forward given no bind address. */
+export interface ForwardSpecOptions {
+  /** @default false */
+  gatewayPorts?: boolean;
+}
+
+/**
+ * The local address a bind field asks for, as OpenSSH's client decides it: none given is
+ * loopback (every address with GatewayPorts yes), `*` or empty every address, `localhost`
+ * loopback, anything else as written (GatewayPorts does not narrow an explicit address).
+ */
+function bindAddress(field: string | undefined, gatewayPorts = false): string {
+  if (field === undefined) return gatewayPorts ? "0.0.0.0" : "127.0.0.1";
   if (field === "" || field === "*") return "0.0.0.0";
   if (field.toLowerCase() === "localhost") return "127.0.0.1";
   return field;
@@ -87,7 +105,11 @@ function bindAddress(field: string | undefined): string {
  * // { bindHost: "127.0.0.1", bindPort: 8080, host: "intranet", port: 80 }
  * ```
  */
-export function parseForwardSpec(text: string, option = "-L"): ForwardSpec {
+export function parseForwardSpec(
+  text: string,
+  option = "-L",
+  options: ForwardSpecOptions = {},
+): ForwardSpec {
   const expected = "[bind_address:]port:host:hostport";
   const value = text.trim().replace(/\s+/, ":");
   // ssh(1) also takes `/` as the separator (handy with IPv6): `port/host/hostport`.
@@ -109,7 +131,8 @@ export function parseForwardSpec(text: string, option = "-L"): ForwardSpec {
   const [bind, port, host, hostPort] = parts.length === 4 ? parts : [undefined, ...parts];
   if (!host) throw usageError(`${option} ${text}: the host to connect to is empty`, { expected });
   return {
-    bindHost: bindAddress(bind),
+    bindHost: bindAddress(bind, option !== "-R" && options.gatewayPorts),
+    ...(bind !== undefined ? { bindAddress: bind } : {}),
     bindPort: port === "0" ? 0 : parsePort(port!, `${option} listen port`),
     host,
     port: parsePort(hostPort!, `${option} port to connect to`),
@@ -133,6 +156,7 @@ export function opensshDynamicText(text: string): string {
 export function parseDynamicSpec(
   text: string,
   option = "-D",
+  options: ForwardSpecOptions = {},
 ): { bindHost: string; bindPort: number } {
   const expected = "[bind_address:]port";
   const parts = fields(text.trim(), ":");
@@ -141,7 +165,7 @@ export function parseDynamicSpec(
   }
   const [bind, port] = parts.length === 2 ? parts : [undefined, parts[0]];
   return {
-    bindHost: bindAddress(bind),
+    bindHost: bindAddress(bind, options.gatewayPorts),
     bindPort: port === "0" ? 0 : parsePort(port!, `${option} listen port`),
   };
 }

@@ -119,6 +119,8 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (all("remoteforward").length) s.remoteForwards = all("remoteforward");
   if (all("dynamicforward").length) s.dynamicForwards = all("dynamicforward");
   if (first("forwardagent")?.value === true) s.forwardAgent = true;
+  if (first("gatewayports")?.value === true) s.gatewayPorts = true;
+  if (first("exitonforwardfailure")?.value === true) s.exitOnForwardFailure = true;
   return s;
 }
 

@@ -80,6 +80,8 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["sendenv", plain, "each"],
   ["setenv", plain, "each"],
   ["forwardagent", yesNo],
+  ["gatewayports", yesNo],
+  ["exitonforwardfailure", yesNo],
   ["connecttimeout", timeout],
   ["escapechar", escape],
   ["rekeylimit", rekey],

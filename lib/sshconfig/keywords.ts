@@ -108,9 +108,9 @@ const TABLE: readonly KeywordInfo[] = [
   supported("RemoteForward"),
   supported("DynamicForward"),
   supported("ForwardAgent"),
+  supported("GatewayPorts"),
+  supported("ExitOnForwardFailure"),
   // Refused until the forwarding issue lands
-  refused("GatewayPorts", FORWARDING, NO),
-  refused("ExitOnForwardFailure", FORWARDING, NO),
   refused("ClearAllForwardings", FORWARDING, NO),
   refused("PermitRemoteOpen", FORWARDING, ["any"]),
   refused("StreamLocalBindMask", FORWARDING),

@@ -336,6 +336,8 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["remoteforward", { combine: "accumulate", parse: forward("RemoteForward") }],
   ["dynamicforward", { combine: "accumulate", parse: dynamicForward }],
   ["forwardagent", { combine: "first", parse: flag }],
+  ["gatewayports", { combine: "first", parse: flag }],
+  ["exitonforwardfailure", { combine: "first", parse: flag }],
   // The rest of the line, as ssh_config(5) says (the words joined by single spaces).
   ["proxycommand", { combine: "first", parse: (args) => args.join(" ") }],
 ]);

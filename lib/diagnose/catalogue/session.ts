@@ -15,7 +15,8 @@ export const SESSION = {
     explanation: "sshtrace logged in, then could not open the local listening socket a -L " +
       "forward asked for: another program already listens on that port, the bind address is " +
       "not one of this host's, or the port is below 1024 and needs privileges. Nothing was " +
-      "forwarded; the connection was closed (as ssh -o ExitOnForwardFailure=yes does).",
+      "forwarded; with ExitOnForwardFailure yes the connection was closed (without it, as " +
+      "ssh(1), the failure is a warning and the run goes on).",
     fix: "pick a free local port (-L 0:HOST:PORT lets the system choose one), or stop the " +
       "program that holds it (ss -ltnp shows it)",
     opensshFix: "-L FREE_PORT:HOST:PORT",

@@ -371,7 +371,8 @@ export const SSHD = reproductionTable({
       name: "-L on a local port already in use is session.forward-bind-failed",
       reproduces: [{
         code: "session.forward-bind-failed",
-        by: "CLI: connect -N -L on a port another listener holds (sshd)",
+        by:
+          "CLI: connect -N -o ExitOnForwardFailure=yes -L on a port another listener holds (sshd)",
       }],
       async run({ good, main, ssh }, expect) {
         const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -379,6 +380,8 @@ export const SSHD = reproductionTable({
           const r = await ssh([
             "-i",
             good.path,
+            "-o",
+            "ExitOnForwardFailure=yes",
             "-N",
             "-L",
             `${taken.addr.port}:127.0.0.1:1`,

@@ -504,6 +504,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "R"
       | "D"
       | "A"
+      | "g"
       | "N"
       | "W"
       | "J"

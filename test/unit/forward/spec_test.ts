@@ -29,6 +29,7 @@ Deno.test("parseForwardSpec() binds to loopback unless an address is given", () 
 Deno.test("parseForwardSpec() reads IPv6 in brackets, / separators, LocalForward's space, port 0", () => {
   assert.deepEqual(parseForwardSpec("[::1]:8080:[2001:db8::7]:22"), {
     bindHost: "::1",
+    bindAddress: "::1",
     bindPort: 8080,
     host: "2001:db8::7",
     port: 22,
@@ -52,6 +53,22 @@ Deno.test("parseForwardSpec() refuses bad ports, missing parts, Unix sockets and
   refused("/tmp/sock:h:80", /expected|Unix-socket/);
   refused("8080:/run/x.sock", /Unix-socket forwarding is not supported/);
   refused("[::1:8080:h:80", /expected/);
+});
+
+Deno.test("GatewayPorts (-g) widens only a -L/-D given no bind address, as OpenSSH's client", async () => {
+  const { parseDynamicSpec } = await import("../../../lib/forward/spec.ts");
+  const g = { gatewayPorts: true };
+  assert.equal(parseForwardSpec("8080:intranet:80", "-L", g).bindHost, "0.0.0.0");
+  // An explicit address is the user's choice: GatewayPorts neither widens nor narrows it.
+  assert.equal(parseForwardSpec("127.0.0.1:8080:intranet:80", "-L", g).bindHost, "127.0.0.1");
+  assert.equal(parseForwardSpec("localhost:8080:intranet:80", "-L", g).bindHost, "127.0.0.1");
+  assert.equal(parseForwardSpec("*:8080:intranet:80").bindHost, "0.0.0.0");
+  assert.equal(parseDynamicSpec("1080", "-D", g).bindHost, "0.0.0.0");
+  assert.equal(parseDynamicSpec("localhost:1080", "-D", g).bindHost, "127.0.0.1");
+  // -R's bind address is the server's business: kept as written for the request.
+  assert.equal(parseForwardSpec("8080:h:80", "-R", g).bindAddress, undefined);
+  assert.equal(parseForwardSpec("*:8080:h:80", "-R").bindAddress, "*");
+  assert.equal(parseForwardSpec(":8080:h:80", "-R").bindAddress, "");
 });
 
 Deno.test("forwardText() names a forward as bind:port → host:port", () => {

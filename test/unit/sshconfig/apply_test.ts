@@ -165,3 +165,18 @@ Deno.test("a list edit that leaves nothing of the run's base list names where it
     "3des-cbc",
   ]);
 });
+
+Deno.test("settingsFromConfig() takes GatewayPorts and ExitOnForwardFailure (no refusal)", () => {
+  const config = resolve(
+    { [USER]: "Host fwd\n  GatewayPorts yes\n" },
+    "fwd",
+    ["ExitOnForwardFailure=yes"],
+  );
+  const s = settingsFromConfig(config);
+  assert.equal(s.gatewayPorts, true);
+  assert.equal(s.exitOnForwardFailure, true);
+  assert.deepEqual(configRefusals(config), []);
+  const off = settingsFromConfig(resolve({ [USER]: "GatewayPorts no\n" }, "fwd"));
+  assert.equal(off.gatewayPorts, undefined);
+  assert.equal(off.exitOnForwardFailure, undefined);
+});
