@@ -19,7 +19,7 @@ import type { ByteStream } from "./transport/stream.ts";
 import { type HopTrace, type JumpChain, type JumpHost, openJumpChain } from "./jump/chain.ts";
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
-import { forwardLocal, type LocalForward } from "./forward/local.ts";
+import { forwardLocal, type LocalForward, type LocalForwardOptions } from "./forward/local.ts";
 import { type ForwardSpec, parseDynamicSpec, parseForwardSpec } from "./forward/spec.ts";
 import { forwardDynamic } from "./forward/dynamic.ts";
 import { AGENT_CHANNEL, AGENT_REQUEST, AGENT_WARNING, agentChannels } from "./forward/agent.ts";
@@ -298,7 +298,7 @@ export class Client {
    */
   forwardLocal(
     spec: ForwardSpec | string,
-    options: { maxConnections?: number } = {},
+    options: Pick<LocalForwardOptions, "maxConnections" | "unix"> = {},
   ): LocalForward {
     const parsed = typeof spec === "string" ? parseForwardSpec(spec) : spec;
     return forwardLocal(this.connection, parsed, { tracer: this.tracer, ...options });

@@ -49,6 +49,7 @@ import {
   startRemoteForwards,
   stdioForward,
   stdioTarget,
+  unixListenOptions,
 } from "./forward.ts";
 export { env };
 
@@ -339,6 +340,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   const remoteForwards = localForwardSpecs(input.settings.remoteForwards, "-R");
   const socks = dynamicForwardSpecs(input.settings.dynamicForwards, gateway);
   const policy = { exitOnForwardFailure: input.settings.exitOnForwardFailure ?? false };
+  const unix = unixListenOptions(input.settings);
   if (flags.W !== undefined) stdioTarget(flags.W);
   const run = await prepareRun({ ...input, sendsEnvironment: true });
   const { tracer } = run;
@@ -369,7 +371,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     try {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
-      startLocalForwards(client, forwards, policy);
+      startLocalForwards(client, forwards, { ...policy, unix });
       startDynamicForwards(client, socks, policy);
       await startRemoteForwards(client, remoteForwards, policy);
       if (flags.W !== undefined) {

@@ -17,7 +17,8 @@ import {
 } from "../forward/spec.ts";
 import { SshError } from "../errors/mod.ts";
 import { parseTarget, usageError } from "../config/options.ts";
-import { platform } from "../platform/mod.ts";
+import { platform, type UnixListenOptions } from "../platform/mod.ts";
+import type { Settings } from "../config/options.ts";
 
 /**
  * Parses every -L (or -R) specification (a usage error before connecting when one is bad);
@@ -43,6 +44,16 @@ export function dynamicForwardSpecs(
 export interface ForwardFailurePolicy {
   /** @default false (a warning, and the run goes on, as ssh(1)) */
   exitOnForwardFailure?: boolean;
+}
+
+/** The Unix-socket listener options of the settings (StreamLocalBindMask, …Unlink), as ssh. */
+export function unixListenOptions(
+  settings: Pick<Settings, "streamLocalBindMask" | "streamLocalBindUnlink">,
+): UnixListenOptions {
+  return {
+    mode: 0o777 & ~(settings.streamLocalBindMask ?? 0o177),
+    unlink: settings.streamLocalBindUnlink ?? false,
+  };
 }
 
 /**
@@ -116,13 +127,13 @@ export async function startRemoteForwards(
 export function startLocalForwards(
   client: Client,
   specs: ReturnType<typeof localForwardSpecs>,
-  policy: ForwardFailurePolicy = {},
+  policy: ForwardFailurePolicy & { unix?: UnixListenOptions } = {},
 ): LocalForward[] {
   const started: LocalForward[] = [];
   const closeAll = () => started.forEach((f) => f.close());
   for (const spec of specs) {
     try {
-      const forward = client.forwardLocal(spec);
+      const forward = client.forwardLocal(spec, policy.unix ? { unix: policy.unix } : {});
       started.push(forward);
       client.tracer.emit({
         stage: "session",

@@ -109,6 +109,10 @@ export interface Settings {
   gatewayPorts?: boolean;
   /** ExitOnForwardFailure: a forward that cannot be set up ends the run (else a warning). */
   exitOnForwardFailure?: boolean;
+  /** StreamLocalBindMask: the mask of a -L Unix socket's file mode. @default 0o177 */
+  streamLocalBindMask?: number;
+  /** StreamLocalBindUnlink: remove a stale -L Unix socket file before listening. */
+  streamLocalBindUnlink?: boolean;
   /** The host to connect to, when ssh_config's HostName names another than the one typed. */
   hostname?: string;
   /** GlobalKnownHostsFile: read after the user's files, never written. */

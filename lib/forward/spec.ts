@@ -3,8 +3,9 @@
  * LocalForward's `[bind_address:]port host:hostport`), with IPv6 addresses in brackets or `/`
  * as the separator. Bind addresses follow OpenSSH's client rules: none given is loopback, or
  * every address with GatewayPorts yes (`-g`); `*` or an empty one is every address; `localhost`
- * is loopback; any other address is used as given. Unix-socket forms are refused with a clear
- * message.
+ * is loopback; any other address is used as given. A field with a `/` is a Unix socket's
+ * path, as OpenSSH reads it: `/listen.sock:host:hostport`, `[bind:]port:/connect.sock`,
+ * `/listen.sock:/connect.sock`.
  * @module
  */
 
@@ -19,6 +20,16 @@ export interface ForwardSpec {
    * does: none is `localhost`, `*` is every address).
    */
   bindAddress?: string;
+  /**
+   * Listen on this Unix socket instead (`-L /local.sock:…`: here; `-R /remote.sock:…`: on the
+   * server, `streamlocal-forward@openssh.com`); bindHost and bindPort are then unused.
+   */
+  bindPath?: string;
+  /**
+   * Connect to this Unix socket instead of host:port (`-L …:/remote.sock`: on the server,
+   * `direct-streamlocal@openssh.com`; `-R …:/local.sock`: here).
+   */
+  path?: string;
   /** 0 asks the system for a free port (the listener reports the one it got). */
   bindPort: number;
   host: string;
@@ -56,11 +67,10 @@ function fields(text: string, sep: string): string[] | null {
  */
 export function opensshForwardText(text: string): string {
   const spec = parseForwardSpec(text);
-  const value = text.trim().replace(/\s+/, ":");
-  const parts = fields(value, ":");
-  const bind = parts && parts.length === 4 ? parts[0] : undefined;
-  const listen = bind === undefined ? `${spec.bindPort}` : `[${bind || "*"}]:${spec.bindPort}`;
-  return `${listen} [${spec.host}]:${spec.port}`;
+  const bind = spec.bindAddress;
+  const listen = spec.bindPath ??
+    (bind === undefined ? `${spec.bindPort}` : `[${bind || "*"}]:${spec.bindPort}`);
+  return `${listen} ${spec.path ?? `[${spec.host}]:${spec.port}`}`;
 }
 
 /**
@@ -69,13 +79,12 @@ export function opensshForwardText(text: string): string {
  */
 export function configForwardText(text: string, option = "-L"): string {
   const spec = parseForwardSpec(text, option);
-  const value = text.trim().replace(/\s+/, ":");
-  const parts = fields(value, ":");
   const h = (host: string) => host.includes(":") ? `[${host}]` : host;
-  const listen = parts && parts.length === 4
-    ? `${h(parts[0] ?? "")}:${spec.bindPort}`
-    : `${spec.bindPort}`;
-  return `${listen} ${h(spec.host)}:${spec.port}`;
+  const listen = spec.bindPath ??
+    (spec.bindAddress !== undefined
+      ? `${h(spec.bindAddress)}:${spec.bindPort}`
+      : `${spec.bindPort}`);
+  return `${listen} ${spec.path ?? `${h(spec.host)}:${spec.port}`}`;
 }
 
 /** How a spec is read: GatewayPorts (`-g`) widens a local forward given no bind address. */
@@ -120,11 +129,8 @@ export function parseForwardSpec(
     ? "/"
     : ":";
   const parts = fields(value, sep);
-  if (sep === ":" && parts?.some((p) => p.startsWith("/"))) {
-    throw usageError(`${option} ${text}: Unix-socket forwarding is not supported by sshtrace`, {
-      expected,
-    });
-  }
+  // As OpenSSH: a field with a `/` is a Unix socket's path (forms listed in UNIX_FORMS).
+  if (sep === ":" && parts?.some(isPath)) return unixForwardSpec(text, option, parts, options);
   if (!parts || parts.length < 3 || parts.length > 4) {
     throw usageError(`${option} ${text}: expected ${expected}`, { expected });
   }
@@ -139,10 +145,83 @@ export function parseForwardSpec(
   };
 }
 
-/** A forward as text for traces and errors: `bind:port → host:port`. */
+/** The Unix-socket forms of -L and -R, as ssh(1) has them. */
+const UNIX_FORMS = "/listen.sock:host:hostport, [bind_address:]port:/connect.sock or " +
+  "/listen.sock:/connect.sock";
+
+const isPath = (field: string) => field.includes("/");
+
+/** The longest Unix socket path (sockaddr_un's sun_path holds 108 bytes with the NUL). */
+export const MAX_SOCKET_PATH = 107;
+
+/** A -L/-R specification with a Unix socket on one side or both (OpenSSH's parse_forward). */
+function unixForwardSpec(
+  text: string,
+  option: string,
+  parts: string[],
+  options: ForwardSpecOptions,
+): ForwardSpec {
+  const bad = () =>
+    usageError(`${option} ${text}: expected ${UNIX_FORMS}`, { expected: UNIX_FORMS });
+  const path = (p: string, what: string) => {
+    if (new TextEncoder().encode(p).length > MAX_SOCKET_PATH) {
+      throw usageError(
+        `${option} ${text}: the ${what} socket path is longer than ${MAX_SOCKET_PATH} bytes`,
+        { expected: UNIX_FORMS },
+      );
+    }
+    return p;
+  };
+  const port = (p: string | undefined, what: string) =>
+    p === "0" ? 0 : parsePort(p ?? "", `${option} ${what}`);
+  const [a, b, c] = parts as [string, string, string | undefined];
+  if (parts.length === 2 && isPath(a) && isPath(b)) {
+    return {
+      bindHost: "",
+      bindPort: 0,
+      bindPath: path(a, "listening"),
+      host: "",
+      port: 0,
+      path: path(b, "connecting"),
+    };
+  }
+  if (parts.length === 2 && !isPath(a) && isPath(b)) {
+    return {
+      bindHost: bindAddress(undefined, option !== "-R" && options.gatewayPorts),
+      bindPort: port(a, "listen port"),
+      host: "",
+      port: 0,
+      path: path(b, "connecting"),
+    };
+  }
+  if (parts.length === 3 && isPath(a) && !isPath(b) && !isPath(c!)) {
+    if (!b) throw usageError(`${option} ${text}: the host to connect to is empty`);
+    return {
+      bindHost: "",
+      bindPort: 0,
+      bindPath: path(a, "listening"),
+      host: b,
+      port: parsePort(c!, `${option} port to connect to`),
+    };
+  }
+  if (parts.length === 3 && !isPath(a) && !isPath(b) && isPath(c!)) {
+    return {
+      bindHost: bindAddress(a, option !== "-R" && options.gatewayPorts),
+      bindAddress: a,
+      bindPort: port(b, "listen port"),
+      host: "",
+      port: 0,
+      path: path(c!, "connecting"),
+    };
+  }
+  throw bad();
+}
+
+/** A forward as text for traces and errors: `bind:port → host:port` (or a socket's path). */
 export function forwardText(spec: ForwardSpec, boundPort = spec.bindPort): string {
   const h = (host: string) => host.includes(":") ? `[${host}]` : host;
-  return `${h(spec.bindHost)}:${boundPort} → ${h(spec.host)}:${spec.port}`;
+  const listen = spec.bindPath ?? `${h(spec.bindHost)}:${boundPort}`;
+  return `${listen} → ${spec.path ?? `${h(spec.host)}:${spec.port}`}`;
 }
 
 /** A DynamicForward value as `ssh -G` prints it: `port`, or `[bind]:port`. */

@@ -8,7 +8,16 @@
 
 import type * as NodeOs from "node:os";
 import { denoFiles } from "./deno_files.ts";
-import type { Conn, ConnectOptions, ErrorKind, FileInfo, Permission, Platform } from "./mod.ts";
+import type {
+  Conn,
+  ConnectOptions,
+  ErrorKind,
+  FileInfo,
+  Permission,
+  Platform,
+  UnixListener,
+  UnixListenOptions,
+} from "./mod.ts";
 
 function granted(permission: Permission): boolean {
   try {
@@ -36,6 +45,32 @@ async function connectUnix(path: string, options?: ConnectOptions): Promise<Conn
       reject(e);
     });
   });
+}
+
+/** A Unix socket listener; a stale socket file removed first with `unlink` (sockets only). */
+function listenUnix(path: string, options: UnixListenOptions = {}): UnixListener {
+  if (options.unlink) {
+    try {
+      if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  const listener = Deno.listen({ transport: "unix", path });
+  if (options.mode !== undefined) {
+    try {
+      Deno.chmodSync(path, options.mode);
+    } catch (e) {
+      listener.close();
+      throw e;
+    }
+  }
+  return {
+    path,
+    accept: () => listener.accept(),
+    close: () => listener.close(),
+    [Symbol.asyncIterator]: () => listener[Symbol.asyncIterator](),
+  };
 }
 
 const KINDS: [new (...args: never[]) => Error, ErrorKind][] = [
@@ -177,6 +212,7 @@ export const denoPlatform: Platform = {
     return (await lookup(hostname, { family })).address;
   },
   listenTcp: (hostname, port) => Deno.listen({ hostname, port, transport: "tcp" }),
+  listenUnix,
   spawn(command, args) {
     const child = new Deno.Command(command, {
       args: [...args],

@@ -32,6 +32,8 @@ import type {
   Stdout,
   TcpConn,
   TcpListener,
+  UnixListener,
+  UnixListenOptions,
 } from "./mod.ts";
 
 /** `chunk` as a plain Uint8Array over the same bytes (a Buffer's `slice` would not copy). */
@@ -156,8 +158,8 @@ function connectSocket(open: () => net.Socket, options?: ConnectOptions): Promis
   });
 }
 
-function listenTcp(hostname: string, port: number): TcpListener {
-  const server = net.createServer({ noDelay: true });
+/** The accept queue of a listening server: connections wait for `accept()`, or it for them. */
+function acceptQueue(server: net.Server) {
   const waiting: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void }[] = [];
   const ready: TcpConn[] = [];
   let failure: unknown = null;
@@ -175,7 +177,6 @@ function listenTcp(hostname: string, port: number): TcpListener {
     failure ??= Object.assign(new Error("the listener is closed"), { code: "EBADF" });
     for (const w of waiting.splice(0)) w.reject(failure);
   });
-  server.listen(port, hostname);
   const accept = (): Promise<TcpConn> => {
     const conn = ready.shift();
     if (conn) return Promise.resolve(conn);
@@ -183,12 +184,6 @@ function listenTcp(hostname: string, port: number): TcpListener {
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   };
   return {
-    get addr(): NetAddr {
-      const a = server.address();
-      return typeof a === "object" && a !== null
-        ? { hostname: a.address, port: a.port }
-        : { hostname, port };
-    },
     accept,
     close: () => void server.close(),
     async *[Symbol.asyncIterator]() {
@@ -201,6 +196,47 @@ function listenTcp(hostname: string, port: number): TcpListener {
       }
     },
   };
+}
+
+function listenTcp(hostname: string, port: number): TcpListener {
+  const server = net.createServer({ noDelay: true });
+  const queue = acceptQueue(server);
+  server.listen(port, hostname);
+  return {
+    ...queue,
+    get addr(): NetAddr {
+      const a = server.address();
+      return typeof a === "object" && a !== null
+        ? { hostname: a.address, port: a.port }
+        : { hostname, port };
+    },
+  };
+}
+
+/** A Unix socket listener; a stale socket file removed first with `unlink` (sockets only). */
+function listenUnix(path: string, options: UnixListenOptions = {}): UnixListener {
+  if (options.unlink) {
+    try {
+      if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ENOENT") throw e;
+    }
+  }
+  const server = net.createServer();
+  const queue = acceptQueue(server);
+  if (options.mode !== undefined) {
+    const mode = options.mode;
+    server.once("listening", () => {
+      try {
+        fs.chmodSync(path, mode);
+      } catch (e) {
+        server.emit("error", e);
+        server.close();
+      }
+    });
+  }
+  server.listen(path);
+  return { ...queue, path };
 }
 
 /** A child process with piped standard streams (ProxyCommand), as web streams. */
@@ -400,6 +436,7 @@ export const nodePlatform: Platform = {
   },
   connectUnix: (path, options): Promise<Conn> => connectSocket(() => net.connect(path), options),
   listenTcp,
+  listenUnix,
   spawn,
 
   readFile: async (path) => plain(await fs.promises.readFile(path)),

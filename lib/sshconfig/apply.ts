@@ -121,6 +121,9 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (first("forwardagent")?.value === true) s.forwardAgent = true;
   if (first("gatewayports")?.value === true) s.gatewayPorts = true;
   if (first("exitonforwardfailure")?.value === true) s.exitOnForwardFailure = true;
+  const mask = first("streamlocalbindmask");
+  if (mask) s.streamLocalBindMask = Number(mask.value);
+  if (first("streamlocalbindunlink")?.value === true) s.streamLocalBindUnlink = true;
   return s;
 }
 

@@ -110,11 +110,11 @@ const TABLE: readonly KeywordInfo[] = [
   supported("ForwardAgent"),
   supported("GatewayPorts"),
   supported("ExitOnForwardFailure"),
+  supported("StreamLocalBindMask"),
+  supported("StreamLocalBindUnlink"),
   // Refused until the forwarding issue lands
   refused("ClearAllForwardings", FORWARDING, NO),
   refused("PermitRemoteOpen", FORWARDING, ["any"]),
-  refused("StreamLocalBindMask", FORWARDING),
-  refused("StreamLocalBindUnlink", FORWARDING, NO),
   refused("ProxyUseFdpass", FORWARDING, NO),
   refused("Tunnel", "sshtrace does not forward tun/tap devices", NO),
   refused("TunnelDevice", "sshtrace does not forward tun/tap devices", ["any:any"]),

@@ -66,6 +66,16 @@ const flag = (args: readonly string[]) =>
       : v === "yes";
   });
 
+/** StreamLocalBindMask: an octal file mode mask up to 0777 (OpenSSH reads it with strtol(…, 8)). */
+const octalMask = (args: readonly string[]) =>
+  one(
+    args,
+    (a) =>
+      /^[0-7]{1,4}$/.test(a) && parseInt(a, 8) <= 0o777
+        ? parseInt(a, 8)
+        : { problem: `bad mask "${a}": expected an octal mode such as 0177` },
+  );
+
 /** A whole number in [min, max]. */
 const integer = (min: number, max: number, what = "number") => (args: readonly string[]) =>
   one(args, (a) => {
@@ -338,6 +348,8 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["forwardagent", { combine: "first", parse: flag }],
   ["gatewayports", { combine: "first", parse: flag }],
   ["exitonforwardfailure", { combine: "first", parse: flag }],
+  ["streamlocalbindmask", { combine: "first", parse: octalMask }],
+  ["streamlocalbindunlink", { combine: "first", parse: flag }],
   // The rest of the line, as ssh_config(5) says (the words joined by single spaces).
   ["proxycommand", { combine: "first", parse: (args) => args.join(" ") }],
 ]);

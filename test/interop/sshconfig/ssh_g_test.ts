@@ -81,6 +81,13 @@ const CASES: Case[] = [
     host: "sw1",
   },
   {
+    name: "Unix-socket forwards, StreamLocalBind*, GatewayPorts, ExitOnForwardFailure",
+    config: "Host sw*\n  LocalForward /tmp/l.sock web:80\n  LocalForward 8080 /run/r.sock\n" +
+      "  RemoteForward /run/r2.sock /tmp/l2.sock\n  StreamLocalBindMask 0111\n" +
+      "  StreamLocalBindUnlink yes\n  GatewayPorts yes\n  ExitOnForwardFailure yes\n",
+    host: "sw1",
+  },
+  {
     name: "-J, -L, -R, -D and -A on the command line",
     config: "",
     host: "sw1",
