@@ -6,7 +6,8 @@
 
 import { parseCommandLine, type ParsedCommand, type TransferCliFlags } from "./lib/cli/args.ts";
 import { probe } from "./lib/client.ts";
-import { jumpRoute, outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
+import { outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
+import { jumpRoute } from "./lib/cli/jump.ts";
 import type { CommandLineValue } from "./lib/cli/order.ts";
 import { interruptOnCtrlC } from "./lib/cli/tty.ts";
 // send, check and lab are loaded when used, so logging in does not pay for their modules.

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
+import { parseTarget, type Settings, usageError } from "../config/options.ts";
 import { connect, type ConnectOptions } from "../client.ts";
 import { defaultUser } from "../client/open_transport.ts";
 import type { ExitInfo } from "../connection/session.ts";
@@ -16,8 +16,8 @@ import { reportToJson } from "../render/ndjson.ts";
 import { type RunContext, runLifecycle, type RunOutcome } from "../run.ts";
 import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
-import { canPrompt, confirm, interruptOnCtrlC } from "./tty.ts";
-import { keyboardResponder, passwordSource, signerLoader } from "./credentials.ts";
+import { interruptOnCtrlC } from "./tty.ts";
+import { passwordSource } from "./credentials.ts";
 export { passwordPrompt, passwordSource, signerLoader } from "./credentials.ts";
 import {
   configRefusals,
@@ -25,13 +25,12 @@ import {
   sessionEnvironment,
   traceConfig,
 } from "../sshconfig/apply.ts";
-import type { Refusal, SshConfig } from "../sshconfig/resolve.ts";
+import type { SshConfig } from "../sshconfig/resolve.ts";
 import { originText } from "../sshconfig/types.ts";
-import type { TcpOptions } from "../net.ts";
-import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput } from "./output.ts";
-import { type HopOutput, hopOutput, jumpHosts } from "./jump.ts";
-import type { JumpHost } from "../jump/chain.ts";
+import { jumpRoute } from "./jump.ts";
+import { loginOptions } from "./login_options.ts";
+export { tcpOptions } from "./login_options.ts";
 import {
   checkDelivery,
   exitCodeOf,
@@ -179,117 +178,6 @@ export async function prepareRun(
   return { tracer, target: { host, port, user }, options, execute, finish };
 }
 
-/** A run's way through its jump hosts: their options, their output, their refusals. */
-export interface JumpRoute {
-  jump: JumpHost[];
-  hops: HopOutput;
-  /** What the hops' own configurations ask for that sshtrace does not do (stops the run). */
-  refusals: Refusal[];
-}
-
-/**
- * The jump hosts of `settings.proxyJump` (null: none), each with its own configuration resolved
- * as ssh -J does (lib/cli/jump.ts) and turned into complete client options here.
- */
-export async function jumpRoute(
-  settings: Settings,
-  flags: ConnectFlags,
-  timeoutMs: number,
-  password?: Awaited<ReturnType<typeof passwordSource>>,
-): Promise<JumpRoute | null> {
-  const hopConfigs = jumpHosts(settings.proxyJump, undefined, {
-    ...(flags.F !== undefined ? { configFile: flags.F } : {}),
-    ...(flags.legacy ? { legacy: true } : {}),
-  });
-  if (!hopConfigs.length) return null;
-  const hops = hopOutput(flags, hopConfigs);
-  const source = password === undefined
-    ? await passwordSource(flags, settings.batchMode ?? flags.batch ?? false)
-    : password;
-  // ssh -J passes the hop `-F` and `-v` only: -i and the other flags are the target's.
-  const hopFlags: ConnectFlags = { ...flags, identity: undefined };
-  const jump = hopConfigs.map((hop, i): JumpHost => {
-    const { tracer: _t, ...own } = loginOptions({
-      settings: hop.settings,
-      flags: hopFlags,
-      tracer: hops.tracerFor(i + 1),
-      timeoutMs: hop.settings.connectTimeoutS ? hop.settings.connectTimeoutS * 1000 : timeoutMs,
-      target: { host: hop.host, port: hop.port, user: hop.user },
-      password: source,
-    });
-    // Only the first hop has no ProxyJump: its ProxyCommand (if any) is its way in.
-    if (hop.settings.proxyJump === undefined && hop.settings.proxyCommand) {
-      own.proxyCommand = hop.settings.proxyCommand;
-    }
-    return { ...own, standalone: true };
-  });
-  return { jump, hops, refusals: hopConfigs.flatMap((h) => configRefusals(h.config)) };
-}
-
-/** What {@link loginOptions} builds the client options of one login from. */
-interface LoginInput {
-  settings: Settings;
-  flags: ConnectFlags;
-  tracer: Tracer;
-  timeoutMs: number;
-  target: { host: string; port: number; user: string };
-  password: Awaited<ReturnType<typeof passwordSource>>;
-}
-
-/**
- * The client options of one login from its settings: the target's, or a jump host's own (each
- * hop resolves its configuration as the `ssh` that ssh -J runs does).
- */
-function loginOptions(input: LoginInput): ConnectOptions {
-  const { settings, flags, tracer } = input;
-  const tty = platform.stdin.isTerminal();
-  const batch = settings.batchMode ?? flags.batch ?? false;
-  const home = env("HOME") ?? ".";
-  const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
-  const methods = settings.disabledMethods
-    ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
-      !settings.disabledMethods!.includes(m)
-    )
-    : settings.preferredAuthentications;
-  return {
-    ...input.target,
-    tracer,
-    timeoutMs: input.timeoutMs,
-    algorithms: settings.algorithms,
-    legacy: flags.legacy ?? false,
-    strictHostKeyChecking: strict,
-    knownHostsFiles: [
-      (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
-    ],
-    // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
-    ask: strict === "ask" && canPrompt() ? confirm : undefined,
-    hashKnownHosts: settings.hashKnownHosts,
-    tcp: tcpOptions(settings),
-    hostKeyAlias: settings.hostKeyAlias,
-    rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
-    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
-    requiredRsaSize: settings.requiredRsaSize,
-    keepalive: settings.serverAliveInterval
-      ? {
-        intervalMs: settings.serverAliveInterval * 1000,
-        countMax: settings.serverAliveCountMax ?? 3,
-      }
-      : undefined,
-    auth: {
-      methods,
-      signers: signerLoader(tracer, settings, flags, batch),
-      password: input.password,
-      kbdInteractive: keyboardResponder(batch),
-      batchMode: batch,
-      legacy: flags.legacy ?? false,
-      ...(settings.passwordPrompts !== undefined
-        ? { passwordPrompts: settings.passwordPrompts }
-        : {}),
-    },
-  };
-}
-
 /** Notes (with -v) that SendEnv/SetEnv are not sent, and where they were set. */
 function noEnvironment(tracer: Tracer, config: SshConfig): void {
   const set = [
@@ -305,15 +193,6 @@ function noEnvironment(tracer: Tracer, config: SshConfig): void {
         "often refuse environment requests",
     });
   }
-}
-
-/** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
-export function tcpOptions(settings: Settings): TcpOptions {
-  return {
-    ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
-    ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
-    ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
-  };
 }
 
 /**

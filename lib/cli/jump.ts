@@ -22,6 +22,12 @@ import { buildReport, type Report } from "../render/report.ts";
 import { Tracer } from "../trace.ts";
 import { platform } from "../platform/mod.ts";
 import { type OutputFlags, writeErr, writeOut } from "./output.ts";
+import type { JumpHost } from "../jump/chain.ts";
+import type { Refusal } from "../sshconfig/resolve.ts";
+import { configRefusals } from "../sshconfig/apply.ts";
+import { passwordSource } from "./credentials.ts";
+import { loginOptions } from "./login_options.ts";
+import type { ConnectFlags } from "./connect.ts";
 
 /** A jump host of a run: its configuration, resolved as the `ssh` that ssh -J runs would. */
 export interface HopConfig {
@@ -191,4 +197,51 @@ function traceHopConfig(tracer: Tracer, hop: HopConfig): void {
     message: `jump host ${hop.entry} uses its own configuration, as ssh -J does: the ` +
       "target's -o options and flags (-i, -A, -L…) do not apply to it; set them in its Host block",
   });
+}
+
+/** A run's way through its jump hosts: their options, their output, their refusals. */
+export interface JumpRoute {
+  jump: JumpHost[];
+  hops: HopOutput;
+  /** What the hops' own configurations ask for that sshtrace does not do (stops the run). */
+  refusals: Refusal[];
+}
+
+/**
+ * The jump hosts of `settings.proxyJump` (null: none), each with its own configuration resolved
+ * as ssh -J does (lib/cli/jump.ts) and turned into complete client options here.
+ */
+export async function jumpRoute(
+  settings: Settings,
+  flags: ConnectFlags,
+  timeoutMs: number,
+  password?: Awaited<ReturnType<typeof passwordSource>>,
+): Promise<JumpRoute | null> {
+  const hopConfigs = jumpHosts(settings.proxyJump, undefined, {
+    ...(flags.F !== undefined ? { configFile: flags.F } : {}),
+    ...(flags.legacy ? { legacy: true } : {}),
+  });
+  if (!hopConfigs.length) return null;
+  const hops = hopOutput(flags, hopConfigs);
+  const source = password === undefined
+    ? await passwordSource(flags, settings.batchMode ?? flags.batch ?? false)
+    : password;
+  // ssh -J passes the hop `-F` and `-v` only: -i and the other flags are the target's.
+  const hopFlags: ConnectFlags = { ...flags, identity: undefined };
+  const jump = hopConfigs.map((hop, i): JumpHost => {
+    const { tracer: _t, ...own } = loginOptions({
+      settings: hop.settings,
+      flags: hopFlags,
+      tracer: hops.tracerFor(i + 1),
+      timeoutMs: hop.settings.connectTimeoutS ? hop.settings.connectTimeoutS * 1000 : timeoutMs,
+      target: { host: hop.host, port: hop.port, user: hop.user },
+      password: source,
+    });
+    // Only the first hop has no ProxyJump: its ProxyCommand (if any) is its way in.
+    if (hop.settings.proxyJump === undefined && hop.settings.proxyCommand) {
+      own.proxyCommand = hop.settings.proxyCommand;
+    }
+    return { ...own, standalone: true };
+  });
+  return { jump, hops, refusals: hopConfigs.flatMap((h) => configRefusals(h.config)) };
 }
