@@ -21,6 +21,23 @@ export const SESSION = {
       "program that holds it (ss -ltnp shows it)",
     opensshFix: "-L FREE_PORT:HOST:PORT",
     refine({ details: d }) {
+      // A Unix socket's path as the listening address (-L /local.sock:…, -R /remote.sock:…).
+      if (String(d.bindHost).startsWith("/")) {
+        const remote = d.side === "remote";
+        return {
+          title: remote
+            ? "the server refused to listen on a Unix socket for a remote forward (-R)"
+            : "a local forward could not listen on its Unix socket",
+          fix: remote
+            ? `remove the stale ${d.bindHost} on the server, or allow it there ` +
+              "(sshd_config: AllowStreamLocalForwarding yes, StreamLocalBindUnlink yes)"
+            : `remove the stale socket file ${d.bindHost} (or -o StreamLocalBindUnlink=yes), ` +
+              "or check that its directory exists and is writable",
+          opensshFix: remote
+            ? "sshd_config on the server: AllowStreamLocalForwarding yes, StreamLocalBindUnlink yes"
+            : "-o StreamLocalBindUnlink=yes",
+        };
+      }
       if (d.side === "remote") {
         return {
           title: "the server refused to listen for a remote forward (-R)",

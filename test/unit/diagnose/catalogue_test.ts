@@ -1423,3 +1423,29 @@ Deno.test("explainFailure() words a usage error's fix from what the layer expect
   assert.equal(expected.fix, "expected: [user@]host[:port]");
   assert.equal(explainFailure(err("usage", "usage.invalid")()).fix, "sshtrace --help");
 });
+
+Deno.test("session.forward-bind-failed on a Unix socket names the stale file and StreamLocalBindUnlink", () => {
+  const local = explainFailure(
+    err("session", "session.forward-bind-failed", {
+      bindHost: "/tmp/l.sock",
+      bindPort: 0,
+      host: "intranet",
+      port: 80,
+      reason: "Address already in use",
+    })(),
+    [],
+  );
+  assert.match(local.fix ?? "", /stale socket file \/tmp\/l\.sock .*StreamLocalBindUnlink=yes/);
+  const remote = explainFailure(
+    err("session", "session.forward-bind-failed", {
+      bindHost: "/run/r.sock",
+      bindPort: 0,
+      host: "",
+      port: 0,
+      reason: "streamlocal-forward@openssh.com refused",
+      side: "remote",
+    })(),
+    [],
+  );
+  assert.match(remote.fix ?? "", /AllowStreamLocalForwarding yes/);
+});
