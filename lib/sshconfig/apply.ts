@@ -109,10 +109,16 @@ export function settingsFromConfig(config: SshConfig): Settings {
   // parse them when the run is prepared (the reader already checked them, naming file:line).
   const first = (k: string) => config.values.get(k);
   const all = (k: string) => (config.lists.get(k) ?? []).map((v) => String(v.value));
+  // As ssh(1): whichever of ProxyJump and ProxyCommand is set first wins (even as `none`);
+  // the other is ignored. The values map keeps the order in which keywords were first set.
   const jump = first("proxyjump");
-  if (jump && String(jump.value).toLowerCase() !== "none") s.proxyJump = String(jump.value);
   const command = first("proxycommand");
-  if (command && String(command.value).toLowerCase() !== "none") {
+  const order = [...config.values.keys()];
+  const jumpWins = !command || (jump && order.indexOf("proxyjump") < order.indexOf("proxycommand"));
+  if (jump && jumpWins && String(jump.value).toLowerCase() !== "none") {
+    s.proxyJump = String(jump.value);
+  }
+  if (command && !jumpWins && String(command.value).toLowerCase() !== "none") {
     s.proxyCommand = String(command.value);
   }
   if (all("localforward").length) s.localForwards = all("localforward");

@@ -180,3 +180,18 @@ Deno.test("settingsFromConfig() takes GatewayPorts and ExitOnForwardFailure (no 
   assert.equal(off.gatewayPorts, undefined);
   assert.equal(off.exitOnForwardFailure, undefined);
 });
+
+Deno.test("settingsFromConfig(): the first of ProxyJump and ProxyCommand wins, as ssh(1)", () => {
+  const files = { [USER]: "Host a\n  ProxyJump bastion\nHost *\n  ProxyCommand nc %h %p\n" };
+  const fromFile = settingsFromConfig(resolve(files, "a"));
+  assert.equal(fromFile.proxyJump, "bastion");
+  assert.equal(fromFile.proxyCommand, undefined);
+  // -o comes first: its ProxyCommand wins over the file's ProxyJump.
+  const fromOption = settingsFromConfig(resolve(files, "a", ["ProxyCommand=socat - TCP:%h:%p"]));
+  assert.equal(fromOption.proxyCommand, "socat - TCP:%h:%p");
+  assert.equal(fromOption.proxyJump, undefined);
+  // `none` first switches both off.
+  const none = settingsFromConfig(resolve(files, "a", ["ProxyJump=none"]));
+  assert.equal(none.proxyJump, undefined);
+  assert.equal(none.proxyCommand, undefined);
+});
