@@ -11,15 +11,11 @@
  * @module
  */
 
-import {
-  findCipher,
-  findCompression,
-  findMac,
-  isAeadCipher,
-  riskOf,
-} from "../algorithms/registry.ts";
+import { findCompression, isAeadCipher, riskOf } from "../algorithms/registry.ts";
+import type { KexExchange } from "../algorithms/types.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import type { Tracer } from "../trace.ts";
+import type { AlgorithmLists, Decision } from "../types.ts";
 import { SshError } from "../errors/mod.ts";
 import { SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
@@ -33,23 +29,67 @@ import {
   STRICT_KEX_S,
   withoutKexMarkers,
 } from "./kexinit.ts";
-import { deriveKey } from "./keys.ts";
-import { describeCategory, negotiateAll } from "./negotiate.ts";
-import type { DirectionKeys } from "./packet.ts";
+import { directionKeys, type KexKeys } from "./keys.ts";
+import { type CATEGORIES, describeCategory, negotiateAll } from "./negotiate.ts";
 import type { PacketConn } from "./packet_conn.ts";
 import { closedError, Deadline } from "./reader.ts";
 import { handleTransportMessage } from "./transport_messages.ts";
-import type { Chosen, HandshakeOptions, KexRun, Negotiated, Role } from "./handshake_role.ts";
+export type { KexKeys } from "./keys.ts";
 
-export type {
-  Chosen,
-  HandshakeOptions,
-  HandshakePoint,
-  KexKeys,
-  KexRun,
-  Negotiated,
-  Role,
-} from "./handshake_role.ts";
+export type Role = "client" | "server";
+
+/** The chosen algorithm of each KEXINIT category. */
+export type Chosen = Record<(typeof CATEGORIES)[number], string>;
+
+/** Negotiated algorithms of the current keys. */
+export interface Negotiated {
+  decisions: Decision[];
+  kex: string;
+  hostKey: string;
+  strict: boolean;
+}
+
+/**
+ * What the role's kex method gets: the exchange's inputs and its message I/O (kex messages, not
+ * held by the kex gate; a wrong guess is skipped on receive).
+ */
+export interface KexRun extends KexExchange {
+  readonly first: boolean;
+  readonly chosen: Chosen;
+}
+
+/** Named points of the first exchange where a fault can act (the lab's `LabPoint`s). */
+export type HandshakePoint = "before-newkeys" | "after-newkeys";
+
+export interface HandshakeOptions {
+  role: Role;
+  conn: PacketConn;
+  tracer: Tracer | null;
+  /** Our KEXINIT lists, without the markers. */
+  lists(first: boolean): AlgorithmLists;
+  /** Names added to our first KEXINIT's kex list (ext-info-c/s, kex-strict-*). */
+  markers: string[];
+  /** Runs the role's half of the negotiated kex method. */
+  exchange(run: KexRun): Promise<KexKeys>;
+  /** Called once our NEWKEYS is out, before the keys change (e.g. to trace the backend). */
+  newKeysSent?(first: boolean): void;
+  /** Fault hooks of the first exchange (the lab's). */
+  hooks?: {
+    /** Replaces our first KEXINIT payload. */
+    kexInit?(lists: AlgorithmLists, payload: Uint8Array): Uint8Array;
+    /** A packet sent right after our first KEXINIT, with first_kex_packet_follows set. */
+    guess?(): Uint8Array;
+    at?(point: HandshakePoint): Promise<void>;
+  };
+  /** Server role: the server-sig-algs sent in EXT_INFO when the client asks (null: none). */
+  serverSigAlgs?: string[] | null;
+  /** The budget (ms) of each key exchange as a whole (0: none). */
+  timeoutMs: number;
+  /** Rekey after this many bytes in either direction. @default 1 GiB */
+  rekeyLimitBytes?: number;
+  /** Rekey after this long (ms). @default 1 hour */
+  rekeyIntervalMs?: number;
+}
 
 /** The key exchange state machine of one connection, for either role. */
 export class Handshake {
@@ -379,21 +419,8 @@ export class Handshake {
     if (first) this.sessionId = result.h;
 
     // NEWKEYS both ways, keys and compression per direction.
-    const keys = (ivL: string, keyL: string, macL: string, cipherName: string, macName: string) => {
-      const cipher = findCipher(cipherName)!;
-      const mac = cipher.createAead ? null : findMac(macName)!;
-      const d = (letter: string, n: number) =>
-        deriveKey(result.hash, result.k, result.h, letter, this.sessionId, n);
-      return {
-        cipher,
-        mac,
-        iv: d(ivL, cipher.ivLength),
-        encKey: d(keyL, cipher.keyLength),
-        macKey: mac ? d(macL, mac.keyLength) : new Uint8Array(0),
-      } satisfies DirectionKeys;
-    };
-    const c2s = () => keys("A", "C", "E", chosen.cipherC2S, chosen.macC2S);
-    const s2c = () => keys("B", "D", "F", chosen.cipherS2C, chosen.macS2C);
+    const c2s = () => directionKeys(result, this.sessionId, true, chosen.cipherC2S, chosen.macC2S);
+    const s2c = () => directionKeys(result, this.sessionId, false, chosen.cipherS2C, chosen.macS2C);
     const [compressOut, compressIn] = client
       ? [chosen.compressionC2S, chosen.compressionS2C]
       : [chosen.compressionS2C, chosen.compressionC2S];

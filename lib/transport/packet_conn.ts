@@ -213,7 +213,7 @@ export class StreamPacketConn implements PacketConn {
     return closedError(this.stage, this.#peer);
   }
 
-  async readPacket(timeoutMs = this.#timeoutMs): Promise<Uint8Array | null> {
+  async readPacket(timeoutMs: number = this.#timeoutMs): Promise<Uint8Array | null> {
     this.reader.checkDeadline();
     // Packets opened ahead are handed up first, in order, whatever the mode now.
     if (this.#ahead.length || (timeoutMs === 0 && this.readAhead && this.#opener.canReadAhead)) {
