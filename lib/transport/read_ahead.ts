@@ -1,10 +1,11 @@
 /**
- * Read-ahead decryption at the packet level: frames every whole packet already buffered and
- * starts opening it (Web Crypto, asynchronously) while the layer above works on the one handed
- * up, so the socket is read and packets decrypt in parallel. Used by {@link StreamPacketConn}
- * whatever the crypto backend, whenever the opener can open packets asynchronously
- * (`PacketOpener.canReadAhead`) and its owner allows it (the data phase, no key exchange under
- * way).
+ * Framing at the packet level, with read-ahead decryption: every packet {@link StreamPacketConn}
+ * reads is framed here. Without read-ahead one packet is framed and opened at a time; with it,
+ * every whole packet already buffered is framed and starts opening (Web Crypto, asynchronously)
+ * while the layer above works on the one handed up, so the socket is read and packets decrypt
+ * in parallel. Read-ahead runs whatever the crypto backend, whenever the opener can open packets
+ * asynchronously (`PacketOpener.canReadAhead`) and the owner allows it (the data phase, no key
+ * exchange under way).
  * @module
  */
 
@@ -43,16 +44,15 @@ export class ReadAhead {
   }
 
   /**
-   * Frames every whole packet already buffered (up to the limits) and starts its decryption
-   * while `allowed`; stops at the first framing error, which is queued to be reported in order.
+   * Frames whole packets already buffered and starts opening them: with `ahead`, every one (up
+   * to the limits); without, one when none is queued. Stops at the first framing error, which
+   * is queued to be reported in order.
    */
-  launch(allowed: boolean): void {
+  launch(ahead: boolean): void {
     const reader = this.#reader;
     const opener = this.#opener;
-    while (
-      allowed && this.#queue.length < MAX_AHEAD_PACKETS && this.#bytes < MAX_AHEAD_BYTES &&
-      !this.#broken && opener.canReadAhead
-    ) {
+    const max = ahead ? MAX_AHEAD_PACKETS : 1;
+    while (this.#queue.length < max && this.#bytes < MAX_AHEAD_BYTES && !this.#broken) {
       const size = opener.headerSize;
       if (reader.buffered < size) return;
       let need: number;
