@@ -15,9 +15,8 @@ import { findCompression, isAeadCipher, riskOf } from "../algorithms/registry.ts
 import type { KexExchange } from "../algorithms/types.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import type { Tracer } from "../trace.ts";
-import type { AlgorithmLists, Decision } from "../types.ts";
+import type { AlgorithmLists } from "../types.ts";
 import { SshError } from "../errors/mod.ts";
-import { SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import {
   decodeKexInit,
@@ -30,24 +29,14 @@ import {
   withoutKexMarkers,
 } from "./kexinit.ts";
 import { directionKeys, type KexKeys } from "./keys.ts";
-import { type CATEGORIES, describeCategory, negotiateAll } from "./negotiate.ts";
+import { type Chosen, describeCategory, negotiateAll, type Negotiated } from "./negotiate.ts";
 import type { PacketConn } from "./packet_conn.ts";
 import { closedError, Deadline } from "./reader.ts";
-import { handleTransportMessage } from "./transport_messages.ts";
+import { extInfoMessage, handleTransportMessage } from "./transport_messages.ts";
 export type { KexKeys } from "./keys.ts";
+export type { Chosen, Negotiated } from "./negotiate.ts";
 
 export type Role = "client" | "server";
-
-/** The chosen algorithm of each KEXINIT category. */
-export type Chosen = Record<(typeof CATEGORIES)[number], string>;
-
-/** Negotiated algorithms of the current keys. */
-export interface Negotiated {
-  decisions: Decision[];
-  kex: string;
-  hostKey: string;
-  strict: boolean;
-}
 
 /**
  * What the role's kex method gets: the exchange's inputs and its message I/O (kex messages, not
@@ -143,10 +132,6 @@ export class Handshake {
     return this.#gate !== null;
   }
 
-  #emit(e: Parameters<Tracer["emit"]>[0]): void {
-    this.tracer?.emit(e);
-  }
-
   // ------------------------------------------------------------------------------------------
   // Sending
 
@@ -179,7 +164,7 @@ export class Handshake {
     this.conn.readAhead = false;
     const cookie = Array.from(payload.subarray(1, 17), (b) => b.toString(16).padStart(2, "0"))
       .join("");
-    this.#emit({ stage: "kex", type: "kexinit-sent", lists, cookie });
+    this.tracer?.emit({ stage: "kex", type: "kexinit-sent", lists, cookie });
     await this.sendNow(payload);
     if (hooks?.guess) await this.sendNow(hooks.guess());
   }
@@ -192,7 +177,7 @@ export class Handshake {
    */
   async rekeyIfDue(): Promise<void> {
     if (!this.#authenticated || this.#gate || this.conn.closed || !this.#rekeyDue()) return;
-    this.#emit({
+    this.tracer?.emit({
       stage: "kex",
       type: "rekey",
       initiator: this.role,
@@ -295,7 +280,7 @@ export class Handshake {
     const ours = this.#rekeyDeadline;
     return this.#within("key exchange (rekey)", async () => {
       if (!this.#gate) {
-        this.#emit({
+        this.tracer?.emit({
           stage: "kex",
           type: "rekey",
           initiator: this.peer,
@@ -330,14 +315,14 @@ export class Handshake {
     const prevStage = conn.stage;
     conn.stage = "kex";
     const peer = this.#decodeKexInit(peerPayload, this.peer);
-    this.#emit({
+    this.tracer?.emit({
       stage: "kex",
       type: "kexinit-received",
       lists: peer.lists,
       firstKexPacketFollows: peer.firstKexPacketFollows,
     });
     if (peer.emptyNamesIn.length) {
-      this.#emit({
+      this.tracer?.emit({
         stage: "kex",
         type: "quirk",
         id: "kexinit-empty-names",
@@ -368,7 +353,13 @@ export class Handshake {
     const [cPlain, sPlain] = [withoutKexMarkers(c), withoutKexMarkers(s)];
     const decisions = negotiateAll(cPlain, sPlain, riskOf, isAeadCipher);
     const extInfo = peer.lists.kex.includes(client ? EXT_INFO_S : EXT_INFO_C);
-    this.#emit({ stage: "kex", type: "negotiated", decisions, strict: this.strict, extInfo });
+    this.tracer?.emit({
+      stage: "kex",
+      type: "negotiated",
+      decisions,
+      strict: this.strict,
+      extInfo,
+    });
     const failed = decisions.find((d) => d.chosen === null);
     if (failed) {
       throw new SshError(
@@ -387,7 +378,7 @@ export class Handshake {
     let skipGuess = peer.firstKexPacketFollows &&
       !(cPlain.kex[0] === sPlain.kex[0] && cPlain.hostKey[0] === sPlain.hostKey[0]);
     if (skipGuess) {
-      this.#emit({
+      this.tracer?.emit({
         stage: "kex",
         type: "guess-ignored",
         reason:
@@ -430,23 +421,18 @@ export class Handshake {
     await this.sendNow(new Uint8Array([MSG.NEWKEYS]));
     this.#o.newKeysSent?.(first);
     conn.setWriteKeys(client ? c2s() : s2c(), this.strict);
-    this.#emit({ stage: "kex", type: "newkeys", direction: "sent" });
+    this.tracer?.emit({ stage: "kex", type: "newkeys", direction: "sent" });
     if (first) this.#setupCompression(compressOut, true);
     const sigAlgs = this.#o.serverSigAlgs;
     if (first && !client && this.peerExtInfo && sigAlgs) {
-      await this.sendNow(
-        new SshWriter().byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs")
-          .string(sigAlgs.join(",")).bytes(),
-      );
+      await this.sendNow(extInfoMessage({ "server-sig-algs": sigAlgs.join(",") }));
     }
     await hooks?.at?.("after-newkeys");
-    for (;;) {
-      const p = await this.#receiveInKex(strictNow, "where NEWKEYS was expected");
-      if (p[0] === MSG.NEWKEYS) break;
-      throw this.#unexpected(p[0]!, strictNow, "where NEWKEYS was expected");
-    }
+    const where = "where NEWKEYS was expected";
+    const newKeys = (await this.#receiveInKex(strictNow, where))[0]!;
+    if (newKeys !== MSG.NEWKEYS) throw this.#unexpected(newKeys, strictNow, where);
     conn.setReadKeys(client ? s2c() : c2s(), this.strict);
-    this.#emit({ stage: "kex", type: "newkeys", direction: "received" });
+    this.tracer?.emit({ stage: "kex", type: "newkeys", direction: "received" });
     if (first) this.#setupCompression(compressIn, false);
 
     this.#lastKexAt = performance.now();

@@ -212,7 +212,7 @@ export class StreamPacketConn implements PacketConn {
   /**
    * Every packet goes through the read-ahead queue (read_ahead.ts): one at a time, opened at
    * once, unless read-ahead runs (then every whole packet buffered starts opening). Packets
-   * opened ahead are handed up first, in order, whatever the mode now. Once part of a packet is
+   * opened ahead are handed up first, in order, whatever the mode now. Once a packet's header is
    * in, the whole of it must arrive within the timeout, so a peer cannot trickle it byte by byte.
    */
   async readPacket(timeoutMs: number = this.#timeoutMs): Promise<Uint8Array | null> {
@@ -234,9 +234,10 @@ export class StreamPacketConn implements PacketConn {
           throw this.#packetFailure(e);
         }
       }
+      // Once a packet's header is in, the rest must follow within the packet's budget.
       const ms = this.#timeoutMs;
       let more: Promise<boolean>;
-      if (reader.buffered > 0 && ms > 0) {
+      if (reader.buffered >= this.#opener.headerSize && ms > 0) {
         partial ??= new Deadline(this.stage, "packet", ms);
         more = reader.within(partial, () => reader.fill(ms));
       } else more = reader.fill(timeoutMs);

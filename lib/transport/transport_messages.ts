@@ -104,3 +104,10 @@ export function disconnectMessage(reasonCode: number, description: string): Uint
   return new SshWriter(64).byte(MSG.DISCONNECT).uint32(reasonCode).string(description)
     .string("").bytes();
 }
+
+/** An EXT_INFO payload (RFC 8308 §2.3) with these extensions, in order. */
+export function extInfoMessage(extensions: Record<string, string>): Uint8Array {
+  const w = new SshWriter().byte(MSG.EXT_INFO).uint32(Object.keys(extensions).length);
+  for (const [name, value] of Object.entries(extensions)) w.string(name).string(value);
+  return w.bytes();
+}

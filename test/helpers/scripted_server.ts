@@ -27,7 +27,7 @@ import { ServerTransport, Stop } from "../../lib/lab/transport.ts";
 import type { FaultHooks, LabConfig, LabPoint } from "../../lib/lab/types.ts";
 import type { AlgorithmLists } from "../../lib/types.ts";
 import type { Transport } from "../../lib/transport/transport.ts";
-import { disconnectMessage } from "../../lib/transport/transport_messages.ts";
+import { disconnectMessage, extInfoMessage } from "../../lib/transport/transport_messages.ts";
 import { type ByteStream, memoryPipe } from "../../lib/transport/stream.ts";
 import { concatBytes, SshReader, SshWriter } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
@@ -117,11 +117,7 @@ export const msg = {
   disconnect: disconnectMessage,
   unimplemented: (seq: number): Uint8Array =>
     new SshWriter().byte(MSG.UNIMPLEMENTED).uint32(seq).bytes(),
-  extInfo: (extensions: Record<string, string>): Uint8Array => {
-    const w = new SshWriter().byte(MSG.EXT_INFO).uint32(Object.keys(extensions).length);
-    for (const [name, value] of Object.entries(extensions)) w.string(name).string(value);
-    return w.bytes();
-  },
+  extInfo: extInfoMessage,
   /** A message with any number and body (e.g. an unknown message number). */
   raw: (type: number, body: Uint8Array = new Uint8Array(0)): Uint8Array =>
     concatBytes(new Uint8Array([type]), body),
