@@ -1,7 +1,7 @@
 /**
  * An in-process, scripted SSH-2 server for fault-injection tests: a thin use of the lab server's
  * transport (lib/lab/transport.ts, the shared core in the server role) whose fault hooks run the
- * script, plus just enough of the service and `none`/`password` authentication to reach an
+ * script, plus just enough of the service and `none` authentication to reach an
  * authenticated state (and to answer requests before it). It runs over `memoryPipe()` against
  * the real client.
  *
@@ -77,8 +77,6 @@ export interface ScriptedServerOptions extends
   serverSigAlgs?: string[];
   /** Answer the `none` request with USERAUTH_SUCCESS. */
   acceptNone?: boolean;
-  /** Accept this password (method `password`). */
-  password?: string;
   /** What to do at each point. */
   at?: Partial<Record<Point, Action[]>>;
 }
@@ -260,7 +258,7 @@ function scriptHooks(
 }
 
 /**
- * After the key exchange: the service, `none`/`password` authentication, and a failure for
+ * After the key exchange: the service, `none` authentication, and a failure for
  * each global request (also before authentication); UNIMPLEMENTED for anything else. Answers go
  * out in order while reading goes on, so a rekey the script started is read while they wait.
  */
@@ -297,13 +295,8 @@ async function answer(
       r.text("service");
       const method = r.text("method");
       if (await t.at("userauth-request", { method })) return;
-      let ok = method === "none" && o.acceptNone === true;
-      if (method === "password" && o.password !== undefined) {
-        r.bool("change");
-        ok = r.text("password") === o.password;
-      }
-      if (!ok) {
-        const methods = o.authMethods ?? ["publickey", "password"];
+      if (method !== "none" || o.acceptNone !== true) {
+        const methods = t.config.authMethods;
         await t.send(
           new SshWriter().byte(MSG.USERAUTH_FAILURE).nameList(methods).bool(false).bytes(),
         );
