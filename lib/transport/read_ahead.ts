@@ -32,6 +32,8 @@ export class ReadAhead {
   #bytes = 0;
   /** A packet failed to frame or open: nothing more is opened ahead. */
   #broken = false;
+  /** The wire bytes after its header that the packet begun (not yet whole) needs, or null. */
+  #begun: number | null = null;
 
   constructor(reader: BufferedReader, opener: PacketOpener) {
     this.#reader = reader;
@@ -55,17 +57,21 @@ export class ReadAhead {
     while (this.#queue.length < max && this.#bytes < MAX_AHEAD_BYTES && !this.#broken) {
       const size = opener.headerSize;
       if (reader.buffered < size) return;
-      let need: number;
-      try {
-        need = opener.begin(reader.peekExact(size));
-      } catch (e) {
-        this.#broken = true;
-        const payload = Promise.reject(e);
-        payload.catch(() => {});
-        this.#queue.push({ seq: opener.seq, length: 0, payload });
-        return;
+      // A packet is begun once (a stream cipher's begin decrypts its first block), then waits.
+      let need = this.#begun;
+      if (need === null) {
+        try {
+          need = this.#begun = opener.begin(reader.peekExact(size));
+        } catch (e) {
+          this.#broken = true;
+          const payload = Promise.reject(e);
+          payload.catch(() => {});
+          this.#queue.push({ seq: opener.seq, length: 0, payload });
+          return;
+        }
       }
       if (reader.buffered < size + need) return;
+      this.#begun = null;
       const whole = reader.take(size + need)!;
       const seq = opener.seq;
       const payload = opener.finishAsync(whole.subarray(size), whole);
