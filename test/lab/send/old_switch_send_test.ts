@@ -2,7 +2,7 @@
 // privilege step with its password, the `save` dialog, and configuration lines in system view.
 import assert from "node:assert/strict";
 import { startLabServer } from "../../../lib/lab/mod.ts";
-import { SWITCH_SUPER_PASSWORD } from "../../../lib/lab/programs.ts";
+import { SWITCH_SUPER_PASSWORD } from "../../../lib/lab/devices/mod.ts";
 import { runShellOnClient } from "../../../lib/send/over_ssh.ts";
 import { Transcript } from "../../../lib/send/transcript.ts";
 import { SshError } from "../../../lib/errors/mod.ts";
