@@ -78,16 +78,25 @@ export interface ConfigPreset {
 /** A vendor's privilege step: `enable` (IOS), `super` (Comware, VRP). */
 export interface PrivilegePreset {
   command: string;
-  /** The level the step reaches, from its reply and the prompt after it; null if unknown. */
-  level(reply: string, prompt: string): number | null;
+  /** The command that asks for one level (`--enable-level N`): `enable 15`, `super 3`. */
+  commandFor(level: number): string;
+  /**
+   * The level the step reached, from its reply and the prompt after it (`asked`: the level
+   * requested, if any); null if unknown.
+   */
+  level(reply: string, prompt: string, asked: number | null): number | null;
   /** Whether the reply and prompt show the level was raised. */
   raised(reply: string, prompt: string): boolean;
 }
 
-/** IOS-style `enable`: level 15 when the prompt ends in `#`. */
+/**
+ * IOS-style `enable [N]`: the prompt ends in `#` above level 1, so the level is the one asked
+ * for (15 without a number).
+ */
 const ENABLE: PrivilegePreset = {
   command: "enable",
-  level: (_reply, prompt) => prompt.trim().endsWith("#") ? 15 : null,
+  commandFor: (level) => `enable ${level}`,
+  level: (_reply, prompt, asked) => prompt.trim().endsWith("#") ? asked ?? 15 : null,
   raised: (reply, prompt) =>
     prompt.trim().endsWith("#") && findErrorLine(reply) === null && !PRIVILEGE_REFUSED.test(reply),
 };
@@ -105,9 +114,11 @@ function superLevel(reply: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Comware / VRP `super [N]`: the reply names the level reached. */
 const SUPER: PrivilegePreset = {
   command: "super",
-  level: (reply) => superLevel(reply),
+  commandFor: (level) => `super ${level}`,
+  level: (reply, _prompt, asked) => superLevel(reply) ?? asked,
   raised: (reply) => findErrorLine(reply) === null && !PRIVILEGE_REFUSED.test(reply),
 };
 

@@ -22,9 +22,16 @@ import {
   SECRET_PROMPT,
 } from "./devices.ts";
 import { type PrivilegeResult, raisePrivilege } from "./privilege.ts";
-import { BUILT_IN_DIALOGS, type DialogRule, findDialog, looksLikeQuestion } from "./dialogs.ts";
+import {
+  BUILT_IN_DIALOGS,
+  type DialogRule,
+  findCliMenuItem,
+  findDialog,
+  looksLikeQuestion,
+} from "./dialogs.ts";
 import type { CommandResult, PagingMode, SendOptions, SendResult } from "./types.ts";
 import { promptNotFound, seconds, wrongDevice } from "./failures.ts";
+import { logOut, type LogoutShell } from "./logout.ts";
 import {
   binary,
   cleanOutput,
@@ -66,6 +73,8 @@ interface WaitOptions {
   nudgeMs?: number;
   /** Answer dialogs (see lib/send/dialogs.ts) on the way. */
   dialogs?: boolean;
+  /** Pick the command line in a console menu (before the first prompt). */
+  menus?: boolean;
 }
 
 const TAIL = 2048;
@@ -148,6 +157,7 @@ class ShellDriver {
       from: 0,
       timeoutMs: promptTimeoutMs,
       nudgeMs: o.nudgeMs ?? 2000,
+      menus: true,
       rate: (line) => {
         if (custom) {
           if (custom(line) !== "strong") return null;
@@ -199,7 +209,13 @@ class ShellDriver {
     let privilege: PrivilegeResult | null = null;
     if (o.enable) {
       const shell = this.#privilegeShell(from, rate, preset);
-      privilege = await raisePrivilege(shell, preset, o.enableSecret, prompt.text.trim());
+      privilege = await raisePrivilege(
+        shell,
+        preset,
+        o.enableSecret,
+        prompt.text.trim(),
+        o.enableLevel,
+      );
       from = shell.position();
     }
 
@@ -272,19 +288,15 @@ class ShellDriver {
       }
     }
 
-    // 5. Log out.
+    // 5. Log out (answering the questions some devices ask first).
     let loggedOut = false;
     if (o.logout ?? true) {
-      await this.#send(preset.logout + this.#newline).catch(() => {});
-      const deadline = performance.now() + (o.logoutTimeoutMs ?? 3000);
-      while (!this.#inbox.ended && performance.now() < deadline) {
-        await this.#inbox.wait(deadline - performance.now());
-      }
-      loggedOut = this.#inbox.ended;
+      const logoutMs = o.logoutTimeoutMs ?? 3000;
+      loggedOut = await logOut(this.#logoutShell(), preset.logout, logoutMs);
       this.#info(
         loggedOut
           ? `shell: logged out with ${JSON.stringify(preset.logout)}`
-          : `shell: still open ${seconds(o.logoutTimeoutMs ?? 3000)} after ` +
+          : `shell: still open ${seconds(logoutMs)} after ` +
             `${JSON.stringify(preset.logout)}; leaving it to the caller to close`,
       );
     }
@@ -303,11 +315,24 @@ class ShellDriver {
     };
   }
 
+  #logoutShell(): LogoutShell {
+    return {
+      inbox: this.#inbox,
+      send: (text, secret) => this.#send(text, secret),
+      info: (message) => this.#info(message),
+      newline: this.#newline,
+      dialogs: this.#dialogs,
+      encoding: this.#o.encoding,
+    };
+  }
+
   /** The privilege step's view of the shell (see lib/send/privilege.ts), reading from `from`. */
   #privilegeShell(from: number, rate: PromptMatcher, preset: DevicePreset) {
     let pos = from;
     const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
-    const command = preset.privilege?.command ?? "";
+    const step = preset.privilege;
+    const level = this.#o.enableLevel;
+    const command = step ? (level === undefined ? step.command : step.commandFor(level)) : "";
     const isSecretPrompt = (line: string) => SECRET_PROMPT.test(line) && rate(line) === null;
     return {
       position: () => pos,
@@ -464,6 +489,16 @@ class ShellDriver {
         );
         await this.#send(dialog.reply + this.#newline, dialog.masked);
         continue;
+      }
+      if (w.menus && certainty === null) {
+        const since = binary(inbox.view(Math.max(w.from, tailStart, answeredUpTo)));
+        const key = findCliMenuItem(stripEscapes(since));
+        if (key !== null) {
+          answeredUpTo = inbox.length;
+          this.#info(`shell: a console menu offers "${key}. Command Line (CLI)"; pressed ${key}`);
+          await this.#send(key);
+          continue;
+        }
       }
       const now = performance.now();
       if (

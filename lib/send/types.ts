@@ -46,6 +46,11 @@ export interface SendOptions {
    * {@link DevicePreset.privilege}); fails with `session.privilege-failed`. @default false
    */
   enable?: boolean;
+  /**
+   * With `enable`: ask for this level (`super 3` on Comware, `super 15` on VRP, `enable 15` on
+   * IOS) instead of the command's default; reaching another level fails the step.
+   */
+  enableLevel?: number;
   /** The enable / super secret, asked for only when the device prompts for one. */
   enableSecret?: SecretSource;
   /**
