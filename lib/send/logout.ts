@@ -6,24 +6,13 @@
  * @module
  */
 
-import { type DialogRule, findDialog } from "./dialogs.ts";
+import { findDialog } from "./dialogs.ts";
 import { binary, decodeOutput, fromBinary, lastLine } from "./prompt.ts";
-import type { Inbox } from "./shell_io.ts";
-
-/** What the logout step needs from the shell driver. */
-export interface LogoutShell {
-  inbox: Inbox;
-  /** Types `text` (already ending with Enter); a masked reply is never traced. */
-  send(text: string, secret?: boolean): Promise<void>;
-  info(message: string): void;
-  newline: string;
-  dialogs: readonly DialogRule[];
-  encoding?: string;
-}
+import type { WaitShell } from "./wait.ts";
 
 /** Logs out with `command`; true when the shell closed within `timeoutMs`. */
 export async function logOut(
-  shell: LogoutShell,
+  shell: WaitShell,
   command: string,
   timeoutMs: number,
 ): Promise<boolean> {
