@@ -12,8 +12,8 @@
 
 import { Inbox, type ShellIo } from "./shell_io.ts";
 import { SshError } from "../errors/mod.ts";
+import { contradiction, detectDevice } from "./detect.ts";
 import {
-  detectDevice,
   type DeviceName,
   type DevicePreset,
   DEVICES,
@@ -147,7 +147,10 @@ class ShellDriver {
     });
     const wrong = other as PromptMatch | null;
     if (wrong && choice !== "auto") {
-      const suggested = detectDevice(wrong, [...(o.hints ?? []), binary(this.#inbox.view(0))]);
+      const suggested = detectDevice(wrong, [
+        ...(o.hints ?? []),
+        { source: "greeting", text: stripEscapes(binary(this.#inbox.view(0))) },
+      ]);
       throw wrongDevice(wrong, choice, suggested.device, promptTimeoutMs);
     }
     const prompt = first as PromptMatch | null ?? { style: styles[0], text: seen.line, name: null };
@@ -158,13 +161,25 @@ class ShellDriver {
     // 2. Which device.
     let device: DeviceName;
     let deviceReason: string;
+    // Escapes out, so a screen-clearing banner (`ESC[1;1HHP J9773A`) still reads as words.
+    const hints = [
+      ...(o.hints ?? []),
+      { source: "greeting", text: stripEscapes(binary(greetingBytes)) },
+    ];
     if (choice === "auto") {
-      // Escapes out, so a screen-clearing banner (`ESC[1;1HHP J9773A`) still reads as words.
-      const hints = [...(o.hints ?? []), stripEscapes(binary(greetingBytes))];
-      ({ device, reason: deviceReason } = detectDevice(prompt, hints));
+      const detection = detectDevice(prompt, hints);
+      ({ device, reason: deviceReason } = detection);
+      for (const line of detection.evidence) this.#info(`device auto: ${line}`);
     } else {
       device = choice;
       deviceReason = "given";
+      const other = contradiction(choice, prompt, hints);
+      if (other) {
+        this.#info(
+          `device: --device ${choice} given, but the ${other.line}: --device ${other.device} ` +
+            "(or auto) may fit better",
+        );
+      }
     }
     const preset = DEVICES[device];
     this.#info(

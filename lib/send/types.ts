@@ -6,6 +6,7 @@
 
 import type { Tracer } from "../trace.ts";
 import type { DeviceChoice, DeviceName } from "./devices.ts";
+import type { DeviceHint } from "./detect.ts";
 import type { DialogRule } from "./dialogs.ts";
 import type { SecretSource } from "./privilege.ts";
 import type { TranscriptSink } from "./transcript.ts";
@@ -17,10 +18,12 @@ export interface SendOptions {
   /** @default "auto" */
   device?: DeviceChoice;
   /**
-   * Texts that may name the vendor, for `auto`: the server's version line
-   * (`SSH-1.99-Comware-5.20`), the auth banner. The shell's greeting is added automatically.
+   * Texts that may name the vendor, for `auto` (and to notice a wrong `device`): the server's
+   * version line (`SSH-1.99-Comware-5.20`), the auth banner, a KEXINIT hint (lib/send/detect.ts
+   * `kexHint`). A plain string's source is "version line" (the first) or "server text". The
+   * shell's greeting is added automatically.
    */
-  hints?: readonly string[];
+  hints?: readonly (string | DeviceHint)[];
   /** Recognise the prompt with this pattern (tested on the last line) instead of presets. */
   promptPattern?: RegExp;
   /** Send the device's paging command first (else only answer pagers). @default true */

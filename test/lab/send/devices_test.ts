@@ -215,6 +215,7 @@ for (const c of CASES) {
       if (c.paging === "answering-pagers") assert.ok(r.commands[0]!.pagers > 0);
       assert.equal(r.loggedOut, true);
       assert.ok(messages(r.client).some((m) => /detected from/.test(m)));
+      assert.ok(messages(r.client).some((m) => m.startsWith(`device auto: prompt `)));
     });
   });
 
@@ -305,3 +306,70 @@ for (const c of CASES) {
     });
   }
 }
+
+const byProfile = (profile: string) => CASES.find((c) => c.profile === profile)!;
+
+Deno.test("lab: a wrong --device is noticed at once and the right one named", async () => {
+  // Another prompt style: fails without waiting out the prompt limit, suggesting junos.
+  await withDevice(byProfile("device-junos"), async (run) => {
+    const started = performance.now();
+    await assert.rejects(run({ device: "cisco", commands: ["show version"] }), (e: unknown) => {
+      assert.ok(e instanceof SshError, String(e));
+      assert.equal(e.code, "session.prompt-not-found");
+      assert.equal(e.details.suggested, "junos");
+      return true;
+    });
+    assert.ok(performance.now() - started < 5000);
+  });
+  // The same prompt style: the run goes on, and the trace names the device the texts name.
+  for (
+    const [profile, given, named, command] of [
+      ["device-huawei", "comware", "huawei", "display version"],
+      ["device-procurve", "linux", "procurve", "show version"],
+    ] as const
+  ) {
+    await withDevice(byProfile(profile), async (run) => {
+      const r = await run({ device: given, commands: [command] });
+      assert.equal(r.commands[0]!.status, "ok");
+      assert.ok(
+        messages(r.client).some((m) =>
+          m.includes(`names`) && m.endsWith(`--device ${named} (or auto) may fit better`)
+        ),
+        messages(r.client).join("\n"),
+      );
+    });
+  }
+});
+
+Deno.test("lab: --enable-level asks for that level; a level the device lacks fails clearly", async () => {
+  await withDevice(byProfile("device-huawei"), async (run) => {
+    const r = await run({
+      device: "huawei",
+      enable: true,
+      enableLevel: 3,
+      enableSecret: () => Promise.resolve(LAB_ENABLE_SECRET),
+      commands: ["display version"],
+    });
+    assert.equal(r.privilegeLevel, 3);
+    assert.ok(
+      messages(r.client).some((m) => m.startsWith('privilege: level 3 reached with "super 3"')),
+    );
+    await assert.rejects(
+      run({
+        device: "huawei",
+        enable: true,
+        enableLevel: 16,
+        enableSecret: () => Promise.resolve(LAB_ENABLE_SECRET),
+        commands: ["display version"],
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof SshError, String(e));
+        assert.equal(e.code, "session.privilege-failed");
+        assert.equal(e.details.reason, "wrong-level");
+        assert.equal(e.details.command, "super 16");
+        assert.match(e.message, /refused level 16/);
+        return true;
+      },
+    );
+  });
+});
