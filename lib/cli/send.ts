@@ -26,6 +26,7 @@ export interface SendFlags extends ConnectFlags {
   commandTimeout?: string;
   encoding?: string;
   enable?: true;
+  enableLevel?: string;
   enableSecretEnv?: string;
   enableSecretFile?: string;
   answer?: string[];
@@ -56,6 +57,16 @@ async function enableSecret(flags: SendFlags): Promise<SecretSource | undefined>
 
 const DEVICE_CHOICES: readonly string[] = ["auto", ...DEVICE_NAMES];
 
+/** `--enable-level N`: a whole number 0-15, only with `--enable`. */
+export function parseEnableLevel(text: string | undefined, enable?: true): number | undefined {
+  if (text === undefined) return undefined;
+  if (!enable) throw usageError("--enable-level needs --enable");
+  if (!/^\d{1,2}$/.test(text) || Number(text) > 15) {
+    throw usageError(`--enable-level ${text}: expected a privilege level 0-15`);
+  }
+  return Number(text);
+}
+
 /**
  * Runs `send` and returns the exit code: 0 when the device accepted every command, else the
  * failing stage's code (15 also when it rejected a command: `session.command-rejected`).
@@ -84,6 +95,7 @@ export async function runSend(
   if ((flags.enableSecretEnv || flags.enableSecretFile) && !flags.enable) {
     throw usageError("--enable-secret-env / --enable-secret-file need --enable");
   }
+  const enableLevel = parseEnableLevel(flags.enableLevel, flags.enable);
   if (flags.save && !flags.config) throw usageError("--save needs --config");
   if (flags.config && flags.device !== "auto" && !DEVICES[flags.device as DeviceName].config) {
     throw usageError(`--config: --device ${flags.device} has no configuration mode`);
@@ -112,6 +124,7 @@ export async function runSend(
       promptTimeoutMs: Math.min(15_000, commandTimeoutMs),
       encoding: flags.encoding,
       enable: flags.enable ?? false,
+      enableLevel,
       enableSecret: secret,
       answers,
       transcript,
