@@ -68,9 +68,8 @@ class DeviceCli {
       if (!command) continue;
       this.#state.count++;
       const reply = this.#run(command, prompt);
-      const open = await this.#answer(reply);
-      if (!open) return null;
-      if (open === "closed") return 0;
+      // EOF, or logged out: a switch closes the channel without an exit status.
+      if (await this.#answer(reply) !== true) return null;
     }
   }
 
