@@ -70,3 +70,21 @@ Deno.test("lab old switch: the save dialog is answered, a wrong super password f
     );
   });
 });
+
+Deno.test("lab old switch: --enable-level 3 types super 3 and reaches level 3", async () => {
+  await withLabSwitch(async (client) => {
+    const transcript = new Transcript();
+    const result = await runShellOnClient(client, {
+      device: "comware",
+      enable: true,
+      enableLevel: 3,
+      enableSecret: () => Promise.resolve(SWITCH_SUPER_PASSWORD),
+      transcript,
+      commands: ["display version"],
+    });
+    assert.equal(result.privilegeLevel, 3);
+    assert.match(transcript.text(), / >> "super 3\\r"/);
+    const messages = client.tracer.events.map((e) => String((e as { message?: string }).message));
+    assert.ok(messages.some((m) => m.startsWith('privilege: level 3 reached with "super 3"')));
+  });
+});
