@@ -61,8 +61,13 @@ function quote(text: string, word: string): string {
   if (text.length <= 60) return JSON.stringify(text.trim());
   const at = text.indexOf(word);
   const start = Math.max(0, at - 20);
-  const piece = text.slice(start, at + word.length + 20).replace(/\s+/g, " ").trim();
-  return JSON.stringify((start > 0 ? "…" : "") + piece);
+  const end = Math.min(text.length, at + word.length + 20);
+  // Whole words only: a cut word at either end is left out.
+  let piece = text.slice(start, end);
+  if (start > 0) piece = piece.replace(/^\S*\s+/, "");
+  if (end < text.length) piece = piece.replace(/\s+\S*$/, "");
+  piece = piece.replace(/\s+/g, " ").trim();
+  return JSON.stringify((start > 0 ? "…" : "") + piece + (end < text.length ? "…" : ""));
 }
 
 /** Each device a hint names, with the evidence line. */

@@ -349,3 +349,13 @@ Deno.test("detectDevice() lists its evidence; a legacy-only KEXINIT makes a `# `
     "procurve",
   );
 });
+
+Deno.test("learnedPromptMatcher() knows a switch's shell-style prompt in its modes; a Unix one stays weak", () => {
+  const sw = learnedPromptMatcher(matchPrompt("HP-2530-24G# ")!);
+  assert.equal(sw("HP-2530-24G(config)# "), "strong");
+  assert.equal(sw("HP-2530-24G(vlan-10)# "), "strong");
+  assert.equal(sw("other# "), "weak");
+  const unix = learnedPromptMatcher(matchPrompt("me@box:~$ ")!);
+  assert.equal(unix("me@box:~$ "), "strong");
+  assert.equal(unix("me@box:/tmp$ "), "weak");
+});
