@@ -111,11 +111,13 @@ export async function runSend(
   const run = await prepareRun(input);
   // Filled as each command's prompt comes back, so a later failure keeps the earlier outputs.
   const done: CommandResult[] = [];
+  // The device (and how it was told) for the JSON report, once the run got that far.
+  let device: Record<string, unknown> | undefined;
   const writes: Promise<void>[] = [];
   const outcome = await run.execute(async (ctx) => {
     const client = await connect(run.options);
     ctx.closeOnStop(() => client.transport.close());
-    await runShellOnClient(client, {
+    const result = await runShellOnClient(client, {
       commands: input.command,
       device: flags.device as DeviceChoice,
       promptPattern,
@@ -140,6 +142,12 @@ export async function runSend(
       if (e instanceof SshError && e.code === "session.command-rejected") await client.close();
       throw e;
     });
+    device = {
+      name: result.device,
+      reason: result.deviceReason,
+      evidence: result.deviceEvidence,
+      privilegeLevel: result.privilegeLevel,
+    };
     await client.close();
   });
   await Promise.all(writes);
@@ -152,6 +160,7 @@ export async function runSend(
   }
   const exitCode = outcome.error?.exitCode ?? 0;
   run.finish(outcome, exitCode, {
+    ...(device ? { device } : {}),
     commands: commandsReport(input.command, done, outcome.error),
   });
   return exitCode;

@@ -161,6 +161,7 @@ class ShellDriver {
     // 2. Which device.
     let device: DeviceName;
     let deviceReason: string;
+    let deviceEvidence: string[] = [];
     // Escapes out, so a screen-clearing banner (`ESC[1;1HHP J9773A`) still reads as words.
     const hints = [
       ...(o.hints ?? []),
@@ -168,13 +169,14 @@ class ShellDriver {
     ];
     if (choice === "auto") {
       const detection = detectDevice(prompt, hints);
-      ({ device, reason: deviceReason } = detection);
-      for (const line of detection.evidence) this.#info(`device auto: ${line}`);
+      ({ device, reason: deviceReason, evidence: deviceEvidence } = detection);
+      for (const line of deviceEvidence) this.#info(`device auto: ${line}`);
     } else {
       device = choice;
       deviceReason = "given";
       const other = contradiction(choice, prompt, hints);
       if (other) {
+        deviceEvidence = [other.line];
         this.#info(
           `device: --device ${choice} given, but the ${other.line}: --device ${other.device} ` +
             "(or auto) may fit better",
@@ -288,6 +290,7 @@ class ShellDriver {
     return {
       device,
       deviceReason,
+      deviceEvidence,
       prompt: promptText,
       privileged: privilegedPrompt(device, privilege?.prompt ?? promptText),
       privilegeLevel: privilege?.level ?? null,

@@ -105,6 +105,11 @@ export interface SendResult {
   device: DeviceName;
   /** Why this device: `given` or what detection saw. */
   deviceReason: string;
+  /**
+   * What detection saw, one line each (prompt style, vendor named in the version line, banner,
+   * greeting, KEXINIT); for a given device, the texts that name another, if any.
+   */
+  deviceEvidence: string[];
   /** The first prompt, e.g. `<H3C>`. */
   prompt: string;
   /**

@@ -49,6 +49,12 @@ Deno.test("send --enable --enable-level 15 on VRP; a rejected config line exits 
     assert.equal(ok.code, 0, ok.stderr);
     const report = parseJsonReport(ok.stdout);
     assert.equal(report.commands[0].status, "ok");
+    assert.equal(report.device.name, "huawei");
+    assert.equal(report.device.privilegeLevel, 15);
+    assert.ok(
+      report.device.evidence.includes('version line "SSH-2.0-HUAWEI-1.5" names Huawei VRP'),
+      JSON.stringify(report.device),
+    );
     assert.match(report.commands[0].output, /^#\n version 5\.20\.105/);
     assert.match(ok.stderr, /privilege: level 15 reached with "super 15"/);
     assert.ok(!ok.stderr.includes(LAB_ENABLE_SECRET) && !ok.stdout.includes(LAB_ENABLE_SECRET));
