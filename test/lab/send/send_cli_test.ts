@@ -109,3 +109,39 @@ Deno.test("send --device cisco at a Junos prompt fails at once and names junos",
     assert.ok(performance.now() - started < 12_000);
   });
 });
+
+/** Per device profile: a command it runs, one it rejects, and whether it needs --enable. */
+const EXIT_CASES: [string, string, string, boolean][] = [
+  ["device-comware", "display version", "display bogus", true],
+  ["device-huawei", "display version", "display bogus", false],
+  ["device-cisco", "show version", "show bogus", false],
+  ["device-asa", "show version", "show bogus", true],
+  ["device-eos", "show version", "show bogus", true],
+  ["device-os10", "show version", "show bogus", false],
+  ["device-junos", "show version", "show bogus", false],
+  ["device-routeros", "/system resource print", "/bogus", false],
+  ["device-fortios", "get system status", "show bogus", false],
+  ["device-exos", "show version", "show bogus", false],
+  ["device-procurve", "show version", "show bogus", false],
+];
+
+for (const [profile, good, bad, enable] of EXIT_CASES) {
+  Deno.test(`send to ${profile}: exit 0 when accepted, 15 with the output kept when rejected`, async () => {
+    await withProfile(profile, async (send) => {
+      const flags = enable ? ["--enable", "--enable-secret-env", "ES"] : [];
+      const ok = await send([...flags, "--json", "--", good]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(parseJsonReport(ok.stdout).commands[0].status, "ok");
+      const rejected = await send([...flags, "--json", "--", good, bad]);
+      assert.equal(rejected.code, 15, rejected.stderr);
+      assertNoStackTrace(rejected);
+      const report = parseJsonReport(rejected.stdout);
+      assert.deepEqual(report.commands.map((c: { status: string }) => c.status), [
+        "ok",
+        "rejected",
+      ]);
+      assert.ok(report.commands[0].output.length > 0);
+      assert.equal(report.error.code, "session.command-rejected");
+    });
+  });
+}
