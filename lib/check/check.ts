@@ -293,6 +293,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         commandTimeoutMs: timeoutMs,
         transcript,
         enable: own.enableSecret !== undefined,
+        enableLevel: entry.enableLevel ?? undefined,
         enableSecret: own.enableSecret,
         onCommand: (c) => {
           outputs.push(c.bytes);

@@ -315,6 +315,11 @@ export const COMMANDS = {
         help: "raise the privilege level first (enable, super), answering its secret prompt",
       },
       {
+        long: "enable-level",
+        value: "<n>",
+        help: "with --enable: ask for this level (Comware super 3, Huawei super 15, enable 15)",
+      },
+      {
         long: "enable-secret-env",
         value: "<VAR>",
         help: "read the enable / super secret from this environment variable",

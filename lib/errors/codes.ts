@@ -193,9 +193,12 @@ export interface ExactCodes {
   "session.privilege-failed": {
     device: string;
     command: string;
-    reason: "no-secret" | "wrong-secret" | "not-raised";
+    reason: "no-secret" | "wrong-secret" | "not-raised" | "wrong-level";
     prompt: string;
     errorLine: string;
+    /** `--enable-level`: the level asked for, and the one the device reported (or null). */
+    level?: number | null;
+    reached?: number | null;
   };
   "session.command-rejected": {
     rejected: number[];

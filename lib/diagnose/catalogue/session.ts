@@ -198,6 +198,20 @@ export const SESSION = {
             "login password where the device has a separate enable secret (or the reverse).",
         };
       }
+      if (reason === "wrong-level") {
+        const asked = c.details.level;
+        const reached = c.details.reached;
+        return {
+          title: `\`${command}\` did not reach level ${asked ?? "asked for"}`,
+          explanation: (reached === null || reached === undefined
+            ? "The device refused the level asked for (quoted above): this firmware has no " +
+              "such level (Comware 5 has 0-3, VRP and Comware 7 0-15)."
+            : `The device reported level ${reached} instead.`) +
+            " The commands were not run at a level they were not meant for.",
+          fix: "--enable-level with a level the device has (Comware 5: 3, VRP: 15), or " +
+            "without it for the command's default",
+        };
+      }
       if (reason === "not-raised") {
         return {
           title: `\`${command}\` did not raise the level`,

@@ -527,6 +527,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "encoding"
       | "batch"
       | "enable"
+      | "enableLevel"
       | "enableSecretEnv"
       | "enableSecretFile"
       | "answer"
