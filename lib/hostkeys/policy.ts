@@ -9,13 +9,16 @@ import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import type { HostKeyCheck as ProvenKey } from "../transport/transport.ts";
 import {
-  checkHostKey,
+  checkHostKeyIn,
   entryMatchesHost,
+  type KnownHostsFile,
   knownHostsHostPattern,
-  parseKnownHosts,
+  loadKnownHosts,
   recordKnownHost,
 } from "./known_hosts.ts";
-import { platform } from "../platform/mod.ts";
+import { type CertificateProblem, checkHostCertificate } from "./host_certificate.ts";
+import { isCertificateName } from "../algorithms/hostkey_cert.ts";
+import { CERT_SUFFIX, plainKeyBlob, publicKeyType } from "../algorithms/pubkey.ts";
 
 /** `report` only records the status (used by `probe`); the rest are OpenSSH's modes. */
 export type StrictMode = "yes" | "accept-new" | "no" | "ask" | "report";
@@ -31,6 +34,14 @@ export interface HostKeyPolicyOptions {
   ask?: (question: string) => Promise<boolean>;
   /** HashKnownHosts: accepted keys are written with the host name hashed. @default false */
   hashKnownHosts?: boolean;
+  /** The name a host certificate must list as a principal (HostKeyAlias). @default host */
+  principal?: string;
+  /** CASignatureAlgorithms for host certificates. @default OpenSSH's */
+  caSignatureAlgorithms?: readonly string[];
+  /** RequiredRSASize, for a host certificate's RSA CA key. @default 1024 */
+  requiredRsaSize?: number;
+  /** The clock (milliseconds since the epoch), for certificate validity. @default Date.now */
+  now?: () => number;
 }
 
 /** Default known_hosts files: `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts`. */
@@ -42,13 +53,27 @@ export function defaultKnownHostsFiles(home: string | undefined): string[] {
 export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) => Promise<void> {
   return async (key) => {
     const { tracer, host, port, mode } = options;
-    const result = await checkHostKey({
-      files: options.knownHostsFiles,
-      host,
-      port,
-      keyBlob: key.blob,
-    });
+    const knownHosts = await loadKnownHosts(options.knownHostsFiles);
+    let blob = key.blob;
+    /** The certificate's refusal, when ssh(1) would go on with the plain key. */
+    let certRefusal: SshError | null = null;
+    if (isCertificateName(key.keyType)) {
+      const outcome = await checkCertificate(options, key, knownHosts);
+      if (outcome === "accepted") return;
+      if (!outcome.fallback) {
+        if (mode === "report") return;
+        throw outcome.error;
+      }
+      certRefusal = outcome.error;
+      blob = plainKeyBlob(key.blob);
+    }
+    const keyType = publicKeyType(blob);
+    const result = checkHostKeyIn(knownHosts, host, port, blob);
     const writeFile = options.knownHostsFiles[0]!;
+    const fallback = certRefusal
+      ? `host certificate not accepted (${certRefusal.message}); checked its plain key ` +
+        "instead, as ssh(1) does"
+      : null;
     const emit = (
       status: "known" | "unknown" | "changed" | "revoked" | "accepted",
       where: { file: string; line: number } | null,
@@ -62,7 +87,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
         file: where?.file ?? null,
         line: where?.line ?? null,
         knownFingerprint,
-        note,
+        note: [fallback, note].filter((n) => n !== null).join("; ") || null,
       });
     const pattern = knownHostsHostPattern(host, port);
     switch (result.status) {
@@ -83,7 +108,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
       case "changed": {
         const known = result.changed!;
         const old = known[0]!;
-        const otherType = old.keyType !== key.keyType;
+        const otherType = old.keyType !== keyType;
         const knownText = known.map((k) => `${k.keyType} ${k.fingerprint} (${k.file}:${k.line})`)
           .join(", ");
         emit(
@@ -97,16 +122,16 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
           "hostkey",
           "hostkey.changed",
           otherType
-            ? `the server presented a ${key.keyType} host key (${key.fingerprint}) but known_hosts ` +
+            ? `the server presented a ${keyType} host key (${key.fingerprint}) but known_hosts ` +
               `holds other keys for this host: ${knownText}. The host's identity has CHANGED: ` +
               "someone could be intercepting the connection, or the device was replaced or " +
               "reinstalled"
-            : `the server's ${key.keyType} host key has CHANGED: now ${key.fingerprint}, ` +
+            : `the server's ${keyType} host key has CHANGED: now ${key.fingerprint}, ` +
               `known as ${old.fingerprint} in ${old.file}:${old.line}. ` +
               "Someone could be intercepting the connection, or the device was replaced or reinstalled",
           {
             fingerprint: key.fingerprint,
-            keyType: key.keyType,
+            keyType,
             knownFingerprint: old.fingerprint,
             file: old.file,
             line: old.line,
@@ -116,23 +141,21 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
         );
       }
       case "unknown": {
-        const ca = result.certAuthority.length
-          ? "known_hosts has @cert-authority lines for this host; host certificates are not supported"
-          : null;
         if (mode === "report" || mode === "no") {
           emit(
             "unknown",
             null,
             null,
-            mode === "no" ? "accepted without checking (StrictHostKeyChecking=no)" : ca,
+            mode === "no" ? "accepted without checking (StrictHostKeyChecking=no)" : null,
           );
           return;
         }
         if (mode === "accept-new" || (mode === "ask" && options.ask)) {
           if (mode === "ask") {
             const yes = await options.ask!(
-              `The authenticity of host '${pattern}' can't be established.\n` +
-                `${key.keyType} key fingerprint is ${key.fingerprint}\n` +
+              (certRefusal ? `${certRefusal.message}.\n` : "") +
+                `The authenticity of host '${pattern}' can't be established.\n` +
+                `${keyType} key fingerprint is ${key.fingerprint}\n` +
                 `(${key.md5})\nAre you sure you want to continue connecting (yes/no)? `,
             );
             if (!yes) {
@@ -147,7 +170,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
           }
           let recorded;
           try {
-            recorded = await recordKnownHost(writeFile, host, port, key.blob, {
+            recorded = await recordKnownHost(writeFile, host, port, blob, {
               hash: options.hashKnownHosts ?? false,
             });
           } catch (e) {
@@ -166,11 +189,13 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
           );
           return;
         }
-        emit("unknown", null, null, ca);
+        emit("unknown", null, null, null);
+        // A certificate that failed says more than "unknown": its reason is the failure.
+        if (certRefusal) throw certRefusal;
         throw new SshError(
           "hostkey",
           "hostkey.unknown",
-          `the server's host key ${key.fingerprint} (${key.keyType}) is not in known_hosts and ` +
+          `the server's host key ${key.fingerprint} (${keyType}) is not in known_hosts and ` +
             "strict host key checking is on",
           {
             fingerprint: key.fingerprint,
@@ -182,28 +207,196 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
   };
 }
 
-/** Key types that known_hosts files already hold for this host (for host key ordering). */
-export async function knownKeyTypes(
-  files: string[],
+/** The error code of each certificate problem. */
+const CERT_CODES = {
+  "unknown-ca": "hostkey.cert-unknown-ca",
+  "expired": "hostkey.cert-expired",
+  "not-yet-valid": "hostkey.cert-not-yet-valid",
+  "principal": "hostkey.cert-principal",
+  "invalid": "hostkey.cert-invalid",
+  "bad-signature": "hostkey.cert-invalid",
+  "revoked-ca": "hostkey.ca-revoked",
+} as const satisfies Record<Exclude<CertificateProblem, "revoked-key">, string>;
+
+/**
+ * Checks a host certificate and traces it. `accepted`, or the error with whether ssh(1) would
+ * go on with the plain key (`fallback`): it does unless the certificate is malformed, its CA
+ * signature is bad, or a `@revoked` line lists the key or the CA.
+ */
+async function checkCertificate(
+  options: HostKeyPolicyOptions,
+  key: ProvenKey,
+  knownHosts: KnownHostsFile,
+): Promise<"accepted" | { error: SshError; fallback: boolean }> {
+  const { tracer, host, port } = options;
+  const principal = options.principal ?? host;
+  let r;
+  try {
+    r = await checkHostCertificate({
+      certBlob: key.blob,
+      knownHosts,
+      host,
+      port,
+      principal,
+      now: Math.floor((options.now?.() ?? Date.now()) / 1000),
+      caSignatureAlgorithms: options.caSignatureAlgorithms,
+      requiredRsaSize: options.requiredRsaSize,
+    });
+  } catch (e) {
+    const message = `the server's host certificate is malformed: ${(e as Error).message}`;
+    tracer.emit({
+      stage: "hostkey",
+      type: "status",
+      status: "unknown",
+      file: null,
+      line: null,
+      knownFingerprint: null,
+      note: message,
+    });
+    return {
+      fallback: false,
+      error: new SshError("hostkey", "hostkey.cert-invalid", message, {
+        fingerprint: key.fingerprint,
+        certType: key.keyType,
+        keyId: "",
+        serial: "",
+        principals: [],
+        validity: "",
+        caType: "",
+        caFingerprint: "",
+        reason: message,
+        principal,
+        plainKeyTried: false,
+      }),
+    };
+  }
+  const where = r.revokedBy ?? r.ca;
+  tracer.emit({
+    stage: "hostkey",
+    type: "certificate",
+    ...r.summary,
+    principals: [...r.summary.principals],
+    file: where?.file ?? null,
+    line: where?.line ?? null,
+    accepted: r.problem === null,
+    reason: r.detail,
+  });
+  if (r.problem === null) {
+    tracer.emit({
+      stage: "hostkey",
+      type: "status",
+      status: "known",
+      file: r.ca!.file,
+      line: r.ca!.line,
+      knownFingerprint: null,
+      note: `host certificate signed by ${r.summary.caFingerprint}, a CA trusted for this host`,
+    });
+    return "accepted";
+  }
+  if (r.problem === "revoked-key") {
+    tracer.emit({
+      stage: "hostkey",
+      type: "status",
+      status: "revoked",
+      file: where?.file ?? null,
+      line: where?.line ?? null,
+      knownFingerprint: null,
+      note: "the certified key is marked @revoked",
+    });
+    return {
+      fallback: false,
+      error: new SshError(
+        "hostkey",
+        "hostkey.revoked",
+        `the server's host key ${key.fingerprint} is revoked (${where?.file}:${where?.line})`,
+        { fingerprint: key.fingerprint, file: where?.file, line: where?.line },
+      ),
+    };
+  }
+  const fallback = r.problem !== "revoked-ca" && r.problem !== "bad-signature";
+  if (!fallback) {
+    tracer.emit({
+      stage: "hostkey",
+      type: "status",
+      status: r.problem === "revoked-ca" ? "revoked" : "unknown",
+      file: where?.file ?? null,
+      line: where?.line ?? null,
+      knownFingerprint: null,
+      note: r.detail,
+    });
+  }
+  const at = where ? ` (${where.file}:${where.line})` : "";
+  return {
+    fallback,
+    error: new SshError(
+      "hostkey",
+      CERT_CODES[r.problem],
+      `the server's host certificate (key id "${r.summary.keyId}", serial ${r.summary.serial}) ` +
+        `is not accepted: ${r.detail}${at}`,
+      {
+        fingerprint: key.fingerprint,
+        ...r.summary,
+        principals: [...r.summary.principals],
+        ...(where ? { file: where.file, line: where.line } : {}),
+        reason: r.detail!,
+        principal,
+        plainKeyTried: fallback,
+      },
+    ),
+  };
+}
+
+/** What known_hosts holds for a host, for ordering the host key algorithms offered. */
+export interface KnownForHost {
+  /** Key types of the plain lines for the host, in file order. */
+  readonly keyTypes: string[];
+  /** Whether an `@cert-authority` line's patterns match the host. */
+  readonly certAuthority: boolean;
+}
+
+/** Reads known_hosts for {@link orderHostKeyAlgorithms} (missing or bad files count as empty). */
+export async function knownForHost(
+  files: readonly string[],
   host: string,
   port: number,
-): Promise<string[]> {
-  const types: string[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await platform.readTextFile(file);
-    } catch {
-      continue;
-    }
-    for (const entry of parseKnownHosts(text, file).entries) {
-      if (
-        entry.marker === null && entryMatchesHost(entry, host, port) &&
-        !types.includes(entry.keyType)
-      ) {
-        types.push(entry.keyType);
-      }
+): Promise<KnownForHost> {
+  const keyTypes: string[] = [];
+  let certAuthority = false;
+  for (const entry of (await loadKnownHosts(files)).entries) {
+    if (entry.marker === "revoked" || !entryMatchesHost(entry, host, port)) continue;
+    if (entry.marker === "cert-authority") certAuthority = true;
+    else if (!keyTypes.includes(entry.keyType)) keyTypes.push(entry.keyType);
+  }
+  return { keyTypes, certAuthority };
+}
+
+/**
+ * Orders the host key algorithms offered as ssh(1) does (sshconnect2.c order_hostkeyalgs): when
+ * known_hosts has a key of the type of the first algorithm, the list is kept as it is;
+ * otherwise the certificate algorithms (when an `@cert-authority` line matches the host) and the
+ * algorithms of the key types known for the host come first, each group in list order.
+ * `keyTypeOf` gives an algorithm's key type (`ssh-rsa-cert-v01@openssh.com` for
+ * `rsa-sha2-512-cert-v01@openssh.com`).
+ */
+export function orderHostKeyAlgorithms(
+  offer: readonly string[],
+  known: KnownForHost,
+  keyTypeOf: (algorithm: string) => string | undefined,
+): string[] {
+  const plainType = (alg: string) => {
+    const type = keyTypeOf(alg) ?? "";
+    return isCertificateName(type) ? type.slice(0, -CERT_SUFFIX.length) : type;
+  };
+  if (offer.length && known.keyTypes.includes(plainType(offer[0]!))) return [...offer];
+  const first: string[] = [];
+  const last: string[] = [];
+  for (const alg of offer) {
+    const cert = isCertificateName(alg);
+    if ((cert && known.certAuthority) || known.keyTypes.includes(plainType(alg))) {
+      first.push(alg);
+    } else {
+      last.push(alg);
     }
   }
-  return types;
+  return [...first, ...last];
 }
