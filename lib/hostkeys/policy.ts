@@ -71,8 +71,7 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
     const result = checkHostKeyIn(knownHosts, host, port, blob);
     const writeFile = options.knownHostsFiles[0]!;
     const fallback = certRefusal
-      ? `host certificate not accepted (${certRefusal.message}); checked its plain key ` +
-        "instead, as ssh(1) does"
+      ? "host certificate not accepted: checked its plain key instead, as ssh(1) does"
       : null;
     const emit = (
       status: "known" | "unknown" | "changed" | "revoked" | "accepted",

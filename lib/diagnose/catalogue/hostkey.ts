@@ -79,9 +79,8 @@ export const HOSTKEY = {
     stage: "hostkey",
     title: "the server's host certificate is signed by a CA known_hosts does not trust for it",
     explanation: "The server showed a host certificate, but no @cert-authority line whose host " +
-      "patterns match this host lists the CA that signed it. As ssh(1) does, sshtrace then " +
-      "checked the plain key, which known_hosts does not hold either. Add the CA's public key " +
-      "(from whoever runs the CA, checked out of band) as an @cert-authority line.",
+      "patterns match this host lists the CA that signed it. Add the CA's public key (from " +
+      "whoever runs the CA, checked out of band) as an @cert-authority line.",
     fix: "add `@cert-authority *.example.com <CA public key>` to ~/.ssh/known_hosts",
     opensshFix: "add `@cert-authority *.example.com <CA public key>` to ~/.ssh/known_hosts",
     refine: (c) => certRefinement(c),
@@ -90,8 +89,7 @@ export const HOSTKEY = {
     stage: "hostkey",
     title: "the server's host certificate has expired",
     explanation: "The certificate's validity window ended before now (by this machine's clock), " +
-      "so it proves nothing, and known_hosts does not hold the plain key. The server's owner " +
-      "must renew it (ssh-keygen -s CA -h -V ...); if the window looks right, this machine's " +
+      "so it proves nothing. The server's owner must renew it (ssh-keygen -s CA -h -V ...); if the window looks right, this machine's " +
       "clock may be running ahead.",
     fix: null,
     opensshFix: null,
