@@ -148,6 +148,7 @@ export async function prepareRun(
     rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
     ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
     requiredRsaSize: settings.requiredRsaSize,
+    caSignatureAlgorithms: settings.caSignatureAlgorithms,
     keepalive: settings.serverAliveInterval
       ? {
         intervalMs: settings.serverAliveInterval * 1000,

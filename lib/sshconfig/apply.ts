@@ -91,6 +91,7 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (set("rekeylimit") && e.rekeyLimit.bytes > 0) s.rekeyLimit = e.rekeyLimit.bytes;
   if (set("rekeylimit") && e.rekeyLimit.seconds > 0) s.rekeySeconds = e.rekeyLimit.seconds;
   if (set("requiredrsasize")) s.requiredRsaSize = e.requiredRsaSize;
+  if (set("casignaturealgorithms")) s.caSignatureAlgorithms = [...e.algorithms.ca];
   if (set("batchmode")) s.batchMode = e.batchMode;
   if (set("requesttty")) s.requestTty = e.requestTty;
   if (set("loglevel")) s.logLevel = e.logLevel.toUpperCase();

@@ -66,6 +66,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["identityagent", plain],
   ["ignoreunknown", plain],
   ["kexalgorithms", plain],
+  ["casignaturealgorithms", plain],
   ["loglevel", plain],
   ["macs", plain],
   ["preferredauthentications", plain],

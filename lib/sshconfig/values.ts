@@ -273,6 +273,10 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
     parse: algorithms("hostKey", "PubkeyAcceptedAlgorithms"),
   }],
   ["hostkeyalgorithms", { combine: "first", parse: algorithms("hostKey", "HostKeyAlgorithms") }],
+  [
+    "casignaturealgorithms",
+    { combine: "first", parse: algorithms("hostKey", "CASignatureAlgorithms") },
+  ],
   ["kexalgorithms", { combine: "first", parse: algorithms("kex", "KexAlgorithms") }],
   ["ciphers", { combine: "first", parse: algorithms("cipher", "Ciphers") }],
   ["macs", { combine: "first", parse: algorithms("mac", "MACs") }],
