@@ -229,12 +229,16 @@ function noEnvironment(tracer: Tracer, config: SshConfig): void {
   }
 }
 
-/** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
+/**
+ * The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive,
+ * BindAddress).
+ */
 export function tcpOptions(settings: Settings): TcpOptions {
   return {
     ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
     ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
     ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
+    ...(settings.bindAddress ? { localAddress: settings.bindAddress } : {}),
   };
 }
 

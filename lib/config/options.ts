@@ -91,6 +91,8 @@ export interface Settings {
   rekeySeconds?: number;
   /** OpenSSH's RequiredRSASize: the smallest RSA key (host or user) accepted, in bits. */
   requiredRsaSize?: number;
+  /** BindAddress (`-b`): the local address to connect from. */
+  bindAddress?: string;
   /** CASignatureAlgorithms: what a host certificate's CA may sign with. */
   caSignatureAlgorithms?: string[];
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */

@@ -38,7 +38,6 @@ const STRICT: Record<string, StrictMode> = {
  */
 const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string }> = {
   checkhostip: { honoured: (v) => v === false, reason: "sshtrace does not check host IPs yet" },
-  bindaddress: { honoured: () => false, reason: "sshtrace does not bind a local address yet" },
 };
 
 /** The settings of a login from the effective configuration (defaults left out). */
@@ -106,6 +105,7 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (e.addressFamily !== "any") s.addressFamily = e.addressFamily === "inet" ? 4 : 6;
   if (set("connectionattempts")) s.connectionAttempts = e.connectionAttempts;
   if (set("tcpkeepalive")) s.tcpKeepAlive = e.tcpKeepAlive;
+  if (e.bindAddress !== undefined) s.bindAddress = e.bindAddress;
   // Jump hosts and forwarding: kept as written; lib/config/jump_spec.ts and lib/forward/spec.ts
   // parse them when the run is prepared (the reader already checked them, naming file:line).
   const first = (k: string) => config.values.get(k);

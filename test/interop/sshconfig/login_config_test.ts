@@ -273,10 +273,15 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
         assert.doesNotMatch(e.stderr, /── kex/);
         const trace = await Deno.readTextFile(traceFile);
         assert.match(trace, /── config[\s\S]*── kex[\s\S]*── session/);
-        const b = await sshtrace(["--json", "-b", "127.0.0.1", "sw1", "true"]);
-        assert.equal(b.code, 2, b.stderr);
-        assert.equal(parseJsonReport(b.stdout).error.code, "config.refused");
-        assert.match(b.stderr, /-b: BindAddress 127\.0\.0\.1: not supported/);
+        // -b (BindAddress): the connection comes from that local address.
+        const b = await sshtrace(["-v", "-b", "127.0.0.2", "sw1", "true"]);
+        assert.equal(b.code, 0, b.stderr);
+        assert.match(b.stderr, /from local address 127\.0\.0\.2 \(BindAddress\)/);
+        await sshd.waitForLog(/Connection from 127\.0\.0\.2 port/);
+        const bad = await sshtrace(["--json", "-o", "BindAddress=192.0.2.1", "sw1", "true"]);
+        const failed = parseJsonReport(bad.stdout).error;
+        assert.equal(failed.code, "connect.failed", bad.stderr);
+        assert.match(failed.message, /from local address 192\.0\.2\.1 \(BindAddress\)/);
       },
     );
 
