@@ -6,10 +6,13 @@
  */
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
+import { DEFAULT_METHODS } from "../auth/userauth.ts";
+import { connectionOptions, knownHostsFilesOf } from "./connection_options.ts";
 import type { Signer } from "../auth/types.ts";
 import type { ConnectFlags } from "./connect.ts";
 import { passwordSource, signerLoader } from "./credentials.ts";
 import { Tracer } from "../trace.ts";
+import { SshError } from "../errors/mod.ts";
 import { env, writeErr as stderrWrite, writeOut as stdoutWrite } from "./output.ts";
 import { platform } from "../platform/mod.ts";
 import { interruptOnCtrlC } from "./tty.ts";
@@ -98,29 +101,65 @@ export interface RunCheckInput {
   configFor?: (target: string) => { config: SshConfig; settings: Settings };
 }
 
-/** The keywords of ssh_config a fleet check applies to each host. */
-const PER_HOST = new Set([
-  "hostname",
-  "port",
-  "user",
-  "kexalgorithms",
-  "hostkeyalgorithms",
-  "ciphers",
-  "macs",
+/**
+ * The keywords of ssh_config a fleet check does not act on for a host (it is always batch
+ * mode and never forwards, and the session options only matter to an interactive login).
+ */
+const NOT_PER_HOST = new Set([
+  "localforward",
+  "remoteforward",
+  "dynamicforward",
+  "forwardagent",
+  "requesttty",
+  "sendenv",
+  "setenv",
+  "escapechar",
+  "loglevel",
 ]);
 
 /**
- * Each entry as ssh_config gives it: HostName, Port, User and the algorithm lists of its own
- * Host/Match blocks. A refused keyword stops the check (nothing is sent); other keywords the
- * files set are named once on stderr as not applied by check, never silently dropped.
+ * A fleet-wide `-o` that `check` would not act on (NOT_PER_HOST, or a HostName for every host)
+ * is a usage error, never silently ignored.
+ */
+export function refuseUnusedByCheck(config: SshConfig): void {
+  for (
+    const [k, v] of [
+      ...config.values,
+      ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
+    ]
+  ) {
+    if (!v || v.origin.kind === "default") continue;
+    if (!NOT_PER_HOST.has(k) && k !== "hostname") continue;
+    throw new SshError(
+      "usage",
+      "usage.invalid",
+      `check does not act on ${originText(v.origin)} (it acts on every keyword a login ` +
+        "does, but forwarding, the session's terminal and environment, and a HostName for " +
+        "every host)",
+      { expected: "-o options a login would act on" },
+    );
+  }
+}
+
+/**
+ * Each entry as ssh_config gives it, as a login to it would read it: HostName, Port, User, and
+ * the options of a connection (algorithms, known_hosts files and StrictHostKeyChecking,
+ * HostKeyAlias, ConnectTimeout, TCP options, ProxyJump and ProxyCommand, keys from
+ * IdentityFile/CertificateFile/IdentitiesOnly/IdentityAgent, authentication methods). A refused
+ * keyword stops the check (nothing is sent); keywords a check does not act on (forwarding, the
+ * session's terminal and environment) are named once on stderr, never silently dropped.
  */
 export function configureEntries(
   entries: readonly InventoryEntry[],
   configFor: (target: string) => { config: SshConfig; settings: Settings },
   writeErr: (text: string) => void,
+  flags: CheckFlags = {},
 ): InventoryEntry[] {
   const notApplied = new Map<string, string>();
-  const out = entries.map((entry) => {
+  const home = env("HOME") ?? ".";
+  // One key loader per distinct key configuration (a fleet of 1000 hosts loads its keys once).
+  const loaders = new Map<string, () => Promise<Signer[]>>();
+  const out = entries.map((entry): InventoryEntry => {
     const { config, settings } = configFor(entry.target);
     const refusals = configRefusals(config);
     if (refusals.length) throw refusalError(refusals);
@@ -130,22 +169,49 @@ export function configureEntries(
         ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
       ]
     ) {
-      if (!v || v.origin.kind !== "file" || PER_HOST.has(k) || notApplied.has(k)) continue;
+      if (!v || v.origin.kind !== "file" || !NOT_PER_HOST.has(k) || notApplied.has(k)) continue;
       notApplied.set(k, `${KEYWORDS.get(k)?.name ?? k} (${originText(v.origin)})`);
     }
-    const algorithms = settings.algorithms;
+    const keys = JSON.stringify([
+      settings.identityFiles,
+      settings.identitiesOnly,
+      settings.identityAgent,
+      settings.certificateFiles,
+      settings.pubkeyAlgorithms,
+    ]);
+    let signers = loaders.get(keys);
+    if (!signers) {
+      signers = fleetSigners(settings, flags);
+      loaders.set(keys, signers);
+    }
+    const strict = settings.strictHostKeyChecking;
+    const methods = settings.disabledMethods
+      ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
+        !settings.disabledMethods!.includes(m)
+      )
+      : settings.preferredAuthentications;
+    const { algorithms, ...connection } = connectionOptions(settings, home);
     return {
       ...entry,
       ...(settings.hostname !== undefined ? { connectHost: settings.hostname } : {}),
       port: settings.port ?? entry.port,
       user: settings.user ?? entry.user,
-      ...(Object.keys(algorithms).length ? { algorithms } : {}),
+      ...(algorithms && Object.keys(algorithms).length ? { algorithms } : {}),
+      // ssh_config's ProxyJump when the inventory line names no jump of its own.
+      ...(entry.jump == null && settings.proxyJump ? { jump: settings.proxyJump } : {}),
+      overrides: {
+        ...connection,
+        ...(settings.connectTimeoutS ? { timeoutMs: settings.connectTimeoutS * 1000 } : {}),
+        ...(strict ? { strictHostKeyChecking: strict === "ask" ? "yes" : strict } : {}),
+        signers,
+        ...(methods ? { methods } : {}),
+      },
     };
   });
   if (notApplied.size) {
     writeErr(
-      `sshtrace: check applies HostName, Port, User and the algorithm lists of ssh_config; ` +
-        `not applied: ${[...notApplied.values()].join(", ")}\n`,
+      `sshtrace: check does not forward ports or agents, nor set a session's terminal or ` +
+        `environment; not applied: ${[...notApplied.values()].join(", ")}\n`,
     );
   }
   return out;
@@ -324,7 +390,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   }
   if (settings.port !== undefined) parsePort(String(settings.port));
   const read = await readInventory(input.inventoryPath);
-  const entries = input.configFor ? configureEntries(read, input.configFor, writeErr) : read;
+  const entries = input.configFor ? configureEntries(read, input.configFor, writeErr, flags) : read;
   if (
     flags.log !== undefined && flags.command === undefined && !entries.some((e) => e.commands)
   ) {
@@ -341,10 +407,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   }
   const pendingLogs: Promise<void>[] = [];
   const home = env("HOME") ?? ".";
-  const knownHostsFiles = [
-    (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-    "/etc/ssh/ssh_known_hosts",
-  ];
+  const knownHostsFiles = knownHostsFilesOf(settings, home);
   const strict = settings.strictHostKeyChecking;
   // Credentials serve the logins and the jump hosts (a probe behind a bastion logs in to it).
   const jumping = flags.jump !== undefined || entries.some((e) => e.jump);

@@ -27,7 +27,7 @@ import {
 } from "../sshconfig/apply.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
 import { originText } from "../sshconfig/types.ts";
-import type { TcpOptions } from "../net.ts";
+import { connectionOptions } from "./connection_options.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput } from "./output.ts";
 import { hopOutput, jumpHosts } from "./jump.ts";
@@ -133,28 +133,12 @@ export async function prepareRun(
     user,
     tracer,
     timeoutMs: input.timeoutMs,
-    algorithms: settings.algorithms,
+    ...connectionOptions(settings, home),
     legacy: flags.legacy ?? false,
     strictHostKeyChecking: strict,
-    knownHostsFiles: [
-      (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
-    ],
     // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
-    hashKnownHosts: settings.hashKnownHosts,
-    tcp: tcpOptions(settings),
-    hostKeyAlias: settings.hostKeyAlias,
-    rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
-    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
-    requiredRsaSize: settings.requiredRsaSize,
-    caSignatureAlgorithms: settings.caSignatureAlgorithms,
-    keepalive: settings.serverAliveInterval
-      ? {
-        intervalMs: settings.serverAliveInterval * 1000,
-        countMax: settings.serverAliveCountMax ?? 3,
-      }
-      : undefined,
+    ...(flags.rekeyLimit ? { rekeyLimitBytes: parseSize(flags.rekeyLimit) } : {}),
     auth: {
       methods,
       signers: signerLoader(tracer, settings, flags, batch),
@@ -170,7 +154,6 @@ export async function prepareRun(
   const jump = jumpHosts(settings.proxyJump);
   const hops = jump.length ? hopOutput(flags) : null;
   if (hops) Object.assign(options, { jump, onHop: hops.onHop });
-  else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
   const agentSocket = settings.forwardAgent ? env("SSH_AUTH_SOCK") : undefined;
   if (agentSocket) options.forwardAgent = agentSocket;
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.
@@ -227,19 +210,6 @@ function noEnvironment(tracer: Tracer, config: SshConfig): void {
         "often refuse environment requests",
     });
   }
-}
-
-/**
- * The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive,
- * BindAddress).
- */
-export function tcpOptions(settings: Settings): TcpOptions {
-  return {
-    ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
-    ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
-    ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
-    ...(settings.bindAddress ? { localAddress: settings.bindAddress } : {}),
-  };
 }
 
 /**
