@@ -11,13 +11,8 @@ import {
   findHostKey,
   type ListCategory,
 } from "../algorithms/registry.ts";
-import {
-  defaultKnownHostsFiles,
-  hostKeyPolicy,
-  knownForHost,
-  orderHostKeyAlgorithms,
-  type StrictMode,
-} from "../hostkeys/policy.ts";
+import { defaultKnownHostsFiles, hostKeyPolicy, type StrictMode } from "../hostkeys/policy.ts";
+import { knownForHost, orderHostKeyAlgorithms } from "../hostkeys/offer_order.ts";
 import { connectTcp, type TcpOptions } from "../net.ts";
 import { platform } from "../platform/mod.ts";
 import { SshError } from "../errors/mod.ts";

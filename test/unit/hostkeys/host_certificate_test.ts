@@ -15,7 +15,8 @@ import {
   type HostCertificateOptions,
 } from "../../../lib/hostkeys/host_certificate.ts";
 import { parseKnownHosts } from "../../../lib/hostkeys/known_hosts.ts";
-import { hostKeyPolicy, orderHostKeyAlgorithms } from "../../../lib/hostkeys/policy.ts";
+import { hostKeyPolicy } from "../../../lib/hostkeys/policy.ts";
+import { orderHostKeyAlgorithms } from "../../../lib/hostkeys/offer_order.ts";
 import { parseCertificate } from "../../../lib/keys/certificate.ts";
 import { Tracer } from "../../../lib/trace.ts";
 import { SshWriter, WireError } from "../../../lib/wire/buffer.ts";
