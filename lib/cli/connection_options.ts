@@ -24,6 +24,7 @@ export type ConnectionOptions = Pick<
   | "caSignatureAlgorithms"
   | "keepalive"
   | "proxyCommand"
+  | "checkHostIp"
 >;
 
 /**
@@ -55,6 +56,7 @@ export function connectionOptions(settings: Settings, home: string): ConnectionO
     hashKnownHosts: settings.hashKnownHosts,
     tcp: tcpOptions(settings),
     hostKeyAlias: settings.hostKeyAlias,
+    checkHostIp: settings.checkHostIp,
     rekeyLimitBytes: settings.rekeyLimit,
     ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
     requiredRsaSize: settings.requiredRsaSize,

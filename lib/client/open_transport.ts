@@ -13,6 +13,7 @@ import {
 } from "../algorithms/registry.ts";
 import { defaultKnownHostsFiles, hostKeyPolicy, type StrictMode } from "../hostkeys/policy.ts";
 import { knownForHost, orderHostKeyAlgorithms } from "../hostkeys/offer_order.ts";
+import { hostIpToCheck } from "../hostkeys/host_ip.ts";
 import { connectTcp, type TcpOptions } from "../net.ts";
 import { platform } from "../platform/mod.ts";
 import { SshError } from "../errors/mod.ts";
@@ -47,6 +48,11 @@ export interface ClientOptions {
   hashKnownHosts?: boolean;
   /** AddressFamily, ConnectionAttempts, TCPKeepAlive of the TCP connection. */
   tcp?: TcpOptions;
+  /**
+   * CheckHostIP: look the server's address up in known_hosts too, and record it there, as
+   * ssh(1) does (skipped for loopback addresses and over a proxy or jump host). @default false
+   */
+  checkHostIp?: boolean;
   /** HostKeyAlias: the name the host key is looked up and recorded under (no port). */
   hostKeyAlias?: string;
   /** Run over this stream instead of opening a TCP connection. */
@@ -142,13 +148,32 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       throw whenAborted(e, signal, "connect");
     }
   }
+  let hostIp: { ip: string; port: number } | undefined;
   if (!stream) {
+    let tcp;
     try {
-      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp))
-        .stream;
+      tcp = await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp);
     } catch (e) {
       throw whenAborted(e, signal, "connect");
     }
+    stream = tcp.stream;
+    if (options.checkHostIp) {
+      const check = hostIpToCheck(options.host, tcp.remoteAddress);
+      if ("ip" in check) hostIp = { ip: check.ip, port };
+      else {
+        tracer.emit({
+          stage: "connect",
+          type: "info",
+          message: `CheckHostIP skipped: ${check.skipped}`,
+        });
+      }
+    }
+  } else if (options.checkHostIp) {
+    tracer.emit({
+      stage: "connect",
+      type: "info",
+      message: "CheckHostIP skipped: the connection goes through a proxy or jump host",
+    });
   }
   span.end();
   const opened = stream;
@@ -175,6 +200,7 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
         ask: options.ask,
         hashKnownHosts: options.hashKnownHosts,
         principal: keyHost,
+        hostIp,
         caSignatureAlgorithms: options.caSignatureAlgorithms,
         requiredRsaSize: options.requiredRsaSize,
       }),

@@ -146,6 +146,8 @@ export interface ExactCodes {
     /** Every key known_hosts holds for the host. */
     knownKeys: { keyType: string; fingerprint: string; file: string; line: number }[];
     hostPattern: string;
+    /** CheckHostIP: the changed key is the one known_hosts holds for the server's address. */
+    address?: boolean;
   };
   "hostkey.revoked": { fingerprint: string; file?: string; line?: number };
   "hostkey.refused-by-user": { fingerprint: string };

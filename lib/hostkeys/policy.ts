@@ -41,6 +41,11 @@ export interface HostKeyPolicyOptions {
   requiredRsaSize?: number;
   /** The clock (milliseconds since the epoch), for certificate validity. @default Date.now */
   now?: () => number;
+  /**
+   * CheckHostIP: the server's address and port, looked up in known_hosts too and recorded
+   * there, as ssh(1) does (lib/hostkeys/host_ip.ts says when it is skipped). @default off
+   */
+  hostIp?: { ip: string; port: number };
 }
 
 /** Default known_hosts files: `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts`. */
@@ -88,10 +93,69 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
         note: [fallback, note].filter((n) => n !== null).join("; ") || null,
       });
     const pattern = knownHostsHostPattern(host, port);
+    // CheckHostIP (never for a host certificate, as ssh(1)): the address's own lines.
+    const hostIp = isCertificateName(key.keyType) ? undefined : options.hostIp;
+    const ipResult = hostIp ? checkHostKeyIn(knownHosts, hostIp.ip, hostIp.port, blob) : null;
+    const ipPattern = hostIp ? knownHostsHostPattern(hostIp.ip, hostIp.port) : "";
+    /** The address's key differs: a note to go on with, or the refusal (strict checking). */
+    const ipChanged = async (): Promise<string | null> => {
+      if (ipResult?.status !== "changed") return null;
+      const old = ipResult.changed![0]!;
+      const text = `the ${keyType} host key for '${pattern}' differs from the key for the IP ` +
+        `address '${ipPattern}' (${old.file}:${old.line} holds ${old.fingerprint})`;
+      if (mode === "report" || mode === "no") return `warning: ${text} (CheckHostIP)`;
+      if (mode === "ask" && options.ask) {
+        if (
+          await options.ask(
+            `Warning: ${text}.\nAre you sure you want to continue connecting (yes/no)? `,
+          )
+        ) {
+          return `${text}; accepted at the prompt (CheckHostIP)`;
+        }
+        emit("unknown", null, null, "refused by the user");
+        throw new SshError("hostkey", "hostkey.refused-by-user", "host key not accepted", {
+          fingerprint: key.fingerprint,
+        });
+      }
+      emit("changed", old, old.fingerprint, `${text} (CheckHostIP)`);
+      throw new SshError(
+        "hostkey",
+        "hostkey.changed",
+        `${text}: refused under strict host key checking, as ssh(1) does (CheckHostIP). The ` +
+          "address now belongs to another machine, or someone answers in its place",
+        {
+          fingerprint: key.fingerprint,
+          keyType,
+          knownFingerprint: old.fingerprint,
+          file: old.file,
+          line: old.line,
+          knownKeys: ipResult.changed!.map((k) => ({ ...k })),
+          hostPattern: ipPattern,
+          address: true,
+        },
+      );
+    };
+    /** Records the address's key when known_hosts has none (ssh(1) does, even when strict). */
+    const recordIp = async (): Promise<string | null> => {
+      if (ipResult?.status !== "unknown" || mode === "report") return null;
+      try {
+        const r = await recordKnownHost(writeFile, hostIp!.ip, hostIp!.port, blob, {
+          hash: options.hashKnownHosts ?? false,
+        });
+        return `the key for IP address '${ipPattern}' added to ${writeFile}:${r.line} (CheckHostIP)`;
+      } catch (e) {
+        return `could not add the key for IP address '${ipPattern}' to ${writeFile}: ` +
+          (e as Error).message;
+      }
+    };
+    const both = (a: string | null, b: string | null) =>
+      [a, b].filter((n) => n !== null).join("; ") || null;
     switch (result.status) {
-      case "known":
-        emit("known", result.matched ?? null, null, null);
+      case "known": {
+        const changedNote = await ipChanged();
+        emit("known", result.matched ?? null, null, both(changedNote, await recordIp()));
         return;
+      }
       case "revoked": {
         emit("revoked", result.matched ?? null, null, "this key is marked @revoked");
         if (mode === "report") return;
@@ -109,11 +173,26 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
         const otherType = old.keyType !== keyType;
         const knownText = known.map((k) => `${k.keyType} ${k.fingerprint} (${k.file}:${k.line})`)
           .join(", ");
+        // CheckHostIP: what the address's lines say too (ssh(1)'s DNS spoofing warning).
+        const ipOld = ipResult?.changed?.[0];
+        const spoofing = ipResult && (ipResult.status !== "changed" ||
+            ipOld?.fingerprint !== old.fingerprint)
+          ? `; the key for the IP address '${ipPattern}' ${
+            ipResult.status === "known"
+              ? "is unchanged"
+              : ipResult.status === "changed"
+              ? `has a different value (${ipOld!.file}:${ipOld!.line})`
+              : "is unknown"
+          }: DNS spoofing, or the address and its key changed at the same time`
+          : "";
         emit(
           "changed",
           old,
           old.fingerprint,
-          otherType ? `known_hosts has only other key types for this host: ${knownText}` : null,
+          both(
+            otherType ? `known_hosts has only other key types for this host: ${knownText}` : null,
+            spoofing ? spoofing.slice(2) : null,
+          ),
         );
         if (mode === "report") return;
         throw new SshError(
@@ -126,7 +205,8 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
               "reinstalled"
             : `the server's ${keyType} host key has CHANGED: now ${key.fingerprint}, ` +
               `known as ${old.fingerprint} in ${old.file}:${old.line}. ` +
-              "Someone could be intercepting the connection, or the device was replaced or reinstalled",
+              "Someone could be intercepting the connection, or the device was replaced or " +
+              `reinstalled${spoofing}`,
           {
             fingerprint: key.fingerprint,
             keyType,
@@ -139,12 +219,16 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
         );
       }
       case "unknown": {
+        const ipNote = await ipChanged();
         if (mode === "report" || mode === "no") {
           emit(
             "unknown",
             null,
             null,
-            mode === "no" ? "accepted without checking (StrictHostKeyChecking=no)" : null,
+            both(
+              mode === "no" ? "accepted without checking (StrictHostKeyChecking=no)" : null,
+              ipNote,
+            ),
           );
           return;
         }
@@ -182,8 +266,11 @@ export function hostKeyPolicy(options: HostKeyPolicyOptions): (key: ProvenKey) =
             "accepted",
             { file: writeFile, line: recorded.line },
             null,
-            `added to ${writeFile}:${recorded.line}` +
-              (options.hashKnownHosts ? " (host name hashed: HashKnownHosts)" : ""),
+            both(
+              `added to ${writeFile}:${recorded.line}` +
+                (options.hashKnownHosts ? " (host name hashed: HashKnownHosts)" : ""),
+              both(ipNote, await recordIp()),
+            ),
           );
           return;
         }

@@ -168,7 +168,8 @@ function refineChanged(c: FailureContext<"hostkey.changed">): Refinement {
   const line = num(d, "line");
   const target = targetOf(c.events);
   let pattern = str(d, "hostPattern");
-  if (target) {
+  // CheckHostIP: the pattern is the address's, not the target's.
+  if (target && d.address !== true) {
     const host = target.host.toLowerCase();
     pattern = target.port === 22 ? host : `[${host}]:${target.port}`;
   }
@@ -198,7 +199,9 @@ function refineChanged(c: FailureContext<"hostkey.changed">): Refinement {
       ? `The server presented a ${keyType} host key (${fp ?? "(unknown)"}), a type known_hosts ` +
         `has no key of for this host, while it holds ${listed}. A server keeps its keys: an ` +
         `impostor often has only a key of another type. ${why}`
-      : "The key differs from the one known_hosts holds for this host: " +
+      : `The key differs from the one known_hosts holds for ${
+        d.address === true ? `the server's address ${pattern ?? ""} (CheckHostIP)` : "this host"
+      }: ` +
         `now ${fp ?? "(unknown)"}, known as ${known ?? "(unknown)"}` +
         (file ? ` in ${file}:${line ?? "?"}` : "") + `. ${why}`,
     ...(command ? { fix: `${command} (only if the change is expected)`, opensshFix: command } : {}),
