@@ -6,7 +6,8 @@
 
 import { parseCommandLine, type ParsedCommand, type TransferCliFlags } from "./lib/cli/args.ts";
 import { probe } from "./lib/client.ts";
-import { outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
+import { outputFlags, runConnect } from "./lib/cli/connect.ts";
+import { tcpOptions } from "./lib/cli/connection_options.ts";
 import { jumpRoute } from "./lib/cli/jump.ts";
 import type { CommandLineValue } from "./lib/cli/order.ts";
 import { interruptOnCtrlC } from "./lib/cli/tty.ts";
@@ -21,7 +22,7 @@ import {
   traceConfig,
 } from "./lib/sshconfig/apply.ts";
 import type { SshConfig } from "./lib/sshconfig/resolve.ts";
-import { type ConfigIo, originText } from "./lib/sshconfig/types.ts";
+import type { ConfigIo } from "./lib/sshconfig/types.ts";
 import { explainFailure } from "./lib/diagnose/explain.ts";
 import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport, probeReport } from "./lib/render/report.ts";
@@ -158,42 +159,6 @@ async function probeAction(
 }
 
 /** The keywords `check` acts on (the fleet's common settings); others are refused there. */
-const CHECK_KEYWORDS = new Set([
-  "port",
-  "user",
-  "identityfile",
-  "identitiesonly",
-  "stricthostkeychecking",
-  "userknownhostsfile",
-  "kexalgorithms",
-  "hostkeyalgorithms",
-  "ciphers",
-  "macs",
-  "compression",
-  "connecttimeout",
-  "preferredauthentications",
-  "batchmode",
-  "requiredrsasize",
-]);
-
-/** A `-o` that `check` would not act on is a usage error, never silently ignored. */
-function refuseUnusedByCheck(config: SshConfig): void {
-  for (
-    const [k, v] of [
-      ...config.values,
-      ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
-    ]
-  ) {
-    if (!v || v.origin.kind === "default" || CHECK_KEYWORDS.has(k)) continue;
-    throw new SshError(
-      "usage",
-      "usage.invalid",
-      `check does not act on ${originText(v.origin)} yet`,
-      { supported: [...CHECK_KEYWORDS] },
-    );
-  }
-}
-
 async function runCommand(cmd: ParsedCommand): Promise<number> {
   switch (cmd.name) {
     case "help":
@@ -249,8 +214,8 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       });
       const refusals = configRefusals(config);
       if (refusals.length) throw refusalError(refusals);
+      const { refuseUnusedByCheck, runCheck } = await import("./lib/cli/check.ts");
       refuseUnusedByCheck(config);
-      const { runCheck } = await import("./lib/cli/check.ts");
       return await runCheck({
         inventoryPath: cmd.inventory,
         flags,

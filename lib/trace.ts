@@ -73,6 +73,23 @@ export type TraceEventBody =
     bits: number | null;
   }>
   | Ev<"hostkey", "signature-verified", { algorithm: string }>
+  /**
+   * The server's host certificate: its fields, the CA, the `@cert-authority` line that trusts
+   * the CA for this host (if any), and whether it was accepted (else ssh(1)'s reason).
+   */
+  | Ev<"hostkey", "certificate", {
+    certType: string;
+    keyId: string;
+    serial: string;
+    principals: string[];
+    validity: string;
+    caType: string;
+    caFingerprint: string;
+    file: string | null;
+    line: number | null;
+    accepted: boolean;
+    reason: string | null;
+  }>
   | Ev<"hostkey", "status", {
     status: HostKeyStatus;
     file: string | null;

@@ -11,6 +11,9 @@
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
+import type { Signer } from "../auth/types.ts";
+import type { ConnectOptions } from "../client.ts";
+import type { StrictMode } from "../hostkeys/policy.ts";
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { platform } from "../platform/mod.ts";
 
@@ -48,7 +51,27 @@ export interface InventoryEntry {
   connectHost?: string;
   /** This host's algorithm list edits (ssh_config), instead of the fleet's. */
   algorithms?: Partial<Record<ListCategory, string[]>>;
+  /** What ssh_config sets for this host beyond its target, applied over the fleet's options. */
+  overrides?: HostOverrides;
 }
+
+/**
+ * A host's own connection options (from its ssh_config): the client options a login to it
+ * would use, its host key policy, credentials from its IdentityFile/CertificateFile lines and
+ * its authentication methods.
+ */
+export type HostOverrides =
+  & Omit<
+    Partial<ConnectOptions>,
+    "host" | "port" | "user" | "tracer" | "signal" | "auth" | "jump" | "tunnel" | "stream" | "ask"
+  >
+  & {
+    strictHostKeyChecking?: Exclude<StrictMode, "ask">;
+    /** Keys of the host's IdentityFile/CertificateFile/IdentitiesOnly/IdentityAgent. */
+    signers?: () => Promise<Signer[]>;
+    /** PreferredAuthentications without the methods the host's ssh_config turns off. */
+    methods?: string[];
+  };
 
 /** Per-host credentials: the NAME of an environment variable or a file path, never a secret. */
 export interface HostCredentials {

@@ -6,18 +6,17 @@
  */
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
-import type { Signer } from "../auth/types.ts";
+import { knownHostsFilesOf } from "./connection_options.ts";
+
+export { refuseUnusedByCheck } from "./check_config.ts";
 import type { ConnectFlags } from "./connect.ts";
-import { passwordSource, signerLoader } from "./credentials.ts";
-import { Tracer } from "../trace.ts";
+import { passwordSource } from "./credentials.ts";
 import { env, writeErr as stderrWrite, writeOut as stdoutWrite } from "./output.ts";
 import { platform } from "../platform/mod.ts";
 import { interruptOnCtrlC } from "./tty.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
-import { configRefusals, refusalError } from "../sshconfig/apply.ts";
-import { KEYWORDS } from "../sshconfig/keywords.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
-import { originText } from "../sshconfig/types.ts";
+import { configureEntries, fleetSigners } from "./check_config.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { type InventoryEntry, readInventory } from "../check/inventory.ts";
 import type { Client } from "../client.ts";
@@ -98,59 +97,6 @@ export interface RunCheckInput {
   configFor?: (target: string) => { config: SshConfig; settings: Settings };
 }
 
-/** The keywords of ssh_config a fleet check applies to each host. */
-const PER_HOST = new Set([
-  "hostname",
-  "port",
-  "user",
-  "kexalgorithms",
-  "hostkeyalgorithms",
-  "ciphers",
-  "macs",
-]);
-
-/**
- * Each entry as ssh_config gives it: HostName, Port, User and the algorithm lists of its own
- * Host/Match blocks. A refused keyword stops the check (nothing is sent); other keywords the
- * files set are named once on stderr as not applied by check, never silently dropped.
- */
-export function configureEntries(
-  entries: readonly InventoryEntry[],
-  configFor: (target: string) => { config: SshConfig; settings: Settings },
-  writeErr: (text: string) => void,
-): InventoryEntry[] {
-  const notApplied = new Map<string, string>();
-  const out = entries.map((entry) => {
-    const { config, settings } = configFor(entry.target);
-    const refusals = configRefusals(config);
-    if (refusals.length) throw refusalError(refusals);
-    for (
-      const [k, v] of [
-        ...config.values,
-        ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
-      ]
-    ) {
-      if (!v || v.origin.kind !== "file" || PER_HOST.has(k) || notApplied.has(k)) continue;
-      notApplied.set(k, `${KEYWORDS.get(k)?.name ?? k} (${originText(v.origin)})`);
-    }
-    const algorithms = settings.algorithms;
-    return {
-      ...entry,
-      ...(settings.hostname !== undefined ? { connectHost: settings.hostname } : {}),
-      port: settings.port ?? entry.port,
-      user: settings.user ?? entry.user,
-      ...(Object.keys(algorithms).length ? { algorithms } : {}),
-    };
-  });
-  if (notApplied.size) {
-    writeErr(
-      `sshtrace: check applies HostName, Port, User and the algorithm lists of ssh_config; ` +
-        `not applied: ${[...notApplied.values()].join(", ")}\n`,
-    );
-  }
-  return out;
-}
-
 /**
  * `--fetch PATH --dest DIR`: each host's copy of PATH goes to DIR/<host>/ (DIR/<host>_<port>/
  * for another port than the default), through a temporary name as for `get`.
@@ -173,13 +119,6 @@ function fetchInto(
       durationMs: r.durationMs,
     };
   };
-}
-
-/** Key files and agent keys, loaded once for the whole fleet (never prompts). */
-function fleetSigners(settings: Settings, flags: CheckFlags): () => Promise<Signer[]> {
-  const load = signerLoader(new Tracer(), settings, flags as ConnectFlags, true);
-  let loaded: Promise<Signer[]> | null = null;
-  return () => (loaded ??= load());
 }
 
 function parseConcurrency(text: string | undefined): number {
@@ -324,7 +263,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   }
   if (settings.port !== undefined) parsePort(String(settings.port));
   const read = await readInventory(input.inventoryPath);
-  const entries = input.configFor ? configureEntries(read, input.configFor, writeErr) : read;
+  const entries = input.configFor ? configureEntries(read, input.configFor, writeErr, flags) : read;
   if (
     flags.log !== undefined && flags.command === undefined && !entries.some((e) => e.commands)
   ) {
@@ -341,10 +280,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   }
   const pendingLogs: Promise<void>[] = [];
   const home = env("HOME") ?? ".";
-  const knownHostsFiles = [
-    (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-    "/etc/ssh/ssh_known_hosts",
-  ];
+  const knownHostsFiles = knownHostsFilesOf(settings, home);
   const strict = settings.strictHostKeyChecking;
   // Credentials serve the logins and the jump hosts (a probe behind a bastion logs in to it).
   const jumping = flags.jump !== undefined || entries.some((e) => e.jump);

@@ -214,7 +214,7 @@ export const COMMANDS = {
       {
         short: "b",
         value: "<address>",
-        help: "local address to connect from (BindAddress; refused: not implemented yet)",
+        help: "local address to connect from (BindAddress)",
       },
       {
         short: "e",

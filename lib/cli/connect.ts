@@ -30,7 +30,7 @@ import { originText } from "../sshconfig/types.ts";
 import { env, makeOutput } from "./output.ts";
 import { jumpRoute } from "./jump.ts";
 import { loginOptions } from "./login_options.ts";
-export { tcpOptions } from "./login_options.ts";
+export { tcpOptions } from "./connection_options.ts";
 import {
   checkDelivery,
   exitCodeOf,

@@ -7,7 +7,7 @@
 import { parseSize, type Settings } from "../config/options.ts";
 import type { ConnectOptions } from "../client.ts";
 import type { Tracer } from "../trace.ts";
-import type { TcpOptions } from "../net.ts";
+import { connectionOptions } from "./connection_options.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { platform } from "../platform/mod.ts";
 import { canPrompt, confirm } from "./tty.ts";
@@ -40,31 +40,18 @@ export function loginOptions(input: LoginInput): ConnectOptions {
       !settings.disabledMethods!.includes(m)
     )
     : settings.preferredAuthentications;
+  // ProxyCommand is the route's to decide (a hop's own, or the first of ProxyJump/ProxyCommand).
+  const { proxyCommand: _route, ...connection } = connectionOptions(settings, home);
   return {
     ...input.target,
     tracer,
     timeoutMs: input.timeoutMs,
-    algorithms: settings.algorithms,
+    ...connection,
     legacy: flags.legacy ?? false,
     strictHostKeyChecking: strict,
-    knownHostsFiles: [
-      (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
-    ],
     // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
     ask: strict === "ask" && canPrompt() ? confirm : undefined,
-    hashKnownHosts: settings.hashKnownHosts,
-    tcp: tcpOptions(settings),
-    hostKeyAlias: settings.hostKeyAlias,
-    rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
-    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
-    requiredRsaSize: settings.requiredRsaSize,
-    keepalive: settings.serverAliveInterval
-      ? {
-        intervalMs: settings.serverAliveInterval * 1000,
-        countMax: settings.serverAliveCountMax ?? 3,
-      }
-      : undefined,
+    ...(flags.rekeyLimit ? { rekeyLimitBytes: parseSize(flags.rekeyLimit) } : {}),
     auth: {
       methods,
       signers: signerLoader(tracer, settings, flags, batch),
@@ -76,14 +63,5 @@ export function loginOptions(input: LoginInput): ConnectOptions {
         ? { passwordPrompts: settings.passwordPrompts }
         : {}),
     },
-  };
-}
-
-/** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
-export function tcpOptions(settings: Settings): TcpOptions {
-  return {
-    ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
-    ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
-    ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
   };
 }

@@ -91,6 +91,12 @@ export interface Settings {
   rekeySeconds?: number;
   /** OpenSSH's RequiredRSASize: the smallest RSA key (host or user) accepted, in bits. */
   requiredRsaSize?: number;
+  /** CheckHostIP: the server's address is checked and recorded in known_hosts too. */
+  checkHostIp?: boolean;
+  /** BindAddress (`-b`): the local address to connect from. */
+  bindAddress?: string;
+  /** CASignatureAlgorithms: what a host certificate's CA may sign with. */
+  caSignatureAlgorithms?: string[];
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
   legacy?: boolean;
   /** ProxyJump / `-J` as written (parsed by lib/config/jump_spec.ts when the run is prepared). */

@@ -8,6 +8,7 @@
 
 import type * as NodeOs from "node:os";
 import { denoFiles } from "./deno_files.ts";
+import { NODE_ERROR_CODES } from "./error_codes.ts";
 import type {
   Conn,
   ConnectOptions,
@@ -174,6 +175,8 @@ function hostname(): string {
 
 function errorKind(error: unknown): ErrorKind {
   for (const [type, kind] of KINDS) if (error instanceof type) return kind;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && NODE_ERROR_CODES[code]) return NODE_ERROR_CODES[code];
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "TimeoutError") return "timed-out";
   if (name === "AbortError") return "aborted";
@@ -204,8 +207,11 @@ export const denoPlatform: Platform = {
   granted,
   grantedEnv: (name) => granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined,
 
-  connectTcp: (hostname, port, options) =>
-    Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
+  // Deno.connect cannot choose the local address: BindAddress goes through node:net.
+  connectTcp: async (hostname, port, options) =>
+    options?.localAddress
+      ? (await import("./node_socket.ts")).connectNodeTcp(hostname, port, options)
+      : Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
   connectUnix,
   async lookup(hostname, family) {
     const { lookup } = await import("node:dns/promises"); // only when a family is asked for

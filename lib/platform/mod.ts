@@ -60,9 +60,14 @@ export interface UnixListenOptions {
   unlink?: boolean;
 }
 
-/** Options of a connect: an optional signal that abandons it (its reason is the error). */
+/**
+ * Options of a connect: an optional signal that abandons it (its reason is the error), and the
+ * local address to bind (TCP only).
+ */
 export interface ConnectOptions {
   signal?: AbortSignal;
+  /** The local address to connect from (ssh's BindAddress, `-b`). @default any */
+  localAddress?: string;
 }
 
 /** The standard input. */

@@ -323,6 +323,16 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
         row("sha256", s(e.fingerprint)) + row("md5", s(e.md5));
     case "signature-verified":
       return row("signature", `${s(e.algorithm)} verified`);
+    case "certificate": {
+      const where = e.file ? ` (${s(e.file)}${e.line !== null ? `:${e.line}` : ""})` : "";
+      return row("cert", `${s(e.certType)} id "${s(e.keyId)}" serial ${s(e.serial)}`) +
+        more(`principals ${e.principals.length ? s(e.principals.join(",")) : "(none)"}`) +
+        more(`valid ${s(e.validity)}`) +
+        more(`CA ${s(e.caType)} ${s(e.caFingerprint)}${where}`) +
+        (e.accepted
+          ? more(p.green("accepted"))
+          : more(p.yellow(`not accepted: ${s(e.reason ?? "")}`)));
+    }
     case "status": {
       const where = e.file ? `${s(e.file)}${e.line !== null ? `:${e.line}` : ""}` : null;
       let value: string;

@@ -69,6 +69,7 @@ const ORDER: readonly [string, Format, ("one-line" | "each")?][] = [
   ["identityagent", plain],
   ["ignoreunknown", plain],
   ["kexalgorithms", plain],
+  ["casignaturealgorithms", plain],
   ["loglevel", plain],
   ["macs", plain],
   ["preferredauthentications", plain],

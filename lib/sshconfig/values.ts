@@ -10,10 +10,10 @@ import { parseDynamicSpec, parseForwardSpec } from "../forward/spec.ts";
 import { parseJumpSpec } from "../config/jump_spec.ts";
 import {
   AlgorithmListError,
-  allNames,
   applyListSpec,
   defaultNames,
   legacyNames,
+  listableNames,
 } from "../algorithms/registry.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import { globMatch } from "../hostkeys/known_hosts.ts";
@@ -189,7 +189,7 @@ export function applyConfigSpec(
 ): { list: string[]; unknown: string[] } {
   const op = spec[0] === "+" || spec[0] === "-" || spec[0] === "^" ? spec[0] : "";
   const items = spec.slice(op.length).split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const known = allNames(category);
+  const known = listableNames(category);
   const kept = items.filter((p) => known.some((n) => globMatch(n, p)));
   const unknown = items.filter((p) => !kept.includes(p));
   if (kept.length > 0) {
@@ -283,6 +283,10 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
     parse: algorithms("hostKey", "PubkeyAcceptedAlgorithms"),
   }],
   ["hostkeyalgorithms", { combine: "first", parse: algorithms("hostKey", "HostKeyAlgorithms") }],
+  [
+    "casignaturealgorithms",
+    { combine: "first", parse: algorithms("hostKey", "CASignatureAlgorithms") },
+  ],
   ["kexalgorithms", { combine: "first", parse: algorithms("kex", "KexAlgorithms") }],
   ["ciphers", { combine: "first", parse: algorithms("cipher", "Ciphers") }],
   ["macs", { combine: "first", parse: algorithms("mac", "MACs") }],

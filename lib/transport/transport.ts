@@ -273,7 +273,8 @@ export class Transport extends RoleTransport {
       });
     }
     const minRsa = Math.max(this.#options.requiredRsaSize ?? MIN_RSA_BITS, MIN_RSA_BITS);
-    if (keyInfo.type === "ssh-rsa" && keyInfo.bits < minRsa) {
+    const rsa = keyInfo.type === "ssh-rsa" || keyInfo.type === "ssh-rsa-cert-v01@openssh.com";
+    if (rsa && keyInfo.bits < minRsa) {
       throw new SshError(
         "kex",
         "kex.host-key-too-small",

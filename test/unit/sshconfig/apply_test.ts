@@ -74,19 +74,19 @@ Deno.test("settingsFromConfig() maps the yes/no and choice keywords", () => {
 
 Deno.test("configRefusals() names refused keywords and values sshtrace does not act on, with file:line", () => {
   const config = resolve({
-    [USER]: "Host h\n  ForwardX11 yes\n  BindAddress 10.0.0.9\n  ForwardX11Trusted no\n",
+    [USER]: "Host h\n  ForwardX11 yes\n  ControlMaster yes\n  ForwardX11Trusted no\n",
   }, "h");
   const refusals = configRefusals(config);
   assert.deepEqual(refusals.map((r) => [r.keyword, r.value]), [
     ["ForwardX11", "yes"],
-    ["BindAddress", "10.0.0.9"],
+    ["ControlMaster", "yes"],
   ]);
   const e = refusalError(refusals);
   assert.equal(e.code, "config.refused");
   assert.equal(e.stage, "config");
   assert.equal(e.exitCode, 2);
   assert.match(e.message, /^\/home\/me\/\.ssh\/config:2: ForwardX11 yes: not supported/);
-  assert.deepEqual(e.details.others, ["/home/me/.ssh/config:3: BindAddress"]);
+  assert.deepEqual(e.details.others, ["/home/me/.ssh/config:3: ControlMaster"]);
   // -o is refused the same way, and Debian's defaults are not.
   assert.equal(configRefusals(resolve({}, "h", ["ForwardX11=yes"]))[0]?.keyword, "ForwardX11");
   assert.deepEqual(
