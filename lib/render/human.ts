@@ -394,6 +394,7 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
         : p.yellow;
       let text = row("grade", `${color(p.bold(e.letter))} (${e.score}/100) for the server's offer`);
       for (const r of e.reasons) text += row("", `−${r.deduction} ${s(r.reason)}`);
+      for (const x of e.partial ?? []) text += row("", warn(`partial: ${s(x)}`));
       return text;
     }
     case "quirk":

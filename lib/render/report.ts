@@ -48,6 +48,8 @@ export interface Report {
     letter: string;
     score: number;
     reasons: { deduction: number; reason: string; algorithms: string[] }[];
+    /** What the grade could not check (the host key's size...): empty when complete. */
+    partial: string[];
   } | null;
   /** Stages that were slow for their kind, with the likely reason. */
   slow: { stage: Stage; ms: number; why: string }[];
@@ -230,7 +232,9 @@ function configPart(events: readonly TraceEvent[]): NonNullable<Report["config"]
 
 function gradePart(events: readonly TraceEvent[]): Report["grade"] {
   const g = first(events, "grade");
-  return g ? { letter: g.letter, score: g.score, reasons: g.reasons } : null;
+  return g
+    ? { letter: g.letter, score: g.score, reasons: g.reasons, partial: g.partial ?? [] }
+    : null;
 }
 
 function serverPart(events: readonly TraceEvent[], context: ReportContext, reached: boolean) {
