@@ -23,7 +23,7 @@ import { type InventoryEntry, readInventory } from "../check/inventory.ts";
 import type { Client } from "../client.ts";
 import { copy } from "../transfer/copy.ts";
 import { local, localFiles } from "../transfer/local.ts";
-import { toJunitXml } from "../check/junit.ts";
+import { type PolicyHost, toJunitXml } from "../check/junit.ts";
 import { Transcript } from "../send/transcript.ts";
 import { createPalette, useColor } from "../render/color.ts";
 import { sanitize, toJson } from "../render/sanitize.ts";
@@ -438,16 +438,21 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     );
   }
   let exitCode = result.exitCode;
+  let policyHosts: { name: string; hosts: PolicyHost[] } | undefined;
   if (flags.policy || flags.drift) {
     const { loadPolicy } = await import("./deep.ts");
-    const { driftText, fleetDrift } = await import("../doctor/drift.ts");
+    const { driftText, fleetDrift, policyResults } = await import("../doctor/drift.ts");
     const policy = flags.policy ? await loadPolicy(flags.policy) : null;
     const drift = fleetDrift(result.hosts, policy);
     (machine ? writeErr : writeOut)(driftText(drift, policy));
     if (exitCode === 0 && drift.some((d) => d.policyFailures.length)) exitCode = 3;
+    if (policy) policyHosts = { name: policy.name, hosts: policyResults(result.hosts, policy) };
   }
   if (flags.junit) {
-    const xml = toJunitXml(result, { suiteName: `sshtrace check ${input.inventoryPath}` });
+    const xml = toJunitXml(result, {
+      suiteName: `sshtrace check ${input.inventoryPath}`,
+      policy: policyHosts,
+    });
     try {
       await platform.writeTextFile(flags.junit, xml);
     } catch (e) {

@@ -184,6 +184,10 @@ export const COMMANDS = {
       long: "make-policy",
       value: "<file>",
       help: "write a policy this server passes, from it as the reference (implies --deep)",
+    }, {
+      long: "junit",
+      value: "<file>",
+      help: "with --policy: also write the results as JUnit XML, a testcase per rule",
     }],
   },
   connect: {

@@ -14,6 +14,7 @@ import {
   type Policy,
   type RuleResult,
 } from "../doctor/policy.ts";
+import { type PolicyHost, policyJunitXml } from "../check/junit.ts";
 import { platform } from "../platform/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
 import { writeOut } from "./output.ts";
@@ -107,6 +108,21 @@ export interface DeepCliOptions {
   json: boolean;
   policy?: string;
   makePolicy?: string;
+  /** With a policy: write its results as JUnit XML (a testcase per rule) to this file. */
+  junit?: string;
+}
+
+/** Writes the policy's results as JUnit XML; a file that cannot be written is a usage error. */
+export async function writePolicyJunit(
+  file: string,
+  policy: Policy,
+  hosts: readonly PolicyHost[],
+): Promise<void> {
+  try {
+    await platform.writeTextFile(file, policyJunitXml(policy.name, hosts));
+  } catch (e) {
+    throw usageError(`cannot write the JUnit file ${file}: ${(e as Error).message}`);
+  }
 }
 
 /** Runs `probe --deep` (with a policy check or a policy to write); returns the exit code. */
@@ -114,9 +130,19 @@ export async function runDeepProbe(
   options: DeepProbeOptions,
   cli: DeepCliOptions,
 ): Promise<number> {
+  if (cli.junit && !cli.policy) throw usageError("--junit with probe goes with --policy");
   const policy = cli.policy ? await loadPolicy(cli.policy) : null;
   const r = await deepProbe(options);
   const results = policy ? checkPolicy(policy, observedOf(r)) : null;
+  if (policy && cli.junit) {
+    const { host, port } = r.probe.target;
+    await writePolicyJunit(cli.junit, policy, [{
+      target: `${host}:${port}`,
+      results: r.lists ? results : null,
+      why: `offer not seen: ${r.probe.error?.message ?? "no KEXINIT"}`,
+      ms: r.durationMs,
+    }]);
+  }
   if (cli.makePolicy && r.lists) {
     const made = makePolicy(observedOf(r), `${r.probe.target.host}:${r.probe.target.port}`);
     await platform.writeTextFile(cli.makePolicy, JSON.stringify(made, null, 2) + "\n");

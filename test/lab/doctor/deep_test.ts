@@ -6,6 +6,7 @@ import { startLabServer } from "../../../lib/lab/mod.ts";
 import { everyAlgorithm, sharedHostKeys } from "../../helpers/lab.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tools.ts";
+import { xmlElements } from "../../helpers/xml.ts";
 
 Deno.test("deep probe: one connection per host key type, every listed algorithm alone", async () => {
   const lab = await startLabServer({
@@ -127,14 +128,25 @@ Deno.test("probe --make-policy writes what a reference passes; --policy checks w
     const same = await runSshtrace(["probe", "--policy", file, `127.0.0.1:${reference.port}`]);
     assert.equal(same.code, 0, same.stdout);
     assert.match(same.stdout, /^policy 127\.0\.0\.1:\d+: passes$/m);
+    const junit = `${dir.path}/policy.xml`;
     const drift = await runSshtrace([
       "probe",
       "--policy",
       file,
       "--json",
+      "--junit",
+      junit,
       `127.0.0.1:${drifted.port}`,
     ]);
     assert.equal(drift.code, 3, drift.stderr);
+    // JUnit: a testcase per rule, the failed ones with a failure.
+    const els = xmlElements(await Deno.readTextFile(junit));
+    const cases = els.filter((e) => e.tag === "testcase").map((e) => e.attrs.name);
+    assert.ok(cases.includes("allowed.cipher") && cases.includes("strictKex"), String(cases));
+    assert.deepEqual(
+      els.filter((e) => e.tag === "failure").map((e) => e.attrs.message!.split(":")[0]),
+      ["allowed.cipher", "required.cipher", "minGrade"],
+    );
     const report = JSON.parse(drift.stdout);
     const failed = report.policy.results.filter((r: { pass: boolean }) => !r.pass);
     // CBC added, the reference's first cipher gone, and the grade lower: all three said.
