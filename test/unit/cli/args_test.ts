@@ -489,7 +489,7 @@ type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "
 
 Deno.test("the flag types have exactly commander's keys", () => {
   const checks: true[] = [
-    true satisfies Equal<keyof ProbeFlags, Common | "deep" | "policy" | "makePolicy">,
+    true satisfies Equal<keyof ProbeFlags, Common | "deep" | "policy" | "makePolicy" | "junit">,
     true satisfies Equal<
       keyof ConnectCliFlags,
       | Common
