@@ -186,7 +186,10 @@ function renderFailure(
     for (const line of lines.slice(1)) text += `${p.red(bar)}${" ".repeat(14)}${line}\n`;
   };
   section("what happened", error.message);
-  if (x.known && x.title && x.title !== error.message) section("cause", x.title);
+  if (x.known && x.title && x.title !== error.message) {
+    section("cause", x.cause ? `${x.title} [${x.cause}]` : x.title);
+  }
+  if (x.evidence.length) section("evidence", x.evidence.join("\n"));
   section("why", x.explanation);
   section("try", x.fix);
   section("with OpenSSH", x.opensshFix);

@@ -42,6 +42,10 @@ export interface Report {
     libraryFix: string | null;
     /** What the fix costs in security, when it weakens crypto. */
     securityCost: string | null;
+    /** The named cause the failure's pattern shows (`mtu-stall`...), when one does. */
+    cause?: string;
+    /** What the trace showed for that cause. */
+    evidence?: string[];
   } | null;
   /** Security grade of the server's offer (probe), or null. */
   grade: {
@@ -201,6 +205,7 @@ function errorPart(
     ...(x.configFix ? { configFix: x.configFix } : {}),
     libraryFix: x.libraryFix,
     securityCost: x.securityCost,
+    ...(x.cause ? { cause: x.cause, evidence: x.evidence } : {}),
   };
 }
 
