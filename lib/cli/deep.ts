@@ -60,6 +60,16 @@ export function deepText(r: DeepProbeResult): string {
   out.push(`  strict kex  ${yes(r.strictKex)}; ext-info ${yes(r.extInfo)}`);
   out.push(`  terrapin    ${r.terrapin.exposed ? "EXPOSED" : "not exposed"}: ${r.terrapin.why}`);
   out.push(`  compression ${r.compression.join(", ") || "(none listed)"}`);
+  if (r.penalties.server || r.penalties.refused) {
+    out.push(
+      `  penalties   PerSourcePenalties (OpenSSH 9.8+): ` +
+        (r.penalties.refused
+          ? "the server refused this address part-way; the rest was not tried (retry later)"
+          : `connections paced to stay under the threshold (waited ${
+            (r.penalties.waitedMs / 1000).toFixed(1)
+          } s)`),
+    );
+  }
   const auth = r.auth;
   if (auth) {
     out.push(`  auth        ${r.probe.target.user}: ${auth.methods.join(", ") || "(none)"}`);

@@ -57,10 +57,17 @@ export function doctorText(report: DoctorReport, alias?: string): string {
       ? "worked"
       : `failed at ${r.stage} (${r.code}: ${sanitize(r.message ?? "")})`;
     out.push(`  * ${r.rung}: ${r.change}`);
-    out.push(`      ${result}, ${r.durationMs} ms; ${r.why}`);
+    out.push(`      ${result}${r.cause ? ` [${r.cause}]` : ""}, ${r.durationMs} ms; ${r.why}`);
   });
   if (report.working) {
     out.push("");
+    if (report.confirmed) {
+      out.push(
+        `Cause confirmed by the change that worked: ${report.confirmed.title} ` +
+          `[${report.confirmed.cause}]`,
+        "",
+      );
+    }
     if (isDefault(report.working)) {
       out.push("sshtrace's defaults work: nothing to change.");
     } else {
@@ -73,9 +80,10 @@ export function doctorText(report: DoctorReport, alias?: string): string {
   } else {
     out.push("", "Nothing worked. Likely causes, most likely first:");
     report.causes.forEach((c, i) => {
-      out.push(`  ${i + 1}. ${c.title} (${c.code})`);
+      out.push(`  ${i + 1}. ${c.title} (${c.cause ? `${c.cause}, ` : ""}${c.code})`);
       if (c.explanation) out.push(`     ${sanitize(c.explanation)}`);
       if (c.fix) out.push(`     try: ${sanitize(c.fix)}`);
+      for (const s of c.signs) out.push(`     seen: ${sanitize(s)}`);
       for (const e of c.evidence) out.push(`     evidence: ${sanitize(e)}`);
     });
   }

@@ -6,7 +6,10 @@
  * when it is partial. Never throws for a connection failure; never prints.
  *
  * Every connection ends before authentication: OpenSSH 9.8+ counts each as a `noauth` penalty
- * (PerSourcePenalties), so a deep probe refuses to go on once the server says so.
+ * (PerSourcePenalties). So the deep probe reuses what its first probe negotiated (that host key
+ * type, kex, cipher and MAC need no connection of their own), paces its connections to such a
+ * server to keep the penalty under OpenSSH's threshold (penalty.ts), and stops once the server
+ * refuses the address anyway.
  * @module
  */
 
@@ -14,6 +17,9 @@ import { allNames, findHostKey, type ListCategory } from "../algorithms/registry
 import { probe, type ProbeOptions, type ProbeResult } from "../client.ts";
 import { openTransport } from "../client/open_transport.ts";
 import { type GradeLetter, gradeServer } from "../diagnose/grade.ts";
+import { hasPenalties, priorAttempt } from "../diagnose/catalogue/named.ts";
+import { explainFailure, type PriorAttempt } from "../diagnose/explain.ts";
+import { PenaltyPacer } from "./penalty.ts";
 import { SshError } from "../errors/mod.ts";
 import { type TraceEvent, Tracer } from "../trace.ts";
 import { EXT_INFO_S, STRICT_KEX_S } from "../transport/kexinit.ts";
@@ -69,11 +75,21 @@ export interface DeepProbeResult {
   } | null;
   connections: number;
   durationMs: number;
+  /** PerSourcePenalties: whether the server has them (OpenSSH 9.8+), the pauses, a refusal. */
+  penalties: { server: boolean; waitedMs: number; refused: boolean };
 }
 
 /** What to probe and how (the probe's options; `alone: false` skips the per-algorithm tries). */
 export interface DeepProbeOptions extends ProbeOptions {
   alone?: boolean;
+  /**
+   * The PerSourcePenalties budget (seconds of modelled penalty) the connections to an OpenSSH
+   * 9.8+ server keep under; 0 turns pacing off (a server with `PerSourcePenalties no`).
+   * @default 10
+   */
+  penaltyBudgetS?: number;
+  /** Replaces the pacer's pause (tests). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Vendor and firmware hints from the version line's software field. */
@@ -163,13 +179,21 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     grade: null,
     connections: 1,
     durationMs: 0,
+    penalties: { server: hasPenalties(version?.software ?? null), waitedMs: 0, refused: false },
   };
+  const pacer = new PenaltyPacer({ budgetS: options.penaltyBudgetS, sleep: options.sleep });
+  const history: PriorAttempt[] = [priorAttempt(base.error?.code ?? null, base.events)];
+  pacer.record("noauth", version?.software ?? null);
   const partial: string[] = [];
   // The methods for the user: with legacy algorithms when the defaults did not negotiate.
   result.auth = base.auth;
   if (!base.auth && base.error?.code.startsWith("kex.no-common-") && !options.legacy) {
     connections++;
-    result.auth = (await probe({ ...options, legacy: true, tracer: undefined })).auth;
+    await pacer.beforeConnect();
+    const again = await probe({ ...options, legacy: true, tracer: undefined });
+    pacer.record("noauth", version?.software ?? null);
+    history.push(priorAttempt(again.error?.code ?? null, again.events));
+    result.auth = again.auth;
   }
   let penalised = false;
 
@@ -180,6 +204,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     gexRequest?: { min: number; preferred: number; max: number },
   ) => {
     connections++;
+    await pacer.beforeConnect();
     const tracer = new Tracer();
     try {
       const t = await openTransport({
@@ -192,13 +217,32 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
         gexRequest,
       });
       await t.disconnect(11, "probe finished").catch(() => {});
-      return { error: null, events: tracer.events };
+      return done(null, tracer.events);
     } catch (e) {
       if (!(e instanceof SshError)) throw e;
-      if (e.code === "version.refused") penalised = true;
-      return { error: e, events: tracer.events };
+      // Refused for now ("Not allowed at this time", or closed at once after OpenSSH 9.8+
+      // answered): every further connection would lengthen the block.
+      if (explainFailure(e, tracer.events, history).cause === "per-source-penalties") {
+        penalised = true;
+      }
+      return done(e, tracer.events);
     }
   };
+  const done = (error: SshError | null, events: readonly TraceEvent[]) => {
+    const software = events.find((e): e is EventOf<"received"> => e.type === "received")
+      ?.software ?? null;
+    pacer.record("noauth", software);
+    if (software !== null && hasPenalties(software)) result.penalties.server = true;
+    history.push(priorAttempt(error?.code ?? null, events));
+    return { error, events };
+  };
+  // What the first probe negotiated needs no connection of its own.
+  const firstKey = base.events.find((e): e is EventOf<"key"> => e.type === "key");
+  const firstChosen = new Map<string, string>();
+  for (const e of base.events) {
+    if (e.type !== "negotiated") continue;
+    for (const d of e.decisions) if (d.chosen) firstChosen.set(d.category, d.chosen);
+  }
 
   if (lists) {
     // Host keys: one connection per key type (rsa-sha2-512, rsa-sha2-256 and ssh-rsa share one).
@@ -212,6 +256,16 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
       if (seenTypes.has(info.keyType)) continue;
       if (penalised) break;
       seenTypes.add(info.keyType);
+      if (firstKey && firstKey.keyType === info.keyType) {
+        result.hostKeys.push({
+          algorithm: firstChosen.get("hostKey") ?? alg,
+          keyType: firstKey.keyType,
+          bits: firstKey.bits,
+          sha256: firstKey.fingerprint,
+          md5: firstKey.md5,
+        });
+        continue;
+      }
       const a = await tryAlone("hostKey", alg);
       const key = a.events.find((e): e is EventOf<"key"> => e.type === "key");
       if (key) {
@@ -234,6 +288,10 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
           if (name === STRICT_KEX_S || name === EXT_INFO_S) continue;
           if (!mine.includes(name)) {
             out.push({ name, accepted: null, note: "not implemented by sshtrace" });
+            continue;
+          }
+          if (firstChosen.get(LIST_OF_ALONE[category]) === name) {
+            out.push({ name, accepted: true, note: null }); // the first probe negotiated it
             continue;
           }
           if (penalised) {
@@ -295,6 +353,8 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     };
   }
   result.connections = connections;
+  result.penalties.waitedMs = pacer.waitedMs;
+  result.penalties.refused = penalised;
   result.durationMs = Math.round(performance.now() - started);
   return result;
 }

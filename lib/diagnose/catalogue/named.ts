@@ -40,6 +40,19 @@ export interface PriorAttempt {
   authenticated: boolean;
 }
 
+/** What an attempt's trace tells later attempts (its {@link PriorAttempt}). */
+export function priorAttempt(
+  code: string | null,
+  events: readonly TraceEvent[],
+): PriorAttempt {
+  const version = events.find((e) => e.type === "received");
+  return {
+    code,
+    software: version?.type === "received" ? version.software : null,
+    authenticated: events.some((e) => e.type === "success" && e.stage === "auth"),
+  };
+}
+
 /** What a named cause's pattern sees: the failure, its trace, and the run's earlier attempts. */
 export interface NamedContext extends FailureContext {
   history: readonly PriorAttempt[];
