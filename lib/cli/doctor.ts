@@ -11,6 +11,7 @@ import { usageError } from "../config/options.ts";
 import { allForms, hostBlock } from "../doctor/forms.ts";
 import { type DoctorReport, onceSource, runDoctor } from "../doctor/ladder.ts";
 import type { DoctorGoal } from "../doctor/rungs.ts";
+import { NAMED_CAUSES } from "../diagnose/catalogue/named.ts";
 import { isDefault } from "../doctor/settings.ts";
 import { platform } from "../platform/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
@@ -61,10 +62,10 @@ export function doctorText(report: DoctorReport, alias?: string): string {
   });
   if (report.working) {
     out.push("");
-    if (report.confirmed) {
+    const confirmed = NAMED_CAUSES.find((c) => c.id === report.confirmed);
+    if (confirmed) {
       out.push(
-        `Cause confirmed by the change that worked: ${report.confirmed.title} ` +
-          `[${report.confirmed.cause}]`,
+        `Cause confirmed by the change that worked: ${confirmed.title} [${confirmed.id}]`,
         "",
       );
     }

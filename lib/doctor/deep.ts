@@ -148,6 +148,9 @@ const GEX_SIZES = [1024, 2048, 4096, 8192];
 /** The group exchange's trace note naming the group the server sent (kex_ffdh.ts). */
 const GEX_SENT = /^server sent a (\d+)-bit group/;
 
+/** The note of an algorithm the first probe negotiated (no connection of its own). */
+export const REUSED = "negotiated by the first probe";
+
 const LIST_OF_ALONE = { kex: "kex", cipher: "cipherS2C", mac: "macS2C" } as const;
 
 /** Runs the deep probe. */
@@ -291,7 +294,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
             continue;
           }
           if (firstChosen.get(LIST_OF_ALONE[category]) === name) {
-            out.push({ name, accepted: true, note: null }); // the first probe negotiated it
+            out.push({ name, accepted: true, note: REUSED });
             continue;
           }
           if (penalised) {

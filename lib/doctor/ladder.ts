@@ -14,7 +14,7 @@ import { SshError } from "../errors/mod.ts";
 import { Tracer } from "../trace.ts";
 import { type Stage, STAGES } from "../types.ts";
 import { type Cause, rankCauses } from "../diagnose/causes.ts";
-import { NAMED_CAUSES, type NamedCauseId, priorAttempt } from "../diagnose/catalogue/named.ts";
+import { type NamedCauseId, priorAttempt } from "../diagnose/catalogue/named.ts";
 import { explainFailure, type PriorAttempt } from "../diagnose/explain.ts";
 import { OPENSSH_PENALTIES, PenaltyPacer } from "./penalty.ts";
 import { type Attempt, type DoctorGoal, type RungOptions, RUNGS } from "./rungs.ts";
@@ -63,7 +63,7 @@ export interface DoctorReport {
    * When a rung that answers a named cause worked after the defaults failed: that cause, now
    * confirmed (`greeting-first` when our version line after the greeting worked…), or null.
    */
-  confirmed: { cause: NamedCauseId; title: string; fix: string | null } | null;
+  confirmed: NamedCauseId | null;
 }
 
 /** Runs one attempt; the default connects for real (see {@link realAttempt}). */
@@ -231,8 +231,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const [a, t] = await attempt(rung.id, next);
     if (!a.error) {
       record(rung.id, p.what, a, t, `reached the goal (${goal})`, true);
-      const named = NAMED_CAUSES.find((c) => c.id === rung.confirms);
-      if (named) report.confirmed = { cause: named.id, title: named.title, fix: named.fix };
+      report.confirmed = rung.confirms ?? null;
       return finish(report, next);
     }
     if (progress(a) > progress(last)) {

@@ -337,8 +337,9 @@ export const NAMED_CAUSES: readonly NamedCause[] = [
       if (ctx.code !== "auth.rsa-sha2-refused" && ctx.code !== "auth.no-signature-algorithm") {
         return null;
       }
-      const sigAlgs = ctx.events.find((e) => e.type === "ext-info");
-      const announced = sigAlgs?.type === "ext-info" ? sigAlgs.serverSigAlgs : null;
+      const announced = serverSigAlgs(ctx.events);
+      // A server announcing rsa-sha2 does not need SHA-1 (rsa-sha1-refused, below).
+      if (announced?.some((n) => n.startsWith("rsa-sha2-"))) return null;
       const refused = triedWith(ctx, /^rsa-sha2-/);
       return [
         announced
@@ -352,7 +353,7 @@ export const NAMED_CAUSES: readonly NamedCause[] = [
   },
   {
     id: "rsa-sha1-refused",
-    codes: ["auth.key-rejected", "kex.no-common-hostKey"],
+    codes: ["auth.key-rejected", "auth.no-signature-algorithm", "kex.no-common-hostKey"],
     pattern: "an ssh-rsa (SHA-1) user signature rejected by a server whose server-sig-algs " +
       "names rsa-sha2 but not ssh-rsa, or an offer of ssh-rsa alone to a server with rsa-sha2",
     title: "the server refuses RSA signatures with SHA-1 (ssh-rsa); it wants rsa-sha2",
@@ -376,20 +377,28 @@ export const NAMED_CAUSES: readonly NamedCause[] = [
         if (!theirs.some((n) => n.startsWith("rsa-sha2-"))) return null;
         return [`we offered only ssh-rsa; the server offers ${theirs.join(", ")}`];
       }
-      const sha1 = triedWith(ctx, /^ssh-rsa$/);
-      if (!sha1.length) return null;
-      const sigAlgs = ctx.events.find((e) => e.type === "ext-info");
-      const announced = sigAlgs?.type === "ext-info" ? sigAlgs.serverSigAlgs ?? [] : [];
+      const announced = serverSigAlgs(ctx.events) ?? [];
       if (announced.includes("ssh-rsa") || !announced.some((n) => n.startsWith("rsa-sha2-"))) {
         return null;
       }
-      return [
-        `signed with ${sha1.join(", ")}`,
-        `server-sig-algs names ${announced.join(", ")}: rsa-sha2, not ssh-rsa`,
-      ];
+      const wants = `server-sig-algs names ${announced.join(", ")}: rsa-sha2, not ssh-rsa`;
+      // The key could not sign as the server wants: only ssh-rsa was allowed for it
+      // (PubkeyAcceptedAlgorithms), or its agent or token makes no rsa-sha2 signatures.
+      if (ctx.code === "auth.no-signature-algorithm") {
+        return [wants, "the RSA key was not allowed (or able) to sign with rsa-sha2"];
+      }
+      const sha1 = triedWith(ctx, /^ssh-rsa$/);
+      if (!sha1.length) return null;
+      return [`signed with ${sha1.join(", ")}`, wants];
     },
   },
 ];
+
+/** The server-sig-algs the server announced (EXT_INFO), or null when it sent none. */
+function serverSigAlgs(events: readonly TraceEvent[]): string[] | null {
+  const e = events.find((x) => x.type === "ext-info");
+  return e?.type === "ext-info" ? e.serverSigAlgs : null;
+}
 
 /** The user-auth attempts of the failure signed with an algorithm matching `re`. */
 function triedWith(ctx: NamedContext, re: RegExp): string[] {

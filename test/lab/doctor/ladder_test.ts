@@ -167,7 +167,7 @@ Deno.test("doctor: a device out of vty lines works after a pause, once the line 
     assert.match(report.rungs[0]!.message ?? "", /MaxStartups/);
     // The named cause, confirmed by the pause that worked.
     assert.equal(report.rungs[0]!.cause, "vty-exhausted");
-    assert.equal(report.confirmed?.cause, "vty-exhausted");
+    assert.equal(report.confirmed, "vty-exhausted");
   } finally {
     await lab.stop();
   }
