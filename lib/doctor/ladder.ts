@@ -138,6 +138,9 @@ function progress(a: Attempt): number {
   return 2 * STAGES.indexOf(a.error.stage as Stage) + (agreed ? 1 : 0);
 }
 
+const PENALISED = "refused by OpenSSH's PerSourcePenalties: the ladder stops (each attempt " +
+  "lengthens the block)";
+
 /** Runs the ladder. Never throws for a connection failure: the report holds it. */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const goal = options.goal ?? "probe";
@@ -209,6 +212,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     record("modern", "sshtrace's defaults", last, ms, `reached the goal (${goal})`, true);
     return finish(report, settings);
   }
+  if (last.cause === "per-source-penalties") {
+    record("modern", "sshtrace's defaults", last, ms, PENALISED, false);
+    report.causes = rankCauses([{ label: "modern", error: last.error, events: last.events }]);
+    return report;
+  }
   record("modern", "sshtrace's defaults", last, ms, "the rungs below answer this failure", true);
 
   // Walk the rungs; after a kept change, start again from the first rung (a legacy set may
@@ -233,6 +241,18 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       record(rung.id, p.what, a, t, `reached the goal (${goal})`, true);
       report.confirmed = rung.confirms ?? null;
       return finish(report, next);
+    }
+    if (a.cause === "per-source-penalties") {
+      // Every further attempt would lengthen the block: the ladder stops here.
+      record(
+        rung.id,
+        p.what,
+        a,
+        t,
+        PENALISED,
+        false,
+      );
+      break;
     }
     if (progress(a) > progress(last)) {
       record(rung.id, p.what, a, t, `got further (now fails at ${a.error.stage}): kept`, true);

@@ -244,20 +244,13 @@ export const RUNGS: readonly Rung[] = [
   {
     id: "slow-pacing",
     confirms: "vty-exhausted",
-    title: "wait before connecting again (vty lines, MaxStartups, PerSourcePenalties)",
+    title: "wait before connecting again (vty lines, MaxStartups)",
     propose(last, settings, options) {
       if (settings.pacingMs) return { skip: "already pacing" };
       const early = stage(last) === "connect" || stage(last) === "version";
       const dropped = /^(connect\.reset|version\.(closed|timeout|refused))$/.test(code(last));
       if (!early || !dropped) return { skip: "the server did not drop the connection early" };
-      const reason = (last.error?.details as { reason?: string }).reason;
-      if (last.cause === "per-source-penalties" || reason === "penalty") {
-        // Each connection that does not log in lengthens the block: no more attempts now.
-        return {
-          skip: "OpenSSH's PerSourcePenalties blocks this address for now, and every attempt " +
-            "lengthens the block: retry in a few minutes",
-        };
-      }
+      // PerSourcePenalties never gets here: the ladder stops at the first such refusal.
       return {
         change: { pacingMs: options.pacingMs },
         what: `wait ${options.pacingMs} ms before connecting`,
