@@ -66,6 +66,8 @@ export interface CheckFlags {
   policy?: string;
   /** List the hosts whose offer differs from the majority's. */
   drift?: true;
+  /** A deep probe of every host (probe --deep), 8 at once unless --concurrency says. */
+  deep?: true;
 }
 
 /** `DIR/<host>.log` (`<host>_<port>.log` off port 22; `-N` for the N-th entry of a repeat). */
@@ -329,6 +331,39 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     flags.log !== undefined && flags.command === undefined && !entries.some((e) => e.commands)
   ) {
     throw usageError("--log needs --command or a commands column (it records the commands)");
+  }
+  if (flags.deep) {
+    const refused = (["login", "command", "fetch", "log", "drift", "ndjson"] as const)
+      .filter((f) => flags[f] !== undefined);
+    if (refused.length) throw usageError(`--deep does not go with --${refused[0]}`);
+    const { runDeepInventory } = await import("./deep.ts");
+    const interrupt = interruptOnCtrlC();
+    try {
+      return await runDeepInventory({
+        entries: entries.map((e) => ({
+          target: e.target,
+          source: e.source,
+          host: e.connectHost ?? e.host,
+          port: e.port ?? settings.port ?? 22,
+          user: e.user ?? settings.user,
+          legacy: e.legacy ?? flags.legacy ?? false,
+          algorithms: e.algorithms,
+        })),
+        inventoryPath: input.inventoryPath,
+        concurrency: flags.concurrency === undefined ? 8 : concurrency,
+        timeoutMs: input.timeoutMs,
+        legacy: flags.legacy ?? false,
+        algorithms: settings.algorithms,
+        json: flags.json ?? false,
+        policy: flags.policy,
+        junit: flags.junit,
+        signal: interrupt.signal,
+        progress: tty && !flags.quiet ? writeErr : undefined,
+        writeOut,
+      });
+    } finally {
+      interrupt.dispose();
+    }
   }
   const logs = new Map<number, Transcript>();
   const names = transcriptNames(entries);

@@ -385,6 +385,11 @@ export const COMMANDS = {
         help: "check every host's offer against a policy (as probe --policy); exit 3 on a failure",
       },
       { long: "drift", help: "list the hosts whose offer differs from the majority's" },
+      {
+        long: "deep",
+        help: "a deep probe of every host (as probe --deep; 8 at once unless --concurrency), " +
+          "with --policy and --junit",
+      },
       IDENTITY,
       ...SECRETS,
     ],

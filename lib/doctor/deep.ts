@@ -90,6 +90,8 @@ export interface DeepProbeOptions extends ProbeOptions {
   penaltyBudgetS?: number;
   /** Replaces the pacer's pause (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** A pacer shared with other deep probes of the same server (a fleet run). */
+  pacer?: PenaltyPacer;
 }
 
 /** Vendor and firmware hints from the version line's software field. */
@@ -157,6 +159,11 @@ const LIST_OF_ALONE = { kex: "kex", cipher: "cipherS2C", mac: "macS2C" } as cons
 export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeResult> {
   const started = performance.now();
   let connections = 1;
+  // One pacer per server: a fleet run passes the one its other rows to this server share.
+  const pacer = options.pacer ??
+    new PenaltyPacer({ budgetS: options.penaltyBudgetS, sleep: options.sleep });
+  const waitedBefore = pacer.waitedMs;
+  const reserved = await pacer.beforeConnect();
   const base = await probe(options);
   const received = base.events.find((e): e is EventOf<"kexinit-received"> =>
     e.type === "kexinit-received"
@@ -184,17 +191,16 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     durationMs: 0,
     penalties: { server: hasPenalties(version?.software ?? null), waitedMs: 0, refused: false },
   };
-  const pacer = new PenaltyPacer({ budgetS: options.penaltyBudgetS, sleep: options.sleep });
   const history: PriorAttempt[] = [priorAttempt(base.error?.code ?? null, base.events)];
-  pacer.record("noauth", version?.software ?? null);
+  pacer.record("noauth", version?.software ?? null, reserved);
   const partial: string[] = [];
   // The methods for the user: with legacy algorithms when the defaults did not negotiate.
   result.auth = base.auth;
   if (!base.auth && base.error?.code.startsWith("kex.no-common-") && !options.legacy) {
     connections++;
-    await pacer.beforeConnect();
+    const reserved = await pacer.beforeConnect();
     const again = await probe({ ...options, legacy: true, tracer: undefined });
-    pacer.record("noauth", version?.software ?? null);
+    pacer.record("noauth", version?.software ?? null, reserved);
     history.push(priorAttempt(again.error?.code ?? null, again.events));
     result.auth = again.auth;
   }
@@ -207,7 +213,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     gexRequest?: { min: number; preferred: number; max: number },
   ) => {
     connections++;
-    await pacer.beforeConnect();
+    const reserved = await pacer.beforeConnect();
     const tracer = new Tracer();
     try {
       const t = await openTransport({
@@ -220,7 +226,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
         gexRequest,
       });
       await t.disconnect(11, "probe finished").catch(() => {});
-      return done(null, tracer.events);
+      return done(null, tracer.events, reserved);
     } catch (e) {
       if (!(e instanceof SshError)) throw e;
       // Refused for now ("Not allowed at this time", or closed at once after OpenSSH 9.8+
@@ -228,13 +234,13 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
       if (explainFailure(e, tracer.events, history).cause === "per-source-penalties") {
         penalised = true;
       }
-      return done(e, tracer.events);
+      return done(e, tracer.events, reserved);
     }
   };
-  const done = (error: SshError | null, events: readonly TraceEvent[]) => {
+  const done = (error: SshError | null, events: readonly TraceEvent[], reserved: number) => {
     const software = events.find((e): e is EventOf<"received"> => e.type === "received")
       ?.software ?? null;
-    pacer.record("noauth", software);
+    pacer.record("noauth", software, reserved);
     if (software !== null && hasPenalties(software)) result.penalties.server = true;
     history.push(priorAttempt(error?.code ?? null, events));
     return { error, events };
@@ -356,7 +362,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     };
   }
   result.connections = connections;
-  result.penalties.waitedMs = pacer.waitedMs;
+  result.penalties.waitedMs = pacer.waitedMs - waitedBefore;
   result.penalties.refused = penalised;
   result.durationMs = Math.round(performance.now() - started);
   return result;

@@ -164,7 +164,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const history: PriorAttempt[] = [];
   const attempt = async (rung: string, settings: DoctorSettings): Promise<[Attempt, number]> => {
     if (settings.pacingMs) await sleep(settings.pacingMs);
-    await pacer.beforeConnect(
+    const reserved = await pacer.beforeConnect(
       goal === "probe" ? OPENSSH_PENALTIES.noauth : OPENSSH_PENALTIES.authfail,
     );
     const tracer = options.tracerFor?.(rung) ?? new Tracer();
@@ -180,6 +180,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     pacer.record(
       prior.authenticated ? "authenticated" : a.error?.stage === "auth" ? "authfail" : "noauth",
       prior.software,
+      reserved,
     );
     options.onAttempt?.(rung, a);
     return [a, Math.round(performance.now() - start)];

@@ -61,8 +61,11 @@ export class PenaltyPacer {
     return Math.max(0, this.#penaltyS - drained);
   }
 
-  /** Records a connection that ended; `software` is the server's version software, if seen. */
-  record(end: ConnectionEnd, software: string | null): void {
+  /**
+   * Records how a connection ended: `software` is the server's version software, if seen;
+   * `reserved` the cost {@link beforeConnect} set aside for it (0 when it was not called).
+   */
+  record(end: ConnectionEnd, software: string | null, reserved = 0): void {
     if (software !== null && hasPenalties(software)) this.#penalises = true;
     this.connections++;
     const cost = end === "noauth"
@@ -70,18 +73,28 @@ export class PenaltyPacer {
       : end === "authfail"
       ? OPENSSH_PENALTIES.authfail
       : 0;
-    this.#penaltyS = this.penaltyS + cost;
-    this.#at = this.#now();
+    this.#set(Math.max(0, this.penaltyS + cost - reserved));
   }
 
-  /** Waits, when needed, so that one more unauthenticated connection stays within budget. */
+  /**
+   * Waits, when needed, until one more connection costing `cost` stays within budget, and sets
+   * that cost aside at once (connections made in parallel share the budget); returns the cost
+   * reserved, to pass to {@link record}.
+   */
   async beforeConnect(cost: number = OPENSSH_PENALTIES.noauth): Promise<number> {
-    if (!this.active) return 0;
-    const over = this.penaltyS + cost - this.budgetS;
-    if (over <= 0) return 0;
-    const ms = Math.ceil(over * 1000);
-    await this.#sleep(ms);
-    this.waitedMs += ms;
-    return ms;
+    for (;;) {
+      const over = this.penaltyS + cost - this.budgetS;
+      if (!this.active || over <= 0) break;
+      const ms = Math.ceil(over * 1000);
+      await this.#sleep(ms);
+      this.waitedMs += ms;
+    }
+    this.#set(this.penaltyS + cost);
+    return cost;
+  }
+
+  #set(penaltyS: number): void {
+    this.#penaltyS = penaltyS;
+    this.#at = this.#now();
   }
 }

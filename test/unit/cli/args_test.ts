@@ -546,6 +546,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "log"
       | "policy"
       | "drift"
+      | "deep"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<

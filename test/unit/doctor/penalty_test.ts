@@ -21,10 +21,7 @@ function clock() {
 Deno.test("PenaltyPacer does not pace a server without PerSourcePenalties", async () => {
   const c = clock();
   const p = new PenaltyPacer({ now: c.now, sleep: c.sleep });
-  for (let i = 0; i < 30; i++) {
-    await p.beforeConnect();
-    p.record("noauth", "OpenSSH_9.2p1");
-  }
+  for (let i = 0; i < 30; i++) p.record("noauth", "OpenSSH_9.2p1", await p.beforeConnect());
   assert.deepEqual(c.slept, []);
   assert.equal(p.active, false);
 });
@@ -33,8 +30,7 @@ Deno.test("PenaltyPacer lets a burst through, then paces an OpenSSH 9.8+ server 
   const c = clock();
   const p = new PenaltyPacer({ now: c.now, sleep: c.sleep, budgetS: 10 });
   for (let i = 0; i < 20; i++) {
-    await p.beforeConnect();
-    p.record("noauth", "OpenSSH_10.0");
+    p.record("noauth", "OpenSSH_10.0", await p.beforeConnect());
     c.advance(50); // a short connection
     assert.ok(p.penaltyS <= 10, `penalty ${p.penaltyS} s after ${i + 1} connections`);
   }
@@ -50,12 +46,25 @@ Deno.test("PenaltyPacer counts a failed login five times, a login not at all; bu
   p.record("authfail", "OpenSSH_9.8p1");
   p.record("authenticated", "OpenSSH_9.8p1");
   assert.equal(p.penaltyS, 5);
-  assert.equal(await p.beforeConnect(5), 0); // 10 s: at the budget, not over
-  p.record("authfail", "OpenSSH_9.8p1");
-  assert.equal(await p.beforeConnect(5), 5000); // 15 s would be over: wait until 5 s drained
+  p.record("authfail", "OpenSSH_9.8p1", await p.beforeConnect(5)); // 10 s: at the budget
+  assert.deepEqual(c.slept, []);
+  p.record("authfail", "OpenSSH_9.8p1", await p.beforeConnect(5)); // 15 s: wait 5 s first
+  assert.deepEqual(c.slept, [5000]);
   const off = new PenaltyPacer({ now: c.now, sleep: c.sleep, budgetS: 0 });
   off.record("authfail", "OpenSSH_10.0");
   off.record("authfail", "OpenSSH_10.0");
   off.record("authfail", "OpenSSH_10.0");
-  assert.equal(await off.beforeConnect(5), 0);
+  await off.beforeConnect(5);
+  assert.deepEqual(c.slept, [5000]);
+});
+
+Deno.test("PenaltyPacer shares its budget between connections made in parallel", async () => {
+  const c = clock();
+  const p = new PenaltyPacer({ now: c.now, sleep: c.sleep, budgetS: 3 });
+  p.record("noauth", "OpenSSH_10.0"); // the server is known to penalise: 1 s
+  // Four connections at once: the budget (3 s) lets two through, the others wait.
+  const reserved = await Promise.all([1, 2, 3, 4].map(() => p.beforeConnect()));
+  assert.deepEqual(reserved, [1, 1, 1, 1]);
+  assert.ok(c.slept.length >= 2, String(c.slept));
+  assert.ok(p.penaltyS <= 3, String(p.penaltyS));
 });
