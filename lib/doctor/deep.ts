@@ -150,6 +150,9 @@ const GEX_SIZES = [1024, 2048, 4096, 8192];
 /** The group exchange's trace note naming the group the server sent (kex_ffdh.ts). */
 const GEX_SENT = /^server sent a (\d+)-bit group/;
 
+/** Thrown by the trace sink that ends a group-size request once the group is seen. */
+class GroupSeen extends Error {}
+
 /** The note of an algorithm the first probe negotiated (no connection of its own). */
 export const REUSED = "negotiated by the first probe";
 
@@ -214,10 +217,25 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
   ) => {
     connections++;
     const reserved = await pacer.beforeConnect();
-    const tracer = new Tracer();
+    // A group-size request ends once the server's group is known: the exchange itself (an
+    // 8192-bit exponentiation takes a second of CPU on each side) tells nothing more.
+    const stop = new AbortController();
+    let groupSeen = false;
+    const tracer = new Tracer({
+      sinks: gexRequest
+        ? [(e) => {
+          if (groupSeen || e.type !== "exchange" || !GEX_SENT.test(e.detail)) return;
+          groupSeen = true;
+          stop.abort("the group size is known");
+          throw new GroupSeen();
+        }]
+        : [],
+    });
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     try {
       const t = await openTransport({
         ...options,
+        signal,
         tracer,
         strictHostKeyChecking: "report",
         // Everything sshtrace implements in the other lists: only `name` may decide.
@@ -228,6 +246,7 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
       await t.disconnect(11, "probe finished").catch(() => {});
       return done(null, tracer.events, reserved);
     } catch (e) {
+      if (groupSeen) return done(null, tracer.events, reserved);
       if (!(e instanceof SshError)) throw e;
       // Refused for now ("Not allowed at this time", or closed at once after OpenSSH 9.8+
       // answered): every further connection would lengthen the block.
