@@ -236,3 +236,13 @@ Deno.test("priorAttempt() reads the software and a login from a trace", () => {
   assert.deepEqual(p, { code: null, software: "OpenSSH_9.9", authenticated: true });
   assert.ok(new SshError("kex", "kex.timeout", "t", { timeoutMs: 1 }));
 });
+
+Deno.test("docs/doctor.md lists every named cause with its title and codes", async () => {
+  const doc = await Deno.readTextFile(new URL("../../../docs/doctor.md", import.meta.url));
+  for (const c of NAMED_CAUSES) {
+    const row = doc.split("\n").find((l) => l.startsWith(`| \`${c.id}\`:`));
+    assert.ok(row, `docs/doctor.md has no row for ${c.id}`);
+    assert.ok(row.includes(c.title), `${c.id}: title`);
+    for (const code of c.codes) assert.ok(row.includes(`\`${code}\``), `${c.id}: ${code}`);
+  }
+});
