@@ -98,6 +98,15 @@ const sentVersion = (events: readonly TraceEvent[]) =>
 const kexinitOf = (events: readonly TraceEvent[], type: "kexinit-sent" | "kexinit-received") =>
   events.find((e): e is Extract<TraceEvent, { type: typeof type }> => e.type === type);
 
+/** A greeting this long after our version line (at least) came after our line had arrived. */
+const GREETING_LATE_MS = 30;
+
+/** How long the TCP connect took (a round trip, about), or 0. */
+function connectMs(events: readonly TraceEvent[]): number {
+  const end = events.find((e) => e.type === "end" && e.stage === "connect");
+  return end?.type === "end" ? end.ms : 0;
+}
+
 /** Closed or reset before any version line: the shapes a refusal at the door takes. */
 const AT_THE_DOOR = ["version.closed", "version.connection-reset", "connect.reset"];
 
@@ -283,9 +292,10 @@ export const NAMED_CAUSES: readonly NamedCause[] = [
     id: "greeting-first",
     // Not kex.timeout: a server that never sends its KEXINIT is as often slow or behind a
     // small MTU; the doctor's version-after-greeting rung tells them apart.
-    codes: ["kex.closed", "kex.disconnect", "kex.bad-packet", "kex.connection-reset"],
-    pattern: "our version line went out before the server's greeting, and the key exchange " +
-      "failed before the server's KEXINIT",
+    // Not kex.disconnect either: a DISCONNECT says why in its own words.
+    codes: ["kex.closed", "kex.bad-packet", "kex.connection-reset"],
+    pattern: "our version line went out well before the server's greeting (over 30 ms and two " +
+      "TCP round trips), and the key exchange failed before the server's KEXINIT",
     title: "the server dropped our version line: it was sent before the server's greeting",
     explanation: "SSH lets both sides send their version line at once, and sshtrace (like " +
       "OpenSSH) does not wait. Some devices (old switch firmware, some terminal servers and " +
@@ -301,7 +311,10 @@ export const NAMED_CAUSES: readonly NamedCause[] = [
       const ours = sentVersion(ctx.events);
       const theirs = received(ctx.events);
       if (!ours || !theirs || kexinitOf(ctx.events, "kexinit-received")) return null;
-      if (ours.t > theirs.t) return null;
+      // Our line can only have been dropped if it arrived before the greeting was sent: the
+      // greeting came well over a round trip (the TCP connect's time) after our line left.
+      const gap = theirs.t - ours.t;
+      if (gap < Math.max(GREETING_LATE_MS, 2 * connectMs(ctx.events))) return null;
       return [
         `our version line went out ${
           Math.round(theirs.t - ours.t)

@@ -152,6 +152,9 @@ Deno.test("greeting-first: our version line before the greeting, then no server 
   assert.equal(x.cause, "greeting-first");
   assert.match(x.evidence[0]!, /149 ms before the server's greeting/);
   assert.match(x.libraryFix ?? "", /versionAfterGreeting: true/);
+  // A greeting at once (a server that hangs up after the version exchange): not this.
+  const quick = explainFailure(e, [sent(1), received(3), kexinit(4, "kexinit-sent", [])]);
+  assert.equal(quick.cause, null);
   // The server's KEXINIT arrived: something else.
   const later = explainFailure(e, [
     sent(1),
