@@ -136,6 +136,10 @@ const LARGE_KEX: Readonly<Record<string, { init: number; reply: number }>> = {
   "diffie-hellman-group18-sha512": { init: 1045, reply: 1029 },
 };
 
+/** Small key exchanges and host keys, the first the server offers is suggested. */
+const SMALL_KEX = ["curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256"];
+const SMALL_HOST_KEY = ["ssh-ed25519", "ecdsa-sha2-nistp256"];
+
 /** A packet of this size or more may not cross a path with a small MTU (tunnels, PPPoE, VPNs). */
 const LARGE_PACKET = 1000;
 
@@ -286,6 +290,23 @@ export const NAMED_CAUSES: readonly NamedCause[] = [
         `then the exchange stalled after large packets: ${large.join(", ")}`,
         ...(waited ? [`nothing arrived for ${(waited / 1000).toFixed(1)} s`] : []),
       ];
+    },
+    refine(ctx) {
+      // The smallest exchange and host key the server offers.
+      const theirs = kexinitOf(ctx.events, "kexinit-received")!.lists;
+      const kex = SMALL_KEX.find((n) => theirs.kex.includes(n));
+      const hostKey = SMALL_HOST_KEY.find((n) => theirs.hostKey.includes(n));
+      if (!kex) return {};
+      const flags = `--kex ${kex}${hostKey ? ` --hostkeys ${hostKey}` : ""}`;
+      return {
+        fix: `${flags} (a short offer and small key exchange, the doctor's smaller-kex rung); ` +
+          "check the path: ping -M do -s 1472 HOST, MSS clamping on the tunnel or firewall",
+        opensshFix: `-o KexAlgorithms=${kex}` +
+          (hostKey ? ` -o HostKeyAlgorithms=${hostKey}` : ""),
+        libraryFix: libraryOptions({
+          algorithms: { kex: [kex], ...(hostKey ? { hostKey: [hostKey] } : {}) },
+        }),
+      };
     },
   },
   {

@@ -137,7 +137,9 @@ Deno.test("mtu-stall: a kex timeout after the server's KEXINIT, with a post-quan
   const x = explainFailure(e, events);
   assert.equal(x.cause, "mtu-stall");
   assert.match(x.evidence.join("\n"), /mlkem768x25519-sha256 key share \(1232 bytes\)/);
-  assert.match(x.fix ?? "", /--kex curve25519-sha256/);
+  // The smallest exchange and host key the server offers.
+  assert.match(x.fix ?? "", /^--kex curve25519-sha256 --hostkeys ssh-ed25519 /);
+  assert.equal(x.opensshFix, "-o KexAlgorithms=curve25519-sha256 -o HostKeyAlgorithms=ssh-ed25519");
   // A small exchange that stalls is a slow server, not the path.
   const small = explainFailure(e, [...events.slice(0, 4), negotiated(5, "curve25519-sha256")]);
   assert.equal(small.cause, null);
