@@ -95,7 +95,7 @@ function timeoutMs(flags: CommonFlags, s: Settings): number {
 
 async function probeAction(
   targetText: string,
-  flags: CommonFlags & { deep?: true; policy?: string; makePolicy?: string },
+  flags: CommonFlags & { deep?: true; policy?: string; makePolicy?: string; junit?: string },
   order: readonly CommandLineValue[],
 ): Promise<number> {
   const target = parseTarget(targetText);
@@ -127,7 +127,12 @@ async function probeAction(
       algorithms: s.algorithms,
       legacy: flags.legacy ?? false,
       knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
-    }, { json: flags.json ?? false, policy: flags.policy, makePolicy: flags.makePolicy });
+    }, {
+      json: flags.json ?? false,
+      policy: flags.policy,
+      makePolicy: flags.makePolicy,
+      junit: flags.junit,
+    });
   }
   const interrupt = interruptOnCtrlC();
   const result = await probe({

@@ -134,6 +134,8 @@ export type TraceEventBody =
     letter: string;
     score: number;
     reasons: { deduction: number; reason: string; algorithms: string[] }[];
+    /** What the grade could not check (empty or absent: complete). */
+    partial?: string[];
   }>
   | Ev<Stage, "slow", { ms: number; thresholdMs: number; why: string }>
   /**

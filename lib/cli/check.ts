@@ -22,7 +22,7 @@ import { type InventoryEntry, readInventory } from "../check/inventory.ts";
 import type { Client } from "../client.ts";
 import { copy } from "../transfer/copy.ts";
 import { local, localFiles } from "../transfer/local.ts";
-import { toJunitXml } from "../check/junit.ts";
+import { type PolicyHost, toJunitXml } from "../check/junit.ts";
 import { Transcript } from "../send/transcript.ts";
 import { createPalette, useColor } from "../render/color.ts";
 import { sanitize, toJson } from "../render/sanitize.ts";
@@ -65,6 +65,8 @@ export interface CheckFlags {
   policy?: string;
   /** List the hosts whose offer differs from the majority's. */
   drift?: true;
+  /** A deep probe of every host (probe --deep), 8 at once unless --concurrency says. */
+  deep?: true;
 }
 
 /** `DIR/<host>.log` (`<host>_<port>.log` off port 22; `-N` for the N-th entry of a repeat). */
@@ -269,6 +271,39 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   ) {
     throw usageError("--log needs --command or a commands column (it records the commands)");
   }
+  if (flags.deep) {
+    const refused = (["login", "command", "fetch", "log", "drift", "ndjson"] as const)
+      .filter((f) => flags[f] !== undefined);
+    if (refused.length) throw usageError(`--deep does not go with --${refused[0]}`);
+    const { runDeepInventory } = await import("./deep.ts");
+    const interrupt = interruptOnCtrlC();
+    try {
+      return await runDeepInventory({
+        entries: entries.map((e) => ({
+          target: e.target,
+          source: e.source,
+          host: e.connectHost ?? e.host,
+          port: e.port ?? settings.port ?? 22,
+          user: e.user ?? settings.user,
+          legacy: e.legacy ?? flags.legacy ?? false,
+          algorithms: e.algorithms,
+        })),
+        inventoryPath: input.inventoryPath,
+        concurrency: flags.concurrency === undefined ? 8 : concurrency,
+        timeoutMs: input.timeoutMs,
+        legacy: flags.legacy ?? false,
+        algorithms: settings.algorithms,
+        json: flags.json ?? false,
+        policy: flags.policy,
+        junit: flags.junit,
+        signal: interrupt.signal,
+        progress: tty && !flags.quiet ? writeErr : undefined,
+        writeOut,
+      });
+    } finally {
+      interrupt.dispose();
+    }
+  }
   const logs = new Map<number, Transcript>();
   const names = transcriptNames(entries);
   if (flags.log !== undefined) {
@@ -374,16 +409,21 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     );
   }
   let exitCode = result.exitCode;
+  let policyHosts: { name: string; hosts: PolicyHost[] } | undefined;
   if (flags.policy || flags.drift) {
     const { loadPolicy } = await import("./deep.ts");
-    const { driftText, fleetDrift } = await import("../doctor/drift.ts");
+    const { driftText, fleetDrift, policyResults } = await import("../doctor/drift.ts");
     const policy = flags.policy ? await loadPolicy(flags.policy) : null;
     const drift = fleetDrift(result.hosts, policy);
     (machine ? writeErr : writeOut)(driftText(drift, policy));
     if (exitCode === 0 && drift.some((d) => d.policyFailures.length)) exitCode = 3;
+    if (policy) policyHosts = { name: policy.name, hosts: policyResults(result.hosts, policy) };
   }
   if (flags.junit) {
-    const xml = toJunitXml(result, { suiteName: `sshtrace check ${input.inventoryPath}` });
+    const xml = toJunitXml(result, {
+      suiteName: `sshtrace check ${input.inventoryPath}`,
+      policy: policyHosts,
+    });
     try {
       await platform.writeTextFile(flags.junit, xml);
     } catch (e) {

@@ -192,6 +192,10 @@ export const COMMANDS = {
       long: "make-policy",
       value: "<file>",
       help: "write a policy this server passes, from it as the reference (implies --deep)",
+    }, {
+      long: "junit",
+      value: "<file>",
+      help: "with --policy: also write the results as JUnit XML, a testcase per rule",
     }],
   },
   connect: {
@@ -394,6 +398,11 @@ export const COMMANDS = {
         help: "check every host's offer against a policy (as probe --policy); exit 3 on a failure",
       },
       { long: "drift", help: "list the hosts whose offer differs from the majority's" },
+      {
+        long: "deep",
+        help: "a deep probe of every host (as probe --deep; 8 at once unless --concurrency), " +
+          "with --policy and --junit",
+      },
       IDENTITY,
       ...SECRETS,
     ],

@@ -186,7 +186,10 @@ function renderFailure(
     for (const line of lines.slice(1)) text += `${p.red(bar)}${" ".repeat(14)}${line}\n`;
   };
   section("what happened", error.message);
-  if (x.known && x.title && x.title !== error.message) section("cause", x.title);
+  if (x.known && x.title && x.title !== error.message) {
+    section("cause", x.cause ? `${x.title} [${x.cause}]` : x.title);
+  }
+  if (x.evidence.length) section("evidence", x.evidence.join("\n"));
   section("why", x.explanation);
   section("try", x.fix);
   section("with OpenSSH", x.opensshFix);
@@ -404,6 +407,7 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
         : p.yellow;
       let text = row("grade", `${color(p.bold(e.letter))} (${e.score}/100) for the server's offer`);
       for (const r of e.reasons) text += row("", `−${r.deduction} ${s(r.reason)}`);
+      for (const x of e.partial ?? []) text += row("", warn(`partial: ${s(x)}`));
       return text;
     }
     case "quirk":

@@ -489,7 +489,10 @@ type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "
 
 Deno.test("the flag types have exactly commander's keys", () => {
   const checks: true[] = [
-    true satisfies Equal<keyof ProbeFlags, Common | "J" | "deep" | "policy" | "makePolicy">,
+    true satisfies Equal<
+      keyof ProbeFlags,
+      Common | "J" | "deep" | "policy" | "makePolicy" | "junit"
+    >,
     true satisfies Equal<
       keyof ConnectCliFlags,
       | Common
@@ -548,6 +551,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "log"
       | "policy"
       | "drift"
+      | "deep"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<
