@@ -1,176 +1,20 @@
 /**
- * sshtrace command line: parses flags (lib/cli/args.ts), builds options, picks a renderer, maps
- * errors to exit codes. All protocol work is in lib/.
+ * sshtrace command line: parses flags (lib/cli/args.ts), then loads the one command module it
+ * needs with a literal dynamic `import()` (each listed in scripts/compile.sh), so `--version`
+ * loads no protocol code and `probe` no login, transfer, forwarding or doctor code
+ * (test/unit/cli/module_budget_test.ts keeps each command's static graph within its budget).
+ * Maps errors to exit codes. All protocol work is in lib/.
  * @module
  */
 
-import { parseCommandLine, type ParsedCommand, type TransferCliFlags } from "./lib/cli/args.ts";
-import { probe } from "./lib/client.ts";
-import { outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
-import type { CommandLineValue } from "./lib/cli/order.ts";
-import { interruptOnCtrlC } from "./lib/cli/tty.ts";
-// send, check and lab are loaded when used, so logging in does not pay for their modules.
-import { makeOutput, writeErr, writeOut } from "./lib/cli/output.ts";
-import { parseTarget, type Settings } from "./lib/config/options.ts";
-import { type ConfigCommand, configFor, systemConfigIo } from "./lib/cli/config.ts";
-import {
-  configRefusals,
-  refusalError,
-  settingsFromConfig,
-  traceConfig,
-} from "./lib/sshconfig/apply.ts";
-import type { SshConfig } from "./lib/sshconfig/resolve.ts";
-import { type ConfigIo, originText } from "./lib/sshconfig/types.ts";
-import { explainFailure } from "./lib/diagnose/explain.ts";
-import { reportToJson } from "./lib/render/ndjson.ts";
-import { buildReport, probeReport } from "./lib/render/report.ts";
+import { parseCommandLine, type ParsedCommand } from "./lib/cli/args.ts";
 import { sanitize } from "./lib/render/sanitize.ts";
 import { platform } from "./lib/platform/mod.ts";
 import { SshError } from "./lib/errors/mod.ts";
 
-// ---------------------------------------------------------------------------------------------
-// Running
-
-/** The common flags, as the configuration reads them (`check` has a `--login` switch). */
-interface CommonFlags {
-  port?: string;
-  login?: string | true;
-  option: string[];
-  kex?: string;
-  hostkeys?: string;
-  ciphers?: string;
-  macs?: string;
-  legacy?: true;
-  timeout: string;
-  json?: true;
-  ndjson?: true;
-  verbose: number;
-  quiet?: true;
-  F?: string;
-}
-
-/**
- * The ssh_config of the target (flags and `-o` first, in the order given, then `-F FILE` or
- * ~/.ssh/config and /etc/ssh/ssh_config) and the settings it gives: the one source of a run's
- * options. A bad `-o` is a usage error, a bad file line a `config.invalid` error.
- */
-export function settingsFor(
-  cmd: ConfigCommand,
-  io: ConfigIo = systemConfigIo(),
-): { config: SshConfig; settings: Settings } {
-  const config = configFor(cmd, io);
-  const settings = settingsFromConfig(config);
-  if (cmd.flags.legacy) settings.legacy = true;
-  return { config, settings };
-}
-
-/**
- * A copy's configuration command: its remote side names the host, and its port flag is scp's
- * `-P` (`-p` keeps times and modes there), which comes first as `-p` does for a login.
- */
-export function transferConfigCommand(
-  cmd: { flags: TransferCliFlags; order: readonly CommandLineValue[] },
-  target: string,
-): ConfigCommand {
-  const order = [...cmd.order];
-  if (cmd.flags.port !== undefined && !order.some((o) => o.kind === "port")) {
-    order.unshift({ kind: "port", value: String(cmd.flags.port), flag: "-P" });
-  }
-  return { target, flags: cmd.flags, order };
-}
-
-function timeoutMs(flags: CommonFlags, s: Settings): number {
-  const t = s.connectTimeoutS ?? Number(flags.timeout);
-  if (!Number.isFinite(t) || t <= 0) {
-    throw new SshError(
-      "usage",
-      "usage.invalid",
-      `invalid --timeout "${flags.timeout}": expected seconds > 0`,
-    );
-  }
-  return t * 1000;
-}
-
-async function probeAction(
-  targetText: string,
-  flags: CommonFlags & { deep?: true; policy?: string; makePolicy?: string },
-  order: readonly CommandLineValue[],
-): Promise<number> {
-  const target = parseTarget(targetText);
-  const { config, settings: s } = settingsFor({ target: targetText, flags, order });
-  const { tracer, human } = makeOutput(outputFlags(flags, s.logLevel));
-  traceConfig(tracer, config);
-  const refusals = configRefusals(config);
-  if (refusals.length) throw refusalError(refusals);
-  const port = s.port ?? target.port ?? 22;
-  const timeout = timeoutMs(flags, s);
-  if (flags.deep || flags.policy || flags.makePolicy) {
-    const { runDeepProbe } = await import("./lib/cli/deep.ts");
-    return await runDeepProbe({
-      host: target.host,
-      port,
-      user: s.user ?? target.user ?? undefined,
-      timeoutMs: timeout,
-      algorithms: s.algorithms,
-      legacy: flags.legacy ?? false,
-      knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
-    }, { json: flags.json ?? false, policy: flags.policy, makePolicy: flags.makePolicy });
-  }
-  const interrupt = interruptOnCtrlC();
-  const result = await probe({
-    signal: interrupt.signal,
-    host: s.hostname ?? target.host,
-    port,
-    user: s.user ?? target.user ?? undefined,
-    timeoutMs: timeout,
-    tracer,
-    algorithms: s.algorithms,
-    legacy: flags.legacy ?? false,
-    knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
-    tcp: tcpOptions(s),
-    hostKeyAlias: s.hostKeyAlias,
-  }).finally(interrupt.dispose);
-  human.finish(result.error);
-  if (flags.json) writeOut(reportToJson(probeReport(result)));
-  return result.error?.exitCode ?? 0;
-}
-
-/** The keywords `check` acts on (the fleet's common settings); others are refused there. */
-const CHECK_KEYWORDS = new Set([
-  "port",
-  "user",
-  "identityfile",
-  "identitiesonly",
-  "stricthostkeychecking",
-  "userknownhostsfile",
-  "kexalgorithms",
-  "hostkeyalgorithms",
-  "ciphers",
-  "macs",
-  "compression",
-  "connecttimeout",
-  "preferredauthentications",
-  "batchmode",
-  "requiredrsasize",
-]);
-
-/** A `-o` that `check` would not act on is a usage error, never silently ignored. */
-function refuseUnusedByCheck(config: SshConfig): void {
-  for (
-    const [k, v] of [
-      ...config.values,
-      ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
-    ]
-  ) {
-    if (!v || v.origin.kind === "default" || CHECK_KEYWORDS.has(k)) continue;
-    throw new SshError(
-      "usage",
-      "usage.invalid",
-      `check does not act on ${originText(v.origin)} yet`,
-      { supported: [...CHECK_KEYWORDS] },
-    );
-  }
-}
+const encoder = new TextEncoder();
+const writeOut = (text: string): void => void platform.stdout.writeSync(encoder.encode(text));
+const writeErr = (text: string): void => void platform.stderr.writeSync(encoder.encode(text));
 
 async function runCommand(cmd: ParsedCommand): Promise<number> {
   switch (cmd.name) {
@@ -178,24 +22,21 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     case "version":
       writeOut(cmd.text);
       return 0;
-    case "probe":
-      return await probeAction(cmd.target, cmd.flags, cmd.order);
+    case "probe": {
+      const { runProbe } = await import("./lib/cli/probe.ts");
+      return await runProbe(cmd.target, cmd.flags, cmd.order);
+    }
     case "connect": {
-      const { flags } = cmd;
-      const { config, settings } = settingsFor(cmd);
-      return await runConnect({
-        targetText: cmd.target,
-        command: cmd.command,
-        flags,
-        settings,
-        config,
-        timeoutMs: timeoutMs(flags, settings),
-      });
+      const { runConnectCommand } = await import("./lib/cli/connect.ts");
+      return await runConnectCommand(cmd);
     }
     case "send": {
       const { flags } = cmd;
+      const [{ settingsFor, timeoutMs }, { runSend }] = await Promise.all([
+        import("./lib/cli/settings.ts"),
+        import("./lib/cli/send.ts"),
+      ]);
       const { config, settings } = settingsFor(cmd);
-      const { runSend } = await import("./lib/cli/send.ts");
       return await runSend({
         targetText: cmd.target,
         command: cmd.commands,
@@ -207,8 +48,11 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     }
     case "netconf": {
       const { flags } = cmd;
+      const [{ settingsFor, timeoutMs }, { runNetconf }] = await Promise.all([
+        import("./lib/cli/settings.ts"),
+        import("./lib/cli/netconf.ts"),
+      ]);
       const { settings } = settingsFor(cmd);
-      const { runNetconf } = await import("./lib/cli/netconf.ts");
       return await runNetconf({
         targetText: cmd.target,
         command: [],
@@ -219,16 +63,21 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     }
     case "check": {
       const { flags } = cmd;
+      const [{ settingsFor, timeoutMs, refuseUnusedByCheck }, { runCheck }, apply] = await Promise
+        .all([
+          import("./lib/cli/settings.ts"),
+          import("./lib/cli/check.ts"),
+          import("./lib/sshconfig/apply.ts"),
+        ]);
       // The fleet's common settings: flags and -o only; each entry then reads ssh_config.
       const { config, settings } = settingsFor({
         target: "*",
         flags: { ...flags, F: "none" },
         order: cmd.order,
       });
-      const refusals = configRefusals(config);
-      if (refusals.length) throw refusalError(refusals);
+      const refusals = apply.configRefusals(config);
+      if (refusals.length) throw apply.refusalError(refusals);
       refuseUnusedByCheck(config);
-      const { runCheck } = await import("./lib/cli/check.ts");
       return await runCheck({
         inventoryPath: cmd.inventory,
         flags,
@@ -239,13 +88,16 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       });
     }
     case "config": {
-      const { runConfigDump } = await import("./lib/cli/config.ts");
+      const { runConfigDump } = await import("./lib/cli/config_dump.ts");
       return runConfigDump(cmd, writeOut, writeErr);
     }
     case "doctor": {
       const { flags } = cmd;
+      const [{ settingsFor, timeoutMs }, { runDoctorCommand }] = await Promise.all([
+        import("./lib/cli/settings.ts"),
+        import("./lib/cli/doctor.ts"),
+      ]);
       const { settings } = settingsFor(cmd);
-      const { runDoctorCommand } = await import("./lib/cli/doctor.ts");
       return await runDoctorCommand({
         targetText: cmd.target,
         command: cmd.command,
@@ -257,10 +109,13 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     case "get":
     case "put": {
       const { flags } = cmd;
-      const { parseRemoteSpec, runTransfer } = await import("./lib/cli/transfer.ts");
-      const target = parseRemoteSpec(cmd.remote).target;
+      const [{ settingsFor, timeoutMs, transferConfigCommand }, transfer] = await Promise.all([
+        import("./lib/cli/settings.ts"),
+        import("./lib/cli/transfer.ts"),
+      ]);
+      const target = transfer.parseRemoteSpec(cmd.remote).target;
       const { settings } = settingsFor(transferConfigCommand(cmd, target));
-      return await runTransfer({
+      return await transfer.runTransfer({
         direction: cmd.name,
         remoteSpec: cmd.remote,
         local: cmd.local,
@@ -280,8 +135,13 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
 export async function main(args: string[]): Promise<number> {
   // With --json a failure before any connection still gets a report (error, no stages).
   const json = args.includes("--json");
-  const report = (error: SshError) =>
+  const report = async (error: SshError) => {
+    const [{ reportToJson }, { buildReport }] = await Promise.all([
+      import("./lib/render/ndjson.ts"),
+      import("./lib/render/report.ts"),
+    ]);
     writeOut(reportToJson(buildReport([], { host: "", port: 0, error, timings: {} })));
+  };
   try {
     let cmd: ParsedCommand;
     try {
@@ -290,7 +150,7 @@ export async function main(args: string[]): Promise<number> {
       if (!(e instanceof SshError)) throw e;
       // Usage errors fit on one line, like every other sshtrace error.
       writeErr(`sshtrace: ${sanitize(e.message)} (run sshtrace --help for usage)\n`);
-      if (json) report(e);
+      if (json) await report(e);
       return e.exitCode;
     }
     return await runCommand(cmd);
@@ -298,9 +158,11 @@ export async function main(args: string[]): Promise<number> {
     if (e instanceof SshError) {
       const where = e.stage === "usage" ? "usage" : `stage ${e.stage}`;
       writeErr(`sshtrace: ${sanitize(e.message)} (${where})\n`);
+      // The failure catalogue is loaded only when there is a failure to explain.
+      const { explainFailure } = await import("./lib/diagnose/explain.ts");
       const { fix } = explainFailure(e);
       if (fix) writeErr(`  try: ${sanitize(fix)}\n`);
-      if (json) report(e);
+      if (json) await report(e);
       return e.exitCode;
     }
     writeErr(`sshtrace: internal error: ${sanitize(String((e as Error)?.message ?? e))}\n`);

@@ -20,7 +20,18 @@ PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi)
 LAZY_MODULES=(
   lib/cli/send.ts
   lib/cli/check.ts
-  lib/cli/config.ts
+  lib/cli/config_dump.ts
+  lib/cli/probe.ts
+  lib/client/probe.ts
+  lib/jump/proxy_command.ts
+  lib/jump/chain.ts
+  lib/transfer/session.ts
+  lib/cli/connect.ts
+  lib/cli/settings.ts
+  lib/sshconfig/apply.ts
+  lib/render/ndjson.ts
+  lib/render/report.ts
+  lib/diagnose/explain.ts
   lib/cli/lab.ts
   lib/platform/termios.ts
   lib/algorithms/_wasm/mlkem768.ts

@@ -27,9 +27,10 @@ import {
 } from "../sshconfig/apply.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
 import { originText } from "../sshconfig/types.ts";
-import type { TcpOptions } from "../net.ts";
 import { DEFAULT_METHODS } from "../auth/userauth.ts";
-import { env, makeOutput } from "./output.ts";
+import { env, makeOutput, outputFlags } from "./output.ts";
+import { settingsFor, tcpOptions, timeoutMs } from "./settings.ts";
+import type { ParsedCommand } from "./args.ts";
 import { hopOutput, jumpHosts } from "./jump.ts";
 import {
   checkDelivery,
@@ -228,30 +229,6 @@ function noEnvironment(tracer: Tracer, config: SshConfig): void {
   }
 }
 
-/** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
-export function tcpOptions(settings: Settings): TcpOptions {
-  return {
-    ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
-    ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
-    ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
-  };
-}
-
-/**
- * The output flags with ssh_config's LogLevel applied where no flag says otherwise: QUIET,
- * FATAL and ERROR show only failures (-q), DEBUG/DEBUG1 is -v, DEBUG2 and DEBUG3 are -vv.
- */
-export function outputFlags<F extends { verbose: number; quiet?: true }>(
-  flags: F,
-  logLevel: string | undefined,
-): F {
-  if (!logLevel || flags.verbose > 0 || flags.quiet) return flags;
-  if (["QUIET", "FATAL", "ERROR"].includes(logLevel)) return { ...flags, quiet: true };
-  if (logLevel === "DEBUG" || logLevel === "DEBUG1") return { ...flags, verbose: 1 };
-  if (logLevel === "DEBUG2" || logLevel === "DEBUG3") return { ...flags, verbose: 2 };
-  return flags;
-}
-
 /** Runs the connect command and returns the process exit code. */
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
@@ -393,4 +370,20 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   if (outcome.error) exitCode = outcome.error.exitCode;
   run.finish(outcome, exitCode, { session: sessionInfo });
   return exitCode;
+}
+
+/** `sshtrace [connect] …` as parsed: its settings from ssh_config, then {@link runConnect}. */
+export async function runConnectCommand(
+  cmd: Extract<ParsedCommand, { name: "connect" }>,
+): Promise<number> {
+  const { flags } = cmd;
+  const { config, settings } = settingsFor(cmd);
+  return await runConnect({
+    targetText: cmd.target,
+    command: cmd.command,
+    flags,
+    settings,
+    config,
+    timeoutMs: timeoutMs(flags, settings),
+  });
 }

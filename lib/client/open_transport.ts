@@ -10,6 +10,7 @@ import {
   buildOffer,
   findHostKey,
   type ListCategory,
+  type OfferLists,
 } from "../algorithms/registry.ts";
 import {
   defaultKnownHostsFiles,
@@ -23,7 +24,6 @@ import { SshError } from "../errors/mod.ts";
 import { failureOf, onAbort, whenAborted } from "../run.ts";
 import { Tracer } from "../trace.ts";
 import type { ByteStream } from "../transport/stream.ts";
-import { proxyCommandTunnel } from "../jump/proxy_command.ts";
 import { startTransport, type Transport } from "../transport/transport.ts";
 
 /** Options shared by every command. */
@@ -55,6 +55,11 @@ export interface ClientOptions {
   hostKeyAlias?: string;
   /** Run over this stream instead of opening a TCP connection. */
   stream?: ByteStream;
+  /**
+   * A TCP connection already begun by `connectEarly()` (lib/client/early_connect.ts, which
+   * traces stage `connect`): used instead of opening one; closed if the run stops before it.
+   */
+  connecting?: Promise<ByteStream>;
   /**
    * Opens the stream to run over, timed and traced as stage `connect` (a jump host's
    * `direct-tcpip` channel); used instead of TCP when `stream` is not given.
@@ -101,8 +106,74 @@ function home(): string | undefined {
 export async function openTransport(options: ClientOptions): Promise<Transport> {
   const tracer = options.tracer ?? new Tracer();
   const port = options.port ?? 22;
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const files = options.knownHostsFiles ?? defaultKnownHostsFiles(home());
+  const { signal } = options;
+  let offer;
+  try {
+    offer = await prepareOffer(options, files, port);
+    if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
+  } catch (e) {
+    // A connection begun early is not needed any more.
+    void options.connecting?.then((s) => s.close(), () => {});
+    throw e;
+  }
+  let stream = options.stream;
+  if (!stream && options.connecting) {
+    try {
+      stream = await options.connecting;
+    } catch (e) {
+      throw whenAborted(e, signal, "connect");
+    }
+  }
+  if (!stream) {
+    const span = tracer.span("connect");
+    const tunnel = options.tunnel ??
+      (options.proxyCommand
+        ? await proxyCommand(options.proxyCommand, {
+          host: options.host,
+          port,
+          user: options.user ?? defaultUser(),
+        })
+        : undefined);
+    try {
+      stream = tunnel ? await tunnel(tracer) : (await connectTcp(
+        options.host,
+        port,
+        options.timeoutMs ?? 10_000,
+        tracer,
+        signal,
+        options.tcp,
+      )).stream;
+    } catch (e) {
+      throw whenAborted(e, signal, "connect");
+    }
+    span.end();
+  } else if (!options.connecting) {
+    // A stream given: stage `connect` is there, and instant.
+    tracer.span("connect").end();
+  }
+  return await handshake(stream, { ...options, tracer }, offer, files, port);
+}
+
+/** ProxyCommand's tunnel, its module loaded only when one is configured. */
+async function proxyCommand(
+  command: string,
+  target: { host: string; port: number; user: string },
+): Promise<(tracer: Tracer) => Promise<ByteStream>> {
+  const { proxyCommandTunnel } = await import("../jump/proxy_command.ts");
+  return proxyCommandTunnel(command, target);
+}
+
+/**
+ * The algorithm offer: the lists as edited, host key algorithms of the types already known for
+ * this host first (like ssh(1), so a server with several keys is not reported as unknown or
+ * changed; with HostKeyAlias, known_hosts names the key by the alias alone).
+ */
+async function prepareOffer(
+  options: ClientOptions,
+  files: string[],
+  port: number,
+): Promise<OfferLists> {
   let offer;
   try {
     offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
@@ -112,9 +183,6 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
     }
     throw e;
   }
-  // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
-  // server with several keys is not reported as unknown or changed.
-  // HostKeyAlias: known_hosts names the key by the alias alone, as ssh(1) does.
   const keyHost = options.hostKeyAlias ?? options.host;
   const keyPort = options.hostKeyAlias ? 22 : port;
   const known = await knownKeyTypes(files, keyHost, keyPort);
@@ -122,41 +190,26 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
     const first = offer.hostKey.filter((n) => known.includes(findHostKey(n)?.keyType ?? ""));
     offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
   }
-  const { signal } = options;
-  if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
-  const span = tracer.span("connect");
-  let stream = options.stream;
-  const tunnel = options.tunnel ??
-    (options.proxyCommand
-      ? proxyCommandTunnel(options.proxyCommand, {
-        host: options.host,
-        port,
-        user: options.user ?? defaultUser(),
-      })
-      : undefined);
-  if (!stream && tunnel) {
-    try {
-      stream = await tunnel(tracer);
-    } catch (e) {
-      throw whenAborted(e, signal, "connect");
-    }
-  }
-  if (!stream) {
-    try {
-      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp))
-        .stream;
-    } catch (e) {
-      throw whenAborted(e, signal, "connect");
-    }
-  }
-  span.end();
-  const opened = stream;
+  return offer;
+}
+
+/** Version exchange, key exchange and host key check over the opened stream. */
+async function handshake(
+  opened: ByteStream,
+  options: ClientOptions & { tracer: Tracer },
+  offer: OfferLists,
+  files: string[],
+  port: number,
+): Promise<Transport> {
+  const { signal, tracer } = options;
+  const keyHost = options.hostKeyAlias ?? options.host;
+  const keyPort = options.hostKeyAlias ? 22 : port;
   // Cancelling closes the stream: the handshake's pending read or write wakes and rejects.
   const stopListening = onAbort(signal, () => opened.close());
   try {
     return await startTransport(opened, {
       tracer,
-      timeoutMs,
+      timeoutMs: options.timeoutMs ?? 10_000,
       offer,
       legacy: options.legacy ?? false,
       rekeyLimitBytes: options.rekeyLimitBytes,
