@@ -26,6 +26,8 @@ LAZY_MODULES=(
   lib/jump/proxy_command.ts
   lib/jump/chain.ts
   lib/transfer/session.ts
+  lib/transfer/copy.ts
+  lib/transfer/local.ts
   lib/cli/connect.ts
   lib/cli/settings.ts
   lib/sshconfig/apply.ts
