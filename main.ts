@@ -11,10 +11,29 @@ import { parseCommandLine, type ParsedCommand } from "./lib/cli/args.ts";
 import { sanitize } from "./lib/render/sanitize.ts";
 import { platform } from "./lib/platform/mod.ts";
 import { SshError } from "./lib/errors/mod.ts";
+import type { CommandLineValue } from "./lib/cli/order.ts";
+import {
+  discardPrefetchedKeyPair,
+  prefetchSntrup761KeyPair,
+} from "./lib/algorithms/kem_prefetch.ts";
 
 const encoder = new TextEncoder();
 const writeOut = (text: string): void => void platform.stdout.writeSync(encoder.encode(text));
 const writeErr = (text: string): void => void platform.stderr.writeSync(encoder.encode(text));
+
+/**
+ * Whether a command that connects may offer sntrup761x25519 (the default offer does; a `--kex`
+ * or `-o KexAlgorithms` that does not name it does not): then its key pair is begun on a worker
+ * thread before anything else (lib/algorithms/kem_prefetch.ts).
+ */
+function mayOfferSntrup761(flags: { kex?: string }, order: readonly CommandLineValue[]): boolean {
+  const lists = [
+    ...(flags.kex !== undefined ? [flags.kex] : []),
+    ...order.filter((o) => o.kind === "option" && /^\s*kexalgorithms\b/i.test(o.value))
+      .map((o) => o.value),
+  ];
+  return lists.every((list) => /sntrup761/.test(list));
+}
 
 async function runCommand(cmd: ParsedCommand): Promise<number> {
   switch (cmd.name) {
@@ -23,10 +42,12 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       writeOut(cmd.text);
       return 0;
     case "probe": {
+      if (!cmd.flags.deep && mayOfferSntrup761(cmd.flags, cmd.order)) prefetchSntrup761KeyPair();
       const { runProbe } = await import("./lib/cli/probe.ts");
       return await runProbe(cmd.target, cmd.flags, cmd.order);
     }
     case "connect": {
+      if (mayOfferSntrup761(cmd.flags, cmd.order)) prefetchSntrup761KeyPair();
       const { runConnectCommand } = await import("./lib/cli/connect.ts");
       return await runConnectCommand(cmd);
     }
@@ -167,6 +188,8 @@ export async function main(args: string[]): Promise<number> {
     }
     writeErr(`sshtrace: internal error: ${sanitize(String((e as Error)?.message ?? e))}\n`);
     return 1;
+  } finally {
+    discardPrefetchedKeyPair();
   }
 }
 

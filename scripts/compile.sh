@@ -38,6 +38,7 @@ LAZY_MODULES=(
   lib/platform/termios.ts
   lib/algorithms/_wasm/mlkem768.ts
   lib/algorithms/_wasm/sntrup761.ts
+  lib/algorithms/_kem_worker.ts
   lib/doctor/drift.ts
   lib/cli/doctor.ts
   lib/cli/deep.ts

@@ -70,7 +70,8 @@ const HEAVY: Record<string, RegExp> = {
   "login (connection layer, credentials, terminal)":
     /^lib\/connection\/|^lib\/cli\/(connect|credentials|session_io)\.ts$/,
   "protocol (transport, algorithms, auth, ssh_config, diagnosis)":
-    /^lib\/(transport|algorithms|auth|sshconfig|diagnose|hostkeys|keys)\//,
+    // lib/algorithms/kem_prefetch.ts (no imports) starts the sntrup761 key pair from main.ts.
+    /^lib\/(transport|auth|sshconfig|diagnose|hostkeys|keys)\/|^lib\/algorithms\/(?!kem_prefetch\.ts$)/,
 };
 
 interface Budget {

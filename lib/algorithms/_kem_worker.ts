@@ -1,0 +1,19 @@
+/**
+ * Worker of lib/algorithms/kem_prefetch.ts: makes one sntrup761 key pair, posts it (its buffers
+ * transferred, not copied) and ends.
+ * @module
+ */
+
+import { sntrup761 } from "./pq.ts";
+
+const scope = globalThis as unknown as {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  close(): void;
+};
+const { kem } = await sntrup761();
+const { publicKey, secretKey } = kem.keypair();
+scope.postMessage(
+  { publicKey, secretKey },
+  [publicKey.buffer as ArrayBuffer, secretKey.buffer as ArrayBuffer],
+);
+scope.close();
