@@ -29,6 +29,7 @@ LAZY_MODULES=(
   lib/transfer/copy.ts
   lib/transfer/local.ts
   lib/cli/connect.ts
+  lib/client.ts
   lib/cli/settings.ts
   lib/sshconfig/apply.ts
   lib/render/ndjson.ts

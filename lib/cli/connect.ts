@@ -8,7 +8,8 @@
  */
 
 import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
-import { connect, type ConnectOptions } from "../client.ts";
+import type { ConnectOptions } from "../client.ts";
+import { connectEarly } from "../client/early_connect.ts";
 import { defaultUser } from "../client/open_transport.ts";
 import type { ExitInfo } from "../connection/session.ts";
 import { platform } from "../platform/mod.ts";
@@ -262,9 +263,28 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   let sessionInfo: Record<string, unknown> | null = null;
   let restoreTty = () => {};
   const started = performance.now();
+  // A direct TCP login connects first, then loads the protocol modules (lib/client.ts and what
+  // it imports) while the server prepares its greeting. Not when the configuration is refused:
+  // then nothing is sent, not even a connection.
+  const { options } = run;
+  const direct = !options.jump?.length && !options.proxyCommand &&
+    !(input.config && configRefusals(input.config).length);
+  const connecting = direct
+    ? connectEarly({
+      host: options.host,
+      port: options.port ?? 22,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      tracer,
+      signal: options.signal,
+      tcp: options.tcp,
+    })
+    : undefined;
+  const client_ = import("../client.ts");
+  client_.catch(() => {}); // awaited in the run below, which stages a failure
   const outcome = await run.execute(async (ctx) => {
     try {
-      const client = await connect(run.options);
+      const { connect } = await client_;
+      const client = await connect(connecting ? { ...options, connecting } : options);
       ctx.closeOnStop(() => client.transport.close());
       startLocalForwards(client, forwards);
       startDynamicForwards(client, socks);

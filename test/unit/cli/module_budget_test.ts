@@ -97,7 +97,7 @@ const BUDGETS: Record<string, Budget> = {
     needs: [PROTOCOL],
   },
   "connect (exec)": {
-    entries: ["lib/cli/connect.ts"],
+    entries: ["lib/cli/connect.ts", "lib/client.ts"],
     maxModules: 145,
     needs: [PROTOCOL, LOGIN, "forward"],
   },
