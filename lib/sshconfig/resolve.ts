@@ -15,7 +15,7 @@ import {
 } from "../algorithms/registry.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
-import { defaultIdentityFiles } from "../keys/private_key.ts";
+import { defaultIdentityFiles } from "../keys/default_files.ts";
 import { isHarmlessValue, type KeywordInfo, KEYWORDS } from "./keywords.ts";
 import {
   applyOptionLine,
