@@ -42,7 +42,9 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       writeOut(cmd.text);
       return 0;
     case "probe": {
-      if (!cmd.flags.deep && mayOfferSntrup761(cmd.flags, cmd.order)) prefetchSntrup761KeyPair();
+      const { deep, policy, makePolicy } = cmd.flags;
+      const deepRun = deep || policy !== undefined || makePolicy !== undefined;
+      if (!deepRun && mayOfferSntrup761(cmd.flags, cmd.order)) prefetchSntrup761KeyPair();
       const { runProbe } = await import("./lib/cli/probe.ts");
       return await runProbe(cmd.target, cmd.flags, cmd.order);
     }
