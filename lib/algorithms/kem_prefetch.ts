@@ -15,10 +15,11 @@ import { platform } from "../platform/mod.ts";
 
 /**
  * Whether another CPU is likely idle: two or more CPUs and, where the system says
- * (/proc/loadavg), a 1-minute load average below their count and no more threads runnable right
- * now than CPUs plus one (this process's own start-up threads). On a busy machine a worker's extra
- * CPU (its start, ~15 ms) costs more than running in parallel gains. A benchmark that runs
- * sshtrace back to back keeps the load average near 1 on two CPUs: hence "below the count".
+ * (/proc/loadavg), a 1-minute load average below their count minus a half and no more threads
+ * runnable right now than CPUs (this process's own start-up threads included). Measured on two
+ * shared CPUs (BENCHMARKS.md): at load 2–3 and 8–10 the worker's own start (~15–25 ms of CPU)
+ * cost more than the parallel key pair gained; a benchmark running sshtrace back to back keeps
+ * the load near 1, which still counts as idle.
  */
 function idleCore(): boolean {
   const cpus = globalThis.navigator?.hardwareConcurrency ?? 1;
@@ -28,7 +29,7 @@ function idleCore(): boolean {
     if (text === undefined) return true; // no figure (not Linux): assume a desktop's idle core
     const [load1, running] = text.split(" ");
     const runnable = Number(running?.split("/")[0]);
-    return Number(load1) < cpus && !(runnable > cpus + 1);
+    return Number(load1) < cpus - 0.5 && !(runnable > cpus);
   } catch {
     return true;
   }
@@ -44,10 +45,14 @@ let pending: { worker: Worker; keys: Promise<KeyPair | null> } | null = null;
 
 /**
  * Starts making a sntrup761 key pair on a worker thread (once per process), when another CPU is
- * likely idle (`always`: regardless; tests).
+ * likely idle (`always`: regardless; tests). `SSHTRACE_KEM_AHEAD=on` starts it regardless and
+ * `=off` never (for A/B measurements).
  */
 export function prefetchSntrup761KeyPair(options: { always?: boolean } = {}): void {
-  if (pending || !(options.always || idleCore())) return;
+  if (pending) return;
+  const choice = platform.grantedEnv("SSHTRACE_KEM_AHEAD");
+  if (choice === "off") return;
+  if (!(options.always || choice === "on" || idleCore())) return;
   let worker: Worker;
   try {
     worker = new Worker(new URL("./_kem_worker.ts", import.meta.url).href, { type: "module" });
