@@ -5,31 +5,31 @@
  * so on the main thread it adds its whole time to every login and probe against OpenSSH 9.0–9.8,
  * which choose sntrup761x25519. The CLI starts it for commands that connect; the hybrid key
  * exchange takes it (once: a key pair is used for one exchange only) and makes its own when
- * there is none. A server that chooses another method leaves it unused: it costs the other core
- * ~50 ms of CPU, so it is started only when another CPU is likely idle. Where workers cannot start
- * (the standalone executable, whose bundle has no worker file), nothing changes.
+ * there is none. A server that chooses another method leaves it unused (~50 ms of another CPU's
+ * time). The worker's start costs CPU too, so it is started only when a spare CPU is likely (not
+ * on two CPUs: measured slower there). Where workers cannot start (the standalone executable,
+ * whose bundle has no worker file), nothing changes.
  * @module
  */
 
 import { platform } from "../platform/mod.ts";
 
 /**
- * Whether another CPU is likely idle: two or more CPUs and, where the system says
- * (/proc/loadavg), a 1-minute load average below their count minus a half and no more threads
- * runnable right now than CPUs (this process's own start-up threads included). Measured on two
- * shared CPUs (BENCHMARKS.md): at load 2–3 and 8–10 the worker's own start (~15–25 ms of CPU)
- * cost more than the parallel key pair gained; a benchmark running sshtrace back to back keeps
- * the load near 1, which still counts as idle.
+ * Whether a spare CPU is likely: four or more CPUs and, where the system says (/proc/loadavg), a
+ * 1-minute load average and a count of threads runnable right now both below half of them. On two
+ * CPUs (measured, BENCHMARKS.md: load 1.4–2, 2–3 and 8–10, the bench's sshd on the same CPUs) the
+ * worker's own start (~20–28 ms of CPU) cost more than the parallel key pair gained every time:
+ * medians 16–41 ms slower, only the best runs faster.
  */
-function idleCore(): boolean {
+function spareCpu(): boolean {
   const cpus = globalThis.navigator?.hardwareConcurrency ?? 1;
-  if (cpus < 2) return false;
+  if (cpus < 4) return false;
   try {
     const text = platform.readTextSync("/proc/loadavg", 128);
-    if (text === undefined) return true; // no figure (not Linux): assume a desktop's idle core
+    if (text === undefined) return true; // no figure (not Linux): assume a desktop's idle CPUs
     const [load1, running] = text.split(" ");
     const runnable = Number(running?.split("/")[0]);
-    return Number(load1) < cpus - 0.5 && !(runnable > cpus);
+    return Number(load1) < cpus / 2 && !(runnable >= cpus / 2);
   } catch {
     return true;
   }
@@ -44,15 +44,15 @@ export interface KeyPair {
 let pending: { worker: Worker; keys: Promise<KeyPair | null> } | null = null;
 
 /**
- * Starts making a sntrup761 key pair on a worker thread (once per process), when another CPU is
- * likely idle (`always`: regardless; tests). `SSHTRACE_KEM_AHEAD=on` starts it regardless and
+ * Starts making a sntrup761 key pair on a worker thread (once per process), when a spare CPU is
+ * likely (`always`: regardless; tests). `SSHTRACE_KEM_AHEAD=on` starts it regardless and
  * `=off` never (for A/B measurements).
  */
 export function prefetchSntrup761KeyPair(options: { always?: boolean } = {}): void {
   if (pending) return;
   const choice = platform.grantedEnv("SSHTRACE_KEM_AHEAD");
   if (choice === "off") return;
-  if (!(options.always || choice === "on" || idleCore())) return;
+  if (!(options.always || choice === "on" || spareCpu())) return;
   let worker: Worker;
   try {
     worker = new Worker(new URL("./_kem_worker.ts", import.meta.url).href, { type: "module" });
