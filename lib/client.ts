@@ -1,5 +1,5 @@
 /**
- * The facade: probe a server, or connect and authenticate for a {@link Client} (its transport
+ * The facade: probe a server (lib/client/probe.ts), or connect and authenticate for a {@link Client} (its transport
  * opened by lib/client/open_transport.ts, over TCP or any byte stream). Emits trace events through the caller's tracer; never prints.
  * @module
  */
@@ -9,14 +9,12 @@ import { Connection } from "./connection/mux.ts";
 import { startKeepalive } from "./connection/keepalive.ts";
 import type { ExitInfo, PtyOptions, Session } from "./connection/session.ts";
 import { requestService } from "./auth/service.ts";
-import type { SshError } from "./errors/mod.ts";
 import type { SftpClient, SftpOptions } from "./transfer/sftp_client.ts";
-import { startSftpOn } from "./transfer/session.ts";
-import type { Stage } from "./types.ts";
-import { onAbort, runLifecycle, whenAborted } from "./run.ts";
-import { type Span, type TraceEvent, Tracer } from "./trace.ts";
+import { onAbort, whenAborted } from "./run.ts";
+import { type Span, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
-import { type HopTrace, type JumpChain, type JumpHost, openJumpChain } from "./jump/chain.ts";
+// Jump chains and SFTP are loaded when used: a plain login does not pay for their modules.
+import type { HopTrace, JumpHost } from "./jump/chain.ts";
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
 import { forwardLocal, type LocalForward, type LocalForwardOptions } from "./forward/local.ts";
@@ -24,91 +22,10 @@ import { type ForwardSpec, parseDynamicSpec, parseForwardSpec } from "./forward/
 import { forwardDynamic } from "./forward/dynamic.ts";
 import { AGENT_CHANNEL, AGENT_REQUEST, AGENT_WARNING, agentChannels } from "./forward/agent.ts";
 import { type RemoteForward, RemoteForwards } from "./forward/remote.ts";
-import type { ServerVersion } from "./transport/version.ts";
 import type { Transport } from "./transport/transport.ts";
 import { type ClientOptions, defaultUser, openTransport } from "./client/open_transport.ts";
 
-/** Options of {@link probe}. */
-export type ProbeOptions =
-  & Omit<ClientOptions, "strictHostKeyChecking" | "ask">
-  & Pick<ConnectOptions, "jump" | "onHop">;
-
-/**
- * What a probe found. Parts the probe did not reach are null; the trace holds the rest (every
- * negotiation decision, the host key and its status). `probeReport()` (lib/render/report.ts)
- * turns it into the JSON report.
- */
-export interface ProbeResult {
-  ok: boolean;
-  /** The staged failure (also the trace's `error` event), or null. */
-  error: SshError | null;
-  target: { host: string; port: number; user: string };
-  /** The server's version line, parsed. */
-  serverVersion: ServerVersion | null;
-  /** The answer to the `none` request: the methods offered, the banner. */
-  auth: AuthResult | null;
-  /** Milliseconds per stage. */
-  timings: Partial<Record<Stage, number>>;
-  /** The trace of the probe, diagnosis events (grade, slow stages) included. */
-  events: readonly TraceEvent[];
-}
-
-/**
- * Probes a server without credentials: connect, version, key exchange, host key status (never
- * written), then the `none` authentication request to learn the offered methods and banner.
- * Never throws: a failure is the result's `error`.
- *
- * @example
- * ```ts
- * const result = await probe({ host: "127.0.0.1", port: 2222, signal: AbortSignal.timeout(5000) });
- * console.log(result.serverVersion?.software, result.auth?.methods);
- * ```
- */
-export async function probe(options: ProbeOptions): Promise<ProbeResult> {
-  const tracer = options.tracer ?? new Tracer();
-  const user = options.user ?? defaultUser();
-  let transport: Transport | null = null;
-  let chain: JumpChain | null = null;
-  const outcome = await runLifecycle(
-    { tracer, signal: options.signal, grade: true },
-    async (run) => {
-      // A device behind jump hosts: each hop logs in (as for connect); the probe goes through.
-      if (options.jump?.length) {
-        const opened = await openJumpChain({ ...options, tracer }, connect, defaultUser());
-        chain = opened;
-        run.closeOnStop(() => void opened.close());
-      }
-      transport = await openTransport({
-        ...options,
-        tracer,
-        strictHostKeyChecking: "report",
-        ...(chain ? { tunnel: chain.tunnel } : {}),
-      });
-      const t = transport;
-      run.closeOnStop(() => t.close());
-      const span = tracer.span("auth");
-      await requestService(t);
-      const auth = await authenticate(t, {
-        user,
-        probeOnly: true,
-        host: options.host,
-        timeoutMs: options.timeoutMs ?? 10_000,
-      });
-      span.end();
-      await t.disconnect(11, "probe finished");
-      return auth;
-    },
-  ).finally(() => (chain as JumpChain | null)?.close());
-  return {
-    ok: outcome.error === null,
-    error: outcome.error,
-    target: { host: options.host, port: options.port ?? 22, user },
-    serverVersion: (transport as Transport | null)?.serverVersion ?? null,
-    auth: outcome.value ?? null,
-    timings: tracer.timings,
-    events: tracer.events,
-  };
-}
+export { probe, type ProbeOptions, type ProbeResult } from "./client/probe.ts";
 
 /** Options of {@link connect}: where to go, plus how to authenticate. */
 export interface ConnectOptions extends ClientOptions {
@@ -345,6 +262,7 @@ export class Client {
    * ```
    */
   async sftp(options: SftpOptions = {}): Promise<SftpClient> {
+    const { startSftpOn } = await import("./transfer/session.ts");
     const session = await this.openSession();
     this.tracer.begin("transfer");
     return await startSftpOn(session, this.tracer, options);
@@ -369,6 +287,7 @@ export class Client {
  */
 export async function connect(options: ConnectOptions): Promise<Client> {
   if (options.jump?.length) {
+    const { openJumpChain } = await import("./jump/chain.ts");
     const chain = await openJumpChain(options, connect, defaultUser());
     try {
       const client = await connect({ ...options, jump: undefined, tunnel: chain.tunnel });

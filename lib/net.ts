@@ -101,6 +101,12 @@ export interface TcpOptions {
   localAddress?: string;
 }
 
+/** An open TCP connection: its byte stream and the address it reached (`ip:port`). */
+export interface TcpConnection {
+  stream: ByteStream;
+  remoteAddress: string;
+}
+
 /**
  * Opens a TCP connection, turning every failure into a `connect` stage error. `signal` cancels
  * the attempt (the caller names that failure: it knows why it cancelled). With `attempts`, a
@@ -113,7 +119,7 @@ export async function connectTcp(
   tracer: Tracer,
   signal?: AbortSignal,
   options: TcpOptions = {},
-): Promise<{ stream: ByteStream; remoteAddress: string }> {
+): Promise<TcpConnection> {
   const attempts = Math.max(1, options.attempts ?? 1);
   for (let attempt = 1;; attempt++) {
     try {
@@ -139,7 +145,7 @@ async function connectOnce(
   tracer: Tracer,
   signal: AbortSignal | undefined,
   options: TcpOptions,
-): Promise<{ stream: ByteStream; remoteAddress: string }> {
+): Promise<TcpConnection> {
   tracer.emit({ stage: "connect", type: "resolving", host, port });
   const target = `${host}:${port}`;
   let address = host;

@@ -20,12 +20,28 @@ PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi)
 LAZY_MODULES=(
   lib/cli/send.ts
   lib/cli/check.ts
-  lib/cli/config.ts
+  lib/cli/config_dump.ts
+  lib/cli/probe.ts
+  lib/cli/jump.ts
+  lib/client/probe.ts
+  lib/jump/proxy_command.ts
+  lib/jump/chain.ts
+  lib/transfer/session.ts
+  lib/transfer/copy.ts
+  lib/transfer/local.ts
+  lib/cli/connect.ts
+  lib/client.ts
+  lib/cli/settings.ts
+  lib/sshconfig/apply.ts
+  lib/render/ndjson.ts
+  lib/render/report.ts
+  lib/diagnose/explain.ts
   lib/cli/lab.ts
   lib/platform/termios.ts
   lib/platform/node_socket.ts
   lib/algorithms/_wasm/mlkem768.ts
   lib/algorithms/_wasm/sntrup761.ts
+  lib/algorithms/_kem_worker.ts
   lib/doctor/drift.ts
   lib/cli/doctor.ts
   lib/cli/deep.ts

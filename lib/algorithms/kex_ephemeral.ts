@@ -11,6 +11,7 @@ import { concatBytes, SshWriter } from "../wire/buffer.ts";
 import { digest } from "./hash.ts";
 import { MSG } from "../wire/messages.ts";
 import { type LoadedKem, mlKem768, sntrup761 } from "./pq.ts";
+import { type KeyPair, takeSntrup761KeyPair } from "./kem_prefetch.ts";
 import { exchangeHash, expectMessage, mpintSecret, own } from "./_kex_common.ts";
 import {
   type AlgorithmInfo,
@@ -240,6 +241,7 @@ function hybridAgreement(
   kemName: string,
   sizes: { publicKey: number; ciphertext: number },
   load: () => Promise<LoadedKem>,
+  madeAhead?: () => Promise<KeyPair | null>,
 ): Agreement {
   return {
     label: `${kemName} + X25519`,
@@ -255,14 +257,22 @@ function hybridAgreement(
         );
       }
       const { kem } = loaded;
-      const keys = kem.keypair();
+      // A key pair made ahead on a worker thread (kem_prefetch.ts), used once, else a new one.
+      const ahead = await madeAhead?.();
+      const keys = ahead && ahead.secretKey.length === kem.secretKeyLength ? ahead : kem.keypair();
       if (keys.publicKey.length !== sizes.publicKey) {
         throw new Error(`${kemName} made a ${keys.publicKey.length}-byte public key`);
       }
       const ecdh = await x25519KeyPair();
       return {
         clientPublic: concatBytes(keys.publicKey, ecdh.publicKey),
-        kemBackend: { algorithm: kemName, ...loaded.backend },
+        kemBackend: {
+          algorithm: kemName,
+          ...loaded.backend,
+          ...(keys === ahead
+            ? { detail: `${loaded.backend.detail}; key pair made ahead on a worker thread` }
+            : {}),
+        },
         async finish(serverReply) {
           const expected = sizes.ciphertext + 32;
           if (serverReply.length !== expected) {
@@ -302,4 +312,5 @@ export const SNTRUP761_X25519 = hybridAgreement(
   "sntrup761",
   { publicKey: SNTRUP761_PUBLIC, ciphertext: SNTRUP761_CIPHERTEXT },
   sntrup761,
+  takeSntrup761KeyPair,
 );

@@ -20,8 +20,6 @@ import { configureEntries, fleetSigners } from "./check_config.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { type InventoryEntry, readInventory } from "../check/inventory.ts";
 import type { Client } from "../client.ts";
-import { copy } from "../transfer/copy.ts";
-import { local, localFiles } from "../transfer/local.ts";
 import { type PolicyHost, toJunitXml } from "../check/junit.ts";
 import { Transcript } from "../send/transcript.ts";
 import { createPalette, useColor } from "../render/color.ts";
@@ -111,6 +109,11 @@ function fetchInto(
   return async (client, entry) => {
     const port = entry.port ?? defaultPort;
     const dir = `${dest.replace(/\/+$/, "") || "/"}/${entry.host}${port === 22 ? "" : `_${port}`}`;
+    // The transfer modules are loaded only for --fetch.
+    const [{ copy }, { local, localFiles }] = await Promise.all([
+      import("../transfer/copy.ts"),
+      import("../transfer/local.ts"),
+    ]);
     await local("create directory", dir, () => localFiles.mkdir(dir, { recursive: true }));
     const r = await copy(client, { direction: "get", remote, local: dir });
     client.tracer.end("transfer");

@@ -8,7 +8,8 @@
  */
 
 import { parseTarget, type Settings, usageError } from "../config/options.ts";
-import { connect, type ConnectOptions } from "../client.ts";
+import type { ConnectOptions } from "../client.ts";
+import { connectEarly } from "../client/early_connect.ts";
 import { defaultUser } from "../client/open_transport.ts";
 import type { ExitInfo } from "../connection/session.ts";
 import { platform } from "../platform/mod.ts";
@@ -27,7 +28,9 @@ import {
 } from "../sshconfig/apply.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
 import { originText } from "../sshconfig/types.ts";
-import { env, makeOutput } from "./output.ts";
+import { env, makeOutput, outputFlags } from "./output.ts";
+import { settingsFor, timeoutMs } from "./settings.ts";
+import type { ParsedCommand } from "./args.ts";
 import { jumpRoute } from "./jump.ts";
 import { loginOptions } from "./login_options.ts";
 export { tcpOptions } from "./connection_options.ts";
@@ -195,21 +198,6 @@ function noEnvironment(tracer: Tracer, config: SshConfig): void {
   }
 }
 
-/**
- * The output flags with ssh_config's LogLevel applied where no flag says otherwise: QUIET,
- * FATAL and ERROR show only failures (-q), DEBUG/DEBUG1 is -v, DEBUG2 and DEBUG3 are -vv.
- */
-export function outputFlags<F extends { verbose: number; quiet?: true }>(
-  flags: F,
-  logLevel: string | undefined,
-): F {
-  if (!logLevel || flags.verbose > 0 || flags.quiet) return flags;
-  if (["QUIET", "FATAL", "ERROR"].includes(logLevel)) return { ...flags, quiet: true };
-  if (logLevel === "DEBUG" || logLevel === "DEBUG1") return { ...flags, verbose: 1 };
-  if (logLevel === "DEBUG2" || logLevel === "DEBUG3") return { ...flags, verbose: 2 };
-  return flags;
-}
-
 /** Runs the connect command and returns the process exit code. */
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
@@ -246,9 +234,28 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   let sessionInfo: Record<string, unknown> | null = null;
   let restoreTty = () => {};
   const started = performance.now();
+  // A direct TCP login connects first, then loads the protocol modules (lib/client.ts and what
+  // it imports) while the server prepares its greeting. Not when the configuration is refused:
+  // then nothing is sent, not even a connection.
+  const { options } = run;
+  const direct = !options.jump?.length && !options.proxyCommand &&
+    !(input.config && configRefusals(input.config).length);
+  const connecting = direct
+    ? connectEarly({
+      host: options.host,
+      port: options.port ?? 22,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      tracer,
+      signal: options.signal,
+      tcp: options.tcp,
+    })
+    : undefined;
+  const client_ = import("../client.ts");
+  client_.catch(() => {}); // awaited in the run below, which stages a failure
   const outcome = await run.execute(async (ctx) => {
     try {
-      const client = await connect(run.options);
+      const { connect } = await client_;
+      const client = await connect(connecting ? { ...options, connecting } : options);
       ctx.closeOnStop(() => client.transport.close());
       startLocalForwards(client, forwards, { ...policy, unix });
       startDynamicForwards(client, socks, policy);
@@ -354,4 +361,20 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   if (outcome.error) exitCode = outcome.error.exitCode;
   run.finish(outcome, exitCode, { session: sessionInfo });
   return exitCode;
+}
+
+/** `sshtrace [connect] …` as parsed: its settings from ssh_config, then {@link runConnect}. */
+export async function runConnectCommand(
+  cmd: Extract<ParsedCommand, { name: "connect" }>,
+): Promise<number> {
+  const { flags } = cmd;
+  const { config, settings } = settingsFor(cmd);
+  return await runConnect({
+    targetText: cmd.target,
+    command: cmd.command,
+    flags,
+    settings,
+    config,
+    timeoutMs: timeoutMs(flags, settings),
+  });
 }

@@ -52,3 +52,18 @@ export function makeOutput(flags: OutputFlags): { tracer: Tracer; human: HumanRe
 export function env(name: string): string | undefined {
   return platform.env(name);
 }
+
+/**
+ * The output flags with ssh_config's LogLevel applied where no flag says otherwise: QUIET,
+ * FATAL and ERROR show only failures (-q), DEBUG/DEBUG1 is -v, DEBUG2 and DEBUG3 are -vv.
+ */
+export function outputFlags<F extends { verbose: number; quiet?: true }>(
+  flags: F,
+  logLevel: string | undefined,
+): F {
+  if (!logLevel || flags.verbose > 0 || flags.quiet) return flags;
+  if (["QUIET", "FATAL", "ERROR"].includes(logLevel)) return { ...flags, quiet: true };
+  if (logLevel === "DEBUG" || logLevel === "DEBUG1") return { ...flags, verbose: 1 };
+  if (logLevel === "DEBUG2" || logLevel === "DEBUG3") return { ...flags, verbose: 2 };
+  return flags;
+}

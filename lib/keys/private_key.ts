@@ -87,12 +87,4 @@ export async function loadPrivateKeyFile(
   return await parsePrivateKey(text, { ...options, source });
 }
 
-function homeDir(): string {
-  return platform.env("HOME") ?? "~";
-}
-
-/** The identity files tried by default, in order (`~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`). */
-export function defaultIdentityFiles(home: string = homeDir()): string[] {
-  const dir = home.endsWith("/") ? home.slice(0, -1) : home;
-  return ["id_ed25519", "id_ecdsa", "id_rsa"].map((name) => `${dir}/.ssh/${name}`);
-}
+export { defaultIdentityFiles } from "./default_files.ts";

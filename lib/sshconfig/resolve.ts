@@ -16,7 +16,7 @@ import {
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { DEFAULT_CA_SIGNATURE_ALGORITHMS } from "../hostkeys/host_certificate.ts";
-import { defaultIdentityFiles } from "../keys/private_key.ts";
+import { defaultIdentityFiles } from "../keys/default_files.ts";
 import { isHarmlessValue, type KeywordInfo, KEYWORDS } from "./keywords.ts";
 import {
   applyOptionLine,

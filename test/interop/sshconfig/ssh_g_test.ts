@@ -10,7 +10,7 @@
 //    follows upstream OpenSSH (0), so that key is skipped where a case sets BatchMode.
 import assert from "node:assert/strict";
 import { parseCommandLine } from "../../../lib/cli/args.ts";
-import { runConfigDump } from "../../../lib/cli/config.ts";
+import { runConfigDump } from "../../../lib/cli/config_dump.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
 import { requireTool, run, tempDir } from "../../helpers/tools.ts";
 

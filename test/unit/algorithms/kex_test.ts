@@ -1,3 +1,4 @@
+import { prefetchSntrup761KeyPair } from "../../../lib/algorithms/kem_prefetch.ts";
 import assert from "node:assert/strict";
 import { createHash, getDiffieHellman, randomBytes } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
@@ -209,6 +210,22 @@ for (const name of ["sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.co
     assert.equal(result.kemBackend?.name, "wasm");
   });
 }
+
+Deno.test("sntrup761x25519-sha512 uses a key pair made ahead on a worker once, and agrees with the server", async () => {
+  prefetchSntrup761KeyPair({ always: true });
+  for (const ahead of [true, false]) {
+    const server = fakeServerFor("sntrup761x25519-sha512");
+    const { ctx } = connect(server);
+    const result = await findKex("sntrup761x25519-sha512")!.exchange(ctx);
+    assert.deepEqual(result.sharedSecret, server.result?.k);
+    assert.deepEqual(result.exchangeHash, server.result?.h);
+    assert.equal(
+      /made ahead on a worker thread/.test(result.kemBackend?.detail ?? ""),
+      ahead,
+      `${result.kemBackend?.detail} (${ahead ? "first" : "second"} exchange)`,
+    );
+  }
+});
 
 Deno.test("curve25519-sha256 encodes K as an mpint and notes the ephemeral key", async () => {
   const server = fakeServerFor("curve25519-sha256");

@@ -15,7 +15,7 @@ import {
   type ProbeFlags,
   type SendCliFlags,
 } from "../../../lib/cli/args.ts";
-import { settingsFor } from "../../../main.ts";
+import { settingsFor } from "../../../lib/cli/settings.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
 import { SshError } from "../../../lib/errors/mod.ts";
 import { SSHTRACE_VERSION } from "../../../lib/about.ts";

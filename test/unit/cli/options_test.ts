@@ -10,7 +10,7 @@ import {
 } from "../../../lib/config/options.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { SshError } from "../../../lib/errors/mod.ts";
-import { settingsFor } from "../../../main.ts";
+import { settingsFor } from "../../../lib/cli/settings.ts";
 import { configRefusals } from "../../../lib/sshconfig/apply.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
 

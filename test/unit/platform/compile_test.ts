@@ -25,7 +25,7 @@ const listed = (name: string) =>
   new RegExp(`^${name}=\\(([^)]*)\\)`, "m").exec(script)?.[1]?.split(/\s+/).filter(Boolean) ??
     [];
 
-Deno.test("every lazily imported module has a literal specifier and is in compile.sh's --include list", () => {
+Deno.test("every lazily imported module (and worker) has a literal specifier and is in compile.sh's --include list", () => {
   const include = new Set(listed("LAZY_MODULES"));
   const found = new Set<string>();
   for (const file of ["main.ts", ...sources("lib")]) {
@@ -37,6 +37,10 @@ Deno.test("every lazily imported module has a literal specifier and is in compil
       const specifier = arg.slice(1, -1);
       if (!specifier.startsWith(".")) continue; // node: built-ins and npm packages
       found.add(relative(ROOT, join(ROOT, dirname(file), specifier)));
+    }
+    // A worker's module is loaded by URL: deno compile includes it only when named.
+    for (const m of text.matchAll(/new Worker\(\s*new URL\(\s*"([^"]+)",\s*import\.meta\.url/g)) {
+      found.add(relative(ROOT, join(ROOT, dirname(file), m[1]!)));
     }
   }
   assert.ok(found.size >= 5, `only ${[...found]} found: the scan is broken`);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseCommandLine } from "../../../lib/cli/args.ts";
-import { runConfigDump } from "../../../lib/cli/config.ts";
+import { runConfigDump } from "../../../lib/cli/config_dump.ts";
 import { dumpConfig, dumpText } from "../../../lib/sshconfig/dump.ts";
 import { resolveConfig } from "../../../lib/sshconfig/resolve.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";

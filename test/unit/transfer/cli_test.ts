@@ -17,7 +17,7 @@ import {
   unsafeReason,
 } from "../../../lib/transfer/paths.ts";
 import { progress } from "../../../lib/cli/transfer.ts";
-import { settingsFor, transferConfigCommand } from "../../../main.ts";
+import { settingsFor, transferConfigCommand } from "../../../lib/cli/settings.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
 
 Deno.test("get HOST:REMOTE [LOCAL]: -P is the port, -p preserves, the switches and defaults", () => {

@@ -1,0 +1,100 @@
+/**
+ * A sntrup761 key pair made ahead, on a worker thread, while the main thread loads modules,
+ * connects and waits for the server. sntrup761's key generation is the costliest step of a key
+ * exchange (~35 ms of CPU in WebAssembly, BENCHMARKS.md) and comes after the server's KEXINIT,
+ * so on the main thread it adds its whole time to every login and probe against OpenSSH 9.0–9.8,
+ * which choose sntrup761x25519. The CLI starts it for commands that connect; the hybrid key
+ * exchange takes it (once: a key pair is used for one exchange only) and makes its own when
+ * there is none. A server that chooses another method leaves it unused (~50 ms of another CPU's
+ * time). The worker's start costs CPU too, so it is started only when a spare CPU is likely (not
+ * on two CPUs: measured slower there). Where workers cannot start (the standalone executable,
+ * whose bundle has no worker file), nothing changes.
+ * @module
+ */
+
+import { platform } from "../platform/mod.ts";
+
+/**
+ * Whether a spare CPU is likely: four or more CPUs and, where the system says (/proc/loadavg), a
+ * 1-minute load average and a count of threads runnable right now both below half of them. On two
+ * CPUs (measured, BENCHMARKS.md: load 1.4–2, 2–3 and 8–10, the bench's sshd on the same CPUs) the
+ * worker's own start (~20–28 ms of CPU) cost more than the parallel key pair gained every time:
+ * medians 16–41 ms slower, only the best runs faster.
+ */
+function spareCpu(): boolean {
+  const cpus = globalThis.navigator?.hardwareConcurrency ?? 1;
+  if (cpus < 4) return false;
+  try {
+    const text = platform.readTextSync("/proc/loadavg", 128);
+    if (text === undefined) return true; // no figure (not Linux): assume a desktop's idle CPUs
+    const [load1, running] = text.split(" ");
+    const runnable = Number(running?.split("/")[0]);
+    return Number(load1) < cpus / 2 && !(runnable >= cpus / 2);
+  } catch {
+    return true;
+  }
+}
+
+/** A KEM key pair, as `Kem.keypair()` returns it. */
+export interface KeyPair {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+let pending: { worker: Worker; keys: Promise<KeyPair | null> } | null = null;
+
+/**
+ * Starts making a sntrup761 key pair on a worker thread (once per process), when a spare CPU is
+ * likely (`always`: regardless; tests). `SSHTRACE_KEM_AHEAD=on` starts it regardless and
+ * `=off` never (for A/B measurements).
+ */
+export function prefetchSntrup761KeyPair(options: { always?: boolean } = {}): void {
+  if (pending) return;
+  const choice = platform.grantedEnv("SSHTRACE_KEM_AHEAD");
+  if (choice === "off") return;
+  if (!(options.always || choice === "on" || spareCpu())) return;
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL("./_kem_worker.ts", import.meta.url).href, { type: "module" });
+  } catch {
+    return; // no worker here: the key exchange makes its key pair itself
+  }
+  const keys = new Promise<KeyPair | null>((resolve) => {
+    worker.onmessage = (e: MessageEvent) => {
+      const data = e.data as Partial<KeyPair> | null;
+      resolve(
+        data?.publicKey instanceof Uint8Array && data.secretKey instanceof Uint8Array
+          ? { publicKey: data.publicKey, secretKey: data.secretKey }
+          : null,
+      );
+      worker.terminate();
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault(); // not the process's error: the key pair is then made on the main thread
+      resolve(null);
+      worker.terminate();
+    };
+    worker.onmessageerror = () => {
+      resolve(null);
+      worker.terminate();
+    };
+  });
+  pending = { worker, keys };
+}
+
+/** The key pair made ahead, if one was started (each is handed out once), else null. */
+export async function takeSntrup761KeyPair(): Promise<KeyPair | null> {
+  const p = pending;
+  if (!p) return null;
+  pending = null;
+  return await p.keys;
+}
+
+/** Stops a key pair still being made and drops one not taken (the run is over). */
+export function discardPrefetchedKeyPair(): void {
+  const p = pending;
+  pending = null;
+  if (!p) return;
+  p.worker.terminate();
+  void p.keys.then((k) => k?.secretKey.fill(0));
+}
