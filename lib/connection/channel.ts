@@ -10,6 +10,7 @@ import { type SshReader, SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import type { Tracer } from "../trace.ts";
 import { Inbound } from "./inbound.ts";
+import { releasable, release } from "../wire/release.ts";
 import { type Deferred, deferred, noop, withReplyTimeout } from "./wait.ts";
 import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE, LocalWindow, RemoteWindow } from "./window.ts";
 import type { ChannelHost, ChannelRequestHandler, ChannelStage } from "./types.ts";
@@ -23,6 +24,25 @@ import {
 } from "./channel_errors.ts";
 
 type State = "opening" | "open" | "closed";
+
+/** CHANNEL_DATA (or CHANNEL_EXTENDED_DATA of `type`) carrying `n` bytes of `bytes` from `at`. */
+function dataPayload(
+  channel: number,
+  type: number | undefined,
+  bytes: Uint8Array,
+  at: number,
+  n: number,
+): Uint8Array {
+  const head = type === undefined ? 9 : 13;
+  const out = new Uint8Array(head + n);
+  const view = new DataView(out.buffer);
+  out[0] = type === undefined ? MSG.CHANNEL_DATA : MSG.CHANNEL_EXTENDED_DATA;
+  view.setUint32(1, channel);
+  if (type !== undefined) view.setUint32(5, type);
+  view.setUint32(head - 4, n);
+  out.set(bytes.subarray(at, at + n), head);
+  return out;
+}
 
 /**
  * A channel. Obtain one from `Connection.openChannel()` or `Connection.openSession()` (or, on
@@ -223,14 +243,11 @@ export class Channel {
         await this.#remote.wait();
         continue;
       }
-      const w = extendedType === undefined
-        ? new SshWriter(n + 9).byte(MSG.CHANNEL_DATA).uint32(this.#remoteId)
-        : new SshWriter(n + 13).byte(MSG.CHANNEL_EXTENDED_DATA).uint32(this.#remoteId)
-          .uint32(extendedType);
-      const payload = w.string(bytes.subarray(offset, offset + n)).bytes();
+      const payload = releasable(dataPayload(this.#remoteId, extendedType, bytes, offset, n));
       offset += n;
       this.bytesOut += n;
       await this.#host.send(payload);
+      release(payload); // sealed and sent: its memory is free (lib/wire/release.ts)
     }
   }
 
