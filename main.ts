@@ -6,7 +6,9 @@
 
 import { parseCommandLine, type ParsedCommand, type TransferCliFlags } from "./lib/cli/args.ts";
 import { probe } from "./lib/client.ts";
-import { outputFlags, runConnect, tcpOptions } from "./lib/cli/connect.ts";
+import { outputFlags, runConnect } from "./lib/cli/connect.ts";
+import { tcpOptions } from "./lib/cli/connection_options.ts";
+import { jumpRoute } from "./lib/cli/jump.ts";
 import type { CommandLineValue } from "./lib/cli/order.ts";
 import { interruptOnCtrlC } from "./lib/cli/tty.ts";
 // send, check and lab are loaded when used, so logging in does not pay for their modules.
@@ -20,7 +22,7 @@ import {
   traceConfig,
 } from "./lib/sshconfig/apply.ts";
 import type { SshConfig } from "./lib/sshconfig/resolve.ts";
-import { type ConfigIo, originText } from "./lib/sshconfig/types.ts";
+import type { ConfigIo } from "./lib/sshconfig/types.ts";
 import { explainFailure } from "./lib/diagnose/explain.ts";
 import { reportToJson } from "./lib/render/ndjson.ts";
 import { buildReport, probeReport } from "./lib/render/report.ts";
@@ -93,17 +95,28 @@ function timeoutMs(flags: CommonFlags, s: Settings): number {
 
 async function probeAction(
   targetText: string,
-  flags: CommonFlags & { deep?: true; policy?: string; makePolicy?: string },
+  flags: CommonFlags & { deep?: true; policy?: string; makePolicy?: string; junit?: string },
   order: readonly CommandLineValue[],
 ): Promise<number> {
   const target = parseTarget(targetText);
   const { config, settings: s } = settingsFor({ target: targetText, flags, order });
   const { tracer, human } = makeOutput(outputFlags(flags, s.logLevel));
   traceConfig(tracer, config);
-  const refusals = configRefusals(config);
-  if (refusals.length) throw refusalError(refusals);
+  const refusals = [...configRefusals(config)];
   const port = s.port ?? target.port ?? 22;
   const timeout = timeoutMs(flags, s);
+  // Behind jump hosts (-J, ProxyJump): each hop logs in with its own configuration.
+  const route = await jumpRoute(s, flags, timeout);
+  if (route) refusals.push(...route.refusals);
+  if (refusals.length) throw refusalError(refusals);
+  if ((flags.deep || flags.policy || flags.makePolicy) && (route || s.proxyCommand)) {
+    throw new SshError(
+      "usage",
+      "usage.invalid",
+      "probe --deep (and --policy) makes many connections straight to the host: not through " +
+        "jump hosts or a ProxyCommand yet; probe without --deep goes through them",
+    );
+  }
   if (flags.deep || flags.policy || flags.makePolicy) {
     const { runDeepProbe } = await import("./lib/cli/deep.ts");
     return await runDeepProbe({
@@ -114,7 +127,12 @@ async function probeAction(
       algorithms: s.algorithms,
       legacy: flags.legacy ?? false,
       knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
-    }, { json: flags.json ?? false, policy: flags.policy, makePolicy: flags.makePolicy });
+    }, {
+      json: flags.json ?? false,
+      policy: flags.policy,
+      makePolicy: flags.makePolicy,
+      junit: flags.junit,
+    });
   }
   const interrupt = interruptOnCtrlC();
   const result = await probe({
@@ -129,49 +147,23 @@ async function probeAction(
     knownHostsFiles: s.userKnownHostsFile ? [s.userKnownHostsFile] : undefined,
     tcp: tcpOptions(s),
     hostKeyAlias: s.hostKeyAlias,
+    ...(route
+      ? { jump: route.jump, onHop: route.hops.onHop }
+      : s.proxyCommand
+      ? { proxyCommand: s.proxyCommand }
+      : {}),
   }).finally(interrupt.dispose);
   human.finish(result.error);
-  if (flags.json) writeOut(reportToJson(probeReport(result)));
+  if (flags.json) {
+    const report = probeReport(result);
+    writeOut(
+      reportToJson(route ? { ...report, hops: route.hops.reports() } as typeof report : report),
+    );
+  }
   return result.error?.exitCode ?? 0;
 }
 
 /** The keywords `check` acts on (the fleet's common settings); others are refused there. */
-const CHECK_KEYWORDS = new Set([
-  "port",
-  "user",
-  "identityfile",
-  "identitiesonly",
-  "stricthostkeychecking",
-  "userknownhostsfile",
-  "kexalgorithms",
-  "hostkeyalgorithms",
-  "ciphers",
-  "macs",
-  "compression",
-  "connecttimeout",
-  "preferredauthentications",
-  "batchmode",
-  "requiredrsasize",
-]);
-
-/** A `-o` that `check` would not act on is a usage error, never silently ignored. */
-function refuseUnusedByCheck(config: SshConfig): void {
-  for (
-    const [k, v] of [
-      ...config.values,
-      ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
-    ]
-  ) {
-    if (!v || v.origin.kind === "default" || CHECK_KEYWORDS.has(k)) continue;
-    throw new SshError(
-      "usage",
-      "usage.invalid",
-      `check does not act on ${originText(v.origin)} yet`,
-      { supported: [...CHECK_KEYWORDS] },
-    );
-  }
-}
-
 async function runCommand(cmd: ParsedCommand): Promise<number> {
   switch (cmd.name) {
     case "help":
@@ -227,8 +219,8 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
       });
       const refusals = configRefusals(config);
       if (refusals.length) throw refusalError(refusals);
+      const { refuseUnusedByCheck, runCheck } = await import("./lib/cli/check.ts");
       refuseUnusedByCheck(config);
-      const { runCheck } = await import("./lib/cli/check.ts");
       return await runCheck({
         inventoryPath: cmd.inventory,
         flags,

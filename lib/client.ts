@@ -16,10 +16,10 @@ import type { Stage } from "./types.ts";
 import { onAbort, runLifecycle, whenAborted } from "./run.ts";
 import { type Span, type TraceEvent, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
-import { type HopTrace, type JumpHost, openJumpChain } from "./jump/chain.ts";
+import { type HopTrace, type JumpChain, type JumpHost, openJumpChain } from "./jump/chain.ts";
 import { channelStream } from "./forward/channel_stream.ts";
 import { openDirectTcpip } from "./forward/direct.ts";
-import { forwardLocal, type LocalForward } from "./forward/local.ts";
+import { forwardLocal, type LocalForward, type LocalForwardOptions } from "./forward/local.ts";
 import { type ForwardSpec, parseDynamicSpec, parseForwardSpec } from "./forward/spec.ts";
 import { forwardDynamic } from "./forward/dynamic.ts";
 import { AGENT_CHANNEL, AGENT_REQUEST, AGENT_WARNING, agentChannels } from "./forward/agent.ts";
@@ -29,7 +29,9 @@ import type { Transport } from "./transport/transport.ts";
 import { type ClientOptions, defaultUser, openTransport } from "./client/open_transport.ts";
 
 /** Options of {@link probe}. */
-export type ProbeOptions = Omit<ClientOptions, "strictHostKeyChecking" | "ask">;
+export type ProbeOptions =
+  & Omit<ClientOptions, "strictHostKeyChecking" | "ask">
+  & Pick<ConnectOptions, "jump" | "onHop">;
 
 /**
  * What a probe found. Parts the probe did not reach are null; the trace holds the rest (every
@@ -66,10 +68,22 @@ export async function probe(options: ProbeOptions): Promise<ProbeResult> {
   const tracer = options.tracer ?? new Tracer();
   const user = options.user ?? defaultUser();
   let transport: Transport | null = null;
+  let chain: JumpChain | null = null;
   const outcome = await runLifecycle(
     { tracer, signal: options.signal, grade: true },
     async (run) => {
-      transport = await openTransport({ ...options, tracer, strictHostKeyChecking: "report" });
+      // A device behind jump hosts: each hop logs in (as for connect); the probe goes through.
+      if (options.jump?.length) {
+        const opened = await openJumpChain({ ...options, tracer }, connect, defaultUser());
+        chain = opened;
+        run.closeOnStop(() => void opened.close());
+      }
+      transport = await openTransport({
+        ...options,
+        tracer,
+        strictHostKeyChecking: "report",
+        ...(chain ? { tunnel: chain.tunnel } : {}),
+      });
       const t = transport;
       run.closeOnStop(() => t.close());
       const span = tracer.span("auth");
@@ -84,7 +98,7 @@ export async function probe(options: ProbeOptions): Promise<ProbeResult> {
       await t.disconnect(11, "probe finished");
       return auth;
     },
-  );
+  ).finally(() => (chain as JumpChain | null)?.close());
   return {
     ok: outcome.error === null,
     error: outcome.error,
@@ -284,7 +298,7 @@ export class Client {
    */
   forwardLocal(
     spec: ForwardSpec | string,
-    options: { maxConnections?: number } = {},
+    options: Pick<LocalForwardOptions, "maxConnections" | "unix"> = {},
   ): LocalForward {
     const parsed = typeof spec === "string" ? parseForwardSpec(spec) : spec;
     return forwardLocal(this.connection, parsed, { tracer: this.tracer, ...options });

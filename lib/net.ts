@@ -97,6 +97,8 @@ export interface TcpOptions {
   attempts?: number;
   /** `SO_KEEPALIVE`. @default true (as OpenSSH's TCPKeepAlive) */
   keepAlive?: boolean;
+  /** The local address to connect from (BindAddress, `-b`). @default chosen by the system */
+  localAddress?: string;
 }
 
 /**
@@ -162,12 +164,23 @@ async function connectOnce(
       signal: signal
         ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
         : AbortSignal.timeout(timeoutMs),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
   } catch (e) {
     if (signal?.aborted) throw e;
     const err = e as Error;
     const msg = String(err.message ?? err);
     const kind = platform.errorKind(e);
+    const code = (e as { code?: unknown }).code;
+    if (options.localAddress && (code === "EADDRNOTAVAIL" || code === "EINVAL")) {
+      throw new SshError(
+        "connect",
+        "connect.failed",
+        `cannot connect to ${target} from local address ${options.localAddress} ` +
+          `(BindAddress): ${msg}`,
+        { host, port },
+      );
+    }
     if (kind === "connection-refused") {
       throw new SshError(
         "connect",
@@ -214,5 +227,12 @@ async function connectOnce(
   const addr = conn.remoteAddr;
   const remoteAddress = `${addr.hostname}:${addr.port}`;
   tracer.emit({ stage: "connect", type: "connected", host, port, remoteAddress });
+  if (options.localAddress) {
+    tracer.emit({
+      stage: "connect",
+      type: "info",
+      message: `from local address ${options.localAddress} (BindAddress)`,
+    });
+  }
   return { stream: connStream(conn), remoteAddress };
 }

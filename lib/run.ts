@@ -8,7 +8,7 @@
  * @module
  */
 
-import { gradeServer } from "./diagnose/grade.ts";
+import { gradePartial, gradeServer } from "./diagnose/grade.ts";
 import { slowStages } from "./diagnose/explain.ts";
 import { buildReport, type Report } from "./render/report.ts";
 import type { Tracer } from "./trace.ts";
@@ -156,6 +156,7 @@ export function emitDiagnostics(tracer: Tracer, options: { grade: boolean }): vo
           reason: r.reason,
           algorithms: r.algorithms,
         })),
+        partial: gradePartial(offer.lists, key?.type === "key" ? key : null),
       });
     }
   }

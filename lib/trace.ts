@@ -73,6 +73,23 @@ export type TraceEventBody =
     bits: number | null;
   }>
   | Ev<"hostkey", "signature-verified", { algorithm: string }>
+  /**
+   * The server's host certificate: its fields, the CA, the `@cert-authority` line that trusts
+   * the CA for this host (if any), and whether it was accepted (else ssh(1)'s reason).
+   */
+  | Ev<"hostkey", "certificate", {
+    certType: string;
+    keyId: string;
+    serial: string;
+    principals: string[];
+    validity: string;
+    caType: string;
+    caFingerprint: string;
+    file: string | null;
+    line: number | null;
+    accepted: boolean;
+    reason: string | null;
+  }>
   | Ev<"hostkey", "status", {
     status: HostKeyStatus;
     file: string | null;
@@ -117,6 +134,8 @@ export type TraceEventBody =
     letter: string;
     score: number;
     reasons: { deduction: number; reason: string; algorithms: string[] }[];
+    /** What the grade could not check (empty or absent: complete). */
+    partial?: string[];
   }>
   | Ev<Stage, "slow", { ms: number; thresholdMs: number; why: string }>
   /**

@@ -23,6 +23,7 @@ LAZY_MODULES=(
   lib/cli/config.ts
   lib/cli/lab.ts
   lib/platform/termios.ts
+  lib/platform/node_socket.ts
   lib/algorithms/_wasm/mlkem768.ts
   lib/algorithms/_wasm/sntrup761.ts
   lib/doctor/drift.ts

@@ -5,7 +5,7 @@
  */
 
 import { digest } from "./hash.ts";
-import { bitLength, SshReader, WireError } from "../wire/buffer.ts";
+import { bitLength, SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import type { PublicKeyInfo } from "./types.ts";
 
 /** What an OpenSSH certificate's type adds to its key's type (`ssh-ed25519-cert-v01@…`). */
@@ -120,6 +120,41 @@ export function decodeKeyFields(type: string, fields: SshReader): DecodedPublicK
   return decoded;
 }
 
+/** The key inside a certificate blob: its fields follow the type and nonce (PROTOCOL.certkeys). */
+export interface CertifiedKey {
+  /** The certified key's type: `ssh-ed25519`, ... */
+  readonly keyType: string;
+  readonly key: DecodedPublicKey;
+  /** The certified key as a plain public key blob (`string type ‖ key fields`). */
+  readonly publicBlob: Uint8Array;
+  /** Where the certificate's fields after the key (serial, ...) start in the blob. */
+  readonly end: number;
+}
+
+/**
+ * Reads the certified key of a `*-cert-v01@openssh.com` blob (the fields after it are left
+ * unread). Throws `WireError` when the blob is not a certificate or its key is malformed.
+ */
+export function certifiedKey(blob: Uint8Array): CertifiedKey {
+  const r = new SshReader(blob, "certificate");
+  const type = r.text("key type");
+  if (!type.endsWith(CERT_SUFFIX)) throw new WireError(`not a certificate: key type ${type}`);
+  const keyType = type.slice(0, -CERT_SUFFIX.length);
+  r.string("certificate nonce");
+  const start = r.position;
+  const fields = new SshReader(blob.subarray(start), `${type} key`);
+  const key = decodeKeyFields(keyType, fields);
+  if (key.type === "unknown") throw new WireError(`certificate of unknown key type ${keyType}`);
+  const publicBlob = new SshWriter().string(keyType)
+    .raw(blob.subarray(start, start + fields.position)).bytes();
+  return { keyType, key, publicBlob, end: start + fields.position };
+}
+
+/** The plain key of a blob: the certified key of a certificate, else the blob itself. */
+export function plainKeyBlob(blob: Uint8Array): Uint8Array {
+  return publicKeyType(blob).endsWith(CERT_SUFFIX) ? certifiedKey(blob).publicBlob : blob;
+}
+
 /**
  * Parses a public key blob: its type and size in bits. Known types that are malformed throw
  * `WireError`; a certificate of a known type gives the size of its key; unknown types (sk-*,
@@ -127,14 +162,7 @@ export function decodeKeyFields(type: string, fields: SshReader): DecodedPublicK
  */
 export function parsePublicKey(blob: Uint8Array): PublicKeyInfo {
   const type = publicKeyType(blob);
-  if (type.endsWith(CERT_SUFFIX)) {
-    // A certificate: the certified key's fields follow the nonce (more fields follow them).
-    const r = new SshReader(blob, "certificate");
-    r.text("key type");
-    r.string("certificate nonce");
-    const base = type.slice(0, -CERT_SUFFIX.length);
-    return { type, bits: bitsOf(decodeKeyFields(base, new SshReader(r.rest(), type))), blob };
-  }
+  if (type.endsWith(CERT_SUFFIX)) return { type, bits: bitsOf(certifiedKey(blob).key), blob };
   const key = decodePublicKey(blob);
   return { type: key.type === "unknown" ? key.name : key.type, bits: bitsOf(key), blob };
 }
@@ -155,14 +183,18 @@ function bitsOf(key: DecodedPublicKey): number {
   }
 }
 
-/** `SHA256:<base64 without padding>`, as `ssh-keygen -l` prints by default. */
+/**
+ * `SHA256:<base64 without padding>`, as `ssh-keygen -l` prints by default. A certificate is
+ * fingerprinted by its plain key, as OpenSSH does.
+ */
 export function fingerprintSha256(blob: Uint8Array): string {
-  return "SHA256:" + digest("sha256", blob).toBase64({ omitPadding: true });
+  return "SHA256:" + digest("sha256", plainKeyBlob(blob)).toBase64({ omitPadding: true });
 }
 
-/** `MD5:aa:bb:...`, as `ssh-keygen -l -E md5` prints. */
+/** `MD5:aa:bb:...`, as `ssh-keygen -l -E md5` prints (a certificate: of its plain key). */
 export function fingerprintMd5(blob: Uint8Array): string {
-  return "MD5:" + Array.from(digest("md5", blob), (b) => b.toString(16).padStart(2, "0")).join(":");
+  return "MD5:" +
+    Array.from(digest("md5", plainKeyBlob(blob)), (b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
 /** Standard base64 with padding, as used in key lines. */

@@ -9,6 +9,7 @@
 import { CIPHER_ALGORITHMS, findCipher } from "./cipher.ts";
 import { COMPRESSION_ALGORITHMS, findCompression } from "./compression.ts";
 import { HOST_KEY_ALGORITHMS } from "./hostkey.ts";
+import { certificateAlgorithmOf, HOST_CERT_ALGORITHMS } from "./hostkey_cert.ts";
 import { findKex, KEX_ALGORITHMS } from "./kex.ts";
 import { findMac, MAC_ALGORITHMS } from "./mac.ts";
 import { type ListCategory, ratedNames } from "./policy.ts";
@@ -42,7 +43,7 @@ for (const [category, table] of Object.entries(REGISTRIES)) {
 }
 
 const byName = new Map<string, AlgorithmInfo>();
-for (const table of Object.values(REGISTRIES)) {
+for (const table of [...Object.values(REGISTRIES), HOST_CERT_ALGORITHMS]) {
   for (const entry of table as readonly AlgorithmInfo[]) byName.set(entry.name, entry);
 }
 
@@ -57,8 +58,10 @@ export function riskOf(name: string): string | undefined {
   return entry?.status === "legacy" ? (entry.risk ?? "legacy algorithm") : undefined;
 }
 
+/** A host key algorithm by name: a registry entry or a host certificate algorithm. */
 export function findHostKey(name: string): HostKeyAlgorithm | undefined {
-  return HOST_KEY_ALGORITHMS.find((a) => a.name === name);
+  return HOST_KEY_ALGORITHMS.find((a) => a.name === name) ??
+    HOST_CERT_ALGORITHMS.find((a) => a.name === name);
 }
 /** True for a registered AEAD cipher (its integrity comes with it: no separate MAC). */
 export function isAeadCipher(name: string | null | undefined): boolean {
@@ -68,6 +71,15 @@ export function isAeadCipher(name: string | null | undefined): boolean {
 /** Every registered name of a category, in preference order. */
 export function allNames(category: ListCategory): string[] {
   return (REGISTRIES[category] as readonly AlgorithmInfo[]).map((a) => a.name);
+}
+
+/**
+ * Every name a list of the category may hold: the registry's, and for host keys the host
+ * certificate algorithms too (lib/algorithms/hostkey_cert.ts: offered on request only).
+ */
+export function listableNames(category: ListCategory): string[] {
+  const names = allNames(category);
+  return category === "hostKey" ? [...names, ...HOST_CERT_ALGORITHMS.map((a) => a.name)] : names;
 }
 
 /** The default offer: registered, not legacy, runnable here (`available`), in table order. */
@@ -133,7 +145,7 @@ export function applyListSpec(
   current: readonly string[],
   spec: string,
 ): string[] {
-  const known = allNames(category);
+  const known = listableNames(category);
   const op = spec[0];
   const body = op === "+" || op === "-" || op === "^" ? spec.slice(1) : spec;
   const items = body.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
@@ -162,6 +174,15 @@ export function applyListSpec(
 /** The lists the client offers, per user-facing category. */
 export type OfferLists = Record<ListCategory, string[]>;
 
+export interface BuildOfferOptions {
+  /**
+   * Start the host key list with the certificate algorithms of its entries (as OpenSSH's
+   * default does), before the user's edits: known_hosts has a `@cert-authority` line for the
+   * host. @default false
+   */
+  hostCertificates?: boolean;
+}
+
 /**
  * Builds the client's offer: defaults, plus every legacy algorithm appended when `legacy` is
  * on, then the user's edits in order.
@@ -169,11 +190,17 @@ export type OfferLists = Record<ListCategory, string[]>;
 export function buildOffer(
   edits: Partial<Record<ListCategory, string[]>> = {},
   legacy = false,
+  options: BuildOfferOptions = {},
 ): OfferLists {
   const offer = {} as OfferLists;
   for (const category of Object.keys(REGISTRIES) as ListCategory[]) {
     let list = defaultNames(category);
     if (legacy) list = [...list, ...legacyNames(category)];
+    if (category === "hostKey" && options.hostCertificates) {
+      // As OpenSSH's default HostKeyAlgorithms: every certificate algorithm, then the plain ones.
+      const certs = list.map(certificateAlgorithmOf).filter((n): n is string => n !== undefined);
+      list = [...certs, ...list];
+    }
     for (const spec of edits[category] ?? []) list = applyListSpec(category, list, spec);
     offer[category] = list;
   }

@@ -1,7 +1,7 @@
 /** The service request that starts user authentication (RFC 4253 §10). @module */
 
 import { SshError } from "../errors/mod.ts";
-import type { MessageTransport } from "../transport/types.ts";
+import type { MessageTransport } from "../transport/message_transport.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 

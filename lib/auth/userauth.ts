@@ -9,7 +9,7 @@
 import { type AuthDetails, type ErrorDetails, SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { Deadline } from "../transport/reader.ts";
-import type { MessageTransport } from "../transport/types.ts";
+import type { MessageTransport } from "../transport/message_transport.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import { KbdInteractiveMethod } from "./keyboard_interactive.ts";

@@ -225,18 +225,21 @@ function baseOptions(ctx: HostContext, host: string, port: number, user: string)
   const { entry, options, tracer, signal } = ctx;
   const jump = entry.jump ?? options.jump;
   const via = jump && jump.toLowerCase() !== "none" ? ctx.bastions : undefined;
+  // The host's own ssh_config (connection options, not credentials or the host key policy).
+  const { signers: _s, methods: _m, strictHostKeyChecking: _k, ...own } = entry.overrides ?? {};
   return {
+    timeoutMs: options.timeoutMs ?? 10_000,
+    algorithms: entry.algorithms ?? options.algorithms,
+    requiredRsaSize: options.requiredRsaSize,
+    knownHostsFiles: options.knownHostsFiles,
+    ...own,
     ...(via ? { tunnel: via.tunnel(jump!, host, port) } : {}),
     host,
     port,
     user,
     tracer,
     signal,
-    timeoutMs: options.timeoutMs ?? 10_000,
-    algorithms: entry.algorithms ?? options.algorithms,
     legacy: entry.legacy ?? options.legacy ?? false,
-    requiredRsaSize: options.requiredRsaSize,
-    knownHostsFiles: options.knownHostsFiles,
   };
 }
 
@@ -248,13 +251,17 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     const base = baseOptions(ctx, host, port, user);
     // The inventory line's own credentials win over the fleet's.
     const own = await hostSecrets(entry.credentials);
+    const mine = entry.overrides ?? {};
     const client = await connect({
       ...base,
       signal: run.signal,
-      strictHostKeyChecking: options.strictHostKeyChecking ?? "yes",
+      strictHostKeyChecking: mine.strictHostKeyChecking ?? options.strictHostKeyChecking ??
+        "yes",
       auth: {
         batchMode: true,
         ...options.auth,
+        ...(mine.signers ? { signers: mine.signers } : {}),
+        ...(mine.methods ? { methods: mine.methods } : {}),
         ...(own.password ? { password: own.password } : {}),
         ...(own.signers ? { signers: own.signers } : {}),
         legacy: base.legacy,
@@ -293,6 +300,7 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         commandTimeoutMs: timeoutMs,
         transcript,
         enable: own.enableSecret !== undefined,
+        enableLevel: entry.enableLevel ?? undefined,
         enableSecret: own.enableSecret,
         onCommand: (c) => {
           outputs.push(c.bytes);

@@ -2,8 +2,8 @@
  * Fleet inventories for `sshtrace check`: plain text (`[user@]host[:port]` per line, `#`
  * comments, blank lines) or CSV with a header row naming a `host` column (plus optional `port`,
  * `user`, `device`, `legacy`, per-host credentials by reference — `password_env`,
- * `password_file`, `enable_secret_env`, `enable_secret_file`, `key` — and `commands`, several
- * separated by `;`; any other column is kept as-is). A column holding a secret itself
+ * `password_file`, `enable_secret_env`, `enable_secret_file`, `key` — `enable_level`, `jump`
+ * and `commands`, several separated by `;`; any other column is kept as-is). A column holding a secret itself
  * (`password`, `secret`, `enable_secret`) is refused: the CSV names where the secret is. A bad line is a `usage` error
  * (exit 2) that names `file:line` and says what is wrong.
  * @module
@@ -11,6 +11,9 @@
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
+import type { Signer } from "../auth/types.ts";
+import type { ConnectOptions } from "../client.ts";
+import type { StrictMode } from "../hostkeys/policy.ts";
 import { parsePort, parseTarget, usageError } from "../config/options.ts";
 import { platform } from "../platform/mod.ts";
 
@@ -39,11 +42,36 @@ export interface InventoryEntry {
   extra: Record<string, string>;
   /** CSV `jump` column: jump hosts in ProxyJump syntax (`none`: none), or null when not given. */
   jump?: string | null;
+  /**
+   * CSV `enable_level` column: the level `send` asks for with the row's enable secret (`super
+   * 15`, `enable 15`), or null for the command's default.
+   */
+  enableLevel?: number | null;
   /** The address to connect to when ssh_config's HostName names another than `host`. */
   connectHost?: string;
   /** This host's algorithm list edits (ssh_config), instead of the fleet's. */
   algorithms?: Partial<Record<ListCategory, string[]>>;
+  /** What ssh_config sets for this host beyond its target, applied over the fleet's options. */
+  overrides?: HostOverrides;
 }
+
+/**
+ * A host's own connection options (from its ssh_config): the client options a login to it
+ * would use, its host key policy, credentials from its IdentityFile/CertificateFile lines and
+ * its authentication methods.
+ */
+export type HostOverrides =
+  & Omit<
+    Partial<ConnectOptions>,
+    "host" | "port" | "user" | "tracer" | "signal" | "auth" | "jump" | "tunnel" | "stream" | "ask"
+  >
+  & {
+    strictHostKeyChecking?: Exclude<StrictMode, "ask">;
+    /** Keys of the host's IdentityFile/CertificateFile/IdentitiesOnly/IdentityAgent. */
+    signers?: () => Promise<Signer[]>;
+    /** PreferredAuthentications without the methods the host's ssh_config turns off. */
+    methods?: string[];
+  };
 
 /** Per-host credentials: the NAME of an environment variable or a file path, never a secret. */
 export interface HostCredentials {
@@ -82,6 +110,7 @@ const KNOWN_COLUMNS = [
   "legacy",
   "commands",
   "jump",
+  "enable_level",
   ...Object.keys(CREDENTIAL_COLUMNS),
 ] as const;
 
@@ -288,6 +317,10 @@ function parseCsv(lines: string[], headerIndex: number, file: string): Inventory
         entryError(source, e);
       }
     }
+    const levelText = get("enable_level");
+    if (levelText !== "" && (!/^\d{1,2}$/.test(levelText) || Number(levelText) > 15)) {
+      fail(source, `invalid enable_level "${levelText}": expected a privilege level 0-15`);
+    }
     const credentials = { ...NO_CREDENTIALS };
     for (const [column, field] of Object.entries(CREDENTIAL_COLUMNS)) {
       const value = get(column);
@@ -315,6 +348,7 @@ function parseCsv(lines: string[], headerIndex: number, file: string): Inventory
       commands: commands?.length ? commands : null,
       extra,
       jump,
+      enableLevel: levelText === "" ? null : Number(levelText),
     });
   }
   if (entries.length === 0) {

@@ -6,24 +6,23 @@
  */
 
 import { parseJumpSpec } from "../config/jump_spec.ts";
-import type { Signer } from "../auth/types.ts";
+import { knownHostsFilesOf } from "./connection_options.ts";
+
+export { refuseUnusedByCheck } from "./check_config.ts";
 import type { ConnectFlags } from "./connect.ts";
-import { passwordSource, signerLoader } from "./credentials.ts";
-import { Tracer } from "../trace.ts";
+import { passwordSource } from "./credentials.ts";
 import { env, writeErr as stderrWrite, writeOut as stdoutWrite } from "./output.ts";
 import { platform } from "../platform/mod.ts";
 import { interruptOnCtrlC } from "./tty.ts";
 import { parsePort, type Settings, usageError } from "../config/options.ts";
-import { configRefusals, refusalError } from "../sshconfig/apply.ts";
-import { KEYWORDS } from "../sshconfig/keywords.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
-import { originText } from "../sshconfig/types.ts";
+import { configureEntries, fleetSigners } from "./check_config.ts";
 import { checkFleet, type CheckResult, type HostReport } from "../check/check.ts";
 import { type InventoryEntry, readInventory } from "../check/inventory.ts";
 import type { Client } from "../client.ts";
 import { copy } from "../transfer/copy.ts";
 import { local, localFiles } from "../transfer/local.ts";
-import { toJunitXml } from "../check/junit.ts";
+import { type PolicyHost, toJunitXml } from "../check/junit.ts";
 import { Transcript } from "../send/transcript.ts";
 import { createPalette, useColor } from "../render/color.ts";
 import { sanitize, toJson } from "../render/sanitize.ts";
@@ -66,6 +65,8 @@ export interface CheckFlags {
   policy?: string;
   /** List the hosts whose offer differs from the majority's. */
   drift?: true;
+  /** A deep probe of every host (probe --deep), 8 at once unless --concurrency says. */
+  deep?: true;
 }
 
 /** `DIR/<host>.log` (`<host>_<port>.log` off port 22; `-N` for the N-th entry of a repeat). */
@@ -98,59 +99,6 @@ export interface RunCheckInput {
   configFor?: (target: string) => { config: SshConfig; settings: Settings };
 }
 
-/** The keywords of ssh_config a fleet check applies to each host. */
-const PER_HOST = new Set([
-  "hostname",
-  "port",
-  "user",
-  "kexalgorithms",
-  "hostkeyalgorithms",
-  "ciphers",
-  "macs",
-]);
-
-/**
- * Each entry as ssh_config gives it: HostName, Port, User and the algorithm lists of its own
- * Host/Match blocks. A refused keyword stops the check (nothing is sent); other keywords the
- * files set are named once on stderr as not applied by check, never silently dropped.
- */
-export function configureEntries(
-  entries: readonly InventoryEntry[],
-  configFor: (target: string) => { config: SshConfig; settings: Settings },
-  writeErr: (text: string) => void,
-): InventoryEntry[] {
-  const notApplied = new Map<string, string>();
-  const out = entries.map((entry) => {
-    const { config, settings } = configFor(entry.target);
-    const refusals = configRefusals(config);
-    if (refusals.length) throw refusalError(refusals);
-    for (
-      const [k, v] of [
-        ...config.values,
-        ...[...config.lists].map(([k, l]) => [k, l[0]] as const),
-      ]
-    ) {
-      if (!v || v.origin.kind !== "file" || PER_HOST.has(k) || notApplied.has(k)) continue;
-      notApplied.set(k, `${KEYWORDS.get(k)?.name ?? k} (${originText(v.origin)})`);
-    }
-    const algorithms = settings.algorithms;
-    return {
-      ...entry,
-      ...(settings.hostname !== undefined ? { connectHost: settings.hostname } : {}),
-      port: settings.port ?? entry.port,
-      user: settings.user ?? entry.user,
-      ...(Object.keys(algorithms).length ? { algorithms } : {}),
-    };
-  });
-  if (notApplied.size) {
-    writeErr(
-      `sshtrace: check applies HostName, Port, User and the algorithm lists of ssh_config; ` +
-        `not applied: ${[...notApplied.values()].join(", ")}\n`,
-    );
-  }
-  return out;
-}
-
 /**
  * `--fetch PATH --dest DIR`: each host's copy of PATH goes to DIR/<host>/ (DIR/<host>_<port>/
  * for another port than the default), through a temporary name as for `get`.
@@ -173,13 +121,6 @@ function fetchInto(
       durationMs: r.durationMs,
     };
   };
-}
-
-/** Key files and agent keys, loaded once for the whole fleet (never prompts). */
-function fleetSigners(settings: Settings, flags: CheckFlags): () => Promise<Signer[]> {
-  const load = signerLoader(new Tracer(), settings, flags as ConnectFlags, true);
-  let loaded: Promise<Signer[]> | null = null;
-  return () => (loaded ??= load());
 }
 
 function parseConcurrency(text: string | undefined): number {
@@ -324,11 +265,44 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   }
   if (settings.port !== undefined) parsePort(String(settings.port));
   const read = await readInventory(input.inventoryPath);
-  const entries = input.configFor ? configureEntries(read, input.configFor, writeErr) : read;
+  const entries = input.configFor ? configureEntries(read, input.configFor, writeErr, flags) : read;
   if (
     flags.log !== undefined && flags.command === undefined && !entries.some((e) => e.commands)
   ) {
     throw usageError("--log needs --command or a commands column (it records the commands)");
+  }
+  if (flags.deep) {
+    const refused = (["login", "command", "fetch", "log", "drift", "ndjson"] as const)
+      .filter((f) => flags[f] !== undefined);
+    if (refused.length) throw usageError(`--deep does not go with --${refused[0]}`);
+    const { runDeepInventory } = await import("./deep.ts");
+    const interrupt = interruptOnCtrlC();
+    try {
+      return await runDeepInventory({
+        entries: entries.map((e) => ({
+          target: e.target,
+          source: e.source,
+          host: e.connectHost ?? e.host,
+          port: e.port ?? settings.port ?? 22,
+          user: e.user ?? settings.user,
+          legacy: e.legacy ?? flags.legacy ?? false,
+          algorithms: e.algorithms,
+        })),
+        inventoryPath: input.inventoryPath,
+        concurrency: flags.concurrency === undefined ? 8 : concurrency,
+        timeoutMs: input.timeoutMs,
+        legacy: flags.legacy ?? false,
+        algorithms: settings.algorithms,
+        json: flags.json ?? false,
+        policy: flags.policy,
+        junit: flags.junit,
+        signal: interrupt.signal,
+        progress: tty && !flags.quiet ? writeErr : undefined,
+        writeOut,
+      });
+    } finally {
+      interrupt.dispose();
+    }
   }
   const logs = new Map<number, Transcript>();
   const names = transcriptNames(entries);
@@ -341,10 +315,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   }
   const pendingLogs: Promise<void>[] = [];
   const home = env("HOME") ?? ".";
-  const knownHostsFiles = [
-    (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-    "/etc/ssh/ssh_known_hosts",
-  ];
+  const knownHostsFiles = knownHostsFilesOf(settings, home);
   const strict = settings.strictHostKeyChecking;
   // Credentials serve the logins and the jump hosts (a probe behind a bastion logs in to it).
   const jumping = flags.jump !== undefined || entries.some((e) => e.jump);
@@ -438,16 +409,21 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     );
   }
   let exitCode = result.exitCode;
+  let policyHosts: { name: string; hosts: PolicyHost[] } | undefined;
   if (flags.policy || flags.drift) {
     const { loadPolicy } = await import("./deep.ts");
-    const { driftText, fleetDrift } = await import("../doctor/drift.ts");
+    const { driftText, fleetDrift, policyResults } = await import("../doctor/drift.ts");
     const policy = flags.policy ? await loadPolicy(flags.policy) : null;
     const drift = fleetDrift(result.hosts, policy);
     (machine ? writeErr : writeOut)(driftText(drift, policy));
     if (exitCode === 0 && drift.some((d) => d.policyFailures.length)) exitCode = 3;
+    if (policy) policyHosts = { name: policy.name, hosts: policyResults(result.hosts, policy) };
   }
   if (flags.junit) {
-    const xml = toJunitXml(result, { suiteName: `sshtrace check ${input.inventoryPath}` });
+    const xml = toJunitXml(result, {
+      suiteName: `sshtrace check ${input.inventoryPath}`,
+      policy: policyHosts,
+    });
     try {
       await platform.writeTextFile(flags.junit, xml);
     } catch (e) {

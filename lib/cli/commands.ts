@@ -132,6 +132,13 @@ const BATCH = {
   help: "never prompt (like -o BatchMode=yes)",
 } as const satisfies OptionSpec;
 
+const JUMP = {
+  short: "J",
+  value: "<hops>",
+  help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +
+    "-o ProxyJump=…); each hop uses its own ssh_config Host block",
+} as const satisfies OptionSpec;
+
 const TARGET = {
   name: "target",
   required: true,
@@ -160,6 +167,7 @@ export const TRANSFER_OPTIONS = [
   IDENTITY,
   ...SECRETS,
   BATCH,
+  JUMP,
 ] as const satisfies readonly OptionSpec[];
 
 const TRANSFER_NOTE = "Files are written under a temporary name (.NAME.sshtrace-part) and " +
@@ -171,7 +179,7 @@ export const COMMANDS = {
   probe: {
     summary: "connect, negotiate and check the host key without credentials; list auth methods",
     args: [TARGET],
-    options: [...COMMON, {
+    options: [...COMMON, JUMP, {
       long: "deep",
       help: "every host key, every listed algorithm offered alone, Terrapin, vendor, full grade " +
         "(many connections)",
@@ -184,6 +192,10 @@ export const COMMANDS = {
       long: "make-policy",
       value: "<file>",
       help: "write a policy this server passes, from it as the reference (implies --deep)",
+    }, {
+      long: "junit",
+      value: "<file>",
+      help: "with --policy: also write the results as JUnit XML, a testcase per rule",
     }],
   },
   connect: {
@@ -206,7 +218,7 @@ export const COMMANDS = {
       {
         short: "b",
         value: "<address>",
-        help: "local address to connect from (BindAddress; refused: not implemented yet)",
+        help: "local address to connect from (BindAddress)",
       },
       {
         short: "e",
@@ -244,6 +256,11 @@ export const COMMANDS = {
           "ssh -D)",
       },
       {
+        short: "g",
+        help: "let other hosts connect to -L/-D forwards given no bind address (like ssh -g; " +
+          "-o GatewayPorts=yes)",
+      },
+      {
         short: "A",
         help: "forward the ssh-agent ($SSH_AUTH_SOCK) to the sessions; the server can use its " +
           "keys while connected (like ssh -A)",
@@ -255,12 +272,7 @@ export const COMMANDS = {
         help: "carry stdin and stdout to host:port through the server (like ssh -W; for " +
           "ProxyCommand)",
       },
-      {
-        short: "J",
-        value: "<hops>",
-        help: "connect through jump hosts, [user@]host[:port],… first hop first (like ssh -J; " +
-          "-o ProxyJump=…)",
-      },
+      JUMP,
       {
         short: "G",
         help: "print the configuration ssh_config gives the target (like ssh -G; -v: with " +
@@ -305,6 +317,11 @@ export const COMMANDS = {
       {
         long: "enable",
         help: "raise the privilege level first (enable, super), answering its secret prompt",
+      },
+      {
+        long: "enable-level",
+        value: "<n>",
+        help: "with --enable: ask for this level (Comware super 3, Huawei super 15, enable 15)",
       },
       {
         long: "enable-secret-env",
@@ -381,6 +398,11 @@ export const COMMANDS = {
         help: "check every host's offer against a policy (as probe --policy); exit 3 on a failure",
       },
       { long: "drift", help: "list the hosts whose offer differs from the majority's" },
+      {
+        long: "deep",
+        help: "a deep probe of every host (as probe --deep; 8 at once unless --concurrency), " +
+          "with --policy and --junit",
+      },
       IDENTITY,
       ...SECRETS,
     ],
@@ -426,6 +448,7 @@ export const COMMANDS = {
       },
       { long: "write-config", value: "<file>", help: "append the working Host block to it" },
       { long: "alias", value: "<name>", help: "the Host pattern of the block (default: host)" },
+      JUMP,
       {
         long: "pacing",
         value: "<seconds>",

@@ -65,6 +65,7 @@ export type ConfigFlags =
       | "R"
       | "D"
       | "A"
+      | "g"
     >
   >;
 
@@ -101,6 +102,7 @@ function flagItems(flags: ConfigFlags): CommandLineItem[] {
   for (const spec of flags.R ?? []) add("-R", `RemoteForward=${configForwardText(spec, "-R")}`);
   for (const spec of flags.D ?? []) add("-D", `DynamicForward=${spec}`);
   if (flags.A) add("-A", "ForwardAgent=yes");
+  if (flags.g) add("-g", "GatewayPorts=yes");
   for (const file of flags.identity ?? []) add("-i", `IdentityFile=${quote(file)}`);
   return items;
 }

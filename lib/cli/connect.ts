@@ -7,7 +7,7 @@
  * @module
  */
 
-import { parseSize, parseTarget, type Settings, usageError } from "../config/options.ts";
+import { parseTarget, type Settings, usageError } from "../config/options.ts";
 import { connect, type ConnectOptions } from "../client.ts";
 import { defaultUser } from "../client/open_transport.ts";
 import type { ExitInfo } from "../connection/session.ts";
@@ -16,8 +16,8 @@ import { reportToJson } from "../render/ndjson.ts";
 import { type RunContext, runLifecycle, type RunOutcome } from "../run.ts";
 import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
-import { canPrompt, confirm, interruptOnCtrlC } from "./tty.ts";
-import { keyboardResponder, passwordSource, signerLoader } from "./credentials.ts";
+import { interruptOnCtrlC } from "./tty.ts";
+import { passwordSource } from "./credentials.ts";
 export { passwordPrompt, passwordSource, signerLoader } from "./credentials.ts";
 import {
   configRefusals,
@@ -27,10 +27,10 @@ import {
 } from "../sshconfig/apply.ts";
 import type { SshConfig } from "../sshconfig/resolve.ts";
 import { originText } from "../sshconfig/types.ts";
-import type { TcpOptions } from "../net.ts";
-import { DEFAULT_METHODS } from "../auth/userauth.ts";
 import { env, makeOutput } from "./output.ts";
-import { hopOutput, jumpHosts } from "./jump.ts";
+import { jumpRoute } from "./jump.ts";
+import { loginOptions } from "./login_options.ts";
+export { tcpOptions } from "./connection_options.ts";
 import {
   checkDelivery,
   exitCodeOf,
@@ -48,6 +48,7 @@ import {
   startRemoteForwards,
   stdioForward,
   stdioTarget,
+  unixListenOptions,
 } from "./forward.ts";
 export { env };
 
@@ -77,6 +78,8 @@ export interface ConnectFlags {
   n?: true;
   /** `-E FILE`: the trace goes to FILE. */
   E?: string;
+  /** `-F FILE`: the configuration file (passed to each jump host's, as ssh -J does). */
+  F?: string;
 }
 
 export interface RunConnectInput {
@@ -112,64 +115,28 @@ export async function prepareRun(
   const host = settings.hostname ?? parsed.host;
   const port = settings.port ?? parsed.port ?? 22;
   const user = settings.user ?? parsed.user ?? defaultUser();
-  const tty = platform.stdin.isTerminal();
   const batch = settings.batchMode ?? flags.batch ?? false;
   const { tracer, human } = makeOutput(outputFlags(flags, settings.logLevel));
   if (input.config) {
     traceConfig(tracer, input.config);
     if (!input.sendsEnvironment) noEnvironment(tracer, input.config);
   }
-  const refusals = input.config ? configRefusals(input.config) : [];
-  const home = env("HOME") ?? ".";
-  const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
-  const methods = settings.disabledMethods
-    ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
-      !settings.disabledMethods!.includes(m)
-    )
-    : settings.preferredAuthentications;
-  const options: ConnectOptions = {
-    host,
-    port,
-    user,
+  const refusals = input.config ? [...configRefusals(input.config)] : [];
+  const password = await passwordSource(flags, batch);
+  const options = loginOptions({
+    settings,
+    flags,
     tracer,
     timeoutMs: input.timeoutMs,
-    algorithms: settings.algorithms,
-    legacy: flags.legacy ?? false,
-    strictHostKeyChecking: strict,
-    knownHostsFiles: [
-      (settings.userKnownHostsFile ?? `${home}/.ssh/known_hosts`).replace(/^~(?=\/|$)/, home),
-      ...(settings.globalKnownHostsFiles ?? ["/etc/ssh/ssh_known_hosts"]),
-    ],
-    // Without a terminal nobody can answer: `ask` then refuses unknown keys, as ssh(1) does.
-    ask: strict === "ask" && canPrompt() ? confirm : undefined,
-    hashKnownHosts: settings.hashKnownHosts,
-    tcp: tcpOptions(settings),
-    hostKeyAlias: settings.hostKeyAlias,
-    rekeyLimitBytes: flags.rekeyLimit ? parseSize(flags.rekeyLimit) : settings.rekeyLimit,
-    ...(settings.rekeySeconds ? { rekeyIntervalMs: settings.rekeySeconds * 1000 } : {}),
-    requiredRsaSize: settings.requiredRsaSize,
-    keepalive: settings.serverAliveInterval
-      ? {
-        intervalMs: settings.serverAliveInterval * 1000,
-        countMax: settings.serverAliveCountMax ?? 3,
-      }
-      : undefined,
-    auth: {
-      methods,
-      signers: signerLoader(tracer, settings, flags, batch),
-      password: await passwordSource(flags, batch),
-      kbdInteractive: keyboardResponder(batch),
-      batchMode: batch,
-      legacy: flags.legacy ?? false,
-      ...(settings.passwordPrompts !== undefined
-        ? { passwordPrompts: settings.passwordPrompts }
-        : {}),
-    },
-  };
-  const jump = jumpHosts(settings.proxyJump);
-  const hops = jump.length ? hopOutput(flags) : null;
-  if (hops) Object.assign(options, { jump, onHop: hops.onHop });
-  else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
+    target: { host, port, user },
+    password,
+  });
+  const route = await jumpRoute(settings, flags, input.timeoutMs, password);
+  const hops = route?.hops ?? null;
+  if (route) {
+    Object.assign(options, { jump: route.jump, onHop: route.hops.onHop });
+    refusals.push(...route.refusals);
+  } else if (settings.proxyCommand) options.proxyCommand = settings.proxyCommand;
   const agentSocket = settings.forwardAgent ? env("SSH_AUTH_SOCK") : undefined;
   if (agentSocket) options.forwardAgent = agentSocket;
   // Installed last: nothing above may throw past it and leave Ctrl-C caught.
@@ -228,15 +195,6 @@ function noEnvironment(tracer: Tracer, config: SshConfig): void {
   }
 }
 
-/** The TCP options of the settings (AddressFamily, ConnectionAttempts, TCPKeepAlive). */
-export function tcpOptions(settings: Settings): TcpOptions {
-  return {
-    ...(settings.addressFamily ? { family: settings.addressFamily } : {}),
-    ...(settings.connectionAttempts ? { attempts: settings.connectionAttempts } : {}),
-    ...(settings.tcpKeepAlive !== undefined ? { keepAlive: settings.tcpKeepAlive } : {}),
-  };
-}
-
 /**
  * The output flags with ssh_config's LogLevel applied where no flag says otherwise: QUIET,
  * FATAL and ERROR show only failures (-q), DEBUG/DEBUG1 is -v, DEBUG2 and DEBUG3 are -vv.
@@ -256,9 +214,12 @@ export function outputFlags<F extends { verbose: number; quiet?: true }>(
 export async function runConnect(input: RunConnectInput): Promise<number> {
   const { flags } = input;
   // Checked before prepareRun installs the Ctrl-C handler (a usage error must not leave it).
-  const forwards = localForwardSpecs(input.settings.localForwards);
+  const gateway = { gatewayPorts: input.settings.gatewayPorts ?? false };
+  const forwards = localForwardSpecs(input.settings.localForwards, "-L", gateway);
   const remoteForwards = localForwardSpecs(input.settings.remoteForwards, "-R");
-  const socks = dynamicForwardSpecs(input.settings.dynamicForwards);
+  const socks = dynamicForwardSpecs(input.settings.dynamicForwards, gateway);
+  const policy = { exitOnForwardFailure: input.settings.exitOnForwardFailure ?? false };
+  const unix = unixListenOptions(input.settings);
   if (flags.W !== undefined) stdioTarget(flags.W);
   const run = await prepareRun({ ...input, sendsEnvironment: true });
   const { tracer } = run;
@@ -289,9 +250,9 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
     try {
       const client = await connect(run.options);
       ctx.closeOnStop(() => client.transport.close());
-      startLocalForwards(client, forwards);
-      startDynamicForwards(client, socks);
-      await startRemoteForwards(client, remoteForwards);
+      startLocalForwards(client, forwards, { ...policy, unix });
+      startDynamicForwards(client, socks, policy);
+      await startRemoteForwards(client, remoteForwards, policy);
       if (flags.W !== undefined) {
         await stdioForward(client, flags.W, ctx.signal);
         return await client.close();

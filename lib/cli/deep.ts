@@ -14,8 +14,17 @@ import {
   type Policy,
   type RuleResult,
 } from "../doctor/policy.ts";
+import { type PolicyHost, policyJunitXml } from "../check/junit.ts";
 import { platform } from "../platform/mod.ts";
-import { sanitize } from "../render/sanitize.ts";
+import { sanitize, toJson } from "../render/sanitize.ts";
+import { fleetExitCode } from "../check/check.ts";
+import {
+  deepFleet,
+  type DeepFleetEntry,
+  type DeepFleetHost,
+  type DeepFleetResult,
+} from "../doctor/deep_fleet.ts";
+import type { Stage } from "../types.ts";
 import { writeOut } from "./output.ts";
 
 const yes = (b: boolean) => (b ? "yes" : "no");
@@ -59,6 +68,16 @@ export function deepText(r: DeepProbeResult): string {
   out.push(`  strict kex  ${yes(r.strictKex)}; ext-info ${yes(r.extInfo)}`);
   out.push(`  terrapin    ${r.terrapin.exposed ? "EXPOSED" : "not exposed"}: ${r.terrapin.why}`);
   out.push(`  compression ${r.compression.join(", ") || "(none listed)"}`);
+  if (r.penalties.server || r.penalties.refused) {
+    out.push(
+      `  penalties   PerSourcePenalties (OpenSSH 9.8+): ` +
+        (r.penalties.refused
+          ? "the server refused this address part-way; the rest was not tried (retry later)"
+          : `connections paced to stay under the threshold (waited ${
+            (r.penalties.waitedMs / 1000).toFixed(1)
+          } s)`),
+    );
+  }
   const auth = r.auth;
   if (auth) {
     out.push(`  auth        ${r.probe.target.user}: ${auth.methods.join(", ") || "(none)"}`);
@@ -107,6 +126,21 @@ export interface DeepCliOptions {
   json: boolean;
   policy?: string;
   makePolicy?: string;
+  /** With a policy: write its results as JUnit XML (a testcase per rule) to this file. */
+  junit?: string;
+}
+
+/** Writes the policy's results as JUnit XML; a file that cannot be written is a usage error. */
+export async function writePolicyJunit(
+  file: string,
+  policy: Policy,
+  hosts: readonly PolicyHost[],
+): Promise<void> {
+  try {
+    await platform.writeTextFile(file, policyJunitXml(policy.name, hosts));
+  } catch (e) {
+    throw usageError(`cannot write the JUnit file ${file}: ${(e as Error).message}`);
+  }
 }
 
 /** Runs `probe --deep` (with a policy check or a policy to write); returns the exit code. */
@@ -114,9 +148,19 @@ export async function runDeepProbe(
   options: DeepProbeOptions,
   cli: DeepCliOptions,
 ): Promise<number> {
+  if (cli.junit && !cli.policy) throw usageError("--junit with probe goes with --policy");
   const policy = cli.policy ? await loadPolicy(cli.policy) : null;
   const r = await deepProbe(options);
   const results = policy ? checkPolicy(policy, observedOf(r)) : null;
+  if (policy && cli.junit) {
+    const { host, port } = r.probe.target;
+    await writePolicyJunit(cli.junit, policy, [{
+      target: `${host}:${port}`,
+      results: r.lists ? results : null,
+      why: `offer not seen: ${r.probe.error?.message ?? "no KEXINIT"}`,
+      ms: r.durationMs,
+    }]);
+  }
   if (cli.makePolicy && r.lists) {
     const made = makePolicy(observedOf(r), `${r.probe.target.host}:${r.probe.target.port}`);
     await platform.writeTextFile(cli.makePolicy, JSON.stringify(made, null, 2) + "\n");
@@ -157,4 +201,164 @@ export function policyText(policy: Policy, results: readonly RuleResult[]): stri
   ];
   for (const x of results) out.push(`  ${x.pass ? "pass" : "FAIL"}  ${x.rule}: ${x.detail}`);
   return out.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// check --deep: every host of an inventory
+
+/** What `check --deep` needs besides the inventory's rows. */
+export interface DeepInventoryInput {
+  entries: readonly DeepFleetEntry[];
+  /** The inventory file (for the JUnit suite name). */
+  inventoryPath: string;
+  concurrency: number;
+  timeoutMs: number;
+  legacy: boolean;
+  algorithms?: DeepProbeOptions["algorithms"];
+  knownHostsFiles?: string[];
+  json: boolean;
+  policy?: string;
+  junit?: string;
+  signal?: AbortSignal;
+  /** Progress lines (`[n/total] host: grade`), or nothing. */
+  progress?: (text: string) => void;
+  writeOut?: (text: string) => void;
+}
+
+/** The table row of one host: target, vendor, grade, host keys, strict kex, Terrapin, time. */
+function deepRow(h: DeepFleetHost): string[] {
+  const r = h.result;
+  if (!r.lists) {
+    const e = r.probe.error;
+    return [h.target, "FAIL", `${e?.stage ?? "?"}: ${e?.code ?? "no offer"}`, "", "", "", ""];
+  }
+  const grade = r.grade
+    ? `${r.grade.letter} ${r.grade.score}${r.grade.partial.length ? "*" : ""}`
+    : "-";
+  const keys = r.hostKeys.map((k) =>
+    `${k.keyType.replace(/^ssh-|^ecdsa-sha2-/, "")}${k.bits ? `/${k.bits}` : ""}`
+  )
+    .join(",");
+  return [
+    h.target,
+    grade,
+    r.vendor.replace(/ \(.*$/, ""),
+    keys,
+    r.strictKex ? "strict" : r.terrapin.exposed ? "TERRAPIN" : "no-strict",
+    String(r.connections),
+    String(r.durationMs),
+  ].map((c) => sanitize(c));
+}
+
+const DEEP_HEADERS = ["HOST", "GRADE", "VENDOR", "HOST KEYS", "KEX", "CONNS", "MS"];
+
+/** The fleet's deep probes in words: a table, the policy failures, the time taken. */
+export function deepFleetText(
+  fleet: DeepFleetResult,
+  concurrency: number,
+  policy: { name: string; hosts: PolicyHost[] } | null,
+): string {
+  const rows = fleet.hosts.map(deepRow);
+  const widths = DEEP_HEADERS.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => c >= 5 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)).join("  ")
+      .trimEnd();
+  const out = [line(DEEP_HEADERS), ...rows.map(line)];
+  if (fleet.hosts.some((h) => h.result.grade?.partial.length)) {
+    out.push("(* partial grade: probe --deep HOST says what could not be checked)");
+  }
+  if (policy) {
+    const failing = policy.hosts.filter((h) => !h.results || h.results.some((r) => !r.pass));
+    out.push(
+      "",
+      failing.length
+        ? `policy ${policy.name}: ${failing.length} of ${policy.hosts.length} hosts fail`
+        : `policy ${policy.name}: every host passes`,
+    );
+    for (const h of failing) {
+      out.push(`  ${sanitize(h.target)}`);
+      if (!h.results) out.push(`    ${sanitize(h.why ?? "offer not seen")}`);
+      for (const r of h.results?.filter((x) => !x.pass) ?? []) {
+        out.push(`    FAIL ${r.rule}: ${sanitize(r.detail)}`);
+      }
+    }
+  }
+  const failed = fleet.hosts.filter((h) => !h.result.lists).length;
+  const waited = fleet.hosts.reduce((t, h) => t + h.result.penalties.waitedMs, 0);
+  out.push(
+    "",
+    `${fleet.hosts.length} hosts deep-probed in ${(fleet.ms / 1000).toFixed(1)} s ` +
+      `(${concurrency} at once, ${fleet.connections} connections` +
+      (waited ? `, ${(waited / 1000).toFixed(1)} s paced for PerSourcePenalties` : "") +
+      `); ${failed} without an offer`,
+  );
+  return out.join("\n") + "\n";
+}
+
+/** Runs `check --deep`; returns the exit code (3 when a host fails the policy). */
+export async function runDeepInventory(input: DeepInventoryInput): Promise<number> {
+  const write = input.writeOut ?? writeOut;
+  const policy = input.policy ? await loadPolicy(input.policy) : null;
+  let done = 0;
+  const fleet = await deepFleet(input.entries, {
+    concurrency: input.concurrency,
+    timeoutMs: input.timeoutMs,
+    legacy: input.legacy,
+    algorithms: input.algorithms,
+    knownHostsFiles: input.knownHostsFiles,
+    signal: input.signal,
+    onResult: (h) => {
+      done++;
+      const g = h.result.grade;
+      input.progress?.(
+        `[${done}/${input.entries.length}] ${sanitize(h.target)}: ` +
+          (g ? `grade ${g.letter} ${g.score}` : `no offer (${h.result.probe.error?.code})`) + "\n",
+      );
+    },
+  });
+  const policyHosts = policy
+    ? {
+      name: policy.name,
+      hosts: fleet.hosts.map((h): PolicyHost => ({
+        target: h.target,
+        results: h.result.lists ? checkPolicy(policy, observedOf(h.result)) : null,
+        why: `offer not seen: ${h.result.probe.error?.message ?? "no KEXINIT"}`,
+        ms: h.result.durationMs,
+      })),
+    }
+    : null;
+  if (input.json) {
+    write(
+      toJson(
+        {
+          ms: fleet.ms,
+          connections: fleet.connections,
+          concurrency: input.concurrency,
+          hosts: fleet.hosts.map((h) => {
+            const { probe, auth, ...rest } = h.result;
+            return {
+              target: h.target,
+              source: h.source,
+              ...rest,
+              authMethods: auth?.methods ?? null,
+              error: probe.error ? { code: probe.error.code, message: probe.error.message } : null,
+              policy: policyHosts?.hosts[h.index]?.results ?? undefined,
+            };
+          }),
+        },
+        2,
+      ) + "\n",
+    );
+  } else write(deepFleetText(fleet, input.concurrency, policyHosts));
+  if (input.junit && policyHosts) {
+    await writePolicyJunit(input.junit, policy!, policyHosts.hosts);
+  }
+  const failed = fleet.hosts.filter((h) => !h.result.lists);
+  if (failed.length) {
+    return fleetExitCode(failed.map((h) => ({
+      ok: false,
+      failedStage: (h.result.probe.error?.stage as Stage | undefined) ?? "connect",
+    })));
+  }
+  return policyHosts?.hosts.some((h) => h.results?.some((r) => !r.pass)) ? POLICY_FAILED_EXIT : 0;
 }

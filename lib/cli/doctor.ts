@@ -11,6 +11,7 @@ import { usageError } from "../config/options.ts";
 import { allForms, hostBlock } from "../doctor/forms.ts";
 import { type DoctorReport, onceSource, runDoctor } from "../doctor/ladder.ts";
 import type { DoctorGoal } from "../doctor/rungs.ts";
+import { NAMED_CAUSES } from "../diagnose/catalogue/named.ts";
 import { isDefault } from "../doctor/settings.ts";
 import { platform } from "../platform/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
@@ -57,10 +58,17 @@ export function doctorText(report: DoctorReport, alias?: string): string {
       ? "worked"
       : `failed at ${r.stage} (${r.code}: ${sanitize(r.message ?? "")})`;
     out.push(`  * ${r.rung}: ${r.change}`);
-    out.push(`      ${result}, ${r.durationMs} ms; ${r.why}`);
+    out.push(`      ${result}${r.cause ? ` [${r.cause}]` : ""}, ${r.durationMs} ms; ${r.why}`);
   });
   if (report.working) {
     out.push("");
+    const confirmed = NAMED_CAUSES.find((c) => c.id === report.confirmed);
+    if (confirmed) {
+      out.push(
+        `Cause confirmed by the change that worked: ${confirmed.title} [${confirmed.id}]`,
+        "",
+      );
+    }
     if (isDefault(report.working)) {
       out.push("sshtrace's defaults work: nothing to change.");
     } else {
@@ -73,9 +81,10 @@ export function doctorText(report: DoctorReport, alias?: string): string {
   } else {
     out.push("", "Nothing worked. Likely causes, most likely first:");
     report.causes.forEach((c, i) => {
-      out.push(`  ${i + 1}. ${c.title} (${c.code})`);
+      out.push(`  ${i + 1}. ${c.title} (${c.cause ? `${c.cause}, ` : ""}${c.code})`);
       if (c.explanation) out.push(`     ${sanitize(c.explanation)}`);
       if (c.fix) out.push(`     try: ${sanitize(c.fix)}`);
+      for (const s of c.signs) out.push(`     seen: ${sanitize(s)}`);
       for (const e of c.evidence) out.push(`     evidence: ${sanitize(e)}`);
     });
   }

@@ -1,34 +1,93 @@
 /**
- * The CLI side of port forwarding: `-L` / LocalForward started once logged in (a bind failure
- * ends the run, as ssh -o ExitOnForwardFailure=yes does), and `-N`: hold the connection open
- * for the forwards until the server ends it or the user presses Ctrl-C; and `-W host:port`.
+ * The CLI side of port forwarding: `-L`/`-D`/`-R` (LocalForward…) started once logged in, before
+ * any command. As ssh(1): a forward that cannot be set up (a local bind failure, a refused
+ * tcpip-forward) is a warning and the run goes on, unless ExitOnForwardFailure is yes — then it
+ * ends the run with the forward's error. `-N`: hold the connection open for the forwards until
+ * the server ends it or the user presses Ctrl-C; and `-W host:port`.
  * @module
  */
 
 import type { Client } from "../client.ts";
 import type { LocalForward } from "../forward/local.ts";
-import { forwardText, parseDynamicSpec, parseForwardSpec } from "../forward/spec.ts";
+import {
+  type ForwardSpecOptions,
+  forwardText,
+  parseDynamicSpec,
+  parseForwardSpec,
+} from "../forward/spec.ts";
+import { SshError } from "../errors/mod.ts";
 import { parseTarget, usageError } from "../config/options.ts";
-import { platform } from "../platform/mod.ts";
+import { platform, type UnixListenOptions } from "../platform/mod.ts";
+import type { Settings } from "../config/options.ts";
 
-/** Parses every -L (or -R) specification (a usage error before connecting when one is bad). */
-export function localForwardSpecs(specs: readonly string[] | undefined, option = "-L") {
-  return (specs ?? []).map((s) => parseForwardSpec(s, option));
+/**
+ * Parses every -L (or -R) specification (a usage error before connecting when one is bad);
+ * GatewayPorts (`-g`) widens a -L given no bind address to every address.
+ */
+export function localForwardSpecs(
+  specs: readonly string[] | undefined,
+  option = "-L",
+  options: ForwardSpecOptions = {},
+) {
+  return (specs ?? []).map((s) => parseForwardSpec(s, option, options));
 }
 
 /** Parses every -D specification (a usage error before connecting when one is bad). */
-export function dynamicForwardSpecs(specs: readonly string[] | undefined) {
-  return (specs ?? []).map((s) => parseDynamicSpec(s));
+export function dynamicForwardSpecs(
+  specs: readonly string[] | undefined,
+  options: ForwardSpecOptions = {},
+) {
+  return (specs ?? []).map((s) => parseDynamicSpec(s, "-D", options));
 }
 
-/** Starts a SOCKS proxy per -D on a logged-in client; on a failure the ones started are closed. */
+/** ExitOnForwardFailure: whether a forward that cannot be set up ends the run. */
+export interface ForwardFailurePolicy {
+  /** @default false (a warning, and the run goes on, as ssh(1)) */
+  exitOnForwardFailure?: boolean;
+}
+
+/** The Unix-socket listener options of the settings (StreamLocalBindMask, …Unlink), as ssh. */
+export function unixListenOptions(
+  settings: Pick<Settings, "streamLocalBindMask" | "streamLocalBindUnlink">,
+): UnixListenOptions {
+  return {
+    mode: 0o777 & ~(settings.streamLocalBindMask ?? 0o177),
+    unlink: settings.streamLocalBindUnlink ?? false,
+  };
+}
+
+/**
+ * What a forward that could not be set up does: with ExitOnForwardFailure, its error ends the
+ * run (after the forwards already started are closed); without, a warning as ssh(1) prints it.
+ */
+function onForwardFailure(
+  client: Client,
+  e: unknown,
+  policy: ForwardFailurePolicy,
+  close: () => void,
+): void {
+  if (policy.exitOnForwardFailure || !(e instanceof SshError)) {
+    close();
+    throw e;
+  }
+  client.tracer.emit({
+    stage: "session",
+    type: "info",
+    message: `warning: ${e.message}; going on without this forward ` +
+      "(ExitOnForwardFailure yes would end the run here)",
+  });
+}
+
+/** Starts a SOCKS proxy per -D on a logged-in client (a failure: see {@link onForwardFailure}). */
 export function startDynamicForwards(
   client: Client,
   specs: ReturnType<typeof dynamicForwardSpecs>,
+  policy: ForwardFailurePolicy = {},
 ): LocalForward[] {
   const started: LocalForward[] = [];
-  try {
-    for (const spec of specs) {
+  const closeAll = () => started.forEach((f) => f.close());
+  for (const spec of specs) {
+    try {
       const forward = client.forwardDynamic(spec);
       started.push(forward);
       client.tracer.emit({
@@ -37,48 +96,53 @@ export function startDynamicForwards(
         message: `SOCKS proxy on ${spec.bindHost}:${forward.port}: connections go out from ` +
           "the server",
       });
+    } catch (e) {
+      onForwardFailure(client, e, policy, closeAll);
     }
-  } catch (e) {
-    for (const f of started) f.close();
-    throw e;
   }
   return started;
 }
 
-/** Asks the server for every -R forward in turn (a refusal ends the run). */
+/** Asks the server for every -R forward in turn (a refusal: see {@link onForwardFailure}). */
 export async function startRemoteForwards(
   client: Client,
   specs: ReturnType<typeof localForwardSpecs>,
+  policy: ForwardFailurePolicy = {},
 ): Promise<void> {
   for (const spec of specs) {
-    const forward = await client.forwardRemote(spec);
-    client.tracer.emit({
-      stage: "session",
-      type: "info",
-      message: `the server forwards its port ${forward.port} to ${forwardText(spec)}`,
-    });
+    try {
+      const forward = await client.forwardRemote(spec);
+      client.tracer.emit({
+        stage: "session",
+        type: "info",
+        message: `the server forwards its port ${forward.port} to ${forwardText(spec)}`,
+      });
+    } catch (e) {
+      onForwardFailure(client, e, policy, () => {});
+    }
   }
 }
 
-/** Starts the forwards on a logged-in client; on a failure the ones started are closed. */
+/** Starts the -L forwards on a logged-in client (a failure: see {@link onForwardFailure}). */
 export function startLocalForwards(
   client: Client,
   specs: ReturnType<typeof localForwardSpecs>,
+  policy: ForwardFailurePolicy & { unix?: UnixListenOptions } = {},
 ): LocalForward[] {
   const started: LocalForward[] = [];
-  try {
-    for (const spec of specs) {
-      const forward = client.forwardLocal(spec);
+  const closeAll = () => started.forEach((f) => f.close());
+  for (const spec of specs) {
+    try {
+      const forward = client.forwardLocal(spec, policy.unix ? { unix: policy.unix } : {});
       started.push(forward);
       client.tracer.emit({
         stage: "session",
         type: "info",
         message: `forwarding ${forwardText(spec, forward.port)} through the server`,
       });
+    } catch (e) {
+      onForwardFailure(client, e, policy, closeAll);
     }
-  } catch (e) {
-    for (const f of started) f.close();
-    throw e;
   }
   return started;
 }

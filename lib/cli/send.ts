@@ -26,6 +26,7 @@ export interface SendFlags extends ConnectFlags {
   commandTimeout?: string;
   encoding?: string;
   enable?: true;
+  enableLevel?: string;
   enableSecretEnv?: string;
   enableSecretFile?: string;
   answer?: string[];
@@ -56,6 +57,16 @@ async function enableSecret(flags: SendFlags): Promise<SecretSource | undefined>
 
 const DEVICE_CHOICES: readonly string[] = ["auto", ...DEVICE_NAMES];
 
+/** `--enable-level N`: a whole number 0-15, only with `--enable`. */
+export function parseEnableLevel(text: string | undefined, enable?: true): number | undefined {
+  if (text === undefined) return undefined;
+  if (!enable) throw usageError("--enable-level needs --enable");
+  if (!/^\d{1,2}$/.test(text) || Number(text) > 15) {
+    throw usageError(`--enable-level ${text}: expected a privilege level 0-15`);
+  }
+  return Number(text);
+}
+
 /**
  * Runs `send` and returns the exit code: 0 when the device accepted every command, else the
  * failing stage's code (15 also when it rejected a command: `session.command-rejected`).
@@ -84,6 +95,7 @@ export async function runSend(
   if ((flags.enableSecretEnv || flags.enableSecretFile) && !flags.enable) {
     throw usageError("--enable-secret-env / --enable-secret-file need --enable");
   }
+  const enableLevel = parseEnableLevel(flags.enableLevel, flags.enable);
   if (flags.save && !flags.config) throw usageError("--save needs --config");
   if (flags.config && flags.device !== "auto" && !DEVICES[flags.device as DeviceName].config) {
     throw usageError(`--config: --device ${flags.device} has no configuration mode`);
@@ -99,11 +111,13 @@ export async function runSend(
   const run = await prepareRun(input);
   // Filled as each command's prompt comes back, so a later failure keeps the earlier outputs.
   const done: CommandResult[] = [];
+  // The device (and how it was told) for the JSON report, once the run got that far.
+  let device: Record<string, unknown> | undefined;
   const writes: Promise<void>[] = [];
   const outcome = await run.execute(async (ctx) => {
     const client = await connect(run.options);
     ctx.closeOnStop(() => client.transport.close());
-    await runShellOnClient(client, {
+    const result = await runShellOnClient(client, {
       commands: input.command,
       device: flags.device as DeviceChoice,
       promptPattern,
@@ -112,6 +126,7 @@ export async function runSend(
       promptTimeoutMs: Math.min(15_000, commandTimeoutMs),
       encoding: flags.encoding,
       enable: flags.enable ?? false,
+      enableLevel,
       enableSecret: secret,
       answers,
       transcript,
@@ -127,6 +142,12 @@ export async function runSend(
       if (e instanceof SshError && e.code === "session.command-rejected") await client.close();
       throw e;
     });
+    device = {
+      name: result.device,
+      reason: result.deviceReason,
+      evidence: result.deviceEvidence,
+      privilegeLevel: result.privilegeLevel,
+    };
     await client.close();
   });
   await Promise.all(writes);
@@ -139,6 +160,7 @@ export async function runSend(
   }
   const exitCode = outcome.error?.exitCode ?? 0;
   run.finish(outcome, exitCode, {
+    ...(device ? { device } : {}),
     commands: commandsReport(input.command, done, outcome.error),
   });
   return exitCode;

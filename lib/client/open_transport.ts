@@ -11,12 +11,9 @@ import {
   findHostKey,
   type ListCategory,
 } from "../algorithms/registry.ts";
-import {
-  defaultKnownHostsFiles,
-  hostKeyPolicy,
-  knownKeyTypes,
-  type StrictMode,
-} from "../hostkeys/policy.ts";
+import { defaultKnownHostsFiles, hostKeyPolicy, type StrictMode } from "../hostkeys/policy.ts";
+import { knownForHost, orderHostKeyAlgorithms } from "../hostkeys/offer_order.ts";
+import { hostIpToCheck } from "../hostkeys/host_ip.ts";
 import { connectTcp, type TcpOptions } from "../net.ts";
 import { platform } from "../platform/mod.ts";
 import { SshError } from "../errors/mod.ts";
@@ -51,6 +48,11 @@ export interface ClientOptions {
   hashKnownHosts?: boolean;
   /** AddressFamily, ConnectionAttempts, TCPKeepAlive of the TCP connection. */
   tcp?: TcpOptions;
+  /**
+   * CheckHostIP: look the server's address up in known_hosts too, and record it there, as
+   * ssh(1) does (skipped for loopback addresses and over a proxy or jump host). @default false
+   */
+  checkHostIp?: boolean;
   /** HostKeyAlias: the name the host key is looked up and recorded under (no port). */
   hostKeyAlias?: string;
   /** Run over this stream instead of opening a TCP connection. */
@@ -69,6 +71,11 @@ export interface ClientOptions {
   rekeyLimitBytes?: number;
   /** Rekey after this long (RekeyLimit's time part), in milliseconds. @default 1 hour */
   rekeyIntervalMs?: number;
+  /**
+   * CASignatureAlgorithms: the algorithms a host certificate's CA may sign with.
+   * @default OpenSSH's (no ssh-rsa, no DSA)
+   */
+  caSignatureAlgorithms?: string[];
   /** The smallest RSA host or user key accepted (OpenSSH's RequiredRSASize). @default 1024 */
   requiredRsaSize?: number;
   /** Send our version line only after the server's (devices that drop earlier data). */
@@ -103,25 +110,25 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
   const port = options.port ?? 22;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const files = options.knownHostsFiles ?? defaultKnownHostsFiles(home());
+  // HostKeyAlias: known_hosts names the key by the alias alone, as ssh(1) does.
+  const keyHost = options.hostKeyAlias ?? options.host;
+  const keyPort = options.hostKeyAlias ? 22 : port;
+  // Like ssh(1): offer host certificates first when an @cert-authority line matches the host,
+  // and prefer the algorithms of the key types already known for it, so a server with several
+  // keys is not reported as unknown or changed.
+  const known = await knownForHost(files, keyHost, keyPort);
   let offer;
   try {
-    offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false);
+    offer = buildOffer(options.algorithms ?? {}, options.legacy ?? false, {
+      hostCertificates: known.certAuthority,
+    });
   } catch (e) {
     if (e instanceof AlgorithmListError) {
       throw new SshError("usage", "usage.invalid", e.message);
     }
     throw e;
   }
-  // Like ssh(1): prefer host key algorithms of the types already known for this host, so a
-  // server with several keys is not reported as unknown or changed.
-  // HostKeyAlias: known_hosts names the key by the alias alone, as ssh(1) does.
-  const keyHost = options.hostKeyAlias ?? options.host;
-  const keyPort = options.hostKeyAlias ? 22 : port;
-  const known = await knownKeyTypes(files, keyHost, keyPort);
-  if (known.length) {
-    const first = offer.hostKey.filter((n) => known.includes(findHostKey(n)?.keyType ?? ""));
-    offer.hostKey = [...first, ...offer.hostKey.filter((n) => !first.includes(n))];
-  }
+  offer.hostKey = orderHostKeyAlgorithms(offer.hostKey, known, (n) => findHostKey(n)?.keyType);
   const { signal } = options;
   if (signal?.aborted) throw failureOf(signal.reason, signal, "connect");
   const span = tracer.span("connect");
@@ -141,13 +148,32 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
       throw whenAborted(e, signal, "connect");
     }
   }
+  let hostIp: { ip: string; port: number } | undefined;
   if (!stream) {
+    let tcp;
     try {
-      stream = (await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp))
-        .stream;
+      tcp = await connectTcp(options.host, port, timeoutMs, tracer, signal, options.tcp);
     } catch (e) {
       throw whenAborted(e, signal, "connect");
     }
+    stream = tcp.stream;
+    if (options.checkHostIp) {
+      const check = hostIpToCheck(options.host, tcp.remoteAddress);
+      if ("ip" in check) hostIp = { ip: check.ip, port };
+      else {
+        tracer.emit({
+          stage: "connect",
+          type: "info",
+          message: `CheckHostIP skipped: ${check.skipped}`,
+        });
+      }
+    }
+  } else if (options.checkHostIp) {
+    tracer.emit({
+      stage: "connect",
+      type: "info",
+      message: "CheckHostIP skipped: the connection goes through a proxy or jump host",
+    });
   }
   span.end();
   const opened = stream;
@@ -173,6 +199,10 @@ export async function openTransport(options: ClientOptions): Promise<Transport> 
         tracer,
         ask: options.ask,
         hashKnownHosts: options.hashKnownHosts,
+        principal: keyHost,
+        hostIp,
+        caSignatureAlgorithms: options.caSignatureAlgorithms,
+        requiredRsaSize: options.requiredRsaSize,
       }),
     });
   } catch (e) {

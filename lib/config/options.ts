@@ -91,6 +91,12 @@ export interface Settings {
   rekeySeconds?: number;
   /** OpenSSH's RequiredRSASize: the smallest RSA key (host or user) accepted, in bits. */
   requiredRsaSize?: number;
+  /** CheckHostIP: the server's address is checked and recorded in known_hosts too. */
+  checkHostIp?: boolean;
+  /** BindAddress (`-b`): the local address to connect from. */
+  bindAddress?: string;
+  /** CASignatureAlgorithms: what a host certificate's CA may sign with. */
+  caSignatureAlgorithms?: string[];
   /** `--legacy`: list edits are checked against the offer with the legacy names appended. */
   legacy?: boolean;
   /** ProxyJump / `-J` as written (parsed by lib/config/jump_spec.ts when the run is prepared). */
@@ -105,6 +111,14 @@ export interface Settings {
   dynamicForwards?: string[];
   /** ForwardAgent / `-A`: offer the local agent ($SSH_AUTH_SOCK) to the sessions. */
   forwardAgent?: boolean;
+  /** GatewayPorts / `-g`: a -L/-D forward given no bind address listens on every address. */
+  gatewayPorts?: boolean;
+  /** ExitOnForwardFailure: a forward that cannot be set up ends the run (else a warning). */
+  exitOnForwardFailure?: boolean;
+  /** StreamLocalBindMask: the mask of a -L Unix socket's file mode. @default 0o177 */
+  streamLocalBindMask?: number;
+  /** StreamLocalBindUnlink: remove a stale -L Unix socket file before listening. */
+  streamLocalBindUnlink?: boolean;
   /** The host to connect to, when ssh_config's HostName names another than the one typed. */
   hostname?: string;
   /** GlobalKnownHostsFile: read after the user's files, never written. */

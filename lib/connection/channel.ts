@@ -9,10 +9,9 @@
 import { type SshReader, SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import type { Tracer } from "../trace.ts";
-import { Inbound } from "./inbound.ts";
 import { releasable, release } from "../wire/release.ts";
 import { type Deferred, deferred, noop, withReplyTimeout } from "./wait.ts";
-import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE, LocalWindow, RemoteWindow } from "./window.ts";
+import { Inbound, LocalWindow, RemoteWindow } from "./window.ts";
 import type { ChannelHost, ChannelRequestHandler, ChannelStage } from "./types.ts";
 import {
   channelClosed,
@@ -116,8 +115,8 @@ export class Channel {
     host: ChannelHost,
     type: string,
     localId: number,
-    windowSize = DEFAULT_WINDOW_SIZE,
-    maxPacket = DEFAULT_MAX_PACKET,
+    windowSize: number,
+    maxPacket: number,
   ) {
     this.#host = host;
     this.#peer = host.role === "client" ? "server" : "client";

@@ -12,7 +12,7 @@ import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT, messageName, MSG } from "../wire/messages.ts";
 import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
-import type { MessageTransport } from "../transport/types.ts";
+import type { MessageTransport } from "../transport/message_transport.ts";
 import { Channel } from "./channel.ts";
 import type {
   ChannelHost,

@@ -8,18 +8,24 @@
 import type { SshError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";
 import { type Stage, STAGES } from "../types.ts";
-import { explainFailure } from "./explain.ts";
+import { explainFailure, type PriorAttempt } from "./explain.ts";
 
 /** One failed attempt: what it was (a label), its error and its trace. */
 export interface FailedAttempt {
   label: string;
   error: SshError;
   events: readonly TraceEvent[];
+  /** The run's attempts before this one (named causes read them: PerSourcePenalties...). */
+  history?: readonly PriorAttempt[];
 }
 
 export interface Cause {
   /** The failure's code (`kex.no-common-kex`, `version.closed`…). */
   code: string;
+  /** The named cause its pattern shows (`mtu-stall`, `per-source-penalties`…), or null. */
+  cause: string | null;
+  /** What the traces showed for that named cause. */
+  signs: string[];
   stage: Stage;
   /** The catalogue's title and fix for it. */
   title: string;
@@ -29,22 +35,33 @@ export interface Cause {
   evidence: string[];
 }
 
-/** The causes of `attempts`' failures, most likely first. */
+/** A named cause that blocks every further attempt: it ranks first whatever came before. */
+const BLOCKING = new Set(["per-source-penalties"]);
+
+/**
+ * The causes of `attempts`' failures, most likely first: failures of one named cause (or, when
+ * none is named, of one code) are one candidate; a blocking cause (PerSourcePenalties) first,
+ * then the furthest stage, a named cause before an unnamed one, the most frequent, the latest.
+ */
 export function rankCauses(attempts: readonly FailedAttempt[]): Cause[] {
-  const byCode = new Map<string, { cause: Cause; count: number; last: number }>();
-  attempts.forEach(({ label, error, events }, i) => {
-    const seen = byCode.get(error.code);
+  const byKey = new Map<string, { cause: Cause; count: number; last: number }>();
+  attempts.forEach(({ label, error, events, history }, i) => {
+    const x = explainFailure(error, events, history ?? []);
+    const key = x.cause ?? error.code;
+    const seen = byKey.get(key);
     const line = `${label}: ${error.message}`;
     if (seen) {
       seen.cause.evidence.push(line);
+      for (const s of x.evidence) if (!seen.cause.signs.includes(s)) seen.cause.signs.push(s);
       seen.count++;
       seen.last = i;
       return;
     }
-    const x = explainFailure(error, events);
-    byCode.set(error.code, {
+    byKey.set(key, {
       cause: {
         code: error.code,
+        cause: x.cause,
+        signs: [...x.evidence],
         stage: error.stage as Stage,
         title: x.title,
         explanation: x.explanation,
@@ -55,8 +72,11 @@ export function rankCauses(attempts: readonly FailedAttempt[]): Cause[] {
       last: i,
     });
   });
-  return [...byCode.values()].sort((a, b) =>
-    STAGES.indexOf(b.cause.stage) - STAGES.indexOf(a.cause.stage) || b.count - a.count ||
-    b.last - a.last
+  const blocking = (c: Cause) => Number(c.cause !== null && BLOCKING.has(c.cause));
+  return [...byKey.values()].sort((a, b) =>
+    blocking(b.cause) - blocking(a.cause) ||
+    STAGES.indexOf(b.cause.stage) - STAGES.indexOf(a.cause.stage) ||
+    Number(b.cause.cause !== null) - Number(a.cause.cause !== null) ||
+    b.count - a.count || b.last - a.last
   ).map((c) => c.cause);
 }

@@ -19,9 +19,11 @@ import {
 } from "./catalogue/mod.ts";
 
 import { configFix } from "./config_fix.ts";
+import { type PriorAttempt, recogniseCause } from "./catalogue/named.ts";
 
 export { CATALOGUE, GENERIC_BY_STAGE, lookupEntry } from "./catalogue/mod.ts";
 export type { AlgorithmCandidate, CatalogueEntry, FailureText } from "./catalogue/mod.ts";
+export type { NamedCauseId, PriorAttempt } from "./catalogue/named.ts";
 
 /** A failure, explained: what broke, why, and what to type next. */
 export interface Explanation {
@@ -51,6 +53,13 @@ export interface Explanation {
   candidates: AlgorithmCandidate[];
   /** False when the code is not in the catalogue (a generic entry for its stage was used). */
   known: boolean;
+  /**
+   * The named cause the failure's pattern shows (catalogue/named.ts: `mtu-stall`,
+   * `per-source-penalties`...), whose words replace the code's; null when none matched.
+   */
+  cause: string | null;
+  /** What the trace (and the run's earlier attempts) showed for that cause. */
+  evidence: string[];
 }
 
 const KNOWN_STAGES = new Set<string>(Object.keys(EXIT_CODES));
@@ -87,6 +96,7 @@ function fromEntry(entry: CatalogueEntry): FailureText {
 export function explainFailure(
   error: SshError,
   events: readonly TraceEvent[] = [],
+  history: readonly PriorAttempt[] = [],
 ): Explanation {
   const stage = stageOf(error);
   const code = typeof error?.code === "string" ? error.code : "";
@@ -101,6 +111,8 @@ export function explainFailure(
     configFix: null,
     candidates: [],
     known: false,
+    cause: null,
+    evidence: [],
   };
   const entry = lookupEntry(code);
   if (!entry) return base;
@@ -123,13 +135,31 @@ export function explainFailure(
       // A refinement must never hide the failure: keep the entry's static words.
     }
   }
+  // A named cause the pattern shows (with the run's earlier attempts) names the failure.
+  const named = recogniseCause({
+    code: code as ErrorCode,
+    stage,
+    message,
+    details: details as FailureContext["details"],
+    events: events ?? [],
+    history: history ?? [],
+  });
+  if (named) text = { ...text, ...named.text };
   let inConfig: string | null = null;
   try {
     inConfig = configFix(text.opensshFix, events ?? []);
   } catch {
     // Odd events: the fix in ssh_config is left out, never the failure.
   }
-  return { ...base, ...text, configFix: inConfig, candidates, known: true };
+  return {
+    ...base,
+    ...text,
+    configFix: inConfig,
+    candidates,
+    known: true,
+    cause: named?.cause.id ?? null,
+    evidence: named?.evidence ?? [],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -201,3 +201,33 @@ export function gradeServer(serverLists: AlgorithmLists, extra: GradeExtra): Gra
   const score = Math.max(0, 100 - reasons.reduce((sum, r) => sum + r.deduction, 0));
   return { letter: letterFor(score), score, reasons };
 }
+
+/** The host key a connection saw (the `key` trace event), as the grade needs it. */
+export interface SeenHostKey {
+  keyType: string;
+  bits: number | null;
+}
+
+/** The key type a host key algorithm name stands for (`rsa-sha2-512` → `ssh-rsa`). */
+function keyTypeOf(algorithm: string): string {
+  if (/^(rsa-sha2-(256|512)|ssh-rsa)(-cert-v01@openssh\.com)?$/.test(algorithm)) return "ssh-rsa";
+  return algorithm.replace(/-cert-v01@openssh\.com$/, "");
+}
+
+/**
+ * What a grade from one connection could not check (empty: the grade is complete). The offer's
+ * lists are graded whole, but the RSA host key's size (rule `small-rsa-key`) only when the
+ * connection saw that key: not when the key exchange ended before the host key (the same
+ * server then grades higher without `--legacy` than with it, once `--legacy` reaches a small
+ * RSA key), nor when it used another key type.
+ */
+export function gradePartial(serverLists: AlgorithmLists, seen: SeenHostKey | null): string[] {
+  const types = [...new Set(hostKeysOf(serverLists).map(keyTypeOf))];
+  if (!types.includes("ssh-rsa") || seen?.keyType === "ssh-rsa") return [];
+  return [
+    (seen
+      ? `the RSA host key's size is not graded: this connection used ${seen.keyType}`
+      : "the RSA host key's size is not graded: the key exchange ended before the host key") +
+    " (probe --deep grades every host key)",
+  ];
+}

@@ -6,7 +6,10 @@
  * when it is partial. Never throws for a connection failure; never prints.
  *
  * Every connection ends before authentication: OpenSSH 9.8+ counts each as a `noauth` penalty
- * (PerSourcePenalties), so a deep probe refuses to go on once the server says so.
+ * (PerSourcePenalties). So the deep probe reuses what its first probe negotiated (that host key
+ * type, kex, cipher and MAC need no connection of their own), paces its connections to such a
+ * server to keep the penalty under OpenSSH's threshold (penalty.ts), and stops once the server
+ * refuses the address anyway.
  * @module
  */
 
@@ -14,6 +17,9 @@ import { allNames, findHostKey, type ListCategory } from "../algorithms/registry
 import { probe, type ProbeOptions, type ProbeResult } from "../client.ts";
 import { openTransport } from "../client/open_transport.ts";
 import { type GradeLetter, gradeServer } from "../diagnose/grade.ts";
+import { hasPenalties, priorAttempt } from "../diagnose/catalogue/named.ts";
+import { explainFailure, type PriorAttempt } from "../diagnose/explain.ts";
+import { PenaltyPacer } from "./penalty.ts";
 import { SshError } from "../errors/mod.ts";
 import { type TraceEvent, Tracer } from "../trace.ts";
 import { EXT_INFO_S, STRICT_KEX_S } from "../transport/kexinit.ts";
@@ -69,11 +75,23 @@ export interface DeepProbeResult {
   } | null;
   connections: number;
   durationMs: number;
+  /** PerSourcePenalties: whether the server has them (OpenSSH 9.8+), the pauses, a refusal. */
+  penalties: { server: boolean; waitedMs: number; refused: boolean };
 }
 
 /** What to probe and how (the probe's options; `alone: false` skips the per-algorithm tries). */
 export interface DeepProbeOptions extends ProbeOptions {
   alone?: boolean;
+  /**
+   * The PerSourcePenalties budget (seconds of modelled penalty) the connections to an OpenSSH
+   * 9.8+ server keep under; 0 turns pacing off (a server with `PerSourcePenalties no`).
+   * @default 10
+   */
+  penaltyBudgetS?: number;
+  /** Replaces the pacer's pause (tests). */
+  sleep?: (ms: number) => Promise<void>;
+  /** A pacer shared with other deep probes of the same server (a fleet run). */
+  pacer?: PenaltyPacer;
 }
 
 /** Vendor and firmware hints from the version line's software field. */
@@ -132,12 +150,23 @@ const GEX_SIZES = [1024, 2048, 4096, 8192];
 /** The group exchange's trace note naming the group the server sent (kex_ffdh.ts). */
 const GEX_SENT = /^server sent a (\d+)-bit group/;
 
+/** Thrown by the trace sink that ends a group-size request once the group is seen. */
+class GroupSeen extends Error {}
+
+/** The note of an algorithm the first probe negotiated (no connection of its own). */
+export const REUSED = "negotiated by the first probe";
+
 const LIST_OF_ALONE = { kex: "kex", cipher: "cipherS2C", mac: "macS2C" } as const;
 
 /** Runs the deep probe. */
 export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeResult> {
   const started = performance.now();
   let connections = 1;
+  // One pacer per server: a fleet run passes the one its other rows to this server share.
+  const pacer = options.pacer ??
+    new PenaltyPacer({ budgetS: options.penaltyBudgetS, sleep: options.sleep });
+  const waitedBefore = pacer.waitedMs;
+  const reserved = await pacer.beforeConnect();
   const base = await probe(options);
   const received = base.events.find((e): e is EventOf<"kexinit-received"> =>
     e.type === "kexinit-received"
@@ -163,13 +192,20 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     grade: null,
     connections: 1,
     durationMs: 0,
+    penalties: { server: hasPenalties(version?.software ?? null), waitedMs: 0, refused: false },
   };
+  const history: PriorAttempt[] = [priorAttempt(base.error?.code ?? null, base.events)];
+  pacer.record("noauth", version?.software ?? null, reserved);
   const partial: string[] = [];
   // The methods for the user: with legacy algorithms when the defaults did not negotiate.
   result.auth = base.auth;
   if (!base.auth && base.error?.code.startsWith("kex.no-common-") && !options.legacy) {
     connections++;
-    result.auth = (await probe({ ...options, legacy: true, tracer: undefined })).auth;
+    const reserved = await pacer.beforeConnect();
+    const again = await probe({ ...options, legacy: true, tracer: undefined });
+    pacer.record("noauth", version?.software ?? null, reserved);
+    history.push(priorAttempt(again.error?.code ?? null, again.events));
+    result.auth = again.auth;
   }
   let penalised = false;
 
@@ -180,10 +216,26 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     gexRequest?: { min: number; preferred: number; max: number },
   ) => {
     connections++;
-    const tracer = new Tracer();
+    const reserved = await pacer.beforeConnect();
+    // A group-size request ends once the server's group is known: the exchange itself (an
+    // 8192-bit exponentiation takes a second of CPU on each side) tells nothing more.
+    const stop = new AbortController();
+    let groupSeen = false;
+    const tracer = new Tracer({
+      sinks: gexRequest
+        ? [(e) => {
+          if (groupSeen || e.type !== "exchange" || !GEX_SENT.test(e.detail)) return;
+          groupSeen = true;
+          stop.abort("the group size is known");
+          throw new GroupSeen();
+        }]
+        : [],
+    });
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     try {
       const t = await openTransport({
         ...options,
+        signal,
         tracer,
         strictHostKeyChecking: "report",
         // Everything sshtrace implements in the other lists: only `name` may decide.
@@ -192,13 +244,33 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
         gexRequest,
       });
       await t.disconnect(11, "probe finished").catch(() => {});
-      return { error: null, events: tracer.events };
+      return done(null, tracer.events, reserved);
     } catch (e) {
+      if (groupSeen) return done(null, tracer.events, reserved);
       if (!(e instanceof SshError)) throw e;
-      if (e.code === "version.refused") penalised = true;
-      return { error: e, events: tracer.events };
+      // Refused for now ("Not allowed at this time", or closed at once after OpenSSH 9.8+
+      // answered): every further connection would lengthen the block.
+      if (explainFailure(e, tracer.events, history).cause === "per-source-penalties") {
+        penalised = true;
+      }
+      return done(e, tracer.events, reserved);
     }
   };
+  const done = (error: SshError | null, events: readonly TraceEvent[], reserved: number) => {
+    const software = events.find((e): e is EventOf<"received"> => e.type === "received")
+      ?.software ?? null;
+    pacer.record("noauth", software, reserved);
+    if (software !== null && hasPenalties(software)) result.penalties.server = true;
+    history.push(priorAttempt(error?.code ?? null, events));
+    return { error, events };
+  };
+  // What the first probe negotiated needs no connection of its own.
+  const firstKey = base.events.find((e): e is EventOf<"key"> => e.type === "key");
+  const firstChosen = new Map<string, string>();
+  for (const e of base.events) {
+    if (e.type !== "negotiated") continue;
+    for (const d of e.decisions) if (d.chosen) firstChosen.set(d.category, d.chosen);
+  }
 
   if (lists) {
     // Host keys: one connection per key type (rsa-sha2-512, rsa-sha2-256 and ssh-rsa share one).
@@ -212,6 +284,16 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
       if (seenTypes.has(info.keyType)) continue;
       if (penalised) break;
       seenTypes.add(info.keyType);
+      if (firstKey && firstKey.keyType === info.keyType) {
+        result.hostKeys.push({
+          algorithm: firstChosen.get("hostKey") ?? alg,
+          keyType: firstKey.keyType,
+          bits: firstKey.bits,
+          sha256: firstKey.fingerprint,
+          md5: firstKey.md5,
+        });
+        continue;
+      }
       const a = await tryAlone("hostKey", alg);
       const key = a.events.find((e): e is EventOf<"key"> => e.type === "key");
       if (key) {
@@ -234,6 +316,10 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
           if (name === STRICT_KEX_S || name === EXT_INFO_S) continue;
           if (!mine.includes(name)) {
             out.push({ name, accepted: null, note: "not implemented by sshtrace" });
+            continue;
+          }
+          if (firstChosen.get(LIST_OF_ALONE[category]) === name) {
+            out.push({ name, accepted: true, note: REUSED });
             continue;
           }
           if (penalised) {
@@ -295,6 +381,8 @@ export async function deepProbe(options: DeepProbeOptions): Promise<DeepProbeRes
     };
   }
   result.connections = connections;
+  result.penalties.waitedMs = pacer.waitedMs - waitedBefore;
+  result.penalties.refused = penalised;
   result.durationMs = Math.round(performance.now() - started);
   return result;
 }

@@ -86,6 +86,23 @@ export function fleetDrift(
   return out;
 }
 
+/** Every rule's result per host (null results: the host's offer was not seen). */
+export function policyResults(
+  hosts: readonly (Report & { target: string; ms?: number })[],
+  policy: Policy,
+): { target: string; results: RuleResult[] | null; why?: string; ms?: number }[] {
+  return hosts.map((h) =>
+    h.kex?.server
+      ? { target: h.target, results: checkPolicy(policy, observedFromReport(h)), ms: h.ms }
+      : {
+        target: h.target,
+        results: null,
+        why: `offer not seen: ${h.error?.message ?? "the probe failed before the key exchange"}`,
+        ms: h.ms,
+      }
+  );
+}
+
 /** The findings in words (nothing when every host matches). */
 export function driftText(drift: readonly HostDrift[], policy: Policy | null): string {
   if (!drift.length) {

@@ -14,6 +14,9 @@ import { SshError } from "../errors/mod.ts";
 import { Tracer } from "../trace.ts";
 import { type Stage, STAGES } from "../types.ts";
 import { type Cause, rankCauses } from "../diagnose/causes.ts";
+import { type NamedCauseId, priorAttempt } from "../diagnose/catalogue/named.ts";
+import { explainFailure, type PriorAttempt } from "../diagnose/explain.ts";
+import { OPENSSH_PENALTIES, PenaltyPacer } from "./penalty.ts";
 import { type Attempt, type DoctorGoal, type RungOptions, RUNGS } from "./rungs.ts";
 import {
   defaultSettings,
@@ -39,6 +42,8 @@ export interface RungRecord {
   why: string;
   /** Whether the change was kept for the next rungs. */
   kept: boolean;
+  /** The named cause its failure shows (`mtu-stall`, `per-source-penalties`…), or null. */
+  cause: string | null;
   durationMs: number;
   /** The attempt's trace (empty when skipped). */
   attempt: Attempt | null;
@@ -54,6 +59,11 @@ export interface DoctorReport {
   cost: string[];
   /** When nothing worked: the likely causes, most likely first. */
   causes: Cause[];
+  /**
+   * When a rung that answers a named cause worked after the defaults failed: that cause, now
+   * confirmed (`greeting-first` when our version line after the greeting worked…), or null.
+   */
+  confirmed: NamedCauseId | null;
 }
 
 /** Runs one attempt; the default connects for real (see {@link realAttempt}). */
@@ -80,6 +90,11 @@ export interface DoctorOptions {
   attempt?: AttemptRunner;
   /** Replaces the pause (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The PerSourcePenalties budget (seconds) the attempts to an OpenSSH 9.8+ server keep under
+   * (penalty.ts); 0 turns this pacing off. @default 10
+   */
+  penaltyBudgetS?: number;
 }
 
 /** A password source that asks its `inner` source once and remembers the answer. */
@@ -123,6 +138,9 @@ function progress(a: Attempt): number {
   return 2 * STAGES.indexOf(a.error.stage as Stage) + (agreed ? 1 : 0);
 }
 
+const PENALISED = "refused by OpenSSH's PerSourcePenalties: the ladder stops (each attempt " +
+  "lengthens the block)";
+
 /** Runs the ladder. Never throws for a connection failure: the report holds it. */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const goal = options.goal ?? "probe";
@@ -137,16 +155,32 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     working: null,
     cost: [],
     causes: [],
+    confirmed: null,
   };
 
+  // Every attempt that does not log in counts for OpenSSH 9.8+'s PerSourcePenalties (a failed
+  // login five times more): the pacer keeps the server's penalty under its threshold.
+  const pacer = new PenaltyPacer({ budgetS: options.penaltyBudgetS, sleep });
+  const history: PriorAttempt[] = [];
   const attempt = async (rung: string, settings: DoctorSettings): Promise<[Attempt, number]> => {
     if (settings.pacingMs) await sleep(settings.pacingMs);
+    const reserved = await pacer.beforeConnect(
+      goal === "probe" ? OPENSSH_PENALTIES.noauth : OPENSSH_PENALTIES.authfail,
+    );
     const tracer = options.tracerFor?.(rung) ?? new Tracer();
     const start = performance.now();
     const a: Attempt = await run(
       toConnectOptions(settings, { ...base, tracer }),
       goal,
       options.command ?? null,
+    );
+    const prior = priorAttempt(a.error?.code ?? null, a.events);
+    a.cause = a.error ? explainFailure(a.error, a.events, history).cause : null;
+    history.push(prior);
+    pacer.record(
+      prior.authenticated ? "authenticated" : a.error?.stage === "auth" ? "authfail" : "noauth",
+      prior.software,
+      reserved,
     );
     options.onAttempt?.(rung, a);
     return [a, Math.round(performance.now() - start)];
@@ -168,6 +202,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       message: a?.error?.message ?? null,
       why,
       kept,
+      cause: a?.cause ?? null,
       durationMs: ms,
       attempt: a,
     });
@@ -177,6 +212,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   if (!last.error) {
     record("modern", "sshtrace's defaults", last, ms, `reached the goal (${goal})`, true);
     return finish(report, settings);
+  }
+  if (last.cause === "per-source-penalties") {
+    record("modern", "sshtrace's defaults", last, ms, PENALISED, false);
+    report.causes = rankCauses([{ label: "modern", error: last.error, events: last.events }]);
+    return report;
   }
   record("modern", "sshtrace's defaults", last, ms, "the rungs below answer this failure", true);
 
@@ -200,7 +240,20 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const [a, t] = await attempt(rung.id, next);
     if (!a.error) {
       record(rung.id, p.what, a, t, `reached the goal (${goal})`, true);
+      report.confirmed = rung.confirms ?? null;
       return finish(report, next);
+    }
+    if (a.cause === "per-source-penalties") {
+      // Every further attempt would lengthen the block: the ladder stops here.
+      record(
+        rung.id,
+        p.what,
+        a,
+        t,
+        PENALISED,
+        false,
+      );
+      break;
     }
     if (progress(a) > progress(last)) {
       record(rung.id, p.what, a, t, `got further (now fails at ${a.error.stage}): kept`, true);
@@ -211,10 +264,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       record(rung.id, p.what, a, t, `no better (fails at ${a.error.stage}): undone`, false);
     }
   }
+  // Each failure explained with the attempts before it (PerSourcePenalties reads them).
+  const ran = report.rungs.filter((r) => r.attempt);
   report.causes = rankCauses(
-    report.rungs.flatMap((r) =>
+    ran.flatMap((r, i) =>
       r.attempt?.error
-        ? [{ label: `${r.rung} (${r.change})`, error: r.attempt.error, events: r.attempt.events }]
+        ? [{
+          label: `${r.rung} (${r.change})`,
+          error: r.attempt.error,
+          events: r.attempt.events,
+          history: history.slice(0, i),
+        }]
         : []
     ),
   );

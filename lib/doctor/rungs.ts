@@ -11,6 +11,7 @@ import type { SshError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";
 import type { Decision } from "../types.ts";
 import type { DoctorSettings } from "./settings.ts";
+import type { NamedCauseId } from "../diagnose/catalogue/named.ts";
 
 /** How far the doctor must get for an attempt to count as working. */
 export type DoctorGoal = "probe" | "login" | "command";
@@ -21,6 +22,8 @@ export interface Attempt {
   error: SshError | null;
   /** The attempt's trace. */
   events: readonly TraceEvent[];
+  /** The named cause its failure shows with the run's earlier attempts (set by the ladder). */
+  cause?: string | null;
 }
 
 /** A rung's answer: a change to try, or why it does not apply to this failure. */
@@ -30,6 +33,8 @@ export interface Rung {
   id: string;
   /** What the rung changes, in a few words (for the report and docs). */
   title: string;
+  /** The named cause (lib/diagnose/catalogue/named.ts) the rung's success confirms. */
+  confirms?: NamedCauseId;
   /** Proposes a change after `last` failed under `settings`. */
   propose(last: Attempt, settings: DoctorSettings, options: RungOptions): Proposal;
 }
@@ -148,6 +153,7 @@ export const RUNGS: readonly Rung[] = [
   },
   {
     id: "rsa-sha1",
+    confirms: "rsa-sha1-required",
     title: "sign with ssh-rsa (SHA-1) where the server refuses rsa-sha2",
     propose(last, settings) {
       if (settings.rsaSha1) return { skip: "ssh-rsa signatures already allowed" };
@@ -178,6 +184,7 @@ export const RUNGS: readonly Rung[] = [
   },
   {
     id: "version-after-greeting",
+    confirms: "greeting-first",
     title: "send our version line only after the server's greeting",
     propose(last, settings) {
       if (settings.versionAfterGreeting) return { skip: "already waiting for the greeting" };
@@ -194,6 +201,7 @@ export const RUNGS: readonly Rung[] = [
   },
   {
     id: "smaller-kex",
+    confirms: "mtu-stall",
     title: "a shorter offer and a small key exchange (MTU / path black hole)",
     propose(last, settings) {
       if (Object.keys(settings.only).length) return { skip: "the offer is already short" };
@@ -235,19 +243,14 @@ export const RUNGS: readonly Rung[] = [
   },
   {
     id: "slow-pacing",
-    title: "wait before connecting again (vty lines, MaxStartups, PerSourcePenalties)",
+    confirms: "vty-exhausted",
+    title: "wait before connecting again (vty lines, MaxStartups)",
     propose(last, settings, options) {
       if (settings.pacingMs) return { skip: "already pacing" };
       const early = stage(last) === "connect" || stage(last) === "version";
       const dropped = /^(connect\.reset|version\.(closed|timeout|refused))$/.test(code(last));
       if (!early || !dropped) return { skip: "the server did not drop the connection early" };
-      if ((last.error?.details as { reason?: string }).reason === "penalty") {
-        // Each connection that does not log in lengthens the block: no more attempts now.
-        return {
-          skip: "OpenSSH's PerSourcePenalties blocks this address for now, and every attempt " +
-            "lengthens the block: retry in a few minutes",
-        };
-      }
+      // PerSourcePenalties never gets here: the ladder stops at the first such refusal.
       return {
         change: { pacingMs: options.pacingMs },
         what: `wait ${options.pacingMs} ms before connecting`,

@@ -27,6 +27,28 @@ type PreVersion = { preVersionLines: string[] };
 type VersionLine = { versionLine: string };
 /** A negotiation that found nothing in common: both lists and every category's decision. */
 type NoCommon = { category: Category; ours: string[]; theirs: string[]; decisions: Decision[] };
+/**
+ * A host certificate that was not accepted: its fields, the CA, the known_hosts line involved
+ * (the `@cert-authority` or `@revoked` line, when one is), ssh(1)'s reason in words, and whether
+ * the plain key was tried instead (it is, as ssh(1) does, unless the CA's signature is bad or a
+ * key is revoked).
+ */
+type HostCertificateDetails = {
+  fingerprint: string;
+  certType: string;
+  keyId: string;
+  serial: string;
+  principals: readonly string[];
+  validity: string;
+  caType: string;
+  caFingerprint: string;
+  file?: string;
+  line?: number;
+  reason: string;
+  /** The name that had to be a principal (HostKeyAlias or the host name). */
+  principal: string;
+  plainKeyTried: boolean;
+};
 /** What every user-authentication failure carries: methods offered, attempts made. */
 export type AuthDetails = {
   /** The methods the server says can continue. */
@@ -124,11 +146,19 @@ export interface ExactCodes {
     /** Every key known_hosts holds for the host. */
     knownKeys: { keyType: string; fingerprint: string; file: string; line: number }[];
     hostPattern: string;
+    /** CheckHostIP: the changed key is the one known_hosts holds for the server's address. */
+    address?: boolean;
   };
   "hostkey.revoked": { fingerprint: string; file?: string; line?: number };
   "hostkey.refused-by-user": { fingerprint: string };
   "hostkey.write-failed": Record<never, never>;
   "hostkey.changed-on-rekey": { fingerprint: string };
+  "hostkey.cert-unknown-ca": HostCertificateDetails;
+  "hostkey.cert-expired": HostCertificateDetails;
+  "hostkey.cert-not-yet-valid": HostCertificateDetails;
+  "hostkey.cert-principal": HostCertificateDetails;
+  "hostkey.cert-invalid": HostCertificateDetails;
+  "hostkey.ca-revoked": HostCertificateDetails;
 
   "auth.service-refused": { service: string; message?: number };
   "auth.connection-closed": AuthDetails;
@@ -193,9 +223,12 @@ export interface ExactCodes {
   "session.privilege-failed": {
     device: string;
     command: string;
-    reason: "no-secret" | "wrong-secret" | "not-raised";
+    reason: "no-secret" | "wrong-secret" | "not-raised" | "wrong-level";
     prompt: string;
     errorLine: string;
+    /** `--enable-level`: the level asked for, and the one the device reported (or null). */
+    level?: number | null;
+    reached?: number | null;
   };
   "session.command-rejected": {
     rejected: number[];
@@ -321,6 +354,12 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "hostkey.refused-by-user": "hostkey",
   "hostkey.write-failed": "hostkey",
   "hostkey.changed-on-rekey": "hostkey",
+  "hostkey.cert-unknown-ca": "hostkey",
+  "hostkey.cert-expired": "hostkey",
+  "hostkey.cert-not-yet-valid": "hostkey",
+  "hostkey.cert-principal": "hostkey",
+  "hostkey.cert-invalid": "hostkey",
+  "hostkey.ca-revoked": "hostkey",
   "auth.service-refused": "auth",
   "auth.connection-closed": "auth",
   "auth.protocol": "auth",

@@ -1,7 +1,9 @@
 /**
  * `direct-tcpip` channels (RFC 4254 §7.2): ask the server to open a TCP connection to a host
  * and port as seen from the server, and carry its bytes. A jump hop runs the next SSH
- * connection inside one; `-L` carries each accepted local connection in one.
+ * connection inside one; `-L` carries each accepted local connection in one. Also OpenSSH's
+ * `direct-streamlocal@openssh.com` (its PROTOCOL §2.4): the same to a Unix socket's path on the
+ * server (`-L …:/remote.sock`).
  * @module
  */
 
@@ -39,4 +41,21 @@ export function openDirectTcpip(
   options: ChannelOptions = {},
 ): Promise<Channel> {
   return connection.openChannel("direct-tcpip", tcpipOpenData(host, port, origin), options);
+}
+
+/** OpenSSH's channel type for a connection to a Unix socket on the server. */
+export const DIRECT_STREAMLOCAL = "direct-streamlocal@openssh.com";
+
+/**
+ * Opens a `direct-streamlocal@openssh.com` channel to the Unix socket `path` on the server
+ * (string path, string reserved, uint32 reserved). Rejects with `session.channel-open-refused`
+ * when the server refuses (forwarding off, no such socket, or a server without the extension).
+ */
+export function openDirectStreamlocal(
+  connection: Connection,
+  path: string,
+  options: ChannelOptions = {},
+): Promise<Channel> {
+  const data = new SshWriter(64).string(path).string("").uint32(0).bytes();
+  return connection.openChannel(DIRECT_STREAMLOCAL, data, options);
 }

@@ -9,9 +9,16 @@
 
 import type { Connection } from "../connection/mux.ts";
 import { SshError } from "../errors/mod.ts";
-import { platform, type TcpConn, type TcpListener } from "../platform/mod.ts";
+import {
+  type Conn,
+  platform,
+  type TcpConn,
+  type TcpListener,
+  type UnixListener,
+  type UnixListenOptions,
+} from "../platform/mod.ts";
 import type { Tracer } from "../trace.ts";
-import { openDirectTcpip } from "./direct.ts";
+import { openDirectStreamlocal, openDirectTcpip } from "./direct.ts";
 import { type ForwardSpec, forwardText } from "./spec.ts";
 import { carry } from "./pipe.ts";
 
@@ -32,6 +39,8 @@ export interface LocalForwardOptions {
    * `info` traces a line about it.
    */
   route?: (conn: TcpConn, id: number, info: (message: string) => void) => Promise<void>;
+  /** A Unix socket listener's file mode and stale-file removal (StreamLocalBind*). */
+  unix?: UnixListenOptions;
 }
 
 /** A running local forward. */
@@ -58,9 +67,11 @@ export function forwardLocal(
 ): LocalForward {
   const { tracer } = options;
   const max = options.maxConnections ?? DEFAULT_MAX_FORWARDED;
-  let listener: TcpListener;
+  let listener: TcpListener | UnixListener;
   try {
-    listener = platform.listenTcp(spec.bindHost, spec.bindPort);
+    listener = spec.bindPath !== undefined
+      ? platform.listenUnix(spec.bindPath, options.unix)
+      : platform.listenTcp(spec.bindHost, spec.bindPort);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new SshError(
@@ -69,31 +80,37 @@ export function forwardLocal(
       `cannot listen on ${options.name?.(spec.bindPort) ?? forwardText(spec)} ` +
         `(${options.flag ?? "-L"}): ${reason}`,
       {
-        bindHost: spec.bindHost,
+        bindHost: spec.bindPath ?? spec.bindHost,
         bindPort: spec.bindPort,
-        host: spec.host,
+        host: spec.path ?? spec.host,
         port: spec.port,
         reason,
       },
     );
   }
-  const port = listener.addr.port;
+  const port = "addr" in listener ? listener.addr.port : 0;
   const name = options.name?.(port) ?? forwardText(spec, port);
   const info = (message: string) =>
     tracer.emit({ stage: "data", type: "info", message: `forward ${name}: ${message}` });
   info("listening");
-  const open = new Set<TcpConn>();
+  const open = new Set<Conn>();
   let total = 0;
   let closed = false;
 
-  const forwardOne = async (conn: TcpConn, id: number) => {
-    const from = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
+  const forwardOne = async (conn: Conn, id: number) => {
+    // A Unix socket's peer has no address: OpenSSH names it 127.0.0.1 port 0 too.
+    const peer = spec.bindPath === undefined
+      ? (conn as TcpConn).remoteAddr
+      : { hostname: "127.0.0.1", port: 0 };
+    const from = spec.bindPath ?? `${peer.hostname}:${peer.port}`;
     let channel;
     try {
-      channel = await openDirectTcpip(connection, spec.host, spec.port, {
-        host: conn.remoteAddr.hostname,
-        port: conn.remoteAddr.port,
-      });
+      channel = spec.path !== undefined
+        ? await openDirectStreamlocal(connection, spec.path)
+        : await openDirectTcpip(connection, spec.host, spec.port, {
+          host: peer.hostname,
+          port: peer.port,
+        });
     } catch (e) {
       info(`connection #${id} from ${from} refused: ${(e as Error).message}`);
       conn.close();
@@ -106,7 +123,7 @@ export function forwardLocal(
 
   (async () => {
     for (;;) {
-      let conn: TcpConn;
+      let conn: Conn;
       try {
         conn = await listener.accept();
       } catch {
@@ -122,7 +139,8 @@ export function forwardLocal(
         continue;
       }
       open.add(conn);
-      (options.route ? options.route(conn, id, info) : forwardOne(conn, id)).catch(() => {})
+      (options.route ? options.route(conn as TcpConn, id, info) : forwardOne(conn, id))
+        .catch(() => {})
         .finally(() => open.delete(conn));
     }
   })();

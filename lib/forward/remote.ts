@@ -1,8 +1,11 @@
 /**
  * Remote port forwarding (`-R`, RemoteForward; RFC 4254 §7.1): ask the server to listen
  * (`tcpip-forward`), then carry each `forwarded-tcpip` channel it opens to a host and port as
- * seen from here. A channel for an address we did not ask for is refused; so are channels
- * beyond the concurrency bound. Each forwarded connection is traced as `data` info events.
+ * seen from here — or to a Unix socket here (`-R port:/local.sock`). OpenSSH's Unix-socket
+ * listeners on the server (`-R /remote.sock:…`, its PROTOCOL §2.4) are asked for with
+ * `streamlocal-forward@openssh.com` and come as `forwarded-streamlocal@openssh.com` channels.
+ * A channel for an address we did not ask for is refused; so are channels beyond the
+ * concurrency bound. Each forwarded connection is traced as `data` info events.
  * @module
  */
 
@@ -20,12 +23,17 @@ import { type ForwardSpec, forwardText } from "./spec.ts";
 const PROHIBITED = 1;
 const RESOURCE_SHORTAGE = 4;
 
+/** OpenSSH's names for a Unix-socket listener on the server and its channels. */
+const STREAMLOCAL_FORWARD = "streamlocal-forward@openssh.com";
+const CANCEL_STREAMLOCAL_FORWARD = "cancel-streamlocal-forward@openssh.com";
+const FORWARDED_STREAMLOCAL = "forwarded-streamlocal@openssh.com";
+
 /** A remote forward the server accepted. */
 export interface RemoteForward {
   readonly spec: ForwardSpec;
-  /** The port the server listens on (its choice when the spec asked for 0). */
+  /** The port the server listens on (its choice when the spec asked for 0; 0 for a socket). */
   readonly port: number;
-  /** Asks the server to stop listening (`cancel-tcpip-forward`). */
+  /** Asks the server to stop listening (`cancel-tcpip-forward` or its streamlocal twin). */
   close(): Promise<void>;
 }
 
@@ -62,8 +70,15 @@ export class RemoteForwards {
   async add(spec: ForwardSpec): Promise<RemoteForward> {
     const connection = this.#connection;
     if (!connection) throw new Error("RemoteForwards.add() before attach()");
-    // The server's loopback unless an address was given (OpenSSH sends "localhost").
-    const bind = spec.bindHost === "127.0.0.1" ? "localhost" : spec.bindHost;
+    if (spec.bindPath !== undefined) return await this.#addSocket(connection, spec, spec.bindPath);
+    // As OpenSSH's client: none given is "localhost" (the server's loopback), `*` or empty is
+    // "" (every address, if the server's GatewayPorts allows), anything else as written.
+    const written = spec.bindAddress;
+    const bind = written === undefined
+      ? spec.bindHost === "127.0.0.1" ? "localhost" : spec.bindHost
+      : written === "*"
+      ? ""
+      : written;
     const request = new SshWriter().string(bind).uint32(spec.bindPort).bytes();
     const reply = await connection.globalRequest("tcpip-forward", true, request);
     if (reply === false) {
@@ -92,8 +107,37 @@ export class RemoteForwards {
     };
   }
 
-  /** Answers a `forwarded-tcpip` open (other types are refused as unknown). */
+  /** `-R /remote.sock:…`: asks the server to listen on a Unix socket of its own. */
+  async #addSocket(connection: Connection, spec: ForwardSpec, path: string) {
+    const request = new SshWriter().string(path).bytes();
+    const reply = await connection.globalRequest(STREAMLOCAL_FORWARD, true, request);
+    if (reply === false) {
+      throw new SshError(
+        "session",
+        "session.forward-bind-failed",
+        `the server refused to listen on ${forwardText(spec)} (-R): it answered the ` +
+          `${STREAMLOCAL_FORWARD} request with a failure (forwarding off, the socket's file ` +
+          "already there, or a server without OpenSSH's extension)",
+        { ...spec, bindHost: path, reason: `${STREAMLOCAL_FORWARD} refused`, side: "remote" },
+      );
+    }
+    const key = `unix:${path}`;
+    this.#forwards.set(key, { spec, port: 0 });
+    this.#info(`remote ${forwardText(spec)}`, "the server listens");
+    return {
+      spec,
+      port: 0,
+      close: async () => {
+        this.#forwards.delete(key);
+        const cancel = new SshWriter().string(path).bytes();
+        await connection.globalRequest(CANCEL_STREAMLOCAL_FORWARD, true, cancel).catch(() => false);
+      },
+    };
+  }
+
+  /** Answers a `forwarded-tcpip` (or `forwarded-streamlocal@openssh.com`) open; others refused. */
   onChannelOpen(open: ChannelOpen): ChannelOpenAnswer {
+    if (open.type === FORWARDED_STREAMLOCAL) return this.#onSocketOpen(open);
     if (open.type !== "forwarded-tcpip") {
       // As the connection layer does without a handler (lib/connection/mux.ts).
       this.#tracer.emit({
@@ -112,11 +156,30 @@ export class RemoteForwards {
     const origin = `${r.text("originator address")}:${r.uint32("originator port")}`;
     const forward = this.#forwards.get(`${address}:${port}`) ??
       // Servers differ in the address they echo back (the request's, or the bound one).
-      [...this.#forwards.values()].find((f) => f.port === port);
+      [...this.#forwards.values()].find((f) => f.port === port && !f.spec.bindPath);
     if (!forward) {
       this.#info(`remote ${address}:${port}`, `refused a connection from ${origin}: not forwarded`);
       return { refuse: PROHIBITED, description: "no such forward" };
     }
+    return this.#accept(forward, origin);
+  }
+
+  /** A `forwarded-streamlocal@openssh.com` open: string socket path, string reserved. */
+  #onSocketOpen(open: ChannelOpen): ChannelOpenAnswer {
+    const path = new SshReader(open.data, FORWARDED_STREAMLOCAL).text("socket path");
+    const forward = this.#forwards.get(`unix:${path}`);
+    if (!forward) {
+      this.#info(`remote ${path}`, "refused a connection: not forwarded");
+      return { refuse: PROHIBITED, description: "no such forward" };
+    }
+    return this.#accept(forward, path);
+  }
+
+  /**
+   * Accepts a forwarded connection at once and connects here afterwards (a slow local connect
+   * must not hold up the connection's other messages); a failed connect closes the channel.
+   */
+  #accept(forward: { spec: ForwardSpec; port: number }, origin: string): ChannelOpenAnswer {
     const name = `remote ${forwardText(forward.spec, forward.port)}`;
     const id = ++this.#total;
     if (this.#open >= this.#max) {
@@ -124,15 +187,16 @@ export class RemoteForwards {
       return { refuse: RESOURCE_SHORTAGE, description: "too many forwarded connections" };
     }
     this.#open++;
-    // Accepted at once and connected here afterwards (a slow local connect must not hold up
-    // the connection's other messages); a failed connect closes the channel again.
+    const { spec } = forward;
     return {
       accept: (channel) => {
         this.#info(name, `connection #${id} from ${origin} opened (channel ${channel.localId})`);
         (async () => {
           let conn;
           try {
-            conn = await platform.connectTcp(forward.spec.host, forward.spec.port);
+            conn = spec.path !== undefined
+              ? await platform.connectUnix(spec.path)
+              : await platform.connectTcp(spec.host, spec.port);
           } catch (e) {
             this.#info(name, `connection #${id}: cannot connect here: ${(e as Error).message}`);
             await channel.close().catch(() => {});

@@ -1,8 +1,11 @@
 /**
  * Forwarding specifications as ssh(1) writes them: `-L [bind_address:]port:host:hostport` (and
  * LocalForward's `[bind_address:]port host:hostport`), with IPv6 addresses in brackets or `/`
- * as the separator. The bind address defaults to loopback (OpenSSH's GatewayPorts no); `*` or
- * an empty one means every address. Unix-socket forms are refused with a clear message.
+ * as the separator. Bind addresses follow OpenSSH's client rules: none given is loopback, or
+ * every address with GatewayPorts yes (`-g`); `*` or an empty one is every address; `localhost`
+ * is loopback; any other address is used as given. A field with a `/` is a Unix socket's
+ * path, as OpenSSH reads it: `/listen.sock:host:hostport`, `[bind:]port:/connect.sock`,
+ * `/listen.sock:/connect.sock`.
  * @module
  */
 
@@ -10,7 +13,23 @@ import { parsePort, usageError } from "../config/options.ts";
 
 /** A TCP forward: listen on `bindHost:bindPort`, connect to `host:port` on the other side. */
 export interface ForwardSpec {
+  /** The local address a -L forward listens on (for -R: the server's, see `bindAddress`). */
   bindHost: string;
+  /**
+   * The bind address as written, absent when none was (`-R` sends it to the server as OpenSSH
+   * does: none is `localhost`, `*` is every address).
+   */
+  bindAddress?: string;
+  /**
+   * Listen on this Unix socket instead (`-L /local.sock:…`: here; `-R /remote.sock:…`: on the
+   * server, `streamlocal-forward@openssh.com`); bindHost and bindPort are then unused.
+   */
+  bindPath?: string;
+  /**
+   * Connect to this Unix socket instead of host:port (`-L …:/remote.sock`: on the server,
+   * `direct-streamlocal@openssh.com`; `-R …:/local.sock`: here).
+   */
+  path?: string;
   /** 0 asks the system for a free port (the listener reports the one it got). */
   bindPort: number;
   host: string;
@@ -48,11 +67,10 @@ function fields(text: string, sep: string): string[] | null {
  */
 export function opensshForwardText(text: string): string {
   const spec = parseForwardSpec(text);
-  const value = text.trim().replace(/\s+/, ":");
-  const parts = fields(value, ":");
-  const bind = parts && parts.length === 4 ? parts[0] : undefined;
-  const listen = bind === undefined ? `${spec.bindPort}` : `[${bind || "*"}]:${spec.bindPort}`;
-  return `${listen} [${spec.host}]:${spec.port}`;
+  const bind = spec.bindAddress;
+  const listen = spec.bindPath ??
+    (bind === undefined ? `${spec.bindPort}` : `[${bind || "*"}]:${spec.bindPort}`);
+  return `${listen} ${spec.path ?? `[${spec.host}]:${spec.port}`}`;
 }
 
 /**
@@ -61,18 +79,27 @@ export function opensshForwardText(text: string): string {
  */
 export function configForwardText(text: string, option = "-L"): string {
   const spec = parseForwardSpec(text, option);
-  const value = text.trim().replace(/\s+/, ":");
-  const parts = fields(value, ":");
   const h = (host: string) => host.includes(":") ? `[${host}]` : host;
-  const listen = parts && parts.length === 4
-    ? `${h(parts[0] ?? "")}:${spec.bindPort}`
-    : `${spec.bindPort}`;
-  return `${listen} ${h(spec.host)}:${spec.port}`;
+  const listen = spec.bindPath ??
+    (spec.bindAddress !== undefined
+      ? `${h(spec.bindAddress)}:${spec.bindPort}`
+      : `${spec.bindPort}`);
+  return `${listen} ${spec.path ?? `${h(spec.host)}:${spec.port}`}`;
 }
 
-/** The address a bind field asks for: loopback by default, every address for `*` or empty. */
-function bindAddress(field: string | undefined): string {
-  if (field === undefined) return "127.0.0.1";
+/** How a spec is read: GatewayPorts (`-g`) widens a local forward given no bind address. */
+export interface ForwardSpecOptions {
+  /** @default false */
+  gatewayPorts?: boolean;
+}
+
+/**
+ * The local address a bind field asks for, as OpenSSH's client decides it: none given is
+ * loopback (every address with GatewayPorts yes), `*` or empty every address, `localhost`
+ * loopback, anything else as written (GatewayPorts does not narrow an explicit address).
+ */
+function bindAddress(field: string | undefined, gatewayPorts = false): string {
+  if (field === undefined) return gatewayPorts ? "0.0.0.0" : "127.0.0.1";
   if (field === "" || field === "*") return "0.0.0.0";
   if (field.toLowerCase() === "localhost") return "127.0.0.1";
   return field;
@@ -87,7 +114,11 @@ function bindAddress(field: string | undefined): string {
  * // { bindHost: "127.0.0.1", bindPort: 8080, host: "intranet", port: 80 }
  * ```
  */
-export function parseForwardSpec(text: string, option = "-L"): ForwardSpec {
+export function parseForwardSpec(
+  text: string,
+  option = "-L",
+  options: ForwardSpecOptions = {},
+): ForwardSpec {
   const expected = "[bind_address:]port:host:hostport";
   const value = text.trim().replace(/\s+/, ":");
   // ssh(1) also takes `/` as the separator (handy with IPv6): `port/host/hostport`.
@@ -98,28 +129,99 @@ export function parseForwardSpec(text: string, option = "-L"): ForwardSpec {
     ? "/"
     : ":";
   const parts = fields(value, sep);
-  if (sep === ":" && parts?.some((p) => p.startsWith("/"))) {
-    throw usageError(`${option} ${text}: Unix-socket forwarding is not supported by sshtrace`, {
-      expected,
-    });
-  }
+  // As OpenSSH: a field with a `/` is a Unix socket's path (forms listed in UNIX_FORMS).
+  if (sep === ":" && parts?.some(isPath)) return unixForwardSpec(text, option, parts, options);
   if (!parts || parts.length < 3 || parts.length > 4) {
     throw usageError(`${option} ${text}: expected ${expected}`, { expected });
   }
   const [bind, port, host, hostPort] = parts.length === 4 ? parts : [undefined, ...parts];
   if (!host) throw usageError(`${option} ${text}: the host to connect to is empty`, { expected });
   return {
-    bindHost: bindAddress(bind),
+    bindHost: bindAddress(bind, option !== "-R" && options.gatewayPorts),
+    ...(bind !== undefined ? { bindAddress: bind } : {}),
     bindPort: port === "0" ? 0 : parsePort(port!, `${option} listen port`),
     host,
     port: parsePort(hostPort!, `${option} port to connect to`),
   };
 }
 
-/** A forward as text for traces and errors: `bind:port → host:port`. */
+/** The Unix-socket forms of -L and -R, as ssh(1) has them. */
+const UNIX_FORMS = "/listen.sock:host:hostport, [bind_address:]port:/connect.sock or " +
+  "/listen.sock:/connect.sock";
+
+const isPath = (field: string) => field.includes("/");
+
+/** The longest Unix socket path (sockaddr_un's sun_path holds 108 bytes with the NUL). */
+export const MAX_SOCKET_PATH = 107;
+
+/** A -L/-R specification with a Unix socket on one side or both (OpenSSH's parse_forward). */
+function unixForwardSpec(
+  text: string,
+  option: string,
+  parts: string[],
+  options: ForwardSpecOptions,
+): ForwardSpec {
+  const bad = () =>
+    usageError(`${option} ${text}: expected ${UNIX_FORMS}`, { expected: UNIX_FORMS });
+  const path = (p: string, what: string) => {
+    if (new TextEncoder().encode(p).length > MAX_SOCKET_PATH) {
+      throw usageError(
+        `${option} ${text}: the ${what} socket path is longer than ${MAX_SOCKET_PATH} bytes`,
+        { expected: UNIX_FORMS },
+      );
+    }
+    return p;
+  };
+  const port = (p: string | undefined, what: string) =>
+    p === "0" ? 0 : parsePort(p ?? "", `${option} ${what}`);
+  const [a, b, c] = parts as [string, string, string | undefined];
+  if (parts.length === 2 && isPath(a) && isPath(b)) {
+    return {
+      bindHost: "",
+      bindPort: 0,
+      bindPath: path(a, "listening"),
+      host: "",
+      port: 0,
+      path: path(b, "connecting"),
+    };
+  }
+  if (parts.length === 2 && !isPath(a) && isPath(b)) {
+    return {
+      bindHost: bindAddress(undefined, option !== "-R" && options.gatewayPorts),
+      bindPort: port(a, "listen port"),
+      host: "",
+      port: 0,
+      path: path(b, "connecting"),
+    };
+  }
+  if (parts.length === 3 && isPath(a) && !isPath(b) && !isPath(c!)) {
+    if (!b) throw usageError(`${option} ${text}: the host to connect to is empty`);
+    return {
+      bindHost: "",
+      bindPort: 0,
+      bindPath: path(a, "listening"),
+      host: b,
+      port: parsePort(c!, `${option} port to connect to`),
+    };
+  }
+  if (parts.length === 3 && !isPath(a) && !isPath(b) && isPath(c!)) {
+    return {
+      bindHost: bindAddress(a, option !== "-R" && options.gatewayPorts),
+      bindAddress: a,
+      bindPort: port(b, "listen port"),
+      host: "",
+      port: 0,
+      path: path(c!, "connecting"),
+    };
+  }
+  throw bad();
+}
+
+/** A forward as text for traces and errors: `bind:port → host:port` (or a socket's path). */
 export function forwardText(spec: ForwardSpec, boundPort = spec.bindPort): string {
   const h = (host: string) => host.includes(":") ? `[${host}]` : host;
-  return `${h(spec.bindHost)}:${boundPort} → ${h(spec.host)}:${spec.port}`;
+  const listen = spec.bindPath ?? `${h(spec.bindHost)}:${boundPort}`;
+  return `${listen} → ${spec.path ?? `${h(spec.host)}:${spec.port}`}`;
 }
 
 /** A DynamicForward value as `ssh -G` prints it: `port`, or `[bind]:port`. */
@@ -133,6 +235,7 @@ export function opensshDynamicText(text: string): string {
 export function parseDynamicSpec(
   text: string,
   option = "-D",
+  options: ForwardSpecOptions = {},
 ): { bindHost: string; bindPort: number } {
   const expected = "[bind_address:]port";
   const parts = fields(text.trim(), ":");
@@ -141,7 +244,7 @@ export function parseDynamicSpec(
   }
   const [bind, port] = parts.length === 2 ? parts : [undefined, parts[0]];
   return {
-    bindHost: bindAddress(bind),
+    bindHost: bindAddress(bind, options.gatewayPorts),
     bindPort: port === "0" ? 0 : parsePort(port!, `${option} listen port`),
   };
 }

@@ -225,8 +225,8 @@ export interface HostKeyCheck {
   /** For `changed`: the lines holding the old key(s), same key type first. */
   readonly changed?: ChangedKey[];
   /**
-   * `@cert-authority` lines for this host. Host certificates are not supported, so these lines
-   * never make a key known; they are listed so the report can say so.
+   * `@cert-authority` lines for this host. They never make a plain key known (a host
+   * certificate is checked against them: lib/hostkeys/host_certificate.ts).
    */
   readonly certAuthority: KnownHostsLocation[];
   readonly problems: KnownHostsProblem[];
@@ -256,6 +256,18 @@ async function readKnownHostsFile(file: string): Promise<KnownHostsFile> {
   return parseKnownHosts(text, file);
 }
 
+/** Reads known_hosts files in order (a missing file is empty): every usable line and problem. */
+export async function loadKnownHosts(files: readonly string[]): Promise<KnownHostsFile> {
+  const entries: KnownHostsEntry[] = [];
+  const problems: KnownHostsProblem[] = [];
+  for (const file of files) {
+    const parsed = await readKnownHostsFile(file);
+    entries.push(...parsed.entries);
+    problems.push(...parsed.problems);
+  }
+  return { entries, problems };
+}
+
 /**
  * Checks a server's host key against known_hosts files as ssh(1) does. A `@revoked` line with
  * this key revokes it whatever its host patterns; a matching host line with the same key makes
@@ -264,36 +276,42 @@ async function readKnownHostsFile(file: string): Promise<KnownHostsFile> {
  */
 export async function checkHostKey(options: CheckHostKeyOptions): Promise<HostKeyCheck> {
   const { host, port, keyBlob } = options;
+  return checkHostKeyIn(await loadKnownHosts(options.files), host, port, keyBlob);
+}
+
+/** {@link checkHostKey} over lines already read. */
+export function checkHostKeyIn(
+  loaded: KnownHostsFile,
+  host: string,
+  port: number,
+  keyBlob: Uint8Array,
+): HostKeyCheck {
   const keyType = publicKeyType(keyBlob);
-  const problems: KnownHostsProblem[] = [];
+  const problems = [...loaded.problems];
   const certAuthority: KnownHostsLocation[] = [];
   const changed: ChangedKey[] = [];
   let revoked: KnownHostsLocation | undefined;
   let known: KnownHostsLocation | undefined;
-  for (const file of options.files) {
-    const parsed = await readKnownHostsFile(file);
-    problems.push(...parsed.problems);
-    for (const entry of parsed.entries) {
-      const where = { file: entry.file, line: entry.line };
-      if (entry.marker === "revoked") {
-        if (!revoked && bytesEqual(entry.keyBlob, keyBlob)) revoked = where;
-        continue;
-      }
-      if (!entryMatchesHost(entry, host, port)) continue;
-      if (entry.marker === "cert-authority") {
-        certAuthority.push(where);
-      } else if (bytesEqual(entry.keyBlob, keyBlob)) {
-        known ??= where;
-      } else {
-        // Any other key for this host, of this type or another, makes the host's identity
-        // changed (as ssh(1) does): a server that suddenly shows only a key of a type we have
-        // never seen for it is not a new host.
-        changed.push({
-          ...where,
-          keyType: entry.keyType,
-          fingerprint: fingerprintSha256(entry.keyBlob),
-        });
-      }
+  for (const entry of loaded.entries) {
+    const where = { file: entry.file, line: entry.line };
+    if (entry.marker === "revoked") {
+      if (!revoked && bytesEqual(entry.keyBlob, keyBlob)) revoked = where;
+      continue;
+    }
+    if (!entryMatchesHost(entry, host, port)) continue;
+    if (entry.marker === "cert-authority") {
+      certAuthority.push(where);
+    } else if (bytesEqual(entry.keyBlob, keyBlob)) {
+      known ??= where;
+    } else {
+      // Any other key for this host, of this type or another, makes the host's identity
+      // changed (as ssh(1) does): a server that suddenly shows only a key of a type we have
+      // never seen for it is not a new host.
+      changed.push({
+        ...where,
+        keyType: entry.keyType,
+        fingerprint: fingerprintSha256(entry.keyBlob),
+      });
     }
   }
   if (revoked) return { status: "revoked", matched: revoked, certAuthority, problems };

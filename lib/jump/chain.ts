@@ -23,11 +23,17 @@ import { hopText } from "../config/jump_spec.ts";
 /**
  * One jump host: where it is and, optionally, options of its own. Options left unset are taken
  * from the target's (authentication, known_hosts files, host key checking, algorithms,
- * timeouts), as a library caller usually wants one set of credentials for the whole path.
+ * timeouts), as a library caller usually wants one set of credentials for the whole path —
+ * unless `standalone` says the hop's options are complete (the CLI resolves each hop's own
+ * ssh_config as `ssh -J` does, and a hop then takes nothing from the target's options).
  */
 export type JumpHost =
   & Omit<ConnectOptions, "jump" | "stream" | "tunnel" | "tracer" | "signal" | "onHop">
-  & { host: string };
+  & {
+    host: string;
+    /** The options are the hop's whole set: nothing is inherited from the target's. */
+    standalone?: boolean;
+  };
 
 /** A hop of a chain as it is being connected (jump hosts first, the target last). */
 export interface HopTrace {
@@ -152,12 +158,13 @@ export async function openJumpChain(
     hop.tracer = options.onHop?.(hop) ?? new Tracer();
     // The target's way in is not the hops' (a hop may have a ProxyCommand of its own).
     const { jump: _j, tunnel: _t, stream: _s, onHop: _o, proxyCommand: _p, ...inherited } = options;
+    const { standalone, ...own } = jump;
     const hopOptions: ConnectOptions = {
-      ...inherited,
-      ...jump,
+      ...(standalone ? {} : inherited),
+      ...own,
       // As ssh(1): a jump host's user is its own (or the local user), not the target's.
       user: hop.user,
-      auth: jump.auth ?? options.auth,
+      auth: standalone ? jump.auth : jump.auth ?? options.auth,
       tracer: hop.tracer,
       signal: options.signal,
       tunnel: prev ? tunnelThrough(prev.client, prev.hop, hop) : undefined,

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { CERT_SUFFIX, decodeKeyFields } from "../algorithms/pubkey.ts";
+import { CERT_SUFFIX, certifiedKey } from "../algorithms/pubkey.ts";
 import type { Signer } from "../auth/types.ts";
-import { SshReader, SshWriter } from "../wire/buffer.ts";
+import { SshReader, WireError } from "../wire/buffer.ts";
 import { algorithmsForKeyType, signatureNameOf } from "./signer.ts";
 
 /** A parsed OpenSSH certificate. */
@@ -51,27 +51,20 @@ function optionNames(bytes: Uint8Array, what: string): string[] {
   return names;
 }
 
-/** Parses a certificate blob; throws `WireError` for a malformed one. */
+/**
+ * Parses a certificate blob; throws `WireError` for a malformed one (truncated, trailing bytes,
+ * a field longer than the blob, an unknown key or certificate type). The CA's signature is not
+ * checked here (see lib/hostkeys/host_certificate.ts).
+ */
 export function parseCertificate(blob: Uint8Array): Certificate {
+  const { keyType, publicBlob, end } = certifiedKey(blob);
+  const certType = keyType + CERT_SUFFIX;
   const r = new SshReader(blob, "certificate");
-  const certType = r.text("certificate type");
-  if (!isCertificateType(certType)) {
-    throw new Error(`not a certificate: key type ${certType}`);
-  }
-  const keyType = certType.slice(0, -CERT_SUFFIX.length);
-  r.string("nonce");
-  const fieldsStart = r.position;
-  const fields = new SshReader(blob.subarray(fieldsStart), `${certType} key`);
-  const decoded = decodeKeyFields(keyType, fields);
-  if (decoded.type === "unknown") throw new Error(`certificate of unknown key type ${keyType}`);
-  r.raw(fields.position, "certified key");
-  const publicBlob = new SshWriter().string(keyType).raw(
-    blob.subarray(fieldsStart, fieldsStart + fields.position),
-  ).bytes();
+  r.raw(end, "certified key");
   const serial = r.uint64("serial");
   const type = r.uint32("certificate type");
   if (type !== 1 && type !== 2) {
-    throw new Error(`certificate type ${type} is neither user nor host`);
+    throw new WireError(`certificate type ${type} is neither user nor host`);
   }
   const keyId = r.text("key id");
   const principalReader = new SshReader(r.string("valid principals"), "valid principals");

@@ -14,7 +14,7 @@ import type { Channel } from "../connection/channel.ts";
 import { Connection } from "../connection/mux.ts";
 import type { ChannelOpen, ChannelOpenAnswer, ChannelRequest } from "../connection/types.ts";
 import { execProgram, type Program, type ProgramIo, type PtyInfo } from "./programs.ts";
-import { comwareShell, posixShell } from "./programs.ts";
+import { shellProgram } from "./devices/mod.ts";
 import { type ServerTransport, Stop } from "./transport.ts";
 import { carry } from "../forward/pipe.ts";
 import { type Conn, platform } from "../platform/mod.ts";
@@ -241,7 +241,7 @@ export class ServerConnection {
       case "shell": {
         if (ch.started) return false;
         this.#log(`channel ${ch.channel.localId}: shell${ch.pty ? ` (pty ${ch.pty.term})` : ""}`);
-        return this.#start(ch, request, config.shell === "comware" ? comwareShell : posixShell);
+        return this.#start(ch, request, shellProgram(config));
       }
       case "exec": {
         const command = r.text("command");

@@ -31,8 +31,6 @@ export interface ServerKexInput
   hostKeyBlob: Uint8Array;
   /** Signs H and returns the signature blob (string algorithm, string signature). */
   sign(exchangeHash: Uint8Array): Uint8Array | Promise<Uint8Array>;
-  /** Allow 1024-bit groups in group exchange (legacy). @default true */
-  allowSmallGroups?: boolean;
   /** Group exchange answers with the group of this size whatever was asked (old firmware). */
   gexGroupBits?: number;
 }
@@ -311,9 +309,7 @@ function groupExchange(name: string, hash: HashName, input: ServerKexInput): Ser
     if (payload[0] === 34) {
       const r = expect(payload, 34, "KEX_DH_GEX_REQUEST");
       request = { min: r.uint32("min"), n: r.uint32("n"), max: r.uint32("max") };
-      const names: Modp[] = input.allowSmallGroups === false
-        ? ["modp14", "modp16", "modp18"]
-        : ["modp2", "modp14", "modp16", "modp18"];
+      const names: Modp[] = ["modp2", "modp14", "modp16", "modp18"];
       const fits = names.map(group).filter((gr) => {
         const bits = gr.p.length * 8;
         return bits >= request!.min && bits <= request!.max;

@@ -8,6 +8,7 @@
 
 import { SSHTRACE_VERSION } from "../about.ts";
 import { defaultNames } from "../algorithms/registry.ts";
+import { DEVICE_SPECS, LAB_ENABLE_SECRET, type LabDeviceName } from "./devices/mod.ts";
 import type { LabConfig } from "./types.ts";
 
 /** The demo login of every profile. */
@@ -96,6 +97,40 @@ export function oldSwitchConfig(): LabConfig {
   };
 }
 
+/**
+ * A `device-*` profile's configuration: the imitation's version line, banner and prompt
+ * (lib/lab/devices/), exec refused, password and keyboard-interactive login as
+ * admin/admin (or demo/demo), the default algorithms (fast to negotiate in tests).
+ */
+export function deviceConfig(name: LabDeviceName): LabConfig {
+  const spec = DEVICE_SPECS[name];
+  return {
+    ...modernConfig(),
+    versionLine: spec.versionLine,
+    authMethods: ["password", "keyboard-interactive"],
+    users: [{ ...SWITCH_ADMIN }, { ...DEMO_USER }],
+    banner: spec.banner,
+    exec: false,
+    shell: name,
+    hostname: spec.hostname,
+  };
+}
+
+/** The lab profiles of the device imitations: `device-NAME` (NAME a `send --device` preset). */
+const DEVICE_PROFILES: readonly [string, LabDeviceName, string][] = [
+  ["device-comware", "comware7", "Comware 7 in an RBM pair (RBM_P<FW-01>), super 0-15"],
+  ["device-huawei", "huawei", "Huawei VRP (<HUAWEI>), super 0-15, save [Y/N]"],
+  ["device-cisco", "cisco", "Cisco IOS (Switch>), enable, configure terminal"],
+  ["device-asa", "asa", "Cisco ASA (asa/pri/act>), enable, <--- More --->"],
+  ["device-eos", "eos", "Arista EOS (leaf1>), enable, banner naming Arista"],
+  ["device-os10", "os10", "Dell OS10 (OS10#), no enable step"],
+  ["device-junos", "junos", "Juniper Junos (admin@mx480>), configure / commit and-quit"],
+  ["device-routeros", "routeros", "MikroTik RouterOS ([admin@MikroTik] >), pager only"],
+  ["device-fortios", "fortios", "Fortinet FortiOS (FGT60E # ), pager only, no vendor name"],
+  ["device-exos", "exos", "Extreme EXOS (X460-48t.1 # ), disable clipaging"],
+  ["device-procurve", "procurve", "HPE ProCurve (Press any key, menu, HP-2530-24G# )"],
+];
+
 /** A well-behaved profile. */
 export interface BaseProfile {
   readonly name: string;
@@ -118,4 +153,10 @@ export const BASE_PROFILES: readonly BaseProfile[] = [
       `${DEMO_USER.password}), a banner, exec refused, a paged <H3C> shell`,
     config: oldSwitchConfig,
   },
+  ...DEVICE_PROFILES.map(([name, device, summary]): BaseProfile => ({
+    name,
+    summary: `${summary}; user ${SWITCH_ADMIN.name}/${SWITCH_ADMIN.password}, ` +
+      `enable secret "${LAB_ENABLE_SECRET}"`,
+    config: () => deviceConfig(device),
+  })),
 ];

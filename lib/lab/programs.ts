@@ -1,15 +1,12 @@
 /**
  * What runs inside a lab session: a few built-in commands for `exec` (no real shell, no file
- * system, nothing of the host is reachable), a tiny prompt shell, and a Comware-style switch
- * shell with `---- More ----` paging for the old-switch profile.
+ * system, nothing of the host is reachable), the line reader of every shell, and the tiny
+ * prompt shell of the modern profile. The device imitations (the old-switch profile's Comware,
+ * and the `device-*` profiles) are in lib/lab/devices/.
  * @module
  */
 
 /** The terminal a client asked for with pty-req. */
-import { COMWARE_GREETING, comwareOutput } from "./comware_output.ts";
-
-export { comwareOutput };
-
 export interface PtyInfo {
   term: string;
   cols: number;
@@ -306,7 +303,7 @@ export function execProgram(command: string): Program {
 }
 
 /** Reads lines as a terminal would: echo on a pty, backspace, CR or LF ends a line. */
-class LineReader {
+export class LineReader {
   #io: ProgramIo;
   #buffer: number[] = [];
   #pending: number[] = [];
@@ -383,122 +380,5 @@ export const posixShell: Program = async (io) => {
     const outcome = await runCommandLine(line, io, nl, false);
     status = outcome.status;
     if (outcome.exit) return status;
-  }
-};
-
-// ---------------------------------------------------------------------------------------------
-// The Comware-style switch shell (old-switch profile)
-
-const PAGER = "  ---- More ----";
-const PAGE_ROWS = 24;
-
-/** The old-switch shell's `super` password (Comware's privilege step). */
-export const SWITCH_SUPER_PASSWORD = "h3c-super";
-
-/** Words a system-view line may start with in the lab (anything else is unrecognised). */
-const CONFIG_WORDS = ["interface", "description", "vlan", "port", "shutdown", "undo", "ip"];
-
-/**
- * The shell of the old-switch profile: `<H3C>` prompt, echo, paging, Comware commands, the
- * `super` privilege step (password {@link SWITCH_SUPER_PASSWORD}), the `save` dialog and
- * configuration lines in system view.
- */
-export const comwareShell: Program = async (io) => {
-  const name = io.hostname;
-  let systemView = false;
-  let paging = true;
-  const prompt = () => (systemView ? `[${name}]` : `<${name}>`);
-  const reader = new LineReader(io);
-  await io.write(COMWARE_GREETING.join("\r\n") + "\r\n");
-
-  /** Prints lines a page at a time; returns false at EOF. */
-  const output = async (lines: string[]): Promise<boolean> => {
-    let pending = [...lines];
-    let rows = paging ? PAGE_ROWS : pending.length;
-    for (;;) {
-      const page = pending.slice(0, rows);
-      pending = pending.slice(rows);
-      for (const l of page) await io.write(l + "\r\n");
-      if (!pending.length) return true;
-      await io.write(PAGER);
-      const key = await reader.key();
-      if (key === null) return false;
-      const n = PAGER.length;
-      await io.write("\b".repeat(n) + " ".repeat(n) + "\b".repeat(n));
-      if (key === 0x20) rows = PAGE_ROWS;
-      else if (key === 0x0d || key === 0x0a) rows = 1;
-      else return true; // q, Ctrl-C: the rest is dropped
-    }
-  };
-
-  for (;;) {
-    await io.write(prompt());
-    const raw = await reader.line();
-    if (raw === null) return null;
-    const command = raw.trim().split(/\s+/).join(" ");
-    if (!command) continue;
-    if (command === "quit" || command === "return") {
-      if (systemView) {
-        systemView = false;
-        continue;
-      }
-      if (command === "quit") return null;
-      continue;
-    }
-    if (command === "screen-length disable") {
-      paging = false;
-      if (!await output([" % Screen-length configuration is disabled for current user."])) {
-        return null;
-      }
-      continue;
-    }
-    if (command === "super") {
-      await io.write(" Password:");
-      const secret = await reader.line(true);
-      if (secret === null) return null;
-      const reply = secret === SWITCH_SUPER_PASSWORD
-        ? [
-          " User privilege level is 3, and only those commands can be used",
-          " registered at or below level 3.",
-        ]
-        : [" % Password is wrong."];
-      if (!await output(reply)) return null;
-      continue;
-    }
-    if (command === "save" || command === "save force") {
-      if (command === "save") {
-        await io.write(
-          " The current configuration will be written to the device. Are you sure? [Y/N]:",
-        );
-        const sure = await reader.line();
-        if (sure === null) return null;
-        if (sure.trim().toUpperCase() !== "Y") continue;
-        await io.write(
-          " Please input the file name(*.cfg)[flash:/startup.cfg]\r\n" +
-            "(To leave the existing filename unchanged, press the enter key):",
-        );
-        if (await reader.line() === null) return null;
-      }
-      const saved = [
-        " Validating file. Please wait....",
-        " Configuration is saved to device successfully.",
-      ];
-      if (!await output(saved)) return null;
-      continue;
-    }
-    if (systemView && !command.startsWith("display")) {
-      if (CONFIG_WORDS.includes(command.split(" ")[0]!)) continue;
-    }
-    if (command === "system-view") {
-      systemView = true;
-      if (!await output(["System View: return to User View with Ctrl+Z."])) return null;
-      continue;
-    }
-    const lines = comwareOutput(command, name);
-    const ok = lines ? await output(lines) : await output([
-      " ".repeat(prompt().length + (command.split(" ")[0]?.length ?? 0)) + "^",
-      " % Unrecognized command found at '^' position.",
-    ]);
-    if (!ok) return null;
   }
 };

@@ -1,22 +1,20 @@
 /**
  * The server role of the transport for the lab server: the version exchange, the server halves
  * of the kex methods (kex_server.ts) with host key signatures, and the fault hooks at the lab's
- * named points. The state machine (KEXINIT, strict kex, guesses, NEWKEYS, key derivation,
- * compression, rekey, EXT_INFO) is the shared {@link Handshake}, over a
- * {@link StreamPacketConn}; its errors become a DISCONNECT with a reason and a {@link Stop}.
+ * named points. The message loop and the state machine (KEXINIT, strict kex, guesses, NEWKEYS,
+ * key derivation, compression, rekey, EXT_INFO) are the shared {@link RoleTransport} and
+ * Handshake; their errors become a DISCONNECT with a reason and a {@link Stop}.
  * @module
  */
 
 import { SshError } from "../errors/mod.ts";
 import { Tracer } from "../trace.ts";
-import type { AlgorithmLists } from "../types.ts";
-import { Handshake, type KexKeys, type KexRun } from "../transport/handshake.ts";
+import type { AlgorithmLists, Stage } from "../types.ts";
+import type { KexKeys, KexRun } from "../transport/handshake.ts";
 import { STRICT_KEX_S } from "../transport/kexinit.ts";
-import { StreamPacketConn } from "../transport/packet_conn.ts";
-import { lineBytes } from "../transport/reader.ts";
+import { RoleTransport } from "../transport/message_transport.ts";
+import { type Deadline, lineBytes } from "../transport/reader.ts";
 import type { ByteStream } from "../transport/stream.ts";
-import { receiveMessage, sendDisconnect } from "../transport/transport_messages.ts";
-import type { MessageTransport } from "../transport/types.ts";
 import { DISCONNECT, MSG } from "../wire/messages.ts";
 import type { HostKeys } from "./hostkeys.ts";
 import { createServerKex } from "./kex_server.ts";
@@ -34,21 +32,13 @@ export class Stop extends Error {
 export type PointContext = Partial<Pick<FaultIo, "channel" | "request" | "method">>;
 
 /** The server's transport over one connection (what the lab's auth and connection layers use). */
-export class ServerTransport implements MessageTransport {
+export class ServerTransport extends RoleTransport {
   readonly config: LabConfig;
   readonly hooks: FaultHooks;
-  readonly tracer: Tracer = new Tracer();
-  /** Only a client reads server-sig-algs. */
-  readonly serverSigAlgs = null;
   clientVersion = "";
-  /** Chosen algorithms of the current keys, by KEXINIT category. */
-  chosen: Record<string, string> = {};
 
-  #conn: StreamPacketConn;
-  #hs: Handshake;
   #hostKeys: HostKeys;
   #log: (message: string) => void;
-  #encryptedSent = 0;
   #closeWaiters: (() => void)[] = [];
   #onFailure = (e: unknown): Promise<never> => this.#fail(e);
 
@@ -59,64 +49,50 @@ export class ServerTransport implements MessageTransport {
     hooks: FaultHooks,
     log: (message: string) => void,
   ) {
+    const seal = hooks.seal;
+    let sent = 0;
+    super(stream, {
+      tracer: new Tracer(),
+      conn: {
+        peer: "client",
+        timeoutMs: config.loginGraceMs,
+        stage: "kex",
+        sealed: seal
+          ? (wire, payload, seq) => this.conn.encrypted ? seal(wire, ++sent, payload, seq) : wire
+          : null,
+      },
+      handshake: {
+        role: "server",
+        markers: config.strictKex ? [STRICT_KEX_S] : [],
+        hooks: {
+          kexInit: hooks.kexInit,
+          guess: hooks.guess,
+          at: async (point) => {
+            await this.at(point);
+          },
+        },
+        serverSigAlgs: config.extInfo ? config.serverSigAlgs : null,
+        timeoutMs: 0,
+        // The lab answers rekeys; it starts none (its connection layer may wait to send while
+        // it handles a message, and would not read the client's KEXINIT then).
+        rekeyLimitBytes: Infinity,
+        rekeyIntervalMs: Infinity,
+      },
+    });
     this.config = config;
     this.hooks = hooks;
     this.#hostKeys = hostKeys;
     this.#log = log;
-    const seal = hooks.seal;
-    this.#conn = new StreamPacketConn(stream, {
-      peer: "client",
-      timeoutMs: config.loginGraceMs,
-      stage: "kex",
-      sealed: seal
-        ? (wire, payload, seq) =>
-          this.#conn.encrypted ? seal(wire, ++this.#encryptedSent, payload, seq) : wire
-        : null,
-    });
-    this.#hs = new Handshake({
-      role: "server",
-      conn: this.#conn,
-      tracer: null,
-      lists: () => this.#serverLists(),
-      markers: config.strictKex ? [STRICT_KEX_S] : [],
-      exchange: (run) => this.#exchange(run),
-      hooks: {
-        kexInit: hooks.kexInit,
-        guess: hooks.guess,
-        at: async (point) => {
-          await this.at(point);
-        },
-      },
-      serverSigAlgs: config.extInfo ? config.serverSigAlgs : null,
-      timeoutMs: 0,
-      // The lab answers rekeys; it starts none (its connection layer may wait to send while
-      // it handles a message, and would not read the client's KEXINIT then).
-      rekeyLimitBytes: Infinity,
-      rekeyIntervalMs: Infinity,
-    });
-  }
-
-  get closed(): boolean {
-    return this.#conn.closed;
-  }
-
-  get sessionId(): Uint8Array {
-    return this.#hs.sessionId;
   }
 
   /** Whether the first key exchange ran under strict kex. */
   get strict(): boolean {
-    return this.#hs.strict;
-  }
-
-  /** Completed key exchanges. */
-  get kexCount(): number {
-    return this.#hs.kexCount;
+    return this.hs.strict;
   }
 
   /** Starts a key exchange now (the lab starts none by itself; see the constructor). */
   rekey(): Promise<void> {
-    return this.#hs.startRekey().catch(this.#onFailure);
+    return this.hs.startRekey().catch(this.#onFailure);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -128,7 +104,7 @@ export class ServerTransport implements MessageTransport {
       send: (payload) => this.#sendNow(payload),
       sendUncompressed: (payload) => this.#sendUncompressed(payload),
       raw: (bytes) => this.#writeRaw(bytes),
-      sealed: (payload) => this.#conn.seal(payload),
+      sealed: (payload) => this.conn.seal(payload),
       silent: () => this.silent(),
       close: () => {
         this.close();
@@ -149,7 +125,7 @@ export class ServerTransport implements MessageTransport {
   /** Drops everything the client sends until it closes; always ends with {@link Stop}. */
   async silent(): Promise<never> {
     this.#log("fault: going silent");
-    const reader = this.#conn.reader;
+    const reader = this.conn.reader;
     while (await reader.fill(0)) reader.take(reader.buffered);
     throw new Stop("the client closed the connection");
   }
@@ -175,7 +151,7 @@ export class ServerTransport implements MessageTransport {
 
   #writeRaw(bytes: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new Stop("the connection is closed"));
-    return this.#conn.writeRaw(bytes).catch(() => {
+    return this.conn.writeRaw(bytes).catch(() => {
       this.close();
       throw new Stop("the client went away while the server was sending");
     });
@@ -183,37 +159,35 @@ export class ServerTransport implements MessageTransport {
 
   #sendNow(payload: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new Stop("the connection is closed"));
-    return this.#hs.sendNow(payload).catch(this.#onFailure);
+    return this.hs.sendNow(payload).catch(this.#onFailure);
   }
 
   /** Seals a payload without compressing it, even when compression is on (for faults). */
   #sendUncompressed(payload: Uint8Array): Promise<void> {
-    const compress = this.#conn.compress;
-    this.#conn.compress = null;
+    const compress = this.conn.compress;
+    this.conn.compress = null;
     try {
       return this.#sendNow(payload);
     } finally {
-      this.#conn.compress = compress;
+      this.conn.compress = compress;
     }
   }
 
   /** Sends a payload; waits while a key exchange is in progress. */
-  send(payload: Uint8Array): Promise<void> {
+  override send(payload: Uint8Array, stage?: Stage): Promise<void> {
     if (this.closed) return Promise.reject(new Stop("the connection is closed"));
-    return this.#hs.send(payload).catch(this.#onFailure);
+    return super.send(payload, stage).catch(this.#onFailure);
   }
 
   /** Sends DISCONNECT and closes. */
-  async disconnect(reason: number = REASON.BY_APPLICATION, description = ""): Promise<void> {
-    if (this.closed) return;
-    this.#log(`disconnect (reason ${reason}): ${description}`);
-    await sendDisconnect(this.#hs, reason, description);
-    this.close();
+  override disconnect(reason: number = REASON.BY_APPLICATION, description = ""): Promise<void> {
+    if (!this.closed) this.#log(`disconnect (reason ${reason}): ${description}`);
+    return super.disconnect(reason, description);
   }
 
   /** Closes the connection (idempotent); fault sleeps end at once. */
-  close(): void {
-    this.#hs.close();
+  override close(): void {
+    super.close();
     for (const w of this.#closeWaiters.splice(0)) w();
   }
 
@@ -257,16 +231,13 @@ export class ServerTransport implements MessageTransport {
    * The next message for the layers above (service, auth, connection), or null once the
    * client has closed or disconnected. Transport messages and rekeying are handled here.
    */
-  async receive(timeoutMs = this.config.loginGraceMs): Promise<Uint8Array | null> {
+  override async receive(
+    timeoutMs?: number,
+    budget?: Deadline,
+    stage?: Stage,
+  ): Promise<Uint8Array | null> {
     try {
-      const p = await receiveMessage(this.#hs, timeoutMs, undefined, async (p) => {
-        this.hooks.received?.(p, this.#conn.lastReadSeq);
-        if (p[0] !== MSG.KEXINIT || this.#hs.inKex) return false;
-        this.#log("client started a rekey");
-        return await this.at("client-rekey");
-      });
-      if (p === null) this.close();
-      return p;
+      return await super.receive(timeoutMs, budget, stage);
     } catch (e) {
       try {
         if (!(e instanceof Stop)) await this.#fail(e); // closes; DISCONNECT when due
@@ -275,6 +246,14 @@ export class ServerTransport implements MessageTransport {
       }
       return null;
     }
+  }
+
+  /** Each message read: the `received` hook sees it; the client's rekey meets `client-rekey`. */
+  protected override async peek(p: Uint8Array): Promise<boolean> {
+    this.hooks.received?.(p, this.conn.lastReadSeq);
+    if (p[0] !== MSG.KEXINIT || this.hs.inKex) return false;
+    this.#log("client started a rekey");
+    return await this.at("client-rekey");
   }
 
   // ------------------------------------------------------------------------------------------
@@ -289,7 +268,7 @@ export class ServerTransport implements MessageTransport {
       const end = this.config.lineEnding ?? "\r\n";
       await this.#writeRaw(new TextEncoder().encode(lines.map((l) => l + end).join("")));
     }
-    const line = await this.#conn.reader.readLine(255).catch((e) => {
+    const line = await this.conn.reader.readLine(255).catch((e) => {
       throw new Stop(`no version line from the client: ${(e as Error).message}`);
     });
     if (line === null) throw new Stop("the client closed before its version line");
@@ -301,31 +280,30 @@ export class ServerTransport implements MessageTransport {
     }
     this.clientVersion = line;
     this.#log(`client version ${line}`);
-    this.#hs.clientVersion = lineBytes(line);
-    this.#hs.serverVersion = new TextEncoder().encode(this.config.versionLine);
+    this.hs.clientVersion = lineBytes(line);
+    this.hs.serverVersion = new TextEncoder().encode(this.config.versionLine);
     await this.at("before-kexinit");
     try {
-      await this.#hs.sendKexInit();
+      await this.hs.sendKexInit();
       await this.at("after-kexinit");
-      await this.#hs.firstKex();
+      await this.hs.firstKex();
     } catch (e) {
       if (e instanceof Stop) throw e;
       await this.#fail(e);
     }
   }
 
-  #serverLists(): AlgorithmLists {
+  protected lists(): AlgorithmLists {
     const lists = this.config.lists;
     return { ...lists, hostKey: this.#hostKeys.usable(lists.hostKey) };
   }
 
   /** The server half of the negotiated method (kex_server.ts), with the fault hooks. */
-  async #exchange(run: KexRun): Promise<KexKeys> {
+  protected async exchange(run: KexRun): Promise<KexKeys> {
     const { chosen, first } = run;
-    this.chosen = chosen;
     this.#log(
       `kex ${chosen.kex}, host key ${chosen.hostKey}, cipher ${chosen.cipherS2C}, ` +
-        `mac ${chosen.macS2C}${this.#hs.strict ? ", strict kex" : ""}`,
+        `mac ${chosen.macS2C}${this.hs.strict ? ", strict kex" : ""}`,
     );
     const hostKey = this.#hostKeys.forAlgorithm(chosen.hostKey)!;
     const signature = first ? this.hooks.signature : undefined;
@@ -358,15 +336,5 @@ export class ServerTransport implements MessageTransport {
       for (const r of replies) await run.send(r);
     }
     return { hash: kex.hash, k: kex.result.k, h: kex.result.h };
-  }
-
-  /** User authentication succeeded: starts delayed compression (zlib@openssh.com). */
-  authenticated(): void {
-    this.#hs.authenticated();
-  }
-
-  /** Whether the first key exchange has completed. */
-  get ready(): boolean {
-    return this.#hs.firstKexDone;
   }
 }

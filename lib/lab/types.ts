@@ -15,8 +15,24 @@ export interface LabUser {
   authorizedKeys?: Uint8Array[];
 }
 
-/** Which built-in shell a session gets. */
-export type ShellKind = "posix" | "comware";
+/**
+ * Which built-in shell a session gets: `posix`, or a device imitation of lib/lab/devices/
+ * (`comware` is the old-switch profile's Comware 5).
+ */
+export type ShellKind =
+  | "posix"
+  | "comware"
+  | "comware7"
+  | "huawei"
+  | "cisco"
+  | "asa"
+  | "eos"
+  | "os10"
+  | "junos"
+  | "routeros"
+  | "fortios"
+  | "exos"
+  | "procurve";
 
 /** Everything that decides how the lab server behaves on one connection. */
 export interface LabConfig {
@@ -44,6 +60,8 @@ export interface LabConfig {
   /** Whether exec requests are run (old switches refuse them). */
   exec: boolean;
   shell: ShellKind;
+  /** A device shell's enable / super secret (default: lib/lab/devices/mod.ts's). */
+  enableSecret?: string;
   /** Shown in prompts and `uname -n`. */
   hostname: string;
   /** Our channel window and maximum packet. */

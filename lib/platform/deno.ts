@@ -8,7 +8,17 @@
 
 import type * as NodeOs from "node:os";
 import { denoFiles } from "./deno_files.ts";
-import type { Conn, ConnectOptions, ErrorKind, FileInfo, Permission, Platform } from "./mod.ts";
+import { NODE_ERROR_CODES } from "./error_codes.ts";
+import type {
+  Conn,
+  ConnectOptions,
+  ErrorKind,
+  FileInfo,
+  Permission,
+  Platform,
+  UnixListener,
+  UnixListenOptions,
+} from "./mod.ts";
 
 function granted(permission: Permission): boolean {
   try {
@@ -36,6 +46,32 @@ async function connectUnix(path: string, options?: ConnectOptions): Promise<Conn
       reject(e);
     });
   });
+}
+
+/** A Unix socket listener; a stale socket file removed first with `unlink` (sockets only). */
+function listenUnix(path: string, options: UnixListenOptions = {}): UnixListener {
+  if (options.unlink) {
+    try {
+      if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  const listener = Deno.listen({ transport: "unix", path });
+  if (options.mode !== undefined) {
+    try {
+      Deno.chmodSync(path, options.mode);
+    } catch (e) {
+      listener.close();
+      throw e;
+    }
+  }
+  return {
+    path,
+    accept: () => listener.accept(),
+    close: () => listener.close(),
+    [Symbol.asyncIterator]: () => listener[Symbol.asyncIterator](),
+  };
 }
 
 const KINDS: [new (...args: never[]) => Error, ErrorKind][] = [
@@ -139,6 +175,8 @@ function hostname(): string {
 
 function errorKind(error: unknown): ErrorKind {
   for (const [type, kind] of KINDS) if (error instanceof type) return kind;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && NODE_ERROR_CODES[code]) return NODE_ERROR_CODES[code];
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "TimeoutError") return "timed-out";
   if (name === "AbortError") return "aborted";
@@ -169,14 +207,18 @@ export const denoPlatform: Platform = {
   granted,
   grantedEnv: (name) => granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined,
 
-  connectTcp: (hostname, port, options) =>
-    Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
+  // Deno.connect cannot choose the local address: BindAddress goes through node:net.
+  connectTcp: async (hostname, port, options) =>
+    options?.localAddress
+      ? (await import("./node_socket.ts")).connectNodeTcp(hostname, port, options)
+      : Deno.connect({ hostname, port, transport: "tcp", signal: options?.signal }),
   connectUnix,
   async lookup(hostname, family) {
     const { lookup } = await import("node:dns/promises"); // only when a family is asked for
     return (await lookup(hostname, { family })).address;
   },
   listenTcp: (hostname, port) => Deno.listen({ hostname, port, transport: "tcp" }),
+  listenUnix,
   spawn(command, args) {
     const child = new Deno.Command(command, {
       args: [...args],

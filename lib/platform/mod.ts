@@ -45,9 +45,29 @@ export interface TcpListener extends AsyncIterable<TcpConn> {
   close(): void;
 }
 
-/** Options of a connect: an optional signal that abandons it (its reason is the error). */
+/** A Unix socket listener; its file is removed when it closes. */
+export interface UnixListener extends AsyncIterable<Conn> {
+  readonly path: string;
+  accept(): Promise<Conn>;
+  close(): void;
+}
+
+/** Options of {@link Platform.listenUnix}, as OpenSSH's StreamLocalBind* options. */
+export interface UnixListenOptions {
+  /** The socket file's mode once bound (StreamLocalBindMask 0177 gives 0600). */
+  mode?: number;
+  /** Remove a socket file already at the path first (StreamLocalBindUnlink). @default false */
+  unlink?: boolean;
+}
+
+/**
+ * Options of a connect: an optional signal that abandons it (its reason is the error), and the
+ * local address to bind (TCP only).
+ */
 export interface ConnectOptions {
   signal?: AbortSignal;
+  /** The local address to connect from (ssh's BindAddress, `-b`). @default any */
+  localAddress?: string;
 }
 
 /** The standard input. */
@@ -149,6 +169,11 @@ export interface Platform {
   connectUnix(path: string, options?: ConnectOptions): Promise<Conn>;
   /** Listens on a TCP port (0: any free port). */
   listenTcp(hostname: string, port: number): TcpListener;
+  /**
+   * Listens on a Unix socket at `path` (throws when it cannot: a file already there without
+   * `unlink`, a missing directory, no permission).
+   */
+  listenUnix(path: string, options?: UnixListenOptions): UnixListener;
   /** Starts a program with piped standard streams (throws when it cannot be started). */
   spawn(command: string, args: readonly string[]): ChildProcess;
 

@@ -19,10 +19,11 @@ import os from "node:os";
 import process from "node:process";
 import { Readable, Writable } from "node:stream";
 import { nodeFiles } from "./node_files.ts";
+import { NODE_ERROR_CODES } from "./error_codes.ts";
+import { connectNodeTcp, connectSocket, plain, PullReader, wrapSocket } from "./node_socket.ts";
 import type {
   ChildProcess,
   Conn,
-  ConnectOptions,
   ErrorKind,
   FileInfo,
   NetAddr,
@@ -32,132 +33,12 @@ import type {
   Stdout,
   TcpConn,
   TcpListener,
+  UnixListener,
+  UnixListenOptions,
 } from "./mod.ts";
 
-/** `chunk` as a plain Uint8Array over the same bytes (a Buffer's `slice` would not copy). */
-function plain(chunk: Uint8Array): Uint8Array {
-  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
-/**
- * Pull-style reads over a Node readable stream, as Deno's `read(p)`: chunks queue while nobody
- * reads (the stream pauses above `HIGH_WATER` bytes); end of stream reads as null; an error
- * rejects the pending and later reads.
- */
-class PullReader {
-  static readonly HIGH_WATER = 1 << 20;
-  readonly #stream: NodeJS.ReadableStream & { destroyed?: boolean };
-  readonly #chunks: Uint8Array[] = [];
-  #queued = 0;
-  #ended = false;
-  #error: unknown = null;
-  #waiter: (() => void) | null = null;
-
-  constructor(stream: NodeJS.ReadableStream) {
-    this.#stream = stream;
-    stream.on("data", (chunk: Uint8Array | string) => {
-      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : plain(chunk);
-      this.#chunks.push(bytes);
-      this.#queued += bytes.length;
-      if (this.#queued > PullReader.HIGH_WATER) stream.pause();
-      this.#wake();
-    });
-    stream.on("end", () => {
-      this.#ended = true;
-      this.#wake();
-    });
-    stream.on("close", () => {
-      this.#ended = true;
-      this.#wake();
-    });
-    stream.on("error", (e: unknown) => {
-      this.#error ??= e;
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.();
-  }
-
-  async read(p: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#error !== null) throw this.#error;
-      if (this.#ended) return null;
-      if (this.#stream.isPaused()) this.#stream.resume();
-      await new Promise<void>((resolve) => (this.#waiter = resolve));
-    }
-    const head = this.#chunks[0]!;
-    const n = Math.min(p.length, head.length);
-    p.set(head.subarray(0, n));
-    if (n === head.length) this.#chunks.shift();
-    else this.#chunks[0] = head.subarray(n);
-    this.#queued -= n;
-    if (this.#queued <= PullReader.HIGH_WATER && this.#stream.isPaused()) this.#stream.resume();
-    return n;
-  }
-
-  /** Ends reads (a pending one resolves with null). */
-  close(): void {
-    this.#ended = true;
-    this.#wake();
-  }
-}
-
-/** A connected socket as a {@link TcpConn}. */
-function wrapSocket(socket: net.Socket): TcpConn {
-  const reader = new PullReader(socket);
-  let closed = false;
-  return {
-    remoteAddr: { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
-    read: (p) => reader.read(p),
-    write(p) {
-      if (closed || socket.destroyed) return Promise.reject(notConnected());
-      return new Promise<number>((resolve, reject) => {
-        socket.write(p, (e) => (e ? reject(e) : resolve(p.length)));
-      });
-    },
-    close() {
-      closed = true;
-      reader.close();
-      socket.destroy();
-    },
-    setNoDelay: (noDelay = true) => void socket.setNoDelay(noDelay),
-    setKeepAlive: (keepAlive = true) => void socket.setKeepAlive(keepAlive),
-  };
-}
-
-function notConnected(): Error {
-  return Object.assign(new Error("the connection is closed"), { code: "ENOTCONN" });
-}
-
-/** Connects `socket` (created by `open`), honouring the signal: its reason is the error. */
-function connectSocket(open: () => net.Socket, options?: ConnectOptions): Promise<TcpConn> {
-  const signal = options?.signal;
-  signal?.throwIfAborted();
-  return new Promise<TcpConn>((resolve, reject) => {
-    const socket = open();
-    const onAbort = () => {
-      socket.destroy();
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => {
-      signal?.removeEventListener("abort", onAbort);
-      socket.removeListener("error", reject);
-      resolve(wrapSocket(socket));
-    });
-    socket.once("error", (e) => {
-      signal?.removeEventListener("abort", onAbort);
-      reject(e);
-    });
-  });
-}
-
-function listenTcp(hostname: string, port: number): TcpListener {
-  const server = net.createServer({ noDelay: true });
+/** The accept queue of a listening server: connections wait for `accept()`, or it for them. */
+function acceptQueue(server: net.Server) {
   const waiting: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void }[] = [];
   const ready: TcpConn[] = [];
   let failure: unknown = null;
@@ -175,7 +56,6 @@ function listenTcp(hostname: string, port: number): TcpListener {
     failure ??= Object.assign(new Error("the listener is closed"), { code: "EBADF" });
     for (const w of waiting.splice(0)) w.reject(failure);
   });
-  server.listen(port, hostname);
   const accept = (): Promise<TcpConn> => {
     const conn = ready.shift();
     if (conn) return Promise.resolve(conn);
@@ -183,12 +63,6 @@ function listenTcp(hostname: string, port: number): TcpListener {
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   };
   return {
-    get addr(): NetAddr {
-      const a = server.address();
-      return typeof a === "object" && a !== null
-        ? { hostname: a.address, port: a.port }
-        : { hostname, port };
-    },
     accept,
     close: () => void server.close(),
     async *[Symbol.asyncIterator]() {
@@ -201,6 +75,47 @@ function listenTcp(hostname: string, port: number): TcpListener {
       }
     },
   };
+}
+
+function listenTcp(hostname: string, port: number): TcpListener {
+  const server = net.createServer({ noDelay: true });
+  const queue = acceptQueue(server);
+  server.listen(port, hostname);
+  return {
+    ...queue,
+    get addr(): NetAddr {
+      const a = server.address();
+      return typeof a === "object" && a !== null
+        ? { hostname: a.address, port: a.port }
+        : { hostname, port };
+    },
+  };
+}
+
+/** A Unix socket listener; a stale socket file removed first with `unlink` (sockets only). */
+function listenUnix(path: string, options: UnixListenOptions = {}): UnixListener {
+  if (options.unlink) {
+    try {
+      if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ENOENT") throw e;
+    }
+  }
+  const server = net.createServer();
+  const queue = acceptQueue(server);
+  if (options.mode !== undefined) {
+    const mode = options.mode;
+    server.once("listening", () => {
+      try {
+        fs.chmodSync(path, mode);
+      } catch (e) {
+        server.emit("error", e);
+        server.close();
+      }
+    });
+  }
+  server.listen(path);
+  return { ...queue, path };
 }
 
 /** A child process with piped standard streams (ProxyCommand), as web streams. */
@@ -271,24 +186,9 @@ function stdin(): Stdin {
   };
 }
 
-const CODES: Record<string, ErrorKind> = {
-  ENOENT: "not-found",
-  EACCES: "permission-denied",
-  EPERM: "permission-denied",
-  EISDIR: "is-a-directory",
-  EEXIST: "already-exists",
-  EADDRINUSE: "addr-in-use",
-  ECONNREFUSED: "connection-refused",
-  ECONNRESET: "connection-reset",
-  EPIPE: "connection-reset",
-  ECONNABORTED: "connection-aborted",
-  ENOTCONN: "not-connected",
-  ETIMEDOUT: "timed-out",
-};
-
 function errorKind(error: unknown): ErrorKind {
   const e = error as { code?: unknown; name?: unknown } | null;
-  const code = typeof e?.code === "string" ? CODES[e.code] : undefined;
+  const code = typeof e?.code === "string" ? NODE_ERROR_CODES[e.code] : undefined;
   if (code) return code;
   if (e?.name === "TimeoutError") return "timed-out";
   if (e?.name === "AbortError") return "aborted";
@@ -392,14 +292,14 @@ export const nodePlatform: Platform = {
   granted: () => true, // no sandbox
   grantedEnv: (name) => process.env[name],
 
-  connectTcp: (hostname, port, options) =>
-    connectSocket(() => net.connect({ host: hostname, port, noDelay: true }), options),
+  connectTcp: (hostname, port, options) => connectNodeTcp(hostname, port, options),
   async lookup(hostname, family) {
     const { lookup } = await import("node:dns/promises");
     return (await lookup(hostname, { family })).address;
   },
   connectUnix: (path, options): Promise<Conn> => connectSocket(() => net.connect(path), options),
   listenTcp,
+  listenUnix,
   spawn,
 
   readFile: async (path) => plain(await fs.promises.readFile(path)),

@@ -186,7 +186,10 @@ function renderFailure(
     for (const line of lines.slice(1)) text += `${p.red(bar)}${" ".repeat(14)}${line}\n`;
   };
   section("what happened", error.message);
-  if (x.known && x.title && x.title !== error.message) section("cause", x.title);
+  if (x.known && x.title && x.title !== error.message) {
+    section("cause", x.cause ? `${x.title} [${x.cause}]` : x.title);
+  }
+  if (x.evidence.length) section("evidence", x.evidence.join("\n"));
   section("why", x.explanation);
   section("try", x.fix);
   section("with OpenSSH", x.opensshFix);
@@ -323,6 +326,16 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
         row("sha256", s(e.fingerprint)) + row("md5", s(e.md5));
     case "signature-verified":
       return row("signature", `${s(e.algorithm)} verified`);
+    case "certificate": {
+      const where = e.file ? ` (${s(e.file)}${e.line !== null ? `:${e.line}` : ""})` : "";
+      return row("cert", `${s(e.certType)} id "${s(e.keyId)}" serial ${s(e.serial)}`) +
+        more(`principals ${e.principals.length ? s(e.principals.join(",")) : "(none)"}`) +
+        more(`valid ${s(e.validity)}`) +
+        more(`CA ${s(e.caType)} ${s(e.caFingerprint)}${where}`) +
+        (e.accepted
+          ? more(p.green("accepted"))
+          : more(p.yellow(`not accepted: ${s(e.reason ?? "")}`)));
+    }
     case "status": {
       const where = e.file ? `${s(e.file)}${e.line !== null ? `:${e.line}` : ""}` : null;
       let value: string;
@@ -394,6 +407,7 @@ function renderEvent(e: TraceEvent, v: 0 | 1 | 2, p: Palette, afterOutput: boole
         : p.yellow;
       let text = row("grade", `${color(p.bold(e.letter))} (${e.score}/100) for the server's offer`);
       for (const r of e.reasons) text += row("", `−${r.deduction} ${s(r.reason)}`);
+      for (const x of e.partial ?? []) text += row("", warn(`partial: ${s(x)}`));
       return text;
     }
     case "quirk":

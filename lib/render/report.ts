@@ -42,12 +42,18 @@ export interface Report {
     libraryFix: string | null;
     /** What the fix costs in security, when it weakens crypto. */
     securityCost: string | null;
+    /** The named cause the failure's pattern shows (`mtu-stall`...), when one does. */
+    cause?: string;
+    /** What the trace showed for that cause. */
+    evidence?: string[];
   } | null;
   /** Security grade of the server's offer (probe), or null. */
   grade: {
     letter: string;
     score: number;
     reasons: { deduction: number; reason: string; algorithms: string[] }[];
+    /** What the grade could not check (the host key's size...): empty when complete. */
+    partial: string[];
   } | null;
   /** Stages that were slow for their kind, with the likely reason. */
   slow: { stage: Stage; ms: number; why: string }[];
@@ -199,6 +205,7 @@ function errorPart(
     ...(x.configFix ? { configFix: x.configFix } : {}),
     libraryFix: x.libraryFix,
     securityCost: x.securityCost,
+    ...(x.cause ? { cause: x.cause, evidence: x.evidence } : {}),
   };
 }
 
@@ -230,7 +237,9 @@ function configPart(events: readonly TraceEvent[]): NonNullable<Report["config"]
 
 function gradePart(events: readonly TraceEvent[]): Report["grade"] {
   const g = first(events, "grade");
-  return g ? { letter: g.letter, score: g.score, reasons: g.reasons } : null;
+  return g
+    ? { letter: g.letter, score: g.score, reasons: g.reasons, partial: g.partial ?? [] }
+    : null;
 }
 
 function serverPart(events: readonly TraceEvent[], context: ReportContext, reached: boolean) {

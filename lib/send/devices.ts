@@ -1,11 +1,11 @@
 /**
  * Device presets for driving a shell: the prompt styles each vendor uses, its command to turn
  * paging off, how it says a command was not understood, and how to log out. `auto` picks one
- * from the first prompt and the server's version line / banners.
+ * from the first prompt and the server's texts (lib/send/detect.ts).
  * @module
  */
 
-import type { PromptMatch, PromptStyle } from "./prompt.ts";
+import type { PromptStyle } from "./prompt.ts";
 
 /** The devices `send` knows. */
 export type DeviceName =
@@ -78,16 +78,25 @@ export interface ConfigPreset {
 /** A vendor's privilege step: `enable` (IOS), `super` (Comware, VRP). */
 export interface PrivilegePreset {
   command: string;
-  /** The level the step reaches, from its reply and the prompt after it; null if unknown. */
-  level(reply: string, prompt: string): number | null;
+  /** The command that asks for one level (`--enable-level N`): `enable 15`, `super 3`. */
+  commandFor(level: number): string;
+  /**
+   * The level the step reached, from its reply and the prompt after it (`asked`: the level
+   * requested, if any); null if unknown.
+   */
+  level(reply: string, prompt: string, asked: number | null): number | null;
   /** Whether the reply and prompt show the level was raised. */
   raised(reply: string, prompt: string): boolean;
 }
 
-/** IOS-style `enable`: level 15 when the prompt ends in `#`. */
+/**
+ * IOS-style `enable [N]`: the prompt ends in `#` above level 1, so the level is the one asked
+ * for (15 without a number).
+ */
 const ENABLE: PrivilegePreset = {
   command: "enable",
-  level: (_reply, prompt) => prompt.trim().endsWith("#") ? 15 : null,
+  commandFor: (level) => `enable ${level}`,
+  level: (_reply, prompt, asked) => prompt.trim().endsWith("#") ? asked ?? 15 : null,
   raised: (reply, prompt) =>
     prompt.trim().endsWith("#") && findErrorLine(reply) === null && !PRIVILEGE_REFUSED.test(reply),
 };
@@ -105,9 +114,11 @@ function superLevel(reply: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Comware / VRP `super [N]`: the reply names the level reached. */
 const SUPER: PrivilegePreset = {
   command: "super",
-  level: (reply) => superLevel(reply),
+  commandFor: (level) => `super ${level}`,
+  level: (reply, _prompt, asked) => superLevel(reply) ?? asked,
   raised: (reply) => findErrorLine(reply) === null && !PRIVILEGE_REFUSED.test(reply),
 };
 
@@ -254,16 +265,6 @@ export const DEVICES: Readonly<Record<DeviceName, DevicePreset>> = {
   },
 };
 
-/** The device a prompt style means when nothing else says otherwise. */
-const STYLE_DEFAULT: Record<PromptStyle, DeviceName> = {
-  bracket: "comware",
-  junos: "junos",
-  cisco: "cisco",
-  routeros: "routeros",
-  spaced: "fortios",
-  shell: "linux",
-};
-
 /**
  * A line by which a device says it did not understand or allow a command: Comware
  * ` % Unrecognized command found at '^' position.` / `% Incomplete command ...` / `% Too many
@@ -311,48 +312,4 @@ export function privilegedPrompt(device: DeviceName, prompt: string): boolean | 
   if (DEVICES[device].privilege?.command !== "enable") return null;
   const p = prompt.trim();
   return p.endsWith("#") ? true : p.endsWith(">") ? false : null;
-}
-
-/** The first device whose hint matches one of the texts, or null. */
-export function hintedDevice(hints: readonly string[]): DeviceName | null {
-  for (const name of DEVICE_NAMES) {
-    if (hints.some((h) => DEVICES[name].hint.test(h))) return name;
-  }
-  return null;
-}
-
-/**
- * Picks a device from the first prompt and the hints (version line, banners, greeting): a
- * hinted device whose prompt style fits wins; otherwise the usual device for that style.
- */
-export function detectDevice(
-  prompt: PromptMatch,
-  hints: readonly string[],
-): { device: DeviceName; reason: string } {
-  const fits = DEVICE_NAMES.filter((n) => DEVICES[n].styles.includes(prompt.style));
-  const shaped = fits.find((n) => DEVICES[n].promptHint?.test(prompt.text.trim()));
-  if (shaped) {
-    return {
-      device: shaped,
-      reason: `prompt ${JSON.stringify(prompt.text.trim())} (only ${DEVICES[shaped].label} ` +
-        "shows this form)",
-    };
-  }
-  for (const name of fits) {
-    const hint = hints.find((h) => DEVICES[name].hint.test(h));
-    if (hint !== undefined) {
-      const word = DEVICES[name].hint.exec(hint)?.[0] ?? name;
-      return {
-        device: name,
-        reason: `prompt ${JSON.stringify(prompt.text.trim())} (${prompt.style} style) and ` +
-          `${JSON.stringify(word)} in the server's texts`,
-      };
-    }
-  }
-  const device = STYLE_DEFAULT[prompt.style];
-  return {
-    device,
-    reason: `prompt ${JSON.stringify(prompt.text.trim())} (${prompt.style} style; ` +
-      `no vendor named in the server's texts, guessed ${device})`,
-  };
 }

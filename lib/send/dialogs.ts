@@ -26,13 +26,26 @@ export interface DialogRule {
  */
 export const BUILT_IN_DIALOGS: readonly DialogRule[] = [
   { label: "[Y/N]", pattern: /\[Y\/N\]\s*[?:]?\s*$/i, reply: "Y", masked: false },
-  { label: "[yes/no]", pattern: /\[yes[/,]no\]\s*[?:]?\s*$/i, reply: "yes", masked: false },
+  // Junos adds the default: `Reboot the system ? [yes,no] (no) `.
+  {
+    label: "[yes/no]",
+    pattern: /\[yes[/,]no\]\s*(?:\((?:yes|no)\)\s*)?[?:]?\s*$/i,
+    reply: "yes",
+    masked: false,
+  },
   { label: "(y/n)", pattern: /\(y\/n\)\s*[?:]?\s*$/i, reply: "y", masked: false },
   { label: "[confirm]", pattern: /\[confirm\]\s*$/i, reply: "", masked: false },
   {
     label: "Destination filename",
     pattern: /destination filename \[[^\]]*\]\?\s*$/i,
     reply: "",
+    masked: false,
+  },
+  // ProCurve's logout with unsaved changes: only --save saves.
+  {
+    label: "save on logout",
+    pattern: /save current configuration \[y\/n(?:\/\^C)?\]\?\s*$/i,
+    reply: "n",
     masked: false,
   },
   {
@@ -70,6 +83,14 @@ export function findDialog(line: string, rules: readonly DialogRule[]): DialogRu
     if (rule.pattern.test(line)) return rule;
   }
   return null;
+}
+
+/**
+ * The key that picks the command line in a console menu shown before the first prompt
+ * (ProCurve / Aruba-OS `5. Command Line (CLI)`), or null.
+ */
+export function findCliMenuItem(screen: string): string | null {
+  return /(?:^|\s)(\d)\.\s+Command Line \(CLI\)/i.exec(screen)?.[1] ?? null;
 }
 
 /**

@@ -12,8 +12,8 @@
 
 import { Inbox, type ShellIo } from "./shell_io.ts";
 import { SshError } from "../errors/mod.ts";
+import { contradiction, detectDevice } from "./detect.ts";
 import {
-  detectDevice,
   type DeviceName,
   type DevicePreset,
   DEVICES,
@@ -22,24 +22,23 @@ import {
   SECRET_PROMPT,
 } from "./devices.ts";
 import { type PrivilegeResult, raisePrivilege } from "./privilege.ts";
-import { BUILT_IN_DIALOGS, type DialogRule, findDialog, looksLikeQuestion } from "./dialogs.ts";
+import { BUILT_IN_DIALOGS, type DialogRule, looksLikeQuestion } from "./dialogs.ts";
 import type { CommandResult, PagingMode, SendOptions, SendResult } from "./types.ts";
-import { promptNotFound, seconds, wrongDevice } from "./failures.ts";
+import { commandFailure, promptNotFound, seconds, wrongDevice } from "./failures.ts";
+import { logOut } from "./logout.ts";
+import { waitForPrompt, type WaitShell } from "./wait.ts";
 import {
   binary,
   cleanOutput,
   customPromptMatcher,
   decodeOutput,
-  describeTail,
   encodeCommand,
-  findPagerAtEnd,
   fromBinary,
   lastLine,
   learnedPromptMatcher,
   matchPrompt,
   normalizeNewlines,
   PROMPT_STYLES,
-  type PromptCertainty,
   type PromptMatch,
   type PromptMatcher,
   stripEscapes,
@@ -47,28 +46,6 @@ import {
 
 export { sessionIo, type SessionLike, type ShellIo } from "./shell_io.ts";
 export type { CommandResult, CommandStatus, PagingMode, SendOptions, SendResult } from "./types.ts";
-
-/** How waiting for a prompt ended. */
-interface PromptSeen {
-  /** Index in the inbox where the prompt line starts. */
-  lineStart: number;
-  line: string;
-  pagers: number;
-  dialogs: number;
-}
-
-interface WaitOptions {
-  from: number;
-  timeoutMs: number;
-  rate: (line: string) => PromptCertainty;
-  /** Builds the error when the time is up or the shell closes. */
-  fail: (why: "timeout" | "closed", tail: string) => SshError;
-  nudgeMs?: number;
-  /** Answer dialogs (see lib/send/dialogs.ts) on the way. */
-  dialogs?: boolean;
-}
-
-const TAIL = 2048;
 
 /**
  * Runs commands in an interactive shell and returns their outputs.
@@ -144,10 +121,11 @@ class ShellDriver {
     // A given --device whose style does not fit a prompt another device shows: noticed once the
     // shell is quiet, instead of waiting out the prompt limit.
     let other: PromptMatch | null = null;
-    const seen = await this.#waitForPrompt({
+    const seen = await waitForPrompt(this.#waitShell(), {
       from: 0,
       timeoutMs: promptTimeoutMs,
       nudgeMs: o.nudgeMs ?? 2000,
+      menus: true,
       rate: (line) => {
         if (custom) {
           if (custom(line) !== "strong") return null;
@@ -169,7 +147,10 @@ class ShellDriver {
     });
     const wrong = other as PromptMatch | null;
     if (wrong && choice !== "auto") {
-      const suggested = detectDevice(wrong, [...(o.hints ?? []), binary(this.#inbox.view(0))]);
+      const suggested = detectDevice(wrong, [
+        ...(o.hints ?? []),
+        { source: "greeting", text: stripEscapes(binary(this.#inbox.view(0))) },
+      ]);
       throw wrongDevice(wrong, choice, suggested.device, promptTimeoutMs);
     }
     const prompt = first as PromptMatch | null ?? { style: styles[0], text: seen.line, name: null };
@@ -180,13 +161,27 @@ class ShellDriver {
     // 2. Which device.
     let device: DeviceName;
     let deviceReason: string;
+    let deviceEvidence: string[] = [];
+    // Escapes out, so a screen-clearing banner (`ESC[1;1HHP J9773A`) still reads as words.
+    const hints = [
+      ...(o.hints ?? []),
+      { source: "greeting", text: stripEscapes(binary(greetingBytes)) },
+    ];
     if (choice === "auto") {
-      // Escapes out, so a screen-clearing banner (`ESC[1;1HHP J9773A`) still reads as words.
-      const hints = [...(o.hints ?? []), stripEscapes(binary(greetingBytes))];
-      ({ device, reason: deviceReason } = detectDevice(prompt, hints));
+      const detection = detectDevice(prompt, hints);
+      ({ device, reason: deviceReason, evidence: deviceEvidence } = detection);
+      for (const line of deviceEvidence) this.#info(`device auto: ${line}`);
     } else {
       device = choice;
       deviceReason = "given";
+      const other = contradiction(choice, prompt, hints);
+      if (other) {
+        deviceEvidence = [other.line];
+        this.#info(
+          `device: --device ${choice} given, but the ${other.line}: --device ${other.device} ` +
+            "(or auto) may fit better",
+        );
+      }
     }
     const preset = DEVICES[device];
     this.#info(
@@ -199,7 +194,13 @@ class ShellDriver {
     let privilege: PrivilegeResult | null = null;
     if (o.enable) {
       const shell = this.#privilegeShell(from, rate, preset);
-      privilege = await raisePrivilege(shell, preset, o.enableSecret, prompt.text.trim());
+      privilege = await raisePrivilege(
+        shell,
+        preset,
+        o.enableSecret,
+        prompt.text.trim(),
+        o.enableLevel,
+      );
       from = shell.position();
     }
 
@@ -272,19 +273,15 @@ class ShellDriver {
       }
     }
 
-    // 5. Log out.
+    // 5. Log out (answering the questions some devices ask first).
     let loggedOut = false;
     if (o.logout ?? true) {
-      await this.#send(preset.logout + this.#newline).catch(() => {});
-      const deadline = performance.now() + (o.logoutTimeoutMs ?? 3000);
-      while (!this.#inbox.ended && performance.now() < deadline) {
-        await this.#inbox.wait(deadline - performance.now());
-      }
-      loggedOut = this.#inbox.ended;
+      const logoutMs = o.logoutTimeoutMs ?? 3000;
+      loggedOut = await logOut(this.#waitShell(), preset.logout, logoutMs);
       this.#info(
         loggedOut
           ? `shell: logged out with ${JSON.stringify(preset.logout)}`
-          : `shell: still open ${seconds(o.logoutTimeoutMs ?? 3000)} after ` +
+          : `shell: still open ${seconds(logoutMs)} after ` +
             `${JSON.stringify(preset.logout)}; leaving it to the caller to close`,
       );
     }
@@ -293,6 +290,7 @@ class ShellDriver {
     return {
       device,
       deviceReason,
+      deviceEvidence,
       prompt: promptText,
       privileged: privilegedPrompt(device, privilege?.prompt ?? promptText),
       privilegeLevel: privilege?.level ?? null,
@@ -303,11 +301,25 @@ class ShellDriver {
     };
   }
 
+  #waitShell(): WaitShell {
+    return {
+      inbox: this.#inbox,
+      send: (text, secret) => this.#send(text, secret),
+      info: (message) => this.#info(message),
+      newline: this.#newline,
+      dialogs: this.#dialogs,
+      encoding: this.#o.encoding,
+      settleMs: this.#settleMs,
+    };
+  }
+
   /** The privilege step's view of the shell (see lib/send/privilege.ts), reading from `from`. */
   #privilegeShell(from: number, rate: PromptMatcher, preset: DevicePreset) {
     let pos = from;
     const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
-    const command = preset.privilege?.command ?? "";
+    const step = preset.privilege;
+    const level = this.#o.enableLevel;
+    const command = step ? (level === undefined ? step.command : step.commandFor(level)) : "";
     const isSecretPrompt = (line: string) => SECRET_PROMPT.test(line) && rate(line) === null;
     return {
       position: () => pos,
@@ -315,21 +327,12 @@ class ShellDriver {
       // The secret goes through here too: it is never traced (#send emits nothing).
       line: (text: string, secret?: boolean) => this.#send(text + this.#newline, secret),
       reply: async (echo: string | undefined) => {
-        const seen = await this.#waitForPrompt({
+        const seen = await waitForPrompt(this.#waitShell(), {
           from: pos,
           timeoutMs,
           rate: (line) => isSecretPrompt(line) ? "strong" : rate(line),
           fail: (why, tail) =>
-            new SshError(
-              "session",
-              why === "timeout" ? "session.send-timeout" : "session.shell-closed",
-              why === "timeout"
-                ? `no prompt within ${seconds(timeoutMs)} after ${JSON.stringify(command)}` +
-                  ` (privilege step) on the ${preset.label} shell; last seen: ${tail}`
-                : `the shell closed during ${JSON.stringify(command)} (privilege step)` +
-                  `; last seen: ${tail}`,
-              { command, timeoutMs, lastSeen: tail, device: preset.name },
-            ),
+            commandFailure({ why, tail, command, timeoutMs, preset, question: null, step: true }),
         });
         const end = this.#inbox.length;
         const raw = this.#inbox.slice(pos, end);
@@ -382,7 +385,7 @@ class ShellDriver {
     const timeoutMs = this.#o.commandTimeoutMs ?? 30_000;
     const started = performance.now();
     await this.#send(command + this.#newline);
-    const seen = await this.#waitForPrompt({
+    const seen = await waitForPrompt(this.#waitShell(), {
       from,
       timeoutMs,
       rate,
@@ -395,25 +398,14 @@ class ShellDriver {
         // A line shaped like a prompt (`[H3C]` after a --prompt for `<H3C>`) is not a question.
         const question = rate(waiting) === null && matchPrompt(waiting) === null &&
           looksLikeQuestion(waiting);
-        if (why === "timeout" && question) {
-          return new SshError(
-            "session",
-            "session.dialog-unanswered",
-            `after ${JSON.stringify(command)} the ${preset.label} device asked ` +
-              `${JSON.stringify(waiting)} and no answer rule matched within ${seconds(timeoutMs)}`,
-            { command, timeoutMs, lastSeen: tail, device: preset.name, question: waiting },
-          );
-        }
-        const message = why === "timeout"
-          ? `no prompt within ${seconds(timeoutMs)} after sending ${JSON.stringify(command)}` +
-            ` to the ${preset.label} shell; last seen: ${tail}`
-          : `the shell closed while running ${JSON.stringify(command)}; last seen: ${tail}`;
-        return new SshError(
-          "session",
-          why === "timeout" ? "session.send-timeout" : "session.shell-closed",
-          message,
-          { command, timeoutMs, lastSeen: tail, device: preset.name },
-        );
+        return commandFailure({
+          why,
+          tail,
+          command,
+          timeoutMs,
+          preset,
+          question: question ? waiting : null,
+        });
       },
     });
     const ms = Math.round(performance.now() - started);
@@ -421,77 +413,5 @@ class ShellDriver {
     const raw = this.#inbox.slice(from, end);
     const bytes = cleanOutput(raw, { command, isPrompt: (line) => rate(line) !== null });
     return { bytes, ms, pagers: seen.pagers, dialogs: seen.dialogs, next: end };
-  }
-
-  /**
-   * Waits until the output (from `from`) ends with a prompt: a strong match at once, a weak one
-   * after `settleMs` of quiet. Answers pager prompts with a space on the way.
-   */
-  async #waitForPrompt(w: WaitOptions): Promise<PromptSeen> {
-    const inbox = this.#inbox;
-    const deadline = performance.now() + w.timeoutMs;
-    let pagers = 0;
-    let dialogs = 0;
-    let answeredUpTo = -1;
-    let nudged = w.nudgeMs === undefined;
-    const startedAt = performance.now();
-    for (;;) {
-      const tailStart = Math.max(w.from, inbox.length - TAIL);
-      const tail = binary(inbox.view(tailStart));
-      const pager = findPagerAtEnd(tail);
-      if (pager && tailStart + pager.end > answeredUpTo) {
-        answeredUpTo = tailStart + pager.end;
-        pagers++;
-        await this.#send(" ");
-        continue;
-      }
-      const line = lastLine(tail);
-      const certainty = line ? w.rate(line) : null;
-      const dialog = w.dialogs && certainty === null && inbox.length > answeredUpTo
-        ? findDialog(line, this.#dialogs)
-        : null;
-      if (dialog) {
-        answeredUpTo = inbox.length;
-        dialogs++;
-        const question = decodeOutput(fromBinary(line), this.#o.encoding).trim();
-        this.#info(
-          `dialog: answered ${JSON.stringify(question)} (${dialog.label}) ` +
-            (dialog.masked
-              ? "with the rule's reply (not shown)"
-              : dialog.reply === ""
-              ? "with Enter"
-              : `with ${JSON.stringify(dialog.reply)}`),
-        );
-        await this.#send(dialog.reply + this.#newline, dialog.masked);
-        continue;
-      }
-      const now = performance.now();
-      if (
-        certainty === "strong" || (certainty === "weak" && now - inbox.lastData >= this.#settleMs)
-      ) {
-        const cut = Math.max(tail.lastIndexOf("\n"), tail.lastIndexOf("\r"));
-        return { lineStart: tailStart + cut + 1, line: stripEscapes(line), pagers, dialogs };
-      }
-      if (inbox.ended) {
-        throw w.fail("closed", describeTail(inbox.view(w.from)));
-      }
-      if (now >= deadline) {
-        throw w.fail("timeout", describeTail(inbox.view(w.from)));
-      }
-      let wake = deadline - now;
-      if (certainty === "weak") wake = Math.min(wake, this.#settleMs - (now - inbox.lastData));
-      if (!nudged) {
-        const quietSince = Math.max(inbox.lastData, startedAt);
-        const nudgeAt = quietSince + w.nudgeMs!;
-        if (now >= nudgeAt && certainty === null) {
-          nudged = true;
-          this.#info("shell: no prompt yet; pressing Enter once");
-          await this.#send(this.#newline);
-          continue;
-        }
-        wake = Math.min(wake, nudgeAt - now);
-      }
-      await inbox.wait(Math.max(1, wake));
-    }
   }
 }

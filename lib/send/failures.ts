@@ -1,11 +1,12 @@
 /**
- * The engine's failures at the first prompt: no prompt of the expected kind, or the prompt of
- * another device than the one given (with the one it looks like).
+ * The engine's failures: at the first prompt, no prompt of the expected kind, or the prompt of
+ * another device than the one given (with the one it looks like); after a command, no prompt in
+ * time, a question nobody answered, or the shell closing.
  * @module
  */
 
 import { SshError } from "../errors/mod.ts";
-import { type DeviceChoice, type DeviceName, DEVICES } from "./devices.ts";
+import { type DeviceChoice, type DeviceName, type DevicePreset, DEVICES } from "./devices.ts";
 import type { PromptMatch, PromptStyle } from "./prompt.ts";
 
 /** `30 s`, `0.3 s`. */
@@ -57,5 +58,45 @@ export function wrongDevice(
       closed: false,
       suggested,
     },
+  );
+}
+
+/**
+ * No prompt after a command (or the privilege step, `step`): a question the device waits at
+ * (`session.dialog-unanswered`), no prompt in time (`session.send-timeout`), or the shell closed.
+ */
+export function commandFailure(f: {
+  why: "timeout" | "closed";
+  tail: string;
+  command: string;
+  timeoutMs: number;
+  preset: DevicePreset;
+  /** The line the device waits at, when it reads as a question. */
+  question: string | null;
+  step?: boolean;
+}): SshError {
+  const { why, tail, command, timeoutMs, preset } = f;
+  if (why === "timeout" && f.question !== null) {
+    return new SshError(
+      "session",
+      "session.dialog-unanswered",
+      `after ${JSON.stringify(command)} the ${preset.label} device asked ` +
+        `${JSON.stringify(f.question)} and no answer rule matched within ${seconds(timeoutMs)}`,
+      { command, timeoutMs, lastSeen: tail, device: preset.name, question: f.question },
+    );
+  }
+  const what = f.step ? " (privilege step)" : "";
+  const message = why === "timeout"
+    ? `no prompt within ${seconds(timeoutMs)} after ${f.step ? "" : "sending "}` +
+      `${JSON.stringify(command)}${what}${f.step ? " on" : " to"} the ${preset.label} shell; ` +
+      `last seen: ${tail}`
+    : f.step
+    ? `the shell closed during ${JSON.stringify(command)}${what}; last seen: ${tail}`
+    : `the shell closed while running ${JSON.stringify(command)}; last seen: ${tail}`;
+  return new SshError(
+    "session",
+    why === "timeout" ? "session.send-timeout" : "session.shell-closed",
+    message,
+    { command, timeoutMs, lastSeen: tail, device: preset.name },
   );
 }

@@ -7,6 +7,7 @@
 import type { Client } from "../client.ts";
 import { SshError } from "../errors/mod.ts";
 import { runShell } from "./engine.ts";
+import { type DeviceHint, kexHint } from "./detect.ts";
 import { sessionIo } from "./shell_io.ts";
 import type { SendOptions, SendResult } from "./types.ts";
 
@@ -37,10 +38,22 @@ export function rejectionError(result: SendResult): SshError | null {
   );
 }
 
+/** The server's texts that may name the vendor: version line, login banner, KEXINIT offer. */
+export function serverHints(client: Client): DeviceHint[] {
+  const hints: DeviceHint[] = [
+    { source: "version line", text: client.transport.serverVersion?.line ?? "" },
+    { source: "login banner", text: client.auth.banner ?? "" },
+  ];
+  const offer = client.tracer.events.find((e) => e.type === "kexinit-received");
+  const kex = offer?.type === "kexinit-received" ? kexHint(offer.lists) : null;
+  if (kex) hints.push(kex);
+  return hints;
+}
+
 /**
  * Runs the engine over SSH: opens a pty shell on a logged-in `client` (vt100, 200×24) and runs
- * `options.commands` with the server's version line and login banner as vendor hints for
- * `auto`. The dialogue with the shell is traced as a `session` span (its failures are
+ * `options.commands` with the server's version line, login banner and KEXINIT offer as vendor
+ * hints ({@link serverHints}). The dialogue with the shell is traced as a `session` span (its failures are
  * session-stage failures); commands the device rejected fail it with `session.command-rejected`
  * after logging out (`options.onCommand` has seen every output by then).
  */
@@ -54,7 +67,7 @@ export async function runShellOnClient(
   const span = client.tracer.span("session");
   const result = await runShell(sessionIo(session), {
     ...options,
-    hints: [client.transport.serverVersion?.line ?? "", client.auth.banner ?? ""],
+    hints: serverHints(client),
     tracer: client.tracer,
   });
   const rejected = rejectionError(result);

@@ -31,56 +31,78 @@ export interface PrivilegeResult {
   prompt: string;
 }
 
+/** Why the privilege step failed (`session.privilege-failed`'s `reason`). */
+export type PrivilegeFailure = "no-secret" | "wrong-secret" | "not-raised" | "wrong-level";
+
 function failure(
   preset: DevicePreset,
-  reason: "no-secret" | "wrong-secret" | "not-raised",
+  command: string,
+  reason: PrivilegeFailure,
   prompt: string,
   reply: string,
+  levels: { asked: number | null; reached: number | null },
 ): SshError {
-  const command = preset.privilege?.command ?? "";
   const said = findErrorLine(reply) ??
     reply.split("\n").map((l) => l.trim()).find((l) => PRIVILEGE_REFUSED.test(l)) ?? "";
   const why = reason === "no-secret"
     ? "asked for a secret and none was given"
     : reason === "wrong-secret"
     ? "refused the secret"
+    : reason === "wrong-level"
+    ? (levels.reached === null
+      ? `refused level ${levels.asked}`
+      : `reached level ${levels.reached}, not the level ${levels.asked} asked for`)
     : "did not raise the level";
   return new SshError(
     "session",
     "session.privilege-failed",
     `${JSON.stringify(command)}: the ${preset.label} device ${why}` +
       (said ? ` (${JSON.stringify(said)})` : "") + `; the prompt is ${JSON.stringify(prompt)}`,
-    { device: preset.name, command, reason, prompt, errorLine: said },
+    {
+      device: preset.name,
+      command,
+      reason,
+      prompt,
+      errorLine: said,
+      level: levels.asked,
+      reached: levels.reached,
+    },
   );
 }
 
 /**
- * Runs the device's privilege step. Returns null (and traces why) for devices that need none;
- * throws `session.privilege-failed` when no secret is available, the secret is refused, or the
- * level did not change.
+ * Runs the device's privilege step (`level`: ask for that level, `super 3` / `enable 15`).
+ * Returns null (and traces why) for devices that need none; throws `session.privilege-failed`
+ * when no secret is available, the secret is refused, the level did not change, or the device
+ * refused the level asked for or reached another one.
  */
 export async function raisePrivilege(
   shell: PrivilegeShell,
   preset: DevicePreset,
   secret: SecretSource | undefined,
   prompt: string,
+  level?: number,
 ): Promise<PrivilegeResult | null> {
   const step = preset.privilege;
   if (!step) {
     shell.info(`privilege: ${preset.label} needs no step; commands run at the login's level`);
     return null;
   }
-  await shell.line(step.command);
-  let r = await shell.reply(step.command);
+  const asked = level ?? null;
+  const command = asked === null ? step.command : step.commandFor(asked);
+  const fail = (reason: PrivilegeFailure, at: string, reply: string, reached: number | null) =>
+    failure(preset, command, reason, at, reply, { asked, reached });
+  await shell.line(command);
+  let r = await shell.reply(command);
   if (r.secret) {
     const value = await secret?.() ?? null;
     if (value === null) {
       // Leave the secret prompt with an empty answer, so the shell is back at its prompt.
       await shell.line("");
       await shell.reply(undefined).catch(() => {});
-      throw failure(preset, "no-secret", prompt, "");
+      throw fail("no-secret", prompt, "", null);
     }
-    shell.info(`privilege: ${JSON.stringify(step.command)} asked for a secret; sent it`);
+    shell.info(`privilege: ${JSON.stringify(command)} asked for a secret; sent it`);
     await shell.line(value, true);
     r = await shell.reply(undefined);
     // Asked again: the secret was wrong. Answer the re-prompts empty to get the prompt back.
@@ -89,15 +111,20 @@ export async function raisePrivilege(
       r = await shell.reply(undefined);
     }
     if (r.secret || !step.raised(r.text, r.line)) {
-      throw failure(preset, "wrong-secret", r.line, r.text);
+      throw fail("wrong-secret", r.line, r.text, null);
     }
   } else if (!step.raised(r.text, r.line)) {
-    throw failure(preset, "not-raised", r.line, r.text);
+    // A level the device does not have is an error line before any secret prompt.
+    const refusedLevel = asked !== null && findErrorLine(r.text) !== null;
+    throw fail(refusedLevel ? "wrong-level" : "not-raised", r.line, r.text, null);
   }
-  const level = step.level(r.text, r.line);
+  const reached = step.level(r.text, r.line, asked);
+  if (asked !== null && reached !== null && reached !== asked) {
+    throw fail("wrong-level", r.line, r.text, reached);
+  }
   shell.info(
-    `privilege: level ${level ?? "raised"} reached with ${JSON.stringify(step.command)}` +
+    `privilege: level ${reached ?? "raised"} reached with ${JSON.stringify(command)}` +
       ` (prompt ${JSON.stringify(r.line.trim())})`,
   );
-  return { level, prompt: r.line.trim() };
+  return { level: reached, prompt: r.line.trim() };
 }

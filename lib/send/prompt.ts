@@ -148,6 +148,11 @@ export function learnedPromptMatcher(learned: PromptMatch): PromptMatcher {
         strong = new RegExp(`^${name}(?:\\([\\w.\\-/ ]+\\))?[>#]$`);
         break;
     }
+  } else if (learned.style === "shell") {
+    // A switch's shell-style prompt (ProCurve `HP-2530-24G# `): its modes add `(config)`,
+    // `(vlan-10)`. A Unix prompt (`me@box:~$ `) has no such name and stays weak.
+    const host = /^([A-Za-z0-9][\w.-]*)[#>] $/.exec(learned.text)?.[1];
+    if (host) strong = new RegExp(`^${escapeRegExp(host)}(?:\\([\\w.\\-/ ]+\\))?[#>] $`);
   }
   const generic = STYLE_PATTERNS[learned.style];
   return (line) => {

@@ -6,6 +6,7 @@
 
 import type { Tracer } from "../trace.ts";
 import type { DeviceChoice, DeviceName } from "./devices.ts";
+import type { DeviceHint } from "./detect.ts";
 import type { DialogRule } from "./dialogs.ts";
 import type { SecretSource } from "./privilege.ts";
 import type { TranscriptSink } from "./transcript.ts";
@@ -17,10 +18,12 @@ export interface SendOptions {
   /** @default "auto" */
   device?: DeviceChoice;
   /**
-   * Texts that may name the vendor, for `auto`: the server's version line
-   * (`SSH-1.99-Comware-5.20`), the auth banner. The shell's greeting is added automatically.
+   * Texts that may name the vendor, for `auto` (and to notice a wrong `device`): the server's
+   * version line (`SSH-1.99-Comware-5.20`), the auth banner, a KEXINIT hint (lib/send/detect.ts
+   * `kexHint`). A plain string's source is "version line" (the first) or "server text". The
+   * shell's greeting is added automatically.
    */
-  hints?: readonly string[];
+  hints?: readonly (string | DeviceHint)[];
   /** Recognise the prompt with this pattern (tested on the last line) instead of presets. */
   promptPattern?: RegExp;
   /** Send the device's paging command first (else only answer pagers). @default true */
@@ -46,6 +49,11 @@ export interface SendOptions {
    * {@link DevicePreset.privilege}); fails with `session.privilege-failed`. @default false
    */
   enable?: boolean;
+  /**
+   * With `enable`: ask for this level (`super 3` on Comware, `super 15` on VRP, `enable 15` on
+   * IOS) instead of the command's default; reaching another level fails the step.
+   */
+  enableLevel?: number;
   /** The enable / super secret, asked for only when the device prompts for one. */
   enableSecret?: SecretSource;
   /**
@@ -97,6 +105,11 @@ export interface SendResult {
   device: DeviceName;
   /** Why this device: `given` or what detection saw. */
   deviceReason: string;
+  /**
+   * What detection saw, one line each (prompt style, vendor named in the version line, banner,
+   * greeting, KEXINIT); for a given device, the texts that name another, if any.
+   */
+  deviceEvidence: string[];
   /** The first prompt, e.g. `<H3C>`. */
   prompt: string;
   /**

@@ -36,10 +36,7 @@ const STRICT: Record<string, StrictMode> = {
  * Supported keywords whose value sshtrace does not act on yet, with the values it does honour
  * (the default): set to anything else, the run stops with the reason instead of ignoring it.
  */
-const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string }> = {
-  checkhostip: { honoured: (v) => v === false, reason: "sshtrace does not check host IPs yet" },
-  bindaddress: { honoured: () => false, reason: "sshtrace does not bind a local address yet" },
-};
+const NOT_YET: Record<string, { honoured: (v: Value) => boolean; reason: string }> = {};
 
 /** The settings of a login from the effective configuration (defaults left out). */
 export function settingsFromConfig(config: SshConfig): Settings {
@@ -91,6 +88,7 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (set("rekeylimit") && e.rekeyLimit.bytes > 0) s.rekeyLimit = e.rekeyLimit.bytes;
   if (set("rekeylimit") && e.rekeyLimit.seconds > 0) s.rekeySeconds = e.rekeyLimit.seconds;
   if (set("requiredrsasize")) s.requiredRsaSize = e.requiredRsaSize;
+  if (set("casignaturealgorithms")) s.caSignatureAlgorithms = [...e.algorithms.ca];
   if (set("batchmode")) s.batchMode = e.batchMode;
   if (set("requesttty")) s.requestTty = e.requestTty;
   if (set("loglevel")) s.logLevel = e.logLevel.toUpperCase();
@@ -105,20 +103,33 @@ export function settingsFromConfig(config: SshConfig): Settings {
   if (e.addressFamily !== "any") s.addressFamily = e.addressFamily === "inet" ? 4 : 6;
   if (set("connectionattempts")) s.connectionAttempts = e.connectionAttempts;
   if (set("tcpkeepalive")) s.tcpKeepAlive = e.tcpKeepAlive;
+  if (set("checkhostip")) s.checkHostIp = e.checkHostIp;
+  if (e.bindAddress !== undefined) s.bindAddress = e.bindAddress;
   // Jump hosts and forwarding: kept as written; lib/config/jump_spec.ts and lib/forward/spec.ts
   // parse them when the run is prepared (the reader already checked them, naming file:line).
   const first = (k: string) => config.values.get(k);
   const all = (k: string) => (config.lists.get(k) ?? []).map((v) => String(v.value));
+  // As ssh(1): whichever of ProxyJump and ProxyCommand is set first wins (even as `none`);
+  // the other is ignored. The values map keeps the order in which keywords were first set.
   const jump = first("proxyjump");
-  if (jump && String(jump.value).toLowerCase() !== "none") s.proxyJump = String(jump.value);
   const command = first("proxycommand");
-  if (command && String(command.value).toLowerCase() !== "none") {
+  const order = [...config.values.keys()];
+  const jumpWins = !command || (jump && order.indexOf("proxyjump") < order.indexOf("proxycommand"));
+  if (jump && jumpWins && String(jump.value).toLowerCase() !== "none") {
+    s.proxyJump = String(jump.value);
+  }
+  if (command && !jumpWins && String(command.value).toLowerCase() !== "none") {
     s.proxyCommand = String(command.value);
   }
   if (all("localforward").length) s.localForwards = all("localforward");
   if (all("remoteforward").length) s.remoteForwards = all("remoteforward");
   if (all("dynamicforward").length) s.dynamicForwards = all("dynamicforward");
   if (first("forwardagent")?.value === true) s.forwardAgent = true;
+  if (first("gatewayports")?.value === true) s.gatewayPorts = true;
+  if (first("exitonforwardfailure")?.value === true) s.exitOnForwardFailure = true;
+  const mask = first("streamlocalbindmask");
+  if (mask) s.streamLocalBindMask = Number(mask.value);
+  if (first("streamlocalbindunlink")?.value === true) s.streamLocalBindUnlink = true;
   return s;
 }
 

@@ -15,6 +15,7 @@ import {
 } from "../algorithms/registry.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
+import { DEFAULT_CA_SIGNATURE_ALGORITHMS } from "../hostkeys/host_certificate.ts";
 import { defaultIdentityFiles } from "../keys/private_key.ts";
 import { isHarmlessValue, type KeywordInfo, KEYWORDS } from "./keywords.ts";
 import {
@@ -71,7 +72,8 @@ export interface Effective {
   readonly passwordAuthentication: boolean;
   readonly kbdInteractiveAuthentication: boolean;
   readonly pubkeyAuthentication: "yes" | "no" | "unbound" | "host-bound";
-  readonly algorithms: Readonly<Record<ListCategory | "pubkey", readonly string[]>>;
+  /** `ca`: CASignatureAlgorithms (its default is OpenSSH's, not a registry default). */
+  readonly algorithms: Readonly<Record<ListCategory | "pubkey" | "ca", readonly string[]>>;
   readonly numberOfPasswordPrompts: number;
   readonly strictHostKeyChecking: "yes" | "off" | "ask" | "accept-new";
   readonly userKnownHostsFiles: readonly string[];
@@ -239,12 +241,13 @@ function defaults(io: ConfigIo): [string, Value][] {
   ];
 }
 
-const ALGORITHM_KEYWORDS: [string, ListCategory, ListCategory | "pubkey"][] = [
+const ALGORITHM_KEYWORDS: [string, ListCategory, ListCategory | "pubkey" | "ca"][] = [
   ["kexalgorithms", "kex", "kex"],
   ["hostkeyalgorithms", "hostKey", "hostKey"],
   ["ciphers", "cipher", "cipher"],
   ["macs", "mac", "mac"],
   ["pubkeyacceptedalgorithms", "hostKey", "pubkey"],
+  ["casignaturealgorithms", "hostKey", "ca"],
 ];
 
 function finish(
@@ -265,10 +268,12 @@ function finish(
   }
 
   // Algorithm lists: the spec applied to sshtrace's defaults (ssh -G shows the result).
-  const algorithms = {} as Record<ListCategory | "pubkey", string[]>;
+  const algorithms = {} as Record<ListCategory | "pubkey" | "ca", string[]>;
   for (const [keyword, category, key] of ALGORITHM_KEYWORDS) {
     const set = values.get(keyword);
-    let list = legacy
+    let list = key === "ca"
+      ? [...DEFAULT_CA_SIGNATURE_ALGORITHMS]
+      : legacy
       ? [...defaultNames(category), ...legacyNames(category)]
       : defaultNames(category);
     if (typeof set?.value === "string") {

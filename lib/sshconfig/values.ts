@@ -10,10 +10,10 @@ import { parseDynamicSpec, parseForwardSpec } from "../forward/spec.ts";
 import { parseJumpSpec } from "../config/jump_spec.ts";
 import {
   AlgorithmListError,
-  allNames,
   applyListSpec,
   defaultNames,
   legacyNames,
+  listableNames,
 } from "../algorithms/registry.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import { globMatch } from "../hostkeys/known_hosts.ts";
@@ -65,6 +65,16 @@ const flag = (args: readonly string[]) =>
       ? { problem: `unsupported value "${a}"; expected yes or no` }
       : v === "yes";
   });
+
+/** StreamLocalBindMask: an octal file mode mask up to 0777 (OpenSSH reads it with strtol(…, 8)). */
+const octalMask = (args: readonly string[]) =>
+  one(
+    args,
+    (a) =>
+      /^[0-7]{1,4}$/.test(a) && parseInt(a, 8) <= 0o777
+        ? parseInt(a, 8)
+        : { problem: `bad mask "${a}": expected an octal mode such as 0177` },
+  );
 
 /** A whole number in [min, max]. */
 const integer = (min: number, max: number, what = "number") => (args: readonly string[]) =>
@@ -179,7 +189,7 @@ export function applyConfigSpec(
 ): { list: string[]; unknown: string[] } {
   const op = spec[0] === "+" || spec[0] === "-" || spec[0] === "^" ? spec[0] : "";
   const items = spec.slice(op.length).split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const known = allNames(category);
+  const known = listableNames(category);
   const kept = items.filter((p) => known.some((n) => globMatch(n, p)));
   const unknown = items.filter((p) => !kept.includes(p));
   if (kept.length > 0) {
@@ -273,6 +283,10 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
     parse: algorithms("hostKey", "PubkeyAcceptedAlgorithms"),
   }],
   ["hostkeyalgorithms", { combine: "first", parse: algorithms("hostKey", "HostKeyAlgorithms") }],
+  [
+    "casignaturealgorithms",
+    { combine: "first", parse: algorithms("hostKey", "CASignatureAlgorithms") },
+  ],
   ["kexalgorithms", { combine: "first", parse: algorithms("kex", "KexAlgorithms") }],
   ["ciphers", { combine: "first", parse: algorithms("cipher", "Ciphers") }],
   ["macs", { combine: "first", parse: algorithms("mac", "MACs") }],
@@ -336,6 +350,10 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
   ["remoteforward", { combine: "accumulate", parse: forward("RemoteForward") }],
   ["dynamicforward", { combine: "accumulate", parse: dynamicForward }],
   ["forwardagent", { combine: "first", parse: flag }],
+  ["gatewayports", { combine: "first", parse: flag }],
+  ["exitonforwardfailure", { combine: "first", parse: flag }],
+  ["streamlocalbindmask", { combine: "first", parse: octalMask }],
+  ["streamlocalbindunlink", { combine: "first", parse: flag }],
   // The rest of the line, as ssh_config(5) says (the words joined by single spaces).
   ["proxycommand", { combine: "first", parse: (args) => args.join(" ") }],
 ]);

@@ -11,17 +11,12 @@
  * @module
  */
 
-import {
-  findCipher,
-  findCompression,
-  findMac,
-  isAeadCipher,
-  riskOf,
-} from "../algorithms/registry.ts";
+import { findCompression, isAeadCipher, riskOf } from "../algorithms/registry.ts";
+import type { KexExchange } from "../algorithms/types.ts";
 import { createZlibStream, loadZlib } from "../algorithms/compression.ts";
 import type { Tracer } from "../trace.ts";
+import type { AlgorithmLists } from "../types.ts";
 import { SshError } from "../errors/mod.ts";
-import { SshWriter } from "../wire/buffer.ts";
 import { messageName, MSG } from "../wire/messages.ts";
 import {
   decodeKexInit,
@@ -33,23 +28,57 @@ import {
   STRICT_KEX_S,
   withoutKexMarkers,
 } from "./kexinit.ts";
-import { deriveKey } from "./keys.ts";
-import { describeCategory, negotiateAll } from "./negotiate.ts";
-import type { DirectionKeys } from "./packet.ts";
+import { directionKeys, type KexKeys } from "./keys.ts";
+import { type Chosen, describeCategory, negotiateAll, type Negotiated } from "./negotiate.ts";
 import type { PacketConn } from "./packet_conn.ts";
 import { closedError, Deadline } from "./reader.ts";
-import { handleTransportMessage } from "./transport_messages.ts";
-import type { Chosen, HandshakeOptions, KexRun, Negotiated, Role } from "./handshake_role.ts";
+import { extInfoMessage, handleTransportMessage } from "./transport_messages.ts";
+export type { KexKeys } from "./keys.ts";
+export type { Chosen, Negotiated } from "./negotiate.ts";
 
-export type {
-  Chosen,
-  HandshakeOptions,
-  HandshakePoint,
-  KexKeys,
-  KexRun,
-  Negotiated,
-  Role,
-} from "./handshake_role.ts";
+export type Role = "client" | "server";
+
+/**
+ * What the role's kex method gets: the exchange's inputs and its message I/O (kex messages, not
+ * held by the kex gate; a wrong guess is skipped on receive).
+ */
+export interface KexRun extends KexExchange {
+  readonly first: boolean;
+  readonly chosen: Chosen;
+}
+
+/** Named points of the first exchange where a fault can act (the lab's `LabPoint`s). */
+export type HandshakePoint = "before-newkeys" | "after-newkeys";
+
+export interface HandshakeOptions {
+  role: Role;
+  conn: PacketConn;
+  tracer: Tracer | null;
+  /** Our KEXINIT lists, without the markers. */
+  lists(first: boolean): AlgorithmLists;
+  /** Names added to our first KEXINIT's kex list (ext-info-c/s, kex-strict-*). */
+  markers: string[];
+  /** Runs the role's half of the negotiated kex method. */
+  exchange(run: KexRun): Promise<KexKeys>;
+  /** Called once our NEWKEYS is out, before the keys change (e.g. to trace the backend). */
+  newKeysSent?(first: boolean): void;
+  /** Fault hooks of the first exchange (the lab's). */
+  hooks?: {
+    /** Replaces our first KEXINIT payload. */
+    kexInit?(lists: AlgorithmLists, payload: Uint8Array): Uint8Array;
+    /** A packet sent right after our first KEXINIT, with first_kex_packet_follows set. */
+    guess?(): Uint8Array;
+    at?(point: HandshakePoint): Promise<void>;
+  };
+  /** Server role: the server-sig-algs sent in EXT_INFO when the client asks (null: none). */
+  serverSigAlgs?: string[] | null;
+  /** The budget (ms) of each key exchange as a whole (0: none). */
+  timeoutMs: number;
+  /** Rekey after this many bytes in either direction. @default 1 GiB */
+  rekeyLimitBytes?: number;
+  /** Rekey after this long (ms). @default 1 hour */
+  rekeyIntervalMs?: number;
+}
 
 /** The key exchange state machine of one connection, for either role. */
 export class Handshake {
@@ -103,10 +132,6 @@ export class Handshake {
     return this.#gate !== null;
   }
 
-  #emit(e: Parameters<Tracer["emit"]>[0]): void {
-    this.tracer?.emit(e);
-  }
-
   // ------------------------------------------------------------------------------------------
   // Sending
 
@@ -139,7 +164,7 @@ export class Handshake {
     this.conn.readAhead = false;
     const cookie = Array.from(payload.subarray(1, 17), (b) => b.toString(16).padStart(2, "0"))
       .join("");
-    this.#emit({ stage: "kex", type: "kexinit-sent", lists, cookie });
+    this.tracer?.emit({ stage: "kex", type: "kexinit-sent", lists, cookie });
     await this.sendNow(payload);
     if (hooks?.guess) await this.sendNow(hooks.guess());
   }
@@ -152,7 +177,7 @@ export class Handshake {
    */
   async rekeyIfDue(): Promise<void> {
     if (!this.#authenticated || this.#gate || this.conn.closed || !this.#rekeyDue()) return;
-    this.#emit({
+    this.tracer?.emit({
       stage: "kex",
       type: "rekey",
       initiator: this.role,
@@ -255,7 +280,7 @@ export class Handshake {
     const ours = this.#rekeyDeadline;
     return this.#within("key exchange (rekey)", async () => {
       if (!this.#gate) {
-        this.#emit({
+        this.tracer?.emit({
           stage: "kex",
           type: "rekey",
           initiator: this.peer,
@@ -290,14 +315,14 @@ export class Handshake {
     const prevStage = conn.stage;
     conn.stage = "kex";
     const peer = this.#decodeKexInit(peerPayload, this.peer);
-    this.#emit({
+    this.tracer?.emit({
       stage: "kex",
       type: "kexinit-received",
       lists: peer.lists,
       firstKexPacketFollows: peer.firstKexPacketFollows,
     });
     if (peer.emptyNamesIn.length) {
-      this.#emit({
+      this.tracer?.emit({
         stage: "kex",
         type: "quirk",
         id: "kexinit-empty-names",
@@ -328,7 +353,13 @@ export class Handshake {
     const [cPlain, sPlain] = [withoutKexMarkers(c), withoutKexMarkers(s)];
     const decisions = negotiateAll(cPlain, sPlain, riskOf, isAeadCipher);
     const extInfo = peer.lists.kex.includes(client ? EXT_INFO_S : EXT_INFO_C);
-    this.#emit({ stage: "kex", type: "negotiated", decisions, strict: this.strict, extInfo });
+    this.tracer?.emit({
+      stage: "kex",
+      type: "negotiated",
+      decisions,
+      strict: this.strict,
+      extInfo,
+    });
     const failed = decisions.find((d) => d.chosen === null);
     if (failed) {
       throw new SshError(
@@ -347,7 +378,7 @@ export class Handshake {
     let skipGuess = peer.firstKexPacketFollows &&
       !(cPlain.kex[0] === sPlain.kex[0] && cPlain.hostKey[0] === sPlain.hostKey[0]);
     if (skipGuess) {
-      this.#emit({
+      this.tracer?.emit({
         stage: "kex",
         type: "guess-ignored",
         reason:
@@ -379,21 +410,8 @@ export class Handshake {
     if (first) this.sessionId = result.h;
 
     // NEWKEYS both ways, keys and compression per direction.
-    const keys = (ivL: string, keyL: string, macL: string, cipherName: string, macName: string) => {
-      const cipher = findCipher(cipherName)!;
-      const mac = cipher.createAead ? null : findMac(macName)!;
-      const d = (letter: string, n: number) =>
-        deriveKey(result.hash, result.k, result.h, letter, this.sessionId, n);
-      return {
-        cipher,
-        mac,
-        iv: d(ivL, cipher.ivLength),
-        encKey: d(keyL, cipher.keyLength),
-        macKey: mac ? d(macL, mac.keyLength) : new Uint8Array(0),
-      } satisfies DirectionKeys;
-    };
-    const c2s = () => keys("A", "C", "E", chosen.cipherC2S, chosen.macC2S);
-    const s2c = () => keys("B", "D", "F", chosen.cipherS2C, chosen.macS2C);
+    const c2s = () => directionKeys(result, this.sessionId, true, chosen.cipherC2S, chosen.macC2S);
+    const s2c = () => directionKeys(result, this.sessionId, false, chosen.cipherS2C, chosen.macS2C);
     const [compressOut, compressIn] = client
       ? [chosen.compressionC2S, chosen.compressionS2C]
       : [chosen.compressionS2C, chosen.compressionC2S];
@@ -403,23 +421,18 @@ export class Handshake {
     await this.sendNow(new Uint8Array([MSG.NEWKEYS]));
     this.#o.newKeysSent?.(first);
     conn.setWriteKeys(client ? c2s() : s2c(), this.strict);
-    this.#emit({ stage: "kex", type: "newkeys", direction: "sent" });
+    this.tracer?.emit({ stage: "kex", type: "newkeys", direction: "sent" });
     if (first) this.#setupCompression(compressOut, true);
     const sigAlgs = this.#o.serverSigAlgs;
     if (first && !client && this.peerExtInfo && sigAlgs) {
-      await this.sendNow(
-        new SshWriter().byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs")
-          .string(sigAlgs.join(",")).bytes(),
-      );
+      await this.sendNow(extInfoMessage({ "server-sig-algs": sigAlgs.join(",") }));
     }
     await hooks?.at?.("after-newkeys");
-    for (;;) {
-      const p = await this.#receiveInKex(strictNow, "where NEWKEYS was expected");
-      if (p[0] === MSG.NEWKEYS) break;
-      throw this.#unexpected(p[0]!, strictNow, "where NEWKEYS was expected");
-    }
+    const where = "where NEWKEYS was expected";
+    const newKeys = (await this.#receiveInKex(strictNow, where))[0]!;
+    if (newKeys !== MSG.NEWKEYS) throw this.#unexpected(newKeys, strictNow, where);
     conn.setReadKeys(client ? s2c() : c2s(), this.strict);
-    this.#emit({ stage: "kex", type: "newkeys", direction: "received" });
+    this.tracer?.emit({ stage: "kex", type: "newkeys", direction: "received" });
     if (first) this.#setupCompression(compressIn, false);
 
     this.#lastKexAt = performance.now();

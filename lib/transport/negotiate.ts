@@ -4,6 +4,17 @@ import { type AlgorithmLists, CATEGORIES, type Category, type Decision } from ".
 
 export { CATEGORIES };
 
+/** The chosen algorithm of each KEXINIT category. */
+export type Chosen = Record<Category, string>;
+
+/** Negotiated algorithms of the current keys. */
+export interface Negotiated {
+  decisions: Decision[];
+  kex: string;
+  hostKey: string;
+  strict: boolean;
+}
+
 /**
  * Picks the first algorithm in the client's list that the server also lists. `riskOf` tells
  * whether a name is a legacy algorithm (and its risk); it is data, not logic, so this stays pure.

@@ -62,31 +62,21 @@ const PLAIN: State = {
 
 function stateFor(keys: DirectionKeys, encrypt: boolean): State {
   const { cipher } = keys;
+  const blockSize = Math.max(8, cipher.blockSize);
   if (cipher.createAead) {
     const aead = cipher.createAead(keys.encKey, keys.iv);
-    return {
-      stream: null,
-      aead,
-      mac: null,
-      macLength: 0,
-      etm: false,
-      blockSize: Math.max(8, cipher.blockSize),
-      tagLength: cipher.tagLength,
-      aeadAsync: "openAsync" in aead ? aead as ReadAheadAead : null,
-      streamAsync: null,
-    };
+    const aeadAsync = "openAsync" in aead ? aead as ReadAheadAead : null;
+    return { ...PLAIN, aead, blockSize, tagLength: cipher.tagLength, aeadAsync };
   }
   if (!cipher.createStream || !keys.mac) throw new Error(`cipher ${cipher.name} needs a MAC`);
   const stream = cipher.createStream(keys.encKey, keys.iv, encrypt);
   return {
+    ...PLAIN,
     stream,
-    aead: null,
     mac: keys.mac.create(keys.macKey),
     macLength: keys.mac.macLength,
     etm: keys.mac.etm,
-    blockSize: Math.max(8, cipher.blockSize),
-    tagLength: 0,
-    aeadAsync: null,
+    blockSize,
     // Only EtM has the length in clear, so only EtM packets can be framed before decrypting.
     streamAsync: keys.mac.etm && "updateAsync" in stream ? stream as ReadAheadStream : null,
   };
@@ -227,12 +217,7 @@ export class PacketOpener {
    * rest in one array, when the caller has them so) spares AEAD ciphers a copy.
    */
   finish(rest: Uint8Array, whole?: Uint8Array): Uint8Array {
-    const s = this.#s;
-    const first = this.#first!;
-    const length = this.#length;
-    this.#first = null;
-    const seq = this.seq;
-    this.seq = (this.seq + 1) >>> 0;
+    const { s, first, length, seq } = this.#next();
     let plain: Uint8Array; // padding_length ‖ payload ‖ padding
     if (s.aead) {
       let wire = whole;
@@ -269,10 +254,21 @@ export class PacketOpener {
       whole.set(restPlain, first.length);
       plain = whole.subarray(4);
     }
-    this.bytesSinceKex += 4 + length + s.macLength + s.tagLength;
     // `plain` is fresh memory (decrypted or assembled here), so a view is safe to hand out.
     const payload = payloadOf(releasable(plain), length);
     return this.decompress ? this.decompress(payload) : payload;
+  }
+
+  /** Ends the packet begun: its header and length, and its sequence number (now advanced). */
+  #next(): { s: State; first: Uint8Array; length: number; seq: number } {
+    const s = this.#s;
+    const first = this.#first!;
+    const length = this.#length;
+    this.#first = null;
+    const seq = this.seq;
+    this.seq = (seq + 1) >>> 0;
+    this.bytesSinceKex += 4 + length + s.macLength + s.tagLength;
+    return { s, first, length, seq };
   }
 
   /**
@@ -284,7 +280,6 @@ export class PacketOpener {
    * Without read-ahead support this is `finish` wrapped in a promise.
    */
   finishAsync(rest: Uint8Array, whole: Uint8Array): Promise<Uint8Array> {
-    const s = this.#s;
     if (!this.canReadAhead) {
       try {
         return Promise.resolve(this.finish(rest, whole));
@@ -292,12 +287,7 @@ export class PacketOpener {
         return Promise.reject(e);
       }
     }
-    const first = this.#first!;
-    const length = this.#length;
-    this.#first = null;
-    const seq = this.seq;
-    this.seq = (this.seq + 1) >>> 0;
-    this.bytesSinceKex += 4 + length + s.macLength + s.tagLength;
+    const { s, first, length, seq } = this.#next();
     let body: Promise<Uint8Array>;
     if (s.aeadAsync) {
       body = s.aeadAsync.openAsync(seq, whole).then(

@@ -213,66 +213,20 @@ export class StreamPacketConn implements PacketConn {
   // ------------------------------------------------------------------------------------------
   // Reading
 
-  #closedError(): SshError {
-    return closedError(this.stage, this.#peer);
-  }
-
-  async readPacket(timeoutMs = this.#timeoutMs): Promise<Uint8Array | null> {
-    this.reader.checkDeadline();
-    // Packets opened ahead are handed up first, in order, whatever the mode now.
-    if (this.#ahead.length || (timeoutMs === 0 && this.readAhead && this.#opener.canReadAhead)) {
-      return await this.#readPacketAhead(timeoutMs);
-    }
-    const reader = this.reader;
-    const opener = this.#opener;
-    // The header stays buffered until the whole packet is in, so it arrives as one array.
-    const size = opener.headerSize;
-    if (!(await reader.ensure(size, timeoutMs))) {
-      if (reader.buffered === 0) return null;
-      throw this.#closedError();
-    }
-    try {
-      const need = opener.begin(reader.peekExact(size));
-      if (!(await this.#ensureWhole(size + need))) throw this.#closedError();
-      const whole = reader.take(size + need)!;
-      const payload = opener.finish(whole.subarray(size), whole);
-      // The payload is fresh memory (decrypted or copied): nothing taken is viewed any more,
-      // and nothing is opened ahead (this path runs with an empty read-ahead queue).
-      reader.release();
-      return this.#handUp(payload, (opener.seq - 1) >>> 0);
-    } catch (e) {
-      throw this.#packetFailure(e);
-    }
-  }
-
-  /** A payload opened (directly or ahead) for sequence number `seq`, handed to the reader. */
-  #handUp(payload: Uint8Array, seq: number): Uint8Array {
-    if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
-    this.#lastReadSeq = seq;
-    if (this.#tracer?.packets) this.#tracer.emit(packetEvent(this.stage, "in", seq, payload));
-    return payload;
-  }
-
   /**
-   * Waits until `n` bytes (the rest of a packet whose start is in) are buffered: the packet as a
-   * whole must arrive within the timeout, so a peer cannot trickle it byte by byte.
+   * Every packet goes through the read-ahead queue (read_ahead.ts): one at a time, opened at
+   * once, unless read-ahead runs (then every whole packet buffered starts opening). Packets
+   * opened ahead are handed up first, in order, whatever the mode now. Once a packet's header is
+   * in, the whole of it must arrive within the timeout, so a peer cannot trickle it byte by byte.
    */
-  #ensureWhole(n: number): Promise<boolean> {
+  async readPacket(timeoutMs: number = this.#timeoutMs): Promise<Uint8Array | null> {
     const reader = this.reader;
-    const ms = this.#timeoutMs;
-    if (reader.buffered >= n) return Promise.resolve(true);
-    if (ms <= 0) return reader.ensure(n, 0);
-    return reader.within(new Deadline(this.stage, "packet", ms), () => reader.ensure(n, ms));
-  }
-
-  async #readPacketAhead(timeoutMs: number): Promise<Uint8Array | null> {
-    const reader = this.reader;
-    // The budget of the packet partly in (each turn without a packet waits for the same one).
+    reader.checkDeadline();
     let partial: Deadline | null = null;
     for (;;) {
-      const allowed = this.readAhead;
-      this.#ahead.launch(allowed);
-      const next = this.#ahead.shift(allowed && this.readAhead);
+      const ahead = this.readAhead && this.#opener.canReadAhead;
+      this.#ahead.launch(ahead);
+      const next = this.#ahead.shift(ahead);
       if (next) {
         try {
           const payload = await next.payload;
@@ -284,19 +238,26 @@ export class StreamPacketConn implements PacketConn {
           throw this.#packetFailure(e);
         }
       }
-      if (!this.readAhead || !this.#opener.canReadAhead) return await this.readPacket(timeoutMs);
-      // Part of a packet is in: the rest must follow within the timeout (no trickling).
+      // Once a packet's header is in, the rest must follow within the packet's budget.
       const ms = this.#timeoutMs;
       let more: Promise<boolean>;
-      if (reader.buffered > 0 && ms > 0) {
+      if (reader.buffered >= this.#opener.headerSize && ms > 0) {
         partial ??= new Deadline(this.stage, "packet", ms);
         more = reader.within(partial, () => reader.fill(ms));
       } else more = reader.fill(timeoutMs);
       if (!(await more)) {
         if (reader.buffered === 0) return null;
-        throw this.#closedError();
+        throw closedError(this.stage, this.#peer);
       }
     }
+  }
+
+  /** A payload opened (directly or ahead) for sequence number `seq`, handed to the reader. */
+  #handUp(payload: Uint8Array, seq: number): Uint8Array {
+    if (payload.length === 0) throw new PacketError("length", "packet with an empty payload");
+    this.#lastReadSeq = seq;
+    if (this.#tracer?.packets) this.#tracer.emit(packetEvent(this.stage, "in", seq, payload));
+    return payload;
   }
 
   /** Turns a packet-level failure into the staged error the caller reports. */

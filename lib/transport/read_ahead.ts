@@ -1,10 +1,11 @@
 /**
- * Read-ahead decryption at the packet level: frames every whole packet already buffered and
- * starts opening it (Web Crypto, asynchronously) while the layer above works on the one handed
- * up, so the socket is read and packets decrypt in parallel. Used by {@link StreamPacketConn}
- * whatever the crypto backend, whenever the opener can open packets asynchronously
- * (`PacketOpener.canReadAhead`) and its owner allows it (the data phase, no key exchange under
- * way).
+ * Framing at the packet level, with read-ahead decryption: every packet {@link StreamPacketConn}
+ * reads is framed here. Without read-ahead one packet is framed and opened at a time; with it,
+ * every whole packet already buffered is framed and starts opening (Web Crypto, asynchronously)
+ * while the layer above works on the one handed up, so the socket is read and packets decrypt
+ * in parallel. Read-ahead runs whatever the crypto backend, whenever the opener can open packets
+ * asynchronously (`PacketOpener.canReadAhead`) and the owner allows it (the data phase, no key
+ * exchange under way).
  * @module
  */
 
@@ -31,6 +32,8 @@ export class ReadAhead {
   #bytes = 0;
   /** A packet failed to frame or open: nothing more is opened ahead. */
   #broken = false;
+  /** The wire bytes after its header that the packet begun (not yet whole) needs, or null. */
+  #begun: number | null = null;
 
   constructor(reader: BufferedReader, opener: PacketOpener) {
     this.#reader = reader;
@@ -43,29 +46,32 @@ export class ReadAhead {
   }
 
   /**
-   * Frames every whole packet already buffered (up to the limits) and starts its decryption
-   * while `allowed`; stops at the first framing error, which is queued to be reported in order.
+   * Frames whole packets already buffered and starts opening them: with `ahead`, every one (up
+   * to the limits); without, one when none is queued. Stops at the first framing error, which
+   * is queued to be reported in order.
    */
-  launch(allowed: boolean): void {
+  launch(ahead: boolean): void {
     const reader = this.#reader;
     const opener = this.#opener;
-    while (
-      allowed && this.#queue.length < MAX_AHEAD_PACKETS && this.#bytes < MAX_AHEAD_BYTES &&
-      !this.#broken && opener.canReadAhead
-    ) {
+    const max = ahead ? MAX_AHEAD_PACKETS : 1;
+    while (this.#queue.length < max && this.#bytes < MAX_AHEAD_BYTES && !this.#broken) {
       const size = opener.headerSize;
       if (reader.buffered < size) return;
-      let need: number;
-      try {
-        need = opener.begin(reader.peekExact(size));
-      } catch (e) {
-        this.#broken = true;
-        const payload = Promise.reject(e);
-        payload.catch(() => {});
-        this.#queue.push({ seq: opener.seq, length: 0, payload });
-        return;
+      // A packet is begun once (a stream cipher's begin decrypts its first block), then waits.
+      let need = this.#begun;
+      if (need === null) {
+        try {
+          need = this.#begun = opener.begin(reader.peekExact(size));
+        } catch (e) {
+          this.#broken = true;
+          const payload = Promise.reject(e);
+          payload.catch(() => {});
+          this.#queue.push({ seq: opener.seq, length: 0, payload });
+          return;
+        }
       }
       if (reader.buffered < size + need) return;
+      this.#begun = null;
       const whole = reader.take(size + need)!;
       const seq = opener.seq;
       const payload = opener.finishAsync(whole.subarray(size), whole);

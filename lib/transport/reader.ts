@@ -116,10 +116,6 @@ export class BufferedReader {
     return this.#buffered;
   }
 
-  get eof(): boolean {
-    return this.#eof && this.#buffered === 0;
-  }
-
   /**
    * Ends the reader with the deadline's error if it is spent: for loops that work through
    * buffered data without waiting (a busy event loop can run a deadline's timer late).

@@ -1,9 +1,9 @@
 /**
  * The client role of the SSH transport (RFC 4253): the version exchange, the client half of the
  * key exchange methods (lib/algorithms) with the host key signature check, and the message loop
- * the upper layers read from. The state machine itself (KEXINIT, strict kex, NEWKEYS, rekey,
- * ext-info) is the shared {@link Handshake}; packets go through a {@link StreamPacketConn}.
- * Emits trace events; never prints.
+ * the upper layers read from. The message loop, send queue and DISCONNECT are the shared
+ * {@link RoleTransport}'s, the state machine (KEXINIT, strict kex, NEWKEYS, rekey, ext-info) the
+ * shared {@link Handshake}'s. Emits trace events; never prints.
  * @module
  */
 
@@ -19,17 +19,14 @@ import {
 } from "../algorithms/pubkey.ts";
 import type { Tracer } from "../trace.ts";
 import { SshError } from "../errors/mod.ts";
-import type { AlgorithmLists, Stage } from "../types.ts";
+import type { AlgorithmLists } from "../types.ts";
 import { encodeText, WireError } from "../wire/buffer.ts";
-import { DISCONNECT, DISCONNECT_REASONS } from "../wire/messages.ts";
 import { EXT_INFO_C, STRICT_KEX_C } from "./kexinit.ts";
-import { Handshake, type KexKeys, type KexRun, type Negotiated } from "./handshake.ts";
-import { StreamPacketConn } from "./packet_conn.ts";
+import type { KexKeys, KexRun } from "./handshake.ts";
+import { RoleTransport } from "./message_transport.ts";
 import { combineAdjustments, type QuirkAdjustments, quirksFor } from "./quirks.ts";
 import { Deadline } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
-import { receiveMessage, sendDisconnect } from "./transport_messages.ts";
-import type { MessageTransport } from "./types.ts";
 import { SSHTRACE_VERSION } from "../about.ts";
 import { readServerVersion, type ServerVersion } from "./version.ts";
 
@@ -78,74 +75,46 @@ export interface TransportOptions {
 }
 
 /** Runs the transport over a byte stream. Create with {@link startTransport}. */
-export class Transport implements MessageTransport {
-  readonly tracer: Tracer;
+export class Transport extends RoleTransport {
   serverVersion: ServerVersion | null = null;
   hostKeyBlob: Uint8Array | null = null;
   /** What the server's quirks ask for (see quirks.ts); empty when none matched. */
   adjustments: QuirkAdjustments = {};
-  /**
-   * The stage the layers above work in (auth, session, data), blamed by errors of `send` and
-   * `receive` calls that state none.
-   */
-  stage: Stage | null = null;
 
-  #conn: StreamPacketConn;
-  #hs: Handshake;
   #options: TransportOptions;
   /** The host key the first exchange proved, for the policy check after it. */
   #proven: HostKeyCheck | null = null;
 
   constructor(stream: ByteStream, options: TransportOptions) {
-    this.#options = options;
-    this.tracer = options.tracer;
-    this.#conn = new StreamPacketConn(stream, {
-      peer: "server",
-      timeoutMs: options.timeoutMs,
-      tracer: options.tracer,
-    });
-    this.#hs = new Handshake({
-      role: "client",
-      conn: this.#conn,
-      tracer: options.tracer,
-      lists: (first) => this.#lists(first),
-      markers: options.strictKex === false ? [EXT_INFO_C] : [EXT_INFO_C, STRICT_KEX_C],
-      exchange: (run) => this.#exchange(run),
-      newKeysSent: (first) => {
-        if (!first) return;
-        const backend = cryptoBackend();
-        this.tracer.emit({
-          stage: "kex",
-          type: "crypto-backend",
-          backend: backend.name,
-          detail: backend.detail,
-        });
+    const { tracer, timeoutMs } = options;
+    super(stream, {
+      tracer,
+      conn: { peer: "server", timeoutMs, tracer },
+      handshake: {
+        role: "client",
+        markers: options.strictKex === false ? [EXT_INFO_C] : [EXT_INFO_C, STRICT_KEX_C],
+        newKeysSent: (first) => {
+          if (!first) return;
+          const backend = cryptoBackend();
+          tracer.emit({
+            stage: "kex",
+            type: "crypto-backend",
+            backend: backend.name,
+            detail: backend.detail,
+          });
+        },
+        timeoutMs,
+        rekeyLimitBytes: options.rekeyLimitBytes,
+        rekeyIntervalMs: options.rekeyIntervalMs,
       },
-      timeoutMs: options.timeoutMs,
-      rekeyLimitBytes: options.rekeyLimitBytes,
-      rekeyIntervalMs: options.rekeyIntervalMs,
     });
-  }
-
-  get sessionId(): Uint8Array {
-    return this.#hs.sessionId;
-  }
-  get serverSigAlgs(): string[] | null {
-    return this.#hs.serverSigAlgs;
-  }
-  get negotiated(): Negotiated | null {
-    return this.#hs.negotiated;
-  }
-
-  /** The stage errors are blamed on: the one the layer at work states (data when none does). */
-  #workStage(stage: Stage | undefined): Stage {
-    return stage ?? this.stage ?? "data";
+    this.#options = options;
   }
 
   /** Version exchange and the first key exchange (with the host key check). */
   async handshake(): Promise<void> {
     const tracer = this.tracer;
-    const conn = this.#conn;
+    const conn = this.conn;
     tracer.begin("version");
     conn.stage = "version";
     const line = this.#options.clientVersion ?? CLIENT_VERSION_LINE;
@@ -169,14 +138,14 @@ export class Transport implements MessageTransport {
       tracer.emit({ stage: "version", type: "quirk", id: q.id, description: q.description });
     }
     tracer.end("version");
-    this.#hs.clientVersion = encodeText(line);
-    this.#hs.serverVersion = this.serverVersion.bytes;
+    this.hs.clientVersion = encodeText(line);
+    this.hs.serverVersion = this.serverVersion.bytes;
 
     tracer.begin("kex");
     conn.stage = "kex";
     // The whole exchange, KEXINIT to NEWKEYS, has one budget; the host key check after it
     // (which may ask a person) has none.
-    await this.#hs.firstKex();
+    await this.hs.firstKex();
     tracer.end("kex");
     tracer.begin("hostkey");
     conn.stage = "hostkey";
@@ -184,13 +153,13 @@ export class Transport implements MessageTransport {
     tracer.end("hostkey");
   }
 
-  #lists(first: boolean): AlgorithmLists {
+  protected lists(first: boolean): AlgorithmLists {
     const offer = this.#options.offer;
     const drop = this.adjustments.dropKex;
     const kexOffer = drop && offer.kex.some((n) => !drop.test(n))
       ? offer.kex.filter((n) => !drop.test(n))
       : offer.kex;
-    const negotiated = this.#hs.negotiated;
+    const negotiated = this.hs.negotiated;
     return {
       kex: [...kexOffer],
       hostKey: negotiated && !first ? [negotiated.hostKey] : [...offer.hostKey],
@@ -204,7 +173,7 @@ export class Transport implements MessageTransport {
   }
 
   /** The client half of the negotiated method, then the server's proof of its host key. */
-  async #exchange(run: KexRun): Promise<KexKeys> {
+  protected async exchange(run: KexRun): Promise<KexKeys> {
     const tracer = this.tracer;
     const { chosen, first } = run;
     const kex = findKex(chosen.kex)!;
@@ -304,7 +273,8 @@ export class Transport implements MessageTransport {
       });
     }
     const minRsa = Math.max(this.#options.requiredRsaSize ?? MIN_RSA_BITS, MIN_RSA_BITS);
-    if (keyInfo.type === "ssh-rsa" && keyInfo.bits < minRsa) {
+    const rsa = keyInfo.type === "ssh-rsa" || keyInfo.type === "ssh-rsa-cert-v01@openssh.com";
+    if (rsa && keyInfo.bits < minRsa) {
       throw new SshError(
         "kex",
         "kex.host-key-too-small",
@@ -344,54 +314,6 @@ export class Transport implements MessageTransport {
       );
     }
     return check;
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // The layers above
-
-  send(payload: Uint8Array, stage?: Stage): Promise<void> {
-    if (!this.#hs.inKex) this.#conn.stage = this.#workStage(stage);
-    return this.#hs.send(payload);
-  }
-
-  /**
-   * The next message for the layers above. The whole wait (IGNORE, DEBUG and the like included)
-   * is bounded by `timeoutMs` (default: the transport's; 0: no bound), or counts against
-   * `budget` when given (a stage's budget, whose clock runs only while waiting here). `stage`
-   * is the caller's stage, blamed by errors.
-   */
-  async receive(timeoutMs?: number, budget?: Deadline, stage?: Stage): Promise<Uint8Array | null> {
-    const ms = timeoutMs ?? this.#options.timeoutMs;
-    const work = this.#workStage(stage);
-    const loop = () => receiveMessage(this.#hs, ms, work);
-    if (budget) return await this.#conn.within(budget, loop);
-    if (ms <= 0) return await loop();
-    return await this.#conn.within(new Deadline(work, "answer from the server", ms), loop);
-  }
-
-  authenticated(): void {
-    this.#hs.authenticated();
-  }
-
-  async disconnect(
-    reasonCode: number = DISCONNECT.BY_APPLICATION,
-    description = "disconnected by user",
-  ): Promise<void> {
-    if (this.#conn.closed) return;
-    this.tracer.emit({
-      stage: this.#conn.stage === "kex" ? "kex" : this.#workStage(undefined),
-      type: "disconnect",
-      from: "client",
-      reasonCode,
-      reason: DISCONNECT_REASONS[reasonCode] ?? "UNKNOWN",
-      description,
-    });
-    await sendDisconnect(this.#hs, reasonCode, description);
-  }
-
-  /** Closes the connection; every sender waiting for new keys is let go (and fails). */
-  close(): void {
-    this.#hs.close();
   }
 }
 

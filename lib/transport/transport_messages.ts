@@ -2,13 +2,11 @@
  * The transport-level messages of RFC 4253 §11 for either role: DISCONNECT (closes and throws
  * `<stage>.disconnect`), IGNORE, DEBUG, UNIMPLEMENTED, EXT_INFO (RFC 8308: the client keeps
  * server-sig-algs); unknown numbers get UNIMPLEMENTED, kex messages outside an exchange are
- * refused. Also the message loop under the layers above and sending DISCONNECT, for both roles.
- * Emits events through the handshake's tracer; never prints.
+ * refused. Emits events through the handshake's tracer; never prints.
  * @module
  */
 
 import { SshError } from "../errors/mod.ts";
-import type { Stage } from "../types.ts";
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import { DISCONNECT_REASONS, messageName, MSG } from "../wire/messages.ts";
 import type { Handshake } from "./handshake.ts";
@@ -101,55 +99,15 @@ function extInfo(hs: Handshake, p: Uint8Array): void {
   });
 }
 
-/**
- * The next message for the layers above, or null once the peer has closed between packets (the
- * connection is then closed). Transport messages and the peer's rekeys are handled here. Each
- * wait is bounded by `timeoutMs` (0: none); `stage` is blamed by errors outside a key exchange.
- * `peek` sees each packet first (the lab's fault hooks): true drops it.
- */
-export async function receiveMessage(
-  hs: Handshake,
-  timeoutMs: number,
-  stage?: Stage,
-  peek?: (p: Uint8Array) => Promise<boolean>,
-): Promise<Uint8Array | null> {
-  for (;;) {
-    if (stage && !hs.inKex) hs.conn.stage = stage;
-    const p = await hs.conn.readPacket(timeoutMs);
-    if (p === null) {
-      hs.close();
-      return null;
-    }
-    if (peek && await peek(p)) continue;
-    if (!(await hs.handleTransportMessage(p))) {
-      await hs.rekeyIfDue();
-      return p;
-    }
-  }
-}
-
 /** A DISCONNECT payload (RFC 4253 §11.1). */
 export function disconnectMessage(reasonCode: number, description: string): Uint8Array {
   return new SshWriter(64).byte(MSG.DISCONNECT).uint32(reasonCode).string(description)
     .string("").bytes();
 }
 
-/** Sends DISCONNECT (waiting at most 1 s: the peer may be gone or stalled) and closes. */
-export async function sendDisconnect(
-  hs: Handshake,
-  reasonCode: number,
-  description: string,
-): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      hs.sendNow(disconnectMessage(reasonCode, description)),
-      new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
-    ]);
-  } catch {
-    // The peer may already be gone; closing is all that is left.
-  } finally {
-    clearTimeout(timer);
-  }
-  hs.close();
+/** An EXT_INFO payload (RFC 8308 §2.3) with these extensions, in order. */
+export function extInfoMessage(extensions: Record<string, string>): Uint8Array {
+  const w = new SshWriter().byte(MSG.EXT_INFO).uint32(Object.keys(extensions).length);
+  for (const [name, value] of Object.entries(extensions)) w.string(name).string(value);
+  return w.bytes();
 }

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { Tracer } from "../../lib/trace.ts";
-import type { MessageTransport } from "../../lib/transport/types.ts";
+import type { MessageTransport } from "../../lib/transport/message_transport.ts";
 import { SshReader } from "../../lib/wire/buffer.ts";
 import { messageName } from "../../lib/wire/messages.ts";
 import { untypedError } from "./errors.ts";

@@ -8,7 +8,7 @@
 
 import { Tracer } from "../../lib/trace.ts";
 import { SshError } from "../../lib/errors/mod.ts";
-import type { MessageTransport } from "../../lib/transport/types.ts";
+import type { MessageTransport } from "../../lib/transport/message_transport.ts";
 import { Connection, type ConnectionOptions } from "../../lib/connection/mux.ts";
 
 /** One end of an in-memory pipe of message payloads. */

@@ -1,7 +1,7 @@
 /**
  * An in-process, scripted SSH-2 server for fault-injection tests: a thin use of the lab server's
  * transport (lib/lab/transport.ts, the shared core in the server role) whose fault hooks run the
- * script, plus just enough of the service and `none`/`password` authentication to reach an
+ * script, plus just enough of the service and `none` authentication to reach an
  * authenticated state (and to answer requests before it). It runs over `memoryPipe()` against
  * the real client.
  *
@@ -27,7 +27,7 @@ import { ServerTransport, Stop } from "../../lib/lab/transport.ts";
 import type { FaultHooks, LabConfig, LabPoint } from "../../lib/lab/types.ts";
 import type { AlgorithmLists } from "../../lib/types.ts";
 import type { Transport } from "../../lib/transport/transport.ts";
-import { disconnectMessage } from "../../lib/transport/transport_messages.ts";
+import { disconnectMessage, extInfoMessage } from "../../lib/transport/transport_messages.ts";
 import { type ByteStream, memoryPipe } from "../../lib/transport/stream.ts";
 import { concatBytes, SshReader, SshWriter } from "../../lib/wire/buffer.ts";
 import { MSG } from "../../lib/wire/messages.ts";
@@ -77,8 +77,6 @@ export interface ScriptedServerOptions extends
   serverSigAlgs?: string[];
   /** Answer the `none` request with USERAUTH_SUCCESS. */
   acceptNone?: boolean;
-  /** Accept this password (method `password`). */
-  password?: string;
   /** What to do at each point. */
   at?: Partial<Record<Point, Action[]>>;
 }
@@ -117,11 +115,7 @@ export const msg = {
   disconnect: disconnectMessage,
   unimplemented: (seq: number): Uint8Array =>
     new SshWriter().byte(MSG.UNIMPLEMENTED).uint32(seq).bytes(),
-  extInfo: (extensions: Record<string, string>): Uint8Array => {
-    const w = new SshWriter().byte(MSG.EXT_INFO).uint32(Object.keys(extensions).length);
-    for (const [name, value] of Object.entries(extensions)) w.string(name).string(value);
-    return w.bytes();
-  },
+  extInfo: extInfoMessage,
   /** A message with any number and body (e.g. an unknown message number). */
   raw: (type: number, body: Uint8Array = new Uint8Array(0)): Uint8Array =>
     concatBytes(new Uint8Array([type]), body),
@@ -264,7 +258,7 @@ function scriptHooks(
 }
 
 /**
- * After the key exchange: the service, `none`/`password` authentication, and a failure for
+ * After the key exchange: the service, `none` authentication, and a failure for
  * each global request (also before authentication); UNIMPLEMENTED for anything else. Answers go
  * out in order while reading goes on, so a rekey the script started is read while they wait.
  */
@@ -301,13 +295,8 @@ async function answer(
       r.text("service");
       const method = r.text("method");
       if (await t.at("userauth-request", { method })) return;
-      let ok = method === "none" && o.acceptNone === true;
-      if (method === "password" && o.password !== undefined) {
-        r.bool("change");
-        ok = r.text("password") === o.password;
-      }
-      if (!ok) {
-        const methods = o.authMethods ?? ["publickey", "password"];
+      if (method !== "none" || o.acceptNone !== true) {
+        const methods = t.config.authMethods;
         await t.send(
           new SshWriter().byte(MSG.USERAUTH_FAILURE).nameList(methods).bool(false).bytes(),
         );

@@ -75,7 +75,90 @@ export const HOSTKEY = {
     fix: null,
     opensshFix: null,
   },
+  "hostkey.cert-unknown-ca": {
+    stage: "hostkey",
+    title: "the server's host certificate is signed by a CA known_hosts does not trust for it",
+    explanation: "The server showed a host certificate, but no @cert-authority line whose host " +
+      "patterns match this host lists the CA that signed it. Add the CA's public key (from " +
+      "whoever runs the CA, checked out of band) as an @cert-authority line.",
+    fix: "add `@cert-authority *.example.com <CA public key>` to ~/.ssh/known_hosts",
+    opensshFix: "add `@cert-authority *.example.com <CA public key>` to ~/.ssh/known_hosts",
+    refine: (c) => certRefinement(c),
+  },
+  "hostkey.cert-expired": {
+    stage: "hostkey",
+    title: "the server's host certificate has expired",
+    explanation: "The certificate's validity window ended before now (by this machine's clock), " +
+      "so it proves nothing. The server's owner must renew it (ssh-keygen -s CA -h -V ...); if the window looks right, this machine's " +
+      "clock may be running ahead.",
+    fix: null,
+    opensshFix: null,
+    refine: (c) => certRefinement(c),
+  },
+  "hostkey.cert-not-yet-valid": {
+    stage: "hostkey",
+    title: "the server's host certificate is not valid yet",
+    explanation: "The certificate's validity window starts after now (by this machine's clock). " +
+      "Usually this machine's clock is behind (check NTP: timedatectl, chronyc tracking), or " +
+      "the certificate was issued with a start date in the future.",
+    fix: "check this machine's clock (timedatectl; chronyc tracking)",
+    opensshFix: null,
+    refine: (c) => certRefinement(c),
+  },
+  "hostkey.cert-principal": {
+    stage: "hostkey",
+    title: "the server's host certificate is not issued for this host name",
+    explanation: "The name sshtrace connected to (or HostKeyAlias) is not among the " +
+      "certificate's principals, so the certificate may belong to another host. Connect by a " +
+      "name the certificate lists, or ask the CA's owner to add this name.",
+    fix: "connect by a name the certificate lists, or -o HostKeyAlias=NAME",
+    opensshFix: "-o HostKeyAlias=NAME",
+    libraryFix: libraryOptions({ hostKeyAlias: raw("NAME") }),
+    refine: (c) => certRefinement(c),
+  },
+  "hostkey.cert-invalid": {
+    stage: "hostkey",
+    title: "the server's host certificate is not acceptable",
+    explanation: "The certificate failed a check ssh(1) also makes: the CA's signature, a " +
+      "host (not user) certificate, a principal list, no critical options, a CA signature " +
+      "algorithm CASignatureAlgorithms allows and a CA key size RequiredRSASize allows. The " +
+      "server's owner must reissue it.",
+    fix: null,
+    opensshFix: null,
+    refine: (c) => certRefinement(c),
+  },
+  "hostkey.ca-revoked": {
+    stage: "hostkey",
+    title: "the CA that signed the server's host certificate is revoked",
+    explanation: "known_hosts marks the certificate authority @revoked: nothing it signed is " +
+      "trusted any more, and the plain key is not tried (as ssh(1) does). Do not connect; ask " +
+      "the device's owner for a certificate from the current CA.",
+    fix: null,
+    opensshFix: null,
+    refine: (c) => certRefinement(c),
+  },
 } satisfies StageEntries<"hostkey">;
+
+/** A certificate failure's explanation with its reason, fields and the known_hosts line. */
+function certRefinement(c: FailureContext): Refinement {
+  const d = c.details;
+  const reason = str(d, "reason");
+  if (!reason) return {};
+  const file = str(d, "file");
+  const line = num(d, "line");
+  const principals = Array.isArray(d.principals) ? (d.principals as unknown[]).join(", ") : "";
+  const fields = `key id "${str(d, "keyId") ?? "?"}", serial ${str(d, "serial") ?? "?"}, ` +
+    `principals ${principals || "(none)"}, valid ${str(d, "validity") ?? "?"}, CA ` +
+    `${str(d, "caType") ?? "?"} ${str(d, "caFingerprint") ?? "?"}`;
+  const at = file ? ` (${file}:${line ?? "?"})` : "";
+  const plain = d.plainKeyTried === true
+    ? " The plain key was checked instead, as ssh(1) does, and known_hosts does not hold it."
+    : "";
+  return {
+    explanation: `The host certificate (${fields}) is not accepted: ${reason}${at}.${plain} ` +
+      HOSTKEY[c.code as keyof typeof HOSTKEY].explanation,
+  };
+}
 
 function refineChanged(c: FailureContext<"hostkey.changed">): Refinement {
   const d = c.details;
@@ -85,7 +168,8 @@ function refineChanged(c: FailureContext<"hostkey.changed">): Refinement {
   const line = num(d, "line");
   const target = targetOf(c.events);
   let pattern = str(d, "hostPattern");
-  if (target) {
+  // CheckHostIP: the pattern is the address's, not the target's.
+  if (target && d.address !== true) {
     const host = target.host.toLowerCase();
     pattern = target.port === 22 ? host : `[${host}]:${target.port}`;
   }
@@ -115,7 +199,9 @@ function refineChanged(c: FailureContext<"hostkey.changed">): Refinement {
       ? `The server presented a ${keyType} host key (${fp ?? "(unknown)"}), a type known_hosts ` +
         `has no key of for this host, while it holds ${listed}. A server keeps its keys: an ` +
         `impostor often has only a key of another type. ${why}`
-      : "The key differs from the one known_hosts holds for this host: " +
+      : `The key differs from the one known_hosts holds for ${
+        d.address === true ? `the server's address ${pattern ?? ""} (CheckHostIP)` : "this host"
+      }: ` +
         `now ${fp ?? "(unknown)"}, known as ${known ?? "(unknown)"}` +
         (file ? ` in ${file}:${line ?? "?"}` : "") + `. ${why}`,
     ...(command ? { fix: `${command} (only if the change is expected)`, opensshFix: command } : {}),

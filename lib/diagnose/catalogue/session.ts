@@ -15,11 +15,29 @@ export const SESSION = {
     explanation: "sshtrace logged in, then could not open the local listening socket a -L " +
       "forward asked for: another program already listens on that port, the bind address is " +
       "not one of this host's, or the port is below 1024 and needs privileges. Nothing was " +
-      "forwarded; the connection was closed (as ssh -o ExitOnForwardFailure=yes does).",
+      "forwarded; with ExitOnForwardFailure yes the connection was closed (without it, as " +
+      "ssh(1), the failure is a warning and the run goes on).",
     fix: "pick a free local port (-L 0:HOST:PORT lets the system choose one), or stop the " +
       "program that holds it (ss -ltnp shows it)",
     opensshFix: "-L FREE_PORT:HOST:PORT",
     refine({ details: d }) {
+      // A Unix socket's path as the listening address (-L /local.sock:…, -R /remote.sock:…).
+      if (String(d.bindHost).startsWith("/")) {
+        const remote = d.side === "remote";
+        return {
+          title: remote
+            ? "the server refused to listen on a Unix socket for a remote forward (-R)"
+            : "a local forward could not listen on its Unix socket",
+          fix: remote
+            ? `remove the stale ${d.bindHost} on the server, or allow it there ` +
+              "(sshd_config: AllowStreamLocalForwarding yes, StreamLocalBindUnlink yes)"
+            : `remove the stale socket file ${d.bindHost} (or -o StreamLocalBindUnlink=yes), ` +
+              "or check that its directory exists and is writable",
+          opensshFix: remote
+            ? "sshd_config on the server: AllowStreamLocalForwarding yes, StreamLocalBindUnlink yes"
+            : "-o StreamLocalBindUnlink=yes",
+        };
+      }
       if (d.side === "remote") {
         return {
           title: "the server refused to listen for a remote forward (-R)",
@@ -178,6 +196,20 @@ export const SESSION = {
           title: `the device refused the secret for \`${command}\``,
           explanation: "The enable secret was sent and refused: it is wrong, or it is the " +
             "login password where the device has a separate enable secret (or the reverse).",
+        };
+      }
+      if (reason === "wrong-level") {
+        const asked = c.details.level;
+        const reached = c.details.reached;
+        return {
+          title: `\`${command}\` did not reach level ${asked ?? "asked for"}`,
+          explanation: (reached === null || reached === undefined
+            ? "The device refused the level asked for (quoted above): this firmware has no " +
+              "such level (Comware 5 has 0-3, VRP and Comware 7 0-15)."
+            : `The device reported level ${reached} instead.`) +
+            " The commands were not run at a level they were not meant for.",
+          fix: "--enable-level with a level the device has (Comware 5: 3, VRP: 15), or " +
+            "without it for the command's default",
         };
       }
       if (reason === "not-raised") {

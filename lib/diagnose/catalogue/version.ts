@@ -3,9 +3,9 @@
  * @module
  */
 
-import { openSshRefusal, recogniseGreeting } from "../../transport/version.ts";
+import { recogniseGreeting } from "../../transport/version.ts";
 import { libraryOptions, libraryTimeout, raw } from "../audiences.ts";
-import { CHECK_PORT, str, strings } from "./_helpers.ts";
+import { CHECK_PORT, strings } from "./_helpers.ts";
 import type { StageEntries } from "./types.ts";
 
 /** Catalogue entries of this stage, keyed by error code. */
@@ -49,31 +49,8 @@ export const VERSION = {
       "line and closed: it limits connections from this address or in total.",
     fix: "wait a little and retry; probe one server less often (lower --concurrency)",
     opensshFix: null,
-    refine: (c) => {
-      const reason = str(c.details, "reason") ??
-        openSshRefusal(strings(c.details, "preVersionLines")[0] ?? "");
-      if (reason === "penalty") {
-        return {
-          title: "the server refused this connection for now: OpenSSH's PerSourcePenalties",
-          explanation: 'The server said "Not allowed at this time": OpenSSH 9.8 and later block ' +
-            "a client address for a while after connections that end without authenticating " +
-            "(every probe or check is one), failed logins or crashes; each event adds seconds, up " +
-            "to 10 minutes by default. Retrying at once extends the block.",
-          fix: "wait (up to 10 minutes) and retry; probe this server less often; its admin can " +
-            "exempt this address: PerSourcePenaltyExemptList ADDRESS in sshd_config",
-        };
-      }
-      if (reason === "maxstartups") {
-        return {
-          title: "the server refused this connection for now: MaxStartups",
-          explanation: 'The server said "Exceeded MaxStartups": it already has as many ' +
-            "unauthenticated connections as its MaxStartups setting allows.",
-          fix: "retry in a moment with fewer connections at once (lower --concurrency); its " +
-            "admin can raise MaxStartups in sshd_config",
-        };
-      }
-      return {};
-    },
+    // "Not allowed at this time" (PerSourcePenalties) and "Exceeded MaxStartups" are named
+    // causes (named.ts): per-source-penalties, vty-exhausted.
   },
   "version.ssh1-only": {
     stage: "version",

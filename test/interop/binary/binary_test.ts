@@ -162,7 +162,14 @@ Deno.test("the standalone executable works with no Deno and no node_modules", as
     });
 
     await t.step("through a jump host (-J) and through a ProxyCommand (ssh -W)", async () => {
-      const jump = await bin([...trust, "-q", "-i", key, "-J", target, target, "echo via-jump"]);
+      // The jump host's options from -F, as ssh -J passes the hop -F but not -o or -i.
+      const config = `${tmp.path}/jump_config`;
+      await Deno.writeTextFile(
+        config,
+        `Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile ${tmp.path}/kh\n` +
+          `  IdentityFile ${key}\n`,
+      );
+      const jump = await bin(["-F", config, "-q", "-J", target, target, "echo via-jump"]);
       assert.equal(jump.code, 0, jump.stderr);
       assert.equal(jump.stdout, "via-jump\n");
       const proxy = [

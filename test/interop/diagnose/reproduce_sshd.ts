@@ -350,8 +350,14 @@ export const SSHD = reproductionTable({
         code: "connect.jump-refused",
         by: "CLI: connect -J through sshd with AllowTcpForwarding no",
       }],
-      async run({ good, ports, at, main, ssh }, expect) {
-        const r = await ssh(["-i", good.path, "-J", at(ports.noForwarding), main, "true"]);
+      async run({ good, ports, at, main, ssh, dir }, expect) {
+        // The jump host's options come from its configuration (-F), as with ssh -J.
+        const config = `${dir.path}/jump_config`;
+        await Deno.writeTextFile(
+          config,
+          `Host *\n  StrictHostKeyChecking no\n  IdentityFile ${good.path}\n`,
+        );
+        const r = await ssh(["-F", config, "-J", at(ports.noForwarding), main, "true"]);
         expect(cliSeen(r), {
           code: "connect.jump-refused",
           stage: "connect",
@@ -365,7 +371,8 @@ export const SSHD = reproductionTable({
       name: "-L on a local port already in use is session.forward-bind-failed",
       reproduces: [{
         code: "session.forward-bind-failed",
-        by: "CLI: connect -N -L on a port another listener holds (sshd)",
+        by:
+          "CLI: connect -N -o ExitOnForwardFailure=yes -L on a port another listener holds (sshd)",
       }],
       async run({ good, main, ssh }, expect) {
         const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -373,6 +380,8 @@ export const SSHD = reproductionTable({
           const r = await ssh([
             "-i",
             good.path,
+            "-o",
+            "ExitOnForwardFailure=yes",
             "-N",
             "-L",
             `${taken.addr.port}:127.0.0.1:1`,

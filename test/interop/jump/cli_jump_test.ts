@@ -15,6 +15,7 @@ import {
 } from "../../helpers/cli.ts";
 import { ensureTestUser, startSshd } from "../../helpers/sshd.ts";
 import { tempDir } from "../../helpers/tools.ts";
+import { userKey } from "../../helpers/cli.ts";
 import { EXIT_CODES } from "../../../lib/types.ts";
 
 Deno.test("sshtrace -J logs in through real sshd bastions, one trace section per hop", async (t) => {
@@ -33,18 +34,15 @@ Deno.test("sshtrace -J logs in through real sshd bastions, one trace section per
       [bastion, second, closed, target].map((s) => `[127.0.0.1]:${s.port} ${key}\n`).join(""),
     );
     const at = (port: number) => `${user.name}@127.0.0.1:${port}`;
+    // In a file given with -F, as ssh -J passes the hops -F but not -o.
+    const config = `${dir.path}/ssh_config`;
+    await Deno.writeTextFile(
+      config,
+      `Host *\n  UserKnownHostsFile ${knownHosts}\n  PreferredAuthentications password\n`,
+    );
     const sshtrace = (args: string[], password = user.password) =>
       runSshtrace(
-        [
-          "--password-env",
-          "PW",
-          "--batch",
-          "-o",
-          `UserKnownHostsFile=${knownHosts}`,
-          "-o",
-          "PreferredAuthentications=password",
-          ...args,
-        ],
+        ["--password-env", "PW", "--batch", "-F", config, ...args],
         { home, env: { PW: password }, timeoutMs: 30_000 },
       );
 
@@ -126,6 +124,159 @@ Deno.test("sshtrace -J logs in through real sshd bastions, one trace section per
     });
   } finally {
     for (const s of [target, closed, second, bastion]) await s.stop().catch(() => {});
+    await dir.cleanup();
+  }
+});
+
+Deno.test("sshtrace -J: each hop logs in with its own Host block's User, Port, IdentityFile", async (t) => {
+  // As ssh -J: the hops take HostName, Port, User, IdentityFile, known_hosts from their own
+  // blocks of the -F file; the target's -i and -o are the target's alone.
+  const first = await ensureTestUser();
+  const second = await ensureTestUser("sshtrace-hop", "another horse 43");
+  const dir = await tempDir("sshtrace-jump-config-");
+  const key = async (name: string) => {
+    await Deno.mkdir(`${dir.path}/${name}`);
+    return await userKey(`${dir.path}/${name}`, "ed25519");
+  };
+  const keys = { a: await key("a"), b: await key("b"), t: await key("t") };
+  const pub = async (k: string) => (await Deno.readTextFile(`${k}.pub`)).trim();
+  const keyOnly = ["PasswordAuthentication no", "KbdInteractiveAuthentication no"];
+  const hopA = await startSshd({ authorizedKeys: [await pub(keys.a)], config: keyOnly });
+  const hopB = await startSshd({ authorizedKeys: [await pub(keys.b)], config: keyOnly });
+  const target = await startSshd({ authorizedKeys: [await pub(keys.t)], config: keyOnly });
+  try {
+    const home = await emptyHome(dir.path);
+    const line = (s: { port: number; hostKeys: { ed25519: { pub: string } } }) =>
+      `[127.0.0.1]:${s.port} ${s.hostKeys.ed25519.pub}\n`;
+    await Deno.writeTextFile(`${dir.path}/hops_known`, line(hopA) + line(hopB));
+    await Deno.writeTextFile(`${dir.path}/target_known`, line(target));
+    const config = `${dir.path}/ssh_config`;
+    await Deno.writeTextFile(
+      config,
+      [
+        "Host alpha",
+        "  HostName 127.0.0.1",
+        `  Port ${hopA.port}`,
+        `  User ${second.name}`,
+        `  IdentityFile ${keys.a}`,
+        "Host beta",
+        "  HostName 127.0.0.1",
+        `  Port ${hopB.port}`,
+        `  User ${first.name}`,
+        `  IdentityFile ${keys.b}`,
+        "  ProxyJump alpha",
+        "Host alpha beta",
+        `  UserKnownHostsFile ${dir.path}/hops_known`,
+        "  IdentitiesOnly yes",
+        "",
+      ].join("\n"),
+    );
+    const targetAt = `${first.name}@127.0.0.1:${target.port}`;
+    await t.step("connect: hops from their Host blocks, the target's -i/-o its own", async () => {
+      const r = await runSshtrace(
+        [
+          "--batch",
+          "-v",
+          "--json",
+          "-F",
+          config,
+          "-i",
+          keys.t,
+          "-o",
+          `UserKnownHostsFile=${dir.path}/target_known`,
+          "-o",
+          "IdentitiesOnly=yes",
+          "-J",
+          "beta",
+          `${first.name}@127.0.0.1:${target.port}`,
+          "id -un",
+        ],
+        { home, timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(commandOutput(r.stdout).trim(), first.name);
+      const report = parseJsonReport(r.stdout);
+      // beta's own ProxyJump (alpha) puts alpha first: three hops in all.
+      assert.deepEqual(
+        report.hops.map((h: { server: { port: number }; auth: { user: string } }) => [
+          h.server.port,
+          h.auth.user,
+        ]),
+        [[hopA.port, second.name], [hopB.port, first.name]],
+      );
+      // Each hop's config stage says which Host lines matched, with file:line.
+      assert.ok(r.stderr.includes(`hop 1 of 3: ${second.name}@127.0.0.1:${hopA.port}`), r.stderr);
+      assert.match(r.stderr, /matched\s+\S*ssh_config:1 Host alpha/);
+      assert.match(r.stderr, /matched\s+\S*ssh_config:6 Host beta/);
+      assert.match(r.stderr, /uses its own configuration, as ssh -J does/);
+    });
+
+    await t.step(
+      "probe -J: the device behind the hops probed, the hops in its report",
+      async () => {
+        const r = await runSshtrace(
+          ["probe", "--json", "-F", config, "-J", "beta", targetAt],
+          { home, timeoutMs: 30_000 },
+        );
+        assert.equal(r.code, 0, r.stderr);
+        const report = parseJsonReport(r.stdout);
+        assert.equal(report.ok, true);
+        assert.equal(report.server.port, target.port);
+        assert.ok(report.auth.methods.includes("publickey"), report.auth.methods);
+        assert.deepEqual(
+          report.hops.map((h: { server: { port: number }; ok: boolean }) => [h.server.port, h.ok]),
+          [[hopA.port, true], [hopB.port, true]],
+        );
+        assert.match(r.stderr, /hop 3 of 3: .*\(target\)/);
+      },
+    );
+
+    await t.step("probe -J: a hop that cannot log in fails at stage auth, naming it", async () => {
+      const broken = `${dir.path}/broken_config`;
+      await Deno.writeTextFile(
+        broken,
+        (await Deno.readTextFile(config)).replace(
+          `IdentityFile ${keys.a}`,
+          `IdentityFile ${keys.b}`,
+        ),
+      );
+      const r = await runSshtrace(
+        ["probe", "--json", "-F", broken, "-J", "beta", targetAt],
+        { home, timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, EXIT_CODES.auth, r.stderr);
+      const report = parseJsonReport(r.stdout);
+      assert.match(report.error.message, /^hop 1 of 3 .* failed at stage auth/);
+      assert.equal(report.hops[0].ok, false);
+    });
+
+    await t.step("get -J: a download through the hops", async () => {
+      const local = `${dir.path}/passwd.copy`;
+      const r = await runSshtrace(
+        [
+          "get",
+          "--batch",
+          "-F",
+          config,
+          "-i",
+          keys.t,
+          "-o",
+          `UserKnownHostsFile=${dir.path}/target_known`,
+          "-J",
+          "beta",
+          "-P",
+          String(target.port),
+          `${first.name}@127.0.0.1:/etc/hostname`,
+          local,
+        ],
+        { home, timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await Deno.readTextFile(local), await Deno.readTextFile("/etc/hostname"));
+      assert.match(r.stderr, /hop 1 of 3/);
+    });
+  } finally {
+    for (const s of [target, hopB, hopA]) await s.stop().catch(() => {});
     await dir.cleanup();
   }
 });

@@ -306,66 +306,111 @@ Deno.test("forwardLocal() carries 100 concurrent connections of 1 MiB through ss
       }
     });
 
-    await t.step("sshtrace -L … -N forwards until Ctrl-C; a bind in use exits 15", async () => {
-      const home = dir.path;
-      const port = freePort();
-      const args = [
-        "--password-env",
-        "PW",
-        "--batch",
-        "-o",
-        `UserKnownHostsFile=${knownHosts}`,
-        "-o",
-        "PreferredAuthentications=password",
-        "-v",
-      ];
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../../../main.ts", import.meta.url).pathname,
-          ...args,
-          "-N",
-          "-L",
-          `${port}:127.0.0.1:${echo.port}`,
-          `${user.name}@127.0.0.1:${sshd.port}`,
-        ],
-        env: { PW: user.password, HOME: home, DENO_DIR, NO_COLOR: "1", RUST_BACKTRACE: "0" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const data = new TextEncoder().encode("through -L");
-      let echoed: Uint8Array | null = null;
-      for (let i = 0; i < 300 && !echoed; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        echoed = await roundTrip(port, data).catch(() => null);
-      }
-      child.kill("SIGINT");
-      const out = await child.output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      assert.deepEqual(echoed, data, stderr);
-      assert.match(stderr, /forward 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+: connection #1 from/);
-      assert.equal(out.code, 130, stderr);
-
-      const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      try {
-        const r = await runSshtrace(
-          [
+    await t.step(
+      "sshtrace -L … -N forwards until Ctrl-C; a bind in use: exit 15 or a warning",
+      async () => {
+        const home = dir.path;
+        const port = freePort();
+        const args = [
+          "--password-env",
+          "PW",
+          "--batch",
+          "-o",
+          `UserKnownHostsFile=${knownHosts}`,
+          "-o",
+          "PreferredAuthentications=password",
+          "-v",
+        ];
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            new URL("../../../main.ts", import.meta.url).pathname,
             ...args,
             "-N",
             "-L",
-            `${taken.addr.port}:127.0.0.1:1`,
+            `${port}:127.0.0.1:${echo.port}`,
             `${user.name}@127.0.0.1:${sshd.port}`,
           ],
-          { home, env: { PW: user.password }, timeoutMs: 30_000 },
-        );
-        assert.equal(r.code, EXIT_CODES.session, r.stderr);
-        assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+ → 127\.0\.0\.1:1 \(-L\)/);
-      } finally {
-        taken.close();
-      }
-    });
+          env: { PW: user.password, HOME: home, DENO_DIR, NO_COLOR: "1", RUST_BACKTRACE: "0" },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const data = new TextEncoder().encode("through -L");
+        let echoed: Uint8Array | null = null;
+        for (let i = 0; i < 300 && !echoed; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          echoed = await roundTrip(port, data).catch(() => null);
+        }
+        child.kill("SIGINT");
+        const out = await child.output();
+        const stderr = new TextDecoder().decode(out.stderr);
+        assert.deepEqual(echoed, data, stderr);
+        assert.match(stderr, /forward 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+: connection #1 from/);
+        assert.equal(out.code, 130, stderr);
+
+        const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        try {
+          // ExitOnForwardFailure yes: the bind failure ends the run before any command.
+          const r = await runSshtrace(
+            [
+              ...args,
+              "-o",
+              "ExitOnForwardFailure=yes",
+              "-L",
+              `${taken.addr.port}:127.0.0.1:1`,
+              `${user.name}@127.0.0.1:${sshd.port}`,
+              "echo never-ran",
+            ],
+            { home, env: { PW: user.password }, timeoutMs: 30_000 },
+          );
+          assert.equal(r.code, EXIT_CODES.session, r.stderr);
+          assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+ → 127\.0\.0\.1:1 \(-L\)/);
+          assert.ok(!r.stdout.includes("never-ran"), "no command ran");
+          // Without it (the default, as ssh): a warning, and the command runs.
+          const warned = await runSshtrace(
+            [
+              ...args,
+              "-L",
+              `${taken.addr.port}:127.0.0.1:1`,
+              `${user.name}@127.0.0.1:${sshd.port}`,
+              "echo still-ran",
+            ],
+            { home, env: { PW: user.password }, timeoutMs: 30_000 },
+          );
+          assert.equal(warned.code, 0, warned.stderr);
+          assert.match(warned.stdout, /still-ran/);
+          assert.match(
+            warned.stderr,
+            /warning: cannot listen on 127\.0\.0\.1:\d+ → 127\.0\.0\.1:1 \(-L\).*going on/,
+          );
+          // A refused -R (AllowTcpForwarding no): the same two ways.
+          const remote = (extra: string[]) =>
+            runSshtrace(
+              [
+                ...args,
+                ...extra,
+                "-R",
+                `0:127.0.0.1:${echo.port}`,
+                `${user.name}@127.0.0.1:${closed.port}`,
+                "echo remote-ran",
+              ],
+              { home, env: { PW: user.password }, timeoutMs: 30_000 },
+            );
+          const refused = await remote(["-o", "ExitOnForwardFailure=yes"]);
+          assert.equal(refused.code, EXIT_CODES.session, refused.stderr);
+          assert.ok(!refused.stdout.includes("remote-ran"), "no command ran");
+          assert.match(refused.stderr, /the server refused to listen/);
+          const goesOn = await remote([]);
+          assert.equal(goesOn.code, 0, goesOn.stderr);
+          assert.match(goesOn.stdout, /remote-ran/);
+          assert.match(goesOn.stderr, /warning: the server refused to listen/);
+        } finally {
+          taken.close();
+        }
+      },
+    );
   } finally {
     echo.close();
     await closed.stop();

@@ -70,6 +70,12 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
       `  IdentityFile ${good}`,
       "Host old-box",
       "  KexAlgorithms +diffie-hellman-group14-sha1",
+      "Host via-jump",
+      "  HostName 127.0.0.1",
+      `  Port ${sshd.port}`,
+      `  User ${user.name}`,
+      `  IdentityFile ${good}`,
+      `  ProxyJump ${user.name}@127.0.0.1:${sshd.port}`,
       "Host *",
       `  UserKnownHostsFile ${knownHosts}`,
       "  StrictHostKeyChecking accept-new",
@@ -242,8 +248,36 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
       assert.equal(oldBox.ok, true, JSON.stringify(oldBox.error));
       assert.equal(oldBox.kex.algorithm, "diffie-hellman-group14-sha1");
       assert.equal(oldOther.error.code, "kex.no-common-kex");
-      // What check does not apply from the files is said, not dropped.
-      assert.match(r.stderr, /not applied: .*UserKnownHostsFile \(/);
+      // What check does not act on is said, not dropped.
+      assert.match(r.stderr, /not applied: SendEnv \(/);
+      assert.doesNotMatch(r.stderr, /UserKnownHostsFile/);
+      // Logging in, each host's IdentityFile, UserKnownHostsFile, StrictHostKeyChecking and
+      // ProxyJump apply as a login to it would.
+      await Deno.writeTextFile(inventory, "sw1\nold-box\nvia-jump\n");
+      const before = await Deno.readTextFile(knownHosts);
+      // The jump host itself is reached with the fleet's options (-o: its known_hosts).
+      const login = await sshtrace([
+        "check",
+        "--json",
+        "--login",
+        "-i",
+        good,
+        "-o",
+        `UserKnownHostsFile=${knownHosts}`,
+        "--command",
+        "id -un",
+        inventory,
+      ]);
+      assert.equal(login.code, 0, login.stderr + login.stdout.slice(-3000));
+      const hosts = JSON.parse(login.stdout).hosts;
+      for (const h of hosts) {
+        assert.equal(h.ok, true, `${h.target}: ${JSON.stringify(h.error)}`);
+        assert.equal(h.command.stdoutHead, `${user.name}\n`);
+      }
+      // The hosts' keys were found in the config's UserKnownHostsFile (the fleet's default
+      // ~/.ssh/known_hosts, strict, would have refused them): nothing new was written anywhere.
+      assert.equal(await Deno.readTextFile(knownHosts), before);
+      await assert.rejects(Deno.stat(`${home}/.ssh/known_hosts`));
     });
 
     await t.step(
@@ -273,10 +307,15 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
         assert.doesNotMatch(e.stderr, /── kex/);
         const trace = await Deno.readTextFile(traceFile);
         assert.match(trace, /── config[\s\S]*── kex[\s\S]*── session/);
-        const b = await sshtrace(["--json", "-b", "127.0.0.1", "sw1", "true"]);
-        assert.equal(b.code, 2, b.stderr);
-        assert.equal(parseJsonReport(b.stdout).error.code, "config.refused");
-        assert.match(b.stderr, /-b: BindAddress 127\.0\.0\.1: not supported/);
+        // -b (BindAddress): the connection comes from that local address.
+        const b = await sshtrace(["-v", "-b", "127.0.0.2", "sw1", "true"]);
+        assert.equal(b.code, 0, b.stderr);
+        assert.match(b.stderr, /from local address 127\.0\.0\.2 \(BindAddress\)/);
+        await sshd.waitForLog(/Connection from 127\.0\.0\.2 port/);
+        const bad = await sshtrace(["--json", "-o", "BindAddress=192.0.2.1", "sw1", "true"]);
+        const failed = parseJsonReport(bad.stdout).error;
+        assert.equal(failed.code, "connect.failed", bad.stderr);
+        assert.match(failed.message, /from local address 192\.0\.2\.1 \(BindAddress\)/);
       },
     );
 

@@ -18,6 +18,7 @@ const SSH = "/usr/bin/ssh";
 const ALGORITHM_KEYS = [
   "ciphers",
   "hostkeyalgorithms",
+  "casignaturealgorithms",
   "kexalgorithms",
   "macs",
   "pubkeyacceptedalgorithms",
@@ -78,6 +79,13 @@ const CASES: Case[] = [
     config: "Host sw*\n  ProxyJump b:2222,c\n  LocalForward 8080 web:80\n" +
       "  LocalForward localhost:2222 [::1]:22\n  RemoteForward 0 127.0.0.1:22\n" +
       "  DynamicForward 1080\n  ForwardAgent yes\n",
+    host: "sw1",
+  },
+  {
+    name: "Unix-socket forwards, StreamLocalBind*, GatewayPorts, ExitOnForwardFailure",
+    config: "Host sw*\n  LocalForward /tmp/l.sock web:80\n  LocalForward 8080 /run/r.sock\n" +
+      "  RemoteForward /run/r2.sock /tmp/l2.sock\n  StreamLocalBindMask 0111\n" +
+      "  StreamLocalBindUnlink yes\n  GatewayPorts yes\n  ExitOnForwardFailure yes\n",
     host: "sw1",
   },
   {
@@ -187,7 +195,8 @@ const CASES: Case[] = [
     name: "plain algorithm lists",
     config: "Ciphers aes256-ctr,aes128-ctr\nMACs hmac-sha2-256,hmac-sha2-512\n" +
       "KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha256\n" +
-      "HostKeyAlgorithms ssh-ed25519,rsa-sha2-256\nPubkeyAcceptedAlgorithms ssh-ed25519\n",
+      "HostKeyAlgorithms ssh-ed25519,rsa-sha2-256\nPubkeyAcceptedAlgorithms ssh-ed25519\n" +
+      "CASignatureAlgorithms ssh-ed25519,rsa-sha2-256\n",
     host: "h",
     algorithms: true,
   },
@@ -195,7 +204,8 @@ const CASES: Case[] = [
     name: "legacy algorithms for one Host pattern only",
     config: "Host old-*\n  Ciphers aes128-cbc,3des-cbc\n  MACs hmac-sha1\n" +
       "  KexAlgorithms diffie-hellman-group1-sha1,diffie-hellman-group14-sha1\n" +
-      "  HostKeyAlgorithms ssh-rsa\n  PubkeyAcceptedAlgorithms ssh-rsa\n",
+      "  HostKeyAlgorithms ssh-rsa\n  PubkeyAcceptedAlgorithms ssh-rsa\n" +
+      "  CASignatureAlgorithms rsa-sha2-512,ssh-rsa\n",
     host: "old-switch",
     algorithms: true,
   },

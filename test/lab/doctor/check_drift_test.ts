@@ -5,6 +5,7 @@ import { startLabServer } from "../../../lib/lab/mod.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
 import { sharedHostKeys } from "../../helpers/lab.ts";
 import { tempDir } from "../../helpers/tools.ts";
+import { xmlElements } from "../../helpers/xml.ts";
 
 Deno.test("check names the host whose offer drifted, and exits 3 when it fails the policy", async () => {
   const hostKeys = await sharedHostKeys();
@@ -36,9 +37,27 @@ Deno.test("check names the host whose offer drifted, and exits 3 when it fails t
     );
     assert.ok(!drift.stdout.includes(`127.0.0.1:${labs[0]!.port}\n`), drift.stdout);
 
-    const checked = await runSshtrace(["check", "-q", "--policy", policy, inventory]);
+    const junit = `${dir.path}/junit.xml`;
+    const checked = await runSshtrace([
+      "check",
+      "-q",
+      "--policy",
+      policy,
+      "--junit",
+      junit,
+      inventory,
+    ]);
     assert.equal(checked.code, 3, checked.stderr);
     assert.match(checked.stdout, /FAIL allowed\.cipher: also offers aes128-cbc/);
+    // JUnit: the check's testsuite, then one per host with a testcase per rule.
+    const els = xmlElements(await Deno.readTextFile(junit));
+    const suites = els.filter((e) => e.tag === "testsuite").map((e) => e.attrs.name);
+    assert.deepEqual(suites.slice(1), labs.map((l) => `policy no-cbc: 127.0.0.1:${l.port}`));
+    const failures = els.filter((e) => e.tag === "failure" && e.attrs.type === "policy");
+    assert.deepEqual(failures.map((f) => f.attrs.message), [
+      "allowed.cipher: also offers aes128-cbc",
+    ]);
+    assert.match(failures[0]!.text, new RegExp(`host: ${odd}`));
   } finally {
     for (const l of labs) await l.stop();
   }

@@ -1,11 +1,12 @@
 /** `probe --deep` against lab servers: every host key, every algorithm alone, grade, vendor. */
 
 import assert from "node:assert/strict";
-import { deepProbe, guessVendor, terrapinOf } from "../../../lib/doctor/deep.ts";
+import { deepProbe, guessVendor, REUSED, terrapinOf } from "../../../lib/doctor/deep.ts";
 import { startLabServer } from "../../../lib/lab/mod.ts";
 import { everyAlgorithm, sharedHostKeys } from "../../helpers/lab.ts";
 import { runSshtrace } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tools.ts";
+import { xmlElements } from "../../helpers/xml.ts";
 
 Deno.test("deep probe: one connection per host key type, every listed algorithm alone", async () => {
   const lab = await startLabServer({
@@ -47,10 +48,13 @@ Deno.test("deep probe: one connection per host key type, every listed algorithm 
     // The weakest host key (DSA 1024) counts in the grade: a full grade, not a partial one.
     assert.deepEqual(r.grade?.partial, []);
     assert.ok(r.grade!.reasons.some((x) => /DSA|ssh-dss/i.test(x)), r.grade!.reasons.join("\n"));
-    assert.equal(
-      r.connections,
-      1 + 6 + r.alone.kex!.length + r.alone.cipher!.length + r.alone.mac!.length + 4,
-    );
+    // The first probe's host key type, kex and cipher (its MAC is implicit with an AEAD
+    // cipher) need no connection of their own.
+    const all = [...r.alone.kex!, ...r.alone.cipher!, ...r.alone.mac!];
+    const chosen = r.probe.events.flatMap((e) => e.type === "negotiated" ? e.decisions : [])
+      .filter((d) => d.category === "kex" || d.category === "cipherS2C").map((d) => d.chosen);
+    assert.deepEqual(all.filter((x) => x.note === REUSED).map((x) => x.name), chosen);
+    assert.equal(r.connections, 1 + 5 + all.length - 2 + 4);
   } finally {
     await lab.stop();
   }
@@ -127,14 +131,25 @@ Deno.test("probe --make-policy writes what a reference passes; --policy checks w
     const same = await runSshtrace(["probe", "--policy", file, `127.0.0.1:${reference.port}`]);
     assert.equal(same.code, 0, same.stdout);
     assert.match(same.stdout, /^policy 127\.0\.0\.1:\d+: passes$/m);
+    const junit = `${dir.path}/policy.xml`;
     const drift = await runSshtrace([
       "probe",
       "--policy",
       file,
       "--json",
+      "--junit",
+      junit,
       `127.0.0.1:${drifted.port}`,
     ]);
     assert.equal(drift.code, 3, drift.stderr);
+    // JUnit: a testcase per rule, the failed ones with a failure.
+    const els = xmlElements(await Deno.readTextFile(junit));
+    const cases = els.filter((e) => e.tag === "testcase").map((e) => e.attrs.name);
+    assert.ok(cases.includes("allowed.cipher") && cases.includes("strictKex"), String(cases));
+    assert.deepEqual(
+      els.filter((e) => e.tag === "failure").map((e) => e.attrs.message!.split(":")[0]),
+      ["allowed.cipher", "required.cipher", "minGrade"],
+    );
     const report = JSON.parse(drift.stdout);
     const failed = report.policy.results.filter((r: { pass: boolean }) => !r.pass);
     // CBC added, the reference's first cipher gone, and the grade lower: all three said.

@@ -165,6 +165,9 @@ Deno.test("doctor: a device out of vty lines works after a pause, once the line 
     ]);
     assert.equal(paused, 20);
     assert.match(report.rungs[0]!.message ?? "", /MaxStartups/);
+    // The named cause, confirmed by the pause that worked.
+    assert.equal(report.rungs[0]!.cause, "vty-exhausted");
+    assert.equal(report.confirmed, "vty-exhausted");
   } finally {
     await lab.stop();
   }

@@ -48,6 +48,9 @@ for (const [name, config, code] of CASES) {
         ["modern", "failed", code],
         ["rsa-sha1", "ok", null],
       ]);
+      // The named cause: the modern attempt's failure shows it, the working rung confirms it.
+      assert.equal(tried[0]!.cause, "rsa-sha1-required");
+      assert.equal(report.confirmed, "rsa-sha1-required");
       assert.deepEqual(paramikoDisabled(report.working!), {
         pubkeys: ["rsa-sha2-512", "rsa-sha2-256"],
       });

@@ -2,7 +2,7 @@
 // privilege step with its password, the `save` dialog, and configuration lines in system view.
 import assert from "node:assert/strict";
 import { startLabServer } from "../../../lib/lab/mod.ts";
-import { SWITCH_SUPER_PASSWORD } from "../../../lib/lab/programs.ts";
+import { SWITCH_SUPER_PASSWORD } from "../../../lib/lab/devices/mod.ts";
 import { runShellOnClient } from "../../../lib/send/over_ssh.ts";
 import { Transcript } from "../../../lib/send/transcript.ts";
 import { SshError } from "../../../lib/errors/mod.ts";
@@ -68,5 +68,23 @@ Deno.test("lab old switch: the save dialog is answered, a wrong super password f
         e instanceof SshError && e.code === "session.privilege-failed" &&
         e.details.reason === "wrong-secret" && /Password is wrong/.test(e.message),
     );
+  });
+});
+
+Deno.test("lab old switch: --enable-level 3 types super 3 and reaches level 3", async () => {
+  await withLabSwitch(async (client) => {
+    const transcript = new Transcript();
+    const result = await runShellOnClient(client, {
+      device: "comware",
+      enable: true,
+      enableLevel: 3,
+      enableSecret: () => Promise.resolve(SWITCH_SUPER_PASSWORD),
+      transcript,
+      commands: ["display version"],
+    });
+    assert.equal(result.privilegeLevel, 3);
+    assert.match(transcript.text(), / >> "super 3\\r"/);
+    const messages = client.tracer.events.map((e) => String((e as { message?: string }).message));
+    assert.ok(messages.some((m) => m.startsWith('privilege: level 3 reached with "super 3"')));
   });
 });

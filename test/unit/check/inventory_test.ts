@@ -185,3 +185,24 @@ Deno.test("parseInventory() refuses a column that would hold a secret, and a bad
     /fleet\.csv:2: password_env: "not a name" is not an environment variable name/,
   );
 });
+
+Deno.test("parseInventory() reads a row's enable_level (0-15) and its jump host", () => {
+  const [a, b] = parseInventory(
+    [
+      "host,device,enable_level,jump",
+      "10.0.0.1,huawei,15,ops@bastion:2222",
+      "10.0.0.2,cisco,,none",
+    ].join("\n"),
+    "fleet.csv",
+  );
+  assert.equal(a!.enableLevel, 15);
+  assert.equal(a!.jump, "ops@bastion:2222");
+  assert.equal(b!.enableLevel, null);
+  assert.equal(b!.jump, "none");
+  for (const bad of ["16", "three", "-1"]) {
+    usageFailure(
+      () => parseInventory(`host,enable_level\n10.0.0.1,${bad}\n`, "fleet.csv"),
+      new RegExp(`fleet\\.csv:2: invalid enable_level "${bad}": expected a privilege level 0-15`),
+    );
+  }
+});

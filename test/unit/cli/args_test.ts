@@ -489,7 +489,10 @@ type Secrets = "identity" | "passwordEnv" | "passwordFile" | "passphraseEnv" | "
 
 Deno.test("the flag types have exactly commander's keys", () => {
   const checks: true[] = [
-    true satisfies Equal<keyof ProbeFlags, Common | "deep" | "policy" | "makePolicy">,
+    true satisfies Equal<
+      keyof ProbeFlags,
+      Common | "J" | "deep" | "policy" | "makePolicy" | "junit"
+    >,
     true satisfies Equal<
       keyof ConnectCliFlags,
       | Common
@@ -504,6 +507,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "R"
       | "D"
       | "A"
+      | "g"
       | "N"
       | "W"
       | "J"
@@ -526,6 +530,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "encoding"
       | "batch"
       | "enable"
+      | "enableLevel"
       | "enableSecretEnv"
       | "enableSecretFile"
       | "answer"
@@ -546,11 +551,12 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "log"
       | "policy"
       | "drift"
+      | "deep"
     >,
     true satisfies Equal<keyof LabCliFlags, "port" | "profile" | "once" | "quiet">,
     true satisfies Equal<
       keyof DoctorCliFlags,
-      Common | Secrets | "goal" | "writeConfig" | "alias" | "pacing" | "batch"
+      Common | Secrets | "goal" | "writeConfig" | "alias" | "pacing" | "batch" | "J"
     >,
     true satisfies Equal<ConnectCliFlags["verbose"], number>,
     true satisfies Equal<SendCliFlags["device"], string>,

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Connection } from "../../../lib/connection/mux.ts";
 import { Tracer } from "../../../lib/trace.ts";
-import type { MessageTransport } from "../../../lib/transport/types.ts";
+import type { MessageTransport } from "../../../lib/transport/message_transport.ts";
 
 /** A transport whose sends never complete once `stall` is set (a peer that stopped reading). */
 function stallingTransport() {

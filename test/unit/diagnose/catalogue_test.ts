@@ -214,6 +214,25 @@ async function hostKeyError(
 
 const line = (blob: Uint8Array) => `ssh-ed25519 ${encodeBase64(blob)}`;
 
+/** The details a host certificate refusal carries. */
+function certDetails(reason: string): ErrorDetails {
+  return {
+    fingerprint: "SHA256:x",
+    certType: "ssh-ed25519-cert-v01@openssh.com",
+    keyId: "web-1",
+    serial: "7",
+    principals: ["web"],
+    validity: "2020-01-01T00:00:00Z..2020-01-02T00:00:00Z",
+    caType: "ssh-ed25519",
+    caFingerprint: "SHA256:ca",
+    file: "kh",
+    line: 3,
+    reason,
+    principal: "web",
+    plainKeyTried: true,
+  };
+}
+
 /** Auth errors carry `methods` and `tried` (AuthSession.details()). */
 function authDetails(methods: string[], extra: ErrorDetails = {}): ErrorDetails {
   return {
@@ -567,6 +586,42 @@ const CASES: Record<string, Case> = {
     error: err("hostkey", "hostkey.changed-on-rekey", { fingerprint: "SHA256:x" }),
     fix: null,
     ssh: null,
+  },
+  "hostkey.cert-unknown-ca": {
+    error: err("hostkey", "hostkey.cert-unknown-ca", certDetails("no @cert-authority line")),
+    fix: /@cert-authority/,
+    ssh: /@cert-authority/,
+    check: (x) => assert.match(x.explanation, /key id "web-1", serial 7.*plain key was checked/),
+  },
+  "hostkey.cert-expired": {
+    error: err("hostkey", "hostkey.cert-expired", certDetails("expired: valid until 2020")),
+    fix: null,
+    ssh: null,
+    check: (x) => assert.match(x.explanation, /expired: valid until 2020 \(kh:3\)/),
+  },
+  "hostkey.cert-not-yet-valid": {
+    error: err("hostkey", "hostkey.cert-not-yet-valid", certDetails("not yet valid")),
+    fix: /clock/,
+    ssh: null,
+  },
+  "hostkey.cert-principal": {
+    error: err("hostkey", "hostkey.cert-principal", certDetails('"db" is not among')),
+    fix: /HostKeyAlias/,
+    ssh: /-o HostKeyAlias=NAME/,
+  },
+  "hostkey.cert-invalid": {
+    error: err("hostkey", "hostkey.cert-invalid", certDetails("lists no principals")),
+    fix: null,
+    ssh: null,
+  },
+  "hostkey.ca-revoked": {
+    error: err("hostkey", "hostkey.ca-revoked", {
+      ...certDetails("the certificate authority is marked @revoked"),
+      plainKeyTried: false,
+    }),
+    fix: null,
+    ssh: null,
+    check: (x) => assert.doesNotMatch(x.explanation, /plain key was checked/),
   },
   // auth
   "auth.service-refused": {
@@ -1422,4 +1477,30 @@ Deno.test("explainFailure() words a usage error's fix from what the layer expect
   );
   assert.equal(expected.fix, "expected: [user@]host[:port]");
   assert.equal(explainFailure(err("usage", "usage.invalid")()).fix, "sshtrace --help");
+});
+
+Deno.test("session.forward-bind-failed on a Unix socket names the stale file and StreamLocalBindUnlink", () => {
+  const local = explainFailure(
+    err("session", "session.forward-bind-failed", {
+      bindHost: "/tmp/l.sock",
+      bindPort: 0,
+      host: "intranet",
+      port: 80,
+      reason: "Address already in use",
+    })(),
+    [],
+  );
+  assert.match(local.fix ?? "", /stale socket file \/tmp\/l\.sock .*StreamLocalBindUnlink=yes/);
+  const remote = explainFailure(
+    err("session", "session.forward-bind-failed", {
+      bindHost: "/run/r.sock",
+      bindPort: 0,
+      host: "",
+      port: 0,
+      reason: "streamlocal-forward@openssh.com refused",
+      side: "remote",
+    })(),
+    [],
+  );
+  assert.match(remote.fix ?? "", /AllowStreamLocalForwarding yes/);
 });

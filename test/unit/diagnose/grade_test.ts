@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   DEDUCTIONS,
   GRADE_THRESHOLDS,
+  gradePartial,
   gradeServer,
   letterFor,
 } from "../../../lib/diagnose/grade.ts";
@@ -158,5 +159,25 @@ Deno.test("letterFor() maps scores to letters at the thresholds", () => {
   assert.deepEqual(
     [100, 90, 89, 75, 74, 60, 59, 45, 44, 0].map(letterFor),
     ["A", "A", "B", "B", "C", "C", "D", "D", "F", "F"],
+  );
+});
+
+Deno.test("gradePartial() says the RSA key's size is not graded when the key exchange ended before the host key", () => {
+  // The same server graded F 25 without --legacy (no key seen) and F 5 with it (a 1024-bit
+  // RSA key reached): the first grade is partial, and says why.
+  const legacy = OPENSSH_92_LEGACY;
+  assert.match(gradePartial(legacy, null)[0]!, /RSA host key's size is not graded.*ended before/);
+  assert.deepEqual(gradePartial(legacy, { keyType: "ssh-rsa", bits: 1024 }), []);
+  const full = gradeServer(legacy, { strictKex: false, hostKeyType: "ssh-rsa", hostKeyBits: 1024 });
+  const partial = gradeServer(legacy, { strictKex: false });
+  assert.deepEqual(ids(full).filter((id) => !ids(partial).includes(id)), ["small-rsa-key"]);
+});
+
+Deno.test("gradePartial() is empty when no RSA key is offered, and partial when another key type was used", () => {
+  const noRsa: AlgorithmLists = { ...OPENSSH_92, hostKey: ["ssh-ed25519"] };
+  assert.deepEqual(gradePartial(noRsa, null), []);
+  assert.match(
+    gradePartial(OPENSSH_92, { keyType: "ssh-ed25519", bits: 256 })[0]!,
+    /used ssh-ed25519.*probe --deep/,
   );
 });

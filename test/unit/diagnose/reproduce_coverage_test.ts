@@ -9,6 +9,7 @@
  * - test/lab/diagnose/reproduce_lab_test.ts: the lab server's fault profiles and hooks
  * - test/interop/diagnose/reproduce_sshd_test.ts: OpenSSH sshd, a Match LocalPort block per failure
  * - test/interop/diagnose/reproduce_sshd_legacy_test.ts: a legacy-only sshd
+ * - test/interop/diagnose/reproduce_sshd_certs_test.ts: sshd presenting host certificates
  * - test/interop/diagnose/reproduce_old_switch_test.ts: the asyncssh old-switch emulator
  * - test/interop/transfer/reproduce_transfer_test.ts: get/put against sshd, and the scripted
  *   SFTP server
@@ -30,6 +31,7 @@ import { NO_SERVER } from "../../interop/diagnose/reproduce_no_server.ts";
 import { OLD_SWITCH } from "../../interop/diagnose/reproduce_old_switch.ts";
 import { SSHD } from "../../interop/diagnose/reproduce_sshd.ts";
 import { SSHD_LEGACY } from "../../interop/diagnose/reproduce_sshd_legacy.ts";
+import { SSHD_CERTS } from "../../interop/diagnose/reproduce_sshd_certs.ts";
 import { LAB } from "../../lab/diagnose/reproduce_lab.ts";
 import { TRANSFER } from "../../interop/transfer/reproduce_transfer.ts";
 
@@ -52,7 +54,15 @@ const NOT_REPRODUCIBLE: Readonly<Record<string, string>> = {
 
 /** Every table, in the order their first reproduction of a code is named. */
 // deno-lint-ignore no-explicit-any -- tables differ only in their context type
-const TABLES: ReproductionTable<any>[] = [NO_SERVER, LAB, SSHD, SSHD_LEGACY, OLD_SWITCH, TRANSFER];
+const TABLES: ReproductionTable<any>[] = [
+  NO_SERVER,
+  LAB,
+  SSHD,
+  SSHD_LEGACY,
+  SSHD_CERTS,
+  OLD_SWITCH,
+  TRANSFER,
+];
 
 /** Catalogue entry → its first reproduction. */
 function reproductions(): Map<string, Reproduction> {

@@ -146,7 +146,10 @@ Deno.test("PerSourcePenalties stops the ladder: every attempt would lengthen the
   );
   const r = await runDoctor({ connect, attempt: runner, sleep: () => Promise.resolve() });
   assert.equal(seen.length, 1, "one attempt only");
-  assert.match(r.rungs.find((x) => x.rung === "slow-pacing")!.why, /PerSourcePenalties/);
+  // The report says why it stopped (the first attempt's record: no rung runs after it).
+  assert.deepEqual(r.rungs.map((x) => x.rung), ["modern"]);
+  assert.match(r.rungs[0]!.why, /PerSourcePenalties: the ladder stops/);
+  assert.equal(r.rungs[0]!.cause, "per-source-penalties");
   assert.match(r.causes[0]!.title, /PerSourcePenalties/);
 });
 

@@ -295,6 +295,21 @@ Deno.test("human renderer shows a grade with its letter, score and one line per 
   );
 });
 
+Deno.test("human renderer says when a grade is partial, and why", () => {
+  const out = render(timed([[5, {
+    stage: "kex",
+    type: "grade",
+    letter: "F",
+    score: 25,
+    reasons: [],
+    partial: ["the RSA host key's size is not graded"],
+  }]]));
+  assert.match(
+    out,
+    /F \(25\/100\) for the server's offer\n.*partial: the RSA host key's size is not graded/,
+  );
+});
+
 Deno.test("human renderer colours a grade green for A and red for F", () => {
   const grade = (letter: string) =>
     render(

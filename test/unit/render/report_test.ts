@@ -292,11 +292,20 @@ Deno.test("buildReport() carries the grade and every slow stage from their event
     ]),
     { host: "h", port: 22, error: null, timings: {} },
   );
-  assert.deepEqual(report.grade, { letter: "C", score: 70, reasons });
+  assert.deepEqual(report.grade, { letter: "C", score: 70, reasons, partial: [] });
   assert.deepEqual(report.slow, [
     { stage: "version", ms: 1500, why: "reverse DNS" },
     { stage: "auth", ms: 4200.5, why: "waits on PAM" },
   ]);
+});
+
+Deno.test("buildReport() carries what a grade could not check (partial)", () => {
+  const partial = ["the RSA host key's size is not graded: the key exchange ended before it"];
+  const report = buildReport(
+    timed([[1, { stage: "kex", type: "grade", letter: "F", score: 25, reasons: [], partial }]]),
+    { host: "h", port: 22, error: null, timings: {} },
+  );
+  assert.deepEqual(report.grade?.partial, partial);
 });
 
 Deno.test("buildReport() gives grade null and no slow stages when no such event was emitted", () => {

@@ -102,3 +102,42 @@ Deno.test("raisePrivilege() fails when the level does not change (no secret aske
     /did not raise the level \("% Authorization failed\."\)/,
   );
 });
+
+Deno.test("raisePrivilege() with a level: super 15 reached; another level reported fails as wrong-level", async () => {
+  const { explainFailure } = await import("../../../lib/diagnose/explain.ts");
+  const ok = scripted([
+    { line: " Password:", secret: true },
+    { text: " Now user privilege is level 15, and only those commands ...\n", line: "<HUAWEI>" },
+  ]);
+  const r = await raisePrivilege(ok.shell, DEVICES.huawei, secret, "<HUAWEI>", 15);
+  assert.equal(r?.level, 15);
+  assert.deepEqual(ok.typed, ["super 15", SECRET]);
+  assert.ok(ok.infos.some((m) => m.startsWith('privilege: level 15 reached with "super 15"')));
+
+  const other = scripted([
+    { line: " Password:", secret: true },
+    { text: " User privilege level is 3, and only those commands can be used\n", line: "<H3C>" },
+  ]);
+  const e = await raisePrivilege(other.shell, DEVICES.comware, secret, "<H3C>", 2)
+    .then(() => assert.fail("expected a failure"), (e: unknown) => e as SshError);
+  assert.equal(e.code, "session.privilege-failed");
+  assert.equal(e.details.reason, "wrong-level");
+  assert.equal(e.details.reached, 3);
+  assert.match(e.message, /reached level 3, not the level 2 asked for/);
+  assert.ok(!e.message.includes(SECRET));
+  const x = explainFailure(e, []);
+  assert.match(x.title, /`super 2` did not reach level 2/);
+  assert.match(x.fix ?? "", /--enable-level with a level the device has/);
+
+  // A level the firmware lacks: an error line before any secret prompt.
+  const refused = scripted([
+    { text: "            ^\n % Wrong parameter found at '^' position.\n", line: "<H3C>" },
+  ]);
+  const f = await raisePrivilege(refused.shell, DEVICES.comware, secret, "<H3C>", 15)
+    .then(() => assert.fail("expected a failure"), (e: unknown) => e as SshError);
+  assert.equal(f.details.reason, "wrong-level");
+  assert.match(
+    f.message,
+    /refused level 15 \(" % Wrong parameter|refused level 15 \("% Wrong parameter/,
+  );
+});

@@ -12,12 +12,8 @@ import {
   stripPagers,
   stripTrailingPrompt,
 } from "../../../lib/send/prompt.ts";
-import {
-  detectDevice,
-  findErrorLine,
-  hintedDevice,
-  privilegedPrompt,
-} from "../../../lib/send/devices.ts";
+import { findErrorLine, privilegedPrompt } from "../../../lib/send/devices.ts";
+import { detectDevice, hintedDevice } from "../../../lib/send/detect.ts";
 
 const bytes = (text: string) => fromBinary(text);
 
@@ -305,4 +301,61 @@ Deno.test("cleanOutput() drops bash's bracketed-paste switches (ESC[?2004l\\r, E
   // Other escapes in the output stay (colours are the command's own bytes).
   const colour = fromBinary("ls\r\n\x1b[?2004l\r\x1b[0;34mdir\x1b[0m\r\n\x1b[?2004h$ ");
   assert.equal(binary(cleanOutput(colour, { command: "ls" })), "\x1b[0;34mdir\x1b[0m\n");
+});
+
+Deno.test("detectDevice() lists its evidence; a legacy-only KEXINIT makes a `# ` prompt a switch", async () => {
+  const { kexHint, contradiction } = await import("../../../lib/send/detect.ts");
+  const p = (line: string) => matchPrompt(line)!;
+  const lists = (kex: string[]) => ({
+    kex,
+    hostKey: [],
+    cipherC2S: [],
+    cipherS2C: [],
+    macC2S: [],
+    macS2C: [],
+    compressionC2S: [],
+    compressionS2C: [],
+  });
+  const legacy = kexHint(lists(["diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1"]))!;
+  assert.match(legacy.text, /^legacy-only offer/);
+  const openssh = kexHint(lists(["curve25519-sha256", "kex-strict-s-v00@openssh.com"]))!;
+  assert.match(openssh.text, /openssh-style offer \(kex-strict-s-v00@openssh\.com\)/);
+  assert.equal(kexHint(lists(["curve25519-sha256"])), null);
+
+  const sw = detectDevice(p("HP-2530# "), [{ source: "version line", text: "SSH-2.0-" }, legacy]);
+  assert.equal(sw.device, "procurve");
+  assert.match(sw.reason, /legacy-only KEXINIT/);
+  assert.equal(detectDevice(p("HP-2530# "), ["SSH-2.0-", openssh]).device, "linux");
+  const eos = detectDevice(p("leaf1>"), [
+    { source: "version line", text: "SSH-2.0-OpenSSH_7.8" },
+    { source: "login banner", text: "Arista Networks EOS lab switch" },
+    openssh,
+  ]);
+  assert.equal(eos.device, "eos");
+  assert.deepEqual(eos.evidence, [
+    'prompt "leaf1>": cisco style (asa, eos, os10, cisco)',
+    'version line "SSH-2.0-OpenSSH_7.8" names Unix (prompt does not fit)',
+    'login banner "Arista Networks EOS lab switch" names Arista EOS',
+    'KEXINIT "openssh-style offer (kex-strict-s-v00@openssh.com)" names Unix (prompt does not fit)',
+  ]);
+
+  // A given device the server's texts contradict (same prompt style): the named one; OpenSSH
+  // contradicts only a Unix --device.
+  assert.equal(contradiction("comware", p("<HUAWEI>"), ["SSH-2.0-HUAWEI-1.5"])?.device, "huawei");
+  assert.equal(contradiction("eos", p("leaf1>"), ["SSH-2.0-OpenSSH_7.8"]), null);
+  assert.equal(
+    contradiction("linux", p("HP-2530# "), [{ source: "greeting", text: "HP J9773A 2530" }])
+      ?.device,
+    "procurve",
+  );
+});
+
+Deno.test("learnedPromptMatcher() knows a switch's shell-style prompt in its modes; a Unix one stays weak", () => {
+  const sw = learnedPromptMatcher(matchPrompt("HP-2530-24G# ")!);
+  assert.equal(sw("HP-2530-24G(config)# "), "strong");
+  assert.equal(sw("HP-2530-24G(vlan-10)# "), "strong");
+  assert.equal(sw("other# "), "weak");
+  const unix = learnedPromptMatcher(matchPrompt("me@box:~$ ")!);
+  assert.equal(unix("me@box:~$ "), "strong");
+  assert.equal(unix("me@box:/tmp$ "), "weak");
 });

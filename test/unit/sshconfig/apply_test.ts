@@ -74,19 +74,19 @@ Deno.test("settingsFromConfig() maps the yes/no and choice keywords", () => {
 
 Deno.test("configRefusals() names refused keywords and values sshtrace does not act on, with file:line", () => {
   const config = resolve({
-    [USER]: "Host h\n  ForwardX11 yes\n  BindAddress 10.0.0.9\n  ForwardX11Trusted no\n",
+    [USER]: "Host h\n  ForwardX11 yes\n  ControlMaster yes\n  ForwardX11Trusted no\n",
   }, "h");
   const refusals = configRefusals(config);
   assert.deepEqual(refusals.map((r) => [r.keyword, r.value]), [
     ["ForwardX11", "yes"],
-    ["BindAddress", "10.0.0.9"],
+    ["ControlMaster", "yes"],
   ]);
   const e = refusalError(refusals);
   assert.equal(e.code, "config.refused");
   assert.equal(e.stage, "config");
   assert.equal(e.exitCode, 2);
   assert.match(e.message, /^\/home\/me\/\.ssh\/config:2: ForwardX11 yes: not supported/);
-  assert.deepEqual(e.details.others, ["/home/me/.ssh/config:3: BindAddress"]);
+  assert.deepEqual(e.details.others, ["/home/me/.ssh/config:3: ControlMaster"]);
   // -o is refused the same way, and Debian's defaults are not.
   assert.equal(configRefusals(resolve({}, "h", ["ForwardX11=yes"]))[0]?.keyword, "ForwardX11");
   assert.deepEqual(
@@ -164,4 +164,34 @@ Deno.test("a list edit that leaves nothing of the run's base list names where it
     "aes256-cbc",
     "3des-cbc",
   ]);
+});
+
+Deno.test("settingsFromConfig() takes GatewayPorts and ExitOnForwardFailure (no refusal)", () => {
+  const config = resolve(
+    { [USER]: "Host fwd\n  GatewayPorts yes\n" },
+    "fwd",
+    ["ExitOnForwardFailure=yes"],
+  );
+  const s = settingsFromConfig(config);
+  assert.equal(s.gatewayPorts, true);
+  assert.equal(s.exitOnForwardFailure, true);
+  assert.deepEqual(configRefusals(config), []);
+  const off = settingsFromConfig(resolve({ [USER]: "GatewayPorts no\n" }, "fwd"));
+  assert.equal(off.gatewayPorts, undefined);
+  assert.equal(off.exitOnForwardFailure, undefined);
+});
+
+Deno.test("settingsFromConfig(): the first of ProxyJump and ProxyCommand wins, as ssh(1)", () => {
+  const files = { [USER]: "Host a\n  ProxyJump bastion\nHost *\n  ProxyCommand nc %h %p\n" };
+  const fromFile = settingsFromConfig(resolve(files, "a"));
+  assert.equal(fromFile.proxyJump, "bastion");
+  assert.equal(fromFile.proxyCommand, undefined);
+  // -o comes first: its ProxyCommand wins over the file's ProxyJump.
+  const fromOption = settingsFromConfig(resolve(files, "a", ["ProxyCommand=socat - TCP:%h:%p"]));
+  assert.equal(fromOption.proxyCommand, "socat - TCP:%h:%p");
+  assert.equal(fromOption.proxyJump, undefined);
+  // `none` first switches both off.
+  const none = settingsFromConfig(resolve(files, "a", ["ProxyJump=none"]));
+  assert.equal(none.proxyJump, undefined);
+  assert.equal(none.proxyCommand, undefined);
 });

@@ -162,8 +162,8 @@ Deno.test("-G --json prints the configuration with origins and the reading as on
 });
 
 Deno.test("runConfigDump() names the refusals a connection would stop on, values not acted on too", () => {
-  const io = memoryIo({ [USER]: "Host h\n  BindAddress 10.0.0.1\n" });
+  const io = memoryIo({ [USER]: "Host h\n  ControlMaster yes\n" });
   let err = "";
   runConfigDump(configCommand(["h"]), () => {}, (t) => err += t, io);
-  assert.match(err, /config:2: BindAddress 10\.0\.0\.1: refused \(sshtrace does not bind/);
+  assert.match(err, /config:2: ControlMaster yes: refused \(/);
 });
