@@ -7,7 +7,7 @@
  */
 
 import { type SshReader, SshWriter } from "../wire/buffer.ts";
-import { messageName, MSG } from "../wire/messages.ts";
+import { encodeChannelData, messageName, MSG } from "../wire/messages.ts";
 import type { Tracer } from "../trace.ts";
 import { releasable, release } from "../wire/release.ts";
 import { type Deferred, deferred, noop, withReplyTimeout } from "./wait.ts";
@@ -23,25 +23,6 @@ import {
 } from "./channel_errors.ts";
 
 type State = "opening" | "open" | "closed";
-
-/** CHANNEL_DATA (or CHANNEL_EXTENDED_DATA of `type`) carrying `n` bytes of `bytes` from `at`. */
-function dataPayload(
-  channel: number,
-  type: number | undefined,
-  bytes: Uint8Array,
-  at: number,
-  n: number,
-): Uint8Array {
-  const head = type === undefined ? 9 : 13;
-  const out = new Uint8Array(head + n);
-  const view = new DataView(out.buffer);
-  out[0] = type === undefined ? MSG.CHANNEL_DATA : MSG.CHANNEL_EXTENDED_DATA;
-  view.setUint32(1, channel);
-  if (type !== undefined) view.setUint32(5, type);
-  view.setUint32(head - 4, n);
-  out.set(bytes.subarray(at, at + n), head);
-  return out;
-}
 
 /**
  * A channel. Obtain one from `Connection.openChannel()` or `Connection.openSession()` (or, on
@@ -242,7 +223,8 @@ export class Channel {
         await this.#remote.wait();
         continue;
       }
-      const payload = releasable(dataPayload(this.#remoteId, extendedType, bytes, offset, n));
+      const data = bytes.subarray(offset, offset + n);
+      const payload = releasable(encodeChannelData(this.#remoteId, extendedType, data));
       offset += n;
       this.bytesOut += n;
       await this.#host.send(payload);
