@@ -264,6 +264,47 @@ if (ceiling) {
   out();
 }
 
+const transfer = readText("transfer/results.tsv");
+if (transfer) {
+  const rows = new Map<string, { mbps: number; rssMiB: number }>();
+  for (const line of transfer.trim().split("\n")) {
+    const [name, rate, , kib] = line.split("\t");
+    if (name) rows.set(name, { mbps: Number(rate), rssMiB: Number(kib) / 1024 });
+  }
+  out(`### (h) File transfer: ${dlBytes / 1048576} MiB, one run each (bench/transfer.sh)`);
+  out();
+  out(
+    "| copy | sshtrace MB/s | OpenSSH MB/s | ratio | target ≥ 0.9× | sshtrace peak RSS | OpenSSH peak RSS |",
+  );
+  out("| --- | --- | --- | --- | --- | --- | --- |");
+  for (
+    const [dir, protocol, theirs] of [
+      ["get", "sftp", "openssh sftp -b get"],
+      ["put", "sftp", "openssh sftp -b put"],
+      ["get", "scp", "openssh scp -O get"],
+      ["put", "scp", "openssh scp -O put"],
+    ] as const
+  ) {
+    const st = rows.get(`sshtrace ${dir} (${protocol})`);
+    const os = rows.get(theirs);
+    if (!st || !os) continue;
+    const ratio = st.mbps / os.mbps;
+    out(
+      `| ${dir} over ${protocol.toUpperCase()} (vs \`${theirs.slice(8)}\`) | ${
+        st.mbps.toFixed(0)
+      } | ${os.mbps.toFixed(0)} | **${ratio.toFixed(2)}×** | ${yes(ratio >= 0.9)} | ${
+        st.rssMiB.toFixed(0)
+      } MiB | ${os.rssMiB.toFixed(0)} MiB |`,
+    );
+  }
+  out();
+  out(
+    "Whole processes (sshtrace's start and login included), file to file through the same sshd; " +
+      "every copy's SHA-256 is checked.",
+  );
+  out();
+}
+
 const text = lines.join("\n");
 Deno.stdout.writeSync(new TextEncoder().encode("\n" + text + "\n"));
 

@@ -8,9 +8,11 @@
 #   (e) peak memory of each                              (/usr/bin/time -v: maximum resident set size)
 #   (f) where startup time goes                          (deno runtime, module loading, CLI)
 #   (g) crypto ceiling: the primitives' own MB/s         (bench/crypto_ceiling.ts)
+#   (h) file transfer: 256 MiB get/put over SFTP and SCP vs sftp -b / scp -O, MB/s and peak
+#       RSS of each (bench/transfer.sh, against the same sshd)
 # Prints a side-by-side table with ratios and rewrites the results block of BENCHMARKS.md.
 #
-#   bash bench/run.sh            # full run (about 4 minutes on 2 cores)
+#   bash bench/run.sh            # full run (about 5 minutes on 2 cores)
 #   QUICK=1 bash bench/run.sh    # fewer runs and a 100-entry fleet, for a smoke test
 #   PROFILE=1 bash bench/run.sh  # also a V8 tick profile of one aes128-gcm download
 # Needs root (the harness starts sshd and creates the test user).
@@ -46,24 +48,9 @@ OUT="$ROOT/.cache/bench"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-# --- the server (stops when this script's end of its stdin closes, or on TERM) -----------------
-coproc SRV { "$DENO" run -A bench/sshd_server.ts 2>"$OUT/sshd.err"; }
-SRV_PID=$SRV_PID
-cleanup() {
-  kill -TERM "$SRV_PID" 2>/dev/null || true
-  wait "$SRV_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-if ! read -r -t 60 INFO <&"${SRV[0]}"; then
-  echo "bench: the sshd did not start:" >&2
-  cat "$OUT/sshd.err" >&2
-  exit 1
-fi
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$INFO" "$1"; }
-PORT="$(field port)"
-USER_NAME="$(field user)"
-KEY="$(field key)"
-KH="$(field knownHosts)"
+# --- the server (bench/_sshd.sh: stops when this script exits) --------------------------------
+source bench/_sshd.sh
+bench_sshd "$OUT"
 echo "sshd on 127.0.0.1:$PORT (user $USER_NAME, MaxStartups 1000)" >&2
 
 SSHTRACE=("$DENO" run -A "$ROOT/main.ts")
@@ -163,6 +150,10 @@ hf startup 3 "$RUNS" "$DENO run -A $OUT/empty.ts" "$DENO run -A $OUT/import_main
 
 echo "(g) crypto ceiling" >&2
 "$DENO" run -A bench/crypto_ceiling.ts >"$OUT/crypto.txt" 2>&1 || true
+
+echo "(h) file transfer" >&2
+BENCH_SSHD_INFO="$INFO" TRANSFER_OUT="$OUT/transfer" RUNS=1 SIZE_MIB="$((DL_BYTES / 1048576))" \
+  bash bench/transfer.sh >&2 || echo "bench: the transfer section failed (its table is left out)" >&2
 
 if [[ "${PROFILE:-0}" == 1 ]]; then
   echo "(profile) V8 ticks of one aes128-gcm download" >&2

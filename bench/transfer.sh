@@ -6,7 +6,9 @@
 #   bash bench/transfer.sh          # SIZE_MIB=256 RUNS=1 by default
 #   FOUR_GIB=1 bash bench/transfer.sh   # only: sshtrace get of a 4 GiB + 1 MiB file (offsets
 #                                       # past 2^32), checksum and peak RSS
-# Needs root (the harness starts sshd and creates the test user). Not part of bench/run.sh.
+# Needs root (the harness starts sshd and creates the test user). bench/run.sh runs it as its
+# section (h) against its own sshd; results also go to $TRANSFER_OUT/results.tsv (name, MB/s,
+# seconds, peak RSS KiB) for bench/report.ts.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,20 +21,13 @@ SIZE_MIB="${SIZE_MIB:-256}"
 RUNS="${RUNS:-1}"
 BYTES=$((SIZE_MIB * 1048576))
 
-OUT="$ROOT/.cache/bench-transfer"
+OUT="${TRANSFER_OUT:-$ROOT/.cache/bench-transfer}"
 rm -rf "$OUT"
 mkdir -p "$OUT"
-coproc SRV { "$DENO" run -A bench/sshd_server.ts 2>"$OUT/sshd.err"; }
-SRV_PID=$SRV_PID
-cleanup() {
-  kill -TERM "$SRV_PID" 2>/dev/null || true
-  wait "$SRV_PID" 2>/dev/null || true
-  [[ -n "${REMOTE_DIR:-}" ]] && rm -rf "$REMOTE_DIR"
-}
-trap cleanup EXIT
-read -r -t 60 INFO <&"${SRV[0]}" || { cat "$OUT/sshd.err" >&2; exit 1; }
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$1'])" "$INFO"; }
-PORT=$(field port) USER_NAME=$(field user) KEY=$(field key) KH=$(field knownHosts)
+# The sshd: bench/_sshd.sh's (bench/run.sh passes its own in BENCH_SSHD_INFO).
+source bench/_sshd.sh
+bench_on_exit '[[ -n "${REMOTE_DIR:-}" ]] && rm -rf "$REMOTE_DIR"'
+bench_sshd "$OUT"
 HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)
 REMOTE_DIR="$HOME_DIR/bench-transfer"
 rm -rf "$REMOTE_DIR" && mkdir -p "$REMOTE_DIR" && chown "$USER_NAME:" "$REMOTE_DIR"
@@ -59,8 +54,8 @@ measure() {
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/$name.time")
   sum=$(sha256sum <"$check" | cut -d' ' -f1)
   [[ "$sum" == "$SUM" ]] || { echo "bench: $name: checksum differs" >&2; exit 1; }
-  python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'%-28s %7.1f MB/s  %6.2f s  peak RSS %6.1f MiB' % (sys.argv[3], $BYTES/1e6/s, s, int(sys.argv[4])/1024))" \
-    "$start" "$end" "$name" "$rss"
+  python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'%-28s %7.1f MB/s  %6.2f s  peak RSS %6.1f MiB' % (sys.argv[3], $BYTES/1e6/s, s, int(sys.argv[4])/1024)); open(sys.argv[5], 'a').write(f'{sys.argv[3]}\\t{$BYTES/1e6/s:.1f}\\t{s:.3f}\\t{sys.argv[4]}\\n')" \
+    "$start" "$end" "$name" "$rss" "$OUT/results.tsv"
 }
 
 if [[ "${FOUR_GIB:-0}" == 1 ]]; then
@@ -72,14 +67,14 @@ if [[ "${FOUR_GIB:-0}" == 1 ]]; then
   chown "$USER_NAME:" "$REMOTE_DIR/big.bin"
   SUM=$(sha256sum <"$REMOTE_DIR/big.bin" | cut -d' ' -f1)
   BYTES=$BIG
-  echo "# 4 GiB + 1 MiB, sshd $(field version), $(nproc) cores; $(uptime | sed 's/.*load/load/')"
+  echo "# 4 GiB + 1 MiB, sshd $(bench_field version), $(nproc) cores; $(uptime | sed 's/.*load/load/')"
   measure "sshtrace get 4 GiB (sftp)" "$OUT/big.bin" \
     "${SSHTRACE[@]}" get "${ST_OPTS[@]}" --protocol sftp "$AT:$REMOTE_DIR/big.bin" "$OUT/big.bin"
   rm -f "$OUT/big.bin"
   exit 0
 fi
 
-echo "# ${SIZE_MIB} MiB, sshd $(field version), $(nproc) cores; $(uptime | sed 's/.*load/load/')"
+echo "# ${SIZE_MIB} MiB, sshd $(bench_field version), $(nproc) cores; $(uptime | sed 's/.*load/load/')"
 for _ in $(seq "$RUNS"); do
   measure "openssh sftp -b get" "$OUT/dl.bin" \
     sftp "${SSH_OPTS[@]}" -b <(echo "get $REMOTE_DIR/src.bin $OUT/dl.bin") "$AT"

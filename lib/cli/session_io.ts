@@ -9,6 +9,7 @@
 import type { ExitInfo, Session } from "../connection/session.ts";
 import { DEFAULT_TERMINAL_SETTINGS, encodeTerminalSettings } from "../connection/terminal_modes.ts";
 import { platform } from "../platform/mod.ts";
+import { releasable, release } from "../wire/release.ts";
 import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { writeErr } from "./output.ts";
@@ -78,6 +79,7 @@ export async function pump(
         off += n;
         written += n;
       }
+      release(chunk); // written: its memory is free (lib/wire/release.ts)
     }
     return written;
   }
@@ -105,11 +107,12 @@ export async function pump(
       let data: Uint8Array;
       if (queue.length === 1) data = queue[0]!;
       else {
-        data = new Uint8Array(queued);
+        data = releasable(new Uint8Array(queued));
         let o = 0;
         for (const c of queue) {
           data.set(c, o);
           o += c.length;
+          release(c); // copied: its memory is free (lib/wire/release.ts)
         }
       }
       queue.length = 0;
@@ -121,6 +124,7 @@ export async function pump(
         off += n;
         written += n;
       }
+      release(data);
     }
   })().catch((e) => {
     failed = e;

@@ -7,8 +7,9 @@
  */
 
 import { type SshReader, SshWriter } from "../wire/buffer.ts";
-import { messageName, MSG } from "../wire/messages.ts";
+import { encodeChannelData, messageName, MSG } from "../wire/messages.ts";
 import type { Tracer } from "../trace.ts";
+import { releasable, release } from "../wire/release.ts";
 import { type Deferred, deferred, noop, withReplyTimeout } from "./wait.ts";
 import { Inbound, LocalWindow, RemoteWindow } from "./window.ts";
 import type { ChannelHost, ChannelRequestHandler, ChannelStage } from "./types.ts";
@@ -222,14 +223,12 @@ export class Channel {
         await this.#remote.wait();
         continue;
       }
-      const w = extendedType === undefined
-        ? new SshWriter(n + 9).byte(MSG.CHANNEL_DATA).uint32(this.#remoteId)
-        : new SshWriter(n + 13).byte(MSG.CHANNEL_EXTENDED_DATA).uint32(this.#remoteId)
-          .uint32(extendedType);
-      const payload = w.string(bytes.subarray(offset, offset + n)).bytes();
+      const data = bytes.subarray(offset, offset + n);
+      const payload = releasable(encodeChannelData(this.#remoteId, extendedType, data));
       offset += n;
       this.bytesOut += n;
       await this.#host.send(payload);
+      release(payload); // sealed and sent: its memory is free (lib/wire/release.ts)
     }
   }
 

@@ -6,6 +6,7 @@
  */
 
 import { concatBytes, decodeText } from "../wire/buffer.ts";
+import { release } from "../wire/release.ts";
 
 export class ByteReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -68,6 +69,9 @@ export class ByteReader {
 
   /** The next bytes, at most `max` (a view: use it before the next call); null at the end. */
   async chunk(max: number): Promise<Uint8Array | null> {
+    // The views handed out of the chunk used up are used (and line() copies): its memory is
+    // free (lib/wire/release.ts).
+    if (this.#buf.length === 0) release(this.#buf);
     if (!(await this.#fill())) return null;
     const out = this.#buf.subarray(0, Math.min(max, this.#buf.length));
     this.#buf = this.#buf.subarray(out.length);

@@ -6,6 +6,7 @@
  */
 
 import { SshError } from "../errors/mod.ts";
+import { release } from "../wire/release.ts";
 import type { SftpClient } from "./sftp_client.ts";
 
 /** Options of {@link pipelinedRead} and {@link pipelinedWrite}. */
@@ -61,7 +62,8 @@ export function interrupted(path: string): SshError {
 
 /**
  * Reads an open remote file from `offset` to its end, handing each chunk to `sink` in order.
- * Short reads are asked again for the rest. Returns the bytes read.
+ * Short reads are asked again for the rest. Returns the bytes read. A chunk's memory may be
+ * released once the sink's promise settles: the sink copies or writes it, never keeps it.
  */
 export async function pipelinedRead(
   sftp: SftpClient,
@@ -106,11 +108,13 @@ export async function pipelinedRead(
       );
     }
     if (eof) continue; // data past an end of file already seen: the file grew; stop at the EOF
+    const length = data.length;
     await sink(data);
-    done += data.length;
+    release(data); // the sink has copied or written it (lib/wire/release.ts)
+    done += length;
     options.onProgress?.(done);
-    if (data.length < head.length) {
-      queue.unshift(issue(head.offset + data.length, head.length - data.length));
+    if (length < head.length) {
+      queue.unshift(issue(head.offset + length, head.length - length));
     }
     fill();
   }

@@ -10,6 +10,7 @@
 import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { SshReader, type SshWriter, WireError } from "../wire/buffer.ts";
+import { release } from "../wire/release.ts";
 import { closedError, malformed, statusError, unexpected } from "./sftp_errors.ts";
 import {
   type Attrs,
@@ -200,7 +201,9 @@ export class SftpClient {
     this.#armWatchdog();
     return new Promise<Reply>((resolve, reject) => {
       this.#pending.set(id, { op, path, resolve, reject });
-      this.#channel.write(build(id)).catch((e) => {
+      const request = build(id);
+      // Sent (copied into packets): a WRITE's memory is free at once (lib/wire/release.ts).
+      this.#channel.write(request).then(() => release(request), (e) => {
         const p = this.#pending.get(id);
         if (p) {
           this.#pending.delete(id);

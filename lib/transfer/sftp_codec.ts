@@ -7,6 +7,7 @@
  */
 
 import { SshReader, SshWriter, WireError } from "../wire/buffer.ts";
+import { keep, releasable, release } from "../wire/release.ts";
 
 /** Packet types (draft-02 §3). */
 export const FXP = {
@@ -212,7 +213,8 @@ export function encodeRead(id: number, handle: Uint8Array, offset: number, lengt
 /** A WRITE request, built in one allocation (the data is copied once). */
 export function encodeWrite(id: number, handle: Uint8Array, offset: number, data: Uint8Array) {
   const length = 1 + 4 + 4 + handle.length + 8 + 4 + data.length;
-  const out = new Uint8Array(4 + length);
+  // Released by the client once the channel has sent it (lib/wire/release.ts).
+  const out = releasable(new Uint8Array(4 + length));
   const v = new DataView(out.buffer);
   v.setUint32(0, length);
   out[4] = FXP.WRITE;
@@ -291,11 +293,16 @@ export function decodeReply(body: Uint8Array): Reply {
 
 /**
  * Cuts a byte stream into SFTP packets (bodies without the length). Refuses a length over
- * {@link MAX_PACKET}, so a hostile server cannot make us buffer without bound.
+ * {@link MAX_PACKET}, so a hostile server cannot make us buffer without bound. A packet that
+ * spans received chunks is copied into memory of its own, marked releasable (the caller may
+ * {@link release} it when done); a received chunk whose bytes were all copied out is released
+ * at once; a packet handed out as a view of a chunk withdraws that chunk's mark ({@link keep}).
  */
 export class Framer {
   #chunks: Uint8Array[] = [];
   #buffered = 0;
+  /** A view of `#chunks[0]` was handed out: its memory must not be released here. */
+  #headViewed = false;
 
   /** Bytes received but not yet part of a whole packet. */
   get buffered(): number {
@@ -317,7 +324,7 @@ export class Framer {
       }
       if (length === 0) throw new WireError("SFTP: empty packet");
       if (this.#buffered < 4 + length) break;
-      this.#take(4);
+      this.#skip(4);
       out.push(this.#take(length));
     }
     return out;
@@ -340,24 +347,44 @@ export class Framer {
   #take(n: number): Uint8Array {
     this.#buffered -= n;
     const first = this.#chunks[0]!;
-    if (first.length > n) {
-      this.#chunks[0] = first.subarray(n);
+    if (first.length >= n) {
+      // A view: its memory now goes to the caller, who may keep it.
+      keep(first);
+      if (first.length > n) {
+        this.#chunks[0] = first.subarray(n);
+        this.#headViewed = true;
+      } else this.#shift();
       return first.subarray(0, n);
     }
-    if (first.length === n) {
-      this.#chunks.shift();
-      return first;
-    }
-    const out = new Uint8Array(n);
+    const out = releasable(new Uint8Array(n));
     let off = 0;
     while (off < n) {
       const c = this.#chunks[0]!;
       const k = Math.min(c.length, n - off);
       out.set(c.subarray(0, k), off);
       off += k;
-      if (k === c.length) this.#chunks.shift();
+      if (k === c.length) this.#shift();
       else this.#chunks[0] = c.subarray(k);
     }
     return out;
+  }
+
+  /** Consumes `n` buffered bytes without handing them out. */
+  #skip(n: number): void {
+    this.#buffered -= n;
+    for (let left = n; left > 0;) {
+      const c = this.#chunks[0]!;
+      const k = Math.min(c.length, left);
+      left -= k;
+      if (k === c.length) this.#shift();
+      else this.#chunks[0] = c.subarray(k);
+    }
+  }
+
+  /** Drops the first chunk, all of it used; its memory is released unless a view of it left. */
+  #shift(): void {
+    const chunk = this.#chunks.shift()!;
+    if (!this.#headViewed) release(chunk);
+    this.#headViewed = false;
   }
 }

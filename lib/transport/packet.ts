@@ -12,6 +12,7 @@ import type {
 } from "../algorithms/types.ts";
 import type { ReadAheadAead, ReadAheadStream } from "../algorithms/cipher.ts";
 import { bytesEqual } from "../wire/buffer.ts";
+import { releasable, release } from "../wire/release.ts";
 
 /** packet_length values at or above this are refused (at least 35000 must be accepted). */
 export const MAX_PACKET_LENGTH = 256 * 1024;
@@ -108,7 +109,7 @@ export class PacketSealer {
     let padding = bs - (unpadded % bs);
     if (padding < 4) padding += bs;
     const packetLength = 1 + payload.length + padding;
-    const packet = new Uint8Array(4 + packetLength);
+    const packet = releasable(new Uint8Array(4 + packetLength));
     const view = new DataView(packet.buffer);
     view.setUint32(0, packetLength);
     packet[4] = padding;
@@ -137,6 +138,7 @@ export class PacketSealer {
     } else {
       out = packet;
     }
+    if (out !== packet) release(packet);
     this.bytesSinceKex += out.length;
     return out;
   }
@@ -253,7 +255,7 @@ export class PacketOpener {
       plain = whole.subarray(4);
     }
     // `plain` is fresh memory (decrypted or assembled here), so a view is safe to hand out.
-    const payload = payloadOf(plain, length);
+    const payload = payloadOf(releasable(plain), length);
     return this.decompress ? this.decompress(payload) : payload;
   }
 
@@ -301,7 +303,7 @@ export class PacketOpener {
       }
       body = s.streamAsync!.updateAsync(enc);
     }
-    return body.then((plain) => payloadOf(plain, length));
+    return body.then((plain) => payloadOf(releasable(plain), length));
   }
 }
 

@@ -17,6 +17,7 @@ import { packetEvent } from "./packet_trace.ts";
 import { ReadAhead } from "./read_ahead.ts";
 import { BufferedReader, closedError, Deadline, resetError } from "./reader.ts";
 import type { ByteStream } from "./stream.ts";
+import { releasable, release } from "../wire/release.ts";
 
 /** A payload transform of one direction (compression). */
 export type Transform = (bytes: Uint8Array) => Uint8Array;
@@ -203,7 +204,10 @@ export class StreamPacketConn implements PacketConn {
         new SshError(stage, `${stage}.closed`, "the connection is closed"),
       );
     }
-    return this.writeRaw(this.seal(payload));
+    const wire = this.seal(payload);
+    if (this.#sealed) return this.writeRaw(wire);
+    // Written: the sealed packet's memory is free (lib/wire/release.ts).
+    return this.writeRaw(releasable(wire)).finally(() => release(wire));
   }
 
   // ------------------------------------------------------------------------------------------

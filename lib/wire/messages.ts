@@ -113,3 +113,23 @@ export const DISCONNECT = {
 export const DISCONNECT_REASONS: Record<number, string> = Object.fromEntries(
   Object.entries(DISCONNECT).map(([name, code]) => [code, name]),
 );
+
+/**
+ * CHANNEL_DATA (or CHANNEL_EXTENDED_DATA of `type`, e.g. 1 for stderr) for `channel` carrying
+ * `data`, built in one array (one copy of the data).
+ */
+export function encodeChannelData(
+  channel: number,
+  type: number | undefined,
+  data: Uint8Array,
+): Uint8Array {
+  const head = type === undefined ? 9 : 13;
+  const out = new Uint8Array(head + data.length);
+  const view = new DataView(out.buffer);
+  out[0] = type === undefined ? MSG.CHANNEL_DATA : MSG.CHANNEL_EXTENDED_DATA;
+  view.setUint32(1, channel);
+  if (type !== undefined) view.setUint32(5, type);
+  view.setUint32(head - 4, data.length);
+  out.set(data, head);
+  return out;
+}

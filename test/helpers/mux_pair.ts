@@ -35,8 +35,11 @@ export class PipeEnd implements MessageTransport {
         new SshError("data", "data.connection-reset", "the pipe is closed"),
       );
     }
-    this.sent.push(payload);
-    this.peer.#deliver(payload);
+    // A copy, as a real transport's sealing makes one: the sender may release its payload
+    // once the send resolves (lib/wire/release.ts).
+    const copy = payload.slice();
+    this.sent.push(copy);
+    this.peer.#deliver(copy);
     return Promise.resolve();
   }
 

@@ -20,32 +20,7 @@ import { startOldSwitch } from "../../helpers/old_switch.ts";
 import { ensureTestUser, startSshd } from "../../helpers/sshd.ts";
 import { assertSaneTerminal, Pane, quote, TMUX } from "../../helpers/tmux.ts";
 import { freePort, requireTool, run, tempDir } from "../../helpers/tools.ts";
-
-const BINARY = `${ROOT}dist/sshtrace-linux-x64`;
-
-/** Builds the executable unless it is there and newer than every source file. */
-async function ensureBinary(): Promise<string> {
-  let built = 0;
-  try {
-    built = Deno.statSync(BINARY).mtime?.getTime() ?? 0;
-  } catch {
-    built = 0;
-  }
-  const newest = await run("/usr/bin/find", [
-    `${ROOT}main.ts`,
-    `${ROOT}lib`,
-    `${ROOT}deno.json`,
-    `${ROOT}scripts/binary.sh`,
-    "-newer",
-    BINARY,
-    "-print",
-    "-quit",
-  ]);
-  if (built > 0 && newest.code === 0 && newest.stdout.trim() === "") return BINARY;
-  const res = await run("/bin/bash", [`${ROOT}scripts/binary.sh`], { timeoutMs: 300_000 });
-  assert.equal(res.code, 0, `scripts/binary.sh failed:\n${res.stdout}\n${res.stderr}`);
-  return BINARY;
-}
+import { ensureBinary } from "../../helpers/binary.ts";
 
 Deno.test("the standalone executable works with no Deno and no node_modules", async (t) => {
   const binary = await ensureBinary();

@@ -1,9 +1,10 @@
 /**
  * `sshtrace get` / `put` against OpenSSH sshd 9.2: SFTP through internal-sftp and through the
  * sftp-server program, SCP (scp -t/-f) through the same server, and `auto` falling back to SCP
- * on a server without SFTP. A 64 MiB round trip keeps its checksum; -p, -r, --verify, --resume,
- * check --fetch, Ctrl-C, the library's client.sftp(), and the failures (missing file, a
- * directory where a file was expected, no SFTP, a full disk, a server closing mid-transfer).
+ * on a server without SFTP. A 64 MiB round trip keeps its checksum and stays under 120 MiB of
+ * peak memory; -p, -r, --verify, --resume, check --fetch, Ctrl-C, the library's client.sftp(),
+ * and the failures (missing file, a directory where a file was expected, no SFTP, a full disk,
+ * a server closing mid-transfer).
  */
 
 import assert from "node:assert/strict";
@@ -12,6 +13,9 @@ import { ensureTestUser, type SshdHandle, startSshd } from "../../helpers/sshd.t
 import { exists, fileSha, randomFile } from "../../helpers/files.ts";
 import { run, tempDir } from "../../helpers/tools.ts";
 import { connect, kindOf, loadPrivateKeyFile, OPEN, Tracer } from "../../../lib/mod.ts";
+
+/** Peak memory a 64 MiB copy must stay under (it does not grow with the file). */
+const MAX_RSS = 120 * MiB;
 
 const sshtrace = (home: string, args: string[], timeoutMs = 120_000) =>
   runSshtrace(args, { home, textLimit: MiB, timeoutMs });
@@ -73,7 +77,7 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
     ) {
       await t.step(`${label}: a 64 MiB file goes up and comes back with its checksum`, async () => {
         const remote = `${remoteDir}/${label}.bin`;
-        const up = await sshtrace(home, [
+        const up = await runSshtrace([
           "put",
           ...base,
           ...port(server),
@@ -82,15 +86,18 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
           "--json",
           big,
           at(server, remote),
-        ]);
+        ], { home, textLimit: MiB, timeoutMs: 120_000, peakRss: true });
         assert.equal(up.code, 0, up.stderr + up.stdout);
+        // Each packet's buffers are released once used (lib/wire/release.ts): before, an upload
+        // peaked at ~145-150 MiB here, now ~85 (a bare login ~75).
+        assert.ok(up.peakRssBytes < MAX_RSS, `upload peak RSS ${up.peakRssBytes / MiB} MiB`);
         const report = parseJsonReport(up.stdout);
         assert.equal(report.transfer.protocol, protocol);
         assert.equal(report.transfer.bytes, 64 * MiB);
         assert.equal(await fileSha(remote), bigSha);
         assert.equal(await exists(`${remoteDir}/.${label}.bin.sshtrace-part`), false);
         const back = `${tmp.path}/${label}.back`;
-        const down = await sshtrace(home, [
+        const down = await runSshtrace([
           "get",
           ...base,
           ...port(server),
@@ -98,8 +105,9 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
           protocol,
           at(server, remote),
           back,
-        ]);
+        ], { home, textLimit: MiB, timeoutMs: 120_000, peakRss: true });
         assert.equal(down.code, 0, down.stderr);
+        assert.ok(down.peakRssBytes < MAX_RSS, `download peak RSS ${down.peakRssBytes / MiB} MiB`);
         assert.equal(await fileSha(back), bigSha);
         assert.equal(await exists(`${tmp.path}/.${label}.back.sshtrace-part`), false);
         await Deno.remove(remote);

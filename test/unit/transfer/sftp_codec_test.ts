@@ -19,6 +19,7 @@ import {
   S_IFREG,
   safeUint64,
 } from "../../../lib/transfer/sftp_codec.ts";
+import { releasable, release } from "../../../lib/wire/release.ts";
 
 const body = (packet: Uint8Array) => packet.subarray(4);
 
@@ -120,4 +121,36 @@ Deno.test("Framer refuses a length over 256 KiB before buffering it", () => {
   const head = new Uint8Array(4);
   new DataView(head.buffer).setUint32(0, MAX_PACKET + 1);
   assert.throws(() => new Framer().push(head), /exceeds the limit/);
+});
+
+Deno.test("Framer copies a packet that spans chunks into memory of its own and releases the chunks used up", () => {
+  const data = new Uint8Array(40_000).map((_, i) => i & 0xff);
+  const packet = new Uint8Array(4 + 9 + data.length);
+  new DataView(packet.buffer).setUint32(0, packet.length - 4);
+  packet[4] = FXP.DATA;
+  new DataView(packet.buffer).setUint32(9, data.length);
+  packet.set(data, 13);
+  // Three received chunks, each in memory of its own and marked as a transport payload is.
+  const cut = [0, 16_384, 28_000, packet.length];
+  const chunks = cut.slice(1).map((end, i) => releasable(packet.slice(cut[i], end)));
+  const framer = new Framer();
+  assert.deepEqual(framer.push(chunks[0]!), []);
+  assert.deepEqual(framer.push(chunks[1]!), []);
+  const [whole] = framer.push(chunks[2]!);
+  const reply = decodeReply(whole!);
+  assert.equal(reply.type, "data");
+  assert.deepEqual(reply.type === "data" ? reply.data : null, data);
+  assert.deepEqual(chunks.map((c) => c.length), [0, 0, 0]); // all copied out: released
+  release(whole!); // the copy is the caller's to release
+  assert.equal(whole!.length, 0);
+});
+
+Deno.test("Framer hands out a packet inside one chunk as a view and never releases that chunk", () => {
+  const packet = encodeWrite(1, new Uint8Array([1, 2, 3, 4]), 0, new Uint8Array(20_000).fill(9));
+  const chunk = releasable(packet.slice());
+  const framer = new Framer();
+  const [view] = framer.push(chunk);
+  release(view!); // a view of the chunk: its mark was withdrawn, nothing is freed
+  assert.equal(chunk.length, packet.length);
+  assert.deepEqual(view, packet.subarray(4));
 });
