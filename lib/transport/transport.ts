@@ -84,6 +84,7 @@ export class Transport extends RoleTransport {
   #options: TransportOptions;
   /** The host key the first exchange proved, for the policy check after it. */
   #proven: HostKeyCheck | null = null;
+  #backendLoaded = false;
 
   constructor(stream: ByteStream, options: TransportOptions) {
     const { tracer, timeoutMs } = options;
@@ -124,13 +125,15 @@ export class Transport extends RoleTransport {
     };
     const after = this.#options.versionAfterGreeting ?? false;
     if (!after) await sendLine();
-    // Load OpenSSL (~10 ms, synchronous) while the server prepares its answer.
-    cryptoBackend();
     const ms = this.#options.timeoutMs;
     const read = () => readServerVersion(conn.reader, tracer);
-    this.serverVersion = ms > 0
-      ? await conn.within(new Deadline("version", "version line", ms), read)
-      : await read();
+    const reading = ms > 0
+      ? conn.within(new Deadline("version", "version line", ms), read)
+      : read();
+    // The crypto backend (OpenSSL: ~10 ms, synchronous) loads while the server is busy: here
+    // when its greeting is still to come, else once our first key exchange message is out.
+    if (!(await settlesAtOnce(reading))) this.#loadCryptoBackend();
+    this.serverVersion = await reading;
     if (after) await sendLine();
     const quirks = quirksFor(this.serverVersion.software);
     this.adjustments = combineAdjustments(quirks);
@@ -151,6 +154,15 @@ export class Transport extends RoleTransport {
     conn.stage = "hostkey";
     await this.#options.checkHostKey(this.#proven!);
     tracer.end("hostkey");
+  }
+
+  /** Chooses the crypto backend now (idempotent); node:crypto starts loading if it is that. */
+  #loadCryptoBackend(): void {
+    if (this.#backendLoaded) return;
+    this.#backendLoaded = true;
+    if (cryptoBackend().name === "node") {
+      preloadNodeCrypto().catch(() => {}); // a failed load shows at first use
+    }
   }
 
   protected lists(first: boolean): AlgorithmLists {
@@ -178,17 +190,20 @@ export class Transport extends RoleTransport {
     const { chosen, first } = run;
     const kex = findKex(chosen.kex)!;
     const hostKeyAlg = findHostKey(chosen.hostKey)!;
-    // node:crypto (~25 ms to load) only when something negotiated needs it; loading starts now,
-    // while the exchange waits for the server.
+    // node:crypto (~25 ms to load) only when something negotiated needs it (or the backend is
+    // node's); loading starts now, while the exchange waits for the server.
     const ciphers = [chosen.cipherC2S, chosen.cipherS2C].map((c) => findCipher(c)!);
-    if (
-      cryptoBackend().name === "node" || kex.usesNodeCrypto || hostKeyAlg.usesNodeCrypto ||
-      ciphers.some((c) => c.usesNodeCrypto)
-    ) {
+    if (kex.usesNodeCrypto || hostKeyAlg.usesNodeCrypto || ciphers.some((c) => c.usesNodeCrypto)) {
       preloadNodeCrypto().catch(() => {}); // a failed load shows at first use
     }
     const ctx: KexContext = {
       ...run,
+      // The backend loads, if it has not yet, while the server answers our first message (the
+      // exchange hash needs it once the answer is in).
+      send: async (payload) => {
+        await run.send(payload);
+        this.#loadCryptoBackend();
+      },
       note: (detail) => tracer.emit({ stage: "kex", type: "exchange", method: kex.name, detail }),
       gex: this.#options.gexRequest ?? {
         min: this.#options.legacy ? 1024 : 2048,
@@ -315,6 +330,12 @@ export class Transport extends RoleTransport {
     }
     return check;
   }
+}
+
+/** Whether `promise` settles (either way) before the next turn of the event loop. */
+function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
+  const settled = promise.then(() => true, () => true);
+  return Promise.race([settled, new Promise<boolean>((r) => setTimeout(() => r(false), 0))]);
 }
 
 /** Starts a transport over `stream`: version exchange, key exchange and host key check. */
