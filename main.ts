@@ -162,6 +162,7 @@ export async function main(args: string[]): Promise<number> {
     const [{ reportToJson }, { buildReport }] = await Promise.all([
       import("./lib/render/ndjson.ts"),
       import("./lib/render/report.ts"),
+      import("./lib/diagnose/explain.ts"), // the report explains the failure
     ]);
     writeOut(reportToJson(buildReport([], { host: "", port: 0, error, timings: {} })));
   };

@@ -9,7 +9,8 @@
  */
 
 import { gradePartial, gradeServer } from "./diagnose/grade.ts";
-import { slowStages } from "./diagnose/explain.ts";
+import { slowStages } from "./diagnose/slow.ts";
+import { loadExplainer } from "./diagnose/explainer.ts";
 import { buildReport, type Report } from "./render/report.ts";
 import type { Tracer } from "./trace.ts";
 import { type ErrorDetails, SshError } from "./errors/mod.ts";
@@ -302,6 +303,9 @@ export async function runLifecycle<T>(
   }
   tracer.endAll();
   emitDiagnostics(tracer, { grade: options.grade });
+  // The failure catalogue, which the report and the human trace explain a failure with, is
+  // loaded only when there is a failure to explain.
+  if (error) await loadExplainer();
   return {
     value,
     error,

@@ -15,6 +15,7 @@ import { defaultUser } from "../client/open_transport.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 import { buildReport, probeReport, type Report } from "../render/report.ts";
 import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";
+import { loadExplainer } from "../diagnose/explainer.ts";
 import { DEVICE_NAMES, type DeviceChoice } from "../send/devices.ts";
 import { Tracer } from "../trace.ts";
 import { SshError } from "../errors/mod.ts";
@@ -392,6 +393,7 @@ async function runHost(
     outcome = await checkHost({ ...ctx, signal });
   } catch (e) {
     const error = toTraceError(e, openStage(tracer));
+    await loadExplainer();
     outcome = {
       report: buildReport(tracer.events, {
         host: entry.host,

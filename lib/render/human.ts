@@ -17,7 +17,7 @@ import {
 import { createPalette, type Palette } from "./color.ts";
 import { sanitize } from "./sanitize.ts";
 import { IMPLICIT_MAC, isAeadCipher } from "./report.ts";
-import { explainFailure } from "../diagnose/explain.ts";
+import { explainLoaded } from "../diagnose/explainer.ts";
 
 export interface HumanRendererOptions {
   write: (text: string) => void;
@@ -170,7 +170,7 @@ function renderFailure(
   p: Palette,
   afterOutput: boolean,
 ): string {
-  const x = explainFailure(error, events);
+  const x = explainLoaded(error, events);
   const bar = "│ ";
   const border = (corner: string) => p.red(corner + "─".repeat(BOX_WIDTH - 1)) + "\n";
   let text = afterOutput ? "\n" : "";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { explainFailure } from "../diagnose/explain.ts";
+import { explainLoaded } from "../diagnose/explainer.ts";
 import { isAeadCipher } from "../algorithms/registry.ts";
 import type { AttemptResult } from "../auth/userauth.ts";
 import type { SshError } from "../errors/mod.ts";
@@ -193,7 +193,7 @@ function errorPart(
   error: SshError,
   events: readonly TraceEvent[],
 ): NonNullable<Report["error"]> {
-  const x = explainFailure(error, events);
+  const x = explainLoaded(error, events);
   return {
     stage: error.stage,
     code: error.code,

@@ -67,6 +67,8 @@ const HEAVY: Record<string, RegExp> = {
   check: /^lib\/check\/|^lib\/cli\/check\.ts$/,
   "post-quantum kex": /^lib\/algorithms\/_wasm\/|^@noble\/post-quantum/,
   compression: /^pako/,
+  // Loaded on a failure only (lib/diagnose/explainer.ts), by lib/run.ts or main.ts's error path.
+  "failure catalogue": /^lib\/diagnose\/(catalogue\/|explain\.ts$|config_fix\.ts$|audiences\.ts$)/,
   "login (connection layer, credentials, terminal)":
     /^lib\/connection\/|^lib\/cli\/(connect|credentials|session_io)\.ts$/,
   "protocol (transport, algorithms, auth, ssh_config, diagnosis)":

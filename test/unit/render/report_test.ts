@@ -15,6 +15,11 @@ import {
   timed,
 } from "../../helpers/render_fixture.ts";
 import { untypedError } from "../../helpers/errors.ts";
+import { loadExplainer } from "../../../lib/diagnose/explainer.ts";
+
+// A failure is explained with the failure catalogue, which a failing run loads on its way out
+// (lib/run.ts); these tests hand the renderers failures directly.
+await loadExplainer();
 
 Deno.test("buildReport() describes a successful run in every field", () => {
   const report = buildReport(successEvents(), {
