@@ -36,6 +36,7 @@ LAZY_MODULES=(
   lib/render/ndjson.ts
   lib/render/report.ts
   lib/diagnose/explain.ts
+  lib/algorithms/registry.ts
   lib/cli/lab.ts
   lib/platform/termios.ts
   lib/platform/node_socket.ts

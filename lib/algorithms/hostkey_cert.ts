@@ -37,8 +37,4 @@ export const HOST_CERT_ALGORITHMS: readonly HostKeyAlgorithm[] = HOST_KEY_ALGORI
 /** Whether an algorithm or key type name is a certificate's. */
 export const isCertificateName = (name: string): boolean => name.endsWith(CERT_SUFFIX);
 
-/** The certificate algorithm of a plain host key algorithm name, or undefined. */
-export function certificateAlgorithmOf(name: string): string | undefined {
-  const cert = name + CERT_SUFFIX;
-  return HOST_CERT_ALGORITHMS.some((a) => a.name === cert) ? cert : undefined;
-}
+export { certificateAlgorithmOf } from "./names.ts";

@@ -15,6 +15,7 @@ import {
   X25519_AGREEMENT,
 } from "./kex_ephemeral.ts";
 import { fixedGroupKex, groupExchangeKex } from "./kex_ffdh.ts";
+import { hasWebAssembly } from "./names.ts";
 import { policyOf } from "./policy.ts";
 import type { KexAlgorithm } from "./types.ts";
 
@@ -30,8 +31,6 @@ export {
 const CURVE25519_SPEC = "RFC 8731";
 const ECDH_SPEC = "RFC 5656";
 const SNTRUP_SPEC = "draft-ietf-sshm-ntruprime-ssh";
-/** sntrup761 exists here only as WebAssembly (no JavaScript fallback). */
-const hasWebAssembly = () => typeof WebAssembly !== "undefined";
 
 /** Every key exchange method, in preference order; legacy entries come last. */
 export const KEX_ALGORITHMS: readonly KexAlgorithm[] = [

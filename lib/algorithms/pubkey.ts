@@ -7,9 +7,10 @@
 import { digest } from "./hash.ts";
 import { bitLength, SshReader, SshWriter, WireError } from "../wire/buffer.ts";
 import type { PublicKeyInfo } from "./types.ts";
+import { CERT_SUFFIX } from "./names.ts";
 
 /** What an OpenSSH certificate's type adds to its key's type (`ssh-ed25519-cert-v01@…`). */
-export const CERT_SUFFIX = "-cert-v01@openssh.com";
+export { CERT_SUFFIX };
 
 /** The curves of `ecdsa-sha2-*` keys: SSH curve name, Web Crypto name, size, signature hash. */
 /** The smallest RSA key accepted, host or user (OpenSSH's floor for RequiredRSASize). */

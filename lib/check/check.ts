@@ -11,7 +11,7 @@ import { BastionPool } from "./bastions.ts";
 import type { AuthOptions } from "../auth/userauth.ts";
 import type { ListCategory } from "../algorithms/registry.ts";
 import { type Client, connect, probe } from "../client.ts";
-import { defaultUser } from "../client/open_transport.ts";
+import { defaultUser } from "../client/default_user.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 import { buildReport, probeReport, type Report } from "../render/report.ts";
 import { openStage, runLifecycle, StopReason, toTraceError } from "../run.ts";

@@ -10,7 +10,7 @@
 import { parseTarget, type Settings, usageError } from "../config/options.ts";
 import type { ConnectOptions } from "../client.ts";
 import { connectEarly } from "../client/early_connect.ts";
-import { defaultUser } from "../client/open_transport.ts";
+import { defaultUser } from "../client/default_user.ts";
 import type { ExitInfo } from "../connection/session.ts";
 import { platform } from "../platform/mod.ts";
 import { reportToJson } from "../render/ndjson.ts";

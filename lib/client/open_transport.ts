@@ -17,6 +17,7 @@ import { knownForHost, orderHostKeyAlgorithms } from "../hostkeys/offer_order.ts
 import { hostIpToCheck } from "../hostkeys/host_ip.ts";
 import { connectTcp, type TcpConnection, type TcpOptions } from "../net.ts";
 import { platform } from "../platform/mod.ts";
+import { defaultUser } from "./default_user.ts";
 import { SshError } from "../errors/mod.ts";
 import { failureOf, onAbort, whenAborted } from "../run.ts";
 import { Tracer } from "../trace.ts";
@@ -97,10 +98,7 @@ export interface ClientOptions {
   signal?: AbortSignal;
 }
 
-/** The user name to use when none is given. */
-export function defaultUser(): string {
-  return platform.env("USER") ?? platform.env("LOGNAME") ?? "root";
-}
+export { defaultUser };
 
 function home(): string | undefined {
   return platform.env("HOME");

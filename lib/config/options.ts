@@ -10,7 +10,7 @@ import {
   applyListSpec,
   buildOffer,
   type ListCategory,
-} from "../algorithms/registry.ts";
+} from "../algorithms/names.ts";
 import { type ErrorDetails, SshError } from "../errors/mod.ts";
 import type { StrictMode } from "../hostkeys/policy.ts";
 

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { findHostKey } from "../algorithms/registry.ts";
 import { fingerprintSha256, MIN_RSA_BITS, parsePublicKey } from "../algorithms/pubkey.ts";
 import { type Certificate, parseCertificate, validityText } from "../keys/certificate.ts";
 import { bytesEqual, SshReader, WireError } from "../wire/buffer.ts";
@@ -141,6 +140,9 @@ export async function checkHostCertificate(
 
   // The CA's signature (ssh(1) checks it as it reads the key: a bad one ends the connection).
   const sigAlg = signatureAlgorithm(cert.signature);
+  // The registry (every algorithm's implementation) is the transport's, loaded by now; a static
+  // import would load it with the host-key policy, before the connection starts.
+  const { findHostKey } = await import("../algorithms/registry.ts");
   const verifier = findHostKey(sigAlg);
   let signed = false;
   if (verifier && !sigAlg.endsWith("-cert-v01@openssh.com")) {

@@ -6,7 +6,7 @@
  */
 
 import { explainLoaded } from "../diagnose/explainer.ts";
-import { isAeadCipher } from "../algorithms/registry.ts";
+import { isAeadCipher } from "../algorithms/names.ts";
 import type { AttemptResult } from "../auth/userauth.ts";
 import type { SshError } from "../errors/mod.ts";
 import type { TraceEvent } from "../trace.ts";

@@ -12,7 +12,7 @@ import {
   defaultNames,
   legacyNames,
   type ListCategory,
-} from "../algorithms/registry.ts";
+} from "../algorithms/names.ts";
 import { digest } from "../algorithms/hash.ts";
 import { MIN_RSA_BITS } from "../algorithms/pubkey.ts";
 import { DEFAULT_CA_SIGNATURE_ALGORITHMS } from "../hostkeys/host_certificate.ts";

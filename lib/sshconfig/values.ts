@@ -14,8 +14,8 @@ import {
   defaultNames,
   legacyNames,
   listableNames,
-} from "../algorithms/registry.ts";
-import type { ListCategory } from "../algorithms/registry.ts";
+} from "../algorithms/names.ts";
+import type { ListCategory } from "../algorithms/names.ts";
 import { globMatch } from "../hostkeys/known_hosts.ts";
 
 /** The size and time limits of RekeyLimit: bytes (0: the cipher's default), seconds (0: none). */

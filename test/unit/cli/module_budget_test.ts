@@ -164,3 +164,18 @@ Deno.test("the module graph walk finds the imports it should (and skips type-onl
   assert.ok(client.has("lib/transport/transport.ts"));
   assert.ok(!client.has("lib/transfer/sftp_client.ts"), "a type-only import was followed");
 });
+
+Deno.test("probe and a login check their options before the connect without the algorithm implementations or the transport", () => {
+  // What loads before the TCP connection starts (lib/client/early_connect.ts): the command's
+  // module and its static imports. Algorithm lists are checked with lib/algorithms/names.ts;
+  // the registry, the transport and the failure catalogue load during the connect or later.
+  for (const command of ["lib/cli/probe.ts", "lib/cli/connect.ts"]) {
+    const { files } = staticGraph(["main.ts", command]);
+    const early = [...files].filter((f) =>
+      /^lib\/algorithms\/(registry|kex|cipher|mac|hostkey|compression)\.ts$/.test(f) ||
+      /^lib\/transport\/(transport|handshake)\.ts$/.test(f) ||
+      /^lib\/diagnose\/(explain\.ts|catalogue\/)/.test(f)
+    );
+    assert.deepEqual(early, [], `${command} loads these before the connect: ${early.join(", ")}`);
+  }
+});
