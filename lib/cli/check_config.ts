@@ -36,6 +36,9 @@ const NOT_PER_HOST = new Set([
   "loglevel",
 ]);
 
+/** Of those, the environment: noted only with -v, as a login notes it. */
+const ENVIRONMENT = new Set(["sendenv", "setenv"]);
+
 /**
  * A fleet-wide `-o` that `check` would not act on (NOT_PER_HOST, or a HostName for every host)
  * is a usage error, never silently ignored.
@@ -89,6 +92,9 @@ export function configureEntries(
       ]
     ) {
       if (!v || v.origin.kind !== "file" || !NOT_PER_HOST.has(k) || notApplied.has(k)) continue;
+      // The environment is not sent by a login either, which says so only with -v (Debian's
+      // /etc/ssh/ssh_config sets SendEnv for everyone).
+      if (ENVIRONMENT.has(k) && !flags.verbose) continue;
       notApplied.set(k, `${KEYWORDS.get(k)?.name ?? k} (${originText(v.origin)})`);
     }
     const keys = JSON.stringify([

@@ -239,7 +239,7 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
     await t.step("check reads ssh_config for each inventory entry, as a login would", async () => {
       const inventory = `${tmp.path}/inventory.txt`;
       await Deno.writeTextFile(inventory, "sw1\nold-box\nold-other\n");
-      const r = await sshtrace(["check", "--json", inventory]);
+      const r = await sshtrace(["check", "--json", "-v", inventory]);
       assert.equal(r.code, 12, r.stderr);
       const result = JSON.parse(r.stdout);
       const [sw1, oldBox, oldOther] = result.hosts;
@@ -248,7 +248,7 @@ Deno.test("ssh_config drives every login: aliases, Include, Match, one Host's le
       assert.equal(oldBox.ok, true, JSON.stringify(oldBox.error));
       assert.equal(oldBox.kex.algorithm, "diffie-hellman-group14-sha1");
       assert.equal(oldOther.error.code, "kex.no-common-kex");
-      // What check does not act on is said, not dropped.
+      // What check does not act on is said, not dropped (the environment with -v, as a login).
       assert.match(r.stderr, /not applied: SendEnv \(/);
       assert.doesNotMatch(r.stderr, /UserKnownHostsFile/);
       // Logging in, each host's IdentityFile, UserKnownHostsFile, StrictHostKeyChecking and
