@@ -280,10 +280,7 @@ export class Connection {
     while (!this.#ended) {
       let payload: Uint8Array | null;
       try {
-        // A message already buffered is taken at once (no promise per message: bulk data).
-        const stage = this.#stage();
-        payload = this.transport.receiveBuffered?.(stage) ??
-          await this.transport.receive(0, undefined, stage);
+        payload = await this.transport.receive(0, undefined, this.#stage());
       } catch (e) {
         this.#end(toError(e), null, () => this.#closeQuietly());
         return;

@@ -176,7 +176,7 @@ export class Handshake {
    * answered; before that, a sender waiting for new keys could wait for ever.
    */
   async rekeyIfDue(): Promise<void> {
-    if (!this.rekeyDue) return;
+    if (!this.#authenticated || this.#gate || this.conn.closed || !this.#rekeyDue()) return;
     this.tracer?.emit({
       stage: "kex",
       type: "rekey",
@@ -184,11 +184,6 @@ export class Handshake {
       reason: "rekey limit reached (bytes or time)",
     });
     await this.startRekey();
-  }
-
-  /** Whether {@link rekeyIfDue} would start a key exchange now. */
-  get rekeyDue(): boolean {
-    return this.#authenticated && !this.#gate && !this.conn.closed && this.#rekeyDue();
   }
 
   /** Starts a key exchange now (our KEXINIT); the peer's answer arrives through receive. */

@@ -47,13 +47,6 @@ export interface MessageTransport {
    * blamed by errors.
    */
   receive(timeoutMs?: number, budget?: Deadline, stage?: Stage): Promise<Uint8Array | null>;
-  /**
-   * The next message for the layers above if it is already buffered and nothing else is due
-   * (no key exchange, no transport message, no rekey), else undefined: then {@link receive}
-   * delivers it. Never throws (a failure is thrown by the next `receive`). The fast path of a
-   * bulk download: no promise per message. Optional: a transport without it is always waited on.
-   */
-  receiveBuffered?(stage?: Stage): Uint8Array | undefined;
   /** Sends DISCONNECT (BY_APPLICATION unless given) and closes the connection. */
   disconnect(reasonCode?: number, description?: string): Promise<void>;
   /** Closes the connection without a DISCONNECT message. */
@@ -83,8 +76,6 @@ export abstract class RoleTransport implements MessageTransport {
   protected readonly conn: StreamPacketConn;
   protected readonly hs: Handshake;
   #timeoutMs: number;
-  /** A packet (or failure) {@link receiveBuffered} read but left for {@link receive}. */
-  #held: { payload: Uint8Array } | { error: unknown } | null = null;
 
   constructor(stream: ByteStream, setup: RoleSetup) {
     this.tracer = setup.tracer;
@@ -140,59 +131,31 @@ export abstract class RoleTransport implements MessageTransport {
   async receive(timeoutMs?: number, budget?: Deadline, stage?: Stage): Promise<Uint8Array | null> {
     const ms = timeoutMs ?? this.#timeoutMs;
     const work = this.workStage(stage);
-    if (budget) return await this.conn.within(budget, () => this.#loop(ms, work));
-    if (ms <= 0) return await this.#loop(ms, work);
+    const loop = async () => {
+      for (;;) {
+        if (!this.hs.inKex) this.conn.stage = work;
+        const p = await this.conn.readPacket(ms);
+        if (p === null) {
+          this.close();
+          return null;
+        }
+        if (await this.peek(p)) continue;
+        if (!(await this.hs.handleTransportMessage(p))) {
+          await this.hs.rekeyIfDue();
+          return p;
+        }
+      }
+    };
+    if (budget) return await this.conn.within(budget, loop);
+    if (ms <= 0) return await loop();
     const what = `answer from the ${this.hs.peer}`;
-    return await this.conn.within(new Deadline(work, what, ms), () => this.#loop(ms, work));
+    return await this.conn.within(new Deadline(work, what, ms), loop);
   }
 
-  async #loop(ms: number, work: Stage): Promise<Uint8Array | null> {
-    for (;;) {
-      if (!this.hs.inKex) this.conn.stage = work;
-      let p: Uint8Array | null;
-      const held = this.#held;
-      if (held !== null) {
-        this.#held = null;
-        if ("error" in held) throw held.error;
-        p = held.payload;
-      } else p = await this.conn.readPacket(ms);
-      if (p === null) {
-        this.close();
-        return null;
-      }
-      if (this.peek && await this.peek(p)) continue;
-      if (!(await this.hs.handleTransportMessage(p))) {
-        await this.hs.rekeyIfDue();
-        return p;
-      }
-    }
+  /** Sees each packet the receive loop reads first (the lab's fault hooks): true drops it. */
+  protected peek(_p: Uint8Array): Promise<boolean> {
+    return Promise.resolve(false);
   }
-
-  receiveBuffered(stage?: Stage): Uint8Array | undefined {
-    const hs = this.hs;
-    if (this.#held !== null || hs.inKex || this.peek) return undefined;
-    this.conn.stage = this.workStage(stage);
-    let p: Uint8Array | undefined;
-    try {
-      p = this.conn.readBuffered();
-    } catch (e) {
-      this.#held = { error: e };
-      return undefined;
-    }
-    if (p === undefined) return undefined;
-    // Transport messages (below 50) and a rekey due take the waiting path, which handles them.
-    if (p[0]! < 50 || hs.rekeyDue) {
-      this.#held = { payload: p };
-      return undefined;
-    }
-    return p;
-  }
-
-  /**
-   * Sees each packet the receive loop reads first (the lab's fault hooks): true drops it. A
-   * transport with a peek hook is always read through {@link receive}.
-   */
-  protected peek?(p: Uint8Array): Promise<boolean>;
 
   authenticated(): void {
     this.hs.authenticated();

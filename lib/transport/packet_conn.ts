@@ -214,9 +214,9 @@ export class StreamPacketConn implements PacketConn {
   // Reading
 
   /**
-   * Without read-ahead each packet is framed and opened at once ({@link readBuffered}); while
-   * it runs, every whole packet buffered starts opening (read_ahead.ts). Packets opened ahead
-   * are handed up first, in order, whatever the mode now. Once a packet's header is
+   * Every packet goes through the read-ahead queue (read_ahead.ts): one at a time, opened at
+   * once, unless read-ahead runs (then every whole packet buffered starts opening). Packets
+   * opened ahead are handed up first, in order, whatever the mode now. Once a packet's header is
    * in, the whole of it must arrive within the timeout, so a peer cannot trickle it byte by byte.
    */
   async readPacket(timeoutMs: number = this.#timeoutMs): Promise<Uint8Array | null> {
@@ -224,8 +224,6 @@ export class StreamPacketConn implements PacketConn {
     reader.checkDeadline();
     let partial: Deadline | null = null;
     for (;;) {
-      const now = this.readBuffered();
-      if (now !== undefined) return now;
       const ahead = this.readAhead && this.#opener.canReadAhead;
       this.#ahead.launch(ahead);
       const next = this.#ahead.shift(ahead);
@@ -251,31 +249,6 @@ export class StreamPacketConn implements PacketConn {
         if (reader.buffered === 0) return null;
         throw closedError(this.stage, this.#peer);
       }
-    }
-  }
-
-  /**
-   * The next payload if it can be had without waiting (a whole packet is buffered and nothing
-   * opens ahead), else undefined: then {@link readPacket} waits for it. Throws what
-   * `readPacket` rejects with. The fast path of a bulk download: no promise per packet.
-   */
-  readBuffered(): Uint8Array | undefined {
-    const ahead = this.#ahead;
-    if (ahead.length || ahead.broken || (this.readAhead && this.#opener.canReadAhead)) {
-      return undefined;
-    }
-    this.reader.checkDeadline();
-    const seq = this.#opener.seq;
-    try {
-      const whole = ahead.frame();
-      if (!whole) return undefined;
-      const payload = this.#opener.finish(whole.subarray(this.#opener.headerSize), whole);
-      // Opened into fresh memory: the packet's bytes may be reused.
-      this.reader.release();
-      return this.#handUp(payload, seq);
-    } catch (e) {
-      ahead.fail();
-      throw this.#packetFailure(e);
     }
   }
 
