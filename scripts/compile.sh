@@ -65,7 +65,9 @@ for m in "${LAZY_MODULES[@]}"; do includes+=(--include "$m"); done
 mkdir -p dist/deno
 for target in "${targets[@]}"; do
   name="${NAMES[$target]:?unknown target $target (one of: ${!NAMES[*]})}"
-  "$DENO" compile --quiet "${PERMISSIONS[@]}" "${includes[@]}" --target "$target" \
+  # The young generation capped as for the installed command (scripts/install.sh).
+  "$DENO" compile --quiet "${PERMISSIONS[@]}" --v8-flags=--max-semi-space-size=4 \
+    "${includes[@]}" --target "$target" \
     --output "dist/deno/sshtrace-$name" main.ts
   echo "compile: dist/deno/sshtrace-$name ($(stat -c %s "dist/deno/sshtrace-$name") bytes)"
 done

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { bytesEqual } from "../wire/buffer.ts";
 import type { CryptoProvider, PacketMac } from "./crypto_provider.ts";
 import type {
   AesCtrBits,
@@ -50,6 +49,9 @@ function chachaPolyOpenSsl(ossl: OpenSsl, key: Uint8Array): AeadTransform {
   const poly = ossl.poly1305();
   const block0 = new Uint8Array(64); // keystream block 0: the Poly1305 key is its first 32 bytes
   const tag = new Uint8Array(16);
+  const polyKey = block0.subarray(0, 32);
+  // The length field in and out: copied byte by byte, so no per-packet views are made.
+  const lengthIn = new Uint8Array(4);
   const lengthPlain = new Uint8Array(4);
   /** Positions `main` at block 1 of packet `seq` and leaves the Poly1305 key in block0. */
   const startPayload = (seq: number) => {
@@ -57,24 +59,27 @@ function chachaPolyOpenSsl(ossl: OpenSsl, key: Uint8Array): AeadTransform {
     main.setIv(nonce);
     main.update(ZERO_BLOCK, block0);
   };
-  const cryptLength = (seq: number, first4: Uint8Array, out: Uint8Array) => {
+  /** Decrypts (or encrypts) the 4-byte length at the start of `first4` into `lengthPlain`. */
+  const cryptLength = (seq: number, first4: Uint8Array) => {
     setChachaSeq(nonceView, seq);
     length.setIv(nonce);
-    length.update(first4.subarray(0, 4), out);
+    for (let i = 0; i < 4; i++) lengthIn[i] = first4[i]!;
+    length.update(lengthIn, lengthPlain);
   };
   return {
     seal(seq: number, packet: Uint8Array): Uint8Array {
       if (packet.length < 4) throw new RangeError(`${CHACHA_NAME} packet is shorter than 4 bytes`);
       const out = new Uint8Array(packet.length + 16);
-      cryptLength(seq, packet, out.subarray(0, 4));
+      cryptLength(seq, packet);
+      out.set(lengthPlain, 0);
       startPayload(seq);
       main.update(packet.subarray(4), out.subarray(4, packet.length));
-      poly.tag(block0.subarray(0, 32), out.subarray(0, packet.length), out.subarray(packet.length));
+      poly.tag(polyKey, out.subarray(0, packet.length), out.subarray(packet.length));
       block0.fill(0);
       return out;
     },
     packetLength(seq: number, first4: Uint8Array): number {
-      cryptLength(seq, first4, lengthPlain);
+      cryptLength(seq, first4);
       return readUint32(lengthPlain);
     },
     open(seq: number, wire: Uint8Array): Uint8Array {
@@ -82,13 +87,16 @@ function chachaPolyOpenSsl(ossl: OpenSsl, key: Uint8Array): AeadTransform {
       const bodyLength = wire.length - 16;
       const body = wire.subarray(0, bodyLength);
       startPayload(seq);
-      poly.tag(block0.subarray(0, 32), body, tag);
+      poly.tag(polyKey, body, tag);
       block0.fill(0);
-      if (!bytesEqual(tag, wire.subarray(bodyLength))) {
+      let diff = 0; // constant time, as bytesEqual, without a view of the wire's tag
+      for (let i = 0; i < 16; i++) diff |= tag[i]! ^ wire[bodyLength + i]!;
+      if (diff !== 0) {
         throw new CipherIntegrityError(`${CHACHA_NAME} tag does not match the packet`);
       }
       const out = new Uint8Array(bodyLength);
-      cryptLength(seq, body, out.subarray(0, 4));
+      cryptLength(seq, body);
+      out.set(lengthPlain, 0);
       main.update(body.subarray(4), out.subarray(4));
       return out;
     },

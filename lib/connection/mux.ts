@@ -65,6 +65,8 @@ export class Connection {
   #host: ChannelHost;
   #peer: string;
   #onChannelOpen: ConnectionOptions["onChannelOpen"];
+  /** A channel last seen in stage data (see {@link #stage}). */
+  #running: Channel | null = null;
 
   constructor(transport: MessageTransport, options: ConnectionOptions = {}) {
     this.transport = transport;
@@ -343,8 +345,14 @@ export class Connection {
    */
   #stage(): ChannelStage {
     if (this.#channels.size === 0) return "data";
+    // Asked once per message received: the channel found running last time answers first.
+    const last = this.#running;
+    if (last?.stage === "data" && this.#channels.get(last.localId) === last) return "data";
     for (const channel of this.#channels.values()) {
-      if (channel.stage === "data") return "data";
+      if (channel.stage === "data") {
+        this.#running = channel;
+        return "data";
+      }
     }
     return "session";
   }

@@ -164,23 +164,18 @@ export class Inbound {
     wake?.();
   }
 
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    for (;;) {
-      const chunk = this.#chunks.shift();
-      if (chunk) {
-        controller.enqueue(chunk);
-        this.#onConsumed(chunk.length);
-        return;
-      }
-      if (this.#error) {
-        controller.error(this.#error);
-        return;
-      }
-      if (this.#ended) {
-        controller.close();
-        return;
-      }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+  /** Hands the reader one chunk, or ends or fails the stream; waits only when nothing is due. */
+  #pull(controller: ReadableStreamDefaultController<Uint8Array>): void | Promise<void> {
+    const chunk = this.#chunks.shift();
+    if (chunk) {
+      controller.enqueue(chunk);
+      this.#onConsumed(chunk.length);
+    } else if (this.#error) controller.error(this.#error);
+    else if (this.#ended) controller.close();
+    else {
+      return new Promise<void>((resolve) => (this.#wake = resolve)).then(() =>
+        this.#pull(controller)
+      );
     }
   }
 

@@ -152,6 +152,8 @@ export class PacketOpener {
   decompress: ((data: Uint8Array) => Uint8Array) | null = null;
   /** Decrypted first block of a stream-cipher packet awaiting its remainder. */
   #first: Uint8Array | null = null;
+  /** The length field kept by {@link begin} for AEAD and EtM (reused: one packet at a time). */
+  #header = new Uint8Array(4);
   #length = -1;
 
   setKeys(keys: DirectionKeys): void {
@@ -172,12 +174,14 @@ export class PacketOpener {
   begin(header: Uint8Array): number {
     const s = this.#s;
     let length: number;
-    if (s.aead) {
-      length = s.aead.packetLength(this.seq, header);
-      this.#first = header.slice();
-    } else if (s.etm) {
-      length = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
-      this.#first = header.slice();
+    if (s.aead || s.etm) {
+      // The 4 bytes are copied: the caller's view may be reused before the packet is finished.
+      const kept = this.#header;
+      kept.set(header);
+      this.#first = kept;
+      length = s.aead
+        ? s.aead.packetLength(this.seq, kept)
+        : ((kept[0]! << 24) | (kept[1]! << 16) | (kept[2]! << 8) | kept[3]!) >>> 0;
     } else {
       const plain = s.stream ? s.stream.update(header) : header.slice();
       length = new DataView(plain.buffer, plain.byteOffset, 4).getUint32(0);
@@ -218,7 +222,8 @@ export class PacketOpener {
    */
   finish(rest: Uint8Array, whole?: Uint8Array): Uint8Array {
     const { s, first, length, seq } = this.#next();
-    let plain: Uint8Array; // padding_length ‖ payload ‖ padding
+    let plain: Uint8Array; // padding_length ‖ payload ‖ padding, from `at` on
+    let at = 0;
     if (s.aead) {
       let wire = whole;
       if (!wire) {
@@ -232,7 +237,8 @@ export class PacketOpener {
       } catch {
         throw new PacketError("mac", "message authentication failed (bad AEAD tag)");
       }
-      plain = opened.subarray(4, 4 + length);
+      plain = opened;
+      at = 4;
     } else if (s.etm && s.stream && s.mac) {
       const enc = rest.subarray(0, length);
       const mac = rest.subarray(length);
@@ -252,10 +258,11 @@ export class PacketOpener {
       const whole = new Uint8Array(first.length + restPlain.length);
       whole.set(first, 0);
       whole.set(restPlain, first.length);
-      plain = whole.subarray(4);
+      plain = whole;
+      at = 4;
     }
     // `plain` is fresh memory (decrypted or assembled here), so a view is safe to hand out.
-    const payload = payloadOf(releasable(plain), length);
+    const payload = payloadOf(releasable(plain), at, length);
     return this.decompress ? this.decompress(payload) : payload;
   }
 
@@ -291,7 +298,7 @@ export class PacketOpener {
     let body: Promise<Uint8Array>;
     if (s.aeadAsync) {
       body = s.aeadAsync.openAsync(seq, whole).then(
-        (b) => b.subarray(0, length),
+        (b) => b,
         () => {
           throw new PacketError("mac", "message authentication failed (bad AEAD tag)");
         },
@@ -303,13 +310,16 @@ export class PacketOpener {
       }
       body = s.streamAsync!.updateAsync(enc);
     }
-    return body.then((plain) => payloadOf(releasable(plain), length));
+    return body.then((plain) => payloadOf(releasable(plain), 0, length));
   }
 }
 
-/** The payload of `plain` (`padding_length ‖ payload ‖ padding`), after the padding checks. */
-function payloadOf(plain: Uint8Array, length: number): Uint8Array {
-  const paddingLength = plain[0]!;
+/**
+ * The payload of the `length` bytes `padding_length ‖ payload ‖ padding` at `at` in `plain`,
+ * after the padding checks.
+ */
+function payloadOf(plain: Uint8Array, at: number, length: number): Uint8Array {
+  const paddingLength = plain[at]!;
   if (paddingLength < 4) {
     throw new PacketError(
       "padding",
@@ -319,5 +329,5 @@ function payloadOf(plain: Uint8Array, length: number): Uint8Array {
   if (paddingLength + 1 > length) {
     throw new PacketError("padding", `padding of ${paddingLength} bytes exceeds the packet`);
   }
-  return plain.subarray(1, length - paddingLength);
+  return plain.subarray(at + 1, at + length - paddingLength);
 }

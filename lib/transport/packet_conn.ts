@@ -243,7 +243,7 @@ export class StreamPacketConn implements PacketConn {
       let more: Promise<boolean>;
       if (reader.buffered >= this.#opener.headerSize && ms > 0) {
         partial ??= new Deadline(this.stage, "packet", ms);
-        more = reader.within(partial, () => reader.fill(ms));
+        more = reader.fill(ms, partial);
       } else more = reader.fill(timeoutMs);
       if (!(await more)) {
         if (reader.buffered === 0) return null;

@@ -45,40 +45,55 @@ export class ReadAhead {
     return this.#queue.length;
   }
 
+  /** Whether a packet failed to frame or open (nothing more is framed). */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
   /**
    * Frames whole packets already buffered and starts opening them: with `ahead`, every one (up
    * to the limits); without, one when none is queued. Stops at the first framing error, which
    * is queued to be reported in order.
    */
   launch(ahead: boolean): void {
-    const reader = this.#reader;
     const opener = this.#opener;
     const max = ahead ? MAX_AHEAD_PACKETS : 1;
     while (this.#queue.length < max && this.#bytes < MAX_AHEAD_BYTES && !this.#broken) {
-      const size = opener.headerSize;
-      if (reader.buffered < size) return;
-      // A packet is begun once (a stream cipher's begin decrypts its first block), then waits.
-      let need = this.#begun;
-      if (need === null) {
-        try {
-          need = this.#begun = opener.begin(reader.peekExact(size));
-        } catch (e) {
-          this.#broken = true;
-          const payload = Promise.reject(e);
-          payload.catch(() => {});
-          this.#queue.push({ seq: opener.seq, length: 0, payload });
-          return;
-        }
-      }
-      if (reader.buffered < size + need) return;
-      this.#begun = null;
-      const whole = reader.take(size + need)!;
       const seq = opener.seq;
-      const payload = opener.finishAsync(whole.subarray(size), whole);
+      let whole: Uint8Array | null;
+      try {
+        whole = this.frame();
+      } catch (e) {
+        this.#broken = true;
+        const payload = Promise.reject(e);
+        payload.catch(() => {});
+        this.#queue.push({ seq, length: 0, payload });
+        return;
+      }
+      if (!whole) return;
+      const payload = opener.finishAsync(whole.subarray(opener.headerSize), whole);
       payload.catch(() => {}); // reported in order by the reader
       this.#queue.push({ seq, length: whole.length, payload });
       this.#bytes += whole.length;
     }
+  }
+
+  /**
+   * Takes the next whole packet (header and rest, one array) if it is buffered, begun with the
+   * opener; null when more bytes are needed. The caller finishes it with the opener before
+   * anything else is framed. Throws `PacketError` for an impossible length.
+   */
+  frame(): Uint8Array | null {
+    const reader = this.#reader;
+    const opener = this.#opener;
+    const size = opener.headerSize;
+    if (reader.buffered < size) return null;
+    // A packet is begun once (a stream cipher's begin decrypts its first block), then waits.
+    let need = this.#begun;
+    if (need === null) need = this.#begun = opener.begin(reader.peekExact(size));
+    if (reader.buffered < size + need) return null;
+    this.#begun = null;
+    return reader.take(size + need)!;
   }
 
   /**

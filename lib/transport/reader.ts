@@ -130,10 +130,13 @@ export class BufferedReader {
   /**
    * Waits for more bytes. Returns false at end of stream. A timeout of 0 waits without a timer.
    * A read started by {@link prefetch} is waited for rather than a second one started.
+   * `budget`: a deadline of this wait alone (one packet's), which, when it is the tighter one,
+   * bounds it as {@link within} would (without a timer of its own).
    */
-  async fill(timeoutMs = this.timeoutMs): Promise<boolean> {
+  async fill(timeoutMs = this.timeoutMs, budget?: Deadline): Promise<boolean> {
     if (this.#eof) return false;
-    const deadline = this.deadline;
+    const outer = this.deadline;
+    const deadline = budget && (!outer || budget.leftMs < outer.leftMs) ? budget : outer;
     if (deadline && deadline.leftMs <= 0) this.abort(deadline.error());
     const read = this.#read();
     const left = deadline ? Math.max(1, Math.ceil(deadline.leftMs)) : Infinity;
@@ -147,7 +150,9 @@ export class BufferedReader {
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             if (deadline && limit === left) {
-              reject(deadline.error());
+              // As within's timer: this wait, and every later one, ends with the error.
+              this.abort(deadline.error());
+              reject(this.#failure);
               return;
             }
             const stage = this.stage;

@@ -208,14 +208,12 @@ export class SshWriter {
 /** Reads SSH fields from a byte array; every read checks bounds. */
 export class SshReader {
   #buf: Uint8Array;
-  #view: DataView;
   #pos = 0;
   /** What is being decoded, for error messages (e.g. "KEXINIT"). */
   readonly what: string;
 
   constructor(bytes: Uint8Array, what = "message") {
-    this.#buf = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#buf = bytes; // no DataView: a reader is made per message received
     this.what = what;
   }
 
@@ -246,16 +244,16 @@ export class SshReader {
 
   uint32(field = "uint32"): number {
     this.#need(4, field);
-    const v = this.#view.getUint32(this.#pos);
-    this.#pos += 4;
-    return v;
+    const b = this.#buf;
+    const p = this.#pos;
+    this.#pos = p + 4;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 
   uint64(field = "uint64"): bigint {
     this.#need(8, field);
-    const v = this.#view.getBigUint64(this.#pos);
-    this.#pos += 8;
-    return v;
+    const high = this.uint32(field);
+    return (BigInt(high) << 32n) | BigInt(this.uint32(field));
   }
 
   raw(n: number, field = "bytes"): Uint8Array {
