@@ -111,10 +111,21 @@ for c in gcm ctr chacha; do
   hf "dl-$c" 1 "$DL_RUNS" "$ST_LOGIN ${ST_ALG[$c]} $TARGET '$DL'" "$SSH ${SSH_ALG[$c]} $TARGET '$DL'"
 done
 
-# Through one jump host (the same sshd as bastion and target). ssh -J would not pass -i and the
-# known_hosts file to the jump's ssh: the ProxyCommand it stands for is spelled out instead.
+# Through one jump host (the same sshd as bastion and target). As with ssh -J, the jump host
+# gets -F but not -i or -o, so its key and known_hosts come from a Host block; for ssh the
+# ProxyCommand that -J stands for is spelled out instead.
+cat >"$OUT/jump_config" <<EOF
+Host bench-jump
+  HostName 127.0.0.1
+  Port $PORT
+  User $USER_NAME
+  IdentityFile $KEY
+  IdentitiesOnly yes
+  UserKnownHostsFile $KH
+  BatchMode yes
+EOF
 hf dl-jump 1 "$DL_RUNS" \
-  "$ST_LOGIN ${ST_ALG[gcm]} -J $TARGET:$PORT $TARGET '$DL'" \
+  "$ST_LOGIN -F $OUT/jump_config ${ST_ALG[gcm]} -J bench-jump $TARGET '$DL'" \
   "$SSH ${SSH_ALG[gcm]} -o ProxyCommand='$SSH -W %h:%p $TARGET' $TARGET '$DL'"
 
 echo "(d) fleet check over $FLEET entries" >&2
