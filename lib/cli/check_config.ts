@@ -5,7 +5,7 @@
  */
 
 import type { Signer } from "../auth/types.ts";
-import { DEFAULT_METHODS } from "../auth/userauth.ts";
+import { authMethods } from "./login_options.ts";
 import type { InventoryEntry } from "../check/inventory.ts";
 import type { Settings } from "../config/options.ts";
 import { SshError } from "../errors/mod.ts";
@@ -110,11 +110,7 @@ export function configureEntries(
       loaders.set(keys, signers);
     }
     const strict = settings.strictHostKeyChecking;
-    const methods = settings.disabledMethods
-      ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
-        !settings.disabledMethods!.includes(m)
-      )
-      : settings.preferredAuthentications;
+    const methods = authMethods(settings);
     const { algorithms, ...connection } = connectionOptions(settings, home);
     return {
       ...entry,

@@ -26,6 +26,18 @@ export interface LoginInput {
 }
 
 /**
+ * The authentication methods to try: PreferredAuthentications (or the defaults) without those
+ * turned off (PasswordAuthentication no, …); undefined leaves the client's defaults.
+ */
+export function authMethods(settings: Settings): string[] | undefined {
+  const disabled = settings.disabledMethods;
+  if (!disabled) return settings.preferredAuthentications;
+  return (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
+    !disabled.includes(m)
+  );
+}
+
+/**
  * The client options of one login from its settings: the target's, or a jump host's own (each
  * hop resolves its configuration as the `ssh` that ssh -J runs does).
  */
@@ -35,11 +47,7 @@ export function loginOptions(input: LoginInput): ConnectOptions {
   const batch = settings.batchMode ?? flags.batch ?? false;
   const home = env("HOME") ?? ".";
   const strict = settings.strictHostKeyChecking ?? (tty && canPrompt() && !batch ? "ask" : "yes");
-  const methods = settings.disabledMethods
-    ? (settings.preferredAuthentications ?? DEFAULT_METHODS).filter((m) =>
-      !settings.disabledMethods!.includes(m)
-    )
-    : settings.preferredAuthentications;
+  const methods = authMethods(settings);
   // ProxyCommand is the route's to decide (a hop's own, or the first of ProxyJump/ProxyCommand).
   const { proxyCommand: _route, ...connection } = connectionOptions(settings, home);
   return {
