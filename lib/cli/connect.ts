@@ -33,7 +33,6 @@ import { settingsFor, timeoutMs } from "./settings.ts";
 import type { ParsedCommand } from "./args.ts";
 import { jumpRoute } from "./jump.ts";
 import { loginOptions } from "./login_options.ts";
-export { tcpOptions } from "./connection_options.ts";
 import {
   checkDelivery,
   exitCodeOf,

@@ -15,7 +15,8 @@ import { SshError } from "../errors/mod.ts";
 import { configRefusals, refusalError, traceConfig } from "../sshconfig/apply.ts";
 import { reportToJson } from "../render/ndjson.ts";
 import { probeReport } from "../render/report.ts";
-import { settingsFor, tcpOptions, timeoutMs } from "./settings.ts";
+import { settingsFor, timeoutMs } from "./settings.ts";
+import { tcpOptions } from "./connection_options.ts";
 
 /** Runs `probe` and returns the exit code. */
 export async function runProbe(

@@ -75,4 +75,3 @@ export function timeoutMs(flags: Pick<CommonFlags, "timeout">, s: Settings): num
   return t * 1000;
 }
 
-export { tcpOptions } from "./connection_options.ts";
