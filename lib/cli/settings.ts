@@ -74,4 +74,3 @@ export function timeoutMs(flags: Pick<CommonFlags, "timeout">, s: Settings): num
   }
   return t * 1000;
 }
-
