@@ -155,36 +155,38 @@ function ephemeral(name: string, hash: HashName, agree: Agree, input: ServerKexI
   });
 }
 
-async function x25519Agree(clientPublic: Uint8Array): Promise<{
-  serverPublic: Uint8Array;
-  shared: Uint8Array;
-}> {
-  if (clientPublic.length !== 32) {
-    throw new ServerKexError(`client X25519 key has ${clientPublic.length} bytes, expected 32`);
-  }
-  const pair = await crypto.subtle.generateKey({ name: "X25519" }, true, [
-    "deriveBits",
-  ]) as CryptoKeyPair;
+/**
+ * A Web Crypto agreement with the client's raw public key `q` (X25519, or ECDH on a NIST curve):
+ * our fresh public key and the shared secret of `bits` bits. `bad` names what a key Web Crypto
+ * refuses is not (X25519 refuses low-order points, whose shared secret is all zeros).
+ */
+async function agreeRaw(
+  params: EcKeyImportParams | Algorithm,
+  bits: number,
+  q: Uint8Array,
+  bad: string,
+): Promise<{ serverPublic: Uint8Array; shared: Uint8Array }> {
+  const usage: KeyUsage[] = ["deriveBits"];
+  const pair = await crypto.subtle.generateKey(params, true, usage) as CryptoKeyPair;
   let shared: Uint8Array;
   try {
-    const peer = await crypto.subtle.importKey(
-      "raw",
-      own(clientPublic),
-      { name: "X25519" },
-      false,
-      [],
-    );
+    const peer = await crypto.subtle.importKey("raw", own(q), params, false, []);
     shared = new Uint8Array(
-      await crypto.subtle.deriveBits({ name: "X25519", public: peer }, pair.privateKey, 256),
+      await crypto.subtle.deriveBits({ name: params.name, public: peer }, pair.privateKey, bits),
     );
   } catch {
-    throw new ServerKexError("client X25519 key gives an all-zero shared secret");
+    throw new ServerKexError(bad);
   }
-  if (shared.every((b) => b === 0)) {
-    throw new ServerKexError("client X25519 key gives an all-zero shared secret");
-  }
+  if (shared.every((b) => b === 0)) throw new ServerKexError(bad);
   const serverPublic = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   return { serverPublic, shared };
+}
+
+function x25519Agree(q: Uint8Array): Promise<{ serverPublic: Uint8Array; shared: Uint8Array }> {
+  if (q.length !== 32) {
+    throw new ServerKexError(`client X25519 key has ${q.length} bytes, expected 32`);
+  }
+  return agreeRaw({ name: "X25519" }, 256, q, "client X25519 key gives an all-zero shared secret");
 }
 
 const curve25519: Agree = async (q) => {
@@ -197,26 +199,10 @@ function nist(curve: "P-256" | "P-384" | "P-521", size: number): Agree {
     if (q.length !== 1 + 2 * size || q[0] !== 4) {
       throw new ServerKexError(`client ECDH key is not an uncompressed ${curve} point`);
     }
-    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: curve }, true, [
-      "deriveBits",
-    ]) as CryptoKeyPair;
-    let x: Uint8Array;
-    try {
-      const peer = await crypto.subtle.importKey(
-        "raw",
-        own(q),
-        { name: "ECDH", namedCurve: curve },
-        false,
-        [],
-      );
-      x = new Uint8Array(
-        await crypto.subtle.deriveBits({ name: "ECDH", public: peer }, pair.privateKey, size * 8),
-      );
-    } catch {
-      throw new ServerKexError(`client ECDH key is not a point on ${curve}`);
-    }
-    const serverPublic = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-    return { serverPublic, k: mpint(x) };
+    const params = { name: "ECDH", namedCurve: curve };
+    const bad = `client ECDH key is not a point on ${curve}`;
+    const { serverPublic, shared } = await agreeRaw(params, size * 8, q, bad);
+    return { serverPublic, k: mpint(shared) };
   };
 }
 
