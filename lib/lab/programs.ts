@@ -1,7 +1,7 @@
 /**
  * What runs inside a lab session: a few built-in commands for `exec` (no real shell, no file
- * system, nothing of the host is reachable), the line reader of every shell, and the tiny
- * prompt shell of the modern profile. The device imitations (the old-switch profile's Comware,
+ * system, nothing of the host is reachable), the line reader of every shell, the tiny prompt
+ * shell of the modern profile, and the line discipline of an emulated pty. The device imitations (the old-switch profile's Comware,
  * and the `device-*` profiles) are in lib/lab/devices/.
  * @module
  */
@@ -72,6 +72,43 @@ export interface ProgramIo {
   readonly hostname: string;
   /** Waits `ms` milliseconds (less if the channel closes). */
   sleep(ms: number): Promise<void>;
+}
+
+/**
+ * A pty emulated from the client's terminal modes (config `terminal: "emulated"`), as MINA
+ * SSHD does: input CR becomes LF only with ICRNL (IGNCR drops it, INLCR turns LF into CR);
+ * output LF becomes CR LF only with OPOST and ONLCR. Echo is the program's (on a pty).
+ */
+export function lineDiscipline(io: ProgramIo): ProgramIo {
+  const m = io.pty?.modes ?? {};
+  const mapOut = (d: Uint8Array | string): Uint8Array | string => {
+    if (!(m.OPOST && m.ONLCR)) return d;
+    const bytes = typeof d === "string" ? new TextEncoder().encode(d) : d;
+    const out: number[] = [];
+    for (const b of bytes) b === 0x0a ? out.push(0x0d, 0x0a) : out.push(b);
+    return new Uint8Array(out);
+  };
+  return {
+    ...io,
+    get pty() {
+      return io.pty;
+    },
+    write: (d) => io.write(mapOut(d)),
+    writeErr: (d) => io.writeErr(mapOut(d)),
+    read: async () => {
+      const chunk = await io.read();
+      if (chunk === null) return null;
+      const out: number[] = [];
+      for (const b of chunk) {
+        if (b === 0x0d) {
+          if (m.IGNCR) continue;
+          out.push(m.ICRNL ? 0x0a : 0x0d);
+        } else if (b === 0x0a && m.INLCR) out.push(0x0d);
+        else out.push(b);
+      }
+      return new Uint8Array(out);
+    },
+  };
 }
 
 /** Runs until done and returns the exit status; null closes the channel without one. */
