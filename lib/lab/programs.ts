@@ -1,8 +1,9 @@
 /**
  * What runs inside a lab session: a few built-in commands for `exec` (no real shell, no file
  * system, nothing of the host is reachable), the line reader of every shell, the tiny prompt
- * shell of the modern profile, and the line discipline of an emulated pty. The device imitations (the old-switch profile's Comware,
- * and the `device-*` profiles) are in lib/lab/devices/.
+ * shell of the modern profile, and the line discipline of an emulated pty. The device
+ * imitations (the old-switch profile's Comware, and the `device-*` profiles) are in
+ * lib/lab/devices/.
  * @module
  */
 
