@@ -59,8 +59,6 @@ export interface PacketConn {
   readonly bytesReadSinceKex: number;
   /** Runs `body` with every wait bounded by `deadline` too (a stage's budget). */
   within<T>(deadline: Deadline, body: () => Promise<T>): Promise<T>;
-  /** Throws the deadline's error if the budget under way is spent. */
-  checkDeadline(): void;
   /** Ends the wait under way, and every later one, with `error`. */
   abort(error: SshError): void;
   readonly closed: boolean;
@@ -169,10 +167,6 @@ export class StreamPacketConn implements PacketConn {
 
   within<T>(deadline: Deadline, body: () => Promise<T>): Promise<T> {
     return this.reader.within(deadline, body);
-  }
-
-  checkDeadline(): void {
-    this.reader.checkDeadline();
   }
 
   abort(error: SshError): void {

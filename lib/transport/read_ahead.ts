@@ -45,11 +45,6 @@ export class ReadAhead {
     return this.#queue.length;
   }
 
-  /** Whether a packet failed to frame or open (nothing more is framed). */
-  get broken(): boolean {
-    return this.#broken;
-  }
-
   /**
    * Frames whole packets already buffered and starts opening them: with `ahead`, every one (up
    * to the limits); without, one when none is queued. Stops at the first framing error, which

@@ -122,8 +122,6 @@ class PipeEnd implements PacketConn {
     }
   }
 
-  checkDeadline(): void {}
-
   abort(error: SshError): void {
     this.#failure ??= error;
     const fail = this.#fail;
