@@ -21,6 +21,7 @@
 import { allNames } from "../../lib/algorithms/registry.ts";
 import { type ClientOptions, openTransport } from "../../lib/client/open_transport.ts";
 import { SshError } from "../../lib/errors/mod.ts";
+import { flipLast } from "../../lib/lab/faults/mod.ts";
 import { generateHostKeys, type HostKeys, keyTypesFor } from "../../lib/lab/hostkeys.ts";
 import { modernConfig } from "../../lib/lab/profiles.ts";
 import { ServerTransport, Stop } from "../../lib/lab/transport.ts";
@@ -235,17 +236,10 @@ function scriptHooks(
     kexGroup: () => {
       throw new Stop("the scripted server runs no group exchange");
     },
-    signature: o.corruptSignature
-      ? (blob) => {
-        const b = blob.slice();
-        b[b.length - 1]! ^= 0x01;
-        return b;
-      }
-      : undefined,
+    signature: o.corruptSignature ? flipLast : undefined,
     seal: (wire, index, payload, seq) => {
       record.sent.push({ type: payload[0]!, seq });
-      if (index === o.corruptMacOfPacket) wire[wire.length - 1]! ^= 0x01;
-      return wire;
+      return index === o.corruptMacOfPacket ? flipLast(wire) : wire;
     },
     received: (payload, seq) => {
       record.received.push(payload);

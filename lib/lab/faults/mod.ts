@@ -21,7 +21,7 @@ import { HOSTILE_FAULTS } from "./hostile.ts";
 import { KEX_FAULTS } from "./kex.ts";
 import { VERSION_FAULTS } from "./version.ts";
 
-export { badPacket } from "./_helpers.ts";
+export { badPacket, flipLast } from "./_helpers.ts";
 export { debugFloodSession } from "./bounds.ts";
 export { HOSTILE_TEXT } from "./hostile.ts";
 
