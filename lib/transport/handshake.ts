@@ -94,7 +94,6 @@ export class Handshake {
   peerExtInfo = false;
   /** Algorithms the server accepts for user-auth signatures (client role, EXT_INFO). */
   serverSigAlgs: string[] | null = null;
-  firstKexDone = false;
   /** Completed key exchanges. */
   kexCount = 0;
 
@@ -149,7 +148,7 @@ export class Handshake {
 
   /** Sends our KEXINIT (with the markers and fault hooks on the first) and closes the gate. */
   async sendKexInit(): Promise<void> {
-    const first = !this.firstKexDone;
+    const first = this.kexCount === 0;
     const lists = this.#o.lists(first);
     if (first) lists.kex = [...lists.kex, ...this.#o.markers];
     let payload = encodeKexInit(lists);
@@ -311,7 +310,7 @@ export class Handshake {
   /** Runs a key exchange to its end (NEWKEYS both ways), given the peer's KEXINIT. */
   async #completeKex(peerPayload: Uint8Array, unexpectedBefore: string | null): Promise<void> {
     const conn = this.conn;
-    const first = !this.firstKexDone;
+    const first = this.kexCount === 0;
     const prevStage = conn.stage;
     conn.stage = "kex";
     const peer = this.#decodeKexInit(peerPayload, this.peer);
@@ -436,7 +435,6 @@ export class Handshake {
     if (first) this.#setupCompression(compressIn, false);
 
     this.#lastKexAt = performance.now();
-    this.firstKexDone = true;
     this.kexCount++;
     this.#ourKexInit = null;
     this.#clearRekeyDeadline();
@@ -499,6 +497,6 @@ export class Handshake {
   authenticated(): void {
     this.#authenticated = true;
     for (const out of this.#delayed.splice(0)) this.#startCompression(out);
-    if (this.firstKexDone && !this.#gate) this.conn.readAhead = true;
+    if (this.kexCount > 0 && !this.#gate) this.conn.readAhead = true;
   }
 }
