@@ -271,7 +271,9 @@ if (transfer) {
     const [name, rate, , kib] = line.split("\t");
     if (name) rows.set(name, { mbps: Number(rate), rssMiB: Number(kib) / 1024 });
   }
-  out(`### (h) File transfer: ${dlBytes / 1048576} MiB, one run each (bench/transfer.sh)`);
+  const runs = Number(readText("transfer/runs") ?? "1") || 1;
+  const each = runs === 1 ? "one run each" : `median of ${runs} alternating runs each`;
+  out(`### (h) File transfer: ${dlBytes / 1048576} MiB, ${each} (bench/transfer.sh)`);
   out();
   out(
     "| copy | sshtrace MB/s | OpenSSH MB/s | ratio | target ≥ 0.9× | sshtrace peak RSS | OpenSSH peak RSS |",

@@ -163,7 +163,7 @@ echo "(g) crypto ceiling" >&2
 "$DENO" run -A bench/crypto_ceiling.ts >"$OUT/crypto.txt" 2>&1 || true
 
 echo "(h) file transfer" >&2
-BENCH_SSHD_INFO="$INFO" TRANSFER_OUT="$OUT/transfer" RUNS=1 SIZE_MIB="$((DL_BYTES / 1048576))" \
+BENCH_SSHD_INFO="$INFO" TRANSFER_OUT="$OUT/transfer" RUNS=3 SIZE_MIB="$((DL_BYTES / 1048576))" \
   bash bench/transfer.sh >&2 || echo "bench: the transfer section failed (its table is left out)" >&2
 
 if [[ "${PROFILE:-0}" == 1 ]]; then

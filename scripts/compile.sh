@@ -65,8 +65,8 @@ for m in "${LAZY_MODULES[@]}"; do includes+=(--include "$m"); done
 mkdir -p dist/deno
 for target in "${targets[@]}"; do
   name="${NAMES[$target]:?unknown target $target (one of: ${!NAMES[*]})}"
-  # The young generation capped as for the installed command (scripts/install.sh).
-  "$DENO" compile --quiet "${PERMISSIONS[@]}" --v8-flags=--max-semi-space-size=4 \
+  # V8's heap capped as for the installed command (scripts/install.sh).
+  "$DENO" compile --quiet "${PERMISSIONS[@]}" --v8-flags=--max-semi-space-size=4,--heap-growing-percent=50 \
     "${includes[@]}" --target "$target" \
     --output "dist/deno/sshtrace-$name" main.ts
   echo "compile: dist/deno/sshtrace-$name ($(stat -c %s "dist/deno/sshtrace-$name") bytes)"

@@ -53,7 +53,9 @@ export async function noSymlink(path: string): Promise<void> {
 
 /**
  * Gathers small writes (one SSH packet each, ≤ 32 KiB) into blocks of `size` bytes, so the disk
- * sees one write per block instead of one per packet. `flush()` writes what is left.
+ * sees one write per block instead of one per packet. Large writes (an SFTP reply of up to 255
+ * KiB: half a block or more) go to the file as they are, without a copy into the block.
+ * `flush()` writes what is left.
  */
 export function blockWriter(
   path: string,
@@ -70,7 +72,7 @@ export function blockWriter(
   };
   return {
     async write(bytes) {
-      if (bytes.length >= size) {
+      if (bytes.length >= size / 2) {
         await flush();
         await local("write", path, () => writer.write(bytes));
         return;

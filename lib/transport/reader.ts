@@ -93,23 +93,46 @@ export class BufferedReader {
   timeoutMs: number;
   /** Bounds every wait together while set (see {@link Deadline}). */
   deadline: Deadline | null = null;
-  /** Rejects (with the error given to {@link abort}) to end any wait under way. */
-  #aborted: Promise<never>;
-  #abort: (error: SshError) => void = () => {};
+  /**
+   * The waits under way, each ended (rejected with the error given to {@link abort}) by an abort.
+   * One entry per wait, removed when the wait ends: racing every read against one long-lived
+   * promise would leave a reaction on it per read, which a long copy piles up by the megabyte.
+   */
+  #waiters = new Set<(error: SshError) => void>();
 
   constructor(stream: ByteStream, stage: Stage, timeoutMs: number) {
     this.#stream = stream;
     this.stage = stage;
     this.timeoutMs = timeoutMs;
-    this.#aborted = new Promise<never>((_, reject) => (this.#abort = reject));
-    this.#aborted.catch(() => {});
   }
 
   /** Ends the wait under way, and every later one, with `error` (e.g. a stage's deadline). */
   abort(error: SshError): void {
     if (this.#failure) return;
     this.#failure = error;
-    this.#abort(error);
+    for (const end of this.#waiters) end(error);
+    this.#waiters.clear();
+  }
+
+  /** `work`, unless an {@link abort} comes first (then its error). */
+  #unlessAborted<T>(work: Promise<T>): Promise<T> {
+    if (this.#failure) {
+      work.catch(() => {});
+      return Promise.reject(this.#failure);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#waiters.add(reject);
+      work.then(
+        (value) => {
+          this.#waiters.delete(reject);
+          resolve(value);
+        },
+        (e) => {
+          this.#waiters.delete(reject);
+          reject(e);
+        },
+      );
+    });
   }
 
   get buffered(): number {
@@ -141,12 +164,11 @@ export class BufferedReader {
     const read = this.#read();
     const left = deadline ? Math.max(1, Math.ceil(deadline.leftMs)) : Infinity;
     const limit = Math.min(timeoutMs > 0 ? timeoutMs : Infinity, left);
-    if (limit === Infinity) return await Promise.race([read, this.#aborted]);
+    if (limit === Infinity) return await this.#unlessAborted(read);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
-        read,
-        this.#aborted,
+        this.#unlessAborted(read),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             if (deadline && limit === left) {
