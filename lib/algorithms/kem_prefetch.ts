@@ -7,8 +7,10 @@
  * exchange takes it (once: a key pair is used for one exchange only) and makes its own when
  * there is none. A server that chooses another method leaves it unused (~50 ms of another CPU's
  * time). The worker's start costs CPU too, so it is started only when a spare CPU is likely (not
- * on two CPUs: measured slower there). Where workers cannot start (the standalone executable,
- * whose bundle has no worker file), nothing changes.
+ * on two CPUs: measured slower there; Deno's `new Worker` also blocks the main thread for 20–45 ms
+ * while the worker's runtime is made). The standalone executable embeds the worker as a second
+ * entry point (scripts/binary.sh); where a worker cannot start, nothing changes, and one that
+ * starts but never answers is given up after {@link TAKE_TIMEOUT_MS}.
  * @module
  */
 
@@ -41,21 +43,27 @@ export interface KeyPair {
   secretKey: Uint8Array;
 }
 
-let pending: { worker: Worker; keys: Promise<KeyPair | null> } | null = null;
+let pending: { worker: Worker; keys: Promise<KeyPair | null>; giveUpMs: number } | null = null;
 
 /**
  * Starts making a sntrup761 key pair on a worker thread (once per process), when a spare CPU is
  * likely (`always`: regardless; tests). `SSHTRACE_KEM_AHEAD=on` starts it regardless and
- * `=off` never (for A/B measurements).
+ * `=off` never (for A/B measurements). `workerUrl`: another worker script, `giveUpMs`: another
+ * {@link TAKE_TIMEOUT_MS} (tests).
  */
-export function prefetchSntrup761KeyPair(options: { always?: boolean } = {}): void {
+export function prefetchSntrup761KeyPair(
+  options: { always?: boolean; workerUrl?: string; giveUpMs?: number } = {},
+): void {
   if (pending) return;
   const choice = platform.grantedEnv("SSHTRACE_KEM_AHEAD");
   if (choice === "off") return;
   if (!(options.always || choice === "on" || spareCpu())) return;
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./_kem_worker.ts", import.meta.url).href, { type: "module" });
+    worker = new Worker(
+      options.workerUrl ?? new URL("./_kem_worker.ts", import.meta.url).href,
+      { type: "module" },
+    );
   } catch {
     return; // no worker here: the key exchange makes its key pair itself
   }
@@ -79,15 +87,31 @@ export function prefetchSntrup761KeyPair(options: { always?: boolean } = {}): vo
       worker.terminate();
     };
   });
-  pending = { worker, keys };
+  pending = { worker, keys, giveUpMs: options.giveUpMs ?? TAKE_TIMEOUT_MS };
 }
+
+/**
+ * How long the key exchange waits for a key pair made ahead before it makes its own: a worker
+ * that started but never answers (a runtime whose workers behave differently) must not hang it.
+ */
+const TAKE_TIMEOUT_MS = 3000;
 
 /** The key pair made ahead, if one was started (each is handed out once), else null. */
 export async function takeSntrup761KeyPair(): Promise<KeyPair | null> {
   const p = pending;
   if (!p) return null;
   pending = null;
-  return await p.keys;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), p.giveUpMs);
+  });
+  const keys = await Promise.race([p.keys, late]);
+  clearTimeout(timer);
+  if (!keys) {
+    p.worker.terminate();
+    void p.keys.then((k) => k?.secretKey.fill(0));
+  }
+  return keys;
 }
 
 /** Stops a key pair still being made and drops one not taken (the run is over). */
