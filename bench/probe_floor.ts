@@ -11,7 +11,7 @@
  * @module
  */
 
-import { instantiateOqsKem, type OqsWasm } from "../lib/algorithms/_oqs.ts";
+import { mlKem768, sntrup761 } from "../lib/algorithms/pq.ts";
 
 const port = Number(Deno.args[0]);
 const kex = Deno.args[1] ?? "sntrup761x25519-sha512@openssh.com";
@@ -80,10 +80,7 @@ const used = 4 + packetLength();
 buf.copyWithin(0, used, have);
 have -= used;
 
-const { WASM } = kex.startsWith("sntrup")
-  ? await import("../lib/algorithms/_wasm/sntrup761.ts")
-  : await import("../lib/algorithms/_wasm/mlkem768.ts");
-const kem = await instantiateOqsKem(WASM as OqsWasm);
+const { kem } = await (kex.startsWith("sntrup") ? sntrup761() : mlKem768());
 const { publicKey } = kem.keypair();
 const x = await crypto.subtle.generateKey({ name: "X25519" }, true, [
   "deriveBits",

@@ -60,10 +60,9 @@ export function prefetchSntrup761KeyPair(
   if (!(options.always || choice === "on" || spareCpu())) return;
   let worker: Worker;
   try {
-    worker = new Worker(
-      options.workerUrl ?? new URL("./_kem_worker.ts", import.meta.url).href,
-      { type: "module" },
-    );
+    worker = options.workerUrl
+      ? new Worker(options.workerUrl, { type: "module" })
+      : new Worker(new URL("./_kem_worker.ts", import.meta.url).href, { type: "module" });
   } catch {
     return; // no worker here: the key exchange makes its key pair itself
   }
