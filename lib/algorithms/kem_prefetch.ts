@@ -43,7 +43,19 @@ export interface KeyPair {
   secretKey: Uint8Array;
 }
 
-let pending: { worker: Worker; keys: Promise<KeyPair | null>; giveUpMs: number } | null = null;
+/** A key pair made ahead, as {@link takeSntrup761KeyPair} hands it out: where it was made. */
+export interface KeyPairAhead extends KeyPair {
+  /** For the trace: `on a worker thread`, `on the main thread during the connect`. */
+  readonly where: string;
+}
+
+let pending: {
+  /** Stops the maker (the worker), if there is one to stop. */
+  stop(): void;
+  keys: Promise<KeyPair | null>;
+  giveUpMs: number;
+  where: string;
+} | null = null;
 
 /**
  * Starts making a sntrup761 key pair on a worker thread (once per process), when a spare CPU is
@@ -86,7 +98,41 @@ export function prefetchSntrup761KeyPair(
       worker.terminate();
     };
   });
-  pending = { worker, keys, giveUpMs: options.giveUpMs ?? TAKE_TIMEOUT_MS };
+  pending = {
+    stop: () => worker.terminate(),
+    keys,
+    giveUpMs: options.giveUpMs ?? TAKE_TIMEOUT_MS,
+    where: "on a worker thread",
+  };
+}
+
+/**
+ * Begins a sntrup761 key pair on the main thread, for a connection whose first offered key
+ * exchange is a sntrup761 hybrid (lib/client/early_connect.ts decides), so that it is made once
+ * `connected` settles, while the server sends its greeting and KEXINIT, rather than after them. Where that wait is
+ * idle (the standalone executable: 8–18 ms, BENCHMARKS.md) the wait is gained; under `deno run`
+ * module loading fills it and nothing changes. A server that picks another method leaves it unused
+ * (~35 ms of CPU), which is why only a first choice is made ahead. Nothing when a key pair is
+ * already being made (the worker) or with `SSHTRACE_KEM_AHEAD=off`. Fresh per process: the key
+ * exchange takes it once.
+ */
+export function makeSntrup761KeyPairSoon(connected: Promise<unknown>): void {
+  if (pending || platform.grantedEnv("SSHTRACE_KEM_AHEAD") === "off") return;
+  const keys = (async (): Promise<KeyPair | null> => {
+    const { sntrup761 } = await import("./pq.ts");
+    const { kem } = await sntrup761();
+    // After the connect, and one turn of the event loop later, so that our version line is on its
+    // way before these ~35 ms of CPU: the server's greeting and KEXINIT come meanwhile.
+    await connected;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return kem.keypair();
+  })().catch(() => null); // the key exchange loads it again and reports why it cannot
+  pending = {
+    stop: () => {},
+    keys,
+    giveUpMs: TAKE_TIMEOUT_MS,
+    where: "on the main thread during the connect",
+  };
 }
 
 /**
@@ -96,7 +142,7 @@ export function prefetchSntrup761KeyPair(
 const TAKE_TIMEOUT_MS = 3000;
 
 /** The key pair made ahead, if one was started (each is handed out once), else null. */
-export async function takeSntrup761KeyPair(): Promise<KeyPair | null> {
+export async function takeSntrup761KeyPair(): Promise<KeyPairAhead | null> {
   const p = pending;
   if (!p) return null;
   pending = null;
@@ -107,10 +153,11 @@ export async function takeSntrup761KeyPair(): Promise<KeyPair | null> {
   const keys = await Promise.race([p.keys, late]);
   clearTimeout(timer);
   if (!keys) {
-    p.worker.terminate();
+    p.stop();
     void p.keys.then((k) => k?.secretKey.fill(0));
+    return null;
   }
-  return keys;
+  return { publicKey: keys.publicKey, secretKey: keys.secretKey, where: p.where };
 }
 
 /** Stops a key pair still being made and drops one not taken (the run is over). */
@@ -118,6 +165,6 @@ export function discardPrefetchedKeyPair(): void {
   const p = pending;
   pending = null;
   if (!p) return;
-  p.worker.terminate();
+  p.stop();
   void p.keys.then((k) => k?.secretKey.fill(0));
 }
