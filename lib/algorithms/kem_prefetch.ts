@@ -10,7 +10,9 @@
  * on two CPUs: measured slower there; Deno's `new Worker` also blocks the main thread for 20–45 ms
  * while the worker's runtime is made). The standalone executable embeds the worker as a second
  * entry point (scripts/binary.sh); where a worker cannot start, nothing changes, and one that
- * starts but never answers is given up after {@link TAKE_TIMEOUT_MS}.
+ * starts but never answers is given up after {@link TAKE_TIMEOUT_MS}. Without a worker, a
+ * connection whose first offered key exchange is a sntrup761 hybrid makes it on the main thread
+ * during the server's greeting ({@link makeSntrup761KeyPairSoon}).
  * @module
  */
 
