@@ -37,6 +37,7 @@ LAZY_MODULES=(
   lib/render/report.ts
   lib/diagnose/explain.ts
   lib/algorithms/registry.ts
+  lib/algorithms/pq.ts
   lib/cli/lab.ts
   lib/platform/termios.ts
   lib/platform/node_socket.ts

@@ -9,14 +9,17 @@ import { sntrup761 } from "./pq.ts";
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  close(): void;
+  close?(): void;
+  Bun?: { isMainThread: boolean };
 };
-if ("WorkerGlobalScope" in globalThis) {
+// A worker: Deno's and the browsers' have a WorkerGlobalScope, Bun's (the standalone
+// executable) has none but says it is not the main thread.
+if ("WorkerGlobalScope" in globalThis || scope.Bun?.isMainThread === false) {
   const { kem } = await sntrup761();
   const { publicKey, secretKey } = kem.keypair();
   scope.postMessage(
     { publicKey, secretKey },
     [publicKey.buffer as ArrayBuffer, secretKey.buffer as ArrayBuffer],
   );
-  scope.close();
+  scope.close?.(); // Bun's workers have no close(): the parent ends it on the message
 }

@@ -7,8 +7,12 @@
  * exchange takes it (once: a key pair is used for one exchange only) and makes its own when
  * there is none. A server that chooses another method leaves it unused (~50 ms of another CPU's
  * time). The worker's start costs CPU too, so it is started only when a spare CPU is likely (not
- * on two CPUs: measured slower there). Where workers cannot start (the standalone executable,
- * whose bundle has no worker file), nothing changes.
+ * on two CPUs: measured slower there; Deno's `new Worker` also blocks the main thread for 20–45 ms
+ * while the worker's runtime is made). The standalone executable embeds the worker as a second
+ * entry point (scripts/binary.sh); where a worker cannot start, nothing changes, and one that
+ * starts but never answers is given up after {@link TAKE_TIMEOUT_MS}. Without a worker, a
+ * connection whose first offered key exchange is a sntrup761 hybrid makes it on the main thread
+ * during the server's greeting ({@link makeSntrup761KeyPairSoon}).
  * @module
  */
 
@@ -41,21 +45,38 @@ export interface KeyPair {
   secretKey: Uint8Array;
 }
 
-let pending: { worker: Worker; keys: Promise<KeyPair | null> } | null = null;
+/** A key pair made ahead, as {@link takeSntrup761KeyPair} hands it out: where it was made. */
+export interface KeyPairAhead extends KeyPair {
+  /** For the trace: `on a worker thread`, `on the main thread during the connect`. */
+  readonly where: string;
+}
+
+let pending: {
+  /** Stops the maker (the worker), if there is one to stop. */
+  stop(): void;
+  keys: Promise<KeyPair | null>;
+  giveUpMs: number;
+  where: string;
+} | null = null;
 
 /**
  * Starts making a sntrup761 key pair on a worker thread (once per process), when a spare CPU is
  * likely (`always`: regardless; tests). `SSHTRACE_KEM_AHEAD=on` starts it regardless and
- * `=off` never (for A/B measurements).
+ * `=off` never (for A/B measurements). `workerUrl`: another worker script, `giveUpMs`: another
+ * {@link TAKE_TIMEOUT_MS} (tests).
  */
-export function prefetchSntrup761KeyPair(options: { always?: boolean } = {}): void {
+export function prefetchSntrup761KeyPair(
+  options: { always?: boolean; workerUrl?: string; giveUpMs?: number } = {},
+): void {
   if (pending) return;
   const choice = platform.grantedEnv("SSHTRACE_KEM_AHEAD");
   if (choice === "off") return;
   if (!(options.always || choice === "on" || spareCpu())) return;
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./_kem_worker.ts", import.meta.url).href, { type: "module" });
+    worker = options.workerUrl
+      ? new Worker(options.workerUrl, { type: "module" })
+      : new Worker(new URL("./_kem_worker.ts", import.meta.url).href, { type: "module" });
   } catch {
     return; // no worker here: the key exchange makes its key pair itself
   }
@@ -79,15 +100,66 @@ export function prefetchSntrup761KeyPair(options: { always?: boolean } = {}): vo
       worker.terminate();
     };
   });
-  pending = { worker, keys };
+  pending = {
+    stop: () => worker.terminate(),
+    keys,
+    giveUpMs: options.giveUpMs ?? TAKE_TIMEOUT_MS,
+    where: "on a worker thread",
+  };
 }
 
+/**
+ * Begins a sntrup761 key pair on the main thread, for a connection whose first offered key
+ * exchange is a sntrup761 hybrid (lib/client/early_connect.ts decides), so that it is made once
+ * `connected` settles, while the server sends its greeting and KEXINIT, rather than after them. Where that wait is
+ * idle (the standalone executable: 8–18 ms, BENCHMARKS.md) the wait is gained; under `deno run`
+ * module loading fills it and nothing changes. A server that picks another method leaves it unused
+ * (~35 ms of CPU), which is why only a first choice is made ahead. Nothing when a key pair is
+ * already being made (the worker) or with `SSHTRACE_KEM_AHEAD=off`. Fresh per process: the key
+ * exchange takes it once.
+ */
+export function makeSntrup761KeyPairSoon(connected: Promise<unknown>): void {
+  if (pending || platform.grantedEnv("SSHTRACE_KEM_AHEAD") === "off") return;
+  const keys = (async (): Promise<KeyPair | null> => {
+    const { sntrup761 } = await import("./pq.ts");
+    const { kem } = await sntrup761();
+    // After the connect, and one turn of the event loop later, so that our version line is on its
+    // way before these ~35 ms of CPU: the server's greeting and KEXINIT come meanwhile.
+    await connected;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return kem.keypair();
+  })().catch(() => null); // the key exchange loads it again and reports why it cannot
+  pending = {
+    stop: () => {},
+    keys,
+    giveUpMs: TAKE_TIMEOUT_MS,
+    where: "on the main thread during the connect",
+  };
+}
+
+/**
+ * How long the key exchange waits for a key pair made ahead before it makes its own: a worker
+ * that started but never answers (a runtime whose workers behave differently) must not hang it.
+ */
+const TAKE_TIMEOUT_MS = 3000;
+
 /** The key pair made ahead, if one was started (each is handed out once), else null. */
-export async function takeSntrup761KeyPair(): Promise<KeyPair | null> {
+export async function takeSntrup761KeyPair(): Promise<KeyPairAhead | null> {
   const p = pending;
   if (!p) return null;
   pending = null;
-  return await p.keys;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), p.giveUpMs);
+  });
+  const keys = await Promise.race([p.keys, late]);
+  clearTimeout(timer);
+  if (!keys) {
+    p.stop();
+    void p.keys.then((k) => k?.secretKey.fill(0));
+    return null;
+  }
+  return { publicKey: keys.publicKey, secretKey: keys.secretKey, where: p.where };
 }
 
 /** Stops a key pair still being made and drops one not taken (the run is over). */
@@ -95,6 +167,6 @@ export function discardPrefetchedKeyPair(): void {
   const p = pending;
   pending = null;
   if (!p) return;
-  p.worker.terminate();
+  p.stop();
   void p.keys.then((k) => k?.secretKey.fill(0));
 }

@@ -11,7 +11,7 @@ import { concatBytes, SshWriter } from "../wire/buffer.ts";
 import { digest } from "./hash.ts";
 import { MSG } from "../wire/messages.ts";
 import { type LoadedKem, mlKem768, sntrup761 } from "./pq.ts";
-import { type KeyPair, takeSntrup761KeyPair } from "./kem_prefetch.ts";
+import { type KeyPairAhead, takeSntrup761KeyPair } from "./kem_prefetch.ts";
 import { exchangeHash, expectMessage, mpintSecret, own } from "./_kex_common.ts";
 import {
   type AlgorithmInfo,
@@ -241,7 +241,7 @@ function hybridAgreement(
   kemName: string,
   sizes: { publicKey: number; ciphertext: number },
   load: () => Promise<LoadedKem>,
-  madeAhead?: () => Promise<KeyPair | null>,
+  madeAhead?: () => Promise<KeyPairAhead | null>,
 ): Agreement {
   return {
     label: `${kemName} + X25519`,
@@ -257,9 +257,10 @@ function hybridAgreement(
         );
       }
       const { kem } = loaded;
-      // A key pair made ahead on a worker thread (kem_prefetch.ts), used once, else a new one.
+      // A key pair made ahead (kem_prefetch.ts), used once, else a new one.
       const ahead = await madeAhead?.();
       const keys = ahead && ahead.secretKey.length === kem.secretKeyLength ? ahead : kem.keypair();
+      if (ahead && keys !== ahead) ahead.secretKey.fill(0);
       if (keys.publicKey.length !== sizes.publicKey) {
         throw new Error(`${kemName} made a ${keys.publicKey.length}-byte public key`);
       }
@@ -270,7 +271,7 @@ function hybridAgreement(
           algorithm: kemName,
           ...loaded.backend,
           ...(keys === ahead
-            ? { detail: `${loaded.backend.detail}; key pair made ahead on a worker thread` }
+            ? { detail: `${loaded.backend.detail}; key pair made ahead ${ahead.where}` }
             : {}),
         },
         async finish(serverReply) {

@@ -9,14 +9,23 @@
 import { bigintToBytes, bytesToBigint } from "../wire/buffer.ts";
 import { nodeCrypto } from "./node_loader.ts";
 
-/** Primes below 2000, for trial division. */
-const SMALL_PRIMES: readonly bigint[] = (() => {
+/**
+ * Primes below 2000, for trial division: sieved on first use, not at load (every login loads
+ * this module through the registry; the old filter at load cost 2–7 ms of CPU).
+ */
+let smallPrimes: readonly bigint[] | undefined;
+function primesBelow2000(): readonly bigint[] {
+  if (smallPrimes) return smallPrimes;
+  const composite = new Uint8Array(2000);
   const out: bigint[] = [];
   for (let n = 2; n < 2000; n++) {
-    if (out.every((q) => Number(q) * Number(q) > n || n % Number(q) !== 0)) out.push(BigInt(n));
+    if (composite[n]) continue;
+    out.push(BigInt(n));
+    for (let m = n * n; m < 2000; m += n) composite[m] = 1;
   }
+  smallPrimes = out;
   return out;
-})();
+}
 
 /** Fixed-length big-endian bytes in a buffer of its own (node:crypto keeps no view of ours). */
 function fixed(value: bigint, length: number): Uint8Array {
@@ -41,7 +50,7 @@ function randomBase(p: bigint, length: number): bigint {
  */
 export function isProbablePrime(p: bigint, rounds = 2): boolean {
   if (p < 2n) return false;
-  for (const q of SMALL_PRIMES) {
+  for (const q of primesBelow2000()) {
     if (p === q) return true;
     if (p % q === 0n) return false;
   }

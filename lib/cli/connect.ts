@@ -247,6 +247,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
       tracer,
       signal: options.signal,
       tcp: options.tcp,
+      algorithms: options.algorithms,
+      legacy: options.legacy,
     })
     : undefined;
   const client_ = import("../client.ts");

@@ -75,6 +75,8 @@ export async function runProbe(
       tracer,
       signal: interrupt.signal,
       tcp,
+      algorithms: s.algorithms,
+      legacy: flags.legacy ?? false,
     });
     const { probe } = await import("../client/probe.ts");
     result = await probe({

@@ -10,6 +10,8 @@
 
 import { connectTcp, type TcpConnection, type TcpOptions } from "../net.ts";
 import type { Tracer } from "../trace.ts";
+import { buildOffer, type ListCategory } from "../algorithms/names.ts";
+import { makeSntrup761KeyPairSoon } from "../algorithms/kem_prefetch.ts";
 
 /** Where to connect, as {@link openTransport}'s options say it. */
 export interface EarlyConnectOptions {
@@ -19,6 +21,24 @@ export interface EarlyConnectOptions {
   tracer: Tracer;
   signal?: AbortSignal;
   tcp?: TcpOptions;
+  /**
+   * The algorithm lists as the connection will edit them (`--kex`, KexAlgorithms, `--legacy`):
+   * when the first key exchange offered is a sntrup761 hybrid, its key pair is begun now, while
+   * the server prepares its greeting (lib/algorithms/kem_prefetch.ts).
+   */
+  algorithms?: Partial<Record<ListCategory, string[]>>;
+  legacy?: boolean;
+}
+
+/** Whether the first key exchange the connection offers is a sntrup761 hybrid. */
+function offersSntrup761First(options: EarlyConnectOptions): boolean {
+  try {
+    const first =
+      buildOffer({ kex: options.algorithms?.kex ?? [] }, options.legacy ?? false).kex[0];
+    return first !== undefined && first.startsWith("sntrup761x25519-sha512");
+  } catch {
+    return false; // a list openTransport will refuse, with its own error
+  }
 }
 
 /**
@@ -40,5 +60,6 @@ export function connectEarly(options: EarlyConnectOptions): Promise<TcpConnectio
     return connection;
   });
   stream.catch(() => {}); // observed by openTransport, which rethrows it staged
+  if (offersSntrup761First(options)) makeSntrup761KeyPairSoon(stream);
   return stream;
 }

@@ -29,3 +29,16 @@ Deno.test("without a prefetch there is no key pair, and a discarded one is never
   discardPrefetchedKeyPair();
   assert.equal(await takeSntrup761KeyPair(), null);
 });
+
+Deno.test("a worker that starts but never answers is given up: no key pair, and no hang", async () => {
+  prefetchSntrup761KeyPair({
+    always: true,
+    workerUrl: new URL("./_silent_kem_worker.ts", import.meta.url).href,
+    giveUpMs: 300,
+  });
+  const started = performance.now();
+  assert.equal(await takeSntrup761KeyPair(), null);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 250 && waited < 3000, `waited ${waited} ms`);
+  assert.equal(await takeSntrup761KeyPair(), null);
+});
