@@ -6,10 +6,10 @@
  * @module
  */
 
-import { connect } from "../client.ts";
 import { usageError } from "../config/options.ts";
+import { connectEarly } from "../client/early_connect.ts";
 import { platform } from "../platform/mod.ts";
-import { copy, type CopyReport, type ProtocolChoice } from "../transfer/copy.ts";
+import type { CopyReport, ProtocolChoice } from "../transfer/copy.ts";
 import { type ConnectFlags, prepareRun } from "./connect.ts";
 import { writeErr } from "./output.ts";
 import { sanitize } from "../render/sanitize.ts";
@@ -126,9 +126,27 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
     timeoutMs: input.timeoutMs,
   });
   let report: CopyReport | null = null;
+  // As a login does (lib/cli/connect.ts): a direct TCP connection begins first, and the protocol
+  // and transfer modules load while it is made and the server prepares its greeting.
+  const { options } = run;
+  const connecting = !options.jump?.length && !options.proxyCommand
+    ? connectEarly({
+      host: options.host,
+      port: options.port ?? 22,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      tracer: run.tracer,
+      signal: options.signal,
+      tcp: options.tcp,
+      algorithms: options.algorithms,
+      legacy: options.legacy,
+    })
+    : undefined;
+  const modules = Promise.all([import("../client.ts"), import("../transfer/copy.ts")]);
+  modules.catch(() => {}); // awaited in the run below, which stages a failure
   // Ctrl-C aborts `signal` (run.execute): the copy stops, nothing is left under the final name.
   const outcome = await run.execute(async (ctx) => {
-    const client = await connect(run.options);
+    const [{ connect }, { copy }] = await modules;
+    const client = await connect(connecting ? { ...options, connecting } : options);
     ctx.closeOnStop(() => client.transport.close());
     report = await copy(client, {
       direction: input.direction,

@@ -111,6 +111,16 @@ const BUDGETS: Record<string, Budget> = {
     maxModules: 152,
     needs: [PROTOCOL, LOGIN, "forward", "send"],
   },
+  "get and put": {
+    entries: [
+      "lib/cli/settings.ts",
+      "lib/cli/transfer.ts",
+      "lib/client.ts",
+      "lib/transfer/copy.ts",
+    ],
+    maxModules: 156,
+    needs: [PROTOCOL, LOGIN, "forward", "transfer"],
+  },
   check: {
     entries: ["lib/cli/settings.ts", "lib/cli/check.ts", "lib/sshconfig/apply.ts"],
     maxModules: 144,
@@ -169,7 +179,7 @@ Deno.test("probe and a login check their options before the connect without the 
   // What loads before the TCP connection starts (lib/client/early_connect.ts): the command's
   // module and its static imports. Algorithm lists are checked with lib/algorithms/names.ts;
   // the registry, the transport and the failure catalogue load during the connect or later.
-  for (const command of ["lib/cli/probe.ts", "lib/cli/connect.ts"]) {
+  for (const command of ["lib/cli/probe.ts", "lib/cli/connect.ts", "lib/cli/transfer.ts"]) {
     const { files } = staticGraph(["main.ts", command]);
     const early = [...files].filter((f) =>
       /^lib\/algorithms\/(registry|kex|cipher|mac|hostkey|compression)\.ts$/.test(f) ||
