@@ -141,13 +141,18 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
       legacy: options.legacy,
     })
     : undefined;
-  const modules = Promise.all([import("../client.ts"), import("../transfer/copy.ts")]);
-  modules.catch(() => {}); // awaited in the run below, which stages a failure
+  const client_ = import("../client.ts");
+  client_.catch(() => {}); // awaited in the run below, which stages a failure
   // Ctrl-C aborts `signal` (run.execute): the copy stops, nothing is left under the final name.
   const outcome = await run.execute(async (ctx) => {
-    const [{ connect }, { copy }] = await modules;
-    const client = await connect(connecting ? { ...options, connecting } : options);
+    const { connect } = await client_;
+    const login = connect(connecting ? { ...options, connecting } : options);
+    // The transfer modules load during the key exchange, once the version line is sent.
+    const copy_ = import("../transfer/copy.ts");
+    copy_.catch(() => {}); // a failed login is the error to report
+    const client = await login;
     ctx.closeOnStop(() => client.transport.close());
+    const { copy } = await copy_;
     report = await copy(client, {
       direction: input.direction,
       remote: path,

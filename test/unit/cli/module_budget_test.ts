@@ -66,6 +66,8 @@ const HEAVY: Record<string, RegExp> = {
   lab: /^lib\/lab\/|^lib\/cli\/lab\.ts$/,
   check: /^lib\/check\/|^lib\/cli\/check\.ts$/,
   "post-quantum kex": /^lib\/algorithms\/_wasm\/|^@noble\/post-quantum/,
+  // ~25 ms of start-up: loaded at the point of use (lib/algorithms/node_loader.ts).
+  "node:crypto": /^node:crypto$/,
   compression: /^pako/,
   // Loaded on a failure only (lib/diagnose/explainer.ts), by lib/run.ts or main.ts's error path.
   "failure catalogue": /^lib\/diagnose\/(catalogue\/|explain\.ts$|config_fix\.ts$|audiences\.ts$)/,
