@@ -21,6 +21,7 @@ export interface TransferFlags extends ConnectFlags {
   protocol: string;
   verify?: true;
   resume?: true;
+  fsync?: true;
 }
 
 export interface RunTransferInput {
@@ -161,6 +162,7 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
       recursive: flags.recursive ?? false,
       preserve: flags.preserve ?? false,
       resume: flags.resume ?? false,
+      fsync: flags.fsync ?? false,
       verify: flags.verify ?? false,
       signal: ctx.signal,
       onProgress: progress(Boolean(flags.quiet || flags.json || flags.ndjson)),
