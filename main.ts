@@ -132,6 +132,7 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     case "get":
     case "put": {
       const { flags } = cmd;
+      if (mayOfferSntrup761(flags, cmd.order)) prefetchSntrup761KeyPair();
       const [{ settingsFor, timeoutMs, transferConfigCommand }, transfer] = await Promise.all([
         import("./lib/cli/settings.ts"),
         import("./lib/cli/transfer.ts"),

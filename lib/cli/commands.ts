@@ -164,6 +164,11 @@ export const TRANSFER_OPTIONS = [
     long: "resume",
     help: "continue a partial copy (SFTP): from the temporary .NAME.sshtrace-part",
   },
+  {
+    long: "fsync",
+    help: "get: flush each file to disk before renaming it (survives a power loss; slower; " +
+      "like sftp -f)",
+  },
   IDENTITY,
   ...SECRETS,
   BATCH,

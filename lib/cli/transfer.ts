@@ -6,10 +6,10 @@
  * @module
  */
 
-import { connect } from "../client.ts";
 import { usageError } from "../config/options.ts";
+import { connectEarly } from "../client/early_connect.ts";
 import { platform } from "../platform/mod.ts";
-import { copy, type CopyReport, type ProtocolChoice } from "../transfer/copy.ts";
+import type { CopyReport, ProtocolChoice } from "../transfer/copy.ts";
 import { type ConnectFlags, prepareRun } from "./connect.ts";
 import { writeErr } from "./output.ts";
 import { sanitize } from "../render/sanitize.ts";
@@ -21,6 +21,7 @@ export interface TransferFlags extends ConnectFlags {
   protocol: string;
   verify?: true;
   resume?: true;
+  fsync?: true;
 }
 
 export interface RunTransferInput {
@@ -126,10 +127,33 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
     timeoutMs: input.timeoutMs,
   });
   let report: CopyReport | null = null;
+  // As a login does (lib/cli/connect.ts): a direct TCP connection begins first, and the protocol
+  // and transfer modules load while it is made and the server prepares its greeting.
+  const { options } = run;
+  const connecting = !options.jump?.length && !options.proxyCommand
+    ? connectEarly({
+      host: options.host,
+      port: options.port ?? 22,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      tracer: run.tracer,
+      signal: options.signal,
+      tcp: options.tcp,
+      algorithms: options.algorithms,
+      legacy: options.legacy,
+    })
+    : undefined;
+  const client_ = import("../client.ts");
+  client_.catch(() => {}); // awaited in the run below, which stages a failure
   // Ctrl-C aborts `signal` (run.execute): the copy stops, nothing is left under the final name.
   const outcome = await run.execute(async (ctx) => {
-    const client = await connect(run.options);
+    const { connect } = await client_;
+    const login = connect(connecting ? { ...options, connecting } : options);
+    // The transfer modules load during the key exchange, once the version line is sent.
+    const copy_ = import("../transfer/copy.ts");
+    copy_.catch(() => {}); // a failed login is the error to report
+    const client = await login;
     ctx.closeOnStop(() => client.transport.close());
+    const { copy } = await copy_;
     report = await copy(client, {
       direction: input.direction,
       remote: path,
@@ -138,6 +162,7 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
       recursive: flags.recursive ?? false,
       preserve: flags.preserve ?? false,
       resume: flags.resume ?? false,
+      fsync: flags.fsync ?? false,
       verify: flags.verify ?? false,
       signal: ctx.signal,
       onProgress: progress(Boolean(flags.quiet || flags.json || flags.ndjson)),

@@ -327,7 +327,7 @@ async function receiveFile(
     }
     await run.ack(); // the sender's status byte after the data
     await blocks.flush();
-    await local("sync", part, () => writer.sync());
+    if (options.fsync) await local("sync", part, () => writer.sync());
     ok = true;
   } finally {
     writer.close();

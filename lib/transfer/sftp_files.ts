@@ -27,6 +27,13 @@ export interface CopyOptions {
   preserve?: boolean;
   /** Continue from a partial copy left under the temporary name. @default false */
   resume?: boolean;
+  /**
+   * Downloads: flush the file to disk (fsync) before it is renamed to its final name, for a copy
+   * that must survive a power loss, at the cost of waiting for the disk (as `sftp -f`; OpenSSH's
+   * sftp and scp do not by default). The rename itself keeps an interrupted copy from showing
+   * under the final name either way. @default false
+   */
+  fsync?: boolean;
   /** Stops the copy with `transfer.interrupted`; nothing is left under the final name. */
   signal?: AbortSignal;
   /** Called as data moves: bytes done in this file, its size when known, and its path. */
@@ -128,7 +135,7 @@ export async function downloadFile(
     }
     if (options.signal?.aborted) throw interrupted(remotePath);
     await blocks.flush();
-    await local("sync", part, () => w.sync());
+    if (options.fsync) await local("sync", part, () => w.sync());
     ok = true;
   } finally {
     // With --resume, what arrived in order is kept for the next run.

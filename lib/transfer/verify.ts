@@ -5,7 +5,8 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import type { Hash } from "node:crypto";
+import { nodeCrypto, preloadNodeCrypto } from "../algorithms/node_loader.ts";
 import { SshError } from "../errors/mod.ts";
 import { readSmallText } from "./byte_reader.ts";
 import { local, localFiles } from "./local.ts";
@@ -19,9 +20,18 @@ export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * A SHA-256 hash. `node:crypto` is loaded here, with --verify only: a static import cost every
+ * copy ~25 ms of start-up (lib/algorithms/node_loader.ts).
+ */
+async function sha256(): Promise<Hash> {
+  await preloadNodeCrypto();
+  return nodeCrypto().createHash("sha256");
+}
+
 /** SHA-256 of a local file, streamed. */
 export async function localSha256(path: string): Promise<string> {
-  const hash = createHash("sha256");
+  const hash = await sha256();
   const reader = await local("open", path, () => localFiles.openRead(path));
   try {
     const buffer = new Uint8Array(256 * 1024);
@@ -54,7 +64,7 @@ async function remoteSumByExec(host: ScpHost, path: string): Promise<string | nu
 
 /** The remote sum by reading the file back over SFTP. */
 async function remoteSumBySftp(sftp: SftpClient, path: string): Promise<string> {
-  const hash = createHash("sha256");
+  const hash = await sha256();
   const handle = await sftp.open(path, OPEN.READ);
   try {
     await pipelinedRead(sftp, handle, path, (data) => {

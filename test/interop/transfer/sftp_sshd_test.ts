@@ -103,6 +103,8 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
           ...port(server),
           "--protocol",
           protocol,
+          // The flush to disk before the rename, on SFTP and on SCP.
+          ...(label === "internal-sftp" ? [] : ["--fsync"]),
           at(server, remote),
           back,
         ], { home, textLimit: MiB, timeoutMs: 120_000, peakRss: true });

@@ -66,6 +66,8 @@ const HEAVY: Record<string, RegExp> = {
   lab: /^lib\/lab\/|^lib\/cli\/lab\.ts$/,
   check: /^lib\/check\/|^lib\/cli\/check\.ts$/,
   "post-quantum kex": /^lib\/algorithms\/_wasm\/|^@noble\/post-quantum/,
+  // ~25 ms of start-up: loaded at the point of use (lib/algorithms/node_loader.ts).
+  "node:crypto": /^node:crypto$/,
   compression: /^pako/,
   // Loaded on a failure only (lib/diagnose/explainer.ts), by lib/run.ts or main.ts's error path.
   "failure catalogue": /^lib\/diagnose\/(catalogue\/|explain\.ts$|config_fix\.ts$|audiences\.ts$)/,
@@ -110,6 +112,16 @@ const BUDGETS: Record<string, Budget> = {
     entries: ["lib/cli/settings.ts", "lib/cli/send.ts"],
     maxModules: 152,
     needs: [PROTOCOL, LOGIN, "forward", "send"],
+  },
+  "get and put": {
+    entries: [
+      "lib/cli/settings.ts",
+      "lib/cli/transfer.ts",
+      "lib/client.ts",
+      "lib/transfer/copy.ts",
+    ],
+    maxModules: 156,
+    needs: [PROTOCOL, LOGIN, "forward", "transfer"],
   },
   check: {
     entries: ["lib/cli/settings.ts", "lib/cli/check.ts", "lib/sshconfig/apply.ts"],
@@ -169,7 +181,7 @@ Deno.test("probe and a login check their options before the connect without the 
   // What loads before the TCP connection starts (lib/client/early_connect.ts): the command's
   // module and its static imports. Algorithm lists are checked with lib/algorithms/names.ts;
   // the registry, the transport and the failure catalogue load during the connect or later.
-  for (const command of ["lib/cli/probe.ts", "lib/cli/connect.ts"]) {
+  for (const command of ["lib/cli/probe.ts", "lib/cli/connect.ts", "lib/cli/transfer.ts"]) {
     const { files } = staticGraph(["main.ts", command]);
     const early = [...files].filter((f) =>
       /^lib\/algorithms\/(registry|kex|cipher|mac|hostkey|compression)\.ts$/.test(f) ||

@@ -29,6 +29,7 @@ Deno.test("get HOST:REMOTE [LOCAL]: -P is the port, -p preserves, the switches a
     "-r",
     "--verify",
     "--resume",
+    "--fsync",
     "--protocol",
     "scp",
     "-i",
@@ -44,6 +45,7 @@ Deno.test("get HOST:REMOTE [LOCAL]: -P is the port, -p preserves, the switches a
   assert.equal(r.flags.recursive, true);
   assert.equal(r.flags.verify, true);
   assert.equal(r.flags.resume, true);
+  assert.equal(r.flags.fsync, true);
   assert.equal(r.flags.protocol, "scp");
   assert.deepEqual(r.flags.identity, ["k"]);
   assert.equal(
@@ -58,6 +60,7 @@ Deno.test("get without LOCAL copies into the current directory; protocol default
   assert.equal(r.local, ".");
   assert.equal(r.flags.protocol, "auto");
   assert.equal(r.flags.preserve, undefined);
+  assert.equal(r.flags.fsync, undefined); // no flush to disk unless asked, as sftp and scp
 });
 
 Deno.test("put LOCAL HOST:REMOTE needs both arguments", () => {
