@@ -9,7 +9,7 @@
 
 import { parseTarget, type Settings, usageError } from "../config/options.ts";
 import type { ConnectOptions } from "../client.ts";
-import { connectEarly } from "../client/early_connect.ts";
+import { connectDirectEarly } from "../client/early_connect.ts";
 import { defaultUser } from "../client/default_user.ts";
 import type { ExitInfo } from "../connection/session.ts";
 import { platform } from "../platform/mod.ts";
@@ -237,20 +237,8 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   // it imports) while the server prepares its greeting. Not when the configuration is refused:
   // then nothing is sent, not even a connection.
   const { options } = run;
-  const direct = !options.jump?.length && !options.proxyCommand &&
-    !(input.config && configRefusals(input.config).length);
-  const connecting = direct
-    ? connectEarly({
-      host: options.host,
-      port: options.port ?? 22,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      tracer,
-      signal: options.signal,
-      tcp: options.tcp,
-      algorithms: options.algorithms,
-      legacy: options.legacy,
-    })
-    : undefined;
+  const refused = Boolean(input.config && configRefusals(input.config).length);
+  const connecting = refused ? undefined : connectDirectEarly(options, tracer);
   const client_ = import("../client.ts");
   client_.catch(() => {}); // awaited in the run below, which stages a failure
   const outcome = await run.execute(async (ctx) => {

@@ -7,7 +7,7 @@
  */
 
 import { usageError } from "../config/options.ts";
-import { connectEarly } from "../client/early_connect.ts";
+import { connectDirectEarly } from "../client/early_connect.ts";
 import { platform } from "../platform/mod.ts";
 import type { CopyReport, ProtocolChoice } from "../transfer/copy.ts";
 import { type ConnectFlags, prepareRun } from "./connect.ts";
@@ -130,18 +130,7 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
   // As a login does (lib/cli/connect.ts): a direct TCP connection begins first, and the protocol
   // and transfer modules load while it is made and the server prepares its greeting.
   const { options } = run;
-  const connecting = !options.jump?.length && !options.proxyCommand
-    ? connectEarly({
-      host: options.host,
-      port: options.port ?? 22,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      tracer: run.tracer,
-      signal: options.signal,
-      tcp: options.tcp,
-      algorithms: options.algorithms,
-      legacy: options.legacy,
-    })
-    : undefined;
+  const connecting = connectDirectEarly(options, run.tracer);
   const client_ = import("../client.ts");
   client_.catch(() => {}); // awaited in the run below, which stages a failure
   // Ctrl-C aborts `signal` (run.execute): the copy stops, nothing is left under the final name.

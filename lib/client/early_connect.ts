@@ -63,3 +63,32 @@ export function connectEarly(options: EarlyConnectOptions): Promise<TcpConnectio
   if (offersSntrup761First(options)) makeSntrup761KeyPairSoon(stream);
   return stream;
 }
+
+/** A login's options, as far as they say whether and where to connect first. */
+export interface LoginRoute extends Omit<EarlyConnectOptions, "port" | "timeoutMs" | "tracer"> {
+  port?: number;
+  timeoutMs?: number;
+  jump?: readonly unknown[];
+  proxyCommand?: string;
+}
+
+/**
+ * {@link connectEarly} for a direct TCP login; undefined when the login goes through a jump host or
+ * a ProxyCommand (the client connects those itself, later).
+ */
+export function connectDirectEarly(
+  options: LoginRoute,
+  tracer: Tracer,
+): Promise<TcpConnection> | undefined {
+  if (options.jump?.length || options.proxyCommand) return undefined;
+  return connectEarly({
+    host: options.host,
+    port: options.port ?? 22,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    tracer,
+    signal: options.signal,
+    tcp: options.tcp,
+    algorithms: options.algorithms,
+    legacy: options.legacy,
+  });
+}
