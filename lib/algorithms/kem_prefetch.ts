@@ -111,12 +111,12 @@ export function prefetchSntrup761KeyPair(
 /**
  * Begins a sntrup761 key pair on the main thread, for a connection whose first offered key
  * exchange is a sntrup761 hybrid (lib/client/early_connect.ts decides), so that it is made once
- * `connected` settles, while the server sends its greeting and KEXINIT, rather than after them. Where that wait is
- * idle (the standalone executable: 8–18 ms, BENCHMARKS.md) the wait is gained; under `deno run`
- * module loading fills it and nothing changes. A server that picks another method leaves it unused
- * (~35 ms of CPU), which is why only a first choice is made ahead. Nothing when a key pair is
- * already being made (the worker) or with `SSHTRACE_KEM_AHEAD=off`. Fresh per process: the key
- * exchange takes it once.
+ * `connected` settles, while the server sends its greeting and KEXINIT, rather than after them.
+ * Where that wait is idle (the standalone executable: 8–18 ms, BENCHMARKS.md) the wait is gained;
+ * under `deno run` module loading fills it and nothing changes. A server that picks another
+ * method leaves it unused (~35 ms of CPU), which is why only a first choice is made ahead.
+ * Nothing when a key pair is already being made (the worker) or with `SSHTRACE_KEM_AHEAD=off`.
+ * Fresh per process: the key exchange takes it once.
  */
 export function makeSntrup761KeyPairSoon(connected: Promise<unknown>): void {
   if (pending || platform.grantedEnv("SSHTRACE_KEM_AHEAD") === "off") return;
