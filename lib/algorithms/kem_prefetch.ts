@@ -16,6 +16,7 @@
  * @module
  */
 
+import { LATE, orLate } from "../async.ts";
 import { platform } from "../platform/mod.ts";
 
 /**
@@ -148,13 +149,8 @@ export async function takeSntrup761KeyPair(): Promise<KeyPairAhead | null> {
   const p = pending;
   if (!p) return null;
   pending = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), p.giveUpMs);
-  });
-  const keys = await Promise.race([p.keys, late]);
-  clearTimeout(timer);
-  if (!keys) {
+  const keys = await orLate(p.keys, p.giveUpMs);
+  if (keys === LATE || !keys) {
     p.stop();
     void p.keys.then((k) => k?.secretKey.fill(0));
     return null;

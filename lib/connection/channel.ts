@@ -10,7 +10,8 @@ import { type SshReader, SshWriter } from "../wire/buffer.ts";
 import { encodeChannelData, messageName, MSG } from "../wire/messages.ts";
 import type { Tracer } from "../trace.ts";
 import { releasable, release } from "../wire/release.ts";
-import { type Deferred, deferred, noop, withReplyTimeout } from "./wait.ts";
+import { type Deferred, deferred, noop } from "../async.ts";
+import { withReplyTimeout } from "./wait.ts";
 import { Inbound, LocalWindow, RemoteWindow } from "./window.ts";
 import type { ChannelHost, ChannelRequestHandler, ChannelStage } from "./types.ts";
 import {

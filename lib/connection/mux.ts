@@ -22,7 +22,8 @@ import type {
   ChannelStage,
   ConnectionOptions,
 } from "./types.ts";
-import { deferred, LATE, noop, orLate, toError, withReplyTimeout } from "./wait.ts";
+import { deferred, LATE, noop, orLate, toError } from "../async.ts";
+import { withReplyTimeout } from "./wait.ts";
 import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW_SIZE } from "./window.ts";
 import { Session } from "./session.ts";
 import { connectionClosed, traceError } from "./channel_errors.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Deferred, deferred } from "./wait.ts";
+import { type Deferred, deferred } from "../async.ts";
 
 /** Our default initial window: 2 MiB. */
 export const DEFAULT_WINDOW_SIZE = 2 * 1024 * 1024;

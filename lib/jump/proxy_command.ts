@@ -6,6 +6,7 @@
  * @module
  */
 
+import { LATE, orLate } from "../async.ts";
 import { usageError } from "../config/options.ts";
 import { SshError } from "../errors/mod.ts";
 import { platform } from "../platform/mod.ts";
@@ -78,8 +79,8 @@ export function proxyCommandStream(command: string, host: string, port: number):
   let received = 0;
   let closed = false;
   const ended = async (): Promise<SshError> => {
-    const timer = new Promise<null>((r) => setTimeout(() => r(null), EXIT_WAIT_MS));
-    const status = await Promise.race([child.status, timer]);
+    const outcome = await orLate(child.status, EXIT_WAIT_MS);
+    const status = outcome === LATE ? null : outcome;
     const why = status === null
       ? "closed its output before sending anything"
       : status.signal

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { orLate } from "../async.ts";
+
 /** A duplex of bytes to a shell: what the engine writes to and reads from. */
 export interface ShellIo {
   write(bytes: Uint8Array): Promise<void>;
@@ -170,11 +172,6 @@ export class Inbox {
   /** Stops reading (if the source has not ended). */
   async stop(): Promise<void> {
     if (!this.ended) await this.#cancel();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#pump,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 200))),
-    ]);
-    clearTimeout(timer);
+    await orLate(this.#pump, 200);
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { noop } from "../async.ts";
 import { SshError } from "../errors/mod.ts";
 import { release } from "../wire/release.ts";
 import type { SftpClient } from "./sftp_client.ts";
@@ -50,8 +51,6 @@ export async function sizesFor(
     Math.max(2, Math.min(DEFAULT_REQUESTS, Math.floor(IN_FLIGHT / chunkSize)));
   return { chunkSize, requests };
 }
-
-const noop = () => {};
 
 /** The error of a copy stopped by its signal. */
 export function interrupted(path: string): SshError {

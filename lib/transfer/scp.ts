@@ -7,6 +7,7 @@
  * @module
  */
 
+import { LATE, orLate } from "../async.ts";
 import type { Client } from "../client.ts";
 import type { Session } from "../connection/session.ts";
 import { SshError } from "../errors/mod.ts";
@@ -139,16 +140,11 @@ class ScpRun {
   async failure(message: string | null): Promise<SshError> {
     if (message !== null) return scpError(this.path, message);
     // The channel ended: wait a moment for stderr and the exit status.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const exit = await Promise.race([
-      this.session.exit.catch(() => null),
-      new Promise<null>((r) => (timer = setTimeout(() => r(null), 2000))),
-    ]);
-    clearTimeout(timer);
+    const status = await this.#exitStatus(2000);
     const text = this.#stderr.trim();
     if (text) return scpError(this.path, text);
-    if (exit && exit.status !== null && exit.status !== 0) {
-      return scpError(this.path, `the remote scp exited with status ${exit.status}`);
+    if (status !== null && status !== 0) {
+      return scpError(this.path, `the remote scp exited with status ${status}`);
     }
     return closed(this.path, 0, null);
   }
@@ -168,17 +164,18 @@ class ScpRun {
   async finish(): Promise<void> {
     await this.session.eof().catch(() => {});
     // Every byte is acknowledged by now: a server that never closes must not hang the copy.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const exit = await Promise.race([
-      this.session.exit.catch(() => null),
-      new Promise<null>((r) => (timer = setTimeout(() => r(null), 10_000))),
-    ]);
-    clearTimeout(timer);
-    if (exit && exit.status !== null && exit.status !== 0) {
+    const status = await this.#exitStatus(10_000);
+    if (status !== null && status !== 0) {
       throw await this.failure(
-        this.#stderr.trim() || `the remote scp exited with status ${exit.status}`,
+        this.#stderr.trim() || `the remote scp exited with status ${status}`,
       );
     }
+  }
+
+  /** The remote command's exit status; null without one (a signal, the channel gone, `ms` out). */
+  async #exitStatus(ms: number): Promise<number | null> {
+    const exit = await orLate(this.session.exit.catch(() => null), ms);
+    return exit === LATE ? null : exit?.status ?? null;
   }
 
   close(): void {

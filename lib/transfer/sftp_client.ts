@@ -7,6 +7,7 @@
  * @module
  */
 
+import { noop, orLate } from "../async.ts";
 import { SshError } from "../errors/mod.ts";
 import type { Tracer } from "../trace.ts";
 import { SshReader, type SshWriter, WireError } from "../wire/buffer.ts";
@@ -512,13 +513,7 @@ export class SftpClient {
    * server's side of the close (a server that never answers does not hang the caller).
    */
   async end(): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
-    await Promise.race([
-      this.#channel.close().catch(() => {}).then(() => this.done),
-      late,
-    ]);
-    clearTimeout(timer);
+    await orLate(this.#channel.close().catch(noop).then(() => this.done), 5000);
   }
 
   /** @internal for traces */

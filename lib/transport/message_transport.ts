@@ -8,6 +8,7 @@
  * @module
  */
 
+import { orLate } from "../async.ts";
 import type { Tracer } from "../trace.ts";
 import type { AlgorithmLists, Stage } from "../types.ts";
 import { DISCONNECT, DISCONNECT_REASONS } from "../wire/messages.ts";
@@ -175,16 +176,10 @@ export abstract class RoleTransport implements MessageTransport {
       reason: DISCONNECT_REASONS[reasonCode] ?? "UNKNOWN",
       description,
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await Promise.race([
-        this.hs.sendNow(disconnectMessage(reasonCode, description)),
-        new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
-      ]);
+      await orLate(this.hs.sendNow(disconnectMessage(reasonCode, description)), 1000);
     } catch {
       // The peer may already be gone; closing is all that is left.
-    } finally {
-      clearTimeout(timer);
     }
     this.close();
   }

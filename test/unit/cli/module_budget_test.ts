@@ -125,7 +125,8 @@ const BUDGETS: Record<string, Budget> = {
   },
   check: {
     entries: ["lib/cli/settings.ts", "lib/cli/check.ts", "lib/sshconfig/apply.ts"],
-    maxModules: 144,
+    // +1 when the promise helpers (orLate, deferred) moved to lib/async.ts for every layer.
+    maxModules: 145,
     // lib/send/transcript.ts writes --log transcripts (and prompt.ts the prompt it masks by).
     // lib/jump/chain.ts: --jump reaches the fleet through one shared jump connection.
     needs: [PROTOCOL, LOGIN, "forward", "check", "send", "jump"],
