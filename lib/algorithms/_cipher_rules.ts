@@ -5,6 +5,8 @@
  * @module
  */
 
+import { CipherIntegrityError } from "./types.ts";
+
 /** The SSH name of OpenSSH's ChaCha20-Poly1305 construction. */
 export const CHACHA_NAME = "chacha20-poly1305@openssh.com";
 
@@ -47,6 +49,16 @@ export function checkWire(name: string, wire: Uint8Array, tagLength: number): vo
   if (wire.length < 4 + tagLength) {
     throw new RangeError(`${name} packet of ${wire.length} bytes is too short to hold its tag`);
   }
+}
+
+/** Throws a `RangeError` when a packet to seal cannot even hold its 4-byte length field. */
+export function checkSealable(name: string, packet: Uint8Array): void {
+  if (packet.length < 4) throw new RangeError(`${name} packet is shorter than 4 bytes`);
+}
+
+/** The error of an AEAD packet whose tag does not match (corrupted or forged on the way). */
+export function tagMismatch(name: string): CipherIntegrityError {
+  return new CipherIntegrityError(`${name} tag does not match the packet`);
 }
 
 /**

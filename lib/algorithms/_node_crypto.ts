@@ -16,18 +16,15 @@ import type { AesCtrBits, AesGcmBits, CryptoBackend, HmacHash } from "./_openssl
 import {
   CHACHA_NAME,
   checkBlocks,
+  checkSealable,
   checkWire,
   incrementInvocationCounter,
   readUint32,
   setChachaSeq,
+  tagMismatch,
   ZERO_BLOCK,
 } from "./_cipher_rules.ts";
-import {
-  type AeadTransform,
-  CipherIntegrityError,
-  type ReadAheadAead,
-  type ReadAheadStream,
-} from "./types.ts";
+import type { AeadTransform, ReadAheadAead, ReadAheadStream } from "./types.ts";
 
 /** The provider on node:crypto; `backend` says why OpenSSL is not used. */
 export function nodeProvider(backend: CryptoBackend): CryptoProvider {
@@ -89,7 +86,7 @@ function chachaPolyNode(key: Uint8Array): AeadTransform {
 
   return {
     seal(seq: number, packet: Uint8Array): Uint8Array {
-      if (packet.length < 4) throw new RangeError(`${CHACHA_NAME} packet is shorter than 4 bytes`);
+      checkSealable(CHACHA_NAME, packet);
       const out = new Uint8Array(packet.length + 16);
       out.set(lengthCipher(seq, packet.subarray(0, 4)), 0);
       const [cipher, polyKey] = payloadCipher(seq);
@@ -113,7 +110,7 @@ function chachaPolyNode(key: Uint8Array): AeadTransform {
       // joining; its first 4 bytes are then replaced by the length decrypted with K_1.
       const polyKey = cipher.update(ZERO_BLOCK.subarray(0, 60)).subarray(0, 32);
       if (!bytesEqual(poly1305(body, polyKey), wire.subarray(bodyLength))) {
-        throw new CipherIntegrityError(`${CHACHA_NAME} tag does not match the packet`);
+        throw tagMismatch(CHACHA_NAME);
       }
       const out = plain(cipher.update(body));
       const known = lastLength;
@@ -169,7 +166,7 @@ function gcmNode(
   };
   const transform: ReadAheadAead = {
     seal(_seq: number, packet: Uint8Array): Uint8Array {
-      if (packet.length < 4) throw new RangeError(`${name} packet is shorter than 4 bytes`);
+      checkSealable(name, packet);
       const cipher = nodeCrypto().createCipheriv(nodeName, k, nextIv());
       const aad = packet.subarray(0, 4);
       cipher.setAAD(aad);
@@ -195,7 +192,7 @@ function gcmNode(
       try {
         decipher.final();
       } catch {
-        throw new CipherIntegrityError(`${name} tag does not match the packet`);
+        throw tagMismatch(name);
       }
       return plain;
     },
@@ -214,7 +211,7 @@ function gcmNode(
       return decryptAsync(params, wire.subarray(4)).then(
         (body) => new Uint8Array(body),
         () => {
-          throw new CipherIntegrityError(`${name} tag does not match the packet`);
+          throw tagMismatch(name);
         },
       );
     },

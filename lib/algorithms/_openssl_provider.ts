@@ -17,13 +17,15 @@ import type {
 import {
   CHACHA_NAME,
   checkBlocks,
+  checkSealable,
   checkWire,
   incrementInvocationCounter,
   readUint32,
   setChachaSeq,
+  tagMismatch,
   ZERO_BLOCK,
 } from "./_cipher_rules.ts";
-import { type AeadTransform, CipherIntegrityError, type StreamTransform } from "./types.ts";
+import type { AeadTransform, StreamTransform } from "./types.ts";
 
 /** The provider on a loaded, self-tested libcrypto. */
 export function opensslProvider(ossl: OpenSsl, backend: CryptoBackend): CryptoProvider {
@@ -68,7 +70,7 @@ function chachaPolyOpenSsl(ossl: OpenSsl, key: Uint8Array): AeadTransform {
   };
   return {
     seal(seq: number, packet: Uint8Array): Uint8Array {
-      if (packet.length < 4) throw new RangeError(`${CHACHA_NAME} packet is shorter than 4 bytes`);
+      checkSealable(CHACHA_NAME, packet);
       const out = new Uint8Array(packet.length + 16);
       cryptLength(seq, packet);
       out.set(lengthPlain, 0);
@@ -92,7 +94,7 @@ function chachaPolyOpenSsl(ossl: OpenSsl, key: Uint8Array): AeadTransform {
       let diff = 0; // constant time, as bytesEqual, without a view of the wire's tag
       for (let i = 0; i < 16; i++) diff |= tag[i]! ^ wire[bodyLength + i]!;
       if (diff !== 0) {
-        throw new CipherIntegrityError(`${CHACHA_NAME} tag does not match the packet`);
+        throw tagMismatch(CHACHA_NAME);
       }
       const out = new Uint8Array(bodyLength);
       cryptLength(seq, body);
@@ -123,7 +125,7 @@ function gcmOpenSsl(
   const context = (encrypt: boolean) => ossl.aesGcm(bits, k, nonce, encrypt);
   return {
     seal(_seq: number, packet: Uint8Array): Uint8Array {
-      if (packet.length < 4) throw new RangeError(`${name} packet is shorter than 4 bytes`);
+      checkSealable(name, packet);
       const ctx = sealing ??= context(true);
       nextIv(ctx);
       const out = new Uint8Array(packet.length + 16);
@@ -149,7 +151,7 @@ function gcmOpenSsl(
       ctx.setTag(wire.subarray(bodyLength));
       if (!ctx.final()) {
         out.fill(0);
-        throw new CipherIntegrityError(`${name} tag does not match the packet`);
+        throw tagMismatch(name);
       }
       return out;
     },
