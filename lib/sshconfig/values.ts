@@ -58,6 +58,10 @@ function choice(words: Record<string, string>) {
 }
 
 const FLAG = { yes: "yes", true: "yes", no: "no", false: "no" };
+
+/** A yes/no flag with more states (OpenSSH's multistate tables): `states` add to or respell it. */
+const multistate = (states: Record<string, string>) => choice({ ...FLAG, ...states });
+
 const flag = (args: readonly string[]) =>
   one(args, (a) => {
     const v = FLAG[a.toLowerCase() as keyof typeof FLAG];
@@ -219,38 +223,47 @@ function port(args: readonly string[]): Parsed {
   return integer(1, 65535, "port")(args);
 }
 
-/** ProxyJump: checked as the run reads it (lib/config/jump_spec.ts), kept as written. */
-function proxyJump(args: readonly string[]): Parsed {
-  if (args.length !== 1) return { problem: "expected one argument" };
+/**
+ * A value of `count` arguments, kept as written (joined by single spaces) once `check` (the
+ * parser the run reads it with) accepts it; its error, less the `prefix` naming the keyword, is
+ * the problem.
+ */
+const checkedBy = (
+  count: number,
+  expected: string,
+  check: (value: string) => unknown,
+  prefix: RegExp,
+) =>
+(args: readonly string[]): Parsed => {
+  if (args.length !== count) return { problem: expected };
+  const value = args.join(" ");
   try {
-    parseJumpSpec(args[0]!);
+    check(value);
   } catch (e) {
-    return { problem: (e as Error).message.replace(/^ProxyJump: /, "") };
+    return { problem: (e as Error).message.replace(prefix, "") };
   }
-  return args[0]!;
-}
-
-/** LocalForward, RemoteForward: `[bind:]port host:hostport`, checked as -L is, kept as written. */
-const forward = (keyword: string) => (args: readonly string[]): Parsed => {
-  if (args.length !== 2) return { problem: "expected [bind_address:]port host:hostport" };
-  try {
-    parseForwardSpec(args.join(" "), keyword);
-  } catch (e) {
-    return { problem: (e as Error).message.replace(new RegExp(`^${keyword} [^:]*: `), "") };
-  }
-  return args.join(" ");
+  return value;
 };
 
+/** ProxyJump: checked as the run reads it (lib/config/jump_spec.ts), kept as written. */
+const proxyJump = checkedBy(1, "expected one argument", parseJumpSpec, /^ProxyJump: /);
+
+/** LocalForward, RemoteForward: `[bind:]port host:hostport`, checked as -L is, kept as written. */
+const forward = (keyword: string) =>
+  checkedBy(
+    2,
+    "expected [bind_address:]port host:hostport",
+    (value) => parseForwardSpec(value, keyword),
+    new RegExp(`^${keyword} [^:]*: `),
+  );
+
 /** DynamicForward: `[bind:]port`, checked as -D is, kept as written. */
-function dynamicForward(args: readonly string[]): Parsed {
-  if (args.length !== 1) return { problem: "expected [bind_address:]port" };
-  try {
-    parseDynamicSpec(args[0]!, "DynamicForward");
-  } catch (e) {
-    return { problem: (e as Error).message.replace(/^DynamicForward [^:]*: /, "") };
-  }
-  return args[0]!;
-}
+const dynamicForward = checkedBy(
+  1,
+  "expected [bind_address:]port",
+  (value) => parseDynamicSpec(value, "DynamicForward"),
+  /^DynamicForward [^:]*: /,
+);
 
 /** The supported keywords (lower case, canonical spelling) and how their values are read. */
 export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, ValueSpec>([
@@ -268,14 +281,7 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
     "pubkeyauthentication",
     {
       combine: "first",
-      parse: choice({
-        yes: "yes",
-        true: "yes",
-        no: "no",
-        false: "no",
-        unbound: "unbound",
-        "host-bound": "host-bound",
-      }),
+      parse: multistate({ unbound: "unbound", "host-bound": "host-bound" }),
     },
   ],
   ["pubkeyacceptedalgorithms", {
@@ -295,9 +301,7 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
     "stricthostkeychecking",
     {
       combine: "first",
-      parse: choice({
-        yes: "yes",
-        true: "yes",
+      parse: multistate({
         no: "off",
         false: "off",
         off: "off",
@@ -327,14 +331,7 @@ export const VALUE_SPECS: ReadonlyMap<string, ValueSpec> = new Map<string, Value
     "requesttty",
     {
       combine: "first",
-      parse: choice({
-        yes: "yes",
-        true: "yes",
-        no: "no",
-        false: "no",
-        force: "force",
-        auto: "auto",
-      }),
+      parse: multistate({ force: "force", auto: "auto" }),
     },
   ],
   ["sendenv", { combine: "accumulate", parse: sendEnv }],

@@ -52,6 +52,41 @@ export async function noSymlink(path: string): Promise<void> {
 }
 
 /**
+ * Makes a local directory to download into (mode 0700), or takes the existing one; anything else
+ * under that name (a file, a symlink) is refused.
+ */
+export async function localDirectory(path: string): Promise<void> {
+  const st = await local("stat", path, () => localFiles.lstat(path));
+  if (st?.isSymlink || (st && !st.isDirectory)) {
+    throw new SshError(
+      "transfer",
+      "transfer.local-error",
+      `${path} (local) exists and is not a directory`,
+      { path, kind: st.isSymlink ? "symlink" : "not-a-directory" },
+    );
+  }
+  if (!st) await local("mkdir", path, () => localFiles.mkdir(path, { mode: 0o700 }));
+}
+
+/**
+ * Puts a complete download in place: its permission bits and times set first when `keep` says
+ * (`-p`; what the server did not send is left), then `part` renamed to `target`.
+ */
+export async function landPart(
+  part: string,
+  target: string,
+  keep: { mode?: number; atime?: number; mtime?: number } | null,
+): Promise<void> {
+  const mode = keep?.mode;
+  if (mode !== undefined) await local("chmod", part, () => localFiles.chmod(part, mode & 0o7777));
+  const mtime = keep?.mtime;
+  if (mtime !== undefined) {
+    await local("set times of", part, () => localFiles.utime(part, keep?.atime ?? mtime, mtime));
+  }
+  await local("rename", target, () => localFiles.rename(part, target));
+}
+
+/**
  * Gathers small writes (one SSH packet each, ≤ 32 KiB) into blocks of `size` bytes, so the disk
  * sees one write per block instead of one per packet. Large writes (an SFTP reply of up to 255
  * KiB: half a block or more) go to the file as they are, without a copy into the block.

@@ -15,7 +15,9 @@ import { ByteReader } from "./byte_reader.ts";
 import {
   blockWriter,
   existingLocal,
+  landPart,
   local,
+  localDirectory,
   localFiles,
   type LocalStat,
   localTarget,
@@ -256,16 +258,7 @@ export async function scpDownload(
         const target = parent !== undefined
           ? join(parent, entry.name)
           : await localTarget(localPath, entry.name);
-        const st = await local("stat", target, () => localFiles.lstat(target));
-        if (st && (!st.isDirectory || st.isSymlink)) {
-          throw new SshError(
-            "transfer",
-            "transfer.local-error",
-            `${target} (local) exists and is not a directory`,
-            { path: target, kind: "not-a-directory" },
-          );
-        }
-        if (!st) await local("mkdir", target, () => localFiles.mkdir(target, { mode: 0o700 }));
+        await localDirectory(target);
         if (options.preserve) {
           await local("chmod", target, () => localFiles.chmod(target, entry.mode & 0o7777));
         }
@@ -330,13 +323,7 @@ async function receiveFile(
     writer.close();
     if (!ok) await localFiles.remove(part).catch(() => {});
   }
-  if (options.preserve) {
-    await local("chmod", part, () => localFiles.chmod(part, entry.mode & 0o7777));
-    if (times) {
-      await local("set times of", part, () => localFiles.utime(part, times.atime, times.mtime));
-    }
-  }
-  await local("rename", target, () => localFiles.rename(part, target));
+  await landPart(part, target, options.preserve ? { mode: entry.mode, ...times } : null);
   await run.send(ZERO);
   return { local: target, remote, bytes: got, size: got, resumedFrom: 0 };
 }

@@ -13,7 +13,9 @@ import {
   blockWriter,
   chunkReader,
   existingLocal,
+  landPart,
   local,
+  localDirectory,
   localFiles,
   type LocalStat,
   localTarget,
@@ -144,19 +146,11 @@ export async function downloadFile(
     await sftp.close(handle, remotePath).catch(() => {});
     if (!ok && !options.resume) await localFiles.remove(part).catch(() => {});
   }
-  if (options.preserve) {
-    if (attrs.permissions !== undefined) {
-      await local("chmod", part, () => localFiles.chmod(part, attrs.permissions! & 0o7777));
-    }
-    if (attrs.mtime !== undefined) {
-      await local(
-        "set times of",
-        part,
-        () => localFiles.utime(part, attrs.atime ?? attrs.mtime!, attrs.mtime!),
-      );
-    }
-  }
-  await local("rename", target, () => localFiles.rename(part, target));
+  await landPart(
+    part,
+    target,
+    options.preserve ? { mode: attrs.permissions, atime: attrs.atime, mtime: attrs.mtime } : null,
+  );
   return { local: target, remote: remotePath, bytes, size: offset + bytes, resumedFrom: offset };
 }
 
@@ -293,16 +287,7 @@ async function walkDown(
   const entries = await sftp.list(remoteDir);
   // Every name is checked before anything is written for this directory.
   for (const e of entries) checkServerName(e.filename, remoteDir);
-  const st = await local("stat", localDir, () => localFiles.lstat(localDir));
-  if (st?.isSymlink || (st && !st.isDirectory)) {
-    throw new SshError(
-      "transfer",
-      "transfer.local-error",
-      `${localDir} (local) exists and is not a directory`,
-      { path: localDir, kind: st.isSymlink ? "symlink" : "not-a-directory" },
-    );
-  }
-  if (!st) await local("mkdir", localDir, () => localFiles.mkdir(localDir, { mode: 0o700 }));
+  await localDirectory(localDir);
   result.directories++;
   for (const e of entries) {
     const remote = join(remoteDir, e.filename);
