@@ -30,6 +30,11 @@ export function withLists(change: Partial<LabConfig["lists"]>) {
   };
 }
 
+/** Greets with `line` (raw bytes, CR LF included) instead of the version line. */
+export const greetWith = (line: string): FaultHooks => ({
+  greeting: (io) => io.raw(enc.encode(line)),
+});
+
 export const silentAt = (point: LabPoint): FaultHooks => ({
   at: { [point]: (io: FaultIo) => io.silent() },
 });
@@ -94,6 +99,11 @@ export function flipLast(wire: Uint8Array): Uint8Array {
   out[out.length - 1]! ^= 0x01;
   return out;
 }
+
+/** Corrupts the last byte (the MAC or AEAD tag) of the first packet sealed with the new keys. */
+export const corruptFirstSealed: FaultHooks = {
+  seal: (wire, index) => (index === 1 ? flipLast(wire) : wire),
+};
 
 /** Changes the server value (f, Q_S or S_REPLY) of the final kex reply. */
 export function replaceValue(change: (value: Uint8Array) => Uint8Array) {

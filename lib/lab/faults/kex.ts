@@ -8,30 +8,19 @@ import { getDiffieHellman } from "node:crypto";
 import { bytesToBigint, SshReader, SshWriter } from "../../wire/buffer.ts";
 import { MSG } from "../../wire/messages.ts";
 import { joinKexReply, splitKexReply } from "../kex_server.ts";
-import type { FaultHooks } from "../types.ts";
 import type { FaultProfile } from "./mod.ts";
 import {
   badPacket,
   closeAt,
+  corruptFirstSealed,
   fast,
   flipLast,
   names,
+  rawInsteadOfKexInit,
   replaceValue,
   silentAt,
   withLists,
 } from "./_helpers.ts";
-
-/** Sends `bytes` raw where the KEXINIT should be, then goes silent. */
-function rawInsteadOfKexInit(bytes: Uint8Array): FaultHooks {
-  return {
-    at: {
-      "before-kexinit": async (io) => {
-        await io.raw(bytes);
-        return await io.silent();
-      },
-    },
-  };
-}
 
 /** Faults in the key exchange. */
 export const KEX_FAULTS: readonly FaultProfile[] = [
@@ -115,7 +104,7 @@ export const KEX_FAULTS: readonly FaultProfile[] = [
       macC2S: ["hmac-sha2-256"],
       macS2C: ["hmac-sha2-256"],
     }),
-    hooks: { seal: (wire, index) => (index === 1 ? flipLast(wire) : wire) },
+    hooks: corruptFirstSealed,
   },
   {
     name: "bad-aead-tag",
@@ -125,7 +114,7 @@ export const KEX_FAULTS: readonly FaultProfile[] = [
       cipherC2S: ["chacha20-poly1305@openssh.com"],
       cipherS2C: ["chacha20-poly1305@openssh.com"],
     }),
-    hooks: { seal: (wire, index) => (index === 1 ? flipLast(wire) : wire) },
+    hooks: corruptFirstSealed,
   },
   {
     name: "bad-gcm-tag",
@@ -135,7 +124,7 @@ export const KEX_FAULTS: readonly FaultProfile[] = [
       cipherC2S: ["aes256-gcm@openssh.com"],
       cipherS2C: ["aes256-gcm@openssh.com"],
     }),
-    hooks: { seal: (wire, index) => (index === 1 ? flipLast(wire) : wire) },
+    hooks: corruptFirstSealed,
   },
   {
     name: "bad-compression",

@@ -4,7 +4,7 @@
  */
 
 import type { FaultProfile } from "./mod.ts";
-import { closeAt, enc, fast, silentAt } from "./_helpers.ts";
+import { closeAt, enc, fast, greetWith, silentAt } from "./_helpers.ts";
 
 /** Faults in the version exchange. */
 export const VERSION_FAULTS: readonly FaultProfile[] = [
@@ -13,7 +13,7 @@ export const VERSION_FAULTS: readonly FaultProfile[] = [
     summary: "sends a garbage version line (no protocol and software fields)",
     expect: { stage: "version", code: "version.malformed" },
     config: fast,
-    hooks: { greeting: (io) => io.raw(enc.encode("SSH-%%garbage## @@ !!\r\n")) },
+    hooks: greetWith("SSH-%%garbage## @@ !!\r\n"),
   },
   {
     name: "version-escape-codes",
@@ -21,7 +21,7 @@ export const VERSION_FAULTS: readonly FaultProfile[] = [
       "client must not pass them on to a terminal",
     expect: { stage: "version", code: "version.malformed" },
     config: fast,
-    hooks: { greeting: (io) => io.raw(enc.encode("SSH-\x1b[2J\x1b[31m\x07garbage\r\n")) },
+    hooks: greetWith("SSH-\x1b[2J\x1b[31m\x07garbage\r\n"),
   },
   {
     name: "version-utf8-comment",
@@ -51,21 +51,21 @@ export const VERSION_FAULTS: readonly FaultProfile[] = [
     summary: "sends a 400-byte version line (RFC 4253 allows 255 with CR LF)",
     expect: { stage: "version", code: "version.line-too-long" },
     config: fast,
-    hooks: { greeting: (io) => io.raw(enc.encode("SSH-2.0-Lab" + "x".repeat(389) + "\r\n")) },
+    hooks: greetWith("SSH-2.0-Lab" + "x".repeat(389) + "\r\n"),
   },
   {
     name: "version-nul",
     summary: "sends a version line with a NUL byte in it",
     expect: { stage: "version", code: "version.malformed" },
     config: fast,
-    hooks: { greeting: (io) => io.raw(enc.encode("SSH-2.0-Lab\0Server\r\n")) },
+    hooks: greetWith("SSH-2.0-Lab\0Server\r\n"),
   },
   {
     name: "version-ssh1",
     summary: "announces SSH protocol 1.5 only",
     expect: { stage: "version", code: "version.ssh1-only" },
     config: fast,
-    hooks: { greeting: (io) => io.raw(enc.encode("SSH-1.5-OldServer\r\n")) },
+    hooks: greetWith("SSH-1.5-OldServer\r\n"),
   },
   {
     name: "version-http",
