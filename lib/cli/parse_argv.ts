@@ -68,13 +68,13 @@ export function parseArgv(
   for (let i = 0; i < args.length; i++) {
     const word = args[i]!;
     if (word === "--") {
-      positionals.push(...args.slice(i + 1));
+      for (let j = i + 1; j < args.length; j++) positionals.push(args[j]!);
       break;
     }
     if (word.length < 2 || word[0] !== "-") {
       positionals.push(word);
       if (passThrough && positionals.length > 1) {
-        positionals.push(...args.slice(i + 1));
+        for (let j = i + 1; j < args.length; j++) positionals.push(args[j]!);
         break;
       }
       continue;
