@@ -1,7 +1,7 @@
 /**
  * The command-line word splitter of sshtrace: options (with their values) and positional words,
- * by an option table (lib/cli/commands.ts). Pure, without imports: it replaced `parseArgs` from
- * `node:util`, whose Node compatibility layer cost ~5–7 ms of CPU at every start (BENCHMARKS.md).
+ * by an option table (lib/cli/commands.ts). Pure, with no runtime import: it replaced `parseArgs`
+ * of `node:util`, whose Node compatibility layer cost ~5–7 ms of CPU at every start (BENCHMARKS.md).
  * lib/cli/args.ts turns what it finds into flags, help, version and usage errors.
  *
  * The rules, as ssh(1), commander and parseArgs read a command line:
