@@ -1,15 +1,15 @@
 /**
- * The command line of sshtrace: parses it (`parseArgs` from `node:util`, a Deno built-in) with
- * the command table of lib/cli/commands.ts, which also drives the help text (lib/cli/help.ts).
- * Commander, used before, cost ~37 ms of every start (BENCHMARKS.md). Pure: returns what to run
- * or throws a `usage` {@link SshError}; main.ts runs it.
+ * The command line of sshtrace: parses it (lib/cli/parse_argv.ts) with the command table of
+ * lib/cli/commands.ts, which also drives the help text (lib/cli/help.ts). Commander, used before,
+ * cost ~37 ms of every start, and `parseArgs` of `node:util` ~5–7 ms (BENCHMARKS.md). Pure:
+ * returns what to run or throws a `usage` {@link SshError}; main.ts runs it.
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { SshError } from "../errors/mod.ts";
 import { SSHTRACE_VERSION } from "../about.ts";
 import { type CommandLineValue, orderedValues } from "./order.ts";
+import { type ArgvProblem, type OptionUse, parseArgv } from "./parse_argv.ts";
 import {
   type CommandName,
   COMMANDS,
@@ -97,70 +97,8 @@ const usage = (message: string) => new SshError("usage", "usage.invalid", messag
 
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
 const camel = (s: string) => s.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
-/** The option's name for parseArgs: its long name, or its letter when it has none. */
-const nameOf = (o: OptionSpec) => o.long ?? o.short!;
 /** Its key in the flags: `passwordEnv` for `--password-env`, `C` for `-C`. */
 const keyOf = (o: OptionSpec) => o.long ? camel(o.long) : o.short!;
-
-/**
- * The option `arg` is when it needs the next word as its value (`--port`, `-p`, `-vp`), else
- * undefined (`--port=22`, `-p22`, a switch, an unknown option).
- */
-function takesNextWord(arg: string, options: readonly OptionSpec[]): OptionSpec | undefined {
-  if (arg.startsWith("--")) {
-    if (arg.includes("=")) return undefined;
-    const o = options.find((o) => o.long === arg.slice(2));
-    return o?.value ? o : undefined;
-  }
-  for (let k = 1; k < arg.length; k++) {
-    const o = options.find((o) => o.short === arg[k]);
-    if (!o) return undefined;
-    if (o.value) return k === arg.length - 1 ? o : undefined; // `-p22`: the rest is the value
-  }
-  return undefined;
-}
-
-/**
- * Splits `args` into options (each with its value attached: `--port=2222`, so a value starting
- * with `-`, like `--kex -x`, is a value as in commander and ssh) and positional words. `--` ends
- * the options. With `passThrough` (connect), options may also follow the first positional word
- * (the target), and the next positional word starts the remote command: it and everything after
- * it are positional, even words starting with `-`.
- */
-function splitArgs(
-  args: readonly string[],
-  options: readonly OptionSpec[],
-  passThrough: boolean,
-): { optionArgs: string[]; positionals: string[] } {
-  const optionArgs: string[] = [];
-  const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg.length < 2 || !arg.startsWith("-")) {
-      positionals.push(arg);
-      if (passThrough && positionals.length > 1) {
-        positionals.push(...args.slice(i + 1));
-        break;
-      }
-      continue;
-    }
-    const o = takesNextWord(arg, options);
-    if (!o) {
-      optionArgs.push(arg);
-      continue;
-    }
-    if (i + 1 >= args.length) throw usage(`option '${termOf(o)}' argument missing`);
-    const value = args[++i]!;
-    // `-vp 2222` → `-v --port=2222`.
-    if (!arg.startsWith("--") && arg.length > 2) optionArgs.push(arg.slice(0, -1));
-    optionArgs.push(o.long ? `--${o.long}=${value}` : `-${o.short}${value}`);
-  }
-  return { optionArgs, positionals };
-}
 
 /** Commander's hint for a mistyped long option: ` (Did you mean --json?)`. */
 function suggestion(word: string, options: readonly OptionSpec[]): string {
@@ -168,6 +106,8 @@ function suggestion(word: string, options: readonly OptionSpec[]): string {
   let similar: string[] = [];
   for (const o of options) {
     if (!o.long || o.long.length < 2) continue;
+    // At least as many edits as the lengths differ: a long word costs no table.
+    if (Math.abs(word.length - o.long.length) > best) continue;
     const d = editDistance(word, o.long);
     const length = Math.max(word.length, o.long.length);
     if ((length - d) / length <= 0.4) continue;
@@ -198,24 +138,21 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** A parseArgs error (code ERR_PARSE_ARGS_*) as a one-line usage error. */
-function parseArgsError(e: unknown, options: readonly OptionSpec[]): SshError {
-  const { code, message = "" } = e as { code?: string; message?: string };
-  if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS_")) throw e;
-  // Node quotes the option: "Unknown option '--foo'", "Option '-v, --verbose' does not take...".
-  const quoted = /'(-[^']*)'/.exec(message)?.[1] ?? "";
-  const name = quoted.split(/[ ,]+/).find((w) => w.startsWith("--")) ?? quoted.split(" ")[0]!;
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && name) {
-    const suggest = name.startsWith("--") ? suggestion(name.slice(2), options) : "";
-    return usage(`unknown option '${name}'${suggest}`);
+/** A command-line problem (lib/cli/parse_argv.ts) as a one-line usage error. */
+function problemError(problem: ArgvProblem, options: readonly OptionSpec[]): SshError {
+  switch (problem.kind) {
+    case "unknown option": {
+      const { name, word } = problem;
+      // A dash inside a group (`-v-`) is not the `--` that ends the options.
+      if (name === "--") return usage(`unknown option '-' in '${word}'`);
+      const suggest = name.startsWith("--") ? suggestion(name.slice(2), options) : "";
+      return usage(`unknown option '${name}'${suggest}`);
+    }
+    case "unexpected value":
+      return usage(`option '${problem.name}' does not take a value`);
+    case "missing value":
+      return usage(`option '${termOf(problem.option)}' argument missing`);
   }
-  if (name && /does not take an argument/.test(message)) {
-    return usage(`option '${name}' does not take a value`);
-  }
-  const o = options.find((o) => name === `--${o.long}` || name === `-${o.short}`);
-  if (o && /argument missing/.test(message)) return usage(`option '${termOf(o)}' argument missing`);
-  const line = message.split("\n")[0] || "invalid arguments";
-  return usage(line.charAt(0).toLowerCase() + line.slice(1));
 }
 
 function parseCommand(
@@ -224,42 +161,20 @@ function parseCommand(
   implicit: boolean,
 ):
   | { name: "help" | "version"; text: string }
-  | { flags: Record<string, unknown>; positionals: string[]; optionArgs: string[] } {
+  | { flags: Record<string, unknown>; positionals: readonly string[]; uses: readonly OptionUse[] } {
   const spec: CommandSpec = COMMANDS[name];
   // Without a command word, -h and -V are the program's (sshtrace -V, sshtrace host -h).
   const options: readonly OptionSpec[] = implicit
     ? [...spec.options, VERSION, HELP]
     : [...spec.options, HELP];
-  const { optionArgs, positionals } = splitArgs(args, options, name === "connect");
-  const config = Object.fromEntries(options.map((o) => [nameOf(o), {
-    type: o.value ? "string" as const : "boolean" as const,
-    multiple: Boolean(o.repeat || o.count),
-    ...(o.long && o.short ? { short: o.short } : {}),
-  }]));
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined> = {};
-  let error: SshError | undefined;
-  try {
-    values = parseArgs({
-      args: [...optionArgs, "--", ...positionals],
-      options: config,
-      strict: true,
-      allowPositionals: true,
-    }).values;
-  } catch (e) {
-    error = parseArgsError(e, options);
+  const { uses, positionals, problem } = parseArgv(args, options, name === "connect");
+  const given = (o: OptionSpec) => uses.some((u) => u.option === o);
+  // Help wins over other mistakes, as it did with commander; a missing value does not.
+  if (problem && (problem.kind === "missing value" || !given(HELP))) {
+    throw problemError(problem, options);
   }
-  // parseArgs takes `--C` for `-C`: an option without a long name has only its short form.
-  const shortOnly = optionArgs.find((a) => options.some((o) => !o.long && a === `--${o.short}`));
-  if (shortOnly) error ??= usage(`unknown option '${shortOnly}'`);
-  if (error) {
-    // Help wins over other mistakes, as it did with commander.
-    if (!optionArgs.includes("-h") && !optionArgs.includes("--help")) throw error;
-    values = { help: true };
-  }
-  if (values.help) {
-    return { name: "help", text: implicit ? programHelp() : commandHelp(name) };
-  }
-  if (values.version) return { name: "version", text: `${SSHTRACE_VERSION}\n` };
+  if (given(HELP)) return { name: "help", text: implicit ? programHelp() : commandHelp(name) };
+  if (given(VERSION)) return { name: "version", text: `${SSHTRACE_VERSION}\n` };
 
   spec.args.forEach((a, k) => {
     if (a.required && positionals.length <= k) throw usage(`missing required argument '${a.name}'`);
@@ -272,16 +187,24 @@ function parseCommand(
     );
   }
 
+  // Values by flag key (connect's two -N share one); a later value replaces an earlier one.
+  const values = new Map<string, OptionUse[]>();
+  for (const u of uses) {
+    const key = keyOf(u.option);
+    const list = values.get(key);
+    if (list) list.push(u);
+    else values.set(key, [u]);
+  }
   const flags: Record<string, unknown> = {};
   for (const o of spec.options) {
     const key = keyOf(o);
-    const v = values[nameOf(o)];
-    if (o.count) flags[key] = Array.isArray(v) ? v.length : 0;
-    else if (o.repeat) flags[key] = v ?? [];
-    else if (v !== undefined) flags[key] = v;
+    const used = values.get(key);
+    if (o.count) flags[key] = used?.length ?? 0;
+    else if (o.repeat) flags[key] = used?.map((u) => u.value) ?? [];
+    else if (used) flags[key] = used.at(-1)!.value ?? true;
     else if (o.default !== undefined) flags[key] = o.default;
   }
-  return { flags, positionals, optionArgs };
+  return { flags, positionals, uses };
 }
 
 /**
@@ -311,13 +234,7 @@ export function parseCommandLine(args: readonly string[]): ParsedCommand {
   if ("text" in r) return r;
   const [p0 = "", ...rest] = r.positionals;
   // `-o`, `-p`, `-l` in the order given: ssh_config keeps the first value of each.
-  const order = name === "lab" ? [] : orderedValues(
-    r.optionArgs,
-    (letter) =>
-      (COMMANDS[name].options as readonly OptionSpec[]).some((o) =>
-        o.short === letter && o.value !== undefined
-      ),
-  );
+  const order = name === "lab" ? [] : orderedValues(r.uses);
   switch (name) {
     case "probe":
       return { name, target: p0, flags: r.flags as ProbeFlags, order };

@@ -1,7 +1,8 @@
 /**
- * The command line parser (`parseCommandLine` in lib/cli/args.ts, on `node:util` parseArgs): commands,
- * ssh-style connect arguments, flag keys and defaults, help, version and usage errors. Pure: no
- * network; the last tests run the CLI as a subprocess for what only main() does.
+ * The command line parser (`parseCommandLine` in lib/cli/args.ts, on lib/cli/parse_argv.ts):
+ * commands, ssh-style connect arguments, flag keys and defaults, the order of -o/-p/-l, help,
+ * version and usage errors, odd and hostile words. Pure: no network; the last tests run the CLI
+ * as a subprocess for what only main() does.
  */
 
 import assert from "node:assert/strict";
@@ -411,6 +412,161 @@ Deno.test("a missing or extra argument is a usage error naming it", () => {
   assertUsage(["check", "a", "b"], /too many arguments for 'check'/);
   assertUsage(["lab", "extra"], /too many arguments for 'lab'. Expected 0 arguments/);
   assertUsage(["help", "bogus"], /unknown command 'bogus'/);
+});
+
+Deno.test("an empty value is a value: -F '', -L '', -l '', --port=", () => {
+  const r = parsed("connect", ["-F", "", "-L", "", "-J", "", "-l", "", "h"]);
+  assert.equal(r.flags.F, "");
+  assert.deepEqual(r.flags.L, [""]);
+  assert.equal(r.flags.J, "");
+  assert.equal(r.flags.login, "");
+  assert.equal(parsed("probe", ["probe", "--port=", "h"]).flags.port, "");
+  assert.equal(parsed("probe", ["probe", "--kex", "", "h"]).flags.kex, "");
+});
+
+Deno.test("a value is the next word whatever it is: --, -h, --json", () => {
+  assert.equal(parsed("connect", ["-p", "--", "h"]).flags.port, "--");
+  assert.equal(parsed("connect", ["--kex", "--json", "h"]).flags.kex, "--json");
+  assert.equal(parsed("connect", ["-l", "--help", "h"]).flags.login, "--help");
+  assert.equal(parsed("connect", ["-p", "-V", "h"]).flags.port, "-V");
+  assert.equal(parsed("probe", ["probe", "-p-1", "h"]).flags.port, "-1");
+  assert.equal(parsed("probe", ["probe", "-p=2", "h"]).flags.port, "=2");
+  assert.equal(parsed("probe", ["probe", "--port==2", "h"]).flags.port, "=2");
+});
+
+Deno.test("repeats: the last value of a single option wins; counts add every form", () => {
+  const r = parsed("probe", [
+    "probe",
+    "-p",
+    "1",
+    "--port=2",
+    "-p3",
+    "-vvv",
+    "--verbose",
+    "h",
+    "-v",
+  ]);
+  assert.equal(r.flags.port, "3");
+  assert.equal(r.flags.verbose, 5);
+  assert.deepEqual(
+    parsed("connect", ["-oA=1", "-o", "B=2", "--option=C=3", "--option", "D=4", "h"]).flags.option,
+    ["A=1", "B=2", "C=3", "D=4"],
+  );
+  assert.equal(parsed("connect", ["-C", "-C", "h"]).flags.C, true);
+  assert.equal(parsed("connect", ["-N", "h"]).flags.N, true);
+});
+
+Deno.test("an option without a long name has no --form: --C, --F=x, --F x", () => {
+  assertUsage(["--C=1", "h"], /^unknown option '--C'$/);
+  assertUsage(["--F=x", "h"], /^unknown option '--F'$/);
+  assertUsage(["--F", "x", "h"], /^unknown option '--F'$/);
+  assertUsage(["probe", "--J=j", "h"], /^unknown option '--J'$/);
+});
+
+Deno.test("odd words: -, --, ---x, --=x, -=, a dash inside a group, unicode, control characters", () => {
+  assert.equal(parsed("check", ["check", "-"]).inventory, "-");
+  assert.deepEqual(parsed("connect", ["h", "-"]).command, ["-"]);
+  assert.deepEqual(parsed("connect", ["h", ""]).command, [""]);
+  assert.equal(parsed("connect", [""]).target, "");
+  assertUsage(["---x", "h"], /^unknown option '---x'$/);
+  assertUsage(["probe", "---json", "h"], /^unknown option '---json' \(Did you mean --json\?\)$/);
+  assertUsage(["--=x", "h"], /^unknown option '--=x'$/);
+  assertUsage(["--=", "h"], /^unknown option '--='$/);
+  assertUsage(["-=", "h"], /^unknown option '-='$/);
+  assertUsage(["-C=1", "h"], /^unknown option '-='$/);
+  // parseArgs took `-v-` for `-v --`.
+  assertUsage(["-v-", "h"], /^unknown option '-' in '-v-'$/);
+  assertUsage(["get", "-p-1", "h:f"], /^unknown option '-' in '-p-1'$/);
+  assertUsage(["-😀", "h"], /^unknown option '-😀'$/);
+  assertUsage(["probe", "-v😀", "h"], /^unknown option '-😀'$/);
+  assertUsage(["--émoji=😀", "h"], /^unknown option '--émoji'$/);
+  assert.equal(parsed("connect", ["-l", "ünï😀", "hôst"]).flags.login, "ünï😀");
+  assertUsage(["-\u0000", "h"], /^unknown option '-\u0000'$/);
+  assert.equal(parsed("connect", ["h\u001b[31m"]).target, "h\u001b[31m");
+});
+
+Deno.test("hostile sizes: a 1 MB option name or value, 200 000 words", () => {
+  const long = "x".repeat(1_000_000);
+  const started = performance.now();
+  assertUsage(["probe", `--${long}`, "h"], /^unknown option '--x+'$/);
+  assertUsage(["probe", `--jsonx${long}`, "h"], /^unknown option '--jsonx+'$/);
+  assert.equal(parsed("probe", ["probe", "--kex", long, "h"]).flags.kex, long);
+  const words = Array.from({ length: 200_000 }, (_, i) => (i % 2 ? "-v" : "w"));
+  assert.equal(parsed("connect", ["h", "c", ...words]).command.length, 200_001);
+  assert.equal(parsed("connect", ["h", "--", ...words]).command.length, 200_000);
+  assert.equal(parsed("connect", ["-v", ...words.slice(0, 1), "--", ...words]).flags.verbose, 1);
+  assertUsage(["probe", ...words], /^too many arguments for 'probe'/);
+  assert.equal(parsed("probe", ["probe", `-${"v".repeat(100_000)}`, "h"]).flags.verbose, 100_000);
+  // No quadratic work anywhere: the suggestion skips names of a very different length.
+  assert.ok(performance.now() - started < 5_000, `${performance.now() - started} ms`);
+});
+
+Deno.test("help asked for anywhere among the options wins over other mistakes, not over a missing value", () => {
+  const probeHelp = parseCommandLine(["help", "probe"]);
+  for (
+    const args of [
+      ["probe", "--bogus", "-h"],
+      ["probe", "-h", "--bogus"],
+      ["probe", "--bogus", "-vh"],
+      ["probe", "--json=1", "--help"],
+      ["probe", "-hZ"],
+    ]
+  ) {
+    assert.deepEqual(parseCommandLine(args), probeHelp, JSON.stringify(args));
+  }
+  assertUsage(["probe", "-h", "-p"], /^option '-p, --port <port>' argument missing$/);
+  assertUsage(["probe", "-hp"], /^option '-p, --port <port>' argument missing$/);
+  // After --, or as a value, -h is no request for help.
+  assertUsage(["probe", "--bogus", "--", "-h"], /^unknown option '--bogus'$/);
+  assert.equal(parsed("probe", ["probe", "-l", "-h", "h"]).flags.login, "-h");
+  assert.deepEqual(parsed("connect", ["h", "ls", "-h"]).command, ["ls", "-h"]);
+  // -V is the program's: after a command word it is unknown; help wins over version.
+  assert.equal(parseCommandLine(["-Vh"]).name, "help");
+  assert.equal(parseCommandLine(["-hV"]).name, "help");
+  assertUsage(["-V", "--bogus"], /^unknown option '--bogus'$/);
+});
+
+Deno.test("the order of -o, -p and -l in every form, for ssh_config's first-value rule", () => {
+  const r = parsed("connect", [
+    "-l",
+    "a",
+    "-p1",
+    "-vo",
+    "Port=3",
+    "--login=b",
+    "--port",
+    "4",
+    "h",
+    "--option=User=c",
+    "-vlx",
+    "-q",
+    "ls",
+    "-p",
+    "9",
+  ]);
+  assert.deepEqual(r.order, [
+    { kind: "user", value: "a", flag: "-l" },
+    { kind: "port", value: "1", flag: "-p" },
+    { kind: "option", value: "Port=3", flag: "-o" },
+    { kind: "user", value: "b", flag: "-l" },
+    { kind: "port", value: "4", flag: "-p" },
+    { kind: "option", value: "User=c", flag: "-o" },
+    { kind: "user", value: "x", flag: "-l" },
+  ]);
+  // get/put: -P is the port (every form), -p a switch; check's --login is a switch.
+  for (const args of [["-P", "2"], ["-P2"], ["--port", "2"], ["--port=2"], ["-rP2"]]) {
+    const g = parseCommandLine(["get", "-p", ...args, "h:f"]);
+    assert.ok(g.name === "get", JSON.stringify(g));
+    assert.deepEqual(g.order, [{ kind: "port", value: "2", flag: "-P" }], JSON.stringify(args));
+    assert.equal(g.flags.port, "2");
+  }
+  assert.deepEqual(parsed("check", ["check", "--login", "-o", "X=1", "i"]).order, [
+    { kind: "option", value: "X=1", flag: "-o" },
+  ]);
+  assert.deepEqual(parsed("lab", ["lab", "--port", "1"]), {
+    name: "lab",
+    flags: { profile: "modern", port: "1" },
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
