@@ -200,6 +200,66 @@ function valueText(v: Value): string {
   return String(v);
 }
 
+/**
+ * What scp(1) and sftp(1) put on the command line of the ssh they run, so a copy (get/put)
+ * neither uses nor refuses these keywords of ssh_config: by keyword, the overriding option.
+ * Theirs come before the user's `-o` (ssh keeps the first value) but ForwardAgent=no, which
+ * comes after it: `-o ForwardAgent=yes` still forwards the agent.
+ */
+const COPY_OVERRIDES: ReadonlyMap<string, string> = new Map([
+  ["forwardx11", "ForwardX11=no"],
+  ["permitlocalcommand", "PermitLocalCommand=no"],
+  ["localcommand", "PermitLocalCommand=no"],
+  ["clearallforwardings", "ClearAllForwardings=yes"],
+  ["localforward", "ClearAllForwardings=yes"],
+  ["remoteforward", "ClearAllForwardings=yes"],
+  ["dynamicforward", "ClearAllForwardings=yes"],
+  ["permitremoteopen", "ClearAllForwardings=yes"],
+  ["tunnel", "ClearAllForwardings=yes"],
+  ["tunneldevice", "ClearAllForwardings=yes"],
+  ["controlmaster", "ControlMaster=no"],
+  ["controlpersist", "ControlMaster=no"],
+  ["remotecommand", "RemoteCommand=none"],
+  ["requesttty", "RequestTTY=no"],
+  ["forwardagent", "ForwardAgent=no"],
+]);
+
+/** A keyword a copy does not use: its value, where it was set, the option overriding it. */
+export interface CopyUnused {
+  readonly keyword: string;
+  readonly value: string;
+  readonly origin: Origin;
+  /** The option scp and sftp give their ssh, e.g. `ForwardX11=no`. */
+  readonly override: string;
+}
+
+/**
+ * The configuration as a copy reads it (scp and sftp run ssh with {@link COPY_OVERRIDES}): the
+ * refusals that still stop it, and the keywords set that it does not use.
+ */
+export function copyConfig(config: SshConfig): { refusals: Refusal[]; unused: CopyUnused[] } {
+  const refusals: Refusal[] = [];
+  const unused: CopyUnused[] = [];
+  for (const r of configRefusals(config)) {
+    const override = COPY_OVERRIDES.get(r.keyword.toLowerCase());
+    if (override) unused.push({ ...r, override });
+    else refusals.push(r);
+  }
+  for (const [k, override] of COPY_OVERRIDES) {
+    const v = config.values.get(k) ?? config.lists.get(k)?.[0];
+    if (!v || v.origin.kind === "default") continue;
+    // The user's own -o ForwardAgent=yes comes before scp's ForwardAgent=no.
+    if (k === "forwardagent" && v.origin.kind !== "file") continue;
+    unused.push({
+      keyword: KEYWORDS.get(k)?.name ?? k,
+      value: valueText(v.value),
+      origin: v.origin,
+      override,
+    });
+  }
+  return { refusals, unused };
+}
+
 /** The `config.refused` error for the first refusal (all of them in its details). */
 export function refusalError(refusals: readonly Refusal[]): SshError {
   const r = refusals[0]!;
