@@ -136,16 +136,13 @@ export async function prepareRun(
   const batch = settings.batchMode ?? flags.batch ?? false;
   const { tracer, human } = makeOutput(outputFlags(flags, settings.logLevel));
   if (input.config) {
-    traceConfig(tracer, input.config);
-    if (!input.sendsEnvironment) noEnvironment(tracer, input.config);
-    for (const u of copy?.unused ?? []) {
-      tracer.emit({
-        stage: "config",
-        type: "info",
-        message: `${u.keyword} ${u.value} (${originText(u.origin)}) is not used by a copy: ` +
-          `scp and sftp run ssh with -o${u.override}`,
-      });
-    }
+    traceConfig(tracer, input.config, [
+      ...(input.sendsEnvironment ? [] : noEnvironment(input.config)),
+      ...(copy?.unused ?? []).map((u) =>
+        `${u.keyword} ${u.value} (${originText(u.origin)}) is not used by a copy: scp and sftp ` +
+        `run ssh with -o${u.override}`
+      ),
+    ]);
   }
   const refusals = copy ? copy.refusals : input.config ? configRefusals(input.config) : [];
   const password = await passwordSource(flags, batch);
@@ -204,21 +201,18 @@ export async function prepareRun(
   return { tracer, target: { host, port, user }, options, refusals, execute, finish };
 }
 
-/** Notes (with -v) that SendEnv/SetEnv are not sent, and where they were set. */
-function noEnvironment(tracer: Tracer, config: SshConfig): void {
+/** The notes (shown with -v) that SendEnv/SetEnv are not sent, and where they were set. */
+function noEnvironment(config: SshConfig): string[] {
   const set = [
     ["SendEnv", config.lists.get("sendenv")?.[0]?.origin],
     ["SetEnv", config.values.get("setenv")?.origin],
   ] as const;
-  for (const [keyword, origin] of set) {
-    if (!origin || origin.kind === "default") continue;
-    tracer.emit({
-      stage: "config",
-      type: "info",
-      message: `${keyword} (${originText(origin)}) is not sent by this command: device shells ` +
-        "often refuse environment requests",
-    });
-  }
+  return set.flatMap(([keyword, origin]) =>
+    !origin || origin.kind === "default" ? [] : [
+      `${keyword} (${originText(origin)}) is not sent by this command: device shells often ` +
+      "refuse environment requests",
+    ]
+  );
 }
 
 /** Runs the connect command and returns the process exit code. */

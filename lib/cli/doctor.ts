@@ -173,7 +173,7 @@ function refusedReport(
   target: DoctorReport["target"],
 ): DoctorReport {
   const attempts = refusals.map((r) => ({
-    label: "ssh_config",
+    label: "configuration",
     error: refusalError([r]),
     events: [],
   }));

@@ -290,9 +290,14 @@ export function configInvalid(e: SshConfigError): SshError {
 
 /**
  * The `config` stage of a run: the files read, the Host and Match lines evaluated, every value
- * not at its default with its origin, and the warnings (unknown keywords, algorithms left out).
+ * not at its default with its origin, the warnings (unknown keywords, algorithms left out), and
+ * the command's own `notes` on it (what it leaves unused).
  */
-export function traceConfig(tracer: Tracer, config: SshConfig): void {
+export function traceConfig(
+  tracer: Tracer,
+  config: SshConfig,
+  notes: readonly string[] = [],
+): void {
   const span = tracer.span("config");
   const { trace } = config;
   for (const f of trace.files) {
@@ -342,5 +347,6 @@ export function traceConfig(tracer: Tracer, config: SshConfig): void {
         : `${w.detail} not implemented by sshtrace, left out of the list`,
     });
   }
+  for (const message of notes) tracer.emit({ stage: "config", type: "info", message });
   span.end();
 }
