@@ -37,7 +37,10 @@ export interface RunDoctorInput {
   flags: DoctorFlags;
   settings: Settings;
   timeoutMs: number;
-  /** The ssh_config the settings came from: what it asks for that sshtrace does not do stops the ladder. */
+  /**
+   * The ssh_config the settings came from: when it asks for what sshtrace does not do, the
+   * ladder tries nothing.
+   */
   config?: SshConfig;
 }
 

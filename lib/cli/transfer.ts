@@ -36,7 +36,7 @@ export interface RunTransferInput {
   timeoutMs: number;
   /**
    * The ssh_config the settings came from: traced as stage `config`; what sshtrace does not do
-   * stops the copy before anything is sent, but for what scp and sftp override (lib/cli/connect.ts).
+   * stops the copy before anything is sent, but what scp and sftp override (`copyConfig`).
    */
   config?: SshConfig;
 }
