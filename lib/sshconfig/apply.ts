@@ -1,9 +1,9 @@
 /**
  * From the effective ssh_config to what a login uses: the one place that maps each resolved
  * value onto sshtrace's settings, the refusals that stop a run before anything is sent (a copy's
- * fewer: {@link copyConfig}), and the `config` stage of the trace (files read, blocks matched, where each value came from). Values
- * still at their default leave the settings alone, so a run without a configuration behaves as
- * before. Pure: no I/O.
+ * fewer: {@link copyConfig}), and the `config` stage of the trace (files read, blocks matched,
+ * where each value came from). Values still at their default leave the settings alone, so a run
+ * without a configuration behaves as before. Pure: no I/O.
  * @module
  */
 
