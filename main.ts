@@ -75,12 +75,13 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
         import("./lib/cli/settings.ts"),
         import("./lib/cli/netconf.ts"),
       ]);
-      const { settings } = settingsFor(cmd);
+      const { config, settings } = settingsFor(cmd);
       return await runNetconf({
         targetText: cmd.target,
         command: [],
         flags,
         settings,
+        config,
         timeoutMs: timeoutMs(flags, settings),
       });
     }
@@ -120,12 +121,13 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
         import("./lib/cli/settings.ts"),
         import("./lib/cli/doctor.ts"),
       ]);
-      const { settings } = settingsFor(cmd);
+      const { config, settings } = settingsFor(cmd);
       return await runDoctorCommand({
         targetText: cmd.target,
         command: cmd.command,
         flags,
         settings,
+        config,
         timeoutMs: timeoutMs(flags, settings),
       });
     }
@@ -138,13 +140,14 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
         import("./lib/cli/transfer.ts"),
       ]);
       const target = transfer.parseRemoteSpec(cmd.remote).target;
-      const { settings } = settingsFor(transferConfigCommand(cmd, target));
+      const { config, settings } = settingsFor(transferConfigCommand(cmd, target));
       return await transfer.runTransfer({
         direction: cmd.name,
         remoteSpec: cmd.remote,
         local: cmd.local,
         flags,
         settings,
+        config,
         timeoutMs: timeoutMs(flags, settings),
       });
     }

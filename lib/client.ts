@@ -123,15 +123,7 @@ export class Client {
         await session.channel.request(AGENT_REQUEST, false);
       }
       if (pty) await session.requestPty(pty);
-      // SendEnv / SetEnv: names traced, never values; a refusal (AcceptEnv) is not a failure.
-      for (const [name, value] of env) {
-        const accepted = await session.setEnv(name, value);
-        this.tracer.emit({
-          stage: "session",
-          type: "info",
-          message: `environment ${name}: ${accepted ? "accepted" : "refused by the server"}`,
-        });
-      }
+      await session.setEnvironment(env);
       if (start && "command" in start) await session.exec(start.command);
       else if (start) await session.shell();
       span.end();

@@ -48,6 +48,8 @@ export interface CheckFlags {
   fetch?: string;
   /** With `fetch`: the directory of the copies (default `.`). */
   dest?: string;
+  /** With `fetch`: flush each copy to disk before its rename (as `get --fsync`). */
+  fsync?: true;
   identity?: string[];
   passwordEnv?: string;
   passwordFile?: string;
@@ -99,12 +101,14 @@ export interface RunCheckInput {
 
 /**
  * `--fetch PATH --dest DIR`: each host's copy of PATH goes to DIR/<host>/ (DIR/<host>_<port>/
- * for another port than the default), through a temporary name as for `get`.
+ * for another port than the default), through a temporary name as for `get` (flushed to disk
+ * before the rename with `--fsync`).
  */
 function fetchInto(
   remote: string,
   dest: string,
   defaultPort: number,
+  fsync: boolean,
 ): (client: Client, entry: InventoryEntry) => Promise<Record<string, unknown>> {
   return async (client, entry) => {
     const port = entry.port ?? defaultPort;
@@ -115,7 +119,7 @@ function fetchInto(
       import("../transfer/local.ts"),
     ]);
     await local("create directory", dir, () => localFiles.mkdir(dir, { recursive: true }));
-    const r = await copy(client, { direction: "get", remote, local: dir });
+    const r = await copy(client, { direction: "get", remote, local: dir, fsync });
     client.tracer.end("transfer");
     return {
       path: r.files[0]?.local ?? null,
@@ -266,6 +270,7 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
   if (flags.dest !== undefined && flags.fetch === undefined) {
     throw usageError("--dest goes with --fetch");
   }
+  if (flags.fsync && flags.fetch === undefined) throw usageError("--fsync goes with --fetch");
   if (settings.port !== undefined) parsePort(String(settings.port));
   const read = await readInventory(input.inventoryPath);
   const entries = input.configFor ? configureEntries(read, input.configFor, writeErr, flags) : read;
@@ -346,7 +351,12 @@ export async function runCheck(input: RunCheckInput): Promise<number> {
     login: flags.login ?? false,
     command: flags.command,
     ...(flags.fetch === undefined ? {} : {
-      afterLogin: fetchInto(flags.fetch, flags.dest ?? ".", settings.port ?? 22),
+      afterLogin: fetchInto(
+        flags.fetch,
+        flags.dest ?? ".",
+        settings.port ?? 22,
+        flags.fsync ?? false,
+      ),
       // A copy takes longer than a probe: one more minute for each host.
       hostDeadlineMs: 3 * input.timeoutMs + 65_000,
     }),

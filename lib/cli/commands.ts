@@ -391,6 +391,11 @@ export const COMMANDS = {
         help: "with --login: copy this remote file from every host into DIR/<host>/ (backups)",
       },
       { long: "dest", value: "<dir>", help: "with --fetch: where the copies go (default .)" },
+      {
+        long: "fsync",
+        help: "with --fetch: flush each copy to disk before renaming it (survives a power loss; " +
+          "slower; as get --fsync)",
+      },
       { long: "junit", value: "<file>", help: "also write JUnit XML for CI systems" },
       {
         long: "log",

@@ -22,11 +22,12 @@ import { passwordSource } from "./credentials.ts";
 export { passwordPrompt, passwordSource, signerLoader } from "./credentials.ts";
 import {
   configRefusals,
+  copyConfig,
   refusalError,
   sessionEnvironment,
   traceConfig,
 } from "../sshconfig/apply.ts";
-import type { SshConfig } from "../sshconfig/resolve.ts";
+import type { Refusal, SshConfig } from "../sshconfig/resolve.ts";
 import { originText } from "../sshconfig/types.ts";
 import { env, makeOutput, outputFlags } from "./output.ts";
 import { settingsFor, timeoutMs } from "./settings.ts";
@@ -94,6 +95,11 @@ export interface RunConnectInput {
   config?: SshConfig;
   /** Whether the command sends SendEnv/SetEnv with its session (connect does; send does not). */
   sendsEnvironment?: boolean;
+  /**
+   * A copy (get/put): the configuration is read as scp and sftp have ssh read it (their own
+   * options first: no X11, forwards, agent, local or remote command), see `copyConfig`.
+   */
+  copy?: boolean;
 }
 
 /** What every logging-in command (connect, send) shares: output, target and client options. */
@@ -102,6 +108,11 @@ export interface PreparedRun {
   target: { host: string; port: number; user: string };
   /** The client options; their `signal` aborts on Ctrl-C while {@link execute} runs. */
   options: ConnectOptions;
+  /**
+   * What the configuration asks for that sshtrace does not do (the target's and each jump
+   * host's): when any, {@link execute} sends nothing and fails with `config.refused`.
+   */
+  refusals: readonly Refusal[];
   /** Runs the command's body as one run (lib/run.ts), Ctrl-C cancelling it. */
   execute<T>(body: (run: RunContext) => Promise<T>): Promise<RunOutcome<T>>;
   /** Ends the run: the failure box or summary, the JSON report (with `extra` fields). */
@@ -112,7 +123,12 @@ export interface PreparedRun {
 export async function prepareRun(
   input: Omit<RunConnectInput, "command">,
 ): Promise<PreparedRun> {
-  const { flags, settings } = input;
+  const { flags } = input;
+  const copy = input.copy && input.config ? copyConfig(input.config) : null;
+  // A copy does not forward the agent unless -o ForwardAgent=yes asked for it (as scp).
+  const settings = copy?.unused.some((u) => u.keyword === "ForwardAgent")
+    ? { ...input.settings, forwardAgent: false }
+    : input.settings;
   const parsed = parseTarget(input.targetText);
   const host = settings.hostname ?? parsed.host;
   const port = settings.port ?? parsed.port ?? 22;
@@ -120,10 +136,15 @@ export async function prepareRun(
   const batch = settings.batchMode ?? flags.batch ?? false;
   const { tracer, human } = makeOutput(outputFlags(flags, settings.logLevel));
   if (input.config) {
-    traceConfig(tracer, input.config);
-    if (!input.sendsEnvironment) noEnvironment(tracer, input.config);
+    traceConfig(tracer, input.config, [
+      ...(input.sendsEnvironment ? [] : noEnvironment(input.config)),
+      ...(copy?.unused ?? []).map((u) =>
+        `${u.keyword} ${u.value} (${originText(u.origin)}) is not used by a copy: scp and sftp ` +
+        `run ssh with -o${u.override}`
+      ),
+    ]);
   }
-  const refusals = input.config ? [...configRefusals(input.config)] : [];
+  const refusals = copy ? copy.refusals : input.config ? configRefusals(input.config) : [];
   const password = await passwordSource(flags, batch);
   const options = loginOptions({
     settings,
@@ -177,24 +198,21 @@ export async function prepareRun(
       }
     }
   };
-  return { tracer, target: { host, port, user }, options, execute, finish };
+  return { tracer, target: { host, port, user }, options, refusals, execute, finish };
 }
 
-/** Notes (with -v) that SendEnv/SetEnv are not sent, and where they were set. */
-function noEnvironment(tracer: Tracer, config: SshConfig): void {
+/** The notes (shown with -v) that SendEnv/SetEnv are not sent, and where they were set. */
+function noEnvironment(config: SshConfig): string[] {
   const set = [
     ["SendEnv", config.lists.get("sendenv")?.[0]?.origin],
     ["SetEnv", config.values.get("setenv")?.origin],
   ] as const;
-  for (const [keyword, origin] of set) {
-    if (!origin || origin.kind === "default") continue;
-    tracer.emit({
-      stage: "config",
-      type: "info",
-      message: `${keyword} (${originText(origin)}) is not sent by this command: device shells ` +
-        "often refuse environment requests",
-    });
-  }
+  return set.flatMap(([keyword, origin]) =>
+    !origin || origin.kind === "default" ? [] : [
+      `${keyword} (${originText(origin)}) is not sent by this command: device shells often ` +
+      "refuse environment requests",
+    ]
+  );
 }
 
 /** Runs the connect command and returns the process exit code. */
@@ -237,8 +255,7 @@ export async function runConnect(input: RunConnectInput): Promise<number> {
   // it imports) while the server prepares its greeting. Not when the configuration is refused:
   // then nothing is sent, not even a connection.
   const { options } = run;
-  const refused = Boolean(input.config && configRefusals(input.config).length);
-  const connecting = refused ? undefined : connectDirectEarly(options, tracer);
+  const connecting = run.refusals.length ? undefined : connectDirectEarly(options, tracer);
   const client_ = import("../client.ts");
   client_.catch(() => {}); // awaited in the run below, which stages a failure
   const outcome = await run.execute(async (ctx) => {

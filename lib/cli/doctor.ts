@@ -2,7 +2,8 @@
  * `sshtrace doctor`: runs the ladder (lib/doctor/ladder.ts), prints each rung (its trace with
  * -v), then the working settings in every form, or the ranked causes; `--write-config FILE`
  * appends the Host block to an ssh_config. Exit 0 when a rung worked, else the last failure's
- * exit code.
+ * exit code. When ssh_config asks for what sshtrace does not do, no rung is tried (a login
+ * would send nothing): the report lists those keywords as its causes (exit of `config.refused`).
  * @module
  */
 
@@ -12,6 +13,9 @@ import { allForms, hostBlock } from "../doctor/forms.ts";
 import { type DoctorReport, onceSource, runDoctor } from "../doctor/ladder.ts";
 import type { DoctorGoal } from "../doctor/rungs.ts";
 import { NAMED_CAUSES } from "../diagnose/catalogue/named.ts";
+import { rankCauses } from "../diagnose/causes.ts";
+import { refusalError } from "../sshconfig/apply.ts";
+import type { Refusal, SshConfig } from "../sshconfig/resolve.ts";
 import { isDefault } from "../doctor/settings.ts";
 import { platform } from "../platform/mod.ts";
 import { sanitize } from "../render/sanitize.ts";
@@ -33,6 +37,11 @@ export interface RunDoctorInput {
   flags: DoctorFlags;
   settings: Settings;
   timeoutMs: number;
+  /**
+   * The ssh_config the settings came from: when it asks for what sshtrace does not do, the
+   * ladder tries nothing.
+   */
+  config?: SshConfig;
 }
 
 function goalOf(flags: DoctorFlags, command: string[]): DoctorGoal {
@@ -79,7 +88,12 @@ export function doctorText(report: DoctorReport, alias?: string): string {
       out.push("", `${title}:`, ...text.trimEnd().split("\n").map((l) => `  ${l}`));
     }
   } else {
-    out.push("", "Nothing worked. Likely causes, most likely first:");
+    out.push(
+      "",
+      report.rungs.length
+        ? "Nothing worked. Likely causes, most likely first:"
+        : "Nothing tried: a login would send nothing, as the configuration asks for this:",
+    );
     report.causes.forEach((c, i) => {
       out.push(`  ${i + 1}. ${c.title} (${c.cause ? `${c.cause}, ` : ""}${c.code})`);
       if (c.explanation) out.push(`     ${sanitize(c.explanation)}`);
@@ -124,7 +138,9 @@ export async function runDoctorCommand(input: RunDoctorInput): Promise<number> {
       onAttempt: (_rung, attempt) => human?.finish(attempt.error),
     })
   );
-  const report = outcome.value;
+  const refused = outcome.error?.code === "config.refused";
+  const report = outcome.value ??
+    (refused ? refusedReport(prepared.refusals, goal, prepared.target) : undefined);
   if (!report) throw outcome.error;
   if (flags.json) {
     writeOut(JSON.stringify(jsonReport(report), null, 2) + "\n");
@@ -145,8 +161,34 @@ export async function runDoctorCommand(input: RunDoctorInput): Promise<number> {
     writeErr(`sshtrace: Host block appended to ${flags.writeConfig}\n`);
   }
   if (report.working) return 0;
+  if (refused) return outcome.error!.exitCode;
   const last = [...report.rungs].reverse().find((r) => r.attempt?.error);
   return last?.attempt?.error?.exitCode ?? 1;
+}
+
+/**
+ * The report when the configuration is refused: no rung tried, every refused keyword a piece of
+ * evidence of the one cause (`config.refused`, its fix naming the first).
+ */
+function refusedReport(
+  refusals: readonly Refusal[],
+  goal: DoctorGoal,
+  target: DoctorReport["target"],
+): DoctorReport {
+  const attempts = refusals.map((r) => ({
+    label: "configuration",
+    error: refusalError([r]),
+    events: [],
+  }));
+  return {
+    target,
+    goal,
+    rungs: [],
+    working: null,
+    cost: [],
+    causes: rankCauses(attempts),
+    confirmed: null,
+  };
 }
 
 /** The report as JSON (without the traces: each rung's events would repeat the handshake). */

@@ -11,9 +11,11 @@ import { connectDirectEarly } from "../client/early_connect.ts";
 import { platform } from "../platform/mod.ts";
 import type { CopyReport, ProtocolChoice } from "../transfer/copy.ts";
 import { type ConnectFlags, prepareRun } from "./connect.ts";
-import { writeErr } from "./output.ts";
+import { env, writeErr } from "./output.ts";
 import { sanitize } from "../render/sanitize.ts";
 import type { Settings } from "../config/options.ts";
+import { sessionEnvironment } from "../sshconfig/apply.ts";
+import type { SshConfig } from "../sshconfig/resolve.ts";
 
 export interface TransferFlags extends ConnectFlags {
   recursive?: true;
@@ -32,6 +34,11 @@ export interface RunTransferInput {
   flags: TransferFlags;
   settings: Settings;
   timeoutMs: number;
+  /**
+   * The ssh_config the settings came from: traced as stage `config`; what sshtrace does not do
+   * stops the copy before anything is sent, but what scp and sftp override (`copyConfig`).
+   */
+  config?: SshConfig;
 }
 
 const PROTOCOLS: readonly string[] = ["auto", "sftp", "scp"];
@@ -120,17 +127,22 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
     throw usageError("--resume needs SFTP (SCP always copies the whole file)");
   }
   const { target, path } = parseRemoteSpec(input.remoteSpec);
+  // SendEnv/SetEnv go with the copy's session, as with scp and sftp (their ssh sends them).
   const run = await prepareRun({
     targetText: target,
     flags,
     settings: input.settings,
     timeoutMs: input.timeoutMs,
+    ...(input.config ? { config: input.config } : {}),
+    copy: true,
+    sendsEnvironment: true,
   });
   let report: CopyReport | null = null;
   // As a login does (lib/cli/connect.ts): a direct TCP connection begins first, and the protocol
-  // and transfer modules load while it is made and the server prepares its greeting.
+  // and transfer modules load while it is made and the server prepares its greeting. Not when
+  // the configuration is refused: then nothing is sent, not even a connection.
   const { options } = run;
-  const connecting = connectDirectEarly(options, run.tracer);
+  const connecting = run.refusals.length ? undefined : connectDirectEarly(options, run.tracer);
   const client_ = import("../client.ts");
   client_.catch(() => {}); // awaited in the run below, which stages a failure
   // Ctrl-C aborts `signal` (run.execute): the copy stops, nothing is left under the final name.
@@ -152,6 +164,7 @@ export async function runTransfer(input: RunTransferInput): Promise<number> {
       preserve: flags.preserve ?? false,
       resume: flags.resume ?? false,
       fsync: flags.fsync ?? false,
+      environment: sessionEnvironment(input.settings, platform.envNames(), env),
       verify: flags.verify ?? false,
       signal: ctx.signal,
       onProgress: progress(Boolean(flags.quiet || flags.json || flags.ndjson)),

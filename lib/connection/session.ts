@@ -169,6 +169,17 @@ export class Session {
     return this.channel.request("env", true, new SshWriter().string(name).string(value).bytes());
   }
 
+  /**
+   * SendEnv / SetEnv before the session starts: one `env` request per pair, in order, each
+   * answer traced by name (never the value); a refusal (the server's AcceptEnv) is no failure.
+   */
+  async setEnvironment(env: readonly (readonly [name: string, value: string])[]): Promise<void> {
+    for (const [name, value] of env) {
+      const accepted = await this.setEnv(name, value);
+      this.#info(`environment ${name}: ${accepted ? "accepted" : "refused by the server"}`);
+    }
+  }
+
   /** Tells the server the terminal size changed (no reply). */
   async windowChange(cols: number, rows: number, widthPx = 0, heightPx = 0): Promise<void> {
     const data = new SshWriter().uint32(cols).uint32(rows).uint32(widthPx).uint32(heightPx)

@@ -1,9 +1,9 @@
 /**
  * From the effective ssh_config to what a login uses: the one place that maps each resolved
- * value onto sshtrace's settings, the refusals that stop a run before anything is sent, and the
- * `config` stage of the trace (files read, blocks matched, where each value came from). Values
- * still at their default leave the settings alone, so a run without a configuration behaves as
- * before. Pure: no I/O.
+ * value onto sshtrace's settings, the refusals that stop a run before anything is sent (a copy's
+ * fewer: {@link copyConfig}), and the `config` stage of the trace (files read, blocks matched,
+ * where each value came from). Values still at their default leave the settings alone, so a run
+ * without a configuration behaves as before. Pure: no I/O.
  * @module
  */
 
@@ -200,6 +200,66 @@ function valueText(v: Value): string {
   return String(v);
 }
 
+/**
+ * What scp(1) and sftp(1) put on the command line of the ssh they run, so a copy (get/put)
+ * neither uses nor refuses these keywords of ssh_config: by keyword, the overriding option.
+ * Theirs come before the user's `-o` (ssh keeps the first value) but ForwardAgent=no, which
+ * comes after it: `-o ForwardAgent=yes` still forwards the agent.
+ */
+const COPY_OVERRIDES: ReadonlyMap<string, string> = new Map([
+  ["forwardx11", "ForwardX11=no"],
+  ["permitlocalcommand", "PermitLocalCommand=no"],
+  ["localcommand", "PermitLocalCommand=no"],
+  ["clearallforwardings", "ClearAllForwardings=yes"],
+  ["localforward", "ClearAllForwardings=yes"],
+  ["remoteforward", "ClearAllForwardings=yes"],
+  ["dynamicforward", "ClearAllForwardings=yes"],
+  ["permitremoteopen", "ClearAllForwardings=yes"],
+  ["tunnel", "ClearAllForwardings=yes"],
+  ["tunneldevice", "ClearAllForwardings=yes"],
+  ["controlmaster", "ControlMaster=no"],
+  ["controlpersist", "ControlMaster=no"],
+  ["remotecommand", "RemoteCommand=none"],
+  ["requesttty", "RequestTTY=no"],
+  ["forwardagent", "ForwardAgent=no"],
+]);
+
+/** A keyword a copy does not use: its value, where it was set, the option overriding it. */
+export interface CopyUnused {
+  readonly keyword: string;
+  readonly value: string;
+  readonly origin: Origin;
+  /** The option scp and sftp give their ssh, e.g. `ForwardX11=no`. */
+  readonly override: string;
+}
+
+/**
+ * The configuration as a copy reads it (scp and sftp run ssh with {@link COPY_OVERRIDES}): the
+ * refusals that still stop it, and the keywords set that it does not use.
+ */
+export function copyConfig(config: SshConfig): { refusals: Refusal[]; unused: CopyUnused[] } {
+  const refusals: Refusal[] = [];
+  const unused: CopyUnused[] = [];
+  for (const r of configRefusals(config)) {
+    const override = COPY_OVERRIDES.get(r.keyword.toLowerCase());
+    if (override) unused.push({ ...r, override });
+    else refusals.push(r);
+  }
+  for (const [k, override] of COPY_OVERRIDES) {
+    const v = config.values.get(k) ?? config.lists.get(k)?.[0];
+    if (!v || v.origin.kind === "default") continue;
+    // The user's own -o ForwardAgent=yes comes before scp's ForwardAgent=no.
+    if (k === "forwardagent" && v.origin.kind !== "file") continue;
+    unused.push({
+      keyword: KEYWORDS.get(k)?.name ?? k,
+      value: valueText(v.value),
+      origin: v.origin,
+      override,
+    });
+  }
+  return { refusals, unused };
+}
+
 /** The `config.refused` error for the first refusal (all of them in its details). */
 export function refusalError(refusals: readonly Refusal[]): SshError {
   const r = refusals[0]!;
@@ -230,9 +290,14 @@ export function configInvalid(e: SshConfigError): SshError {
 
 /**
  * The `config` stage of a run: the files read, the Host and Match lines evaluated, every value
- * not at its default with its origin, and the warnings (unknown keywords, algorithms left out).
+ * not at its default with its origin, the warnings (unknown keywords, algorithms left out), and
+ * the command's own `notes` on it (what it leaves unused).
  */
-export function traceConfig(tracer: Tracer, config: SshConfig): void {
+export function traceConfig(
+  tracer: Tracer,
+  config: SshConfig,
+  notes: readonly string[] = [],
+): void {
   const span = tracer.span("config");
   const { trace } = config;
   for (const f of trace.files) {
@@ -282,5 +347,6 @@ export function traceConfig(tracer: Tracer, config: SshConfig): void {
         : `${w.detail} not implemented by sshtrace, left out of the list`,
     });
   }
+  for (const message of notes) tracer.emit({ stage: "config", type: "info", message });
   span.end();
 }

@@ -34,6 +34,11 @@ export interface CopyRequest extends CopyOptions {
   recursive?: boolean;
   /** Compare SHA-256 of both sides afterwards. @default false */
   verify?: boolean;
+  /**
+   * Environment variables (SendEnv/SetEnv) sent with the copy's session, as ssh does for scp
+   * and sftp. @default []
+   */
+  environment?: readonly (readonly [name: string, value: string])[];
 }
 
 /** What a copy did (the `--json` report's `transfer` object). */
@@ -57,8 +62,8 @@ function info(client: Client, message: string): void {
 }
 
 /** Opens SFTP, or says why not (for `auto`). */
-async function trySftp(client: Client, timeoutMs: number | undefined) {
-  const session = await client.openSession();
+async function trySftp(client: Client, request: CopyRequest, timeoutMs: number | undefined) {
+  const session = await client.openSession(undefined, undefined, request.environment);
   client.tracer.begin("transfer");
   try {
     return { sftp: await startSftpOn(session, client.tracer, { timeoutMs }), why: null };
@@ -110,7 +115,7 @@ export async function copy(
     protocol = "scp";
     reason = "--protocol scp";
   } else {
-    const attempt = await trySftp(client, timeoutMs);
+    const attempt = await trySftp(client, request, timeoutMs);
     if (attempt.sftp) {
       sftp = attempt.sftp;
       protocol = "sftp";
@@ -147,7 +152,7 @@ export async function copy(
       skipped = tree.skipped;
     } else {
       if (request.resume) info(client, "--resume needs SFTP: SCP copies the whole file again");
-      const tree = await scpWithQuirks(scpHost(client), request);
+      const tree = await scpWithQuirks(scpHost(client, request.environment), request);
       files = tree.files;
       directories = tree.directories;
       skipped = tree.skipped;

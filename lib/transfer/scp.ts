@@ -38,11 +38,18 @@ export interface ScpHost {
   info(message: string): void;
 }
 
-/** The SCP host of a client: exec on a new session, without changing the trace's stage. */
-export function scpHost(client: Client): ScpHost {
+/**
+ * The SCP host of a client: exec on a new session (after `environment`'s `env` requests),
+ * without changing the trace's stage.
+ */
+export function scpHost(
+  client: Client,
+  environment: readonly (readonly [name: string, value: string])[] = [],
+): ScpHost {
   return {
     async exec(command) {
       const session = await client.connection.openSession();
+      await session.setEnvironment(environment);
       await session.exec(command);
       return session;
     },

@@ -62,7 +62,8 @@ export function duringRekey(events: readonly TraceEvent[]): boolean {
   return events.some((e) => e.type === "rekey");
 }
 
-export const CHECK_PORT = "-p PORT with the port SSH really listens on (usually 22)";
+/** For every command: `--port` is the port flag of all of them (get/put's `-p` preserves). */
+export const CHECK_PORT = "--port PORT with the port SSH really listens on (usually 22)";
 export const LEGACY_COST =
   "legacy algorithms (SHA-1, CBC, 3DES, MD5) are weaker; enable only the one needed";
 export const VERIFY_FIRST = "accepting a host key without verifying it out of band defeats the " +

@@ -191,7 +191,7 @@ export const DISCONNECT_HELP: Record<
   },
   15: {
     why: "the server refuses this user name",
-    fix: "-l USER with a valid user",
+    fix: "a valid user: USER@HOST",
     opensshFix: "-l USER",
   },
 };

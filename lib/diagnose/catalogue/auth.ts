@@ -74,7 +74,7 @@ export const AUTH = {
     explanation: "The server said no to this user and password: a wrong password or user name, " +
       "a locked or expired account, or the AAA server (RADIUS/TACACS+) refusing. The server " +
       "gives no more detail on purpose: its logs do.",
-    fix: "-l USER with the right user, and the right password (--password-env VAR)",
+    fix: "the right user (USER@HOST) and the right password (--password-env VAR)",
     opensshFix: "-l USER",
   },
   "auth.kbdint-failed": {
@@ -82,7 +82,7 @@ export const AUTH = {
     title: "keyboard-interactive authentication failed",
     explanation: "The server's prompts (password, one-time code) were answered, and it said no: " +
       "a wrong password or code, or a locked account.",
-    fix: "-l USER with the right user, and the right answers (--password-env VAR for a password)",
+    fix: "the right user (USER@HOST) and the right answers (--password-env VAR for a password)",
     opensshFix: "-o PreferredAuthentications=keyboard-interactive -l USER",
   },
   "auth.batch-mode-needs-prompt": {

@@ -135,7 +135,7 @@ export const NO_SERVER = reproductionTable({
         expect(cliSeen(r), {
           code: "connect.refused",
           stage: "connect",
-          fix: /-p PORT/,
+          fix: /--port PORT/,
           opensshFix: /-p PORT/,
         });
       },
@@ -224,7 +224,7 @@ export const NO_SERVER = reproductionTable({
         expect(cliSeen(r), {
           code: "version.not-ssh",
           stage: "version",
-          fix: /-p PORT/,
+          fix: /--port PORT/,
           opensshFix: /-p PORT/,
           says: /HTTP/,
         });
@@ -240,7 +240,7 @@ export const NO_SERVER = reproductionTable({
         expect(seen, {
           code: "version.not-ssh",
           stage: "version",
-          fix: /-p PORT/,
+          fix: /--port PORT/,
           says: /SMTP/,
         });
       },
@@ -339,7 +339,7 @@ export const NO_SERVER = reproductionTable({
         expect(cliSeen(r), {
           code: "version.too-many-lines",
           stage: "version",
-          fix: /-p PORT/,
+          fix: /--port PORT/,
         });
       },
     },
@@ -355,7 +355,7 @@ export const NO_SERVER = reproductionTable({
         expect(cliSeen(r), {
           code: "version.line-too-long",
           stage: "version",
-          fix: /-p PORT/,
+          fix: /--port PORT/,
         });
       },
     },

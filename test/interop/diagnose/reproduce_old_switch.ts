@@ -41,7 +41,7 @@ export const OLD_SWITCH = reproductionTable({
         expect(seen, {
           code: "auth.kbdint-failed",
           stage: "auth",
-          fix: /-l USER.*--password-env VAR/,
+          fix: /USER@HOST.*--password-env VAR/,
           opensshFix: /-o PreferredAuthentications=keyboard-interactive -l USER/,
         });
       },

@@ -240,7 +240,7 @@ export const SSHD = reproductionTable({
         expect(cliSeen(r), {
           code: "auth.password-rejected",
           stage: "auth",
-          fix: /-l USER.*--password-env VAR/,
+          fix: /USER@HOST.*--password-env VAR/,
           opensshFix: /-l USER/,
         });
       },

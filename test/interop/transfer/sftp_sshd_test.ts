@@ -244,7 +244,7 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
     }
 
     await t.step(
-      "check --login --fetch backs a file up from every host into DIR/<host>/",
+      "check --login --fetch (--fsync) backs a file up from every host into DIR/<host>/",
       async () => {
         const inventory = `${tmp.path}/inventory.txt`;
         await Deno.writeTextFile(
@@ -265,6 +265,7 @@ Deno.test("sshtrace get/put copy files over SFTP and SCP with OpenSSH sshd", asy
           `${remoteDir}/small.txt`,
           "--dest",
           dest,
+          "--fsync",
           inventory,
         ]);
         assert.equal(res.code, 0, res.stderr);

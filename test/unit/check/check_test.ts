@@ -9,6 +9,7 @@ import {
 } from "../../../lib/check/check.ts";
 import { escapeXml, toJunitXml } from "../../../lib/check/junit.ts";
 import { runCheck } from "../../../lib/cli/check.ts";
+import { parseCommandLine } from "../../../lib/cli/args.ts";
 import { emptySettings } from "../../../lib/config/options.ts";
 import { tempDir } from "../../helpers/tools.ts";
 import { xmlElements } from "../../helpers/xml.ts";
@@ -170,6 +171,28 @@ Deno.test("escapeXml() escapes markup and replaces characters XML cannot carry",
   assert.equal(
     escapeXml("lone \uD800 surrogate, pair \uD83D\uDE00"),
     "lone \uFFFD surrogate, pair \uD83D\uDE00",
+  );
+});
+
+Deno.test("check --fsync goes with --fetch: parsed, and refused without it", async () => {
+  const r = parseCommandLine(["check", "--login", "--fetch", "/cfg", "--fsync", "hosts.txt"]);
+  assert.ok(r.name === "check");
+  assert.equal(r.flags.fsync, true);
+  const none = parseCommandLine(["check", "--login", "--fetch", "/cfg", "hosts.txt"]);
+  assert.ok(none.name === "check");
+  assert.equal(none.flags.fsync, undefined); // no flush to disk unless asked, as get
+  await using dir = await tempDir();
+  const inv = `${dir.path}/h.txt`;
+  await Deno.writeTextFile(inv, "127.0.0.1\n");
+  await assert.rejects(
+    () =>
+      runCheck({
+        inventoryPath: inv,
+        settings: emptySettings(),
+        timeoutMs: 1000,
+        flags: { login: true, fsync: true },
+      }),
+    /--fsync goes with --fetch/,
   );
 });
 

@@ -704,6 +704,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "jump"
       | "fetch"
       | "dest"
+      | "fsync"
       | "log"
       | "policy"
       | "drift"

@@ -328,7 +328,7 @@ const CASES: Record<string, Case> = {
       }
       throw new Error("connected to a closed port");
     },
-    fix: /-p PORT/,
+    fix: /--port PORT/,
     ssh: /-o Port=PORT/,
   },
   "connect.timeout": {
@@ -385,7 +385,7 @@ const CASES: Record<string, Case> = {
   },
   "version.not-ssh": {
     error: () => versionError(["HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n"]),
-    fix: /-p PORT/,
+    fix: /--port PORT/,
     ssh: /-p PORT/,
     check: (x) => {
       assert.match(x.title, /HTTP server/);
@@ -427,12 +427,12 @@ const CASES: Record<string, Case> = {
   },
   "version.too-many-lines": {
     error: () => versionError([Array.from({ length: 70 }, (_, i) => `line ${i}\r\n`).join("")]),
-    fix: /-p PORT/,
+    fix: /--port PORT/,
     ssh: /-p PORT/,
   },
   "version.line-too-long": {
     error: () => versionError(["x".repeat(2000) + "\r\n"]),
-    fix: /-p PORT/,
+    fix: /--port PORT/,
     ssh: /-p PORT/,
   },
   "version.malformed": {
@@ -656,12 +656,12 @@ const CASES: Record<string, Case> = {
   },
   "auth.password-rejected": {
     error: err("auth", "auth.password-rejected", authDetails(["publickey", "password"])),
-    fix: /-l USER/,
+    fix: /USER@HOST.*--password-env VAR/,
     ssh: /-l USER/,
   },
   "auth.kbdint-failed": {
     error: err("auth", "auth.kbdint-failed", authDetails(["keyboard-interactive"])),
-    fix: /-l USER/,
+    fix: /USER@HOST.*--password-env VAR/,
     ssh: /PreferredAuthentications=keyboard-interactive/,
   },
   "auth.batch-mode-needs-prompt": {

@@ -241,7 +241,7 @@ Deno.test("finish() wraps a long explanation at 76 columns under its label", () 
 │               SSH service is off, listens on another port, or an ACL rejects the
 │               connection. On network devices SSH often needs enabling first (e.g. a host
 │               key generated and SSH allowed on the vty lines).
-│ try           -p PORT with the port SSH really listens on (usually 22)
+│ try           --port PORT with the port SSH really listens on (usually 22)
 │ with OpenSSH  -p PORT (-o Port=PORT)
 └${BORDER}
 `,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   configRefusals,
+  copyConfig,
   refusalError,
   sessionEnvironment,
   settingsFromConfig,
@@ -95,6 +96,31 @@ Deno.test("configRefusals() names refused keywords and values sshtrace does not 
     }, "h")),
     [],
   );
+});
+
+Deno.test("copyConfig(): a copy does not use, nor refuse, what scp and sftp override; the rest still stops it", () => {
+  const config = resolve({
+    [USER]: "Host h\n  ForwardX11 yes\n  ControlMaster auto\n  ControlPersist 10m\n" +
+      "  RemoteCommand top\n  LocalForward 8080 web:80\n  ForwardAgent yes\n" +
+      "  AddKeysToAgent yes\n  ControlPath ~/.ssh/cm-%r@%h:%p\n",
+  }, "h");
+  const { refusals, unused } = copyConfig(config);
+  // scp/sftp's ControlMaster=no still uses a running master at ControlPath: refused, as a login.
+  assert.deepEqual(refusals.map((r) => r.keyword), ["AddKeysToAgent", "ControlPath"]);
+  assert.deepEqual(unused.map((u) => [u.keyword, u.value, u.override]), [
+    ["ForwardX11", "yes", "ForwardX11=no"],
+    ["ControlMaster", "auto", "ControlMaster=no"],
+    ["ControlPersist", "10m", "ControlMaster=no"],
+    ["RemoteCommand", "top", "RemoteCommand=none"],
+    ["LocalForward", "8080 web:80", "ClearAllForwardings=yes"],
+    ["ForwardAgent", "yes", "ForwardAgent=no"],
+  ]);
+  assert.equal(unused[0]!.origin.kind, "file");
+  // A login refuses every one of these six refused keywords.
+  assert.equal(configRefusals(config).length, 6);
+  // The user's own -o ForwardAgent=yes comes before scp's ForwardAgent=no: the copy uses it.
+  const agent = copyConfig(resolve({}, "h", ["ForwardAgent=yes"]));
+  assert.deepEqual(agent, { refusals: [], unused: [] });
 });
 
 Deno.test("sessionEnvironment() sends SetEnv, then the SendEnv matches (-pattern drops a pattern), each name once", () => {
