@@ -30,6 +30,14 @@ import { connectionClosed, traceError } from "./channel_errors.ts";
 
 export type { ChannelOpen, ChannelOpenAnswer, ConnectionOptions } from "./types.ts";
 
+/**
+ * The most messages waiting in the send queue before the peer counts as flooding: it keeps
+ * sending messages we must answer (requests that want a reply, channel opens) while it reads
+ * none of our answers, which would otherwise pile up without bound. Our own writers add at most
+ * a few per channel (each channel's writer waits for its packet), far below this.
+ */
+export const MAX_QUEUED_MESSAGES = 8192;
+
 function checkSize(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
     throw new SshError(
@@ -59,6 +67,8 @@ export class Connection {
   #nextId = 0;
   #pendingGlobal: ReturnType<typeof deferred<boolean | Uint8Array>>[] = [];
   #sendChain: Promise<void> = Promise.resolve();
+  /** Messages in the send queue, not yet handed to the transport (see MAX_QUEUED_MESSAGES). */
+  #queued = 0;
   #loop: Promise<void> | null = null;
   #ended = false;
   #error: Error | null = null;
@@ -258,7 +268,9 @@ export class Connection {
   /** Queues a payload; sends go out strictly in call order. A send failure ends everything. */
   #send(payload: Uint8Array): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
+    this.#queued++;
     const p = this.#sendChain.then(() => {
+      this.#queued--;
       if (this.#error) throw this.#error;
       return this.transport.send(payload, this.#stage());
     });
@@ -299,6 +311,10 @@ export class Connection {
         this.#protocolFailure(e);
         return;
       }
+      if (this.#queued > MAX_QUEUED_MESSAGES) {
+        this.#flooded();
+        return;
+      }
     }
   }
 
@@ -318,6 +334,20 @@ export class Connection {
         { openChannels: open, pendingRequests: waiting },
       );
     }
+    this.#end(error, null, () => this.#closeQuietly());
+  }
+
+  /** The peer sends what needs answers and reads none of them: ends the connection. */
+  #flooded(): void {
+    const stage = this.#stage();
+    const error = new SshError(
+      stage,
+      stage === "session" ? "session.reply-flood" : "data.reply-flood",
+      `the ${this.#peer} sent more than ${MAX_QUEUED_MESSAGES} messages that need an answer ` +
+        "(requests that want a reply, channel opens) without reading our answers",
+      { queued: this.#queued, limit: MAX_QUEUED_MESSAGES },
+    );
+    traceError(this.tracer, error);
     this.#end(error, null, () => this.#closeQuietly());
   }
 

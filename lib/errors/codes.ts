@@ -64,6 +64,8 @@ type SendStuck = { command: string; timeoutMs: number; lastSeen: string; device:
 type OnPath = { path: string };
 /** A connection closed under the connection layer: what was still open. */
 type OpenWork = { openChannels?: number; pendingRequests?: number };
+/** Messages waiting in our send queue when the flood was noticed, and the limit. */
+type ReplyFlood = { queued: number; limit: number };
 
 /**
  * The table: every code thrown at one stage, with the type of its details, in stage order.
@@ -240,10 +242,13 @@ export interface ExactCodes {
   "session.channel-closed": OnChannel;
   "session.connection-closed": OpenWork;
   "session.malformed-message": Record<never, never>;
+  /** The peer sent more than `limit` messages needing an answer without reading the answers. */
+  "session.reply-flood": ReplyFlood;
 
   "data.keepalive-timeout": { intervalMs: number; countMax: number; unanswered: number };
   "data.connection-closed": OpenWork;
   "data.malformed-message": Record<never, never>;
+  "data.reply-flood": ReplyFlood;
   "data.unknown-channel": OnChannel & { message: string };
   "data.channel-closed": OnChannel;
   "data.write-after-eof": OnChannel;
@@ -390,9 +395,11 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.channel-closed": "session",
   "session.connection-closed": "session",
   "session.malformed-message": "session",
+  "session.reply-flood": "session",
   "data.keepalive-timeout": "data",
   "data.connection-closed": "data",
   "data.malformed-message": "data",
+  "data.reply-flood": "data",
   "data.unknown-channel": "data",
   "data.channel-closed": "data",
   "data.write-after-eof": "data",

@@ -33,6 +33,16 @@ export const DATA = {
     fix: "-vv to see the packets; report it with the trace",
     opensshFix: "-vvv",
   },
+  "data.reply-flood": {
+    stage: "data",
+    title: "the server flooded the connection with requests and read none of the answers",
+    explanation: "The server kept sending messages that need an answer (global or channel " +
+      "requests that want a reply, channel opens) while it stopped reading ours, so the " +
+      "answers piled up; the connection was ended before they could use up memory. A " +
+      "hostile server, or one whose connection layer hung.",
+    fix: "-vv to see the packets; report it to the server's owner with the trace",
+    opensshFix: "-vvv",
+  },
   "data.unknown-channel": {
     stage: "data",
     title: "the server used a channel that is not open",

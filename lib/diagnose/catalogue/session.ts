@@ -261,6 +261,16 @@ export const SESSION = {
     fix: "sshtrace send [user@]HOST -- 'COMMAND' for devices without exec; check the server's logs",
     opensshFix: "-tt, with the command on standard input",
   },
+  "session.reply-flood": {
+    stage: "session",
+    title: "the server flooded the connection with requests while the session was being set up",
+    explanation: "Before the session was ready the server kept sending messages that need an " +
+      "answer (global or channel requests that want a reply, channel opens) while it stopped " +
+      "reading ours, so the answers piled up; the connection was ended before they could use " +
+      "up memory. A hostile server, or one whose connection layer hung.",
+    fix: "-vv to see the packets; report it to the server's owner with the trace",
+    opensshFix: "-vvv",
+  },
   "session.malformed-message": {
     stage: "session",
     title: "the server sent a malformed message while the session was being set up",

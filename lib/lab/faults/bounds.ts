@@ -58,6 +58,9 @@ async function trickle(io: FaultIo, bytes: Uint8Array, everyMs: number): Promise
 const debugMessage = (text: string) =>
   new SshWriter().byte(MSG.DEBUG).bool(true).string(text).string("").bytes();
 
+const globalRequest = new SshWriter().byte(MSG.GLOBAL_REQUEST).string("keepalive@openssh.com")
+  .bool(true).bytes();
+
 const FLOOD_TEXT = "lab fault: a DEBUG message in a flood of them, ".repeat(4);
 
 /** `debug-flood-session[:SECONDS]`: DEBUG messages during the exec, then its output. */
@@ -144,6 +147,29 @@ export const BOUNDS_FAULTS: readonly FaultProfile[] = [
         },
       },
     },
+  },
+  {
+    name: "reply-flood-session",
+    summary: "on the client's CHANNEL_OPEN, floods global requests that want a reply and reads " +
+      "none of the answers; a client must not queue answers without bound",
+    expect: { stage: "session", code: "session.reply-flood" },
+    config: fast,
+    hooks: { at: { "channel-open": (io) => floodSealed(io, globalRequest).then(() => true) } },
+  },
+  {
+    name: "reply-flood",
+    summary: "answers the exec, then floods channel requests that want a reply and reads none " +
+      "of the answers; a client must not queue answers without bound",
+    expect: { stage: "data", code: "data.reply-flood" },
+    config: fast,
+    hooks: onExec(async (io) => {
+      const c = ch(io);
+      await io.send(channelSuccess(c.clientId));
+      const request = new SshWriter().byte(MSG.CHANNEL_REQUEST).uint32(c.clientId)
+        .string("keepalive@openssh.com").bool(true).bytes();
+      await floodSealed(io, request);
+      return true;
+    }),
   },
   {
     name: "trickle-data-packet",

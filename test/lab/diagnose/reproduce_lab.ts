@@ -1120,6 +1120,23 @@ export const LAB = reproductionTable({
       },
     },
     {
+      name: "requests flooded while the server reads none of the answers are *.reply-flood",
+      reproduces: [
+        { code: "session.reply-flood", by: "CLI: connect to lab profile reply-flood-session" },
+        { code: "data.reply-flood", by: "CLI: connect to lab profile reply-flood" },
+      ],
+      async run({ lab, login }, expect) {
+        lab.setup = { profile: "reply-flood-session" };
+        expect(cliSeen(await login([])), {
+          code: "session.reply-flood",
+          stage: "session",
+          fix: /-vv/,
+        });
+        lab.setup = { profile: "reply-flood" };
+        expect(cliSeen(await login([])), { code: "data.reply-flood", stage: "data", fix: /-vv/ });
+      },
+    },
+    {
       name: "more data than the window allows is data.window-exceeded",
       reproduces: [{
         code: "data.window-exceeded",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Connection } from "../../../lib/connection/mux.ts";
+import { Connection, MAX_QUEUED_MESSAGES } from "../../../lib/connection/mux.ts";
 import { startKeepalive } from "../../../lib/connection/keepalive.ts";
 import type { Session } from "../../../lib/connection/session.ts";
 import type { ChannelOptions } from "../../../lib/connection/types.ts";
@@ -531,4 +531,74 @@ Deno.test("startKeepalive() rejects a non-positive interval as a usage error", (
     () => startKeepalive(conn, { intervalMs: 0, countMax: 3 }),
     (e: unknown) => e instanceof SshError && e.code === "usage.invalid-keepalive",
   );
+});
+
+/** A server that stopped reading: what the client sends is never taken (sends never settle). */
+class StalledPeer extends FakeTransport {
+  override send(payload: Uint8Array): Promise<void> {
+    this.sent.push(payload);
+    return new Promise(() => {});
+  }
+}
+
+const FLOODS = [
+  {
+    what: "global requests that want a reply",
+    message: () => server.globalRequest("keepalive@openssh.com", true),
+    stage: "data",
+  },
+  {
+    what: "channel requests that want a reply, on a running command's channel",
+    message: () => server.request(0, "keepalive@openssh.com", true),
+    stage: "data",
+  },
+  {
+    what: "channel opens, while our session channel is being opened",
+    message: () => server.channelOpen("x11", 1),
+    stage: "session",
+  },
+] as const;
+
+for (const { what, message, stage } of FLOODS) {
+  Deno.test(`a server sending ${what} and reading none of the answers: ${stage}.reply-flood`, async () => {
+    const t = new StalledPeer();
+    const conn = new Connection(t);
+    conn.start();
+    if (what.includes("running command")) {
+      const pending = conn.openSession();
+      t.push(server.openConfirmation(0, 100, 65536, 32768));
+      const session = await pending;
+      const exec = session.exec("true");
+      t.push(server.success(0));
+      await exec;
+    } else if (stage === "session") {
+      conn.openSession().catch(() => {}); // never confirmed: the channel stays in stage session
+    }
+    const before = t.receiveTimeouts.length;
+    for (let i = 0; i < 3 * MAX_QUEUED_MESSAGES; i++) t.push(message());
+    const error = await conn.finished;
+    assert.ok(error instanceof SshError, String(error));
+    assert.equal(error.code, `${stage}.reply-flood`);
+    assert.deepEqual(error.details, {
+      queued: MAX_QUEUED_MESSAGES + 1,
+      limit: MAX_QUEUED_MESSAGES,
+    });
+    // It stopped reading once past the limit: the rest of the flood was never taken.
+    const read = t.receiveTimeouts.length - before;
+    assert.ok(read <= MAX_QUEUED_MESSAGES + 2, `${read} messages read`);
+    assert.ok(t.closed, "the connection is closed");
+  });
+}
+
+Deno.test("answers queue freely below the flood limit (a slow reader is not a flood)", async () => {
+  const t = new StalledPeer();
+  const conn = new Connection(t);
+  conn.start();
+  for (let i = 0; i < MAX_QUEUED_MESSAGES; i++) {
+    t.push(server.globalRequest("keepalive@openssh.com", true));
+  }
+  await settle();
+  assert.equal(conn.ended, false);
+  t.end();
+  await conn.finished;
 });

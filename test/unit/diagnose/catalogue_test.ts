@@ -861,6 +861,16 @@ const CASES: Record<string, Case> = {
     fix: /-vv/,
     ssh: /-vvv/,
   },
+  "data.reply-flood": {
+    error: err("data", "data.reply-flood", { queued: 8193, limit: 8192 }),
+    fix: /-vv/,
+    ssh: /-vvv/,
+  },
+  "session.reply-flood": {
+    error: err("session", "session.reply-flood", { queued: 8193, limit: 8192 }),
+    fix: /-vv/,
+    ssh: /-vvv/,
+  },
   "session.connection-closed": {
     error: err("session", "session.connection-closed", { openChannels: 1, pendingRequests: 0 }),
     fix: /sshtrace send/,
