@@ -481,6 +481,7 @@ Deno.test("odd words: -, --, ---x, --=x, -=, a dash inside a group, unicode, con
   assertUsage(["probe", "-v😀", "h"], /^unknown option '-😀'$/);
   assertUsage(["--émoji=😀", "h"], /^unknown option '--émoji'$/);
   assert.equal(parsed("connect", ["-l", "ünï😀", "hôst"]).flags.login, "ünï😀");
+  // deno-lint-ignore no-control-regex -- the NUL the option holds is what is checked
   assertUsage(["-\u0000", "h"], /^unknown option '-\u0000'$/);
   assert.equal(parsed("connect", ["h\u001b[31m"]).target, "h\u001b[31m");
 });
