@@ -123,9 +123,13 @@ export class Client {
         await session.channel.request(AGENT_REQUEST, false);
       }
       if (pty) await session.requestPty(pty);
-      await session.setEnvironment(env);
+      // As ssh(1), the variables go out with the command, not a round trip before it; their
+      // answers come first (in order), so the trace still shows each before the command starts.
+      const environment = session.setEnvironment(env);
+      environment.catch(() => {}); // a failed channel fails the request below as well
       if (start && "command" in start) await session.exec(start.command);
       else if (start) await session.shell();
+      await environment;
       span.end();
       return session;
     } catch (e) {

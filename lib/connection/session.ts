@@ -170,14 +170,16 @@ export class Session {
   }
 
   /**
-   * SendEnv / SetEnv before the session starts: one `env` request per pair, in order, each
-   * answer traced by name (never the value); a refusal (the server's AcceptEnv) is no failure.
+   * SendEnv / SetEnv before the session starts: one `env` request per pair, each answer traced
+   * by name (never the value); a refusal (the server's AcceptEnv) is no failure. All requests
+   * go out at once, so they cost one round trip whatever their number, and none when the caller
+   * sends its exec, shell or subsystem request before awaiting this (answers come in order).
    */
   async setEnvironment(env: readonly (readonly [name: string, value: string])[]): Promise<void> {
-    for (const [name, value] of env) {
+    await Promise.all(env.map(async ([name, value]) => {
       const accepted = await this.setEnv(name, value);
       this.#info(`environment ${name}: ${accepted ? "accepted" : "refused by the server"}`);
-    }
+    }));
   }
 
   /** Tells the server the terminal size changed (no reply). */

@@ -49,8 +49,10 @@ export function scpHost(
   return {
     async exec(command) {
       const session = await client.connection.openSession();
-      await session.setEnvironment(environment);
+      const sent = session.setEnvironment(environment); // with the exec, as a login does
+      sent.catch(() => {}); // a failed channel fails the exec as well
       await session.exec(command);
+      await sent;
       return session;
     },
     info: (message) => client.tracer.emit({ stage: "transfer", type: "info", message }),

@@ -182,6 +182,35 @@ Deno.test("channel request replies are matched to requests in order", async () =
   t.end();
 });
 
+Deno.test("setEnvironment() sends every variable before any answer and traces each answer by name", async () => {
+  const ctx = await open();
+  const { t, session, id } = ctx;
+  const done = session.setEnvironment([["LANG", "C.UTF-8"], ["LC_ALL", "C"], ["TOKEN", "s3cret"]]);
+  const exec = session.exec("true");
+  // Three env requests and the exec are all out before the server has answered anything.
+  for (const [name, value] of [["LANG", "C.UTF-8"], ["LC_ALL", "C"], ["TOKEN", "s3cret"]]) {
+    const r = await expectRequest(ctx, "env", true);
+    assert.deepEqual([r.text(), r.text()], [name, value]);
+  }
+  await expectRequest(ctx, "exec", true);
+  t.push(server.success(id));
+  t.push(server.failure(id));
+  t.push(server.success(id));
+  t.push(server.success(id));
+  await done;
+  await exec;
+  const infos = t.tracer.events.flatMap((e) => e.type === "info" ? [e.message] : []);
+  const env = infos.filter((m) => m.startsWith("environment"));
+  assert.deepEqual(env, [
+    "environment LANG: accepted",
+    "environment LC_ALL: refused by the server",
+    "environment TOKEN: accepted",
+  ]);
+  assert.ok(infos.indexOf(env[2]!) < infos.indexOf("command started (exec)"), infos.join("\n"));
+  assert.ok(!JSON.stringify(t.tracer.events).includes("s3cret"), "values are never traced");
+  t.end();
+});
+
 Deno.test("windowChange() and signal() are sent without asking for a reply", async () => {
   const ctx = await open();
   await ctx.session.windowChange(100, 40);
