@@ -233,8 +233,8 @@ export const COMMANDS = {
       { short: "E", value: "<file>", help: "append the trace to this file instead of stderr" },
       {
         short: "N",
-        help: "no command and no shell: log in and stay connected until the server closes or " +
-          "Ctrl-C",
+        help: "no command and no shell: log in and stay connected (to forward ports) until the " +
+          "server closes or Ctrl-C (like ssh -N)",
       },
       { short: "n", help: "stdin from /dev/null (no input is sent; no pty unless -t)" },
       ...SECRETS,
@@ -270,7 +270,6 @@ export const COMMANDS = {
         help: "forward the ssh-agent ($SSH_AUTH_SOCK) to the sessions; the server can use its " +
           "keys while connected (like ssh -A)",
       },
-      { short: "N", help: "run no command: only forward ports, until Ctrl-C (like ssh -N)" },
       {
         short: "W",
         value: "<host:port>",

@@ -16,6 +16,7 @@ import {
   type ProbeFlags,
   type SendCliFlags,
 } from "../../../lib/cli/args.ts";
+import { COMMANDS } from "../../../lib/cli/commands.ts";
 import { settingsFor } from "../../../lib/cli/settings.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
 import { SshError } from "../../../lib/errors/mod.ts";
@@ -750,4 +751,17 @@ Deno.test("a usage error with --json: one line on stderr, exit 2, a JSON report 
   assert.equal(report.failedStage, "usage");
   assert.equal(report.error.code, "usage.invalid");
   assert.match(report.error.message, /unknown option '--bogus'/);
+});
+
+Deno.test("no command's option table lists an option twice (its help would show it twice)", () => {
+  for (const [name, spec] of Object.entries(COMMANDS)) {
+    const seen = new Set<string>();
+    for (const o of spec.options as readonly { short?: string; long?: string }[]) {
+      for (const key of [o.short && `-${o.short}`, o.long && `--${o.long}`]) {
+        if (!key) continue;
+        assert.ok(!seen.has(key), `${name} lists ${key} twice`);
+        seen.add(key);
+      }
+    }
+  }
 });
