@@ -314,6 +314,11 @@ export const COMMANDS = {
         help: "limit for each command (default 30)",
       },
       {
+        long: "max-output",
+        value: "<size>",
+        help: "most output kept for one command, e.g. 512M (default 64M; more stops the run)",
+      },
+      {
         long: "encoding",
         value: "<label>",
         help: "decode output for display, e.g. gbk (default utf-8)",

@@ -6,7 +6,7 @@
  */
 
 import { connect } from "../client.ts";
-import { parsePositive, usageError } from "../config/options.ts";
+import { parsePositive, parseSize, usageError } from "../config/options.ts";
 import type { CommandResult } from "../send/types.ts";
 import { runShellOnClient } from "../send/over_ssh.ts";
 import { SshError } from "../errors/mod.ts";
@@ -24,6 +24,7 @@ export interface SendFlags extends ConnectFlags {
   device: string;
   prompt?: string;
   commandTimeout?: string;
+  maxOutput?: string;
   encoding?: string;
   enable?: true;
   enableLevel?: string;
@@ -67,6 +68,18 @@ export function parseEnableLevel(text: string | undefined, enable?: true): numbe
   return Number(text);
 }
 
+/** `--max-output SIZE`: the most output kept for one command, at least 1K. */
+function maxOutput(text: string): number {
+  let bytes: number;
+  try {
+    bytes = parseSize(text);
+  } catch {
+    throw usageError(`--max-output "${text}": expected a size such as 512M (K, M or G)`);
+  }
+  if (bytes < 1024) throw usageError(`--max-output "${text}": at least 1K`);
+  return bytes;
+}
+
 /**
  * Runs `send` and returns the exit code: 0 when the device accepted every command, else the
  * failing stage's code (15 also when it rejected a command: `session.command-rejected`).
@@ -92,6 +105,7 @@ export async function runSend(
   const commandTimeoutMs = flags.commandTimeout
     ? parsePositive("--command-timeout", flags.commandTimeout) * 1000
     : 30_000;
+  const maxOutputBytes = flags.maxOutput ? maxOutput(flags.maxOutput) : undefined;
   if ((flags.enableSecretEnv || flags.enableSecretFile) && !flags.enable) {
     throw usageError("--enable-secret-env / --enable-secret-file need --enable");
   }
@@ -122,6 +136,7 @@ export async function runSend(
       device: flags.device as DeviceChoice,
       promptPattern,
       commandTimeoutMs,
+      ...(maxOutputBytes ? { maxOutputBytes } : {}),
       // The first prompt waits no longer than a command may take (and 15 s at most).
       promptTimeoutMs: Math.min(15_000, commandTimeoutMs),
       encoding: flags.encoding,

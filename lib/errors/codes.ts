@@ -209,6 +209,8 @@ export interface ExactCodes {
   };
   "session.send-timeout": SendStuck;
   "session.shell-closed": SendStuck;
+  /** More output than `--max-output` between two prompts (`command` null: before the first). */
+  "session.output-too-large": { command: string | null; limitBytes: number; lastSeen: string };
   /** The device waits at a question no answer rule matched (`question`: that line). */
   "session.dialog-unanswered": SendStuck & { question: string };
   "session.subsystem-refused": OnChannel & { subsystem: string };
@@ -386,6 +388,7 @@ export const EXACT_CODES: { readonly [C in ExactCode]: StageOf<C> } = {
   "session.prompt-not-found": "session",
   "session.send-timeout": "session",
   "session.shell-closed": "session",
+  "session.output-too-large": "session",
   "session.dialog-unanswered": "session",
   "session.subsystem-refused": "session",
   "session.netconf-bad-hello": "session",

@@ -77,7 +77,11 @@ class ShellDriver {
     this.#io = io;
     this.#o = options;
     const transcript = options.transcript;
-    this.#inbox = new Inbox(io.read(), transcript ? (c) => transcript.received(c) : undefined);
+    this.#inbox = new Inbox(
+      io.read(),
+      transcript ? (c) => transcript.received(c) : undefined,
+      options.maxOutputBytes,
+    );
     this.#newline = options.newline ?? "\r";
     this.#settleMs = options.settleMs ?? 300;
     this.#dialogs = [
@@ -330,6 +334,7 @@ class ShellDriver {
         const seen = await waitForPrompt(this.#waitShell(), {
           from: pos,
           timeoutMs,
+          command,
           rate: (line) => isSecretPrompt(line) ? "strong" : rate(line),
           fail: (why, tail) =>
             commandFailure({ why, tail, command, timeoutMs, preset, question: null, step: true }),
@@ -389,6 +394,7 @@ class ShellDriver {
       from,
       timeoutMs,
       rate,
+      command,
       dialogs: true,
       fail: (why, tail) => {
         const waiting = decodeOutput(

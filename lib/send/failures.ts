@@ -62,6 +62,27 @@ export function wrongDevice(
 }
 
 /**
+ * More than `limitBytes` of output without a prompt (after `command`, or before the first prompt
+ * when null): reading stopped there (lib/send/shell_io.ts, `Inbox`).
+ */
+export function outputTooLarge(
+  command: string | null,
+  limitBytes: number,
+  tail: string,
+): SshError {
+  const where = command === null
+    ? "before its first prompt"
+    : `after ${JSON.stringify(command)} without a prompt`;
+  return new SshError(
+    "session",
+    "session.output-too-large",
+    `the shell sent more than ${limitBytes} bytes ${where} (the --max-output limit); ` +
+      `reading stopped there; last seen: ${tail}`,
+    { command, limitBytes, lastSeen: tail },
+  );
+}
+
+/**
  * No prompt after a command (or the privilege step, `step`): a question the device waits at
  * (`session.dialog-unanswered`), no prompt in time (`session.send-timeout`), or the shell closed.
  */

@@ -63,12 +63,19 @@ function mergeStreams(
   });
 }
 
+/** The default of {@link Inbox}'s limit (`--max-output`): 64 MiB. */
+export const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
+
 /** Accumulates the shell's output and wakes whoever waits for more. */
 export class Inbox {
   #data = new Uint8Array(8192);
   length = 0;
   ended = false;
   error: unknown = null;
+  /** Most bytes held at once (see `SendOptions.maxOutputBytes`). */
+  readonly limit: number;
+  /** Set (with `ended`) when more than {@link limit} bytes would be held: reading stopped. */
+  overflow = false;
   /** When the last byte arrived (performance.now()). */
   lastData = performance.now();
   #wake: (() => void) | null = null;
@@ -79,29 +86,38 @@ export class Inbox {
   constructor(
     source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
     onChunk?: (chunk: Uint8Array) => void,
+    limit = DEFAULT_MAX_OUTPUT,
   ) {
+    this.limit = limit;
     let next: () => Promise<IteratorResult<Uint8Array>>;
+    let cancel: () => Promise<void>;
     if (source instanceof ReadableStream) {
       const reader = source.getReader();
       next = async () => {
         const r = await reader.read();
         return r.done ? { done: true, value: undefined } : { done: false, value: r.value };
       };
-      this.#cancel = () => reader.cancel().catch(() => {});
+      cancel = () => reader.cancel().catch(() => {});
     } else {
       const it = source[Symbol.asyncIterator]();
       next = () => it.next();
-      this.#cancel = async () => {
+      cancel = async () => {
         // A generator stuck in a wait would never settle return(): don't wait for it.
         it.return?.()?.catch(() => {});
         await Promise.resolve();
       };
     }
+    this.#cancel = cancel;
     this.#pump = (async () => {
       try {
         for (;;) {
           const r = await next();
           if (r.done) break;
+          if (this.length + r.value.length > limit) {
+            this.overflow = true;
+            await cancel();
+            break;
+          }
           onChunk?.(r.value);
           this.#push(r.value);
         }

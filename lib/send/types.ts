@@ -34,6 +34,12 @@ export interface SendOptions {
   promptTimeoutMs?: number;
   /** Limit for each command, from sending it to its prompt. @default 30000 */
   commandTimeoutMs?: number;
+  /**
+   * Most bytes the shell may send between two prompts (the greeting, one command's output):
+   * output is kept until its prompt comes, so past this reading stops and the run fails with
+   * `session.output-too-large` instead of growing without bound. @default 64 MiB
+   */
+  maxOutputBytes?: number;
   /** How long to wait for the shell to close after the logout command. @default 3000 */
   logoutTimeoutMs?: number;
   /** A prompt that only fits the generic style is accepted after this much quiet. @default 300 */

@@ -7,6 +7,7 @@
 
 import type { SshError } from "../errors/mod.ts";
 import { type DialogRule, findCliMenuItem, findDialog } from "./dialogs.ts";
+import { outputTooLarge } from "./failures.ts";
 import {
   binary,
   decodeOutput,
@@ -53,6 +54,8 @@ export interface WaitOptions {
   dialogs?: boolean;
   /** Pick the command line in a console menu (before the first prompt). */
   menus?: boolean;
+  /** The command whose prompt is awaited (null: the first prompt), for errors. */
+  command?: string | null;
 }
 
 const TAIL = 2048;
@@ -115,6 +118,9 @@ export async function waitForPrompt(shell: WaitShell, w: WaitOptions): Promise<P
     ) {
       const cut = Math.max(tail.lastIndexOf("\n"), tail.lastIndexOf("\r"));
       return { lineStart: tailStart + cut + 1, line: stripEscapes(line), pagers, dialogs };
+    }
+    if (inbox.overflow) {
+      throw outputTooLarge(w.command ?? null, inbox.limit, describeTail(inbox.view(w.from)));
     }
     if (inbox.ended) {
       throw w.fail("closed", describeTail(inbox.view(w.from)));

@@ -133,6 +133,17 @@ export const SESSION = {
     fix: "check the commands (exit, reload, quit) and the device's session limits",
     opensshFix: null,
   },
+  "session.output-too-large": {
+    stage: "session",
+    title: "the shell sent more output than is kept for one command",
+    explanation: "A command's output is kept until its prompt comes back (to clean it and " +
+      "report it), so reading stops past the --max-output limit (64 MiB by default) rather " +
+      "than let a device, or a hostile server, fill memory: the command prints more than that " +
+      "(show tech-support, a full log), or it never ends (a follow mode, a flood).",
+    fix: "--max-output 512M for a command this large; for an endless one, a command that ends " +
+      "(or sshtrace HOST 'COMMAND' > FILE, which streams)",
+    opensshFix: null,
+  },
   "session.command-failed": {
     stage: "session",
     title: "the command exited with a non-zero status",

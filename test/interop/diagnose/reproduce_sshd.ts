@@ -490,6 +490,35 @@ export const SSHD = reproductionTable({
       },
     },
     {
+      name: "more output than --max-output without a prompt is session.output-too-large",
+      reproduces: [{
+        code: "session.output-too-large",
+        by: "CLI: send --max-output 1M, a command printing 5 MB, to bash on sshd",
+      }],
+      async run({ good, main }, expect) {
+        const r = await cli([
+          "send",
+          "--json",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "-i",
+          good.path,
+          "--device",
+          "linux",
+          "--max-output",
+          "1M",
+          main,
+          "--",
+          "yes | head -c 5000000",
+        ]);
+        expect(cliSeen(r), {
+          code: "session.output-too-large",
+          stage: "session",
+          fix: /--max-output 512M/,
+        });
+      },
+    },
+    {
       name: "a command that ends the shell is session.shell-closed",
       reproduces: [{ code: "session.shell-closed", by: "CLI: send -- exit to bash on sshd" }],
       async run({ good, main }, expect) {

@@ -685,6 +685,7 @@ Deno.test("the flag types have exactly commander's keys", () => {
       | "device"
       | "prompt"
       | "commandTimeout"
+      | "maxOutput"
       | "encoding"
       | "batch"
       | "enable"

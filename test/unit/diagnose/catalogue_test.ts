@@ -775,6 +775,15 @@ const CASES: Record<string, Case> = {
     fix: /per-command limit/,
     ssh: null,
   },
+  "session.output-too-large": {
+    error: err("session", "session.output-too-large", {
+      command: "show tech-support",
+      limitBytes: 67108864,
+      lastSeen: "...",
+    }),
+    fix: /--max-output 512M/,
+    ssh: null,
+  },
   "session.shell-closed": {
     error: err("session", "session.shell-closed", {
       command: "reload",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runShell, type SendOptions } from "../../../lib/send/engine.ts";
+import type { ShellIo } from "../../../lib/send/shell_io.ts";
 import { rejectionError } from "../../../lib/send/over_ssh.ts";
 import { explainFailure } from "../../../lib/diagnose/explain.ts";
 import { binary } from "../../../lib/send/prompt.ts";
@@ -311,4 +312,70 @@ Deno.test("runShell() does not read a Unix shell's output as error lines", async
   assert.equal(result.device, "linux");
   assert.equal(result.commands[0].status, "ok");
   assert.equal(rejectionError(result), null);
+});
+
+Deno.test("runShell() stops reading past maxOutputBytes and fails with session.output-too-large", async () => {
+  let typed = "";
+  let produced = 0;
+  let wake: (() => void) | null = null;
+  const io: ShellIo = {
+    write(bytes) {
+      typed += new TextDecoder().decode(bytes);
+      wake?.();
+      return Promise.resolve();
+    },
+    async *read() {
+      yield new TextEncoder().encode("Welcome\r\n<H3C>");
+      while (!typed.includes("display logbuffer")) await new Promise<void>((r) => (wake = r));
+      // A command whose output never ends (or a hostile server): 64 KiB chunks without a prompt.
+      const chunk = new Uint8Array(64 * 1024).fill(0x61);
+      for (;;) {
+        produced += chunk.length;
+        yield chunk;
+      }
+    },
+  };
+  const limit = 1024 * 1024;
+  let caught: unknown = null;
+  try {
+    await runShell(io, {
+      commands: ["display logbuffer"],
+      device: "comware",
+      disablePaging: false,
+      logout: false,
+      maxOutputBytes: limit,
+    });
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof SshError, String(caught));
+  assert.equal(caught.code, "session.output-too-large");
+  assert.equal(caught.stage, "session");
+  assert.equal(caught.details.command, "display logbuffer");
+  assert.equal(caught.details.limitBytes, limit);
+  assert.match(
+    caught.message,
+    /more than 1048576 bytes after "display logbuffer" without a prompt/,
+  );
+  // Reading stopped at the limit: the source was not drained further.
+  assert.ok(produced <= limit + 2 * 64 * 1024, `${produced} bytes produced`);
+});
+
+Deno.test("runShell(): a greeting longer than maxOutputBytes fails before the first prompt", async () => {
+  const io: ShellIo = {
+    write: () => Promise.resolve(),
+    async *read() {
+      for (;;) yield new TextEncoder().encode("banner line without end\r\n".repeat(1000));
+    },
+  };
+  let caught: unknown = null;
+  try {
+    await runShell(io, { commands: ["x"], device: "auto", maxOutputBytes: 256 * 1024 });
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof SshError, String(caught));
+  assert.equal(caught.code, "session.output-too-large");
+  assert.equal(caught.details.command, null);
+  assert.match(caught.message, /before its first prompt/);
 });
