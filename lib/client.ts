@@ -13,6 +13,7 @@ import type { SftpClient, SftpOptions } from "./transfer/sftp_client.ts";
 import { onAbort, whenAborted } from "./run.ts";
 import { type Span, Tracer } from "./trace.ts";
 import type { ByteStream } from "./transport/stream.ts";
+import { concatBytes } from "./wire/buffer.ts";
 // Jump chains and SFTP are loaded when used: a plain login does not pay for their modules.
 import type { HopTrace, JumpHost } from "./jump/chain.ts";
 import { channelStream } from "./forward/channel_stream.ts";
@@ -147,6 +148,9 @@ export class Client {
 
   /**
    * Runs a command and collects its output (for scripts; interactive use streams instead).
+   * `keepBytes` bounds what is kept of each stream (the rest is read and counted, not kept:
+   * `stdoutBytes`/`stderrBytes` are the whole counts), for callers that need only a head of an
+   * output a server decides the size of.
    *
    * @example
    * ```ts
@@ -157,20 +161,35 @@ export class Client {
    */
   async exec(
     command: string,
-    options: { stdin?: Uint8Array; pty?: PtyOptions } = {},
-  ): Promise<{ stdout: Uint8Array; stderr: Uint8Array; exit: ExitInfo }> {
+    options: { stdin?: Uint8Array; pty?: PtyOptions; keepBytes?: number } = {},
+  ): Promise<
+    {
+      stdout: Uint8Array;
+      stderr: Uint8Array;
+      stdoutBytes: number;
+      stderrBytes: number;
+      exit: ExitInfo;
+    }
+  > {
     const session = await this.openSession(options.pty, { command });
     const span = this.dataSpan(session);
     try {
       if (options.stdin) await session.write(options.stdin);
       await session.eof();
-      const [stdout, stderr] = await Promise.all([
-        new Response(session.stdout).arrayBuffer(),
-        new Response(session.stderr).arrayBuffer(),
+      const keep = options.keepBytes ?? Infinity;
+      const [out, err] = await Promise.all([
+        collect(session.stdout, keep),
+        collect(session.stderr, keep),
       ]);
       const exit = await session.exit;
       span.end();
-      return { stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr), exit };
+      return {
+        stdout: out.kept,
+        stderr: err.kept,
+        stdoutBytes: out.total,
+        stderrBytes: err.total,
+        exit,
+      };
     } catch (e) {
       throw whenAborted(e, this.#signal, "data");
     }
@@ -340,4 +359,26 @@ export async function connect(options: ConnectOptions): Promise<Client> {
   } finally {
     stopListening();
   }
+}
+
+/** Reads `stream` to its end: the first `keep` bytes, and how many there were in all. */
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  keep: number,
+): Promise<{ kept: Uint8Array; total: number }> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let held = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (held < keep) {
+      const part = value.length <= keep - held ? value : value.subarray(0, keep - held);
+      parts.push(part);
+      held += part.length;
+    }
+  }
+  return { kept: parts.length === 1 ? parts[0]! : concatBytes(...parts), total };
 }

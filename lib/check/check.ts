@@ -164,6 +164,9 @@ export function sendDeviceFor(device: string | null): DeviceChoice | null {
     : null;
 }
 
+/** What `check --login --command` keeps of each exec output: its head, and the transcript's. */
+const KEPT_OUTPUT = 1024 * 1024;
+
 function head(bytes: Uint8Array): string {
   return decoder.decode(bytes.subarray(0, 800)).slice(0, 200);
 }
@@ -315,7 +318,10 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
     } else if (commands) {
       const line = commands.join("; ");
       transcript?.sent(new TextEncoder().encode(`exec ${line}\n`), false);
-      const { stdout, stderr, exit } = await client.exec(line);
+      // Only a head is reported: the rest of what a host prints is counted, not kept.
+      const { stdout, stderr, stdoutBytes, stderrBytes, exit } = await client.exec(line, {
+        keepBytes: KEPT_OUTPUT,
+      });
       transcript?.received(stdout);
       transcript?.received(stderr);
       command = {
@@ -323,8 +329,8 @@ async function loginHost(ctx: HostContext, host: string, port: number, user: str
         via: "exec",
         exitStatus: exit.status,
         exitSignal: exit.signal?.name ?? null,
-        stdoutBytes: stdout.length,
-        stderrBytes: stderr.length,
+        stdoutBytes,
+        stderrBytes,
         stdoutHead: head(stdout),
         stderrHead: head(stderr),
         errorLine: null,

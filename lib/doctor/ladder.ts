@@ -116,7 +116,8 @@ export const realAttempt: AttemptRunner = async (options, goal, command) => {
   try {
     const client = await connect(options);
     try {
-      if (goal === "command" && command !== null) await client.exec(command);
+      // The output is not looked at: read and counted, not kept (a server decides its size).
+      if (goal === "command" && command !== null) await client.exec(command, { keepBytes: 0 });
     } finally {
       await client.close().catch(() => {});
     }

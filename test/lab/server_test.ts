@@ -264,6 +264,26 @@ Deno.test("exec head -c streams 5 MB within the client's window and max packet",
   assert.deepEqual(lab.errors, []);
 });
 
+Deno.test("exec with keepBytes keeps a head of each stream and counts the rest", async () => {
+  const lab = await startLabServer({ hostKeys: await sharedHostKeys() });
+  const client = await connectLab(lab);
+  try {
+    const r = await client.exec("head -c 5000000 /dev/zero; echo done", { keepBytes: 1000 });
+    assert.equal(r.exit.status, 0);
+    assert.equal(r.stdout.length, 1000);
+    assert.equal(r.stdoutBytes, 5_000_005);
+    const none = await client.exec("echo hi; cat nothing", { keepBytes: 0 });
+    assert.deepEqual([none.stdout.length, none.stdoutBytes], [0, 3]);
+    assert.equal(none.stderrBytes, "cat: nothing: No such file or directory\n".length);
+    const all = await client.exec("echo whole");
+    assert.deepEqual([decode(all.stdout), all.stdoutBytes], ["whole\n", 6]);
+  } finally {
+    await client.close();
+    await lab.stop();
+  }
+  assert.deepEqual(lab.errors, []);
+});
+
 Deno.test("a client rekey after 256 KiB is served and the data stays intact", async () => {
   const lab = await startLabServer({ hostKeys: await sharedHostKeys() });
   const client = await connectLab(lab, { rekeyLimitBytes: 256 * 1024 });
