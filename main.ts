@@ -135,12 +135,13 @@ async function runCommand(cmd: ParsedCommand): Promise<number> {
     case "put": {
       const { flags } = cmd;
       if (mayOfferSntrup761(flags, cmd.order)) prefetchSntrup761KeyPair();
-      const [{ settingsFor, timeoutMs, transferConfigCommand }, transfer] = await Promise.all([
+      const [{ settingsFor, timeoutMs }, transfer] = await Promise.all([
         import("./lib/cli/settings.ts"),
         import("./lib/cli/transfer.ts"),
       ]);
       const target = transfer.parseRemoteSpec(cmd.remote).target;
-      const { config, settings } = settingsFor(transferConfigCommand(cmd, target));
+      // Its remote side names the host; its port flag (scp's -P) is in the order as -p is.
+      const { config, settings } = settingsFor({ target, flags, order: cmd.order });
       return await transfer.runTransfer({
         direction: cmd.name,
         remoteSpec: cmd.remote,

@@ -187,7 +187,7 @@ function parseCommand(
     );
   }
 
-  // Values by flag key (connect's two -N share one); a later value replaces an earlier one.
+  // Values by flag key; a later value replaces an earlier one.
   const values = new Map<string, OptionUse[]>();
   for (const u of uses) {
     const key = keyOf(u.option);

@@ -5,8 +5,6 @@
  * @module
  */
 
-import type { TransferCliFlags } from "./args.ts";
-import type { CommandLineValue } from "./order.ts";
 import type { Settings } from "../config/options.ts";
 import { type ConfigCommand, configFor, systemConfigIo } from "./config.ts";
 import { settingsFromConfig } from "../sshconfig/apply.ts";
@@ -45,21 +43,6 @@ export function settingsFor(
   const settings = settingsFromConfig(config);
   if (cmd.flags.legacy) settings.legacy = true;
   return { config, settings };
-}
-
-/**
- * A copy's configuration command: its remote side names the host, and its port flag is scp's
- * `-P` (`-p` keeps times and modes there), which comes first as `-p` does for a login.
- */
-export function transferConfigCommand(
-  cmd: { flags: TransferCliFlags; order: readonly CommandLineValue[] },
-  target: string,
-): ConfigCommand {
-  const order = [...cmd.order];
-  if (cmd.flags.port !== undefined && !order.some((o) => o.kind === "port")) {
-    order.unshift({ kind: "port", value: String(cmd.flags.port), flag: "-P" });
-  }
-  return { target, flags: cmd.flags, order };
 }
 
 /** The per-stage time budget in milliseconds: ConnectTimeout, else `--timeout`. */

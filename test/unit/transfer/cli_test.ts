@@ -17,7 +17,7 @@ import {
   unsafeReason,
 } from "../../../lib/transfer/paths.ts";
 import { progress } from "../../../lib/cli/transfer.ts";
-import { settingsFor, transferConfigCommand } from "../../../lib/cli/settings.ts";
+import { settingsFor } from "../../../lib/cli/settings.ts";
 import { memoryIo } from "../../helpers/sshconfig_io.ts";
 
 Deno.test("get HOST:REMOTE [LOCAL]: -P is the port, -p preserves, the switches and defaults", () => {
@@ -49,7 +49,7 @@ Deno.test("get HOST:REMOTE [LOCAL]: -P is the port, -p preserves, the switches a
   assert.equal(r.flags.protocol, "scp");
   assert.deepEqual(r.flags.identity, ["k"]);
   assert.equal(
-    settingsFor(transferConfigCommand(r, "h"), memoryIo({})).settings.port,
+    settingsFor({ target: "h", flags: r.flags, order: r.order }, memoryIo({})).settings.port,
     2222,
   );
 });
